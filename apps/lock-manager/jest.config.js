@@ -1,0 +1,5 @@
+module.exports = {
+  displayName: 'lock-manager',
+  preset: '../../jest.preset.js',
+  rootDir: __dirname,
+};

@@ -1,0 +1,5 @@
+module.exports = {
+  displayName: 'consensus',
+  preset: '../../jest.preset.js',
+  rootDir: __dirname,
+};

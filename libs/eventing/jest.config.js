@@ -1,0 +1,5 @@
+module.exports = {
+  displayName: 'eventing',
+  preset: '../../jest.preset.js',
+  rootDir: __dirname,
+};

@@ -1,0 +1,78 @@
+import { wrapEvent, type DomainEvent, type EventEnvelope, type UpcasterRegistry } from '@cairn/protocol';
+import { foldEvents, type Decider } from './decider';
+import { ConcurrencyConflictError, type EventStore } from './event-store.port';
+
+/** Bound on reload-and-retry after a concurrency conflict: past it the caller sees the conflict. */
+export const MAX_CONFLICT_RETRIES = 20;
+
+export interface CommandContext {
+  readonly region: string;
+  readonly causationId?: string | null;
+  readonly correlationId?: string | null;
+  readonly now: () => Date;
+  readonly newId: () => string;
+  readonly nextHlc: () => string;
+}
+
+export interface HandledCommand<Event extends DomainEvent, State> {
+  readonly events: readonly EventEnvelope<Event['type'], Event['data']>[];
+  readonly state: State;
+  /** The stream sequence after the append (or of the state read, when nothing was decided). */
+  readonly sequence: number;
+  readonly attempts: number;
+}
+
+export interface CommandHandlerOptions {
+  readonly maxRetries?: number;
+  readonly upcasters?: UpcasterRegistry;
+  readonly schemaVersionOf?: (eventType: string) => number;
+  /** Called between conflicting attempts; lets the shell add jittered backoff. */
+  readonly onConflict?: (attempt: number, error: ConcurrencyConflictError) => Promise<void> | void;
+}
+
+/**
+ * Load the aggregate's events from its subject, fold them into state, decide, and append the new
+ * events guarded by the subject sequence that was read. A concurrent writer makes the append
+ * fail; then the whole load–decide–append runs again on fresh state, up to a bound.
+ */
+export async function handleCommand<Command, Event extends DomainEvent, State>(
+  store: EventStore,
+  decider: Decider<Command, Event, State>,
+  subject: string,
+  aggregateId: string,
+  command: Command,
+  ctx: CommandContext,
+  options: CommandHandlerOptions = {},
+): Promise<HandledCommand<Event, State>> {
+  const maxRetries = options.maxRetries ?? MAX_CONFLICT_RETRIES;
+  const versionOf = options.schemaVersionOf ?? ((type: string) => options.upcasters?.currentVersionOf(type) ?? 1);
+  for (let attempt = 1; ; attempt++) {
+    const read = await store.read(subject);
+    const history = read.events.map((stored) => {
+      const envelope = options.upcasters ? options.upcasters.upcast(stored.envelope) : stored.envelope;
+      return { type: envelope.type, data: envelope.data } as Event;
+    });
+    const state = foldEvents(decider, history);
+    const decided = decider.decide(command, state);
+    if (decided.length === 0) return { events: [], state, sequence: read.lastSequence, attempts: attempt };
+    const now = ctx.now();
+    const envelopes = decided.map((event) =>
+      wrapEvent(event, versionOf(event.type), {
+        region: ctx.region,
+        aggregateId,
+        causationId: ctx.causationId,
+        correlationId: ctx.correlationId,
+        now,
+        newId: ctx.newId,
+        nextHlc: ctx.nextHlc,
+      }),
+    );
+    try {
+      const appended = await store.append(subject, envelopes, read.lastSequence);
+      return { events: envelopes, state: foldEvents(decider, decided, state), sequence: appended.lastSequence, attempts: attempt };
+    } catch (error) {
+      if (!(error instanceof ConcurrencyConflictError) || attempt > maxRetries) throw error;
+      await options.onConflict?.(attempt, error);
+    }
+  }
+}

@@ -1,0 +1,5 @@
+module.exports = {
+  displayName: 'hashing',
+  preset: '../../jest.preset.js',
+  rootDir: __dirname,
+};

@@ -1,0 +1,5 @@
+export * from './lib/envelope';
+export * from './lib/upcasting';
+export * from './lib/errors';
+export * from './lib/subjects';
+export * from './lib/heartbeat';

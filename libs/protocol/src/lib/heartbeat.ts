@@ -1,0 +1,18 @@
+/** What every service publishes once a second on `hb.<region>.<service>.<instance>`. */
+export interface Heartbeat {
+  readonly region: string;
+  readonly service: string;
+  readonly instance: string;
+  readonly version: string;
+  readonly uptimeSeconds: number;
+  readonly sentAt: string;
+  readonly load: {
+    readonly loadAverage1m: number;
+    readonly rssBytes: number;
+    readonly heapUsedBytes: number;
+    readonly eventLoopLagMs: number;
+    readonly inFlightRequests: number;
+  };
+  /** Service-specific figures: a storage node's capacity, a consumer's lag, and so on. */
+  readonly extra?: Readonly<Record<string, number | string | boolean>>;
+}

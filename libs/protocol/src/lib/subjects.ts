@@ -1,0 +1,47 @@
+/**
+ * Every NATS subject, stream and durable name in one place, all under the namespace CAIRN_NS so
+ * that parallel test runs never share them. The empty namespace (production default) adds no
+ * prefix: subjects read exactly as ARCHITECTURE.md writes them.
+ */
+export const StreamKinds = ['META', 'CLUSTER'] as const;
+export type StreamKind = (typeof StreamKinds)[number];
+
+const NAMESPACE_PATTERN = /^[A-Za-z0-9_-]{0,32}$/;
+
+export function assertNamespace(ns: string): void {
+  if (!NAMESPACE_PATTERN.test(ns)) {
+    throw new Error(`namespace "${ns}" must be 0-32 characters of letters, digits, "_" or "-"`);
+  }
+}
+
+/** Bucket names may hold dots, which NATS reads as token separators; "_" never occurs in one. */
+export function bucketToken(bucket: string): string {
+  return bucket.replaceAll('.', '_');
+}
+
+export function subjectsFor(ns: string) {
+  assertNamespace(ns);
+  const p = (s: string) => (ns ? `${ns}.${s}` : s);
+  return {
+    namespace: ns,
+    prefix: p,
+    streamName: (kind: StreamKind) => (ns ? `${ns}_${kind}` : kind),
+    /** The subjects a stream captures. */
+    streamSubjects: (kind: StreamKind) => [p(`${kind.toLowerCase()}.>`)],
+    durableName: (consumer: string) => (ns ? `${ns}_${consumer}` : consumer).replace(/[^A-Za-z0-9_-]/g, '_'),
+    bucket: (bucket: string) => p(`meta.bucket.${bucketToken(bucket)}`),
+    object: (bucket: string, keyId: string) => p(`meta.object.${bucketToken(bucket)}.${keyId}`),
+    upload: (bucket: string, uploadId: string) => p(`meta.upload.${bucketToken(bucket)}.${uploadId}`),
+    accessKey: (accessKeyId: string) => p(`meta.accesskey.${accessKeyId}`),
+    node: (nodeId: string) => p(`cluster.node.${nodeId}`),
+    chunkHealth: (hash: string) => p(`cluster.chunk.${hash}`),
+    /** Where a message that exhausted its deliveries is parked, with the error that stopped it. */
+    deadLetter: (kind: StreamKind, consumer: string) => p(`dlq.${kind.toLowerCase()}.${consumer}`),
+    rpc: (service: string, pattern: string) => p(`rpc.${service}.${pattern}`),
+    heartbeat: (region: string, service: string, instance: string) => p(`hb.${region}.${service}.${instance}`),
+    heartbeatWildcard: () => p('hb.>'),
+    raft: (group: string, node: string) => p(`raft.${group}.${node}`),
+  };
+}
+
+export type Subjects = ReturnType<typeof subjectsFor>;
