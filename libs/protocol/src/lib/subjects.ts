@@ -3,7 +3,8 @@
  * that parallel test runs never share them. The empty namespace (production default) adds no
  * prefix: subjects read exactly as ARCHITECTURE.md writes them.
  */
-export const StreamKinds = ['META', 'CLUSTER'] as const;
+/** META: namespace events. CLUSTER: membership, health, jobs. DLQ: messages parked after their last delivery. */
+export const StreamKinds = ['META', 'CLUSTER', 'DLQ'] as const;
 export type StreamKind = (typeof StreamKinds)[number];
 
 const NAMESPACE_PATTERN = /^[A-Za-z0-9_-]{0,32}$/;
@@ -36,7 +37,7 @@ export function subjectsFor(ns: string) {
     node: (nodeId: string) => p(`cluster.node.${nodeId}`),
     chunkHealth: (hash: string) => p(`cluster.chunk.${hash}`),
     /** Where a message that exhausted its deliveries is parked, with the error that stopped it. */
-    deadLetter: (kind: StreamKind, consumer: string) => p(`dlq.${kind.toLowerCase()}.${consumer}`),
+    deadLetter: (kind: StreamKind, consumer: string) => p(`dlq.${kind.toLowerCase()}.${consumer.replace(/[^A-Za-z0-9_-]/g, '_')}`),
     rpc: (service: string, pattern: string) => p(`rpc.${service}.${pattern}`),
     heartbeat: (region: string, service: string, instance: string) => p(`hb.${region}.${service}.${instance}`),
     heartbeatWildcard: () => p('hb.>'),

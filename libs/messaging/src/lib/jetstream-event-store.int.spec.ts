@@ -1,0 +1,89 @@
+import { randomUUID } from 'node:crypto';
+import { ConcurrencyConflictError } from '@cairn/eventing';
+import { subjectsFor, type EventEnvelope } from '@cairn/protocol';
+import { JetStreamEventStore } from './jetstream-event-store';
+import { natsFixture } from '../test/nats-fixture';
+
+function envelope(type: string, data: unknown, id = randomUUID()): EventEnvelope {
+  return {
+    id,
+    type,
+    schemaVersion: 1,
+    aggregateId: 'agg',
+    region: 'test',
+    hlc: '0',
+    causationId: null,
+    correlationId: null,
+    occurredAt: new Date(0).toISOString(),
+    data,
+  };
+}
+
+describe('JetStreamEventStore on real NATS', () => {
+  let fixture: Awaited<ReturnType<typeof natsFixture>>;
+  let store: JetStreamEventStore;
+  let subject: string;
+
+  beforeAll(async () => {
+    fixture = await natsFixture();
+    store = new JetStreamEventStore(fixture.connection, fixture.namespace);
+  });
+  afterAll(() => fixture.teardown());
+  beforeEach(() => {
+    subject = subjectsFor(fixture.namespace).object('photos', randomUUID().replaceAll('-', ''));
+  });
+
+  it('lets exactly one of two appends with the same expected sequence win; the other gets a conflict', async () => {
+    await store.append(subject, [envelope('Put', { n: 0 })], 0);
+    const { lastSequence } = await store.read(subject);
+
+    const results = await Promise.allSettled([
+      store.append(subject, [envelope('Put', { n: 1 })], lastSequence),
+      store.append(subject, [envelope('Put', { n: 2 })], lastSequence),
+    ]);
+
+    const won = results.filter((r) => r.status === 'fulfilled');
+    const lost = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    expect(won).toHaveLength(1);
+    expect(lost).toHaveLength(1);
+    expect(lost[0].reason).toBeInstanceOf(ConcurrencyConflictError);
+    expect((await store.read(subject)).events).toHaveLength(2);
+  });
+
+  it('stores a retried append with the same message id once', async () => {
+    const event = envelope('Put', { n: 1 });
+    const first = await store.append(subject, [event], 0);
+    const retry = await store.append(subject, [event], 0);
+
+    expect(first.duplicate).toBe(false);
+    expect(retry.duplicate).toBe(true);
+    expect(retry.lastSequence).toBe(first.lastSequence);
+    const read = await store.read(subject);
+    expect(read.events.map((e) => e.envelope.id)).toEqual([event.id]);
+  });
+
+  it('reads an aggregate history in order, short or long, ignoring other subjects', async () => {
+    const other = `${subject}x`;
+    let seq = 0;
+    let otherSeq = 0;
+    for (let n = 0; n < 20; n++) {
+      seq = (await store.append(subject, [envelope('Put', { n })], seq)).lastSequence;
+      otherSeq = (await store.append(other, [envelope('Put', { n: -n })], otherSeq)).lastSequence;
+    }
+    const read = await store.read(subject);
+    expect(read.events.map((e) => (e.envelope.data as { n: number }).n)).toEqual([...Array(20).keys()]);
+    expect(read.lastSequence).toBe(seq);
+  });
+
+  it('appends the events of one decision as a chain, each guarded by the one before', async () => {
+    const appended = await store.append(subject, [envelope('A', 1), envelope('B', 2), envelope('C', 3)], 0);
+    const read = await store.read(subject);
+    expect(read.events.map((e) => e.envelope.type)).toEqual(['A', 'B', 'C']);
+    expect(read.lastSequence).toBe(appended.lastSequence);
+    await expect(store.append(subject, [envelope('D', 4)], read.events[1].sequence)).rejects.toBeInstanceOf(ConcurrencyConflictError);
+  });
+
+  it('reads an empty history as sequence 0', async () => {
+    expect(await store.read(subject)).toEqual({ events: [], lastSequence: 0 });
+  });
+});

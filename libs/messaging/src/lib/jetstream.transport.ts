@@ -1,0 +1,226 @@
+import { Logger } from '@nestjs/common';
+import { CustomTransportStrategy, MessageHandler, Server } from '@nestjs/microservices';
+import { subjectsFor, type StreamKind } from '@cairn/protocol';
+import { headers as natsHeaders, JSONCodec, type ConsumerMessages, type JsMsg, type Subscription } from 'nats';
+import { lastValueFrom, isObservable, type Observable } from 'rxjs';
+import { REQUEST_ID_HEADER, rpcCodec, toErrorReply } from './rpc';
+import type { MessagingConfig } from './messaging.config';
+import type { NatsConnectionManager } from './nats-connection';
+import { ensureDurableConsumer, ensureStreams } from './stream-provisioning';
+
+/** Options an `@EventPattern(subject, options)` handler may carry. */
+export interface EventHandlerOptions {
+  readonly stream: StreamKind;
+  /** Durable consumer name, unique per service; instances of one service share it. */
+  readonly durable: string;
+  readonly maxDeliveries?: number;
+  /** Redelivery delay by attempt number (1-based); the last one repeats. */
+  readonly backoffMs?: readonly number[];
+  readonly ackWaitMs?: number;
+  readonly maxAckPending?: number;
+}
+
+export const DEFAULT_MAX_DELIVERIES = 5;
+export const DEFAULT_BACKOFF_MS = [100, 500, 2_000, 5_000, 15_000] as const;
+export const DEFAULT_ACK_WAIT_MS = 30_000;
+const CONSUME_BATCH = 64;
+
+export const DEAD_LETTER_ERROR_HEADER = 'Cairn-Dead-Letter-Error';
+export const DEAD_LETTER_SUBJECT_HEADER = 'Cairn-Original-Subject';
+export const DEAD_LETTER_SEQUENCE_HEADER = 'Cairn-Original-Sequence';
+export const DEAD_LETTER_DELIVERIES_HEADER = 'Cairn-Deliveries';
+
+/** What an event handler receives besides the message body. */
+export class JetStreamContext {
+  constructor(
+    readonly subject: string,
+    readonly streamSequence: number,
+    readonly deliveryCount: number,
+    readonly message: JsMsg,
+  ) {}
+}
+
+export class RpcRequestContext {
+  constructor(
+    readonly subject: string,
+    readonly requestId: string | undefined,
+  ) {}
+}
+
+const payloadCodec = JSONCodec<unknown>();
+
+export function backoffFor(attempt: number, backoffMs: readonly number[]): number {
+  return backoffMs[Math.min(attempt, backoffMs.length) - 1] ?? 0;
+}
+
+/**
+ * The NestJS transport for Cairn: `@EventPattern` handlers consume durable JetStream consumers
+ * (ack on success, nak with backoff on failure, park in the dead-letter stream after the last
+ * delivery), `@MessagePattern` handlers answer NATS request/reply on `rpc.<service>.<pattern>`
+ * with typed replies. Everything is namespaced by CAIRN_NS.
+ */
+export class JetStreamTransport extends Server implements CustomTransportStrategy {
+  protected override readonly logger = new Logger('JetStreamTransport');
+  private readonly subjects;
+  private readonly consumers: ConsumerMessages[] = [];
+  private readonly subscriptions: Subscription[] = [];
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private closing = false;
+  private markStarted: () => void = () => undefined;
+  private readonly startup = new Promise<void>((resolve) => (this.markStarted = resolve));
+
+  constructor(
+    private readonly connection: NatsConnectionManager,
+    private readonly config: MessagingConfig,
+  ) {
+    super();
+    this.subjects = subjectsFor(config.namespace);
+  }
+
+  on(): void {
+    /* connection events are tracked by NatsConnectionManager */
+  }
+
+  unwrap<T>(): T {
+    return this.connection.current() as T;
+  }
+
+  /** Resolves the Nest callback at once: NATS may be away, and the HTTP side must start anyway. */
+  listen(callback: (...optionalParams: unknown[]) => void): void {
+    void this.start().catch((error) => this.logger.error(`transport failed to start: ${String(error)}`));
+    callback();
+  }
+
+  /** Resolves once every consumer and subscription is running (tests wait for it). */
+  get started(): Promise<void> {
+    return this.startup;
+  }
+
+  private async start(): Promise<void> {
+    const jsm = await this.connection.jetstreamManager();
+    if (this.closing) return;
+    await ensureStreams(jsm, this.config.namespace, this.config.streamReplicas ?? 1);
+    for (const [pattern, handler] of this.messageHandlers) {
+      if (handler.isEventHandler) await this.startConsumer(pattern, handler);
+      else await this.startResponder(pattern, handler);
+    }
+    this.markStarted();
+  }
+
+  private async startResponder(pattern: string, handler: MessageHandler): Promise<void> {
+    const nc = await this.connection.connection();
+    const subject = this.subjects.prefix(`rpc.${pattern}`);
+    const sub = nc.subscribe(subject, {
+      queue: subject,
+      callback: (err, msg) => {
+        if (err) return this.logger.error(`responder ${subject}: ${err.message}`);
+        const work = (async () => {
+          let reply: unknown;
+          try {
+            const payload = msg.data.length ? rpcCodec.decode(msg.data) : null;
+            const ctx = new RpcRequestContext(msg.subject, msg.headers?.get(REQUEST_ID_HEADER) || undefined);
+            const value = await this.resolve(handler(payload, ctx));
+            reply = { ok: true, value: value ?? null };
+          } catch (error) {
+            reply = { ok: false, error: toErrorReply(error) };
+          }
+          if (msg.reply) msg.respond(rpcCodec.encode(reply));
+        })();
+        this.track(work);
+      },
+    });
+    this.subscriptions.push(sub);
+  }
+
+  private async startConsumer(pattern: string, handler: MessageHandler): Promise<void> {
+    const options = handler.extras as EventHandlerOptions | undefined;
+    if (!options?.stream || !options.durable) {
+      throw new Error(`@EventPattern('${pattern}') needs { stream, durable } options`);
+    }
+    const maxDeliveries = options.maxDeliveries ?? DEFAULT_MAX_DELIVERIES;
+    const backoffMs = options.backoffMs ?? DEFAULT_BACKOFF_MS;
+    const jsm = await this.connection.jetstreamManager();
+    await ensureDurableConsumer(jsm, this.config.namespace, {
+      stream: options.stream,
+      durable: options.durable,
+      filterSubject: this.subjects.prefix(pattern),
+      maxDeliveries,
+      ackWaitMs: options.ackWaitMs ?? DEFAULT_ACK_WAIT_MS,
+      maxAckPending: options.maxAckPending ?? 1,
+    });
+    const js = await this.connection.jetstream();
+    const consumer = await js.consumers.get(this.subjects.streamName(options.stream), this.subjects.durableName(options.durable));
+    const messages = await consumer.consume({ max_messages: CONSUME_BATCH });
+    this.consumers.push(messages);
+    const loop = (async () => {
+      for await (const msg of messages) {
+        if (this.closing) {
+          msg.nak();
+          continue;
+        }
+        await this.deliver(msg, handler, options, maxDeliveries, backoffMs);
+      }
+    })();
+    this.track(loop);
+  }
+
+  private async deliver(
+    msg: JsMsg,
+    handler: MessageHandler,
+    options: EventHandlerOptions,
+    maxDeliveries: number,
+    backoffMs: readonly number[],
+  ): Promise<void> {
+    const deliveries = msg.info.redeliveryCount;
+    try {
+      const payload = payloadCodec.decode(msg.data);
+      await this.resolve(handler(payload, new JetStreamContext(msg.subject, msg.seq, deliveries, msg)));
+      msg.ack();
+    } catch (error) {
+      const reason = toErrorReply(error);
+      if (deliveries >= maxDeliveries) {
+        await this.park(msg, options, reason.code, reason.message, deliveries);
+        return;
+      }
+      this.logger.warn(
+        `handler for ${msg.subject} #${msg.seq} failed (delivery ${deliveries}/${maxDeliveries}): ${reason.code} ${reason.message}`,
+      );
+      msg.nak(backoffFor(deliveries, backoffMs));
+    }
+  }
+
+  /** Moves a message that exhausted its deliveries to the dead-letter stream, with its error, then terminates it. */
+  private async park(msg: JsMsg, options: EventHandlerOptions, code: string, message: string, deliveries: number): Promise<void> {
+    const js = await this.connection.jetstream();
+    const h = natsHeaders();
+    for (const [key, values] of msg.headers ?? []) for (const v of values) h.append(key, v);
+    h.set(DEAD_LETTER_ERROR_HEADER, `${code}: ${message}`.slice(0, 1024).replace(/[\r\n]+/g, ' '));
+    h.set(DEAD_LETTER_SUBJECT_HEADER, msg.subject);
+    h.set(DEAD_LETTER_SEQUENCE_HEADER, String(msg.seq));
+    h.set(DEAD_LETTER_DELIVERIES_HEADER, String(deliveries));
+    await js.publish(this.subjects.deadLetter(options.stream, options.durable), msg.data, {
+      headers: h,
+      msgID: `dlq-${options.stream}-${msg.seq}-${options.durable}`,
+    });
+    this.logger.error(`parked ${msg.subject} #${msg.seq} after ${deliveries} deliveries: ${code} ${message}`);
+    msg.term();
+  }
+
+  private async resolve(result: unknown): Promise<unknown> {
+    const awaited = await result;
+    return isObservable(awaited) ? await lastValueFrom(awaited as Observable<unknown>, { defaultValue: undefined }) : awaited;
+  }
+
+  private track(work: Promise<unknown>): void {
+    this.inFlight.add(work);
+    void work.finally(() => this.inFlight.delete(work));
+  }
+
+  /** Stops taking new work, lets in-flight handlers finish, then unsubscribes. */
+  async close(): Promise<void> {
+    this.closing = true;
+    for (const sub of this.subscriptions) sub.drain().catch(() => undefined);
+    for (const messages of this.consumers) await messages.close().catch(() => undefined);
+    await Promise.allSettled([...this.inFlight]);
+  }
+}
