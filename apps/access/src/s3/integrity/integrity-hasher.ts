@@ -1,0 +1,68 @@
+import { Transform, type TransformCallback } from 'node:stream';
+import { createDigest, type ChecksumAlgorithm, type IncrementalDigest } from './checksum-algorithms';
+
+/** What a body hashed to: MD5 always (the ETag), SHA-256 when asked, and any S3 checksums. */
+export interface ComputedDigests {
+  readonly sizeBytes: number;
+  readonly md5: Buffer;
+  readonly sha256?: Buffer;
+  readonly checksums: Readonly<Partial<Record<ChecksumAlgorithm, Buffer>>>;
+}
+
+export interface IntegrityHasherOptions {
+  readonly checksumAlgorithms?: readonly ChecksumAlgorithm[];
+  /** Hash SHA-256 of the payload (for `x-amz-content-sha256` with a hex value). */
+  readonly sha256?: boolean;
+}
+
+/**
+ * A pass-through stream that hashes everything flowing through it in one pass. The digests are
+ * available from `result()` once the stream has flushed.
+ */
+export class IntegrityHasher extends Transform {
+  private readonly md5 = createDigest('MD5');
+  private readonly sha256?: IncrementalDigest;
+  private readonly checksumDigests: ReadonlyArray<readonly [ChecksumAlgorithm, IncrementalDigest]>;
+  private sizeBytes = 0;
+  private computed?: ComputedDigests;
+
+  constructor(options: IntegrityHasherOptions = {}) {
+    super();
+    const algorithms = new Set(options.checksumAlgorithms ?? []);
+    const wantSha256 = options.sha256 === true;
+    this.sha256 = wantSha256 ? createDigest('SHA256') : undefined;
+    this.checksumDigests = [...algorithms].map(
+      (algorithm) => [algorithm, algorithm === 'SHA256' && this.sha256 ? this.sha256 : createDigest(algorithm)] as const,
+    );
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.sizeBytes += chunk.length;
+    this.md5.update(chunk);
+    const updated = new Set<IncrementalDigest>([this.md5]);
+    if (this.sha256) {
+      this.sha256.update(chunk);
+      updated.add(this.sha256);
+    }
+    for (const [, digest] of this.checksumDigests) {
+      if (!updated.has(digest)) digest.update(chunk);
+    }
+    callback(null, chunk);
+  }
+
+  override _flush(callback: TransformCallback): void {
+    const sha256 = this.sha256?.digest();
+    const checksums: Partial<Record<ChecksumAlgorithm, Buffer>> = {};
+    for (const [algorithm, digest] of this.checksumDigests) {
+      checksums[algorithm] = algorithm === 'SHA256' && sha256 ? sha256 : digest.digest();
+    }
+    this.computed = { sizeBytes: this.sizeBytes, md5: this.md5.digest(), sha256, checksums };
+    callback();
+  }
+
+  /** The digests; throws if the stream has not finished. */
+  result(): ComputedDigests {
+    if (!this.computed) throw new Error('IntegrityHasher.result() called before the stream finished');
+    return this.computed;
+  }
+}
