@@ -3,3 +3,4 @@ export * from './lib/upcasting';
 export * from './lib/errors';
 export * from './lib/subjects';
 export * from './lib/heartbeat';
+export * from './lib/metadata';

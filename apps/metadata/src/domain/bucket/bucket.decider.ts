@@ -1,0 +1,193 @@
+import {
+  DEFAULT_STORAGE_CLASS,
+  MetadataErrorCodes,
+  MetadataLimits,
+  type ReplicationConfig,
+  type StorageClass,
+  type Tag,
+  type VersioningStatus,
+} from '@cairn/protocol';
+import { assertNever, type Decider } from '@cairn/eventing';
+import { MetadataError } from '../shared/metadata.errors';
+import { requireText, validateStorageClass, validateTags } from '../shared/validation';
+import { validateBucketName } from './bucket-name';
+import type { BucketCommand } from './bucket.commands';
+import type { BucketEvent } from './bucket.events';
+
+const REGION_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+export interface LiveBucket {
+  readonly status: 'live';
+  readonly bucket: string;
+  readonly owner: string;
+  readonly region: string;
+  readonly createdAt: string;
+  readonly versioning: VersioningStatus;
+  readonly replication: ReplicationConfig;
+  readonly defaultStorageClass: StorageClass;
+  readonly tags: readonly Tag[];
+  /** Set while a delete is in progress: the bucket then takes no new keys. */
+  readonly deletionId: string | null;
+}
+
+/** Never created, or deleted (a deleted name can be created again on the same subject). */
+export type BucketState = { readonly status: 'absent' } | LiveBucket;
+
+/**
+ * Emptiness is a fact about other aggregates (the keys), so the delete is two-phase:
+ * 1. BeginBucketDeletion seals the bucket: from the seal on, the object shell refuses writes of
+ *    new versions to it (OperationAborted). A put that read the bucket before the seal re-reads the
+ *    bucket's subject sequence after its own append; if the bucket changed in between it answers
+ *    an error, so an acknowledged put was always appended before the seal.
+ * 2. DeleteBucket carries the count of versions and delete markers the projection held once it had
+ *    projected the seal. Every acknowledged put precedes the seal in the stream, so a zero count
+ *    proves the bucket empty; a non-zero count refuses with BucketNotEmpty and the shell cancels.
+ * This keeps key writes off the bucket subject (no hot aggregate for a busy bucket), at the cost
+ * of one extra subject-sequence read per put.
+ */
+export const bucketDecider: Decider<BucketCommand, BucketEvent, BucketState> = {
+  initialState: () => ({ status: 'absent' }),
+
+  decide(command, state) {
+    if (command.type === 'CreateBucket') {
+      validateBucketName(command.bucket);
+      if (state.status === 'live') {
+        if (state.owner === command.owner) {
+          throw new MetadataError(MetadataErrorCodes.BucketAlreadyOwnedByYou, `you already own bucket ${command.bucket}`, { bucket: command.bucket });
+        }
+        throw new MetadataError(MetadataErrorCodes.BucketAlreadyExists, `bucket ${command.bucket} already exists`, { bucket: command.bucket });
+      }
+      requireText(command.owner, 'the owner');
+      validateRegion(command.region);
+      const replication = command.replication ?? { mode: 'local' };
+      validateReplication(replication);
+      return [
+        {
+          type: 'BucketCreated',
+          data: {
+            bucket: command.bucket,
+            owner: command.owner,
+            region: command.region,
+            createdAt: command.createdAt,
+            versioning: command.versioningEnabled ? 'Enabled' : 'Unversioned',
+            replication,
+            defaultStorageClass: validateStorageClass(command.defaultStorageClass ?? DEFAULT_STORAGE_CLASS),
+          },
+        },
+      ];
+    }
+    const live = requireLive(state, command.bucket);
+    switch (command.type) {
+      case 'BeginBucketDeletion':
+        requireText(command.deletionId, 'the deletion id');
+        if (live.deletionId === command.deletionId) return [];
+        if (live.deletionId !== null) throw deletionInProgress(command.bucket);
+        return [{ type: 'BucketDeletionStarted', data: { bucket: command.bucket, deletionId: command.deletionId, startedAt: command.startedAt } }];
+      case 'DeleteBucket':
+        if (live.deletionId !== command.deletionId) throw deletionInProgress(command.bucket);
+        if (!Number.isSafeInteger(command.versionCount) || command.versionCount < 0) {
+          throw new MetadataError(MetadataErrorCodes.InvalidArgument, `version count ${command.versionCount} is not a count`);
+        }
+        if (command.versionCount > 0) {
+          throw new MetadataError(MetadataErrorCodes.BucketNotEmpty, `bucket ${command.bucket} still holds ${command.versionCount} versions`, {
+            bucket: command.bucket,
+          });
+        }
+        return [{ type: 'BucketDeleted', data: { bucket: command.bucket, deletionId: command.deletionId, deletedAt: command.deletedAt } }];
+      case 'CancelBucketDeletion':
+        if (live.deletionId !== command.deletionId) return [];
+        return [{ type: 'BucketDeletionCancelled', data: { bucket: command.bucket, deletionId: command.deletionId } }];
+      case 'SetBucketVersioning': {
+        const versioning = command.versioning;
+        if (versioning !== 'Enabled' && versioning !== 'Suspended') {
+          throw new MetadataError(MetadataErrorCodes.IllegalVersioningConfiguration, `versioning can be set to Enabled or Suspended, not "${versioning}"`);
+        }
+        if (live.versioning === versioning) return [];
+        return [{ type: 'BucketVersioningChanged', data: { bucket: command.bucket, versioning } }];
+      }
+      case 'SetBucketReplication':
+        validateReplication(command.replication);
+        if (sameReplication(live.replication, command.replication)) return [];
+        return [{ type: 'BucketReplicationChanged', data: { bucket: command.bucket, replication: command.replication } }];
+      case 'SetBucketDefaultStorageClass': {
+        const defaultStorageClass = validateStorageClass(command.defaultStorageClass);
+        if (live.defaultStorageClass === defaultStorageClass) return [];
+        return [{ type: 'BucketDefaultStorageClassChanged', data: { bucket: command.bucket, defaultStorageClass } }];
+      }
+      case 'PutBucketTags':
+        validateTags(command.tags, MetadataLimits.bucketTagsMax);
+        return [{ type: 'BucketTagsSet', data: { bucket: command.bucket, tags: command.tags } }];
+      case 'DeleteBucketTags':
+        if (live.tags.length === 0) return [];
+        return [{ type: 'BucketTagsDeleted', data: { bucket: command.bucket } }];
+      case 'ChangeBucketOwner':
+        requireText(command.owner, 'the owner');
+        if (live.owner === command.owner) return [];
+        return [{ type: 'BucketOwnerChanged', data: { bucket: command.bucket, owner: command.owner } }];
+      default:
+        return assertNever(command, 'bucket command');
+    }
+  },
+
+  evolve(state, event) {
+    if (event.type === 'BucketCreated') {
+      return { status: 'live', ...event.data, tags: [], deletionId: null };
+    }
+    if (state.status !== 'live') throw new Error(`${event.type} on bucket ${event.data.bucket}, which does not exist`);
+    switch (event.type) {
+      case 'BucketDeletionStarted':
+        return { ...state, deletionId: event.data.deletionId };
+      case 'BucketDeletionCancelled':
+        return { ...state, deletionId: null };
+      case 'BucketDeleted':
+        return { status: 'absent' };
+      case 'BucketVersioningChanged':
+        return { ...state, versioning: event.data.versioning };
+      case 'BucketReplicationChanged':
+        return { ...state, replication: event.data.replication };
+      case 'BucketDefaultStorageClassChanged':
+        return { ...state, defaultStorageClass: event.data.defaultStorageClass };
+      case 'BucketTagsSet':
+        return { ...state, tags: event.data.tags };
+      case 'BucketTagsDeleted':
+        return { ...state, tags: [] };
+      case 'BucketOwnerChanged':
+        return { ...state, owner: event.data.owner };
+      default:
+        return assertNever(event, 'bucket event');
+    }
+  },
+};
+
+function requireLive(state: BucketState, bucket: string): LiveBucket {
+  if (state.status !== 'live') throw new MetadataError(MetadataErrorCodes.NoSuchBucket, `bucket ${bucket} does not exist`, { bucket });
+  return state;
+}
+
+function deletionInProgress(bucket: string): MetadataError {
+  return new MetadataError(MetadataErrorCodes.OperationAborted, `a conflicting delete of bucket ${bucket} is in progress`, { bucket });
+}
+
+function validateRegion(region: string): void {
+  if (!REGION_PATTERN.test(region)) throw new MetadataError(MetadataErrorCodes.InvalidArgument, `"${region}" is not a region id`);
+}
+
+function validateReplication(replication: ReplicationConfig): void {
+  switch (replication.mode) {
+    case 'local':
+    case 'active-active':
+      return;
+    case 'active-passive':
+      validateRegion(replication.homeRegion);
+      return;
+    default: {
+      const unknown: never = replication;
+      throw new MetadataError(MetadataErrorCodes.InvalidArgument, `unknown replication mode ${JSON.stringify(unknown)}`);
+    }
+  }
+}
+
+function sameReplication(a: ReplicationConfig, b: ReplicationConfig): boolean {
+  if (a.mode === 'active-passive' && b.mode === 'active-passive') return a.homeRegion === b.homeRegion;
+  return a.mode === b.mode;
+}

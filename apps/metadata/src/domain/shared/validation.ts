@@ -1,0 +1,104 @@
+import { MetadataErrorCodes, MetadataLimits, StorageClasses, type ChunkRef, type StorageClass, type Tag, type UserMetadata } from '@cairn/protocol';
+import { MetadataError } from './metadata.errors';
+
+const SHA256_HEX_PATTERN = /^[0-9a-f]{64}$/;
+const MD5_HEX_PATTERN = /^[0-9a-f]{32}$/;
+const LONE_SURROGATE_PATTERN = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const AWS_RESERVED_TAG_PREFIX = 'aws:';
+
+export function utf8ByteLength(text: string): number {
+  return Buffer.byteLength(text, 'utf8');
+}
+
+/**
+ * Keys are any UTF-8 up to 1024 bytes. Lone surrogates have no UTF-8 form, and NUL can neither be
+ * stored in Postgres text nor written in S3's XML, so both are refused.
+ */
+export function validateObjectKey(key: string): void {
+  if (key.length === 0) throw new MetadataError(MetadataErrorCodes.InvalidArgument, 'the object key is empty');
+  if (utf8ByteLength(key) > MetadataLimits.keyMaxBytes) {
+    throw new MetadataError(MetadataErrorCodes.KeyTooLong, `the object key is longer than ${MetadataLimits.keyMaxBytes} bytes`);
+  }
+  if (LONE_SURROGATE_PATTERN.test(key) || key.includes('\u0000')) {
+    throw new MetadataError(MetadataErrorCodes.InvalidArgument, 'the object key is not valid UTF-8 text');
+  }
+}
+
+export function isSha256Hex(value: string): boolean {
+  return SHA256_HEX_PATTERN.test(value);
+}
+
+export function isMd5Hex(value: string): boolean {
+  return MD5_HEX_PATTERN.test(value);
+}
+
+/** ETags travel quoted in HTTP headers; compare them without quotes or a weak prefix. */
+export function normalizeEtag(etag: string): string {
+  return etag.trim().replace(/^W\//, '').replace(/^"(.*)"$/, '$1');
+}
+
+export function validateStorageClass(value: string): StorageClass {
+  if (!(StorageClasses as readonly string[]).includes(value)) {
+    throw new MetadataError(MetadataErrorCodes.InvalidStorageClass, `unknown storage class "${value}"`);
+  }
+  return value as StorageClass;
+}
+
+export function validateTags(tags: readonly Tag[], maxTags: number): void {
+  if (tags.length > maxTags) throw new MetadataError(MetadataErrorCodes.InvalidTag, `at most ${maxTags} tags are allowed`);
+  const seen = new Set<string>();
+  for (const { key, value } of tags) {
+    if (key.length === 0 || key.length > MetadataLimits.tagKeyMaxChars) {
+      throw new MetadataError(MetadataErrorCodes.InvalidTag, `tag keys are 1 to ${MetadataLimits.tagKeyMaxChars} characters`);
+    }
+    if (value.length > MetadataLimits.tagValueMaxChars) {
+      throw new MetadataError(MetadataErrorCodes.InvalidTag, `tag values are at most ${MetadataLimits.tagValueMaxChars} characters`);
+    }
+    if (key.toLowerCase().startsWith(AWS_RESERVED_TAG_PREFIX)) {
+      throw new MetadataError(MetadataErrorCodes.InvalidTag, `tag keys may not start with "${AWS_RESERVED_TAG_PREFIX}"`);
+    }
+    if (seen.has(key)) throw new MetadataError(MetadataErrorCodes.InvalidTag, `tag key "${key}" appears twice`);
+    seen.add(key);
+  }
+}
+
+export function validateUserMetadata(metadata: UserMetadata): void {
+  let bytes = 0;
+  for (const [name, value] of Object.entries(metadata)) bytes += utf8ByteLength(name) + utf8ByteLength(value);
+  if (bytes > MetadataLimits.userMetadataMaxBytes) {
+    throw new MetadataError(MetadataErrorCodes.MetadataTooLarge, `user metadata is larger than ${MetadataLimits.userMetadataMaxBytes} bytes`);
+  }
+}
+
+/** A chunk list tiles the body exactly: contiguous from offset 0, sizes summing to the body's size. */
+export function validateChunks(chunks: readonly ChunkRef[], sizeBytes: number): void {
+  if (!Number.isSafeInteger(sizeBytes) || sizeBytes < 0) {
+    throw new MetadataError(MetadataErrorCodes.InvalidArgument, `size ${sizeBytes} is not a byte count`);
+  }
+  if (sizeBytes > MetadataLimits.objectSizeMaxBytes) {
+    throw new MetadataError(MetadataErrorCodes.EntityTooLarge, `size ${sizeBytes} exceeds ${MetadataLimits.objectSizeMaxBytes} bytes`);
+  }
+  if (chunks.length > MetadataLimits.chunksPerVersionMax) {
+    throw new MetadataError(MetadataErrorCodes.InvalidArgument, `more than ${MetadataLimits.chunksPerVersionMax} chunks`);
+  }
+  let expectedOffsetBytes = 0;
+  for (const chunk of chunks) {
+    if (!isSha256Hex(chunk.hash)) throw new MetadataError(MetadataErrorCodes.InvalidArgument, `chunk hash "${chunk.hash}" is not SHA-256 hex`);
+    if (chunk.offsetBytes !== expectedOffsetBytes) {
+      throw new MetadataError(MetadataErrorCodes.InvalidArgument, `chunk at offset ${chunk.offsetBytes} should start at ${expectedOffsetBytes}`);
+    }
+    if (!Number.isSafeInteger(chunk.sizeBytes) || chunk.sizeBytes <= 0) {
+      throw new MetadataError(MetadataErrorCodes.InvalidArgument, `chunk size ${chunk.sizeBytes} is not a positive byte count`);
+    }
+    expectedOffsetBytes += chunk.sizeBytes;
+  }
+  if (expectedOffsetBytes !== sizeBytes) {
+    throw new MetadataError(MetadataErrorCodes.InvalidArgument, `chunks cover ${expectedOffsetBytes} bytes of a ${sizeBytes}-byte body`);
+  }
+}
+
+export function requireText(value: string, what: string): void {
+  if (typeof value !== 'string' || value.trim().length === 0) {
+    throw new MetadataError(MetadataErrorCodes.InvalidArgument, `${what} is empty`);
+  }
+}

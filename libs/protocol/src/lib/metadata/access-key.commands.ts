@@ -1,0 +1,15 @@
+export interface CreateAccessKey {
+  readonly type: 'CreateAccessKey';
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly owner: string;
+  readonly createdAt: string;
+}
+
+export interface RevokeAccessKey {
+  readonly type: 'RevokeAccessKey';
+  readonly accessKeyId: string;
+  readonly revokedAt: string;
+}
+
+export type AccessKeyCommand = CreateAccessKey | RevokeAccessKey;

@@ -1,0 +1,73 @@
+import type { ReplicationConfig, StorageClass, Tag, VersioningStatus } from './common';
+
+export interface BucketCreated {
+  readonly type: 'BucketCreated';
+  readonly data: {
+    readonly bucket: string;
+    readonly owner: string;
+    /** The region the bucket was created in; the home region of an active-passive bucket by default. */
+    readonly region: string;
+    readonly createdAt: string;
+    readonly versioning: VersioningStatus;
+    readonly replication: ReplicationConfig;
+    readonly defaultStorageClass: StorageClass;
+  };
+}
+
+/** Phase one of a delete: the bucket refuses new keys until the delete completes or is cancelled. */
+export interface BucketDeletionStarted {
+  readonly type: 'BucketDeletionStarted';
+  readonly data: { readonly bucket: string; readonly deletionId: string; readonly startedAt: string };
+}
+
+export interface BucketDeletionCancelled {
+  readonly type: 'BucketDeletionCancelled';
+  readonly data: { readonly bucket: string; readonly deletionId: string };
+}
+
+export interface BucketDeleted {
+  readonly type: 'BucketDeleted';
+  readonly data: { readonly bucket: string; readonly deletionId: string; readonly deletedAt: string };
+}
+
+export interface BucketVersioningChanged {
+  readonly type: 'BucketVersioningChanged';
+  readonly data: { readonly bucket: string; readonly versioning: Exclude<VersioningStatus, 'Unversioned'> };
+}
+
+export interface BucketReplicationChanged {
+  readonly type: 'BucketReplicationChanged';
+  readonly data: { readonly bucket: string; readonly replication: ReplicationConfig };
+}
+
+export interface BucketDefaultStorageClassChanged {
+  readonly type: 'BucketDefaultStorageClassChanged';
+  readonly data: { readonly bucket: string; readonly defaultStorageClass: StorageClass };
+}
+
+export interface BucketTagsSet {
+  readonly type: 'BucketTagsSet';
+  readonly data: { readonly bucket: string; readonly tags: readonly Tag[] };
+}
+
+export interface BucketTagsDeleted {
+  readonly type: 'BucketTagsDeleted';
+  readonly data: { readonly bucket: string };
+}
+
+export interface BucketOwnerChanged {
+  readonly type: 'BucketOwnerChanged';
+  readonly data: { readonly bucket: string; readonly owner: string };
+}
+
+export type BucketEvent =
+  | BucketCreated
+  | BucketDeletionStarted
+  | BucketDeletionCancelled
+  | BucketDeleted
+  | BucketVersioningChanged
+  | BucketReplicationChanged
+  | BucketDefaultStorageClassChanged
+  | BucketTagsSet
+  | BucketTagsDeleted
+  | BucketOwnerChanged;

@@ -1,0 +1,63 @@
+/** Vocabulary shared by the metadata events and commands: limits, storage classes, chunk lists. */
+
+/** S3's version id of the version written while versioning is off or suspended. */
+export const NULL_VERSION_ID = 'null';
+
+export const StorageClasses = ['STANDARD', 'REDUCED', 'COLD'] as const;
+export type StorageClass = (typeof StorageClasses)[number];
+export const DEFAULT_STORAGE_CLASS: StorageClass = 'STANDARD';
+
+export const VersioningStatuses = ['Unversioned', 'Enabled', 'Suspended'] as const;
+export type VersioningStatus = (typeof VersioningStatuses)[number];
+
+export type ReplicationConfig =
+  | { readonly mode: 'local' }
+  | { readonly mode: 'active-passive'; readonly homeRegion: string }
+  | { readonly mode: 'active-active' };
+export type ReplicationMode = ReplicationConfig['mode'];
+
+export interface Tag {
+  readonly key: string;
+  readonly value: string;
+}
+
+/** One content-addressed chunk of an object (or part), at its byte offset within it. */
+export interface ChunkRef {
+  /** SHA-256 hex of the chunk's bytes. */
+  readonly hash: string;
+  readonly offsetBytes: number;
+  readonly sizeBytes: number;
+}
+
+/** The S3 additional checksums, base64 as S3 sends them; each one optional. */
+export interface Checksums {
+  readonly crc32?: string;
+  readonly crc32c?: string;
+  readonly crc64nvme?: string;
+  readonly sha1?: string;
+  readonly sha256?: string;
+}
+
+export type UserMetadata = Readonly<Record<string, string>>;
+
+export const MetadataLimits = {
+  bucketNameMinChars: 3,
+  bucketNameMaxChars: 63,
+  keyMaxBytes: 1024,
+  /** S3 limits user-defined metadata (names + values, UTF-8) to 2 KB. */
+  userMetadataMaxBytes: 2048,
+  bucketTagsMax: 50,
+  objectTagsMax: 10,
+  tagKeyMaxChars: 128,
+  tagValueMaxChars: 256,
+  /** 5 TiB at 8 MiB chunks. */
+  chunksPerVersionMax: 655_360,
+  objectSizeMaxBytes: 5 * 1024 ** 4,
+  partNumberMin: 1,
+  partNumberMax: 10_000,
+  partSizeMinBytes: 5 * 1024 ** 2,
+  partSizeMaxBytes: 5 * 1024 ** 3,
+  listMaxKeys: 1000,
+  nodeWeightMin: 1,
+  nodeWeightMax: 1_000_000,
+} as const;

@@ -1,0 +1,34 @@
+/**
+ * Stable codes of the metadata service's errors. S3's code where S3 has one (access maps them to
+ * HTTP statuses and the S3 XML body); Cairn's own codes are upper snake case.
+ */
+export const MetadataErrorCodes = {
+  BucketAlreadyExists: 'BucketAlreadyExists',
+  BucketAlreadyOwnedByYou: 'BucketAlreadyOwnedByYou',
+  BucketNotEmpty: 'BucketNotEmpty',
+  NoSuchBucket: 'NoSuchBucket',
+  InvalidBucketName: 'InvalidBucketName',
+  IllegalVersioningConfiguration: 'IllegalVersioningConfigurationException',
+  InvalidStorageClass: 'InvalidStorageClass',
+  InvalidTag: 'InvalidTag',
+  OperationAborted: 'OperationAborted',
+  NoSuchKey: 'NoSuchKey',
+  NoSuchVersion: 'NoSuchVersion',
+  KeyTooLong: 'KeyTooLongError',
+  MetadataTooLarge: 'MetadataTooLarge',
+  EntityTooLarge: 'EntityTooLarge',
+  EntityTooSmall: 'EntityTooSmall',
+  PreconditionFailed: 'PreconditionFailed',
+  MethodNotAllowed: 'MethodNotAllowed',
+  InvalidRequest: 'InvalidRequest',
+  InvalidArgument: 'InvalidArgument',
+  MalformedXML: 'MalformedXML',
+  NoSuchUpload: 'NoSuchUpload',
+  InvalidPart: 'InvalidPart',
+  InvalidPartOrder: 'InvalidPartOrder',
+  InvalidAccessKeyId: 'InvalidAccessKeyId',
+  AccessKeyAlreadyExists: 'ACCESS_KEY_ALREADY_EXISTS',
+  NodeAlreadyJoined: 'NODE_ALREADY_JOINED',
+  NoSuchNode: 'NODE_NOT_FOUND',
+} as const;
+export type MetadataErrorCode = (typeof MetadataErrorCodes)[keyof typeof MetadataErrorCodes];

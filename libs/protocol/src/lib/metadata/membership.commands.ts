@@ -1,0 +1,31 @@
+export interface JoinStorageNode {
+  readonly type: 'JoinStorageNode';
+  readonly nodeId: string;
+  readonly zone: string;
+  readonly host: string;
+  readonly address: string;
+  readonly weight: number;
+  readonly capacityBytes: number;
+  readonly joinedAt: string;
+}
+
+export interface ChangeStorageNodeWeight {
+  readonly type: 'ChangeStorageNodeWeight';
+  readonly nodeId: string;
+  readonly weight: number;
+  readonly capacityBytes: number;
+}
+
+export interface DrainStorageNode {
+  readonly type: 'DrainStorageNode';
+  readonly nodeId: string;
+  readonly drainedAt: string;
+}
+
+export interface RemoveStorageNode {
+  readonly type: 'RemoveStorageNode';
+  readonly nodeId: string;
+  readonly removedAt: string;
+}
+
+export type MembershipCommand = JoinStorageNode | ChangeStorageNodeWeight | DrainStorageNode | RemoveStorageNode;

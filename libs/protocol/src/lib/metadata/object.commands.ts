@@ -1,0 +1,91 @@
+import type { Checksums, ChunkRef, StorageClass, Tag, UserMetadata, VersioningStatus } from './common';
+import type { ObjectKeyRef } from './object.events';
+
+/** S3 conditional-write headers; `ifNoneMatch: '*'` makes a racing create have one winner. */
+export interface WriteConditions {
+  readonly ifMatch?: string;
+  readonly ifNoneMatch?: '*';
+}
+
+/**
+ * Version ids, time and HLC come from the shell. `versioning` is the bucket's status as the shell
+ * read it: it decides whether the write makes a new version or the `null` one.
+ */
+export interface PutObjectVersion extends ObjectKeyRef, WriteConditions {
+  readonly type: 'PutObjectVersion';
+  readonly versionId: string;
+  readonly versioning: VersioningStatus;
+  readonly sizeBytes: number;
+  readonly etag: string;
+  readonly checksums: Checksums;
+  readonly contentType: string;
+  readonly userMetadata: UserMetadata;
+  readonly chunks: readonly ChunkRef[];
+  readonly storageClass: StorageClass;
+  readonly tags?: readonly Tag[];
+  readonly hlc: string;
+  readonly lastModified: string;
+  readonly uploadId?: string;
+}
+
+/** S3 DeleteObject without a version id: a delete marker, or removal of the null version when unversioned. */
+export interface DeleteObject extends ObjectKeyRef {
+  readonly type: 'DeleteObject';
+  /** The id the marker gets when versioning is enabled. */
+  readonly versionId: string;
+  readonly versioning: VersioningStatus;
+  readonly hlc: string;
+  readonly lastModified: string;
+}
+
+/** S3 DeleteObject with a version id: removes that version or delete marker permanently. */
+export interface DeleteObjectVersion extends ObjectKeyRef {
+  readonly type: 'DeleteObjectVersion';
+  readonly versionId: string;
+}
+
+export interface PutObjectTags extends ObjectKeyRef {
+  readonly type: 'PutObjectTags';
+  /** The current version when absent. */
+  readonly versionId?: string;
+  readonly tags: readonly Tag[];
+}
+
+export interface DeleteObjectTags extends ObjectKeyRef {
+  readonly type: 'DeleteObjectTags';
+  readonly versionId?: string;
+}
+
+/** The source version as the shell read it (HEAD on the source key), including its chunks. */
+export interface CopySource {
+  readonly bucket: string;
+  readonly key: string;
+  readonly versionId: string;
+  readonly sizeBytes: number;
+  readonly etag: string;
+  readonly checksums: Checksums;
+  readonly contentType: string;
+  readonly userMetadata: UserMetadata;
+  readonly chunks: readonly ChunkRef[];
+  readonly storageClass: StorageClass;
+  readonly tags: readonly Tag[];
+}
+
+/** Copy onto this key: a new version that references the source's chunks, no bytes moved. */
+export interface CopyObject extends ObjectKeyRef, WriteConditions {
+  readonly type: 'CopyObject';
+  readonly versionId: string;
+  readonly versioning: VersioningStatus;
+  readonly source: CopySource;
+  readonly metadataDirective: 'COPY' | 'REPLACE';
+  /** Used when metadataDirective is REPLACE. */
+  readonly contentType?: string;
+  readonly userMetadata?: UserMetadata;
+  readonly storageClass?: StorageClass;
+  readonly taggingDirective: 'COPY' | 'REPLACE';
+  readonly tags?: readonly Tag[];
+  readonly hlc: string;
+  readonly lastModified: string;
+}
+
+export type ObjectKeyCommand = PutObjectVersion | DeleteObject | DeleteObjectVersion | PutObjectTags | DeleteObjectTags | CopyObject;

@@ -1,0 +1,79 @@
+import type { Checksums, ChunkRef, StorageClass, Tag, UserMetadata } from './common';
+
+/** Where an object key's events go: keyId is the SHA-256 hex of the key's UTF-8 bytes. */
+export interface ObjectKeyRef {
+  readonly bucket: string;
+  readonly key: string;
+  readonly keyId: string;
+}
+
+/** Everything a stored (non delete marker) version is. */
+export interface ObjectVersionData extends ObjectKeyRef {
+  readonly versionId: string;
+  readonly sizeBytes: number;
+  /** Hex MD5 of the body, or S3's multipart etag (`<hex>-<parts>`); never quoted. */
+  readonly etag: string;
+  readonly checksums: Checksums;
+  readonly contentType: string;
+  readonly userMetadata: UserMetadata;
+  readonly chunks: readonly ChunkRef[];
+  readonly storageClass: StorageClass;
+  readonly tags: readonly Tag[];
+  /** HLC of the write (encodeHlc in @cairn/hashing); orders concurrent versions across regions. */
+  readonly hlc: string;
+  readonly lastModified: string;
+}
+
+/** A new current version. A `null` versionId replaces the key's existing null version, if any. */
+export interface ObjectVersionPut {
+  readonly type: 'ObjectVersionPut';
+  readonly data: ObjectVersionData & {
+    /** Set when the version is the result of completing a multipart upload. */
+    readonly uploadId?: string;
+  };
+}
+
+export interface ObjectVersionCopied {
+  readonly type: 'ObjectVersionCopied';
+  readonly data: ObjectVersionData & {
+    readonly source: { readonly bucket: string; readonly key: string; readonly versionId: string };
+  };
+}
+
+/** A new current version that is a delete marker; a `null` one replaces the null version. */
+export interface DeleteMarkerPut {
+  readonly type: 'DeleteMarkerPut';
+  readonly data: ObjectKeyRef & { readonly versionId: string; readonly hlc: string; readonly lastModified: string };
+}
+
+/**
+ * A version (or delete marker) removed for good. When it was the current one, the newest remaining
+ * version becomes current: `newCurrentVersionId` names it (null when none remain).
+ */
+export interface ObjectVersionDeleted {
+  readonly type: 'ObjectVersionDeleted';
+  readonly data: ObjectKeyRef & {
+    readonly versionId: string;
+    readonly wasDeleteMarker: boolean;
+    readonly wasCurrent: boolean;
+    readonly newCurrentVersionId: string | null;
+  };
+}
+
+export interface ObjectTagsSet {
+  readonly type: 'ObjectTagsSet';
+  readonly data: ObjectKeyRef & { readonly versionId: string; readonly tags: readonly Tag[] };
+}
+
+export interface ObjectTagsDeleted {
+  readonly type: 'ObjectTagsDeleted';
+  readonly data: ObjectKeyRef & { readonly versionId: string };
+}
+
+export type ObjectKeyEvent =
+  | ObjectVersionPut
+  | ObjectVersionCopied
+  | DeleteMarkerPut
+  | ObjectVersionDeleted
+  | ObjectTagsSet
+  | ObjectTagsDeleted;

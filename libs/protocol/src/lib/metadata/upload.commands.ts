@@ -1,0 +1,53 @@
+import type { Checksums, ChunkRef, StorageClass, Tag, UserMetadata } from './common';
+
+export interface InitiateMultipartUpload {
+  readonly type: 'InitiateMultipartUpload';
+  readonly bucket: string;
+  readonly key: string;
+  readonly keyId: string;
+  readonly uploadId: string;
+  readonly owner: string;
+  readonly initiatedAt: string;
+  readonly contentType: string;
+  readonly userMetadata: UserMetadata;
+  readonly storageClass: StorageClass;
+  readonly tags?: readonly Tag[];
+}
+
+export interface UploadPart {
+  readonly type: 'UploadPart';
+  readonly bucket: string;
+  readonly uploadId: string;
+  readonly partNumber: number;
+  /** Hex MD5 of the part's bytes, unquoted. */
+  readonly etag: string;
+  readonly sizeBytes: number;
+  readonly checksums: Checksums;
+  readonly chunks: readonly ChunkRef[];
+  readonly lastModified: string;
+}
+
+/** The part list exactly as the client sent it in CompleteMultipartUpload. */
+export interface RequestedPart {
+  readonly partNumber: number;
+  readonly etag: string;
+}
+
+export interface CompleteMultipartUpload {
+  readonly type: 'CompleteMultipartUpload';
+  readonly bucket: string;
+  readonly uploadId: string;
+  readonly parts: readonly RequestedPart[];
+  /** The version id the object gets if the bucket is versioned. */
+  readonly versionId: string;
+  readonly completedAt: string;
+}
+
+export interface AbortMultipartUpload {
+  readonly type: 'AbortMultipartUpload';
+  readonly bucket: string;
+  readonly uploadId: string;
+  readonly abortedAt: string;
+}
+
+export type MultipartUploadCommand = InitiateMultipartUpload | UploadPart | CompleteMultipartUpload | AbortMultipartUpload;
