@@ -48,7 +48,8 @@ export interface DeleteMarkerPut {
 
 /**
  * A version (or delete marker) removed for good. When it was the current one, the newest remaining
- * version becomes current: `newCurrentVersionId` names it (null when none remain).
+ * version becomes current. `newCurrentVersionId` is the key's current version after the delete,
+ * changed or not (null when none remain).
  */
 export interface ObjectVersionDeleted {
   readonly type: 'ObjectVersionDeleted';

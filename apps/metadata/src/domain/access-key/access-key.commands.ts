@@ -1,0 +1,1 @@
+export type { AccessKeyCommand, CreateAccessKey, RevokeAccessKey } from '@cairn/protocol';

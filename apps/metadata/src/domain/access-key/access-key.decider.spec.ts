@@ -1,0 +1,44 @@
+import { deciderSpecification } from '@cairn/eventing';
+import type { AccessKeyCreated, CreateAccessKey } from '@cairn/protocol';
+import { hasCode, MetadataError } from '../shared/metadata.errors';
+import { accessKeyDecider } from './access-key.decider';
+
+const spec = deciderSpecification(accessKeyDecider);
+const at = '2026-01-01T00:00:00.000Z';
+const create: CreateAccessKey = {
+  type: 'CreateAccessKey',
+  accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
+  secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+  owner: 'alice',
+  createdAt: at,
+};
+const created: AccessKeyCreated = {
+  type: 'AccessKeyCreated',
+  data: { accessKeyId: create.accessKeyId, secretAccessKey: create.secretAccessKey, owner: 'alice', createdAt: at },
+};
+const revoke = { type: 'RevokeAccessKey', accessKeyId: create.accessKeyId, revokedAt: at } as const;
+const revoked = { type: 'AccessKeyRevoked', data: { accessKeyId: create.accessKeyId, revokedAt: at } } as const;
+
+describe('access key decider', () => {
+  it('creates a key', () => spec.given([]).when(create).then([created]));
+
+  it('refuses an id that exists, even revoked', () => {
+    spec.given([created]).when(create).thenThrows(MetadataError, hasCode('ACCESS_KEY_ALREADY_EXISTS'));
+    spec.given([created, revoked]).when(create).thenThrows(MetadataError, hasCode('ACCESS_KEY_ALREADY_EXISTS'));
+  });
+
+  it.each([
+    ['a short id', { accessKeyId: 'AKIA' }],
+    ['a lowercase id', { accessKeyId: 'akiaiosfodnn7example' }],
+    ['a short secret', { secretAccessKey: 'short' }],
+    ['a secret with spaces', { secretAccessKey: 'has some spaces in it' }],
+    ['no owner', { owner: '' }],
+  ])('refuses %s with InvalidArgument', (_, over) => spec.given([]).when({ ...create, ...over }).thenThrows(MetadataError, hasCode('InvalidArgument')));
+
+  it('revokes a key, once', () => {
+    spec.given([created]).when(revoke).then([revoked]);
+    spec.given([created, revoked]).when(revoke).then([]);
+  });
+
+  it('answers InvalidAccessKeyId when revoking an unknown key', () => spec.given([]).when(revoke).thenThrows(MetadataError, hasCode('InvalidAccessKeyId')));
+});

@@ -1,0 +1,65 @@
+import { MetadataErrorCodes } from '@cairn/protocol';
+import { assertNever, type Decider } from '@cairn/eventing';
+import { MetadataError } from '../shared/metadata.errors';
+import { requireText } from '../shared/validation';
+import type { AccessKeyCommand } from './access-key.commands';
+import type { AccessKeyEvent } from './access-key.events';
+
+/** AWS access key ids are 16 to 128 uppercase letters and digits. */
+const ACCESS_KEY_ID_PATTERN = /^[A-Z0-9]{16,128}$/;
+const SECRET_MIN_CHARS = 8;
+const SECRET_MAX_CHARS = 128;
+const SECRET_PATTERN = /^\S+$/;
+
+export type AccessKeyState =
+  | { readonly status: 'absent' }
+  | { readonly status: 'active' | 'revoked'; readonly accessKeyId: string; readonly owner: string };
+
+export const accessKeyDecider: Decider<AccessKeyCommand, AccessKeyEvent, AccessKeyState> = {
+  initialState: () => ({ status: 'absent' }),
+
+  decide(command, state) {
+    switch (command.type) {
+      case 'CreateAccessKey': {
+        if (!ACCESS_KEY_ID_PATTERN.test(command.accessKeyId)) {
+          throw new MetadataError(MetadataErrorCodes.InvalidArgument, 'an access key id is 16 to 128 uppercase letters and digits');
+        }
+        const secret = command.secretAccessKey;
+        if (secret.length < SECRET_MIN_CHARS || secret.length > SECRET_MAX_CHARS || !SECRET_PATTERN.test(secret)) {
+          throw new MetadataError(MetadataErrorCodes.InvalidArgument, `a secret key is ${SECRET_MIN_CHARS} to ${SECRET_MAX_CHARS} characters without spaces`);
+        }
+        requireText(command.owner, 'the owner');
+        // A revoked id stays taken: a signature made with the old secret must never verify again.
+        if (state.status !== 'absent') {
+          throw new MetadataError(MetadataErrorCodes.AccessKeyAlreadyExists, `access key ${command.accessKeyId} already exists`);
+        }
+        return [
+          {
+            type: 'AccessKeyCreated',
+            data: { accessKeyId: command.accessKeyId, secretAccessKey: secret, owner: command.owner, createdAt: command.createdAt },
+          },
+        ];
+      }
+      case 'RevokeAccessKey':
+        if (state.status === 'absent') {
+          throw new MetadataError(MetadataErrorCodes.InvalidAccessKeyId, `access key ${command.accessKeyId} does not exist`);
+        }
+        if (state.status === 'revoked') return [];
+        return [{ type: 'AccessKeyRevoked', data: { accessKeyId: command.accessKeyId, revokedAt: command.revokedAt } }];
+      default:
+        return assertNever(command, 'access key command');
+    }
+  },
+
+  evolve(state, event) {
+    switch (event.type) {
+      case 'AccessKeyCreated':
+        return { status: 'active', accessKeyId: event.data.accessKeyId, owner: event.data.owner };
+      case 'AccessKeyRevoked':
+        if (state.status === 'absent') throw new Error(`AccessKeyRevoked for ${event.data.accessKeyId}, which was never created`);
+        return { ...state, status: 'revoked' };
+      default:
+        return assertNever(event, 'access key event');
+    }
+  },
+};

@@ -1,0 +1,1 @@
+export type { AccessKeyCreated, AccessKeyEvent, AccessKeyRevoked } from '@cairn/protocol';

@@ -1,0 +1,1 @@
+export type { ChangeStorageNodeWeight, DrainStorageNode, JoinStorageNode, MembershipCommand, RemoveStorageNode } from '@cairn/protocol';

@@ -1,0 +1,1 @@
+export type { MembershipEvent, StorageNodeDrained, StorageNodeJoined, StorageNodeRemoved, StorageNodeWeightChanged } from '@cairn/protocol';

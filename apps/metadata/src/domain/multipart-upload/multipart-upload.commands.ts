@@ -1,0 +1,8 @@
+export type {
+  AbortMultipartUpload,
+  CompleteMultipartUpload,
+  InitiateMultipartUpload,
+  MultipartUploadCommand,
+  RequestedPart,
+  UploadPart,
+} from '@cairn/protocol';

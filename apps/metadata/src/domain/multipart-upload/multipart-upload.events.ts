@@ -1,0 +1,8 @@
+export type {
+  CompletedPart,
+  MultipartPartUploaded,
+  MultipartUploadAborted,
+  MultipartUploadCompleted,
+  MultipartUploadEvent,
+  MultipartUploadInitiated,
+} from '@cairn/protocol';

@@ -1,0 +1,265 @@
+import { MetadataErrorCodes, MetadataLimits, NULL_VERSION_ID, type Tag, type VersioningStatus } from '@cairn/protocol';
+import { assertNever, type Decider } from '@cairn/eventing';
+import { MetadataError } from '../shared/metadata.errors';
+import {
+  isSha256Hex,
+  normalizeEtag,
+  requireText,
+  validateChunks,
+  validateObjectKey,
+  validateStorageClass,
+  validateTags,
+  validateUserMetadata,
+} from '../shared/validation';
+import type { ObjectKeyCommand, WriteConditions } from './object-key.commands';
+import type { ObjectKeyEvent, ObjectKeyRef } from './object-key.events';
+
+/** A plain MD5 hex etag, or S3's multipart form `<md5 of md5s>-<part count>`. */
+const ETAG_PATTERN = /^[0-9a-f]{32}(-[1-9][0-9]{0,4})?$/;
+
+export interface KeyVersion {
+  readonly versionId: string;
+  readonly isDeleteMarker: boolean;
+  /** Null for delete markers. */
+  readonly etag: string | null;
+  readonly tags: readonly Tag[];
+}
+
+/** The key's versions, newest first: the first one is current (S3 orders versions by write). */
+export interface ObjectKeyState {
+  readonly versions: readonly KeyVersion[];
+}
+
+/**
+ * One object key: its versions and delete markers with S3's semantics. The bucket's versioning
+ * status comes in each command (the shell reads it), because it decides whether a write makes a new
+ * version or replaces the `null` one.
+ */
+export const objectKeyDecider: Decider<ObjectKeyCommand, ObjectKeyEvent, ObjectKeyState> = {
+  initialState: () => ({ versions: [] }),
+
+  decide(command, state) {
+    validateKeyRef(command);
+    const ref: ObjectKeyRef = { bucket: command.bucket, key: command.key, keyId: command.keyId };
+    switch (command.type) {
+      case 'PutObjectVersion': {
+        validateEtag(command.etag);
+        validateChunks(command.chunks, command.sizeBytes);
+        validateUserMetadata(command.userMetadata);
+        validateStorageClass(command.storageClass);
+        const tags = command.tags ?? [];
+        validateTags(tags, MetadataLimits.objectTagsMax);
+        const versionId = newVersionId(command.versioning, command.versionId);
+        if (isRetriedWrite(state, versionId, command.etag)) return [];
+        checkConditions(state, command);
+        return [
+          {
+            type: 'ObjectVersionPut',
+            data: {
+              ...ref,
+              versionId,
+              sizeBytes: command.sizeBytes,
+              etag: command.etag,
+              checksums: command.checksums,
+              contentType: command.contentType,
+              userMetadata: command.userMetadata,
+              chunks: command.chunks,
+              storageClass: command.storageClass,
+              tags,
+              hlc: command.hlc,
+              lastModified: command.lastModified,
+              ...(command.uploadId === undefined ? {} : { uploadId: command.uploadId }),
+            },
+          },
+        ];
+      }
+      case 'CopyObject': {
+        const { source } = command;
+        validateEtag(source.etag);
+        validateChunks(source.chunks, source.sizeBytes);
+        const replaceMetadata = command.metadataDirective === 'REPLACE';
+        const storageClass = validateStorageClass(command.storageClass ?? source.storageClass);
+        const userMetadata = replaceMetadata ? (command.userMetadata ?? {}) : source.userMetadata;
+        validateUserMetadata(userMetadata);
+        const tags = command.taggingDirective === 'REPLACE' ? (command.tags ?? []) : source.tags;
+        validateTags(tags, MetadataLimits.objectTagsMax);
+        const copiesOntoItself =
+          source.bucket === command.bucket && source.key === command.key && !replaceMetadata && storageClass === source.storageClass;
+        if (copiesOntoItself) {
+          throw new MetadataError(
+            MetadataErrorCodes.InvalidRequest,
+            'copying an object onto itself must change its metadata, storage class or encryption',
+          );
+        }
+        const versionId = newVersionId(command.versioning, command.versionId);
+        if (isRetriedWrite(state, versionId, source.etag)) return [];
+        checkConditions(state, command);
+        return [
+          {
+            type: 'ObjectVersionCopied',
+            data: {
+              ...ref,
+              versionId,
+              sizeBytes: source.sizeBytes,
+              etag: source.etag,
+              checksums: source.checksums,
+              contentType: replaceMetadata ? (command.contentType ?? source.contentType) : source.contentType,
+              userMetadata,
+              chunks: source.chunks,
+              storageClass,
+              tags,
+              hlc: command.hlc,
+              lastModified: command.lastModified,
+              source: { bucket: source.bucket, key: source.key, versionId: source.versionId },
+            },
+          },
+        ];
+      }
+      case 'DeleteObject': {
+        if (command.versioning === 'Unversioned') {
+          const nullVersion = state.versions.find((v) => v.versionId === NULL_VERSION_ID);
+          return nullVersion ? [versionDeleted(ref, state, nullVersion)] : [];
+        }
+        const versionId = newVersionId(command.versioning, command.versionId);
+        return [{ type: 'DeleteMarkerPut', data: { ...ref, versionId, hlc: command.hlc, lastModified: command.lastModified } }];
+      }
+      case 'DeleteObjectVersion': {
+        const version = state.versions.find((v) => v.versionId === command.versionId);
+        if (!version) throw noSuchVersion(command.key, command.versionId);
+        return [versionDeleted(ref, state, version)];
+      }
+      case 'PutObjectTags': {
+        validateTags(command.tags, MetadataLimits.objectTagsMax);
+        const target = taggableVersion(state, command.key, command.versionId);
+        return [{ type: 'ObjectTagsSet', data: { ...ref, versionId: target.versionId, tags: command.tags } }];
+      }
+      case 'DeleteObjectTags': {
+        const target = taggableVersion(state, command.key, command.versionId);
+        if (target.tags.length === 0) return [];
+        return [{ type: 'ObjectTagsDeleted', data: { ...ref, versionId: target.versionId } }];
+      }
+      default:
+        return assertNever(command, 'object key command');
+    }
+  },
+
+  evolve(state, event) {
+    switch (event.type) {
+      case 'ObjectVersionPut':
+      case 'ObjectVersionCopied':
+        return pushVersion(state, { versionId: event.data.versionId, isDeleteMarker: false, etag: event.data.etag, tags: event.data.tags });
+      case 'DeleteMarkerPut':
+        return pushVersion(state, { versionId: event.data.versionId, isDeleteMarker: true, etag: null, tags: [] });
+      case 'ObjectVersionDeleted':
+        return { versions: state.versions.filter((v) => v.versionId !== event.data.versionId) };
+      case 'ObjectTagsSet':
+        return retag(state, event.data.versionId, event.data.tags);
+      case 'ObjectTagsDeleted':
+        return retag(state, event.data.versionId, []);
+      default:
+        return assertNever(event, 'object key event');
+    }
+  },
+};
+
+/** A new version goes on top; a new `null` version (or null delete marker) replaces the old one. */
+function pushVersion(state: ObjectKeyState, version: KeyVersion): ObjectKeyState {
+  const others = version.versionId === NULL_VERSION_ID ? state.versions.filter((v) => v.versionId !== NULL_VERSION_ID) : state.versions;
+  return { versions: [version, ...others] };
+}
+
+function retag(state: ObjectKeyState, versionId: string, tags: readonly Tag[]): ObjectKeyState {
+  return { versions: state.versions.map((v) => (v.versionId === versionId ? { ...v, tags } : v)) };
+}
+
+function versionDeleted(ref: ObjectKeyRef, state: ObjectKeyState, version: KeyVersion): ObjectKeyEvent {
+  const remaining = state.versions.filter((v) => v.versionId !== version.versionId);
+  return {
+    type: 'ObjectVersionDeleted',
+    data: {
+      ...ref,
+      versionId: version.versionId,
+      wasDeleteMarker: version.isDeleteMarker,
+      wasCurrent: state.versions[0]?.versionId === version.versionId,
+      newCurrentVersionId: remaining[0]?.versionId ?? null,
+    },
+  };
+}
+
+function validateKeyRef(ref: ObjectKeyRef): void {
+  requireText(ref.bucket, 'the bucket');
+  validateObjectKey(ref.key);
+  if (!isSha256Hex(ref.keyId)) throw new MetadataError(MetadataErrorCodes.InvalidArgument, `key id "${ref.keyId}" is not SHA-256 hex`);
+}
+
+function validateEtag(etag: string): void {
+  if (!ETAG_PATTERN.test(etag)) throw new MetadataError(MetadataErrorCodes.InvalidArgument, `"${etag}" is not an unquoted S3 etag`);
+}
+
+/** Enabled buckets get the shell's fresh id; unversioned and suspended ones write the null version. */
+function newVersionId(versioning: VersioningStatus, proposed: string): string {
+  switch (versioning) {
+    case 'Enabled':
+      requireText(proposed, 'the version id');
+      if (proposed === NULL_VERSION_ID) {
+        throw new MetadataError(MetadataErrorCodes.InvalidArgument, `"${NULL_VERSION_ID}" is not a version id for a versioned write`);
+      }
+      return proposed;
+    case 'Unversioned':
+    case 'Suspended':
+      return NULL_VERSION_ID;
+    default:
+      return assertNever(versioning, 'versioning status');
+  }
+}
+
+/**
+ * A shell that retries a write whose reply it lost sends the same version id again: the version is
+ * already there, so nothing more happens. The same id with other content is a shell bug.
+ */
+function isRetriedWrite(state: ObjectKeyState, versionId: string, etag: string): boolean {
+  if (versionId === NULL_VERSION_ID) return false;
+  const existing = state.versions.find((v) => v.versionId === versionId);
+  if (!existing) return false;
+  if (existing.etag === etag) return true;
+  throw new MetadataError(MetadataErrorCodes.InvalidArgument, `version id ${versionId} is already taken by other content`);
+}
+
+/**
+ * S3 conditional writes, decided on the key's own state so that of N racing creates with
+ * `If-None-Match: *` exactly one is appended (the others reload, see it, and fail here).
+ */
+function checkConditions(state: ObjectKeyState, conditions: WriteConditions & { readonly key: string }): void {
+  const current = state.versions[0];
+  const live = current && !current.isDeleteMarker ? current : undefined;
+  if (conditions.ifNoneMatch !== undefined) {
+    if (conditions.ifNoneMatch !== '*') throw new MetadataError(MetadataErrorCodes.InvalidArgument, 'If-None-Match on a write must be "*"');
+    if (live) throw new MetadataError(MetadataErrorCodes.PreconditionFailed, `${conditions.key} already exists`, { condition: 'If-None-Match' });
+  }
+  if (conditions.ifMatch !== undefined) {
+    if (!live) throw new MetadataError(MetadataErrorCodes.NoSuchKey, `${conditions.key} does not exist`, { key: conditions.key });
+    if (normalizeEtag(conditions.ifMatch) !== live.etag) {
+      throw new MetadataError(MetadataErrorCodes.PreconditionFailed, `the etag of ${conditions.key} is not ${conditions.ifMatch}`, {
+        condition: 'If-Match',
+      });
+    }
+  }
+}
+
+function taggableVersion(state: ObjectKeyState, key: string, versionId: string | undefined): KeyVersion {
+  if (versionId === undefined) {
+    const current = state.versions[0];
+    if (!current || current.isDeleteMarker) throw new MetadataError(MetadataErrorCodes.NoSuchKey, `${key} does not exist`, { key });
+    return current;
+  }
+  const version = state.versions.find((v) => v.versionId === versionId);
+  if (!version) throw noSuchVersion(key, versionId);
+  if (version.isDeleteMarker) {
+    throw new MetadataError(MetadataErrorCodes.MethodNotAllowed, `version ${versionId} of ${key} is a delete marker`, { key, versionId });
+  }
+  return version;
+}
+
+function noSuchVersion(key: string, versionId: string): MetadataError {
+  return new MetadataError(MetadataErrorCodes.NoSuchVersion, `${key} has no version ${versionId}`, { key, versionId });
+}

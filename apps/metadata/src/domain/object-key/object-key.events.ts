@@ -1,0 +1,11 @@
+export type {
+  DeleteMarkerPut,
+  ObjectKeyEvent,
+  ObjectKeyRef,
+  ObjectTagsDeleted,
+  ObjectTagsSet,
+  ObjectVersionCopied,
+  ObjectVersionData,
+  ObjectVersionDeleted,
+  ObjectVersionPut,
+} from '@cairn/protocol';
