@@ -1,0 +1,53 @@
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+
+/** Which chunks a version is made of, in order; GC asks whether any row still names a chunk. */
+@Entity({ name: 'object_version_chunks' })
+@Index('object_version_chunks_hash_idx', ['chunkHash'])
+export class ObjectVersionChunkEntity {
+  @PrimaryColumn({ type: 'text', collation: 'C' })
+  bucket: string;
+
+  @PrimaryColumn({ name: 'key_id', type: 'char', length: 64 })
+  keyId: string;
+
+  @PrimaryColumn({ name: 'version_id', type: 'text', collation: 'C' })
+  versionId: string;
+
+  @PrimaryColumn({ type: 'integer' })
+  ordinal: number;
+
+  @Column({ name: 'chunk_hash', type: 'char', length: 64 })
+  chunkHash: string;
+
+  @Column({ name: 'offset_bytes', type: 'bigint' })
+  offsetBytes: string;
+
+  @Column({ name: 'size_bytes', type: 'bigint' })
+  sizeBytes: string;
+}
+
+/** The chunks of parts of uploads still in progress: referenced too, until completion or abort. */
+@Entity({ name: 'multipart_part_chunks' })
+@Index('multipart_part_chunks_hash_idx', ['chunkHash'])
+export class MultipartPartChunkEntity {
+  @PrimaryColumn({ type: 'text', collation: 'C' })
+  bucket: string;
+
+  @PrimaryColumn({ name: 'upload_id', type: 'text', collation: 'C' })
+  uploadId: string;
+
+  @PrimaryColumn({ name: 'part_number', type: 'integer' })
+  partNumber: number;
+
+  @PrimaryColumn({ type: 'integer' })
+  ordinal: number;
+
+  @Column({ name: 'chunk_hash', type: 'char', length: 64 })
+  chunkHash: string;
+
+  @Column({ name: 'offset_bytes', type: 'bigint' })
+  offsetBytes: string;
+
+  @Column({ name: 'size_bytes', type: 'bigint' })
+  sizeBytes: string;
+}

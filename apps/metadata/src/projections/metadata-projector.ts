@@ -1,0 +1,79 @@
+import type { Projection, StoredEvent } from '@cairn/eventing';
+import type { UpcasterRegistry } from '@cairn/protocol';
+import type { DataSource, EntityManager } from 'typeorm';
+import { schemaOf } from '../adapters/metadata-data-source';
+import { tableIn } from '../adapters/metadata-schema';
+import { MetadataProjection } from './metadata.projection';
+
+export interface ProjectedBatch {
+  readonly applied: number;
+  /** Events at or below the checkpoint (already applied) or of types this projection ignores. */
+  readonly skipped: number;
+  readonly checkpoint: number;
+}
+
+export interface MetadataProjectorOptions {
+  /** Defaults to the MetadataProjection of the data source's schema. */
+  readonly projection?: Projection<EntityManager>;
+  readonly upcasters?: UpcasterRegistry;
+}
+
+/**
+ * Feeds stream events, in stream order, to a projection, one transaction per batch: the rows and
+ * the checkpoint (the last sequence applied) commit together, so a crash anywhere in a batch leaves
+ * neither, and events at or below the checkpoint are skipped when they are delivered again.
+ * The caller (a JetStream consumer) acks a batch only after `project` resolves.
+ */
+export class MetadataProjector {
+  private readonly projection: Projection<EntityManager>;
+  private readonly checkpoints: string;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly options: MetadataProjectorOptions = {},
+  ) {
+    const schema = schemaOf(dataSource);
+    this.projection = options.projection ?? new MetadataProjection(schema);
+    this.checkpoints = tableIn(schema)('projection_checkpoints');
+  }
+
+  get name(): string {
+    return this.projection.name;
+  }
+
+  async checkpoint(): Promise<number> {
+    const rows: { sequence: string }[] = await this.dataSource.query(`SELECT sequence FROM ${this.checkpoints} WHERE projection = $1`, [this.projection.name]);
+    return rows.length === 0 ? 0 : Number(rows[0].sequence);
+  }
+
+  async project(events: readonly StoredEvent[]): Promise<ProjectedBatch> {
+    for (let i = 1; i < events.length; i++) {
+      if (events[i].sequence <= events[i - 1].sequence) {
+        throw new Error(`events must come in stream order: ${events[i].sequence} follows ${events[i - 1].sequence}`);
+      }
+    }
+    return this.dataSource.transaction(async (tx) => {
+      // The row lock serialises two projector instances on one schema: the second waits, then skips.
+      await tx.query(`INSERT INTO ${this.checkpoints} (projection, sequence) VALUES ($1, 0) ON CONFLICT (projection) DO NOTHING`, [this.projection.name]);
+      const [row]: { sequence: string }[] = await tx.query(`SELECT sequence FROM ${this.checkpoints} WHERE projection = $1 FOR UPDATE`, [
+        this.projection.name,
+      ]);
+      const from = Number(row.sequence);
+      let checkpoint = from;
+      let applied = 0;
+      for (const stored of events) {
+        if (stored.sequence <= checkpoint) continue;
+        const envelope = this.options.upcasters ? this.options.upcasters.upcast(stored.envelope) : stored.envelope;
+        if (this.projection.handles.includes(envelope.type)) {
+          await this.projection.apply(tx, envelope, stored.sequence);
+          applied += 1;
+        }
+        checkpoint = stored.sequence;
+      }
+      if (checkpoint !== from) {
+        await tx.query(`UPDATE ${this.checkpoints} SET sequence = $2 WHERE projection = $1`, [this.projection.name, checkpoint]);
+      }
+      return { applied, skipped: events.length - applied, checkpoint };
+    });
+  }
+}

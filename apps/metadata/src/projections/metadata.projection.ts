@@ -1,0 +1,266 @@
+import { assertNever, type Projection } from '@cairn/eventing';
+import {
+  isMetadataEventType,
+  METADATA_EVENT_TYPES,
+  NULL_VERSION_ID,
+  type ChunkRef,
+  type EventEnvelope,
+  type MetadataEvent,
+  type ObjectVersionData,
+} from '@cairn/protocol';
+import type { EntityManager } from 'typeorm';
+import { tableIn } from '../adapters/metadata-schema';
+
+const RING_EPOCH_ROW_ID = 1;
+
+/**
+ * Applies one metadata event to the Postgres read model. It trusts the order of the stream: the
+ * deciders already refused everything invalid, so each event is a plain row change. Object and
+ * upload events of a bucket the read model does not hold are writes that lost a race with the
+ * bucket's deletion (see the bucket decider) and are skipped, the same way on every replay.
+ */
+export class MetadataProjection implements Projection<EntityManager> {
+  readonly name = 'metadata';
+  readonly handles: readonly string[] = METADATA_EVENT_TYPES;
+  private readonly t: (table: string) => string;
+
+  constructor(readonly schema: string) {
+    this.t = tableIn(schema);
+  }
+
+  async apply(tx: EntityManager, envelope: EventEnvelope, sequence: number): Promise<void> {
+    if (!isMetadataEventType(envelope.type)) return;
+    const event = { type: envelope.type, data: envelope.data } as MetadataEvent;
+    const t = this.t;
+    switch (event.type) {
+      case 'BucketCreated': {
+        const d = event.data;
+        await tx.query(
+          `INSERT INTO ${t('buckets')} (name, owner, region, created_at, versioning, replication_mode, home_region,
+             default_storage_class, tags, deletion_id, created_sequence, updated_sequence)
+           VALUES ($1, $2, $3, $4::timestamptz, $5, $6, $7, $8, '[]'::jsonb, NULL, $9, $9)`,
+          [
+            d.bucket,
+            d.owner,
+            d.region,
+            d.createdAt,
+            d.versioning,
+            d.replication.mode,
+            d.replication.mode === 'active-passive' ? d.replication.homeRegion : null,
+            d.defaultStorageClass,
+            sequence,
+          ],
+        );
+        return;
+      }
+      case 'BucketDeletionStarted':
+        return this.updateBucket(tx, event.data.bucket, sequence, 'deletion_id = $3', [event.data.deletionId]);
+      case 'BucketDeletionCancelled':
+        return this.updateBucket(tx, event.data.bucket, sequence, 'deletion_id = NULL', []);
+      case 'BucketDeleted':
+        // Uploads left in progress and writes that raced the seal go with the bucket.
+        await tx.query(`DELETE FROM ${t('multipart_uploads')} WHERE bucket = $1`, [event.data.bucket]);
+        await tx.query(`DELETE FROM ${t('object_versions')} WHERE bucket = $1`, [event.data.bucket]);
+        await tx.query(`DELETE FROM ${t('buckets')} WHERE name = $1`, [event.data.bucket]);
+        return;
+      case 'BucketVersioningChanged':
+        return this.updateBucket(tx, event.data.bucket, sequence, 'versioning = $3', [event.data.versioning]);
+      case 'BucketReplicationChanged': {
+        const r = event.data.replication;
+        return this.updateBucket(tx, event.data.bucket, sequence, 'replication_mode = $3, home_region = $4', [
+          r.mode,
+          r.mode === 'active-passive' ? r.homeRegion : null,
+        ]);
+      }
+      case 'BucketDefaultStorageClassChanged':
+        return this.updateBucket(tx, event.data.bucket, sequence, 'default_storage_class = $3', [event.data.defaultStorageClass]);
+      case 'BucketTagsSet':
+        return this.updateBucket(tx, event.data.bucket, sequence, 'tags = $3::jsonb', [JSON.stringify(event.data.tags)]);
+      case 'BucketTagsDeleted':
+        return this.updateBucket(tx, event.data.bucket, sequence, `tags = '[]'::jsonb`, []);
+      case 'BucketOwnerChanged':
+        return this.updateBucket(tx, event.data.bucket, sequence, 'owner = $3', [event.data.owner]);
+      case 'ObjectVersionPut':
+        return this.putVersion(tx, sequence, event.data, event.data.uploadId ?? null, null);
+      case 'ObjectVersionCopied':
+        return this.putVersion(tx, sequence, event.data, null, event.data.source);
+      case 'DeleteMarkerPut': {
+        const d = event.data;
+        if (!(await this.bucketExists(tx, d.bucket))) return;
+        await this.demoteCurrent(tx, d.bucket, d.keyId, d.versionId);
+        await tx.query(
+          `INSERT INTO ${t('object_versions')} (bucket, key_id, version_id, key, sequence, is_current, is_delete_marker,
+             size_bytes, etag, checksums, content_type, user_metadata, storage_class, tags, hlc, last_modified)
+           VALUES ($1, $2, $3, $4, $5, true, true, 0, NULL, '{}'::jsonb, NULL, '{}'::jsonb, NULL, '[]'::jsonb, $6, $7::timestamptz)`,
+          [d.bucket, d.keyId, d.versionId, d.key, sequence, d.hlc, d.lastModified],
+        );
+        return;
+      }
+      case 'ObjectVersionDeleted': {
+        const d = event.data;
+        await tx.query(`DELETE FROM ${t('object_versions')} WHERE bucket = $1 AND key_id = $2 AND version_id = $3`, [d.bucket, d.keyId, d.versionId]);
+        if (d.newCurrentVersionId !== null) {
+          await tx.query(
+            `UPDATE ${t('object_versions')} SET is_current = true WHERE bucket = $1 AND key_id = $2 AND version_id = $3 AND NOT is_current`,
+            [d.bucket, d.keyId, d.newCurrentVersionId],
+          );
+        }
+        return;
+      }
+      case 'ObjectTagsSet':
+      case 'ObjectTagsDeleted': {
+        const d = event.data;
+        const tags = event.type === 'ObjectTagsSet' ? event.data.tags : [];
+        await tx.query(`UPDATE ${t('object_versions')} SET tags = $4::jsonb WHERE bucket = $1 AND key_id = $2 AND version_id = $3`, [
+          d.bucket,
+          d.keyId,
+          d.versionId,
+          JSON.stringify(tags),
+        ]);
+        return;
+      }
+      case 'MultipartUploadInitiated': {
+        const d = event.data;
+        if (!(await this.bucketExists(tx, d.bucket))) return;
+        await tx.query(
+          `INSERT INTO ${t('multipart_uploads')} (bucket, upload_id, key, key_id, owner, initiated_at, initiated_sequence,
+             content_type, user_metadata, storage_class, tags)
+           VALUES ($1, $2, $3, $4, $5, $6::timestamptz, $7, $8, $9::jsonb, $10, $11::jsonb)`,
+          [d.bucket, d.uploadId, d.key, d.keyId, d.owner, d.initiatedAt, sequence, d.contentType, JSON.stringify(d.userMetadata), d.storageClass, JSON.stringify(d.tags)],
+        );
+        return;
+      }
+      case 'MultipartPartUploaded': {
+        const d = event.data;
+        const [upload] = await tx.query(`SELECT 1 FROM ${t('multipart_uploads')} WHERE bucket = $1 AND upload_id = $2`, [d.bucket, d.uploadId]);
+        if (!upload) return;
+        await tx.query(`DELETE FROM ${t('multipart_parts')} WHERE bucket = $1 AND upload_id = $2 AND part_number = $3`, [d.bucket, d.uploadId, d.partNumber]);
+        await tx.query(
+          `INSERT INTO ${t('multipart_parts')} (bucket, upload_id, part_number, etag, size_bytes, checksums, last_modified)
+           VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::timestamptz)`,
+          [d.bucket, d.uploadId, d.partNumber, d.etag, d.sizeBytes, JSON.stringify(d.checksums), d.lastModified],
+        );
+        await this.insertChunks(tx, 'multipart_part_chunks', ['upload_id', 'part_number'], [d.bucket, d.uploadId, d.partNumber], d.chunks);
+        return;
+      }
+      case 'MultipartUploadCompleted':
+      case 'MultipartUploadAborted':
+        await tx.query(`DELETE FROM ${t('multipart_uploads')} WHERE bucket = $1 AND upload_id = $2`, [event.data.bucket, event.data.uploadId]);
+        return;
+      case 'AccessKeyCreated': {
+        const d = event.data;
+        await tx.query(
+          `INSERT INTO ${t('access_keys')} (access_key_id, secret_access_key, owner, created_at, revoked_at) VALUES ($1, $2, $3, $4::timestamptz, NULL)`,
+          [d.accessKeyId, d.secretAccessKey, d.owner, d.createdAt],
+        );
+        return;
+      }
+      case 'AccessKeyRevoked':
+        await tx.query(`UPDATE ${t('access_keys')} SET revoked_at = $2::timestamptz WHERE access_key_id = $1`, [event.data.accessKeyId, event.data.revokedAt]);
+        return;
+      case 'StorageNodeJoined': {
+        const d = event.data;
+        await tx.query(
+          `INSERT INTO ${t('storage_nodes')} (node_id, zone, host, address, weight, capacity_bytes, draining, joined_at, epoch)
+           VALUES ($1, $2, $3, $4, $5, $6, false, $7::timestamptz, $8)`,
+          [d.nodeId, d.zone, d.host, d.address, d.weight, d.capacityBytes, d.joinedAt, d.epoch],
+        );
+        return this.setRingEpoch(tx, d.epoch);
+      }
+      case 'StorageNodeWeightChanged': {
+        const d = event.data;
+        await tx.query(`UPDATE ${t('storage_nodes')} SET weight = $2, capacity_bytes = $3, epoch = $4 WHERE node_id = $1`, [
+          d.nodeId,
+          d.weight,
+          d.capacityBytes,
+          d.epoch,
+        ]);
+        return this.setRingEpoch(tx, d.epoch);
+      }
+      case 'StorageNodeDrained':
+        await tx.query(`UPDATE ${t('storage_nodes')} SET draining = true, epoch = $2 WHERE node_id = $1`, [event.data.nodeId, event.data.epoch]);
+        return this.setRingEpoch(tx, event.data.epoch);
+      case 'StorageNodeRemoved':
+        await tx.query(`DELETE FROM ${t('storage_nodes')} WHERE node_id = $1`, [event.data.nodeId]);
+        return this.setRingEpoch(tx, event.data.epoch);
+      default:
+        return assertNever(event, 'metadata event');
+    }
+  }
+
+  private async updateBucket(tx: EntityManager, bucket: string, sequence: number, assignments: string, values: readonly unknown[]): Promise<void> {
+    await tx.query(`UPDATE ${this.t('buckets')} SET ${assignments}, updated_sequence = $2 WHERE name = $1`, [bucket, sequence, ...values]);
+  }
+
+  private async bucketExists(tx: EntityManager, bucket: string): Promise<boolean> {
+    const rows: unknown[] = await tx.query(`SELECT 1 FROM ${this.t('buckets')} WHERE name = $1`, [bucket]);
+    return rows.length > 0;
+  }
+
+  /** The key's current version stops being current; a new null version replaces the old one. */
+  private async demoteCurrent(tx: EntityManager, bucket: string, keyId: string, newVersionId: string): Promise<void> {
+    if (newVersionId === NULL_VERSION_ID) {
+      await tx.query(`DELETE FROM ${this.t('object_versions')} WHERE bucket = $1 AND key_id = $2 AND version_id = $3`, [bucket, keyId, NULL_VERSION_ID]);
+    }
+    await tx.query(`UPDATE ${this.t('object_versions')} SET is_current = false WHERE bucket = $1 AND key_id = $2 AND is_current`, [bucket, keyId]);
+  }
+
+  private async putVersion(
+    tx: EntityManager,
+    sequence: number,
+    d: ObjectVersionData,
+    uploadId: string | null,
+    copySource: { bucket: string; key: string; versionId: string } | null,
+  ): Promise<void> {
+    if (!(await this.bucketExists(tx, d.bucket))) return;
+    await this.demoteCurrent(tx, d.bucket, d.keyId, d.versionId);
+    await tx.query(
+      `INSERT INTO ${this.t('object_versions')} (bucket, key_id, version_id, key, sequence, is_current, is_delete_marker,
+         size_bytes, etag, checksums, content_type, user_metadata, storage_class, tags, hlc, last_modified, upload_id, copy_source)
+       VALUES ($1, $2, $3, $4, $5, true, false, $6, $7, $8::jsonb, $9, $10::jsonb, $11, $12::jsonb, $13, $14::timestamptz, $15, $16::jsonb)`,
+      [
+        d.bucket,
+        d.keyId,
+        d.versionId,
+        d.key,
+        sequence,
+        d.sizeBytes,
+        d.etag,
+        JSON.stringify(d.checksums),
+        d.contentType,
+        JSON.stringify(d.userMetadata),
+        d.storageClass,
+        JSON.stringify(d.tags),
+        d.hlc,
+        d.lastModified,
+        uploadId,
+        copySource === null ? null : JSON.stringify(copySource),
+      ],
+    );
+    await this.insertChunks(tx, 'object_version_chunks', ['key_id', 'version_id'], [d.bucket, d.keyId, d.versionId], d.chunks);
+  }
+
+  /** All of a version's (or part's) chunk rows in one statement, whatever their number. */
+  private async insertChunks(
+    tx: EntityManager,
+    table: 'object_version_chunks' | 'multipart_part_chunks',
+    ownerColumns: readonly [string, string],
+    owner: readonly [string, string, string | number],
+    chunks: readonly ChunkRef[],
+  ): Promise<void> {
+    if (chunks.length === 0) return;
+    await tx.query(
+      `INSERT INTO ${this.t(table)} (bucket, ${ownerColumns[0]}, ${ownerColumns[1]}, ordinal, chunk_hash, offset_bytes, size_bytes)
+       SELECT $1, $2, $3, c.ordinal, c.hash, c.offset_bytes, c.size_bytes
+       FROM unnest($4::int[], $5::text[], $6::bigint[], $7::bigint[]) AS c(ordinal, hash, offset_bytes, size_bytes)`,
+      [...owner, chunks.map((_, i) => i), chunks.map((c) => c.hash), chunks.map((c) => c.offsetBytes), chunks.map((c) => c.sizeBytes)],
+    );
+  }
+
+  private async setRingEpoch(tx: EntityManager, epoch: number): Promise<void> {
+    await tx.query(
+      `INSERT INTO ${this.t('ring_epoch')} (id, epoch) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET epoch = EXCLUDED.epoch`,
+      [RING_EPOCH_ROW_ID, epoch],
+    );
+  }
+}

@@ -1,0 +1,103 @@
+import { createHash } from 'node:crypto';
+import { handleCommand, InMemoryEventStore, type Decider, type HandledCommand } from '@cairn/eventing';
+import {
+  membershipSubject,
+  MetadataEventSchemaVersions,
+  subjectsFor,
+  type AccessKeyCommand,
+  type BucketCommand,
+  type DomainEvent,
+  type MembershipCommand,
+  type MultipartUploadCommand,
+  type ObjectKeyCommand,
+  type VersioningStatus,
+} from '@cairn/protocol';
+import { accessKeyDecider } from '../domain/access-key/access-key.decider';
+import { bucketDecider } from '../domain/bucket/bucket.decider';
+import { membershipDecider } from '../domain/membership/membership.decider';
+import { multipartUploadDecider } from '../domain/multipart-upload/multipart-upload.decider';
+import { objectKeyDecider } from '../domain/object-key/object-key.decider';
+
+export const keyIdOf = (key: string): string => createHash('sha256').update(key, 'utf8').digest('hex');
+export const md5Hex = (body: string): string => createHash('md5').update(body).digest('hex');
+export const sha256Hex = (body: string): string => createHash('sha256').update(body).digest('hex');
+
+/**
+ * Drives the real deciders through handleCommand over an in-memory event store, so projection
+ * tests project exactly the events the command side would append. Deterministic ids and clock.
+ */
+export class MetadataWorld {
+  readonly store = new InMemoryEventStore();
+  private readonly subjects = subjectsFor('');
+  private counter = 0;
+  private readonly ctx = {
+    region: 'eu-one',
+    now: () => new Date(Date.UTC(2026, 0, 1, 0, 0, this.counter)),
+    newId: () => `evt-${++this.counter}`,
+    nextHlc: () => `hlc-${String(this.counter).padStart(8, '0')}`,
+  };
+
+  at(): string {
+    return new Date(Date.UTC(2026, 0, 1, 0, 0, ++this.counter)).toISOString();
+  }
+
+  bucket(command: BucketCommand) {
+    return this.run(bucketDecider, this.subjects.bucket(command.bucket), command.bucket, command);
+  }
+
+  object(command: ObjectKeyCommand) {
+    return this.run(objectKeyDecider, this.subjects.object(command.bucket, command.keyId), `${command.bucket}/${command.keyId}`, command);
+  }
+
+  upload(command: MultipartUploadCommand) {
+    return this.run(multipartUploadDecider, this.subjects.upload(command.bucket, command.uploadId), command.uploadId, command);
+  }
+
+  accessKey(command: AccessKeyCommand) {
+    return this.run(accessKeyDecider, this.subjects.accessKey(command.accessKeyId), command.accessKeyId, command);
+  }
+
+  membership(command: MembershipCommand) {
+    return this.run(membershipDecider, membershipSubject(''), 'membership', command);
+  }
+
+  async createBucket(bucket: string, versioning: VersioningStatus = 'Unversioned'): Promise<void> {
+    await this.bucket({ type: 'CreateBucket', bucket, owner: 'alice', region: 'eu-one', createdAt: this.at() });
+    if (versioning !== 'Unversioned') await this.bucket({ type: 'SetBucketVersioning', bucket, versioning });
+  }
+
+  /** A put of `body` as one chunk (none when empty); returns the version id the shell proposed. */
+  async put(bucket: string, key: string, body: string, versioning: VersioningStatus = 'Unversioned'): Promise<string> {
+    const versionId = `v${String(++this.counter).padStart(6, '0')}`;
+    await this.object({
+      type: 'PutObjectVersion',
+      bucket,
+      key,
+      keyId: keyIdOf(key),
+      versionId,
+      versioning,
+      sizeBytes: Buffer.byteLength(body),
+      etag: md5Hex(body),
+      checksums: {},
+      contentType: 'text/plain',
+      userMetadata: {},
+      chunks: body.length === 0 ? [] : [{ hash: sha256Hex(body), offsetBytes: 0, sizeBytes: Buffer.byteLength(body) }],
+      storageClass: 'STANDARD',
+      hlc: `hlc-${this.counter}`,
+      lastModified: this.at(),
+    });
+    return versionId;
+  }
+
+  async deleteObject(bucket: string, key: string, versioning: VersioningStatus): Promise<string> {
+    const versionId = `m${String(++this.counter).padStart(6, '0')}`;
+    await this.object({ type: 'DeleteObject', bucket, key, keyId: keyIdOf(key), versionId, versioning, hlc: `hlc-${this.counter}`, lastModified: this.at() });
+    return versionId;
+  }
+
+  private run<C, E extends DomainEvent, S>(decider: Decider<C, E, S>, subject: string, aggregateId: string, command: C): Promise<HandledCommand<E, S>> {
+    return handleCommand(this.store, decider, subject, aggregateId, command, this.ctx, {
+      schemaVersionOf: (type) => MetadataEventSchemaVersions[type as keyof typeof MetadataEventSchemaVersions],
+    });
+  }
+}
