@@ -57,6 +57,17 @@ export class RawNode {
     return this.raft.status();
   }
 
+  /** A cheap subset of `status()` for callers that poll it after every input. */
+  basicStatus(): { term: number; role: RaftStatus['role']; lead: NodeId; commit: number; lastIndex: number; applied: number } {
+    const r = this.raft;
+    return { term: r.term, role: r.role, lead: r.lead, commit: r.log.committed, lastIndex: r.log.lastIndex(), applied: r.log.applied };
+  }
+
+  /** The term of the entry at `index` in this node's log (stable or not), if it holds one. */
+  termAt(index: number): number | undefined {
+    return this.raft.log.term(index);
+  }
+
   confState(): ConfState {
     return this.raft.confState();
   }
