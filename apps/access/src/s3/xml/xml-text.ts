@@ -50,3 +50,45 @@ export function xmlElement(name: string, text: string): string {
 
 export const XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n';
 export const S3_XML_NAMESPACE = 'http://s3.amazonaws.com/doc/2006-03-01/';
+
+/** `<name>children</name>` where children are already-rendered XML. */
+export function xmlNode(name: string, children: ReadonlyArray<string | undefined>): string {
+  return `<${name}>${children.filter((child) => child !== undefined).join('')}</${name}>`;
+}
+
+/** An element that is left out when the value is undefined. */
+export function optionalElement(name: string, text: string | number | boolean | undefined): string | undefined {
+  return text === undefined ? undefined : xmlElement(name, String(text));
+}
+
+/** The root element of an S3 response, in S3's namespace, after the XML declaration. */
+export function xmlDocument(rootName: string, children: ReadonlyArray<string | undefined>): string {
+  return `${XML_DECLARATION}<${rootName} xmlns="${S3_XML_NAMESPACE}">${children.filter((child) => child !== undefined).join('')}</${rootName}>`;
+}
+
+/** S3 timestamps: ISO 8601 in UTC with milliseconds, e.g. 2009-10-12T17:50:30.000Z. */
+export function s3Timestamp(date: Date): string {
+  return date.toISOString();
+}
+
+/** ETags are quoted in XML bodies and headers: "9b2cf535f27731c974343645a3985328". */
+export function quoteEtag(etag: string): string {
+  return etag.startsWith('"') ? etag : `"${etag}"`;
+}
+
+export function unquoteEtag(etag: string): string {
+  const trimmed = etag.trim();
+  return trimmed.length >= 2 && trimmed.startsWith('"') && trimmed.endsWith('"') ? trimmed.slice(1, -1) : trimmed;
+}
+
+/**
+ * The `EncodingType=url` form of keys and prefixes in list results: unreserved characters and '/'
+ * stay, a space becomes '+', everything else is %XX of its UTF-8 bytes (what S3 and MinIO send and
+ * what botocore decodes with unquote_plus).
+ */
+export function s3UrlEncode(text: string): string {
+  return encodeURIComponent(text)
+    .replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
+    .replace(/%2F/g, '/')
+    .replace(/%20/g, '+');
+}

@@ -1,0 +1,212 @@
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { S3Error } from '../errors/s3.errors';
+import { parseChecksumAlgorithm, type ChecksumAlgorithm } from '../integrity/checksum-algorithms';
+import { unquoteEtag } from './xml-text';
+
+/** Request bodies larger than this are refused before parsing (1000 keys of 1 KiB fit easily). */
+export const MAX_XML_BODY_BYTES = 2 * 1024 * 1024;
+export const MAX_DELETE_OBJECTS = 1_000;
+export const MAX_OBJECT_TAGS = 10;
+export const MAX_BUCKET_TAGS = 50;
+export const MAX_TAG_KEY_LENGTH_CHARS = 128;
+export const MAX_TAG_VALUE_LENGTH_CHARS = 256;
+export const MIN_PART_NUMBER = 1;
+export const MAX_PART_NUMBER = 10_000;
+
+const REPEATED_ELEMENTS = new Set(['Object', 'Part', 'Tag']);
+const ENTITY_PATTERN = /&(#x[0-9a-fA-F]{1,6}|#[0-9]{1,7}|amp|lt|gt|quot|apos)?;?/g;
+const NAMED_ENTITIES: Readonly<Record<string, string>> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
+const MAX_CODE_POINT = 0x10ffff;
+
+// Entities are left alone by the parser and decoded here, one pass over leaf text only, so
+// DOCTYPE-declared entities never expand and `&amp;#13;` stays the literal text `&#13;`.
+const parser = new XMLParser({
+  ignoreAttributes: true,
+  removeNSPrefix: true,
+  parseTagValue: false,
+  trimValues: false,
+  processEntities: false,
+  htmlEntities: false,
+  ignoreDeclaration: true,
+  ignorePiTags: true,
+  isArray: (name) => REPEATED_ELEMENTS.has(name),
+});
+
+function malformed(): S3Error {
+  return new S3Error('MalformedXML');
+}
+
+export function decodeXmlEntities(text: string): string {
+  return text.replace(ENTITY_PATTERN, (match, entity: string | undefined) => {
+    if (entity === undefined || !match.endsWith(';')) throw malformed();
+    if (entity.startsWith('#')) {
+      const codePoint = entity[1] === 'x' ? parseInt(entity.slice(2), 16) : parseInt(entity.slice(1), 10);
+      if (codePoint > MAX_CODE_POINT || (codePoint >= 0xd800 && codePoint <= 0xdfff)) throw malformed();
+      return String.fromCodePoint(codePoint);
+    }
+    return NAMED_ENTITIES[entity];
+  });
+}
+
+type XmlNode = string | { readonly [name: string]: XmlNode | readonly XmlNode[] };
+
+/** Parses a whole body, checks well-formedness and the root element, and returns the root's content. */
+function parseRoot(body: string | Buffer, rootName: string): XmlNode {
+  if (body.length > MAX_XML_BODY_BYTES) throw new S3Error('MalformedXML', 'The XML you provided was too large.');
+  const text = typeof body === 'string' ? body : body.toString('utf8');
+  if (/<!DOCTYPE|<!ENTITY/i.test(text)) throw malformed();
+  if (XMLValidator.validate(text) !== true) throw malformed();
+  const parsed = parser.parse(text) as Record<string, XmlNode>;
+  const roots = Object.keys(parsed).filter((name) => name !== '#text');
+  if (roots.length !== 1 || roots[0] !== rootName || Array.isArray(parsed[rootName])) throw malformed();
+  return parsed[rootName] as XmlNode;
+}
+
+function children(node: XmlNode): Readonly<Record<string, XmlNode | readonly XmlNode[]>> {
+  return typeof node === 'string' ? {} : node;
+}
+
+/** The text of a leaf element; elements with children are malformed where text is expected. */
+function leafText(node: XmlNode | readonly XmlNode[] | undefined): string | undefined {
+  if (node === undefined) return undefined;
+  if (Array.isArray(node)) throw malformed();
+  if (typeof node !== 'string') {
+    const keys = Object.keys(node);
+    if (keys.length === 0) return '';
+    throw malformed();
+  }
+  return decodeXmlEntities(node);
+}
+
+function list(node: XmlNode | readonly XmlNode[] | undefined): readonly XmlNode[] {
+  if (node === undefined) return [];
+  return Array.isArray(node) ? (node as readonly XmlNode[]) : [node as XmlNode];
+}
+
+function isBlank(body: string | Buffer | undefined): boolean {
+  return body === undefined || body.length === 0 || (typeof body === 'string' ? body : body.toString('utf8')).trim() === '';
+}
+
+export interface CreateBucketConfiguration {
+  readonly locationConstraint?: string;
+}
+
+/** An empty body is valid (the default region). */
+export function parseCreateBucketConfiguration(body: string | Buffer | undefined): CreateBucketConfiguration {
+  if (isBlank(body)) return {};
+  const root = children(parseRoot(body as string | Buffer, 'CreateBucketConfiguration'));
+  const locationConstraint = leafText(root['LocationConstraint']);
+  return locationConstraint === undefined || locationConstraint === '' ? {} : { locationConstraint: locationConstraint.trim() };
+}
+
+export interface CompletedPart {
+  readonly partNumber: number;
+  /** Without quotes. */
+  readonly etag: string;
+  readonly checksums: Readonly<Partial<Record<ChecksumAlgorithm, string>>>;
+}
+
+/** Parts must be listed in ascending part-number order (InvalidPartOrder), without repeats. */
+export function parseCompleteMultipartUpload(body: string | Buffer | undefined): readonly CompletedPart[] {
+  if (isBlank(body)) throw malformed();
+  const root = children(parseRoot(body as string | Buffer, 'CompleteMultipartUpload'));
+  const parts = list(root['Part']).map((node): CompletedPart => {
+    const fields = children(node);
+    const numberText = leafText(fields['PartNumber'])?.trim();
+    const etag = leafText(fields['ETag']);
+    if (numberText === undefined || etag === undefined || !/^\d{1,5}$/.test(numberText)) throw malformed();
+    const partNumber = Number(numberText);
+    if (partNumber < MIN_PART_NUMBER || partNumber > MAX_PART_NUMBER) {
+      throw new S3Error('InvalidArgument', `Part number must be an integer between ${MIN_PART_NUMBER} and ${MAX_PART_NUMBER}, inclusive`);
+    }
+    const checksums: Partial<Record<ChecksumAlgorithm, string>> = {};
+    for (const [name, value] of Object.entries(fields)) {
+      if (!name.startsWith('Checksum')) continue;
+      const algorithm = parseChecksumAlgorithm(name.slice('Checksum'.length));
+      if (!algorithm) throw malformed();
+      checksums[algorithm] = (leafText(value) ?? '').trim();
+    }
+    return { partNumber, etag: unquoteEtag(etag), checksums };
+  });
+  if (parts.length === 0) throw malformed();
+  for (let i = 1; i < parts.length; i++) {
+    if (parts[i].partNumber <= parts[i - 1].partNumber) throw new S3Error('InvalidPartOrder');
+  }
+  return parts;
+}
+
+export interface ObjectIdentifier {
+  readonly key: string;
+  readonly versionId?: string;
+}
+
+export interface DeleteObjectsRequest {
+  readonly quiet: boolean;
+  readonly objects: readonly ObjectIdentifier[];
+}
+
+export function parseDeleteObjects(body: string | Buffer | undefined): DeleteObjectsRequest {
+  if (isBlank(body)) throw malformed();
+  const root = children(parseRoot(body as string | Buffer, 'Delete'));
+  const quietText = leafText(root['Quiet'])?.trim().toLowerCase();
+  if (quietText !== undefined && quietText !== 'true' && quietText !== 'false') throw malformed();
+  const objects = list(root['Object']).map((node): ObjectIdentifier => {
+    const fields = children(node);
+    const key = leafText(fields['Key']);
+    if (key === undefined) throw malformed();
+    const versionId = leafText(fields['VersionId']);
+    return versionId === undefined || versionId === '' ? { key } : { key, versionId };
+  });
+  if (objects.length === 0 || objects.length > MAX_DELETE_OBJECTS) throw malformed();
+  return { quiet: quietText === 'true', objects };
+}
+
+export interface Tag {
+  readonly key: string;
+  readonly value: string;
+}
+
+/** Tags: at most `maxTags` (10 on objects, 50 on buckets), unique keys, bounded lengths. */
+export function parseTagging(body: string | Buffer | undefined, maxTags: number = MAX_OBJECT_TAGS): readonly Tag[] {
+  if (isBlank(body)) throw malformed();
+  const root = children(parseRoot(body as string | Buffer, 'Tagging'));
+  if (root['TagSet'] === undefined) throw malformed();
+  const tagSet = children(leafOrNode(root['TagSet']));
+  const tags = list(tagSet['Tag']).map((node): Tag => {
+    const fields = children(node);
+    const key = leafText(fields['Key']);
+    const value = leafText(fields['Value']);
+    if (key === undefined || value === undefined) throw malformed();
+    return { key, value };
+  });
+  if (tags.length > maxTags) throw new S3Error('InvalidTag', `Object tags cannot be greater than ${maxTags}`);
+  const seen = new Set<string>();
+  for (const tag of tags) {
+    if (tag.key.length === 0 || [...tag.key].length > MAX_TAG_KEY_LENGTH_CHARS) throw new S3Error('InvalidTag', 'The TagKey you have provided is invalid');
+    if ([...tag.value].length > MAX_TAG_VALUE_LENGTH_CHARS) throw new S3Error('InvalidTag', 'The TagValue you have provided is invalid');
+    if (tag.key.toLowerCase().startsWith('aws:')) throw new S3Error('InvalidTag', 'Your TagKey cannot be prefixed with aws:');
+    if (seen.has(tag.key)) throw new S3Error('InvalidTag', 'Cannot provide multiple Tags with the same key');
+    seen.add(tag.key);
+  }
+  return tags;
+}
+
+function leafOrNode(node: XmlNode | readonly XmlNode[]): XmlNode {
+  if (Array.isArray(node)) throw malformed();
+  return node as XmlNode;
+}
+
+export interface VersioningConfigurationRequest {
+  readonly status?: 'Enabled' | 'Suspended';
+  readonly mfaDelete?: 'Enabled' | 'Disabled';
+}
+
+export function parseVersioningConfiguration(body: string | Buffer | undefined): VersioningConfigurationRequest {
+  if (isBlank(body)) throw malformed();
+  const root = children(parseRoot(body as string | Buffer, 'VersioningConfiguration'));
+  const status = leafText(root['Status'])?.trim();
+  const mfaDelete = leafText(root['MfaDelete'])?.trim();
+  if (status !== undefined && status !== 'Enabled' && status !== 'Suspended') throw malformed();
+  if (mfaDelete !== undefined && mfaDelete !== 'Enabled' && mfaDelete !== 'Disabled') throw malformed();
+  return { ...(status ? { status } : {}), ...(mfaDelete ? { mfaDelete } : {}) };
+}
