@@ -14,7 +14,7 @@ const HEARTBEAT_INTERVAL_TICKS = 2;
 const CLIENT_COUNT = 5;
 const KEYS = ['x', 'y', 'z'] as const;
 const CLIENT_THINK_MS = 15;
-const OP_TIMEOUT_MS = 400;
+const OP_TIMEOUT_MS = 300;
 const MIN_PARTITION_MS = 100;
 const MAX_PARTITION_MS = 1_200;
 const MIN_DOWN_MS = 30;
@@ -461,7 +461,9 @@ class Simulation {
 
   private clientStep(client: number): void {
     if (this.phase !== 'safety') return;
-    const node = this.nodes.get(this.clientTarget[client])!;
+    // Mostly the node believed to lead, sometimes any node: stale leaders must get traffic too.
+    const target = this.random.chance(0.7) ? this.clientTarget[client] : this.random.pick(this.ids);
+    const node = this.nodes.get(target)!;
     const retry = () => {
       this.clientTarget[client] = this.random.pick(this.ids);
       this.queue.push(this.now + CLIENT_THINK_MS, { type: 'client', client });

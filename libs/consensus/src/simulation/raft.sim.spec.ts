@@ -1,5 +1,5 @@
-import { REGRESSION_SEEDS } from './simulation/regression-seeds';
-import { runSimulation, type SimulationReport } from './simulation/simulator';
+import { REGRESSION_SEEDS } from './regression-seeds';
+import { runSimulation, type SimulationReport } from './simulator';
 
 /** Seeds per `npm test`; `SOAK_SEEDS=5000 npm run soak:raft` runs more. */
 const DEFAULT_SEEDS = 300;
