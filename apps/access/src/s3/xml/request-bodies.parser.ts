@@ -2,16 +2,17 @@ import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { S3Error } from '../errors/s3.errors';
 import { parseChecksumAlgorithm, type ChecksumAlgorithm } from '../integrity/checksum-algorithms';
 import { unquoteEtag } from './xml-text';
+import {
+  MAX_DELETE_OBJECTS,
+  MAX_OBJECT_TAGS,
+  MAX_PART_NUMBER,
+  MAX_TAG_KEY_LENGTH_CHARS,
+  MAX_TAG_VALUE_LENGTH_CHARS,
+  MIN_PART_NUMBER,
+} from '../s3-limits';
 
 /** Request bodies larger than this are refused before parsing (1000 keys of 1 KiB fit easily). */
 export const MAX_XML_BODY_BYTES = 2 * 1024 * 1024;
-export const MAX_DELETE_OBJECTS = 1_000;
-export const MAX_OBJECT_TAGS = 10;
-export const MAX_BUCKET_TAGS = 50;
-export const MAX_TAG_KEY_LENGTH_CHARS = 128;
-export const MAX_TAG_VALUE_LENGTH_CHARS = 256;
-export const MIN_PART_NUMBER = 1;
-export const MAX_PART_NUMBER = 10_000;
 
 const REPEATED_ELEMENTS = new Set(['Object', 'Part', 'Tag']);
 const ENTITY_PATTERN = /&(#x[0-9a-fA-F]{1,6}|#[0-9]{1,7}|amp|lt|gt|quot|apos)?;?/g;

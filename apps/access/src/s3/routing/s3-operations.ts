@@ -1,0 +1,70 @@
+/** Every S3 operation the gateway serves. */
+export const S3_OPERATIONS = [
+  'ListBuckets',
+  'CreateBucket',
+  'DeleteBucket',
+  'HeadBucket',
+  'GetBucketLocation',
+  'GetBucketVersioning',
+  'PutBucketVersioning',
+  'ListObjects',
+  'ListObjectsV2',
+  'ListObjectVersions',
+  'ListMultipartUploads',
+  'DeleteObjects',
+  'PutObject',
+  'CopyObject',
+  'GetObject',
+  'HeadObject',
+  'DeleteObject',
+  'CreateMultipartUpload',
+  'UploadPart',
+  'UploadPartCopy',
+  'CompleteMultipartUpload',
+  'AbortMultipartUpload',
+  'ListParts',
+  'GetObjectTagging',
+  'PutObjectTagging',
+  'DeleteObjectTagging',
+] as const;
+
+export type S3Operation = (typeof S3_OPERATIONS)[number];
+
+/** Operations on the service, on a bucket, or on an object (needs a key). */
+export type S3OperationScope = 'service' | 'bucket' | 'object';
+
+/**
+ * Subresources S3 knows but Cairn does not serve: a request naming one gets NotImplemented rather
+ * than being mistaken for a plain GET/PUT of the bucket or object.
+ */
+export const UNSUPPORTED_SUBRESOURCES: ReadonlySet<string> = new Set([
+  'accelerate',
+  'acl',
+  'analytics',
+  'attributes',
+  'cors',
+  'encryption',
+  'intelligent-tiering',
+  'inventory',
+  'legal-hold',
+  'lifecycle',
+  'logging',
+  'metadataConfiguration',
+  'metadataTable',
+  'metrics',
+  'notification',
+  'object-lock',
+  'ownershipControls',
+  'policy',
+  'policyStatus',
+  'publicAccessBlock',
+  'renameObject',
+  'replication',
+  'requestPayment',
+  'restore',
+  'retention',
+  'select',
+  'session',
+  'torrent',
+  'website',
+]);
