@@ -87,7 +87,9 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
 
   /** Resolves the Nest callback at once: NATS may be away, and the HTTP side must start anyway. */
   listen(callback: (...optionalParams: unknown[]) => void): void {
-    void this.start().catch((error) => this.logger.error(`transport failed to start: ${String(error)}`));
+    void this.start().catch((error) => {
+      if (!this.closing) this.logger.error(`transport failed to start: ${String(error)}`);
+    });
     callback();
   }
 

@@ -1,6 +1,8 @@
 import { connect, type JetStreamClient, type JetStreamManager, type NatsConnection } from 'nats';
 import { RECONNECT_WAIT_MS, type MessagingConfig } from './messaging.config';
 
+const PING_INTERVAL_MS = 10_000;
+
 export type NatsConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'closed';
 
 /**
@@ -16,25 +18,39 @@ export class NatsConnectionManager {
   private jsm: JetStreamManager | undefined;
 
   constructor(private readonly config: MessagingConfig) {
-    this.ready = connect({
-      servers: config.natsUrl.split(',').map((s) => s.trim()),
-      name: `${config.serviceName}/${config.instance}`,
-      waitOnFirstConnect: true,
-      maxReconnectAttempts: -1,
-      reconnectTimeWait: RECONNECT_WAIT_MS,
-      pingInterval: 10_000,
-    }).then((nc) => {
-      this.nc = nc;
-      if (this.closing) {
-        void nc.close();
-        return nc;
-      }
-      this.state = 'connected';
-      void this.watchStatus(nc);
-      return nc;
-    });
-    // The first connect waits for the server forever; callers that need it await `connection()`.
+    this.ready = this.connectWithRetry();
+    // The first connect retries until the server answers; callers that need it await `connection()`.
     this.ready.catch(() => undefined);
+  }
+
+  /**
+   * nats.js can wait for a first connection by itself, but that wait cannot be cancelled; this
+   * loop can, so a service closed while NATS is away leaves no timers behind.
+   */
+  private async connectWithRetry(): Promise<NatsConnection> {
+    for (;;) {
+      if (this.closing) throw new Error('NATS connection closed before it was established');
+      try {
+        const nc = await connect({
+          servers: this.config.natsUrl.split(',').map((s) => s.trim()),
+          name: `${this.config.serviceName}/${this.config.instance}`,
+          maxReconnectAttempts: -1,
+          reconnectTimeWait: RECONNECT_WAIT_MS,
+          pingInterval: PING_INTERVAL_MS,
+        });
+        this.nc = nc;
+        if (this.closing) {
+          await nc.close();
+          throw new Error('NATS connection closed before it was established');
+        }
+        this.state = 'connected';
+        void this.watchStatus(nc);
+        return nc;
+      } catch (error) {
+        if (this.closing) throw error;
+        await new Promise((resolve) => setTimeout(resolve, RECONNECT_WAIT_MS).unref());
+      }
+    }
   }
 
   get status(): NatsConnectionState {

@@ -1,0 +1,4 @@
+import { runService } from '@cairn/service-kit';
+import { AccessService } from './service';
+
+runService(AccessService);

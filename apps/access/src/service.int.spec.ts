@@ -1,0 +1,4 @@
+import { describeServiceBoot } from '@cairn/testing';
+import { AccessService } from './service';
+
+describeServiceBoot(AccessService, { dependencies: ['nats'] });

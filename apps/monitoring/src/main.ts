@@ -1,0 +1,4 @@
+import { runService } from '@cairn/service-kit';
+import { MonitoringService } from './service';
+
+runService(MonitoringService);

@@ -1,0 +1,4 @@
+import { runService } from '@cairn/service-kit';
+import { SchedulerService } from './service';
+
+runService(SchedulerService);

@@ -1,0 +1,4 @@
+import { runService } from '@cairn/service-kit';
+import { StorageService } from './service';
+
+runService(StorageService);

@@ -1,0 +1,4 @@
+import { describeServiceBoot } from '@cairn/testing';
+import { SyncService } from './service';
+
+describeServiceBoot(SyncService, { dependencies: ['nats'] });

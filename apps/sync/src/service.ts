@@ -1,0 +1,15 @@
+import { ServiceKitModule, type ServiceDefinition } from '@cairn/service-kit';
+import { SyncConfig } from './sync.config';
+
+export const SYNC_DEFAULT_PORT = 9300;
+
+export const SyncService: ServiceDefinition<SyncConfig> = {
+  service: 'sync',
+  description: 'Replication between regions: events, chunks, conflict resolution, anti-entropy',
+  configClass: SyncConfig,
+  defaultPort: SYNC_DEFAULT_PORT,
+  module: (config, identity) => ({
+    module: class SyncAppModule {},
+    imports: [ServiceKitModule.forRoot({ identity, config })],
+  }),
+};

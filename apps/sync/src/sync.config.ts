@@ -1,0 +1,3 @@
+import { BaseServiceConfig } from '@cairn/service-kit';
+
+export class SyncConfig extends BaseServiceConfig {}

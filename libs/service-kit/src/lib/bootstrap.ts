@@ -1,0 +1,152 @@
+import 'reflect-metadata';
+import { ValidationPipe, type DynamicModule, type INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { JetStreamTransport, NatsConnectionManager } from '@cairn/messaging';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { BaseServiceConfig, ConfigError, loadConfig } from './config/service-config';
+import { ServiceExceptionFilter } from './errors/service-exception.filter';
+import { HeartbeatService } from './heartbeat/heartbeat.service';
+import { createLogger, PinoNestLogger } from './logging/logger';
+import { httpLogger } from './logging/request-id';
+import { MetricsService } from './metrics/metrics.service';
+import { CAIRN_VERSION, type ServiceIdentity } from './service-identity';
+
+/** Longest a graceful shutdown may take before the process exits anyway. */
+export const SHUTDOWN_GRACE_MS = 10_000;
+/** Bounds on what an HTTP client may hold open (slow-loris, oversized headers). */
+export const HEADERS_TIMEOUT_MS = 20_000;
+export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+const IDLE_SOCKET_REAP_MS = 50;
+
+export interface ServiceDefinition<C extends BaseServiceConfig> {
+  readonly service: string;
+  readonly description: string;
+  readonly configClass: new () => C;
+  readonly defaultPort: number;
+  /** The composition root: the app module built from the validated config. */
+  readonly module: (config: C, identity: ServiceIdentity) => DynamicModule;
+  /** Leave request bodies unparsed (S3 and chunk uploads stream them). */
+  readonly rawBodies?: boolean;
+  /** Runs after the app is built and before it listens: extra middleware, settings. */
+  readonly configure?: (app: INestApplication, config: C) => void | Promise<void>;
+}
+
+export interface RunningService<C extends BaseServiceConfig> {
+  readonly app: INestApplication;
+  readonly config: C;
+  readonly identity: ServiceIdentity;
+  readonly transport: JetStreamTransport;
+  readonly url: string;
+  readonly logger: Logger;
+  close(): Promise<void>;
+}
+
+/** Builds, wires and starts one service: HTTP (API, health, metrics, docs) plus the JetStream transport. */
+export async function startService<C extends BaseServiceConfig>(
+  definition: ServiceDefinition<C>,
+  env: Record<string, string | undefined> = process.env,
+): Promise<RunningService<C>> {
+  const config = loadConfig(definition.configClass, env, {
+    CAIRN_HTTP_PORT: definition.defaultPort,
+  } as Partial<Record<keyof C, unknown>>);
+  const identity: ServiceIdentity = {
+    service: definition.service,
+    instance: config.CAIRN_INSTANCE ?? `${definition.service}-1`,
+    region: config.CAIRN_REGION,
+    namespace: config.CAIRN_NS,
+    version: CAIRN_VERSION,
+  };
+  const logger = createLogger({ ...identity, level: config.CAIRN_LOG_LEVEL });
+  const app = await NestFactory.create(definition.module(config, identity), {
+    logger: new PinoNestLogger(logger),
+    bodyParser: !definition.rawBodies,
+    abortOnError: false,
+  });
+  let draining = false;
+  // While draining, answers tell keep-alive clients to go, so idle sockets do not hold shutdown.
+  app.use((_req: unknown, res: { setHeader(name: string, value: string): void }, next: () => void) => {
+    if (draining) res.setHeader('Connection', 'close');
+    next();
+  });
+  app.use(httpLogger(logger));
+  app.use(app.get(MetricsService).middleware());
+  app.use(app.get(HeartbeatService).middleware());
+  app.useGlobalPipes(
+    new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: true, transform: true }),
+  );
+  app.useGlobalFilters(new ServiceExceptionFilter());
+  const docs = new DocumentBuilder()
+    .setTitle(`Cairn ${definition.service}`)
+    .setDescription(definition.description)
+    .setVersion(CAIRN_VERSION)
+    .build();
+  SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, docs), { jsonDocumentUrl: 'docs/json' });
+  await definition.configure?.(app, config);
+
+  const transport = new JetStreamTransport(app.get(NatsConnectionManager), {
+    natsUrl: config.CAIRN_NATS_URL,
+    namespace: identity.namespace,
+    region: identity.region,
+    serviceName: identity.service,
+    instance: identity.instance,
+    streamReplicas: config.CAIRN_STREAM_REPLICAS,
+  });
+  app.connectMicroservice({ strategy: transport }, { inheritAppConfig: true });
+  await app.startAllMicroservices();
+  const server = app.getHttpServer();
+  server.headersTimeout = HEADERS_TIMEOUT_MS;
+  server.requestTimeout = 0; // large uploads stream for long; idle sockets are cut by the timeouts above
+  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  server.maxHeadersCount = 200;
+  await app.listen(config.CAIRN_HTTP_PORT, config.CAIRN_HTTP_HOST);
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://127.0.0.1:${port}`;
+  logger.info({ url, nats: config.CAIRN_NATS_URL, namespace: identity.namespace || '(none)' }, `${definition.service} listening`);
+  const close = async () => {
+    draining = true;
+    const reaper = setInterval(() => server.closeIdleConnections(), IDLE_SOCKET_REAP_MS);
+    try {
+      await app.close();
+    } finally {
+      clearInterval(reaper);
+    }
+  };
+  return { app, config, identity, transport, url, logger, close };
+}
+
+/** main.ts of every service: start, or print one line naming the bad variable and exit 1; drain on SIGTERM. */
+export function runService<C extends BaseServiceConfig>(definition: ServiceDefinition<C>): void {
+  startService(definition).then(
+    (running) => {
+      let stopping = false;
+      const stop = (signal: NodeJS.Signals) => {
+        if (stopping) return;
+        stopping = true;
+        running.logger.info({ signal }, 'shutting down: draining consumers and in-flight requests');
+        setTimeout(() => {
+          running.logger.error('graceful shutdown took too long; exiting');
+          process.exit(1);
+        }, SHUTDOWN_GRACE_MS).unref();
+        running.close().then(
+          () => process.exit(0),
+          (error) => {
+            running.logger.error({ err: error }, 'error during shutdown');
+            process.exit(1);
+          },
+        );
+      };
+      process.on('SIGTERM', stop);
+      process.on('SIGINT', stop);
+    },
+    (error) => {
+      if (error instanceof ConfigError) {
+        process.stderr.write(`${definition.service}: ${error.message}\n`);
+      } else {
+        process.stderr.write(`${definition.service}: failed to start: ${error instanceof Error ? error.stack : String(error)}\n`);
+      }
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,42 @@
+import { IsString, Matches } from 'class-validator';
+import { BaseServiceConfig, ConfigError, loadConfig } from './service-config';
+
+class WithDatabase extends BaseServiceConfig {
+  @IsString()
+  @Matches(/^postgres:\/\//, { message: 'must be a postgres:// URL' })
+  CAIRN_DATABASE_URL = 'postgres://localhost/db';
+}
+
+describe('loadConfig', () => {
+  it('applies defaults and converts numbers', () => {
+    const config = loadConfig(WithDatabase, { CAIRN_HTTP_PORT: '9100' });
+    expect(config.CAIRN_HTTP_PORT).toBe(9100);
+    expect(config.CAIRN_REGION).toBe('region-1');
+    expect(config.CAIRN_NATS_URL).toBe('nats://127.0.0.1:4222');
+  });
+
+  it('rejects a bad value with a message naming the variable and what it was', () => {
+    expect(() => loadConfig(WithDatabase, { CAIRN_HTTP_PORT: '9100', CAIRN_DATABASE_URL: 'mysql://x' })).toThrow(
+      'CAIRN_DATABASE_URL is "mysql://x": must be a postgres:// URL',
+    );
+  });
+
+  it('names a missing required variable', () => {
+    expect(() => loadConfig(BaseServiceConfig, {})).toThrow(/CAIRN_HTTP_PORT is missing/);
+  });
+
+  it('reports every bad variable at once', () => {
+    try {
+      loadConfig(BaseServiceConfig, { CAIRN_HTTP_PORT: '70000', CAIRN_LOG_LEVEL: 'loud', CAIRN_NATS_URL: 'http://x' });
+      fail('expected a ConfigError');
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).problems.map((p) => p.split(' ')[0]).sort()).toEqual(['CAIRN_HTTP_PORT', 'CAIRN_LOG_LEVEL', 'CAIRN_NATS_URL']);
+    }
+  });
+
+  it('accepts an empty namespace and refuses one that could escape its subjects', () => {
+    expect(loadConfig(BaseServiceConfig, { CAIRN_HTTP_PORT: '1', CAIRN_NS: '' }).CAIRN_NS).toBe('');
+    expect(() => loadConfig(BaseServiceConfig, { CAIRN_HTTP_PORT: '1', CAIRN_NS: 'a.b' })).toThrow(/CAIRN_NS/);
+  });
+});

@@ -1,0 +1,85 @@
+import 'reflect-metadata';
+import { plainToInstance, Type } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, validateSync, type ValidationError } from 'class-validator';
+
+const NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
+
+/**
+ * The environment every service reads. Property names are the variable names, so a validation
+ * failure names exactly the variable to fix. Services extend this with their own.
+ */
+export class BaseServiceConfig {
+  @IsString()
+  @Matches(NAME_PATTERN, { message: 'must be lowercase letters, digits and "-", starting with a letter or digit' })
+  CAIRN_REGION = 'region-1';
+
+  @IsOptional()
+  @IsString()
+  @Matches(NAME_PATTERN, { message: 'must be lowercase letters, digits and "-", starting with a letter or digit' })
+  CAIRN_INSTANCE?: string;
+
+  @IsString()
+  @Matches(/^[A-Za-z0-9_-]{0,32}$/, { message: 'must be 0-32 letters, digits, "_" or "-"' })
+  CAIRN_NS = '';
+
+  @IsString()
+  @Matches(/^nats:\/\/[^\s,]+(,nats:\/\/[^\s,]+)*$/, { message: 'must be nats://host:port (comma-separated for a cluster)' })
+  CAIRN_NATS_URL = 'nats://127.0.0.1:4222';
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  CAIRN_HTTP_PORT!: number;
+
+  @IsString()
+  CAIRN_HTTP_HOST = '0.0.0.0';
+
+  @IsIn(LOG_LEVELS)
+  CAIRN_LOG_LEVEL: (typeof LOG_LEVELS)[number] = 'info';
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(5)
+  CAIRN_STREAM_REPLICAS = 1;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid configuration: ${problems.join('; ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+function describe(errors: readonly ValidationError[], env: Record<string, string | undefined>): string[] {
+  return errors.flatMap((e) => {
+    const given = env[e.property];
+    const shown = given === undefined ? 'is missing' : `is "${given}"`;
+    const reasons = Object.values(e.constraints ?? {}).map((r) => r.replace(new RegExp(`^${e.property} `), ''));
+    return [`${e.property} ${shown}: ${reasons.join(', ')}`];
+  });
+}
+
+/**
+ * Reads and validates a config class from the environment. Variables the class does not declare
+ * are ignored (the environment holds much else); declared ones must be valid.
+ */
+export function loadConfig<T extends BaseServiceConfig>(
+  configClass: new () => T,
+  env: Record<string, string | undefined> = process.env,
+  defaults: Partial<Record<keyof T, unknown>> = {},
+): T {
+  const declared = Object.keys(new configClass());
+  const relevant: Record<string, unknown> = { ...defaults };
+  for (const [key, value] of Object.entries(env)) {
+    if (value !== undefined && value !== '' && (declared.includes(key) || key.startsWith('CAIRN_'))) relevant[key] = value;
+  }
+  // CAIRN_NS may legitimately be empty.
+  if (env['CAIRN_NS'] === '') relevant['CAIRN_NS'] = '';
+  const instance = plainToInstance(configClass, relevant, { exposeDefaultValues: true });
+  const errors = validateSync(instance, { whitelist: false, forbidUnknownValues: true, stopAtFirstError: true });
+  if (errors.length > 0) throw new ConfigError(describe(errors, env));
+  return instance;
+}

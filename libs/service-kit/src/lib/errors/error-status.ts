@@ -1,0 +1,24 @@
+import { ErrorCodes } from '@cairn/protocol';
+
+/** HTTP status for Cairn's stable error codes on the admin/JSON APIs (S3 has its own table in access). */
+const STATUS_BY_CODE: Readonly<Record<string, number>> = {
+  [ErrorCodes.InvalidCommand]: 400,
+  [ErrorCodes.ConcurrencyConflict]: 409,
+  [ErrorCodes.Timeout]: 504,
+  [ErrorCodes.NoHandler]: 503,
+  [ErrorCodes.Internal]: 500,
+  LOCK_DEADLOCK: 409,
+  LOCK_TIMEOUT: 408,
+  NOT_LEADER: 421,
+  FENCING_TOKEN_STALE: 409,
+};
+
+export function statusForCode(code: string): number {
+  if (STATUS_BY_CODE[code]) return STATUS_BY_CODE[code];
+  if (code.startsWith('NoSuch')) return 404;
+  if (code.endsWith('AlreadyExists') || code.endsWith('AlreadyOwnedByYou') || code.endsWith('NotEmpty')) return 409;
+  if (code.startsWith('Invalid') || code.startsWith('Malformed') || code.endsWith('TooSmall') || code.endsWith('TooLarge')) return 400;
+  if (code === 'PreconditionFailed') return 412;
+  if (code === 'AccessDenied') return 403;
+  return 500;
+}

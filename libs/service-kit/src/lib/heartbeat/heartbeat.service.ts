@@ -1,0 +1,106 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { NatsConnectionManager } from '@cairn/messaging';
+import { subjectsFor, type Heartbeat } from '@cairn/protocol';
+import type { NextFunction, Request, Response } from 'express';
+import { JSONCodec } from 'nats';
+import { loadavg } from 'node:os';
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import { SERVICE_IDENTITY, type ServiceIdentity } from '../service-identity';
+
+export const HEARTBEAT_INTERVAL_MS = 1_000;
+const EVENT_LOOP_RESOLUTION_MS = 20;
+const codec = JSONCodec<Heartbeat>();
+
+type ExtraFigure = number | string | boolean;
+
+/**
+ * Publishes `hb.<region>.<service>.<instance>` on core NATS once a second with load, uptime and
+ * version, plus whatever figures the service registers (capacity, lag). Heartbeats are
+ * best-effort: while NATS is away they are skipped, not queued.
+ */
+@Injectable()
+export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger('Heartbeat');
+  private readonly startedAt = Date.now();
+  private readonly extras = new Map<string, () => ExtraFigure>();
+  private timer: NodeJS.Timeout | undefined;
+  private loopDelay: IntervalHistogram | undefined;
+  private inFlight = 0;
+  private sent = 0;
+
+  constructor(
+    private readonly connection: NatsConnectionManager,
+    @Inject(SERVICE_IDENTITY) private readonly identity: ServiceIdentity,
+  ) {}
+
+  addFigure(name: string, read: () => ExtraFigure): void {
+    this.extras.set(name, read);
+  }
+
+  get heartbeatsSent(): number {
+    return this.sent;
+  }
+
+  /** Counts requests in flight, reported as load. */
+  middleware() {
+    return (_req: Request, res: Response, next: NextFunction) => {
+      this.inFlight += 1;
+      let done = false;
+      const finish = () => {
+        if (!done) {
+          done = true;
+          this.inFlight -= 1;
+        }
+      };
+      res.once('finish', finish);
+      res.once('close', finish);
+      next();
+    };
+  }
+
+  onApplicationBootstrap(): void {
+    this.loopDelay = monitorEventLoopDelay({ resolution: EVENT_LOOP_RESOLUTION_MS });
+    this.loopDelay.enable();
+    this.timer = setInterval(() => this.beat(), HEARTBEAT_INTERVAL_MS);
+    this.timer.unref();
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.timer);
+    this.loopDelay?.disable();
+  }
+
+  snapshot(now = Date.now()): Heartbeat {
+    const memory = process.memoryUsage();
+    const extra = Object.fromEntries([...this.extras].map(([name, read]) => [name, read()]));
+    return {
+      region: this.identity.region,
+      service: this.identity.service,
+      instance: this.identity.instance,
+      version: this.identity.version,
+      uptimeSeconds: Math.round((now - this.startedAt) / 1000),
+      sentAt: new Date(now).toISOString(),
+      load: {
+        loadAverage1m: loadavg()[0],
+        rssBytes: memory.rss,
+        heapUsedBytes: memory.heapUsed,
+        eventLoopLagMs: this.loopDelay ? Number((this.loopDelay.mean / 1e6).toFixed(2)) : 0,
+        inFlightRequests: this.inFlight,
+      },
+      ...(this.extras.size > 0 ? { extra } : {}),
+    };
+  }
+
+  private beat(): void {
+    const nc = this.connection.current();
+    if (!nc) return;
+    const subject = subjectsFor(this.identity.namespace).heartbeat(this.identity.region, this.identity.service, this.identity.instance);
+    try {
+      nc.publish(subject, codec.encode(this.snapshot()));
+      this.sent += 1;
+      this.loopDelay?.reset();
+    } catch (error) {
+      this.logger.warn(`heartbeat not sent: ${String(error)}`);
+    }
+  }
+}

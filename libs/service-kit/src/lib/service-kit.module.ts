@@ -1,0 +1,97 @@
+import { Global, Inject, Module, type DynamicModule, type OnApplicationShutdown, type OnModuleInit, type Provider } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
+import { JetStreamEventStore, NatsConnectionManager, RpcClient } from '@cairn/messaging';
+import type { BaseServiceConfig } from './config/service-config';
+import { HealthController } from './health/health.controller';
+import { HealthRegistry } from './health/health-registry';
+import { HeartbeatService } from './heartbeat/heartbeat.service';
+import { MetricsController } from './metrics/metrics.controller';
+import { MetricsService } from './metrics/metrics.service';
+import { PostgresConnection, schemaForNamespace, type PostgresOptions } from './postgres/postgres-connection';
+import { RedisConnection, redisPrefixForNamespace } from './redis/redis-connection';
+import { SERVICE_CONFIG, SERVICE_IDENTITY, type ServiceIdentity } from './service-identity';
+
+export const NATS_PING_TIMEOUT_MS = 1_000;
+
+export interface ServiceKitOptions {
+  readonly identity: ServiceIdentity;
+  readonly config: BaseServiceConfig;
+  /** Postgres for services that keep projections; its readiness joins /health. */
+  readonly postgres?: Omit<PostgresOptions, 'schema'> & { readonly schema?: string };
+  /** Redis for services that keep queues or caches; its readiness joins /health. */
+  readonly redis?: { readonly url: string };
+}
+
+/** Registers the dependency checks and closes connections after the transports have drained. */
+class ServiceKitLifecycle implements OnModuleInit, OnApplicationShutdown {
+  constructor(
+    private readonly nats: NatsConnectionManager,
+    private readonly health: HealthRegistry,
+    private readonly metrics: MetricsService,
+    @Inject(SERVICE_IDENTITY) private readonly identity: ServiceIdentity,
+    private readonly postgres: PostgresConnection | null,
+    private readonly redis: RedisConnection | null,
+  ) {}
+
+  onModuleInit(): void {
+    this.metrics.setDefaultLabels({ service: this.identity.service, instance: this.identity.instance, region: this.identity.region });
+    this.health.register('nats', async () => ({ connection: this.nats.status, rttMs: await this.nats.ping(NATS_PING_TIMEOUT_MS) }));
+    if (this.postgres) this.health.register('postgres', () => this.postgres!.check());
+    if (this.redis) this.health.register('redis', () => this.redis!.check());
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.redis?.close();
+    await this.postgres?.close();
+    await this.nats.close();
+  }
+}
+
+/**
+ * What every Cairn service stands on: validated config, identity, the NATS connection with the
+ * JetStream event store and RPC client, health, metrics and heartbeat. Global, so use-case
+ * modules inject these without importing anything.
+ */
+@Global()
+@Module({})
+export class ServiceKitModule {
+  static forRoot(options: ServiceKitOptions): DynamicModule {
+    const { identity, config } = options;
+    const nats = new NatsConnectionManager({
+      natsUrl: config.CAIRN_NATS_URL,
+      namespace: identity.namespace,
+      region: identity.region,
+      serviceName: identity.service,
+      instance: identity.instance,
+      streamReplicas: config.CAIRN_STREAM_REPLICAS,
+    });
+    const postgres = options.postgres
+      ? new PostgresConnection({ ...options.postgres, schema: options.postgres.schema ?? schemaForNamespace(identity.service, identity.namespace) })
+      : null;
+    const redis = options.redis ? new RedisConnection({ url: options.redis.url, keyPrefix: redisPrefixForNamespace(identity.namespace) }) : null;
+    const providers: Provider[] = [
+      { provide: SERVICE_IDENTITY, useValue: identity },
+      { provide: SERVICE_CONFIG, useValue: config },
+      { provide: NatsConnectionManager, useValue: nats },
+      { provide: JetStreamEventStore, useValue: new JetStreamEventStore(nats, identity.namespace) },
+      { provide: RpcClient, useValue: new RpcClient(nats, identity.namespace) },
+      { provide: PostgresConnection, useValue: postgres },
+      { provide: RedisConnection, useValue: redis },
+      HealthRegistry,
+      MetricsService,
+      HeartbeatService,
+      {
+        provide: ServiceKitLifecycle,
+        inject: [NatsConnectionManager, HealthRegistry, MetricsService, SERVICE_IDENTITY],
+        useFactory: (n: NatsConnectionManager, h: HealthRegistry, m: MetricsService, i: ServiceIdentity) => new ServiceKitLifecycle(n, h, m, i, postgres, redis),
+      },
+    ];
+    return {
+      module: ServiceKitModule,
+      imports: [TerminusModule.forRoot({ logger: false })],
+      controllers: [HealthController, MetricsController],
+      providers,
+      exports: [SERVICE_IDENTITY, SERVICE_CONFIG, NatsConnectionManager, JetStreamEventStore, RpcClient, PostgresConnection, RedisConnection, HealthRegistry, MetricsService, HeartbeatService],
+    };
+  }
+}

@@ -1,0 +1,114 @@
+import { connect, JSONCodec } from 'nats';
+import { subjectsFor, type Heartbeat } from '@cairn/protocol';
+import { ConfigError, startService, type BaseServiceConfig, type RunningService, type ServiceDefinition } from '@cairn/service-kit';
+import { dropNamespace, eventually, TEST_NATS_URL, testNamespace, UNREACHABLE_NATS_URL } from './namespaces';
+
+type Dependency = 'nats' | 'postgres' | 'redis';
+
+export interface BootSpecOptions {
+  readonly dependencies: readonly Dependency[];
+  readonly env?: Record<string, string>;
+  /** A variable of this service and a value it must refuse. */
+  readonly badValue?: { readonly variable: string; readonly value: string };
+}
+
+/** Starts a service on an ephemeral port in a private namespace. */
+export async function bootForTest<C extends BaseServiceConfig>(
+  definition: ServiceDefinition<C>,
+  namespace: string,
+  env: Record<string, string> = {},
+): Promise<RunningService<C>> {
+  return startService(definition, {
+    ...process.env,
+    CAIRN_NS: namespace,
+    CAIRN_HTTP_PORT: '0',
+    CAIRN_HTTP_HOST: '127.0.0.1',
+    CAIRN_LOG_LEVEL: 'warn',
+    CAIRN_INSTANCE: `${definition.service}-test`,
+    ...env,
+  });
+}
+
+/**
+ * The tests every service owes (issue: workspace): it boots against the real dependencies and says
+ * so on /health, serves /metrics and /docs, sends heartbeats, reports unhealthy — without crashing —
+ * when NATS is unreachable, and refuses bad configuration naming the variable.
+ */
+export function describeServiceBoot<C extends BaseServiceConfig>(definition: ServiceDefinition<C>, options: BootSpecOptions): void {
+  describe(`${definition.service} service boot`, () => {
+    const namespace = testNamespace();
+    let running: RunningService<C>;
+
+    beforeAll(async () => {
+      running = await bootForTest(definition, namespace, options.env);
+    });
+    afterAll(async () => {
+      await running?.close();
+      await dropNamespace(namespace);
+    });
+
+    it('answers /health with 200 once every dependency is up, and names them', async () => {
+      const body = await eventually(async () => {
+        const res = await fetch(`${running.url}/health`);
+        return res.status === 200 ? ((await res.json()) as { status: string; details: Record<string, { status: string }> }) : undefined;
+      }, 15_000);
+      expect(body.status).toBe('ok');
+      expect(Object.keys(body.details).sort()).toEqual([...options.dependencies].sort());
+      for (const dep of options.dependencies) expect(body.details[dep].status).toBe('up');
+    });
+
+    it('serves Prometheus metrics with process metrics and the HTTP duration histogram', async () => {
+      await fetch(`${running.url}/health/live`);
+      const text = await (await fetch(`${running.url}/metrics`)).text();
+      expect(text).toContain('process_cpu_user_seconds_total');
+      expect(text).toMatch(/http_request_duration_seconds_bucket\{.*route="\/health\/live"/);
+    });
+
+    it('serves OpenAPI docs and echoes request ids', async () => {
+      const res = await fetch(`${running.url}/docs/json`, { headers: { 'x-request-id': 'probe-123' } });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('x-request-id')).toBe('probe-123');
+      const doc = (await res.json()) as { paths: Record<string, unknown>; info: { title: string } };
+      expect(doc.info.title).toBe(`Cairn ${definition.service}`);
+      expect(doc.paths['/health']).toBeDefined();
+    });
+
+    it('publishes a heartbeat on hb.<region>.<service>.<instance> every second', async () => {
+      const nc = await connect({ servers: TEST_NATS_URL });
+      try {
+        const subject = subjectsFor(namespace).heartbeat(running.identity.region, definition.service, running.identity.instance);
+        const sub = nc.subscribe(subject, { max: 2, timeout: 5_000 });
+        const beats: Heartbeat[] = [];
+        for await (const m of sub) beats.push(JSONCodec<Heartbeat>().decode(m.data));
+        expect(beats).toHaveLength(2);
+        expect(beats[0]).toMatchObject({ service: definition.service, instance: running.identity.instance, version: expect.any(String) });
+        expect(beats[0].load.rssBytes).toBeGreaterThan(0);
+        const gapMs = Date.parse(beats[1].sentAt) - Date.parse(beats[0].sentAt);
+        expect(gapMs).toBeGreaterThanOrEqual(700);
+        expect(gapMs).toBeLessThanOrEqual(1_500);
+      } finally {
+        await nc.close();
+      }
+    });
+
+    it('stays up and reports unhealthy, naming NATS, when NATS is unreachable', async () => {
+      const isolated = await bootForTest(definition, `${namespace}x`, { ...options.env, CAIRN_NATS_URL: UNREACHABLE_NATS_URL });
+      try {
+        const res = await fetch(`${isolated.url}/health`);
+        expect(res.status).toBe(503);
+        const body = (await res.json()) as { error: Record<string, { status: string }> };
+        expect(body.error['nats'].status).toBe('down');
+        expect((await fetch(`${isolated.url}/health/live`)).status).toBe(200);
+      } finally {
+        await isolated.close();
+      }
+    });
+
+    it('refuses bad configuration with a message naming the variable', async () => {
+      const bad = options.badValue ?? { variable: 'CAIRN_HTTP_PORT', value: 'not-a-port' };
+      const attempt = startService(definition, { ...process.env, CAIRN_NS: namespace, [bad.variable]: bad.value });
+      await expect(attempt).rejects.toBeInstanceOf(ConfigError);
+      await expect(attempt).rejects.toThrow(new RegExp(`${bad.variable} is "${bad.value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}"`));
+    });
+  });
+}
