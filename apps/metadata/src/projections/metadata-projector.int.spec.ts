@@ -1,5 +1,5 @@
 import type { Projection } from '@cairn/eventing';
-import type { EventEnvelope } from '@cairn/protocol';
+import type { EventEnvelope, MultipartUploadCompleted } from '@cairn/protocol';
 import type { DataSource, EntityManager } from 'typeorm';
 import { createHash } from 'node:crypto';
 import { tableIn } from '../adapters/metadata-schema';
@@ -142,8 +142,9 @@ describe('MetadataProjector (Postgres)', () => {
       versionId: 'mpu-v1',
       completedAt: world.at(),
     });
-    const done = completed.events[0];
-    if (done.type !== 'MultipartUploadCompleted') throw new Error('expected the upload to complete');
+    const [envelope] = completed.events;
+    if (envelope.type !== 'MultipartUploadCompleted') throw new Error('expected the upload to complete');
+    const done = { data: envelope.data as MultipartUploadCompleted['data'] };
     await world.object({
       type: 'PutObjectVersion',
       bucket: 'photos',
