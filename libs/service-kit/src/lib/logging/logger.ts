@@ -18,12 +18,16 @@ export function createLogger(identity: LoggerIdentity): Logger {
   });
 }
 
+/** Nest's start-up chatter (module loading, route mapping) is debug-level: one line per route at info drowns the rest. */
+const NEST_BOOT_CONTEXTS = new Set(['NestFactory', 'InstanceLoader', 'RoutesResolver', 'RouterExplorer', 'NestMicroservice']);
+
 /** Nest's own logging (module loading, route mapping, errors) goes through the same pino logger. */
 export class PinoNestLogger implements LoggerService {
   constructor(private readonly logger: Logger) {}
 
   log(message: unknown, context?: string) {
-    this.logger.info({ context }, String(message));
+    if (context && NEST_BOOT_CONTEXTS.has(context)) this.logger.debug({ context }, String(message));
+    else this.logger.info({ context }, String(message));
   }
   error(message: unknown, trace?: string, context?: string) {
     this.logger.error({ context, trace }, String(message));

@@ -1,0 +1,36 @@
+// The processes of one region on one machine: the single source for `npm start`, the end-to-end
+// test stack and the docs. Ports follow ARCHITECTURE.md §7 (a second region adds 1000).
+'use strict';
+
+const DEV_ROOT_ACCESS_KEY = 'CAIRNDEVROOTACCESSKY';
+const DEV_ROOT_SECRET_KEY = 'cairn-dev-secret-key-change-me-0000000000';
+
+function regionProcesses({ region = 'region-1', portOffset = 0, dataRoot, namespace = '' } = {}) {
+  const port = (p) => String(p + portOffset);
+  const common = { CAIRN_REGION: region, CAIRN_NS: namespace };
+  const one = (service, httpPort, extra = {}) => ({
+    name: service,
+    service,
+    env: { ...common, CAIRN_INSTANCE: service, CAIRN_HTTP_PORT: port(httpPort), ...extra },
+  });
+  const many = (service, firstPort, count, extra = () => ({})) =>
+    Array.from({ length: count }, (_, i) => {
+      const instance = `${service}-${i + 1}`;
+      return {
+        name: instance,
+        service,
+        env: { ...common, CAIRN_INSTANCE: instance, CAIRN_HTTP_PORT: port(firstPort + i), ...extra(instance, i) },
+      };
+    });
+  return [
+    one('metadata', 9100, { CAIRN_ROOT_ACCESS_KEY: DEV_ROOT_ACCESS_KEY, CAIRN_ROOT_SECRET_KEY: DEV_ROOT_SECRET_KEY }),
+    ...many('storage', 9201, 3, (instance) => ({ CAIRN_DATA_DIR: `${dataRoot}/${region}/${instance}` })),
+    ...many('lock-manager', 9401, 3, (instance) => ({ CAIRN_DATA_DIR: `${dataRoot}/${region}/${instance}` })),
+    one('access', 9000),
+    one('sync', 9300),
+    one('scheduler', 9500),
+    one('monitoring', 9600),
+  ];
+}
+
+module.exports = { regionProcesses, DEV_ROOT_ACCESS_KEY, DEV_ROOT_SECRET_KEY };
