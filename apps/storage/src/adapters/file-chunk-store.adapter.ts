@@ -1,0 +1,406 @@
+import { createReadStream, promises as fsp } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import * as path from 'node:path';
+import { Readable } from 'node:stream';
+import { ContentHasher, contentHashOf, isContentHash, type ContentHash } from '@cairn/hashing';
+import {
+  CHUNKS_DIR,
+  CORRUPT_DIR,
+  GROUP_COMMIT_MAX_BYTES_DEFAULT,
+  GROUP_COMMIT_WINDOW_MS_DEFAULT,
+  LIST_LIMIT_MAX,
+  MAX_CHUNK_SIZE_BYTES,
+  PACKS_DIR,
+  READ_BUFFER_BYTES,
+  SMALL_CHUNK_THRESHOLD_BYTES_DEFAULT,
+  TEMP_DIR,
+  WRITE_COALESCE_BYTES,
+  chunkRelativePath,
+  type ByteRange,
+} from '../domain/chunk-layout';
+import { BodyAbortedError, ChunkCorruptError, ChunkHashMismatchError, ChunkTooLargeError } from '../domain/chunk-store.errors';
+import type {
+  ChunkListing,
+  ChunkReadHandle,
+  ChunkStore,
+  ChunkStoreUsage,
+  CorruptChunkReporter,
+  ListChunksQuery,
+  PutChunkResult,
+} from '../domain/chunk-store.port';
+import { ensureDirectoryDurably, fsyncDirectory } from './durable-fs';
+import { PackStore, type PackRecoveryReport } from './pack-store.adapter';
+
+export interface FileChunkStoreOptions {
+  readonly dataDir: string;
+  readonly smallChunkThresholdBytes?: number;
+  readonly maxChunkSizeBytes?: number;
+  readonly groupCommitWindowMs?: number;
+  readonly groupCommitMaxBytes?: number;
+  readonly corruptChunkReporter?: CorruptChunkReporter;
+}
+
+const TEMP_NAME_RANDOM_BYTES = 8;
+
+/**
+ * Chunks on local disk (ARCHITECTURE.md §3, Storage node). A chunk at or above the small-chunk
+ * threshold is a file `chunks/ab/cd/<hash>`, written under a temporary name, fsync'd, renamed and
+ * its directory fsync'd; a smaller one goes into a pack (PackStore). Every write is hashed as it
+ * arrives and refused unless it matches its name; every read is hashed as it streams and a chunk
+ * that does not match is moved to `corrupt/` and reported, never served as good.
+ */
+export class FileChunkStore implements ChunkStore {
+  private chunkFileCount = 0;
+  private chunkFileBytes = 0;
+  private corruptFound = 0;
+  private readonly threshold: number;
+  private readonly maxChunkBytes: number;
+
+  private constructor(
+    private readonly options: FileChunkStoreOptions,
+    private readonly packs: PackStore,
+    readonly recovery: PackRecoveryReport,
+  ) {
+    this.threshold = options.smallChunkThresholdBytes ?? SMALL_CHUNK_THRESHOLD_BYTES_DEFAULT;
+    this.maxChunkBytes = options.maxChunkSizeBytes ?? MAX_CHUNK_SIZE_BYTES;
+  }
+
+  static async open(options: FileChunkStoreOptions): Promise<FileChunkStore> {
+    const dir = options.dataDir;
+    for (const sub of [CHUNKS_DIR, TEMP_DIR, CORRUPT_DIR, PACKS_DIR]) await ensureDirectoryDurably(path.join(dir, sub));
+    // Partial writes of a previous run were never acknowledged: they are garbage.
+    for (const name of await fsp.readdir(path.join(dir, TEMP_DIR))) await fsp.rm(path.join(dir, TEMP_DIR, name), { force: true });
+    const { store: packs, recovery } = await PackStore.open({
+      dir: path.join(dir, PACKS_DIR),
+      maxRecordBytes: options.smallChunkThresholdBytes ?? SMALL_CHUNK_THRESHOLD_BYTES_DEFAULT,
+      groupCommitWindowMs: options.groupCommitWindowMs ?? GROUP_COMMIT_WINDOW_MS_DEFAULT,
+      groupCommitMaxBytes: options.groupCommitMaxBytes ?? GROUP_COMMIT_MAX_BYTES_DEFAULT,
+    });
+    const store = new FileChunkStore(options, packs, recovery);
+    await store.scanChunkFiles();
+    return store;
+  }
+
+  async put(hash: ContentHash, body: AsyncIterable<Uint8Array>, declaredSizeBytes: number | null): Promise<PutChunkResult> {
+    if (declaredSizeBytes !== null && declaredSizeBytes > this.maxChunkBytes) throw new ChunkTooLargeError(this.maxChunkBytes);
+    if ((await this.sizeOf(hash)) !== null) return this.discardExisting(hash, body);
+
+    const hasher = new ContentHasher();
+    const iterator = body[Symbol.asyncIterator]();
+    const head: Uint8Array[] = [];
+    let headBytes = 0;
+    let ended = false;
+    try {
+      while (headBytes < this.threshold) {
+        const next = await iterator.next();
+        if (next.done) {
+          ended = true;
+          break;
+        }
+        hasher.update(next.value);
+        head.push(next.value);
+        headBytes += next.value.byteLength;
+        if (headBytes > this.maxChunkBytes) throw new ChunkTooLargeError(this.maxChunkBytes);
+      }
+    } catch (error) {
+      throw wrapBodyError(error);
+    }
+    if (ended && headBytes < this.threshold) {
+      const actual = hasher.digest();
+      if (actual !== hash) throw new ChunkHashMismatchError(hash, actual, headBytes);
+      if (!this.packs.has(hash)) await this.packs.append(hash, Buffer.concat(head, headBytes));
+      return { hash, sizeBytes: headBytes, existed: false, packed: true };
+    }
+    return this.writeChunkFile(hash, hasher, head, headBytes, ended ? null : iterator);
+  }
+
+  async sizeOf(hash: ContentHash): Promise<number | null> {
+    const packed = this.packs.entryOf(hash);
+    if (packed) return packed.lengthBytes;
+    try {
+      return (await fsp.stat(this.chunkPath(hash))).size;
+    } catch (error) {
+      if (isNotFound(error)) return null;
+      throw error;
+    }
+  }
+
+  async read(hash: ContentHash, range: ByteRange | null): Promise<ChunkReadHandle | null> {
+    if (this.packs.has(hash)) return this.readPacked(hash, range);
+    let handle: FileHandle;
+    try {
+      handle = await fsp.open(this.chunkPath(hash), 'r');
+    } catch (error) {
+      if (isNotFound(error)) return null;
+      throw error;
+    }
+    const sizeBytes = (await handle.stat()).size;
+    const wanted = range ?? { start: 0, end: sizeBytes };
+    const file = createReadStream('', { fd: handle, highWaterMark: READ_BUFFER_BYTES });
+    return { sizeBytes, range: wanted, stream: Readable.from(this.verifiedSlices(hash, file, wanted), { objectMode: false }) };
+  }
+
+  async list(query: ListChunksQuery): Promise<ChunkListing> {
+    const limit = Math.min(query.limit, LIST_LIMIT_MAX);
+    const after = query.after ?? '';
+    const matches = (h: string) => h > after && h.startsWith(query.prefix) && isContentHash(h);
+    const found: ContentHash[] = [];
+    const root = path.join(this.options.dataDir, CHUNKS_DIR);
+    // Collect one more than asked, from files and packs, so we know whether the listing goes on.
+    outer: for (const a of await sortedDirs(root)) {
+      if (!dirMayHold(a, query.prefix, after)) continue;
+      for (const b of await sortedDirs(path.join(root, a))) {
+        if (!dirMayHold(a + b, query.prefix, after)) continue;
+        for (const name of (await fsp.readdir(path.join(root, a, b))).sort()) {
+          if (matches(name)) found.push(name as ContentHash);
+          if (found.length > limit) break outer;
+        }
+      }
+    }
+    for (const h of this.packs.hashes()) if (matches(h)) found.push(h);
+    found.sort();
+    const page = found.slice(0, limit);
+    return { hashes: page, nextAfter: found.length > limit ? page[page.length - 1] : null };
+  }
+
+  async delete(hash: ContentHash): Promise<boolean> {
+    if (await this.packs.remove(hash)) return true;
+    const file = this.chunkPath(hash);
+    let sizeBytes: number;
+    try {
+      sizeBytes = (await fsp.stat(file)).size;
+      await fsp.unlink(file);
+    } catch (error) {
+      if (isNotFound(error)) return false;
+      throw error;
+    }
+    await fsyncDirectory(path.dirname(file));
+    this.chunkFileCount--;
+    this.chunkFileBytes -= sizeBytes;
+    return true;
+  }
+
+  async usage(): Promise<ChunkStoreUsage> {
+    const fsStats = await fsp.statfs(this.options.dataDir);
+    const packs = this.packs.usage();
+    return {
+      chunkCount: this.chunkFileCount + this.packs.chunkCount,
+      chunkBytes: this.chunkFileBytes + packs.packLiveBytes,
+      packedChunkCount: this.packs.chunkCount,
+      packCount: packs.packCount,
+      packFileBytes: packs.packFileBytes,
+      packLiveBytes: packs.packLiveBytes,
+      packGroupCommits: packs.groupCommits,
+      packRecordsCommitted: packs.recordsCommitted,
+      corruptChunksFound: this.corruptFound,
+      capacityBytes: fsStats.blocks * fsStats.bsize,
+      freeBytes: fsStats.bavail * fsStats.bsize,
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.packs.close();
+  }
+
+  /**
+   * The node holds this chunk already, verified when it was written: nothing is written and no
+   * fsync is paid. The body is still read to its end (an HTTP client expects its request body to
+   * be consumed) and hashed, which costs CPU only, so that a wrong body is refused the same way
+   * whether or not the chunk existed. Clients that want to skip the upload ask HEAD first.
+   */
+  private async discardExisting(hash: ContentHash, body: AsyncIterable<Uint8Array>): Promise<PutChunkResult> {
+    const hasher = new ContentHasher();
+    try {
+      for await (const piece of body) {
+        hasher.update(piece);
+        if (hasher.bytesHashed > this.maxChunkBytes) throw new ChunkTooLargeError(this.maxChunkBytes);
+      }
+    } catch (error) {
+      throw wrapBodyError(error);
+    }
+    const actual = hasher.digest();
+    if (actual !== hash) throw new ChunkHashMismatchError(hash, actual, hasher.bytesHashed);
+    return { hash, sizeBytes: hasher.bytesHashed, existed: true, packed: this.packs.has(hash) };
+  }
+
+  private async writeChunkFile(
+    hash: ContentHash,
+    hasher: ContentHasher,
+    head: Uint8Array[],
+    headBytes: number,
+    rest: AsyncIterator<Uint8Array> | null,
+  ): Promise<PutChunkResult> {
+    const temp = path.join(this.options.dataDir, TEMP_DIR, `${hash}.${randomBytes(TEMP_NAME_RANDOM_BYTES).toString('hex')}.part`);
+    const fh = await fsp.open(temp, 'wx');
+    let sizeBytes = headBytes;
+    let committed = false;
+    try {
+      let pending: Uint8Array[] = head;
+      let pendingBytes = headBytes;
+      const flush = async () => {
+        if (pendingBytes > 0) await writeAll(fh, pending);
+        pending = [];
+        pendingBytes = 0;
+      };
+      if (rest) {
+        for (;;) {
+          let next: IteratorResult<Uint8Array>;
+          try {
+            next = await rest.next();
+          } catch (error) {
+            throw wrapBodyError(error);
+          }
+          if (next.done) break;
+          hasher.update(next.value);
+          sizeBytes += next.value.byteLength;
+          if (sizeBytes > this.maxChunkBytes) throw new ChunkTooLargeError(this.maxChunkBytes);
+          pending.push(next.value);
+          pendingBytes += next.value.byteLength;
+          if (pendingBytes >= WRITE_COALESCE_BYTES) await flush();
+        }
+      }
+      await flush();
+      const actual = hasher.digest();
+      if (actual !== hash) throw new ChunkHashMismatchError(hash, actual, sizeBytes);
+      await fh.sync();
+      await fh.close();
+      const final = this.chunkPath(hash);
+      await ensureDirectoryDurably(path.dirname(final));
+      await fsp.rename(temp, final);
+      await fsyncDirectory(path.dirname(final));
+      committed = true;
+    } finally {
+      if (!committed) {
+        await fh.close().catch(() => undefined);
+        await fsp.rm(temp, { force: true });
+      }
+    }
+    this.chunkFileCount++;
+    this.chunkFileBytes += sizeBytes;
+    return { hash, sizeBytes, existed: false, packed: false };
+  }
+
+  /**
+   * Hashes the whole chunk, yields the bytes within `range`, and holds the last yielded slice back
+   * until the hash has been checked: a corrupt chunk's response never completes.
+   */
+  private async *verifiedSlices(hash: ContentHash, source: AsyncIterable<Buffer>, range: ByteRange): AsyncGenerator<Buffer> {
+    const hasher = new ContentHasher();
+    let offset = 0;
+    let held: Buffer | null = null;
+    for await (const piece of source) {
+      hasher.update(piece);
+      const from = Math.max(range.start - offset, 0);
+      const to = Math.min(range.end - offset, piece.length);
+      offset += piece.length;
+      if (from < to) {
+        if (held) yield held;
+        held = piece.subarray(from, to);
+      }
+    }
+    const actual = hasher.digest();
+    if (actual !== hash) throw await this.quarantineFile(hash, `read ${offset} bytes hashing to ${actual}`);
+    if (held) yield held;
+  }
+
+  private async readPacked(hash: ContentHash, range: ByteRange | null): Promise<ChunkReadHandle | null> {
+    const found = await this.packs.readData(hash);
+    if (!found) return null;
+    const wanted = range ?? { start: 0, end: found.data.length };
+    const actual = contentHashOf(found.data);
+    const corrupt = !found.crcIntact || actual !== hash;
+    const quarantine = corrupt ? this.quarantinePacked(hash, found.data, `pack ${found.packId} record at ${found.recordOffset} hashes to ${actual}`) : null;
+    const data = found.data;
+    async function* body(): AsyncGenerator<Buffer> {
+      if (quarantine) throw await quarantine;
+      if (wanted.end > wanted.start) yield data.subarray(wanted.start, wanted.end);
+    }
+    return { sizeBytes: found.data.length, range: wanted, stream: Readable.from(body(), { objectMode: false }) };
+  }
+
+  private async quarantineFile(hash: ContentHash, detail: string): Promise<ChunkCorruptError> {
+    const movedTo = path.join(this.options.dataDir, CORRUPT_DIR, `${hash}.${Date.now()}`);
+    try {
+      const sizeBytes = (await fsp.stat(this.chunkPath(hash))).size;
+      await fsp.rename(this.chunkPath(hash), movedTo);
+      await fsyncDirectory(path.dirname(this.chunkPath(hash)));
+      this.chunkFileCount--;
+      this.chunkFileBytes -= sizeBytes;
+    } catch (error) {
+      // Another reader moved it aside first; the report below still stands.
+      if (!isNotFound(error)) throw error;
+    }
+    return this.reportCorrupt(hash, movedTo, detail);
+  }
+
+  private async quarantinePacked(hash: ContentHash, data: Buffer, detail: string): Promise<ChunkCorruptError> {
+    const movedTo = path.join(this.options.dataDir, CORRUPT_DIR, `${hash}.${Date.now()}`);
+    await fsp.writeFile(movedTo, data);
+    await this.packs.remove(hash);
+    return this.reportCorrupt(hash, movedTo, detail);
+  }
+
+  private reportCorrupt(hash: ContentHash, movedTo: string, detail: string): ChunkCorruptError {
+    this.corruptFound++;
+    this.options.corruptChunkReporter?.report({ hash, foundAt: 'read', movedTo, detail });
+    return new ChunkCorruptError(hash, detail);
+  }
+
+  private chunkPath(hash: ContentHash): string {
+    return path.join(this.options.dataDir, chunkRelativePath(hash));
+  }
+
+  private async scanChunkFiles(): Promise<void> {
+    const root = path.join(this.options.dataDir, CHUNKS_DIR);
+    for (const a of await sortedDirs(root)) {
+      for (const b of await sortedDirs(path.join(root, a))) {
+        for (const name of await fsp.readdir(path.join(root, a, b))) {
+          if (!isContentHash(name)) continue;
+          this.chunkFileCount++;
+          this.chunkFileBytes += (await fsp.stat(path.join(root, a, b, name))).size;
+        }
+      }
+    }
+  }
+}
+
+/** Whether directory name `dir` (a hash prefix) can hold hashes matching prefix and after. */
+function dirMayHold(dir: string, prefix: string, after: string): boolean {
+  const n = Math.min(dir.length, prefix.length);
+  if (dir.slice(0, n) !== prefix.slice(0, n)) return false;
+  return dir >= after.slice(0, dir.length);
+}
+
+async function sortedDirs(dir: string): Promise<string[]> {
+  try {
+    return (await fsp.readdir(dir, { withFileTypes: true }))
+      .filter((e) => e.isDirectory() && /^[0-9a-f]{2}$/.test(e.name))
+      .map((e) => e.name)
+      .sort();
+  } catch (error) {
+    if (isNotFound(error)) return [];
+    throw error;
+  }
+}
+
+async function writeAll(fh: FileHandle, buffers: Uint8Array[]): Promise<void> {
+  const total = buffers.reduce((n, b) => n + b.byteLength, 0);
+  let { bytesWritten } = await fh.writev(buffers);
+  if (bytesWritten === total) return;
+  const remainder = Buffer.concat(buffers, total).subarray(bytesWritten);
+  let done = 0;
+  while (done < remainder.length) {
+    ({ bytesWritten } = await fh.write(remainder, done, remainder.length - done));
+    done += bytesWritten;
+  }
+}
+
+function isNotFound(error: unknown): boolean {
+  return (error as NodeJS.ErrnoException)?.code === 'ENOENT';
+}
+
+function wrapBodyError(error: unknown): unknown {
+  if (error instanceof ChunkTooLargeError || error instanceof ChunkHashMismatchError) return error;
+  return new BodyAbortedError(error);
+}

@@ -1,0 +1,73 @@
+import type { Readable } from 'node:stream';
+import type { ContentHash } from '@cairn/hashing';
+import type { ByteRange } from './chunk-layout';
+
+export const CHUNK_STORE = Symbol('CHUNK_STORE');
+
+export interface PutChunkResult {
+  readonly hash: ContentHash;
+  readonly sizeBytes: number;
+  /** True when the node held the chunk already and wrote nothing. */
+  readonly existed: boolean;
+  readonly packed: boolean;
+}
+
+export interface ChunkReadHandle {
+  readonly sizeBytes: number;
+  readonly range: ByteRange;
+  /** Errors (ChunkCorruptError) instead of ending if the chunk's bytes do not match its hash. */
+  readonly stream: Readable;
+}
+
+export interface ChunkListing {
+  readonly hashes: readonly ContentHash[];
+  /** Pass as `after` to continue; null when the listing is complete. */
+  readonly nextAfter: ContentHash | null;
+}
+
+export interface ListChunksQuery {
+  readonly prefix: string;
+  readonly after: string | null;
+  readonly limit: number;
+}
+
+export interface ChunkStoreUsage {
+  readonly chunkCount: number;
+  readonly chunkBytes: number;
+  readonly packedChunkCount: number;
+  readonly packCount: number;
+  readonly packFileBytes: number;
+  /** Bytes in packs still referenced; a pack far below its file size is due for compaction. */
+  readonly packLiveBytes: number;
+  /** fsyncs of pack appends, and the records they made durable: their ratio is the group size. */
+  readonly packGroupCommits: number;
+  readonly packRecordsCommitted: number;
+  readonly corruptChunksFound: number;
+  readonly capacityBytes: number;
+  readonly freeBytes: number;
+}
+
+export interface ChunkStore {
+  /** Hashes the body as it arrives and commits it under `hash` only if they match. */
+  put(hash: ContentHash, body: AsyncIterable<Uint8Array>, declaredSizeBytes: number | null): Promise<PutChunkResult>;
+  /** Null when absent. */
+  sizeOf(hash: ContentHash): Promise<number | null>;
+  read(hash: ContentHash, range: ByteRange | null): Promise<ChunkReadHandle | null>;
+  list(query: ListChunksQuery): Promise<ChunkListing>;
+  /** False when absent. */
+  delete(hash: ContentHash): Promise<boolean>;
+  usage(): Promise<ChunkStoreUsage>;
+  close(): Promise<void>;
+}
+
+export interface CorruptChunkReport {
+  readonly hash: ContentHash;
+  readonly foundAt: 'read';
+  readonly movedTo: string;
+  readonly detail: string;
+}
+
+/** Where a node says it found a corrupt chunk (a CLUSTER event once messaging is wired in). */
+export interface CorruptChunkReporter {
+  report(report: CorruptChunkReport): void;
+}
