@@ -7,11 +7,11 @@ import {
   type ChecksumAlgorithm,
 } from './checksum-algorithms';
 import type { ComputedDigests } from './integrity-hasher';
+import type { HeaderBag } from '../auth/canonical-request';
 
 const SHA256_HEX_PATTERN = /^[0-9a-f]{64}$/i;
 const BASE64_PATTERN = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
-export type HeaderBag = Readonly<Record<string, string | readonly string[] | undefined>>;
 
 /** The digests a request declares for its payload, validated for form but not yet compared. */
 export interface DeclaredDigests {
