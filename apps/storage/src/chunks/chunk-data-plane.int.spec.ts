@@ -3,6 +3,7 @@ import { promises as fsp } from 'node:fs';
 import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { Readable } from 'node:stream';
 import type { INestApplication } from '@nestjs/common';
 import { request } from 'undici';
 import { contentHashOf, type ContentHash } from '@cairn/hashing';
@@ -49,7 +50,7 @@ describe('storage data plane over real HTTP and disk', () => {
   const start = async () => {
     ({ app, url } = await startStandaloneDataPlane({ dataDir }));
   };
-  const put = (hash: string, body: Buffer | Iterable<Buffer>) => request(`${url}/chunks/${hash}`, { method: 'PUT', body, headers: OCTETS });
+  const put = (hash: string, body: Buffer | Iterable<Buffer>) => request(`${url}/chunks/${hash}`, { method: 'PUT', body: Buffer.isBuffer(body) ? body : Readable.from(body), headers: OCTETS });
   const get = (hash: string, headers: Record<string, string> = {}) => request(`${url}/chunks/${hash}`, { headers });
   const tempFiles = () => fsp.readdir(path.join(dataDir, TEMP_DIR));
 
