@@ -1,0 +1,134 @@
+import type { LockCommand, LockMode } from './lock.commands';
+import type { LockEvent } from './lock.events';
+import { applyLockCommand, initialLockTableState, inspectLock, type LockTableState } from './lock-table.state-machine';
+
+/** given([commands already applied]).when(command).then([events it produces]) */
+function given(history: LockCommand[]) {
+  const state = history.reduce<LockTableState>((s, c) => applyLockCommand(s, c).state, initialLockTableState());
+  return {
+    state,
+    when(command: LockCommand) {
+      const result = applyLockCommand(state, command);
+      return {
+        then(expected: Partial<LockEvent>[]) {
+          expect(result.events).toHaveLength(expected.length);
+          expected.forEach((e, i) => expect(result.events[i]).toMatchObject(e));
+          return result.state;
+        },
+      };
+    },
+  };
+}
+
+let request = 0;
+const acquire = (resource: string, owner: string, mode: LockMode, nowMs: number, ttlMs = 1_000, waitMs = 0): LockCommand => ({
+  type: 'AcquireLock',
+  requestId: `q${++request}-${owner}`,
+  resource,
+  owner,
+  mode,
+  ttlMs,
+  waitMs,
+  nowMs,
+});
+const release = (resource: string, owner: string, fencingToken: number, nowMs: number): LockCommand => ({ type: 'ReleaseLock', resource, owner, fencingToken, nowMs });
+const renew = (resource: string, owner: string, fencingToken: number, nowMs: number, ttlMs = 1_000): LockCommand => ({ type: 'RenewLock', resource, owner, fencingToken, ttlMs, nowMs });
+const tick = (nowMs: number): LockCommand => ({ type: 'AdvanceTime', nowMs });
+
+describe('lock table', () => {
+  it('grants a free lock with a fencing token and an expiry from committed time', () => {
+    given([]).when(acquire('r', 'a', 'exclusive', 100, 500)).then([{ type: 'LockGranted', owner: 'a', fencingToken: 1, expiresAtMs: 600 }]);
+  });
+
+  it('refuses an exclusive lock that is held when the caller will not wait', () => {
+    given([acquire('r', 'a', 'exclusive', 0)]).when(acquire('r', 'b', 'exclusive', 1)).then([{ type: 'LockRefused', owner: 'b', code: 'LOCK_CONFLICT' }]);
+  });
+
+  it('shares a shared lock, but queues an exclusive request behind it', () => {
+    given([acquire('r', 'a', 'shared', 0)]).when(acquire('r', 'b', 'shared', 1)).then([{ type: 'LockGranted', owner: 'b', fencingToken: 2 }]);
+    given([acquire('r', 'a', 'shared', 0)]).when(acquire('r', 'b', 'exclusive', 1, 1_000, 500)).then([{ type: 'LockQueued', owner: 'b', position: 1 }]);
+  });
+
+  it('serves waiters first in, first out; a later shared request does not overtake a queued exclusive one', () => {
+    const h = [acquire('r', 'a', 'shared', 0), acquire('r', 'b', 'exclusive', 1, 1_000, 5_000)];
+    given(h).when(acquire('r', 'c', 'shared', 2, 1_000, 5_000)).then([{ type: 'LockQueued', owner: 'c', position: 2 }]);
+    const h2 = [...h, acquire('r', 'c', 'shared', 2, 1_000, 5_000)];
+    given(h2).when(release('r', 'a', 1, 3)).then([{ type: 'LockReleased', owner: 'a' }, { type: 'LockGranted', owner: 'b', fencingToken: 2 }]);
+    given([...h2, release('r', 'a', 1, 3)]).when(release('r', 'b', 2, 4)).then([{ type: 'LockReleased', owner: 'b' }, { type: 'LockGranted', owner: 'c', fencingToken: 3 }]);
+  });
+
+  it('grants consecutive shared waiters together', () => {
+    const h = [acquire('r', 'a', 'exclusive', 0), acquire('r', 'b', 'shared', 1, 1_000, 5_000), acquire('r', 'c', 'shared', 2, 1_000, 5_000)];
+    given(h)
+      .when(release('r', 'a', 1, 3))
+      .then([{ type: 'LockReleased' }, { type: 'LockGranted', owner: 'b', fencingToken: 2 }, { type: 'LockGranted', owner: 'c', fencingToken: 3 }]);
+  });
+
+  it('expires a lease by committed time and hands the lock to the next waiter', () => {
+    const h = [acquire('r', 'a', 'exclusive', 0, 1_000), acquire('r', 'b', 'exclusive', 10, 1_000, 5_000)];
+    given(h).when(tick(999)).then([]);
+    given(h).when(tick(1_000)).then([{ type: 'LockExpired', owner: 'a', fencingToken: 1 }, { type: 'LockGranted', owner: 'b', fencingToken: 2, expiresAtMs: 2_000 }]);
+  });
+
+  it('committed time never runs backwards (a new leader with a slow clock)', () => {
+    const state = given([acquire('r', 'a', 'exclusive', 5_000, 1_000)]).when(tick(3_000)).then([]);
+    expect(state.nowMs).toBe(5_000);
+  });
+
+  it('renews a lease it holds, and refuses renewals and releases of a lost lease', () => {
+    const h = [acquire('r', 'a', 'exclusive', 0, 1_000)];
+    given(h).when(renew('r', 'a', 1, 900, 1_000)).then([{ type: 'LockRenewed', expiresAtMs: 1_900 }]);
+    given(h).when(renew('r', 'a', 1, 1_000)).then([{ type: 'LockExpired' }, { type: 'LockRefused', code: 'LOCK_NOT_HELD' }]);
+    given(h).when(release('r', 'a', 7, 10)).then([{ type: 'LockRefused', code: 'LOCK_NOT_HELD' }]);
+    given(h).when(release('r', 'b', 1, 10)).then([{ type: 'LockRefused', code: 'LOCK_NOT_HELD' }]);
+  });
+
+  it('fencing tokens keep increasing after the lock was freed', () => {
+    given([acquire('r', 'a', 'exclusive', 0), release('r', 'a', 1, 1)]).when(acquire('r', 'b', 'exclusive', 2)).then([{ type: 'LockGranted', fencingToken: 2 }]);
+  });
+
+  it('times out a waiter', () => {
+    const h = [acquire('r', 'a', 'exclusive', 0, 10_000), acquire('r', 'b', 'exclusive', 0, 1_000, 300)];
+    given(h).when(tick(300)).then([{ type: 'LockRefused', owner: 'b', code: 'LOCK_WAIT_TIMEOUT' }]);
+  });
+
+  it('refuses the youngest waiter of a deadlock cycle with LOCK_DEADLOCK', () => {
+    // a holds r1, b holds r2; a waits for r2, then b asks for r1: a cycle a -> b -> a.
+    const h = [acquire('r1', 'a', 'exclusive', 0, 10_000), acquire('r2', 'b', 'exclusive', 0, 10_000), acquire('r2', 'a', 'exclusive', 1, 10_000, 5_000)];
+    given(h)
+      .when(acquire('r1', 'b', 'exclusive', 2, 10_000, 5_000))
+      .then([{ type: 'LockQueued', owner: 'b' }, { type: 'LockRefused', owner: 'b', resource: 'r1', code: 'LOCK_DEADLOCK' }]);
+  });
+
+  it('finds a three-party cycle and keeps the older waiters queued', () => {
+    const h = [
+      acquire('r1', 'a', 'exclusive', 0, 10_000),
+      acquire('r2', 'b', 'exclusive', 0, 10_000),
+      acquire('r3', 'c', 'exclusive', 0, 10_000),
+      acquire('r2', 'a', 'exclusive', 1, 10_000, 5_000),
+      acquire('r3', 'b', 'exclusive', 2, 10_000, 5_000),
+    ];
+    const state = given(h).when(acquire('r1', 'c', 'exclusive', 3, 10_000, 5_000)).then([{ type: 'LockQueued' }, { type: 'LockRefused', owner: 'c', code: 'LOCK_DEADLOCK' }]);
+    expect(inspectLock(state, 'r2').waiters.map((w) => w.owner)).toEqual(['a']);
+    expect(inspectLock(state, 'r3').waiters.map((w) => w.owner)).toEqual(['b']);
+    expect(inspectLock(state, 'r1').waiters).toEqual([]);
+  });
+
+  it('a shared holder blocking an exclusive request can close a cycle', () => {
+    // b holds r shared and waits for x (held by a); a then asks for r exclusive.
+    given([acquire('r', 'b', 'shared', 0, 10_000), acquire('x', 'a', 'exclusive', 0, 10_000), acquire('x', 'b', 'exclusive', 1, 10_000, 5_000)])
+      .when(acquire('r', 'a', 'exclusive', 2, 10_000, 5_000))
+      .then([{ type: 'LockQueued', owner: 'a' }, { type: 'LockRefused', owner: 'a', code: 'LOCK_DEADLOCK' }]);
+  });
+
+  it('rejects invalid and duplicate requests', () => {
+    given([]).when(acquire('r', 'a', 'exclusive', 0, 0)).then([{ type: 'LockRefused', code: 'LOCK_INVALID_REQUEST' }]);
+    given([acquire('r', 'a', 'exclusive', 0)]).when(acquire('r', 'a', 'exclusive', 1)).then([{ type: 'LockRefused', code: 'LOCK_ALREADY_HELD' }]);
+  });
+
+  it('is deterministic: replaying the same commands gives the same state', () => {
+    const commands = [acquire('r', 'a', 'shared', 0), acquire('r', 'b', 'exclusive', 1, 1_000, 2_000), tick(1_500), acquire('s', 'c', 'exclusive', 1_600)];
+    const fold = () => commands.reduce<LockTableState>((s, c) => applyLockCommand(s, c).state, initialLockTableState());
+    expect(JSON.stringify(fold())).toBe(JSON.stringify(fold()));
+  });
+});

@@ -1,0 +1,258 @@
+import type { LockCommand, LockMode } from './lock.commands';
+import { LockErrorCodes, type LockErrorCode, type LockEvent } from './lock.events';
+
+export const MAX_LOCK_TTL_MS = 10 * 60_000;
+export const MAX_LOCK_WAIT_MS = 10 * 60_000;
+export const MAX_WAITERS_PER_RESOURCE = 1_024;
+export const MAX_NAME_LENGTH = 256;
+
+export interface LockHolder {
+  readonly owner: string;
+  readonly mode: LockMode;
+  readonly fencingToken: number;
+  readonly expiresAtMs: number;
+}
+
+export interface LockWaiter {
+  readonly requestId: string;
+  readonly owner: string;
+  readonly mode: LockMode;
+  readonly ttlMs: number;
+  readonly deadlineMs: number;
+  /** Global arrival order: the highest is the youngest waiter. */
+  readonly seq: number;
+}
+
+export interface ResourceState {
+  /** The last token issued for this resource; kept after release so tokens never repeat. */
+  readonly lastFencingToken: number;
+  readonly holders: readonly LockHolder[];
+  readonly waiters: readonly LockWaiter[];
+}
+
+export interface LockTableState {
+  readonly nowMs: number;
+  readonly nextSeq: number;
+  readonly resources: Readonly<Record<string, ResourceState>>;
+}
+
+export function initialLockTableState(): LockTableState {
+  return { nowMs: 0, nextSeq: 1, resources: {} };
+}
+
+function compatible(a: LockMode, b: LockMode): boolean {
+  return a === 'shared' && b === 'shared';
+}
+
+/** Mutable working copy for one command; the input state is never modified. */
+interface Draft {
+  nowMs: number;
+  nextSeq: number;
+  resources: Record<string, { lastFencingToken: number; holders: LockHolder[]; waiters: LockWaiter[] }>;
+}
+
+function draftOf(state: LockTableState): Draft {
+  const resources: Draft['resources'] = {};
+  for (const [name, r] of Object.entries(state.resources)) {
+    resources[name] = { lastFencingToken: r.lastFencingToken, holders: r.holders.slice(), waiters: r.waiters.slice() };
+  }
+  return { nowMs: state.nowMs, nextSeq: state.nextSeq, resources };
+}
+
+/**
+ * The replicated lock table: `apply(state, command) -> { state, events }`, pure and
+ * deterministic, so every replica that applies the same committed commands agrees exactly.
+ */
+export function applyLockCommand(state: LockTableState, command: LockCommand): { state: LockTableState; events: LockEvent[] } {
+  const d = draftOf(state);
+  const events: LockEvent[] = [];
+  // Committed time never runs backwards, even if a new leader's clock is behind the old one's.
+  d.nowMs = Math.max(d.nowMs, command.nowMs);
+  expire(d, events);
+
+  switch (command.type) {
+    case 'AdvanceTime':
+      break;
+    case 'AcquireLock':
+      acquire(d, command, events);
+      break;
+    case 'RenewLock': {
+      const r = d.resources[command.resource];
+      const i = r ? r.holders.findIndex((h) => h.owner === command.owner && h.fencingToken === command.fencingToken) : -1;
+      if (!r || i < 0) {
+        events.push(refusal('', command.resource, command.owner, LockErrorCodes.NotHeld, 'no such lease (expired or released)'));
+        break;
+      }
+      const ttlMs = Math.min(Math.max(1, command.ttlMs), MAX_LOCK_TTL_MS);
+      r.holders[i] = { ...r.holders[i], expiresAtMs: d.nowMs + ttlMs };
+      events.push({ type: 'LockRenewed', resource: command.resource, owner: command.owner, fencingToken: command.fencingToken, expiresAtMs: d.nowMs + ttlMs });
+      break;
+    }
+    case 'ReleaseLock': {
+      const r = d.resources[command.resource];
+      const i = r ? r.holders.findIndex((h) => h.owner === command.owner && h.fencingToken === command.fencingToken) : -1;
+      if (!r || i < 0) {
+        events.push(refusal('', command.resource, command.owner, LockErrorCodes.NotHeld, 'no such lease (expired or released)'));
+        break;
+      }
+      r.holders.splice(i, 1);
+      events.push({ type: 'LockReleased', resource: command.resource, owner: command.owner, fencingToken: command.fencingToken });
+      grantWaiters(d, command.resource, events);
+      break;
+    }
+    default: {
+      const never: never = command;
+      throw new Error(`unknown lock command ${JSON.stringify(never)}`);
+    }
+  }
+  return { state: freeze(d), events };
+}
+
+/** Who holds and who waits for `resource`, as of the last applied command. */
+export function inspectLock(state: LockTableState, resource: string): ResourceState & { readonly resource: string; readonly nowMs: number } {
+  const r = state.resources[resource] ?? { lastFencingToken: 0, holders: [], waiters: [] };
+  return { resource, nowMs: state.nowMs, ...r };
+}
+
+function refusal(requestId: string, resource: string, owner: string, code: LockErrorCode, message: string): LockEvent {
+  return { type: 'LockRefused', requestId, resource, owner, code, message };
+}
+
+function validName(name: string): boolean {
+  return typeof name === 'string' && name.length > 0 && name.length <= MAX_NAME_LENGTH;
+}
+
+function acquire(d: Draft, c: Extract<LockCommand, { type: 'AcquireLock' }>, events: LockEvent[]): void {
+  if (!validName(c.resource) || !validName(c.owner) || !(c.ttlMs > 0) || c.ttlMs > MAX_LOCK_TTL_MS || !(c.waitMs >= 0) || c.waitMs > MAX_LOCK_WAIT_MS) {
+    events.push(refusal(c.requestId, c.resource, c.owner, LockErrorCodes.Invalid, `invalid acquire (ttlMs in (0, ${MAX_LOCK_TTL_MS}], waitMs in [0, ${MAX_LOCK_WAIT_MS}])`));
+    return;
+  }
+  const r = (d.resources[c.resource] ??= { lastFencingToken: 0, holders: [], waiters: [] });
+  if (r.holders.some((h) => h.owner === c.owner)) {
+    events.push(refusal(c.requestId, c.resource, c.owner, LockErrorCodes.AlreadyHeld, 'the owner already holds this lock'));
+    return;
+  }
+  if (r.waiters.some((w) => w.owner === c.owner)) {
+    events.push(refusal(c.requestId, c.resource, c.owner, LockErrorCodes.AlreadyWaiting, 'the owner already waits for this lock'));
+    return;
+  }
+  // FIFO: a newcomer may not overtake anyone already queued.
+  if (r.waiters.length === 0 && r.holders.every((h) => compatible(h.mode, c.mode))) {
+    events.push(grant(d, c.resource, c.requestId, c.owner, c.mode, c.ttlMs));
+    return;
+  }
+  if (c.waitMs === 0) {
+    events.push(refusal(c.requestId, c.resource, c.owner, LockErrorCodes.Conflict, 'the lock is held'));
+    return;
+  }
+  if (r.waiters.length >= MAX_WAITERS_PER_RESOURCE) {
+    events.push(refusal(c.requestId, c.resource, c.owner, LockErrorCodes.QueueFull, `more than ${MAX_WAITERS_PER_RESOURCE} waiters`));
+    return;
+  }
+  r.waiters.push({ requestId: c.requestId, owner: c.owner, mode: c.mode, ttlMs: c.ttlMs, deadlineMs: d.nowMs + c.waitMs, seq: d.nextSeq++ });
+  events.push({ type: 'LockQueued', requestId: c.requestId, resource: c.resource, owner: c.owner, position: r.waiters.length });
+  breakDeadlocks(d, events);
+}
+
+function grant(d: Draft, resource: string, requestId: string, owner: string, mode: LockMode, ttlMs: number): LockEvent {
+  const r = d.resources[resource];
+  const fencingToken = r.lastFencingToken + 1;
+  r.lastFencingToken = fencingToken;
+  const expiresAtMs = d.nowMs + ttlMs;
+  r.holders.push({ owner, mode, fencingToken, expiresAtMs });
+  return { type: 'LockGranted', requestId, resource, owner, mode, fencingToken, expiresAtMs };
+}
+
+/** Grants queued requests in order for as long as the head of the queue is compatible. */
+function grantWaiters(d: Draft, resource: string, events: LockEvent[]): void {
+  const r = d.resources[resource];
+  while (r.waiters.length > 0) {
+    const head = r.waiters[0];
+    if (!r.holders.every((h) => compatible(h.mode, head.mode))) return;
+    r.waiters.shift();
+    events.push(grant(d, resource, head.requestId, head.owner, head.mode, head.ttlMs));
+  }
+}
+
+function expire(d: Draft, events: LockEvent[]): void {
+  for (const name of Object.keys(d.resources).sort()) {
+    const r = d.resources[name];
+    const expired = r.holders.filter((h) => h.expiresAtMs <= d.nowMs);
+    const timedOut = r.waiters.filter((w) => w.deadlineMs <= d.nowMs);
+    if (expired.length === 0 && timedOut.length === 0) continue;
+    r.holders = r.holders.filter((h) => h.expiresAtMs > d.nowMs);
+    r.waiters = r.waiters.filter((w) => w.deadlineMs > d.nowMs);
+    for (const h of expired) events.push({ type: 'LockExpired', resource: name, owner: h.owner, fencingToken: h.fencingToken });
+    for (const w of timedOut) events.push(refusal(w.requestId, name, w.owner, LockErrorCodes.WaitTimeout, 'waited too long'));
+    grantWaiters(d, name, events);
+  }
+}
+
+/**
+ * The wait-for graph: a waiter waits for every incompatible holder and every incompatible waiter
+ * queued ahead of it. While it has a cycle, the youngest waiter in the cycle is refused.
+ */
+function breakDeadlocks(d: Draft, events: LockEvent[]): void {
+  for (;;) {
+    const edges = new Map<string, Set<string>>();
+    const addEdge = (from: string, to: string) => {
+      if (from === to) return;
+      let set = edges.get(from);
+      if (!set) edges.set(from, (set = new Set()));
+      set.add(to);
+    };
+    for (const r of Object.values(d.resources)) {
+      r.waiters.forEach((w, i) => {
+        for (const h of r.holders) if (!compatible(h.mode, w.mode)) addEdge(w.owner, h.owner);
+        for (const ahead of r.waiters.slice(0, i)) if (!compatible(ahead.mode, w.mode)) addEdge(w.owner, ahead.owner);
+      });
+    }
+    const cycle = findCycle(edges);
+    if (!cycle) return;
+    let youngest: { resource: string; waiter: LockWaiter } | undefined;
+    for (const [name, r] of Object.entries(d.resources)) {
+      for (const w of r.waiters) {
+        if (cycle.has(w.owner) && (!youngest || w.seq > youngest.waiter.seq)) youngest = { resource: name, waiter: w };
+      }
+    }
+    if (!youngest) throw new Error('a wait-for cycle without waiters');
+    const r = d.resources[youngest.resource];
+    r.waiters = r.waiters.filter((w) => w !== youngest!.waiter);
+    events.push(
+      refusal(youngest.waiter.requestId, youngest.resource, youngest.waiter.owner, LockErrorCodes.Deadlock, `deadlock among ${[...cycle].sort().join(', ')}`),
+    );
+    // Removing a waiter can unblock the queue behind it.
+    grantWaiters(d, youngest.resource, events);
+  }
+}
+
+function findCycle(edges: Map<string, Set<string>>): Set<string> | undefined {
+  const state = new Map<string, 'visiting' | 'done'>();
+  const path: string[] = [];
+  const visit = (node: string): Set<string> | undefined => {
+    state.set(node, 'visiting');
+    path.push(node);
+    for (const next of [...(edges.get(node) ?? [])].sort()) {
+      const s = state.get(next);
+      if (s === 'visiting') return new Set(path.slice(path.indexOf(next)));
+      if (s === undefined) {
+        const found = visit(next);
+        if (found) return found;
+      }
+    }
+    path.pop();
+    state.set(node, 'done');
+    return undefined;
+  };
+  for (const node of [...edges.keys()].sort()) {
+    if (state.get(node) === undefined) {
+      const found = visit(node);
+      if (found) return found;
+    }
+  }
+  return undefined;
+}
+
+function freeze(d: Draft): LockTableState {
+  return d;
+}

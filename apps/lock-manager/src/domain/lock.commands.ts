@@ -1,0 +1,23 @@
+/**
+ * Commands to the lock table, as they travel through the Raft log. Every command carries `nowMs`,
+ * the time the leader proposed it with: expiry is decided by committed time, identically on every
+ * replica and across failovers, never by a replica's own clock.
+ */
+export type LockMode = 'exclusive' | 'shared';
+
+export type LockCommand =
+  | {
+      readonly type: 'AcquireLock';
+      readonly requestId: string;
+      readonly resource: string;
+      readonly owner: string;
+      readonly mode: LockMode;
+      readonly ttlMs: number;
+      /** 0: fail at once if the lock is taken; otherwise queue for at most this long. */
+      readonly waitMs: number;
+      readonly nowMs: number;
+    }
+  | { readonly type: 'RenewLock'; readonly resource: string; readonly owner: string; readonly fencingToken: number; readonly ttlMs: number; readonly nowMs: number }
+  | { readonly type: 'ReleaseLock'; readonly resource: string; readonly owner: string; readonly fencingToken: number; readonly nowMs: number }
+  /** Proposed by the leader on a timer so that leases and waits expire even when no one calls. */
+  | { readonly type: 'AdvanceTime'; readonly nowMs: number };
