@@ -376,14 +376,15 @@ export class MetadataQueryAdapter {
        WHERE bucket = $1 AND upload_id = $2 AND part_number > $3 ORDER BY part_number LIMIT $4`,
       [bucket, uploadId, request.partNumberMarker ?? 0, maxParts + 1],
     );
-    const isTruncated = rows.length > maxParts;
     const parts = rows.slice(0, maxParts).map((r) => ({
       partNumber: Number(r['part_number']),
       etag: String(r['etag']),
       sizeBytes: Number(r['size_bytes']),
       lastModified: toIso(r['last_modified']),
     }));
-    return { parts, isTruncated, ...(isTruncated ? { nextPartNumberMarker: parts.at(-1)!.partNumber } : {}) };
+    const last = parts.at(-1);
+    const isTruncated = rows.length > maxParts && last !== undefined;
+    return { parts, isTruncated, ...(isTruncated ? { nextPartNumberMarker: last.partNumber } : {}) };
   }
 
   async getAccessKey(accessKeyId: string): Promise<AccessKeyView | null> {

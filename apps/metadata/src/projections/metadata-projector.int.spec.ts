@@ -9,6 +9,7 @@ import { MetadataProjection } from './metadata.projection';
 import { MetadataProjector } from './metadata-projector';
 
 const MiB = 1024 ** 2;
+const lastSequenceOf = (events: readonly { sequence: number }[]) => events[events.length - 1].sequence;
 
 /** A history touching every table: buckets, versions and markers, uploads, keys, nodes. */
 async function buildHistory(): Promise<MetadataWorld> {
@@ -72,8 +73,8 @@ describe('MetadataProjector (Postgres)', () => {
     const projector = new MetadataProjector(db.dataSource);
     const events = world.store.all();
     const result = await projector.project(events);
-    expect(result).toEqual({ applied: events.length, skipped: 0, checkpoint: events.at(-1)!.sequence });
-    expect(await projector.checkpoint()).toBe(events.at(-1)!.sequence);
+    expect(result).toEqual({ applied: events.length, skipped: 0, checkpoint: lastSequenceOf(events) });
+    expect(await projector.checkpoint()).toBe(lastSequenceOf(events));
 
     const buckets = await db.dataSource.query(`SELECT name, versioning, replication_mode, home_region, tags FROM ${t('buckets')} ORDER BY name`);
     expect(buckets).toEqual([
@@ -123,7 +124,7 @@ describe('MetadataProjector (Postgres)', () => {
     const projector = new MetadataProjector(db.dataSource);
     const before = await snapshotReadModel(db.dataSource, db.schema);
     const events = world.store.all();
-    expect(await projector.project(events)).toEqual({ applied: 0, skipped: events.length, checkpoint: events.at(-1)!.sequence });
+    expect(await projector.project(events)).toEqual({ applied: 0, skipped: events.length, checkpoint: lastSequenceOf(events) });
     await projector.project(events.slice(5, 12));
     expect(await snapshotReadModel(db.dataSource, db.schema)).toEqual(before);
   });

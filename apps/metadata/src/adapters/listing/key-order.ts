@@ -19,9 +19,8 @@ const SURROGATE_LAST = 0xdfff;
  * prefix, and as the place to seek to after a common prefix, so neither scans what it skips.
  */
 export function prefixUpperBound(prefix: string): string | null {
-  const codePoints = Array.from(prefix, (c) => c.codePointAt(0)!);
-  while (codePoints.length > 0) {
-    const last = codePoints.pop()!;
+  const codePoints = Array.from(prefix, (c) => c.codePointAt(0) ?? 0);
+  for (let last = codePoints.pop(); last !== undefined; last = codePoints.pop()) {
     if (last < MAX_CODE_POINT) {
       const next = last + 1 === SURROGATE_FIRST ? SURROGATE_LAST + 1 : last + 1;
       return String.fromCodePoint(...codePoints, next);

@@ -1,0 +1,369 @@
+import type { DataSource } from 'typeorm';
+import { MetadataProjector } from '../projections/metadata-projector';
+import { keyIdOf, md5Hex, MetadataWorld, sha256Hex } from '../testing/metadata-world';
+import { openTestSchema } from '../testing/test-database';
+import { compareKeys } from './listing/key-order';
+import { MetadataQueryAdapter } from './metadata-query.adapter';
+import { tableIn } from './metadata-schema';
+
+const ODD_KEYS = [
+  'a',
+  'a/b',
+  'a/b/c',
+  'a/c',
+  'a b',
+  'a\nb',
+  'a%2Fb',
+  '../etc/passwd',
+  './x',
+  '\u0001ctl',
+  'b/',
+  'b//c',
+  'b/d',
+  'photos/2024/jan/1.jpg',
+  'photos/2024/feb/2.jpg',
+  'photos/2025/x.jpg',
+  'photos/readme',
+  '😀/smile',
+  '😀😀',
+  '\uFFFD',
+  'é',
+  'z'.repeat(1024),
+  'é'.repeat(512),
+];
+
+type Listed = string | { prefix: string };
+
+/** S3's listing, the slow obvious way: the oracle for the paged, seeking implementation. */
+function referenceListing(keys: readonly string[], prefix: string, delimiter: string, marker: string | null): Listed[] {
+  const out: Listed[] = [];
+  const seen = new Set<string>();
+  for (const key of [...keys].sort(compareKeys)) {
+    if (!key.startsWith(prefix) || (marker !== null && compareKeys(key, marker) <= 0)) continue;
+    const at = delimiter ? key.indexOf(delimiter, prefix.length) : -1;
+    if (at < 0) {
+      out.push(key);
+      continue;
+    }
+    const cp = key.slice(0, at + delimiter.length);
+    if ((marker !== null && compareKeys(cp, marker) <= 0) || seen.has(cp)) continue;
+    seen.add(cp);
+    out.push({ prefix: cp });
+  }
+  return out;
+}
+
+function merged(result: { contents: readonly { key: string }[]; commonPrefixes: readonly string[] }): Listed[] {
+  const all: Listed[] = [...result.contents.map((c) => c.key), ...result.commonPrefixes.map((prefix) => ({ prefix }))];
+  return all.sort((x, y) => compareKeys(typeof x === 'string' ? x : x.prefix, typeof y === 'string' ? y : y.prefix));
+}
+
+describe('MetadataQueryAdapter (Postgres)', () => {
+  let db: { dataSource: DataSource; schema: string; drop: () => Promise<void> };
+  let queries: MetadataQueryAdapter;
+  const world = new MetadataWorld();
+  const versions: Record<string, string[]> = {};
+
+  beforeAll(async () => {
+    db = await openTestSchema('queries');
+    queries = new MetadataQueryAdapter(db.dataSource);
+    await world.createBucket('odd');
+    for (const key of ODD_KEYS) await world.put('odd', key, `body of ${key}`);
+    await world.put('odd', 'deleted', 'gone soon');
+    await world.deleteObject('odd', 'deleted', 'Unversioned');
+
+    await world.createBucket('ver', 'Enabled');
+    for (const [key, count] of [['k1', 3], ['d/x', 2], ['k2', 1]] as const) {
+      versions[key] = [];
+      for (let i = 0; i < count; i++) versions[key].unshift(await world.put('ver', key, `${key} #${i}`, 'Enabled'));
+    }
+    versions['k1'].unshift(await world.deleteObject('ver', 'k1', 'Enabled'));
+    versions['gone'] = [await world.deleteObject('ver', 'gone', 'Enabled')];
+
+    for (const [uploadId, key] of [['u3', 'b.bin'], ['u1', 'a.bin'], ['u2', 'a.bin'], ['u4', 'dir/c.bin']]) {
+      await world.upload({ type: 'InitiateMultipartUpload', bucket: 'ver', key, keyId: keyIdOf(key), uploadId, owner: 'alice', initiatedAt: world.at(), contentType: 'application/octet-stream', userMetadata: {}, storageClass: 'STANDARD' });
+    }
+    for (let partNumber = 1; partNumber <= 5; partNumber++) {
+      const body = `part ${partNumber}`;
+      await world.upload({ type: 'UploadPart', bucket: 'ver', uploadId: 'u1', partNumber, etag: md5Hex(body), sizeBytes: body.length, checksums: {}, chunks: [{ hash: sha256Hex(body), offsetBytes: 0, sizeBytes: body.length }], lastModified: world.at() });
+    }
+    await new MetadataProjector(db.dataSource).project(world.store.all());
+  });
+  afterAll(() => db.drop());
+
+  describe('buckets', () => {
+    it('gets and lists buckets', async () => {
+      expect(await queries.getBucket('ver')).toMatchObject({ name: 'ver', owner: 'alice', versioning: 'Enabled', replication: { mode: 'local' }, deleting: false });
+      expect(await queries.getBucket('nope')).toBeNull();
+      expect((await queries.listBuckets()).map((b) => b.name)).toEqual(['odd', 'ver']);
+      expect(await queries.listBuckets('bob')).toEqual([]);
+    });
+
+    it('counts versions and delete markers up to a cap', async () => {
+      expect(await queries.countBucketVersions('ver', 1000)).toBe(8);
+      expect(await queries.countBucketVersions('ver', 1)).toBe(1);
+    });
+  });
+
+  describe('headObject', () => {
+    it('returns the current version with its chunks', async () => {
+      const head = await queries.headObject('odd', 'a\nb');
+      expect(head).toMatchObject({ key: 'a\nb', versionId: 'null', isLatest: true, etag: md5Hex('body of a\nb'), sizeBytes: 'body of a\nb'.length });
+      expect(head.chunks).toEqual([{ hash: sha256Hex('body of a\nb'), offsetBytes: 0, sizeBytes: 'body of a\nb'.length }]);
+    });
+
+    it('returns a named noncurrent version', async () => {
+      const head = await queries.headObject('ver', 'k1', versions['k1'][2]);
+      expect(head).toMatchObject({ versionId: versions['k1'][2], isLatest: false, etag: md5Hex('k1 #1') });
+    });
+
+    it.each([
+      ['a missing bucket', 'nope', 'k1', undefined, 'NoSuchBucket'],
+      ['a missing key', 'odd', 'nope', undefined, 'NoSuchKey'],
+      ['a key removed from an unversioned bucket', 'odd', 'deleted', undefined, 'NoSuchKey'],
+      ['a key whose current version is a delete marker', 'ver', 'k1', undefined, 'NoSuchKey'],
+      ['a missing version', 'ver', 'k2', 'v-none', 'NoSuchVersion'],
+    ])('refuses %s', async (_, bucket, key, versionId, code) => {
+      await expect(queries.headObject(bucket, key, versionId)).rejects.toMatchObject({ code });
+    });
+
+    it('answers MethodNotAllowed for a delete marker named by version, and flags markers', async () => {
+      await expect(queries.headObject('ver', 'k1', versions['k1'][0])).rejects.toMatchObject({ code: 'MethodNotAllowed', details: { deleteMarker: true } });
+      await expect(queries.headObject('ver', 'k1')).rejects.toMatchObject({ code: 'NoSuchKey', details: { deleteMarker: true, versionId: versions['k1'][0] } });
+    });
+  });
+
+  describe('listObjects semantics', () => {
+    it('lists every key in UTF-8 byte order, never a deleted one', async () => {
+      const result = await queries.listObjectsV2('odd', {});
+      expect(result.contents.map((c) => c.key)).toEqual([...ODD_KEYS].sort(compareKeys));
+      expect(result).toMatchObject({ isTruncated: false, keyCount: ODD_KEYS.length, commonPrefixes: [] });
+      // Byte order, not JavaScript's UTF-16 order: U+FFFD before the emoji.
+      const keys = result.contents.map((c) => c.key);
+      expect(keys.indexOf('\uFFFD')).toBeLessThan(keys.indexOf('😀😀'));
+    });
+
+    const cp = (prefix: string) => ({ prefix });
+    const Z = 'z'.repeat(1024);
+    const E = 'é'.repeat(512);
+    it.each([
+      ['a delimiter at the root', '', '/', null, ['\u0001ctl', cp('../'), cp('./'), 'a', 'a\nb', 'a b', 'a%2Fb', cp('a/'), cp('b/'), cp('photos/'), Z, 'é', E, '\uFFFD', cp('😀/'), '😀😀']],
+      ['a prefix and delimiter', 'photos/', '/', null, [cp('photos/2024/'), cp('photos/2025/'), 'photos/readme']],
+      ['a deeper prefix', 'photos/2024/', '/', null, [cp('photos/2024/feb/'), cp('photos/2024/jan/')]],
+      ['a prefix that is a key', 'a', '/', null, ['a', 'a\nb', 'a b', 'a%2Fb', cp('a/')]],
+      ['keys equal to a common prefix roll up', 'b', '/', null, [cp('b/')]],
+      ['a multi-character delimiter', 'b', '//', null, ['b/', cp('b//'), 'b/d']],
+      ['a dot-dot prefix', '../', '', null, ['../etc/passwd']],
+      ['an emoji prefix', '😀', '/', null, [cp('😀/'), '😀😀']],
+      ['a marker inside a common prefix skips it', '', '/', 'a/b', [cp('b/'), cp('photos/'), Z, 'é', E, '\uFFFD', cp('😀/'), '😀😀']],
+      ['a marker equal to a common prefix', 'photos/', '/', 'photos/2024/', [cp('photos/2025/'), 'photos/readme']],
+      ['a marker past the prefix', 'photos/', '', 'q', []],
+      ['a prefix with no keys', 'nothing/', '/', null, []],
+    ] as const)('%s', async (_, prefix, delimiter, marker, expected) => {
+      const result = await queries.listObjects('odd', { prefix, delimiter, marker: marker ?? undefined });
+      expect(merged(result)).toEqual(expected);
+      expect(referenceListing(ODD_KEYS, prefix, delimiter, marker)).toEqual(expected);
+      expect(result.isTruncated).toBe(false);
+    });
+
+    it('pages through with markers, tokens and start-after at every page size to the same listing', async () => {
+      for (const [prefix, delimiter] of [['', ''], ['', '/'], ['photos/', '/'], ['a', '/'], ['b', '//']] as const) {
+        const expected = referenceListing(ODD_KEYS, prefix, delimiter, null);
+        for (const maxKeys of [1, 2, 3, 7]) {
+          const v1: Listed[] = [];
+          let marker: string | undefined;
+          for (let page = 0; ; page++) {
+            expect(page).toBeLessThan(100);
+            const result = await queries.listObjects('odd', { prefix, delimiter, maxKeys, marker });
+            const entries = merged(result);
+            v1.push(...entries);
+            expect(entries.length).toBeLessThanOrEqual(maxKeys);
+            if (!result.isTruncated) break;
+            expect(entries).toHaveLength(maxKeys);
+            const last = entries[entries.length - 1];
+            marker = result.nextMarker ?? (typeof last === 'string' ? last : last.prefix);
+          }
+          expect(v1).toEqual(expected);
+
+          const v2: Listed[] = [];
+          let continuationToken: string | undefined;
+          for (let page = 0; ; page++) {
+            expect(page).toBeLessThan(100);
+            const result = await queries.listObjectsV2(
+              'odd',
+              continuationToken === undefined ? { prefix, delimiter, maxKeys } : { prefix, delimiter, maxKeys, continuationToken, startAfter: 'zzz-ignored' },
+            );
+            const entries = merged(result);
+            v2.push(...entries);
+            expect(result.keyCount).toBe(entries.length);
+            if (!result.isTruncated) {
+              expect(result.nextContinuationToken).toBeUndefined();
+              break;
+            }
+            continuationToken = result.nextContinuationToken;
+          }
+          expect(v2).toEqual(expected);
+        }
+      }
+    });
+
+    it('honours start-after in v2 and nextMarker only with a delimiter in v1', async () => {
+      const after = await queries.listObjectsV2('odd', { startAfter: 'photos/readme', maxKeys: 2 });
+      expect(after.contents.map((c) => c.key)).toEqual(referenceListing(ODD_KEYS, '', '', 'photos/readme').slice(0, 2));
+      expect((await queries.listObjects('odd', { maxKeys: 1 })).nextMarker).toBeUndefined();
+      expect((await queries.listObjects('odd', { maxKeys: 2, delimiter: '/' })).nextMarker).toBe('../');
+    });
+
+    it('answers max-keys 0 with nothing, clamps max-keys to 1000 and refuses a negative one', async () => {
+      expect(await queries.listObjectsV2('odd', { maxKeys: 0 })).toMatchObject({ contents: [], isTruncated: false, keyCount: 0 });
+      expect((await queries.listObjectsV2('odd', { maxKeys: 5000 })).keyCount).toBe(ODD_KEYS.length);
+      await expect(queries.listObjectsV2('odd', { maxKeys: -1 })).rejects.toMatchObject({ code: 'InvalidArgument' });
+    });
+
+    it('refuses a forged continuation token and a missing bucket', async () => {
+      await expect(queries.listObjectsV2('odd', { continuationToken: 'bm90IGEgdG9rZW4' })).rejects.toMatchObject({ code: 'InvalidArgument' });
+      await expect(queries.listObjects('nope', {})).rejects.toMatchObject({ code: 'NoSuchBucket' });
+    });
+  });
+
+  describe('listObjectVersions', () => {
+    const everyVersion = () => [
+      ...versions['d/x'].map((v) => ['d/x', v]),
+      ...versions['gone'].map((v) => ['gone', v]),
+      ...versions['k1'].map((v) => ['k1', v]),
+      ...versions['k2'].map((v) => ['k2', v]),
+    ];
+
+    it('lists keys in order, each key newest first, delete markers included', async () => {
+      const result = await queries.listObjectVersions('ver', {});
+      expect(result.versions.map((v) => [v.key, v.versionId])).toEqual(everyVersion());
+      expect(result.versions.filter((v) => v.isLatest).map((v) => v.key)).toEqual(['d/x', 'gone', 'k1', 'k2']);
+      expect(result.versions.filter((v) => v.isDeleteMarker).map((v) => v.key)).toEqual(['gone', 'k1']);
+    });
+
+    it('pages with key and version-id markers at every page size', async () => {
+      for (const maxKeys of [1, 2, 3, 4]) {
+        const seen: string[][] = [];
+        let keyMarker: string | undefined;
+        let versionIdMarker: string | undefined;
+        for (let page = 0; ; page++) {
+          expect(page).toBeLessThan(50);
+          const result = await queries.listObjectVersions('ver', { maxKeys, keyMarker, versionIdMarker });
+          seen.push(...result.versions.map((v) => [v.key, v.versionId]));
+          if (!result.isTruncated) break;
+          keyMarker = result.nextKeyMarker;
+          versionIdMarker = result.nextVersionIdMarker;
+        }
+        expect(seen).toEqual(everyVersion());
+      }
+    });
+
+    it('rolls keys up with a delimiter and resumes after a common prefix', async () => {
+      const first = await queries.listObjectVersions('ver', { delimiter: '/', maxKeys: 1 });
+      expect(first).toMatchObject({ versions: [], commonPrefixes: ['d/'], isTruncated: true, nextKeyMarker: 'd/' });
+      const next = await queries.listObjectVersions('ver', { delimiter: '/', maxKeys: 2, keyMarker: first.nextKeyMarker });
+      expect(next.versions.map((v) => v.key)).toEqual(['gone', 'k1']);
+    });
+
+    it('starts after a whole key when given only a key marker, and refuses a lone or unknown version marker', async () => {
+      const result = await queries.listObjectVersions('ver', { keyMarker: 'k1' });
+      expect(result.versions.map((v) => v.key)).toEqual(['k2']);
+      await expect(queries.listObjectVersions('ver', { versionIdMarker: 'x' })).rejects.toMatchObject({ code: 'InvalidArgument' });
+      await expect(queries.listObjectVersions('ver', { keyMarker: 'k1', versionIdMarker: 'x' })).rejects.toMatchObject({ code: 'InvalidArgument' });
+    });
+  });
+
+  describe('multipart uploads and parts', () => {
+    it('lists uploads by key, then in initiation order, with markers', async () => {
+      const all = await queries.listMultipartUploads('ver', {});
+      expect(all.uploads.map((u) => [u.key, u.uploadId])).toEqual([
+        ['a.bin', 'u1'],
+        ['a.bin', 'u2'],
+        ['b.bin', 'u3'],
+        ['dir/c.bin', 'u4'],
+      ]);
+      const page1 = await queries.listMultipartUploads('ver', { maxKeys: 1 });
+      expect(page1).toMatchObject({ isTruncated: true, nextKeyMarker: 'a.bin', nextUploadIdMarker: 'u1' });
+      const page2 = await queries.listMultipartUploads('ver', { maxKeys: 2, keyMarker: 'a.bin', uploadIdMarker: 'u1' });
+      expect(page2.uploads.map((u) => u.uploadId)).toEqual(['u2', 'u3']);
+      const rolled = await queries.listMultipartUploads('ver', { delimiter: '/' });
+      expect([rolled.uploads.map((u) => u.uploadId), rolled.commonPrefixes]).toEqual([['u1', 'u2', 'u3'], ['dir/']]);
+    });
+
+    it('lists parts with a part-number marker', async () => {
+      const first = await queries.listParts('ver', 'u1', { maxParts: 2 });
+      expect(first.parts.map((p) => p.partNumber)).toEqual([1, 2]);
+      expect(first).toMatchObject({ isTruncated: true, nextPartNumberMarker: 2 });
+      const rest = await queries.listParts('ver', 'u1', { partNumberMarker: 2 });
+      expect(rest.parts.map((p) => [p.partNumber, p.etag])).toEqual([3, 4, 5].map((n) => [n, md5Hex(`part ${n}`)]));
+      expect(rest.isTruncated).toBe(false);
+      await expect(queries.listParts('ver', 'nope')).rejects.toMatchObject({ code: 'NoSuchUpload' });
+    });
+  });
+});
+
+describe('listing a large bucket (Postgres)', () => {
+  const DIRECTORIES = 400;
+  const FILES_PER_DIRECTORY = 500;
+  let db: { dataSource: DataSource; schema: string; drop: () => Promise<void> };
+
+  beforeAll(async () => {
+    db = await openTestSchema('large');
+    const t = tableIn(db.schema);
+    await db.dataSource.query(
+      `INSERT INTO ${t('buckets')} (name, owner, region, created_at, versioning, replication_mode, default_storage_class, created_sequence, updated_sequence)
+       VALUES ('big', 'alice', 'eu-one', now(), 'Unversioned', 'local', 'STANDARD', 1, 1)`,
+    );
+    await db.dataSource.query(
+      `INSERT INTO ${t('object_versions')} (bucket, key_id, version_id, key, sequence, is_current, is_delete_marker, size_bytes, etag, storage_class, hlc, last_modified)
+       SELECT 'big', md5(k) || md5(k), 'null', k, n, true, false, 1, md5(k), 'STANDARD', 'h', now()
+       FROM (SELECT n, 'dir' || lpad((n / ${FILES_PER_DIRECTORY})::text, 4, '0') || '/file' || lpad((n % ${FILES_PER_DIRECTORY})::text, 4, '0') AS k
+             FROM generate_series(0, ${DIRECTORIES * FILES_PER_DIRECTORY - 1}) AS n) AS keys`,
+    );
+    await db.dataSource.query(`ANALYZE ${t('object_versions')}`);
+  }, 120_000);
+  afterAll(() => db.drop());
+
+  /** The adapter over a data source that records every statement it runs. */
+  function recordingAdapter() {
+    const statements: { sql: string; params: unknown[] }[] = [];
+    const recording = {
+      options: db.dataSource.options,
+      query: (sql: string, params: unknown[] = []) => {
+        statements.push({ sql, params });
+        return db.dataSource.query(sql, params);
+      },
+    } as unknown as DataSource;
+    return { adapter: new MetadataQueryAdapter(recording), statements };
+  }
+
+  async function plansOf(statements: readonly { sql: string; params: unknown[] }[]): Promise<string[]> {
+    const plans: string[] = [];
+    for (const { sql, params } of statements) {
+      const [row] = await db.dataSource.query(`EXPLAIN (FORMAT JSON) ${sql}`, params);
+      plans.push(JSON.stringify(row['QUERY PLAN']));
+    }
+    return plans;
+  }
+
+  it(`lists 1000 keys from the middle of ${DIRECTORIES * FILES_PER_DIRECTORY} through the index`, async () => {
+    const { adapter, statements } = recordingAdapter();
+    const result = await adapter.listObjectsV2('big', { startAfter: 'dir0200/file0000', maxKeys: 1000 });
+    expect(result.keyCount).toBe(1000);
+    expect(result.contents[0].key).toBe('dir0200/file0001');
+    const plans = await plansOf(statements);
+    expect(plans.some((p) => p.includes('object_versions_current_idx'))).toBe(true);
+    expect(plans.filter((p) => p.includes('Seq Scan'))).toEqual([]);
+  });
+
+  it('lists common prefixes by seeking past each one', async () => {
+    const { adapter, statements } = recordingAdapter();
+    const result = await adapter.listObjectsV2('big', { delimiter: '/', maxKeys: 1000 });
+    expect(result.commonPrefixes).toHaveLength(DIRECTORIES);
+    expect(result.isTruncated).toBe(false);
+    const listingStatements = statements.filter((s) => s.sql.includes('object_versions'));
+    // One probe per common prefix and one to find the end; no statement reads a directory's files.
+    expect(listingStatements).toHaveLength(DIRECTORIES + 1);
+    expect(listingStatements.every((s) => s.params.includes(1))).toBe(true);
+  });
+});
