@@ -23,6 +23,35 @@ const IMPURE_MODULES = [
   'node:child_process',
 ];
 
+/**
+ * Rules for pure code (type:core and type:contract libraries, domain folders): no clock, no
+ * randomness, no timers, no environment, no I/O modules. Each pure project's eslint.config.mjs
+ * appends this, because flat-config globs are relative to the config file that is used.
+ */
+export const pureCodeRules = {
+  files: ['**/*.ts'],
+  ignores: ['**/*.spec.ts', '**/test/**'],
+  rules: {
+    'no-restricted-properties': [
+      'error',
+      { object: 'Date', property: 'now', message: 'Pure code takes time as an argument.' },
+      { object: 'Math', property: 'random', message: 'Pure code takes a seeded random source as an argument.' },
+      { object: 'performance', property: 'now', message: 'Pure code takes time as an argument.' },
+    ],
+    'no-restricted-syntax': [
+      'error',
+      { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'Pure code takes time as an argument.' },
+    ],
+    'no-restricted-globals': [
+      'error',
+      { name: 'setTimeout', message: 'Pure code has no timers: it is driven by ticks.' },
+      { name: 'setInterval', message: 'Pure code has no timers: it is driven by ticks.' },
+      { name: 'process', message: 'Pure code reads no environment.' },
+    ],
+    'no-restricted-imports': ['error', { patterns: [{ group: IMPURE_MODULES, message: 'Pure code does no I/O and uses no framework.' }] }],
+  },
+};
+
 export default [
   ...nx.configs['flat/base'],
   ...nx.configs['flat/typescript'],
@@ -64,29 +93,7 @@ export default [
         },
       ],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
-    },
-  },
-  {
-    // Pure libraries read no clock and no randomness of their own.
-    files: ['libs/protocol/src/**/*.ts', 'libs/eventing/src/**/*.ts', 'libs/hashing/src/**/*.ts', 'libs/consensus/src/**/*.ts'],
-    ignores: ['**/*.spec.ts'],
-    rules: {
-      'no-restricted-properties': [
-        'error',
-        { object: 'Date', property: 'now', message: 'Pure code takes time as an argument.' },
-        { object: 'Math', property: 'random', message: 'Pure code takes a seeded random source as an argument.' },
-        { object: 'performance', property: 'now', message: 'Pure code takes time as an argument.' },
-      ],
-      'no-restricted-syntax': [
-        'error',
-        { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'Pure code takes time as an argument.' },
-      ],
-      'no-restricted-globals': [
-        'error',
-        { name: 'setTimeout', message: 'Pure code has no timers: it is driven by ticks.' },
-        { name: 'setInterval', message: 'Pure code has no timers: it is driven by ticks.' },
-        { name: 'process', message: 'Pure code reads no environment.' },
-      ],
+      '@typescript-eslint/no-non-null-assertion': 'off',
     },
   },
 ];

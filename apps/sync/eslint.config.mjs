@@ -1,1 +1,4 @@
-export { default } from '../../eslint.config.mjs';
+import base, { pureCodeRules } from '../../eslint.config.mjs';
+
+// A service's domain folder is pure (CONVENTIONS.md): deciders and rules without I/O or clocks.
+export default [...base, { ...pureCodeRules, files: ['src/domain/**/*.ts'] }];

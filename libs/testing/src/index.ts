@@ -1,2 +1,3 @@
 export * from './lib/namespaces';
 export * from './lib/service-boot.spec-helper';
+export * from './lib/compose.spec-helper';

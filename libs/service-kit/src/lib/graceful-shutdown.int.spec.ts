@@ -1,13 +1,18 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import path from 'node:path';
-import { dropNamespace, testNamespace } from '@cairn/testing';
+import { randomBytes } from 'node:crypto';
+import { deleteNamespaceStreams, NatsConnectionManager } from '@cairn/messaging';
 
 const REPO_ROOT = path.resolve(__dirname, '../../../..');
 
 describe('a service on SIGTERM', () => {
-  const namespace = testNamespace();
-  afterAll(() => dropNamespace(namespace));
+  const namespace = `t${randomBytes(5).toString('hex')}`;
+  afterAll(async () => {
+    const nats = new NatsConnectionManager({ natsUrl: 'nats://127.0.0.1:4222', namespace, region: 'test', serviceName: 'cleanup', instance: 'cleanup' });
+    await deleteNamespaceStreams(await nats.jetstreamManager(), namespace);
+    await nats.close();
+  });
 
   it('finishes the request in flight, drains and exits 0', async () => {
     const child = spawn(process.execPath, ['-r', '@swc-node/register', 'libs/service-kit/src/test/slow-service.main.ts'], {

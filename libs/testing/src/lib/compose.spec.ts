@@ -1,0 +1,38 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { readCompose, REPO_ROOT } from './compose.spec-helper';
+
+const { regionProcesses } = require(path.join(REPO_ROOT, 'tools/dev-stack/stack.js')) as {
+  regionProcesses: (o: { dataRoot: string }) => { service: string; env: Record<string, string> }[];
+};
+
+const apps = readdirSync(path.join(REPO_ROOT, 'apps')).filter((d) => existsSync(path.join(REPO_ROOT, 'apps', d, 'src/main.ts')));
+
+describe('deployment files stay in step with the apps', () => {
+  it('finds all seven services', () => {
+    expect(apps.sort()).toEqual(['access', 'lock-manager', 'metadata', 'monitoring', 'scheduler', 'storage', 'sync']);
+  });
+
+  it.each(apps)('compose runs %s from the one Dockerfile', (app) => {
+    const services = readCompose().filter((s) => s.build?.args?.['APP'] === app);
+    expect(services.length).toBeGreaterThan(0);
+    const dockerfile = readFileSync(path.join(REPO_ROOT, 'docker/Dockerfile'), 'utf8');
+    expect(dockerfile).toMatch(/apps\/\$\{CAIRN_APP\}\/src\/main\.ts/);
+  });
+
+  it('runs NATS with JetStream, Postgres and Redis beside the services', () => {
+    const byName = new Map(readCompose().map((s) => [s.name, s]));
+    expect(String((byName.get('nats') as { command?: string[] }).command)).toContain('-js');
+    expect(byName.get('postgres')?.image).toMatch(/^postgres:/);
+    expect(byName.get('redis')?.image).toMatch(/^redis:/);
+  });
+
+  it('starts the same processes in `npm start` as in compose, on the same ports', () => {
+    const local = regionProcesses({ dataRoot: '/tmp/x' }).map((p) => `${p.service}:${p.env['CAIRN_HTTP_PORT']}`).sort();
+    const composed = readCompose()
+      .filter((s) => s.build)
+      .map((s) => `${s.build!.args!['APP']}:${s.environment!['CAIRN_HTTP_PORT']}`)
+      .sort();
+    expect(composed).toEqual(local);
+  });
+});
