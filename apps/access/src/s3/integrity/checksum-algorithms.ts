@@ -1,6 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
 import { crc32 } from 'node:zlib';
-import { Crc32c } from '@aws-crypto/crc32c';
+import { Crc32c } from './crc32c';
 import { Crc64Nvme } from './crc64-nvme';
 
 /** The additional checksums S3 accepts (`x-amz-checksum-<lowercase name>`). */
@@ -61,7 +61,7 @@ class Crc32cDigest implements IncrementalDigest {
     this.crc.update(data);
   }
   digest(): Buffer {
-    return uint32BigEndian(this.crc.digest());
+    return this.crc.digest();
   }
 }
 

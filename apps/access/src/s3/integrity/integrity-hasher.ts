@@ -23,6 +23,8 @@ export class IntegrityHasher extends Transform {
   private readonly md5 = createDigest('MD5');
   private readonly sha256?: IncrementalDigest;
   private readonly checksumDigests: ReadonlyArray<readonly [ChecksumAlgorithm, IncrementalDigest]>;
+  /** Each distinct digest once (SHA-256 may serve both the payload hash and the S3 checksum). */
+  private readonly allDigests: readonly IncrementalDigest[];
   private sizeBytes = 0;
   private computed?: ComputedDigests;
 
@@ -34,19 +36,12 @@ export class IntegrityHasher extends Transform {
     this.checksumDigests = [...algorithms].map(
       (algorithm) => [algorithm, algorithm === 'SHA256' && this.sha256 ? this.sha256 : createDigest(algorithm)] as const,
     );
+    this.allDigests = [...new Set([this.md5, ...(this.sha256 ? [this.sha256] : []), ...this.checksumDigests.map(([, digest]) => digest)])];
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     this.sizeBytes += chunk.length;
-    this.md5.update(chunk);
-    const updated = new Set<IncrementalDigest>([this.md5]);
-    if (this.sha256) {
-      this.sha256.update(chunk);
-      updated.add(this.sha256);
-    }
-    for (const [, digest] of this.checksumDigests) {
-      if (!updated.has(digest)) digest.update(chunk);
-    }
+    for (const digest of this.allDigests) digest.update(chunk);
     callback(null, chunk);
   }
 
