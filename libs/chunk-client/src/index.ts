@@ -1,0 +1,5 @@
+export * from './lib/chunk-client';
+export * from './lib/chunk-client.errors';
+export * from './lib/replication-strategy';
+export * from './lib/latency-tracker';
+export * from './lib/under-replication-recorder.port';

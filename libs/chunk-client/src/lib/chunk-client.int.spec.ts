@@ -1,0 +1,178 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { promises as fsp } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Readable } from 'node:stream';
+import { createInterface } from 'node:readline';
+import { HashRing, contentHashOf, type ContentHash } from '@cairn/hashing';
+import { ChunkClient } from './chunk-client';
+import { WriteQuorumNotReachedError } from './chunk-client.errors';
+import { InMemoryUnderReplicationRecorder } from './under-replication-recorder.port';
+
+const WORKSPACE = path.resolve(__dirname, '../../../..');
+const DATA_PLANE_SCRIPT = path.join(WORKSPACE, 'apps/storage/src/testing/standalone-data-plane.ts');
+const NODE_START_TIMEOUT_MS = 30_000;
+const MiB = 1024 * 1024;
+
+interface RunningNode {
+  readonly nodeId: string;
+  readonly dataDir: string;
+  readonly url: string;
+  readonly process: ChildProcess;
+}
+
+/** A storage node as a real process, serving its data plane on an ephemeral port. */
+async function startNode(nodeId: string, dataDir: string): Promise<RunningNode> {
+  const child = spawn(process.execPath, ['-r', '@swc-node/register', DATA_PLANE_SCRIPT], {
+    cwd: WORKSPACE,
+    env: { ...process.env, CAIRN_DATA_DIR: dataDir, CAIRN_PORT: '0' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (d) => (stderr += String(d)));
+  const line = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`node ${nodeId} did not start: ${stderr}`)), NODE_START_TIMEOUT_MS);
+    createInterface({ input: child.stdout! }).once('line', (l) => {
+      clearTimeout(timer);
+      resolve(l);
+    });
+    child.once('exit', (code) => reject(new Error(`node ${nodeId} exited with ${code}: ${stderr}`)));
+  });
+  return { nodeId, dataDir, url: (JSON.parse(line) as { url: string }).url, process: child };
+}
+
+async function stopNode(node: RunningNode): Promise<void> {
+  if (node.process.exitCode !== null || node.process.signalCode !== null) return;
+  const exited = new Promise((r) => node.process.once('exit', r));
+  node.process.kill('SIGKILL');
+  await exited;
+}
+
+describe('ChunkClient against three real storage nodes', () => {
+  let root: string;
+  let nodes: RunningNode[];
+  let client: ChunkClient;
+  let recorder: InMemoryUnderReplicationRecorder;
+
+  beforeAll(async () => {
+    root = await fsp.mkdtemp(path.join(os.tmpdir(), 'cairn-chunk-client-'));
+  });
+  afterAll(async () => {
+    await fsp.rm(root, { recursive: true, force: true });
+  });
+
+  beforeEach(async () => {
+    const ids = ['n1', 'n2', 'n3'];
+    nodes = await Promise.all(
+      ids.map(async (id) => {
+        const dir = await fsp.mkdtemp(path.join(root, `${id}-`));
+        return startNode(id, dir);
+      }),
+    );
+    const ring = HashRing.build({ epoch: 1, members: nodes.map((n, i) => ({ nodeId: n.nodeId, zone: `z${i}`, host: `h${i}`, weight: 1 })) });
+    recorder = new InMemoryUnderReplicationRecorder();
+    const byId = new Map(nodes.map((n) => [n.nodeId, n.url]));
+    client = new ChunkClient({ ring: () => ring, addressOf: (id) => byId.get(id) ?? 'http://127.0.0.1:1', underReplication: recorder });
+  }, 60_000);
+
+  afterEach(async () => {
+    await client.close();
+    await Promise.all(nodes.map(stopNode));
+  });
+
+  const readAll = async (hash: ContentHash, range?: { start: number; end: number }) => {
+    const result = await client.readChunk(hash, range);
+    const parts: Buffer[] = [];
+    for await (const p of result.stream) parts.push(p as Buffer);
+    return { ...result, bytes: Buffer.concat(parts) };
+  };
+
+  it('writes to all three replicas and reads back, buffered and streamed', async () => {
+    const small = randomBytes(300 * 1024);
+    const written = await client.writeChunk(small);
+    expect(written.stored.sort()).toEqual(['n1', 'n2', 'n3']);
+    expect(written.missed).toEqual([]);
+    expect((await readAll(written.hash)).bytes.equals(small)).toBe(true);
+    expect((await readAll(written.hash, { start: 10, end: 20 })).bytes.equals(small.subarray(10, 20))).toBe(true);
+
+    const big = randomBytes(12 * MiB);
+    const hash = contentHashOf(big);
+    const streamed = await client.writeChunk(Readable.from((function* () {
+      for (let i = 0; i < big.length; i += 256 * 1024) yield big.subarray(i, i + 256 * 1024);
+    })()), { hash });
+    expect(streamed.stored).toHaveLength(3);
+    expect(streamed.sizeBytes).toBe(big.length);
+    const back = await readAll(hash);
+    expect(back.bytes.equals(big)).toBe(true);
+    expect(recorder.entries).toEqual([]);
+  }, 60_000);
+
+  it('with one node stopped, writes succeed at w=2 and record the missing replica', async () => {
+    await stopNode(nodes[2]);
+    const data = randomBytes(64 * 1024 + 1);
+    const written = await client.writeChunk(data);
+    expect(written.stored.sort()).toEqual(['n1', 'n2']);
+    expect(written.missed.map((m) => m.nodeId)).toEqual(['n3']);
+    expect(recorder.entries).toEqual([
+      expect.objectContaining({ hash: written.hash, nodeId: 'n3', ringEpoch: 1, sizeBytes: data.length, reason: expect.stringMatching(/ECONNREFUSED/) }),
+    ]);
+    const back = await readAll(written.hash);
+    expect(back.bytes.equals(data)).toBe(true);
+  }, 60_000);
+
+  it('with two nodes stopped, writes fail and say which replicas failed and why', async () => {
+    await Promise.all([stopNode(nodes[0]), stopNode(nodes[2])]);
+    const data = randomBytes(1000);
+    const failure = await client.writeChunk(data).catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(WriteQuorumNotReachedError);
+    const error = failure as WriteQuorumNotReachedError;
+    expect(error.code).toBe('WRITE_QUORUM_NOT_REACHED');
+    expect(error.stored).toEqual(['n2']);
+    expect(error.failures.map((f) => f.nodeId).sort()).toEqual(['n1', 'n3']);
+    expect(error.failures.every((f) => /ECONNREFUSED/.test(f.reason))).toBe(true);
+    expect(error.message).toMatch(/n1 .*ECONNREFUSED/);
+    expect(recorder.entries).toEqual([]);
+  }, 60_000);
+
+  it('reads from another replica when the fastest holds a flipped byte, and says so', async () => {
+    const data = randomBytes(2 * MiB);
+    const { hash } = await client.writeChunk(data);
+    const victim = nodes[1];
+    const file = path.join(victim.dataDir, 'chunks', hash.slice(0, 2), hash.slice(2, 4), hash);
+    const fh = await fsp.open(file, 'r+');
+    await fh.write(Buffer.from([data[MiB] ^ 0x10]), 0, 1, MiB);
+    await fh.close();
+    // Make the corrupt replica look fastest so it is tried first.
+    client.latency.observe('n1', 50);
+    client.latency.observe('n2', 1);
+    client.latency.observe('n3', 50);
+
+    const back = await readAll(hash);
+    expect(back.bytes.equals(data)).toBe(true);
+    expect(back.fellOverFrom.map((f) => f.nodeId)).toEqual(['n2']);
+    expect(back.servedBy).not.toBe('n2');
+    expect(await fsp.readdir(path.join(victim.dataDir, 'corrupt'))).toEqual([expect.stringMatching(new RegExp(`^${hash}`))]);
+  }, 60_000);
+
+  it('a streamed read resumes on another replica when its node dies mid-body', async () => {
+    const big = randomBytes(24 * MiB);
+    const { hash } = await client.writeChunk(Readable.from([big]), { hash: contentHashOf(big) });
+    client.latency.observe('n1', 1);
+    client.latency.observe('n2', 50);
+    client.latency.observe('n3', 50);
+    const result = await client.readChunk(hash);
+    expect(result.servedBy).toBe('n1');
+    const parts: Buffer[] = [];
+    let killed = false;
+    for await (const p of result.stream) {
+      parts.push(p as Buffer);
+      if (!killed) {
+        killed = true;
+        await stopNode(nodes[0]);
+      }
+    }
+    expect(Buffer.concat(parts).equals(big)).toBe(true);
+    expect(result.fellOverFrom.map((f) => f.nodeId)).toEqual(['n1']);
+  }, 60_000);
+});
