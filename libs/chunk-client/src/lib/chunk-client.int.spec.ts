@@ -55,30 +55,28 @@ describe('ChunkClient against three real storage nodes', () => {
   let client: ChunkClient;
   let recorder: InMemoryUnderReplicationRecorder;
 
+  const urls = new Map<string, string>();
+
   beforeAll(async () => {
     root = await fsp.mkdtemp(path.join(os.tmpdir(), 'cairn-chunk-client-'));
-  });
+    nodes = await Promise.all(['n1', 'n2', 'n3'].map(async (id) => startNode(id, await fsp.mkdtemp(path.join(root, `${id}-`)))));
+  }, 60_000);
   afterAll(async () => {
+    await Promise.all(nodes.map(stopNode));
     await fsp.rm(root, { recursive: true, force: true });
   });
 
+  // Nodes a test stopped come back on their own data, on a new port, before the next test.
   beforeEach(async () => {
-    const ids = ['n1', 'n2', 'n3'];
-    nodes = await Promise.all(
-      ids.map(async (id) => {
-        const dir = await fsp.mkdtemp(path.join(root, `${id}-`));
-        return startNode(id, dir);
-      }),
-    );
+    nodes = await Promise.all(nodes.map((n) => (n.process.exitCode === null && n.process.signalCode === null ? n : startNode(n.nodeId, n.dataDir))));
+    for (const n of nodes) urls.set(n.nodeId, n.url);
     const ring = HashRing.build({ epoch: 1, members: nodes.map((n, i) => ({ nodeId: n.nodeId, zone: `z${i}`, host: `h${i}`, weight: 1 })) });
     recorder = new InMemoryUnderReplicationRecorder();
-    const byId = new Map(nodes.map((n) => [n.nodeId, n.url]));
-    client = new ChunkClient({ ring: () => ring, addressOf: (id) => byId.get(id) ?? 'http://127.0.0.1:1', underReplication: recorder });
+    client = new ChunkClient({ ring: () => ring, addressOf: (id) => urls.get(id) ?? 'http://127.0.0.1:1', underReplication: recorder });
   }, 60_000);
 
   afterEach(async () => {
     await client.close();
-    await Promise.all(nodes.map(stopNode));
   });
 
   const readAll = async (hash: ContentHash, range?: { start: number; end: number }) => {
