@@ -89,7 +89,7 @@ describe('ChunkClient against three real storage nodes', () => {
   it('writes to all three replicas and reads back, buffered and streamed', async () => {
     const small = randomBytes(300 * 1024);
     const written = await client.writeChunk(small);
-    expect(written.stored.sort()).toEqual(['n1', 'n2', 'n3']);
+    expect([...written.stored].sort()).toEqual(['n1', 'n2', 'n3']);
     expect(written.missed).toEqual([]);
     expect((await readAll(written.hash)).bytes.equals(small)).toBe(true);
     expect((await readAll(written.hash, { start: 10, end: 20 })).bytes.equals(small.subarray(10, 20))).toBe(true);
@@ -110,7 +110,7 @@ describe('ChunkClient against three real storage nodes', () => {
     await stopNode(nodes[2]);
     const data = randomBytes(64 * 1024 + 1);
     const written = await client.writeChunk(data);
-    expect(written.stored.sort()).toEqual(['n1', 'n2']);
+    expect([...written.stored].sort()).toEqual(['n1', 'n2']);
     expect(written.missed.map((m) => m.nodeId)).toEqual(['n3']);
     expect(recorder.entries).toEqual([
       expect.objectContaining({ hash: written.hash, nodeId: 'n3', ringEpoch: 1, sizeBytes: data.length, reason: expect.stringMatching(/ECONNREFUSED/) }),
