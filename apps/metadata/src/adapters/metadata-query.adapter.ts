@@ -2,11 +2,26 @@ import { createHash } from 'node:crypto';
 import {
   MetadataErrorCodes,
   MetadataLimits,
-  type ChunkRef,
+  ROOT_ACCESS_KEY_OWNER,
+  type AccessKeyView,
+  type BucketView,
+  type ListObjectsOptions,
+  type ListObjectsResult,
+  type ListObjectsV1Result,
+  type ListObjectsV2Result,
+  type ListPartsResult,
+  type ListUploadsResult,
+  type ListVersionsResult,
+  type ObjectSummary,
+  type ObjectVersionView,
+  type PartSummary,
   type ReplicationConfig,
   type StorageClass,
+  type StorageNodeView,
   type Tag,
+  type UploadSummary,
   type VersioningStatus,
+  type VersionSummary,
 } from '@cairn/protocol';
 import type { DataSource } from 'typeorm';
 import { MetadataError } from '../domain/shared/metadata.errors';
@@ -17,131 +32,12 @@ import { tableIn } from './metadata-schema';
 
 /** S3 answers at most this many buckets in one ListBuckets. */
 export const LIST_BUCKETS_MAX = 10_000;
+/** Bound on one access-key listing. */
+export const ACCESS_KEYS_LIST_MAX = 10_000;
 const CONTINUATION_TOKEN_VERSION = 1;
 
-export interface BucketView {
-  readonly name: string;
-  readonly owner: string;
-  readonly region: string;
-  readonly createdAt: string;
-  readonly versioning: VersioningStatus;
-  readonly replication: ReplicationConfig;
-  readonly defaultStorageClass: StorageClass;
-  readonly tags: readonly Tag[];
-  /** True between BeginBucketDeletion and the delete or its cancellation. */
-  readonly deleting: boolean;
-}
-
-export interface ObjectSummary {
-  readonly key: string;
-  readonly versionId: string;
-  readonly sizeBytes: number;
-  readonly etag: string;
-  readonly lastModified: string;
-  readonly storageClass: StorageClass;
-}
-
-export interface VersionSummary {
-  readonly key: string;
-  readonly versionId: string;
-  readonly isLatest: boolean;
-  readonly isDeleteMarker: boolean;
-  readonly sizeBytes: number;
-  /** Null for delete markers. */
-  readonly etag: string | null;
-  readonly lastModified: string;
-  readonly storageClass: StorageClass | null;
-}
-
-export interface ObjectVersionView extends VersionSummary {
-  readonly bucket: string;
-  readonly checksums: Readonly<Record<string, string>>;
-  readonly contentType: string | null;
-  readonly userMetadata: Readonly<Record<string, string>>;
-  readonly tags: readonly Tag[];
-  readonly hlc: string;
-  readonly uploadId: string | null;
-  readonly chunks: readonly ChunkRef[];
-}
-
-export interface ListObjectsRequest {
-  readonly prefix?: string;
-  readonly delimiter?: string;
-  readonly maxKeys?: number;
-}
-
-export interface ListObjectsResult {
-  readonly contents: readonly ObjectSummary[];
-  readonly commonPrefixes: readonly string[];
-  readonly isTruncated: boolean;
-}
-
-export interface ListObjectsV1Result extends ListObjectsResult {
-  /** Set when truncated and a delimiter was given (S3 omits it otherwise; clients use the last key). */
-  readonly nextMarker?: string;
-}
-
-export interface ListObjectsV2Result extends ListObjectsResult {
-  readonly keyCount: number;
-  readonly nextContinuationToken?: string;
-}
-
-export interface ListVersionsResult {
-  readonly versions: readonly VersionSummary[];
-  readonly commonPrefixes: readonly string[];
-  readonly isTruncated: boolean;
-  readonly nextKeyMarker?: string;
-  readonly nextVersionIdMarker?: string;
-}
-
-export interface UploadSummary {
-  readonly key: string;
-  readonly uploadId: string;
-  readonly owner: string;
-  readonly initiatedAt: string;
-  readonly storageClass: StorageClass;
-}
-
-export interface ListUploadsResult {
-  readonly uploads: readonly UploadSummary[];
-  readonly commonPrefixes: readonly string[];
-  readonly isTruncated: boolean;
-  readonly nextKeyMarker?: string;
-  readonly nextUploadIdMarker?: string;
-}
-
-export interface PartSummary {
-  readonly partNumber: number;
-  readonly etag: string;
-  readonly sizeBytes: number;
-  readonly lastModified: string;
-}
-
-export interface ListPartsResult {
-  readonly parts: readonly PartSummary[];
-  readonly isTruncated: boolean;
-  readonly nextPartNumberMarker?: number;
-}
-
-export interface StorageNodeView {
-  readonly nodeId: string;
-  readonly zone: string;
-  readonly host: string;
-  readonly address: string;
-  readonly weight: number;
-  readonly capacityBytes: number;
-  readonly draining: boolean;
-  readonly joinedAt: string;
-  readonly epoch: number;
-}
-
-export interface AccessKeyView {
-  readonly accessKeyId: string;
-  readonly secretAccessKey: string;
-  readonly owner: string;
-  readonly createdAt: string;
-  readonly revokedAt: string | null;
-}
+/** The request shape the listings share; the view types live in @cairn/protocol (the RPC contract). */
+export type ListObjectsRequest = ListObjectsOptions;
 
 type Row = Record<string, unknown>;
 type VersionPosition = { readonly kind: 'version'; readonly key: string; readonly sequence: string };
@@ -389,15 +285,16 @@ export class MetadataQueryAdapter {
 
   async getAccessKey(accessKeyId: string): Promise<AccessKeyView | null> {
     const rows: Row[] = await this.dataSource.query(`SELECT * FROM ${this.t('access_keys')} WHERE access_key_id = $1`, [accessKeyId]);
-    const r = rows[0];
-    if (!r) return null;
-    return {
-      accessKeyId: String(r['access_key_id']),
-      secretAccessKey: String(r['secret_access_key']),
-      owner: String(r['owner']),
-      createdAt: toIso(r['created_at']),
-      revokedAt: r['revoked_at'] === null ? null : toIso(r['revoked_at']),
-    };
+    return rows[0] ? toAccessKeyView(rows[0]) : null;
+  }
+
+  /** Every key (of one owner, when given), ordered by id, secrets blanked: listings never carry them. */
+  async listAccessKeys(owner?: string): Promise<AccessKeyView[]> {
+    const rows: Row[] =
+      owner === undefined
+        ? await this.dataSource.query(`SELECT * FROM ${this.t('access_keys')} ORDER BY access_key_id LIMIT $1`, [ACCESS_KEYS_LIST_MAX])
+        : await this.dataSource.query(`SELECT * FROM ${this.t('access_keys')} WHERE owner = $1 ORDER BY access_key_id LIMIT $2`, [owner, ACCESS_KEYS_LIST_MAX]);
+    return rows.map((r) => ({ ...toAccessKeyView(r), secretAccessKey: '' }));
   }
 
   async listStorageNodes(): Promise<StorageNodeView[]> {
@@ -510,6 +407,18 @@ function toVersionSummary(r: Row): VersionSummary {
     etag: r['etag'] === null ? null : String(r['etag']),
     lastModified: toIso(r['last_modified']),
     storageClass: (r['storage_class'] as StorageClass | null) ?? null,
+  };
+}
+
+function toAccessKeyView(r: Row): AccessKeyView {
+  const owner = String(r['owner']);
+  return {
+    accessKeyId: String(r['access_key_id']),
+    secretAccessKey: String(r['secret_access_key']),
+    owner,
+    isRoot: owner === ROOT_ACCESS_KEY_OWNER,
+    createdAt: toIso(r['created_at']),
+    revokedAt: r['revoked_at'] === null ? null : toIso(r['revoked_at']),
   };
 }
 

@@ -11,3 +11,5 @@ export * from './access-key.commands';
 export * from './membership.events';
 export * from './membership.commands';
 export * from './metadata-events';
+export * from './metadata.views';
+export * from './metadata.rpc';

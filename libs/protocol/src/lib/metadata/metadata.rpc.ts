@@ -1,0 +1,433 @@
+import type { Checksums, ChunkRef, ReplicationConfig, StorageClass, Tag, UserMetadata, VersioningStatus } from './common';
+import type { RequestedPart } from './upload.commands';
+import type {
+  AccessKeyView,
+  BucketView,
+  ListObjectsOptions,
+  ListObjectsV1Result,
+  ListObjectsV2Result,
+  ListPartsResult,
+  ListUploadsResult,
+  ListVersionsResult,
+  ObjectVersionView,
+  StorageNodeView,
+} from './metadata.views';
+
+/**
+ * The metadata service's request/reply contract over NATS.
+ *
+ * A caller does `rpc.request<Reply>(METADATA_SERVICE, MetadataRpc.putObject, request)`, which goes to
+ * `rpc.metadata.object.put`; the handler is `@MessagePattern(metadataPattern(MetadataRpc.putObject))`.
+ * Errors reject with a CairnError whose code is one of MetadataErrorCodes (S3's code where S3 has
+ * one) or a shared ErrorCodes (TIMEOUT, NO_HANDLER, INVALID_COMMAND).
+ *
+ * Commands carry what the caller knows (bucket, key, sizes, etag, checksums, chunks, conditions,
+ * owner). Metadata generates version ids, upload ids, HLC and time, computes keyId = sha256(key)
+ * and reads the bucket's versioning from the bucket's own event subject (always current). Every
+ * command reply carries `sequence`: the stream sequence its events were appended at (or the
+ * aggregate's last sequence when the command changed nothing). Pass it as `minSequence` to a later
+ * query to read your own write: the query waits (at most METADATA_READ_WAIT_MAX_MS, then TIMEOUT)
+ * until the projection has applied that sequence.
+ *
+ * Sequences are per stream: bucket, object, upload and access-key commands append to META;
+ * storage-node membership commands to CLUSTER. `minSequence` of node.list / ring.epoch refers to
+ * CLUSTER, of every other query to META.
+ */
+export const METADATA_SERVICE = 'metadata';
+
+export const MetadataRpc = {
+  // buckets
+  createBucket: 'bucket.create',
+  /** Two-phase (seal, count, delete or cancel) inside the service; one request for the caller. */
+  deleteBucket: 'bucket.delete',
+  setBucketVersioning: 'bucket.versioning.set',
+  setBucketReplication: 'bucket.replication.set',
+  setBucketDefaultStorageClass: 'bucket.storage-class.set',
+  putBucketTags: 'bucket.tags.put',
+  deleteBucketTags: 'bucket.tags.delete',
+  getBucket: 'bucket.get',
+  listBuckets: 'bucket.list',
+  // objects
+  putObject: 'object.put',
+  copyObject: 'object.copy',
+  /** Without versionId: S3 DeleteObject (delete marker, or null-version removal); with it: that version. */
+  deleteObject: 'object.delete',
+  putObjectTags: 'object.tags.put',
+  deleteObjectTags: 'object.tags.delete',
+  headObject: 'object.head',
+  listObjects: 'object.list',
+  listObjectsV2: 'object.list-v2',
+  listObjectVersions: 'object.list-versions',
+  // multipart uploads
+  initiateUpload: 'upload.initiate',
+  uploadPart: 'upload.part',
+  /** Completes the upload, then puts the object version on the key (one request). */
+  completeUpload: 'upload.complete',
+  abortUpload: 'upload.abort',
+  listUploads: 'upload.list',
+  listParts: 'upload.list-parts',
+  // access keys
+  createAccessKey: 'accesskey.create',
+  revokeAccessKey: 'accesskey.revoke',
+  getAccessKey: 'accesskey.get',
+  listAccessKeys: 'accesskey.list',
+  // storage-node membership (CLUSTER stream)
+  joinNode: 'node.join',
+  changeNodeWeight: 'node.weight',
+  drainNode: 'node.drain',
+  removeNode: 'node.remove',
+  listNodes: 'node.list',
+  ringEpoch: 'ring.epoch',
+  // operations
+  projectionStatus: 'projection.status',
+} as const;
+export type MetadataRpcPattern = (typeof MetadataRpc)[keyof typeof MetadataRpc];
+
+/** The `@MessagePattern` of a metadata handler: `metadataPattern(MetadataRpc.putObject)` = 'metadata.object.put'. */
+export function metadataPattern(pattern: MetadataRpcPattern): string {
+  return `${METADATA_SERVICE}.${pattern}`;
+}
+
+/** Longest a query waits for its minSequence before answering TIMEOUT. */
+export const METADATA_READ_WAIT_MAX_MS = 5_000;
+
+// ---------------------------------------------------------------------------------------------
+// Shared shapes
+
+export interface CommandReply {
+  /** Stream sequence the command's events were appended at (META, or CLUSTER for membership). */
+  readonly sequence: number;
+}
+
+export interface ReadYourWrites {
+  /** Wait until the projection has applied this stream sequence (a CommandReply.sequence). */
+  readonly minSequence?: number;
+}
+
+export interface ConditionalWrite {
+  /** Unquoted or quoted etag the current version must have (S3 If-Match). */
+  readonly ifMatch?: string;
+  /** Only '*': the key must not exist (S3 If-None-Match). */
+  readonly ifNoneMatch?: '*';
+}
+
+// ---------------------------------------------------------------------------------------------
+// Buckets
+
+export interface CreateBucketRequest {
+  readonly bucket: string;
+  readonly owner: string;
+  readonly versioningEnabled?: boolean;
+  readonly replication?: ReplicationConfig;
+  readonly defaultStorageClass?: StorageClass;
+}
+export interface CreateBucketReply extends CommandReply {
+  readonly bucket: string;
+  /** The region the bucket was created in (this metadata service's region). */
+  readonly region: string;
+  readonly createdAt: string;
+}
+
+export interface DeleteBucketRequest {
+  readonly bucket: string;
+}
+/** Errors: NoSuchBucket, BucketNotEmpty (the seal is cancelled again), OperationAborted (another delete in progress). */
+export type DeleteBucketReply = CommandReply;
+
+export interface SetBucketVersioningRequest {
+  readonly bucket: string;
+  /** 'Enabled' | 'Suspended'; anything else answers IllegalVersioningConfigurationException. */
+  readonly versioning: string;
+}
+export interface SetBucketVersioningReply extends CommandReply {
+  readonly versioning: VersioningStatus;
+}
+
+export interface SetBucketReplicationRequest {
+  readonly bucket: string;
+  readonly replication: ReplicationConfig;
+}
+export interface SetBucketDefaultStorageClassRequest {
+  readonly bucket: string;
+  readonly defaultStorageClass: string;
+}
+export interface PutBucketTagsRequest {
+  readonly bucket: string;
+  readonly tags: readonly Tag[];
+}
+export interface DeleteBucketTagsRequest {
+  readonly bucket: string;
+}
+
+export interface GetBucketRequest extends ReadYourWrites {
+  readonly bucket: string;
+}
+/** Error NoSuchBucket when absent. */
+export type GetBucketReply = BucketView;
+
+export interface ListBucketsRequest extends ReadYourWrites {
+  readonly owner?: string;
+}
+export interface ListBucketsReply {
+  readonly buckets: readonly BucketView[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Objects
+
+export interface PutObjectRequest extends ConditionalWrite {
+  readonly bucket: string;
+  /** Any UTF-8, 1..1024 bytes, stored exactly as given. */
+  readonly key: string;
+  readonly sizeBytes: number;
+  /** Hex MD5 of the body (or `<hex>-<n>`), unquoted. */
+  readonly etag: string;
+  readonly checksums?: Checksums;
+  /** Default 'binary/octet-stream'. */
+  readonly contentType?: string;
+  readonly userMetadata?: UserMetadata;
+  /** Chunks in object order with their offsets; sizes sum to sizeBytes. */
+  readonly chunks: readonly ChunkRef[];
+  /** Default: the bucket's default storage class. */
+  readonly storageClass?: StorageClass;
+  readonly tags?: readonly Tag[];
+}
+export interface PutObjectReply extends CommandReply {
+  /** 'null' unless the bucket's versioning is Enabled. */
+  readonly versionId: string;
+  readonly etag: string;
+  readonly lastModified: string;
+  readonly hlc: string;
+}
+
+export interface CopyObjectRequest extends ConditionalWrite {
+  readonly bucket: string;
+  readonly key: string;
+  readonly sourceBucket: string;
+  readonly sourceKey: string;
+  /** Default: the source's current version. */
+  readonly sourceVersionId?: string;
+  /** The source is read from the projection: pass the source write's sequence to see it. */
+  readonly sourceMinSequence?: number;
+  readonly metadataDirective?: 'COPY' | 'REPLACE';
+  readonly contentType?: string;
+  readonly userMetadata?: UserMetadata;
+  readonly storageClass?: StorageClass;
+  readonly taggingDirective?: 'COPY' | 'REPLACE';
+  readonly tags?: readonly Tag[];
+}
+export interface CopyObjectReply extends CommandReply {
+  readonly versionId: string;
+  readonly sourceVersionId: string;
+  readonly etag: string;
+  readonly lastModified: string;
+}
+
+export interface DeleteObjectRequest {
+  readonly bucket: string;
+  readonly key: string;
+  readonly versionId?: string;
+}
+export interface DeleteObjectReply extends CommandReply {
+  /** The delete marker's id (no versionId given, bucket versioned), or the version removed. Absent when nothing was versioned. */
+  readonly versionId?: string;
+  /** True when a delete marker was put, or the version removed was one (S3 x-amz-delete-marker). */
+  readonly deleteMarker: boolean;
+}
+
+export interface PutObjectTagsRequest {
+  readonly bucket: string;
+  readonly key: string;
+  readonly versionId?: string;
+  readonly tags: readonly Tag[];
+}
+export interface ObjectTagsReply extends CommandReply {
+  readonly versionId: string;
+}
+export interface DeleteObjectTagsRequest {
+  readonly bucket: string;
+  readonly key: string;
+  readonly versionId?: string;
+}
+
+export interface HeadObjectRequest extends ReadYourWrites {
+  readonly bucket: string;
+  readonly key: string;
+  readonly versionId?: string;
+}
+/** Errors: NoSuchBucket, NoSuchKey (details.deleteMarker when current is a marker), NoSuchVersion, MethodNotAllowed. */
+export type HeadObjectReply = ObjectVersionView;
+
+export interface ListObjectsRequest extends ListObjectsOptions, ReadYourWrites {
+  readonly bucket: string;
+  /** Exclusive. */
+  readonly marker?: string;
+}
+export type ListObjectsReply = ListObjectsV1Result;
+
+export interface ListObjectsV2Request extends ListObjectsOptions, ReadYourWrites {
+  readonly bucket: string;
+  readonly startAfter?: string;
+  readonly continuationToken?: string;
+}
+export type ListObjectsV2Reply = ListObjectsV2Result;
+
+export interface ListObjectVersionsRequest extends ListObjectsOptions, ReadYourWrites {
+  readonly bucket: string;
+  readonly keyMarker?: string;
+  readonly versionIdMarker?: string;
+}
+export type ListObjectVersionsReply = ListVersionsResult;
+
+// ---------------------------------------------------------------------------------------------
+// Multipart uploads
+
+export interface InitiateUploadRequest {
+  readonly bucket: string;
+  readonly key: string;
+  readonly owner: string;
+  readonly contentType?: string;
+  readonly userMetadata?: UserMetadata;
+  readonly storageClass?: StorageClass;
+  readonly tags?: readonly Tag[];
+}
+export interface InitiateUploadReply extends CommandReply {
+  readonly uploadId: string;
+}
+
+export interface UploadPartRequest {
+  readonly bucket: string;
+  readonly uploadId: string;
+  readonly partNumber: number;
+  /** Hex MD5 of the part, unquoted. */
+  readonly etag: string;
+  readonly sizeBytes: number;
+  readonly checksums?: Checksums;
+  /** Offsets within the part. */
+  readonly chunks: readonly ChunkRef[];
+}
+export interface UploadPartReply extends CommandReply {
+  readonly etag: string;
+  readonly lastModified: string;
+}
+
+export interface CompleteUploadRequest {
+  readonly bucket: string;
+  readonly uploadId: string;
+  /** As the client sent them: ascending part numbers, etags quoted or not. */
+  readonly parts: readonly RequestedPart[];
+}
+export interface CompleteUploadReply extends CommandReply {
+  readonly key: string;
+  readonly versionId: string;
+  /** S3's multipart etag `<md5 of md5s>-<n>`, unquoted. */
+  readonly etag: string;
+  readonly sizeBytes: number;
+  readonly lastModified: string;
+}
+
+export interface AbortUploadRequest {
+  readonly bucket: string;
+  readonly uploadId: string;
+}
+export type AbortUploadReply = CommandReply;
+
+export interface ListUploadsRequest extends ReadYourWrites {
+  readonly bucket: string;
+  readonly prefix?: string;
+  readonly delimiter?: string;
+  readonly maxUploads?: number;
+  readonly keyMarker?: string;
+  readonly uploadIdMarker?: string;
+}
+export type ListUploadsReply = ListUploadsResult;
+
+export interface ListPartsRequest extends ReadYourWrites {
+  readonly bucket: string;
+  readonly uploadId: string;
+  readonly partNumberMarker?: number;
+  readonly maxParts?: number;
+}
+export type ListPartsReply = ListPartsResult;
+
+// ---------------------------------------------------------------------------------------------
+// Access keys
+
+export interface CreateAccessKeyRequest {
+  readonly owner: string;
+}
+export interface CreateAccessKeyReply extends CommandReply {
+  readonly accessKeyId: string;
+  /** Shown once, here. */
+  readonly secretAccessKey: string;
+  readonly owner: string;
+  readonly createdAt: string;
+}
+
+export interface RevokeAccessKeyRequest {
+  readonly accessKeyId: string;
+}
+export type RevokeAccessKeyReply = CommandReply;
+
+export interface GetAccessKeyRequest extends ReadYourWrites {
+  readonly accessKeyId: string;
+}
+/** Error InvalidAccessKeyId when the key never existed; a revoked key answers with revokedAt set. */
+export type GetAccessKeyReply = AccessKeyView;
+
+export interface ListAccessKeysRequest extends ReadYourWrites {
+  readonly owner?: string;
+}
+/** Secrets are blanked ('') in listings. */
+export interface ListAccessKeysReply {
+  readonly accessKeys: readonly AccessKeyView[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Storage-node membership (CLUSTER stream)
+
+export interface JoinNodeRequest {
+  readonly nodeId: string;
+  readonly zone: string;
+  readonly host: string;
+  readonly address: string;
+  readonly weight: number;
+  readonly capacityBytes: number;
+}
+export interface ChangeNodeWeightRequest {
+  readonly nodeId: string;
+  readonly weight: number;
+  readonly capacityBytes: number;
+}
+export interface NodeIdRequest {
+  readonly nodeId: string;
+}
+export interface MembershipReply extends CommandReply {
+  /** The ring epoch after the command. */
+  readonly epoch: number;
+}
+
+export type ListNodesRequest = ReadYourWrites;
+export interface ListNodesReply {
+  readonly nodes: readonly StorageNodeView[];
+  readonly epoch: number;
+}
+export type RingEpochRequest = ReadYourWrites;
+export interface RingEpochReply {
+  readonly epoch: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Operations
+
+export interface ProjectionStreamStatus {
+  readonly stream: 'META' | 'CLUSTER';
+  /** Last stream sequence the projection committed. */
+  readonly checkpoint: number;
+  /** Last sequence in the stream (of the subjects the projection reads). */
+  readonly lastSequence: number;
+  readonly lag: number;
+}
+export interface ProjectionStatusReply {
+  readonly streams: readonly ProjectionStreamStatus[];
+}

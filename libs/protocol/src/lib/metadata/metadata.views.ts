@@ -1,0 +1,138 @@
+import type { ChunkRef, ReplicationConfig, StorageClass, Tag, VersioningStatus } from './common';
+
+/**
+ * What the metadata read model answers: the shapes of its query replies. The metadata service's
+ * query adapter returns exactly these, so a caller reads the same type the adapter produces.
+ */
+
+export interface BucketView {
+  readonly name: string;
+  readonly owner: string;
+  readonly region: string;
+  readonly createdAt: string;
+  readonly versioning: VersioningStatus;
+  readonly replication: ReplicationConfig;
+  readonly defaultStorageClass: StorageClass;
+  readonly tags: readonly Tag[];
+  /** True between BeginBucketDeletion and the delete or its cancellation. */
+  readonly deleting: boolean;
+}
+
+export interface ObjectSummary {
+  readonly key: string;
+  readonly versionId: string;
+  readonly sizeBytes: number;
+  readonly etag: string;
+  readonly lastModified: string;
+  readonly storageClass: StorageClass;
+}
+
+export interface VersionSummary {
+  readonly key: string;
+  readonly versionId: string;
+  readonly isLatest: boolean;
+  readonly isDeleteMarker: boolean;
+  readonly sizeBytes: number;
+  /** Null for delete markers. */
+  readonly etag: string | null;
+  readonly lastModified: string;
+  readonly storageClass: StorageClass | null;
+}
+
+export interface ObjectVersionView extends VersionSummary {
+  readonly bucket: string;
+  readonly checksums: Readonly<Record<string, string>>;
+  readonly contentType: string | null;
+  readonly userMetadata: Readonly<Record<string, string>>;
+  readonly tags: readonly Tag[];
+  readonly hlc: string;
+  readonly uploadId: string | null;
+  /** In object order; offsets are byte offsets within the object. */
+  readonly chunks: readonly ChunkRef[];
+}
+
+export interface ListObjectsOptions {
+  readonly prefix?: string;
+  readonly delimiter?: string;
+  /** 1..1000 (MetadataLimits.listMaxKeys); default 1000. */
+  readonly maxKeys?: number;
+}
+
+export interface ListObjectsResult {
+  readonly contents: readonly ObjectSummary[];
+  readonly commonPrefixes: readonly string[];
+  readonly isTruncated: boolean;
+}
+
+export interface ListObjectsV1Result extends ListObjectsResult {
+  /** Set when truncated and a delimiter was given (S3 omits it otherwise; clients use the last key). */
+  readonly nextMarker?: string;
+}
+
+export interface ListObjectsV2Result extends ListObjectsResult {
+  readonly keyCount: number;
+  readonly nextContinuationToken?: string;
+}
+
+export interface ListVersionsResult {
+  readonly versions: readonly VersionSummary[];
+  readonly commonPrefixes: readonly string[];
+  readonly isTruncated: boolean;
+  readonly nextKeyMarker?: string;
+  readonly nextVersionIdMarker?: string;
+}
+
+export interface UploadSummary {
+  readonly key: string;
+  readonly uploadId: string;
+  readonly owner: string;
+  readonly initiatedAt: string;
+  readonly storageClass: StorageClass;
+}
+
+export interface ListUploadsResult {
+  readonly uploads: readonly UploadSummary[];
+  readonly commonPrefixes: readonly string[];
+  readonly isTruncated: boolean;
+  readonly nextKeyMarker?: string;
+  readonly nextUploadIdMarker?: string;
+}
+
+export interface PartSummary {
+  readonly partNumber: number;
+  readonly etag: string;
+  readonly sizeBytes: number;
+  readonly lastModified: string;
+}
+
+export interface ListPartsResult {
+  readonly parts: readonly PartSummary[];
+  readonly isTruncated: boolean;
+  readonly nextPartNumberMarker?: number;
+}
+
+export interface StorageNodeView {
+  readonly nodeId: string;
+  readonly zone: string;
+  readonly host: string;
+  readonly address: string;
+  readonly weight: number;
+  readonly capacityBytes: number;
+  readonly draining: boolean;
+  readonly joinedAt: string;
+  readonly epoch: number;
+}
+
+/** The owner of the bootstrapped root access key; no other key may be created with it. */
+export const ROOT_ACCESS_KEY_OWNER = 'root';
+
+export interface AccessKeyView {
+  readonly accessKeyId: string;
+  /** SigV4 recomputes signatures with it, so the read model holds it. */
+  readonly secretAccessKey: string;
+  readonly owner: string;
+  /** owner === ROOT_ACCESS_KEY_OWNER: the key bootstrapped from CAIRN_ROOT_ACCESS_KEY. */
+  readonly isRoot: boolean;
+  readonly createdAt: string;
+  readonly revokedAt: string | null;
+}
