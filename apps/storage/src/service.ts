@@ -1,7 +1,14 @@
+import path from 'node:path';
 import { ServiceKitModule, type ServiceDefinition } from '@cairn/service-kit';
+import { ChunksModule } from './chunks/chunks.module';
+import { StorageNodeTelemetry } from './node/storage-node.telemetry';
 import { StorageConfig } from './storage.config';
 
 export const STORAGE_DEFAULT_PORT = 9201;
+
+export function dataDirOf(config: StorageConfig, instance: string): string {
+  return path.resolve(config.CAIRN_DATA_DIR ?? path.join('.cairn', 'data', config.CAIRN_REGION, instance));
+}
 
 export const StorageService: ServiceDefinition<StorageConfig> = {
   service: 'storage',
@@ -11,6 +18,10 @@ export const StorageService: ServiceDefinition<StorageConfig> = {
   rawBodies: true,
   module: (config, identity) => ({
     module: class StorageAppModule {},
-    imports: [ServiceKitModule.forRoot({ identity, config })],
+    imports: [
+      ServiceKitModule.forRoot({ identity, config }),
+      ChunksModule.forRoot({ dataDir: dataDirOf(config, identity.instance), smallChunkThresholdBytes: config.CAIRN_SMALL_CHUNK_BYTES }),
+    ],
+    providers: [StorageNodeTelemetry],
   }),
 };

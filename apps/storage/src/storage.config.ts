@@ -1,10 +1,33 @@
 import { BaseServiceConfig } from '@cairn/service-kit';
-import { IsOptional, IsString, MinLength } from 'class-validator';
+import { Type } from 'class-transformer';
+import { IsInt, IsOptional, IsString, Matches, Max, Min, MinLength } from 'class-validator';
 
 export class StorageConfig extends BaseServiceConfig {
-  /** Where this node keeps its chunks; defaults to .cairn/storage/<instance>. */
+  /** Where this node keeps its chunks; defaults to .cairn/data/<region>/<instance>. */
   @IsOptional()
   @IsString()
   @MinLength(1)
   CAIRN_DATA_DIR?: string;
+
+  /** Failure domains for placement: replicas spread across zones first, then hosts. */
+  @IsString()
+  @Matches(/^[a-z0-9][a-z0-9-]{0,62}$/, { message: 'must be lowercase letters, digits and "-"' })
+  CAIRN_STORAGE_ZONE = 'zone-1';
+
+  @IsOptional()
+  @IsString()
+  @Matches(/^[A-Za-z0-9][A-Za-z0-9.-]{0,252}$/, { message: 'must be a host name' })
+  CAIRN_STORAGE_HOST?: string;
+
+  /** The URL other services reach this node's data plane at; defaults to http://127.0.0.1:<port>. */
+  @IsOptional()
+  @Matches(/^https?:\/\/\S+$/, { message: 'must be an http(s):// URL' })
+  CAIRN_STORAGE_PUBLIC_URL?: string;
+
+  /** Chunks smaller than this go into pack files with group commit. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(8 * 1024 * 1024)
+  CAIRN_SMALL_CHUNK_BYTES = 64 * 1024;
 }

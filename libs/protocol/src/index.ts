@@ -4,3 +4,4 @@ export * from './lib/errors';
 export * from './lib/subjects';
 export * from './lib/heartbeat';
 export * from './lib/metadata';
+export * from './lib/cluster/chunk-health.events';

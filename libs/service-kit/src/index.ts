@@ -11,3 +11,4 @@ export * from './lib/redis/redis-connection';
 export * from './lib/service-identity';
 export * from './lib/service-kit.module';
 export * from './lib/bootstrap';
+export * from './lib/event-clock';

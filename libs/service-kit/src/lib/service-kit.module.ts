@@ -2,6 +2,7 @@ import { Global, Inject, Module, type DynamicModule, type OnApplicationShutdown,
 import { TerminusModule } from '@nestjs/terminus';
 import { JetStreamEventStore, NatsConnectionManager, RpcClient } from '@cairn/messaging';
 import type { BaseServiceConfig } from './config/service-config';
+import { EventClock } from './event-clock';
 import { HealthController } from './health/health.controller';
 import { HealthRegistry } from './health/health-registry';
 import { HeartbeatService } from './heartbeat/heartbeat.service';
@@ -80,6 +81,7 @@ export class ServiceKitModule {
       HealthRegistry,
       MetricsService,
       HeartbeatService,
+      EventClock,
       {
         provide: ServiceKitLifecycle,
         inject: [NatsConnectionManager, HealthRegistry, MetricsService, SERVICE_IDENTITY],
@@ -91,7 +93,7 @@ export class ServiceKitModule {
       imports: [TerminusModule.forRoot({ logger: false })],
       controllers: [HealthController, MetricsController],
       providers,
-      exports: [SERVICE_IDENTITY, SERVICE_CONFIG, NatsConnectionManager, JetStreamEventStore, RpcClient, PostgresConnection, RedisConnection, HealthRegistry, MetricsService, HeartbeatService],
+      exports: [SERVICE_IDENTITY, SERVICE_CONFIG, NatsConnectionManager, JetStreamEventStore, RpcClient, PostgresConnection, RedisConnection, HealthRegistry, MetricsService, HeartbeatService, EventClock],
     };
   }
 }

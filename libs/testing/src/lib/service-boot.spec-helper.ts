@@ -3,7 +3,8 @@ import { subjectsFor, type Heartbeat } from '@cairn/protocol';
 import { ConfigError, startService, type BaseServiceConfig, type RunningService, type ServiceDefinition } from '@cairn/service-kit';
 import { dropNamespace, eventually, TEST_NATS_URL, testNamespace, UNREACHABLE_NATS_URL } from './namespaces';
 
-type Dependency = 'nats' | 'postgres' | 'redis';
+/** Names of readiness checks: nats, postgres, redis, or a service's own (disk). */
+type Dependency = string;
 
 export interface BootSpecOptions {
   readonly dependencies: readonly Dependency[];
