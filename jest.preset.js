@@ -32,5 +32,7 @@ module.exports = {
   moduleNameMapper,
   globalSetup: path.join(__dirname, 'tools/services/jest-global-setup.js'),
   maxWorkers: 1,
+  // A handle a test forgot (a keep-alive socket, a child process) must never hang `npm test`.
+  forceExit: true,
   testTimeout: 30_000,
 };

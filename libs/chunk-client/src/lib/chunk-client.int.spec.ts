@@ -22,6 +22,12 @@ interface RunningNode {
   readonly process: ChildProcess;
 }
 
+/** Every process a test started, so none outlives the file even when a test fails mid-way. */
+const spawned = new Set<ChildProcess>();
+afterAll(() => {
+  for (const child of spawned) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+});
+
 /** A storage node as a real process, serving its data plane on an ephemeral port. */
 async function startNode(nodeId: string, dataDir: string): Promise<RunningNode> {
   const child = spawn(process.execPath, ['-r', '@swc-node/register', DATA_PLANE_SCRIPT], {
@@ -29,6 +35,7 @@ async function startNode(nodeId: string, dataDir: string): Promise<RunningNode> 
     env: { ...process.env, CAIRN_DATA_DIR: dataDir, CAIRN_PORT: '0' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  spawned.add(child);
   let stderr = '';
   child.stderr?.on('data', (d) => (stderr += String(d)));
   const line = await new Promise<string>((resolve, reject) => {
@@ -156,9 +163,12 @@ describe('ChunkClient against three real storage nodes', () => {
   it('a streamed read resumes on another replica when its node dies mid-body', async () => {
     const big = randomBytes(24 * MiB);
     const { hash } = await client.writeChunk(Readable.from([big]), { hash: contentHashOf(big) });
-    client.latency.observe('n1', 1);
-    client.latency.observe('n2', 50);
-    client.latency.observe('n3', 50);
+    // Outweigh whatever the write measured, so n1 is the replica read first.
+    for (let i = 0; i < 50; i++) {
+      client.latency.observe('n1', 1);
+      client.latency.observe('n2', 500);
+      client.latency.observe('n3', 500);
+    }
     const result = await client.readChunk(hash);
     expect(result.servedBy).toBe('n1');
     const parts: Buffer[] = [];
