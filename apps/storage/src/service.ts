@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { ServiceKitModule, type ServiceDefinition } from '@cairn/service-kit';
 import { ChunksModule } from './chunks/chunks.module';
+import { NodeRegistration } from './node/node-registration';
 import { StorageNodeTelemetry } from './node/storage-node.telemetry';
 import { StorageConfig } from './storage.config';
 
@@ -22,6 +23,7 @@ export const StorageService: ServiceDefinition<StorageConfig> = {
       ServiceKitModule.forRoot({ identity, config }),
       ChunksModule.forRoot({ dataDir: dataDirOf(config, identity.instance), smallChunkThresholdBytes: config.CAIRN_SMALL_CHUNK_BYTES }),
     ],
-    providers: [StorageNodeTelemetry],
+    providers: [StorageNodeTelemetry, NodeRegistration],
   }),
+  afterListen: (app, url) => app.get(NodeRegistration).start(url),
 };

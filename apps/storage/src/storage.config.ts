@@ -30,4 +30,11 @@ export class StorageConfig extends BaseServiceConfig {
   @Min(0)
   @Max(8 * 1024 * 1024)
   CAIRN_SMALL_CHUNK_BYTES = 64 * 1024;
+
+  /** The node's share of placement: virtual nodes on the ring are proportional to it. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  CAIRN_STORAGE_WEIGHT = 1;
 }

@@ -31,6 +31,8 @@ export interface ServiceDefinition<C extends BaseServiceConfig> {
   readonly rawBodies?: boolean;
   /** Runs after the app is built and before it listens: extra middleware, settings. */
   readonly configure?: (app: INestApplication, config: C) => void | Promise<void>;
+  /** Runs once the HTTP server listens, with the URL it is reachable at. */
+  readonly afterListen?: (app: INestApplication, url: string) => void | Promise<void>;
 }
 
 export interface RunningService<C extends BaseServiceConfig> {
@@ -104,6 +106,7 @@ export async function startService<C extends BaseServiceConfig>(
   const port = (server.address() as AddressInfo).port;
   const url = `http://127.0.0.1:${port}`;
   logger.info({ url, nats: config.CAIRN_NATS_URL, namespace: identity.namespace || '(none)' }, `${definition.service} listening`);
+  await definition.afterListen?.(app, url);
   const close = async () => {
     draining = true;
     const reaper = setInterval(() => server.closeIdleConnections(), IDLE_SOCKET_REAP_MS);
