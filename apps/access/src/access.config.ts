@@ -1,3 +1,27 @@
 import { BaseServiceConfig } from '@cairn/service-kit';
+import { Type } from 'class-transformer';
+import { IsInt, IsString, Matches, Max, Min } from 'class-validator';
 
-export class AccessConfig extends BaseServiceConfig {}
+/** 8 MiB: ARCHITECTURE.md §3's default chunk size. */
+export const DEFAULT_CHUNK_SIZE_BYTES = 8 * 1024 * 1024;
+/** Bounds on the chunk size: one chunk buffer per request is held in memory. */
+export const MIN_CHUNK_SIZE_BYTES = 64 * 1024;
+export const MAX_CHUNK_SIZE_BYTES = 16 * 1024 * 1024;
+
+export class AccessConfig extends BaseServiceConfig {
+  /** Host names for virtual-hosted-style requests (`<bucket>.<domain>`), comma-separated. */
+  @IsString()
+  @Matches(/^[a-z0-9.-]+(,[a-z0-9.-]+)*$/, { message: 'must be comma-separated host names' })
+  CAIRN_S3_BASE_DOMAINS = 'localhost,s3.localhost';
+
+  /** The region S3 clients sign for and that GetBucketLocation reports. */
+  @IsString()
+  @Matches(/^[a-z0-9-]{1,32}$/, { message: 'must be an S3 region name such as us-east-1' })
+  CAIRN_S3_REGION = 'us-east-1';
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(MIN_CHUNK_SIZE_BYTES)
+  @Max(MAX_CHUNK_SIZE_BYTES)
+  CAIRN_CHUNK_SIZE_BYTES = DEFAULT_CHUNK_SIZE_BYTES;
+}

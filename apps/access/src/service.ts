@@ -1,5 +1,6 @@
 import { ServiceKitModule, type ServiceDefinition } from '@cairn/service-kit';
 import { AccessConfig } from './access.config';
+import { S3Gateway, S3GatewayModule } from './s3-gateway';
 
 export const ACCESS_DEFAULT_PORT = 9000;
 
@@ -11,6 +12,10 @@ export const AccessService: ServiceDefinition<AccessConfig> = {
   rawBodies: true,
   module: (config, identity) => ({
     module: class AccessAppModule {},
-    imports: [ServiceKitModule.forRoot({ identity, config })],
+    imports: [ServiceKitModule.forRoot({ identity, config }), S3GatewayModule.forRoot(config, identity)],
   }),
+  // Every S3 request enters here, before Nest's router: bodies stream untouched, errors are S3 XML.
+  configure: (app) => {
+    app.use(app.get(S3Gateway).middleware());
+  },
 };

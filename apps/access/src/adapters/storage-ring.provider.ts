@@ -1,0 +1,81 @@
+import { HashRing, RING_MAX_WEIGHT, type RingMember } from '@cairn/hashing';
+import { CairnError, type ListNodesReply, type StorageNodeView } from '@cairn/protocol';
+
+export const NO_STORAGE_NODES = 'NO_STORAGE_NODES';
+
+/** How often the ring epoch is checked; a membership change takes effect within this. */
+export const RING_EPOCH_POLL_INTERVAL_MS = 2_000;
+
+/**
+ * The placement ring from metadata's storage-node membership. The ring is rebuilt only when the
+ * epoch changes, so every service that saw the same epoch places chunks the same way.
+ */
+export class StorageRingProvider {
+  private current?: { readonly epoch: number; readonly ring: HashRing | null; readonly addresses: ReadonlyMap<string, string> };
+  private timer?: NodeJS.Timeout;
+  private refreshing?: Promise<void>;
+
+  constructor(
+    private readonly listNodes: () => Promise<ListNodesReply>,
+    private readonly ringEpoch: () => Promise<{ epoch: number }>,
+  ) {}
+
+  /** Loads the ring now and then follows epoch changes until stop(). */
+  start(onError: (error: unknown) => void): void {
+    this.timer = setInterval(() => {
+      this.checkEpoch().catch(onError);
+    }, RING_EPOCH_POLL_INTERVAL_MS);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  /** The ring, loading it first if it was never loaded (or had no nodes). */
+  async ready(): Promise<void> {
+    if (!this.current?.ring) await this.refresh();
+  }
+
+  ring(): HashRing {
+    if (!this.current?.ring) throw new CairnError(NO_STORAGE_NODES, 'no storage node has joined the region');
+    return this.current.ring;
+  }
+
+  addressOf(nodeId: string): string {
+    const address = this.current?.addresses.get(nodeId);
+    if (!address) throw new Error(`storage node ${nodeId} is not in ring epoch ${this.current?.epoch}`);
+    return address;
+  }
+
+  private async checkEpoch(): Promise<void> {
+    const { epoch } = await this.ringEpoch();
+    if (!this.current || epoch !== this.current.epoch) await this.refresh();
+  }
+
+  private refresh(): Promise<void> {
+    this.refreshing ??= this.listNodes()
+      .then((reply) => {
+        const members = ringMembers(reply.nodes);
+        this.current = {
+          epoch: reply.epoch,
+          ring: members.length === 0 ? null : HashRing.build({ epoch: reply.epoch, members }),
+          addresses: new Map(reply.nodes.map((n) => [n.nodeId, n.address])),
+        };
+      })
+      .finally(() => (this.refreshing = undefined));
+    return this.refreshing;
+  }
+}
+
+/** Draining nodes take no new chunks; weights are scaled into the ring's 1..RING_MAX_WEIGHT. */
+export function ringMembers(nodes: readonly StorageNodeView[]): RingMember[] {
+  const active = nodes.filter((n) => !n.draining);
+  const heaviest = Math.max(1, ...active.map((n) => n.weight));
+  return active.map((n) => ({
+    nodeId: n.nodeId,
+    zone: n.zone,
+    host: n.host,
+    weight: Math.max(1, Math.round((n.weight / heaviest) * RING_MAX_WEIGHT)),
+  }));
+}

@@ -1,0 +1,19 @@
+import type { Readable } from 'node:stream';
+import { parseContentHash } from '@cairn/hashing';
+import type { ChunkClient } from '@cairn/chunk-client';
+import type { ChunkStore } from './chunk-store.port';
+
+/** The ChunkStore over the replication client: quorum writes, latency-ordered verified reads. */
+export class ChunkClientStoreAdapter implements ChunkStore {
+  constructor(private readonly client: ChunkClient) {}
+
+  async write(bytes: Uint8Array): Promise<string> {
+    const result = await this.client.writeChunk(bytes);
+    return result.hash;
+  }
+
+  async read(hash: string, range?: { readonly start: number; readonly end: number }): Promise<Readable> {
+    const result = await this.client.readChunk(parseContentHash(hash), range);
+    return result.stream;
+  }
+}

@@ -1,0 +1,72 @@
+import { MetadataErrorCodes, CairnError } from '@cairn/protocol';
+import {
+  S3Error,
+  parseCreateBucketConfiguration,
+  parseVersioningConfiguration,
+  renderListAllMyBucketsResult,
+  renderLocationConstraint,
+  renderVersioningConfiguration,
+} from '../s3';
+import { MAX_XML_BODY_BYTES } from '../s3/xml/request-bodies.parser';
+import type { GatewayDeps } from './gateway-deps';
+import { readSmallBody } from './request-body';
+import type { S3Exchange } from './s3-exchange';
+
+export class BucketHandlers {
+  constructor(private readonly deps: GatewayDeps) {}
+
+  readonly listBuckets = async (ex: S3Exchange): Promise<void> => {
+    const caller = ex.caller;
+    const reply = await this.deps.metadata.listBuckets(caller.isRoot ? {} : { owner: caller.owner });
+    const buckets = [...reply.buckets].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    ex.sendXml(
+      renderListAllMyBucketsResult(
+        { id: caller.owner, displayName: caller.owner },
+        buckets.map((bucket) => ({ name: bucket.name, creationDate: new Date(bucket.createdAt), region: this.deps.s3Region })),
+      ),
+    );
+  };
+
+  readonly createBucket = async (ex: S3Exchange): Promise<void> => {
+    const configuration = parseCreateBucketConfiguration(await readSmallBody(ex.req, ex.caller, MAX_XML_BODY_BYTES));
+    const constraint = configuration.locationConstraint;
+    if (constraint !== undefined && constraint !== this.deps.s3Region) {
+      throw new S3Error('IllegalLocationConstraintException', `The ${constraint} location constraint is incompatible for the region specific endpoint this request was sent to.`);
+    }
+    try {
+      await this.deps.metadata.createBucket({ bucket: ex.bucket, owner: ex.caller.owner });
+    } catch (error) {
+      // A bucket owned by someone else is "taken" whoever asks; S3 tells its owner it already has it.
+      if (error instanceof CairnError && error.code === MetadataErrorCodes.BucketAlreadyExists && ex.caller.isRoot) {
+        throw new S3Error('BucketAlreadyOwnedByYou', undefined, { BucketName: ex.bucket });
+      }
+      throw error;
+    }
+    ex.sendEmpty({ Location: `/${ex.bucket}` });
+  };
+
+  readonly deleteBucket = async (ex: S3Exchange): Promise<void> => {
+    await this.deps.metadata.deleteBucket({ bucket: ex.bucket });
+    ex.sendEmpty({}, 204);
+  };
+
+  readonly headBucket = async (ex: S3Exchange): Promise<void> => {
+    ex.sendEmpty({ 'x-amz-bucket-region': this.deps.s3Region });
+  };
+
+  readonly getBucketLocation = async (ex: S3Exchange): Promise<void> => {
+    ex.sendXml(renderLocationConstraint(this.deps.s3Region));
+  };
+
+  readonly getBucketVersioning = async (ex: S3Exchange): Promise<void> => {
+    const status = ex.bucketInfo.versioning;
+    ex.sendXml(renderVersioningConfiguration(status === 'Unversioned' ? undefined : status));
+  };
+
+  readonly putBucketVersioning = async (ex: S3Exchange): Promise<void> => {
+    const configuration = parseVersioningConfiguration(await readSmallBody(ex.req, ex.caller, MAX_XML_BODY_BYTES));
+    if (!configuration.status) throw new S3Error('IllegalVersioningConfigurationException');
+    await this.deps.metadata.setBucketVersioning({ bucket: ex.bucket, versioning: configuration.status });
+    ex.sendEmpty();
+  };
+}

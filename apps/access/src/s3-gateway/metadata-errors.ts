@@ -1,0 +1,49 @@
+import { CairnError, ErrorCodes, MetadataErrorCodes } from '@cairn/protocol';
+import { ChunkClientErrorCodes } from '@cairn/chunk-client';
+import { S3Error, isS3Error, isS3ErrorCode } from '../s3';
+import { NO_STORAGE_NODES } from '../adapters/storage-ring.provider';
+
+/** Headers S3 adds to some errors (a GET of a deleted key says it hit a delete marker). */
+export interface MappedError {
+  readonly error: S3Error;
+  readonly headers: Record<string, string>;
+  /** A failure of ours rather than the client's: worth an error log. */
+  readonly internal: boolean;
+}
+
+const UNAVAILABLE_CODES: ReadonlySet<string> = new Set([
+  ErrorCodes.Timeout,
+  ErrorCodes.NoHandler,
+  ChunkClientErrorCodes.WriteQuorumNotReached,
+  ChunkClientErrorCodes.ChunkUnavailable,
+  NO_STORAGE_NODES,
+]);
+
+/** Maps whatever a handler threw to the S3 error the client gets. */
+export function mapError(error: unknown): MappedError {
+  if (isS3Error(error)) return { error, headers: {}, internal: false };
+  if (error instanceof CairnError) {
+    if (isS3ErrorCode(error.code)) {
+      const headers: Record<string, string> = {};
+      const details = error.details ?? {};
+      if (details['deleteMarker'] === true) {
+        headers['x-amz-delete-marker'] = 'true';
+        if (typeof details['versionId'] === 'string') headers['x-amz-version-id'] = details['versionId'];
+      }
+      const s3Details: Record<string, string> = {};
+      for (const name of ['bucket', 'key'] as const) {
+        if (typeof details[name] === 'string') s3Details[name === 'bucket' ? 'BucketName' : 'Key'] = details[name] as string;
+      }
+      return { error: new S3Error(error.code, error.message, s3Details), headers, internal: false };
+    }
+    if (UNAVAILABLE_CODES.has(error.code)) return { error: new S3Error('ServiceUnavailable'), headers: {}, internal: true };
+    if (error.code === ErrorCodes.ConcurrencyConflict) return { error: new S3Error('OperationAborted'), headers: {}, internal: false };
+    if (error.code === ErrorCodes.InvalidCommand) return { error: new S3Error('InvalidRequest', error.message), headers: {}, internal: false };
+  }
+  return { error: new S3Error('InternalError'), headers: {}, internal: true };
+}
+
+/** Metadata's answer that the key (or the version named) is not there. */
+export function isAbsent(error: unknown): boolean {
+  return error instanceof CairnError && (error.code === MetadataErrorCodes.NoSuchKey || error.code === MetadataErrorCodes.NoSuchVersion);
+}

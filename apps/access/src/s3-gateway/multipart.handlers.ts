@@ -1,0 +1,147 @@
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import {
+  MAX_SINGLE_PUT_SIZE_BYTES,
+  S3Error,
+  assertCopySourcePreconditions,
+  checksumResponseHeaders,
+  parseCompleteMultipartUpload,
+  renderCompleteMultipartUploadResult,
+  renderCopyPartResult,
+  renderInitiateMultipartUploadResult,
+  singlePartEtag,
+} from '../s3';
+import { MAX_XML_BODY_BYTES } from '../s3/xml/request-bodies.parser';
+import { readChunkedBody } from '../data-path/chunked-body.reader';
+import { storeChunkedBody } from '../data-path/chunked-body.writer';
+import type { GatewayDeps } from './gateway-deps';
+import { isAbsent } from './metadata-errors';
+import { tagsFromHeader, toChecksums, userMetadataFrom, versionIdHeader, writeConditionsFrom } from './object-headers';
+import { openRequestBody, readSmallBody } from './request-body';
+import type { S3Exchange } from './s3-exchange';
+
+const COPY_SOURCE_RANGE_PATTERN = /^bytes=(\d{1,15})-(\d{1,15})$/;
+
+export class MultipartHandlers {
+  constructor(private readonly deps: GatewayDeps) {}
+
+  readonly createMultipartUpload = async (ex: S3Exchange): Promise<void> => {
+    const tags = tagsFromHeader(ex.header('x-amz-tagging'));
+    const reply = await this.deps.metadata.initiateUpload({
+      bucket: ex.bucket,
+      key: ex.key,
+      owner: ex.caller.owner,
+      contentType: ex.header('content-type'),
+      userMetadata: userMetadataFrom(ex.headers),
+      ...(tags ? { tags } : {}),
+    });
+    ex.sendXml(renderInitiateMultipartUploadResult(ex.bucket, ex.key, reply.uploadId));
+  };
+
+  readonly uploadPart = async (ex: S3Exchange): Promise<void> => {
+    const body = openRequestBody(ex.req, ex.caller, { maxSizeBytes: MAX_SINGLE_PUT_SIZE_BYTES });
+    const stored = await storeChunkedBody(body.source, { store: this.deps.chunks, chunkSizeBytes: this.deps.chunkSizeBytes, maxSizeBytes: MAX_SINGLE_PUT_SIZE_BYTES });
+    const digests = body.finish();
+    const reply = await this.deps.metadata.uploadPart({
+      bucket: ex.bucket,
+      uploadId: this.uploadId(ex),
+      partNumber: this.partNumber(ex),
+      etag: singlePartEtag(digests.md5),
+      sizeBytes: stored.sizeBytes,
+      checksums: toChecksums(digests.checksums),
+      chunks: stored.chunks,
+    });
+    ex.sendEmpty({ ETag: `"${reply.etag}"`, ...checksumResponseHeaders(digests.checksums) });
+  };
+
+  /** The source bytes are read and stored again as the part's own chunks (ranges rarely align with chunks). */
+  readonly uploadPartCopy = async (ex: S3Exchange): Promise<void> => {
+    const source = ex.route?.copySource;
+    if (!source) throw new S3Error('InvalidArgument', 'x-amz-copy-source is required');
+    const view = await this.deps.metadata.headObject({ bucket: source.bucket, key: source.key, ...(source.versionId ? { versionId: source.versionId } : {}) });
+    assertCopySourcePreconditions(ex.headers, { etag: view.etag ?? '', lastModified: new Date(view.lastModified) }, this.deps.nowMs());
+    let start = 0;
+    let endExclusive = view.sizeBytes;
+    const rangeText = ex.header('x-amz-copy-source-range');
+    if (rangeText !== undefined) {
+      const match = COPY_SOURCE_RANGE_PATTERN.exec(rangeText.trim());
+      if (!match || Number(match[1]) > Number(match[2]) || Number(match[2]) >= view.sizeBytes) {
+        throw new S3Error('InvalidArgument', 'The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy', {
+          ArgumentName: 'x-amz-copy-source-range',
+          ArgumentValue: rangeText,
+        });
+      }
+      start = Number(match[1]);
+      endExclusive = Number(match[2]) + 1;
+    }
+    if (endExclusive - start > MAX_SINGLE_PUT_SIZE_BYTES) throw new S3Error('EntityTooLarge');
+    const md5 = createHash('md5');
+    const hashed = async function* (pieces: AsyncIterable<Buffer>) {
+      for await (const piece of pieces) {
+        md5.update(piece);
+        yield piece;
+      }
+    };
+    const bytes = Readable.from(hashed(readChunkedBody(this.deps.chunks, view.chunks, start, endExclusive)));
+    const stored = await storeChunkedBody(bytes, { store: this.deps.chunks, chunkSizeBytes: this.deps.chunkSizeBytes, maxSizeBytes: MAX_SINGLE_PUT_SIZE_BYTES });
+    const reply = await this.deps.metadata.uploadPart({
+      bucket: ex.bucket,
+      uploadId: this.uploadId(ex),
+      partNumber: this.partNumber(ex),
+      etag: singlePartEtag(md5.digest()),
+      sizeBytes: stored.sizeBytes,
+      chunks: stored.chunks,
+    });
+    ex.sendXml(renderCopyPartResult({ lastModified: new Date(reply.lastModified), etag: reply.etag }), source.versionId ? { 'x-amz-copy-source-version-id': view.versionId } : {});
+  };
+
+  readonly completeMultipartUpload = async (ex: S3Exchange): Promise<void> => {
+    const parts = parseCompleteMultipartUpload(await readSmallBody(ex.req, ex.caller, MAX_XML_BODY_BYTES));
+    await this.checkWriteConditions(ex);
+    const reply = await this.deps.metadata.completeUpload({
+      bucket: ex.bucket,
+      uploadId: this.uploadId(ex),
+      parts: parts.map((part) => ({ partNumber: part.partNumber, etag: part.etag })),
+    });
+    ex.sendXml(
+      renderCompleteMultipartUploadResult({ location: `/${ex.bucket}/${encodeURIComponent(reply.key)}`, bucket: ex.bucket, key: reply.key, etag: reply.etag }),
+      versionIdHeader(ex.bucketInfo.versioning, reply.versionId),
+    );
+  };
+
+  readonly abortMultipartUpload = async (ex: S3Exchange): Promise<void> => {
+    await this.deps.metadata.abortUpload({ bucket: ex.bucket, uploadId: this.uploadId(ex) });
+    ex.sendEmpty({}, 204);
+  };
+
+  /**
+   * The metadata contract's CompleteUploadRequest carries no write conditions yet, so they are
+   * checked against the current version here: right for sequential clients, not linearizable.
+   */
+  private async checkWriteConditions(ex: S3Exchange): Promise<void> {
+    const conditions = writeConditionsFrom(ex.headers);
+    if (!conditions.ifMatch && !conditions.ifNoneMatch) return;
+    const current = await this.deps.metadata.headObject({ bucket: ex.bucket, key: ex.key }).catch((error: unknown) => {
+      if (isAbsent(error)) return undefined;
+      throw error;
+    });
+    if (conditions.ifNoneMatch && current) throw new S3Error('PreconditionFailed', undefined, { Condition: 'If-None-Match' });
+    if (conditions.ifMatch) {
+      if (!current) throw new S3Error('NoSuchKey');
+      const wanted = conditions.ifMatch.replace(/^"|"$/g, '');
+      if (wanted !== '*' && wanted !== current.etag) throw new S3Error('PreconditionFailed', undefined, { Condition: 'If-Match' });
+    }
+  }
+
+  private uploadId(ex: S3Exchange): string {
+    const uploadId = ex.route?.uploadId;
+    if (!uploadId) throw new S3Error('InvalidArgument', 'uploadId is required');
+    return uploadId;
+  }
+
+  private partNumber(ex: S3Exchange): number {
+    const partNumber = ex.route?.partNumber;
+    if (partNumber === undefined) throw new S3Error('InvalidArgument', 'partNumber is required');
+    return partNumber;
+  }
+}

@@ -1,0 +1,100 @@
+import type { Checksums, ObjectVersionView, Tag, UserMetadata, VersioningStatus } from '@cairn/protocol';
+import { MetadataLimits } from '@cairn/protocol';
+import { S3Error, quoteEtag, type ChecksumAlgorithm, type HeaderBag } from '../s3';
+
+const USER_METADATA_PREFIX = 'x-amz-meta-';
+export const DEFAULT_CONTENT_TYPE = 'binary/octet-stream';
+
+/** response-* query parameters of a signed GetObject and the header each overrides. */
+export const RESPONSE_OVERRIDES: ReadonlyArray<readonly [string, string]> = [
+  ['response-content-type', 'Content-Type'],
+  ['response-content-language', 'Content-Language'],
+  ['response-expires', 'Expires'],
+  ['response-cache-control', 'Cache-Control'],
+  ['response-content-disposition', 'Content-Disposition'],
+  ['response-content-encoding', 'Content-Encoding'],
+];
+
+const CHECKSUM_FIELDS: ReadonlyArray<readonly [ChecksumAlgorithm, keyof Checksums]> = [
+  ['CRC32', 'crc32'],
+  ['CRC32C', 'crc32c'],
+  ['CRC64NVME', 'crc64nvme'],
+  ['SHA1', 'sha1'],
+  ['SHA256', 'sha256'],
+];
+
+/** `x-amz-meta-*` headers as user metadata (names lower-case, prefix removed), within S3's 2 KB. */
+export function userMetadataFrom(headers: HeaderBag): UserMetadata {
+  const metadata: Record<string, string> = {};
+  let sizeBytes = 0;
+  for (const [name, value] of Object.entries(headers)) {
+    if (!name.startsWith(USER_METADATA_PREFIX) || value === undefined) continue;
+    const key = name.slice(USER_METADATA_PREFIX.length);
+    const text = typeof value === 'string' ? value : value.join(',');
+    metadata[key] = text;
+    sizeBytes += Buffer.byteLength(key) + Buffer.byteLength(text);
+  }
+  if (sizeBytes > MetadataLimits.userMetadataMaxBytes) {
+    throw new S3Error('MetadataTooLarge', undefined, { MaxSizeAllowed: String(MetadataLimits.userMetadataMaxBytes), Size: String(sizeBytes) });
+  }
+  return metadata;
+}
+
+/** The `x-amz-tagging` header: URL-encoded `k=v&k2=v2`. */
+export function tagsFromHeader(value: string | undefined): readonly Tag[] | undefined {
+  if (value === undefined) return undefined;
+  const tags = [...new URLSearchParams(value)].map(([key, tagValue]) => ({ key, value: tagValue }));
+  if (tags.length > MetadataLimits.objectTagsMax) throw new S3Error('InvalidTag', `Object tags cannot be greater than ${MetadataLimits.objectTagsMax}`);
+  return tags;
+}
+
+export function toChecksums(computed: Readonly<Partial<Record<ChecksumAlgorithm, Buffer>>>): Checksums {
+  const checksums: Record<string, string> = {};
+  for (const [algorithm, field] of CHECKSUM_FIELDS) {
+    const value = computed[algorithm];
+    if (value) checksums[field] = value.toString('base64');
+  }
+  return checksums as Checksums;
+}
+
+/** Stored checksums as S3 response headers (`x-amz-checksum-crc32: <base64>`). */
+export function checksumHeadersOf(checksums: Readonly<Record<string, string | undefined>>): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [algorithm, field] of CHECKSUM_FIELDS) {
+    const value = checksums[field];
+    if (value) headers[`x-amz-checksum-${algorithm.toLowerCase()}`] = value;
+  }
+  return headers;
+}
+
+/** S3 names versions only in buckets that have had versioning on. */
+export function versionIdHeader(versioning: VersioningStatus, versionId: string | undefined): Record<string, string> {
+  return versionId !== undefined && versioning !== 'Unversioned' ? { 'x-amz-version-id': versionId } : {};
+}
+
+export function httpDate(iso: string): string {
+  return new Date(iso).toUTCString();
+}
+
+/** The headers of GetObject / HeadObject for a version (length and range are the caller's). */
+export function objectHeaders(view: ObjectVersionView, versioning: VersioningStatus): Record<string, string> {
+  const headers: Record<string, string> = {
+    ETag: quoteEtag(view.etag ?? ''),
+    'Last-Modified': httpDate(view.lastModified),
+    'Content-Type': view.contentType ?? DEFAULT_CONTENT_TYPE,
+    'Accept-Ranges': 'bytes',
+    ...versionIdHeader(versioning, view.versionId),
+  };
+  if (view.storageClass && view.storageClass !== 'STANDARD') headers['x-amz-storage-class'] = view.storageClass;
+  if (view.tags.length > 0) headers['x-amz-tagging-count'] = String(view.tags.length);
+  for (const [name, value] of Object.entries(view.userMetadata)) headers[`x-amz-meta-${name}`] = value;
+  return headers;
+}
+
+/** Only `*` is a conditional-write If-None-Match S3 accepts. */
+export function writeConditionsFrom(headers: HeaderBag): { ifMatch?: string; ifNoneMatch?: '*' } {
+  const ifNoneMatch = typeof headers['if-none-match'] === 'string' ? headers['if-none-match'].trim() : undefined;
+  const ifMatch = typeof headers['if-match'] === 'string' ? headers['if-match'].trim() : undefined;
+  if (ifNoneMatch !== undefined && ifNoneMatch !== '*') throw new S3Error('NotImplemented', 'If-None-Match on writes supports only "*".', { Header: 'If-None-Match' });
+  return { ...(ifMatch !== undefined ? { ifMatch } : {}), ...(ifNoneMatch === '*' ? { ifNoneMatch: '*' as const } : {}) };
+}

@@ -1,0 +1,225 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import {
+  MAX_SINGLE_PUT_SIZE_BYTES,
+  S3Error,
+  assertCopySourcePreconditions,
+  assertReadPreconditions,
+  checksumResponseHeaders,
+  parseDeleteObjects,
+  parseTagging,
+  renderCopyObjectResult,
+  renderDeleteResult,
+  renderTagging,
+  resolveRange,
+  singlePartEtag,
+  type DeleteErrorView,
+  type DeletedView,
+} from '../s3';
+import { MAX_XML_BODY_BYTES } from '../s3/xml/request-bodies.parser';
+import { readChunkedBody } from '../data-path/chunked-body.reader';
+import { storeChunkedBody } from '../data-path/chunked-body.writer';
+import type { GatewayDeps } from './gateway-deps';
+import { isAbsent, mapError } from './metadata-errors';
+import {
+  RESPONSE_OVERRIDES,
+  checksumHeadersOf,
+  objectHeaders,
+  tagsFromHeader,
+  toChecksums,
+  userMetadataFrom,
+  versionIdHeader,
+  writeConditionsFrom,
+} from './object-headers';
+import { openRequestBody, readSmallBody } from './request-body';
+import type { S3Exchange } from './s3-exchange';
+
+/** DeleteObjects deletes this many keys at a time. */
+export const DELETE_OBJECTS_CONCURRENCY = 8;
+
+export class ObjectHandlers {
+  constructor(private readonly deps: GatewayDeps) {}
+
+  readonly putObject = async (ex: S3Exchange): Promise<void> => {
+    const conditions = writeConditionsFrom(ex.headers);
+    const userMetadata = userMetadataFrom(ex.headers);
+    const tags = tagsFromHeader(ex.header('x-amz-tagging'));
+    const body = openRequestBody(ex.req, ex.caller, { maxSizeBytes: MAX_SINGLE_PUT_SIZE_BYTES });
+    const stored = await storeChunkedBody(body.source, { store: this.deps.chunks, chunkSizeBytes: this.deps.chunkSizeBytes, maxSizeBytes: MAX_SINGLE_PUT_SIZE_BYTES });
+    const digests = body.finish();
+    const reply = await this.deps.metadata.putObject({
+      bucket: ex.bucket,
+      key: ex.key,
+      sizeBytes: stored.sizeBytes,
+      etag: singlePartEtag(digests.md5),
+      checksums: toChecksums(digests.checksums),
+      contentType: ex.header('content-type'),
+      userMetadata,
+      chunks: stored.chunks,
+      ...(tags ? { tags } : {}),
+      ...conditions,
+    });
+    ex.sendEmpty({
+      ETag: `"${reply.etag}"`,
+      ...versionIdHeader(ex.bucketInfo.versioning, reply.versionId),
+      ...checksumResponseHeaders(digests.checksums),
+    });
+  };
+
+  readonly headObject = async (ex: S3Exchange): Promise<void> => this.serveObject(ex, false);
+
+  readonly getObject = async (ex: S3Exchange): Promise<void> => this.serveObject(ex, true);
+
+  readonly deleteObject = async (ex: S3Exchange): Promise<void> => {
+    const versionId = ex.route?.versionId;
+    try {
+      const reply = await this.deps.metadata.deleteObject({ bucket: ex.bucket, key: ex.key, ...(versionId ? { versionId } : {}) });
+      ex.sendEmpty(
+        {
+          ...(reply.deleteMarker ? { 'x-amz-delete-marker': 'true' } : {}),
+          ...(reply.versionId !== undefined ? { 'x-amz-version-id': reply.versionId } : {}),
+        },
+        204,
+      );
+    } catch (error) {
+      // S3 answers a delete of something absent as a success.
+      if (isAbsent(error)) ex.sendEmpty({}, 204);
+      else throw error;
+    }
+  };
+
+  readonly deleteObjects = async (ex: S3Exchange): Promise<void> => {
+    const request = parseDeleteObjects(await readSmallBody(ex.req, ex.caller, MAX_XML_BODY_BYTES));
+    const deleted: DeletedView[] = [];
+    const errors: DeleteErrorView[] = [];
+    const queue = [...request.objects];
+    const worker = async () => {
+      for (let object = queue.shift(); object; object = queue.shift()) {
+        try {
+          const reply = await this.deps.metadata.deleteObject({ bucket: ex.bucket, key: object.key, ...(object.versionId ? { versionId: object.versionId } : {}) });
+          deleted.push({
+            key: object.key,
+            versionId: object.versionId,
+            ...(reply.deleteMarker ? { deleteMarker: true } : {}),
+            ...(reply.deleteMarker && !object.versionId ? { deleteMarkerVersionId: reply.versionId } : {}),
+          });
+        } catch (error) {
+          if (isAbsent(error)) deleted.push({ key: object.key, versionId: object.versionId });
+          else {
+            const mapped = mapError(error).error;
+            errors.push({ key: object.key, versionId: object.versionId, code: mapped.code, message: mapped.message });
+          }
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: DELETE_OBJECTS_CONCURRENCY }, worker));
+    ex.sendXml(renderDeleteResult(deleted, errors, request.quiet));
+  };
+
+  readonly copyObject = async (ex: S3Exchange): Promise<void> => {
+    const source = ex.route?.copySource;
+    if (!source) throw new S3Error('InvalidArgument', 'x-amz-copy-source is required');
+    const conditions = writeConditionsFrom(ex.headers);
+    const metadataDirective = directive(ex.header('x-amz-metadata-directive'), 'x-amz-metadata-directive');
+    const taggingDirective = directive(ex.header('x-amz-tagging-directive'), 'x-amz-tagging-directive');
+    const sourceView = await this.deps.metadata.headObject({ bucket: source.bucket, key: source.key, ...(source.versionId ? { versionId: source.versionId } : {}) });
+    assertCopySourcePreconditions(ex.headers, { etag: sourceView.etag ?? '', lastModified: new Date(sourceView.lastModified) }, this.deps.nowMs());
+    if (source.bucket === ex.bucket && source.key === ex.key && metadataDirective === 'COPY' && taggingDirective === 'COPY' && !source.versionId) {
+      throw new S3Error(
+        'InvalidRequest',
+        "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
+      );
+    }
+    const tags = taggingDirective === 'REPLACE' ? (tagsFromHeader(ex.header('x-amz-tagging')) ?? []) : undefined;
+    const reply = await this.deps.metadata.copyObject({
+      bucket: ex.bucket,
+      key: ex.key,
+      sourceBucket: source.bucket,
+      sourceKey: source.key,
+      sourceVersionId: sourceView.versionId,
+      metadataDirective,
+      taggingDirective,
+      ...(metadataDirective === 'REPLACE' ? { contentType: ex.header('content-type'), userMetadata: userMetadataFrom(ex.headers) } : {}),
+      ...(tags ? { tags } : {}),
+      ...conditions,
+    });
+    ex.sendXml(renderCopyObjectResult({ lastModified: new Date(reply.lastModified), etag: reply.etag }), {
+      ...versionIdHeader(ex.bucketInfo.versioning, reply.versionId),
+      ...(source.versionId ? { 'x-amz-copy-source-version-id': reply.sourceVersionId } : {}),
+    });
+  };
+
+  readonly getObjectTagging = async (ex: S3Exchange): Promise<void> => {
+    const view = await this.deps.metadata.headObject({ bucket: ex.bucket, key: ex.key, ...versionOf(ex) });
+    ex.sendXml(renderTagging(view.tags), versionIdHeader(ex.bucketInfo.versioning, view.versionId));
+  };
+
+  readonly putObjectTagging = async (ex: S3Exchange): Promise<void> => {
+    const tags = parseTagging(await readSmallBody(ex.req, ex.caller, MAX_XML_BODY_BYTES));
+    const reply = await this.deps.metadata.putObjectTags({ bucket: ex.bucket, key: ex.key, tags, ...versionOf(ex) });
+    ex.sendEmpty(versionIdHeader(ex.bucketInfo.versioning, reply.versionId));
+  };
+
+  readonly deleteObjectTagging = async (ex: S3Exchange): Promise<void> => {
+    const reply = await this.deps.metadata.deleteObjectTags({ bucket: ex.bucket, key: ex.key, ...versionOf(ex) });
+    ex.sendEmpty(versionIdHeader(ex.bucketInfo.versioning, reply.versionId), 204);
+  };
+
+  private async serveObject(ex: S3Exchange, withBody: boolean): Promise<void> {
+    const view = await this.deps.metadata.headObject({ bucket: ex.bucket, key: ex.key, ...versionOf(ex) });
+    const headers = objectHeaders(view, ex.bucketInfo.versioning);
+    try {
+      assertReadPreconditions(ex.headers, { etag: view.etag ?? '', lastModified: new Date(view.lastModified) }, this.deps.nowMs());
+    } catch (error) {
+      if (error instanceof S3Error && error.code === 'NotModified') {
+        ex.sendError(error, { ETag: headers['ETag'], 'Last-Modified': headers['Last-Modified'], ...versionIdHeader(ex.bucketInfo.versioning, view.versionId) });
+        return;
+      }
+      throw error;
+    }
+    const partNumber = ex.route?.partNumber;
+    if (partNumber !== undefined && (partNumber !== 1 || view.uploadId !== null)) {
+      throw new S3Error('NotImplemented', 'GetObject by partNumber is implemented only for part 1 of a single-part object.');
+    }
+    const range = resolveRange(ex.headers, view.sizeBytes);
+    for (const [name, header] of RESPONSE_OVERRIDES) {
+      const value = ex.query(name);
+      if (value !== undefined) headers[header] = value;
+    }
+    const wantChecksums = ex.header('x-amz-checksum-mode')?.toUpperCase() === 'ENABLED';
+    if (wantChecksums && range.kind === 'full') Object.assign(headers, checksumHeadersOf(view.checksums));
+    const [start, endExclusive] = range.kind === 'partial' ? [range.start, range.endInclusive + 1] : [0, view.sizeBytes];
+    const status = range.kind === 'partial' ? 206 : 200;
+    headers['Content-Length'] = String(endExclusive - start);
+    if (range.kind === 'partial') headers['Content-Range'] = range.contentRange;
+    if (!withBody || endExclusive === start) {
+      ex.res.writeHead(status, headers);
+      ex.res.end();
+      return;
+    }
+    const pieces = readChunkedBody(this.deps.chunks, view.chunks, start, endExclusive);
+    // The first chunk is opened before the status line, so a read that fails at once is a clean error.
+    const first = await pieces.next();
+    ex.res.writeHead(status, headers);
+    await pipeline(Readable.from(prepend(first, pieces)), ex.res);
+  }
+}
+
+async function* prepend(first: IteratorResult<Buffer>, rest: AsyncGenerator<Buffer>): AsyncGenerator<Buffer> {
+  if (first.done) return;
+  yield first.value;
+  yield* rest;
+}
+
+function versionOf(ex: S3Exchange): { versionId?: string } {
+  const versionId = ex.route?.versionId;
+  return versionId ? { versionId } : {};
+}
+
+function directive(value: string | undefined, header: string): 'COPY' | 'REPLACE' {
+  if (value === undefined) return 'COPY';
+  const upper = value.trim().toUpperCase();
+  if (upper === 'COPY' || upper === 'REPLACE') return upper;
+  throw new S3Error('InvalidArgument', `Unknown ${header} value`, { ArgumentName: header, ArgumentValue: value });
+}
+

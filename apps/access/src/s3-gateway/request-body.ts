@@ -1,0 +1,114 @@
+import type { IncomingMessage } from 'node:http';
+import type { Readable } from 'node:stream';
+import {
+  S3Error,
+  checksumAlgorithmsFor,
+  checksumHeaderName,
+  createAwsChunkedDecoder,
+  parseDeclaredDigests,
+  verifyDigests,
+  IntegrityHasher,
+  type AuthenticatedRequest,
+  type ComputedDigests,
+  type DeclaredDigests,
+  type HeaderBag,
+} from '../s3';
+
+const DECIMAL_LENGTH_PATTERN = /^\d{1,16}$/;
+
+/** A request body on its way in: decoded (aws-chunked), hashed, and checked once consumed. */
+export interface RequestBody {
+  /** The payload bytes, decoded; consume it once. */
+  readonly source: AsyncIterable<Buffer>;
+  readonly declared: DeclaredDigests;
+  /** The length the client announced for the payload. */
+  readonly expectedSizeBytes: number;
+  /**
+   * After `source` has been consumed: checks the length and every digest the request declared
+   * (Content-MD5, x-amz-checksum-*, trailers, the signed payload hash) and returns the digests.
+   */
+  finish(): ComputedDigests;
+}
+
+export interface OpenBodyOptions {
+  readonly maxSizeBytes: number;
+  /** Extra S3 checksums to compute (e.g. the upload's checksum algorithm). */
+  readonly alsoCompute?: readonly ('CRC32' | 'CRC32C' | 'CRC64NVME' | 'SHA1' | 'SHA256')[];
+}
+
+function single(headers: HeaderBag, name: string): string | undefined {
+  const value = headers[name];
+  return value === undefined ? undefined : typeof value === 'string' ? value : value[0];
+}
+
+/**
+ * Opens the body of an authenticated request. A client that goes away mid-body makes the source
+ * throw, so callers never mistake a cut body for a whole one.
+ */
+export function openRequestBody(req: IncomingMessage, auth: AuthenticatedRequest, options: OpenBodyOptions): RequestBody {
+  const headers = req.headers as HeaderBag;
+  const declared = parseDeclaredDigests(headers);
+  const decoder = createAwsChunkedDecoder(auth.payload, headers);
+  const tooLarge = () => new S3Error('EntityTooLarge', undefined, { MaxSizeAllowed: String(options.maxSizeBytes) });
+
+  let expectedSizeBytes: number;
+  if (decoder) {
+    expectedSizeBytes = Number(single(headers, 'x-amz-decoded-content-length'));
+  } else {
+    const lengthText = single(headers, 'content-length');
+    if (lengthText === undefined || !DECIMAL_LENGTH_PATTERN.test(lengthText.trim())) throw new S3Error('MissingContentLength');
+    expectedSizeBytes = Number(lengthText);
+  }
+  if (expectedSizeBytes > options.maxSizeBytes) throw tooLarge();
+
+  const algorithms = new Set([...checksumAlgorithmsFor(declared), ...(options.alsoCompute ?? [])]);
+  const hasher = new IntegrityHasher({ checksumAlgorithms: [...algorithms], sha256: declared.contentSha256 !== undefined });
+
+  let upstream: Readable = req;
+  if (decoder) {
+    req.pipe(decoder);
+    upstream = decoder;
+  }
+  upstream.pipe(hasher);
+  const fail = (error: Error) => hasher.destroy(error);
+  if (decoder) decoder.once('error', fail);
+  req.once('error', fail);
+  // 'close' before the whole body arrived is a client that went away.
+  req.once('close', () => {
+    if (!req.complete) fail(new S3Error('IncompleteBody', 'The client closed the connection before sending the whole body.'));
+  });
+
+  return {
+    source: hasher,
+    declared,
+    expectedSizeBytes,
+    finish: () => {
+      const digests = hasher.result();
+      if (digests.sizeBytes !== expectedSizeBytes) throw new S3Error('IncompleteBody');
+      const trailerAlgorithm = declared.trailerChecksumAlgorithm;
+      const trailerValue = trailerAlgorithm && decoder ? decoder.trailers().get(checksumHeaderName(trailerAlgorithm)) : undefined;
+      verifyDigests(declared, digests, trailerValue);
+      return digests;
+    },
+  };
+}
+
+/** Reads a small body (an XML document) whole, verified, up to `maxSizeBytes`. */
+export async function readSmallBody(req: IncomingMessage, auth: AuthenticatedRequest, maxSizeBytes: number): Promise<Buffer> {
+  const lengthText = single(req.headers as HeaderBag, 'content-length');
+  const chunked = auth.payload.kind === 'streaming-signed' || auth.payload.kind === 'streaming-unsigned-trailer';
+  if (!chunked && (lengthText === undefined || lengthText.trim() === '0')) {
+    req.resume();
+    return Buffer.alloc(0);
+  }
+  const body = openRequestBody(req, auth, { maxSizeBytes });
+  const parts: Buffer[] = [];
+  let total = 0;
+  for await (const piece of body.source) {
+    total += piece.length;
+    if (total > maxSizeBytes) throw new S3Error('MaxMessageLengthExceeded');
+    parts.push(piece);
+  }
+  body.finish();
+  return Buffer.concat(parts, total);
+}

@@ -1,0 +1,96 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import type { BucketView } from '@cairn/protocol';
+import { S3Error, parseRequestTarget, routeS3Request, type RoutingConfig, type S3Operation, type SigV4Verifier } from '../s3';
+import { mapError } from './metadata-errors';
+import { S3Exchange, type S3Handler } from './s3-exchange';
+
+/** What S3 puts in the Server header; clients ignore it, people read it. */
+export const S3_SERVER_HEADER = 'Cairn';
+/** A socket that sends or takes nothing for this long is cut (slow-loris bodies, stalled readers). */
+export const S3_SOCKET_IDLE_TIMEOUT_MS = 60_000;
+/** Service endpoints that stay anonymous; an S3 request to a bucket of the same name is signed. */
+const SERVICE_PATH_PATTERN = /^\/(health|metrics|docs)(\/|\?|$)/;
+const PRESIGNED_QUERY_PATTERN = /[?&]X-Amz-(Algorithm|Credential|Signature)=/i;
+
+export interface S3GatewayOptions {
+  readonly verifier: SigV4Verifier;
+  readonly routing: RoutingConfig;
+  readonly handlers: Readonly<Record<S3Operation, S3Handler>>;
+  /** The bucket as metadata knows it (NoSuchBucket when absent). */
+  readonly bucketOf: (bucket: string) => Promise<BucketView>;
+  readonly logger: Logger;
+  readonly instance: string;
+  readonly nowMs?: () => number;
+}
+
+/** Operations on a bucket that need no existing bucket to authorize against. */
+const UNOWNED_OPERATIONS: ReadonlySet<S3Operation> = new Set(['ListBuckets', 'CreateBucket']);
+
+/**
+ * The one entry point of every S3 request: request ids, routing, SigV4, authorization by bucket
+ * owner, dispatch to the operation's handler, S3 XML errors. Requests for the service's own
+ * endpoints (/health, /metrics, /docs) that carry no signature pass on to Nest.
+ */
+export class S3Gateway {
+  private readonly nowMs: () => number;
+
+  constructor(private readonly options: S3GatewayOptions) {
+    this.nowMs = options.nowMs ?? Date.now;
+  }
+
+  middleware(): (req: IncomingMessage, res: ServerResponse, next: () => void) => void {
+    return (req, res, next) => {
+      const url = req.url ?? '/';
+      const signed = req.headers.authorization !== undefined || PRESIGNED_QUERY_PATTERN.test(url);
+      if (!signed && SERVICE_PATH_PATTERN.test(url)) {
+        next();
+        return;
+      }
+      void this.serve(req, res);
+    };
+  }
+
+  private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const requestId = (req as { id?: unknown }).id ? String((req as { id?: unknown }).id) : randomUUID();
+    const hostId = createHash('sha256').update(`${this.options.instance}/${requestId}`).digest('base64');
+    res.setHeader('x-amz-request-id', requestId);
+    res.setHeader('x-amz-id-2', hostId);
+    res.setHeader('Server', S3_SERVER_HEADER);
+    req.setTimeout(S3_SOCKET_IDLE_TIMEOUT_MS);
+
+    let exchange: S3Exchange | undefined;
+    try {
+      const target = parseRequestTarget(req.url ?? '/');
+      exchange = new S3Exchange(req, res, requestId, hostId, target);
+      exchange.auth = await this.options.verifier.verify({ method: exchange.method, target, headers: exchange.headers }, this.nowMs());
+      const route = routeS3Request({ method: exchange.method, host: req.headers.host, target, headers: exchange.headers }, this.options.routing);
+      exchange.route = route;
+      if (!UNOWNED_OPERATIONS.has(route.operation) && route.bucket !== undefined) {
+        exchange.bucketView = await this.authorize(exchange, route.bucket);
+      }
+      if (route.copySource && route.copySource.bucket !== route.bucket) await this.authorize(exchange, route.copySource.bucket);
+      await this.options.handlers[route.operation](exchange);
+    } catch (error) {
+      const mapped = mapError(error);
+      if (mapped.internal) this.options.logger.error({ err: error, requestId }, 'S3 request failed');
+      if (!req.complete) res.setHeader('Connection', 'close');
+      if (exchange) exchange.sendError(mapped.error, mapped.headers);
+      else this.sendBareError(req, res, mapped.error, requestId, hostId);
+    }
+  }
+
+  /** Root touches every bucket; any other key only its owner's. */
+  private async authorize(exchange: S3Exchange, bucket: string): Promise<BucketView> {
+    const view = await this.options.bucketOf(bucket);
+    const caller = exchange.caller;
+    if (!caller.isRoot && view.owner !== caller.owner) throw new S3Error('AccessDenied');
+    return view;
+  }
+
+  private sendBareError(req: IncomingMessage, res: ServerResponse, error: S3Error, requestId: string, hostId: string): void {
+    const exchange = new S3Exchange(req, res, requestId, hostId, { rawPath: (req.url ?? '/').split('?')[0], path: '/', query: [] });
+    exchange.sendError(error);
+  }
+}

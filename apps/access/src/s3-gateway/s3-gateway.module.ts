@@ -1,0 +1,89 @@
+import { Inject, Module, type DynamicModule, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { ChunkClient, InMemoryUnderReplicationRecorder } from '@cairn/chunk-client';
+import { RpcClient } from '@cairn/messaging';
+import { createLogger, type ServiceIdentity } from '@cairn/service-kit';
+import type { AccessConfig } from '../access.config';
+import { AccessKeyRpcLookup } from '../adapters/access-key-rpc.lookup';
+import { MetadataRpcClient } from '../adapters/metadata-rpc.client';
+import { StorageRingProvider } from '../adapters/storage-ring.provider';
+import { ChunkClientStoreAdapter } from '../data-path/chunk-client-store.adapter';
+import { ACCESS_KEY_LOOKUP, SigV4Verifier, type AccessKeyLookup } from '../s3';
+import { S3Gateway } from './s3-gateway.middleware';
+import { s3Handlers } from './s3-handlers';
+
+const GATEWAY_PARTS = Symbol('S3GatewayParts');
+
+interface GatewayParts {
+  readonly gateway: S3Gateway;
+  readonly ring: StorageRingProvider;
+  readonly chunkClient: ChunkClient;
+}
+
+class S3GatewayLifecycle implements OnModuleInit, OnApplicationShutdown {
+  constructor(@Inject(GATEWAY_PARTS) private readonly parts: GatewayParts) {}
+
+  onModuleInit(): void {
+    this.parts.ring.start(() => {
+      // A failed epoch check is retried on the next tick; requests load the ring on demand.
+    });
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.parts.ring.stop();
+    await this.parts.chunkClient.close();
+  }
+}
+
+/**
+ * The composition root of the S3 gateway: metadata over RPC, the storage ring from membership,
+ * the replication client, SigV4 against metadata's keys, and the handlers.
+ */
+@Module({})
+export class S3GatewayModule {
+  static forRoot(config: AccessConfig, identity: ServiceIdentity): DynamicModule {
+    return {
+      module: S3GatewayModule,
+      providers: [
+        { provide: MetadataRpcClient, useFactory: (rpc: RpcClient) => new MetadataRpcClient(rpc), inject: [RpcClient] },
+        { provide: ACCESS_KEY_LOOKUP, useFactory: (metadata: MetadataRpcClient) => new AccessKeyRpcLookup(metadata.getAccessKey), inject: [MetadataRpcClient] },
+        {
+          provide: GATEWAY_PARTS,
+          inject: [MetadataRpcClient, ACCESS_KEY_LOOKUP],
+          useFactory: (metadata: MetadataRpcClient, keys: AccessKeyLookup): GatewayParts => {
+            const ring = new StorageRingProvider(metadata.listNodes, metadata.ringEpoch);
+            const chunkClient = new ChunkClient({
+              ring: () => ring.ring(),
+              addressOf: (nodeId) => ring.addressOf(nodeId),
+              // Repair jobs will read these once the scheduler consumes them; until then they are kept for inspection.
+              underReplication: new InMemoryUnderReplicationRecorder(),
+            });
+            const store = new ChunkClientStoreAdapter(chunkClient);
+            const chunks = {
+              write: async (bytes: Uint8Array) => {
+                await ring.ready();
+                return store.write(bytes);
+              },
+              read: async (hash: string, range?: { start: number; end: number }) => {
+                await ring.ready();
+                return store.read(hash, range);
+              },
+            };
+            const deps = { metadata, chunks, chunkSizeBytes: config.CAIRN_CHUNK_SIZE_BYTES, s3Region: config.CAIRN_S3_REGION, nowMs: Date.now };
+            const gateway = new S3Gateway({
+              verifier: new SigV4Verifier(keys),
+              routing: { baseDomains: config.CAIRN_S3_BASE_DOMAINS.split(',') },
+              handlers: s3Handlers(deps),
+              bucketOf: (bucket) => metadata.getBucket({ bucket }),
+              logger: createLogger({ ...identity, level: config.CAIRN_LOG_LEVEL }),
+              instance: identity.instance,
+            });
+            return { gateway, ring, chunkClient };
+          },
+        },
+        S3GatewayLifecycle,
+        { provide: S3Gateway, useFactory: (parts: GatewayParts) => parts.gateway, inject: [GATEWAY_PARTS] },
+      ],
+      exports: [S3Gateway, MetadataRpcClient],
+    };
+  }
+}

@@ -1,0 +1,43 @@
+import type { S3Operation } from '../s3';
+import { BucketHandlers } from './bucket.handlers';
+import type { GatewayDeps } from './gateway-deps';
+import { ListingHandlers } from './listing.handlers';
+import { MultipartHandlers } from './multipart.handlers';
+import { ObjectHandlers } from './object.handlers';
+import type { S3Handler } from './s3-exchange';
+
+/** Every S3 operation the router names, with its handler: the compiler checks none is missing. */
+export function s3Handlers(deps: GatewayDeps): Readonly<Record<S3Operation, S3Handler>> {
+  const buckets = new BucketHandlers(deps);
+  const objects = new ObjectHandlers(deps);
+  const listings = new ListingHandlers(deps);
+  const multipart = new MultipartHandlers(deps);
+  return {
+    ListBuckets: buckets.listBuckets,
+    CreateBucket: buckets.createBucket,
+    DeleteBucket: buckets.deleteBucket,
+    HeadBucket: buckets.headBucket,
+    GetBucketLocation: buckets.getBucketLocation,
+    GetBucketVersioning: buckets.getBucketVersioning,
+    PutBucketVersioning: buckets.putBucketVersioning,
+    ListObjects: listings.listObjects,
+    ListObjectsV2: listings.listObjectsV2,
+    ListObjectVersions: listings.listObjectVersions,
+    ListMultipartUploads: listings.listMultipartUploads,
+    DeleteObjects: objects.deleteObjects,
+    PutObject: objects.putObject,
+    CopyObject: objects.copyObject,
+    GetObject: objects.getObject,
+    HeadObject: objects.headObject,
+    DeleteObject: objects.deleteObject,
+    CreateMultipartUpload: multipart.createMultipartUpload,
+    UploadPart: multipart.uploadPart,
+    UploadPartCopy: multipart.uploadPartCopy,
+    CompleteMultipartUpload: multipart.completeMultipartUpload,
+    AbortMultipartUpload: multipart.abortMultipartUpload,
+    ListParts: listings.listParts,
+    GetObjectTagging: objects.getObjectTagging,
+    PutObjectTagging: objects.putObjectTagging,
+    DeleteObjectTagging: objects.deleteObjectTagging,
+  };
+}
