@@ -1,0 +1,91 @@
+import { promises as fsp } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { S3Client } from '@aws-sdk/client-s3';
+import { RpcClient } from '@cairn/messaging';
+import { METADATA_SERVICE, MetadataRpc, type CreateAccessKeyReply, type ListNodesReply } from '@cairn/protocol';
+import type { RunningService } from '@cairn/service-kit';
+import { bootForTest, dropNamespace, eventually, startServiceProcess, testNamespace, type ServiceProcess } from '@cairn/testing';
+import type { AccessConfig } from '../access.config';
+import { AccessService } from '../service';
+
+export const E2E_ROOT_ACCESS_KEY = 'CAIRNE2EROOTACCESSKEY';
+export const E2E_ROOT_SECRET_KEY = 'cairn-e2e-root-secret-key-0000000000000';
+export const E2E_REGION = 'us-east-1';
+export const STORAGE_NODE_COUNT = 3;
+/** Chunks small enough that a few MiB span several of them (the default is 8 MiB). */
+export const E2E_CHUNK_SIZE_BYTES = 1024 * 1024;
+const STACK_READY_TIMEOUT_MS = 60_000;
+
+export interface Credentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+}
+
+/** A region on this machine: metadata and three storage nodes as processes, access in-process. */
+export interface S3Stack {
+  readonly namespace: string;
+  readonly access: RunningService<AccessConfig>;
+  readonly endpoint: string;
+  readonly root: Credentials;
+  readonly processes: readonly ServiceProcess[];
+  client(credentials?: Credentials, overrides?: Record<string, unknown>): S3Client;
+  createAccessKey(owner: string): Promise<Credentials>;
+  stop(): Promise<void>;
+}
+
+export async function startS3Stack(): Promise<S3Stack> {
+  const namespace = testNamespace();
+  const dataRoot = await fsp.mkdtemp(path.join(os.tmpdir(), 'cairn-access-e2e-'));
+  const processes: ServiceProcess[] = [];
+  let access: RunningService<AccessConfig> | undefined;
+  const stop = async () => {
+    await access?.close();
+    await Promise.all(processes.map((p) => p.stop()));
+    await dropNamespace(namespace);
+    await fsp.rm(dataRoot, { recursive: true, force: true });
+  };
+  try {
+    processes.push(
+      await startServiceProcess({
+        app: 'metadata',
+        env: { CAIRN_NS: namespace, CAIRN_INSTANCE: 'metadata-e2e', CAIRN_ROOT_ACCESS_KEY: E2E_ROOT_ACCESS_KEY, CAIRN_ROOT_SECRET_KEY: E2E_ROOT_SECRET_KEY },
+      }),
+    );
+    // Storage nodes register with metadata on start, so they come after it.
+    const nodes = await Promise.all(
+      Array.from({ length: STORAGE_NODE_COUNT }, (_, i) =>
+        startServiceProcess({
+          app: 'storage',
+          env: { CAIRN_NS: namespace, CAIRN_INSTANCE: `storage-${i + 1}`, CAIRN_DATA_DIR: path.join(dataRoot, `storage-${i + 1}`) },
+        }),
+      ),
+    );
+    processes.push(...nodes);
+    access = await bootForTest(AccessService, namespace, { CAIRN_CHUNK_SIZE_BYTES: String(E2E_CHUNK_SIZE_BYTES) });
+    const rpc = access.app.get(RpcClient);
+    await eventually(async () => {
+      const reply = await rpc.request<ListNodesReply>(METADATA_SERVICE, MetadataRpc.listNodes, {}).catch(() => undefined);
+      return reply && reply.nodes.length === STORAGE_NODE_COUNT ? reply : undefined;
+    }, STACK_READY_TIMEOUT_MS);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  const running = access;
+  const endpoint = running.url;
+  const root = { accessKeyId: E2E_ROOT_ACCESS_KEY, secretAccessKey: E2E_ROOT_SECRET_KEY };
+  return {
+    namespace,
+    access: running,
+    endpoint,
+    root,
+    processes,
+    client: (credentials = root, overrides = {}) => new S3Client({ endpoint, region: E2E_REGION, forcePathStyle: true, credentials, ...overrides }),
+    createAccessKey: async (owner) => {
+      const reply = await running.app.get(RpcClient).request<CreateAccessKeyReply>(METADATA_SERVICE, MetadataRpc.createAccessKey, { owner });
+      return { accessKeyId: reply.accessKeyId, secretAccessKey: reply.secretAccessKey };
+    },
+    stop,
+  };
+}
