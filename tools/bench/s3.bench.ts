@@ -1,0 +1,216 @@
+/**
+ * npm run bench — S3 throughput and small-object latency of a whole Cairn region on this machine
+ * (rf=3), beside the same workload against s3rver and the raw disk write rate, measured in the
+ * same run. Pass --endpoint (with --access-key/--secret-key) to point it at any S3 server instead
+ * of starting a private region; --quick runs fewer operations.
+ */
+import { randomBytes } from 'node:crypto';
+import { promises as fsp } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { LeanS3Client, type S3Target } from './lean-s3-client';
+
+interface RegionMember {
+  readonly proc: { readonly name: string; readonly service: string };
+  readonly url: string;
+}
+interface SpawnedRegion {
+  readonly members: RegionMember[];
+  waitLive(timeoutMs: number): Promise<boolean[]>;
+  stop(timeoutMs: number): Promise<void>;
+}
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { spawnRegion } = require('../dev-stack/region') as { spawnRegion: (o: Record<string, unknown>) => SpawnedRegion };
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { DEV_ROOT_ACCESS_KEY, DEV_ROOT_SECRET_KEY } = require('../dev-stack/stack') as { DEV_ROOT_ACCESS_KEY: string; DEV_ROOT_SECRET_KEY: string };
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { ensureLocalServices } = require('../services/local-services') as { ensureLocalServices: () => Promise<unknown> };
+
+const MiB = 1024 * 1024;
+const LARGE_OBJECT_BYTES = 64 * MiB;
+const SMALL_OBJECT_BYTES = 4 * 1024;
+const SMALL_CONCURRENCY = 16;
+const RAW_DISK_BYTES = 256 * MiB;
+const RAW_DISK_BLOCK_BYTES = 4 * MiB;
+/** The private region's ports: region one's plus this, clear of a running `npm start`. */
+const BENCH_PORT_OFFSET = 3000;
+const REGION_READY_MS = 90_000;
+
+const { values: args } = parseArgs({
+  options: {
+    endpoint: { type: 'string' },
+    'access-key': { type: 'string' },
+    'secret-key': { type: 'string' },
+    region: { type: 'string', default: 'us-east-1' },
+    quick: { type: 'boolean', default: false },
+    'no-reference': { type: 'boolean', default: false },
+  },
+});
+const LARGE_OPS = { 1: args.quick ? 2 : 4, 4: args.quick ? 4 : 8 } as const;
+const SMALL_OPS = args.quick ? 500 : 2000;
+
+interface Figures {
+  [metric: string]: number;
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+async function inParallel(count: number, concurrency: number, work: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, async () => {
+    while (next < count) await work(next++);
+  }));
+}
+
+function expectOk(what: string, res: { status: number; body: string }): void {
+  if (res.status >= 300) throw new Error(`${what}: HTTP ${res.status} ${res.body.slice(0, 300)}`);
+}
+
+async function runWorkload(target: S3Target): Promise<Figures> {
+  const s3 = new LeanS3Client(target);
+  const bucket = `bench-${randomBytes(4).toString('hex')}`;
+  const figures: Figures = {};
+  try {
+    expectOk('create bucket', await s3.request('PUT', bucket, ''));
+    const large = randomBytes(LARGE_OBJECT_BYTES);
+    for (const concurrency of [1, 4] as const) {
+      const ops = LARGE_OPS[concurrency];
+      let started = performance.now();
+      await inParallel(ops, concurrency, async (i) => expectOk('PUT 64 MiB', await s3.request('PUT', bucket, `large-${concurrency}-${i}`, large)));
+      figures[`PUT 64 MiB c${concurrency} MB/s`] = (ops * LARGE_OBJECT_BYTES) / MiB / ((performance.now() - started) / 1000);
+      started = performance.now();
+      await inParallel(ops, concurrency, async (i) => {
+        const res = await s3.request('GET', bucket, `large-${concurrency}-${i}`);
+        expectOk('GET 64 MiB', res);
+        if (res.bytes !== LARGE_OBJECT_BYTES) throw new Error(`GET returned ${res.bytes} bytes`);
+      });
+      figures[`GET 64 MiB c${concurrency} MB/s`] = (ops * LARGE_OBJECT_BYTES) / MiB / ((performance.now() - started) / 1000);
+    }
+    const small = randomBytes(SMALL_OBJECT_BYTES);
+    for (const method of ['PUT', 'GET'] as const) {
+      const latencies: number[] = [];
+      const started = performance.now();
+      await inParallel(SMALL_OPS, SMALL_CONCURRENCY, async (i) => {
+        const t0 = performance.now();
+        const res = await s3.request(method, bucket, `small/${i}`, method === 'PUT' ? small : undefined);
+        latencies.push(performance.now() - t0);
+        expectOk(`${method} 4 KiB`, res);
+      });
+      const seconds = (performance.now() - started) / 1000;
+      latencies.sort((a, b) => a - b);
+      figures[`${method} 4 KiB c${SMALL_CONCURRENCY} ops/s`] = SMALL_OPS / seconds;
+      figures[`${method} 4 KiB p50 ms`] = percentile(latencies, 50);
+      figures[`${method} 4 KiB p99 ms`] = percentile(latencies, 99);
+    }
+  } finally {
+    s3.close();
+  }
+  return figures;
+}
+
+async function rawDiskWriteMBps(dir: string): Promise<number> {
+  const block = randomBytes(RAW_DISK_BLOCK_BYTES);
+  const file = path.join(dir, 'raw-disk');
+  const started = performance.now();
+  const fh = await fsp.open(file, 'w');
+  for (let written = 0; written < RAW_DISK_BYTES; written += block.length) await fh.write(block);
+  await fh.sync();
+  await fh.close();
+  const mbps = RAW_DISK_BYTES / MiB / ((performance.now() - started) / 1000);
+  await fsp.rm(file);
+  return mbps;
+}
+
+async function startPrivateRegion(dataRoot: string) {
+  await ensureLocalServices();
+  const namespace = `bench${randomBytes(3).toString('hex')}`;
+  const region = spawnRegion({ namespace, portOffset: BENCH_PORT_OFFSET, dataRoot, env: { CAIRN_LOG_LEVEL: 'warn' } });
+  const access = region.members.find((m) => m.proc.service === 'access')!;
+  const target: S3Target = { name: 'cairn', endpoint: access.url, accessKey: DEV_ROOT_ACCESS_KEY, secretKey: DEV_ROOT_SECRET_KEY, region: 'us-east-1' };
+  const live = await region.waitLive(REGION_READY_MS);
+  if (live.some((up) => !up)) throw new Error('the private region did not come up');
+  // Ready when an object can be written: metadata has the root key and the nodes have joined the ring.
+  const probe = new LeanS3Client(target);
+  const deadline = Date.now() + REGION_READY_MS;
+  const bucket = `probe-${randomBytes(4).toString('hex')}`;
+  for (;;) {
+    const made = await probe.request('PUT', bucket, '').catch(() => ({ status: 0, body: '', bytes: 0 }));
+    const put = made.status < 300 ? await probe.request('PUT', bucket, 'probe', Buffer.from('x')).catch(() => ({ status: 0, body: '', bytes: 0 })) : made;
+    if (put.status >= 200 && put.status < 300) break;
+    if (Date.now() > deadline) throw new Error(`the private region does not take writes: ${put.status} ${put.body.slice(0, 200)}`);
+    await new Promise((r) => setTimeout(r, 1_000));
+  }
+  probe.close();
+  return { target, stop: () => region.stop(15_000) };
+}
+
+async function startS3rver(directory: string) {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const S3rver = require('s3rver');
+  const server = new S3rver({ port: 0, address: '127.0.0.1', directory, silent: true, configureBuckets: [] });
+  const { port } = (await server.run()) as { port: number };
+  const target: S3Target = { name: 's3rver', endpoint: `http://127.0.0.1:${port}`, accessKey: 'S3RVER', secretKey: 'S3RVER', region: 'us-east-1' };
+  return { target, stop: () => server.close() as Promise<void> };
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ')).join('\n');
+}
+
+async function main(): Promise<void> {
+  const work = await fsp.mkdtemp(path.join(os.tmpdir(), 'cairn-bench-'));
+  const stops: (() => Promise<unknown>)[] = [];
+  try {
+    const cairn = args.endpoint
+      ? {
+          target: { name: 'target', endpoint: args.endpoint, accessKey: args['access-key'] ?? DEV_ROOT_ACCESS_KEY, secretKey: args['secret-key'] ?? DEV_ROOT_SECRET_KEY, region: args.region! },
+          stop: async () => undefined,
+        }
+      : await startPrivateRegion(path.join(work, 'region'));
+    stops.push(cairn.stop);
+    const reference = args['no-reference'] ? undefined : await startS3rver(path.join(work, 's3rver'));
+    if (reference) stops.push(reference.stop);
+
+    console.log(`warming up and measuring ${cairn.target.name} at ${cairn.target.endpoint}…`);
+    await runWorkload({ ...cairn.target });
+    const rawBefore = await rawDiskWriteMBps(work);
+    const mine = await runWorkload(cairn.target);
+    const rawAfter = await rawDiskWriteMBps(work);
+    const raw = (rawBefore + rawAfter) / 2;
+    let theirs: Figures | undefined;
+    if (reference) {
+      console.log('measuring s3rver…');
+      await runWorkload(reference.target);
+      theirs = await runWorkload(reference.target);
+    }
+
+    const rows = [['metric', cairn.target.name, ...(theirs ? ['s3rver', `${cairn.target.name}/s3rver`] : []), 'vs raw disk write']];
+    for (const [metric, value] of Object.entries(mine)) {
+      const ref = theirs?.[metric];
+      const lowerIsBetter = metric.endsWith(' ms');
+      rows.push([
+        metric,
+        value.toFixed(lowerIsBetter ? 2 : 1),
+        ...(theirs ? [ref!.toFixed(lowerIsBetter ? 2 : 1), `${(lowerIsBetter ? ref! / value : value / ref!).toFixed(2)}x`] : []),
+        metric.includes('MB/s') ? `${((value / raw) * 100).toFixed(0)}%` : '',
+      ]);
+    }
+    rows.push(['raw disk write, 4 MiB blocks + fsync, MB/s', raw.toFixed(1), ...(theirs ? ['', ''] : []), '100%']);
+    console.log(`\n${table(rows)}\n\n(rf=3 for Cairn: each PUT byte is written three times. Ratios >1x mean Cairn is better.)`);
+  } finally {
+    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+    await fsp.rm(work, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(1);
+  },
+);

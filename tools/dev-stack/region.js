@@ -1,0 +1,60 @@
+// Spawns the processes of one region (as listed by stack.js) and stops them: shared by `npm start`
+// and the benchmarks that bring up their own private region.
+'use strict';
+const path = require('node:path');
+const { spawn } = require('node:child_process');
+const readline = require('node:readline');
+const { regionProcesses } = require('./stack');
+
+const REPO_ROOT = path.resolve(__dirname, '..', '..');
+const LIVE_POLL_MS = 250;
+
+/**
+ * @param {{ namespace?: string, portOffset?: number, dataRoot: string, region?: string,
+ *           env?: Record<string,string>, onLine?: (name: string, line: string) => void }} options
+ */
+function spawnRegion(options) {
+  const processes = regionProcesses(options);
+  const members = processes.map((proc) => {
+    const child = spawn(process.execPath, ['-r', '@swc-node/register', path.join('apps', proc.service, 'src', 'main.ts')], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, ...(options.env ?? {}), ...proc.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    for (const stream of [child.stdout, child.stderr]) {
+      const lines = readline.createInterface({ input: stream });
+      if (options.onLine) lines.on('line', (line) => options.onLine(proc.name, line));
+    }
+    return { proc, child, url: `http://127.0.0.1:${proc.env.CAIRN_HTTP_PORT}` };
+  });
+
+  const running = (child) => child.exitCode === null && child.signalCode === null;
+
+  async function waitLive(timeoutMs) {
+    const deadline = Date.now() + timeoutMs;
+    return Promise.all(
+      members.map(async ({ url, child }) => {
+        while (Date.now() < deadline && running(child)) {
+          try {
+            if ((await fetch(`${url}/health/live`)).ok) return true;
+          } catch {
+            /* not listening yet */
+          }
+          await new Promise((r) => setTimeout(r, LIVE_POLL_MS));
+        }
+        return false;
+      }),
+    );
+  }
+
+  async function stop(timeoutMs) {
+    for (const { child } of members) if (running(child)) child.kill('SIGTERM');
+    const deadline = Date.now() + timeoutMs;
+    while (members.some(({ child }) => running(child)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    for (const { child } of members) if (running(child)) child.kill('SIGKILL');
+  }
+
+  return { members, waitLive, stop };
+}
+
+module.exports = { spawnRegion, REPO_ROOT };
