@@ -1,5 +1,20 @@
 import { ServiceKitModule, type ServiceDefinition } from '@cairn/service-kit';
+import { MetadataAdminController } from './admin/metadata-admin.controller';
+import { METADATA_ENTITIES } from './adapters/entities';
+import { MetadataReadModel } from './adapters/metadata-read-model';
+import { metadataSchemaName } from './adapters/metadata-schema';
+import { METADATA_MIGRATIONS } from './adapters/migrations';
+import { AccessKeyCommandsHandler } from './commands/access-key-commands.handler';
+import { BucketCommandsHandler } from './commands/bucket-commands.handler';
+import { MembershipCommandsHandler } from './commands/membership-commands.handler';
+import { MetadataCommandContext } from './commands/metadata-command-context';
+import { ObjectCommandsHandler } from './commands/object-commands.handler';
+import { RootKeyBootstrap } from './commands/root-key.bootstrap';
+import { UploadCommandsHandler } from './commands/upload-commands.handler';
 import { MetadataConfig } from './metadata.config';
+import { ProjectionConsumer } from './projections/projection.consumer';
+import { ProjectionTracker } from './projections/projection-tracker';
+import { MetadataRpcController } from './rpc/metadata-rpc.controller';
 
 export const METADATA_DEFAULT_PORT = 9100;
 
@@ -10,6 +25,29 @@ export const MetadataService: ServiceDefinition<MetadataConfig> = {
   defaultPort: METADATA_DEFAULT_PORT,
   module: (config, identity) => ({
     module: class MetadataAppModule {},
-    imports: [ServiceKitModule.forRoot({ identity, config, postgres: { url: config.CAIRN_DATABASE_URL } })],
+    imports: [
+      ServiceKitModule.forRoot({
+        identity,
+        config,
+        postgres: {
+          url: config.CAIRN_DATABASE_URL,
+          schema: metadataSchemaName(identity.namespace),
+          entities: [...METADATA_ENTITIES],
+          migrations: [...METADATA_MIGRATIONS],
+        },
+      }),
+    ],
+    controllers: [MetadataRpcController, ProjectionConsumer, MetadataAdminController],
+    providers: [
+      MetadataReadModel,
+      MetadataCommandContext,
+      ProjectionTracker,
+      BucketCommandsHandler,
+      ObjectCommandsHandler,
+      UploadCommandsHandler,
+      AccessKeyCommandsHandler,
+      MembershipCommandsHandler,
+      RootKeyBootstrap,
+    ],
   }),
 };

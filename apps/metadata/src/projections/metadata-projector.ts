@@ -16,6 +16,11 @@ export interface MetadataProjectorOptions {
   /** Defaults to the MetadataProjection of the data source's schema. */
   readonly projection?: Projection<EntityManager>;
   readonly upcasters?: UpcasterRegistry;
+  /**
+   * The checkpoint row's name; defaults to the projection's name. Each stream a projection reads
+   * has its own sequence space, so a projector per stream needs its own checkpoint row.
+   */
+  readonly checkpointName?: string;
 }
 
 /**
@@ -27,6 +32,7 @@ export interface MetadataProjectorOptions {
 export class MetadataProjector {
   private readonly projection: Projection<EntityManager>;
   private readonly checkpoints: string;
+  private readonly checkpointName: string;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -35,14 +41,15 @@ export class MetadataProjector {
     const schema = schemaOf(dataSource);
     this.projection = options.projection ?? new MetadataProjection(schema);
     this.checkpoints = tableIn(schema)('projection_checkpoints');
+    this.checkpointName = options.checkpointName ?? this.projection.name;
   }
 
   get name(): string {
-    return this.projection.name;
+    return this.checkpointName;
   }
 
   async checkpoint(): Promise<number> {
-    const rows: { sequence: string }[] = await this.dataSource.query(`SELECT sequence FROM ${this.checkpoints} WHERE projection = $1`, [this.projection.name]);
+    const rows: { sequence: string }[] = await this.dataSource.query(`SELECT sequence FROM ${this.checkpoints} WHERE projection = $1`, [this.checkpointName]);
     return rows.length === 0 ? 0 : Number(rows[0].sequence);
   }
 
@@ -52,28 +59,31 @@ export class MetadataProjector {
         throw new Error(`events must come in stream order: ${events[i].sequence} follows ${events[i - 1].sequence}`);
       }
     }
-    return this.dataSource.transaction(async (tx) => {
-      // The row lock serialises two projector instances on one schema: the second waits, then skips.
-      await tx.query(`INSERT INTO ${this.checkpoints} (projection, sequence) VALUES ($1, 0) ON CONFLICT (projection) DO NOTHING`, [this.projection.name]);
-      const [row]: { sequence: string }[] = await tx.query(`SELECT sequence FROM ${this.checkpoints} WHERE projection = $1 FOR UPDATE`, [
-        this.projection.name,
-      ]);
-      const from = Number(row.sequence);
-      let checkpoint = from;
-      let applied = 0;
-      for (const stored of events) {
-        if (stored.sequence <= checkpoint) continue;
-        const envelope = this.options.upcasters ? this.options.upcasters.upcast(stored.envelope) : stored.envelope;
-        if (this.projection.handles.includes(envelope.type)) {
-          await this.projection.apply(tx, envelope, stored.sequence);
-          applied += 1;
-        }
-        checkpoint = stored.sequence;
+    return this.dataSource.transaction((tx) => this.projectWithin(tx, events));
+  }
+
+  /** `project` inside a transaction the caller owns (a rebuild replays a whole stream in one). */
+  async projectWithin(tx: EntityManager, events: readonly StoredEvent[]): Promise<ProjectedBatch> {
+    // The row lock serialises two projector instances on one schema: the second waits, then skips.
+    await tx.query(`INSERT INTO ${this.checkpoints} (projection, sequence) VALUES ($1, 0) ON CONFLICT (projection) DO NOTHING`, [this.checkpointName]);
+    const [row]: { sequence: string }[] = await tx.query(`SELECT sequence FROM ${this.checkpoints} WHERE projection = $1 FOR UPDATE`, [
+      this.checkpointName,
+    ]);
+    const from = Number(row.sequence);
+    let checkpoint = from;
+    let applied = 0;
+    for (const stored of events) {
+      if (stored.sequence <= checkpoint) continue;
+      const envelope = this.options.upcasters ? this.options.upcasters.upcast(stored.envelope) : stored.envelope;
+      if (this.projection.handles.includes(envelope.type)) {
+        await this.projection.apply(tx, envelope, stored.sequence);
+        applied += 1;
       }
-      if (checkpoint !== from) {
-        await tx.query(`UPDATE ${this.checkpoints} SET sequence = $2 WHERE projection = $1`, [this.projection.name, checkpoint]);
-      }
-      return { applied, skipped: events.length - applied, checkpoint };
-    });
+      checkpoint = stored.sequence;
+    }
+    if (checkpoint !== from) {
+      await tx.query(`UPDATE ${this.checkpoints} SET sequence = $2 WHERE projection = $1`, [this.checkpointName, checkpoint]);
+    }
+    return { applied, skipped: events.length - applied, checkpoint };
   }
 }

@@ -1,0 +1,105 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { MetadataErrorCodes } from '@cairn/protocol';
+import { MetadataReadModel } from '../adapters/metadata-read-model';
+import { AccessKeyCommandsHandler } from '../commands/access-key-commands.handler';
+import { BucketCommandsHandler } from '../commands/bucket-commands.handler';
+import { MetadataError } from '../domain/shared/metadata.errors';
+import { ProjectionTracker } from '../projections/projection-tracker';
+import { CreateAccessKeyRequestDto } from './create-access-key.request.dto';
+import { CreateBucketRequestDto } from './create-bucket.request.dto';
+
+/** The operator's HTTP API: buckets, access keys, nodes, ring epoch, projection lag, rebuild. */
+@ApiTags('admin')
+@Controller('admin')
+export class MetadataAdminController {
+  constructor(
+    private readonly buckets: BucketCommandsHandler,
+    private readonly accessKeys: AccessKeyCommandsHandler,
+    private readonly projection: ProjectionTracker,
+    private readonly readModel: MetadataReadModel,
+  ) {}
+
+  @Get('buckets')
+  @ApiOperation({ summary: 'List buckets (of one owner when given)' })
+  @ApiQuery({ name: 'owner', required: false })
+  async listBuckets(@Query('owner') owner?: string) {
+    return { buckets: await (await this.readModel.queries()).listBuckets(owner || undefined) };
+  }
+
+  @Get('buckets/:name')
+  @ApiOperation({ summary: 'One bucket' })
+  async getBucket(@Param('name') name: string) {
+    const view = await (await this.readModel.queries()).getBucket(name);
+    if (!view) throw new MetadataError(MetadataErrorCodes.NoSuchBucket, `bucket ${name} does not exist`, { bucket: name });
+    return view;
+  }
+
+  @Post('buckets')
+  @ApiOperation({ summary: 'Create a bucket; the reply carries the stream sequence it was appended at' })
+  createBucket(@Body() dto: CreateBucketRequestDto) {
+    return this.buckets.create(dto);
+  }
+
+  @Delete('buckets/:name')
+  @ApiOperation({ summary: 'Delete an empty bucket (seal, count, delete); 409 BucketNotEmpty otherwise' })
+  deleteBucket(@Param('name') name: string) {
+    return this.buckets.delete(name);
+  }
+
+  @Post('access-keys')
+  @ApiOperation({ summary: 'Create an access key; the reply is the only place the secret is shown' })
+  createAccessKey(@Body() dto: CreateAccessKeyRequestDto) {
+    return this.accessKeys.create(dto.owner);
+  }
+
+  @Get('access-keys')
+  @ApiOperation({ summary: 'List access keys (secrets blanked)' })
+  @ApiQuery({ name: 'owner', required: false })
+  async listAccessKeys(@Query('owner') owner?: string) {
+    return { accessKeys: await (await this.readModel.queries()).listAccessKeys(owner || undefined) };
+  }
+
+  @Delete('access-keys/:id')
+  @ApiOperation({ summary: 'Revoke an access key (its id stays taken)' })
+  revokeAccessKey(@Param('id') id: string) {
+    return this.accessKeys.revoke(id);
+  }
+
+  @Get('nodes')
+  @ApiOperation({ summary: 'Storage nodes as membership events left them' })
+  async listNodes() {
+    const queries = await this.readModel.queries();
+    const [nodes, epoch] = await Promise.all([queries.listStorageNodes(), queries.ringEpoch()]);
+    return { nodes, epoch };
+  }
+
+  @Get('ring/epoch')
+  @ApiOperation({ summary: 'The current ring epoch (count of membership events projected)' })
+  async ringEpoch() {
+    return { epoch: await (await this.readModel.queries()).ringEpoch() };
+  }
+
+  @Get('projections')
+  @ApiOperation({ summary: 'Projection checkpoint, stream last sequence and lag, per stream' })
+  async projections() {
+    return { streams: await this.projection.status(), rebuild: this.projection.rebuildStatus() };
+  }
+
+  @Post('rebuild')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Drop the projected rows and replay both streams; answers when done, with counts' })
+  async rebuild() {
+    const { started, done } = this.projection.startRebuild();
+    if (!started) throw new MetadataError(MetadataErrorCodes.OperationAborted, 'a rebuild is already running on this instance');
+    const progress = await done;
+    if (progress.state === 'failed') throw new Error(`rebuild failed: ${progress.error}`);
+    return progress;
+  }
+
+  @Get('rebuild')
+  @ApiOperation({ summary: 'Progress of the running (or last) rebuild of this instance' })
+  rebuildStatus() {
+    return this.projection.rebuildStatus();
+  }
+}

@@ -1,0 +1,105 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { foldEvents, handleCommand, type Decider, type HandledCommand } from '@cairn/eventing';
+import { JetStreamEventStore } from '@cairn/messaging';
+import { MetadataEventSchemaVersions, subjectsFor, type DomainEvent, type Subjects } from '@cairn/protocol';
+import { EventClock, SERVICE_IDENTITY, type ServiceIdentity } from '@cairn/service-kit';
+
+/** Random bytes after the HLC in a version id: two writers at one HLC tick still differ. */
+const VERSION_ID_RANDOM_BYTES = 6;
+/** Longest jittered pause between conflicting attempts on one aggregate. */
+const CONFLICT_BACKOFF_MAX_MS = 8;
+/**
+ * Reload-and-retry bound per command. Commands on one aggregate are queued per instance, so only
+ * writers on other instances conflict; this bounds the damage of many instances on one hot key.
+ */
+const CONFLICT_RETRIES_MAX = 100;
+
+export function keyIdOf(key: string): string {
+  return createHash('sha256').update(key, 'utf8').digest('hex');
+}
+
+export interface AggregateRead<State> {
+  readonly state: State;
+  /** The aggregate subject's last stream sequence (0 when it has no events). */
+  readonly sequence: number;
+  readonly events: readonly DomainEvent[];
+}
+
+/**
+ * What every command handler shares: the JetStream event store, the namespace's subjects, the
+ * clock (time, HLC, ids) and load–decide–append with reload-and-retry on a conflict.
+ */
+@Injectable()
+export class MetadataCommandContext {
+  readonly subjects: Subjects;
+
+  constructor(
+    readonly store: JetStreamEventStore,
+    private readonly clock: EventClock,
+    @Inject(SERVICE_IDENTITY) readonly identity: ServiceIdentity,
+  ) {
+    this.subjects = subjectsFor(identity.namespace);
+  }
+
+  nowIso(): string {
+    return new Date().toISOString();
+  }
+
+  nextHlc(): string {
+    return this.clock.nextHlc();
+  }
+
+  /** Sortable by write time across instances (HLC first), unique by the random tail. */
+  newVersionId(): string {
+    return `${this.clock.nextHlc().replace('-', '')}${randomBytes(VERSION_ID_RANDOM_BYTES).toString('hex')}`;
+  }
+
+  newId(): string {
+    return this.clock.newId();
+  }
+
+  /**
+   * Load–decide–append on one aggregate. Commands on the same subject run one after another in this
+   * instance (a hot key would otherwise make N local writers race each other and retry O(N) times);
+   * writers on other instances are ordered by the expected-sequence check and retried.
+   */
+  run<C, E extends DomainEvent, S>(decider: Decider<C, E, S>, subject: string, aggregateId: string, command: C): Promise<HandledCommand<E, S>> {
+    return this.serialised(subject, () =>
+      handleCommand(this.store, decider, subject, aggregateId, command, this.clock.commandContext(), {
+        maxRetries: CONFLICT_RETRIES_MAX,
+        schemaVersionOf: (type) => MetadataEventSchemaVersions[type as keyof typeof MetadataEventSchemaVersions] ?? 1,
+        onConflict: () => new Promise((resolve) => setTimeout(resolve, Math.floor(Math.random() * CONFLICT_BACKOFF_MAX_MS))),
+      }),
+    );
+  }
+
+  private readonly queues = new Map<string, Promise<unknown>>();
+
+  private serialised<T>(subject: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.queues.get(subject) ?? Promise.resolve();
+    const next = previous.then(work, work);
+    const tail = next.catch(() => undefined);
+    this.queues.set(subject, tail);
+    void tail.then(() => {
+      if (this.queues.get(subject) === tail) this.queues.delete(subject);
+    });
+    return next;
+  }
+
+  /** The aggregate's current state, folded from its subject (never from the projection). */
+  async load<C, E extends DomainEvent, S>(decider: Decider<C, E, S>, subject: string): Promise<AggregateRead<S>> {
+    const read = await this.store.read(subject);
+    const events = read.events.map((stored) => ({ type: stored.envelope.type, data: stored.envelope.data }) as E);
+    return { state: foldEvents(decider, events), sequence: read.lastSequence, events };
+  }
+}
+
+/** The data of the first decided event of `type` (envelopes do not narrow by their type field). */
+export function decided<E extends DomainEvent, T extends E['type']>(
+  events: readonly { readonly type: string; readonly data: unknown }[],
+  type: T,
+): Extract<E, { type: T }>['data'] | undefined {
+  const found = events.find((e) => e.type === type);
+  return found?.data as Extract<E, { type: T }>['data'] | undefined;
+}

@@ -1,0 +1,180 @@
+import { Injectable } from '@nestjs/common';
+import {
+  MetadataErrorCodes,
+  NULL_VERSION_ID,
+  type CopyObjectReply,
+  type CopyObjectRequest,
+  type DeleteObjectReply,
+  type DeleteObjectRequest,
+  type DeleteObjectTagsRequest,
+  type ObjectKeyCommand,
+  type ObjectKeyEvent,
+  type ObjectTagsReply,
+  type PutObjectReply,
+  type PutObjectRequest,
+  type PutObjectTagsRequest,
+} from '@cairn/protocol';
+import { objectKeyDecider } from '../domain/object-key/object-key.decider';
+import { MetadataError } from '../domain/shared/metadata.errors';
+import { MetadataReadModel } from '../adapters/metadata-read-model';
+import { ProjectionTracker } from '../projections/projection-tracker';
+import { BucketCommandsHandler } from './bucket-commands.handler';
+import { decided, keyIdOf, MetadataCommandContext } from './metadata-command-context';
+
+const DEFAULT_CONTENT_TYPE = 'binary/octet-stream';
+
+/** Object-key commands. Every write is guarded by the bucket (exists, not sealed), read from its subject. */
+@Injectable()
+export class ObjectCommandsHandler {
+  constructor(
+    private readonly ctx: MetadataCommandContext,
+    private readonly buckets: BucketCommandsHandler,
+    private readonly projection: ProjectionTracker,
+    private readonly readModel: MetadataReadModel,
+  ) {}
+
+  async put(request: PutObjectRequest, uploadId?: string, versionIdOverride?: string): Promise<PutObjectReply> {
+    requireKey(request.bucket, request.key);
+    const { bucket, sequence: bucketSequence } = await this.buckets.requireWritable(request.bucket);
+    const lastModified = this.ctx.nowIso();
+    const hlc = this.ctx.nextHlc();
+    const handled = await this.execute({
+      type: 'PutObjectVersion',
+      bucket: request.bucket,
+      key: request.key,
+      keyId: keyIdOf(request.key),
+      versionId: versionIdOverride ?? this.ctx.newVersionId(),
+      versioning: bucket.versioning,
+      sizeBytes: request.sizeBytes,
+      etag: request.etag,
+      checksums: request.checksums ?? {},
+      contentType: request.contentType ?? DEFAULT_CONTENT_TYPE,
+      userMetadata: request.userMetadata ?? {},
+      chunks: request.chunks,
+      storageClass: request.storageClass ?? bucket.defaultStorageClass,
+      hlc,
+      lastModified,
+      ...(request.tags === undefined ? {} : { tags: request.tags }),
+      ...(request.ifMatch === undefined ? {} : { ifMatch: request.ifMatch }),
+      ...(request.ifNoneMatch === undefined ? {} : { ifNoneMatch: request.ifNoneMatch }),
+      ...(uploadId === undefined ? {} : { uploadId }),
+    });
+    await this.buckets.confirmWritable(request.bucket, bucketSequence);
+    const put = decided<ObjectKeyEvent, 'ObjectVersionPut'>(handled.events, 'ObjectVersionPut');
+    if (put) return { sequence: handled.sequence, versionId: put.versionId, etag: put.etag, lastModified: put.lastModified, hlc: put.hlc };
+    // A retried write whose version is already there: answer what was stored.
+    const existing = handled.state.versions.find((v) => v.versionId === versionIdOverride);
+    return { sequence: handled.sequence, versionId: existing?.versionId ?? NULL_VERSION_ID, etag: request.etag, lastModified, hlc };
+  }
+
+  async copy(request: CopyObjectRequest): Promise<CopyObjectReply> {
+    requireKey(request.bucket, request.key);
+    requireKey(request.sourceBucket, request.sourceKey);
+    await this.projection.waitFor('META', request.sourceMinSequence);
+    const source = await (await this.readModel.queries()).headObject(request.sourceBucket, request.sourceKey, request.sourceVersionId);
+    const { bucket, sequence: bucketSequence } = await this.buckets.requireWritable(request.bucket);
+    const handled = await this.execute({
+      type: 'CopyObject',
+      bucket: request.bucket,
+      key: request.key,
+      keyId: keyIdOf(request.key),
+      versionId: this.ctx.newVersionId(),
+      versioning: bucket.versioning,
+      source: {
+        bucket: request.sourceBucket,
+        key: request.sourceKey,
+        versionId: source.versionId,
+        sizeBytes: source.sizeBytes,
+        etag: source.etag ?? '',
+        checksums: source.checksums,
+        contentType: source.contentType ?? DEFAULT_CONTENT_TYPE,
+        userMetadata: source.userMetadata,
+        chunks: source.chunks,
+        storageClass: source.storageClass ?? bucket.defaultStorageClass,
+        tags: source.tags,
+      },
+      metadataDirective: request.metadataDirective ?? 'COPY',
+      taggingDirective: request.taggingDirective ?? 'COPY',
+      hlc: this.ctx.nextHlc(),
+      lastModified: this.ctx.nowIso(),
+      ...(request.contentType === undefined ? {} : { contentType: request.contentType }),
+      ...(request.userMetadata === undefined ? {} : { userMetadata: request.userMetadata }),
+      ...(request.storageClass === undefined ? {} : { storageClass: request.storageClass }),
+      ...(request.tags === undefined ? {} : { tags: request.tags }),
+      ...(request.ifMatch === undefined ? {} : { ifMatch: request.ifMatch }),
+      ...(request.ifNoneMatch === undefined ? {} : { ifNoneMatch: request.ifNoneMatch }),
+    });
+    await this.buckets.confirmWritable(request.bucket, bucketSequence);
+    const copied = decided<ObjectKeyEvent, 'ObjectVersionCopied'>(handled.events, 'ObjectVersionCopied');
+    if (!copied) throw new Error(`copy of ${request.sourceKey} appended no version`);
+    return { sequence: handled.sequence, versionId: copied.versionId, sourceVersionId: source.versionId, etag: copied.etag, lastModified: copied.lastModified };
+  }
+
+  /** Deletes read the bucket but are not refused by a seal: emptying a bucket must stay possible. */
+  async delete(request: DeleteObjectRequest): Promise<DeleteObjectReply> {
+    requireKey(request.bucket, request.key);
+    const read = await this.buckets.read(request.bucket);
+    if (read.state.status !== 'live') throw new MetadataError(MetadataErrorCodes.NoSuchBucket, `bucket ${request.bucket} does not exist`, { bucket: request.bucket });
+    const ref = { bucket: request.bucket, key: request.key, keyId: keyIdOf(request.key) };
+    if (request.versionId !== undefined) {
+      const handled = await this.execute({ type: 'DeleteObjectVersion', ...ref, versionId: request.versionId });
+      const deleted = decided<ObjectKeyEvent, 'ObjectVersionDeleted'>(handled.events, 'ObjectVersionDeleted');
+      return { sequence: handled.sequence, versionId: request.versionId, deleteMarker: deleted?.wasDeleteMarker ?? false };
+    }
+    const handled = await this.execute({
+      type: 'DeleteObject',
+      ...ref,
+      versionId: this.ctx.newVersionId(),
+      versioning: read.state.versioning,
+      hlc: this.ctx.nextHlc(),
+      lastModified: this.ctx.nowIso(),
+    });
+    const marker = decided<ObjectKeyEvent, 'DeleteMarkerPut'>(handled.events, 'DeleteMarkerPut');
+    if (marker) return { sequence: handled.sequence, versionId: marker.versionId, deleteMarker: true };
+    return { sequence: handled.sequence, deleteMarker: false };
+  }
+
+  async putTags(request: PutObjectTagsRequest): Promise<ObjectTagsReply> {
+    requireKey(request.bucket, request.key);
+    await this.requireBucket(request.bucket);
+    const handled = await this.execute({
+      type: 'PutObjectTags',
+      bucket: request.bucket,
+      key: request.key,
+      keyId: keyIdOf(request.key),
+      tags: request.tags,
+      ...(request.versionId === undefined ? {} : { versionId: request.versionId }),
+    });
+    const set = decided<ObjectKeyEvent, 'ObjectTagsSet'>(handled.events, 'ObjectTagsSet');
+    return { sequence: handled.sequence, versionId: set?.versionId ?? request.versionId ?? NULL_VERSION_ID };
+  }
+
+  async deleteTags(request: DeleteObjectTagsRequest): Promise<ObjectTagsReply> {
+    requireKey(request.bucket, request.key);
+    await this.requireBucket(request.bucket);
+    const handled = await this.execute({
+      type: 'DeleteObjectTags',
+      bucket: request.bucket,
+      key: request.key,
+      keyId: keyIdOf(request.key),
+      ...(request.versionId === undefined ? {} : { versionId: request.versionId }),
+    });
+    const removed = decided<ObjectKeyEvent, 'ObjectTagsDeleted'>(handled.events, 'ObjectTagsDeleted');
+    return { sequence: handled.sequence, versionId: removed?.versionId ?? request.versionId ?? handled.state.versions[0]?.versionId ?? NULL_VERSION_ID };
+  }
+
+  private async requireBucket(bucket: string): Promise<void> {
+    const read = await this.buckets.read(bucket);
+    if (read.state.status !== 'live') throw new MetadataError(MetadataErrorCodes.NoSuchBucket, `bucket ${bucket} does not exist`, { bucket });
+  }
+
+  private execute(command: ObjectKeyCommand) {
+    return this.ctx.run(objectKeyDecider, this.ctx.subjects.object(command.bucket, command.keyId), `${command.bucket}/${command.keyId}`, command);
+  }
+}
+
+/** The key must be a string before it can be hashed; the decider validates the rest (length, UTF-8). */
+function requireKey(bucket: unknown, key: unknown): void {
+  if (typeof bucket !== 'string' || bucket.length === 0) throw new MetadataError(MetadataErrorCodes.InvalidArgument, 'a bucket name is required');
+  if (typeof key !== 'string' || key.length === 0) throw new MetadataError(MetadataErrorCodes.InvalidArgument, 'an object key is required');
+}

@@ -1,0 +1,271 @@
+import { createHash } from 'node:crypto';
+import { CairnError, membershipSubject, METADATA_SERVICE, MetadataRpc, subjectsFor } from '@cairn/protocol';
+import type {
+  BucketView,
+  CreateBucketReply,
+  DeleteObjectReply,
+  ListNodesReply,
+  ListObjectsV2Reply,
+  ListObjectVersionsReply,
+  MembershipReply,
+  ObjectVersionView,
+  PutObjectReply,
+  PutObjectRequest,
+  AccessKeyView,
+  CreateAccessKeyReply,
+  CompleteUploadReply,
+  InitiateUploadReply,
+  UploadPartReply,
+  ProjectionStatusReply,
+} from '@cairn/protocol';
+import { JetStreamEventStore, RpcClient } from '@cairn/messaging';
+import { PostgresConnection, type RunningService } from '@cairn/service-kit';
+import { bootForTest, dropNamespace, eventually, testNamespace } from '@cairn/testing';
+import type { MetadataConfig } from './metadata.config';
+import { MetadataService } from './service';
+import { RootKeyBootstrap } from './commands/root-key.bootstrap';
+import { PROJECTED_TABLES } from './projections/projection-rebuild';
+
+const ROOT_ACCESS_KEY = 'CAIRNTESTROOTKEY0001';
+const ROOT_SECRET_KEY = 'test-root-secret-key-0000000000';
+const RPC_TIMEOUT_MS = 15_000;
+
+const md5 = (s: string) => createHash('md5').update(s).digest('hex');
+const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
+
+function body(key: string, content: string): Omit<PutObjectRequest, 'bucket'> {
+  const size = Buffer.byteLength(content);
+  return { key, sizeBytes: size, etag: md5(content), chunks: size ? [{ hash: sha256(content), offsetBytes: 0, sizeBytes: size }] : [], contentType: 'text/plain' };
+}
+
+async function codeOf(work: Promise<unknown>): Promise<string> {
+  try {
+    await work;
+    return 'OK';
+  } catch (error) {
+    if (error instanceof CairnError) return error.code;
+    throw error;
+  }
+}
+
+describe('metadata service over NATS (real JetStream and Postgres)', () => {
+  const ns = testNamespace();
+  const env = { CAIRN_ROOT_ACCESS_KEY: ROOT_ACCESS_KEY, CAIRN_ROOT_SECRET_KEY: ROOT_SECRET_KEY };
+  let a: RunningService<MetadataConfig>;
+  let b: RunningService<MetadataConfig>;
+  let rpc: RpcClient;
+  const call = <T>(pattern: string, payload: unknown) => rpc.request<T>(METADATA_SERVICE, pattern, payload, { timeoutMs: RPC_TIMEOUT_MS });
+
+  beforeAll(async () => {
+    a = await bootForTest(MetadataService, ns, { ...env, CAIRN_INSTANCE: 'metadata-a' });
+    // The first instance creates the schema and runs the migrations; the second then finds them.
+    await a.app.get(PostgresConnection).ready();
+    b = await bootForTest(MetadataService, ns, { ...env, CAIRN_INSTANCE: 'metadata-b' });
+    await Promise.all([a.transport.started, b.transport.started]);
+    rpc = a.app.get(RpcClient);
+  }, 60_000);
+
+  afterAll(async () => {
+    await b?.close();
+    await a?.close();
+    await dropNamespace(ns);
+  }, 60_000);
+
+  it('bootstraps the root access key once, even with two instances starting', async () => {
+    const outcomes = await Promise.all([a.app.get(RootKeyBootstrap).done, b.app.get(RootKeyBootstrap).done]);
+    expect(outcomes.sort()).toEqual(['created', 'existed']);
+    const view = await eventually(() => call<AccessKeyView>(MetadataRpc.getAccessKey, { accessKeyId: ROOT_ACCESS_KEY }).catch(() => undefined));
+    expect(view).toMatchObject({ accessKeyId: ROOT_ACCESS_KEY, secretAccessKey: ROOT_SECRET_KEY, owner: 'root', isRoot: true, revokedAt: null });
+    const history = await a.app.get(JetStreamEventStore).read(subjectsFor(ns).accessKey(ROOT_ACCESS_KEY));
+    expect(history.events.map((e) => e.envelope.type)).toEqual(['AccessKeyCreated']);
+    // Nobody else may mint a root key.
+    expect(await codeOf(call(MetadataRpc.createAccessKey, { owner: 'root' }))).toBe('InvalidArgument');
+    const created = await call<CreateAccessKeyReply>(MetadataRpc.createAccessKey, { owner: 'alice' });
+    const alice = await call<AccessKeyView>(MetadataRpc.getAccessKey, { accessKeyId: created.accessKeyId, minSequence: created.sequence });
+    expect(alice).toMatchObject({ owner: 'alice', isRoot: false, secretAccessKey: created.secretAccessKey });
+  });
+
+  it('creates a bucket, puts, heads, lists and deletes objects, reading its own writes', async () => {
+    const made = await call<CreateBucketReply>(MetadataRpc.createBucket, { bucket: 'photos', owner: 'alice', versioningEnabled: true });
+    expect(made.sequence).toBeGreaterThan(0);
+    expect(await codeOf(call(MetadataRpc.createBucket, { bucket: 'photos', owner: 'bob' }))).toBe('BucketAlreadyExists');
+    expect(await codeOf(call(MetadataRpc.putObject, { bucket: 'nope', ...body('a', 'x') }))).toBe('NoSuchBucket');
+
+    const keys = ['a/b.txt', 'a/c d.txt', '../up', 'emoji 🎉', 'line\nbreak', 'z'];
+    const puts: PutObjectReply[] = [];
+    for (const key of keys) puts.push(await call<PutObjectReply>(MetadataRpc.putObject, { bucket: 'photos', ...body(key, `body of ${key}`) }));
+    const last = puts.at(-1)!;
+    // Every reply at a new sequence; version ids are fresh and not "null" in a versioned bucket.
+    expect(new Set(puts.map((p) => p.sequence)).size).toBe(keys.length);
+    expect(puts.every((p) => p.versionId !== 'null')).toBe(true);
+
+    // Read-your-writes through instance B, right after the write acknowledged by whichever instance.
+    const head = await call<ObjectVersionView>(MetadataRpc.headObject, { bucket: 'photos', key: 'line\nbreak', minSequence: last.sequence });
+    expect(head).toMatchObject({ key: 'line\nbreak', etag: md5('body of line\nbreak'), versionId: puts[4].versionId, isLatest: true });
+    expect(head.chunks).toEqual([{ hash: sha256('body of line\nbreak'), offsetBytes: 0, sizeBytes: Buffer.byteLength('body of line\nbreak') }]);
+
+    const listed = await call<ListObjectsV2Reply>(MetadataRpc.listObjectsV2, { bucket: 'photos', delimiter: '/', minSequence: last.sequence });
+    expect(listed.contents.map((c) => c.key)).toEqual(['emoji 🎉', 'line\nbreak', 'z']);
+    expect(listed.commonPrefixes).toEqual(['../', 'a/']);
+    const dotted = await call<ListObjectsV2Reply>(MetadataRpc.listObjectsV2, { bucket: 'photos', prefix: '../' });
+    expect(dotted.contents.map((c) => c.key)).toEqual(['../up']);
+
+    const overwrite = await call<PutObjectReply>(MetadataRpc.putObject, { bucket: 'photos', ...body('z', 'second') });
+    const del = await call<DeleteObjectReply>(MetadataRpc.deleteObject, { bucket: 'photos', key: 'z' });
+    expect(del.deleteMarker).toBe(true);
+    expect(await codeOf(call(MetadataRpc.headObject, { bucket: 'photos', key: 'z', minSequence: del.sequence }))).toBe('NoSuchKey');
+    const old = await call<ObjectVersionView>(MetadataRpc.headObject, { bucket: 'photos', key: 'z', versionId: overwrite.versionId });
+    expect(old.etag).toBe(md5('second'));
+    const versions = await call<ListObjectVersionsReply>(MetadataRpc.listObjectVersions, { bucket: 'photos', prefix: 'z' });
+    expect(versions.versions.map((v) => [v.versionId, v.isLatest, v.isDeleteMarker])).toEqual([
+      [del.versionId, true, true],
+      [overwrite.versionId, false, false],
+      [puts[5].versionId, false, false],
+    ]);
+
+    // A non-empty bucket refuses deletion and stays writable (the seal was cancelled).
+    expect(await codeOf(call(MetadataRpc.deleteBucket, { bucket: 'photos' }))).toBe('BucketNotEmpty');
+    const after = await call<PutObjectReply>(MetadataRpc.putObject, { bucket: 'photos', ...body('after', 'still writable') });
+    const bucket = await call<BucketView>(MetadataRpc.getBucket, { bucket: 'photos', minSequence: after.sequence });
+    expect(bucket).toMatchObject({ name: 'photos', versioning: 'Enabled', deleting: false });
+  });
+
+  it('completes a multipart upload into a version with the S3 multipart etag', async () => {
+    await call(MetadataRpc.createBucket, { bucket: 'uploads', owner: 'alice' });
+    const init = await call<InitiateUploadReply>(MetadataRpc.initiateUpload, { bucket: 'uploads', key: 'big.bin', owner: 'alice' });
+    const partSize = 5 * 1024 * 1024;
+    const etags = [md5('p1'), md5('p2')];
+    for (const [i, etag] of etags.entries()) {
+      await call<UploadPartReply>(MetadataRpc.uploadPart, {
+        bucket: 'uploads',
+        uploadId: init.uploadId,
+        partNumber: i + 1,
+        etag,
+        sizeBytes: partSize,
+        chunks: [{ hash: sha256(`p${i + 1}`), offsetBytes: 0, sizeBytes: partSize }],
+      });
+    }
+    const parts = etags.map((etag, i) => ({ partNumber: i + 1, etag: `"${etag}"` }));
+    const done = await call<CompleteUploadReply>(MetadataRpc.completeUpload, { bucket: 'uploads', uploadId: init.uploadId, parts });
+    const expectedEtag = `${createHash('md5').update(Buffer.concat(etags.map((e) => Buffer.from(e, 'hex')))).digest('hex')}-2`;
+    expect(done).toMatchObject({ key: 'big.bin', versionId: 'null', etag: expectedEtag, sizeBytes: 2 * partSize });
+    // A retried complete (lost reply) answers the same version, and appends no second one.
+    const again = await call<CompleteUploadReply>(MetadataRpc.completeUpload, { bucket: 'uploads', uploadId: init.uploadId, parts });
+    expect(again.etag).toBe(expectedEtag);
+    const head = await call<ObjectVersionView>(MetadataRpc.headObject, { bucket: 'uploads', key: 'big.bin', minSequence: again.sequence });
+    expect(head).toMatchObject({ etag: expectedEtag, sizeBytes: 2 * partSize, uploadId: init.uploadId });
+    expect(head.chunks.map((c) => c.offsetBytes)).toEqual([0, partSize]);
+  });
+
+  it('orders 50 concurrent puts to one key from two instances: 50 versions, no lost update', async () => {
+    await call(MetadataRpc.createBucket, { bucket: 'hot', owner: 'alice', versioningEnabled: true });
+    const clients = [a.app.get(RpcClient), b.app.get(RpcClient)];
+    const replies = await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        clients[i % 2].request<PutObjectReply>(METADATA_SERVICE, MetadataRpc.putObject, { bucket: 'hot', ...body('the-key', `writer ${i}`) }, { timeoutMs: 30_000 }),
+      ),
+    );
+    const maxSequence = Math.max(...replies.map((r) => r.sequence));
+    expect(new Set(replies.map((r) => r.versionId)).size).toBe(50);
+    expect(new Set(replies.map((r) => r.sequence)).size).toBe(50);
+    const listed = await call<ListObjectVersionsReply>(MetadataRpc.listObjectVersions, { bucket: 'hot', minSequence: maxSequence });
+    expect(listed.versions).toHaveLength(50);
+    // The listing's order (newest first) is the stream order of the acknowledged appends.
+    const byStreamOrder = [...replies].sort((x, y) => y.sequence - x.sequence).map((r) => r.versionId);
+    expect(listed.versions.map((v) => v.versionId)).toEqual(byStreamOrder);
+    expect(listed.versions.filter((v) => v.isLatest).map((v) => v.versionId)).toEqual([byStreamOrder[0]]);
+    const etags = new Set(listed.versions.map((v) => v.etag));
+    for (let i = 0; i < 50; i++) expect(etags.has(md5(`writer ${i}`))).toBe(true);
+  }, 60_000);
+
+  it('never leaves an acknowledged put in a deleted bucket when puts race the delete', async () => {
+    const outcomes: string[] = [];
+    for (let round = 0; round < 6; round++) {
+      const bucket = `race-${round}`;
+      await call(MetadataRpc.createBucket, { bucket, owner: 'alice' });
+      const puts = Array.from({ length: 12 }, (_, i) =>
+        new Promise((r) => setTimeout(r, i * (round + 1)))
+          .then(() => call<PutObjectReply>(MetadataRpc.putObject, { bucket, ...body(`k${i}`, `v${i}`) }))
+          .then((reply) => ({ key: `k${i}`, reply }))
+          .catch((error: CairnError) => ({ key: `k${i}`, error: error.code })),
+      );
+      let deleteSequence = 0;
+      const deletion = new Promise((r) => setTimeout(r, round * 3)).then(() =>
+        codeOf(call<{ sequence: number }>(MetadataRpc.deleteBucket, { bucket }).then((reply) => (deleteSequence = reply.sequence))),
+      );
+      const [deleted, ...results] = await Promise.all([deletion, ...puts]);
+      const acknowledged = results.flatMap((r) => ('reply' in r ? [r] : []));
+      for (const r of results) if ('error' in r) expect(['NoSuchBucket', 'OperationAborted']).toContain(r.error);
+      outcomes.push(`${deleted}:${acknowledged.length}`);
+      if (deleted === 'OK') {
+        expect(acknowledged).toEqual([]);
+        expect(await codeOf(call(MetadataRpc.getBucket, { bucket, minSequence: deleteSequence }))).toBe('NoSuchBucket');
+      } else {
+        expect(deleted).toBe('BucketNotEmpty');
+        const maxSequence = Math.max(0, ...acknowledged.map((r) => r.reply.sequence));
+        for (const r of acknowledged) {
+          const head = await call<ObjectVersionView>(MetadataRpc.headObject, { bucket, key: r.key, minSequence: maxSequence });
+          expect(head.etag).toBe(md5(`v${r.key.slice(1)}`));
+        }
+      }
+    }
+    // The rounds must exercise both outcomes, or the race was not a race.
+    expect(outcomes.some((o) => o.startsWith('OK'))).toBe(true);
+    expect(outcomes.some((o) => o.startsWith('BucketNotEmpty'))).toBe(true);
+  }, 60_000);
+
+  it('projects membership from the CLUSTER stream: nodes and the ring epoch', async () => {
+    const joined = await call<MembershipReply>(MetadataRpc.joinNode, { nodeId: 'n1', zone: 'z1', host: 'h1', address: 'http://h1:9201', weight: 100, capacityBytes: 1000 });
+    const drained = await call<MembershipReply>(MetadataRpc.drainNode, { nodeId: 'n1' });
+    expect([joined.epoch, drained.epoch]).toEqual([1, 2]);
+    const history = await a.app.get(JetStreamEventStore).read(membershipSubject(ns));
+    expect(history.lastSequence).toBe(drained.sequence);
+    const nodes = await call<ListNodesReply>(MetadataRpc.listNodes, { minSequence: drained.sequence });
+    expect(nodes.epoch).toBe(2);
+    expect(nodes.nodes).toEqual([expect.objectContaining({ nodeId: 'n1', draining: true, epoch: 2 })]);
+  });
+
+  it('rebuilds the projections from the streams into exactly the live state', async () => {
+    const status = await eventually(async () => {
+      const s = await call<ProjectionStatusReply>(MetadataRpc.projectionStatus, {});
+      return s.streams.every((x) => x.lag === 0) ? s : undefined;
+    });
+    expect(status.streams.map((s) => s.stream)).toEqual(['META', 'CLUSTER']);
+    const before = await dumpTables(a);
+    expect(before['object_versions'].length).toBeGreaterThan(50);
+    const res = await fetch(`${b.url}/admin/rebuild`, { method: 'POST' });
+    expect(res.status).toBe(200);
+    const progress = (await res.json()) as { state: string; streams: Record<string, { target: number; replayed: number; checkpoint: number }> };
+    expect(progress.state).toBe('done');
+    expect(progress.streams['META'].checkpoint).toBe(progress.streams['META'].target);
+    expect(progress.streams['META'].replayed).toBeGreaterThan(50);
+    const after = await dumpTables(a);
+    expect(after).toEqual(before);
+    // And the service keeps projecting after the rebuild.
+    const put = await call<PutObjectReply>(MetadataRpc.putObject, { bucket: 'photos', ...body('post-rebuild', 'x') });
+    const head = await call<ObjectVersionView>(MetadataRpc.headObject, { bucket: 'photos', key: 'post-rebuild', minSequence: put.sequence });
+    expect(head.versionId).toBe(put.versionId);
+  }, 60_000);
+
+  it('exposes projection lag as a Prometheus gauge and on /health', async () => {
+    const metrics = await (await fetch(`${a.url}/metrics`)).text();
+    expect(metrics).toMatch(/metadata_projection_lag_events\{stream="META"[^}]*\} \d+/);
+    const health = (await eventually(async () => {
+      const h = (await (await fetch(`${a.url}/health`)).json()) as { info?: Record<string, unknown> };
+      return JSON.stringify(h).includes('"projection"') ? h : undefined;
+    })) as object;
+    expect(JSON.stringify(health)).toContain('"lag"');
+  });
+});
+
+/** Every projected table, rows sorted, as plain JSON: the comparable live state. */
+async function dumpTables(running: RunningService<MetadataConfig>): Promise<Record<string, unknown[]>> {
+  const ds = await running.app.get(PostgresConnection).ready();
+  const schema = (ds.options as { schema: string }).schema;
+  const dump: Record<string, unknown[]> = {};
+  for (const table of [...PROJECTED_TABLES, 'projection_checkpoints']) {
+    const rows: Record<string, unknown>[] = await ds.query(`SELECT * FROM "${schema}"."${table}"`);
+    dump[table] = rows.map((r) => JSON.stringify(r)).sort();
+  }
+  return dump;
+}

@@ -1,0 +1,123 @@
+import type { StoredEvent } from '@cairn/eventing';
+import type { NatsConnectionManager } from '@cairn/messaging';
+import { isEventEnvelope, subjectsFor, type EventEnvelope } from '@cairn/protocol';
+import { JSONCodec, type SeqMsgRequest } from 'nats';
+import type { DataSource } from 'typeorm';
+import { schemaOf } from '../adapters/metadata-data-source';
+import { tableIn } from '../adapters/metadata-schema';
+import { MetadataProjector } from './metadata-projector';
+import { CHECKPOINT_NAMES, PROJECTED_STREAMS, projectedSubject, type ProjectedStream } from './projection-streams';
+
+/** Events replayed per projector call inside the rebuild transaction. */
+export const REBUILD_BATCH_EVENTS = 500;
+
+/** Every projected table; projection_checkpoints stays (its rows are reset and locked instead). */
+export const PROJECTED_TABLES = [
+  'buckets',
+  'object_versions',
+  'object_version_chunks',
+  'multipart_uploads',
+  'multipart_parts',
+  'multipart_part_chunks',
+  'access_keys',
+  'storage_nodes',
+  'ring_epoch',
+] as const;
+
+export interface RebuildStreamProgress {
+  /** The stream's last sequence when the rebuild started: the replay goes up to it. */
+  readonly target: number;
+  readonly replayed: number;
+  readonly applied: number;
+  readonly checkpoint: number;
+}
+
+export interface RebuildProgress {
+  readonly state: 'idle' | 'running' | 'done' | 'failed';
+  readonly startedAt: string | null;
+  readonly finishedAt: string | null;
+  readonly durationMs: number | null;
+  readonly streams: Partial<Record<ProjectedStream, RebuildStreamProgress>>;
+  readonly error: string | null;
+}
+
+const codec = JSONCodec<EventEnvelope>();
+
+/**
+ * Drops the projected rows and replays both streams into them, in ONE transaction: it first locks
+ * the checkpoint rows, so the live projectors (of every instance) wait and then skip what the
+ * replay covered, and readers see the old state until the new one commits whole. Events appended
+ * after the replay's target are left to the live consumers.
+ */
+export class ProjectionRebuild {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly nats: NatsConnectionManager,
+    private readonly namespace: string,
+  ) {}
+
+  async run(onProgress: (stream: ProjectedStream, progress: RebuildStreamProgress) => void = () => undefined): Promise<Record<ProjectedStream, RebuildStreamProgress>> {
+    const t = tableIn(schemaOf(this.dataSource));
+    const names = PROJECTED_STREAMS.map((s) => CHECKPOINT_NAMES[s]);
+    return this.dataSource.transaction(async (tx) => {
+      for (const name of names) {
+        await tx.query(`INSERT INTO ${t('projection_checkpoints')} (projection, sequence) VALUES ($1, 0) ON CONFLICT (projection) DO NOTHING`, [name]);
+      }
+      await tx.query(`SELECT projection FROM ${t('projection_checkpoints')} WHERE projection = ANY($1) ORDER BY projection FOR UPDATE`, [names]);
+      await tx.query(`TRUNCATE ${PROJECTED_TABLES.map((table) => t(table)).join(', ')}`);
+      await tx.query(`UPDATE ${t('projection_checkpoints')} SET sequence = 0 WHERE projection = ANY($1)`, [names]);
+      const result = {} as Record<ProjectedStream, RebuildStreamProgress>;
+      for (const stream of PROJECTED_STREAMS) {
+        const projector = new MetadataProjector(this.dataSource, { checkpointName: CHECKPOINT_NAMES[stream] });
+        const target = await this.lastSequence(stream);
+        let progress: RebuildStreamProgress = { target, replayed: 0, applied: 0, checkpoint: 0 };
+        onProgress(stream, progress);
+        for await (const batch of this.replay(stream, target)) {
+          const projected = await projector.projectWithin(tx, batch);
+          progress = { target, replayed: progress.replayed + batch.length, applied: progress.applied + projected.applied, checkpoint: projected.checkpoint };
+          onProgress(stream, progress);
+        }
+        result[stream] = progress;
+      }
+      return result;
+    });
+  }
+
+  /** The last sequence of what the stream's projector reads (0 when nothing). */
+  async lastSequence(stream: ProjectedStream): Promise<number> {
+    const jsm = await this.nats.jetstreamManager();
+    const streamName = subjectsFor(this.namespace).streamName(stream);
+    if (stream === 'META') return (await jsm.streams.info(streamName)).state.last_seq;
+    try {
+      return (await jsm.streams.getMessage(streamName, { last_by_subj: projectedSubject(stream, this.namespace) })).seq;
+    } catch (error) {
+      const e = error as { code?: string; api_error?: { err_code?: number } };
+      if (e?.code === '404' || e?.api_error?.err_code === 10037) return 0;
+      throw error;
+    }
+  }
+
+  /** Reads the stream's events up to `target` by message-get (next message on the filter from a sequence). */
+  private async *replay(stream: ProjectedStream, target: number): AsyncGenerator<StoredEvent[]> {
+    if (target === 0) return;
+    const jsm = await this.nats.jetstreamManager();
+    const streamName = subjectsFor(this.namespace).streamName(stream);
+    const filter = projectedSubject(stream, this.namespace);
+    let batch: StoredEvent[] = [];
+    let from = 1;
+    while (from <= target) {
+      // The server's message-get takes next_by_subj (nats-server 2.9+, wildcards allowed); the client's type omits it.
+      const m = await jsm.streams.getMessage(streamName, { seq: from, next_by_subj: filter } as unknown as SeqMsgRequest);
+      if (m.seq > target) break;
+      const envelope = codec.decode(m.data);
+      if (!isEventEnvelope(envelope)) throw new Error(`${stream} message ${m.seq} is not an event envelope`);
+      batch.push({ envelope, sequence: m.seq });
+      if (batch.length >= REBUILD_BATCH_EVENTS) {
+        yield batch;
+        batch = [];
+      }
+      from = m.seq + 1;
+    }
+    if (batch.length > 0) yield batch;
+  }
+}

@@ -1,0 +1,166 @@
+import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import type { StoredEvent } from '@cairn/eventing';
+import { NatsConnectionManager } from '@cairn/messaging';
+import { CairnError, ErrorCodes, METADATA_READ_WAIT_MAX_MS, type EventEnvelope, type ProjectionStreamStatus } from '@cairn/protocol';
+import { HealthRegistry, MetricsService, SERVICE_IDENTITY, type ServiceIdentity } from '@cairn/service-kit';
+import { Gauge } from 'prom-client';
+import { MetadataReadModel } from '../adapters/metadata-read-model';
+import { MetadataProjector } from './metadata-projector';
+import { ProjectionRebuild, type RebuildProgress } from './projection-rebuild';
+import { CHECKPOINT_NAMES, PROJECTED_STREAMS, type ProjectedStream } from './projection-streams';
+
+/** How often a query waiting for its minSequence re-reads the checkpoint. */
+const CHECKPOINT_POLL_MS = 5;
+/** How often the lag shown on /health is refreshed. */
+const LAG_REFRESH_MS = 2_000;
+
+/**
+ * The projection side of the service: applies consumed events through one projector per stream,
+ * answers "has the read model reached sequence N" for read-your-writes queries, measures lag
+ * (stream last sequence − checkpoint) for /metrics and /health, and runs rebuilds.
+ */
+@Injectable()
+export class ProjectionTracker implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger('MetadataProjection');
+  private projectors: Record<ProjectedStream, MetadataProjector> | undefined;
+  /** Highest checkpoint seen per stream (by this instance's projectors or its reads). */
+  private readonly known: Record<ProjectedStream, number> = { META: 0, CLUSTER: 0 };
+  private lastStatus: readonly ProjectionStreamStatus[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private rebuildProgress: RebuildProgress = { state: 'idle', startedAt: null, finishedAt: null, durationMs: null, streams: {}, error: null };
+  private readonly rebuild: Promise<ProjectionRebuild>;
+
+  constructor(
+    private readonly readModel: MetadataReadModel,
+    private readonly nats: NatsConnectionManager,
+    private readonly health: HealthRegistry,
+    private readonly metrics: MetricsService,
+    @Inject(SERVICE_IDENTITY) private readonly identity: ServiceIdentity,
+  ) {
+    this.rebuild = this.readModel.dataSource().then((ds) => new ProjectionRebuild(ds, this.nats, this.identity.namespace));
+    this.rebuild.catch(() => undefined);
+  }
+
+  onModuleInit(): void {
+    const tracker = this;
+    new Gauge({
+      name: 'metadata_projection_lag_events',
+      help: 'Events in the stream not yet applied to the Postgres projection (stream last sequence − checkpoint)',
+      labelNames: ['stream'],
+      registers: [this.metrics.registry],
+      async collect() {
+        for (const s of await tracker.status().catch(() => tracker.lastStatus)) this.set({ stream: s.stream }, s.lag);
+      },
+    });
+    new Gauge({
+      name: 'metadata_projection_checkpoint',
+      help: 'Last stream sequence the Postgres projection committed',
+      labelNames: ['stream'],
+      registers: [this.metrics.registry],
+      collect() {
+        for (const stream of PROJECTED_STREAMS) this.set({ stream }, tracker.known[stream]);
+      },
+    });
+    this.health.registerInfo('projection', () => ({ streams: this.lastStatus, rebuild: this.rebuildProgress.state }));
+    let refreshing = false;
+    this.timer = setInterval(() => {
+      if (refreshing) return;
+      refreshing = true;
+      void this.status()
+        .catch(() => undefined)
+        .finally(() => (refreshing = false));
+    }, LAG_REFRESH_MS);
+    this.timer.unref();
+  }
+
+  onModuleDestroy(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  /** Applies one consumed event; resolves once its transaction (rows + checkpoint) committed. */
+  async project(stream: ProjectedStream, envelope: EventEnvelope, sequence: number): Promise<void> {
+    const projector = await this.projectorFor(stream);
+    const stored: StoredEvent = { envelope, sequence };
+    const result = await projector.project([stored]);
+    this.advance(stream, result.checkpoint);
+  }
+
+  async checkpoint(stream: ProjectedStream): Promise<number> {
+    const checkpoint = await (await this.projectorFor(stream)).checkpoint();
+    this.advance(stream, checkpoint);
+    return checkpoint;
+  }
+
+  /** Read-your-writes: resolves once the projection of `stream` has committed `sequence`; TIMEOUT past the bound. */
+  async waitFor(stream: ProjectedStream, sequence: number | undefined, timeoutMs = METADATA_READ_WAIT_MAX_MS): Promise<void> {
+    if (sequence === undefined || sequence === null) return;
+    if (!Number.isSafeInteger(sequence) || sequence < 0) throw new CairnError(ErrorCodes.InvalidCommand, `minSequence ${sequence} is not a stream sequence`);
+    if (this.known[stream] >= sequence) return;
+    const deadline = Date.now() + timeoutMs;
+    while ((await this.checkpoint(stream)) < sequence) {
+      if (Date.now() >= deadline) {
+        throw new CairnError(ErrorCodes.Timeout, `the ${stream} projection did not reach sequence ${sequence} within ${timeoutMs} ms (at ${this.known[stream]})`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, CHECKPOINT_POLL_MS));
+    }
+  }
+
+  async status(): Promise<readonly ProjectionStreamStatus[]> {
+    const rebuild = await this.rebuild;
+    const streams: ProjectionStreamStatus[] = [];
+    for (const stream of PROJECTED_STREAMS) {
+      const [checkpoint, lastSequence] = await Promise.all([this.checkpoint(stream), rebuild.lastSequence(stream)]);
+      streams.push({ stream, checkpoint, lastSequence, lag: Math.max(0, lastSequence - checkpoint) });
+    }
+    this.lastStatus = streams;
+    return streams;
+  }
+
+  rebuildStatus(): RebuildProgress {
+    return this.rebuildProgress;
+  }
+
+  /** Starts a rebuild (one at a time per instance); resolves with its final progress. */
+  startRebuild(): { readonly started: boolean; readonly done: Promise<RebuildProgress> } {
+    if (this.rebuildProgress.state === 'running') return { started: false, done: Promise.resolve(this.rebuildProgress) };
+    const started = Date.now();
+    this.rebuildProgress = { state: 'running', startedAt: new Date(started).toISOString(), finishedAt: null, durationMs: null, streams: {}, error: null };
+    const done = (async () => {
+      try {
+        const rebuild = await this.rebuild;
+        const streams = await rebuild.run((stream, progress) => {
+          this.rebuildProgress = { ...this.rebuildProgress, streams: { ...this.rebuildProgress.streams, [stream]: progress } };
+        });
+        this.known.META = streams.META.checkpoint;
+        this.known.CLUSTER = streams.CLUSTER.checkpoint;
+        this.rebuildProgress = { ...this.rebuildProgress, state: 'done', streams, finishedAt: new Date().toISOString(), durationMs: Date.now() - started };
+      } catch (error) {
+        this.logger.error(`rebuild failed: ${String(error)}`);
+        this.rebuildProgress = { ...this.rebuildProgress, state: 'failed', error: String(error), finishedAt: new Date().toISOString(), durationMs: Date.now() - started };
+      }
+      return this.rebuildProgress;
+    })();
+    return { started: true, done };
+  }
+
+  /** Counts a bucket's versions and delete markers (capped): the emptiness check of a bucket delete. */
+  async countBucketVersions(bucket: string, cap: number): Promise<number> {
+    return (await this.readModel.queries()).countBucketVersions(bucket, cap);
+  }
+
+  private advance(stream: ProjectedStream, checkpoint: number): void {
+    // A rebuild resets checkpoints, then restores them; never go backwards in what readers wait on.
+    if (checkpoint > this.known[stream]) this.known[stream] = checkpoint;
+  }
+
+  private async projectorFor(stream: ProjectedStream): Promise<MetadataProjector> {
+    if (!this.projectors) {
+      const ds = await this.readModel.dataSource();
+      this.projectors = {
+        META: new MetadataProjector(ds, { checkpointName: CHECKPOINT_NAMES.META }),
+        CLUSTER: new MetadataProjector(ds, { checkpointName: CHECKPOINT_NAMES.CLUSTER }),
+      };
+    }
+    return this.projectors[stream];
+  }
+}
