@@ -25,7 +25,10 @@ function regionProcesses({ region = 'region-1', portOffset = 0, dataRoot, namesp
   return [
     one('metadata', 9100, { CAIRN_ROOT_ACCESS_KEY: DEV_ROOT_ACCESS_KEY, CAIRN_ROOT_SECRET_KEY: DEV_ROOT_SECRET_KEY }),
     ...many('storage', 9201, 3, (instance) => ({ CAIRN_DATA_DIR: `${dataRoot}/${region}/${instance}` })),
-    ...many('lock-manager', 9401, 3, (instance) => ({ CAIRN_DATA_DIR: `${dataRoot}/${region}/${instance}` })),
+    ...many('lock-manager', 9401, 3, (instance) => ({
+      CAIRN_DATA_DIR: `${dataRoot}/${region}/${instance}`,
+      CAIRN_RAFT_PEERS: 'lock-manager-1,lock-manager-2,lock-manager-3',
+    })),
     one('access', 9000),
     one('sync', 9300),
     one('scheduler', 9500),

@@ -1,5 +1,7 @@
 import { BaseServiceConfig } from '@cairn/service-kit';
-import { IsOptional, IsString, MinLength } from 'class-validator';
+import { IsOptional, IsString, Matches, MinLength } from 'class-validator';
+
+const PEER_LIST_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}(,[a-z0-9][a-z0-9-]{0,62}){0,6}$/;
 
 export class LockManagerConfig extends BaseServiceConfig {
   /** Where this replica keeps its Raft log and snapshots; defaults to .cairn/lock-manager/<instance>. */
@@ -7,4 +9,13 @@ export class LockManagerConfig extends BaseServiceConfig {
   @IsString()
   @MinLength(1)
   CAIRN_DATA_DIR?: string;
+
+  /**
+   * The instances (CAIRN_INSTANCE names) of this region's Raft group, this one included, e.g.
+   * `lock-manager-1,lock-manager-2,lock-manager-3`. Unset: a group of one (development, tests).
+   */
+  @IsOptional()
+  @IsString()
+  @Matches(PEER_LIST_PATTERN, { message: 'must be 1-7 comma-separated instance names (lowercase letters, digits, "-")' })
+  CAIRN_RAFT_PEERS?: string;
 }

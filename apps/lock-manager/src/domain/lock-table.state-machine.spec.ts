@@ -126,6 +126,15 @@ describe('lock table', () => {
     given([acquire('r', 'a', 'exclusive', 0)]).when(acquire('r', 'a', 'exclusive', 1)).then([{ type: 'LockRefused', code: 'LOCK_ALREADY_HELD' }]);
   });
 
+  it('answers a retried acquire (same request id) with the grant or queue place it already has', () => {
+    const first = acquire('r', 'a', 'exclusive', 0, 10_000);
+    given([first]).when({ ...first, nowMs: 5 }).then([{ type: 'LockGranted', requestId: first.requestId, fencingToken: 1, expiresAtMs: 10_000 }]);
+    const queued = acquire('r', 'b', 'exclusive', 1, 10_000, 5_000);
+    const state = given([first, queued]).when({ ...queued, nowMs: 2 }).then([{ type: 'LockQueued', requestId: queued.requestId, position: 1 }]);
+    expect(inspectLock(state, 'r').waiters).toHaveLength(1);
+    expect(inspectLock(state, 'r').lastFencingToken).toBe(1);
+  });
+
   it('is deterministic: replaying the same commands gives the same state', () => {
     const commands = [acquire('r', 'a', 'shared', 0), acquire('r', 'b', 'exclusive', 1, 1_000, 2_000), tick(1_500), acquire('s', 'c', 'exclusive', 1_600)];
     const fold = () => commands.reduce<LockTableState>((s, c) => applyLockCommand(s, c).state, initialLockTableState());

@@ -7,6 +7,8 @@ export const MAX_WAITERS_PER_RESOURCE = 1_024;
 export const MAX_NAME_LENGTH = 256;
 
 export interface LockHolder {
+  /** The acquire that was granted: a retried acquire with the same id gets the same grant back. */
+  readonly requestId: string;
   readonly owner: string;
   readonly mode: LockMode;
   readonly fencingToken: number;
@@ -128,6 +130,18 @@ function acquire(d: Draft, c: Extract<LockCommand, { type: 'AcquireLock' }>, eve
     return;
   }
   const r = (d.resources[c.resource] ??= { lastFencingToken: 0, holders: [], waiters: [] });
+  // A client that lost the reply (leader crash, timeout) retries with the same request id: it
+  // gets the grant or the place in the queue it already has, never a second one.
+  const granted = r.holders.find((h) => h.requestId === c.requestId && h.owner === c.owner);
+  if (granted) {
+    events.push({ type: 'LockGranted', requestId: c.requestId, resource: c.resource, owner: c.owner, mode: granted.mode, fencingToken: granted.fencingToken, expiresAtMs: granted.expiresAtMs });
+    return;
+  }
+  const queuedAt = r.waiters.findIndex((w) => w.requestId === c.requestId && w.owner === c.owner);
+  if (queuedAt >= 0) {
+    events.push({ type: 'LockQueued', requestId: c.requestId, resource: c.resource, owner: c.owner, position: queuedAt + 1 });
+    return;
+  }
   if (r.holders.some((h) => h.owner === c.owner)) {
     events.push(refusal(c.requestId, c.resource, c.owner, LockErrorCodes.AlreadyHeld, 'the owner already holds this lock'));
     return;
@@ -159,7 +173,7 @@ function grant(d: Draft, resource: string, requestId: string, owner: string, mod
   const fencingToken = r.lastFencingToken + 1;
   r.lastFencingToken = fencingToken;
   const expiresAtMs = d.nowMs + ttlMs;
-  r.holders.push({ owner, mode, fencingToken, expiresAtMs });
+  r.holders.push({ requestId, owner, mode, fencingToken, expiresAtMs });
   return { type: 'LockGranted', requestId, resource, owner, mode, fencingToken, expiresAtMs };
 }
 

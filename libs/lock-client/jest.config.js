@@ -1,0 +1,5 @@
+module.exports = {
+  displayName: 'lock-client',
+  preset: '../../jest.preset.js',
+  rootDir: __dirname,
+};

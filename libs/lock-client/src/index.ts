@@ -1,0 +1,2 @@
+export * from './lib/lock.contract';
+export * from './lib/lock-client';

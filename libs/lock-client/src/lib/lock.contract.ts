@@ -1,0 +1,100 @@
+/**
+ * The lock-manager's wire contract over NATS request/reply (`rpc.lock-manager.<pattern>`), shared
+ * by the service that answers it and the client other services call it with.
+ */
+export const LOCK_MANAGER_SERVICE = 'lock-manager';
+
+export const LockPatterns = {
+  Acquire: 'acquire',
+  Renew: 'renew',
+  Release: 'release',
+  Inspect: 'inspect',
+} as const;
+export type LockPattern = (typeof LockPatterns)[keyof typeof LockPatterns];
+
+export type LockMode = 'exclusive' | 'shared';
+
+export interface AcquireLockRequest {
+  readonly resource: string;
+  readonly owner: string;
+  readonly mode: LockMode;
+  readonly ttlMs: number;
+  /** 0: fail at once with LOCK_CONFLICT if taken; otherwise queue for at most this long. */
+  readonly waitMs: number;
+  /** Chosen by the client and reused on retries, so a retried acquire never gets a second grant. */
+  readonly requestId?: string;
+}
+
+export interface LockGrant {
+  readonly resource: string;
+  readonly owner: string;
+  readonly mode: LockMode;
+  readonly fencingToken: number;
+  /** Committed (leader) time at which the lease ends unless renewed. */
+  readonly expiresAtMs: number;
+}
+
+export interface RenewLockRequest {
+  readonly resource: string;
+  readonly owner: string;
+  readonly fencingToken: number;
+  readonly ttlMs: number;
+}
+
+export interface LockRenewal {
+  readonly resource: string;
+  readonly owner: string;
+  readonly fencingToken: number;
+  readonly expiresAtMs: number;
+}
+
+export interface ReleaseLockRequest {
+  readonly resource: string;
+  readonly owner: string;
+  readonly fencingToken: number;
+}
+
+export interface LockRelease {
+  readonly resource: string;
+  readonly owner: string;
+  readonly fencingToken: number;
+}
+
+export interface InspectLockRequest {
+  readonly resource: string;
+}
+
+export interface LockInspection {
+  readonly resource: string;
+  /** Committed time of the state shown. */
+  readonly nowMs: number;
+  readonly lastFencingToken: number;
+  readonly holders: readonly { readonly owner: string; readonly mode: LockMode; readonly fencingToken: number; readonly expiresAtMs: number }[];
+  readonly waiters: readonly { readonly owner: string; readonly mode: LockMode; readonly deadlineMs: number }[];
+}
+
+/** Stable codes the lock-manager answers with (besides the transport's TIMEOUT and NO_HANDLER). */
+export const LockWireErrorCodes = {
+  Deadlock: 'LOCK_DEADLOCK',
+  Conflict: 'LOCK_CONFLICT',
+  WaitTimeout: 'LOCK_WAIT_TIMEOUT',
+  NotHeld: 'LOCK_NOT_HELD',
+  AlreadyHeld: 'LOCK_ALREADY_HELD',
+  AlreadyWaiting: 'LOCK_ALREADY_WAITING',
+  QueueFull: 'LOCK_QUEUE_FULL',
+  Invalid: 'LOCK_INVALID_REQUEST',
+  NotLeader: 'RAFT_NOT_LEADER',
+  Superseded: 'RAFT_PROPOSAL_SUPERSEDED',
+  Stopped: 'RAFT_STOPPED',
+  /** Raised by the client, not the service: a held lease ran out or was taken away. */
+  Lost: 'LOCK_LOST',
+} as const;
+
+/** Codes after which the same request may simply be sent again (to whichever replica answers). */
+export const RETRYABLE_LOCK_CODES: ReadonlySet<string> = new Set([
+  'TIMEOUT',
+  'NO_HANDLER',
+  LockWireErrorCodes.NotLeader,
+  LockWireErrorCodes.Superseded,
+  LockWireErrorCodes.Stopped,
+]);
