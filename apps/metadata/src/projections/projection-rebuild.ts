@@ -87,12 +87,13 @@ export class ProjectionRebuild {
   async lastSequence(stream: ProjectedStream): Promise<number> {
     const jsm = await this.nats.jetstreamManager();
     const streamName = subjectsFor(this.namespace).streamName(stream);
-    if (stream === 'META') return (await jsm.streams.info(streamName)).state.last_seq;
     try {
+      if (stream === 'META') return (await jsm.streams.info(streamName)).state.last_seq;
       return (await jsm.streams.getMessage(streamName, { last_by_subj: projectedSubject(stream, this.namespace) })).seq;
     } catch (error) {
+      // No stream yet (never provisioned) or no message on the subject: nothing to replay.
       const e = error as { code?: string; api_error?: { err_code?: number } };
-      if (e?.code === '404' || e?.api_error?.err_code === 10037) return 0;
+      if (e?.code === '404' || e?.api_error?.err_code === 10037 || e?.api_error?.err_code === 10059) return 0;
       throw error;
     }
   }

@@ -42,14 +42,15 @@ export class ProjectionTracker implements OnModuleInit, OnModuleDestroy {
   }
 
   onModuleInit(): void {
-    const tracker = this;
+    const lagOf = () => this.status().catch(() => this.lastStatus);
+    const known = this.known;
     new Gauge({
       name: 'metadata_projection_lag_events',
       help: 'Events in the stream not yet applied to the Postgres projection (stream last sequence − checkpoint)',
       labelNames: ['stream'],
       registers: [this.metrics.registry],
       async collect() {
-        for (const s of await tracker.status().catch(() => tracker.lastStatus)) this.set({ stream: s.stream }, s.lag);
+        for (const s of await lagOf()) this.set({ stream: s.stream }, s.lag);
       },
     });
     new Gauge({
@@ -58,7 +59,7 @@ export class ProjectionTracker implements OnModuleInit, OnModuleDestroy {
       labelNames: ['stream'],
       registers: [this.metrics.registry],
       collect() {
-        for (const stream of PROJECTED_STREAMS) this.set({ stream }, tracker.known[stream]);
+        for (const stream of PROJECTED_STREAMS) this.set({ stream }, known[stream]);
       },
     });
     this.health.registerInfo('projection', () => ({ streams: this.lastStatus, rebuild: this.rebuildProgress.state }));
