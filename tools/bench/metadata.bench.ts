@@ -1,0 +1,200 @@
+/**
+ * npm run bench:metadata — the metadata command and query paths over real NATS JetStream and
+ * Postgres, with a metadata service booted in-process in a private namespace:
+ *  - PutObject commands/s and latency p50/p99: sequential, 32 concurrent on distinct keys, 32 on one hot key;
+ *  - projection lag (events behind, sampled) p99 while the puts run, and put → read-your-write delay;
+ *  - ListObjectsV2 of 1000 keys from a 1,000,000-key bucket (rows bulk-loaded into the projection);
+ *  - the raw JetStream append rate, same message size, with the expected-subject-sequence header,
+ *    sequential and 32 concurrent, in the same run, and the ratio of each put figure to it.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { RpcClient, NatsConnectionManager } from '@cairn/messaging';
+import { METADATA_SERVICE, MetadataRpc, subjectsFor, wrapEvent, type ProjectionStatusReply, type PutObjectReply, type PutObjectRequest } from '@cairn/protocol';
+import { PostgresConnection } from '@cairn/service-kit';
+import { bootForTest, dropNamespace, testNamespace, TEST_NATS_URL } from '@cairn/testing';
+import { DiscardPolicy, headers as natsHeaders, JSONCodec, RetentionPolicy, StorageType } from 'nats';
+import { MetadataService } from '../../apps/metadata/src/service';
+
+const SEQUENTIAL_PUTS = Number(process.env['BENCH_SEQUENTIAL_PUTS'] ?? 400);
+const CONCURRENT_PUTS = Number(process.env['BENCH_CONCURRENT_PUTS'] ?? 2000);
+const HOT_KEY_PUTS = Number(process.env['BENCH_HOT_KEY_PUTS'] ?? 600);
+const CONCURRENCY = 32;
+const LARGE_BUCKET_KEYS = Number(process.env['BENCH_LARGE_BUCKET_KEYS'] ?? 1_000_000);
+const LIST_SAMPLES = 20;
+const RYW_SAMPLES = 200;
+const RAW_SEQUENTIAL = 2000;
+const RAW_CONCURRENT = 6000;
+const LAG_SAMPLE_MS = 50;
+const RPC_TIMEOUT_MS = 30_000;
+
+const md5 = (s: string) => createHash('md5').update(s).digest('hex');
+const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
+
+function putRequest(bucket: string, key: string, i: number): PutObjectRequest {
+  const content = `bench body ${key} ${i}`;
+  const size = 8 * 1024 * 1024;
+  return { bucket, key, sizeBytes: size, etag: md5(content), chunks: [{ hash: sha256(content), offsetBytes: 0, sizeBytes: size }], contentType: 'application/octet-stream' };
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+interface Run {
+  readonly opsPerSecond: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+}
+
+async function runPool(total: number, concurrency: number, op: (i: number) => Promise<unknown>): Promise<Run> {
+  const latencies: number[] = [];
+  let next = 0;
+  const started = process.hrtime.bigint();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      for (;;) {
+        const i = next++;
+        if (i >= total) return;
+        const t0 = process.hrtime.bigint();
+        await op(i);
+        latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
+      }
+    }),
+  );
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  latencies.sort((a, b) => a - b);
+  return { opsPerSecond: total / seconds, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99) };
+}
+
+const fmt = (r: Run) => `${r.opsPerSecond.toFixed(0).padStart(6)} ops/s   p50 ${r.p50Ms.toFixed(2).padStart(7)} ms   p99 ${r.p99Ms.toFixed(2).padStart(7)} ms`;
+
+async function main(): Promise<void> {
+  const ns = testNamespace();
+  const service = await bootForTest(MetadataService, ns, { CAIRN_LOG_LEVEL: 'error', CAIRN_INSTANCE: 'metadata-bench' });
+  const rawNats = new NatsConnectionManager({ natsUrl: TEST_NATS_URL, namespace: ns, region: 'bench', serviceName: 'bench', instance: 'bench' });
+  try {
+    await service.transport.started;
+    const rpc = service.app.get(RpcClient);
+    const call = <T>(pattern: string, payload: unknown) => rpc.request<T>(METADATA_SERVICE, pattern, payload, { timeoutMs: RPC_TIMEOUT_MS });
+    await call(MetadataRpc.createBucket, { bucket: 'bench', owner: 'bench', versioningEnabled: true });
+
+    // Projection lag sampler over the whole put phase.
+    const lagSamples: number[] = [];
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        const status = await call<ProjectionStatusReply>(MetadataRpc.projectionStatus, {});
+        lagSamples.push(status.streams.find((s) => s.stream === 'META')?.lag ?? 0);
+        await new Promise((r) => setTimeout(r, LAG_SAMPLE_MS));
+      }
+    })();
+
+    const sequential = await runPool(SEQUENTIAL_PUTS, 1, (i) => call<PutObjectReply>(MetadataRpc.putObject, putRequest('bench', `seq/${i}`, i)));
+    const distinct = await runPool(CONCURRENT_PUTS, CONCURRENCY, (i) => call<PutObjectReply>(MetadataRpc.putObject, putRequest('bench', `conc/${i}`, i)));
+    const hot = await runPool(HOT_KEY_PUTS, CONCURRENCY, (i) => call<PutObjectReply>(MetadataRpc.putObject, putRequest('bench', 'hot/key', i)));
+    sampling = false;
+    await sampler;
+    lagSamples.sort((a, b) => a - b);
+
+    // Put → visible to a read that asks for it (read-your-writes delay), sequential.
+    const ryw: number[] = [];
+    for (let i = 0; i < RYW_SAMPLES; i++) {
+      const reply = await call<PutObjectReply>(MetadataRpc.putObject, putRequest('bench', `ryw/${i}`, i));
+      const t0 = process.hrtime.bigint();
+      await call(MetadataRpc.headObject, { bucket: 'bench', key: `ryw/${i}`, minSequence: reply.sequence });
+      ryw.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    }
+    ryw.sort((a, b) => a - b);
+
+    // A 1,000,000-key bucket: the rows are bulk-loaded into the projection (a million commands would
+    // take the run hours); the query path measured is the service's, over RPC.
+    await call(MetadataRpc.createBucket, { bucket: 'large', owner: 'bench' });
+    const ds = await service.app.get(PostgresConnection).ready();
+    const schema = (ds.options as { schema: string }).schema;
+    const loadStarted = Date.now();
+    await ds.query(
+      `INSERT INTO "${schema}"."object_versions" (bucket, key_id, version_id, key, sequence, is_current, is_delete_marker, size_bytes, etag, storage_class, hlc, last_modified)
+       SELECT 'large', encode(sha256(convert_to('k/' || lpad(g::text, 7, '0'), 'UTF8')), 'hex'), 'null', 'k/' || lpad(g::text, 7, '0'), g, true, false, 1024,
+              md5(g::text), 'STANDARD', '000000000000-0000', now()
+       FROM generate_series(1, $1) AS g`,
+      [LARGE_BUCKET_KEYS],
+    );
+    await ds.query(`ANALYZE "${schema}"."object_versions"`);
+    const loadSeconds = (Date.now() - loadStarted) / 1000;
+    const listLatencies: number[] = [];
+    for (let i = 0; i < LIST_SAMPLES; i++) {
+      const startAfter = `k/${String(Math.floor((i / LIST_SAMPLES) * LARGE_BUCKET_KEYS)).padStart(7, '0')}`;
+      const t0 = process.hrtime.bigint();
+      const page = await call<{ contents: unknown[] }>(MetadataRpc.listObjectsV2, { bucket: 'large', startAfter, maxKeys: 1000 });
+      listLatencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
+      if (page.contents.length !== 1000 && i < LIST_SAMPLES - 1) throw new Error(`list returned ${page.contents.length} keys`);
+    }
+    listLatencies.sort((a, b) => a - b);
+    const delimited: number[] = [];
+    for (let i = 0; i < LIST_SAMPLES; i++) {
+      const t0 = process.hrtime.bigint();
+      await call(MetadataRpc.listObjectsV2, { bucket: 'large', prefix: 'k/', delimiter: '/', maxKeys: 1000 });
+      delimited.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    }
+    delimited.sort((a, b) => a - b);
+
+    // Raw JetStream appends: same message size as a put's event, expected-subject-sequence header.
+    const subjects = subjectsFor(ns);
+    const rawStream = `${ns}_BENCHRAW`;
+    const jsm = await rawNats.jetstreamManager();
+    await jsm.streams.add({
+      name: rawStream,
+      subjects: [subjects.prefix('benchraw.>')],
+      storage: StorageType.File,
+      retention: RetentionPolicy.Limits,
+      discard: DiscardPolicy.Old,
+      num_replicas: 1,
+      duplicate_window: 120_000_000_000,
+    });
+    const sample = putRequest('bench', 'conc/12345', 12345);
+    const envelope = wrapEvent({ type: 'ObjectVersionPut', data: { ...sample, keyId: sha256(sample.key), versionId: 'x'.repeat(36), checksums: {}, userMetadata: {}, storageClass: 'STANDARD', tags: [], hlc: '000000000000-0000', lastModified: new Date().toISOString() } }, 1, {
+      region: 'region-1',
+      aggregateId: `bench/${sha256(sample.key)}`,
+      now: new Date(),
+      newId: () => randomUUID(),
+      nextHlc: () => '000000000000-0000',
+    });
+    const payload = JSONCodec().encode(envelope);
+    const js = await rawNats.jetstream();
+    const lastBySubject = new Map<string, number>();
+    const rawAppend = async (subject: string) => {
+      const h = natsHeaders();
+      h.set('Cairn-Event-Type', 'ObjectVersionPut');
+      const ack = await js.publish(subject, payload, { msgID: randomUUID(), expect: { lastSubjectSequence: lastBySubject.get(subject) ?? 0 }, headers: h });
+      lastBySubject.set(subject, ack.seq);
+    };
+    const rawSequential = await runPool(RAW_SEQUENTIAL, 1, (i) => rawAppend(subjects.prefix(`benchraw.seq.${i}`)));
+    const rawConcurrent = await runPool(RAW_CONCURRENT, CONCURRENCY, (i) => rawAppend(subjects.prefix(`benchraw.conc.${i}`)));
+
+    const out = (s: string) => process.stdout.write(`${s}\n`);
+    out(`\nmetadata bench (namespace ${ns}, message ${payload.length} bytes, ${CONCURRENCY} in flight where concurrent)`);
+    out(`  PutObject sequential           (${SEQUENTIAL_PUTS})   ${fmt(sequential)}`);
+    out(`  PutObject 32 conc, distinct    (${CONCURRENT_PUTS})  ${fmt(distinct)}`);
+    out(`  PutObject 32 conc, one hot key (${HOT_KEY_PUTS})   ${fmt(hot)}`);
+    out(`  projection lag (META events behind, sampled every ${LAG_SAMPLE_MS} ms during puts): p50 ${percentile(lagSamples, 50)}  p99 ${percentile(lagSamples, 99)}  max ${lagSamples.at(-1)}`);
+    out(`  put → read-your-write head (minSequence) delay: p50 ${percentile(ryw, 50).toFixed(2)} ms  p99 ${percentile(ryw, 99).toFixed(2)} ms`);
+    out(`  ListObjectsV2 1000 keys of ${LARGE_BUCKET_KEYS} (start-after across the range): p50 ${percentile(listLatencies, 50).toFixed(2)} ms  p99 ${percentile(listLatencies, 99).toFixed(2)} ms  (bulk load ${loadSeconds.toFixed(1)} s)`);
+    out(`  ListObjectsV2 prefix k/ delimiter /, 1000 keys: p50 ${percentile(delimited, 50).toFixed(2)} ms`);
+    out(`  raw JetStream append, expected-seq, sequential   ${fmt(rawSequential)}`);
+    out(`  raw JetStream append, expected-seq, 32 conc      ${fmt(rawConcurrent)}`);
+    out(`  ratio put/raw: sequential ${(sequential.opsPerSecond / rawSequential.opsPerSecond).toFixed(3)}   32 conc distinct ${(distinct.opsPerSecond / rawConcurrent.opsPerSecond).toFixed(3)}   32 conc hot ${(hot.opsPerSecond / rawConcurrent.opsPerSecond).toFixed(3)}`);
+  } finally {
+    await rawNats.close();
+    await service.close();
+    await dropNamespace(ns);
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error) => {
+    process.stderr.write(`metadata bench failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+    process.exit(1);
+  },
+);
