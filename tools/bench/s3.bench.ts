@@ -136,12 +136,17 @@ async function startPrivateRegion(dataRoot: string) {
   const probe = new LeanS3Client(target);
   const deadline = Date.now() + REGION_READY_MS;
   const bucket = `probe-${randomBytes(4).toString('hex')}`;
-  for (;;) {
-    const made = await probe.request('PUT', bucket, '').catch(() => ({ status: 0, body: '', bytes: 0 }));
-    const put = made.status < 300 ? await probe.request('PUT', bucket, 'probe', Buffer.from('x')).catch(() => ({ status: 0, body: '', bytes: 0 })) : made;
-    if (put.status >= 200 && put.status < 300) break;
+  const failed = { status: 0, body: 'no answer', bytes: 0 };
+  for (let made = failed; made.status >= 300 || made.status === 0; ) {
+    made = await probe.request('PUT', bucket, '').catch(() => failed);
+    if (made.status === 409) break;
+    if (Date.now() > deadline) throw new Error(`the private region does not create buckets: ${made.status} ${made.body.slice(0, 200)}`);
+    if (made.status >= 300 || made.status === 0) await new Promise((r) => setTimeout(r, 1_000));
+  }
+  for (let put = failed; put.status >= 300 || put.status === 0; ) {
+    put = await probe.request('PUT', bucket, 'probe', Buffer.from('x')).catch(() => failed);
     if (Date.now() > deadline) throw new Error(`the private region does not take writes: ${put.status} ${put.body.slice(0, 200)}`);
-    await new Promise((r) => setTimeout(r, 1_000));
+    if (put.status >= 300 || put.status === 0) await new Promise((r) => setTimeout(r, 1_000));
   }
   probe.close();
   return { target, stop: () => region.stop(15_000) };
