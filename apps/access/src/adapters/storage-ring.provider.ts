@@ -23,7 +23,7 @@ export class StorageRingProvider {
   /** Loads the ring now and then follows epoch changes until stop(). */
   start(onError: (error: unknown) => void): void {
     this.timer = setInterval(() => {
-      this.checkEpoch().catch(onError);
+      this.followEpoch().catch(onError);
     }, RING_EPOCH_POLL_INTERVAL_MS);
     this.timer.unref();
   }
@@ -48,7 +48,8 @@ export class StorageRingProvider {
     return address;
   }
 
-  private async checkEpoch(): Promise<void> {
+  /** Rebuilds the ring if metadata reports a new epoch (the poll calls it; tests may too). */
+  async followEpoch(): Promise<void> {
     const { epoch } = await this.ringEpoch();
     if (!this.current || epoch !== this.current.epoch) await this.refresh();
   }

@@ -1,0 +1,65 @@
+import { CairnError, ErrorCodes, MetadataErrorCodes, type GetAccessKeyReply } from '@cairn/protocol';
+import { ACCESS_KEY_CACHE_TTL_MS, ACCESS_KEY_NEGATIVE_CACHE_TTL_MS, AccessKeyRpcLookup } from './access-key-rpc.lookup';
+
+const KEY: GetAccessKeyReply = { accessKeyId: 'AKIAALICE', secretAccessKey: 's3cr3t', owner: 'alice', isRoot: false, createdAt: '2026-01-01T00:00:00Z', revokedAt: null };
+
+describe('AccessKeyRpcLookup', () => {
+  let nowMs: number;
+  let calls: string[];
+  let answer: (id: string) => Promise<GetAccessKeyReply>;
+  let lookup: AccessKeyRpcLookup;
+
+  beforeEach(() => {
+    nowMs = 1_000_000;
+    calls = [];
+    answer = async () => KEY;
+    lookup = new AccessKeyRpcLookup(
+      (id) => {
+        calls.push(id);
+        return answer(id);
+      },
+      () => nowMs,
+    );
+  });
+
+  it('caches a found key for its TTL, then asks again', async () => {
+    expect(await lookup.find('AKIAALICE')).toEqual({ accessKeyId: 'AKIAALICE', secretAccessKey: 's3cr3t', owner: 'alice', isRoot: false });
+    nowMs += ACCESS_KEY_CACHE_TTL_MS - 1;
+    await lookup.find('AKIAALICE');
+    expect(calls).toHaveLength(1);
+    nowMs += 1;
+    await lookup.find('AKIAALICE');
+    expect(calls).toHaveLength(2);
+  });
+
+  it('remembers an unknown key for the shorter negative TTL', async () => {
+    answer = async () => {
+      throw new CairnError(MetadataErrorCodes.InvalidAccessKeyId, 'no such key');
+    };
+    expect(await lookup.find('AKIANOPE')).toBeUndefined();
+    expect(await lookup.find('AKIANOPE')).toBeUndefined();
+    expect(calls).toHaveLength(1);
+    nowMs += ACCESS_KEY_NEGATIVE_CACHE_TTL_MS;
+    await lookup.find('AKIANOPE');
+    expect(calls).toHaveLength(2);
+  });
+
+  it('treats a revoked key as unknown', async () => {
+    answer = async () => ({ ...KEY, revokedAt: '2026-02-01T00:00:00Z' });
+    expect(await lookup.find('AKIAALICE')).toBeUndefined();
+  });
+
+  it('does not cache a metadata outage as "no such key"', async () => {
+    answer = async () => {
+      throw new CairnError(ErrorCodes.Timeout, 'metadata did not answer');
+    };
+    await expect(lookup.find('AKIAALICE')).rejects.toMatchObject({ code: 'TIMEOUT' });
+    answer = async () => KEY;
+    expect(await lookup.find('AKIAALICE')).toMatchObject({ owner: 'alice' });
+  });
+
+  it('asks once for concurrent lookups of one key', async () => {
+    await Promise.all([lookup.find('AKIAALICE'), lookup.find('AKIAALICE'), lookup.find('AKIAALICE')]);
+    expect(calls).toHaveLength(1);
+  });
+});

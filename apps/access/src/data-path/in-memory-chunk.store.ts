@@ -1,0 +1,33 @@
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import type { ChunkStore } from './chunk-store.port';
+
+/** A ChunkStore in memory for unit tests; it counts calls and how many writes overlap. */
+export class InMemoryChunkStore implements ChunkStore {
+  readonly chunks = new Map<string, Buffer>();
+  readonly reads: Array<{ hash: string; range?: { start: number; end: number } }> = [];
+  writesInFlight = 0;
+  maxWritesInFlight = 0;
+
+  async write(bytes: Uint8Array): Promise<string> {
+    this.writesInFlight++;
+    this.maxWritesInFlight = Math.max(this.maxWritesInFlight, this.writesInFlight);
+    try {
+      // Copy: the caller reuses its buffer once the write has returned.
+      const copy = Buffer.from(bytes);
+      await new Promise((resolve) => setImmediate(resolve));
+      const hash = createHash('sha256').update(copy).digest('hex');
+      this.chunks.set(hash, copy);
+      return hash;
+    } finally {
+      this.writesInFlight--;
+    }
+  }
+
+  async read(hash: string, range?: { readonly start: number; readonly end: number }): Promise<Readable> {
+    const bytes = this.chunks.get(hash);
+    if (!bytes) throw new Error(`no chunk ${hash}`);
+    this.reads.push(range ? { hash, range: { ...range } } : { hash });
+    return Readable.from([range ? bytes.subarray(range.start, range.end) : bytes]);
+  }
+}
