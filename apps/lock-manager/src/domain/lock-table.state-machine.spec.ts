@@ -127,9 +127,9 @@ describe('lock table', () => {
   });
 
   it('answers a retried acquire (same request id) with the grant or queue place it already has', () => {
-    const first = acquire('r', 'a', 'exclusive', 0, 10_000);
+    const first = acquire('r', 'a', 'exclusive', 0, 10_000) as Extract<LockCommand, { type: 'AcquireLock' }>;
     given([first]).when({ ...first, nowMs: 5 }).then([{ type: 'LockGranted', requestId: first.requestId, fencingToken: 1, expiresAtMs: 10_000 }]);
-    const queued = acquire('r', 'b', 'exclusive', 1, 10_000, 5_000);
+    const queued = acquire('r', 'b', 'exclusive', 1, 10_000, 5_000) as Extract<LockCommand, { type: 'AcquireLock' }>;
     const state = given([first, queued]).when({ ...queued, nowMs: 2 }).then([{ type: 'LockQueued', requestId: queued.requestId, position: 1 }]);
     expect(inspectLock(state, 'r').waiters).toHaveLength(1);
     expect(inspectLock(state, 'r').lastFencingToken).toBe(1);

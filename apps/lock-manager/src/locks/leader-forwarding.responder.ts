@@ -1,0 +1,92 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import type { Subscription } from 'nats';
+import { NatsConnectionManager, rpcCodec, toErrorReply } from '@cairn/messaging';
+import { subjectsFor } from '@cairn/protocol';
+import { SERVICE_IDENTITY, type ServiceIdentity } from '@cairn/service-kit';
+import {
+  LOCK_MANAGER_SERVICE,
+  LockPatterns,
+  type AcquireLockRequest,
+  type LockPattern,
+  type ReleaseLockRequest,
+  type RenewLockRequest,
+} from '@cairn/lock-client';
+import { instancePattern, LocksService } from './locks.service';
+
+/**
+ * Answers what other replicas forward to this one on `rpc.lock-manager.<instance>.<op>`: a
+ * subject of its own, outside the queue group, so a follower reaches exactly the leader it names.
+ */
+@Injectable()
+export class LeaderForwardingResponder implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger('LeaderForwardingResponder');
+  private readonly subscriptions: Subscription[] = [];
+  private starting: Promise<void> | undefined;
+  private stopping = false;
+  private markStopping: () => void = () => undefined;
+  private readonly stopSignal = new Promise<undefined>((resolve) => (this.markStopping = () => resolve(undefined)));
+
+  constructor(
+    private readonly nats: NatsConnectionManager,
+    private readonly locks: LocksService,
+    @Inject(SERVICE_IDENTITY) private readonly identity: ServiceIdentity,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.starting = this.start().catch((error) => {
+      if (!this.stopping) this.logger.error(`forwarding responder failed to start: ${String(error)}`);
+    });
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.stopping = true;
+    this.markStopping();
+    await this.starting;
+    for (const sub of this.subscriptions) sub.unsubscribe();
+  }
+
+  private async start(): Promise<void> {
+    const nc = await Promise.race([this.nats.connection(), this.stopSignal]);
+    if (!nc || this.stopping) return;
+    const subjects = subjectsFor(this.identity.namespace);
+    for (const op of Object.values(LockPatterns)) {
+      const subject = subjects.rpc(LOCK_MANAGER_SERVICE, instancePattern(this.identity.instance, op));
+      this.subscriptions.push(
+        nc.subscribe(subject, {
+          callback: (err, msg) => {
+            if (err) return this.logger.error(`${subject}: ${err.message}`);
+            void this.answer(op, msg.data.length ? rpcCodec.decode(msg.data) : null).then((reply) => {
+              if (msg.reply) msg.respond(rpcCodec.encode(reply));
+            });
+          },
+        }),
+      );
+    }
+  }
+
+  private async answer(op: LockPattern, payload: unknown): Promise<unknown> {
+    try {
+      return { ok: true, value: await this.dispatch(op, payload) };
+    } catch (error) {
+      return { ok: false, error: toErrorReply(error) };
+    }
+  }
+
+  /** Forwarded payloads were validated by the replica that received them from the client. */
+  private dispatch(op: LockPattern, payload: unknown): Promise<unknown> {
+    switch (op) {
+      case 'acquire':
+        return this.locks.acquire(payload as AcquireLockRequest, true);
+      case 'renew':
+        return this.locks.renew(payload as RenewLockRequest, true);
+      case 'release':
+        return this.locks.release(payload as ReleaseLockRequest, true);
+      case 'inspect':
+        return this.locks.inspect((payload as { resource: string }).resource);
+      default: {
+        const never: never = op;
+        throw new Error(`unknown lock operation ${String(never)}`);
+      }
+    }
+  }
+}

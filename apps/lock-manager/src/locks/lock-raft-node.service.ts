@@ -1,0 +1,165 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { FileLogAdapter, NatsRaftTransportAdapter, RaftDriver, RaftErrorCodes } from '@cairn/consensus-runtime';
+import { NatsConnectionManager } from '@cairn/messaging';
+import { CairnError } from '@cairn/protocol';
+import { HealthRegistry } from '@cairn/service-kit';
+import type { LockCommand } from '../domain/lock.commands';
+import type { LockEvent } from '../domain/lock.events';
+import type { LockTableState } from '../domain/lock-table.state-machine';
+import { encodeLockCommand, LockTableReplica } from './lock-table.replica';
+
+export const RAFT_GROUP = 'locks';
+export const RAFT_TICK_MS = 50;
+/** 10 ticks of 50 ms: a dead leader is replaced within about 0.5-1 s. */
+export const RAFT_ELECTION_TIMEOUT_TICKS = 10;
+export const RAFT_HEARTBEAT_INTERVAL_TICKS = 2;
+export const RAFT_SNAPSHOT_EVERY_ENTRIES = 2_000;
+/** How often the leader commits its clock while a lease or wait could run out. */
+export const ADVANCE_TIME_INTERVAL_MS = 100;
+/** Pause between attempts to open the Raft transport while NATS is away. */
+export const RAFT_START_RETRY_MS = 1_000;
+/** How long an operation waits for a leader to be known before answering RAFT_NOT_LEADER. */
+export const LEADER_WAIT_MS = 2_000;
+const LEADER_POLL_MS = 20;
+
+export interface LockRaftOptions {
+  readonly nodeId: string;
+  readonly peers: readonly string[];
+  readonly dataDir: string;
+  readonly natsUrl: string;
+  readonly namespace: string;
+}
+export const LOCK_RAFT_OPTIONS = Symbol('LOCK_RAFT_OPTIONS');
+
+export interface RaftView {
+  readonly started: boolean;
+  readonly role: string;
+  readonly leader: string;
+  readonly term: number;
+  readonly commit: number;
+  readonly applied: number;
+}
+
+/**
+ * This replica of the region's lock group: the file log, the NATS transport and the Raft driver
+ * around the lock table. It starts once NATS answers (HTTP never waits for it), and while it
+ * leads it proposes time, so leases and waits expire by committed time on every replica.
+ */
+@Injectable()
+export class LockRaftNode implements OnApplicationBootstrap, OnModuleDestroy {
+  readonly replica = new LockTableReplica();
+  private readonly logger = new Logger('LockRaftNode');
+  private driver: RaftDriver<LockEvent[]> | undefined;
+  private log: FileLogAdapter | undefined;
+  private starting: Promise<void> | undefined;
+  private clock: NodeJS.Timeout | undefined;
+  private advancing = false;
+  private stopping = false;
+  private markStopping: () => void = () => undefined;
+  /** Resolves on shutdown, so a start still waiting for NATS gives up instead of holding it. */
+  private readonly stopSignal = new Promise<undefined>((resolve) => (this.markStopping = () => resolve(undefined)));
+
+  constructor(
+    @Inject(LOCK_RAFT_OPTIONS) readonly options: LockRaftOptions,
+    private readonly nats: NatsConnectionManager,
+    private readonly health: HealthRegistry,
+  ) {
+    if (!options.peers.includes(options.nodeId)) {
+      throw new Error(`CAIRN_RAFT_PEERS (${options.peers.join(',')}) must include this instance, ${options.nodeId}`);
+    }
+  }
+
+  onApplicationBootstrap(): void {
+    this.health.registerInfo('raft', () => ({ ...this.view(), node: this.options.nodeId, peers: this.options.peers }));
+    this.starting = this.start().catch((error) => {
+      if (!this.stopping) this.logger.error(`raft node failed to start: ${error instanceof Error ? error.stack : String(error)}`);
+    });
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.stopping = true;
+    this.markStopping();
+    if (this.clock) clearInterval(this.clock);
+    await this.starting;
+    await this.driver?.stop();
+    this.log?.close();
+  }
+
+  view(): RaftView {
+    if (!this.driver) return { started: false, role: 'follower', leader: '', term: 0, commit: 0, applied: 0 };
+    const s = this.driver.raw.basicStatus();
+    return { started: true, role: s.role, leader: s.lead, term: s.term, commit: s.commit, applied: this.driver.applied };
+  }
+
+  isLeader(): boolean {
+    return this.view().role === 'leader';
+  }
+
+  /** The current leader's node id, waiting up to LEADER_WAIT_MS for one to be known. */
+  async awaitLeader(): Promise<string> {
+    const deadline = Date.now() + LEADER_WAIT_MS;
+    for (;;) {
+      const { leader } = this.view();
+      if (leader) return leader;
+      if (Date.now() >= deadline || this.stopping) throw this.notLeader('no leader is known');
+      await new Promise((resolve) => setTimeout(resolve, LEADER_POLL_MS));
+    }
+  }
+
+  notLeader(reason: string): CairnError {
+    return new CairnError(RaftErrorCodes.NotLeader, `${this.options.nodeId} is not the leader: ${reason}`, { leader: this.view().leader || null });
+  }
+
+  /** Proposes a command stamped with this leader's clock; resolves with the events it produced. */
+  propose(command: LockCommand): Promise<LockEvent[]> {
+    if (!this.driver) return Promise.reject(this.notLeader('the raft node has not started'));
+    return this.driver.propose(encodeLockCommand(command));
+  }
+
+  /** The lock table as of every write committed before the call (ReadIndex; works on followers). */
+  async read(): Promise<LockTableState> {
+    if (!this.driver) throw this.notLeader('the raft node has not started');
+    await this.driver.linearizableRead();
+    return this.replica.state;
+  }
+
+  private async start(): Promise<void> {
+    await Promise.race([this.nats.connection(), this.stopSignal]);
+    let transport: NatsRaftTransportAdapter | undefined;
+    while (!transport) {
+      if (this.stopping) return;
+      try {
+        transport = await NatsRaftTransportAdapter.connect({ servers: this.options.natsUrl, namespace: this.options.namespace, group: RAFT_GROUP, node: this.options.nodeId });
+      } catch (error) {
+        this.logger.warn(`raft transport not connected yet: ${String(error)}`);
+        await Promise.race([new Promise((resolve) => setTimeout(resolve, RAFT_START_RETRY_MS)), this.stopSignal]);
+      }
+    }
+    if (this.stopping) {
+      await transport.close();
+      return;
+    }
+    this.log = FileLogAdapter.open({ dir: this.options.dataDir, bootstrap: { voters: this.options.peers } });
+    this.logger.log(`raft log recovered: ${JSON.stringify(this.log.recovery)}`);
+    this.driver = new RaftDriver<LockEvent[]>({
+      id: this.options.nodeId,
+      storage: this.log,
+      transport,
+      stateMachine: this.replica,
+      tickMs: RAFT_TICK_MS,
+      electionTimeoutTicks: RAFT_ELECTION_TIMEOUT_TICKS,
+      heartbeatIntervalTicks: RAFT_HEARTBEAT_INTERVAL_TICKS,
+      snapshotEveryEntries: RAFT_SNAPSHOT_EVERY_ENTRIES,
+    });
+    this.driver.start();
+    this.clock = setInterval(() => this.advanceTime(), ADVANCE_TIME_INTERVAL_MS);
+  }
+
+  private advanceTime(): void {
+    if (this.advancing || !this.isLeader() || !this.replica.hasDeadlines()) return;
+    this.advancing = true;
+    this.propose({ type: 'AdvanceTime', nowMs: Date.now() })
+      .catch(() => undefined) // a lost leadership or a superseded tick: the next leader ticks
+      .finally(() => (this.advancing = false));
+  }
+}

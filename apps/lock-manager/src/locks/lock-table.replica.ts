@@ -1,0 +1,90 @@
+import type { Entry, Snapshot } from '@cairn/consensus';
+import type { ReplicatedStateMachine } from '@cairn/consensus-runtime';
+import type { LockCommand } from '../domain/lock.commands';
+import type { LockEvent } from '../domain/lock.events';
+import { applyLockCommand, initialLockTableState, type LockTableState } from '../domain/lock-table.state-machine';
+
+/** Log entries and snapshots carry a schema version so the format can evolve (upcast on read). */
+export const LOCK_ENTRY_VERSION = 1;
+export const LOCK_SNAPSHOT_VERSION = 1;
+
+interface LockEntryRecord {
+  readonly v: number;
+  readonly command: LockCommand;
+}
+
+export function encodeLockCommand(command: LockCommand): string {
+  const record: LockEntryRecord = { v: LOCK_ENTRY_VERSION, command };
+  return JSON.stringify(record);
+}
+
+type TerminalEvent = Extract<LockEvent, { type: 'LockGranted' | 'LockRefused' }>;
+
+/**
+ * The lock table as the Raft driver's state machine. Every replica applies the same committed
+ * commands; listeners hear each applied event, which is how a request queued behind a holder
+ * learns, on whichever replica it waits, that it was granted or refused later.
+ */
+export class LockTableReplica implements ReplicatedStateMachine<LockEvent[]> {
+  private current: LockTableState = initialLockTableState();
+  private readonly watchers = new Map<string, Set<(event: TerminalEvent) => void>>();
+
+  get state(): LockTableState {
+    return this.current;
+  }
+
+  apply(entry: Entry): LockEvent[] {
+    // Empty entries are a new leader's no-op; conf changes belong to Raft.
+    if (entry.kind !== 'normal' || entry.data === '') return [];
+    const record = JSON.parse(entry.data) as LockEntryRecord;
+    if (record.v !== LOCK_ENTRY_VERSION) throw new Error(`lock log entry ${entry.index} has unknown version ${record.v}`);
+    const { state, events } = applyLockCommand(this.current, record.command);
+    this.current = state;
+    for (const event of events) {
+      if ((event.type === 'LockGranted' || event.type === 'LockRefused') && event.requestId !== '') this.notify(event);
+    }
+    return events;
+  }
+
+  restore(snapshot: Snapshot): void {
+    const record = JSON.parse(snapshot.data) as { v: number; state: LockTableState };
+    if (record.v !== LOCK_SNAPSHOT_VERSION) throw new Error(`lock snapshot has unknown version ${record.v}`);
+    this.current = record.state;
+  }
+
+  snapshotData(): string {
+    return JSON.stringify({ v: LOCK_SNAPSHOT_VERSION, state: this.current });
+  }
+
+  /** Whether any lease or wait could run out: only then is committed time worth advancing. */
+  hasDeadlines(): boolean {
+    return Object.values(this.current.resources).some((r) => r.holders.length > 0 || r.waiters.length > 0);
+  }
+
+  /**
+   * Resolves with the grant or refusal of `requestId`, whenever it applies. Watch before
+   * proposing: the outcome may apply before the proposal's own promise continues.
+   */
+  watch(requestId: string): { readonly outcome: Promise<TerminalEvent>; cancel(): void } {
+    let listener!: (event: TerminalEvent) => void;
+    const outcome = new Promise<TerminalEvent>((resolve) => (listener = resolve));
+    let set = this.watchers.get(requestId);
+    if (!set) this.watchers.set(requestId, (set = new Set()));
+    set.add(listener);
+    return {
+      outcome,
+      cancel: () => {
+        const s = this.watchers.get(requestId);
+        s?.delete(listener);
+        if (s?.size === 0) this.watchers.delete(requestId);
+      },
+    };
+  }
+
+  private notify(event: TerminalEvent): void {
+    const set = this.watchers.get(event.requestId);
+    if (!set) return;
+    this.watchers.delete(event.requestId);
+    for (const listener of set) listener(event);
+  }
+}

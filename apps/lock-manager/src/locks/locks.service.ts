@@ -1,0 +1,140 @@
+import { Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { RaftErrorCodes } from '@cairn/consensus-runtime';
+import { RpcClient } from '@cairn/messaging';
+import { CairnError, ErrorCodes } from '@cairn/protocol';
+import {
+  LOCK_MANAGER_SERVICE,
+  type AcquireLockRequest,
+  type LockGrant,
+  type LockInspection,
+  type LockPattern,
+  type LockRelease,
+  type LockRenewal,
+  type ReleaseLockRequest,
+  type RenewLockRequest,
+} from '@cairn/lock-client';
+import type { LockEvent } from '../domain/lock.events';
+import { inspectLock } from '../domain/lock-table.state-machine';
+import { LockRaftNode } from './lock-raft-node.service';
+
+/**
+ * Beyond the wait itself, how long a queued acquire waits for the replicated timeout to apply
+ * (the leader commits time every ADVANCE_TIME_INTERVAL_MS) before giving up on this replica.
+ */
+export const WAIT_GRACE_MS = 2_000;
+/** A forwarded operation that does not wait for a lock. */
+export const FORWARD_TIMEOUT_MS = 2_500;
+
+/** The per-instance subject pattern a follower forwards to: `rpc.lock-manager.<instance>.<op>`. */
+export function instancePattern(instance: string, op: LockPattern): string {
+  return `${instance}.${op}`;
+}
+
+/**
+ * The lock operations. On the leader they become Raft proposals stamped with the leader's clock;
+ * a follower forwards them to the leader it knows (one hop: a forwarded request that lands on a
+ * replica that no longer leads is answered RAFT_NOT_LEADER with the hint, and the client retries).
+ */
+@Injectable()
+export class LocksService {
+  constructor(
+    private readonly raft: LockRaftNode,
+    private readonly rpc: RpcClient,
+  ) {}
+
+  acquire(request: AcquireLockRequest, forwarded = false): Promise<LockGrant> {
+    const withId = { ...request, requestId: request.requestId ?? randomUUID() };
+    return this.onLeader('acquire', withId, forwarded, request.waitMs + WAIT_GRACE_MS + FORWARD_TIMEOUT_MS, () => this.acquireHere(withId));
+  }
+
+  renew(request: RenewLockRequest, forwarded = false): Promise<LockRenewal> {
+    return this.onLeader('renew', request, forwarded, FORWARD_TIMEOUT_MS, async () => {
+      const events = await this.raft.propose({ type: 'RenewLock', ...pick(request, ['resource', 'owner', 'fencingToken', 'ttlMs']), nowMs: Date.now() });
+      const outcome = events.find((e) => e.resource === request.resource && e.owner === request.owner && (e.type === 'LockRenewed' || (e.type === 'LockRefused' && e.requestId === '')));
+      if (outcome?.type === 'LockRenewed') return { resource: outcome.resource, owner: outcome.owner, fencingToken: outcome.fencingToken, expiresAtMs: outcome.expiresAtMs };
+      throw refusalError(outcome);
+    });
+  }
+
+  release(request: ReleaseLockRequest, forwarded = false): Promise<LockRelease> {
+    return this.onLeader('release', request, forwarded, FORWARD_TIMEOUT_MS, async () => {
+      const events = await this.raft.propose({ type: 'ReleaseLock', ...pick(request, ['resource', 'owner', 'fencingToken']), nowMs: Date.now() });
+      const outcome = events.find((e) => e.resource === request.resource && e.owner === request.owner && (e.type === 'LockReleased' || (e.type === 'LockRefused' && e.requestId === '')));
+      if (outcome?.type === 'LockReleased') return { resource: outcome.resource, owner: outcome.owner, fencingToken: outcome.fencingToken };
+      throw refusalError(outcome);
+    });
+  }
+
+  /** Linearizable on any replica: a ReadIndex through the leader, then the local table. */
+  async inspect(resource: string): Promise<LockInspection> {
+    await this.raft.awaitLeader();
+    const state = await this.raft.read();
+    const r = inspectLock(state, resource);
+    return {
+      resource,
+      nowMs: r.nowMs,
+      lastFencingToken: r.lastFencingToken,
+      holders: r.holders.map(({ owner, mode, fencingToken, expiresAtMs }) => ({ owner, mode, fencingToken, expiresAtMs })),
+      waiters: r.waiters.map(({ owner, mode, deadlineMs }) => ({ owner, mode, deadlineMs })),
+    };
+  }
+
+  private async acquireHere(request: AcquireLockRequest & { requestId: string }): Promise<LockGrant> {
+    const watch = this.raft.replica.watch(request.requestId);
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const events = await this.raft.propose({ type: 'AcquireLock', ...pick(request, ['requestId', 'resource', 'owner', 'mode', 'ttlMs', 'waitMs']), nowMs: Date.now() });
+      const mine = events.find((e) => 'requestId' in e && e.requestId === request.requestId);
+      if (!mine) throw new CairnError(ErrorCodes.Internal, `acquire ${request.requestId} applied without an outcome`);
+      const outcome =
+        mine.type === 'LockQueued'
+          ? await Promise.race([
+              watch.outcome,
+              new Promise<never>((_, reject) => {
+                timer = setTimeout(
+                  () => reject(new CairnError(ErrorCodes.Timeout, `no outcome for the queued acquire ${request.requestId} on ${this.raft.options.nodeId}; retry it`)),
+                  request.waitMs + WAIT_GRACE_MS,
+                );
+              }),
+            ])
+          : mine;
+      if (outcome.type === 'LockGranted') {
+        return { resource: outcome.resource, owner: outcome.owner, mode: outcome.mode, fencingToken: outcome.fencingToken, expiresAtMs: outcome.expiresAtMs };
+      }
+      throw refusalError(outcome);
+    } finally {
+      clearTimeout(timer);
+      watch.cancel();
+    }
+  }
+
+  private async onLeader<T>(op: LockPattern, payload: object, forwarded: boolean, forwardTimeoutMs: number, here: () => Promise<T>): Promise<T> {
+    const leader = await this.raft.awaitLeader();
+    if (leader === this.raft.options.nodeId) {
+      try {
+        return await here();
+      } catch (error) {
+        // Deposed between the check and the proposal: the new leader can still take it.
+        if (forwarded || !(error instanceof CairnError) || error.code !== RaftErrorCodes.NotLeader) throw error;
+        return this.forward(op, payload, await this.raft.awaitLeader(), forwardTimeoutMs);
+      }
+    }
+    if (forwarded) throw this.raft.notLeader(`forwarded to it, but ${leader} leads`);
+    return this.forward(op, payload, leader, forwardTimeoutMs);
+  }
+
+  private forward<T>(op: LockPattern, payload: object, leader: string, timeoutMs: number): Promise<T> {
+    if (leader === this.raft.options.nodeId) throw this.raft.notLeader('leadership is changing');
+    return this.rpc.request<T>(LOCK_MANAGER_SERVICE, instancePattern(leader, op), payload, { timeoutMs });
+  }
+}
+
+function pick<T extends object, K extends keyof T>(source: T, keys: readonly K[]): Pick<T, K> {
+  return Object.fromEntries(keys.map((k) => [k, source[k]])) as Pick<T, K>;
+}
+
+function refusalError(event: LockEvent | undefined): CairnError {
+  if (event?.type === 'LockRefused') return new CairnError(event.code, event.message, { resource: event.resource, owner: event.owner });
+  return new CairnError(ErrorCodes.Internal, `the lock table gave no outcome (${event?.type ?? 'none'})`);
+}
