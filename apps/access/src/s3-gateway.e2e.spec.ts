@@ -59,17 +59,26 @@ async function bodyOf(output: { Body?: { transformToByteArray(): Promise<Uint8Ar
 const md5Hex = (bytes: Uint8Array) => createHash('md5').update(bytes).digest('hex');
 
 /** As @aws-sdk/s3-request-presigner does it: the SDK's signer over an UNSIGNED-PAYLOAD request. */
-async function presign(stack: S3Stack, credentials: Credentials, method: string, bucket: string, key: string, signedAt = new Date(), expiresIn = PRESIGN_EXPIRES_SECONDS): Promise<string> {
+async function presign(
+  stack: S3Stack,
+  credentials: Credentials,
+  method: string,
+  bucket: string,
+  key: string,
+  signedAt = new Date(),
+  expiresIn = PRESIGN_EXPIRES_SECONDS,
+  query: Record<string, string> = {},
+): Promise<string> {
   const url = new URL(stack.endpoint);
   const signer = new SignatureV4({ credentials, region: E2E_REGION, service: 's3', sha256: Sha256, uriEscapePath: false });
   const signed = await signer.presign(
-    new HttpRequest({ method, protocol: url.protocol, hostname: url.hostname, port: Number(url.port), path: `/${bucket}/${key.split('/').map(encodeURIComponent).join('/')}`, headers: { host: url.host, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' } }),
+    new HttpRequest({ method, protocol: url.protocol, hostname: url.hostname, port: Number(url.port), path: `/${bucket}/${key.split('/').map(encodeURIComponent).join('/')}`, query, headers: { host: url.host, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' } }),
     { expiresIn, signingDate: signedAt },
   );
-  const query = Object.entries(signed.query ?? {})
-    .map(([name, value]) => `${encodeURIComponent(name)}=${encodeURIComponent(String(value))}`)
+  const search = Object.entries(signed.query ?? {})
+    .map(([name, value]) => (value === null ? encodeURIComponent(name) : `${encodeURIComponent(name)}=${encodeURIComponent(String(value))}`))
     .join('&');
-  return `${stack.endpoint}${signed.path}?${query}`;
+  return `${stack.endpoint}${signed.path}?${search}`;
 }
 
 describe('the S3 gateway against a real region (metadata, three storage nodes, access)', () => {
@@ -359,6 +368,47 @@ describe('the S3 gateway against a real region (metadata, three storage nodes, a
     }, 60_000);
   });
 
+  describe('bad input', () => {
+    /** Sends only the headers of a presigned PUT and returns the answer the gateway gives at once. */
+    async function headersOnlyPut(url: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
+      return new Promise((resolve, reject) => {
+        const req = httpRequest(url, { method: 'PUT', headers });
+        req.on('response', (res) => {
+          let body = '';
+          res.on('data', (d) => (body += String(d)));
+          res.on('end', () => {
+            req.destroy();
+            resolve({ status: res.statusCode ?? 0, body });
+          });
+        });
+        req.on('error', reject);
+        req.flushHeaders();
+      });
+    }
+
+    it('refuses a single PUT over 5 GiB with EntityTooLarge, and a body of unknown length with MissingContentLength', async () => {
+      const tooLarge = await headersOnlyPut(await presign(stack, stack.root, 'PUT', bucket, 'huge'), { 'content-length': String(5 * 1024 ** 3 + 1) });
+      expect(tooLarge.status).toBe(400);
+      expect(tooLarge.body).toContain('<Code>EntityTooLarge</Code>');
+      const unknownLength = await headersOnlyPut(await presign(stack, stack.root, 'PUT', bucket, 'unknown-length'), { 'transfer-encoding': 'chunked' });
+      expect(unknownLength.status).toBe(411);
+      expect(unknownLength.body).toContain('<Code>MissingContentLength</Code>');
+    });
+
+    it('refuses keys over 1024 bytes, bad bucket names and malformed XML', async () => {
+      expect(await s3Failure(s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'k'.repeat(1025), Body: 'x' })))).toMatchObject({ code: 'KeyTooLongError', status: 400 });
+      const badName = await fetch(await presign(stack, stack.root, 'GET', 'Bad_Bucket', 'key'));
+      expect(badName.status).toBe(400);
+      expect(await badName.text()).toContain('<Code>InvalidBucketName</Code>');
+      const malformed = await fetch(await presign(stack, stack.root, 'POST', bucket, '', new Date(), 60, { delete: '' }), {
+        method: 'POST',
+        body: '<Delete><Object><Key>unterminated',
+      });
+      expect(malformed.status).toBe(400);
+      expect(await malformed.text()).toContain('<Code>MalformedXML</Code>');
+    });
+  });
+
   describe('presigned URLs', () => {
     it('serves a presigned GET and takes a presigned PUT; refuses an expired one', async () => {
       await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'presigned/get', Body: 'signed for you' }));
@@ -411,6 +461,9 @@ describe('the S3 gateway against a real region (metadata, three storage nodes, a
       const anonymous = await fetch(`${stack.endpoint}/${bucket}/cond`);
       expect(anonymous.status).toBe(403);
       expect(anonymous.headers.get('x-amz-request-id')).toBeTruthy();
+      expect(anonymous.headers.get('x-amz-id-2')).toBeTruthy();
+      expect(anonymous.headers.get('server')).toBe('Cairn');
+      expect(Date.parse(anonymous.headers.get('date') ?? '')).not.toBeNaN();
       expect(await anonymous.text()).toContain('<Code>AccessDenied</Code>');
 
       // The service's own endpoints stay anonymous.
