@@ -27,7 +27,7 @@ export class AcquireLockRequestDto {
   @IsInt()
   @Min(0)
   @Max(MAX_LOCK_WAIT_MS)
-  waitMs: number = 0;
+  waitMs = 0;
 
   @ApiPropertyOptional({ description: 'Reuse on retries: a retried acquire gets the grant or queue place it already has' })
   @IsOptional()
