@@ -1,0 +1,135 @@
+/**
+ * npm run bench:locks — the lock-manager's Raft group on this machine: acquire+release pairs per
+ * second and their p50/p99 with 1, 8 and 64 clients, on distinct resources and on one contended
+ * resource; then the time to elect a new leader after `kill -9` of the old one (median of 10).
+ * It starts its own three lock-manager processes in a private namespace.
+ */
+import { randomBytes } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { LockClient } from '@cairn/lock-client';
+import { NatsConnectionManager, RpcClient, deleteNamespaceStreams } from '@cairn/messaging';
+import { LockManagerCluster } from '../../apps/lock-manager/src/testing/lock-manager-cluster.fixture';
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { ensureLocalServices } = require('../services/local-services') as { ensureLocalServices: () => Promise<unknown> };
+
+const CLIENT_COUNTS = [1, 8, 64];
+const LEASE_TTL_MS = 10_000;
+const CONTENDED_WAIT_MS = 60_000;
+const ELECTION_ROUNDS = 10;
+const ELECTION_TIMEOUT_MS = 15_000;
+const CATCH_UP_TIMEOUT_MS = 30_000;
+const POLL_MS = 10;
+
+const { values: args } = parseArgs({
+  options: {
+    'duration-ms': { type: 'string', default: '5000' },
+    rounds: { type: 'string', default: String(ELECTION_ROUNDS) },
+  },
+});
+const DURATION_MS = Number(args['duration-ms']);
+const ROUNDS = Number(args.rounds);
+const NATS_URL = process.env['CAIRN_NATS_URL'] ?? 'nats://127.0.0.1:4222';
+
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function pairs(rpc: RpcClient, clients: number, contended: boolean, runId: string) {
+  const latenciesMs: number[] = [];
+  let errors = 0;
+  const endAt = Date.now() + DURATION_MS;
+  const worker = async (i: number) => {
+    const client = new LockClient(rpc, { owner: `bench-${runId}-${i}` });
+    const resource = contended ? `contended-${runId}` : `distinct-${runId}-${i}`;
+    while (Date.now() < endAt) {
+      const started = performance.now();
+      try {
+        const grant = await client.acquire(resource, { ttlMs: LEASE_TTL_MS, waitMs: contended ? CONTENDED_WAIT_MS : 0 });
+        await client.release(grant);
+        latenciesMs.push(performance.now() - started);
+      } catch {
+        errors++;
+      }
+    }
+  };
+  const started = performance.now();
+  await Promise.all(Array.from({ length: clients }, (_, i) => worker(i)));
+  const elapsedS = (performance.now() - started) / 1000;
+  latenciesMs.sort((a, b) => a - b);
+  return { pairsPerS: latenciesMs.length / elapsedS, p50: percentile(latenciesMs, 50), p99: percentile(latenciesMs, 99), count: latenciesMs.length, errors };
+}
+
+async function main(): Promise<void> {
+  await ensureLocalServices();
+  const namespace = `bench${randomBytes(4).toString('hex')}`;
+  const cluster = new LockManagerCluster(namespace);
+  const nats = new NatsConnectionManager({ natsUrl: NATS_URL, namespace, region: 'bench', serviceName: 'lock-bench', instance: 'lock-bench' });
+  const rpc = new RpcClient(nats, namespace);
+  try {
+    process.stdout.write(`starting 3 lock-manager processes in namespace ${namespace}...\n`);
+    await cluster.start();
+    const { leader } = await cluster.leader();
+    process.stdout.write(`leader: ${leader}\n\nacquire+release pairs (${DURATION_MS} ms per row, lease ${LEASE_TTL_MS} ms, any replica answers; followers forward)\n`);
+    process.stdout.write(`${'workload'.padEnd(12)}${'clients'.padStart(8)}${'pairs/s'.padStart(10)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'pairs'.padStart(8)}${'errors'.padStart(8)}\n`);
+    // Warm-up: the first requests pay for connections and JIT.
+    await pairs(rpc, 8, false, 'warmup');
+    for (const contended of [false, true]) {
+      for (const clients of CLIENT_COUNTS) {
+        const r = await pairs(rpc, clients, contended, `${contended ? 'c' : 'd'}${clients}`);
+        process.stdout.write(
+          `${(contended ? 'contended' : 'distinct').padEnd(12)}${String(clients).padStart(8)}${r.pairsPerS.toFixed(0).padStart(10)}${r.p50.toFixed(1).padStart(9)}${r.p99.toFixed(1).padStart(9)}${String(r.count).padStart(8)}${String(r.errors).padStart(8)}\n`,
+        );
+      }
+    }
+
+    process.stdout.write(`\nleader election after kill -9 of the leader (${ROUNDS} rounds; from the kill until both survivors agree on a new leader)\n`);
+    const electionsMs: number[] = [];
+    for (let round = 1; round <= ROUNDS; round++) {
+      const before = await cluster.leader();
+      const survivors = cluster.instances.filter((i) => i !== before.leader);
+      const killedAt = performance.now();
+      await cluster.kill(before.leader, 'SIGKILL');
+      const after = await pollNewLeader(cluster, survivors, before.term);
+      const electedMs = performance.now() - killedAt;
+      electionsMs.push(electedMs);
+      process.stdout.write(`  round ${String(round).padStart(2)}: ${before.leader} killed (term ${before.term}) -> ${after.leader} leads term ${after.term} after ${electedMs.toFixed(0)} ms\n`);
+      await cluster.startNode(before.leader);
+      const commit = (await cluster.raft(after.leader))?.commit ?? 0;
+      const deadline = Date.now() + CATCH_UP_TIMEOUT_MS;
+      for (;;) {
+        const v = await cluster.raft(before.leader);
+        if (v?.leader && v.applied >= commit) break;
+        if (Date.now() > deadline) throw new Error(`${before.leader} did not catch up within ${CATCH_UP_TIMEOUT_MS} ms`);
+        await sleep(50);
+      }
+    }
+    const sorted = [...electionsMs].sort((a, b) => a - b);
+    process.stdout.write(`  median ${percentile(sorted, 50).toFixed(0)} ms, min ${sorted[0].toFixed(0)} ms, max ${sorted[sorted.length - 1].toFixed(0)} ms\n`);
+  } finally {
+    await cluster.stop();
+    await deleteNamespaceStreams(await nats.jetstreamManager(), namespace).catch(() => undefined);
+    await nats.close();
+  }
+}
+
+async function pollNewLeader(cluster: LockManagerCluster, survivors: readonly string[], oldTerm: number): Promise<{ leader: string; term: number }> {
+  const deadline = Date.now() + ELECTION_TIMEOUT_MS;
+  for (;;) {
+    const views = await Promise.all(survivors.map((i) => cluster.raft(i)));
+    const lead = views.find((v) => v?.role === 'leader' && v.term > oldTerm);
+    if (lead && views.every((v) => v?.leader && v.term === lead.term)) return { leader: survivors[views.indexOf(lead)], term: lead.term };
+    if (Date.now() > deadline) throw new Error(`no new leader within ${ELECTION_TIMEOUT_MS} ms`);
+    await sleep(POLL_MS);
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error) => {
+    process.stderr.write(`bench:locks failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+    process.exit(1);
+  },
+);
