@@ -5,3 +5,4 @@ export * from './lib/subjects';
 export * from './lib/heartbeat';
 export * from './lib/metadata';
 export * from './lib/cluster/chunk-health.events';
+export * from './lib/cluster/instance-health.events';

@@ -36,6 +36,7 @@ export function subjectsFor(ns: string) {
     accessKey: (accessKeyId: string) => p(`meta.accesskey.${accessKeyId}`),
     node: (nodeId: string) => p(`cluster.node.${nodeId}`),
     chunkHealth: (hash: string) => p(`cluster.chunk.${hash}`),
+    instanceHealth: (region: string, service: string, instance: string) => p(`cluster.health.${region}.${service}.${instance}`),
     /** Where a message that exhausted its deliveries is parked, with the error that stopped it. */
     deadLetter: (kind: StreamKind, consumer: string) => p(`dlq.${kind.toLowerCase()}.${consumer.replace(/[^A-Za-z0-9_-]/g, '_')}`),
     rpc: (service: string, pattern: string) => p(`rpc.${service}.${pattern}`),
