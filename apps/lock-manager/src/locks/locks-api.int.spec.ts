@@ -1,0 +1,128 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { LockClient } from '@cairn/lock-client';
+import { NatsConnectionManager, RpcClient } from '@cairn/messaging';
+import type { RunningService } from '@cairn/service-kit';
+import { bootForTest, dropNamespace, eventually, TEST_NATS_URL, testNamespace } from '@cairn/testing';
+import type { LockManagerConfig } from '../lock-manager.config';
+import { LockManagerService } from '../service';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** One in-process lock-manager (a Raft group of one) answering over HTTP and NATS. */
+describe('the lock API of a single lock-manager', () => {
+  const namespace = testNamespace();
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'cairn-lock-api-'));
+  const nats = new NatsConnectionManager({ natsUrl: TEST_NATS_URL, namespace, region: 'test', serviceName: 'lock-test', instance: 'lock-test' });
+  const rpc = new RpcClient(nats, namespace);
+  let running: RunningService<LockManagerConfig>;
+
+  const post = async (url: string, body: unknown) => {
+    const res = await fetch(`${running.url}${url}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  };
+
+  beforeAll(async () => {
+    running = await bootForTest(LockManagerService, namespace, { CAIRN_DATA_DIR: dataDir });
+    await running.transport.started;
+    await eventually(async () => ((await (await fetch(`${running.url}/health`)).json()) as { raft: { role: string } }).raft.role === 'leader', 10_000);
+  });
+
+  afterAll(async () => {
+    await running?.close();
+    await nats.close();
+    await dropNamespace(namespace);
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('acquires, refuses, renews, inspects and releases over HTTP with stable codes', async () => {
+    const granted = await post('/locks/bucket%2Fphotos/acquire', { owner: 'a', ttlMs: 10_000 });
+    expect(granted.status).toBe(200);
+    expect(granted.body).toMatchObject({ resource: 'bucket/photos', owner: 'a', mode: 'exclusive', fencingToken: 1, expiresAtMs: expect.any(Number) });
+
+    const refused = await post('/locks/bucket%2Fphotos/acquire', { owner: 'b', ttlMs: 10_000 });
+    expect(refused).toMatchObject({ status: 409, body: { code: 'LOCK_CONFLICT' } });
+
+    const renewed = await post('/locks/bucket%2Fphotos/renew', { owner: 'a', fencingToken: 1, ttlMs: 20_000 });
+    expect(renewed.status).toBe(200);
+    expect(renewed.body['expiresAtMs']).toBeGreaterThan(granted.body['expiresAtMs'] as number);
+
+    const inspected = await fetch(`${running.url}/locks/bucket%2Fphotos`);
+    expect(await inspected.json()).toMatchObject({ lastFencingToken: 1, holders: [{ owner: 'a', fencingToken: 1 }], waiters: [] });
+
+    expect(await post('/locks/bucket%2Fphotos/release', { owner: 'a', fencingToken: 1 })).toMatchObject({ status: 200 });
+    expect(await post('/locks/bucket%2Fphotos/release', { owner: 'a', fencingToken: 1 })).toMatchObject({ status: 409, body: { code: 'LOCK_NOT_HELD' } });
+    expect(await post('/locks/bucket%2Fphotos/acquire', { owner: 'b', ttlMs: 10_000 })).toMatchObject({ status: 200, body: { fencingToken: 2 } });
+  });
+
+  it('validates request bodies', async () => {
+    expect(await post('/locks/x/acquire', { owner: 'a', ttlMs: 0 })).toMatchObject({ status: 400, body: { code: 'INVALID_COMMAND' } });
+    expect(await post('/locks/x/acquire', { owner: 'a', ttlMs: 1_000, mode: 'sideways' })).toMatchObject({ status: 400 });
+    expect(await post('/locks/x/acquire', { owner: 'a', ttlMs: 1_000, extra: true })).toMatchObject({ status: 400 });
+    await expect(rpc.request('lock-manager', 'acquire', { owner: 'a', ttlMs: 1_000 })).rejects.toMatchObject({ code: 'INVALID_COMMAND' });
+  });
+
+  it('serves a waiter when the holder releases, and times a waiter out by committed time', async () => {
+    const a = new LockClient(rpc, { owner: 'a' });
+    const b = new LockClient(rpc, { owner: 'b' });
+    const held = await a.acquire('queue', { ttlMs: 10_000 });
+    const waiting = b.acquire('queue', { ttlMs: 10_000, waitMs: 5_000 });
+    await eventually(async () => (await a.inspect('queue')).waiters.length === 1);
+    await a.release(held);
+    await expect(waiting).resolves.toMatchObject({ owner: 'b', fencingToken: held.fencingToken + 1 });
+
+    const started = Date.now();
+    await expect(a.acquire('queue', { ttlMs: 10_000, waitMs: 400 })).rejects.toMatchObject({ code: 'LOCK_WAIT_TIMEOUT' });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(400);
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
+  it('expires an unrenewed lease by committed time and hands the lock on', async () => {
+    const a = new LockClient(rpc, { owner: 'a' });
+    const first = await a.acquire('lease', { ttlMs: 300 });
+    const next = await new LockClient(rpc, { owner: 'b' }).acquire('lease', { ttlMs: 10_000, waitMs: 5_000 });
+    expect(next.fencingToken).toBe(first.fencingToken + 1);
+    await expect(a.renew(first, 1_000)).rejects.toMatchObject({ code: 'LOCK_NOT_HELD' });
+  });
+
+  it('refuses the youngest waiter of a deadlock with LOCK_DEADLOCK', async () => {
+    const a = new LockClient(rpc, { owner: 'dl-a' });
+    const b = new LockClient(rpc, { owner: 'dl-b' });
+    await a.acquire('dl-1', { ttlMs: 10_000 });
+    await b.acquire('dl-2', { ttlMs: 10_000 });
+    const older = a.acquire('dl-2', { ttlMs: 10_000, waitMs: 5_000 });
+    await eventually(async () => (await a.inspect('dl-2')).waiters.length === 1);
+    await expect(b.acquire('dl-1', { ttlMs: 10_000, waitMs: 5_000 })).rejects.toMatchObject({ code: 'LOCK_DEADLOCK' });
+    // The older waiter stays queued and is granted when dl-2 is freed.
+    const dl2 = await b.inspect('dl-2');
+    await b.release({ resource: 'dl-2', fencingToken: dl2.holders[0].fencingToken });
+    await expect(older).resolves.toMatchObject({ owner: 'dl-a', resource: 'dl-2' });
+  });
+
+  it('runs a singleton in one client at a time and hands it over when that client stops', async () => {
+    const active: string[] = [];
+    let overlap = false;
+    const runs = ['s-1', 's-2'].map((owner) =>
+      new LockClient(rpc, { owner }).runAsSingleton(
+        'compactor',
+        async ({ signal }) => {
+          if (active.length > 0) overlap = true;
+          active.push(owner);
+          await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve()));
+          active.splice(active.indexOf(owner), 1);
+        },
+        { ttlMs: 1_000 },
+      ),
+    );
+    await eventually(() => active.length === 1);
+    const first = active[0];
+    await sleep(1_500); // longer than the ttl: renewal keeps the first one in place
+    expect(active).toEqual([first]);
+    const firstIndex = first === 's-1' ? 0 : 1;
+    await runs[firstIndex].stop();
+    await eventually(() => active.length === 1 && active[0] !== first, 5_000);
+    await runs[1 - firstIndex].stop();
+    expect(overlap).toBe(false);
+  });
+});
