@@ -247,6 +247,62 @@ describe('metadata service over NATS (real JetStream and Postgres)', () => {
     expect(head.versionId).toBe(put.versionId);
   }, 60_000);
 
+  it('serves the admin HTTP API with OpenAPI: buckets, access keys, nodes, ring epoch, projections', async () => {
+    const post = (path: string, payload: unknown) =>
+      fetch(`${a.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(payload) });
+    expect((await post('/admin/buckets', { bucket: 'Bad Name!', owner: 'x' })).status).toBe(400);
+    expect((await post('/admin/buckets', { bucket: 'admin-made', owner: 'ops', unknown: 1 })).status).toBe(400);
+    const created = await post('/admin/buckets', { bucket: 'admin-made', owner: 'ops', versioningEnabled: true });
+    expect(created.status).toBe(201);
+    expect((await post('/admin/buckets', { bucket: 'admin-made', owner: 'other' })).status).toBe(409);
+    const bucket = await eventually(async () => {
+      const res = await fetch(`${a.url}/admin/buckets/admin-made`);
+      return res.status === 200 ? ((await res.json()) as BucketView) : undefined;
+    });
+    expect(bucket).toMatchObject({ name: 'admin-made', owner: 'ops', versioning: 'Enabled' });
+    expect((await fetch(`${a.url}/admin/buckets/no-such-bucket`)).status).toBe(404);
+
+    const key = (await (await post('/admin/access-keys', { owner: 'ops' })).json()) as CreateAccessKeyReply;
+    expect(key.accessKeyId).toMatch(/^[A-Z0-9]{20}$/);
+    expect(key.secretAccessKey.length).toBeGreaterThanOrEqual(40);
+    const listed = await eventually(async () => {
+      const res = (await (await fetch(`${a.url}/admin/access-keys?owner=ops`)).json()) as { accessKeys: AccessKeyView[] };
+      return res.accessKeys.length === 1 ? res.accessKeys : undefined;
+    });
+    expect(listed[0]).toMatchObject({ accessKeyId: key.accessKeyId, secretAccessKey: '', revokedAt: null });
+    expect((await fetch(`${a.url}/admin/access-keys/${key.accessKeyId}`, { method: 'DELETE' })).status).toBe(200);
+    const revoked = await eventually(async () => {
+      const view = await call<AccessKeyView>(MetadataRpc.getAccessKey, { accessKeyId: key.accessKeyId });
+      return view.revokedAt ? view : undefined;
+    });
+    expect(revoked.secretAccessKey).toBe(key.secretAccessKey);
+
+    const nodes = (await (await fetch(`${a.url}/admin/nodes`)).json()) as ListNodesReply;
+    expect(nodes.nodes.map((n) => n.nodeId)).toEqual(['n1']);
+    expect(await (await fetch(`${a.url}/admin/ring/epoch`)).json()).toEqual({ epoch: 2 });
+    const projections = (await (await fetch(`${a.url}/admin/projections`)).json()) as { streams: { stream: string; lag: number }[] };
+    expect(projections.streams.map((s) => s.stream)).toEqual(['META', 'CLUSTER']);
+    const doc = (await (await fetch(`${a.url}/docs/json`)).json()) as { paths: Record<string, unknown> };
+    for (const path of ['/admin/buckets', '/admin/buckets/{name}', '/admin/access-keys', '/admin/access-keys/{id}', '/admin/nodes', '/admin/ring/epoch', '/admin/projections', '/admin/rebuild']) {
+      expect(doc.paths[path]).toBeDefined();
+    }
+  });
+
+  it('refuses a delete marker in a bucket being deleted, but lets its versions be removed', async () => {
+    await call(MetadataRpc.createBucket, { bucket: 'sealed', owner: 'alice', versioningEnabled: true });
+    const put = await call<PutObjectReply>(MetadataRpc.putObject, { bucket: 'sealed', ...body('k', 'v') });
+    // Seal directly through the bucket aggregate, as phase one of a delete does.
+    const store = a.app.get(JetStreamEventStore);
+    const subject = subjectsFor(ns).bucket('sealed');
+    const read = await store.read(subject);
+    const seal = { ...read.events[0].envelope, id: `seal-${ns}`, type: 'BucketDeletionStarted', data: { bucket: 'sealed', deletionId: 'd1', startedAt: new Date().toISOString() } };
+    await store.append(subject, [seal], read.lastSequence);
+    expect(await codeOf(call(MetadataRpc.deleteObject, { bucket: 'sealed', key: 'k' }))).toBe('OperationAborted');
+    expect(await codeOf(call(MetadataRpc.putObject, { bucket: 'sealed', ...body('k2', 'v') }))).toBe('OperationAborted');
+    const removed = await call<DeleteObjectReply>(MetadataRpc.deleteObject, { bucket: 'sealed', key: 'k', versionId: put.versionId });
+    expect(removed).toMatchObject({ versionId: put.versionId, deleteMarker: false });
+  });
+
   it('exposes projection lag as a Prometheus gauge and on /health', async () => {
     const metrics = await (await fetch(`${a.url}/metrics`)).text();
     expect(metrics).toMatch(/metadata_projection_lag_events\{stream="META"[^}]*\} \d+/);

@@ -12,6 +12,7 @@ import { ObjectCommandsHandler } from './commands/object-commands.handler';
 import { RootKeyBootstrap } from './commands/root-key.bootstrap';
 import { UploadCommandsHandler } from './commands/upload-commands.handler';
 import { MetadataConfig } from './metadata.config';
+import { MetaProjectionWorker } from './projections/meta-projection.worker';
 import { ProjectionConsumer } from './projections/projection.consumer';
 import { ProjectionTracker } from './projections/projection-tracker';
 import { MetadataRpcController } from './rpc/metadata-rpc.controller';
@@ -48,6 +49,7 @@ export const MetadataService: ServiceDefinition<MetadataConfig> = {
       AccessKeyCommandsHandler,
       MembershipCommandsHandler,
       RootKeyBootstrap,
+      MetaProjectionWorker,
     ],
   }),
 };

@@ -110,7 +110,7 @@ export class ObjectCommandsHandler {
     return { sequence: handled.sequence, versionId: copied.versionId, sourceVersionId: source.versionId, etag: copied.etag, lastModified: copied.lastModified };
   }
 
-  /** Deletes read the bucket but are not refused by a seal: emptying a bucket must stay possible. */
+  /** Deleting versions is never refused by a seal (emptying a bucket must stay possible); adding a delete marker is. */
   async delete(request: DeleteObjectRequest): Promise<DeleteObjectReply> {
     requireKey(request.bucket, request.key);
     const read = await this.buckets.read(request.bucket);
@@ -121,6 +121,12 @@ export class ObjectCommandsHandler {
       const deleted = decided<ObjectKeyEvent, 'ObjectVersionDeleted'>(handled.events, 'ObjectVersionDeleted');
       return { sequence: handled.sequence, versionId: request.versionId, deleteMarker: deleted?.wasDeleteMarker ?? false };
     }
+    // A delete marker is a new version: like a put, a sealed bucket refuses it, and a marker that
+    // raced the seal is not acknowledged. Removing the null version (unversioned) only empties.
+    const addsMarker = read.state.versioning !== 'Unversioned';
+    if (addsMarker && read.state.deletionId !== null) {
+      throw new MetadataError(MetadataErrorCodes.OperationAborted, `bucket ${request.bucket} is being deleted`, { bucket: request.bucket });
+    }
     const handled = await this.execute({
       type: 'DeleteObject',
       ...ref,
@@ -129,6 +135,7 @@ export class ObjectCommandsHandler {
       hlc: this.ctx.nextHlc(),
       lastModified: this.ctx.nowIso(),
     });
+    if (addsMarker) await this.buckets.confirmWritable(request.bucket, read.sequence);
     const marker = decided<ObjectKeyEvent, 'DeleteMarkerPut'>(handled.events, 'DeleteMarkerPut');
     if (marker) return { sequence: handled.sequence, versionId: marker.versionId, deleteMarker: true };
     return { sequence: handled.sequence, deleteMarker: false };

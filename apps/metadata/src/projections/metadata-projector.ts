@@ -5,6 +5,15 @@ import { schemaOf } from '../adapters/metadata-data-source';
 import { tableIn } from '../adapters/metadata-schema';
 import { MetadataProjection } from './metadata.projection';
 
+export interface ProjectOptions {
+  /**
+   * Every stream sequence reaches this projector (an unfiltered stream): apply only the run of events
+   * that continues the checkpoint without a hole, and stop at the first hole. The caller acks what
+   * the returned checkpoint covers and hands the rest back (another instance holds the missing ones).
+   */
+  readonly contiguous?: boolean;
+}
+
 export interface ProjectedBatch {
   readonly applied: number;
   /** Events at or below the checkpoint (already applied) or of types this projection ignores. */
@@ -53,17 +62,31 @@ export class MetadataProjector {
     return rows.length === 0 ? 0 : Number(rows[0].sequence);
   }
 
-  async project(events: readonly StoredEvent[]): Promise<ProjectedBatch> {
+  async project(events: readonly StoredEvent[], options: ProjectOptions = {}): Promise<ProjectedBatch> {
     for (let i = 1; i < events.length; i++) {
       if (events[i].sequence <= events[i - 1].sequence) {
         throw new Error(`events must come in stream order: ${events[i].sequence} follows ${events[i - 1].sequence}`);
       }
     }
-    return this.dataSource.transaction((tx) => this.projectWithin(tx, events));
+    return this.dataSource.transaction((tx) => this.projectWithin(tx, events, options));
+  }
+
+  /**
+   * Moves the checkpoint over one event that cannot be projected (parked in the dead-letter stream
+   * by the caller), only if it is the very next one: nothing else is ever skipped.
+   */
+  async skip(sequence: number): Promise<boolean> {
+    const result: unknown[] = await this.dataSource.query(
+      `UPDATE ${this.checkpoints} SET sequence = $2 WHERE projection = $1 AND sequence = $3 RETURNING sequence`,
+      [this.checkpointName, sequence, sequence - 1],
+    );
+    // TypeORM's Postgres driver answers an UPDATE with [rows, affected].
+    const rows = Array.isArray(result[0]) ? (result[0] as unknown[]) : result;
+    return rows.length > 0;
   }
 
   /** `project` inside a transaction the caller owns (a rebuild replays a whole stream in one). */
-  async projectWithin(tx: EntityManager, events: readonly StoredEvent[]): Promise<ProjectedBatch> {
+  async projectWithin(tx: EntityManager, events: readonly StoredEvent[], options: ProjectOptions = {}): Promise<ProjectedBatch> {
     // The row lock serialises two projector instances on one schema: the second waits, then skips.
     await tx.query(`INSERT INTO ${this.checkpoints} (projection, sequence) VALUES ($1, 0) ON CONFLICT (projection) DO NOTHING`, [this.checkpointName]);
     const [row]: { sequence: string }[] = await tx.query(`SELECT sequence FROM ${this.checkpoints} WHERE projection = $1 FOR UPDATE`, [
@@ -74,6 +97,7 @@ export class MetadataProjector {
     let applied = 0;
     for (const stored of events) {
       if (stored.sequence <= checkpoint) continue;
+      if (options.contiguous && stored.sequence !== checkpoint + 1) break;
       const envelope = this.options.upcasters ? this.options.upcasters.upcast(stored.envelope) : stored.envelope;
       if (this.projection.handles.includes(envelope.type)) {
         await this.projection.apply(tx, envelope, stored.sequence);

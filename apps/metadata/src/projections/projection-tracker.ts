@@ -5,7 +5,7 @@ import { CairnError, ErrorCodes, METADATA_READ_WAIT_MAX_MS, type EventEnvelope, 
 import { HealthRegistry, MetricsService, SERVICE_IDENTITY, type ServiceIdentity } from '@cairn/service-kit';
 import { Gauge } from 'prom-client';
 import { MetadataReadModel } from '../adapters/metadata-read-model';
-import { MetadataProjector } from './metadata-projector';
+import { MetadataProjector, type ProjectOptions } from './metadata-projector';
 import { ProjectionRebuild, type RebuildProgress } from './projection-rebuild';
 import { CHECKPOINT_NAMES, PROJECTED_STREAMS, type ProjectedStream } from './projection-streams';
 
@@ -84,6 +84,18 @@ export class ProjectionTracker implements OnModuleInit, OnModuleDestroy {
     const stored: StoredEvent = { envelope, sequence };
     const result = await projector.project([stored]);
     this.advance(stream, result.checkpoint);
+  }
+
+  /** Applies a batch of one stream in one transaction (see MetadataProjector.project). */
+  async projectBatch(stream: ProjectedStream, events: readonly StoredEvent[], options: ProjectOptions = {}): Promise<number> {
+    const result = await (await this.projectorFor(stream)).project(events, options);
+    this.advance(stream, result.checkpoint);
+    return result.checkpoint;
+  }
+
+  /** Steps the checkpoint over one parked event (only if it is the next one). */
+  async skip(stream: ProjectedStream, sequence: number): Promise<void> {
+    if (await (await this.projectorFor(stream)).skip(sequence)) this.advance(stream, sequence);
   }
 
   async checkpoint(stream: ProjectedStream): Promise<number> {

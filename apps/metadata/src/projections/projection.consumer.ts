@@ -3,21 +3,17 @@ import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { JetStreamContext } from '@cairn/messaging';
 import { isEventEnvelope, type EventEnvelope } from '@cairn/protocol';
 import { ProjectionTracker } from './projection-tracker';
-import { CLUSTER_PROJECTOR_DURABLE, META_PROJECTOR_DURABLE } from './projection-streams';
+import { CLUSTER_PROJECTOR_DURABLE } from './projection-streams';
 
 /**
- * The durable JetStream consumers that feed the Postgres projection, one per stream, in stream
- * order (maxAckPending 1: instances share the durable, one event in flight at a time). An event is
- * acked only after its rows and checkpoint committed; a redelivered one is skipped by the checkpoint.
+ * The durable JetStream consumer of membership (CLUSTER, `cluster.membership` only), in stream order
+ * (maxAckPending 1: instances share the durable, one event in flight at a time). An event is acked
+ * only after its rows and checkpoint committed; a redelivered one is skipped by the checkpoint.
+ * Membership changes are rare; META, where every put lands, has the batching MetaProjectionWorker.
  */
 @Controller()
 export class ProjectionConsumer {
   constructor(private readonly tracker: ProjectionTracker) {}
-
-  @EventPattern('meta.>', { stream: 'META', durable: META_PROJECTOR_DURABLE, maxAckPending: 1 })
-  async onMetaEvent(@Payload() envelope: EventEnvelope, @Ctx() ctx: JetStreamContext): Promise<void> {
-    await this.tracker.project('META', requireEnvelope(envelope, ctx), ctx.streamSequence);
-  }
 
   @EventPattern('cluster.membership', { stream: 'CLUSTER', durable: CLUSTER_PROJECTOR_DURABLE, maxAckPending: 1 })
   async onMembershipEvent(@Payload() envelope: EventEnvelope, @Ctx() ctx: JetStreamContext): Promise<void> {

@@ -1,0 +1,206 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import type { StoredEvent } from '@cairn/eventing';
+import { DEAD_LETTER_ERROR_HEADER, DEAD_LETTER_SEQUENCE_HEADER, DEAD_LETTER_SUBJECT_HEADER, ensureDurableConsumer, ensureStreams, NatsConnectionManager } from '@cairn/messaging';
+import { isEventEnvelope, subjectsFor, type EventEnvelope } from '@cairn/protocol';
+import { HealthRegistry, SERVICE_CONFIG, SERVICE_IDENTITY, type BaseServiceConfig, type ServiceIdentity } from '@cairn/service-kit';
+import { headers as natsHeaders, JSONCodec, type JsMsg } from 'nats';
+import { ProjectionTracker } from './projection-tracker';
+import { META_PROJECTOR_DURABLE, projectedSubject } from './projection-streams';
+
+/** Events fetched and committed in one projection transaction (also the consumer's max ack pending). */
+export const META_PROJECTION_BATCH = 256;
+/** Lifetime of each pull request the consumer keeps open (renewed automatically). */
+const FETCH_EXPIRES_MS = 1_000;
+const ACK_WAIT_MS = 30_000;
+/** A batch that keeps failing is retried event by event; an event failing this often is parked. */
+const MAX_DELIVERIES = 5;
+const RETRY_BACKOFF_MS = [50, 200, 1_000, 2_000, 5_000] as const;
+/** After a gap (another instance's earlier batch not yet committed), wait this long and retry. */
+const GAP_RETRY_MS = 20;
+const RESTART_DELAY_MS = 1_000;
+
+const codec = JSONCodec<EventEnvelope>();
+
+/**
+ * The META projector as a named worker: fetches up to META_PROJECTION_BATCH events of the durable
+ * consumer, projects them in ONE transaction (rows + checkpoint), then acks them. The NestJS
+ * transport hands a handler one message at a time, which caps a projection at one transaction per
+ * event; batching is what lets the read model keep up with the command side.
+ *
+ * Order across instances sharing the durable: batches commit under the checkpoint row lock and the
+ * projector refuses a batch that does not start right after the checkpoint (every META sequence is
+ * projected), so an instance that fetched a later batch waits for the earlier one. A poison event
+ * is retried, then parked on the dead-letter subject with its error, and only it is skipped.
+ */
+@Injectable()
+export class MetaProjectionWorker implements OnApplicationBootstrap, OnApplicationShutdown {
+  readonly name = 'metadata-meta-projector';
+  private readonly logger = new Logger('MetaProjectionWorker');
+  private stopped = false;
+  private loop: Promise<void> | undefined;
+  private readonly counters = { batches: 0, events: 0, gaps: 0, failures: 0, parked: 0 };
+  private lastError: string | null = null;
+  private stream: { close(): Promise<void | Error> } | undefined;
+
+  constructor(
+    private readonly tracker: ProjectionTracker,
+    private readonly nats: NatsConnectionManager,
+    private readonly health: HealthRegistry,
+    @Inject(SERVICE_IDENTITY) private readonly identity: ServiceIdentity,
+    @Inject(SERVICE_CONFIG) private readonly config: BaseServiceConfig,
+  ) {}
+
+  status() {
+    return { name: this.name, running: this.loop !== undefined && !this.stopped, ...this.counters, lastError: this.lastError };
+  }
+
+  onApplicationBootstrap(): void {
+    this.health.registerInfo('metaProjector', () => this.status());
+    this.loop = this.run();
+  }
+
+  /** Lets a fetch in flight finish (its batch commits or is redelivered); never waits on an absent NATS. */
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    await this.stream?.close().catch(() => undefined);
+    await Promise.race([this.loop, sleep(2 * FETCH_EXPIRES_MS)]);
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopped) {
+      try {
+        await this.consume();
+      } catch (error) {
+        if (this.stopped) return;
+        this.lastError = String(error);
+        this.logger.warn(`META projector restarting: ${this.lastError}`);
+        await sleep(RESTART_DELAY_MS);
+      }
+    }
+  }
+
+  private async consume(): Promise<void> {
+    const ns = this.identity.namespace;
+    const subjects = subjectsFor(ns);
+    const jsm = await this.nats.jetstreamManager();
+    await ensureStreams(jsm, ns, this.config.CAIRN_STREAM_REPLICAS);
+    await ensureDurableConsumer(jsm, ns, {
+      stream: 'META',
+      durable: META_PROJECTOR_DURABLE,
+      filterSubject: projectedSubject('META', ns),
+      maxDeliveries: MAX_DELIVERIES,
+      ackWaitMs: ACK_WAIT_MS,
+      maxAckPending: META_PROJECTION_BATCH,
+    });
+    const js = await this.nats.jetstream();
+    const consumer = await js.consumers.get(subjects.streamName('META'), subjects.durableName(META_PROJECTOR_DURABLE));
+    // consume() keeps pull requests open; a batch is the first message plus whatever is buffered
+    // behind it, so a lone event is projected at once and a burst shares one transaction.
+    const messages = await consumer.consume({ max_messages: META_PROJECTION_BATCH, expires: FETCH_EXPIRES_MS });
+    this.stream = messages;
+    const buffer: JsMsg[] = [];
+    let wake: (() => void) | undefined;
+    let ended = false;
+    const reader = (async () => {
+      try {
+        for await (const m of messages) {
+          buffer.push(m);
+          wake?.();
+        }
+      } finally {
+        ended = true;
+        wake?.();
+      }
+    })();
+    try {
+      while (!this.stopped && !ended) {
+        if (buffer.length === 0) {
+          await new Promise<void>((resolve) => (wake = resolve));
+          wake = undefined;
+          continue;
+        }
+        await this.handle(buffer.splice(0, META_PROJECTION_BATCH));
+      }
+    } finally {
+      await messages.close().catch(() => undefined);
+      await reader.catch(() => undefined);
+    }
+  }
+
+  private async handle(messages: JsMsg[]): Promise<void> {
+    messages.sort((x, y) => x.seq - y.seq);
+    const events = messages.map(toStored);
+    try {
+      const checkpoint = await this.tracker.projectBatch('META', events, { contiguous: true });
+      this.settle(messages, checkpoint);
+      this.counters.batches += 1;
+      return;
+    } catch (error) {
+      this.counters.failures += 1;
+      this.lastError = String(error);
+    }
+    // The batch failed: go event by event, so one poison event cannot hold the others back.
+    for (const [i, m] of messages.entries()) {
+      try {
+        const checkpoint = await this.tracker.projectBatch('META', [events[i]], { contiguous: true });
+        if (checkpoint < m.seq) {
+          this.settle(messages.slice(i), checkpoint);
+          return;
+        }
+        m.ack();
+        this.counters.events += 1;
+      } catch (error) {
+        if (m.info.redeliveryCount >= MAX_DELIVERIES) {
+          await this.park(m, error);
+          continue;
+        }
+        this.logger.warn(`META #${m.seq} failed (delivery ${m.info.redeliveryCount}/${MAX_DELIVERIES}): ${String(error)}`);
+        const delay = RETRY_BACKOFF_MS[Math.min(m.info.redeliveryCount, RETRY_BACKOFF_MS.length) - 1];
+        for (const rest of messages.slice(i)) rest.nak(delay);
+        return;
+      }
+    }
+  }
+
+  /** Acks what the checkpoint covers; hands back the events past a hole (an earlier batch of another instance). */
+  private settle(messages: readonly JsMsg[], checkpoint: number): void {
+    let handedBack = 0;
+    for (const m of messages) {
+      if (m.seq <= checkpoint) {
+        m.ack();
+        this.counters.events += 1;
+      } else {
+        m.nak(GAP_RETRY_MS);
+        handedBack += 1;
+      }
+    }
+    if (handedBack > 0) this.counters.gaps += 1;
+  }
+
+  /** Parks a poison event on the dead-letter subject with its error, then steps the checkpoint over it. */
+  private async park(m: JsMsg, error: unknown): Promise<void> {
+    const js = await this.nats.jetstream();
+    const h = natsHeaders();
+    h.set(DEAD_LETTER_ERROR_HEADER, String(error).slice(0, 1024).replace(/[\r\n]+/g, ' '));
+    h.set(DEAD_LETTER_SUBJECT_HEADER, m.subject);
+    h.set(DEAD_LETTER_SEQUENCE_HEADER, String(m.seq));
+    await js.publish(subjectsFor(this.identity.namespace).deadLetter('META', META_PROJECTOR_DURABLE), m.data, {
+      headers: h,
+      msgID: `dlq-META-${m.seq}-${META_PROJECTOR_DURABLE}`,
+    });
+    await this.tracker.skip('META', m.seq);
+    this.counters.parked += 1;
+    this.logger.error(`parked META #${m.seq} after ${m.info.redeliveryCount} deliveries: ${String(error)}`);
+    m.term();
+  }
+}
+
+function toStored(m: JsMsg): StoredEvent {
+  const envelope = codec.decode(m.data);
+  if (!isEventEnvelope(envelope)) throw new Error(`META #${m.seq} is not an event envelope`);
+  return { envelope, sequence: m.seq };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
