@@ -2,7 +2,8 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleD
 import { FileLogAdapter, NatsRaftTransportAdapter, RaftDriver, RaftErrorCodes } from '@cairn/consensus-runtime';
 import { NatsConnectionManager } from '@cairn/messaging';
 import { CairnError } from '@cairn/protocol';
-import { HealthRegistry } from '@cairn/service-kit';
+import { HealthRegistry, HeartbeatService, MetricsService } from '@cairn/service-kit';
+import { Gauge } from 'prom-client';
 import type { LockCommand } from '../domain/lock.commands';
 import type { LockEvent } from '../domain/lock.events';
 import type { LockTableState } from '../domain/lock-table.state-machine';
@@ -63,6 +64,8 @@ export class LockRaftNode implements OnApplicationBootstrap, OnModuleDestroy {
     @Inject(LOCK_RAFT_OPTIONS) readonly options: LockRaftOptions,
     private readonly nats: NatsConnectionManager,
     private readonly health: HealthRegistry,
+    private readonly metrics: MetricsService,
+    private readonly heartbeat: HeartbeatService,
   ) {
     if (!options.peers.includes(options.nodeId)) {
       throw new Error(`CAIRN_RAFT_PEERS (${options.peers.join(',')}) must include this instance, ${options.nodeId}`);
@@ -70,7 +73,34 @@ export class LockRaftNode implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   onApplicationBootstrap(): void {
+    // Role and leader are information, not readiness: one replica alone must still answer /health.
     this.health.registerInfo('raft', () => ({ ...this.view(), node: this.options.nodeId, peers: this.options.peers }));
+    this.heartbeat.addFigure('raftRole', () => this.view().role);
+    const view = () => this.view();
+    new Gauge({
+      name: 'lock_manager_raft_term',
+      help: 'Current Raft term of this replica',
+      registers: [this.metrics.registry],
+      collect() {
+        this.set(view().term);
+      },
+    });
+    new Gauge({
+      name: 'lock_manager_raft_leader',
+      help: '1 while this replica leads the lock group',
+      registers: [this.metrics.registry],
+      collect() {
+        this.set(view().role === 'leader' ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'lock_manager_raft_applied_index',
+      help: 'Last Raft log index applied to the lock table here',
+      registers: [this.metrics.registry],
+      collect() {
+        this.set(view().applied);
+      },
+    });
     this.starting = this.start().catch((error) => {
       if (!this.stopping) this.logger.error(`raft node failed to start: ${error instanceof Error ? error.stack : String(error)}`);
     });

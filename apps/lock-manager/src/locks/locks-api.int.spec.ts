@@ -56,6 +56,14 @@ describe('the lock API of a single lock-manager', () => {
     expect(await post('/locks/bucket%2Fphotos/acquire', { owner: 'b', ttlMs: 10_000 })).toMatchObject({ status: 200, body: { fencingToken: 2 } });
   });
 
+  it('reports its Raft role as health info and metrics', async () => {
+    const health = (await (await fetch(`${running.url}/health`)).json()) as { status: string; raft: Record<string, unknown> };
+    expect(health).toMatchObject({ status: 'ok', raft: { started: true, role: 'leader', leader: 'lock-manager-test', node: 'lock-manager-test' } });
+    const metrics = await (await fetch(`${running.url}/metrics`)).text();
+    expect(metrics).toMatch(/lock_manager_raft_leader\{[^}]*\} 1/);
+    expect(metrics).toMatch(/lock_manager_raft_term\{[^}]*\} [1-9]/);
+  });
+
   it('validates request bodies', async () => {
     expect(await post('/locks/x/acquire', { owner: 'a', ttlMs: 0 })).toMatchObject({ status: 400, body: { code: 'INVALID_COMMAND' } });
     expect(await post('/locks/x/acquire', { owner: 'a', ttlMs: 1_000, mode: 'sideways' })).toMatchObject({ status: 400 });
