@@ -3,6 +3,7 @@ import { S3Error } from '../s3';
 import { readChunkedBody } from './chunked-body.reader';
 import { storeChunkedBody } from './chunked-body.writer';
 import { InMemoryChunkStore } from './in-memory-chunk.store';
+import { MemoryBudget } from './memory-budget';
 
 const CHUNK_SIZE_BYTES = 1000;
 
@@ -22,27 +23,36 @@ async function collect(source: AsyncIterable<Buffer>): Promise<Buffer> {
 }
 
 describe('storeChunkedBody and readChunkedBody', () => {
+  let budget: MemoryBudget;
+  beforeEach(() => {
+    budget = new MemoryBudget(4 * CHUNK_SIZE_BYTES);
+  });
+  afterEach(() => {
+    // Every path, failures included, gives its reservation back.
+    expect(budget.inUseBytes).toBe(0);
+  });
+
   it.each([0, 1, 999, 1000, 1001, 4321])('cut %i bytes into fixed chunks at the right offsets and read them back', async (sizeBytes) => {
     const store = new InMemoryChunkStore();
     const body = randomBytes(sizeBytes);
-    const stored = await storeChunkedBody(piecesOf(body, [7, 333, 1500, 1]), { store, chunkSizeBytes: CHUNK_SIZE_BYTES, maxSizeBytes: 10_000 });
+    const stored = await storeChunkedBody(piecesOf(body, [7, 333, 1500, 1]), { store, chunkSizeBytes: CHUNK_SIZE_BYTES, maxSizeBytes: 10_000, budget });
     expect(stored.sizeBytes).toBe(sizeBytes);
     expect(stored.chunks.map((c) => [c.offsetBytes, c.sizeBytes])).toEqual(
       Array.from({ length: Math.ceil(sizeBytes / CHUNK_SIZE_BYTES) }, (_, i) => [i * CHUNK_SIZE_BYTES, Math.min(CHUNK_SIZE_BYTES, sizeBytes - i * CHUNK_SIZE_BYTES)]),
     );
-    expect((await collect(readChunkedBody(store, stored.chunks, 0, sizeBytes))).equals(body)).toBe(true);
+    expect((await collect(readChunkedBody(store, stored.chunks, 0, sizeBytes, budget))).equals(body)).toBe(true);
   });
 
   it('holds one chunk at a time: never two writes in flight', async () => {
     const store = new InMemoryChunkStore();
-    await storeChunkedBody(piecesOf(randomBytes(10 * CHUNK_SIZE_BYTES), [64]), { store, chunkSizeBytes: CHUNK_SIZE_BYTES, maxSizeBytes: 1e6 });
+    await storeChunkedBody(piecesOf(randomBytes(10 * CHUNK_SIZE_BYTES), [64]), { store, chunkSizeBytes: CHUNK_SIZE_BYTES, maxSizeBytes: 1e6, budget });
     expect(store.chunks.size).toBe(10);
     expect(store.maxWritesInFlight).toBe(1);
   });
 
   it('refuses a body past the limit with EntityTooLarge before storing its last piece', async () => {
     const store = new InMemoryChunkStore();
-    const failure = await storeChunkedBody(piecesOf(randomBytes(2500), [500]), { store, chunkSizeBytes: CHUNK_SIZE_BYTES, maxSizeBytes: 2000 }).catch((e: unknown) => e);
+    const failure = await storeChunkedBody(piecesOf(randomBytes(2500), [500]), { store, chunkSizeBytes: CHUNK_SIZE_BYTES, maxSizeBytes: 2000, budget }).catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(S3Error);
     expect((failure as S3Error).code).toBe('EntityTooLarge');
   });
@@ -53,18 +63,29 @@ describe('storeChunkedBody and readChunkedBody', () => {
       yield randomBytes(1500);
       throw new Error('client went away');
     }
-    await expect(storeChunkedBody(cut(), { store, chunkSizeBytes: CHUNK_SIZE_BYTES, maxSizeBytes: 1e6 })).rejects.toThrow('client went away');
+    await expect(storeChunkedBody(cut(), { store, chunkSizeBytes: CHUNK_SIZE_BYTES, maxSizeBytes: 1e6, budget })).rejects.toThrow('client went away');
   });
 
   it('reads only the chunks a range touches, whole ones without a range so they are verified', async () => {
     const store = new InMemoryChunkStore();
     const body = randomBytes(5 * CHUNK_SIZE_BYTES);
-    const stored = await storeChunkedBody(piecesOf(body, [CHUNK_SIZE_BYTES]), { store, chunkSizeBytes: CHUNK_SIZE_BYTES, maxSizeBytes: 1e6 });
-    const bytes = await collect(readChunkedBody(store, stored.chunks, 1500, 3000));
+    const stored = await storeChunkedBody(piecesOf(body, [CHUNK_SIZE_BYTES]), { store, chunkSizeBytes: CHUNK_SIZE_BYTES, maxSizeBytes: 1e6, budget });
+    const bytes = await collect(readChunkedBody(store, stored.chunks, 1500, 3000, budget));
     expect(bytes.equals(body.subarray(1500, 3000))).toBe(true);
     expect(store.reads).toEqual([
       { hash: stored.chunks[1].hash, range: { start: 500, end: 1000 } },
       { hash: stored.chunks[2].hash },
     ]);
+  });
+
+  it('takes only the announced size for a body shorter than a chunk', async () => {
+    const store = new InMemoryChunkStore();
+    let peakBytes = 0;
+    async function* watched(): AsyncGenerator<Buffer> {
+      yield randomBytes(10);
+      peakBytes = budget.inUseBytes;
+    }
+    await storeChunkedBody(watched(), { store, chunkSizeBytes: CHUNK_SIZE_BYTES, maxSizeBytes: 1e6, budget, sizeHintBytes: 10 });
+    expect(peakBytes).toBe(10);
   });
 });

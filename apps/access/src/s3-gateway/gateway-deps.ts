@@ -1,11 +1,16 @@
 import type { MetadataRpcClient } from '../adapters/metadata-rpc.client';
 import type { ChunkStore } from '../data-path/chunk-store.port';
+import type { MemoryBudget } from '../data-path/memory-budget';
 
 /** What the operation handlers work with. */
 export interface GatewayDeps {
   readonly metadata: MetadataRpcClient;
   readonly chunks: ChunkStore;
   readonly chunkSizeBytes: number;
+  /** Chunk buffers of uploads (PutObject, UploadPart, the write side of UploadPartCopy). */
+  readonly writeBudget: MemoryBudget;
+  /** Chunks held while being verified and served (GetObject, the read side of UploadPartCopy). */
+  readonly readBudget: MemoryBudget;
   /** The S3 region clients sign for (GetBucketLocation, x-amz-bucket-region). */
   readonly s3Region: string;
   readonly nowMs: () => number;

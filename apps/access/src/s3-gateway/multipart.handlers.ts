@@ -40,7 +40,13 @@ export class MultipartHandlers {
 
   readonly uploadPart = async (ex: S3Exchange): Promise<void> => {
     const body = openRequestBody(ex.req, ex.caller, { maxSizeBytes: MAX_SINGLE_PUT_SIZE_BYTES });
-    const stored = await storeChunkedBody(body.source, { store: this.deps.chunks, chunkSizeBytes: this.deps.chunkSizeBytes, maxSizeBytes: MAX_SINGLE_PUT_SIZE_BYTES });
+    const stored = await storeChunkedBody(body.source, {
+      store: this.deps.chunks,
+      chunkSizeBytes: this.deps.chunkSizeBytes,
+      maxSizeBytes: MAX_SINGLE_PUT_SIZE_BYTES,
+      budget: this.deps.writeBudget,
+      sizeHintBytes: body.expectedSizeBytes,
+    });
     const digests = body.finish();
     const reply = await this.deps.metadata.uploadPart({
       bucket: ex.bucket,
@@ -82,8 +88,14 @@ export class MultipartHandlers {
         yield piece;
       }
     };
-    const bytes = Readable.from(hashed(readChunkedBody(this.deps.chunks, view.chunks, start, endExclusive)));
-    const stored = await storeChunkedBody(bytes, { store: this.deps.chunks, chunkSizeBytes: this.deps.chunkSizeBytes, maxSizeBytes: MAX_SINGLE_PUT_SIZE_BYTES });
+    const bytes = Readable.from(hashed(readChunkedBody(this.deps.chunks, view.chunks, start, endExclusive, this.deps.readBudget)));
+    const stored = await storeChunkedBody(bytes, {
+      store: this.deps.chunks,
+      chunkSizeBytes: this.deps.chunkSizeBytes,
+      maxSizeBytes: MAX_SINGLE_PUT_SIZE_BYTES,
+      budget: this.deps.writeBudget,
+      sizeHintBytes: endExclusive - start,
+    });
     const reply = await this.deps.metadata.uploadPart({
       bucket: ex.bucket,
       uploadId: this.uploadId(ex),

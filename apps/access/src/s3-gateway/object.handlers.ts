@@ -45,7 +45,13 @@ export class ObjectHandlers {
     const userMetadata = userMetadataFrom(ex.headers);
     const tags = tagsFromHeader(ex.header('x-amz-tagging'));
     const body = openRequestBody(ex.req, ex.caller, { maxSizeBytes: MAX_SINGLE_PUT_SIZE_BYTES });
-    const stored = await storeChunkedBody(body.source, { store: this.deps.chunks, chunkSizeBytes: this.deps.chunkSizeBytes, maxSizeBytes: MAX_SINGLE_PUT_SIZE_BYTES });
+    const stored = await storeChunkedBody(body.source, {
+      store: this.deps.chunks,
+      chunkSizeBytes: this.deps.chunkSizeBytes,
+      maxSizeBytes: MAX_SINGLE_PUT_SIZE_BYTES,
+      budget: this.deps.writeBudget,
+      sizeHintBytes: body.expectedSizeBytes,
+    });
     const digests = body.finish();
     const reply = await this.deps.metadata.putObject({
       bucket: ex.bucket,
@@ -197,10 +203,15 @@ export class ObjectHandlers {
       ex.res.end();
       return;
     }
-    const pieces = readChunkedBody(this.deps.chunks, view.chunks, start, endExclusive);
+    const pieces = readChunkedBody(this.deps.chunks, view.chunks, start, endExclusive, this.deps.readBudget);
     // The first chunk is opened before the status line, so a read that fails at once is a clean error.
     const first = await pieces.next();
-    ex.res.writeHead(status, headers);
+    try {
+      ex.res.writeHead(status, headers);
+    } catch (error) {
+      await pieces.return(undefined); // gives the chunk's read budget back
+      throw error;
+    }
     await pipeline(Readable.from(prepend(first, pieces)), ex.res);
   }
 }

@@ -7,11 +7,16 @@ import { AccessKeyRpcLookup } from '../adapters/access-key-rpc.lookup';
 import { MetadataRpcClient } from '../adapters/metadata-rpc.client';
 import { StorageRingProvider } from '../adapters/storage-ring.provider';
 import { ChunkClientStoreAdapter } from '../data-path/chunk-client-store.adapter';
+import { MemoryBudget } from '../data-path/memory-budget';
 import { ACCESS_KEY_LOOKUP, SigV4Verifier, type AccessKeyLookup } from '../s3';
 import { S3Gateway } from './s3-gateway.middleware';
 import { s3Handlers } from './s3-handlers';
 
 const GATEWAY_PARTS = Symbol('S3GatewayParts');
+/** Object bytes buffered for uploads, all requests together (32 chunks of 8 MiB). */
+export const WRITE_BUFFER_BUDGET_BYTES = 256 * 1024 * 1024;
+/** Object bytes held for verified reads, all requests together. */
+export const READ_BUFFER_BUDGET_BYTES = 256 * 1024 * 1024;
 
 interface GatewayParts {
   readonly gateway: S3Gateway;
@@ -68,7 +73,15 @@ export class S3GatewayModule {
                 return store.read(hash, range);
               },
             };
-            const deps = { metadata, chunks, chunkSizeBytes: config.CAIRN_CHUNK_SIZE_BYTES, s3Region: config.CAIRN_S3_REGION, nowMs: Date.now };
+            const deps = {
+              metadata,
+              chunks,
+              chunkSizeBytes: config.CAIRN_CHUNK_SIZE_BYTES,
+              writeBudget: new MemoryBudget(WRITE_BUFFER_BUDGET_BYTES),
+              readBudget: new MemoryBudget(READ_BUFFER_BUDGET_BYTES),
+              s3Region: config.CAIRN_S3_REGION,
+              nowMs: Date.now,
+            };
             const gateway = new S3Gateway({
               verifier: new SigV4Verifier(keys),
               routing: { baseDomains: config.CAIRN_S3_BASE_DOMAINS.split(',') },

@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
 import { RpcClient } from '@cairn/messaging';
-import { METADATA_SERVICE, MetadataRpc, type CreateAccessKeyReply, type ListNodesReply } from '@cairn/protocol';
+import { METADATA_SERVICE, MetadataRpc, type CreateAccessKeyReply, type GetAccessKeyReply, type ListNodesReply } from '@cairn/protocol';
 import type { RunningService } from '@cairn/service-kit';
 import { bootForTest, dropNamespace, eventually, startServiceProcess, testNamespace, type ServiceProcess } from '@cairn/testing';
 import type { AccessConfig } from '../access.config';
@@ -68,6 +68,12 @@ export async function startS3Stack(): Promise<S3Stack> {
       const reply = await rpc.request<ListNodesReply>(METADATA_SERVICE, MetadataRpc.listNodes, {}).catch(() => undefined);
       return reply && reply.nodes.length === STORAGE_NODE_COUNT ? reply : undefined;
     }, STACK_READY_TIMEOUT_MS);
+    // metadata creates the root key from its environment after it starts listening.
+    await eventually(
+      () => rpc.request<GetAccessKeyReply>(METADATA_SERVICE, MetadataRpc.getAccessKey, { accessKeyId: E2E_ROOT_ACCESS_KEY }).then(() => true, () => false),
+      STACK_READY_TIMEOUT_MS,
+      100,
+    );
   } catch (error) {
     await stop();
     throw error;
