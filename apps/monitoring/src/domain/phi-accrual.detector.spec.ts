@@ -25,11 +25,12 @@ describe('PhiAccrualDetector', () => {
     const steadyLast = regular(steady, 30, 1_000);
     const jittery = new PhiAccrualDetector();
     let t = 0;
+    let jitteryLast = 0;
     for (let i = 0; i < 30; i++) {
       jittery.heartbeat(t);
+      jitteryLast = t;
       t += i % 2 === 0 ? 400 : 1_600;
     }
-    const jitteryLast = t - (29 % 2 === 0 ? 400 : 1_600);
     expect(jittery.phi(jitteryLast + 3_500)).toBeLessThan(steady.phi(steadyLast + 3_500));
   });
 
