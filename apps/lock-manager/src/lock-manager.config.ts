@@ -1,6 +1,9 @@
 import { BaseServiceConfig } from '@cairn/service-kit';
-import { IsOptional, IsString, Matches, MinLength } from 'class-validator';
+import { Type } from 'class-transformer';
+import { IsInt, IsOptional, IsString, Matches, Max, Min, MinLength } from 'class-validator';
 
+export const DEFAULT_RAFT_SNAPSHOT_EVERY_ENTRIES = 2_000;
+const MAX_RAFT_SNAPSHOT_EVERY_ENTRIES = 1_000_000;
 const PEER_LIST_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}(,[a-z0-9][a-z0-9-]{0,62}){0,6}$/;
 
 export class LockManagerConfig extends BaseServiceConfig {
@@ -18,4 +21,11 @@ export class LockManagerConfig extends BaseServiceConfig {
   @IsString()
   @Matches(PEER_LIST_PATTERN, { message: 'must be 1-7 comma-separated instance names (lowercase letters, digits, "-")' })
   CAIRN_RAFT_PEERS?: string;
+
+  /** Snapshot the lock table and compact the Raft log after this many applied entries. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(MAX_RAFT_SNAPSHOT_EVERY_ENTRIES)
+  CAIRN_RAFT_SNAPSHOT_EVERY_ENTRIES = DEFAULT_RAFT_SNAPSHOT_EVERY_ENTRIES;
 }

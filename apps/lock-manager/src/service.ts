@@ -21,6 +21,7 @@ export const LockManagerService: ServiceDefinition<LockManagerConfig> = {
         dataDir: config.CAIRN_DATA_DIR ?? path.join(DEFAULT_DATA_ROOT, identity.instance),
         natsUrl: config.CAIRN_NATS_URL,
         namespace: identity.namespace,
+        snapshotEveryEntries: config.CAIRN_RAFT_SNAPSHOT_EVERY_ENTRIES,
       }),
     ],
   }),

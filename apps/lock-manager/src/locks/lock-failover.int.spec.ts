@@ -12,11 +12,14 @@ const STORM_WAIT_MS = 20_000;
 const SECTIONS_PER_PHASE = 25;
 const CRITICAL_SECTION_MAX_MS = 4;
 
+/** Small, so the leader compacts past the killed node's log and must send it a snapshot. */
+const SNAPSHOT_EVERY_ENTRIES = 20;
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('three lock-manager processes over real NATS, leader killed with SIGKILL', () => {
   const namespace = testNamespace();
-  const cluster = new LockManagerCluster(namespace);
+  const cluster = new LockManagerCluster(namespace, undefined, { CAIRN_RAFT_SNAPSHOT_EVERY_ENTRIES: String(SNAPSHOT_EVERY_ENTRIES) });
   const nats = new NatsConnectionManager({ natsUrl: TEST_NATS_URL, namespace, region: 'test', serviceName: 'lock-test', instance: 'lock-test' });
   const rpc = new RpcClient(nats, namespace);
   const client = (owner: string) => new LockClient(rpc, { owner });
@@ -94,7 +97,8 @@ describe('three lock-manager processes over real NATS, leader killed with SIGKIL
     await holder.release(held);
     await expect(waiting).resolves.toMatchObject({ owner: 'pre-crash-waiter', fencingToken: held.fencingToken + 1 });
 
-    // The killed node comes back and catches up from its log (and the leader's entries since).
+    // The killed node comes back; the leader has compacted past its log, so it catches up from a snapshot.
+    const leaderFirstIndex = (await cluster.raft(second))!.firstIndex;
     await cluster.startNode(first);
     stopStorm = true;
     await Promise.all(storm);
@@ -104,6 +108,8 @@ describe('three lock-manager processes over real NATS, leader killed with SIGKIL
       return v?.started && v.leader === second && v.applied >= leaderView.commit ? v : undefined;
     }, 20_000);
     expect(caughtUp.role).toBe('follower');
+    // Entries between what it had on disk and the leader's first index exist only in a snapshot.
+    expect(leaderFirstIndex).toBeGreaterThan(caughtUp.recoveredLastIndex + 1);
     const res = await fetch(`${cluster.url(first)}/locks/${STORM_RESOURCE}`);
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ resource: STORM_RESOURCE, lastFencingToken: lastToken, holders: [], waiters: [] });

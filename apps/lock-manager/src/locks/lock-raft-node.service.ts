@@ -14,7 +14,6 @@ export const RAFT_TICK_MS = 50;
 /** 10 ticks of 50 ms: a dead leader is replaced within about 0.5-1 s. */
 export const RAFT_ELECTION_TIMEOUT_TICKS = 10;
 export const RAFT_HEARTBEAT_INTERVAL_TICKS = 2;
-export const RAFT_SNAPSHOT_EVERY_ENTRIES = 2_000;
 /** How often the leader commits its clock while a lease or wait could run out. */
 export const ADVANCE_TIME_INTERVAL_MS = 100;
 /** Pause between attempts to open the Raft transport while NATS is away. */
@@ -29,6 +28,7 @@ export interface LockRaftOptions {
   readonly dataDir: string;
   readonly natsUrl: string;
   readonly namespace: string;
+  readonly snapshotEveryEntries: number;
 }
 export const LOCK_RAFT_OPTIONS = Symbol('LOCK_RAFT_OPTIONS');
 
@@ -39,6 +39,11 @@ export interface RaftView {
   readonly term: number;
   readonly commit: number;
   readonly applied: number;
+  /** First index still in the log: everything before it is only in the snapshot. */
+  readonly firstIndex: number;
+  readonly lastIndex: number;
+  /** The last log index this replica found on disk when it started. */
+  readonly recoveredLastIndex: number;
 }
 
 /**
@@ -55,6 +60,7 @@ export class LockRaftNode implements OnApplicationBootstrap, OnModuleDestroy {
   private starting: Promise<void> | undefined;
   private clock: NodeJS.Timeout | undefined;
   private advancing = false;
+  private recoveredLastIndex = 0;
   private stopping = false;
   private markStopping: () => void = () => undefined;
   /** Resolves on shutdown, so a start still waiting for NATS gives up instead of holding it. */
@@ -116,9 +122,19 @@ export class LockRaftNode implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   view(): RaftView {
-    if (!this.driver) return { started: false, role: 'follower', leader: '', term: 0, commit: 0, applied: 0 };
+    if (!this.driver || !this.log) return { started: false, role: 'follower', leader: '', term: 0, commit: 0, applied: 0, firstIndex: 0, lastIndex: 0, recoveredLastIndex: 0 };
     const s = this.driver.raw.basicStatus();
-    return { started: true, role: s.role, leader: s.lead, term: s.term, commit: s.commit, applied: this.driver.applied };
+    return {
+      started: true,
+      role: s.role,
+      leader: s.lead,
+      term: s.term,
+      commit: s.commit,
+      applied: this.driver.applied,
+      firstIndex: this.log.firstIndex(),
+      lastIndex: s.lastIndex,
+      recoveredLastIndex: this.recoveredLastIndex,
+    };
   }
 
   isLeader(): boolean {
@@ -170,7 +186,8 @@ export class LockRaftNode implements OnApplicationBootstrap, OnModuleDestroy {
       return;
     }
     this.log = FileLogAdapter.open({ dir: this.options.dataDir, bootstrap: { voters: this.options.peers } });
-    this.logger.log(`raft log recovered: ${JSON.stringify(this.log.recovery)}`);
+    this.recoveredLastIndex = this.log.lastIndex();
+    this.logger.log(`raft log recovered: ${JSON.stringify(this.log.recovery)}, last index ${this.recoveredLastIndex}`);
     this.driver = new RaftDriver<LockEvent[]>({
       id: this.options.nodeId,
       storage: this.log,
@@ -179,7 +196,7 @@ export class LockRaftNode implements OnApplicationBootstrap, OnModuleDestroy {
       tickMs: RAFT_TICK_MS,
       electionTimeoutTicks: RAFT_ELECTION_TIMEOUT_TICKS,
       heartbeatIntervalTicks: RAFT_HEARTBEAT_INTERVAL_TICKS,
-      snapshotEveryEntries: RAFT_SNAPSHOT_EVERY_ENTRIES,
+      snapshotEveryEntries: this.options.snapshotEveryEntries,
     });
     this.driver.start();
     this.clock = setInterval(() => this.advanceTime(), ADVANCE_TIME_INTERVAL_MS);
