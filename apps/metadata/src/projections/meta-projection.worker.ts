@@ -1,9 +1,9 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { StoredEvent } from '@cairn/eventing';
-import { DEAD_LETTER_ERROR_HEADER, DEAD_LETTER_SEQUENCE_HEADER, DEAD_LETTER_SUBJECT_HEADER, ensureDurableConsumer, ensureStreams, NatsConnectionManager } from '@cairn/messaging';
+import { DEAD_LETTER_ERROR_HEADER, DEAD_LETTER_SEQUENCE_HEADER, DEAD_LETTER_SUBJECT_HEADER, ensureStreams, NatsConnectionManager } from '@cairn/messaging';
 import { isEventEnvelope, subjectsFor, type EventEnvelope } from '@cairn/protocol';
 import { HealthRegistry, SERVICE_CONFIG, SERVICE_IDENTITY, type BaseServiceConfig, type ServiceIdentity } from '@cairn/service-kit';
-import { headers as natsHeaders, JSONCodec, type JsMsg } from 'nats';
+import { AckPolicy, DeliverPolicy, headers as natsHeaders, JSONCodec, nanos, type JetStreamManager, type JsMsg } from 'nats';
 import { ProjectionTracker } from './projection-tracker';
 import { META_PROJECTOR_DURABLE, projectedSubject } from './projection-streams';
 
@@ -12,8 +12,8 @@ export const META_PROJECTION_BATCH = 256;
 /** Lifetime of each pull request the consumer keeps open (renewed automatically). */
 const FETCH_EXPIRES_MS = 1_000;
 const ACK_WAIT_MS = 30_000;
-/** A batch that keeps failing is retried event by event; an event failing this often is parked. */
-const MAX_DELIVERIES = 5;
+/** A batch that fails is retried event by event; an event whose projection failed this often is parked. */
+const MAX_FAILURES = 5;
 const RETRY_BACKOFF_MS = [50, 200, 1_000, 2_000, 5_000] as const;
 /** After a gap (another instance's earlier batch not yet committed), wait this long and retry. */
 const GAP_RETRY_MS = 20;
@@ -39,6 +39,8 @@ export class MetaProjectionWorker implements OnApplicationBootstrap, OnApplicati
   private stopped = false;
   private loop: Promise<void> | undefined;
   private readonly counters = { batches: 0, events: 0, gaps: 0, failures: 0, parked: 0 };
+  /** Failed projections per sequence; handing an event back past a hole is not a failure. */
+  private readonly failuresBySequence = new Map<number, number>();
   private lastError: string | null = null;
   private stream: { close(): Promise<void | Error> } | undefined;
 
@@ -84,14 +86,7 @@ export class MetaProjectionWorker implements OnApplicationBootstrap, OnApplicati
     const subjects = subjectsFor(ns);
     const jsm = await this.nats.jetstreamManager();
     await ensureStreams(jsm, ns, this.config.CAIRN_STREAM_REPLICAS);
-    await ensureDurableConsumer(jsm, ns, {
-      stream: 'META',
-      durable: META_PROJECTOR_DURABLE,
-      filterSubject: projectedSubject('META', ns),
-      maxDeliveries: MAX_DELIVERIES,
-      ackWaitMs: ACK_WAIT_MS,
-      maxAckPending: META_PROJECTION_BATCH,
-    });
+    await ensureProjectorConsumer(jsm, ns);
     const js = await this.nats.jetstream();
     const consumer = await js.consumers.get(subjects.streamName('META'), subjects.durableName(META_PROJECTOR_DURABLE));
     // consume() keeps pull requests open; a batch is the first message plus whatever is buffered
@@ -148,14 +143,18 @@ export class MetaProjectionWorker implements OnApplicationBootstrap, OnApplicati
           return;
         }
         m.ack();
+        this.failuresBySequence.delete(m.seq);
         this.counters.events += 1;
       } catch (error) {
-        if (m.info.redeliveryCount >= MAX_DELIVERIES) {
-          await this.park(m, error);
+        const failures = (this.failuresBySequence.get(m.seq) ?? 0) + 1;
+        this.failuresBySequence.set(m.seq, failures);
+        if (failures >= MAX_FAILURES) {
+          this.failuresBySequence.delete(m.seq);
+          await this.park(m, error, failures);
           continue;
         }
-        this.logger.warn(`META #${m.seq} failed (delivery ${m.info.redeliveryCount}/${MAX_DELIVERIES}): ${String(error)}`);
-        const delay = RETRY_BACKOFF_MS[Math.min(m.info.redeliveryCount, RETRY_BACKOFF_MS.length) - 1];
+        this.logger.warn(`META #${m.seq} failed (${failures}/${MAX_FAILURES}): ${String(error)}`);
+        const delay = RETRY_BACKOFF_MS[Math.min(failures, RETRY_BACKOFF_MS.length) - 1];
         for (const rest of messages.slice(i)) rest.nak(delay);
         return;
       }
@@ -178,7 +177,7 @@ export class MetaProjectionWorker implements OnApplicationBootstrap, OnApplicati
   }
 
   /** Parks a poison event on the dead-letter subject with its error, then steps the checkpoint over it. */
-  private async park(m: JsMsg, error: unknown): Promise<void> {
+  private async park(m: JsMsg, error: unknown, failures: number): Promise<void> {
     const js = await this.nats.jetstream();
     const h = natsHeaders();
     h.set(DEAD_LETTER_ERROR_HEADER, String(error).slice(0, 1024).replace(/[\r\n]+/g, ' '));
@@ -190,8 +189,37 @@ export class MetaProjectionWorker implements OnApplicationBootstrap, OnApplicati
     });
     await this.tracker.skip('META', m.seq);
     this.counters.parked += 1;
-    this.logger.error(`parked META #${m.seq} after ${m.info.redeliveryCount} deliveries: ${String(error)}`);
+    this.logger.error(`parked META #${m.seq} after ${failures} failed projections: ${String(error)}`);
     m.term();
+  }
+}
+
+/**
+ * The projector's durable: unlimited deliveries (events handed back past a hole are redelivered as
+ * often as it takes; this worker parks poison events itself), at most one batch unacknowledged.
+ */
+async function ensureProjectorConsumer(jsm: JetStreamManager, ns: string): Promise<void> {
+  const s = subjectsFor(ns);
+  const stream = s.streamName('META');
+  const durable = s.durableName(META_PROJECTOR_DURABLE);
+  const wanted = {
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.All,
+    filter_subject: projectedSubject('META', ns),
+    max_deliver: -1,
+    ack_wait: nanos(ACK_WAIT_MS),
+    max_ack_pending: META_PROJECTION_BATCH,
+  };
+  try {
+    const info = await jsm.consumers.info(stream, durable);
+    const c = info.config;
+    if (c.filter_subject !== wanted.filter_subject || c.max_deliver !== wanted.max_deliver || c.ack_wait !== wanted.ack_wait || c.max_ack_pending !== wanted.max_ack_pending) {
+      await jsm.consumers.update(stream, durable, { filter_subject: wanted.filter_subject, max_deliver: -1, ack_wait: wanted.ack_wait, max_ack_pending: wanted.max_ack_pending });
+    }
+  } catch (error) {
+    const e = error as { code?: string; api_error?: { err_code?: number } };
+    if (e?.code !== '404' && e?.api_error?.err_code !== 10014) throw error;
+    await jsm.consumers.add(stream, { durable_name: durable, ...wanted });
   }
 }
 
