@@ -13,7 +13,7 @@ const SECTIONS_PER_PHASE = 25;
 const CRITICAL_SECTION_MAX_MS = 4;
 
 /** Small, so the leader compacts past the killed node's log and must send it a snapshot. */
-const SNAPSHOT_EVERY_ENTRIES = 20;
+const SNAPSHOT_EVERY_ENTRIES = 10;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

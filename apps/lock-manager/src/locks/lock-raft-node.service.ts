@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { FileLogAdapter, NatsRaftTransportAdapter, RaftDriver, RaftErrorCodes } from '@cairn/consensus-runtime';
 import { NatsConnectionManager } from '@cairn/messaging';
-import { CairnError } from '@cairn/protocol';
+import { CairnError, ErrorCodes } from '@cairn/protocol';
 import { HealthRegistry, HeartbeatService, MetricsService } from '@cairn/service-kit';
 import { Gauge } from 'prom-client';
 import type { LockCommand } from '../domain/lock.commands';
@@ -14,8 +14,13 @@ export const RAFT_TICK_MS = 50;
 /** 10 ticks of 50 ms: a dead leader is replaced within about 0.5-1 s. */
 export const RAFT_ELECTION_TIMEOUT_TICKS = 10;
 export const RAFT_HEARTBEAT_INTERVAL_TICKS = 2;
-/** How often the leader commits its clock while a lease or wait could run out. */
+/** How often the leader checks whether a lease or wait has run out, and if so commits its clock. */
 export const ADVANCE_TIME_INTERVAL_MS = 100;
+/**
+ * A proposal that neither commits nor is replaced within this long (a leader cut off from its
+ * followers) is answered TIMEOUT: its outcome is unknown, and the client retries it.
+ */
+export const PROPOSAL_TIMEOUT_MS = 5_000;
 /** Pause between attempts to open the Raft transport while NATS is away. */
 export const RAFT_START_RETRY_MS = 1_000;
 /** How long an operation waits for a leader to be known before answering RAFT_NOT_LEADER. */
@@ -157,9 +162,19 @@ export class LockRaftNode implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /** Proposes a command stamped with this leader's clock; resolves with the events it produced. */
-  propose(command: LockCommand): Promise<LockEvent[]> {
-    if (!this.driver) return Promise.reject(this.notLeader('the raft node has not started'));
-    return this.driver.propose(encodeLockCommand(command));
+  async propose(command: LockCommand): Promise<LockEvent[]> {
+    if (!this.driver) throw this.notLeader('the raft node has not started');
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      return await Promise.race([
+        this.driver.propose(encodeLockCommand(command)),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new CairnError(ErrorCodes.Timeout, `${command.type} did not commit within ${PROPOSAL_TIMEOUT_MS} ms; its outcome is unknown`)), PROPOSAL_TIMEOUT_MS);
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** The lock table as of every write committed before the call (ReadIndex; works on followers). */
@@ -203,7 +218,8 @@ export class LockRaftNode implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private advanceTime(): void {
-    if (this.advancing || !this.isLeader() || !this.replica.hasDeadlines()) return;
+    const next = this.replica.nextDeadlineMs();
+    if (this.advancing || next === undefined || next > Date.now() || !this.isLeader()) return;
     this.advancing = true;
     this.propose({ type: 'AdvanceTime', nowMs: Date.now() })
       .catch(() => undefined) // a lost leadership or a superseded tick: the next leader ticks

@@ -37,7 +37,7 @@ describe('LockTableReplica', () => {
     replica.apply(entry(acquire('q1', 'a', 0)));
     const watch = replica.watch('q3');
     replica.apply(entry(acquire('q3', 'c', 0, 100)));
-    expect(replica.hasDeadlines()).toBe(true);
+    expect(replica.nextDeadlineMs()).toBe(100);
     replica.apply(entry({ type: 'AdvanceTime', nowMs: 100 }));
     await expect(watch.outcome).resolves.toMatchObject({ type: 'LockRefused', code: 'LOCK_WAIT_TIMEOUT' });
   });

@@ -56,9 +56,14 @@ export class LockTableReplica implements ReplicatedStateMachine<LockEvent[]> {
     return JSON.stringify({ v: LOCK_SNAPSHOT_VERSION, state: this.current });
   }
 
-  /** Whether any lease or wait could run out: only then is committed time worth advancing. */
-  hasDeadlines(): boolean {
-    return Object.values(this.current.resources).some((r) => r.holders.length > 0 || r.waiters.length > 0);
+  /** The earliest lease end or wait deadline, in committed time: committing time before it changes nothing. */
+  nextDeadlineMs(): number | undefined {
+    let next: number | undefined;
+    for (const r of Object.values(this.current.resources)) {
+      for (const h of r.holders) if (next === undefined || h.expiresAtMs < next) next = h.expiresAtMs;
+      for (const w of r.waiters) if (next === undefined || w.deadlineMs < next) next = w.deadlineMs;
+    }
+    return next;
   }
 
   /**
