@@ -1,7 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { foldEvents, handleCommand, type Decider, type HandledCommand } from '@cairn/eventing';
-import { JetStreamEventStore } from '@cairn/messaging';
+import { JetStreamEventStore, NatsConnectionManager } from '@cairn/messaging';
+import { CachingEventStore } from '../adapters/caching-event-store.adapter';
 import { MetadataEventSchemaVersions, subjectsFor, type DomainEvent, type Subjects } from '@cairn/protocol';
 import { EventClock, SERVICE_IDENTITY, type ServiceIdentity } from '@cairn/service-kit';
 
@@ -33,13 +34,16 @@ export interface AggregateRead<State> {
 @Injectable()
 export class MetadataCommandContext {
   readonly subjects: Subjects;
+  readonly store: CachingEventStore;
 
   constructor(
-    readonly store: JetStreamEventStore,
+    jetstream: JetStreamEventStore,
+    nats: NatsConnectionManager,
     private readonly clock: EventClock,
     @Inject(SERVICE_IDENTITY) readonly identity: ServiceIdentity,
   ) {
     this.subjects = subjectsFor(identity.namespace);
+    this.store = new CachingEventStore(jetstream, nats);
   }
 
   nowIso(): string {

@@ -216,6 +216,21 @@ describe('MetadataProjector (Postgres)', () => {
     await expect(new MetadataProjector(db.dataSource).project([events[3], events[2]])).rejects.toThrow(/stream order/);
   });
 
+  it('in contiguous mode applies only the run that continues the checkpoint, and skips only the next event', async () => {
+    const projector = new MetadataProjector(db.dataSource, { checkpointName: 'contiguous-probe' });
+    const template = world.store.all()[0].envelope;
+    // Event types this projection does not handle: the checkpoint moves, no rows change.
+    const at = (sequence: number) => ({ envelope: { ...template, id: `probe-${sequence}`, type: 'ChunkRepaired' }, sequence });
+    // 1, 2, then a hole at 3: 4 and 5 wait for it (another instance holds 3).
+    expect((await projector.project([at(1), at(2), at(4), at(5)], { contiguous: true })).checkpoint).toBe(2);
+    expect((await projector.project([at(4), at(5)], { contiguous: true })).checkpoint).toBe(2);
+    // A parked event is stepped over only when it is the very next one.
+    expect(await projector.skip(5)).toBe(false);
+    expect(await projector.skip(3)).toBe(true);
+    expect(await projector.checkpoint()).toBe(3);
+    expect((await projector.project([at(4), at(5)], { contiguous: true })).checkpoint).toBe(5);
+  });
+
   it('skips event types it does not know, but moves past them', async () => {
     const projector = new MetadataProjector(db.dataSource);
     const last = await projector.checkpoint();
