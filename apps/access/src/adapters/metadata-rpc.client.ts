@@ -51,60 +51,117 @@ export const METADATA_QUERY_TIMEOUT_MS = 8_000;
 
 type Query<R> = Omit<R, 'minSequence'>;
 
+/** Keys whose last write through this gateway is remembered for read-your-writes. */
+export const READ_YOUR_WRITES_TRACKED_KEYS = 100_000;
+
 /**
- * The metadata service as access sees it, over NATS request/reply. It remembers the highest META
- * sequence any command through this gateway was appended at and reads with it as `minSequence`,
- * so every read after an acknowledged write (from any client of this gateway) sees that write.
+ * Read-your-writes points: the META sequence each query must wait for. A query waits only for the
+ * writes it can see (a GET of one key for that key's last write and its bucket's, a listing for
+ * every write), so a read of a cold key never waits behind the projection of unrelated writes.
+ */
+export class ReadYourWritesTracker {
+  private bucketSequence = 0;
+  private allSequence = 0;
+  /** Sequences of keys no longer tracked individually: lookups of any key wait for at least this. */
+  private forgottenSequence = 0;
+  private readonly keySequences = new Map<string, number>();
+
+  constructor(private readonly maxTrackedKeys: number = READ_YOUR_WRITES_TRACKED_KEYS) {}
+
+  wroteBucket(sequence: number): void {
+    this.bucketSequence = Math.max(this.bucketSequence, sequence);
+    this.wrote(sequence);
+  }
+
+  wroteKey(bucket: string, key: string, sequence: number): void {
+    const id = `${bucket}\n${key}`;
+    const previous = this.keySequences.get(id) ?? 0;
+    this.keySequences.delete(id);
+    this.keySequences.set(id, Math.max(previous, sequence));
+    if (this.keySequences.size > this.maxTrackedKeys) {
+      const [oldest, oldestSequence] = this.keySequences.entries().next().value as [string, number];
+      this.keySequences.delete(oldest);
+      this.forgottenSequence = Math.max(this.forgottenSequence, oldestSequence);
+    }
+    this.wrote(sequence);
+  }
+
+  wrote(sequence: number): void {
+    this.allSequence = Math.max(this.allSequence, sequence);
+  }
+
+  forBucket(): number {
+    return this.bucketSequence;
+  }
+
+  forKey(bucket: string, key: string): number {
+    return Math.max(this.bucketSequence, this.forgottenSequence, this.keySequences.get(`${bucket}\n${key}`) ?? 0);
+  }
+
+  forEverything(): number {
+    return this.allSequence;
+  }
+}
+
+/**
+ * The metadata service as access sees it, over NATS request/reply. Every command's sequence is
+ * remembered, and queries pass the sequence they must see as `minSequence`, so a read after an
+ * acknowledged write through this gateway (from any of its clients) sees that write.
  */
 export class MetadataRpcClient {
-  private metaSequence = 0;
-  private clusterSequence = 0;
+  readonly readYourWrites = new ReadYourWritesTracker();
 
   constructor(private readonly rpc: RpcClient) {}
 
-  /** The read-your-writes point reached so far, for tests and diagnostics. */
-  get readSequence(): number {
-    return this.metaSequence;
+  createBucket = (request: CreateBucketRequest) => this.command<CreateBucketReply>(MetadataRpc.createBucket, request, (s) => this.readYourWrites.wroteBucket(s));
+  deleteBucket = (request: DeleteBucketRequest) => this.command<DeleteBucketReply>(MetadataRpc.deleteBucket, request, (s) => this.readYourWrites.wroteBucket(s));
+  setBucketVersioning = (request: SetBucketVersioningRequest) =>
+    this.command<SetBucketVersioningReply>(MetadataRpc.setBucketVersioning, request, (s) => this.readYourWrites.wroteBucket(s));
+  getBucket = (request: { bucket: string }) => this.query<GetBucketReply>(MetadataRpc.getBucket, request, this.readYourWrites.forBucket());
+  listBuckets = (request: { owner?: string }) => this.query<ListBucketsReply>(MetadataRpc.listBuckets, request, this.readYourWrites.forBucket());
+
+  putObject = (request: PutObjectRequest) => this.command<PutObjectReply>(MetadataRpc.putObject, request, this.onKey(request));
+  copyObject = (request: CopyObjectRequest) =>
+    this.command<CopyObjectReply>(
+      MetadataRpc.copyObject,
+      { sourceMinSequence: this.readYourWrites.forKey(request.sourceBucket, request.sourceKey), ...request },
+      this.onKey(request),
+    );
+  deleteObject = (request: DeleteObjectRequest) => this.command<DeleteObjectReply>(MetadataRpc.deleteObject, request, this.onKey(request));
+  putObjectTags = (request: PutObjectTagsRequest) => this.command<ObjectTagsReply>(MetadataRpc.putObjectTags, request, this.onKey(request));
+  deleteObjectTags = (request: DeleteObjectTagsRequest) => this.command<ObjectTagsReply>(MetadataRpc.deleteObjectTags, request, this.onKey(request));
+  headObject = (request: { bucket: string; key: string; versionId?: string }) =>
+    this.query<HeadObjectReply>(MetadataRpc.headObject, request, this.readYourWrites.forKey(request.bucket, request.key));
+  listObjects = (request: Query<ListObjectsRequest>) => this.query<ListObjectsReply>(MetadataRpc.listObjects, request, this.readYourWrites.forEverything());
+  listObjectsV2 = (request: Query<ListObjectsV2Request>) => this.query<ListObjectsV2Reply>(MetadataRpc.listObjectsV2, request, this.readYourWrites.forEverything());
+  listObjectVersions = (request: Query<ListObjectVersionsRequest>) =>
+    this.query<ListObjectVersionsReply>(MetadataRpc.listObjectVersions, request, this.readYourWrites.forEverything());
+
+  initiateUpload = (request: InitiateUploadRequest) => this.command<InitiateUploadReply>(MetadataRpc.initiateUpload, request, (s) => this.readYourWrites.wrote(s));
+  uploadPart = (request: UploadPartRequest) => this.command<UploadPartReply>(MetadataRpc.uploadPart, request, (s) => this.readYourWrites.wrote(s));
+  completeUpload = (request: CompleteUploadRequest) =>
+    this.command<CompleteUploadReply>(MetadataRpc.completeUpload, request, (s, reply) => this.readYourWrites.wroteKey(request.bucket, reply.key, s));
+  abortUpload = (request: AbortUploadRequest) => this.command<AbortUploadReply>(MetadataRpc.abortUpload, request, (s) => this.readYourWrites.wrote(s));
+  listUploads = (request: Query<ListUploadsRequest>) => this.query<ListUploadsReply>(MetadataRpc.listUploads, request, this.readYourWrites.forEverything());
+  listParts = (request: Query<ListPartsRequest>) => this.query<ListPartsReply>(MetadataRpc.listParts, request, this.readYourWrites.forEverything());
+
+  getAccessKey = (accessKeyId: string) => this.query<GetAccessKeyReply>(MetadataRpc.getAccessKey, { accessKeyId }, 0);
+
+  /** Membership is on the CLUSTER stream, whose sequences access never writes. */
+  listNodes = () => this.query<ListNodesReply>(MetadataRpc.listNodes, {}, 0);
+  ringEpoch = () => this.query<RingEpochReply>(MetadataRpc.ringEpoch, {}, 0);
+
+  private onKey(request: { bucket: string; key: string }): (sequence: number) => void {
+    return (sequence) => this.readYourWrites.wroteKey(request.bucket, request.key, sequence);
   }
 
-  createBucket = (request: CreateBucketRequest) => this.command<CreateBucketReply>(MetadataRpc.createBucket, request);
-  deleteBucket = (request: DeleteBucketRequest) => this.command<DeleteBucketReply>(MetadataRpc.deleteBucket, request);
-  setBucketVersioning = (request: SetBucketVersioningRequest) => this.command<SetBucketVersioningReply>(MetadataRpc.setBucketVersioning, request);
-  getBucket = (request: Query<{ bucket: string }>) => this.query<GetBucketReply>(MetadataRpc.getBucket, request);
-  listBuckets = (request: { owner?: string }) => this.query<ListBucketsReply>(MetadataRpc.listBuckets, request);
-
-  putObject = (request: PutObjectRequest) => this.command<PutObjectReply>(MetadataRpc.putObject, request);
-  copyObject = (request: CopyObjectRequest) => this.command<CopyObjectReply>(MetadataRpc.copyObject, { sourceMinSequence: this.metaSequence, ...request });
-  deleteObject = (request: DeleteObjectRequest) => this.command<DeleteObjectReply>(MetadataRpc.deleteObject, request);
-  putObjectTags = (request: PutObjectTagsRequest) => this.command<ObjectTagsReply>(MetadataRpc.putObjectTags, request);
-  deleteObjectTags = (request: DeleteObjectTagsRequest) => this.command<ObjectTagsReply>(MetadataRpc.deleteObjectTags, request);
-  headObject = (request: { bucket: string; key: string; versionId?: string }) => this.query<HeadObjectReply>(MetadataRpc.headObject, request);
-  listObjects = (request: Query<ListObjectsRequest>) => this.query<ListObjectsReply>(MetadataRpc.listObjects, request);
-  listObjectsV2 = (request: Query<ListObjectsV2Request>) => this.query<ListObjectsV2Reply>(MetadataRpc.listObjectsV2, request);
-  listObjectVersions = (request: Query<ListObjectVersionsRequest>) => this.query<ListObjectVersionsReply>(MetadataRpc.listObjectVersions, request);
-
-  initiateUpload = (request: InitiateUploadRequest) => this.command<InitiateUploadReply>(MetadataRpc.initiateUpload, request);
-  uploadPart = (request: UploadPartRequest) => this.command<UploadPartReply>(MetadataRpc.uploadPart, request);
-  completeUpload = (request: CompleteUploadRequest) => this.command<CompleteUploadReply>(MetadataRpc.completeUpload, request);
-  abortUpload = (request: AbortUploadRequest) => this.command<AbortUploadReply>(MetadataRpc.abortUpload, request);
-  listUploads = (request: Query<ListUploadsRequest>) => this.query<ListUploadsReply>(MetadataRpc.listUploads, request);
-  listParts = (request: Query<ListPartsRequest>) => this.query<ListPartsReply>(MetadataRpc.listParts, request);
-
-  getAccessKey = (accessKeyId: string) => this.query<GetAccessKeyReply>(MetadataRpc.getAccessKey, { accessKeyId });
-
-  listNodes = () =>
-    this.rpc.request<ListNodesReply>(METADATA_SERVICE, MetadataRpc.listNodes, { minSequence: this.clusterSequence || undefined }, { timeoutMs: METADATA_QUERY_TIMEOUT_MS });
-  ringEpoch = () =>
-    this.rpc.request<RingEpochReply>(METADATA_SERVICE, MetadataRpc.ringEpoch, { minSequence: this.clusterSequence || undefined }, { timeoutMs: METADATA_QUERY_TIMEOUT_MS });
-
-  private async command<R extends CommandReply>(pattern: MetadataRpcPattern, request: object): Promise<R> {
+  private async command<R extends CommandReply>(pattern: MetadataRpcPattern, request: object, record: (sequence: number, reply: R) => void): Promise<R> {
     const reply = await this.rpc.request<R>(METADATA_SERVICE, pattern, request, { timeoutMs: METADATA_COMMAND_TIMEOUT_MS });
-    if (reply.sequence > this.metaSequence) this.metaSequence = reply.sequence;
+    record(reply.sequence, reply);
     return reply;
   }
 
-  private query<R>(pattern: MetadataRpcPattern, request: object): Promise<R> {
-    const minSequence = this.metaSequence > 0 ? { minSequence: this.metaSequence } : {};
-    return this.rpc.request<R>(METADATA_SERVICE, pattern, { ...request, ...minSequence }, { timeoutMs: METADATA_QUERY_TIMEOUT_MS });
+  private query<R>(pattern: MetadataRpcPattern, request: object, minSequence: number): Promise<R> {
+    return this.rpc.request<R>(METADATA_SERVICE, pattern, minSequence > 0 ? { ...request, minSequence } : request, { timeoutMs: METADATA_QUERY_TIMEOUT_MS });
   }
 }
