@@ -44,6 +44,15 @@ describe('LockClient', () => {
     expect(rpc.calls).toHaveLength(1);
   });
 
+  it('reports a conflict met by a retry after the wait ran out as a wait timeout', async () => {
+    const rpc = fakeRpc((_p, payload, call) => {
+      if (call === 1) throw new CairnError('TIMEOUT', 'replica died while we waited');
+      expect(payload['waitMs']).toBe(0);
+      throw new CairnError('LOCK_CONFLICT', 'held');
+    });
+    await expect(new LockClient(rpc, { owner: 'me' }).acquire('r', { ttlMs: 1_000, waitMs: 1 })).rejects.toMatchObject({ code: 'LOCK_WAIT_TIMEOUT' });
+  });
+
   it('gives up when the retry budget is spent', async () => {
     const rpc = fakeRpc(() => {
       throw new CairnError('NO_HANDLER', 'nobody home');

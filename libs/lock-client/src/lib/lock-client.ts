@@ -107,12 +107,20 @@ export class LockClient {
     const requestId = randomUUID();
     const deadlineMs = Date.now() + waitMs + this.retryBudgetMs;
     const waitUntilMs = Date.now() + waitMs;
-    return this.withRetries(LockPatterns.Acquire, deadlineMs, (attempt) => {
-      // A retry that finds no queued request from the first attempt waits only for what is left.
-      const remainingWaitMs = attempt === 0 ? waitMs : Math.max(0, waitUntilMs - Date.now());
-      const request: AcquireLockRequest = { resource, owner: this.owner, mode: options.mode ?? 'exclusive', ttlMs: options.ttlMs, waitMs: remainingWaitMs, requestId };
-      return { payload: request, timeoutMs: Math.min(remainingWaitMs + this.attemptTimeoutMs, ACQUIRE_ATTEMPT_MAX_MS) };
-    });
+    try {
+      return await this.withRetries<LockGrant>(LockPatterns.Acquire, deadlineMs, (attempt) => {
+        // A retry that finds no queued request from the first attempt waits only for what is left.
+        const remainingWaitMs = attempt === 0 ? waitMs : Math.max(0, waitUntilMs - Date.now());
+        const request: AcquireLockRequest = { resource, owner: this.owner, mode: options.mode ?? 'exclusive', ttlMs: options.ttlMs, waitMs: remainingWaitMs, requestId };
+        return { payload: request, timeoutMs: Math.min(remainingWaitMs + this.attemptTimeoutMs, ACQUIRE_ATTEMPT_MAX_MS) };
+      });
+    } catch (error) {
+      // Only a retry sent after the wait ran out can meet a plain conflict: to the caller, the wait timed out.
+      if (waitMs > 0 && error instanceof CairnError && error.code === LockWireErrorCodes.Conflict) {
+        throw new CairnError(LockWireErrorCodes.WaitTimeout, `waited ${waitMs} ms for ${resource}: ${error.message}`);
+      }
+      throw error;
+    }
   }
 
   renew(grant: Pick<LockGrant, 'resource' | 'fencingToken'>, ttlMs: number, budgetMs = this.retryBudgetMs): Promise<LockRenewal> {
