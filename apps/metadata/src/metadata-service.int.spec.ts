@@ -18,7 +18,7 @@ import type {
   UploadPartReply,
   ProjectionStatusReply,
 } from '@cairn/protocol';
-import { JetStreamEventStore, RpcClient } from '@cairn/messaging';
+import { JetStreamEventStore, NatsConnectionManager, RpcClient } from '@cairn/messaging';
 import { PostgresConnection, type RunningService } from '@cairn/service-kit';
 import { bootForTest, dropNamespace, eventually, testNamespace } from '@cairn/testing';
 import type { MetadataConfig } from './metadata.config';
@@ -312,6 +312,26 @@ describe('metadata service over NATS (real JetStream and Postgres)', () => {
     })) as object;
     expect(JSON.stringify(health)).toContain('"lag"');
   });
+
+  it('parks an event the projection cannot apply on the dead-letter subject, and projects what follows it', async () => {
+    const store = a.app.get(JetStreamEventStore);
+    const subject = subjectsFor(ns).object('photos', sha256('poison'));
+    const template = (await store.read(subjectsFor(ns).bucket('photos'))).events[0].envelope;
+    // An ObjectVersionPut without its version data: decoded fine, but its rows cannot be written.
+    const poison = { ...template, id: `poison-${ns}`, type: 'ObjectVersionPut', aggregateId: 'photos/poison', data: { bucket: 'photos', key: 'poison' } };
+    const poisonSequence = await store.publish(subject, poison);
+    const after = await call<PutObjectReply>(MetadataRpc.putObject, { bucket: 'photos', ...body('after-poison', 'fine') });
+    // The poison event is retried with backoff (about 3 s in all) before it is parked.
+    const head = await eventually(
+      () => call<ObjectVersionView>(MetadataRpc.headObject, { bucket: 'photos', key: 'after-poison', minSequence: after.sequence }).catch(() => undefined),
+      20_000,
+    );
+    expect(head.versionId).toBe(after.versionId);
+    const jsm = await a.app.get(NatsConnectionManager).jetstreamManager();
+    const parked = await jsm.streams.getMessage(subjectsFor(ns).streamName('DLQ'), { last_by_subj: subjectsFor(ns).deadLetter('META', 'metadata-projector') });
+    expect(parked.header.get('Cairn-Original-Sequence')).toBe(String(poisonSequence));
+    expect(parked.header.get('Cairn-Dead-Letter-Error')).not.toBe('');
+  }, 30_000);
 });
 
 /** Every projected table, rows sorted, as plain JSON: the comparable live state. */

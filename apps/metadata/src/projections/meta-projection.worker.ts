@@ -122,12 +122,15 @@ export class MetaProjectionWorker implements OnApplicationBootstrap, OnApplicati
     }
   }
 
-  private async handle(messages: JsMsg[]): Promise<void> {
-    messages.sort((x, y) => x.seq - y.seq);
-    const events = messages.map(toStored);
+  private async handle(delivered: JsMsg[]): Promise<void> {
+    // A redelivery (ack wait passed while Postgres was away) can sit beside its first delivery.
+    const bySequence = new Map<number, JsMsg[]>();
+    for (const m of delivered) bySequence.set(m.seq, [...(bySequence.get(m.seq) ?? []), m]);
+    const sequences = [...bySequence.keys()].sort((x, y) => x - y);
+    const events = sequences.map((seq) => toStored(bySequence.get(seq)![0]));
     try {
       const checkpoint = await this.tracker.projectBatch('META', events, { contiguous: true });
-      this.settle(messages, checkpoint);
+      this.settle(delivered, checkpoint);
       this.counters.batches += 1;
       return;
     } catch (error) {
@@ -135,27 +138,30 @@ export class MetaProjectionWorker implements OnApplicationBootstrap, OnApplicati
       this.lastError = String(error);
     }
     // The batch failed: go event by event, so one poison event cannot hold the others back.
-    for (const [i, m] of messages.entries()) {
+    for (const [i, seq] of sequences.entries()) {
+      const copies = bySequence.get(seq)!;
+      const rest = () => sequences.slice(i).flatMap((s) => bySequence.get(s)!);
       try {
         const checkpoint = await this.tracker.projectBatch('META', [events[i]], { contiguous: true });
-        if (checkpoint < m.seq) {
-          this.settle(messages.slice(i), checkpoint);
+        if (checkpoint < seq) {
+          this.settle(rest(), checkpoint);
           return;
         }
-        m.ack();
-        this.failuresBySequence.delete(m.seq);
+        for (const m of copies) m.ack();
+        this.failuresBySequence.delete(seq);
         this.counters.events += 1;
       } catch (error) {
-        const failures = (this.failuresBySequence.get(m.seq) ?? 0) + 1;
-        this.failuresBySequence.set(m.seq, failures);
+        const failures = (this.failuresBySequence.get(seq) ?? 0) + 1;
+        this.failuresBySequence.set(seq, failures);
         if (failures >= MAX_FAILURES) {
-          this.failuresBySequence.delete(m.seq);
-          await this.park(m, error, failures);
+          this.failuresBySequence.delete(seq);
+          await this.park(copies[0], error, failures);
+          for (const m of copies.slice(1)) m.term();
           continue;
         }
-        this.logger.warn(`META #${m.seq} failed (${failures}/${MAX_FAILURES}): ${String(error)}`);
+        this.logger.warn(`META #${seq} failed (${failures}/${MAX_FAILURES}): ${String(error)}`);
         const delay = RETRY_BACKOFF_MS[Math.min(failures, RETRY_BACKOFF_MS.length) - 1];
-        for (const rest of messages.slice(i)) rest.nak(delay);
+        for (const m of rest()) m.nak(delay);
         return;
       }
     }
@@ -168,6 +174,7 @@ export class MetaProjectionWorker implements OnApplicationBootstrap, OnApplicati
       if (m.seq <= checkpoint) {
         m.ack();
         this.counters.events += 1;
+        this.failuresBySequence.delete(m.seq);
       } else {
         m.nak(GAP_RETRY_MS);
         handedBack += 1;
