@@ -1,2 +1,1 @@
-export * from './lib/lock.contract';
 export * from './lib/lock-client';

@@ -6,3 +6,4 @@ export * from './lib/heartbeat';
 export * from './lib/metadata';
 export * from './lib/cluster/chunk-health.events';
 export * from './lib/cluster/instance-health.events';
+export * from './lib/locks/lock.contract';

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
-import type { LockMode } from '@cairn/lock-client';
+import type { LockMode } from '@cairn/protocol';
 import { MAX_LOCK_TTL_MS, MAX_LOCK_WAIT_MS, MAX_NAME_LENGTH } from '../domain/lock-table.state-machine';
 
 export const LOCK_MODES: readonly LockMode[] = ['exclusive', 'shared'];

@@ -1,16 +1,16 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import type { Subscription } from 'nats';
 import { NatsConnectionManager, rpcCodec, toErrorReply } from '@cairn/messaging';
-import { subjectsFor } from '@cairn/protocol';
-import { SERVICE_IDENTITY, type ServiceIdentity } from '@cairn/service-kit';
 import {
+  subjectsFor,
   LOCK_MANAGER_SERVICE,
   LockPatterns,
   type AcquireLockRequest,
   type LockPattern,
   type ReleaseLockRequest,
   type RenewLockRequest,
-} from '@cairn/lock-client';
+} from '@cairn/protocol';
+import { SERVICE_IDENTITY, type ServiceIdentity } from '@cairn/service-kit';
 import { instancePattern, LocksService } from './locks.service';
 
 /**

@@ -1,6 +1,6 @@
-import { LockClient, type LockGrant } from '@cairn/lock-client';
+import { LockClient } from '@cairn/lock-client';
 import { NatsConnectionManager, RpcClient } from '@cairn/messaging';
-import { CairnError } from '@cairn/protocol';
+import { CairnError, type LockGrant } from '@cairn/protocol';
 import { dropNamespace, eventually, TEST_NATS_URL, testNamespace } from '@cairn/testing';
 import { LockManagerCluster } from '../testing/lock-manager-cluster.fixture';
 

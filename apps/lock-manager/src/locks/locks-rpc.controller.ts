@@ -1,6 +1,6 @@
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import type { LockGrant, LockInspection, LockRelease, LockRenewal } from '@cairn/lock-client';
+import type { LockGrant, LockInspection, LockRelease, LockRenewal } from '@cairn/protocol';
 import { AcquireLockRpcRequestDto } from './acquire-lock.request.dto';
 import { InspectLockRpcRequestDto } from './inspect-lock.request.dto';
 import { ReleaseLockRpcRequestDto } from './release-lock.request.dto';

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
-import type { LockGrant, LockInspection, LockRelease, LockRenewal } from '@cairn/lock-client';
+import type { LockGrant, LockInspection, LockRelease, LockRenewal } from '@cairn/protocol';
 import { AcquireLockRequestDto } from './acquire-lock.request.dto';
 import { ReleaseLockRequestDto } from './release-lock.request.dto';
 import { RenewLockRequestDto } from './renew-lock.request.dto';

@@ -2,8 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { RaftErrorCodes } from '@cairn/consensus-runtime';
 import { RpcClient } from '@cairn/messaging';
-import { CairnError, ErrorCodes } from '@cairn/protocol';
 import {
+  CairnError,
+  ErrorCodes,
   LOCK_MANAGER_SERVICE,
   type AcquireLockRequest,
   type LockGrant,
@@ -13,7 +14,7 @@ import {
   type LockRenewal,
   type ReleaseLockRequest,
   type RenewLockRequest,
-} from '@cairn/lock-client';
+} from '@cairn/protocol';
 import type { LockEvent } from '../domain/lock.events';
 import { inspectLock } from '../domain/lock-table.state-machine';
 import { LockRaftNode } from './lock-raft-node.service';

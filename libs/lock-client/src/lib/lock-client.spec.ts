@@ -1,6 +1,6 @@
 import { CairnError } from '@cairn/protocol';
 import { LockClient, type LockRpc } from './lock-client';
-import type { AcquireLockRequest, LockGrant } from './lock.contract';
+import type { AcquireLockRequest, LockGrant } from '@cairn/protocol';
 
 type Handler = (pattern: string, payload: Record<string, unknown>, call: number) => unknown;
 

@@ -12,7 +12,7 @@ import {
   type LockPattern,
   type LockRelease,
   type LockRenewal,
-} from './lock.contract';
+} from '@cairn/protocol';
 
 /** What the client needs of the RPC layer; `RpcClient` from @cairn/messaging fits. */
 export interface LockRpc {
