@@ -51,6 +51,7 @@ export class MetadataProjection implements Projection<EntityManager> {
             sequence,
           ],
         );
+        this.bucketsKnownIn(tx).set(d.bucket, true);
         return;
       }
       case 'BucketDeletionStarted':
@@ -62,6 +63,7 @@ export class MetadataProjection implements Projection<EntityManager> {
         await tx.query(`DELETE FROM ${t('multipart_uploads')} WHERE bucket = $1`, [event.data.bucket]);
         await tx.query(`DELETE FROM ${t('object_versions')} WHERE bucket = $1`, [event.data.bucket]);
         await tx.query(`DELETE FROM ${t('buckets')} WHERE name = $1`, [event.data.bucket]);
+        this.bucketsKnownIn(tx).set(event.data.bucket, false);
         return;
       case 'BucketVersioningChanged':
         return this.updateBucket(tx, event.data.bucket, sequence, 'versioning = $3', [event.data.versioning]);
@@ -192,9 +194,28 @@ export class MetadataProjection implements Projection<EntityManager> {
     await tx.query(`UPDATE ${this.t('buckets')} SET ${assignments}, updated_sequence = $2 WHERE name = $1`, [bucket, sequence, ...values]);
   }
 
+  /**
+   * Whether the bucket row exists, remembered for the rest of the transaction (a batch): only this
+   * projection's BucketCreated/BucketDeleted change it, and they update the memo.
+   */
   private async bucketExists(tx: EntityManager, bucket: string): Promise<boolean> {
+    const known = this.bucketsKnownIn(tx);
+    const remembered = known.get(bucket);
+    if (remembered !== undefined) return remembered;
     const rows: unknown[] = await tx.query(`SELECT 1 FROM ${this.t('buckets')} WHERE name = $1`, [bucket]);
+    known.set(bucket, rows.length > 0);
     return rows.length > 0;
+  }
+
+  private readonly bucketMemos = new WeakMap<EntityManager, Map<string, boolean>>();
+
+  private bucketsKnownIn(tx: EntityManager): Map<string, boolean> {
+    let known = this.bucketMemos.get(tx);
+    if (!known) {
+      known = new Map();
+      this.bucketMemos.set(tx, known);
+    }
+    return known;
   }
 
   /** The key's current version stops being current; a new null version replaces the old one. */
