@@ -130,6 +130,16 @@ async function startPrivateRegion(dataRoot: string) {
   const region = spawnRegion({ namespace, portOffset: BENCH_PORT_OFFSET, dataRoot, env: { CAIRN_LOG_LEVEL: 'warn' } });
   const access = region.members.find((m) => m.proc.service === 'access')!;
   const target: S3Target = { name: 'cairn', endpoint: access.url, accessKey: DEV_ROOT_ACCESS_KEY, secretKey: DEV_ROOT_SECRET_KEY, region: 'us-east-1' };
+  try {
+    await waitUntilWritable(region, target);
+  } catch (error) {
+    await region.stop(15_000);
+    throw error;
+  }
+  return { target, stop: () => region.stop(15_000) };
+}
+
+async function waitUntilWritable(region: SpawnedRegion, target: S3Target): Promise<void> {
   const live = await region.waitLive(REGION_READY_MS);
   if (live.some((up) => !up)) throw new Error('the private region did not come up');
   // Ready when an object can be written: metadata has the root key and the nodes have joined the ring.
@@ -149,7 +159,6 @@ async function startPrivateRegion(dataRoot: string) {
     if (put.status >= 300 || put.status === 0) await new Promise((r) => setTimeout(r, 1_000));
   }
   probe.close();
-  return { target, stop: () => region.stop(15_000) };
 }
 
 async function startS3rver(directory: string) {
