@@ -34,6 +34,8 @@ import {
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { JetStreamEventStore, NatsConnectionManager } from '@cairn/messaging';
+import { subjectsFor } from '@cairn/protocol';
 import { eventually } from '@cairn/testing';
 import { E2E_CHUNK_SIZE_BYTES, E2E_REGION, startS3Stack, type Credentials, type S3Stack } from './testing/s3-stack.e2e-helper';
 
@@ -481,6 +483,21 @@ describe('the S3 gateway against a real region (metadata, three storage nodes, a
       expect(await s3Failure(alice.send(new CopyObjectCommand({ Bucket: aliceBucket, Key: 'stolen', CopySource: `${bucket}/cond` })))).toMatchObject({ code: 'AccessDenied' });
       expect((await bodyOf(await s3.send(new GetObjectCommand({ Bucket: aliceBucket, Key: 'mine' })))).toString()).toBe('alice');
       alice.destroy();
+    });
+  });
+  // Last: it stops a storage node for good.
+  describe('a storage node down', () => {
+    it('still takes writes at quorum, records the missed replica on CLUSTER for repair, and reads back', async () => {
+      const victim = stack.processes.filter((p) => p.app === 'storage')[2]; // storage-3
+      await victim.stop();
+      const body = randomBytes(64 * 1024);
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'degraded', Body: body }));
+      expect((await bodyOf(await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'degraded' })))).equals(body)).toBe(true);
+
+      const events = new JetStreamEventStore(stack.access.app.get(NatsConnectionManager), stack.namespace);
+      const chunkHash = createHash('sha256').update(body).digest('hex');
+      const history = await events.read(subjectsFor(stack.namespace).chunkHealth(chunkHash));
+      expect(history.events.map((e) => [e.envelope.type, (e.envelope.data as { nodeId: string }).nodeId])).toEqual([['ChunkUnderReplicated', 'storage-3']]);
     });
   });
 });

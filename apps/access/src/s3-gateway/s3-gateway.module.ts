@@ -1,7 +1,8 @@
 import { Inject, Module, type DynamicModule, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { ChunkClient, InMemoryUnderReplicationRecorder } from '@cairn/chunk-client';
-import { RpcClient } from '@cairn/messaging';
-import { createLogger, type ServiceIdentity } from '@cairn/service-kit';
+import { ChunkClient, JetStreamUnderReplicationRecorder } from '@cairn/chunk-client';
+import { JetStreamEventStore, RpcClient } from '@cairn/messaging';
+import { ChunkHealthSchemaVersions } from '@cairn/protocol';
+import { createLogger, EventClock, type ServiceIdentity } from '@cairn/service-kit';
 import type { AccessConfig } from '../access.config';
 import { AccessKeyRpcLookup } from '../adapters/access-key-rpc.lookup';
 import { MetadataRpcClient } from '../adapters/metadata-rpc.client';
@@ -53,14 +54,16 @@ export class S3GatewayModule {
         { provide: ACCESS_KEY_LOOKUP, useFactory: (metadata: MetadataRpcClient) => new AccessKeyRpcLookup(metadata.getAccessKey), inject: [MetadataRpcClient] },
         {
           provide: GATEWAY_PARTS,
-          inject: [MetadataRpcClient, ACCESS_KEY_LOOKUP],
-          useFactory: (metadata: MetadataRpcClient, keys: AccessKeyLookup): GatewayParts => {
+          inject: [MetadataRpcClient, ACCESS_KEY_LOOKUP, JetStreamEventStore, EventClock],
+          useFactory: (metadata: MetadataRpcClient, keys: AccessKeyLookup, events: JetStreamEventStore, clock: EventClock): GatewayParts => {
             const ring = new StorageRingProvider(metadata.listNodes, metadata.ringEpoch);
             const chunkClient = new ChunkClient({
               ring: () => ring.ring(),
               addressOf: (nodeId) => ring.addressOf(nodeId),
-              // Repair jobs will read these once the scheduler consumes them; until then they are kept for inspection.
-              underReplication: new InMemoryUnderReplicationRecorder(),
+              // A write is acknowledged only once each replica it missed is on record for repair.
+              underReplication: new JetStreamUnderReplicationRecorder(events, identity.namespace, (event, hash) =>
+                clock.envelope(event, hash, ChunkHealthSchemaVersions.ChunkUnderReplicated),
+              ),
             });
             const store = new ChunkClientStoreAdapter(chunkClient);
             const chunks = {
