@@ -26,6 +26,7 @@ const RAW_SEQUENTIAL = 2000;
 const RAW_CONCURRENT = 6000;
 const LAG_SAMPLE_MS = 50;
 const RPC_TIMEOUT_MS = 30_000;
+const DRAIN_TIMEOUT_MS = 120_000;
 
 const md5 = (s: string) => createHash('md5').update(s).digest('hex');
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
@@ -97,7 +98,17 @@ async function main(): Promise<void> {
     await sampler;
     lagSamples.sort((a, b) => a - b);
 
-    // Put → visible to a read that asks for it (read-your-writes delay), sequential.
+    // Let the projection catch up (its drain rate is the projection's throughput), then measure
+    // put → visible to a read that asks for it (read-your-writes delay) in steady state.
+    const behindAtEnd = (await call<ProjectionStatusReply>(MetadataRpc.projectionStatus, {})).streams.find((s) => s.stream === 'META')?.lag ?? 0;
+    const drainStarted = Date.now();
+    for (;;) {
+      const lag = (await call<ProjectionStatusReply>(MetadataRpc.projectionStatus, {})).streams.find((s) => s.stream === 'META')?.lag ?? 0;
+      if (lag === 0) break;
+      if (Date.now() - drainStarted > DRAIN_TIMEOUT_MS) throw new Error(`projection still ${lag} events behind after ${DRAIN_TIMEOUT_MS} ms`);
+      await new Promise((r) => setTimeout(r, LAG_SAMPLE_MS));
+    }
+    const drainSeconds = (Date.now() - drainStarted) / 1000;
     const ryw: number[] = [];
     for (let i = 0; i < RYW_SAMPLES; i++) {
       const reply = await call<PutObjectReply>(MetadataRpc.putObject, putRequest('bench', `ryw/${i}`, i));
@@ -178,6 +189,7 @@ async function main(): Promise<void> {
     out(`  PutObject 32 conc, distinct    (${CONCURRENT_PUTS})  ${fmt(distinct)}`);
     out(`  PutObject 32 conc, one hot key (${HOT_KEY_PUTS})   ${fmt(hot)}`);
     out(`  projection lag (META events behind, sampled every ${LAG_SAMPLE_MS} ms during puts): p50 ${percentile(lagSamples, 50)}  p99 ${percentile(lagSamples, 99)}  max ${lagSamples.at(-1)}`);
+    out(`  projection catch-up after the puts: ${behindAtEnd} events behind, drained in ${drainSeconds.toFixed(1)} s (${drainSeconds > 0 ? (behindAtEnd / drainSeconds).toFixed(0) : '-'} events/s)`);
     out(`  put → read-your-write head (minSequence) delay: p50 ${percentile(ryw, 50).toFixed(2)} ms  p99 ${percentile(ryw, 99).toFixed(2)} ms`);
     out(`  ListObjectsV2 1000 keys of ${LARGE_BUCKET_KEYS} (start-after across the range): p50 ${percentile(listLatencies, 50).toFixed(2)} ms  p99 ${percentile(listLatencies, 99).toFixed(2)} ms  (bulk load ${loadSeconds.toFixed(1)} s)`);
     out(`  ListObjectsV2 prefix k/ delimiter /, 1000 keys: p50 ${percentile(delimited, 50).toFixed(2)} ms`);

@@ -9,8 +9,8 @@ import { MetadataProjector, type ProjectOptions } from './metadata-projector';
 import { ProjectionRebuild, type RebuildProgress } from './projection-rebuild';
 import { CHECKPOINT_NAMES, PROJECTED_STREAMS, type ProjectedStream } from './projection-streams';
 
-/** How often a query waiting for its minSequence re-reads the checkpoint. */
-const CHECKPOINT_POLL_MS = 5;
+/** How often a query waiting for its minSequence re-reads the checkpoint row (another instance may project). */
+const CHECKPOINT_POLL_MS = 20;
 /** How often the lag shown on /health is refreshed. */
 const LAG_REFRESH_MS = 2_000;
 
@@ -110,12 +110,33 @@ export class ProjectionTracker implements OnModuleInit, OnModuleDestroy {
     if (!Number.isSafeInteger(sequence) || sequence < 0) throw new CairnError(ErrorCodes.InvalidCommand, `minSequence ${sequence} is not a stream sequence`);
     if (this.known[stream] >= sequence) return;
     const deadline = Date.now() + timeoutMs;
+    // Woken at once when this instance's projector commits; the checkpoint row is polled for what
+    // another instance projects.
     while ((await this.checkpoint(stream)) < sequence) {
-      if (Date.now() >= deadline) {
+      const left = deadline - Date.now();
+      if (left <= 0) {
         throw new CairnError(ErrorCodes.Timeout, `the ${stream} projection did not reach sequence ${sequence} within ${timeoutMs} ms (at ${this.known[stream]})`);
       }
-      await new Promise((resolve) => setTimeout(resolve, CHECKPOINT_POLL_MS));
+      await this.nextAdvance(stream, Math.min(left, CHECKPOINT_POLL_MS));
+      if (this.known[stream] >= sequence) return;
     }
+  }
+
+  private readonly advanceWaiters: Record<ProjectedStream, Set<() => void>> = { META: new Set(), CLUSTER: new Set() };
+
+  /** Resolves when this instance's checkpoint of `stream` advances, or after `timeoutMs`. */
+  private nextAdvance(stream: ProjectedStream, timeoutMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const waiters = this.advanceWaiters[stream];
+      const done = () => {
+        clearTimeout(timer);
+        waiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      timer.unref();
+      waiters.add(done);
+    });
   }
 
   async status(): Promise<readonly ProjectionStreamStatus[]> {
@@ -163,7 +184,10 @@ export class ProjectionTracker implements OnModuleInit, OnModuleDestroy {
 
   private advance(stream: ProjectedStream, checkpoint: number): void {
     // A rebuild resets checkpoints, then restores them; never go backwards in what readers wait on.
-    if (checkpoint > this.known[stream]) this.known[stream] = checkpoint;
+    if (checkpoint > this.known[stream]) {
+      this.known[stream] = checkpoint;
+      for (const wake of [...this.advanceWaiters[stream]]) wake();
+    }
   }
 
   private async projectorFor(stream: ProjectedStream): Promise<MetadataProjector> {
