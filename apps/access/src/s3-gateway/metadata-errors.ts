@@ -16,6 +16,7 @@ const UNAVAILABLE_CODES: ReadonlySet<string> = new Set([
   ErrorCodes.NoHandler,
   ChunkClientErrorCodes.WriteQuorumNotReached,
   ChunkClientErrorCodes.ChunkUnavailable,
+  ChunkClientErrorCodes.TooFewStorageNodes,
   NO_STORAGE_NODES,
 ]);
 

@@ -6,7 +6,21 @@ export const ChunkClientErrorCodes = {
   ChunkUnavailable: 'CHUNK_UNAVAILABLE',
   ChunkHashMismatch: 'CHUNK_HASH_MISMATCH',
   ChunkTooLargeToBuffer: 'CHUNK_TOO_LARGE_TO_BUFFER',
+  TooFewStorageNodes: 'TOO_FEW_STORAGE_NODES',
 } as const;
+
+/** The ring has fewer members than the replication factor asks for: the write is refused, not weakened. */
+export class TooFewStorageNodesError extends CairnError {
+  constructor(
+    readonly replicationFactor: number,
+    readonly members: number,
+  ) {
+    super(ChunkClientErrorCodes.TooFewStorageNodes, `replication factor ${replicationFactor} needs as many storage nodes; the ring has ${members}`, {
+      replicationFactor,
+      members,
+    });
+  }
+}
 
 export interface ReplicaFailure {
   readonly nodeId: string;

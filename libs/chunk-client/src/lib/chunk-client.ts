@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { PassThrough, Readable } from 'node:stream';
 import { Pool, type Dispatcher } from 'undici';
 import { ContentHasher, contentHashOf, type ContentHash, type HashRing, type RingMember } from '@cairn/hashing';
-import { ChunkTooLargeToBufferError, ChunkUnavailableError, ClientHashMismatchError, WriteQuorumNotReachedError, type ReplicaFailure } from './chunk-client.errors';
+import { ChunkTooLargeToBufferError, ChunkUnavailableError, ClientHashMismatchError, TooFewStorageNodesError, WriteQuorumNotReachedError, type ReplicaFailure } from './chunk-client.errors';
 import { LatencyTracker } from './latency-tracker';
 import { STANDARD_REPLICATION, type ReplicationStrategy } from './replication-strategy';
 import type { UnderReplicationRecorder } from './under-replication-recorder.port';
@@ -245,6 +245,7 @@ export class ChunkClient {
 
   private async writeReplicas(hash: ContentHash, sizeBytes: number | null, bodyFor: () => Uint8Array | Readable): Promise<WriteChunkResult> {
     const ring = this.options.ring();
+    if (ring.members.length < this.strategy.replicationFactor) throw new TooFewStorageNodesError(this.strategy.replicationFactor, ring.members.length);
     const replicas = this.strategy.writeSet(ring, hash);
     const outcomes = await Promise.all(replicas.map((node) => this.putOne(node, hash, sizeBytes, bodyFor())));
     const stored = outcomes.filter((o) => o.ok).map((o) => o.nodeId);

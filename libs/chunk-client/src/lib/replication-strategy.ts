@@ -24,7 +24,8 @@ export function ringReplication(name: string, replicationFactor: number, writeQu
     replicationFactor,
     writeQuorum,
     writeSet: (ring, hash) => ring.replicasFor(hash, replicationFactor),
-    readNodes: (ring, hash) => ring.replicasFor(hash, replicationFactor),
+    // A ring that lost members still serves reads from those it has.
+    readNodes: (ring, hash) => ring.replicasFor(hash, Math.min(replicationFactor, ring.members.length)),
   };
 }
 
