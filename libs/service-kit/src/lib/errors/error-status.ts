@@ -29,6 +29,7 @@ export function statusForCode(code: string): number {
   if (code.endsWith('AlreadyExists') || code.endsWith('AlreadyOwnedByYou') || code.endsWith('NotEmpty')) return 409;
   if (code.startsWith('Invalid') || code.startsWith('Malformed') || code.endsWith('TooSmall') || code.endsWith('TooLarge')) return 400;
   if (code === 'PreconditionFailed') return 412;
+  if (code === 'OperationAborted' || code === 'BucketSealed') return 409;
   if (code === 'AccessDenied') return 403;
   return 500;
 }
