@@ -16,6 +16,16 @@ export interface FaultProfile {
   readonly fsyncMs: number;
   readonly snapshotThresholdEntries: number;
   readonly meanFaultIntervalMs: number;
+  /** Small batches let a follower acknowledge an old term's entries apart from the new leader's own. */
+  readonly maxEntriesPerAppend: number;
+  /**
+   * Figure-8 histories (Raft §5.4.2): a leader's entries reach only a minority, another leader of a
+   * later term appends in isolation, the first side elects again and is cut off as soon as its
+   * commit index moves. An entry committed by counting replicas then gets overwritten.
+   */
+  readonly figure8: boolean;
+  /** Chance that a node crashes (and restarts quickly) right after granting a vote. */
+  readonly voteCrashProbability: number;
 }
 
 export const BASE_TICK_MS = 10;
@@ -35,6 +45,9 @@ export function drawFaultProfile(random: SeededRandom): FaultProfile {
     fsyncMs: random.between(1, 6),
     snapshotThresholdEntries: random.pick([8, 20, 60]),
     meanFaultIntervalMs: random.pick([100, 300, 1_000]),
+    maxEntriesPerAppend: random.pick([1, 2, 4, 16]),
+    figure8: random.chance(0.4),
+    voteCrashProbability: random.chance(0.4) ? random.pick([0.2, 0.5, 1]) : 0,
   };
 }
 

@@ -19,6 +19,8 @@ const MIN_PARTITION_MS = 100;
 const MAX_PARTITION_MS = 1_200;
 const MIN_DOWN_MS = 30;
 const MAX_DOWN_MS = 600;
+/** A node that crashes right after voting comes back fast, while the election is still on. */
+const VOTE_CRASH_MAX_DOWN_MS = 20;
 const CONVERGENCE_CHECK_MS = 25;
 const LOG_MATCHING_CHECK_MS = 250;
 /** Entries kept behind a snapshot so a slightly lagging follower still catches up from the log. */
@@ -58,6 +60,7 @@ type SimEvent =
   | { readonly type: 'fault' }
   | { readonly type: 'heal-partition'; readonly partition: number }
   | { readonly type: 'restart'; readonly node: NodeId }
+  | { readonly type: 'crash'; readonly node: NodeId; readonly incarnation: number; readonly downMs: number }
   | { readonly type: 'check-logs' }
   | { readonly type: 'check-convergence' };
 
@@ -87,6 +90,12 @@ interface ClientOp {
   discarded: boolean;
   node: NodeId;
 }
+
+/** Where a Figure-8 schedule stands; every stage also has a heal timeout that abandons it. */
+type Figure8Stage =
+  | { readonly stage: 'await-other-side-leader'; readonly minority: ReadonlySet<NodeId>; readonly term: number }
+  | { readonly stage: 'await-minority-side-leader'; readonly minority: ReadonlySet<NodeId>; readonly term: number }
+  | { readonly stage: 'await-commit'; readonly minority: ReadonlySet<NodeId>; readonly leader: NodeId; readonly term: number; readonly commit: number };
 
 export interface SimulationOptions {
   readonly safetyPhaseMs?: number;
@@ -122,6 +131,7 @@ class Simulation {
   // network
   private partitionGroups: Map<NodeId, number> | undefined;
   private partitionId = 0;
+  private figure8: Figure8Stage | undefined;
 
   // clients and history
   private nextOpId = 1;
@@ -131,6 +141,8 @@ class Simulation {
   // checkers' memory
   private readonly leaderOfTerm = new Map<number, NodeId>();
   private readonly committed: { term: number; entry: Entry; hash: number }[] = [];
+  /** `voter@term` -> the candidate it granted its vote to: one per term, crashes or not. */
+  private readonly votesGranted = new Map<string, NodeId>();
   private elections = 0;
   private crashes = 0;
   private snapshotsInstalled = 0;
@@ -183,7 +195,7 @@ class Simulation {
       random: this.random.fork(),
       electionTimeoutTicks: ELECTION_TIMEOUT_TICKS,
       heartbeatIntervalTicks: HEARTBEAT_INTERVAL_TICKS,
-      maxEntriesPerAppend: 16,
+      maxEntriesPerAppend: this.profile.maxEntriesPerAppend,
       maxInflightAppends: 8,
     });
   }
@@ -255,8 +267,16 @@ class Simulation {
         this.queue.push(this.now + this.nextFaultDelay(), event);
         return;
       case 'heal-partition':
-        if (this.partitionId === event.partition) this.partitionGroups = undefined;
+        if (this.partitionId === event.partition) {
+          this.partitionGroups = undefined;
+          this.figure8 = undefined;
+        }
         return;
+      case 'crash': {
+        const node = this.nodes.get(event.node)!;
+        if (this.phase === 'safety' && node.alive && node.incarnation === event.incarnation && this.mayCrash()) this.crash(node, event.downMs);
+        return;
+      }
       case 'restart':
         this.restart(event.node);
         return;
@@ -283,6 +303,7 @@ class Simulation {
 
   private afterInput(node: SimNode): void {
     this.observe(node);
+    if (this.figure8) this.advanceFigure8(node);
     this.pump(node);
   }
 
@@ -303,7 +324,19 @@ class Simulation {
     if (!node.alive || node.incarnation !== incarnation || !node.pending) return;
     const rd = node.pending;
     this.persist(node, rd);
-    for (const m of rd.messages) this.send(m);
+    let voted = false;
+    for (const m of rd.messages) {
+      if (m.type === 'vote-response' && !m.reject) {
+        this.checkVote(m.from, m.term, m.to);
+        voted = true;
+      }
+      this.send(m);
+    }
+    if (voted && this.phase === 'safety' && this.random.chance(this.profile.voteCrashProbability)) {
+      // Power fails just after the vote left: it must have been durable before it was sent.
+      const downMs = this.random.between(1, VOTE_CRASH_MAX_DOWN_MS);
+      this.queue.push(this.now + this.random.nextInt(3), { type: 'crash', node: node.id, incarnation: node.incarnation, downMs });
+    }
     if (rd.snapshot) {
       node.kv = KvStateMachine.fromSnapshot(rd.snapshot.metadata.index, rd.snapshot.data);
       this.snapshotsInstalled++;
@@ -330,17 +363,21 @@ class Simulation {
     this.serveReads(node);
     this.maybeCompact(node);
     this.observe(node);
+    if (this.figure8) this.advanceFigure8(node);
     this.pump(node);
   }
 
   private maybeCompact(node: SimNode): void {
     const applied = node.kv.appliedIndex;
     if (applied - node.storage.firstIndex() < this.profile.snapshotThresholdEntries) return;
+    // A snapshot from the leader is on its way to the disk: the core no longer knows the
+    // configuration at `applied`, and that snapshot replaces whatever we would take here.
+    if (applied < node.raw.status().firstIndex - 1) return;
     node.storage.createSnapshot(applied, node.raw.confStateAt(applied), node.kv.serialize());
     node.storage.compact(Math.max(node.storage.firstIndex() - 1, applied - ENTRIES_KEPT_AFTER_SNAPSHOT));
   }
 
-  private crash(node: SimNode): void {
+  private crash(node: SimNode, downMs = this.random.between(MIN_DOWN_MS, MAX_DOWN_MS)): void {
     this.crashes++;
     // The write may or may not have reached the platter before power went: draw it.
     if (node.pending && this.random.chance(0.5)) this.persist(node, node.pending);
@@ -351,7 +388,7 @@ class Simulation {
     for (const { op } of node.reads.values()) this.abandonOp(op);
     node.writes.clear();
     node.reads.clear();
-    this.queue.push(this.now + this.random.between(MIN_DOWN_MS, MAX_DOWN_MS), { type: 'restart', node: node.id });
+    this.queue.push(this.now + downMs, { type: 'restart', node: node.id });
   }
 
   private restart(id: NodeId): void {
@@ -404,7 +441,10 @@ class Simulation {
   }
 
   private injectFault(): void {
+    // A Figure-8 schedule in progress owns the network until it finishes or its partition heals.
+    if (this.figure8) return;
     const options: (() => void)[] = [];
+    if (this.profile.figure8) options.push(() => this.startFigure8());
     if (this.profile.partitions) options.push(() => this.partition());
     if (this.profile.crashes) options.push(() => this.crashSomeone());
     if (this.profile.leaderTransfers) options.push(() => this.transferLeadership());
@@ -426,15 +466,72 @@ class Simulation {
       const half = Math.floor(this.ids.length / 2);
       shuffled.forEach((id, i) => groups.set(id, i === 0 ? 2 : i <= half ? 0 : 1));
     }
+    this.setPartition(groups);
+  }
+
+  private setPartition(groups: Map<NodeId, number>): void {
     this.partitionGroups = groups;
     const id = ++this.partitionId;
     this.queue.push(this.now + this.random.between(MIN_PARTITION_MS, MAX_PARTITION_MS), { type: 'heal-partition', partition: id });
   }
 
-  private crashSomeone(): void {
+  /** Cuts `side` off from everyone else. */
+  private isolate(side: ReadonlySet<NodeId>): void {
+    this.setPartition(new Map(this.ids.map((id) => [id, side.has(id) ? 1 : 0])));
+  }
+
+  /** Stage 1: the leader and at most a minority of followers lose the majority; clients keep writing to it. */
+  private startFigure8(): void {
+    const leader = this.currentLeader();
+    if (!leader) return;
+    const others = this.shuffle(this.ids.filter((id) => id !== leader.id));
+    const extra = this.random.nextInt(Math.floor((this.ids.length - 1) / 2));
+    const minority = new Set([leader.id, ...others.slice(0, extra)]);
+    this.isolate(minority);
+    this.figure8 = { stage: 'await-other-side-leader', minority, term: leader.raw.basicStatus().term };
+  }
+
+  /** Reacts to the node that just took input; the reactions are immediate, as an adversary's would be. */
+  private advanceFigure8(node: SimNode): void {
+    const f = this.figure8!;
+    if (this.phase !== 'safety' || !node.alive) return;
+    const s = node.raw.basicStatus();
+    switch (f.stage) {
+      case 'await-other-side-leader':
+        // Stage 2: the majority elects; its leader is cut off alone before its entries spread.
+        if (s.role !== 'leader' || s.term <= f.term || f.minority.has(node.id)) return;
+        this.isolate(new Set([node.id]));
+        this.figure8 = { stage: 'await-minority-side-leader', minority: f.minority, term: s.term };
+        return;
+      case 'await-minority-side-leader':
+        // Stage 3: everyone else elects again, most likely a node holding the minority's entries.
+        if (s.role !== 'leader' || s.term <= f.term) return;
+        this.figure8 = { stage: 'await-commit', minority: f.minority, leader: node.id, term: s.term, commit: s.commit };
+        return;
+      case 'await-commit':
+        // Stage 4: the moment that leader's commit index moves, it and the old minority are cut off.
+        if (node.id !== f.leader) return;
+        if (s.role !== 'leader' || s.term !== f.term) {
+          this.figure8 = undefined;
+          return;
+        }
+        if (s.commit <= f.commit) return;
+        this.isolate(new Set([...f.minority, node.id]));
+        this.figure8 = undefined;
+        return;
+      default:
+        assertNever(f);
+    }
+  }
+
+  /** Keep a majority alive: liveness is what the healing phase checks, not the safety phase. */
+  private mayCrash(): boolean {
     const down = this.ids.filter((id) => !this.nodes.get(id)!.alive).length;
-    // Keep a majority alive: liveness is what the healing phase checks, not the safety phase.
-    if (down >= Math.floor((this.ids.length - 1) / 2)) return;
+    return down < Math.floor((this.ids.length - 1) / 2);
+  }
+
+  private crashSomeone(): void {
+    if (!this.mayCrash()) return;
     const leader = this.currentLeader();
     const victim = leader && this.random.chance(0.5) ? leader : this.nodes.get(this.random.pick(this.ids))!;
     if (victim.alive) this.crash(victim);
@@ -584,6 +681,14 @@ class Simulation {
     }
   }
 
+  /** Election safety at its root: a node grants at most one vote per term, across crashes. */
+  private checkVote(voter: NodeId, term: number, candidate: NodeId): void {
+    const key = `${voter}@${term}`;
+    const known = this.votesGranted.get(key);
+    if (known === undefined) this.votesGranted.set(key, candidate);
+    else if (known !== candidate) this.fail(`${voter} voted for both ${known} and ${candidate} in term ${term}`);
+  }
+
   /** Every replica applies the same entry at each index and reaches the same state. */
   private checkApplied(node: SimNode, index: number, hash: number, entry: Entry | undefined): void {
     const known = this.committed[index];
@@ -644,4 +749,8 @@ class Simulation {
       }
     }
   }
+}
+
+function assertNever(value: never): never {
+  throw new Error(`unexpected ${JSON.stringify(value)}`);
 }
