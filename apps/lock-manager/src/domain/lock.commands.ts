@@ -3,7 +3,9 @@
  * the time the leader proposed it with: expiry is decided by committed time, identically on every
  * replica and across failovers, never by a replica's own clock.
  */
-export type LockMode = 'exclusive' | 'shared';
+import type { LockMode } from '@cairn/protocol';
+
+export type { LockMode };
 
 export type LockCommand =
   | {

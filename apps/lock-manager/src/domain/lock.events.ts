@@ -1,16 +1,7 @@
+import { LockErrorCodes, type LockErrorCode } from '@cairn/protocol';
 import type { LockMode } from './lock.commands';
 
-export const LockErrorCodes = {
-  Deadlock: 'LOCK_DEADLOCK',
-  Conflict: 'LOCK_CONFLICT',
-  WaitTimeout: 'LOCK_WAIT_TIMEOUT',
-  NotHeld: 'LOCK_NOT_HELD',
-  AlreadyHeld: 'LOCK_ALREADY_HELD',
-  AlreadyWaiting: 'LOCK_ALREADY_WAITING',
-  QueueFull: 'LOCK_QUEUE_FULL',
-  Invalid: 'LOCK_INVALID_REQUEST',
-} as const;
-export type LockErrorCode = (typeof LockErrorCodes)[keyof typeof LockErrorCodes];
+export { LockErrorCodes, type LockErrorCode };
 
 /** What applying a command produced: the replies owed to clients and the lease changes. */
 export type LockEvent =

@@ -73,8 +73,8 @@ export interface LockInspection {
   readonly waiters: readonly { readonly owner: string; readonly mode: LockMode; readonly deadlineMs: number }[];
 }
 
-/** Stable codes the lock-manager answers with (besides the transport's TIMEOUT and NO_HANDLER). */
-export const LockWireErrorCodes = {
+/** Refusals the lock table itself decides. */
+export const LockErrorCodes = {
   Deadlock: 'LOCK_DEADLOCK',
   Conflict: 'LOCK_CONFLICT',
   WaitTimeout: 'LOCK_WAIT_TIMEOUT',
@@ -83,6 +83,12 @@ export const LockWireErrorCodes = {
   AlreadyWaiting: 'LOCK_ALREADY_WAITING',
   QueueFull: 'LOCK_QUEUE_FULL',
   Invalid: 'LOCK_INVALID_REQUEST',
+} as const;
+export type LockErrorCode = (typeof LockErrorCodes)[keyof typeof LockErrorCodes];
+
+/** Stable codes the lock-manager answers with (besides the transport's TIMEOUT and NO_HANDLER). */
+export const LockWireErrorCodes = {
+  ...LockErrorCodes,
   NotLeader: 'RAFT_NOT_LEADER',
   Superseded: 'RAFT_PROPOSAL_SUPERSEDED',
   Stopped: 'RAFT_STOPPED',
