@@ -368,6 +368,29 @@ describe('the S3 gateway against a real region (metadata, three storage nodes, a
       expect(outcomes.filter((o) => o.status === 412)).toHaveLength(RACERS - 1);
       expect((await bodyOf(await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'race' })))).toString()).toBe(winners[0].body);
     }, 60_000);
+
+    it('completes a multipart upload with If-None-Match: * only when the key is absent; the refused upload stays open', async () => {
+      const key = 'cond-mp';
+      const start = async () => {
+        const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));
+        const part = await s3.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber: 1, Body: `body of ${String(UploadId)}` }));
+        return { UploadId, parts: { Parts: [{ PartNumber: 1, ETag: part.ETag }] } };
+      };
+      const first = await start();
+      const second = await start();
+      const created = await s3.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: first.UploadId, MultipartUpload: first.parts, IfNoneMatch: '*' }));
+      expect(
+        await s3Failure(s3.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: second.UploadId, MultipartUpload: second.parts, IfNoneMatch: '*' }))),
+      ).toMatchObject({ code: 'PreconditionFailed', status: 412 });
+      expect((await bodyOf(await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key })))).toString()).toBe(`body of ${String(first.UploadId)}`);
+      // The refused upload is still in progress: its parts list, and it completes once the condition holds.
+      expect((await s3.send(new ListPartsCommand({ Bucket: bucket, Key: key, UploadId: second.UploadId }))).Parts?.map((p) => p.PartNumber)).toEqual([1]);
+      expect(
+        await s3Failure(s3.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: second.UploadId, MultipartUpload: second.parts, IfMatch: '"00000000000000000000000000000000-1"' }))),
+      ).toMatchObject({ code: 'PreconditionFailed', status: 412 });
+      await s3.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: second.UploadId, MultipartUpload: second.parts, IfMatch: created.ETag }));
+      expect((await bodyOf(await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key })))).toString()).toBe(`body of ${String(second.UploadId)}`);
+    });
   });
 
   describe('bad input', () => {

@@ -15,6 +15,8 @@ import type {
   CreateAccessKeyReply,
   CompleteUploadReply,
   InitiateUploadReply,
+  ListPartsReply,
+  ListUploadsReply,
   UploadPartReply,
   ProjectionStatusReply,
 } from '@cairn/protocol';
@@ -156,6 +158,60 @@ describe('metadata service over NATS (real JetStream and Postgres)', () => {
     expect(head).toMatchObject({ etag: expectedEtag, sizeBytes: 2 * partSize, uploadId: init.uploadId });
     expect(head.chunks.map((c) => c.offsetBytes)).toEqual([0, partSize]);
   });
+
+  it('lets exactly one of 10 racing If-None-Match completes of one key win; the losers stay open, completable and abortable', async () => {
+    const RACERS = 10;
+    await call(MetadataRpc.createBucket, { bucket: 'cond-uploads', owner: 'alice' });
+    const uploads: { uploadId: string; parts: { partNumber: number; etag: string }[] }[] = [];
+    for (let i = 0; i < RACERS; i++) {
+      const { uploadId } = await call<InitiateUploadReply>(MetadataRpc.initiateUpload, { bucket: 'cond-uploads', key: 'race.bin', owner: 'alice' });
+      const content = `racer ${i}`;
+      await call<UploadPartReply>(MetadataRpc.uploadPart, {
+        bucket: 'cond-uploads',
+        uploadId,
+        partNumber: 1,
+        etag: md5(content),
+        sizeBytes: content.length,
+        chunks: [{ hash: sha256(content), offsetBytes: 0, sizeBytes: content.length }],
+      });
+      uploads.push({ uploadId, parts: [{ partNumber: 1, etag: md5(content) }] });
+    }
+    const complete = (u: (typeof uploads)[number], conditions: object) =>
+      call<CompleteUploadReply>(MetadataRpc.completeUpload, { bucket: 'cond-uploads', uploadId: u.uploadId, parts: u.parts, ...conditions });
+    // RPCs spread over both instances: the key's expected sequence orders them, not one process.
+    const outcomes = await Promise.all(uploads.map((u) => complete(u, { ifNoneMatch: '*' }).then((reply) => reply, (error: unknown) => codeOf(Promise.reject(error)))));
+    const winners = outcomes.flatMap((o, i) => (typeof o === 'string' ? [] : [{ reply: o, upload: uploads[i] }]));
+    expect(winners).toHaveLength(1);
+    expect(outcomes.filter((o) => o === 'PreconditionFailed')).toHaveLength(RACERS - 1);
+    const [winner] = winners;
+    const head = await call<ObjectVersionView>(MetadataRpc.headObject, { bucket: 'cond-uploads', key: 'race.bin', minSequence: winner.reply.sequence });
+    expect(head).toMatchObject({ uploadId: winner.upload.uploadId, etag: winner.reply.etag });
+
+    // The losers are in progress again (listed with their parts); the winner is not.
+    const losers = uploads.filter((u) => u !== winner.upload);
+    await eventually(async () => {
+      const listed = await call<ListUploadsReply>(MetadataRpc.listUploads, { bucket: 'cond-uploads' });
+      expect(listed.uploads.map((u) => u.uploadId).sort()).toEqual(losers.map((u) => u.uploadId).sort());
+      return true;
+    });
+    const parts = await call<ListPartsReply>(MetadataRpc.listParts, { bucket: 'cond-uploads', uploadId: losers[0].uploadId });
+    expect(parts.parts.map((p) => [p.partNumber, p.etag])).toEqual([[1, losers[0].parts[0].etag]]);
+
+    // A loser completes once its condition holds (If-Match on the winner's etag); a wrong etag still fails.
+    expect(await codeOf(complete(losers[0], { ifMatch: `"${'0'.repeat(32)}-1"` }))).toBe('PreconditionFailed');
+    const replaced = await complete(losers[0], { ifMatch: `"${winner.reply.etag}"` });
+    expect(await call<ObjectVersionView>(MetadataRpc.headObject, { bucket: 'cond-uploads', key: 'race.bin', minSequence: replaced.sequence })).toMatchObject({
+      uploadId: losers[0].uploadId,
+    });
+    // The other losers abort; the completed uploads (the winner's, the replacement's) cannot be.
+    for (const u of losers.slice(1)) expect(await codeOf(call(MetadataRpc.abortUpload, { bucket: 'cond-uploads', uploadId: u.uploadId }))).toBe('OK');
+    expect(await codeOf(call(MetadataRpc.abortUpload, { bucket: 'cond-uploads', uploadId: winner.upload.uploadId }))).toBe('NoSuchUpload');
+    expect(await codeOf(call(MetadataRpc.abortUpload, { bucket: 'cond-uploads', uploadId: losers[0].uploadId }))).toBe('NoSuchUpload');
+    // A retried conditional complete of the winner (lost reply; unversioned, so refused by its own
+    // object) must not reopen an upload whose data is live.
+    expect(await codeOf(complete(winner.upload, { ifNoneMatch: '*' }))).toBe('PreconditionFailed');
+    expect(await codeOf(call(MetadataRpc.abortUpload, { bucket: 'cond-uploads', uploadId: winner.upload.uploadId }))).toBe('NoSuchUpload');
+  }, 60_000);
 
   it('orders 50 concurrent puts to one key from two instances: 50 versions, no lost update', async () => {
     await call(MetadataRpc.createBucket, { bucket: 'hot', owner: 'alice', versioningEnabled: true });

@@ -15,7 +15,6 @@ import { MAX_XML_BODY_BYTES } from '../s3/xml/request-bodies.parser';
 import { readChunkedBody } from '../data-path/chunked-body.reader';
 import { storeChunkedBody } from '../data-path/chunked-body.writer';
 import type { GatewayDeps } from './gateway-deps';
-import { isAbsent } from './metadata-errors';
 import { tagsFromHeader, toChecksums, userMetadataFrom, versionIdHeader, writeConditionsFrom } from './object-headers';
 import { openRequestBody, readSmallBody } from './request-body';
 import type { S3Exchange } from './s3-exchange';
@@ -109,11 +108,13 @@ export class MultipartHandlers {
 
   readonly completeMultipartUpload = async (ex: S3Exchange): Promise<void> => {
     const parts = parseCompleteMultipartUpload(await readSmallBody(ex.req, ex.caller, MAX_XML_BODY_BYTES));
-    await this.checkWriteConditions(ex);
+    // If-None-Match / If-Match are decided by metadata when it puts the version on the key, so of
+    // racing conditional completes exactly one wins; a loser's upload stays open (412, as S3).
     const reply = await this.deps.metadata.completeUpload({
       bucket: ex.bucket,
       uploadId: this.uploadId(ex),
       parts: parts.map((part) => ({ partNumber: part.partNumber, etag: part.etag })),
+      ...writeConditionsFrom(ex.headers),
     });
     ex.sendXml(
       renderCompleteMultipartUploadResult({ location: `/${ex.bucket}/${encodeURIComponent(reply.key)}`, bucket: ex.bucket, key: reply.key, etag: reply.etag }),
@@ -125,25 +126,6 @@ export class MultipartHandlers {
     await this.deps.metadata.abortUpload({ bucket: ex.bucket, uploadId: this.uploadId(ex) });
     ex.sendEmpty({}, 204);
   };
-
-  /**
-   * The metadata contract's CompleteUploadRequest carries no write conditions yet, so they are
-   * checked against the current version here: right for sequential clients, not linearizable.
-   */
-  private async checkWriteConditions(ex: S3Exchange): Promise<void> {
-    const conditions = writeConditionsFrom(ex.headers);
-    if (!conditions.ifMatch && !conditions.ifNoneMatch) return;
-    const current = await this.deps.metadata.headObject({ bucket: ex.bucket, key: ex.key }).catch((error: unknown) => {
-      if (isAbsent(error)) return undefined;
-      throw error;
-    });
-    if (conditions.ifNoneMatch && current) throw new S3Error('PreconditionFailed', undefined, { Condition: 'If-None-Match' });
-    if (conditions.ifMatch) {
-      if (!current) throw new S3Error('NoSuchKey');
-      const wanted = conditions.ifMatch.replace(/^"|"$/g, '');
-      if (wanted !== '*' && wanted !== current.etag) throw new S3Error('PreconditionFailed', undefined, { Condition: 'If-Match' });
-    }
-  }
 
   private uploadId(ex: S3Exchange): string {
     const uploadId = ex.route?.uploadId;

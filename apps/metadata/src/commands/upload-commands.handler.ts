@@ -8,11 +8,11 @@ import {
   type InitiateUploadRequest,
   type MultipartUploadCommand,
   type MultipartUploadCompleted,
-  type MultipartUploadInitiated,
   type UploadPartReply,
   type UploadPartRequest,
 } from '@cairn/protocol';
 import { multipartUploadDecider } from '../domain/multipart-upload/multipart-upload.decider';
+import { objectKeyDecider } from '../domain/object-key/object-key.decider';
 import { MetadataError } from '../domain/shared/metadata.errors';
 import { normalizeEtag } from '../domain/shared/validation';
 import { BucketCommandsHandler } from './bucket-commands.handler';
@@ -73,40 +73,68 @@ export class UploadCommandsHandler {
    * Complete on the upload's subject, then put the frozen version on the key's subject. A retry
    * after a lost reply finds the same completion (same parts) and re-puts the same version id,
    * which the key's decider recognises as already written.
+   *
+   * Conditions (`ifMatch`, `ifNoneMatch`) are decided by the key's decider when the version is put
+   * — the append with the key's expected sequence is the one linearization point, so of N racing
+   * conditional completes exactly one appends. A pre-check before freezing could not be that: the
+   * key may change between the check and the put whatever sequence the check read. The freeze must
+   * come first (it stops parts and abort racing the put), so a put refused by its precondition
+   * withdraws the completion: the upload is open again with its parts, as S3 leaves it after a
+   * 412, and the client may complete it again or abort it.
    */
   async complete(request: CompleteUploadRequest): Promise<CompleteUploadReply> {
     requireUploadId(request.uploadId);
     await this.buckets.requireWritable(request.bucket);
     const subject = this.ctx.subjects.upload(request.bucket, request.uploadId);
     const before = await this.ctx.load(multipartUploadDecider, subject);
-    const previous = completionOf(before.events);
+    const previous = before.state.status === 'completed' ? before.state.completion : null;
     const sameParts =
-      previous !== undefined &&
-      previous.data.parts.length === request.parts.length &&
-      previous.data.parts.every((p, i) => p.partNumber === request.parts[i]?.partNumber && p.etag === normalizeEtag(String(request.parts[i]?.etag)));
-    const versionId = sameParts ? previous.data.versionId : this.ctx.newVersionId();
+      previous !== null &&
+      previous.parts.length === request.parts.length &&
+      previous.parts.every((p, i) => p.partNumber === request.parts[i]?.partNumber && p.etag === normalizeEtag(String(request.parts[i]?.etag)));
+    const versionId = sameParts ? previous.versionId : this.ctx.newVersionId();
     await this.execute({ type: 'CompleteMultipartUpload', bucket: request.bucket, uploadId: request.uploadId, parts: request.parts, versionId, completedAt: this.ctx.nowIso() });
     const after = await this.ctx.load(multipartUploadDecider, subject);
-    const completed = completionOf(after.events);
-    const initiated = after.events.find((e): e is MultipartUploadInitiated => e.type === 'MultipartUploadInitiated');
-    if (!completed || !initiated) throw new Error(`upload ${request.uploadId} completed without a completion event`);
+    const completed = lastCompletionOf(after.events);
+    if (!completed || after.state.status !== 'completed') throw new Error(`upload ${request.uploadId} completed without a completion event`);
+    const initiated = after.state.initiated;
     const d = completed.data;
-    const put = await this.objects.put(
-      {
-        bucket: d.bucket,
-        key: d.key,
-        sizeBytes: d.sizeBytes,
-        etag: d.etag,
-        chunks: d.chunks,
-        contentType: initiated.data.contentType,
-        userMetadata: initiated.data.userMetadata,
-        storageClass: initiated.data.storageClass,
-        tags: initiated.data.tags,
-      },
-      d.uploadId,
-      d.versionId,
-    );
+    const put = await this.objects
+      .put(
+        {
+          bucket: d.bucket,
+          key: d.key,
+          sizeBytes: d.sizeBytes,
+          etag: d.etag,
+          chunks: d.chunks,
+          contentType: initiated.contentType,
+          userMetadata: initiated.userMetadata,
+          storageClass: initiated.storageClass,
+          tags: initiated.tags,
+          ...(request.ifMatch === undefined ? {} : { ifMatch: request.ifMatch }),
+          ...(request.ifNoneMatch === undefined ? {} : { ifNoneMatch: request.ifNoneMatch }),
+        },
+        d.uploadId,
+        d.versionId,
+      )
+      .catch(async (error: unknown) => {
+        const conditional = request.ifMatch !== undefined || request.ifNoneMatch !== undefined;
+        if (conditional && isRefusedByCondition(error)) await this.withdrawCompletion(d.bucket, d.keyId, d.uploadId, d.versionId);
+        throw error;
+      });
     return { sequence: put.sequence, key: d.key, versionId: put.versionId, etag: d.etag, sizeBytes: d.sizeBytes, lastModified: put.lastModified };
+  }
+
+  /**
+   * Reopens an upload whose put the key refused. Never when the key holds a version put from this
+   * upload: in an unversioned bucket a retried conditional complete whose first put landed (reply
+   * lost) is refused by its own object, and that upload's data is live.
+   */
+  private async withdrawCompletion(bucket: string, keyId: string, uploadId: string, versionId: string): Promise<void> {
+    const key = await this.ctx.load(objectKeyDecider, this.ctx.subjects.object(bucket, keyId));
+    const published = key.events.some((e) => e.type === 'ObjectVersionPut' && (e.data as { uploadId?: string }).uploadId === uploadId);
+    if (published) return;
+    await this.execute({ type: 'WithdrawUploadCompletion', bucket, uploadId, versionId, withdrawnAt: this.ctx.nowIso() });
   }
 
   async abort(bucket: string, uploadId: string): Promise<AbortUploadReply> {
@@ -121,8 +149,19 @@ export class UploadCommandsHandler {
   }
 }
 
-function completionOf(events: readonly { type: string }[]): MultipartUploadCompleted | undefined {
-  return events.find((e): e is MultipartUploadCompleted => e.type === 'MultipartUploadCompleted');
+/** The completion in force: a withdrawn one may precede it. */
+function lastCompletionOf(events: readonly { type: string }[]): MultipartUploadCompleted | undefined {
+  for (let i = events.length - 1; i >= 0; i--) {
+    const event = events[i];
+    if (event.type === 'MultipartUploadCompleted') return event as MultipartUploadCompleted;
+  }
+  return undefined;
+}
+
+/** What the key's decider answers a failed If-None-Match / If-Match (NoSuchKey: If-Match on no live version). */
+function isRefusedByCondition(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === MetadataErrorCodes.PreconditionFailed || code === MetadataErrorCodes.NoSuchKey;
 }
 
 function requireUploadId(uploadId: unknown): void {

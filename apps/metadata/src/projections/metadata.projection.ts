@@ -145,6 +145,13 @@ export class MetadataProjection implements Projection<EntityManager> {
         await this.insertChunks(tx, 'multipart_part_chunks', ['upload_id', 'part_number'], [d.bucket, d.uploadId, d.partNumber], d.chunks);
         return;
       }
+      case 'MultipartUploadCompletionWithdrawn': {
+        // Completion dropped the upload's rows: put them back as initiation and part uploads do.
+        const d = event.data;
+        await this.apply(tx, { ...envelope, type: 'MultipartUploadInitiated', data: d.upload }, sequence);
+        for (const part of d.parts) await this.apply(tx, { ...envelope, type: 'MultipartPartUploaded', data: { bucket: d.bucket, uploadId: d.uploadId, ...part } }, sequence);
+        return;
+      }
       case 'MultipartUploadCompleted':
       case 'MultipartUploadAborted':
         await tx.query(`DELETE FROM ${t('multipart_uploads')} WHERE bucket = $1 AND upload_id = $2`, [event.data.bucket, event.data.uploadId]);

@@ -181,6 +181,41 @@ describe('multipart upload decider', () => {
     });
   });
 
+  describe('WithdrawUploadCompletion', () => {
+    const parts = [partUploaded(2, ETAG_TWO, 1), partUploaded(1, ETAG_ONE, 5 * MiB)];
+    const completeOne = complete([{ partNumber: 1, etag: ETAG_ONE }], 'v1');
+    const completed = () => multipartUploadDecider.decide(completeOne, [initiated, ...parts].reduce(multipartUploadDecider.evolve, multipartUploadDecider.initialState()));
+    const withdraw = (versionId = 'v1') => ({ type: 'WithdrawUploadCompletion', bucket: 'media', uploadId: 'u1', versionId, withdrawnAt: at }) as const;
+    const withdrawn = {
+      type: 'MultipartUploadCompletionWithdrawn',
+      data: {
+        bucket: 'media',
+        uploadId: 'u1',
+        versionId: 'v1',
+        withdrawnAt: at,
+        upload: initiated.data,
+        parts: [parts[1], parts[0]].map(({ data: { bucket: _b, uploadId: _u, ...part } }) => part),
+      },
+    } as const;
+
+    it('reopens the completed upload with every part it had, ascending, and the upload as initiated', () =>
+      spec.given([initiated, ...parts, ...completed()]).when(withdraw()).then([withdrawn]));
+
+    it('leaves the reopened upload completable again and abortable', () => {
+      spec.given([initiated, ...parts, ...completed(), withdrawn]).when(completeOne).then(completed());
+      spec.given([initiated, ...parts, ...completed(), withdrawn]).when(abort).then([{ type: 'MultipartUploadAborted', data: { bucket: 'media', uploadId: 'u1', abortedAt: at } }]);
+    });
+
+    it('is idempotent once withdrawn', () => spec.given([initiated, ...parts, ...completed(), withdrawn]).when(withdraw()).then([]));
+
+    it('refuses to withdraw another completion, or an aborted or unknown upload, with NoSuchUpload', () => {
+      spec.given([initiated, ...parts, ...completed()]).when(withdraw('v2')).thenThrows(MetadataError, hasCode('NoSuchUpload'));
+      spec.given([initiated, { type: 'MultipartUploadAborted', data: { bucket: 'media', uploadId: 'u1', abortedAt: at } }]).when(withdraw()).thenThrows(MetadataError, hasCode('NoSuchUpload'));
+      spec.given([]).when(withdraw()).thenThrows(MetadataError, hasCode('NoSuchUpload'));
+      spec.given([initiated, ...parts, ...completed()]).when({ ...withdraw(), bucket: 'other' }).thenThrows(MetadataError, hasCode('NoSuchUpload'));
+    });
+  });
+
   describe('AbortMultipartUpload', () => {
     it('aborts an open upload', () =>
       spec.given([initiated]).when(abort).then([{ type: 'MultipartUploadAborted', data: { bucket: 'media', uploadId: 'u1', abortedAt: at } }]));

@@ -1,4 +1,12 @@
-import { MetadataErrorCodes, MetadataLimits, type ChunkRef, type CompletedPart, type RequestedPart } from '@cairn/protocol';
+import {
+  MetadataErrorCodes,
+  MetadataLimits,
+  type Checksums,
+  type ChunkRef,
+  type CompletedPart,
+  type MultipartUploadInitiated,
+  type RequestedPart,
+} from '@cairn/protocol';
 import { assertNever, type Decider } from '@cairn/eventing';
 import { MetadataError } from '../shared/metadata.errors';
 import {
@@ -20,7 +28,9 @@ export interface UploadedPart {
   readonly partNumber: number;
   readonly etag: string;
   readonly sizeBytes: number;
+  readonly checksums: Checksums;
   readonly chunks: readonly ChunkRef[];
+  readonly lastModified: string;
 }
 
 interface Completion {
@@ -34,6 +44,8 @@ export interface KnownUpload {
   readonly key: string;
   readonly keyId: string;
   readonly uploadId: string;
+  /** As initiated: a withdrawn completion carries it so projections can restore the upload. */
+  readonly initiated: MultipartUploadInitiated['data'];
   /** By part number; a re-uploaded part replaces the earlier one. */
   readonly parts: Readonly<Record<number, UploadedPart>>;
   readonly completion: Completion | null;
@@ -135,6 +147,25 @@ export const multipartUploadDecider: Decider<MultipartUploadCommand, MultipartUp
           },
         ];
       }
+      case 'WithdrawUploadCompletion': {
+        // Already withdrawn (a retried withdrawal): nothing more. Another completion in force is
+        // not this one to withdraw; a completion of another version id is a newer attempt.
+        if (state.status === 'open' && state.bucket === command.bucket) return [];
+        if (state.status !== 'completed' || state.bucket !== command.bucket || state.completion?.versionId !== command.versionId) {
+          throw new MetadataError(MetadataErrorCodes.NoSuchUpload, `upload ${command.uploadId} has no completion ${command.versionId} to withdraw`, {
+            uploadId: command.uploadId,
+          });
+        }
+        const parts = Object.values(state.parts)
+          .sort((a, b) => a.partNumber - b.partNumber)
+          .map(({ partNumber, etag, sizeBytes, checksums, chunks, lastModified }) => ({ partNumber, etag, sizeBytes, checksums, chunks, lastModified }));
+        return [
+          {
+            type: 'MultipartUploadCompletionWithdrawn',
+            data: { bucket: command.bucket, uploadId: command.uploadId, versionId: command.versionId, withdrawnAt: command.withdrawnAt, upload: state.initiated, parts },
+          },
+        ];
+      }
       case 'AbortMultipartUpload':
         requireOpen(state, command.bucket, command.uploadId);
         return [{ type: 'MultipartUploadAborted', data: { bucket: command.bucket, uploadId: command.uploadId, abortedAt: command.abortedAt } }];
@@ -146,13 +177,13 @@ export const multipartUploadDecider: Decider<MultipartUploadCommand, MultipartUp
   evolve(state, event) {
     if (event.type === 'MultipartUploadInitiated') {
       const { bucket, key, keyId, uploadId } = event.data;
-      return { status: 'open', bucket, key, keyId, uploadId, parts: {}, completion: null };
+      return { status: 'open', bucket, key, keyId, uploadId, initiated: event.data, parts: {}, completion: null };
     }
     if (state.status === 'absent') throw new Error(`${event.type} for upload ${event.data.uploadId}, which was never initiated`);
     switch (event.type) {
       case 'MultipartPartUploaded': {
-        const { partNumber, etag, sizeBytes, chunks } = event.data;
-        return { ...state, parts: { ...state.parts, [partNumber]: { partNumber, etag, sizeBytes, chunks } } };
+        const { partNumber, etag, sizeBytes, checksums, chunks, lastModified } = event.data;
+        return { ...state, parts: { ...state.parts, [partNumber]: { partNumber, etag, sizeBytes, checksums, chunks, lastModified } } };
       }
       case 'MultipartUploadCompleted':
         return {
@@ -160,6 +191,8 @@ export const multipartUploadDecider: Decider<MultipartUploadCommand, MultipartUp
           status: 'completed',
           completion: { versionId: event.data.versionId, parts: event.data.parts.map((p) => ({ partNumber: p.partNumber, etag: p.etag })) },
         };
+      case 'MultipartUploadCompletionWithdrawn':
+        return { ...state, status: 'open', completion: null };
       case 'MultipartUploadAborted':
         return { ...state, status: 'aborted' };
       default:

@@ -29,6 +29,7 @@ export const MetadataEventSchemaVersions: Readonly<Record<MetadataEventType, num
   MultipartUploadInitiated: 1,
   MultipartPartUploaded: 1,
   MultipartUploadCompleted: 1,
+  MultipartUploadCompletionWithdrawn: 1,
   MultipartUploadAborted: 1,
   AccessKeyCreated: 1,
   AccessKeyRevoked: 1,

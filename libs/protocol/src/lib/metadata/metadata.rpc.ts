@@ -316,6 +316,13 @@ export interface CompleteUploadRequest {
   readonly uploadId: string;
   /** As the client sent them: ascending part numbers, etags quoted or not. */
   readonly parts: readonly RequestedPart[];
+  /**
+   * S3 conditional write, decided by the key's aggregate when the version is put: replace only the
+   * version with this etag (quoted or not). Errors: PreconditionFailed, NoSuchKey.
+   */
+  readonly ifMatch?: string;
+  /** Create only if the key has no live version. Errors: PreconditionFailed (the upload stays open). */
+  readonly ifNoneMatch?: '*';
 }
 export interface CompleteUploadReply extends CommandReply {
   readonly key: string;

@@ -50,4 +50,14 @@ export interface AbortMultipartUpload {
   readonly abortedAt: string;
 }
 
-export type MultipartUploadCommand = InitiateMultipartUpload | UploadPart | CompleteMultipartUpload | AbortMultipartUpload;
+/** Reopens a completed upload whose version the key refused; only the shell sends it, never a client. */
+export interface WithdrawUploadCompletion {
+  readonly type: 'WithdrawUploadCompletion';
+  readonly bucket: string;
+  readonly uploadId: string;
+  /** The completion to withdraw: a later completion (another version id) is left alone. */
+  readonly versionId: string;
+  readonly withdrawnAt: string;
+}
+
+export type MultipartUploadCommand = InitiateMultipartUpload | UploadPart | CompleteMultipartUpload | WithdrawUploadCompletion | AbortMultipartUpload;

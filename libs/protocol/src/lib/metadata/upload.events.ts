@@ -59,4 +59,29 @@ export interface MultipartUploadAborted {
   readonly data: { readonly bucket: string; readonly uploadId: string; readonly abortedAt: string };
 }
 
-export type MultipartUploadEvent = MultipartUploadInitiated | MultipartPartUploaded | MultipartUploadCompleted | MultipartUploadAborted;
+/**
+ * A completion whose object version was refused by the key (a conditional complete that lost its
+ * precondition) is withdrawn: the upload is open again with every part it had, as S3 leaves an
+ * upload whose CompleteMultipartUpload answered 412, so the client may complete it again or abort
+ * it. It carries the upload as it stood, so that projections dropped at completion can restore it.
+ */
+export interface MultipartUploadCompletionWithdrawn {
+  readonly type: 'MultipartUploadCompletionWithdrawn';
+  readonly data: {
+    readonly bucket: string;
+    readonly uploadId: string;
+    /** The version id of the withdrawn completion, which was never put on the key. */
+    readonly versionId: string;
+    readonly withdrawnAt: string;
+    readonly upload: MultipartUploadInitiated['data'];
+    /** Every uploaded part, ascending by part number. */
+    readonly parts: readonly Omit<MultipartPartUploaded['data'], 'bucket' | 'uploadId'>[];
+  };
+}
+
+export type MultipartUploadEvent =
+  | MultipartUploadInitiated
+  | MultipartPartUploaded
+  | MultipartUploadCompleted
+  | MultipartUploadCompletionWithdrawn
+  | MultipartUploadAborted;
