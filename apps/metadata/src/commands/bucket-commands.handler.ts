@@ -10,12 +10,25 @@ import {
 } from '@cairn/protocol';
 import { bucketDecider, type BucketState, type LiveBucket } from '../domain/bucket/bucket.decider';
 import { validateBucketName } from '../domain/bucket/bucket-name';
+import { bucketIncarnation } from '../domain/bucket/bucket-incarnation';
 import { MetadataError } from '../domain/shared/metadata.errors';
 import { ProjectionTracker } from '../projections/projection-tracker';
 import { MetadataCommandContext, type AggregateRead } from './metadata-command-context';
 
 /** DeleteBucket needs only "zero or not": the count stops here. */
 const EMPTINESS_COUNT_CAP = 1;
+
+/** The bucket's subject as read, with its current life (bucket-incarnation.ts). */
+export interface BucketRead extends AggregateRead<BucketState> {
+  readonly incarnation: number;
+}
+
+/** What a key write read of its bucket: the life it writes into and the subject sequence to confirm against. */
+export interface WritableBucket {
+  readonly bucket: LiveBucket;
+  readonly sequence: number;
+  readonly incarnation: number;
+}
 
 /** Bucket commands, and the bucket reads the other handlers guard their writes with. */
 @Injectable()
@@ -70,28 +83,33 @@ export class BucketCommandsHandler {
   }
 
   /** The bucket as its own subject says now (current, unlike the projection). */
-  read(bucket: string): Promise<AggregateRead<BucketState>> {
+  async read(bucket: string): Promise<BucketRead> {
     // Before the name becomes a subject token: "*", ">" or spaces must never reach NATS.
     validateBucketName(bucket);
-    return this.ctx.load(bucketDecider, this.ctx.subjects.bucket(bucket));
+    const read = await this.ctx.load(bucketDecider, this.ctx.subjects.bucket(bucket));
+    return { ...read, incarnation: bucketIncarnation(read.stored) };
   }
 
   /** A bucket that takes new keys: it exists and no delete has sealed it. */
-  async requireWritable(bucket: string): Promise<{ readonly bucket: LiveBucket; readonly sequence: number }> {
+  async requireWritable(bucket: string): Promise<WritableBucket> {
     const read = await this.read(bucket);
-    return { bucket: requireWritable(read.state, bucket), sequence: read.sequence };
+    return { bucket: requireWritable(read.state, bucket), sequence: read.sequence, incarnation: read.incarnation };
   }
 
   /**
    * After a key write appended: if the bucket subject moved since `sequenceRead`, the write may have
-   * raced a delete. It is acknowledged only if the bucket is still there and unsealed — then any
-   * later seal follows the write in the stream and its count sees it.
+   * raced a delete. It is acknowledged only if the bucket is still there, in the same life, and
+   * unsealed — then any later seal follows the write in the stream and its count sees it. A write
+   * into a life that has ended stays in the key's history but never counts (its incarnation is old).
    */
-  async confirmWritable(bucket: string, sequenceRead: number): Promise<void> {
+  async confirmWritable(bucket: string, read: { readonly sequence: number; readonly incarnation: number }): Promise<void> {
     const last = await this.ctx.store.lastSequence(this.ctx.subjects.bucket(bucket));
-    if (last === sequenceRead) return;
-    const read = await this.read(bucket);
-    requireWritable(read.state, bucket);
+    if (last === read.sequence) return;
+    const now = await this.read(bucket);
+    requireWritable(now.state, bucket);
+    if (now.incarnation !== read.incarnation) {
+      throw new MetadataError(MetadataErrorCodes.NoSuchBucket, `bucket ${bucket} was deleted and created again`, { bucket });
+    }
   }
 }
 

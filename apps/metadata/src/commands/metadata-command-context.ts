@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { foldEvents, handleCommand, type Decider, type HandledCommand } from '@cairn/eventing';
+import { foldEvents, handleCommand, type Decider, type HandledCommand, type StoredEvent } from '@cairn/eventing';
 import { JetStreamEventStore, NatsConnectionManager } from '@cairn/messaging';
 import { CachingEventStore } from '../adapters/caching-event-store.adapter';
 import { MetadataEventSchemaVersions, subjectsFor, type DomainEvent, type Subjects } from '@cairn/protocol';
@@ -25,6 +25,8 @@ export interface AggregateRead<State> {
   /** The aggregate subject's last stream sequence (0 when it has no events). */
   readonly sequence: number;
   readonly events: readonly DomainEvent[];
+  /** The same events as stored, with their stream sequences. */
+  readonly stored: readonly StoredEvent[];
 }
 
 /**
@@ -95,7 +97,7 @@ export class MetadataCommandContext {
   async load<C, E extends DomainEvent, S>(decider: Decider<C, E, S>, subject: string): Promise<AggregateRead<S>> {
     const read = await this.store.read(subject);
     const events = read.events.map((stored) => ({ type: stored.envelope.type, data: stored.envelope.data }) as E);
-    return { state: foldEvents(decider, events), sequence: read.lastSequence, events };
+    return { state: foldEvents(decider, events), sequence: read.lastSequence, events, stored: read.events };
   }
 }
 

@@ -35,7 +35,8 @@ export class ObjectCommandsHandler {
 
   async put(request: PutObjectRequest, uploadId?: string, versionIdOverride?: string): Promise<PutObjectReply> {
     requireKey(request.bucket, request.key);
-    const { bucket, sequence: bucketSequence } = await this.buckets.requireWritable(request.bucket);
+    const writable = await this.buckets.requireWritable(request.bucket);
+    const { bucket } = writable;
     const lastModified = this.ctx.nowIso();
     const hlc = this.ctx.nextHlc();
     const handled = await this.execute({
@@ -43,6 +44,7 @@ export class ObjectCommandsHandler {
       bucket: request.bucket,
       key: request.key,
       keyId: keyIdOf(request.key),
+      incarnation: writable.incarnation,
       versionId: versionIdOverride ?? this.ctx.newVersionId(),
       versioning: bucket.versioning,
       sizeBytes: request.sizeBytes,
@@ -59,7 +61,7 @@ export class ObjectCommandsHandler {
       ...(request.ifNoneMatch === undefined ? {} : { ifNoneMatch: request.ifNoneMatch }),
       ...(uploadId === undefined ? {} : { uploadId }),
     });
-    await this.buckets.confirmWritable(request.bucket, bucketSequence);
+    await this.buckets.confirmWritable(request.bucket, writable);
     const put = decided<ObjectKeyEvent, 'ObjectVersionPut'>(handled.events, 'ObjectVersionPut');
     if (put) return { sequence: handled.sequence, versionId: put.versionId, etag: put.etag, lastModified: put.lastModified, hlc: put.hlc };
     // A retried write whose version is already there: answer what was stored.
@@ -72,12 +74,14 @@ export class ObjectCommandsHandler {
     requireKey(request.sourceBucket, request.sourceKey);
     await this.projection.waitFor('META', request.sourceMinSequence);
     const source = await (await this.readModel.queries()).headObject(request.sourceBucket, request.sourceKey, request.sourceVersionId);
-    const { bucket, sequence: bucketSequence } = await this.buckets.requireWritable(request.bucket);
+    const writable = await this.buckets.requireWritable(request.bucket);
+    const { bucket } = writable;
     const handled = await this.execute({
       type: 'CopyObject',
       bucket: request.bucket,
       key: request.key,
       keyId: keyIdOf(request.key),
+      incarnation: writable.incarnation,
       versionId: this.ctx.newVersionId(),
       versioning: bucket.versioning,
       source: {
@@ -104,7 +108,7 @@ export class ObjectCommandsHandler {
       ...(request.ifMatch === undefined ? {} : { ifMatch: request.ifMatch }),
       ...(request.ifNoneMatch === undefined ? {} : { ifNoneMatch: request.ifNoneMatch }),
     });
-    await this.buckets.confirmWritable(request.bucket, bucketSequence);
+    await this.buckets.confirmWritable(request.bucket, writable);
     const copied = decided<ObjectKeyEvent, 'ObjectVersionCopied'>(handled.events, 'ObjectVersionCopied');
     if (!copied) throw new Error(`copy of ${request.sourceKey} appended no version`);
     return { sequence: handled.sequence, versionId: copied.versionId, sourceVersionId: source.versionId, etag: copied.etag, lastModified: copied.lastModified };
@@ -115,7 +119,7 @@ export class ObjectCommandsHandler {
     requireKey(request.bucket, request.key);
     const read = await this.buckets.read(request.bucket);
     if (read.state.status !== 'live') throw new MetadataError(MetadataErrorCodes.NoSuchBucket, `bucket ${request.bucket} does not exist`, { bucket: request.bucket });
-    const ref = { bucket: request.bucket, key: request.key, keyId: keyIdOf(request.key) };
+    const ref = { bucket: request.bucket, key: request.key, keyId: keyIdOf(request.key), incarnation: read.incarnation };
     if (request.versionId !== undefined) {
       const handled = await this.execute({ type: 'DeleteObjectVersion', ...ref, versionId: request.versionId });
       const deleted = decided<ObjectKeyEvent, 'ObjectVersionDeleted'>(handled.events, 'ObjectVersionDeleted');
@@ -135,7 +139,7 @@ export class ObjectCommandsHandler {
       hlc: this.ctx.nextHlc(),
       lastModified: this.ctx.nowIso(),
     });
-    if (addsMarker) await this.buckets.confirmWritable(request.bucket, read.sequence);
+    if (addsMarker) await this.buckets.confirmWritable(request.bucket, read);
     const marker = decided<ObjectKeyEvent, 'DeleteMarkerPut'>(handled.events, 'DeleteMarkerPut');
     if (marker) return { sequence: handled.sequence, versionId: marker.versionId, deleteMarker: true };
     return { sequence: handled.sequence, deleteMarker: false };
@@ -143,12 +147,13 @@ export class ObjectCommandsHandler {
 
   async putTags(request: PutObjectTagsRequest): Promise<ObjectTagsReply> {
     requireKey(request.bucket, request.key);
-    await this.requireBucket(request.bucket);
+    const incarnation = await this.requireBucket(request.bucket);
     const handled = await this.execute({
       type: 'PutObjectTags',
       bucket: request.bucket,
       key: request.key,
       keyId: keyIdOf(request.key),
+      incarnation,
       tags: request.tags,
       ...(request.versionId === undefined ? {} : { versionId: request.versionId }),
     });
@@ -158,21 +163,24 @@ export class ObjectCommandsHandler {
 
   async deleteTags(request: DeleteObjectTagsRequest): Promise<ObjectTagsReply> {
     requireKey(request.bucket, request.key);
-    await this.requireBucket(request.bucket);
+    const incarnation = await this.requireBucket(request.bucket);
     const handled = await this.execute({
       type: 'DeleteObjectTags',
       bucket: request.bucket,
       key: request.key,
       keyId: keyIdOf(request.key),
+      incarnation,
       ...(request.versionId === undefined ? {} : { versionId: request.versionId }),
     });
     const removed = decided<ObjectKeyEvent, 'ObjectTagsDeleted'>(handled.events, 'ObjectTagsDeleted');
     return { sequence: handled.sequence, versionId: removed?.versionId ?? request.versionId ?? handled.state.versions[0]?.versionId ?? NULL_VERSION_ID };
   }
 
-  private async requireBucket(bucket: string): Promise<void> {
+  /** The bucket's current life; NoSuchBucket when it does not exist. */
+  private async requireBucket(bucket: string): Promise<number> {
     const read = await this.buckets.read(bucket);
     if (read.state.status !== 'live') throw new MetadataError(MetadataErrorCodes.NoSuchBucket, `bucket ${bucket} does not exist`, { bucket });
+    return read.incarnation;
   }
 
   private execute(command: ObjectKeyCommand) {

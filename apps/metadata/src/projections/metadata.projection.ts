@@ -17,7 +17,8 @@ const RING_EPOCH_ROW_ID = 1;
  * Applies one metadata event to the Postgres read model. It trusts the order of the stream: the
  * deciders already refused everything invalid, so each event is a plain row change. Object and
  * upload events of a bucket the read model does not hold are writes that lost a race with the
- * bucket's deletion (see the bucket decider) and are skipped, the same way on every replay.
+ * bucket's deletion (see the bucket decider) and are skipped, the same way on every replay; so are
+ * object-key events of an earlier life of a bucket name that was deleted and created again.
  */
 export class MetadataProjection implements Projection<EntityManager> {
   readonly name = 'metadata';
@@ -51,7 +52,7 @@ export class MetadataProjection implements Projection<EntityManager> {
             sequence,
           ],
         );
-        this.bucketsKnownIn(tx).set(d.bucket, true);
+        this.bucketsKnownIn(tx).set(d.bucket, sequence);
         return;
       }
       case 'BucketDeletionStarted':
@@ -63,7 +64,7 @@ export class MetadataProjection implements Projection<EntityManager> {
         await tx.query(`DELETE FROM ${t('multipart_uploads')} WHERE bucket = $1`, [event.data.bucket]);
         await tx.query(`DELETE FROM ${t('object_versions')} WHERE bucket = $1`, [event.data.bucket]);
         await tx.query(`DELETE FROM ${t('buckets')} WHERE name = $1`, [event.data.bucket]);
-        this.bucketsKnownIn(tx).set(event.data.bucket, false);
+        this.bucketsKnownIn(tx).set(event.data.bucket, null);
         return;
       case 'BucketVersioningChanged':
         return this.updateBucket(tx, event.data.bucket, sequence, 'versioning = $3', [event.data.versioning]);
@@ -88,7 +89,7 @@ export class MetadataProjection implements Projection<EntityManager> {
         return this.putVersion(tx, sequence, event.data, null, event.data.source);
       case 'DeleteMarkerPut': {
         const d = event.data;
-        if (!(await this.bucketExists(tx, d.bucket))) return;
+        if (!(await this.isOfCurrentLife(tx, d.bucket, d.incarnation))) return;
         await this.demoteCurrent(tx, d.bucket, d.keyId, d.versionId);
         await tx.query(
           `INSERT INTO ${t('object_versions')} (bucket, key_id, version_id, key, sequence, is_current, is_delete_marker,
@@ -100,6 +101,7 @@ export class MetadataProjection implements Projection<EntityManager> {
       }
       case 'ObjectVersionDeleted': {
         const d = event.data;
+        if (!(await this.isOfCurrentLife(tx, d.bucket, d.incarnation))) return;
         await tx.query(`DELETE FROM ${t('object_versions')} WHERE bucket = $1 AND key_id = $2 AND version_id = $3`, [d.bucket, d.keyId, d.versionId]);
         if (d.newCurrentVersionId !== null) {
           await tx.query(
@@ -112,6 +114,7 @@ export class MetadataProjection implements Projection<EntityManager> {
       case 'ObjectTagsSet':
       case 'ObjectTagsDeleted': {
         const d = event.data;
+        if (!(await this.isOfCurrentLife(tx, d.bucket, d.incarnation))) return;
         const tags = event.type === 'ObjectTagsSet' ? event.data.tags : [];
         await tx.query(`UPDATE ${t('object_versions')} SET tags = $4::jsonb WHERE bucket = $1 AND key_id = $2 AND version_id = $3`, [
           d.bucket,
@@ -201,22 +204,39 @@ export class MetadataProjection implements Projection<EntityManager> {
     await tx.query(`UPDATE ${this.t('buckets')} SET ${assignments}, updated_sequence = $2 WHERE name = $1`, [bucket, sequence, ...values]);
   }
 
-  /**
-   * Whether the bucket row exists, remembered for the rest of the transaction (a batch): only this
-   * projection's BucketCreated/BucketDeleted change it, and they update the memo.
-   */
   private async bucketExists(tx: EntityManager, bucket: string): Promise<boolean> {
+    return (await this.bucketIncarnation(tx, bucket)) !== null;
+  }
+
+  /**
+   * Whether a key event belongs to the bucket's current life (BucketLife in @cairn/protocol): the
+   * bucket exists and the event's incarnation is the row's created_sequence. A write that raced a
+   * delete and landed after the name was created again is skipped, the same way on every replay.
+   * Events without an incarnation (written before they were recorded) count for any live bucket.
+   */
+  private async isOfCurrentLife(tx: EntityManager, bucket: string, incarnation: number | undefined): Promise<boolean> {
+    const current = await this.bucketIncarnation(tx, bucket);
+    return current !== null && (incarnation === undefined || incarnation === current);
+  }
+
+  /**
+   * The bucket row's created_sequence (its incarnation), or null when there is no row; remembered
+   * for the rest of the transaction (a batch): only this projection's BucketCreated/BucketDeleted
+   * change it, and they update the memo.
+   */
+  private async bucketIncarnation(tx: EntityManager, bucket: string): Promise<number | null> {
     const known = this.bucketsKnownIn(tx);
     const remembered = known.get(bucket);
     if (remembered !== undefined) return remembered;
-    const rows: unknown[] = await tx.query(`SELECT 1 FROM ${this.t('buckets')} WHERE name = $1`, [bucket]);
-    known.set(bucket, rows.length > 0);
-    return rows.length > 0;
+    const rows: { created_sequence: string | number }[] = await tx.query(`SELECT created_sequence FROM ${this.t('buckets')} WHERE name = $1`, [bucket]);
+    const incarnation = rows.length > 0 ? Number(rows[0].created_sequence) : null;
+    known.set(bucket, incarnation);
+    return incarnation;
   }
 
-  private readonly bucketMemos = new WeakMap<EntityManager, Map<string, boolean>>();
+  private readonly bucketMemos = new WeakMap<EntityManager, Map<string, number | null>>();
 
-  private bucketsKnownIn(tx: EntityManager): Map<string, boolean> {
+  private bucketsKnownIn(tx: EntityManager): Map<string, number | null> {
     let known = this.bucketMemos.get(tx);
     if (!known) {
       known = new Map();
@@ -240,7 +260,7 @@ export class MetadataProjection implements Projection<EntityManager> {
     uploadId: string | null,
     copySource: { bucket: string; key: string; versionId: string } | null,
   ): Promise<void> {
-    if (!(await this.bucketExists(tx, d.bucket))) return;
+    if (!(await this.isOfCurrentLife(tx, d.bucket, d.incarnation))) return;
     await this.demoteCurrent(tx, d.bucket, d.keyId, d.versionId);
     await tx.query(
       `INSERT INTO ${this.t('object_versions')} (bucket, key_id, version_id, key, sequence, is_current, is_delete_marker,

@@ -14,9 +14,13 @@ import {
 } from '@cairn/protocol';
 import { accessKeyDecider } from '../domain/access-key/access-key.decider';
 import { bucketDecider } from '../domain/bucket/bucket.decider';
+import { bucketIncarnation } from '../domain/bucket/bucket-incarnation';
 import { membershipDecider } from '../domain/membership/membership.decider';
 import { multipartUploadDecider } from '../domain/multipart-upload/multipart-upload.decider';
 import { objectKeyDecider } from '../domain/object-key/object-key.decider';
+
+/** A command without the bucket life, which the world fills in from the bucket's subject as the shell does. */
+export type WithoutLife<C> = C extends unknown ? Omit<C, 'incarnation'> & { readonly incarnation?: number } : never;
 
 export const keyIdOf = (key: string): string => createHash('sha256').update(key, 'utf8').digest('hex');
 export const md5Hex = (body: string): string => createHash('md5').update(body).digest('hex');
@@ -45,8 +49,19 @@ export class MetadataWorld {
     return this.run(bucketDecider, this.subjects.bucket(command.bucket), command.bucket, command);
   }
 
-  object(command: ObjectKeyCommand) {
-    return this.run(objectKeyDecider, this.subjects.object(command.bucket, command.keyId), `${command.bucket}/${command.keyId}`, command);
+  async object(command: WithoutLife<ObjectKeyCommand>) {
+    const placed = { ...command, incarnation: command.incarnation ?? (await this.incarnationOf(command.bucket)) } as ObjectKeyCommand;
+    return this.run(objectKeyDecider, this.subjects.object(placed.bucket, placed.keyId), `${placed.bucket}/${placed.keyId}`, placed);
+  }
+
+  /**
+   * The bucket's latest life (bucket-incarnation.ts), also once it has been deleted: a command the
+   * world runs after the delete is a late writer that read the bucket while it was live.
+   */
+  async incarnationOf(bucket: string): Promise<number> {
+    const history = (await this.store.read(this.subjects.bucket(bucket))).events;
+    const created = history.filter((e) => e.envelope.type === 'BucketCreated');
+    return bucketIncarnation(created);
   }
 
   upload(command: MultipartUploadCommand) {

@@ -4,6 +4,7 @@ export type {
   DeleteObject,
   DeleteObjectTags,
   DeleteObjectVersion,
+  InBucketLife,
   ObjectKeyCommand,
   PutObjectTags,
   PutObjectVersion,

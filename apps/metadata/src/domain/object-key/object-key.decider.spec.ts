@@ -14,7 +14,8 @@ import { objectKeyDecider } from './object-key.decider';
 
 const spec = deciderSpecification(objectKeyDecider);
 const keyIdOf = (key: string) => createHash('sha256').update(key, 'utf8').digest('hex');
-const ref = { bucket: 'photos', key: 'a/b.txt', keyId: keyIdOf('a/b.txt') };
+/** Bucket life 1: every command and event of these cases is of the same life. */
+const ref = { bucket: 'photos', key: 'a/b.txt', keyId: keyIdOf('a/b.txt'), incarnation: 1 };
 const at = '2026-01-01T00:00:00.000Z';
 const hlc = '0000000001-0000-eu-one';
 const md5 = (text: string) => createHash('md5').update(text).digest('hex');
@@ -325,5 +326,45 @@ describe('object key decider', () => {
       spec.given([putEvent('v1')]).when(copy({ ifNoneMatch: '*' })).thenThrows(MetadataError, hasCode('PreconditionFailed')));
 
     it('writes the null version in an unversioned bucket', () => spec.given([]).when(copy({ versioning: 'Unversioned' })).then([copied({ versionId: 'null' })]));
+  });
+
+  describe('bucket lives (a bucket name deleted and created again)', () => {
+    const inLife = <E extends ObjectKeyEvent>(event: E, incarnation: number): E => ({ ...event, data: { ...event.data, incarnation } });
+    const legacy = <E extends ObjectKeyEvent>(event: E): E => {
+      const { incarnation: _dropped, ...data } = event.data;
+      return { ...event, data } as E;
+    };
+    const life2 = { incarnation: 2 };
+
+    it('creates a key with If-None-Match: * over versions of an earlier life', () =>
+      spec
+        .given([inLife(putEvent('v1', 'one'), 1)])
+        .when(put('Enabled', 'v2', 'two', { ...life2, ifNoneMatch: '*' }))
+        .then([inLife(putEvent('v2', 'two'), 2)]));
+
+    it('does not see versions of an earlier life', () => {
+      spec.given([inLife(putEvent('v1'), 1)]).when({ ...deleteVersion('v1'), ...life2 }).thenThrows(MetadataError, hasCode('NoSuchVersion'));
+      spec
+        .given([inLife(putEvent('v1', 'one'), 1), inLife(putEvent('v2', 'two'), 2)])
+        .when({ ...deleteVersion('v2'), ...life2 })
+        .then([inLife(deleted('v2', false, true, null), 2)]);
+    });
+
+    it('ignores a write of an earlier life that landed after the new life began (a put that lost a race with the delete)', () => {
+      const history = [inLife(putEvent('v2', 'two'), 2), inLife(deleted('v2', false, true, null), 2), inLife(putEvent('stray', 'late'), 1)];
+      spec.given(history).when(put('Enabled', 'v3', 'three', { ...life2, ifNoneMatch: '*' })).then([inLife(putEvent('v3', 'three'), 2)]);
+      spec.given(history).when({ ...deleteVersion('stray'), ...life2 }).thenThrows(MetadataError, hasCode('NoSuchVersion'));
+    });
+
+    it('refuses a command of an earlier life than the key has seen, with NoSuchBucket', () =>
+      spec.given([inLife(putEvent('v1'), 2)]).when(put('Enabled', 'v2', 'two', { incarnation: 1 })).thenThrows(MetadataError, hasCode('NoSuchBucket')));
+
+    it('counts history written before incarnations were recorded for the life that writes next', () => {
+      spec.given([legacy(putEvent('v1'))]).when(put('Enabled', 'v2', 'two', { ...life2, ifNoneMatch: '*' })).thenThrows(MetadataError, hasCode('PreconditionFailed'));
+      spec.given([legacy(putEvent('v1')), inLife(putEvent('v2', 'two'), 2)]).when({ ...deleteVersion('v1'), ...life2 }).then([inLife(deleted('v1', false, false, 'v2'), 2)]);
+    });
+
+    it('refuses an incarnation that is not a positive integer', () =>
+      spec.given([]).when(put('Enabled', 'v1', 'hello', { incarnation: 0 })).thenThrows(MetadataError, hasCode('InvalidArgument')));
   });
 });

@@ -12,7 +12,7 @@ import {
   validateUserMetadata,
 } from '../shared/validation';
 import type { ObjectKeyCommand, WriteConditions } from './object-key.commands';
-import type { ObjectKeyEvent, ObjectKeyRef } from './object-key.events';
+import type { BucketLife, ObjectKeyEvent, ObjectKeyRef } from './object-key.events';
 
 /** A plain MD5 hex etag, or S3's multipart form `<md5 of md5s>-<part count>`. */
 const ETAG_PATTERN = /^[0-9a-f]{32}(-[1-9][0-9]{0,4})?$/;
@@ -25,8 +25,16 @@ export interface KeyVersion {
   readonly tags: readonly Tag[];
 }
 
+/**
+ * Incarnation of a key whose history was written before incarnations were recorded (events
+ * without one): such history is taken to belong to the life the next write comes in.
+ */
+export const LEGACY_INCARNATION = 0;
+
 /** The key's versions, newest first: the first one is current (S3 orders versions by write). */
 export interface ObjectKeyState {
+  /** The bucket life these versions belong to (BucketLife in @cairn/protocol). */
+  readonly incarnation: number;
   readonly versions: readonly KeyVersion[];
 }
 
@@ -34,13 +42,19 @@ export interface ObjectKeyState {
  * One object key: its versions and delete markers with S3's semantics. The bucket's versioning
  * status comes in each command (the shell reads it), because it decides whether a write makes a new
  * version or replaces the `null` one.
+ *
+ * The key's subject outlives its bucket: a bucket name deleted and created again reuses it. Each
+ * command and event carries the bucket life (incarnation) it belongs to, and only the newest life
+ * counts: a command of a newer life than the state's decides on an empty key, and events of an older
+ * life than the state's (a write that raced the delete and was never acknowledged) are ignored.
  */
 export const objectKeyDecider: Decider<ObjectKeyCommand, ObjectKeyEvent, ObjectKeyState> = {
-  initialState: () => ({ versions: [] }),
+  initialState: () => ({ incarnation: LEGACY_INCARNATION, versions: [] }),
 
-  decide(command, state) {
+  decide(command, folded) {
     validateKeyRef(command);
-    const ref: ObjectKeyRef = { bucket: command.bucket, key: command.key, keyId: command.keyId };
+    const state = stateInLife(folded, command);
+    const ref: ObjectKeyRef & BucketLife = { bucket: command.bucket, key: command.key, keyId: command.keyId, incarnation: command.incarnation };
     switch (command.type) {
       case 'PutObjectVersion': {
         validateEtag(command.etag);
@@ -143,7 +157,9 @@ export const objectKeyDecider: Decider<ObjectKeyCommand, ObjectKeyEvent, ObjectK
     }
   },
 
-  evolve(state, event) {
+  evolve(folded, event) {
+    const state = lifeOfEvent(folded, event.data.incarnation);
+    if (state === undefined) return folded;
     switch (event.type) {
       case 'ObjectVersionPut':
       case 'ObjectVersionCopied':
@@ -151,7 +167,7 @@ export const objectKeyDecider: Decider<ObjectKeyCommand, ObjectKeyEvent, ObjectK
       case 'DeleteMarkerPut':
         return pushVersion(state, { versionId: event.data.versionId, isDeleteMarker: true, etag: null, tags: [] });
       case 'ObjectVersionDeleted':
-        return { versions: state.versions.filter((v) => v.versionId !== event.data.versionId) };
+        return { ...state, versions: state.versions.filter((v) => v.versionId !== event.data.versionId) };
       case 'ObjectTagsSet':
         return retag(state, event.data.versionId, event.data.tags);
       case 'ObjectTagsDeleted':
@@ -162,17 +178,45 @@ export const objectKeyDecider: Decider<ObjectKeyCommand, ObjectKeyEvent, ObjectK
   },
 };
 
+/**
+ * The state a command decides on. A newer life than the state's starts from an empty key; an older
+ * one means the bucket the shell read has been deleted (and created again) since.
+ */
+function stateInLife(state: ObjectKeyState, command: ObjectKeyCommand): ObjectKeyState {
+  const { incarnation } = command;
+  if (!Number.isSafeInteger(incarnation) || incarnation <= LEGACY_INCARNATION) {
+    throw new MetadataError(MetadataErrorCodes.InvalidArgument, `bucket incarnation ${String(incarnation)} is not a positive integer`);
+  }
+  if (state.incarnation === LEGACY_INCARNATION) return state;
+  if (incarnation > state.incarnation) return { incarnation, versions: [] };
+  if (incarnation < state.incarnation) {
+    throw new MetadataError(MetadataErrorCodes.NoSuchBucket, `bucket ${command.bucket} was deleted and created again`, { bucket: command.bucket });
+  }
+  return state;
+}
+
+/**
+ * The state an event applies to, or undefined when the event belongs to an older life than the
+ * state's and is ignored. Events without an incarnation (legacy) apply to the current life.
+ */
+function lifeOfEvent(state: ObjectKeyState, eventIncarnation: number | undefined): ObjectKeyState | undefined {
+  if (eventIncarnation === undefined || eventIncarnation === state.incarnation) return state;
+  if (state.incarnation === LEGACY_INCARNATION) return { ...state, incarnation: eventIncarnation };
+  if (eventIncarnation > state.incarnation) return { incarnation: eventIncarnation, versions: [] };
+  return undefined;
+}
+
 /** A new version goes on top; a new `null` version (or null delete marker) replaces the old one. */
 function pushVersion(state: ObjectKeyState, version: KeyVersion): ObjectKeyState {
   const others = version.versionId === NULL_VERSION_ID ? state.versions.filter((v) => v.versionId !== NULL_VERSION_ID) : state.versions;
-  return { versions: [version, ...others] };
+  return { ...state, versions: [version, ...others] };
 }
 
 function retag(state: ObjectKeyState, versionId: string, tags: readonly Tag[]): ObjectKeyState {
-  return { versions: state.versions.map((v) => (v.versionId === versionId ? { ...v, tags } : v)) };
+  return { ...state, versions: state.versions.map((v) => (v.versionId === versionId ? { ...v, tags } : v)) };
 }
 
-function versionDeleted(ref: ObjectKeyRef, state: ObjectKeyState, version: KeyVersion): ObjectKeyEvent {
+function versionDeleted(ref: ObjectKeyRef & BucketLife, state: ObjectKeyState, version: KeyVersion): ObjectKeyEvent {
   const remaining = state.versions.filter((v) => v.versionId !== version.versionId);
   return {
     type: 'ObjectVersionDeleted',

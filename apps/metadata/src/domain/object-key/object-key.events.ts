@@ -1,4 +1,5 @@
 export type {
+  BucketLife,
   DeleteMarkerPut,
   ObjectKeyEvent,
   ObjectKeyRef,

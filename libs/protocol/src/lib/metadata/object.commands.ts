@@ -8,10 +8,18 @@ export interface WriteConditions {
 }
 
 /**
+ * The bucket life the shell read before writing to a key (BucketLife in object.events.ts): every
+ * object-key command carries it, so the decider never folds a previous life into this one.
+ */
+export interface InBucketLife {
+  readonly incarnation: number;
+}
+
+/**
  * Version ids, time and HLC come from the shell. `versioning` is the bucket's status as the shell
  * read it: it decides whether the write makes a new version or the `null` one.
  */
-export interface PutObjectVersion extends ObjectKeyRef, WriteConditions {
+export interface PutObjectVersion extends ObjectKeyRef, InBucketLife, WriteConditions {
   readonly type: 'PutObjectVersion';
   readonly versionId: string;
   readonly versioning: VersioningStatus;
@@ -29,7 +37,7 @@ export interface PutObjectVersion extends ObjectKeyRef, WriteConditions {
 }
 
 /** S3 DeleteObject without a version id: a delete marker, or removal of the null version when unversioned. */
-export interface DeleteObject extends ObjectKeyRef {
+export interface DeleteObject extends ObjectKeyRef, InBucketLife {
   readonly type: 'DeleteObject';
   /** The id the marker gets when versioning is enabled. */
   readonly versionId: string;
@@ -39,19 +47,19 @@ export interface DeleteObject extends ObjectKeyRef {
 }
 
 /** S3 DeleteObject with a version id: removes that version or delete marker permanently. */
-export interface DeleteObjectVersion extends ObjectKeyRef {
+export interface DeleteObjectVersion extends ObjectKeyRef, InBucketLife {
   readonly type: 'DeleteObjectVersion';
   readonly versionId: string;
 }
 
-export interface PutObjectTags extends ObjectKeyRef {
+export interface PutObjectTags extends ObjectKeyRef, InBucketLife {
   readonly type: 'PutObjectTags';
   /** The current version when absent. */
   readonly versionId?: string;
   readonly tags: readonly Tag[];
 }
 
-export interface DeleteObjectTags extends ObjectKeyRef {
+export interface DeleteObjectTags extends ObjectKeyRef, InBucketLife {
   readonly type: 'DeleteObjectTags';
   readonly versionId?: string;
 }
@@ -72,7 +80,7 @@ export interface CopySource {
 }
 
 /** Copy onto this key: a new version that references the source's chunks, no bytes moved. */
-export interface CopyObject extends ObjectKeyRef, WriteConditions {
+export interface CopyObject extends ObjectKeyRef, InBucketLife, WriteConditions {
   readonly type: 'CopyObject';
   readonly versionId: string;
   readonly versioning: VersioningStatus;

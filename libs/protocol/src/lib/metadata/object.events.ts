@@ -7,8 +7,19 @@ export interface ObjectKeyRef {
   readonly keyId: string;
 }
 
+/**
+ * The life of the bucket an object-key or upload event was written in: the stream sequence of the
+ * bucket's BucketCreated event as the writing shell read it. A bucket name deleted and created
+ * again starts a new life, and events of an older life (history from before the delete, or a write
+ * that raced the delete and was never acknowledged) no longer count for the key. Absent on events
+ * written before incarnations were recorded: those belong to whatever life the key is in.
+ */
+export interface BucketLife {
+  readonly incarnation?: number;
+}
+
 /** Everything a stored (non delete marker) version is. */
-export interface ObjectVersionData extends ObjectKeyRef {
+export interface ObjectVersionData extends ObjectKeyRef, BucketLife {
   readonly versionId: string;
   readonly sizeBytes: number;
   /** Hex MD5 of the body, or S3's multipart etag (`<hex>-<parts>`); never quoted. */
@@ -43,7 +54,7 @@ export interface ObjectVersionCopied {
 /** A new current version that is a delete marker; a `null` one replaces the null version. */
 export interface DeleteMarkerPut {
   readonly type: 'DeleteMarkerPut';
-  readonly data: ObjectKeyRef & { readonly versionId: string; readonly hlc: string; readonly lastModified: string };
+  readonly data: ObjectKeyRef & BucketLife & { readonly versionId: string; readonly hlc: string; readonly lastModified: string };
 }
 
 /**
@@ -53,7 +64,7 @@ export interface DeleteMarkerPut {
  */
 export interface ObjectVersionDeleted {
   readonly type: 'ObjectVersionDeleted';
-  readonly data: ObjectKeyRef & {
+  readonly data: ObjectKeyRef & BucketLife & {
     readonly versionId: string;
     readonly wasDeleteMarker: boolean;
     readonly wasCurrent: boolean;
@@ -63,12 +74,12 @@ export interface ObjectVersionDeleted {
 
 export interface ObjectTagsSet {
   readonly type: 'ObjectTagsSet';
-  readonly data: ObjectKeyRef & { readonly versionId: string; readonly tags: readonly Tag[] };
+  readonly data: ObjectKeyRef & BucketLife & { readonly versionId: string; readonly tags: readonly Tag[] };
 }
 
 export interface ObjectTagsDeleted {
   readonly type: 'ObjectTagsDeleted';
-  readonly data: ObjectKeyRef & { readonly versionId: string };
+  readonly data: ObjectKeyRef & BucketLife & { readonly versionId: string };
 }
 
 export type ObjectKeyEvent =
