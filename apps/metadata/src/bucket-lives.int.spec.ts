@@ -1,6 +1,17 @@
 import { createHash } from 'node:crypto';
 import { CairnError, METADATA_SERVICE, MetadataRpc, subjectsFor } from '@cairn/protocol';
-import type { DeleteObjectReply, ListObjectsV2Reply, ListObjectVersionsReply, ObjectVersionView, PutObjectReply, PutObjectRequest } from '@cairn/protocol';
+import type {
+  CompleteUploadReply,
+  DeleteObjectReply,
+  InitiateUploadReply,
+  ListObjectsV2Reply,
+  ListObjectVersionsReply,
+  ListUploadsReply,
+  ObjectVersionView,
+  PutObjectReply,
+  PutObjectRequest,
+  UploadPartReply,
+} from '@cairn/protocol';
 import { JetStreamEventStore, RpcClient } from '@cairn/messaging';
 import type { RunningService } from '@cairn/service-kit';
 import { bootForTest, dropNamespace, testNamespace } from '@cairn/testing';
@@ -121,5 +132,58 @@ describe('bucket lives: a deleted bucket name created again (real JetStream and 
     expect(created.versionId).toBe('null');
     const versions = await call<ListObjectVersionsReply>(MetadataRpc.listObjectVersions, { bucket, minSequence: created.sequence });
     expect(versions.versions.map((v) => [v.key, v.versionId, v.etag])).toEqual([['k', 'null', md5('second life')]]);
+  });
+
+  it('refuses parts and completion for an upload of the earlier life, and lists none of its uploads', async () => {
+    const bucket = 'reborn-uploads';
+    const part = (uploadId: string, content: string) => ({
+      bucket,
+      uploadId,
+      partNumber: 1,
+      etag: md5(content),
+      sizeBytes: Buffer.byteLength(content),
+      chunks: [{ hash: sha256(content), offsetBytes: 0, sizeBytes: Buffer.byteLength(content) }],
+    });
+    const completion = (uploadId: string, content: string) => ({ bucket, uploadId, parts: [{ partNumber: 1, etag: md5(content) }] });
+
+    await call(MetadataRpc.createBucket, { bucket, owner: 'alice' });
+    const [life1] = await livesOf(bucket);
+    const old = await call<InitiateUploadReply>(MetadataRpc.initiateUpload, { bucket, key: 'k', owner: 'alice' });
+    await call<UploadPartReply>(MetadataRpc.uploadPart, part(old.uploadId, 'first life'));
+    const oldHistory = await store.read(subjects.upload(bucket, old.uploadId));
+    expect(oldHistory.events.map((e) => [e.envelope.type, (e.envelope.data as { incarnation?: number }).incarnation])).toEqual([
+      ['MultipartUploadInitiated', life1],
+      ['MultipartPartUploaded', undefined],
+    ]);
+
+    // The bucket has no versions: its delete does not wait for open uploads.
+    expect(await codeOf(call(MetadataRpc.deleteBucket, { bucket }))).toBe('OK');
+    await call(MetadataRpc.createBucket, { bucket, owner: 'bob' });
+    const [, life2] = await livesOf(bucket);
+    expect(life2).toBeGreaterThan(life1);
+
+    // An initiation of the first life that lost its race with the delete and landed in the second.
+    const strayId = `stray-upload-${life1}`;
+    const straySubject = subjects.upload(bucket, strayId);
+    const template = oldHistory.events[0].envelope;
+    await store.append(
+      straySubject,
+      [{ ...template, id: `stray-initiate-${ns}`, aggregateId: strayId, data: { ...(template.data as Record<string, unknown>), uploadId: strayId } }],
+      (await store.read(straySubject)).lastSequence,
+    );
+
+    // The first life's uploads neither take parts nor complete in the second.
+    expect(await codeOf(call(MetadataRpc.uploadPart, part(old.uploadId, 'late part')))).toBe('NoSuchUpload');
+    expect(await codeOf(call(MetadataRpc.completeUpload, completion(old.uploadId, 'first life')))).toBe('NoSuchUpload');
+    expect(await codeOf(call(MetadataRpc.uploadPart, part(strayId, 'late part')))).toBe('NoSuchUpload');
+
+    // An upload of the second life works, and is the only one listed.
+    const fresh = await call<InitiateUploadReply>(MetadataRpc.initiateUpload, { bucket, key: 'k', owner: 'bob' });
+    await call<UploadPartReply>(MetadataRpc.uploadPart, part(fresh.uploadId, 'second life'));
+    const listed = await call<ListUploadsReply>(MetadataRpc.listUploads, { bucket, minSequence: fresh.sequence });
+    expect(listed.uploads.map((u) => u.uploadId)).toEqual([fresh.uploadId]);
+    const done = await call<CompleteUploadReply>(MetadataRpc.completeUpload, completion(fresh.uploadId, 'second life'));
+    const objects = await call<ListObjectsV2Reply>(MetadataRpc.listObjectsV2, { bucket, minSequence: done.sequence });
+    expect(objects.contents.map((c) => [c.key, c.etag])).toEqual([['k', done.etag]]);
   });
 });

@@ -33,9 +33,17 @@ export class ObjectCommandsHandler {
     private readonly readModel: MetadataReadModel,
   ) {}
 
-  async put(request: PutObjectRequest, uploadId?: string, versionIdOverride?: string): Promise<PutObjectReply> {
+  /**
+   * `uploadIncarnation`, for a completed upload's version: the bucket life the completion read. A
+   * bucket deleted and created again since then answers NoSuchUpload — the upload's life has ended,
+   * and its version never lands in the new one (confirmWritable covers a recreation after this read).
+   */
+  async put(request: PutObjectRequest, uploadId?: string, versionIdOverride?: string, uploadIncarnation?: number): Promise<PutObjectReply> {
     requireKey(request.bucket, request.key);
     const writable = await this.buckets.requireWritable(request.bucket);
+    if (uploadIncarnation !== undefined && writable.incarnation !== uploadIncarnation) {
+      throw new MetadataError(MetadataErrorCodes.NoSuchUpload, `upload ${uploadId} belongs to an earlier life of bucket ${request.bucket}`, { uploadId });
+    }
     const { bucket } = writable;
     const lastModified = this.ctx.nowIso();
     const hlc = this.ctx.nextHlc();

@@ -33,13 +33,14 @@ export class UploadCommandsHandler {
   ) {}
 
   async initiate(request: InitiateUploadRequest): Promise<InitiateUploadReply> {
-    const { bucket } = await this.buckets.requireWritable(request.bucket);
+    const { bucket, incarnation } = await this.buckets.requireWritable(request.bucket);
     const uploadId = this.ctx.newVersionId();
     const handled = await this.execute({
       type: 'InitiateMultipartUpload',
       bucket: request.bucket,
       key: request.key,
       keyId: keyIdOf(String(request.key)),
+      incarnation,
       uploadId,
       owner: request.owner,
       initiatedAt: this.ctx.nowIso(),
@@ -53,11 +54,12 @@ export class UploadCommandsHandler {
 
   async uploadPart(request: UploadPartRequest): Promise<UploadPartReply> {
     requireUploadId(request.uploadId);
-    await this.buckets.requireWritable(request.bucket);
+    const { incarnation } = await this.buckets.requireWritable(request.bucket);
     const lastModified = this.ctx.nowIso();
     const handled = await this.execute({
       type: 'UploadPart',
       bucket: request.bucket,
+      incarnation,
       uploadId: request.uploadId,
       partNumber: request.partNumber,
       etag: request.etag,
@@ -84,7 +86,7 @@ export class UploadCommandsHandler {
    */
   async complete(request: CompleteUploadRequest): Promise<CompleteUploadReply> {
     requireUploadId(request.uploadId);
-    await this.buckets.requireWritable(request.bucket);
+    const { incarnation } = await this.buckets.requireWritable(request.bucket);
     const subject = this.ctx.subjects.upload(request.bucket, request.uploadId);
     const before = await this.ctx.load(multipartUploadDecider, subject);
     const previous = before.state.status === 'completed' ? before.state.completion : null;
@@ -93,7 +95,15 @@ export class UploadCommandsHandler {
       previous.parts.length === request.parts.length &&
       previous.parts.every((p, i) => p.partNumber === request.parts[i]?.partNumber && p.etag === normalizeEtag(String(request.parts[i]?.etag)));
     const versionId = sameParts ? previous.versionId : this.ctx.newVersionId();
-    await this.execute({ type: 'CompleteMultipartUpload', bucket: request.bucket, uploadId: request.uploadId, parts: request.parts, versionId, completedAt: this.ctx.nowIso() });
+    await this.execute({
+      type: 'CompleteMultipartUpload',
+      bucket: request.bucket,
+      incarnation,
+      uploadId: request.uploadId,
+      parts: request.parts,
+      versionId,
+      completedAt: this.ctx.nowIso(),
+    });
     const after = await this.ctx.load(multipartUploadDecider, subject);
     const completed = lastCompletionOf(after.events);
     if (!completed || after.state.status !== 'completed') throw new Error(`upload ${request.uploadId} completed without a completion event`);
@@ -116,6 +126,7 @@ export class UploadCommandsHandler {
         },
         d.uploadId,
         d.versionId,
+        incarnation,
       )
       .catch(async (error: unknown) => {
         const conditional = request.ifMatch !== undefined || request.ifNoneMatch !== undefined;

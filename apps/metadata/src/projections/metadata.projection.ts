@@ -18,7 +18,8 @@ const RING_EPOCH_ROW_ID = 1;
  * deciders already refused everything invalid, so each event is a plain row change. Object and
  * upload events of a bucket the read model does not hold are writes that lost a race with the
  * bucket's deletion (see the bucket decider) and are skipped, the same way on every replay; so are
- * object-key events of an earlier life of a bucket name that was deleted and created again.
+ * object-key events and upload initiations (with their parts) of an earlier life of a bucket name
+ * that was deleted and created again.
  */
 export class MetadataProjection implements Projection<EntityManager> {
   readonly name = 'metadata';
@@ -125,8 +126,9 @@ export class MetadataProjection implements Projection<EntityManager> {
         return;
       }
       case 'MultipartUploadInitiated': {
+        // An upload of another life of the bucket name is skipped, and so its parts (they need the row).
         const d = event.data;
-        if (!(await this.bucketExists(tx, d.bucket))) return;
+        if (!(await this.isOfCurrentLife(tx, d.bucket, d.incarnation))) return;
         await tx.query(
           `INSERT INTO ${t('multipart_uploads')} (bucket, upload_id, key, key_id, owner, initiated_at, initiated_sequence,
              content_type, user_metadata, storage_class, tags)
@@ -204,12 +206,8 @@ export class MetadataProjection implements Projection<EntityManager> {
     await tx.query(`UPDATE ${this.t('buckets')} SET ${assignments}, updated_sequence = $2 WHERE name = $1`, [bucket, sequence, ...values]);
   }
 
-  private async bucketExists(tx: EntityManager, bucket: string): Promise<boolean> {
-    return (await this.bucketIncarnation(tx, bucket)) !== null;
-  }
-
   /**
-   * Whether a key event belongs to the bucket's current life (BucketLife in @cairn/protocol): the
+   * Whether a key or upload event belongs to the bucket's current life (BucketLife in @cairn/protocol): the
    * bucket exists and the event's incarnation is the row's created_sequence. A write that raced a
    * delete and landed after the name was created again is skipped, the same way on every replay.
    * Events without an incarnation (written before they were recorded) count for any live bucket.

@@ -64,8 +64,14 @@ export class MetadataWorld {
     return bucketIncarnation(created);
   }
 
-  upload(command: MultipartUploadCommand) {
-    return this.run(multipartUploadDecider, this.subjects.upload(command.bucket, command.uploadId), command.uploadId, command);
+  /** Initiate, UploadPart and Complete get the bucket's latest life when the test leaves it out, as object() does. */
+  async upload(command: WithoutLife<MultipartUploadCommand>) {
+    const placed = (
+      command.incarnation !== undefined || command.type === 'AbortMultipartUpload' || command.type === 'WithdrawUploadCompletion'
+        ? command
+        : { ...command, incarnation: await this.incarnationOf(command.bucket) }
+    ) as MultipartUploadCommand;
+    return this.run(multipartUploadDecider, this.subjects.upload(placed.bucket, placed.uploadId), placed.uploadId, placed);
   }
 
   accessKey(command: AccessKeyCommand) {

@@ -13,6 +13,9 @@ const keyId = createHash('sha256').update(key).digest('hex');
 const hashOf = (text: string) => createHash('sha256').update(text).digest('hex');
 const ETAG_ONE = '3303e12af474ca11d85ed2966a932992';
 const ETAG_TWO = '3ea4e15b91a17dc76052c56cfcdf67a2';
+/** The bucket life the upload is initiated in, and a later one (the name deleted and created again). */
+const LIFE = 1;
+const NEXT_LIFE = 9;
 
 const initiate: InitiateMultipartUpload = {
   type: 'InitiateMultipartUpload',
@@ -21,6 +24,7 @@ const initiate: InitiateMultipartUpload = {
   keyId,
   uploadId: 'u1',
   owner: 'alice',
+  incarnation: LIFE,
   initiatedAt: at,
   contentType: 'video/mp4',
   userMetadata: {},
@@ -28,8 +32,11 @@ const initiate: InitiateMultipartUpload = {
 };
 const initiated: MultipartUploadInitiated = {
   type: 'MultipartUploadInitiated',
-  data: { bucket: 'media', key, keyId, uploadId: 'u1', owner: 'alice', initiatedAt: at, contentType: 'video/mp4', userMetadata: {}, storageClass: 'STANDARD', tags: [] },
+  data: { bucket: 'media', key, keyId, uploadId: 'u1', owner: 'alice', initiatedAt: at, contentType: 'video/mp4', userMetadata: {}, storageClass: 'STANDARD', tags: [], incarnation: LIFE },
 };
+/** Initiated before bucket lives were recorded: no incarnation. */
+const { incarnation: _life, ...legacyData } = initiated.data;
+const legacyInitiated: MultipartUploadInitiated = { type: 'MultipartUploadInitiated', data: legacyData };
 
 /** A part of `sizeBytes` in chunks of at most 4 MiB. */
 function uploadPart(partNumber: number, etag: string, sizeBytes: number): UploadPart {
@@ -37,14 +44,14 @@ function uploadPart(partNumber: number, etag: string, sizeBytes: number): Upload
   for (let offsetBytes = 0; offsetBytes < sizeBytes; offsetBytes += 4 * MiB) {
     chunks.push({ hash: hashOf(`${partNumber}/${etag}/${offsetBytes}`), offsetBytes, sizeBytes: Math.min(4 * MiB, sizeBytes - offsetBytes) });
   }
-  return { type: 'UploadPart', bucket: 'media', uploadId: 'u1', partNumber, etag, sizeBytes, checksums: {}, chunks, lastModified: at };
+  return { type: 'UploadPart', bucket: 'media', incarnation: LIFE, uploadId: 'u1', partNumber, etag, sizeBytes, checksums: {}, chunks, lastModified: at };
 }
 function partUploaded(partNumber: number, etag: string, sizeBytes: number): MultipartPartUploaded {
-  const { type: _type, ...data } = uploadPart(partNumber, etag, sizeBytes);
+  const { type: _type, incarnation: _incarnation, ...data } = uploadPart(partNumber, etag, sizeBytes);
   return { type: 'MultipartPartUploaded', data };
 }
 const complete = (parts: readonly { partNumber: number; etag: string }[], versionId = 'v1') =>
-  ({ type: 'CompleteMultipartUpload', bucket: 'media', uploadId: 'u1', parts, versionId, completedAt: at }) as const;
+  ({ type: 'CompleteMultipartUpload', bucket: 'media', incarnation: LIFE, uploadId: 'u1', parts, versionId, completedAt: at }) as const;
 const abort = { type: 'AbortMultipartUpload', bucket: 'media', uploadId: 'u1', abortedAt: at } as const;
 
 describe('multipart upload decider', () => {
@@ -213,6 +220,39 @@ describe('multipart upload decider', () => {
       spec.given([initiated, { type: 'MultipartUploadAborted', data: { bucket: 'media', uploadId: 'u1', abortedAt: at } }]).when(withdraw()).thenThrows(MetadataError, hasCode('NoSuchUpload'));
       spec.given([]).when(withdraw()).thenThrows(MetadataError, hasCode('NoSuchUpload'));
       spec.given([initiated, ...parts, ...completed()]).when({ ...withdraw(), bucket: 'other' }).thenThrows(MetadataError, hasCode('NoSuchUpload'));
+    });
+  });
+
+  describe('bucket lives', () => {
+    const parts = [partUploaded(1, ETAG_ONE, 5 * MiB), partUploaded(2, ETAG_TWO, 1)];
+    const both = [{ partNumber: 1, etag: ETAG_ONE }, { partNumber: 2, etag: ETAG_TWO }];
+    const completedIn = (history: readonly (MultipartUploadInitiated | MultipartPartUploaded)[]) =>
+      multipartUploadDecider.decide(complete(both), history.reduce(multipartUploadDecider.evolve, multipartUploadDecider.initialState()));
+
+    it('records the life the upload was initiated in', () =>
+      spec.given([]).when({ ...initiate, incarnation: NEXT_LIFE }).then([{ ...initiated, data: { ...initiated.data, incarnation: NEXT_LIFE } }]));
+
+    it('refuses a part for an upload of an earlier life with NoSuchUpload', () =>
+      spec.given([initiated, ...parts]).when({ ...uploadPart(3, ETAG_ONE, 10), incarnation: NEXT_LIFE }).thenThrows(MetadataError, hasCode('NoSuchUpload')));
+
+    it('refuses to complete an upload of an earlier life with NoSuchUpload', () =>
+      spec.given([initiated, ...parts]).when({ ...complete(both), incarnation: NEXT_LIFE }).thenThrows(MetadataError, hasCode('NoSuchUpload')));
+
+    it('refuses a retried completion from another life with NoSuchUpload, and accepts it from its own', () => {
+      const done = completedIn([initiated, ...parts]);
+      spec.given([initiated, ...parts, ...done]).when(complete(both)).then([]);
+      spec.given([initiated, ...parts, ...done]).when({ ...complete(both), incarnation: NEXT_LIFE }).thenThrows(MetadataError, hasCode('NoSuchUpload'));
+    });
+
+    it('still aborts an upload of an earlier life', () =>
+      spec.given([initiated]).when(abort).then([{ type: 'MultipartUploadAborted', data: { bucket: 'media', uploadId: 'u1', abortedAt: at } }]));
+
+    it('takes parts and completions of any life for an upload initiated before lives were recorded', () => {
+      spec.given([legacyInitiated]).when({ ...uploadPart(1, ETAG_ONE, 5 * MiB), incarnation: NEXT_LIFE }).then([parts[0]]);
+      const done = completedIn([legacyInitiated, ...parts]);
+      expect(done.map((e) => e.type)).toEqual(['MultipartUploadCompleted']);
+      spec.given([legacyInitiated, ...parts]).when({ ...complete(both), incarnation: NEXT_LIFE }).then(done);
+      spec.given([legacyInitiated, ...parts, ...done]).when({ ...complete(both), incarnation: NEXT_LIFE }).then([]);
     });
   });
 

@@ -89,12 +89,13 @@ export const multipartUploadDecider: Decider<MultipartUploadCommand, MultipartUp
               userMetadata: command.userMetadata,
               storageClass: command.storageClass,
               tags,
+              incarnation: command.incarnation,
             },
           },
         ];
       }
       case 'UploadPart': {
-        requireOpen(state, command.bucket, command.uploadId);
+        requireOpen(state, command.bucket, command.uploadId, command.incarnation);
         validatePartNumber(command.partNumber);
         if (!isMd5Hex(command.etag)) throw new MetadataError(MetadataErrorCodes.InvalidArgument, `part etag "${command.etag}" is not MD5 hex`);
         if (command.sizeBytes > MetadataLimits.partSizeMaxBytes) {
@@ -118,8 +119,12 @@ export const multipartUploadDecider: Decider<MultipartUploadCommand, MultipartUp
         ];
       }
       case 'CompleteMultipartUpload': {
-        if (state.status === 'completed' && isSameCompletion(state.completion, command.versionId, command.parts)) return [];
-        const open = requireOpen(state, command.bucket, command.uploadId);
+        if (state.status === 'completed' && isSameCompletion(state.completion, command.versionId, command.parts)) {
+          // A retry of the completion done: only from the life the upload was initiated in.
+          requireSameLife(state, command.uploadId, command.incarnation);
+          return [];
+        }
+        const open = requireOpen(state, command.bucket, command.uploadId, command.incarnation);
         requireText(command.versionId, 'the version id');
         const parts = validateCompletion(open.parts, command.parts);
         const chunks: ChunkRef[] = [];
@@ -201,12 +206,25 @@ export const multipartUploadDecider: Decider<MultipartUploadCommand, MultipartUp
   },
 };
 
-/** S3 answers NoSuchUpload for unknown, completed and aborted uploads alike. */
-function requireOpen(state: MultipartUploadState, bucket: string, uploadId: string): KnownUpload {
+/**
+ * S3 answers NoSuchUpload for unknown, completed and aborted uploads alike — and for an upload of
+ * an earlier life of a bucket name deleted and created again (`incarnation` is the life the shell
+ * read; abort passes none: ending an upload of any life is harmless).
+ */
+function requireOpen(state: MultipartUploadState, bucket: string, uploadId: string, incarnation?: number): KnownUpload {
   if (state.status !== 'open' || state.bucket !== bucket) {
     throw new MetadataError(MetadataErrorCodes.NoSuchUpload, `upload ${uploadId} does not exist or is no longer in progress`, { uploadId });
   }
+  if (incarnation !== undefined) requireSameLife(state, uploadId, incarnation);
   return state;
+}
+
+/** The upload was initiated in the bucket life the command read; one initiated before lives were recorded belongs to any. */
+function requireSameLife(upload: KnownUpload, uploadId: string, incarnation: number): void {
+  const initiatedIn = upload.initiated.incarnation;
+  if (initiatedIn !== undefined && initiatedIn !== incarnation) {
+    throw new MetadataError(MetadataErrorCodes.NoSuchUpload, `upload ${uploadId} belongs to an earlier life of bucket ${upload.bucket}`, { uploadId });
+  }
 }
 
 function validatePartNumber(partNumber: number): void {

@@ -1,6 +1,12 @@
 import type { Checksums, ChunkRef, StorageClass, Tag, UserMetadata } from './common';
+import type { InBucketLife } from './object.commands';
 
-export interface InitiateMultipartUpload {
+/**
+ * Initiate, UploadPart and Complete carry the bucket life the shell read (InBucketLife): an upload
+ * lives in the life it was initiated in, and a bucket name deleted and created again never lets
+ * an upload of its earlier life take parts or complete.
+ */
+export interface InitiateMultipartUpload extends InBucketLife {
   readonly type: 'InitiateMultipartUpload';
   readonly bucket: string;
   readonly key: string;
@@ -14,7 +20,7 @@ export interface InitiateMultipartUpload {
   readonly tags?: readonly Tag[];
 }
 
-export interface UploadPart {
+export interface UploadPart extends InBucketLife {
   readonly type: 'UploadPart';
   readonly bucket: string;
   readonly uploadId: string;
@@ -33,7 +39,7 @@ export interface RequestedPart {
   readonly etag: string;
 }
 
-export interface CompleteMultipartUpload {
+export interface CompleteMultipartUpload extends InBucketLife {
   readonly type: 'CompleteMultipartUpload';
   readonly bucket: string;
   readonly uploadId: string;

@@ -1,8 +1,10 @@
 import type { Checksums, ChunkRef, StorageClass, Tag, UserMetadata } from './common';
+import type { BucketLife } from './object.events';
 
+/** Records the bucket life it was initiated in (BucketLife; absent on uploads initiated before lives were recorded). */
 export interface MultipartUploadInitiated {
   readonly type: 'MultipartUploadInitiated';
-  readonly data: {
+  readonly data: BucketLife & {
     readonly bucket: string;
     readonly key: string;
     readonly keyId: string;
