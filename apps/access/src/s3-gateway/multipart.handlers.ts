@@ -13,11 +13,11 @@ import {
 } from '../s3';
 import { MAX_XML_BODY_BYTES } from '../s3/xml/request-bodies.parser';
 import { readChunkedBody } from '../data-path/chunked-body.reader';
-import { storeChunkedBody } from '../data-path/chunked-body.writer';
 import type { GatewayDeps } from './gateway-deps';
 import { tagsFromHeader, toChecksums, userMetadataFrom, versionIdHeader, writeConditionsFrom } from './object-headers';
-import { openRequestBody, readSmallBody } from './request-body';
+import { readSmallBody } from './request-body';
 import type { S3Exchange } from './s3-exchange';
+import { receiveUploadBody, storeUploadBytes } from './upload-body';
 
 const COPY_SOURCE_RANGE_PATTERN = /^bytes=(\d{1,15})-(\d{1,15})$/;
 
@@ -38,15 +38,7 @@ export class MultipartHandlers {
   };
 
   readonly uploadPart = async (ex: S3Exchange): Promise<void> => {
-    const body = openRequestBody(ex.req, ex.caller, { maxSizeBytes: MAX_SINGLE_PUT_SIZE_BYTES });
-    const stored = await storeChunkedBody(body.source, {
-      store: this.deps.chunks,
-      chunkSizeBytes: this.deps.chunkSizeBytes,
-      maxSizeBytes: MAX_SINGLE_PUT_SIZE_BYTES,
-      budget: this.deps.writeBudget,
-      sizeHintBytes: body.expectedSizeBytes,
-    });
-    const digests = body.finish();
+    const { stored, digests } = await receiveUploadBody(ex, this.deps);
     const reply = await this.deps.metadata.uploadPart({
       bucket: ex.bucket,
       uploadId: this.uploadId(ex),
@@ -88,13 +80,7 @@ export class MultipartHandlers {
       }
     };
     const bytes = Readable.from(hashed(readChunkedBody(this.deps.chunks, view.chunks, start, endExclusive, this.deps.readBudget)));
-    const stored = await storeChunkedBody(bytes, {
-      store: this.deps.chunks,
-      chunkSizeBytes: this.deps.chunkSizeBytes,
-      maxSizeBytes: MAX_SINGLE_PUT_SIZE_BYTES,
-      budget: this.deps.writeBudget,
-      sizeHintBytes: endExclusive - start,
-    });
+    const stored = await storeUploadBytes(this.deps, bytes, endExclusive - start);
     const reply = await this.deps.metadata.uploadPart({
       bucket: ex.bucket,
       uploadId: this.uploadId(ex),

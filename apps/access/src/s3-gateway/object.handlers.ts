@@ -1,7 +1,6 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
-  MAX_SINGLE_PUT_SIZE_BYTES,
   S3Error,
   assertCopySourcePreconditions,
   assertReadPreconditions,
@@ -18,7 +17,6 @@ import {
 } from '../s3';
 import { MAX_XML_BODY_BYTES } from '../s3/xml/request-bodies.parser';
 import { readChunkedBody } from '../data-path/chunked-body.reader';
-import { storeChunkedBody } from '../data-path/chunked-body.writer';
 import type { GatewayDeps } from './gateway-deps';
 import { isAbsent, mapError } from './metadata-errors';
 import {
@@ -31,8 +29,9 @@ import {
   versionIdHeader,
   writeConditionsFrom,
 } from './object-headers';
-import { openRequestBody, readSmallBody } from './request-body';
+import { readSmallBody } from './request-body';
 import type { S3Exchange } from './s3-exchange';
+import { receiveUploadBody } from './upload-body';
 
 /** DeleteObjects deletes this many keys at a time. */
 export const DELETE_OBJECTS_CONCURRENCY = 8;
@@ -44,15 +43,7 @@ export class ObjectHandlers {
     const conditions = writeConditionsFrom(ex.headers);
     const userMetadata = userMetadataFrom(ex.headers);
     const tags = tagsFromHeader(ex.header('x-amz-tagging'));
-    const body = openRequestBody(ex.req, ex.caller, { maxSizeBytes: MAX_SINGLE_PUT_SIZE_BYTES });
-    const stored = await storeChunkedBody(body.source, {
-      store: this.deps.chunks,
-      chunkSizeBytes: this.deps.chunkSizeBytes,
-      maxSizeBytes: MAX_SINGLE_PUT_SIZE_BYTES,
-      budget: this.deps.writeBudget,
-      sizeHintBytes: body.expectedSizeBytes,
-    });
-    const digests = body.finish();
+    const { stored, digests } = await receiveUploadBody(ex, this.deps);
     const reply = await this.deps.metadata.putObject({
       bucket: ex.bucket,
       key: ex.key,
