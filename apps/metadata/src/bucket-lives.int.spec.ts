@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto';
-import { CairnError, METADATA_SERVICE, MetadataRpc, subjectsFor } from '@cairn/protocol';
+import { METADATA_SERVICE, MetadataRpc, subjectsFor } from '@cairn/protocol';
 import type {
   CompleteUploadReply,
   DeleteObjectReply,
@@ -9,7 +8,6 @@ import type {
   ListUploadsReply,
   ObjectVersionView,
   PutObjectReply,
-  PutObjectRequest,
   UploadPartReply,
 } from '@cairn/protocol';
 import { JetStreamEventStore, RpcClient } from '@cairn/messaging';
@@ -18,25 +16,8 @@ import { bootForTest, dropNamespace, testNamespace } from '@cairn/testing';
 import type { MetadataConfig } from './metadata.config';
 import { MetadataService } from './service';
 import { keyIdOf } from './commands/metadata-command-context';
+import { body, codeOf, md5, RPC_TIMEOUT_MS, sha256 } from './testing/rpc-test-helpers';
 
-const RPC_TIMEOUT_MS = 15_000;
-const md5 = (s: string) => createHash('md5').update(s).digest('hex');
-const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
-
-function body(key: string, content: string): Omit<PutObjectRequest, 'bucket'> {
-  const size = Buffer.byteLength(content);
-  return { key, sizeBytes: size, etag: md5(content), chunks: size ? [{ hash: sha256(content), offsetBytes: 0, sizeBytes: size }] : [], contentType: 'text/plain' };
-}
-
-async function codeOf(work: Promise<unknown>): Promise<string> {
-  try {
-    await work;
-    return 'OK';
-  } catch (error) {
-    if (error instanceof CairnError) return error.code;
-    throw error;
-  }
-}
 
 /**
  * A bucket name deleted and created again starts a new life: the key subjects are the same, but

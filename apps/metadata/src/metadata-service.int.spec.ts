@@ -10,7 +10,6 @@ import type {
   MembershipReply,
   ObjectVersionView,
   PutObjectReply,
-  PutObjectRequest,
   AccessKeyView,
   CreateAccessKeyReply,
   CompleteUploadReply,
@@ -27,28 +26,10 @@ import type { MetadataConfig } from './metadata.config';
 import { MetadataService } from './service';
 import { RootKeyBootstrap } from './commands/root-key.bootstrap';
 import { PROJECTED_TABLES } from './projections/projection-rebuild';
+import { body, codeOf, md5, RPC_TIMEOUT_MS, sha256 } from './testing/rpc-test-helpers';
 
 const ROOT_ACCESS_KEY = 'CAIRNTESTROOTKEY0001';
 const ROOT_SECRET_KEY = 'test-root-secret-key-0000000000';
-const RPC_TIMEOUT_MS = 15_000;
-
-const md5 = (s: string) => createHash('md5').update(s).digest('hex');
-const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
-
-function body(key: string, content: string): Omit<PutObjectRequest, 'bucket'> {
-  const size = Buffer.byteLength(content);
-  return { key, sizeBytes: size, etag: md5(content), chunks: size ? [{ hash: sha256(content), offsetBytes: 0, sizeBytes: size }] : [], contentType: 'text/plain' };
-}
-
-async function codeOf(work: Promise<unknown>): Promise<string> {
-  try {
-    await work;
-    return 'OK';
-  } catch (error) {
-    if (error instanceof CairnError) return error.code;
-    throw error;
-  }
-}
 
 describe('metadata service over NATS (real JetStream and Postgres)', () => {
   const ns = testNamespace();
