@@ -1,9 +1,9 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { StoredEvent } from '@cairn/eventing';
-import { DEAD_LETTER_ERROR_HEADER, DEAD_LETTER_SEQUENCE_HEADER, DEAD_LETTER_SUBJECT_HEADER, ensureStreams, NatsConnectionManager } from '@cairn/messaging';
+import { ensureStreams, NatsConnectionManager, publishDeadLetter } from '@cairn/messaging';
 import { isEventEnvelope, subjectsFor, type EventEnvelope } from '@cairn/protocol';
 import { HealthRegistry, SERVICE_CONFIG, SERVICE_IDENTITY, type BaseServiceConfig, type ServiceIdentity } from '@cairn/service-kit';
-import { AckPolicy, DeliverPolicy, headers as natsHeaders, JSONCodec, nanos, type JetStreamManager, type JsMsg } from 'nats';
+import { AckPolicy, DeliverPolicy, JSONCodec, nanos, type JetStreamManager, type JsMsg } from 'nats';
 import { ProjectionTracker } from './projection-tracker';
 import { META_PROJECTOR_DURABLE, projectedSubject } from './projection-streams';
 
@@ -185,15 +185,7 @@ export class MetaProjectionWorker implements OnApplicationBootstrap, OnApplicati
 
   /** Parks a poison event on the dead-letter subject with its error, then steps the checkpoint over it. */
   private async park(m: JsMsg, error: unknown, failures: number): Promise<void> {
-    const js = await this.nats.jetstream();
-    const h = natsHeaders();
-    h.set(DEAD_LETTER_ERROR_HEADER, String(error).slice(0, 1024).replace(/[\r\n]+/g, ' '));
-    h.set(DEAD_LETTER_SUBJECT_HEADER, m.subject);
-    h.set(DEAD_LETTER_SEQUENCE_HEADER, String(m.seq));
-    await js.publish(subjectsFor(this.identity.namespace).deadLetter('META', META_PROJECTOR_DURABLE), m.data, {
-      headers: h,
-      msgID: `dlq-META-${m.seq}-${META_PROJECTOR_DURABLE}`,
-    });
+    await publishDeadLetter(await this.nats.jetstream(), this.identity.namespace, 'META', META_PROJECTOR_DURABLE, m, String(error), failures);
     await this.tracker.skip('META', m.seq);
     this.counters.parked += 1;
     this.logger.error(`parked META #${m.seq} after ${failures} failed projections: ${String(error)}`);

@@ -4,7 +4,8 @@ import { NestFactory } from '@nestjs/core';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import { subjectsFor, type EventEnvelope } from '@cairn/protocol';
 import { JetStreamEventStore } from './jetstream-event-store';
-import { DEAD_LETTER_ERROR_HEADER, JetStreamTransport, type JetStreamBatch } from './jetstream.transport';
+import { DEAD_LETTER_ERROR_HEADER } from './dead-letter';
+import { JetStreamTransport, type JetStreamBatch } from './jetstream.transport';
 import { PassThroughRpcExceptionFilter } from './rpc-exception.filter';
 import { eventually, natsFixture } from '../test/nats-fixture';
 

@@ -1,8 +1,9 @@
 import { Logger } from '@nestjs/common';
 import { CustomTransportStrategy, MessageHandler, Server } from '@nestjs/microservices';
 import { subjectsFor, type StreamKind } from '@cairn/protocol';
-import { headers as natsHeaders, JSONCodec, type ConsumerMessages, type JsMsg, type Subscription } from 'nats';
+import { JSONCodec, type ConsumerMessages, type JsMsg, type Subscription } from 'nats';
 import { lastValueFrom, isObservable, type Observable } from 'rxjs';
+import { publishDeadLetter } from './dead-letter';
 import { REQUEST_ID_HEADER, rpcCodec, toErrorReply } from './rpc';
 import type { MessagingConfig } from './messaging.config';
 import type { NatsConnectionManager } from './nats-connection';
@@ -43,10 +44,6 @@ export const DEFAULT_BACKOFF_MS = [100, 500, 2_000, 5_000, 15_000] as const;
 export const DEFAULT_ACK_WAIT_MS = 30_000;
 const CONSUME_BATCH = 64;
 
-export const DEAD_LETTER_ERROR_HEADER = 'Cairn-Dead-Letter-Error';
-export const DEAD_LETTER_SUBJECT_HEADER = 'Cairn-Original-Subject';
-export const DEAD_LETTER_SEQUENCE_HEADER = 'Cairn-Original-Sequence';
-export const DEAD_LETTER_DELIVERIES_HEADER = 'Cairn-Deliveries';
 
 /** What an event handler receives besides the message body. */
 export class JetStreamContext {
@@ -303,17 +300,7 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
 
   /** Moves a message that exhausted its deliveries to the dead-letter stream, with its error, then terminates it. */
   private async park(msg: JsMsg, options: EventHandlerOptions, code: string, message: string, deliveries: number): Promise<void> {
-    const js = await this.connection.jetstream();
-    const h = natsHeaders();
-    for (const [key, values] of msg.headers ?? []) for (const v of values) h.append(key, v);
-    h.set(DEAD_LETTER_ERROR_HEADER, `${code}: ${message}`.slice(0, 1024).replace(/[\r\n]+/g, ' '));
-    h.set(DEAD_LETTER_SUBJECT_HEADER, msg.subject);
-    h.set(DEAD_LETTER_SEQUENCE_HEADER, String(msg.seq));
-    h.set(DEAD_LETTER_DELIVERIES_HEADER, String(deliveries));
-    await js.publish(this.subjects.deadLetter(options.stream, options.durable), msg.data, {
-      headers: h,
-      msgID: `dlq-${options.stream}-${msg.seq}-${options.durable}`,
-    });
+    await publishDeadLetter(await this.connection.jetstream(), this.config.namespace, options.stream, options.durable, msg, `${code}: ${message}`, deliveries);
     this.logger.error(`parked ${msg.subject} #${msg.seq} after ${deliveries} deliveries: ${code} ${message}`);
     msg.term();
   }
