@@ -1,3 +1,4 @@
+import { MetadataLimits } from '@cairn/protocol';
 import { BaseServiceConfig } from '@cairn/service-kit';
 import { Type } from 'class-transformer';
 import { IsInt, IsString, Matches, Max, Min } from 'class-validator';
@@ -7,6 +8,11 @@ export const DEFAULT_CHUNK_SIZE_BYTES = 8 * 1024 * 1024;
 /** Bounds on the chunk size: one chunk buffer per request is held in memory. */
 export const MIN_CHUNK_SIZE_BYTES = 64 * 1024;
 export const MAX_CHUNK_SIZE_BYTES = 16 * 1024 * 1024;
+/**
+ * Objects (and parts) up to this size live inline in metadata: one metadata write per PUT and one
+ * read per GET instead of three storage round trips. MinIO inlines up to 128 KiB, Garage 3 KiB.
+ */
+export const DEFAULT_INLINE_OBJECT_MAX_BYTES = 16 * 1024;
 
 export class AccessConfig extends BaseServiceConfig {
   /** Host names for virtual-hosted-style requests (`<bucket>.<domain>`), comma-separated. */
@@ -24,4 +30,11 @@ export class AccessConfig extends BaseServiceConfig {
   @Min(MIN_CHUNK_SIZE_BYTES)
   @Max(MAX_CHUNK_SIZE_BYTES)
   CAIRN_CHUNK_SIZE_BYTES = DEFAULT_CHUNK_SIZE_BYTES;
+
+  /** 0 sends every body to storage nodes; at most what metadata keeps inline (64 KiB). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(MetadataLimits.inlineChunkMaxBytes)
+  CAIRN_INLINE_OBJECT_MAX_BYTES = DEFAULT_INLINE_OBJECT_MAX_BYTES;
 }

@@ -38,6 +38,7 @@ import { JetStreamEventStore, NatsConnectionManager } from '@cairn/messaging';
 import { subjectsFor } from '@cairn/protocol';
 import { eventually } from '@cairn/testing';
 import { E2E_CHUNK_SIZE_BYTES, E2E_REGION, startS3Stack, type Credentials, type S3Stack } from './testing/s3-stack.e2e-helper';
+import { DEFAULT_INLINE_OBJECT_MAX_BYTES } from './access.config';
 
 const MiB = 1024 * 1024;
 const RACERS = 20;
@@ -508,7 +509,7 @@ describe('the S3 gateway against a real region (metadata, three storage nodes, a
       alice.destroy();
     });
   });
-  // Last: it stops a storage node for good.
+  // Last: these stop storage nodes for good.
   describe('a storage node down', () => {
     it('still takes writes at quorum, records the missed replica on CLUSTER for repair, and reads back', async () => {
       const victim = stack.processes.filter((p) => p.app === 'storage')[2]; // storage-3
@@ -521,6 +522,21 @@ describe('the S3 gateway against a real region (metadata, three storage nodes, a
       const chunkHash = createHash('sha256').update(body).digest('hex');
       const history = await events.read(subjectsFor(stack.namespace).chunkHealth(chunkHash));
       expect(history.events.map((e) => [e.envelope.type, (e.envelope.data as { nodeId: string }).nodeId])).toEqual([['ChunkUnderReplicated', 'storage-3']]);
+    });
+
+    it('with every storage node down, still puts and reads small objects (they live inline in metadata) and refuses larger ones', async () => {
+      await Promise.all(stack.processes.filter((p) => p.app === 'storage').map((p) => p.stop()));
+      const small = randomBytes(DEFAULT_INLINE_OBJECT_MAX_BYTES);
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'inline', Body: small }));
+      expect((await bodyOf(await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'inline' })))).equals(small)).toBe(true);
+      const ranged = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'inline', Range: 'bytes=100-199' }));
+      expect((await bodyOf(ranged)).equals(small.subarray(100, 200))).toBe(true);
+      await s3.send(new CopyObjectCommand({ Bucket: bucket, Key: 'inline-copy', CopySource: `${bucket}/inline` }));
+      expect((await bodyOf(await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'inline-copy' })))).equals(small)).toBe(true);
+
+      const larger = await s3Failure(s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'not-inline', Body: randomBytes(DEFAULT_INLINE_OBJECT_MAX_BYTES + 1) })));
+      expect(larger.status).toBe(503);
+      expect(await s3Failure(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'not-inline' })))).toMatchObject({ status: 404 });
     });
   });
 });

@@ -1,4 +1,6 @@
-import type { ChunkRef } from '@cairn/protocol';
+import { contentHashOf } from '@cairn/hashing';
+import { isInlineChunk, type ChunkRef } from '@cairn/protocol';
+import { S3Error } from '../s3';
 import type { ChunkStore } from './chunk-store.port';
 import type { MemoryBudget } from './memory-budget';
 
@@ -6,7 +8,7 @@ import type { MemoryBudget } from './memory-budget';
  * The bytes `[start, endExclusive)` of an object, read chunk by chunk: only the chunks the range
  * touches are fetched, one at a time, and a whole chunk is verified against its hash by the store.
  * The store may hold a chunk whole to verify it, so its size is taken from the read budget until
- * the chunk has been passed on.
+ * the chunk has been passed on. Inline chunks come from the reference itself, verified the same way.
  */
 export async function* readChunkedBody(
   store: ChunkStore,
@@ -21,6 +23,10 @@ export async function* readChunkedBody(
     const from = Math.max(start, chunk.offsetBytes) - chunk.offsetBytes;
     const to = Math.min(endExclusive, chunkEnd) - chunk.offsetBytes;
     const whole = from === 0 && to === chunk.sizeBytes;
+    if (isInlineChunk(chunk)) {
+      yield verifiedInlineBytes(chunk).subarray(from, to);
+      continue;
+    }
     const release = await budget.acquire(to - from);
     try {
       const stream = await store.read(chunk.hash, whole ? undefined : { start: from, end: to });
@@ -29,4 +35,12 @@ export async function* readChunkedBody(
       release();
     }
   }
+}
+
+function verifiedInlineBytes(chunk: ChunkRef & { readonly inline: string }): Buffer {
+  const bytes = Buffer.from(chunk.inline, 'base64');
+  if (bytes.length !== chunk.sizeBytes || contentHashOf(bytes) !== chunk.hash) {
+    throw new S3Error('InternalError', `the inline bytes of chunk ${chunk.hash} do not match their hash`);
+  }
+  return bytes;
 }

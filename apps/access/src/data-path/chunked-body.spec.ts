@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { S3Error } from '../s3';
 import { readChunkedBody } from './chunked-body.reader';
 import { storeChunkedBody } from './chunked-body.writer';
@@ -87,5 +87,55 @@ describe('storeChunkedBody and readChunkedBody', () => {
     }
     await storeChunkedBody(watched(), { store, chunkSizeBytes: CHUNK_SIZE_BYTES, maxSizeBytes: 1e6, budget, sizeHintBytes: 10 });
     expect(peakBytes).toBe(10);
+  });
+
+  describe('small bodies kept inline', () => {
+    const INLINE_MAX_BYTES = 300;
+
+    it.each([1, 299, 300])('keeps a %i-byte body in its chunk reference and sends nothing to storage', async (sizeBytes) => {
+      const store = new InMemoryChunkStore();
+      const body = randomBytes(sizeBytes);
+      const options = { store, chunkSizeBytes: CHUNK_SIZE_BYTES, maxSizeBytes: 1e6, budget, inlineMaxBytes: INLINE_MAX_BYTES, sizeHintBytes: sizeBytes };
+      const stored = await storeChunkedBody(piecesOf(body, [7, 100]), options);
+      expect(stored.chunks).toEqual([{ hash: createHash('sha256').update(body).digest('hex'), offsetBytes: 0, sizeBytes, inline: body.toString('base64') }]);
+      expect(store.chunks.size).toBe(0);
+      expect((await collect(readChunkedBody(store, stored.chunks, 0, sizeBytes, budget))).equals(body)).toBe(true);
+      expect(store.reads).toEqual([]);
+    });
+
+    it.each([301, 2500])('stores a %i-byte body on storage as before', async (sizeBytes) => {
+      const store = new InMemoryChunkStore();
+      const stored = await storeChunkedBody(piecesOf(randomBytes(sizeBytes), [64]), {
+        store,
+        chunkSizeBytes: CHUNK_SIZE_BYTES,
+        maxSizeBytes: 1e6,
+        budget,
+        inlineMaxBytes: INLINE_MAX_BYTES,
+      });
+      expect(stored.chunks.every((c) => c.inline === undefined)).toBe(true);
+      expect(store.chunks.size).toBe(Math.ceil(sizeBytes / CHUNK_SIZE_BYTES));
+    });
+
+    it('stores the empty body as no chunks at all', async () => {
+      const store = new InMemoryChunkStore();
+      const stored = await storeChunkedBody(piecesOf(Buffer.alloc(0), [1]), { store, chunkSizeBytes: CHUNK_SIZE_BYTES, maxSizeBytes: 1e6, budget, inlineMaxBytes: INLINE_MAX_BYTES });
+      expect(stored).toEqual({ sizeBytes: 0, chunks: [] });
+    });
+
+    it('serves a range of inline bytes', async () => {
+      const body = randomBytes(200);
+      const chunks = [{ hash: createHash('sha256').update(body).digest('hex'), offsetBytes: 0, sizeBytes: 200, inline: body.toString('base64') }];
+      expect((await collect(readChunkedBody(new InMemoryChunkStore(), chunks, 50, 120, budget))).equals(body.subarray(50, 120))).toBe(true);
+    });
+
+    it('refuses to serve inline bytes that do not match their hash', async () => {
+      const body = randomBytes(200);
+      const tampered = Buffer.from(body);
+      tampered[3] ^= 1;
+      const chunks = [{ hash: createHash('sha256').update(body).digest('hex'), offsetBytes: 0, sizeBytes: 200, inline: tampered.toString('base64') }];
+      const failure = await collect(readChunkedBody(new InMemoryChunkStore(), chunks, 0, 200, budget)).catch((e: unknown) => e);
+      expect(failure).toBeInstanceOf(S3Error);
+      expect((failure as S3Error).code).toBe('InternalError');
+    });
   });
 });

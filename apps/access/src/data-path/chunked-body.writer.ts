@@ -1,3 +1,4 @@
+import { contentHashOf } from '@cairn/hashing';
 import type { ChunkRef } from '@cairn/protocol';
 import { S3Error } from '../s3';
 import type { ChunkStore } from './chunk-store.port';
@@ -12,6 +13,11 @@ export interface ChunkedBodyOptions {
   readonly budget: MemoryBudget;
   /** The announced body length: a body shorter than a chunk gets a buffer of its own size. */
   readonly sizeHintBytes?: number;
+  /**
+   * A whole body of at most this many bytes is kept inline in its chunk reference (so in metadata)
+   * instead of on storage nodes; 0 stores every body on storage nodes.
+   */
+  readonly inlineMaxBytes?: number;
 }
 
 export interface StoredBody {
@@ -22,11 +28,14 @@ export interface StoredBody {
 /**
  * Cuts a body into fixed-size chunks as it streams and stores each one before reading on, so a
  * request holds one chunk buffer (taken from the gateway's memory budget) whatever the object
- * size; the source is paused (backpressure) while a chunk is being written. Nothing is committed here: the caller commits the chunk list
- * to metadata only once the whole body has been received and verified.
+ * size; the source is paused (backpressure) while a chunk is being written. A full buffer is
+ * written only once more bytes arrive, so a body that ends within the inline limit is never sent
+ * to storage nodes. Nothing is committed here: the caller commits the chunk list to metadata only
+ * once the whole body has been received and verified.
  */
 export async function storeChunkedBody(source: AsyncIterable<Buffer>, options: ChunkedBodyOptions): Promise<StoredBody> {
   const { store, chunkSizeBytes, maxSizeBytes, budget } = options;
+  const inlineMaxBytes = Math.min(options.inlineMaxBytes ?? 0, chunkSizeBytes);
   // A body longer than announced fills the small buffer and is cut there; its length check fails later.
   const bufferBytes = Math.max(1, Math.min(chunkSizeBytes, options.sizeHintBytes ?? chunkSizeBytes));
   let buffer: Buffer | undefined;
@@ -49,16 +58,21 @@ export async function storeChunkedBody(source: AsyncIterable<Buffer>, options: C
       if (totalBytes + piece.length > maxSizeBytes) throw new S3Error('EntityTooLarge', undefined, { MaxSizeAllowed: String(maxSizeBytes) });
       let offset = 0;
       while (offset < piece.length) {
+        if (filledBytes === bufferBytes) await flush();
         buffer ??= Buffer.allocUnsafe(bufferBytes);
         const taken = Math.min(piece.length - offset, bufferBytes - filledBytes);
         piece.copy(buffer, filledBytes, offset, offset + taken);
         filledBytes += taken;
         totalBytes += taken;
         offset += taken;
-        if (filledBytes === bufferBytes) await flush();
       }
     }
-    await flush();
+    if (buffer && chunks.length === 0 && filledBytes > 0 && filledBytes <= inlineMaxBytes) {
+      const bytes = buffer.subarray(0, filledBytes);
+      chunks.push({ hash: contentHashOf(bytes), offsetBytes: 0, sizeBytes: filledBytes, inline: bytes.toString('base64') });
+    } else {
+      await flush();
+    }
   } finally {
     release();
   }

@@ -7,6 +7,8 @@ export interface GatewayDeps {
   readonly metadata: MetadataRpcClient;
   readonly chunks: ChunkStore;
   readonly chunkSizeBytes: number;
+  /** Bodies up to this size are kept inline in metadata rather than on storage nodes. */
+  readonly inlineObjectMaxBytes: number;
   /** Chunk buffers of uploads (PutObject, UploadPart, the write side of UploadPartCopy). */
   readonly writeBudget: MemoryBudget;
   /** Chunks held while being verified and served (GetObject, the read side of UploadPartCopy). */

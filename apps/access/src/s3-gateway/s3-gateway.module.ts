@@ -80,6 +80,7 @@ export class S3GatewayModule {
               metadata,
               chunks,
               chunkSizeBytes: config.CAIRN_CHUNK_SIZE_BYTES,
+              inlineObjectMaxBytes: config.CAIRN_INLINE_OBJECT_MAX_BYTES,
               writeBudget: new MemoryBudget(WRITE_BUFFER_BUDGET_BYTES),
               readBudget: new MemoryBudget(READ_BUFFER_BUDGET_BYTES),
               s3Region: config.CAIRN_S3_REGION,

@@ -9,6 +9,7 @@ export function storeUploadBytes(deps: GatewayDeps, source: AsyncIterable<Buffer
   return storeChunkedBody(source, {
     store: deps.chunks,
     chunkSizeBytes: deps.chunkSizeBytes,
+    inlineMaxBytes: deps.inlineObjectMaxBytes,
     maxSizeBytes: MAX_SINGLE_PUT_SIZE_BYTES,
     budget: deps.writeBudget,
     sizeHintBytes,

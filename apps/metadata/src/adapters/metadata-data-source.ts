@@ -1,6 +1,6 @@
 import { DataSource } from 'typeorm';
 import { METADATA_ENTITIES } from './entities';
-import { quoteSchema } from './metadata-schema';
+import { quoteSchema, schemaOf } from './metadata-schema';
 import { METADATA_MIGRATIONS } from './migrations';
 
 export interface MetadataDatabaseOptions {
@@ -49,8 +49,3 @@ export async function dropMetadataSchema(dataSource: DataSource): Promise<void> 
   await dataSource.query(`DROP SCHEMA IF EXISTS ${quoteSchema(schemaOf(dataSource))} CASCADE`);
 }
 
-export function schemaOf(dataSource: DataSource): string {
-  const schema = (dataSource.options as { schema?: string }).schema;
-  if (!schema) throw new Error('the metadata data source must name its schema');
-  return schema;
-}

@@ -5,6 +5,7 @@ import {
   ROOT_ACCESS_KEY_OWNER,
   type AccessKeyView,
   type BucketView,
+  type ChunkRef,
   type ListObjectsOptions,
   type ListObjectsResult,
   type ListObjectsV1Result,
@@ -24,8 +25,7 @@ import type { DataSource } from 'typeorm';
 import { MetadataError } from '../domain/shared/metadata.errors';
 import { compareKeys } from './listing/key-order';
 import { paginate, startAfterMarker, type KeyBound, type ListingEntry, type ListingSource } from './listing/paginate';
-import { schemaOf } from './metadata-data-source';
-import { tableIn } from './metadata-schema';
+import { schemaOf, tableIn } from './metadata-schema';
 
 /** S3 answers at most this many buckets in one ListBuckets. */
 export const LIST_BUCKETS_MAX = 10_000;
@@ -98,7 +98,7 @@ export class MetadataQueryAdapter {
       throw new MetadataError(MetadataErrorCodes.MethodNotAllowed, `version ${versionId} of ${key} is a delete marker`, details);
     }
     const chunks: Row[] = await this.dataSource.query(
-      `SELECT chunk_hash, offset_bytes, size_bytes FROM ${this.t('object_version_chunks')}
+      `SELECT chunk_hash, offset_bytes, size_bytes, inline_data FROM ${this.t('object_version_chunks')}
        WHERE bucket = $1 AND key_id = $2 AND version_id = $3 ORDER BY ordinal`,
       [bucket, keyId, row['version_id']],
     );
@@ -111,7 +111,7 @@ export class MetadataQueryAdapter {
       tags: row['tags'] as Tag[],
       hlc: String(row['hlc']),
       uploadId: row['upload_id'] as string | null,
-      chunks: chunks.map((c) => ({ hash: String(c['chunk_hash']), offsetBytes: Number(c['offset_bytes']), sizeBytes: Number(c['size_bytes']) })),
+      chunks: chunks.map(toChunkRef),
     };
   }
 
@@ -455,3 +455,9 @@ export function decodeContinuationToken(token: string): string {
 }
 
 export { compareKeys };
+
+function toChunkRef(row: Row): ChunkRef {
+  const ref = { hash: String(row['chunk_hash']), offsetBytes: Number(row['offset_bytes']), sizeBytes: Number(row['size_bytes']) };
+  const inline = row['inline_data'];
+  return Buffer.isBuffer(inline) ? { ...ref, inline: inline.toString('base64') } : ref;
+}

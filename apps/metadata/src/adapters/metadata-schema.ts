@@ -1,3 +1,4 @@
+import type { DataSource } from 'typeorm';
 import { assertNamespace } from '@cairn/protocol';
 
 const SCHEMA_PREFIX = 'cairn';
@@ -23,4 +24,11 @@ export function quoteSchema(schema: string): string {
 export function tableIn(schema: string): (table: string) => string {
   const quoted = quoteSchema(schema);
   return (table) => `${quoted}."${table}"`;
+}
+
+/** The schema a metadata data source (and so each of its migrations) works in. */
+export function schemaOf(dataSource: DataSource): string {
+  const schema = (dataSource.options as { schema?: string }).schema;
+  if (!schema) throw new Error('the metadata data source must name its schema');
+  return schema;
 }

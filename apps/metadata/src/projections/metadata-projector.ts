@@ -1,7 +1,7 @@
 import type { Projection, StoredEvent } from '@cairn/eventing';
 import type { UpcasterRegistry } from '@cairn/protocol';
 import type { DataSource, EntityManager } from 'typeorm';
-import { schemaOf } from '../adapters/metadata-data-source';
+import { schemaOf } from '../adapters/metadata-schema';
 import { tableIn } from '../adapters/metadata-schema';
 import { MetadataProjection } from './metadata.projection';
 

@@ -296,10 +296,17 @@ export class MetadataProjection implements Projection<EntityManager> {
   ): Promise<void> {
     if (chunks.length === 0) return;
     await tx.query(
-      `INSERT INTO ${this.t(table)} (bucket, ${ownerColumns[0]}, ${ownerColumns[1]}, ordinal, chunk_hash, offset_bytes, size_bytes)
-       SELECT $1, $2, $3, c.ordinal, c.hash, c.offset_bytes, c.size_bytes
-       FROM unnest($4::int[], $5::text[], $6::bigint[], $7::bigint[]) AS c(ordinal, hash, offset_bytes, size_bytes)`,
-      [...owner, chunks.map((_, i) => i), chunks.map((c) => c.hash), chunks.map((c) => c.offsetBytes), chunks.map((c) => c.sizeBytes)],
+      `INSERT INTO ${this.t(table)} (bucket, ${ownerColumns[0]}, ${ownerColumns[1]}, ordinal, chunk_hash, offset_bytes, size_bytes, inline_data)
+       SELECT $1, $2, $3, c.ordinal, c.hash, c.offset_bytes, c.size_bytes, decode(c.inline, 'base64')
+       FROM unnest($4::int[], $5::text[], $6::bigint[], $7::bigint[], $8::text[]) AS c(ordinal, hash, offset_bytes, size_bytes, inline)`,
+      [
+        ...owner,
+        chunks.map((_, i) => i),
+        chunks.map((c) => c.hash),
+        chunks.map((c) => c.offsetBytes),
+        chunks.map((c) => c.sizeBytes),
+        chunks.map((c) => c.inline ?? null),
+      ],
     );
   }
 

@@ -3,7 +3,7 @@ import type { NatsConnectionManager } from '@cairn/messaging';
 import { isEventEnvelope, subjectsFor, type EventEnvelope } from '@cairn/protocol';
 import { JSONCodec, type SeqMsgRequest } from 'nats';
 import type { DataSource } from 'typeorm';
-import { schemaOf } from '../adapters/metadata-data-source';
+import { schemaOf } from '../adapters/metadata-schema';
 import { tableIn } from '../adapters/metadata-schema';
 import { MetadataProjector } from './metadata-projector';
 import { CHECKPOINT_NAMES, PROJECTED_STREAMS, projectedSubject, type ProjectedStream } from './projection-streams';

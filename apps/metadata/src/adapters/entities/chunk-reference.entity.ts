@@ -24,6 +24,10 @@ export class ObjectVersionChunkEntity {
 
   @Column({ name: 'size_bytes', type: 'bigint' })
   sizeBytes: string;
+
+  /** The chunk's bytes when it is kept in metadata (ChunkRef.inline); such a chunk is on no storage node. */
+  @Column({ name: 'inline_data', type: 'bytea', nullable: true })
+  inlineData: Buffer | null;
 }
 
 /** The chunks of parts of uploads still in progress: referenced too, until completion or abort. */
@@ -50,4 +54,8 @@ export class MultipartPartChunkEntity {
 
   @Column({ name: 'size_bytes', type: 'bigint' })
   sizeBytes: string;
+
+  /** The chunk's bytes when it is kept in metadata (ChunkRef.inline); such a chunk is on no storage node. */
+  @Column({ name: 'inline_data', type: 'bytea', nullable: true })
+  inlineData: Buffer | null;
 }

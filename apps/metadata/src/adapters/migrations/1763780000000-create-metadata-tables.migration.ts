@@ -1,5 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
-import { tableIn } from '../metadata-schema';
+import { schemaOf, tableIn } from '../metadata-schema';
 
 /**
  * The metadata read model. Keys, bucket names, version and upload ids are text in the "C" collation
@@ -9,7 +9,7 @@ export class CreateMetadataTables1763780000000 implements MigrationInterface {
   readonly name = 'CreateMetadataTables1763780000000';
 
   async up(queryRunner: QueryRunner): Promise<void> {
-    const t = tableIn(schemaOf(queryRunner));
+    const t = tableIn(schemaOf(queryRunner.connection));
     const statements = [
       `CREATE TABLE ${t('projection_checkpoints')} (
         projection text PRIMARY KEY,
@@ -137,7 +137,7 @@ export class CreateMetadataTables1763780000000 implements MigrationInterface {
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
-    const t = tableIn(schemaOf(queryRunner));
+    const t = tableIn(schemaOf(queryRunner.connection));
     const tables = [
       'ring_epoch',
       'storage_nodes',
@@ -152,10 +152,4 @@ export class CreateMetadataTables1763780000000 implements MigrationInterface {
     ];
     for (const table of tables) await queryRunner.query(`DROP TABLE ${t(table)}`);
   }
-}
-
-function schemaOf(queryRunner: QueryRunner): string {
-  const schema = (queryRunner.connection.options as { schema?: string }).schema;
-  if (!schema) throw new Error('the metadata data source must name its schema');
-  return schema;
 }

@@ -1,4 +1,5 @@
 import { CreateMetadataTables1763780000000 } from './1763780000000-create-metadata-tables.migration';
+import { AddInlineChunks1764100000000 } from './1764100000000-add-inline-chunks.migration';
 
 /** Every metadata migration, oldest first. */
-export const METADATA_MIGRATIONS = [CreateMetadataTables1763780000000] as const;
+export const METADATA_MIGRATIONS = [CreateMetadataTables1763780000000, AddInlineChunks1764100000000] as const;

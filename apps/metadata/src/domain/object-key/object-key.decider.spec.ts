@@ -160,6 +160,12 @@ describe('object key decider', () => {
         spec.given([]).when(put('Enabled', 'v1', 'hello', keyRef)).then([{ type: 'ObjectVersionPut', data: { ...event.data, ...keyRef } }]);
       });
 
+      it('keeps a small body inline in the event, bytes and all', () => {
+        const chunks = [{ hash: hashOf('hello'), offsetBytes: 0, sizeBytes: 5, inline: 'aGVsbG8=' }];
+        const event = putEvent('v1');
+        spec.given([]).when(put('Enabled', 'v1', 'hello', { chunks })).then([{ type: 'ObjectVersionPut', data: { ...event.data, chunks } }]);
+      });
+
       it.each([
         ['a 1025-byte key', { key: `x${'😀'.repeat(256)}` }, 'KeyTooLongError'],
         ['an empty key', { key: '' }, 'InvalidArgument'],
@@ -169,6 +175,13 @@ describe('object key decider', () => {
         ['a quoted etag', { etag: `"${md5('hello')}"` }, 'InvalidArgument'],
         ['chunks with a gap', { chunks: [{ hash: hashOf('he'), offsetBytes: 0, sizeBytes: 2 }, { hash: hashOf('lo'), offsetBytes: 3, sizeBytes: 2 }] }, 'InvalidArgument'],
         ['chunks shorter than the body', { chunks: [{ hash: hashOf('he'), offsetBytes: 0, sizeBytes: 2 }] }, 'InvalidArgument'],
+        ['inline bytes that are not base64', { chunks: [{ hash: hashOf('hello'), offsetBytes: 0, sizeBytes: 5, inline: 'aGVsbG8*' }] }, 'InvalidArgument'],
+        ['inline bytes shorter than the chunk', { chunks: [{ hash: hashOf('hello'), offsetBytes: 0, sizeBytes: 5, inline: 'aGVsbA==' }] }, 'InvalidArgument'],
+        [
+          'an inline chunk larger than metadata keeps',
+          { sizeBytes: 65_537, chunks: [{ hash: hashOf('hello'), offsetBytes: 0, sizeBytes: 65_537, inline: 'AAAA'.repeat(21_846).slice(0, -1) + '=' }] },
+          'InvalidArgument',
+        ],
         ['a chunk hash that is not SHA-256 hex', { chunks: [{ hash: 'nothex', offsetBytes: 0, sizeBytes: 5 }] }, 'InvalidArgument'],
         ['a negative size', { sizeBytes: -1, chunks: [] }, 'InvalidArgument'],
         ['a size over 5 TiB', { sizeBytes: 5 * 1024 ** 4 + 1, chunks: [] }, 'EntityTooLarge'],

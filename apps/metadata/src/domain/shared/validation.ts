@@ -90,10 +90,25 @@ export function validateChunks(chunks: readonly ChunkRef[], sizeBytes: number): 
     if (!Number.isSafeInteger(chunk.sizeBytes) || chunk.sizeBytes <= 0) {
       throw new MetadataError(MetadataErrorCodes.InvalidArgument, `chunk size ${chunk.sizeBytes} is not a positive byte count`);
     }
+    if (chunk.inline !== undefined) validateInlineChunk(chunk.inline, chunk.sizeBytes);
     expectedOffsetBytes += chunk.sizeBytes;
   }
   if (expectedOffsetBytes !== sizeBytes) {
     throw new MetadataError(MetadataErrorCodes.InvalidArgument, `chunks cover ${expectedOffsetBytes} bytes of a ${sizeBytes}-byte body`);
+  }
+}
+
+const BASE64_PATTERN = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/** Inline bytes are canonical base64 of exactly the chunk's size, and no larger than metadata keeps. */
+function validateInlineChunk(inline: string, sizeBytes: number): void {
+  if (sizeBytes > MetadataLimits.inlineChunkMaxBytes) {
+    throw new MetadataError(MetadataErrorCodes.InvalidArgument, `an inline chunk holds at most ${MetadataLimits.inlineChunkMaxBytes} bytes, not ${sizeBytes}`);
+  }
+  const canonical = typeof inline === 'string' && BASE64_PATTERN.test(inline);
+  const padding = !canonical ? 0 : inline.endsWith('==') ? 2 : inline.endsWith('=') ? 1 : 0;
+  if (!canonical || (inline.length / 4) * 3 - padding !== sizeBytes) {
+    throw new MetadataError(MetadataErrorCodes.InvalidArgument, `inline chunk bytes are not base64 of ${sizeBytes} bytes`);
   }
 }
 

@@ -27,6 +27,17 @@ export interface ChunkRef {
   readonly hash: string;
   readonly offsetBytes: number;
   readonly sizeBytes: number;
+  /**
+   * The chunk's bytes (base64) when the whole body was small enough to live in metadata rather than
+   * on storage nodes (at most MetadataLimits.inlineChunkMaxBytes): a small object then costs one
+   * metadata write and one read, and its durability is that of the metadata stream.
+   */
+  readonly inline?: string;
+}
+
+/** A chunk whose bytes travel in the chunk reference itself, never stored on a storage node. */
+export function isInlineChunk(chunk: ChunkRef): chunk is ChunkRef & { readonly inline: string } {
+  return chunk.inline !== undefined;
 }
 
 /** The S3 additional checksums, base64 as S3 sends them; each one optional. */
@@ -52,6 +63,8 @@ export const MetadataLimits = {
   tagValueMaxChars: 256,
   /** 5 TiB at 8 MiB chunks. */
   chunksPerVersionMax: 655_360,
+  /** The largest chunk metadata keeps inline (ChunkRef.inline); gateways choose their own threshold below it. */
+  inlineChunkMaxBytes: 64 * 1024,
   objectSizeMaxBytes: 5 * 1024 ** 4,
   partNumberMin: 1,
   partNumberMax: 10_000,
