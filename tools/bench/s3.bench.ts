@@ -5,7 +5,7 @@
  * of starting a private region; --quick runs fewer operations.
  */
 import { randomBytes } from 'node:crypto';
-import { promises as fsp } from 'node:fs';
+import { createWriteStream, promises as fsp } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -36,6 +36,7 @@ const RAW_DISK_BLOCK_BYTES = 4 * MiB;
 /** The private region's ports: region one's plus this, clear of a running `npm start`. */
 const BENCH_PORT_OFFSET = 3000;
 const REGION_READY_MS = 90_000;
+const PROBE_OBJECT_BYTES = MiB;
 
 const { values: args } = parseArgs({
   options: {
@@ -127,7 +128,11 @@ async function rawDiskWriteMBps(dir: string): Promise<number> {
 async function startPrivateRegion(dataRoot: string) {
   await ensureLocalServices();
   const namespace = `bench${randomBytes(3).toString('hex')}`;
-  const region = spawnRegion({ namespace, portOffset: BENCH_PORT_OFFSET, dataRoot, env: { CAIRN_LOG_LEVEL: 'warn' } });
+  // Warnings and errors of the region's processes, for when a figure looks wrong.
+  const logFile = path.join(os.tmpdir(), `cairn-bench-${namespace}.log`);
+  const log = createWriteStream(logFile);
+  const region = spawnRegion({ namespace, portOffset: BENCH_PORT_OFFSET, dataRoot, env: { CAIRN_LOG_LEVEL: 'warn' }, onLine: (name: string, line: string) => log.write(`${name}: ${line}\n`) });
+  console.log(`the private region's warnings and errors go to ${logFile}`);
   const access = region.members.find((m) => m.proc.service === 'access')!;
   const target: S3Target = { name: 'cairn', endpoint: access.url, accessKey: DEV_ROOT_ACCESS_KEY, secretKey: DEV_ROOT_SECRET_KEY, region: 'us-east-1' };
   try {
@@ -136,13 +141,15 @@ async function startPrivateRegion(dataRoot: string) {
     await region.stop(15_000);
     throw error;
   }
-  return { target, stop: () => region.stop(15_000) };
+  return { target, stop: () => region.stop(15_000).finally(() => log.end()) };
 }
 
 async function waitUntilWritable(region: SpawnedRegion, target: S3Target): Promise<void> {
   const live = await region.waitLive(REGION_READY_MS);
   if (live.some((up) => !up)) throw new Error('the private region did not come up');
   // Ready when an object can be written: metadata has the root key and the nodes have joined the ring.
+  // The probe is larger than any inline threshold, so it proves the storage nodes take chunks too.
+  const probeBody = randomBytes(PROBE_OBJECT_BYTES);
   const probe = new LeanS3Client(target);
   const deadline = Date.now() + REGION_READY_MS;
   const bucket = `probe-${randomBytes(4).toString('hex')}`;
@@ -154,7 +161,7 @@ async function waitUntilWritable(region: SpawnedRegion, target: S3Target): Promi
     if (made.status >= 300 || made.status === 0) await new Promise((r) => setTimeout(r, 1_000));
   }
   for (let put = failed; put.status >= 300 || put.status === 0; ) {
-    put = await probe.request('PUT', bucket, 'probe', Buffer.from('x')).catch(() => failed);
+    put = await probe.request('PUT', bucket, 'probe', probeBody).catch(() => failed);
     if (Date.now() > deadline) throw new Error(`the private region does not take writes: ${put.status} ${put.body.slice(0, 200)}`);
     if (put.status >= 300 || put.status === 0) await new Promise((r) => setTimeout(r, 1_000));
   }

@@ -16,7 +16,9 @@ const LIVE_POLL_MS = 250;
 function spawnRegion(options) {
   const processes = regionProcesses(options);
   const members = processes.map((proc) => {
-    const child = spawn(process.execPath, ['-r', '@swc-node/register', path.join('apps', proc.service, 'src', 'main.ts')], {
+    // CAIRN_CPU_PROFILE_DIR=<dir>: each process writes a V8 CPU profile there when it exits.
+    const profiling = process.env.CAIRN_CPU_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(process.env.CAIRN_CPU_PROFILE_DIR)}`] : [];
+    const child = spawn(process.execPath, [...profiling, '-r', '@swc-node/register', path.join('apps', proc.service, 'src', 'main.ts')], {
       cwd: REPO_ROOT,
       env: { ...process.env, ...(options.env ?? {}), ...proc.env },
       stdio: ['ignore', 'pipe', 'pipe'],

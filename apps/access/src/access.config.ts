@@ -13,6 +13,7 @@ export const MAX_CHUNK_SIZE_BYTES = 16 * 1024 * 1024;
  * read per GET instead of three storage round trips. MinIO inlines up to 128 KiB, Garage 3 KiB.
  */
 export const DEFAULT_INLINE_OBJECT_MAX_BYTES = 16 * 1024;
+export const DEFAULT_CACHE_TTL_MS = 5_000;
 
 export class AccessConfig extends BaseServiceConfig {
   /** Host names for virtual-hosted-style requests (`<bucket>.<domain>`), comma-separated. */
@@ -37,4 +38,14 @@ export class AccessConfig extends BaseServiceConfig {
   @Min(0)
   @Max(MetadataLimits.inlineChunkMaxBytes)
   CAIRN_INLINE_OBJECT_MAX_BYTES = DEFAULT_INLINE_OBJECT_MAX_BYTES;
+
+  /**
+   * How long a bucket's view or an access key is trusted when no change to it has been heard of.
+   * Changes are heard of within moments from the META stream; this only bounds a missed one.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(3_600_000)
+  CAIRN_CACHE_TTL_MS = DEFAULT_CACHE_TTL_MS;
 }

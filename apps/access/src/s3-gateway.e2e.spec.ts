@@ -509,6 +509,36 @@ describe('the S3 gateway against a real region (metadata, three storage nodes, a
       alice.destroy();
     });
   });
+  describe('two gateways', () => {
+    it('hear within moments of bucket and access-key changes made through the other (their caches are not waiting to expire)', async () => {
+      const other = await stack.startGateway();
+      const s3b = other.client();
+      const name = `g-${randomBytes(4).toString('hex')}`;
+      await s3.send(new CreateBucketCommand({ Bucket: name }));
+      expect((await s3.send(new PutObjectCommand({ Bucket: name, Key: 'k', Body: 'one' }))).VersionId).toBeUndefined();
+
+      await s3b.send(new PutBucketVersioningCommand({ Bucket: name, VersioningConfiguration: { Status: 'Enabled' } }));
+      await eventually(async () => (await s3.send(new PutObjectCommand({ Bucket: name, Key: 'k', Body: 'two' }))).VersionId !== undefined);
+
+      const carol = await stack.createAccessKey('carol');
+      const carolS3 = stack.client(carol);
+      await carolS3.send(new ListBucketsCommand({}));
+      await stack.revokeAccessKey(carol.accessKeyId);
+      await eventually(async () => (await s3Failure(carolS3.send(new ListBucketsCommand({})))).code === 'InvalidAccessKeyId');
+
+      // A bucket deleted through one gateway and created again by another owner: the first gateway refuses its old owner.
+      const dave = await stack.createAccessKey('dave');
+      const erin = await stack.createAccessKey('erin');
+      const shared = `s-${randomBytes(4).toString('hex')}`;
+      await stack.client(dave).send(new CreateBucketCommand({ Bucket: shared }));
+      await stack.client(dave).send(new HeadBucketCommand({ Bucket: shared }));
+      await other.client(dave).send(new DeleteBucketCommand({ Bucket: shared }));
+      await other.client(erin).send(new CreateBucketCommand({ Bucket: shared }));
+      await eventually(async () => (await s3Failure(stack.client(dave).send(new HeadBucketCommand({ Bucket: shared })))).status === 403);
+      for (const client of [s3b, carolS3]) client.destroy();
+    });
+  });
+
   // Last: these stop storage nodes for good.
   describe('a storage node down', () => {
     it('still takes writes at quorum, records the missed replica on CLUSTER for repair, and reads back', async () => {

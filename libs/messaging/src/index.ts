@@ -6,3 +6,4 @@ export * from './lib/rpc';
 export * from './lib/dead-letter';
 export * from './lib/jetstream.transport';
 export * from './lib/rpc-exception.filter';
+export * from './lib/stream-tail';

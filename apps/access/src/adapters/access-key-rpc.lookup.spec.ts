@@ -1,5 +1,7 @@
 import { CairnError, ErrorCodes, MetadataErrorCodes, type GetAccessKeyReply } from '@cairn/protocol';
-import { ACCESS_KEY_CACHE_TTL_MS, ACCESS_KEY_NEGATIVE_CACHE_TTL_MS, AccessKeyRpcLookup } from './access-key-rpc.lookup';
+import { ACCESS_KEY_NEGATIVE_CACHE_TTL_MS, AccessKeyRpcLookup } from './access-key-rpc.lookup';
+
+const ACCESS_KEY_CACHE_TTL_MS = 5_000;
 
 const KEY: GetAccessKeyReply = { accessKeyId: 'AKIAALICE', secretAccessKey: 's3cr3t', owner: 'alice', isRoot: false, createdAt: '2026-01-01T00:00:00Z', revokedAt: null };
 
@@ -18,6 +20,7 @@ describe('AccessKeyRpcLookup', () => {
         calls.push(id);
         return answer(id);
       },
+      ACCESS_KEY_CACHE_TTL_MS,
       () => nowMs,
     );
   });
@@ -61,5 +64,24 @@ describe('AccessKeyRpcLookup', () => {
   it('asks once for concurrent lookups of one key', async () => {
     await Promise.all([lookup.find('AKIAALICE'), lookup.find('AKIAALICE'), lookup.find('AKIAALICE')]);
     expect(calls).toHaveLength(1);
+  });
+
+  it('asks again at once after hearing that the key changed', async () => {
+    await lookup.find('AKIAALICE');
+    answer = async () => ({ ...KEY, revokedAt: '2026-02-01T00:00:00Z' });
+    lookup.changed('AKIAALICE');
+    expect(await lookup.find('AKIAALICE')).toBeUndefined();
+    expect(calls).toHaveLength(2);
+  });
+
+  it('does not keep an answer that was in flight when the key changed', async () => {
+    let release: () => void = () => undefined;
+    answer = () => new Promise((resolve) => (release = () => resolve(KEY)));
+    const early = lookup.find('AKIAALICE');
+    lookup.changed('AKIAALICE');
+    release();
+    expect(await early).toMatchObject({ owner: 'alice' });
+    answer = async () => ({ ...KEY, revokedAt: '2026-02-01T00:00:00Z' });
+    expect(await lookup.find('AKIAALICE')).toBeUndefined();
   });
 });

@@ -44,12 +44,15 @@ import {
   type UploadPartReply,
   type UploadPartRequest,
 } from '@cairn/protocol';
+import { ExpiringCache } from './expiring-cache';
 
 /** Commands may wait on optimistic-concurrency retries inside metadata; queries on read-your-writes. */
 export const METADATA_COMMAND_TIMEOUT_MS = 15_000;
 export const METADATA_QUERY_TIMEOUT_MS = 8_000;
 
 type Query<R> = Omit<R, 'minSequence'>;
+
+export const BUCKET_VIEW_CACHE_MAX_ENTRIES = 10_000;
 
 /** Keys whose last write through this gateway is remembered for read-your-writes. */
 export const READ_YOUR_WRITES_TRACKED_KEYS = 100_000;
@@ -110,14 +113,31 @@ export class ReadYourWritesTracker {
  */
 export class MetadataRpcClient {
   readonly readYourWrites = new ReadYourWritesTracker();
+  /** Every S3 request authorizes against its bucket's view, so views are cached and dropped when the bucket changes. */
+  private readonly bucketViews: ExpiringCache<GetBucketReply>;
+  /** Bucket changes heard of (stream sequences) that the next read of the bucket must see. */
+  private readonly bucketChanges = new Map<string, number>();
 
-  constructor(private readonly rpc: RpcClient) {}
+  /** A bucket view is trusted for `cacheTtlMs` when no change to the bucket is heard of (the backstop for a missed one). */
+  constructor(
+    private readonly rpc: RpcClient,
+    cacheTtlMs: number,
+    nowMs: () => number = Date.now,
+  ) {
+    this.bucketViews = new ExpiringCache({
+      load: (bucket) =>
+        this.query<GetBucketReply>(MetadataRpc.getBucket, { bucket }, Math.max(this.readYourWrites.forBucket(), this.bucketChanges.get(bucket) ?? 0)),
+      ttlMs: () => cacheTtlMs,
+      maxEntries: BUCKET_VIEW_CACHE_MAX_ENTRIES,
+      nowMs,
+    });
+  }
 
-  createBucket = (request: CreateBucketRequest) => this.command<CreateBucketReply>(MetadataRpc.createBucket, request, (s) => this.readYourWrites.wroteBucket(s));
-  deleteBucket = (request: DeleteBucketRequest) => this.command<DeleteBucketReply>(MetadataRpc.deleteBucket, request, (s) => this.readYourWrites.wroteBucket(s));
-  setBucketVersioning = (request: SetBucketVersioningRequest) =>
-    this.command<SetBucketVersioningReply>(MetadataRpc.setBucketVersioning, request, (s) => this.readYourWrites.wroteBucket(s));
-  getBucket = (request: { bucket: string }) => this.query<GetBucketReply>(MetadataRpc.getBucket, request, this.readYourWrites.forBucket());
+  createBucket = (request: CreateBucketRequest) => this.command<CreateBucketReply>(MetadataRpc.createBucket, request, this.onBucket(request.bucket));
+  deleteBucket = (request: DeleteBucketRequest) => this.command<DeleteBucketReply>(MetadataRpc.deleteBucket, request, this.onBucket(request.bucket));
+  setBucketVersioning = (request: SetBucketVersioningRequest) => this.command<SetBucketVersioningReply>(MetadataRpc.setBucketVersioning, request, this.onBucket(request.bucket));
+  /** The bucket as of the last change heard of (through this gateway or any other), cached until the next one. */
+  getBucket = (request: { bucket: string }) => this.bucketViews.get(request.bucket);
   listBuckets = (request: { owner?: string }) => this.query<ListBucketsReply>(MetadataRpc.listBuckets, request, this.readYourWrites.forBucket());
 
   putObject = (request: PutObjectRequest) => this.command<PutObjectReply>(MetadataRpc.putObject, request, this.onKey(request));
@@ -150,6 +170,24 @@ export class MetadataRpcClient {
   /** Membership is on the CLUSTER stream, whose sequences access never writes. */
   listNodes = () => this.query<ListNodesReply>(MetadataRpc.listNodes, {}, 0);
   ringEpoch = () => this.query<RingEpochReply>(MetadataRpc.ringEpoch, {}, 0);
+
+  /**
+   * The bucket changed at this stream sequence (its events say so, or a command of ours did it):
+   * its cached view is dropped, and the next read of it waits until the projection has the change.
+   */
+  bucketChanged(bucket: string, sequence: number): void {
+    this.bucketChanges.delete(bucket);
+    this.bucketChanges.set(bucket, Math.max(sequence, this.bucketChanges.get(bucket) ?? 0));
+    if (this.bucketChanges.size > BUCKET_VIEW_CACHE_MAX_ENTRIES) this.bucketChanges.delete(this.bucketChanges.keys().next().value as string);
+    this.bucketViews.invalidate(bucket);
+  }
+
+  private onBucket(bucket: string): (sequence: number) => void {
+    return (sequence) => {
+      this.readYourWrites.wroteBucket(sequence);
+      this.bucketChanged(bucket, sequence);
+    };
+  }
 
   private onKey(request: { bucket: string; key: string }): (sequence: number) => void {
     return (sequence) => this.readYourWrites.wroteKey(request.bucket, request.key, sequence);

@@ -1,7 +1,8 @@
 import { Inject, Module, type DynamicModule, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { ChunkClient, JetStreamUnderReplicationRecorder } from '@cairn/chunk-client';
-import { JetStreamEventStore, RpcClient } from '@cairn/messaging';
-import { ChunkHealthSchemaVersions } from '@cairn/protocol';
+import { JetStreamEventStore, NatsConnectionManager, RpcClient, StreamTail } from '@cairn/messaging';
+import { ChunkHealthSchemaVersions, bucketOfToken, subjectsFor } from '@cairn/protocol';
+import type { Logger } from 'pino';
 import { createLogger, EventClock, type ServiceIdentity } from '@cairn/service-kit';
 import type { AccessConfig } from '../access.config';
 import { AccessKeyRpcLookup } from '../adapters/access-key-rpc.lookup';
@@ -9,7 +10,7 @@ import { MetadataRpcClient } from '../adapters/metadata-rpc.client';
 import { StorageRingProvider } from '../adapters/storage-ring.provider';
 import { ChunkClientStoreAdapter } from '../data-path/chunk-client-store.adapter';
 import { MemoryBudget } from '../data-path/memory-budget';
-import { ACCESS_KEY_LOOKUP, SigV4Verifier, type AccessKeyLookup } from '../s3';
+import { ACCESS_KEY_LOOKUP, SigV4Verifier } from '../s3';
 import { S3Gateway } from './s3-gateway.middleware';
 import { s3Handlers } from './s3-handlers';
 
@@ -23,6 +24,8 @@ interface GatewayParts {
   readonly gateway: S3Gateway;
   readonly ring: StorageRingProvider;
   readonly chunkClient: ChunkClient;
+  /** Followers of bucket and access-key events, which drop cached views of what changed. */
+  readonly tails: readonly StreamTail[];
 }
 
 class S3GatewayLifecycle implements OnModuleInit, OnApplicationShutdown {
@@ -32,12 +35,30 @@ class S3GatewayLifecycle implements OnModuleInit, OnApplicationShutdown {
     this.parts.ring.start(() => {
       // A failed epoch check is retried on the next tick; requests load the ring on demand.
     });
+    for (const tail of this.parts.tails) tail.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
+    await Promise.all(this.parts.tails.map((tail) => tail.stop()));
     this.parts.ring.stop();
     await this.parts.chunkClient.close();
   }
+}
+
+/**
+ * Bucket and access-key changes made through any gateway (or metadata's admin API) reach this
+ * gateway's caches within moments; the caches' TTLs only cover a change the tails missed.
+ */
+function cacheInvalidationTails(nats: NatsConnectionManager, namespace: string, metadata: MetadataRpcClient, keys: AccessKeyRpcLookup, logger: Logger): StreamTail[] {
+  const subjects = subjectsFor(namespace);
+  const stream = subjects.streamName('META');
+  const onError = (error: unknown) => logger.warn({ err: error }, 'cannot follow META for cache invalidation; retrying');
+  const bucketPrefix = subjects.bucketWildcard().slice(0, -1);
+  const keyPrefix = subjects.accessKeyWildcard().slice(0, -1);
+  return [
+    new StreamTail(nats, { stream, subject: subjects.bucketWildcard(), onError, onMessage: (m) => metadata.bucketChanged(bucketOfToken(m.subject.slice(bucketPrefix.length)), m.sequence) }),
+    new StreamTail(nats, { stream, subject: subjects.accessKeyWildcard(), onError, onMessage: (m) => keys.changed(m.subject.slice(keyPrefix.length)) }),
+  ];
 }
 
 /**
@@ -50,12 +71,14 @@ export class S3GatewayModule {
     return {
       module: S3GatewayModule,
       providers: [
-        { provide: MetadataRpcClient, useFactory: (rpc: RpcClient) => new MetadataRpcClient(rpc), inject: [RpcClient] },
-        { provide: ACCESS_KEY_LOOKUP, useFactory: (metadata: MetadataRpcClient) => new AccessKeyRpcLookup(metadata.getAccessKey), inject: [MetadataRpcClient] },
+        { provide: MetadataRpcClient, useFactory: (rpc: RpcClient) => new MetadataRpcClient(rpc, config.CAIRN_CACHE_TTL_MS), inject: [RpcClient] },
+        { provide: AccessKeyRpcLookup, useFactory: (metadata: MetadataRpcClient) => new AccessKeyRpcLookup(metadata.getAccessKey, config.CAIRN_CACHE_TTL_MS), inject: [MetadataRpcClient] },
+        { provide: ACCESS_KEY_LOOKUP, useExisting: AccessKeyRpcLookup },
         {
           provide: GATEWAY_PARTS,
-          inject: [MetadataRpcClient, ACCESS_KEY_LOOKUP, JetStreamEventStore, EventClock],
-          useFactory: (metadata: MetadataRpcClient, keys: AccessKeyLookup, events: JetStreamEventStore, clock: EventClock): GatewayParts => {
+          inject: [MetadataRpcClient, AccessKeyRpcLookup, JetStreamEventStore, EventClock, NatsConnectionManager],
+          useFactory: (metadata: MetadataRpcClient, keys: AccessKeyRpcLookup, events: JetStreamEventStore, clock: EventClock, nats: NatsConnectionManager): GatewayParts => {
+            const logger = createLogger({ ...identity, level: config.CAIRN_LOG_LEVEL });
             const ring = new StorageRingProvider(metadata.listNodes, metadata.ringEpoch);
             const chunkClient = new ChunkClient({
               ring: () => ring.ring(),
@@ -91,10 +114,10 @@ export class S3GatewayModule {
               routing: { baseDomains: config.CAIRN_S3_BASE_DOMAINS.split(',') },
               handlers: s3Handlers(deps),
               bucketOf: (bucket) => metadata.getBucket({ bucket }),
-              logger: createLogger({ ...identity, level: config.CAIRN_LOG_LEVEL }),
+              logger,
               instance: identity.instance,
             });
-            return { gateway, ring, chunkClient };
+            return { gateway, ring, chunkClient, tails: cacheInvalidationTails(nats, identity.namespace, metadata, keys, logger) };
           },
         },
         S3GatewayLifecycle,

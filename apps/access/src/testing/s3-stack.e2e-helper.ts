@@ -31,15 +31,27 @@ export interface S3Stack {
   readonly processes: readonly ServiceProcess[];
   client(credentials?: Credentials, overrides?: Record<string, unknown>): S3Client;
   createAccessKey(owner: string): Promise<Credentials>;
+  revokeAccessKey(accessKeyId: string): Promise<void>;
+  /** One more access instance on the same region, stopped with the stack. */
+  startGateway(): Promise<{ readonly endpoint: string; client(credentials?: Credentials): S3Client }>;
   stop(): Promise<void>;
 }
+
+/**
+ * The gateways' caches are trusted this long in the e2e region: far longer than any test, so a
+ * change seen through another gateway proves it was heard of, not that a cache expired.
+ */
+export const E2E_CACHE_TTL_MS = 10 * 60_000;
 
 export async function startS3Stack(): Promise<S3Stack> {
   const namespace = testNamespace();
   const dataRoot = await fsp.mkdtemp(path.join(os.tmpdir(), 'cairn-access-e2e-'));
   const processes: ServiceProcess[] = [];
   let access: RunningService<AccessConfig> | undefined;
+  const gateways: RunningService<AccessConfig>[] = [];
+  const gatewayEnv = { CAIRN_CHUNK_SIZE_BYTES: String(E2E_CHUNK_SIZE_BYTES), CAIRN_CACHE_TTL_MS: String(E2E_CACHE_TTL_MS) };
   const stop = async () => {
+    await Promise.all(gateways.map((g) => g.close()));
     await access?.close();
     await Promise.all(processes.map((p) => p.stop()));
     await dropNamespace(namespace);
@@ -62,7 +74,7 @@ export async function startS3Stack(): Promise<S3Stack> {
       ),
     );
     processes.push(...nodes);
-    access = await bootForTest(AccessService, namespace, { CAIRN_CHUNK_SIZE_BYTES: String(E2E_CHUNK_SIZE_BYTES) });
+    access = await bootForTest(AccessService, namespace, gatewayEnv);
     const rpc = access.app.get(RpcClient);
     await eventually(async () => {
       const reply = await rpc.request<ListNodesReply>(METADATA_SERVICE, MetadataRpc.listNodes, {}).catch(() => undefined);
@@ -87,11 +99,23 @@ export async function startS3Stack(): Promise<S3Stack> {
     endpoint,
     root,
     processes,
-    client: (credentials = root, overrides = {}) => new S3Client({ endpoint, region: E2E_REGION, forcePathStyle: true, credentials, ...overrides }),
+    client: (credentials = root, overrides = {}) => clientOf(endpoint, credentials, overrides),
     createAccessKey: async (owner) => {
       const reply = await running.app.get(RpcClient).request<CreateAccessKeyReply>(METADATA_SERVICE, MetadataRpc.createAccessKey, { owner });
       return { accessKeyId: reply.accessKeyId, secretAccessKey: reply.secretAccessKey };
     },
+    revokeAccessKey: async (accessKeyId) => {
+      await running.app.get(RpcClient).request(METADATA_SERVICE, MetadataRpc.revokeAccessKey, { accessKeyId });
+    },
+    startGateway: async () => {
+      const gateway = await bootForTest(AccessService, namespace, { ...gatewayEnv, CAIRN_INSTANCE: `access-${gateways.length + 2}` });
+      gateways.push(gateway);
+      return { endpoint: gateway.url, client: (credentials = root) => clientOf(gateway.url, credentials) };
+    },
     stop,
   };
+}
+
+function clientOf(endpoint: string, credentials: Credentials, overrides: Record<string, unknown> = {}): S3Client {
+  return new S3Client({ endpoint, region: E2E_REGION, forcePathStyle: true, credentials, ...overrides });
 }

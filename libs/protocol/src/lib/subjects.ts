@@ -20,6 +20,11 @@ export function bucketToken(bucket: string): string {
   return bucket.replaceAll('.', '_');
 }
 
+/** The bucket a subject token names (bucketToken undone). */
+export function bucketOfToken(token: string): string {
+  return token.replaceAll('_', '.');
+}
+
 export function subjectsFor(ns: string) {
   assertNamespace(ns);
   const p = (s: string) => (ns ? `${ns}.${s}` : s);
@@ -31,9 +36,12 @@ export function subjectsFor(ns: string) {
     streamSubjects: (kind: StreamKind) => [p(`${kind.toLowerCase()}.>`)],
     durableName: (consumer: string) => (ns ? `${ns}_${consumer}` : consumer).replace(/[^A-Za-z0-9_-]/g, '_'),
     bucket: (bucket: string) => p(`meta.bucket.${bucketToken(bucket)}`),
+    /** Every bucket's events (bucket() of each name). */
+    bucketWildcard: () => p('meta.bucket.>'),
     object: (bucket: string, keyId: string) => p(`meta.object.${bucketToken(bucket)}.${keyId}`),
     upload: (bucket: string, uploadId: string) => p(`meta.upload.${bucketToken(bucket)}.${uploadId}`),
     accessKey: (accessKeyId: string) => p(`meta.accesskey.${accessKeyId}`),
+    accessKeyWildcard: () => p('meta.accesskey.>'),
     node: (nodeId: string) => p(`cluster.node.${nodeId}`),
     chunkHealth: (hash: string) => p(`cluster.chunk.${hash}`),
     instanceHealth: (region: string, service: string, instance: string) => p(`cluster.health.${region}.${service}.${instance}`),

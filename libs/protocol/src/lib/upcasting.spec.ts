@@ -1,5 +1,5 @@
 import { UpcasterRegistry } from './upcasting';
-import { subjectsFor, bucketToken } from './subjects';
+import { subjectsFor, bucketOfToken, bucketToken } from './subjects';
 import type { EventEnvelope } from './envelope';
 
 const base: EventEnvelope = {
@@ -34,6 +34,8 @@ describe('subjectsFor', () => {
     expect(subjectsFor('t1').streamName('META')).toBe('t1_META');
     expect(subjectsFor('').heartbeat('eu', 'storage', 'storage-1')).toBe('hb.eu.storage.storage-1');
     expect(bucketToken('a.b.c')).toBe('a_b_c');
+    expect(bucketOfToken(bucketToken('my.photos-2'))).toBe('my.photos-2');
+    expect(subjectsFor('t1').bucketWildcard()).toBe('t1.meta.bucket.>');
   });
 
   it('rejects a namespace that could escape its subjects', () => {
