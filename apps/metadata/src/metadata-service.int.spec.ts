@@ -113,9 +113,10 @@ describe('metadata service over NATS (real JetStream and Postgres)', () => {
     expect(bucket).toMatchObject({ name: 'photos', versioning: 'Enabled', deleting: false });
   });
 
-  it('completes a multipart upload into a version with the S3 multipart etag', async () => {
+  it("completes a multipart upload into a version with the S3 multipart etag, its part sizes and the upload's content headers", async () => {
     await call(MetadataRpc.createBucket, { bucket: 'uploads', owner: 'alice' });
-    const init = await call<InitiateUploadReply>(MetadataRpc.initiateUpload, { bucket: 'uploads', key: 'big.bin', owner: 'alice' });
+    const contentHeaders = { 'content-disposition': 'attachment; filename="big.bin"', expires: 'Thu, 01 Jan 2037 00:00:00 GMT' };
+    const init = await call<InitiateUploadReply>(MetadataRpc.initiateUpload, { bucket: 'uploads', key: 'big.bin', owner: 'alice', contentHeaders });
     const partSize = 5 * 1024 * 1024;
     const etags = [md5('p1'), md5('p2')];
     for (const [i, etag] of etags.entries()) {
@@ -136,7 +137,7 @@ describe('metadata service over NATS (real JetStream and Postgres)', () => {
     const again = await call<CompleteUploadReply>(MetadataRpc.completeUpload, { bucket: 'uploads', uploadId: init.uploadId, parts });
     expect(again.etag).toBe(expectedEtag);
     const head = await call<ObjectVersionView>(MetadataRpc.headObject, { bucket: 'uploads', key: 'big.bin', minSequence: again.sequence });
-    expect(head).toMatchObject({ etag: expectedEtag, sizeBytes: 2 * partSize, uploadId: init.uploadId });
+    expect(head).toMatchObject({ etag: expectedEtag, sizeBytes: 2 * partSize, uploadId: init.uploadId, partSizes: [partSize, partSize], contentHeaders });
     expect(head.chunks.map((c) => c.offsetBytes)).toEqual([0, partSize]);
   });
 
@@ -268,6 +269,8 @@ describe('metadata service over NATS (real JetStream and Postgres)', () => {
   });
 
   it('rebuilds the projections from the streams into exactly the live state', async () => {
+    // Content headers too (part sizes come with the uploads completed above).
+    await call<PutObjectReply>(MetadataRpc.putObject, { bucket: 'photos', ...body('with-headers', 'x'), contentHeaders: { 'cache-control': 'no-cache', 'content-language': 'en' } });
     const status = await eventually(async () => {
       const s = await call<ProjectionStatusReply>(MetadataRpc.projectionStatus, {});
       return s.streams.every((x) => x.lag === 0) ? s : undefined;
