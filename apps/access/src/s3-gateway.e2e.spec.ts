@@ -363,7 +363,7 @@ describe('the S3 gateway against a real region (metadata, three storage nodes, a
       expect((await bodyOf(ranged)).equals(Buffer.concat(parts).subarray(5 * MiB - 2, 5 * MiB + 2))).toBe(true);
     });
 
-    it('serves each part of a multipart object by part number, with the parts count and the whole object\'s ETag', async () => {
+    it("serves each part of a multipart object by part number, with the parts count and the whole object's ETag", async () => {
       const parts = [randomBytes(5 * MiB), randomBytes(5 * MiB + 17), randomBytes(MiB + 3)];
       const whole = Buffer.concat(parts);
       const { UploadId } = await s3.send(
