@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import type { ObjectVersionView } from '@cairn/protocol';
 import {
   S3Error,
   assertCopySourcePreconditions,
@@ -16,7 +17,6 @@ import {
   type DeleteErrorView,
   type DeletedView,
 } from '../s3';
-import type { ObjectVersionView } from '@cairn/protocol';
 import { MAX_XML_BODY_BYTES } from '../s3/xml/request-bodies.parser';
 import { readChunkedBody } from '../data-path/chunked-body.reader';
 import type { GatewayDeps } from './gateway-deps';
