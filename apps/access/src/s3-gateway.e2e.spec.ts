@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
+import { Readable } from 'node:stream';
 import { crc32 } from 'node:zlib';
 import {
   AbortMultipartUploadCommand,
@@ -218,6 +219,63 @@ describe('the S3 gateway against a real region (metadata, three storage nodes, a
       expect(await s3Failure(s3.send(new CopyObjectCommand({ Bucket: bucket, Key: 'copy/src', CopySource: `${bucket}/copy/src` })))).toMatchObject({ code: 'InvalidRequest' });
     });
 
+    it('stores Cache-Control, Content-Disposition, Content-Encoding, Content-Language, Expires and a website redirect, and returns them on GET and HEAD', async () => {
+      const body = randomBytes(E2E_CHUNK_SIZE_BYTES + 11);
+      const expires = new Date('2037-01-01T00:00:00Z');
+      const given = {
+        CacheControl: 'max-age=3600, public',
+        ContentDisposition: 'attachment; filename="report.txt.gz"',
+        ContentEncoding: 'gzip',
+        ContentLanguage: 'de-CH',
+        Expires: expires,
+        WebsiteRedirectLocation: '/elsewhere.html',
+      };
+      // A streamed body goes aws-chunked with a CRC32 trailer: aws-chunked must not become the object's encoding.
+      const put = new PutObjectCommand({ Bucket: bucket, Key: 'headers/all', Body: Readable.from([body]), ContentLength: body.length, ...given });
+      let sentEncoding: string | undefined;
+      put.middlewareStack.add(
+        (next) => async (args) => {
+          sentEncoding = (args.request as { headers: Record<string, string> }).headers['content-encoding'];
+          return next(args);
+        },
+        { step: 'finalizeRequest' },
+      );
+      await s3.send(put);
+      expect(sentEncoding?.split(',')).toEqual(expect.arrayContaining(['gzip', 'aws-chunked']));
+      const expected = { ...given, ExpiresString: expires.toUTCString() };
+      const { Expires: _expires, ...withoutDate } = expected;
+
+      const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'headers/all' }));
+      expect(head).toMatchObject(withoutDate);
+      expect(head.Expires?.getTime()).toBe(expires.getTime());
+      const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'headers/all' }));
+      expect(got).toMatchObject(withoutDate);
+      expect((await bodyOf(got)).equals(body)).toBe(true);
+
+      // response-* overrides still win over what is stored.
+      const overridden = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'headers/all', ResponseCacheControl: 'no-store', ResponseContentLanguage: 'fr' }));
+      expect(overridden).toMatchObject({ CacheControl: 'no-store', ContentLanguage: 'fr', ContentDisposition: given.ContentDisposition });
+      await bodyOf(overridden);
+
+      // Without any, none come back.
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'headers/none', Body: 'plain' }));
+      const plain = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'headers/none' }));
+      expect([plain.CacheControl, plain.ContentDisposition, plain.ContentEncoding, plain.ContentLanguage, plain.ExpiresString]).toEqual([undefined, undefined, undefined, undefined, undefined]);
+    });
+
+    it("keeps the source's content headers on a COPY copy and takes the request's on a REPLACE copy", async () => {
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'headers/src', Body: 'source', CacheControl: 'max-age=1', ContentLanguage: 'en', ContentEncoding: 'identity' }));
+      await s3.send(new CopyObjectCommand({ Bucket: bucket, Key: 'headers/copied', CopySource: `${bucket}/headers/src`, CacheControl: 'ignored' }));
+      expect(await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'headers/copied' }))).toMatchObject({ CacheControl: 'max-age=1', ContentLanguage: 'en', ContentEncoding: 'identity' });
+
+      await s3.send(
+        new CopyObjectCommand({ Bucket: bucket, Key: 'headers/replaced', CopySource: `${bucket}/headers/src`, MetadataDirective: 'REPLACE', CacheControl: 'no-cache', ContentDisposition: 'inline' }),
+      );
+      const replaced = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'headers/replaced' }));
+      expect(replaced).toMatchObject({ CacheControl: 'no-cache', ContentDisposition: 'inline' });
+      expect([replaced.ContentLanguage, replaced.ContentEncoding]).toEqual([undefined, undefined]);
+    });
+
     it('puts, reads and deletes object tags', async () => {
       await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'tagged', Body: 't', Tagging: 'team=storage' }));
       expect((await s3.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: 'tagged' }))).TagSet).toEqual([{ Key: 'team', Value: 'storage' }]);
@@ -304,6 +362,50 @@ describe('the S3 gateway against a real region (metadata, three storage nodes, a
       expect((await bodyOf(got)).equals(Buffer.concat(parts))).toBe(true);
       const ranged = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'mp/object', Range: `bytes=${5 * MiB - 2}-${5 * MiB + 1}` }));
       expect((await bodyOf(ranged)).equals(Buffer.concat(parts).subarray(5 * MiB - 2, 5 * MiB + 2))).toBe(true);
+    });
+
+    it("serves each part of a multipart object by part number, with the parts count and the whole object's ETag", async () => {
+      const parts = [randomBytes(5 * MiB), randomBytes(5 * MiB + 17), randomBytes(MiB + 3)];
+      const whole = Buffer.concat(parts);
+      const { UploadId } = await s3.send(
+        new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'mp/by-part', CacheControl: 'max-age=600', ContentDisposition: 'attachment', ContentEncoding: 'gzip' }),
+      );
+      const uploaded = [];
+      for (const [i, Body] of parts.entries()) {
+        const part = await s3.send(new UploadPartCommand({ Bucket: bucket, Key: 'mp/by-part', UploadId, PartNumber: i + 1, Body }));
+        uploaded.push({ PartNumber: i + 1, ETag: part.ETag });
+      }
+      const done = await s3.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: 'mp/by-part', UploadId, MultipartUpload: { Parts: uploaded } }));
+
+      let start = 0;
+      for (const [i, part] of parts.entries()) {
+        const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'mp/by-part', PartNumber: i + 1 }));
+        expect(got.$metadata.httpStatusCode).toBe(206);
+        expect(got).toMatchObject({ PartsCount: 3, ETag: done.ETag, ContentLength: part.length, ContentRange: `bytes ${start}-${start + part.length - 1}/${whole.length}` });
+        // The upload's content headers are the object's.
+        expect(got).toMatchObject({ CacheControl: 'max-age=600', ContentDisposition: 'attachment', ContentEncoding: 'gzip' });
+        expect((await bodyOf(got)).equals(part)).toBe(true);
+        start += part.length;
+      }
+      const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'mp/by-part', PartNumber: 2 }));
+      expect(head).toMatchObject({ PartsCount: 3, ContentLength: parts[1].length, ETag: done.ETag });
+
+      expect(await s3Failure(s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'mp/by-part', PartNumber: 4 })))).toMatchObject({ code: 'InvalidPartNumber', status: 416 });
+      expect(await s3Failure(s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'mp/by-part', PartNumber: 1, Range: 'bytes=0-9' })))).toMatchObject({
+        code: 'InvalidRequest',
+        status: 400,
+      });
+    });
+
+    it('serves a single-part object whole as its part 1, and no part 2', async () => {
+      const body = randomBytes(E2E_CHUNK_SIZE_BYTES + 5);
+      const put = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'mp/single', Body: body }));
+      const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'mp/single', PartNumber: 1 }));
+      expect(got.$metadata.httpStatusCode).toBe(200);
+      expect(got).toMatchObject({ ETag: put.ETag, ContentLength: body.length });
+      expect(got.PartsCount).toBeUndefined();
+      expect((await bodyOf(got)).equals(body)).toBe(true);
+      expect(await s3Failure(s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'mp/single', PartNumber: 2 })))).toMatchObject({ code: 'InvalidPartNumber', status: 416 });
     });
 
     it('aborts an upload, after which it is gone', async () => {

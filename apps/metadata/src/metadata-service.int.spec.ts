@@ -68,6 +68,17 @@ describe('metadata service over NATS (real JetStream and Postgres)', () => {
     expect(alice).toMatchObject({ owner: 'alice', isRoot: false, secretAccessKey: created.secretAccessKey });
   });
 
+  it('answers for a bucket or access key as soon as its creation is acknowledged, even to a caller that passes no sequence', async () => {
+    const made = await Promise.all(Array.from({ length: 10 }, (_, i) => call<CreateBucketReply>(MetadataRpc.createBucket, { bucket: `fresh-${i}`, owner: 'alice' })));
+    const keys = await Promise.all(Array.from({ length: 10 }, () => call<CreateAccessKeyReply>(MetadataRpc.createAccessKey, { owner: 'alice' })));
+    const buckets = await Promise.all(made.map((_, i) => call<BucketView>(MetadataRpc.getBucket, { bucket: `fresh-${i}` })));
+    expect(buckets.map((b) => b.owner)).toEqual(Array(10).fill('alice'));
+    const views = await Promise.all(keys.map((k) => call<AccessKeyView>(MetadataRpc.getAccessKey, { accessKeyId: k.accessKeyId })));
+    expect(views.map((v) => v.secretAccessKey)).toEqual(keys.map((k) => k.secretAccessKey));
+    expect(await codeOf(call(MetadataRpc.getBucket, { bucket: 'never-made' }))).toBe('NoSuchBucket');
+    expect(await codeOf(call(MetadataRpc.getBucket, { bucket: 'Not A Bucket >' }))).toBe('NoSuchBucket');
+  });
+
   it('creates a bucket, puts, heads, lists and deletes objects, reading its own writes', async () => {
     const made = await call<CreateBucketReply>(MetadataRpc.createBucket, { bucket: 'photos', owner: 'alice', versioningEnabled: true });
     expect(made.sequence).toBeGreaterThan(0);
@@ -113,9 +124,10 @@ describe('metadata service over NATS (real JetStream and Postgres)', () => {
     expect(bucket).toMatchObject({ name: 'photos', versioning: 'Enabled', deleting: false });
   });
 
-  it('completes a multipart upload into a version with the S3 multipart etag', async () => {
+  it("completes a multipart upload into a version with the S3 multipart etag, its part sizes and the upload's content headers", async () => {
     await call(MetadataRpc.createBucket, { bucket: 'uploads', owner: 'alice' });
-    const init = await call<InitiateUploadReply>(MetadataRpc.initiateUpload, { bucket: 'uploads', key: 'big.bin', owner: 'alice' });
+    const contentHeaders = { 'content-disposition': 'attachment; filename="big.bin"', expires: 'Thu, 01 Jan 2037 00:00:00 GMT' };
+    const init = await call<InitiateUploadReply>(MetadataRpc.initiateUpload, { bucket: 'uploads', key: 'big.bin', owner: 'alice', contentHeaders });
     const partSize = 5 * 1024 * 1024;
     const etags = [md5('p1'), md5('p2')];
     for (const [i, etag] of etags.entries()) {
@@ -136,7 +148,7 @@ describe('metadata service over NATS (real JetStream and Postgres)', () => {
     const again = await call<CompleteUploadReply>(MetadataRpc.completeUpload, { bucket: 'uploads', uploadId: init.uploadId, parts });
     expect(again.etag).toBe(expectedEtag);
     const head = await call<ObjectVersionView>(MetadataRpc.headObject, { bucket: 'uploads', key: 'big.bin', minSequence: again.sequence });
-    expect(head).toMatchObject({ etag: expectedEtag, sizeBytes: 2 * partSize, uploadId: init.uploadId });
+    expect(head).toMatchObject({ etag: expectedEtag, sizeBytes: 2 * partSize, uploadId: init.uploadId, partSizes: [partSize, partSize], contentHeaders });
     expect(head.chunks.map((c) => c.offsetBytes)).toEqual([0, partSize]);
   });
 
@@ -268,6 +280,8 @@ describe('metadata service over NATS (real JetStream and Postgres)', () => {
   });
 
   it('rebuilds the projections from the streams into exactly the live state', async () => {
+    // Content headers too (part sizes come with the uploads completed above).
+    await call<PutObjectReply>(MetadataRpc.putObject, { bucket: 'photos', ...body('with-headers', 'x'), contentHeaders: { 'cache-control': 'no-cache', 'content-language': 'en' } });
     const status = await eventually(async () => {
       const s = await call<ProjectionStatusReply>(MetadataRpc.projectionStatus, {});
       return s.streams.every((x) => x.lag === 0) ? s : undefined;

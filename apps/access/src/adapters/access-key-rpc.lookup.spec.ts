@@ -8,16 +8,19 @@ const KEY: GetAccessKeyReply = { accessKeyId: 'AKIAALICE', secretAccessKey: 's3c
 describe('AccessKeyRpcLookup', () => {
   let nowMs: number;
   let calls: string[];
+  let floors: number[];
   let answer: (id: string) => Promise<GetAccessKeyReply>;
   let lookup: AccessKeyRpcLookup;
 
   beforeEach(() => {
     nowMs = 1_000_000;
     calls = [];
+    floors = [];
     answer = async () => KEY;
     lookup = new AccessKeyRpcLookup(
-      (id) => {
+      (id, minSequence) => {
         calls.push(id);
+        floors.push(minSequence);
         return answer(id);
       },
       ACCESS_KEY_CACHE_TTL_MS,
@@ -69,16 +72,17 @@ describe('AccessKeyRpcLookup', () => {
   it('asks again at once after hearing that the key changed', async () => {
     await lookup.find('AKIAALICE');
     answer = async () => ({ ...KEY, revokedAt: '2026-02-01T00:00:00Z' });
-    lookup.changed('AKIAALICE');
+    lookup.changed('AKIAALICE', 42);
     expect(await lookup.find('AKIAALICE')).toBeUndefined();
-    expect(calls).toHaveLength(2);
+    // The second read waits for the projection to have applied the change.
+    expect(floors).toEqual([0, 42]);
   });
 
   it('does not keep an answer that was in flight when the key changed', async () => {
     let release: () => void = () => undefined;
     answer = () => new Promise((resolve) => (release = () => resolve(KEY)));
     const early = lookup.find('AKIAALICE');
-    lookup.changed('AKIAALICE');
+    lookup.changed('AKIAALICE', 42);
     release();
     expect(await early).toMatchObject({ owner: 'alice' });
     answer = async () => ({ ...KEY, revokedAt: '2026-02-01T00:00:00Z' });

@@ -14,11 +14,11 @@ export class AccessKeyRpcLookup implements AccessKeyLookup {
   private readonly cache: ExpiringCache<AccessKeyRecord | undefined>;
 
   /** A found key is trusted for `ttlMs` when no change to it is heard of: the backstop for a missed revocation. */
-  constructor(getAccessKey: (accessKeyId: string) => Promise<GetAccessKeyReply>, ttlMs: number, nowMs: () => number = Date.now) {
+  constructor(getAccessKey: (accessKeyId: string, minSequence: number) => Promise<GetAccessKeyReply>, ttlMs: number, nowMs: () => number = Date.now) {
     this.cache = new ExpiringCache({
-      load: async (accessKeyId) => {
+      load: async (accessKeyId, minSequence) => {
         try {
-          const view = await getAccessKey(accessKeyId);
+          const view = await getAccessKey(accessKeyId, minSequence);
           return view.revokedAt === null ? { accessKeyId: view.accessKeyId, secretAccessKey: view.secretAccessKey, owner: view.owner, isRoot: view.isRoot } : undefined;
         } catch (error) {
           // Only "no such key" is an answer; a timeout or an absent metadata service must not be cached as one.
@@ -36,8 +36,8 @@ export class AccessKeyRpcLookup implements AccessKeyLookup {
     return this.cache.get(accessKeyId);
   }
 
-  /** The key changed (revoked, created): the next request with it asks metadata again. */
-  changed(accessKeyId: string): void {
-    this.cache.invalidate(accessKeyId);
+  /** The key changed (revoked, created) at this META sequence: the next request with it asks metadata again. */
+  changed(accessKeyId: string, sequence: number): void {
+    this.cache.invalidate(accessKeyId, sequence);
   }
 }

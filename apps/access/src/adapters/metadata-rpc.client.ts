@@ -115,7 +115,6 @@ export class MetadataRpcClient {
   readonly readYourWrites = new ReadYourWritesTracker();
   /** Every S3 request authorizes against its bucket's view, so views are cached and dropped when the bucket changes. */
   private readonly bucketViews: ExpiringCache<GetBucketReply>;
-  /** Bucket changes heard of (stream sequences) that the next read of the bucket must see. */
   private readonly bucketChanges = new Map<string, number>();
 
   /** A bucket view is trusted for `cacheTtlMs` when no change to the bucket is heard of (the backstop for a missed one). */
@@ -125,8 +124,7 @@ export class MetadataRpcClient {
     nowMs: () => number = Date.now,
   ) {
     this.bucketViews = new ExpiringCache({
-      load: (bucket) =>
-        this.query<GetBucketReply>(MetadataRpc.getBucket, { bucket }, Math.max(this.readYourWrites.forBucket(), this.bucketChanges.get(bucket) ?? 0)),
+      load: (bucket, changedAt) => this.query<GetBucketReply>(MetadataRpc.getBucket, { bucket }, Math.max(this.readYourWrites.forBucket(), changedAt)),
       ttlMs: () => cacheTtlMs,
       maxEntries: BUCKET_VIEW_CACHE_MAX_ENTRIES,
       nowMs,
@@ -165,7 +163,7 @@ export class MetadataRpcClient {
   listUploads = (request: Query<ListUploadsRequest>) => this.query<ListUploadsReply>(MetadataRpc.listUploads, request, this.readYourWrites.forEverything());
   listParts = (request: Query<ListPartsRequest>) => this.query<ListPartsReply>(MetadataRpc.listParts, request, this.readYourWrites.forEverything());
 
-  getAccessKey = (accessKeyId: string) => this.query<GetAccessKeyReply>(MetadataRpc.getAccessKey, { accessKeyId }, 0);
+  getAccessKey = (accessKeyId: string, minSequence = 0) => this.query<GetAccessKeyReply>(MetadataRpc.getAccessKey, { accessKeyId }, minSequence);
 
   /** Membership is on the CLUSTER stream, whose sequences access never writes. */
   listNodes = () => this.query<ListNodesReply>(MetadataRpc.listNodes, {}, 0);
@@ -176,10 +174,7 @@ export class MetadataRpcClient {
    * its cached view is dropped, and the next read of it waits until the projection has the change.
    */
   bucketChanged(bucket: string, sequence: number): void {
-    this.bucketChanges.delete(bucket);
-    this.bucketChanges.set(bucket, Math.max(sequence, this.bucketChanges.get(bucket) ?? 0));
-    if (this.bucketChanges.size > BUCKET_VIEW_CACHE_MAX_ENTRIES) this.bucketChanges.delete(this.bucketChanges.keys().next().value as string);
-    this.bucketViews.invalidate(bucket);
+    this.bucketViews.invalidate(bucket, sequence);
   }
 
   private onBucket(bucket: string): (sequence: number) => void {

@@ -14,7 +14,7 @@ import {
 import { MAX_XML_BODY_BYTES } from '../s3/xml/request-bodies.parser';
 import { readChunkedBody } from '../data-path/chunked-body.reader';
 import type { GatewayDeps } from './gateway-deps';
-import { tagsFromHeader, toChecksums, userMetadataFrom, versionIdHeader, writeConditionsFrom } from './object-headers';
+import { contentHeadersFrom, tagsFromHeader, toChecksums, userMetadataFrom, versionIdHeader, writeConditionsFrom } from './object-headers';
 import { readSmallBody } from './request-body';
 import type { S3Exchange } from './s3-exchange';
 import { receiveUploadBody, storeUploadBytes } from './upload-body';
@@ -32,6 +32,7 @@ export class MultipartHandlers {
       owner: ex.caller.owner,
       contentType: ex.header('content-type'),
       userMetadata: userMetadataFrom(ex.headers),
+      contentHeaders: contentHeadersFrom(ex.headers),
       ...(tags ? { tags } : {}),
     });
     ex.sendXml(renderInitiateMultipartUploadResult(ex.bucket, ex.key, reply.uploadId));

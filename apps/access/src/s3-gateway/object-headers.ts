@@ -1,5 +1,5 @@
-import type { Checksums, ObjectVersionView, Tag, UserMetadata, VersioningStatus } from '@cairn/protocol';
-import { MetadataLimits } from '@cairn/protocol';
+import type { Checksums, ContentHeaderName, ContentHeaders, ObjectVersionView, Tag, UserMetadata, VersioningStatus } from '@cairn/protocol';
+import { ContentHeaderNames, MetadataLimits } from '@cairn/protocol';
 import { S3Error, quoteEtag, type ChecksumAlgorithm, type HeaderBag } from '../s3';
 
 const USER_METADATA_PREFIX = 'x-amz-meta-';
@@ -14,6 +14,19 @@ export const RESPONSE_OVERRIDES: ReadonlyArray<readonly [string, string]> = [
   ['response-content-disposition', 'Content-Disposition'],
   ['response-content-encoding', 'Content-Encoding'],
 ];
+
+/** How GET and HEAD spell each stored content header. */
+const CONTENT_HEADER_RESPONSE_NAMES: Readonly<Record<ContentHeaderName, string>> = {
+  'cache-control': 'Cache-Control',
+  'content-disposition': 'Content-Disposition',
+  'content-encoding': 'Content-Encoding',
+  'content-language': 'Content-Language',
+  expires: 'Expires',
+  'x-amz-website-redirect-location': 'x-amz-website-redirect-location',
+};
+
+/** The Content-Encoding of a streaming (chunk-signed or trailer) upload; it describes the request, not the object. */
+const AWS_CHUNKED_ENCODING = 'aws-chunked';
 
 const CHECKSUM_FIELDS: ReadonlyArray<readonly [ChecksumAlgorithm, keyof Checksums]> = [
   ['CRC32', 'crc32'],
@@ -38,6 +51,32 @@ export function userMetadataFrom(headers: HeaderBag): UserMetadata {
     throw new S3Error('MetadataTooLarge', undefined, { MaxSizeAllowed: String(MetadataLimits.userMetadataMaxBytes), Size: String(sizeBytes) });
   }
   return metadata;
+}
+
+/**
+ * The standard content headers S3 stores with an object (Cache-Control, Content-Disposition,
+ * Content-Encoding, Content-Language, Expires, x-amz-website-redirect-location), as given on the
+ * write. `aws-chunked` is dropped from Content-Encoding as S3 drops it: `aws-chunked,gzip` stores
+ * `gzip`, and `aws-chunked` alone stores no Content-Encoding.
+ */
+export function contentHeadersFrom(headers: HeaderBag): ContentHeaders {
+  const stored: Partial<Record<ContentHeaderName, string>> = {};
+  for (const name of ContentHeaderNames) {
+    const raw = headers[name];
+    if (raw === undefined) continue;
+    const text = (typeof raw === 'string' ? raw : raw.join(',')).trim();
+    const value = name === 'content-encoding' ? withoutAwsChunked(text) : text;
+    if (value !== '') stored[name] = value;
+  }
+  return stored;
+}
+
+function withoutAwsChunked(contentEncoding: string): string {
+  return contentEncoding
+    .split(',')
+    .map((encoding) => encoding.trim())
+    .filter((encoding) => encoding !== '' && encoding.toLowerCase() !== AWS_CHUNKED_ENCODING)
+    .join(',');
 }
 
 /** The `x-amz-tagging` header: URL-encoded `k=v&k2=v2`. */
@@ -87,6 +126,10 @@ export function objectHeaders(view: ObjectVersionView, versioning: VersioningSta
   };
   if (view.storageClass && view.storageClass !== 'STANDARD') headers['x-amz-storage-class'] = view.storageClass;
   if (view.tags.length > 0) headers['x-amz-tagging-count'] = String(view.tags.length);
+  for (const name of ContentHeaderNames) {
+    const value = view.contentHeaders[name];
+    if (value !== undefined) headers[CONTENT_HEADER_RESPONSE_NAMES[name]] = value;
+  }
   for (const [name, value] of Object.entries(view.userMetadata)) headers[`x-amz-meta-${name}`] = value;
   return headers;
 }

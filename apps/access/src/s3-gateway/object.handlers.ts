@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import type { ObjectVersionView } from '@cairn/protocol';
 import {
   S3Error,
   assertCopySourcePreconditions,
@@ -11,6 +12,7 @@ import {
   renderDeleteResult,
   renderTagging,
   resolveRange,
+  selectPart,
   singlePartEtag,
   type DeleteErrorView,
   type DeletedView,
@@ -22,6 +24,7 @@ import { isAbsent, mapError } from './metadata-errors';
 import {
   RESPONSE_OVERRIDES,
   checksumHeadersOf,
+  contentHeadersFrom,
   objectHeaders,
   tagsFromHeader,
   toChecksums,
@@ -42,6 +45,7 @@ export class ObjectHandlers {
   readonly putObject = async (ex: S3Exchange): Promise<void> => {
     const conditions = writeConditionsFrom(ex.headers);
     const userMetadata = userMetadataFrom(ex.headers);
+    const contentHeaders = contentHeadersFrom(ex.headers);
     const tags = tagsFromHeader(ex.header('x-amz-tagging'));
     const { stored, digests } = await receiveUploadBody(ex, this.deps);
     const reply = await this.deps.metadata.putObject({
@@ -52,6 +56,7 @@ export class ObjectHandlers {
       checksums: toChecksums(digests.checksums),
       contentType: ex.header('content-type'),
       userMetadata,
+      contentHeaders,
       chunks: stored.chunks,
       ...(tags ? { tags } : {}),
       ...conditions,
@@ -136,7 +141,9 @@ export class ObjectHandlers {
       sourceVersionId: sourceView.versionId,
       metadataDirective,
       taggingDirective,
-      ...(metadataDirective === 'REPLACE' ? { contentType: ex.header('content-type'), userMetadata: userMetadataFrom(ex.headers) } : {}),
+      ...(metadataDirective === 'REPLACE'
+        ? { contentType: ex.header('content-type'), userMetadata: userMetadataFrom(ex.headers), contentHeaders: contentHeadersFrom(ex.headers) }
+        : {}),
       ...(tags ? { tags } : {}),
       ...conditions,
     });
@@ -174,21 +181,18 @@ export class ObjectHandlers {
       }
       throw error;
     }
-    const partNumber = ex.route?.partNumber;
-    if (partNumber !== undefined && (partNumber !== 1 || view.uploadId !== null)) {
-      throw new S3Error('NotImplemented', 'GetObject by partNumber is implemented only for part 1 of a single-part object.');
-    }
-    const range = resolveRange(ex.headers, view.sizeBytes);
+    const served = servedBytes(ex, view);
+    if (served.partsCount !== undefined) headers['x-amz-mp-parts-count'] = String(served.partsCount);
     for (const [name, header] of RESPONSE_OVERRIDES) {
       const value = ex.query(name);
       if (value !== undefined) headers[header] = value;
     }
     const wantChecksums = ex.header('x-amz-checksum-mode')?.toUpperCase() === 'ENABLED';
-    if (wantChecksums && range.kind === 'full') Object.assign(headers, checksumHeadersOf(view.checksums));
-    const [start, endExclusive] = range.kind === 'partial' ? [range.start, range.endInclusive + 1] : [0, view.sizeBytes];
-    const status = range.kind === 'partial' ? 206 : 200;
+    // The stored checksums are of the whole object: only a response of the whole object carries them.
+    if (wantChecksums && served.contentRange === undefined && served.partsCount === undefined) Object.assign(headers, checksumHeadersOf(view.checksums));
+    const { start, endExclusive, status } = served;
     headers['Content-Length'] = String(endExclusive - start);
-    if (range.kind === 'partial') headers['Content-Range'] = range.contentRange;
+    if (served.contentRange !== undefined) headers['Content-Range'] = served.contentRange;
     if (!withBody || endExclusive === start) {
       ex.res.writeHead(status, headers);
       ex.res.end();
@@ -205,6 +209,47 @@ export class ObjectHandlers {
     }
     await pipeline(Readable.from(prepend(first, pieces)), ex.res);
   }
+}
+
+/** The bytes a GET or HEAD answers with: the whole object, a Range of it, or one part (`?partNumber=N`). */
+interface ServedBytes {
+  readonly start: number;
+  readonly endExclusive: number;
+  readonly status: 200 | 206;
+  readonly contentRange?: string;
+  /** Set when a part of a multipart object was asked for (S3's x-amz-mp-parts-count). */
+  readonly partsCount?: number;
+}
+
+function servedBytes(ex: S3Exchange, view: ObjectVersionView): ServedBytes {
+  const partNumber = ex.route?.partNumber;
+  if (partNumber === undefined) {
+    const range = resolveRange(ex.headers, view.sizeBytes);
+    if (range.kind === 'partial') return { start: range.start, endExclusive: range.endInclusive + 1, status: 206, contentRange: range.contentRange };
+    return { start: 0, endExclusive: view.sizeBytes, status: 200 };
+  }
+  if (ex.header('range') !== undefined) throw new S3Error('InvalidRequest', 'Cannot specify both Range header and partNumber query parameter.');
+  if (view.partSizes === null && view.uploadId !== null) {
+    // Completed before part sizes were recorded: where its parts begin is not known.
+    throw new S3Error('NotImplemented', 'GetObject by partNumber is not available for this multipart object.');
+  }
+  const part = selectPart(view, partNumber);
+  switch (part.kind) {
+    case 'whole-object':
+      return { start: 0, endExclusive: view.sizeBytes, status: 200 };
+    case 'unsatisfiable':
+      throw new S3Error('InvalidPartNumber', undefined, { PartNumberRequested: String(partNumber), ActualPartCount: String(part.partsCount) });
+    case 'part':
+      return part.contentRange === null
+        ? { start: part.start, endExclusive: part.start, status: 200, partsCount: part.partsCount }
+        : { start: part.start, endExclusive: part.endInclusive + 1, status: 206, contentRange: part.contentRange, partsCount: part.partsCount };
+    default:
+      return assertNeverPart(part);
+  }
+}
+
+function assertNeverPart(part: never): never {
+  throw new Error(`unknown part selection ${JSON.stringify(part)}`);
 }
 
 async function* prepend(first: IteratorResult<Buffer>, rest: AsyncGenerator<Buffer>): AsyncGenerator<Buffer> {

@@ -57,7 +57,7 @@ function cacheInvalidationTails(nats: NatsConnectionManager, namespace: string, 
   const keyPrefix = subjects.accessKeyWildcard().slice(0, -1);
   return [
     new StreamTail(nats, { stream, subject: subjects.bucketWildcard(), onError, onMessage: (m) => metadata.bucketChanged(bucketOfToken(m.subject.slice(bucketPrefix.length)), m.sequence) }),
-    new StreamTail(nats, { stream, subject: subjects.accessKeyWildcard(), onError, onMessage: (m) => keys.changed(m.subject.slice(keyPrefix.length)) }),
+    new StreamTail(nats, { stream, subject: subjects.accessKeyWildcard(), onError, onMessage: (m) => keys.changed(m.subject.slice(keyPrefix.length), m.sequence) }),
   ];
 }
 

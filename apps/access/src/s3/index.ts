@@ -65,4 +65,5 @@ export {
 } from './conditional/preconditions';
 export * from '../domain/conditional-request';
 export * from '../domain/byte-range';
+export * from '../domain/part-range';
 export * from '../domain/bucket-name';

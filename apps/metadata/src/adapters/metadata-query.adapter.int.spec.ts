@@ -367,3 +367,52 @@ describe('listing a large bucket (Postgres)', () => {
     expect(listingStatements.every((s) => s.params.includes(1))).toBe(true);
   });
 });
+
+describe('content headers and part sizes (Postgres)', () => {
+  let db: { dataSource: DataSource; schema: string; drop: () => Promise<void> };
+  let queries: MetadataQueryAdapter;
+  const world = new MetadataWorld();
+  const contentHeaders = { 'cache-control': 'max-age=60', 'content-disposition': 'attachment; filename="r.txt"', 'content-encoding': 'gzip', expires: 'Thu, 01 Jan 2037 00:00:00 GMT' };
+  const body = 'part one.part two';
+
+  beforeAll(async () => {
+    db = await openTestSchema('headers');
+    queries = new MetadataQueryAdapter(db.dataSource);
+    await world.createBucket('docs');
+    const common = { type: 'PutObjectVersion', bucket: 'docs', versioning: 'Unversioned', checksums: {}, contentType: 'text/plain', userMetadata: {}, storageClass: 'STANDARD' } as const;
+    const chunks = [{ hash: sha256Hex(body), offsetBytes: 0, sizeBytes: body.length }];
+    await world.object({ ...common, key: 'headed', keyId: keyIdOf('headed'), versionId: 'v1', sizeBytes: body.length, etag: md5Hex(body), chunks, hlc: 'h1', lastModified: world.at(), contentHeaders });
+    await world.object({ ...common, key: 'plain', keyId: keyIdOf('plain'), versionId: 'v2', sizeBytes: body.length, etag: md5Hex(body), chunks, hlc: 'h2', lastModified: world.at() });
+    await world.object({
+      ...common,
+      key: 'assembled',
+      keyId: keyIdOf('assembled'),
+      versionId: 'v3',
+      sizeBytes: body.length,
+      etag: `${md5Hex(body)}-2`,
+      chunks,
+      hlc: 'h3',
+      lastModified: world.at(),
+      uploadId: 'u-done',
+      partSizes: [9, 8],
+    });
+    await world.upload({ type: 'InitiateMultipartUpload', bucket: 'docs', key: 'pending', keyId: keyIdOf('pending'), uploadId: 'u-open', owner: 'alice', initiatedAt: world.at(), contentType: 'text/plain', userMetadata: {}, contentHeaders, storageClass: 'STANDARD' });
+    await new MetadataProjector(db.dataSource).project(world.store.all());
+  });
+  afterAll(() => db.drop());
+
+  it('returns the content headers a version was put with, and none for a version without', async () => {
+    expect((await queries.headObject('docs', 'headed')).contentHeaders).toEqual(contentHeaders);
+    expect((await queries.headObject('docs', 'plain')).contentHeaders).toEqual({});
+  });
+
+  it('returns the part sizes of a completed upload, and null for a single-part version', async () => {
+    expect(await queries.headObject('docs', 'assembled')).toMatchObject({ uploadId: 'u-done', partSizes: [9, 8] });
+    expect((await queries.headObject('docs', 'plain')).partSizes).toBeNull();
+  });
+
+  it('keeps the content headers of an upload in progress', async () => {
+    const [row] = await db.dataSource.query(`SELECT content_headers FROM ${tableIn(db.schema)('multipart_uploads')} WHERE upload_id = 'u-open'`);
+    expect(row.content_headers).toEqual(contentHeaders);
+  });
+});

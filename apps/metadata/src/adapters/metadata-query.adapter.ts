@@ -6,6 +6,7 @@ import {
   type AccessKeyView,
   type BucketView,
   type ChunkRef,
+  type ContentHeaders,
   type ListObjectsOptions,
   type ListObjectsResult,
   type ListObjectsV1Result,
@@ -108,9 +109,12 @@ export class MetadataQueryAdapter {
       checksums: row['checksums'] as Record<string, string>,
       contentType: row['content_type'] as string | null,
       userMetadata: row['user_metadata'] as Record<string, string>,
+      contentHeaders: row['content_headers'] as ContentHeaders,
       tags: row['tags'] as Tag[],
       hlc: String(row['hlc']),
       uploadId: row['upload_id'] as string | null,
+      // bigint[] arrives as text; part sizes stay far below 2^53.
+      partSizes: row['part_sizes'] === null ? null : (row['part_sizes'] as (string | number)[]).map(Number),
       chunks: chunks.map(toChunkRef),
     };
   }

@@ -23,6 +23,17 @@ import { decided, keyIdOf, MetadataCommandContext } from './metadata-command-con
 
 const DEFAULT_CONTENT_TYPE = 'binary/octet-stream';
 
+/**
+ * The version a completed multipart upload puts on its key: the completion's version id and part
+ * sizes, and the bucket life the completion read.
+ */
+export interface CompletedUploadVersion {
+  readonly uploadId: string;
+  readonly versionId: string;
+  readonly incarnation: number;
+  readonly partSizes: readonly number[];
+}
+
 /** Object-key commands. Every write is guarded by the bucket (exists, not sealed), read from its subject. */
 @Injectable()
 export class ObjectCommandsHandler {
@@ -34,11 +45,12 @@ export class ObjectCommandsHandler {
   ) {}
 
   /**
-   * `uploadIncarnation`, for a completed upload's version: the bucket life the completion read. A
+   * `completed.incarnation`, for a completed upload's version: the bucket life the completion read. A
    * bucket deleted and created again since then answers NoSuchUpload — the upload's life has ended,
    * and its version never lands in the new one (confirmWritable covers a recreation after this read).
    */
-  async put(request: PutObjectRequest, uploadId?: string, versionIdOverride?: string, uploadIncarnation?: number): Promise<PutObjectReply> {
+  async put(request: PutObjectRequest, completed?: CompletedUploadVersion): Promise<PutObjectReply> {
+    const { uploadId, versionId: versionIdOverride, incarnation: uploadIncarnation } = completed ?? {};
     requireKey(request.bucket, request.key);
     const writable = await this.buckets.requireWritable(request.bucket);
     if (uploadIncarnation !== undefined && writable.incarnation !== uploadIncarnation) {
@@ -63,11 +75,12 @@ export class ObjectCommandsHandler {
       chunks: request.chunks,
       storageClass: request.storageClass ?? bucket.defaultStorageClass,
       hlc,
+      ...(request.contentHeaders === undefined ? {} : { contentHeaders: request.contentHeaders }),
       lastModified,
       ...(request.tags === undefined ? {} : { tags: request.tags }),
       ...(request.ifMatch === undefined ? {} : { ifMatch: request.ifMatch }),
       ...(request.ifNoneMatch === undefined ? {} : { ifNoneMatch: request.ifNoneMatch }),
-      ...(uploadId === undefined ? {} : { uploadId }),
+      ...(completed === undefined ? {} : { uploadId: completed.uploadId, partSizes: completed.partSizes }),
     });
     await this.buckets.confirmWritable(request.bucket, writable);
     const put = decided<ObjectKeyEvent, 'ObjectVersionPut'>(handled.events, 'ObjectVersionPut');
@@ -101,7 +114,9 @@ export class ObjectCommandsHandler {
         checksums: source.checksums,
         contentType: source.contentType ?? DEFAULT_CONTENT_TYPE,
         userMetadata: source.userMetadata,
+        contentHeaders: source.contentHeaders,
         chunks: source.chunks,
+        ...(source.partSizes === null ? {} : { partSizes: source.partSizes }),
         storageClass: source.storageClass ?? bucket.defaultStorageClass,
         tags: source.tags,
       },
@@ -111,6 +126,7 @@ export class ObjectCommandsHandler {
       lastModified: this.ctx.nowIso(),
       ...(request.contentType === undefined ? {} : { contentType: request.contentType }),
       ...(request.userMetadata === undefined ? {} : { userMetadata: request.userMetadata }),
+      ...(request.contentHeaders === undefined ? {} : { contentHeaders: request.contentHeaders }),
       ...(request.storageClass === undefined ? {} : { storageClass: request.storageClass }),
       ...(request.tags === undefined ? {} : { tags: request.tags }),
       ...(request.ifMatch === undefined ? {} : { ifMatch: request.ifMatch }),

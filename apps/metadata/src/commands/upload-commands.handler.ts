@@ -46,6 +46,7 @@ export class UploadCommandsHandler {
       initiatedAt: this.ctx.nowIso(),
       contentType: request.contentType ?? DEFAULT_CONTENT_TYPE,
       userMetadata: request.userMetadata ?? {},
+      ...(request.contentHeaders === undefined ? {} : { contentHeaders: request.contentHeaders }),
       storageClass: request.storageClass ?? bucket.defaultStorageClass,
       ...(request.tags === undefined ? {} : { tags: request.tags }),
     });
@@ -119,14 +120,13 @@ export class UploadCommandsHandler {
           chunks: d.chunks,
           contentType: initiated.contentType,
           userMetadata: initiated.userMetadata,
+          ...(initiated.contentHeaders === undefined ? {} : { contentHeaders: initiated.contentHeaders }),
           storageClass: initiated.storageClass,
           tags: initiated.tags,
           ...(request.ifMatch === undefined ? {} : { ifMatch: request.ifMatch }),
           ...(request.ifNoneMatch === undefined ? {} : { ifNoneMatch: request.ifNoneMatch }),
         },
-        d.uploadId,
-        d.versionId,
-        incarnation,
+        { uploadId: d.uploadId, versionId: d.versionId, incarnation, partSizes: d.parts.map((p) => p.sizeBytes) },
       )
       .catch(async (error: unknown) => {
         const conditional = request.ifMatch !== undefined || request.ifNoneMatch !== undefined;

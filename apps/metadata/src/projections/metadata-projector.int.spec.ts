@@ -44,7 +44,19 @@ async function buildHistory(): Promise<MetadataWorld> {
   await part(1, 'first try', 5 * MiB);
   await part(1, 'part one', 5 * MiB);
   await part(2, 'part two', 3);
-  await w.upload({ type: 'InitiateMultipartUpload', bucket: 'photos', key, keyId: keyIdOf(key), uploadId: 'u2', owner: 'alice', initiatedAt: w.at(), contentType: 'video/mp4', userMetadata: {}, storageClass: 'STANDARD' });
+  await w.upload({
+    type: 'InitiateMultipartUpload',
+    bucket: 'photos',
+    key,
+    keyId: keyIdOf(key),
+    uploadId: 'u2',
+    owner: 'alice',
+    initiatedAt: w.at(),
+    contentType: 'video/mp4',
+    userMetadata: {},
+    contentHeaders: { 'content-disposition': 'attachment' },
+    storageClass: 'STANDARD',
+  });
 
   await w.accessKey({ type: 'CreateAccessKey', accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG', owner: 'alice', createdAt: w.at() });
   await w.accessKey({ type: 'CreateAccessKey', accessKeyId: 'AKIAOLDKEY000000OLD1', secretAccessKey: 'old-secret-1', owner: 'bob', createdAt: w.at() });
@@ -163,12 +175,21 @@ describe('MetadataProjector (Postgres)', () => {
       hlc: 'hlc-mpu',
       lastModified: done.data.completedAt,
       uploadId: 'u1',
+      contentHeaders: { 'cache-control': 'max-age=60' },
+      partSizes: done.data.parts.map((p) => p.sizeBytes),
     });
     await projector.project(world.store.all());
     expect(await db.dataSource.query(`SELECT upload_id FROM ${t('multipart_uploads')}`)).toEqual([{ upload_id: 'u2' }]);
     expect(await db.dataSource.query(`SELECT count(*)::int AS n FROM ${t('multipart_part_chunks')}`)).toEqual([{ n: 0 }]);
-    const [version] = await db.dataSource.query(`SELECT etag, size_bytes, upload_id FROM ${t('object_versions')} WHERE key = $1`, [key]);
-    expect(version).toEqual({ etag: done.data.etag, size_bytes: String(5 * MiB + 3), upload_id: 'u1' });
+    expect(await db.dataSource.query(`SELECT content_headers FROM ${t('multipart_uploads')}`)).toEqual([{ content_headers: { 'content-disposition': 'attachment' } }]);
+    const [version] = await db.dataSource.query(`SELECT etag, size_bytes, upload_id, content_headers, part_sizes FROM ${t('object_versions')} WHERE key = $1`, [key]);
+    expect(version).toEqual({
+      etag: done.data.etag,
+      size_bytes: String(5 * MiB + 3),
+      upload_id: 'u1',
+      content_headers: { 'cache-control': 'max-age=60' },
+      part_sizes: [String(5 * MiB), '3'],
+    });
     const chunks = await db.dataSource.query(`SELECT offset_bytes FROM ${t('object_version_chunks')} WHERE version_id = 'mpu-v1' ORDER BY ordinal`);
     expect(chunks).toEqual([{ offset_bytes: '0' }, { offset_bytes: String(5 * MiB) }]);
   });

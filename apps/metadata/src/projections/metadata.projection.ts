@@ -131,9 +131,22 @@ export class MetadataProjection implements Projection<EntityManager> {
         if (!(await this.isOfCurrentLife(tx, d.bucket, d.incarnation))) return;
         await tx.query(
           `INSERT INTO ${t('multipart_uploads')} (bucket, upload_id, key, key_id, owner, initiated_at, initiated_sequence,
-             content_type, user_metadata, storage_class, tags)
-           VALUES ($1, $2, $3, $4, $5, $6::timestamptz, $7, $8, $9::jsonb, $10, $11::jsonb)`,
-          [d.bucket, d.uploadId, d.key, d.keyId, d.owner, d.initiatedAt, sequence, d.contentType, JSON.stringify(d.userMetadata), d.storageClass, JSON.stringify(d.tags)],
+             content_type, user_metadata, storage_class, tags, content_headers)
+           VALUES ($1, $2, $3, $4, $5, $6::timestamptz, $7, $8, $9::jsonb, $10, $11::jsonb, $12::jsonb)`,
+          [
+            d.bucket,
+            d.uploadId,
+            d.key,
+            d.keyId,
+            d.owner,
+            d.initiatedAt,
+            sequence,
+            d.contentType,
+            JSON.stringify(d.userMetadata),
+            d.storageClass,
+            JSON.stringify(d.tags),
+            JSON.stringify(d.contentHeaders ?? {}),
+          ],
         );
         return;
       }
@@ -262,8 +275,10 @@ export class MetadataProjection implements Projection<EntityManager> {
     await this.demoteCurrent(tx, d.bucket, d.keyId, d.versionId);
     await tx.query(
       `INSERT INTO ${this.t('object_versions')} (bucket, key_id, version_id, key, sequence, is_current, is_delete_marker,
-         size_bytes, etag, checksums, content_type, user_metadata, storage_class, tags, hlc, last_modified, upload_id, copy_source)
-       VALUES ($1, $2, $3, $4, $5, true, false, $6, $7, $8::jsonb, $9, $10::jsonb, $11, $12::jsonb, $13, $14::timestamptz, $15, $16::jsonb)`,
+         size_bytes, etag, checksums, content_type, user_metadata, storage_class, tags, hlc, last_modified, upload_id, copy_source,
+         content_headers, part_sizes)
+       VALUES ($1, $2, $3, $4, $5, true, false, $6, $7, $8::jsonb, $9, $10::jsonb, $11, $12::jsonb, $13, $14::timestamptz, $15, $16::jsonb,
+         $17::jsonb, $18::bigint[])`,
       [
         d.bucket,
         d.keyId,
@@ -281,6 +296,8 @@ export class MetadataProjection implements Projection<EntityManager> {
         d.lastModified,
         uploadId,
         copySource === null ? null : JSON.stringify(copySource),
+        JSON.stringify(d.contentHeaders ?? {}),
+        d.partSizes ?? null,
       ],
     );
     await this.insertChunks(tx, 'object_version_chunks', ['key_id', 'version_id'], [d.bucket, d.keyId, d.versionId], d.chunks);

@@ -52,7 +52,9 @@ import { AccessKeyCommandsHandler, requireAccessKeyId } from '../commands/access
 import { BucketCommandsHandler } from '../commands/bucket-commands.handler';
 import { MembershipCommandsHandler } from '../commands/membership-commands.handler';
 import { ObjectCommandsHandler } from '../commands/object-commands.handler';
+import { MetadataCommandContext } from '../commands/metadata-command-context';
 import { UploadCommandsHandler } from '../commands/upload-commands.handler';
+import { bucketNameProblem } from '../domain/bucket/bucket-name';
 import { MetadataError } from '../domain/shared/metadata.errors';
 import { ProjectionTracker } from '../projections/projection-tracker';
 
@@ -67,7 +69,22 @@ export class MetadataRpcController {
     private readonly membership: MembershipCommandsHandler,
     private readonly projection: ProjectionTracker,
     private readonly readModel: MetadataReadModel,
+    private readonly context: MetadataCommandContext,
   ) {}
+
+  /**
+   * Reads through the projection; a miss whose subject already has events (written moments ago,
+   * perhaps through another gateway that this caller knows nothing of) waits for the projection to
+   * apply them and reads again, so a bucket or access key is usable as soon as its creation is acknowledged.
+   */
+  private async readCatchingUp<T>(subject: string, read: () => Promise<T | null>): Promise<T | null> {
+    const found = await read();
+    if (found !== null) return found;
+    const last = await this.context.store.lastSequence(subject);
+    if (last === 0) return null;
+    await this.projection.waitFor('META', last);
+    return read();
+  }
 
   // ---- buckets
   @MessagePattern(metadataPattern(MetadataRpc.createBucket))
@@ -112,7 +129,10 @@ export class MetadataRpcController {
   @MessagePattern(metadataPattern(MetadataRpc.getBucket))
   async getBucket(@Payload() r: GetBucketRequest): Promise<BucketView> {
     await this.projection.waitFor('META', body(r).minSequence);
-    const view = await (await this.readModel.queries()).getBucket(String(r.bucket));
+    const queries = await this.readModel.queries();
+    const name = String(r.bucket);
+    // A name no bucket can have is not looked up in the stream (nor turned into a subject).
+    const view = bucketNameProblem(name) === null ? await this.readCatchingUp(this.context.subjects.bucket(name), () => queries.getBucket(name)) : null;
     if (!view) throw new MetadataError(MetadataErrorCodes.NoSuchBucket, `bucket ${r.bucket} does not exist`, { bucket: r.bucket });
     return view;
   }
@@ -221,7 +241,8 @@ export class MetadataRpcController {
   async getAccessKey(@Payload() r: GetAccessKeyRequest): Promise<AccessKeyView> {
     requireAccessKeyId(body(r).accessKeyId);
     await this.projection.waitFor('META', r.minSequence);
-    const view = await (await this.readModel.queries()).getAccessKey(r.accessKeyId);
+    const queries = await this.readModel.queries();
+    const view = await this.readCatchingUp(this.context.subjects.accessKey(r.accessKeyId), () => queries.getAccessKey(r.accessKeyId));
     if (!view) throw new MetadataError(MetadataErrorCodes.InvalidAccessKeyId, `access key ${r.accessKeyId} does not exist`);
     return view;
   }

@@ -39,6 +39,7 @@ export const S3_ERROR_CODES = {
     httpStatus: 400,
     message: "One or more of the specified parts could not be found. The part might not have been uploaded, or the specified entity tag might not have matched the part's entity tag.",
   },
+  InvalidPartNumber: { httpStatus: 416, message: 'The requested partnumber is not satisfiable' },
   InvalidPartOrder: { httpStatus: 400, message: 'The list of parts was not in ascending order. The parts list must be specified in order by part number.' },
   InvalidRange: { httpStatus: 416, message: 'The requested range is not satisfiable' },
   InvalidRequest: { httpStatus: 400, message: 'Invalid Request' },

@@ -15,6 +15,7 @@ describe('S3Error', () => {
     ['EntityTooSmall', 400],
     ['InvalidPart', 400],
     ['InvalidPartOrder', 400],
+    ['InvalidPartNumber', 416],
     ['NoSuchUpload', 404],
     ['PreconditionFailed', 412],
     ['NotModified', 304],

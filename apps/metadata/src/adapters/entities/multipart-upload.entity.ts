@@ -36,6 +36,9 @@ export class MultipartUploadEntity {
 
   @Column({ type: 'jsonb' })
   tags: { key: string; value: string }[];
+
+  @Column({ name: 'content_headers', type: 'jsonb' })
+  contentHeaders: Record<string, string>;
 }
 
 @Entity({ name: 'multipart_parts' })

@@ -61,4 +61,12 @@ export class ObjectVersionEntity {
 
   @Column({ name: 'copy_source', type: 'jsonb', nullable: true })
   copySource: { bucket: string; key: string; versionId: string } | null;
+
+  /** Cache-Control, Content-Disposition, …: ContentHeaders in @cairn/protocol. */
+  @Column({ name: 'content_headers', type: 'jsonb' })
+  contentHeaders: Record<string, string>;
+
+  /** A multipart version's part sizes in part order; NULL for single-part versions and markers. */
+  @Column({ name: 'part_sizes', type: 'bigint', array: true, nullable: true })
+  partSizes: string[] | null;
 }

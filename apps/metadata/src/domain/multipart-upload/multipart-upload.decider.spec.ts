@@ -57,6 +57,16 @@ const abort = { type: 'AbortMultipartUpload', bucket: 'media', uploadId: 'u1', a
 describe('multipart upload decider', () => {
   it('initiates an upload', () => spec.given([]).when(initiate).then([initiated]));
 
+  it('records the content headers the object will have', () => {
+    const contentHeaders = { 'cache-control': 'max-age=3600', 'content-encoding': 'gzip' };
+    spec.given([]).when({ ...initiate, contentHeaders }).then([{ type: 'MultipartUploadInitiated', data: { ...initiated.data, contentHeaders } }]);
+  });
+
+  it('refuses content headers S3 does not store, or aws-chunked as a Content-Encoding', () => {
+    spec.given([]).when({ ...initiate, contentHeaders: { 'x-other': '1' } as never }).thenThrows(MetadataError, hasCode('InvalidArgument'));
+    spec.given([]).when({ ...initiate, contentHeaders: { 'content-encoding': 'aws-chunked' } }).thenThrows(MetadataError, hasCode('InvalidArgument'));
+  });
+
   it('refuses to initiate an upload id twice', () => spec.given([initiated]).when(initiate).thenThrows(MetadataError, hasCode('InvalidArgument')));
 
   it('refuses to initiate with a bad key', () =>

@@ -15,6 +15,7 @@ import {
   normalizeEtag,
   requireText,
   validateChunks,
+  validateContentHeaders,
   validateObjectKey,
   validateStorageClass,
   validateTags,
@@ -73,6 +74,8 @@ export const multipartUploadDecider: Decider<MultipartUploadCommand, MultipartUp
         if (!isSha256Hex(command.keyId)) throw new MetadataError(MetadataErrorCodes.InvalidArgument, `key id "${command.keyId}" is not SHA-256 hex`);
         validateStorageClass(command.storageClass);
         validateUserMetadata(command.userMetadata);
+        const contentHeaders = command.contentHeaders ?? {};
+        validateContentHeaders(contentHeaders);
         const tags = command.tags ?? [];
         validateTags(tags, MetadataLimits.objectTagsMax);
         return [
@@ -90,6 +93,7 @@ export const multipartUploadDecider: Decider<MultipartUploadCommand, MultipartUp
               storageClass: command.storageClass,
               tags,
               incarnation: command.incarnation,
+              ...(Object.keys(contentHeaders).length === 0 ? {} : { contentHeaders }),
             },
           },
         ];

@@ -107,6 +107,55 @@ describe('object key decider', () => {
         .then([{ type: 'ObjectVersionPut', data: { ...event.data, etag, uploadId: 'u1' } }]);
     });
 
+    describe('content headers', () => {
+      const contentHeaders = { 'cache-control': 'max-age=60', 'content-disposition': 'attachment; filename="a.txt"', 'content-encoding': 'gzip', expires: 'Thu, 01 Jan 2037 00:00:00 GMT' };
+
+      it('stores the content headers given', () =>
+        spec.given([]).when(put('Enabled', 'v1', 'hello', { contentHeaders })).then([{ type: 'ObjectVersionPut', data: { ...putEvent('v1').data, contentHeaders } }]));
+
+      it('records nothing for none given, as versions were before they were stored', () =>
+        spec.given([]).when(put('Enabled', 'v1', 'hello', { contentHeaders: {} })).then([putEvent('v1')]));
+
+      it('refuses a header S3 does not store, and an empty one', () => {
+        spec.given([]).when(put('Enabled', 'v1', 'hello', { contentHeaders: { 'x-other': 'a' } as never })).thenThrows(MetadataError, hasCode('InvalidArgument'));
+        spec.given([]).when(put('Enabled', 'v1', 'hello', { contentHeaders: { 'cache-control': '' } })).thenThrows(MetadataError, hasCode('InvalidArgument'));
+      });
+
+      it('refuses aws-chunked as a stored Content-Encoding: it is how the body travelled, not what it is', () =>
+        spec
+          .given([])
+          .when(put('Enabled', 'v1', 'hello', { contentHeaders: { 'content-encoding': 'gzip, AWS-Chunked' } }))
+          .thenThrows(MetadataError, hasCode('InvalidArgument')));
+
+      it('refuses content headers over 8 KB together', () =>
+        spec
+          .given([])
+          .when(put('Enabled', 'v1', 'hello', { contentHeaders: { 'content-disposition': 'x'.repeat(8192) } }))
+          .thenThrows(MetadataError, hasCode('InvalidArgument')));
+    });
+
+    describe('part sizes of a completed upload', () => {
+      const body = 'hello world';
+      const etag = `${md5('x')}-2`;
+
+      it('records them with the version', () => {
+        const event = putEvent('v1', body);
+        spec
+          .given([])
+          .when(put('Enabled', 'v1', body, { etag, uploadId: 'u1', partSizes: [6, 5] }))
+          .then([{ type: 'ObjectVersionPut', data: { ...event.data, etag, uploadId: 'u1', partSizes: [6, 5] } }]);
+      });
+
+      it('refuses sizes that do not add up to the version, or count other than the etag says', () => {
+        spec.given([]).when(put('Enabled', 'v1', body, { etag, uploadId: 'u1', partSizes: [6, 6] })).thenThrows(MetadataError, hasCode('InvalidArgument'));
+        spec.given([]).when(put('Enabled', 'v1', body, { etag, uploadId: 'u1', partSizes: [11] })).thenThrows(MetadataError, hasCode('InvalidArgument'));
+        spec.given([]).when(put('Enabled', 'v1', body, { etag, uploadId: 'u1', partSizes: [] })).thenThrows(MetadataError, hasCode('InvalidArgument'));
+      });
+
+      it('refuses part sizes on a version that is no completed upload', () =>
+        spec.given([]).when(put('Enabled', 'v1', body, { etag, partSizes: [6, 5] })).thenThrows(MetadataError, hasCode('InvalidArgument')));
+    });
+
     describe('conditional writes', () => {
       it('If-None-Match: * creates a missing key', () => spec.given([]).when(put('Enabled', 'v1', 'hello', { ifNoneMatch: '*' })).then([putEvent('v1')]));
 
@@ -339,6 +388,30 @@ describe('object key decider', () => {
       spec.given([putEvent('v1')]).when(copy({ ifNoneMatch: '*' })).thenThrows(MetadataError, hasCode('PreconditionFailed')));
 
     it('writes the null version in an unversioned bucket', () => spec.given([]).when(copy({ versioning: 'Unversioned' })).then([copied({ versionId: 'null' })]));
+
+    describe('content headers and parts', () => {
+      const sourceHeaders = { 'cache-control': 'no-cache', 'content-language': 'en' };
+
+      it("keeps the source's content headers with COPY, whatever the request gives", () =>
+        spec
+          .given([])
+          .when(copy({ source: { ...source, contentHeaders: sourceHeaders }, contentHeaders: { 'cache-control': 'max-age=1' } }))
+          .then([copied({ contentHeaders: sourceHeaders })]));
+
+      it("replaces them with the request's with REPLACE, none given meaning none", () => {
+        spec
+          .given([])
+          .when(copy({ source: { ...source, contentHeaders: sourceHeaders }, metadataDirective: 'REPLACE', contentHeaders: { 'content-disposition': 'inline' } }))
+          .then([copied({ userMetadata: {}, contentHeaders: { 'content-disposition': 'inline' } })]);
+        spec.given([]).when(copy({ source: { ...source, contentHeaders: sourceHeaders }, metadataDirective: 'REPLACE' })).then([copied({ userMetadata: {} })]);
+      });
+
+      it("keeps a multipart source's part sizes, which its etag names", () => {
+        const multipartSource = { ...source, etag: `${md5('x')}-2`, partSizes: [3, 2] };
+        spec.given([]).when(copy({ source: multipartSource })).then([copied({ etag: multipartSource.etag, partSizes: [3, 2] })]);
+        spec.given([]).when(copy({ source: { ...multipartSource, partSizes: [4, 2] } })).thenThrows(MetadataError, hasCode('InvalidArgument'));
+      });
+    });
   });
 
   describe('bucket lives (a bucket name deleted and created again)', () => {

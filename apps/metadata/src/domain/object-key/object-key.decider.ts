@@ -1,4 +1,4 @@
-import { MetadataErrorCodes, MetadataLimits, NULL_VERSION_ID, type Tag, type VersioningStatus } from '@cairn/protocol';
+import { MetadataErrorCodes, MetadataLimits, NULL_VERSION_ID, type ContentHeaders, type Tag, type VersioningStatus } from '@cairn/protocol';
 import { assertNever, type Decider } from '@cairn/eventing';
 import { MetadataError } from '../shared/metadata.errors';
 import {
@@ -6,7 +6,9 @@ import {
   normalizeEtag,
   requireText,
   validateChunks,
+  validateContentHeaders,
   validateObjectKey,
+  validatePartSizes,
   validateStorageClass,
   validateTags,
   validateUserMetadata,
@@ -60,6 +62,12 @@ export const objectKeyDecider: Decider<ObjectKeyCommand, ObjectKeyEvent, ObjectK
         validateEtag(command.etag);
         validateChunks(command.chunks, command.sizeBytes);
         validateUserMetadata(command.userMetadata);
+        const contentHeaders = command.contentHeaders ?? {};
+        validateContentHeaders(contentHeaders);
+        if (command.partSizes !== undefined) {
+          if (command.uploadId === undefined) throw new MetadataError(MetadataErrorCodes.InvalidArgument, 'only a completed upload has part sizes');
+          validatePartSizes(command.partSizes, command.sizeBytes, command.etag);
+        }
         validateStorageClass(command.storageClass);
         const tags = command.tags ?? [];
         validateTags(tags, MetadataLimits.objectTagsMax);
@@ -83,6 +91,8 @@ export const objectKeyDecider: Decider<ObjectKeyCommand, ObjectKeyEvent, ObjectK
               hlc: command.hlc,
               lastModified: command.lastModified,
               ...(command.uploadId === undefined ? {} : { uploadId: command.uploadId }),
+              ...storedContentHeaders(contentHeaders),
+              ...(command.partSizes === undefined ? {} : { partSizes: command.partSizes }),
             },
           },
         ];
@@ -95,6 +105,9 @@ export const objectKeyDecider: Decider<ObjectKeyCommand, ObjectKeyEvent, ObjectK
         const storageClass = validateStorageClass(command.storageClass ?? source.storageClass);
         const userMetadata = replaceMetadata ? (command.userMetadata ?? {}) : source.userMetadata;
         validateUserMetadata(userMetadata);
+        const contentHeaders = replaceMetadata ? (command.contentHeaders ?? {}) : (source.contentHeaders ?? {});
+        validateContentHeaders(contentHeaders);
+        if (source.partSizes !== undefined) validatePartSizes(source.partSizes, source.sizeBytes, source.etag);
         const tags = command.taggingDirective === 'REPLACE' ? (command.tags ?? []) : source.tags;
         validateTags(tags, MetadataLimits.objectTagsMax);
         const copiesOntoItself =
@@ -125,6 +138,8 @@ export const objectKeyDecider: Decider<ObjectKeyCommand, ObjectKeyEvent, ObjectK
               hlc: command.hlc,
               lastModified: command.lastModified,
               source: { bucket: source.bucket, key: source.key, versionId: source.versionId },
+              ...storedContentHeaders(contentHeaders),
+              ...(source.partSizes === undefined ? {} : { partSizes: source.partSizes }),
             },
           },
         ];
@@ -228,6 +243,11 @@ function versionDeleted(ref: ObjectKeyRef & BucketLife, state: ObjectKeyState, v
       newCurrentVersionId: remaining[0]?.versionId ?? null,
     },
   };
+}
+
+/** Events carry content headers only when there are some: a version without them reads as before. */
+function storedContentHeaders(contentHeaders: ContentHeaders): { contentHeaders?: ContentHeaders } {
+  return Object.keys(contentHeaders).length === 0 ? {} : { contentHeaders };
 }
 
 function validateKeyRef(ref: ObjectKeyRef): void {

@@ -1,4 +1,14 @@
-import { MetadataErrorCodes, MetadataLimits, StorageClasses, type ChunkRef, type StorageClass, type Tag, type UserMetadata } from '@cairn/protocol';
+import {
+  ContentHeaderNames,
+  MetadataErrorCodes,
+  MetadataLimits,
+  StorageClasses,
+  type ChunkRef,
+  type ContentHeaders,
+  type StorageClass,
+  type Tag,
+  type UserMetadata,
+} from '@cairn/protocol';
 import { MetadataError } from './metadata.errors';
 
 const SHA256_HEX_PATTERN = /^[0-9a-f]{64}$/;
@@ -67,6 +77,52 @@ export function validateUserMetadata(metadata: UserMetadata): void {
   for (const [name, value] of Object.entries(metadata)) bytes += utf8ByteLength(name) + utf8ByteLength(value);
   if (bytes > MetadataLimits.userMetadataMaxBytes) {
     throw new MetadataError(MetadataErrorCodes.MetadataTooLarge, `user metadata is larger than ${MetadataLimits.userMetadataMaxBytes} bytes`);
+  }
+}
+
+/** The transfer encoding of a chunked upload: never a stored Content-Encoding. */
+const AWS_CHUNKED_ENCODING = 'aws-chunked';
+
+/**
+ * Only S3's stored content headers (lower-case names, ContentHeaderNames), as non-empty text, within
+ * MetadataLimits.contentHeadersMaxBytes together, and no `aws-chunked` in Content-Encoding.
+ */
+export function validateContentHeaders(headers: ContentHeaders): void {
+  let bytes = 0;
+  for (const [name, value] of Object.entries(headers)) {
+    if (!(ContentHeaderNames as readonly string[]).includes(name)) {
+      throw new MetadataError(MetadataErrorCodes.InvalidArgument, `"${name}" is not a stored content header`);
+    }
+    if (typeof value !== 'string' || value.length === 0) {
+      throw new MetadataError(MetadataErrorCodes.InvalidArgument, `content header ${name} must be non-empty text`);
+    }
+    bytes += utf8ByteLength(name) + utf8ByteLength(value);
+  }
+  if (bytes > MetadataLimits.contentHeadersMaxBytes) {
+    throw new MetadataError(MetadataErrorCodes.InvalidArgument, `content headers are larger than ${MetadataLimits.contentHeadersMaxBytes} bytes`);
+  }
+  const encodings = (headers['content-encoding'] ?? '').split(',').map((e) => e.trim().toLowerCase());
+  if (encodings.includes(AWS_CHUNKED_ENCODING)) {
+    throw new MetadataError(MetadataErrorCodes.InvalidArgument, `"${AWS_CHUNKED_ENCODING}" is a transfer encoding, not a stored Content-Encoding`);
+  }
+}
+
+/**
+ * A multipart version's part sizes: 1 to MetadataLimits.partNumberMax byte counts, summing to the
+ * version's size, as many as its multipart etag (`<hex>-<parts>`) says.
+ */
+export function validatePartSizes(partSizes: readonly number[], sizeBytes: number, etag: string): void {
+  if (partSizes.length < MetadataLimits.partNumberMin || partSizes.length > MetadataLimits.partNumberMax) {
+    throw new MetadataError(MetadataErrorCodes.InvalidArgument, `a version has ${MetadataLimits.partNumberMin} to ${MetadataLimits.partNumberMax} parts, not ${partSizes.length}`);
+  }
+  let total = 0;
+  for (const size of partSizes) {
+    if (!Number.isSafeInteger(size) || size < 0) throw new MetadataError(MetadataErrorCodes.InvalidArgument, `part size ${size} is not a byte count`);
+    total += size;
+  }
+  if (total !== sizeBytes) throw new MetadataError(MetadataErrorCodes.InvalidArgument, `parts of ${total} bytes make no ${sizeBytes}-byte version`);
+  if (!etag.endsWith(`-${partSizes.length}`)) {
+    throw new MetadataError(MetadataErrorCodes.InvalidArgument, `etag ${etag} is not the etag of a ${partSizes.length}-part version`);
   }
 }
 

@@ -51,12 +51,30 @@ export interface Checksums {
 
 export type UserMetadata = Readonly<Record<string, string>>;
 
+/**
+ * The standard HTTP headers S3 stores with an object besides Content-Type, and returns on GET and
+ * HEAD: keyed by lower-case header name, each one optional. Content-Encoding never includes
+ * `aws-chunked` (a transfer encoding of the upload, not of the object).
+ */
+export const ContentHeaderNames = [
+  'cache-control',
+  'content-disposition',
+  'content-encoding',
+  'content-language',
+  'expires',
+  'x-amz-website-redirect-location',
+] as const;
+export type ContentHeaderName = (typeof ContentHeaderNames)[number];
+export type ContentHeaders = Readonly<Partial<Record<ContentHeaderName, string>>>;
+
 export const MetadataLimits = {
   bucketNameMinChars: 3,
   bucketNameMaxChars: 63,
   keyMaxBytes: 1024,
   /** S3 limits user-defined metadata (names + values, UTF-8) to 2 KB. */
   userMetadataMaxBytes: 2048,
+  /** The stored content headers (names + values, UTF-8) together; S3 bounds a request's headers by 8 KB. */
+  contentHeadersMaxBytes: 8192,
   bucketTagsMax: 50,
   objectTagsMax: 10,
   tagKeyMaxChars: 128,

@@ -1,4 +1,4 @@
-import type { Checksums, ChunkRef, ReplicationConfig, StorageClass, Tag, UserMetadata, VersioningStatus } from './common';
+import type { Checksums, ChunkRef, ContentHeaders, ReplicationConfig, StorageClass, Tag, UserMetadata, VersioningStatus } from './common';
 import type { RequestedPart } from './upload.commands';
 import type {
   AccessKeyView,
@@ -186,6 +186,8 @@ export interface PutObjectRequest extends ConditionalWrite {
   /** Default 'binary/octet-stream'. */
   readonly contentType?: string;
   readonly userMetadata?: UserMetadata;
+  /** Cache-Control, Content-Disposition, …: stored and returned on GET/HEAD. Default none. */
+  readonly contentHeaders?: ContentHeaders;
   /** Chunks in object order with their offsets; sizes sum to sizeBytes. */
   readonly chunks: readonly ChunkRef[];
   /** Default: the bucket's default storage class. */
@@ -210,8 +212,10 @@ export interface CopyObjectRequest extends ConditionalWrite {
   /** The source is read from the projection: pass the source write's sequence to see it. */
   readonly sourceMinSequence?: number;
   readonly metadataDirective?: 'COPY' | 'REPLACE';
+  /** These three are used with metadataDirective REPLACE; COPY keeps the source's. */
   readonly contentType?: string;
   readonly userMetadata?: UserMetadata;
+  readonly contentHeaders?: ContentHeaders;
   readonly storageClass?: StorageClass;
   readonly taggingDirective?: 'COPY' | 'REPLACE';
   readonly tags?: readonly Tag[];
@@ -288,6 +292,8 @@ export interface InitiateUploadRequest {
   readonly owner: string;
   readonly contentType?: string;
   readonly userMetadata?: UserMetadata;
+  /** Given to the completed object version. */
+  readonly contentHeaders?: ContentHeaders;
   readonly storageClass?: StorageClass;
   readonly tags?: readonly Tag[];
 }

@@ -1,4 +1,4 @@
-import type { ChunkRef, ReplicationConfig, StorageClass, Tag, VersioningStatus } from './common';
+import type { ChunkRef, ContentHeaders, ReplicationConfig, StorageClass, Tag, VersioningStatus } from './common';
 
 /**
  * What the metadata read model answers: the shapes of its query replies. The metadata service's
@@ -44,9 +44,13 @@ export interface ObjectVersionView extends VersionSummary {
   readonly checksums: Readonly<Record<string, string>>;
   readonly contentType: string | null;
   readonly userMetadata: Readonly<Record<string, string>>;
+  /** `{}` when none were stored. */
+  readonly contentHeaders: ContentHeaders;
   readonly tags: readonly Tag[];
   readonly hlc: string;
   readonly uploadId: string | null;
+  /** Each part's byte size in part order for a multipart version (completed or copied); null otherwise or when not recorded. */
+  readonly partSizes: readonly number[] | null;
   /** In object order; offsets are byte offsets within the object. */
   readonly chunks: readonly ChunkRef[];
 }

@@ -1,4 +1,4 @@
-import type { Checksums, ChunkRef, StorageClass, Tag, UserMetadata, VersioningStatus } from './common';
+import type { Checksums, ChunkRef, ContentHeaders, StorageClass, Tag, UserMetadata, VersioningStatus } from './common';
 import type { ObjectKeyRef } from './object.events';
 
 /** S3 conditional-write headers; `ifNoneMatch: '*'` makes a racing create have one winner. */
@@ -28,12 +28,15 @@ export interface PutObjectVersion extends ObjectKeyRef, InBucketLife, WriteCondi
   readonly checksums: Checksums;
   readonly contentType: string;
   readonly userMetadata: UserMetadata;
+  readonly contentHeaders?: ContentHeaders;
   readonly chunks: readonly ChunkRef[];
   readonly storageClass: StorageClass;
   readonly tags?: readonly Tag[];
   readonly hlc: string;
   readonly lastModified: string;
   readonly uploadId?: string;
+  /** A completed upload's part sizes, in part order; only with uploadId. */
+  readonly partSizes?: readonly number[];
 }
 
 /** S3 DeleteObject without a version id: a delete marker, or removal of the null version when unversioned. */
@@ -74,7 +77,10 @@ export interface CopySource {
   readonly checksums: Checksums;
   readonly contentType: string;
   readonly userMetadata: UserMetadata;
+  readonly contentHeaders?: ContentHeaders;
   readonly chunks: readonly ChunkRef[];
+  /** The source's part sizes when it is a multipart version; the copy keeps its etag, so its parts. */
+  readonly partSizes?: readonly number[];
   readonly storageClass: StorageClass;
   readonly tags: readonly Tag[];
 }
@@ -89,6 +95,7 @@ export interface CopyObject extends ObjectKeyRef, InBucketLife, WriteConditions 
   /** Used when metadataDirective is REPLACE. */
   readonly contentType?: string;
   readonly userMetadata?: UserMetadata;
+  readonly contentHeaders?: ContentHeaders;
   readonly storageClass?: StorageClass;
   readonly taggingDirective: 'COPY' | 'REPLACE';
   readonly tags?: readonly Tag[];

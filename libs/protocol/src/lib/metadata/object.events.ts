@@ -1,4 +1,4 @@
-import type { Checksums, ChunkRef, StorageClass, Tag, UserMetadata } from './common';
+import type { Checksums, ChunkRef, ContentHeaders, StorageClass, Tag, UserMetadata } from './common';
 
 /** Where an object key's events go: keyId is the SHA-256 hex of the key's UTF-8 bytes. */
 export interface ObjectKeyRef {
@@ -27,7 +27,15 @@ export interface ObjectVersionData extends ObjectKeyRef, BucketLife {
   readonly checksums: Checksums;
   readonly contentType: string;
   readonly userMetadata: UserMetadata;
+  /** Absent when none were given (and on events written before they were stored). */
+  readonly contentHeaders?: ContentHeaders;
   readonly chunks: readonly ChunkRef[];
+  /**
+   * The byte size of each part, in part order, of a version completed from a multipart upload (or
+   * copied from one): GET ?partNumber=N serves part N. Absent on single-part versions, and on
+   * multipart versions written before part sizes were recorded.
+   */
+  readonly partSizes?: readonly number[];
   readonly storageClass: StorageClass;
   readonly tags: readonly Tag[];
   /** HLC of the write (encodeHlc in @cairn/hashing); orders concurrent versions across regions. */

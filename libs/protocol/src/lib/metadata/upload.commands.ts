@@ -1,4 +1,4 @@
-import type { Checksums, ChunkRef, StorageClass, Tag, UserMetadata } from './common';
+import type { Checksums, ChunkRef, ContentHeaders, StorageClass, Tag, UserMetadata } from './common';
 import type { InBucketLife } from './object.commands';
 
 /**
@@ -16,6 +16,7 @@ export interface InitiateMultipartUpload extends InBucketLife {
   readonly initiatedAt: string;
   readonly contentType: string;
   readonly userMetadata: UserMetadata;
+  readonly contentHeaders?: ContentHeaders;
   readonly storageClass: StorageClass;
   readonly tags?: readonly Tag[];
 }

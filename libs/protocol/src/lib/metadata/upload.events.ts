@@ -1,4 +1,4 @@
-import type { Checksums, ChunkRef, StorageClass, Tag, UserMetadata } from './common';
+import type { Checksums, ChunkRef, ContentHeaders, StorageClass, Tag, UserMetadata } from './common';
 import type { BucketLife } from './object.events';
 
 /** Records the bucket life it was initiated in (BucketLife; absent on uploads initiated before lives were recorded). */
@@ -13,6 +13,8 @@ export interface MultipartUploadInitiated {
     readonly initiatedAt: string;
     readonly contentType: string;
     readonly userMetadata: UserMetadata;
+    /** Absent when none were given (and on uploads initiated before they were stored). */
+    readonly contentHeaders?: ContentHeaders;
     readonly storageClass: StorageClass;
     readonly tags: readonly Tag[];
   };
