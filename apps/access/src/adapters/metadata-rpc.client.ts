@@ -54,38 +54,17 @@ type Query<R> = Omit<R, 'minSequence'>;
 
 export const BUCKET_VIEW_CACHE_MAX_ENTRIES = 10_000;
 
-/** Keys whose last write through this gateway is remembered for read-your-writes. */
-export const READ_YOUR_WRITES_TRACKED_KEYS = 100_000;
-
 /**
- * Read-your-writes points: the META sequence each query must wait for. A query waits only for the
- * writes it can see (a GET of one key for that key's last write and its bucket's, a listing for
- * every write), so a read of a cold key never waits behind the projection of unrelated writes.
+ * Read-your-writes points for the queries metadata answers from its projection (bucket reads and
+ * listings): the META sequence each must wait for. A GET or HEAD of a key needs none — metadata
+ * reads the key from its own subject, current whichever gateway wrote it.
  */
 export class ReadYourWritesTracker {
   private bucketSequence = 0;
   private allSequence = 0;
-  /** Sequences of keys no longer tracked individually: lookups of any key wait for at least this. */
-  private forgottenSequence = 0;
-  private readonly keySequences = new Map<string, number>();
-
-  constructor(private readonly maxTrackedKeys: number = READ_YOUR_WRITES_TRACKED_KEYS) {}
 
   wroteBucket(sequence: number): void {
     this.bucketSequence = Math.max(this.bucketSequence, sequence);
-    this.wrote(sequence);
-  }
-
-  wroteKey(bucket: string, key: string, sequence: number): void {
-    const id = `${bucket}\n${key}`;
-    const previous = this.keySequences.get(id) ?? 0;
-    this.keySequences.delete(id);
-    this.keySequences.set(id, Math.max(previous, sequence));
-    if (this.keySequences.size > this.maxTrackedKeys) {
-      const [oldest, oldestSequence] = this.keySequences.entries().next().value as [string, number];
-      this.keySequences.delete(oldest);
-      this.forgottenSequence = Math.max(this.forgottenSequence, oldestSequence);
-    }
     this.wrote(sequence);
   }
 
@@ -97,10 +76,6 @@ export class ReadYourWritesTracker {
     return this.bucketSequence;
   }
 
-  forKey(bucket: string, key: string): number {
-    return Math.max(this.bucketSequence, this.forgottenSequence, this.keySequences.get(`${bucket}\n${key}`) ?? 0);
-  }
-
   forEverything(): number {
     return this.allSequence;
   }
@@ -108,8 +83,8 @@ export class ReadYourWritesTracker {
 
 /**
  * The metadata service as access sees it, over NATS request/reply. Every command's sequence is
- * remembered, and queries pass the sequence they must see as `minSequence`, so a read after an
- * acknowledged write through this gateway (from any of its clients) sees that write.
+ * remembered, and projection queries pass the sequence they must see as `minSequence`, so a listing
+ * after an acknowledged write through this gateway (from any of its clients) sees that write.
  */
 export class MetadataRpcClient {
   readonly readYourWrites = new ReadYourWritesTracker();
@@ -138,18 +113,18 @@ export class MetadataRpcClient {
   getBucket = (request: { bucket: string }) => this.bucketViews.get(request.bucket);
   listBuckets = (request: { owner?: string }) => this.query<ListBucketsReply>(MetadataRpc.listBuckets, request, this.readYourWrites.forBucket());
 
-  putObject = (request: PutObjectRequest) => this.command<PutObjectReply>(MetadataRpc.putObject, request, this.onKey(request));
+  putObject = (request: PutObjectRequest) => this.command<PutObjectReply>(MetadataRpc.putObject, request, this.onKey());
   copyObject = (request: CopyObjectRequest) =>
     this.command<CopyObjectReply>(
       MetadataRpc.copyObject,
-      { sourceMinSequence: this.readYourWrites.forKey(request.sourceBucket, request.sourceKey), ...request },
-      this.onKey(request),
+      request,
+      this.onKey(),
     );
-  deleteObject = (request: DeleteObjectRequest) => this.command<DeleteObjectReply>(MetadataRpc.deleteObject, request, this.onKey(request));
-  putObjectTags = (request: PutObjectTagsRequest) => this.command<ObjectTagsReply>(MetadataRpc.putObjectTags, request, this.onKey(request));
-  deleteObjectTags = (request: DeleteObjectTagsRequest) => this.command<ObjectTagsReply>(MetadataRpc.deleteObjectTags, request, this.onKey(request));
+  deleteObject = (request: DeleteObjectRequest) => this.command<DeleteObjectReply>(MetadataRpc.deleteObject, request, this.onKey());
+  putObjectTags = (request: PutObjectTagsRequest) => this.command<ObjectTagsReply>(MetadataRpc.putObjectTags, request, this.onKey());
+  deleteObjectTags = (request: DeleteObjectTagsRequest) => this.command<ObjectTagsReply>(MetadataRpc.deleteObjectTags, request, this.onKey());
   headObject = (request: { bucket: string; key: string; versionId?: string }) =>
-    this.query<HeadObjectReply>(MetadataRpc.headObject, request, this.readYourWrites.forKey(request.bucket, request.key));
+    this.query<HeadObjectReply>(MetadataRpc.headObject, request, 0);
   listObjects = (request: Query<ListObjectsRequest>) => this.query<ListObjectsReply>(MetadataRpc.listObjects, request, this.readYourWrites.forEverything());
   listObjectsV2 = (request: Query<ListObjectsV2Request>) => this.query<ListObjectsV2Reply>(MetadataRpc.listObjectsV2, request, this.readYourWrites.forEverything());
   listObjectVersions = (request: Query<ListObjectVersionsRequest>) =>
@@ -158,7 +133,7 @@ export class MetadataRpcClient {
   initiateUpload = (request: InitiateUploadRequest) => this.command<InitiateUploadReply>(MetadataRpc.initiateUpload, request, (s) => this.readYourWrites.wrote(s));
   uploadPart = (request: UploadPartRequest) => this.command<UploadPartReply>(MetadataRpc.uploadPart, request, (s) => this.readYourWrites.wrote(s));
   completeUpload = (request: CompleteUploadRequest) =>
-    this.command<CompleteUploadReply>(MetadataRpc.completeUpload, request, (s, reply) => this.readYourWrites.wroteKey(request.bucket, reply.key, s));
+    this.command<CompleteUploadReply>(MetadataRpc.completeUpload, request, this.onKey());
   abortUpload = (request: AbortUploadRequest) => this.command<AbortUploadReply>(MetadataRpc.abortUpload, request, (s) => this.readYourWrites.wrote(s));
   listUploads = (request: Query<ListUploadsRequest>) => this.query<ListUploadsReply>(MetadataRpc.listUploads, request, this.readYourWrites.forEverything());
   listParts = (request: Query<ListPartsRequest>) => this.query<ListPartsReply>(MetadataRpc.listParts, request, this.readYourWrites.forEverything());
@@ -184,8 +159,8 @@ export class MetadataRpcClient {
     };
   }
 
-  private onKey(request: { bucket: string; key: string }): (sequence: number) => void {
-    return (sequence) => this.readYourWrites.wroteKey(request.bucket, request.key, sequence);
+  private onKey(): (sequence: number) => void {
+    return (sequence) => this.readYourWrites.wrote(sequence);
   }
 
   private async command<R extends CommandReply>(pattern: MetadataRpcPattern, request: object, record: (sequence: number, reply: R) => void): Promise<R> {

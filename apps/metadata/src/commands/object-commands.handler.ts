@@ -10,14 +10,15 @@ import {
   type ObjectKeyCommand,
   type ObjectKeyEvent,
   type ObjectTagsReply,
+  type ObjectVersionView,
   type PutObjectReply,
   type PutObjectRequest,
   type PutObjectTagsRequest,
 } from '@cairn/protocol';
 import { objectKeyDecider } from '../domain/object-key/object-key.decider';
+import { keyAsRead, versionToServe } from '../domain/object-key/object-key.reading';
+import { validateObjectKey } from '../domain/shared/validation';
 import { MetadataError } from '../domain/shared/metadata.errors';
-import { MetadataReadModel } from '../adapters/metadata-read-model';
-import { ProjectionTracker } from '../projections/projection-tracker';
 import { BucketCommandsHandler } from './bucket-commands.handler';
 import { decided, keyIdOf, MetadataCommandContext } from './metadata-command-context';
 
@@ -40,8 +41,6 @@ export class ObjectCommandsHandler {
   constructor(
     private readonly ctx: MetadataCommandContext,
     private readonly buckets: BucketCommandsHandler,
-    private readonly projection: ProjectionTracker,
-    private readonly readModel: MetadataReadModel,
   ) {}
 
   /**
@@ -90,11 +89,23 @@ export class ObjectCommandsHandler {
     return { sequence: handled.sequence, versionId: existing?.versionId ?? NULL_VERSION_ID, etag: request.etag, lastModified, hlc };
   }
 
+  /**
+   * HEAD/GET of a key, read from the bucket's and the key's own subjects rather than the projection:
+   * current through any gateway whatever the projection's lag (each key is linearizable, ARCHITECTURE.md §4).
+   */
+  async head(bucket: string, key: string, versionId?: string): Promise<ObjectVersionView> {
+    requireKey(bucket, key);
+    validateObjectKey(key);
+    const read = await this.buckets.read(bucket);
+    if (read.state.status !== 'live') throw new MetadataError(MetadataErrorCodes.NoSuchBucket, `bucket ${bucket} does not exist`, { bucket });
+    const history = await this.ctx.load(objectKeyDecider, this.ctx.subjects.object(bucket, keyIdOf(key)));
+    return versionToServe(keyAsRead(bucket, history.events as readonly ObjectKeyEvent[], read.incarnation), bucket, key, versionId);
+  }
+
   async copy(request: CopyObjectRequest): Promise<CopyObjectReply> {
     requireKey(request.bucket, request.key);
     requireKey(request.sourceBucket, request.sourceKey);
-    await this.projection.waitFor('META', request.sourceMinSequence);
-    const source = await (await this.readModel.queries()).headObject(request.sourceBucket, request.sourceKey, request.sourceVersionId);
+    const source = await this.head(request.sourceBucket, request.sourceKey, request.sourceVersionId);
     const writable = await this.buckets.requireWritable(request.bucket);
     const { bucket } = writable;
     const handled = await this.execute({

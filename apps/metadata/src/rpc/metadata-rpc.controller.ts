@@ -170,9 +170,9 @@ export class MetadataRpcController {
   }
 
   @MessagePattern(metadataPattern(MetadataRpc.headObject))
+  /** Read from the key's own subject: current without waiting for the projection, so minSequence is not needed. */
   async headObject(@Payload() r: HeadObjectRequest): Promise<ObjectVersionView> {
-    await this.projection.waitFor('META', body(r).minSequence);
-    return (await this.readModel.queries()).headObject(String(r.bucket), String(r.key), r.versionId);
+    return this.objects.head(body(r).bucket, r.key, r.versionId);
   }
 
   @MessagePattern(metadataPattern(MetadataRpc.listObjects))

@@ -209,8 +209,6 @@ export interface CopyObjectRequest extends ConditionalWrite {
   readonly sourceKey: string;
   /** Default: the source's current version. */
   readonly sourceVersionId?: string;
-  /** The source is read from the projection: pass the source write's sequence to see it. */
-  readonly sourceMinSequence?: number;
   readonly metadataDirective?: 'COPY' | 'REPLACE';
   /** These three are used with metadataDirective REPLACE; COPY keeps the source's. */
   readonly contentType?: string;
@@ -254,7 +252,8 @@ export interface DeleteObjectTagsRequest {
   readonly versionId?: string;
 }
 
-export interface HeadObjectRequest extends ReadYourWrites {
+/** Read from the key's own subject, so always current: there is no sequence to wait for. */
+export interface HeadObjectRequest {
   readonly bucket: string;
   readonly key: string;
   readonly versionId?: string;
