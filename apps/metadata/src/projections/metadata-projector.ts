@@ -1,5 +1,5 @@
 import type { Projection, StoredEvent } from '@cairn/eventing';
-import type { UpcasterRegistry } from '@cairn/protocol';
+import type { EventEnvelope, UpcasterRegistry } from '@cairn/protocol';
 import type { DataSource, EntityManager } from 'typeorm';
 import { schemaOf } from '../adapters/metadata-schema';
 import { tableIn } from '../adapters/metadata-schema';
@@ -94,17 +94,17 @@ export class MetadataProjector {
     ]);
     const from = Number(row.sequence);
     let checkpoint = from;
-    let applied = 0;
+    const toApply: { envelope: EventEnvelope; sequence: number }[] = [];
     for (const stored of events) {
       if (stored.sequence <= checkpoint) continue;
       if (options.contiguous && stored.sequence !== checkpoint + 1) break;
       const envelope = this.options.upcasters ? this.options.upcasters.upcast(stored.envelope) : stored.envelope;
-      if (this.projection.handles.includes(envelope.type)) {
-        await this.projection.apply(tx, envelope, stored.sequence);
-        applied += 1;
-      }
+      if (this.projection.handles.includes(envelope.type)) toApply.push({ envelope, sequence: stored.sequence });
       checkpoint = stored.sequence;
     }
+    if (this.projection.applyAll) await this.projection.applyAll(tx, toApply);
+    else for (const { envelope, sequence } of toApply) await this.projection.apply(tx, envelope, sequence);
+    const applied = toApply.length;
     if (checkpoint !== from) {
       await tx.query(`UPDATE ${this.checkpoints} SET sequence = $2 WHERE projection = $1`, [this.checkpointName, checkpoint]);
     }

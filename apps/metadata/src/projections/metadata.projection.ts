@@ -85,19 +85,10 @@ export class MetadataProjection implements Projection<EntityManager> {
       case 'BucketOwnerChanged':
         return this.updateBucket(tx, event.data.bucket, sequence, 'owner = $3', [event.data.owner]);
       case 'ObjectVersionPut':
-        return this.putVersion(tx, sequence, event.data, event.data.uploadId ?? null, null);
       case 'ObjectVersionCopied':
-        return this.putVersion(tx, sequence, event.data, null, event.data.source);
       case 'DeleteMarkerPut': {
-        const d = event.data;
-        if (!(await this.isOfCurrentLife(tx, d.bucket, d.incarnation))) return;
-        await this.demoteCurrent(tx, d.bucket, d.keyId, d.versionId);
-        await tx.query(
-          `INSERT INTO ${t('object_versions')} (bucket, key_id, version_id, key, sequence, is_current, is_delete_marker,
-             size_bytes, etag, checksums, content_type, user_metadata, storage_class, tags, hlc, last_modified)
-           VALUES ($1, $2, $3, $4, $5, true, true, 0, NULL, '{}'::jsonb, NULL, '{}'::jsonb, NULL, '[]'::jsonb, $6, $7::timestamptz)`,
-          [d.bucket, d.keyId, d.versionId, d.key, sequence, d.hlc, d.lastModified],
-        );
+        const row = versionRowOf(event, sequence);
+        if (await this.isOfCurrentLife(tx, row.bucket, event.data.incarnation)) await this.putVersions(tx, [row]);
         return;
       }
       case 'ObjectVersionDeleted': {
@@ -215,6 +206,38 @@ export class MetadataProjection implements Projection<EntityManager> {
     }
   }
 
+  /**
+   * A batch of events in stream order. Runs of new versions of distinct keys go to Postgres as one
+   * set (putVersions: four statements for the run instead of four per event), which is what lets
+   * the read model keep up with many writers; every other event is applied on its own, in order.
+   */
+  async applyAll(tx: EntityManager, events: readonly { readonly envelope: EventEnvelope; readonly sequence: number }[]): Promise<void> {
+    let run: VersionRow[] = [];
+    const keysInRun = new Set<string>();
+    const flush = async () => {
+      if (run.length > 0) await this.putVersions(tx, run);
+      run = [];
+      keysInRun.clear();
+    };
+    for (const { envelope, sequence } of events) {
+      if (!isMetadataEventType(envelope.type)) continue;
+      const event = { type: envelope.type, data: envelope.data } as MetadataEvent;
+      if (!isVersionEvent(event)) {
+        await flush();
+        await this.apply(tx, envelope, sequence);
+        continue;
+      }
+      const row = versionRowOf(event, sequence);
+      if (!(await this.isOfCurrentLife(tx, row.bucket, event.data.incarnation))) continue;
+      // A second version of a key in the run must see the first one's row: it starts the next run.
+      const keyRef = `${row.bucket}\n${row.key_id}`;
+      if (keysInRun.has(keyRef)) await flush();
+      run.push(row);
+      keysInRun.add(keyRef);
+    }
+    await flush();
+  }
+
   private async updateBucket(tx: EntityManager, bucket: string, sequence: number, assignments: string, values: readonly unknown[]): Promise<void> {
     await tx.query(`UPDATE ${this.t('buckets')} SET ${assignments}, updated_sequence = $2 WHERE name = $1`, [bucket, sequence, ...values]);
   }
@@ -256,51 +279,46 @@ export class MetadataProjection implements Projection<EntityManager> {
     return known;
   }
 
-  /** The key's current version stops being current; a new null version replaces the old one. */
-  private async demoteCurrent(tx: EntityManager, bucket: string, keyId: string, newVersionId: string): Promise<void> {
-    if (newVersionId === NULL_VERSION_ID) {
-      await tx.query(`DELETE FROM ${this.t('object_versions')} WHERE bucket = $1 AND key_id = $2 AND version_id = $3`, [bucket, keyId, NULL_VERSION_ID]);
+  /**
+   * New current versions (or delete markers) of distinct keys, in four statements whatever their
+   * number: each key's current version stops being current (a new null version replaces the old
+   * null one), then the versions and their chunks are inserted.
+   */
+  private async putVersions(tx: EntityManager, rows: readonly VersionRow[]): Promise<void> {
+    const t = this.t;
+    const nulls = rows.filter((r) => r.version_id === NULL_VERSION_ID);
+    if (nulls.length > 0) {
+      await tx.query(
+        `DELETE FROM ${t('object_versions')} AS v USING unnest($1::text[], $2::text[]) AS k(bucket, key_id)
+         WHERE v.bucket = k.bucket AND v.key_id = k.key_id AND v.version_id = $3`,
+        [nulls.map((r) => r.bucket), nulls.map((r) => r.key_id), NULL_VERSION_ID],
+      );
     }
-    await tx.query(`UPDATE ${this.t('object_versions')} SET is_current = false WHERE bucket = $1 AND key_id = $2 AND is_current`, [bucket, keyId]);
-  }
-
-  private async putVersion(
-    tx: EntityManager,
-    sequence: number,
-    d: ObjectVersionData,
-    uploadId: string | null,
-    copySource: { bucket: string; key: string; versionId: string } | null,
-  ): Promise<void> {
-    if (!(await this.isOfCurrentLife(tx, d.bucket, d.incarnation))) return;
-    await this.demoteCurrent(tx, d.bucket, d.keyId, d.versionId);
     await tx.query(
-      `INSERT INTO ${this.t('object_versions')} (bucket, key_id, version_id, key, sequence, is_current, is_delete_marker,
-         size_bytes, etag, checksums, content_type, user_metadata, storage_class, tags, hlc, last_modified, upload_id, copy_source,
-         content_headers, part_sizes)
-       VALUES ($1, $2, $3, $4, $5, true, false, $6, $7, $8::jsonb, $9, $10::jsonb, $11, $12::jsonb, $13, $14::timestamptz, $15, $16::jsonb,
-         $17::jsonb, $18::bigint[])`,
-      [
-        d.bucket,
-        d.keyId,
-        d.versionId,
-        d.key,
-        sequence,
-        d.sizeBytes,
-        d.etag,
-        JSON.stringify(d.checksums),
-        d.contentType,
-        JSON.stringify(d.userMetadata),
-        d.storageClass,
-        JSON.stringify(d.tags),
-        d.hlc,
-        d.lastModified,
-        uploadId,
-        copySource === null ? null : JSON.stringify(copySource),
-        JSON.stringify(d.contentHeaders ?? {}),
-        d.partSizes ?? null,
-      ],
+      `UPDATE ${t('object_versions')} AS v SET is_current = false FROM unnest($1::text[], $2::text[]) AS k(bucket, key_id)
+       WHERE v.bucket = k.bucket AND v.key_id = k.key_id AND v.is_current`,
+      [rows.map((r) => r.bucket), rows.map((r) => r.key_id)],
     );
-    await this.insertChunks(tx, 'object_version_chunks', ['key_id', 'version_id'], [d.bucket, d.keyId, d.versionId], d.chunks);
+    await tx.query(
+      `INSERT INTO ${t('object_versions')} (bucket, key_id, version_id, key, sequence, is_current, is_delete_marker, size_bytes, etag, checksums,
+         content_type, user_metadata, storage_class, tags, hlc, last_modified, upload_id, copy_source, content_headers, part_sizes)
+       SELECT bucket, key_id, version_id, key, sequence, true, is_delete_marker, size_bytes, etag, checksums,
+         content_type, user_metadata, storage_class, tags, hlc, last_modified, upload_id, copy_source, content_headers, part_sizes
+       FROM jsonb_to_recordset($1::jsonb) AS r(bucket text, key_id text, version_id text, key text, sequence bigint, is_delete_marker boolean,
+         size_bytes bigint, etag text, checksums jsonb, content_type text, user_metadata jsonb, storage_class text, tags jsonb, hlc text,
+         last_modified timestamptz, upload_id text, copy_source jsonb, content_headers jsonb, part_sizes bigint[])`,
+      [JSON.stringify(rows.map(({ chunks: _chunks, ...row }) => row))],
+    );
+    const chunks = rows.flatMap((r) =>
+      r.chunks.map((c, ordinal) => ({ bucket: r.bucket, key_id: r.key_id, version_id: r.version_id, ordinal, hash: c.hash, offset_bytes: c.offsetBytes, size_bytes: c.sizeBytes, inline: c.inline ?? null })),
+    );
+    if (chunks.length === 0) return;
+    await tx.query(
+      `INSERT INTO ${t('object_version_chunks')} (bucket, key_id, version_id, ordinal, chunk_hash, offset_bytes, size_bytes, inline_data)
+       SELECT bucket, key_id, version_id, ordinal, hash, offset_bytes, size_bytes, decode(inline, 'base64')
+       FROM jsonb_to_recordset($1::jsonb) AS c(bucket text, key_id text, version_id text, ordinal integer, hash text, offset_bytes bigint, size_bytes bigint, inline text)`,
+      [JSON.stringify(chunks)],
+    );
   }
 
   /** All of a version's (or part's) chunk rows in one statement, whatever their number. */
@@ -333,4 +351,74 @@ export class MetadataProjection implements Projection<EntityManager> {
       [RING_EPOCH_ROW_ID, epoch],
     );
   }
+}
+
+/** One row of object_versions as putVersions inserts it (JSON keys are the column names). */
+interface VersionRow {
+  readonly bucket: string;
+  readonly key_id: string;
+  readonly version_id: string;
+  readonly key: string;
+  readonly sequence: number;
+  readonly is_delete_marker: boolean;
+  readonly size_bytes: number;
+  readonly etag: string | null;
+  readonly checksums: object;
+  readonly content_type: string | null;
+  readonly user_metadata: object;
+  readonly storage_class: string | null;
+  readonly tags: readonly object[];
+  readonly hlc: string;
+  readonly last_modified: string;
+  readonly upload_id: string | null;
+  readonly copy_source: object | null;
+  readonly content_headers: object;
+  readonly part_sizes: readonly number[] | null;
+  readonly chunks: readonly ChunkRef[];
+}
+
+type VersionEvent = Extract<MetadataEvent, { type: 'ObjectVersionPut' | 'ObjectVersionCopied' | 'DeleteMarkerPut' }>;
+
+function isVersionEvent(event: MetadataEvent): event is VersionEvent {
+  return event.type === 'ObjectVersionPut' || event.type === 'ObjectVersionCopied' || event.type === 'DeleteMarkerPut';
+}
+
+function versionRowOf(event: VersionEvent, sequence: number): VersionRow {
+  const { bucket, keyId, versionId, key, hlc, lastModified } = event.data;
+  const common = { bucket, key_id: keyId, version_id: versionId, key, sequence, hlc, last_modified: lastModified };
+  if (event.type === 'DeleteMarkerPut') {
+    return {
+      ...common,
+      is_delete_marker: true,
+      size_bytes: 0,
+      etag: null,
+      checksums: {},
+      content_type: null,
+      user_metadata: {},
+      storage_class: null,
+      tags: [],
+      upload_id: null,
+      copy_source: null,
+      content_headers: {},
+      part_sizes: null,
+      chunks: [],
+    };
+  }
+  const d: ObjectVersionData = event.data;
+  return {
+    ...common,
+    is_delete_marker: false,
+    size_bytes: d.sizeBytes,
+    etag: d.etag,
+    checksums: d.checksums,
+    content_type: d.contentType,
+    user_metadata: d.userMetadata,
+    storage_class: d.storageClass,
+    tags: d.tags,
+    upload_id: event.type === 'ObjectVersionPut' ? (event.data.uploadId ?? null) : null,
+    copy_source: event.type === 'ObjectVersionCopied' ? event.data.source : null,
+    content_headers: d.contentHeaders ?? {},
+    part_sizes: d.partSizes ?? null,
+    chunks: d.chunks,
+  };
 }

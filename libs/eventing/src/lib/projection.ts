@@ -9,4 +9,6 @@ export interface Projection<Tx> {
   /** The event types this projection reads; others are skipped (their sequence still counts). */
   readonly handles: readonly string[];
   apply(tx: Tx, event: EventEnvelope, sequence: number): Promise<void>;
+  /** Applies a batch in stream order, with the same result as `apply` on each event; set-based where it can. */
+  applyAll?(tx: Tx, events: readonly { readonly envelope: EventEnvelope; readonly sequence: number }[]): Promise<void>;
 }

@@ -92,6 +92,25 @@ describe('object key decider', () => {
     it('treats a retried put of the same version id and etag as done', () =>
       spec.given([putEvent('v1')]).when(put('Enabled', 'v1', 'hello', { ifNoneMatch: '*' })).then([]));
 
+    describe('a retried completion of a multipart upload', () => {
+      const completed = (versionId: string, uploadId: string): ObjectVersionPut => {
+        const event = putEvent(versionId);
+        return { ...event, data: { ...event.data, uploadId } };
+      };
+
+      it('is done, not refused by its own If-None-Match, when its null version is still current', () =>
+        spec.given([completed('null', 'u1')]).when(put('Unversioned', 'null', 'hello', { uploadId: 'u1', ifNoneMatch: '*' })).then([]));
+
+      it('does not put its version again over a later write to the key', () =>
+        spec.given([completed('null', 'u1'), putEvent('null', 'newer')]).when(put('Unversioned', 'null', 'hello', { uploadId: 'u1' })).then([]));
+
+      it('does not mistake another upload of the key for a retry', () =>
+        spec
+          .given([completed('null', 'u1')])
+          .when(put('Unversioned', 'null', 'hello', { uploadId: 'u2', ifNoneMatch: '*' }))
+          .thenThrows(MetadataError, hasCode('PreconditionFailed')));
+    });
+
     it('refuses a version id reused for other content', () =>
       spec.given([putEvent('v1', 'one')]).when(put('Enabled', 'v1', 'two')).thenThrows(MetadataError, hasCode('InvalidArgument')));
 

@@ -38,6 +38,12 @@ export interface ObjectKeyState {
   /** The bucket life these versions belong to (BucketLife in @cairn/protocol). */
   readonly incarnation: number;
   readonly versions: readonly KeyVersion[];
+  /**
+   * Multipart uploads whose completion has put a version on the key in this life. A completion is
+   * retried (its caller timed out) by putting again; this tells the retry from a new write even
+   * when the version has since been replaced — as an unversioned key's null version always is.
+   */
+  readonly completedUploads: readonly string[];
 }
 
 /**
@@ -51,7 +57,7 @@ export interface ObjectKeyState {
  * life than the state's (a write that raced the delete and was never acknowledged) are ignored.
  */
 export const objectKeyDecider: Decider<ObjectKeyCommand, ObjectKeyEvent, ObjectKeyState> = {
-  initialState: () => ({ incarnation: LEGACY_INCARNATION, versions: [] }),
+  initialState: () => ({ incarnation: LEGACY_INCARNATION, versions: [], completedUploads: [] }),
 
   decide(command, folded) {
     validateKeyRef(command);
@@ -73,6 +79,7 @@ export const objectKeyDecider: Decider<ObjectKeyCommand, ObjectKeyEvent, ObjectK
         validateTags(tags, MetadataLimits.objectTagsMax);
         const versionId = newVersionId(command.versioning, command.versionId);
         if (isRetriedWrite(state, versionId, command.etag)) return [];
+        if (command.uploadId !== undefined && state.completedUploads.includes(command.uploadId)) return [];
         checkConditions(state, command);
         return [
           {
@@ -176,7 +183,11 @@ export const objectKeyDecider: Decider<ObjectKeyCommand, ObjectKeyEvent, ObjectK
     const state = lifeOfEvent(folded, event.data.incarnation);
     if (state === undefined) return folded;
     switch (event.type) {
-      case 'ObjectVersionPut':
+      case 'ObjectVersionPut': {
+        const pushed = pushVersion(state, { versionId: event.data.versionId, isDeleteMarker: false, etag: event.data.etag, tags: event.data.tags });
+        const { uploadId } = event.data;
+        return uploadId === undefined ? pushed : { ...pushed, completedUploads: [...pushed.completedUploads, uploadId] };
+      }
       case 'ObjectVersionCopied':
         return pushVersion(state, { versionId: event.data.versionId, isDeleteMarker: false, etag: event.data.etag, tags: event.data.tags });
       case 'DeleteMarkerPut':
@@ -203,7 +214,7 @@ function stateInLife(state: ObjectKeyState, command: ObjectKeyCommand): ObjectKe
     throw new MetadataError(MetadataErrorCodes.InvalidArgument, `bucket incarnation ${String(incarnation)} is not a positive integer`);
   }
   if (state.incarnation === LEGACY_INCARNATION) return state;
-  if (incarnation > state.incarnation) return { incarnation, versions: [] };
+  if (incarnation > state.incarnation) return { incarnation, versions: [], completedUploads: [] };
   if (incarnation < state.incarnation) {
     throw new MetadataError(MetadataErrorCodes.NoSuchBucket, `bucket ${command.bucket} was deleted and created again`, { bucket: command.bucket });
   }
@@ -217,7 +228,7 @@ function stateInLife(state: ObjectKeyState, command: ObjectKeyCommand): ObjectKe
 function lifeOfEvent(state: ObjectKeyState, eventIncarnation: number | undefined): ObjectKeyState | undefined {
   if (eventIncarnation === undefined || eventIncarnation === state.incarnation) return state;
   if (state.incarnation === LEGACY_INCARNATION) return { ...state, incarnation: eventIncarnation };
-  if (eventIncarnation > state.incarnation) return { incarnation: eventIncarnation, versions: [] };
+  if (eventIncarnation > state.incarnation) return { incarnation: eventIncarnation, versions: [], completedUploads: [] };
   return undefined;
 }
 
