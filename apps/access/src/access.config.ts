@@ -1,7 +1,7 @@
 import { MetadataLimits } from '@cairn/protocol';
 import { BaseServiceConfig } from '@cairn/service-kit';
-import { Type } from 'class-transformer';
-import { IsInt, IsString, Matches, Max, Min } from 'class-validator';
+import { Transform, Type } from 'class-transformer';
+import { IsBoolean, IsInt, IsString, Matches, Max, Min } from 'class-validator';
 
 /** 8 MiB: ARCHITECTURE.md §3's default chunk size. */
 export const DEFAULT_CHUNK_SIZE_BYTES = 8 * 1024 * 1024;
@@ -38,6 +38,11 @@ export class AccessConfig extends BaseServiceConfig {
   @Min(0)
   @Max(MetadataLimits.inlineChunkMaxBytes)
   CAIRN_INLINE_OBJECT_MAX_BYTES = DEFAULT_INLINE_OBJECT_MAX_BYTES;
+
+  /** Log every successful S3 request at info; failed ones are always logged (warn, error). */
+  @Transform(({ value }) => (value === 'true' || value === '1' ? true : value === 'false' || value === '0' ? false : value))
+  @IsBoolean({ message: 'must be true or false' })
+  CAIRN_S3_LOG_REQUESTS = false;
 
   /**
    * How long a bucket's view or an access key is trusted when no change to it has been heard of.

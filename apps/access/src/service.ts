@@ -10,6 +10,7 @@ export const AccessService: ServiceDefinition<AccessConfig> = {
   configClass: AccessConfig,
   defaultPort: ACCESS_DEFAULT_PORT,
   rawBodies: true,
+  logSuccessfulRequests: (config) => config.CAIRN_S3_LOG_REQUESTS,
   module: (config, identity) => ({
     module: class AccessAppModule {},
     imports: [ServiceKitModule.forRoot({ identity, config }), S3GatewayModule.forRoot(config, identity)],

@@ -31,6 +31,11 @@ export interface ServiceDefinition<C extends BaseServiceConfig> {
   readonly rawBodies?: boolean;
   /** Runs after the app is built and before it listens: extra middleware, settings. */
   readonly configure?: (app: INestApplication, config: C) => void | Promise<void>;
+  /**
+   * Whether a successful request is logged at info (the default) or only at debug: a data path
+   * serving thousands of requests a second would spend its time writing log lines.
+   */
+  readonly logSuccessfulRequests?: (config: C) => boolean;
   /** Runs once the HTTP server listens, with the URL it is reachable at. */
   readonly afterListen?: (app: INestApplication, url: string) => void | Promise<void>;
 }
@@ -72,7 +77,7 @@ export async function startService<C extends BaseServiceConfig>(
     if (draining) res.setHeader('Connection', 'close');
     next();
   });
-  app.use(httpLogger(logger));
+  app.use(httpLogger(logger, { successLevel: (definition.logSuccessfulRequests?.(config) ?? true) ? 'info' : 'debug' }));
   app.use(app.get(MetricsService).middleware());
   app.use(app.get(HeartbeatService).middleware());
   app.useGlobalPipes(

@@ -15,8 +15,17 @@ export function requestIdFor(req: IncomingMessage): string {
   return randomUUID();
 }
 
+export interface HttpLoggerOptions {
+  /** Paths whose requests are never logged. */
+  readonly quietPaths?: readonly string[];
+  /** The level of a request that succeeded (below 400); failures are always warn or error. */
+  readonly successLevel?: 'info' | 'debug';
+}
+
 /** Logs each HTTP request as one JSON line carrying its request id, and echoes the id back. */
-export function httpLogger(logger: Logger, quietPaths: readonly string[] = ['/health', '/health/live', '/metrics']) {
+export function httpLogger(logger: Logger, options: HttpLoggerOptions = {}) {
+  const quietPaths = options.quietPaths ?? ['/health', '/health/live', '/metrics'];
+  const successLevel = options.successLevel ?? 'info';
   return pinoHttp({
     logger,
     genReqId: (req: IncomingMessage, res: ServerResponse) => {
@@ -25,7 +34,7 @@ export function httpLogger(logger: Logger, quietPaths: readonly string[] = ['/he
       return id;
     },
     autoLogging: { ignore: (req) => quietPaths.includes((req.url ?? '').split('?')[0]) },
-    customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
+    customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : successLevel),
     serializers: {
       req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
       res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
