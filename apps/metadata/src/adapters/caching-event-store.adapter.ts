@@ -7,6 +7,13 @@ import { JSONCodec, type SeqMsgRequest } from 'nats';
 export const CACHED_SUBJECTS_MAX = 20_000;
 /** A history longer than this is not cached (a very hot key would pin memory). */
 export const CACHED_EVENTS_PER_SUBJECT_MAX = 5_000;
+/**
+ * All cached histories together stay under this many bytes (as JSON), least recently used first
+ * out: events can carry small objects' bytes inline, so counting events alone does not bound memory.
+ */
+export const CACHED_BYTES_MAX = 256 * 1024 * 1024;
+/** A history larger than this is not cached. */
+export const CACHED_HISTORY_BYTES_MAX = 16 * 1024 * 1024;
 /** A delta longer than this is read whole through the underlying store instead of message by message. */
 const DELTA_READ_MAX = 64;
 
@@ -20,12 +27,19 @@ const codec = JSONCodec<EventEnvelope>();
  * costs a conflict and a re-read, never a lost update. Without it, every command on a hot key reads
  * the key's whole history (quadratic in its versions).
  */
+interface CachedHistory {
+  readonly read: StreamRead;
+  readonly bytes: number;
+}
+
 export class CachingEventStore implements EventStore {
-  private readonly histories = new Map<string, StreamRead>();
+  private readonly histories = new Map<string, CachedHistory>();
+  private cachedBytes = 0;
 
   constructor(
     private readonly store: JetStreamEventStore,
     private readonly nats: NatsConnectionManager,
+    private readonly limits: { readonly bytesMax: number; readonly historyBytesMax: number } = { bytesMax: CACHED_BYTES_MAX, historyBytesMax: CACHED_HISTORY_BYTES_MAX },
   ) {}
 
   lastSequence(subject: string): Promise<number> {
@@ -35,22 +49,23 @@ export class CachingEventStore implements EventStore {
   async read(subject: string): Promise<StreamRead> {
     const last = await this.store.lastSequence(subject);
     const cached = this.histories.get(subject);
-    if (cached && cached.lastSequence === last) return this.remember(subject, cached);
-    if (cached && cached.lastSequence < last && cached.events.length + DELTA_READ_MAX <= CACHED_EVENTS_PER_SUBJECT_MAX) {
-      const delta = await this.readAfter(subject, cached.lastSequence, last);
-      if (delta) return this.remember(subject, { events: [...cached.events, ...delta], lastSequence: last });
+    if (cached && cached.read.lastSequence === last) return this.remember(subject, cached.read, cached.bytes);
+    if (cached && cached.read.lastSequence < last && cached.read.events.length + DELTA_READ_MAX <= CACHED_EVENTS_PER_SUBJECT_MAX) {
+      const delta = await this.readAfter(subject, cached.read.lastSequence, last);
+      if (delta) return this.remember(subject, { events: [...cached.read.events, ...delta], lastSequence: last }, cached.bytes + bytesOf(delta));
     }
     const full = await this.store.read(subject);
-    return this.remember(subject, full);
+    return this.remember(subject, full, bytesOf(full.events));
   }
 
   async append(subject: string, events: readonly EventEnvelope[], expectedLastSequence: number): Promise<AppendResult> {
     const result = await this.store.append(subject, events, expectedLastSequence);
     const cached = this.histories.get(subject);
-    if (cached && cached.lastSequence === expectedLastSequence && events.length === 1 && !result.duplicate) {
-      this.remember(subject, { events: [...cached.events, { envelope: events[0], sequence: result.lastSequence }], lastSequence: result.lastSequence });
+    if (cached && cached.read.lastSequence === expectedLastSequence && events.length === 1 && !result.duplicate) {
+      const appended = { envelope: events[0], sequence: result.lastSequence };
+      this.remember(subject, { events: [...cached.read.events, appended], lastSequence: result.lastSequence }, cached.bytes + bytesOf([appended]));
     } else {
-      this.histories.delete(subject);
+      this.forget(subject);
     }
     return result;
   }
@@ -73,14 +88,34 @@ export class CachingEventStore implements EventStore {
     return undefined;
   }
 
-  private remember(subject: string, read: StreamRead): StreamRead {
-    this.histories.delete(subject);
-    if (read.events.length > CACHED_EVENTS_PER_SUBJECT_MAX) return read;
-    this.histories.set(subject, read);
-    if (this.histories.size > CACHED_SUBJECTS_MAX) {
+  private remember(subject: string, read: StreamRead, bytes: number): StreamRead {
+    this.forget(subject);
+    if (read.events.length > CACHED_EVENTS_PER_SUBJECT_MAX || bytes > this.limits.historyBytesMax) return read;
+    this.histories.set(subject, { read, bytes });
+    this.cachedBytes += bytes;
+    while (this.histories.size > CACHED_SUBJECTS_MAX || this.cachedBytes > this.limits.bytesMax) {
       const oldest = this.histories.keys().next().value;
-      if (oldest !== undefined) this.histories.delete(oldest);
+      if (oldest === undefined) break;
+      this.forget(oldest);
     }
     return read;
   }
+
+  private forget(subject: string): void {
+    const cached = this.histories.get(subject);
+    if (!cached) return;
+    this.histories.delete(subject);
+    this.cachedBytes -= cached.bytes;
+  }
+
+  /** Bytes held in the cache, for tests and metrics. */
+  get sizeBytes(): number {
+    return this.cachedBytes;
+  }
+}
+
+function bytesOf(events: readonly StoredEvent[]): number {
+  let bytes = 0;
+  for (const event of events) bytes += JSON.stringify(event.envelope).length;
+  return bytes;
 }
