@@ -3,6 +3,7 @@ import { ensureStreams, JetStreamEventStore, NatsConnectionManager } from '@cair
 import { subjectsFor, type EventEnvelope } from '@cairn/protocol';
 import { dropNamespace, TEST_NATS_URL, testNamespace } from '@cairn/testing';
 import { CachingEventStore } from './caching-event-store.adapter';
+import { FoldedStateCache } from './folded-state.cache';
 
 function envelope(payloadBytes: number): EventEnvelope {
   const data = { inline: randomBytes(payloadBytes).toString('base64') };
@@ -57,5 +58,45 @@ describe('CachingEventStore on real JetStream', () => {
     const cache = new CachingEventStore(store, nats, { bytesMax: 10_000_000, historyBytesMax: 60_000 });
     expect((await cache.read(big)).events).toHaveLength(2);
     expect(cache.sizeBytes).toBe(0);
+  });
+
+  describe('FoldedStateCache', () => {
+    // The fold counts events and the bytes of their payloads: enough to see what it was given.
+    const countFold = {
+      initial: () => ({ events: 0, payloadChars: 0 }),
+      evolve: (state: { events: number; payloadChars: number }, event: { type: string; data: unknown }) => ({
+        events: state.events + 1,
+        payloadChars: state.payloadChars + String((event.data as { inline: string }).inline).length,
+      }),
+      sizeOf: (state: { events: number }) => state.events * 100,
+    };
+
+    it('folds a history once, then brings the kept state forward with only the events written since, by any writer', async () => {
+      const subject = subjects.object('photos', 'd'.repeat(64));
+      await write(subject, 5, 100);
+      const cache = new CachingEventStore(store, nats);
+      const states = new FoldedStateCache(cache, countFold, { entriesMax: 10, bytesMax: 1_000_000 });
+      expect(await states.load(subject)).toMatchObject({ state: { events: 5 }, sequence: (await store.read(subject)).lastSequence });
+      // Another writer appends behind the cache's back.
+      await store.append(subject, [envelope(100)], (await store.read(subject)).lastSequence);
+      const { state, sequence } = await states.load(subject);
+      expect(state.events).toBe(6);
+      expect(sequence).toBe((await store.read(subject)).lastSequence);
+      // A state the caller appended is kept as the subject's current one.
+      states.remember(subject, { events: 99, payloadChars: 0 }, sequence);
+      expect((await states.load(subject)).state.events).toBe(99);
+    });
+
+    it('keeps states within its count and byte budget', async () => {
+      const cache = new CachingEventStore(store, nats);
+      const states = new FoldedStateCache(cache, countFold, { entriesMax: 2, bytesMax: 250 });
+      for (const letter of ['e', 'f', 'g']) {
+        const subject = subjects.object('photos', letter.repeat(64));
+        await write(subject, 1, 10);
+        await states.load(subject);
+      }
+      expect(states.sizeBytes).toBeLessThanOrEqual(250);
+      expect(states.sizeBytes).toBe(200);
+    });
   });
 });

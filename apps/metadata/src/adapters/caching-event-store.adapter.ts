@@ -70,8 +70,13 @@ export class CachingEventStore implements EventStore {
     return result;
   }
 
+  /** The whole history, read from JetStream and not kept (FoldedStateCache keeps the folded state instead). */
+  readUncached(subject: string): Promise<StreamRead> {
+    return this.store.read(subject);
+  }
+
   /** The subject's events after `after` up to `last`, or undefined when there are too many to fetch one by one. */
-  private async readAfter(subject: string, after: number, last: number): Promise<StoredEvent[] | undefined> {
+  async readAfter(subject: string, after: number, last: number): Promise<StoredEvent[] | undefined> {
     const jsm = await this.nats.jetstreamManager();
     const stream = this.store.streamFor(subject);
     const events: StoredEvent[] = [];

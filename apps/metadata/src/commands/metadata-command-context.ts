@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { foldEvents, handleCommand, type Decider, type HandledCommand, type StoredEvent } from '@cairn/eventing';
 import { JetStreamEventStore, NatsConnectionManager } from '@cairn/messaging';
+import type { FoldedStateCache } from '../adapters/folded-state.cache';
 import { CachingEventStore } from '../adapters/caching-event-store.adapter';
 import { MetadataEventSchemaVersions, subjectsFor, type DomainEvent, type Subjects } from '@cairn/protocol';
 import { EventClock, SERVICE_IDENTITY, type ServiceIdentity } from '@cairn/service-kit';
@@ -70,12 +71,19 @@ export class MetadataCommandContext {
    * instance (a hot key would otherwise make N local writers race each other and retry O(N) times);
    * writers on other instances are ordered by the expected-sequence check and retried.
    */
-  run<C, E extends DomainEvent, S>(decider: Decider<C, E, S>, subject: string, aggregateId: string, command: C): Promise<HandledCommand<E, S>> {
+  run<C, E extends DomainEvent, S>(
+    decider: Decider<C, E, S>,
+    subject: string,
+    aggregateId: string,
+    command: C,
+    states?: FoldedStateCache<E, S>,
+  ): Promise<HandledCommand<E, S>> {
     return this.serialised(subject, () =>
       handleCommand(this.store, decider, subject, aggregateId, command, this.clock.commandContext(), {
         maxRetries: CONFLICT_RETRIES_MAX,
         schemaVersionOf: (type) => MetadataEventSchemaVersions[type as keyof typeof MetadataEventSchemaVersions] ?? 1,
         onConflict: () => new Promise((resolve) => setTimeout(resolve, Math.floor(Math.random() * CONFLICT_BACKOFF_MAX_MS))),
+        ...(states ? { states: { load: () => states.load(subject), appended: (state: unknown, sequence: number) => states.remember(subject, state as S, sequence) } } : {}),
       }),
     );
   }

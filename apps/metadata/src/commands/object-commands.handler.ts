@@ -15,14 +15,28 @@ import {
   type PutObjectRequest,
   type PutObjectTagsRequest,
 } from '@cairn/protocol';
-import { objectKeyDecider } from '../domain/object-key/object-key.decider';
-import { keyAsRead, versionToServe } from '../domain/object-key/object-key.reading';
+import { FoldedStateCache } from '../adapters/folded-state.cache';
+import { objectKeyDecider, type ObjectKeyState } from '../domain/object-key/object-key.decider';
+import { keyReadFold, versionToServe, type KeyAsRead } from '../domain/object-key/object-key.reading';
 import { validateObjectKey } from '../domain/shared/validation';
 import { MetadataError } from '../domain/shared/metadata.errors';
 import { BucketCommandsHandler } from './bucket-commands.handler';
 import { decided, keyIdOf, MetadataCommandContext } from './metadata-command-context';
 
 const DEFAULT_CONTENT_TYPE = 'binary/octet-stream';
+/** Keys whose folded states are kept (each cache), least recently used out. */
+const KEY_STATES_MAX = 100_000;
+const KEY_STATE_BYTES_MAX = 64 * 1024 * 1024;
+/** Read states hold small objects' bytes inline. */
+const KEY_READ_BYTES_MAX = 256 * 1024 * 1024;
+/** Bytes a kept decider state costs per version (ids, etag, tags) and per completed upload id. */
+const KEY_STATE_VERSION_BYTES = 256;
+
+const objectKeyStateFold = {
+  initial: objectKeyDecider.initialState,
+  evolve: objectKeyDecider.evolve,
+  sizeOf: (state: ObjectKeyState) => (state.versions.length + state.completedUploads.length) * KEY_STATE_VERSION_BYTES,
+};
 
 /**
  * The version a completed multipart upload puts on its key: the completion's version id and part
@@ -38,10 +52,18 @@ export interface CompletedUploadVersion {
 /** Object-key commands. Every write is guarded by the bucket (exists, not sealed), read from its subject. */
 @Injectable()
 export class ObjectCommandsHandler {
+  /** Each key's decider state, for its commands. */
+  private readonly keyStates: FoldedStateCache<ObjectKeyEvent, ObjectKeyState>;
+  /** Each key's versions as reads serve them. */
+  private readonly keyReads: FoldedStateCache<ObjectKeyEvent, KeyAsRead>;
+
   constructor(
     private readonly ctx: MetadataCommandContext,
     private readonly buckets: BucketCommandsHandler,
-  ) {}
+  ) {
+    this.keyStates = new FoldedStateCache(ctx.store, objectKeyStateFold, { entriesMax: KEY_STATES_MAX, bytesMax: KEY_STATE_BYTES_MAX });
+    this.keyReads = new FoldedStateCache(ctx.store, keyReadFold, { entriesMax: KEY_STATES_MAX, bytesMax: KEY_READ_BYTES_MAX });
+  }
 
   /**
    * `completed.incarnation`, for a completed upload's version: the bucket life the completion read. A
@@ -98,8 +120,8 @@ export class ObjectCommandsHandler {
     validateObjectKey(key);
     const read = await this.buckets.read(bucket);
     if (read.state.status !== 'live') throw new MetadataError(MetadataErrorCodes.NoSuchBucket, `bucket ${bucket} does not exist`, { bucket });
-    const history = await this.ctx.load(objectKeyDecider, this.ctx.subjects.object(bucket, keyIdOf(key)));
-    return versionToServe(keyAsRead(bucket, history.events as readonly ObjectKeyEvent[], read.incarnation), bucket, key, versionId);
+    const { state } = await this.keyReads.load(this.ctx.subjects.object(bucket, keyIdOf(key)));
+    return versionToServe(state, read.incarnation, bucket, key, versionId);
   }
 
   async copy(request: CopyObjectRequest): Promise<CopyObjectReply> {
@@ -219,7 +241,7 @@ export class ObjectCommandsHandler {
   }
 
   private execute(command: ObjectKeyCommand) {
-    return this.ctx.run(objectKeyDecider, this.ctx.subjects.object(command.bucket, command.keyId), `${command.bucket}/${command.keyId}`, command);
+    return this.ctx.run(objectKeyDecider, this.ctx.subjects.object(command.bucket, command.keyId), `${command.bucket}/${command.keyId}`, command, this.keyStates);
   }
 }
 

@@ -28,6 +28,14 @@ export interface CommandHandlerOptions {
   readonly schemaVersionOf?: (eventType: string) => number;
   /** Called between conflicting attempts; lets the shell add jittered backoff. */
   readonly onConflict?: (attempt: number, error: ConcurrencyConflictError) => Promise<void> | void;
+  /**
+   * The aggregate's current state and its subject's last sequence, folded by a cache instead of
+   * read and folded here; `onAppended` then hears of each state the handler appends.
+   */
+  readonly states?: {
+    load(): Promise<{ readonly state: unknown; readonly sequence: number }>;
+    appended(state: unknown, sequence: number): void;
+  };
 }
 
 /**
@@ -47,14 +55,10 @@ export async function handleCommand<Command, Event extends DomainEvent, State>(
   const maxRetries = options.maxRetries ?? MAX_CONFLICT_RETRIES;
   const versionOf = options.schemaVersionOf ?? ((type: string) => options.upcasters?.currentVersionOf(type) ?? 1);
   for (let attempt = 1; ; attempt++) {
-    const read = await store.read(subject);
-    const history = read.events.map((stored) => {
-      const envelope = options.upcasters ? options.upcasters.upcast(stored.envelope) : stored.envelope;
-      return { type: envelope.type, data: envelope.data } as Event;
-    });
-    const state = foldEvents(decider, history);
+    const read = options.states ? await options.states.load() : undefined;
+    const { state, sequence } = read ? { state: read.state as State, sequence: read.sequence } : await readAndFold(store, decider, subject, options.upcasters);
     const decided = decider.decide(command, state);
-    if (decided.length === 0) return { events: [], state, sequence: read.lastSequence, attempts: attempt };
+    if (decided.length === 0) return { events: [], state, sequence, attempts: attempt };
     const now = ctx.now();
     const envelopes = decided.map((event) =>
       wrapEvent(event, versionOf(event.type), {
@@ -68,11 +72,27 @@ export async function handleCommand<Command, Event extends DomainEvent, State>(
       }),
     );
     try {
-      const appended = await store.append(subject, envelopes, read.lastSequence);
-      return { events: envelopes, state: foldEvents(decider, decided, state), sequence: appended.lastSequence, attempts: attempt };
+      const appended = await store.append(subject, envelopes, sequence);
+      const next = foldEvents(decider, decided, state);
+      options.states?.appended(next, appended.lastSequence);
+      return { events: envelopes, state: next, sequence: appended.lastSequence, attempts: attempt };
     } catch (error) {
       if (!(error instanceof ConcurrencyConflictError) || attempt > maxRetries) throw error;
       await options.onConflict?.(attempt, error);
     }
   }
+}
+
+async function readAndFold<Command, Event extends DomainEvent, State>(
+  store: EventStore,
+  decider: Decider<Command, Event, State>,
+  subject: string,
+  upcasters: UpcasterRegistry | undefined,
+): Promise<{ state: State; sequence: number }> {
+  const read = await store.read(subject);
+  const history = read.events.map((stored) => {
+    const envelope = upcasters ? upcasters.upcast(stored.envelope) : stored.envelope;
+    return { type: envelope.type, data: envelope.data } as Event;
+  });
+  return { state: foldEvents(decider, history), sequence: read.lastSequence };
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { DeleteMarkerPut, ObjectKeyEvent, ObjectVersionDeleted, ObjectVersionPut } from '@cairn/protocol';
 import type { MetadataError } from '../shared/metadata.errors';
-import { keyAsRead, versionToServe } from './object-key.reading';
+import { keyAsRead, keyReadFold, versionToServe } from './object-key.reading';
 
 const key = 'a/b.txt';
 const ref = { bucket: 'photos', key, keyId: createHash('sha256').update(key).digest('hex'), incarnation: 7 };
@@ -32,7 +32,7 @@ const removed = (versionId: string, newCurrentVersionId: string | null, wasCurre
   type: 'ObjectVersionDeleted',
   data: { ...ref, versionId, wasDeleteMarker: false, wasCurrent, newCurrentVersionId },
 });
-const head = (events: ObjectKeyEvent[], versionId?: string) => versionToServe(keyAsRead('photos', events, 7), 'photos', key, versionId);
+const head = (events: ObjectKeyEvent[], versionId?: string) => versionToServe(keyAsRead(events), 7, 'photos', key, versionId);
 const failure = (events: ObjectKeyEvent[], versionId?: string) => {
   try {
     head(events, versionId);
@@ -70,7 +70,7 @@ describe('reading a key from its own events', () => {
     const events = [put('null', 'one'), put('null', 'two'), put('v3', 'three')];
     expect(head(events).versionId).toBe('v3');
     expect(head(events, 'null')).toMatchObject({ etag: md5('two'), isLatest: false });
-    expect(keyAsRead('photos', events, 7).versions.map((v) => v.versionId)).toEqual(['v3', 'null']);
+    expect(keyAsRead(events).versions.map((v) => v.versionId)).toEqual(['v3', 'null']);
   });
 
   it('answers NoSuchKey behind a delete marker, naming it, and MethodNotAllowed for the marker itself', () => {
@@ -94,11 +94,19 @@ describe('reading a key from its own events', () => {
     expect(head([put('v1', 'x'), { type: 'ObjectTagsSet', data: { ...ref, versionId: 'v1', tags } }, { type: 'ObjectTagsDeleted', data: { ...ref, versionId: 'v1' } }]).tags).toEqual([]);
   });
 
-  it('counts only events of the bucket life it reads in, and events from before lives were recorded', () => {
+  it('answers from the bucket life it reads in: an earlier life is gone, a stray write of it is ignored, history from before lives counts', () => {
     const ofEarlierLife = put('v0', 'old', { incarnation: 3 });
-    const legacy = put('v1', 'legacy', { incarnation: undefined });
-    expect(head([legacy, ofEarlierLife]).versionId).toBe('v1');
     expect(failure([ofEarlierLife]).code).toBe('NoSuchKey');
+    expect(head([ofEarlierLife, put('v2', 'new')]).versionId).toBe('v2');
+    expect(head([put('v2', 'new'), ofEarlierLife]).versionId).toBe('v2');
+    expect(head([put('v1', 'legacy', { incarnation: undefined })]).versionId).toBe('v1');
+  });
+
+  it('folds event by event to the same state as a whole history, so a kept state can be brought forward', () => {
+    const events: ObjectKeyEvent[] = [put('null', 'a'), put('v2', 'b'), marker('m3'), removed('m3', 'v2'), put('null', 'c')];
+    const stepwise = events.reduce(keyReadFold.evolve, keyReadFold.initial());
+    expect(stepwise).toEqual(keyAsRead(events));
+    expect(keyReadFold.sizeOf(stepwise)).toBeGreaterThan(0);
   });
 
   it('names the upload of a completed multipart version and its part sizes; a copy has neither upload nor part sizes unless copied', () => {

@@ -1,6 +1,7 @@
 import { NULL_VERSION_ID, MetadataErrorCodes, type ObjectVersionView } from '@cairn/protocol';
 import { assertNever } from '@cairn/eventing';
 import { MetadataError } from '../shared/metadata.errors';
+import { LEGACY_INCARNATION } from './object-key.decider';
 import type { ObjectKeyEvent } from './object-key.events';
 
 /** A version as a read sees it: everything but whether it is the latest, which the key decides. */
@@ -8,28 +9,34 @@ type ReadVersion = Omit<ObjectVersionView, 'isLatest'>;
 
 /** The key's versions as GET and HEAD read them, newest first, and which one is current. */
 export interface KeyAsRead {
+  /** The bucket life these versions belong to (LEGACY_INCARNATION: events written before lives were recorded). */
+  readonly incarnation: number;
   readonly versions: readonly ReadVersion[];
   readonly currentVersionId: string | null;
 }
 
+/** Bytes a kept version costs beyond its inline body: its metadata and chunk list. */
+const VERSION_OVERHEAD_BYTES = 1024;
+
 /**
  * The key's versions folded from its own events, as the projection would hold them once it has
  * caught up. GET and HEAD read this, so a read after an acknowledged write sees it through any
- * gateway, however far the projection lags. Only events of the bucket's current life count (and
- * events written before lives were recorded), as in the projection.
+ * gateway, however far the projection lags. Lives are followed as the key's decider follows them:
+ * a newer life starts empty, events of an older one are ignored, and versionToServe answers only
+ * from the bucket's current life.
  */
-export function keyAsRead(bucket: string, events: readonly ObjectKeyEvent[], bucketIncarnation: number): KeyAsRead {
-  let versions: ReadVersion[] = [];
-  let currentVersionId: string | null = null;
-  for (const event of events) {
-    const incarnation = event.data.incarnation;
-    if (incarnation !== undefined && incarnation !== bucketIncarnation) continue;
+export const keyReadFold = {
+  initial: (): KeyAsRead => ({ incarnation: LEGACY_INCARNATION, versions: [], currentVersionId: null }),
+
+  evolve(folded: KeyAsRead, event: ObjectKeyEvent): KeyAsRead {
+    const state = inLifeOf(folded, event.data.incarnation);
+    if (state === undefined) return folded;
     switch (event.type) {
       case 'ObjectVersionPut':
       case 'ObjectVersionCopied': {
         const d = event.data;
         const version: ReadVersion = {
-          bucket,
+          bucket: d.bucket,
           key: d.key,
           versionId: d.versionId,
           isDeleteMarker: false,
@@ -47,14 +54,12 @@ export function keyAsRead(bucket: string, events: readonly ObjectKeyEvent[], buc
           partSizes: d.partSizes ?? null,
           chunks: d.chunks,
         };
-        versions = [version, ...withoutNullReplaced(versions, d.versionId)];
-        currentVersionId = d.versionId;
-        break;
+        return { ...state, versions: [version, ...withoutNullReplaced(state.versions, d.versionId)], currentVersionId: d.versionId };
       }
       case 'DeleteMarkerPut': {
         const d = event.data;
         const marker: ReadVersion = {
-          bucket,
+          bucket: d.bucket,
           key: d.key,
           versionId: d.versionId,
           isDeleteMarker: true,
@@ -72,31 +77,49 @@ export function keyAsRead(bucket: string, events: readonly ObjectKeyEvent[], buc
           partSizes: null,
           chunks: [],
         };
-        versions = [marker, ...withoutNullReplaced(versions, d.versionId)];
-        currentVersionId = d.versionId;
-        break;
+        return { ...state, versions: [marker, ...withoutNullReplaced(state.versions, d.versionId)], currentVersionId: d.versionId };
       }
       case 'ObjectVersionDeleted':
-        versions = versions.filter((v) => v.versionId !== event.data.versionId);
-        currentVersionId = event.data.newCurrentVersionId;
-        break;
+        return { ...state, versions: state.versions.filter((v) => v.versionId !== event.data.versionId), currentVersionId: event.data.newCurrentVersionId };
       case 'ObjectTagsSet':
       case 'ObjectTagsDeleted': {
         const tags = event.type === 'ObjectTagsSet' ? event.data.tags : [];
-        versions = versions.map((v) => (v.versionId === event.data.versionId ? { ...v, tags } : v));
-        break;
+        return { ...state, versions: state.versions.map((v) => (v.versionId === event.data.versionId ? { ...v, tags } : v)) };
       }
       default:
-        assertNever(event, 'object key event');
+        return assertNever(event, 'object key event');
     }
-  }
-  return { versions, currentVersionId };
+  },
+
+  /** Roughly the memory a kept state holds: inline bodies (base64) and a little per version. */
+  sizeOf(state: KeyAsRead): number {
+    let bytes = 0;
+    for (const version of state.versions) {
+      bytes += VERSION_OVERHEAD_BYTES;
+      for (const chunk of version.chunks) bytes += chunk.inline?.length ?? 0;
+    }
+    return bytes;
+  },
+};
+
+/** A fold of a whole history (tests, one-off reads). */
+export function keyAsRead(events: readonly ObjectKeyEvent[]): KeyAsRead {
+  return events.reduce(keyReadFold.evolve, keyReadFold.initial());
+}
+
+function inLifeOf(state: KeyAsRead, eventIncarnation: number | undefined): KeyAsRead | undefined {
+  if (eventIncarnation === undefined || eventIncarnation === state.incarnation) return state;
+  if (state.incarnation === LEGACY_INCARNATION) return { ...state, incarnation: eventIncarnation };
+  if (eventIncarnation > state.incarnation) return { incarnation: eventIncarnation, versions: [], currentVersionId: null };
+  return undefined;
 }
 
 /** HEAD/GET of the current version, or of the one named, with S3's errors. */
-export function versionToServe(key: KeyAsRead, bucket: string, keyName: string, versionId?: string): ObjectVersionView {
+export function versionToServe(key: KeyAsRead, bucketIncarnation: number, bucket: string, keyName: string, versionId?: string): ObjectVersionView {
+  // Versions of an earlier life of the bucket name are gone with it.
+  const inLife = key.incarnation === LEGACY_INCARNATION || key.incarnation === bucketIncarnation;
   const wanted = versionId ?? key.currentVersionId;
-  const version = wanted === null ? undefined : key.versions.find((v) => v.versionId === wanted);
+  const version = wanted === null || !inLife ? undefined : key.versions.find((v) => v.versionId === wanted);
   if (!version) {
     if (versionId === undefined) throw new MetadataError(MetadataErrorCodes.NoSuchKey, `${keyName} does not exist`, { bucket, key: keyName });
     throw new MetadataError(MetadataErrorCodes.NoSuchVersion, `${keyName} has no version ${versionId}`, { bucket, key: keyName, versionId });
@@ -106,7 +129,7 @@ export function versionToServe(key: KeyAsRead, bucket: string, keyName: string, 
     if (versionId === undefined) throw new MetadataError(MetadataErrorCodes.NoSuchKey, `${keyName} is deleted`, details);
     throw new MetadataError(MetadataErrorCodes.MethodNotAllowed, `version ${versionId} of ${keyName} is a delete marker`, details);
   }
-  return { ...version, isLatest: version.versionId === key.currentVersionId };
+  return { ...version, bucket, isLatest: version.versionId === key.currentVersionId };
 }
 
 /** A new `null` version (or marker) replaces the key's existing null one. */
