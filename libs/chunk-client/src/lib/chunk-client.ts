@@ -136,14 +136,10 @@ export class ChunkClient {
       const lengthBytes = Number(response.headers['content-length']);
       if (Number.isFinite(lengthBytes) && lengthBytes <= READ_HOLDBACK_BYTES) {
         try {
-          const bytes = Buffer.from(await response.body.arrayBuffer());
-          if (bytes.length !== lengthBytes) throw new Error(`got ${bytes.length} of ${lengthBytes} bytes`);
-          if (!range) {
-            const actual = contentHashOf(bytes);
-            if (actual !== hash) throw new ClientHashMismatchError(hash, actual);
-          }
+          const pieces = await receiveVerified(response.body, lengthBytes, range ? null : hash);
           this.latency.observe(node.nodeId, this.nowMs() - startedMs);
-          return { hash, stream: Readable.from([bytes]), servedBy: node.nodeId, fellOverFrom };
+          // One Buffer per read: a byte-mode stream read by an async iterator would concatenate them again.
+          return { hash, stream: Readable.from(pieces), servedBy: node.nodeId, fellOverFrom };
         } catch (error) {
           fail(node, describe(error));
           continue;
@@ -298,6 +294,42 @@ export class ChunkClient {
 
 function rangeHeader(range: ByteRangeRequest | undefined): Record<string, string> {
   return range ? { range: `bytes=${range.start}-${range.end - 1}` } : {};
+}
+
+/**
+ * Receives a whole held-back body as the pieces it arrived in, hashing each as it lands, so the
+ * hash overlaps the transfer and the bytes are never concatenated into one more copy. It listens
+ * for 'data' rather than iterating: the async iterator reads with read(), which concatenates
+ * whatever is buffered into a fresh buffer on every step.
+ */
+function receiveVerified(body: Readable, lengthBytes: number, hash: ContentHash | null): Promise<Buffer[]> {
+  const hasher = hash ? new ContentHasher() : null;
+  const pieces: Buffer[] = [];
+  let receivedBytes = 0;
+  return new Promise<Buffer[]>((resolve, reject) => {
+    const fail = (error: Error) => {
+      body.off('data', onData);
+      body.destroy();
+      reject(error);
+    };
+    const onData = (piece: Buffer) => {
+      receivedBytes += piece.length;
+      if (receivedBytes > lengthBytes) return fail(new Error(`got more than the ${lengthBytes} bytes announced`));
+      hasher?.update(piece);
+      pieces.push(piece);
+    };
+    body.on('data', onData);
+    body.once('error', fail);
+    body.once('end', () => {
+      if (receivedBytes !== lengthBytes) return reject(new Error(`got ${receivedBytes} of ${lengthBytes} bytes`));
+      const actual = hasher?.digest();
+      if (hash && actual !== hash) return reject(new ClientHashMismatchError(hash, actual as ContentHash));
+      resolve(pieces);
+    });
+    body.once('close', () => {
+      if (receivedBytes !== lengthBytes) reject(new Error(`the body closed after ${receivedBytes} of ${lengthBytes} bytes`));
+    });
+  });
 }
 
 async function bufferUpTo(source: Readable | AsyncIterable<Uint8Array>, limitBytes: number): Promise<Buffer> {
