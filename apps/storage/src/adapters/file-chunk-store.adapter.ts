@@ -13,8 +13,11 @@ import {
   MAX_CHUNK_SIZE_BYTES,
   PACKS_DIR,
   READ_BUFFER_BYTES,
+  READ_BUFFER_POOL_BUFFER_BYTES,
   SMALL_CHUNK_THRESHOLD_BYTES_DEFAULT,
   TEMP_DIR,
+  WHOLE_READ_MAX_BYTES,
+  WHOLE_READS_IN_FLIGHT_MAX,
   WRITE_COALESCE_BYTES,
   chunkRelativePath,
   type ByteRange,
@@ -31,6 +34,7 @@ import type {
 } from '../domain/chunk-store.port';
 import { ensureDirectoryDurably, fsyncDirectory } from './durable-fs';
 import { PackStore, type PackRecoveryReport } from './pack-store.adapter';
+import { ReadBufferPool, type ReadBufferLease } from './read-buffer-pool';
 
 export interface FileChunkStoreOptions {
   readonly dataDir: string;
@@ -56,6 +60,7 @@ export class FileChunkStore implements ChunkStore {
   private corruptFound = 0;
   private readonly threshold: number;
   private readonly maxChunkBytes: number;
+  private readonly readBuffers = new ReadBufferPool(READ_BUFFER_POOL_BUFFER_BYTES, WHOLE_READS_IN_FLIGHT_MAX);
 
   private constructor(
     private readonly options: FileChunkStoreOptions,
@@ -135,8 +140,16 @@ export class FileChunkStore implements ChunkStore {
       if (isNotFound(error)) return null;
       throw error;
     }
-    const sizeBytes = (await handle.stat()).size;
+    let sizeBytes: number;
+    try {
+      sizeBytes = (await handle.stat()).size;
+    } catch (error) {
+      await handle.close();
+      throw error;
+    }
     const wanted = range ?? { start: 0, end: sizeBytes };
+    const lease = sizeBytes <= WHOLE_READ_MAX_BYTES ? this.readBuffers.tryLease(sizeBytes) : null;
+    if (lease) return this.readWhole(hash, handle, sizeBytes, wanted, lease);
     const file = createReadStream('', { fd: handle, highWaterMark: READ_BUFFER_BYTES });
     return { sizeBytes, range: wanted, stream: Readable.from(this.verifiedSlices(hash, file, wanted), { objectMode: false }) };
   }
@@ -279,6 +292,42 @@ export class FileChunkStore implements ChunkStore {
     this.chunkFileCount++;
     this.chunkFileBytes += sizeBytes;
     return { hash, sizeBytes, existed: false, packed: false };
+  }
+
+  /**
+   * Reads the whole chunk with as few reads as the kernel allows into a pooled buffer and hashes
+   * it before a byte is handed out. A corrupt chunk is quarantined and its stream errors, as a
+   * streamed read's does. The buffer goes back to the pool on `done(true)` only.
+   */
+  private async readWhole(hash: ContentHash, handle: FileHandle, sizeBytes: number, wanted: ByteRange, lease: ReadBufferLease): Promise<ChunkReadHandle> {
+    let filled = 0;
+    try {
+      while (filled < sizeBytes) {
+        const { bytesRead } = await handle.read(lease.bytes, filled, sizeBytes - filled, filled);
+        if (bytesRead === 0) break;
+        filled += bytesRead;
+      }
+    } catch (error) {
+      lease.drop();
+      throw error;
+    } finally {
+      await handle.close();
+    }
+    const data = lease.bytes.subarray(0, filled);
+    const actual = contentHashOf(data);
+    if (filled !== sizeBytes || actual !== hash) {
+      lease.drop();
+      const corrupt = this.quarantineFile(hash, `read ${filled} bytes hashing to ${actual}`);
+      const failing = new Readable({ read: () => void corrupt.then((error) => failing.destroy(error), (error: Error) => failing.destroy(error)) });
+      return { sizeBytes, range: wanted, stream: failing, done: () => undefined };
+    }
+    const slice = data.subarray(wanted.start, wanted.end);
+    return {
+      sizeBytes,
+      range: wanted,
+      stream: Readable.from(slice.length > 0 ? [slice] : []),
+      done: (sent) => (sent ? lease.giveBack() : lease.drop()),
+    };
   }
 
   /**

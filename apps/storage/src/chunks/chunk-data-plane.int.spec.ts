@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import type { INestApplication } from '@nestjs/common';
 import { request } from 'undici';
 import { contentHashOf, type ContentHash } from '@cairn/hashing';
-import { chunkRelativePath, CORRUPT_DIR, PACKS_DIR, TEMP_DIR, packFileName } from '../domain/chunk-layout';
+import { chunkRelativePath, CORRUPT_DIR, PACKS_DIR, TEMP_DIR, WHOLE_READS_IN_FLIGHT_MAX, packFileName } from '../domain/chunk-layout';
 import { PACK_RECORD_HEADER_BYTES } from '../domain/pack-record';
 import { startStandaloneDataPlane } from '../testing/standalone-data-plane';
 import { StorageCapacityService } from './storage-capacity.service';
@@ -173,6 +173,23 @@ describe('storage data plane over real HTTP and disk', () => {
     expect(head.statusCode).toBe(404);
     await head.body.dump();
     await expect(fsp.stat(path.join(dataDir, chunkRelativePath(hash)))).rejects.toThrow(/ENOENT/);
+  });
+
+  it('serves more concurrent whole reads than it lends buffers (the rest stream), each with its own bytes, and reuses buffers after', async () => {
+    const chunks = Array.from({ length: 2 * WHOLE_READS_IN_FLIGHT_MAX + 1 }, (_, i) => randomBytes(MiB + i));
+    for (const c of chunks) await (await put(contentHashOf(c), c)).body.dump();
+    for (let round = 0; round < 2; round++) {
+      const read = await Promise.all(
+        chunks.map(async (c, i) => {
+          const res = await get(contentHashOf(c), i % 2 === 0 ? {} : { range: 'bytes=100-' });
+          return drainHashing(res.body);
+        }),
+      );
+      read.forEach((r, i) => {
+        const expected = i % 2 === 0 ? chunks[i] : chunks[i].subarray(100);
+        expect(r).toEqual({ hash: createHash('sha256').update(expected).digest('hex'), sizeBytes: expected.length });
+      });
+    }
   });
 
   it('detects a byte flipped on disk in a chunk file: the response fails and the chunk is moved aside', async () => {

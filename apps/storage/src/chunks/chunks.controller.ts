@@ -99,12 +99,16 @@ export class ChunksController {
     } else {
       res.status(200);
     }
+    let sent = false;
     try {
       await pipeline(handle.stream, res);
+      sent = true;
     } catch {
       // Headers are gone already: cutting the connection short is how the reader learns the
       // body is not good (a corrupt chunk) or that it went away.
       res.destroy();
+    } finally {
+      handle.done?.(sent);
     }
   }
 

@@ -12,6 +12,16 @@ export const PACK_MAX_SIZE_BYTES = 64 * 1024 * 1024;
 /** Body bytes gathered before one write syscall on the large-chunk path. */
 export const WRITE_COALESCE_BYTES = 1024 * 1024;
 export const READ_BUFFER_BYTES = 1024 * 1024;
+/**
+ * A chunk up to this size is read whole with one read into one buffer and hashed at once before a
+ * byte is sent (fewer, larger operations than streaming it); a larger one streams in
+ * READ_BUFFER_BYTES pieces.
+ */
+export const WHOLE_READ_MAX_BYTES = 16 * 1024 * 1024;
+/** Whole reads in flight at most (each holds up to WHOLE_READ_MAX_BYTES); past it reads stream. */
+export const WHOLE_READS_IN_FLIGHT_MAX = 4;
+/** Whole-read buffers of this size are kept for reuse (the default chunk size), at most the count above. */
+export const READ_BUFFER_POOL_BUFFER_BYTES = 8 * 1024 * 1024;
 export const LIST_LIMIT_DEFAULT = 1000;
 export const LIST_LIMIT_MAX = 10_000;
 

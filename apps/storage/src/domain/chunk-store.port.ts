@@ -17,6 +17,12 @@ export interface ChunkReadHandle {
   readonly range: ByteRange;
   /** Errors (ChunkCorruptError) instead of ending if the chunk's bytes do not match its hash. */
   readonly stream: Readable;
+  /**
+   * Call once when done with `stream`: `sent` when all of it has been written out (a response
+   * that finished), false otherwise. A whole read's buffer is reused only after `done(true)`;
+   * a reader that never calls it makes later reads stream instead of reading whole.
+   */
+  readonly done?: (sent: boolean) => void;
 }
 
 export interface ChunkListing {
