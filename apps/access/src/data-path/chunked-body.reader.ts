@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import { contentHashOf } from '@cairn/hashing';
 import { isInlineChunk, type ChunkRef } from '@cairn/protocol';
 import { S3Error } from '../s3';
@@ -5,10 +6,34 @@ import type { ChunkStore } from './chunk-store.port';
 import type { MemoryBudget } from './memory-budget';
 
 /**
+ * Chunks fetched ahead of the one being passed on. One is enough to keep the storage node busy
+ * with the next chunk while this one goes out to the client; each takes its own read budget.
+ */
+export const READ_AHEAD_CHUNKS = 1;
+
+/** The part `[from, to)` of one chunk that a read touches. */
+interface ChunkSlice {
+  readonly chunk: ChunkRef;
+  readonly from: number;
+  readonly to: number;
+}
+
+/** A slice being fetched (or fetched): its bytes and the budget reservation they hold. */
+interface OpenedSlice {
+  readonly stream: Readable | null;
+  readonly inline: Buffer | null;
+  readonly release: () => void;
+}
+
+/**
  * The bytes `[start, endExclusive)` of an object, read chunk by chunk: only the chunks the range
- * touches are fetched, one at a time, and a whole chunk is verified against its hash by the store.
+ * touches are fetched, in order, and a whole chunk is verified against its hash by the store.
  * The store may hold a chunk whole to verify it, so its size is taken from the read budget until
- * the chunk has been passed on. Inline chunks come from the reference itself, verified the same way.
+ * the chunk has been passed on. While one chunk is passed on, up to `readAheadChunks` next ones
+ * are fetched, each only if its budget is free at once (a read-ahead never waits in the budget's
+ * queue, so it never delays another request's first chunk); a read-ahead that is not consumed
+ * (the caller stopped, or a chunk before it failed) is dropped and gives its budget back.
+ * Inline chunks come from the reference itself, verified the same way.
  */
 export async function* readChunkedBody(
   store: ChunkStore,
@@ -16,25 +41,80 @@ export async function* readChunkedBody(
   start: number,
   endExclusive: number,
   budget: MemoryBudget,
+  readAheadChunks: number = READ_AHEAD_CHUNKS,
 ): AsyncGenerator<Buffer> {
+  const slices = slicesOf(chunks, start, endExclusive);
+  const ahead: Promise<OpenedSlice>[] = [];
+  let next = 0;
+  try {
+    while (ahead.length > 0 || next < slices.length) {
+      let current = ahead.shift();
+      if (!current) {
+        const slice = slices[next++];
+        current = openSlice(store, slice, await reserve(budget, slice));
+      }
+      while (ahead.length < readAheadChunks && next < slices.length) {
+        const release = sliceBytes(slices[next]) === 0 ? NOTHING_TO_RELEASE : budget.tryAcquire(sliceBytes(slices[next]));
+        if (!release) break;
+        const opened = openSlice(store, slices[next++], release);
+        // Its failure is reported when it becomes current; until then it must not go unhandled.
+        opened.catch(() => undefined);
+        ahead.push(opened);
+      }
+      const { stream, inline, release } = await current;
+      try {
+        if (inline) yield inline;
+        else if (stream) for await (const piece of stream) yield piece as Buffer;
+      } finally {
+        release();
+      }
+    }
+  } finally {
+    for (const dropped of ahead) void dropped.then(discard, () => undefined);
+  }
+}
+
+function slicesOf(chunks: readonly ChunkRef[], start: number, endExclusive: number): ChunkSlice[] {
+  const slices: ChunkSlice[] = [];
   for (const chunk of chunks) {
     const chunkEnd = chunk.offsetBytes + chunk.sizeBytes;
     if (chunkEnd <= start || chunk.offsetBytes >= endExclusive || chunk.sizeBytes === 0) continue;
     const from = Math.max(start, chunk.offsetBytes) - chunk.offsetBytes;
     const to = Math.min(endExclusive, chunkEnd) - chunk.offsetBytes;
-    const whole = from === 0 && to === chunk.sizeBytes;
-    if (isInlineChunk(chunk)) {
-      yield verifiedInlineBytes(chunk).subarray(from, to);
-      continue;
-    }
-    const release = await budget.acquire(to - from);
-    try {
-      const stream = await store.read(chunk.hash, whole ? undefined : { start: from, end: to });
-      for await (const piece of stream) yield piece as Buffer;
-    } finally {
-      release();
-    }
+    slices.push({ chunk, from, to });
   }
+  return slices;
+}
+
+/** Inline bytes take no read budget: they are in the chunk reference already. */
+function sliceBytes(slice: ChunkSlice): number {
+  return isInlineChunk(slice.chunk) ? 0 : slice.to - slice.from;
+}
+
+const NOTHING_TO_RELEASE = (): void => undefined;
+
+function reserve(budget: MemoryBudget, slice: ChunkSlice): Promise<() => void> | (() => void) {
+  const bytes = sliceBytes(slice);
+  return bytes === 0 ? NOTHING_TO_RELEASE : budget.acquire(bytes);
+}
+
+/** Starts fetching a slice under `release`'s reservation; gives it back itself if the fetch fails. */
+async function openSlice(store: ChunkStore, slice: ChunkSlice, release: () => void): Promise<OpenedSlice> {
+  const { chunk, from, to } = slice;
+  try {
+    if (isInlineChunk(chunk)) return { stream: null, inline: verifiedInlineBytes(chunk).subarray(from, to), release };
+    const whole = from === 0 && to === chunk.sizeBytes;
+    const stream = await store.read(chunk.hash, whole ? undefined : { start: from, end: to });
+    return { stream, inline: null, release };
+  } catch (error) {
+    release();
+    throw error;
+  }
+}
+
+function discard(opened: OpenedSlice): void {
+  opened.stream?.destroy();
+  opened.release();
 }
 
 function verifiedInlineBytes(chunk: ChunkRef & { readonly inline: string }): Buffer {

@@ -89,6 +89,91 @@ describe('storeChunkedBody and readChunkedBody', () => {
     expect(peakBytes).toBe(10);
   });
 
+  describe('read-ahead', () => {
+    /** A store whose reads wait until released, so a test sees what is fetched ahead and when. */
+    class GatedStore extends InMemoryChunkStore {
+      readonly gates: Array<() => void> = [];
+      failHash: string | null = null;
+      override async read(hash: string, range?: { readonly start: number; readonly end: number }) {
+        await new Promise<void>((resolve) => this.gates.push(resolve));
+        if (hash === this.failHash) throw new Error('replicas unavailable');
+        return super.read(hash, range);
+      }
+      openAll(): void {
+        for (const gate of this.gates.splice(0)) gate();
+      }
+    }
+    const tick = () => new Promise((resolve) => setImmediate(resolve));
+    async function storedIn(store: InMemoryChunkStore, chunkCount: number) {
+      const body = randomBytes(chunkCount * CHUNK_SIZE_BYTES);
+      const stored = await storeChunkedBody(piecesOf(body, [CHUNK_SIZE_BYTES]), { store, chunkSizeBytes: CHUNK_SIZE_BYTES, maxSizeBytes: 1e6, budget });
+      return { body, stored };
+    }
+
+    it('fetches the next chunk while the current one is passed on, under the read budget', async () => {
+      const store = new GatedStore();
+      const { body, stored } = await storedIn(store, 3);
+      const pieces = readChunkedBody(store, stored.chunks, 0, body.length, budget);
+      const first = pieces.next();
+      await tick();
+      expect(store.gates.length).toBe(2); // chunk 0 and, ahead of it, chunk 1
+      expect(budget.inUseBytes).toBe(2 * CHUNK_SIZE_BYTES);
+      store.openAll();
+      expect((await first).value.equals(body.subarray(0, CHUNK_SIZE_BYTES))).toBe(true);
+      const rest: Buffer[] = [];
+      for (;;) {
+        store.openAll();
+        const next = await pieces.next();
+        if (next.done) break;
+        rest.push(next.value);
+        expect(budget.inUseBytes).toBeLessThanOrEqual(2 * CHUNK_SIZE_BYTES);
+      }
+      expect(Buffer.concat(rest).equals(body.subarray(CHUNK_SIZE_BYTES))).toBe(true);
+    });
+
+    it('does not fetch ahead when the budget has no room to spare, and never waits in its queue for it', async () => {
+      const store = new InMemoryChunkStore();
+      const { body, stored } = await storedIn(store, 3);
+      const others = await budget.acquire(3 * CHUNK_SIZE_BYTES);
+      const pieces = readChunkedBody(store, stored.chunks, 0, body.length, budget);
+      expect((await pieces.next()).value.length).toBe(CHUNK_SIZE_BYTES);
+      expect(budget.inUseBytes).toBe(4 * CHUNK_SIZE_BYTES);
+      expect(budget.waiting).toBe(0);
+      expect(store.reads.length).toBe(1);
+      others();
+      expect(Buffer.concat([body.subarray(0, CHUNK_SIZE_BYTES), await collect(pieces)]).equals(body)).toBe(true);
+    });
+
+    it('gives a read-ahead back when the client goes away, also one still being fetched', async () => {
+      const store = new GatedStore();
+      const { body, stored } = await storedIn(store, 4);
+      const pieces = readChunkedBody(store, stored.chunks, 0, body.length, budget);
+      const first = pieces.next();
+      await tick();
+      store.gates.shift()?.(); // chunk 0 arrives; chunk 1 is still on its way
+      await first;
+      await pieces.return(undefined);
+      store.openAll();
+      await tick();
+      expect(budget.inUseBytes).toBe(0);
+    });
+
+    it('gives every reservation back when a chunk cannot be read, including the one fetched ahead of it', async () => {
+      const store = new GatedStore();
+      const { body, stored } = await storedIn(store, 3);
+      store.failHash = stored.chunks[1].hash;
+      const failure = collect(readChunkedBody(store, stored.chunks, 0, body.length, budget)).catch((e: unknown) => e);
+      for (let i = 0; i < 5; i++) {
+        store.openAll();
+        await tick();
+      }
+      expect(await failure).toEqual(new Error('replicas unavailable'));
+      store.openAll();
+      await tick();
+      expect(budget.inUseBytes).toBe(0);
+    });
+  });
+
   describe('small bodies kept inline', () => {
     const INLINE_MAX_BYTES = 300;
 

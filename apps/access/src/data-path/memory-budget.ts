@@ -29,6 +29,20 @@ export class MemoryBudget {
     } else {
       await new Promise<void>((resolve) => this.waiters.push({ bytes, grant: resolve }));
     }
+    return this.releaserOf(bytes);
+  }
+
+  /**
+   * Reserves `bytes` only if that needs no wait (nothing queued and enough free), for work that is
+   * worth doing only when memory is spare (read-ahead, overlapped writes); null otherwise.
+   */
+  tryAcquire(bytes: number): (() => void) | null {
+    if (this.waiters.length > 0 || bytes > this.availableBytes) return null;
+    this.availableBytes -= bytes;
+    return this.releaserOf(bytes);
+  }
+
+  private releaserOf(bytes: number): () => void {
     let released = false;
     return () => {
       if (released) return;

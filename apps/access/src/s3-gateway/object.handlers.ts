@@ -207,7 +207,9 @@ export class ObjectHandlers {
       await pieces.return(undefined); // gives the chunk's read budget back
       throw error;
     }
-    await pipeline(Readable.from(prepend(first, pieces)), ex.res);
+    // Byte mode: the stream holds about one piece ahead of the socket, not 16 (objectMode's
+    // default), so bytes handed over are bytes on their way out and the read budget stays honest.
+    await pipeline(Readable.from(prepend(first, pieces), { objectMode: false }), ex.res);
   }
 }
 
