@@ -25,6 +25,13 @@ import {
   ListObjectsV2Command,
   ListPartsCommand,
   PutBucketVersioningCommand,
+  GetBucketTaggingCommand,
+  PutBucketTaggingCommand,
+  DeleteBucketTaggingCommand,
+  GetBucketAclCommand,
+  PutBucketAclCommand,
+  GetObjectAclCommand,
+  PutObjectAclCommand,
   PutObjectCommand,
   PutObjectTaggingCommand,
   S3ServiceException,
@@ -114,6 +121,35 @@ describe('the S3 gateway against a real region (metadata, three storage nodes, a
       await s3.send(new DeleteBucketCommand({ Bucket: name }));
       expect(await s3Failure(s3.send(new HeadBucketCommand({ Bucket: name })))).toMatchObject({ status: 404 });
       expect(await s3Failure(s3.send(new DeleteBucketCommand({ Bucket: name })))).toMatchObject({ code: 'NoSuchBucket', status: 404 });
+    });
+
+    it('puts, gets and deletes bucket tags; answers NoSuchTagSet when there are none', async () => {
+      const name = `t-${randomBytes(4).toString('hex')}`;
+      await s3.send(new CreateBucketCommand({ Bucket: name }));
+      expect(await s3Failure(s3.send(new GetBucketTaggingCommand({ Bucket: name })))).toMatchObject({ code: 'NoSuchTagSet', status: 404 });
+      const TagSet = [
+        { Key: 'team', Value: 'media' },
+        { Key: 'cost centre', Value: '42 & more' },
+      ];
+      await s3.send(new PutBucketTaggingCommand({ Bucket: name, Tagging: { TagSet } }));
+      expect((await s3.send(new GetBucketTaggingCommand({ Bucket: name }))).TagSet).toEqual(TagSet);
+      await s3.send(new DeleteBucketTaggingCommand({ Bucket: name }));
+      expect(await s3Failure(s3.send(new GetBucketTaggingCommand({ Bucket: name })))).toMatchObject({ code: 'NoSuchTagSet' });
+      const tooMany = Array.from({ length: 51 }, (_, i) => ({ Key: `k${i}`, Value: '' }));
+      expect(await s3Failure(s3.send(new PutBucketTaggingCommand({ Bucket: name, Tagging: { TagSet: tooMany } })))).toMatchObject({ code: 'InvalidTag', status: 400 });
+      await s3.send(new DeleteBucketCommand({ Bucket: name }));
+    });
+
+    it("answers ACL requests with the owner's full control, takes a private ACL and refuses a public one", async () => {
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'acl-probe', Body: 'x' }));
+      for (const acl of [await s3.send(new GetBucketAclCommand({ Bucket: bucket })), await s3.send(new GetObjectAclCommand({ Bucket: bucket, Key: 'acl-probe' }))]) {
+        expect(acl.Owner?.ID).toBe('root');
+        expect(acl.Grants).toEqual([{ Grantee: { Type: 'CanonicalUser', ID: 'root', DisplayName: 'root' }, Permission: 'FULL_CONTROL' }]);
+      }
+      await s3.send(new PutBucketAclCommand({ Bucket: bucket, ACL: 'private' }));
+      await s3.send(new PutObjectAclCommand({ Bucket: bucket, Key: 'acl-probe', ACL: 'private' }));
+      expect(await s3Failure(s3.send(new PutBucketAclCommand({ Bucket: bucket, ACL: 'public-read' })))).toMatchObject({ code: 'NotImplemented', status: 501 });
+      expect(await s3Failure(s3.send(new GetObjectAclCommand({ Bucket: bucket, Key: 'no-such-key' })))).toMatchObject({ code: 'NoSuchKey' });
     });
 
     it('refuses to delete a bucket that holds objects', async () => {

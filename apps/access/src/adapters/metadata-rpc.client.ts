@@ -13,6 +13,8 @@ import {
   type CreateBucketRequest,
   type DeleteBucketReply,
   type DeleteBucketRequest,
+  type DeleteBucketTagsRequest,
+  type PutBucketTagsRequest,
   type DeleteObjectReply,
   type DeleteObjectRequest,
   type DeleteObjectTagsRequest,
@@ -109,6 +111,8 @@ export class MetadataRpcClient {
   createBucket = (request: CreateBucketRequest) => this.command<CreateBucketReply>(MetadataRpc.createBucket, request, this.onBucket(request.bucket));
   deleteBucket = (request: DeleteBucketRequest) => this.command<DeleteBucketReply>(MetadataRpc.deleteBucket, request, this.onBucket(request.bucket));
   setBucketVersioning = (request: SetBucketVersioningRequest) => this.command<SetBucketVersioningReply>(MetadataRpc.setBucketVersioning, request, this.onBucket(request.bucket));
+  putBucketTags = (request: PutBucketTagsRequest) => this.command<CommandReply>(MetadataRpc.putBucketTags, request, this.onBucket(request.bucket));
+  deleteBucketTags = (request: DeleteBucketTagsRequest) => this.command<CommandReply>(MetadataRpc.deleteBucketTags, request, this.onBucket(request.bucket));
   /** The bucket as of the last change heard of (through this gateway or any other), cached until the next one. */
   getBucket = (request: { bucket: string }) => this.bucketViews.get(request.bucket);
   listBuckets = (request: { owner?: string }) => this.query<ListBucketsReply>(MetadataRpc.listBuckets, request, this.readYourWrites.forBucket());
@@ -133,7 +137,12 @@ export class MetadataRpcClient {
   initiateUpload = (request: InitiateUploadRequest) => this.command<InitiateUploadReply>(MetadataRpc.initiateUpload, request, (s) => this.readYourWrites.wrote(s));
   uploadPart = (request: UploadPartRequest) => this.command<UploadPartReply>(MetadataRpc.uploadPart, request, (s) => this.readYourWrites.wrote(s));
   completeUpload = (request: CompleteUploadRequest) =>
-    this.command<CompleteUploadReply>(MetadataRpc.completeUpload, request, this.onKey());
+    this.command<CompleteUploadReply>(MetadataRpc.completeUpload, request, this.onKey()).catch((error: unknown) => {
+      // A completion refused by its condition reopened the upload at this sequence: listings must see it open.
+      const sequence = (error as { details?: { sequence?: unknown } }).details?.sequence;
+      if (typeof sequence === 'number') this.readYourWrites.wrote(sequence);
+      throw error;
+    });
   abortUpload = (request: AbortUploadRequest) => this.command<AbortUploadReply>(MetadataRpc.abortUpload, request, (s) => this.readYourWrites.wrote(s));
   listUploads = (request: Query<ListUploadsRequest>) => this.query<ListUploadsReply>(MetadataRpc.listUploads, request, this.readYourWrites.forEverything());
   listParts = (request: Query<ListPartsRequest>) => this.query<ListPartsReply>(MetadataRpc.listParts, request, this.readYourWrites.forEverything());

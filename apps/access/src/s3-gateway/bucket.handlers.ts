@@ -1,12 +1,17 @@
 import { MetadataErrorCodes, CairnError } from '@cairn/protocol';
 import {
+  MAX_BUCKET_TAGS,
   S3Error,
   parseCreateBucketConfiguration,
+  parseTagging,
   parseVersioningConfiguration,
   renderListAllMyBucketsResult,
   renderLocationConstraint,
+  renderOwnerOnlyAcl,
+  renderTagging,
   renderVersioningConfiguration,
 } from '../s3';
+import { acceptOwnerOnlyAcl } from './access-control';
 import { MAX_XML_BODY_BYTES } from '../s3/xml/request-bodies.parser';
 import type { GatewayDeps } from './gateway-deps';
 import { readSmallBody } from './request-body';
@@ -67,6 +72,33 @@ export class BucketHandlers {
     const configuration = parseVersioningConfiguration(await readSmallBody(ex.req, ex.caller, MAX_XML_BODY_BYTES));
     if (!configuration.status) throw new S3Error('IllegalVersioningConfigurationException');
     await this.deps.metadata.setBucketVersioning({ bucket: ex.bucket, versioning: configuration.status });
+    ex.sendEmpty();
+  };
+
+  readonly getBucketTagging = async (ex: S3Exchange): Promise<void> => {
+    const { tags } = ex.bucketInfo;
+    if (tags.length === 0) throw new S3Error('NoSuchTagSet', undefined, { BucketName: ex.bucket });
+    ex.sendXml(renderTagging(tags));
+  };
+
+  readonly putBucketTagging = async (ex: S3Exchange): Promise<void> => {
+    const tags = parseTagging(await readSmallBody(ex.req, ex.caller, MAX_XML_BODY_BYTES), MAX_BUCKET_TAGS);
+    await this.deps.metadata.putBucketTags({ bucket: ex.bucket, tags });
+    ex.sendEmpty({}, 204);
+  };
+
+  readonly deleteBucketTagging = async (ex: S3Exchange): Promise<void> => {
+    await this.deps.metadata.deleteBucketTags({ bucket: ex.bucket });
+    ex.sendEmpty({}, 204);
+  };
+
+  readonly getBucketAcl = async (ex: S3Exchange): Promise<void> => {
+    const owner = ex.bucketInfo.owner;
+    ex.sendXml(renderOwnerOnlyAcl({ id: owner, displayName: owner }));
+  };
+
+  readonly putBucketAcl = async (ex: S3Exchange): Promise<void> => {
+    await acceptOwnerOnlyAcl(ex, ex.bucketInfo.owner);
     ex.sendEmpty();
   };
 }

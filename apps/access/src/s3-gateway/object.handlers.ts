@@ -10,6 +10,7 @@ import {
   parseTagging,
   renderCopyObjectResult,
   renderDeleteResult,
+  renderOwnerOnlyAcl,
   renderTagging,
   resolveRange,
   selectPart,
@@ -19,6 +20,7 @@ import {
 } from '../s3';
 import { MAX_XML_BODY_BYTES } from '../s3/xml/request-bodies.parser';
 import { readChunkedBody } from '../data-path/chunked-body.reader';
+import { acceptOwnerOnlyAcl } from './access-control';
 import type { GatewayDeps } from './gateway-deps';
 import { isAbsent, mapError } from './metadata-errors';
 import {
@@ -151,6 +153,19 @@ export class ObjectHandlers {
       ...versionIdHeader(ex.bucketInfo.versioning, reply.versionId),
       ...(source.versionId ? { 'x-amz-copy-source-version-id': reply.sourceVersionId } : {}),
     });
+  };
+
+  /** The object's owner is its bucket's: the only ACL Cairn has (see access-control.ts). */
+  readonly getObjectAcl = async (ex: S3Exchange): Promise<void> => {
+    const view = await this.deps.metadata.headObject({ bucket: ex.bucket, key: ex.key, ...versionOf(ex) });
+    const owner = ex.bucketInfo.owner;
+    ex.sendXml(renderOwnerOnlyAcl({ id: owner, displayName: owner }), versionIdHeader(ex.bucketInfo.versioning, view.versionId));
+  };
+
+  readonly putObjectAcl = async (ex: S3Exchange): Promise<void> => {
+    const view = await this.deps.metadata.headObject({ bucket: ex.bucket, key: ex.key, ...versionOf(ex) });
+    await acceptOwnerOnlyAcl(ex, ex.bucketInfo.owner);
+    ex.sendEmpty(versionIdHeader(ex.bucketInfo.versioning, view.versionId));
   };
 
   readonly getObjectTagging = async (ex: S3Exchange): Promise<void> => {

@@ -20,6 +20,11 @@ export function s3Handlers(deps: GatewayDeps): Readonly<Record<S3Operation, S3Ha
     GetBucketLocation: buckets.getBucketLocation,
     GetBucketVersioning: buckets.getBucketVersioning,
     PutBucketVersioning: buckets.putBucketVersioning,
+    GetBucketTagging: buckets.getBucketTagging,
+    PutBucketTagging: buckets.putBucketTagging,
+    DeleteBucketTagging: buckets.deleteBucketTagging,
+    GetBucketAcl: buckets.getBucketAcl,
+    PutBucketAcl: buckets.putBucketAcl,
     ListObjects: listings.listObjects,
     ListObjectsV2: listings.listObjectsV2,
     ListObjectVersions: listings.listObjectVersions,
@@ -39,5 +44,7 @@ export function s3Handlers(deps: GatewayDeps): Readonly<Record<S3Operation, S3Ha
     GetObjectTagging: objects.getObjectTagging,
     PutObjectTagging: objects.putObjectTagging,
     DeleteObjectTagging: objects.deleteObjectTagging,
+    GetObjectAcl: objects.getObjectAcl,
+    PutObjectAcl: objects.putObjectAcl,
   };
 }

@@ -68,7 +68,7 @@ describe('CachingEventStore on real JetStream', () => {
         events: state.events + 1,
         payloadChars: state.payloadChars + String((event.data as { inline: string }).inline).length,
       }),
-      sizeOf: (state: { events: number }) => state.events * 100,
+      sizeOf: (state: { events: number; payloadChars: number }) => state.events * 100,
     };
 
     it('folds a history once, then brings the kept state forward with only the events written since, by any writer', async () => {

@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import {
+  CairnError,
   MetadataErrorCodes,
+  type MetadataErrorCode,
   type AbortUploadReply,
   type CompleteUploadReply,
   type CompleteUploadRequest,
@@ -130,8 +132,11 @@ export class UploadCommandsHandler {
       )
       .catch(async (error: unknown) => {
         const conditional = request.ifMatch !== undefined || request.ifNoneMatch !== undefined;
-        if (conditional && isRefusedByCondition(error)) await this.withdrawCompletion(d.bucket, d.keyId, d.uploadId, d.versionId);
-        throw error;
+        if (!conditional || !isRefusedByCondition(error)) throw error;
+        const withdrawnAt = await this.withdrawCompletion(d.bucket, d.keyId, d.uploadId, d.versionId);
+        // The sequence lets the caller's next listing of the upload's parts see it open again.
+        if (withdrawnAt === undefined || !(error instanceof CairnError)) throw error;
+        throw new MetadataError(error.code as MetadataErrorCode, error.message, { ...error.details, sequence: withdrawnAt });
       });
     return { sequence: put.sequence, key: d.key, versionId: put.versionId, etag: d.etag, sizeBytes: d.sizeBytes, lastModified: put.lastModified };
   }
@@ -141,11 +146,11 @@ export class UploadCommandsHandler {
    * upload: in an unversioned bucket a retried conditional complete whose first put landed (reply
    * lost) is refused by its own object, and that upload's data is live.
    */
-  private async withdrawCompletion(bucket: string, keyId: string, uploadId: string, versionId: string): Promise<void> {
+  private async withdrawCompletion(bucket: string, keyId: string, uploadId: string, versionId: string): Promise<number | undefined> {
     const key = await this.ctx.load(objectKeyDecider, this.ctx.subjects.object(bucket, keyId));
-    const published = key.events.some((e) => e.type === 'ObjectVersionPut' && (e.data as { uploadId?: string }).uploadId === uploadId);
-    if (published) return;
-    await this.execute({ type: 'WithdrawUploadCompletion', bucket, uploadId, versionId, withdrawnAt: this.ctx.nowIso() });
+    if (key.state.completedUploads.includes(uploadId)) return undefined;
+    const handled = await this.execute({ type: 'WithdrawUploadCompletion', bucket, uploadId, versionId, withdrawnAt: this.ctx.nowIso() });
+    return handled.sequence;
   }
 
   async abort(bucket: string, uploadId: string): Promise<AbortUploadReply> {

@@ -47,6 +47,7 @@ export const S3_ERROR_CODES = {
   InvalidTag: { httpStatus: 400, message: 'The tag provided was not a valid tag.' },
   InvalidURI: { httpStatus: 400, message: "Couldn't parse the specified URI." },
   KeyTooLongError: { httpStatus: 400, message: 'Your key is too long' },
+  MalformedACLError: { httpStatus: 400, message: 'The XML you provided was not well-formed or did not validate against our published schema.' },
   MalformedXML: {
     httpStatus: 400,
     message: 'The XML you provided was not well-formed or did not validate against our published schema',

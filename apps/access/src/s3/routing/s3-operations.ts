@@ -7,6 +7,11 @@ export const S3_OPERATIONS = [
   'GetBucketLocation',
   'GetBucketVersioning',
   'PutBucketVersioning',
+  'GetBucketTagging',
+  'PutBucketTagging',
+  'DeleteBucketTagging',
+  'GetBucketAcl',
+  'PutBucketAcl',
   'ListObjects',
   'ListObjectsV2',
   'ListObjectVersions',
@@ -26,6 +31,8 @@ export const S3_OPERATIONS = [
   'GetObjectTagging',
   'PutObjectTagging',
   'DeleteObjectTagging',
+  'GetObjectAcl',
+  'PutObjectAcl',
 ] as const;
 
 export type S3Operation = (typeof S3_OPERATIONS)[number];
@@ -39,7 +46,6 @@ export type S3OperationScope = 'service' | 'bucket' | 'object';
  */
 export const UNSUPPORTED_SUBRESOURCES: ReadonlySet<string> = new Set([
   'accelerate',
-  'acl',
   'analytics',
   'attributes',
   'cors',

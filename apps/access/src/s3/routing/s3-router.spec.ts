@@ -46,6 +46,13 @@ describe('routeS3Request', () => {
     ['GET', '/photos/k?tagging', 'GetObjectTagging', 'photos', 'k'],
     ['PUT', '/photos/k?tagging', 'PutObjectTagging', 'photos', 'k'],
     ['DELETE', '/photos/k?tagging', 'DeleteObjectTagging', 'photos', 'k'],
+    ['GET', '/photos?tagging', 'GetBucketTagging', 'photos', undefined],
+    ['PUT', '/photos?tagging', 'PutBucketTagging', 'photos', undefined],
+    ['DELETE', '/photos?tagging', 'DeleteBucketTagging', 'photos', undefined],
+    ['GET', '/photos?acl', 'GetBucketAcl', 'photos', undefined],
+    ['PUT', '/photos?acl', 'PutBucketAcl', 'photos', undefined],
+    ['GET', '/photos/k?acl', 'GetObjectAcl', 'photos', 'k'],
+    ['PUT', '/photos/k?acl', 'PutObjectAcl', 'photos', 'k'],
   ])('%s %s → %s', (method, target, operation, bucket, key) => {
     const result = route(method, target);
     expect(result.operation).toBe(operation);
@@ -132,10 +139,9 @@ describe('routeS3Request', () => {
     });
 
     it('answers NotImplemented for subresources Cairn does not serve', () => {
-      for (const target of ['/bk1?acl', '/bk1?policy', '/bk1?lifecycle', '/bk1?cors', '/bk1/k?acl', '/bk1/k?retention', '/bk1?tagging', '/bk1/k?select&select-type=2']) {
+      for (const target of ['/bk1?policy', '/bk1?lifecycle', '/bk1?cors', '/bk1/k?retention', '/bk1/k?select&select-type=2']) {
         expect(routeError(target.includes('?select') ? 'POST' : 'GET', target)).toBe('NotImplemented');
       }
-      expect(routeError('PUT', '/bk1?tagging')).toBe('NotImplemented');
       expect(routeError('POST', '/bk1')).toBe('NotImplemented');
     });
 

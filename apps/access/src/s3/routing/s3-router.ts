@@ -162,7 +162,8 @@ export function routeS3Request(input: RouteInput, config: RoutingConfig): S3Rout
         if (has('versioning')) return { ...base, operation: 'GetBucketVersioning' };
         if (has('versions')) return { ...base, operation: 'ListObjectVersions' };
         if (has('uploads')) return { ...base, operation: 'ListMultipartUploads' };
-        if (has('tagging')) throw notImplemented('Bucket tagging');
+        if (has('tagging')) return { ...base, operation: 'GetBucketTagging' };
+        if (has('acl')) return { ...base, operation: 'GetBucketAcl' };
         if (has('list-type')) {
           if (queryValue(query, 'list-type') !== '2') throw new S3Error('InvalidArgument', 'Invalid List Type specified', { ArgumentName: 'list-type' });
           return { ...base, operation: 'ListObjectsV2' };
@@ -172,10 +173,11 @@ export function routeS3Request(input: RouteInput, config: RoutingConfig): S3Rout
         return { ...base, operation: 'HeadBucket' };
       case 'PUT':
         if (has('versioning')) return { ...base, operation: 'PutBucketVersioning' };
-        if (has('tagging')) throw notImplemented('Bucket tagging');
+        if (has('tagging')) return { ...base, operation: 'PutBucketTagging' };
+        if (has('acl')) return { ...base, operation: 'PutBucketAcl' };
         return { ...base, operation: 'CreateBucket' };
       case 'DELETE':
-        if (has('tagging')) throw notImplemented('Bucket tagging');
+        if (has('tagging')) return { ...base, operation: 'DeleteBucketTagging' };
         return { ...base, operation: 'DeleteBucket' };
       case 'POST':
         if (has('delete')) return { ...base, operation: 'DeleteObjects' };
@@ -195,6 +197,7 @@ export function routeS3Request(input: RouteInput, config: RoutingConfig): S3Rout
     case 'HEAD': {
       if (method === 'GET' && uploadId !== undefined) return { ...base, operation: 'ListParts', uploadId };
       if (method === 'GET' && has('tagging')) return { ...base, ...withVersion, operation: 'GetObjectTagging' };
+      if (method === 'GET' && has('acl')) return { ...base, ...withVersion, operation: 'GetObjectAcl' };
       const partNumber = partNumberText === undefined ? {} : { partNumber: parsePartNumber(partNumberText) };
       return { ...base, ...withVersion, ...partNumber, operation: method === 'GET' ? 'GetObject' : 'HeadObject' };
     }
@@ -210,6 +213,7 @@ export function routeS3Request(input: RouteInput, config: RoutingConfig): S3Rout
         return { ...base, operation: 'UploadPart', uploadId, partNumber };
       }
       if (has('tagging')) return { ...base, ...withVersion, operation: 'PutObjectTagging' };
+      if (has('acl')) return { ...base, ...withVersion, operation: 'PutObjectAcl' };
       if (copySourceHeader !== undefined) return { ...base, operation: 'CopyObject', copySource: parseCopySource(copySourceHeader) };
       return { ...base, operation: 'PutObject' };
     }
