@@ -14,7 +14,7 @@ import {
 import { MAX_XML_BODY_BYTES } from '../s3/xml/request-bodies.parser';
 import { readChunkedBody } from '../data-path/chunked-body.reader';
 import type { GatewayDeps } from './gateway-deps';
-import { contentHeadersFrom, tagsFromHeader, toChecksums, userMetadataFrom, versionIdHeader, writeConditionsFrom } from './object-headers';
+import { checksumTypeOf, checksumValuesOf, contentHeadersFrom, tagsFromHeader, toChecksums, userMetadataFrom, versionIdHeader, writeConditionsFrom } from './object-headers';
 import { readSmallBody } from './request-body';
 import type { S3Exchange } from './s3-exchange';
 import { receiveUploadBody, storeUploadBytes } from './upload-body';
@@ -100,11 +100,18 @@ export class MultipartHandlers {
     const reply = await this.deps.metadata.completeUpload({
       bucket: ex.bucket,
       uploadId: this.uploadId(ex),
-      parts: parts.map((part) => ({ partNumber: part.partNumber, etag: part.etag })),
+      parts: parts.map((part) => ({ partNumber: part.partNumber, etag: part.etag, ...(Object.keys(part.checksums).length > 0 ? { checksums: toChecksums(part.checksums) } : {}) })),
       ...writeConditionsFrom(ex.headers),
     });
     ex.sendXml(
-      renderCompleteMultipartUploadResult({ location: `/${ex.bucket}/${encodeURIComponent(reply.key)}`, bucket: ex.bucket, key: reply.key, etag: reply.etag }),
+      renderCompleteMultipartUploadResult({
+        location: `/${ex.bucket}/${encodeURIComponent(reply.key)}`,
+        bucket: ex.bucket,
+        key: reply.key,
+        etag: reply.etag,
+        checksums: checksumValuesOf(reply.checksums),
+        checksumType: checksumTypeOf(reply.checksums),
+      }),
       versionIdHeader(ex.bucketInfo.versioning, reply.versionId),
     );
   };

@@ -87,22 +87,42 @@ export function tagsFromHeader(value: string | undefined): readonly Tag[] | unde
   return tags;
 }
 
-export function toChecksums(computed: Readonly<Partial<Record<ChecksumAlgorithm, Buffer>>>): Checksums {
+/** Checksums computed (raw bytes) or named by a client (base64), as metadata stores them. */
+export function toChecksums(values: Readonly<Partial<Record<ChecksumAlgorithm, Buffer | string>>>): Checksums {
   const checksums: Record<string, string> = {};
   for (const [algorithm, field] of CHECKSUM_FIELDS) {
-    const value = computed[algorithm];
-    if (value) checksums[field] = value.toString('base64');
+    const value = values[algorithm];
+    if (value !== undefined) checksums[field] = typeof value === 'string' ? value : value.toString('base64');
   }
   return checksums as Checksums;
 }
 
-/** Stored checksums as S3 response headers (`x-amz-checksum-crc32: <base64>`). */
-export function checksumHeadersOf(checksums: Readonly<Record<string, string | undefined>>): Record<string, string> {
-  const headers: Record<string, string> = {};
+/** Checksums as metadata stores them (a view's are an open record). */
+type StoredChecksums = Checksums | Readonly<Record<string, string | undefined>>;
+
+/** Stored checksums keyed by algorithm, as S3's XML results list them. */
+export function checksumValuesOf(checksums: StoredChecksums): Partial<Record<ChecksumAlgorithm, string>> {
+  const values: Partial<Record<ChecksumAlgorithm, string>> = {};
   for (const [algorithm, field] of CHECKSUM_FIELDS) {
-    const value = checksums[field];
-    if (value) headers[`x-amz-checksum-${algorithm.toLowerCase()}`] = value;
+    const value = (checksums as Readonly<Record<string, string | undefined>>)[field];
+    if (value) values[algorithm] = value;
   }
+  return values;
+}
+
+/** A multipart object's checksums are composite (`<base64>-<parts>`), anything else's of the whole object. */
+export function checksumTypeOf(checksums: StoredChecksums): 'COMPOSITE' | 'FULL_OBJECT' | undefined {
+  const values = Object.values(checksums).filter((v): v is string => Boolean(v));
+  if (values.length === 0) return undefined;
+  return values.some((v) => v.includes('-')) ? 'COMPOSITE' : 'FULL_OBJECT';
+}
+
+/** Stored checksums as S3 response headers (`x-amz-checksum-crc32: <base64>`). */
+export function checksumHeadersOf(checksums: StoredChecksums): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [algorithm, value] of Object.entries(checksumValuesOf(checksums))) headers[`x-amz-checksum-${algorithm.toLowerCase()}`] = value;
+  const type = checksumTypeOf(checksums);
+  if (type) headers['x-amz-checksum-type'] = type;
   return headers;
 }
 

@@ -18,6 +18,7 @@ import { objectKeyDecider } from '../domain/object-key/object-key.decider';
 import { MetadataError } from '../domain/shared/metadata.errors';
 import { normalizeEtag } from '../domain/shared/validation';
 import { BucketCommandsHandler } from './bucket-commands.handler';
+import { compositeChecksums } from './composite-checksums';
 import { keyIdOf, MetadataCommandContext } from './metadata-command-context';
 import { ObjectCommandsHandler } from './object-commands.handler';
 
@@ -112,6 +113,8 @@ export class UploadCommandsHandler {
     if (!completed || after.state.status !== 'completed') throw new Error(`upload ${request.uploadId} completed without a completion event`);
     const initiated = after.state.initiated;
     const d = completed.data;
+    const uploadedParts = after.state.parts;
+    const checksums = compositeChecksums(d.parts.map((p) => uploadedParts[p.partNumber]?.checksums ?? {}));
     const put = await this.objects
       .put(
         {
@@ -119,6 +122,7 @@ export class UploadCommandsHandler {
           key: d.key,
           sizeBytes: d.sizeBytes,
           etag: d.etag,
+          checksums,
           chunks: d.chunks,
           contentType: initiated.contentType,
           userMetadata: initiated.userMetadata,
@@ -138,7 +142,7 @@ export class UploadCommandsHandler {
         if (withdrawnAt === undefined || !(error instanceof CairnError)) throw error;
         throw new MetadataError(error.code as MetadataErrorCode, error.message, { ...error.details, sequence: withdrawnAt });
       });
-    return { sequence: put.sequence, key: d.key, versionId: put.versionId, etag: d.etag, sizeBytes: d.sizeBytes, lastModified: put.lastModified };
+    return { sequence: put.sequence, key: d.key, versionId: put.versionId, etag: d.etag, sizeBytes: d.sizeBytes, lastModified: put.lastModified, checksums };
   }
 
   /**

@@ -258,6 +258,11 @@ function validateCompletion(uploaded: Readonly<Record<number, UploadedPart>>, re
         partNumber: r.partNumber,
       });
     }
+    for (const [algorithm, value] of Object.entries(r.checksums ?? {})) {
+      if (value !== undefined && part.checksums[algorithm as keyof Checksums] !== value) {
+        throw new MetadataError(MetadataErrorCodes.InvalidPart, `part ${r.partNumber} was not uploaded with that ${algorithm} checksum`, { partNumber: r.partNumber });
+      }
+    }
     return part;
   });
   parts.slice(0, -1).forEach((part) => {

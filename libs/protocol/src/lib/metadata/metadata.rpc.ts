@@ -336,6 +336,8 @@ export interface CompleteUploadReply extends CommandReply {
   readonly etag: string;
   readonly sizeBytes: number;
   readonly lastModified: string;
+  /** S3's composite checksums (`<base64 of the checksum of the parts' checksums>-<n>`) of the algorithms every part has. */
+  readonly checksums: Checksums;
 }
 
 export interface AbortUploadRequest {

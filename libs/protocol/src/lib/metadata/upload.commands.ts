@@ -38,6 +38,8 @@ export interface UploadPart extends InBucketLife {
 export interface RequestedPart {
   readonly partNumber: number;
   readonly etag: string;
+  /** Checksums the client names for the part (S3's ChecksumCRC32…): each must be the one stored with it. */
+  readonly checksums?: Checksums;
 }
 
 export interface CompleteMultipartUpload extends InBucketLife {
