@@ -4,3 +4,4 @@ export * from './lib/migration-plan';
 export * from './lib/hlc';
 export * from './lib/version-vector';
 export * from './lib/merkle-tree';
+export * from './lib/crc-combine';

@@ -14,7 +14,7 @@ import {
 import { MAX_XML_BODY_BYTES } from '../s3/xml/request-bodies.parser';
 import { readChunkedBody } from '../data-path/chunked-body.reader';
 import type { GatewayDeps } from './gateway-deps';
-import { checksumTypeOf, checksumValuesOf, contentHeadersFrom, tagsFromHeader, toChecksums, userMetadataFrom, versionIdHeader, writeConditionsFrom } from './object-headers';
+import { checksumTypeOf, checksumValuesOf, claimedChecksumsFrom, contentHeadersFrom, uploadChecksumFrom, uploadChecksumHeaders, tagsFromHeader, toChecksums, userMetadataFrom, versionIdHeader, writeConditionsFrom } from './object-headers';
 import { readSmallBody } from './request-body';
 import type { S3Exchange } from './s3-exchange';
 import { receiveUploadBody, storeUploadBytes } from './upload-body';
@@ -26,6 +26,7 @@ export class MultipartHandlers {
 
   readonly createMultipartUpload = async (ex: S3Exchange): Promise<void> => {
     const tags = tagsFromHeader(ex.header('x-amz-tagging'));
+    const checksum = uploadChecksumFrom(ex.headers);
     const reply = await this.deps.metadata.initiateUpload({
       bucket: ex.bucket,
       key: ex.key,
@@ -34,8 +35,9 @@ export class MultipartHandlers {
       userMetadata: userMetadataFrom(ex.headers),
       contentHeaders: contentHeadersFrom(ex.headers),
       ...(tags ? { tags } : {}),
+      ...(checksum ? { checksum } : {}),
     });
-    ex.sendXml(renderInitiateMultipartUploadResult(ex.bucket, ex.key, reply.uploadId));
+    ex.sendXml(renderInitiateMultipartUploadResult(ex.bucket, ex.key, reply.uploadId), uploadChecksumHeaders(checksum));
   };
 
   readonly uploadPart = async (ex: S3Exchange): Promise<void> => {
@@ -102,6 +104,7 @@ export class MultipartHandlers {
       uploadId: this.uploadId(ex),
       parts: parts.map((part) => ({ partNumber: part.partNumber, etag: part.etag, ...(Object.keys(part.checksums).length > 0 ? { checksums: toChecksums(part.checksums) } : {}) })),
       ...writeConditionsFrom(ex.headers),
+      checksums: claimedChecksumsFrom(ex.headers),
     });
     ex.sendXml(
       renderCompleteMultipartUploadResult({

@@ -1,6 +1,6 @@
-import type { Checksums, ContentHeaderName, ContentHeaders, ObjectVersionView, Tag, UserMetadata, VersioningStatus } from '@cairn/protocol';
+import type { Checksums, ContentHeaderName, ContentHeaders, ObjectVersionView, Tag, UploadChecksum, UserMetadata, VersioningStatus } from '@cairn/protocol';
 import { ContentHeaderNames, MetadataLimits } from '@cairn/protocol';
-import { S3Error, quoteEtag, type ChecksumAlgorithm, type HeaderBag } from '../s3';
+import { S3Error, parseChecksumAlgorithm, quoteEtag, type ChecksumAlgorithm, type HeaderBag } from '../s3';
 
 const USER_METADATA_PREFIX = 'x-amz-meta-';
 export const DEFAULT_CONTENT_TYPE = 'binary/octet-stream';
@@ -95,6 +95,47 @@ export function toChecksums(values: Readonly<Partial<Record<ChecksumAlgorithm, B
     if (value !== undefined) checksums[field] = typeof value === 'string' ? value : value.toString('base64');
   }
   return checksums as Checksums;
+}
+
+/**
+ * CreateMultipartUpload's x-amz-checksum-algorithm and -type: which checksum the object gets
+ * (CRC64NVME is full-object only; the other algorithms default to COMPOSITE, as in S3).
+ */
+export function uploadChecksumFrom(headers: HeaderBag): UploadChecksum | undefined {
+  const algorithmName = headers['x-amz-checksum-algorithm'];
+  const typeName = headers['x-amz-checksum-type'];
+  if (typeof algorithmName !== 'string') {
+    if (typeof typeName === 'string') throw new S3Error('InvalidRequest', 'x-amz-checksum-type needs x-amz-checksum-algorithm');
+    return undefined;
+  }
+  const algorithm = parseChecksumAlgorithm(algorithmName.trim());
+  if (!algorithm) throw new S3Error('InvalidRequest', 'Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]');
+  const type = typeof typeName === 'string' ? typeName.trim().toUpperCase() : algorithm === 'CRC64NVME' ? 'FULL_OBJECT' : 'COMPOSITE';
+  if (type !== 'COMPOSITE' && type !== 'FULL_OBJECT') throw new S3Error('InvalidRequest', `Value for x-amz-checksum-type header is invalid.`);
+  const field = CHECKSUM_FIELDS.find(([name]) => name === algorithm)![1];
+  const fullObjectOnly = algorithm === 'CRC64NVME';
+  const compositeOnly = algorithm === 'SHA1' || algorithm === 'SHA256';
+  if ((fullObjectOnly && type === 'COMPOSITE') || (compositeOnly && type === 'FULL_OBJECT')) {
+    throw new S3Error('InvalidRequest', `The ${type} checksum type cannot be used with the ${algorithm.toLowerCase()} checksum algorithm.`);
+  }
+  return { algorithm: field, type };
+}
+
+/** The response headers naming an upload's checksum, as CreateMultipartUpload answers them. */
+export function uploadChecksumHeaders(checksum: UploadChecksum | undefined): Record<string, string> {
+  if (!checksum) return {};
+  const algorithm = CHECKSUM_FIELDS.find(([, field]) => field === checksum.algorithm)![0];
+  return { 'x-amz-checksum-algorithm': algorithm, 'x-amz-checksum-type': checksum.type };
+}
+
+/** The x-amz-checksum-* headers of a request that claims checksums of a whole object (CompleteMultipartUpload). */
+export function claimedChecksumsFrom(headers: HeaderBag): Checksums {
+  const claimed: Record<string, string> = {};
+  for (const [algorithm, field] of CHECKSUM_FIELDS) {
+    const value = headers[`x-amz-checksum-${algorithm.toLowerCase()}`];
+    if (typeof value === 'string') claimed[field] = value.trim();
+  }
+  return claimed as Checksums;
 }
 
 /** Checksums as metadata stores them (a view's are an open record). */

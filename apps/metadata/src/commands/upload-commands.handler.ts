@@ -13,12 +13,12 @@ import {
   type UploadPartReply,
   type UploadPartRequest,
 } from '@cairn/protocol';
-import { multipartUploadDecider } from '../domain/multipart-upload/multipart-upload.decider';
+import { multipartUploadDecider, type KnownUpload, type UploadedPart } from '../domain/multipart-upload/multipart-upload.decider';
 import { objectKeyDecider } from '../domain/object-key/object-key.decider';
 import { MetadataError } from '../domain/shared/metadata.errors';
 import { normalizeEtag } from '../domain/shared/validation';
 import { BucketCommandsHandler } from './bucket-commands.handler';
-import { compositeChecksums } from './composite-checksums';
+import { multipartChecksums } from './multipart-checksums';
 import { keyIdOf, MetadataCommandContext } from './metadata-command-context';
 import { ObjectCommandsHandler } from './object-commands.handler';
 
@@ -52,6 +52,7 @@ export class UploadCommandsHandler {
       ...(request.contentHeaders === undefined ? {} : { contentHeaders: request.contentHeaders }),
       storageClass: request.storageClass ?? bucket.defaultStorageClass,
       ...(request.tags === undefined ? {} : { tags: request.tags }),
+      ...(request.checksum === undefined ? {} : { checksum: request.checksum }),
     });
     return { sequence: handled.sequence, uploadId };
   }
@@ -99,6 +100,7 @@ export class UploadCommandsHandler {
       previous.parts.length === request.parts.length &&
       previous.parts.every((p, i) => p.partNumber === request.parts[i]?.partNumber && p.etag === normalizeEtag(String(request.parts[i]?.etag)));
     const versionId = sameParts ? previous.versionId : this.ctx.newVersionId();
+    if (before.state.status === 'open') requireClaimedChecksums(before.state, request);
     await this.execute({
       type: 'CompleteMultipartUpload',
       bucket: request.bucket,
@@ -114,7 +116,10 @@ export class UploadCommandsHandler {
     const initiated = after.state.initiated;
     const d = completed.data;
     const uploadedParts = after.state.parts;
-    const checksums = compositeChecksums(d.parts.map((p) => uploadedParts[p.partNumber]?.checksums ?? {}));
+    const checksums = multipartChecksums(
+      initiated.checksum,
+      d.parts.map((p) => ({ sizeBytes: p.sizeBytes, checksums: uploadedParts[p.partNumber]?.checksums ?? {} })),
+    );
     const put = await this.objects
       .put(
         {
@@ -179,6 +184,23 @@ function lastCompletionOf(events: readonly { type: string }[]): MultipartUploadC
 }
 
 /** What the key's decider answers a failed If-None-Match / If-Match (NoSuchKey: If-Match on no live version). */
+/**
+ * The object checksums a client claims at completion must be those of the parts it names, checked
+ * before anything is written (a part whose etag does not match is left for the decider to refuse).
+ */
+function requireClaimedChecksums(upload: KnownUpload, request: CompleteUploadRequest): void {
+  const claimed = Object.entries(request.checksums ?? {}).filter(([, value]) => value !== undefined);
+  if (claimed.length === 0) return;
+  const parts = request.parts.map((r) => upload.parts[r.partNumber]);
+  if (parts.some((part, i) => part === undefined || part.etag !== normalizeEtag(String(request.parts[i].etag)))) return;
+  const actual = multipartChecksums(upload.initiated.checksum, parts as UploadedPart[]) as Record<string, string | undefined>;
+  for (const [algorithm, value] of claimed) {
+    if (actual[algorithm] !== value) {
+      throw new MetadataError(MetadataErrorCodes.BadDigest, `the ${algorithm} checksum of the object is ${actual[algorithm] ?? 'not known'}, not ${String(value)}`);
+    }
+  }
+}
+
 function isRefusedByCondition(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   return code === MetadataErrorCodes.PreconditionFailed || code === MetadataErrorCodes.NoSuchKey;

@@ -67,6 +67,23 @@ describe('multipart upload decider', () => {
     spec.given([]).when({ ...initiate, contentHeaders: { 'content-encoding': 'aws-chunked' } }).thenThrows(MetadataError, hasCode('InvalidArgument'));
   });
 
+  it('records the checksum the object will have, in the combinations S3 allows', () => {
+    for (const checksum of [
+      { algorithm: 'crc32', type: 'FULL_OBJECT' },
+      { algorithm: 'crc64nvme', type: 'FULL_OBJECT' },
+      { algorithm: 'sha256', type: 'COMPOSITE' },
+    ] as const) {
+      spec.given([]).when({ ...initiate, checksum }).then([{ type: 'MultipartUploadInitiated', data: { ...initiated.data, checksum } }]);
+    }
+    for (const checksum of [
+      { algorithm: 'sha256', type: 'FULL_OBJECT' },
+      { algorithm: 'crc64nvme', type: 'COMPOSITE' },
+      { algorithm: 'md5', type: 'COMPOSITE' },
+    ]) {
+      spec.given([]).when({ ...initiate, checksum: checksum as never }).thenThrows(MetadataError, hasCode('InvalidArgument'));
+    }
+  });
+
   it('refuses to initiate an upload id twice', () => spec.given([initiated]).when(initiate).thenThrows(MetadataError, hasCode('InvalidArgument')));
 
   it('refuses to initiate with a bad key', () =>

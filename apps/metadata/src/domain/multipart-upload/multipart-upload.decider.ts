@@ -6,6 +6,7 @@ import {
   type CompletedPart,
   type MultipartUploadInitiated,
   type RequestedPart,
+  type UploadChecksum,
 } from '@cairn/protocol';
 import { assertNever, type Decider } from '@cairn/eventing';
 import { MetadataError } from '../shared/metadata.errors';
@@ -78,6 +79,7 @@ export const multipartUploadDecider: Decider<MultipartUploadCommand, MultipartUp
         validateContentHeaders(contentHeaders);
         const tags = command.tags ?? [];
         validateTags(tags, MetadataLimits.objectTagsMax);
+        if (command.checksum !== undefined) validateUploadChecksum(command.checksum);
         return [
           {
             type: 'MultipartUploadInitiated',
@@ -94,6 +96,7 @@ export const multipartUploadDecider: Decider<MultipartUploadCommand, MultipartUp
               tags,
               incarnation: command.incarnation,
               ...(Object.keys(contentHeaders).length === 0 ? {} : { contentHeaders }),
+              ...(command.checksum === undefined ? {} : { checksum: command.checksum }),
             },
           },
         ];
@@ -242,6 +245,23 @@ function validatePartNumber(partNumber: number): void {
 }
 
 /** S3's checks, in S3's order: a list, ascending, every part known by number and etag, sizes. */
+/** S3's combinations: CRCs may be FULL_OBJECT, SHAs only COMPOSITE, CRC64NVME only FULL_OBJECT. */
+const UPLOAD_CHECKSUM_TYPES: Readonly<Record<string, readonly string[]>> = {
+  crc32: ['COMPOSITE', 'FULL_OBJECT'],
+  crc32c: ['COMPOSITE', 'FULL_OBJECT'],
+  crc64nvme: ['FULL_OBJECT'],
+  sha1: ['COMPOSITE'],
+  sha256: ['COMPOSITE'],
+};
+
+function validateUploadChecksum(checksum: UploadChecksum): void {
+  const types = UPLOAD_CHECKSUM_TYPES[checksum.algorithm];
+  if (!types) throw new MetadataError(MetadataErrorCodes.InvalidArgument, `unknown checksum algorithm "${String(checksum.algorithm)}"`);
+  if (!types.includes(checksum.type)) {
+    throw new MetadataError(MetadataErrorCodes.InvalidArgument, `the ${checksum.algorithm} checksum cannot be of type ${String(checksum.type)}`);
+  }
+}
+
 function validateCompletion(uploaded: Readonly<Record<number, UploadedPart>>, requested: readonly RequestedPart[]): UploadedPart[] {
   if (requested.length === 0) throw new MetadataError(MetadataErrorCodes.MalformedXML, 'the part list is empty');
   for (let i = 1; i < requested.length; i++) {

@@ -49,6 +49,16 @@ export interface Checksums {
   readonly sha256?: string;
 }
 
+/**
+ * How a multipart upload's object is checksummed (S3's x-amz-checksum-algorithm and -type at
+ * CreateMultipartUpload): COMPOSITE is the algorithm over the parts' checksums (`<base64>-<n>`);
+ * FULL_OBJECT is the CRC of the whole object, combined from the parts' CRCs.
+ */
+export interface UploadChecksum {
+  readonly algorithm: keyof Checksums;
+  readonly type: 'COMPOSITE' | 'FULL_OBJECT';
+}
+
 export type UserMetadata = Readonly<Record<string, string>>;
 
 /**

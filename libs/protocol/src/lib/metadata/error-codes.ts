@@ -26,6 +26,7 @@ export const MetadataErrorCodes = {
   NoSuchUpload: 'NoSuchUpload',
   InvalidPart: 'InvalidPart',
   InvalidPartOrder: 'InvalidPartOrder',
+  BadDigest: 'BadDigest',
   InvalidAccessKeyId: 'InvalidAccessKeyId',
   AccessKeyAlreadyExists: 'ACCESS_KEY_ALREADY_EXISTS',
   NodeAlreadyJoined: 'NODE_ALREADY_JOINED',

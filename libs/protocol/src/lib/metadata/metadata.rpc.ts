@@ -1,4 +1,4 @@
-import type { Checksums, ChunkRef, ContentHeaders, ReplicationConfig, StorageClass, Tag, UserMetadata, VersioningStatus } from './common';
+import type { Checksums, ChunkRef, ContentHeaders, ReplicationConfig, StorageClass, Tag, UploadChecksum, UserMetadata, VersioningStatus } from './common';
 import type { RequestedPart } from './upload.commands';
 import type {
   AccessKeyView,
@@ -295,6 +295,8 @@ export interface InitiateUploadRequest {
   readonly contentHeaders?: ContentHeaders;
   readonly storageClass?: StorageClass;
   readonly tags?: readonly Tag[];
+  /** The object's checksum; without one, it gets composite checksums of whatever every part has. */
+  readonly checksum?: UploadChecksum;
 }
 export interface InitiateUploadReply extends CommandReply {
   readonly uploadId: string;
@@ -328,6 +330,8 @@ export interface CompleteUploadRequest {
   readonly ifMatch?: string;
   /** Create only if the key has no live version. Errors: PreconditionFailed (the upload stays open). */
   readonly ifNoneMatch?: '*';
+  /** The object's checksums as the client computed them (x-amz-checksum-*): BadDigest unless they are the object's. */
+  readonly checksums?: Checksums;
 }
 export interface CompleteUploadReply extends CommandReply {
   readonly key: string;

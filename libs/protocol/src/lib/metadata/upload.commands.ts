@@ -1,4 +1,4 @@
-import type { Checksums, ChunkRef, ContentHeaders, StorageClass, Tag, UserMetadata } from './common';
+import type { Checksums, ChunkRef, ContentHeaders, StorageClass, Tag, UploadChecksum, UserMetadata } from './common';
 import type { InBucketLife } from './object.commands';
 
 /**
@@ -19,6 +19,7 @@ export interface InitiateMultipartUpload extends InBucketLife {
   readonly contentHeaders?: ContentHeaders;
   readonly storageClass: StorageClass;
   readonly tags?: readonly Tag[];
+  readonly checksum?: UploadChecksum;
 }
 
 export interface UploadPart extends InBucketLife {

@@ -1,4 +1,4 @@
-import type { Checksums, ChunkRef, ContentHeaders, StorageClass, Tag, UserMetadata } from './common';
+import type { Checksums, ChunkRef, ContentHeaders, StorageClass, Tag, UploadChecksum, UserMetadata } from './common';
 import type { BucketLife } from './object.events';
 
 /** Records the bucket life it was initiated in (BucketLife; absent on uploads initiated before lives were recorded). */
@@ -17,6 +17,8 @@ export interface MultipartUploadInitiated {
     readonly contentHeaders?: ContentHeaders;
     readonly storageClass: StorageClass;
     readonly tags: readonly Tag[];
+    /** Absent when the client named no checksum algorithm (and on uploads initiated before it was recorded). */
+    readonly checksum?: UploadChecksum;
   };
 }
 

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import { crc32c } from '@aws-crypto/crc32c';
-import type { Checksums } from '@cairn/protocol';
+import { combineCrc, type CombinableCrc } from '@cairn/hashing';
+import type { Checksums, UploadChecksum } from '@cairn/protocol';
 
 /** The algorithms S3 makes composite checksums of (CRC64NVME is full-object only). */
 const COMPOSITE: ReadonlyArray<readonly [keyof Checksums, (bytes: Buffer) => Buffer]> = [
@@ -24,6 +25,26 @@ export function compositeChecksums(parts: readonly Checksums[]): Checksums {
     result[field] = `${checksum(joined).toString('base64')}-${parts.length}`;
   }
   return result as Checksums;
+}
+
+export interface ChecksummedPart {
+  readonly sizeBytes: number;
+  readonly checksums: Checksums;
+}
+
+/**
+ * A completed multipart object's checksums. An upload created for a FULL_OBJECT CRC gets the CRC of
+ * the whole object, combined from its parts' CRCs and sizes (no byte read again); otherwise it gets
+ * S3's composite checksums of what every part has.
+ */
+export function multipartChecksums(checksum: UploadChecksum | undefined, parts: readonly ChecksummedPart[]): Checksums {
+  if (checksum?.type !== 'FULL_OBJECT') return compositeChecksums(parts.map((p) => p.checksums));
+  const algorithm = checksum.algorithm as CombinableCrc;
+  const crcs = parts.map((p) => p.checksums[algorithm]);
+  if (parts.length === 0 || crcs.some((crc) => crc === undefined)) return {};
+  let whole = Buffer.from(crcs[0] as string, 'base64');
+  for (let i = 1; i < parts.length; i++) whole = combineCrc(algorithm, whole, Buffer.from(crcs[i] as string, 'base64'), parts[i].sizeBytes);
+  return { [algorithm]: whole.toString('base64') } as Checksums;
 }
 
 function uint32(value: number): Buffer {
