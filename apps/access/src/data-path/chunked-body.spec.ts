@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { S3Error } from '../s3';
 import { readChunkedBody } from './chunked-body.reader';
-import { WRITE_AHEAD_CHUNKS, storeChunkedBody } from './chunked-body.writer';
+import { storeChunkedBody } from './chunked-body.writer';
 import { InMemoryChunkStore } from './in-memory-chunk.store';
 import { MemoryBudget } from './memory-budget';
 
@@ -43,76 +43,11 @@ describe('storeChunkedBody and readChunkedBody', () => {
     expect((await collect(readChunkedBody(store, stored.chunks, 0, sizeBytes, budget))).equals(body)).toBe(true);
   });
 
-  it('receives the next chunk while this one is stored: at most two chunk buffers and two writes at once', async () => {
+  it('holds one chunk at a time: never two writes in flight', async () => {
     const store = new InMemoryChunkStore();
-    let peakBytes = 0;
-    async function* watched(): AsyncGenerator<Buffer> {
-      for await (const piece of piecesOf(randomBytes(10 * CHUNK_SIZE_BYTES), [64])) {
-        peakBytes = Math.max(peakBytes, budget.inUseBytes);
-        yield piece;
-      }
-    }
-    const body = await storeChunkedBody(watched(), { store, chunkSizeBytes: CHUNK_SIZE_BYTES, maxSizeBytes: 1e6, budget });
+    await storeChunkedBody(piecesOf(randomBytes(10 * CHUNK_SIZE_BYTES), [64]), { store, chunkSizeBytes: CHUNK_SIZE_BYTES, maxSizeBytes: 1e6, budget });
     expect(store.chunks.size).toBe(10);
-    expect(store.maxWritesInFlight).toBe(WRITE_AHEAD_CHUNKS + 1);
-    expect(peakBytes).toBe((WRITE_AHEAD_CHUNKS + 1) * CHUNK_SIZE_BYTES);
-    expect(body.chunks.map((c) => c.offsetBytes)).toEqual(Array.from({ length: 10 }, (_, i) => i * CHUNK_SIZE_BYTES));
-  });
-
-  it('stores one chunk at a time when the budget has no room for a second buffer, without queueing for one', async () => {
-    const store = new InMemoryChunkStore();
-    const others = await budget.acquire(3 * CHUNK_SIZE_BYTES);
-    await storeChunkedBody(piecesOf(randomBytes(5 * CHUNK_SIZE_BYTES), [64]), { store, chunkSizeBytes: CHUNK_SIZE_BYTES, maxSizeBytes: 1e6, budget });
     expect(store.maxWritesInFlight).toBe(1);
-    expect(budget.waiting).toBe(0);
-    others();
-  });
-
-  it('lists chunks in body order when overlapped writes finish out of order', async () => {
-    const store = new (class extends InMemoryChunkStore {
-      private n = 0;
-      override async write(bytes: Uint8Array): Promise<string> {
-        const delayMs = this.n++ % 2 === 0 ? 5 : 0;
-        const copy = Buffer.from(bytes);
-        await new Promise((resolve) => setTimeout(resolve, delayMs));
-        return super.write(copy);
-      }
-    })();
-    const body = randomBytes(7 * CHUNK_SIZE_BYTES + 123);
-    const stored = await storeChunkedBody(piecesOf(body, [400]), { store, chunkSizeBytes: CHUNK_SIZE_BYTES, maxSizeBytes: 1e6, budget });
-    expect(stored.chunks.map((c) => c.offsetBytes)).toEqual(Array.from({ length: 8 }, (_, i) => i * CHUNK_SIZE_BYTES));
-    expect((await collect(readChunkedBody(store, stored.chunks, 0, body.length, budget))).equals(body)).toBe(true);
-  });
-
-  it('fails without a chunk list when a chunk write fails mid-body, and gives buffers back only after the writes in flight end', async () => {
-    let writesInFlight = 0;
-    const store = new (class extends InMemoryChunkStore {
-      private n = 0;
-      override async write(bytes: Uint8Array): Promise<string> {
-        const n = this.n++;
-        writesInFlight++;
-        try {
-          await new Promise((resolve) => setTimeout(resolve, 2));
-          if (n === 2) throw new Error('write quorum not reached');
-          return await super.write(bytes);
-        } finally {
-          writesInFlight--;
-        }
-      }
-    })();
-    const failure = await storeChunkedBody(piecesOf(randomBytes(8 * CHUNK_SIZE_BYTES), [100]), { store, chunkSizeBytes: CHUNK_SIZE_BYTES, maxSizeBytes: 1e6, budget }).catch((e: unknown) => e);
-    expect(failure).toEqual(new Error('write quorum not reached'));
-    expect(writesInFlight).toBe(0);
-  });
-
-  it('fails without a chunk list when the client goes away while a chunk is being stored, once that write has ended', async () => {
-    const store = new InMemoryChunkStore();
-    async function* cut(): AsyncGenerator<Buffer> {
-      yield randomBytes(2 * CHUNK_SIZE_BYTES + 10);
-      throw new Error('client went away');
-    }
-    await expect(storeChunkedBody(cut(), { store, chunkSizeBytes: CHUNK_SIZE_BYTES, maxSizeBytes: 1e6, budget })).rejects.toThrow('client went away');
-    expect(store.writesInFlight).toBe(0);
   });
 
   it('refuses a body past the limit with EntityTooLarge before storing its last piece', async () => {
