@@ -117,7 +117,8 @@ function discard(opened: OpenedSlice): void {
   opened.release();
 }
 
-function verifiedInlineBytes(chunk: ChunkRef & { readonly inline: string }): Buffer {
+/** An inline chunk's bytes, checked against the chunk's hash (metadata is trusted with them, not blindly). */
+export function verifiedInlineBytes(chunk: ChunkRef & { readonly inline: string }): Buffer {
   const bytes = Buffer.from(chunk.inline, 'base64');
   if (bytes.length !== chunk.sizeBytes || contentHashOf(bytes) !== chunk.hash) {
     throw new S3Error('InternalError', `the inline bytes of chunk ${chunk.hash} do not match their hash`);

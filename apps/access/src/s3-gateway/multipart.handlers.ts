@@ -82,7 +82,8 @@ export class MultipartHandlers {
         yield piece;
       }
     };
-    const bytes = Readable.from(hashed(readChunkedBody(this.deps.chunks, view.chunks, start, endExclusive, this.deps.readBudget)));
+    // Byte mode, as in GetObject: objectMode would hold 16 pieces (chunks) ahead, outside the read budget.
+    const bytes = Readable.from(hashed(readChunkedBody(this.deps.chunks, view.chunks, start, endExclusive, this.deps.readBudget)), { objectMode: false });
     const stored = await storeUploadBytes(this.deps, bytes, endExclusive - start);
     const reply = await this.deps.metadata.uploadPart({
       bucket: ex.bucket,

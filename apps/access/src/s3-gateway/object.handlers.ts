@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { ObjectVersionView } from '@cairn/protocol';
+import { isInlineChunk, type ChunkRef, type ObjectVersionView } from '@cairn/protocol';
 import {
   S3Error,
   assertCopySourcePreconditions,
@@ -19,7 +19,7 @@ import {
   type DeletedView,
 } from '../s3';
 import { MAX_XML_BODY_BYTES } from '../s3/xml/request-bodies.parser';
-import { readChunkedBody } from '../data-path/chunked-body.reader';
+import { readChunkedBody, verifiedInlineBytes } from '../data-path/chunked-body.reader';
 import { acceptOwnerOnlyAcl } from './access-control';
 import type { GatewayDeps } from './gateway-deps';
 import { isAbsent, mapError } from './metadata-errors';
@@ -213,6 +213,13 @@ export class ObjectHandlers {
       ex.res.end();
       return;
     }
+    const inline = inlineBytes(view.chunks, start, endExclusive);
+    if (inline) {
+      // A small object kept in metadata: its bytes are here already, one write answers.
+      ex.res.writeHead(status, headers);
+      ex.res.end(inline);
+      return;
+    }
     const pieces = readChunkedBody(this.deps.chunks, view.chunks, start, endExclusive, this.deps.readBudget);
     // The first chunk is opened before the status line, so a read that fails at once is a clean error.
     const first = await pieces.next();
@@ -267,6 +274,13 @@ function servedBytes(ex: S3Exchange, view: ObjectVersionView): ServedBytes {
 
 function assertNeverPart(part: never): never {
   throw new Error(`unknown part selection ${JSON.stringify(part)}`);
+}
+
+/** The bytes asked for when they all lie in one inline chunk (verified), else undefined. */
+function inlineBytes(chunks: readonly ChunkRef[], start: number, endExclusive: number): Buffer | undefined {
+  const chunk = chunks.find((c) => c.offsetBytes <= start && endExclusive <= c.offsetBytes + c.sizeBytes);
+  if (!chunk || !isInlineChunk(chunk)) return undefined;
+  return verifiedInlineBytes(chunk).subarray(start - chunk.offsetBytes, endExclusive - chunk.offsetBytes);
 }
 
 async function* prepend(first: IteratorResult<Buffer>, rest: AsyncGenerator<Buffer>): AsyncGenerator<Buffer> {
