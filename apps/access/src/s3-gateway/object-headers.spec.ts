@@ -3,25 +3,15 @@ import { contentHeadersFrom, objectHeaders } from './object-headers';
 
 describe('stored content headers', () => {
   it('takes Cache-Control, Content-Disposition, Content-Encoding, Content-Language, Expires and the website redirect from a write', () => {
-    expect(
-      contentHeadersFrom({
-        'cache-control': 'max-age=60',
-        'content-disposition': 'attachment; filename="a.txt"',
-        'content-encoding': 'gzip',
-        'content-language': 'de-CH',
-        expires: 'Thu, 01 Jan 2037 00:00:00 GMT',
-        'x-amz-website-redirect-location': '/elsewhere',
-        'content-type': 'text/plain',
-        'x-amz-meta-colour': 'blue',
-      }),
-    ).toEqual({
+    const stored = {
       'cache-control': 'max-age=60',
       'content-disposition': 'attachment; filename="a.txt"',
       'content-encoding': 'gzip',
       'content-language': 'de-CH',
       expires: 'Thu, 01 Jan 2037 00:00:00 GMT',
       'x-amz-website-redirect-location': '/elsewhere',
-    });
+    };
+    expect(contentHeadersFrom({ ...stored, 'content-type': 'text/plain', 'x-amz-meta-colour': 'blue' })).toEqual(stored);
   });
 
   it.each([

@@ -15,6 +15,22 @@ export interface KeyAsRead {
   readonly currentVersionId: string | null;
 }
 
+/** What a delete marker is besides its id and time: no body, no metadata. */
+const DELETE_MARKER_FIELDS = {
+  isDeleteMarker: true,
+  sizeBytes: 0,
+  etag: null,
+  storageClass: null,
+  checksums: {},
+  contentType: null,
+  userMetadata: {},
+  contentHeaders: {},
+  tags: [],
+  uploadId: null,
+  partSizes: null,
+  chunks: [],
+} as const;
+
 /** Bytes a kept version costs beyond its inline body: its metadata and chunk list. */
 const VERSION_OVERHEAD_BYTES = 1024;
 
@@ -58,25 +74,7 @@ export const keyReadFold = {
       }
       case 'DeleteMarkerPut': {
         const d = event.data;
-        const marker: ReadVersion = {
-          bucket: d.bucket,
-          key: d.key,
-          versionId: d.versionId,
-          isDeleteMarker: true,
-          sizeBytes: 0,
-          etag: null,
-          lastModified: d.lastModified,
-          storageClass: null,
-          checksums: {},
-          contentType: null,
-          userMetadata: {},
-          contentHeaders: {},
-          tags: [],
-          hlc: d.hlc,
-          uploadId: null,
-          partSizes: null,
-          chunks: [],
-        };
+        const marker: ReadVersion = { bucket: d.bucket, key: d.key, versionId: d.versionId, lastModified: d.lastModified, hlc: d.hlc, ...DELETE_MARKER_FIELDS };
         return { ...state, versions: [marker, ...withoutNullReplaced(state.versions, d.versionId)], currentVersionId: d.versionId };
       }
       case 'ObjectVersionDeleted':
