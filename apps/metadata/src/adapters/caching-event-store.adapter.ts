@@ -70,11 +70,6 @@ export class CachingEventStore implements EventStore {
     return result;
   }
 
-  /** The history as last seen here, without asking JetStream whether it is still the latest. */
-  remembered(subject: string): StreamRead | undefined {
-    return this.histories.get(subject)?.read;
-  }
-
   /** The whole history, read from JetStream and not kept (FoldedStateCache keeps the folded state instead). */
   readUncached(subject: string): Promise<StreamRead> {
     return this.store.read(subject);

@@ -1,9 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { foldEvents } from '@cairn/eventing';
 import {
   MetadataErrorCodes,
   type BucketCommand,
-  type BucketEvent,
   type CreateBucketReply,
   type CreateBucketRequest,
   type DeleteBucketReply,
@@ -96,28 +94,6 @@ export class BucketCommandsHandler {
   async requireWritable(bucket: string): Promise<WritableBucket> {
     const read = await this.read(bucket);
     return { bucket: requireWritable(read.state, bucket), sequence: read.sequence, incarnation: read.incarnation };
-  }
-
-  /**
-   * requireWritable for a key write that calls confirmWritable after appending: the bucket as last
-   * seen here, without a round trip. That is as safe as a fresh read: confirmWritable finds the
-   * subject where this state left it (the state held from before the request until after the
-   * append) or re-checks the bucket as it is. A bucket not seen yet, or one that would refuse the
-   * write, is read fresh.
-   */
-  async requireWritableBeforeConfirm(bucket: string): Promise<WritableBucket> {
-    validateBucketName(bucket);
-    const remembered = this.ctx.store.remembered(this.ctx.subjects.bucket(bucket));
-    if (remembered) {
-      const state = foldEvents(
-        bucketDecider,
-        remembered.events.map((e) => ({ type: e.envelope.type, data: e.envelope.data }) as BucketEvent),
-      );
-      if (state.status === 'live' && state.deletionId === null) {
-        return { bucket: state, sequence: remembered.lastSequence, incarnation: bucketIncarnation(remembered.events) };
-      }
-    }
-    return this.requireWritable(bucket);
   }
 
   /**

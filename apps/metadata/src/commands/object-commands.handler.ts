@@ -73,7 +73,7 @@ export class ObjectCommandsHandler {
   async put(request: PutObjectRequest, completed?: CompletedUploadVersion): Promise<PutObjectReply> {
     const { uploadId, versionId: versionIdOverride, incarnation: uploadIncarnation } = completed ?? {};
     requireKey(request.bucket, request.key);
-    const writable = await this.buckets.requireWritableBeforeConfirm(request.bucket);
+    const writable = await this.buckets.requireWritable(request.bucket);
     if (uploadIncarnation !== undefined && writable.incarnation !== uploadIncarnation) {
       throw new MetadataError(MetadataErrorCodes.NoSuchUpload, `upload ${uploadId} belongs to an earlier life of bucket ${request.bucket}`, { uploadId });
     }
@@ -128,7 +128,7 @@ export class ObjectCommandsHandler {
     requireKey(request.bucket, request.key);
     requireKey(request.sourceBucket, request.sourceKey);
     const source = await this.head(request.sourceBucket, request.sourceKey, request.sourceVersionId);
-    const writable = await this.buckets.requireWritableBeforeConfirm(request.bucket);
+    const writable = await this.buckets.requireWritable(request.bucket);
     const { bucket } = writable;
     const handled = await this.execute({
       type: 'CopyObject',
