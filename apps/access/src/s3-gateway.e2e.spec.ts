@@ -422,6 +422,29 @@ describe('the S3 gateway against a real region (metadata, three storage nodes, a
       expect((await bodyOf(got)).equals(Buffer.concat(bodies))).toBe(true);
     });
 
+    it('ends a multipart object with a small part kept inline, copied from a small object, and reads across the seam', async () => {
+      const big = randomBytes(5 * MiB);
+      const small = randomBytes(3000);
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'mp/small-source', Body: small }));
+      const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'mp/with-inline-tail' }));
+      const p1 = await s3.send(new UploadPartCommand({ Bucket: bucket, Key: 'mp/with-inline-tail', UploadId, PartNumber: 1, Body: big }));
+      const p2 = await s3.send(new UploadPartCopyCommand({ Bucket: bucket, Key: 'mp/with-inline-tail', UploadId, PartNumber: 2, CopySource: `${bucket}/mp/small-source` }));
+      await s3.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: bucket,
+          Key: 'mp/with-inline-tail',
+          UploadId,
+          MultipartUpload: { Parts: [{ PartNumber: 1, ETag: p1.ETag }, { PartNumber: 2, ETag: p2.CopyPartResult?.ETag }] },
+        }),
+      );
+      const whole = Buffer.concat([big, small]);
+      expect((await bodyOf(await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'mp/with-inline-tail' })))).equals(whole)).toBe(true);
+      const seam = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'mp/with-inline-tail', Range: `bytes=${5 * MiB - 10}-${5 * MiB + 9}` }));
+      expect((await bodyOf(seam)).equals(whole.subarray(5 * MiB - 10, 5 * MiB + 10))).toBe(true);
+      const tail = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'mp/with-inline-tail', PartNumber: 2 }));
+      expect((await bodyOf(tail)).equals(small)).toBe(true);
+    });
+
     it('uploads three parts (one copied), lists them, completes with the multipart ETag and reads back', async () => {
       const parts = [randomBytes(5 * MiB), randomBytes(5 * MiB), randomBytes(MiB + 3)];
       await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'mp/source', Body: parts[1] }));
