@@ -407,6 +407,8 @@ describe('the S3 gateway against a real region (metadata, three storage nodes, a
         expect(part.ChecksumCRC32).toBe(crc32Base64(Body));
         uploaded.push({ PartNumber: i + 1, ETag: part.ETag, ChecksumCRC32: part.ChecksumCRC32 });
       }
+      const listed = await s3.send(new ListPartsCommand({ Bucket: bucket, Key: key, UploadId }));
+      expect(listed.Parts?.map((p) => p.ChecksumCRC32)).toEqual(uploaded.map((p) => p.ChecksumCRC32));
       const wrong = uploaded.map((p, i) => (i === 1 ? { ...p, ChecksumCRC32: crc32Base64(Buffer.from('not it')) } : p));
       expect(await s3Failure(s3.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId, MultipartUpload: { Parts: wrong } })))).toMatchObject({ code: 'InvalidPart', status: 400 });
 

@@ -11,6 +11,7 @@ import {
   type ObjectSummaryView,
 } from '../s3';
 import type { GatewayDeps } from './gateway-deps';
+import { checksumValuesOf } from './object-headers';
 import type { S3Exchange } from './s3-exchange';
 
 const MAX_LIST_PARAM_DIGITS = 10;
@@ -203,7 +204,13 @@ export class ListingHandlers {
         nextPartNumberMarker: result.nextPartNumberMarker ?? last?.partNumber ?? 0,
         maxParts,
         isTruncated: result.isTruncated,
-        parts: result.parts.map((part) => ({ partNumber: part.partNumber, lastModified: new Date(part.lastModified), etag: part.etag, sizeBytes: part.sizeBytes })),
+        parts: result.parts.map((part) => ({
+          partNumber: part.partNumber,
+          lastModified: new Date(part.lastModified),
+          etag: part.etag,
+          sizeBytes: part.sizeBytes,
+          checksums: checksumValuesOf(part.checksums ?? {}),
+        })),
         initiator: owner,
         owner,
         storageClass: 'STANDARD',

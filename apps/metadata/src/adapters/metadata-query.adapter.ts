@@ -5,6 +5,7 @@ import {
   ROOT_ACCESS_KEY_OWNER,
   type AccessKeyView,
   type BucketView,
+  type Checksums,
   type ChunkRef,
   type ContentHeaders,
   type ListObjectsOptions,
@@ -269,7 +270,7 @@ export class MetadataQueryAdapter {
     if (uploads.length === 0) throw new MetadataError(MetadataErrorCodes.NoSuchUpload, `upload ${uploadId} does not exist`, { uploadId });
     const maxParts = clampMaxKeys(request.maxParts);
     const rows: Row[] = await this.dataSource.query(
-      `SELECT part_number, etag, size_bytes, last_modified FROM ${this.t('multipart_parts')}
+      `SELECT part_number, etag, size_bytes, last_modified, checksums FROM ${this.t('multipart_parts')}
        WHERE bucket = $1 AND upload_id = $2 AND part_number > $3 ORDER BY part_number LIMIT $4`,
       [bucket, uploadId, request.partNumberMarker ?? 0, maxParts + 1],
     );
@@ -278,6 +279,7 @@ export class MetadataQueryAdapter {
       etag: String(r['etag']),
       sizeBytes: Number(r['size_bytes']),
       lastModified: toIso(r['last_modified']),
+      checksums: (r['checksums'] ?? {}) as Checksums,
     }));
     const last = parts.at(-1);
     const isTruncated = rows.length > maxParts && last !== undefined;

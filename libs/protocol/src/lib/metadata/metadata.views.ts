@@ -1,4 +1,4 @@
-import type { ChunkRef, ContentHeaders, ReplicationConfig, StorageClass, Tag, VersioningStatus } from './common';
+import type { Checksums, ChunkRef, ContentHeaders, ReplicationConfig, StorageClass, Tag, VersioningStatus } from './common';
 
 /**
  * What the metadata read model answers: the shapes of its query replies. The metadata service's
@@ -107,6 +107,8 @@ export interface PartSummary {
   readonly etag: string;
   readonly sizeBytes: number;
   readonly lastModified: string;
+  /** The checksums the part was uploaded with (S3's ChecksumCRC32… in ListParts). */
+  readonly checksums: Checksums;
 }
 
 export interface ListPartsResult {
