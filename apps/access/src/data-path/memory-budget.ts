@@ -34,7 +34,7 @@ export class MemoryBudget {
 
   /**
    * Reserves `bytes` only if that needs no wait (nothing queued and enough free), for work that is
-   * worth doing only when memory is spare (read-ahead, overlapped writes); null otherwise.
+   * worth doing only when memory is spare (read-ahead); null otherwise.
    */
   tryAcquire(bytes: number): (() => void) | null {
     if (this.waiters.length > 0 || bytes > this.availableBytes) return null;

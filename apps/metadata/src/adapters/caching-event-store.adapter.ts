@@ -2,6 +2,7 @@ import type { AppendResult, EventStore, StoredEvent, StreamRead } from '@cairn/e
 import type { JetStreamEventStore, NatsConnectionManager } from '@cairn/messaging';
 import { isEventEnvelope, type EventEnvelope } from '@cairn/protocol';
 import { JSONCodec, type SeqMsgRequest } from 'nats';
+import { LruByteCache } from './lru-byte-cache';
 
 /** Subjects whose histories are kept; the least recently used one goes first. */
 export const CACHED_SUBJECTS_MAX = 20_000;
@@ -27,20 +28,16 @@ const codec = JSONCodec<EventEnvelope>();
  * costs a conflict and a re-read, never a lost update. Without it, every command on a hot key reads
  * the key's whole history (quadratic in its versions).
  */
-interface CachedHistory {
-  readonly read: StreamRead;
-  readonly bytes: number;
-}
-
 export class CachingEventStore implements EventStore {
-  private readonly histories = new Map<string, CachedHistory>();
-  private cachedBytes = 0;
+  private readonly histories: LruByteCache<StreamRead>;
 
   constructor(
     private readonly store: JetStreamEventStore,
     private readonly nats: NatsConnectionManager,
-    private readonly limits: { readonly bytesMax: number; readonly historyBytesMax: number } = { bytesMax: CACHED_BYTES_MAX, historyBytesMax: CACHED_HISTORY_BYTES_MAX },
-  ) {}
+    limits: { readonly bytesMax: number; readonly historyBytesMax: number } = { bytesMax: CACHED_BYTES_MAX, historyBytesMax: CACHED_HISTORY_BYTES_MAX },
+  ) {
+    this.histories = new LruByteCache({ entriesMax: CACHED_SUBJECTS_MAX, bytesMax: limits.bytesMax, entryBytesMax: limits.historyBytesMax });
+  }
 
   lastSequence(subject: string): Promise<number> {
     return this.store.lastSequence(subject);
@@ -49,10 +46,10 @@ export class CachingEventStore implements EventStore {
   async read(subject: string): Promise<StreamRead> {
     const last = await this.store.lastSequence(subject);
     const cached = this.histories.get(subject);
-    if (cached && cached.read.lastSequence === last) return this.remember(subject, cached.read, cached.bytes);
-    if (cached && cached.read.lastSequence < last && cached.read.events.length + DELTA_READ_MAX <= CACHED_EVENTS_PER_SUBJECT_MAX) {
-      const delta = await this.readAfter(subject, cached.read.lastSequence, last);
-      if (delta) return this.remember(subject, { events: [...cached.read.events, ...delta], lastSequence: last }, cached.bytes + bytesOf(delta));
+    if (cached && cached.value.lastSequence === last) return this.remember(subject, cached.value, cached.bytes);
+    if (cached && cached.value.lastSequence < last && cached.value.events.length + DELTA_READ_MAX <= CACHED_EVENTS_PER_SUBJECT_MAX) {
+      const delta = await this.readAfter(subject, cached.value.lastSequence, last);
+      if (delta) return this.remember(subject, { events: [...cached.value.events, ...delta], lastSequence: last }, cached.bytes + bytesOf(delta));
     }
     const full = await this.store.read(subject);
     return this.remember(subject, full, bytesOf(full.events));
@@ -61,11 +58,11 @@ export class CachingEventStore implements EventStore {
   async append(subject: string, events: readonly EventEnvelope[], expectedLastSequence: number): Promise<AppendResult> {
     const result = await this.store.append(subject, events, expectedLastSequence);
     const cached = this.histories.get(subject);
-    if (cached && cached.read.lastSequence === expectedLastSequence && events.length === 1 && !result.duplicate) {
+    if (cached && cached.value.lastSequence === expectedLastSequence && events.length === 1 && !result.duplicate) {
       const appended = { envelope: events[0], sequence: result.lastSequence };
-      this.remember(subject, { events: [...cached.read.events, appended], lastSequence: result.lastSequence }, cached.bytes + bytesOf([appended]));
+      this.remember(subject, { events: [...cached.value.events, appended], lastSequence: result.lastSequence }, cached.bytes + bytesOf([appended]));
     } else {
-      this.forget(subject);
+      this.histories.delete(subject);
     }
     return result;
   }
@@ -94,28 +91,14 @@ export class CachingEventStore implements EventStore {
   }
 
   private remember(subject: string, read: StreamRead, bytes: number): StreamRead {
-    this.forget(subject);
-    if (read.events.length > CACHED_EVENTS_PER_SUBJECT_MAX || bytes > this.limits.historyBytesMax) return read;
-    this.histories.set(subject, { read, bytes });
-    this.cachedBytes += bytes;
-    while (this.histories.size > CACHED_SUBJECTS_MAX || this.cachedBytes > this.limits.bytesMax) {
-      const oldest = this.histories.keys().next().value;
-      if (oldest === undefined) break;
-      this.forget(oldest);
-    }
+    if (read.events.length > CACHED_EVENTS_PER_SUBJECT_MAX) this.histories.delete(subject);
+    else this.histories.set(subject, read, bytes);
     return read;
-  }
-
-  private forget(subject: string): void {
-    const cached = this.histories.get(subject);
-    if (!cached) return;
-    this.histories.delete(subject);
-    this.cachedBytes -= cached.bytes;
   }
 
   /** Bytes held in the cache, for tests and metrics. */
   get sizeBytes(): number {
-    return this.cachedBytes;
+    return this.histories.sizeBytes;
   }
 }
 

@@ -1,23 +1,13 @@
 import type { StoredEvent } from '@cairn/eventing';
 import type { DomainEvent } from '@cairn/protocol';
 import type { CachingEventStore } from './caching-event-store.adapter';
+import { LruByteCache, type LruByteCacheLimits } from './lru-byte-cache';
 
 /** How a subject's events fold into a state, and roughly how many bytes a state holds. */
 export interface StateFold<E extends DomainEvent, S> {
   initial(): S;
   evolve(state: S, event: E): S;
   sizeOf(state: S): number;
-}
-
-export interface FoldedStateLimits {
-  readonly entriesMax: number;
-  readonly bytesMax: number;
-}
-
-interface Entry<S> {
-  readonly state: S;
-  readonly sequence: number;
-  readonly bytes: number;
 }
 
 /**
@@ -28,18 +18,19 @@ interface Entry<S> {
  * one small read per request, not its whole history.
  */
 export class FoldedStateCache<E extends DomainEvent, S> {
-  private readonly entries = new Map<string, Entry<S>>();
-  private bytes = 0;
+  private readonly states: LruByteCache<{ readonly state: S; readonly sequence: number }>;
 
   constructor(
     private readonly store: CachingEventStore,
     private readonly fold: StateFold<E, S>,
-    private readonly limits: FoldedStateLimits,
-  ) {}
+    limits: LruByteCacheLimits,
+  ) {
+    this.states = new LruByteCache(limits);
+  }
 
   async load(subject: string): Promise<{ state: S; sequence: number }> {
     const last = await this.store.lastSequence(subject);
-    const kept = this.entries.get(subject);
+    const kept = this.states.get(subject)?.value;
     if (kept && kept.sequence === last) return this.remember(subject, kept.state, last);
     if (kept && kept.sequence < last) {
       const delta = await this.store.readAfter(subject, kept.sequence, last);
@@ -51,29 +42,12 @@ export class FoldedStateCache<E extends DomainEvent, S> {
 
   /** A state the caller appended itself, at the subject's new last sequence. */
   remember(subject: string, state: S, sequence: number): { state: S; sequence: number } {
-    this.forget(subject);
-    const bytes = this.fold.sizeOf(state);
-    if (bytes <= this.limits.bytesMax) {
-      this.entries.set(subject, { state, sequence, bytes });
-      this.bytes += bytes;
-      while (this.entries.size > this.limits.entriesMax || this.bytes > this.limits.bytesMax) {
-        const oldest = this.entries.keys().next().value;
-        if (oldest === undefined) break;
-        this.forget(oldest);
-      }
-    }
+    this.states.set(subject, { state, sequence }, this.fold.sizeOf(state));
     return { state, sequence };
   }
 
   get sizeBytes(): number {
-    return this.bytes;
-  }
-
-  private forget(subject: string): void {
-    const kept = this.entries.get(subject);
-    if (!kept) return;
-    this.entries.delete(subject);
-    this.bytes -= kept.bytes;
+    return this.states.sizeBytes;
   }
 
   private foldEvents(state: S, events: readonly StoredEvent[]): S {

@@ -151,7 +151,7 @@ export class MetadataProjection implements Projection<EntityManager> {
            VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::timestamptz)`,
           [d.bucket, d.uploadId, d.partNumber, d.etag, d.sizeBytes, JSON.stringify(d.checksums), d.lastModified],
         );
-        await this.insertChunks(tx, 'multipart_part_chunks', ['upload_id', 'part_number'], [d.bucket, d.uploadId, d.partNumber], d.chunks);
+        await this.insertChunks(tx, 'multipart_part_chunks', [{ owner: [d.bucket, d.uploadId, d.partNumber], chunks: d.chunks }]);
         return;
       }
       case 'MultipartUploadCompletionWithdrawn': {
@@ -309,39 +309,30 @@ export class MetadataProjection implements Projection<EntityManager> {
          last_modified timestamptz, upload_id text, copy_source jsonb, content_headers jsonb, part_sizes bigint[])`,
       [JSON.stringify(rows.map(({ chunks: _chunks, ...row }) => row))],
     );
-    const chunks = rows.flatMap((r) =>
-      r.chunks.map((c, ordinal) => ({ bucket: r.bucket, key_id: r.key_id, version_id: r.version_id, ordinal, hash: c.hash, offset_bytes: c.offsetBytes, size_bytes: c.sizeBytes, inline: c.inline ?? null })),
-    );
-    if (chunks.length === 0) return;
-    await tx.query(
-      `INSERT INTO ${t('object_version_chunks')} (bucket, key_id, version_id, ordinal, chunk_hash, offset_bytes, size_bytes, inline_data)
-       SELECT bucket, key_id, version_id, ordinal, hash, offset_bytes, size_bytes, decode(inline, 'base64')
-       FROM jsonb_to_recordset($1::jsonb) AS c(bucket text, key_id text, version_id text, ordinal integer, hash text, offset_bytes bigint, size_bytes bigint, inline text)`,
-      [JSON.stringify(chunks)],
+    await this.insertChunks(
+      tx,
+      'object_version_chunks',
+      rows.map((r) => ({ owner: [r.bucket, r.key_id, r.version_id], chunks: r.chunks })),
     );
   }
 
-  /** All of a version's (or part's) chunk rows in one statement, whatever their number. */
+  /** The chunk rows of any number of versions (or parts) in one statement, inline bytes included. */
   private async insertChunks(
     tx: EntityManager,
-    table: 'object_version_chunks' | 'multipart_part_chunks',
-    ownerColumns: readonly [string, string],
-    owner: readonly [string, string, string | number],
-    chunks: readonly ChunkRef[],
+    table: keyof typeof CHUNK_OWNER_COLUMNS,
+    owned: readonly { readonly owner: readonly [string, string, string | number]; readonly chunks: readonly ChunkRef[] }[],
   ): Promise<void> {
-    if (chunks.length === 0) return;
+    const rows = owned.flatMap(({ owner: [bucket, owner1, owner2], chunks }) =>
+      chunks.map((c, ordinal) => ({ bucket, owner1, owner2, ordinal, hash: c.hash, offset_bytes: c.offsetBytes, size_bytes: c.sizeBytes, inline: c.inline ?? null })),
+    );
+    if (rows.length === 0) return;
+    const [[firstColumn, firstType], [secondColumn, secondType]] = CHUNK_OWNER_COLUMNS[table];
     await tx.query(
-      `INSERT INTO ${this.t(table)} (bucket, ${ownerColumns[0]}, ${ownerColumns[1]}, ordinal, chunk_hash, offset_bytes, size_bytes, inline_data)
-       SELECT $1, $2, $3, c.ordinal, c.hash, c.offset_bytes, c.size_bytes, decode(c.inline, 'base64')
-       FROM unnest($4::int[], $5::text[], $6::bigint[], $7::bigint[], $8::text[]) AS c(ordinal, hash, offset_bytes, size_bytes, inline)`,
-      [
-        ...owner,
-        chunks.map((_, i) => i),
-        chunks.map((c) => c.hash),
-        chunks.map((c) => c.offsetBytes),
-        chunks.map((c) => c.sizeBytes),
-        chunks.map((c) => c.inline ?? null),
-      ],
+      `INSERT INTO ${this.t(table)} (bucket, ${firstColumn}, ${secondColumn}, ordinal, chunk_hash, offset_bytes, size_bytes, inline_data)
+       SELECT bucket, owner1, owner2, ordinal, hash, offset_bytes, size_bytes, decode(inline, 'base64')
+       FROM jsonb_to_recordset($1::jsonb)
+         AS c(bucket text, owner1 ${firstType}, owner2 ${secondType}, ordinal integer, hash text, offset_bytes bigint, size_bytes bigint, inline text)`,
+      [JSON.stringify(rows)],
     );
   }
 
@@ -352,6 +343,18 @@ export class MetadataProjection implements Projection<EntityManager> {
     );
   }
 }
+
+/** Besides the bucket, what names a chunk row's owner in each chunk table: column and SQL type. */
+const CHUNK_OWNER_COLUMNS = {
+  object_version_chunks: [
+    ['key_id', 'text'],
+    ['version_id', 'text'],
+  ],
+  multipart_part_chunks: [
+    ['upload_id', 'text'],
+    ['part_number', 'integer'],
+  ],
+} as const;
 
 /** One row of object_versions as putVersions inserts it (JSON keys are the column names). */
 interface VersionRow {
