@@ -1,5 +1,5 @@
 import type { Checksums, ContentHeaderName, ContentHeaders, ObjectVersionView, Tag, UploadChecksum, UserMetadata, VersioningStatus } from '@cairn/protocol';
-import { ContentHeaderNames, MetadataLimits } from '@cairn/protocol';
+import { ContentHeaderNames, MetadataLimits, UPLOAD_CHECKSUM_TYPES } from '@cairn/protocol';
 import { S3Error, parseChecksumAlgorithm, quoteEtag, type ChecksumAlgorithm, type HeaderBag } from '../s3';
 
 const USER_METADATA_PREFIX = 'x-amz-meta-';
@@ -110,12 +110,11 @@ export function uploadChecksumFrom(headers: HeaderBag): UploadChecksum | undefin
   }
   const algorithm = parseChecksumAlgorithm(algorithmName.trim());
   if (!algorithm) throw new S3Error('InvalidRequest', 'Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]');
-  const type = typeof typeName === 'string' ? typeName.trim().toUpperCase() : algorithm === 'CRC64NVME' ? 'FULL_OBJECT' : 'COMPOSITE';
-  if (type !== 'COMPOSITE' && type !== 'FULL_OBJECT') throw new S3Error('InvalidRequest', `Value for x-amz-checksum-type header is invalid.`);
   const field = CHECKSUM_FIELDS.find(([name]) => name === algorithm)![1];
-  const fullObjectOnly = algorithm === 'CRC64NVME';
-  const compositeOnly = algorithm === 'SHA1' || algorithm === 'SHA256';
-  if ((fullObjectOnly && type === 'COMPOSITE') || (compositeOnly && type === 'FULL_OBJECT')) {
+  const allowed = UPLOAD_CHECKSUM_TYPES[field];
+  const type = typeof typeName === 'string' ? typeName.trim().toUpperCase() : allowed[0];
+  if (type !== 'COMPOSITE' && type !== 'FULL_OBJECT') throw new S3Error('InvalidRequest', `Value for x-amz-checksum-type header is invalid.`);
+  if (!allowed.includes(type)) {
     throw new S3Error('InvalidRequest', `The ${type} checksum type cannot be used with the ${algorithm.toLowerCase()} checksum algorithm.`);
   }
   return { algorithm: field, type };

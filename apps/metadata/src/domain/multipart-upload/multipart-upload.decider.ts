@@ -1,6 +1,7 @@
 import {
   MetadataErrorCodes,
   MetadataLimits,
+  UPLOAD_CHECKSUM_TYPES,
   type Checksums,
   type ChunkRef,
   type CompletedPart,
@@ -245,17 +246,8 @@ function validatePartNumber(partNumber: number): void {
 }
 
 /** S3's checks, in S3's order: a list, ascending, every part known by number and etag, sizes. */
-/** S3's combinations: CRCs may be FULL_OBJECT, SHAs only COMPOSITE, CRC64NVME only FULL_OBJECT. */
-const UPLOAD_CHECKSUM_TYPES: Readonly<Record<string, readonly string[]>> = {
-  crc32: ['COMPOSITE', 'FULL_OBJECT'],
-  crc32c: ['COMPOSITE', 'FULL_OBJECT'],
-  crc64nvme: ['FULL_OBJECT'],
-  sha1: ['COMPOSITE'],
-  sha256: ['COMPOSITE'],
-};
-
 function validateUploadChecksum(checksum: UploadChecksum): void {
-  const types = UPLOAD_CHECKSUM_TYPES[checksum.algorithm];
+  const types = (UPLOAD_CHECKSUM_TYPES as Readonly<Record<string, readonly string[] | undefined>>)[checksum.algorithm];
   if (!types) throw new MetadataError(MetadataErrorCodes.InvalidArgument, `unknown checksum algorithm "${String(checksum.algorithm)}"`);
   if (!types.includes(checksum.type)) {
     throw new MetadataError(MetadataErrorCodes.InvalidArgument, `the ${checksum.algorithm} checksum cannot be of type ${String(checksum.type)}`);

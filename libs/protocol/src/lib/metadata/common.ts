@@ -59,6 +59,15 @@ export interface UploadChecksum {
   readonly type: 'COMPOSITE' | 'FULL_OBJECT';
 }
 
+/** The checksum types S3 allows with each algorithm of a multipart upload; the first is the default. */
+export const UPLOAD_CHECKSUM_TYPES: Readonly<Record<keyof Checksums, readonly UploadChecksum['type'][]>> = {
+  crc32: ['COMPOSITE', 'FULL_OBJECT'],
+  crc32c: ['COMPOSITE', 'FULL_OBJECT'],
+  crc64nvme: ['FULL_OBJECT'],
+  sha1: ['COMPOSITE'],
+  sha256: ['COMPOSITE'],
+};
+
 export type UserMetadata = Readonly<Record<string, string>>;
 
 /**
