@@ -4,3 +4,6 @@ export * from './lib/replication-strategy';
 export * from './lib/latency-tracker';
 export * from './lib/under-replication-recorder.port';
 export * from './lib/jetstream-under-replication.recorder';
+export * from './lib/storage-node.client';
+export * from './lib/storage-ring.provider';
+export * from './lib/read-repair.reporter';

@@ -1,7 +1,7 @@
 import { CairnError, ErrorCodes, MetadataErrorCodes } from '@cairn/protocol';
 import { ChunkClientErrorCodes } from '@cairn/chunk-client';
 import { S3Error, isS3Error, isS3ErrorCode } from '../s3';
-import { NO_STORAGE_NODES } from '../adapters/storage-ring.provider';
+import { NO_STORAGE_NODES } from '@cairn/chunk-client';
 
 /** Headers S3 adds to some errors (a GET of a deleted key says it hit a delete marker). */
 export interface MappedError {

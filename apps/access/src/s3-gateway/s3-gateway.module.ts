@@ -1,5 +1,5 @@
 import { Inject, Module, type DynamicModule, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { ChunkClient, JetStreamUnderReplicationRecorder } from '@cairn/chunk-client';
+import { ChunkClient, JetStreamUnderReplicationRecorder, ReadRepairReporter, StorageRingProvider, STANDARD_REPLICATION } from '@cairn/chunk-client';
 import { JetStreamEventStore, NatsConnectionManager, RpcClient, StreamTail } from '@cairn/messaging';
 import { ChunkHealthSchemaVersions, bucketOfToken, subjectsFor } from '@cairn/protocol';
 import type { Logger } from 'pino';
@@ -7,7 +7,6 @@ import { createLogger, EventClock, type ServiceIdentity } from '@cairn/service-k
 import type { AccessConfig } from '../access.config';
 import { AccessKeyRpcLookup } from '../adapters/access-key-rpc.lookup';
 import { MetadataRpcClient } from '../adapters/metadata-rpc.client';
-import { StorageRingProvider } from '../adapters/storage-ring.provider';
 import { ChunkClientStoreAdapter } from '../data-path/chunk-client-store.adapter';
 import { MemoryBudget } from '../data-path/memory-budget';
 import { ACCESS_KEY_LOOKUP, SigV4Verifier } from '../s3';
@@ -80,13 +79,17 @@ export class S3GatewayModule {
           useFactory: (metadata: MetadataRpcClient, keys: AccessKeyRpcLookup, events: JetStreamEventStore, clock: EventClock, nats: NatsConnectionManager): GatewayParts => {
             const logger = createLogger({ ...identity, level: config.CAIRN_LOG_LEVEL });
             const ring = new StorageRingProvider(metadata.listNodes, metadata.ringEpoch);
+            // A write is acknowledged only once each replica it missed is on record for repair.
+            const underReplication = new JetStreamUnderReplicationRecorder(events, identity.namespace, (event, hash) =>
+              clock.envelope(event, hash, ChunkHealthSchemaVersions.ChunkUnderReplicated),
+            );
+            const readRepair = new ReadRepairReporter(underReplication, () => ring.ring().epoch, (error) => logger.warn({ err: error }, 'read repair not recorded'));
             const chunkClient = new ChunkClient({
               ring: () => ring.ring(),
               addressOf: (nodeId) => ring.addressOf(nodeId),
-              // A write is acknowledged only once each replica it missed is on record for repair.
-              underReplication: new JetStreamUnderReplicationRecorder(events, identity.namespace, (event, hash) =>
-                clock.envelope(event, hash, ChunkHealthSchemaVersions.ChunkUnderReplicated),
-              ),
+              underReplication,
+              onReadFailover: readRepair.onReadFailover,
+              fallbackReadNodes: (hash) => ring.fallbackReadNodes(hash, STANDARD_REPLICATION.replicationFactor),
             });
             const store = new ChunkClientStoreAdapter(chunkClient);
             const chunks = {

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { createInterface } from 'node:readline';
 import { HashRing, contentHashOf, type ContentHash } from '@cairn/hashing';
-import { ChunkClient } from './chunk-client';
+import { ChunkClient, STRAGGLER_GRACE_CAP_MS } from './chunk-client';
 import { WriteQuorumNotReachedError } from './chunk-client.errors';
 import { InMemoryUnderReplicationRecorder } from './under-replication-recorder.port';
 
@@ -182,5 +182,49 @@ describe('ChunkClient against three real storage nodes', () => {
     }
     expect(Buffer.concat(parts).equals(big)).toBe(true);
     expect(result.fellOverFrom.map((f) => f.nodeId)).toEqual(['n1']);
+  }, 60_000);
+
+  it('a hung replica does not hold a write up: the write returns at w=2 within the straggler grace and records it missed', async () => {
+    nodes[2].process.kill('SIGSTOP');
+    try {
+      const data = randomBytes(256 * 1024);
+      const startedMs = performance.now();
+      const written = await client.writeChunk(data);
+      const elapsedMs = performance.now() - startedMs;
+      expect([...written.stored].sort()).toEqual(['n1', 'n2']);
+      expect(written.missed.map((m) => m.nodeId)).toEqual(['n3']);
+      expect(written.missed[0].reason).toMatch(/after the write quorum answered/);
+      // Far below the 10 s headers timeout a hung node used to cost every write.
+      expect(elapsedMs).toBeLessThan(STRAGGLER_GRACE_CAP_MS + 2_000);
+      expect(recorder.entries.map((e) => e.nodeId)).toEqual(['n3']);
+    } finally {
+      nodes[2].process.kill('SIGCONT');
+    }
+  }, 60_000);
+
+  it('reads from the fallback nodes when none of the ring replicas holds the chunk (a rebalance in progress)', async () => {
+    const data = randomBytes(100 * 1024);
+    const { hash } = await client.writeChunk(data);
+    await client.close();
+    // A ring of one node that never got the chunk; the old holders are only fallbacks.
+    const spare = await startNode('n4', await fsp.mkdtemp(path.join(root, 'n4-')));
+    urls.set('n4', spare.url);
+    try {
+      const newRing = HashRing.build({ epoch: 2, members: [{ nodeId: 'n4', zone: 'z9', host: 'h9', weight: 1 }] });
+      const failovers: string[] = [];
+      client = new ChunkClient({
+        ring: () => newRing,
+        addressOf: (id) => urls.get(id) ?? 'http://127.0.0.1:1',
+        underReplication: recorder,
+        fallbackReadNodes: () => ['n1', 'n2', 'n3'],
+        onReadFailover: (e) => failovers.push(e.nodeId),
+      });
+      const back = await readAll(hash);
+      expect(back.bytes.equals(data)).toBe(true);
+      expect(failovers).toEqual(['n4']);
+      expect(['n1', 'n2', 'n3']).toContain(back.servedBy);
+    } finally {
+      await stopNode(spare);
+    }
   }, 60_000);
 });

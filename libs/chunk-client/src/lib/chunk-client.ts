@@ -1,16 +1,13 @@
 import { once } from 'node:events';
 import { PassThrough, Readable } from 'node:stream';
-import { Pool, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import { ContentHasher, contentHashOf, type ContentHash, type HashRing, type RingMember } from '@cairn/hashing';
 import { ChunkTooLargeToBufferError, ChunkUnavailableError, ClientHashMismatchError, TooFewStorageNodesError, WriteQuorumNotReachedError, type ReplicaFailure } from './chunk-client.errors';
 import { LatencyTracker } from './latency-tracker';
 import { STANDARD_REPLICATION, type ReplicationStrategy } from './replication-strategy';
+import { NodePools } from './storage-node.client';
 import type { UnderReplicationRecorder } from './under-replication-recorder.port';
 
-export const POOL_CONNECTIONS_PER_NODE = 16;
-export const KEEP_ALIVE_TIMEOUT_MS = 30_000;
-export const HEADERS_TIMEOUT_MS = 10_000;
-export const BODY_TIMEOUT_MS = 30_000;
 /** A stream written without its hash is buffered (to hash it) up to this size. */
 export const MAX_BUFFERED_WRITE_BYTES = 16 * 1024 * 1024;
 /**
@@ -21,6 +18,14 @@ export const MAX_BUFFERED_WRITE_BYTES = 16 * 1024 * 1024;
 export const READ_HOLDBACK_BYTES = 8 * 1024 * 1024;
 /** Per replica, the bytes in flight between the source and a slow socket. */
 export const WRITE_BRANCH_BUFFER_BYTES = 1024 * 1024;
+/**
+ * Once the write quorum has answered, the other replicas get this long again (at least the
+ * floor, at most the cap) before they are cut off and recorded as missed for the repair job: a
+ * dead or hung node must not add its timeout to every write.
+ */
+export const STRAGGLER_GRACE_FACTOR = 2;
+export const STRAGGLER_GRACE_FLOOR_MS = 50;
+export const STRAGGLER_GRACE_CAP_MS = 1_000;
 const CHUNK_MEDIA_TYPE = 'application/octet-stream';
 
 export interface ChunkClientOptions {
@@ -34,6 +39,13 @@ export interface ChunkClientOptions {
   readonly nowMs?: () => number;
   /** Told of each replica a read fell over from (a repair candidate). */
   readonly onReadFailover?: (event: ReadFailover) => void;
+  /**
+   * Nodes to try after the ring's replicas, in order (the previous epoch's replicas and draining
+   * nodes while a rebalance moves chunks away from them).
+   */
+  readonly fallbackReadNodes?: (hash: ContentHash) => readonly string[];
+  /** Shared connection pools; one is made for this client when absent. */
+  readonly pools?: NodePools;
 }
 
 export interface ReplicaWriteOutcome {
@@ -82,7 +94,7 @@ export type ChunkSource = Uint8Array | Readable | AsyncIterable<Uint8Array>;
  * bounded by the constants above, whatever the chunk size.
  */
 export class ChunkClient {
-  private readonly pools = new Map<string, Pool>();
+  private readonly pools: NodePools;
   private readonly strategy: ReplicationStrategy;
   readonly latency: LatencyTracker;
   private readonly nowMs: () => number;
@@ -91,6 +103,7 @@ export class ChunkClient {
     this.strategy = options.strategy ?? STANDARD_REPLICATION;
     this.latency = options.latency ?? new LatencyTracker();
     this.nowMs = options.nowMs ?? (() => performance.now());
+    this.pools = options.pools ?? new NodePools(options.addressOf);
   }
 
   /**
@@ -107,15 +120,14 @@ export class ChunkClient {
   }
 
   async readChunk(hash: ContentHash, range?: ByteRangeRequest): Promise<ReadChunkResult> {
-    const ring = this.options.ring();
-    const candidates = this.latency.order(this.strategy.readNodes(ring, hash));
+    const candidates = this.readCandidates(hash);
     const fellOverFrom: ReadFailover[] = [];
     const failures: ReplicaFailure[] = [];
     const fail = (node: RingMember, reason: string) => {
       this.latency.observeFailure(node.nodeId);
       const event = { hash, nodeId: node.nodeId, reason };
       fellOverFrom.push(event);
-      failures.push({ nodeId: node.nodeId, address: this.options.addressOf(node.nodeId), reason });
+      failures.push({ nodeId: node.nodeId, address: this.pools.address(node.nodeId), reason });
       this.options.onReadFailover?.(event);
     };
 
@@ -154,8 +166,22 @@ export class ChunkClient {
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.pools.values()].map((p) => p.close()));
-    this.pools.clear();
+    await this.pools.close();
+  }
+
+  /** The ring's replicas, fastest first, then any fallbacks the ring no longer names. */
+  private readCandidates(hash: ContentHash): RingMember[] {
+    const replicas = this.latency.order(this.strategy.readNodes(this.options.ring(), hash));
+    const fallbacks = this.options.fallbackReadNodes?.(hash) ?? [];
+    if (fallbacks.length === 0) return replicas;
+    const tried = new Set(replicas.map((m) => m.nodeId));
+    const extra: RingMember[] = [];
+    for (const nodeId of fallbacks) {
+      if (tried.has(nodeId)) continue;
+      tried.add(nodeId);
+      extra.push({ nodeId, zone: '', host: '', weight: 1 });
+    }
+    return [...replicas, ...extra];
   }
 
   /** Streams a long read; on a failure mid-body resumes from the next replica at the offset reached. */
@@ -243,11 +269,11 @@ export class ChunkClient {
     const ring = this.options.ring();
     if (ring.members.length < this.strategy.replicationFactor) throw new TooFewStorageNodesError(this.strategy.replicationFactor, ring.members.length);
     const replicas = this.strategy.writeSet(ring, hash);
-    const outcomes = await Promise.all(replicas.map((node) => this.putOne(node, hash, sizeBytes, bodyFor())));
+    const outcomes = await this.untilQuorumAndGrace(replicas.map((node) => (signal: AbortSignal) => this.putOne(node, hash, sizeBytes, bodyFor(), signal)));
     const stored = outcomes.filter((o) => o.ok).map((o) => o.nodeId);
     const missed: ReplicaFailure[] = outcomes
       .filter((o) => !o.ok)
-      .map((o) => ({ nodeId: o.nodeId, address: this.options.addressOf(o.nodeId), reason: o.reason ?? 'unknown' }));
+      .map((o) => ({ nodeId: o.nodeId, address: this.pools.address(o.nodeId), reason: o.reason ?? 'unknown' }));
     if (stored.length < this.strategy.writeQuorum) throw new WriteQuorumNotReachedError(hash, this.strategy.writeQuorum, stored, missed);
     const size = sizeBytes ?? -1;
     const detectedAtMs = Date.now();
@@ -257,12 +283,48 @@ export class ChunkClient {
     return { hash, sizeBytes: size, ringEpoch: ring.epoch, stored, missed };
   }
 
-  private async putOne(node: RingMember, hash: ContentHash, sizeBytes: number | null, body: Uint8Array | Readable): Promise<ReplicaWriteOutcome> {
+  /**
+   * Runs the replica writes together. Once the quorum has succeeded, the rest get a grace of
+   * STRAGGLER_GRACE_FACTOR times the quorum's time (within its floor and cap) and are then
+   * aborted: their body (often a buffer the caller reuses next) is released, and they count as
+   * missed, to be completed by the repair job.
+   */
+  private async untilQuorumAndGrace(writes: readonly ((signal: AbortSignal) => Promise<ReplicaWriteOutcome>)[]): Promise<ReplicaWriteOutcome[]> {
+    const startedMs = this.nowMs();
+    const controllers = writes.map(() => new AbortController());
+    const outcomes: (ReplicaWriteOutcome | undefined)[] = writes.map(() => undefined);
+    let succeeded = 0;
+    let settled = 0;
+    let onQuorum: () => void = () => undefined;
+    const quorumReached = new Promise<void>((resolve) => (onQuorum = resolve));
+    const all = Promise.all(
+      writes.map(async (write, i) => {
+        outcomes[i] = await write(controllers[i].signal);
+        settled++;
+        if (outcomes[i]!.ok && ++succeeded === this.strategy.writeQuorum && settled < writes.length) onQuorum();
+      }),
+    );
+    await Promise.race([all, quorumReached]);
+    if (settled < writes.length) {
+      const graceMs = Math.min(STRAGGLER_GRACE_CAP_MS, Math.max(STRAGGLER_GRACE_FLOOR_MS, STRAGGLER_GRACE_FACTOR * (this.nowMs() - startedMs)));
+      let timer: NodeJS.Timeout | undefined;
+      const graceOver = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
+      await Promise.race([all, graceOver]);
+      clearTimeout(timer);
+      controllers.forEach((c, i) => {
+        if (!outcomes[i]) c.abort(new Error(`still writing ${graceMs} ms after the write quorum answered`));
+      });
+      await all;
+    }
+    return outcomes as ReplicaWriteOutcome[];
+  }
+
+  private async putOne(node: RingMember, hash: ContentHash, sizeBytes: number | null, body: Uint8Array | Readable, signal: AbortSignal): Promise<ReplicaWriteOutcome> {
     const startedMs = this.nowMs();
     const headers: Record<string, string> = { 'content-type': CHUNK_MEDIA_TYPE };
     if (sizeBytes !== null) headers['content-length'] = String(sizeBytes);
     try {
-      const res = await this.poolFor(node.nodeId).request({ path: `/chunks/${hash}`, method: 'PUT', headers, body });
+      const res = await this.poolFor(node.nodeId).request({ path: `/chunks/${hash}`, method: 'PUT', headers, body, signal });
       if (res.statusCode === 200 || res.statusCode === 201) {
         const reply = (await res.body.json()) as { existed?: boolean };
         this.latency.observe(node.nodeId, this.nowMs() - startedMs);
@@ -272,23 +334,12 @@ export class ChunkClient {
     } catch (error) {
       if (body instanceof Readable) body.destroy();
       this.latency.observeFailure(node.nodeId);
-      return { nodeId: node.nodeId, ok: false, reason: describe(error) };
+      return { nodeId: node.nodeId, ok: false, reason: signal.aborted ? describe(signal.reason) : describe(error) };
     }
   }
 
-  private poolFor(nodeId: string): Pool {
-    const origin = this.options.addressOf(nodeId);
-    let pool = this.pools.get(origin);
-    if (!pool) {
-      pool = new Pool(origin, {
-        connections: POOL_CONNECTIONS_PER_NODE,
-        keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
-        headersTimeout: HEADERS_TIMEOUT_MS,
-        bodyTimeout: BODY_TIMEOUT_MS,
-      });
-      this.pools.set(origin, pool);
-    }
-    return pool;
+  private poolFor(nodeId: string) {
+    return this.pools.for(nodeId);
   }
 }
 

@@ -1,4 +1,4 @@
-import { HashRing, RING_MAX_WEIGHT, type RingMember } from '@cairn/hashing';
+import { HashRing, RING_MAX_WEIGHT, type ContentHash, type RingMember } from '@cairn/hashing';
 import { CairnError, type ListNodesReply, type StorageNodeView } from '@cairn/protocol';
 
 export const NO_STORAGE_NODES = 'NO_STORAGE_NODES';
@@ -10,8 +10,17 @@ export const RING_EPOCH_POLL_INTERVAL_MS = 2_000;
  * The placement ring from metadata's storage-node membership. The ring is rebuilt only when the
  * epoch changes, so every service that saw the same epoch places chunks the same way.
  */
+interface RingSnapshot {
+  readonly epoch: number;
+  readonly ring: HashRing | null;
+  readonly addresses: ReadonlyMap<string, string>;
+  readonly nodes: readonly StorageNodeView[];
+}
+
 export class StorageRingProvider {
-  private current?: { readonly epoch: number; readonly ring: HashRing | null; readonly addresses: ReadonlyMap<string, string> };
+  private current?: RingSnapshot;
+  /** The ring before the current one: its replicas still hold chunks a rebalance has not moved yet. */
+  private previous?: RingSnapshot;
   private timer?: NodeJS.Timeout;
   private refreshing?: Promise<void>;
 
@@ -42,10 +51,36 @@ export class StorageRingProvider {
     return this.current.ring;
   }
 
+  /** Null before the first load. */
+  get epoch(): number | null {
+    return this.current?.epoch ?? null;
+  }
+
+  /** Every member at the current epoch, draining ones included. */
+  nodes(): readonly StorageNodeView[] {
+    return this.current?.nodes ?? [];
+  }
+
   addressOf(nodeId: string): string {
-    const address = this.current?.addresses.get(nodeId);
+    const address = this.current?.addresses.get(nodeId) ?? this.previous?.addresses.get(nodeId);
     if (!address) throw new Error(`storage node ${nodeId} is not in ring epoch ${this.current?.epoch}`);
     return address;
+  }
+
+  /**
+   * Where a chunk may still be when the ring's replicas do not have it: its replicas in the
+   * previous epoch's ring, then the draining nodes (a rebalance moves chunks off them).
+   */
+  fallbackReadNodes(hash: ContentHash, replicationFactor: number): string[] {
+    const out: string[] = [];
+    const previousRing = this.previous?.ring;
+    if (previousRing) {
+      for (const m of previousRing.replicasFor(hash, Math.min(replicationFactor, previousRing.members.length))) {
+        if (this.current?.addresses.has(m.nodeId)) out.push(m.nodeId);
+      }
+    }
+    for (const n of this.current?.nodes ?? []) if (n.draining) out.push(n.nodeId);
+    return out;
   }
 
   /** Rebuilds the ring if metadata reports a new epoch (the poll calls it; tests may too). */
@@ -57,11 +92,14 @@ export class StorageRingProvider {
   private refresh(): Promise<void> {
     this.refreshing ??= this.listNodes()
       .then((reply) => {
+        if (this.current && this.current.epoch === reply.epoch) return;
         const members = ringMembers(reply.nodes);
+        if (this.current?.ring) this.previous = this.current;
         this.current = {
           epoch: reply.epoch,
           ring: members.length === 0 ? null : HashRing.build({ epoch: reply.epoch, members }),
           addresses: new Map(reply.nodes.map((n) => [n.nodeId, n.address])),
+          nodes: reply.nodes,
         };
       })
       .finally(() => (this.refreshing = undefined));

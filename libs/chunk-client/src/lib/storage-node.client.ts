@@ -1,0 +1,182 @@
+import { Readable } from 'node:stream';
+import { Pool, type Dispatcher } from 'undici';
+import { ContentHasher, type ContentHash } from '@cairn/hashing';
+import { ClientHashMismatchError } from './chunk-client.errors';
+
+export const POOL_CONNECTIONS_PER_NODE = 16;
+export const KEEP_ALIVE_TIMEOUT_MS = 30_000;
+export const HEADERS_TIMEOUT_MS = 10_000;
+export const BODY_TIMEOUT_MS = 30_000;
+const CHUNK_MEDIA_TYPE = 'application/octet-stream';
+const FENCING_TOKEN_HEADER = 'x-cairn-fencing-token';
+const UNLESS_TOUCHED_SINCE_HEADER = 'x-cairn-unless-touched-since';
+
+/** One keep-alive connection pool per storage node origin, shared by every client of a process. */
+export class NodePools {
+  private readonly pools = new Map<string, Pool>();
+
+  constructor(private readonly addressOf: (nodeId: string) => string) {}
+
+  for(nodeId: string): Pool {
+    const origin = this.addressOf(nodeId);
+    let pool = this.pools.get(origin);
+    if (!pool) {
+      pool = new Pool(origin, {
+        connections: POOL_CONNECTIONS_PER_NODE,
+        keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+        headersTimeout: HEADERS_TIMEOUT_MS,
+        bodyTimeout: BODY_TIMEOUT_MS,
+      });
+      this.pools.set(origin, pool);
+    }
+    return pool;
+  }
+
+  address(nodeId: string): string {
+    return this.addressOf(nodeId);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.pools.values()].map((p) => p.close()));
+    this.pools.clear();
+  }
+}
+
+export interface HeldChunkEntry {
+  readonly hash: ContentHash;
+  readonly sizeBytes: number;
+  readonly touchedAtMs: number;
+}
+
+export interface HeldChunkPage {
+  readonly entries: readonly HeldChunkEntry[];
+  readonly nextAfter: ContentHash | null;
+}
+
+export interface VerifyPage {
+  readonly verifiedCount: number;
+  readonly verifiedBytes: number;
+  readonly corrupt: readonly ContentHash[];
+  readonly nextAfter: ContentHash | null;
+}
+
+export type DeleteOutcome = 'deleted' | 'absent' | 'recently-touched';
+
+/** A storage node answered something other than what the operation expects. */
+export class StorageNodeRequestError extends Error {
+  constructor(
+    readonly nodeId: string,
+    readonly statusCode: number,
+    readonly code: string | undefined,
+    detail: string,
+  ) {
+    super(`storage node ${nodeId}: HTTP ${statusCode}${code ? ` ${code}` : ''} ${detail}`.trim());
+  }
+}
+
+/**
+ * One storage node's data plane, node by node: what the maintenance jobs (repair, scrub,
+ * rebalance, GC) need, where the replicated ChunkClient decides nothing per node by itself.
+ */
+export class StorageNodeClient {
+  constructor(private readonly pools: NodePools) {}
+
+  /** The chunk's size on that node, or null when it does not hold it. */
+  async head(nodeId: string, hash: ContentHash): Promise<number | null> {
+    const res = await this.pools.for(nodeId).request({ path: `/chunks/${hash}`, method: 'HEAD' });
+    await res.body.dump();
+    if (res.statusCode === 404) return null;
+    if (res.statusCode !== 200) throw new StorageNodeRequestError(nodeId, res.statusCode, undefined, `HEAD ${hash}`);
+    return Number(res.headers['content-length']);
+  }
+
+  async list(nodeId: string, query: { readonly after: string; readonly limit: number; readonly prefix?: string }): Promise<HeldChunkPage> {
+    const params = new URLSearchParams({ after: query.after, limit: String(query.limit), detail: 'true' });
+    if (query.prefix) params.set('prefix', query.prefix);
+    const res = await this.pools.for(nodeId).request({ path: `/chunks?${params.toString()}`, method: 'GET' });
+    const body = await jsonOrError<{ entries: HeldChunkEntry[]; nextAfter: ContentHash | null }>(nodeId, res, [200]);
+    return { entries: body.entries, nextAfter: body.nextAfter };
+  }
+
+  /** The whole chunk, verified against its hash before it is handed over (chunks are bounded in size). */
+  async readVerified(nodeId: string, hash: ContentHash, signal?: AbortSignal): Promise<Buffer> {
+    const res = await this.pools.for(nodeId).request({ path: `/chunks/${hash}`, method: 'GET', signal });
+    if (res.statusCode !== 200) await jsonOrError(nodeId, res, [200]);
+    const hasher = new ContentHasher();
+    const pieces: Buffer[] = [];
+    for await (const piece of res.body as AsyncIterable<Buffer>) {
+      hasher.update(piece);
+      pieces.push(piece);
+    }
+    const actual = hasher.digest();
+    if (actual !== hash) throw new ClientHashMismatchError(hash, actual);
+    return Buffer.concat(pieces);
+  }
+
+  /** Stores the bytes; the node re-hashes them and refuses a mismatch. True when it held them already. */
+  async put(nodeId: string, hash: ContentHash, bytes: Uint8Array, signal?: AbortSignal): Promise<{ existed: boolean }> {
+    const res = await this.pools.for(nodeId).request({
+      path: `/chunks/${hash}`,
+      method: 'PUT',
+      headers: { 'content-type': CHUNK_MEDIA_TYPE, 'content-length': String(bytes.byteLength) },
+      body: Readable.from([bytes]),
+      signal,
+    });
+    const reply = await jsonOrError<{ existed?: boolean }>(nodeId, res, [200, 201]);
+    return { existed: reply.existed === true };
+  }
+
+  /**
+   * Deletes under a fencing token; with `unlessTouchedSinceMs` the node keeps a chunk written or
+   * re-written at or after that instant (a PUT racing a garbage collection wins).
+   */
+  async delete(nodeId: string, hash: ContentHash, options: { readonly fencingToken: number; readonly unlessTouchedSinceMs?: number }): Promise<DeleteOutcome> {
+    const headers: Record<string, string> = { [FENCING_TOKEN_HEADER]: String(options.fencingToken) };
+    if (options.unlessTouchedSinceMs !== undefined) headers[UNLESS_TOUCHED_SINCE_HEADER] = String(Math.floor(options.unlessTouchedSinceMs));
+    const res = await this.pools.for(nodeId).request({ path: `/chunks/${hash}`, method: 'DELETE', headers });
+    if (res.statusCode === 204) {
+      await res.body.dump();
+      return 'deleted';
+    }
+    if (res.statusCode === 404) {
+      await res.body.dump();
+      return 'absent';
+    }
+    const error = await errorOf(nodeId, res);
+    if (error.code === 'CHUNK_RECENTLY_WRITTEN') return 'recently-touched';
+    throw error;
+  }
+
+  /** Re-hashes the node's chunks after `after`, in hash order, on the node itself (a scrub step). */
+  async verify(nodeId: string, query: { readonly after: string; readonly limit: number; readonly maxBytes: number }, signal?: AbortSignal): Promise<VerifyPage> {
+    const params = new URLSearchParams({ after: query.after, limit: String(query.limit), maxBytes: String(query.maxBytes) });
+    const res = await this.pools.for(nodeId).request({ path: `/chunks/verify?${params.toString()}`, method: 'POST', signal, headersTimeout: VERIFY_TIMEOUT_MS });
+    return jsonOrError<VerifyPage>(nodeId, res, [200]);
+  }
+}
+
+/** A verify step reads up to its byte budget from disk before it answers. */
+export const VERIFY_TIMEOUT_MS = 120_000;
+
+async function jsonOrError<T>(nodeId: string, res: Dispatcher.ResponseData, ok: readonly number[]): Promise<T> {
+  if (ok.includes(res.statusCode)) return (await res.body.json()) as T;
+  throw await errorOf(nodeId, res);
+}
+
+async function errorOf(nodeId: string, res: Dispatcher.ResponseData): Promise<StorageNodeRequestError> {
+  let code: string | undefined;
+  let detail = '';
+  try {
+    const text = await res.body.text();
+    try {
+      const parsed = JSON.parse(text) as { code?: string; message?: string };
+      code = parsed.code;
+      detail = parsed.message ?? text.slice(0, 200);
+    } catch {
+      detail = text.slice(0, 200);
+    }
+  } catch {
+    // The status says enough.
+  }
+  return new StorageNodeRequestError(nodeId, res.statusCode, code, detail);
+}
