@@ -7,3 +7,4 @@ export * from './lib/metadata';
 export * from './lib/cluster/chunk-health.events';
 export * from './lib/cluster/instance-health.events';
 export * from './lib/locks/lock.contract';
+export * from './lib/storage';

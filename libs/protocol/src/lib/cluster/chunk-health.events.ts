@@ -25,6 +25,8 @@ export type ChunkCorruptionFound = DomainEvent<
     /** Where the node moved the bad copy, for forensics. */
     readonly movedTo: string;
     readonly detail: string;
+    /** A read served to a client, or the node's own scrub (POST /chunks/verify). Absent from older nodes: a read. */
+    readonly foundAt?: 'read' | 'scrub';
   }
 >;
 

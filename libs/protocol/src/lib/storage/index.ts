@@ -1,0 +1,2 @@
+export * from './storage-data-plane.contract';
+export * from './storage-error-codes';

@@ -1,0 +1,35 @@
+/**
+ * Stable codes of a storage node's data-plane errors, and the HTTP status each is answered with.
+ * The body of every error reply is an ErrorReply `{ code, message, details? }`.
+ */
+export const StorageErrorCodes = {
+  HashMismatch: 'CHUNK_HASH_MISMATCH',
+  ChunkTooLarge: 'CHUNK_TOO_LARGE',
+  ChunkCorrupt: 'CHUNK_CORRUPT',
+  NoSuchChunk: 'NO_SUCH_CHUNK',
+  InvalidHash: 'INVALID_CHUNK_HASH',
+  FencingTokenStale: 'FENCING_TOKEN_STALE',
+  FencingTokenMissing: 'FENCING_TOKEN_MISSING',
+  UnsupportedMediaType: 'UNSUPPORTED_MEDIA_TYPE',
+  BodyAborted: 'BODY_ABORTED',
+  /** A conditional DELETE found the chunk touched at or after `x-cairn-unless-touched-since`. */
+  ChunkRecentlyWritten: 'CHUNK_RECENTLY_WRITTEN',
+  /** A query parameter or header that does not parse or is out of bounds. */
+  InvalidRequest: 'INVALID_STORAGE_REQUEST',
+} as const;
+export type StorageErrorCode = (typeof StorageErrorCodes)[keyof typeof StorageErrorCodes];
+
+export const StorageStatusByErrorCode: Readonly<Record<StorageErrorCode, number>> = {
+  [StorageErrorCodes.InvalidHash]: 400,
+  [StorageErrorCodes.HashMismatch]: 400,
+  [StorageErrorCodes.FencingTokenMissing]: 400,
+  [StorageErrorCodes.InvalidRequest]: 400,
+  // Rarely seen: the node closes the connection of a body that ended early instead of answering.
+  [StorageErrorCodes.BodyAborted]: 400,
+  [StorageErrorCodes.NoSuchChunk]: 404,
+  [StorageErrorCodes.FencingTokenStale]: 409,
+  [StorageErrorCodes.ChunkRecentlyWritten]: 409,
+  [StorageErrorCodes.ChunkTooLarge]: 413,
+  [StorageErrorCodes.UnsupportedMediaType]: 415,
+  [StorageErrorCodes.ChunkCorrupt]: 500,
+};
