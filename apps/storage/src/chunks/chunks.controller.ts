@@ -1,35 +1,29 @@
 import { Controller, Delete, Get, Head, Inject, Param, Put, Query, Req, Res, ValidationPipe } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { pipeline } from 'node:stream/promises';
-import { CairnError } from '@cairn/protocol';
+import {
+  CHUNK_MEDIA_TYPE,
+  CairnError,
+  STORAGE_CHUNKS_SEGMENT,
+  StorageErrorCodes,
+  StorageHeaders,
+  StorageStatusByErrorCode,
+  type PutChunkReply,
+} from '@cairn/protocol';
 import { isContentHash, type ContentHash } from '@cairn/hashing';
 import { parseFencingToken, resolveRange } from '../domain/chunk-layout';
-import { StorageErrorCodes } from '../domain/chunk-store.errors';
 import { CHUNK_STORE, type ChunkStore } from '../domain/chunk-store.port';
 import type { FileFencingTokenStore } from '../adapters/file-fencing-token.adapter';
 import { ListChunksRequestDto } from './list-chunks.request.dto';
 import { FENCING_TOKEN_STORE } from './storage-config';
 
-export const FENCING_TOKEN_HEADER = 'x-cairn-fencing-token';
-export const CHUNK_EXISTED_HEADER = 'x-cairn-chunk-existed';
-const CHUNK_MEDIA_TYPE = 'application/octet-stream';
-
-const STATUS_BY_CODE: Readonly<Record<string, number>> = {
-  [StorageErrorCodes.InvalidHash]: 400,
-  [StorageErrorCodes.HashMismatch]: 400,
-  [StorageErrorCodes.FencingTokenMissing]: 400,
-  [StorageErrorCodes.NoSuchChunk]: 404,
-  [StorageErrorCodes.FencingTokenStale]: 409,
-  [StorageErrorCodes.ChunkTooLarge]: 413,
-  [StorageErrorCodes.UnsupportedMediaType]: 415,
-  [StorageErrorCodes.ChunkCorrupt]: 500,
-};
+const STATUS_BY_CODE: Readonly<Record<string, number>> = StorageStatusByErrorCode;
 
 /**
  * The storage node's HTTP data plane (ARCHITECTURE.md §3). Bodies are raw streams in both
  * directions, never parsed or buffered whole; handlers write their responses themselves.
  */
-@Controller('chunks')
+@Controller(STORAGE_CHUNKS_SEGMENT)
 export class ChunksController {
   constructor(
     @Inject(CHUNK_STORE) private readonly store: ChunkStore,
@@ -47,8 +41,9 @@ export class ChunksController {
     const declared = req.headers['content-length'] === undefined ? null : Number(req.headers['content-length']);
     try {
       const result = await this.store.put(hash, req, declared);
-      res.status(result.existed ? 200 : 201).setHeader(CHUNK_EXISTED_HEADER, String(result.existed));
-      res.json({ hash: result.hash, sizeBytes: result.sizeBytes, existed: result.existed });
+      res.status(result.existed ? 200 : 201).setHeader(StorageHeaders.ChunkExisted, String(result.existed));
+      const reply: PutChunkReply = { hash: result.hash, sizeBytes: result.sizeBytes, existed: result.existed };
+      res.json(reply);
     } catch (error) {
       if (error instanceof CairnError && error.code === StorageErrorCodes.BodyAborted) {
         res.destroy();
@@ -116,9 +111,9 @@ export class ChunksController {
   async delete(@Param('hash') rawHash: string, @Req() req: Request, @Res() res: Response): Promise<void> {
     const hash = this.hashOrReply(rawHash, res);
     if (!hash) return;
-    const header = req.headers[FENCING_TOKEN_HEADER];
+    const header = req.headers[StorageHeaders.FencingToken];
     const token = parseFencingToken(Array.isArray(header) ? undefined : header);
-    if (token === null) return replyError(res, new CairnError(StorageErrorCodes.FencingTokenMissing, `DELETE needs a numeric ${FENCING_TOKEN_HEADER} header`));
+    if (token === null) return replyError(res, new CairnError(StorageErrorCodes.FencingTokenMissing, `DELETE needs a numeric ${StorageHeaders.FencingToken} header`));
     try {
       await this.fencing.admit(token);
     } catch (error) {

@@ -1,5 +1,5 @@
 export { ChunksModule, type ChunksModuleAsyncOptions } from './chunks.module';
-export { ChunksController, FENCING_TOKEN_HEADER, CHUNK_EXISTED_HEADER } from './chunks.controller';
+export { ChunksController } from './chunks.controller';
 export { StorageCapacityService } from './storage-capacity.service';
 export { RecentCorruptChunksReporter } from './recent-corrupt-chunks.reporter';
 export { STORAGE_CONFIG, CORRUPT_CHUNK_REPORTER, type StorageChunksConfig } from './storage-config';

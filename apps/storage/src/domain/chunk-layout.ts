@@ -1,4 +1,5 @@
 import type { ContentHash } from '@cairn/hashing';
+import { CHUNK_LIST_LIMIT_DEFAULT, CHUNK_LIST_LIMIT_MAX } from '@cairn/protocol';
 
 /** Bounds of a storage node, each one named (TigerBeetle style: a limit on everything). */
 export const SMALL_CHUNK_THRESHOLD_BYTES_DEFAULT = 64 * 1024;
@@ -22,8 +23,8 @@ export const WHOLE_READ_MAX_BYTES = 16 * 1024 * 1024;
 export const WHOLE_READS_IN_FLIGHT_MAX = 4;
 /** Whole-read buffers of this size are kept for reuse (the default chunk size), at most the count above. */
 export const READ_BUFFER_POOL_BUFFER_BYTES = 8 * 1024 * 1024;
-export const LIST_LIMIT_DEFAULT = 1000;
-export const LIST_LIMIT_MAX = 10_000;
+export const LIST_LIMIT_DEFAULT = CHUNK_LIST_LIMIT_DEFAULT;
+export const LIST_LIMIT_MAX = CHUNK_LIST_LIMIT_MAX;
 
 export const CHUNKS_DIR = 'chunks';
 export const PACKS_DIR = 'packs';

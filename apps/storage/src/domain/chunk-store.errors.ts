@@ -1,17 +1,8 @@
-import { CairnError } from '@cairn/protocol';
+import { CairnError, StorageErrorCodes } from '@cairn/protocol';
 import type { ContentHash } from '@cairn/hashing';
 
-export const StorageErrorCodes = {
-  HashMismatch: 'CHUNK_HASH_MISMATCH',
-  ChunkTooLarge: 'CHUNK_TOO_LARGE',
-  ChunkCorrupt: 'CHUNK_CORRUPT',
-  NoSuchChunk: 'NO_SUCH_CHUNK',
-  InvalidHash: 'INVALID_CHUNK_HASH',
-  FencingTokenStale: 'FENCING_TOKEN_STALE',
-  FencingTokenMissing: 'FENCING_TOKEN_MISSING',
-  UnsupportedMediaType: 'UNSUPPORTED_MEDIA_TYPE',
-  BodyAborted: 'BODY_ABORTED',
-} as const;
+/** The codes are part of the data-plane contract; re-exported for the node's own imports. */
+export { StorageErrorCodes };
 
 export class ChunkHashMismatchError extends CairnError {
   constructor(expected: ContentHash, actual: string, sizeBytes: number) {
