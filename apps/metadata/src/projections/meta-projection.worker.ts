@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplica
 import type { StoredEvent } from '@cairn/eventing';
 import { ensureStreams, NatsConnectionManager, publishDeadLetter } from '@cairn/messaging';
 import { isEventEnvelope, subjectsFor, type EventEnvelope } from '@cairn/protocol';
-import { HealthRegistry, SERVICE_CONFIG, SERVICE_IDENTITY, type BaseServiceConfig, type ServiceIdentity } from '@cairn/service-kit';
+import { SERVICE_CONFIG, SERVICE_IDENTITY, WorkerRegistry, type BaseServiceConfig, type NamedWorker, type ServiceIdentity, type WorkerState, type WorkerStatus } from '@cairn/service-kit';
 import { AckPolicy, DeliverPolicy, JSONCodec, nanos, type JetStreamManager, type JsMsg } from 'nats';
 import { ProjectionTracker } from './projection-tracker';
 import { META_PROJECTOR_DURABLE, projectedSubject } from './projection-streams';
@@ -33,31 +33,40 @@ const codec = JSONCodec<EventEnvelope>();
  * is retried, then parked on the dead-letter subject with its error, and only it is skipped.
  */
 @Injectable()
-export class MetaProjectionWorker implements OnApplicationBootstrap, OnApplicationShutdown {
+export class MetaProjectionWorker implements NamedWorker, OnApplicationBootstrap, OnApplicationShutdown {
   readonly name = 'metadata-meta-projector';
   private readonly logger = new Logger('MetaProjectionWorker');
+  private state: WorkerState = 'idle';
   private stopped = false;
   private loop: Promise<void> | undefined;
   private readonly counters = { batches: 0, events: 0, gaps: 0, failures: 0, parked: 0 };
   /** Failed projections per sequence; handing an event back past a hole is not a failure. */
   private readonly failuresBySequence = new Map<number, number>();
-  private lastError: string | null = null;
+  private lastError: { readonly message: string; readonly at: string } | undefined;
   private stream: { close(): Promise<void | Error> } | undefined;
 
   constructor(
     private readonly tracker: ProjectionTracker,
     private readonly nats: NatsConnectionManager,
-    private readonly health: HealthRegistry,
+    private readonly workers: WorkerRegistry,
     @Inject(SERVICE_IDENTITY) private readonly identity: ServiceIdentity,
     @Inject(SERVICE_CONFIG) private readonly config: BaseServiceConfig,
   ) {}
 
-  status() {
-    return { name: this.name, running: this.loop !== undefined && !this.stopped, ...this.counters, lastError: this.lastError };
+  /** A run is a batch committed; the other counters are in the detail. */
+  status(): WorkerStatus {
+    const { batches, events, gaps, failures, parked } = this.counters;
+    return {
+      name: this.name,
+      state: this.state,
+      runs: batches,
+      ...(this.lastError ? { lastError: this.lastError.message, lastErrorAt: this.lastError.at } : {}),
+      progress: { doneItems: events, detail: `${gaps} gaps, ${failures} failed batches, ${parked} parked` },
+    };
   }
 
   onApplicationBootstrap(): void {
-    this.health.registerInfo('metaProjector', () => this.status());
+    this.workers.register(this);
     this.loop = this.run();
   }
 
@@ -66,6 +75,8 @@ export class MetaProjectionWorker implements OnApplicationBootstrap, OnApplicati
     this.stopped = true;
     await this.stream?.close().catch(() => undefined);
     await Promise.race([this.loop, sleep(2 * FETCH_EXPIRES_MS)]);
+    this.state = 'stopped';
+    this.workers.unregister(this.name);
   }
 
   private async run(): Promise<void> {
@@ -74,8 +85,9 @@ export class MetaProjectionWorker implements OnApplicationBootstrap, OnApplicati
         await this.consume();
       } catch (error) {
         if (this.stopped) return;
-        this.lastError = String(error);
-        this.logger.warn(`META projector restarting: ${this.lastError}`);
+        this.recordError(error);
+        this.state = 'failed';
+        this.logger.warn(`META projector restarting: ${String(error)}`);
         await sleep(RESTART_DELAY_MS);
       }
     }
@@ -93,6 +105,7 @@ export class MetaProjectionWorker implements OnApplicationBootstrap, OnApplicati
     // behind it, so a lone event is projected at once and a burst shares one transaction.
     const messages = await consumer.consume({ max_messages: META_PROJECTION_BATCH, expires: FETCH_EXPIRES_MS });
     this.stream = messages;
+    this.state = 'running';
     const buffer: JsMsg[] = [];
     let wake: (() => void) | undefined;
     let ended = false;
@@ -135,7 +148,7 @@ export class MetaProjectionWorker implements OnApplicationBootstrap, OnApplicati
       return;
     } catch (error) {
       this.counters.failures += 1;
-      this.lastError = String(error);
+      this.recordError(error);
     }
     // The batch failed: go event by event, so one poison event cannot hold the others back.
     for (const [i, seq] of sequences.entries()) {
@@ -165,6 +178,10 @@ export class MetaProjectionWorker implements OnApplicationBootstrap, OnApplicati
         return;
       }
     }
+  }
+
+  private recordError(error: unknown): void {
+    this.lastError = { message: String(error), at: new Date().toISOString() };
   }
 
   /** Acks what the checkpoint covers; hands back the events past a hole (an earlier batch of another instance). */

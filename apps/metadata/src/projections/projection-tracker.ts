@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } f
 import type { StoredEvent } from '@cairn/eventing';
 import { NatsConnectionManager } from '@cairn/messaging';
 import { CairnError, ErrorCodes, METADATA_READ_WAIT_MAX_MS, type EventEnvelope, type ProjectionStreamStatus } from '@cairn/protocol';
-import { HealthRegistry, MetricsService, SERVICE_IDENTITY, type ServiceIdentity } from '@cairn/service-kit';
+import { abortable, HealthRegistry, IntervalWorker, MetricsService, SERVICE_IDENTITY, WorkerRegistry, type ServiceIdentity, type WorkerProgress } from '@cairn/service-kit';
 import { Gauge } from 'prom-client';
 import { MetadataReadModel } from '../adapters/metadata-read-model';
 import { MetadataProjector, type ProjectOptions } from './metadata-projector';
@@ -26,7 +26,7 @@ export class ProjectionTracker implements OnModuleInit, OnModuleDestroy {
   /** Highest checkpoint seen per stream (by this instance's projectors or its reads). */
   private readonly known: Record<ProjectedStream, number> = { META: 0, CLUSTER: 0 };
   private lastStatus: readonly ProjectionStreamStatus[] = [];
-  private timer: NodeJS.Timeout | undefined;
+  private readonly lagRefresh = new IntervalWorker('metadata-projection-lag', LAG_REFRESH_MS, (signal) => this.refreshLag(signal), { logger: this.logger });
   private rebuildProgress: RebuildProgress = { state: 'idle', startedAt: null, finishedAt: null, durationMs: null, streams: {}, error: null };
   private readonly rebuild: Promise<ProjectionRebuild>;
 
@@ -35,6 +35,7 @@ export class ProjectionTracker implements OnModuleInit, OnModuleDestroy {
     private readonly nats: NatsConnectionManager,
     private readonly health: HealthRegistry,
     private readonly metrics: MetricsService,
+    private readonly workers: WorkerRegistry,
     @Inject(SERVICE_IDENTITY) private readonly identity: ServiceIdentity,
   ) {
     this.rebuild = this.readModel.dataSource().then((ds) => new ProjectionRebuild(ds, this.nats, this.identity.namespace));
@@ -63,19 +64,24 @@ export class ProjectionTracker implements OnModuleInit, OnModuleDestroy {
       },
     });
     this.health.registerInfo('projection', () => ({ streams: this.lastStatus, rebuild: this.rebuildProgress.state }));
-    let refreshing = false;
-    this.timer = setInterval(() => {
-      if (refreshing) return;
-      refreshing = true;
-      void this.status()
-        .catch(() => undefined)
-        .finally(() => (refreshing = false));
-    }, LAG_REFRESH_MS);
-    this.timer.unref();
+    this.workers.register(this.lagRefresh);
+    this.lagRefresh.start();
   }
 
-  onModuleDestroy(): void {
-    if (this.timer) clearInterval(this.timer);
+  async onModuleDestroy(): Promise<void> {
+    await this.lagRefresh.stop();
+    this.workers.unregister(this.lagRefresh.name);
+  }
+
+  /** Progress is events projected of events in the streams, both streams together. */
+  private async refreshLag(signal: AbortSignal): Promise<WorkerProgress> {
+    // While Postgres is away status() waits for it; shutdown must not.
+    const streams = await abortable(this.status(), signal);
+    return {
+      doneItems: streams.reduce((sum, s) => sum + s.checkpoint, 0),
+      totalItems: streams.reduce((sum, s) => sum + s.lastSequence, 0),
+      detail: streams.map((s) => `${s.stream} lag ${s.lag}`).join(', '),
+    };
   }
 
   /** Applies one consumed event; resolves once its transaction (rows + checkpoint) committed. */

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { JetStreamEventStore, NatsConnectionManager } from '@cairn/messaging';
 import { InstanceHealthSchemaVersions, subjectsFor, type Heartbeat, type InstanceHealthEvent } from '@cairn/protocol';
-import { EventClock, MetricsService, SERVICE_IDENTITY, type ServiceIdentity } from '@cairn/service-kit';
+import { EventClock, IntervalWorker, MetricsService, SERVICE_IDENTITY, WorkerRegistry, type ServiceIdentity } from '@cairn/service-kit';
 import { JSONCodec, type Subscription } from 'nats';
 import { Gauge } from 'prom-client';
 import { PhiAccrualDetector, statusForPhi, type InstanceStatus } from '../domain/phi-accrual.detector';
@@ -37,7 +37,7 @@ export class HeartbeatWatcher implements OnApplicationBootstrap, OnModuleDestroy
   private readonly logger = new Logger('HeartbeatWatcher');
   private readonly watched = new Map<string, Watched>();
   private subscription: Subscription | undefined;
-  private timer: NodeJS.Timeout | undefined;
+  private readonly evaluator = new IntervalWorker('monitoring-failure-detector', EVALUATE_EVERY_MS, async () => this.evaluate(Date.now()), { logger: this.logger });
   private stopped = false;
 
   constructor(
@@ -45,6 +45,7 @@ export class HeartbeatWatcher implements OnApplicationBootstrap, OnModuleDestroy
     private readonly events: JetStreamEventStore,
     private readonly clock: EventClock,
     private readonly metrics: MetricsService,
+    private readonly workers: WorkerRegistry,
     @Inject(SERVICE_IDENTITY) private readonly identity: ServiceIdentity,
   ) {}
 
@@ -75,14 +76,15 @@ export class HeartbeatWatcher implements OnApplicationBootstrap, OnModuleDestroy
       },
       () => undefined,
     );
-    this.timer = setInterval(() => this.evaluate(Date.now()), EVALUATE_EVERY_MS);
-    this.timer.unref();
+    this.workers.register(this.evaluator);
+    this.evaluator.start();
   }
 
-  onModuleDestroy(): void {
+  async onModuleDestroy(): Promise<void> {
     this.stopped = true;
-    clearInterval(this.timer);
     this.subscription?.unsubscribe();
+    await this.evaluator.stop();
+    this.workers.unregister(this.evaluator.name);
   }
 
   instances(nowMs = Date.now()): InstanceView[] {

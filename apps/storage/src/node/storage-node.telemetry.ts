@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { JetStreamEventStore } from '@cairn/messaging';
 import { ChunkHealthSchemaVersions, subjectsFor, type ChunkCorruptionFound } from '@cairn/protocol';
-import { EventClock, HealthRegistry, HeartbeatService, MetricsService, SERVICE_IDENTITY, type ServiceIdentity } from '@cairn/service-kit';
+import { EventClock, HealthRegistry, HeartbeatService, IntervalWorker, MetricsService, SERVICE_IDENTITY, WorkerRegistry, type ServiceIdentity } from '@cairn/service-kit';
 import { Gauge } from 'prom-client';
 import { RecentCorruptChunksReporter } from '../chunks/recent-corrupt-chunks.reporter';
 import { StorageCapacityService } from '../chunks/storage-capacity.service';
@@ -20,7 +20,7 @@ export const MIN_FREE_BYTES = 256 * 1024 * 1024;
 export class StorageNodeTelemetry implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('StorageNode');
   private usage: ChunkStoreUsage | undefined;
-  private timer: NodeJS.Timeout | undefined;
+  private readonly usageRefresh = new IntervalWorker('storage-usage', USAGE_REFRESH_MS, () => this.refresh().then(() => undefined), { logger: this.logger });
 
   constructor(
     private readonly capacity: StorageCapacityService,
@@ -30,13 +30,14 @@ export class StorageNodeTelemetry implements OnModuleInit, OnModuleDestroy {
     private readonly heartbeat: HeartbeatService,
     private readonly events: JetStreamEventStore,
     private readonly clock: EventClock,
+    private readonly workers: WorkerRegistry,
     @Inject(SERVICE_IDENTITY) private readonly identity: ServiceIdentity,
   ) {}
 
   async onModuleInit(): Promise<void> {
     await this.refresh();
-    this.timer = setInterval(() => void this.refresh(), USAGE_REFRESH_MS);
-    this.timer.unref();
+    this.workers.register(this.usageRefresh);
+    this.usageRefresh.start();
 
     this.health.register('disk', async () => {
       const usage = await this.refresh();
@@ -81,8 +82,9 @@ export class StorageNodeTelemetry implements OnModuleInit, OnModuleDestroy {
     });
   }
 
-  onModuleDestroy(): void {
-    clearInterval(this.timer);
+  async onModuleDestroy(): Promise<void> {
+    await this.usageRefresh.stop();
+    this.workers.unregister(this.usageRefresh.name);
   }
 
   private async refresh(): Promise<ChunkStoreUsage> {

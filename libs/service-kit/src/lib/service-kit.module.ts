@@ -11,6 +11,8 @@ import { MetricsService } from './metrics/metrics.service';
 import { PostgresConnection, schemaForNamespace, type PostgresOptions } from './postgres/postgres-connection';
 import { RedisConnection, redisPrefixForNamespace } from './redis/redis-connection';
 import { SERVICE_CONFIG, SERVICE_IDENTITY, type ServiceIdentity } from './service-identity';
+import { registerWorkerMetrics } from './workers/worker-metrics';
+import { WorkerRegistry } from './workers/worker-registry';
 
 export const NATS_PING_TIMEOUT_MS = 1_000;
 
@@ -23,12 +25,13 @@ export interface ServiceKitOptions {
   readonly redis?: { readonly url: string };
 }
 
-/** Registers the dependency checks and closes connections after the transports have drained. */
+/** Registers the dependency checks and the workers' figures; closes connections after the transports have drained. */
 class ServiceKitLifecycle implements OnModuleInit, OnApplicationShutdown {
   constructor(
     private readonly nats: NatsConnectionManager,
     private readonly health: HealthRegistry,
     private readonly metrics: MetricsService,
+    private readonly workers: WorkerRegistry,
     @Inject(SERVICE_IDENTITY) private readonly identity: ServiceIdentity,
     private readonly postgres: PostgresConnection | null,
     private readonly redis: RedisConnection | null,
@@ -39,6 +42,8 @@ class ServiceKitLifecycle implements OnModuleInit, OnApplicationShutdown {
     this.health.register('nats', async () => ({ connection: this.nats.status, rttMs: await this.nats.ping(NATS_PING_TIMEOUT_MS) }));
     if (this.postgres) this.health.register('postgres', () => this.postgres!.check());
     if (this.redis) this.health.register('redis', () => this.redis!.check());
+    this.health.registerInfo('workers', () => this.workers.list());
+    registerWorkerMetrics(this.metrics.registry, this.workers);
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -50,7 +55,7 @@ class ServiceKitLifecycle implements OnModuleInit, OnApplicationShutdown {
 
 /**
  * What every Cairn service stands on: validated config, identity, the NATS connection with the
- * JetStream event store and RPC client, health, metrics and heartbeat. Global, so use-case
+ * JetStream event store and RPC client, health, metrics, the worker registry and heartbeat. Global, so use-case
  * modules inject these without importing anything.
  */
 @Global()
@@ -80,12 +85,14 @@ export class ServiceKitModule {
       { provide: RedisConnection, useValue: redis },
       HealthRegistry,
       MetricsService,
+      WorkerRegistry,
       HeartbeatService,
       EventClock,
       {
         provide: ServiceKitLifecycle,
-        inject: [NatsConnectionManager, HealthRegistry, MetricsService, SERVICE_IDENTITY],
-        useFactory: (n: NatsConnectionManager, h: HealthRegistry, m: MetricsService, i: ServiceIdentity) => new ServiceKitLifecycle(n, h, m, i, postgres, redis),
+        inject: [NatsConnectionManager, HealthRegistry, MetricsService, WorkerRegistry, SERVICE_IDENTITY],
+        useFactory: (n: NatsConnectionManager, h: HealthRegistry, m: MetricsService, w: WorkerRegistry, i: ServiceIdentity) =>
+          new ServiceKitLifecycle(n, h, m, w, i, postgres, redis),
       },
     ];
     return {
@@ -93,7 +100,7 @@ export class ServiceKitModule {
       imports: [TerminusModule.forRoot({ logger: false })],
       controllers: [HealthController, MetricsController],
       providers,
-      exports: [SERVICE_IDENTITY, SERVICE_CONFIG, NatsConnectionManager, JetStreamEventStore, RpcClient, PostgresConnection, RedisConnection, HealthRegistry, MetricsService, HeartbeatService, EventClock],
+      exports: [SERVICE_IDENTITY, SERVICE_CONFIG, NatsConnectionManager, JetStreamEventStore, RpcClient, PostgresConnection, RedisConnection, HealthRegistry, MetricsService, WorkerRegistry, HeartbeatService, EventClock],
     };
   }
 }

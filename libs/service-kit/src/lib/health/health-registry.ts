@@ -12,13 +12,13 @@ export const HEALTH_CHECK_TIMEOUT_MS = 2_000;
 @Injectable()
 export class HealthRegistry {
   private readonly checks = new Map<string, DependencyCheck>();
-  private readonly infos = new Map<string, () => Record<string, unknown>>();
+  private readonly infos = new Map<string, () => unknown>();
 
   register(name: string, check: DependencyCheck): void {
     this.checks.set(name, check);
   }
 
-  registerInfo(name: string, info: () => Record<string, unknown>): void {
+  registerInfo(name: string, info: () => unknown): void {
     this.infos.set(name, info);
   }
 

@@ -6,6 +6,8 @@ import { JSONCodec } from 'nats';
 import { loadavg } from 'node:os';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { SERVICE_IDENTITY, type ServiceIdentity } from '../service-identity';
+import { IntervalWorker } from '../workers/interval.worker';
+import { WorkerRegistry } from '../workers/worker-registry';
 
 export const HEARTBEAT_INTERVAL_MS = 1_000;
 const EVENT_LOOP_RESOLUTION_MS = 20;
@@ -23,7 +25,7 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
   private readonly logger = new Logger('Heartbeat');
   private readonly startedAt = Date.now();
   private readonly extras = new Map<string, () => ExtraFigure>();
-  private timer: NodeJS.Timeout | undefined;
+  private readonly worker = new IntervalWorker('heartbeat', HEARTBEAT_INTERVAL_MS, async () => this.beat(), { logger: this.logger });
   private loopDelay: IntervalHistogram | undefined;
   private inFlight = 0;
   private sent = 0;
@@ -31,6 +33,7 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
   constructor(
     private readonly connection: NatsConnectionManager,
     @Inject(SERVICE_IDENTITY) private readonly identity: ServiceIdentity,
+    private readonly workers: WorkerRegistry,
   ) {}
 
   addFigure(name: string, read: () => ExtraFigure): void {
@@ -61,12 +64,13 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
   onApplicationBootstrap(): void {
     this.loopDelay = monitorEventLoopDelay({ resolution: EVENT_LOOP_RESOLUTION_MS });
     this.loopDelay.enable();
-    this.timer = setInterval(() => this.beat(), HEARTBEAT_INTERVAL_MS);
-    this.timer.unref();
+    this.workers.register(this.worker);
+    this.worker.start();
   }
 
-  onModuleDestroy(): void {
-    clearInterval(this.timer);
+  async onModuleDestroy(): Promise<void> {
+    await this.worker.stop();
+    this.workers.unregister(this.worker.name);
     this.loopDelay?.disable();
   }
 
@@ -91,16 +95,13 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
     };
   }
 
+  /** A failed publish fails the run (the worker logs and shows it); no connection is not a failure: heartbeats are best-effort. */
   private beat(): void {
     const nc = this.connection.current();
     if (!nc) return;
     const subject = subjectsFor(this.identity.namespace).heartbeat(this.identity.region, this.identity.service, this.identity.instance);
-    try {
-      nc.publish(subject, codec.encode(this.snapshot()));
-      this.sent += 1;
-      this.loopDelay?.reset();
-    } catch (error) {
-      this.logger.warn(`heartbeat not sent: ${String(error)}`);
-    }
+    nc.publish(subject, codec.encode(this.snapshot()));
+    this.sent += 1;
+    this.loopDelay?.reset();
   }
 }
