@@ -2,8 +2,10 @@ import { createHash } from 'node:crypto';
 import {
   MetadataErrorCodes,
   MetadataLimits,
+  replicationFactorOf,
   ROOT_ACCESS_KEY_OWNER,
   type AccessKeyView,
+  type ChunkReference,
   type BucketView,
   type Checksums,
   type ChunkRef,
@@ -39,6 +41,22 @@ const CONTINUATION_TOKEN_VERSION = 1;
 export type ListObjectsRequest = ListObjectsOptions;
 
 type Row = Record<string, unknown>;
+
+/** Hashes in (after, before), at most `limit` (validated by the RPC edge). */
+export interface ChunkReferenceRange {
+  /** '' for the start of the hash space. */
+  readonly after: string;
+  /** null for no upper bound. */
+  readonly before: string | null;
+  readonly limit: number;
+}
+
+export interface ChunkReferencePage {
+  readonly chunks: readonly ChunkReference[];
+  readonly nextAfter: string | null;
+  /** The checkpoint the page is exactly as of. */
+  readonly asOfSequence: number;
+}
 type VersionPosition = { readonly kind: 'version'; readonly key: string; readonly sequence: string };
 type UploadPosition = { readonly kind: 'upload'; readonly key: string; readonly sequence: string; readonly uploadId: string };
 
@@ -321,6 +339,32 @@ export class MetadataQueryAdapter {
     return rows.length === 0 ? 0 : Number(rows[0]['epoch']);
   }
 
+  /**
+   * One page of the distinct chunk hashes in (after, before) that versions or open uploads' parts
+   * name, inline chunks left out, and the META checkpoint the page is exactly as of: the checkpoint
+   * row and the chunk rows are read in one REPEATABLE READ snapshot, and the projector commits both
+   * together.
+   *
+   * Each table's hashes come off its chunk_hash index in order, so a page reads about `limit` index
+   * entries per table (plus a hash's duplicates) wherever it starts. The index has the column's
+   * (the database's) collation, not "C": C, libc and ICU locales alike put digits before letters,
+   * so they order lowercase hex as bytes do, and the bounds and the order agree with the callers'.
+   */
+  async listChunkReferences(range: ChunkReferenceRange, checkpointName: string): Promise<ChunkReferencePage> {
+    const page = chunkReferencePageQuery(this.t, range);
+    return this.dataSource.transaction('REPEATABLE READ', async (tx) => {
+      const [checkpoint]: Row[] = await tx.query(`SELECT sequence FROM ${this.t('projection_checkpoints')} WHERE projection = $1`, [checkpointName]);
+      const rows: Row[] = await tx.query(page.sql, page.params);
+      const chunks = rows.slice(0, range.limit).map((r) => ({
+        hash: String(r['chunk_hash']),
+        sizeBytes: Number(r['size_bytes']),
+        replicationFactor: Math.max(...(r['storage_classes'] as (string | null)[]).map(replicationFactorOf)),
+      }));
+      const last = chunks.at(-1);
+      return { chunks, nextAfter: rows.length > range.limit && last ? last.hash : null, asOfSequence: checkpoint ? Number(checkpoint['sequence']) : 0 };
+    });
+  }
+
   private async listCurrent(bucket: string, request: ListObjectsRequest, marker: string | null) {
     await this.requireBucket(bucket);
     const window = listingWindow(request, marker);
@@ -439,6 +483,42 @@ function toBucketView(r: Row): BucketView {
     tags: r['tags'] as Tag[],
     deleting: r['deletion_id'] !== null,
   };
+}
+
+/**
+ * The page of MetadataQueryAdapter.listChunkReferences, one row past `limit` to tell whether more
+ * follow: first the page's hashes, each table's off its chunk_hash index in order (DISTINCT and
+ * LIMIT inside each branch, so neither reads past the page), then per hash its references' sizes
+ * and storage classes, again by the index.
+ */
+export function chunkReferencePageQuery(t: (table: string) => string, range: ChunkReferenceRange): { readonly sql: string; readonly params: unknown[] } {
+  const params: unknown[] = [range.after, range.limit + 1];
+  const upper = range.before === null ? '' : `AND chunk_hash < $${params.push(range.before)}`;
+  const inRange = `chunk_hash > $1 ${upper} AND inline_data IS NULL`;
+  const sql = `WITH page AS (
+      SELECT chunk_hash FROM (
+        (SELECT DISTINCT chunk_hash FROM ${t('object_version_chunks')} WHERE ${inRange} ORDER BY chunk_hash LIMIT $2)
+        UNION
+        (SELECT DISTINCT chunk_hash FROM ${t('multipart_part_chunks')} WHERE ${inRange} ORDER BY chunk_hash LIMIT $2)
+      ) AS hashes
+      ORDER BY chunk_hash LIMIT $2
+    )
+    SELECT page.chunk_hash, refs.size_bytes, refs.storage_classes
+    FROM page CROSS JOIN LATERAL (
+      SELECT max(size_bytes) AS size_bytes, array_agg(DISTINCT storage_class) AS storage_classes FROM (
+        SELECT c.size_bytes, v.storage_class
+        FROM ${t('object_version_chunks')} AS c
+        JOIN ${t('object_versions')} AS v ON v.bucket = c.bucket AND v.key_id = c.key_id AND v.version_id = c.version_id
+        WHERE c.chunk_hash = page.chunk_hash AND c.inline_data IS NULL
+        UNION ALL
+        SELECT c.size_bytes, u.storage_class
+        FROM ${t('multipart_part_chunks')} AS c
+        JOIN ${t('multipart_uploads')} AS u ON u.bucket = c.bucket AND u.upload_id = c.upload_id
+        WHERE c.chunk_hash = page.chunk_hash AND c.inline_data IS NULL
+      ) AS named
+    ) AS refs
+    ORDER BY page.chunk_hash`;
+  return { sql, params };
 }
 
 function toIso(value: unknown): string {

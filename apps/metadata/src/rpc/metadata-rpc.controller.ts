@@ -1,6 +1,8 @@
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import {
+  CairnError,
+  ErrorCodes,
   MetadataErrorCodes,
   metadataPattern,
   MetadataRpc,
@@ -22,6 +24,8 @@ import {
   type HeadObjectRequest,
   type InitiateUploadRequest,
   type JoinNodeRequest,
+  type ListChunkReferencesReply,
+  type ListChunkReferencesRequest,
   type ListAccessKeysReply,
   type ListAccessKeysRequest,
   type ListBucketsReply,
@@ -57,6 +61,8 @@ import { UploadCommandsHandler } from '../commands/upload-commands.handler';
 import { bucketNameProblem } from '../domain/bucket/bucket-name';
 import { MetadataError } from '../domain/shared/metadata.errors';
 import { ProjectionTracker } from '../projections/projection-tracker';
+import { CHECKPOINT_NAMES } from '../projections/projection-streams';
+import { chunkReferenceRange } from './chunk-reference-range';
 
 /** Every RPC of the contract in libs/protocol (metadata.rpc.ts): commands, then read-your-writes queries. */
 @Controller()
@@ -286,6 +292,24 @@ export class MetadataRpcController {
   async ringEpoch(@Payload() r: RingEpochRequest | null): Promise<RingEpochReply> {
     await this.projection.waitFor('CLUSTER', r?.minSequence);
     return { epoch: await (await this.readModel.queries()).ringEpoch() };
+  }
+
+  // ---- chunk references
+  /**
+   * Waits for the sequence META has reached on arrival rather than a caller's: garbage collection
+   * takes a chunk missing here for unreferenced, so no reference acknowledged before may be missed.
+   */
+  @MessagePattern(metadataPattern(MetadataRpc.listChunkReferences))
+  async listChunkReferences(@Payload() r: ListChunkReferencesRequest | null): Promise<ListChunkReferencesReply> {
+    const range = chunkReferenceRange(r);
+    const arrivedAt = await this.projection.lastSequence('META');
+    await this.projection.waitFor('META', arrivedAt);
+    const page = await (await this.readModel.queries()).listChunkReferences(range, CHECKPOINT_NAMES.META);
+    // Checkpoints only grow, and waitFor saw one at or past arrivedAt committed before the snapshot.
+    if (page.asOfSequence < arrivedAt) {
+      throw new CairnError(ErrorCodes.Internal, `chunk references read as of META ${page.asOfSequence}, before ${arrivedAt} which the projection had reached`);
+    }
+    return page;
   }
 
   @MessagePattern(metadataPattern(MetadataRpc.projectionStatus))

@@ -7,6 +7,25 @@ export const StorageClasses = ['STANDARD', 'REDUCED', 'COLD'] as const;
 export type StorageClass = (typeof StorageClasses)[number];
 export const DEFAULT_STORAGE_CLASS: StorageClass = 'STANDARD';
 
+/**
+ * How many storage nodes keep each chunk of a version or upload of a storage class: what the
+ * gateway writes and what the repair sweep restores. A chunk named under several classes needs the
+ * highest of them.
+ */
+export const STORAGE_CLASS_REPLICATION_FACTORS: Readonly<Record<StorageClass, number>> = {
+  STANDARD: 3,
+  REDUCED: 2,
+  COLD: 3,
+};
+/** For a storage class this code does not know (a newer writer's, or none): the safe side. */
+export const DEFAULT_REPLICATION_FACTOR = 3;
+
+export function replicationFactorOf(storageClass: string | null | undefined): number {
+  return Object.hasOwn(STORAGE_CLASS_REPLICATION_FACTORS, storageClass ?? '')
+    ? STORAGE_CLASS_REPLICATION_FACTORS[storageClass as StorageClass]
+    : DEFAULT_REPLICATION_FACTOR;
+}
+
 export const VersioningStatuses = ['Unversioned', 'Enabled', 'Suspended'] as const;
 export type VersioningStatus = (typeof VersioningStatuses)[number];
 

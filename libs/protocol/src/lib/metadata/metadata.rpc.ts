@@ -78,6 +78,9 @@ export const MetadataRpc = {
   removeNode: 'node.remove',
   listNodes: 'node.list',
   ringEpoch: 'ring.epoch',
+  // chunks (garbage collection and the repair sweep)
+  /** The distinct chunk hashes metadata references, in hash order: see ListChunkReferencesRequest. */
+  listChunkReferences: 'chunk.references',
   // operations
   projectionStatus: 'projection.status',
 } as const;
@@ -433,6 +436,52 @@ export interface ListNodesReply {
 export type RingEpochRequest = ReadYourWrites;
 export interface RingEpochReply {
   readonly epoch: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Chunk references (garbage collection and the repair sweep)
+
+/** Chunks in one ListChunkReferences answer when the request gives no limit. */
+export const CHUNK_REFERENCES_LIMIT_DEFAULT = 1000;
+/** The largest limit a ListChunkReferences request may give (more answers InvalidArgument). */
+export const CHUNK_REFERENCES_LIMIT_MAX = 10_000;
+
+/**
+ * One page of the chunks stored on storage nodes that metadata references: every chunk of every
+ * object version (current and noncurrent) and of every part of a multipart upload still open.
+ * Inline chunks (ChunkRef.inline) are left out: they live in metadata, on no storage node.
+ *
+ * There is no minSequence: the service reads META's last sequence when the request arrives and
+ * waits (at most METADATA_READ_WAIT_MAX_MS, then TIMEOUT) until the projection has applied it, so
+ * every reference acknowledged before the request is in the answer. Errors: InvalidArgument.
+ */
+export interface ListChunkReferencesRequest {
+  /** Exclusive lower bound: 64 lowercase hex digits, or '' (the default) to start at the lowest hash. */
+  readonly after?: string;
+  /** Exclusive upper bound: 1 to 64 lowercase hex digits (a prefix bounds its whole range), default none. */
+  readonly before?: string;
+  /** 1..CHUNK_REFERENCES_LIMIT_MAX, default CHUNK_REFERENCES_LIMIT_DEFAULT. */
+  readonly limit?: number;
+}
+export interface ChunkReference {
+  /** SHA-256 hex of the chunk's bytes (lowercase). */
+  readonly hash: string;
+  readonly sizeBytes: number;
+  /** The highest replication factor of the storage classes of the versions and uploads naming it (replicationFactorOf). */
+  readonly replicationFactor: number;
+}
+export interface ListChunkReferencesReply {
+  /** Ascending by hash, each hash once, all in (after, before). */
+  readonly chunks: readonly ChunkReference[];
+  /** Pass as `after` for the next page; null when the range holds no more. */
+  readonly nextAfter: string | null;
+  /**
+   * The META sequence the answer is exactly as of: every event up to it, none after it. At least the
+   * stream's last sequence when the request arrived, so a chunk in the range the page covers
+   * ((after, nextAfter], or (after, before) on the last page) that is not in `chunks` was referenced
+   * by nothing at that moment. Each page has its own.
+   */
+  readonly asOfSequence: number;
 }
 
 // ---------------------------------------------------------------------------------------------

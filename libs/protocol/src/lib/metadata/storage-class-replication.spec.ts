@@ -1,0 +1,18 @@
+import { DEFAULT_REPLICATION_FACTOR, replicationFactorOf, StorageClasses, STORAGE_CLASS_REPLICATION_FACTORS } from './common';
+
+describe('replicationFactorOf', () => {
+  it('maps each storage class to its copies: REDUCED two, the others three', () => {
+    expect(StorageClasses.map((c) => [c, replicationFactorOf(c)])).toEqual([
+      ['STANDARD', 3],
+      ['REDUCED', 2],
+      ['COLD', 3],
+    ]);
+    expect(Object.keys(STORAGE_CLASS_REPLICATION_FACTORS).sort()).toEqual([...StorageClasses].sort());
+  });
+
+  it('takes the safe side for no class, an unknown one, or a name of an object property', () => {
+    for (const storageClass of [null, undefined, '', 'GLACIER', 'standard', 'toString', '__proto__']) {
+      expect(replicationFactorOf(storageClass)).toBe(DEFAULT_REPLICATION_FACTOR);
+    }
+  });
+});
