@@ -145,6 +145,11 @@ export class ProjectionTracker implements OnModuleInit, OnModuleDestroy {
     });
   }
 
+  /** The stream's last sequence (of what its projector reads) now: everything acknowledged so far is at or below it. */
+  async lastSequence(stream: ProjectedStream): Promise<number> {
+    return (await this.rebuild).lastSequence(stream);
+  }
+
   async status(): Promise<readonly ProjectionStreamStatus[]> {
     const rebuild = await this.rebuild;
     const streams: ProjectionStreamStatus[] = [];
