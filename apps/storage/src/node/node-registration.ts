@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { RpcClient } from '@cairn/messaging';
-import { CairnError, MetadataErrorCodes, MetadataRpc, type JoinNodeRequest, type MembershipReply } from '@cairn/protocol';
+import { CairnError, MetadataErrorCodes, MetadataRpc, type JoinNodeRequest, type ListNodesReply, type MembershipReply } from '@cairn/protocol';
 import { HealthRegistry, SERVICE_CONFIG, SERVICE_IDENTITY, type ServiceIdentity } from '@cairn/service-kit';
 import { StorageCapacityService } from '../chunks/storage-capacity.service';
 import type { StorageConfig } from '../storage.config';
@@ -9,13 +9,17 @@ import type { StorageConfig } from '../storage.config';
 export const REGISTRATION_RETRY_MS = 2_000;
 const REGISTRATION_TIMEOUT_MS = 5_000;
 
-export type RegistrationState = { readonly registered: false; readonly lastError?: string } | { readonly registered: true; readonly epoch: number };
+export type RegistrationState =
+  | { readonly registered: false; readonly lastError?: string }
+  | { readonly registered: true; readonly epoch: number; readonly draining: boolean };
 
 /**
  * On start, the node tells metadata it exists (`StorageNodeJoined`: id, zone, host, address,
  * weight, capacity), so the ring includes it. Metadata may start after the node: the node keeps
  * trying in the background and serves its data plane meanwhile. A node that joined before and
- * restarts finds itself a member already, and only updates its weight and capacity.
+ * restarts finds itself a member already, and only updates its capacity: its weight and draining
+ * are the operator's (admin API) once it has joined, so the configured weight counts only at the
+ * first join.
  */
 @Injectable()
 export class NodeRegistration implements OnApplicationBootstrap, OnModuleDestroy {
@@ -53,8 +57,8 @@ export class NodeRegistration implements OnApplicationBootstrap, OnModuleDestroy
   private async registerUntilDone(): Promise<void> {
     while (!this.stopped && !this.state.registered) {
       try {
-        this.state = { registered: true, epoch: await this.registerOnce() };
-        this.logger.log(`member of the ring at epoch ${this.state.epoch}`);
+        this.state = { registered: true, ...(await this.registerOnce()) };
+        this.logger.log(`member of the ring at epoch ${this.state.epoch}${this.state.draining ? ', draining' : ''}`);
       } catch (error) {
         this.state = { registered: false, lastError: error instanceof Error ? error.message : String(error) };
         await new Promise((r) => setTimeout(r, REGISTRATION_RETRY_MS).unref());
@@ -74,20 +78,30 @@ export class NodeRegistration implements OnApplicationBootstrap, OnModuleDestroy
     };
   }
 
-  private async registerOnce(): Promise<number> {
+  private async registerOnce(): Promise<{ readonly epoch: number; readonly draining: boolean }> {
     const join = await this.request();
     try {
       const reply = await this.rpc.request<MembershipReply>('metadata', MetadataRpc.joinNode, join, { timeoutMs: REGISTRATION_TIMEOUT_MS });
-      return reply.epoch;
+      return { epoch: reply.epoch, draining: false };
     } catch (error) {
       if (!(error instanceof CairnError) || error.code !== MetadataErrorCodes.NodeAlreadyJoined) throw error;
-      const reply = await this.rpc.request<MembershipReply>(
-        'metadata',
-        MetadataRpc.changeNodeWeight,
-        { nodeId: join.nodeId, weight: join.weight, capacityBytes: join.capacityBytes },
-        { timeoutMs: REGISTRATION_TIMEOUT_MS },
-      );
-      return reply.epoch;
+      return this.updateCapacity(join);
     }
+  }
+
+  /** A member already: the weight it has (perhaps an operator's) goes back unchanged with the capacity. */
+  private async updateCapacity(join: JoinNodeRequest): Promise<{ readonly epoch: number; readonly draining: boolean }> {
+    const { nodes, epoch } = await this.rpc.request<ListNodesReply>('metadata', MetadataRpc.listNodes, {}, { timeoutMs: REGISTRATION_TIMEOUT_MS });
+    const member = nodes.find((n) => n.nodeId === join.nodeId);
+    // Removed since the join was refused, or listed by a projection that has not caught up: the next attempt sees which.
+    if (!member) throw new Error(`node ${join.nodeId} was refused as already joined but is not listed as a member`);
+    if (member.capacityBytes === join.capacityBytes) return { epoch, draining: member.draining };
+    const reply = await this.rpc.request<MembershipReply>(
+      'metadata',
+      MetadataRpc.changeNodeWeight,
+      { nodeId: join.nodeId, weight: member.weight, capacityBytes: join.capacityBytes },
+      { timeoutMs: REGISTRATION_TIMEOUT_MS },
+    );
+    return { epoch: reply.epoch, draining: member.draining };
   }
 }
