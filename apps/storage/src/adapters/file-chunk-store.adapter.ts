@@ -22,17 +22,26 @@ import {
   chunkRelativePath,
   type ByteRange,
 } from '../domain/chunk-layout';
+import { mayDeleteTouchedAt, mtimeToTouchedAtMs, reportedTouchedAtMs, verifyBudgetAllows } from '../domain/chunk-maintenance';
 import { BodyAbortedError, ChunkCorruptError, ChunkHashMismatchError, ChunkTooLargeError } from '../domain/chunk-store.errors';
 import type {
   ChunkListing,
+  ChunkListingEntry,
   ChunkReadHandle,
   ChunkStore,
   ChunkStoreUsage,
+  CorruptChunkFoundAt,
   CorruptChunkReporter,
+  DeleteChunkCondition,
+  DeleteChunkOutcome,
   ListChunksQuery,
   PutChunkResult,
+  VerifyChunksQuery,
+  VerifyChunksReport,
 } from '../domain/chunk-store.port';
+import type { PackIndexEntry } from '../domain/pack-record';
 import { ensureDirectoryDurably, fsyncDirectory } from './durable-fs';
+import { KeyedLock } from './keyed-lock';
 import { PackStore, type PackRecoveryReport } from './pack-store.adapter';
 import { ReadBufferPool, type ReadBufferLease } from './read-buffer-pool';
 
@@ -43,9 +52,26 @@ export interface FileChunkStoreOptions {
   readonly groupCommitWindowMs?: number;
   readonly groupCommitMaxBytes?: number;
   readonly corruptChunkReporter?: CorruptChunkReporter;
+  /** Wall clock for touch times, epoch ms. */
+  readonly nowMs?: () => number;
 }
 
 const TEMP_NAME_RANDOM_BYTES = 8;
+
+/** A chunk file being read, and what a quarantine needs to know about it. */
+interface OpenedChunkFile {
+  readonly hash: ContentHash;
+  readonly sizeBytes: number;
+  /** The file read, so that a quarantine never moves a newer file of the same name. */
+  readonly inode: number;
+  readonly foundAt: CorruptChunkFoundAt;
+}
+
+interface PackedChunkRead {
+  readonly data: Buffer;
+  readonly packId: number;
+  readonly recordOffset: number;
+}
 
 /**
  * Chunks on local disk (ARCHITECTURE.md §3, Storage node). A chunk at or above the small-chunk
@@ -53,6 +79,12 @@ const TEMP_NAME_RANDOM_BYTES = 8;
  * its directory fsync'd; a smaller one goes into a pack (PackStore). Every write is hashed as it
  * arrives and refused unless it matches its name; every read is hashed as it streams and a chunk
  * that does not match is moved to `corrupt/` and reported, never served as good.
+ *
+ * Every write or repeated PUT of a chunk records it as touched (a file's mtime; for packed
+ * chunks a map in memory), and a conditional delete (garbage collection) refuses a chunk touched
+ * since its threshold. PUTs, deletes and quarantines of one hash are serialised by a per-hash
+ * lock: PUTs of a chunk held already share it while they read their bodies, so a delete waits for
+ * them and then sees their touch; a new chunk's commit, a delete and a quarantine hold it alone.
  */
 export class FileChunkStore implements ChunkStore {
   private chunkFileCount = 0;
@@ -61,6 +93,13 @@ export class FileChunkStore implements ChunkStore {
   private readonly threshold: number;
   private readonly maxChunkBytes: number;
   private readonly readBuffers = new ReadBufferPool(READ_BUFFER_POOL_BUFFER_BYTES, WHOLE_READS_IN_FLIGHT_MAX);
+  private readonly locks = new KeyedLock<ContentHash>();
+  /** Packed chunks written or touched since opening; the others count as touched at opening. */
+  private readonly packedTouchedAtMs = new Map<ContentHash, number>();
+  private readonly nowMs: () => number;
+  private readonly openedAtMs: number;
+  /** One verify call at a time: each already reads up to its byte budget. */
+  private verifying: Promise<unknown> = Promise.resolve();
 
   private constructor(
     private readonly options: FileChunkStoreOptions,
@@ -69,6 +108,8 @@ export class FileChunkStore implements ChunkStore {
   ) {
     this.threshold = options.smallChunkThresholdBytes ?? SMALL_CHUNK_THRESHOLD_BYTES_DEFAULT;
     this.maxChunkBytes = options.maxChunkSizeBytes ?? MAX_CHUNK_SIZE_BYTES;
+    this.nowMs = options.nowMs ?? (() => Date.now());
+    this.openedAtMs = this.nowMs();
   }
 
   static async open(options: FileChunkStoreOptions): Promise<FileChunkStore> {
@@ -89,7 +130,8 @@ export class FileChunkStore implements ChunkStore {
 
   async put(hash: ContentHash, body: AsyncIterable<Uint8Array>, declaredSizeBytes: number | null): Promise<PutChunkResult> {
     if (declaredSizeBytes !== null && declaredSizeBytes > this.maxChunkBytes) throw new ChunkTooLargeError(this.maxChunkBytes);
-    if ((await this.sizeOf(hash)) !== null) return this.discardExisting(hash, body);
+    const existing = await this.locks.shared(hash, async () => ((await this.sizeOf(hash)) === null ? null : this.discardExisting(hash, body)));
+    if (existing) return existing;
 
     const hasher = new ContentHasher();
     const iterator = body[Symbol.asyncIterator]();
@@ -114,8 +156,18 @@ export class FileChunkStore implements ChunkStore {
     if (ended && headBytes < this.threshold) {
       const actual = hasher.digest();
       if (actual !== hash) throw new ChunkHashMismatchError(hash, actual, headBytes);
-      if (!this.packs.has(hash)) await this.packs.append(hash, Buffer.concat(head, headBytes));
-      return { hash, sizeBytes: headBytes, existed: false, packed: true };
+      const data = Buffer.concat(head, headBytes);
+      return this.locks.exclusive(hash, async () => {
+        if ((await this.sizeOf(hash)) !== null) return this.touchExisting(hash, headBytes);
+        this.packedTouchedAtMs.set(hash, this.nowMs());
+        try {
+          await this.packs.append(hash, data);
+        } catch (error) {
+          this.packedTouchedAtMs.delete(hash);
+          throw error;
+        }
+        return { hash, sizeBytes: headBytes, existed: false, packed: true };
+      });
     }
     return this.writeChunkFile(hash, hasher, head, headBytes, ended ? null : iterator);
   }
@@ -131,8 +183,12 @@ export class FileChunkStore implements ChunkStore {
     }
   }
 
-  async read(hash: ContentHash, range: ByteRange | null): Promise<ChunkReadHandle | null> {
-    if (this.packs.has(hash)) return this.readPacked(hash, range);
+  read(hash: ContentHash, range: ByteRange | null): Promise<ChunkReadHandle | null> {
+    return this.openVerified(hash, range, 'read');
+  }
+
+  private async openVerified(hash: ContentHash, range: ByteRange | null, foundAt: CorruptChunkFoundAt): Promise<ChunkReadHandle | null> {
+    if (this.packs.has(hash)) return this.readPacked(hash, range, foundAt);
     let handle: FileHandle;
     try {
       handle = await fsp.open(this.chunkPath(hash), 'r');
@@ -140,18 +196,20 @@ export class FileChunkStore implements ChunkStore {
       if (isNotFound(error)) return null;
       throw error;
     }
-    let sizeBytes: number;
+    let opened: OpenedChunkFile;
     try {
-      sizeBytes = (await handle.stat()).size;
+      const stats = await handle.stat();
+      opened = { hash, sizeBytes: stats.size, inode: stats.ino, foundAt };
     } catch (error) {
       await handle.close();
       throw error;
     }
+    const { sizeBytes } = opened;
     const wanted = range ?? { start: 0, end: sizeBytes };
     const lease = sizeBytes <= WHOLE_READ_MAX_BYTES ? this.readBuffers.tryLease(sizeBytes) : null;
-    if (lease) return this.readWhole(hash, handle, sizeBytes, wanted, lease);
+    if (lease) return this.readWhole(opened, handle, wanted, lease);
     const file = createReadStream('', { fd: handle, highWaterMark: READ_BUFFER_BYTES });
-    return { sizeBytes, range: wanted, stream: Readable.from(this.verifiedSlices(hash, file, wanted), { objectMode: false }) };
+    return { sizeBytes, range: wanted, stream: Readable.from(this.verifiedSlices(opened, file, wanted), { objectMode: false }) };
   }
 
   async list(query: ListChunksQuery): Promise<ChunkListing> {
@@ -174,24 +232,49 @@ export class FileChunkStore implements ChunkStore {
     for (const h of this.packs.hashes()) if (matches(h)) found.push(h);
     found.sort();
     const page = found.slice(0, limit);
-    return { hashes: page, nextAfter: found.length > limit ? page[page.length - 1] : null };
+    const nextAfter = found.length > limit ? page[page.length - 1] : null;
+    if (!query.detail) return { hashes: page, nextAfter };
+    const hashes: ContentHash[] = [];
+    const entries: ChunkListingEntry[] = [];
+    for (const hash of page) {
+      const entry = await this.entryOf(hash);
+      // Deleted since it was listed: left out of both, which stay in step.
+      if (!entry) continue;
+      hashes.push(hash);
+      entries.push(entry);
+    }
+    return { hashes, nextAfter, entries };
   }
 
-  async delete(hash: ContentHash): Promise<boolean> {
-    if (await this.packs.remove(hash)) return true;
-    const file = this.chunkPath(hash);
-    let sizeBytes: number;
-    try {
-      sizeBytes = (await fsp.stat(file)).size;
-      await fsp.unlink(file);
-    } catch (error) {
-      if (isNotFound(error)) return false;
-      throw error;
-    }
-    await fsyncDirectory(path.dirname(file));
-    this.chunkFileCount--;
-    this.chunkFileBytes -= sizeBytes;
-    return true;
+  delete(hash: ContentHash, condition: DeleteChunkCondition = {}): Promise<DeleteChunkOutcome> {
+    return this.locks.exclusive(hash, async () => {
+      const entry = await this.entryOf(hash);
+      if (!entry) return 'absent';
+      if (!mayDeleteTouchedAt(entry.touchedAtMs, condition.unlessTouchedSinceMs)) return 'recently-touched';
+      if (await this.packs.remove(hash)) {
+        this.packedTouchedAtMs.delete(hash);
+        return 'deleted';
+      }
+      const file = this.chunkPath(hash);
+      let sizeBytes: number;
+      try {
+        sizeBytes = (await fsp.stat(file)).size;
+        await fsp.unlink(file);
+      } catch (error) {
+        if (isNotFound(error)) return 'absent';
+        throw error;
+      }
+      await fsyncDirectory(path.dirname(file));
+      this.chunkFileCount--;
+      this.chunkFileBytes -= sizeBytes;
+      return 'deleted';
+    });
+  }
+
+  verify(query: VerifyChunksQuery): Promise<VerifyChunksReport> {
+    const run = this.verifying.then(() => this.verifyPage(query));
+    this.verifying = run.catch(() => undefined);
+    return run;
   }
 
   async usage(): Promise<ChunkStoreUsage> {
@@ -234,7 +317,78 @@ export class FileChunkStore implements ChunkStore {
     }
     const actual = hasher.digest();
     if (actual !== hash) throw new ChunkHashMismatchError(hash, actual, hasher.bytesHashed);
-    return { hash, sizeBytes: hasher.bytesHashed, existed: true, packed: this.packs.has(hash) };
+    return this.touchExisting(hash, hasher.bytesHashed);
+  }
+
+  /** Call holding the hash's lock, with the chunk present. */
+  private async touchExisting(hash: ContentHash, sizeBytes: number): Promise<PutChunkResult> {
+    const nowMs = this.nowMs();
+    if (this.packs.has(hash)) {
+      this.packedTouchedAtMs.set(hash, Math.max(nowMs, this.packedTouchedAtMs.get(hash) ?? nowMs));
+      return { hash, sizeBytes, existed: true, packed: true };
+    }
+    const at = new Date(nowMs);
+    await fsp.utimes(this.chunkPath(hash), at, at);
+    return { hash, sizeBytes, existed: true, packed: false };
+  }
+
+  /** Size and touch time, or null when absent. */
+  private async entryOf(hash: ContentHash): Promise<ChunkListingEntry | null> {
+    const packed = this.packs.entryOf(hash);
+    if (packed) return { hash, sizeBytes: packed.lengthBytes, touchedAtMs: reportedTouchedAtMs(this.packedTouchedAtMs.get(hash), this.openedAtMs) };
+    try {
+      const stats = await fsp.stat(this.chunkPath(hash));
+      return { hash, sizeBytes: stats.size, touchedAtMs: reportedTouchedAtMs(mtimeToTouchedAtMs(stats.mtimeMs), this.openedAtMs) };
+    } catch (error) {
+      if (isNotFound(error)) return null;
+      throw error;
+    }
+  }
+
+  private async verifyPage(query: VerifyChunksQuery): Promise<VerifyChunksReport> {
+    const listing = await this.list({ prefix: '', after: query.after, limit: query.limit });
+    const corrupt: ContentHash[] = [];
+    const missing: ContentHash[] = [];
+    let verifiedCount = 0;
+    let verifiedBytes = 0;
+    let last: ContentHash | null = null;
+    let stoppedEarly = false;
+    for (const hash of listing.hashes) {
+      const sizeBytes = await this.sizeOf(hash);
+      if (sizeBytes !== null && !verifyBudgetAllows(verifiedCount, verifiedBytes, sizeBytes, query.maxBytes)) {
+        stoppedEarly = true;
+        break;
+      }
+      const outcome = sizeBytes === null ? 'missing' : await this.verifyOne(hash);
+      if (outcome === 'missing') {
+        missing.push(hash);
+      } else {
+        verifiedCount++;
+        verifiedBytes += outcome.sizeBytes;
+        if (outcome.corrupt) corrupt.push(hash);
+      }
+      last = hash;
+    }
+    return { verifiedCount, verifiedBytes, corrupt, missing, nextAfter: stoppedEarly || listing.nextAfter !== null ? last : null };
+  }
+
+  /** Reads the chunk through the read path (so a bad one is quarantined as a bad read is) and drops the bytes. */
+  private async verifyOne(hash: ContentHash): Promise<{ sizeBytes: number; corrupt: boolean } | 'missing'> {
+    const handle = await this.openVerified(hash, null, 'scrub');
+    if (!handle) return 'missing';
+    let drained = false;
+    try {
+      for await (const _piece of handle.stream) {
+        // Only the hash, checked inside the stream, is wanted.
+      }
+      drained = true;
+      return { sizeBytes: handle.sizeBytes, corrupt: false };
+    } catch (error) {
+      if (error instanceof ChunkCorruptError) return { sizeBytes: handle.sizeBytes, corrupt: true };
+      throw error;
+    } finally {
+      handle.done?.(drained);
+    }
   }
 
   private async writeChunkFile(
@@ -247,7 +401,7 @@ export class FileChunkStore implements ChunkStore {
     const temp = path.join(this.options.dataDir, TEMP_DIR, `${hash}.${randomBytes(TEMP_NAME_RANDOM_BYTES).toString('hex')}.part`);
     const fh = await fsp.open(temp, 'wx');
     let sizeBytes = headBytes;
-    let committed = false;
+    let renamed = false;
     try {
       let pending: Uint8Array[] = head;
       let pendingBytes = headBytes;
@@ -276,22 +430,29 @@ export class FileChunkStore implements ChunkStore {
       await flush();
       const actual = hasher.digest();
       if (actual !== hash) throw new ChunkHashMismatchError(hash, actual, sizeBytes);
+      // The touch time goes in before the fsync so that it is as durable as the bytes.
+      const writtenAt = new Date(this.nowMs());
+      await fh.utimes(writtenAt, writtenAt);
       await fh.sync();
       await fh.close();
-      const final = this.chunkPath(hash);
-      await ensureDirectoryDurably(path.dirname(final));
-      await fsp.rename(temp, final);
-      await fsyncDirectory(path.dirname(final));
-      committed = true;
+      return await this.locks.exclusive(hash, async () => {
+        // Another PUT committed the same bytes meanwhile: this copy is not needed.
+        if ((await this.sizeOf(hash)) !== null) return this.touchExisting(hash, sizeBytes);
+        const final = this.chunkPath(hash);
+        await ensureDirectoryDurably(path.dirname(final));
+        await fsp.rename(temp, final);
+        renamed = true;
+        this.chunkFileCount++;
+        this.chunkFileBytes += sizeBytes;
+        await fsyncDirectory(path.dirname(final));
+        return { hash, sizeBytes, existed: false, packed: false };
+      });
     } finally {
-      if (!committed) {
+      if (!renamed) {
         await fh.close().catch(() => undefined);
         await fsp.rm(temp, { force: true });
       }
     }
-    this.chunkFileCount++;
-    this.chunkFileBytes += sizeBytes;
-    return { hash, sizeBytes, existed: false, packed: false };
   }
 
   /**
@@ -299,7 +460,8 @@ export class FileChunkStore implements ChunkStore {
    * it before a byte is handed out. A corrupt chunk is quarantined and its stream errors, as a
    * streamed read's does. The buffer goes back to the pool on `done(true)` only.
    */
-  private async readWhole(hash: ContentHash, handle: FileHandle, sizeBytes: number, wanted: ByteRange, lease: ReadBufferLease): Promise<ChunkReadHandle> {
+  private async readWhole(opened: OpenedChunkFile, handle: FileHandle, wanted: ByteRange, lease: ReadBufferLease): Promise<ChunkReadHandle> {
+    const { hash, sizeBytes } = opened;
     let filled = 0;
     try {
       while (filled < sizeBytes) {
@@ -317,7 +479,7 @@ export class FileChunkStore implements ChunkStore {
     const actual = contentHashOf(data);
     if (filled !== sizeBytes || actual !== hash) {
       lease.drop();
-      const corrupt = this.quarantineFile(hash, `read ${filled} bytes hashing to ${actual}`);
+      const corrupt = this.quarantineFile(opened, `read ${filled} bytes hashing to ${actual}`);
       const failing = new Readable({ read: () => void corrupt.then((error) => failing.destroy(error), (error: Error) => failing.destroy(error)) });
       return { sizeBytes, range: wanted, stream: failing, done: () => undefined };
     }
@@ -334,7 +496,7 @@ export class FileChunkStore implements ChunkStore {
    * Hashes the whole chunk, yields the bytes within `range`, and holds the last yielded slice back
    * until the hash has been checked: a corrupt chunk's response never completes.
    */
-  private async *verifiedSlices(hash: ContentHash, source: AsyncIterable<Buffer>, range: ByteRange): AsyncGenerator<Buffer> {
+  private async *verifiedSlices(opened: OpenedChunkFile, source: AsyncIterable<Buffer>, range: ByteRange): AsyncGenerator<Buffer> {
     const hasher = new ContentHasher();
     let offset = 0;
     let held: Buffer | null = null;
@@ -349,17 +511,19 @@ export class FileChunkStore implements ChunkStore {
       }
     }
     const actual = hasher.digest();
-    if (actual !== hash) throw await this.quarantineFile(hash, `read ${offset} bytes hashing to ${actual}`);
+    if (actual !== opened.hash) throw await this.quarantineFile(opened, `read ${offset} bytes hashing to ${actual}`);
     if (held) yield held;
   }
 
-  private async readPacked(hash: ContentHash, range: ByteRange | null): Promise<ChunkReadHandle | null> {
+  private async readPacked(hash: ContentHash, range: ByteRange | null, foundAt: CorruptChunkFoundAt): Promise<ChunkReadHandle | null> {
     const found = await this.packs.readData(hash);
     if (!found) return null;
     const wanted = range ?? { start: 0, end: found.data.length };
     const actual = contentHashOf(found.data);
     const corrupt = !found.crcIntact || actual !== hash;
-    const quarantine = corrupt ? this.quarantinePacked(hash, found.data, `pack ${found.packId} record at ${found.recordOffset} hashes to ${actual}`) : null;
+    const quarantine = corrupt
+      ? this.quarantinePacked(hash, found, foundAt, `pack ${found.packId} record at ${found.recordOffset} hashes to ${actual}`)
+      : null;
     const data = found.data;
     async function* body(): AsyncGenerator<Buffer> {
       if (quarantine) throw await quarantine;
@@ -368,31 +532,46 @@ export class FileChunkStore implements ChunkStore {
     return { sizeBytes: found.data.length, range: wanted, stream: Readable.from(body(), { objectMode: false }) };
   }
 
-  private async quarantineFile(hash: ContentHash, detail: string): Promise<ChunkCorruptError> {
-    const movedTo = path.join(this.options.dataDir, CORRUPT_DIR, `${hash}.${Date.now()}`);
-    try {
-      const sizeBytes = (await fsp.stat(this.chunkPath(hash))).size;
-      await fsp.rename(this.chunkPath(hash), movedTo);
-      await fsyncDirectory(path.dirname(this.chunkPath(hash)));
-      this.chunkFileCount--;
-      this.chunkFileBytes -= sizeBytes;
-    } catch (error) {
-      // Another reader moved it aside first; the report below still stands.
-      if (!isNotFound(error)) throw error;
-    }
-    return this.reportCorrupt(hash, movedTo, detail);
+  /**
+   * Moves the file that was read aside, holding the hash's lock so no PUT or delete interleaves.
+   * A file that is no longer the one read (moved aside by another reader, then written anew by
+   * a PUT) is left where it is.
+   */
+  private quarantineFile(opened: OpenedChunkFile, detail: string): Promise<ChunkCorruptError> {
+    const { hash } = opened;
+    return this.locks.exclusive(hash, async () => {
+      const movedTo = path.join(this.options.dataDir, CORRUPT_DIR, `${hash}.${Date.now()}`);
+      try {
+        const stats = await fsp.stat(this.chunkPath(hash));
+        if (stats.ino === opened.inode) {
+          await fsp.rename(this.chunkPath(hash), movedTo);
+          await fsyncDirectory(path.dirname(this.chunkPath(hash)));
+          this.chunkFileCount--;
+          this.chunkFileBytes -= stats.size;
+        }
+      } catch (error) {
+        // Another reader moved it aside first; the report below still stands.
+        if (!isNotFound(error)) throw error;
+      }
+      return this.reportCorrupt(hash, movedTo, detail, opened.foundAt);
+    });
   }
 
-  private async quarantinePacked(hash: ContentHash, data: Buffer, detail: string): Promise<ChunkCorruptError> {
-    const movedTo = path.join(this.options.dataDir, CORRUPT_DIR, `${hash}.${Date.now()}`);
-    await fsp.writeFile(movedTo, data);
-    await this.packs.remove(hash);
-    return this.reportCorrupt(hash, movedTo, detail);
+  private quarantinePacked(hash: ContentHash, found: PackedChunkRead, foundAt: CorruptChunkFoundAt, detail: string): Promise<ChunkCorruptError> {
+    return this.locks.exclusive(hash, async () => {
+      const movedTo = path.join(this.options.dataDir, CORRUPT_DIR, `${hash}.${Date.now()}`);
+      await fsp.writeFile(movedTo, found.data);
+      if (isSameRecord(this.packs.entryOf(hash), found)) {
+        await this.packs.remove(hash);
+        this.packedTouchedAtMs.delete(hash);
+      }
+      return this.reportCorrupt(hash, movedTo, detail, foundAt);
+    });
   }
 
-  private reportCorrupt(hash: ContentHash, movedTo: string, detail: string): ChunkCorruptError {
+  private reportCorrupt(hash: ContentHash, movedTo: string, detail: string, foundAt: CorruptChunkFoundAt): ChunkCorruptError {
     this.corruptFound++;
-    this.options.corruptChunkReporter?.report({ hash, foundAt: 'read', movedTo, detail });
+    this.options.corruptChunkReporter?.report({ hash, foundAt, movedTo, detail });
     return new ChunkCorruptError(hash, detail);
   }
 
@@ -443,6 +622,10 @@ async function writeAll(fh: FileHandle, buffers: Uint8Array[]): Promise<void> {
     ({ bytesWritten } = await fh.write(remainder, done, remainder.length - done));
     done += bytesWritten;
   }
+}
+
+function isSameRecord(entry: PackIndexEntry | undefined, read: PackedChunkRead): boolean {
+  return entry !== undefined && entry.packId === read.packId && entry.recordOffset === read.recordOffset;
 }
 
 function isNotFound(error: unknown): boolean {

@@ -1,29 +1,37 @@
-import { Controller, Delete, Get, Head, Inject, Param, Put, Query, Req, Res, ValidationPipe } from '@nestjs/common';
+import { Controller, Delete, Get, Head, Inject, Param, Post, Put, Query, Req, Res, UseFilters, ValidationPipe } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { pipeline } from 'node:stream/promises';
 import {
   CHUNK_MEDIA_TYPE,
   CairnError,
   STORAGE_CHUNKS_SEGMENT,
+  STORAGE_VERIFY_SEGMENT,
   StorageErrorCodes,
   StorageHeaders,
   StorageStatusByErrorCode,
+  type ChunkListingReply,
   type PutChunkReply,
+  type VerifyChunksReply,
 } from '@cairn/protocol';
 import { isContentHash, type ContentHash } from '@cairn/hashing';
+import { parseEpochMs } from '../domain/chunk-maintenance';
 import { parseFencingToken, resolveRange } from '../domain/chunk-layout';
 import { CHUNK_STORE, type ChunkStore } from '../domain/chunk-store.port';
 import type { FileFencingTokenStore } from '../adapters/file-fencing-token.adapter';
+import { InvalidStorageRequestFilter } from './invalid-storage-request.filter';
 import { ListChunksRequestDto } from './list-chunks.request.dto';
 import { FENCING_TOKEN_STORE } from './storage-config';
+import { VerifyChunksRequestDto } from './verify-chunks.request.dto';
 
 const STATUS_BY_CODE: Readonly<Record<string, number>> = StorageStatusByErrorCode;
+const QUERY_VALIDATION = new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true });
 
 /**
  * The storage node's HTTP data plane (ARCHITECTURE.md §3). Bodies are raw streams in both
  * directions, never parsed or buffered whole; handlers write their responses themselves.
  */
 @Controller(STORAGE_CHUNKS_SEGMENT)
+@UseFilters(InvalidStorageRequestFilter)
 export class ChunksController {
   constructor(
     @Inject(CHUNK_STORE) private readonly store: ChunkStore,
@@ -56,9 +64,30 @@ export class ChunksController {
   }
 
   @Get()
-  async list(@Query(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true })) query: ListChunksRequestDto, @Res() res: Response): Promise<void> {
-    const listing = await this.store.list({ prefix: query.prefix ?? '', after: query.after || null, limit: query.limit });
-    res.status(200).json(listing);
+  async list(@Query(QUERY_VALIDATION) query: ListChunksRequestDto, @Res() res: Response): Promise<void> {
+    const listing = await this.store.list({ prefix: query.prefix ?? '', after: query.after || null, limit: query.limit, detail: query.detail === true });
+    const reply: ChunkListingReply = listing.entries
+      ? { hashes: listing.hashes, nextAfter: listing.nextAfter, entries: listing.entries.map((e) => ({ hash: e.hash, sizeBytes: e.sizeBytes, touchedAtMs: e.touchedAtMs })) }
+      : { hashes: listing.hashes, nextAfter: listing.nextAfter };
+    res.status(200).json(reply);
+  }
+
+  /** Scrub: re-reads and re-hashes a page of this node's chunks; corrupt ones are quarantined and reported. */
+  @Post(STORAGE_VERIFY_SEGMENT)
+  async verify(@Query(QUERY_VALIDATION) query: VerifyChunksRequestDto, @Res() res: Response): Promise<void> {
+    try {
+      const report = await this.store.verify({ after: query.after || null, limit: query.limit, maxBytes: query.maxBytes });
+      const reply: VerifyChunksReply = {
+        verifiedCount: report.verifiedCount,
+        verifiedBytes: report.verifiedBytes,
+        corrupt: report.corrupt,
+        missing: report.missing,
+        nextAfter: report.nextAfter,
+      };
+      res.status(200).json(reply);
+    } catch (error) {
+      replyError(res, error);
+    }
   }
 
   @Head(':hash')
@@ -111,17 +140,31 @@ export class ChunksController {
   async delete(@Param('hash') rawHash: string, @Req() req: Request, @Res() res: Response): Promise<void> {
     const hash = this.hashOrReply(rawHash, res);
     if (!hash) return;
-    const header = req.headers[StorageHeaders.FencingToken];
-    const token = parseFencingToken(Array.isArray(header) ? undefined : header);
+    const token = parseFencingToken(singleHeader(req, StorageHeaders.FencingToken) ?? undefined);
     if (token === null) return replyError(res, new CairnError(StorageErrorCodes.FencingTokenMissing, `DELETE needs a numeric ${StorageHeaders.FencingToken} header`));
+    const rawSince = singleHeader(req, StorageHeaders.UnlessTouchedSince);
+    // A condition that does not parse must not turn into an unconditional delete: refuse it.
+    const unlessTouchedSinceMs = rawSince === undefined ? undefined : parseEpochMs(rawSince ?? undefined);
+    if (unlessTouchedSinceMs === null) {
+      return replyError(res, new CairnError(StorageErrorCodes.InvalidRequest, `${StorageHeaders.UnlessTouchedSince} must be epoch milliseconds in decimal`));
+    }
     try {
       await this.fencing.admit(token);
+      const outcome = await this.store.delete(hash, { unlessTouchedSinceMs });
+      if (outcome === 'absent') return replyError(res, new CairnError(StorageErrorCodes.NoSuchChunk, `no chunk ${hash} here`));
+      if (outcome === 'recently-touched') {
+        return replyError(
+          res,
+          new CairnError(StorageErrorCodes.ChunkRecentlyWritten, `chunk ${hash} was written or touched at or after ${unlessTouchedSinceMs}; kept`, {
+            hash,
+            unlessTouchedSinceMs,
+          }),
+        );
+      }
+      res.status(204).end();
     } catch (error) {
-      return replyError(res, error);
+      replyError(res, error);
     }
-    const deleted = await this.store.delete(hash);
-    if (!deleted) return replyError(res, new CairnError(StorageErrorCodes.NoSuchChunk, `no chunk ${hash} here`));
-    res.status(204).end();
   }
 
   private hashOrReply(raw: string, res: Response): ContentHash | null {
@@ -129,6 +172,12 @@ export class ChunksController {
     replyError(res, new CairnError(StorageErrorCodes.InvalidHash, 'a chunk is named by the lowercase hex SHA-256 of its bytes'));
     return null;
   }
+}
+
+/** A header's value; null when it came as a list (which no header of this data plane may). */
+function singleHeader(req: Request, name: string): string | undefined | null {
+  const value = req.headers[name];
+  return Array.isArray(value) ? null : value;
 }
 
 function setChunkHeaders(res: Response, hash: ContentHash, contentLength: number): void {

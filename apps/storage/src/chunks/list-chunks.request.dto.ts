@@ -1,5 +1,5 @@
-import { Type } from 'class-transformer';
-import { IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
+import { Transform, Type } from 'class-transformer';
+import { IsBoolean, IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
 import { LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX } from '../domain/chunk-layout';
 
 export class ListChunksRequestDto {
@@ -17,4 +17,17 @@ export class ListChunksRequestDto {
   @Min(1)
   @Max(LIST_LIMIT_MAX)
   limit: number = LIST_LIMIT_DEFAULT;
+
+  /** `true` adds each hash's size and touch time; only the words true and false are accepted. */
+  @IsOptional()
+  @Transform(({ value }) => parseBooleanWord(value))
+  @IsBoolean({ message: 'detail must be true or false' })
+  detail?: boolean;
+}
+
+/** Query strings carry words: Boolean('false') would be true, so only the two words are read. */
+export function parseBooleanWord(value: unknown): unknown {
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  return value;
 }

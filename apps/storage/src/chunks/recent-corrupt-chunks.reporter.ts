@@ -14,7 +14,7 @@ export class RecentCorruptChunksReporter implements CorruptChunkReporter {
   private readonly listeners: ((report: CorruptChunkReport) => void)[] = [];
 
   report(report: CorruptChunkReport): void {
-    this.logger.error(`chunk ${report.hash} is corrupt (${report.detail}); moved to ${report.movedTo}`);
+    this.logger.error(`chunk ${report.hash} is corrupt (${report.detail}, found on ${report.foundAt}); moved to ${report.movedTo}`);
     this.reports.push(report);
     if (this.reports.length > RECENT_CORRUPT_CHUNKS_KEPT) this.reports.shift();
     for (const listener of this.listeners) listener(report);

@@ -25,16 +25,51 @@ export interface ChunkReadHandle {
   readonly done?: (sent: boolean) => void;
 }
 
+export interface ChunkListingEntry {
+  readonly hash: ContentHash;
+  readonly sizeBytes: number;
+  /** Last written or PUT again, epoch ms; never before the store was opened (see reportedTouchedAtMs). */
+  readonly touchedAtMs: number;
+}
+
 export interface ChunkListing {
   readonly hashes: readonly ContentHash[];
   /** Pass as `after` to continue; null when the listing is complete. */
   readonly nextAfter: ContentHash | null;
+  /** Asked for with `detail`: one per hash, in the same order. */
+  readonly entries?: readonly ChunkListingEntry[];
 }
 
 export interface ListChunksQuery {
   readonly prefix: string;
   readonly after: string | null;
   readonly limit: number;
+  readonly detail?: boolean;
+}
+
+export interface DeleteChunkCondition {
+  /** Delete only a chunk last touched strictly before this instant (epoch ms). */
+  readonly unlessTouchedSinceMs?: number;
+}
+
+export type DeleteChunkOutcome = 'deleted' | 'absent' | 'recently-touched';
+
+export interface VerifyChunksQuery {
+  /** Verify hashes strictly after this one; null: from the first. */
+  readonly after: string | null;
+  readonly limit: number;
+  readonly maxBytes: number;
+}
+
+export interface VerifyChunksReport {
+  readonly verifiedCount: number;
+  readonly verifiedBytes: number;
+  /** Found not to match their hash: quarantined and reported with foundAt 'scrub'. */
+  readonly corrupt: readonly ContentHash[];
+  /** Listed, then gone before their turn. */
+  readonly missing: readonly ContentHash[];
+  /** Null when the walk reached the last chunk. */
+  readonly nextAfter: ContentHash | null;
 }
 
 export interface ChunkStoreUsage {
@@ -54,21 +89,32 @@ export interface ChunkStoreUsage {
 }
 
 export interface ChunkStore {
-  /** Hashes the body as it arrives and commits it under `hash` only if they match. */
+  /**
+   * Hashes the body as it arrives and commits it under `hash` only if they match. A chunk held
+   * already is not written again but recorded as touched now.
+   */
   put(hash: ContentHash, body: AsyncIterable<Uint8Array>, declaredSizeBytes: number | null): Promise<PutChunkResult>;
   /** Null when absent. */
   sizeOf(hash: ContentHash): Promise<number | null>;
   read(hash: ContentHash, range: ByteRange | null): Promise<ChunkReadHandle | null>;
   list(query: ListChunksQuery): Promise<ChunkListing>;
-  /** False when absent. */
-  delete(hash: ContentHash): Promise<boolean>;
+  /**
+   * Atomic with respect to PUTs of the same hash: a PUT that lands (writes or touches) before it
+   * makes a conditional delete refuse; a PUT that comes after it writes the chunk anew.
+   */
+  delete(hash: ContentHash, condition?: DeleteChunkCondition): Promise<DeleteChunkOutcome>;
+  /** Re-reads and re-hashes chunks in hash order, quarantining and reporting the corrupt ones. */
+  verify(query: VerifyChunksQuery): Promise<VerifyChunksReport>;
   usage(): Promise<ChunkStoreUsage>;
   close(): Promise<void>;
 }
 
+/** A read served to a client, or the node's scrub (verify). */
+export type CorruptChunkFoundAt = 'read' | 'scrub';
+
 export interface CorruptChunkReport {
   readonly hash: ContentHash;
-  readonly foundAt: 'read';
+  readonly foundAt: CorruptChunkFoundAt;
   readonly movedTo: string;
   readonly detail: string;
 }

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, openSync, rmSync, writeSync, closeSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseContentHash } from '@cairn/hashing';
@@ -7,7 +8,8 @@ import { JetStreamEventStore, NatsConnectionManager } from '@cairn/messaging';
 import { subjectsFor } from '@cairn/protocol';
 import type { RunningService } from '@cairn/service-kit';
 import { bootForTest, dropNamespace, eventually, TEST_NATS_URL, testNamespace } from '@cairn/testing';
-import { chunkRelativePath } from '../domain/chunk-layout';
+import { PACKS_DIR, chunkRelativePath, packFileName } from '../domain/chunk-layout';
+import { PACK_RECORD_HEADER_BYTES } from '../domain/pack-record';
 import { StorageService } from '../service';
 import type { StorageConfig } from '../storage.config';
 
@@ -61,6 +63,41 @@ describe('a storage node as a service', () => {
       const history = await store.read(subjectsFor(namespace).chunkHealth(hash));
       return history.events.length > 0 ? history.events : undefined;
     });
-    expect(events[0].envelope).toMatchObject({ type: 'ChunkCorruptionFound', data: { hash, nodeId: node.identity.instance } });
+    expect(events[0].envelope).toMatchObject({ type: 'ChunkCorruptionFound', data: { hash, nodeId: node.identity.instance, foundAt: 'read' } });
+  });
+
+  it('publishes a corrupt chunk found by a scrub (POST /chunks/verify) the same way', async () => {
+    const body = randomBytes(2048);
+    const hash = createHash('sha256').update(body).digest('hex');
+    await fetch(`${node.url}/chunks/${hash}`, { method: 'PUT', body, headers: { 'content-type': 'application/octet-stream' } });
+    const pack = path.join(dataDir, PACKS_DIR, packFileName(1));
+    const offset = await recordDataOffset(pack, hash);
+    const fd = openSync(pack, 'r+');
+    writeSync(fd, Buffer.from([body[5] ^ 0xff]), 0, 1, offset + 5);
+    closeSync(fd);
+
+    const verify = (await (await fetch(`${node.url}/chunks/verify?limit=4096`, { method: 'POST' })).json()) as { corrupt: string[] };
+    expect(verify.corrupt).toEqual([hash]);
+
+    const store = new JetStreamEventStore(nats, namespace);
+    const events = await eventually(async () => {
+      const history = await store.read(subjectsFor(namespace).chunkHealth(hash));
+      return history.events.length > 0 ? history.events : undefined;
+    });
+    expect(events[0].envelope).toMatchObject({ type: 'ChunkCorruptionFound', data: { hash, nodeId: node.identity.instance, foundAt: 'scrub' } });
+  });
+
+  it('answers a malformed verify query with 400 and the storage error shape behind the service pipes and filters', async () => {
+    const res = await fetch(`${node.url}/chunks/verify?limit=0`, { method: 'POST' });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ code: 'INVALID_STORAGE_REQUEST', message: expect.stringContaining('limit') });
   });
 });
+
+/** Where the data of the chunk's record starts in a pack: the record follows its 48-byte header, which holds the hash. */
+async function recordDataOffset(pack: string, hash: string): Promise<number> {
+  const bytes = await readFile(pack);
+  const at = bytes.indexOf(Buffer.from(hash, 'hex'));
+  if (at < 0) throw new Error(`no record of ${hash} in ${pack}`);
+  return at - 12 + PACK_RECORD_HEADER_BYTES;
+}

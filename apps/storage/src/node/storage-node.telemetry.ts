@@ -63,7 +63,7 @@ export class StorageNodeTelemetry implements OnModuleInit, OnModuleDestroy {
     gauge('cairn_storage_pack_live_ratio', 'Live bytes over file bytes across pack files (compaction due when low)', (u) =>
       u.packFileBytes === 0 ? 1 : u.packLiveBytes / u.packFileBytes,
     );
-    gauge('cairn_storage_corrupt_chunks_found_total', 'Corrupt chunks found on read since start', (u) => u.corruptChunksFound);
+    gauge('cairn_storage_corrupt_chunks_found_total', 'Corrupt chunks found on read or scrub since start', (u) => u.corruptChunksFound);
 
     this.heartbeat.addFigure('capacityBytes', () => this.usage?.capacityBytes ?? 0);
     this.heartbeat.addFigure('freeBytes', () => this.usage?.freeBytes ?? 0);
@@ -73,7 +73,7 @@ export class StorageNodeTelemetry implements OnModuleInit, OnModuleDestroy {
     this.corrupt.onReport((report) => {
       const event: ChunkCorruptionFound = {
         type: 'ChunkCorruptionFound',
-        data: { hash: report.hash, nodeId: this.identity.instance, movedTo: report.movedTo, detail: report.detail },
+        data: { hash: report.hash, nodeId: this.identity.instance, movedTo: report.movedTo, detail: report.detail, foundAt: report.foundAt },
       };
       const envelope = this.clock.envelope(event, report.hash, ChunkHealthSchemaVersions.ChunkCorruptionFound);
       this.events.publish(subjects.chunkHealth(report.hash), envelope).catch((error: unknown) => {
