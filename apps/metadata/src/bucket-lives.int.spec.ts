@@ -15,7 +15,7 @@ import type { RunningService } from '@cairn/service-kit';
 import { bootForTest, dropNamespace, testNamespace } from '@cairn/testing';
 import type { MetadataConfig } from './metadata.config';
 import { MetadataService } from './service';
-import { keyIdOf } from './commands/metadata-command-context';
+import { keyIdOf } from '@cairn/hashing';
 import { body, codeOf, md5, RPC_TIMEOUT_MS, sha256 } from './testing/rpc-test-helpers';
 
 

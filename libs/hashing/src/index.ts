@@ -1,4 +1,5 @@
 export * from './lib/content-hash';
+export * from './lib/object-key-id';
 export * from './lib/hash-ring';
 export * from './lib/migration-plan';
 export * from './lib/hlc';

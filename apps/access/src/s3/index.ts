@@ -66,4 +66,3 @@ export {
 export * from '../domain/conditional-request';
 export * from '../domain/byte-range';
 export * from '../domain/part-range';
-export * from '../domain/bucket-name';

@@ -1,6 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { MetadataProjector } from '../projections/metadata-projector';
-import { keyIdOf, md5Hex, MetadataWorld, sha256Hex } from '../testing/metadata-world';
+import { keyIdOf } from '@cairn/hashing';
+import { md5Hex, MetadataWorld, sha256Hex } from '../testing/metadata-world';
 import { openTestSchema } from '../testing/test-database';
 import { compareKeys } from './listing/key-order';
 import { MetadataQueryAdapter } from './metadata-query.adapter';

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { foldEvents, handleCommand, type Decider, type HandledCommand, type StoredEvent } from '@cairn/eventing';
 import { JetStreamEventStore, NatsConnectionManager } from '@cairn/messaging';
@@ -16,10 +16,6 @@ const CONFLICT_BACKOFF_MAX_MS = 8;
  * writers on other instances conflict; this bounds the damage of many instances on one hot key.
  */
 const CONFLICT_RETRIES_MAX = 100;
-
-export function keyIdOf(key: string): string {
-  return createHash('sha256').update(key, 'utf8').digest('hex');
-}
 
 export interface AggregateRead<State> {
   readonly state: State;

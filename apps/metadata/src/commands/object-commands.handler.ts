@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { keyIdOf } from '@cairn/hashing';
 import {
   MetadataErrorCodes,
   NULL_VERSION_ID,
@@ -21,7 +22,7 @@ import { keyReadFold, versionToServe, type KeyAsRead } from '../domain/object-ke
 import { validateObjectKey } from '../domain/shared/validation';
 import { MetadataError } from '../domain/shared/metadata.errors';
 import { BucketCommandsHandler } from './bucket-commands.handler';
-import { decided, keyIdOf, MetadataCommandContext } from './metadata-command-context';
+import { decided, MetadataCommandContext } from './metadata-command-context';
 
 const DEFAULT_CONTENT_TYPE = 'binary/octet-stream';
 /** Keys whose folded states are kept (each cache), least recently used out. */

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { keyIdOf } from '@cairn/hashing';
 import {
   CairnError,
   MetadataErrorCodes,
@@ -19,7 +20,7 @@ import { MetadataError } from '../domain/shared/metadata.errors';
 import { normalizeEtag } from '../domain/shared/validation';
 import { BucketCommandsHandler } from './bucket-commands.handler';
 import { multipartChecksums } from './multipart-checksums';
-import { keyIdOf, MetadataCommandContext } from './metadata-command-context';
+import { MetadataCommandContext } from './metadata-command-context';
 import { ObjectCommandsHandler } from './object-commands.handler';
 
 /** Upload ids become a subject token: only these characters ever reach NATS. */

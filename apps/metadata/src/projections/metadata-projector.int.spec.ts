@@ -4,7 +4,8 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { createHash } from 'node:crypto';
 import { tableIn } from '../adapters/metadata-schema';
 import { openTestSchema, snapshotReadModel } from '../testing/test-database';
-import { keyIdOf, md5Hex, MetadataWorld } from '../testing/metadata-world';
+import { keyIdOf } from '@cairn/hashing';
+import { md5Hex, MetadataWorld } from '../testing/metadata-world';
 import { MetadataProjection } from './metadata.projection';
 import { MetadataProjector } from './metadata-projector';
 

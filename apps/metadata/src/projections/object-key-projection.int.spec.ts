@@ -4,7 +4,8 @@ import type { ObjectKeyEvent, VersioningStatus } from '@cairn/protocol';
 import type { DataSource } from 'typeorm';
 import { MetadataQueryAdapter } from '../adapters/metadata-query.adapter';
 import { objectKeyDecider } from '../domain/object-key/object-key.decider';
-import { keyIdOf, MetadataWorld } from '../testing/metadata-world';
+import { keyIdOf } from '@cairn/hashing';
+import { MetadataWorld } from '../testing/metadata-world';
 import { openTestSchema } from '../testing/test-database';
 import { MetadataProjector } from './metadata-projector';
 

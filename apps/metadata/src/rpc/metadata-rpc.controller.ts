@@ -58,7 +58,7 @@ import { MembershipCommandsHandler } from '../commands/membership-commands.handl
 import { ObjectCommandsHandler } from '../commands/object-commands.handler';
 import { MetadataCommandContext } from '../commands/metadata-command-context';
 import { UploadCommandsHandler } from '../commands/upload-commands.handler';
-import { bucketNameProblem } from '../domain/bucket/bucket-name';
+import { bucketNameProblem } from '@cairn/protocol';
 import { MetadataError } from '../domain/shared/metadata.errors';
 import { ProjectionTracker } from '../projections/projection-tracker';
 import { CHECKPOINT_NAMES } from '../projections/projection-streams';

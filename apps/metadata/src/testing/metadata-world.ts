@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { handleCommand, InMemoryEventStore, type Decider, type HandledCommand } from '@cairn/eventing';
+import { keyIdOf } from '@cairn/hashing';
 import {
   membershipSubject,
   MetadataEventSchemaVersions,
@@ -22,7 +23,6 @@ import { objectKeyDecider } from '../domain/object-key/object-key.decider';
 /** A command without the bucket life, which the world fills in from the bucket's subject as the shell does. */
 export type WithoutLife<C> = C extends unknown ? Omit<C, 'incarnation'> & { readonly incarnation?: number } : never;
 
-export const keyIdOf = (key: string): string => createHash('sha256').update(key, 'utf8').digest('hex');
 export const md5Hex = (body: string): string => createHash('md5').update(body).digest('hex');
 export const sha256Hex = (body: string): string => createHash('sha256').update(body).digest('hex');
 

@@ -1,4 +1,4 @@
-import { isValidBucketName } from '../../domain/bucket-name';
+import { isValidBucketName } from '@cairn/protocol';
 import { S3Error } from '../errors/s3.errors';
 import type { HeaderBag } from '../auth/canonical-request';
 import { hasQueryParam, percentDecode, queryValue, type RequestTarget } from './request-target';

@@ -1,7 +1,6 @@
 import { deciderSpecification } from '@cairn/eventing';
-import type { BucketCreated, CreateBucket } from '@cairn/protocol';
+import { bucketNameProblem, type BucketCreated, type CreateBucket } from '@cairn/protocol';
 import { hasCode, MetadataError } from '../shared/metadata.errors';
-import { bucketNameProblem } from './bucket-name';
 import { bucketDecider } from './bucket.decider';
 
 const spec = deciderSpecification(bucketDecider);

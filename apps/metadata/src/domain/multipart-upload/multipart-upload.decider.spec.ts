@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { deciderSpecification } from '@cairn/eventing';
+import { keyIdOf } from '@cairn/hashing';
 import type { InitiateMultipartUpload, MultipartPartUploaded, MultipartUploadInitiated, UploadPart } from '@cairn/protocol';
 import { hasCode, MetadataError } from '../shared/metadata.errors';
 import { multipartEtag } from './multipart-etag';
@@ -9,7 +10,7 @@ const spec = deciderSpecification(multipartUploadDecider);
 const at = '2026-01-01T00:00:00.000Z';
 const MiB = 1024 ** 2;
 const key = 'videos/big.mp4';
-const keyId = createHash('sha256').update(key).digest('hex');
+const keyId = keyIdOf(key);
 const hashOf = (text: string) => createHash('sha256').update(text).digest('hex');
 const ETAG_ONE = '3303e12af474ca11d85ed2966a932992';
 const ETAG_TWO = '3ea4e15b91a17dc76052c56cfcdf67a2';

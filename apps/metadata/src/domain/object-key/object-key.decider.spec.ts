@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { deciderSpecification, handleCommand, InMemoryEventStore } from '@cairn/eventing';
+import { keyIdOf } from '@cairn/hashing';
 import type {
   CopyObject,
   DeleteMarkerPut,
@@ -13,7 +14,6 @@ import { hasCode, MetadataError } from '../shared/metadata.errors';
 import { objectKeyDecider } from './object-key.decider';
 
 const spec = deciderSpecification(objectKeyDecider);
-const keyIdOf = (key: string) => createHash('sha256').update(key, 'utf8').digest('hex');
 /** Bucket life 1: every command and event of these cases is of the same life. */
 const ref = { bucket: 'photos', key: 'a/b.txt', keyId: keyIdOf('a/b.txt'), incarnation: 1 };
 const at = '2026-01-01T00:00:00.000Z';

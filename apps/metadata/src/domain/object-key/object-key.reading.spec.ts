@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
+import { keyIdOf } from '@cairn/hashing';
 import type { DeleteMarkerPut, ObjectKeyEvent, ObjectVersionDeleted, ObjectVersionPut } from '@cairn/protocol';
 import type { MetadataError } from '../shared/metadata.errors';
 import { keyAsRead, keyReadFold, versionToServe } from './object-key.reading';
 
 const key = 'a/b.txt';
-const ref = { bucket: 'photos', key, keyId: createHash('sha256').update(key).digest('hex'), incarnation: 7 };
+const ref = { bucket: 'photos', key, keyId: keyIdOf(key), incarnation: 7 };
 const md5 = (text: string) => createHash('md5').update(text).digest('hex');
 
 function put(versionId: string, body: string, over: Partial<ObjectVersionPut['data']> = {}): ObjectVersionPut {

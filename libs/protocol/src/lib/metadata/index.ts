@@ -1,4 +1,5 @@
 export * from './common';
+export * from './bucket-name';
 export * from './error-codes';
 export * from './bucket.events';
 export * from './bucket.commands';
