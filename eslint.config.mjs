@@ -79,6 +79,7 @@ export default [
             { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:core', 'type:contract', 'type:infra', 'type:testing'] },
             { sourceTag: 'type:infra', onlyDependOnLibsWithTags: ['type:core', 'type:contract', 'type:infra'] },
             { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:core', 'type:contract', 'type:infra', 'type:testing'] },
+            { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:core', 'type:contract', 'type:infra', 'type:testing'] },
             {
               sourceTag: 'type:core',
               onlyDependOnLibsWithTags: ['type:core', 'type:contract'],

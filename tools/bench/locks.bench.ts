@@ -9,7 +9,6 @@ import { parseArgs } from 'node:util';
 import { LockClient } from '@cairn/lock-client';
 import { NatsConnectionManager, RpcClient, deleteNamespaceStreams } from '@cairn/messaging';
 import { LockManagerCluster } from '../../apps/lock-manager/src/testing/lock-manager-cluster.fixture';
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { ensureLocalServices } = require('../services/local-services') as { ensureLocalServices: () => Promise<unknown> };
 
 const CLIENT_COUNTS = [1, 8, 64];

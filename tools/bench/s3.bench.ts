@@ -20,11 +20,8 @@ interface SpawnedRegion {
   waitLive(timeoutMs: number): Promise<boolean[]>;
   stop(timeoutMs: number): Promise<void>;
 }
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { spawnRegion } = require('../dev-stack/region') as { spawnRegion: (o: Record<string, unknown>) => SpawnedRegion };
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { DEV_ROOT_ACCESS_KEY, DEV_ROOT_SECRET_KEY } = require('../dev-stack/stack') as { DEV_ROOT_ACCESS_KEY: string; DEV_ROOT_SECRET_KEY: string };
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { ensureLocalServices } = require('../services/local-services') as { ensureLocalServices: () => Promise<unknown> };
 
 const MiB = 1024 * 1024;
@@ -179,7 +176,6 @@ async function waitUntilWritable(region: SpawnedRegion, target: S3Target): Promi
 }
 
 async function startS3rver(directory: string) {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const S3rver = require('s3rver');
   const server = new S3rver({ port: 0, address: '127.0.0.1', directory, silent: true, configureBuckets: [] });
   const { port } = (await server.run()) as { port: number };
