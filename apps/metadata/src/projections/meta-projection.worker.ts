@@ -22,10 +22,12 @@ const RESTART_DELAY_MS = 1_000;
 const codec = JSONCodec<EventEnvelope>();
 
 /**
- * The META projector as a named worker: fetches up to META_PROJECTION_BATCH events of the durable
- * consumer, projects them in ONE transaction (rows + checkpoint), then acks them. The NestJS
- * transport hands a handler one message at a time, which caps a projection at one transaction per
- * event; batching is what lets the read model keep up with the command side.
+ * The META projector as a named worker (listed on /health and /metrics): takes what the durable
+ * consumer has delivered, up to META_PROJECTION_BATCH events, projects it in ONE transaction (rows +
+ * checkpoint), then acks it; a lone event is projected at once, a burst shares one transaction. It
+ * consumes the stream itself rather than through the transport's batch delivery
+ * (`batchMaxMessages`), because that acks or retries a batch whole, while this one acks the events
+ * up to the checkpoint, hands those past a hole back, and steps the checkpoint over a parked event.
  *
  * Order across instances sharing the durable: batches commit under the checkpoint row lock and the
  * projector refuses a batch that does not start right after the checkpoint (every META sequence is
