@@ -1,8 +1,84 @@
 import { BaseServiceConfig } from '@cairn/service-kit';
-import { IsString, Matches } from 'class-validator';
+import { Type } from 'class-transformer';
+import { IsInt, IsString, Matches, Max, Min } from 'class-validator';
+
+const MiB = 1024 * 1024;
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+
+export const DEFAULT_SWEEP_INTERVAL_MS = 60_000;
+export const DEFAULT_REPAIR_BYTES_PER_SECOND = 64 * MiB;
+export const DEFAULT_GC_GRACE_MS = DAY_MS;
+export const DEFAULT_SCRUB_PERIOD_MS = 14 * DAY_MS;
+export const DEFAULT_SCRUB_MIN_BYTES_PER_SECOND = 1 * MiB;
+export const DEFAULT_SCRUB_MAX_BYTES_PER_SECOND = 128 * MiB;
+export const DEFAULT_SCRUB_TICK_MS = 5_000;
+export const DEFAULT_SCRUB_COVERAGE_WINDOW_MS = 14 * DAY_MS;
 
 export class SchedulerConfig extends BaseServiceConfig {
   @IsString()
   @Matches(/^rediss?:\/\/\S+$/, { message: 'must be a redis:// URL' })
   CAIRN_REDIS_URL = 'redis://127.0.0.1:6379';
+
+  /** How often the repair sweep compares what nodes hold with what the ring and metadata say they should. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1_000)
+  @Max(DAY_MS)
+  CAIRN_SWEEP_INTERVAL_MS = DEFAULT_SWEEP_INTERVAL_MS;
+
+  /** Bytes per second that repair and rebalance copies may move in all (client traffic keeps the rest). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(64 * 1024)
+  @Max(100 * 1024 * MiB)
+  CAIRN_REPAIR_BYTES_PER_SECOND = DEFAULT_REPAIR_BYTES_PER_SECOND;
+
+  /** Per-chunk repair jobs run this many at once per scheduler instance. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(64)
+  CAIRN_REPAIR_CONCURRENCY = 4;
+
+  /** An unreferenced chunk is deleted only after it has stayed unreferenced this long. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1_000)
+  @Max(365 * DAY_MS)
+  CAIRN_GC_GRACE_MS = DEFAULT_GC_GRACE_MS;
+
+  /** Every stored byte is re-hashed at least once per this period. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(60_000)
+  @Max(365 * DAY_MS)
+  CAIRN_SCRUB_PERIOD_MS = DEFAULT_SCRUB_PERIOD_MS;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100 * 1024 * MiB)
+  CAIRN_SCRUB_MIN_BYTES_PER_SECOND = DEFAULT_SCRUB_MIN_BYTES_PER_SECOND;
+
+  /** The pace of "scrub now", and the most a scheduled scrub takes per node. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100 * 1024 * MiB)
+  CAIRN_SCRUB_MAX_BYTES_PER_SECOND = DEFAULT_SCRUB_MAX_BYTES_PER_SECOND;
+
+  /** How often scrub takes its next step on each node. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  @Max(HOUR_MS)
+  CAIRN_SCRUB_TICK_MS = DEFAULT_SCRUB_TICK_MS;
+
+  /** Scrub coverage is reported as the share of bytes verified within this window. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(60_000)
+  @Max(365 * DAY_MS)
+  CAIRN_SCRUB_COVERAGE_WINDOW_MS = DEFAULT_SCRUB_COVERAGE_WINDOW_MS;
 }

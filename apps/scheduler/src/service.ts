@@ -1,5 +1,18 @@
+import { LockClient } from '@cairn/lock-client';
+import { RpcClient } from '@cairn/messaging';
 import { ServiceKitModule, type ServiceDefinition } from '@cairn/service-kit';
+import { SchedulerQueues } from './adapters/scheduler-queues';
+import { SchedulerStateStore } from './adapters/scheduler-state.store';
+import { NodeAdminService } from './admin/node-admin.service';
+import { SchedulerAdminController } from './admin/scheduler-admin.controller';
+import { ClusterView } from './cluster/cluster-view';
+import { ChunkCopier } from './repair/chunk-copier';
+import { ChunkHealthConsumer } from './repair/chunk-health.consumer';
+import { ChunkRepairQueue } from './repair/chunk-repair.queue';
 import { SchedulerConfig } from './scheduler.config';
+import { ScrubQueue } from './scrub/scrub.queue';
+import { ChunkSweep } from './sweep/chunk-sweep';
+import { SweepQueue } from './sweep/sweep.queue';
 
 export const SCHEDULER_DEFAULT_PORT = 9500;
 
@@ -11,5 +24,18 @@ export const SchedulerService: ServiceDefinition<SchedulerConfig> = {
   module: (config, identity) => ({
     module: class SchedulerAppModule {},
     imports: [ServiceKitModule.forRoot({ identity, config, redis: { url: config.CAIRN_REDIS_URL } })],
+    controllers: [SchedulerAdminController, ChunkHealthConsumer],
+    providers: [
+      { provide: LockClient, useFactory: (rpc: RpcClient) => new LockClient(rpc, { owner: identity.instance }), inject: [RpcClient] },
+      SchedulerQueues,
+      SchedulerStateStore,
+      ClusterView,
+      ChunkCopier,
+      ChunkRepairQueue,
+      ChunkSweep,
+      SweepQueue,
+      ScrubQueue,
+      NodeAdminService,
+    ],
   }),
 };

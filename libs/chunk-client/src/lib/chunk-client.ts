@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { PassThrough, Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
+import { CHUNK_MEDIA_TYPE, StoragePaths, type PutChunkReply } from '@cairn/protocol';
 import { ContentHasher, contentHashOf, type ContentHash, type HashRing, type RingMember } from '@cairn/hashing';
 import { ChunkTooLargeToBufferError, ChunkUnavailableError, ClientHashMismatchError, TooFewStorageNodesError, WriteQuorumNotReachedError, type ReplicaFailure } from './chunk-client.errors';
 import { LatencyTracker } from './latency-tracker';
@@ -26,7 +27,6 @@ export const WRITE_BRANCH_BUFFER_BYTES = 1024 * 1024;
 export const STRAGGLER_GRACE_FACTOR = 2;
 export const STRAGGLER_GRACE_FLOOR_MS = 50;
 export const STRAGGLER_GRACE_CAP_MS = 1_000;
-const CHUNK_MEDIA_TYPE = 'application/octet-stream';
 
 export interface ChunkClientOptions {
   /** The current ring; asked on every call, so a new epoch takes effect at once. */
@@ -136,7 +136,7 @@ export class ChunkClient {
       const startedMs = this.nowMs();
       let response: Dispatcher.ResponseData;
       try {
-        response = await this.poolFor(node.nodeId).request({ path: `/chunks/${hash}`, method: 'GET', headers: rangeHeader(range) });
+        response = await this.poolFor(node.nodeId).request({ path: StoragePaths.chunk(hash), method: 'GET', headers: rangeHeader(range) });
       } catch (error) {
         fail(node, describe(error));
         continue;
@@ -219,7 +219,7 @@ export class ChunkClient {
       body = null;
       try {
         const headers = { range: `bytes=${offset}-${range ? range.end - 1 : ''}` };
-        const res = await this.poolFor(node.nodeId).request({ path: `/chunks/${hash}`, method: 'GET', headers });
+        const res = await this.poolFor(node.nodeId).request({ path: StoragePaths.chunk(hash), method: 'GET', headers });
         if (res.statusCode === 206) body = res.body;
         else fail(node, await describeResponse(res));
       } catch (error) {
@@ -324,9 +324,9 @@ export class ChunkClient {
     const headers: Record<string, string> = { 'content-type': CHUNK_MEDIA_TYPE };
     if (sizeBytes !== null) headers['content-length'] = String(sizeBytes);
     try {
-      const res = await this.poolFor(node.nodeId).request({ path: `/chunks/${hash}`, method: 'PUT', headers, body, signal });
+      const res = await this.poolFor(node.nodeId).request({ path: StoragePaths.chunk(hash), method: 'PUT', headers, body, signal });
       if (res.statusCode === 200 || res.statusCode === 201) {
-        const reply = (await res.body.json()) as { existed?: boolean };
+        const reply = (await res.body.json()) as PutChunkReply;
         this.latency.observe(node.nodeId, this.nowMs() - startedMs);
         return { nodeId: node.nodeId, ok: true, existed: reply.existed === true };
       }

@@ -1,15 +1,21 @@
 import { Readable } from 'node:stream';
 import { Pool, type Dispatcher } from 'undici';
 import { ContentHasher, type ContentHash } from '@cairn/hashing';
+import {
+  CHUNK_MEDIA_TYPE,
+  StorageErrorCodes,
+  StorageHeaders,
+  StoragePaths,
+  type ChunkListingReply,
+  type PutChunkReply,
+  type VerifyChunksReply,
+} from '@cairn/protocol';
 import { ClientHashMismatchError } from './chunk-client.errors';
 
 export const POOL_CONNECTIONS_PER_NODE = 16;
 export const KEEP_ALIVE_TIMEOUT_MS = 30_000;
 export const HEADERS_TIMEOUT_MS = 10_000;
 export const BODY_TIMEOUT_MS = 30_000;
-const CHUNK_MEDIA_TYPE = 'application/octet-stream';
-const FENCING_TOKEN_HEADER = 'x-cairn-fencing-token';
-const UNLESS_TOUCHED_SINCE_HEADER = 'x-cairn-unless-touched-since';
 
 /** One keep-alive connection pool per storage node origin, shared by every client of a process. */
 export class NodePools {
@@ -53,12 +59,7 @@ export interface HeldChunkPage {
   readonly nextAfter: ContentHash | null;
 }
 
-export interface VerifyPage {
-  readonly verifiedCount: number;
-  readonly verifiedBytes: number;
-  readonly corrupt: readonly ContentHash[];
-  readonly nextAfter: ContentHash | null;
-}
+export type VerifyPage = VerifyChunksReply;
 
 export type DeleteOutcome = 'deleted' | 'absent' | 'recently-touched';
 
@@ -83,7 +84,7 @@ export class StorageNodeClient {
 
   /** The chunk's size on that node, or null when it does not hold it. */
   async head(nodeId: string, hash: ContentHash): Promise<number | null> {
-    const res = await this.pools.for(nodeId).request({ path: `/chunks/${hash}`, method: 'HEAD' });
+    const res = await this.pools.for(nodeId).request({ path: StoragePaths.chunk(hash), method: 'HEAD' });
     await res.body.dump();
     if (res.statusCode === 404) return null;
     if (res.statusCode !== 200) throw new StorageNodeRequestError(nodeId, res.statusCode, undefined, `HEAD ${hash}`);
@@ -91,16 +92,15 @@ export class StorageNodeClient {
   }
 
   async list(nodeId: string, query: { readonly after: string; readonly limit: number; readonly prefix?: string }): Promise<HeldChunkPage> {
-    const params = new URLSearchParams({ after: query.after, limit: String(query.limit), detail: 'true' });
-    if (query.prefix) params.set('prefix', query.prefix);
-    const res = await this.pools.for(nodeId).request({ path: `/chunks?${params.toString()}`, method: 'GET' });
-    const body = await jsonOrError<{ entries: HeldChunkEntry[]; nextAfter: ContentHash | null }>(nodeId, res, [200]);
-    return { entries: body.entries, nextAfter: body.nextAfter };
+    const path = StoragePaths.chunks({ prefix: query.prefix || undefined, after: query.after || undefined, limit: query.limit, detail: true });
+    const res = await this.pools.for(nodeId).request({ path, method: 'GET' });
+    const body = await jsonOrError<ChunkListingReply>(nodeId, res, [200]);
+    return { entries: (body.entries ?? []) as HeldChunkEntry[], nextAfter: body.nextAfter as ContentHash | null };
   }
 
   /** The whole chunk, verified against its hash before it is handed over (chunks are bounded in size). */
   async readVerified(nodeId: string, hash: ContentHash, signal?: AbortSignal): Promise<Buffer> {
-    const res = await this.pools.for(nodeId).request({ path: `/chunks/${hash}`, method: 'GET', signal });
+    const res = await this.pools.for(nodeId).request({ path: StoragePaths.chunk(hash), method: 'GET', signal });
     if (res.statusCode !== 200) await jsonOrError(nodeId, res, [200]);
     const hasher = new ContentHasher();
     const pieces: Buffer[] = [];
@@ -116,13 +116,13 @@ export class StorageNodeClient {
   /** Stores the bytes; the node re-hashes them and refuses a mismatch. True when it held them already. */
   async put(nodeId: string, hash: ContentHash, bytes: Uint8Array, signal?: AbortSignal): Promise<{ existed: boolean }> {
     const res = await this.pools.for(nodeId).request({
-      path: `/chunks/${hash}`,
+      path: StoragePaths.chunk(hash),
       method: 'PUT',
       headers: { 'content-type': CHUNK_MEDIA_TYPE, 'content-length': String(bytes.byteLength) },
       body: Readable.from([bytes]),
       signal,
     });
-    const reply = await jsonOrError<{ existed?: boolean }>(nodeId, res, [200, 201]);
+    const reply = await jsonOrError<PutChunkReply>(nodeId, res, [200, 201]);
     return { existed: reply.existed === true };
   }
 
@@ -131,9 +131,9 @@ export class StorageNodeClient {
    * re-written at or after that instant (a PUT racing a garbage collection wins).
    */
   async delete(nodeId: string, hash: ContentHash, options: { readonly fencingToken: number; readonly unlessTouchedSinceMs?: number }): Promise<DeleteOutcome> {
-    const headers: Record<string, string> = { [FENCING_TOKEN_HEADER]: String(options.fencingToken) };
-    if (options.unlessTouchedSinceMs !== undefined) headers[UNLESS_TOUCHED_SINCE_HEADER] = String(Math.floor(options.unlessTouchedSinceMs));
-    const res = await this.pools.for(nodeId).request({ path: `/chunks/${hash}`, method: 'DELETE', headers });
+    const headers: Record<string, string> = { [StorageHeaders.FencingToken]: String(options.fencingToken) };
+    if (options.unlessTouchedSinceMs !== undefined) headers[StorageHeaders.UnlessTouchedSince] = String(Math.floor(options.unlessTouchedSinceMs));
+    const res = await this.pools.for(nodeId).request({ path: StoragePaths.chunk(hash), method: 'DELETE', headers });
     if (res.statusCode === 204) {
       await res.body.dump();
       return 'deleted';
@@ -143,14 +143,14 @@ export class StorageNodeClient {
       return 'absent';
     }
     const error = await errorOf(nodeId, res);
-    if (error.code === 'CHUNK_RECENTLY_WRITTEN') return 'recently-touched';
+    if (error.code === StorageErrorCodes.ChunkRecentlyWritten) return 'recently-touched';
     throw error;
   }
 
   /** Re-hashes the node's chunks after `after`, in hash order, on the node itself (a scrub step). */
   async verify(nodeId: string, query: { readonly after: string; readonly limit: number; readonly maxBytes: number }, signal?: AbortSignal): Promise<VerifyPage> {
-    const params = new URLSearchParams({ after: query.after, limit: String(query.limit), maxBytes: String(query.maxBytes) });
-    const res = await this.pools.for(nodeId).request({ path: `/chunks/verify?${params.toString()}`, method: 'POST', signal, headersTimeout: VERIFY_TIMEOUT_MS });
+    const path = StoragePaths.verify({ after: query.after || undefined, limit: query.limit, maxBytes: query.maxBytes });
+    const res = await this.pools.for(nodeId).request({ path, method: 'POST', signal, headersTimeout: VERIFY_TIMEOUT_MS });
     return jsonOrError<VerifyPage>(nodeId, res, [200]);
   }
 }

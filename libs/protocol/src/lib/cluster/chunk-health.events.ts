@@ -30,9 +30,24 @@ export type ChunkCorruptionFound = DomainEvent<
   }
 >;
 
-export type ChunkHealthEvent = ChunkUnderReplicated | ChunkCorruptionFound;
+/** The scheduler copied a verified chunk to replicas that lacked it (repair or rebalance). */
+export type ChunkRepaired = DomainEvent<
+  'ChunkRepaired',
+  {
+    readonly hash: string;
+    readonly sizeBytes: number;
+    /** The node the verified bytes were read from. */
+    readonly sourceNodeId: string;
+    readonly copiedTo: readonly string[];
+    readonly reason: 'repair' | 'rebalance';
+    readonly ringEpoch: number;
+  }
+>;
+
+export type ChunkHealthEvent = ChunkUnderReplicated | ChunkCorruptionFound | ChunkRepaired;
 
 export const ChunkHealthSchemaVersions: Readonly<Record<ChunkHealthEvent['type'], number>> = {
   ChunkUnderReplicated: 1,
   ChunkCorruptionFound: 1,
+  ChunkRepaired: 1,
 };

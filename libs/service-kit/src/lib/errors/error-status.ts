@@ -21,6 +21,11 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   RAFT_PROPOSAL_SUPERSEDED: 503,
   RAFT_STOPPED: 503,
   FENCING_TOKEN_STALE: 409,
+  NODE_ALREADY_JOINED: 409,
+  NODE_NOT_FOUND: 404,
+  NODE_NOT_DRAINED: 409,
+  NODE_NOT_EMPTY: 409,
+  NO_STORAGE_NODES: 503,
 };
 
 export function statusForCode(code: string): number {
