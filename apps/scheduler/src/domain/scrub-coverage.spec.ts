@@ -1,4 +1,4 @@
-import { advanceScrub, initialScrubState, scrubCoverage, scrubRateBytesPerSecond, SCRUB_CHECKPOINTS_MAX } from './scrub-coverage';
+import { advanceScrub, initialScrubState, passIsDue, scrubCoverage, scrubRateBytesPerSecond, SCRUB_CHECKPOINTS_MAX } from './scrub-coverage';
 
 const DAY = 86_400_000;
 
@@ -43,5 +43,18 @@ describe('scrub passes and coverage', () => {
     expect(scrubRateBytesPerSecond(0, 14 * DAY, 5, 1_000, false)).toBe(5);
     expect(scrubRateBytesPerSecond(1e15, 14 * DAY, 5, 1_000, false)).toBe(1_000);
     expect(scrubRateBytesPerSecond(0, 14 * DAY, 5, 1_000, true)).toBe(1_000);
+  });
+});
+
+describe('passIsDue', () => {
+  const period = 10 * DAY;
+  it('starts the first pass at once, the next only a period after the previous began, and any pass at once when urgent', () => {
+    let s = initialScrubState('n1', 0);
+    expect(passIsDue(s, period, 0)).toBe(true);
+    s = advanceScrub(s, { verifiedCount: 1, verifiedBytes: 1, corruptCount: 1, nextAfter: null }, 1_000);
+    expect(passIsDue(s, period, 5 * DAY)).toBe(false);
+    expect(passIsDue(s, period, 10 * DAY)).toBe(true);
+    expect(passIsDue({ ...s, urgent: true }, period, 5 * DAY)).toBe(true);
+    expect(s.corruptFoundTotal).toBe(1);
   });
 });

@@ -29,6 +29,8 @@ export interface ScrubNodeState {
   readonly previous: ScrubPass | null;
   /** Set by "scrub now": run at the fastest allowed rate until this pass ends. */
   readonly urgent: boolean;
+  /** Corrupt chunks found on this node over all passes. */
+  readonly corruptFoundTotal: number;
 }
 
 /** Checkpoints kept per pass; past it every other one is dropped (coverage is then exact to within their spacing). */
@@ -48,7 +50,16 @@ export function newPass(startedAtMs: number): ScrubPass {
 }
 
 export function initialScrubState(nodeId: string, nowMs: number): ScrubNodeState {
-  return { nodeId, current: newPass(nowMs), previous: null, urgent: false };
+  return { nodeId, current: newPass(nowMs), previous: null, urgent: false, corruptFoundTotal: 0 };
+}
+
+/**
+ * A pass starts once the period since the previous one began has gone by (at once when urgent):
+ * a node whose bytes take less than a period at the floor pace is not scrubbed over and over.
+ */
+export function passIsDue(state: ScrubNodeState, periodMs: number, nowMs: number): boolean {
+  if (state.urgent || state.current.verifiedChunks > 0 || state.current.cursor !== '') return true;
+  return state.previous === null || nowMs - state.previous.startedAtMs >= periodMs;
 }
 
 /** One verify step's result applied; a step that reached the end closes the pass and opens the next. */
@@ -70,8 +81,9 @@ export function advanceScrub(
     corruptFound: pass.corruptFound + step.corruptCount,
     checkpoints,
   };
-  if (step.nextAfter !== null) return { ...state, current: advanced };
-  return { nodeId: state.nodeId, previous: { ...advanced, finishedAtMs: nowMs }, current: newPass(nowMs), urgent: false };
+  const corruptFoundTotal = state.corruptFoundTotal + step.corruptCount;
+  if (step.nextAfter !== null) return { ...state, current: advanced, corruptFoundTotal };
+  return { nodeId: state.nodeId, previous: { ...advanced, finishedAtMs: nowMs }, current: newPass(nowMs), urgent: false, corruptFoundTotal };
 }
 
 export interface ScrubCoverage {

@@ -6,7 +6,7 @@ import { QueueNames, SchedulerQueues } from '../adapters/scheduler-queues';
 import { SchedulerStateStore } from '../adapters/scheduler-state.store';
 import { ClusterView } from '../cluster/cluster-view';
 import { reportProgress, type ProgressReport } from '../domain/job-progress';
-import { advanceScrub, initialScrubState, newPass, scrubCoverage, scrubRateBytesPerSecond, type ScrubCoverage, type ScrubNodeState } from '../domain/scrub-coverage';
+import { advanceScrub, initialScrubState, newPass, passIsDue, scrubCoverage, scrubRateBytesPerSecond, type ScrubCoverage, type ScrubNodeState } from '../domain/scrub-coverage';
 import { ChunkRepairQueue } from '../repair/chunk-repair.queue';
 import { describe } from '../repair/chunk-copier';
 import type { SchedulerConfig } from '../scheduler.config';
@@ -22,6 +22,7 @@ const TICK_LOCK_FACTOR = 4;
 export interface ScrubNodeReport {
   readonly nodeId: string;
   readonly urgent: boolean;
+  readonly corruptFoundTotal: number;
   readonly pass: { readonly startedAt: string; readonly cursor: string; readonly verifiedChunks: number; readonly corruptFound: number };
   readonly previousPass: { readonly startedAt: string; readonly finishedAt: string | null; readonly verifiedBytes: number; readonly verifiedChunks: number; readonly corruptFound: number } | null;
   readonly paceBytesPerSecond: number;
@@ -76,7 +77,7 @@ export class ScrubQueue implements OnApplicationBootstrap, NamedWorker {
     for (const nodeId of targets) {
       const current = (await this.load(nodeId)) ?? initialScrubState(nodeId, now);
       const previous = current.current.verifiedBytes > 0 ? current.current : current.previous;
-      await this.save({ nodeId, current: newPass(now), previous, urgent: true });
+      await this.save({ nodeId, current: newPass(now), previous, urgent: true, corruptFoundTotal: current.corruptFoundTotal ?? 0 });
     }
     await this.queues.queue(QueueNames.scrub).add('scrub-tick', {}, { removeOnComplete: true, removeOnFail: 100 });
     return targets;
@@ -127,6 +128,11 @@ export class ScrubQueue implements OnApplicationBootstrap, NamedWorker {
     if (!(await this.state.tryLock(`scrub:${nodeId}`, this.identity.instance, lockTtlMs))) return;
     try {
       let state = (await this.load(nodeId)) ?? initialScrubState(nodeId, Date.now());
+      if (!passIsDue(state, this.config.CAIRN_SCRUB_PERIOD_MS, Date.now())) return;
+      if (state.current.verifiedChunks === 0 && state.current.cursor === '' && state.previous !== null) {
+        // A pass that waited for its period starts its clock now, not when the previous one ended.
+        state = { ...state, current: newPass(Date.now()) };
+      }
       const pace = this.paceOf(state);
       let budgetBytes = Math.max(1, Math.floor((pace * this.config.CAIRN_SCRUB_TICK_MS) / 1000));
       while (budgetBytes > 0) {
@@ -174,6 +180,7 @@ export class ScrubQueue implements OnApplicationBootstrap, NamedWorker {
     return {
       nodeId: state.nodeId,
       urgent: state.urgent,
+      corruptFoundTotal: state.corruptFoundTotal ?? 0,
       pass: { startedAt: new Date(state.current.startedAtMs).toISOString(), cursor: state.current.cursor, verifiedChunks: state.current.verifiedChunks, corruptFound: state.current.corruptFound },
       previousPass: state.previous
         ? {

@@ -33,6 +33,8 @@ export interface SweepNodeSummary {
 export interface SweepReport {
   readonly id: string;
   readonly trigger: string;
+  /** The scheduler instance that ran it. */
+  readonly instance: string;
   readonly state: 'surveying' | 'working' | 'done' | 'failed';
   readonly ringEpoch: number;
   readonly fencingToken: number;
@@ -62,6 +64,7 @@ type WorkItem =
 
 export interface SweepRun {
   readonly id: string;
+  readonly instance: string;
   readonly trigger: string;
   readonly fencingToken: number;
   readonly signal: AbortSignal;
@@ -364,6 +367,7 @@ class SweepReportBuilder {
     return {
       id: this.run.id,
       trigger: this.run.trigger,
+      instance: this.run.instance,
       state: this.state,
       ringEpoch: this.ringEpoch,
       fencingToken: this.run.fencingToken,

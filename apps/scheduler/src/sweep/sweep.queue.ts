@@ -108,7 +108,7 @@ export class SweepQueue implements OnApplicationBootstrap, NamedWorker {
     }
     try {
       const signal = AbortSignal.any([held.signal, this.queues.shutdownSignal]);
-      const report = await this.sweep.run({ id: job.id ?? randomUUID(), trigger: job.data.trigger, fencingToken: held.fencingToken, signal });
+      const report = await this.sweep.run({ id: job.id ?? randomUUID(), instance: this.cluster.identity.instance, trigger: job.data.trigger, fencingToken: held.fencingToken, signal });
       this.runs++;
       this.lastRunAt = new Date().toISOString();
       if (report.state === 'failed') {
