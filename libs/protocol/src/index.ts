@@ -1,5 +1,6 @@
 export * from './lib/envelope';
 export * from './lib/upcasting';
+export * from './lib/event-schemas';
 export * from './lib/errors';
 export * from './lib/subjects';
 export * from './lib/heartbeat';

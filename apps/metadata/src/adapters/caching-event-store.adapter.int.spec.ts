@@ -34,7 +34,7 @@ describe('CachingEventStore on real JetStream', () => {
     const [a, b] = [subjects.object('photos', 'a'.repeat(64)), subjects.object('photos', 'b'.repeat(64))];
     await write(a, 3, 10_000);
     await write(b, 3, 10_000);
-    const cache = new CachingEventStore(store, nats, { bytesMax: 60_000, historyBytesMax: 1_000_000 });
+    const cache = new CachingEventStore(store, { bytesMax: 60_000, historyBytesMax: 1_000_000 });
 
     expect((await cache.read(a)).events).toHaveLength(3);
     const afterA = cache.sizeBytes;
@@ -55,7 +55,7 @@ describe('CachingEventStore on real JetStream', () => {
   it('does not keep a history larger than the per-history budget', async () => {
     const big = subjects.object('photos', 'c'.repeat(64));
     await write(big, 2, 50_000);
-    const cache = new CachingEventStore(store, nats, { bytesMax: 10_000_000, historyBytesMax: 60_000 });
+    const cache = new CachingEventStore(store, { bytesMax: 10_000_000, historyBytesMax: 60_000 });
     expect((await cache.read(big)).events).toHaveLength(2);
     expect(cache.sizeBytes).toBe(0);
   });
@@ -74,7 +74,7 @@ describe('CachingEventStore on real JetStream', () => {
     it('folds a history once, then brings the kept state forward with only the events written since, by any writer', async () => {
       const subject = subjects.object('photos', 'd'.repeat(64));
       await write(subject, 5, 100);
-      const cache = new CachingEventStore(store, nats);
+      const cache = new CachingEventStore(store);
       const states = new FoldedStateCache(cache, countFold, { entriesMax: 10, bytesMax: 1_000_000 });
       expect(await states.load(subject)).toMatchObject({ state: { events: 5 }, sequence: (await store.read(subject)).lastSequence });
       // Another writer appends behind the cache's back.
@@ -88,7 +88,7 @@ describe('CachingEventStore on real JetStream', () => {
     });
 
     it('keeps states within its count and byte budget', async () => {
-      const cache = new CachingEventStore(store, nats);
+      const cache = new CachingEventStore(store);
       const states = new FoldedStateCache(cache, countFold, { entriesMax: 2, bytesMax: 250 });
       for (const letter of ['e', 'f', 'g']) {
         const subject = subjects.object('photos', letter.repeat(64));

@@ -1,7 +1,6 @@
 import type { AppendResult, EventStore, StoredEvent, StreamRead } from '@cairn/eventing';
-import type { JetStreamEventStore, NatsConnectionManager } from '@cairn/messaging';
-import { isEventEnvelope, type EventEnvelope } from '@cairn/protocol';
-import { JSONCodec, type SeqMsgRequest } from 'nats';
+import type { JetStreamEventStore } from '@cairn/messaging';
+import type { EventEnvelope } from '@cairn/protocol';
 import { LruByteCache } from './lru-byte-cache';
 
 /** Subjects whose histories are kept; the least recently used one goes first. */
@@ -18,8 +17,6 @@ export const CACHED_HISTORY_BYTES_MAX = 16 * 1024 * 1024;
 /** A delta longer than this is read whole through the underlying store instead of message by message. */
 const DELTA_READ_MAX = 64;
 
-const codec = JSONCodec<EventEnvelope>();
-
 /**
  * The JetStream event store with each subject's history remembered: a read first asks the subject's
  * last sequence (one round trip); when it is the one remembered, the history is not read again, and
@@ -33,7 +30,6 @@ export class CachingEventStore implements EventStore {
 
   constructor(
     private readonly store: JetStreamEventStore,
-    private readonly nats: NatsConnectionManager,
     limits: { readonly bytesMax: number; readonly historyBytesMax: number } = { bytesMax: CACHED_BYTES_MAX, historyBytesMax: CACHED_HISTORY_BYTES_MAX },
   ) {
     this.histories = new LruByteCache({ entriesMax: CACHED_SUBJECTS_MAX, bytesMax: limits.bytesMax, entryBytesMax: limits.historyBytesMax });
@@ -73,21 +69,8 @@ export class CachingEventStore implements EventStore {
   }
 
   /** The subject's events after `after` up to `last`, or undefined when there are too many to fetch one by one. */
-  async readAfter(subject: string, after: number, last: number): Promise<StoredEvent[] | undefined> {
-    const jsm = await this.nats.jetstreamManager();
-    const stream = this.store.streamFor(subject);
-    const events: StoredEvent[] = [];
-    let from = after + 1;
-    while (events.length < DELTA_READ_MAX) {
-      // next_by_subj: the server's message-get API (nats-server 2.9+); the client's type omits it.
-      const m = await jsm.streams.getMessage(stream, { seq: from, next_by_subj: subject } as unknown as SeqMsgRequest);
-      const envelope = codec.decode(m.data);
-      if (!isEventEnvelope(envelope)) throw new Error(`stream message ${m.seq} is not an event envelope`);
-      events.push({ envelope, sequence: m.seq });
-      if (m.seq >= last) return events;
-      from = m.seq + 1;
-    }
-    return undefined;
+  readAfter(subject: string, after: number, last: number): Promise<StoredEvent[] | undefined> {
+    return this.store.readAfter(subject, after, last, DELTA_READ_MAX);
   }
 
   private remember(subject: string, read: StreamRead, bytes: number): StreamRead {

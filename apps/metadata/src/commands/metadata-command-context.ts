@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { foldEvents, handleCommand, type Decider, type HandledCommand, type StoredEvent } from '@cairn/eventing';
-import { JetStreamEventStore, NatsConnectionManager } from '@cairn/messaging';
+import { JetStreamEventStore } from '@cairn/messaging';
 import type { FoldedStateCache } from '../adapters/folded-state.cache';
 import { CachingEventStore } from '../adapters/caching-event-store.adapter';
 import { MetadataEventSchemaVersions, subjectsFor, type DomainEvent, type Subjects } from '@cairn/protocol';
@@ -37,12 +37,11 @@ export class MetadataCommandContext {
 
   constructor(
     jetstream: JetStreamEventStore,
-    nats: NatsConnectionManager,
     private readonly clock: EventClock,
     @Inject(SERVICE_IDENTITY) readonly identity: ServiceIdentity,
   ) {
     this.subjects = subjectsFor(identity.namespace);
-    this.store = new CachingEventStore(jetstream, nats);
+    this.store = new CachingEventStore(jetstream);
   }
 
   nowIso(): string {

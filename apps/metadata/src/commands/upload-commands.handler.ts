@@ -132,7 +132,7 @@ export class UploadCommandsHandler {
           chunks: d.chunks,
           contentType: initiated.contentType,
           userMetadata: initiated.userMetadata,
-          ...(initiated.contentHeaders === undefined ? {} : { contentHeaders: initiated.contentHeaders }),
+          contentHeaders: initiated.contentHeaders,
           storageClass: initiated.storageClass,
           tags: initiated.tags,
           ...(request.ifMatch === undefined ? {} : { ifMatch: request.ifMatch }),

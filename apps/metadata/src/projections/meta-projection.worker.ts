@@ -1,9 +1,9 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { StoredEvent } from '@cairn/eventing';
-import { ensureStreams, NatsConnectionManager, publishDeadLetter } from '@cairn/messaging';
-import { isEventEnvelope, subjectsFor, type EventEnvelope } from '@cairn/protocol';
+import { decodeEvent, ensureStreams, NatsConnectionManager, publishDeadLetter } from '@cairn/messaging';
+import { subjectsFor } from '@cairn/protocol';
 import { SERVICE_CONFIG, SERVICE_IDENTITY, WorkerRegistry, type BaseServiceConfig, type NamedWorker, type ServiceIdentity, type WorkerState, type WorkerStatus } from '@cairn/service-kit';
-import { AckPolicy, DeliverPolicy, JSONCodec, nanos, type JetStreamManager, type JsMsg } from 'nats';
+import { AckPolicy, DeliverPolicy, nanos, type JetStreamManager, type JsMsg } from 'nats';
 import { ProjectionTracker } from './projection-tracker';
 import { META_PROJECTOR_DURABLE, projectedSubject } from './projection-streams';
 
@@ -18,8 +18,6 @@ const RETRY_BACKOFF_MS = [50, 200, 1_000, 2_000, 5_000] as const;
 /** After a gap (another instance's earlier batch not yet committed), wait this long and retry. */
 const GAP_RETRY_MS = 20;
 const RESTART_DELAY_MS = 1_000;
-
-const codec = JSONCodec<EventEnvelope>();
 
 /**
  * The META projector as a named worker (listed on /health and /metrics): takes what the durable
@@ -241,10 +239,9 @@ async function ensureProjectorConsumer(jsm: JetStreamManager, ns: string): Promi
   }
 }
 
+/** The delivered event in its current shape (upcast here, where it is read from the stream). */
 function toStored(m: JsMsg): StoredEvent {
-  const envelope = codec.decode(m.data);
-  if (!isEventEnvelope(envelope)) throw new Error(`META #${m.seq} is not an event envelope`);
-  return { envelope, sequence: m.seq };
+  return { envelope: decodeEvent(m.data, `META #${m.seq}`), sequence: m.seq };
 }
 
 function sleep(ms: number): Promise<void> {

@@ -1,5 +1,5 @@
 import type { Projection, StoredEvent } from '@cairn/eventing';
-import type { EventEnvelope, UpcasterRegistry } from '@cairn/protocol';
+import type { EventEnvelope } from '@cairn/protocol';
 import type { DataSource, EntityManager } from 'typeorm';
 import { schemaOf } from '../adapters/metadata-schema';
 import { tableIn } from '../adapters/metadata-schema';
@@ -24,7 +24,6 @@ export interface ProjectedBatch {
 export interface MetadataProjectorOptions {
   /** Defaults to the MetadataProjection of the data source's schema. */
   readonly projection?: Projection<EntityManager>;
-  readonly upcasters?: UpcasterRegistry;
   /**
    * The checkpoint row's name; defaults to the projection's name. Each stream a projection reads
    * has its own sequence space, so a projector per stream needs its own checkpoint row.
@@ -35,7 +34,8 @@ export interface MetadataProjectorOptions {
 /**
  * Feeds stream events, in stream order, to a projection, one transaction per batch: the rows and
  * the checkpoint (the last sequence applied) commit together, so a crash anywhere in a batch leaves
- * neither, and events at or below the checkpoint are skipped when they are delivered again.
+ * neither, and events at or below the checkpoint are skipped when they are delivered again. The
+ * events come in their current shape: whoever read them from the stream upcast them.
  * The caller (a JetStream consumer) acks a batch only after `project` resolves.
  */
 export class MetadataProjector {
@@ -98,7 +98,7 @@ export class MetadataProjector {
     for (const stored of events) {
       if (stored.sequence <= checkpoint) continue;
       if (options.contiguous && stored.sequence !== checkpoint + 1) break;
-      const envelope = this.options.upcasters ? this.options.upcasters.upcast(stored.envelope) : stored.envelope;
+      const { envelope } = stored;
       if (this.projection.handles.includes(envelope.type)) toApply.push({ envelope, sequence: stored.sequence });
       checkpoint = stored.sequence;
     }

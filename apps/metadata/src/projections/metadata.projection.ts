@@ -136,7 +136,7 @@ export class MetadataProjection implements Projection<EntityManager> {
             JSON.stringify(d.userMetadata),
             d.storageClass,
             JSON.stringify(d.tags),
-            JSON.stringify(d.contentHeaders ?? {}),
+            JSON.stringify(d.contentHeaders),
           ],
         );
         return;
@@ -420,7 +420,7 @@ function versionRowOf(event: VersionEvent, sequence: number): VersionRow {
     tags: d.tags,
     upload_id: event.type === 'ObjectVersionPut' ? (event.data.uploadId ?? null) : null,
     copy_source: event.type === 'ObjectVersionCopied' ? event.data.source : null,
-    content_headers: d.contentHeaders ?? {},
+    content_headers: d.contentHeaders,
     part_sizes: d.partSizes ?? null,
     chunks: d.chunks,
   };

@@ -1,7 +1,7 @@
 import type { StoredEvent } from '@cairn/eventing';
-import type { NatsConnectionManager } from '@cairn/messaging';
-import { isEventEnvelope, subjectsFor, type EventEnvelope } from '@cairn/protocol';
-import { JSONCodec, type SeqMsgRequest } from 'nats';
+import { decodeEvent, type NatsConnectionManager } from '@cairn/messaging';
+import { subjectsFor } from '@cairn/protocol';
+import type { SeqMsgRequest } from 'nats';
 import type { DataSource } from 'typeorm';
 import { schemaOf } from '../adapters/metadata-schema';
 import { tableIn } from '../adapters/metadata-schema';
@@ -40,8 +40,6 @@ export interface RebuildProgress {
   readonly streams: Partial<Record<ProjectedStream, RebuildStreamProgress>>;
   readonly error: string | null;
 }
-
-const codec = JSONCodec<EventEnvelope>();
 
 /**
  * Drops the projected rows and replays both streams into them, in ONE transaction: it first locks
@@ -110,9 +108,7 @@ export class ProjectionRebuild {
       // The server's message-get takes next_by_subj (nats-server 2.9+, wildcards allowed); the client's type omits it.
       const m = await jsm.streams.getMessage(streamName, { seq: from, next_by_subj: filter } as unknown as SeqMsgRequest);
       if (m.seq > target) break;
-      const envelope = codec.decode(m.data);
-      if (!isEventEnvelope(envelope)) throw new Error(`${stream} message ${m.seq} is not an event envelope`);
-      batch.push({ envelope, sequence: m.seq });
+      batch.push({ envelope: decodeEvent(m.data, `${stream} message ${m.seq}`), sequence: m.seq });
       if (batch.length >= REBUILD_BATCH_EVENTS) {
         yield batch;
         batch = [];

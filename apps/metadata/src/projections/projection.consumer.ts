@@ -1,7 +1,7 @@
 import { Controller } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { JetStreamContext } from '@cairn/messaging';
-import { isEventEnvelope, type EventEnvelope } from '@cairn/protocol';
+import { currentEnvelope } from '@cairn/protocol';
 import { ProjectionTracker } from './projection-tracker';
 import { CLUSTER_PROJECTOR_DURABLE } from './projection-streams';
 
@@ -16,12 +16,8 @@ export class ProjectionConsumer {
   constructor(private readonly tracker: ProjectionTracker) {}
 
   @EventPattern('cluster.membership', { stream: 'CLUSTER', durable: CLUSTER_PROJECTOR_DURABLE, maxAckPending: 1 })
-  async onMembershipEvent(@Payload() envelope: EventEnvelope, @Ctx() ctx: JetStreamContext): Promise<void> {
-    await this.tracker.project('CLUSTER', requireEnvelope(envelope, ctx), ctx.streamSequence);
+  async onMembershipEvent(@Payload() payload: unknown, @Ctx() ctx: JetStreamContext): Promise<void> {
+    // Upcast where it is read from the stream: the projection sees only current shapes.
+    await this.tracker.project('CLUSTER', currentEnvelope(payload, `${ctx.subject} #${ctx.streamSequence}`), ctx.streamSequence);
   }
-}
-
-function requireEnvelope(payload: unknown, ctx: JetStreamContext): EventEnvelope {
-  if (!isEventEnvelope(payload)) throw new Error(`${ctx.subject} #${ctx.streamSequence} is not an event envelope`);
-  return payload;
 }

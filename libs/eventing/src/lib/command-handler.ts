@@ -1,4 +1,4 @@
-import { wrapEvent, type DomainEvent, type EventEnvelope, type UpcasterRegistry } from '@cairn/protocol';
+import { wrapEvent, type DomainEvent, type EventEnvelope } from '@cairn/protocol';
 import { foldEvents, type Decider } from './decider';
 import { ConcurrencyConflictError, type EventStore } from './event-store.port';
 
@@ -24,7 +24,7 @@ export interface HandledCommand<Event extends DomainEvent, State> {
 
 export interface CommandHandlerOptions {
   readonly maxRetries?: number;
-  readonly upcasters?: UpcasterRegistry;
+  /** The version new events are stamped with; the store reads old ones upcast to it. */
   readonly schemaVersionOf?: (eventType: string) => number;
   /** Called between conflicting attempts; lets the shell add jittered backoff. */
   readonly onConflict?: (attempt: number, error: ConcurrencyConflictError) => Promise<void> | void;
@@ -53,10 +53,10 @@ export async function handleCommand<Command, Event extends DomainEvent, State>(
   options: CommandHandlerOptions = {},
 ): Promise<HandledCommand<Event, State>> {
   const maxRetries = options.maxRetries ?? MAX_CONFLICT_RETRIES;
-  const versionOf = options.schemaVersionOf ?? ((type: string) => options.upcasters?.currentVersionOf(type) ?? 1);
+  const versionOf = options.schemaVersionOf ?? (() => 1);
   for (let attempt = 1; ; attempt++) {
     const read = options.states ? await options.states.load() : undefined;
-    const { state, sequence } = read ? { state: read.state as State, sequence: read.sequence } : await readAndFold(store, decider, subject, options.upcasters);
+    const { state, sequence } = read ? { state: read.state as State, sequence: read.sequence } : await readAndFold(store, decider, subject);
     const decided = decider.decide(command, state);
     if (decided.length === 0) return { events: [], state, sequence, attempts: attempt };
     const now = ctx.now();
@@ -87,12 +87,8 @@ async function readAndFold<Command, Event extends DomainEvent, State>(
   store: EventStore,
   decider: Decider<Command, Event, State>,
   subject: string,
-  upcasters: UpcasterRegistry | undefined,
 ): Promise<{ state: State; sequence: number }> {
   const read = await store.read(subject);
-  const history = read.events.map((stored) => {
-    const envelope = upcasters ? upcasters.upcast(stored.envelope) : stored.envelope;
-    return { type: envelope.type, data: envelope.data } as Event;
-  });
+  const history = read.events.map(({ envelope }) => ({ type: envelope.type, data: envelope.data }) as Event);
   return { state: foldEvents(decider, history), sequence: read.lastSequence };
 }

@@ -27,6 +27,7 @@ export interface AppendResult {
  * ConcurrencyConflictError instead of overwriting somebody else's decision.
  */
 export interface EventStore {
+  /** The subject's history, each event in its type's current shape: a store of old events upcasts them as it reads. */
   read(subject: string): Promise<StreamRead>;
   append(subject: string, events: readonly EventEnvelope[], expectedLastSequence: number): Promise<AppendResult>;
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ConcurrencyConflictError } from '@cairn/eventing';
-import { subjectsFor, type EventEnvelope } from '@cairn/protocol';
+import { MetadataEventSchemaVersions, subjectsFor, type EventEnvelope } from '@cairn/protocol';
+import { JSONCodec } from 'nats';
 import { JetStreamEventStore } from './jetstream-event-store';
 import { natsFixture } from '../test/nats-fixture';
 
@@ -85,5 +86,54 @@ describe('JetStreamEventStore on real NATS', () => {
 
   it('reads an empty history as sequence 0', async () => {
     expect(await store.read(subject)).toEqual({ events: [], lastSequence: 0 });
+  });
+
+  describe('events stored at an older schema version', () => {
+    /** An ObjectVersionPut as version 1 wrote it: no content headers (nor a bucket life) when the put gave none. */
+    const putV1 = (n: number) => ({
+      ...envelope('ObjectVersionPut', {
+        bucket: 'photos',
+        key: `k${n}`,
+        keyId: 'ab'.repeat(32),
+        versionId: `v${n}`,
+        sizeBytes: 1,
+        etag: '0cc175b9c0f1b6a831c399e269772661',
+        checksums: {},
+        contentType: 'text/plain',
+        userMetadata: {},
+        chunks: [],
+        storageClass: 'STANDARD',
+        tags: [],
+        hlc: '0',
+        lastModified: new Date(0).toISOString(),
+      }),
+      schemaVersion: 1,
+    });
+    /** Published as older code did, bytes and all: the store's own append would stamp nothing older. */
+    const publishRaw = async (value: unknown) => (await (await fixture.connection.jetstream()).publish(subject, JSONCodec().encode(value))).seq;
+
+    it('reads them in their current shape, by direct get, by consumer and after a sequence', async () => {
+      const currentVersion = MetadataEventSchemaVersions.ObjectVersionPut;
+      expect(currentVersion).toBeGreaterThan(1);
+      const first = await publishRaw(putV1(0));
+      const read = await store.read(subject);
+      expect(read.events[0].envelope).toMatchObject({ type: 'ObjectVersionPut', schemaVersion: currentVersion, data: { key: 'k0', contentHeaders: {} } });
+      expect(read.events[0].envelope.data).not.toHaveProperty('incarnation');
+
+      // Past the direct-get bound a read goes on with a consumer; both upcast.
+      for (let n = 1; n < 12; n++) await publishRaw(putV1(n));
+      const long = await store.read(subject);
+      expect(long.events).toHaveLength(12);
+      for (const { envelope: e } of long.events) expect(e).toMatchObject({ schemaVersion: currentVersion, data: { contentHeaders: {} } });
+
+      const after = await store.readAfter(subject, first, long.lastSequence, 16);
+      expect(after?.map((e) => e.envelope.schemaVersion)).toEqual(Array(11).fill(currentVersion));
+      expect(await store.readAfter(subject, first, long.lastSequence, 4)).toBeUndefined();
+    });
+
+    it('refuses an event newer than this code, rather than misread it', async () => {
+      await publishRaw({ ...putV1(0), schemaVersion: MetadataEventSchemaVersions.ObjectVersionPut + 1 });
+      await expect(store.read(subject)).rejects.toThrow(/newer than this reader's/);
+    });
   });
 });

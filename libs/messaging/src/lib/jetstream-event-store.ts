@@ -1,6 +1,6 @@
 import { ConcurrencyConflictError, type AppendResult, type EventStore, type StoredEvent, type StreamRead } from '@cairn/eventing';
-import { isEventEnvelope, StreamKinds, subjectsFor, type EventEnvelope, type StreamKind } from '@cairn/protocol';
-import { headers as natsHeaders, JSONCodec, type SeqMsgRequest } from 'nats';
+import { currentEnvelope, StreamKinds, subjectsFor, type EventEnvelope, type StreamKind } from '@cairn/protocol';
+import { headers as natsHeaders, JSONCodec, type JetStreamManager, type SeqMsgRequest } from 'nats';
 import type { NatsConnectionManager } from './nats-connection';
 
 const codec = JSONCodec<EventEnvelope>();
@@ -25,10 +25,16 @@ function wrongLastSequence(error: unknown): number | undefined {
   return m ? Number(m[1]) : -1;
 }
 
+/**
+ * A stream message as readers see events: decoded, checked, and upcast to its type's current shape
+ * (EVENT_SCHEMAS in @cairn/protocol). `where` names the message in errors (`META #42`).
+ */
+export function decodeEvent(data: Uint8Array, where: string): EventEnvelope {
+  return currentEnvelope(codec.decode(data), where);
+}
+
 function decode(data: Uint8Array, seq: number): StoredEvent {
-  const envelope = codec.decode(data);
-  if (!isEventEnvelope(envelope)) throw new Error(`stream message ${seq} is not an event envelope`);
-  return { envelope, sequence: seq };
+  return { envelope: decodeEvent(data, `stream message ${seq}`), sequence: seq };
 }
 
 /**
@@ -66,22 +72,15 @@ export class JetStreamEventStore implements EventStore {
     }
   }
 
+  /** The subject's whole history, every event upcast to its current shape. */
   async read(subject: string): Promise<StreamRead> {
     const stream = this.streamFor(subject);
     const last = await this.lastSequence(subject);
     if (last === 0) return { events: [], lastSequence: 0 };
-    const jsm = await this.connection.jetstreamManager();
-    const events: StoredEvent[] = [];
-    let from = 1;
-    while (events.length < DIRECT_GET_MAX_EVENTS) {
-      // The server's message-get API takes next_by_subj (nats-server 2.9+); the client's type omits it.
-      const m = await jsm.streams.getMessage(stream, { seq: from, next_by_subj: subject } as unknown as SeqMsgRequest);
-      events.push(decode(m.data, m.seq));
-      if (m.seq >= last) return { events, lastSequence: last };
-      from = m.seq + 1;
-    }
+    const { events, complete, next } = await directGets(await this.connection.jetstreamManager(), stream, subject, 1, last, DIRECT_GET_MAX_EVENTS);
+    if (complete) return { events, lastSequence: last };
     const js = await this.connection.jetstream();
-    const consumer = await js.consumers.get(stream, { filterSubjects: subject, opt_start_seq: from });
+    const consumer = await js.consumers.get(stream, { filterSubjects: subject, opt_start_seq: next });
     const messages = await consumer.consume();
     try {
       for await (const m of messages) {
@@ -92,6 +91,15 @@ export class JetStreamEventStore implements EventStore {
       await messages.close().catch(() => undefined);
     }
     return { events, lastSequence: last };
+  }
+
+  /**
+   * The subject's events after sequence `after` up to `last` (its last sequence, as the caller
+   * read it), upcast; undefined when there are more than `maxEvents` (read the history instead).
+   */
+  async readAfter(subject: string, after: number, last: number, maxEvents: number): Promise<StoredEvent[] | undefined> {
+    const direct = await directGets(await this.connection.jetstreamManager(), this.streamFor(subject), subject, after + 1, last, maxEvents);
+    return direct.complete ? direct.events : undefined;
   }
 
   async append(subject: string, events: readonly EventEnvelope[], expectedLastSequence: number): Promise<AppendResult> {
@@ -126,4 +134,28 @@ export class JetStreamEventStore implements EventStore {
     const ack = await js.publish(subject, codec.encode(envelope), { msgID: envelope.id });
     return ack.seq;
   }
+}
+
+/**
+ * Up to `maxEvents` of the subject's events from sequence `from`, one message-get each: cheaper
+ * than a consumer for a few. Complete when they reach `last`; else `next` is where to go on.
+ */
+async function directGets(
+  jsm: JetStreamManager,
+  stream: string,
+  subject: string,
+  from: number,
+  last: number,
+  maxEvents: number,
+): Promise<{ readonly events: StoredEvent[]; readonly complete: boolean; readonly next: number }> {
+  const events: StoredEvent[] = [];
+  let next = from;
+  while (events.length < maxEvents) {
+    // The server's message-get API takes next_by_subj (nats-server 2.9+); the client's type omits it.
+    const m = await jsm.streams.getMessage(stream, { seq: next, next_by_subj: subject } as unknown as SeqMsgRequest);
+    events.push(decode(m.data, m.seq));
+    if (m.seq >= last) return { events, complete: true, next: m.seq + 1 };
+    next = m.seq + 1;
+  }
+  return { events, complete: false, next };
 }

@@ -20,10 +20,23 @@ describe('UpcasterRegistry', () => {
     expect(base.data).toEqual({ size: 1 });
   });
 
-  it('refuses events newer than the reader and gaps without an upcaster', () => {
+  it('refuses events newer than the reader', () => {
     expect(() => registry.upcast({ ...base, schemaVersion: 4 })).toThrow(/newer/);
-    const gappy = new UpcasterRegistry({ X: 2 });
-    expect(() => gappy.upcast({ ...base, type: 'X' })).toThrow(/no upcaster/);
+  });
+
+  it('hands back an event at its current version as it is, and takes an undeclared type to be at version 1', () => {
+    const current = { ...base, schemaVersion: 3 };
+    expect(registry.upcast(current)).toBe(current);
+    const other = { ...base, type: 'SomethingElse' };
+    expect(registry.upcast(other)).toBe(other);
+  });
+
+  it('refuses, when built, a chain it could not serve', () => {
+    expect(() => new UpcasterRegistry({ X: 2 })).toThrow(/no upcaster for X from version 1/);
+    const step = { type: 'X', fromVersion: 1, upcast: (d: unknown) => d };
+    expect(() => new UpcasterRegistry({ X: 2 }, [step, step])).toThrow(/two upcasters/);
+    expect(() => new UpcasterRegistry({ X: 1 }, [step])).toThrow(/does not lead/);
+    expect(() => new UpcasterRegistry({ X: 0 })).toThrow(/positive integer/);
   });
 });
 

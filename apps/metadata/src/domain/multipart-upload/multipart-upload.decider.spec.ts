@@ -33,7 +33,7 @@ const initiate: InitiateMultipartUpload = {
 };
 const initiated: MultipartUploadInitiated = {
   type: 'MultipartUploadInitiated',
-  data: { bucket: 'media', key, keyId, uploadId: 'u1', owner: 'alice', initiatedAt: at, contentType: 'video/mp4', userMetadata: {}, storageClass: 'STANDARD', tags: [], incarnation: LIFE },
+  data: { bucket: 'media', key, keyId, uploadId: 'u1', owner: 'alice', initiatedAt: at, contentType: 'video/mp4', userMetadata: {}, storageClass: 'STANDARD', tags: [], incarnation: LIFE, contentHeaders: {} },
 };
 /** Initiated before bucket lives were recorded: no incarnation. */
 const { incarnation: _life, ...legacyData } = initiated.data;

@@ -96,7 +96,7 @@ export const multipartUploadDecider: Decider<MultipartUploadCommand, MultipartUp
               storageClass: command.storageClass,
               tags,
               incarnation: command.incarnation,
-              ...(Object.keys(contentHeaders).length === 0 ? {} : { contentHeaders }),
+              contentHeaders,
               ...(command.checksum === undefined ? {} : { checksum: command.checksum }),
             },
           },

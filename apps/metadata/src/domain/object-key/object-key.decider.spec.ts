@@ -52,6 +52,7 @@ function putEvent(versionId: string, body = 'hello'): ObjectVersionPut {
       checksums: {},
       contentType: 'text/plain',
       userMetadata: {},
+      contentHeaders: {},
       chunks: c.chunks,
       storageClass: 'STANDARD',
       tags: [],
@@ -132,7 +133,7 @@ describe('object key decider', () => {
       it('stores the content headers given', () =>
         spec.given([]).when(put('Enabled', 'v1', 'hello', { contentHeaders })).then([{ type: 'ObjectVersionPut', data: { ...putEvent('v1').data, contentHeaders } }]));
 
-      it('records nothing for none given, as versions were before they were stored', () =>
+      it('records none (an empty set) for none given', () =>
         spec.given([]).when(put('Enabled', 'v1', 'hello', { contentHeaders: {} })).then([putEvent('v1')]));
 
       it('refuses a header S3 does not store, and an empty one', () => {
@@ -373,6 +374,7 @@ describe('object key decider', () => {
         checksums: source.checksums,
         contentType: 'text/plain',
         userMetadata: { origin: 'camera' },
+        contentHeaders: {},
         chunks: source.chunks,
         storageClass: 'STANDARD' as const,
         tags: source.tags,

@@ -1,4 +1,4 @@
-import { MetadataErrorCodes, MetadataLimits, NULL_VERSION_ID, type ContentHeaders, type Tag, type VersioningStatus } from '@cairn/protocol';
+import { MetadataErrorCodes, MetadataLimits, NULL_VERSION_ID, type Tag, type VersioningStatus } from '@cairn/protocol';
 import { assertNever, type Decider } from '@cairn/eventing';
 import { MetadataError } from '../shared/metadata.errors';
 import {
@@ -92,13 +92,13 @@ export const objectKeyDecider: Decider<ObjectKeyCommand, ObjectKeyEvent, ObjectK
               checksums: command.checksums,
               contentType: command.contentType,
               userMetadata: command.userMetadata,
+              contentHeaders,
               chunks: command.chunks,
               storageClass: command.storageClass,
               tags,
               hlc: command.hlc,
               lastModified: command.lastModified,
               ...(command.uploadId === undefined ? {} : { uploadId: command.uploadId }),
-              ...storedContentHeaders(contentHeaders),
               ...(command.partSizes === undefined ? {} : { partSizes: command.partSizes }),
             },
           },
@@ -139,13 +139,13 @@ export const objectKeyDecider: Decider<ObjectKeyCommand, ObjectKeyEvent, ObjectK
               checksums: source.checksums,
               contentType: replaceMetadata ? (command.contentType ?? source.contentType) : source.contentType,
               userMetadata,
+              contentHeaders,
               chunks: source.chunks,
               storageClass,
               tags,
               hlc: command.hlc,
               lastModified: command.lastModified,
               source: { bucket: source.bucket, key: source.key, versionId: source.versionId },
-              ...storedContentHeaders(contentHeaders),
               ...(source.partSizes === undefined ? {} : { partSizes: source.partSizes }),
             },
           },
@@ -254,11 +254,6 @@ function versionDeleted(ref: ObjectKeyRef & BucketLife, state: ObjectKeyState, v
       newCurrentVersionId: remaining[0]?.versionId ?? null,
     },
   };
-}
-
-/** Events carry content headers only when there are some: a version without them reads as before. */
-function storedContentHeaders(contentHeaders: ContentHeaders): { contentHeaders?: ContentHeaders } {
-  return Object.keys(contentHeaders).length === 0 ? {} : { contentHeaders };
 }
 
 function validateKeyRef(ref: ObjectKeyRef): void {

@@ -19,6 +19,7 @@ function put(versionId: string, body: string, over: Partial<ObjectVersionPut['da
       checksums: { crc32: 'AAAAAA==' },
       contentType: 'text/plain',
       userMetadata: { colour: 'blue' },
+      contentHeaders: {},
       chunks: [{ hash: createHash('sha256').update(body).digest('hex'), offsetBytes: 0, sizeBytes: body.length, inline: Buffer.from(body).toString('base64') }],
       storageClass: 'STANDARD',
       tags: [],

@@ -63,7 +63,7 @@ export const keyReadFold = {
           checksums: d.checksums as Record<string, string>,
           contentType: d.contentType,
           userMetadata: d.userMetadata,
-          contentHeaders: d.contentHeaders ?? {},
+          contentHeaders: d.contentHeaders,
           tags: d.tags,
           hlc: d.hlc,
           uploadId: event.type === 'ObjectVersionPut' ? (event.data.uploadId ?? null) : null,

@@ -12,5 +12,6 @@ export * from './access-key.commands';
 export * from './membership.events';
 export * from './membership.commands';
 export * from './metadata-events';
+export * from './metadata.upcasters';
 export * from './metadata.views';
 export * from './metadata.rpc';

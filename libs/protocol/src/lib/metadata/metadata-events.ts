@@ -8,7 +8,10 @@ import type { MultipartUploadEvent } from './upload.events';
 export type MetadataEvent = BucketEvent | ObjectKeyEvent | MultipartUploadEvent | AccessKeyEvent | MembershipEvent;
 export type MetadataEventType = MetadataEvent['type'];
 
-/** The current schema version of every metadata event type; bump one with an upcaster beside it. */
+/**
+ * The current schema version of every metadata event type; bump one with an upcaster beside it
+ * (metadata.upcasters.ts; upcasting.ts says how).
+ */
 export const MetadataEventSchemaVersions: Readonly<Record<MetadataEventType, number>> = {
   BucketCreated: 1,
   BucketDeletionStarted: 1,
@@ -20,16 +23,16 @@ export const MetadataEventSchemaVersions: Readonly<Record<MetadataEventType, num
   BucketTagsSet: 1,
   BucketTagsDeleted: 1,
   BucketOwnerChanged: 1,
-  ObjectVersionPut: 1,
-  ObjectVersionCopied: 1,
+  ObjectVersionPut: 2,
+  ObjectVersionCopied: 2,
   DeleteMarkerPut: 1,
   ObjectVersionDeleted: 1,
   ObjectTagsSet: 1,
   ObjectTagsDeleted: 1,
-  MultipartUploadInitiated: 1,
+  MultipartUploadInitiated: 2,
   MultipartPartUploaded: 1,
   MultipartUploadCompleted: 1,
-  MultipartUploadCompletionWithdrawn: 1,
+  MultipartUploadCompletionWithdrawn: 2,
   MultipartUploadAborted: 1,
   AccessKeyCreated: 1,
   AccessKeyRevoked: 1,

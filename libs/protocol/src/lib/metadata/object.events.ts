@@ -27,8 +27,8 @@ export interface ObjectVersionData extends ObjectKeyRef, BucketLife {
   readonly checksums: Checksums;
   readonly contentType: string;
   readonly userMetadata: UserMetadata;
-  /** Absent when none were given (and on events written before they were stored). */
-  readonly contentHeaders?: ContentHeaders;
+  /** `{}` when none were given. */
+  readonly contentHeaders: ContentHeaders;
   readonly chunks: readonly ChunkRef[];
   /**
    * The byte size of each part, in part order, of a version completed from a multipart upload (or

@@ -13,8 +13,8 @@ export interface MultipartUploadInitiated {
     readonly initiatedAt: string;
     readonly contentType: string;
     readonly userMetadata: UserMetadata;
-    /** Absent when none were given (and on uploads initiated before they were stored). */
-    readonly contentHeaders?: ContentHeaders;
+    /** `{}` when none were given. */
+    readonly contentHeaders: ContentHeaders;
     readonly storageClass: StorageClass;
     readonly tags: readonly Tag[];
     /** Absent when the client named no checksum algorithm (and on uploads initiated before it was recorded). */
