@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { StoredEvent } from '@cairn/eventing';
-import { decodeEvent, ensureStreams, NatsConnectionManager, publishDeadLetter } from '@cairn/messaging';
+import { backoffFor, decodeEvent, ensureStreams, NatsConnectionManager, publishDeadLetter } from '@cairn/messaging';
 import { subjectsFor } from '@cairn/protocol';
 import { SERVICE_CONFIG, SERVICE_IDENTITY, WorkerRegistry, type BaseServiceConfig, type NamedWorker, type ServiceIdentity, type WorkerState, type WorkerStatus } from '@cairn/service-kit';
 import { AckPolicy, DeliverPolicy, nanos, type JetStreamManager, type JsMsg } from 'nats';
@@ -23,9 +23,10 @@ const RESTART_DELAY_MS = 1_000;
  * The META projector as a named worker (listed on /health and /metrics): takes what the durable
  * consumer has delivered, up to META_PROJECTION_BATCH events, projects it in ONE transaction (rows +
  * checkpoint), then acks it; a lone event is projected at once, a burst shares one transaction. It
- * consumes the stream itself rather than through the transport's batch delivery
- * (`batchMaxMessages`), because that acks or retries a batch whole, while this one acks the events
- * up to the checkpoint, hands those past a hole back, and steps the checkpoint over a parked event.
+ * consumes the stream itself rather than through the transport (which hands `@EventPattern`
+ * handlers one event at a time), because it acks the events up to the checkpoint, hands those past
+ * a hole back, and steps the checkpoint over a parked event. It is the one batching consumer; it
+ * shares the transport's backoff rule (backoffFor) and parking (publishDeadLetter).
  *
  * Order across instances sharing the durable: batches commit under the checkpoint row lock and the
  * projector refuses a batch that does not start right after the checkpoint (every META sequence is
@@ -173,8 +174,7 @@ export class MetaProjectionWorker implements NamedWorker, OnApplicationBootstrap
           continue;
         }
         this.logger.warn(`META #${seq} failed (${failures}/${MAX_FAILURES}): ${String(error)}`);
-        const delay = RETRY_BACKOFF_MS[Math.min(failures, RETRY_BACKOFF_MS.length) - 1];
-        for (const m of rest()) m.nak(delay);
+        for (const m of rest()) m.nak(backoffFor(failures, RETRY_BACKOFF_MS));
         return;
       }
     }

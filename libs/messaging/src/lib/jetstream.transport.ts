@@ -19,31 +19,12 @@ export interface EventHandlerOptions {
   readonly backoffMs?: readonly number[];
   readonly ackWaitMs?: number;
   readonly maxAckPending?: number;
-  /**
-   * Deliver up to this many messages at once, in stream order, as a `JetStreamBatch` payload
-   * (a projection applies them in one transaction). A failing batch is retried in-process with
-   * backoff, so order holds; past the delivery limit its messages are tried one by one and the
-   * one that still fails is parked.
-   */
-  readonly batchMaxMessages?: number;
-}
-
-/** One message of a batch delivered to an `@EventPattern(…, { batchMaxMessages })` handler. */
-export interface JetStreamBatchItem {
-  readonly payload: unknown;
-  readonly subject: string;
-  readonly streamSequence: number;
-}
-
-export interface JetStreamBatch {
-  readonly items: readonly JetStreamBatchItem[];
 }
 
 export const DEFAULT_MAX_DELIVERIES = 5;
 export const DEFAULT_BACKOFF_MS = [100, 500, 2_000, 5_000, 15_000] as const;
 export const DEFAULT_ACK_WAIT_MS = 30_000;
 const CONSUME_BATCH = 64;
-
 
 /** What an event handler receives besides the message body. */
 export class JetStreamContext {
@@ -163,16 +144,12 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
       filterSubject: this.subjects.prefix(pattern),
       maxDeliveries,
       ackWaitMs: options.ackWaitMs ?? DEFAULT_ACK_WAIT_MS,
-      maxAckPending: options.maxAckPending ?? (options.batchMaxMessages ? options.batchMaxMessages * 2 : 1),
+      maxAckPending: options.maxAckPending ?? 1,
     });
     const js = await this.connection.jetstream();
     const consumer = await js.consumers.get(this.subjects.streamName(options.stream), this.subjects.durableName(options.durable));
-    const messages = await consumer.consume({ max_messages: Math.max(CONSUME_BATCH, options.batchMaxMessages ?? 0) });
+    const messages = await consumer.consume({ max_messages: CONSUME_BATCH });
     this.consumers.push(messages);
-    if (options.batchMaxMessages) {
-      this.track(this.runBatches(messages, handler, options, options.batchMaxMessages, maxDeliveries, backoffMs));
-      return;
-    }
     const loop = (async () => {
       for await (const msg of messages) {
         if (this.closing) {
@@ -207,94 +184,6 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
         `handler for ${msg.subject} #${msg.seq} failed (delivery ${deliveries}/${maxDeliveries}): ${reason.code} ${reason.message}`,
       );
       msg.nak(backoffFor(deliveries, backoffMs));
-    }
-  }
-
-  /**
-   * Messages pile up in a queue while a batch is being handled; each turn takes what is there.
-   * Nothing is nak'd, so the server never redelivers out of order while this process lives.
-   */
-  private async runBatches(
-    messages: ConsumerMessages,
-    handler: MessageHandler,
-    options: EventHandlerOptions,
-    batchMaxMessages: number,
-    maxDeliveries: number,
-    backoffMs: readonly number[],
-  ): Promise<void> {
-    const queue: JsMsg[] = [];
-    let wake: (() => void) | undefined;
-    let ended = false;
-    const reader = (async () => {
-      for await (const msg of messages) {
-        queue.push(msg);
-        wake?.();
-      }
-      ended = true;
-      wake?.();
-    })();
-    while (!this.closing) {
-      if (queue.length === 0) {
-        if (ended) break;
-        await new Promise<void>((resolve) => (wake = resolve));
-        wake = undefined;
-        continue;
-      }
-      const batch = queue.splice(0, batchMaxMessages);
-      await this.deliverBatch(batch, handler, options, maxDeliveries, backoffMs);
-    }
-    for (const msg of queue) msg.nak();
-    await reader;
-  }
-
-  private async deliverBatch(
-    batch: JsMsg[],
-    handler: MessageHandler,
-    options: EventHandlerOptions,
-    maxDeliveries: number,
-    backoffMs: readonly number[],
-  ): Promise<void> {
-    const call = (msgs: JsMsg[]) =>
-      this.resolve(
-        handler(
-          { items: msgs.map((m) => ({ payload: payloadCodec.decode(m.data), subject: m.subject, streamSequence: m.seq })) } satisfies JetStreamBatch,
-          new JetStreamContext(msgs[0].subject, msgs[0].seq, msgs[0].info.redeliveryCount, msgs[0]),
-        ),
-      );
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await call(batch);
-        for (const m of batch) m.ack();
-        return;
-      } catch (error) {
-        const reason = toErrorReply(error);
-        if (this.closing) {
-          for (const m of batch) m.nak();
-          return;
-        }
-        if (attempt >= maxDeliveries) break;
-        this.logger.warn(`batch of ${batch.length} from ${batch[0].subject} #${batch[0].seq} failed (attempt ${attempt}/${maxDeliveries}): ${reason.code} ${reason.message}`);
-        for (const m of batch) m.working();
-        await new Promise((r) => setTimeout(r, backoffFor(attempt, backoffMs)));
-      }
-    }
-    // Find the poison: one by one, each with its own bounded retries; the one that never succeeds is parked.
-    for (const msg of batch) {
-      for (let attempt = 1; ; attempt++) {
-        try {
-          await call([msg]);
-          msg.ack();
-          break;
-        } catch (error) {
-          const reason = toErrorReply(error);
-          if (attempt >= maxDeliveries) {
-            await this.park(msg, options, reason.code, reason.message, attempt);
-            break;
-          }
-          msg.working();
-          await new Promise((r) => setTimeout(r, backoffFor(attempt, backoffMs)));
-        }
-      }
     }
   }
 
