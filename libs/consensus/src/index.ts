@@ -7,3 +7,6 @@ export * from './lib/raft-log';
 export * from './lib/progress';
 export * from './lib/raft';
 export * from './lib/raw-node';
+export * from './driver/raft-loop.port';
+export * from './driver/raft-loop';
+export * from './driver/memory-disk';

@@ -1,5 +1,4 @@
-import type { Entry, Snapshot } from '@cairn/consensus';
-import type { ReplicatedStateMachine } from '@cairn/consensus-runtime';
+import type { Entry, ReplicatedStateMachine, Snapshot } from '@cairn/consensus';
 import type { LockCommand } from '../domain/lock.commands';
 import type { LockEvent } from '../domain/lock.events';
 import { applyLockCommand, initialLockTableState, type LockTableState } from '../domain/lock-table.state-machine';

@@ -1,6 +1,6 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, truncateSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { MemoryStorage, type ConfState, type Entry, type HardState, type RaftStorage, type Ready, type Snapshot } from '@cairn/consensus';
+import { MemoryStorage, type ConfState, type DurableReadyPart, type Entry, type HardState, type RaftDisk, type RaftStorage, type Snapshot } from '@cairn/consensus';
 import { decodeRecord, encodeRecord } from './record-codec';
 import { fsyncDirectory, SnapshotStoreAdapter } from './snapshot-store.adapter';
 
@@ -42,7 +42,7 @@ export interface RecoveryReport {
  * Recovery truncates a torn tail (an incomplete or bad final record of the last segment) and
  * refuses a corrupt record that has valid data after it.
  */
-export class FileLogAdapter implements RaftStorage {
+export class FileLogAdapter implements RaftStorage, RaftDisk {
   private readonly cache: MemoryStorage;
   private readonly snapshots: SnapshotStoreAdapter;
   private readonly maxSegmentBytes: number;
@@ -87,11 +87,17 @@ export class FileLogAdapter implements RaftStorage {
     return this.cache.snapshot();
   }
 
+  /** RaftDisk: a blocking disk, so the write is durable (and `onDurable` called) before this returns. */
+  write(ready: DurableReadyPart, onDurable: () => void): void {
+    this.save(ready);
+    onDurable();
+  }
+
   /**
    * Makes a Ready's snapshot, entries and hard state durable. Returns only after fsync when
    * `ready.mustSync`, so the caller may then send votes and acknowledgements.
    */
-  save(ready: Pick<Ready, 'snapshot' | 'entries' | 'hardState' | 'mustSync'>): void {
+  save(ready: DurableReadyPart): void {
     if (ready.snapshot) this.installSnapshot(ready.snapshot);
     if (ready.entries.length === 0 && !ready.hardState) return;
     const record: LogRecord = { v: LOG_RECORD_VERSION, hardState: ready.hardState, entries: ready.entries.length > 0 ? ready.entries : undefined };

@@ -2,10 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type { Entry, Snapshot } from '@cairn/consensus';
+import type { Entry, ReplicatedStateMachine, Snapshot } from '@cairn/consensus';
 import { FileLogAdapter } from './file-log.adapter';
 import { NatsRaftTransportAdapter } from './nats-raft-transport.adapter';
-import { RaftDriver, type ReplicatedStateMachine } from './raft-driver';
+import { RaftDriver } from './raft-driver';
 
 const NATS_URL = process.env['NATS_URL'] ?? 'nats://127.0.0.1:4222';
 const TICK_MS = 20;

@@ -1,4 +1,5 @@
-import type { Entry } from '../lib/raft.types';
+import type { ReplicatedStateMachine } from '../driver/raft-loop.port';
+import type { Entry, Snapshot } from '../lib/raft.types';
 
 /** A client write as it travels through the log. */
 export interface KvCommand {
@@ -20,19 +21,19 @@ function fnv1a(hash: number, text: string): number {
 const FNV_OFFSET = 0x811c9dc5;
 
 /** The replicated key-value store the simulator runs on top of Raft. */
-export class KvStateMachine {
+export class KvStateMachine implements ReplicatedStateMachine<KvCommand | undefined> {
   private readonly data = new Map<string, string>();
   appliedIndex = 0;
   hash = FNV_OFFSET;
 
-  static fromSnapshot(index: number, data: string): KvStateMachine {
-    const kv = new KvStateMachine();
-    kv.appliedIndex = index;
-    if (data === '') return kv;
-    const parsed = JSON.parse(data) as { entries: [string, string][]; hash: number };
-    for (const [k, v] of parsed.entries) kv.data.set(k, v);
-    kv.hash = parsed.hash;
-    return kv;
+  restore(snapshot: Snapshot): void {
+    this.data.clear();
+    this.appliedIndex = snapshot.metadata.index;
+    this.hash = FNV_OFFSET;
+    if (snapshot.data === '') return;
+    const parsed = JSON.parse(snapshot.data) as { entries: [string, string][]; hash: number };
+    for (const [k, v] of parsed.entries) this.data.set(k, v);
+    this.hash = parsed.hash;
   }
 
   /** Applies one committed entry; returns the client command it carried, if any. */
@@ -53,7 +54,7 @@ export class KvStateMachine {
     return this.data.get(key) ?? null;
   }
 
-  serialize(): string {
+  snapshotData(): string {
     return JSON.stringify({ entries: [...this.data.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)), hash: this.hash });
   }
 }

@@ -1,4 +1,4 @@
-import { checkRegisterHistory, type RegisterOperation } from './linearizability-checker';
+import { checkKeyValueHistory, checkRegisterHistory, type KeyValueOperation, type RegisterOperation } from './linearizability-checker';
 
 let nextId = 0;
 const w = (value: string, invokedAt: number, returnedAt: number): RegisterOperation => ({ id: nextId++, kind: 'write', value, invokedAt, returnedAt });
@@ -42,5 +42,39 @@ describe('linearizability checker (register)', () => {
     expect(checkRegisterHistory(ops).ok).toBe(true);
     // v0 finished long before v59 began: it cannot be the register's value at the end.
     expect(checkRegisterHistory(ops.concat([r('v0', 500, 501)])).ok).toBe(false);
+  });
+});
+
+describe('linearizability checker (key-value client history)', () => {
+  const op = (o: Partial<KeyValueOperation> & Pick<KeyValueOperation, 'id' | 'kind' | 'key' | 'value' | 'invokedAt'>): KeyValueOperation => ({
+    returnedAt: undefined,
+    discarded: false,
+    ...o,
+  });
+
+  it('checks each key on its own and accepts a write whose outcome is unknown', () => {
+    const history = [
+      op({ id: 1, kind: 'write', key: 'x', value: 'a', invokedAt: 0, returnedAt: 1 }),
+      op({ id: 2, kind: 'write', key: 'y', value: 'b', invokedAt: 0, returnedAt: Infinity }),
+      op({ id: 3, kind: 'read', key: 'x', value: 'a', invokedAt: 2, returnedAt: 3 }),
+      op({ id: 4, kind: 'read', key: 'y', value: 'b', invokedAt: 4, returnedAt: 5 }),
+    ];
+    expect(checkKeyValueHistory(history, ['x', 'y'])).toBeUndefined();
+  });
+
+  it('holds a discarded write to never having taken effect', () => {
+    const history = [
+      op({ id: 1, kind: 'write', key: 'x', value: 'a', invokedAt: 0, returnedAt: Infinity, discarded: true }),
+      op({ id: 2, kind: 'read', key: 'x', value: 'a', invokedAt: 2, returnedAt: 3 }),
+    ];
+    expect(checkKeyValueHistory(history, ['x'])).toMatch(/^history of key x is not linearizable/);
+  });
+
+  it('leaves out reads that never returned', () => {
+    const history = [
+      op({ id: 1, kind: 'write', key: 'x', value: 'a', invokedAt: 0, returnedAt: 1 }),
+      op({ id: 2, kind: 'read', key: 'x', value: null, invokedAt: 2 }),
+    ];
+    expect(checkKeyValueHistory(history, ['x'])).toBeUndefined();
   });
 });

@@ -119,3 +119,36 @@ export function checkRegisterHistory(operations: readonly RegisterOperation[]): 
   }
   return { ok: true, longestPrefix: stack.map((s) => s.node.op.id) };
 }
+
+/** A client's operation on one key of a key-value store, as the client saw it. */
+export interface KeyValueOperation {
+  readonly id: number;
+  readonly kind: 'write' | 'read';
+  readonly key: string;
+  /** Written value, or the value a read returned. */
+  readonly value: string | null;
+  readonly invokedAt: number;
+  /** Undefined: never returned. Infinity: the client gave up, the outcome is unknown. */
+  readonly returnedAt: number | undefined;
+  /** A read that never happened, or a write known never to have taken effect: not part of the history. */
+  readonly discarded: boolean;
+}
+
+/**
+ * Checks a key-value store's client history key by key, each key a register (linearizability is
+ * local: the whole history is linearizable iff each key's is). Returns the first violation, described.
+ */
+export function checkKeyValueHistory(operations: readonly KeyValueOperation[], keys: readonly string[]): string | undefined {
+  for (const key of keys) {
+    const history: RegisterOperation[] = operations
+      .filter((o) => o.key === key && !o.discarded && (o.returnedAt !== undefined || o.kind === 'write'))
+      .map((o) => ({ id: o.id, kind: o.kind, value: o.value, invokedAt: o.invokedAt, returnedAt: o.returnedAt ?? Infinity }));
+    if (history.length === 0) continue;
+    const result = checkRegisterHistory(history);
+    if (!result.ok) {
+      const lines = history.map((o) => `  #${o.id} ${o.kind} ${o.value} [${o.invokedAt}, ${o.returnedAt}]`).join('\n');
+      return `history of key ${key} is not linearizable (longest linearizable prefix: ${result.longestPrefix.join(',')})\n${lines}`;
+    }
+  }
+  return undefined;
+}

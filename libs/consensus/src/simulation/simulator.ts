@@ -1,16 +1,21 @@
+import { MemoryDisk } from '../driver/memory-disk';
+import { RaftLoop, type ProposalOutcome, type ReadOutcome } from '../driver/raft-loop';
+import type { ReplicatedStateMachine } from '../driver/raft-loop.port';
 import { MemoryStorage } from '../lib/memory-storage';
 import { SeededRandom } from '../lib/random-source';
-import { entriesEqual, type Entry, type Message, type NodeId, type Ready } from '../lib/raft.types';
-import { RawNode } from '../lib/raw-node';
+import type { Message, NodeId } from '../lib/raft.types';
 import { EventQueue } from './event-queue';
 import { BASE_TICK_MS, describeProfile, drawFaultProfile, type FaultProfile } from './fault-profile';
-import { KvStateMachine } from './kv-state-machine';
-import { checkRegisterHistory, type RegisterOperation } from './linearizability-checker';
+import { KvStateMachine, type KvCommand } from './kv-state-machine';
+import { checkKeyValueHistory, type KeyValueOperation } from './linearizability-checker';
+import { SafetyChecker } from './safety-checker';
+import { SimulatedDisk } from './simulated-disk';
 
 export const DEFAULT_SAFETY_PHASE_MS = 5_000;
 export const DEFAULT_HEALING_BOUND_MS = 5_000;
 const ELECTION_TIMEOUT_TICKS = 10;
 const HEARTBEAT_INTERVAL_TICKS = 2;
+const MAX_INFLIGHT_APPENDS = 8;
 const CLIENT_COUNT = 5;
 const KEYS = ['x', 'y', 'z'] as const;
 const CLIENT_THINK_MS = 15;
@@ -64,31 +69,25 @@ type SimEvent =
   | { readonly type: 'check-logs' }
   | { readonly type: 'check-convergence' };
 
+/** One node: the production Ready loop (RaftLoop) on a simulated disk and network, with a key-value store on top. */
 interface SimNode {
   readonly id: NodeId;
   /** What survived the last fsync: the only state a crash keeps. */
   readonly storage: MemoryStorage;
+  /** Holds a written Ready until its fsync completes; lost (or not) on a crash, its messages unsent. */
+  readonly disk: SimulatedDisk;
   readonly tickMs: number;
   alive: boolean;
   incarnation: number;
-  raw: RawNode;
+  loop: RaftLoop<KvCommand | undefined>;
   kv: KvStateMachine;
-  /** A Ready written but not yet fsync'd: lost (or not) on a crash, and its messages unsent. */
-  pending: Ready | undefined;
-  readonly writes: Map<number, ClientOp>;
-  readonly reads: Map<string, { op: ClientOp; index: number | undefined }>;
 }
 
-interface ClientOp {
-  readonly id: number;
+interface ClientOp extends KeyValueOperation {
   readonly client: number;
-  readonly kind: 'write' | 'read';
-  readonly key: string;
   value: string | null;
-  readonly invokedAt: number;
   returnedAt: number | undefined;
   discarded: boolean;
-  node: NodeId;
 }
 
 /** Where a Figure-8 schedule stands; every stage also has a heal timeout that abandons it. */
@@ -104,7 +103,9 @@ export interface SimulationOptions {
 
 /**
  * One seeded run: N Raft nodes, a simulated clock, network and disk, client traffic and a fault
- * schedule all drawn from `seed`. Checkers watch from outside the nodes. Throws
+ * schedule all drawn from `seed`. Each node is the production `RaftLoop` (what `RaftDriver` runs
+ * with timers, NATS and the file log) with the simulated clock, network and disk as its ports.
+ * Checkers (`SafetyChecker`, `checkKeyValueHistory`) watch from outside the nodes. Throws
  * `SimulationFailure` (its message starts with the seed) on any violation.
  */
 export function runSimulation(seed: number, options: SimulationOptions = {}): SimulationReport {
@@ -138,12 +139,8 @@ class Simulation {
   private readonly ops = new Map<number, ClientOp>();
   private readonly clientTarget: NodeId[] = [];
 
-  // checkers' memory
-  private readonly leaderOfTerm = new Map<number, NodeId>();
-  private readonly committed: { term: number; entry: Entry; hash: number }[] = [];
-  /** `voter@term` -> the candidate it granted its vote to: one per term, crashes or not. */
-  private readonly votesGranted = new Map<string, NodeId>();
-  private elections = 0;
+  // checkers, outside the nodes
+  private readonly checker = new SafetyChecker((message) => this.fail(message));
   private crashes = 0;
   private snapshotsInstalled = 0;
   private convergedAt: number | undefined;
@@ -161,17 +158,19 @@ class Simulation {
     for (const id of this.ids) {
       const skew = 1 + (this.random.nextFloat() * 2 - 1) * this.profile.tickSkew;
       const storage = new MemoryStorage({ voters: this.ids });
+      const disk = new SimulatedDisk(new MemoryDisk(storage, { entriesKeptAfterSnapshot: ENTRIES_KEPT_AFTER_SNAPSHOT }), () =>
+        this.queue.push(this.now + this.profile.fsyncMs, { type: 'fsync', node: id, incarnation: this.nodes.get(id)!.incarnation }),
+      );
+      const kv = new KvStateMachine();
       const node: SimNode = {
         id,
         storage,
+        disk,
         tickMs: Math.max(1, Math.round(BASE_TICK_MS * skew)),
         alive: true,
         incarnation: 0,
-        raw: this.newRawNode(id, storage),
-        kv: new KvStateMachine(),
-        pending: undefined,
-        writes: new Map(),
-        reads: new Map(),
+        loop: this.newLoop(id, storage, disk, kv),
+        kv,
       };
       this.nodes.set(id, node);
       this.queue.push(this.random.nextInt(node.tickMs), { type: 'tick', node: id, incarnation: 0 });
@@ -188,15 +187,35 @@ class Simulation {
     throw new SimulationFailure(this.seed, `${message}\n  at t=${this.now}ms phase=${this.phase}\n  profile: ${describeProfile(this.profile)}`);
   }
 
-  private newRawNode(id: NodeId, storage: MemoryStorage): RawNode {
-    return new RawNode({
-      id,
-      storage,
-      random: this.random.fork(),
-      electionTimeoutTicks: ELECTION_TIMEOUT_TICKS,
-      heartbeatIntervalTicks: HEARTBEAT_INTERVAL_TICKS,
-      maxEntriesPerAppend: this.profile.maxEntriesPerAppend,
-      maxInflightAppends: 8,
+  /** The production Ready loop over this node's simulated disk and network; a checker taps what it applies and sends. */
+  private newLoop(id: NodeId, storage: MemoryStorage, disk: SimulatedDisk, kv: KvStateMachine): RaftLoop<KvCommand | undefined> {
+    const checker = this.checker;
+    const stateMachine: ReplicatedStateMachine<KvCommand | undefined> = {
+      apply(entry) {
+        const command = kv.apply(entry);
+        checker.applied(id, entry.index, kv.hash, entry);
+        return command;
+      },
+      restore(snapshot) {
+        kv.restore(snapshot);
+        checker.applied(id, snapshot.metadata.index, kv.hash, undefined);
+      },
+      snapshotData: () => kv.snapshotData(),
+    };
+    return new RaftLoop({
+      node: {
+        id,
+        storage,
+        random: this.random.fork(),
+        electionTimeoutTicks: ELECTION_TIMEOUT_TICKS,
+        heartbeatIntervalTicks: HEARTBEAT_INTERVAL_TICKS,
+        maxEntriesPerAppend: this.profile.maxEntriesPerAppend,
+        maxInflightAppends: MAX_INFLIGHT_APPENDS,
+      },
+      disk,
+      sender: { send: (messages) => this.sendFrom(id, messages) },
+      stateMachine,
+      snapshotEveryEntries: this.profile.snapshotThresholdEntries,
     });
   }
 
@@ -224,8 +243,8 @@ class Simulation {
       seed: this.seed,
       profile: this.profile,
       events: this.events,
-      elections: this.elections,
-      committedIndex: this.committed.length - 1,
+      elections: this.checker.elections,
+      committedIndex: this.checker.committedIndex,
       completedWrites: completed.filter((o) => o.kind === 'write').length,
       completedReads: completed.filter((o) => o.kind === 'read').length,
       crashes: this.crashes,
@@ -239,7 +258,7 @@ class Simulation {
       case 'tick': {
         const node = this.nodes.get(event.node)!;
         if (!node.alive || node.incarnation !== event.incarnation) return;
-        node.raw.tick();
+        node.loop.tick();
         this.afterInput(node);
         this.queue.push(this.now + node.tickMs, event);
         return;
@@ -248,13 +267,16 @@ class Simulation {
         const m = event.message;
         const node = this.nodes.get(m.to)!;
         if (!node.alive || !this.connected(m.from, m.to)) return;
-        node.raw.step(m);
+        node.loop.step(m);
         this.afterInput(node);
         return;
       }
-      case 'fsync':
-        this.completeFsync(event.node, event.incarnation);
+      case 'fsync': {
+        const node = this.nodes.get(event.node)!;
+        if (!node.alive || node.incarnation !== event.incarnation) return;
+        this.completeFsync(node);
         return;
+      }
       case 'client':
         this.clientStep(event.client);
         return;
@@ -281,7 +303,7 @@ class Simulation {
         this.restart(event.node);
         return;
       case 'check-logs':
-        this.checkLogMatching();
+        this.checker.logMatching([...this.nodes.values()]);
         if (this.phase !== 'done') this.queue.push(this.now + LOG_MATCHING_CHECK_MS, event);
         return;
       case 'check-convergence':
@@ -299,95 +321,35 @@ class Simulation {
     }
   }
 
-  // ------------------------------------------------------------ node shell: persist, send, apply
+  // ------------------------------------------------------------ node shell: inputs in, the loop does the rest
 
   private afterInput(node: SimNode): void {
     this.observe(node);
     if (this.figure8) this.advanceFigure8(node);
-    this.pump(node);
+    if (node.alive) node.loop.process();
   }
 
-  private pump(node: SimNode): void {
-    if (!node.alive || node.pending || !node.raw.hasReady()) return;
-    node.pending = node.raw.ready();
-    this.queue.push(this.now + this.profile.fsyncMs, { type: 'fsync', node: node.id, incarnation: node.incarnation });
-  }
-
-  private persist(node: SimNode, rd: Ready): void {
-    if (rd.snapshot) node.storage.applySnapshot(rd.snapshot);
-    node.storage.append(rd.entries);
-    if (rd.hardState) node.storage.setHardState(rd.hardState);
-  }
-
-  private completeFsync(id: NodeId, incarnation: number): void {
-    const node = this.nodes.get(id)!;
-    if (!node.alive || node.incarnation !== incarnation || !node.pending) return;
-    const rd = node.pending;
-    this.persist(node, rd);
-    let voted = false;
-    for (const m of rd.messages) {
-      if (m.type === 'vote-response' && !m.reject) {
-        this.checkVote(m.from, m.term, m.to);
-        voted = true;
-      }
-      this.send(m);
-    }
-    if (voted && this.phase === 'safety' && this.random.chance(this.profile.voteCrashProbability)) {
-      // Power fails just after the vote left: it must have been durable before it was sent.
-      const downMs = this.random.between(1, VOTE_CRASH_MAX_DOWN_MS);
-      this.queue.push(this.now + this.random.nextInt(3), { type: 'crash', node: node.id, incarnation: node.incarnation, downMs });
-    }
-    if (rd.snapshot) {
-      node.kv = KvStateMachine.fromSnapshot(rd.snapshot.metadata.index, rd.snapshot.data);
-      this.snapshotsInstalled++;
-      this.checkApplied(node, rd.snapshot.metadata.index, node.kv.hash, undefined);
-    }
-    for (const entry of rd.committedEntries) {
-      if (entry.index <= node.kv.appliedIndex) continue;
-      const command = node.kv.apply(entry);
-      this.checkApplied(node, entry.index, node.kv.hash, entry);
-      if (command) {
-        const op = node.writes.get(command.op);
-        if (op) {
-          node.writes.delete(command.op);
-          this.completeOp(op);
-        }
-      }
-    }
-    for (const rs of rd.readStates) {
-      const read = node.reads.get(rs.context);
-      if (read && read.index === undefined) read.index = rs.index;
-    }
-    node.raw.advance();
-    node.pending = undefined;
-    this.serveReads(node);
-    this.maybeCompact(node);
+  /** The disk finishes an fsync: the loop sends, applies and advances, and hands the disk its next Ready. */
+  private completeFsync(node: SimNode): void {
+    const written = node.disk.completeFsync();
+    if (!written) return;
+    if (written.snapshot) this.snapshotsInstalled++;
     this.observe(node);
     if (this.figure8) this.advanceFigure8(node);
-    this.pump(node);
   }
 
-  private maybeCompact(node: SimNode): void {
-    const applied = node.kv.appliedIndex;
-    if (applied - node.storage.firstIndex() < this.profile.snapshotThresholdEntries) return;
-    // A snapshot from the leader is on its way to the disk: the core no longer knows the
-    // configuration at `applied`, and that snapshot replaces whatever we would take here.
-    if (applied < node.raw.status().firstIndex - 1) return;
-    node.storage.createSnapshot(applied, node.raw.confStateAt(applied), node.kv.serialize());
-    node.storage.compact(Math.max(node.storage.firstIndex() - 1, applied - ENTRIES_KEPT_AFTER_SNAPSHOT));
+  private observe(node: SimNode): void {
+    this.checker.observe({ id: node.id, raw: node.loop.raw, storage: node.storage });
   }
 
   private crash(node: SimNode, downMs = this.random.between(MIN_DOWN_MS, MAX_DOWN_MS)): void {
     this.crashes++;
     // The write may or may not have reached the platter before power went: draw it.
-    if (node.pending && this.random.chance(0.5)) this.persist(node, node.pending);
-    node.pending = undefined;
+    node.disk.crash(node.disk.writing && this.random.chance(0.5));
     node.alive = false;
     node.incarnation++;
-    for (const op of node.writes.values()) this.abandonOp(op);
-    for (const { op } of node.reads.values()) this.abandonOp(op);
-    node.writes.clear();
-    node.reads.clear();
+    // Its clients stop hearing from it: every write's fate is now unknown, every read void.
+    node.loop.stop();
     this.queue.push(this.now + downMs, { type: 'restart', node: node.id });
   }
 
@@ -395,9 +357,9 @@ class Simulation {
     const node = this.nodes.get(id)!;
     if (node.alive) return;
     node.alive = true;
-    node.raw = this.newRawNode(id, node.storage);
-    const snap = node.storage.snapshot();
-    node.kv = KvStateMachine.fromSnapshot(snap.metadata.index, snap.data);
+    // Everything in memory is gone: a fresh loop and store, from what the disk holds.
+    node.kv = new KvStateMachine();
+    node.loop = this.newLoop(id, node.storage, node.disk, node.kv);
     this.queue.push(this.now + node.tickMs, { type: 'tick', node: id, incarnation: node.incarnation });
     this.afterInput(node);
   }
@@ -411,6 +373,24 @@ class Simulation {
     const gb = groups.get(b)!;
     // Group 2 is a bridge: it reaches both sides, which cannot reach each other.
     return ga === gb || ga === 2 || gb === 2;
+  }
+
+  /** A node's outgoing messages, tapped on the wire by the vote checker. */
+  private sendFrom(id: NodeId, messages: readonly Message[]): void {
+    const node = this.nodes.get(id)!;
+    let voted = false;
+    for (const m of messages) {
+      if (m.type === 'vote-response' && !m.reject) {
+        this.checker.voteGranted(m.from, m.term, m.to);
+        voted = true;
+      }
+      this.send(m);
+    }
+    if (voted && this.phase === 'safety' && this.random.chance(this.profile.voteCrashProbability)) {
+      // Power fails just after the vote left: it must have been durable before it was sent.
+      const downMs = this.random.between(1, VOTE_CRASH_MAX_DOWN_MS);
+      this.queue.push(this.now + this.random.nextInt(3), { type: 'crash', node: id, incarnation: node.incarnation, downMs });
+    }
   }
 
   private send(m: Message): void {
@@ -434,8 +414,8 @@ class Simulation {
     let best: SimNode | undefined;
     for (const node of this.nodes.values()) {
       if (!node.alive) continue;
-      const s = node.raw.basicStatus();
-      if (s.role === 'leader' && (!best || s.term > best.raw.basicStatus().term)) best = node;
+      const s = node.loop.raw.basicStatus();
+      if (s.role === 'leader' && (!best || s.term > best.loop.raw.basicStatus().term)) best = node;
     }
     return best;
   }
@@ -488,14 +468,14 @@ class Simulation {
     const extra = this.random.nextInt(Math.floor((this.ids.length - 1) / 2));
     const minority = new Set([leader.id, ...others.slice(0, extra)]);
     this.isolate(minority);
-    this.figure8 = { stage: 'await-other-side-leader', minority, term: leader.raw.basicStatus().term };
+    this.figure8 = { stage: 'await-other-side-leader', minority, term: leader.loop.raw.basicStatus().term };
   }
 
   /** Reacts to the node that just took input; the reactions are immediate, as an adversary's would be. */
   private advanceFigure8(node: SimNode): void {
     const f = this.figure8!;
     if (this.phase !== 'safety' || !node.alive) return;
-    const s = node.raw.basicStatus();
+    const s = node.loop.raw.basicStatus();
     switch (f.stage) {
       case 'await-other-side-leader':
         // Stage 2: the majority elects; its leader is cut off alone before its entries spread.
@@ -541,7 +521,7 @@ class Simulation {
     const leader = this.currentLeader();
     if (!leader) return;
     const target = this.random.pick(this.ids.filter((id) => id !== leader.id));
-    leader.raw.transferLeader(target);
+    leader.loop.raw.transferLeader(target);
     this.afterInput(leader);
   }
 
@@ -570,7 +550,8 @@ class Simulation {
     const id = this.nextOpId++;
     if (this.random.chance(0.55)) {
       const value = `c${client}-${id}`;
-      const result = node.raw.propose(JSON.stringify({ op: id, key, value }));
+      const op: ClientOp = { id, client, kind: 'write', key, value, invokedAt: this.now, returnedAt: undefined, discarded: false };
+      const result = node.loop.propose(JSON.stringify({ op: id, key, value }), (outcome) => this.writeSettled(op, outcome));
       if (!result.ok) {
         if (result.lead && this.random.chance(0.8)) {
           this.clientTarget[client] = result.lead;
@@ -579,28 +560,37 @@ class Simulation {
         }
         return retry();
       }
-      const op: ClientOp = { id, client, kind: 'write', key, value, invokedAt: this.now, returnedAt: undefined, discarded: false, node: node.id };
       this.ops.set(id, op);
-      node.writes.set(id, op);
     } else {
-      const context = `r${id}`;
-      const result = node.raw.readIndex(context);
+      const op: ClientOp = { id, client, kind: 'read', key, value: null, invokedAt: this.now, returnedAt: undefined, discarded: false };
+      const result = node.loop.readIndex((outcome) => this.readSettled(node, op, outcome));
       if (!result.ok) return retry();
-      const op: ClientOp = { id, client, kind: 'read', key, value: null, invokedAt: this.now, returnedAt: undefined, discarded: false, node: node.id };
       this.ops.set(id, op);
-      node.reads.set(context, { op, index: undefined });
     }
     this.queue.push(this.now + OP_TIMEOUT_MS, { type: 'op-timeout', op: id });
     this.afterInput(node);
   }
 
-  private serveReads(node: SimNode): void {
-    for (const [context, read] of node.reads) {
-      if (read.index === undefined || read.index > node.kv.appliedIndex) continue;
-      node.reads.delete(context);
-      read.op.value = node.kv.get(read.op.key);
-      this.completeOp(read.op);
+  private writeSettled(op: ClientOp, outcome: ProposalOutcome<KvCommand | undefined>): void {
+    switch (outcome.status) {
+      case 'applied':
+        return this.completeOp(op);
+      case 'superseded':
+        // The node says it never applies anywhere: the history holds it to that.
+        return this.abandonOp(op, 'never-applied');
+      case 'unknown':
+      case 'stopped':
+        return this.abandonOp(op);
+      default:
+        assertNever(outcome);
     }
+  }
+
+  private readSettled(node: SimNode, op: ClientOp, outcome: ReadOutcome): void {
+    if (outcome.status === 'stopped') return this.abandonOp(op);
+    if (op.returnedAt !== undefined) return;
+    op.value = node.kv.get(op.key);
+    this.completeOp(op);
   }
 
   private completeOp(op: ClientOp): void {
@@ -609,25 +599,21 @@ class Simulation {
     this.queue.push(this.now + CLIENT_THINK_MS, { type: 'client', client: op.client });
   }
 
-  /** The client stops waiting: a write's fate is now unknown, a read simply never happened. */
-  private abandonOp(op: ClientOp): void {
+  /**
+   * The client stops waiting: a write's fate is now unknown (unless the node said it never
+   * applies), a read simply never happened.
+   */
+  private abandonOp(op: ClientOp, fate: 'unknown' | 'never-applied' = 'unknown'): void {
     if (op.returnedAt !== undefined) return;
-    if (op.kind === 'write') op.returnedAt = Infinity;
-    else {
-      op.discarded = true;
-      op.returnedAt = Infinity;
-    }
+    op.returnedAt = Infinity;
+    if (op.kind === 'read' || fate === 'never-applied') op.discarded = true;
     this.clientTarget[op.client] = this.random.pick(this.ids);
     this.queue.push(this.now + CLIENT_THINK_MS, { type: 'client', client: op.client });
   }
 
   private timeoutOp(id: number): void {
-    const op = this.ops.get(id)!;
-    if (op.returnedAt !== undefined) return;
-    const node = this.nodes.get(op.node)!;
-    node.writes.delete(id);
-    node.reads.delete(`r${id}`);
-    this.abandonOp(op);
+    // A settlement that comes later finds the op returned already and changes nothing.
+    this.abandonOp(this.ops.get(id)!);
   }
 
   // ------------------------------------------------------------ healing and convergence
@@ -642,11 +628,11 @@ class Simulation {
   private converged(): boolean {
     const leader = this.currentLeader();
     if (!leader) return false;
-    const ls = leader.raw.basicStatus();
-    if (ls.commit !== ls.lastIndex || leader.raw.termAt(ls.commit) !== ls.term) return false;
+    const ls = leader.loop.raw.basicStatus();
+    if (ls.commit !== ls.lastIndex || leader.loop.raw.termAt(ls.commit) !== ls.term) return false;
     for (const node of this.nodes.values()) {
       if (!node.alive || node.kv.appliedIndex !== ls.commit) return false;
-      const s = node.raw.basicStatus();
+      const s = node.loop.raw.basicStatus();
       if (s.lead !== leader.id || s.term !== ls.term) return false;
     }
     return true;
@@ -655,99 +641,20 @@ class Simulation {
   private describeNodes(): string {
     return [...this.nodes.values()]
       .map((n) => {
-        const s = n.raw.basicStatus();
-        return `${n.id}{alive=${n.alive} role=${s.role} term=${s.term} lead=${s.lead} commit=${s.commit} last=${s.lastIndex} lastTerm=${n.raw.termAt(s.lastIndex)} applied=${n.kv.appliedIndex} pending=${n.pending !== undefined}}`;
+        const s = n.loop.raw.basicStatus();
+        return `${n.id}{alive=${n.alive} role=${s.role} term=${s.term} lead=${s.lead} commit=${s.commit} last=${s.lastIndex} lastTerm=${n.loop.raw.termAt(s.lastIndex)} applied=${n.kv.appliedIndex} pending=${n.disk.writing}}`;
       })
       .join(' ');
   }
 
-  // ------------------------------------------------------------ checkers (outside the nodes)
-
-  private observe(node: SimNode): void {
-    const s = node.raw.basicStatus();
-    if (s.role !== 'leader') return;
-    const known = this.leaderOfTerm.get(s.term);
-    if (known === node.id) return;
-    if (known !== undefined) this.fail(`two leaders in term ${s.term}: ${known} and ${node.id}`);
-    this.leaderOfTerm.set(s.term, node.id);
-    this.elections++;
-    // Leader completeness: every entry committed in an earlier term is in the new leader's log.
-    for (let i = Math.max(1, s.lastIndex >= 0 ? node.storage.firstIndex() : 1); i < this.committed.length; i++) {
-      const c = this.committed[i];
-      if (!c || c.term > s.term) continue;
-      const term = node.raw.termAt(i);
-      if (term === undefined && i < node.raw.status().firstIndex) continue;
-      if (term !== c.term) this.fail(`leader ${node.id} of term ${s.term} lacks committed entry ${i} (term ${c.term}), has term ${term}`);
-    }
-  }
-
-  /** Election safety at its root: a node grants at most one vote per term, across crashes. */
-  private checkVote(voter: NodeId, term: number, candidate: NodeId): void {
-    const key = `${voter}@${term}`;
-    const known = this.votesGranted.get(key);
-    if (known === undefined) this.votesGranted.set(key, candidate);
-    else if (known !== candidate) this.fail(`${voter} voted for both ${known} and ${candidate} in term ${term}`);
-  }
-
-  /** Every replica applies the same entry at each index and reaches the same state. */
-  private checkApplied(node: SimNode, index: number, hash: number, entry: Entry | undefined): void {
-    const known = this.committed[index];
-    if (!known) {
-      if (entry) this.committed[index] = { term: entry.term, entry, hash };
-      return;
-    }
-    if (entry && !entriesEqual(known.entry, entry)) {
-      this.fail(`committed entry ${index} changed: ${JSON.stringify(known.entry)} then ${JSON.stringify(entry)} on ${node.id}`);
-    }
-    if (known.hash !== hash) this.fail(`state after applying ${index} differs on ${node.id}`);
-  }
-
-  /** Log matching (§5.3) over what each node has made durable. */
-  private checkLogMatching(): void {
-    const nodes = [...this.nodes.values()];
-    for (const n of nodes) {
-      const s = n.storage;
-      let prev = s.term(s.firstIndex() - 1);
-      for (let i = s.firstIndex(); i <= s.lastIndex(); i++) {
-        const t = s.term(i);
-        if (t < prev) this.fail(`terms decrease along ${n.id}'s log at ${i}`);
-        prev = t;
-      }
-    }
-    for (let a = 0; a < nodes.length; a++) {
-      for (let b = a + 1; b < nodes.length; b++) {
-        const x = nodes[a].storage;
-        const y = nodes[b].storage;
-        const lo = Math.max(x.firstIndex(), y.firstIndex());
-        const hi = Math.min(x.lastIndex(), y.lastIndex());
-        let matched = false;
-        for (let i = hi; i >= lo; i--) {
-          const ex = x.entries(i, i + 1, 1)[0];
-          const ey = y.entries(i, i + 1, 1)[0];
-          if (matched || ex.term === ey.term) {
-            matched = true;
-            if (!entriesEqual(ex, ey)) this.fail(`log matching broken between ${nodes[a].id} and ${nodes[b].id} at ${i}`);
-          }
-        }
-      }
-    }
-  }
+  // ------------------------------------------------------------ final checks (outside the nodes)
 
   private finalChecks(): void {
-    this.checkLogMatching();
-    const hashes = new Set([...this.nodes.values()].map((n) => `${n.kv.appliedIndex}:${n.kv.hash}`));
-    if (hashes.size !== 1) this.fail(`replicas differ after healing: ${[...hashes].join(' ')}`);
-    for (const key of KEYS) {
-      const history: RegisterOperation[] = [...this.ops.values()]
-        .filter((o) => o.key === key && !o.discarded && (o.returnedAt !== undefined || o.kind === 'write'))
-        .map((o) => ({ id: o.id, kind: o.kind, value: o.value, invokedAt: o.invokedAt, returnedAt: o.returnedAt ?? Infinity }));
-      if (history.length === 0) continue;
-      const result = checkRegisterHistory(history);
-      if (!result.ok) {
-        const lines = history.map((o) => `  #${o.id} ${o.kind} ${o.value} [${o.invokedAt}, ${o.returnedAt}]`).join('\n');
-        this.fail(`history of key ${key} is not linearizable (longest linearizable prefix: ${result.longestPrefix.join(',')})\n${lines}`);
-      }
-    }
+    const nodes = [...this.nodes.values()];
+    this.checker.logMatching(nodes);
+    this.checker.replicasAgree(nodes.map((n) => ({ id: n.id, appliedIndex: n.kv.appliedIndex, hash: n.kv.hash })));
+    const violation = checkKeyValueHistory([...this.ops.values()], KEYS);
+    if (violation) this.fail(violation);
   }
 }
 
