@@ -65,6 +65,7 @@ export class SchedulerAdminController {
   }
 
   @Post('nodes/:nodeId/drain')
+  @HttpCode(200)
   @ApiOperation({ summary: 'Drain a node: it takes no new chunks and its chunks move to the others' })
   drain(@Param('nodeId') nodeId: string) {
     return this.nodes.drain(nodeId);

@@ -29,13 +29,15 @@ export class ClusterView implements OnModuleInit, OnModuleDestroy {
   private readonly follower: IntervalWorker;
   private readonly epochListeners: ((epoch: number) => void)[] = [];
   private lastEpoch: number | null = null;
+  /** The CLUSTER sequence of the last membership change made here: reads wait for the projection to reach it. */
+  private membershipSequence = 0;
 
   constructor(
     private readonly rpc: RpcClient,
     private readonly workers: WorkerRegistry,
     @Inject(SERVICE_IDENTITY) readonly identity: ServiceIdentity,
   ) {
-    this.ring = new StorageRingProvider(() => this.listNodes(), () => this.metadata<RingEpochReply>(MetadataRpc.ringEpoch, {}));
+    this.ring = new StorageRingProvider(() => this.listNodes(), () => this.metadata<RingEpochReply>(MetadataRpc.ringEpoch, this.readYourWrites()));
     this.pools = new NodePools((nodeId) => this.ring.addressOf(nodeId));
     this.nodes = new StorageNodeClient(this.pools);
     this.follower = new IntervalWorker('ring-follower', RING_FOLLOW_INTERVAL_MS, (signal) => abortable(this.follow(), signal), { runImmediately: true });
@@ -58,15 +60,22 @@ export class ClusterView implements OnModuleInit, OnModuleDestroy {
   }
 
   listNodes(): Promise<ListNodesReply> {
-    return this.metadata<ListNodesReply>(MetadataRpc.listNodes, {});
+    return this.metadata<ListNodesReply>(MetadataRpc.listNodes, this.readYourWrites());
   }
 
   listChunkReferences(request: ListChunkReferencesRequest): Promise<ListChunkReferencesReply> {
     return this.metadata<ListChunkReferencesReply>(MetadataRpc.listChunkReferences, request);
   }
 
-  membership<T = MembershipReply>(pattern: string, payload: unknown): Promise<T> {
-    return this.metadata<T>(pattern, payload);
+  /** A membership command; later reads of membership and the ring see its effect. */
+  async membership(pattern: string, payload: unknown): Promise<MembershipReply> {
+    const reply = await this.metadata<MembershipReply>(pattern, payload);
+    this.membershipSequence = Math.max(this.membershipSequence, reply.sequence);
+    return reply;
+  }
+
+  private readYourWrites(): { minSequence?: number } {
+    return this.membershipSequence > 0 ? { minSequence: this.membershipSequence } : {};
   }
 
   private metadata<T>(pattern: string, payload: unknown): Promise<T> {

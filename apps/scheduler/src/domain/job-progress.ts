@@ -1,7 +1,9 @@
 /**
  * Progress of one long job as done/total in items and bytes, with a rate and an ETA. The rate is
- * bytes done over the time spent since the work phase began (or items, for a job that moves no
- * bytes); paced jobs move bytes at a steady rate, so the average is the honest estimate.
+ * bytes (or items, for a job that moves no bytes) done since the first piece of work finished,
+ * over the time since then: paced jobs move bytes at a steady rate once started, and measuring
+ * from the first completion leaves out the start-up (first reads, connections) that would
+ * otherwise make an early ETA too long.
  */
 export interface ProgressCounts {
   readonly doneItems: number;
@@ -34,12 +36,26 @@ export function addCounts(a: ProgressCounts, b: Partial<ProgressCounts>): Progre
   };
 }
 
-export function reportProgress(counts: ProgressCounts, startedAtMs: number, nowMs: number): ProgressReport {
+/** Where the rate is measured from: the moment the first piece of work finished, and the counts then. */
+export interface RateBaseline {
+  readonly atMs: number;
+  readonly counts: ProgressCounts;
+}
+
+export function reportProgress(counts: ProgressCounts, startedAtMs: number, nowMs: number, baseline?: RateBaseline): ProgressReport {
   const elapsedMs = Math.max(0, nowMs - startedAtMs);
   const byBytes = counts.totalBytes > 0;
-  const done = byBytes ? counts.doneBytes : counts.doneItems;
+  const doneOf = (c: ProgressCounts) => (byBytes ? c.doneBytes : c.doneItems);
+  const done = doneOf(counts);
   const total = byBytes ? counts.totalBytes : counts.totalItems;
-  const ratePerSecond = done > 0 && elapsedMs > 0 ? done / (elapsedMs / 1000) : null;
+  const sinceBaselineMs = baseline ? nowMs - baseline.atMs : 0;
+  const doneSinceBaseline = baseline ? done - doneOf(baseline.counts) : 0;
+  const ratePerSecond =
+    baseline && sinceBaselineMs > 0 && doneSinceBaseline > 0
+      ? doneSinceBaseline / (sinceBaselineMs / 1000)
+      : done > 0 && elapsedMs > 0
+        ? done / (elapsedMs / 1000)
+        : null;
   const remaining = Math.max(0, total - done);
   const etaSeconds = remaining === 0 ? 0 : ratePerSecond ? remaining / ratePerSecond : null;
   return {

@@ -44,6 +44,11 @@ export class ChunkCopier {
 
   async copy(hash: ContentHash, sources: readonly string[], targets: readonly string[], reason: 'repair' | 'rebalance', signal?: AbortSignal): Promise<CopyOutcome> {
     const failed: { nodeId: string; reason: string }[] = [];
+    // A target may have been given the chunk since it was judged missing (a read repair, another job): nothing to send.
+    const present = await Promise.all(targets.map((t) => this.cluster.nodes.head(t, hash).then((size) => size !== null, () => false)));
+    const alreadyThere = targets.filter((_, i) => present[i]);
+    const missing = targets.filter((_, i) => !present[i]);
+    if (missing.length === 0) return { sourceNodeId: null, sizeBytes: -1, copiedTo: [], alreadyThere, failed };
     let bytes: Buffer | null = null;
     let sourceNodeId: string | null = null;
     for (const source of sources) {
@@ -55,12 +60,11 @@ export class ChunkCopier {
         failed.push({ nodeId: source, reason: `as a source: ${describe(error)}` });
       }
     }
-    if (!bytes || !sourceNodeId) return { sourceNodeId: null, sizeBytes: -1, copiedTo: [], alreadyThere: [], failed };
-    await this.pacer.take(bytes.byteLength * targets.length, signal);
+    if (!bytes || !sourceNodeId) return { sourceNodeId: null, sizeBytes: -1, copiedTo: [], alreadyThere, failed };
+    await this.pacer.take(bytes.byteLength * missing.length, signal);
     const copiedTo: string[] = [];
-    const alreadyThere: string[] = [];
     await Promise.all(
-      targets.map(async (target) => {
+      missing.map(async (target) => {
         try {
           const { existed } = await this.cluster.nodes.put(target, hash, bytes, signal);
           (existed ? alreadyThere : copiedTo).push(target);

@@ -2,7 +2,7 @@ import { Controller, Logger } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { isContentHash } from '@cairn/hashing';
 import { JetStreamContext } from '@cairn/messaging';
-import { isEventEnvelope, type ChunkHealthEvent } from '@cairn/protocol';
+import { currentEnvelope, isEventEnvelope, type ChunkHealthEvent } from '@cairn/protocol';
 import { ChunkRepairQueue } from './chunk-repair.queue';
 
 export const CHUNK_HEALTH_DURABLE = 'scheduler-chunk-health';
@@ -24,7 +24,8 @@ export class ChunkHealthConsumer {
       this.logger.warn(`${ctx.subject} #${ctx.streamSequence} is not an event envelope; skipped`);
       return;
     }
-    const event = { type: envelope.type, data: envelope.data } as ChunkHealthEvent;
+    const current = currentEnvelope(envelope, `${ctx.subject} #${ctx.streamSequence}`);
+    const event = { type: current.type, data: current.data } as ChunkHealthEvent;
     const hash = event.data.hash;
     if (!isContentHash(hash)) {
       this.logger.warn(`${ctx.subject} #${ctx.streamSequence} names no chunk hash; skipped`);

@@ -6,7 +6,7 @@ import { SERVICE_CONFIG } from '@cairn/service-kit';
 import { SchedulerStateStore } from '../adapters/scheduler-state.store';
 import { ClusterView } from '../cluster/cluster-view';
 import { gcDecision, reconcileChunk } from '../domain/chunk-reconciliation';
-import { addCounts, emptyCounts, reportProgress, type ProgressCounts, type ProgressReport } from '../domain/job-progress';
+import { addCounts, emptyCounts, reportProgress, type ProgressCounts, type ProgressReport, type RateBaseline } from '../domain/job-progress';
 import { ChunkCopier, describe } from '../repair/chunk-copier';
 import type { SchedulerConfig } from '../scheduler.config';
 
@@ -289,6 +289,7 @@ class SweepReportBuilder {
   private readonly lostSample: string[] = [];
   private readonly nodes = new Map<string, { listed: boolean; draining: boolean; chunks: number; bytes: number; error?: string }>();
   private readonly counts: Record<SweepCategory, ProgressCounts> = { repair: emptyCounts(), rebalance: emptyCounts(), gc: emptyCounts() };
+  private readonly baselines: Partial<Record<SweepCategory, RateBaseline>> = {};
   private failures = 0;
   private lastFailure?: string;
 
@@ -337,6 +338,7 @@ class SweepReportBuilder {
 
   progress(category: SweepCategory, counts: Partial<ProgressCounts>): void {
     this.counts[category] = addCounts(this.counts[category], counts);
+    this.baselines[category] ??= { atMs: Date.now(), counts: this.counts[category] };
   }
 
   failure(message: string): void {
@@ -363,7 +365,7 @@ class SweepReportBuilder {
   report(): SweepReport {
     const now = this.finishedAtMs ?? Date.now();
     const workStarted = this.workStartedAtMs ?? now;
-    const work = (c: SweepCategory) => reportProgress(this.counts[c], workStarted, now);
+    const work = (c: SweepCategory) => reportProgress(this.counts[c], workStarted, now, this.baselines[c]);
     return {
       id: this.run.id,
       trigger: this.run.trigger,

@@ -4,6 +4,8 @@ import { createServer } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { ringMembers } from '@cairn/chunk-client';
+import { HashRing, type ContentHash } from '@cairn/hashing';
 import { NatsConnectionManager, RpcClient } from '@cairn/messaging';
 import { METADATA_SERVICE, MetadataRpc, type ListChunkReferencesReply, type ListNodesReply } from '@cairn/protocol';
 import { dropNamespace, eventually, startServiceProcess, testNamespace, TEST_NATS_URL, type ServiceProcess } from '@cairn/testing';
@@ -136,6 +138,27 @@ export class TestRegion {
   async copiesOfReferenced(nodeIds: readonly string[]): Promise<Map<string, number>> {
     const [refs, holdings] = await Promise.all([this.references(), Promise.all(nodeIds.map((n) => this.held(n)))]);
     return new Map(refs.map((r) => [r.hash, holdings.filter((h) => h.has(r.hash)).length]));
+  }
+
+  /**
+   * True when every referenced chunk is held by exactly the nodes the current ring names for it
+   * (no copy missing, none left over), among the running nodes given.
+   */
+  async placementIsExact(nodeIds: readonly string[]): Promise<boolean> {
+    const [{ epoch, nodes }, refs, holdings] = await Promise.all([
+      this.rpc.request<ListNodesReply>(METADATA_SERVICE, MetadataRpc.listNodes, {}),
+      this.references(),
+      Promise.all(nodeIds.map(async (n) => [n, await this.held(n)] as const)),
+    ]);
+    const ring = HashRing.build({ epoch, members: ringMembers(nodes) });
+    return refs.every((r) => {
+      const expected = ring
+        .replicasFor(r.hash as ContentHash, Math.min(r.replicationFactor, ring.members.length))
+        .map((m) => m.nodeId)
+        .sort();
+      const holders = holdings.filter(([, h]) => h.has(r.hash)).map(([n]) => n).sort();
+      return expected.length === holders.length && expected.every((n, i) => n === holders[i]);
+    });
   }
 
   async admin<T = unknown>(method: string, pathAndQuery: string, body?: unknown, instance = 'scheduler-1'): Promise<{ status: number; body: T }> {
