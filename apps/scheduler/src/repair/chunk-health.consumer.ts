@@ -2,10 +2,13 @@ import { Controller, Logger } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { isContentHash } from '@cairn/hashing';
 import { JetStreamContext } from '@cairn/messaging';
-import { currentEnvelope, isEventEnvelope, type ChunkHealthEvent } from '@cairn/protocol';
+import { currentEnvelope, isEventEnvelope, type ChunkHealthEvent, type InstanceHealthEvent } from '@cairn/protocol';
+import { describe } from './chunk-copier';
+import { SweepQueue } from '../sweep/sweep.queue';
 import { ChunkRepairQueue } from './chunk-repair.queue';
 
 export const CHUNK_HEALTH_DURABLE = 'scheduler-chunk-health';
+export const INSTANCE_HEALTH_DURABLE = 'scheduler-instance-health';
 
 /**
  * Turns chunk health facts on CLUSTER into repair jobs: a replica a write missed, a corrupt chunk
@@ -16,7 +19,20 @@ export const CHUNK_HEALTH_DURABLE = 'scheduler-chunk-health';
 export class ChunkHealthConsumer {
   private readonly logger = new Logger('ChunkHealthConsumer');
 
-  constructor(private readonly repairs: ChunkRepairQueue) {}
+  constructor(
+    private readonly repairs: ChunkRepairQueue,
+    private readonly sweep: SweepQueue,
+  ) {}
+
+  /** A storage node monitoring saw come back gets what it missed at once, not at the next interval. */
+  @EventPattern('cluster.health.>', { stream: 'CLUSTER', durable: INSTANCE_HEALTH_DURABLE })
+  async onInstanceHealth(@Payload() envelope: unknown, @Ctx() ctx: JetStreamContext): Promise<void> {
+    if (!isEventEnvelope(envelope)) return;
+    const current = currentEnvelope(envelope, `${ctx.subject} #${ctx.streamSequence}`);
+    const event = { type: current.type, data: current.data } as InstanceHealthEvent;
+    if (event.type !== 'NodeRecovered' || event.data.service !== 'storage') return;
+    await this.sweep.requestSweep(`${event.data.instance} recovered`).catch((error) => this.logger.warn(`could not queue a sweep: ${describe(error)}`));
+  }
 
   @EventPattern('cluster.chunk.>', { stream: 'CLUSTER', durable: CHUNK_HEALTH_DURABLE })
   async onChunkHealth(@Payload() envelope: unknown, @Ctx() ctx: JetStreamContext): Promise<void> {

@@ -16,7 +16,7 @@ export interface ChunkRepairJob {
 
 export type ChunkRepairResult =
   | { readonly outcome: 'repaired'; readonly source: string; readonly sizeBytes: number }
-  | { readonly outcome: 'already-there' | 'not-a-replica' };
+  | { readonly outcome: 'already-there' | 'not-a-replica' | 'target-unreachable' };
 
 export const REPAIR_JOB_ATTEMPTS = 6;
 export const REPAIR_JOB_BACKOFF_FIRST_MS = 1_000;
@@ -100,7 +100,15 @@ export class ChunkRepairQueue implements OnApplicationBootstrap, NamedWorker {
     const replicas = ring.replicasFor(hash, Math.min(EVENT_REPAIR_REPLICATION_FACTOR, ring.members.length)).map((m) => m.nodeId);
     // A node the ring no longer names for this chunk gets nothing; the sweep trims what it holds.
     if (!replicas.includes(nodeId)) return { outcome: 'not-a-replica' };
-    if ((await this.cluster.nodes.head(nodeId, hash)) !== null) return { outcome: 'already-there' };
+    let held: number | null;
+    try {
+      held = await this.cluster.nodes.head(nodeId, hash);
+    } catch {
+      // A node that is down gets everything it missed from the sweep once it is back (a NodeRecovered
+      // from monitoring starts one): retrying here per chunk would only pile jobs up while it is away.
+      return { outcome: 'target-unreachable' };
+    }
+    if (held !== null) return { outcome: 'already-there' };
     const sources = [...replicas.filter((n) => n !== nodeId), ...this.cluster.ring.fallbackReadNodes(hash, EVENT_REPAIR_REPLICATION_FACTOR)].filter(
       (n, i, all) => n !== nodeId && all.indexOf(n) === i,
     );
