@@ -60,6 +60,12 @@ export interface ChunkReferencePage {
 type VersionPosition = { readonly kind: 'version'; readonly key: string; readonly sequence: string };
 type UploadPosition = { readonly kind: 'upload'; readonly key: string; readonly sequence: string; readonly uploadId: string };
 
+/**
+ * An upload row that is still in progress. A completed upload's rows stay until the version made
+ * from it is projected (they name its chunks until then), but no listing shows them.
+ */
+const UPLOAD_IN_PROGRESS = 'completed_sequence IS NULL';
+
 const VERSION_SUMMARY_COLUMNS = 'key, version_id, is_current, is_delete_marker, size_bytes, etag, last_modified, storage_class, sequence';
 
 /**
@@ -228,7 +234,7 @@ export class MetadataQueryAdapter {
     let start: UploadPosition | KeyBound | 'empty' = startAfterMarker(window.prefix, window.markerKey);
     if (request.keyMarker && request.uploadIdMarker && start !== 'empty' && !start.inclusive) {
       const rows: Row[] = await this.dataSource.query(
-        `SELECT initiated_sequence FROM ${this.t('multipart_uploads')} WHERE bucket = $1 AND key = $2 AND upload_id = $3`,
+        `SELECT initiated_sequence FROM ${this.t('multipart_uploads')} WHERE bucket = $1 AND key = $2 AND upload_id = $3 AND ${UPLOAD_IN_PROGRESS}`,
         [bucket, request.keyMarker, request.uploadIdMarker],
       );
       // An upload completed or aborted since the last page leaves its key's later uploads to list.
@@ -249,14 +255,14 @@ export class MetadataQueryAdapter {
           rows.push(
             ...(await this.dataSource.query(
               `SELECT ${columns} FROM ${this.t('multipart_uploads')}
-               WHERE bucket = $1 AND key = $2 AND (initiated_sequence, upload_id) > ($3::bigint, $4::text COLLATE "C")
+               WHERE bucket = $1 AND key = $2 AND (initiated_sequence, upload_id) > ($3::bigint, $4::text COLLATE "C") AND ${UPLOAD_IN_PROGRESS}
                ORDER BY initiated_sequence, upload_id LIMIT $5`,
               [bucket, from.key, from.sequence, from.uploadId, limit],
             )),
           );
           keyFrom = { kind: 'key', key: from.key, inclusive: false };
         }
-        if (rows.length < limit) rows.push(...(await this.fetchKeyRange('multipart_uploads', columns, '', 'key, initiated_sequence, upload_id', bucket, keyFrom, upperKey, limit - rows.length)));
+        if (rows.length < limit) rows.push(...(await this.fetchKeyRange('multipart_uploads', columns, `AND ${UPLOAD_IN_PROGRESS}`, 'key, initiated_sequence, upload_id', bucket, keyFrom, upperKey, limit - rows.length)));
         return rows;
       },
     };
@@ -284,7 +290,10 @@ export class MetadataQueryAdapter {
 
   async listParts(bucket: string, uploadId: string, request: { readonly partNumberMarker?: number; readonly maxParts?: number } = {}): Promise<ListPartsResult> {
     await this.requireBucket(bucket);
-    const uploads: Row[] = await this.dataSource.query(`SELECT 1 FROM ${this.t('multipart_uploads')} WHERE bucket = $1 AND upload_id = $2`, [bucket, uploadId]);
+    const uploads: Row[] = await this.dataSource.query(`SELECT 1 FROM ${this.t('multipart_uploads')} WHERE bucket = $1 AND upload_id = $2 AND ${UPLOAD_IN_PROGRESS}`, [
+      bucket,
+      uploadId,
+    ]);
     if (uploads.length === 0) throw new MetadataError(MetadataErrorCodes.NoSuchUpload, `upload ${uploadId} does not exist`, { uploadId });
     const maxParts = clampMaxKeys(request.maxParts);
     const rows: Row[] = await this.dataSource.query(
@@ -340,8 +349,8 @@ export class MetadataQueryAdapter {
   }
 
   /**
-   * One page of the distinct chunk hashes in (after, before) that versions or open uploads' parts
-   * name, inline chunks left out, and the META checkpoint the page is exactly as of: the checkpoint
+   * One page of the distinct chunk hashes in (after, before) that versions or uploads' parts name
+   * (open uploads, and completed ones whose version is not projected yet), inline chunks left out, and the META checkpoint the page is exactly as of: the checkpoint
    * row and the chunk rows are read in one REPEATABLE READ snapshot, and the projector commits both
    * together.
    *
@@ -487,7 +496,8 @@ function toBucketView(r: Row): BucketView {
 
 /**
  * The page of MetadataQueryAdapter.listChunkReferences, one row past `limit` to tell whether more
- * follow: first the page's hashes, each table's off its chunk_hash index in order (DISTINCT and
+ * follow. Every part chunk row counts, a completed upload's too (no completed_sequence filter):
+ * between its completion and its version's projection nothing else names its chunks. First the page's hashes, each table's off its chunk_hash index in order (DISTINCT and
  * LIMIT inside each branch, so neither reads past the page), then per hash its references' sizes
  * and storage classes, again by the index.
  */

@@ -20,6 +20,10 @@ const RING_EPOCH_ROW_ID = 1;
  * bucket's deletion (see the bucket decider) and are skipped, the same way on every replay; so are
  * object-key events and upload initiations (with their parts) of an earlier life of a bucket name
  * that was deleted and created again.
+ *
+ * A completed upload keeps its rows (marked with completed_sequence, out of the listings) until the
+ * version naming its upload id is projected: chunk.references never finds its chunks named by
+ * nothing in between. An aborted upload's rows go at once.
  */
 export class MetadataProjection implements Projection<EntityManager> {
   readonly name = 'metadata';
@@ -143,7 +147,10 @@ export class MetadataProjection implements Projection<EntityManager> {
       }
       case 'MultipartPartUploaded': {
         const d = event.data;
-        const [upload] = await tx.query(`SELECT 1 FROM ${t('multipart_uploads')} WHERE bucket = $1 AND upload_id = $2`, [d.bucket, d.uploadId]);
+        const [upload] = await tx.query(`SELECT 1 FROM ${t('multipart_uploads')} WHERE bucket = $1 AND upload_id = $2 AND completed_sequence IS NULL`, [
+          d.bucket,
+          d.uploadId,
+        ]);
         if (!upload) return;
         await tx.query(`DELETE FROM ${t('multipart_parts')} WHERE bucket = $1 AND upload_id = $2 AND part_number = $3`, [d.bucket, d.uploadId, d.partNumber]);
         await tx.query(
@@ -155,13 +162,23 @@ export class MetadataProjection implements Projection<EntityManager> {
         return;
       }
       case 'MultipartUploadCompletionWithdrawn': {
-        // Completion dropped the upload's rows: put them back as initiation and part uploads do.
+        // The completed upload's rows go (there may be none: an earlier life's upload, or one completed
+        // before completions kept them) and come back open, as initiation and part uploads put them.
         const d = event.data;
+        await tx.query(`DELETE FROM ${t('multipart_uploads')} WHERE bucket = $1 AND upload_id = $2`, [d.bucket, d.uploadId]);
         await this.apply(tx, { ...envelope, type: 'MultipartUploadInitiated', data: d.upload }, sequence);
         for (const part of d.parts) await this.apply(tx, { ...envelope, type: 'MultipartPartUploaded', data: { bucket: d.bucket, uploadId: d.uploadId, ...part } }, sequence);
         return;
       }
       case 'MultipartUploadCompleted':
+        // Until the version naming the upload is projected (putVersions drops them then), the part
+        // chunk rows are all that names its chunks: they stay, out of the listings.
+        await tx.query(`UPDATE ${t('multipart_uploads')} SET completed_sequence = $3 WHERE bucket = $1 AND upload_id = $2 AND completed_sequence IS NULL`, [
+          event.data.bucket,
+          event.data.uploadId,
+          sequence,
+        ]);
+        return;
       case 'MultipartUploadAborted':
         await tx.query(`DELETE FROM ${t('multipart_uploads')} WHERE bucket = $1 AND upload_id = $2`, [event.data.bucket, event.data.uploadId]);
         return;
@@ -208,7 +225,7 @@ export class MetadataProjection implements Projection<EntityManager> {
 
   /**
    * A batch of events in stream order. Runs of new versions of distinct keys go to Postgres as one
-   * set (putVersions: four statements for the run instead of four per event), which is what lets
+   * set (putVersions: at most five statements for the run instead of per event), which is what lets
    * the read model keep up with many writers; every other event is applied on its own, in order.
    */
   async applyAll(tx: EntityManager, events: readonly { readonly envelope: EventEnvelope; readonly sequence: number }[]): Promise<void> {
@@ -280,9 +297,10 @@ export class MetadataProjection implements Projection<EntityManager> {
   }
 
   /**
-   * New current versions (or delete markers) of distinct keys, in four statements whatever their
-   * number: each key's current version stops being current (a new null version replaces the old
-   * null one), then the versions and their chunks are inserted.
+   * New current versions (or delete markers) of distinct keys, in at most five statements whatever
+   * their number: each key's current version stops being current (a new null version replaces the old
+   * null one), then the versions and their chunks are inserted, and the completed uploads they were
+   * made from drop their rows (the version's chunk rows name those chunks now; the same transaction).
    */
   private async putVersions(tx: EntityManager, rows: readonly VersionRow[]): Promise<void> {
     const t = this.t;
@@ -314,6 +332,14 @@ export class MetadataProjection implements Projection<EntityManager> {
       'object_version_chunks',
       rows.map((r) => ({ owner: [r.bucket, r.key_id, r.version_id], chunks: r.chunks })),
     );
+    const fromUploads = rows.filter((r) => r.upload_id !== null);
+    if (fromUploads.length > 0) {
+      await tx.query(
+        `DELETE FROM ${t('multipart_uploads')} AS u USING unnest($1::text[], $2::text[]) AS c(bucket, upload_id)
+         WHERE u.bucket = c.bucket AND u.upload_id = c.upload_id AND u.completed_sequence IS NOT NULL`,
+        [fromUploads.map((r) => r.bucket), fromUploads.map((r) => r.upload_id)],
+      );
+    }
   }
 
   /** The chunk rows of any number of versions (or parts) in one statement, inline bytes included. */

@@ -30,7 +30,7 @@ export class ObjectVersionChunkEntity {
   inlineData: Buffer | null;
 }
 
-/** The chunks of parts of uploads still in progress: referenced too, until completion or abort. */
+/** The chunks of parts of uploads: referenced too, until the upload is aborted or the version made from it is projected. */
 @Entity({ name: 'multipart_part_chunks' })
 @Index('multipart_part_chunks_hash_idx', ['chunkHash'])
 export class MultipartPartChunkEntity {

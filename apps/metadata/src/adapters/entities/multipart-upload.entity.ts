@@ -1,6 +1,9 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 
-/** Uploads in progress only: completing or aborting one deletes its row, parts and chunks. */
+/**
+ * Uploads in progress, and completed ones (completed_sequence set) until their version is
+ * projected; aborting one deletes its row, parts and chunks.
+ */
 @Entity({ name: 'multipart_uploads' })
 @Index('multipart_uploads_listing_idx', ['bucket', 'key', 'initiatedSequence', 'uploadId'])
 export class MultipartUploadEntity {
@@ -39,6 +42,9 @@ export class MultipartUploadEntity {
 
   @Column({ name: 'content_headers', type: 'jsonb' })
   contentHeaders: Record<string, string>;
+
+  @Column({ name: 'completed_sequence', type: 'bigint', nullable: true })
+  completedSequence: string | null;
 }
 
 @Entity({ name: 'multipart_parts' })

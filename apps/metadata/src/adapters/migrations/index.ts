@@ -1,6 +1,12 @@
 import { CreateMetadataTables1763780000000 } from './1763780000000-create-metadata-tables.migration';
 import { AddInlineChunks1764100000000 } from './1764100000000-add-inline-chunks.migration';
 import { AddContentHeaders1764200000000 } from './1764200000000-add-content-headers.migration';
+import { KeepCompletedUploadChunks1764300000000 } from './1764300000000-keep-completed-upload-chunks.migration';
 
 /** Every metadata migration, oldest first. */
-export const METADATA_MIGRATIONS = [CreateMetadataTables1763780000000, AddInlineChunks1764100000000, AddContentHeaders1764200000000] as const;
+export const METADATA_MIGRATIONS = [
+  CreateMetadataTables1763780000000,
+  AddInlineChunks1764100000000,
+  AddContentHeaders1764200000000,
+  KeepCompletedUploadChunks1764300000000,
+] as const;
