@@ -51,6 +51,23 @@ describe('scheduler: rebalance on node add, drain and remove', () => {
   const jobs = async (instance: string) => (await region.admin<JobsReply>('GET', '/admin/jobs', undefined, instance)).body;
   const alive = () => [...region.schedulers.entries()].filter(([, s]) => s.child.exitCode === null && s.child.signalCode === null).map(([i]) => i);
 
+  it('refuses to drain a node when fewer nodes than the replication factor would remain, and malformed admin requests with 400', async () => {
+    const refused = await region.admin<{ code: string }>('POST', '/admin/nodes/storage-1/drain');
+    expect(refused.status).toBe(409);
+    expect(refused.body.code).toBe('NODE_DRAIN_UNDER_REPLICATES');
+    for (const [method, url, body] of [
+      ['POST', '/admin/scrub', { nodeIds: 'storage-1' }],
+      ['POST', '/admin/nodes', { nodeId: 'a.b', address: 'ftp://x', zone: 'Z', weight: 0 }],
+      ['PATCH', '/admin/nodes/storage-1', { weight: 'heavy' }],
+      ['GET', '/admin/plan?change=teleport&nodeId=storage-1', undefined],
+      ['DELETE', '/admin/nodes/storage-1?force=perhaps', undefined],
+    ] as const) {
+      const res = await region.admin<{ code: string }>(method, url, body);
+      expect([method, url, res.status]).toEqual([method, url, 400]);
+    }
+    expect((await region.admin('DELETE', '/admin/nodes/nobody')).status).toBe(404);
+  });
+
   it('a fourth node gets about a quarter of the copies, as planned, with reads working throughout and the scheduler killed mid-move', async () => {
     const plan = await region.admin<RebalancePlan>('GET', '/admin/plan?change=add&nodeId=storage-4&zone=zone-1&host=storage-4&weight=1');
     expect(plan.status).toBe(200);

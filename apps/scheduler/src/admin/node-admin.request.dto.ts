@@ -1,5 +1,5 @@
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
 import { MetadataLimits } from '@cairn/protocol';
 
 const NODE_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
@@ -46,6 +46,13 @@ export class ChangeNodeWeightRequestDto {
   weight!: number;
 }
 
+export class DrainNodeQueryDto {
+  /** Drain even if fewer active nodes than the replication factor would remain (chunks then keep fewer copies). */
+  @IsOptional()
+  @IsIn(['true', 'false'])
+  force?: 'true' | 'false';
+}
+
 export class RemoveNodeQueryDto {
   /** Remove a node that cannot be listed (dead) or still holds chunks; its copies elsewhere are all that is left. */
   @IsOptional()
@@ -81,8 +88,13 @@ export class PlanQueryDto {
   weight?: number;
 }
 
+/** More names than any ring holds is a mistake, not a request. */
+const SCRUB_NODE_IDS_MAX = 4096;
+
 export class ScrubNowRequestDto {
   @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(SCRUB_NODE_IDS_MAX)
   @IsString({ each: true })
   @Matches(NODE_ID_PATTERN, { each: true, message: 'each node id must be 1-64 letters, digits, "_" or "-"' })
   nodeIds?: string[];

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ringMembers } from '@cairn/chunk-client';
 import { HashRing } from '@cairn/hashing';
-import { CairnError, CHUNK_REFERENCES_LIMIT_MAX, MetadataErrorCodes, MetadataRpc, type MembershipReply, type StorageNodeView } from '@cairn/protocol';
+import { CairnError, CHUNK_REFERENCES_LIMIT_MAX, DEFAULT_REPLICATION_FACTOR, MetadataErrorCodes, MetadataRpc, type MembershipReply, type StorageNodeView } from '@cairn/protocol';
 import { SERVICE_CONFIG } from '@cairn/service-kit';
 import { SchedulerStateStore } from '../adapters/scheduler-state.store';
 import { ClusterView } from '../cluster/cluster-view';
@@ -13,6 +13,7 @@ import type { AddNodeRequestDto, PlanQueryDto } from './node-admin.request.dto';
 export const NodeAdminErrorCodes = {
   NotDrained: 'NODE_NOT_DRAINED',
   NotEmpty: 'NODE_NOT_EMPTY',
+  TooFewNodes: 'NODE_DRAIN_UNDER_REPLICATES',
   InvalidArgument: 'InvalidArgument',
 } as const;
 
@@ -61,8 +62,18 @@ export class NodeAdminService {
     return reply;
   }
 
-  async drain(nodeId: string): Promise<MembershipReply> {
-    await this.node(nodeId);
+  async drain(nodeId: string, force = false): Promise<MembershipReply> {
+    const { nodes } = await this.cluster.listNodes();
+    const node = nodes.find((n) => n.nodeId === nodeId);
+    if (!node) throw new CairnError(MetadataErrorCodes.NoSuchNode, `node ${nodeId} is not a member`, { nodeId });
+    const remaining = nodes.filter((n) => !n.draining && n.nodeId !== nodeId).length;
+    if (!force && !node.draining && remaining < DEFAULT_REPLICATION_FACTOR) {
+      throw new CairnError(
+        NodeAdminErrorCodes.TooFewNodes,
+        `draining ${nodeId} would leave ${remaining} active nodes, fewer than the ${DEFAULT_REPLICATION_FACTOR} copies chunks keep: add a node first (or force=true to keep fewer copies)`,
+        { nodeId, remaining },
+      );
+    }
     const reply = await this.cluster.membership(MetadataRpc.drainNode, { nodeId });
     await this.cluster.ring.followEpoch();
     return reply;

@@ -4,7 +4,7 @@ import { WorkerRegistry } from '@cairn/service-kit';
 import { ChunkRepairQueue } from '../repair/chunk-repair.queue';
 import { ScrubQueue } from '../scrub/scrub.queue';
 import { SweepQueue } from '../sweep/sweep.queue';
-import { AddNodeRequestDto, ChangeNodeWeightRequestDto, PlanQueryDto, RemoveNodeQueryDto, ScrubNowRequestDto } from './node-admin.request.dto';
+import { AddNodeRequestDto, ChangeNodeWeightRequestDto, DrainNodeQueryDto, PlanQueryDto, RemoveNodeQueryDto, ScrubNowRequestDto } from './node-admin.request.dto';
 import { NodeAdminService } from './node-admin.service';
 
 /** The operator's API for the region's self-healing: jobs and their progress, scrub, membership. */
@@ -66,9 +66,9 @@ export class SchedulerAdminController {
 
   @Post('nodes/:nodeId/drain')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Drain a node: it takes no new chunks and its chunks move to the others' })
-  drain(@Param('nodeId') nodeId: string) {
-    return this.nodes.drain(nodeId);
+  @ApiOperation({ summary: 'Drain a node: it takes no new chunks and its chunks move to the others (refused when fewer nodes than the replication factor would remain, unless force=true)' })
+  drain(@Param('nodeId') nodeId: string, @Query() query: DrainNodeQueryDto) {
+    return this.nodes.drain(nodeId, query.force === 'true');
   }
 
   @Delete('nodes/:nodeId')
