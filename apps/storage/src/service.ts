@@ -17,6 +17,7 @@ export const StorageService: ServiceDefinition<StorageConfig> = {
   configClass: StorageConfig,
   defaultPort: STORAGE_DEFAULT_PORT,
   rawBodies: true,
+  logSuccessfulRequests: (config) => config.CAIRN_STORAGE_LOG_REQUESTS,
   module: (config, identity) => ({
     module: class StorageAppModule {},
     imports: [

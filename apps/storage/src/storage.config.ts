@@ -1,6 +1,6 @@
 import { BaseServiceConfig } from '@cairn/service-kit';
-import { Type } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Matches, Max, Min, MinLength } from 'class-validator';
+import { Transform, Type } from 'class-transformer';
+import { IsBoolean, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength } from 'class-validator';
 
 export class StorageConfig extends BaseServiceConfig {
   /** Where this node keeps its chunks; defaults to .cairn/data/<region>/<instance>. */
@@ -37,4 +37,12 @@ export class StorageConfig extends BaseServiceConfig {
   @Min(1)
   @Max(1_000_000)
   CAIRN_STORAGE_WEIGHT = 1;
+
+  /**
+   * Log every successful data-plane request at info. Off by default: chunk traffic, the repair
+   * sweep's listings and scrub steps would flood the log; failures are always logged.
+   */
+  @Transform(({ value }) => (value === 'true' || value === '1' ? true : value === 'false' || value === '0' ? false : value))
+  @IsBoolean({ message: 'must be true or false' })
+  CAIRN_STORAGE_LOG_REQUESTS = false;
 }
