@@ -3,13 +3,13 @@ import { Injectable } from '@nestjs/common';
 import {
   MetadataErrorCodes,
   ROOT_ACCESS_KEY_OWNER,
-  type AccessKeyCommand,
   type CreateAccessKeyReply,
   type RevokeAccessKeyReply,
 } from '@cairn/protocol';
 import { accessKeyDecider } from '../domain/access-key/access-key.decider';
 import { MetadataError } from '../domain/shared/metadata.errors';
 import { MetadataCommandContext } from './metadata-command-context';
+import type { AccessKeyCommand } from '../domain/access-key/access-key.commands';
 
 const ACCESS_KEY_ID_PREFIX = 'CK';
 const ACCESS_KEY_ID_RANDOM_CHARS = 18;

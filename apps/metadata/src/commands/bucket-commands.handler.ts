@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import {
   MetadataErrorCodes,
-  type BucketCommand,
   type CreateBucketReply,
   type CreateBucketRequest,
   type DeleteBucketReply,
@@ -14,6 +13,7 @@ import { bucketIncarnation } from '../domain/bucket/bucket-incarnation';
 import { MetadataError } from '../domain/shared/metadata.errors';
 import { ProjectionTracker } from '../projections/projection-tracker';
 import { MetadataCommandContext, type AggregateRead } from './metadata-command-context';
+import type { BucketCommand } from '../domain/bucket/bucket.commands';
 
 /** DeleteBucket needs only "zero or not": the count stops here. */
 const EMPTINESS_COUNT_CAP = 1;

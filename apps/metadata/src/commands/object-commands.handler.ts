@@ -8,7 +8,6 @@ import {
   type DeleteObjectReply,
   type DeleteObjectRequest,
   type DeleteObjectTagsRequest,
-  type ObjectKeyCommand,
   type ObjectKeyEvent,
   type ObjectTagsReply,
   type ObjectVersionView,
@@ -23,6 +22,7 @@ import { validateObjectKey } from '../domain/shared/validation';
 import { MetadataError } from '../domain/shared/metadata.errors';
 import { BucketCommandsHandler } from './bucket-commands.handler';
 import { decided, MetadataCommandContext } from './metadata-command-context';
+import type { ObjectKeyCommand } from '../domain/object-key/object-key.commands';
 
 const DEFAULT_CONTENT_TYPE = 'binary/octet-stream';
 /** Keys whose folded states are kept (each cache), least recently used out. */

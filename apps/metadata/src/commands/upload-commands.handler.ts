@@ -9,7 +9,6 @@ import {
   type CompleteUploadRequest,
   type InitiateUploadReply,
   type InitiateUploadRequest,
-  type MultipartUploadCommand,
   type MultipartUploadCompleted,
   type UploadPartReply,
   type UploadPartRequest,
@@ -22,6 +21,7 @@ import { BucketCommandsHandler } from './bucket-commands.handler';
 import { multipartChecksums } from './multipart-checksums';
 import { MetadataCommandContext } from './metadata-command-context';
 import { ObjectCommandsHandler } from './object-commands.handler';
+import type { MultipartUploadCommand } from '../domain/multipart-upload/multipart-upload.commands';
 
 /** Upload ids become a subject token: only these characters ever reach NATS. */
 const UPLOAD_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;

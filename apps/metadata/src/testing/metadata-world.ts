@@ -5,12 +5,7 @@ import {
   membershipSubject,
   MetadataEventSchemaVersions,
   subjectsFor,
-  type AccessKeyCommand,
-  type BucketCommand,
   type DomainEvent,
-  type MembershipCommand,
-  type MultipartUploadCommand,
-  type ObjectKeyCommand,
   type VersioningStatus,
 } from '@cairn/protocol';
 import { accessKeyDecider } from '../domain/access-key/access-key.decider';
@@ -19,6 +14,11 @@ import { bucketIncarnation } from '../domain/bucket/bucket-incarnation';
 import { membershipDecider } from '../domain/membership/membership.decider';
 import { multipartUploadDecider } from '../domain/multipart-upload/multipart-upload.decider';
 import { objectKeyDecider } from '../domain/object-key/object-key.decider';
+import type { AccessKeyCommand } from '../domain/access-key/access-key.commands';
+import type { BucketCommand } from '../domain/bucket/bucket.commands';
+import type { MembershipCommand } from '../domain/membership/membership.commands';
+import type { MultipartUploadCommand } from '../domain/multipart-upload/multipart-upload.commands';
+import type { ObjectKeyCommand } from '../domain/object-key/object-key.commands';
 
 /** A command without the bucket life, which the world fills in from the bucket's subject as the shell does. */
 export type WithoutLife<C> = C extends unknown ? Omit<C, 'incarnation'> & { readonly incarnation?: number } : never;

@@ -1,1 +1,17 @@
-export type { AccessKeyCommand, CreateAccessKey, RevokeAccessKey } from '@cairn/protocol';
+/* The access key decider's commands: metadata's own (the shell builds them from RPC requests); they never cross a service boundary. */
+
+export interface CreateAccessKey {
+  readonly type: 'CreateAccessKey';
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly owner: string;
+  readonly createdAt: string;
+}
+
+export interface RevokeAccessKey {
+  readonly type: 'RevokeAccessKey';
+  readonly accessKeyId: string;
+  readonly revokedAt: string;
+}
+
+export type AccessKeyCommand = CreateAccessKey | RevokeAccessKey;

@@ -1,7 +1,8 @@
 import { deciderSpecification } from '@cairn/eventing';
-import type { AccessKeyCreated, CreateAccessKey } from '@cairn/protocol';
+import type { AccessKeyCreated } from '@cairn/protocol';
 import { hasCode, MetadataError } from '../shared/metadata.errors';
 import { accessKeyDecider } from './access-key.decider';
+import type { CreateAccessKey } from './access-key.commands';
 
 const spec = deciderSpecification(accessKeyDecider);
 const at = '2026-01-01T00:00:00.000Z';

@@ -1,13 +1,90 @@
-export type {
-  BeginBucketDeletion,
-  BucketCommand,
-  CancelBucketDeletion,
-  ChangeBucketOwner,
-  CreateBucket,
-  DeleteBucket,
-  DeleteBucketTags,
-  PutBucketTags,
-  SetBucketDefaultStorageClass,
-  SetBucketReplication,
-  SetBucketVersioning,
-} from '@cairn/protocol';
+import type { ReplicationConfig, StorageClass, Tag } from '@cairn/protocol';
+
+/* The bucket decider's commands: metadata's own (the shell builds them from RPC requests); they never cross a service boundary. */
+
+export interface CreateBucket {
+  readonly type: 'CreateBucket';
+  readonly bucket: string;
+  readonly owner: string;
+  readonly region: string;
+  readonly createdAt: string;
+  /** S3's x-amz-bucket-object-lock-enabled aside, a bucket may start versioned. */
+  readonly versioningEnabled?: boolean;
+  readonly replication?: ReplicationConfig;
+  readonly defaultStorageClass?: StorageClass;
+}
+
+/**
+ * Deleting a bucket is two commands, because emptiness is a fact about other aggregates (the keys):
+ * BeginBucketDeletion seals the bucket against new keys, then DeleteBucket carries the number of
+ * versions and uploads the projection counted after the seal was projected.
+ */
+export interface BeginBucketDeletion {
+  readonly type: 'BeginBucketDeletion';
+  readonly bucket: string;
+  readonly deletionId: string;
+  readonly startedAt: string;
+}
+
+export interface DeleteBucket {
+  readonly type: 'DeleteBucket';
+  readonly bucket: string;
+  readonly deletionId: string;
+  /** Versions and delete markers in the bucket, counted by the projection after the seal. */
+  readonly versionCount: number;
+  readonly deletedAt: string;
+}
+
+export interface CancelBucketDeletion {
+  readonly type: 'CancelBucketDeletion';
+  readonly bucket: string;
+  readonly deletionId: string;
+}
+
+export interface SetBucketVersioning {
+  readonly type: 'SetBucketVersioning';
+  readonly bucket: string;
+  /** A string, not the narrowed union: requests carry what clients send, and the decider refuses the rest. */
+  readonly versioning: string;
+}
+
+export interface SetBucketReplication {
+  readonly type: 'SetBucketReplication';
+  readonly bucket: string;
+  readonly replication: ReplicationConfig;
+}
+
+export interface SetBucketDefaultStorageClass {
+  readonly type: 'SetBucketDefaultStorageClass';
+  readonly bucket: string;
+  readonly defaultStorageClass: string;
+}
+
+export interface PutBucketTags {
+  readonly type: 'PutBucketTags';
+  readonly bucket: string;
+  readonly tags: readonly Tag[];
+}
+
+export interface DeleteBucketTags {
+  readonly type: 'DeleteBucketTags';
+  readonly bucket: string;
+}
+
+export interface ChangeBucketOwner {
+  readonly type: 'ChangeBucketOwner';
+  readonly bucket: string;
+  readonly owner: string;
+}
+
+export type BucketCommand =
+  | CreateBucket
+  | BeginBucketDeletion
+  | DeleteBucket
+  | CancelBucketDeletion
+  | SetBucketVersioning
+  | SetBucketReplication
+  | SetBucketDefaultStorageClass
+  | PutBucketTags
+  | DeleteBucketTags
+  | ChangeBucketOwner;

@@ -1,7 +1,8 @@
 import { deciderSpecification } from '@cairn/eventing';
-import { bucketNameProblem, type BucketCreated, type CreateBucket } from '@cairn/protocol';
+import { bucketNameProblem, type BucketCreated } from '@cairn/protocol';
 import { hasCode, MetadataError } from '../shared/metadata.errors';
 import { bucketDecider } from './bucket.decider';
+import type { CreateBucket } from './bucket.commands';
 
 const spec = deciderSpecification(bucketDecider);
 const createdAt = '2026-01-01T00:00:00.000Z';

@@ -1,7 +1,8 @@
 import { deciderSpecification, foldEvents } from '@cairn/eventing';
-import type { JoinStorageNode, StorageNodeJoined } from '@cairn/protocol';
+import type { StorageNodeJoined } from '@cairn/protocol';
 import { hasCode, MetadataError } from '../shared/metadata.errors';
 import { membershipDecider } from './membership.decider';
+import type { JoinStorageNode } from './membership.commands';
 
 const spec = deciderSpecification(membershipDecider);
 const at = '2026-01-01T00:00:00.000Z';

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import { deciderSpecification } from '@cairn/eventing';
 import { keyIdOf } from '@cairn/hashing';
-import type { InitiateMultipartUpload, MultipartPartUploaded, MultipartUploadInitiated, UploadPart } from '@cairn/protocol';
+import type { MultipartPartUploaded, MultipartUploadInitiated } from '@cairn/protocol';
 import { hasCode, MetadataError } from '../shared/metadata.errors';
 import { multipartEtag } from './multipart-etag';
 import { multipartUploadDecider } from './multipart-upload.decider';
+import type { InitiateMultipartUpload, UploadPart } from './multipart-upload.commands';
 
 const spec = deciderSpecification(multipartUploadDecider);
 const at = '2026-01-01T00:00:00.000Z';

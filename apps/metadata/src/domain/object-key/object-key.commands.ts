@@ -1,12 +1,107 @@
-export type {
-  CopyObject,
-  CopySource,
-  DeleteObject,
-  DeleteObjectTags,
-  DeleteObjectVersion,
-  InBucketLife,
-  ObjectKeyCommand,
-  PutObjectTags,
-  PutObjectVersion,
-  WriteConditions,
-} from '@cairn/protocol';
+import type { Checksums, ChunkRef, ContentHeaders, ObjectKeyRef, StorageClass, Tag, UserMetadata, VersioningStatus } from '@cairn/protocol';
+
+/* The object key decider's commands: metadata's own (the shell builds them from RPC requests); they never cross a service boundary. */
+
+/** S3 conditional-write headers; `ifNoneMatch: '*'` makes a racing create have one winner. */
+export interface WriteConditions {
+  readonly ifMatch?: string;
+  readonly ifNoneMatch?: '*';
+}
+
+/**
+ * The bucket life the shell read before writing to a key (BucketLife in @cairn/protocol): every
+ * object-key command carries it, so the decider never folds a previous life into this one.
+ */
+export interface InBucketLife {
+  readonly incarnation: number;
+}
+
+/**
+ * Version ids, time and HLC come from the shell. `versioning` is the bucket's status as the shell
+ * read it: it decides whether the write makes a new version or the `null` one.
+ */
+export interface PutObjectVersion extends ObjectKeyRef, InBucketLife, WriteConditions {
+  readonly type: 'PutObjectVersion';
+  readonly versionId: string;
+  readonly versioning: VersioningStatus;
+  readonly sizeBytes: number;
+  readonly etag: string;
+  readonly checksums: Checksums;
+  readonly contentType: string;
+  readonly userMetadata: UserMetadata;
+  readonly contentHeaders?: ContentHeaders;
+  readonly chunks: readonly ChunkRef[];
+  readonly storageClass: StorageClass;
+  readonly tags?: readonly Tag[];
+  readonly hlc: string;
+  readonly lastModified: string;
+  readonly uploadId?: string;
+  /** A completed upload's part sizes, in part order; only with uploadId. */
+  readonly partSizes?: readonly number[];
+}
+
+/** S3 DeleteObject without a version id: a delete marker, or removal of the null version when unversioned. */
+export interface DeleteObject extends ObjectKeyRef, InBucketLife {
+  readonly type: 'DeleteObject';
+  /** The id the marker gets when versioning is enabled. */
+  readonly versionId: string;
+  readonly versioning: VersioningStatus;
+  readonly hlc: string;
+  readonly lastModified: string;
+}
+
+/** S3 DeleteObject with a version id: removes that version or delete marker permanently. */
+export interface DeleteObjectVersion extends ObjectKeyRef, InBucketLife {
+  readonly type: 'DeleteObjectVersion';
+  readonly versionId: string;
+}
+
+export interface PutObjectTags extends ObjectKeyRef, InBucketLife {
+  readonly type: 'PutObjectTags';
+  /** The current version when absent. */
+  readonly versionId?: string;
+  readonly tags: readonly Tag[];
+}
+
+export interface DeleteObjectTags extends ObjectKeyRef, InBucketLife {
+  readonly type: 'DeleteObjectTags';
+  readonly versionId?: string;
+}
+
+/** The source version as the shell read it (HEAD on the source key), including its chunks. */
+export interface CopySource {
+  readonly bucket: string;
+  readonly key: string;
+  readonly versionId: string;
+  readonly sizeBytes: number;
+  readonly etag: string;
+  readonly checksums: Checksums;
+  readonly contentType: string;
+  readonly userMetadata: UserMetadata;
+  readonly contentHeaders?: ContentHeaders;
+  readonly chunks: readonly ChunkRef[];
+  /** The source's part sizes when it is a multipart version; the copy keeps its etag, so its parts. */
+  readonly partSizes?: readonly number[];
+  readonly storageClass: StorageClass;
+  readonly tags: readonly Tag[];
+}
+
+/** Copy onto this key: a new version that references the source's chunks, no bytes moved. */
+export interface CopyObject extends ObjectKeyRef, InBucketLife, WriteConditions {
+  readonly type: 'CopyObject';
+  readonly versionId: string;
+  readonly versioning: VersioningStatus;
+  readonly source: CopySource;
+  readonly metadataDirective: 'COPY' | 'REPLACE';
+  /** Used when metadataDirective is REPLACE. */
+  readonly contentType?: string;
+  readonly userMetadata?: UserMetadata;
+  readonly contentHeaders?: ContentHeaders;
+  readonly storageClass?: StorageClass;
+  readonly taggingDirective: 'COPY' | 'REPLACE';
+  readonly tags?: readonly Tag[];
+  readonly hlc: string;
+  readonly lastModified: string;
+}
+
+export type ObjectKeyCommand = PutObjectVersion | DeleteObject | DeleteObjectVersion | PutObjectTags | DeleteObjectTags | CopyObject;

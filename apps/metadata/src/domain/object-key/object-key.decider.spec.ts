@@ -2,16 +2,15 @@ import { createHash } from 'node:crypto';
 import { deciderSpecification, handleCommand, InMemoryEventStore } from '@cairn/eventing';
 import { keyIdOf } from '@cairn/hashing';
 import type {
-  CopyObject,
   DeleteMarkerPut,
   ObjectKeyEvent,
   ObjectVersionDeleted,
   ObjectVersionPut,
-  PutObjectVersion,
   VersioningStatus,
 } from '@cairn/protocol';
 import { hasCode, MetadataError } from '../shared/metadata.errors';
 import { objectKeyDecider } from './object-key.decider';
+import type { CopyObject, PutObjectVersion } from './object-key.commands';
 
 const spec = deciderSpecification(objectKeyDecider);
 /** Bucket life 1: every command and event of these cases is of the same life. */

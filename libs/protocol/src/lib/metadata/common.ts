@@ -1,4 +1,4 @@
-/** Vocabulary shared by the metadata events and commands: limits, storage classes, chunk lists. */
+/** Vocabulary shared by the metadata events, RPC contract and views: limits, storage classes, chunk lists. */
 
 /** S3's version id of the version written while versioning is off or suspended. */
 export const NULL_VERSION_ID = 'null';

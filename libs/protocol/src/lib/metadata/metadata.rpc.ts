@@ -1,5 +1,4 @@
 import type { Checksums, ChunkRef, ContentHeaders, ReplicationConfig, StorageClass, Tag, UploadChecksum, UserMetadata, VersioningStatus } from './common';
-import type { RequestedPart } from './upload.commands';
 import type {
   AccessKeyView,
   BucketView,
@@ -319,6 +318,14 @@ export interface UploadPartRequest {
 export interface UploadPartReply extends CommandReply {
   readonly etag: string;
   readonly lastModified: string;
+}
+
+/** The part list exactly as the client sent it in CompleteMultipartUpload. */
+export interface RequestedPart {
+  readonly partNumber: number;
+  readonly etag: string;
+  /** Checksums the client names for the part (S3's ChecksumCRC32…): each must be the one stored with it. */
+  readonly checksums?: Checksums;
 }
 
 export interface CompleteUploadRequest {
