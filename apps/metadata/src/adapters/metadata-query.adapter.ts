@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import {
   MetadataErrorCodes,
   MetadataLimits,
@@ -8,8 +7,6 @@ import {
   type ChunkReference,
   type BucketView,
   type Checksums,
-  type ChunkRef,
-  type ContentHeaders,
   type ListObjectsOptions,
   type ListObjectsResult,
   type ListObjectsV1Result,
@@ -17,7 +14,6 @@ import {
   type ListPartsResult,
   type ListUploadsResult,
   type ListVersionsResult,
-  type ObjectVersionView,
   type ReplicationConfig,
   type StorageClass,
   type StorageNodeView,
@@ -99,49 +95,6 @@ export class MetadataQueryAdapter {
       [bucket, cap],
     );
     return Number(row['n']);
-  }
-
-  /** HEAD/GET: the current version, or the one named. Errors as S3 answers them. */
-  async headObject(bucket: string, key: string, versionId?: string): Promise<ObjectVersionView> {
-    await this.requireBucket(bucket);
-    const keyId = createHash('sha256').update(key, 'utf8').digest('hex');
-    const rows: Row[] =
-      versionId === undefined
-        ? await this.dataSource.query(`SELECT * FROM ${this.t('object_versions')} WHERE bucket = $1 AND key_id = $2 AND is_current`, [bucket, keyId])
-        : await this.dataSource.query(`SELECT * FROM ${this.t('object_versions')} WHERE bucket = $1 AND key_id = $2 AND version_id = $3`, [
-            bucket,
-            keyId,
-            versionId,
-          ]);
-    const row = rows[0];
-    if (!row) {
-      if (versionId === undefined) throw new MetadataError(MetadataErrorCodes.NoSuchKey, `${key} does not exist`, { bucket, key });
-      throw new MetadataError(MetadataErrorCodes.NoSuchVersion, `${key} has no version ${versionId}`, { bucket, key, versionId });
-    }
-    if (row['is_delete_marker']) {
-      const details = { bucket, key, versionId: String(row['version_id']), deleteMarker: true };
-      if (versionId === undefined) throw new MetadataError(MetadataErrorCodes.NoSuchKey, `${key} is deleted`, details);
-      throw new MetadataError(MetadataErrorCodes.MethodNotAllowed, `version ${versionId} of ${key} is a delete marker`, details);
-    }
-    const chunks: Row[] = await this.dataSource.query(
-      `SELECT chunk_hash, offset_bytes, size_bytes, inline_data FROM ${this.t('object_version_chunks')}
-       WHERE bucket = $1 AND key_id = $2 AND version_id = $3 ORDER BY ordinal`,
-      [bucket, keyId, row['version_id']],
-    );
-    return {
-      ...toVersionSummary(row),
-      bucket,
-      checksums: row['checksums'] as Record<string, string>,
-      contentType: row['content_type'] as string | null,
-      userMetadata: row['user_metadata'] as Record<string, string>,
-      contentHeaders: row['content_headers'] as ContentHeaders,
-      tags: row['tags'] as Tag[],
-      hlc: String(row['hlc']),
-      uploadId: row['upload_id'] as string | null,
-      // bigint[] arrives as text; part sizes stay far below 2^53.
-      partSizes: row['part_sizes'] === null ? null : (row['part_sizes'] as (string | number)[]).map(Number),
-      chunks: chunks.map(toChunkRef),
-    };
   }
 
   /** ListObjects (v1): marker is exclusive; NextMarker only with a delimiter. */
@@ -551,9 +504,3 @@ export function decodeContinuationToken(token: string): string {
 }
 
 export { compareKeys };
-
-function toChunkRef(row: Row): ChunkRef {
-  const ref = { hash: String(row['chunk_hash']), offsetBytes: Number(row['offset_bytes']), sizeBytes: Number(row['size_bytes']) };
-  const inline = row['inline_data'];
-  return Buffer.isBuffer(inline) ? { ...ref, inline: inline.toString('base64') } : ref;
-}
