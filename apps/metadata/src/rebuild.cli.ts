@@ -6,7 +6,6 @@
  */
 import { NatsConnectionManager } from '@cairn/messaging';
 import { loadConfig, PostgresConnection } from '@cairn/service-kit';
-import { METADATA_ENTITIES } from './adapters/entities';
 import { metadataSchemaName } from './adapters/metadata-schema';
 import { METADATA_MIGRATIONS } from './adapters/migrations';
 import { MetadataConfig } from './metadata.config';
@@ -19,7 +18,6 @@ async function main(): Promise<void> {
   const postgres = new PostgresConnection({
     url: config.CAIRN_DATABASE_URL,
     schema: metadataSchemaName(namespace),
-    entities: [...METADATA_ENTITIES],
     migrations: [...METADATA_MIGRATIONS],
   });
   const nats = new NatsConnectionManager({

@@ -1,6 +1,5 @@
 import { ServiceKitModule, type ServiceDefinition } from '@cairn/service-kit';
 import { MetadataAdminController } from './admin/metadata-admin.controller';
-import { METADATA_ENTITIES } from './adapters/entities';
 import { MetadataReadModel } from './adapters/metadata-read-model';
 import { metadataSchemaName } from './adapters/metadata-schema';
 import { METADATA_MIGRATIONS } from './adapters/migrations';
@@ -33,7 +32,6 @@ export const MetadataService: ServiceDefinition<MetadataConfig> = {
         postgres: {
           url: config.CAIRN_DATABASE_URL,
           schema: metadataSchemaName(identity.namespace),
-          entities: [...METADATA_ENTITIES],
           migrations: [...METADATA_MIGRATIONS],
         },
       }),

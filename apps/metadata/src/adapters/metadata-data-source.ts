@@ -1,5 +1,4 @@
 import { DataSource } from 'typeorm';
-import { METADATA_ENTITIES } from './entities';
 import { quoteSchema, schemaOf } from './metadata-schema';
 import { METADATA_MIGRATIONS } from './migrations';
 
@@ -17,7 +16,10 @@ export interface MetadataDatabaseOptions {
 const MIGRATIONS_TABLE = 'metadata_migrations';
 const DEFAULT_POOL_SIZE = 10;
 
-/** A DataSource whose entities, migrations and migrations table all live in the namespace's schema. */
+/**
+ * A DataSource whose migrations and migrations table live in the namespace's schema. No entities:
+ * the read model is plain SQL (the migrations define it; projections and queries write and read it).
+ */
 export function createMetadataDataSource(options: MetadataDatabaseOptions): DataSource {
   quoteSchema(options.schema);
   return new DataSource({
@@ -28,7 +30,6 @@ export function createMetadataDataSource(options: MetadataDatabaseOptions): Data
     password: options.password,
     database: options.database,
     schema: options.schema,
-    entities: [...METADATA_ENTITIES],
     migrations: [...METADATA_MIGRATIONS],
     migrationsTableName: MIGRATIONS_TABLE,
     migrationsTransactionMode: 'each',
