@@ -67,6 +67,8 @@ export interface SweepRun {
   readonly instance: string;
   readonly trigger: string;
   readonly fencingToken: number;
+  /** The lock resource whose lease issued fencingToken: nodes keep the highest token per resource. */
+  readonly fencingResource: string;
   readonly signal: AbortSignal;
 }
 
@@ -223,7 +225,11 @@ export class ChunkSweep {
       } else if (item.kind === 'gc') {
         for (const nodeId of item.holders) {
           try {
-            const outcome = await this.cluster.nodes.delete(nodeId, item.hash, { fencingToken: run.fencingToken, unlessTouchedSinceMs: item.unlessTouchedSinceMs });
+            const outcome = await this.cluster.nodes.delete(nodeId, item.hash, {
+              fencingToken: run.fencingToken,
+              fencingResource: run.fencingResource,
+              unlessTouchedSinceMs: item.unlessTouchedSinceMs,
+            });
             if (outcome === 'recently-touched') this.logger.log(`kept ${item.hash} on ${nodeId}: written again since the garbage collection looked`);
           } catch (error) {
             builder.failure(`gc ${item.hash} on ${nodeId}: ${describe(error)}`);
@@ -243,7 +249,7 @@ export class ChunkSweep {
         builder.failure(`trim ${hash}: not every ring replica holds it yet`);
         return;
       }
-      for (const nodeId of from) await this.cluster.nodes.delete(nodeId, hash, { fencingToken: run.fencingToken });
+      for (const nodeId of from) await this.cluster.nodes.delete(nodeId, hash, { fencingToken: run.fencingToken, fencingResource: run.fencingResource });
     } catch (error) {
       builder.failure(`trim ${hash}: ${describe(error)}`);
     }

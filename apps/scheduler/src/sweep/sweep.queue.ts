@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Job } from 'bullmq';
 import { LockClient } from '@cairn/lock-client';
-import { CairnError, LockWireErrorCodes } from '@cairn/protocol';
+import { CHUNK_MAINTENANCE_FENCING_RESOURCE, CairnError, LockWireErrorCodes } from '@cairn/protocol';
 import { abortable, SERVICE_CONFIG, WorkerRegistry, type NamedWorker, type WorkerStatus } from '@cairn/service-kit';
 import { QueueNames, SchedulerQueues } from '../adapters/scheduler-queues';
 import { SchedulerStateStore } from '../adapters/scheduler-state.store';
@@ -11,8 +11,8 @@ import { describe } from '../repair/chunk-copier';
 import type { SchedulerConfig } from '../scheduler.config';
 import { ChunkSweep, type SweepReport } from './chunk-sweep';
 
-/** The lease every chunk deletion in the region is fenced by (storage nodes keep the highest token seen). */
-export const CHUNK_MAINTENANCE_LEASE = 'scheduler/chunk-maintenance';
+/** The lease every chunk deletion in the region is fenced by (storage nodes keep the highest token seen per lease). */
+export const CHUNK_MAINTENANCE_LEASE = CHUNK_MAINTENANCE_FENCING_RESOURCE;
 export const SWEEP_LEASE_TTL_MS = 15_000;
 const SWEEP_SCHEDULER_ID = 'sweep-every';
 /** A job whose worker died is taken over after this (BullMQ's stalled check). */
@@ -108,7 +108,14 @@ export class SweepQueue implements OnApplicationBootstrap, NamedWorker {
     }
     try {
       const signal = AbortSignal.any([held.signal, this.queues.shutdownSignal]);
-      const report = await this.sweep.run({ id: job.id ?? randomUUID(), instance: this.cluster.identity.instance, trigger: job.data.trigger, fencingToken: held.fencingToken, signal });
+      const report = await this.sweep.run({
+        id: job.id ?? randomUUID(),
+        instance: this.cluster.identity.instance,
+        trigger: job.data.trigger,
+        fencingToken: held.fencingToken,
+        fencingResource: CHUNK_MAINTENANCE_LEASE,
+        signal,
+      });
       this.runs++;
       this.lastRunAt = new Date().toISOString();
       if (report.state === 'failed') {

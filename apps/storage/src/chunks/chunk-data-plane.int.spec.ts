@@ -7,7 +7,8 @@ import { Readable } from 'node:stream';
 import type { INestApplication } from '@nestjs/common';
 import { request } from 'undici';
 import { contentHashOf, type ContentHash } from '@cairn/hashing';
-import { chunkRelativePath, CORRUPT_DIR, PACKS_DIR, TEMP_DIR, WHOLE_READS_IN_FLIGHT_MAX, packFileName } from '../domain/chunk-layout';
+import { CHUNK_MAINTENANCE_FENCING_RESOURCE, FENCING_RESOURCE_MAX_LENGTH, StorageHeaders } from '@cairn/protocol';
+import { chunkRelativePath, CORRUPT_DIR, FENCING_TOKEN_FILE, PACKS_DIR, TEMP_DIR, WHOLE_READS_IN_FLIGHT_MAX, packFileName } from '../domain/chunk-layout';
 import { PACK_RECORD_HEADER_BYTES } from '../domain/pack-record';
 import { startStandaloneDataPlane } from '../testing/standalone-data-plane';
 import { StorageCapacityService } from './storage-capacity.service';
@@ -267,34 +268,83 @@ describe('storage data plane over real HTTP and disk', () => {
     await badLimit.body.dump();
   });
 
-  it('deletes only with a fencing token no older than the newest it has seen, and remembers it across restarts', async () => {
-    const datas = [randomBytes(100), randomBytes(100 * 1024), randomBytes(50)];
+  it('deletes only with a fencing token no older than the newest it has seen for the same resource, and remembers each across restarts', async () => {
+    const datas = [randomBytes(100), randomBytes(100 * 1024), randomBytes(50), randomBytes(60)];
     for (const d of datas) await (await put(contentHashOf(d), d)).body.dump();
-    const del = (d: Buffer, token?: string) =>
-      request(`${url}/chunks/${contentHashOf(d)}`, { method: 'DELETE', headers: token === undefined ? {} : { 'x-cairn-fencing-token': token } });
+    const del = async (d: Buffer, headers: Record<string, string>) => {
+      const res = await request(`${url}/chunks/${contentHashOf(d)}`, { method: 'DELETE', headers });
+      const text = await res.body.text();
+      return { status: res.statusCode, body: text ? (JSON.parse(text) as { code: string; message: string; details?: object }) : null };
+    };
+    const fenced = (resource: string, token: string) => ({ [StorageHeaders.FencingResource]: resource, [StorageHeaders.FencingToken]: token });
 
-    const none = await del(datas[0]);
-    expect(none.statusCode).toBe(400);
-    await none.body.dump();
-    expect((await del(datas[0], '5')).statusCode).toBe(204);
-    const stale = await del(datas[1], '4');
-    expect(stale.statusCode).toBe(409);
-    expect(await stale.body.json()).toMatchObject({ code: 'FENCING_TOKEN_STALE' });
-    expect((await del(datas[1], '5')).statusCode).toBe(204);
-    const gone = await del(datas[1], '6');
-    expect(gone.statusCode).toBe(404);
-    await gone.body.dump();
+    expect(await del(datas[0], {})).toMatchObject({ status: 400, body: { code: 'FENCING_TOKEN_MISSING' } });
+    expect(await del(datas[0], { [StorageHeaders.FencingToken]: '5' })).toMatchObject({
+      status: 400,
+      body: { code: 'FENCING_RESOURCE_MISSING', message: expect.stringContaining(StorageHeaders.FencingResource) },
+    });
+    for (const bad of ['', 'a b', 'a;b', 'x'.repeat(FENCING_RESOURCE_MAX_LENGTH + 1)]) {
+      const res = await del(datas[0], fenced(bad, '5'));
+      expect([bad.slice(0, 10), res]).toMatchObject([bad.slice(0, 10), { status: 400, body: { code: 'INVALID_STORAGE_REQUEST' } }]);
+    }
+    const untouched = await get(contentHashOf(datas[0]));
+    expect(untouched.statusCode).toBe(200);
+    await untouched.body.dump();
+
+    // A huge token under one resource fences that resource only.
+    expect(await del(datas[0], fenced('scheduler/other-lease', '999999999999999'))).toEqual({ status: 204, body: null });
+    expect(await del(datas[1], fenced('gc', '5'))).toEqual({ status: 204, body: null });
+    expect(await del(datas[2], fenced('gc', '4'))).toMatchObject({ status: 409, body: { code: 'FENCING_TOKEN_STALE', details: { resource: 'gc', token: 4, highestSeen: 5 } } });
+    expect(await del(datas[2], fenced('scheduler/other-lease', '5'))).toMatchObject({ status: 409, body: { code: 'FENCING_TOKEN_STALE' } });
+    expect(await del(datas[1], fenced('gc', '6'))).toMatchObject({ status: 404, body: { code: 'NO_SUCH_CHUNK' } });
 
     await app.close();
     await start();
-    const afterRestart = await del(datas[2], '5');
-    expect(afterRestart.statusCode).toBe(409);
-    await afterRestart.body.dump();
-    for (const [d, status] of [[datas[0], 404], [datas[1], 404], [datas[2], 200]] as const) {
+    expect(await del(datas[2], fenced('gc', '5'))).toMatchObject({ status: 409, body: { details: { highestSeen: 6 } } });
+    expect(await del(datas[2], fenced('scheduler/other-lease', '999999999999998'))).toMatchObject({ status: 409 });
+    expect(await del(datas[2], fenced('rebalance', '1'))).toEqual({ status: 204, body: null });
+    for (const [d, status] of [[datas[0], 404], [datas[1], 404], [datas[2], 404], [datas[3], 200]] as const) {
       const res = await get(contentHashOf(d));
       expect(res.statusCode).toBe(status);
       await res.body.dump();
     }
+    expect(JSON.parse(await fsp.readFile(path.join(dataDir, FENCING_TOKEN_FILE), 'utf8'))).toEqual({
+      schemaVersion: 2,
+      resources: [
+        { resource: 'gc', highestToken: 6 },
+        { resource: 'rebalance', highestToken: 1 },
+        { resource: 'scheduler/other-lease', highestToken: 999999999999999 },
+      ],
+    });
+  });
+
+  it('upgrades a v1 fencing file: its one token keeps guarding the chunk-maintenance lease, other resources start afresh', async () => {
+    const datas = [randomBytes(100), randomBytes(200), randomBytes(300)];
+    for (const d of datas) await (await put(contentHashOf(d), d)).body.dump();
+    await app.close();
+    await fsp.writeFile(path.join(dataDir, FENCING_TOKEN_FILE), JSON.stringify({ schemaVersion: 1, highestToken: 9 }));
+    await start();
+    const del = (d: Buffer, resource: string, token: number) =>
+      request(`${url}/chunks/${contentHashOf(d)}`, { method: 'DELETE', headers: { [StorageHeaders.FencingResource]: resource, [StorageHeaders.FencingToken]: String(token) } });
+    const stale = await del(datas[0], CHUNK_MAINTENANCE_FENCING_RESOURCE, 8);
+    expect(stale.statusCode).toBe(409);
+    expect(await stale.body.json()).toMatchObject({ code: 'FENCING_TOKEN_STALE', details: { highestSeen: 9 } });
+    for (const [d, resource, token] of [[datas[0], CHUNK_MAINTENANCE_FENCING_RESOURCE, 9], [datas[1], 'rebalance', 1]] as const) {
+      const res = await del(d, resource, token);
+      expect(res.statusCode).toBe(204);
+      await res.body.dump();
+    }
+    const kept = await get(contentHashOf(datas[2]));
+    expect(kept.statusCode).toBe(200);
+    await kept.body.dump();
+    // Written in the current format with the first newer token, the upgraded guard kept.
+    expect(JSON.parse(await fsp.readFile(path.join(dataDir, FENCING_TOKEN_FILE), 'utf8'))).toEqual({
+      schemaVersion: 2,
+      resources: [
+        { resource: 'rebalance', highestToken: 1 },
+        { resource: CHUNK_MAINTENANCE_FENCING_RESOURCE, highestToken: 9 },
+      ],
+    });
   });
 
   it('reports capacity and usage', async () => {

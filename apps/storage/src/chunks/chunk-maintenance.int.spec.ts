@@ -136,7 +136,7 @@ describe('storage node maintenance over real HTTP and disk: touches, conditional
     await sleep(5);
     await put(fresh);
     await put(oldFile);
-    const token = { [StorageHeaders.FencingToken]: '7' };
+    const token = { [StorageHeaders.FencingToken]: '7', [StorageHeaders.FencingResource]: 'gc' };
     const since = { [StorageHeaders.UnlessTouchedSince]: String(threshold) };
 
     expect(await del(contentHashOf(oldPacked), { ...token, ...since })).toEqual({ status: 204, error: null });
@@ -152,7 +152,7 @@ describe('storage node maintenance over real HTTP and disk: touches, conditional
     const noToken = await del(contentHashOf(fresh), since);
     expect(noToken.status).toBe(400);
     expect(noToken.error).toMatchObject({ code: StorageErrorCodes.FencingTokenMissing });
-    const stale = await del(contentHashOf(fresh), { [StorageHeaders.FencingToken]: '6', [StorageHeaders.UnlessTouchedSince]: String(Date.now() + 60_000) });
+    const stale = await del(contentHashOf(fresh), { ...token, [StorageHeaders.FencingToken]: '6', [StorageHeaders.UnlessTouchedSince]: String(Date.now() + 60_000) });
     expect(stale.status).toBe(409);
     expect(stale.error).toMatchObject({ code: StorageErrorCodes.FencingTokenStale });
     for (const bad of ['soon', '-5', '1.5', '']) {
@@ -176,7 +176,8 @@ describe('storage node maintenance over real HTTP and disk: touches, conditional
       // The chunk's last touch is now strictly before the threshold: only the racing PUT can save it.
       await sleep(2);
       const threshold = Date.now();
-      const deleting = () => del(hash, { [StorageHeaders.FencingToken]: '1', [StorageHeaders.UnlessTouchedSince]: String(threshold) });
+      const deleting = () =>
+        del(hash, { [StorageHeaders.FencingToken]: '1', [StorageHeaders.FencingResource]: 'gc', [StorageHeaders.UnlessTouchedSince]: String(threshold) });
       const putting = () => put(data);
       const [p, d] =
         round % 4 < 2 ? await Promise.all([putting(), deleting()]) : await Promise.all([deleting(), putting()]).then(([dd, pp]) => [pp, dd] as const);

@@ -4,11 +4,13 @@ import { pipeline } from 'node:stream/promises';
 import {
   CHUNK_MEDIA_TYPE,
   CairnError,
+  FENCING_RESOURCE_MAX_LENGTH,
   STORAGE_CHUNKS_SEGMENT,
   STORAGE_VERIFY_SEGMENT,
   StorageErrorCodes,
   StorageHeaders,
   StorageStatusByErrorCode,
+  isFencingResourceName,
   type ChunkListingReply,
   type PutChunkReply,
   type VerifyChunksReply,
@@ -142,6 +144,16 @@ export class ChunksController {
     if (!hash) return;
     const token = parseFencingToken(singleHeader(req, StorageHeaders.FencingToken) ?? undefined);
     if (token === null) return replyError(res, new CairnError(StorageErrorCodes.FencingTokenMissing, `DELETE needs a numeric ${StorageHeaders.FencingToken} header`));
+    const resource = singleHeader(req, StorageHeaders.FencingResource);
+    if (resource === undefined) {
+      return replyError(res, new CairnError(StorageErrorCodes.FencingResourceMissing, `DELETE needs a ${StorageHeaders.FencingResource} header: the lock resource whose lease issued the token`));
+    }
+    if (!isFencingResourceName(resource)) {
+      return replyError(
+        res,
+        new CairnError(StorageErrorCodes.InvalidRequest, `${StorageHeaders.FencingResource} must be 1 to ${FENCING_RESOURCE_MAX_LENGTH} of the characters A-Z a-z 0-9 . _ / : -`),
+      );
+    }
     const rawSince = singleHeader(req, StorageHeaders.UnlessTouchedSince);
     // A condition that does not parse must not turn into an unconditional delete: refuse it.
     const unlessTouchedSinceMs = rawSince === undefined ? undefined : parseEpochMs(rawSince ?? undefined);
@@ -149,7 +161,7 @@ export class ChunksController {
       return replyError(res, new CairnError(StorageErrorCodes.InvalidRequest, `${StorageHeaders.UnlessTouchedSince} must be epoch milliseconds in decimal`));
     }
     try {
-      await this.fencing.admit(token);
+      await this.fencing.admit(resource, token);
       const outcome = await this.store.delete(hash, { unlessTouchedSinceMs });
       if (outcome === 'absent') return replyError(res, new CairnError(StorageErrorCodes.NoSuchChunk, `no chunk ${hash} here`));
       if (outcome === 'recently-touched') {

@@ -31,6 +31,12 @@ export const PACKS_DIR = 'packs';
 export const TEMP_DIR = 'tmp';
 export const CORRUPT_DIR = 'corrupt';
 export const FENCING_TOKEN_FILE = 'fencing-token.json';
+/**
+ * Lock resources a node keeps a highest fencing token for. Past it a DELETE under a resource it
+ * has not seen is refused (FENCING_RESOURCES_EXHAUSTED) rather than the file growing without limit;
+ * resources it knows keep working. A region fences deletes by a handful of leases.
+ */
+export const FENCING_RESOURCES_MAX = 1024;
 
 /** `chunks/ab/cd/<hash>`: two levels of 256 directories keep each directory small. */
 export function chunkRelativePath(hash: ContentHash): string {

@@ -29,7 +29,17 @@ export class BodyAbortedError extends CairnError {
 }
 
 export class StaleFencingTokenError extends CairnError {
-  constructor(token: number, highestSeen: number) {
-    super(StorageErrorCodes.FencingTokenStale, `fencing token ${token} is older than ${highestSeen}, the newest this node has seen`, { token, highestSeen });
+  constructor(resource: string, token: number, highestSeen: number) {
+    super(StorageErrorCodes.FencingTokenStale, `fencing token ${token} of ${resource} is older than ${highestSeen}, the newest this node has seen for it`, {
+      resource,
+      token,
+      highestSeen,
+    });
+  }
+}
+
+export class FencingResourcesExhaustedError extends CairnError {
+  constructor(resource: string, limit: number) {
+    super(StorageErrorCodes.FencingResourcesExhausted, `this node keeps fencing tokens for ${limit} resources already and takes no new one (${resource})`, { resource, limit });
   }
 }

@@ -9,6 +9,7 @@ import { HashRing, contentHashOf, type ContentHash } from '@cairn/hashing';
 import { ChunkClient, STRAGGLER_GRACE_CAP_MS } from './chunk-client';
 import { WriteQuorumNotReachedError } from './chunk-client.errors';
 import { InMemoryUnderReplicationRecorder } from './under-replication-recorder.port';
+import { NodePools, StorageNodeClient } from './storage-node.client';
 
 const WORKSPACE = path.resolve(__dirname, '../../../..');
 const DATA_PLANE_SCRIPT = path.join(WORKSPACE, 'apps/storage/src/testing/standalone-data-plane.ts');
@@ -199,6 +200,23 @@ describe('ChunkClient against three real storage nodes', () => {
       expect(recorder.entries.map((e) => e.nodeId)).toEqual(['n3']);
     } finally {
       nodes[2].process.kill('SIGCONT');
+    }
+  }, 60_000);
+
+  it('deletes with the fencing token of a resource: the node fences each resource apart', async () => {
+    const datas = [randomBytes(1000), randomBytes(2000), randomBytes(3000)];
+    const hashes = await Promise.all(datas.map(async (d) => (await client.writeChunk(d)).hash));
+    const pools = new NodePools((id) => urls.get(id) ?? 'http://127.0.0.1:1');
+    const storage = new StorageNodeClient(pools);
+    try {
+      expect(await storage.delete('n1', hashes[0], { fencingToken: 1_000_000, fencingResource: 'test/other-lease' })).toBe('deleted');
+      expect(await storage.delete('n1', hashes[1], { fencingToken: 3, fencingResource: 'test/gc' })).toBe('deleted');
+      await expect(storage.delete('n1', hashes[2], { fencingToken: 2, fencingResource: 'test/gc' })).rejects.toMatchObject({ code: 'FENCING_TOKEN_STALE' });
+      expect(await storage.delete('n1', hashes[2], { fencingToken: 3, fencingResource: 'test/gc', unlessTouchedSinceMs: 0 })).toBe('recently-touched');
+      expect(await storage.delete('n1', hashes[1], { fencingToken: 3, fencingResource: 'test/gc' })).toBe('absent');
+      expect(await storage.head('n1', hashes[2])).toBe(datas[2].length);
+    } finally {
+      await pools.close();
     }
   }, 60_000);
 

@@ -127,11 +127,16 @@ export class StorageNodeClient {
   }
 
   /**
-   * Deletes under a fencing token; with `unlessTouchedSinceMs` the node keeps a chunk written or
-   * re-written at or after that instant (a PUT racing a garbage collection wins).
+   * Deletes under the fencing token of a lease on `fencingResource` (the node refuses a token older
+   * than the newest it has seen for that resource); with `unlessTouchedSinceMs` the node keeps a
+   * chunk written or re-written at or after that instant (a PUT racing a garbage collection wins).
    */
-  async delete(nodeId: string, hash: ContentHash, options: { readonly fencingToken: number; readonly unlessTouchedSinceMs?: number }): Promise<DeleteOutcome> {
-    const headers: Record<string, string> = { [StorageHeaders.FencingToken]: String(options.fencingToken) };
+  async delete(
+    nodeId: string,
+    hash: ContentHash,
+    options: { readonly fencingToken: number; readonly fencingResource: string; readonly unlessTouchedSinceMs?: number },
+  ): Promise<DeleteOutcome> {
+    const headers: Record<string, string> = { [StorageHeaders.FencingToken]: String(options.fencingToken), [StorageHeaders.FencingResource]: options.fencingResource };
     if (options.unlessTouchedSinceMs !== undefined) headers[StorageHeaders.UnlessTouchedSince] = String(Math.floor(options.unlessTouchedSinceMs));
     const res = await this.pools.for(nodeId).request({ path: StoragePaths.chunk(hash), method: 'DELETE', headers });
     if (res.statusCode === 204) {

@@ -8,8 +8,9 @@ import type { ErrorReply } from '../errors';
  *   PUT    /chunks/<hash>                    201 new | 200 held already → PutChunkReply
  *   GET    /chunks/<hash>                    200 | 206 (Range) | 404 | 416 → bytes
  *   HEAD   /chunks/<hash>                    200 | 404
- *   DELETE /chunks/<hash>                    204 | 404 | 409; needs StorageHeaders.FencingToken,
- *                                            optional StorageHeaders.UnlessTouchedSince
+ *   DELETE /chunks/<hash>                    204 | 404 | 409; needs StorageHeaders.FencingToken and
+ *                                            StorageHeaders.FencingResource, optional
+ *                                            StorageHeaders.UnlessTouchedSince
  *   GET    /chunks?prefix&after&limit&detail 200 → ChunkListingReply
  *   POST   /chunks/verify?after&limit&maxBytes 200 → VerifyChunksReply
  *
@@ -22,8 +23,17 @@ export const STORAGE_CHUNKS_SEGMENT = 'chunks';
 export const STORAGE_VERIFY_SEGMENT = 'verify';
 
 export const StorageHeaders = {
-  /** DELETE: the GC lease's fencing token (decimal); one older than the newest seen is refused. */
+  /**
+   * DELETE: the fencing token of the lease the delete is done under (decimal); one older than the
+   * newest the node has seen for the same FencingResource is refused.
+   */
   FencingToken: 'x-cairn-fencing-token',
+  /**
+   * DELETE: the lock resource whose lease issued FencingToken (e.g. CHUNK_MAINTENANCE_FENCING_RESOURCE).
+   * The node keeps the highest token per resource, so tokens of one lease never fence another.
+   * FENCING_RESOURCE_PATTERN; absent: 400 FENCING_RESOURCE_MISSING, malformed: 400 INVALID_STORAGE_REQUEST.
+   */
+  FencingResource: 'x-cairn-fencing-resource',
   /** PUT reply: `true` when the node held the chunk already and wrote nothing. */
   ChunkExisted: 'x-cairn-chunk-existed',
   /**
@@ -32,6 +42,22 @@ export const StorageHeaders = {
    */
   UnlessTouchedSince: 'x-cairn-unless-touched-since',
 } as const;
+
+/** The longest FencingResource a node accepts (the lock-manager's own limit on a resource name). */
+export const FENCING_RESOURCE_MAX_LENGTH = 256;
+/** What a FencingResource may be made of: letters, digits and `. _ / : -`, 1..FENCING_RESOURCE_MAX_LENGTH. */
+export const FENCING_RESOURCE_PATTERN = /^[A-Za-z0-9._/:-]+$/;
+
+export function isFencingResourceName(value: unknown): value is string {
+  return typeof value === 'string' && value.length > 0 && value.length <= FENCING_RESOURCE_MAX_LENGTH && FENCING_RESOURCE_PATTERN.test(value);
+}
+
+/**
+ * The lease every chunk deletion of the scheduler's sweep (GC and trims) is fenced by. Nodes
+ * before per-resource fencing kept one token for all deletes, all of them issued by this lease:
+ * upgrading such a node gives that token to this resource, so no guard is lowered.
+ */
+export const CHUNK_MAINTENANCE_FENCING_RESOURCE = 'scheduler/chunk-maintenance';
 
 export const CHUNK_LIST_LIMIT_DEFAULT = 1000;
 export const CHUNK_LIST_LIMIT_MAX = 10_000;

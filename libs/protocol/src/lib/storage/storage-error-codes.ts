@@ -10,6 +10,10 @@ export const StorageErrorCodes = {
   InvalidHash: 'INVALID_CHUNK_HASH',
   FencingTokenStale: 'FENCING_TOKEN_STALE',
   FencingTokenMissing: 'FENCING_TOKEN_MISSING',
+  /** A DELETE without `x-cairn-fencing-resource`. */
+  FencingResourceMissing: 'FENCING_RESOURCE_MISSING',
+  /** A DELETE naming a resource the node has never seen when it already keeps tokens for as many as it may. */
+  FencingResourcesExhausted: 'FENCING_RESOURCES_EXHAUSTED',
   UnsupportedMediaType: 'UNSUPPORTED_MEDIA_TYPE',
   BodyAborted: 'BODY_ABORTED',
   /** A conditional DELETE found the chunk touched at or after `x-cairn-unless-touched-since`. */
@@ -23,6 +27,7 @@ export const StorageStatusByErrorCode: Readonly<Record<StorageErrorCode, number>
   [StorageErrorCodes.InvalidHash]: 400,
   [StorageErrorCodes.HashMismatch]: 400,
   [StorageErrorCodes.FencingTokenMissing]: 400,
+  [StorageErrorCodes.FencingResourceMissing]: 400,
   [StorageErrorCodes.InvalidRequest]: 400,
   // Rarely seen: the node closes the connection of a body that ended early instead of answering.
   [StorageErrorCodes.BodyAborted]: 400,
@@ -32,4 +37,5 @@ export const StorageStatusByErrorCode: Readonly<Record<StorageErrorCode, number>
   [StorageErrorCodes.ChunkTooLarge]: 413,
   [StorageErrorCodes.UnsupportedMediaType]: 415,
   [StorageErrorCodes.ChunkCorrupt]: 500,
+  [StorageErrorCodes.FencingResourcesExhausted]: 507,
 };
