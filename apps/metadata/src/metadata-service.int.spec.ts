@@ -24,7 +24,7 @@ import { PostgresConnection, type RunningService } from '@cairn/service-kit';
 import { bootForTest, dropNamespace, eventually, testNamespace } from '@cairn/testing';
 import type { MetadataConfig } from './metadata.config';
 import { MetadataService } from './service';
-import { RootKeyBootstrap } from './commands/root-key.bootstrap';
+import { RootKeyBootstrap } from './access-key/root-key.bootstrap';
 import { PROJECTED_TABLES } from './projections/projection-rebuild';
 import { body, codeOf, md5, RPC_TIMEOUT_MS, sha256 } from './testing/rpc-test-helpers';
 

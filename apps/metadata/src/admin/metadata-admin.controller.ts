@@ -2,8 +2,8 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@ne
 import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { MetadataErrorCodes } from '@cairn/protocol';
 import { MetadataReadModel } from '../adapters/metadata-read-model';
-import { AccessKeyCommandsHandler } from '../commands/access-key-commands.handler';
-import { BucketCommandsHandler } from '../commands/bucket-commands.handler';
+import { AccessKeyCommandsHandler } from '../access-key/access-key-commands.handler';
+import { BucketCommandsHandler } from '../bucket/bucket-commands.handler';
 import { MetadataError } from '../domain/shared/metadata.errors';
 import { ProjectionTracker } from '../projections/projection-tracker';
 import { CreateAccessKeyRequestDto } from './create-access-key.request.dto';

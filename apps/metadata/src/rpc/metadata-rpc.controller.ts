@@ -52,12 +52,12 @@ import {
   type UploadPartRequest,
 } from '@cairn/protocol';
 import { MetadataReadModel } from '../adapters/metadata-read-model';
-import { AccessKeyCommandsHandler, requireAccessKeyId } from '../commands/access-key-commands.handler';
-import { BucketCommandsHandler } from '../commands/bucket-commands.handler';
-import { MembershipCommandsHandler } from '../commands/membership-commands.handler';
-import { ObjectCommandsHandler } from '../commands/object-commands.handler';
-import { MetadataCommandContext } from '../commands/metadata-command-context';
-import { UploadCommandsHandler } from '../commands/upload-commands.handler';
+import { AccessKeyCommandsHandler, requireAccessKeyId } from '../access-key/access-key-commands.handler';
+import { BucketCommandsHandler } from '../bucket/bucket-commands.handler';
+import { MembershipCommandsHandler } from '../membership/membership-commands.handler';
+import { ObjectCommandsHandler } from '../object-key/object-commands.handler';
+import { MetadataCommandContext } from '../shared/metadata-command-context';
+import { UploadCommandsHandler } from '../multipart-upload/upload-commands.handler';
 import { bucketNameProblem } from '@cairn/protocol';
 import { MetadataError } from '../domain/shared/metadata.errors';
 import { ProjectionTracker } from '../projections/projection-tracker';

@@ -8,7 +8,7 @@ import {
 } from '@cairn/protocol';
 import { accessKeyDecider } from '../domain/access-key/access-key.decider';
 import { MetadataError } from '../domain/shared/metadata.errors';
-import { MetadataCommandContext } from './metadata-command-context';
+import { MetadataCommandContext } from '../shared/metadata-command-context';
 import type { AccessKeyCommand } from '../domain/access-key/access-key.commands';
 
 const ACCESS_KEY_ID_PREFIX = 'CK';

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { membershipSubject, type ChangeNodeWeightRequest, type JoinNodeRequest, type MembershipReply } from '@cairn/protocol';
 import { membershipDecider } from '../domain/membership/membership.decider';
-import { MetadataCommandContext } from './metadata-command-context';
+import { MetadataCommandContext } from '../shared/metadata-command-context';
 import type { MembershipCommand } from '../domain/membership/membership.commands';
 
 /** Storage-node membership: one subject on CLUSTER, so the ring epoch is its event count. */

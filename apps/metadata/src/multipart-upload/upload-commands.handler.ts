@@ -17,10 +17,10 @@ import { multipartUploadDecider, type KnownUpload, type UploadedPart } from '../
 import { objectKeyDecider } from '../domain/object-key/object-key.decider';
 import { MetadataError } from '../domain/shared/metadata.errors';
 import { normalizeEtag } from '../domain/shared/validation';
-import { BucketCommandsHandler } from './bucket-commands.handler';
+import { BucketCommandsHandler } from '../bucket/bucket-commands.handler';
 import { multipartChecksums } from './multipart-checksums';
-import { MetadataCommandContext } from './metadata-command-context';
-import { ObjectCommandsHandler } from './object-commands.handler';
+import { MetadataCommandContext } from '../shared/metadata-command-context';
+import { ObjectCommandsHandler } from '../object-key/object-commands.handler';
 import type { MultipartUploadCommand } from '../domain/multipart-upload/multipart-upload.commands';
 
 /** Upload ids become a subject token: only these characters ever reach NATS. */

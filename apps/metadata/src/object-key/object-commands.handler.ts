@@ -20,8 +20,8 @@ import { objectKeyDecider, type ObjectKeyState } from '../domain/object-key/obje
 import { keyReadFold, versionToServe, type KeyAsRead } from '../domain/object-key/object-key.reading';
 import { validateObjectKey } from '../domain/shared/validation';
 import { MetadataError } from '../domain/shared/metadata.errors';
-import { BucketCommandsHandler } from './bucket-commands.handler';
-import { decided, MetadataCommandContext } from './metadata-command-context';
+import { BucketCommandsHandler } from '../bucket/bucket-commands.handler';
+import { decided, MetadataCommandContext } from '../shared/metadata-command-context';
 import type { ObjectKeyCommand } from '../domain/object-key/object-key.commands';
 
 const DEFAULT_CONTENT_TYPE = 'binary/octet-stream';

@@ -12,7 +12,7 @@ import { validateBucketName } from '../domain/bucket/bucket-name';
 import { bucketIncarnation } from '../domain/bucket/bucket-incarnation';
 import { MetadataError } from '../domain/shared/metadata.errors';
 import { ProjectionTracker } from '../projections/projection-tracker';
-import { MetadataCommandContext, type AggregateRead } from './metadata-command-context';
+import { MetadataCommandContext, type AggregateRead } from '../shared/metadata-command-context';
 import type { BucketCommand } from '../domain/bucket/bucket.commands';
 
 /** DeleteBucket needs only "zero or not": the count stops here. */
