@@ -1,4 +1,5 @@
-import type { LockCommand, LockMode } from './lock.commands';
+import { createHash } from 'node:crypto';
+import type { LeaseSecretHash, LockCommand, LockMode } from './lock.commands';
 import type { LockEvent } from './lock.events';
 import { applyLockCommand, initialLockTableState, inspectLock, type LockTableState } from './lock-table.state-machine';
 
@@ -20,8 +21,11 @@ function given(history: LockCommand[]) {
   };
 }
 
+/** Each owner's lease secret hash, as the shell would make it (the table only compares them). */
+const secretOf = (owner: string): string => createHash('sha256').update(`secret of ${owner}`).digest('hex');
+
 let request = 0;
-const acquire = (resource: string, owner: string, mode: LockMode, nowMs: number, ttlMs = 1_000, waitMs = 0): LockCommand => ({
+const acquire = (resource: string, owner: string, mode: LockMode, nowMs: number, ttlMs = 1_000, waitMs = 0, secretHash: LeaseSecretHash = secretOf(owner)): LockCommand => ({
   type: 'AcquireLock',
   requestId: `q${++request}-${owner}`,
   resource,
@@ -29,10 +33,26 @@ const acquire = (resource: string, owner: string, mode: LockMode, nowMs: number,
   mode,
   ttlMs,
   waitMs,
+  secretHash,
   nowMs,
 });
-const release = (resource: string, owner: string, fencingToken: number, nowMs: number): LockCommand => ({ type: 'ReleaseLock', resource, owner, fencingToken, nowMs });
-const renew = (resource: string, owner: string, fencingToken: number, nowMs: number, ttlMs = 1_000): LockCommand => ({ type: 'RenewLock', resource, owner, fencingToken, ttlMs, nowMs });
+const release = (resource: string, owner: string, fencingToken: number, nowMs: number, secretHash: LeaseSecretHash = secretOf(owner)): LockCommand => ({
+  type: 'ReleaseLock',
+  resource,
+  owner,
+  fencingToken,
+  secretHash,
+  nowMs,
+});
+const renew = (resource: string, owner: string, fencingToken: number, nowMs: number, ttlMs = 1_000, secretHash: LeaseSecretHash = secretOf(owner)): LockCommand => ({
+  type: 'RenewLock',
+  resource,
+  owner,
+  fencingToken,
+  secretHash,
+  ttlMs,
+  nowMs,
+});
 const tick = (nowMs: number): LockCommand => ({ type: 'AdvanceTime', nowMs });
 
 describe('lock table', () => {
@@ -81,6 +101,46 @@ describe('lock table', () => {
     given(h).when(renew('r', 'a', 1, 1_000)).then([{ type: 'LockExpired' }, { type: 'LockRefused', code: 'LOCK_NOT_HELD' }]);
     given(h).when(release('r', 'a', 7, 10)).then([{ type: 'LockRefused', code: 'LOCK_NOT_HELD' }]);
     given(h).when(release('r', 'b', 1, 10)).then([{ type: 'LockRefused', code: 'LOCK_NOT_HELD' }]);
+  });
+
+  it('refuses a renew or release without the lease’s own secret (LOCK_SECRET_MISMATCH), and the lease stays held', () => {
+    const h = [acquire('r', 'victim', 'exclusive', 0, 1_000), acquire('r', 'next', 'exclusive', 1, 1_000, 5_000)];
+    let state = given(h).when(release('r', 'victim', 1, 10, secretOf('attacker'))).then([{ type: 'LockRefused', owner: 'victim', code: 'LOCK_SECRET_MISMATCH' }]);
+    expect(inspectLock(state, 'r').holders).toEqual([expect.objectContaining({ owner: 'victim', fencingToken: 1, expiresAtMs: 1_000 })]);
+    state = given(h).when(renew('r', 'victim', 1, 10, 60_000, secretOf('attacker'))).then([{ type: 'LockRefused', code: 'LOCK_SECRET_MISMATCH' }]);
+    expect(inspectLock(state, 'r').holders).toEqual([expect.objectContaining({ owner: 'victim', expiresAtMs: 1_000 })]);
+    given(h).when(release('r', 'victim', 1, 10, null)).then([{ type: 'LockRefused', code: 'LOCK_SECRET_MISMATCH' }]);
+    // The holder's own secret works.
+    given(h).when(renew('r', 'victim', 1, 10, 1_000)).then([{ type: 'LockRenewed', expiresAtMs: 1_010 }]);
+    given(h).when(release('r', 'victim', 1, 10)).then([{ type: 'LockReleased' }, { type: 'LockGranted', owner: 'next', fencingToken: 2 }]);
+  });
+
+  it('a waiter’s secret becomes its grant’s', () => {
+    const h = [acquire('r', 'a', 'exclusive', 0, 1_000), acquire('r', 'b', 'exclusive', 1, 1_000, 5_000), release('r', 'a', 1, 2)];
+    given(h).when(release('r', 'b', 2, 3, secretOf('a'))).then([{ type: 'LockRefused', code: 'LOCK_SECRET_MISMATCH' }]);
+    given(h).when(release('r', 'b', 2, 3)).then([{ type: 'LockReleased', owner: 'b', fencingToken: 2 }]);
+  });
+
+  it('refuses a retried acquire with another secret, keeping the first attempt’s grant or queue place', () => {
+    const first = acquire('r', 'a', 'exclusive', 0, 10_000) as Extract<LockCommand, { type: 'AcquireLock' }>;
+    given([first]).when({ ...first, secretHash: secretOf('attacker'), nowMs: 5 }).then([{ type: 'LockRefused', requestId: first.requestId, code: 'LOCK_SECRET_MISMATCH' }]);
+    const queued = acquire('r', 'b', 'exclusive', 1, 10_000, 5_000) as Extract<LockCommand, { type: 'AcquireLock' }>;
+    const state = given([first, queued]).when({ ...queued, secretHash: secretOf('attacker'), nowMs: 2 }).then([{ type: 'LockRefused', code: 'LOCK_SECRET_MISMATCH' }]);
+    expect(inspectLock(state, 'r').waiters).toEqual([expect.objectContaining({ owner: 'b', secretHash: secretOf('b') })]);
+  });
+
+  it('refuses an acquire whose secret hash is not one', () => {
+    given([]).when(acquire('r', 'a', 'exclusive', 0, 1_000, 0, 'plain-secret')).then([{ type: 'LockRefused', code: 'LOCK_INVALID_REQUEST' }]);
+  });
+
+  it('applies v1 commands (no secret) as v1 did, and a grant without a secret can then only expire', () => {
+    // What a v1 log replays to: grants and releases by owner and token alone.
+    const v1 = [acquire('r', 'a', 'exclusive', 0, 1_000, 0, null), release('r', 'a', 1, 1, null), acquire('r', 'b', 'exclusive', 2, 1_000, 0, null)];
+    given(v1.slice(0, 1)).when(v1[1]).then([{ type: 'LockReleased', owner: 'a' }]);
+    const h = [...v1, acquire('r', 'c', 'exclusive', 3, 1_000, 5_000)];
+    given(h).when(renew('r', 'b', 2, 10, 1_000)).then([{ type: 'LockRefused', code: 'LOCK_SECRET_MISMATCH' }]);
+    given(h).when(release('r', 'b', 2, 10)).then([{ type: 'LockRefused', code: 'LOCK_SECRET_MISMATCH' }]);
+    given(h).when(tick(1_002)).then([{ type: 'LockExpired', owner: 'b' }, { type: 'LockGranted', owner: 'c', fencingToken: 3 }]);
   });
 
   it('fencing tokens keep increasing after the lock was freed', () => {

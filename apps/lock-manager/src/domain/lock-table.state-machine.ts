@@ -1,10 +1,12 @@
-import type { LockCommand, LockMode } from './lock.commands';
+import type { LeaseSecretHash, LockCommand, LockMode } from './lock.commands';
 import { LockErrorCodes, type LockErrorCode, type LockEvent } from './lock.events';
 
 export const MAX_LOCK_TTL_MS = 10 * 60_000;
 export const MAX_LOCK_WAIT_MS = 10 * 60_000;
 export const MAX_WAITERS_PER_RESOURCE = 1_024;
 export const MAX_NAME_LENGTH = 256;
+/** A lease secret's hash as the shell makes it: SHA-256, lowercase hex. */
+export const SECRET_HASH_PATTERN = /^[0-9a-f]{64}$/;
 
 export interface LockHolder {
   /** The acquire that was granted: a retried acquire with the same id gets the same grant back. */
@@ -13,6 +15,8 @@ export interface LockHolder {
   readonly mode: LockMode;
   readonly fencingToken: number;
   readonly expiresAtMs: number;
+  /** Renew and release must present the secret this hashes; null: granted before lease secrets. */
+  readonly secretHash: LeaseSecretHash;
 }
 
 export interface LockWaiter {
@@ -20,6 +24,8 @@ export interface LockWaiter {
   readonly owner: string;
   readonly mode: LockMode;
   readonly ttlMs: number;
+  /** Becomes the grant's secretHash. */
+  readonly secretHash: LeaseSecretHash;
   readonly deadlineMs: number;
   /** Global arrival order: the highest is the youngest waiter. */
   readonly seq: number;
@@ -79,25 +85,23 @@ export function applyLockCommand(state: LockTableState, command: LockCommand): {
       acquire(d, command, events);
       break;
     case 'RenewLock': {
-      const r = d.resources[command.resource];
-      const i = r ? r.holders.findIndex((h) => h.owner === command.owner && h.fencingToken === command.fencingToken) : -1;
-      if (!r || i < 0) {
-        events.push(refusal('', command.resource, command.owner, LockErrorCodes.NotHeld, 'no such lease (expired or released)'));
+      const found = heldLease(d, command);
+      if (found.refusal) {
+        events.push(found.refusal);
         break;
       }
       const ttlMs = Math.min(Math.max(1, command.ttlMs), MAX_LOCK_TTL_MS);
-      r.holders[i] = { ...r.holders[i], expiresAtMs: d.nowMs + ttlMs };
+      found.r.holders[found.i] = { ...found.r.holders[found.i], expiresAtMs: d.nowMs + ttlMs };
       events.push({ type: 'LockRenewed', resource: command.resource, owner: command.owner, fencingToken: command.fencingToken, expiresAtMs: d.nowMs + ttlMs });
       break;
     }
     case 'ReleaseLock': {
-      const r = d.resources[command.resource];
-      const i = r ? r.holders.findIndex((h) => h.owner === command.owner && h.fencingToken === command.fencingToken) : -1;
-      if (!r || i < 0) {
-        events.push(refusal('', command.resource, command.owner, LockErrorCodes.NotHeld, 'no such lease (expired or released)'));
+      const found = heldLease(d, command);
+      if (found.refusal) {
+        events.push(found.refusal);
         break;
       }
-      r.holders.splice(i, 1);
+      found.r.holders.splice(found.i, 1);
       events.push({ type: 'LockReleased', resource: command.resource, owner: command.owner, fencingToken: command.fencingToken });
       grantWaiters(d, command.resource, events);
       break;
@@ -116,6 +120,26 @@ export function inspectLock(state: LockTableState, resource: string): ResourceSt
   return { resource, nowMs: state.nowMs, ...r };
 }
 
+/**
+ * The lease a renew or release names, if it still exists and the command proves it is its holder:
+ * the hash of the grant's secret. A v1 command (no hash) matches only a grant made without one, as
+ * it did in v1; a grant made without one is matched by no v2 command, so it can only expire.
+ */
+function heldLease(
+  d: Draft,
+  c: Extract<LockCommand, { type: 'RenewLock' | 'ReleaseLock' }>,
+): { refusal: LockEvent; r?: undefined; i?: undefined } | { refusal?: undefined; r: Draft['resources'][string]; i: number } {
+  const r = d.resources[c.resource];
+  const i = r ? r.holders.findIndex((h) => h.owner === c.owner && h.fencingToken === c.fencingToken) : -1;
+  if (!r || i < 0) return { refusal: refusal('', c.resource, c.owner, LockErrorCodes.NotHeld, 'no such lease (expired or released)') };
+  const held = r.holders[i].secretHash;
+  if (held !== c.secretHash) {
+    const why = held === null ? 'the lease was granted before lease secrets and can only expire' : 'the lease secret does not match the grant’s';
+    return { refusal: refusal('', c.resource, c.owner, LockErrorCodes.SecretMismatch, why) };
+  }
+  return { r, i };
+}
+
 function refusal(requestId: string, resource: string, owner: string, code: LockErrorCode, message: string): LockEvent {
   return { type: 'LockRefused', requestId, resource, owner, code, message };
 }
@@ -124,20 +148,39 @@ function validName(name: string): boolean {
   return typeof name === 'string' && name.length > 0 && name.length <= MAX_NAME_LENGTH;
 }
 
+function validSecretHash(hash: LeaseSecretHash): boolean {
+  return hash === null || (typeof hash === 'string' && SECRET_HASH_PATTERN.test(hash));
+}
+
 function acquire(d: Draft, c: Extract<LockCommand, { type: 'AcquireLock' }>, events: LockEvent[]): void {
-  if (!validName(c.resource) || !validName(c.owner) || !(c.ttlMs > 0) || c.ttlMs > MAX_LOCK_TTL_MS || !(c.waitMs >= 0) || c.waitMs > MAX_LOCK_WAIT_MS) {
-    events.push(refusal(c.requestId, c.resource, c.owner, LockErrorCodes.Invalid, `invalid acquire (ttlMs in (0, ${MAX_LOCK_TTL_MS}], waitMs in [0, ${MAX_LOCK_WAIT_MS}])`));
+  if (
+    !validName(c.resource) ||
+    !validName(c.owner) ||
+    !(c.ttlMs > 0) ||
+    c.ttlMs > MAX_LOCK_TTL_MS ||
+    !(c.waitMs >= 0) ||
+    c.waitMs > MAX_LOCK_WAIT_MS ||
+    !validSecretHash(c.secretHash)
+  ) {
+    events.push(
+      refusal(c.requestId, c.resource, c.owner, LockErrorCodes.Invalid, `invalid acquire (ttlMs in (0, ${MAX_LOCK_TTL_MS}], waitMs in [0, ${MAX_LOCK_WAIT_MS}], a lease secret hash)`),
+    );
     return;
   }
   const r = (d.resources[c.resource] ??= { lastFencingToken: 0, holders: [], waiters: [] });
   // A client that lost the reply (leader crash, timeout) retries with the same request id: it
   // gets the grant or the place in the queue it already has, never a second one.
   const granted = r.holders.find((h) => h.requestId === c.requestId && h.owner === c.owner);
+  const queuedAt = r.waiters.findIndex((w) => w.requestId === c.requestId && w.owner === c.owner);
+  // Only the secret of the first attempt makes a retry the same request: another one would hand the lease to whoever sent it.
+  if ((granted && granted.secretHash !== c.secretHash) || (queuedAt >= 0 && r.waiters[queuedAt].secretHash !== c.secretHash)) {
+    events.push(refusal(c.requestId, c.resource, c.owner, LockErrorCodes.SecretMismatch, 'a retried acquire must carry the lease secret of the first attempt'));
+    return;
+  }
   if (granted) {
     events.push({ type: 'LockGranted', requestId: c.requestId, resource: c.resource, owner: c.owner, mode: granted.mode, fencingToken: granted.fencingToken, expiresAtMs: granted.expiresAtMs });
     return;
   }
-  const queuedAt = r.waiters.findIndex((w) => w.requestId === c.requestId && w.owner === c.owner);
   if (queuedAt >= 0) {
     events.push({ type: 'LockQueued', requestId: c.requestId, resource: c.resource, owner: c.owner, position: queuedAt + 1 });
     return;
@@ -152,7 +195,7 @@ function acquire(d: Draft, c: Extract<LockCommand, { type: 'AcquireLock' }>, eve
   }
   // FIFO: a newcomer may not overtake anyone already queued.
   if (r.waiters.length === 0 && r.holders.every((h) => compatible(h.mode, c.mode))) {
-    events.push(grant(d, c.resource, c.requestId, c.owner, c.mode, c.ttlMs));
+    events.push(grant(d, c.resource, c.requestId, c.owner, c.mode, c.ttlMs, c.secretHash));
     return;
   }
   if (c.waitMs === 0) {
@@ -163,17 +206,17 @@ function acquire(d: Draft, c: Extract<LockCommand, { type: 'AcquireLock' }>, eve
     events.push(refusal(c.requestId, c.resource, c.owner, LockErrorCodes.QueueFull, `more than ${MAX_WAITERS_PER_RESOURCE} waiters`));
     return;
   }
-  r.waiters.push({ requestId: c.requestId, owner: c.owner, mode: c.mode, ttlMs: c.ttlMs, deadlineMs: d.nowMs + c.waitMs, seq: d.nextSeq++ });
+  r.waiters.push({ requestId: c.requestId, owner: c.owner, mode: c.mode, ttlMs: c.ttlMs, secretHash: c.secretHash, deadlineMs: d.nowMs + c.waitMs, seq: d.nextSeq++ });
   events.push({ type: 'LockQueued', requestId: c.requestId, resource: c.resource, owner: c.owner, position: r.waiters.length });
   breakDeadlocks(d, events);
 }
 
-function grant(d: Draft, resource: string, requestId: string, owner: string, mode: LockMode, ttlMs: number): LockEvent {
+function grant(d: Draft, resource: string, requestId: string, owner: string, mode: LockMode, ttlMs: number, secretHash: LeaseSecretHash): LockEvent {
   const r = d.resources[resource];
   const fencingToken = r.lastFencingToken + 1;
   r.lastFencingToken = fencingToken;
   const expiresAtMs = d.nowMs + ttlMs;
-  r.holders.push({ requestId, owner, mode, fencingToken, expiresAtMs });
+  r.holders.push({ requestId, owner, mode, fencingToken, expiresAtMs, secretHash });
   return { type: 'LockGranted', requestId, resource, owner, mode, fencingToken, expiresAtMs };
 }
 
@@ -184,7 +227,7 @@ function grantWaiters(d: Draft, resource: string, events: LockEvent[]): void {
     const head = r.waiters[0];
     if (!r.holders.every((h) => compatible(h.mode, head.mode))) return;
     r.waiters.shift();
-    events.push(grant(d, resource, head.requestId, head.owner, head.mode, head.ttlMs));
+    events.push(grant(d, resource, head.requestId, head.owner, head.mode, head.ttlMs, head.secretHash));
   }
 }
 

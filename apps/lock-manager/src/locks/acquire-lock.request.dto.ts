@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
-import type { LockMode } from '@cairn/protocol';
+import { IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
+import { LEASE_SECRET_MAX_LENGTH, LEASE_SECRET_MIN_LENGTH, LEASE_SECRET_PATTERN, type LockMode } from '@cairn/protocol';
 import { MAX_LOCK_TTL_MS, MAX_LOCK_WAIT_MS, MAX_NAME_LENGTH } from '../domain/lock-table.state-machine';
 
 export const LOCK_MODES: readonly LockMode[] = ['exclusive', 'shared'];
@@ -34,6 +34,17 @@ export class AcquireLockRequestDto {
   @IsString()
   @Length(1, MAX_REQUEST_ID_LENGTH)
   requestId?: string;
+
+  @ApiPropertyOptional({
+    description: 'The lease secret to use (base64url, reuse it on retries with requestId); absent: the lock-manager draws one. The grant returns it; renew and release need it',
+    minLength: LEASE_SECRET_MIN_LENGTH,
+    maxLength: LEASE_SECRET_MAX_LENGTH,
+  })
+  @IsOptional()
+  @IsString()
+  @Length(LEASE_SECRET_MIN_LENGTH, LEASE_SECRET_MAX_LENGTH)
+  @Matches(LEASE_SECRET_PATTERN)
+  leaseSecret?: string;
 }
 
 /** NATS payload of `lock-manager.acquire`: the HTTP body plus the resource. */

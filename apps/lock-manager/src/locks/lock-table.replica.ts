@@ -1,11 +1,22 @@
 import type { Entry, ReplicatedStateMachine, Snapshot } from '@cairn/consensus';
 import type { LockCommand } from '../domain/lock.commands';
 import type { LockEvent } from '../domain/lock.events';
-import { applyLockCommand, initialLockTableState, type LockTableState } from '../domain/lock-table.state-machine';
+import {
+  applyLockCommand,
+  initialLockTableState,
+  type LockHolder,
+  type LockTableState,
+  type LockWaiter,
+  type ResourceState,
+} from '../domain/lock-table.state-machine';
 
-/** Log entries and snapshots carry a schema version so the format can evolve (upcast on read). */
-export const LOCK_ENTRY_VERSION = 1;
-export const LOCK_SNAPSHOT_VERSION = 1;
+/**
+ * Log entries and snapshots carry a schema version so the format can evolve (upcast on read).
+ * v1: no lease secrets. v2: acquire, renew and release carry `secretHash`; holders and waiters
+ * keep it. A v1 entry or snapshot is upcast with `secretHash: null` (see LeaseSecretHash).
+ */
+export const LOCK_ENTRY_VERSION = 2;
+export const LOCK_SNAPSHOT_VERSION = 2;
 
 interface LockEntryRecord {
   readonly v: number;
@@ -15,6 +26,45 @@ interface LockEntryRecord {
 export function encodeLockCommand(command: LockCommand): string {
   const record: LockEntryRecord = { v: LOCK_ENTRY_VERSION, command };
   return JSON.stringify(record);
+}
+
+type LockCommandV1 =
+  | Omit<Extract<LockCommand, { type: 'AcquireLock' }>, 'secretHash'>
+  | Omit<Extract<LockCommand, { type: 'RenewLock' }>, 'secretHash'>
+  | Omit<Extract<LockCommand, { type: 'ReleaseLock' }>, 'secretHash'>
+  | Extract<LockCommand, { type: 'AdvanceTime' }>;
+
+/** A v1 entry's command as v2: no secret, so it applies exactly as v1 applied it. */
+export function upcastLockCommandV1(command: LockCommandV1): LockCommand {
+  return command.type === 'AdvanceTime' ? command : { ...command, secretHash: null };
+}
+
+interface LockTableStateV1 {
+  readonly nowMs: number;
+  readonly nextSeq: number;
+  readonly resources: Readonly<
+    Record<
+      string,
+      {
+        readonly lastFencingToken: number;
+        readonly holders: readonly Omit<LockHolder, 'secretHash'>[];
+        readonly waiters: readonly Omit<LockWaiter, 'secretHash'>[];
+      }
+    >
+  >;
+}
+
+/** A v1 snapshot's table as v2: its grants and waiters have no secret, so they can only expire. */
+export function upcastLockTableStateV1(state: LockTableStateV1): LockTableState {
+  const resources: Record<string, ResourceState> = {};
+  for (const [name, r] of Object.entries(state.resources)) {
+    resources[name] = {
+      lastFencingToken: r.lastFencingToken,
+      holders: r.holders.map((h) => ({ ...h, secretHash: null })),
+      waiters: r.waiters.map((w) => ({ ...w, secretHash: null })),
+    };
+  }
+  return { nowMs: state.nowMs, nextSeq: state.nextSeq, resources };
 }
 
 type TerminalEvent = Extract<LockEvent, { type: 'LockGranted' | 'LockRefused' }>;
@@ -36,8 +86,11 @@ export class LockTableReplica implements ReplicatedStateMachine<LockEvent[]> {
     // Empty entries are a new leader's no-op; conf changes belong to Raft.
     if (entry.kind !== 'normal' || entry.data === '') return [];
     const record = JSON.parse(entry.data) as LockEntryRecord;
-    if (record.v !== LOCK_ENTRY_VERSION) throw new Error(`lock log entry ${entry.index} has unknown version ${record.v}`);
-    const { state, events } = applyLockCommand(this.current, record.command);
+    let command: LockCommand;
+    if (record.v === LOCK_ENTRY_VERSION) command = record.command;
+    else if (record.v === 1) command = upcastLockCommandV1(record.command as LockCommandV1);
+    else throw new Error(`lock log entry ${entry.index} has unknown version ${record.v}`);
+    const { state, events } = applyLockCommand(this.current, command);
     this.current = state;
     for (const event of events) {
       if ((event.type === 'LockGranted' || event.type === 'LockRefused') && event.requestId !== '') this.notify(event);
@@ -46,9 +99,10 @@ export class LockTableReplica implements ReplicatedStateMachine<LockEvent[]> {
   }
 
   restore(snapshot: Snapshot): void {
-    const record = JSON.parse(snapshot.data) as { v: number; state: LockTableState };
-    if (record.v !== LOCK_SNAPSHOT_VERSION) throw new Error(`lock snapshot has unknown version ${record.v}`);
-    this.current = record.state;
+    const record = JSON.parse(snapshot.data) as { v: number; state: unknown };
+    if (record.v === LOCK_SNAPSHOT_VERSION) this.current = record.state as LockTableState;
+    else if (record.v === 1) this.current = upcastLockTableStateV1(record.state as LockTableStateV1);
+    else throw new Error(`lock snapshot has unknown version ${record.v}`);
   }
 
   snapshotData(): string {

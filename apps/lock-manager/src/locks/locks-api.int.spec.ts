@@ -5,6 +5,7 @@ import { LockClient } from '@cairn/lock-client';
 import { NatsConnectionManager, RpcClient } from '@cairn/messaging';
 import type { RunningService } from '@cairn/service-kit';
 import { bootForTest, dropNamespace, eventually, TEST_NATS_URL, testNamespace } from '@cairn/testing';
+import { isLeaseSecret, type LockInspection } from '@cairn/protocol';
 import type { LockManagerConfig } from '../lock-manager.config';
 import { LockManagerService } from '../service';
 
@@ -39,21 +40,74 @@ describe('the lock API of a single lock-manager', () => {
   it('acquires, refuses, renews, inspects and releases over HTTP with stable codes', async () => {
     const granted = await post('/locks/bucket%2Fphotos/acquire', { owner: 'a', ttlMs: 10_000 });
     expect(granted.status).toBe(200);
-    expect(granted.body).toMatchObject({ resource: 'bucket/photos', owner: 'a', mode: 'exclusive', fencingToken: 1, expiresAtMs: expect.any(Number) });
+    expect(granted.body).toMatchObject({ resource: 'bucket/photos', owner: 'a', mode: 'exclusive', fencingToken: 1, expiresAtMs: expect.any(Number), leaseSecret: expect.any(String) });
+    const leaseSecret = granted.body['leaseSecret'] as string;
+    expect(isLeaseSecret(leaseSecret)).toBe(true);
 
     const refused = await post('/locks/bucket%2Fphotos/acquire', { owner: 'b', ttlMs: 10_000 });
     expect(refused).toMatchObject({ status: 409, body: { code: 'LOCK_CONFLICT' } });
 
-    const renewed = await post('/locks/bucket%2Fphotos/renew', { owner: 'a', fencingToken: 1, ttlMs: 20_000 });
+    const renewed = await post('/locks/bucket%2Fphotos/renew', { owner: 'a', fencingToken: 1, leaseSecret, ttlMs: 20_000 });
     expect(renewed.status).toBe(200);
     expect(renewed.body['expiresAtMs']).toBeGreaterThan(granted.body['expiresAtMs'] as number);
+    expect(renewed.body).not.toHaveProperty('leaseSecret');
 
     const inspected = await fetch(`${running.url}/locks/bucket%2Fphotos`);
-    expect(await inspected.json()).toMatchObject({ lastFencingToken: 1, holders: [{ owner: 'a', fencingToken: 1 }], waiters: [] });
+    const inspection = await inspected.text();
+    expect(JSON.parse(inspection)).toMatchObject({ lastFencingToken: 1, holders: [{ owner: 'a', fencingToken: 1 }], waiters: [] });
+    expect(inspection).not.toContain(leaseSecret);
+    expect(inspection).not.toMatch(/secret/i);
 
-    expect(await post('/locks/bucket%2Fphotos/release', { owner: 'a', fencingToken: 1 })).toMatchObject({ status: 200 });
-    expect(await post('/locks/bucket%2Fphotos/release', { owner: 'a', fencingToken: 1 })).toMatchObject({ status: 409, body: { code: 'LOCK_NOT_HELD' } });
+    expect(await post('/locks/bucket%2Fphotos/release', { owner: 'a', fencingToken: 1, leaseSecret })).toMatchObject({ status: 200 });
+    expect(await post('/locks/bucket%2Fphotos/release', { owner: 'a', fencingToken: 1, leaseSecret })).toMatchObject({ status: 409, body: { code: 'LOCK_NOT_HELD' } });
     expect(await post('/locks/bucket%2Fphotos/acquire', { owner: 'b', ttlMs: 10_000 })).toMatchObject({ status: 200, body: { fencingToken: 2 } });
+  });
+
+  it('refuses to renew or release someone else’s lease over HTTP without its secret, and the holder keeps it', async () => {
+    const granted = await post('/locks/victim-http/acquire', { owner: 'victim', ttlMs: 10_000 });
+    expect(granted.status).toBe(200);
+    const { fencingToken, leaseSecret, expiresAtMs } = granted.body as { fencingToken: number; leaseSecret: string; expiresAtMs: number };
+    // Owner and token are public (inspect shows them); without the secret they are not enough.
+    expect(await post('/locks/victim-http/release', { owner: 'victim', fencingToken })).toMatchObject({ status: 400, body: { code: 'INVALID_COMMAND' } });
+    const guessed = 'A'.repeat(43);
+    expect(await post('/locks/victim-http/release', { owner: 'victim', fencingToken, leaseSecret: guessed })).toMatchObject({ status: 403, body: { code: 'LOCK_SECRET_MISMATCH' } });
+    expect(await post('/locks/victim-http/renew', { owner: 'victim', fencingToken, leaseSecret: guessed, ttlMs: 600_000 })).toMatchObject({ status: 403, body: { code: 'LOCK_SECRET_MISMATCH' } });
+    expect(await post('/locks/victim-http/release', { owner: 'victim', fencingToken, leaseSecret: 'short' })).toMatchObject({ status: 400 });
+    expect(await post('/locks/victim-http/acquire', { owner: 'attacker', ttlMs: 10_000 })).toMatchObject({ status: 409, body: { code: 'LOCK_CONFLICT' } });
+    const inspected = (await (await fetch(`${running.url}/locks/victim-http`)).json()) as LockInspection;
+    expect(inspected.holders).toEqual([{ owner: 'victim', mode: 'exclusive', fencingToken, expiresAtMs }]);
+
+    expect(await post('/locks/victim-http/renew', { owner: 'victim', fencingToken, leaseSecret, ttlMs: 10_000 })).toMatchObject({ status: 200 });
+    expect(await post('/locks/victim-http/release', { owner: 'victim', fencingToken, leaseSecret })).toMatchObject({ status: 200, body: { owner: 'victim', fencingToken } });
+  });
+
+  it('refuses the same over NATS, on the service subject and on the replica’s own forwarding subject', async () => {
+    const victim = new LockClient(rpc, { owner: 'victim' });
+    const held = await victim.acquire('victim-nats', { ttlMs: 10_000 });
+    const { fencingToken } = held;
+    const guessed = 'B'.repeat(43);
+    await expect(rpc.request('lock-manager', 'release', { resource: 'victim-nats', owner: 'victim', fencingToken })).rejects.toMatchObject({ code: 'INVALID_COMMAND' });
+    await expect(rpc.request('lock-manager', 'release', { resource: 'victim-nats', owner: 'victim', fencingToken, leaseSecret: guessed })).rejects.toMatchObject({
+      code: 'LOCK_SECRET_MISMATCH',
+    });
+    await expect(rpc.request('lock-manager', 'renew', { resource: 'victim-nats', owner: 'victim', fencingToken, leaseSecret: guessed, ttlMs: 1_000 })).rejects.toMatchObject({
+      code: 'LOCK_SECRET_MISMATCH',
+    });
+    // What followers forward to the leader skips the DTOs; the secret is checked all the same.
+    const forwarded = (op: string) => `lock-manager-test.${op}`;
+    await expect(rpc.request('lock-manager', forwarded('release'), { resource: 'victim-nats', owner: 'victim', fencingToken })).rejects.toMatchObject({ code: 'LOCK_INVALID_REQUEST' });
+    await expect(rpc.request('lock-manager', forwarded('release'), { resource: 'victim-nats', owner: 'victim', fencingToken, leaseSecret: guessed })).rejects.toMatchObject({
+      code: 'LOCK_SECRET_MISMATCH',
+    });
+    await expect(rpc.request('lock-manager', forwarded('renew'), { resource: 'victim-nats', owner: 'victim', fencingToken, leaseSecret: guessed, ttlMs: 1_000 })).rejects.toMatchObject({
+      code: 'LOCK_SECRET_MISMATCH',
+    });
+    expect((await victim.inspect('victim-nats')).holders).toEqual([expect.objectContaining({ owner: 'victim', fencingToken })]);
+
+    // The holder's client sends its secret by itself.
+    await expect(victim.renew(held, 10_000)).resolves.toMatchObject({ fencingToken });
+    await victim.release(held);
+    expect((await victim.inspect('victim-nats')).holders).toEqual([]);
   });
 
   it('reports its Raft role as health info and metrics', async () => {
@@ -98,13 +152,12 @@ describe('the lock API of a single lock-manager', () => {
     const a = new LockClient(rpc, { owner: 'dl-a' });
     const b = new LockClient(rpc, { owner: 'dl-b' });
     await a.acquire('dl-1', { ttlMs: 10_000 });
-    await b.acquire('dl-2', { ttlMs: 10_000 });
+    const dl2 = await b.acquire('dl-2', { ttlMs: 10_000 });
     const older = a.acquire('dl-2', { ttlMs: 10_000, waitMs: 5_000 });
     await eventually(async () => (await a.inspect('dl-2')).waiters.length === 1);
     await expect(b.acquire('dl-1', { ttlMs: 10_000, waitMs: 5_000 })).rejects.toMatchObject({ code: 'LOCK_DEADLOCK' });
     // The older waiter stays queued and is granted when dl-2 is freed.
-    const dl2 = await b.inspect('dl-2');
-    await b.release({ resource: 'dl-2', fencingToken: dl2.holders[0].fencingToken });
+    await b.release(dl2);
     await expect(older).resolves.toMatchObject({ owner: 'dl-a', resource: 'dl-2' });
   });
 

@@ -17,6 +17,7 @@ import {
 } from '@cairn/protocol';
 import type { LockEvent } from '../domain/lock.events';
 import { inspectLock } from '../domain/lock-table.state-machine';
+import { hashOfPresentedSecret, newLeaseSecret } from './lease-secret';
 import { LockRaftNode } from './lock-raft-node.service';
 
 /**
@@ -44,14 +45,19 @@ export class LocksService {
     private readonly rpc: RpcClient,
   ) {}
 
+  /**
+   * The replica that receives an acquire without a secret draws one; it travels with the request
+   * to the leader, which puts its hash in the log, and comes back in the grant.
+   */
   acquire(request: AcquireLockRequest, forwarded = false): Promise<LockGrant> {
-    const withId = { ...request, requestId: request.requestId ?? randomUUID() };
+    const withId = { ...request, requestId: request.requestId ?? randomUUID(), leaseSecret: request.leaseSecret ?? newLeaseSecret() };
     return this.onLeader('acquire', withId, forwarded, request.waitMs + WAIT_GRACE_MS + FORWARD_TIMEOUT_MS, () => this.acquireHere(withId));
   }
 
   renew(request: RenewLockRequest, forwarded = false): Promise<LockRenewal> {
     return this.onLeader('renew', request, forwarded, FORWARD_TIMEOUT_MS, async () => {
-      const events = await this.raft.propose({ type: 'RenewLock', ...pick(request, ['resource', 'owner', 'fencingToken', 'ttlMs']), nowMs: Date.now() });
+      const secretHash = hashOfPresentedSecret(request.leaseSecret);
+      const events = await this.raft.propose({ type: 'RenewLock', ...pick(request, ['resource', 'owner', 'fencingToken', 'ttlMs']), secretHash, nowMs: Date.now() });
       const outcome = events.find((e) => e.resource === request.resource && e.owner === request.owner && (e.type === 'LockRenewed' || (e.type === 'LockRefused' && e.requestId === '')));
       if (outcome?.type === 'LockRenewed') return { resource: outcome.resource, owner: outcome.owner, fencingToken: outcome.fencingToken, expiresAtMs: outcome.expiresAtMs };
       throw refusalError(outcome);
@@ -60,14 +66,15 @@ export class LocksService {
 
   release(request: ReleaseLockRequest, forwarded = false): Promise<LockRelease> {
     return this.onLeader('release', request, forwarded, FORWARD_TIMEOUT_MS, async () => {
-      const events = await this.raft.propose({ type: 'ReleaseLock', ...pick(request, ['resource', 'owner', 'fencingToken']), nowMs: Date.now() });
+      const secretHash = hashOfPresentedSecret(request.leaseSecret);
+      const events = await this.raft.propose({ type: 'ReleaseLock', ...pick(request, ['resource', 'owner', 'fencingToken']), secretHash, nowMs: Date.now() });
       const outcome = events.find((e) => e.resource === request.resource && e.owner === request.owner && (e.type === 'LockReleased' || (e.type === 'LockRefused' && e.requestId === '')));
       if (outcome?.type === 'LockReleased') return { resource: outcome.resource, owner: outcome.owner, fencingToken: outcome.fencingToken };
       throw refusalError(outcome);
     });
   }
 
-  /** Linearizable on any replica: a ReadIndex through the leader, then the local table. */
+  /** Linearizable on any replica: a ReadIndex through the leader, then the local table. Never shows a secret or its hash. */
   async inspect(resource: string): Promise<LockInspection> {
     await this.raft.awaitLeader();
     const state = await this.raft.read();
@@ -81,11 +88,17 @@ export class LocksService {
     };
   }
 
-  private async acquireHere(request: AcquireLockRequest & { requestId: string }): Promise<LockGrant> {
+  private async acquireHere(request: AcquireLockRequest & { requestId: string; leaseSecret: string }): Promise<LockGrant> {
+    const secretHash = hashOfPresentedSecret(request.leaseSecret);
     const watch = this.raft.replica.watch(request.requestId);
     let timer: NodeJS.Timeout | undefined;
     try {
-      const events = await this.raft.propose({ type: 'AcquireLock', ...pick(request, ['requestId', 'resource', 'owner', 'mode', 'ttlMs', 'waitMs']), nowMs: Date.now() });
+      const events = await this.raft.propose({
+        type: 'AcquireLock',
+        ...pick(request, ['requestId', 'resource', 'owner', 'mode', 'ttlMs', 'waitMs']),
+        secretHash,
+        nowMs: Date.now(),
+      });
       const mine = events.find((e) => 'requestId' in e && e.requestId === request.requestId);
       if (!mine) throw new CairnError(ErrorCodes.Internal, `acquire ${request.requestId} applied without an outcome`);
       const outcome =
@@ -101,7 +114,14 @@ export class LocksService {
             ])
           : mine;
       if (outcome.type === 'LockGranted') {
-        return { resource: outcome.resource, owner: outcome.owner, mode: outcome.mode, fencingToken: outcome.fencingToken, expiresAtMs: outcome.expiresAtMs };
+        return {
+          resource: outcome.resource,
+          owner: outcome.owner,
+          mode: outcome.mode,
+          fencingToken: outcome.fencingToken,
+          expiresAtMs: outcome.expiresAtMs,
+          leaseSecret: request.leaseSecret,
+        };
       }
       throw refusalError(outcome);
     } finally {

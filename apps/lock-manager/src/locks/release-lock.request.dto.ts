@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsInt, IsString, Length, Min } from 'class-validator';
+import { IsInt, IsString, Length, Matches, Min } from 'class-validator';
+import { LEASE_SECRET_MAX_LENGTH, LEASE_SECRET_MIN_LENGTH, LEASE_SECRET_PATTERN } from '@cairn/protocol';
 import { MAX_NAME_LENGTH } from '../domain/lock-table.state-machine';
 
 /** HTTP body of POST /locks/:resource/release. */
@@ -13,6 +14,12 @@ export class ReleaseLockRequestDto {
   @IsInt()
   @Min(1)
   fencingToken: number;
+
+  @ApiProperty({ description: 'The grant’s leaseSecret (from acquire): only the holder can renew or release', minLength: LEASE_SECRET_MIN_LENGTH, maxLength: LEASE_SECRET_MAX_LENGTH })
+  @IsString()
+  @Length(LEASE_SECRET_MIN_LENGTH, LEASE_SECRET_MAX_LENGTH)
+  @Matches(LEASE_SECRET_PATTERN)
+  leaseSecret: string;
 }
 
 /** NATS payload of `lock-manager.release`. */

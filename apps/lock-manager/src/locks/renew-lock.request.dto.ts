@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsInt, IsString, Length, Max, Min } from 'class-validator';
+import { IsInt, IsString, Length, Matches, Max, Min } from 'class-validator';
+import { LEASE_SECRET_MAX_LENGTH, LEASE_SECRET_MIN_LENGTH, LEASE_SECRET_PATTERN } from '@cairn/protocol';
 import { MAX_LOCK_TTL_MS, MAX_NAME_LENGTH } from '../domain/lock-table.state-machine';
 
 /** HTTP body of POST /locks/:resource/renew. */
@@ -13,6 +14,12 @@ export class RenewLockRequestDto {
   @IsInt()
   @Min(1)
   fencingToken: number;
+
+  @ApiProperty({ description: 'The grant’s leaseSecret (from acquire): only the holder can renew or release', minLength: LEASE_SECRET_MIN_LENGTH, maxLength: LEASE_SECRET_MAX_LENGTH })
+  @IsString()
+  @Length(LEASE_SECRET_MIN_LENGTH, LEASE_SECRET_MAX_LENGTH)
+  @Matches(LEASE_SECRET_PATTERN)
+  leaseSecret: string;
 
   @ApiProperty({ example: 10_000, description: 'New lease length from now (committed time)', minimum: 1, maximum: MAX_LOCK_TTL_MS })
   @IsInt()

@@ -1,6 +1,6 @@
 import { CairnError } from '@cairn/protocol';
 import { LockClient, type LockRpc } from './lock-client';
-import type { AcquireLockRequest, LockGrant } from '@cairn/protocol';
+import { isLeaseSecret, type AcquireLockRequest, type LockGrant } from '@cairn/protocol';
 
 type Handler = (pattern: string, payload: Record<string, unknown>, call: number) => unknown;
 
@@ -17,7 +17,8 @@ function fakeRpc(handler: Handler): LockRpc & { calls: { pattern: string; payloa
   };
 }
 
-const grant = (fencingToken: number, expiresAtMs = 1_000): LockGrant => ({ resource: 'r', owner: 'me', mode: 'exclusive', fencingToken, expiresAtMs });
+/** The lock-manager echoes the secret the client sent; this fake's placeholder shows the client keeps its own. */
+const grant = (fencingToken: number, expiresAtMs = 1_000): LockGrant => ({ resource: 'r', owner: 'me', mode: 'exclusive', fencingToken, expiresAtMs, leaseSecret: 'echo' });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('LockClient', () => {
@@ -32,6 +33,10 @@ describe('LockClient', () => {
     const ids = rpc.calls.map((c) => (c.payload as unknown as AcquireLockRequest).requestId);
     expect(ids).toHaveLength(3);
     expect(new Set(ids).size).toBe(1);
+    // One lease secret for all attempts: a retry that finds the first attempt's grant gets it back.
+    const secrets = new Set(rpc.calls.map((c) => (c.payload as unknown as AcquireLockRequest).leaseSecret));
+    expect(secrets.size).toBe(1);
+    expect(isLeaseSecret([...secrets][0])).toBe(true);
     expect(rpc.calls[0].payload).toMatchObject({ resource: 'r', owner: 'me', mode: 'exclusive', ttlMs: 1_000, waitMs: 500 });
     expect(rpc.calls[2].payload['waitMs']).toBeLessThanOrEqual(500);
   });
@@ -73,6 +78,40 @@ describe('LockClient', () => {
       throw new CairnError('LOCK_NOT_HELD', 'expired');
     });
     await expect(new LockClient(first, { owner: 'me' }).release(grant(1))).rejects.toMatchObject({ code: 'LOCK_NOT_HELD' });
+  });
+
+  it('keeps the lease secret it drew and sends it on renew and release; each acquire draws a new one', async () => {
+    const rpc = fakeRpc((pattern, payload) => {
+      if (pattern === 'acquire') return { ...grant(payload['resource'] === 'r2' ? 9 : 8), resource: payload['resource'] };
+      if (pattern === 'renew') return { resource: payload['resource'], owner: 'me', fencingToken: payload['fencingToken'], expiresAtMs: 5_000 };
+      return { resource: payload['resource'], owner: 'me', fencingToken: payload['fencingToken'] };
+    });
+    const client = new LockClient(rpc, { owner: 'me' });
+    const first = await client.acquire('r', { ttlMs: 1_000 });
+    const sent = rpc.calls[0].payload['leaseSecret'];
+    expect(first.leaseSecret).toBe(sent);
+    await client.renew(first, 1_000);
+    await client.release(first);
+    expect(rpc.calls.slice(1).map((c) => [c.pattern, c.payload['leaseSecret']])).toEqual([
+      ['renew', sent],
+      ['release', sent],
+    ]);
+    const held = await client.hold('r2', { ttlMs: 60_000 });
+    expect(held.current().leaseSecret).not.toBe(sent);
+    await held.release();
+    expect(rpc.calls[rpc.calls.length - 1]).toMatchObject({ pattern: 'release', payload: { resource: 'r2', fencingToken: 9, leaseSecret: held.current().leaseSecret } });
+  });
+
+  it('signals loss when the lock-manager refuses the lease secret', async () => {
+    const rpc = fakeRpc((pattern) => {
+      if (pattern === 'acquire') return grant(4);
+      throw new CairnError('LOCK_SECRET_MISMATCH', 'not the grant’s secret');
+    });
+    const held = await new LockClient(rpc, { owner: 'me' }).hold('r', { ttlMs: 150 });
+    await sleep(120);
+    expect(held.signal.aborted).toBe(true);
+    expect(held.signal.reason).toMatchObject({ code: 'LOCK_LOST', message: expect.stringContaining('secret') });
+    expect(rpc.calls.filter((c) => c.pattern === 'renew')).toHaveLength(1);
   });
 
   it('renews a held lock at a third of its ttl and stops after release', async () => {

@@ -1,6 +1,7 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { CairnError } from '@cairn/protocol';
 import {
+  LEASE_SECRET_BYTES,
   LOCK_MANAGER_SERVICE,
   LockPatterns,
   LockWireErrorCodes,
@@ -12,6 +13,8 @@ import {
   type LockPattern,
   type LockRelease,
   type LockRenewal,
+  type ReleaseLockRequest,
+  type RenewLockRequest,
 } from '@cairn/protocol';
 
 /** What the client needs of the RPC layer; `RpcClient` from @cairn/messaging fits. */
@@ -50,13 +53,16 @@ export interface AcquireOptions {
   readonly waitMs?: number;
 }
 
+/** What renew and release need of a grant: which lease, and its secret. */
+export type LeaseRef = Pick<LockGrant, 'resource' | 'fencingToken' | 'leaseSecret'>;
+
 /** A lease kept alive by the client until released or lost. */
 export interface HeldLock {
   readonly resource: string;
   readonly fencingToken: number;
   /** Aborted when the lease is lost or released; its reason says which. */
   readonly signal: AbortSignal;
-  /** The latest grant or renewal. */
+  /** The latest grant or renewal (with the lease secret, which renew and release send). */
   current(): LockGrant;
   release(): Promise<void>;
 }
@@ -102,18 +108,20 @@ export class LockClient {
     return this.options.owner;
   }
 
+  /** The grant carries the lease's secret, drawn here and sent with every attempt; pass the grant to renew and release. */
   async acquire(resource: string, options: AcquireOptions): Promise<LockGrant> {
     const waitMs = options.waitMs ?? 0;
     const requestId = randomUUID();
+    const leaseSecret = randomBytes(LEASE_SECRET_BYTES).toString('base64url');
     const deadlineMs = Date.now() + waitMs + this.retryBudgetMs;
     const waitUntilMs = Date.now() + waitMs;
     try {
       return await this.withRetries<LockGrant>(LockPatterns.Acquire, deadlineMs, (attempt) => {
         // A retry that finds no queued request from the first attempt waits only for what is left.
         const remainingWaitMs = attempt === 0 ? waitMs : Math.max(0, waitUntilMs - Date.now());
-        const request: AcquireLockRequest = { resource, owner: this.owner, mode: options.mode ?? 'exclusive', ttlMs: options.ttlMs, waitMs: remainingWaitMs, requestId };
+        const request: AcquireLockRequest = { resource, owner: this.owner, mode: options.mode ?? 'exclusive', ttlMs: options.ttlMs, waitMs: remainingWaitMs, requestId, leaseSecret };
         return { payload: request, timeoutMs: Math.min(remainingWaitMs + this.attemptTimeoutMs, ACQUIRE_ATTEMPT_MAX_MS) };
-      });
+      }).then((grant) => ({ ...grant, leaseSecret }));
     } catch (error) {
       // Only a retry sent after the wait ran out can meet a plain conflict: to the caller, the wait timed out.
       if (waitMs > 0 && error instanceof CairnError && error.code === LockWireErrorCodes.Conflict) {
@@ -123,19 +131,18 @@ export class LockClient {
     }
   }
 
-  renew(grant: Pick<LockGrant, 'resource' | 'fencingToken'>, ttlMs: number, budgetMs = this.retryBudgetMs): Promise<LockRenewal> {
-    return this.withRetries(LockPatterns.Renew, Date.now() + budgetMs, () => ({
-      payload: { resource: grant.resource, owner: this.owner, fencingToken: grant.fencingToken, ttlMs },
-      timeoutMs: this.attemptTimeoutMs,
-    }));
+  renew(grant: LeaseRef, ttlMs: number, budgetMs = this.retryBudgetMs): Promise<LockRenewal> {
+    const payload: RenewLockRequest = { resource: grant.resource, owner: this.owner, fencingToken: grant.fencingToken, leaseSecret: grant.leaseSecret, ttlMs };
+    return this.withRetries(LockPatterns.Renew, Date.now() + budgetMs, () => ({ payload, timeoutMs: this.attemptTimeoutMs }));
   }
 
-  async release(grant: Pick<LockGrant, 'resource' | 'fencingToken'>): Promise<void> {
+  async release(grant: LeaseRef): Promise<void> {
+    const payload: ReleaseLockRequest = { resource: grant.resource, owner: this.owner, fencingToken: grant.fencingToken, leaseSecret: grant.leaseSecret };
     let attempts = 0;
     try {
       await this.withRetries<LockRelease>(LockPatterns.Release, Date.now() + this.retryBudgetMs, (attempt) => {
         attempts = attempt + 1;
-        return { payload: { resource: grant.resource, owner: this.owner, fencingToken: grant.fencingToken }, timeoutMs: this.attemptTimeoutMs };
+        return { payload, timeoutMs: this.attemptTimeoutMs };
       });
     } catch (error) {
       // A retried release that finds nothing to release was applied by an attempt whose reply was lost.
@@ -180,6 +187,7 @@ export class LockClient {
         leaseEndLocalMs = renewSentMs + options.ttlMs;
       } catch (error) {
         if (error instanceof CairnError && error.code === LockWireErrorCodes.NotHeld) return lose('the lock-manager no longer knows this lease');
+        if (error instanceof CairnError && error.code === LockWireErrorCodes.SecretMismatch) return lose('the lock-manager refused this lease’s secret');
         if (Date.now() >= leaseEndLocalMs - marginMs) return lose(`renewals failed until the lease ran out (${String(error)})`);
       }
       if (!controller.signal.aborted) timer = setTimeout(() => void renewLoop(), renewEveryMs);

@@ -14,6 +14,22 @@ export type LockPattern = (typeof LockPatterns)[keyof typeof LockPatterns];
 
 export type LockMode = 'exclusive' | 'shared';
 
+/**
+ * A lease's own secret, returned by acquire to the acquirer alone: renew and release need it, so
+ * knowing a lock's owner and fencing token (which inspect shows anyone) is not enough to end or
+ * keep someone else's lease. base64url, LEASE_SECRET_MIN_LENGTH..LEASE_SECRET_MAX_LENGTH
+ * characters; whoever draws one draws LEASE_SECRET_BYTES random bytes. The lock-manager keeps only
+ * a hash of it: its log, snapshots and inspect never show it.
+ */
+export const LEASE_SECRET_BYTES = 32;
+export const LEASE_SECRET_MIN_LENGTH = 32;
+export const LEASE_SECRET_MAX_LENGTH = 128;
+export const LEASE_SECRET_PATTERN = /^[A-Za-z0-9_-]+$/;
+
+export function isLeaseSecret(value: unknown): value is string {
+  return typeof value === 'string' && value.length >= LEASE_SECRET_MIN_LENGTH && value.length <= LEASE_SECRET_MAX_LENGTH && LEASE_SECRET_PATTERN.test(value);
+}
+
 export interface AcquireLockRequest {
   readonly resource: string;
   readonly owner: string;
@@ -23,6 +39,12 @@ export interface AcquireLockRequest {
   readonly waitMs: number;
   /** Chosen by the client and reused on retries, so a retried acquire never gets a second grant. */
   readonly requestId?: string;
+  /**
+   * The lease's secret, drawn by the client and reused on retries with the same requestId (a retry
+   * with another secret is refused LOCK_SECRET_MISMATCH). Absent: the replica that receives the
+   * acquire draws one, and the grant returns it.
+   */
+  readonly leaseSecret?: string;
 }
 
 export interface LockGrant {
@@ -32,12 +54,16 @@ export interface LockGrant {
   readonly fencingToken: number;
   /** Committed (leader) time at which the lease ends unless renewed. */
   readonly expiresAtMs: number;
+  /** The lease's own secret: renew and release need it. Only the acquire's reply carries it. */
+  readonly leaseSecret: string;
 }
 
 export interface RenewLockRequest {
   readonly resource: string;
   readonly owner: string;
   readonly fencingToken: number;
+  /** The grant's leaseSecret; another is refused LOCK_SECRET_MISMATCH. */
+  readonly leaseSecret: string;
   readonly ttlMs: number;
 }
 
@@ -52,6 +78,8 @@ export interface ReleaseLockRequest {
   readonly resource: string;
   readonly owner: string;
   readonly fencingToken: number;
+  /** The grant's leaseSecret; another is refused LOCK_SECRET_MISMATCH. */
+  readonly leaseSecret: string;
 }
 
 export interface LockRelease {
@@ -79,6 +107,11 @@ export const LockErrorCodes = {
   Conflict: 'LOCK_CONFLICT',
   WaitTimeout: 'LOCK_WAIT_TIMEOUT',
   NotHeld: 'LOCK_NOT_HELD',
+  /**
+   * A renew or release (or a retried acquire) whose lease secret is not the grant's, or of a grant
+   * made before lease secrets existed (those can only expire by their lease).
+   */
+  SecretMismatch: 'LOCK_SECRET_MISMATCH',
   AlreadyHeld: 'LOCK_ALREADY_HELD',
   AlreadyWaiting: 'LOCK_ALREADY_WAITING',
   QueueFull: 'LOCK_QUEUE_FULL',
