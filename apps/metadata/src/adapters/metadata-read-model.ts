@@ -1,12 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { PostgresConnection } from '@cairn/service-kit';
 import type { DataSource } from 'typeorm';
-import { MetadataQueryAdapter } from './metadata-query.adapter';
+
+/** An aggregate's queries (BucketQueries, ObjectKeyQueries, …): plain SQL over one data source. */
+export type ReadModelQueries<Q> = new (dataSource: DataSource) => Q;
 
 /** The namespace's read model on the service-kit Postgres connection (migrations ran on connect). */
 @Injectable()
 export class MetadataReadModel {
-  private adapter: MetadataQueryAdapter | undefined;
+  private readonly made = new Map<ReadModelQueries<unknown>, unknown>();
 
   constructor(private readonly postgres: PostgresConnection) {}
 
@@ -14,8 +16,14 @@ export class MetadataReadModel {
     return this.postgres.ready();
   }
 
-  async queries(): Promise<MetadataQueryAdapter> {
-    this.adapter ??= new MetadataQueryAdapter(await this.postgres.ready());
-    return this.adapter;
+  /** The one instance of these queries over the read model, made on first use. */
+  async queries<Q>(kind: ReadModelQueries<Q>): Promise<Q> {
+    const dataSource = await this.postgres.ready();
+    let queries = this.made.get(kind) as Q | undefined;
+    if (queries === undefined) {
+      queries = new kind(dataSource);
+      this.made.set(kind, queries);
+    }
+    return queries;
   }
 }

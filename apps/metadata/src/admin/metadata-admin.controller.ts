@@ -2,6 +2,9 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@ne
 import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { MetadataErrorCodes } from '@cairn/protocol';
 import { MetadataReadModel } from '../adapters/metadata-read-model';
+import { AccessKeyQueries } from '../access-key/access-key.queries';
+import { BucketQueries } from '../bucket/bucket.queries';
+import { MembershipQueries } from '../membership/membership.queries';
 import { AccessKeyCommandsHandler } from '../access-key/access-key-commands.handler';
 import { BucketCommandsHandler } from '../bucket/bucket-commands.handler';
 import { MetadataError } from '../domain/shared/metadata.errors';
@@ -24,13 +27,13 @@ export class MetadataAdminController {
   @ApiOperation({ summary: 'List buckets (of one owner when given)' })
   @ApiQuery({ name: 'owner', required: false })
   async listBuckets(@Query('owner') owner?: string) {
-    return { buckets: await (await this.readModel.queries()).listBuckets(owner || undefined) };
+    return { buckets: await (await this.readModel.queries(BucketQueries)).listBuckets(owner || undefined) };
   }
 
   @Get('buckets/:name')
   @ApiOperation({ summary: 'One bucket' })
   async getBucket(@Param('name') name: string) {
-    const view = await (await this.readModel.queries()).getBucket(name);
+    const view = await (await this.readModel.queries(BucketQueries)).getBucket(name);
     if (!view) throw new MetadataError(MetadataErrorCodes.NoSuchBucket, `bucket ${name} does not exist`, { bucket: name });
     return view;
   }
@@ -57,7 +60,7 @@ export class MetadataAdminController {
   @ApiOperation({ summary: 'List access keys (secrets blanked)' })
   @ApiQuery({ name: 'owner', required: false })
   async listAccessKeys(@Query('owner') owner?: string) {
-    return { accessKeys: await (await this.readModel.queries()).listAccessKeys(owner || undefined) };
+    return { accessKeys: await (await this.readModel.queries(AccessKeyQueries)).listAccessKeys(owner || undefined) };
   }
 
   @Delete('access-keys/:id')
@@ -69,7 +72,7 @@ export class MetadataAdminController {
   @Get('nodes')
   @ApiOperation({ summary: 'Storage nodes as membership events left them' })
   async listNodes() {
-    const queries = await this.readModel.queries();
+    const queries = await this.readModel.queries(MembershipQueries);
     const [nodes, epoch] = await Promise.all([queries.listStorageNodes(), queries.ringEpoch()]);
     return { nodes, epoch };
   }
@@ -77,7 +80,7 @@ export class MetadataAdminController {
   @Get('ring/epoch')
   @ApiOperation({ summary: 'The current ring epoch (count of membership events projected)' })
   async ringEpoch() {
-    return { epoch: await (await this.readModel.queries()).ringEpoch() };
+    return { epoch: await (await this.readModel.queries(MembershipQueries)).ringEpoch() };
   }
 
   @Get('projections')

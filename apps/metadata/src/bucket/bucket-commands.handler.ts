@@ -11,7 +11,9 @@ import { bucketDecider, type BucketState, type LiveBucket } from '../domain/buck
 import { validateBucketName } from '../domain/bucket/bucket-name';
 import { bucketIncarnation } from '../domain/bucket/bucket-incarnation';
 import { MetadataError } from '../domain/shared/metadata.errors';
+import { MetadataReadModel } from '../adapters/metadata-read-model';
 import { ProjectionTracker } from '../projections/projection-tracker';
+import { BucketQueries } from './bucket.queries';
 import { MetadataCommandContext, type AggregateRead } from '../shared/metadata-command-context';
 import type { BucketCommand } from '../domain/bucket/bucket.commands';
 
@@ -36,6 +38,7 @@ export class BucketCommandsHandler {
   constructor(
     private readonly ctx: MetadataCommandContext,
     private readonly projection: ProjectionTracker,
+    private readonly readModel: MetadataReadModel,
   ) {}
 
   async create(request: CreateBucketRequest): Promise<CreateBucketReply> {
@@ -63,7 +66,7 @@ export class BucketCommandsHandler {
     const sealed = await this.execute({ type: 'BeginBucketDeletion', bucket, deletionId, startedAt: this.ctx.nowIso() });
     try {
       await this.projection.waitFor('META', sealed.sequence);
-      const versionCount = await this.projection.countBucketVersions(bucket, EMPTINESS_COUNT_CAP);
+      const versionCount = await (await this.readModel.queries(BucketQueries)).countBucketVersions(bucket, EMPTINESS_COUNT_CAP);
       const deleted = await this.execute({ type: 'DeleteBucket', bucket, deletionId, versionCount, deletedAt: this.ctx.nowIso() });
       return { sequence: deleted.sequence };
     } catch (error) {

@@ -188,11 +188,6 @@ export class ProjectionTracker implements OnModuleInit, OnModuleDestroy {
     return { started: true, done };
   }
 
-  /** Counts a bucket's versions and delete markers (capped): the emptiness check of a bucket delete. */
-  async countBucketVersions(bucket: string, cap: number): Promise<number> {
-    return (await this.readModel.queries()).countBucketVersions(bucket, cap);
-  }
-
   private advance(stream: ProjectedStream, checkpoint: number): void {
     // A rebuild resets checkpoints, then restores them; never go backwards in what readers wait on.
     if (checkpoint > this.known[stream]) {

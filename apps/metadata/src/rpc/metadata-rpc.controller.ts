@@ -52,6 +52,12 @@ import {
   type UploadPartRequest,
 } from '@cairn/protocol';
 import { MetadataReadModel } from '../adapters/metadata-read-model';
+import { AccessKeyQueries } from '../access-key/access-key.queries';
+import { BucketQueries } from '../bucket/bucket.queries';
+import { ChunkReferenceQueries } from '../chunk-references/chunk-references.queries';
+import { MembershipQueries } from '../membership/membership.queries';
+import { MultipartUploadQueries } from '../multipart-upload/multipart-upload.queries';
+import { ObjectKeyQueries } from '../object-key/object-key.queries';
 import { AccessKeyCommandsHandler, requireAccessKeyId } from '../access-key/access-key-commands.handler';
 import { BucketCommandsHandler } from '../bucket/bucket-commands.handler';
 import { MembershipCommandsHandler } from '../membership/membership-commands.handler';
@@ -62,7 +68,7 @@ import { bucketNameProblem } from '@cairn/protocol';
 import { MetadataError } from '../domain/shared/metadata.errors';
 import { ProjectionTracker } from '../projections/projection-tracker';
 import { CHECKPOINT_NAMES } from '../projections/projection-streams';
-import { chunkReferenceRange } from './chunk-reference-range';
+import { chunkReferenceRange } from '../chunk-references/chunk-reference-range';
 
 /** Every RPC of the contract in libs/protocol (metadata.rpc.ts): commands, then read-your-writes queries. */
 @Controller()
@@ -135,7 +141,7 @@ export class MetadataRpcController {
   @MessagePattern(metadataPattern(MetadataRpc.getBucket))
   async getBucket(@Payload() r: GetBucketRequest): Promise<BucketView> {
     await this.projection.waitFor('META', body(r).minSequence);
-    const queries = await this.readModel.queries();
+    const queries = await this.readModel.queries(BucketQueries);
     const name = String(r.bucket);
     // A name no bucket can have is not looked up in the stream (nor turned into a subject).
     const view = bucketNameProblem(name) === null ? await this.readCatchingUp(this.context.subjects.bucket(name), () => queries.getBucket(name)) : null;
@@ -146,7 +152,7 @@ export class MetadataRpcController {
   @MessagePattern(metadataPattern(MetadataRpc.listBuckets))
   async listBuckets(@Payload() r: ListBucketsRequest | null): Promise<ListBucketsReply> {
     await this.projection.waitFor('META', r?.minSequence);
-    return { buckets: await (await this.readModel.queries()).listBuckets(r?.owner) };
+    return { buckets: await (await this.readModel.queries(BucketQueries)).listBuckets(r?.owner) };
   }
 
   // ---- objects
@@ -184,19 +190,19 @@ export class MetadataRpcController {
   @MessagePattern(metadataPattern(MetadataRpc.listObjects))
   async listObjects(@Payload() r: ListObjectsRequest) {
     await this.projection.waitFor('META', body(r).minSequence);
-    return (await this.readModel.queries()).listObjects(String(r.bucket), r);
+    return (await this.readModel.queries(ObjectKeyQueries)).listObjects(String(r.bucket), r);
   }
 
   @MessagePattern(metadataPattern(MetadataRpc.listObjectsV2))
   async listObjectsV2(@Payload() r: ListObjectsV2Request) {
     await this.projection.waitFor('META', body(r).minSequence);
-    return (await this.readModel.queries()).listObjectsV2(String(r.bucket), r);
+    return (await this.readModel.queries(ObjectKeyQueries)).listObjectsV2(String(r.bucket), r);
   }
 
   @MessagePattern(metadataPattern(MetadataRpc.listObjectVersions))
   async listObjectVersions(@Payload() r: ListObjectVersionsRequest) {
     await this.projection.waitFor('META', body(r).minSequence);
-    return (await this.readModel.queries()).listObjectVersions(String(r.bucket), r);
+    return (await this.readModel.queries(ObjectKeyQueries)).listObjectVersions(String(r.bucket), r);
   }
 
   // ---- multipart uploads
@@ -223,13 +229,13 @@ export class MetadataRpcController {
   @MessagePattern(metadataPattern(MetadataRpc.listUploads))
   async listUploads(@Payload() r: ListUploadsRequest) {
     await this.projection.waitFor('META', body(r).minSequence);
-    return (await this.readModel.queries()).listMultipartUploads(String(r.bucket), { ...r, maxKeys: r.maxUploads });
+    return (await this.readModel.queries(MultipartUploadQueries)).listMultipartUploads(String(r.bucket), { ...r, maxKeys: r.maxUploads });
   }
 
   @MessagePattern(metadataPattern(MetadataRpc.listParts))
   async listParts(@Payload() r: ListPartsRequest) {
     await this.projection.waitFor('META', body(r).minSequence);
-    return (await this.readModel.queries()).listParts(String(r.bucket), String(r.uploadId), r);
+    return (await this.readModel.queries(MultipartUploadQueries)).listParts(String(r.bucket), String(r.uploadId), r);
   }
 
   // ---- access keys
@@ -247,7 +253,7 @@ export class MetadataRpcController {
   async getAccessKey(@Payload() r: GetAccessKeyRequest): Promise<AccessKeyView> {
     requireAccessKeyId(body(r).accessKeyId);
     await this.projection.waitFor('META', r.minSequence);
-    const queries = await this.readModel.queries();
+    const queries = await this.readModel.queries(AccessKeyQueries);
     const view = await this.readCatchingUp(this.context.subjects.accessKey(r.accessKeyId), () => queries.getAccessKey(r.accessKeyId));
     if (!view) throw new MetadataError(MetadataErrorCodes.InvalidAccessKeyId, `access key ${r.accessKeyId} does not exist`);
     return view;
@@ -256,7 +262,7 @@ export class MetadataRpcController {
   @MessagePattern(metadataPattern(MetadataRpc.listAccessKeys))
   async listAccessKeys(@Payload() r: ListAccessKeysRequest | null): Promise<ListAccessKeysReply> {
     await this.projection.waitFor('META', r?.minSequence);
-    return { accessKeys: await (await this.readModel.queries()).listAccessKeys(r?.owner) };
+    return { accessKeys: await (await this.readModel.queries(AccessKeyQueries)).listAccessKeys(r?.owner) };
   }
 
   // ---- membership
@@ -283,7 +289,7 @@ export class MetadataRpcController {
   @MessagePattern(metadataPattern(MetadataRpc.listNodes))
   async listNodes(@Payload() r: ListNodesRequest | null): Promise<ListNodesReply> {
     await this.projection.waitFor('CLUSTER', r?.minSequence);
-    const queries = await this.readModel.queries();
+    const queries = await this.readModel.queries(MembershipQueries);
     const [nodes, epoch] = await Promise.all([queries.listStorageNodes(), queries.ringEpoch()]);
     return { nodes, epoch };
   }
@@ -291,7 +297,7 @@ export class MetadataRpcController {
   @MessagePattern(metadataPattern(MetadataRpc.ringEpoch))
   async ringEpoch(@Payload() r: RingEpochRequest | null): Promise<RingEpochReply> {
     await this.projection.waitFor('CLUSTER', r?.minSequence);
-    return { epoch: await (await this.readModel.queries()).ringEpoch() };
+    return { epoch: await (await this.readModel.queries(MembershipQueries)).ringEpoch() };
   }
 
   // ---- chunk references
@@ -304,7 +310,7 @@ export class MetadataRpcController {
     const range = chunkReferenceRange(r);
     const arrivedAt = await this.projection.lastSequence('META');
     await this.projection.waitFor('META', arrivedAt);
-    const page = await (await this.readModel.queries()).listChunkReferences(range, CHECKPOINT_NAMES.META);
+    const page = await (await this.readModel.queries(ChunkReferenceQueries)).listChunkReferences(range, CHECKPOINT_NAMES.META);
     // Checkpoints only grow, and waitFor saw one at or past arrivedAt committed before the snapshot.
     if (page.asOfSequence < arrivedAt) {
       throw new CairnError(ErrorCodes.Internal, `chunk references read as of META ${page.asOfSequence}, before ${arrivedAt} which the projection had reached`);

@@ -1,5 +1,5 @@
 import { CHUNK_REFERENCES_LIMIT_DEFAULT, CHUNK_REFERENCES_LIMIT_MAX, MetadataErrorCodes } from '@cairn/protocol';
-import type { ChunkReferenceRange } from '../adapters/metadata-query.adapter';
+import type { ChunkReferenceRange } from './chunk-references.queries';
 import { MetadataError } from '../domain/shared/metadata.errors';
 
 const HASH_AFTER_PATTERN = /^(?:[0-9a-f]{64})?$/;

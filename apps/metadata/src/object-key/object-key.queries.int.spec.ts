@@ -3,9 +3,9 @@ import { MetadataProjector } from '../projections/metadata-projector';
 import { keyIdOf } from '@cairn/hashing';
 import { md5Hex, MetadataWorld, sha256Hex } from '../testing/metadata-world';
 import { openTestSchema } from '../testing/test-database';
-import { compareKeys } from './listing/key-order';
-import { MetadataQueryAdapter } from './metadata-query.adapter';
-import { tableIn } from './metadata-schema';
+import { compareKeys } from '../adapters/listing/key-order';
+import { ObjectKeyQueries } from './object-key.queries';
+import { tableIn } from '../adapters/metadata-schema';
 
 const ODD_KEYS = [
   'a',
@@ -59,15 +59,15 @@ function merged(result: { contents: readonly { key: string }[]; commonPrefixes: 
   return all.sort((x, y) => compareKeys(typeof x === 'string' ? x : x.prefix, typeof y === 'string' ? y : y.prefix));
 }
 
-describe('MetadataQueryAdapter (Postgres)', () => {
+describe('ObjectKeyQueries (Postgres)', () => {
   let db: { dataSource: DataSource; schema: string; drop: () => Promise<void> };
-  let queries: MetadataQueryAdapter;
+  let queries: ObjectKeyQueries;
   const world = new MetadataWorld();
   const versions: Record<string, string[]> = {};
 
   beforeAll(async () => {
     db = await openTestSchema('queries');
-    queries = new MetadataQueryAdapter(db.dataSource);
+    queries = new ObjectKeyQueries(db.dataSource);
     await world.createBucket('odd');
     for (const key of ODD_KEYS) await world.put('odd', key, `body of ${key}`);
     await world.put('odd', 'deleted', 'gone soon');
@@ -81,30 +81,9 @@ describe('MetadataQueryAdapter (Postgres)', () => {
     versions['k1'].unshift(await world.deleteObject('ver', 'k1', 'Enabled'));
     versions['gone'] = [await world.deleteObject('ver', 'gone', 'Enabled')];
 
-    for (const [uploadId, key] of [['u3', 'b.bin'], ['u1', 'a.bin'], ['u2', 'a.bin'], ['u4', 'dir/c.bin']]) {
-      await world.upload({ type: 'InitiateMultipartUpload', bucket: 'ver', key, keyId: keyIdOf(key), uploadId, owner: 'alice', initiatedAt: world.at(), contentType: 'application/octet-stream', userMetadata: {}, storageClass: 'STANDARD' });
-    }
-    for (let partNumber = 1; partNumber <= 5; partNumber++) {
-      const body = `part ${partNumber}`;
-      await world.upload({ type: 'UploadPart', bucket: 'ver', uploadId: 'u1', partNumber, etag: md5Hex(body), sizeBytes: body.length, checksums: {}, chunks: [{ hash: sha256Hex(body), offsetBytes: 0, sizeBytes: body.length }], lastModified: world.at() });
-    }
     await new MetadataProjector(db.dataSource).project(world.store.all());
   });
   afterAll(() => db.drop());
-
-  describe('buckets', () => {
-    it('gets and lists buckets', async () => {
-      expect(await queries.getBucket('ver')).toMatchObject({ name: 'ver', owner: 'alice', versioning: 'Enabled', replication: { mode: 'local' }, deleting: false });
-      expect(await queries.getBucket('nope')).toBeNull();
-      expect((await queries.listBuckets()).map((b) => b.name)).toEqual(['odd', 'ver']);
-      expect(await queries.listBuckets('bob')).toEqual([]);
-    });
-
-    it('counts versions and delete markers up to a cap', async () => {
-      expect(await queries.countBucketVersions('ver', 1000)).toBe(8);
-      expect(await queries.countBucketVersions('ver', 1)).toBe(1);
-    });
-  });
 
   describe('listObjects semantics', () => {
     it('lists every key in UTF-8 byte order, never a deleted one', async () => {
@@ -245,34 +224,6 @@ describe('MetadataQueryAdapter (Postgres)', () => {
       await expect(queries.listObjectVersions('ver', { keyMarker: 'k1', versionIdMarker: 'x' })).rejects.toMatchObject({ code: 'InvalidArgument' });
     });
   });
-
-  describe('multipart uploads and parts', () => {
-    it('lists uploads by key, then in initiation order, with markers', async () => {
-      const all = await queries.listMultipartUploads('ver', {});
-      expect(all.uploads.map((u) => [u.key, u.uploadId])).toEqual([
-        ['a.bin', 'u1'],
-        ['a.bin', 'u2'],
-        ['b.bin', 'u3'],
-        ['dir/c.bin', 'u4'],
-      ]);
-      const page1 = await queries.listMultipartUploads('ver', { maxKeys: 1 });
-      expect(page1).toMatchObject({ isTruncated: true, nextKeyMarker: 'a.bin', nextUploadIdMarker: 'u1' });
-      const page2 = await queries.listMultipartUploads('ver', { maxKeys: 2, keyMarker: 'a.bin', uploadIdMarker: 'u1' });
-      expect(page2.uploads.map((u) => u.uploadId)).toEqual(['u2', 'u3']);
-      const rolled = await queries.listMultipartUploads('ver', { delimiter: '/' });
-      expect([rolled.uploads.map((u) => u.uploadId), rolled.commonPrefixes]).toEqual([['u1', 'u2', 'u3'], ['dir/']]);
-    });
-
-    it('lists parts with a part-number marker', async () => {
-      const first = await queries.listParts('ver', 'u1', { maxParts: 2 });
-      expect(first.parts.map((p) => p.partNumber)).toEqual([1, 2]);
-      expect(first).toMatchObject({ isTruncated: true, nextPartNumberMarker: 2 });
-      const rest = await queries.listParts('ver', 'u1', { partNumberMarker: 2 });
-      expect(rest.parts.map((p) => [p.partNumber, p.etag])).toEqual([3, 4, 5].map((n) => [n, md5Hex(`part ${n}`)]));
-      expect(rest.isTruncated).toBe(false);
-      await expect(queries.listParts('ver', 'nope')).rejects.toMatchObject({ code: 'NoSuchUpload' });
-    });
-  });
 });
 
 describe('listing a large bucket (Postgres)', () => {
@@ -307,7 +258,7 @@ describe('listing a large bucket (Postgres)', () => {
         return db.dataSource.query(sql, params);
       },
     } as unknown as DataSource;
-    return { adapter: new MetadataQueryAdapter(recording), statements };
+    return { adapter: new ObjectKeyQueries(recording), statements };
   }
 
   async function plansOf(statements: readonly { sql: string; params: unknown[] }[]): Promise<string[]> {

@@ -1,11 +1,12 @@
 import { keyIdOf } from '@cairn/hashing';
 import type { MultipartUploadCompleted } from '@cairn/protocol';
 import type { DataSource } from 'typeorm';
-import { MetadataQueryAdapter } from '../adapters/metadata-query.adapter';
+import { ChunkReferenceQueries } from '../chunk-references/chunk-references.queries';
 import { tableIn } from '../adapters/metadata-schema';
 import { md5Hex, MetadataWorld, sha256Hex } from '../testing/metadata-world';
 import { openTestSchema, snapshotReadModel } from '../testing/test-database';
-import { MetadataProjector } from './metadata-projector';
+import { MetadataProjector } from '../projections/metadata-projector';
+import { MultipartUploadQueries } from './multipart-upload.queries';
 
 const MiB = 1024 ** 2;
 const PART_SIZE_BYTES = 5 * MiB;
@@ -90,12 +91,14 @@ async function putVersionOf(world: MetadataWorld, done: MultipartUploadCompleted
  */
 describe('a completed upload until its version is projected (Postgres)', () => {
   let db: { dataSource: DataSource; schema: string; drop: () => Promise<void> };
-  let queries: MetadataQueryAdapter;
+  let queries: MultipartUploadQueries;
+  let references: ChunkReferenceQueries;
   let t: (table: string) => string;
 
   beforeAll(async () => {
     db = await openTestSchema('completion');
-    queries = new MetadataQueryAdapter(db.dataSource);
+    queries = new MultipartUploadQueries(db.dataSource);
+    references = new ChunkReferenceQueries(db.dataSource);
     t = tableIn(db.schema);
   });
   afterAll(() => db.drop());
@@ -105,7 +108,7 @@ describe('a completed upload until its version is projected (Postgres)', () => {
     for (const table of ['buckets', 'object_versions', 'multipart_uploads', 'projection_checkpoints']) await db.dataSource.query(`DELETE FROM ${t(table)}`);
   });
 
-  const referencedHashes = async () => (await queries.listChunkReferences(EVERY_REFERENCE, 'metadata')).chunks;
+  const referencedHashes = async () => (await references.listChunkReferences(EVERY_REFERENCE, 'metadata')).chunks;
   const count = async (table: string, where = 'true', params: unknown[] = []) =>
     Number((await db.dataSource.query(`SELECT count(*)::int AS n FROM ${t(table)} WHERE ${where}`, params))[0].n);
   const project = (world: MetadataWorld) => new MetadataProjector(db.dataSource).project(world.store.all());

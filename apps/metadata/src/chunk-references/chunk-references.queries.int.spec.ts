@@ -1,8 +1,8 @@
 import { replicationFactorOf, type ChunkReference } from '@cairn/protocol';
 import type { DataSource } from 'typeorm';
 import { openTestSchema } from '../testing/test-database';
-import { chunkReferencePageQuery, MetadataQueryAdapter, type ChunkReferenceRange } from './metadata-query.adapter';
-import { tableIn } from './metadata-schema';
+import { chunkReferencePageQuery, ChunkReferenceQueries, type ChunkReferenceRange } from './chunk-references.queries';
+import { tableIn } from '../adapters/metadata-schema';
 
 const VERSIONS = 40_000;
 const CHUNKS_PER_VERSION = 2;
@@ -28,13 +28,13 @@ function nodesOf(plan: PlanNode): PlanNode[] {
  */
 describe('chunk references query (Postgres, ~120k chunk rows)', () => {
   let db: { dataSource: DataSource; schema: string; drop: () => Promise<void> };
-  let queries: MetadataQueryAdapter;
+  let queries: ChunkReferenceQueries;
   let t: (table: string) => string;
   let expected: ChunkReference[];
 
   beforeAll(async () => {
     db = await openTestSchema('chunkrefs');
-    queries = new MetadataQueryAdapter(db.dataSource);
+    queries = new ChunkReferenceQueries(db.dataSource);
     t = tableIn(db.schema);
     const hashOf = (n: string) => `encode(sha256(convert_to(${n}::text, 'UTF8')), 'hex')`;
     await db.dataSource.query(

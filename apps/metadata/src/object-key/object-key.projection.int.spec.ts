@@ -2,12 +2,12 @@ import fc from 'fast-check';
 import { foldEvents } from '@cairn/eventing';
 import type { ObjectKeyEvent, VersioningStatus } from '@cairn/protocol';
 import type { DataSource } from 'typeorm';
-import { MetadataQueryAdapter } from '../adapters/metadata-query.adapter';
 import { objectKeyDecider } from '../domain/object-key/object-key.decider';
 import { keyIdOf } from '@cairn/hashing';
 import { MetadataWorld } from '../testing/metadata-world';
 import { openTestSchema } from '../testing/test-database';
-import { MetadataProjector } from './metadata-projector';
+import { MetadataProjector } from '../projections/metadata-projector';
+import { ObjectKeyQueries } from './object-key.queries';
 
 const RUNS = 25;
 const KEYS = ['k', 'dir/k', '😀'] as const;
@@ -68,13 +68,13 @@ describe('object key projection agrees with the decider', () => {
         // Every run's store numbers its stream from 1 again, so the next run starts from checkpoint 0.
         await db.dataSource.query(`DELETE FROM "${db.schema}"."projection_checkpoints"`);
 
-        const listed = await new MetadataQueryAdapter(db.dataSource).listObjectVersions(bucket, {});
+        const listed = await new ObjectKeyQueries(db.dataSource).listObjectVersions(bucket, {});
         for (const key of KEYS) {
           const expected = foldEvents(objectKeyDecider, await eventsOf(key)).versions.map((v, i) => [v.versionId, i === 0, v.isDeleteMarker]);
           const actual = listed.versions.filter((v) => v.key === key).map((v) => [v.versionId, v.isLatest, v.isDeleteMarker]);
           expect(actual).toEqual(expected);
         }
-        const current = await new MetadataQueryAdapter(db.dataSource).listObjectsV2(bucket, {});
+        const current = await new ObjectKeyQueries(db.dataSource).listObjectsV2(bucket, {});
         const live = [];
         for (const key of KEYS) {
           const top = foldEvents(objectKeyDecider, await eventsOf(key)).versions[0];

@@ -1,0 +1,42 @@
+import { ROOT_ACCESS_KEY_OWNER, type AccessKeyView } from '@cairn/protocol';
+import type { DataSource } from 'typeorm';
+import { schemaOf, tableIn } from '../adapters/metadata-schema';
+import { toIso, type Row } from '../adapters/read-model-rows';
+
+/** Bound on one access-key listing. */
+export const ACCESS_KEYS_LIST_MAX = 10_000;
+
+/** The access-key queries over the read model (the access_keys table). */
+export class AccessKeyQueries {
+  private readonly t: (table: string) => string;
+
+  constructor(private readonly dataSource: DataSource) {
+    this.t = tableIn(schemaOf(dataSource));
+  }
+
+  async getAccessKey(accessKeyId: string): Promise<AccessKeyView | null> {
+    const rows: Row[] = await this.dataSource.query(`SELECT * FROM ${this.t('access_keys')} WHERE access_key_id = $1`, [accessKeyId]);
+    return rows[0] ? toAccessKeyView(rows[0]) : null;
+  }
+
+  /** Every key (of one owner, when given), ordered by id, secrets blanked: listings never carry them. */
+  async listAccessKeys(owner?: string): Promise<AccessKeyView[]> {
+    const rows: Row[] =
+      owner === undefined
+        ? await this.dataSource.query(`SELECT * FROM ${this.t('access_keys')} ORDER BY access_key_id LIMIT $1`, [ACCESS_KEYS_LIST_MAX])
+        : await this.dataSource.query(`SELECT * FROM ${this.t('access_keys')} WHERE owner = $1 ORDER BY access_key_id LIMIT $2`, [owner, ACCESS_KEYS_LIST_MAX]);
+    return rows.map((r) => ({ ...toAccessKeyView(r), secretAccessKey: '' }));
+  }
+}
+
+function toAccessKeyView(r: Row): AccessKeyView {
+  const owner = String(r['owner']);
+  return {
+    accessKeyId: String(r['access_key_id']),
+    secretAccessKey: String(r['secret_access_key']),
+    owner,
+    isRoot: owner === ROOT_ACCESS_KEY_OWNER,
+    createdAt: toIso(r['created_at']),
+    revokedAt: r['revoked_at'] === null ? null : toIso(r['revoked_at']),
+  };
+}

@@ -1,0 +1,61 @@
+import { MetadataErrorCodes, type BucketView, type ReplicationConfig, type StorageClass, type Tag, type VersioningStatus } from '@cairn/protocol';
+import type { DataSource } from 'typeorm';
+import { schemaOf, tableIn } from '../adapters/metadata-schema';
+import { toIso, type Row } from '../adapters/read-model-rows';
+import { MetadataError } from '../domain/shared/metadata.errors';
+
+/** S3 answers at most this many buckets in one ListBuckets. */
+export const LIST_BUCKETS_MAX = 10_000;
+
+/** The bucket queries over the read model (the buckets table). */
+export class BucketQueries {
+  private readonly t: (table: string) => string;
+
+  constructor(private readonly dataSource: DataSource) {
+    this.t = tableIn(schemaOf(dataSource));
+  }
+
+  async getBucket(name: string): Promise<BucketView | null> {
+    const rows: Row[] = await this.dataSource.query(`SELECT * FROM ${this.t('buckets')} WHERE name = $1`, [name]);
+    return rows.length === 0 ? null : toBucketView(rows[0]);
+  }
+
+  async listBuckets(owner?: string): Promise<BucketView[]> {
+    const rows: Row[] =
+      owner === undefined
+        ? await this.dataSource.query(`SELECT * FROM ${this.t('buckets')} ORDER BY name LIMIT $1`, [LIST_BUCKETS_MAX])
+        : await this.dataSource.query(`SELECT * FROM ${this.t('buckets')} WHERE owner = $1 ORDER BY name LIMIT $2`, [owner, LIST_BUCKETS_MAX]);
+    return rows.map(toBucketView);
+  }
+
+  /** Versions and delete markers in a bucket, counted up to `cap` (DeleteBucket needs only zero or not). */
+  async countBucketVersions(bucket: string, cap: number): Promise<number> {
+    const [row]: Row[] = await this.dataSource.query(
+      `SELECT count(*)::int AS n FROM (SELECT 1 FROM ${this.t('object_versions')} WHERE bucket = $1 LIMIT $2) AS v`,
+      [bucket, cap],
+    );
+    return Number(row['n']);
+  }
+}
+
+/** NoSuchBucket unless the read model holds the bucket: what every listing in a bucket checks first. */
+export async function requireBucket(dataSource: DataSource, t: (table: string) => string, bucket: string): Promise<void> {
+  const rows: Row[] = await dataSource.query(`SELECT 1 FROM ${t('buckets')} WHERE name = $1`, [bucket]);
+  if (rows.length === 0) throw new MetadataError(MetadataErrorCodes.NoSuchBucket, `bucket ${bucket} does not exist`, { bucket });
+}
+
+function toBucketView(r: Row): BucketView {
+  const mode = r['replication_mode'] as ReplicationConfig['mode'];
+  const replication: ReplicationConfig = mode === 'active-passive' ? { mode, homeRegion: String(r['home_region']) } : { mode };
+  return {
+    name: String(r['name']),
+    owner: String(r['owner']),
+    region: String(r['region']),
+    createdAt: toIso(r['created_at']),
+    versioning: r['versioning'] as VersioningStatus,
+    replication,
+    defaultStorageClass: r['default_storage_class'] as StorageClass,
+    tags: r['tags'] as Tag[],
+    deleting: r['deletion_id'] !== null,
+  };
+}
