@@ -1,0 +1,29 @@
+import { assertNever } from '@cairn/eventing';
+import type { AccessKeyEvent } from '@cairn/protocol';
+import type { EntityManager } from 'typeorm';
+import { eventTypes, type MetadataProjectionPart } from '../projections/projection-part';
+
+/** access_keys: every key ever created; a revoked one keeps its row (its id stays taken). */
+export class AccessKeyProjection implements MetadataProjectionPart<AccessKeyEvent> {
+  readonly handles = eventTypes<AccessKeyEvent>({ AccessKeyCreated: true, AccessKeyRevoked: true });
+
+  constructor(private readonly t: (table: string) => string) {}
+
+  async apply(tx: EntityManager, event: AccessKeyEvent): Promise<void> {
+    switch (event.type) {
+      case 'AccessKeyCreated': {
+        const d = event.data;
+        await tx.query(
+          `INSERT INTO ${this.t('access_keys')} (access_key_id, secret_access_key, owner, created_at, revoked_at) VALUES ($1, $2, $3, $4::timestamptz, NULL)`,
+          [d.accessKeyId, d.secretAccessKey, d.owner, d.createdAt],
+        );
+        return;
+      }
+      case 'AccessKeyRevoked':
+        await tx.query(`UPDATE ${this.t('access_keys')} SET revoked_at = $2::timestamptz WHERE access_key_id = $1`, [event.data.accessKeyId, event.data.revokedAt]);
+        return;
+      default:
+        return assertNever(event, 'access key event');
+    }
+  }
+}
