@@ -1,20 +1,15 @@
 import { ServiceKitModule, type ServiceDefinition } from '@cairn/service-kit';
-import { MetadataAdminController } from './admin/metadata-admin.controller';
-import { MetadataReadModel } from './adapters/metadata-read-model';
+import { AccessKeyModule } from './access-key/access-key.module';
 import { metadataSchemaName } from './adapters/metadata-schema';
 import { METADATA_MIGRATIONS } from './adapters/migrations';
-import { AccessKeyCommandsHandler } from './access-key/access-key-commands.handler';
-import { BucketCommandsHandler } from './bucket/bucket-commands.handler';
-import { MembershipCommandsHandler } from './membership/membership-commands.handler';
-import { MetadataCommandContext } from './shared/metadata-command-context';
-import { ObjectCommandsHandler } from './object-key/object-commands.handler';
-import { RootKeyBootstrap } from './access-key/root-key.bootstrap';
-import { UploadCommandsHandler } from './multipart-upload/upload-commands.handler';
+import { MetadataAdminModule } from './admin/metadata-admin.module';
+import { BucketModule } from './bucket/bucket.module';
+import { ChunkReferencesModule } from './chunk-references/chunk-references.module';
+import { MembershipModule } from './membership/membership.module';
 import { MetadataConfig } from './metadata.config';
-import { MetaProjectionWorker } from './projections/meta-projection.worker';
-import { ProjectionConsumer } from './projections/projection.consumer';
-import { ProjectionTracker } from './projections/projection-tracker';
-import { MetadataRpcController } from './rpc/metadata-rpc.controller';
+import { MultipartUploadModule } from './multipart-upload/multipart-upload.module';
+import { ObjectKeyModule } from './object-key/object-key.module';
+import { ProjectionsModule } from './projections/projections.module';
 
 export const METADATA_DEFAULT_PORT = 9100;
 
@@ -35,19 +30,15 @@ export const MetadataService: ServiceDefinition<MetadataConfig> = {
           migrations: [...METADATA_MIGRATIONS],
         },
       }),
-    ],
-    controllers: [MetadataRpcController, ProjectionConsumer, MetadataAdminController],
-    providers: [
-      MetadataReadModel,
-      MetadataCommandContext,
-      ProjectionTracker,
-      BucketCommandsHandler,
-      ObjectCommandsHandler,
-      UploadCommandsHandler,
-      AccessKeyCommandsHandler,
-      MembershipCommandsHandler,
-      RootKeyBootstrap,
-      MetaProjectionWorker,
+      // One module per aggregate (its commands, RPCs, projection part and queries in its folder).
+      BucketModule,
+      ObjectKeyModule,
+      MultipartUploadModule,
+      AccessKeyModule,
+      MembershipModule,
+      ChunkReferencesModule,
+      ProjectionsModule,
+      MetadataAdminModule,
     ],
   }),
 };

@@ -1,0 +1,34 @@
+import { Controller } from '@nestjs/common';
+import { MessagePattern, Payload } from '@nestjs/microservices';
+import { CairnError, ErrorCodes, metadataPattern, MetadataRpc, type ListChunkReferencesReply, type ListChunkReferencesRequest } from '@cairn/protocol';
+import { MetadataReadModel } from '../adapters/metadata-read-model';
+import { CHECKPOINT_NAMES } from '../projections/projection-streams';
+import { ProjectionTracker } from '../projections/projection-tracker';
+import { chunkReferenceRange } from './chunk-reference-range';
+import { ChunkReferenceQueries } from './chunk-references.queries';
+
+/** chunk.references: every chunk versions and uploads name, for garbage collection and repair. */
+@Controller()
+export class ChunkReferencesRpcController {
+  constructor(
+    private readonly projection: ProjectionTracker,
+    private readonly readModel: MetadataReadModel,
+  ) {}
+
+  /**
+   * Waits for the sequence META has reached on arrival rather than a caller's: garbage collection
+   * takes a chunk missing here for unreferenced, so no reference acknowledged before may be missed.
+   */
+  @MessagePattern(metadataPattern(MetadataRpc.listChunkReferences))
+  async listChunkReferences(@Payload() r: ListChunkReferencesRequest | null): Promise<ListChunkReferencesReply> {
+    const range = chunkReferenceRange(r);
+    const arrivedAt = await this.projection.lastSequence('META');
+    await this.projection.waitFor('META', arrivedAt);
+    const page = await (await this.readModel.queries(ChunkReferenceQueries)).listChunkReferences(range, CHECKPOINT_NAMES.META);
+    // Checkpoints only grow, and waitFor saw one at or past arrivedAt committed before the snapshot.
+    if (page.asOfSequence < arrivedAt) {
+      throw new CairnError(ErrorCodes.Internal, `chunk references read as of META ${page.asOfSequence}, before ${arrivedAt} which the projection had reached`);
+    }
+    return page;
+  }
+}

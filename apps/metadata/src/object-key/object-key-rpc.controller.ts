@@ -1,0 +1,80 @@
+import { Controller } from '@nestjs/common';
+import { MessagePattern, Payload } from '@nestjs/microservices';
+import {
+  metadataPattern,
+  MetadataRpc,
+  type CopyObjectRequest,
+  type DeleteObjectRequest,
+  type DeleteObjectTagsRequest,
+  type HeadObjectRequest,
+  type ListObjectsRequest,
+  type ListObjectsV2Request,
+  type ListObjectVersionsRequest,
+  type ObjectVersionView,
+  type PutObjectRequest,
+  type PutObjectTagsRequest,
+} from '@cairn/protocol';
+import { MetadataReadModel } from '../adapters/metadata-read-model';
+import { ProjectionTracker } from '../projections/projection-tracker';
+import { body } from '../shared/rpc-request';
+import { ObjectCommandsHandler } from './object-commands.handler';
+import { ObjectKeyQueries } from './object-key.queries';
+
+/** The object-key RPCs of the contract in libs/protocol (metadata.rpc.ts): writes, HEAD from the key's subject, listings from the read model. */
+@Controller()
+export class ObjectKeyRpcController {
+  constructor(
+    private readonly objects: ObjectCommandsHandler,
+    private readonly projection: ProjectionTracker,
+    private readonly readModel: MetadataReadModel,
+  ) {}
+
+  @MessagePattern(metadataPattern(MetadataRpc.putObject))
+  putObject(@Payload() r: PutObjectRequest) {
+    return this.objects.put(body(r));
+  }
+
+  @MessagePattern(metadataPattern(MetadataRpc.copyObject))
+  copyObject(@Payload() r: CopyObjectRequest) {
+    return this.objects.copy(body(r));
+  }
+
+  @MessagePattern(metadataPattern(MetadataRpc.deleteObject))
+  deleteObject(@Payload() r: DeleteObjectRequest) {
+    return this.objects.delete(body(r));
+  }
+
+  @MessagePattern(metadataPattern(MetadataRpc.putObjectTags))
+  putObjectTags(@Payload() r: PutObjectTagsRequest) {
+    return this.objects.putTags(body(r));
+  }
+
+  @MessagePattern(metadataPattern(MetadataRpc.deleteObjectTags))
+  deleteObjectTags(@Payload() r: DeleteObjectTagsRequest) {
+    return this.objects.deleteTags(body(r));
+  }
+
+  @MessagePattern(metadataPattern(MetadataRpc.headObject))
+  /** Read from the key's own subject: current without waiting for the projection, so minSequence is not needed. */
+  async headObject(@Payload() r: HeadObjectRequest): Promise<ObjectVersionView> {
+    return this.objects.head(body(r).bucket, r.key, r.versionId);
+  }
+
+  @MessagePattern(metadataPattern(MetadataRpc.listObjects))
+  async listObjects(@Payload() r: ListObjectsRequest) {
+    await this.projection.waitFor('META', body(r).minSequence);
+    return (await this.readModel.queries(ObjectKeyQueries)).listObjects(String(r.bucket), r);
+  }
+
+  @MessagePattern(metadataPattern(MetadataRpc.listObjectsV2))
+  async listObjectsV2(@Payload() r: ListObjectsV2Request) {
+    await this.projection.waitFor('META', body(r).minSequence);
+    return (await this.readModel.queries(ObjectKeyQueries)).listObjectsV2(String(r.bucket), r);
+  }
+
+  @MessagePattern(metadataPattern(MetadataRpc.listObjectVersions))
+  async listObjectVersions(@Payload() r: ListObjectVersionsRequest) {
+    await this.projection.waitFor('META', body(r).minSequence);
+    return (await this.readModel.queries(ObjectKeyQueries)).listObjectVersions(String(r.bucket), r);
+  }
+}

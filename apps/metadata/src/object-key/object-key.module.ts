@@ -1,0 +1,15 @@
+import { Module } from '@nestjs/common';
+import { BucketModule } from '../bucket/bucket.module';
+import { ProjectionsModule } from '../projections/projections.module';
+import { MetadataCoreModule } from '../shared/metadata-core.module';
+import { ObjectCommandsHandler } from './object-commands.handler';
+import { ObjectKeyRpcController } from './object-key-rpc.controller';
+
+/** Object keys: versions, delete markers, tags, copies, HEAD, listings. */
+@Module({
+  imports: [MetadataCoreModule, ProjectionsModule, BucketModule],
+  controllers: [ObjectKeyRpcController],
+  providers: [ObjectCommandsHandler],
+  exports: [ObjectCommandsHandler],
+})
+export class ObjectKeyModule {}
