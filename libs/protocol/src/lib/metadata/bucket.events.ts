@@ -1,17 +1,19 @@
 import type { ReplicationConfig, StorageClass, Tag, VersioningStatus } from './common';
 
+/** What a bucket is created with, and what its view (BucketView) shows of it. */
+export interface BucketSettings {
+  readonly owner: string;
+  /** The region the bucket was created in; the home region of an active-passive bucket by default. */
+  readonly region: string;
+  readonly createdAt: string;
+  readonly versioning: VersioningStatus;
+  readonly replication: ReplicationConfig;
+  readonly defaultStorageClass: StorageClass;
+}
+
 export interface BucketCreated {
   readonly type: 'BucketCreated';
-  readonly data: {
-    readonly bucket: string;
-    readonly owner: string;
-    /** The region the bucket was created in; the home region of an active-passive bucket by default. */
-    readonly region: string;
-    readonly createdAt: string;
-    readonly versioning: VersioningStatus;
-    readonly replication: ReplicationConfig;
-    readonly defaultStorageClass: StorageClass;
-  };
+  readonly data: BucketSettings & { readonly bucket: string };
 }
 
 /** Phase one of a delete: the bucket refuses new keys until the delete completes or is cancelled. */

@@ -4,16 +4,17 @@
  */
 export interface StorageNodeJoined {
   readonly type: 'StorageNodeJoined';
-  readonly data: {
-    readonly nodeId: string;
-    readonly zone: string;
-    readonly host: string;
-    readonly address: string;
-    readonly weight: number;
-    readonly capacityBytes: number;
-    readonly joinedAt: string;
-    readonly epoch: number;
-  };
+  readonly data: StorageNodeDescription & { readonly joinedAt: string; readonly epoch: number };
+}
+
+/** A node as it describes itself when it joins (JoinNodeRequest), as its event and its view carry it. */
+export interface StorageNodeDescription {
+  readonly nodeId: string;
+  readonly zone: string;
+  readonly host: string;
+  readonly address: string;
+  readonly weight: number;
+  readonly capacityBytes: number;
 }
 
 export interface StorageNodeWeightChanged {

@@ -11,6 +11,7 @@ import type {
   ObjectVersionView,
   StorageNodeView,
 } from './metadata.views';
+import type { StorageNodeDescription } from './membership.events';
 
 /**
  * The metadata service's request/reply contract over NATS.
@@ -414,14 +415,7 @@ export interface ListAccessKeysReply {
 // ---------------------------------------------------------------------------------------------
 // Storage-node membership (CLUSTER stream)
 
-export interface JoinNodeRequest {
-  readonly nodeId: string;
-  readonly zone: string;
-  readonly host: string;
-  readonly address: string;
-  readonly weight: number;
-  readonly capacityBytes: number;
-}
+export type JoinNodeRequest = StorageNodeDescription;
 export interface ChangeNodeWeightRequest {
   readonly nodeId: string;
   readonly weight: number;

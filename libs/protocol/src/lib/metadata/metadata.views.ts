@@ -1,18 +1,14 @@
-import type { Checksums, ChunkRef, ContentHeaders, ReplicationConfig, StorageClass, Tag, VersioningStatus } from './common';
+import type { BucketSettings } from './bucket.events';
+import type { Checksums, ChunkRef, ContentHeaders, StorageClass, Tag } from './common';
+import type { StorageNodeDescription } from './membership.events';
 
 /**
  * What the metadata read model answers: the shapes of its query replies. The metadata service's
  * query adapter returns exactly these, so a caller reads the same type the adapter produces.
  */
 
-export interface BucketView {
+export interface BucketView extends BucketSettings {
   readonly name: string;
-  readonly owner: string;
-  readonly region: string;
-  readonly createdAt: string;
-  readonly versioning: VersioningStatus;
-  readonly replication: ReplicationConfig;
-  readonly defaultStorageClass: StorageClass;
   readonly tags: readonly Tag[];
   /** True between BeginBucketDeletion and the delete or its cancellation. */
   readonly deleting: boolean;
@@ -117,13 +113,7 @@ export interface ListPartsResult {
   readonly nextPartNumberMarker?: number;
 }
 
-export interface StorageNodeView {
-  readonly nodeId: string;
-  readonly zone: string;
-  readonly host: string;
-  readonly address: string;
-  readonly weight: number;
-  readonly capacityBytes: number;
+export interface StorageNodeView extends StorageNodeDescription {
   readonly draining: boolean;
   readonly joinedAt: string;
   readonly epoch: number;
