@@ -15,6 +15,7 @@ const OBJECT_BYTES = 512 * KiB;
 const THROTTLE_BYTES_PER_SECOND = 4 * MiB;
 /** The ETA promise: predicted total duration within this share of the actual one. */
 const ETA_TOLERANCE = 0.2;
+const REREPLICATE_AFTER_MS = 4_000;
 
 interface JobsReply {
   readonly sweep: { readonly running: SweepReport | null; readonly last: SweepReport | null; readonly lastComplete: SweepReport | null };
@@ -27,7 +28,12 @@ interface JobsReply {
  * along and never sweep at once.
  */
 describe('scheduler: rebalance on node add, drain and remove', () => {
-  const region = new TestRegion({ CAIRN_SWEEP_INTERVAL_MS: '3000', CAIRN_REPAIR_BYTES_PER_SECOND: String(THROTTLE_BYTES_PER_SECOND), CAIRN_GC_GRACE_MS: String(3_600_000) });
+  const region = new TestRegion({
+    CAIRN_SWEEP_INTERVAL_MS: '3000',
+    CAIRN_REPAIR_BYTES_PER_SECOND: String(THROTTLE_BYTES_PER_SECOND),
+    CAIRN_GC_GRACE_MS: String(3_600_000),
+    CAIRN_REREPLICATE_AFTER_MS: String(REREPLICATE_AFTER_MS),
+  });
   const bodies = new Map<string, Buffer>();
   const ALL = ['storage-1', 'storage-2', 'storage-3', 'storage-4'];
 
@@ -171,6 +177,27 @@ describe('scheduler: rebalance on node add, drain and remove', () => {
     expect(await region.placementIsExact(['storage-2', 'storage-3', 'storage-4'])).toBe(true);
     await readEverything();
   }, 240_000);
+
+  it('a node that stays unreachable has its chunks copied elsewhere; when it is back, the stand-in copies go', async () => {
+    await region.startNode('storage-5');
+    const live = ['storage-2', 'storage-3', 'storage-4', 'storage-5'];
+    await eventually(() => region.placementIsExact(live), 120_000, 1_000);
+
+    const downAt = Date.now();
+    await region.stopNode('storage-2');
+    const survivors = ['storage-3', 'storage-4', 'storage-5'];
+    await eventually(async () => {
+      const copies = await region.copiesOfReferenced(survivors);
+      return [...copies.values()].every((c) => c === 3) ? true : undefined;
+    }, 120_000, 1_000);
+    // Not before the node had been unreachable for the configured delay.
+    expect(Date.now() - downAt).toBeGreaterThanOrEqual(REREPLICATE_AFTER_MS);
+    await readEverything();
+
+    await region.startNode('storage-2');
+    await eventually(() => region.placementIsExact(live), 120_000, 1_000);
+    await readEverything();
+  }, 300_000);
 
   it('two scheduler instances never ran a sweep at the same time', async () => {
     const connection = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });

@@ -14,6 +14,7 @@ export const DEFAULT_SCRUB_MIN_BYTES_PER_SECOND = 1 * MiB;
 export const DEFAULT_SCRUB_MAX_BYTES_PER_SECOND = 128 * MiB;
 export const DEFAULT_SCRUB_TICK_MS = 5_000;
 export const DEFAULT_SCRUB_COVERAGE_WINDOW_MS = 14 * DAY_MS;
+export const DEFAULT_REREPLICATE_AFTER_MS = 10 * 60_000;
 
 export class SchedulerConfig extends BaseServiceConfig {
   @IsString()
@@ -40,6 +41,16 @@ export class SchedulerConfig extends BaseServiceConfig {
   @Min(1)
   @Max(64)
   CAIRN_REPAIR_CONCURRENCY = 4;
+
+  /**
+   * A storage node the sweep cannot reach for this long is left out of placement: its chunks get
+   * their third copy elsewhere. Long enough that a restart or a short outage copies nothing.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1_000)
+  @Max(30 * DAY_MS)
+  CAIRN_REREPLICATE_AFTER_MS = DEFAULT_REREPLICATE_AFTER_MS;
 
   /** An unreferenced chunk is deleted only after it has stayed unreferenced this long. */
   @Type(() => Number)

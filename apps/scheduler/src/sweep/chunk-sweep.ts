@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { ContentHash, HashRing } from '@cairn/hashing';
+import { HashRing, type ContentHash } from '@cairn/hashing';
 import type { HeldChunkEntry } from '@cairn/chunk-client';
 import { CHUNK_REFERENCES_LIMIT_MAX, type ChunkReference } from '@cairn/protocol';
 import { SERVICE_CONFIG } from '@cairn/service-kit';
@@ -37,6 +37,8 @@ export interface SweepReport {
   readonly instance: string;
   readonly state: 'surveying' | 'working' | 'done' | 'failed';
   readonly ringEpoch: number;
+  /** Ring members left out of placement for this sweep: unreachable for longer than CAIRN_REREPLICATE_AFTER_MS. */
+  readonly leftOut: readonly string[];
   readonly fencingToken: number;
   readonly startedAt: string;
   readonly finishedAt?: string;
@@ -101,9 +103,9 @@ export class ChunkSweep {
 
   async run(run: SweepRun): Promise<SweepReport> {
     await this.cluster.ring.ready();
-    const ring = this.cluster.ring.ring();
     const members = this.cluster.ring.nodes();
-    const builder = new SweepReportBuilder(run, ring.epoch, members.map((n) => ({ nodeId: n.nodeId, draining: n.draining })));
+    const { ring, leftOut } = await this.placementRing(this.cluster.ring.ring(), members.map((n) => n.nodeId), run.signal);
+    const builder = new SweepReportBuilder(run, ring.epoch, members.map((n) => ({ nodeId: n.nodeId, draining: n.draining })), leftOut);
     this.current = builder;
     const publish = throttle(REPORT_EVERY_MS, () => this.state.setJson('sweep:current', builder.report()));
     try {
@@ -130,6 +132,32 @@ export class ChunkSweep {
       if (report.state === 'done') await this.state.setJson('sweep:last-complete', report);
     }
     return builder.report();
+  }
+
+  /**
+   * The ring chunks are placed by in this sweep: the current one, less members that have been
+   * unreachable for longer than CAIRN_REREPLICATE_AFTER_MS, so a dead node's chunks get their
+   * copies back elsewhere. Nothing is deleted from a left-out node (it cannot be listed); when it
+   * answers again it is back in placement, is brought up to date, and the stand-in copies are
+   * trimmed.
+   */
+  private async placementRing(ring: HashRing, nodeIds: readonly string[], signal: AbortSignal): Promise<{ ring: HashRing; leftOut: string[] }> {
+    const now = Date.now();
+    const since = await this.state.hashNumbers('node-unreachable-since');
+    const next = new Map<string, number>();
+    await Promise.all(
+      nodeIds.map(async (nodeId) => {
+        signal.throwIfAborted();
+        const reachable = await this.cluster.nodes.list(nodeId, { after: '', limit: 1 }).then(() => true, () => false);
+        if (!reachable) next.set(nodeId, since.get(nodeId) ?? now);
+      }),
+    );
+    await this.state.replaceHashNumbers('node-unreachable-since', next);
+    const leftOut = ring.members.filter((m) => (next.get(m.nodeId) ?? now) <= now - this.config.CAIRN_REREPLICATE_AFTER_MS).map((m) => m.nodeId);
+    const kept = ring.members.filter((m) => !leftOut.includes(m.nodeId));
+    if (leftOut.length === 0 || kept.length === 0) return { ring, leftOut: [] };
+    this.logger.warn(`placing chunks without ${leftOut.join(', ')}: unreachable for over ${this.config.CAIRN_REREPLICATE_AFTER_MS} ms`);
+    return { ring: HashRing.build({ epoch: ring.epoch, members: kept }), leftOut };
   }
 
   private async surveyShard(shard: string, ring: HashRing, builder: SweepReportBuilder, work: WorkItem[], signal: AbortSignal): Promise<void> {
@@ -303,6 +331,7 @@ class SweepReportBuilder {
     private readonly run: SweepRun,
     private readonly ringEpoch: number,
     members: readonly { nodeId: string; draining: boolean }[],
+    private readonly leftOut: readonly string[],
   ) {
     this.nodeIds = members.map((m) => m.nodeId);
     for (const m of members) this.nodes.set(m.nodeId, { listed: true, draining: m.draining, chunks: 0, bytes: 0 });
@@ -378,6 +407,7 @@ class SweepReportBuilder {
       instance: this.run.instance,
       state: this.state,
       ringEpoch: this.ringEpoch,
+      leftOut: [...this.leftOut],
       fencingToken: this.run.fencingToken,
       startedAt: new Date(this.startedAtMs).toISOString(),
       ...(this.finishedAtMs ? { finishedAt: new Date(this.finishedAtMs).toISOString() } : {}),
