@@ -1,13 +1,9 @@
+import type { StorageNodeDescription } from '@cairn/protocol';
+
 /* The membership decider's commands: metadata's own (the shell builds them from RPC requests); they never cross a service boundary. */
 
-export interface JoinStorageNode {
+export interface JoinStorageNode extends StorageNodeDescription {
   readonly type: 'JoinStorageNode';
-  readonly nodeId: string;
-  readonly zone: string;
-  readonly host: string;
-  readonly address: string;
-  readonly weight: number;
-  readonly capacityBytes: number;
   readonly joinedAt: string;
 }
 

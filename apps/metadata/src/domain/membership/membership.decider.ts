@@ -1,4 +1,4 @@
-import { MetadataErrorCodes, MetadataLimits } from '@cairn/protocol';
+import { MetadataErrorCodes, MetadataLimits, type StorageNodeDescription } from '@cairn/protocol';
 import { assertNever, type Decider } from '@cairn/eventing';
 import { MetadataError } from '../shared/metadata.errors';
 import { requireText } from '../shared/validation';
@@ -8,13 +8,7 @@ import type { MembershipEvent } from './membership.events';
 /** Node ids appear in NATS subjects, so they are single tokens. */
 const NODE_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
-export interface MemberNode {
-  readonly nodeId: string;
-  readonly zone: string;
-  readonly host: string;
-  readonly address: string;
-  readonly weight: number;
-  readonly capacityBytes: number;
+export interface MemberNode extends StorageNodeDescription {
   readonly draining: boolean;
 }
 

@@ -1,4 +1,4 @@
-import type { Checksums, ChunkRef, ContentHeaders, RequestedPart, StorageClass, Tag, UploadChecksum, UserMetadata } from '@cairn/protocol';
+import type { ContentHeaders, MultipartPartUploaded, RequestedPart, StorageClass, Tag, UploadChecksum, UserMetadata } from '@cairn/protocol';
 import type { InBucketLife } from '../object-key/object-key.commands';
 
 /* The multipart upload decider's commands: metadata's own (the shell builds them from RPC requests); they never cross a service boundary. */
@@ -24,18 +24,8 @@ export interface InitiateMultipartUpload extends InBucketLife {
   readonly checksum?: UploadChecksum;
 }
 
-export interface UploadPart extends InBucketLife {
-  readonly type: 'UploadPart';
-  readonly bucket: string;
-  readonly uploadId: string;
-  readonly partNumber: number;
-  /** Hex MD5 of the part's bytes, unquoted. */
-  readonly etag: string;
-  readonly sizeBytes: number;
-  readonly checksums: Checksums;
-  readonly chunks: readonly ChunkRef[];
-  readonly lastModified: string;
-}
+/** Carries what MultipartPartUploaded records; its etag is the hex MD5 of the part's bytes, unquoted. */
+export type UploadPart = InBucketLife & MultipartPartUploaded['data'] & { readonly type: 'UploadPart' };
 
 export interface CompleteMultipartUpload extends InBucketLife {
   readonly type: 'CompleteMultipartUpload';

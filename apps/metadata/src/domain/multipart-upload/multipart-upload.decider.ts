@@ -5,6 +5,7 @@ import {
   type Checksums,
   type ChunkRef,
   type CompletedPart,
+  type MultipartPartUploaded,
   type MultipartUploadInitiated,
   type RequestedPart,
   type UploadChecksum,
@@ -27,14 +28,8 @@ import { multipartEtag } from './multipart-etag';
 import type { MultipartUploadCommand } from './multipart-upload.commands';
 import type { MultipartUploadEvent } from './multipart-upload.events';
 
-export interface UploadedPart {
-  readonly partNumber: number;
-  readonly etag: string;
-  readonly sizeBytes: number;
-  readonly checksums: Checksums;
-  readonly chunks: readonly ChunkRef[];
-  readonly lastModified: string;
-}
+/** A part as MultipartPartUploaded records it. */
+export type UploadedPart = Omit<MultipartPartUploaded['data'], 'bucket' | 'uploadId'>;
 
 interface Completion {
   readonly versionId: string;

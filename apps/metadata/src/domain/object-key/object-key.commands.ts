@@ -16,14 +16,8 @@ export interface InBucketLife {
   readonly incarnation: number;
 }
 
-/**
- * Version ids, time and HLC come from the shell. `versioning` is the bucket's status as the shell
- * read it: it decides whether the write makes a new version or the `null` one.
- */
-export interface PutObjectVersion extends ObjectKeyRef, InBucketLife, WriteConditions {
-  readonly type: 'PutObjectVersion';
-  readonly versionId: string;
-  readonly versioning: VersioningStatus;
+/** A version's content: what a put writes and what a copy's source carries over. */
+export interface VersionContent {
   readonly sizeBytes: number;
   readonly etag: string;
   readonly checksums: Checksums;
@@ -31,6 +25,16 @@ export interface PutObjectVersion extends ObjectKeyRef, InBucketLife, WriteCondi
   readonly userMetadata: UserMetadata;
   readonly contentHeaders?: ContentHeaders;
   readonly chunks: readonly ChunkRef[];
+}
+
+/**
+ * Version ids, time and HLC come from the shell. `versioning` is the bucket's status as the shell
+ * read it: it decides whether the write makes a new version or the `null` one.
+ */
+export interface PutObjectVersion extends ObjectKeyRef, InBucketLife, WriteConditions, VersionContent {
+  readonly type: 'PutObjectVersion';
+  readonly versionId: string;
+  readonly versioning: VersioningStatus;
   readonly storageClass: StorageClass;
   readonly tags?: readonly Tag[];
   readonly hlc: string;
@@ -69,17 +73,10 @@ export interface DeleteObjectTags extends ObjectKeyRef, InBucketLife {
 }
 
 /** The source version as the shell read it (HEAD on the source key), including its chunks. */
-export interface CopySource {
+export interface CopySource extends VersionContent {
   readonly bucket: string;
   readonly key: string;
   readonly versionId: string;
-  readonly sizeBytes: number;
-  readonly etag: string;
-  readonly checksums: Checksums;
-  readonly contentType: string;
-  readonly userMetadata: UserMetadata;
-  readonly contentHeaders?: ContentHeaders;
-  readonly chunks: readonly ChunkRef[];
   /** The source's part sizes when it is a multipart version; the copy keeps its etag, so its parts. */
   readonly partSizes?: readonly number[];
   readonly storageClass: StorageClass;
