@@ -1,26 +1,10 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsInt, IsString, Length, Matches, Max, Min } from 'class-validator';
-import { LEASE_SECRET_MAX_LENGTH, LEASE_SECRET_MIN_LENGTH, LEASE_SECRET_PATTERN } from '@cairn/protocol';
+import { IsInt, IsString, Length, Max, Min } from 'class-validator';
 import { MAX_LOCK_TTL_MS, MAX_NAME_LENGTH } from '../domain/lock-table.state-machine';
+import { LeaseHolderRequestDto } from './lease-holder.request.dto';
 
 /** HTTP body of POST /locks/:resource/renew. */
-export class RenewLockRequestDto {
-  @ApiProperty({ example: 'scheduler-1' })
-  @IsString()
-  @Length(1, MAX_NAME_LENGTH)
-  owner: string;
-
-  @ApiProperty({ example: 42, description: 'The token of the grant being renewed' })
-  @IsInt()
-  @Min(1)
-  fencingToken: number;
-
-  @ApiProperty({ description: 'The grant’s leaseSecret (from acquire): only the holder can renew or release', minLength: LEASE_SECRET_MIN_LENGTH, maxLength: LEASE_SECRET_MAX_LENGTH })
-  @IsString()
-  @Length(LEASE_SECRET_MIN_LENGTH, LEASE_SECRET_MAX_LENGTH)
-  @Matches(LEASE_SECRET_PATTERN)
-  leaseSecret: string;
-
+export class RenewLockRequestDto extends LeaseHolderRequestDto {
   @ApiProperty({ example: 10_000, description: 'New lease length from now (committed time)', minimum: 1, maximum: MAX_LOCK_TTL_MS })
   @IsInt()
   @Min(1)
