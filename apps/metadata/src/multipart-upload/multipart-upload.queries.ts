@@ -1,6 +1,6 @@
 import { MetadataErrorCodes, type Checksums, type ListPartsResult, type ListUploadsResult, type StorageClass } from '@cairn/protocol';
 import type { DataSource } from 'typeorm';
-import { clampMaxKeys, fetchKeyRange, listingWindow, prefixesOf, rowsOf, type KeyRangeTable, type ListObjectsRequest } from '../adapters/listing/listing-query';
+import { clampMaxKeys, fetchWithinKeyThenKeyRange, listingWindow, nextMarkersOf, prefixesOf, rowsOf, type KeyRangeTable, type ListObjectsRequest } from '../adapters/listing/listing-query';
 import { paginate, startAfterMarker, type KeyBound, type ListingSource } from '../adapters/listing/paginate';
 import { schemaOf, tableIn } from '../adapters/metadata-schema';
 import { toIso, type Row } from '../adapters/read-model-rows';
@@ -56,32 +56,18 @@ export class MultipartUploadQueries {
     const source: ListingSource<Row, UploadPosition> = {
       keyOf: (row) => String(row['key']),
       after: (row) => ({ kind: 'upload', key: String(row['key']), sequence: String(row['initiated_sequence']), uploadId: String(row['upload_id']) }),
-      fetch: async (from, upperKey, limit) => {
-        const rows: Row[] = [];
-        let keyFrom: KeyBound = from.kind === 'key' ? from : { kind: 'key', key: from.key, inclusive: false };
-        if (from.kind === 'upload') {
-          rows.push(
-            ...(await this.dataSource.query(
-              `SELECT ${UPLOAD_COLUMNS} FROM ${this.t('multipart_uploads')}
-               WHERE bucket = $1 AND key = $2 AND (initiated_sequence, upload_id) > ($3::bigint, $4::text COLLATE "C") AND ${UPLOAD_IN_PROGRESS}
-               ORDER BY initiated_sequence, upload_id LIMIT $5`,
-              [bucket, from.key, from.sequence, from.uploadId, limit],
-            )),
-          );
-          keyFrom = { kind: 'key', key: from.key, inclusive: false };
-        }
-        if (rows.length < limit) rows.push(...(await fetchKeyRange(this.dataSource, this.t, UPLOADS_IN_PROGRESS, bucket, keyFrom, upperKey, limit - rows.length)));
-        return rows;
-      },
+      fetch: (from, upperKey, limit) =>
+        fetchWithinKeyThenKeyRange(this.dataSource, this.t, UPLOADS_IN_PROGRESS, bucket, from, upperKey, limit, (within, rest) =>
+          this.dataSource.query(
+            `SELECT ${UPLOAD_COLUMNS} FROM ${this.t('multipart_uploads')}
+             WHERE bucket = $1 AND key = $2 AND (initiated_sequence, upload_id) > ($3::bigint, $4::text COLLATE "C") AND ${UPLOAD_IN_PROGRESS}
+             ORDER BY initiated_sequence, upload_id LIMIT $5`,
+            [bucket, within.key, within.sequence, within.uploadId, rest],
+          ),
+        ),
     };
     const page = await paginate(source, window, start);
-    const last = page.entries.at(-1);
-    const next =
-      page.isTruncated && last
-        ? last.kind === 'row'
-          ? { nextKeyMarker: String(last.row['key']), nextUploadIdMarker: String(last.row['upload_id']) }
-          : { nextKeyMarker: last.prefix }
-        : {};
+    const next = nextMarkersOf(page, (row) => ({ nextUploadIdMarker: String(row['upload_id']) }));
     return {
       uploads: rowsOf(page.entries).map((r) => ({
         key: String(r['key']),

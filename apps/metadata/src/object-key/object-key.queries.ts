@@ -8,7 +8,7 @@ import {
   type VersionSummary,
 } from '@cairn/protocol';
 import type { DataSource } from 'typeorm';
-import { entryKey, fetchKeyRange, listingWindow, prefixesOf, rowsOf, type KeyRangeTable, type ListObjectsRequest } from '../adapters/listing/listing-query';
+import { entryKey, fetchKeyRange, fetchWithinKeyThenKeyRange, listingWindow, nextMarkersOf, prefixesOf, rowsOf, type KeyRangeTable, type ListObjectsRequest } from '../adapters/listing/listing-query';
 import { paginate, startAfterMarker, type KeyBound, type ListingEntry, type ListingSource } from '../adapters/listing/paginate';
 import { schemaOf, tableIn } from '../adapters/metadata-schema';
 import { toIso, type Row } from '../adapters/read-model-rows';
@@ -89,31 +89,17 @@ export class ObjectKeyQueries {
     const source: ListingSource<Row, VersionPosition> = {
       keyOf: (row) => String(row['key']),
       after: (row) => ({ kind: 'version', key: String(row['key']), sequence: String(row['sequence']) }),
-      fetch: async (from, upperKey, limit) => {
-        const rows: Row[] = [];
-        let keyFrom: KeyBound = from.kind === 'key' ? from : { kind: 'key', key: from.key, inclusive: false };
-        if (from.kind === 'version') {
-          rows.push(
-            ...(await this.dataSource.query(
-              `SELECT ${VERSION_SUMMARY_COLUMNS} FROM ${this.t('object_versions')}
-               WHERE bucket = $1 AND key = $2 AND sequence < $3 ORDER BY sequence DESC LIMIT $4`,
-              [bucket, from.key, from.sequence, limit],
-            )),
-          );
-          keyFrom = { kind: 'key', key: from.key, inclusive: false };
-        }
-        if (rows.length < limit) rows.push(...(await fetchKeyRange(this.dataSource, this.t, ALL_VERSIONS, bucket, keyFrom, upperKey, limit - rows.length)));
-        return rows;
-      },
+      fetch: (from, upperKey, limit) =>
+        fetchWithinKeyThenKeyRange(this.dataSource, this.t, ALL_VERSIONS, bucket, from, upperKey, limit, (within, rest) =>
+          this.dataSource.query(
+            `SELECT ${VERSION_SUMMARY_COLUMNS} FROM ${this.t('object_versions')}
+             WHERE bucket = $1 AND key = $2 AND sequence < $3 ORDER BY sequence DESC LIMIT $4`,
+            [bucket, within.key, within.sequence, rest],
+          ),
+        ),
     };
     const page = await paginate(source, window, start);
-    const last = page.entries.at(-1);
-    const next =
-      page.isTruncated && last
-        ? last.kind === 'row'
-          ? { nextKeyMarker: String(last.row['key']), nextVersionIdMarker: String(last.row['version_id']) }
-          : { nextKeyMarker: last.prefix }
-        : {};
+    const next = nextMarkersOf(page, (row) => ({ nextVersionIdMarker: String(row['version_id']) }));
     return {
       versions: rowsOf(page.entries).map(toVersionSummary),
       commonPrefixes: prefixesOf(page.entries),

@@ -2,7 +2,7 @@ import { MetadataErrorCodes, MetadataLimits, type ListObjectsOptions } from '@ca
 import type { DataSource } from 'typeorm';
 import { MetadataError } from '../../domain/shared/metadata.errors';
 import type { Row } from '../read-model-rows';
-import type { KeyBound, ListingEntry, ListingWindow } from './paginate';
+import type { KeyBound, ListingEntry, ListingPage, ListingWindow } from './paginate';
 
 /** The request shape the key-ordered listings share; the view types live in @cairn/protocol (the RPC contract). */
 export type ListObjectsRequest = ListObjectsOptions;
@@ -57,4 +57,41 @@ export function fetchKeyRange(
      ORDER BY ${source.orderBy} LIMIT $3`,
     params,
   );
+}
+
+/** A position inside a key's run of rows (after a version, after an upload of that key). */
+export interface WithinKey {
+  readonly kind: string;
+  readonly key: string;
+}
+
+/**
+ * Rows of a listing ordered within each key (versions, uploads), from `from` on: from inside a
+ * key, the rest of that key's rows (`restOfKey`) first, then the keys after it.
+ */
+export async function fetchWithinKeyThenKeyRange<Position extends WithinKey>(
+  dataSource: DataSource,
+  t: (table: string) => string,
+  source: KeyRangeTable,
+  bucket: string,
+  from: Position | KeyBound,
+  upperKey: string | null,
+  limit: number,
+  restOfKey: (from: Position, limit: number) => Promise<Row[]>,
+): Promise<Row[]> {
+  const rows: Row[] = isKeyBound(from) ? [] : [...(await restOfKey(from, limit))];
+  const keyFrom: KeyBound = isKeyBound(from) ? from : { kind: 'key', key: from.key, inclusive: false };
+  if (rows.length < limit) rows.push(...(await fetchKeyRange(dataSource, t, source, bucket, keyFrom, upperKey, limit - rows.length)));
+  return rows;
+}
+
+function isKeyBound(from: WithinKey | KeyBound): from is KeyBound {
+  return from.kind === 'key';
+}
+
+/** Where a truncated listing of rows within keys resumes: the last row's key and its own marker (`rowMarkers`), or the last common prefix. */
+export function nextMarkersOf<Markers extends object>(page: ListingPage<Row>, rowMarkers: (row: Row) => Markers): { readonly nextKeyMarker?: string } | ({ readonly nextKeyMarker: string } & Markers) {
+  const last = page.entries.at(-1);
+  if (!page.isTruncated || !last) return {};
+  return last.kind === 'row' ? { nextKeyMarker: String(last.row['key']), ...rowMarkers(last.row) } : { nextKeyMarker: last.prefix };
 }
