@@ -10,11 +10,11 @@ import type {
   StorageClass,
 } from '@cairn/protocol';
 import { RpcClient } from '@cairn/messaging';
-import { PostgresConnection, type RunningService } from '@cairn/service-kit';
-import { bootForTest, dropNamespace, testNamespace } from '@cairn/testing';
+import type { RunningService } from '@cairn/service-kit';
+import { testNamespace } from '@cairn/testing';
 import type { MetadataConfig } from './metadata.config';
-import { MetadataService } from './service';
 import { codeOf, md5, RPC_TIMEOUT_MS, sha256 } from './testing/rpc-test-helpers';
+import { bootTwoInstances, closeTwoInstances } from './testing/two-instances';
 
 const ENV = { CAIRN_ROOT_ACCESS_KEY: 'CAIRNTESTROOTKEY0003', CAIRN_ROOT_SECRET_KEY: 'test-root-secret-key-0000000000' };
 const PART_SIZE_BYTES = 5 * 1024 * 1024;
@@ -79,19 +79,12 @@ describe('chunk references for GC and repair (metadata over real JetStream and P
   }
 
   beforeAll(async () => {
-    a = await bootForTest(MetadataService, ns, { ...ENV, CAIRN_INSTANCE: 'metadata-a' });
-    await a.app.get(PostgresConnection).ready();
-    b = await bootForTest(MetadataService, ns, { ...ENV, CAIRN_INSTANCE: 'metadata-b' });
-    await Promise.all([a.transport.started, b.transport.started]);
+    [a, b] = await bootTwoInstances(ns, ENV);
     rpcA = a.app.get(RpcClient);
     rpcB = b.app.get(RpcClient);
   }, 60_000);
 
-  afterAll(async () => {
-    await b?.close();
-    await a?.close();
-    await dropNamespace(ns);
-  }, 60_000);
+  afterAll(() => closeTwoInstances(ns, a, b), 60_000);
 
   it('answers every stored chunk once, in hash order, with the highest replication factor naming it, as deletes, completes and aborts change them', async () => {
     expect(await references()).toMatchObject({ chunks: [], nextAfter: null });

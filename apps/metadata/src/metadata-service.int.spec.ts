@@ -21,12 +21,12 @@ import type {
 } from '@cairn/protocol';
 import { JetStreamEventStore, NatsConnectionManager, RpcClient } from '@cairn/messaging';
 import { PostgresConnection, type RunningService } from '@cairn/service-kit';
-import { bootForTest, dropNamespace, eventually, testNamespace } from '@cairn/testing';
+import { eventually, testNamespace } from '@cairn/testing';
 import type { MetadataConfig } from './metadata.config';
-import { MetadataService } from './service';
 import { RootKeyBootstrap } from './access-key/root-key.bootstrap';
 import { PROJECTED_TABLES } from './projections/projection-rebuild';
 import { body, codeOf, md5, RPC_TIMEOUT_MS, sha256 } from './testing/rpc-test-helpers';
+import { bootTwoInstances, closeTwoInstances } from './testing/two-instances';
 
 const ROOT_ACCESS_KEY = 'CAIRNTESTROOTKEY0001';
 const ROOT_SECRET_KEY = 'test-root-secret-key-0000000000';
@@ -40,19 +40,11 @@ describe('metadata service over NATS (real JetStream and Postgres)', () => {
   const call = <T>(pattern: string, payload: unknown) => rpc.request<T>(METADATA_SERVICE, pattern, payload, { timeoutMs: RPC_TIMEOUT_MS });
 
   beforeAll(async () => {
-    a = await bootForTest(MetadataService, ns, { ...env, CAIRN_INSTANCE: 'metadata-a' });
-    // The first instance creates the schema and runs the migrations; the second then finds them.
-    await a.app.get(PostgresConnection).ready();
-    b = await bootForTest(MetadataService, ns, { ...env, CAIRN_INSTANCE: 'metadata-b' });
-    await Promise.all([a.transport.started, b.transport.started]);
+    [a, b] = await bootTwoInstances(ns, env);
     rpc = a.app.get(RpcClient);
   }, 60_000);
 
-  afterAll(async () => {
-    await b?.close();
-    await a?.close();
-    await dropNamespace(ns);
-  }, 60_000);
+  afterAll(() => closeTwoInstances(ns, a, b), 60_000);
 
   it('bootstraps the root access key once, even with two instances starting', async () => {
     const outcomes = await Promise.all([a.app.get(RootKeyBootstrap).done, b.app.get(RootKeyBootstrap).done]);
