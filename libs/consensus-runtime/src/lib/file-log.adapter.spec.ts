@@ -18,6 +18,18 @@ describe('FileLogAdapter (real files)', () => {
 
   const segmentFiles = () => readdirSync(dir).filter((f) => f.startsWith('segment-')).sort();
 
+  /** Saves entries 1–4 in two records, closes the log, then flips one byte of the segment file (the index is chosen from its length). */
+  const saveTwoRecordsThenFlipByte = (byteIndex: (length: number) => number) => {
+    const log = FileLogAdapter.open({ dir, bootstrap: { voters } });
+    log.save({ entries: range(1, 2), hardState: { term: 1, vote: 'a', commit: 1 }, mustSync: true });
+    log.save({ entries: range(3, 4), mustSync: true });
+    log.close();
+    const path = join(dir, segmentFiles()[0]);
+    const bytes = readFileSync(path);
+    bytes[byteIndex(bytes.length)] ^= 0xff;
+    writeFileSync(path, bytes);
+  };
+
   it('restarts with the term, vote, commit and entries it fsync\'d', () => {
     const log = FileLogAdapter.open({ dir, bootstrap: { voters } });
     log.save({ entries: range(1, 3), hardState: { term: 1, vote: 'a', commit: 2 }, mustSync: true });
@@ -51,28 +63,14 @@ describe('FileLogAdapter (real files)', () => {
   });
 
   it('treats a complete final record with a bad CRC as torn too', () => {
-    const log = FileLogAdapter.open({ dir, bootstrap: { voters } });
-    log.save({ entries: range(1, 2), hardState: { term: 1, vote: 'a', commit: 1 }, mustSync: true });
-    log.save({ entries: range(3, 4), mustSync: true });
-    log.close();
-    const path = join(dir, segmentFiles()[0]);
-    const bytes = readFileSync(path);
-    bytes[bytes.length - 3] ^= 0xff;
-    writeFileSync(path, bytes);
+    saveTwoRecordsThenFlipByte((length) => length - 3);
     const reopened = FileLogAdapter.open({ dir });
     expect(reopened.lastIndex()).toBe(2);
     expect(reopened.recovery.tornBytesTruncated).toBeGreaterThan(0);
   });
 
   it('refuses to start on a corrupt record in the middle', () => {
-    const log = FileLogAdapter.open({ dir, bootstrap: { voters } });
-    log.save({ entries: range(1, 2), hardState: { term: 1, vote: 'a', commit: 1 }, mustSync: true });
-    log.save({ entries: range(3, 4), mustSync: true });
-    log.close();
-    const path = join(dir, segmentFiles()[0]);
-    const bytes = readFileSync(path);
-    bytes[12] ^= 0xff; // inside the first record's payload
-    writeFileSync(path, bytes);
+    saveTwoRecordsThenFlipByte(() => 12); // inside the first record's payload
     expect(() => FileLogAdapter.open({ dir })).toThrow(CorruptLogError);
   });
 
