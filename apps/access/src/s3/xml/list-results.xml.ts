@@ -21,83 +21,98 @@ function encoder(encodingType: EncodingType | undefined): (text: string) => stri
   return encodingType === 'url' ? s3UrlEncode : (text) => text;
 }
 
-function renderContents(object: ObjectSummaryView, encode: (text: string) => string): string {
-  return xmlNode('Contents', [
-    xmlElement('Key', encode(object.key)),
+/** An object's (or version's) elements after its key (and version id), in S3's order. */
+function summaryElements(object: Omit<ObjectSummaryView, 'key'>): (string | undefined)[] {
+  return [
     xmlElement('LastModified', s3Timestamp(object.lastModified)),
     xmlElement('ETag', quoteEtag(object.etag)),
     optionalElement('ChecksumAlgorithm', object.checksumAlgorithm),
     xmlElement('Size', String(object.sizeBytes)),
     object.owner ? renderOwner('Owner', object.owner) : undefined,
     xmlElement('StorageClass', object.storageClass),
-  ]);
+  ];
+}
+
+function renderContents(object: ObjectSummaryView, encode: (text: string) => string): string {
+  return xmlNode('Contents', [xmlElement('Key', encode(object.key)), ...summaryElements(object)]);
 }
 
 function renderCommonPrefixes(prefixes: readonly string[], encode: (text: string) => string): string[] {
   return prefixes.map((prefix) => xmlNode('CommonPrefixes', [xmlElement('Prefix', encode(prefix))]));
 }
 
-export interface ListObjectsV1View {
+/** What the key-ordered listings (ListObjects v1 and v2, ListObjectVersions) have besides their markers and entries. */
+interface KeyListingView {
   readonly bucket: string;
   readonly prefix: string;
-  readonly marker: string;
-  /** S3 sends NextMarker only when a delimiter was given and the result is truncated. */
-  readonly nextMarker?: string;
   readonly maxKeys: number;
   readonly delimiter?: string;
   readonly isTruncated: boolean;
-  readonly contents: readonly ObjectSummaryView[];
   readonly commonPrefixes: readonly string[];
   readonly encodingType?: EncodingType;
 }
 
-export function renderListBucketResultV1(view: ListObjectsV1View): string {
-  const encode = encoder(view.encodingType);
-  return xmlDocument('ListBucketResult', [
+/** A key-ordered listing in S3's element order: Name, Prefix, its markers, MaxKeys, Delimiter, IsTruncated, its entries, CommonPrefixes, EncodingType. */
+function renderKeyListing(
+  rootName: string,
+  view: KeyListingView,
+  encode: (text: string) => string,
+  markers: readonly (string | undefined)[],
+  entries: readonly string[],
+): string {
+  return xmlDocument(rootName, [
     xmlElement('Name', view.bucket),
     xmlElement('Prefix', encode(view.prefix)),
-    xmlElement('Marker', encode(view.marker)),
-    view.nextMarker === undefined ? undefined : xmlElement('NextMarker', encode(view.nextMarker)),
+    ...markers,
     xmlElement('MaxKeys', String(view.maxKeys)),
     view.delimiter === undefined ? undefined : xmlElement('Delimiter', encode(view.delimiter)),
     xmlElement('IsTruncated', String(view.isTruncated)),
-    ...view.contents.map((object) => renderContents(object, encode)),
+    ...entries,
     ...renderCommonPrefixes(view.commonPrefixes, encode),
     optionalElement('EncodingType', view.encodingType),
   ]);
 }
 
-export interface ListObjectsV2View {
-  readonly bucket: string;
-  readonly prefix: string;
+export interface ListObjectsV1View extends KeyListingView {
+  readonly marker: string;
+  /** S3 sends NextMarker only when a delimiter was given and the result is truncated. */
+  readonly nextMarker?: string;
+  readonly contents: readonly ObjectSummaryView[];
+}
+
+export function renderListBucketResultV1(view: ListObjectsV1View): string {
+  const encode = encoder(view.encodingType);
+  return renderKeyListing(
+    'ListBucketResult',
+    view,
+    encode,
+    [xmlElement('Marker', encode(view.marker)), view.nextMarker === undefined ? undefined : xmlElement('NextMarker', encode(view.nextMarker))],
+    view.contents.map((object) => renderContents(object, encode)),
+  );
+}
+
+export interface ListObjectsV2View extends KeyListingView {
   readonly startAfter?: string;
   readonly continuationToken?: string;
   readonly nextContinuationToken?: string;
-  readonly maxKeys: number;
-  readonly delimiter?: string;
-  readonly isTruncated: boolean;
   readonly contents: readonly ObjectSummaryView[];
-  readonly commonPrefixes: readonly string[];
-  readonly encodingType?: EncodingType;
 }
 
 /** KeyCount counts both objects and common prefixes, as S3 does. */
 export function renderListBucketResultV2(view: ListObjectsV2View): string {
   const encode = encoder(view.encodingType);
-  return xmlDocument('ListBucketResult', [
-    xmlElement('Name', view.bucket),
-    xmlElement('Prefix', encode(view.prefix)),
-    view.startAfter === undefined ? undefined : xmlElement('StartAfter', encode(view.startAfter)),
-    optionalElement('ContinuationToken', view.continuationToken),
-    optionalElement('NextContinuationToken', view.nextContinuationToken),
-    xmlElement('KeyCount', String(view.contents.length + view.commonPrefixes.length)),
-    xmlElement('MaxKeys', String(view.maxKeys)),
-    view.delimiter === undefined ? undefined : xmlElement('Delimiter', encode(view.delimiter)),
-    xmlElement('IsTruncated', String(view.isTruncated)),
-    ...view.contents.map((object) => renderContents(object, encode)),
-    ...renderCommonPrefixes(view.commonPrefixes, encode),
-    optionalElement('EncodingType', view.encodingType),
-  ]);
+  return renderKeyListing(
+    'ListBucketResult',
+    view,
+    encode,
+    [
+      view.startAfter === undefined ? undefined : xmlElement('StartAfter', encode(view.startAfter)),
+      optionalElement('ContinuationToken', view.continuationToken),
+      optionalElement('NextContinuationToken', view.nextContinuationToken),
+      xmlElement('KeyCount', String(view.contents.length + view.commonPrefixes.length)),
+    ],
+    view.contents.map((object) => renderContents(object, encode)),
+  );
 }
 
 export type VersionEntryView =
@@ -122,59 +137,35 @@ export type VersionEntryView =
       readonly owner?: OwnerView;
     };
 
-export interface ListVersionsView {
-  readonly bucket: string;
-  readonly prefix: string;
+export interface ListVersionsView extends KeyListingView {
   readonly keyMarker: string;
   readonly versionIdMarker: string;
   readonly nextKeyMarker?: string;
   readonly nextVersionIdMarker?: string;
-  readonly maxKeys: number;
-  readonly delimiter?: string;
-  readonly isTruncated: boolean;
   /** Versions and delete markers interleaved in key order, newest first within a key. */
   readonly entries: readonly VersionEntryView[];
-  readonly commonPrefixes: readonly string[];
-  readonly encodingType?: EncodingType;
 }
 
 /** Objects written while versioning was never enabled have the version id "null". */
 export function renderListVersionsResult(view: ListVersionsView): string {
   const encode = encoder(view.encodingType);
-  return xmlDocument('ListVersionsResult', [
-    xmlElement('Name', view.bucket),
-    xmlElement('Prefix', encode(view.prefix)),
-    xmlElement('KeyMarker', encode(view.keyMarker)),
-    xmlElement('VersionIdMarker', view.versionIdMarker),
-    view.nextKeyMarker === undefined ? undefined : xmlElement('NextKeyMarker', encode(view.nextKeyMarker)),
-    optionalElement('NextVersionIdMarker', view.nextVersionIdMarker),
-    xmlElement('MaxKeys', String(view.maxKeys)),
-    view.delimiter === undefined ? undefined : xmlElement('Delimiter', encode(view.delimiter)),
-    xmlElement('IsTruncated', String(view.isTruncated)),
-    ...view.entries.map((entry) =>
-      entry.kind === 'version'
-        ? xmlNode('Version', [
-            xmlElement('Key', encode(entry.key)),
-            xmlElement('VersionId', entry.versionId),
-            xmlElement('IsLatest', String(entry.isLatest)),
-            xmlElement('LastModified', s3Timestamp(entry.lastModified)),
-            xmlElement('ETag', quoteEtag(entry.etag)),
-            optionalElement('ChecksumAlgorithm', entry.checksumAlgorithm),
-            xmlElement('Size', String(entry.sizeBytes)),
-            entry.owner ? renderOwner('Owner', entry.owner) : undefined,
-            xmlElement('StorageClass', entry.storageClass),
-          ])
-        : xmlNode('DeleteMarker', [
-            xmlElement('Key', encode(entry.key)),
-            xmlElement('VersionId', entry.versionId),
-            xmlElement('IsLatest', String(entry.isLatest)),
-            xmlElement('LastModified', s3Timestamp(entry.lastModified)),
-            entry.owner ? renderOwner('Owner', entry.owner) : undefined,
-          ]),
-    ),
-    ...renderCommonPrefixes(view.commonPrefixes, encode),
-    optionalElement('EncodingType', view.encodingType),
-  ]);
+  return renderKeyListing(
+    'ListVersionsResult',
+    view,
+    encode,
+    [
+      xmlElement('KeyMarker', encode(view.keyMarker)),
+      xmlElement('VersionIdMarker', view.versionIdMarker),
+      view.nextKeyMarker === undefined ? undefined : xmlElement('NextKeyMarker', encode(view.nextKeyMarker)),
+      optionalElement('NextVersionIdMarker', view.nextVersionIdMarker),
+    ],
+    view.entries.map((entry) => {
+      const head = [xmlElement('Key', encode(entry.key)), xmlElement('VersionId', entry.versionId), xmlElement('IsLatest', String(entry.isLatest))];
+      return entry.kind === 'version'
+        ? xmlNode('Version', [...head, ...summaryElements(entry)])
+        : xmlNode('DeleteMarker', [...head, xmlElement('LastModified', s3Timestamp(entry.lastModified)), entry.owner ? renderOwner('Owner', entry.owner) : undefined]);
+    }),
+  );
 }
 
 export interface PartView {
