@@ -11,6 +11,10 @@ export const AccessService: ServiceDefinition<AccessConfig> = {
   defaultPort: ACCESS_DEFAULT_PORT,
   rawBodies: true,
   logSuccessfulRequests: (config) => config.CAIRN_S3_LOG_REQUESTS,
+  refuseTooManyHeaders: (app) => {
+    const gateway = app.get(S3Gateway);
+    return (req, res) => gateway.refuseTooManyHeaders(req, res);
+  },
   module: (config, identity) => ({
     module: class AccessAppModule {},
     imports: [ServiceKitModule.forRoot({ identity, config }), S3GatewayModule.forRoot(config, identity)],

@@ -1,6 +1,5 @@
-import { S3Error } from '../s3';
-import { MAX_XML_BODY_BYTES } from '../s3/xml/request-bodies.parser';
-import { readSmallBody } from './request-body';
+import { S3Error, parseAccessControlPolicy } from '../s3';
+import { readXmlBody } from './request-body';
 import type { S3Exchange } from './s3-exchange';
 
 /** Canned ACLs that say what Cairn already does: the bucket owner, and only the owner, has full control. */
@@ -13,16 +12,17 @@ const GRANT_HEADERS = ['x-amz-grant-read', 'x-amz-grant-write', 'x-amz-grant-rea
  * than silently ignored.
  */
 export async function acceptOwnerOnlyAcl(ex: S3Exchange, owner: string): Promise<void> {
-  const body = (await readSmallBody(ex.req, ex.caller, MAX_XML_BODY_BYTES)).toString('utf8');
+  const body = await readXmlBody(ex.req, ex.caller).catch((error: unknown) => {
+    // S3 names every bad ACL document MalformedACLError, an oversized one included.
+    throw error instanceof S3Error && error.code === 'MalformedXML' ? new S3Error('MalformedACLError') : error;
+  });
   const canned = ex.header('x-amz-acl');
   const grants = GRANT_HEADERS.filter((name) => ex.header(name) !== undefined);
   if (canned !== undefined && !OWNER_ONLY_CANNED_ACLS.has(canned.trim())) throw wider(`the ${canned} canned ACL`);
   if (grants.length > 0) throw wider(grants.join(', '));
-  if (body.trim() === '') return;
-  const permissions = [...body.matchAll(/<Permission>\s*([^<]*?)\s*<\/Permission>/g)].map((m) => m[1]);
-  const granteeIds = [...body.matchAll(/<Grantee\b[^>]*>[\s\S]*?<\/Grantee>/g)].map((m) => /<ID>\s*([^<]*?)\s*<\/ID>/.exec(m[0])?.[1]);
-  if (!/<AccessControlPolicy\b/.test(body)) throw new S3Error('MalformedACLError');
-  if (permissions.some((p) => p !== 'FULL_CONTROL') || granteeIds.some((id) => id !== owner)) throw wider('grants to anyone but the owner');
+  if (body.toString('utf8').trim() === '') return;
+  const policy = parseAccessControlPolicy(body);
+  if (policy.grants.some((grant) => grant.permission !== 'FULL_CONTROL' || grant.granteeId !== owner)) throw wider('grants to anyone but the owner');
 }
 
 function wider(what: string): S3Error {

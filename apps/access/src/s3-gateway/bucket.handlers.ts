@@ -12,9 +12,8 @@ import {
   renderVersioningConfiguration,
 } from '../s3';
 import { acceptOwnerOnlyAcl } from './access-control';
-import { MAX_XML_BODY_BYTES } from '../s3/xml/request-bodies.parser';
 import type { GatewayDeps } from './gateway-deps';
-import { readSmallBody } from './request-body';
+import { readXmlBody } from './request-body';
 import type { S3Exchange } from './s3-exchange';
 
 export class BucketHandlers {
@@ -33,7 +32,7 @@ export class BucketHandlers {
   };
 
   readonly createBucket = async (ex: S3Exchange): Promise<void> => {
-    const configuration = parseCreateBucketConfiguration(await readSmallBody(ex.req, ex.caller, MAX_XML_BODY_BYTES));
+    const configuration = parseCreateBucketConfiguration(await readXmlBody(ex.req, ex.caller));
     const constraint = configuration.locationConstraint;
     if (constraint !== undefined && constraint !== this.deps.s3Region) {
       throw new S3Error('IllegalLocationConstraintException', `The ${constraint} location constraint is incompatible for the region specific endpoint this request was sent to.`);
@@ -69,7 +68,7 @@ export class BucketHandlers {
   };
 
   readonly putBucketVersioning = async (ex: S3Exchange): Promise<void> => {
-    const configuration = parseVersioningConfiguration(await readSmallBody(ex.req, ex.caller, MAX_XML_BODY_BYTES));
+    const configuration = parseVersioningConfiguration(await readXmlBody(ex.req, ex.caller));
     if (!configuration.status) throw new S3Error('IllegalVersioningConfigurationException');
     await this.deps.metadata.setBucketVersioning({ bucket: ex.bucket, versioning: configuration.status });
     ex.sendEmpty();
@@ -82,7 +81,7 @@ export class BucketHandlers {
   };
 
   readonly putBucketTagging = async (ex: S3Exchange): Promise<void> => {
-    const tags = parseTagging(await readSmallBody(ex.req, ex.caller, MAX_XML_BODY_BYTES), MAX_BUCKET_TAGS);
+    const tags = parseTagging(await readXmlBody(ex.req, ex.caller), MAX_BUCKET_TAGS);
     await this.deps.metadata.putBucketTags({ bucket: ex.bucket, tags });
     ex.sendEmpty({}, 204);
   };

@@ -11,11 +11,10 @@ import {
   renderInitiateMultipartUploadResult,
   singlePartEtag,
 } from '../s3';
-import { MAX_XML_BODY_BYTES } from '../s3/xml/request-bodies.parser';
 import { readChunkedBody } from '../data-path/chunked-body.reader';
 import type { GatewayDeps } from './gateway-deps';
 import { checksumTypeOf, checksumValuesOf, claimedChecksumsFrom, contentHeadersFrom, uploadChecksumFrom, uploadChecksumHeaders, tagsFromHeader, toChecksums, userMetadataFrom, versionIdHeader, writeConditionsFrom } from './object-headers';
-import { readSmallBody } from './request-body';
+import { readXmlBody } from './request-body';
 import type { S3Exchange } from './s3-exchange';
 import { receiveUploadBody, storeUploadBytes } from './upload-body';
 
@@ -97,7 +96,7 @@ export class MultipartHandlers {
   };
 
   readonly completeMultipartUpload = async (ex: S3Exchange): Promise<void> => {
-    const parts = parseCompleteMultipartUpload(await readSmallBody(ex.req, ex.caller, MAX_XML_BODY_BYTES));
+    const parts = parseCompleteMultipartUpload(await readXmlBody(ex.req, ex.caller));
     // If-None-Match / If-Match are decided by metadata when it puts the version on the key, so of
     // racing conditional completes exactly one wins; a loser's upload stays open (412, as S3).
     const reply = await this.deps.metadata.completeUpload({

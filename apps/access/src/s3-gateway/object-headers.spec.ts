@@ -1,5 +1,40 @@
+import { validateHeaderValue } from 'node:http';
 import type { ObjectVersionView } from '@cairn/protocol';
-import { contentHeadersFrom, objectHeaders } from './object-headers';
+import { S3Error } from '../s3';
+import { contentHeadersFrom, objectHeaders, responseOverridesFrom, sendableHeaders } from './object-headers';
+
+const VIEW = {
+  key: 'k',
+  versionId: 'null',
+  isLatest: true,
+  isDeleteMarker: false,
+  sizeBytes: 1,
+  etag: '0cc175b9c0f1b6a831c399e269772661',
+  lastModified: '2026-01-01T00:00:00.000Z',
+  storageClass: 'STANDARD',
+  bucket: 'b',
+  checksums: {},
+  contentType: 'text/plain',
+  userMetadata: {},
+  contentHeaders: {},
+  tags: [],
+  hlc: 'h',
+  uploadId: null,
+  partSizes: null,
+  chunks: [],
+} satisfies ObjectVersionView;
+
+/** Whether Node would write every value as given (setHeader throws ERR_INVALID_CHAR otherwise). */
+function sendable(headers: Record<string, string>): boolean {
+  return Object.entries(headers).every(([name, value]) => {
+    try {
+      validateHeaderValue(name, value);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
 
 describe('stored content headers', () => {
   it('takes Cache-Control, Content-Disposition, Content-Encoding, Content-Language, Expires and the website redirect from a write', () => {
@@ -56,5 +91,73 @@ describe('stored content headers', () => {
       'x-amz-website-redirect-location': '/x',
     });
     expect(objectHeaders({ ...view, contentHeaders: {} }, 'Unversioned')).not.toHaveProperty('Cache-Control');
+  });
+});
+
+describe('response-* overrides of GetObject and HeadObject', () => {
+  const query = (entries: Record<string, string>) => (name: string) => entries[name];
+
+  it('map each override to the header it replaces', () => {
+    expect(
+      responseOverridesFrom(
+        query({
+          'response-content-type': 'text/csv; charset=utf-8',
+          'response-content-disposition': 'attachment; filename="r%C3%A9sum%C3%A9.pdf"',
+          'response-cache-control': 'no-cache',
+          'response-content-encoding': 'gzip',
+          'response-content-language': 'de-CH',
+          'response-expires': 'Thu, 01 Jan 2037 00:00:00 GMT',
+        }),
+      ),
+    ).toEqual({
+      'Content-Type': 'text/csv; charset=utf-8',
+      'Content-Disposition': 'attachment; filename="r%C3%A9sum%C3%A9.pdf"',
+      'Cache-Control': 'no-cache',
+      'Content-Encoding': 'gzip',
+      'Content-Language': 'de-CH',
+      Expires: 'Thu, 01 Jan 2037 00:00:00 GMT',
+    });
+    expect(responseOverridesFrom(query({}))).toEqual({});
+  });
+
+  it.each([
+    ['CR/LF (header injection)', 'response-content-type', 'text/plain\r\nSet-Cookie: a=b'],
+    ['a bare LF', 'response-content-disposition', 'attachment\nx'],
+    ['NUL', 'response-cache-control', 'no\u0000cache'],
+    ['another control character', 'response-content-encoding', 'gz\u0007ip'],
+    ['DEL', 'response-content-language', 'de\u007f'],
+    ['non-ASCII', 'response-content-disposition', 'attachment; filename="r\u00e9sum\u00e9.pdf"'],
+    ['characters beyond Latin-1', 'response-expires', '\u65e5\u672c'],
+  ])('refuse %s with InvalidArgument (400) naming the parameter', (_what, name, value) => {
+    let error: unknown;
+    try {
+      responseOverridesFrom(query({ [name]: value }));
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(S3Error);
+    expect(error).toMatchObject({ code: 'InvalidArgument', httpStatus: 400, details: { ArgumentName: name } });
+  });
+});
+
+describe('stored values on the way out (every answer goes out through sendableHeaders)', () => {
+  it('pass unchanged when Node can send them (header values arrive as Latin-1, so UTF-8 bytes round-trip)', () => {
+    const utf8AsLatin1 = Buffer.from('caf\u00e9', 'utf8').toString('latin1');
+    const headers = sendableHeaders(objectHeaders({ ...VIEW, userMetadata: { name: utf8AsLatin1 }, contentHeaders: { 'content-disposition': 'inline' } }, 'Unversioned'));
+    expect(headers['x-amz-meta-name']).toBe(utf8AsLatin1);
+    expect(headers['Content-Disposition']).toBe('inline');
+  });
+
+  it('never make GET or HEAD fail: a value Node would refuse is sent RFC 2047-encoded, as S3 sends non-ASCII metadata', () => {
+    const view: ObjectVersionView = {
+      ...VIEW,
+      contentType: 'text/plain\r\nx: y',
+      userMetadata: { city: '\u65e5\u672c', control: 'a\u0000b' },
+      contentHeaders: { 'content-disposition': 'attachment; filename="\u2603"', 'cache-control': 'no\ncache' },
+    };
+    const headers = sendableHeaders(objectHeaders(view, 'Unversioned'));
+    expect(sendable(headers)).toBe(true);
+    expect(headers['x-amz-meta-city']).toBe(`=?UTF-8?B?${Buffer.from('\u65e5\u672c', 'utf8').toString('base64')}?=`);
+    expect(headers['Content-Type']).toBe(`=?UTF-8?B?${Buffer.from('text/plain\r\nx: y', 'utf8').toString('base64')}?=`);
   });
 });

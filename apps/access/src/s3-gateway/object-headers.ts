@@ -15,6 +15,46 @@ export const RESPONSE_OVERRIDES: ReadonlyArray<readonly [string, string]> = [
   ['response-content-encoding', 'Content-Encoding'],
 ];
 
+/** What a response-* override may hold: tab and printable ASCII. Anything else is InvalidArgument. */
+const RESPONSE_OVERRIDE_VALUE_PATTERN = /^[\t\x20-\x7e]*$/;
+/** What Node writes as a header value (its own check): tab, printable ASCII and Latin-1 bytes. */
+const SENDABLE_HEADER_VALUE_PATTERN = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+/**
+ * The headers a GET or HEAD's `response-*` parameters override. A value Node could not send (CR,
+ * LF, other controls) or that is not ASCII is the client's error, 400, not a failed setHeader.
+ */
+export function responseOverridesFrom(query: (name: string) => string | undefined): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, header] of RESPONSE_OVERRIDES) {
+    const value = query(name);
+    if (value === undefined) continue;
+    if (!RESPONSE_OVERRIDE_VALUE_PATTERN.test(value)) {
+      throw new S3Error('InvalidArgument', `${name} may hold only printable ASCII characters.`, { ArgumentName: name });
+    }
+    headers[header] = value;
+  }
+  return headers;
+}
+
+/**
+ * A header value as it can go out. Values from request headers always can (Node reads them as
+ * Latin-1, so UTF-8 bytes round-trip); anything else — a control character, text beyond Latin-1 —
+ * is sent RFC 2047-encoded, as S3 returns non-ASCII metadata, so a stored value can never make a
+ * GET or HEAD fail.
+ */
+export function sendableHeaderValue(value: string): string {
+  if (SENDABLE_HEADER_VALUE_PATTERN.test(value)) return value;
+  return `=?UTF-8?B?${Buffer.from(value, 'utf8').toString('base64')}?=`;
+}
+
+/** Every value of a header record made sendable (see sendableHeaderValue); S3Exchange.writeHead sends only these. */
+export function sendableHeaders(headers: Readonly<Record<string, string>>): Record<string, string> {
+  const sendable: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) sendable[name] = sendableHeaderValue(value);
+  return sendable;
+}
+
 /** How GET and HEAD spell each stored content header. */
 const CONTENT_HEADER_RESPONSE_NAMES: Readonly<Record<ContentHeaderName, string>> = {
   'cache-control': 'Cache-Control',

@@ -18,23 +18,22 @@ import {
   type DeleteErrorView,
   type DeletedView,
 } from '../s3';
-import { MAX_XML_BODY_BYTES } from '../s3/xml/request-bodies.parser';
 import { readChunkedBody, verifiedInlineBytes } from '../data-path/chunked-body.reader';
 import { acceptOwnerOnlyAcl } from './access-control';
 import type { GatewayDeps } from './gateway-deps';
 import { isAbsent, mapError } from './metadata-errors';
 import {
-  RESPONSE_OVERRIDES,
   checksumHeadersOf,
   contentHeadersFrom,
   objectHeaders,
+  responseOverridesFrom,
   tagsFromHeader,
   toChecksums,
   userMetadataFrom,
   versionIdHeader,
   writeConditionsFrom,
 } from './object-headers';
-import { readSmallBody } from './request-body';
+import { readXmlBody } from './request-body';
 import type { S3Exchange } from './s3-exchange';
 import { receiveUploadBody } from './upload-body';
 
@@ -93,7 +92,7 @@ export class ObjectHandlers {
   };
 
   readonly deleteObjects = async (ex: S3Exchange): Promise<void> => {
-    const request = parseDeleteObjects(await readSmallBody(ex.req, ex.caller, MAX_XML_BODY_BYTES));
+    const request = parseDeleteObjects(await readXmlBody(ex.req, ex.caller));
     const deleted: DeletedView[] = [];
     const errors: DeleteErrorView[] = [];
     const queue = [...request.objects];
@@ -174,7 +173,7 @@ export class ObjectHandlers {
   };
 
   readonly putObjectTagging = async (ex: S3Exchange): Promise<void> => {
-    const tags = parseTagging(await readSmallBody(ex.req, ex.caller, MAX_XML_BODY_BYTES));
+    const tags = parseTagging(await readXmlBody(ex.req, ex.caller));
     const reply = await this.deps.metadata.putObjectTags({ bucket: ex.bucket, key: ex.key, tags, ...versionOf(ex) });
     ex.sendEmpty(versionIdHeader(ex.bucketInfo.versioning, reply.versionId));
   };
@@ -185,6 +184,7 @@ export class ObjectHandlers {
   };
 
   private async serveObject(ex: S3Exchange, withBody: boolean): Promise<void> {
+    const overrides = responseOverridesFrom((name) => ex.query(name));
     const view = await this.deps.metadata.headObject({ bucket: ex.bucket, key: ex.key, ...versionOf(ex) });
     const headers = objectHeaders(view, ex.bucketInfo.versioning);
     try {
@@ -198,10 +198,7 @@ export class ObjectHandlers {
     }
     const served = servedBytes(ex, view);
     if (served.partsCount !== undefined) headers['x-amz-mp-parts-count'] = String(served.partsCount);
-    for (const [name, header] of RESPONSE_OVERRIDES) {
-      const value = ex.query(name);
-      if (value !== undefined) headers[header] = value;
-    }
+    Object.assign(headers, overrides);
     const wantChecksums = ex.header('x-amz-checksum-mode')?.toUpperCase() === 'ENABLED';
     // The stored checksums are of the whole object: only a response of the whole object carries them.
     if (wantChecksums && served.contentRange === undefined && served.partsCount === undefined) Object.assign(headers, checksumHeadersOf(view.checksums));
@@ -209,14 +206,14 @@ export class ObjectHandlers {
     headers['Content-Length'] = String(endExclusive - start);
     if (served.contentRange !== undefined) headers['Content-Range'] = served.contentRange;
     if (!withBody || endExclusive === start) {
-      ex.res.writeHead(status, headers);
+      ex.writeHead(status, headers);
       ex.res.end();
       return;
     }
     const inline = inlineBytes(view.chunks, start, endExclusive);
     if (inline) {
       // A small object kept in metadata: its bytes are here already, one write answers.
-      ex.res.writeHead(status, headers);
+      ex.writeHead(status, headers);
       ex.res.end(inline);
       return;
     }
@@ -224,7 +221,7 @@ export class ObjectHandlers {
     // The first chunk is opened before the status line, so a read that fails at once is a clean error.
     const first = await pieces.next();
     try {
-      ex.res.writeHead(status, headers);
+      ex.writeHead(status, headers);
     } catch (error) {
       await pieces.return(undefined); // gives the chunk's read budget back
       throw error;

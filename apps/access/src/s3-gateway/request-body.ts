@@ -13,6 +13,7 @@ import {
   type DeclaredDigests,
   type HeaderBag,
 } from '../s3';
+import { MAX_XML_BODY_BYTES } from '../s3/xml/request-bodies.parser';
 
 const DECIMAL_LENGTH_PATTERN = /^\d{1,16}$/;
 
@@ -111,4 +112,20 @@ export async function readSmallBody(req: IncomingMessage, auth: AuthenticatedReq
   }
   body.finish();
   return Buffer.concat(parts, total);
+}
+
+/**
+ * Reads an XML request body whole (every XML endpoint: DeleteObjects, CompleteMultipartUpload,
+ * tagging, versioning, CreateBucketConfiguration, ACLs). One over MAX_XML_BODY_BYTES, declared or
+ * sent, is MalformedXML as S3 answers an oversized document; the parser bounds the rest.
+ */
+export async function readXmlBody(req: IncomingMessage, auth: AuthenticatedRequest): Promise<Buffer> {
+  try {
+    return await readSmallBody(req, auth, MAX_XML_BODY_BYTES);
+  } catch (error) {
+    if (error instanceof S3Error && (error.code === 'EntityTooLarge' || error.code === 'MaxMessageLengthExceeded')) {
+      throw new S3Error('MalformedXML', `The XML you provided was larger than ${MAX_XML_BODY_BYTES} bytes.`);
+    }
+    throw error;
+  }
 }

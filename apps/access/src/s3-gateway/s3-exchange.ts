@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { BucketView } from '@cairn/protocol';
 import { S3Error, renderS3ErrorXml, type AuthenticatedRequest, type HeaderBag, type RequestTarget, type S3Route } from '../s3';
+import { sendableHeaders } from './object-headers';
 
 const XML_CONTENT_TYPE = 'application/xml';
 
@@ -59,14 +60,19 @@ export class S3Exchange {
     return key;
   }
 
+  /** Every answer's status line and headers go out here: no header value can make it throw. */
+  writeHead(status: number, headers: Readonly<Record<string, string>>): void {
+    this.res.writeHead(status, sendableHeaders(headers));
+  }
+
   sendXml(body: string, headers: Record<string, string> = {}, status = 200): void {
     const bytes = Buffer.from(body, 'utf8');
-    this.res.writeHead(status, { ...headers, 'Content-Type': XML_CONTENT_TYPE, 'Content-Length': String(bytes.length) });
+    this.writeHead(status, { ...headers, 'Content-Type': XML_CONTENT_TYPE, 'Content-Length': String(bytes.length) });
     this.res.end(this.method === 'HEAD' ? undefined : bytes);
   }
 
   sendEmpty(headers: Record<string, string> = {}, status = 200): void {
-    this.res.writeHead(status, { ...headers, 'Content-Length': '0' });
+    this.writeHead(status, { ...headers, 'Content-Length': '0' });
     this.res.end();
   }
 
@@ -79,12 +85,12 @@ export class S3Exchange {
     }
     const resource = this.target.rawPath;
     if (!error.hasBodyFor(this.method)) {
-      this.res.writeHead(error.httpStatus, extraHeaders);
+      this.writeHead(error.httpStatus, extraHeaders);
       this.res.end();
       return;
     }
     const bytes = Buffer.from(renderS3ErrorXml(error, { resource, requestId: this.requestId, hostId: this.hostId }), 'utf8');
-    this.res.writeHead(error.httpStatus, { ...extraHeaders, 'Content-Type': XML_CONTENT_TYPE, 'Content-Length': String(bytes.length) });
+    this.writeHead(error.httpStatus, { ...extraHeaders, 'Content-Type': XML_CONTENT_TYPE, 'Content-Length': String(bytes.length) });
     this.res.end(bytes);
   }
 }

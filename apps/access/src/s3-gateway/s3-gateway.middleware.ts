@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { BucketView } from '@cairn/protocol';
+import { MAX_REQUEST_HEADERS } from '@cairn/service-kit';
 import { S3Error, parseRequestTarget, routeS3Request, type RoutingConfig, type S3Operation, type SigV4Verifier } from '../s3';
 import { mapError } from './metadata-errors';
 import { S3Exchange, type S3Handler } from './s3-exchange';
@@ -52,12 +53,28 @@ export class S3Gateway {
     };
   }
 
-  private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  /**
+   * A request with more headers than the service takes (service-kit's MAX_REQUEST_HEADERS), refused
+   * whole as S3 refuses an oversized header section; its headers are never cut to fit.
+   */
+  refuseTooManyHeaders(req: IncomingMessage, res: ServerResponse): void {
+    const { requestId, hostId } = this.identify(req, res);
+    res.setHeader('Connection', 'close');
+    this.sendBareError(req, res, new S3Error('RequestHeaderSectionTooLarge', `A request may carry at most ${MAX_REQUEST_HEADERS} headers.`), requestId, hostId);
+  }
+
+  /** Gives the answer S3's request ids and Server header; the id is the one the request is logged with. */
+  private identify(req: IncomingMessage, res: ServerResponse): { readonly requestId: string; readonly hostId: string } {
     const requestId = (req as { id?: unknown }).id ? String((req as { id?: unknown }).id) : randomUUID();
     const hostId = createHash('sha256').update(`${this.options.instance}/${requestId}`).digest('base64');
     res.setHeader('x-amz-request-id', requestId);
     res.setHeader('x-amz-id-2', hostId);
     res.setHeader('Server', S3_SERVER_HEADER);
+    return { requestId, hostId };
+  }
+
+  private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const { requestId, hostId } = this.identify(req, res);
     req.setTimeout(S3_SOCKET_IDLE_TIMEOUT_MS);
 
     let exchange: S3Exchange | undefined;
@@ -73,6 +90,12 @@ export class S3Gateway {
       if (route.copySource && route.copySource.bucket !== route.bucket) await this.authorize(exchange, route.copySource.bucket);
       await this.options.handlers[route.operation](exchange);
     } catch (error) {
+      if (clientWentAway(req, res, error)) {
+        // Nobody is left to answer: routine for a client that hung up or was cut for idling.
+        this.options.logger.debug({ err: error, requestId }, 'S3 client went away mid-request');
+        res.destroy();
+        return;
+      }
       const mapped = mapError(error);
       if (mapped.internal) this.options.logger.error({ err: error, requestId }, 'S3 request failed');
       if (!req.complete) res.setHeader('Connection', 'close');
@@ -93,4 +116,20 @@ export class S3Gateway {
     const exchange = new S3Exchange(req, res, requestId, hostId, { rawPath: (req.url ?? '/').split('?')[0], path: '/', query: [] });
     exchange.sendError(error);
   }
+}
+
+/** What a stream throws when the peer goes away: the request cut short, the response's socket gone. */
+const CLIENT_GONE_ERROR_CODES: ReadonlySet<string> = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE', 'ERR_STREAM_DESTROYED']);
+
+/**
+ * Whether a failure is the client's leaving: its connection is gone (the request cut short or the
+ * response's socket destroyed) and the error is what that makes streams throw. Anything else is
+ * still ours to log, even if the client left meanwhile.
+ */
+function clientWentAway(req: IncomingMessage, res: ServerResponse, error: unknown): boolean {
+  const connectionGone = (req.destroyed && !req.complete) || (res.destroyed && !res.writableFinished);
+  if (!connectionGone) return false;
+  if (error instanceof S3Error) return error.code === 'IncompleteBody' || error.code === 'RequestTimeout';
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && CLIENT_GONE_ERROR_CODES.has(code);
 }

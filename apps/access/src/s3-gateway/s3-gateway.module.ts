@@ -113,7 +113,7 @@ export class S3GatewayModule {
               nowMs: Date.now,
             };
             const gateway = new S3Gateway({
-              verifier: new SigV4Verifier(keys),
+              verifier: new SigV4Verifier(keys, { region: config.CAIRN_S3_REGION }),
               routing: { baseDomains: config.CAIRN_S3_BASE_DOMAINS.split(',') },
               handlers: s3Handlers(deps),
               bucketOf: (bucket) => metadata.getBucket({ bucket }),

@@ -2,6 +2,9 @@ import { promises as fsp } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
+import { Sha256 } from '@aws-crypto/sha256-js';
+import { HttpRequest } from '@smithy/protocol-http';
+import { SignatureV4 } from '@smithy/signature-v4';
 import { RpcClient } from '@cairn/messaging';
 import { METADATA_SERVICE, MetadataRpc, type CreateAccessKeyReply, type GetAccessKeyReply, type ListNodesReply } from '@cairn/protocol';
 import type { RunningService } from '@cairn/service-kit';
@@ -118,4 +121,26 @@ export async function startS3Stack(): Promise<S3Stack> {
 
 function clientOf(endpoint: string, credentials: Credentials, overrides: Record<string, unknown> = {}): S3Client {
   return new S3Client({ endpoint, region: E2E_REGION, forcePathStyle: true, credentials, ...overrides });
+}
+
+export interface PresignOptions {
+  readonly query?: Record<string, string>;
+  readonly signedAt?: Date;
+  readonly expiresInSeconds?: number;
+  /** The region the URL is signed for (the gateway's own by default). */
+  readonly region?: string;
+}
+
+/** A presigned URL as @aws-sdk/s3-request-presigner makes it: the SDK's signer over an UNSIGNED-PAYLOAD request. */
+export async function presignUrl(endpoint: string, credentials: Credentials, method: string, path: string, options: PresignOptions = {}): Promise<string> {
+  const url = new URL(endpoint);
+  const signer = new SignatureV4({ credentials, region: options.region ?? E2E_REGION, service: 's3', sha256: Sha256, uriEscapePath: false });
+  const signed = await signer.presign(
+    new HttpRequest({ method, protocol: url.protocol, hostname: url.hostname, port: Number(url.port), path, query: options.query ?? {}, headers: { host: url.host, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' } }),
+    { expiresIn: options.expiresInSeconds ?? 300, signingDate: options.signedAt ?? new Date() },
+  );
+  const search = Object.entries(signed.query ?? {})
+    .map(([name, value]) => (value === null ? encodeURIComponent(name) : `${encodeURIComponent(name)}=${encodeURIComponent(String(value))}`))
+    .join('&');
+  return `${endpoint}${signed.path}?${search}`;
 }

@@ -3,13 +3,14 @@ import { ValidationPipe, type DynamicModule, type INestApplication } from '@nest
 import { NestFactory } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { JetStreamTransport, NatsConnectionManager } from '@cairn/messaging';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { BaseServiceConfig, ConfigError, loadConfig } from './config/service-config';
 import { ServiceExceptionFilter } from './errors/service-exception.filter';
 import { HeartbeatService } from './heartbeat/heartbeat.service';
 import { createLogger, PinoNestLogger } from './logging/logger';
-import { httpLogger } from './logging/request-id';
+import { httpLogger, REQUEST_ID_HEADER } from './logging/request-id';
 import { MetricsService } from './metrics/metrics.service';
 import { CAIRN_VERSION, type ServiceIdentity } from './service-identity';
 
@@ -18,7 +19,33 @@ export const SHUTDOWN_GRACE_MS = 10_000;
 /** Bounds on what an HTTP client may hold open (slow-loris, oversized headers). */
 export const HEADERS_TIMEOUT_MS = 20_000;
 export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+/**
+ * Header lines a request may carry. One with more is refused whole (431, or the service's own
+ * answer), never cut to this many: Node's maxHeadersCount drops the ones past it silently, so the
+ * server parses them all (its 16 KiB maxHeaderSize bounds them) and this limit is checked here.
+ */
+export const MAX_REQUEST_HEADERS = 200;
+export const TOO_MANY_HEADERS_CODE = 'TOO_MANY_HEADERS';
+const HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE = 431;
 const IDLE_SOCKET_REAP_MS = 50;
+
+/** The header lines a request arrived with, repeats included (Node lists them all in rawHeaders). */
+export function requestHeaderCount(req: IncomingMessage): number {
+  return req.rawHeaders.length / 2;
+}
+
+/** How a service answers a request it refuses before any route sees it. */
+export type RequestRefusal = (req: IncomingMessage, res: ServerResponse) => void;
+
+function refuseTooManyHeadersAsJson(_req: IncomingMessage, res: ServerResponse): void {
+  const body = JSON.stringify({
+    code: TOO_MANY_HEADERS_CODE,
+    message: `a request may carry at most ${MAX_REQUEST_HEADERS} headers`,
+    requestId: String(res.getHeader(REQUEST_ID_HEADER) ?? ''),
+  });
+  res.writeHead(HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body), Connection: 'close' });
+  res.end(body);
+}
 
 export interface ServiceDefinition<C extends BaseServiceConfig> {
   readonly service: string;
@@ -36,6 +63,11 @@ export interface ServiceDefinition<C extends BaseServiceConfig> {
    * serving thousands of requests a second would spend its time writing log lines.
    */
   readonly logSuccessfulRequests?: (config: C) => boolean;
+  /**
+   * Answers a request with more than MAX_REQUEST_HEADERS headers in the service's own error format
+   * (the S3 gateway's is S3 XML); by default 431 with the service error JSON.
+   */
+  readonly refuseTooManyHeaders?: (app: INestApplication) => RequestRefusal;
   /** Runs once the HTTP server listens, with the URL it is reachable at. */
   readonly afterListen?: (app: INestApplication, url: string) => void | Promise<void>;
 }
@@ -78,6 +110,11 @@ export async function startService<C extends BaseServiceConfig>(
     next();
   });
   app.use(httpLogger(logger, { successLevel: (definition.logSuccessfulRequests?.(config) ?? true) ? 'info' : 'debug' }));
+  const refuseTooManyHeaders = definition.refuseTooManyHeaders?.(app) ?? refuseTooManyHeadersAsJson;
+  app.use((req: IncomingMessage, res: ServerResponse, next: () => void) => {
+    if (requestHeaderCount(req) > MAX_REQUEST_HEADERS) refuseTooManyHeaders(req, res);
+    else next();
+  });
   app.use(app.get(MetricsService).middleware());
   app.use(app.get(HeartbeatService).middleware());
   app.useGlobalPipes(
@@ -106,7 +143,7 @@ export async function startService<C extends BaseServiceConfig>(
   server.headersTimeout = HEADERS_TIMEOUT_MS;
   server.requestTimeout = 0; // large uploads stream for long; idle sockets are cut by the timeouts above
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
-  server.maxHeadersCount = 200;
+  server.maxHeadersCount = 0; // none dropped: requests over MAX_REQUEST_HEADERS are refused whole above
   await app.listen(config.CAIRN_HTTP_PORT, config.CAIRN_HTTP_HOST);
   const port = (server.address() as AddressInfo).port;
   const url = `http://127.0.0.1:${port}`;

@@ -189,14 +189,28 @@ describe('SigV4Verifier with header signatures from the AWS SDK signer', () => {
     expect((await rejection(verifier.verify(request, NOW_MS))).code).toBe(code);
   });
 
-  it('refuses a region outside the accepted ones with AuthorizationHeaderMalformed naming the right one', async () => {
-    const strict = new SigV4Verifier(keys, { acceptedRegions: ['eu-cairn-1'] });
+  it('refuses a region other than the configured one with AuthorizationHeaderMalformed naming the right one', async () => {
+    const strict = new SigV4Verifier(keys, { region: 'eu-cairn-1' });
     const request = await signWithSdk(alice, { method: 'GET', headers: { 'x-amz-content-sha256': EMPTY_SHA256 } }, SIGNED_AT);
     const error = await rejection(strict.verify(request, NOW_MS));
     expect(error.code).toBe('AuthorizationHeaderMalformed');
     expect(error.details['Region']).toBe('eu-cairn-1');
     const good = await signWithSdk({ ...alice, region: 'eu-cairn-1' }, { method: 'GET', headers: { 'x-amz-content-sha256': EMPTY_SHA256 } }, SIGNED_AT);
     await expect(strict.verify(good, NOW_MS)).resolves.toBeDefined();
+  });
+
+  it("refuses by default a signature scoped to a region other than us-east-1, as S3 does: the region 'eu-west-1' is wrong", async () => {
+    const header = await signWithSdk({ ...alice, region: 'eu-west-1' }, { method: 'GET', headers: { 'x-amz-content-sha256': EMPTY_SHA256 } }, SIGNED_AT);
+    const headerError = await rejection(verifier.verify(header, NOW_MS));
+    expect(headerError).toMatchObject({ code: 'AuthorizationHeaderMalformed', httpStatus: 400 });
+    expect(headerError.message).toBe("The authorization header is malformed; the region 'eu-west-1' is wrong; expecting 'us-east-1'");
+    expect(headerError.details).toEqual({ Region: 'us-east-1' });
+
+    const presigned = await presignWithSdk({ ...alice, region: 'eu-west-1' }, { method: 'GET', bucket: 'b', key: 'k' }, SIGNED_AT, 60);
+    const presignedError = await rejection(verifier.verify(presigned, NOW_MS));
+    expect(presignedError).toMatchObject({ code: 'AuthorizationQueryParametersError', httpStatus: 400 });
+    expect(presignedError.message).toBe("Error parsing the X-Amz-Credential parameter; the region 'eu-west-1' is wrong; expecting 'us-east-1'");
+    expect(presignedError.details).toEqual({ Region: 'us-east-1' });
   });
 
   it('refuses both auth mechanisms at once', async () => {

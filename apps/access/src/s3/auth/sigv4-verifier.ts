@@ -16,6 +16,7 @@ import {
 } from './sigv4-credentials';
 import {
   AMZ_SIGNATURE_PARAM,
+  DEFAULT_S3_REGION,
   MAX_REQUEST_TIME_SKEW_MS,
   S3_SERVICE_NAME,
   SIGV4_TERMINATOR,
@@ -59,8 +60,11 @@ export interface AuthenticatedRequest {
 }
 
 export interface SigV4VerifierOptions {
-  /** Regions a signature may be scoped to; undefined accepts any (as MinIO does with no region set). */
-  readonly acceptedRegions?: readonly string[];
+  /**
+   * The region this endpoint serves (CAIRN_S3_REGION): a signature scoped to any other is refused
+   * as S3 refuses it, naming this one. There is no "accept any region" mode.
+   */
+  readonly region?: string;
   readonly maxSkewMs?: number;
   readonly signingKeyCache?: SigningKeyCache;
 }
@@ -72,6 +76,7 @@ export interface SigV4VerifierOptions {
 export class SigV4Verifier {
   private readonly cache: SigningKeyCache;
   private readonly maxSkewMs: number;
+  private readonly region: string;
 
   constructor(
     private readonly keys: AccessKeyLookup,
@@ -79,6 +84,7 @@ export class SigV4Verifier {
   ) {
     this.cache = options.signingKeyCache ?? new SigningKeyCache();
     this.maxSkewMs = options.maxSkewMs ?? MAX_REQUEST_TIME_SKEW_MS;
+    this.region = options.region ?? DEFAULT_S3_REGION;
   }
 
   async verify(request: SignableRequest, nowMs: number): Promise<AuthenticatedRequest> {
@@ -188,9 +194,8 @@ export class SigV4Verifier {
     if (credential.terminator !== SIGV4_TERMINATOR) {
       throw new S3Error(errorCode, `${prefix}incorrect terminal "${credential.terminator}". This endpoint uses "${SIGV4_TERMINATOR}".`);
     }
-    const accepted = this.options.acceptedRegions;
-    if (accepted && !accepted.includes(credential.region)) {
-      throw new S3Error(errorCode, `${prefix}the region '${credential.region}' is wrong; expecting '${accepted[0]}'`, { Region: accepted[0] });
+    if (credential.region !== this.region) {
+      throw new S3Error(errorCode, `${prefix}the region '${credential.region}' is wrong; expecting '${this.region}'`, { Region: this.region });
     }
   }
 

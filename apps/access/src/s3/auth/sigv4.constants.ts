@@ -1,6 +1,8 @@
 export const SIGV4_ALGORITHM = 'AWS4-HMAC-SHA256';
 export const SIGV4_TERMINATOR = 'aws4_request';
 export const S3_SERVICE_NAME = 's3';
+/** The region a gateway signs for when none is configured (CAIRN_S3_REGION's default), as S3's us-east-1. */
+export const DEFAULT_S3_REGION = 'us-east-1';
 
 /** S3 refuses header-signed requests whose time is further than this from the server's clock. */
 export const MAX_REQUEST_TIME_SKEW_MS = 15 * 60 * 1000;

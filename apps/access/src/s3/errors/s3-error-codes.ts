@@ -69,6 +69,10 @@ export const S3_ERROR_CODES = {
   NotModified: { httpStatus: 304, message: 'Not Modified' },
   OperationAborted: { httpStatus: 409, message: 'A conflicting conditional operation is currently in progress against this resource. Please try again.' },
   PreconditionFailed: { httpStatus: 412, message: 'At least one of the pre-conditions you specified did not hold' },
+  RequestHeaderSectionTooLarge: {
+    httpStatus: 400,
+    message: 'The request header and query parameters used to make the request exceed the maximum allowed size.',
+  },
   RequestTimeTooSkewed: { httpStatus: 403, message: "The difference between the request time and the server's time is too large." },
   RequestTimeout: {
     httpStatus: 400,

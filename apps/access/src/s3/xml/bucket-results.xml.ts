@@ -1,4 +1,5 @@
 import { S3_XML_NAMESPACE, XML_DECLARATION, escapeXmlText, optionalElement, s3Timestamp, xmlDocument, xmlElement, xmlNode } from './xml-text';
+import { DEFAULT_S3_REGION } from '../auth/sigv4.constants';
 
 export interface OwnerView {
   readonly id: string;
@@ -28,7 +29,6 @@ export function renderListAllMyBucketsResult(owner: OwnerView, buckets: readonly
 }
 
 /** S3 answers us-east-1 buckets with an empty LocationConstraint. */
-export const DEFAULT_S3_REGION = 'us-east-1';
 
 export function renderLocationConstraint(region: string): string {
   const root = `<LocationConstraint xmlns="${S3_XML_NAMESPACE}"`;

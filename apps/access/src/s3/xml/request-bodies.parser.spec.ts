@@ -1,6 +1,9 @@
 import { S3Error } from '../errors/s3.errors';
 import {
+  MAX_XML_BODY_BYTES,
+  MAX_XML_NESTING_DEPTH,
   decodeXmlEntities,
+  parseAccessControlPolicy,
   parseCompleteMultipartUpload,
   parseCreateBucketConfiguration,
   parseDeleteObjects,
@@ -142,6 +145,60 @@ describe('XML request bodies', () => {
       });
       expect(codeOf(() => parseVersioningConfiguration('<VersioningConfiguration><Status>On</Status></VersioningConfiguration>'))).toBe('MalformedXML');
       expect(codeOf(() => parseVersioningConfiguration(''))).toBe('MalformedXML');
+    });
+  });
+
+  describe('AccessControlPolicy', () => {
+    const grant = (grantee: string, permission: string) =>
+      `<Grant><Grantee xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="CanonicalUser">${grantee}</Grantee><Permission>${permission}</Permission></Grant>`;
+
+    it('reads the owner and each grant (grantee id or URI, permission)', () => {
+      const body =
+        `<AccessControlPolicy ${NS}><Owner><ID>alice</ID></Owner><AccessControlList>` +
+        grant('<ID> alice </ID><DisplayName>alice</DisplayName>', 'FULL_CONTROL') +
+        grant('<URI>http://acs.amazonaws.com/groups/global/AllUsers</URI>', 'READ') +
+        `</AccessControlList></AccessControlPolicy>`;
+      expect(parseAccessControlPolicy(body)).toEqual({
+        ownerId: 'alice',
+        grants: [
+          { granteeId: 'alice', permission: 'FULL_CONTROL' },
+          { granteeUri: 'http://acs.amazonaws.com/groups/global/AllUsers', permission: 'READ' },
+        ],
+      });
+      expect(parseAccessControlPolicy(`<AccessControlPolicy><AccessControlList/></AccessControlPolicy>`)).toEqual({ grants: [] });
+    });
+
+    it.each([
+      ['not xml', '<AccessControlPolicy><Owner>'],
+      ['wrong root', '<Policy/>'],
+      ['a grant without a permission', `<AccessControlPolicy><AccessControlList><Grant><Grantee><ID>a</ID></Grantee></Grant></AccessControlList></AccessControlPolicy>`],
+    ])('refuses %s with MalformedACLError', (_name, body) => {
+      expect(codeOf(() => parseAccessControlPolicy(body))).toBe('MalformedACLError');
+    });
+  });
+
+  describe('limits: nesting depth and size are client errors on every XML body, never a 500', () => {
+    const nested = (root: string, depth: number) => `<${root}>${'<a>'.repeat(depth)}x${'</a>'.repeat(depth)}</${root}>`;
+    const parsers: ReadonlyArray<readonly [string, string, (body: string) => unknown]> = [
+      ['CreateBucketConfiguration', 'MalformedXML', parseCreateBucketConfiguration],
+      ['CompleteMultipartUpload', 'MalformedXML', parseCompleteMultipartUpload],
+      ['Delete', 'MalformedXML', parseDeleteObjects],
+      ['Tagging', 'MalformedXML', (body) => parseTagging(body)],
+      ['VersioningConfiguration', 'MalformedXML', parseVersioningConfiguration],
+      ['AccessControlPolicy', 'MalformedACLError', parseAccessControlPolicy],
+    ];
+
+    it.each(parsers)('<%s> nested past the depth limit (and far past the parser’s own) is %s', (root, code, parse) => {
+      for (const depth of [MAX_XML_NESTING_DEPTH + 1, 150, 5_000]) expect(codeOf(() => parse(nested(root, depth)))).toBe(code);
+    });
+
+    it.each(parsers)('<%s> larger than MAX_XML_BODY_BYTES is %s', (root, code, parse) => {
+      const body = `<${root}>${' '.repeat(MAX_XML_BODY_BYTES)}</${root}>`;
+      expect(codeOf(() => parse(body))).toBe(code);
+    });
+
+    it('takes a body nested exactly to the depth limit', () => {
+      expect(parseCreateBucketConfiguration(`<CreateBucketConfiguration>${'<a>'.repeat(MAX_XML_NESTING_DEPTH - 1)}${'</a>'.repeat(MAX_XML_NESTING_DEPTH - 1)}</CreateBucketConfiguration>`)).toEqual({});
     });
   });
 

@@ -13,8 +13,13 @@ import {
 
 /** Request bodies larger than this are refused before parsing (1000 keys of 1 KiB fit easily). */
 export const MAX_XML_BODY_BYTES = 2 * 1024 * 1024;
+/**
+ * Elements nested deeper than this are refused (MalformedXML) before the parser's own limit is
+ * reached. The deepest body S3 defines here, an ACL grantee's ID, is 5 levels down.
+ */
+export const MAX_XML_NESTING_DEPTH = 32;
 
-const REPEATED_ELEMENTS = new Set(['Object', 'Part', 'Tag']);
+const REPEATED_ELEMENTS = new Set(['Object', 'Part', 'Tag', 'Grant']);
 const ENTITY_PATTERN = /&(#x[0-9a-fA-F]{1,6}|#[0-9]{1,7}|amp|lt|gt|quot|apos)?;?/g;
 const NAMED_ENTITIES: Readonly<Record<string, string>> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
 const MAX_CODE_POINT = 0x10ffff;
@@ -31,6 +36,7 @@ const parser = new XMLParser({
   ignoreDeclaration: true,
   ignorePiTags: true,
   isArray: (name) => REPEATED_ELEMENTS.has(name),
+  maxNestedTags: MAX_XML_NESTING_DEPTH,
 });
 
 function malformed(): S3Error {
@@ -51,16 +57,41 @@ export function decodeXmlEntities(text: string): string {
 
 type XmlNode = string | { readonly [name: string]: XmlNode | readonly XmlNode[] };
 
-/** Parses a whole body, checks well-formedness and the root element, and returns the root's content. */
+/**
+ * Parses a whole body, checks well-formedness, size, nesting depth and the root element, and
+ * returns the root's content. Whatever the parser throws on a body is the client's malformed XML.
+ */
 function parseRoot(body: string | Buffer, rootName: string): XmlNode {
   if (body.length > MAX_XML_BODY_BYTES) throw new S3Error('MalformedXML', 'The XML you provided was too large.');
   const text = typeof body === 'string' ? body : body.toString('utf8');
   if (/<!DOCTYPE|<!ENTITY/i.test(text)) throw malformed();
-  if (XMLValidator.validate(text) !== true) throw malformed();
-  const parsed = parser.parse(text) as Record<string, XmlNode>;
+  if (nestingDepthExceeds(text, MAX_XML_NESTING_DEPTH)) throw new S3Error('MalformedXML', 'The XML you provided was nested too deeply.');
+  let parsed: Record<string, XmlNode>;
+  try {
+    if (XMLValidator.validate(text) !== true) throw malformed();
+    parsed = parser.parse(text) as Record<string, XmlNode>;
+  } catch {
+    throw malformed();
+  }
   const roots = Object.keys(parsed).filter((name) => name !== '#text');
   if (roots.length !== 1 || roots[0] !== rootName || Array.isArray(parsed[rootName])) throw malformed();
   return parsed[rootName] as XmlNode;
+}
+
+const TAG_PATTERN = /<(\/?)[A-Za-z_][^<>]*?(\/?)>/g;
+
+/**
+ * Whether elements nest deeper than `limit`, counted over start and end tags in one linear pass
+ * (comments, CDATA and processing instructions do not match the tag pattern). Only an upper bound
+ * check: well-formedness is the validator's.
+ */
+function nestingDepthExceeds(text: string, limit: number): boolean {
+  let depth = 0;
+  for (const match of text.matchAll(TAG_PATTERN)) {
+    if (match[1] === '/') depth--;
+    else if (match[2] !== '/' && ++depth > limit) return true;
+  }
+  return false;
 }
 
 function children(node: XmlNode): Readonly<Record<string, XmlNode | readonly XmlNode[]>> {
@@ -210,4 +241,42 @@ export function parseVersioningConfiguration(body: string | Buffer | undefined):
   if (status !== undefined && status !== 'Enabled' && status !== 'Suspended') throw malformed();
   if (mfaDelete !== undefined && mfaDelete !== 'Enabled' && mfaDelete !== 'Disabled') throw malformed();
   return { ...(status ? { status } : {}), ...(mfaDelete ? { mfaDelete } : {}) };
+}
+
+export interface AclGrant {
+  /** A CanonicalUser grantee's ID. */
+  readonly granteeId?: string;
+  /** A Group grantee's URI (e.g. AllUsers). */
+  readonly granteeUri?: string;
+  readonly permission: string;
+}
+
+export interface AccessControlPolicyRequest {
+  readonly ownerId?: string;
+  readonly grants: readonly AclGrant[];
+}
+
+/**
+ * A PutBucketAcl / PutObjectAcl body. It goes through the same parser, size and depth limits as
+ * every other XML body; S3 calls a bad one MalformedACLError rather than MalformedXML.
+ */
+export function parseAccessControlPolicy(body: string | Buffer): AccessControlPolicyRequest {
+  try {
+    const root = children(parseRoot(body, 'AccessControlPolicy'));
+    const ownerId = root['Owner'] === undefined ? undefined : leafText(children(leafOrNode(root['Owner']))['ID'])?.trim();
+    const acl = root['AccessControlList'] === undefined ? {} : children(leafOrNode(root['AccessControlList']));
+    const grants = list(acl['Grant']).map((node): AclGrant => {
+      const fields = children(node);
+      const permission = leafText(fields['Permission'])?.trim();
+      if (fields['Grantee'] === undefined || permission === undefined) throw malformed();
+      const grantee = children(leafOrNode(fields['Grantee']));
+      const granteeId = leafText(grantee['ID'])?.trim();
+      const granteeUri = leafText(grantee['URI'])?.trim();
+      return { ...(granteeId !== undefined ? { granteeId } : {}), ...(granteeUri !== undefined ? { granteeUri } : {}), permission };
+    });
+    return { ...(ownerId !== undefined ? { ownerId } : {}), grants };
+  } catch (error) {
+    if (error instanceof S3Error && error.code === 'MalformedXML') throw new S3Error('MalformedACLError');
+    throw error;
+  }
 }

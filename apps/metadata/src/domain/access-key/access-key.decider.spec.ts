@@ -36,6 +36,14 @@ describe('access key decider', () => {
     ['no owner', { owner: '' }],
   ])('refuses %s with InvalidArgument', (_, over) => spec.given([]).when({ ...create, ...over }).thenThrows(MetadataError, hasCode('InvalidArgument')));
 
+  it.each(['Root', ' root', 'root ', 'root\u0000', 'ROOT', 'r00t', 'r.o.o.t', 'Alice', 'al ice', 'alice\n', 'a'.repeat(65)])(
+    'refuses the owner %j (not the one canonical form, or a look-alike of root) with InvalidArgument',
+    (owner) => spec.given([]).when({ ...create, owner }).thenThrows(MetadataError, hasCode('InvalidArgument')),
+  );
+
+  it('takes the bootstrapped root owner itself (the shell lets only the bootstrap name it)', () =>
+    spec.given([]).when({ ...create, owner: 'root' }).then([{ ...created, data: { ...created.data, owner: 'root' } }]));
+
   it('revokes a key, once', () => {
     spec.given([created]).when(revoke).then([revoked]);
     spec.given([created, revoked]).when(revoke).then([]);

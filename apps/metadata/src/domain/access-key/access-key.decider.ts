@@ -1,4 +1,4 @@
-import { MetadataErrorCodes } from '@cairn/protocol';
+import { MetadataErrorCodes, ownerNameProblem } from '@cairn/protocol';
 import { assertNever, type Decider } from '@cairn/eventing';
 import { MetadataError } from '../shared/metadata.errors';
 import { requireText } from '../shared/validation';
@@ -29,6 +29,8 @@ export const accessKeyDecider: Decider<AccessKeyCommand, AccessKeyEvent, AccessK
           throw new MetadataError(MetadataErrorCodes.InvalidArgument, `a secret key is ${SECRET_MIN_CHARS} to ${SECRET_MAX_CHARS} characters without spaces`);
         }
         requireText(command.owner, 'the owner');
+        const ownerProblem = ownerNameProblem(command.owner);
+        if (ownerProblem !== null) throw new MetadataError(MetadataErrorCodes.InvalidArgument, `the owner ${JSON.stringify(command.owner)} ${ownerProblem}`);
         // A revoked id stays taken: a signature made with the old secret must never verify again.
         if (state.status !== 'absent') {
           throw new MetadataError(MetadataErrorCodes.AccessKeyAlreadyExists, `access key ${command.accessKeyId} already exists`);

@@ -1,5 +1,6 @@
 export * from './common';
 export * from './bucket-name';
+export * from './owner-name';
 export * from './error-codes';
 export * from './bucket.events';
 export * from './object.events';

@@ -22,6 +22,16 @@ export interface HttpLoggerOptions {
   readonly successLevel?: 'info' | 'debug';
 }
 
+/**
+ * The level of a request's log line. A client that went away before its answer was complete
+ * (the response closed unfinished, with no error of ours) is routine, not a failure: debug.
+ */
+export function requestLogLevel(res: ServerResponse, err: Error | undefined, successLevel: 'info' | 'debug'): 'error' | 'warn' | 'info' | 'debug' {
+  if (err) return 'error';
+  if (!res.writableFinished) return 'debug';
+  return res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : successLevel;
+}
+
 /** Logs each HTTP request as one JSON line carrying its request id, and echoes the id back. */
 export function httpLogger(logger: Logger, options: HttpLoggerOptions = {}) {
   const quietPaths = options.quietPaths ?? ['/health', '/health/live', '/metrics'];
@@ -34,7 +44,7 @@ export function httpLogger(logger: Logger, options: HttpLoggerOptions = {}) {
       return id;
     },
     autoLogging: { ignore: (req) => quietPaths.includes((req.url ?? '').split('?')[0]) },
-    customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : successLevel),
+    customLogLevel: (_req, res, err) => requestLogLevel(res, err, successLevel),
     serializers: {
       req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
       res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),

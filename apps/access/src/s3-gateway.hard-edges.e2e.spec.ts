@@ -1,0 +1,263 @@
+import { randomBytes } from 'node:crypto';
+import { request as httpRequest, type OutgoingHttpHeaders } from 'node:http';
+import { CreateBucketCommand, CreateMultipartUploadCommand, GetObjectCommand, ListBucketsCommand, PutObjectCommand, S3ServiceException, type S3Client } from '@aws-sdk/client-s3';
+import { MAX_REQUEST_HEADERS } from '@cairn/service-kit';
+import { startServiceProcess, type ServiceProcess } from '@cairn/testing';
+import { MAX_XML_BODY_BYTES } from './s3/xml/request-bodies.parser';
+import { E2E_REGION, presignUrl, startS3Stack, type S3Stack } from './testing/s3-stack.e2e-helper';
+
+const MiB = 1024 * 1024;
+/** Far past the XML depth limit and past fast-xml-parser's own default (100), which used to throw a plain Error. */
+const DEEP_NESTING = 150;
+const LOG_SETTLE_MS = 500;
+
+interface Answer {
+  readonly status: number;
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly body: string;
+}
+
+/**
+ * One request with node:http (which, unlike fetch, sends header lists as given and any header
+ * count); resolves on the answer even when the gateway answers before taking the whole body.
+ */
+function send(url: string, method: string, headers: OutgoingHttpHeaders | readonly string[] = {}, body?: Buffer | string): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method, headers: headers as OutgoingHttpHeaders });
+    req.on('response', (res) => {
+      let text = '';
+      res.on('data', (d) => (text += String(d)));
+      res.on('end', () => {
+        req.destroy();
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text });
+      });
+    });
+    req.on('error', (error) => {
+      // Writing the rest of a body the gateway already refused may fail; the answer has come.
+      if (!req.destroyed || (error as NodeJS.ErrnoException).code !== 'EPIPE') reject(error);
+    });
+    req.end(body);
+  });
+}
+
+function xmlCode(body: string): string | undefined {
+  return /<Code>([^<]*)<\/Code>/.exec(body)?.[1];
+}
+
+async function s3Failure(call: Promise<unknown>): Promise<{ code: string; status: number }> {
+  try {
+    await call;
+  } catch (error) {
+    if (error instanceof S3ServiceException) return { code: error.name, status: error.$metadata.httpStatusCode ?? 0 };
+    throw error;
+  }
+  throw new Error('expected the call to fail');
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('the S3 gateway at its hard edges (issue 12, findings 3-7)', () => {
+  let stack: S3Stack;
+  let s3: S3Client;
+  const bucket = `edges-${randomBytes(4).toString('hex')}`;
+  const presign = (method: string, path: string, query: Record<string, string> = {}, region?: string) =>
+    presignUrl(stack.endpoint, stack.root, method, path, { query, ...(region ? { region } : {}) });
+
+  beforeAll(async () => {
+    stack = await startS3Stack();
+    s3 = stack.client();
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'k', Body: 'original' }));
+  }, 120_000);
+
+  afterAll(async () => {
+    s3?.destroy();
+    await stack?.stop();
+  }, 60_000);
+
+  describe('owner names (finding 3)', () => {
+    it.each(['Root', ' root', 'root\u0000', 'r00t', 'Alice'])('metadata refuses to mint a key for the owner %j over RPC (InvalidArgument)', async (owner) => {
+      await expect(stack.createAccessKey(owner)).rejects.toMatchObject({ code: 'InvalidArgument' });
+    });
+
+    it('still mints keys for canonical owner names', async () => {
+      await expect(stack.createAccessKey('team.media-2')).resolves.toMatchObject({ accessKeyId: expect.any(String) });
+    });
+  });
+
+  describe('credential scope region (finding 4)', () => {
+    it("refuses a header signature scoped to another region with AuthorizationHeaderMalformed, naming the gateway's region", async () => {
+      const elsewhere = stack.client(stack.root, { region: 'eu-west-1', maxAttempts: 1 });
+      try {
+        expect(await s3Failure(elsewhere.send(new ListBucketsCommand({})))).toEqual({ code: 'AuthorizationHeaderMalformed', status: 400 });
+      } finally {
+        elsewhere.destroy();
+      }
+      // The body as S3 words it, with the Region element.
+      const url = await presign('GET', `/${bucket}/k`);
+      const signedElsewhere = await presign('GET', `/${bucket}/k`, {}, 'eu-west-1');
+      expect((await send(url, 'GET')).status).toBe(200);
+      const refused = await send(signedElsewhere, 'GET');
+      expect(refused.status).toBe(400);
+      expect(xmlCode(refused.body)).toBe('AuthorizationQueryParametersError');
+      expect(refused.body.replace(/&apos;/g, "'")).toContain(`the region 'eu-west-1' is wrong; expecting '${E2E_REGION}'`);
+      expect(refused.body).toContain(`<Region>${E2E_REGION}</Region>`);
+    });
+  });
+
+  describe('XML bodies past the depth or size limit (finding 5)', () => {
+    let uploadId: string;
+    beforeAll(async () => {
+      uploadId = (await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'mpu' }))).UploadId!;
+    });
+
+    /** [operation, the code S3 answers, method, path after the bucket, query, root element] */
+    const endpoints: ReadonlyArray<readonly [string, string, string, string, () => Record<string, string>, string]> = [
+      ['DeleteObjects', 'MalformedXML', 'POST', '', () => ({ delete: '' }), 'Delete'],
+      ['CompleteMultipartUpload', 'MalformedXML', 'POST', '/mpu', () => ({ uploadId }), 'CompleteMultipartUpload'],
+      ['PutBucketVersioning', 'MalformedXML', 'PUT', '', () => ({ versioning: '' }), 'VersioningConfiguration'],
+      ['PutBucketTagging', 'MalformedXML', 'PUT', '', () => ({ tagging: '' }), 'Tagging'],
+      ['PutObjectTagging', 'MalformedXML', 'PUT', '/k', () => ({ tagging: '' }), 'Tagging'],
+      ['PutBucketAcl', 'MalformedACLError', 'PUT', '', () => ({ acl: '' }), 'AccessControlPolicy'],
+      ['PutObjectAcl', 'MalformedACLError', 'PUT', '/k', () => ({ acl: '' }), 'AccessControlPolicy'],
+      ['CreateBucket', 'MalformedXML', 'PUT', '', () => ({}), 'CreateBucketConfiguration'],
+    ];
+    const pathOf = (root: string, keyPath: string) => (root === 'CreateBucketConfiguration' ? `/new-${randomBytes(4).toString('hex')}` : `/${bucket}${keyPath}`);
+
+    it.each(endpoints)(`%s answers a body nested ${DEEP_NESTING} deep with 400 %s, never 500`, async (_name, code, method, keyPath, query, root) => {
+      const deep = `<${root}>${'<a>'.repeat(DEEP_NESTING)}x${'</a>'.repeat(DEEP_NESTING)}</${root}>`;
+      const answer = await send(await presign(method, pathOf(root, keyPath), query()), method, {}, deep);
+      expect({ status: answer.status, code: xmlCode(answer.body) }).toEqual({ status: 400, code });
+    });
+
+    it.each(endpoints)('%s answers a body over MAX_XML_BODY_BYTES with 400 %s', async (_name, code, method, keyPath, query, root) => {
+      const big = `<${root}>${' '.repeat(MAX_XML_BODY_BYTES)}</${root}>`;
+      const answer = await send(await presign(method, pathOf(root, keyPath), query()), method, {}, big);
+      expect({ status: answer.status, code: xmlCode(answer.body) }).toEqual({ status: 400, code });
+    });
+  });
+
+  describe('response-* overrides and echoed header values (finding 5)', () => {
+    it.each([
+      ['CR/LF', 'response-content-type', 'text/plain\r\nSet-Cookie: stolen=1'],
+      ['a control character', 'response-cache-control', 'no-\u0001cache'],
+      ['non-ASCII', 'response-content-disposition', 'attachment; filename="r\u00e9sum\u00e9.pdf"'],
+      ['text beyond Latin-1', 'response-content-language', '\u65e5\u672c\u8a9e'],
+      ['a bare LF', 'response-expires', 'Thu, 01 Jan 2037\n00:00:00 GMT'],
+      ['NUL', 'response-content-encoding', 'gzip\u0000'],
+    ])('answers %s in %s with 400 InvalidArgument on GET and HEAD', async (_what, name, value) => {
+      const get = await send(await presign('GET', `/${bucket}/k`, { [name]: value }), 'GET');
+      expect({ status: get.status, code: xmlCode(get.body) }).toEqual({ status: 400, code: 'InvalidArgument' });
+      expect(get.body).toContain(`<ArgumentName>${name}</ArgumentName>`);
+      const head = await send(await presign('HEAD', `/${bucket}/k`, { [name]: value }), 'HEAD');
+      expect(head.status).toBe(400);
+    });
+
+    it('still applies ASCII overrides', async () => {
+      const got = await send(await presign('GET', `/${bucket}/k`, { 'response-content-type': 'text/csv', 'response-content-disposition': 'attachment; filename="a.csv"' }), 'GET');
+      expect(got.status).toBe(200);
+      expect(got.headers['content-type']).toBe('text/csv');
+      expect(got.headers['content-disposition']).toBe('attachment; filename="a.csv"');
+    });
+
+    it('stores user metadata and content headers sent as raw UTF-8 bytes and serves them back byte for byte', async () => {
+      // Node reads header bytes as Latin-1 and writes them back the same way: UTF-8 round-trips.
+      const utf8 = (text: string) => Buffer.from(text, 'utf8').toString('latin1');
+      const put = await send(await presign('PUT', `/${bucket}/utf8-meta`), 'PUT', {
+        'x-amz-meta-city': utf8('Z\u00fcrich \u65e5\u672c'),
+        // (not Content-Disposition: node:http's client re-encodes that one itself)
+        'cache-control': utf8('private, note="\u00e9t\u00e9"'),
+        'content-type': utf8('text/plain; name=\u00e9'),
+        'content-length': '2',
+      }, Buffer.from('hi')); // a Buffer body: with a string one Node writes the header block as UTF-8 too
+      expect(put.status).toBe(200);
+      const got = await send(await presign('GET', `/${bucket}/utf8-meta`), 'GET');
+      expect(got.status).toBe(200);
+      expect(Buffer.from(String(got.headers['x-amz-meta-city']), 'latin1').toString('utf8')).toBe('Z\u00fcrich \u65e5\u672c');
+      expect(Buffer.from(String(got.headers['cache-control']), 'latin1').toString('utf8')).toBe('private, note="\u00e9t\u00e9"');
+      expect(Buffer.from(String(got.headers['content-type']), 'latin1').toString('utf8')).toBe('text/plain; name=\u00e9');
+      expect((await send(await presign('HEAD', `/${bucket}/utf8-meta`), 'HEAD')).status).toBe(200);
+    });
+  });
+
+  describe('header count (finding 6)', () => {
+    /** Raw header lines: host, content-length, `fillers` unsigned x-filler headers, then `last`. */
+    function headerList(url: string, fillers: number, last: readonly [string, string]): string[] {
+      const list = ['host', new URL(url).host, 'content-length', '11'];
+      for (let i = 0; i < fillers; i++) list.push(`x-filler-${i}`, 'f');
+      list.push(...last);
+      return list;
+    }
+
+    it(`refuses a request with more than ${MAX_REQUEST_HEADERS} headers with 400, rather than dropping If-None-Match: * sent as the 207th`, async () => {
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'cond-207', Body: 'first write' }));
+      // host, content-length, 204 fillers, then If-None-Match as header 207 (Node used to drop it: overwritten).
+      const url = await presign('PUT', `/${bucket}/cond-207`);
+      const answer = await send(url, 'PUT', headerList(url, 204, ['if-none-match', '*']), 'overwritten');
+      expect({ status: answer.status, code: xmlCode(answer.body) }).toEqual({ status: 400, code: 'RequestHeaderSectionTooLarge' });
+      expect(answer.headers['x-amz-request-id']).toBeTruthy();
+      const kept = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'cond-207' }));
+      expect(await kept.Body!.transformToString()).toBe('first write');
+    });
+
+    it('honours the same conditional header within the limit', async () => {
+      const url = await presign('PUT', `/${bucket}/cond-207`);
+      const answer = await send(url, 'PUT', headerList(url, 100, ['if-none-match', '*']), 'overwritten');
+      expect({ status: answer.status, code: xmlCode(answer.body) }).toEqual({ status: 412, code: 'PreconditionFailed' });
+    });
+  });
+
+  describe('client aborts (finding 7)', () => {
+    let gateway: ServiceProcess;
+    beforeAll(async () => {
+      gateway = await startServiceProcess({
+        app: 'access',
+        env: { CAIRN_NS: stack.namespace, CAIRN_INSTANCE: 'access-aborts', CAIRN_LOG_LEVEL: 'debug', CAIRN_INLINE_OBJECT_MAX_BYTES: '0' },
+      });
+    }, 60_000);
+    afterAll(async () => {
+      await gateway?.stop();
+    });
+
+    const errorLines = (output: string) => output.split('\n').filter((line) => line.includes('"level":"error"'));
+
+    it('logs a client that goes away mid-upload or mid-download at debug, not as an error (access and storage)', async () => {
+      const big = randomBytes(4 * MiB);
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'big', Body: big }));
+      const storageErrorsBefore = stack.processes.map((p) => errorLines(p.output()).length);
+
+      // Mid-upload: half the declared body, then the connection is cut.
+      const putUrl = await presignUrl(gateway.url, stack.root, 'PUT', `/${bucket}/aborted-upload`);
+      await new Promise<void>((resolve) => {
+        const req = httpRequest(putUrl, { method: 'PUT', headers: { 'content-length': String(big.length) } });
+        req.on('error', () => resolve());
+        req.write(big.subarray(0, 2 * MiB + 5));
+        setTimeout(() => {
+          req.destroy();
+          resolve();
+        }, 300);
+      });
+
+      // Mid-download: the first bytes, then the connection is cut.
+      const getUrl = await presignUrl(gateway.url, stack.root, 'GET', `/${bucket}/big`);
+      await new Promise<void>((resolve) => {
+        const req = httpRequest(getUrl, { method: 'GET' }, (res) => {
+          res.once('data', () => {
+            req.destroy();
+            resolve();
+          });
+        });
+        req.on('error', () => resolve());
+        req.end();
+      });
+      await sleep(LOG_SETTLE_MS);
+
+      const output = gateway.output();
+      expect(errorLines(output)).toEqual([]);
+      expect(output).toMatch(/"level":"debug"[^\n]*"msg":"S3 client went away mid-request"/);
+      expect(output).toMatch(/"level":"debug"[^\n]*"msg":"request aborted"/);
+      expect(stack.processes.map((p) => errorLines(p.output()).length)).toEqual(storageErrorsBefore);
+      expect(await s3Failure(s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'aborted-upload' })))).toMatchObject({ code: 'NoSuchKey' });
+    });
+  });
+});
