@@ -1,31 +1,14 @@
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { Writable } from 'node:stream';
 import { Crc32, Crc32c } from '@aws-sdk/checksums/crc';
 import { CHECKSUM_ALGORITHMS } from './checksum-algorithms';
 import { IntegrityHasher } from './integrity-hasher';
-
-async function hashThrough(parts: readonly Buffer[], hasher: IntegrityHasher): Promise<Buffer> {
-  const received: Buffer[] = [];
-  await pipeline(
-    Readable.from(parts),
-    hasher,
-    new Writable({
-      write(chunk: Buffer, _encoding, callback) {
-        received.push(chunk);
-        callback();
-      },
-    }),
-  );
-  return Buffer.concat(received);
-}
+import { pipeThrough } from '../../testing/pipe-through';
 
 describe('IntegrityHasher', () => {
   const check = Buffer.from('123456789');
 
   it('computes the catalogue check values for "123456789" and passes the bytes through unchanged', async () => {
     const hasher = new IntegrityHasher({ checksumAlgorithms: CHECKSUM_ALGORITHMS, sha256: true });
-    const out = await hashThrough([check.subarray(0, 4), check.subarray(4)], hasher);
+    const out = await pipeThrough([check.subarray(0, 4), check.subarray(4)], hasher);
     expect(out.equals(check)).toBe(true);
     const result = hasher.result();
     expect(result.sizeBytes).toBe(9);
@@ -41,7 +24,7 @@ describe('IntegrityHasher', () => {
   it('agrees with the AWS SDK checksums, as base64, on a multi-part body', async () => {
     const parts = [Buffer.alloc(70_000, 'a'), Buffer.from('tail ✓')];
     const hasher = new IntegrityHasher({ checksumAlgorithms: ['CRC32', 'CRC32C'] });
-    await hashThrough(parts, hasher);
+    await pipeThrough(parts, hasher);
     const sdk32 = new Crc32();
     const sdk32c = new Crc32c();
     for (const part of parts) {
@@ -54,7 +37,7 @@ describe('IntegrityHasher', () => {
 
   it('computes only what was asked for', async () => {
     const hasher = new IntegrityHasher({ checksumAlgorithms: ['CRC32'] });
-    await hashThrough([check], hasher);
+    await pipeThrough([check], hasher);
     expect(Object.keys(hasher.result().checksums)).toEqual(['CRC32']);
     expect(hasher.result().sha256).toBeUndefined();
   });

@@ -11,6 +11,7 @@ import { parseRequestTarget } from '../routing/request-target';
 import { IntegrityHasher } from '../integrity/integrity-hasher';
 import { parseDeclaredDigests, verifyDigests } from '../integrity/checksum-checker';
 import { AwsChunkedDecoder, createAwsChunkedDecoder, type AwsChunkedMode } from './aws-chunked-decoder';
+import { pipeThrough } from '../../testing/pipe-through';
 
 interface Decoded {
   readonly data: Buffer;
@@ -19,18 +20,8 @@ interface Decoded {
 
 async function decode(parts: readonly Buffer[], mode: AwsChunkedMode, decodedContentLengthBytes: number): Promise<Decoded> {
   const decoder = new AwsChunkedDecoder({ mode, decodedContentLengthBytes });
-  const out: Buffer[] = [];
-  await pipeline(
-    Readable.from(parts),
-    decoder,
-    new Writable({
-      write(chunk: Buffer, _encoding, callback) {
-        out.push(chunk);
-        callback();
-      },
-    }),
-  );
-  return { data: Buffer.concat(out), trailers: decoder.trailers() };
+  const data = await pipeThrough(parts, decoder);
+  return { data, trailers: decoder.trailers() };
 }
 
 async function decodeError(parts: readonly Buffer[], mode: AwsChunkedMode, length: number): Promise<S3Error> {
