@@ -56,10 +56,10 @@ interface KeyListingView {
 function renderKeyListing(
   rootName: string,
   view: KeyListingView,
-  encode: (text: string) => string,
-  markers: readonly (string | undefined)[],
-  entries: readonly string[],
+  parts: (encode: (text: string) => string) => { readonly markers: readonly (string | undefined)[]; readonly entries: readonly string[] },
 ): string {
+  const encode = encoder(view.encodingType);
+  const { markers, entries } = parts(encode);
   return xmlDocument(rootName, [
     xmlElement('Name', view.bucket),
     xmlElement('Prefix', encode(view.prefix)),
@@ -81,14 +81,10 @@ export interface ListObjectsV1View extends KeyListingView {
 }
 
 export function renderListBucketResultV1(view: ListObjectsV1View): string {
-  const encode = encoder(view.encodingType);
-  return renderKeyListing(
-    'ListBucketResult',
-    view,
-    encode,
-    [xmlElement('Marker', encode(view.marker)), view.nextMarker === undefined ? undefined : xmlElement('NextMarker', encode(view.nextMarker))],
-    view.contents.map((object) => renderContents(object, encode)),
-  );
+  return renderKeyListing('ListBucketResult', view, (encode) => ({
+    markers: [xmlElement('Marker', encode(view.marker)), view.nextMarker === undefined ? undefined : xmlElement('NextMarker', encode(view.nextMarker))],
+    entries: view.contents.map((object) => renderContents(object, encode)),
+  }));
 }
 
 export interface ListObjectsV2View extends KeyListingView {
@@ -100,19 +96,15 @@ export interface ListObjectsV2View extends KeyListingView {
 
 /** KeyCount counts both objects and common prefixes, as S3 does. */
 export function renderListBucketResultV2(view: ListObjectsV2View): string {
-  const encode = encoder(view.encodingType);
-  return renderKeyListing(
-    'ListBucketResult',
-    view,
-    encode,
-    [
+  return renderKeyListing('ListBucketResult', view, (encode) => ({
+    markers: [
       view.startAfter === undefined ? undefined : xmlElement('StartAfter', encode(view.startAfter)),
       optionalElement('ContinuationToken', view.continuationToken),
       optionalElement('NextContinuationToken', view.nextContinuationToken),
       xmlElement('KeyCount', String(view.contents.length + view.commonPrefixes.length)),
     ],
-    view.contents.map((object) => renderContents(object, encode)),
-  );
+    entries: view.contents.map((object) => renderContents(object, encode)),
+  }));
 }
 
 export type VersionEntryView =
@@ -148,24 +140,20 @@ export interface ListVersionsView extends KeyListingView {
 
 /** Objects written while versioning was never enabled have the version id "null". */
 export function renderListVersionsResult(view: ListVersionsView): string {
-  const encode = encoder(view.encodingType);
-  return renderKeyListing(
-    'ListVersionsResult',
-    view,
-    encode,
-    [
+  return renderKeyListing('ListVersionsResult', view, (encode) => ({
+    markers: [
       xmlElement('KeyMarker', encode(view.keyMarker)),
       xmlElement('VersionIdMarker', view.versionIdMarker),
       view.nextKeyMarker === undefined ? undefined : xmlElement('NextKeyMarker', encode(view.nextKeyMarker)),
       optionalElement('NextVersionIdMarker', view.nextVersionIdMarker),
     ],
-    view.entries.map((entry) => {
+    entries: view.entries.map((entry) => {
       const head = [xmlElement('Key', encode(entry.key)), xmlElement('VersionId', entry.versionId), xmlElement('IsLatest', String(entry.isLatest))];
       return entry.kind === 'version'
         ? xmlNode('Version', [...head, ...summaryElements(entry)])
         : xmlNode('DeleteMarker', [...head, xmlElement('LastModified', s3Timestamp(entry.lastModified)), entry.owner ? renderOwner('Owner', entry.owner) : undefined]);
     }),
-  );
+  }));
 }
 
 export interface PartView {
