@@ -129,19 +129,13 @@ export class SigV4Verifier {
       throw new S3Error('InvalidArgument', 'x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-UNSIGNED-PAYLOAD-TRAILER, STREAMING-AWS4-HMAC-SHA256-PAYLOAD, STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER or a valid sha256 value.');
     }
 
-    const key = await this.findKey(parts.credential.accessKeyId);
-    const signingKey = this.signingKeyFor(key, parts.credential);
-    const scope = scopeString(parts.credential);
-    const expected = this.expectedSignature(request, parts, payloadMarker, amzDate, scope, signingKey);
-    if (!signaturesEqual(expected.signature, parts.signature)) {
-      throw signatureMismatch(key.accessKeyId, expected.stringToSign, expected.canonicalRequest);
-    }
+    const { key, signingKey, scope, signature } = await this.checkSignature(request, parts, payloadMarker, amzDate);
     return {
       accessKeyId: key.accessKeyId,
       owner: key.owner,
       isRoot: key.isRoot,
       via: 'header',
-      payload: payloadProtection(payloadMarker, { signingKey, amzDate, scope, seedSignature: expected.signature }),
+      payload: payloadProtection(payloadMarker, { signingKey, amzDate, scope, seedSignature: signature }),
     };
   }
 
@@ -170,13 +164,7 @@ export class SigV4Verifier {
       throw new S3Error('AuthorizationQueryParametersError', 'X-Amz-Content-Sha256 must be UNSIGNED-PAYLOAD or a valid sha256 value.');
     }
 
-    const key = await this.findKey(parts.credential.accessKeyId);
-    const signingKey = this.signingKeyFor(key, parts.credential);
-    const scope = scopeString(parts.credential);
-    const expected = this.expectedSignature(request, parts, payloadHash, parts.amzDate, scope, signingKey);
-    if (!signaturesEqual(expected.signature, parts.signature)) {
-      throw signatureMismatch(key.accessKeyId, expected.stringToSign, expected.canonicalRequest);
-    }
+    const { key } = await this.checkSignature(request, parts, payloadHash, parts.amzDate);
     return {
       accessKeyId: key.accessKeyId,
       owner: key.owner,
@@ -197,6 +185,18 @@ export class SigV4Verifier {
     if (credential.region !== this.region) {
       throw new S3Error(errorCode, `${prefix}the region '${credential.region}' is wrong; expecting '${this.region}'`, { Region: this.region });
     }
+  }
+
+  /** The key the credential names, and the signature it must have made: a different one is SignatureDoesNotMatch. */
+  private async checkSignature(request: SignableRequest, parts: HeaderSignatureParts | PresignedSignatureParts, payloadHash: string, amzDate: string) {
+    const key = await this.findKey(parts.credential.accessKeyId);
+    const signingKey = this.signingKeyFor(key, parts.credential);
+    const scope = scopeString(parts.credential);
+    const expected = this.expectedSignature(request, parts, payloadHash, amzDate, scope, signingKey);
+    if (!signaturesEqual(expected.signature, parts.signature)) {
+      throw signatureMismatch(key.accessKeyId, expected.stringToSign, expected.canonicalRequest);
+    }
+    return { key, signingKey, scope, signature: expected.signature };
   }
 
   private async findKey(accessKeyId: string): Promise<AccessKeyRecord> {
