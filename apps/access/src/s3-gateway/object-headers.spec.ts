@@ -66,24 +66,8 @@ describe('stored content headers', () => {
 
   it('answers GET and HEAD with the stored headers under their HTTP names', () => {
     const view = {
-      key: 'k',
-      versionId: 'null',
-      isLatest: true,
-      isDeleteMarker: false,
-      sizeBytes: 1,
-      etag: '0cc175b9c0f1b6a831c399e269772661',
-      lastModified: '2026-01-01T00:00:00.000Z',
-      storageClass: 'STANDARD',
-      bucket: 'b',
-      checksums: {},
-      contentType: 'text/plain',
-      userMetadata: {},
+      ...VIEW,
       contentHeaders: { 'cache-control': 'no-store', expires: 'Thu, 01 Jan 2037 00:00:00 GMT', 'x-amz-website-redirect-location': '/x' },
-      tags: [],
-      hlc: 'h',
-      uploadId: null,
-      partSizes: null,
-      chunks: [],
     } satisfies ObjectVersionView;
     expect(objectHeaders(view, 'Unversioned')).toMatchObject({
       'Cache-Control': 'no-store',

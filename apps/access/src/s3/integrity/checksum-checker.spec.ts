@@ -2,21 +2,13 @@ import { createHash } from 'node:crypto';
 import { S3Error } from '../errors/s3.errors';
 import { checksumAlgorithmsFor, checksumResponseHeaders, decodeStrictBase64, parseDeclaredDigests, verifyDigests } from './checksum-checker';
 import type { ComputedDigests } from './integrity-hasher';
+import { codeOf } from '../../testing/s3-error-code';
 
 const body = Buffer.from('hello world');
 const md5 = createHash('md5').update(body).digest();
 const sha256 = createHash('sha256').update(body).digest();
 const crc32 = Buffer.from('0d4a1185', 'hex');
 const computed: ComputedDigests = { sizeBytes: body.length, md5, sha256, checksums: { CRC32: crc32, SHA256: sha256 } };
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    return error instanceof S3Error ? error.code : `not an S3Error: ${String(error)}`;
-  }
-  return undefined;
-}
 
 describe('decodeStrictBase64', () => {
   it('accepts padded base64 of the exact length only', () => {

@@ -10,17 +10,9 @@ import {
   parseTagging,
   parseVersioningConfiguration,
 } from './request-bodies.parser';
+import { codeOf } from '../../testing/s3-error-code';
 
 const NS = 'xmlns="http://s3.amazonaws.com/doc/2006-03-01/"';
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    return error instanceof S3Error ? error.code : `not an S3Error: ${String(error)}`;
-  }
-  return undefined;
-}
 
 describe('XML request bodies', () => {
   describe('CreateBucketConfiguration', () => {
