@@ -13,6 +13,7 @@ import { createLogger, PinoNestLogger } from './logging/logger';
 import { httpLogger, REQUEST_ID_HEADER } from './logging/request-id';
 import { MetricsService } from './metrics/metrics.service';
 import { CAIRN_VERSION, type ServiceIdentity } from './service-identity';
+import { messagingConfigOf } from './service-kit.module';
 
 /** Longest a graceful shutdown may take before the process exits anyway. */
 export const SHUTDOWN_GRACE_MS = 10_000;
@@ -129,14 +130,7 @@ export async function startService<C extends BaseServiceConfig>(
   SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, docs), { jsonDocumentUrl: 'docs/json' });
   await definition.configure?.(app, config);
 
-  const transport = new JetStreamTransport(app.get(NatsConnectionManager), {
-    natsUrl: config.CAIRN_NATS_URL,
-    namespace: identity.namespace,
-    region: identity.region,
-    serviceName: identity.service,
-    instance: identity.instance,
-    streamReplicas: config.CAIRN_STREAM_REPLICAS,
-  });
+  const transport = new JetStreamTransport(app.get(NatsConnectionManager), messagingConfigOf(identity, config));
   app.connectMicroservice({ strategy: transport }, { inheritAppConfig: true });
   await app.startAllMicroservices();
   const server = app.getHttpServer();

@@ -1,6 +1,6 @@
 import { Global, Inject, Module, type DynamicModule, type OnApplicationShutdown, type OnModuleInit, type Provider } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
-import { JetStreamEventStore, NatsConnectionManager, RpcClient } from '@cairn/messaging';
+import { JetStreamEventStore, NatsConnectionManager, RpcClient, type MessagingConfig } from '@cairn/messaging';
 import type { BaseServiceConfig } from './config/service-config';
 import { EventClock } from './event-clock';
 import { HealthController } from './health/health.controller';
@@ -53,6 +53,18 @@ class ServiceKitLifecycle implements OnModuleInit, OnApplicationShutdown {
   }
 }
 
+/** How a service's NATS connection and JetStream transport address the cluster: its identity, the configured URL and replicas. */
+export function messagingConfigOf(identity: ServiceIdentity, config: BaseServiceConfig): MessagingConfig {
+  return {
+    natsUrl: config.CAIRN_NATS_URL,
+    namespace: identity.namespace,
+    region: identity.region,
+    serviceName: identity.service,
+    instance: identity.instance,
+    streamReplicas: config.CAIRN_STREAM_REPLICAS,
+  };
+}
+
 /**
  * What every Cairn service stands on: validated config, identity, the NATS connection with the
  * JetStream event store and RPC client, health, metrics, the worker registry and heartbeat. Global, so use-case
@@ -63,14 +75,7 @@ class ServiceKitLifecycle implements OnModuleInit, OnApplicationShutdown {
 export class ServiceKitModule {
   static forRoot(options: ServiceKitOptions): DynamicModule {
     const { identity, config } = options;
-    const nats = new NatsConnectionManager({
-      natsUrl: config.CAIRN_NATS_URL,
-      namespace: identity.namespace,
-      region: identity.region,
-      serviceName: identity.service,
-      instance: identity.instance,
-      streamReplicas: config.CAIRN_STREAM_REPLICAS,
-    });
+    const nats = new NatsConnectionManager(messagingConfigOf(identity, config));
     const postgres = options.postgres
       ? new PostgresConnection({ ...options.postgres, schema: options.postgres.schema ?? schemaForNamespace(identity.service, identity.namespace) })
       : null;
