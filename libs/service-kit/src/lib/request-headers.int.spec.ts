@@ -1,11 +1,9 @@
 import { Controller, Get, Req } from '@nestjs/common';
-import { deleteNamespaceStreams, NatsConnectionManager } from '@cairn/messaging';
-import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
 import type { IncomingMessage } from 'node:http';
-import { MAX_REQUEST_HEADERS, startService, type RunningService } from './bootstrap';
-import { BaseServiceConfig } from './config/service-config';
-import { ServiceKitModule } from './service-kit.module';
+import { MAX_REQUEST_HEADERS, type RunningService } from './bootstrap';
+import type { BaseServiceConfig } from './config/service-config';
+import { startTestService, stopTestService, testServiceNamespace } from './testing/test-service.spec-helper';
 
 @Controller('probe')
 class ProbeController {
@@ -41,27 +39,13 @@ function headerLines(count: number, last: string): string[] {
 }
 
 describe('request header count', () => {
-  const namespace = `t${randomBytes(5).toString('hex')}`;
+  const namespace = testServiceNamespace();
   let running: RunningService<BaseServiceConfig>;
 
   beforeAll(async () => {
-    running = await startService(
-      {
-        service: 'headers',
-        description: 'test service',
-        configClass: BaseServiceConfig,
-        defaultPort: 0,
-        module: (config, identity) => ({ module: class HeadersAppModule {}, imports: [ServiceKitModule.forRoot({ identity, config })], controllers: [ProbeController] }),
-      },
-      { ...process.env, CAIRN_NS: namespace, CAIRN_HTTP_PORT: '0', CAIRN_HTTP_HOST: '127.0.0.1', CAIRN_LOG_LEVEL: 'warn' },
-    );
+    running = await startTestService(namespace, 'headers', { controllers: [ProbeController] });
   });
-  afterAll(async () => {
-    await running?.close();
-    const nats = new NatsConnectionManager({ natsUrl: 'nats://127.0.0.1:4222', namespace, region: 'test', serviceName: 'cleanup', instance: 'cleanup' });
-    await deleteNamespaceStreams(await nats.jetstreamManager(), namespace);
-    await nats.close();
-  });
+  afterAll(() => stopTestService(namespace, running));
 
   it(`takes a request with exactly MAX_REQUEST_HEADERS (${MAX_REQUEST_HEADERS}) headers whole`, async () => {
     const answer = await rawGet(running.url, '/probe', headerLines(MAX_REQUEST_HEADERS, 'x-probe: seen'));

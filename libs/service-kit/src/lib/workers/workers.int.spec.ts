@@ -1,9 +1,7 @@
 import { Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { deleteNamespaceStreams, NatsConnectionManager } from '@cairn/messaging';
-import { randomBytes } from 'node:crypto';
-import { startService, type RunningService } from '../bootstrap';
-import { BaseServiceConfig } from '../config/service-config';
-import { ServiceKitModule } from '../service-kit.module';
+import type { RunningService } from '../bootstrap';
+import type { BaseServiceConfig } from '../config/service-config';
+import { startTestService, stopTestService, testServiceNamespace } from '../testing/test-service.spec-helper';
 import { IntervalWorker } from './interval.worker';
 import type { WorkerStatus } from './worker';
 import { WorkerRegistry } from './worker-registry';
@@ -28,27 +26,13 @@ class SweepWorker implements OnApplicationBootstrap, OnModuleDestroy {
 }
 
 describe('a service’s workers on /health and /metrics', () => {
-  const namespace = `t${randomBytes(5).toString('hex')}`;
+  const namespace = testServiceNamespace();
   let running: RunningService<BaseServiceConfig>;
 
   beforeAll(async () => {
-    running = await startService(
-      {
-        service: 'workers',
-        description: 'test service',
-        configClass: BaseServiceConfig,
-        defaultPort: 0,
-        module: (config, identity) => ({ module: class WorkersAppModule {}, imports: [ServiceKitModule.forRoot({ identity, config })], providers: [SweepWorker] }),
-      },
-      { ...process.env, CAIRN_NS: namespace, CAIRN_HTTP_PORT: '0', CAIRN_HTTP_HOST: '127.0.0.1', CAIRN_LOG_LEVEL: 'warn' },
-    );
+    running = await startTestService(namespace, 'workers', { providers: [SweepWorker] });
   });
-  afterAll(async () => {
-    await running?.close();
-    const nats = new NatsConnectionManager({ natsUrl: 'nats://127.0.0.1:4222', namespace, region: 'test', serviceName: 'cleanup', instance: 'cleanup' });
-    await deleteNamespaceStreams(await nats.jetstreamManager(), namespace);
-    await nats.close();
-  });
+  afterAll(() => stopTestService(namespace, running));
 
   it('lists every registered worker with its status on /health', async () => {
     await new Promise((r) => setTimeout(r, 5 * SWEEP_EVERY_MS));
