@@ -1,12 +1,17 @@
 import base from '../eslint.config.mjs';
 
 /**
- * Two benchmarks boot a service in-process and so import app internals, which the module
- * boundaries forbid everywhere else: the metadata bench runs MetadataService, the locks bench the
- * lock-manager's test cluster. Exactly these imports are allowed, here only; anything else tools
- * imports goes through the libraries' public entry points under the usual constraints.
+ * Three benchmarks boot services and so import app internals, which the module boundaries forbid
+ * everywhere else: the metadata bench runs MetadataService in-process, the locks bench the
+ * lock-manager's test cluster, the repair bench the scheduler's end-to-end region (every service
+ * as a real process). Exactly these imports are allowed, here only; anything else tools imports
+ * goes through the libraries' public entry points under the usual constraints.
  */
-const APP_INTERNALS_USED_BY_BENCHES = ['../../apps/metadata/src/service', '../../apps/lock-manager/src/testing/lock-manager-cluster.fixture'];
+const APP_INTERNALS_USED_BY_BENCHES = [
+  '../../apps/metadata/src/service',
+  '../../apps/lock-manager/src/testing/lock-manager-cluster.fixture',
+  '../../apps/scheduler/src/testing/region.e2e-helper',
+];
 
 const RULE = '@nx/enforce-module-boundaries';
 const boundaries = base.find((config) => config.rules?.[RULE]);
