@@ -1,21 +1,16 @@
-import { Transform, Type } from 'class-transformer';
-import { IsBoolean, IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
+import { Transform } from 'class-transformer';
+import { IsBoolean, IsOptional } from 'class-validator';
 import { LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX } from '../domain/chunk-layout';
+import { OptionalCountQuery, OptionalHexQuery } from './chunk-query.decorators';
 
 export class ListChunksRequestDto {
-  @IsOptional()
-  @Matches(/^[0-9a-f]{0,64}$/, { message: 'prefix must be lowercase hex' })
+  @OptionalHexQuery('prefix')
   prefix?: string;
 
-  @IsOptional()
-  @Matches(/^[0-9a-f]{0,64}$/, { message: 'after must be lowercase hex' })
+  @OptionalHexQuery('after')
   after?: string;
 
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(LIST_LIMIT_MAX)
+  @OptionalCountQuery(LIST_LIMIT_MAX)
   limit: number = LIST_LIMIT_DEFAULT;
 
   /** `true` adds each hash's size and touch time; only the words true and false are accepted. */
