@@ -1,7 +1,8 @@
 /**
- * Paces bytes to a rate: `take(n)` resolves when n more bytes fit in the rate since the pacer
- * last ran idle. No burst is saved up while idle, so a long job moves at the rate from its first
- * byte and its measured rate (hence its ETA) holds from the start.
+ * Paces bytes to a rate: each `take(n)` gets the next slot of n bytes' time and resolves when
+ * that slot starts, so the work it gates runs during its own slot (the pace caps the rate; it
+ * does not add to the time each piece of work takes). No burst is saved up while idle, so a long
+ * job moves at the rate from its first byte.
  */
 export class BytePacer {
   private nextFreeAtMs = 0;
@@ -15,8 +16,9 @@ export class BytePacer {
 
   async take(bytes: number, signal?: AbortSignal): Promise<void> {
     const now = this.nowMs();
-    this.nextFreeAtMs = Math.max(now, this.nextFreeAtMs) + (bytes / this.bytesPerSecond) * 1000;
-    const waitMs = this.nextFreeAtMs - now;
+    const slotStartMs = Math.max(now, this.nextFreeAtMs);
+    this.nextFreeAtMs = slotStartMs + (bytes / this.bytesPerSecond) * 1000;
+    const waitMs = slotStartMs - now;
     if (waitMs <= 0) return;
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(done, waitMs);

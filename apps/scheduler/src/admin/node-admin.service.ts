@@ -17,6 +17,9 @@ export const NodeAdminErrorCodes = {
   InvalidArgument: 'InvalidArgument',
 } as const;
 
+/** Below this many bytes copied, a sweep's rate is mostly start-up and says little about the next move. */
+export const OBSERVED_RATE_MIN_BYTES = 64 * 1024 * 1024;
+
 export interface NodeAdminView extends StorageNodeView {
   /** What the last complete sweep found on it; null before any. */
   readonly held: { readonly chunks: number; readonly bytes: number; readonly listed: boolean; readonly sweptAtEpoch: number; readonly sweptAt: string | undefined } | null;
@@ -111,7 +114,16 @@ export class NodeAdminService {
       if (!page.nextAfter) break;
       after_ = page.nextAfter;
     }
-    return { ...planner.plan(this.config.CAIRN_REPAIR_BYTES_PER_SECOND), change: query, currentEpoch: epoch };
+    return { ...planner.plan(this.config.CAIRN_REPAIR_BYTES_PER_SECOND, await this.observedCopyRate()), change: query, currentEpoch: epoch };
+  }
+
+  /** The byte rate the last complete sweep copied at, if it copied enough for the figure to mean something. */
+  private async observedCopyRate(): Promise<number | null> {
+    const last = await this.state.getJson<SweepReport>('sweep:last-complete');
+    if (!last) return null;
+    const copied = [last.work.repair, last.work.rebalance].filter((w) => w.rateUnit === 'bytes' && w.doneBytes >= OBSERVED_RATE_MIN_BYTES && w.ratePerSecond);
+    if (copied.length === 0) return null;
+    return Math.max(...copied.map((w) => w.ratePerSecond!));
   }
 
   private async node(nodeId: string): Promise<StorageNodeView> {

@@ -24,3 +24,16 @@ describe('RebalancePlanner', () => {
     expect(planner.plan(1)).toMatchObject({ chunksMoving: 0, bytesToCopy: 0, estimatedSeconds: 0, nodes: [] });
   });
 });
+
+describe('RebalancePlanner estimate', () => {
+  it('goes by the rate the last sweep achieved where that is below the throttle', () => {
+    const ring = HashRing.build({ epoch: 1, members: members(['a', 'b', 'c']) });
+    const grown = HashRing.build({ epoch: 2, members: members(['a', 'b', 'c', 'd']) });
+    const planner = new RebalancePlanner(ring, grown);
+    planner.add(Array.from({ length: 400 }, (_, i) => ({ hash: contentHashOf(Buffer.from(`c${i}`)), sizeBytes: 1_000, replicationFactor: 3 })));
+    const atThrottle = planner.plan(1_000);
+    const observed = planner.plan(1_000, 250);
+    expect(observed.estimatedSeconds).toBeCloseTo(atThrottle.estimatedSeconds * 4);
+    expect(planner.plan(1_000, 5_000).estimatedSeconds).toBeCloseTo(atThrottle.estimatedSeconds);
+  });
+});

@@ -20,6 +20,9 @@ export interface RebalancePlan {
   readonly fractionOfBytesMoving: number;
   readonly nodes: readonly NodeTraffic[];
   readonly throttleBytesPerSecond: number;
+  /** The copy rate the last sweep achieved, when it copied enough to say; null otherwise. */
+  readonly observedBytesPerSecond: number | null;
+  /** At the throttle, or at the observed rate where that is lower. */
   readonly estimatedSeconds: number;
 }
 
@@ -68,7 +71,8 @@ export class RebalancePlanner {
     }
   }
 
-  plan(throttleBytesPerSecond: number): RebalancePlan {
+  plan(throttleBytesPerSecond: number, observedBytesPerSecond: number | null = null): RebalancePlan {
+    const rate = observedBytesPerSecond === null ? throttleBytesPerSecond : Math.min(throttleBytesPerSecond, observedBytesPerSecond);
     return {
       fromEpoch: this.before.epoch,
       chunksExamined: this.chunksExamined,
@@ -78,7 +82,8 @@ export class RebalancePlanner {
       fractionOfBytesMoving: this.bytesExamined === 0 ? 0 : this.bytesMoving / this.bytesExamined,
       nodes: [...this.traffic.entries()].map(([nodeId, t]) => ({ nodeId, ...t })).sort((a, b) => (a.nodeId < b.nodeId ? -1 : 1)),
       throttleBytesPerSecond,
-      estimatedSeconds: this.bytesToCopy / throttleBytesPerSecond,
+      observedBytesPerSecond,
+      estimatedSeconds: this.bytesToCopy / rate,
     };
   }
 

@@ -15,7 +15,8 @@ export const SWEEP_SHARDS = [...'0123456789abcdef'];
 export const NODE_LIST_PAGE = 1_000;
 /** Work items one sweep takes on; the rest waits for the next sweep. */
 export const SWEEP_MAX_WORK_ITEMS = 200_000;
-export const SWEEP_COPY_CONCURRENCY = 2;
+/** Copies in flight: enough to keep the pace while each waits on a read, a PUT's fsync and its event. */
+export const SWEEP_COPY_CONCURRENCY = 4;
 export const SWEEP_DELETE_CONCURRENCY = 8;
 export const LOST_SAMPLE_MAX = 20;
 const REPORT_EVERY_MS = 1_000;
