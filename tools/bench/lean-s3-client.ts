@@ -1,6 +1,6 @@
 /**
  * A lean S3 client for benchmarks: SigV4 (UNSIGNED-PAYLOAD) over node:http with keep-alive.
- * The AWS SDK spends ~1.5–1.9 ms of CPU per request (shared/LIMITS.md), which would make the
+ * The AWS SDK spends ~1.5–1.9 ms of CPU per request (docs/benchmarks.md), which would make the
  * driver, not the server, the bottleneck for small objects.
  */
 import { createHash, createHmac } from 'node:crypto';

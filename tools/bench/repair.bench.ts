@@ -148,7 +148,7 @@ function evictFromPageCache(dir: string): void {
   if (result.status !== 0) throw new Error(`could not evict ${dir} from the page cache`);
 }
 
-/** LIMITS.md's write figure: 256 MiB of new data in 4 MiB blocks, fsync at the end. */
+/** The machine-limits write figure (docs/benchmarks.md): 256 MiB of new data in 4 MiB blocks, fsync at the end. */
 async function diskWriteMBps(dir: string): Promise<number> {
   const block = randomBytes(DISK_BLOCK_BYTES);
   const file = path.join(dir, `disk-write-${randomBytes(4).toString('hex')}`);

@@ -1,5 +1,5 @@
 // The processes of one region on one machine: the single source for `npm start`, the end-to-end
-// test stack and the docs. Ports follow ARCHITECTURE.md §7 (a second region adds 1000).
+// test stack and the docs. Ports follow docs/architecture.md §7 (a second region adds 1000).
 'use strict';
 
 const DEV_ROOT_ACCESS_KEY = 'CAIRNDEVROOTACCESSKY';

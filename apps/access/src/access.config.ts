@@ -3,7 +3,7 @@ import { BaseServiceConfig } from '@cairn/service-kit';
 import { Transform, Type } from 'class-transformer';
 import { IsBoolean, IsInt, IsString, Matches, Max, Min } from 'class-validator';
 
-/** 8 MiB: ARCHITECTURE.md §3's default chunk size. */
+/** 8 MiB: docs/architecture.md §3's default chunk size. */
 export const DEFAULT_CHUNK_SIZE_BYTES = 8 * 1024 * 1024;
 /** Bounds on the chunk size: one chunk buffer per request is held in memory. */
 export const MIN_CHUNK_SIZE_BYTES = 64 * 1024;

@@ -114,7 +114,7 @@ export class ObjectCommandsHandler {
 
   /**
    * HEAD/GET of a key, read from the bucket's and the key's own subjects rather than the projection:
-   * current through any gateway whatever the projection's lag (each key is linearizable, ARCHITECTURE.md §4).
+   * current through any gateway whatever the projection's lag (each key is linearizable, docs/architecture.md §4).
    */
   async head(bucket: string, key: string, versionId?: string): Promise<ObjectVersionView> {
     requireKey(bucket, key);

@@ -31,7 +31,7 @@ export interface ScrubNodeReport {
 }
 
 /**
- * Scrub (ARCHITECTURE.md §6): every node re-hashes its chunks in hash order, a step per tick at a
+ * Scrub (docs/architecture.md §6): every node re-hashes its chunks in hash order, a step per tick at a
  * pace that covers all its bytes once per CAIRN_SCRUB_PERIOD_MS (never below the floor), on the
  * node itself. Corrupt chunks are quarantined by the node and queued here for repair. The cursor
  * and pass history live in Redis, so a restart resumes where the scrub was; "scrub now" starts a

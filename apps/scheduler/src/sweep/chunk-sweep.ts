@@ -76,7 +76,7 @@ export interface SweepRun {
 }
 
 /**
- * The repair sweep (ARCHITECTURE.md §6): compares what every storage node holds with what the
+ * The repair sweep (docs/architecture.md §6): compares what every storage node holds with what the
  * ring and metadata say it should, shard by shard, then does the work in one paced pass:
  * - copies referenced chunks to ring replicas that lack them (repair: a node that was down
  *   during writes, a lost event; rebalance: the ring changed), then trims copies on nodes the

@@ -74,7 +74,7 @@ interface PackedChunkRead {
 }
 
 /**
- * Chunks on local disk (ARCHITECTURE.md §3, Storage node). A chunk at or above the small-chunk
+ * Chunks on local disk (docs/architecture.md §3, Storage node). A chunk at or above the small-chunk
  * threshold is a file `chunks/ab/cd/<hash>`, written under a temporary name, fsync'd, renamed and
  * its directory fsync'd; a smaller one goes into a pack (PackStore). Every write is hashed as it
  * arrives and refused unless it matches its name; every read is hashed as it streams and a chunk

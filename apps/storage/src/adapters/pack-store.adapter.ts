@@ -43,7 +43,7 @@ interface PackFile {
 }
 
 /**
- * Small chunks in append-only pack files with group commit (ARCHITECTURE.md §3, Small chunks):
+ * Small chunks in append-only pack files with group commit (docs/architecture.md §3, Small chunks):
  * appends that arrive within a short window, or until enough bytes are queued, go out in one
  * write and share one fsync; each caller is answered only after that fsync. The index (hash →
  * pack, offset, length, CRC) lives in memory and is rebuilt from the packs on open; a torn tail

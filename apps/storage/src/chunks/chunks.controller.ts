@@ -29,7 +29,7 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = StorageStatusByErrorCod
 const QUERY_VALIDATION = new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true });
 
 /**
- * The storage node's HTTP data plane (ARCHITECTURE.md §3). Bodies are raw streams in both
+ * The storage node's HTTP data plane (docs/architecture.md §3). Bodies are raw streams in both
  * directions, never parsed or buffered whole; handlers write their responses themselves.
  */
 @Controller(STORAGE_CHUNKS_SEGMENT)

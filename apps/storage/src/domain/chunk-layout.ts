@@ -86,7 +86,7 @@ export function resolveRange(header: string | undefined, sizeBytes: number): Ran
 }
 
 /**
- * Fencing (ARCHITECTURE.md §5): a token older than the highest one seen is refused. An equal one
+ * Fencing (docs/architecture.md §5): a token older than the highest one seen is refused. An equal one
  * is accepted, since one GC lease deletes many chunks under the same token.
  */
 export function isFencingTokenAcceptable(token: number, highestSeen: number): boolean {

@@ -1,5 +1,5 @@
 /**
- * Rules of the node's side of garbage collection and scrub (ARCHITECTURE.md §3): when a chunk
+ * Rules of the node's side of garbage collection and scrub (docs/architecture.md §3): when a chunk
  * counts as touched, whether a conditional delete may go ahead, how far one verify call reads.
  */
 

@@ -88,7 +88,7 @@ export interface ReadChunkResult {
 export type ChunkSource = Uint8Array | Readable | AsyncIterable<Uint8Array>;
 
 /**
- * The replicated chunk path (ARCHITECTURE.md §3): writes go to every replica the ring names, in
+ * The replicated chunk path (docs/architecture.md §3): writes go to every replica the ring names, in
  * parallel, and succeed at the write quorum; reads go to the replica with the lowest recent
  * latency first and fall over on errors and corruption. Bodies stream; memory per call is
  * bounded by the constants above, whatever the chunk size.

@@ -29,6 +29,6 @@ export function ringReplication(name: string, replicationFactor: number, writeQu
   };
 }
 
-/** ARCHITECTURE.md §3: RF=3, W=2 for the STANDARD class; REDUCED keeps two copies, both required. */
+/** docs/architecture.md §3: RF=3, W=2 for the STANDARD class; REDUCED keeps two copies, both required. */
 export const STANDARD_REPLICATION = ringReplication('STANDARD', 3, 2);
 export const REDUCED_REPLICATION = ringReplication('REDUCED', 2, 2);

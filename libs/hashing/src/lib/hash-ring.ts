@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { ContentHash } from './content-hash';
 
 /**
- * A consistent-hash ring with virtual nodes (ARCHITECTURE.md §3, Placement). The ring is a pure
+ * A consistent-hash ring with virtual nodes (docs/architecture.md §3, Placement). The ring is a pure
  * function of a membership list at an epoch: every process that builds it from the same list
  * computes the same placement. Positions are 32-bit; a chunk's position is the first 32 bits of
  * its SHA-256, and it belongs to the first token at or after that position (wrapping round).

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 
 /**
- * A Merkle tree over (key → digest) leaves for anti-entropy (ARCHITECTURE.md §4). Keys are spread
+ * A Merkle tree over (key → digest) leaves for anti-entropy (docs/architecture.md §4). Keys are spread
  * into buckets by the SHA-256 of the key, so two trees built from different key sets still
  * partition the key space the same way and can be compared level by level: a diff descends only
  * into subtrees whose hashes differ. Within a bucket leaves are sorted by key, and the tree is

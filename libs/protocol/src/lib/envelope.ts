@@ -1,5 +1,5 @@
 /**
- * The event envelope (ARCHITECTURE.md §2). Every event appended to JetStream is one of these,
+ * The event envelope (docs/architecture.md §2). Every event appended to JetStream is one of these,
  * serialised as JSON. `data` is the event's own payload; the rest is provenance.
  */
 export interface EventEnvelope<TType extends string = string, TData = unknown> {

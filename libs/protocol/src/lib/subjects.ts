@@ -1,7 +1,7 @@
 /**
  * Every NATS subject, stream and durable name in one place, all under the namespace CAIRN_NS so
  * that parallel test runs never share them. The empty namespace (production default) adds no
- * prefix: subjects read exactly as ARCHITECTURE.md writes them.
+ * prefix: subjects read exactly as docs/architecture.md writes them.
  */
 /** META: namespace events. CLUSTER: membership, health, jobs. DLQ: messages parked after their last delivery. */
 export const StreamKinds = ['META', 'CLUSTER', 'DLQ'] as const;

@@ -1,7 +1,7 @@
 import type { ErrorReply } from '../errors';
 
 /**
- * A storage node's HTTP data plane (ARCHITECTURE.md §3), shared by the node that serves it and
+ * A storage node's HTTP data plane (docs/architecture.md §3), shared by the node that serves it and
  * the clients that call it (the replicated chunk path and the maintenance jobs). Chunks are named
  * by the lowercase hex SHA-256 of their bytes; bodies are raw bytes of CHUNK_MEDIA_TYPE.
  *
