@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { describeError } from '@cairn/chunk-client';
 import type { ContentHash } from '@cairn/hashing';
 import { JetStreamEventStore } from '@cairn/messaging';
 import { ChunkHealthSchemaVersions, subjectsFor, type ChunkRepaired } from '@cairn/protocol';
@@ -57,7 +58,7 @@ export class ChunkCopier {
         sourceNodeId = source;
         break;
       } catch (error) {
-        failed.push({ nodeId: source, reason: `as a source: ${describe(error)}` });
+        failed.push({ nodeId: source, reason: `as a source: ${describeError(error)}` });
       }
     }
     if (!bytes || !sourceNodeId) return { sourceNodeId: null, sizeBytes: -1, copiedTo: [], alreadyThere, failed };
@@ -69,7 +70,7 @@ export class ChunkCopier {
           const { existed } = await this.cluster.nodes.put(target, hash, bytes, signal);
           (existed ? alreadyThere : copiedTo).push(target);
         } catch (error) {
-          failed.push({ nodeId: target, reason: describe(error) });
+          failed.push({ nodeId: target, reason: describeError(error) });
         }
       }),
     );
@@ -84,15 +85,7 @@ export class ChunkCopier {
       await this.events.publish(subjectsFor(this.identity.namespace).chunkHealth(hash), this.clock.envelope(event, hash, ChunkHealthSchemaVersions.ChunkRepaired));
     } catch (error) {
       // The copy is done and durable on the node; only its record is missing.
-      this.logger.warn(`could not record the repair of ${hash}: ${describe(error)}`);
+      this.logger.warn(`could not record the repair of ${hash}: ${describeError(error)}`);
     }
   }
-}
-
-export function describe(error: unknown): string {
-  if (error instanceof Error) {
-    const code = (error as { code?: string }).code;
-    return code && !error.message.includes(code) ? `${code} ${error.message}` : error.message;
-  }
-  return String(error);
 }

@@ -3,7 +3,7 @@ import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { isContentHash } from '@cairn/hashing';
 import { JetStreamContext } from '@cairn/messaging';
 import { currentEnvelope, isEventEnvelope, type ChunkHealthEvent, type InstanceHealthEvent } from '@cairn/protocol';
-import { describe } from './chunk-copier';
+import { describeError } from '@cairn/chunk-client';
 import { SweepQueue } from '../sweep/sweep.queue';
 import { ChunkRepairQueue } from './chunk-repair.queue';
 
@@ -31,7 +31,7 @@ export class ChunkHealthConsumer {
     const current = currentEnvelope(envelope, `${ctx.subject} #${ctx.streamSequence}`);
     const event = { type: current.type, data: current.data } as InstanceHealthEvent;
     if (event.type !== 'NodeRecovered' || event.data.service !== 'storage') return;
-    await this.sweep.requestSweep(`${event.data.instance} recovered`).catch((error) => this.logger.warn(`could not queue a sweep: ${describe(error)}`));
+    await this.sweep.requestSweep(`${event.data.instance} recovered`).catch((error) => this.logger.warn(`could not queue a sweep: ${describeError(error)}`));
   }
 
   @EventPattern('cluster.chunk.>', { stream: 'CLUSTER', durable: CHUNK_HEALTH_DURABLE })

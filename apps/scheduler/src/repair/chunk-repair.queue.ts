@@ -5,7 +5,8 @@ import { abortable, SERVICE_CONFIG, WorkerRegistry, type NamedWorker, type Worke
 import { ClusterView } from '../cluster/cluster-view';
 import { QueueNames, SchedulerQueues } from '../adapters/scheduler-queues';
 import type { SchedulerConfig } from '../scheduler.config';
-import { ChunkCopier, describe } from './chunk-copier';
+import { describeError } from '@cairn/chunk-client';
+import { ChunkCopier } from './chunk-copier';
 
 export interface ChunkRepairJob {
   readonly hash: ContentHash;
@@ -87,7 +88,7 @@ export class ChunkRepairQueue implements OnApplicationBootstrap, NamedWorker {
       return result;
     } catch (error) {
       this.failures++;
-      this.lastError = { message: describe(error), at: new Date().toISOString() };
+      this.lastError = { message: describeError(error), at: new Date().toISOString() };
       throw error;
     } finally {
       this.running--;

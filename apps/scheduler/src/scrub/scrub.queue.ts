@@ -8,7 +8,7 @@ import { ClusterView } from '../cluster/cluster-view';
 import { reportProgress, type ProgressReport } from '../domain/job-progress';
 import { advanceScrub, initialScrubState, newPass, passIsDue, scrubCoverage, scrubRateBytesPerSecond, type ScrubCoverage, type ScrubNodeState } from '../domain/scrub-coverage';
 import { ChunkRepairQueue } from '../repair/chunk-repair.queue';
-import { describe } from '../repair/chunk-copier';
+import { describeError } from '@cairn/chunk-client';
 import type { SchedulerConfig } from '../scheduler.config';
 import type { SweepReport } from '../sweep/chunk-sweep';
 
@@ -65,7 +65,7 @@ export class ScrubQueue implements OnApplicationBootstrap, NamedWorker {
     await this.queues
       .queue(QueueNames.scrub)
       .upsertJobScheduler(SCRUB_SCHEDULER_ID, { every: this.config.CAIRN_SCRUB_TICK_MS }, { name: 'scrub-tick', opts: { removeOnComplete: true, removeOnFail: 100 } })
-      .catch((error) => this.logger.warn(`could not schedule scrub: ${describe(error)}`));
+      .catch((error) => this.logger.warn(`could not schedule scrub: ${describeError(error)}`));
   }
 
   /** "Scrub now": a fresh pass at the fastest pace on the given nodes (all when none named). */
@@ -151,7 +151,7 @@ export class ScrubQueue implements OnApplicationBootstrap, NamedWorker {
         }
       }
     } catch (error) {
-      this.lastError = { message: `${nodeId}: ${describe(error)}`, at: new Date().toISOString() };
+      this.lastError = { message: `${nodeId}: ${describeError(error)}`, at: new Date().toISOString() };
     } finally {
       await this.state.unlock(`scrub:${nodeId}`, this.identity.instance);
     }

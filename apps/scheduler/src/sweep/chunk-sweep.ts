@@ -1,13 +1,13 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { HashRing, type ContentHash } from '@cairn/hashing';
-import type { HeldChunkEntry } from '@cairn/chunk-client';
 import { CHUNK_REFERENCES_LIMIT_MAX, type ChunkReference } from '@cairn/protocol';
 import { SERVICE_CONFIG } from '@cairn/service-kit';
 import { SchedulerStateStore } from '../adapters/scheduler-state.store';
 import { ClusterView } from '../cluster/cluster-view';
 import { gcDecision, reconcileChunk } from '../domain/chunk-reconciliation';
 import { addCounts, emptyCounts, reportProgress, type ProgressCounts, type ProgressReport, type RateBaseline } from '../domain/job-progress';
-import { ChunkCopier, describe } from '../repair/chunk-copier';
+import { describeError, type HeldChunkEntry } from '@cairn/chunk-client';
+import { ChunkCopier } from '../repair/chunk-copier';
 import type { SchedulerConfig } from '../scheduler.config';
 
 /** The sweep looks at the hash space one shard (first hex digit) at a time: memory is bounded by a shard. */
@@ -123,8 +123,8 @@ export class ChunkSweep {
       builder.finish();
       this.logger.log(describeSweep(builder.report()));
     } catch (error) {
-      builder.fail(describe(error));
-      this.logger.warn(`sweep ${run.id} failed: ${describe(error)}`);
+      builder.fail(describeError(error));
+      this.logger.warn(`sweep ${run.id} failed: ${describeError(error)}`);
     } finally {
       this.current = null;
       const report = builder.report();
@@ -177,7 +177,7 @@ export class ChunkSweep {
           }
           listed.add(nodeId);
         } catch (error) {
-          builder.unlisted(nodeId, describe(error));
+          builder.unlisted(nodeId, describeError(error));
         }
       }),
     );
@@ -261,7 +261,7 @@ export class ChunkSweep {
             });
             if (outcome === 'recently-touched') this.logger.log(`kept ${item.hash} on ${nodeId}: written again since the garbage collection looked`);
           } catch (error) {
-            builder.failure(`gc ${item.hash} on ${nodeId}: ${describe(error)}`);
+            builder.failure(`gc ${item.hash} on ${nodeId}: ${describeError(error)}`);
           }
         }
         builder.progress('gc', { doneItems: 1, doneBytes: item.sizeBytes * item.holders.length });
@@ -280,7 +280,7 @@ export class ChunkSweep {
       }
       for (const nodeId of from) await this.cluster.nodes.delete(nodeId, hash, { fencingToken: run.fencingToken, fencingResource: run.fencingResource });
     } catch (error) {
-      builder.failure(`trim ${hash}: ${describe(error)}`);
+      builder.failure(`trim ${hash}: ${describeError(error)}`);
     }
   }
 

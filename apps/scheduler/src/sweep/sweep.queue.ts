@@ -7,7 +7,7 @@ import { abortable, SERVICE_CONFIG, WorkerRegistry, type NamedWorker, type Worke
 import { QueueNames, SchedulerQueues } from '../adapters/scheduler-queues';
 import { SchedulerStateStore } from '../adapters/scheduler-state.store';
 import { ClusterView } from '../cluster/cluster-view';
-import { describe } from '../repair/chunk-copier';
+import { describeError } from '@cairn/chunk-client';
 import type { SchedulerConfig } from '../scheduler.config';
 import { ChunkSweep, type SweepReport } from './chunk-sweep';
 
@@ -50,12 +50,12 @@ export class SweepQueue implements OnApplicationBootstrap, NamedWorker {
     this.workers.register(this);
     this.queues.worker<SweepJob>(QueueNames.sweep, (job) => this.process(job), { concurrency: 1, lockDuration: SWEEP_JOB_LOCK_MS, stalledInterval: SWEEP_JOB_LOCK_MS });
     this.cluster.onEpochChange((epoch) => {
-      this.requestSweep(`ring epoch ${epoch}`).catch((error) => this.logger.warn(`could not queue a sweep: ${describe(error)}`));
+      this.requestSweep(`ring epoch ${epoch}`).catch((error) => this.logger.warn(`could not queue a sweep: ${describeError(error)}`));
     });
     await this.queues
       .queue(QueueNames.sweep)
       .upsertJobScheduler(SWEEP_SCHEDULER_ID, { every: this.config.CAIRN_SWEEP_INTERVAL_MS }, { name: 'sweep', data: { trigger: 'interval' }, opts: { removeOnComplete: 100, removeOnFail: 100 } })
-      .catch((error) => this.logger.warn(`could not schedule the sweep: ${describe(error)}`));
+      .catch((error) => this.logger.warn(`could not schedule the sweep: ${describeError(error)}`));
   }
 
   /** Queues a sweep now (one waiting sweep at a time is enough). */
@@ -103,7 +103,7 @@ export class SweepQueue implements OnApplicationBootstrap, NamedWorker {
       if (error instanceof CairnError && (error.code === LockWireErrorCodes.WaitTimeout || error.code === LockWireErrorCodes.Conflict)) {
         return { skipped: 'another scheduler instance holds the chunk-maintenance lease' };
       }
-      this.lastError = { message: `lease: ${describe(error)}`, at: new Date().toISOString() };
+      this.lastError = { message: `lease: ${describeError(error)}`, at: new Date().toISOString() };
       throw error;
     }
     try {

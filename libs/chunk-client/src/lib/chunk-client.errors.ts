@@ -71,3 +71,14 @@ export class ChunkTooLargeToBufferError extends CairnError {
     );
   }
 }
+
+/** One line for an error from a node or a socket: its code, its cause's code, its message. */
+export function describeError(error: unknown): string {
+  if (error instanceof Error) {
+    const code = (error as { code?: string }).code;
+    const cause = (error as { cause?: unknown }).cause;
+    const causeCode = cause instanceof Error ? (cause as { code?: string }).code : undefined;
+    return [code, causeCode, error.message].filter(Boolean).join(' ');
+  }
+  return String(error);
+}

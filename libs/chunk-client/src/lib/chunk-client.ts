@@ -3,7 +3,7 @@ import { PassThrough, Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { CHUNK_MEDIA_TYPE, StoragePaths, type PutChunkReply } from '@cairn/protocol';
 import { ContentHasher, contentHashOf, type ContentHash, type HashRing, type RingMember } from '@cairn/hashing';
-import { ChunkTooLargeToBufferError, ChunkUnavailableError, ClientHashMismatchError, TooFewStorageNodesError, WriteQuorumNotReachedError, type ReplicaFailure } from './chunk-client.errors';
+import { ChunkTooLargeToBufferError, describeError, ChunkUnavailableError, ClientHashMismatchError, TooFewStorageNodesError, WriteQuorumNotReachedError, type ReplicaFailure } from './chunk-client.errors';
 import { LatencyTracker } from './latency-tracker';
 import { STANDARD_REPLICATION, type ReplicationStrategy } from './replication-strategy';
 import { NodePools } from './storage-node.client';
@@ -138,7 +138,7 @@ export class ChunkClient {
       try {
         response = await this.poolFor(node.nodeId).request({ path: StoragePaths.chunk(hash), method: 'GET', headers: rangeHeader(range) });
       } catch (error) {
-        fail(node, describe(error));
+        fail(node, describeError(error));
         continue;
       }
       if (response.statusCode !== 200 && response.statusCode !== 206) {
@@ -153,7 +153,7 @@ export class ChunkClient {
           // One Buffer per read: a byte-mode stream read by an async iterator would concatenate them again.
           return { hash, stream: Readable.from(pieces), servedBy: node.nodeId, fellOverFrom };
         } catch (error) {
-          fail(node, describe(error));
+          fail(node, describeError(error));
           continue;
         }
       }
@@ -210,7 +210,7 @@ export class ChunkClient {
           }
           break;
         } catch (error) {
-          fail(node, describe(error));
+          fail(node, describeError(error));
         }
       }
       const next = others.shift();
@@ -223,7 +223,7 @@ export class ChunkClient {
         if (res.statusCode === 206) body = res.body;
         else fail(node, await describeResponse(res));
       } catch (error) {
-        fail(node, describe(error));
+        fail(node, describeError(error));
       }
     }
     if (hasher) {
@@ -334,7 +334,7 @@ export class ChunkClient {
     } catch (error) {
       if (body instanceof Readable) body.destroy();
       this.latency.observeFailure(node.nodeId);
-      return { nodeId: node.nodeId, ok: false, reason: signal.aborted ? describe(signal.reason) : describe(error) };
+      return { nodeId: node.nodeId, ok: false, reason: signal.aborted ? describeError(signal.reason) : describeError(error) };
     }
   }
 
@@ -407,14 +407,4 @@ async function describeResponse(res: { statusCode: number; body: { text(): Promi
     // A body that is not our JSON error shape: the status says enough.
   }
   return `HTTP ${res.statusCode}${detail ? ` ${detail}` : ''}`;
-}
-
-function describe(error: unknown): string {
-  if (error instanceof Error) {
-    const code = (error as { code?: string }).code;
-    const cause = (error as { cause?: unknown }).cause;
-    const causeCode = cause instanceof Error ? (cause as { code?: string }).code : undefined;
-    return [code, causeCode, error.message].filter(Boolean).join(' ');
-  }
-  return String(error);
 }

@@ -6,6 +6,7 @@ import {
   StorageErrorCodes,
   StorageHeaders,
   StoragePaths,
+  type ChunkListingEntry,
   type ChunkListingReply,
   type PutChunkReply,
   type VerifyChunksReply,
@@ -48,11 +49,8 @@ export class NodePools {
   }
 }
 
-export interface HeldChunkEntry {
-  readonly hash: ContentHash;
-  readonly sizeBytes: number;
-  readonly touchedAtMs: number;
-}
+/** A listing entry of the data-plane contract, its hash known to be one. */
+export type HeldChunkEntry = ChunkListingEntry & { readonly hash: ContentHash };
 
 export interface HeldChunkPage {
   readonly entries: readonly HeldChunkEntry[];
