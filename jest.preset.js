@@ -31,6 +31,7 @@ module.exports = {
   },
   moduleNameMapper,
   globalSetup: path.join(__dirname, 'tools/services/jest-global-setup.js'),
+  setupFiles: [path.join(__dirname, 'tools/services/jest-env.js')],
   maxWorkers: 1,
   // A handle a test forgot (a keep-alive socket, a child process) must never hang `npm test`.
   forceExit: true,

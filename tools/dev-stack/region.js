@@ -5,6 +5,7 @@ const path = require('node:path');
 const { spawn } = require('node:child_process');
 const readline = require('node:readline');
 const { regionProcesses } = require('./stack');
+const { devClusterSecret } = require('./cluster-secret');
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
 const LIVE_POLL_MS = 250;
@@ -20,7 +21,7 @@ function spawnRegion(options) {
     const profiling = process.env.CAIRN_CPU_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(process.env.CAIRN_CPU_PROFILE_DIR)}`] : [];
     const child = spawn(process.execPath, [...profiling, '-r', '@swc-node/register', path.join('apps', proc.service, 'src', 'main.ts')], {
       cwd: REPO_ROOT,
-      env: { ...process.env, ...(options.env ?? {}), ...proc.env },
+      env: { ...process.env, CAIRN_CLUSTER_SECRET: devClusterSecret(), ...(options.env ?? {}), ...proc.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     for (const stream of [child.stdout, child.stderr]) {

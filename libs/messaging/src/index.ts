@@ -7,3 +7,4 @@ export * from './lib/dead-letter';
 export * from './lib/jetstream.transport';
 export * from './lib/rpc-exception.filter';
 export * from './lib/stream-tail';
+export * from './lib/message-auth';

@@ -9,3 +9,4 @@ export * from './lib/cluster/chunk-health.events';
 export * from './lib/cluster/instance-health.events';
 export * from './lib/locks/lock.contract';
 export * from './lib/storage';
+export * from './lib/cluster-auth';

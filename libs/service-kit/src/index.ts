@@ -15,3 +15,6 @@ export * from './lib/service-identity';
 export * from './lib/service-kit.module';
 export * from './lib/bootstrap';
 export * from './lib/event-clock';
+export * from './lib/security/cluster-credentials';
+export * from './lib/security/route-access';
+export * from './lib/security/cluster-auth.guard';

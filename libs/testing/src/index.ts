@@ -2,3 +2,4 @@ export * from './lib/namespaces';
 export * from './lib/service-boot.spec-helper';
 export * from './lib/compose.spec-helper';
 export * from './lib/service-process';
+export * from './lib/cluster-auth.spec-helper';

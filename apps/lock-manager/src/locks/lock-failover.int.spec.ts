@@ -1,7 +1,7 @@
 import { LockClient } from '@cairn/lock-client';
 import { NatsConnectionManager, RpcClient } from '@cairn/messaging';
 import { CairnError, type LockGrant } from '@cairn/protocol';
-import { dropNamespace, eventually, TEST_NATS_URL, testNamespace } from '@cairn/testing';
+import { dropNamespace, eventually, TEST_NATS_URL, testClusterCredentials, testNamespace } from '@cairn/testing';
 import { LockManagerCluster } from '../testing/lock-manager-cluster.fixture';
 
 const STORM_CLIENTS = 8;
@@ -21,7 +21,7 @@ describe('three lock-manager processes over real NATS, leader killed with SIGKIL
   const namespace = testNamespace();
   const cluster = new LockManagerCluster(namespace, undefined, { CAIRN_RAFT_SNAPSHOT_EVERY_ENTRIES: String(SNAPSHOT_EVERY_ENTRIES) });
   const nats = new NatsConnectionManager({ natsUrl: TEST_NATS_URL, namespace, region: 'test', serviceName: 'lock-test', instance: 'lock-test' });
-  const rpc = new RpcClient(nats, namespace);
+  const rpc = new RpcClient(nats, namespace, testClusterCredentials());
   const client = (owner: string) => new LockClient(rpc, { owner });
 
   beforeAll(async () => {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { LockClient } from '@cairn/lock-client';
 import { NatsConnectionManager, RpcClient } from '@cairn/messaging';
 import type { RunningService } from '@cairn/service-kit';
-import { bootForTest, dropNamespace, eventually, TEST_NATS_URL, testNamespace } from '@cairn/testing';
+import { bootForTest, dropNamespace, eventually, TEST_NATS_URL, testClusterCredentials, testNamespace } from '@cairn/testing';
 import { isLeaseSecret, type LockInspection } from '@cairn/protocol';
 import type { LockManagerConfig } from '../lock-manager.config';
 import { LockManagerService } from '../service';
@@ -16,7 +16,7 @@ describe('the lock API of a single lock-manager', () => {
   const namespace = testNamespace();
   const dataDir = mkdtempSync(path.join(tmpdir(), 'cairn-lock-api-'));
   const nats = new NatsConnectionManager({ natsUrl: TEST_NATS_URL, namespace, region: 'test', serviceName: 'lock-test', instance: 'lock-test' });
-  const rpc = new RpcClient(nats, namespace);
+  const rpc = new RpcClient(nats, namespace, testClusterCredentials());
   let running: RunningService<LockManagerConfig>;
 
   const post = async (url: string, body: unknown) => {

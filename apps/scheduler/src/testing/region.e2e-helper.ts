@@ -8,7 +8,7 @@ import { ringMembers } from '@cairn/chunk-client';
 import { HashRing, type ContentHash } from '@cairn/hashing';
 import { NatsConnectionManager, RpcClient } from '@cairn/messaging';
 import { METADATA_SERVICE, MetadataRpc, type ListChunkReferencesReply, type ListNodesReply } from '@cairn/protocol';
-import { dropNamespace, eventually, startServiceProcess, testNamespace, TEST_NATS_URL, type ServiceProcess } from '@cairn/testing';
+import { dropNamespace, eventually, startServiceProcess, testClusterCredentials, testNamespace, TEST_NATS_URL, type ServiceProcess } from '@cairn/testing';
 
 export const E2E_ROOT_ACCESS_KEY = 'CAIRNE2EROOTACCESSKEY';
 export const E2E_ROOT_SECRET_KEY = 'cairn-e2e-root-secret-key-0000000000000';
@@ -44,7 +44,7 @@ export class TestRegion {
   async start(storageNodes: number): Promise<void> {
     this.dataRoot = await fsp.mkdtemp(path.join(os.tmpdir(), 'cairn-scheduler-e2e-'));
     this.nats = new NatsConnectionManager({ natsUrl: TEST_NATS_URL, namespace: this.namespace, region: 'region-1', serviceName: 'e2e', instance: 'e2e' });
-    this.rpc = new RpcClient(this.nats, this.namespace);
+    this.rpc = new RpcClient(this.nats, this.namespace, testClusterCredentials());
     const base = { CAIRN_NS: this.namespace };
     const [metadata, locks] = await Promise.all([
       startServiceProcess({ app: 'metadata', env: { ...base, CAIRN_INSTANCE: 'metadata-1', CAIRN_ROOT_ACCESS_KEY: E2E_ROOT_ACCESS_KEY, CAIRN_ROOT_SECRET_KEY: E2E_ROOT_SECRET_KEY } }),

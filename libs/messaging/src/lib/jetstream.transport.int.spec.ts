@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { Controller, Module, type INestMicroservice } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Ctx, EventPattern, MessagePattern, Payload } from '@nestjs/microservices';
-import { CairnError, ErrorCodes, subjectsFor, type EventEnvelope } from '@cairn/protocol';
+import { CairnError, ClusterKeys, ErrorCodes, signMessage, subjectsFor, verifyMessage, type EventEnvelope } from '@cairn/protocol';
+import type { MessageAuthenticator } from './message-auth';
 import { JetStreamEventStore } from './jetstream-event-store';
 import { DEAD_LETTER_ERROR_HEADER, DEAD_LETTER_SEQUENCE_HEADER } from './dead-letter';
 import { JetStreamContext, JetStreamTransport } from './jetstream.transport';
@@ -33,13 +34,22 @@ class ProbeController {
 @Module({ controllers: [ProbeController] })
 class ProbeModule {}
 
+function authenticatorFor(secret: string, caller: string): MessageAuthenticator {
+  const key = new ClusterKeys(secret).key('internal-nats');
+  return {
+    sign: (subject, payload) => signMessage(key, caller, subject, payload),
+    verify: (header, subject, payload) => verifyMessage(key, header, subject, payload, Date.now()),
+  };
+}
+const clusterAuth = authenticatorFor('messaging-test-cluster-secret-0000000000000', 'test/transport');
+
 describe('JetStreamTransport on real NATS', () => {
   let fixture: Awaited<ReturnType<typeof natsFixture>>;
   let store: JetStreamEventStore;
   let app: INestMicroservice;
 
   async function startApp(): Promise<void> {
-    const transport = new JetStreamTransport(fixture.connection, fixture.config);
+    const transport = new JetStreamTransport(fixture.connection, fixture.config, clusterAuth);
     app = await NestFactory.createMicroservice(ProbeModule, { strategy: transport, logger: false });
     app.useGlobalFilters(new PassThroughRpcExceptionFilter());
     await app.listen();
@@ -121,9 +131,16 @@ describe('JetStreamTransport on real NATS', () => {
   });
 
   it('answers request/reply with a typed value or a typed error, and a missing responder is NO_HANDLER', async () => {
-    const rpc = new RpcClient(fixture.connection, fixture.namespace);
+    const rpc = new RpcClient(fixture.connection, fixture.namespace, clusterAuth);
     await expect(rpc.request('probe', 'echo', { text: 'hi' })).resolves.toEqual({ echoed: 'hi' });
     await expect(rpc.request('probe', 'echo', { text: 'fail' })).rejects.toMatchObject({ code: 'NoSuchKey', message: 'no such key: fail' });
     await expect(rpc.request('probe', 'nothing-here', {}, { timeoutMs: 500 })).rejects.toMatchObject({ code: ErrorCodes.NoHandler });
+  });
+
+  it('refuses a request that is unsigned or signed with another secret, before the handler runs', async () => {
+    const unsigned = new RpcClient(fixture.connection, fixture.namespace);
+    await expect(unsigned.request('probe', 'echo', { text: 'hi' })).rejects.toMatchObject({ code: ErrorCodes.Unauthenticated });
+    const stranger = new RpcClient(fixture.connection, fixture.namespace, authenticatorFor('another-cluster-entirely-00000000000000000', 'test/stranger'));
+    await expect(stranger.request('probe', 'echo', { text: 'fail' })).rejects.toMatchObject({ code: ErrorCodes.Unauthenticated });
   });
 });

@@ -1,10 +1,11 @@
 import { Logger } from '@nestjs/common';
 import { CustomTransportStrategy, MessageHandler, Server } from '@nestjs/microservices';
-import { subjectsFor, type StreamKind } from '@cairn/protocol';
+import { ErrorCodes, MESSAGE_AUTH_HEADER, subjectsFor, type StreamKind } from '@cairn/protocol';
 import { JSONCodec, type ConsumerMessages, type JsMsg, type Subscription } from 'nats';
 import { lastValueFrom, isObservable, type Observable } from 'rxjs';
 import { publishDeadLetter } from './dead-letter';
 import { REQUEST_ID_HEADER, rpcCodec, toErrorReply } from './rpc';
+import type { MessageAuthenticator } from './message-auth';
 import type { MessagingConfig } from './messaging.config';
 import type { NatsConnectionManager } from './nats-connection';
 import { ensureDurableConsumer, ensureStreams } from './stream-provisioning';
@@ -68,6 +69,8 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
   constructor(
     private readonly connection: NatsConnectionManager,
     private readonly config: MessagingConfig,
+    /** Checks every RPC request's signature before its handler sees it. */
+    private readonly authenticator: MessageAuthenticator,
   ) {
     super();
     this.subjects = subjectsFor(config.namespace);
@@ -114,6 +117,12 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
         if (err) return this.logger.error(`responder ${subject}: ${err.message}`);
         const work = (async () => {
           let reply: unknown;
+          const verdict = this.authenticator.verify(msg.headers?.get(MESSAGE_AUTH_HEADER) || undefined, msg.subject, msg.data);
+          if (!verdict.ok) {
+            this.logger.warn(`refused ${msg.subject}: ${verdict.reason}`);
+            if (msg.reply) msg.respond(rpcCodec.encode({ ok: false, error: { code: ErrorCodes.Unauthenticated, message: `request refused: ${verdict.reason}` } }));
+            return;
+          }
           try {
             const payload = msg.data.length ? rpcCodec.decode(msg.data) : null;
             const ctx = new RpcRequestContext(msg.subject, msg.headers?.get(REQUEST_ID_HEADER) || undefined);

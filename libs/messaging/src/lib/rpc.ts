@@ -1,6 +1,7 @@
-import { CairnError, ErrorCodes, subjectsFor, type ErrorReply, type Reply } from '@cairn/protocol';
+import { CairnError, ErrorCodes, MESSAGE_AUTH_HEADER, subjectsFor, type ErrorReply, type Reply } from '@cairn/protocol';
 import { headers as natsHeaders, JSONCodec } from 'nats';
 import { DEFAULT_RPC_TIMEOUT_MS } from './messaging.config';
+import type { MessageAuthenticator } from './message-auth';
 import type { NatsConnectionManager } from './nats-connection';
 
 export const REQUEST_ID_HEADER = 'Cairn-Request-Id';
@@ -34,6 +35,8 @@ export class RpcClient {
   constructor(
     private readonly connection: NatsConnectionManager,
     namespace: string,
+    /** Signs each request; responders refuse unsigned ones. */
+    private readonly authenticator?: MessageAuthenticator,
   ) {
     this.subjects = subjectsFor(namespace);
   }
@@ -43,9 +46,12 @@ export class RpcClient {
     const timeout = options.timeoutMs ?? DEFAULT_RPC_TIMEOUT_MS;
     const h = natsHeaders();
     if (options.requestId) h.set(REQUEST_ID_HEADER, options.requestId);
+    const subject = this.subjects.rpc(service, pattern);
+    const data = rpcCodec.encode(payload ?? null);
+    if (this.authenticator) h.set(MESSAGE_AUTH_HEADER, this.authenticator.sign(subject, data));
     let reply: Reply<T>;
     try {
-      const m = await nc.request(this.subjects.rpc(service, pattern), rpcCodec.encode(payload ?? null), { timeout, headers: h });
+      const m = await nc.request(subject, data, { timeout, headers: h });
       reply = rpcCodec.decode(m.data) as Reply<T>;
     } catch (error) {
       const code = (error as { code?: string }).code;

@@ -35,4 +35,8 @@ export const ErrorCodes = {
   NoHandler: 'NO_HANDLER',
   Internal: 'INTERNAL',
   InvalidCommand: 'INVALID_COMMAND',
+  /** No valid cluster signature or operator credential. */
+  Unauthenticated: 'UNAUTHENTICATED',
+  /** A valid credential whose role does not allow the operation. */
+  Forbidden: 'FORBIDDEN',
 } as const;

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { ValidationPipe, type DynamicModule, type INestApplication } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import { NestFactory, Reflector } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { JetStreamTransport, NatsConnectionManager } from '@cairn/messaging';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -13,6 +13,8 @@ import { createLogger, PinoNestLogger } from './logging/logger';
 import { httpLogger, REQUEST_ID_HEADER } from './logging/request-id';
 import { MetricsService } from './metrics/metrics.service';
 import { CAIRN_VERSION, type ServiceIdentity } from './service-identity';
+import { ClusterAuthGuard } from './security/cluster-auth.guard';
+import { ClusterCredentials } from './security/cluster-credentials';
 import { messagingConfigOf } from './service-kit.module';
 
 /** Longest a graceful shutdown may take before the process exits anyway. */
@@ -102,6 +104,8 @@ export async function startService<C extends BaseServiceConfig>(
   const app = await NestFactory.create(definition.module(config, identity), {
     logger: new PinoNestLogger(logger),
     bodyParser: !definition.rawBodies,
+    // The cluster guard checks a signed request's body against its hash.
+    rawBody: !definition.rawBodies,
     abortOnError: false,
   });
   let draining = false;
@@ -122,6 +126,7 @@ export async function startService<C extends BaseServiceConfig>(
     new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: true, transform: true }),
   );
   app.useGlobalFilters(new ServiceExceptionFilter());
+  app.useGlobalGuards(new ClusterAuthGuard(app.get(Reflector), app.get(ClusterCredentials), config));
   const docs = new DocumentBuilder()
     .setTitle(`Cairn ${definition.service}`)
     .setDescription(definition.description)
@@ -130,7 +135,7 @@ export async function startService<C extends BaseServiceConfig>(
   SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, docs), { jsonDocumentUrl: 'docs/json' });
   await definition.configure?.(app, config);
 
-  const transport = new JetStreamTransport(app.get(NatsConnectionManager), messagingConfigOf(identity, config));
+  const transport = new JetStreamTransport(app.get(NatsConnectionManager), messagingConfigOf(identity, config), app.get(ClusterCredentials));
   app.connectMicroservice({ strategy: transport }, { inheritAppConfig: true });
   await app.startAllMicroservices();
   const server = app.getHttpServer();

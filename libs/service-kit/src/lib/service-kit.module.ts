@@ -8,6 +8,7 @@ import { HealthRegistry } from './health/health-registry';
 import { HeartbeatService } from './heartbeat/heartbeat.service';
 import { MetricsController } from './metrics/metrics.controller';
 import { MetricsService } from './metrics/metrics.service';
+import { ClusterCredentials } from './security/cluster-credentials';
 import { PostgresConnection, schemaForNamespace, type PostgresOptions } from './postgres/postgres-connection';
 import { RedisConnection, redisPrefixForNamespace } from './redis/redis-connection';
 import { SERVICE_CONFIG, SERVICE_IDENTITY, type ServiceIdentity } from './service-identity';
@@ -53,6 +54,11 @@ class ServiceKitLifecycle implements OnModuleInit, OnApplicationShutdown {
   }
 }
 
+/** How a service names itself when it signs: `<service>/<instance>`. */
+export function callerOf(identity: ServiceIdentity): string {
+  return `${identity.service}/${identity.instance}`;
+}
+
 /** How a service's NATS connection and JetStream transport address the cluster: its identity, the configured URL and replicas. */
 export function messagingConfigOf(identity: ServiceIdentity, config: BaseServiceConfig): MessagingConfig {
   return {
@@ -76,6 +82,7 @@ export class ServiceKitModule {
   static forRoot(options: ServiceKitOptions): DynamicModule {
     const { identity, config } = options;
     const nats = new NatsConnectionManager(messagingConfigOf(identity, config));
+    const credentials = ClusterCredentials.fromConfig(config, callerOf(identity));
     const postgres = options.postgres
       ? new PostgresConnection({ ...options.postgres, schema: options.postgres.schema ?? schemaForNamespace(identity.service, identity.namespace) })
       : null;
@@ -85,7 +92,8 @@ export class ServiceKitModule {
       { provide: SERVICE_CONFIG, useValue: config },
       { provide: NatsConnectionManager, useValue: nats },
       { provide: JetStreamEventStore, useValue: new JetStreamEventStore(nats, identity.namespace) },
-      { provide: RpcClient, useValue: new RpcClient(nats, identity.namespace) },
+      { provide: ClusterCredentials, useValue: credentials },
+      { provide: RpcClient, useValue: new RpcClient(nats, identity.namespace, credentials) },
       { provide: PostgresConnection, useValue: postgres },
       { provide: RedisConnection, useValue: redis },
       HealthRegistry,
@@ -105,7 +113,7 @@ export class ServiceKitModule {
       imports: [TerminusModule.forRoot({ logger: false })],
       controllers: [HealthController, MetricsController],
       providers,
-      exports: [SERVICE_IDENTITY, SERVICE_CONFIG, NatsConnectionManager, JetStreamEventStore, RpcClient, PostgresConnection, RedisConnection, HealthRegistry, MetricsService, WorkerRegistry, HeartbeatService, EventClock],
+      exports: [SERVICE_IDENTITY, SERVICE_CONFIG, ClusterCredentials, NatsConnectionManager, JetStreamEventStore, RpcClient, PostgresConnection, RedisConnection, HealthRegistry, MetricsService, WorkerRegistry, HeartbeatService, EventClock],
     };
   }
 }

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { plainToInstance, Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, validateSync, type ValidationError } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength, validateSync, type ValidationError } from 'class-validator';
 
 const NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
@@ -44,6 +44,32 @@ export class BaseServiceConfig {
   @Min(1)
   @Max(5)
   CAIRN_STREAM_REPLICAS = 1;
+
+  /**
+   * The secret every service of the cluster shares: internal HTTP requests, NATS requests and
+   * heartbeats are signed with keys derived from it, and operator tokens too. Required (this or
+   * CAIRN_CLUSTER_SECRET_FILE); `npm start` generates one for development.
+   */
+  @IsOptional()
+  @IsString()
+  @MinLength(32, { message: 'must be at least 32 characters (generate one with: openssl rand -base64 32)' })
+  CAIRN_CLUSTER_SECRET?: string;
+
+  /** A file holding the cluster secret (a mounted secret), read once at start. */
+  @IsOptional()
+  @IsString()
+  CAIRN_CLUSTER_SECRET_FILE?: string;
+
+  /** How far a signed internal request's time may be from this server's clock (and how long its nonce is remembered). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1_000)
+  @Max(600_000)
+  CAIRN_AUTH_MAX_SKEW_MS = 30_000;
+
+  /** `token`: /metrics needs an operator token (or a cluster signature); `public`: anyone may scrape it. */
+  @IsIn(['token', 'public'])
+  CAIRN_METRICS_AUTH: 'token' | 'public' = 'token';
 }
 
 export class ConfigError extends Error {

@@ -7,6 +7,8 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   [ErrorCodes.Timeout]: 504,
   [ErrorCodes.NoHandler]: 503,
   [ErrorCodes.Internal]: 500,
+  [ErrorCodes.Unauthenticated]: 401,
+  [ErrorCodes.Forbidden]: 403,
   LOCK_DEADLOCK: 409,
   LOCK_TIMEOUT: 408,
   LOCK_WAIT_TIMEOUT: 408,

@@ -2,10 +2,12 @@ import { Controller, Get, Inject, Res, ServiceUnavailableException } from '@nest
 import type { Response } from 'express';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheckService, HealthIndicatorService, type HealthCheckResult } from '@nestjs/terminus';
+import { Access } from '../security/route-access';
 import { SERVICE_IDENTITY, type ServiceIdentity } from '../service-identity';
 import { HEALTH_CHECK_TIMEOUT_MS, HealthRegistry, withTimeout } from './health-registry';
 
 @ApiTags('operations')
+@Access('public')
 @Controller('health')
 export class HealthController {
   private readonly startedAt = Date.now();

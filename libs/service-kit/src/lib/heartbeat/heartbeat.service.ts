@@ -1,10 +1,11 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { NatsConnectionManager } from '@cairn/messaging';
-import { subjectsFor, type Heartbeat } from '@cairn/protocol';
+import { MESSAGE_AUTH_HEADER, subjectsFor, type Heartbeat } from '@cairn/protocol';
 import type { NextFunction, Request, Response } from 'express';
-import { JSONCodec } from 'nats';
+import { headers as natsHeaders, JSONCodec } from 'nats';
 import { loadavg } from 'node:os';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import { ClusterCredentials } from '../security/cluster-credentials';
 import { SERVICE_IDENTITY, type ServiceIdentity } from '../service-identity';
 import { IntervalWorker } from '../workers/interval.worker';
 import { WorkerRegistry } from '../workers/worker-registry';
@@ -16,7 +17,8 @@ const codec = JSONCodec<Heartbeat>();
 type ExtraFigure = number | string | boolean;
 
 /**
- * Publishes `hb.<region>.<service>.<instance>` on core NATS once a second with load, uptime and
+ * Publishes `hb.<region>.<service>.<instance>` on core NATS once a second, signed with the
+ * cluster's NATS key (a forged heartbeat must not hide a dead node), with load, uptime and
  * version, plus whatever figures the service registers (capacity, lag). Heartbeats are
  * best-effort: while NATS is away they are skipped, not queued.
  */
@@ -34,6 +36,7 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
     private readonly connection: NatsConnectionManager,
     @Inject(SERVICE_IDENTITY) private readonly identity: ServiceIdentity,
     private readonly workers: WorkerRegistry,
+    private readonly credentials: ClusterCredentials,
   ) {}
 
   addFigure(name: string, read: () => ExtraFigure): void {
@@ -100,7 +103,10 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
     const nc = this.connection.current();
     if (!nc) return;
     const subject = subjectsFor(this.identity.namespace).heartbeat(this.identity.region, this.identity.service, this.identity.instance);
-    nc.publish(subject, codec.encode(this.snapshot()));
+    const data = codec.encode(this.snapshot());
+    const h = natsHeaders();
+    h.set(MESSAGE_AUTH_HEADER, this.credentials.sign(subject, data));
+    nc.publish(subject, data, { headers: h });
     this.sent += 1;
     this.loopDelay?.reset();
   }
