@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { LockClient } from '@cairn/lock-client';
 import { NatsConnectionManager, RpcClient, deleteNamespaceStreams } from '@cairn/messaging';
-import { ClusterCredentials } from '@cairn/service-kit';
+import { benchCredentials } from './bench-credentials';
 import { LockManagerCluster } from '../../apps/lock-manager/src/testing/lock-manager-cluster.fixture';
 const { ensureLocalServices } = require('../services/local-services') as { ensureLocalServices: () => Promise<unknown> };
 
@@ -28,8 +28,6 @@ const { values: args } = parseArgs({
 });
 const DURATION_MS = Number(args['duration-ms']);
 const ROUNDS = Number(args.rounds);
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { useDevClusterSecret } = require('../dev-stack/cluster-secret') as { useDevClusterSecret: () => string };
 const NATS_URL = process.env['CAIRN_NATS_URL'] ?? 'nats://127.0.0.1:4222';
 
 function percentile(sorted: readonly number[], p: number): number {
@@ -69,7 +67,7 @@ async function main(): Promise<void> {
   const namespace = `bench${randomBytes(4).toString('hex')}`;
   const cluster = new LockManagerCluster(namespace);
   const nats = new NatsConnectionManager({ natsUrl: NATS_URL, namespace, region: 'bench', serviceName: 'lock-bench', instance: 'lock-bench' });
-  const rpc = new RpcClient(nats, namespace, ClusterCredentials.fromConfig({ CAIRN_CLUSTER_SECRET: useDevClusterSecret(), CAIRN_AUTH_MAX_SKEW_MS: 30_000 } as never, 'bench/locks'));
+  const rpc = new RpcClient(nats, namespace, benchCredentials('bench/locks'));
   try {
     process.stdout.write(`starting 3 lock-manager processes in namespace ${namespace}...\n`);
     await cluster.start();

@@ -28,6 +28,7 @@ import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { NodePools, StorageNodeClient } from '@cairn/chunk-client';
 import type { ContentHash } from '@cairn/hashing';
 import { eventually } from '@cairn/testing';
+import { benchCredentials } from './bench-credentials';
 import { chunkFileOf, sha256, TestRegion } from '../../apps/scheduler/src/testing/region.e2e-helper';
 const { ensureLocalServices } = require('../services/local-services') as { ensureLocalServices: () => Promise<unknown> };
 
@@ -243,7 +244,7 @@ async function stopChild(child: ChildProcess): Promise<void> {
  * target, a verified GET from a source, a PUT to the target (here a scratch node), `lanes` at once.
  */
 async function copyPathMBps(region: TestRegion, scratchUrl: string, source: string, hashes: readonly string[], lanes: number): Promise<number> {
-  const pools = new NodePools((nodeId) => (nodeId === SCRATCH_NODE ? scratchUrl : region.nodes.get(nodeId)!.url));
+  const pools = new NodePools((nodeId) => (nodeId === SCRATCH_NODE ? scratchUrl : region.nodes.get(nodeId)!.url), benchCredentials('bench/repair').httpInterceptor());
   const nodes = new StorageNodeClient(pools);
   try {
     const started = performance.now();

@@ -11,6 +11,10 @@ import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 import { HashRing, contentHashOf, type ContentHash } from '@cairn/hashing';
 import { ChunkClient, InMemoryUnderReplicationRecorder, ringReplication } from '@cairn/chunk-client';
+import { benchCredentials } from './bench-credentials';
+
+// Before any node starts: they inherit the cluster secret from this process's environment.
+const SIGNER = benchCredentials('bench/storage').httpInterceptor();
 
 const MiB = 1024 * 1024;
 const LARGE_CHUNK_BYTES = 8 * MiB;
@@ -100,6 +104,7 @@ async function withCluster<T>(root: string, rf: number, work: (client: ChunkClie
   const client = new ChunkClient({
     ring: () => ring,
     addressOf: (id) => urls.get(id) ?? '',
+    signer: SIGNER,
     underReplication: new InMemoryUnderReplicationRecorder(),
     strategy: ringReplication(`rf${rf}`, rf, rf === 1 ? 1 : 2),
   });

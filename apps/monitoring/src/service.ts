@@ -1,4 +1,7 @@
+import { LockClient } from '@cairn/lock-client';
+import { RpcClient } from '@cairn/messaging';
 import { ServiceKitModule, type ServiceDefinition } from '@cairn/service-kit';
+import { InstanceHealthLog } from './adapters/instance-health.log';
 import { ClusterController } from './health-watch/cluster.controller';
 import { HeartbeatWatcher } from './health-watch/heartbeat-watcher.service';
 import { MonitoringConfig } from './monitoring.config';
@@ -14,6 +17,10 @@ export const MonitoringService: ServiceDefinition<MonitoringConfig> = {
     module: class MonitoringAppModule {},
     imports: [ServiceKitModule.forRoot({ identity, config })],
     controllers: [ClusterController],
-    providers: [HeartbeatWatcher],
+    providers: [
+      { provide: LockClient, useFactory: (rpc: RpcClient) => new LockClient(rpc, { owner: identity.instance }), inject: [RpcClient] },
+      InstanceHealthLog,
+      HeartbeatWatcher,
+    ],
   }),
 };

@@ -3,7 +3,7 @@ import { ChunkClient, JetStreamUnderReplicationRecorder, ReadRepairReporter, Sto
 import { JetStreamEventStore, NatsConnectionManager, RpcClient, StreamTail } from '@cairn/messaging';
 import { ChunkHealthSchemaVersions, bucketOfToken, subjectsFor } from '@cairn/protocol';
 import type { Logger } from 'pino';
-import { createLogger, EventClock, type ServiceIdentity } from '@cairn/service-kit';
+import { ClusterCredentials, createLogger, EventClock, type ServiceIdentity } from '@cairn/service-kit';
 import type { AccessConfig } from '../access.config';
 import { AccessKeyRpcLookup } from '../adapters/access-key-rpc.lookup';
 import { MetadataRpcClient } from '../adapters/metadata-rpc.client';
@@ -75,8 +75,15 @@ export class S3GatewayModule {
         { provide: ACCESS_KEY_LOOKUP, useExisting: AccessKeyRpcLookup },
         {
           provide: GATEWAY_PARTS,
-          inject: [MetadataRpcClient, AccessKeyRpcLookup, JetStreamEventStore, EventClock, NatsConnectionManager],
-          useFactory: (metadata: MetadataRpcClient, keys: AccessKeyRpcLookup, events: JetStreamEventStore, clock: EventClock, nats: NatsConnectionManager): GatewayParts => {
+          inject: [MetadataRpcClient, AccessKeyRpcLookup, JetStreamEventStore, EventClock, NatsConnectionManager, ClusterCredentials],
+          useFactory: (
+            metadata: MetadataRpcClient,
+            keys: AccessKeyRpcLookup,
+            events: JetStreamEventStore,
+            clock: EventClock,
+            nats: NatsConnectionManager,
+            credentials: ClusterCredentials,
+          ): GatewayParts => {
             const logger = createLogger({ ...identity, level: config.CAIRN_LOG_LEVEL });
             const ring = new StorageRingProvider(metadata.listNodes, metadata.ringEpoch);
             // A write is acknowledged only once each replica it missed is on record for repair.
@@ -87,6 +94,7 @@ export class S3GatewayModule {
             const chunkClient = new ChunkClient({
               ring: () => ring.ring(),
               addressOf: (nodeId) => ring.addressOf(nodeId),
+              signer: credentials.httpInterceptor(),
               underReplication,
               onReadFailover: readRepair.onReadFailover,
               fallbackReadNodes: (hash) => ring.fallbackReadNodes(hash, STANDARD_REPLICATION.replicationFactor),

@@ -1,5 +1,6 @@
 import { Controller, Get, Header } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Access } from '@cairn/service-kit';
 import { HeartbeatWatcher, type InstanceView } from './heartbeat-watcher.service';
 
 const DASHBOARD_REFRESH_SECONDS = 2;
@@ -20,14 +21,15 @@ function formatBytes(bytes: number): string {
 }
 
 @ApiTags('cluster')
+@Access('operator')
 @Controller()
 export class ClusterController {
   constructor(private readonly watcher: HeartbeatWatcher) {}
 
   @Get('cluster/instances')
   @ApiOperation({ summary: 'Every service instance heard from, with the failure detector’s verdict and its last heartbeat' })
-  instances(): { instances: InstanceView[] } {
-    return { instances: this.watcher.instances() };
+  instances(): { leader: boolean; instances: InstanceView[] } {
+    return { leader: this.watcher.leading, instances: this.watcher.instances() };
   }
 
   @Get('dashboard')

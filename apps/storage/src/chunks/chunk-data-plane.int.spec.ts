@@ -5,9 +5,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import type { INestApplication } from '@nestjs/common';
-import { request } from 'undici';
+import { request as unsignedRequest } from 'undici';
+import { signedRequest as request, testClusterCredentials, testOperatorToken } from '@cairn/testing';
 import { contentHashOf, type ContentHash } from '@cairn/hashing';
-import { CHUNK_MAINTENANCE_FENCING_RESOURCE, FENCING_RESOURCE_MAX_LENGTH, StorageHeaders } from '@cairn/protocol';
+import { CHUNK_MAINTENANCE_FENCING_RESOURCE, ClusterKeys, FENCING_RESOURCE_MAX_LENGTH, StorageHeaders } from '@cairn/protocol';
+import { ClusterCredentials } from '@cairn/service-kit';
 import { chunkRelativePath, CORRUPT_DIR, FENCING_TOKEN_FILE, PACKS_DIR, TEMP_DIR, WHOLE_READS_IN_FLIGHT_MAX, packFileName } from '../domain/chunk-layout';
 import { PACK_RECORD_HEADER_BYTES } from '../domain/pack-record';
 import { startStandaloneDataPlane } from '../testing/standalone-data-plane';
@@ -316,6 +318,38 @@ describe('storage data plane over real HTTP and disk', () => {
         { resource: 'scheduler/other-lease', highestToken: 999999999999999 },
       ],
     });
+  });
+
+  it('takes only requests signed with the cluster secret: unsigned, forged, replayed or altered ones change nothing', async () => {
+    const data = randomBytes(500);
+    const hash = contentHashOf(data);
+    const chunkPath = `/chunks/${hash}`;
+    await (await put(hash, data)).body.dump();
+    const status = async (res: Awaited<ReturnType<typeof unsignedRequest>>) => {
+      await res.body.dump();
+      return res.statusCode;
+    };
+    const fence = { [StorageHeaders.FencingResource]: 'scheduler/gc', [StorageHeaders.FencingToken]: '999999999999' };
+    // No credential at all: no delete, no write, no read, no poisoning of the fencing token.
+    expect(await status(await unsignedRequest(`${url}${chunkPath}`, { method: 'DELETE', headers: fence }))).toBe(401);
+    expect(await status(await unsignedRequest(`${url}/chunks/${contentHashOf(Buffer.from('x'))}`, { method: 'PUT', body: 'x', headers: OCTETS }))).toBe(401);
+    expect(await status(await unsignedRequest(`${url}${chunkPath}`))).toBe(401);
+    expect(await status(await unsignedRequest(`${url}/chunks`))).toBe(401);
+    // Signed with another cluster's secret.
+    const stranger = new ClusterCredentials(new ClusterKeys('some-other-cluster-secret-entirely-000000'), 'scheduler/evil', 30_000);
+    expect(await status(await unsignedRequest(`${url}${chunkPath}`, { method: 'DELETE', headers: { ...fence, ...stranger.signHttp({ method: 'DELETE', pathAndQuery: chunkPath, headers: fence }) } }))).toBe(401);
+    // A genuine signature, with the fencing token raised after signing, then replayed as signed.
+    const credentials = testClusterCredentials('scheduler/scheduler-1');
+    const low = { [StorageHeaders.FencingResource]: 'scheduler/gc', [StorageHeaders.FencingToken]: '1' };
+    const signed = { ...low, ...credentials.signHttp({ method: 'DELETE', pathAndQuery: chunkPath, headers: low }) };
+    expect(await status(await unsignedRequest(`${url}${chunkPath}`, { method: 'DELETE', headers: { ...signed, ...fence } }))).toBe(401);
+    // An operator token is for the admin APIs, not the data plane.
+    expect(await status(await unsignedRequest(`${url}${chunkPath}`, { headers: { authorization: `Bearer ${testOperatorToken('admin')}` } }))).toBe(403);
+    expect(await status(await get(hash))).toBe(200);
+    expect(await status(await unsignedRequest(`${url}${chunkPath}`, { method: 'DELETE', headers: signed }))).toBe(204);
+    expect(await status(await unsignedRequest(`${url}${chunkPath}`, { method: 'DELETE', headers: signed }))).toBe(401);
+    // Nothing the refused requests carried reached the fencing file.
+    expect(JSON.parse(await fsp.readFile(path.join(dataDir, FENCING_TOKEN_FILE), 'utf8'))).toEqual({ schemaVersion: 2, resources: [{ resource: 'scheduler/gc', highestToken: 1 }] });
   });
 
   it('upgrades a v1 fencing file: its one token keeps guarding the chunk-maintenance lease, other resources start afresh', async () => {

@@ -3,7 +3,7 @@ import { promises as fsp } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { INestApplication } from '@nestjs/common';
-import { request } from 'undici';
+import { signedRequest as request } from '@cairn/testing';
 import {
   CHUNK_MEDIA_TYPE,
   StorageErrorCodes,

@@ -16,6 +16,7 @@ import {
   type VerifyChunksReply,
 } from '@cairn/protocol';
 import { isContentHash, type ContentHash } from '@cairn/hashing';
+import { VerifiesOwnPayload } from '@cairn/service-kit';
 import { parseEpochMs } from '../domain/chunk-maintenance';
 import { parseFencingToken, resolveRange } from '../domain/chunk-layout';
 import { CHUNK_STORE, type ChunkStore } from '../domain/chunk-store.port';
@@ -41,6 +42,7 @@ export class ChunksController {
   ) {}
 
   @Put(':hash')
+  @VerifiesOwnPayload() // the bytes are hashed as they arrive and refused unless they match the hash in the path
   async put(@Param('hash') rawHash: string, @Req() req: Request, @Res() res: Response): Promise<void> {
     const hash = this.hashOrReply(rawHash, res);
     if (!hash) return;

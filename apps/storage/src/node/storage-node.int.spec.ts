@@ -7,7 +7,7 @@ import { parseContentHash } from '@cairn/hashing';
 import { JetStreamEventStore, NatsConnectionManager } from '@cairn/messaging';
 import { subjectsFor } from '@cairn/protocol';
 import type { RunningService } from '@cairn/service-kit';
-import { bootForTest, dropNamespace, eventually, TEST_NATS_URL, testNamespace } from '@cairn/testing';
+import { bootForTest, dropNamespace, eventually, signedFetch, TEST_NATS_URL, testNamespace } from '@cairn/testing';
 import { PACKS_DIR, chunkRelativePath, packFileName } from '../domain/chunk-layout';
 import { PACK_RECORD_HEADER_BYTES } from '../domain/pack-record';
 import { StorageService } from '../service';
@@ -34,25 +34,25 @@ describe('a storage node as a service', () => {
   it('counts stored chunks in /metrics and reports capacity on /health', async () => {
     const body = randomBytes(4096);
     const hash = createHash('sha256').update(body).digest('hex');
-    const put = await fetch(`${node.url}/chunks/${hash}`, { method: 'PUT', body, headers: { 'content-type': 'application/octet-stream' } });
+    const put = await signedFetch(`${node.url}/chunks/${hash}`, { method: 'PUT', body, headers: { 'content-type': 'application/octet-stream' } });
     expect(put.status).toBeLessThan(300);
 
-    const metrics = await (await fetch(`${node.url}/metrics`)).text();
+    const metrics = await (await signedFetch(`${node.url}/metrics`)).text();
     expect(metrics).toMatch(/^cairn_storage_chunks\{[^}]*\} 1$/m);
-    const health = (await (await fetch(`${node.url}/health`)).json()) as { details: { disk: { freeBytes: number } } };
+    const health = (await (await signedFetch(`${node.url}/health`)).json()) as { details: { disk: { freeBytes: number } } };
     expect(health.details.disk.freeBytes).toBeGreaterThan(0);
   });
 
   it('publishes a corrupt chunk found on read to CLUSTER for the repair job', async () => {
     const body = randomBytes(256 * 1024);
     const hash = createHash('sha256').update(body).digest('hex');
-    await fetch(`${node.url}/chunks/${hash}`, { method: 'PUT', body, headers: { 'content-type': 'application/octet-stream' } });
+    await signedFetch(`${node.url}/chunks/${hash}`, { method: 'PUT', body, headers: { 'content-type': 'application/octet-stream' } });
     const file = path.join(dataDir, chunkRelativePath(parseContentHash(hash)));
     const fd = openSync(file, 'r+');
     writeSync(fd, Buffer.from([body[1000] ^ 0xff]), 0, 1, 1000);
     closeSync(fd);
 
-    const read = await fetch(`${node.url}/chunks/${hash}`).then(
+    const read = await signedFetch(`${node.url}/chunks/${hash}`).then(
       async (res) => ({ status: res.status, bytes: await res.arrayBuffer().then((b) => b.byteLength, () => -1) }),
       () => ({ status: 0, bytes: -1 }),
     );
@@ -69,14 +69,14 @@ describe('a storage node as a service', () => {
   it('publishes a corrupt chunk found by a scrub (POST /chunks/verify) the same way', async () => {
     const body = randomBytes(2048);
     const hash = createHash('sha256').update(body).digest('hex');
-    await fetch(`${node.url}/chunks/${hash}`, { method: 'PUT', body, headers: { 'content-type': 'application/octet-stream' } });
+    await signedFetch(`${node.url}/chunks/${hash}`, { method: 'PUT', body, headers: { 'content-type': 'application/octet-stream' } });
     const pack = path.join(dataDir, PACKS_DIR, packFileName(1));
     const offset = await recordDataOffset(pack, hash);
     const fd = openSync(pack, 'r+');
     writeSync(fd, Buffer.from([body[5] ^ 0xff]), 0, 1, offset + 5);
     closeSync(fd);
 
-    const verify = (await (await fetch(`${node.url}/chunks/verify?limit=4096`, { method: 'POST' })).json()) as { corrupt: string[] };
+    const verify = (await (await signedFetch(`${node.url}/chunks/verify?limit=4096`, { method: 'POST' })).json()) as { corrupt: string[] };
     expect(verify.corrupt).toEqual([hash]);
 
     const store = new JetStreamEventStore(nats, namespace);
@@ -88,7 +88,7 @@ describe('a storage node as a service', () => {
   });
 
   it('answers a malformed verify query with 400 and the storage error shape behind the service pipes and filters', async () => {
-    const res = await fetch(`${node.url}/chunks/verify?limit=0`, { method: 'POST' });
+    const res = await signedFetch(`${node.url}/chunks/verify?limit=0`, { method: 'POST' });
     expect(res.status).toBe(400);
     expect(await res.json()).toMatchObject({ code: 'INVALID_STORAGE_REQUEST', message: expect.stringContaining('limit') });
   });

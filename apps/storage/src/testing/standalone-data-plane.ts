@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { Module, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { applyClusterAuth, ClusterCredentials, ServiceExceptionFilter, type BaseServiceConfig } from '@cairn/service-kit';
 import { ChunksModule } from '../chunks/chunks.module';
 import type { StorageChunksConfig } from '../chunks/storage-config';
 
@@ -12,6 +13,11 @@ export async function startStandaloneDataPlane(config: StorageChunksConfig, port
   @Module({ imports: [ChunksModule.forRoot(config)] })
   class StandaloneDataPlaneModule {}
   const app = await NestFactory.create(StandaloneDataPlaneModule, { bodyParser: false, logger: false });
+  // The same door as the service's: only requests signed with the cluster secret (CAIRN_CLUSTER_SECRET).
+  applyClusterAuth(app, ClusterCredentials.fromConfig({ CAIRN_CLUSTER_SECRET: process.env['CAIRN_CLUSTER_SECRET'], CAIRN_AUTH_MAX_SKEW_MS: 30_000 } as BaseServiceConfig, 'storage/standalone'), {
+    CAIRN_METRICS_AUTH: 'token',
+  });
+  app.useGlobalFilters(new ServiceExceptionFilter());
   await app.listen(port, '127.0.0.1');
   return { app, url: (await app.getUrl()).replace('[::1]', '127.0.0.1') };
 }

@@ -6,10 +6,15 @@ import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { createInterface } from 'node:readline';
 import { HashRing, contentHashOf, type ContentHash } from '@cairn/hashing';
+import { ClusterKeys } from '@cairn/protocol';
+import { ClusterCredentials } from '@cairn/service-kit';
 import { ChunkClient, STRAGGLER_GRACE_CAP_MS } from './chunk-client';
 import { WriteQuorumNotReachedError } from './chunk-client.errors';
 import { InMemoryUnderReplicationRecorder } from './under-replication-recorder.port';
 import { NodePools, StorageNodeClient } from './storage-node.client';
+
+// Storage nodes take only requests signed with the cluster secret (the test environment's).
+const signer = new ClusterCredentials(new ClusterKeys(process.env['CAIRN_CLUSTER_SECRET']!), 'test/chunk-client', 30_000).httpInterceptor();
 
 const WORKSPACE = path.resolve(__dirname, '../../../..');
 const DATA_PLANE_SCRIPT = path.join(WORKSPACE, 'apps/storage/src/testing/standalone-data-plane.ts');
@@ -80,7 +85,7 @@ describe('ChunkClient against three real storage nodes', () => {
     for (const n of nodes) urls.set(n.nodeId, n.url);
     const ring = HashRing.build({ epoch: 1, members: nodes.map((n, i) => ({ nodeId: n.nodeId, zone: `z${i}`, host: `h${i}`, weight: 1 })) });
     recorder = new InMemoryUnderReplicationRecorder();
-    client = new ChunkClient({ ring: () => ring, addressOf: (id) => urls.get(id) ?? 'http://127.0.0.1:1', underReplication: recorder });
+    client = new ChunkClient({ ring: () => ring, addressOf: (id) => urls.get(id) ?? 'http://127.0.0.1:1', signer, underReplication: recorder });
   }, 60_000);
 
   afterEach(async () => {
@@ -206,7 +211,7 @@ describe('ChunkClient against three real storage nodes', () => {
   it('deletes with the fencing token of a resource: the node fences each resource apart', async () => {
     const datas = [randomBytes(1000), randomBytes(2000), randomBytes(3000)];
     const hashes = await Promise.all(datas.map(async (d) => (await client.writeChunk(d)).hash));
-    const pools = new NodePools((id) => urls.get(id) ?? 'http://127.0.0.1:1');
+    const pools = new NodePools((id) => urls.get(id) ?? 'http://127.0.0.1:1', signer);
     const storage = new StorageNodeClient(pools);
     try {
       expect(await storage.delete('n1', hashes[0], { fencingToken: 1_000_000, fencingResource: 'test/other-lease' })).toBe('deleted');
@@ -233,6 +238,7 @@ describe('ChunkClient against three real storage nodes', () => {
       client = new ChunkClient({
         ring: () => newRing,
         addressOf: (id) => urls.get(id) ?? 'http://127.0.0.1:1',
+        signer,
         underReplication: recorder,
         fallbackReadNodes: () => ['n1', 'n2', 'n3'],
         onReadFailover: (e) => failovers.push(e.nodeId),

@@ -9,7 +9,7 @@ describe('ChunkClient with fewer storage nodes than the replication factor', () 
 
   it('refuses a write instead of storing fewer copies than promised', async () => {
     const recorder = new InMemoryUnderReplicationRecorder();
-    const client = new ChunkClient({ ring: () => ring, addressOf: () => 'http://127.0.0.1:1', underReplication: recorder });
+    const client = new ChunkClient({ ring: () => ring, addressOf: () => 'http://127.0.0.1:1', signer: (dispatch) => dispatch, underReplication: recorder });
     await expect(client.writeChunk(Buffer.from('x'))).rejects.toMatchObject({ code: ChunkClientErrorCodes.TooFewStorageNodes });
     expect(recorder.entries).toEqual([]);
     await client.close();

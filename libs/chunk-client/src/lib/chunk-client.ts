@@ -6,7 +6,7 @@ import { ContentHasher, contentHashOf, type ContentHash, type HashRing, type Rin
 import { ChunkTooLargeToBufferError, describeError, ChunkUnavailableError, ClientHashMismatchError, TooFewStorageNodesError, WriteQuorumNotReachedError, type ReplicaFailure } from './chunk-client.errors';
 import { LatencyTracker } from './latency-tracker';
 import { STANDARD_REPLICATION, type ReplicationStrategy } from './replication-strategy';
-import { NodePools } from './storage-node.client';
+import { NodePools, type RequestSigner } from './storage-node.client';
 import type { UnderReplicationRecorder } from './under-replication-recorder.port';
 
 /** A stream written without its hash is buffered (to hash it) up to this size. */
@@ -44,6 +44,8 @@ export interface ChunkClientOptions {
    * nodes while a rebalance moves chunks away from them).
    */
   readonly fallbackReadNodes?: (hash: ContentHash) => readonly string[];
+  /** Signs each request to a storage node; required unless `pools` (which sign) are given. */
+  readonly signer?: RequestSigner;
   /** Shared connection pools; one is made for this client when absent. */
   readonly pools?: NodePools;
 }
@@ -103,7 +105,8 @@ export class ChunkClient {
     this.strategy = options.strategy ?? STANDARD_REPLICATION;
     this.latency = options.latency ?? new LatencyTracker();
     this.nowMs = options.nowMs ?? (() => performance.now());
-    this.pools = options.pools ?? new NodePools(options.addressOf);
+    if (!options.pools && !options.signer) throw new Error('a ChunkClient needs a request signer or signing pools');
+    this.pools = options.pools ?? new NodePools(options.addressOf, options.signer!);
   }
 
   /**

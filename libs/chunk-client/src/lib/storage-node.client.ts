@@ -18,25 +18,35 @@ export const KEEP_ALIVE_TIMEOUT_MS = 30_000;
 export const HEADERS_TIMEOUT_MS = 10_000;
 export const BODY_TIMEOUT_MS = 30_000;
 
+/**
+ * Adds the caller's proof of identity to each request (storage nodes take only requests signed
+ * with the cluster secret): the service's ClusterCredentials.httpInterceptor().
+ */
+export type RequestSigner = Dispatcher.DispatcherComposeInterceptor;
+
 /** One keep-alive connection pool per storage node origin, shared by every client of a process. */
 export class NodePools {
-  private readonly pools = new Map<string, Pool>();
+  private readonly pools = new Map<string, { readonly pool: Pool; readonly signed: Dispatcher }>();
 
-  constructor(private readonly addressOf: (nodeId: string) => string) {}
+  constructor(
+    private readonly addressOf: (nodeId: string) => string,
+    private readonly signer: RequestSigner,
+  ) {}
 
-  for(nodeId: string): Pool {
+  for(nodeId: string): Dispatcher {
     const origin = this.addressOf(nodeId);
-    let pool = this.pools.get(origin);
-    if (!pool) {
-      pool = new Pool(origin, {
+    let entry = this.pools.get(origin);
+    if (!entry) {
+      const pool = new Pool(origin, {
         connections: POOL_CONNECTIONS_PER_NODE,
         keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
         headersTimeout: HEADERS_TIMEOUT_MS,
         bodyTimeout: BODY_TIMEOUT_MS,
       });
-      this.pools.set(origin, pool);
+      entry = { pool, signed: pool.compose(this.signer) };
+      this.pools.set(origin, entry);
     }
-    return pool;
+    return entry.signed;
   }
 
   address(nodeId: string): string {
@@ -44,7 +54,7 @@ export class NodePools {
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.pools.values()].map((p) => p.close()));
+    await Promise.all([...this.pools.values()].map(({ pool }) => pool.close()));
     this.pools.clear();
   }
 }

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { ValidationPipe, type DynamicModule, type INestApplication } from '@nestjs/common';
-import { NestFactory, Reflector } from '@nestjs/core';
+import { NestFactory } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { JetStreamTransport, NatsConnectionManager } from '@cairn/messaging';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -13,7 +13,7 @@ import { createLogger, PinoNestLogger } from './logging/logger';
 import { httpLogger, REQUEST_ID_HEADER } from './logging/request-id';
 import { MetricsService } from './metrics/metrics.service';
 import { CAIRN_VERSION, type ServiceIdentity } from './service-identity';
-import { ClusterAuthGuard } from './security/cluster-auth.guard';
+import { applyClusterAuth } from './security/cluster-auth.guard';
 import { ClusterCredentials } from './security/cluster-credentials';
 import { messagingConfigOf } from './service-kit.module';
 
@@ -126,7 +126,7 @@ export async function startService<C extends BaseServiceConfig>(
     new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: true, transform: true }),
   );
   app.useGlobalFilters(new ServiceExceptionFilter());
-  app.useGlobalGuards(new ClusterAuthGuard(app.get(Reflector), app.get(ClusterCredentials), config));
+  applyClusterAuth(app, app.get(ClusterCredentials), config);
   const docs = new DocumentBuilder()
     .setTitle(`Cairn ${definition.service}`)
     .setDescription(definition.description)

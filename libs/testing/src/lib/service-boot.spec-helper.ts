@@ -1,6 +1,7 @@
 import { connect, JSONCodec } from 'nats';
-import { subjectsFor, type Heartbeat } from '@cairn/protocol';
+import { MESSAGE_AUTH_HEADER, subjectsFor, type Heartbeat } from '@cairn/protocol';
 import { ConfigError, startService, type BaseServiceConfig, type RunningService, type ServiceDefinition } from '@cairn/service-kit';
+import { testClusterCredentials, testOperatorToken } from './cluster-auth.spec-helper';
 import { dropNamespace, eventually, TEST_NATS_URL, testNamespace, UNREACHABLE_NATS_URL } from './namespaces';
 
 /** Names of readiness checks: nats, postgres, redis, or a service's own (disk). */
@@ -58,9 +59,10 @@ export function describeServiceBoot<C extends BaseServiceConfig>(definition: Ser
       for (const dep of options.dependencies) expect(body.details[dep].status).toBe('up');
     });
 
-    it('serves Prometheus metrics with process metrics and the HTTP duration histogram', async () => {
+    it('serves Prometheus metrics with process metrics and the HTTP duration histogram, to an operator token only', async () => {
       await fetch(`${running.url}/health/live`);
-      const text = await (await fetch(`${running.url}/metrics`)).text();
+      expect((await fetch(`${running.url}/metrics`)).status).toBe(401);
+      const text = await (await fetch(`${running.url}/metrics`, { headers: { authorization: `Bearer ${testOperatorToken('read-only')}` } })).text();
       expect(text).toContain('process_cpu_user_seconds_total');
       expect(text).toMatch(/http_request_duration_seconds_bucket\{.*route="\/health\/live"/);
     });
@@ -80,7 +82,12 @@ export function describeServiceBoot<C extends BaseServiceConfig>(definition: Ser
         const subject = subjectsFor(namespace).heartbeat(running.identity.region, definition.service, running.identity.instance);
         const sub = nc.subscribe(subject, { max: 2, timeout: 5_000 });
         const beats: Heartbeat[] = [];
-        for await (const m of sub) beats.push(JSONCodec<Heartbeat>().decode(m.data));
+        const verifier = testClusterCredentials('monitoring/test');
+        for await (const m of sub) {
+          // Signed by the instance itself: a forged heartbeat cannot hide a dead node.
+          expect(verifier.verify(m.headers?.get(MESSAGE_AUTH_HEADER), m.subject, m.data)).toMatchObject({ ok: true, caller: `${definition.service}/${running.identity.instance}` });
+          beats.push(JSONCodec<Heartbeat>().decode(m.data));
+        }
         expect(beats).toHaveLength(2);
         expect(beats[0]).toMatchObject({ service: definition.service, instance: running.identity.instance, version: expect.any(String) });
         expect(beats[0].load.rssBytes).toBeGreaterThan(0);
@@ -103,6 +110,13 @@ export function describeServiceBoot<C extends BaseServiceConfig>(definition: Ser
       } finally {
         await isolated.close();
       }
+    });
+
+    it('refuses to start without a cluster secret, or with a short one, naming the variable', async () => {
+      const env: Record<string, string | undefined> = { ...process.env, ...options.env, CAIRN_NS: namespace, CAIRN_HTTP_PORT: '0' };
+      delete env['CAIRN_CLUSTER_SECRET'];
+      await expect(startService(definition, env)).rejects.toThrow(/CAIRN_CLUSTER_SECRET is missing/);
+      await expect(startService(definition, { ...env, CAIRN_CLUSTER_SECRET: 'too-short' })).rejects.toThrow(/CAIRN_CLUSTER_SECRET is "too-short": must be at least 32 characters/);
     });
 
     it('refuses bad configuration with a message naming the variable', async () => {

@@ -1,5 +1,6 @@
 import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
-import type { Reflector } from '@nestjs/core';
+import { Reflector } from '@nestjs/core';
+import type { INestApplication } from '@nestjs/common';
 import { CairnError, EMPTY_SHA256, ErrorCodes, isClusterAuthorization, sha256Hex, UNSIGNED_PAYLOAD, type OperatorRole } from '@cairn/protocol';
 import type { IncomingMessage } from 'node:http';
 import type { BaseServiceConfig } from '../config/service-config';
@@ -86,4 +87,9 @@ export class ClusterAuthGuard implements CanActivate {
     }
     return { kind: 'service', name: verdict.caller };
   }
+}
+
+/** Puts every HTTP route of an app behind the cluster guard (services do it in startService). */
+export function applyClusterAuth(app: INestApplication, credentials: ClusterCredentials, config: Pick<BaseServiceConfig, 'CAIRN_METRICS_AUTH'>): void {
+  app.useGlobalGuards(new ClusterAuthGuard(app.get(Reflector), credentials, config));
 }
