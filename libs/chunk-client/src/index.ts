@@ -7,3 +7,5 @@ export * from './lib/jetstream-under-replication.recorder';
 export * from './lib/storage-node.client';
 export * from './lib/storage-ring.provider';
 export * from './lib/read-repair.reporter';
+export * from './lib/node-health';
+export * from './lib/jetstream-node-health.feed';

@@ -5,6 +5,7 @@ import { CHUNK_MEDIA_TYPE, StoragePaths, type PutChunkReply } from '@cairn/proto
 import { ContentHasher, contentHashOf, type ContentHash, type HashRing, type RingMember } from '@cairn/hashing';
 import { ChunkTooLargeToBufferError, describeError, ChunkUnavailableError, ClientHashMismatchError, TooFewStorageNodesError, WriteQuorumNotReachedError, type ReplicaFailure } from './chunk-client.errors';
 import { LatencyTracker } from './latency-tracker';
+import { ALL_NODES_UP, type NodeHealth } from './node-health';
 import { STANDARD_REPLICATION, type ReplicationStrategy } from './replication-strategy';
 import { NodePools, type RequestSigner } from './storage-node.client';
 import type { UnderReplicationRecorder } from './under-replication-recorder.port';
@@ -27,6 +28,8 @@ export const WRITE_BRANCH_BUFFER_BYTES = 1024 * 1024;
 export const STRAGGLER_GRACE_FACTOR = 2;
 export const STRAGGLER_GRACE_FLOOR_MS = 50;
 export const STRAGGLER_GRACE_CAP_MS = 1_000;
+/** Why a replica a write skipped is recorded as missed. */
+export const NODE_DOWN_REASON = 'node down (monitoring): not sent';
 
 export interface ChunkClientOptions {
   /** The current ring; asked on every call, so a new epoch takes effect at once. */
@@ -46,6 +49,12 @@ export interface ChunkClientOptions {
   readonly fallbackReadNodes?: (hash: ContentHash) => readonly string[];
   /** Signs each request to a storage node; required unless `pools` (which sign) are given. */
   readonly signer?: RequestSigner;
+  /**
+   * Which nodes monitoring has declared down: writes skip them (when the others make the quorum;
+   * the skipped replica is recorded for repair), reads try them last. Every node is taken as up
+   * when absent.
+   */
+  readonly health?: NodeHealth;
   /** Shared connection pools; one is made for this client when absent. */
   readonly pools?: NodePools;
 }
@@ -100,11 +109,13 @@ export class ChunkClient {
   private readonly strategy: ReplicationStrategy;
   readonly latency: LatencyTracker;
   private readonly nowMs: () => number;
+  private readonly health: NodeHealth;
 
   constructor(private readonly options: ChunkClientOptions) {
     this.strategy = options.strategy ?? STANDARD_REPLICATION;
     this.latency = options.latency ?? new LatencyTracker();
     this.nowMs = options.nowMs ?? (() => performance.now());
+    this.health = options.health ?? ALL_NODES_UP;
     if (!options.pools && !options.signer) throw new Error('a ChunkClient needs a request signer or signing pools');
     this.pools = options.pools ?? new NodePools(options.addressOf, options.signer!);
   }
@@ -172,8 +183,15 @@ export class ChunkClient {
     await this.pools.close();
   }
 
-  /** The ring's replicas, fastest first, then any fallbacks the ring no longer names. */
+  /** The ring's replicas, fastest first, then any fallbacks the ring no longer names; nodes declared down after all of them. */
   private readCandidates(hash: ContentHash): RingMember[] {
+    const candidates = this.readCandidatesByLatency(hash);
+    const down = candidates.filter((m) => this.health.isDown(m.nodeId));
+    if (down.length === 0) return candidates;
+    return [...candidates.filter((m) => !this.health.isDown(m.nodeId)), ...down];
+  }
+
+  private readCandidatesByLatency(hash: ContentHash): RingMember[] {
     const replicas = this.latency.order(this.strategy.readNodes(this.options.ring(), hash));
     const fallbacks = this.options.fallbackReadNodes?.(hash) ?? [];
     if (fallbacks.length === 0) return replicas;
@@ -272,7 +290,12 @@ export class ChunkClient {
     const ring = this.options.ring();
     if (ring.members.length < this.strategy.replicationFactor) throw new TooFewStorageNodesError(this.strategy.replicationFactor, ring.members.length);
     const replicas = this.strategy.writeSet(ring, hash);
-    const outcomes = await this.untilQuorumAndGrace(replicas.map((node) => (signal: AbortSignal) => this.putOne(node, hash, sizeBytes, bodyFor(), signal)));
+    // A node declared down is not sent to (no timeout to wait out); with too few others for the quorum, monitoring may be wrong: try them all.
+    const up = replicas.filter((node) => !this.health.isDown(node.nodeId));
+    const targets = up.length >= this.strategy.writeQuorum ? up : replicas;
+    const skipped: ReplicaWriteOutcome[] = replicas.filter((node) => !targets.includes(node)).map((node) => ({ nodeId: node.nodeId, ok: false, reason: NODE_DOWN_REASON }));
+    const sent = await this.untilQuorumAndGrace(targets.map((node) => (signal: AbortSignal) => this.putOne(node, hash, sizeBytes, bodyFor(), signal)));
+    const outcomes = [...sent, ...skipped];
     const stored = outcomes.filter((o) => o.ok).map((o) => o.nodeId);
     const missed: ReplicaFailure[] = outcomes
       .filter((o) => !o.ok)
