@@ -44,7 +44,7 @@ import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { JetStreamEventStore, NatsConnectionManager } from '@cairn/messaging';
 import { subjectsFor } from '@cairn/protocol';
-import { eventually } from '@cairn/testing';
+import { eventually, testOperatorToken } from '@cairn/testing';
 import { E2E_CHUNK_SIZE_BYTES, E2E_REGION, startS3Stack, type Credentials, type S3Stack } from './testing/s3-stack.e2e-helper';
 import { DEFAULT_INLINE_OBJECT_MAX_BYTES } from './access.config';
 
@@ -713,9 +713,9 @@ describe('the S3 gateway against a real region (metadata, three storage nodes, a
       expect(Date.parse(anonymous.headers.get('date') ?? '')).not.toBeNaN();
       expect(await anonymous.text()).toContain('<Code>AccessDenied</Code>');
 
-      // The service's own endpoints stay anonymous.
+      // Liveness stays anonymous; metrics take an operator token.
       expect((await fetch(`${stack.endpoint}/health/live`)).status).toBe(200);
-      expect((await fetch(`${stack.endpoint}/metrics`)).status).toBe(200);
+      expect((await fetch(`${stack.endpoint}/metrics`, { headers: { authorization: `Bearer ${testOperatorToken('read-only')}` } })).status).toBe(200);
     });
 
     it("keeps a user's key to its owner's buckets; root reaches all", async () => {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { CairnError, membershipSubject, METADATA_SERVICE, MetadataRpc, subjectsFor } from '@cairn/protocol';
+import { CairnError, ClusterKeys, membershipSubject, METADATA_SERVICE, MetadataRpc, subjectsFor } from '@cairn/protocol';
 import type {
   BucketView,
   CreateBucketReply,
@@ -20,8 +20,8 @@ import type {
   ProjectionStatusReply,
 } from '@cairn/protocol';
 import { JetStreamEventStore, NatsConnectionManager, RpcClient } from '@cairn/messaging';
-import { PostgresConnection, type RunningService } from '@cairn/service-kit';
-import { eventually, testNamespace } from '@cairn/testing';
+import { ClusterCredentials, PostgresConnection, type RunningService } from '@cairn/service-kit';
+import { eventually, signedFetch, testNamespace, testOperatorToken } from '@cairn/testing';
 import type { MetadataConfig } from './metadata.config';
 import { RootKeyBootstrap } from './access-key/root-key.bootstrap';
 import { PROJECTED_TABLES } from './projections/projection-rebuild';
@@ -38,6 +38,8 @@ describe('metadata service over NATS (real JetStream and Postgres)', () => {
   let b: RunningService<MetadataConfig>;
   let rpc: RpcClient;
   const call = <T>(pattern: string, payload: unknown) => rpc.request<T>(METADATA_SERVICE, pattern, payload, { timeoutMs: RPC_TIMEOUT_MS });
+  const ADMIN_TOKEN = testOperatorToken('admin');
+  const asAdmin = (url: string, init: RequestInit = {}) => fetch(url, { ...init, headers: { ...(init.headers as Record<string, string>), authorization: `Bearer ${ADMIN_TOKEN}` } });
 
   beforeAll(async () => {
     [a, b] = await bootTwoInstances(ns, env);
@@ -283,7 +285,7 @@ describe('metadata service over NATS (real JetStream and Postgres)', () => {
     expect(status.streams.map((s) => s.stream)).toEqual(['META', 'CLUSTER']);
     const before = await dumpTables(a);
     expect(before['object_versions'].length).toBeGreaterThan(50);
-    const res = await fetch(`${b.url}/admin/rebuild`, { method: 'POST' });
+    const res = await asAdmin(`${b.url}/admin/rebuild`, { method: 'POST' });
     expect(res.status).toBe(200);
     const progress = (await res.json()) as { state: string; streams: Record<string, { target: number; replayed: number; checkpoint: number }> };
     expect(progress.state).toBe('done');
@@ -299,42 +301,83 @@ describe('metadata service over NATS (real JetStream and Postgres)', () => {
 
   it('serves the admin HTTP API with OpenAPI: buckets, access keys, nodes, ring epoch, projections', async () => {
     const post = (path: string, payload: unknown) =>
-      fetch(`${a.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(payload) });
+      asAdmin(`${a.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(payload) });
     expect((await post('/admin/buckets', { bucket: 'Bad Name!', owner: 'x' })).status).toBe(400);
     expect((await post('/admin/buckets', { bucket: 'admin-made', owner: 'ops', unknown: 1 })).status).toBe(400);
     const created = await post('/admin/buckets', { bucket: 'admin-made', owner: 'ops', versioningEnabled: true });
     expect(created.status).toBe(201);
     expect((await post('/admin/buckets', { bucket: 'admin-made', owner: 'other' })).status).toBe(409);
     const bucket = await eventually(async () => {
-      const res = await fetch(`${a.url}/admin/buckets/admin-made`);
+      const res = await asAdmin(`${a.url}/admin/buckets/admin-made`);
       return res.status === 200 ? ((await res.json()) as BucketView) : undefined;
     });
     expect(bucket).toMatchObject({ name: 'admin-made', owner: 'ops', versioning: 'Enabled' });
-    expect((await fetch(`${a.url}/admin/buckets/no-such-bucket`)).status).toBe(404);
+    expect((await asAdmin(`${a.url}/admin/buckets/no-such-bucket`)).status).toBe(404);
 
     const key = (await (await post('/admin/access-keys', { owner: 'ops' })).json()) as CreateAccessKeyReply;
     expect(key.accessKeyId).toMatch(/^[A-Z0-9]{20}$/);
     expect(key.secretAccessKey.length).toBeGreaterThanOrEqual(40);
     const listed = await eventually(async () => {
-      const res = (await (await fetch(`${a.url}/admin/access-keys?owner=ops`)).json()) as { accessKeys: AccessKeyView[] };
+      const res = (await (await asAdmin(`${a.url}/admin/access-keys?owner=ops`)).json()) as { accessKeys: AccessKeyView[] };
       return res.accessKeys.length === 1 ? res.accessKeys : undefined;
     });
     expect(listed[0]).toMatchObject({ accessKeyId: key.accessKeyId, secretAccessKey: '', revokedAt: null });
-    expect((await fetch(`${a.url}/admin/access-keys/${key.accessKeyId}`, { method: 'DELETE' })).status).toBe(200);
+    expect((await asAdmin(`${a.url}/admin/access-keys/${key.accessKeyId}`, { method: 'DELETE' })).status).toBe(200);
     const revoked = await eventually(async () => {
       const view = await call<AccessKeyView>(MetadataRpc.getAccessKey, { accessKeyId: key.accessKeyId });
       return view.revokedAt ? view : undefined;
     });
     expect(revoked.secretAccessKey).toBe(key.secretAccessKey);
 
-    const nodes = (await (await fetch(`${a.url}/admin/nodes`)).json()) as ListNodesReply;
+    const nodes = (await (await asAdmin(`${a.url}/admin/nodes`)).json()) as ListNodesReply;
     expect(nodes.nodes.map((n) => n.nodeId)).toEqual(['n1']);
-    expect(await (await fetch(`${a.url}/admin/ring/epoch`)).json()).toEqual({ epoch: 2 });
-    const projections = (await (await fetch(`${a.url}/admin/projections`)).json()) as { streams: { stream: string; lag: number }[] };
+    expect(await (await asAdmin(`${a.url}/admin/ring/epoch`)).json()).toEqual({ epoch: 2 });
+    const projections = (await (await asAdmin(`${a.url}/admin/projections`)).json()) as { streams: { stream: string; lag: number }[] };
     expect(projections.streams.map((s) => s.stream)).toEqual(['META', 'CLUSTER']);
     const doc = (await (await fetch(`${a.url}/docs/json`)).json()) as { paths: Record<string, unknown> };
     for (const path of ['/admin/buckets', '/admin/buckets/{name}', '/admin/access-keys', '/admin/access-keys/{id}', '/admin/nodes', '/admin/ring/epoch', '/admin/projections', '/admin/rebuild']) {
       expect(doc.paths[path]).toBeDefined();
+    }
+  });
+
+  it('opens the admin API only to operator tokens of its role and to services, and issues tokens to admins', async () => {
+    const status = async (res: Response) => {
+      await res.arrayBuffer();
+      return res.status;
+    };
+    const postJson = (path: string, payload: unknown, headers: Record<string, string>) =>
+      fetch(`${a.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(payload) });
+    const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+    // No credential: nothing minted, nothing listed.
+    expect(await status(await postJson('/admin/access-keys', { owner: 'mallory' }, {}))).toBe(401);
+    expect(await status(await fetch(`${a.url}/admin/access-keys`))).toBe(401);
+    // A forged, an expired and a foreign token.
+    expect(await status(await fetch(`${a.url}/admin/buckets`, { headers: bearer(`${ADMIN_TOKEN.slice(0, -4)}AAAA`) }))).toBe(401);
+    const expired = testOperatorToken('admin', 1_000);
+    await new Promise((r) => setTimeout(r, 1_100));
+    expect(await status(await fetch(`${a.url}/admin/buckets`, { headers: bearer(expired) }))).toBe(401);
+    const foreign = new ClusterCredentials(new ClusterKeys('a-different-cluster-secret-000000000000'), 'x/y', 30_000).mintOperatorToken({ role: 'admin' }).token;
+    expect(await status(await fetch(`${a.url}/admin/buckets`, { headers: bearer(foreign) }))).toBe(401);
+    // read-only reads but changes nothing.
+    const readOnly = testOperatorToken('read-only');
+    expect(await status(await fetch(`${a.url}/admin/buckets`, { headers: bearer(readOnly) }))).toBe(200);
+    expect(await status(await postJson('/admin/access-keys', { owner: 'mallory' }, bearer(readOnly)))).toBe(403);
+    expect(await status(await postJson('/admin/tokens', { role: 'admin' }, bearer(readOnly)))).toBe(403);
+    expect(await status(await fetch(`${a.url}/admin/access-keys/${ROOT_ACCESS_KEY}`, { method: 'DELETE', headers: bearer(readOnly) }))).toBe(403);
+    const keys = (await (await fetch(`${a.url}/admin/access-keys?owner=mallory`, { headers: bearer(readOnly) })).json()) as { accessKeys: unknown[] };
+    expect(keys.accessKeys).toEqual([]);
+    // An admin issues a read-only token; it works on the other instance too (no shared state).
+    const issued = await postJson('/admin/tokens', { role: 'read-only', label: 'prometheus', ttlSeconds: 3600 }, bearer(ADMIN_TOKEN));
+    expect(issued.status).toBe(201);
+    const reply = (await issued.json()) as { token: string; role: string; label: string; expiresAt: string };
+    expect(reply).toMatchObject({ role: 'read-only', label: 'prometheus' });
+    expect(await (await fetch(`${b.url}/admin/whoami`, { headers: bearer(reply.token) })).json()).toMatchObject({ caller: { kind: 'operator', role: 'read-only', label: 'prometheus' } });
+    expect(await status(await postJson('/admin/tokens', { role: 'superuser' }, bearer(ADMIN_TOKEN)))).toBe(400);
+    // Services sign instead.
+    expect(await (await signedFetch(`${b.url}/admin/whoami`)).json()).toMatchObject({ caller: { kind: 'service', name: 'test/runner' } });
+    // Owner names that pass for root are refused whatever the credential.
+    for (const owner of ['Root', ' root', 'root\u0000', 'rооt']) {
+      expect(await status(await postJson('/admin/access-keys', { owner }, bearer(ADMIN_TOKEN)))).toBe(400);
     }
   });
 
@@ -354,7 +397,7 @@ describe('metadata service over NATS (real JetStream and Postgres)', () => {
   });
 
   it('exposes projection lag as a Prometheus gauge and on /health', async () => {
-    const metrics = await (await fetch(`${a.url}/metrics`)).text();
+    const metrics = await (await asAdmin(`${a.url}/metrics`)).text();
     expect(metrics).toMatch(/metadata_projection_lag_events\{stream="META"[^}]*\} \d+/);
     const health = (await eventually(async () => {
       const h = (await (await fetch(`${a.url}/health`)).json()) as { info?: Record<string, unknown> };

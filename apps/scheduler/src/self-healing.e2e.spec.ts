@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
-import { eventually } from '@cairn/testing';
+import { eventually, signedFetch } from '@cairn/testing';
 import type { ScrubNodeReport } from './scrub/scrub.queue';
 import type { SweepReport } from './sweep/chunk-sweep';
 import { chunkFileOf, sha256, TestRegion } from './testing/region.e2e-helper';
@@ -167,7 +167,7 @@ describe('scheduler: a region that heals itself', () => {
 });
 
 async function nodeChunk(region: TestRegion, nodeId: string, hash: string): Promise<Buffer | undefined> {
-  const res = await fetch(`${region.nodes.get(nodeId)!.url}/chunks/${hash}`);
+  const res = await signedFetch(`${region.nodes.get(nodeId)!.url}/chunks/${hash}`);
   if (res.status !== 200) return undefined;
   return Buffer.from(await res.arrayBuffer());
 }

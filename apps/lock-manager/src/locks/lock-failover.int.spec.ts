@@ -1,7 +1,7 @@
 import { LockClient } from '@cairn/lock-client';
 import { NatsConnectionManager, RpcClient } from '@cairn/messaging';
 import { CairnError, type LockGrant } from '@cairn/protocol';
-import { dropNamespace, eventually, TEST_NATS_URL, testClusterCredentials, testNamespace } from '@cairn/testing';
+import { dropNamespace, eventually, signedFetch, TEST_NATS_URL, testClusterCredentials, testNamespace } from '@cairn/testing';
 import { LockManagerCluster } from '../testing/lock-manager-cluster.fixture';
 
 const STORM_CLIENTS = 8;
@@ -110,7 +110,7 @@ describe('three lock-manager processes over real NATS, leader killed with SIGKIL
     expect(caughtUp.role).toBe('follower');
     // Entries between what it had on disk and the leader's first index exist only in a snapshot.
     expect(leaderFirstIndex).toBeGreaterThan(caughtUp.recoveredLastIndex + 1);
-    const res = await fetch(`${cluster.url(first)}/locks/${STORM_RESOURCE}`);
+    const res = await signedFetch(`${cluster.url(first)}/locks/${STORM_RESOURCE}`);
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ resource: STORM_RESOURCE, lastFencingToken: lastToken, holders: [], waiters: [] });
 

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { LockClient } from '@cairn/lock-client';
 import { NatsConnectionManager, RpcClient } from '@cairn/messaging';
 import type { RunningService } from '@cairn/service-kit';
-import { bootForTest, dropNamespace, eventually, TEST_NATS_URL, testClusterCredentials, testNamespace } from '@cairn/testing';
+import { bootForTest, dropNamespace, eventually, signedFetch, TEST_NATS_URL, testClusterCredentials, testNamespace } from '@cairn/testing';
 import { isLeaseSecret, type LockInspection } from '@cairn/protocol';
 import type { LockManagerConfig } from '../lock-manager.config';
 import { LockManagerService } from '../service';
@@ -20,7 +20,7 @@ describe('the lock API of a single lock-manager', () => {
   let running: RunningService<LockManagerConfig>;
 
   const post = async (url: string, body: unknown) => {
-    const res = await fetch(`${running.url}${url}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const res = await signedFetch(`${running.url}${url}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     return { status: res.status, body: (await res.json()) as Record<string, unknown> };
   };
 
@@ -52,7 +52,7 @@ describe('the lock API of a single lock-manager', () => {
     expect(renewed.body['expiresAtMs']).toBeGreaterThan(granted.body['expiresAtMs'] as number);
     expect(renewed.body).not.toHaveProperty('leaseSecret');
 
-    const inspected = await fetch(`${running.url}/locks/bucket%2Fphotos`);
+    const inspected = await signedFetch(`${running.url}/locks/bucket%2Fphotos`);
     const inspection = await inspected.text();
     expect(JSON.parse(inspection)).toMatchObject({ lastFencingToken: 1, holders: [{ owner: 'a', fencingToken: 1 }], waiters: [] });
     expect(inspection).not.toContain(leaseSecret);
@@ -67,14 +67,19 @@ describe('the lock API of a single lock-manager', () => {
     const granted = await post('/locks/victim-http/acquire', { owner: 'victim', ttlMs: 10_000 });
     expect(granted.status).toBe(200);
     const { fencingToken, leaseSecret, expiresAtMs } = granted.body as { fencingToken: number; leaseSecret: string; expiresAtMs: number };
-    // Owner and token are public (inspect shows them); without the secret they are not enough.
+    // Nothing at all without the cluster's signature: not a release, not a look at the holder.
+    const anonymous = await fetch(`${running.url}/locks/victim-http/release`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ owner: 'victim', fencingToken }) });
+    expect(anonymous.status).toBe(401);
+    expect((await fetch(`${running.url}/locks/victim-http`)).status).toBe(401);
+    await expect(new RpcClient(nats, namespace).request('lock-manager', 'release', { resource: 'victim-http', owner: 'victim', fencingToken })).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+    // Owner and token are public to services (inspect shows them); without the secret they are not enough.
     expect(await post('/locks/victim-http/release', { owner: 'victim', fencingToken })).toMatchObject({ status: 400, body: { code: 'INVALID_COMMAND' } });
     const guessed = 'A'.repeat(43);
     expect(await post('/locks/victim-http/release', { owner: 'victim', fencingToken, leaseSecret: guessed })).toMatchObject({ status: 403, body: { code: 'LOCK_SECRET_MISMATCH' } });
     expect(await post('/locks/victim-http/renew', { owner: 'victim', fencingToken, leaseSecret: guessed, ttlMs: 600_000 })).toMatchObject({ status: 403, body: { code: 'LOCK_SECRET_MISMATCH' } });
     expect(await post('/locks/victim-http/release', { owner: 'victim', fencingToken, leaseSecret: 'short' })).toMatchObject({ status: 400 });
     expect(await post('/locks/victim-http/acquire', { owner: 'attacker', ttlMs: 10_000 })).toMatchObject({ status: 409, body: { code: 'LOCK_CONFLICT' } });
-    const inspected = (await (await fetch(`${running.url}/locks/victim-http`)).json()) as LockInspection;
+    const inspected = (await (await signedFetch(`${running.url}/locks/victim-http`)).json()) as LockInspection;
     expect(inspected.holders).toEqual([{ owner: 'victim', mode: 'exclusive', fencingToken, expiresAtMs }]);
 
     expect(await post('/locks/victim-http/renew', { owner: 'victim', fencingToken, leaseSecret, ttlMs: 10_000 })).toMatchObject({ status: 200 });
@@ -113,7 +118,7 @@ describe('the lock API of a single lock-manager', () => {
   it('reports its Raft role as health info and metrics', async () => {
     const health = (await (await fetch(`${running.url}/health`)).json()) as { status: string; raft: Record<string, unknown> };
     expect(health).toMatchObject({ status: 'ok', raft: { started: true, role: 'leader', leader: 'lock-manager-test', node: 'lock-manager-test' } });
-    const metrics = await (await fetch(`${running.url}/metrics`)).text();
+    const metrics = await (await signedFetch(`${running.url}/metrics`)).text();
     expect(metrics).toMatch(/lock_manager_raft_leader\{[^}]*\} 1/);
     expect(metrics).toMatch(/lock_manager_raft_term\{[^}]*\} [1-9]/);
   });

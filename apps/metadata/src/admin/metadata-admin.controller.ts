@@ -1,5 +1,6 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, HttpCode, Logger, Param, Post, Query, Req } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { Access, ClusterCredentials, describeCaller, type AuthenticatedRequest } from '@cairn/service-kit';
 import { MetadataErrorCodes } from '@cairn/protocol';
 import { MetadataReadModel } from '../adapters/metadata-read-model';
 import { AccessKeyQueries } from '../access-key/access-key.queries';
@@ -11,12 +12,21 @@ import { MetadataError } from '../domain/shared/metadata.errors';
 import { ProjectionTracker } from '../projections/projection-tracker';
 import { CreateAccessKeyRequestDto } from './create-access-key.request.dto';
 import { CreateBucketRequestDto } from './create-bucket.request.dto';
+import { IssueOperatorTokenRequestDto } from './issue-operator-token.request.dto';
 
-/** The operator's HTTP API: buckets, access keys, nodes, ring epoch, projection lag, rebuild. */
+/**
+ * The operator's HTTP API: buckets, access keys, operator tokens, nodes, ring epoch, projection
+ * lag, rebuild. Operators reach it with a token (`read-only` for the GETs); services with a signature.
+ */
 @ApiTags('admin')
+@ApiBearerAuth()
+@Access('operator')
 @Controller('admin')
 export class MetadataAdminController {
+  private readonly logger = new Logger('MetadataAdmin');
+
   constructor(
+    private readonly credentials: ClusterCredentials,
     private readonly buckets: BucketCommandsHandler,
     private readonly accessKeys: AccessKeyCommandsHandler,
     private readonly projection: ProjectionTracker,
@@ -67,6 +77,20 @@ export class MetadataAdminController {
   @ApiOperation({ summary: 'Revoke an access key (its id stays taken)' })
   revokeAccessKey(@Param('id') id: string) {
     return this.accessKeys.revoke(id);
+  }
+
+  @Post('tokens')
+  @ApiOperation({ summary: 'Issue an operator token (admin only); the reply is the only place it is shown' })
+  issueOperatorToken(@Body() dto: IssueOperatorTokenRequestDto, @Req() req: AuthenticatedRequest) {
+    const { token, claims } = this.credentials.mintOperatorToken({ role: dto.role, label: dto.label, ttlMs: dto.ttlSeconds === undefined ? undefined : dto.ttlSeconds * 1000 });
+    this.logger.log(`issued ${claims.role} operator token ${claims.id} (${claims.label || 'no label'}) to ${describeCaller(req.caller)}, expires ${new Date(claims.expiresAtMs).toISOString()}`);
+    return { token, id: claims.id, role: claims.role, label: claims.label, expiresAt: new Date(claims.expiresAtMs).toISOString() };
+  }
+
+  @Get('whoami')
+  @ApiOperation({ summary: 'The credential this request was made with (role, token id, expiry)' })
+  whoami(@Req() req: AuthenticatedRequest) {
+    return { caller: req.caller ?? null };
   }
 
   @Get('nodes')

@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { WorkerRegistry } from '@cairn/service-kit';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Access, WorkerRegistry } from '@cairn/service-kit';
 import { ChunkRepairQueue } from '../repair/chunk-repair.queue';
 import { ScrubQueue } from '../scrub/scrub.queue';
 import { SweepQueue } from '../sweep/sweep.queue';
@@ -9,6 +9,8 @@ import { NodeAdminService } from './node-admin.service';
 
 /** The operator's API for the region's self-healing: jobs and their progress, scrub, membership. */
 @ApiTags('admin')
+@ApiBearerAuth()
+@Access('operator')
 @Controller('admin')
 export class SchedulerAdminController {
   constructor(

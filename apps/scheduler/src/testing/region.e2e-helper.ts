@@ -8,7 +8,7 @@ import { ringMembers } from '@cairn/chunk-client';
 import { HashRing, type ContentHash } from '@cairn/hashing';
 import { NatsConnectionManager, RpcClient } from '@cairn/messaging';
 import { METADATA_SERVICE, MetadataRpc, type ListChunkReferencesReply, type ListNodesReply } from '@cairn/protocol';
-import { dropNamespace, eventually, startServiceProcess, testClusterCredentials, testNamespace, TEST_NATS_URL, type ServiceProcess } from '@cairn/testing';
+import { dropNamespace, eventually, signedFetch, startServiceProcess, testClusterCredentials, testOperatorToken, testNamespace, TEST_NATS_URL, type ServiceProcess } from '@cairn/testing';
 
 export const E2E_ROOT_ACCESS_KEY = 'CAIRNE2EROOTACCESSKEY';
 export const E2E_ROOT_SECRET_KEY = 'cairn-e2e-root-secret-key-0000000000000';
@@ -126,7 +126,7 @@ export class TestRegion {
     const out = new Set<string>();
     let after = '';
     for (;;) {
-      const res = await fetch(`${node.url}/chunks?limit=10000${after ? `&after=${after}` : ''}`);
+      const res = await signedFetch(`${node.url}/chunks?limit=10000${after ? `&after=${after}` : ''}`);
       const page = (await res.json()) as { hashes: string[]; nextAfter: string | null };
       for (const h of page.hashes) out.add(h);
       if (!page.nextAfter) return out;
@@ -161,10 +161,13 @@ export class TestRegion {
     });
   }
 
+  /** The operator's credential for the admin API, as the CLI would hold it. */
+  readonly operatorToken = testOperatorToken('admin');
+
   async admin<T = unknown>(method: string, pathAndQuery: string, body?: unknown, instance = 'scheduler-1'): Promise<{ status: number; body: T }> {
     const res = await fetch(`${this.scheduler(instance).url}${pathAndQuery}`, {
       method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${this.operatorToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await res.text();

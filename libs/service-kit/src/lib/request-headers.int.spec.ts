@@ -2,9 +2,11 @@ import { Controller, Get, Req } from '@nestjs/common';
 import { connect } from 'node:net';
 import type { IncomingMessage } from 'node:http';
 import { MAX_REQUEST_HEADERS, type RunningService } from './bootstrap';
+import { Access } from './security/route-access';
 import type { BaseServiceConfig } from './config/service-config';
 import { startTestService, stopTestService, testServiceNamespace } from './testing/test-service.spec-helper';
 
+@Access('public')
 @Controller('probe')
 class ProbeController {
   @Get()

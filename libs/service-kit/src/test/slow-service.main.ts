@@ -1,7 +1,8 @@
 // A minimal service for the graceful-shutdown test: one endpoint that takes a while to answer.
 import { Controller, Get } from '@nestjs/common';
-import { BaseServiceConfig, runService, ServiceKitModule } from '../index';
+import { Access, BaseServiceConfig, runService, ServiceKitModule } from '../index';
 
+@Access('public')
 @Controller('slow')
 class SlowController {
   @Get()

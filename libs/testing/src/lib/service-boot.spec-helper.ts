@@ -1,8 +1,16 @@
-import { connect, JSONCodec } from 'nats';
-import { MESSAGE_AUTH_HEADER, subjectsFor, type Heartbeat } from '@cairn/protocol';
-import { ConfigError, startService, type BaseServiceConfig, type RunningService, type ServiceDefinition } from '@cairn/service-kit';
+import { connect, headers as natsHeaders, JSONCodec } from 'nats';
+import { ClusterKeys, MESSAGE_AUTH_HEADER, subjectsFor, type Heartbeat } from '@cairn/protocol';
+import { ClusterCredentials, ConfigError, startService, type BaseServiceConfig, type RunningService, type ServiceDefinition } from '@cairn/service-kit';
 import { testClusterCredentials, testOperatorToken } from './cluster-auth.spec-helper';
 import { dropNamespace, eventually, TEST_NATS_URL, testNamespace, UNREACHABLE_NATS_URL } from './namespaces';
+
+/** The only routes any service answers without a credential: the probes of a load balancer or an orchestrator. */
+const PUBLIC_ROUTES = new Set(['GET /health', 'GET /health/live']);
+
+/** Credentials of some other cluster: right shape, wrong secret. */
+function strangerCredentials(): ClusterCredentials {
+  return new ClusterCredentials(new ClusterKeys('not-this-cluster-secret-at-all-0000000000'), 'scheduler/intruder', 30_000);
+}
 
 /** Names of readiness checks: nats, postgres, redis, or a service's own (disk). */
 type Dependency = string;
@@ -94,6 +102,55 @@ export function describeServiceBoot<C extends BaseServiceConfig>(definition: Ser
         const gapMs = Date.parse(beats[1].sentAt) - Date.parse(beats[0].sentAt);
         expect(gapMs).toBeGreaterThanOrEqual(700);
         expect(gapMs).toBeLessThanOrEqual(1_500);
+      } finally {
+        await nc.close();
+      }
+    });
+
+    it('refuses an unauthenticated and a wrongly-authenticated call to every route it serves, HTTP and NATS', async () => {
+      // The routes come from the service's own tables (its OpenAPI document and its transport's
+      // handlers), so a route added later is covered without touching this test.
+      const doc = (await (await fetch(`${running.url}/docs/json`)).json()) as { paths: Record<string, Record<string, unknown>> };
+      const stranger = strangerCredentials();
+      const forgedToken = stranger.mintOperatorToken({ role: 'admin' }).token;
+      const open: string[] = [];
+      let checked = 0;
+      for (const [template, operations] of Object.entries(doc.paths)) {
+        const path = template.replace(/\{[^}]+\}/g, 'probe');
+        for (const method of Object.keys(operations).map((m) => m.toUpperCase())) {
+          if (PUBLIC_ROUTES.has(`${method} ${template}`)) continue;
+          const body = ['POST', 'PUT', 'PATCH'].includes(method) ? '{}' : undefined;
+          const headers: Record<string, string> = body ? { 'content-type': 'application/json' } : {};
+          const attempts: Record<string, string>[] = [
+            {},
+            { ...stranger.signHttp({ method, pathAndQuery: path, headers, body }) },
+            { authorization: `Bearer ${forgedToken}` },
+            { authorization: 'Bearer not-a-token' },
+          ];
+          for (const extra of attempts) {
+            const res = await fetch(`${running.url}${path}`, { method, headers: { ...headers, ...extra }, body });
+            await res.arrayBuffer();
+            if (res.status !== 401) open.push(`${method} ${template} answered ${res.status} to ${Object.keys(extra).length ? 'a wrong credential' : 'no credential'}`);
+            checked += 1;
+          }
+        }
+      }
+      expect(open).toEqual([]);
+      expect(checked).toBeGreaterThan(0);
+
+      const patterns = [...running.transport.getHandlers().entries()].filter(([, handler]) => !handler.isEventHandler).map(([pattern]) => pattern);
+      const nc = await connect({ servers: TEST_NATS_URL });
+      try {
+        for (const pattern of patterns) {
+          const subject = subjectsFor(namespace).prefix(`rpc.${pattern}`);
+          const data = new TextEncoder().encode('{}');
+          const forged = natsHeaders();
+          forged.set(MESSAGE_AUTH_HEADER, stranger.sign(subject, data));
+          for (const options of [{ timeout: 5_000 }, { timeout: 5_000, headers: forged }]) {
+            const reply = JSONCodec<{ ok: boolean; error?: { code: string } }>().decode((await nc.request(subject, data, options)).data);
+            expect({ pattern, reply }).toEqual({ pattern, reply: { ok: false, error: expect.objectContaining({ code: 'UNAUTHENTICATED' }) } });
+          }
+        }
       } finally {
         await nc.close();
       }

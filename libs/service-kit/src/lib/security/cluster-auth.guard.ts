@@ -14,6 +14,12 @@ export type RequestCaller =
 
 export type AuthenticatedRequest = IncomingMessage & { originalUrl?: string; rawBody?: Buffer; caller?: RequestCaller };
 
+/** One line for logs: which service, or which operator token (its id, never the token). */
+export function describeCaller(caller: RequestCaller | undefined): string {
+  if (!caller) return 'an unauthenticated caller';
+  return caller.kind === 'service' ? `service ${caller.name}` : `${caller.role} operator token ${caller.tokenId}${caller.label ? ` (${caller.label})` : ''}`;
+}
+
 const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 const BEARER = /^Bearer\s+(\S+)$/;
 

@@ -2,6 +2,7 @@ import { Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@
 import type { RunningService } from '../bootstrap';
 import type { BaseServiceConfig } from '../config/service-config';
 import { startTestService, stopTestService, testServiceNamespace } from '../testing/test-service.spec-helper';
+import { ClusterCredentials } from '../security/cluster-credentials';
 import { IntervalWorker } from './interval.worker';
 import type { WorkerStatus } from './worker';
 import { WorkerRegistry } from './worker-registry';
@@ -45,7 +46,7 @@ describe('a service’s workers on /health and /metrics', () => {
   });
 
   it('exports per-worker gauges on /metrics, read at scrape time', async () => {
-    const text = await (await fetch(`${running.url}/metrics`)).text();
+    const text = await (await fetch(`${running.url}/metrics`, { headers: { authorization: `Bearer ${running.app.get(ClusterCredentials).mintOperatorToken({ role: 'read-only' }).token}` } })).text();
     expect(text).toMatch(/cairn_worker_up\{worker="sweep",service="workers",[^}]*\} 1/);
     expect(text).toMatch(/cairn_worker_up\{worker="heartbeat",[^}]*\} 1/);
     expect(text).toMatch(/cairn_worker_runs_total\{worker="sweep",[^}]*\} [1-9]/);
