@@ -9,6 +9,7 @@ import { ClusterView } from './cluster/cluster-view';
 import { ChunkCopier } from './repair/chunk-copier';
 import { ChunkHealthConsumer } from './repair/chunk-health.consumer';
 import { ChunkRepairQueue } from './repair/chunk-repair.queue';
+import { NodeHealthFollower } from './repair/node-health.follower';
 import { SchedulerConfig } from './scheduler.config';
 import { ScrubQueue } from './scrub/scrub.queue';
 import { ChunkSweep } from './sweep/chunk-sweep';
@@ -30,6 +31,7 @@ export const SchedulerService: ServiceDefinition<SchedulerConfig> = {
       SchedulerQueues,
       SchedulerStateStore,
       ClusterView,
+      NodeHealthFollower,
       ChunkCopier,
       ChunkRepairQueue,
       ChunkSweep,

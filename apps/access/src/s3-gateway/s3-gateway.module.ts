@@ -1,5 +1,5 @@
 import { Inject, Module, type DynamicModule, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { ChunkClient, JetStreamUnderReplicationRecorder, ReadRepairReporter, StorageRingProvider, STANDARD_REPLICATION } from '@cairn/chunk-client';
+import { ChunkClient, JetStreamNodeHealthFeed, JetStreamUnderReplicationRecorder, NodeHealthView, ReadRepairReporter, StorageRingProvider, STANDARD_REPLICATION } from '@cairn/chunk-client';
 import { JetStreamEventStore, NatsConnectionManager, RpcClient, StreamTail } from '@cairn/messaging';
 import { ChunkHealthSchemaVersions, bucketOfToken, subjectsFor } from '@cairn/protocol';
 import type { Logger } from 'pino';
@@ -23,6 +23,8 @@ interface GatewayParts {
   readonly gateway: S3Gateway;
   readonly ring: StorageRingProvider;
   readonly chunkClient: ChunkClient;
+  /** Storage nodes monitoring declared down, followed on CLUSTER: the chunk client sends them nothing. */
+  readonly nodeHealth: JetStreamNodeHealthFeed;
   /** Followers of bucket and access-key events, which drop cached views of what changed. */
   readonly tails: readonly StreamTail[];
 }
@@ -35,10 +37,12 @@ class S3GatewayLifecycle implements OnModuleInit, OnApplicationShutdown {
       // A failed epoch check is retried on the next tick; requests load the ring on demand.
     });
     for (const tail of this.parts.tails) tail.start();
+    this.parts.nodeHealth.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
     await Promise.all(this.parts.tails.map((tail) => tail.stop()));
+    await this.parts.nodeHealth.stop();
     this.parts.ring.stop();
     await this.parts.chunkClient.close();
   }
@@ -90,12 +94,20 @@ export class S3GatewayModule {
             const underReplication = new JetStreamUnderReplicationRecorder(events, identity.namespace, (event, hash) =>
               clock.envelope(event, hash, ChunkHealthSchemaVersions.ChunkUnderReplicated),
             );
+            const health = new NodeHealthView();
+            health.onChange((c) => logger.info({ nodeId: c.nodeId }, c.down ? 'storage node declared down: writes skip it, reads try it last' : 'storage node recovered'));
+            const nodeHealth = new JetStreamNodeHealthFeed(nats, health, {
+              namespace: identity.namespace,
+              region: identity.region,
+              onError: (error) => logger.warn({ err: error }, 'cannot follow storage node health on CLUSTER; retrying'),
+            });
             const readRepair = new ReadRepairReporter(underReplication, () => ring.ring().epoch, (error) => logger.warn({ err: error }, 'read repair not recorded'));
             const chunkClient = new ChunkClient({
               ring: () => ring.ring(),
               addressOf: (nodeId) => ring.addressOf(nodeId),
               signer: credentials.httpInterceptor(),
               underReplication,
+              health,
               onReadFailover: readRepair.onReadFailover,
               fallbackReadNodes: (hash) => ring.fallbackReadNodes(hash, STANDARD_REPLICATION.replicationFactor),
             });
@@ -128,7 +140,7 @@ export class S3GatewayModule {
               logger,
               instance: identity.instance,
             });
-            return { gateway, ring, chunkClient, tails: cacheInvalidationTails(nats, identity.namespace, metadata, keys, logger) };
+            return { gateway, ring, chunkClient, nodeHealth, tails: cacheInvalidationTails(nats, identity.namespace, metadata, keys, logger) };
           },
         },
         S3GatewayLifecycle,

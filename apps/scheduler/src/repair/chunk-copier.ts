@@ -7,6 +7,7 @@ import { EventClock, SERVICE_CONFIG, SERVICE_IDENTITY, type ServiceIdentity } fr
 import { BytePacer } from '../adapters/byte-pacer';
 import { ClusterView } from '../cluster/cluster-view';
 import type { SchedulerConfig } from '../scheduler.config';
+import { NodeHealthFollower } from './node-health.follower';
 
 export interface CopyOutcome {
   readonly sourceNodeId: string | null;
@@ -33,6 +34,7 @@ export class ChunkCopier {
     private readonly cluster: ClusterView,
     private readonly events: JetStreamEventStore,
     private readonly clock: EventClock,
+    private readonly health: NodeHealthFollower,
     @Inject(SERVICE_IDENTITY) private readonly identity: ServiceIdentity,
     @Inject(SERVICE_CONFIG) config: SchedulerConfig,
   ) {
@@ -45,6 +47,9 @@ export class ChunkCopier {
 
   async copy(hash: ContentHash, sources: readonly string[], targets: readonly string[], reason: 'repair' | 'rebalance', signal?: AbortSignal): Promise<CopyOutcome> {
     const failed: { nodeId: string; reason: string }[] = [];
+    // Sources declared down are tried last. Targets are not filtered: a copy may be part of the
+    // sweep a node's recovery started, before this process has heard of the recovery.
+    sources = this.health.upFirst(sources);
     // A target may have been given the chunk since it was judged missing (a read repair, another job): nothing to send.
     const present = await Promise.all(targets.map((t) => this.cluster.nodes.head(t, hash).then((size) => size !== null, () => false)));
     const alreadyThere = targets.filter((_, i) => present[i]);

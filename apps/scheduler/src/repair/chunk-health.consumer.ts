@@ -3,7 +3,7 @@ import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { isContentHash } from '@cairn/hashing';
 import { JetStreamContext } from '@cairn/messaging';
 import { currentEnvelope, isEventEnvelope, type ChunkHealthEvent, type InstanceHealthEvent } from '@cairn/protocol';
-import { describeError } from '@cairn/chunk-client';
+import { describeError, STORAGE_NODE_SERVICE } from '@cairn/chunk-client';
 import { SweepQueue } from '../sweep/sweep.queue';
 import { ChunkRepairQueue } from './chunk-repair.queue';
 
@@ -24,14 +24,32 @@ export class ChunkHealthConsumer {
     private readonly sweep: SweepQueue,
   ) {}
 
-  /** A storage node monitoring saw come back gets what it missed at once, not at the next interval. */
+  /**
+   * A storage node monitoring declared down has its chunks re-replicated elsewhere once it has
+   * been silent for CAIRN_REREPLICATE_AFTER_MS (a delayed sweep that places chunks without it); one
+   * that comes back before then has that cancelled and gets what it missed at once, not at the
+   * next interval.
+   */
   @EventPattern('cluster.health.>', { stream: 'CLUSTER', durable: INSTANCE_HEALTH_DURABLE })
   async onInstanceHealth(@Payload() envelope: unknown, @Ctx() ctx: JetStreamContext): Promise<void> {
     if (!isEventEnvelope(envelope)) return;
     const current = currentEnvelope(envelope, `${ctx.subject} #${ctx.streamSequence}`);
     const event = { type: current.type, data: current.data } as InstanceHealthEvent;
-    if (event.type !== 'NodeRecovered' || event.data.service !== 'storage') return;
-    await this.sweep.requestSweep(`${event.data.instance} recovered`).catch((error) => this.logger.warn(`could not queue a sweep: ${describeError(error)}`));
+    if (event.data.service !== STORAGE_NODE_SERVICE) return;
+    const nodeId = event.data.instance;
+    if (event.type === 'NodeDown') {
+      const heardMs = event.data.lastHeartbeatAt ? Date.parse(event.data.lastHeartbeatAt) : NaN;
+      const { delayMs } = await this.sweep.scheduleRereplication(nodeId, Number.isFinite(heardMs) ? heardMs : Date.now(), ctx.streamSequence);
+      this.logger.log(`${nodeId} is down: its chunks are re-replicated in ${Math.round(delayMs / 1000)} s unless it is back by then`);
+      return;
+    }
+    if (event.type !== 'NodeRecovered') return;
+    const cancelled = await this.sweep.cancelRereplication(nodeId).catch((error) => {
+      this.logger.warn(`could not cancel the re-replication of ${nodeId}: ${describeError(error)}`);
+      return 0;
+    });
+    if (cancelled > 0) this.logger.log(`${nodeId} is back: its re-replication is cancelled`);
+    await this.sweep.requestSweep(`${nodeId} recovered`).catch((error) => this.logger.warn(`could not queue a sweep: ${describeError(error)}`));
   }
 
   @EventPattern('cluster.chunk.>', { stream: 'CLUSTER', durable: CHUNK_HEALTH_DURABLE })

@@ -7,6 +7,7 @@ import { QueueNames, SchedulerQueues } from '../adapters/scheduler-queues';
 import type { SchedulerConfig } from '../scheduler.config';
 import { describeError } from '@cairn/chunk-client';
 import { ChunkCopier } from './chunk-copier';
+import { NodeHealthFollower } from './node-health.follower';
 
 export interface ChunkRepairJob {
   readonly hash: ContentHash;
@@ -43,6 +44,7 @@ export class ChunkRepairQueue implements OnApplicationBootstrap, NamedWorker {
     private readonly queues: SchedulerQueues,
     private readonly cluster: ClusterView,
     private readonly copier: ChunkCopier,
+    private readonly health: NodeHealthFollower,
     private readonly workers: WorkerRegistry,
     @Inject(SERVICE_CONFIG) private readonly config: SchedulerConfig,
   ) {}
@@ -101,6 +103,8 @@ export class ChunkRepairQueue implements OnApplicationBootstrap, NamedWorker {
     const replicas = ring.replicasFor(hash, Math.min(EVENT_REPAIR_REPLICATION_FACTOR, ring.members.length)).map((m) => m.nodeId);
     // A node the ring no longer names for this chunk gets nothing; the sweep trims what it holds.
     if (!replicas.includes(nodeId)) return { outcome: 'not-a-replica' };
+    // A node declared down gets what it missed from the sweep its NodeRecovered starts.
+    if (this.health.isDown(nodeId)) return { outcome: 'target-unreachable' };
     let held: number | null;
     try {
       held = await this.cluster.nodes.head(nodeId, hash);
@@ -110,9 +114,9 @@ export class ChunkRepairQueue implements OnApplicationBootstrap, NamedWorker {
       return { outcome: 'target-unreachable' };
     }
     if (held !== null) return { outcome: 'already-there' };
-    const sources = [...replicas.filter((n) => n !== nodeId), ...this.cluster.ring.fallbackReadNodes(hash, EVENT_REPAIR_REPLICATION_FACTOR)].filter(
+    const sources = this.health.upFirst([...replicas.filter((n) => n !== nodeId), ...this.cluster.ring.fallbackReadNodes(hash, EVENT_REPAIR_REPLICATION_FACTOR)].filter(
       (n, i, all) => n !== nodeId && all.indexOf(n) === i,
-    );
+    ));
     const copied = await this.copier.copy(hash, sources, [nodeId], 'repair');
     if (copied.copiedTo.length === 1 && copied.sourceNodeId) {
       this.logger.log(`repaired ${hash} on ${nodeId} from ${copied.sourceNodeId} (${reason})`);

@@ -73,6 +73,8 @@ export interface SweepRun {
   /** The lock resource whose lease issued fencingToken: nodes keep the highest token per resource. */
   readonly fencingResource: string;
   readonly signal: AbortSignal;
+  /** Nodes known unreachable since (ms), e.g. from monitoring's NodeDown; the sweep's own record counts too, the earlier wins. */
+  readonly unreachableSince?: Readonly<Record<string, number>>;
 }
 
 /**
@@ -105,7 +107,7 @@ export class ChunkSweep {
   async run(run: SweepRun): Promise<SweepReport> {
     await this.cluster.ring.ready();
     const members = this.cluster.ring.nodes();
-    const { ring, leftOut } = await this.placementRing(this.cluster.ring.ring(), members.map((n) => n.nodeId), run.signal);
+    const { ring, leftOut } = await this.placementRing(this.cluster.ring.ring(), members.map((n) => n.nodeId), run.signal, run.unreachableSince ?? {});
     const builder = new SweepReportBuilder(run, ring.epoch, members.map((n) => ({ nodeId: n.nodeId, draining: n.draining })), leftOut);
     this.current = builder;
     const publish = throttle(REPORT_EVERY_MS, () => this.state.setJson('sweep:current', builder.report()));
@@ -142,7 +144,7 @@ export class ChunkSweep {
    * answers again it is back in placement, is brought up to date, and the stand-in copies are
    * trimmed.
    */
-  private async placementRing(ring: HashRing, nodeIds: readonly string[], signal: AbortSignal): Promise<{ ring: HashRing; leftOut: string[] }> {
+  private async placementRing(ring: HashRing, nodeIds: readonly string[], signal: AbortSignal, known: Readonly<Record<string, number>>): Promise<{ ring: HashRing; leftOut: string[] }> {
     const now = Date.now();
     const since = await this.state.hashNumbers('node-unreachable-since');
     const next = new Map<string, number>();
@@ -150,7 +152,7 @@ export class ChunkSweep {
       nodeIds.map(async (nodeId) => {
         signal.throwIfAborted();
         const reachable = await this.cluster.nodes.list(nodeId, { after: '', limit: 1 }).then(() => true, () => false);
-        if (!reachable) next.set(nodeId, since.get(nodeId) ?? now);
+        if (!reachable) next.set(nodeId, Math.min(since.get(nodeId) ?? now, known[nodeId] ?? now));
       }),
     );
     await this.state.replaceHashNumbers('node-unreachable-since', next);

@@ -17,9 +17,17 @@ export const SWEEP_LEASE_TTL_MS = 15_000;
 const SWEEP_SCHEDULER_ID = 'sweep-every';
 /** A job whose worker died is taken over after this (BullMQ's stalled check). */
 export const SWEEP_JOB_LOCK_MS = 10_000;
+/** The job that re-replicates a down node's chunks, CAIRN_REREPLICATE_AFTER_MS after it was last heard. */
+export const REREPLICATE_JOB = 'rereplicate';
+/** Added to that delay, so the sweep finds the node unreachable for the whole of it. */
+export const REREPLICATE_MARGIN_MS = 1_000;
+/** Delayed re-replication jobs looked through when a node recovers. */
+const REREPLICATE_JOBS_SCANNED_MAX = 1_000;
 
 export interface SweepJob {
   readonly trigger: string;
+  /** A node monitoring declared down, and when it was last heard (ms): the sweep counts it unreachable since then. */
+  readonly down?: { readonly nodeId: string; readonly sinceMs: number };
 }
 
 /**
@@ -66,6 +74,29 @@ export class SweepQueue implements OnApplicationBootstrap, NamedWorker {
     if (pending?.id) return { queued: false, jobId: pending.id };
     const job = await queue.add('sweep-now', { trigger }, { removeOnComplete: 100, removeOnFail: 100, priority: 1 });
     return { queued: true, jobId: job.id ?? '' };
+  }
+
+  /**
+   * A node was declared down: once it has been silent for CAIRN_REREPLICATE_AFTER_MS, a sweep
+   * places its chunks without it (their missing copies go to other nodes). A node back before
+   * then has the job cancelled (cancelRereplication), so a restart copies only what it missed.
+   */
+  async scheduleRereplication(nodeId: string, downSinceMs: number, eventSequence: number): Promise<{ jobId: string; delayMs: number }> {
+    const delayMs = Math.max(0, downSinceMs + this.config.CAIRN_REREPLICATE_AFTER_MS + REREPLICATE_MARGIN_MS - Date.now());
+    const job = await this.queues.queue(QueueNames.sweep).add(
+      REREPLICATE_JOB,
+      { trigger: `${nodeId} down since ${new Date(downSinceMs).toISOString()}`, down: { nodeId, sinceMs: downSinceMs } },
+      { jobId: `${REREPLICATE_JOB}-${nodeId}-${eventSequence}`, delay: delayMs, priority: 1, removeOnComplete: 100, removeOnFail: 100 },
+    );
+    return { jobId: job.id ?? '', delayMs };
+  }
+
+  /** Drops the re-replication still waiting for a node that is back; returns how many there were. */
+  async cancelRereplication(nodeId: string): Promise<number> {
+    const delayed = await this.queues.queue(QueueNames.sweep).getJobs(['delayed'], 0, REREPLICATE_JOBS_SCANNED_MAX);
+    const mine = delayed.filter((j) => j.name === REREPLICATE_JOB && (j.data as SweepJob).down?.nodeId === nodeId);
+    await Promise.all(mine.map((j) => j.remove().catch(() => undefined)));
+    return mine.length;
   }
 
   async reports(): Promise<{ running: SweepReport | null; last: SweepReport | null; lastComplete: SweepReport | null }> {
@@ -115,6 +146,7 @@ export class SweepQueue implements OnApplicationBootstrap, NamedWorker {
         fencingToken: held.fencingToken,
         fencingResource: CHUNK_MAINTENANCE_LEASE,
         signal,
+        ...(job.data.down ? { unreachableSince: { [job.data.down.nodeId]: job.data.down.sinceMs } } : {}),
       });
       this.runs++;
       this.lastRunAt = new Date().toISOString();
