@@ -85,6 +85,26 @@ describe('the S3 gateway at its hard edges (issue 12, findings 3-7)', () => {
     });
   });
 
+  describe('operator tokens for the root key (admin authentication)', () => {
+    it('trades a root SigV4 signature for an operator token that the admin APIs take, and refuses anyone else', async () => {
+      const issued = await send(await presign('POST', '/_cairn/admin/tokens', { role: 'read-only', label: 'dashboard', ttlSeconds: '600' }), 'POST');
+      expect(issued.status).toBe(200);
+      const reply = JSON.parse(issued.body) as { token: string; role: string; label: string; expiresAt: string };
+      expect(reply).toMatchObject({ role: 'read-only', label: 'dashboard' });
+      expect(Date.parse(reply.expiresAt) - Date.now()).toBeGreaterThan(500_000);
+      // The token opens what a read-only operator may see (here, the gateway's metrics), nothing more.
+      expect((await send(`${stack.endpoint}/metrics`, 'GET', { authorization: `Bearer ${reply.token}` })).status).toBe(200);
+      expect((await send(`${stack.endpoint}/metrics`, 'GET')).status).toBe(401);
+      // Not for an unsigned caller, another user's key, a wrong role or a GET.
+      expect(xmlCode((await send(`${stack.endpoint}/_cairn/admin/tokens?role=admin`, 'POST')).body)).toBe('AccessDenied');
+      const alice = await stack.createAccessKey('token-seeker');
+      const asAlice = await presignUrl(stack.endpoint, { accessKeyId: alice.accessKeyId, secretAccessKey: alice.secretAccessKey }, 'POST', '/_cairn/admin/tokens', { query: { role: 'admin' } });
+      expect(await send(asAlice, 'POST')).toMatchObject({ status: 403 });
+      expect(xmlCode((await send(await presign('POST', '/_cairn/admin/tokens', { role: 'superuser' }), 'POST')).body)).toBe('InvalidArgument');
+      expect((await send(await presign('GET', '/_cairn/admin/tokens'), 'GET')).status).toBe(405);
+    });
+  });
+
   describe('credential scope region (finding 4)', () => {
     it("refuses a header signature scoped to another region with AuthorizationHeaderMalformed, naming the gateway's region", async () => {
       const elsewhere = stack.client(stack.root, { region: 'eu-west-1', maxAttempts: 1 });

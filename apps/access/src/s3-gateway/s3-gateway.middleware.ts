@@ -1,9 +1,9 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import type { BucketView } from '@cairn/protocol';
+import { isOperatorRole, OPERATOR_ROLES, type BucketView, type OperatorRole, type OperatorTokenClaims } from '@cairn/protocol';
 import { MAX_REQUEST_HEADERS } from '@cairn/service-kit';
-import { S3Error, parseRequestTarget, routeS3Request, type RoutingConfig, type S3Operation, type SigV4Verifier } from '../s3';
+import { S3Error, parseRequestTarget, routeS3Request, type RequestTarget, type RoutingConfig, type S3Operation, type SigV4Verifier } from '../s3';
 import { mapError } from './metadata-errors';
 import { S3Exchange, type S3Handler } from './s3-exchange';
 
@@ -13,6 +13,7 @@ export const S3_SERVER_HEADER = 'Cairn';
 export const S3_SOCKET_IDLE_TIMEOUT_MS = 60_000;
 /** Service endpoints that stay anonymous; an S3 request to a bucket of the same name is signed. */
 const SERVICE_PATH_PATTERN = /^\/(health|metrics|docs)(\/|\?|$)/;
+const SERVICE_AUTHORIZATION_PATTERN = /^(Bearer|Cairn-HMAC-SHA256) /;
 const PRESIGNED_QUERY_PATTERN = /[?&]X-Amz-(Algorithm|Credential|Signature)=/i;
 
 export interface S3GatewayOptions {
@@ -24,7 +25,16 @@ export interface S3GatewayOptions {
   readonly logger: Logger;
   readonly instance: string;
   readonly nowMs?: () => number;
+  /** Mints an operator token for the admin APIs (POST OPERATOR_TOKEN_PATH, root key only). */
+  readonly issueOperatorToken?: (request: { readonly role: OperatorRole; readonly label: string; readonly ttlMs?: number }) => { readonly token: string; readonly claims: OperatorTokenClaims };
 }
+
+/**
+ * Where the root key trades a SigV4 signature for an operator token, so the CLI and dashboard
+ * need nothing but the credentials an S3 client already has. No bucket can be named `_cairn`.
+ */
+export const OPERATOR_TOKEN_PATH = '/_cairn/admin/tokens';
+const MAX_OPERATOR_TOKEN_TTL_SECONDS = 366 * 24 * 3600;
 
 /** Operations on a bucket that need no existing bucket to authorize against. */
 const UNOWNED_OPERATIONS: ReadonlySet<S3Operation> = new Set(['ListBuckets', 'CreateBucket']);
@@ -44,8 +54,10 @@ export class S3Gateway {
   middleware(): (req: IncomingMessage, res: ServerResponse, next: () => void) => void {
     return (req, res, next) => {
       const url = req.url ?? '/';
-      const signed = req.headers.authorization !== undefined || PRESIGNED_QUERY_PATTERN.test(url);
-      if (!signed && SERVICE_PATH_PATTERN.test(url)) {
+      // An operator token or a cluster signature is for the service's own endpoints, never S3's.
+      const authorization = req.headers.authorization;
+      const signedForS3 = (authorization !== undefined && !SERVICE_AUTHORIZATION_PATTERN.test(authorization)) || PRESIGNED_QUERY_PATTERN.test(url);
+      if (!signedForS3 && SERVICE_PATH_PATTERN.test(url)) {
         next();
         return;
       }
@@ -82,6 +94,10 @@ export class S3Gateway {
       const target = parseRequestTarget(req.url ?? '/');
       exchange = new S3Exchange(req, res, requestId, hostId, target);
       exchange.auth = await this.options.verifier.verify({ method: exchange.method, target, headers: exchange.headers }, this.nowMs());
+      if (target.rawPath === OPERATOR_TOKEN_PATH) {
+        this.issueOperatorToken(exchange, target, res);
+        return;
+      }
       const route = routeS3Request({ method: exchange.method, host: req.headers.host, target, headers: exchange.headers }, this.options.routing);
       exchange.route = route;
       if (!UNOWNED_OPERATIONS.has(route.operation) && route.bucket !== undefined) {
@@ -102,6 +118,26 @@ export class S3Gateway {
       if (exchange) exchange.sendError(mapped.error, mapped.headers);
       else this.sendBareError(req, res, mapped.error, requestId, hostId);
     }
+  }
+
+  private issueOperatorToken(exchange: S3Exchange, target: RequestTarget, res: ServerResponse): void {
+    if (exchange.method !== 'POST') throw new S3Error('MethodNotAllowed', `${OPERATOR_TOKEN_PATH} takes POST only.`);
+    if (!exchange.caller.isRoot || !this.options.issueOperatorToken) throw new S3Error('AccessDenied', 'Only the root key may issue operator tokens.');
+    const param = (name: string) => target.query.find((q) => q.name === name)?.value;
+    const role = param('role') ?? 'admin';
+    if (!isOperatorRole(role)) throw new S3Error('InvalidArgument', `role must be one of: ${OPERATOR_ROLES.join(', ')}.`);
+    const label = param('label') ?? '';
+    if (!/^[\x20-\x7e]{0,64}$/.test(label)) throw new S3Error('InvalidArgument', 'label must be up to 64 printable ASCII characters.');
+    const ttlText = param('ttlSeconds');
+    const ttlSeconds = ttlText === undefined ? undefined : /^\d{1,9}$/.test(ttlText) ? Number(ttlText) : NaN;
+    if (ttlSeconds !== undefined && !(ttlSeconds >= 60 && ttlSeconds <= MAX_OPERATOR_TOKEN_TTL_SECONDS)) {
+      throw new S3Error('InvalidArgument', `ttlSeconds must be a whole number from 60 to ${MAX_OPERATOR_TOKEN_TTL_SECONDS}.`);
+    }
+    const { token, claims } = this.options.issueOperatorToken({ role, label, ttlMs: ttlSeconds === undefined ? undefined : ttlSeconds * 1000 });
+    this.options.logger.info({ tokenId: claims.id, role: claims.role, label: claims.label, accessKeyId: exchange.caller.accessKeyId }, 'operator token issued to the root key');
+    const body = JSON.stringify({ token, id: claims.id, role: claims.role, label: claims.label, expiresAt: new Date(claims.expiresAtMs).toISOString() });
+    res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store' });
+    res.end(body);
   }
 
   /** Root touches every bucket; any other key only its owner's. */

@@ -139,6 +139,7 @@ export class S3GatewayModule {
               bucketOf: (bucket) => metadata.getBucket({ bucket }),
               logger,
               instance: identity.instance,
+              issueOperatorToken: (request) => credentials.mintOperatorToken(request),
             });
             return { gateway, ring, chunkClient, nodeHealth, tails: cacheInvalidationTails(nats, identity.namespace, metadata, keys, logger) };
           },
