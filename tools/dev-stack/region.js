@@ -2,7 +2,9 @@
 // and the benchmarks that bring up their own private region.
 'use strict';
 const path = require('node:path');
+const fs = require('node:fs');
 const { spawn } = require('node:child_process');
+const { Agent, fetch } = require('undici');
 const readline = require('node:readline');
 const { regionProcesses } = require('./stack');
 const { devClusterSecret } = require('./cluster-secret');
@@ -28,9 +30,12 @@ function spawnRegion(options) {
       const lines = readline.createInterface({ input: stream });
       if (options.onLine) lines.on('line', (line) => options.onLine(proc.name, line));
     }
-    return { proc, child, url: `http://127.0.0.1:${proc.env.CAIRN_HTTP_PORT}` };
+    const scheme = proc.env.CAIRN_TLS_CERT_FILE ? 'https' : 'http';
+    return { proc, child, url: `${scheme}://127.0.0.1:${proc.env.CAIRN_HTTP_PORT}` };
   });
 
+  // The dev CA, where the S3 endpoint serves HTTPS with a development certificate.
+  const trustDispatcher = options.tls?.caFile ? new Agent({ connect: { ca: fs.readFileSync(options.tls.caFile) } }) : undefined;
   const running = (child) => child.exitCode === null && child.signalCode === null;
 
   async function waitLive(timeoutMs) {
@@ -39,7 +44,7 @@ function spawnRegion(options) {
       members.map(async ({ url, child }) => {
         while (Date.now() < deadline && running(child)) {
           try {
-            if ((await fetch(`${url}/health/live`)).ok) return true;
+            if ((await fetch(`${url}/health/live`, { dispatcher: trustDispatcher })).ok) return true;
           } catch {
             /* not listening yet */
           }

@@ -5,7 +5,11 @@
 const DEV_ROOT_ACCESS_KEY = 'CAIRNDEVROOTACCESSKY';
 const DEV_ROOT_SECRET_KEY = 'cairn-dev-secret-key-change-me-0000000000';
 
-function regionProcesses({ region = 'region-1', portOffset = 0, dataRoot, namespace = '' } = {}) {
+/**
+ * @param {{ region?: string, portOffset?: number, dataRoot: string, namespace?: string,
+ *           tls?: { certFile: string, keyFile: string } }} options  tls: the S3 endpoint serves HTTPS with it
+ */
+function regionProcesses({ region = 'region-1', portOffset = 0, dataRoot, namespace = '', tls } = {}) {
   const port = (p) => String(p + portOffset);
   const common = { CAIRN_REGION: region, CAIRN_NS: namespace };
   const one = (service, httpPort, extra = {}) => ({
@@ -29,7 +33,7 @@ function regionProcesses({ region = 'region-1', portOffset = 0, dataRoot, namesp
       CAIRN_DATA_DIR: `${dataRoot}/${region}/${instance}`,
       CAIRN_RAFT_PEERS: 'lock-manager-1,lock-manager-2,lock-manager-3',
     })),
-    one('access', 9000),
+    one('access', 9000, tls ? { CAIRN_TLS_CERT_FILE: tls.certFile, CAIRN_TLS_KEY_FILE: tls.keyFile } : {}),
     one('sync', 9300),
     one('scheduler', 9500),
     one('monitoring', 9600),

@@ -8,6 +8,9 @@ const fs = require('node:fs');
 const { ensureLocalServices } = require('../services/local-services');
 const { regionProcesses, DEV_ROOT_ACCESS_KEY, DEV_ROOT_SECRET_KEY } = require('./stack');
 const { spawnRegion, REPO_ROOT } = require('./region');
+const { useDevClusterSecret } = require('./cluster-secret');
+const { ensureDevCertificate } = require('./dev-tls');
+const { writeDevProfile, DEV_PROFILE_FILE } = require('./dev-profile');
 
 const DATA_ROOT = path.join(REPO_ROOT, '.cairn', 'data');
 const READY_TIMEOUT_MS = 60_000;
@@ -37,7 +40,10 @@ async function main() {
   for (const s of services) console.log(`[stack] ${s.name} ${s.state} on 127.0.0.1:${s.port}`);
   fs.mkdirSync(DATA_ROOT, { recursive: true });
 
-  const options = { dataRoot: DATA_ROOT, namespace: process.env.CAIRN_NS ?? '' };
+  useDevClusterSecret();
+  // `npm start -- --tls` (or CAIRN_DEV_TLS=1): the S3 endpoint serves HTTPS with a development certificate.
+  const tls = process.argv.includes('--tls') || process.env.CAIRN_DEV_TLS === '1' ? ensureDevCertificate(path.join(REPO_ROOT, '.cairn', 'tls')) : undefined;
+  const options = { dataRoot: DATA_ROOT, namespace: process.env.CAIRN_NS ?? '', tls };
   const names = regionProcesses(options).map((p) => p.name);
   const width = Math.max(...names.map((n) => n.length));
   const prefixes = new Map(names.map((name, i) => [name, paint(`[${name.padEnd(width)}]`, COLORS[i % COLORS.length])]));
@@ -63,6 +69,7 @@ async function main() {
   const live = await region.waitLive(READY_TIMEOUT_MS);
   const rows = region.members.map(({ proc, url }, i) => `  ${proc.name.padEnd(width)}  ${url}  ${live[i] ? 'up' : 'NOT UP (see its log above)'}`);
   const access = region.members.find((m) => m.proc.service === 'access');
+  const profile = writeDevProfile({ region: 'region-1', members: region.members, caFile: tls?.caFile, accessKeyId: DEV_ROOT_ACCESS_KEY, secretAccessKey: DEV_ROOT_SECRET_KEY });
   console.log(
     [
       '',
@@ -72,7 +79,11 @@ async function main() {
       `  S3 endpoint:   ${access.url}`,
       `  Access key:    ${DEV_ROOT_ACCESS_KEY}`,
       `  Secret key:    ${DEV_ROOT_SECRET_KEY}`,
-      '  Health:        curl http://127.0.0.1:<port>/health   Docs: /docs   Metrics: /metrics',
+      ...(tls ? [`  TLS CA:        ${tls.caFile}   (e.g. AWS_CA_BUNDLE=${path.relative(process.cwd(), tls.caFile)})`] : []),
+      `  Admin token:   ${profile.operatorToken}`,
+      `                 (admin role, 30 days; saved with the endpoints in ${path.relative(process.cwd(), DEV_PROFILE_FILE)} for the CLI)`,
+      '  Health:        curl http://127.0.0.1:<port>/health   Docs: /docs',
+      '  Metrics:       curl -H "Authorization: Bearer <admin token>" http://127.0.0.1:<port>/metrics',
       '  Stop:          Ctrl-C',
       '',
     ].join('\n'),

@@ -1,10 +1,18 @@
 import { randomBytes } from 'node:crypto';
+import { promises as fsp } from 'node:fs';
+import { Agent as HttpsAgent } from 'node:https';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { request as httpRequest, type OutgoingHttpHeaders } from 'node:http';
 import { CreateBucketCommand, CreateMultipartUploadCommand, GetObjectCommand, ListBucketsCommand, PutObjectCommand, S3ServiceException, type S3Client } from '@aws-sdk/client-s3';
 import { MAX_REQUEST_HEADERS } from '@cairn/service-kit';
 import { startServiceProcess, type ServiceProcess } from '@cairn/testing';
 import { MAX_XML_BODY_BYTES } from './s3/xml/request-bodies.parser';
 import { E2E_REGION, presignUrl, startS3Stack, type S3Stack } from './testing/s3-stack.e2e-helper';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { ensureDevCertificate } = require('../../../tools/dev-stack/dev-tls') as { ensureDevCertificate: (dir: string) => { caFile: string; certFile: string; keyFile: string } };
 
 const MiB = 1024 * 1024;
 /** Far past the XML depth limit and past fast-xml-parser's own default (100), which used to throw a plain Error. */
@@ -102,6 +110,35 @@ describe('the S3 gateway at its hard edges (issue 12, findings 3-7)', () => {
       expect(await send(asAlice, 'POST')).toMatchObject({ status: 403 });
       expect(xmlCode((await send(await presign('POST', '/_cairn/admin/tokens', { role: 'superuser' }), 'POST')).body)).toBe('InvalidArgument');
       expect((await send(await presign('GET', '/_cairn/admin/tokens'), 'GET')).status).toBe(405);
+    });
+  });
+
+  describe('HTTPS for the S3 endpoint', () => {
+    it('serves S3 over TLS with a configured certificate, to a client that trusts its CA', async () => {
+      const tlsDir = await fsp.mkdtemp(path.join(os.tmpdir(), 'cairn-tls-'));
+      try {
+        const { caFile, certFile, keyFile } = ensureDevCertificate(tlsDir);
+        const gateway = await stack.startGateway({ CAIRN_TLS_CERT_FILE: certFile, CAIRN_TLS_KEY_FILE: keyFile });
+        expect(gateway.endpoint).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+        const trusting = gateway.client(stack.root, { requestHandler: new NodeHttpHandler({ httpsAgent: new HttpsAgent({ ca: await fsp.readFile(caFile) }) }) });
+        try {
+          await trusting.send(new PutObjectCommand({ Bucket: bucket, Key: 'over-tls', Body: 'sealed in transit' }));
+          const got = await trusting.send(new GetObjectCommand({ Bucket: bucket, Key: 'over-tls' }));
+          expect(await got.Body!.transformToString()).toBe('sealed in transit');
+        } finally {
+          trusting.destroy();
+        }
+        // A client that does not trust the CA refuses the connection; plain HTTP is not answered as S3.
+        const doubting = gateway.client(stack.root, { maxAttempts: 1 });
+        try {
+          await expect(doubting.send(new ListBucketsCommand({}))).rejects.toThrow(/certificate/i);
+        } finally {
+          doubting.destroy();
+        }
+        await expect(send(gateway.endpoint.replace('https:', 'http:') + '/', 'GET')).rejects.toThrow();
+      } finally {
+        await fsp.rm(tlsDir, { recursive: true, force: true });
+      }
     });
   });
 

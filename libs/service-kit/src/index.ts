@@ -18,3 +18,4 @@ export * from './lib/event-clock';
 export * from './lib/security/cluster-credentials';
 export * from './lib/security/route-access';
 export * from './lib/security/cluster-auth.guard';
+export * from './lib/security/service-tls';

@@ -3,7 +3,7 @@ import { ChunkClient, JetStreamNodeHealthFeed, JetStreamUnderReplicationRecorder
 import { JetStreamEventStore, NatsConnectionManager, RpcClient, StreamTail } from '@cairn/messaging';
 import { ChunkHealthSchemaVersions, bucketOfToken, subjectsFor } from '@cairn/protocol';
 import type { Logger } from 'pino';
-import { ClusterCredentials, createLogger, EventClock, type ServiceIdentity } from '@cairn/service-kit';
+import { ClusterCredentials, createLogger, internalTlsTrust, EventClock, type ServiceIdentity } from '@cairn/service-kit';
 import type { AccessConfig } from '../access.config';
 import { AccessKeyRpcLookup } from '../adapters/access-key-rpc.lookup';
 import { MetadataRpcClient } from '../adapters/metadata-rpc.client';
@@ -106,6 +106,7 @@ export class S3GatewayModule {
               ring: () => ring.ring(),
               addressOf: (nodeId) => ring.addressOf(nodeId),
               signer: credentials.httpInterceptor(),
+              tls: internalTlsTrust(config),
               underReplication,
               health,
               onReadFailover: readRepair.onReadFailover,

@@ -35,8 +35,8 @@ export interface S3Stack {
   client(credentials?: Credentials, overrides?: Record<string, unknown>): S3Client;
   createAccessKey(owner: string): Promise<Credentials>;
   revokeAccessKey(accessKeyId: string): Promise<void>;
-  /** One more access instance on the same region, stopped with the stack. */
-  startGateway(): Promise<{ readonly endpoint: string; client(credentials?: Credentials): S3Client }>;
+  /** One more access instance on the same region (with extra settings, e.g. HTTPS), stopped with the stack. */
+  startGateway(env?: Record<string, string>): Promise<{ readonly endpoint: string; client(credentials?: Credentials, overrides?: Record<string, unknown>): S3Client }>;
   stop(): Promise<void>;
 }
 
@@ -110,10 +110,10 @@ export async function startS3Stack(): Promise<S3Stack> {
     revokeAccessKey: async (accessKeyId) => {
       await running.app.get(RpcClient).request(METADATA_SERVICE, MetadataRpc.revokeAccessKey, { accessKeyId });
     },
-    startGateway: async () => {
-      const gateway = await bootForTest(AccessService, namespace, { ...gatewayEnv, CAIRN_INSTANCE: `access-${gateways.length + 2}` });
+    startGateway: async (env = {}) => {
+      const gateway = await bootForTest(AccessService, namespace, { ...gatewayEnv, CAIRN_INSTANCE: `access-${gateways.length + 2}`, ...env });
       gateways.push(gateway);
-      return { endpoint: gateway.url, client: (credentials = root) => clientOf(gateway.url, credentials) };
+      return { endpoint: gateway.url, client: (credentials = root, overrides = {}) => clientOf(gateway.url, credentials, overrides) };
     },
     stop,
   };

@@ -10,7 +10,7 @@ import {
   type MembershipReply,
   type RingEpochReply,
 } from '@cairn/protocol';
-import { abortable, ClusterCredentials, IntervalWorker, SERVICE_IDENTITY, WorkerRegistry, type ServiceIdentity } from '@cairn/service-kit';
+import { abortable, ClusterCredentials, internalTlsTrust, IntervalWorker, SERVICE_CONFIG, type BaseServiceConfig, SERVICE_IDENTITY, WorkerRegistry, type ServiceIdentity } from '@cairn/service-kit';
 
 /** How often the ring epoch is checked; a membership change starts a sweep within this. */
 export const RING_FOLLOW_INTERVAL_MS = 1_000;
@@ -37,9 +37,10 @@ export class ClusterView implements OnModuleInit, OnModuleDestroy {
     private readonly workers: WorkerRegistry,
     @Inject(SERVICE_IDENTITY) readonly identity: ServiceIdentity,
     credentials: ClusterCredentials,
+    @Inject(SERVICE_CONFIG) config: BaseServiceConfig,
   ) {
     this.ring = new StorageRingProvider(() => this.listNodes(), () => this.metadata<RingEpochReply>(MetadataRpc.ringEpoch, this.readYourWrites()));
-    this.pools = new NodePools((nodeId) => this.ring.addressOf(nodeId), credentials.httpInterceptor());
+    this.pools = new NodePools((nodeId) => this.ring.addressOf(nodeId), credentials.httpInterceptor(), internalTlsTrust(config));
     this.nodes = new StorageNodeClient(this.pools);
     this.follower = new IntervalWorker('ring-follower', RING_FOLLOW_INTERVAL_MS, (signal) => abortable(this.follow(), signal), { runImmediately: true });
   }

@@ -49,6 +49,8 @@ export interface ChunkClientOptions {
   readonly fallbackReadNodes?: (hash: ContentHash) => readonly string[];
   /** Signs each request to a storage node; required unless `pools` (which sign) are given. */
   readonly signer?: RequestSigner;
+  /** Extra CAs for nodes served over HTTPS (service-kit's internalTlsTrust). */
+  readonly tls?: { readonly ca: (string | Buffer)[] };
   /**
    * Which nodes monitoring has declared down: writes skip them (when the others make the quorum;
    * the skipped replica is recorded for repair), reads try them last. Every node is taken as up
@@ -117,7 +119,7 @@ export class ChunkClient {
     this.nowMs = options.nowMs ?? (() => performance.now());
     this.health = options.health ?? ALL_NODES_UP;
     if (!options.pools && !options.signer) throw new Error('a ChunkClient needs a request signer or signing pools');
-    this.pools = options.pools ?? new NodePools(options.addressOf, options.signer!);
+    this.pools = options.pools ?? new NodePools(options.addressOf, options.signer!, options.tls);
   }
 
   /**

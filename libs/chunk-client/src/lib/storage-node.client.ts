@@ -31,6 +31,8 @@ export class NodePools {
   constructor(
     private readonly addressOf: (nodeId: string) => string,
     private readonly signer: RequestSigner,
+    /** Extra trust for nodes served over HTTPS by a cluster CA (service-kit's internalTlsTrust). */
+    private readonly tls?: { readonly ca: (string | Buffer)[] },
   ) {}
 
   for(nodeId: string): Dispatcher {
@@ -42,6 +44,7 @@ export class NodePools {
         keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
         headersTimeout: HEADERS_TIMEOUT_MS,
         bodyTimeout: BODY_TIMEOUT_MS,
+        ...(this.tls ? { connect: { ca: this.tls.ca } } : {}),
       });
       entry = { pool, signed: pool.compose(this.signer) };
       this.pools.set(origin, entry);

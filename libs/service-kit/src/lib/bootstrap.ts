@@ -15,6 +15,7 @@ import { MetricsService } from './metrics/metrics.service';
 import { CAIRN_VERSION, type ServiceIdentity } from './service-identity';
 import { applyClusterAuth } from './security/cluster-auth.guard';
 import { ClusterCredentials } from './security/cluster-credentials';
+import { httpsServerOptions } from './security/service-tls';
 import { messagingConfigOf } from './service-kit.module';
 
 /** Longest a graceful shutdown may take before the process exits anyway. */
@@ -101,7 +102,9 @@ export async function startService<C extends BaseServiceConfig>(
     version: CAIRN_VERSION,
   };
   const logger = createLogger({ ...identity, level: config.CAIRN_LOG_LEVEL });
+  const httpsOptions = httpsServerOptions(config);
   const app = await NestFactory.create(definition.module(config, identity), {
+    httpsOptions,
     logger: new PinoNestLogger(logger),
     bodyParser: !definition.rawBodies,
     // The cluster guard checks a signed request's body against its hash.
@@ -145,7 +148,7 @@ export async function startService<C extends BaseServiceConfig>(
   server.maxHeadersCount = 0; // none dropped: requests over MAX_REQUEST_HEADERS are refused whole above
   await app.listen(config.CAIRN_HTTP_PORT, config.CAIRN_HTTP_HOST);
   const port = (server.address() as AddressInfo).port;
-  const url = `http://127.0.0.1:${port}`;
+  const url = `${httpsOptions ? 'https' : 'http'}://127.0.0.1:${port}`;
   logger.info({ url, nats: config.CAIRN_NATS_URL, namespace: identity.namespace || '(none)' }, `${definition.service} listening`);
   await definition.afterListen?.(app, url);
   const close = async () => {

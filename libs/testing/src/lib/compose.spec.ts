@@ -35,4 +35,10 @@ describe('deployment files stay in step with the apps', () => {
       .sort();
     expect(composed).toEqual(local);
   });
+
+  it('gives every service the one cluster secret from the environment, never a literal one', () => {
+    for (const service of readCompose().filter((s) => s.build)) {
+      expect(`${service.name}: ${service.environment?.['CAIRN_CLUSTER_SECRET']}`).toMatch(new RegExp(`^${service.name}: \\$\\{CAIRN_CLUSTER_SECRET:\\?`));
+    }
+  });
 });

@@ -70,6 +70,58 @@ export class BaseServiceConfig {
   /** `token`: /metrics needs an operator token (or a cluster signature); `public`: anyone may scrape it. */
   @IsIn(['token', 'public'])
   CAIRN_METRICS_AUTH: 'token' | 'public' = 'token';
+
+  /** HTTPS: the service's certificate chain and key (PEM files, both or neither). */
+  @IsOptional()
+  @IsString()
+  CAIRN_TLS_CERT_FILE?: string;
+
+  @IsOptional()
+  @IsString()
+  CAIRN_TLS_KEY_FILE?: string;
+
+  /** The CA (PEM) this service trusts when it calls other services over HTTPS, besides the system's. */
+  @IsOptional()
+  @IsString()
+  CAIRN_TLS_CA_FILE?: string;
+
+  /*
+   * NATS credentials, where the server asks for them: a user and password, a token, a .creds file
+   * (user JWT and nkey seed) or an nkey seed file; at most one way. Combinations and files are
+   * checked when the service is built (messagingConfigOf); docs/security.md has the details.
+   */
+  @IsOptional()
+  @IsString()
+  CAIRN_NATS_USER?: string;
+
+  @IsOptional()
+  @IsString()
+  CAIRN_NATS_PASSWORD?: string;
+
+  @IsOptional()
+  @IsString()
+  CAIRN_NATS_TOKEN?: string;
+
+  @IsOptional()
+  @IsString()
+  CAIRN_NATS_CREDS_FILE?: string;
+
+  @IsOptional()
+  @IsString()
+  CAIRN_NATS_NKEY_SEED_FILE?: string;
+
+  /** TLS to NATS: any of these requires it; the CA checks the server, the certificate and key (both or neither) identify this client. */
+  @IsOptional()
+  @IsString()
+  CAIRN_NATS_TLS_CA_FILE?: string;
+
+  @IsOptional()
+  @IsString()
+  CAIRN_NATS_TLS_CERT_FILE?: string;
+
+  @IsOptional()
+  @IsString()
+  CAIRN_NATS_TLS_KEY_FILE?: string;
 }
 
 export class ConfigError extends Error {
