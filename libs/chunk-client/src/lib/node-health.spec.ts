@@ -100,7 +100,7 @@ describe('ChunkClient with node health', () => {
     view.apply(health('NodeDown', 'n3'), 1);
     const bytes = Buffer.from('written while n3 is down');
     const result = await client.writeChunk(bytes);
-    expect(result.stored.sort()).toEqual(['n1', 'n2']);
+    expect([...result.stored].sort()).toEqual(['n1', 'n2']);
     expect(result.missed).toEqual([expect.objectContaining({ nodeId: 'n3', reason: NODE_DOWN_REASON })]);
     expect(recorder.entries).toEqual([expect.objectContaining({ hash: contentHashOf(bytes), nodeId: 'n3', reason: NODE_DOWN_REASON })]);
     expect(nodes.get('n3')!.requests).toBe(0);
@@ -125,7 +125,7 @@ describe('ChunkClient with node health', () => {
     view.apply(health('NodeDown', 'n2'), 1);
     view.apply(health('NodeDown', 'n3'), 2);
     const first = await client.writeChunk(Buffer.from('two of three declared down'));
-    expect(first.stored.sort()).toEqual(['n1', 'n2']);
+    expect([...first.stored].sort()).toEqual(['n1', 'n2']);
     expect(nodes.get('n3')!.requests).toBe(1);
 
     view.apply(health('NodeRecovered', 'n2'), 3);
