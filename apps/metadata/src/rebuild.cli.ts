@@ -1,14 +1,15 @@
 /**
  * npm run metadata:rebuild — drops the metadata projections of CAIRN_NS and replays them from the
  * META and CLUSTER streams (the same transaction as POST /admin/rebuild), printing progress.
- * Reads the service's own configuration (CAIRN_DATABASE_URL, CAIRN_NATS_URL, CAIRN_NS); running
- * metadata instances may stay up: their projectors wait for the rebuild and continue after it.
+ * Reads the service's own configuration (CAIRN_DATABASE_URL and its TLS, CAIRN_NATS_URL and its
+ * credentials, CAIRN_NS); running metadata instances may stay up: their projectors wait for the
+ * rebuild and continue after it.
  */
 import { NatsConnectionManager } from '@cairn/messaging';
-import { loadConfig, PostgresConnection } from '@cairn/service-kit';
+import { CAIRN_VERSION, ConfigError, loadConfig, messagingConfigOf, PostgresConnection } from '@cairn/service-kit';
 import { metadataSchemaName } from './adapters/metadata-schema';
 import { METADATA_MIGRATIONS } from './adapters/migrations';
-import { MetadataConfig } from './metadata.config';
+import { databaseTlsOf, MetadataConfig } from './metadata.config';
 import { ProjectionRebuild } from './projections/projection-rebuild';
 import { METADATA_DEFAULT_PORT } from './service';
 
@@ -17,16 +18,14 @@ async function main(): Promise<void> {
   const namespace = config.CAIRN_NS ?? '';
   const postgres = new PostgresConnection({
     url: config.CAIRN_DATABASE_URL,
+    tls: databaseTlsOf(config),
     schema: metadataSchemaName(namespace),
     migrations: [...METADATA_MIGRATIONS],
   });
-  const nats = new NatsConnectionManager({
-    natsUrl: config.CAIRN_NATS_URL,
-    namespace,
-    region: config.CAIRN_REGION,
-    serviceName: 'metadata',
-    instance: 'metadata-rebuild',
-  });
+  // As the metadata service: the same NATS user, password or credentials file, and TLS.
+  const nats = new NatsConnectionManager(
+    messagingConfigOf({ service: 'metadata', instance: 'metadata-rebuild', region: config.CAIRN_REGION, namespace, version: CAIRN_VERSION }, config),
+  );
   const started = Date.now();
   try {
     const rebuild = new ProjectionRebuild(await postgres.ready(), nats, namespace);
@@ -43,6 +42,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((error) => {
-  process.stderr.write(`[rebuild] failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+  if (error instanceof ConfigError) process.stderr.write(`[rebuild] ${error.message}\n`);
+  else process.stderr.write(`[rebuild] failed: ${error instanceof Error ? error.stack : String(error)}\n`);
   process.exit(1);
 });

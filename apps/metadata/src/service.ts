@@ -6,7 +6,7 @@ import { MetadataAdminModule } from './admin/metadata-admin.module';
 import { BucketModule } from './bucket/bucket.module';
 import { ChunkReferencesModule } from './chunk-references/chunk-references.module';
 import { MembershipModule } from './membership/membership.module';
-import { MetadataConfig } from './metadata.config';
+import { databaseTlsOf, MetadataConfig } from './metadata.config';
 import { MultipartUploadModule } from './multipart-upload/multipart-upload.module';
 import { ObjectKeyModule } from './object-key/object-key.module';
 import { ProjectionsModule } from './projections/projections.module';
@@ -26,6 +26,7 @@ export const MetadataService: ServiceDefinition<MetadataConfig> = {
         config,
         postgres: {
           url: config.CAIRN_DATABASE_URL,
+          tls: databaseTlsOf(config),
           schema: metadataSchemaName(identity.namespace),
           migrations: [...METADATA_MIGRATIONS],
         },

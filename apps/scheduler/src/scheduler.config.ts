@@ -1,6 +1,6 @@
 import { BaseServiceConfig } from '@cairn/service-kit';
 import { Type } from 'class-transformer';
-import { IsInt, IsString, Matches, Max, Min } from 'class-validator';
+import { IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
 
 const MiB = 1024 * 1024;
 const HOUR_MS = 3_600_000;
@@ -18,8 +18,17 @@ export const DEFAULT_REREPLICATE_AFTER_MS = 10 * 60_000;
 
 export class SchedulerConfig extends BaseServiceConfig {
   @IsString()
-  @Matches(/^rediss?:\/\/\S+$/, { message: 'must be a redis:// URL' })
+  @Matches(/^rediss?:\/\/\S+$/, { message: 'must be a redis:// or rediss:// (TLS) URL' })
   CAIRN_REDIS_URL = 'redis://127.0.0.1:6379';
+
+  /**
+   * PEM file of the CA that signed Redis's certificate, for a rediss:// CAIRN_REDIS_URL (which
+   * turns TLS on; without a CA file the server is checked against the system CAs). A password goes
+   * in the URL: rediss://:password@host:6380.
+   */
+  @IsOptional()
+  @IsString()
+  CAIRN_REDIS_TLS_CA_FILE?: string;
 
   /** How often the repair sweep compares what nodes hold with what the ring and metadata say they should. */
   @Type(() => Number)

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleDestroy } from '@nestjs/common';
 import { Queue, Worker, type Processor, type WorkerOptions } from 'bullmq';
 import { Redis } from 'ioredis';
-import { RedisConnection, SERVICE_CONFIG } from '@cairn/service-kit';
+import { RedisConnection, redisTlsOptions, SERVICE_CONFIG } from '@cairn/service-kit';
 import type { SchedulerConfig } from '../scheduler.config';
 
 export const QueueNames = {
@@ -25,12 +25,15 @@ export class SchedulerQueues implements OnModuleDestroy, OnApplicationShutdown {
   private readonly workers: Worker[] = [];
   private readonly connections: Redis[] = [];
   private readonly stopping = new AbortController();
+  /** TLS for the queues' own connections (rediss://, CAIRN_REDIS_TLS_CA_FILE), read once. */
+  private readonly tls: ReturnType<typeof redisTlsOptions>;
 
   constructor(
     redis: RedisConnection,
     @Inject(SERVICE_CONFIG) private readonly config: SchedulerConfig,
   ) {
     this.prefix = `${redis.options.keyPrefix}bull`;
+    this.tls = redisTlsOptions(config.CAIRN_REDIS_URL, config.CAIRN_REDIS_TLS_CA_FILE);
   }
 
   queue(name: string): Queue {
@@ -67,7 +70,12 @@ export class SchedulerQueues implements OnModuleDestroy, OnApplicationShutdown {
   }
 
   private connection(): Redis {
-    const connection = new Redis(this.config.CAIRN_REDIS_URL, { maxRetriesPerRequest: null, enableReadyCheck: true, retryStrategy: (attempt) => Math.min(attempt * 200, 2_000) });
+    const connection = new Redis(this.config.CAIRN_REDIS_URL, {
+      ...this.tls,
+      maxRetriesPerRequest: null,
+      enableReadyCheck: true,
+      retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
+    });
     connection.on('error', () => undefined);
     this.connections.push(connection);
     return connection;

@@ -1,7 +1,7 @@
 import { Global, Inject, Module, type DynamicModule, type OnApplicationShutdown, type OnModuleInit, type Provider } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
-import { JetStreamEventStore, NatsConnectionManager, RpcClient, type MessagingConfig } from '@cairn/messaging';
-import type { BaseServiceConfig } from './config/service-config';
+import { JetStreamEventStore, NatsConnectionManager, natsSecurityProblems, RpcClient, type MessagingConfig } from '@cairn/messaging';
+import { ConfigError, type BaseServiceConfig } from './config/service-config';
 import { EventClock } from './event-clock';
 import { HealthController } from './health/health.controller';
 import { HealthRegistry } from './health/health-registry';
@@ -59,16 +59,29 @@ export function callerOf(identity: ServiceIdentity): string {
   return `${identity.service}/${identity.instance}`;
 }
 
-/** How a service's NATS connection and JetStream transport address the cluster: its identity, the configured URL and replicas. */
+/** How a service's NATS connection and JetStream transport address the cluster: its identity, the configured URL, credentials, TLS and replicas. */
 export function messagingConfigOf(identity: ServiceIdentity, config: BaseServiceConfig): MessagingConfig {
-  return {
+  const messaging: MessagingConfig = {
     natsUrl: config.CAIRN_NATS_URL,
     namespace: identity.namespace,
     region: identity.region,
     serviceName: identity.service,
     instance: identity.instance,
     streamReplicas: config.CAIRN_STREAM_REPLICAS,
+    natsUser: config.CAIRN_NATS_USER,
+    natsPassword: config.CAIRN_NATS_PASSWORD,
+    natsToken: config.CAIRN_NATS_TOKEN,
+    natsCredsFile: config.CAIRN_NATS_CREDS_FILE,
+    natsNkeySeedFile: config.CAIRN_NATS_NKEY_SEED_FILE,
+    natsTlsCaFile: config.CAIRN_NATS_TLS_CA_FILE,
+    natsTlsCertFile: config.CAIRN_NATS_TLS_CERT_FILE,
+    natsTlsKeyFile: config.CAIRN_NATS_TLS_KEY_FILE,
   };
+  // Credentials that contradict each other, or files that cannot be read, stop the service at start
+  // with the variable to fix, rather than leaving it retrying a login that cannot succeed.
+  const problems = natsSecurityProblems(messaging);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return messaging;
 }
 
 /**

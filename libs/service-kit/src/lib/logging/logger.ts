@@ -1,21 +1,44 @@
 import type { LoggerService } from '@nestjs/common';
-import pino, { type Logger } from 'pino';
+import pino, { type DestinationStream, type Logger } from 'pino';
+import { redactingDestination } from './redaction';
+
+// Re-exported so the package index need not change.
+export { isSecretName, REDACTED, redactLogLine, redactUrl, secretConfigValues } from './redaction';
 
 export interface LoggerIdentity {
   readonly service: string;
   readonly instance: string;
   readonly region: string;
   readonly level: string;
+  /**
+   * Secret values masked wherever they would appear in a line (secretConfigValues(config): the
+   * cluster secret, passwords, tokens), beyond what redaction finds by name and shape.
+   */
+  readonly secrets?: readonly string[];
 }
 
-/** Structured JSON logs on stdout; every line names the service, instance and region. */
-export function createLogger(identity: LoggerIdentity): Logger {
-  return pino({
-    level: identity.level,
-    base: { service: identity.service, instance: identity.instance, region: identity.region },
-    timestamp: pino.stdTimeFunctions.isoTime,
-    formatters: { level: (label) => ({ level: label }) },
-  });
+/** Where pino itself would write: its fast writer on fd 1, or process.stdout once something replaced its write (a test capturing it). */
+function stdout(): DestinationStream {
+  const replaced = process.stdout.write !== (process.stdout.constructor as { prototype: NodeJS.WriteStream }).prototype.write;
+  return replaced ? process.stdout : pino.destination(1);
+}
+
+/**
+ * Structured JSON logs on stdout; every line names the service, instance and region. No secret
+ * reaches the output: each line passes redactLogLine (./redaction), which masks fields named like
+ * secrets (authorization, cookie, x-amz-security-token, *SECRET*, *PASSWORD*, *TOKEN* …), URL
+ * passwords, bearer and operator tokens, request signatures and the `secrets` given.
+ */
+export function createLogger(identity: LoggerIdentity, destination: DestinationStream = stdout()): Logger {
+  return pino(
+    {
+      level: identity.level,
+      base: { service: identity.service, instance: identity.instance, region: identity.region },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    redactingDestination(destination, identity.secrets),
+  );
 }
 
 /** Nest's start-up chatter (module loading, route mapping) is debug-level: one line per route at info drowns the rest. */

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import pinoHttp from 'pino-http';
 import type { Logger } from 'pino';
+import { redactUrl } from './redaction';
 
 export const REQUEST_ID_HEADER = 'x-request-id';
 const MAX_REQUEST_ID_LENGTH = 128;
@@ -45,8 +46,10 @@ export function httpLogger(logger: Logger, options: HttpLoggerOptions = {}) {
     },
     autoLogging: { ignore: (req) => quietPaths.includes((req.url ?? '').split('?')[0]) },
     customLogLevel: (_req, res, err) => requestLogLevel(res, err, successLevel),
+    // Only these fields of a request are logged: never its headers (authorization, cookies,
+    // security tokens), and its URL with presigned signatures and tokens masked.
     serializers: {
-      req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
+      req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: redactUrl(req.url) }),
       res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
     },
   });

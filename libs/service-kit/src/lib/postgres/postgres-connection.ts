@@ -1,8 +1,52 @@
 import { Logger } from '@nestjs/common';
+import { readFileSync } from 'node:fs';
 import { Client } from 'pg';
 import { DataSource, type DataSourceOptions, type EntitySchema, type MixedList } from 'typeorm';
+import { ConfigError } from '../config/service-config';
 
 export const POSTGRES_RETRY_MS = 2_000;
+
+/**
+ * TLS to Postgres (CAIRN_DATABASE_TLS): `disable` (plain, unless the URL's own sslmode asks),
+ * `require` (encrypted, the server's certificate not checked), `verify-full` (encrypted, the
+ * certificate checked against CAIRN_DATABASE_TLS_CA_FILE, or the system CAs, and the host name).
+ */
+export const POSTGRES_TLS_MODES = ['disable', 'require', 'verify-full'] as const;
+export type PostgresTlsMode = (typeof POSTGRES_TLS_MODES)[number];
+
+export interface PostgresTls {
+  readonly mode: PostgresTlsMode;
+  /** PEM file of the CA that signed the server's certificate (verify-full only). */
+  readonly caFile?: string;
+}
+
+/** What pg and TypeORM take as `ssl`. */
+export type PostgresSsl = false | { readonly rejectUnauthorized: boolean; readonly ca?: string };
+
+const URL_SSL_PARAMETERS = /[?&](sslmode|ssl|sslrootcert|sslcert|sslkey)=/i;
+
+/**
+ * The `ssl` option for a connection to `url`. Throws ConfigError naming the variable when the
+ * settings contradict each other (pg lets the URL's sslmode win over `ssl` silently) or the CA
+ * cannot be read.
+ */
+export function postgresSsl(url: string, tls: PostgresTls | undefined): PostgresSsl {
+  const mode = tls?.mode ?? 'disable';
+  if (tls?.caFile && mode !== 'verify-full') {
+    throw new ConfigError([`CAIRN_DATABASE_TLS_CA_FILE is "${tls.caFile}": it is used only with CAIRN_DATABASE_TLS=verify-full (CAIRN_DATABASE_TLS is "${mode}")`]);
+  }
+  if (mode === 'disable') return false;
+  if (URL_SSL_PARAMETERS.test(url)) {
+    throw new ConfigError([`CAIRN_DATABASE_TLS is "${mode}": CAIRN_DATABASE_URL sets TLS itself (sslmode=…); set it in one place`]);
+  }
+  if (mode === 'require') return { rejectUnauthorized: false };
+  if (!tls?.caFile) return { rejectUnauthorized: true };
+  try {
+    return { rejectUnauthorized: true, ca: readFileSync(tls.caFile, 'utf8') };
+  } catch (error) {
+    throw new ConfigError([`CAIRN_DATABASE_TLS_CA_FILE is "${tls.caFile}": cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})`]);
+  }
+}
 
 export interface PostgresOptions {
   readonly url: string;
@@ -13,6 +57,8 @@ export interface PostgresOptions {
   // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
   readonly migrations?: MixedList<Function | string>;
   readonly poolSize?: number;
+  /** TLS to the server; none by default. */
+  readonly tls?: PostgresTls;
 }
 
 export function schemaForNamespace(service: string, namespace: string): string {
@@ -30,8 +76,11 @@ export class PostgresConnection {
   private readonly readyPromise: Promise<DataSource>;
   private closed = false;
   private lastError: string | undefined;
+  private readonly ssl: PostgresSsl;
 
   constructor(private readonly options: PostgresOptions) {
+    // Read once, here: a bad TLS setting stops the service at start instead of failing every retry.
+    this.ssl = postgresSsl(options.url, options.tls);
     this.readyPromise = this.connectWithRetry();
     this.readyPromise.catch(() => undefined);
   }
@@ -75,7 +124,7 @@ export class PostgresConnection {
   }
 
   private async connect(): Promise<DataSource> {
-    const bootstrap = new Client({ connectionString: this.options.url });
+    const bootstrap = new Client({ connectionString: this.options.url, ssl: this.ssl || undefined });
     await bootstrap.connect();
     try {
       await bootstrap.query(`CREATE SCHEMA IF NOT EXISTS "${this.options.schema}"`);
@@ -85,6 +134,7 @@ export class PostgresConnection {
     const options: DataSourceOptions = {
       type: 'postgres',
       url: this.options.url,
+      ssl: this.ssl || undefined,
       schema: this.options.schema,
       entities: this.options.entities ?? [],
       migrations: this.options.migrations ?? [],

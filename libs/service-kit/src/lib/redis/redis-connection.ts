@@ -1,9 +1,31 @@
-import { Redis } from 'ioredis';
+import { readFileSync } from 'node:fs';
+import { Redis, type RedisOptions as IoRedisOptions } from 'ioredis';
+import { ConfigError } from '../config/service-config';
 
 export interface RedisOptions {
+  /** redis://, or rediss:// for TLS; a password goes in it (redis://:password@host:6379). */
   readonly url: string;
   /** Every key this service writes starts with it, so namespaces never collide. */
   readonly keyPrefix: string;
+  /** PEM file of the CA that signed the server's certificate (CAIRN_REDIS_TLS_CA_FILE; rediss:// only). */
+  readonly tlsCaFile?: string;
+}
+
+/**
+ * The TLS part of an ioredis client's options. A rediss:// URL turns TLS on by itself (checked
+ * against the system CAs); a CA file makes it check against that CA instead. Throws ConfigError
+ * naming the variable when the CA cannot be used.
+ */
+export function redisTlsOptions(url: string, tlsCaFile: string | undefined): Pick<IoRedisOptions, 'tls'> {
+  if (!tlsCaFile) return {};
+  if (!/^rediss:\/\//i.test(url)) {
+    throw new ConfigError([`CAIRN_REDIS_TLS_CA_FILE is "${tlsCaFile}": CAIRN_REDIS_URL must then be a rediss:// URL (TLS)`]);
+  }
+  try {
+    return { tls: { ca: readFileSync(tlsCaFile, 'utf8'), rejectUnauthorized: true } };
+  } catch (error) {
+    throw new ConfigError([`CAIRN_REDIS_TLS_CA_FILE is "${tlsCaFile}": cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})`]);
+  }
 }
 
 export function redisPrefixForNamespace(namespace: string): string {
@@ -20,6 +42,7 @@ export class RedisConnection {
 
   constructor(readonly options: RedisOptions) {
     this.client = new Redis(options.url, {
+      ...redisTlsOptions(options.url, options.tlsCaFile),
       maxRetriesPerRequest: null,
       enableReadyCheck: true,
       lazyConnect: false,
