@@ -12,6 +12,10 @@ import { RpcClient, NatsConnectionManager } from '@cairn/messaging';
 import { METADATA_SERVICE, MetadataRpc, subjectsFor, wrapEvent, type ProjectionStatusReply, type PutObjectReply, type PutObjectRequest } from '@cairn/protocol';
 import { PostgresConnection } from '@cairn/service-kit';
 import { bootForTest, dropNamespace, testNamespace, TEST_NATS_URL } from '@cairn/testing';
+import { benchCredentials } from './bench-credentials';
+
+// The service booted here signs and checks with the development cluster secret.
+benchCredentials('bench/metadata');
 import { DiscardPolicy, headers as natsHeaders, JSONCodec, RetentionPolicy, StorageType } from 'nats';
 import { MetadataService } from '../../apps/metadata/src/service';
 

@@ -18,7 +18,7 @@ const DEV_TOKEN_TTL_MS = 30 * 24 * 60 * 60 * 1000;
  */
 function writeDevProfile(stack) {
   const key = new ClusterKeys(devClusterSecret()).key('operator-tokens');
-  const { token } = mintOperatorToken(key, { role: 'admin', label: 'npm start', ttlMs: DEV_TOKEN_TTL_MS });
+  const { token } = mintOperatorToken(key, { role: 'admin', label: 'npm start', ttlMs: DEV_TOKEN_TTL_MS }, Date.now());
   const endpoints = {};
   for (const { proc, url } of stack.members) {
     endpoints[proc.service] ??= url;

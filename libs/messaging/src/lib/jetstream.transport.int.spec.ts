@@ -37,7 +37,7 @@ class ProbeModule {}
 function authenticatorFor(secret: string, caller: string): MessageAuthenticator {
   const key = new ClusterKeys(secret).key('internal-nats');
   return {
-    sign: (subject, payload) => signMessage(key, caller, subject, payload),
+    sign: (subject, payload) => signMessage(key, caller, subject, payload, Date.now()),
     verify: (header, subject, payload) => verifyMessage(key, header, subject, payload, Date.now()),
   };
 }

@@ -4,7 +4,7 @@ import { Agent, request, type Dispatcher } from 'undici';
 
 /**
  * Tests call services the way services call each other: signed with the cluster secret the test
- * environment sets (tools/services/jest-env.js), or with an operator token minted from it.
+ * environment sets (the Jest setup file jest-env.js), or with an operator token minted from it.
  */
 export function testClusterCredentials(caller = 'test/runner'): ClusterCredentials {
   return new ClusterCredentials(new ClusterKeys(resolveClusterSecret({ CAIRN_CLUSTER_SECRET: process.env['CAIRN_CLUSTER_SECRET'] })), caller, 30_000);

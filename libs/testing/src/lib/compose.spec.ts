@@ -2,7 +2,9 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { readCompose, REPO_ROOT } from './compose.spec-helper';
 
-const { regionProcesses } = require(path.join(REPO_ROOT, 'tools/dev-stack/stack.js')) as {
+// Read as a file, not imported as a module: testing must not depend on the tools project, which
+// depends on the apps whose specs depend on testing.
+const { regionProcesses } = require(path.join(REPO_ROOT, 'tools', 'dev-stack', 'stack.js')) as {
   regionProcesses: (o: { dataRoot: string }) => { service: string; env: Record<string, string> }[];
 };
 

@@ -14,7 +14,7 @@ function messageStringToSign(subject: string, caller: string, dateMs: string, no
   return ['Cairn-NATS-HMAC-SHA256', subject, caller, dateMs, nonce, sha256Hex(payload)].join('\n');
 }
 
-export function signMessage(key: Buffer, caller: string, subject: string, payload: Uint8Array, nowMs: number = Date.now()): string {
+export function signMessage(key: Buffer, caller: string, subject: string, payload: Uint8Array, nowMs: number): string {
   const dateMs = String(nowMs);
   const nonce = randomBytes(16).toString('hex');
   const mac = createHmac('sha256', key).update(messageStringToSign(subject, caller, dateMs, nonce, payload)).digest('hex');

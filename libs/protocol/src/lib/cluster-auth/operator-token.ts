@@ -33,7 +33,7 @@ export function isOperatorRole(value: unknown): value is OperatorRole {
 export function mintOperatorToken(
   key: Buffer,
   request: { readonly role: OperatorRole; readonly label?: string; readonly ttlMs?: number },
-  nowMs: number = Date.now(),
+  nowMs: number,
 ): { readonly token: string; readonly claims: OperatorTokenClaims } {
   const ttlMs = Math.min(Math.max(request.ttlMs ?? DEFAULT_OPERATOR_TOKEN_TTL_MS, 1_000), MAX_OPERATOR_TOKEN_TTL_MS);
   const claims: OperatorTokenClaims = {
@@ -49,7 +49,7 @@ export function mintOperatorToken(
 
 export type OperatorTokenVerdict = { readonly ok: true; readonly claims: OperatorTokenClaims } | { readonly ok: false; readonly reason: string };
 
-export function verifyOperatorToken(key: Buffer, token: string, nowMs: number = Date.now()): OperatorTokenVerdict {
+export function verifyOperatorToken(key: Buffer, token: string, nowMs: number): OperatorTokenVerdict {
   if (!token.startsWith(OPERATOR_TOKEN_PREFIX) || token.length > 1024) return { ok: false, reason: 'not an operator token' };
   const [payload, signature, ...rest] = token.slice(OPERATOR_TOKEN_PREFIX.length).split('.');
   if (!payload || !signature || rest.length) return { ok: false, reason: 'malformed operator token' };

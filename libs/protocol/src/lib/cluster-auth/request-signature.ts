@@ -77,7 +77,7 @@ export function signRequest(
   key: Buffer,
   caller: string,
   request: { readonly method: string; readonly pathAndQuery: string; readonly headers?: HeaderValues; readonly body?: string | Uint8Array | 'unsigned' },
-  nowMs: number = Date.now(),
+  nowMs: number,
 ): Record<string, string> {
   const contentSha256 = request.body === 'unsigned' ? UNSIGNED_PAYLOAD : request.body === undefined ? EMPTY_SHA256 : sha256Hex(request.body);
   const added: Record<string, string> = {
