@@ -1,5 +1,5 @@
 import { assertNever } from '@cairn/eventing';
-import type { InstanceStatus } from './phi-accrual.detector';
+import { PHI_DOWN_THRESHOLD, PHI_SUSPECT_THRESHOLD, type InstanceStatus } from './phi-accrual.detector';
 
 /**
  * When an instance is judged suspected or down: phi adapts to how regular its heartbeats have
@@ -16,7 +16,7 @@ export interface FailureThresholds {
 }
 
 /** For the 1 s heartbeat services send (HEARTBEAT_INTERVAL_MS in service-kit). */
-export const DEFAULT_FAILURE_THRESHOLDS: FailureThresholds = { suspectAfterMs: 2_000, downAfterMs: 3_000, suspectPhi: 3, downPhi: 8 };
+export const DEFAULT_FAILURE_THRESHOLDS: FailureThresholds = { suspectAfterMs: 2_000, downAfterMs: 3_000, suspectPhi: PHI_SUSPECT_THRESHOLD, downPhi: PHI_DOWN_THRESHOLD };
 
 export function failureVerdict(phi: number, silenceMs: number, t: FailureThresholds): InstanceStatus {
   if (silenceMs >= t.downAfterMs || (phi >= t.downPhi && silenceMs >= t.suspectAfterMs)) return 'down';

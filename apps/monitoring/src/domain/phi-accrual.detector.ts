@@ -57,9 +57,11 @@ export class PhiAccrualDetector {
 
 export type InstanceStatus = 'up' | 'suspected' | 'down';
 
+/** The default phi thresholds (CAIRN_FAILURE_SUSPECT_PHI / CAIRN_FAILURE_DOWN_PHI); failureVerdict bounds them by silence. */
 export const PHI_SUSPECT_THRESHOLD = 3;
 export const PHI_DOWN_THRESHOLD = 8;
 
+/** phi alone, by the default thresholds (failureVerdict is what monitoring decides by). */
 export function statusForPhi(phi: number): InstanceStatus {
   if (phi >= PHI_DOWN_THRESHOLD) return 'down';
   if (phi >= PHI_SUSPECT_THRESHOLD) return 'suspected';
