@@ -1,5 +1,6 @@
 import path from 'node:path';
-import { ServiceKitModule, type ServiceDefinition } from '@cairn/service-kit';
+import { natsConnectOptions } from '@cairn/messaging';
+import { messagingConfigOf, ServiceKitModule, type ServiceDefinition } from '@cairn/service-kit';
 import { LockManagerConfig } from './lock-manager.config';
 import { LocksModule } from './locks';
 
@@ -20,6 +21,7 @@ export const LockManagerService: ServiceDefinition<LockManagerConfig> = {
         peers: config.CAIRN_RAFT_PEERS ? config.CAIRN_RAFT_PEERS.split(',') : [identity.instance],
         dataDir: config.CAIRN_DATA_DIR ?? path.join(DEFAULT_DATA_ROOT, identity.instance),
         natsUrl: config.CAIRN_NATS_URL,
+        natsConnectOptions: natsConnectOptions(messagingConfigOf(identity, config)),
         namespace: identity.namespace,
         snapshotEveryEntries: config.CAIRN_RAFT_SNAPSHOT_EVERY_ENTRIES,
       }),

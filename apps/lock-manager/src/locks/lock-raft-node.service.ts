@@ -2,7 +2,8 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleD
 import { FileLogAdapter, NatsRaftTransportAdapter, RaftDriver, RaftErrorCodes } from '@cairn/consensus-runtime';
 import { NatsConnectionManager } from '@cairn/messaging';
 import { CairnError, ErrorCodes } from '@cairn/protocol';
-import { HealthRegistry, HeartbeatService, MetricsService } from '@cairn/service-kit';
+import { ClusterCredentials, HealthRegistry, HeartbeatService, MetricsService } from '@cairn/service-kit';
+import type { ConnectionOptions } from 'nats';
 import { Gauge } from 'prom-client';
 import type { LockCommand } from '../domain/lock.commands';
 import type { LockEvent } from '../domain/lock.events';
@@ -32,6 +33,8 @@ export interface LockRaftOptions {
   readonly peers: readonly string[];
   readonly dataDir: string;
   readonly natsUrl: string;
+  /** Credentials and TLS for NATS, as the service's own connection has them. */
+  readonly natsConnectOptions?: ConnectionOptions;
   readonly namespace: string;
   readonly snapshotEveryEntries: number;
 }
@@ -77,6 +80,7 @@ export class LockRaftNode implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly health: HealthRegistry,
     private readonly metrics: MetricsService,
     private readonly heartbeat: HeartbeatService,
+    private readonly credentials: ClusterCredentials,
   ) {
     if (!options.peers.includes(options.nodeId)) {
       throw new Error(`CAIRN_RAFT_PEERS (${options.peers.join(',')}) must include this instance, ${options.nodeId}`);
@@ -190,7 +194,15 @@ export class LockRaftNode implements OnApplicationBootstrap, OnModuleDestroy {
     while (!transport) {
       if (this.stopping) return;
       try {
-        transport = await NatsRaftTransportAdapter.connect({ servers: this.options.natsUrl, namespace: this.options.namespace, group: RAFT_GROUP, node: this.options.nodeId });
+        transport = await NatsRaftTransportAdapter.connect({
+          servers: this.options.natsUrl,
+          namespace: this.options.namespace,
+          group: RAFT_GROUP,
+          node: this.options.nodeId,
+          authenticator: this.credentials,
+          connectOptions: this.options.natsConnectOptions,
+          onRefused: (reason) => this.logger.warn(`dropped a Raft message: ${reason}`),
+        });
       } catch (error) {
         this.logger.warn(`raft transport not connected yet: ${String(error)}`);
         await Promise.race([new Promise((resolve) => setTimeout(resolve, RAFT_START_RETRY_MS)), this.stopSignal]);

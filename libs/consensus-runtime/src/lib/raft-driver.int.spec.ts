@@ -2,9 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { ClusterKeys, signMessage, subjectsFor, verifyMessage } from '@cairn/protocol';
 import type { Entry, ReplicatedStateMachine, Snapshot } from '@cairn/consensus';
 import { FileLogAdapter } from './file-log.adapter';
-import { NatsRaftTransportAdapter } from './nats-raft-transport.adapter';
+import { NatsRaftTransportAdapter, type RaftMessageAuthenticator } from './nats-raft-transport.adapter';
 import { RaftDriver } from './raft-driver';
 
 const NATS_URL = process.env['NATS_URL'] ?? 'nats://127.0.0.1:4222';
@@ -38,6 +39,11 @@ async function waitFor<T>(what: string, probe: () => T | undefined): Promise<T> 
 
 describe('RaftDriver over real NATS and file logs', () => {
   const ids = ['n1', 'n2', 'n3'];
+  const natsKey = new ClusterKeys('raft-driver-test-cluster-secret-000000000').key('internal-nats');
+  const authenticatorOf = (id: string): RaftMessageAuthenticator => ({
+    sign: (subject, payload) => signMessage(natsKey, `lock-manager/${id}`, subject, payload, Date.now()),
+    verify: (header, subject, payload) => verifyMessage(natsKey, header, subject, payload, Date.now()),
+  });
   const namespace = `t${randomBytes(4).toString('hex')}`;
   let dir: string;
   const nodes = new Map<string, { driver: RaftDriver<number>; sm: ListStateMachine; log: FileLogAdapter }>();
@@ -46,7 +52,7 @@ describe('RaftDriver over real NATS and file logs', () => {
     dir = mkdtempSync(join(tmpdir(), 'cairn-raft-int-'));
     for (const id of ids) {
       const log = FileLogAdapter.open({ dir: join(dir, id), bootstrap: { voters: ids } });
-      const transport = await NatsRaftTransportAdapter.connect({ servers: NATS_URL, namespace, group: 'locks', node: id });
+      const transport = await NatsRaftTransportAdapter.connect({ servers: NATS_URL, namespace, group: 'locks', node: id, authenticator: authenticatorOf(id) });
       const sm = new ListStateMachine();
       const driver = new RaftDriver<number>({ id, storage: log, transport, stateMachine: sm, tickMs: TICK_MS, snapshotEveryEntries: 8 });
       nodes.set(id, { driver, sm, log });
@@ -89,4 +95,42 @@ describe('RaftDriver over real NATS and file logs', () => {
     await nodes.get(follower)!.driver.linearizableRead();
     expect(nodes.get(follower)!.sm.items).toHaveLength(10);
   }, 30_000);
+
+  it('drops forged messages: unsigned, signed by another cluster, or sent in another node’s name', async () => {
+    // The two nodes the previous test left running (the third was stopped with 5 entries applied).
+    const alive = ids.filter((id) => nodes.get(id)!.sm.items.length === 10);
+    const leaderId = await waitFor('a leader', () => leaderAmong(alive));
+    const term = nodes.get(leaderId)!.driver.status().term;
+    const victim = alive.find((id) => id !== leaderId)!;
+    const { connect, headers } = await import('nats');
+    const nc = await connect({ servers: NATS_URL });
+    try {
+      const subject = subjectsFor(namespace).raft('locks', victim);
+      // A "timeout-now" would make the victim start an election at once, bumping every term.
+      const forged = (from: string) => new TextEncoder().encode(JSON.stringify({ type: 'timeout-now', from, to: victim, term: term + 1_000_000 }));
+      nc.publish(subject, forged(leaderId));
+      const stranger = new ClusterKeys('some-other-cluster-secret-0000000000000000').key('internal-nats');
+      const foreign = headers();
+      foreign.set('Cairn-Auth', signMessage(stranger, `lock-manager/${leaderId}`, subject, forged(leaderId), Date.now()));
+      nc.publish(subject, forged(leaderId), { headers: foreign });
+      // Signed with the cluster's key by the stopped node, in the leader's name.
+      const stopped = ids.find((id) => !alive.includes(id))!;
+      const impostor = headers();
+      const data = forged(leaderId);
+      impostor.set('Cairn-Auth', authenticatorOf(stopped).sign(subject, data));
+      nc.publish(subject, data, { headers: impostor });
+      await nc.flush();
+      await new Promise((r) => setTimeout(r, 1_000));
+      expect(nodes.get(leaderId)!.driver.status()).toMatchObject({ role: 'leader', term });
+      expect(nodes.get(victim)!.driver.status().term).toBe(term);
+      // The control: the same message signed in its sender's own name is taken, and the victim stands for election.
+      const genuine = headers();
+      const message = new TextEncoder().encode(JSON.stringify({ type: 'timeout-now', from: leaderId, to: victim, term }));
+      genuine.set('Cairn-Auth', authenticatorOf(leaderId).sign(subject, message));
+      nc.publish(subject, message, { headers: genuine });
+      await waitFor('the victim to stand', () => (nodes.get(victim)!.driver.status().term > term ? true : undefined));
+    } finally {
+      await nc.close();
+    }
+  }, 20_000);
 });
