@@ -11,6 +11,8 @@ const NODES = ['storage-1', 'storage-2', 'storage-3', 'storage-4'];
 const REGION = 'region-1';
 /** monitoring's default: an instance silent this long is down. */
 const DOWN_AFTER_MS = 3_000;
+/** What detection may add to that: a check interval (500 ms), the append, this test's polling, a loaded machine. */
+const DETECTION_SLACK_MS = 1_500;
 const REREPLICATE_AFTER_MS = 15_000;
 const KiB = 1024;
 
@@ -105,8 +107,8 @@ describe('a storage node killed with the region running', () => {
     const detectedInMs = down.seenAtMs - killedAt;
     const silentForMs = down.seenAtMs - Date.parse(down.lastHeartbeatAt!);
     // Silent for CAIRN_FAILURE_DOWN_AFTER_MS at most (plus a check and the append), counted from its last heartbeat.
-    expect(silentForMs).toBeLessThan(DOWN_AFTER_MS + 1_000);
-    expect(detectedInMs).toBeLessThan(DOWN_AFTER_MS + 1_000);
+    expect(silentForMs).toBeLessThan(DOWN_AFTER_MS + DETECTION_SLACK_MS);
+    expect(detectedInMs).toBeLessThan(DOWN_AFTER_MS + DETECTION_SLACK_MS);
 
     // The gateway follows CLUSTER: a moment after NodeDown, no write is sent to the dead node.
     await new Promise((resolve) => setTimeout(resolve, 300));
@@ -131,6 +133,8 @@ describe('a storage node killed with the region running', () => {
     await region.startNode('storage-2');
     const recovered = await waitFor('storage-2', 'NodeRecovered', earlier, 30_000);
     console.log(`storage-2 restarted: NodeRecovered seen ${recovered.seenAtMs - restartedAt} ms after the restart began`);
+    // Back well within CAIRN_REREPLICATE_AFTER_MS: the re-replication NodeDown queued is called off.
+    await eventually(() => region.scheduler().output().includes('storage-2 is back: its re-replication is cancelled'), 10_000, 200);
 
     // Nobody asks: NodeRecovered starts a sweep, which copies back what it missed (and only that).
     await eventually(() => region.placementIsExact(NODES), 60_000, 500);
