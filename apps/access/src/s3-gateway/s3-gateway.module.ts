@@ -3,7 +3,7 @@ import { ChunkClient, JetStreamNodeHealthFeed, JetStreamUnderReplicationRecorder
 import { JetStreamEventStore, NatsConnectionManager, RpcClient, StreamTail } from '@cairn/messaging';
 import { ChunkHealthSchemaVersions, bucketOfToken, subjectsFor } from '@cairn/protocol';
 import type { Logger } from 'pino';
-import { ClusterCredentials, createLogger, internalTlsTrust, EventClock, type ServiceIdentity } from '@cairn/service-kit';
+import { ClusterCredentials, createLogger, internalTlsTrust, EventClock, resolveClusterSecret, secretConfigValues, type ServiceIdentity } from '@cairn/service-kit';
 import type { AccessConfig } from '../access.config';
 import { AccessKeyRpcLookup } from '../adapters/access-key-rpc.lookup';
 import { MetadataRpcClient } from '../adapters/metadata-rpc.client';
@@ -88,7 +88,7 @@ export class S3GatewayModule {
             nats: NatsConnectionManager,
             credentials: ClusterCredentials,
           ): GatewayParts => {
-            const logger = createLogger({ ...identity, level: config.CAIRN_LOG_LEVEL });
+            const logger = createLogger({ ...identity, level: config.CAIRN_LOG_LEVEL, secrets: [...secretConfigValues(config), resolveClusterSecret(config)] });
             const ring = new StorageRingProvider(metadata.listNodes, metadata.ringEpoch);
             // A write is acknowledged only once each replica it missed is on record for repair.
             const underReplication = new JetStreamUnderReplicationRecorder(events, identity.namespace, (event, hash) =>

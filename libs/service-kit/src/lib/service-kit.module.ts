@@ -23,7 +23,7 @@ export interface ServiceKitOptions {
   /** Postgres for services that keep projections; its readiness joins /health. */
   readonly postgres?: Omit<PostgresOptions, 'schema'> & { readonly schema?: string };
   /** Redis for services that keep queues or caches; its readiness joins /health. */
-  readonly redis?: { readonly url: string };
+  readonly redis?: { readonly url: string; readonly tlsCaFile?: string };
 }
 
 /** Registers the dependency checks and the workers' figures; closes connections after the transports have drained. */
@@ -99,7 +99,7 @@ export class ServiceKitModule {
     const postgres = options.postgres
       ? new PostgresConnection({ ...options.postgres, schema: options.postgres.schema ?? schemaForNamespace(identity.service, identity.namespace) })
       : null;
-    const redis = options.redis ? new RedisConnection({ url: options.redis.url, keyPrefix: redisPrefixForNamespace(identity.namespace) }) : null;
+    const redis = options.redis ? new RedisConnection({ ...options.redis, keyPrefix: redisPrefixForNamespace(identity.namespace) }) : null;
     const providers: Provider[] = [
       { provide: SERVICE_IDENTITY, useValue: identity },
       { provide: SERVICE_CONFIG, useValue: config },

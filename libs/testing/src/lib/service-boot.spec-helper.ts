@@ -173,7 +173,7 @@ export function describeServiceBoot<C extends BaseServiceConfig>(definition: Ser
       const env: Record<string, string | undefined> = { ...process.env, ...options.env, CAIRN_NS: namespace, CAIRN_HTTP_PORT: '0' };
       delete env['CAIRN_CLUSTER_SECRET'];
       await expect(startService(definition, env)).rejects.toThrow(/CAIRN_CLUSTER_SECRET is missing/);
-      await expect(startService(definition, { ...env, CAIRN_CLUSTER_SECRET: 'too-short' })).rejects.toThrow(/CAIRN_CLUSTER_SECRET is "too-short": must be at least 32 characters/);
+      await expect(startService(definition, { ...env, CAIRN_CLUSTER_SECRET: 'too-short' })).rejects.toThrow(/CAIRN_CLUSTER_SECRET is set: must be at least 32 characters/);
     });
 
     it('refuses bad configuration with a message naming the variable', async () => {

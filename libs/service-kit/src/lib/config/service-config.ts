@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { plainToInstance, Type } from 'class-transformer';
+import { isSecretName } from '../logging/redaction';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength, validateSync, type ValidationError } from 'class-validator';
 
 const NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
@@ -134,7 +135,8 @@ export class ConfigError extends Error {
 function describe(errors: readonly ValidationError[], env: Record<string, string | undefined>): string[] {
   return errors.flatMap((e) => {
     const given = env[e.property];
-    const shown = given === undefined ? 'is missing' : `is "${given}"`;
+    // A secret's value never reaches the error line (it may be logged or shown on a console).
+    const shown = given === undefined ? 'is missing' : isSecretName(e.property) ? 'is set' : `is "${given}"`;
     const reasons = Object.values(e.constraints ?? {}).map((r) => r.replace(new RegExp(`^${e.property} `), ''));
     return [`${e.property} ${shown}: ${reasons.join(', ')}`];
   });

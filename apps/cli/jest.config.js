@@ -1,5 +1,0 @@
-module.exports = {
-  displayName: 'cli',
-  preset: '../../jest.preset.js',
-  rootDir: __dirname,
-};
