@@ -2,6 +2,8 @@ import { LockClient } from '@cairn/lock-client';
 import { RpcClient } from '@cairn/messaging';
 import { ServiceKitModule, type ServiceDefinition } from '@cairn/service-kit';
 import { InstanceHealthLog } from './adapters/instance-health.log';
+import { DashboardController } from './dashboard/dashboard.controller';
+import { DashboardService } from './dashboard/dashboard.service';
 import { ClusterController } from './health-watch/cluster.controller';
 import { HeartbeatWatcher } from './health-watch/heartbeat-watcher.service';
 import { MonitoringConfig } from './monitoring.config';
@@ -16,11 +18,12 @@ export const MonitoringService: ServiceDefinition<MonitoringConfig> = {
   module: (config, identity) => ({
     module: class MonitoringAppModule {},
     imports: [ServiceKitModule.forRoot({ identity, config })],
-    controllers: [ClusterController],
+    controllers: [ClusterController, DashboardController],
     providers: [
       { provide: LockClient, useFactory: (rpc: RpcClient) => new LockClient(rpc, { owner: identity.instance }), inject: [RpcClient] },
       InstanceHealthLog,
       HeartbeatWatcher,
+      DashboardService,
     ],
   }),
 };
