@@ -5,7 +5,6 @@ import { SchedulerQueues } from './adapters/scheduler-queues';
 import { SchedulerStateStore } from './adapters/scheduler-state.store';
 import { NodeAdminService } from './admin/node-admin.service';
 import { SchedulerAdminController } from './admin/scheduler-admin.controller';
-import { SchedulerJobsRpcController } from './admin/scheduler-jobs-rpc.controller';
 import { ClusterView } from './cluster/cluster-view';
 import { ChunkCopier } from './repair/chunk-copier';
 import { ChunkHealthConsumer } from './repair/chunk-health.consumer';
@@ -26,7 +25,7 @@ export const SchedulerService: ServiceDefinition<SchedulerConfig> = {
   module: (config, identity) => ({
     module: class SchedulerAppModule {},
     imports: [ServiceKitModule.forRoot({ identity, config, redis: { url: config.CAIRN_REDIS_URL } })],
-    controllers: [SchedulerAdminController, SchedulerJobsRpcController, ChunkHealthConsumer],
+    controllers: [SchedulerAdminController, ChunkHealthConsumer],
     providers: [
       { provide: LockClient, useFactory: (rpc: RpcClient) => new LockClient(rpc, { owner: identity.instance }), inject: [RpcClient] },
       SchedulerQueues,
