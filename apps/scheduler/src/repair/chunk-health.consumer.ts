@@ -1,7 +1,7 @@
 import { Controller, Logger } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { isContentHash } from '@cairn/hashing';
-import { JetStreamContext } from '@cairn/messaging';
+import { JetStreamContext, JetStreamEventStore } from '@cairn/messaging';
 import { currentEnvelope, isEventEnvelope, type ChunkHealthEvent, type InstanceHealthEvent } from '@cairn/protocol';
 import { describeError, STORAGE_NODE_SERVICE } from '@cairn/chunk-client';
 import { SweepQueue } from '../sweep/sweep.queue';
@@ -22,6 +22,7 @@ export class ChunkHealthConsumer {
   constructor(
     private readonly repairs: ChunkRepairQueue,
     private readonly sweep: SweepQueue,
+    private readonly events: JetStreamEventStore,
   ) {}
 
   /**
@@ -38,6 +39,8 @@ export class ChunkHealthConsumer {
     if (event.data.service !== STORAGE_NODE_SERVICE) return;
     const nodeId = event.data.instance;
     if (event.type === 'NodeDown') {
+      // A NodeDown another verdict has followed since (old history delivered late) asks for nothing.
+      if ((await this.events.lastSequence(ctx.subject)) > ctx.streamSequence) return;
       const heardMs = event.data.lastHeartbeatAt ? Date.parse(event.data.lastHeartbeatAt) : NaN;
       const { delayMs } = await this.sweep.scheduleRereplication(nodeId, Number.isFinite(heardMs) ? heardMs : Date.now(), ctx.streamSequence);
       this.logger.log(`${nodeId} is down: its chunks are re-replicated in ${Math.round(delayMs / 1000)} s unless it is back by then`);
