@@ -1,7 +1,6 @@
 import { ClusterKeys } from '@cairn/protocol';
 import { ClusterCredentials } from '@cairn/service-kit';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { useDevClusterSecret } = require('../dev-stack/cluster-secret') as { useDevClusterSecret: () => string };
 
 /**

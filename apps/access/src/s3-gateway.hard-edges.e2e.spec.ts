@@ -11,7 +11,6 @@ import { startServiceProcess, type ServiceProcess } from '@cairn/testing';
 import { MAX_XML_BODY_BYTES } from './s3/xml/request-bodies.parser';
 import { E2E_REGION, presignUrl, startS3Stack, type S3Stack } from './testing/s3-stack.e2e-helper';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { ensureDevCertificate } = require('../../../tools/dev-stack/dev-tls') as { ensureDevCertificate: (dir: string) => { caFile: string; certFile: string; keyFile: string } };
 
 const MiB = 1024 * 1024;

@@ -11,7 +11,7 @@ export class ReplayWindow {
 
   constructor(
     private readonly windowMs: number,
-    private readonly now: () => number = Date.now,
+    private readonly now: () => number,
   ) {
     this.rotatedAt = now();
   }
