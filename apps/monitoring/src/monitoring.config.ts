@@ -1,6 +1,6 @@
 import { BaseServiceConfig } from '@cairn/service-kit';
 import { Type } from 'class-transformer';
-import { IsInt, IsNumber, Max, Min, registerDecorator, type ValidationArguments } from 'class-validator';
+import { IsInt, IsNumber, IsOptional, IsString, Max, Min, registerDecorator, type ValidationArguments } from 'class-validator';
 import { DEFAULT_FAILURE_THRESHOLDS, type FailureThresholds } from './domain/failure-verdict';
 
 const MINUTE_MS = 60_000;
@@ -64,6 +64,35 @@ export class MonitoringConfig extends BaseServiceConfig {
   @IsGreaterThan('CAIRN_FAILURE_SUSPECT_PHI')
   @Max(100)
   CAIRN_FAILURE_DOWN_PHI = DEFAULT_FAILURE_THRESHOLDS.downPhi;
+
+  /**
+   * Alerts (docs/alerts.md): a YAML file of rules and webhooks, checked at start. Unset: the
+   * built-in rules, listed at GET /alerts/rules, and no webhooks.
+   */
+  @IsOptional()
+  @IsString()
+  CAIRN_ALERT_RULES_FILE?: string;
+
+  /** How often the alert rules are evaluated against the region's figures. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  @Max(MINUTE_MS)
+  CAIRN_ALERT_EVALUATE_INTERVAL_MS = 1_000;
+
+  /** How often every live instance's /metrics (and the scheduler's jobs) is read for the region's figures. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(200)
+  @Max(10 * MINUTE_MS)
+  CAIRN_FIGURES_SCRAPE_INTERVAL_MS = 5_000;
+
+  /** Request rates, error ratios and p99 latencies are measured over this window. */
+  @Type(() => Number)
+  @IsInt()
+  @IsGreaterThan('CAIRN_FIGURES_SCRAPE_INTERVAL_MS')
+  @Max(60 * MINUTE_MS)
+  CAIRN_FIGURES_RATE_WINDOW_MS = MINUTE_MS;
 }
 
 export function failureThresholdsOf(config: MonitoringConfig): FailureThresholds {

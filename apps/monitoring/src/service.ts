@@ -2,6 +2,12 @@ import { LockClient } from '@cairn/lock-client';
 import { RpcClient } from '@cairn/messaging';
 import { ServiceKitModule, type ServiceDefinition } from '@cairn/service-kit';
 import { InstanceHealthLog } from './adapters/instance-health.log';
+import { AlertEvaluator } from './alerts/alert-evaluator.service';
+import { AlertsController } from './alerts/alerts.controller';
+import { ALERTS_CONFIG, loadAlertsConfig } from './alerts/alerts-config.loader';
+import { WebhookDeliveryService } from './alerts/webhook-delivery.service';
+import { FiguresController } from './figures/figures.controller';
+import { RegionFiguresService } from './figures/region-figures.service';
 import { ClusterController } from './health-watch/cluster.controller';
 import { HeartbeatWatcher } from './health-watch/heartbeat-watcher.service';
 import { MonitoringConfig } from './monitoring.config';
@@ -16,11 +22,15 @@ export const MonitoringService: ServiceDefinition<MonitoringConfig> = {
   module: (config, identity) => ({
     module: class MonitoringAppModule {},
     imports: [ServiceKitModule.forRoot({ identity, config })],
-    controllers: [ClusterController],
+    controllers: [AlertsController, ClusterController, FiguresController],
     providers: [
       { provide: LockClient, useFactory: (rpc: RpcClient) => new LockClient(rpc, { owner: identity.instance }), inject: [RpcClient] },
       InstanceHealthLog,
       HeartbeatWatcher,
+      RegionFiguresService,
+      { provide: ALERTS_CONFIG, useValue: loadAlertsConfig(config) },
+      WebhookDeliveryService,
+      AlertEvaluator,
     ],
   }),
 };

@@ -6,6 +6,11 @@ export interface Heartbeat {
   readonly version: string;
   readonly uptimeSeconds: number;
   readonly sentAt: string;
+  /**
+   * Where the instance serves HTTP (its /health and /metrics), as it knows it; absent until it
+   * listens. monitoring scrapes each live instance's /metrics there.
+   */
+  readonly url?: string;
   readonly load: {
     readonly loadAverage1m: number;
     readonly rssBytes: number;

@@ -149,6 +149,7 @@ export async function startService<C extends BaseServiceConfig>(
   await app.listen(config.CAIRN_HTTP_PORT, config.CAIRN_HTTP_HOST);
   const port = (server.address() as AddressInfo).port;
   const url = `${httpsOptions ? 'https' : 'http'}://127.0.0.1:${port}`;
+  app.get(HeartbeatService).setUrl(url);
   logger.info({ url, nats: config.CAIRN_NATS_URL, namespace: identity.namespace || '(none)' }, `${definition.service} listening`);
   await definition.afterListen?.(app, url);
   const close = async () => {

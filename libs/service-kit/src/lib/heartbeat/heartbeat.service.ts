@@ -31,6 +31,7 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
   private loopDelay: IntervalHistogram | undefined;
   private inFlight = 0;
   private sent = 0;
+  private url: string | undefined;
 
   constructor(
     private readonly connection: NatsConnectionManager,
@@ -41,6 +42,11 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
 
   addFigure(name: string, read: () => ExtraFigure): void {
     this.extras.set(name, read);
+  }
+
+  /** The URL the service listens at (set by startService once it listens), sent in every heartbeat from then on. */
+  setUrl(url: string): void {
+    this.url = url;
   }
 
   get heartbeatsSent(): number {
@@ -87,6 +93,7 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
       version: this.identity.version,
       uptimeSeconds: Math.round((now - this.startedAt) / 1000),
       sentAt: new Date(now).toISOString(),
+      ...(this.url ? { url: this.url } : {}),
       load: {
         loadAverage1m: loadavg()[0],
         rssBytes: memory.rss,
