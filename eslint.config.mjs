@@ -73,6 +73,8 @@ export default [
             { sourceTag: 'scope:lock-manager', onlyDependOnLibsWithTags: ['scope:lock-manager', 'scope:protocol', 'scope:shared'] },
             { sourceTag: 'scope:scheduler', onlyDependOnLibsWithTags: ['scope:scheduler', 'scope:protocol', 'scope:shared'] },
             { sourceTag: 'scope:monitoring', onlyDependOnLibsWithTags: ['scope:monitoring', 'scope:protocol', 'scope:shared'] },
+            // The operator CLI is a client of the admin APIs: no service's code, only the protocol and shared libraries.
+            { sourceTag: 'scope:cli', onlyDependOnLibsWithTags: ['scope:cli', 'scope:protocol', 'scope:shared'] },
             { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared', 'scope:protocol'] },
             { sourceTag: 'scope:protocol', onlyDependOnLibsWithTags: ['scope:protocol', 'scope:shared'] },
             // Type: apps compose; infra wraps I/O; core and contract stay pure.
