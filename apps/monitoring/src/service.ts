@@ -6,6 +6,9 @@ import { AlertEvaluator } from './alerts/alert-evaluator.service';
 import { AlertsController } from './alerts/alerts.controller';
 import { ALERTS_CONFIG, loadAlertsConfig } from './alerts/alerts-config.loader';
 import { WebhookDeliveryService } from './alerts/webhook-delivery.service';
+import { DASHBOARD_ALERTS, DASHBOARD_FIGURES, type DashboardAlertsSource, type DashboardFiguresSource } from './dashboard/dashboard-sources.port';
+import { DashboardController } from './dashboard/dashboard.controller';
+import { DashboardService } from './dashboard/dashboard.service';
 import { FiguresController } from './figures/figures.controller';
 import { RegionFiguresService } from './figures/region-figures.service';
 import { ClusterController } from './health-watch/cluster.controller';
@@ -22,7 +25,7 @@ export const MonitoringService: ServiceDefinition<MonitoringConfig> = {
   module: (config, identity) => ({
     module: class MonitoringAppModule {},
     imports: [ServiceKitModule.forRoot({ identity, config })],
-    controllers: [AlertsController, ClusterController, FiguresController],
+    controllers: [AlertsController, ClusterController, FiguresController, DashboardController],
     providers: [
       { provide: LockClient, useFactory: (rpc: RpcClient) => new LockClient(rpc, { owner: identity.instance }), inject: [RpcClient] },
       InstanceHealthLog,
@@ -31,6 +34,9 @@ export const MonitoringService: ServiceDefinition<MonitoringConfig> = {
       { provide: ALERTS_CONFIG, useValue: loadAlertsConfig(config) },
       WebhookDeliveryService,
       AlertEvaluator,
+      DashboardService,
+      { provide: DASHBOARD_FIGURES, useFactory: (figures: RegionFiguresService): DashboardFiguresSource => figures, inject: [RegionFiguresService] },
+      { provide: DASHBOARD_ALERTS, useFactory: (alerts: AlertEvaluator): DashboardAlertsSource => alerts, inject: [AlertEvaluator] },
     ],
   }),
 };

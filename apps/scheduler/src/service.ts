@@ -5,6 +5,7 @@ import { SchedulerQueues } from './adapters/scheduler-queues';
 import { SchedulerStateStore } from './adapters/scheduler-state.store';
 import { NodeAdminService } from './admin/node-admin.service';
 import { SchedulerAdminController } from './admin/scheduler-admin.controller';
+import { SchedulerJobsRpcController } from './admin/scheduler-jobs-rpc.controller';
 import { ClusterView } from './cluster/cluster-view';
 import { ChunkCopier } from './repair/chunk-copier';
 import { ChunkHealthConsumer } from './repair/chunk-health.consumer';
@@ -24,8 +25,8 @@ export const SchedulerService: ServiceDefinition<SchedulerConfig> = {
   defaultPort: SCHEDULER_DEFAULT_PORT,
   module: (config, identity) => ({
     module: class SchedulerAppModule {},
-    imports: [ServiceKitModule.forRoot({ identity, config, redis: { url: config.CAIRN_REDIS_URL } })],
-    controllers: [SchedulerAdminController, ChunkHealthConsumer],
+    imports: [ServiceKitModule.forRoot({ identity, config, redis: { url: config.CAIRN_REDIS_URL, tlsCaFile: config.CAIRN_REDIS_TLS_CA_FILE } })],
+    controllers: [SchedulerAdminController, SchedulerJobsRpcController, ChunkHealthConsumer],
     providers: [
       { provide: LockClient, useFactory: (rpc: RpcClient) => new LockClient(rpc, { owner: identity.instance }), inject: [RpcClient] },
       SchedulerQueues,

@@ -10,3 +10,4 @@ export * from './lib/cluster/instance-health.events';
 export * from './lib/locks/lock.contract';
 export * from './lib/storage';
 export * from './lib/cluster-auth';
+export * from './lib/scheduler/scheduler-jobs.contract';

@@ -9,12 +9,12 @@ import type { Logger } from 'pino';
 import { BaseServiceConfig, ConfigError, loadConfig } from './config/service-config';
 import { ServiceExceptionFilter } from './errors/service-exception.filter';
 import { HeartbeatService } from './heartbeat/heartbeat.service';
-import { createLogger, PinoNestLogger } from './logging/logger';
+import { createLogger, PinoNestLogger, secretConfigValues } from './logging/logger';
 import { httpLogger, REQUEST_ID_HEADER } from './logging/request-id';
 import { MetricsService } from './metrics/metrics.service';
 import { CAIRN_VERSION, type ServiceIdentity } from './service-identity';
 import { applyClusterAuth } from './security/cluster-auth.guard';
-import { ClusterCredentials } from './security/cluster-credentials';
+import { ClusterCredentials, resolveClusterSecret } from './security/cluster-credentials';
 import { httpsServerOptions } from './security/service-tls';
 import { messagingConfigOf } from './service-kit.module';
 
@@ -101,7 +101,7 @@ export async function startService<C extends BaseServiceConfig>(
     namespace: config.CAIRN_NS,
     version: CAIRN_VERSION,
   };
-  const logger = createLogger({ ...identity, level: config.CAIRN_LOG_LEVEL });
+  const logger = createLogger({ ...identity, level: config.CAIRN_LOG_LEVEL, secrets: [...secretConfigValues(config), resolveClusterSecret(config)] });
   const httpsOptions = httpsServerOptions(config);
   const app = await NestFactory.create(definition.module(config, identity), {
     httpsOptions,
