@@ -35,8 +35,9 @@ export const MonitoringService: ServiceDefinition<MonitoringConfig> = {
       WebhookDeliveryService,
       AlertEvaluator,
       DashboardService,
-      { provide: DASHBOARD_FIGURES, useFactory: (figures: RegionFiguresService): DashboardFiguresSource => figures, inject: [RegionFiguresService] },
-      { provide: DASHBOARD_ALERTS, useFactory: (alerts: AlertEvaluator): DashboardAlertsSource => alerts, inject: [AlertEvaluator] },
+      // Aliases (useExisting), not factories: Nest runs the lifecycle hooks of a factory's value again, which would register the metrics and workers twice.
+      { provide: DASHBOARD_FIGURES, useExisting: RegionFiguresService satisfies new (...args: never[]) => DashboardFiguresSource },
+      { provide: DASHBOARD_ALERTS, useExisting: AlertEvaluator satisfies new (...args: never[]) => DashboardAlertsSource },
     ],
   }),
 };
