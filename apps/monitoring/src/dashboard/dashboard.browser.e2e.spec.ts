@@ -199,6 +199,28 @@ describeInBrowser('the dashboard in headless Chromium, against a running region'
     expect(consoleErrors).toEqual([]);
   });
 
+  it('asks for a token when it has none, takes one from the sign-in form, and says when one is refused', async () => {
+    const context = await browser.newContext();
+    try {
+      const other = await context.newPage();
+      const apiCalls: string[] = [];
+      other.on('request', (r) => r.url().includes('/api/') && apiCalls.push(r.url()));
+      await other.goto(`${monitoring.url}/`);
+      await other.waitForSelector('#sign-in:not([hidden])');
+      expect(await other.isHidden('#dashboard')).toBe(true);
+      expect(apiCalls).toEqual([]);
+      await other.fill('#token-input', 'not-a-token');
+      await other.click('#sign-in-form button[type="submit"]');
+      await other.waitForSelector('#sign-in-error:has-text("refused")');
+      await other.fill('#token-input', readOnlyToken);
+      await other.click('#sign-in-form button[type="submit"]');
+      await other.waitForSelector('#connection[data-state="connected"]');
+      await other.waitForSelector('#nodes tr[data-node="storage-1"]');
+    } finally {
+      await context.close();
+    }
+  });
+
   it('shows a storage node killed with SIGKILL as down within seconds', async () => {
     const victim = storage.get('storage-3')!;
     const exited = new Promise((resolve) => victim.child.once('exit', resolve));
@@ -211,8 +233,10 @@ describeInBrowser('the dashboard in headless Chromium, against a running region'
     expect(shownAfterMs).toBeLessThan(SHOWN_DOWN_WITHIN_MS);
     await expect(page.locator('#nodes tr[data-node="storage-1"]').getAttribute('data-health')).resolves.toBe('up');
     await expect(page.locator('#sum-nodes').textContent()).resolves.toBe('2 / 3 up');
+    // The alert engine's node-down rule puts it in the alerts list too (pending or firing).
+    await page.waitForSelector('#alerts .alert:has-text("storage-3"):has-text("down")', { timeout: 15_000 });
     expect(consoleErrors).toEqual([]);
-  }, 30_000);
+  }, 40_000);
 
   it('shows a scrub’s progress moving, with a rate and an ETA, until it is done', async () => {
     await admin('POST', '/admin/scrub', { nodeIds: ['storage-1', 'storage-2'] });
