@@ -40,7 +40,8 @@ export function registerStatus(program: Command, io: CliIo): void {
         const nodeRows = nodes ? nodesWithHealth(nodes.nodes, instances?.instances ?? null) : null;
         const alerts = settled[4].status === 'fulfilled' ? (alertsReply === null ? null : alertsOf(alertsReply)) : null;
         const active = alerts ? activeAlerts(alerts) : null;
-        const jobViews = jobs ? listJobs(jobs) : null;
+        // Sweeps, and the scrubs with something to say (a pass scrubbing now or not yet through); `jobs list` shows them all.
+        const jobViews = jobs ? listJobs(jobs).filter((j) => j.kind === 'sweep' || j.state === 'scrubbing' || j.fractionDone < 1) : null;
         const region = ctx.settings.region ?? instances?.instances[0]?.region ?? null;
         const services = instances ? summarizeServices(instances.instances) : null;
         if (problems.length > 0) ctx.exitCode = ExitCodes.failed;

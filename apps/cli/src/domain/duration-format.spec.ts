@@ -56,6 +56,8 @@ describe('formatting', () => {
     );
     expect(table.split('\n')).toEqual(['NODE       WEIGHT  DRAINING', 'storage-1       1  no', 's2            100  yes']);
     expect(renderTable(['a'], [], '(no buckets)')).toBe('(no buckets)');
+    // A column with no number in it is text, even when every cell is empty.
+    expect(renderTable(['key', 'revoked'], [['AKIA', null]])).toBe('KEY   REVOKED\nAKIA  -');
     expect(renderFields([['role', 'admin'], ['label', null]])).toBe('role:   admin\nlabel:  -');
   });
 });

@@ -39,7 +39,7 @@ function cellText(cell: Cell): string {
 export function renderTable(headers: readonly string[], rows: readonly (readonly Cell[])[], empty = '(none)'): string {
   if (rows.length === 0) return empty;
   const text = rows.map((row) => headers.map((_, i) => cellText(row[i])));
-  const numeric = headers.map((_, i) => rows.every((row) => typeof row[i] === 'number' || row[i] === null || row[i] === undefined));
+  const numeric = headers.map((_, i) => rows.some((row) => typeof row[i] === 'number') && rows.every((row) => typeof row[i] === 'number' || row[i] === null || row[i] === undefined));
   const widths = headers.map((h, i) => Math.max(h.length, ...text.map((row) => row[i]!.length)));
   const line = (cells: readonly string[]) =>
     cells
