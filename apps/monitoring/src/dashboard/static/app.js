@@ -6,7 +6,9 @@
 
   const POLL_INTERVAL_MS = 1500;
   const CHART_WINDOW_MS = 10 * 60 * 1000;
-  const CHART_MIN_WINDOW_MS = 60 * 1000;
+  const CHART_MIN_WINDOW_MS = 30 * 1000;
+  /** While the tab is hidden the page polls this slowly; it catches up at once when shown. */
+  const HIDDEN_POLL_INTERVAL_MS = 15 * 1000;
   const TOKEN_KEY = 'cairn.dashboard.token';
   const JOB_ORDER = { running: 0, surveying: 1, paced: 2, failed: 3, done: 4 };
   const $ = (id) => document.getElementById(id);
@@ -375,7 +377,7 @@
       setConnection('disconnected', `disconnected: ${error instanceof Error ? error.message : String(error)}; retrying`);
       next = POLL_INTERVAL_MS * 2;
     }
-    timer = setTimeout(poll, next);
+    timer = setTimeout(poll, document.hidden ? Math.max(next, HIDDEN_POLL_INTERVAL_MS) : next);
   }
 
   function showDashboard() {
@@ -426,6 +428,12 @@
     start();
   });
   $('sign-out').addEventListener('click', () => signOut('Signed out.'));
+  document.addEventListener('visibilitychange', () => {
+    if (document.hidden || !token) return;
+    generation++;
+    clearTimeout(timer);
+    poll();
+  });
   window.addEventListener('hashchange', () => {
     takeTokenFromFragment();
     generation++;

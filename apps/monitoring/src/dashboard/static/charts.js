@@ -78,6 +78,9 @@
         previous = t;
       }
       if (d) svg('path', { d, fill: 'none', stroke: colorFor(s.name), 'stroke-width': 2, 'stroke-linejoin': 'round', 'data-series': s.name }, root);
+      // The latest value as a dot, so a series with a single point shows too.
+      const [lastT, lastV] = s.points[s.points.length - 1];
+      if (lastT >= x0) svg('circle', { cx: xOf(lastT).toFixed(1), cy: yOf(lastV).toFixed(1), r: 2.5, fill: colorFor(s.name) }, root);
     }
     if (series.length === 0) {
       html('div', 'nodata', container, options.empty || 'no data');
