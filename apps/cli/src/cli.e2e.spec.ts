@@ -12,6 +12,7 @@ const NODES = ['storage-1', 'storage-2', 'storage-3', 'storage-4'];
 
 interface StatusJson {
   region: string;
+  regions: string[];
   nodes: { nodeId: string; state: string; weight: number }[];
   services: { service: string; up: number }[];
   alerts: unknown[] | null;
@@ -63,6 +64,7 @@ describe('cairn CLI against a running region', () => {
       return NODES.every((n) => s.nodes.find((x) => x.nodeId === n)?.state === 'up') ? s : undefined;
     }, 30_000, 500);
     expect(status.region).toBe('region-1');
+    expect(status.regions).toEqual(['region-1']);
     expect(status.problems).toEqual([]);
     expect(status.services.find((s) => s.service === 'storage')?.up).toBe(NODES.length);
     expect(status.lag.projections.map((p) => p.stream).length).toBeGreaterThan(0);

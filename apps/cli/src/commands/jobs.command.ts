@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { SingleBar } from 'cli-progress';
+import type { Presets, SingleBar } from 'cli-progress';
 import type { JobsReplyWire } from '../domain/admin-api.types';
 import { formatDuration, parseDurationMs } from '../domain/duration';
 import { CliError, ExitCodes } from '../domain/exit-codes';
@@ -54,13 +54,13 @@ export function registerJobs(program: Command, io: CliIo): void {
 }
 
 /** Where progress goes: a redrawn bar on a terminal, one line per change elsewhere, JSON lines with --json. */
-interface ProgressSink {
+export interface ProgressSink {
   waiting(text: string): void;
   update(job: JobView): void;
   stop(): void;
 }
 
-function sinkFor(ctx: CommandContext): ProgressSink {
+export function sinkFor(ctx: CommandContext): ProgressSink {
   if (ctx.json) {
     return {
       waiting: (text) => ctx.line(JSON.stringify({ state: 'waiting', detail: text })),
@@ -70,15 +70,17 @@ function sinkFor(ctx: CommandContext): ProgressSink {
   }
   if (ctx.io.stdout.isTTY) {
     // Loaded only where a bar is drawn: every other command starts without it.
-    const { SingleBar: Bar } = require('cli-progress') as { SingleBar: typeof SingleBar };
-    const bar = new Bar(
-      { format: '{bar} {pct} | {amount} | {rate} | ETA {eta} | {state} {detail}', stream: ctx.io.stdout as NodeJS.WritableStream, hideCursor: true, barsize: 30, clearOnComplete: false },
+    const progress = require('cli-progress') as { SingleBar: typeof SingleBar; Presets: typeof Presets };
+    // {eta} and {percentage} are cli-progress's own guesses; the scheduler's figures go in as payload.
+    const bar = new progress.SingleBar(
+      { format: '{bar} {pct} | {amount} | {rate} | ETA {etaText} | {state} {detail}', stream: ctx.io.stdout as NodeJS.WritableStream, hideCursor: true, barsize: 30, clearOnComplete: false },
+      progress.Presets.shades_classic,
     );
     let started = false;
     const payload = (job: JobView | null, waitingText = '') =>
       job
-        ? { pct: formatPercent(job.fractionDone), amount: formatAmount(job), rate: formatRate(job.ratePerSecond, job.rateUnit), eta: job.finished ? '0s' : formatDuration(job.etaSeconds), state: job.state, detail: job.detail }
-        : { pct: '-', amount: '-', rate: '-', eta: '-', state: 'waiting', detail: waitingText };
+        ? { pct: formatPercent(job.fractionDone), amount: formatAmount(job), rate: formatRate(job.ratePerSecond, job.rateUnit), etaText: job.finished ? '0s' : formatDuration(job.etaSeconds), state: job.state, detail: job.detail }
+        : { pct: '-', amount: '-', rate: '-', etaText: '-', state: 'waiting', detail: waitingText };
     return {
       waiting: (text) => {
         if (!started) bar.start(BAR_STEPS, 0, payload(null, text));

@@ -44,11 +44,14 @@ export function registerStatus(program: Command, io: CliIo): void {
         const jobViews = jobs ? listJobs(jobs).filter((j) => j.kind === 'sweep' || j.state === 'scrubbing' || j.fractionDone < 1) : null;
         const region = ctx.settings.region ?? instances?.instances[0]?.region ?? null;
         const services = instances ? summarizeServices(instances.instances) : null;
+        // The regions the profile knows; each is looked at with --endpoint <name>.
+        const regions = [...new Set([region, ctx.profile?.region, ...Object.keys(ctx.profile?.regions ?? {})].filter((r): r is string => Boolean(r)))];
         if (problems.length > 0) ctx.exitCode = ExitCodes.failed;
         ctx.print(
           () => {
             const out: string[] = [];
             out.push(`Region ${region ?? '(unnamed)'}   metadata ${ctx.settings.endpoints.metadata}   scheduler ${ctx.settings.endpoints.scheduler}   monitoring ${ctx.settings.endpoints.monitoring}`);
+            if (regions.length > 1) out.push(`Regions in the profile: ${regions.join(', ')} (look at another with --endpoint <region>)`);
             out.push('', 'Services');
             out.push(
               services
@@ -100,6 +103,7 @@ export function registerStatus(program: Command, io: CliIo): void {
           },
           {
             region,
+            regions,
             endpoints: ctx.settings.endpoints,
             services,
             instances: instances?.instances ?? null,
