@@ -46,9 +46,10 @@ export const JS_API_DENIED: readonly string[] = [
  * - storage: metadata RPC (join, node list), chunk-health events (corruption found);
  * - lock-manager: answers `rpc.lock-manager.>` and forwards to the leader's per-instance subject,
  *   Raft on `raft.>`;
- * - scheduler: metadata and lock-manager RPC, chunk-health events (repairs), acks its CLUSTER
- *   consumers, dead letters;
- * - monitoring: every heartbeat, instance-health events;
+ * - scheduler: answers `rpc.scheduler.>` (the jobs summary), metadata and lock-manager RPC,
+ *   chunk-health events (repairs), acks its CLUSTER consumers, dead letters;
+ * - monitoring: every heartbeat, instance-health events, its leader lease (lock-manager RPC),
+ *   membership (metadata RPC) and jobs (scheduler RPC) for the dashboard;
  * - sync: nothing beyond what every service has yet.
  */
 export function natsServicePermissions(namespace: string): Record<NatsServiceUser, NatsUserPermissions> {
@@ -61,6 +62,7 @@ export function natsServicePermissions(namespace: string): Record<NatsServiceUse
   });
   const metadataRpc = s.rpc('metadata', '>');
   const lockRpc = s.rpc('lock-manager', '>');
+  const schedulerRpc = s.rpc('scheduler', '>');
   const chunkHealth = s.chunkHealth('*');
   const deadLetters = s.prefix('dlq.>');
   return {
@@ -72,8 +74,8 @@ export function natsServicePermissions(namespace: string): Record<NatsServiceUse
     }),
     storage: user('storage', { publish: [metadataRpc, chunkHealth] }),
     'lock-manager': user('lock-manager', { publish: [lockRpc, s.prefix('raft.>')], subscribe: [lockRpc, s.prefix('raft.>')], responds: true }),
-    scheduler: user('scheduler', { publish: [metadataRpc, lockRpc, chunkHealth, deadLetters, ack('CLUSTER')] }),
-    monitoring: user('monitoring', { publish: [s.prefix('cluster.health.>')], subscribe: [s.heartbeatWildcard()] }),
+    scheduler: user('scheduler', { publish: [metadataRpc, lockRpc, chunkHealth, deadLetters, ack('CLUSTER')], subscribe: [schedulerRpc], responds: true }),
+    monitoring: user('monitoring', { publish: [s.prefix('cluster.health.>'), lockRpc, metadataRpc, schedulerRpc], subscribe: [s.heartbeatWildcard()] }),
     sync: user('sync', {}),
   };
 }
