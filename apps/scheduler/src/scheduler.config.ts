@@ -52,8 +52,9 @@ export class SchedulerConfig extends BaseServiceConfig {
   CAIRN_REPAIR_CONCURRENCY = 4;
 
   /**
-   * A storage node the sweep cannot reach for this long is left out of placement: its chunks get
-   * their third copy elsewhere. Long enough that a restart or a short outage copies nothing.
+   * A storage node the sweep cannot reach, or that monitoring declared down (NodeDown), for this
+   * long is left out of placement: its chunks get their third copy elsewhere. Long enough that a
+   * restart or a short outage copies nothing.
    */
   @Type(() => Number)
   @IsInt()
