@@ -76,7 +76,14 @@ describeInBrowser('the dashboard in headless Chromium, against a running region'
       processes.push(s);
       return s;
     };
-    await Promise.all([
+    // Every start settles before a failure is thrown, so afterAll stops whatever did start.
+    const all = async <T extends unknown[]>(starts: { [K in keyof T]: Promise<T[K]> }): Promise<T> => {
+      const outcomes = await Promise.allSettled(starts);
+      const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+      if (failed) throw failed.reason;
+      return outcomes.map((o) => (o as PromiseFulfilledResult<unknown>).value) as T;
+    };
+    await all([
       started(startServiceProcess({ app: 'metadata', env: { ...base, CAIRN_INSTANCE: 'metadata-1' } })),
       started(startServiceProcess({ app: 'lock-manager', env: { ...base, CAIRN_INSTANCE: 'lock-manager-1', CAIRN_DATA_DIR: path.join(dataRoot, 'lock-manager-1') } })),
     ]);
@@ -91,7 +98,7 @@ describeInBrowser('the dashboard in headless Chromium, against a running region'
       CAIRN_SCRUB_TICK_MS: '500',
       CAIRN_SCRUB_MAX_BYTES_PER_SECOND: String(SCRUB_BYTES_PER_SECOND),
     };
-    const [sched, mon] = await Promise.all([
+    const [sched, mon] = await all<[ServiceProcess, ServiceProcess, ...void[]]>([
       started(startServiceProcess({ app: 'scheduler', env: schedulerEnv })),
       started(startServiceProcess({ app: 'monitoring', env: { ...base, CAIRN_INSTANCE: 'monitoring-1' } })),
       ...NODES.map(startNode),
