@@ -323,7 +323,7 @@
     const windowMs = Math.min(CHART_WINDOW_MS, Math.max(CHART_MIN_WINDOW_MS, span));
     const common = { nowMs, windowMs, intervalMs: view.history.intervalMs };
     const trafficEmpty = view.traffic.available ? 'no requests yet' : `no data: ${view.traffic.reason}`;
-    window.CairnCharts.draw($('chart-rps'), { ...common, label: 'requests per second', series: seriesOf('requestsPerSecond'), format: (v) => `${v >= 100 ? v.toFixed(0) : v.toFixed(1)}/s`, empty: trafficEmpty });
+    window.CairnCharts.draw($('chart-rps'), { ...common, label: 'requests per second', series: seriesOf('requestsPerSecond'), format: (v) => `${v.toFixed(v >= 100 ? 0 : v >= 1 || v === 0 ? 1 : 2)}/s`, empty: trafficEmpty });
     window.CairnCharts.draw($('chart-p99'), { ...common, label: 'p99 latency', series: seriesOf('p99Ms'), format: (v) => (v >= 1000 ? `${(v / 1000).toFixed(1)} s` : `${v.toFixed(v >= 10 ? 0 : 1)} ms`), empty: trafficEmpty });
     window.CairnCharts.draw($('chart-jobs'), { ...common, label: 'bytes per second moved or verified', series: seriesOf('jobBytesPerSecond'), format: (v) => `${bytes(v)}/s`, empty: view.jobs.available ? 'no job is moving bytes' : `no data: ${view.jobs.reason}` });
     window.CairnCharts.draw($('chart-loop'), { ...common, label: 'event-loop lag', series: seriesOf('eventLoopLagMs'), format: (v) => `${v.toFixed(v >= 10 ? 0 : 1)} ms`, empty: 'no heartbeats yet' });

@@ -60,10 +60,11 @@
     const top = niceMax(max);
     const xOf = (t) => MARGIN.left + ((t - x0) / options.windowMs) * plotW;
     const yOf = (v) => MARGIN.top + plotH - (v / top) * plotH;
-    for (const fraction of [0, 0.5, 1]) {
+    // Without data only the baseline is drawn: a scale would be made up.
+    for (const fraction of series.length > 0 ? [0, 0.5, 1] : [0]) {
       const y = yOf(top * fraction);
       svg('line', { x1: MARGIN.left, x2: width - MARGIN.right, y1: y, y2: y, class: 'axis' }, root);
-      svg('text', { x: MARGIN.left - 6, y: y + 3, 'text-anchor': 'end', class: 'tick' }, root).textContent = options.format(top * fraction);
+      if (series.length > 0) svg('text', { x: MARGIN.left - 6, y: y + 3, 'text-anchor': 'end', class: 'tick' }, root).textContent = options.format(top * fraction);
     }
     for (const [t, anchor] of [[x0, 'start'], [x0 + options.windowMs / 2, 'middle'], [options.nowMs, 'end']]) {
       svg('text', { x: xOf(t), y: HEIGHT - 4, 'text-anchor': anchor, class: 'tick' }, root).textContent = clock(t);
