@@ -19,6 +19,8 @@ const DEV_TOKEN_TTL_MS = 30 * 24 * 60 * 60 * 1000;
 function writeDevProfile(stack) {
   const key = new ClusterKeys(devClusterSecret()).key('operator-tokens');
   const { token } = mintOperatorToken(key, { role: 'admin', label: 'npm start', ttlMs: DEV_TOKEN_TTL_MS }, Date.now());
+  // The dashboard only reads: its link carries a read-only token.
+  const { token: dashboardToken } = mintOperatorToken(key, { role: 'read-only', label: 'dashboard', ttlMs: DEV_TOKEN_TTL_MS }, Date.now());
   const endpoints = {};
   for (const { proc, url } of stack.members) {
     endpoints[proc.service] ??= url;
@@ -27,6 +29,7 @@ function writeDevProfile(stack) {
     region: stack.region,
     endpoints,
     operatorToken: token,
+    dashboardUrl: `${endpoints.monitoring}/#token=${dashboardToken}`,
     ...(stack.caFile ? { caFile: stack.caFile } : {}),
     s3: { endpoint: endpoints.access, accessKeyId: stack.accessKeyId, secretAccessKey: stack.secretAccessKey },
   };

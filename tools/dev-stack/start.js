@@ -82,7 +82,7 @@ async function main() {
       ...(tls ? [`  TLS CA:        ${tls.caFile}   (e.g. AWS_CA_BUNDLE=${path.relative(process.cwd(), tls.caFile)})`] : []),
       `  Admin token:   ${profile.operatorToken}`,
       `                 (admin role, 30 days; saved with the endpoints in ${path.relative(process.cwd(), DEV_PROFILE_FILE)} for the CLI)`,
-      `  Dashboard:     ${region.members.find((m) => m.proc.service === 'monitoring').url}/#token=${profile.operatorToken}`,
+      `  Dashboard:     ${profile.dashboardUrl}`,
       '  CLI:           npx cairn status   (uses .cairn/profile.json)',
       '  Health:        curl http://127.0.0.1:<port>/health   Docs: /docs',
       '  Metrics:       curl -H "Authorization: Bearer <admin token>" http://127.0.0.1:<port>/metrics',
