@@ -8,7 +8,8 @@ const { regionProcesses } = require(path.join(REPO_ROOT, 'tools', 'dev-stack', '
   regionProcesses: (o: { dataRoot: string }) => { service: string; env: Record<string, string> }[];
 };
 
-const apps = readdirSync(path.join(REPO_ROOT, 'apps')).filter((d) => existsSync(path.join(REPO_ROOT, 'apps', d, 'src/main.ts')));
+// The services (a service definition in src/service.ts); apps/cli is a client and runs nowhere.
+const apps = readdirSync(path.join(REPO_ROOT, 'apps')).filter((d) => existsSync(path.join(REPO_ROOT, 'apps', d, 'src/service.ts')));
 
 describe('deployment files stay in step with the apps', () => {
   it('finds all seven services', () => {
