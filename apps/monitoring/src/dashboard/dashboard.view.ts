@@ -1,4 +1,5 @@
 import type { Heartbeat, JobProgressView, JobsSummaryReply, StorageNodeView } from '@cairn/protocol';
+import type { InstanceView } from '../domain/instance-view';
 import type { InstanceStatus } from '../domain/phi-accrual.detector';
 import type { DashboardAlerts, DashboardFigures, DashboardTraffic } from './dashboard-sources.port';
 
@@ -14,15 +15,7 @@ export const DASHBOARD_HISTORY_POINTS_MAX = 600;
 export const DASHBOARD_SAMPLE_INTERVAL_MS = 1_000;
 
 /** An instance as the failure detector sees it (HeartbeatWatcher.instances()). */
-export interface WatchedInstance {
-  readonly region: string;
-  readonly service: string;
-  readonly instance: string;
-  readonly status: InstanceStatus;
-  readonly phi: number;
-  readonly lastHeartbeatAt: string | null;
-  readonly heartbeat: Heartbeat | null;
-}
+export type WatchedInstance = InstanceView;
 
 export type NodeHealth = InstanceStatus | 'unknown';
 

@@ -1,5 +1,6 @@
 import type { Heartbeat } from '@cairn/protocol';
 import type { AlertInputs, InstanceStatus } from '../domain/alert-rules';
+import type { InstanceView } from '../domain/instance-view';
 import type { ServiceTraffic } from './http-traffic';
 
 /**
@@ -21,13 +22,9 @@ export interface RegionFigures {
   readonly replicationLag: null;
 }
 
-export interface InstanceFigures {
-  readonly region: string;
-  readonly service: string;
-  readonly instance: string;
+/** An instance's verdict (as InstanceView, without the raw heartbeat) and what was read of it. */
+export interface InstanceFigures extends Omit<InstanceView, 'heartbeat' | 'status'> {
   readonly status: InstanceStatus;
-  readonly phi: number;
-  readonly lastHeartbeatAt: string | null;
   readonly url: string | null;
   readonly version: string | null;
   readonly uptimeSeconds: number | null;

@@ -19,6 +19,7 @@ import { Counter, Gauge } from 'prom-client';
 import { InstanceHealthLog, type AnnouncedHealth } from '../adapters/instance-health.log';
 import { announcementFor, failureVerdict, statusAnnounced, type FailureThresholds } from '../domain/failure-verdict';
 import { originOfSubject, senderMismatch, type HeartbeatRejection } from '../domain/heartbeat-origin';
+import type { InstanceView } from '../domain/instance-view';
 import { PhiAccrualDetector, type InstanceStatus } from '../domain/phi-accrual.detector';
 import { failureThresholdsOf, type MonitoringConfig } from '../monitoring.config';
 
@@ -35,15 +36,7 @@ export const REJECTION_LOG_WINDOW_MS = 60_000;
 const REJECTION_LOG_REMEMBERED_MAX = 1_000;
 const codec = JSONCodec<Heartbeat>();
 
-export interface InstanceView {
-  readonly region: string;
-  readonly service: string;
-  readonly instance: string;
-  readonly status: InstanceStatus;
-  readonly phi: number;
-  readonly lastHeartbeatAt: string | null;
-  readonly heartbeat: Heartbeat | null;
-}
+export type { InstanceView };
 
 interface Watched {
   readonly region: string;
