@@ -1,0 +1,5 @@
+module.exports = {
+  displayName: 'fault-proxy',
+  preset: '../../jest.preset.js',
+  rootDir: __dirname,
+};
