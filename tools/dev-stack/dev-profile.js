@@ -15,10 +15,11 @@ const DEV_TOKEN_TTL_MS = 30 * 24 * 60 * 60 * 1000;
 /**
  * @param {{ region: string, members: { proc: { name: string, service: string }, url: string }[],
  *           caFile?: string, accessKeyId: string, secretAccessKey: string }} stack
+ * @param {{ file?: string, label?: string }} options  file: where it goes (start:regions writes one per region)
  */
-function writeDevProfile(stack) {
+function writeDevProfile(stack, { file = DEV_PROFILE_FILE, label = 'npm start' } = {}) {
   const key = new ClusterKeys(devClusterSecret()).key('operator-tokens');
-  const { token } = mintOperatorToken(key, { role: 'admin', label: 'npm start', ttlMs: DEV_TOKEN_TTL_MS }, Date.now());
+  const { token } = mintOperatorToken(key, { role: 'admin', label, ttlMs: DEV_TOKEN_TTL_MS }, Date.now());
   // The dashboard only reads: its link carries a read-only token.
   const { token: dashboardToken } = mintOperatorToken(key, { role: 'read-only', label: 'dashboard', ttlMs: DEV_TOKEN_TTL_MS }, Date.now());
   const endpoints = {};
@@ -33,8 +34,8 @@ function writeDevProfile(stack) {
     ...(stack.caFile ? { caFile: stack.caFile } : {}),
     s3: { endpoint: endpoints.access, accessKeyId: stack.accessKeyId, secretAccessKey: stack.secretAccessKey },
   };
-  fs.mkdirSync(path.dirname(DEV_PROFILE_FILE), { recursive: true });
-  fs.writeFileSync(DEV_PROFILE_FILE, `${JSON.stringify(profile, null, 2)}\n`, { mode: 0o600 });
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, `${JSON.stringify(profile, null, 2)}\n`, { mode: 0o600 });
   return profile;
 }
 
