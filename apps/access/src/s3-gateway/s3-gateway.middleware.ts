@@ -1,6 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { trace } from '@opentelemetry/api';
 import type { Logger } from 'pino';
+import { Counter, Histogram, type Registry } from 'prom-client';
 import { isOperatorRole, OPERATOR_ROLES, type BucketView, type OperatorRole, type OperatorTokenClaims } from '@cairn/protocol';
 import { MAX_REQUEST_HEADERS } from '@cairn/service-kit';
 import { S3Error, parseRequestTarget, routeS3Request, type RequestTarget, type RoutingConfig, type S3Operation, type SigV4Verifier } from '../s3';
@@ -27,6 +29,47 @@ export interface S3GatewayOptions {
   readonly nowMs?: () => number;
   /** Mints an operator token for the admin APIs (POST OPERATOR_TOKEN_PATH, root key only). */
   readonly issueOperatorToken?: (request: { readonly role: OperatorRole; readonly label: string; readonly ttlMs?: number }) => { readonly token: string; readonly claims: OperatorTokenClaims };
+  /** Where the per-operation request counter and latency histogram are registered (the service's /metrics). */
+  readonly metrics?: Registry;
+}
+
+/** Seconds from 1 ms to 5 min: small-object requests at the bottom, multi-GiB uploads and downloads at the top. */
+export const S3_DURATION_BUCKETS_SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
+/** The operation label of a request refused before it could be routed, and of operator-token requests. */
+export const UNROUTED_OPERATION = 'Unknown';
+export const ISSUE_OPERATOR_TOKEN_OPERATION = 'IssueOperatorToken';
+
+/**
+ * Per-operation S3 figures: `cairn_s3_requests_total{operation,status_class}` (status_class `2xx`…`5xx`,
+ * or `aborted` when the client left before the answer was complete) and
+ * `cairn_s3_request_duration_seconds{operation}`, from the request's arrival until its whole answer
+ * is handed to the socket.
+ * Labels come from the bounded S3Operation list, never from buckets or keys.
+ */
+export class S3RequestMetrics {
+  readonly requests: Counter<'operation' | 'status_class'>;
+  readonly duration: Histogram<'operation'>;
+
+  constructor(registry: Registry) {
+    this.requests = new Counter({
+      name: 'cairn_s3_requests_total',
+      help: 'S3 requests answered, by operation and status class (aborted: the client left first)',
+      labelNames: ['operation', 'status_class'],
+      registers: [registry],
+    });
+    this.duration = new Histogram({
+      name: 'cairn_s3_request_duration_seconds',
+      help: 'Seconds from an S3 request arriving until its whole answer is handed to the socket, by operation',
+      labelNames: ['operation'],
+      buckets: S3_DURATION_BUCKETS_SECONDS,
+      registers: [registry],
+    });
+  }
+
+  observe(operation: string, statusClass: string, seconds: number): void {
+    this.requests.inc({ operation, status_class: statusClass });
+    this.duration.observe({ operation }, seconds);
+  }
 }
 
 /**
@@ -46,9 +89,11 @@ const UNOWNED_OPERATIONS: ReadonlySet<S3Operation> = new Set(['ListBuckets', 'Cr
  */
 export class S3Gateway {
   private readonly nowMs: () => number;
+  private readonly metrics?: S3RequestMetrics;
 
   constructor(private readonly options: S3GatewayOptions) {
     this.nowMs = options.nowMs ?? Date.now;
+    if (options.metrics) this.metrics = new S3RequestMetrics(options.metrics);
   }
 
   middleware(): (req: IncomingMessage, res: ServerResponse, next: () => void) => void {
@@ -88,18 +133,31 @@ export class S3Gateway {
   private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const { requestId, hostId } = this.identify(req, res);
     req.setTimeout(S3_SOCKET_IDLE_TIMEOUT_MS);
+    // The server span service-kit's middleware opened for this request, when tracing is on.
+    const span = trace.getActiveSpan();
 
     let exchange: S3Exchange | undefined;
+    let operation: string | undefined;
+    const startedNs = this.metrics ? process.hrtime.bigint() : 0n;
     try {
       const target = parseRequestTarget(req.url ?? '/');
       exchange = new S3Exchange(req, res, requestId, hostId, target);
       exchange.auth = await this.options.verifier.verify({ method: exchange.method, target, headers: exchange.headers }, this.nowMs());
       if (target.rawPath === OPERATOR_TOKEN_PATH) {
+        operation = ISSUE_OPERATOR_TOKEN_OPERATION;
+        span?.updateName(`Cairn ${operation}`);
         this.issueOperatorToken(exchange, target, res);
         return;
       }
       const route = routeS3Request({ method: exchange.method, host: req.headers.host, target, headers: exchange.headers }, this.options.routing);
       exchange.route = route;
+      operation = route.operation;
+      if (span) {
+        span.updateName(`S3 ${route.operation}`);
+        span.setAttribute('cairn.s3.operation', route.operation);
+        if (route.bucket !== undefined) span.setAttribute('cairn.s3.bucket', route.bucket);
+        span.setAttribute('cairn.request_id', requestId);
+      }
       if (!UNOWNED_OPERATIONS.has(route.operation) && route.bucket !== undefined) {
         exchange.bucketView = await this.authorize(exchange, route.bucket);
       }
@@ -114,9 +172,33 @@ export class S3Gateway {
       }
       const mapped = mapError(error);
       if (mapped.internal) this.options.logger.error({ err: error, requestId }, 'S3 request failed');
+      span?.setAttribute('cairn.s3.error_code', mapped.error.code);
       if (!req.complete) res.setHeader('Connection', 'close');
       if (exchange) exchange.sendError(mapped.error, mapped.headers);
       else this.sendBareError(req, res, mapped.error, requestId, hostId);
+    } finally {
+      if (this.metrics) this.record(req, res, operation, startedNs);
+    }
+  }
+
+  /**
+   * Counts and times a request once the gateway is done with it (handlers return once their answer
+   * is handed to the socket, so no listener on the response is needed). One refused before routing
+   * (a bad signature, say) is labelled by routing it for the label alone.
+   */
+  private record(req: IncomingMessage, res: ServerResponse, operation: string | undefined, startedNs: bigint): void {
+    const seconds = Number(process.hrtime.bigint() - startedNs) / 1e9;
+    const answered = res.writableEnded && !(res.destroyed && !res.writableFinished);
+    const statusClass = answered ? `${Math.floor(res.statusCode / 100)}xx` : 'aborted';
+    this.metrics?.observe(operation ?? this.operationForLabel(req), statusClass, seconds);
+  }
+
+  private operationForLabel(req: IncomingMessage): string {
+    try {
+      const target = parseRequestTarget(req.url ?? '/');
+      return routeS3Request({ method: (req.method ?? 'GET').toUpperCase(), host: req.headers.host, target, headers: req.headers as S3Exchange['headers'] }, this.options.routing).operation;
+    } catch {
+      return UNROUTED_OPERATION;
     }
   }
 

@@ -3,7 +3,7 @@ import { ChunkClient, JetStreamNodeHealthFeed, JetStreamUnderReplicationRecorder
 import { JetStreamEventStore, NatsConnectionManager, RpcClient, StreamTail } from '@cairn/messaging';
 import { ChunkHealthSchemaVersions, bucketOfToken, subjectsFor } from '@cairn/protocol';
 import type { Logger } from 'pino';
-import { ClusterCredentials, createLogger, internalTlsTrust, EventClock, resolveClusterSecret, secretConfigValues, type ServiceIdentity } from '@cairn/service-kit';
+import { ClusterCredentials, createLogger, internalTlsTrust, EventClock, MetricsService, resolveClusterSecret, secretConfigValues, type ServiceIdentity } from '@cairn/service-kit';
 import type { AccessConfig } from '../access.config';
 import { AccessKeyRpcLookup } from '../adapters/access-key-rpc.lookup';
 import { MetadataRpcClient } from '../adapters/metadata-rpc.client';
@@ -79,7 +79,7 @@ export class S3GatewayModule {
         { provide: ACCESS_KEY_LOOKUP, useExisting: AccessKeyRpcLookup },
         {
           provide: GATEWAY_PARTS,
-          inject: [MetadataRpcClient, AccessKeyRpcLookup, JetStreamEventStore, EventClock, NatsConnectionManager, ClusterCredentials],
+          inject: [MetadataRpcClient, AccessKeyRpcLookup, JetStreamEventStore, EventClock, NatsConnectionManager, ClusterCredentials, MetricsService],
           useFactory: (
             metadata: MetadataRpcClient,
             keys: AccessKeyRpcLookup,
@@ -87,6 +87,7 @@ export class S3GatewayModule {
             clock: EventClock,
             nats: NatsConnectionManager,
             credentials: ClusterCredentials,
+            metrics: MetricsService,
           ): GatewayParts => {
             const logger = createLogger({ ...identity, level: config.CAIRN_LOG_LEVEL, secrets: [...secretConfigValues(config), resolveClusterSecret(config)] });
             const ring = new StorageRingProvider(metadata.listNodes, metadata.ringEpoch);
@@ -141,6 +142,7 @@ export class S3GatewayModule {
               logger,
               instance: identity.instance,
               issueOperatorToken: (request) => credentials.mintOperatorToken(request),
+              metrics: metrics.registry,
             });
             return { gateway, ring, chunkClient, nodeHealth, tails: cacheInvalidationTails(nats, identity.namespace, metadata, keys, logger) };
           },

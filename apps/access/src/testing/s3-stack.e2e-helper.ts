@@ -46,13 +46,19 @@ export interface S3Stack {
  */
 export const E2E_CACHE_TTL_MS = 10 * 60_000;
 
-export async function startS3Stack(): Promise<S3Stack> {
+export interface S3StackOptions {
+  /** Extra settings for every service of the stack, processes and in-process gateways alike (e.g. CAIRN_OTLP_ENDPOINT). */
+  readonly env?: Record<string, string>;
+}
+
+export async function startS3Stack(options: S3StackOptions = {}): Promise<S3Stack> {
   const namespace = testNamespace();
   const dataRoot = await fsp.mkdtemp(path.join(os.tmpdir(), 'cairn-access-e2e-'));
   const processes: ServiceProcess[] = [];
   let access: RunningService<AccessConfig> | undefined;
   const gateways: RunningService<AccessConfig>[] = [];
-  const gatewayEnv = { CAIRN_CHUNK_SIZE_BYTES: String(E2E_CHUNK_SIZE_BYTES), CAIRN_CACHE_TTL_MS: String(E2E_CACHE_TTL_MS) };
+  const stackEnv = options.env ?? {};
+  const gatewayEnv = { ...stackEnv, CAIRN_CHUNK_SIZE_BYTES: String(E2E_CHUNK_SIZE_BYTES), CAIRN_CACHE_TTL_MS: String(E2E_CACHE_TTL_MS) };
   const stop = async () => {
     await Promise.all(gateways.map((g) => g.close()));
     await access?.close();
@@ -64,7 +70,7 @@ export async function startS3Stack(): Promise<S3Stack> {
     processes.push(
       await startServiceProcess({
         app: 'metadata',
-        env: { CAIRN_NS: namespace, CAIRN_INSTANCE: 'metadata-e2e', CAIRN_ROOT_ACCESS_KEY: E2E_ROOT_ACCESS_KEY, CAIRN_ROOT_SECRET_KEY: E2E_ROOT_SECRET_KEY },
+        env: { ...stackEnv, CAIRN_NS: namespace, CAIRN_INSTANCE: 'metadata-e2e', CAIRN_ROOT_ACCESS_KEY: E2E_ROOT_ACCESS_KEY, CAIRN_ROOT_SECRET_KEY: E2E_ROOT_SECRET_KEY },
       }),
     );
     // Storage nodes register with metadata on start, so they come after it.
@@ -72,7 +78,7 @@ export async function startS3Stack(): Promise<S3Stack> {
       Array.from({ length: STORAGE_NODE_COUNT }, (_, i) =>
         startServiceProcess({
           app: 'storage',
-          env: { CAIRN_NS: namespace, CAIRN_INSTANCE: `storage-${i + 1}`, CAIRN_DATA_DIR: path.join(dataRoot, `storage-${i + 1}`) },
+          env: { ...stackEnv, CAIRN_NS: namespace, CAIRN_INSTANCE: `storage-${i + 1}`, CAIRN_DATA_DIR: path.join(dataRoot, `storage-${i + 1}`) },
         }),
       ),
     );

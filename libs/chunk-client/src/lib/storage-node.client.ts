@@ -12,6 +12,7 @@ import {
   type VerifyChunksReply,
 } from '@cairn/protocol';
 import { ClientHashMismatchError } from './chunk-client.errors';
+import { traceStorageRequests } from './request-tracing';
 
 export const POOL_CONNECTIONS_PER_NODE = 16;
 export const KEEP_ALIVE_TIMEOUT_MS = 30_000;
@@ -46,7 +47,8 @@ export class NodePools {
         bodyTimeout: BODY_TIMEOUT_MS,
         ...(this.tls ? { connect: { ca: this.tls.ca } } : {}),
       });
-      entry = { pool, signed: pool.compose(this.signer) };
+      // The tracing interceptor runs first (the last composed is the outermost), the signer after it.
+      entry = { pool, signed: pool.compose(this.signer, traceStorageRequests(nodeId, origin)) };
       this.pools.set(origin, entry);
     }
     return entry.signed;

@@ -1,7 +1,9 @@
 import { ConcurrencyConflictError, type AppendResult, type EventStore, type StoredEvent, type StreamRead } from '@cairn/eventing';
 import { currentEnvelope, StreamKinds, subjectsFor, type EventEnvelope, type StreamKind } from '@cairn/protocol';
+import { SpanKind, trace, type Context, type Span } from '@opentelemetry/api';
 import { headers as natsHeaders, JSONCodec, type JetStreamManager, type SeqMsgRequest } from 'nats';
 import type { NatsConnectionManager } from './nats-connection';
+import { endSpan, injectTraceHeaders, messagingTracer, tracedContext } from './trace-context';
 
 const codec = JSONCodec<EventEnvelope>();
 
@@ -105,12 +107,15 @@ export class JetStreamEventStore implements EventStore {
   async append(subject: string, events: readonly EventEnvelope[], expectedLastSequence: number): Promise<AppendResult> {
     if (events.length === 0) return { lastSequence: expectedLastSequence, duplicate: false };
     const js = await this.connection.jetstream();
+    const traced = this.startAppendSpan(subject, events);
     let expected = expectedLastSequence;
     let duplicates = 0;
     for (const envelope of events) {
       const h = natsHeaders();
       h.set(EVENT_TYPE_HEADER, envelope.type);
       h.set(SCHEMA_VERSION_HEADER, String(envelope.schemaVersion));
+      // Consumers of the event (projections) continue the trace it was appended under.
+      if (traced) injectTraceHeaders(traced.context, h);
       try {
         const ack = await js.publish(subject, codec.encode(envelope), {
           msgID: envelope.id,
@@ -121,9 +126,14 @@ export class JetStreamEventStore implements EventStore {
         expected = ack.seq;
       } catch (error) {
         const actual = wrongLastSequence(error);
-        if (actual !== undefined) throw new ConcurrencyConflictError(subject, expected, actual >= 0 ? actual : undefined);
-        throw error;
+        const failure = actual !== undefined ? new ConcurrencyConflictError(subject, expected, actual >= 0 ? actual : undefined) : error;
+        if (traced) endSpan(traced.span, failure);
+        throw failure;
       }
+    }
+    if (traced) {
+      traced.span.setAttribute('cairn.stream.last_sequence', expected);
+      traced.span.end();
     }
     return { lastSequence: expected, duplicate: duplicates === events.length };
   }
@@ -131,8 +141,45 @@ export class JetStreamEventStore implements EventStore {
   /** Appends without a concurrency guard: for facts no decision depends on (heartbeat-derived health, job progress). */
   async publish(subject: string, envelope: EventEnvelope): Promise<number> {
     const js = await this.connection.jetstream();
-    const ack = await js.publish(subject, codec.encode(envelope), { msgID: envelope.id });
-    return ack.seq;
+    const traced = this.startAppendSpan(subject, [envelope]);
+    let headers: ReturnType<typeof natsHeaders> | undefined;
+    if (traced) {
+      headers = natsHeaders();
+      injectTraceHeaders(traced.context, headers);
+    }
+    try {
+      const ack = await js.publish(subject, codec.encode(envelope), { msgID: envelope.id, ...(headers ? { headers } : {}) });
+      if (traced) {
+        traced.span.setAttribute('cairn.stream.last_sequence', ack.seq);
+        traced.span.end();
+      }
+      return ack.seq;
+    } catch (error) {
+      if (traced) endSpan(traced.span, error);
+      throw error;
+    }
+  }
+
+  /** A producer span around an append, under a traced request only (none when tracing is off). */
+  private startAppendSpan(subject: string, events: readonly EventEnvelope[]): { readonly span: Span; readonly context: Context } | undefined {
+    const traced = tracedContext();
+    if (!traced) return undefined;
+    const stream = this.streamFor(subject);
+    const span = messagingTracer().startSpan(
+      `append ${stream}`,
+      {
+        kind: SpanKind.PRODUCER,
+        attributes: {
+          'messaging.system': 'nats',
+          'messaging.operation.type': 'send',
+          'messaging.destination.name': subject,
+          'messaging.batch.message_count': events.length,
+          'cairn.event.types': [...new Set(events.map((e) => e.type))].join(','),
+        },
+      },
+      traced,
+    );
+    return { span, context: trace.setSpan(traced, span) };
   }
 }
 

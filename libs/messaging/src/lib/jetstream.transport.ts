@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { CustomTransportStrategy, MessageHandler, Server } from '@nestjs/microservices';
 import { ErrorCodes, MESSAGE_AUTH_HEADER, subjectsFor, type StreamKind } from '@cairn/protocol';
+import { context, SpanKind, trace, type Context } from '@opentelemetry/api';
 import { JSONCodec, type ConsumerMessages, type JsMsg, type Subscription } from 'nats';
 import { lastValueFrom, isObservable, type Observable } from 'rxjs';
 import { publishDeadLetter } from './dead-letter';
@@ -9,6 +10,7 @@ import type { MessageAuthenticator } from './message-auth';
 import type { MessagingConfig } from './messaging.config';
 import type { NatsConnectionManager } from './nats-connection';
 import { ensureDurableConsumer, ensureStreams } from './stream-provisioning';
+import { endSpan, extractTraceHeaders, messagingTracer } from './trace-context';
 
 /** Options an `@EventPattern(subject, options)` handler may carry. */
 export interface EventHandlerOptions {
@@ -123,15 +125,27 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
             if (msg.reply) msg.respond(rpcCodec.encode({ ok: false, error: { code: ErrorCodes.Unauthenticated, message: `request refused: ${verdict.reason}` } }));
             return;
           }
+          // A request sent under a traced one is handled under a server span of the same trace.
+          const traced = extractTraceHeaders(msg.headers);
+          const span = traced
+            ? messagingTracer().startSpan(
+                pattern.replace('.', '/'),
+                { kind: SpanKind.SERVER, attributes: { 'rpc.system': 'nats', 'rpc.method': pattern.slice(pattern.indexOf('.') + 1), 'rpc.service': pattern.slice(0, pattern.indexOf('.')) } },
+                traced,
+              )
+            : undefined;
+          let failure: unknown;
           try {
             const payload = msg.data.length ? rpcCodec.decode(msg.data) : null;
             const ctx = new RpcRequestContext(msg.subject, msg.headers?.get(REQUEST_ID_HEADER) || undefined);
-            const value = await this.resolve(handler(payload, ctx));
+            const value = await this.underSpan(traced && span ? trace.setSpan(traced, span) : undefined, () => this.resolve(handler(payload, ctx)));
             reply = { ok: true, value: value ?? null };
           } catch (error) {
+            failure = error;
             reply = { ok: false, error: toErrorReply(error) };
           }
           if (msg.reply) msg.respond(rpcCodec.encode(reply));
+          if (span) endSpan(span, failure);
         })();
         this.track(work);
       },
@@ -179,11 +193,34 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
     backoffMs: readonly number[],
   ): Promise<void> {
     const deliveries = msg.info.redeliveryCount;
+    // An event appended under a traced request is processed under a consumer span of that trace.
+    const traced = extractTraceHeaders(msg.headers);
+    const span = traced
+      ? messagingTracer().startSpan(
+          `process ${options.stream}`,
+          {
+            kind: SpanKind.CONSUMER,
+            attributes: {
+              'messaging.system': 'nats',
+              'messaging.operation.type': 'process',
+              'messaging.destination.name': msg.subject,
+              'messaging.consumer.group.name': options.durable,
+              'cairn.stream.sequence': msg.seq,
+              'cairn.delivery': deliveries,
+            },
+          },
+          traced,
+        )
+      : undefined;
     try {
       const payload = payloadCodec.decode(msg.data);
-      await this.resolve(handler(payload, new JetStreamContext(msg.subject, msg.seq, deliveries, msg)));
+      await this.underSpan(traced && span ? trace.setSpan(traced, span) : undefined, () =>
+        this.resolve(handler(payload, new JetStreamContext(msg.subject, msg.seq, deliveries, msg))),
+      );
       msg.ack();
+      span?.end();
     } catch (error) {
+      if (span) endSpan(span, error);
       const reason = toErrorReply(error);
       if (deliveries >= maxDeliveries) {
         await this.park(msg, options, reason.code, reason.message, deliveries);
@@ -201,6 +238,11 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
     await publishDeadLetter(await this.connection.jetstream(), this.config.namespace, options.stream, options.durable, msg, `${code}: ${message}`, deliveries);
     this.logger.error(`parked ${msg.subject} #${msg.seq} after ${deliveries} deliveries: ${code} ${message}`);
     msg.term();
+  }
+
+  /** Runs the work with the span's context active (as is when there is none: tracing off, or an untraced message). */
+  private underSpan<T>(spanContext: Context | undefined, work: () => Promise<T>): Promise<T> {
+    return spanContext ? context.with(spanContext, work) : work();
   }
 
   private async resolve(result: unknown): Promise<unknown> {

@@ -1,8 +1,10 @@
 import { CairnError, ErrorCodes, MESSAGE_AUTH_HEADER, subjectsFor, type ErrorReply, type Reply } from '@cairn/protocol';
+import { SpanKind, trace, type Span } from '@opentelemetry/api';
 import { headers as natsHeaders, JSONCodec } from 'nats';
 import { DEFAULT_RPC_TIMEOUT_MS } from './messaging.config';
 import type { MessageAuthenticator } from './message-auth';
 import type { NatsConnectionManager } from './nats-connection';
+import { endSpan, injectTraceHeaders, messagingTracer, tracedContext } from './trace-context';
 
 export const REQUEST_ID_HEADER = 'Cairn-Request-Id';
 export const rpcCodec = JSONCodec<unknown>();
@@ -49,17 +51,38 @@ export class RpcClient {
     const subject = this.subjects.rpc(service, pattern);
     const data = rpcCodec.encode(payload ?? null);
     if (this.authenticator) h.set(MESSAGE_AUTH_HEADER, this.authenticator.sign(subject, data));
+    // Only under a traced request: a client span, its context in the headers for the responder.
+    const traced = tracedContext();
+    let span: Span | undefined;
+    if (traced) {
+      span = messagingTracer().startSpan(
+        `${service}/${pattern}`,
+        { kind: SpanKind.CLIENT, attributes: { 'rpc.system': 'nats', 'rpc.service': service, 'rpc.method': pattern, 'messaging.destination.name': subject } },
+        traced,
+      );
+      injectTraceHeaders(trace.setSpan(traced, span), h);
+    }
     let reply: Reply<T>;
     try {
       const m = await nc.request(subject, data, { timeout, headers: h });
       reply = rpcCodec.decode(m.data) as Reply<T>;
     } catch (error) {
       const code = (error as { code?: string }).code;
-      if (code === '503') throw new CairnError(ErrorCodes.NoHandler, `no ${service} instance answers ${pattern}`);
-      if (code === 'TIMEOUT') throw new CairnError(ErrorCodes.Timeout, `${service}.${pattern} did not answer within ${timeout} ms`);
-      throw error;
+      const failure =
+        code === '503'
+          ? new CairnError(ErrorCodes.NoHandler, `no ${service} instance answers ${pattern}`)
+          : code === 'TIMEOUT'
+            ? new CairnError(ErrorCodes.Timeout, `${service}.${pattern} did not answer within ${timeout} ms`)
+            : error;
+      if (span) endSpan(span, failure);
+      throw failure;
     }
-    if (reply.ok) return reply.value;
-    throw CairnError.fromReply(reply.error);
+    if (reply.ok) {
+      span?.end();
+      return reply.value;
+    }
+    const failure = CairnError.fromReply(reply.error);
+    if (span) endSpan(span, failure);
+    throw failure;
   }
 }

@@ -17,6 +17,8 @@ import { applyClusterAuth } from './security/cluster-auth.guard';
 import { ClusterCredentials, resolveClusterSecret } from './security/cluster-credentials';
 import { httpsServerOptions } from './security/service-tls';
 import { messagingConfigOf } from './service-kit.module';
+import { httpTracingMiddleware } from './tracing/http-tracing.middleware';
+import { startTracing } from './tracing/tracing';
 
 /** Longest a graceful shutdown may take before the process exits anyway. */
 export const SHUTDOWN_GRACE_MS = 10_000;
@@ -102,6 +104,7 @@ export async function startService<C extends BaseServiceConfig>(
     version: CAIRN_VERSION,
   };
   const logger = createLogger({ ...identity, level: config.CAIRN_LOG_LEVEL, secrets: [...secretConfigValues(config), resolveClusterSecret(config)] });
+  const tracing = startTracing(identity, config, logger);
   const httpsOptions = httpsServerOptions(config);
   const app = await NestFactory.create(definition.module(config, identity), {
     httpsOptions,
@@ -118,6 +121,7 @@ export async function startService<C extends BaseServiceConfig>(
     next();
   });
   app.use(httpLogger(logger, { successLevel: (definition.logSuccessfulRequests?.(config) ?? true) ? 'info' : 'debug' }));
+  if (tracing.enabled) app.use(httpTracingMiddleware(tracing.tracer));
   const refuseTooManyHeaders = definition.refuseTooManyHeaders?.(app) ?? refuseTooManyHeadersAsJson;
   app.use((req: IncomingMessage, res: ServerResponse, next: () => void) => {
     if (requestHeaderCount(req) > MAX_REQUEST_HEADERS) refuseTooManyHeaders(req, res);
@@ -159,6 +163,7 @@ export async function startService<C extends BaseServiceConfig>(
       await app.close();
     } finally {
       clearInterval(reaper);
+      await tracing.shutdown();
     }
   };
   return { app, config, identity, transport, url, logger, close };

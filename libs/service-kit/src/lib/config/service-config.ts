@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { plainToInstance, Type } from 'class-transformer';
 import { isSecretName } from '../logging/redaction';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength, validateSync, type ValidationError } from 'class-validator';
+import { IsIn, IsInt, IsNumber, IsOptional, IsString, Matches, Max, Min, MinLength, validateSync, type ValidationError } from 'class-validator';
 
 const NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
@@ -123,6 +123,29 @@ export class BaseServiceConfig {
   @IsOptional()
   @IsString()
   CAIRN_NATS_TLS_KEY_FILE?: string;
+
+  /**
+   * Traces (docs/observability.md): off unless set; then spans go over OTLP/HTTP (JSON) to this
+   * collector, e.g. http://127.0.0.1:4318 (`/v1/traces` is added unless the URL names a path).
+   */
+  @IsOptional()
+  @IsString()
+  @Matches(/^https?:\/\/[^\s]+$/, { message: 'must be an http:// or https:// URL, e.g. http://127.0.0.1:4318' })
+  CAIRN_OTLP_ENDPOINT?: string;
+
+  /** Share of new traces kept, 0 to 1 (a request continuing a caller's trace follows the caller's choice). */
+  @Type(() => Number)
+  @IsNumber()
+  @Min(0)
+  @Max(1)
+  CAIRN_TRACE_SAMPLE_RATIO = 1;
+
+  /** Longest a finished span waits before it is sent (spans go in batches). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(10)
+  @Max(60_000)
+  CAIRN_OTLP_EXPORT_DELAY_MS = 5_000;
 }
 
 export class ConfigError extends Error {
