@@ -11,3 +11,4 @@ export * from './lib/locks/lock.contract';
 export * from './lib/storage';
 export * from './lib/cluster-auth';
 export * from './lib/scheduler/scheduler-jobs.contract';
+export * from './lib/bucket-policy';
