@@ -105,12 +105,16 @@ async function main() {
   });
 
   const live = await Promise.all(regions.map((r) => r.waitLive(READY_TIMEOUT_MS)));
-  const profiles = layout.regions.map((region, r) =>
-    writeDevProfile(
+  // Each profile also names the fault proxy, for `cairn links`.
+  const profiles = layout.regions.map((region, r) => {
+    const profile = writeDevProfile(
       { region: region.name, members: regions[r].members, accessKeyId: DEV_ROOT_ACCESS_KEY, secretAccessKey: DEV_ROOT_SECRET_KEY },
       { file: region.profileFile, label: `start:regions ${region.name}` },
-    ),
-  );
+    );
+    const withProxy = { ...profile, faultProxy: layout.proxy.controlUrl };
+    fs.writeFileSync(region.profileFile, `${JSON.stringify(withProxy, null, 2)}\n`, { mode: 0o600 });
+    return withProxy;
+  });
   // All regions in one profile as well: `npx cairn --profile .cairn/regions/profile.json --endpoint region-2 status`.
   const allFile = path.join(layout.root, 'profile.json');
   fs.writeFileSync(allFile, `${JSON.stringify({ ...profiles[0], regions: Object.fromEntries(profiles.map((p) => [p.region, p])) }, null, 2)}\n`, { mode: 0o600 });
@@ -136,6 +140,7 @@ async function main() {
     '',
     `  Hub NATS:       nats://127.0.0.1:${layout.hub.clientPort}  (monitor http://127.0.0.1:${layout.hub.monitorPort}/leafz)`,
     `  Fault proxy:    ${layout.proxy.controlUrl}`,
+    `                  npx cairn --profile ${rel(allFile)} links      (links cut|heal|latency|throttle|reset <link>)`,
     `                  curl ${layout.proxy.controlUrl}/links`,
     `                  curl -X POST ${layout.proxy.controlUrl}/links/region-2/cut      (…/heal, …/reset)`,
     `                  curl -X POST -d '{"ms":200}' ${layout.proxy.controlUrl}/links/region-2/latency`,

@@ -3,6 +3,7 @@ import { registerAuth } from './commands/auth.command';
 import { registerBucketsAndKeys } from './commands/buckets-keys.command';
 import { PartialResult, type CliIo } from './commands/context';
 import { registerJobs } from './commands/jobs.command';
+import { registerLinks } from './commands/links.command';
 import { registerMaintenance } from './commands/maintenance.command';
 import { registerNodes } from './commands/nodes.command';
 import { registerPlan } from './commands/plan.command';
@@ -43,6 +44,7 @@ export function buildProgram(io: CliIo): Command {
   registerMaintenance(program, io);
   registerBucketsAndKeys(program, io);
   registerAuth(program, io);
+  registerLinks(program, io);
   return program;
 }
 
