@@ -9,10 +9,12 @@ import {
   type CommandReply,
   type CreateBucketRequest,
   type DeleteBucketRequest,
+  type DeleteBucketPolicyRequest,
   type DeleteBucketTagsRequest,
   type GetBucketRequest,
   type ListBucketsReply,
   type ListBucketsRequest,
+  type PutBucketPolicyRequest,
   type PutBucketTagsRequest,
   type SetBucketDefaultStorageClassRequest,
   type SetBucketReplicationRequest,
@@ -72,6 +74,18 @@ export class BucketRpcController {
   @MessagePattern(metadataPattern(MetadataRpc.deleteBucketTags))
   async deleteBucketTags(@Payload() r: DeleteBucketTagsRequest): Promise<CommandReply> {
     const handled = await this.buckets.execute({ type: 'DeleteBucketTags', bucket: body(r).bucket });
+    return { sequence: handled.sequence };
+  }
+
+  @MessagePattern(metadataPattern(MetadataRpc.putBucketPolicy))
+  async putBucketPolicy(@Payload() r: PutBucketPolicyRequest): Promise<CommandReply> {
+    const handled = await this.buckets.execute({ type: 'PutBucketPolicy', bucket: body(r).bucket, policy: r.policy });
+    return { sequence: handled.sequence };
+  }
+
+  @MessagePattern(metadataPattern(MetadataRpc.deleteBucketPolicy))
+  async deleteBucketPolicy(@Payload() r: DeleteBucketPolicyRequest): Promise<CommandReply> {
+    const handled = await this.buckets.execute({ type: 'DeleteBucketPolicy', bucket: body(r).bucket });
     return { sequence: handled.sequence };
   }
 

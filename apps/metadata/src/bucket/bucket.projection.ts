@@ -71,6 +71,8 @@ export class BucketProjection implements MetadataProjectionPart<BucketEvent> {
     BucketTagsSet: true,
     BucketTagsDeleted: true,
     BucketOwnerChanged: true,
+    BucketPolicySet: true,
+    BucketPolicyDeleted: true,
   });
 
   constructor(
@@ -127,6 +129,10 @@ export class BucketProjection implements MetadataProjectionPart<BucketEvent> {
         return this.update(tx, event.data.bucket, sequence, `tags = '[]'::jsonb`, []);
       case 'BucketOwnerChanged':
         return this.update(tx, event.data.bucket, sequence, 'owner = $3', [event.data.owner]);
+      case 'BucketPolicySet':
+        return this.update(tx, event.data.bucket, sequence, 'policy = $3', [event.data.policy]);
+      case 'BucketPolicyDeleted':
+        return this.update(tx, event.data.bucket, sequence, 'policy = NULL', []);
       default:
         return assertNever(event, 'bucket event');
     }

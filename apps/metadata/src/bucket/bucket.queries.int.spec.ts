@@ -4,6 +4,8 @@ import { MetadataWorld } from '../testing/metadata-world';
 import { openTestSchema } from '../testing/test-database';
 import { BucketQueries } from './bucket.queries';
 
+const POLICY = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: 'arn:aws:s3:::pol/*' }] });
+
 describe('BucketQueries (Postgres)', () => {
   let db: { dataSource: DataSource; schema: string; drop: () => Promise<void> };
   let queries: BucketQueries;
@@ -20,6 +22,12 @@ describe('BucketQueries (Postgres)', () => {
     }
     await world.deleteObject('ver', 'k1', 'Enabled');
     await world.deleteObject('ver', 'gone', 'Enabled');
+    await world.createBucket('pol');
+    await world.bucket({ type: 'PutBucketPolicy', bucket: 'pol', policy: POLICY.replace('GetObject', 'PutObject') });
+    await world.bucket({ type: 'PutBucketPolicy', bucket: 'pol', policy: POLICY });
+    await world.createBucket('unpol');
+    await world.bucket({ type: 'PutBucketPolicy', bucket: 'unpol', policy: POLICY.replace('pol/', 'unpol/') });
+    await world.bucket({ type: 'DeleteBucketPolicy', bucket: 'unpol' });
     await new MetadataProjector(db.dataSource).project(world.store.all());
   });
   afterAll(() => db.drop());
@@ -27,8 +35,15 @@ describe('BucketQueries (Postgres)', () => {
   it('gets and lists buckets', async () => {
     expect(await queries.getBucket('ver')).toMatchObject({ name: 'ver', owner: 'alice', versioning: 'Enabled', replication: { mode: 'local' }, deleting: false });
     expect(await queries.getBucket('nope')).toBeNull();
-    expect((await queries.listBuckets()).map((b) => b.name)).toEqual(['odd', 'ver']);
+    expect((await queries.listBuckets()).map((b) => b.name)).toEqual(['odd', 'pol', 'unpol', 'ver']);
     expect(await queries.listBuckets('bob')).toEqual([]);
+  });
+
+  it('projects the bucket policy into getBucket, not into listings', async () => {
+    expect((await queries.getBucket('pol'))?.policy).toBe(POLICY);
+    expect(await queries.getBucket('unpol')).not.toHaveProperty('policy');
+    expect(await queries.getBucket('odd')).not.toHaveProperty('policy');
+    expect((await queries.listBuckets()).some((b) => b.policy !== undefined)).toBe(false);
   });
 
   it('counts versions and delete markers up to a cap', async () => {

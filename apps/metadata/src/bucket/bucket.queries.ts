@@ -25,7 +25,8 @@ export class BucketQueries {
       owner === undefined
         ? await this.dataSource.query(`SELECT * FROM ${this.t('buckets')} ORDER BY name LIMIT $1`, [LIST_BUCKETS_MAX])
         : await this.dataSource.query(`SELECT * FROM ${this.t('buckets')} WHERE owner = $1 ORDER BY name LIMIT $2`, [owner, LIST_BUCKETS_MAX]);
-    return rows.map(toBucketView);
+    // A listing carries no policies (up to 20 KB each); getBucket does.
+    return rows.map((row) => toBucketView({ ...row, policy: null }));
   }
 
   /** Versions and delete markers in a bucket, counted up to `cap` (DeleteBucket needs only zero or not). */
@@ -57,5 +58,6 @@ function toBucketView(r: Row): BucketView {
     defaultStorageClass: r['default_storage_class'] as StorageClass,
     tags: r['tags'] as Tag[],
     deleting: r['deletion_id'] !== null,
+    ...(typeof r['policy'] === 'string' ? { policy: r['policy'] } : {}),
   };
 }

@@ -2,6 +2,7 @@ import { CreateMetadataTables1763780000000 } from './1763780000000-create-metada
 import { AddInlineChunks1764100000000 } from './1764100000000-add-inline-chunks.migration';
 import { AddContentHeaders1764200000000 } from './1764200000000-add-content-headers.migration';
 import { KeepCompletedUploadChunks1764300000000 } from './1764300000000-keep-completed-upload-chunks.migration';
+import { AddBucketPolicy1764400000000 } from './1764400000000-add-bucket-policy.migration';
 
 /** Every metadata migration, oldest first. */
 export const METADATA_MIGRATIONS = [
@@ -9,4 +10,5 @@ export const METADATA_MIGRATIONS = [
   AddInlineChunks1764100000000,
   AddContentHeaders1764200000000,
   KeepCompletedUploadChunks1764300000000,
+  AddBucketPolicy1764400000000,
 ] as const;

@@ -71,6 +71,18 @@ export interface DeleteBucketTags {
   readonly bucket: string;
 }
 
+export interface PutBucketPolicy {
+  readonly type: 'PutBucketPolicy';
+  readonly bucket: string;
+  /** The policy's JSON text, as the client sent it. */
+  readonly policy: string;
+}
+
+export interface DeleteBucketPolicy {
+  readonly type: 'DeleteBucketPolicy';
+  readonly bucket: string;
+}
+
 export interface ChangeBucketOwner {
   readonly type: 'ChangeBucketOwner';
   readonly bucket: string;
@@ -87,4 +99,6 @@ export type BucketCommand =
   | SetBucketDefaultStorageClass
   | PutBucketTags
   | DeleteBucketTags
-  | ChangeBucketOwner;
+  | ChangeBucketOwner
+  | PutBucketPolicy
+  | DeleteBucketPolicy;

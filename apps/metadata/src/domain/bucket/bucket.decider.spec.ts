@@ -198,5 +198,36 @@ describe('bucket decider', () => {
       spec.given([created]).when({ type: 'ChangeBucketOwner', bucket: 'photos', owner: 'alice' }).then([]);
       spec.given([created]).when({ type: 'ChangeBucketOwner', bucket: 'photos', owner: ' ' }).thenThrows(MetadataError, hasCode('InvalidArgument'));
     });
+
+    describe('bucket policy', () => {
+      const policy = JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: 'arn:aws:s3:::photos/public/*' }],
+      });
+      const set = { type: 'BucketPolicySet', data: { bucket: 'photos', policy } } as const;
+
+      it('stores a valid policy as its text, once', () => {
+        spec.given([created]).when({ type: 'PutBucketPolicy', bucket: 'photos', policy }).then([set]);
+        spec.given([created, set]).when({ type: 'PutBucketPolicy', bucket: 'photos', policy }).then([]);
+      });
+
+      it('deletes it; deleting none changes nothing', () => {
+        spec.given([created, set]).when({ type: 'DeleteBucketPolicy', bucket: 'photos' }).then([{ type: 'BucketPolicyDeleted', data: { bucket: 'photos' } }]);
+        spec.given([created]).when({ type: 'DeleteBucketPolicy', bucket: 'photos' }).then([]);
+      });
+
+      it.each([
+        ['not JSON', '{oops', "Policies must be valid JSON and the first byte must be '{'"],
+        ['another bucket', policy.replace('photos', 'videos'), 'Policy has invalid resource'],
+      ])('refuses %s with MalformedPolicy and S3 message', (_, text, message) =>
+        spec
+          .given([created])
+          .when({ type: 'PutBucketPolicy', bucket: 'photos', policy: text })
+          .thenThrows(MetadataError, (error) => error.code === 'MalformedPolicy' && error.message === message),
+      );
+
+      it('refuses a policy on a bucket that does not exist', () =>
+        spec.given([]).when({ type: 'PutBucketPolicy', bucket: 'photos', policy }).thenThrows(MetadataError, hasCode('NoSuchBucket')));
+    });
   });
 });

@@ -1,4 +1,5 @@
 import {
+  bucketPolicyProblem,
   DEFAULT_STORAGE_CLASS,
   MetadataErrorCodes,
   MetadataLimits,
@@ -28,6 +29,8 @@ export interface LiveBucket {
   readonly tags: readonly Tag[];
   /** Set while a delete is in progress: the bucket then takes no new keys. */
   readonly deletionId: string | null;
+  /** The bucket policy's JSON text, or null when it has none. */
+  readonly policy: string | null;
 }
 
 /** Never created, or deleted (a deleted name can be created again on the same subject). */
@@ -120,6 +123,16 @@ export const bucketDecider: Decider<BucketCommand, BucketEvent, BucketState> = {
       case 'DeleteBucketTags':
         if (live.tags.length === 0) return [];
         return [{ type: 'BucketTagsDeleted', data: { bucket: command.bucket } }];
+      case 'PutBucketPolicy': {
+        // A policy that does not parse and validate is never stored: S3's MalformedPolicy, its message.
+        const problem = typeof command.policy === 'string' ? bucketPolicyProblem(command.policy, command.bucket) : 'The policy must be a JSON text';
+        if (problem !== null) throw new MetadataError(MetadataErrorCodes.MalformedPolicy, problem, { bucket: command.bucket });
+        if (live.policy === command.policy) return [];
+        return [{ type: 'BucketPolicySet', data: { bucket: command.bucket, policy: command.policy } }];
+      }
+      case 'DeleteBucketPolicy':
+        if (live.policy === null) return [];
+        return [{ type: 'BucketPolicyDeleted', data: { bucket: command.bucket } }];
       case 'ChangeBucketOwner':
         requireText(command.owner, 'the owner');
         if (live.owner === command.owner) return [];
@@ -131,7 +144,7 @@ export const bucketDecider: Decider<BucketCommand, BucketEvent, BucketState> = {
 
   evolve(state, event) {
     if (event.type === 'BucketCreated') {
-      return { status: 'live', ...event.data, tags: [], deletionId: null };
+      return { status: 'live', ...event.data, tags: [], deletionId: null, policy: null };
     }
     if (state.status !== 'live') throw new Error(`${event.type} on bucket ${event.data.bucket}, which does not exist`);
     switch (event.type) {
@@ -153,6 +166,10 @@ export const bucketDecider: Decider<BucketCommand, BucketEvent, BucketState> = {
         return { ...state, tags: [] };
       case 'BucketOwnerChanged':
         return { ...state, owner: event.data.owner };
+      case 'BucketPolicySet':
+        return { ...state, policy: event.data.policy };
+      case 'BucketPolicyDeleted':
+        return { ...state, policy: null };
       default:
         return assertNever(event, 'bucket event');
     }

@@ -6,6 +6,8 @@ export type {
   BucketDeletionStarted,
   BucketEvent,
   BucketOwnerChanged,
+  BucketPolicyDeleted,
+  BucketPolicySet,
   BucketReplicationChanged,
   BucketTagsDeleted,
   BucketTagsSet,

@@ -62,6 +62,17 @@ export interface BucketOwnerChanged {
   readonly data: { readonly bucket: string; readonly owner: string };
 }
 
+/** The bucket's policy, stored as the JSON text the owner put (validated by parseBucketPolicy first). */
+export interface BucketPolicySet {
+  readonly type: 'BucketPolicySet';
+  readonly data: { readonly bucket: string; readonly policy: string };
+}
+
+export interface BucketPolicyDeleted {
+  readonly type: 'BucketPolicyDeleted';
+  readonly data: { readonly bucket: string };
+}
+
 export type BucketEvent =
   | BucketCreated
   | BucketDeletionStarted
@@ -72,4 +83,6 @@ export type BucketEvent =
   | BucketDefaultStorageClassChanged
   | BucketTagsSet
   | BucketTagsDeleted
-  | BucketOwnerChanged;
+  | BucketOwnerChanged
+  | BucketPolicySet
+  | BucketPolicyDeleted;

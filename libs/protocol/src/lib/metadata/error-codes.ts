@@ -11,6 +11,8 @@ export const MetadataErrorCodes = {
   IllegalVersioningConfiguration: 'IllegalVersioningConfigurationException',
   InvalidStorageClass: 'InvalidStorageClass',
   InvalidTag: 'InvalidTag',
+  MalformedPolicy: 'MalformedPolicy',
+  NoSuchBucketPolicy: 'NoSuchBucketPolicy',
   OperationAborted: 'OperationAborted',
   NoSuchKey: 'NoSuchKey',
   NoSuchVersion: 'NoSuchVersion',

@@ -23,6 +23,8 @@ export const MetadataEventSchemaVersions: Readonly<Record<MetadataEventType, num
   BucketTagsSet: 1,
   BucketTagsDeleted: 1,
   BucketOwnerChanged: 1,
+  BucketPolicySet: 1,
+  BucketPolicyDeleted: 1,
   ObjectVersionPut: 2,
   ObjectVersionCopied: 2,
   DeleteMarkerPut: 1,

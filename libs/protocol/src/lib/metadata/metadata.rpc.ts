@@ -45,6 +45,9 @@ export const MetadataRpc = {
   setBucketDefaultStorageClass: 'bucket.storage-class.set',
   putBucketTags: 'bucket.tags.put',
   deleteBucketTags: 'bucket.tags.delete',
+  /** The policy is read back with getBucket (BucketView.policy). */
+  putBucketPolicy: 'bucket.policy.put',
+  deleteBucketPolicy: 'bucket.policy.delete',
   getBucket: 'bucket.get',
   listBuckets: 'bucket.list',
   // objects
@@ -159,6 +162,14 @@ export interface PutBucketTagsRequest {
   readonly tags: readonly Tag[];
 }
 export interface DeleteBucketTagsRequest {
+  readonly bucket: string;
+}
+/** MalformedPolicy (with S3's message) unless the text is a valid policy for the bucket. */
+export interface PutBucketPolicyRequest {
+  readonly bucket: string;
+  readonly policy: string;
+}
+export interface DeleteBucketPolicyRequest {
   readonly bucket: string;
 }
 

@@ -12,6 +12,8 @@ export interface BucketView extends BucketSettings {
   readonly tags: readonly Tag[];
   /** True between BeginBucketDeletion and the delete or its cancellation. */
   readonly deleting: boolean;
+  /** The bucket policy's JSON text as put; absent when the bucket has none (and in ListBuckets). */
+  readonly policy?: string;
 }
 
 export interface ObjectSummary {
