@@ -5,11 +5,11 @@ import { connect, StringCodec, type JetStreamManager, type NatsConnection } from
 import { FaultProxyClient } from './fault-proxy.client';
 
 /**
- * Two regions' NATS servers as `npm run start:regions -- --regions 2` starts them (the same code:
- * tools/dev-stack/regions.js), each a leaf node of the hub through the fault proxy: an event
- * stream-sourced across JetStream domains crosses from region-1 to region-2; a cut of the link
- * closes its connections and nothing crosses, region-2 working on alone; after the heal the
- * source catches up with what it missed.
+ * Three regions' NATS servers as `npm run start:regions` starts them (the same code:
+ * tools/dev-stack/regions.js), joined to the hub through the fault proxy: an event
+ * stream-sourced across JetStream domains crosses from region-1 to region-2; a cut of region-2's
+ * link closes its connections and nothing crosses, region-2 working on alone while region-1 and
+ * region-3 still reach each other; after the heal the source catches up with what it missed.
  */
 interface Federation {
   stop(): Promise<void>;
@@ -64,42 +64,48 @@ describe('regions on one machine: NATS leaf nodes through the fault proxy', () =
   let proxy: FaultProxyClient;
   let nc1: NatsConnection;
   let nc2: NatsConnection;
+  let nc3: NatsConnection;
   let jsm1: JetStreamManager;
   let jsm2: JetStreamManager;
-  const [r1, r2] = [0, 1];
+  let jsm3: JetStreamManager;
+  const [r1, r2, r3] = [0, 1, 2];
 
   beforeAll(async () => {
     root = mkdtempSync(path.join(tmpdir(), 'cairn-regions-'));
-    layout = regions.regionsLayout({ regions: 2, root, portShift: TEST_PORT_SHIFT });
+    layout = regions.regionsLayout({ regions: 3, root, portShift: TEST_PORT_SHIFT });
     federation = await regions.startFederation(layout);
     proxy = new FaultProxyClient(layout.proxy.controlUrl);
     nc1 = await connect({ servers: layout.regions[r1].nats.url });
     nc2 = await connect({ servers: layout.regions[r2].nats.url });
+    nc3 = await connect({ servers: layout.regions[r3].nats.url });
     jsm1 = await nc1.jetstreamManager();
     jsm2 = await nc2.jetstreamManager();
+    jsm3 = await nc3.jetstreamManager();
     for (const region of layout.regions) await until(`${region.name}'s leaf link`, async () => (await leafCount(region)) === 1);
   }, 45_000);
 
   afterAll(async () => {
-    await Promise.allSettled([nc1?.close(), nc2?.close()]);
+    await Promise.allSettled([nc1?.close(), nc2?.close(), nc3?.close()]);
     await federation?.stop();
     rmSync(root, { recursive: true, force: true });
   });
 
   it('lays the regions out at +1000 per region with one proxy link each', async () => {
-    expect(layout.regions.map((r) => r.name)).toEqual(['region-1', 'region-2']);
+    expect(layout.regions.map((r) => r.name)).toEqual(['region-1', 'region-2', 'region-3']);
     expect((await proxy.links()).map((l) => [l.name, l.openConnections])).toEqual([
       ['region-1', 1],
       ['region-2', 1],
+      ['region-3', 1],
     ]);
   });
 
-  it('keeps each region its own JetStream domain and its own subjects; sources cross the link, and stop and resume with it', async () => {
+  it('keeps each region its own JetStream domain and its own subjects; sources cross the links, stop at a cut of one region (the others still talk) and resume after the heal', async () => {
     // The same stream name in both regions, each capturing only its own region's meta.> …
     await jsm1.streams.add({ name: 'META', subjects: ['meta.>'] });
     await jsm2.streams.add({ name: 'META', subjects: ['meta.>'] });
     // … and region-2 sourcing region-1's META from the region-1 domain.
     await jsm2.streams.add({ name: 'META_FROM_region-1', sources: [{ name: 'META', domain: 'region-1' }] });
+    await jsm3.streams.add({ name: 'META_FROM_region-1', sources: [{ name: 'META', domain: 'region-1' }] });
     const js1 = nc1.jetstream();
 
     expect((await js1.publish('meta.object.b.k1', sc.encode('v1'))).stream).toBe('META');
@@ -121,12 +127,15 @@ describe('regions on one machine: NATS leaf nodes through the fault proxy', () =
     expect(cut).toMatchObject({ cut: true, openConnections: 0 });
     expect(cut.resetConnections).toBeGreaterThanOrEqual(1);
     await until('region-2 without a leaf link', async () => (await leafCount(layout.regions[r2])) === 0, 5_000);
-    await until('region-1 alone at the hub', async () => (await proxy.link('region-1')).openConnections === 1);
+    await until('region-1 and region-3 still at the hub', async () => (await proxy.link('region-1')).openConnections === 1 && (await proxy.link('region-3')).openConnections === 1);
 
     // Both sides keep working on their own JetStream; nothing crosses.
     expect((await js1.publish('meta.object.b.k2', sc.encode('v2'))).seq).toBe(2);
     expect((await nc2.jetstream().publish('meta.object.b.local', sc.encode('region-2 only'))).stream).toBe('META');
     await expect(nc2.request('fed.ping', sc.encode(''), { timeout: 500 })).rejects.toThrow();
+    // region-3 is not cut off: region-1's event reaches it through the hub.
+    await until('k2 sourced into region-3 during the cut', async () => (await messages(jsm3, 'META_FROM_region-1')) === 2);
+    expect(sc.decode((await nc3.request('fed.ping', sc.encode(''), { timeout: 2_000 })).data)).toBe('pong from region-1');
     await new Promise((r) => setTimeout(r, 1_500));
     expect(await sourcedSubjects(jsm2)).toEqual(['meta.object.b.k1']);
     // The leaf keeps trying, through the proxy only, and is reset each time.
