@@ -398,7 +398,7 @@ describe('metadata service over NATS (real JetStream and Postgres)', () => {
 
   it('exposes projection lag as a Prometheus gauge and on /health', async () => {
     const metrics = await (await asAdmin(`${a.url}/metrics`)).text();
-    expect(metrics).toMatch(/metadata_projection_lag_events\{stream="META"[^}]*\} \d+/);
+    expect(metrics).toMatch(/cairn_metadata_projection_lag_events\{stream="META"[^}]*\} \d+/);
     const health = (await eventually(async () => {
       const h = (await (await fetch(`${a.url}/health`)).json()) as { info?: Record<string, unknown> };
       return JSON.stringify(h).includes('"projection"') ? h : undefined;

@@ -93,7 +93,7 @@ export class LockRaftNode implements OnApplicationBootstrap, OnModuleDestroy {
     this.heartbeat.addFigure('raftRole', () => this.view().role);
     const view = () => this.view();
     new Gauge({
-      name: 'lock_manager_raft_term',
+      name: 'cairn_lock_manager_raft_term',
       help: 'Current Raft term of this replica',
       registers: [this.metrics.registry],
       collect() {
@@ -101,7 +101,7 @@ export class LockRaftNode implements OnApplicationBootstrap, OnModuleDestroy {
       },
     });
     new Gauge({
-      name: 'lock_manager_raft_leader',
+      name: 'cairn_lock_manager_raft_leader',
       help: '1 while this replica leads the lock group',
       registers: [this.metrics.registry],
       collect() {
@@ -109,7 +109,7 @@ export class LockRaftNode implements OnApplicationBootstrap, OnModuleDestroy {
       },
     });
     new Gauge({
-      name: 'lock_manager_raft_applied_index',
+      name: 'cairn_lock_manager_raft_applied_index',
       help: 'Last Raft log index applied to the lock table here',
       registers: [this.metrics.registry],
       collect() {

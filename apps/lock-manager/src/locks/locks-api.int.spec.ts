@@ -119,8 +119,8 @@ describe('the lock API of a single lock-manager', () => {
     const health = (await (await fetch(`${running.url}/health`)).json()) as { status: string; raft: Record<string, unknown> };
     expect(health).toMatchObject({ status: 'ok', raft: { started: true, role: 'leader', leader: 'lock-manager-test', node: 'lock-manager-test' } });
     const metrics = await (await signedFetch(`${running.url}/metrics`)).text();
-    expect(metrics).toMatch(/lock_manager_raft_leader\{[^}]*\} 1/);
-    expect(metrics).toMatch(/lock_manager_raft_term\{[^}]*\} [1-9]/);
+    expect(metrics).toMatch(/cairn_lock_manager_raft_leader\{[^}]*\} 1/);
+    expect(metrics).toMatch(/cairn_lock_manager_raft_term\{[^}]*\} [1-9]/);
   });
 
   it('validates request bodies', async () => {

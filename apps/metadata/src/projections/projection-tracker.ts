@@ -46,7 +46,7 @@ export class ProjectionTracker implements OnModuleInit, OnModuleDestroy {
     const lagOf = () => this.status().catch(() => this.lastStatus);
     const known = this.known;
     new Gauge({
-      name: 'metadata_projection_lag_events',
+      name: 'cairn_metadata_projection_lag_events',
       help: 'Events in the stream not yet applied to the Postgres projection (stream last sequence − checkpoint)',
       labelNames: ['stream'],
       registers: [this.metrics.registry],
@@ -55,7 +55,7 @@ export class ProjectionTracker implements OnModuleInit, OnModuleDestroy {
       },
     });
     new Gauge({
-      name: 'metadata_projection_checkpoint',
+      name: 'cairn_metadata_projection_checkpoint',
       help: 'Last stream sequence the Postgres projection committed',
       labelNames: ['stream'],
       registers: [this.metrics.registry],

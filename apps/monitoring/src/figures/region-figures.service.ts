@@ -14,7 +14,7 @@ export const SCRAPE_TIMEOUT_MS = 4_000;
 /** Snapshots kept per instance, whatever the window. */
 const SNAPSHOTS_MAX = 1_000;
 const JOBS_MAX_BYTES = 8 * 1024 * 1024;
-const PROJECTION_LAG_METRIC = 'metadata_projection_lag_events';
+const PROJECTION_LAG_METRIC = 'cairn_metadata_projection_lag_events';
 
 interface Scraped {
   readonly service: string;

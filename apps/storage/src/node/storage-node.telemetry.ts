@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } f
 import { JetStreamEventStore } from '@cairn/messaging';
 import { ChunkHealthSchemaVersions, subjectsFor, type ChunkCorruptionFound } from '@cairn/protocol';
 import { EventClock, HealthRegistry, HeartbeatService, IntervalWorker, MetricsService, SERVICE_IDENTITY, WorkerRegistry, type ServiceIdentity } from '@cairn/service-kit';
-import { Gauge } from 'prom-client';
+import { Counter, Gauge } from 'prom-client';
 import { RecentCorruptChunksReporter } from '../chunks/recent-corrupt-chunks.reporter';
 import { StorageCapacityService } from '../chunks/storage-capacity.service';
 import type { ChunkStoreUsage } from '../domain/chunk-store.port';
@@ -63,7 +63,15 @@ export class StorageNodeTelemetry implements OnModuleInit, OnModuleDestroy {
     gauge('cairn_storage_pack_live_ratio', 'Live bytes over file bytes across pack files (compaction due when low)', (u) =>
       u.packFileBytes === 0 ? 1 : u.packLiveBytes / u.packFileBytes,
     );
-    gauge('cairn_storage_corrupt_chunks_found_total', 'Corrupt chunks found on read or scrub since start', (u) => u.corruptChunksFound);
+    new Counter({
+      name: 'cairn_storage_corrupt_chunks_found_total',
+      help: 'Corrupt chunks found on read or scrub since start',
+      registers: [this.metrics.registry],
+      collect: async function (this: Counter) {
+        this.reset();
+        this.inc((await capacity.snapshot()).corruptChunksFound);
+      },
+    });
 
     this.heartbeat.addFigure('capacityBytes', () => this.usage?.capacityBytes ?? 0);
     this.heartbeat.addFigure('freeBytes', () => this.usage?.freeBytes ?? 0);

@@ -1,4 +1,4 @@
-import { Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import type { WorkerProgress, WorkerStatus } from './worker';
 import type { WorkerRegistry } from './worker-registry';
 
@@ -33,6 +33,16 @@ export function registerWorkerMetrics(registry: Registry, workers: WorkerRegistr
       },
     });
   gauge('cairn_worker_up', 'Whether the worker runs: 0 once stopped or while its last run failed', (s) => (s.state === 'failed' || s.state === 'stopped' ? 0 : 1));
-  gauge('cairn_worker_runs_total', 'Runs the worker has finished, failed ones included', (s) => s.runs);
+  // A count that only grows is a counter (rate() and resets work on it), read at scrape time too.
+  new Counter({
+    name: 'cairn_worker_runs_total',
+    help: 'Runs the worker has finished, failed ones included',
+    labelNames: ['worker'],
+    registers: [registry],
+    collect(this: Counter<'worker'>) {
+      this.reset();
+      for (const status of workers.list()) this.inc({ worker: status.name }, status.runs);
+    },
+  });
   for (const { name, help, figure } of PROGRESS_GAUGES) gauge(name, help, (s) => s.progress?.[figure]);
 }
