@@ -13,7 +13,9 @@ import {
   type CreateBucketRequest,
   type DeleteBucketReply,
   type DeleteBucketRequest,
+  type DeleteBucketPolicyRequest,
   type DeleteBucketTagsRequest,
+  type PutBucketPolicyRequest,
   type PutBucketTagsRequest,
   type DeleteObjectReply,
   type DeleteObjectRequest,
@@ -113,6 +115,8 @@ export class MetadataRpcClient {
   setBucketVersioning = (request: SetBucketVersioningRequest) => this.command<SetBucketVersioningReply>(MetadataRpc.setBucketVersioning, request, this.onBucket(request.bucket));
   putBucketTags = (request: PutBucketTagsRequest) => this.command<CommandReply>(MetadataRpc.putBucketTags, request, this.onBucket(request.bucket));
   deleteBucketTags = (request: DeleteBucketTagsRequest) => this.command<CommandReply>(MetadataRpc.deleteBucketTags, request, this.onBucket(request.bucket));
+  putBucketPolicy = (request: PutBucketPolicyRequest) => this.command<CommandReply>(MetadataRpc.putBucketPolicy, request, this.onBucket(request.bucket));
+  deleteBucketPolicy = (request: DeleteBucketPolicyRequest) => this.command<CommandReply>(MetadataRpc.deleteBucketPolicy, request, this.onBucket(request.bucket));
   /** The bucket as of the last change heard of (through this gateway or any other), cached until the next one. */
   getBucket = (request: { bucket: string }) => this.bucketViews.get(request.bucket);
   listBuckets = (request: { owner?: string }) => this.query<ListBucketsReply>(MetadataRpc.listBuckets, request, this.readYourWrites.forBucket());

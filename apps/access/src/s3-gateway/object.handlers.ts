@@ -98,6 +98,10 @@ export class ObjectHandlers {
     const queue = [...request.objects];
     const worker = async () => {
       for (let object = queue.shift(); object; object = queue.shift()) {
+        if (ex.mayDeleteObject && !ex.mayDeleteObject(object.key, object.versionId)) {
+          errors.push({ key: object.key, versionId: object.versionId, code: 'AccessDenied', message: 'Access Denied' });
+          continue;
+        }
         try {
           const reply = await this.deps.metadata.deleteObject({ bucket: ex.bucket, key: object.key, ...(object.versionId ? { versionId: object.versionId } : {}) });
           deleted.push({

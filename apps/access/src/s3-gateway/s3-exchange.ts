@@ -11,6 +11,8 @@ export class S3Exchange {
   auth?: AuthenticatedRequest;
   /** The request's bucket, read while authorizing (absent for ListBuckets and CreateBucket). */
   bucketView?: BucketView;
+  /** DeleteObjects: whether the caller may delete one of its keys (set by the gateway's authorization). */
+  mayDeleteObject?: (key: string, versionId: string | undefined) => boolean;
 
   constructor(
     readonly req: IncomingMessage,

@@ -5,7 +5,9 @@ import type { Logger } from 'pino';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import { isOperatorRole, OPERATOR_ROLES, type BucketView, type OperatorRole, type OperatorTokenClaims } from '@cairn/protocol';
 import { MAX_REQUEST_HEADERS } from '@cairn/service-kit';
-import { S3Error, parseRequestTarget, routeS3Request, type RequestTarget, type RoutingConfig, type S3Operation, type SigV4Verifier } from '../s3';
+import { ANONYMOUS_CALLER, S3Error, isAnonymousRequest, parseRequestTarget, routeS3Request, type RequestTarget, type RoutingConfig, type S3Operation, type SigV4Verifier } from '../s3';
+import { copySourceTargetOf, policyTargetOf, type PolicyTarget } from '../domain/bucket-policy/s3-policy-request';
+import { BucketPolicyAuthorizer } from './bucket-policy.authorizer';
 import { mapError } from './metadata-errors';
 import { S3Exchange, type S3Handler } from './s3-exchange';
 
@@ -79,20 +81,22 @@ export class S3RequestMetrics {
 export const OPERATOR_TOKEN_PATH = '/_cairn/admin/tokens';
 const MAX_OPERATOR_TOKEN_TTL_SECONDS = 366 * 24 * 3600;
 
-/** Operations on a bucket that need no existing bucket to authorize against. */
+/** Operations on a bucket that need no existing bucket to authorize against; they take a signed request. */
 const UNOWNED_OPERATIONS: ReadonlySet<S3Operation> = new Set(['ListBuckets', 'CreateBucket']);
 
 /**
- * The one entry point of every S3 request: request ids, routing, SigV4, authorization by bucket
- * owner, dispatch to the operation's handler, S3 XML errors. Requests for the service's own
+ * The one entry point of every S3 request: request ids, routing, SigV4, authorization (ownership
+ * and the bucket policy, bucket-policy.authorizer.ts; unsigned requests are anonymous), dispatch to the operation's handler, S3 XML errors. Requests for the service's own
  * endpoints (/health, /metrics, /docs) that carry no signature pass on to Nest.
  */
 export class S3Gateway {
   private readonly nowMs: () => number;
+  private readonly policies: BucketPolicyAuthorizer;
   private readonly metrics?: S3RequestMetrics;
 
   constructor(private readonly options: S3GatewayOptions) {
     this.nowMs = options.nowMs ?? Date.now;
+    this.policies = new BucketPolicyAuthorizer(this.nowMs, options.logger);
     if (options.metrics) this.metrics = new S3RequestMetrics(options.metrics);
   }
 
@@ -142,7 +146,9 @@ export class S3Gateway {
     try {
       const target = parseRequestTarget(req.url ?? '/');
       exchange = new S3Exchange(req, res, requestId, hostId, target);
-      exchange.auth = await this.options.verifier.verify({ method: exchange.method, target, headers: exchange.headers }, this.nowMs());
+      const signable = { method: exchange.method, target, headers: exchange.headers };
+      // No signature at all: anonymous, allowed only where a bucket policy allows everyone.
+      exchange.auth = isAnonymousRequest(signable) ? ANONYMOUS_CALLER : await this.options.verifier.verify(signable, this.nowMs());
       if (target.rawPath === OPERATOR_TOKEN_PATH) {
         operation = ISSUE_OPERATOR_TOKEN_OPERATION;
         span?.updateName(`Cairn ${operation}`);
@@ -159,9 +165,13 @@ export class S3Gateway {
         span.setAttribute('cairn.request_id', requestId);
       }
       if (!UNOWNED_OPERATIONS.has(route.operation) && route.bucket !== undefined) {
-        exchange.bucketView = await this.authorize(exchange, route.bucket);
+        const view = await this.authorize(exchange, route.bucket, policyTargetOf({ operation: route.operation, bucket: route.bucket, key: route.key, versionId: route.versionId }));
+        exchange.bucketView = view;
+        if (route.operation === 'DeleteObjects') exchange.mayDeleteObject = this.policies.objectDeleteCheck(exchange, view);
+      } else if (exchange.caller.via === 'anonymous') {
+        throw new S3Error('AccessDenied', 'Anonymous access is not allowed.');
       }
-      if (route.copySource && route.copySource.bucket !== route.bucket) await this.authorize(exchange, route.copySource.bucket);
+      if (route.copySource) await this.authorize(exchange, route.copySource.bucket, copySourceTargetOf(route.copySource));
       await this.options.handlers[route.operation](exchange);
     } catch (error) {
       if (clientWentAway(req, res, error)) {
@@ -222,11 +232,10 @@ export class S3Gateway {
     res.end(body);
   }
 
-  /** Root touches every bucket; any other key only its owner's. */
-  private async authorize(exchange: S3Exchange, bucket: string): Promise<BucketView> {
+  /** Root touches every bucket; the owner its own unless the policy denies it; others where the policy allows. */
+  private async authorize(exchange: S3Exchange, bucket: string, target: PolicyTarget | undefined): Promise<BucketView> {
     const view = await this.options.bucketOf(bucket);
-    const caller = exchange.caller;
-    if (!caller.isRoot && view.owner !== caller.owner) throw new S3Error('AccessDenied');
+    if (target) this.policies.check(exchange, view, target);
     return view;
   }
 

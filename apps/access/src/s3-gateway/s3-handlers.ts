@@ -1,4 +1,5 @@
 import type { S3Operation } from '../s3';
+import { BucketPolicyHandlers } from './bucket-policy.handlers';
 import { BucketHandlers } from './bucket.handlers';
 import type { GatewayDeps } from './gateway-deps';
 import { ListingHandlers } from './listing.handlers';
@@ -12,6 +13,7 @@ export function s3Handlers(deps: GatewayDeps): Readonly<Record<S3Operation, S3Ha
   const objects = new ObjectHandlers(deps);
   const listings = new ListingHandlers(deps);
   const multipart = new MultipartHandlers(deps);
+  const policies = new BucketPolicyHandlers(deps);
   return {
     ListBuckets: buckets.listBuckets,
     CreateBucket: buckets.createBucket,
@@ -25,6 +27,10 @@ export function s3Handlers(deps: GatewayDeps): Readonly<Record<S3Operation, S3Ha
     DeleteBucketTagging: buckets.deleteBucketTagging,
     GetBucketAcl: buckets.getBucketAcl,
     PutBucketAcl: buckets.putBucketAcl,
+    GetBucketPolicy: policies.getBucketPolicy,
+    PutBucketPolicy: policies.putBucketPolicy,
+    DeleteBucketPolicy: policies.deleteBucketPolicy,
+    GetBucketPolicyStatus: policies.getBucketPolicyStatus,
     ListObjects: listings.listObjects,
     ListObjectsV2: listings.listObjectsV2,
     ListObjectVersions: listings.listObjectVersions,

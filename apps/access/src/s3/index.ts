@@ -12,7 +12,10 @@ export { buildCanonicalRequest, buildStringToSign, canonicalQueryString, canonic
 export { SigningKeyCache, deriveSigningKey } from './auth/signing-key';
 export { formatAmzDate, parseAmzDate, parseAuthorizationHeader, parsePresignedQuery } from './auth/sigv4-credentials';
 export {
+  ANONYMOUS_CALLER,
+  ANONYMOUS_OWNER,
   SigV4Verifier,
+  isAnonymousRequest,
   type AuthenticatedRequest,
   type ChunkSigningContext,
   type PayloadProtection,

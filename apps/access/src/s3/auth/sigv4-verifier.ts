@@ -55,8 +55,20 @@ export interface AuthenticatedRequest {
   readonly accessKeyId: string;
   readonly owner: string;
   readonly isRoot: boolean;
-  readonly via: 'header' | 'presigned';
+  /** `anonymous`: an unsigned request, allowed only where a bucket policy allows everyone. */
+  readonly via: 'header' | 'presigned' | 'anonymous';
   readonly payload: PayloadProtection;
+}
+
+/** The name an anonymous request acts under where S3 shows one (a multipart upload's initiator); never an owner. */
+export const ANONYMOUS_OWNER = 'anonymous';
+
+/** The caller of a request with neither an Authorization header nor a presigned query. */
+export const ANONYMOUS_CALLER: AuthenticatedRequest = { accessKeyId: '', owner: ANONYMOUS_OWNER, isRoot: false, via: 'anonymous', payload: { kind: 'unsigned' } };
+
+/** Whether a request carries no signature at all (SigV4Verifier.verify refuses it; the gateway may take it as anonymous). */
+export function isAnonymousRequest(request: SignableRequest): boolean {
+  return singleHeader(request.headers, 'authorization') === undefined && !isPresignedQuery(request.target.query);
 }
 
 export interface SigV4VerifierOptions {

@@ -47,6 +47,8 @@ export const S3_ERROR_CODES = {
   InvalidTag: { httpStatus: 400, message: 'The tag provided was not a valid tag.' },
   InvalidURI: { httpStatus: 400, message: "Couldn't parse the specified URI." },
   KeyTooLongError: { httpStatus: 400, message: 'Your key is too long' },
+  MalformedPolicy: { httpStatus: 400, message: 'Policies must be valid JSON and the first byte must be \'{\'' },
+  NoSuchBucketPolicy: { httpStatus: 404, message: 'The bucket policy does not exist' },
   MalformedACLError: { httpStatus: 400, message: 'The XML you provided was not well-formed or did not validate against our published schema.' },
   MalformedXML: {
     httpStatus: 400,

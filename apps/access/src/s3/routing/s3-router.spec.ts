@@ -53,6 +53,10 @@ describe('routeS3Request', () => {
     ['PUT', '/photos?acl', 'PutBucketAcl', 'photos', undefined],
     ['GET', '/photos/k?acl', 'GetObjectAcl', 'photos', 'k'],
     ['PUT', '/photos/k?acl', 'PutObjectAcl', 'photos', 'k'],
+    ['GET', '/photos?policy', 'GetBucketPolicy', 'photos', undefined],
+    ['PUT', '/photos?policy', 'PutBucketPolicy', 'photos', undefined],
+    ['DELETE', '/photos?policy', 'DeleteBucketPolicy', 'photos', undefined],
+    ['GET', '/photos?policyStatus', 'GetBucketPolicyStatus', 'photos', undefined],
   ])('%s %s → %s', (method, target, operation, bucket, key) => {
     const result = route(method, target);
     expect(result.operation).toBe(operation);
@@ -139,7 +143,7 @@ describe('routeS3Request', () => {
     });
 
     it('answers NotImplemented for subresources Cairn does not serve', () => {
-      for (const target of ['/bk1?policy', '/bk1?lifecycle', '/bk1?cors', '/bk1/k?retention', '/bk1/k?select&select-type=2']) {
+      for (const target of ['/bk1?lifecycle', '/bk1?cors', '/bk1/k?retention', '/bk1/k?select&select-type=2']) {
         expect(routeError(target.includes('?select') ? 'POST' : 'GET', target)).toBe('NotImplemented');
       }
       expect(routeError('POST', '/bk1')).toBe('NotImplemented');

@@ -164,6 +164,8 @@ export function routeS3Request(input: RouteInput, config: RoutingConfig): S3Rout
         if (has('uploads')) return { ...base, operation: 'ListMultipartUploads' };
         if (has('tagging')) return { ...base, operation: 'GetBucketTagging' };
         if (has('acl')) return { ...base, operation: 'GetBucketAcl' };
+        if (has('policy')) return { ...base, operation: 'GetBucketPolicy' };
+        if (has('policyStatus')) return { ...base, operation: 'GetBucketPolicyStatus' };
         if (has('list-type')) {
           if (queryValue(query, 'list-type') !== '2') throw new S3Error('InvalidArgument', 'Invalid List Type specified', { ArgumentName: 'list-type' });
           return { ...base, operation: 'ListObjectsV2' };
@@ -175,9 +177,11 @@ export function routeS3Request(input: RouteInput, config: RoutingConfig): S3Rout
         if (has('versioning')) return { ...base, operation: 'PutBucketVersioning' };
         if (has('tagging')) return { ...base, operation: 'PutBucketTagging' };
         if (has('acl')) return { ...base, operation: 'PutBucketAcl' };
+        if (has('policy')) return { ...base, operation: 'PutBucketPolicy' };
         return { ...base, operation: 'CreateBucket' };
       case 'DELETE':
         if (has('tagging')) return { ...base, operation: 'DeleteBucketTagging' };
+        if (has('policy')) return { ...base, operation: 'DeleteBucketPolicy' };
         return { ...base, operation: 'DeleteBucket' };
       case 'POST':
         if (has('delete')) return { ...base, operation: 'DeleteObjects' };

@@ -1,0 +1,91 @@
+import type { TLSSocket } from 'node:tls';
+import { decideAccess, parseBucketPolicy, type BucketPolicy, type BucketView, type PolicyPrincipal } from '@cairn/protocol';
+import type { Logger } from 'pino';
+import { objectArn, policyContextOf, type PolicyTarget } from '../domain/bucket-policy/s3-policy-request';
+import { S3Error } from '../s3';
+import type { S3Exchange } from './s3-exchange';
+
+/**
+ * Every request on a bucket is decided here, by the one engine in @cairn/protocol (decideAccess):
+ * Cairn's root key always; an explicit Deny of the bucket policy refuses anyone else, the owner
+ * included (except its own Get/Put/DeleteBucketPolicy); the owner otherwise; anyone else, an
+ * anonymous request included, only where the policy allows. Refusals are S3's AccessDenied.
+ */
+export class BucketPolicyAuthorizer {
+  /** Parsed policies, per cached bucket view (views are cached and replaced on every bucket change). */
+  private readonly parsed = new WeakMap<BucketView, BucketPolicy | null>();
+
+  constructor(
+    private readonly nowMs: () => number,
+    private readonly logger?: Logger,
+  ) {}
+
+  /** Throws AccessDenied unless the caller may do `target` on the bucket `view` describes. */
+  check(exchange: S3Exchange, view: BucketView, target: PolicyTarget): void {
+    if (!this.allows(exchange, view, target)) throw new S3Error('AccessDenied');
+  }
+
+  allows(exchange: S3Exchange, view: BucketView, target: PolicyTarget): boolean {
+    const caller = exchange.caller;
+    const anonymous = caller.via === 'anonymous';
+    const policy = this.policyOf(view);
+    const principal: PolicyPrincipal = anonymous ? { kind: 'anonymous' } : { kind: 'account', account: caller.owner, canonicalId: caller.owner };
+    const decision = decideAccess({
+      policy,
+      callerIsRoot: !anonymous && caller.isRoot,
+      callerOwnsBucket: !anonymous && caller.owner === view.owner,
+      request: { principal, action: target.action, resource: target.resource, context: this.contextOf(exchange) },
+    });
+    return decision.allowed;
+  }
+
+  /** For DeleteObjects: whether one of its keys may be deleted (s3:DeleteObject / s3:DeleteObjectVersion on the key). */
+  objectDeleteCheck(exchange: S3Exchange, view: BucketView): (key: string, versionId: string | undefined) => boolean {
+    return (key, versionId) =>
+      this.allows(exchange, view, { action: versionId === undefined ? 's3:DeleteObject' : 's3:DeleteObjectVersion', resource: objectArn(view.name, key) });
+  }
+
+  private policyOf(view: BucketView): BucketPolicy | undefined {
+    if (view.policy === undefined) return undefined;
+    let policy = this.parsed.get(view);
+    if (policy === undefined) {
+      try {
+        policy = parseBucketPolicy(view.policy, view.name);
+      } catch (error) {
+        // Metadata validated it on the way in; a stored policy that no longer parses grants nothing.
+        this.logger?.warn({ err: error, bucket: view.name }, 'stored bucket policy does not parse; it grants nothing');
+        policy = null;
+      }
+      this.parsed.set(view, policy);
+    }
+    return policy ?? undefined;
+  }
+
+  private contextOf(exchange: S3Exchange) {
+    const req = exchange.req;
+    const headers: Record<string, string | undefined> = {};
+    for (const name of ['referer', 'user-agent', 'x-amz-acl', 'x-amz-copy-source', 'x-amz-metadata-directive', 'x-amz-server-side-encryption', 'x-amz-storage-class', 'x-amz-content-sha256', 'x-amz-grant-read', 'x-amz-grant-write', 'x-amz-grant-read-acp', 'x-amz-grant-write-acp', 'x-amz-grant-full-control', 'x-amz-website-redirect-location', 'x-amz-object-ownership']) {
+      headers[name] = exchange.header(name);
+    }
+    const query: Record<string, string | undefined> = {};
+    for (const name of ['prefix', 'delimiter', 'max-keys']) query[name] = exchange.query(name);
+    const caller = exchange.caller;
+    const anonymous = caller.via === 'anonymous';
+    return policyContextOf({
+      sourceIp: sourceIpOf(req.socket.remoteAddress),
+      secureTransport: (req.socket as Partial<TLSSocket>).encrypted === true,
+      nowMs: this.nowMs(),
+      headers,
+      query,
+      ...(anonymous ? {} : { auth: caller.via as 'header' | 'presigned', account: caller.owner, accessKeyId: caller.accessKeyId }),
+      operation: exchange.route?.operation ?? 'ListBuckets',
+      ...(exchange.route?.versionId !== undefined ? { versionId: exchange.route.versionId } : {}),
+    });
+  }
+}
+
+/** The peer's address as IAM shows it: an IPv4 client on a dual-stack socket without its `::ffff:`. */
+function sourceIpOf(address: string | undefined): string | undefined {
+  if (address === undefined) return undefined;
+  return address.startsWith('::ffff:') && address.includes('.') ? address.slice('::ffff:'.length) : address;
+}
