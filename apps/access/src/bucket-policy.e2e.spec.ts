@@ -48,6 +48,16 @@ describe('bucket policies (e2e)', () => {
       { Sid: 'BobDeletesScratch', Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::policy-bob:root' }, Action: 's3:DeleteObject', Resource: `arn:aws:s3:::${bucket}/scratch/*` },
       { Sid: 'NotBobSecrets', Effect: 'Deny', Principal: { AWS: 'policy-bob' }, Action: 's3:GetObject', Resource: `arn:aws:s3:::${bucket}/private/secret*` },
       {
+        Sid: 'AnonymousDropbox',
+        Effect: 'Allow',
+        Principal: { AWS: '*' },
+        Action: 's3:PutObject',
+        Resource: `arn:aws:s3:::${bucket}/dropbox/*`,
+        Condition: { StringEquals: { 's3:x-amz-acl': 'bucket-owner-full-control' } },
+      },
+      { Sid: 'LoopbackOnly', Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: `arn:aws:s3:::${bucket}/local/*`, Condition: { IpAddress: { 'aws:SourceIp': ['127.0.0.0/8', '::1/128'] } } },
+      { Sid: 'NotFromHere', Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: `arn:aws:s3:::${bucket}/remote/*`, Condition: { IpAddress: { 'aws:SourceIp': '192.0.2.0/24' } } },
+      {
         Sid: 'TlsOnly',
         Effect: 'Deny',
         Principal: '*',
@@ -65,7 +75,7 @@ describe('bucket policies (e2e)', () => {
     asAlice = stack.client(alice);
     asBob = stack.client(bob);
     await asAlice.send(new CreateBucketCommand({ Bucket: bucket }));
-    for (const key of ['public/a.txt', 'private/b.txt', 'private/secret.txt', 'tls-only/c.txt', 'scratch/1', 'keep/2']) {
+    for (const key of ['local/l.txt', 'remote/r.txt', 'public/a.txt', 'private/b.txt', 'private/secret.txt', 'tls-only/c.txt', 'scratch/1', 'keep/2']) {
       await asAlice.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: `body of ${key}` }));
     }
   }, 120_000);
@@ -83,6 +93,8 @@ describe('bucket policies (e2e)', () => {
     expect(anonymous.status).toBe(403);
     expect(await anonymous.text()).toContain('<Code>AccessDenied</Code>');
     expect(await s3Error(asBob.send(new GetObjectCommand({ Bucket: bucket, Key: 'public/a.txt' })))).toMatchObject({ name: 'AccessDenied', status: 403 });
+    // DeleteObjects, decided key by key once there is a policy, is refused whole without one.
+    expect(await s3Error(asBob.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: [{ Key: 'keep/2' }] } })))).toMatchObject({ name: 'AccessDenied', status: 403 });
   });
 
   it('refuses malformed policies with MalformedPolicy and stores nothing', async () => {
@@ -123,6 +135,53 @@ describe('bucket policies (e2e)', () => {
     // ListBuckets and CreateBucket stay signed-only.
     expect((await fetch(`${stack.endpoint}/`)).status).toBe(403);
     expect((await fetch(`${stack.endpoint}/anonymous-bucket`, { method: 'PUT' })).status).toBe(403);
+  });
+
+  it('lets anonymous PUT where the policy allows it, with the condition on s3:x-amz-acl', async () => {
+    const put = (headers: Record<string, string>) => fetch(url(stack.endpoint, 'dropbox/note.txt'), { method: 'PUT', body: 'dropped', headers });
+    expect((await put({})).status).toBe(403);
+    expect((await put({ 'x-amz-acl': 'public-read' })).status).toBe(403);
+    expect((await put({ 'x-amz-acl': 'bucket-owner-full-control' })).status).toBe(200);
+    const got = await asAlice.send(new GetObjectCommand({ Bucket: bucket, Key: 'dropbox/note.txt' }));
+    expect(await got.Body!.transformToString()).toBe('dropped');
+    // Reading it back anonymously is another action, not allowed.
+    expect((await fetch(url(stack.endpoint, 'dropbox/note.txt'))).status).toBe(403);
+  });
+
+  it('matches aws:SourceIp against the peer address', async () => {
+    expect((await fetch(url(stack.endpoint, 'local/l.txt'))).status).toBe(200);
+    expect((await fetch(url(stack.endpoint, 'remote/r.txt'))).status).toBe(403);
+    // A forwarded-for header is not believed.
+    expect((await fetch(url(stack.endpoint, 'remote/r.txt'), { headers: { 'x-forwarded-for': '192.0.2.9' } })).status).toBe(403);
+  });
+
+  it('answers odd anonymous requests on a bucket with a policy without a 5xx', async () => {
+    const targets = [
+      ['GET', '?policyStatus'],
+      ['GET', '?versions'],
+      ['GET', '?uploads'],
+      ['GET', '?acl'],
+      ['GET', '?tagging'],
+      ['GET', '?location'],
+      ['HEAD', ''],
+      ['DELETE', ''],
+      ['DELETE', '?policy'],
+      ['POST', '?delete'],
+      ['POST', '/public/a.txt?uploads'],
+      ['PUT', '/public/a.txt?tagging'],
+      ['GET', '/public/a.txt?acl'],
+      ['GET', '/public/a.txt?versionId=nope'],
+      ['GET', '/public/a.txt?partNumber=1'],
+      ['GET', '/public/%ff%fe'],
+      ['PUT', '/dropbox/x?partNumber=1&uploadId=nope'],
+    ] as const;
+    for (const [method, suffix] of targets) {
+      const response = await fetch(`${stack.endpoint}/${bucket}${suffix}`, { method, ...(method === 'POST' || method === 'PUT' ? { body: '<x/>' } : {}) });
+      expect([method, suffix, response.status < 500]).toEqual([method, suffix, true]);
+    }
+    const copy = await fetch(url(stack.endpoint, 'dropbox/copy'), { method: 'PUT', headers: { 'x-amz-copy-source': `/${bucket}/private/b.txt`, 'x-amz-acl': 'bucket-owner-full-control' } });
+    // The write is allowed, reading the source is not: refused.
+    expect(copy.status).toBe(403);
   });
 
   it('lets another user in where the policy allows, and an explicit Deny wins over an Allow', async () => {

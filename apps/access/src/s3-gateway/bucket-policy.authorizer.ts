@@ -20,8 +20,18 @@ export class BucketPolicyAuthorizer {
     private readonly logger?: Logger,
   ) {}
 
-  /** Throws AccessDenied unless the caller may do `target` on the bucket `view` describes. */
-  check(exchange: S3Exchange, view: BucketView, target: PolicyTarget): void {
+  /**
+   * Throws AccessDenied unless the caller may do `target` on the bucket `view` describes. Without a
+   * target (DeleteObjects, decided key by key) only a bucket without a policy is closed outright to
+   * everyone but the owner and root: there is nothing that could allow a key.
+   */
+  check(exchange: S3Exchange, view: BucketView, target: PolicyTarget | undefined): void {
+    if (target === undefined) {
+      const caller = exchange.caller;
+      const ownerOrRoot = caller.via !== 'anonymous' && (caller.isRoot || caller.owner === view.owner);
+      if (!ownerOrRoot && this.policyOf(view) === undefined) throw new S3Error('AccessDenied');
+      return;
+    }
     if (!this.allows(exchange, view, target)) throw new S3Error('AccessDenied');
   }
 

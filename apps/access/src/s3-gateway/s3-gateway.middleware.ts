@@ -235,7 +235,7 @@ export class S3Gateway {
   /** Root touches every bucket; the owner its own unless the policy denies it; others where the policy allows. */
   private async authorize(exchange: S3Exchange, bucket: string, target: PolicyTarget | undefined): Promise<BucketView> {
     const view = await this.options.bucketOf(bucket);
-    if (target) this.policies.check(exchange, view, target);
+    this.policies.check(exchange, view, target);
     return view;
   }
 
