@@ -1,7 +1,7 @@
 import { createHash, createHmac, randomInt } from 'node:crypto';
 import { connect } from 'node:net';
 import { crc32 } from 'node:zlib';
-import { CreateBucketCommand, CreateMultipartUploadCommand, GetObjectCommand, PutObjectCommand, UploadPartCommand, type S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, CreateMultipartUploadCommand, GetObjectCommand, PutBucketPolicyCommand, PutObjectCommand, UploadPartCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { buildQueryString, escapeUri } from '@smithy/core/protocols';
 import { HttpRequest } from '@smithy/protocol-http';
@@ -110,8 +110,18 @@ function xmlBody(rng: Rng, t: FuzzTarget): Buffer {
     `<!DOCTYPE x [<!ENTITY a "aaaa">]><Tagging>&a;</Tagging>`,
     `<Tagging><TagSet><Tag><Key>&#xD800;</Key><Value>&#0;</Value></Tag></TagSet></Tagging>`,
     `<Delete><Object><Key>${'x'.repeat(rng.pick([1, 1025, 5000]))}</Key></Object></Delete>`,
+    // Bucket policies (PutBucketPolicy takes JSON): valid, broken, oversized, odd conditions.
+    JSON.stringify(everyonePolicy(t.bucket)),
+    `{"Version":"2012-10-17","Statement":[{"Effect":"${rng.pick(['Allow', 'Deny', 'Maybe'])}","Principal":${rng.pick(['"*"', '{"AWS":"root"}', '{"X":1}', '[]'])},"Action":"s3:${rng.pick(['Get*', 'GetObject', '*', 'Nope'])}","Resource":"arn:aws:s3:::${t.bucket}/${rng.pick(['*', '?', 'a'])}","Condition":{"${rng.pick(['IpAddress', 'DateLessThan', 'ForAllValues:StringLike', 'NumericLessThanIfExists', 'Null', 'Bogus'])}":{"${rng.pick(['aws:SourceIp', 'aws:CurrentTime', 's3:prefix', 'bad key'])}":${rng.pick(['"10.0.0.0/8"', '"2026-01-01"', '["a","b"]', '7', 'true', '{}', '[]', '"::1/200"'])}}}}]}`,
+    `{"Statement":${'['.repeat(rng.int(300))}`,
+    `{"Version":"2012-10-17","Id":"${'p'.repeat(rng.pick([10, 21 * 1024]))}","Statement":{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*"}}`,
   ];
   return Buffer.from(rng.pick(variants), 'utf8');
+}
+
+/** A policy that lets everyone, anonymous included, do anything to the fuzz bucket: unsigned requests then reach the handlers too. */
+function everyonePolicy(bucket: string): object {
+  return { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: '*', Action: 's3:*', Resource: [`arn:aws:s3:::${bucket}`, `arn:aws:s3:::${bucket}/*`] }] };
 }
 
 /** A valid request of one of the operations the gateway serves. */
@@ -164,6 +174,8 @@ function baseDraft(rng: Rng, t: FuzzTarget): Draft {
         ['x-amz-copy-source-range', rng.pick(['bytes=0-99', 'bytes=99-0', 'bytes=0-999999'])],
       ]),
     () => draft('GET', keyPath(b, key), [['partNumber', String(rng.pick([0, 1, 2, 10001]))]]),
+    () => draft('PUT', keyPath(b), [['policy', '']], rng.chance(0.5) ? Buffer.from(JSON.stringify(everyonePolicy(b))) : xmlBody(rng, t)),
+    () => draft('GET', keyPath(b), [[rng.pick(['policy', 'policyStatus']), '']]),
   ];
   return rng.pick(templates)();
 }
@@ -172,7 +184,7 @@ const GARBAGE_VALUES = ['', ' ', '*', '-1', '0', '99999999999999999999', 'abc', 
 const QUERY_NAMES = [
   'acl', 'tagging', 'versioning', 'uploads', 'uploadId', 'partNumber', 'versionId', 'max-keys', 'list-type', 'delimiter', 'prefix', 'continuation-token',
   'start-after', 'marker', 'key-marker', 'version-id-marker', 'upload-id-marker', 'max-uploads', 'max-parts', 'part-number-marker', 'encoding-type', 'fetch-owner',
-  'delete', 'location', 'lifecycle', 'policy', 'cors', 'website', 'x-id', 'response-content-type', 'response-content-disposition', 'response-cache-control',
+  'delete', 'location', 'lifecycle', 'policy', 'policyStatus', 'cors', 'website', 'x-id', 'response-content-type', 'response-content-disposition', 'response-cache-control',
   'response-content-encoding', 'response-content-language', 'response-expires', 'X-Amz-Expires', 'X-Amz-Date', 'torrent', 'restore', 'select', 'attributes',
 ];
 const HEADER_NAMES = [
@@ -508,6 +520,7 @@ describe('fuzz of the S3 request path (mutated signed requests against the real 
     await s3.send(new CreateBucketCommand({ Bucket: bucket }));
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'small', Body: 'small object' }));
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'big', Body: Buffer.alloc(40 * 1024, 7) }));
+    await s3.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: JSON.stringify(everyonePolicy(bucket)) }));
     const uploadId = (await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'mpu' }))).UploadId!;
     const part = await s3.send(new UploadPartCommand({ Bucket: bucket, Key: 'mpu', UploadId: uploadId, PartNumber: 1, Body: 'part one' }));
     target = { endpoint: new URL(stack.endpoint), credentials: stack.root, bucket, uploadId, partEtag: (part.ETag ?? '').replace(/"/g, '') };
