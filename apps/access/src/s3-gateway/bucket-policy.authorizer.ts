@@ -39,6 +39,8 @@ export class BucketPolicyAuthorizer {
     const caller = exchange.caller;
     const anonymous = caller.via === 'anonymous';
     const policy = this.policyOf(view);
+    // Without a policy the answer is ownership alone: no request context to build.
+    if (policy === undefined) return !anonymous && (caller.isRoot || caller.owner === view.owner);
     const principal: PolicyPrincipal = anonymous ? { kind: 'anonymous' } : { kind: 'account', account: caller.owner, canonicalId: caller.owner };
     const decision = decideAccess({
       policy,
