@@ -44,4 +44,27 @@ describe('deployment files stay in step with the apps', () => {
       expect(`${service.name}: ${service.environment?.['CAIRN_CLUSTER_SECRET']}`).toMatch(new RegExp(`^${service.name}: \\$\\{CAIRN_CLUSTER_SECRET:\\?`));
     }
   });
+
+  it('runs NATS with one user per service and logs each service in as its own user', () => {
+    const composed = readCompose();
+    const nats = composed.find((s) => s.name === 'nats') as { command?: string[]; volumes?: string[]; environment?: Record<string, string> };
+    expect(nats.command).toEqual(expect.arrayContaining(['-c', '/etc/nats/nats-server.conf', '-js']));
+    expect(nats.volumes).toContain('./nats/nats-server.conf:/etc/nats/nats-server.conf:ro');
+    const conf = readFileSync(path.join(REPO_ROOT, 'docker/nats/nats-server.conf'), 'utf8');
+    const { composeEnv, passwordVariable } = require(path.join(REPO_ROOT, 'tools', 'dev-stack', 'compose-env.js')) as {
+      composeEnv: () => string;
+      passwordVariable: (user: string) => string;
+    };
+    const generated = new Set(composeEnv().split('\n').filter((l) => /^[A-Z_]+=/.test(l)).map((l) => l.split('=')[0]));
+    for (const service of composed.filter((s) => s.build)) {
+      const app = service.build!.args!['APP'];
+      const variable = passwordVariable(app);
+      expect(`${service.name}: ${service.environment?.['CAIRN_NATS_USER']}`).toBe(`${service.name}: ${app}`);
+      expect(service.environment?.['CAIRN_NATS_PASSWORD']).toMatch(new RegExp(`^\\$\\{${variable}:\\?`));
+      expect(nats.environment?.[variable]).toMatch(new RegExp(`^\\$\\{${variable}:\\?`));
+      expect(conf).toContain(`user: "${app}", password: $${variable}`);
+      expect(generated.has(variable)).toBe(true);
+    }
+    expect(generated.has('CAIRN_CLUSTER_SECRET')).toBe(true);
+  });
 });
