@@ -12,3 +12,4 @@ export * from './lib/storage';
 export * from './lib/cluster-auth';
 export * from './lib/scheduler/scheduler-jobs.contract';
 export * from './lib/bucket-policy';
+export * from './lib/bucket-cors';

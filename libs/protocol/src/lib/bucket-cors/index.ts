@@ -1,0 +1,2 @@
+export * from './bucket-cors.config';
+export * from './bucket-cors.match';
