@@ -9,11 +9,13 @@ import {
   type CommandReply,
   type CreateBucketRequest,
   type DeleteBucketRequest,
+  type DeleteBucketCorsRequest,
   type DeleteBucketPolicyRequest,
   type DeleteBucketTagsRequest,
   type GetBucketRequest,
   type ListBucketsReply,
   type ListBucketsRequest,
+  type PutBucketCorsRequest,
   type PutBucketPolicyRequest,
   type PutBucketTagsRequest,
   type SetBucketDefaultStorageClassRequest,
@@ -86,6 +88,18 @@ export class BucketRpcController {
   @MessagePattern(metadataPattern(MetadataRpc.deleteBucketPolicy))
   async deleteBucketPolicy(@Payload() r: DeleteBucketPolicyRequest): Promise<CommandReply> {
     const handled = await this.buckets.execute({ type: 'DeleteBucketPolicy', bucket: body(r).bucket });
+    return { sequence: handled.sequence };
+  }
+
+  @MessagePattern(metadataPattern(MetadataRpc.putBucketCors))
+  async putBucketCors(@Payload() r: PutBucketCorsRequest): Promise<CommandReply> {
+    const handled = await this.buckets.execute({ type: 'PutBucketCors', bucket: body(r).bucket, cors: r.cors });
+    return { sequence: handled.sequence };
+  }
+
+  @MessagePattern(metadataPattern(MetadataRpc.deleteBucketCors))
+  async deleteBucketCors(@Payload() r: DeleteBucketCorsRequest): Promise<CommandReply> {
+    const handled = await this.buckets.execute({ type: 'DeleteBucketCors', bucket: body(r).bucket });
     return { sequence: handled.sequence };
   }
 

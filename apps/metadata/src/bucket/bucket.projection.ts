@@ -73,6 +73,8 @@ export class BucketProjection implements MetadataProjectionPart<BucketEvent> {
     BucketOwnerChanged: true,
     BucketPolicySet: true,
     BucketPolicyDeleted: true,
+    BucketCorsSet: true,
+    BucketCorsDeleted: true,
   });
 
   constructor(
@@ -133,6 +135,10 @@ export class BucketProjection implements MetadataProjectionPart<BucketEvent> {
         return this.update(tx, event.data.bucket, sequence, 'policy = $3', [event.data.policy]);
       case 'BucketPolicyDeleted':
         return this.update(tx, event.data.bucket, sequence, 'policy = NULL', []);
+      case 'BucketCorsSet':
+        return this.update(tx, event.data.bucket, sequence, 'cors = $3::jsonb', [JSON.stringify(event.data.cors)]);
+      case 'BucketCorsDeleted':
+        return this.update(tx, event.data.bucket, sequence, 'cors = NULL', []);
       default:
         return assertNever(event, 'bucket event');
     }

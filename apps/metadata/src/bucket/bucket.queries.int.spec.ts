@@ -6,6 +6,8 @@ import { BucketQueries } from './bucket.queries';
 
 const POLICY = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: 'arn:aws:s3:::pol/*' }] });
 
+const CORS = { rules: [{ id: 'web', allowedMethods: ['GET', 'PUT'] as const, allowedOrigins: ['https://app.example.com'], allowedHeaders: ['*'], exposeHeaders: ['ETag'], maxAgeSeconds: 60 }] };
+
 describe('BucketQueries (Postgres)', () => {
   let db: { dataSource: DataSource; schema: string; drop: () => Promise<void> };
   let queries: BucketQueries;
@@ -28,6 +30,7 @@ describe('BucketQueries (Postgres)', () => {
     await world.createBucket('unpol');
     await world.bucket({ type: 'PutBucketPolicy', bucket: 'unpol', policy: POLICY.replace('pol/', 'unpol/') });
     await world.bucket({ type: 'DeleteBucketPolicy', bucket: 'unpol' });
+    await world.bucket({ type: 'PutBucketCors', bucket: 'pol', cors: CORS });
     await new MetadataProjector(db.dataSource).project(world.store.all());
   });
   afterAll(() => db.drop());
@@ -44,6 +47,12 @@ describe('BucketQueries (Postgres)', () => {
     expect(await queries.getBucket('unpol')).not.toHaveProperty('policy');
     expect(await queries.getBucket('odd')).not.toHaveProperty('policy');
     expect((await queries.listBuckets()).some((b) => b.policy !== undefined)).toBe(false);
+  });
+
+  it('projects the CORS configuration into getBucket, not into listings', async () => {
+    expect((await queries.getBucket('pol'))?.cors).toEqual(CORS);
+    expect(await queries.getBucket('unpol')).not.toHaveProperty('cors');
+    expect((await queries.listBuckets()).some((b) => b.cors !== undefined)).toBe(false);
   });
 
   it('counts versions and delete markers up to a cap', async () => {

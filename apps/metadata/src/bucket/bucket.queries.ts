@@ -1,4 +1,4 @@
-import { MetadataErrorCodes, type BucketView, type ReplicationConfig, type StorageClass, type Tag, type VersioningStatus } from '@cairn/protocol';
+import { MetadataErrorCodes, type BucketView, type CorsConfiguration, type ReplicationConfig, type StorageClass, type Tag, type VersioningStatus } from '@cairn/protocol';
 import type { DataSource } from 'typeorm';
 import { schemaOf, tableIn } from '../adapters/metadata-schema';
 import { toIso, type Row } from '../adapters/read-model-rows';
@@ -25,8 +25,8 @@ export class BucketQueries {
       owner === undefined
         ? await this.dataSource.query(`SELECT * FROM ${this.t('buckets')} ORDER BY name LIMIT $1`, [LIST_BUCKETS_MAX])
         : await this.dataSource.query(`SELECT * FROM ${this.t('buckets')} WHERE owner = $1 ORDER BY name LIMIT $2`, [owner, LIST_BUCKETS_MAX]);
-    // A listing carries no policies (up to 20 KB each); getBucket does.
-    return rows.map((row) => toBucketView({ ...row, policy: null }));
+    // A listing carries no policies (up to 20 KB each) nor CORS configurations; getBucket does.
+    return rows.map((row) => toBucketView({ ...row, policy: null, cors: null }));
   }
 
   /** Versions and delete markers in a bucket, counted up to `cap` (DeleteBucket needs only zero or not). */
@@ -59,5 +59,6 @@ function toBucketView(r: Row): BucketView {
     tags: r['tags'] as Tag[],
     deleting: r['deletion_id'] !== null,
     ...(typeof r['policy'] === 'string' ? { policy: r['policy'] } : {}),
+    ...(r['cors'] !== null && r['cors'] !== undefined ? { cors: r['cors'] as CorsConfiguration } : {}),
   };
 }

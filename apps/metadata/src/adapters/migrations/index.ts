@@ -3,6 +3,7 @@ import { AddInlineChunks1764100000000 } from './1764100000000-add-inline-chunks.
 import { AddContentHeaders1764200000000 } from './1764200000000-add-content-headers.migration';
 import { KeepCompletedUploadChunks1764300000000 } from './1764300000000-keep-completed-upload-chunks.migration';
 import { AddBucketPolicy1764400000000 } from './1764400000000-add-bucket-policy.migration';
+import { AddBucketCors1764460000000 } from './1764460000000-add-bucket-cors.migration';
 
 /** Every metadata migration, oldest first. */
 export const METADATA_MIGRATIONS = [
@@ -11,4 +12,5 @@ export const METADATA_MIGRATIONS = [
   AddContentHeaders1764200000000,
   KeepCompletedUploadChunks1764300000000,
   AddBucketPolicy1764400000000,
+  AddBucketCors1764460000000,
 ] as const;

@@ -1,3 +1,4 @@
+import type { CorsConfiguration } from '@cairn/protocol';
 import type { ReplicationConfig, StorageClass, Tag } from '@cairn/protocol';
 
 /* The bucket decider's commands: metadata's own (the shell builds them from RPC requests); they never cross a service boundary. */
@@ -83,6 +84,18 @@ export interface DeleteBucketPolicy {
   readonly bucket: string;
 }
 
+export interface PutBucketCors {
+  readonly type: 'PutBucketCors';
+  readonly bucket: string;
+  /** The configuration as parsed from the client's XML; validated again here. */
+  readonly cors: CorsConfiguration;
+}
+
+export interface DeleteBucketCors {
+  readonly type: 'DeleteBucketCors';
+  readonly bucket: string;
+}
+
 export interface ChangeBucketOwner {
   readonly type: 'ChangeBucketOwner';
   readonly bucket: string;
@@ -101,4 +114,6 @@ export type BucketCommand =
   | DeleteBucketTags
   | ChangeBucketOwner
   | PutBucketPolicy
-  | DeleteBucketPolicy;
+  | DeleteBucketPolicy
+  | PutBucketCors
+  | DeleteBucketCors;

@@ -229,5 +229,38 @@ describe('bucket decider', () => {
       it('refuses a policy on a bucket that does not exist', () =>
         spec.given([]).when({ type: 'PutBucketPolicy', bucket: 'photos', policy }).thenThrows(MetadataError, hasCode('NoSuchBucket')));
     });
+
+    describe('bucket CORS', () => {
+      const cors = { rules: [{ allowedMethods: ['GET', 'PUT'] as const, allowedOrigins: ['https://app.example.com'], allowedHeaders: ['*'], exposeHeaders: ['ETag'], maxAgeSeconds: 600 }] };
+      const set = { type: 'BucketCorsSet', data: { bucket: 'photos', cors } } as const;
+
+      it('stores a valid configuration, once', () => {
+        spec.given([created]).when({ type: 'PutBucketCors', bucket: 'photos', cors }).then([set]);
+        spec.given([created, set]).when({ type: 'PutBucketCors', bucket: 'photos', cors }).then([]);
+      });
+
+      it('replaces it whole', () => {
+        const other = { rules: [{ allowedMethods: ['GET'] as const, allowedOrigins: ['*'], allowedHeaders: [], exposeHeaders: [] }] };
+        spec.given([created, set]).when({ type: 'PutBucketCors', bucket: 'photos', cors: other }).then([{ type: 'BucketCorsSet', data: { bucket: 'photos', cors: other } }]);
+      });
+
+      it('deletes it; deleting none changes nothing', () => {
+        spec.given([created, set]).when({ type: 'DeleteBucketCors', bucket: 'photos' }).then([{ type: 'BucketCorsDeleted', data: { bucket: 'photos' } }]);
+        spec.given([created]).when({ type: 'DeleteBucketCors', bucket: 'photos' }).then([]);
+      });
+
+      it.each([
+        ['no rules', { rules: [] }, 'MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema'],
+        ['an unsupported method', { rules: [{ ...cors.rules[0], allowedMethods: ['PATCH'] }] }, 'InvalidRequest', 'Found unsupported HTTP method in CORS config. Unsupported method is PATCH'],
+      ])('refuses %s with S3 code and message', (_, bad, code, message) =>
+        spec
+          .given([created])
+          .when({ type: 'PutBucketCors', bucket: 'photos', cors: bad as never })
+          .thenThrows(MetadataError, (error) => error.code === code && error.message === message),
+      );
+
+      it('refuses a configuration on a bucket that does not exist', () =>
+        spec.given([]).when({ type: 'PutBucketCors', bucket: 'photos', cors }).thenThrows(MetadataError, hasCode('NoSuchBucket')));
+    });
   });
 });

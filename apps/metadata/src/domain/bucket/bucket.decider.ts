@@ -1,8 +1,11 @@
 import {
+  bucketCorsProblem,
   bucketPolicyProblem,
   DEFAULT_STORAGE_CLASS,
   MetadataErrorCodes,
   MetadataLimits,
+  validateCorsConfiguration,
+  type CorsConfiguration,
   type ReplicationConfig,
   type StorageClass,
   type Tag,
@@ -31,6 +34,8 @@ export interface LiveBucket {
   readonly deletionId: string | null;
   /** The bucket policy's JSON text, or null when it has none. */
   readonly policy: string | null;
+  /** The bucket's CORS configuration, or null when it has none. */
+  readonly cors: CorsConfiguration | null;
 }
 
 /** Never created, or deleted (a deleted name can be created again on the same subject). */
@@ -133,6 +138,17 @@ export const bucketDecider: Decider<BucketCommand, BucketEvent, BucketState> = {
       case 'DeleteBucketPolicy':
         if (live.policy === null) return [];
         return [{ type: 'BucketPolicyDeleted', data: { bucket: command.bucket } }];
+      case 'PutBucketCors': {
+        // A configuration that does not validate is never stored: S3's code and message.
+        const problem = bucketCorsProblem(command.cors);
+        if (problem !== null) throw new MetadataError(problem.code === 'MalformedXML' ? MetadataErrorCodes.MalformedXML : MetadataErrorCodes.InvalidRequest, problem.message, { bucket: command.bucket });
+        const cors = validateCorsConfiguration(command.cors);
+        if (live.cors !== null && JSON.stringify(live.cors) === JSON.stringify(cors)) return [];
+        return [{ type: 'BucketCorsSet', data: { bucket: command.bucket, cors } }];
+      }
+      case 'DeleteBucketCors':
+        if (live.cors === null) return [];
+        return [{ type: 'BucketCorsDeleted', data: { bucket: command.bucket } }];
       case 'ChangeBucketOwner':
         requireText(command.owner, 'the owner');
         if (live.owner === command.owner) return [];
@@ -144,7 +160,7 @@ export const bucketDecider: Decider<BucketCommand, BucketEvent, BucketState> = {
 
   evolve(state, event) {
     if (event.type === 'BucketCreated') {
-      return { status: 'live', ...event.data, tags: [], deletionId: null, policy: null };
+      return { status: 'live', ...event.data, tags: [], deletionId: null, policy: null, cors: null };
     }
     if (state.status !== 'live') throw new Error(`${event.type} on bucket ${event.data.bucket}, which does not exist`);
     switch (event.type) {
@@ -170,6 +186,10 @@ export const bucketDecider: Decider<BucketCommand, BucketEvent, BucketState> = {
         return { ...state, policy: event.data.policy };
       case 'BucketPolicyDeleted':
         return { ...state, policy: null };
+      case 'BucketCorsSet':
+        return { ...state, cors: event.data.cors };
+      case 'BucketCorsDeleted':
+        return { ...state, cors: null };
       default:
         return assertNever(event, 'bucket event');
     }

@@ -4,6 +4,8 @@ export type {
   BucketDeleted,
   BucketDeletionCancelled,
   BucketDeletionStarted,
+  BucketCorsDeleted,
+  BucketCorsSet,
   BucketEvent,
   BucketOwnerChanged,
   BucketPolicyDeleted,

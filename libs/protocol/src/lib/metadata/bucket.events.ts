@@ -1,3 +1,4 @@
+import type { CorsConfiguration } from '../bucket-cors/bucket-cors.config';
 import type { ReplicationConfig, StorageClass, Tag, VersioningStatus } from './common';
 
 /** What a bucket is created with, and what its view (BucketView) shows of it. */
@@ -73,6 +74,17 @@ export interface BucketPolicyDeleted {
   readonly data: { readonly bucket: string };
 }
 
+/** The bucket's CORS configuration (validated by validateCorsConfiguration first); a put replaces it whole. */
+export interface BucketCorsSet {
+  readonly type: 'BucketCorsSet';
+  readonly data: { readonly bucket: string; readonly cors: CorsConfiguration };
+}
+
+export interface BucketCorsDeleted {
+  readonly type: 'BucketCorsDeleted';
+  readonly data: { readonly bucket: string };
+}
+
 export type BucketEvent =
   | BucketCreated
   | BucketDeletionStarted
@@ -85,4 +97,6 @@ export type BucketEvent =
   | BucketTagsDeleted
   | BucketOwnerChanged
   | BucketPolicySet
-  | BucketPolicyDeleted;
+  | BucketPolicyDeleted
+  | BucketCorsSet
+  | BucketCorsDeleted;

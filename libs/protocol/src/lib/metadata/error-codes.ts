@@ -13,6 +13,7 @@ export const MetadataErrorCodes = {
   InvalidTag: 'InvalidTag',
   MalformedPolicy: 'MalformedPolicy',
   NoSuchBucketPolicy: 'NoSuchBucketPolicy',
+  NoSuchCORSConfiguration: 'NoSuchCORSConfiguration',
   OperationAborted: 'OperationAborted',
   NoSuchKey: 'NoSuchKey',
   NoSuchVersion: 'NoSuchVersion',

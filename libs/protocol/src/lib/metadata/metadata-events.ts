@@ -25,6 +25,8 @@ export const MetadataEventSchemaVersions: Readonly<Record<MetadataEventType, num
   BucketOwnerChanged: 1,
   BucketPolicySet: 1,
   BucketPolicyDeleted: 1,
+  BucketCorsSet: 1,
+  BucketCorsDeleted: 1,
   ObjectVersionPut: 2,
   ObjectVersionCopied: 2,
   DeleteMarkerPut: 1,

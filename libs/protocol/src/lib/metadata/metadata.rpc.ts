@@ -1,3 +1,4 @@
+import type { CorsConfiguration } from '../bucket-cors/bucket-cors.config';
 import type { Checksums, ChunkRef, ContentHeaders, ReplicationConfig, StorageClass, Tag, UploadChecksum, UserMetadata, VersioningStatus } from './common';
 import type {
   AccessKeyView,
@@ -48,6 +49,9 @@ export const MetadataRpc = {
   /** The policy is read back with getBucket (BucketView.policy). */
   putBucketPolicy: 'bucket.policy.put',
   deleteBucketPolicy: 'bucket.policy.delete',
+  /** The CORS configuration is read back with getBucket (BucketView.cors). */
+  putBucketCors: 'bucket.cors.put',
+  deleteBucketCors: 'bucket.cors.delete',
   getBucket: 'bucket.get',
   listBuckets: 'bucket.list',
   // objects
@@ -170,6 +174,14 @@ export interface PutBucketPolicyRequest {
   readonly policy: string;
 }
 export interface DeleteBucketPolicyRequest {
+  readonly bucket: string;
+}
+/** MalformedXML / InvalidRequest (S3's messages) unless the configuration validates. */
+export interface PutBucketCorsRequest {
+  readonly bucket: string;
+  readonly cors: CorsConfiguration;
+}
+export interface DeleteBucketCorsRequest {
   readonly bucket: string;
 }
 

@@ -1,3 +1,4 @@
+import type { CorsConfiguration } from '../bucket-cors/bucket-cors.config';
 import type { BucketSettings } from './bucket.events';
 import type { Checksums, ChunkRef, ContentHeaders, StorageClass, Tag } from './common';
 import type { StorageNodeDescription } from './membership.events';
@@ -14,6 +15,8 @@ export interface BucketView extends BucketSettings {
   readonly deleting: boolean;
   /** The bucket policy's JSON text as put; absent when the bucket has none (and in ListBuckets). */
   readonly policy?: string;
+  /** The bucket's CORS configuration; absent when it has none (and in ListBuckets). */
+  readonly cors?: CorsConfiguration;
 }
 
 export interface ObjectSummary {
