@@ -13,8 +13,10 @@ import {
   type CreateBucketRequest,
   type DeleteBucketReply,
   type DeleteBucketRequest,
+  type DeleteBucketCorsRequest,
   type DeleteBucketPolicyRequest,
   type DeleteBucketTagsRequest,
+  type PutBucketCorsRequest,
   type PutBucketPolicyRequest,
   type PutBucketTagsRequest,
   type DeleteObjectReply,
@@ -117,6 +119,8 @@ export class MetadataRpcClient {
   deleteBucketTags = (request: DeleteBucketTagsRequest) => this.command<CommandReply>(MetadataRpc.deleteBucketTags, request, this.onBucket(request.bucket));
   putBucketPolicy = (request: PutBucketPolicyRequest) => this.command<CommandReply>(MetadataRpc.putBucketPolicy, request, this.onBucket(request.bucket));
   deleteBucketPolicy = (request: DeleteBucketPolicyRequest) => this.command<CommandReply>(MetadataRpc.deleteBucketPolicy, request, this.onBucket(request.bucket));
+  putBucketCors = (request: PutBucketCorsRequest) => this.command<CommandReply>(MetadataRpc.putBucketCors, request, this.onBucket(request.bucket));
+  deleteBucketCors = (request: DeleteBucketCorsRequest) => this.command<CommandReply>(MetadataRpc.deleteBucketCors, request, this.onBucket(request.bucket));
   /** The bucket as of the last change heard of (through this gateway or any other), cached until the next one. */
   getBucket = (request: { bucket: string }) => this.bucketViews.get(request.bucket);
   listBuckets = (request: { owner?: string }) => this.query<ListBucketsReply>(MetadataRpc.listBuckets, request, this.readYourWrites.forBucket());

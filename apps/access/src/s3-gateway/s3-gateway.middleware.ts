@@ -7,6 +7,7 @@ import { isOperatorRole, OPERATOR_ROLES, type BucketView, type OperatorRole, typ
 import { MAX_REQUEST_HEADERS } from '@cairn/service-kit';
 import { ANONYMOUS_CALLER, S3Error, isAnonymousRequest, parseRequestTarget, routeS3Request, type RequestTarget, type RoutingConfig, type S3Operation, type SigV4Verifier } from '../s3';
 import { copySourceTargetOf, policyTargetOf, type PolicyTarget } from '../domain/bucket-policy/s3-policy-request';
+import { applyCorsHeaders } from './bucket-cors.handlers';
 import { BucketPolicyAuthorizer } from './bucket-policy.authorizer';
 import { mapError } from './metadata-errors';
 import { S3Exchange, type S3Handler } from './s3-exchange';
@@ -147,8 +148,10 @@ export class S3Gateway {
       const target = parseRequestTarget(req.url ?? '/');
       exchange = new S3Exchange(req, res, requestId, hostId, target);
       const signable = { method: exchange.method, target, headers: exchange.headers };
-      // No signature at all: anonymous, allowed only where a bucket policy allows everyone.
-      exchange.auth = isAnonymousRequest(signable) ? ANONYMOUS_CALLER : await this.options.verifier.verify(signable, this.nowMs());
+      // No signature at all: anonymous, allowed only where a bucket policy allows everyone. A CORS
+      // preflight (OPTIONS) is unsigned by nature: the bucket's CORS configuration alone answers it.
+      const preflight = exchange.method === 'OPTIONS';
+      exchange.auth = preflight || isAnonymousRequest(signable) ? ANONYMOUS_CALLER : await this.options.verifier.verify(signable, this.nowMs());
       if (target.rawPath === OPERATOR_TOKEN_PATH) {
         operation = ISSUE_OPERATOR_TOKEN_OPERATION;
         span?.updateName(`Cairn ${operation}`);
@@ -164,7 +167,9 @@ export class S3Gateway {
         if (route.bucket !== undefined) span.setAttribute('cairn.s3.bucket', route.bucket);
         span.setAttribute('cairn.request_id', requestId);
       }
-      if (!UNOWNED_OPERATIONS.has(route.operation) && route.bucket !== undefined) {
+      if (route.operation === 'PreflightCors' && route.bucket !== undefined) {
+        exchange.bucketView = await this.options.bucketOf(route.bucket);
+      } else if (!UNOWNED_OPERATIONS.has(route.operation) && route.bucket !== undefined) {
         const view = await this.authorize(exchange, route.bucket, policyTargetOf({ operation: route.operation, bucket: route.bucket, key: route.key, versionId: route.versionId }));
         exchange.bucketView = view;
         if (route.operation === 'DeleteObjects') exchange.mayDeleteObject = this.policies.objectDeleteCheck(exchange, view);
@@ -235,6 +240,8 @@ export class S3Gateway {
   /** Root touches every bucket; the owner its own unless the policy denies it; others where the policy allows. */
   private async authorize(exchange: S3Exchange, bucket: string, target: PolicyTarget | undefined): Promise<BucketView> {
     const view = await this.options.bucketOf(bucket);
+    // The request's own bucket (not a copy source) lends its CORS headers, refusals included.
+    if (bucket === exchange.route?.bucket) applyCorsHeaders(exchange, view, exchange.res);
     this.policies.check(exchange, view, target);
     return view;
   }

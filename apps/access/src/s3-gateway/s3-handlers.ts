@@ -1,4 +1,5 @@
 import type { S3Operation } from '../s3';
+import { BucketCorsHandlers } from './bucket-cors.handlers';
 import { BucketPolicyHandlers } from './bucket-policy.handlers';
 import { BucketHandlers } from './bucket.handlers';
 import type { GatewayDeps } from './gateway-deps';
@@ -14,6 +15,7 @@ export function s3Handlers(deps: GatewayDeps): Readonly<Record<S3Operation, S3Ha
   const listings = new ListingHandlers(deps);
   const multipart = new MultipartHandlers(deps);
   const policies = new BucketPolicyHandlers(deps);
+  const cors = new BucketCorsHandlers(deps);
   return {
     ListBuckets: buckets.listBuckets,
     CreateBucket: buckets.createBucket,
@@ -31,6 +33,10 @@ export function s3Handlers(deps: GatewayDeps): Readonly<Record<S3Operation, S3Ha
     PutBucketPolicy: policies.putBucketPolicy,
     DeleteBucketPolicy: policies.deleteBucketPolicy,
     GetBucketPolicyStatus: policies.getBucketPolicyStatus,
+    GetBucketCors: cors.getBucketCors,
+    PutBucketCors: cors.putBucketCors,
+    DeleteBucketCors: cors.deleteBucketCors,
+    PreflightCors: cors.preflightCors,
     ListObjects: listings.listObjects,
     ListObjectsV2: listings.listObjectsV2,
     ListObjectVersions: listings.listObjectVersions,

@@ -54,6 +54,9 @@ const BUCKET_ACTIONS: Partial<Record<S3Operation, string>> = {
   PutBucketPolicy: 's3:PutBucketPolicy',
   DeleteBucketPolicy: 's3:DeleteBucketPolicy',
   GetBucketPolicyStatus: 's3:GetBucketPolicyStatus',
+  GetBucketCors: 's3:GetBucketCORS',
+  PutBucketCors: 's3:PutBucketCORS',
+  DeleteBucketCors: 's3:PutBucketCORS',
   ListObjects: 's3:ListBucket',
   ListObjectsV2: 's3:ListBucket',
   ListObjectVersions: 's3:ListBucketVersions',
@@ -74,7 +77,8 @@ export function objectArn(bucket: string, key: string): string {
  * the DeleteResult, not a refused request).
  */
 export function policyTargetOf(facts: OperationFacts): PolicyTarget | undefined {
-  if (facts.operation === 'DeleteObjects') return undefined;
+  // A CORS preflight is unsigned by nature and answered by the CORS configuration alone.
+  if (facts.operation === 'DeleteObjects' || facts.operation === 'PreflightCors') return undefined;
   const onObject = OBJECT_ACTIONS[facts.operation];
   if (onObject && facts.key !== undefined) {
     return { action: facts.versionId !== undefined && onObject.versioned ? onObject.versioned : onObject.action, resource: objectArn(facts.bucket, facts.key) };

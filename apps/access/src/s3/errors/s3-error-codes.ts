@@ -49,6 +49,15 @@ export const S3_ERROR_CODES = {
   KeyTooLongError: { httpStatus: 400, message: 'Your key is too long' },
   MalformedPolicy: { httpStatus: 400, message: 'Policies must be valid JSON and the first byte must be \'{\'' },
   NoSuchBucketPolicy: { httpStatus: 404, message: 'The bucket policy does not exist' },
+  NoSuchCORSConfiguration: { httpStatus: 404, message: 'The CORS configuration does not exist' },
+  /** A preflight (OPTIONS) the bucket's CORS configuration does not allow, or a bucket without one. */
+  CORSResponse: {
+    httpStatus: 403,
+    message:
+      "This CORS request is not allowed. This is usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the resource's CORS spec.",
+  },
+  /** A preflight without Origin or Access-Control-Request-Method. */
+  BadRequest: { httpStatus: 400, message: 'Insufficient information. Origin request header needed.' },
   MalformedACLError: { httpStatus: 400, message: 'The XML you provided was not well-formed or did not validate against our published schema.' },
   MalformedXML: {
     httpStatus: 400,

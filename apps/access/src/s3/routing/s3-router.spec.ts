@@ -57,6 +57,11 @@ describe('routeS3Request', () => {
     ['PUT', '/photos?policy', 'PutBucketPolicy', 'photos', undefined],
     ['DELETE', '/photos?policy', 'DeleteBucketPolicy', 'photos', undefined],
     ['GET', '/photos?policyStatus', 'GetBucketPolicyStatus', 'photos', undefined],
+    ['GET', '/photos?cors', 'GetBucketCors', 'photos', undefined],
+    ['PUT', '/photos?cors', 'PutBucketCors', 'photos', undefined],
+    ['DELETE', '/photos?cors', 'DeleteBucketCors', 'photos', undefined],
+    ['OPTIONS', '/photos', 'PreflightCors', 'photos', undefined],
+    ['OPTIONS', '/photos/a/b.txt', 'PreflightCors', 'photos', 'a/b.txt'],
   ])('%s %s → %s', (method, target, operation, bucket, key) => {
     const result = route(method, target);
     expect(result.operation).toBe(operation);
@@ -143,7 +148,7 @@ describe('routeS3Request', () => {
     });
 
     it('answers NotImplemented for subresources Cairn does not serve', () => {
-      for (const target of ['/bk1?lifecycle', '/bk1?cors', '/bk1/k?retention', '/bk1/k?select&select-type=2']) {
+      for (const target of ['/bk1?lifecycle', '/bk1/k?retention', '/bk1/k?select&select-type=2']) {
         expect(routeError(target.includes('?select') ? 'POST' : 'GET', target)).toBe('NotImplemented');
       }
       expect(routeError('POST', '/bk1')).toBe('NotImplemented');

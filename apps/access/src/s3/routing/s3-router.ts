@@ -166,6 +166,7 @@ export function routeS3Request(input: RouteInput, config: RoutingConfig): S3Rout
         if (has('acl')) return { ...base, operation: 'GetBucketAcl' };
         if (has('policy')) return { ...base, operation: 'GetBucketPolicy' };
         if (has('policyStatus')) return { ...base, operation: 'GetBucketPolicyStatus' };
+        if (has('cors')) return { ...base, operation: 'GetBucketCors' };
         if (has('list-type')) {
           if (queryValue(query, 'list-type') !== '2') throw new S3Error('InvalidArgument', 'Invalid List Type specified', { ArgumentName: 'list-type' });
           return { ...base, operation: 'ListObjectsV2' };
@@ -178,14 +179,18 @@ export function routeS3Request(input: RouteInput, config: RoutingConfig): S3Rout
         if (has('tagging')) return { ...base, operation: 'PutBucketTagging' };
         if (has('acl')) return { ...base, operation: 'PutBucketAcl' };
         if (has('policy')) return { ...base, operation: 'PutBucketPolicy' };
+        if (has('cors')) return { ...base, operation: 'PutBucketCors' };
         return { ...base, operation: 'CreateBucket' };
       case 'DELETE':
         if (has('tagging')) return { ...base, operation: 'DeleteBucketTagging' };
         if (has('policy')) return { ...base, operation: 'DeleteBucketPolicy' };
+        if (has('cors')) return { ...base, operation: 'DeleteBucketCors' };
         return { ...base, operation: 'DeleteBucket' };
       case 'POST':
         if (has('delete')) return { ...base, operation: 'DeleteObjects' };
         throw notImplemented('POST Object (browser-based uploads)');
+      case 'OPTIONS':
+        return { ...base, operation: 'PreflightCors' };
       default:
         throw methodNotAllowed(method);
     }
@@ -229,6 +234,8 @@ export function routeS3Request(input: RouteInput, config: RoutingConfig): S3Rout
       if (has('uploads')) return { ...base, operation: 'CreateMultipartUpload' };
       if (uploadId !== undefined) return { ...base, operation: 'CompleteMultipartUpload', uploadId };
       throw methodNotAllowed(method);
+    case 'OPTIONS':
+      return { ...base, operation: 'PreflightCors' };
     default:
       throw methodNotAllowed(method);
   }

@@ -3,6 +3,7 @@ import {
   MAX_XML_BODY_BYTES,
   MAX_XML_NESTING_DEPTH,
   decodeXmlEntities,
+  parseCorsConfiguration as parseCors,
   parseAccessControlPolicy,
   parseCompleteMultipartUpload,
   parseCreateBucketConfiguration,
@@ -198,4 +199,34 @@ describe('XML request bodies', () => {
     expect(decodeXmlEntities('&lt;&gt;&amp;&quot;&apos;&#65;&#x42;')).toBe(`<>&"'AB`);
     expect(() => decodeXmlEntities('&copy;')).toThrow(S3Error);
   });
+});
+
+describe('parseCorsConfiguration', () => {
+  const code = (body: string) => {
+    try {
+      parseCors(body);
+      return 'ok';
+    } catch (error) {
+      return (error as { code?: string }).code;
+    }
+  };
+
+  it('reads rules in the shape the protocol validates', () => {
+    const body = `<CORSConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><CORSRule><ID>web</ID><AllowedOrigin>https://a.example</AllowedOrigin><AllowedMethod>GET</AllowedMethod><AllowedMethod>PUT</AllowedMethod><AllowedHeader>*</AllowedHeader><ExposeHeader>ETag</ExposeHeader><MaxAgeSeconds>300</MaxAgeSeconds></CORSRule><CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule></CORSConfiguration>`;
+    expect(parseCors(body)).toEqual({
+      rules: [
+        { id: 'web', allowedMethods: ['GET', 'PUT'], allowedOrigins: ['https://a.example'], allowedHeaders: ['*'], exposeHeaders: ['ETag'], maxAgeSeconds: 300 },
+        { allowedMethods: ['GET'], allowedOrigins: ['*'], allowedHeaders: [], exposeHeaders: [] },
+      ],
+    });
+  });
+
+  it.each([
+    ['an empty body', ''],
+    ['another root', '<CORSConfig><CORSRule/></CORSConfig>'],
+    ['an unknown element', '<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod><Nope>1</Nope></CORSRule></CORSConfiguration>'],
+    ['a non-integer MaxAgeSeconds', '<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod><MaxAgeSeconds>1.5</MaxAgeSeconds></CORSRule></CORSConfiguration>'],
+    ['two IDs', '<CORSConfiguration><CORSRule><ID>a</ID><ID>b</ID><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule></CORSConfiguration>'],
+    ['not XML', '<CORSConfiguration><CORSRule>'],
+  ])('refuses %s with MalformedXML', (_, body) => expect(code(body)).toBe('MalformedXML'));
 });

@@ -280,3 +280,35 @@ export function parseAccessControlPolicy(body: string | Buffer): AccessControlPo
     throw error;
   }
 }
+
+/**
+ * A CORSConfiguration body (PutBucketCors) into the shape @cairn/protocol validates: CORSRule
+ * elements with ID, AllowedMethod, AllowedOrigin, AllowedHeader, ExposeHeader and MaxAgeSeconds.
+ * Only the XML's shape is checked here (unknown elements, a non-integer MaxAgeSeconds:
+ * MalformedXML); the rules themselves are validateCorsConfiguration's.
+ */
+export function parseCorsConfiguration(body: string | Buffer | undefined): { readonly rules: readonly Record<string, unknown>[] } {
+  if (isBlank(body)) throw malformed();
+  const root = children(parseRoot(body as string | Buffer, 'CORSConfiguration'));
+  for (const name of Object.keys(root)) if (name !== 'CORSRule' && name !== '#text') throw malformed();
+  const rules = list(root['CORSRule']).map((node) => {
+    const rule = children(node);
+    for (const name of Object.keys(rule)) if (!CORS_RULE_ELEMENTS.has(name)) throw malformed();
+    const texts = (name: string) => list(rule[name]).map((n) => (leafText(n) ?? '').trim());
+    const ids = texts('ID');
+    const maxAges = texts('MaxAgeSeconds');
+    if (ids.length > 1 || maxAges.length > 1) throw malformed();
+    if (maxAges.length === 1 && !/^\d{1,9}$/.test(maxAges[0])) throw malformed();
+    return {
+      ...(ids.length === 1 ? { id: ids[0] } : {}),
+      allowedMethods: texts('AllowedMethod'),
+      allowedOrigins: texts('AllowedOrigin'),
+      allowedHeaders: texts('AllowedHeader'),
+      exposeHeaders: texts('ExposeHeader'),
+      ...(maxAges.length === 1 ? { maxAgeSeconds: Number(maxAges[0]) } : {}),
+    };
+  });
+  return { rules };
+}
+
+const CORS_RULE_ELEMENTS: ReadonlySet<string> = new Set(['ID', 'AllowedMethod', 'AllowedOrigin', 'AllowedHeader', 'ExposeHeader', 'MaxAgeSeconds', '#text']);

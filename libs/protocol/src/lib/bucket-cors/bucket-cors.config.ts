@@ -45,7 +45,7 @@ const isMethod = (m: string): m is CorsMethod => (CORS_METHODS as readonly strin
 const wildcards = (s: string) => s.split('*').length - 1;
 const isStringArray = (v: unknown): v is readonly string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
 /** What an XML element's text may hold here: printable, no control characters. */
-const TEXT_PATTERN = /^[^\x00-\x1f\x7f]*$/;
+const TEXT_PATTERN = { test: (text: string) => ![...text].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f) };
 
 /**
  * Checks a configuration (as parsed from XML, or as stored) and returns it typed; throws
