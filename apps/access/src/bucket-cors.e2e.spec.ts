@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -87,6 +88,19 @@ describe('bucket CORS (e2e)', () => {
     expect(await s3Error(asAlice.send(new GetBucketCorsCommand({ Bucket: plain })))).toMatchObject({ name: 'NoSuchCORSConfiguration' });
     // Unsigned, so anonymous: refused (no policy lets anyone in).
     expect((await fetch(`${stack.endpoint}/${bucket}?cors`)).status).toBe(403);
+
+    // S3 requires the body's integrity to be declared: without Content-MD5 (or a checksum) it is refused; a wrong one is BadDigest.
+    const xml = '<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule></CORSConfiguration>';
+    const putCors = await presignUrl(stack.endpoint, alice, 'PUT', `/${plain}`, { query: { cors: '' } });
+    const bare = await fetch(putCors, { method: 'PUT', body: xml });
+    expect(bare.status).toBe(400);
+    expect(await bare.text()).toContain('Missing required header for this request: Content-MD5');
+    const wrong = await fetch(putCors, { method: 'PUT', body: xml, headers: { 'Content-MD5': createHash('md5').update('other').digest('base64') } });
+    expect(wrong.status).toBe(400);
+    expect(await wrong.text()).toContain('<Code>BadDigest</Code>');
+    const right = await fetch(putCors, { method: 'PUT', body: xml, headers: { 'Content-MD5': createHash('md5').update(xml).digest('base64') } });
+    expect(right.status).toBe(200);
+    await asAlice.send(new DeleteBucketCorsCommand({ Bucket: plain }));
   });
 
   it('answers preflights: allowed with the rule headers, refused with 403 CORSResponse, 400 without Origin or method', async () => {
