@@ -12,31 +12,13 @@ const { ensureLocalServices } = require('../services/local-services');
 const { DEV_ROOT_ACCESS_KEY, DEV_ROOT_SECRET_KEY } = require('./stack');
 const { spawnRegion, REPO_ROOT } = require('./region');
 const { useDevClusterSecret } = require('./cluster-secret');
+const { instancePrefix, formatLine } = require('./console-lines');
 const { writeDevProfile } = require('./dev-profile');
 const { regionsLayout, regionServiceEnv, regionServiceProcesses, startFederation, ensureRegionDatabases, DEFAULT_REGION_COUNT } = require('./regions');
 
 const REGIONS_ROOT = path.join(REPO_ROOT, '.cairn', 'regions');
 const READY_TIMEOUT_MS = 90_000;
 const STOP_TIMEOUT_MS = 15_000;
-const useColor = process.stdout.isTTY;
-const COLORS = [31, 32, 33, 34, 35, 36, 91, 92, 93, 94, 95, 96];
-
-function paint(text, color) {
-  return useColor ? `\u001b[${color}m${text}\u001b[0m` : text;
-}
-
-/** One readable line per JSON log line; anything else passes through as it is. */
-function formatLine(line) {
-  try {
-    const entry = JSON.parse(line);
-    const { level, time: _time, msg, service: _s, instance: _i, region: _r, context, req, res, responseTime, ...rest } = entry;
-    const http = req ? ` ${req.method} ${req.url} -> ${res?.statusCode} ${responseTime}ms` : '';
-    const extra = Object.keys(rest).length ? ` ${JSON.stringify(rest)}` : '';
-    return `${String(level).padEnd(5)} ${context ? `[${context}] ` : ''}${msg ?? ''}${http}${extra}`;
-  } catch {
-    return line;
-  }
-}
 
 /** Stops whatever main() started; replaced by main() once there is something to stop. */
 let stopAll = async () => {};
@@ -63,7 +45,7 @@ async function main() {
   const namespace = process.env.CAIRN_NS ?? '';
 
   const width = Math.max(...layout.regions.flatMap((r) => regionServiceProcesses(layout, r, { namespace }).map((p) => `${r.name} ${p.name}`.length)), 'fault-proxy'.length);
-  const prefix = (name, i) => paint(`[${name.padEnd(width)}]`, COLORS[i % COLORS.length]);
+  const prefix = (name, i) => instancePrefix(name, width, i);
   let stopping = false;
   let federation;
   const regions = [];

@@ -10,30 +10,12 @@ const { regionProcesses, DEV_ROOT_ACCESS_KEY, DEV_ROOT_SECRET_KEY } = require('.
 const { spawnRegion, REPO_ROOT } = require('./region');
 const { useDevClusterSecret } = require('./cluster-secret');
 const { ensureDevCertificate } = require('./dev-tls');
+const { instancePrefix, formatLine } = require('./console-lines');
 const { writeDevProfile, DEV_PROFILE_FILE } = require('./dev-profile');
 
 const DATA_ROOT = path.join(REPO_ROOT, '.cairn', 'data');
 const READY_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 15_000;
-const useColor = process.stdout.isTTY;
-const COLORS = [31, 32, 33, 34, 35, 36, 91, 92, 93, 94, 95, 96];
-
-function paint(text, color) {
-  return useColor ? `\u001b[${color}m${text}\u001b[0m` : text;
-}
-
-/** One readable line per JSON log line; anything else passes through as it is. */
-function formatLine(line) {
-  try {
-    const entry = JSON.parse(line);
-    const { level, time: _time, msg, service: _s, instance: _i, region: _r, context, req, res, responseTime, ...rest } = entry;
-    const http = req ? ` ${req.method} ${req.url} -> ${res?.statusCode} ${responseTime}ms` : '';
-    const extra = Object.keys(rest).length ? ` ${JSON.stringify(rest)}` : '';
-    return `${String(level).padEnd(5)} ${context ? `[${context}] ` : ''}${msg ?? ''}${http}${extra}`;
-  } catch {
-    return line;
-  }
-}
 
 async function main() {
   const services = await ensureLocalServices({ log: (line) => console.log(`[stack] ${line}`) });
@@ -46,7 +28,7 @@ async function main() {
   const options = { dataRoot: DATA_ROOT, namespace: process.env.CAIRN_NS ?? '', tls };
   const names = regionProcesses(options).map((p) => p.name);
   const width = Math.max(...names.map((n) => n.length));
-  const prefixes = new Map(names.map((name, i) => [name, paint(`[${name.padEnd(width)}]`, COLORS[i % COLORS.length])]));
+  const prefixes = new Map(names.map((name, i) => [name, instancePrefix(name, width, i)]));
   let stopping = false;
   const region = spawnRegion({ ...options, onLine: (name, line) => console.log(`${prefixes.get(name)} ${formatLine(line)}`) });
   for (const { proc, child } of region.members) {

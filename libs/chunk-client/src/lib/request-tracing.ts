@@ -1,6 +1,7 @@
 import { context, propagation, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
 import type { Duplex } from 'node:stream';
 import type { Dispatcher } from 'undici';
+import { normaliseDispatchHeaders } from '@cairn/service-kit';
 
 export const CHUNK_CLIENT_TRACER_NAME = '@cairn/chunk-client';
 
@@ -32,7 +33,7 @@ export function traceStorageRequests(nodeId: string, origin: string): Dispatcher
       },
       active,
     );
-    const headers: Record<string, string> = { ...headersOf(options.headers) };
+    const headers: Record<string, string> = { ...normaliseDispatchHeaders(options.headers) };
     propagation.inject(trace.setSpan(active, span), headers);
     return dispatch({ ...options, headers }, new SpanEndingHandler(handler, span));
   };
@@ -91,19 +92,3 @@ class SpanEndingHandler implements Dispatcher.DispatchHandlers {
   }
 }
 
-function headersOf(headers: Dispatcher.DispatchOptions['headers']): Record<string, string> {
-  if (!headers) return {};
-  const out: Record<string, string> = {};
-  if (Array.isArray(headers)) {
-    for (let i = 0; i + 1 < headers.length; i += 2) out[String(headers[i]).toLowerCase()] = String(headers[i + 1]);
-    return out;
-  }
-  if (typeof (headers as Iterable<unknown>)[Symbol.iterator] === 'function' && !(headers as object).constructor?.name?.startsWith('Object')) {
-    for (const [name, value] of headers as Iterable<[string, string]>) out[name.toLowerCase()] = String(value);
-    return out;
-  }
-  for (const [name, value] of Object.entries(headers as Record<string, string | string[] | undefined>)) {
-    if (value !== undefined) out[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : String(value);
-  }
-  return out;
-}

@@ -99,7 +99,7 @@ export class ClusterCredentials implements MessageAuthenticator {
    */
   httpInterceptor(): Dispatcher.DispatcherComposeInterceptor {
     return (dispatch) => (options, handler) => {
-      const headers = normaliseHeaders(options.headers);
+      const headers = normaliseDispatchHeaders(options.headers);
       if (!isClusterAuthorization(headers['authorization'])) {
         const body = options.body;
         const signed =
@@ -115,7 +115,8 @@ export class ClusterCredentials implements MessageAuthenticator {
   }
 }
 
-function normaliseHeaders(headers: Dispatcher.DispatchOptions['headers']): Record<string, string> {
+/** undici's request headers (array, iterable or object) as one lower-cased object. */
+export function normaliseDispatchHeaders(headers: Dispatcher.DispatchOptions['headers']): Record<string, string> {
   const out: Record<string, string> = {};
   if (!headers) return out;
   if (Array.isArray(headers)) {
