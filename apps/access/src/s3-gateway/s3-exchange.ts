@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { BucketView } from '@cairn/protocol';
-import { S3Error, renderS3ErrorXml, type AuthenticatedRequest, type HeaderBag, type RequestTarget, type S3Route } from '../s3';
+import { S3Error, renderS3ErrorXml, type AuthenticatedRequest, type HeaderBag, type PostSignatureFields, type RequestTarget, type S3Route } from '../s3';
 import { sendableHeaders } from './object-headers';
 
 const XML_CONTENT_TYPE = 'application/xml';
@@ -13,6 +13,10 @@ export class S3Exchange {
   bucketView?: BucketView;
   /** DeleteObjects: whether the caller may delete one of its keys (set by the gateway's authorization). */
   mayDeleteObject?: (key: string, versionId: string | undefined) => boolean;
+  /** PostObject: authorizes the form's caller to put `key` (s3:PutObject, as PutObject), once the form has named both. */
+  authorizeUpload?: (key: string) => void;
+  /** PostObject: checks the form's SigV4 signature over its policy and names the caller. */
+  verifyPostSignature?: (form: PostSignatureFields) => Promise<AuthenticatedRequest>;
 
   constructor(
     readonly req: IncomingMessage,

@@ -169,6 +169,14 @@ export class S3Gateway {
       }
       if (route.operation === 'PreflightCors' && route.bucket !== undefined) {
         exchange.bucketView = await this.options.bucketOf(route.bucket);
+      } else if (route.operation === 'PostObject' && route.bucket !== undefined) {
+        // The caller and the key are in the form: the handler authorizes once it has read them.
+        const view = await this.options.bucketOf(route.bucket);
+        applyCorsHeaders(exchange, view, exchange.res);
+        exchange.bucketView = view;
+        const ex = exchange;
+        exchange.verifyPostSignature = (form) => this.options.verifier.verifyPostPolicy(form);
+        exchange.authorizeUpload = (key) => this.policies.check(ex, view, policyTargetOf({ operation: 'PostObject', bucket: view.name, key }));
       } else if (!UNOWNED_OPERATIONS.has(route.operation) && route.bucket !== undefined) {
         const view = await this.authorize(exchange, route.bucket, policyTargetOf({ operation: route.operation, bucket: route.bucket, key: route.key, versionId: route.versionId }));
         exchange.bucketView = view;

@@ -6,6 +6,7 @@ import type { GatewayDeps } from './gateway-deps';
 import { ListingHandlers } from './listing.handlers';
 import { MultipartHandlers } from './multipart.handlers';
 import { ObjectHandlers } from './object.handlers';
+import { PostObjectHandlers } from './post-object.handlers';
 import type { S3Handler } from './s3-exchange';
 
 /** Every S3 operation the router names, with its handler: the compiler checks none is missing. */
@@ -16,6 +17,7 @@ export function s3Handlers(deps: GatewayDeps): Readonly<Record<S3Operation, S3Ha
   const multipart = new MultipartHandlers(deps);
   const policies = new BucketPolicyHandlers(deps);
   const cors = new BucketCorsHandlers(deps);
+  const posts = new PostObjectHandlers(deps);
   return {
     ListBuckets: buckets.listBuckets,
     CreateBucket: buckets.createBucket,
@@ -43,6 +45,7 @@ export function s3Handlers(deps: GatewayDeps): Readonly<Record<S3Operation, S3Ha
     ListMultipartUploads: listings.listMultipartUploads,
     DeleteObjects: objects.deleteObjects,
     PutObject: objects.putObject,
+    PostObject: posts.postObject,
     CopyObject: objects.copyObject,
     GetObject: objects.getObject,
     HeadObject: objects.headObject,

@@ -19,6 +19,7 @@ export {
   type AuthenticatedRequest,
   type ChunkSigningContext,
   type PayloadProtection,
+  type PostSignatureFields,
   type SigV4VerifierOptions,
   type SignableRequest,
 } from './auth/sigv4-verifier';

@@ -20,6 +20,7 @@ export interface OperationFacts {
 /** The operations authorized on the object (`arn:aws:s3:::bucket/key`); the rest on the bucket. */
 const OBJECT_ACTIONS: Partial<Record<S3Operation, { readonly action: string; readonly versioned?: string }>> = {
   PutObject: { action: 's3:PutObject' },
+  PostObject: { action: 's3:PutObject' },
   CopyObject: { action: 's3:PutObject' },
   GetObject: { action: 's3:GetObject', versioned: 's3:GetObjectVersion' },
   HeadObject: { action: 's3:GetObject', versioned: 's3:GetObjectVersion' },
@@ -42,6 +43,8 @@ const BUCKET_ACTIONS: Partial<Record<S3Operation, string>> = {
   CreateBucket: 's3:CreateBucket',
   DeleteBucket: 's3:DeleteBucket',
   HeadBucket: 's3:ListBucket',
+  /** Before its form names a key; the gateway authorizes the upload itself on the object (see PostObject above). */
+  PostObject: 's3:PutObject',
   GetBucketLocation: 's3:GetBucketLocation',
   GetBucketVersioning: 's3:GetBucketVersioning',
   PutBucketVersioning: 's3:PutBucketVersioning',

@@ -48,7 +48,7 @@ const CREDENTIAL_SCOPE_PARTS = 5;
 
 type AuthErrorCode = 'AuthorizationHeaderMalformed' | 'AuthorizationQueryParametersError';
 
-function parseCredential(value: string, errorCode: AuthErrorCode): CredentialScope {
+export function parseCredential(value: string, errorCode: AuthErrorCode): CredentialScope {
   const parts = value.split('/');
   if (parts.length < CREDENTIAL_SCOPE_PARTS) {
     throw new S3Error(

@@ -8,6 +8,7 @@ import {
   isPresignedQuery,
   parseAmzDate,
   parseAuthorizationHeader,
+  parseCredential,
   parsePresignedQuery,
   scopeString,
   type CredentialScope,
@@ -19,6 +20,7 @@ import {
   DEFAULT_S3_REGION,
   MAX_REQUEST_TIME_SKEW_MS,
   S3_SERVICE_NAME,
+  SIGV4_ALGORITHM,
   SIGV4_TERMINATOR,
   STREAMING_SIGNED_PAYLOAD,
   STREAMING_SIGNED_PAYLOAD_TRAILER,
@@ -58,6 +60,16 @@ export interface AuthenticatedRequest {
   /** `anonymous`: an unsigned request, allowed only where a bucket policy allows everyone. */
   readonly via: 'header' | 'presigned' | 'anonymous';
   readonly payload: PayloadProtection;
+}
+
+/** The signing fields of a POST Object form (values as sent). */
+export interface PostSignatureFields {
+  readonly algorithm?: string;
+  readonly credential?: string;
+  readonly amzDate?: string;
+  readonly signature?: string;
+  /** The base64 policy document: the string that is signed. */
+  readonly policy?: string;
 }
 
 /** The name an anonymous request acts under where S3 shows one (a multipart upload's initiator); never an owner. */
@@ -184,6 +196,35 @@ export class SigV4Verifier {
       via: 'presigned',
       payload: payloadHash === UNSIGNED_PAYLOAD ? { kind: 'unsigned' } : { kind: 'sha256', sha256Hex: payloadHash },
     };
+  }
+
+  /**
+   * A browser-based upload (POST Object): the signature is HMAC(signing key, the base64 policy),
+   * from the form's x-amz-algorithm, x-amz-credential (scope checked as for presigned URLs) and
+   * x-amz-date. The policy's own expiration bounds its lifetime, so no clock skew applies here.
+   */
+  async verifyPostPolicy(form: PostSignatureFields): Promise<AuthenticatedRequest> {
+    if (form.algorithm !== SIGV4_ALGORITHM) {
+      throw new S3Error('InvalidArgument', `x-amz-algorithm must be ${SIGV4_ALGORITHM}.`, { ArgumentName: 'x-amz-algorithm', ArgumentValue: form.algorithm ?? '' });
+    }
+    if (form.credential === undefined) throw new S3Error('InvalidArgument', 'POST requires the x-amz-credential field.', { ArgumentName: 'x-amz-credential' });
+    if (form.amzDate === undefined || parseAmzDate(form.amzDate) === undefined) {
+      throw new S3Error('InvalidArgument', 'POST requires a valid x-amz-date field.', { ArgumentName: 'x-amz-date', ArgumentValue: form.amzDate ?? '' });
+    }
+    if (form.signature === undefined || form.policy === undefined) {
+      throw new S3Error('InvalidArgument', 'POST requires the policy and x-amz-signature fields.', { ArgumentName: form.policy === undefined ? 'policy' : 'x-amz-signature' });
+    }
+    const credential = parseCredential(form.credential, 'AuthorizationQueryParametersError');
+    this.checkScope(credential, 'AuthorizationQueryParametersError');
+    if (form.amzDate.slice(0, 8) !== credential.date) {
+      throw new S3Error('AuthorizationQueryParametersError', 'Invalid credential date. Date is not the same as X-Amz-Date.');
+    }
+    const key = await this.findKey(credential.accessKeyId);
+    const expected = hmacSha256(this.signingKeyFor(key, credential), form.policy).toString('hex');
+    if (!signaturesEqual(expected, form.signature.trim().toLowerCase())) {
+      throw new S3Error('SignatureDoesNotMatch', undefined, { AWSAccessKeyId: key.accessKeyId, StringToSign: form.policy });
+    }
+    return { accessKeyId: key.accessKeyId, owner: key.owner, isRoot: key.isRoot, via: 'header', payload: { kind: 'unsigned' } };
   }
 
   private checkScope(credential: CredentialScope, errorCode: 'AuthorizationHeaderMalformed' | 'AuthorizationQueryParametersError'): void {

@@ -63,6 +63,12 @@ export const S3_ERROR_CODES = {
     httpStatus: 400,
     message: 'The XML you provided was not well-formed or did not validate against our published schema',
   },
+  /** POST Object: a body that is not well-formed multipart/form-data. */
+  MalformedPOSTRequest: { httpStatus: 400, message: 'The body of your POST request is not well-formed multipart/form-data.' },
+  /** POST Object: a policy document that cannot be decoded or parsed. */
+  InvalidPolicyDocument: { httpStatus: 400, message: 'The content of the form does not meet the conditions specified in the policy document.' },
+  /** POST Object: no file field, or more than one. */
+  IncorrectNumberOfFilesInPostRequest: { httpStatus: 400, message: 'POST requires exactly one file upload per request.' },
   MaxMessageLengthExceeded: { httpStatus: 400, message: 'Your request was too big.' },
   MetadataTooLarge: { httpStatus: 400, message: 'Your metadata headers exceed the maximum allowed metadata size.' },
   MethodNotAllowed: { httpStatus: 405, message: 'The specified method is not allowed against this resource.' },

@@ -27,6 +27,8 @@ export const S3_OPERATIONS = [
   'ListMultipartUploads',
   'DeleteObjects',
   'PutObject',
+  /** POST to a bucket with multipart/form-data: a browser-based upload signed by a policy document. */
+  'PostObject',
   'CopyObject',
   'GetObject',
   'HeadObject',

@@ -152,6 +152,8 @@ describe('routeS3Request', () => {
         expect(routeError(target.includes('?select') ? 'POST' : 'GET', target)).toBe('NotImplemented');
       }
       expect(routeError('POST', '/bk1')).toBe('NotImplemented');
+      const form = routeS3Request({ method: 'POST', host: 'localhost', target: parseRequestTarget('/bk1'), headers: { 'content-type': 'multipart/form-data; boundary=x' } }, { baseDomains: ['localhost'] });
+      expect([form.operation, form.bucket, form.key]).toEqual(['PostObject', 'bk1', undefined]);
     });
 
     it('answers MethodNotAllowed for methods that make no sense on the resource', () => {

@@ -188,7 +188,9 @@ export function routeS3Request(input: RouteInput, config: RoutingConfig): S3Rout
         return { ...base, operation: 'DeleteBucket' };
       case 'POST':
         if (has('delete')) return { ...base, operation: 'DeleteObjects' };
-        throw notImplemented('POST Object (browser-based uploads)');
+        // A browser-based upload: the form (policy, signature, fields, file) is the request.
+        if (/^multipart\/form-data\s*(;|$)/i.test(singleHeader(input.headers, 'content-type') ?? '')) return { ...base, operation: 'PostObject' };
+        throw notImplemented('POST on a bucket without multipart/form-data');
       case 'OPTIONS':
         return { ...base, operation: 'PreflightCors' };
       default:
