@@ -161,6 +161,30 @@ export class LockRaftNode implements OnApplicationBootstrap, OnModuleDestroy {
     }
   }
 
+  /**
+   * Resolves once this node no longer names `leader` as the leader (it lost it, or another was
+   * elected): a request forwarded to `leader` then has no one left to answer it.
+   */
+  leaderGone(leader: string): { readonly gone: Promise<void>; cancel(): void } {
+    let timer: NodeJS.Timeout | undefined;
+    let cancelled = false;
+    const gone = new Promise<void>((resolve) => {
+      const check = () => {
+        if (cancelled) return;
+        if (this.stopping || !this.driver || this.view().leader !== leader) return resolve();
+        timer = setTimeout(check, LEADER_POLL_MS);
+      };
+      check();
+    });
+    return {
+      gone,
+      cancel: () => {
+        cancelled = true;
+        clearTimeout(timer);
+      },
+    };
+  }
+
   notLeader(reason: string): CairnError {
     return new CairnError(RaftErrorCodes.NotLeader, `${this.options.nodeId} is not the leader: ${reason}`, { leader: this.view().leader || null });
   }

@@ -1,3 +1,4 @@
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -5,7 +6,7 @@ import { LockClient } from '@cairn/lock-client';
 import { NatsConnectionManager, RpcClient } from '@cairn/messaging';
 import type { RunningService } from '@cairn/service-kit';
 import { bootForTest, dropNamespace, eventually, signedFetch, TEST_NATS_URL, testClusterCredentials, testNamespace } from '@cairn/testing';
-import { isLeaseSecret, type LockInspection } from '@cairn/protocol';
+import { isLeaseSecret, LEASE_SECRET_BYTES, type LockInspection } from '@cairn/protocol';
 import type { LockManagerConfig } from '../lock-manager.config';
 import { LockManagerService } from '../service';
 
@@ -113,6 +114,35 @@ describe('the lock API of a single lock-manager', () => {
     await expect(victim.renew(held, 10_000)).resolves.toMatchObject({ fencingToken });
     await victim.release(held);
     expect((await victim.inspect('victim-nats')).holders).toEqual([]);
+  });
+
+  it('answers a re-sent acquire (same request id and secret) with the grant made while no attempt listened, or waits for it', async () => {
+    const holder = new LockClient(rpc, { owner: 'resend-holder' });
+    const held = await holder.acquire('resend', { ttlMs: 10_000 });
+    const secret = () => randomBytes(LEASE_SECRET_BYTES).toString('base64url');
+    const b = { resource: 'resend', owner: 'resend-b', mode: 'exclusive', ttlMs: 10_000, waitMs: 20_000, requestId: randomUUID(), leaseSecret: secret() };
+    const c = { resource: 'resend', owner: 'resend-c', mode: 'exclusive', ttlMs: 10_000, waitMs: 20_000, requestId: randomUUID(), leaseSecret: secret() };
+    // Both queue, and both attempts are given up on (as when the replica they reached died).
+    await expect(rpc.request('lock-manager', 'acquire', b, { timeoutMs: 300 })).rejects.toMatchObject({ code: 'TIMEOUT' });
+    await expect(rpc.request('lock-manager', 'acquire', c, { timeoutMs: 300 })).rejects.toMatchObject({ code: 'TIMEOUT' });
+    expect((await holder.inspect('resend')).waiters.map((w) => w.owner)).toEqual(['resend-b', 'resend-c']);
+
+    // b's grant is made while nobody waits for it; b's re-send gets it, not a second one.
+    await holder.release(held);
+    await eventually(async () => (await holder.inspect('resend')).holders.some((h) => h.owner === 'resend-b'));
+    const grantB = await rpc.request<{ fencingToken: number; leaseSecret: string }>('lock-manager', 'acquire', b, { timeoutMs: 5_000 });
+    expect(grantB).toMatchObject({ owner: 'resend-b', fencingToken: held.fencingToken + 1, leaseSecret: b.leaseSecret });
+    await expect(rpc.request('lock-manager', 'acquire', b, { timeoutMs: 5_000 })).resolves.toMatchObject({ fencingToken: held.fencingToken + 1 });
+    // Another secret with b's request id is not b's retry.
+    await expect(rpc.request('lock-manager', 'acquire', { ...b, leaseSecret: secret() }, { timeoutMs: 5_000 })).rejects.toMatchObject({ code: 'LOCK_SECRET_MISMATCH' });
+
+    // c re-sends while still queued: the re-send waits for the grant and gets it when b lets go.
+    const resent = rpc.request<{ fencingToken: number }>('lock-manager', 'acquire', c, { timeoutMs: 10_000 });
+    await sleep(100);
+    await new LockClient(rpc, { owner: 'resend-b' }).release({ resource: 'resend', fencingToken: grantB.fencingToken, leaseSecret: b.leaseSecret });
+    await expect(resent).resolves.toMatchObject({ owner: 'resend-c', fencingToken: held.fencingToken + 2 });
+    const inspection = await holder.inspect('resend');
+    expect(inspection).toMatchObject({ lastFencingToken: held.fencingToken + 2, holders: [expect.objectContaining({ owner: 'resend-c' })], waiters: [] });
   });
 
   it('reports its Raft role as health info and metrics', async () => {

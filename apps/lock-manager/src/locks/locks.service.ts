@@ -19,6 +19,7 @@ import type { LockEvent } from '../domain/lock.events';
 import { inspectLock } from '../domain/lock-table.state-machine';
 import { hashOfPresentedSecret, newLeaseSecret } from './lease-secret';
 import { LockRaftNode } from './lock-raft-node.service';
+import type { LockTableReplica } from './lock-table.replica';
 
 /**
  * Beyond the wait itself, how long a queued acquire waits for the replicated timeout to apply
@@ -27,6 +28,11 @@ import { LockRaftNode } from './lock-raft-node.service';
 export const WAIT_GRACE_MS = 2_000;
 /** A forwarded operation that does not wait for a lock. */
 export const FORWARD_TIMEOUT_MS = 2_500;
+/**
+ * The longest a replica waits on its own applied table for an acquire that is already queued
+ * (a client re-sending it); the client re-sends again well before this.
+ */
+export const LOCAL_WATCH_MAX_MS = 5_000;
 
 /** The per-instance subject pattern a follower forwards to: `rpc.lock-manager.<instance>.<op>`. */
 export function instancePattern(instance: string, op: LockPattern): string {
@@ -51,6 +57,10 @@ export class LocksService {
    */
   acquire(request: AcquireLockRequest, forwarded = false): Promise<LockGrant> {
     const withId = { ...request, requestId: request.requestId ?? randomUUID(), leaseSecret: request.leaseSecret ?? newLeaseSecret() };
+    // A re-sent acquire (the client lost the reply or gave up on an attempt, e.g. one in flight to
+    // a leader that died) that this replica has already seen applied needs no Raft round.
+    const known = request.requestId === undefined ? undefined : this.acquireAlreadyApplied(withId);
+    if (known) return known;
     return this.onLeader('acquire', withId, forwarded, request.waitMs + WAIT_GRACE_MS + FORWARD_TIMEOUT_MS, () => this.acquireHere(withId));
   }
 
@@ -88,6 +98,52 @@ export class LocksService {
     };
   }
 
+  /**
+   * The outcome of an acquire with this request id that this replica has applied: its grant if
+   * it still holds (the grant was made while the client's earlier attempt was lost), or, while
+   * it is queued, a wait on this replica's table for the grant or refusal. Both are committed
+   * state, so any replica may answer; the secret must be the first attempt's, as the table
+   * demands of a retried acquire. Undefined when this replica knows nothing of it.
+   */
+  private acquireAlreadyApplied(request: AcquireLockRequest & { requestId: string; leaseSecret: string }): Promise<LockGrant> | undefined {
+    const r = this.raft.replica.state.resources[request.resource];
+    if (!r) return undefined;
+    const secretHash = hashOfPresentedSecret(request.leaseSecret);
+    const holder = r.holders.find((h) => h.requestId === request.requestId && h.owner === request.owner);
+    if (holder) {
+      if (holder.secretHash !== secretHash) return undefined;
+      return Promise.resolve({ resource: request.resource, owner: holder.owner, mode: holder.mode, fencingToken: holder.fencingToken, expiresAtMs: holder.expiresAtMs, leaseSecret: request.leaseSecret });
+    }
+    const waiter = r.waiters.find((w) => w.requestId === request.requestId && w.owner === request.owner);
+    if (!waiter || waiter.secretHash !== secretHash) return undefined;
+    // Watch in the same turn as the look-up: nothing can apply in between.
+    const watch = this.raft.replica.watch(request.requestId);
+    return this.awaitOutcome(request, watch, Math.min(request.waitMs + WAIT_GRACE_MS, LOCAL_WATCH_MAX_MS));
+  }
+
+  private async awaitOutcome(
+    request: AcquireLockRequest & { requestId: string; leaseSecret: string },
+    watch: ReturnType<LockTableReplica['watch']>,
+    timeoutMs: number,
+  ): Promise<LockGrant> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const outcome = await Promise.race([
+        watch.outcome,
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new CairnError(ErrorCodes.Timeout, `no outcome for the queued acquire ${request.requestId} on ${this.raft.options.nodeId}; retry it`)), timeoutMs);
+        }),
+      ]);
+      if (outcome.type === 'LockGranted') {
+        return { resource: outcome.resource, owner: outcome.owner, mode: outcome.mode, fencingToken: outcome.fencingToken, expiresAtMs: outcome.expiresAtMs, leaseSecret: request.leaseSecret };
+      }
+      throw refusalError(outcome);
+    } finally {
+      clearTimeout(timer);
+      watch.cancel();
+    }
+  }
+
   private async acquireHere(request: AcquireLockRequest & { requestId: string; leaseSecret: string }): Promise<LockGrant> {
     const secretHash = hashOfPresentedSecret(request.leaseSecret);
     const watch = this.raft.replica.watch(request.requestId);
@@ -108,7 +164,7 @@ export class LocksService {
               new Promise<never>((_, reject) => {
                 timer = setTimeout(
                   () => reject(new CairnError(ErrorCodes.Timeout, `no outcome for the queued acquire ${request.requestId} on ${this.raft.options.nodeId}; retry it`)),
-                  request.waitMs + WAIT_GRACE_MS,
+                  Math.min(request.waitMs + WAIT_GRACE_MS, LOCAL_WATCH_MAX_MS),
                 );
               }),
             ])
@@ -145,9 +201,24 @@ export class LocksService {
     return this.forward(op, payload, leader, forwardTimeoutMs);
   }
 
-  private forward<T>(op: LockPattern, payload: object, leader: string, timeoutMs: number): Promise<T> {
+  /**
+   * Sends to `leader`'s own subject, and gives up as soon as this replica stops naming it the
+   * leader: a request in flight to a leader that died is then answered RAFT_NOT_LEADER at once
+   * (the client re-sends it, same request id), not after its whole timeout.
+   */
+  private async forward<T>(op: LockPattern, payload: object, leader: string, timeoutMs: number): Promise<T> {
     if (leader === this.raft.options.nodeId) throw this.raft.notLeader('leadership is changing');
-    return this.rpc.request<T>(LOCK_MANAGER_SERVICE, instancePattern(leader, op), payload, { timeoutMs });
+    const leaderGone = this.raft.leaderGone(leader);
+    try {
+      return await Promise.race([
+        this.rpc.request<T>(LOCK_MANAGER_SERVICE, instancePattern(leader, op), payload, { timeoutMs }),
+        leaderGone.gone.then(() => {
+          throw this.raft.notLeader(`forwarded to ${leader}, which no longer leads`);
+        }),
+      ]);
+    } finally {
+      leaderGone.cancel();
+    }
   }
 }
 

@@ -1,17 +1,17 @@
 import { CairnError } from '@cairn/protocol';
-import { LockClient, type LockRpc } from './lock-client';
+import { ACQUIRE_ATTEMPT_MAX_MS, LockClient, type LockRpc } from './lock-client';
 import { isLeaseSecret, type AcquireLockRequest, type LockGrant } from '@cairn/protocol';
 
 type Handler = (pattern: string, payload: Record<string, unknown>, call: number) => unknown;
 
 /** A scripted lock-manager: records every request and answers with what the handler returns or throws. */
-function fakeRpc(handler: Handler): LockRpc & { calls: { pattern: string; payload: Record<string, unknown> }[] } {
-  const calls: { pattern: string; payload: Record<string, unknown> }[] = [];
+function fakeRpc(handler: Handler): LockRpc & { calls: { pattern: string; payload: Record<string, unknown>; timeoutMs?: number }[] } {
+  const calls: { pattern: string; payload: Record<string, unknown>; timeoutMs?: number }[] = [];
   return {
     calls,
-    async request<T>(service: string, pattern: string, payload: unknown): Promise<T> {
+    async request<T>(service: string, pattern: string, payload: unknown, options?: { timeoutMs?: number }): Promise<T> {
       expect(service).toBe('lock-manager');
-      calls.push({ pattern, payload: payload as Record<string, unknown> });
+      calls.push({ pattern, payload: payload as Record<string, unknown>, timeoutMs: options?.timeoutMs });
       return handler(pattern, payload as Record<string, unknown>, calls.length) as T;
     },
   };
@@ -41,6 +41,22 @@ describe('LockClient', () => {
     expect(rpc.calls[2].payload['waitMs']).toBeLessThanOrEqual(500);
   });
 
+  it('long-polls a waiting acquire: short attempts, re-sent with the same request id and secret until one answers', async () => {
+    // Each attempt that runs out (a replica that died, or a wait still going on) is re-sent; the
+    // grant made meanwhile comes back on a later attempt.
+    const rpc = fakeRpc((_p, _payload, call) => {
+      if (call <= 4) throw new CairnError('TIMEOUT', 'no answer within the attempt');
+      return grant(9);
+    });
+    const client = new LockClient(rpc, { owner: 'me' });
+    await expect(client.acquire('r', { ttlMs: 1_000, waitMs: 30_000 })).resolves.toMatchObject({ fencingToken: 9 });
+    expect(rpc.calls).toHaveLength(5);
+    for (const c of rpc.calls) expect(c.timeoutMs).toBeLessThanOrEqual(ACQUIRE_ATTEMPT_MAX_MS);
+    const payloads = rpc.calls.map((c) => c.payload as unknown as AcquireLockRequest);
+    expect(new Set(payloads.map((p) => p.requestId)).size).toBe(1);
+    expect(new Set(payloads.map((p) => p.leaseSecret)).size).toBe(1);
+  });
+
   it('does not retry a refusal that is an answer', async () => {
     const rpc = fakeRpc(() => {
       throw new CairnError('LOCK_CONFLICT', 'held');
@@ -50,8 +66,9 @@ describe('LockClient', () => {
   });
 
   it('reports a conflict met by a retry after the wait ran out as a wait timeout', async () => {
-    const rpc = fakeRpc((_p, payload, call) => {
-      if (call === 1) throw new CairnError('TIMEOUT', 'replica died while we waited');
+    const rpc = fakeRpc(async (_p, payload, call) => {
+      // The attempt ran out after the wait had (a long poll's timeout is re-sent at once).
+      if (call === 1) await sleep(5).then(() => Promise.reject(new CairnError('TIMEOUT', 'replica died while we waited')));
       expect(payload['waitMs']).toBe(0);
       throw new CairnError('LOCK_CONFLICT', 'held');
     });

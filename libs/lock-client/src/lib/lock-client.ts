@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { CairnError } from '@cairn/protocol';
+import { CairnError, ErrorCodes } from '@cairn/protocol';
 import {
   LEASE_SECRET_BYTES,
   LOCK_MANAGER_SERVICE,
@@ -22,12 +22,20 @@ export interface LockRpc {
   request<T>(service: string, pattern: string, payload: unknown, options?: { timeoutMs?: number }): Promise<T>;
 }
 
-/** One attempt of an operation that does not wait for a lock. */
-export const DEFAULT_ATTEMPT_TIMEOUT_MS = 3_000;
+/**
+ * One attempt of an operation that does not wait for a lock. Short, because a request in flight
+ * to a leader that is killed gets no answer at all: it is re-sent (same request id, so it cannot
+ * take effect twice) to whichever replica answers, which forwards it to the new leader.
+ */
+export const DEFAULT_ATTEMPT_TIMEOUT_MS = 1_000;
 /** How long renew/release/inspect keep retrying through a failover before giving up. */
 export const DEFAULT_RETRY_BUDGET_MS = 10_000;
-/** The longest single attempt of a waiting acquire; it is re-sent (same request id) after that. */
-export const ACQUIRE_ATTEMPT_MAX_MS = 4_000;
+/**
+ * The longest single attempt of a waiting acquire; it is then re-sent at once (same request id
+ * and secret): a replica that has applied the queued request waits for its outcome on its own
+ * table, or returns the grant made while the earlier attempt was lost.
+ */
+export const ACQUIRE_ATTEMPT_MAX_MS = 1_000;
 export const RETRY_BACKOFF_FIRST_MS = 50;
 export const RETRY_BACKOFF_MAX_MS = 500;
 /** Renew when a third of the lease has gone, so two renewals can fail before it runs out. */
@@ -120,7 +128,8 @@ export class LockClient {
         // A retry that finds no queued request from the first attempt waits only for what is left.
         const remainingWaitMs = attempt === 0 ? waitMs : Math.max(0, waitUntilMs - Date.now());
         const request: AcquireLockRequest = { resource, owner: this.owner, mode: options.mode ?? 'exclusive', ttlMs: options.ttlMs, waitMs: remainingWaitMs, requestId, leaseSecret };
-        return { payload: request, timeoutMs: Math.min(remainingWaitMs + this.attemptTimeoutMs, ACQUIRE_ATTEMPT_MAX_MS) };
+        // While the wait lasts, an attempt that times out is a long poll running out: re-sent without backoff.
+        return { payload: request, timeoutMs: Math.min(remainingWaitMs + this.attemptTimeoutMs, ACQUIRE_ATTEMPT_MAX_MS), resendAtOnceOnTimeout: remainingWaitMs > 0 };
       }).then((grant) => ({ ...grant, leaseSecret }));
     } catch (error) {
       // Only a retry sent after the wait ran out can meet a plain conflict: to the caller, the wait timed out.
@@ -262,16 +271,22 @@ export class LockClient {
     };
   }
 
-  private async withRetries<T>(pattern: LockPattern, deadlineMs: number, attemptFor: (attempt: number) => { payload: unknown; timeoutMs: number }): Promise<T> {
+  private async withRetries<T>(
+    pattern: LockPattern,
+    deadlineMs: number,
+    attemptFor: (attempt: number) => { payload: unknown; timeoutMs: number; resendAtOnceOnTimeout?: boolean },
+  ): Promise<T> {
+    let failures = 0;
     for (let attempt = 0; ; attempt++) {
-      const { payload, timeoutMs } = attemptFor(attempt);
+      const { payload, timeoutMs, resendAtOnceOnTimeout } = attemptFor(attempt);
       const remainingMs = deadlineMs - Date.now();
       try {
         return await this.rpc.request<T>(this.service, pattern, payload, { timeoutMs: Math.max(MIN_ATTEMPT_TIMEOUT_MS, Math.min(timeoutMs, remainingMs)) });
       } catch (error) {
-        const backoffMs = Math.min(RETRY_BACKOFF_FIRST_MS * 2 ** attempt, RETRY_BACKOFF_MAX_MS);
+        const pollRanOut = resendAtOnceOnTimeout === true && error instanceof CairnError && error.code === ErrorCodes.Timeout;
+        const backoffMs = pollRanOut ? 0 : Math.min(RETRY_BACKOFF_FIRST_MS * 2 ** failures++, RETRY_BACKOFF_MAX_MS);
         if (!isRetryable(error) || Date.now() + backoffMs >= deadlineMs) throw error;
-        await sleep(backoffMs);
+        if (backoffMs > 0) await sleep(backoffMs);
       }
     }
   }
