@@ -219,5 +219,14 @@ describe('POST Object (e2e)', () => {
     expect(await object.Body?.transformToString()).toBe('anonymous bytes');
     const elsewhere = await post(buildForm({ unsigned: true, fields: { key: 'private/anon.txt' }, file: 'no' }));
     expect([elsewhere.status, codeOf(await elsewhere.text())]).toEqual([403, 'AccessDenied']);
+
+    // A form that ends inside its file part (no closing boundary) is malformed, not a server error.
+    const truncated = [
+      '--zzz\r\nContent-Disposition: form-data; name="key"\r\n\r\npublic-drop/truncated.txt\r\n',
+      '--zzz\r\nContent-Disposition: form-data; name="file"; filename="t"\r\n\r\npartial bytes',
+    ].join('');
+    const cut = await fetch(`${stack.endpoint}/${bucket}`, { method: 'POST', headers: { 'content-type': 'multipart/form-data; boundary=zzz' }, body: truncated });
+    expect([cut.status, codeOf(await cut.text())]).toEqual([400, 'MalformedPOSTRequest']);
+    expect(await missing(asAlice, bucket, 'public-drop/truncated.txt')).toBe(true);
   });
 });

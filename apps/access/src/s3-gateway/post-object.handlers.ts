@@ -92,6 +92,10 @@ function readFormHead(ex: S3Exchange): Promise<FormHead> {
       fileSeen = true;
       resolve({ fields, file: stream, filename: info.filename ?? '', done });
     });
+    // A client that goes away mid-form: the parser (and the file stream it feeds) fails rather than waits.
+    ex.req.once('close', () => {
+      if (!ex.req.complete) parser.destroy(new S3Error('IncompleteBody', 'The client closed the connection before sending the whole form.'));
+    });
     ex.req.pipe(parser);
   });
 }
@@ -182,7 +186,8 @@ export class PostObjectHandlers {
     const declared = parseDeclaredDigests(bag);
     const limit = new SizeLimit(maxBytes);
     const hasher = new IntegrityHasher({ checksumAlgorithms: [...checksumAlgorithmsFor(declared)] });
-    head.file.once('error', (error: Error) => limit.destroy(error));
+    // A form cut short mid-file is the client's fault (MalformedPOSTRequest), never a 5xx.
+    head.file.once('error', (error: Error) => limit.destroy(error instanceof S3Error ? error : malformed(`The body of your POST request is not well-formed multipart/form-data: ${error.message}`)));
     limit.once('error', (error: Error) => hasher.destroy(error));
     head.file.pipe(limit).pipe(hasher);
     const stored = await storeUploadBytes(this.deps, hasher, Math.min(maxBytes, this.deps.chunkSizeBytes));
