@@ -1,3 +1,4 @@
+import { trace } from '@opentelemetry/api';
 import type { LoggerService } from '@nestjs/common';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import { redactingDestination } from './redaction';
@@ -29,6 +30,14 @@ function stdout(): DestinationStream {
  * secrets (authorization, cookie, x-amz-security-token, *SECRET*, *PASSWORD*, *TOKEN* …), URL
  * passwords, bearer and operator tokens, request signatures and the `secrets` given.
  */
+/** `{ trace_id, span_id }` of the span active where a line is logged; nothing when tracing is off. */
+function traceOfActiveSpan(): Record<string, string> {
+  const span = trace.getActiveSpan();
+  if (!span) return {};
+  const { traceId, spanId } = span.spanContext();
+  return { trace_id: traceId, span_id: spanId };
+}
+
 export function createLogger(identity: LoggerIdentity, destination: DestinationStream = stdout()): Logger {
   return pino(
     {
@@ -36,6 +45,8 @@ export function createLogger(identity: LoggerIdentity, destination: DestinationS
       base: { service: identity.service, instance: identity.instance, region: identity.region },
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
+      // A line written inside a traced request names its trace, to go from a log line to the trace.
+      mixin: traceOfActiveSpan,
     },
     redactingDestination(destination, identity.secrets),
   );

@@ -3,6 +3,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import type { ServiceIdentity } from '../service-identity';
+import { createLogger } from '../logging/logger';
 import { otlpTracesUrl, startTracing } from './tracing';
 
 const identity: ServiceIdentity = { service: 'storage', instance: 'storage-7', region: 'region-2', namespace: '', version: '0.1.0' };
@@ -78,6 +79,23 @@ describe('tracing', () => {
       const span = tracing.tracer.startSpan('unsampled');
       expect(span.isRecording()).toBe(false);
       span.end();
+    } finally {
+      await tracing.shutdown();
+    }
+  });
+
+  it('names the active trace in each log line written inside a span, and nothing outside one', async () => {
+    const lines: string[] = [];
+    const logger = createLogger({ ...identity, level: 'info' }, { write: (line: string) => void lines.push(line) });
+    const tracing = startTracing(identity, { CAIRN_OTLP_ENDPOINT: 'http://127.0.0.1:9', CAIRN_TRACE_SAMPLE_RATIO: 1, CAIRN_OTLP_EXPORT_DELAY_MS: 10_000 }, quiet);
+    try {
+      const span = tracing.tracer.startSpan('S3 PutObject', { kind: SpanKind.SERVER });
+      context.with(trace.setSpan(context.active(), span), () => logger.info('inside'));
+      logger.info('outside');
+      span.end();
+      const [inside, outside] = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(inside).toMatchObject({ msg: 'inside', trace_id: span.spanContext().traceId, span_id: span.spanContext().spanId });
+      expect(outside['trace_id']).toBeUndefined();
     } finally {
       await tracing.shutdown();
     }
