@@ -1,3 +1,6 @@
+// Types only: erased at run time, so the CLI's launcher needs no path aliases.
+import type { StorageNodeDescription } from '@cairn/protocol';
+
 /**
  * The admin APIs' replies as the CLI reads them (the services own the full shapes; the CLI may
  * not import their code). Fields the CLI does not show are left out.
@@ -60,13 +63,8 @@ export interface JobsReplyWire {
   readonly workers?: readonly WorkerWire[];
 }
 
-export interface StorageNodeWire {
-  readonly nodeId: string;
-  readonly zone: string;
-  readonly host: string;
-  readonly address: string;
-  readonly weight: number;
-  readonly capacityBytes: number;
+/** A node as the admin APIs list it: how it described itself when it joined, and its state since. */
+export interface StorageNodeWire extends StorageNodeDescription {
   readonly draining: boolean;
   readonly joinedAt?: string;
   readonly held?: { readonly chunks: number; readonly bytes: number; readonly listed: boolean; readonly sweptAtEpoch: number; readonly sweptAt?: string } | null;
