@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { CliError, ExitCodes, usageError } from '../domain/exit-codes';
 import { formatBytes, formatRate, renderTable } from '../domain/format';
 import { action, integerArg, type CliIo, type CommandContext, type GlobalOptions } from './context';
+import type { LinkStatus } from '@cairn/fault-proxy';
 
 /**
  * `cairn links`: the links between regions that `npm run start:regions` runs through its fault
@@ -14,19 +15,8 @@ const CONTROL_TIMEOUT_MS = 5_000;
 const MAX_LATENCY_MS = 60_000;
 const MAX_BYTES_PER_SECOND = 10_000_000_000;
 
-/** A link as the proxy's control API describes it (libs/fault-proxy LinkStatus). */
-export interface LinkWire {
-  readonly name: string;
-  readonly listen: { readonly host: string; readonly port: number };
-  readonly target: { readonly host: string; readonly port: number };
-  readonly cut: boolean;
-  readonly latencyMs: number;
-  readonly bytesPerSecond: number;
-  readonly openConnections: number;
-  readonly resetConnections: number;
-  readonly bytesToTarget: number;
-  readonly bytesFromTarget: number;
-}
+/** A link as the proxy's control API describes it. */
+export type LinkWire = LinkStatus;
 
 /** --proxy, else CAIRN_FAULT_PROXY_URL, else the profile's faultProxy (start:regions writes it), else the default. */
 export function faultProxyUrl(ctx: CommandContext): string {
