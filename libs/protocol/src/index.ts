@@ -13,3 +13,4 @@ export * from './lib/cluster-auth';
 export * from './lib/scheduler/scheduler-jobs.contract';
 export * from './lib/bucket-policy';
 export * from './lib/bucket-cors';
+export * from './lib/sync';

@@ -7,6 +7,8 @@ export const MAX_CONFLICT_RETRIES = 20;
 
 export interface CommandContext {
   readonly region: string;
+  /** Another region's change being applied here (EventEnvelope.origin). */
+  readonly origin?: string;
   readonly causationId?: string | null;
   readonly correlationId?: string | null;
   readonly now: () => Date;
@@ -63,6 +65,7 @@ export async function handleCommand<Command, Event extends DomainEvent, State>(
     const envelopes = decided.map((event) =>
       wrapEvent(event, versionOf(event.type), {
         region: ctx.region,
+        ...(ctx.origin === undefined ? {} : { origin: ctx.origin }),
         aggregateId,
         causationId: ctx.causationId,
         correlationId: ctx.correlationId,

@@ -8,6 +8,12 @@ export interface EventEnvelope<TType extends string = string, TData = unknown> {
   readonly schemaVersion: number;
   readonly aggregateId: string;
   readonly region: string;
+  /**
+   * The region that first accepted the change, when this event is another region's change applied
+   * here by sync (replication): the event was appended in `region`, but belongs to `origin`. Absent
+   * on a region's own changes. Sync replicates only a region's own changes, so none loops back.
+   */
+  readonly origin?: string;
   /** Hybrid logical clock timestamp, encoded by `encodeHlc` in @cairn/hashing. */
   readonly hlc: string;
   readonly causationId: string | null;
@@ -26,6 +32,8 @@ export interface DomainEvent<TType extends string = string, TData = unknown> {
 /** Provenance that the command handler supplies when it wraps decided events into envelopes. */
 export interface EnvelopeContext {
   readonly region: string;
+  /** Set when the events are another region's change being applied here (EventEnvelope.origin). */
+  readonly origin?: string;
   readonly aggregateId: string;
   readonly causationId?: string | null;
   readonly correlationId?: string | null;
@@ -45,6 +53,7 @@ export function wrapEvent<E extends DomainEvent>(
     schemaVersion,
     aggregateId: ctx.aggregateId,
     region: ctx.region,
+    ...(ctx.origin === undefined ? {} : { origin: ctx.origin }),
     hlc: ctx.nextHlc(),
     causationId: ctx.causationId ?? null,
     correlationId: ctx.correlationId ?? null,

@@ -34,5 +34,7 @@ export const MetadataErrorCodes = {
   AccessKeyAlreadyExists: 'ACCESS_KEY_ALREADY_EXISTS',
   NodeAlreadyJoined: 'NODE_ALREADY_JOINED',
   NoSuchNode: 'NODE_NOT_FOUND',
+  /** A replicated change arrived before an earlier change of the same key from the same region. */
+  OutOfOrder: 'REPLICATION_OUT_OF_ORDER',
 } as const;
 export type MetadataErrorCode = (typeof MetadataErrorCodes)[keyof typeof MetadataErrorCodes];

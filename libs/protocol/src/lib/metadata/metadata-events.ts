@@ -33,6 +33,7 @@ export const MetadataEventSchemaVersions: Readonly<Record<MetadataEventType, num
   ObjectVersionDeleted: 1,
   ObjectTagsSet: 1,
   ObjectTagsDeleted: 1,
+  ConflictResolved: 1,
   MultipartUploadInitiated: 2,
   MultipartPartUploaded: 1,
   MultipartUploadCompleted: 1,

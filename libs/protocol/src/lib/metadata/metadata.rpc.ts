@@ -13,6 +13,8 @@ import type {
   StorageNodeView,
 } from './metadata.views';
 import type { StorageNodeDescription } from './membership.events';
+import type { ConflictSide } from './object.events';
+import type { EventEnvelope } from '../envelope';
 
 /**
  * The metadata service's request/reply contract over NATS.
@@ -88,6 +90,13 @@ export const MetadataRpc = {
   // chunks (garbage collection and the repair sweep)
   /** The distinct chunk hashes metadata references, in hash order: see ListChunkReferencesRequest. */
   listChunkReferences: 'chunk.references',
+  // replication between regions (sync)
+  /** Applies another region's change (an event of a replicated bucket) here: see ApplyReplicatedRequest. */
+  applyReplicated: 'replication.apply',
+  /** The conflicts resolved on a bucket's keys, oldest first: see ListConflictsRequest. */
+  listConflicts: 'conflict.list',
+  /** A page of a bucket's anti-entropy leaves (key, versionId, etag, deleted), in key order. */
+  listReplicaLeaves: 'replication.leaves',
   // operations
   projectionStatus: 'projection.status',
 } as const;
@@ -521,4 +530,77 @@ export interface ProjectionStreamStatus {
 }
 export interface ProjectionStatusReply {
   readonly streams: readonly ProjectionStreamStatus[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Replication between regions
+
+/**
+ * Another region's change, as sync read it from that region's META stream: a bucket event or an
+ * object-key event of a bucket replicated to this region. Metadata decides it like a write of its
+ * own — in order per key (its version vector), exactly once (a change already applied answers
+ * `applied: false`), conflicts resolved (ConflictResolved) — and appends it with `origin` set.
+ * Errors: OutOfOrder (an earlier change of the same key from that region has not been applied
+ * yet: retry after it), NoSuchBucket (the bucket has not arrived here yet), InvalidArgument.
+ */
+export interface ApplyReplicatedRequest {
+  /** The region whose change this is (the envelope's origin, or its region). */
+  readonly sourceRegion: string;
+  /** The event's sequence in the source region's META stream (for the reply and logs). */
+  readonly sourceSequence: number;
+  readonly envelope: EventEnvelope;
+}
+export interface ApplyReplicatedReply extends CommandReply {
+  readonly applied: boolean;
+  /** Set when applying the change resolved a conflict. */
+  readonly conflictId?: string;
+}
+
+export interface ListConflictsRequest extends ReadYourWrites {
+  readonly bucket: string;
+  /** ISO-8601; conflicts resolved at or after it. */
+  readonly since?: string;
+  /** ISO-8601; conflicts resolved before it. */
+  readonly until?: string;
+  /** The `nextAfter` of the previous page. */
+  readonly after?: string;
+  /** 1..1000, default 1000. */
+  readonly limit?: number;
+}
+export interface ConflictRecord {
+  readonly conflictId: string;
+  readonly bucket: string;
+  readonly key: string;
+  readonly winner: ConflictSide;
+  readonly loser: ConflictSide;
+  /** The id the loser is kept under as a noncurrent version; null when it left nothing (a delete). */
+  readonly loserVersionId: string | null;
+  readonly resolvedAt: string;
+}
+export interface ListConflictsReply {
+  readonly conflicts: readonly ConflictRecord[];
+  readonly nextAfter: string | null;
+}
+
+/** One leaf of a bucket's anti-entropy Merkle tree: a version (or delete marker) of a key. */
+export interface ReplicaLeaf {
+  readonly key: string;
+  readonly versionId: string;
+  /** Null for delete markers. */
+  readonly etag: string | null;
+  readonly deleted: boolean;
+}
+export interface ListReplicaLeavesRequest {
+  readonly bucket: string;
+  /** Keys strictly after this one (and, for the same key, versions after `afterVersionId`). */
+  readonly afterKey?: string;
+  readonly afterVersionId?: string;
+  /** Keys before this one (exclusive); absent: to the end. */
+  readonly beforeKey?: string;
+  /** 1..10000, default 1000. */
+  readonly limit?: number;
+}
+export interface ListReplicaLeavesReply {
+  readonly leaves: readonly ReplicaLeaf[];
+  readonly isTruncated: boolean;
 }

@@ -18,8 +18,28 @@ export interface BucketLife {
   readonly incarnation?: number;
 }
 
+/**
+ * Where a change of a key was made and what it had seen: how replication orders a key's changes
+ * across regions (docs/replication.md). Absent on changes written before regions federated.
+ */
+export interface KeyChangeProvenance {
+  /** The region that accepted the change. */
+  readonly region?: string;
+  /**
+   * The key's version vector after this change: per region, how many of the key's changes made
+   * there this one follows (its own included). Two changes whose vectors are not ordered are
+   * concurrent: a conflict, resolved by highest HLC, then region.
+   */
+  readonly vector?: Readonly<Record<string, number>>;
+}
+
+/** A version or delete marker that arrived from another region and lost to the current one: it goes in below it. */
+export interface ArrivalPlacement {
+  readonly noncurrent?: true;
+}
+
 /** Everything a stored (non delete marker) version is. */
-export interface ObjectVersionData extends ObjectKeyRef, BucketLife {
+export interface ObjectVersionData extends ObjectKeyRef, BucketLife, KeyChangeProvenance, ArrivalPlacement {
   readonly versionId: string;
   readonly sizeBytes: number;
   /** Hex MD5 of the body, or S3's multipart etag (`<hex>-<parts>`); never quoted. */
@@ -62,7 +82,7 @@ export interface ObjectVersionCopied {
 /** A new current version that is a delete marker; a `null` one replaces the null version. */
 export interface DeleteMarkerPut {
   readonly type: 'DeleteMarkerPut';
-  readonly data: ObjectKeyRef & BucketLife & { readonly versionId: string; readonly hlc: string; readonly lastModified: string };
+  readonly data: ObjectKeyRef & BucketLife & KeyChangeProvenance & ArrivalPlacement & { readonly versionId: string; readonly hlc: string; readonly lastModified: string };
 }
 
 /**
@@ -72,8 +92,10 @@ export interface DeleteMarkerPut {
  */
 export interface ObjectVersionDeleted {
   readonly type: 'ObjectVersionDeleted';
-  readonly data: ObjectKeyRef & BucketLife & {
+  readonly data: ObjectKeyRef & BucketLife & KeyChangeProvenance & {
     readonly versionId: string;
+    /** The HLC of the version removed: which `null` version it was, when regions each wrote one. */
+    readonly versionHlc?: string;
     readonly wasDeleteMarker: boolean;
     readonly wasCurrent: boolean;
     readonly newCurrentVersionId: string | null;
@@ -82,12 +104,45 @@ export interface ObjectVersionDeleted {
 
 export interface ObjectTagsSet {
   readonly type: 'ObjectTagsSet';
-  readonly data: ObjectKeyRef & BucketLife & { readonly versionId: string; readonly tags: readonly Tag[] };
+  readonly data: ObjectKeyRef & BucketLife & KeyChangeProvenance & { readonly versionId: string; readonly tags: readonly Tag[] };
 }
 
 export interface ObjectTagsDeleted {
   readonly type: 'ObjectTagsDeleted';
-  readonly data: ObjectKeyRef & BucketLife & { readonly versionId: string };
+  readonly data: ObjectKeyRef & BucketLife & KeyChangeProvenance & { readonly versionId: string };
+}
+
+/** One side of a conflict: a version, a delete marker, or the removal of an unversioned key's null version. */
+export interface ConflictSide {
+  readonly versionId: string;
+  readonly region: string;
+  readonly hlc: string;
+  readonly kind: 'version' | 'delete-marker' | 'delete';
+}
+
+/**
+ * Two concurrent changes of a key (version vectors not ordered), made in different regions, met
+ * here; the winner is the one with the highest HLC, then the highest region id, in every region.
+ * The loser is kept as a noncurrent version — under `loserVersionId`, which differs from its own
+ * id only when both were the `null` version of an unversioned or suspended bucket. A losing delete
+ * keeps nothing (the version it removed is gone; the winner stays). `conflictId` is the same in
+ * every region, so a conflict is logged once whichever side saw it first.
+ */
+export interface ConflictResolved {
+  readonly type: 'ConflictResolved';
+  readonly data: ObjectKeyRef &
+    BucketLife & {
+      readonly conflictId: string;
+      readonly winner: ConflictSide;
+      readonly loser: ConflictSide;
+      readonly loserVersionId: string | null;
+      /**
+       * Set when the loser is the version already here: it is renamed (from `null`, at its HLC)
+       * before the winner goes on top. Absent when the loser is the change that arrived.
+       */
+      readonly renamed?: { readonly from: string; readonly to: string; readonly hlc: string };
+      readonly resolvedAt: string;
+    };
 }
 
 export type ObjectKeyEvent =
@@ -96,4 +151,5 @@ export type ObjectKeyEvent =
   | DeleteMarkerPut
   | ObjectVersionDeleted
   | ObjectTagsSet
-  | ObjectTagsDeleted;
+  | ObjectTagsDeleted
+  | ConflictResolved;

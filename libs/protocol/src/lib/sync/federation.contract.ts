@@ -1,0 +1,69 @@
+import { subjectsFor } from '../subjects';
+
+/**
+ * What sync services of different regions say to each other over the federation's NATS links
+ * (docs/replication.md). Events themselves cross by JetStream stream sourcing; these subjects are
+ * the request/reply that sourcing does not do. Every request is signed with the cluster
+ * credentials (MESSAGE_AUTH_HEADER) and refused unsigned; the subject names the region that
+ * answers, so a request reaches exactly that region's sync instances (a queue group).
+ */
+export const SYNC_SERVICE = 'sync';
+
+export const FederationOps = {
+  /** A byte range of a chunk held in the answering region: ChunkRangeRequest → the bytes. */
+  chunkRange: 'chunk.range',
+  /** A write to an active-passive bucket, taken by another region, committed at its home. */
+  forwardWrite: 'forward.write',
+  /** Anti-entropy: the Merkle root and child hashes of a bucket's key range. */
+  merkleNode: 'ae.node',
+  /** Anti-entropy: a key's events in the answering region, to repair a region that lacks them. */
+  keyEvents: 'ae.key-events',
+} as const;
+export type FederationOp = (typeof FederationOps)[keyof typeof FederationOps];
+
+/** `fed.<region>.<op>` under the namespace prefix: the `fed` family crosses links, unlike `rpc`. */
+export function federationSubject(namespace: string, region: string, op: FederationOp): string {
+  return subjectsFor(namespace).prefix(`fed.${region}.${op}`);
+}
+
+/** Largest range a chunk request may ask for: well inside NATS's default 1 MiB payload. */
+export const CHUNK_RANGE_MAX_BYTES = 512 * 1024;
+
+export interface ChunkRangeRequest {
+  /** SHA-256 hex of the whole chunk. */
+  readonly hash: string;
+  readonly offsetBytes: number;
+  readonly lengthBytes: number;
+}
+
+/** Reply headers of a chunk range: its total size, or an error code and message. */
+export const FEDERATION_CHUNK_SIZE_HEADER = 'Cairn-Chunk-Size';
+export const FEDERATION_ERROR_HEADER = 'Cairn-Error';
+
+/** Lag of one replication link (events of `source` applied in `target`): the measured RPO. */
+export interface ReplicationLagView {
+  readonly source: string;
+  readonly target: string;
+  /** Whether the target's copy of the source's stream is currently being fed (the link is up). */
+  readonly connected: boolean;
+  /** Source events the target has not yet applied (sourced or not yet sourced, as far as it knows). */
+  readonly pendingEvents: number;
+  /** Age of the oldest change not yet applied; 0 when caught up. */
+  readonly lagSeconds: number;
+  readonly appliedEvents: number;
+  readonly lastAppliedAt: string | null;
+  /** Per replicated bucket with changes pending. */
+  readonly buckets: readonly { readonly bucket: string; readonly pendingEvents: number; readonly lagSeconds: number }[];
+}
+
+/** Back-fill of a bucket that became replicated after it had data: progress per source region. */
+export interface BackfillView {
+  readonly bucket: string;
+  readonly source: string;
+  readonly state: 'running' | 'done' | 'failed';
+  readonly eventsTotal: number;
+  readonly eventsApplied: number;
+  readonly startedAt: string;
+  readonly finishedAt: string | null;
+  readonly error?: string;
+}
