@@ -6,3 +6,4 @@ export * from './lib/hlc';
 export * from './lib/version-vector';
 export * from './lib/merkle-tree';
 export * from './lib/crc-combine';
+export * from './lib/prefix-merkle-tree';

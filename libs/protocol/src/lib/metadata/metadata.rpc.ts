@@ -582,25 +582,49 @@ export interface ListConflictsReply {
   readonly nextAfter: string | null;
 }
 
-/** One leaf of a bucket's anti-entropy Merkle tree: a version (or delete marker) of a key. */
+/** Leaves in one ListReplicaLeaves answer when the request gives no limit. */
+export const REPLICA_LEAVES_LIMIT_DEFAULT = 1000;
+/** The largest limit a ListReplicaLeaves request may give (more answers InvalidArgument). */
+export const REPLICA_LEAVES_LIMIT_MAX = 10_000;
+
+/**
+ * One leaf of a bucket's anti-entropy Merkle tree (docs/anti-entropy.md): a version (or delete
+ * marker) of a key, as the object_versions projection holds it. The tree partitions keys by their
+ * id (the SHA-256 of the key), which spreads them evenly, so leaves are listed in key-id order.
+ */
 export interface ReplicaLeaf {
+  /** SHA-256 hex of the key (the key's subject token). */
+  readonly keyId: string;
   readonly key: string;
   readonly versionId: string;
   /** Null for delete markers. */
   readonly etag: string | null;
   readonly deleted: boolean;
 }
+/** Where a page of leaves ends: pass it back as `after` for the next. */
+export interface ReplicaLeafPosition {
+  readonly keyId: string;
+  readonly versionId: string;
+}
+/**
+ * A page of a bucket's leaves in (keyId, versionId) order, optionally only of the keys whose id
+ * starts with `keyIdPrefix` (a range of the tree). Read from the projection as it stands (no
+ * waiting): a change still being projected shows up in the next comparison. Errors:
+ * InvalidArgument (a malformed prefix, position or limit, or an unknown field).
+ */
 export interface ListReplicaLeavesRequest {
   readonly bucket: string;
-  /** Keys strictly after this one (and, for the same key, versions after `afterVersionId`). */
-  readonly afterKey?: string;
-  readonly afterVersionId?: string;
-  /** Keys before this one (exclusive); absent: to the end. */
-  readonly beforeKey?: string;
-  /** 1..10000, default 1000. */
+  /** 0..64 lowercase hex digits; '' or absent: every key. */
+  readonly keyIdPrefix?: string;
+  /** Leaves strictly after this position (the previous page's `next`). */
+  readonly after?: ReplicaLeafPosition;
+  /** 1..REPLICA_LEAVES_LIMIT_MAX, default REPLICA_LEAVES_LIMIT_DEFAULT. */
   readonly limit?: number;
 }
 export interface ListReplicaLeavesReply {
   readonly leaves: readonly ReplicaLeaf[];
-  readonly isTruncated: boolean;
+  /** The last leaf's position when more leaves follow in the range; null on the last page. */
+  readonly next: ReplicaLeafPosition | null;
+  /** The META checkpoint the page was read at (every event up to it projected, none after). */
+  readonly asOfSequence: number;
 }

@@ -1,1 +1,2 @@
 export * from './federation.contract';
+export * from './anti-entropy.contract';
