@@ -10,6 +10,7 @@ import { databaseTlsOf, MetadataConfig } from './metadata.config';
 import { MultipartUploadModule } from './multipart-upload/multipart-upload.module';
 import { ObjectKeyModule } from './object-key/object-key.module';
 import { ProjectionsModule } from './projections/projections.module';
+import { ReplicationModule } from './replication/replication.module';
 import { ReplicaLeavesModule } from './replica-leaves/replica-leaves.module';
 
 export const METADATA_DEFAULT_PORT = 9100;
@@ -39,6 +40,7 @@ export const MetadataService: ServiceDefinition<MetadataConfig> = {
       AccessKeyModule,
       MembershipModule,
       ChunkReferencesModule,
+      ReplicationModule,
       ReplicaLeavesModule,
       ProjectionsModule,
       MetadataAdminModule,

@@ -80,9 +80,10 @@ export class BucketCommandsHandler {
     return { sequence: handled.sequence, versioning: versioningOf(handled.state) };
   }
 
-  async execute(command: BucketCommand) {
+  /** `origin`: the command applies another region's change of the bucket (replication). */
+  async execute(command: BucketCommand, origin?: string) {
     validateBucketName(command.bucket);
-    return this.ctx.run(bucketDecider, this.ctx.subjects.bucket(command.bucket), command.bucket, command);
+    return this.ctx.run(bucketDecider, this.ctx.subjects.bucket(command.bucket), command.bucket, command, undefined, origin);
   }
 
   /** The bucket as its own subject says now (current, unlike the projection). */

@@ -241,8 +241,31 @@ export class ObjectCommandsHandler {
     return read.incarnation;
   }
 
+  /**
+   * Another region's change of a key (replication): decided against this region's life of the
+   * bucket, appended with its origin. The bucket must be here already (sync applies a bucket's own
+   * events first); a bucket being deleted here still takes it, like a delete of a version would.
+   */
+  async applyReplicated(sourceRegion: string, envelope: { readonly type: string; readonly hlc: string; readonly data: unknown }) {
+    const event = { type: envelope.type, data: envelope.data } as ObjectKeyEvent;
+    const { bucket, key } = event.data;
+    requireKey(bucket, key);
+    const incarnation = await this.requireBucket(bucket);
+    this.ctx.observeHlc(envelope.hlc);
+    const keyId = keyIdOf(key);
+    return this.ctx.run(
+      objectKeyDecider,
+      this.ctx.subjects.object(bucket, keyId),
+      `${bucket}/${keyId}`,
+      { type: 'ApplyReplicatedChange', bucket, key, keyId, incarnation, sourceRegion, event, changeHlc: envelope.hlc, resolvedAt: this.ctx.nowIso() },
+      this.keyStates,
+      sourceRegion,
+    );
+  }
+
   private execute(command: ObjectKeyCommand) {
-    return this.ctx.run(objectKeyDecider, this.ctx.subjects.object(command.bucket, command.keyId), `${command.bucket}/${command.keyId}`, command, this.keyStates);
+    const local = { ...command, region: this.ctx.identity.region };
+    return this.ctx.run(objectKeyDecider, this.ctx.subjects.object(command.bucket, command.keyId), `${command.bucket}/${command.keyId}`, local, this.keyStates);
   }
 }
 

@@ -23,6 +23,8 @@ export interface VersionRow {
   readonly version_id: string;
   readonly key: string;
   readonly sequence: number;
+  /** False for a version that lost a conflict on arrival: it goes in below the current one. */
+  readonly is_current: boolean;
   readonly is_delete_marker: boolean;
   readonly size_bytes: number;
   readonly etag: string | null;
@@ -55,6 +57,8 @@ export class ObjectKeyProjection implements MetadataProjectionPart<ObjectKeyEven
     ObjectVersionDeleted: true,
     ObjectTagsSet: true,
     ObjectTagsDeleted: true,
+    ConflictResolved: true,
+    ReplicatedChangeSkipped: true,
   });
 
   constructor(
@@ -98,9 +102,34 @@ export class ObjectKeyProjection implements MetadataProjectionPart<ObjectKeyEven
         ]);
         return;
       }
+      case 'ConflictResolved': {
+        const d = event.data;
+        if (!d.renamed || !(await this.lives.isOfCurrentLife(tx, d.bucket, d.incarnation))) return;
+        await this.renameVersion(tx, d.bucket, d.keyId, d.renamed);
+        return;
+      }
+      case 'ReplicatedChangeSkipped':
+        return;
       default:
         return assertNever(event, 'object key event');
     }
+  }
+
+  /**
+   * A `null` version that lost a conflict keeps its row under its new id. Its chunk rows name it by
+   * id, so the row is copied under the new id, the chunk rows moved to it, and the old row removed.
+   */
+  private async renameVersion(tx: EntityManager, bucket: string, keyId: string, renamed: { from: string; to: string; hlc: string }): Promise<void> {
+    const versions = this.t('object_versions');
+    const where = `bucket = $1 AND key_id = $2 AND version_id = $3 AND hlc = $4`;
+    const moved = await tx.query(
+      `INSERT INTO ${versions} SELECT (jsonb_populate_record(NULL::${versions}, to_jsonb(v) || jsonb_build_object('version_id', $5::text))).*
+       FROM ${versions} AS v WHERE ${where} RETURNING version_id`,
+      [bucket, keyId, renamed.from, renamed.hlc, renamed.to],
+    );
+    if ((moved as unknown[]).length === 0) return;
+    await tx.query(`UPDATE ${this.t('object_version_chunks')} SET version_id = $4 WHERE bucket = $1 AND key_id = $2 AND version_id = $3`, [bucket, keyId, renamed.from, renamed.to]);
+    await tx.query(`DELETE FROM ${versions} WHERE ${where}`, [bucket, keyId, renamed.from, renamed.hlc]);
   }
 
   /** Writes that raced the bucket's seal go with it (their chunk rows by cascade). */
@@ -123,7 +152,8 @@ export class ObjectKeyProjection implements MetadataProjectionPart<ObjectKeyEven
    */
   async putVersions(tx: EntityManager, rows: readonly VersionRow[]): Promise<void> {
     const t = this.t;
-    const nulls = rows.filter((r) => r.version_id === NULL_VERSION_ID);
+    const current = rows.filter((r) => r.is_current);
+    const nulls = current.filter((r) => r.version_id === NULL_VERSION_ID);
     if (nulls.length > 0) {
       await tx.query(
         `DELETE FROM ${t('object_versions')} AS v USING unnest($1::text[], $2::text[]) AS k(bucket, key_id)
@@ -134,14 +164,14 @@ export class ObjectKeyProjection implements MetadataProjectionPart<ObjectKeyEven
     await tx.query(
       `UPDATE ${t('object_versions')} AS v SET is_current = false FROM unnest($1::text[], $2::text[]) AS k(bucket, key_id)
        WHERE v.bucket = k.bucket AND v.key_id = k.key_id AND v.is_current`,
-      [rows.map((r) => r.bucket), rows.map((r) => r.key_id)],
+      [current.map((r) => r.bucket), current.map((r) => r.key_id)],
     );
     await tx.query(
       `INSERT INTO ${t('object_versions')} (bucket, key_id, version_id, key, sequence, is_current, is_delete_marker, size_bytes, etag, checksums,
          content_type, user_metadata, storage_class, tags, hlc, last_modified, upload_id, copy_source, content_headers, part_sizes)
-       SELECT bucket, key_id, version_id, key, sequence, true, is_delete_marker, size_bytes, etag, checksums,
+       SELECT bucket, key_id, version_id, key, sequence, is_current, is_delete_marker, size_bytes, etag, checksums,
          content_type, user_metadata, storage_class, tags, hlc, last_modified, upload_id, copy_source, content_headers, part_sizes
-       FROM jsonb_to_recordset($1::jsonb) AS r(bucket text, key_id text, version_id text, key text, sequence bigint, is_delete_marker boolean,
+       FROM jsonb_to_recordset($1::jsonb) AS r(bucket text, key_id text, version_id text, key text, sequence bigint, is_current boolean, is_delete_marker boolean,
          size_bytes bigint, etag text, checksums jsonb, content_type text, user_metadata jsonb, storage_class text, tags jsonb, hlc text,
          last_modified timestamptz, upload_id text, copy_source jsonb, content_headers jsonb, part_sizes bigint[])`,
       [JSON.stringify(rows.map(({ chunks: _chunks, ...row }) => row))],
@@ -163,7 +193,7 @@ export function isVersionEvent(event: MetadataEvent): event is VersionEvent {
 
 function versionRowOf(event: VersionEvent, sequence: number): VersionRow {
   const { bucket, keyId, versionId, key, hlc, lastModified } = event.data;
-  const common = { bucket, key_id: keyId, version_id: versionId, key, sequence, hlc, last_modified: lastModified };
+  const common = { bucket, key_id: keyId, version_id: versionId, key, sequence, is_current: event.data.noncurrent !== true, hlc, last_modified: lastModified };
   if (event.type === 'DeleteMarkerPut') {
     return {
       ...common,

@@ -52,6 +52,11 @@ export class MetadataCommandContext {
     return this.clock.nextHlc();
   }
 
+  /** Another region's HLC seen: this region's next timestamps come after it. */
+  observeHlc(encoded: string): void {
+    this.clock.observeHlc(encoded);
+  }
+
   /** Sortable by write time across instances (HLC first), unique by the random tail. */
   newVersionId(): string {
     return `${this.clock.nextHlc().replace('-', '')}${randomBytes(VERSION_ID_RANDOM_BYTES).toString('hex')}`;
@@ -72,9 +77,12 @@ export class MetadataCommandContext {
     aggregateId: string,
     command: C,
     states?: FoldedStateCache<E, S>,
+    /** Set when the command applies another region's change: its events carry that origin. */
+    origin?: string,
   ): Promise<HandledCommand<E, S>> {
+    const context = origin === undefined ? this.clock.commandContext() : { ...this.clock.commandContext(), origin };
     return this.serialised(subject, () =>
-      handleCommand(this.store, decider, subject, aggregateId, command, this.clock.commandContext(), {
+      handleCommand(this.store, decider, subject, aggregateId, command, context, {
         maxRetries: CONFLICT_RETRIES_MAX,
         schemaVersionOf: (type) => MetadataEventSchemaVersions[type as keyof typeof MetadataEventSchemaVersions] ?? 1,
         onConflict: () => new Promise((resolve) => setTimeout(resolve, Math.floor(Math.random() * CONFLICT_BACKOFF_MAX_MS))),

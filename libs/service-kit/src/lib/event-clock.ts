@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { CommandContext } from '@cairn/eventing';
-import { encodeHlc, HybridLogicalClock } from '@cairn/hashing';
+import { decodeHlc, encodeHlc, HlcDriftError, HybridLogicalClock } from '@cairn/hashing';
 import { wrapEvent, type DomainEvent, type EventEnvelope } from '@cairn/protocol';
 import { SERVICE_IDENTITY, type ServiceIdentity } from './service-identity';
 
@@ -22,6 +22,19 @@ export class EventClock {
 
   nextHlc(): string {
     return encodeHlc(this.hlc.now(Date.now()));
+  }
+
+  /**
+   * Merges a timestamp another node or region issued, so that what this clock issues next comes
+   * after it. A timestamp implausibly far ahead of our clock is not adopted (HlcDriftError): the
+   * change still applies, ordered by its own HLC, but does not drag this clock into the future.
+   */
+  observeHlc(encoded: string): void {
+    try {
+      this.hlc.receive(decodeHlc(encoded), Date.now());
+    } catch (error) {
+      if (!(error instanceof HlcDriftError) && !(error instanceof RangeError)) throw error;
+    }
   }
 
   newId(): string {

@@ -1,4 +1,4 @@
-import type { Checksums, ChunkRef, ContentHeaders, ObjectKeyRef, StorageClass, Tag, UserMetadata, VersioningStatus } from '@cairn/protocol';
+import type { Checksums, ChunkRef, ContentHeaders, ObjectKeyEvent, ObjectKeyRef, StorageClass, Tag, UserMetadata, VersioningStatus } from '@cairn/protocol';
 
 /* The object key decider's commands: metadata's own (the shell builds them from RPC requests); they never cross a service boundary. */
 
@@ -14,6 +14,12 @@ export interface WriteConditions {
  */
 export interface InBucketLife {
   readonly incarnation: number;
+  /**
+   * The region taking a change of its own: its events then carry provenance (region, version
+   * vector, an HLC after every version the key holds), which replication orders them by. Absent
+   * only in tests of the single-region rules.
+   */
+  readonly region?: string;
 }
 
 /** A version's content: what a put writes and what a copy's source carries over. */
@@ -101,4 +107,20 @@ export interface CopyObject extends ObjectKeyRef, InBucketLife, WriteConditions 
   readonly lastModified: string;
 }
 
-export type ObjectKeyCommand = PutObjectVersion | DeleteObject | DeleteObjectVersion | PutObjectTags | DeleteObjectTags | CopyObject;
+/**
+ * Another region's change of the key (an event as that region appended it), applied here: in
+ * order and once per source region (the key's version vector), conflicts resolved.
+ */
+export interface ApplyReplicatedChange extends ObjectKeyRef {
+  readonly type: 'ApplyReplicatedChange';
+  /** This region's life of the bucket (the source's incarnation means nothing here). */
+  readonly incarnation: number;
+  readonly sourceRegion: string;
+  readonly event: ObjectKeyEvent;
+  /** The HLC of the change's envelope: what a change without one of its own (a removal) is ordered by. */
+  readonly changeHlc: string;
+  /** When this region resolved it (ConflictResolved.resolvedAt). */
+  readonly resolvedAt: string;
+}
+
+export type ObjectKeyCommand = ApplyReplicatedChange | PutObjectVersion | DeleteObject | DeleteObjectVersion | PutObjectTags | DeleteObjectTags | CopyObject;

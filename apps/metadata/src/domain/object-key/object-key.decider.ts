@@ -1,5 +1,6 @@
 import { MetadataErrorCodes, MetadataLimits, NULL_VERSION_ID, type Tag, type VersioningStatus } from '@cairn/protocol';
 import { assertNever, type Decider } from '@cairn/eventing';
+import { EMPTY_VERSION_VECTOR, mergeVersionVectors, type VersionVector } from '@cairn/hashing';
 import { MetadataError } from '../shared/metadata.errors';
 import {
   isSha256Hex,
@@ -13,18 +14,22 @@ import {
   validateTags,
   validateUserMetadata,
 } from '../shared/validation';
-import type { ObjectKeyCommand, WriteConditions } from './object-key.commands';
+import type { ApplyReplicatedChange, ObjectKeyCommand, WriteConditions } from './object-key.commands';
+import { compareChanges, hlcAfter, nextLocalVector, type OrderedChange } from './key-change-order';
+import { decideReplicatedChange } from './object-key.replication';
 import type { BucketLife, ObjectKeyEvent, ObjectKeyRef } from './object-key.events';
 
 /** A plain MD5 hex etag, or S3's multipart form `<md5 of md5s>-<part count>`. */
 const ETAG_PATTERN = /^[0-9a-f]{32}(-[1-9][0-9]{0,4})?$/;
 
-export interface KeyVersion {
+export interface KeyVersion extends OrderedChange {
   readonly versionId: string;
   readonly isDeleteMarker: boolean;
   /** Null for delete markers. */
   readonly etag: string | null;
   readonly tags: readonly Tag[];
+  /** The key's version vector when the version was written; null for versions from before regions federated. */
+  readonly vector: VersionVector | null;
 }
 
 /**
@@ -44,6 +49,8 @@ export interface ObjectKeyState {
    * when the version has since been replaced — as an unversioned key's null version always is.
    */
   readonly completedUploads: readonly string[];
+  /** Every change of the key this region has seen, per region that made it (docs/replication.md). */
+  readonly vector: VersionVector;
 }
 
 /**
@@ -57,12 +64,31 @@ export interface ObjectKeyState {
  * life than the state's (a write that raced the delete and was never acknowledged) are ignored.
  */
 export const objectKeyDecider: Decider<ObjectKeyCommand, ObjectKeyEvent, ObjectKeyState> = {
-  initialState: () => ({ incarnation: LEGACY_INCARNATION, versions: [], completedUploads: [] }),
+  initialState: emptyKey,
 
   decide(command, folded) {
     validateKeyRef(command);
     const state = stateInLife(folded, command);
     const ref: ObjectKeyRef & BucketLife = { bucket: command.bucket, key: command.key, keyId: command.keyId, incarnation: command.incarnation };
+    if (command.type === 'ApplyReplicatedChange') return decideReplicatedChange(command, state, ref);
+    const decided = decideLocal(command, state, ref);
+    return command.region === undefined ? decided : withProvenance(decided, state, command.region);
+  },
+
+  evolve(folded, event) {
+    const state = lifeOfEvent(folded, event.data.incarnation);
+    if (state === undefined) return folded;
+    const next = evolveKey(state, event);
+    const vector = 'vector' in event.data ? event.data.vector : undefined;
+    return vector === undefined ? next : { ...next, vector: mergeVersionVectors(next.vector, vector) };
+  },
+};
+
+function emptyKey(incarnation = LEGACY_INCARNATION): ObjectKeyState {
+  return { incarnation, versions: [], completedUploads: [], vector: EMPTY_VERSION_VECTOR };
+}
+
+function decideLocal(command: Exclude<ObjectKeyCommand, ApplyReplicatedChange>, state: ObjectKeyState, ref: ObjectKeyRef & BucketLife): ObjectKeyEvent[] {
     switch (command.type) {
       case 'PutObjectVersion': {
         validateEtag(command.etag);
@@ -177,32 +203,84 @@ export const objectKeyDecider: Decider<ObjectKeyCommand, ObjectKeyEvent, ObjectK
       default:
         return assertNever(command, 'object key command');
     }
-  },
+}
 
-  evolve(folded, event) {
-    const state = lifeOfEvent(folded, event.data.incarnation);
-    if (state === undefined) return folded;
+function evolveKey(state: ObjectKeyState, event: ObjectKeyEvent): ObjectKeyState {
     switch (event.type) {
       case 'ObjectVersionPut': {
-        const pushed = pushVersion(state, { versionId: event.data.versionId, isDeleteMarker: false, etag: event.data.etag, tags: event.data.tags });
+        const placed = placeVersion(state, versionOf(event), event.data.noncurrent === true);
         const { uploadId } = event.data;
-        return uploadId === undefined ? pushed : { ...pushed, completedUploads: [...pushed.completedUploads, uploadId] };
+        return uploadId === undefined ? placed : { ...placed, completedUploads: [...placed.completedUploads, uploadId] };
       }
       case 'ObjectVersionCopied':
-        return pushVersion(state, { versionId: event.data.versionId, isDeleteMarker: false, etag: event.data.etag, tags: event.data.tags });
       case 'DeleteMarkerPut':
-        return pushVersion(state, { versionId: event.data.versionId, isDeleteMarker: true, etag: null, tags: [] });
+        return placeVersion(state, versionOf(event), event.data.noncurrent === true);
       case 'ObjectVersionDeleted':
         return { ...state, versions: state.versions.filter((v) => v.versionId !== event.data.versionId) };
       case 'ObjectTagsSet':
         return retag(state, event.data.versionId, event.data.tags);
       case 'ObjectTagsDeleted':
         return retag(state, event.data.versionId, []);
+      case 'ConflictResolved': {
+        const { renamed } = event.data;
+        if (!renamed) return state;
+        return { ...state, versions: state.versions.map((v) => (v.versionId === renamed.from && v.hlc === renamed.hlc ? { ...v, versionId: renamed.to } : v)) };
+      }
+      case 'ReplicatedChangeSkipped':
+        return state;
       default:
         return assertNever(event, 'object key event');
     }
-  },
-};
+}
+
+type VersionEvent = Extract<ObjectKeyEvent, { type: 'ObjectVersionPut' | 'ObjectVersionCopied' | 'DeleteMarkerPut' }>;
+
+function versionOf(event: VersionEvent): KeyVersion {
+  const d = event.data;
+  const marker = event.type === 'DeleteMarkerPut';
+  return {
+    versionId: d.versionId,
+    isDeleteMarker: marker,
+    etag: marker ? null : event.data.etag,
+    tags: marker ? [] : event.data.tags,
+    hlc: d.hlc,
+    region: d.region ?? '',
+    vector: d.vector ?? null,
+  };
+}
+
+/**
+ * Stamps a region's own changes with their provenance: the region, the key's vector counting the
+ * change, and (for a new version) an HLC after every version the key holds — so that the version a
+ * region puts on top is also the newest by the order every other region sorts it by.
+ */
+function withProvenance(events: ObjectKeyEvent[], state: ObjectKeyState, region: string): ObjectKeyEvent[] {
+  let vector = state.vector;
+  const newest = state.versions.reduce<string | null>((max, v) => (max === null || v.hlc > max ? v.hlc : max), null);
+  return events.map((event) => {
+    vector = nextLocalVector(vector, region);
+    switch (event.type) {
+      case 'ObjectVersionPut':
+        return { ...event, data: { ...event.data, hlc: hlcAfter(event.data.hlc, newest), region, vector } };
+      case 'ObjectVersionCopied':
+        return { ...event, data: { ...event.data, hlc: hlcAfter(event.data.hlc, newest), region, vector } };
+      case 'DeleteMarkerPut':
+        return { ...event, data: { ...event.data, hlc: hlcAfter(event.data.hlc, newest), region, vector } };
+      case 'ObjectVersionDeleted': {
+        const removed = state.versions.find((v) => v.versionId === event.data.versionId);
+        return { ...event, data: { ...event.data, ...(removed ? { versionHlc: removed.hlc } : {}), region, vector } };
+      }
+      case 'ObjectTagsSet':
+      case 'ObjectTagsDeleted':
+        return { ...event, data: { ...event.data, region, vector } } as ObjectKeyEvent;
+      case 'ConflictResolved':
+      case 'ReplicatedChangeSkipped':
+        return event;
+      default:
+        return assertNever(event, 'object key event');
+    }
+  });
+}
 
 /**
  * The state a command decides on. A newer life than the state's starts from an empty key; an older
@@ -214,7 +292,7 @@ function stateInLife(state: ObjectKeyState, command: ObjectKeyCommand): ObjectKe
     throw new MetadataError(MetadataErrorCodes.InvalidArgument, `bucket incarnation ${String(incarnation)} is not a positive integer`);
   }
   if (state.incarnation === LEGACY_INCARNATION) return state;
-  if (incarnation > state.incarnation) return { incarnation, versions: [], completedUploads: [] };
+  if (incarnation > state.incarnation) return emptyKey(incarnation);
   if (incarnation < state.incarnation) {
     throw new MetadataError(MetadataErrorCodes.NoSuchBucket, `bucket ${command.bucket} was deleted and created again`, { bucket: command.bucket });
   }
@@ -228,21 +306,28 @@ function stateInLife(state: ObjectKeyState, command: ObjectKeyCommand): ObjectKe
 function lifeOfEvent(state: ObjectKeyState, eventIncarnation: number | undefined): ObjectKeyState | undefined {
   if (eventIncarnation === undefined || eventIncarnation === state.incarnation) return state;
   if (state.incarnation === LEGACY_INCARNATION) return { ...state, incarnation: eventIncarnation };
-  if (eventIncarnation > state.incarnation) return { incarnation: eventIncarnation, versions: [], completedUploads: [] };
+  if (eventIncarnation > state.incarnation) return emptyKey(eventIncarnation);
   return undefined;
 }
 
-/** A new version goes on top; a new `null` version (or null delete marker) replaces the old one. */
-function pushVersion(state: ObjectKeyState, version: KeyVersion): ObjectKeyState {
-  const others = version.versionId === NULL_VERSION_ID ? state.versions.filter((v) => v.versionId !== NULL_VERSION_ID) : state.versions;
-  return { ...state, versions: [version, ...others] };
+/**
+ * A new version goes on top; a new `null` version (or null delete marker) replaces the old one. A
+ * version that lost a conflict on arrival goes in below the current one, where the order of
+ * changes puts it.
+ */
+function placeVersion(state: ObjectKeyState, version: KeyVersion, noncurrent: boolean): ObjectKeyState {
+  const others = version.versionId === NULL_VERSION_ID ? state.versions.filter((v) => v.versionId !== NULL_VERSION_ID) : [...state.versions];
+  if (!noncurrent || others.length === 0) return { ...state, versions: [version, ...others] };
+  let at = 1;
+  while (at < others.length && compareChanges(others[at], version) > 0) at++;
+  return { ...state, versions: [...others.slice(0, at), version, ...others.slice(at)] };
 }
 
 function retag(state: ObjectKeyState, versionId: string, tags: readonly Tag[]): ObjectKeyState {
   return { ...state, versions: state.versions.map((v) => (v.versionId === versionId ? { ...v, tags } : v)) };
 }
 
-function versionDeleted(ref: ObjectKeyRef & BucketLife, state: ObjectKeyState, version: KeyVersion): ObjectKeyEvent {
+export function versionDeleted(ref: ObjectKeyRef & BucketLife, state: ObjectKeyState, version: KeyVersion): ObjectKeyEvent {
   const remaining = state.versions.filter((v) => v.versionId !== version.versionId);
   return {
     type: 'ObjectVersionDeleted',
@@ -262,7 +347,7 @@ function validateKeyRef(ref: ObjectKeyRef): void {
   if (!isSha256Hex(ref.keyId)) throw new MetadataError(MetadataErrorCodes.InvalidArgument, `key id "${ref.keyId}" is not SHA-256 hex`);
 }
 
-function validateEtag(etag: string): void {
+export function validateEtag(etag: string): void {
   if (!ETAG_PATTERN.test(etag)) throw new MetadataError(MetadataErrorCodes.InvalidArgument, `"${etag}" is not an unquoted S3 etag`);
 }
 

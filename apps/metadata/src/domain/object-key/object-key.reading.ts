@@ -70,12 +70,12 @@ export const keyReadFold = {
           partSizes: d.partSizes ?? null,
           chunks: d.chunks,
         };
-        return { ...state, versions: [version, ...withoutNullReplaced(state.versions, d.versionId)], currentVersionId: d.versionId };
+        return placed(state, version, d.noncurrent === true);
       }
       case 'DeleteMarkerPut': {
         const d = event.data;
         const marker: ReadVersion = { bucket: d.bucket, key: d.key, versionId: d.versionId, lastModified: d.lastModified, hlc: d.hlc, ...DELETE_MARKER_FIELDS };
-        return { ...state, versions: [marker, ...withoutNullReplaced(state.versions, d.versionId)], currentVersionId: d.versionId };
+        return placed(state, marker, d.noncurrent === true);
       }
       case 'ObjectVersionDeleted':
         return { ...state, versions: state.versions.filter((v) => v.versionId !== event.data.versionId), currentVersionId: event.data.newCurrentVersionId };
@@ -84,6 +84,18 @@ export const keyReadFold = {
         const tags = event.type === 'ObjectTagsSet' ? event.data.tags : [];
         return { ...state, versions: state.versions.map((v) => (v.versionId === event.data.versionId ? { ...v, tags } : v)) };
       }
+      case 'ConflictResolved': {
+        const { renamed } = event.data;
+        if (!renamed) return state;
+        const renames = (v: ReadVersion) => v.versionId === renamed.from && v.hlc === renamed.hlc;
+        return {
+          ...state,
+          versions: state.versions.map((v) => (renames(v) ? { ...v, versionId: renamed.to } : v)),
+          currentVersionId: state.versions.some((v) => renames(v) && v.versionId === state.currentVersionId) ? renamed.to : state.currentVersionId,
+        };
+      }
+      case 'ReplicatedChangeSkipped':
+        return state;
       default:
         return assertNever(event, 'object key event');
     }
@@ -128,6 +140,18 @@ export function versionToServe(key: KeyAsRead, bucketIncarnation: number, bucket
     throw new MetadataError(MetadataErrorCodes.MethodNotAllowed, `version ${versionId} of ${keyName} is a delete marker`, details);
   }
   return { ...version, bucket, isLatest: version.versionId === key.currentVersionId };
+}
+
+/**
+ * A new version goes on top and is current; one that lost a conflict on arrival goes in below,
+ * by HLC, and the current one stays (the key's decider places it the same way).
+ */
+function placed(state: KeyAsRead, version: ReadVersion, noncurrent: boolean): KeyAsRead {
+  const others = withoutNullReplaced(state.versions, version.versionId);
+  if (!noncurrent || others.length === 0) return { ...state, versions: [version, ...others], currentVersionId: version.versionId };
+  let at = 1;
+  while (at < others.length && others[at].hlc > version.hlc) at++;
+  return { ...state, versions: [...others.slice(0, at), version, ...others.slice(at)] };
 }
 
 /** A new `null` version (or marker) replaces the key's existing null one. */

@@ -34,6 +34,7 @@ export const MetadataEventSchemaVersions: Readonly<Record<MetadataEventType, num
   ObjectTagsSet: 1,
   ObjectTagsDeleted: 1,
   ConflictResolved: 1,
+  ReplicatedChangeSkipped: 1,
   MultipartUploadInitiated: 2,
   MultipartPartUploaded: 1,
   MultipartUploadCompleted: 1,

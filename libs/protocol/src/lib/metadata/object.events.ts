@@ -145,6 +145,16 @@ export interface ConflictResolved {
     };
 }
 
+/**
+ * Another region's change of the key that changes nothing here (it removed a version this region
+ * no longer has, or tagged one): recorded so that the key's version vector still counts it, and
+ * the region's next change of the key is seen to follow it.
+ */
+export interface ReplicatedChangeSkipped {
+  readonly type: 'ReplicatedChangeSkipped';
+  readonly data: ObjectKeyRef & BucketLife & KeyChangeProvenance & { readonly changeType: string; readonly versionId: string; readonly reason: string };
+}
+
 export type ObjectKeyEvent =
   | ObjectVersionPut
   | ObjectVersionCopied
@@ -152,4 +162,5 @@ export type ObjectKeyEvent =
   | ObjectVersionDeleted
   | ObjectTagsSet
   | ObjectTagsDeleted
-  | ConflictResolved;
+  | ConflictResolved
+  | ReplicatedChangeSkipped;
