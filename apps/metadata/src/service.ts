@@ -5,6 +5,7 @@ import { METADATA_MIGRATIONS } from './adapters/migrations';
 import { MetadataAdminModule } from './admin/metadata-admin.module';
 import { BucketModule } from './bucket/bucket.module';
 import { ChunkReferencesModule } from './chunk-references/chunk-references.module';
+import { ConflictLogModule } from './conflict-log/conflict-log.module';
 import { MembershipModule } from './membership/membership.module';
 import { databaseTlsOf, MetadataConfig } from './metadata.config';
 import { MultipartUploadModule } from './multipart-upload/multipart-upload.module';
@@ -40,6 +41,7 @@ export const MetadataService: ServiceDefinition<MetadataConfig> = {
       AccessKeyModule,
       MembershipModule,
       ChunkReferencesModule,
+      ConflictLogModule,
       ReplicationModule,
       ReplicaLeavesModule,
       ProjectionsModule,

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Logger, Param, Post, Query, Req } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Logger, Param, Post, Put, Query, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { Access, ClusterCredentials, describeCaller, type AuthenticatedRequest } from '@cairn/service-kit';
 import { MetadataErrorCodes } from '@cairn/protocol';
@@ -8,15 +8,19 @@ import { BucketQueries } from '../bucket/bucket.queries';
 import { MembershipQueries } from '../membership/membership.queries';
 import { AccessKeyCommandsHandler } from '../access-key/access-key-commands.handler';
 import { BucketCommandsHandler } from '../bucket/bucket-commands.handler';
+import { ConflictLogQueries, conflictWindowOf } from '../conflict-log/conflict-log.queries';
 import { MetadataError } from '../domain/shared/metadata.errors';
 import { ProjectionTracker } from '../projections/projection-tracker';
 import { CreateAccessKeyRequestDto } from './create-access-key.request.dto';
 import { CreateBucketRequestDto } from './create-bucket.request.dto';
 import { IssueOperatorTokenRequestDto } from './issue-operator-token.request.dto';
+import { ListConflictsQueryDto } from './list-conflicts.request.dto';
+import { replicationOf, SetBucketReplicationRequestDto } from './set-bucket-replication.request.dto';
 
 /**
- * The operator's HTTP API: buckets, access keys, operator tokens, nodes, ring epoch, projection
- * lag, rebuild. Operators reach it with a token (`read-only` for the GETs); services with a signature.
+ * The operator's HTTP API: buckets (and their replication and conflict log), access keys, operator
+ * tokens, nodes, ring epoch, projection lag, rebuild. Operators reach it with a token (`read-only`
+ * for the GETs); services with a signature.
  */
 @ApiTags('admin')
 @ApiBearerAuth()
@@ -58,6 +62,21 @@ export class MetadataAdminController {
   @ApiOperation({ summary: 'Delete an empty bucket (seal, count, delete); 409 BucketNotEmpty otherwise' })
   deleteBucket(@Param('name') name: string) {
     return this.buckets.delete(name);
+  }
+
+  @Put('buckets/:name/replication')
+  @ApiOperation({ summary: "Set a bucket's replication between regions (local, active-passive with its home region, active-active); answers the bucket" })
+  async setBucketReplication(@Param('name') name: string, @Body() dto: SetBucketReplicationRequestDto) {
+    const handled = await this.buckets.execute({ type: 'SetBucketReplication', bucket: name, replication: replicationOf(dto) });
+    await this.projection.waitFor('META', handled.sequence);
+    return this.getBucket(name);
+  }
+
+  @Get('buckets/:name/conflicts')
+  @ApiOperation({ summary: "The conflicts resolved on a bucket's keys between regions, oldest first; a page ends with nextAfter for the next" })
+  async listConflicts(@Param('name') name: string, @Query() query: ListConflictsQueryDto) {
+    const window = conflictWindowOf(query);
+    return (await this.readModel.queries(ConflictLogQueries)).listConflicts(name, window);
   }
 
   @Post('access-keys')

@@ -4,14 +4,20 @@ import type { EntityManager } from 'typeorm';
 import { AccessKeyProjection } from '../access-key/access-key.projection';
 import { tableIn } from '../adapters/metadata-schema';
 import { BucketLives, BucketProjection } from '../bucket/bucket.projection';
+import { ConflictLogProjection } from '../conflict-log/conflict-log.projection';
 import { MembershipProjection } from '../membership/membership.projection';
 import { MultipartUploadProjection } from '../multipart-upload/multipart-upload.projection';
-import { isVersionEvent, ObjectKeyProjection, type VersionRow } from '../object-key/object-key.projection';
+import { isVersionEvent, ObjectKeyProjection, type VersionEvent, type VersionRow } from '../object-key/object-key.projection';
 import type { MetadataProjectionPart } from './projection-part';
 
+/** The new versions applyAll batches (isVersionEvent). */
+const VERSION_EVENT_TYPES: readonly VersionEvent['type'][] = ['ObjectVersionPut', 'ObjectVersionCopied', 'DeleteMarkerPut'];
+
 /**
- * Applies one metadata event to the Postgres read model by handing it to its aggregate's part
- * (bucket, object key, multipart upload, access key, membership: each in its folder). It trusts
+ * Applies one metadata event to the Postgres read model by handing it to the parts that handle its
+ * type: its aggregate's (bucket, object key, multipart upload, access key, membership: each in its
+ * folder), and any read model fed by it (the conflict log takes ConflictResolved, which the object
+ * key's part handles too), in the order listed below. It trusts
  * the order of the stream: the deciders already refused everything invalid, so each event is a
  * plain row change. Object and upload events of a bucket the read model does not hold are writes
  * that lost a race with the bucket's deletion (see the bucket decider) and are skipped, the same
@@ -26,20 +32,21 @@ export class MetadataProjection implements Projection<EntityManager> {
   readonly name = 'metadata';
   readonly handles: readonly string[] = METADATA_EVENT_TYPES;
   private readonly objects: ObjectKeyProjection;
-  private readonly partOf: ReadonlyMap<string, MetadataProjectionPart>;
+  private readonly partsOf: ReadonlyMap<string, readonly MetadataProjectionPart[]>;
 
   constructor(readonly schema: string) {
     const t = tableIn(schema);
     const lives = new BucketLives(t);
     const uploads = new MultipartUploadProjection(t, lives);
     this.objects = new ObjectKeyProjection(t, lives, uploads);
-    const buckets = new BucketProjection(t, lives, [uploads, this.objects]);
-    this.partOf = partsByEventType([buckets, this.objects, uploads, new AccessKeyProjection(t), new MembershipProjection(t)]);
+    const conflicts = new ConflictLogProjection(t, lives);
+    const buckets = new BucketProjection(t, lives, [uploads, this.objects, conflicts]);
+    this.partsOf = partsByEventType([buckets, this.objects, conflicts, uploads, new AccessKeyProjection(t), new MembershipProjection(t)]);
   }
 
   async apply(tx: EntityManager, envelope: EventEnvelope, sequence: number): Promise<void> {
     const event = metadataEventOf(envelope);
-    if (event) await this.partFor(event).apply(tx, event, sequence);
+    if (event) await this.applyToParts(tx, event, sequence);
   }
 
   /**
@@ -61,7 +68,7 @@ export class MetadataProjection implements Projection<EntityManager> {
       if (!event) continue;
       if (!isVersionEvent(event)) {
         await flush();
-        await this.partFor(event).apply(tx, event, sequence);
+        await this.applyToParts(tx, event, sequence);
         continue;
       }
       const row = await this.objects.rowToPut(tx, event, sequence);
@@ -75,10 +82,10 @@ export class MetadataProjection implements Projection<EntityManager> {
     await flush();
   }
 
-  private partFor(event: MetadataEvent): MetadataProjectionPart {
-    const part = this.partOf.get(event.type);
-    if (!part) throw new Error(`no part of the metadata projection handles ${event.type}`);
-    return part;
+  private async applyToParts(tx: EntityManager, event: MetadataEvent, sequence: number): Promise<void> {
+    const parts = this.partsOf.get(event.type);
+    if (!parts) throw new Error(`no part of the metadata projection handles ${event.type}`);
+    for (const part of parts) await part.apply(tx, event, sequence);
   }
 }
 
@@ -86,16 +93,21 @@ function metadataEventOf(envelope: EventEnvelope): MetadataEvent | null {
   return isMetadataEventType(envelope.type) ? ({ type: envelope.type, data: envelope.data } as MetadataEvent) : null;
 }
 
-/** Each metadata event type to the one part that handles it; a type handled by none or by two is a bug. */
-function partsByEventType(parts: readonly MetadataProjectionPart[]): ReadonlyMap<string, MetadataProjectionPart> {
-  const partOf = new Map<string, MetadataProjectionPart>();
+/**
+ * Each metadata event type to the parts that handle it, in the order given. A type handled by no
+ * part is a bug; so is a new version handled by a second part, since applyAll hands runs of those
+ * to the object key's part alone (putVersions).
+ */
+function partsByEventType(parts: readonly MetadataProjectionPart[]): ReadonlyMap<string, readonly MetadataProjectionPart[]> {
+  const partsOf = new Map<string, MetadataProjectionPart[]>();
   for (const part of parts) {
     for (const type of part.handles) {
-      if (partOf.has(type)) throw new Error(`two parts of the metadata projection handle ${type}`);
-      partOf.set(type, part);
+      partsOf.set(type, [...(partsOf.get(type) ?? []), part]);
     }
   }
-  const unhandled = METADATA_EVENT_TYPES.filter((type) => !partOf.has(type));
+  const unhandled = METADATA_EVENT_TYPES.filter((type) => !partsOf.has(type));
   if (unhandled.length > 0) throw new Error(`no part of the metadata projection handles ${unhandled.join(', ')}`);
-  return partOf;
+  const batched = VERSION_EVENT_TYPES.filter((type) => (partsOf.get(type)?.length ?? 0) > 1);
+  if (batched.length > 0) throw new Error(`only the object key's part may handle ${batched.join(', ')} (applyAll batches them to it alone)`);
+  return partsOf;
 }

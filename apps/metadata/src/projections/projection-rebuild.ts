@@ -22,6 +22,7 @@ export const PROJECTED_TABLES = [
   'access_keys',
   'storage_nodes',
   'ring_epoch',
+  'conflict_log',
 ] as const;
 
 export interface RebuildStreamProgress {

@@ -34,6 +34,7 @@ const SNAPSHOT_ORDER: Readonly<Record<string, string>> = {
   access_keys: 'access_key_id',
   storage_nodes: 'node_id',
   ring_epoch: 'id',
+  conflict_log: 'bucket, conflict_id',
   projection_checkpoints: 'projection',
 };
 

@@ -4,6 +4,7 @@ import { AddContentHeaders1764200000000 } from './1764200000000-add-content-head
 import { KeepCompletedUploadChunks1764300000000 } from './1764300000000-keep-completed-upload-chunks.migration';
 import { AddBucketPolicy1764400000000 } from './1764400000000-add-bucket-policy.migration';
 import { AddBucketCors1764460000000 } from './1764460000000-add-bucket-cors.migration';
+import { CreateConflictLog1764500000000 } from './1764500000000-create-conflict-log.migration';
 
 /** Every metadata migration, oldest first. */
 export const METADATA_MIGRATIONS = [
@@ -13,4 +14,5 @@ export const METADATA_MIGRATIONS = [
   KeepCompletedUploadChunks1764300000000,
   AddBucketPolicy1764400000000,
   AddBucketCors1764460000000,
+  CreateConflictLog1764500000000,
 ] as const;
