@@ -14,3 +14,4 @@ export * from './lib/scheduler/scheduler-jobs.contract';
 export * from './lib/bucket-policy';
 export * from './lib/bucket-cors';
 export * from './lib/sync';
+export * from './lib/changes';

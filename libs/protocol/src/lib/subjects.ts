@@ -3,8 +3,11 @@
  * that parallel test runs never share them. The empty namespace (production default) adds no
  * prefix: subjects read exactly as docs/architecture.md writes them.
  */
-/** META: namespace events. CLUSTER: membership, health, jobs. DLQ: messages parked after their last delivery. */
-export const StreamKinds = ['META', 'CLUSTER', 'DLQ'] as const;
+/**
+ * META: namespace events. CLUSTER: membership, health, jobs. DLQ: messages parked after their last
+ * delivery. CHANGES: the users' change feed, derived from META (docs/change-feed.md).
+ */
+export const StreamKinds = ['META', 'CLUSTER', 'DLQ', 'CHANGES'] as const;
 export type StreamKind = (typeof StreamKinds)[number];
 
 const NAMESPACE_PATTERN = /^[A-Za-z0-9_-]{0,32}$/;

@@ -1,0 +1,2 @@
+export * from './change-record';
+export * from './change-feed.contract';
