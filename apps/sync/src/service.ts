@@ -1,4 +1,5 @@
 import { ServiceKitModule, type ServiceDefinition } from '@cairn/service-kit';
+import { ChangeFeedModule } from './change-feed/change-feed.module';
 import { SyncConfig } from './sync.config';
 
 export const SYNC_DEFAULT_PORT = 9300;
@@ -10,6 +11,6 @@ export const SyncService: ServiceDefinition<SyncConfig> = {
   defaultPort: SYNC_DEFAULT_PORT,
   module: (config, identity) => ({
     module: class SyncAppModule {},
-    imports: [ServiceKitModule.forRoot({ identity, config })],
+    imports: [ServiceKitModule.forRoot({ identity, config }), ChangeFeedModule],
   }),
 };
