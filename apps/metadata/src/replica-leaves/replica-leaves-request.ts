@@ -4,7 +4,7 @@ import type { ReplicaLeafRange } from './replica-leaves.queries';
 
 const PREFIX_PATTERN = /^[0-9a-f]{0,64}$/;
 const KEY_ID_PATTERN = /^[0-9a-f]{64}$/;
-const REQUEST_FIELDS: ReadonlySet<string> = new Set(['bucket', 'keyIdPrefix', 'after', 'limit']);
+const REQUEST_FIELDS: ReadonlySet<string> = new Set(['bucket', 'keyIdPrefix', 'after', 'afterKeyId', 'limit']);
 const POSITION_FIELDS: ReadonlySet<string> = new Set(['keyId', 'versionId']);
 const VERSION_ID_MAX_CHARS = 1024;
 
@@ -17,13 +17,15 @@ export function replicaLeafRange(request: unknown): ReplicaLeafRange {
   const fields = request as Record<string, unknown>;
   const unknown = Object.keys(fields).filter((name) => !REQUEST_FIELDS.has(name));
   if (unknown.length > 0) throw invalid(`unknown field(s) ${unknown.join(', ')}`);
-  const { bucket, keyIdPrefix = '', after = null, limit = REPLICA_LEAVES_LIMIT_DEFAULT } = withoutNulls(fields);
+  const { bucket, keyIdPrefix = '', after = null, afterKeyId = null, limit = REPLICA_LEAVES_LIMIT_DEFAULT } = withoutNulls(fields);
   if (typeof bucket !== 'string' || bucket.length === 0) throw invalid('bucket must be a bucket name');
   if (typeof keyIdPrefix !== 'string' || !PREFIX_PATTERN.test(keyIdPrefix)) throw invalid('keyIdPrefix must be 0 to 64 lowercase hex digits');
   if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > REPLICA_LEAVES_LIMIT_MAX) {
     throw invalid(`limit must be an integer in 1..${REPLICA_LEAVES_LIMIT_MAX}`);
   }
-  return { bucket, keyIdPrefix, after: after === null ? null : positionOf(after), limit };
+  if (afterKeyId !== null && (typeof afterKeyId !== 'string' || !KEY_ID_PATTERN.test(afterKeyId))) throw invalid('afterKeyId must be 64 lowercase hex digits');
+  if (afterKeyId !== null && after !== null) throw invalid('give after or afterKeyId, not both');
+  return { bucket, keyIdPrefix, after: after === null ? null : positionOf(after), afterKeyId, limit };
 }
 
 function positionOf(after: unknown): { keyId: string; versionId: string } {

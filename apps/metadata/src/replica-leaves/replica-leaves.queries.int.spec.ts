@@ -87,6 +87,13 @@ describe('replica leaves query (Postgres, 20k keys)', () => {
     expect((await everyPage({ bucket: 'b', keyIdPrefix: one.keyId })).leaves).toEqual(all.filter((l) => l.keyId === one.keyId));
   });
 
+  it('afterKeyId skips every version of that key and those before it', async () => {
+    const multi = all.findIndex((l, i) => i > 100 && all[i + 1]?.keyId === l.keyId);
+    const keyId = all[multi].keyId;
+    const page = await queries.listReplicaLeaves(replicaLeafRange({ bucket: 'b', afterKeyId: keyId, limit: 5 }), CHECKPOINT_NAME);
+    expect(page.leaves).toEqual(all.filter((l) => l.keyId > keyId).slice(0, 5));
+  });
+
   it('another bucket and an unknown bucket are their own', async () => {
     expect((await everyPage({ bucket: 'other' })).leaves).toHaveLength(50);
     expect((await everyPage({ bucket: 'nope' })).leaves).toEqual([]);
@@ -124,6 +131,8 @@ describe('replica leaves query (Postgres, 20k keys)', () => {
       { bucket: 'b', after: { keyId: '0'.repeat(64) } },
       { bucket: 'b', after: { keyId: '0'.repeat(64), versionId: 'v', key: 'x' } },
       { bucket: 'b', afterKey: 'k1' },
+      { bucket: 'b', afterKeyId: 'abc' },
+      { bucket: 'b', afterKeyId: '0'.repeat(64), after: { keyId: '0'.repeat(64), versionId: 'v' } },
     ];
     for (const request of bad) {
       let error: unknown;
@@ -135,6 +144,6 @@ describe('replica leaves query (Postgres, 20k keys)', () => {
       expect(error).toBeInstanceOf(MetadataError);
       expect((error as MetadataError).code).toBe('InvalidArgument');
     }
-    expect(replicaLeafRange({ bucket: 'b', keyIdPrefix: null, limit: undefined })).toEqual({ bucket: 'b', keyIdPrefix: '', after: null, limit: 1000 });
+    expect(replicaLeafRange({ bucket: 'b', keyIdPrefix: null, limit: undefined })).toEqual({ bucket: 'b', keyIdPrefix: '', after: null, afterKeyId: null, limit: 1000 });
   });
 });

@@ -9,6 +9,8 @@ export interface ReplicaLeafRange {
   /** 0..64 lowercase hex digits. */
   readonly keyIdPrefix: string;
   readonly after: ReplicaLeafPosition | null;
+  /** Keys strictly after this key id (never with `after`). */
+  readonly afterKeyId: string | null;
   readonly limit: number;
 }
 
@@ -33,7 +35,12 @@ export class ReplicaLeafQueries {
     const low = range.keyIdPrefix.padEnd(KEY_ID_DIGITS, '0');
     const high = range.keyIdPrefix.padEnd(KEY_ID_DIGITS, 'f');
     const params: unknown[] = [range.bucket, low, high, range.limit + 1];
-    const after = range.after === null ? '' : `AND (key_id, version_id) > ($${params.push(range.after.keyId)}::char(64), $${params.push(range.after.versionId)})`;
+    const after =
+      range.after !== null
+        ? `AND (key_id, version_id) > ($${params.push(range.after.keyId)}::char(64), $${params.push(range.after.versionId)})`
+        : range.afterKeyId !== null
+          ? `AND key_id > $${params.push(range.afterKeyId)}::char(64)`
+          : '';
     const sql = `SELECT key_id, key, version_id, etag, is_delete_marker FROM ${this.t('object_versions')}
       WHERE bucket = $1 AND key_id BETWEEN $2::char(64) AND $3::char(64) ${after}
       ORDER BY key_id, version_id LIMIT $4`;

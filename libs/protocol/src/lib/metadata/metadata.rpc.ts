@@ -618,6 +618,8 @@ export interface ListReplicaLeavesRequest {
   readonly keyIdPrefix?: string;
   /** Leaves strictly after this position (the previous page's `next`). */
   readonly after?: ReplicaLeafPosition;
+  /** Or: the leaves of keys strictly after this key id (all of its versions skipped). Not with `after`. */
+  readonly afterKeyId?: string;
   /** 1..REPLICA_LEAVES_LIMIT_MAX, default REPLICA_LEAVES_LIMIT_DEFAULT. */
   readonly limit?: number;
 }
