@@ -1,5 +1,6 @@
 import { ServiceKitModule, type ServiceDefinition } from '@cairn/service-kit';
 import { ChangeFeedModule } from './change-feed/change-feed.module';
+import { ReplicationModule } from './replication/replication.module';
 import { SyncConfig } from './sync.config';
 
 export const SYNC_DEFAULT_PORT = 9300;
@@ -11,6 +12,6 @@ export const SyncService: ServiceDefinition<SyncConfig> = {
   defaultPort: SYNC_DEFAULT_PORT,
   module: (config, identity) => ({
     module: class SyncAppModule {},
-    imports: [ServiceKitModule.forRoot({ identity, config }), ChangeFeedModule],
+    imports: [ServiceKitModule.forRoot({ identity, config }), ReplicationModule, ChangeFeedModule],
   }),
 };

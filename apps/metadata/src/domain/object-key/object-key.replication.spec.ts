@@ -27,9 +27,9 @@ class RegionKey {
     return `${(this.clockBase + this.tick).toString(16).padStart(12, '0')}-00000000`;
   }
 
-  private append(events: ObjectKeyEvent[]): ObjectKeyEvent[] {
+  private append(events: readonly ObjectKeyEvent[]): ObjectKeyEvent[] {
     this.events.push(...events);
-    return events;
+    return [...events];
   }
 
   put(versioning: VersioningStatus, versionId: string): ObjectKeyEvent[] {

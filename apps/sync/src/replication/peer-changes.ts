@@ -1,0 +1,155 @@
+import type { NatsConnectionManager } from '@cairn/messaging';
+import {
+  isEventEnvelope,
+  METADATA_SERVICE,
+  MetadataErrorCodes,
+  MetadataRpc,
+  subjectsFor,
+  type ApplyReplicatedReply,
+  type BucketView,
+  type ChunkRef,
+  type EventEnvelope,
+  type ReplicationConfig,
+} from '@cairn/protocol';
+import type { RpcClient } from '@cairn/messaging';
+import { AckPolicy, DeliverPolicy, type JetStreamManager } from 'nats';
+import type { ReplicaChunkPuller } from '../anti-entropy/replica-chunks.port';
+
+/** How long a bucket's replication mode, as metadata answers it, is taken as current here. */
+const BUCKET_MODE_TTL_MS = 2_000;
+const APPLY_TIMEOUT_MS = 30_000;
+
+/** The stream in this region that sources `peer`'s META from its JetStream domain. */
+export function inboundStreamName(namespace: string, peer: string): string {
+  return `${subjectsFor(namespace).streamName('META')}_FROM_${peer}`.replace(/[^A-Za-z0-9_-]/g, '_');
+}
+
+/** The durable consumer that applies a peer's changes here; its ack floor is where replication resumes. */
+export function applyConsumerName(namespace: string): string {
+  return subjectsFor(namespace).durableName('sync-apply');
+}
+
+/**
+ * This region's copy of a peer's META, kept by JetStream stream sourcing across the link (the
+ * peer's domain): it fills while the link is up, stops at a cut and resumes from where it stopped
+ * after the heal — NATS's own machinery, nothing hand-written. Only `meta.` subjects come over.
+ */
+export async function ensureInboundStream(jsm: JetStreamManager, namespace: string, peer: string): Promise<string> {
+  const subjects = subjectsFor(namespace);
+  const name = inboundStreamName(namespace, peer);
+  const config = { name, sources: [{ name: subjects.streamName('META'), domain: peer, filter_subject: subjects.prefix('meta.>') }] };
+  try {
+    await jsm.streams.info(name);
+  } catch {
+    await jsm.streams.add(config);
+  }
+  try {
+    await jsm.consumers.info(name, applyConsumerName(namespace));
+  } catch {
+    await jsm.consumers.add(name, {
+      durable_name: applyConsumerName(namespace),
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      ack_wait: 60_000_000_000,
+      max_ack_pending: 4_096,
+    });
+  }
+  return name;
+}
+
+export type ChangeOutcome = { readonly kind: 'applied'; readonly conflictId?: string } | { readonly kind: 'skipped'; readonly reason: string };
+
+/** Whether a bucket takes other regions' changes here, from metadata (cached briefly). */
+export class BucketModes {
+  private readonly known = new Map<string, { readonly replication: ReplicationConfig | null; readonly atMs: number }>();
+
+  constructor(private readonly rpc: RpcClient) {}
+
+  /** Null when the bucket does not exist here. */
+  async replicationOf(bucket: string): Promise<ReplicationConfig | null> {
+    const cached = this.known.get(bucket);
+    if (cached && Date.now() - cached.atMs < BUCKET_MODE_TTL_MS) return cached.replication;
+    let replication: ReplicationConfig | null;
+    try {
+      replication = (await this.rpc.request<BucketView>(METADATA_SERVICE, MetadataRpc.getBucket, { bucket })).replication;
+    } catch (error) {
+      if ((error as { code?: string }).code !== MetadataErrorCodes.NoSuchBucket) throw error;
+      replication = null;
+    }
+    this.known.set(bucket, { replication, atMs: Date.now() });
+    return replication;
+  }
+
+  forget(bucket: string): void {
+    this.known.delete(bucket);
+  }
+}
+
+const BUCKET_TYPES = new Set([
+  'BucketCreated',
+  'BucketVersioningChanged',
+  'BucketReplicationChanged',
+  'BucketDefaultStorageClassChanged',
+  'BucketTagsSet',
+  'BucketTagsDeleted',
+  'BucketOwnerChanged',
+  'BucketPolicySet',
+  'BucketPolicyDeleted',
+  'BucketCorsSet',
+  'BucketCorsDeleted',
+]);
+const OBJECT_TYPES = new Set(['ObjectVersionPut', 'ObjectVersionCopied', 'DeleteMarkerPut', 'ObjectVersionDeleted', 'ObjectTagsSet', 'ObjectTagsDeleted']);
+
+const isReplicated = (replication: ReplicationConfig | null | undefined) => replication !== null && replication !== undefined && replication.mode !== 'local';
+
+/**
+ * Applies one of a peer's META events here, if it is the peer's own change of a bucket replicated
+ * to this region (docs/replication.md): the version's chunks first (pulled from the peer unless
+ * held here), then metadata decides it (in order, once, conflicts resolved). Throws when it cannot
+ * be applied yet (the caller retries); anything that is not for this region is skipped.
+ */
+export class PeerChangeApplier {
+  constructor(
+    private readonly rpc: RpcClient,
+    private readonly buckets: BucketModes,
+    private readonly chunks: ReplicaChunkPuller,
+    private readonly onBucketReplicated: (bucket: string) => void,
+  ) {}
+
+  async apply(peer: string, sequence: number, data: Uint8Array, signal: AbortSignal, options: { readonly backfill?: boolean } = {}): Promise<ChangeOutcome> {
+    let envelope: EventEnvelope;
+    try {
+      envelope = JSON.parse(Buffer.from(data).toString('utf8')) as EventEnvelope;
+    } catch {
+      return { kind: 'skipped', reason: 'not an event envelope' };
+    }
+    if (!isEventEnvelope(envelope)) return { kind: 'skipped', reason: 'not an event envelope' };
+    if ((envelope.origin ?? envelope.region) !== peer) return { kind: 'skipped', reason: `a change of ${envelope.origin ?? envelope.region}, not of ${peer}` };
+    const isBucketEvent = BUCKET_TYPES.has(envelope.type);
+    if (!isBucketEvent && !OBJECT_TYPES.has(envelope.type)) return { kind: 'skipped', reason: `${envelope.type} does not replicate` };
+    const d = envelope.data as { bucket?: unknown; replication?: ReplicationConfig; chunks?: readonly ChunkRef[] };
+    if (typeof d?.bucket !== 'string') return { kind: 'skipped', reason: 'no bucket' };
+    const bucket = d.bucket;
+    const here = options.backfill ? { mode: 'active-active' as const } : await this.buckets.replicationOf(bucket);
+    const setsReplication = envelope.type === 'BucketCreated' || envelope.type === 'BucketReplicationChanged';
+    const wanted = isReplicated(here) || (setsReplication && isReplicated(d.replication));
+    if (!wanted) return { kind: 'skipped', reason: `bucket ${bucket} is not replicated here` };
+    if (Array.isArray(d.chunks) && d.chunks.length > 0) await this.chunks.ensureChunks(peer, d.chunks, signal);
+    const reply = await this.rpc.request<ApplyReplicatedReply>(
+      METADATA_SERVICE,
+      MetadataRpc.applyReplicated,
+      { sourceRegion: peer, sourceSequence: sequence, envelope },
+      { timeoutMs: APPLY_TIMEOUT_MS },
+    );
+    if (isBucketEvent) {
+      this.buckets.forget(bucket);
+      if (setsReplication && isReplicated(d.replication)) this.onBucketReplicated(bucket);
+    }
+    return reply.applied ? { kind: 'applied', ...(reply.conflictId ? { conflictId: reply.conflictId } : {}) } : { kind: 'skipped', reason: 'applied before' };
+  }
+}
+
+/** The JetStream manager of this region. */
+export async function jetStreamManager(nats: NatsConnectionManager): Promise<JetStreamManager> {
+  return (await nats.connection()).jetstreamManager();
+}

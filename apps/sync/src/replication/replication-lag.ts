@@ -1,0 +1,92 @@
+import type { NatsConnectionManager } from '@cairn/messaging';
+import type { EventEnvelope, ReplicationLagView } from '@cairn/protocol';
+import type { JetStreamManager } from 'nats';
+import { applyConsumerName, inboundStreamName, jetStreamManager } from './peer-changes';
+import type { PeerReplicator } from './peer-replicator';
+
+/** A source not heard from for this long counts as disconnected (NATS reports activity at least every few seconds on a live source). */
+const SOURCE_SILENT_MS = 10_000;
+/** Pending events looked at to tell lag per bucket. */
+const BUCKET_SCAN_MAX = 500;
+const NANOS_PER_MS = 1_000_000;
+
+/**
+ * Replication lag per peer → this region, the measured RPO: events not yet applied here (sourced
+ * but unapplied, plus what the source reports not yet sourced) and the age of the oldest of them.
+ * While the link is down the source cannot say what it has: lag then counts from the last contact.
+ */
+export class ReplicationLag {
+  private latest: ReplicationLagView[] = [];
+
+  constructor(
+    private readonly nats: NatsConnectionManager,
+    private readonly namespace: string,
+    private readonly region: string,
+    private readonly replicators: readonly PeerReplicator[],
+  ) {}
+
+  /** The last measurement (refresh() takes a new one). */
+  views(): ReplicationLagView[] {
+    return this.latest;
+  }
+
+  async refresh(): Promise<ReplicationLagView[]> {
+    const jsm = await jetStreamManager(this.nats);
+    this.latest = await Promise.all(this.replicators.map((r) => this.measure(jsm, r)));
+    return this.latest;
+  }
+
+  private async measure(jsm: JetStreamManager, replicator: PeerReplicator): Promise<ReplicationLagView> {
+    const stream = inboundStreamName(this.namespace, replicator.peer);
+    const base = {
+      source: replicator.peer,
+      target: this.region,
+      appliedEvents: replicator.counters.applied,
+      lastAppliedAt: replicator.counters.lastAppliedAtMs === null ? null : new Date(replicator.counters.lastAppliedAtMs).toISOString(),
+    };
+    try {
+      const [info, consumer] = await Promise.all([jsm.streams.info(stream), jsm.consumers.info(stream, applyConsumerName(this.namespace))]);
+      const source = info.sources?.[0];
+      const silentMs = source && source.active >= 0 ? source.active / NANOS_PER_MS : Number.POSITIVE_INFINITY;
+      const connected = silentMs < SOURCE_SILENT_MS;
+      const unsourced = source?.lag ?? 0;
+      const pendingEvents = consumer.num_pending + consumer.num_ack_pending + unsourced;
+      const firstUnapplied = consumer.ack_floor.stream_seq + 1;
+      const buckets = new Map<string, { pendingEvents: number; oldestMs: number }>();
+      let oldestMs: number | null = null;
+      for (let seq = firstUnapplied; seq <= info.state.last_seq && seq < firstUnapplied + BUCKET_SCAN_MAX; seq++) {
+        const envelope = await this.envelopeAt(jsm, stream, seq);
+        if (!envelope) continue;
+        const at = Date.parse(envelope.occurredAt);
+        oldestMs ??= at;
+        const bucket = (envelope.data as { bucket?: unknown })?.bucket;
+        if (typeof bucket !== 'string') continue;
+        const entry = buckets.get(bucket) ?? { pendingEvents: 0, oldestMs: at };
+        entry.pendingEvents += 1;
+        buckets.set(bucket, entry);
+      }
+      const now = Date.now();
+      const ageOf = (ms: number | null) => (ms === null ? 0 : Math.max(0, (now - ms) / 1000));
+      let lagSeconds = pendingEvents > 0 ? ageOf(oldestMs) : 0;
+      if (!connected && Number.isFinite(silentMs)) lagSeconds = Math.max(lagSeconds, silentMs / 1000);
+      return {
+        ...base,
+        connected,
+        pendingEvents,
+        lagSeconds,
+        buckets: [...buckets.entries()].map(([bucket, b]) => ({ bucket, pendingEvents: b.pendingEvents, lagSeconds: ageOf(b.oldestMs) })),
+      };
+    } catch {
+      return { ...base, connected: false, pendingEvents: 0, lagSeconds: 0, buckets: [] };
+    }
+  }
+
+  private async envelopeAt(jsm: JetStreamManager, stream: string, seq: number): Promise<EventEnvelope | null> {
+    try {
+      const m = await jsm.streams.getMessage(stream, { seq });
+      return JSON.parse(Buffer.from(m.data).toString('utf8')) as EventEnvelope;
+    } catch {
+      return null;
+    }
+  }
+}
