@@ -7,12 +7,13 @@ import { registerLinks } from './commands/links.command';
 import { registerMaintenance } from './commands/maintenance.command';
 import { registerNodes } from './commands/nodes.command';
 import { registerPlan } from './commands/plan.command';
+import { registerReplication } from './commands/replication.command';
 import { registerStatus } from './commands/status.command';
 import { CliError, ExitCodes } from './domain/exit-codes';
 
 const HELP_FOOTER = `
 Where it connects: --endpoint names a region of the profile or gives the region's S3 address
-(host[:port] or URL; the admin APIs are at +100 metadata, +500 scheduler, +600 monitoring).
+(host[:port] or URL; the admin APIs are at +100 metadata, +300 sync, +500 scheduler, +600 monitoring).
 Default: the profile's region, else the local \`npm start\` region (127.0.0.1:9000).
 Credentials: CAIRN_OPERATOR_TOKEN, else the profile (--profile, CAIRN_PROFILE, the repo's
 .cairn/profile.json written by \`npm start\`, ~/.cairn/profile.json), else the root S3 keys
@@ -45,6 +46,7 @@ export function buildProgram(io: CliIo): Command {
   registerBucketsAndKeys(program, io);
   registerAuth(program, io);
   registerLinks(program, io);
+  registerReplication(program, io);
   return program;
 }
 

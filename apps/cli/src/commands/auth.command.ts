@@ -72,6 +72,7 @@ export function registerAuth(program: Command, io: CliIo): void {
               ['metadata', ctx.settings.endpoints.metadata],
               ['scheduler', ctx.settings.endpoints.scheduler],
               ['monitoring', ctx.settings.endpoints.monitoring],
+              ['sync', ctx.settings.endpoints.sync],
               ['s3', ctx.settings.endpoints.access],
             ]),
           json,

@@ -1,10 +1,13 @@
-import type { Command } from 'commander';
-import type { AccessKeyWire, BucketWire } from '../domain/admin-api.types';
+import { Option, type Command } from 'commander';
+import type { AccessKeyWire, BucketWire, ListConflictsReply } from '../domain/admin-api.types';
 import { renderFields, renderTable } from '../domain/format';
-import { action, type CliIo } from './context';
+import { conflictsTable, CONFLICTS_LIMIT_MAX, describeReplication, isoArg, REPLICATION_MODES, replicationBody, type ReplicationModeArg } from '../domain/replication-views';
+import { action, integerArg, type CliIo } from './context';
+
+const bucketPath = (bucket: string) => `/admin/buckets/${encodeURIComponent(bucket)}`;
 
 export function registerBucketsAndKeys(program: Command, io: CliIo): void {
-  const buckets = program.command('buckets').description('buckets of the region');
+  const buckets = program.command('buckets').alias('bucket').description('buckets of the region: list, replication between regions, conflict log');
   buckets
     .command('list')
     .description('every bucket (of one owner with --owner)')
@@ -21,6 +24,40 @@ export function registerBucketsAndKeys(program: Command, io: CliIo): void {
             ),
           reply,
         );
+      }),
+    );
+
+  buckets
+    .command('replication <bucket>')
+    .description("set how a bucket replicates between regions: local (this region only), active-passive (writes go to --home), active-active (every region takes writes; concurrent writes of a key are resolved and logged: cairn bucket conflicts)")
+    .addOption(new Option('--mode <mode>', 'replication mode').choices(REPLICATION_MODES).makeOptionMandatory())
+    .option('--home <region>', 'the region that takes the writes (active-passive only), e.g. region-1')
+    .action(
+      action(io, async (ctx, bucket: string, opts: { mode: ReplicationModeArg; home?: string }) => {
+        const body = replicationBody(opts.mode, opts.home);
+        const reply = await ctx.admin.call<BucketWire>('metadata', 'PUT', `${bucketPath(bucket)}/replication`, { body });
+        ctx.print(() => `bucket ${describeReplication(reply)}`, reply);
+      }),
+    );
+
+  buckets
+    .command('conflicts <bucket>')
+    .description("the conflicts resolved on a bucket's keys between regions (active-active writes of one key that met), oldest first")
+    .option('--since <iso>', 'resolved at or after this instant (ISO-8601, e.g. 2026-12-01 or 2026-12-01T09:30:00Z)')
+    .option('--until <iso>', 'resolved before this instant (ISO-8601)')
+    .option('--limit <n>', `at most this many (1-${CONFLICTS_LIMIT_MAX})`, String(CONFLICTS_LIMIT_MAX))
+    .option('--after <conflictId>', 'the page after this conflict (printed at the end of a full page)')
+    .action(
+      action(io, async (ctx, bucket: string, opts: { since?: string; until?: string; limit: string; after?: string }) => {
+        const query = {
+          since: opts.since === undefined ? undefined : isoArg('--since', opts.since),
+          until: opts.until === undefined ? undefined : isoArg('--until', opts.until),
+          limit: integerArg('--limit', opts.limit, 1, CONFLICTS_LIMIT_MAX),
+          after: opts.after,
+        };
+        const reply = await ctx.admin.get<ListConflictsReply>('metadata', `${bucketPath(bucket)}/conflicts`, { query });
+        ctx.print(() => `${conflictsTable(reply.conflicts)}${reply.nextAfter ? `
+more: cairn bucket conflicts ${bucket} --after ${reply.nextAfter}` : ''}`, reply);
       }),
     );
 

@@ -29,7 +29,7 @@ function context(tty: boolean, json = false): { ctx: CommandContext; output: () 
   let text = '';
   stdout.on('data', (d: Buffer) => (text += String(d)));
   const io: CliIo = { env: {}, stdout, stderr: new PassThrough() };
-  const ctx = new CommandContext(io, { json }, { region: null, endpoints: { access: '', metadata: '', scheduler: '', monitoring: '' }, operatorToken: null, s3Keys: null, caFile: null, source: '' }, '/p', null);
+  const ctx = new CommandContext(io, { json }, { region: null, endpoints: { access: '', metadata: '', scheduler: '', monitoring: '', sync: '' }, operatorToken: null, s3Keys: null, caFile: null, source: '' }, '/p', null);
   return { ctx, output: () => text };
 }
 

@@ -1,5 +1,8 @@
 // Types only: erased at run time, so the CLI's launcher needs no path aliases.
-import type { StorageNodeDescription } from '@cairn/protocol';
+import type { ConflictRecord, ListConflictsReply, ReplicationConfig, ReplicationLagView, StorageNodeDescription } from '@cairn/protocol';
+
+/** The conflict log and replication lag as the protocol defines them (metadata's and sync's replies). */
+export type { ConflictRecord, ListConflictsReply, ReplicationLagView };
 
 /**
  * The admin APIs' replies as the CLI reads them (the services own the full shapes; the CLI may
@@ -119,6 +122,7 @@ export interface BucketWire {
   readonly versioning?: string;
   readonly defaultStorageClass?: string;
   readonly deleting?: boolean;
+  readonly replication?: ReplicationConfig;
 }
 
 export interface AccessKeyWire {

@@ -9,10 +9,11 @@ const devProfile: ProfileFile = {
 };
 
 describe('endpointsFromBase: a region from its S3 address and the standard port layout', () => {
-  it('puts metadata at +100, scheduler at +500 and monitoring at +600 of the S3 port', () => {
+  it('puts metadata at +100, sync at +300, scheduler at +500 and monitoring at +600 of the S3 port', () => {
     expect(endpointsFromBase('http://10.0.0.5:10000')).toEqual({
       access: 'http://10.0.0.5:10000',
       metadata: 'http://10.0.0.5:10100',
+      sync: 'http://10.0.0.5:10300',
       scheduler: 'http://10.0.0.5:10500',
       monitoring: 'http://10.0.0.5:10600',
     });
@@ -65,7 +66,13 @@ describe('resolveSettings', () => {
     const profile: ProfileFile = { ...devProfile, regions: { 'region-2': { endpoints: { access: 'http://127.0.0.1:10000', metadata: 'http://127.0.0.1:10100' } } } };
     const s = resolveSettings({ endpoint: 'region-2', env: {}, profile, profilePath: '/p' });
     expect(s.region).toBe('region-2');
-    expect(s.endpoints).toEqual({ access: 'http://127.0.0.1:10000', metadata: 'http://127.0.0.1:10100', scheduler: 'http://127.0.0.1:10500', monitoring: 'http://127.0.0.1:10600' });
+    expect(s.endpoints).toEqual({
+      access: 'http://127.0.0.1:10000',
+      metadata: 'http://127.0.0.1:10100',
+      sync: 'http://127.0.0.1:10300',
+      scheduler: 'http://127.0.0.1:10500',
+      monitoring: 'http://127.0.0.1:10600',
+    });
     expect(s.operatorToken).toBe(devProfile.operatorToken);
     expect(resolveSettings({ endpoint: 'region-1', env: {}, profile, profilePath: '/p' }).endpoints.metadata).toBe('http://127.0.0.1:9100');
   });
@@ -84,5 +91,13 @@ describe('resolveSettings', () => {
     expect(s.endpoints.metadata).toBe('http://127.0.0.1:9100');
     expect(s.s3Keys).toEqual({ accessKeyId: 'K', secretAccessKey: 'S', signingRegion: 'eu-1' });
     expect(s.caFile).toBe('/ca.pem');
+  });
+
+  it("finds sync (replication lag) in the profile as npm start writes it, else at the S3 port + 300; CAIRN_SYNC_URL overrides it", () => {
+    const withSync: ProfileFile = { ...devProfile, endpoints: { ...devProfile.endpoints, sync: 'http://127.0.0.1:9301/' } };
+    expect(resolveSettings({ env: {}, profile: withSync, profilePath: '/p' }).endpoints.sync).toBe('http://127.0.0.1:9301');
+    expect(resolveSettings({ env: {}, profile: devProfile, profilePath: '/p' }).endpoints.sync).toBe('http://127.0.0.1:9300');
+    expect(resolveSettings({ endpoint: '10.0.0.5:10000', env: {}, profile: null, profilePath: null }).endpoints.sync).toBe('http://10.0.0.5:10300');
+    expect(resolveSettings({ env: { CAIRN_SYNC_URL: 'https://sync.internal:9300' }, profile: withSync, profilePath: '/p' }).endpoints.sync).toBe('https://sync.internal:9300');
   });
 });

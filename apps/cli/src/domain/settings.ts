@@ -1,12 +1,12 @@
 import { usageError } from './exit-codes';
 
 /** The services whose admin APIs the CLI calls, and the S3 endpoint that trades root keys for tokens. */
-export const ENDPOINT_SERVICES = ['access', 'metadata', 'scheduler', 'monitoring'] as const;
+export const ENDPOINT_SERVICES = ['access', 'metadata', 'scheduler', 'monitoring', 'sync'] as const;
 export type EndpointService = (typeof ENDPOINT_SERVICES)[number];
 export type Endpoints = Readonly<Record<EndpointService, string>>;
 
 /** The standard port layout of a region (docs/architecture.md §8): each service's port is the S3 port plus this. */
-export const STANDARD_PORT_OFFSETS: Readonly<Record<EndpointService, number>> = { access: 0, metadata: 100, scheduler: 500, monitoring: 600 };
+export const STANDARD_PORT_OFFSETS: Readonly<Record<EndpointService, number>> = { access: 0, metadata: 100, sync: 300, scheduler: 500, monitoring: 600 };
 /** The S3 port of region one under `npm start`; a second region on the same machine adds 1000. */
 export const DEFAULT_S3_PORT = 9000;
 export const DEFAULT_ENDPOINT = `http://127.0.0.1:${DEFAULT_S3_PORT}`;
@@ -19,6 +19,7 @@ export const SERVICE_URL_ENV: Readonly<Record<EndpointService, string>> = {
   metadata: 'CAIRN_METADATA_URL',
   scheduler: 'CAIRN_SCHEDULER_URL',
   monitoring: 'CAIRN_MONITORING_URL',
+  sync: 'CAIRN_SYNC_URL',
 };
 
 /** One region as a profile describes it (the shape `npm start` writes to .cairn/profile.json). */
@@ -83,6 +84,7 @@ export function endpointsFromBase(base: string): Endpoints {
     metadata: at(STANDARD_PORT_OFFSETS.metadata),
     scheduler: at(STANDARD_PORT_OFFSETS.scheduler),
     monitoring: at(STANDARD_PORT_OFFSETS.monitoring),
+    sync: at(STANDARD_PORT_OFFSETS.sync),
   };
 }
 
@@ -104,6 +106,7 @@ function endpointsOfProfile(profile: RegionProfile): Endpoints {
     metadata: trimSlash(listed['metadata'] ?? derived.metadata),
     scheduler: trimSlash(listed['scheduler'] ?? derived.scheduler),
     monitoring: trimSlash(listed['monitoring'] ?? derived.monitoring),
+    sync: trimSlash(listed['sync'] ?? derived.sync),
   };
 }
 
