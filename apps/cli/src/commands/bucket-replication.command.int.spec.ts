@@ -20,6 +20,7 @@ const BUCKET = 'cli-replicated';
 describe('cairn bucket replication / conflicts, cairn replication lag', () => {
   const ns = testNamespace();
   let metadata: ServiceProcess;
+  let sync: ServiceProcess;
   let nc: NatsConnection;
   let incarnation = 0;
   const dir = mkdtempSync(path.join(tmpdir(), 'cairn-replication-'));
@@ -66,8 +67,12 @@ describe('cairn bucket replication / conflicts, cairn replication lag', () => {
   }
 
   beforeAll(async () => {
-    metadata = await startServiceProcess({ app: 'metadata', env: { CAIRN_NS: ns, CAIRN_INSTANCE: 'metadata-cli' } });
-    writeFileSync(profile, JSON.stringify({ region: 'region-1', endpoints: { metadata: metadata.url }, operatorToken: testOperatorToken('admin') }));
+    [metadata, sync] = await Promise.all([
+      startServiceProcess({ app: 'metadata', env: { CAIRN_NS: ns, CAIRN_INSTANCE: 'metadata-cli' } }),
+      // A region federated with one peer that is not there: its link is listed, down.
+      startServiceProcess({ app: 'sync', env: { CAIRN_NS: ns, CAIRN_INSTANCE: 'sync-cli', CAIRN_SYNC_PEERS: 'region-9', CAIRN_ANTI_ENTROPY_LEASE: 'none', CAIRN_ANTI_ENTROPY_INTERVAL_MS: '0' } }),
+    ]);
+    writeFileSync(profile, JSON.stringify({ region: 'region-1', endpoints: { metadata: metadata.url, sync: sync.url }, operatorToken: testOperatorToken('admin') }));
     const created = await fetch(`${metadata.url}/admin/buckets`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${testOperatorToken('admin')}` },
@@ -80,7 +85,7 @@ describe('cairn bucket replication / conflicts, cairn replication lag', () => {
 
   afterAll(async () => {
     await nc?.close();
-    await metadata?.stop();
+    await Promise.all([metadata?.stop(), sync?.stop()]);
     await dropNamespace(ns);
     rmSync(dir, { recursive: true, force: true });
   }, 60_000);
@@ -147,6 +152,17 @@ describe('cairn bucket replication / conflicts, cairn replication lag', () => {
     expect(window.conflicts).toEqual([expect.objectContaining({ conflictId: 'k-2', winner: expect.objectContaining({ region: 'region-2' }) })]);
     const unknown = await cairn(['bucket', 'conflicts', 'no-such-bucket']);
     expect([unknown.code, unknown.err]).toEqual([1, expect.stringContaining('NoSuchBucket')]);
+  });
+
+  it("replication lag: the sync service's links as a table and as JSON", async () => {
+    const json = await cairn(['--json', 'replication', 'lag']);
+    expect(json.code).toBe(0);
+    const links = JSON.parse(json.out) as { source: string; target: string; connected: boolean }[];
+    expect(links).toEqual([expect.objectContaining({ source: 'region-9', target: 'region-1', connected: false })]);
+    const table = await cairn(['replication', 'lag']);
+    expect(table.code).toBe(0);
+    expect(table.out.split('\n')[0]).toMatch(/^SOURCE +TARGET +LINK +PENDING +LAG +APPLIED +LAST APPLIED$/);
+    expect(table.out.split('\n')[1]).toMatch(/^region-9 +region-1 +DOWN +\d+ +\S+ +0 +never$/);
   });
 
   it('replication lag: exits 4 in one line when the sync service does not answer', async () => {
