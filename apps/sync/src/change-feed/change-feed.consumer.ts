@@ -12,6 +12,12 @@ export const CHANGE_FEED_DURABLE = 'sync-change-feed';
  * holds the feed instead of thinning it.
  */
 export const CHANGE_FEED_MAX_DELIVERIES = 10_000;
+/**
+ * How long an event may go unacked before JetStream hands it out again. Feeding one is a single
+ * publish, and with one event in flight a crashed feeder's last event holds the feed this long,
+ * so it is short; a slow publish that outlasts it only makes a redelivery, which is skipped.
+ */
+export const CHANGE_FEED_ACK_WAIT_MS = 5_000;
 
 /**
  * Every object-key event of META, in stream order (one unacked at a time), handed to the feeder;
@@ -22,7 +28,7 @@ export const CHANGE_FEED_MAX_DELIVERIES = 10_000;
 export class ChangeFeedConsumer {
   constructor(private readonly feeder: ChangeFeeder) {}
 
-  @EventPattern('meta.object.>', { stream: 'META', durable: CHANGE_FEED_DURABLE, maxAckPending: 1, maxDeliveries: CHANGE_FEED_MAX_DELIVERIES })
+  @EventPattern('meta.object.>', { stream: 'META', durable: CHANGE_FEED_DURABLE, maxAckPending: 1, maxDeliveries: CHANGE_FEED_MAX_DELIVERIES, ackWaitMs: CHANGE_FEED_ACK_WAIT_MS })
   async onObjectEvent(@Payload() payload: unknown, @Ctx() ctx: JetStreamContext): Promise<void> {
     await this.feeder.feed(payload, ctx.streamSequence);
   }
