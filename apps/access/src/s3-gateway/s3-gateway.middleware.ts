@@ -6,7 +6,9 @@ import { Counter, Histogram, type Registry } from 'prom-client';
 import { isOperatorRole, OPERATOR_ROLES, type BucketView, type OperatorRole, type OperatorTokenClaims } from '@cairn/protocol';
 import { MAX_REQUEST_HEADERS } from '@cairn/service-kit';
 import { ANONYMOUS_CALLER, S3Error, isAnonymousRequest, parseRequestTarget, routeS3Request, type RequestTarget, type RoutingConfig, type S3Operation, type SigV4Verifier } from '../s3';
-import { copySourceTargetOf, policyTargetOf, type PolicyTarget } from '../domain/bucket-policy/s3-policy-request';
+import { bucketArn, copySourceTargetOf, policyTargetOf, type PolicyTarget } from '../domain/bucket-policy/s3-policy-request';
+import type { ChangeFeedHandler } from '../change-feed/change-feed.handler';
+import { isChangeFeedPath } from '../change-feed/change-feed.request';
 import { applyCorsHeaders } from './bucket-cors.handlers';
 import { BucketPolicyAuthorizer } from './bucket-policy.authorizer';
 import { mapError } from './metadata-errors';
@@ -34,6 +36,8 @@ export interface S3GatewayOptions {
   readonly issueOperatorToken?: (request: { readonly role: OperatorRole; readonly label: string; readonly ttlMs?: number }) => { readonly token: string; readonly claims: OperatorTokenClaims };
   /** Where the per-operation request counter and latency histogram are registered (the service's /metrics). */
   readonly metrics?: Registry;
+  /** Serves GET /_cairn/changes/<bucket> (docs/change-feed.md), authorized as s3:ListBucket on the bucket. */
+  readonly changeFeed?: ChangeFeedHandler;
 }
 
 /** Seconds from 1 ms to 5 min: small-object requests at the bottom, multi-GiB uploads and downloads at the top. */
@@ -41,6 +45,7 @@ export const S3_DURATION_BUCKETS_SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0
 /** The operation label of a request refused before it could be routed, and of operator-token requests. */
 export const UNROUTED_OPERATION = 'Unknown';
 export const ISSUE_OPERATOR_TOKEN_OPERATION = 'IssueOperatorToken';
+export const GET_CHANGE_FEED_OPERATION = 'GetChangeFeed';
 
 /**
  * Per-operation S3 figures: `cairn_s3_requests_total{operation,status_class}` (status_class `2xx`…`5xx`,
@@ -158,6 +163,12 @@ export class S3Gateway {
         this.issueOperatorToken(exchange, target, res);
         return;
       }
+      if (this.options.changeFeed && isChangeFeedPath(target.rawPath)) {
+        operation = GET_CHANGE_FEED_OPERATION;
+        span?.updateName(`Cairn ${operation}`);
+        await this.serveChangeFeed(this.options.changeFeed, exchange);
+        return;
+      }
       const route = routeS3Request({ method: exchange.method, host: req.headers.host, target, headers: exchange.headers }, this.options.routing);
       exchange.route = route;
       operation = route.operation;
@@ -243,6 +254,15 @@ export class S3Gateway {
     const body = JSON.stringify({ token, id: claims.id, role: claims.role, label: claims.label, expiresAt: new Date(claims.expiresAtMs).toISOString() });
     res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store' });
     res.end(body);
+  }
+
+  /** The change feed reads a bucket as a listing does: s3:ListBucket, checked again as an SSE stream goes on. */
+  private async serveChangeFeed(changeFeed: ChangeFeedHandler, exchange: S3Exchange): Promise<void> {
+    const request = changeFeed.parse(exchange);
+    const target: PolicyTarget = { action: 's3:ListBucket', resource: bucketArn(request.bucket) };
+    const view = await this.authorize(exchange, request.bucket, target);
+    exchange.bucketView = view;
+    await changeFeed.serve(exchange, request, view, () => this.authorize(exchange, request.bucket, target));
   }
 
   /** Root touches every bucket; the owner its own unless the policy denies it; others where the policy allows. */

@@ -10,6 +10,8 @@ import { MetadataRpcClient } from '../adapters/metadata-rpc.client';
 import { ChunkClientStoreAdapter } from '../data-path/chunk-client-store.adapter';
 import { MemoryBudget } from '../data-path/memory-budget';
 import { ACCESS_KEY_LOOKUP, SigV4Verifier } from '../s3';
+import { ChangeFeedHandler } from '../change-feed/change-feed.handler';
+import { ChangeFeedReader } from '../change-feed/change-feed.reader';
 import { S3Gateway } from './s3-gateway.middleware';
 import { s3Handlers } from './s3-handlers';
 
@@ -143,6 +145,7 @@ export class S3GatewayModule {
               instance: identity.instance,
               issueOperatorToken: (request) => credentials.mintOperatorToken(request),
               metrics: metrics.registry,
+              changeFeed: new ChangeFeedHandler({ reader: new ChangeFeedReader(nats, identity.namespace), logger }),
             });
             return { gateway, ring, chunkClient, nodeHealth, tails: cacheInvalidationTails(nats, identity.namespace, metadata, keys, logger) };
           },
