@@ -98,6 +98,17 @@ describe('cairn CLI against a running region', () => {
     expect((await cairn('plan', 'rebalance', 'add', 'storage-9', '--zone', 'zone-1', '--weight', '1')).stdout).toMatch(/What if: add storage-9 .*nothing has moved/);
   }, 60_000);
 
+  it('bucket replication sets and prints a mode; bucket conflicts lists the (empty) conflict log', async () => {
+    await region.s3.send(new CreateBucketCommand({ Bucket: 'cli-replicated' }));
+    const set = await cairn('bucket', 'replication', 'cli-replicated', '--mode', 'active-passive', '--home', 'region-2');
+    expect([set.code, set.stdout.trim()]).toEqual([0, 'bucket cli-replicated: active-passive (home region-2)']);
+    const local = await cairn('buckets', 'replication', 'cli-replicated', '--mode', 'local', '--json');
+    expect(local.json()).toMatchObject({ name: 'cli-replicated', replication: { mode: 'local' } });
+    expect((await cairn('bucket', 'replication', 'cli-replicated', '--mode', 'active-passive')).code).toBe(2);
+    expect((await cairn('bucket', 'conflicts', 'cli-replicated', '--since', '2026-01-01', '--json')).json()).toEqual({ conflicts: [], nextAfter: null });
+    expect((await cairn('bucket', 'conflicts', 'cli-replicated')).stdout.trim()).toBe('(no conflicts)');
+  }, 60_000);
+
   it('access keys: create shows the secret once, list shows no secret, revoke marks it revoked', async () => {
     const created = await cairn('keys', 'create', 'alice', '--json');
     expect(created.code).toBe(0);
