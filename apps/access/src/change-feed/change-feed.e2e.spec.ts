@@ -1,6 +1,7 @@
 import {
   CreateBucketCommand,
   DeleteBucketCommand,
+  DeleteBucketPolicyCommand,
   DeleteObjectCommand,
   PutBucketPolicyCommand,
   PutBucketVersioningCommand,
@@ -13,6 +14,7 @@ import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { createHash } from 'node:crypto';
 import type { ChangeFeedPage, ChangeFeedRecord } from '@cairn/protocol';
+import { MetricsService } from '@cairn/service-kit';
 import { eventually, startServiceProcess, type ServiceProcess } from '@cairn/testing';
 import { E2E_REGION, presignUrl, startS3Stack, type Credentials, type S3Stack } from '../testing/s3-stack.e2e-helper';
 
@@ -249,6 +251,10 @@ describe('change feed (e2e: S3 writes → sync feeder → CHANGES → /_cairn/ch
     }
     const post = await answer(await fetch(await presignUrl(stack.endpoint, alice, 'POST', path), { method: 'POST' }));
     expect([post.status, s3Code(post.text)]).toEqual([405, 'MethodNotAllowed']);
+    // Counted under their own operation, refused ones included, never under an S3 operation on a bucket "_cairn".
+    const metrics = await stack.access.app.get(MetricsService).registry.metrics();
+    expect(metrics).toMatch(/cairn_s3_requests_total\{[^}]*operation="GetChangeFeed"[^}]*status_class="4xx"/);
+    expect(metrics).toMatch(/cairn_s3_requests_total\{[^}]*operation="GetChangeFeed"[^}]*status_class="2xx"/);
   });
 
   it('does not show a bucket created again under the same name the changes of the one before', async () => {
@@ -279,5 +285,12 @@ describe('change feed (e2e: S3 writes → sync feeder → CHANGES → /_cairn/ch
     }, 10_000, 100);
     const page = (await res.json()) as ChangeFeedPage;
     expect(page.records).toHaveLength(1);
+
+    // An open stream is authorized again as it goes: withdrawing the grant ends it with an error event.
+    const stream = await signedGet(stack.endpoint, bob, `/_cairn/changes/${bucket}`, { cursor: 'now', wait: '1' }, { accept: 'text/event-stream' });
+    expect(stream.status).toBe(200);
+    await asAlice.send(new DeleteBucketPolicyCommand({ Bucket: bucket }));
+    const ended = await readSse(stream, (events) => events.some((e) => e.event === 'error'));
+    expect(ended.events.find((e) => e.event === 'error')?.data).toBe('{"code":"AccessDenied"}');
   });
 });

@@ -230,6 +230,7 @@ export class S3Gateway {
   private operationForLabel(req: IncomingMessage): string {
     try {
       const target = parseRequestTarget(req.url ?? '/');
+      if (this.options.changeFeed && isChangeFeedPath(target.rawPath)) return GET_CHANGE_FEED_OPERATION;
       return routeS3Request({ method: (req.method ?? 'GET').toUpperCase(), host: req.headers.host, target, headers: req.headers as S3Exchange['headers'] }, this.options.routing).operation;
     } catch {
       return UNROUTED_OPERATION;
