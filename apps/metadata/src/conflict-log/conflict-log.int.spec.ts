@@ -1,12 +1,23 @@
-import { keyIdOf } from '@cairn/hashing';
+import { decodeHlc, encodeHlc, keyIdOf } from '@cairn/hashing';
 import { JetStreamEventStore, RpcClient } from '@cairn/messaging';
 import { METADATA_SERVICE, MetadataEventSchemaVersions, MetadataRpc, subjectsFor } from '@cairn/protocol';
-import type { BucketView, ConflictResolved, ConflictSide, CreateBucketReply, EventEnvelope, ListConflictsReply, ProjectionStatusReply } from '@cairn/protocol';
+import type {
+  ApplyReplicatedReply,
+  BucketView,
+  ConflictResolved,
+  ConflictSide,
+  CreateBucketReply,
+  EventEnvelope,
+  ListConflictsReply,
+  ObjectVersionData,
+  ProjectionStatusReply,
+  PutObjectReply,
+} from '@cairn/protocol';
 import { PostgresConnection, type RunningService } from '@cairn/service-kit';
 import { bootForTest, dropNamespace, eventually, testNamespace, testOperatorToken } from '@cairn/testing';
 import type { MetadataConfig } from '../metadata.config';
 import { MetadataService } from '../service';
-import { codeOf, RPC_TIMEOUT_MS } from '../testing/rpc-test-helpers';
+import { body, codeOf, RPC_TIMEOUT_MS } from '../testing/rpc-test-helpers';
 
 const BUCKET = 'shared-photos';
 const DAY = '2026-11-20';
@@ -72,10 +83,12 @@ describe('conflict log and replication admin (real JetStream and Postgres)', () 
 
   const list = (request: Record<string, unknown>) => call<ListConflictsReply>(MetadataRpc.listConflicts, { bucket: BUCKET, ...request });
 
-  async function conflictRows(): Promise<unknown[]> {
+  /** The conflict_log rows of BUCKET (of every bucket with `every`). */
+  async function conflictRows(every = false): Promise<unknown[]> {
     const ds = await service.app.get(PostgresConnection).ready();
     const schema = (ds.options as { schema: string }).schema;
-    return ds.query(`SELECT * FROM "${schema}"."conflict_log" ORDER BY bucket, conflict_id`);
+    const table = `"${schema}"."conflict_log"`;
+    return every ? ds.query(`SELECT * FROM ${table} ORDER BY bucket, conflict_id`) : ds.query(`SELECT * FROM ${table} WHERE bucket = $1 ORDER BY conflict_id`, [BUCKET]);
   }
 
   beforeAll(async () => {
@@ -221,18 +234,57 @@ describe('conflict log and replication admin (real JetStream and Postgres)', () 
     expect(doc.paths['/admin/buckets/{name}/conflicts']['get'].parameters?.map((p) => p.name).sort()).toEqual(['after', 'limit', 'name', 'since', 'until']);
   });
 
+  it("logs, once, the conflict metadata resolves when another region's concurrent put of a key arrives (MetadataRpc.applyReplicated)", async () => {
+    const bucket = 'meeting-notes';
+    await call(MetadataRpc.createBucket, { bucket, owner: 'alice', versioningEnabled: true });
+    await call(MetadataRpc.setBucketReplication, { bucket, replication: { mode: 'active-active' } });
+    const mine = await call<PutObjectReply>(MetadataRpc.putObject, { bucket, ...body('agenda.txt', 'written here') });
+    // The same key, written in region-2 without having seen this region's version: a concurrent change.
+    const [local] = (await store.read(subjectsFor(ns).object(bucket, keyIdOf('agenda.txt')))).events;
+    const localData = local.envelope.data as ObjectVersionData;
+    const later = decodeHlc(localData.hlc);
+    const hlc = encodeHlc({ wallMs: later.wallMs + 1, logical: 0 });
+    const theirs: EventEnvelope = {
+      ...local.envelope,
+      id: `region-2-${ns}-agenda`,
+      region: 'region-2',
+      hlc,
+      data: { ...localData, versionId: 'region-2-version', hlc, region: 'region-2', vector: { 'region-2': 1 } },
+    };
+    const apply = () => call<ApplyReplicatedReply>(MetadataRpc.applyReplicated, { sourceRegion: 'region-2', sourceSequence: 7, envelope: theirs });
+    const applied = await apply();
+    expect(applied).toMatchObject({ applied: true, conflictId: expect.any(String) });
+    const again = await apply();
+    expect(again.applied).toBe(false);
+
+    const logged = await call<ListConflictsReply>(MetadataRpc.listConflicts, { bucket, minSequence: Math.max(applied.sequence, again.sequence) });
+    expect(logged.conflicts).toEqual([
+      {
+        conflictId: applied.conflictId,
+        bucket,
+        key: 'agenda.txt',
+        // The later HLC wins in every region; this region's version is kept below it.
+        winner: expect.objectContaining({ versionId: 'region-2-version', region: 'region-2', hlc }),
+        loser: expect.objectContaining({ versionId: mine.versionId, region: 'region-1' }),
+        loserVersionId: mine.versionId,
+        resolvedAt: expect.any(String),
+      },
+    ]);
+  });
+
   it('rebuilds the conflict log from the stream into exactly the rows it had', async () => {
     await eventually(async () => {
       const s = await call<ProjectionStatusReply>(MetadataRpc.projectionStatus, {});
       return s.streams.every((x) => x.lag === 0) ? s : undefined;
     });
-    const before = await conflictRows();
+    const before = await conflictRows(true);
     const listed = await list({});
-    expect(before).toHaveLength(6);
+    // BUCKET's six, and the one resolved by the object-key decider in meeting-notes.
+    expect(before).toHaveLength(7);
     const res = await http('/admin/rebuild', ADMIN, { method: 'POST' });
     expect(res.status).toBe(200);
     expect(((await res.json()) as { state: string }).state).toBe('done');
-    expect(await conflictRows()).toEqual(before);
+    expect(await conflictRows(true)).toEqual(before);
     expect(await list({})).toEqual(listed);
   }, 60_000);
 
