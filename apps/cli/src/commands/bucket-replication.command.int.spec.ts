@@ -98,6 +98,9 @@ describe('cairn bucket replication / conflicts, cairn replication lag', () => {
     expect(JSON.parse(active.out)).toMatchObject({ name: BUCKET, owner: 'alice', replication: { mode: 'active-active' } });
     const listed = JSON.parse((await cairn(['--json', 'buckets', 'list'])).out) as { buckets: { name: string; replication: unknown }[] };
     expect(listed.buckets.find((b) => b.name === BUCKET)?.replication).toEqual({ mode: 'active-active' });
+    const table = (await cairn(['buckets', 'list'])).out.split('\n');
+    expect(table[0]).toMatch(/^BUCKET +OWNER +REGION +VERSIONING +REPLICATION +STORAGE CLASS +CREATED +DELETING$/);
+    expect(table.find((l) => l.startsWith(BUCKET))).toMatch(/ Enabled +active-active +STANDARD /);
   });
 
   it('refuses a wrong command line with 2, a refused change with 1, a read-only token with 3', async () => {

@@ -1,7 +1,16 @@
 import { Option, type Command } from 'commander';
 import type { AccessKeyWire, BucketWire, ListConflictsReply } from '../domain/admin-api.types';
 import { renderFields, renderTable } from '../domain/format';
-import { conflictsTable, CONFLICTS_LIMIT_MAX, describeReplication, isoArg, REPLICATION_MODES, replicationBody, type ReplicationModeArg } from '../domain/replication-views';
+import {
+  conflictsTable,
+  CONFLICTS_LIMIT_MAX,
+  describeReplication,
+  isoArg,
+  REPLICATION_MODES,
+  replicationBody,
+  replicationCell,
+  type ReplicationModeArg,
+} from '../domain/replication-views';
 import { action, integerArg, type CliIo } from './context';
 
 const bucketPath = (bucket: string) => `/admin/buckets/${encodeURIComponent(bucket)}`;
@@ -18,8 +27,8 @@ export function registerBucketsAndKeys(program: Command, io: CliIo): void {
         ctx.print(
           () =>
             renderTable(
-              ['bucket', 'owner', 'region', 'versioning', 'storage class', 'created', 'deleting'],
-              reply.buckets.map((b) => [b.name, b.owner, b.region, b.versioning, b.defaultStorageClass, b.createdAt, b.deleting]),
+              ['bucket', 'owner', 'region', 'versioning', 'replication', 'storage class', 'created', 'deleting'],
+              reply.buckets.map((b) => [b.name, b.owner, b.region, b.versioning, replicationCell(b), b.defaultStorageClass, b.createdAt, b.deleting]),
               '(no buckets)',
             ),
           reply,

@@ -1,6 +1,6 @@
 import type { ConflictRecord, ReplicationLagView } from './admin-api.types';
 import { CliError, ExitCodes } from './exit-codes';
-import { conflictsTable, describeReplication, isoArg, lagTables, replicationBody } from './replication-views';
+import { conflictsTable, describeReplication, isoArg, lagTables, replicationBody, replicationCell } from './replication-views';
 
 const usageOf = (work: () => unknown): number | undefined => {
   try {
@@ -94,6 +94,8 @@ describe('bucket replication arguments', () => {
   it('prints the mode the bucket was left in', () => {
     expect(describeReplication({ name: 'photos', owner: 'alice', replication: { mode: 'active-passive', homeRegion: 'region-2' } })).toBe('photos: active-passive (home region-2)');
     expect(describeReplication({ name: 'photos', owner: 'alice', replication: { mode: 'active-active' } })).toBe('photos: active-active');
+    expect(replicationCell({ name: 'photos', owner: 'alice', replication: { mode: 'local' } })).toBe('local');
+    expect(replicationCell({ name: 'photos', owner: 'alice' })).toBeNull();
   });
 
   it('takes --since/--until as ISO-8601 instants with their zone, a date alone as midnight UTC', () => {

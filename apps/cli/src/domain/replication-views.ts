@@ -23,9 +23,14 @@ export function replicationBody(mode: ReplicationModeArg, home: string | undefin
 
 /** "photos: active-passive (home region-2)". */
 export function describeReplication(bucket: BucketWire): string {
+  return `${bucket.name}: ${replicationCell(bucket) ?? 'replication unknown (this metadata does not say)'}`;
+}
+
+/** "active-passive (home region-2)", "local"; null when the metadata does not say. */
+export function replicationCell(bucket: BucketWire): string | null {
   const r = bucket.replication;
-  if (!r) return `${bucket.name}: replication unknown (this metadata does not say)`;
-  return `${bucket.name}: ${r.mode}${r.mode === 'active-passive' ? ` (home ${r.homeRegion})` : ''}`;
+  if (!r) return null;
+  return r.mode === 'active-passive' ? `${r.mode} (home ${r.homeRegion})` : r.mode;
 }
 
 /** An ISO-8601 instant for --since / --until (a date alone is midnight UTC), or a usage error. */
