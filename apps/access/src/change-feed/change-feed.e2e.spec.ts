@@ -15,8 +15,9 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import { createHash } from 'node:crypto';
 import type { ChangeFeedPage, ChangeFeedRecord } from '@cairn/protocol';
 import { MetricsService } from '@cairn/service-kit';
-import { eventually, startServiceProcess, type ServiceProcess } from '@cairn/testing';
-import { E2E_REGION, presignUrl, startS3Stack, type Credentials, type S3Stack } from '../testing/s3-stack.e2e-helper';
+import { bootForTest, eventually, startServiceProcess, type ServiceProcess } from '@cairn/testing';
+import { AccessService } from '../service';
+import { E2E_CACHE_TTL_MS, E2E_REGION, presignUrl, startS3Stack, type Credentials, type S3Stack } from '../testing/s3-stack.e2e-helper';
 
 /**
  * The change feed end to end: objects written through S3, fed by a sync process from META onto
@@ -245,7 +246,7 @@ describe('change feed (e2e: S3 writes → sync feeder → CHANGES → /_cairn/ch
     expect([otherOwner.status, s3Code(otherOwner.text)]).toEqual([403, 'AccessDenied']);
     const missing = await answer(await signedGet(stack.endpoint, alice, '/_cairn/changes/no-such-feed-bucket'));
     expect([missing.status, s3Code(missing.text)]).toEqual([404, 'NoSuchBucket']);
-    for (const query of [{ cursor: 'abc' }, { cursor: '999999999999' }, { limit: '5000' }, { wait: '600' }]) {
+    for (const query of [{ cursor: 'abc' }, { cursor: '999999999999' }, { limit: '5000' }, { wait: '600' }] as Record<string, string>[]) {
       const bad = await answer(await signedGet(stack.endpoint, alice, path, query));
       expect({ query, status: bad.status, code: s3Code(bad.text) }).toEqual({ query, status: 400, code: 'InvalidArgument' });
     }
@@ -271,6 +272,22 @@ describe('change feed (e2e: S3 writes → sync feeder → CHANGES → /_cairn/ch
       return all.some((r) => r.key === 'new-life.txt') ? all : undefined;
     }, FEED_TIMEOUT_MS);
     expect(records.map((r) => [r.type, r.key])).toEqual([['object.created', 'new-life.txt']]);
+  });
+
+  it('ends its long polls and SSE streams when the gateway shuts down, instead of holding the shutdown', async () => {
+    const gateway = await bootForTest(AccessService, stack.namespace, { CAIRN_INSTANCE: 'access-feed-closing', CAIRN_CACHE_TTL_MS: String(E2E_CACHE_TTL_MS) });
+    const stream = await signedGet(gateway.url, alice, `/_cairn/changes/${bucket}`, { cursor: 'now', wait: '60' }, { accept: 'text/event-stream' });
+    expect(stream.status).toBe(200);
+    const poll = signedGet(gateway.url, alice, `/_cairn/changes/${bucket}`, { cursor: 'now', wait: '60' });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const startedMs = Date.now();
+    await gateway.close();
+    expect(Date.now() - startedMs).toBeLessThan(5_000);
+    const polled = await poll;
+    expect(polled.status).toBe(200);
+    expect(((await polled.json()) as ChangeFeedPage).records).toEqual([]);
+    const ended = await readSse(stream, () => false, 5_000);
+    expect(ended.events).toEqual([]);
   });
 
   it('is readable by whoever the bucket policy lets list the bucket', async () => {

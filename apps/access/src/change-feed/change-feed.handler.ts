@@ -28,6 +28,9 @@ export type Reauthorize = () => Promise<BucketView>;
  */
 export class ChangeFeedHandler {
   private readonly nowMs: () => number;
+  /** Requests being served, ended by close(): an SSE stream would otherwise hold a shutdown for minutes. */
+  private readonly open = new Set<AbortController>();
+  private closing = false;
 
   constructor(private readonly options: ChangeFeedHandlerOptions) {
     this.nowMs = options.nowMs ?? Date.now;
@@ -43,7 +46,14 @@ export class ChangeFeedHandler {
     });
   }
 
+  /** Ends every long poll (it answers with what it has) and SSE stream (the client reconnects elsewhere). */
+  close(): void {
+    this.closing = true;
+    for (const controller of this.open) controller.abort();
+  }
+
   async serve(exchange: S3Exchange, request: ChangeFeedRequest, view: BucketView, reauthorize: Reauthorize): Promise<void> {
+    if (this.closing) throw new S3Error('ServiceUnavailable', 'This gateway is shutting down; try again.');
     const after = await this.startOf(request);
     exchange.req.setTimeout(request.waitMs + CHANGE_FEED_IDLE_MARGIN_MS);
     if (request.sse) await this.stream(exchange, request, after, view, reauthorize);
@@ -58,7 +68,7 @@ export class ChangeFeedHandler {
   }
 
   private async page(exchange: S3Exchange, request: ChangeFeedRequest, after: number, view: BucketView): Promise<void> {
-    const gone = abortOnClose(exchange);
+    const gone = this.abortOnClose(exchange);
     try {
       const read = await this.options.reader.read(request.bucket, after, request.limit, request.waitMs, gone.signal);
       const page: ChangeFeedPage = { bucket: request.bucket, records: visibleIn(view, read.records), nextCursor: formatChangeCursor(read.lastSequence) };
@@ -72,7 +82,7 @@ export class ChangeFeedHandler {
 
   private async stream(exchange: S3Exchange, request: ChangeFeedRequest, after: number, first: BucketView, reauthorize: Reauthorize): Promise<void> {
     const res = exchange.res;
-    const gone = abortOnClose(exchange);
+    const gone = this.abortOnClose(exchange);
     const endsAtMs = this.nowMs() + CHANGE_FEED_SSE_MAX_MS;
     exchange.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-store', 'X-Accel-Buffering': 'no' });
     res.flushHeaders();
@@ -103,19 +113,26 @@ export class ChangeFeedHandler {
       if (!res.writableEnded && !res.destroyed) res.end();
     }
   }
+
+  /** An abort signal that fires when the client goes away or the gateway closes; release() stops listening. */
+  private abortOnClose(exchange: S3Exchange): { readonly signal: AbortSignal; release(): void } {
+    const controller = new AbortController();
+    const onClose = () => controller.abort();
+    exchange.res.once('close', onClose);
+    this.open.add(controller);
+    return {
+      signal: controller.signal,
+      release: () => {
+        exchange.res.off('close', onClose);
+        this.open.delete(controller);
+      },
+    };
+  }
 }
 
 /** Records of the bucket's current life (a bucket deleted and created again does not show its predecessor's). */
 function visibleIn(view: BucketView, records: readonly ChangeFeedRecord[]): ChangeFeedRecord[] {
   return records.filter((r) => r.bucketCreatedAt === undefined || r.bucketCreatedAt === view.createdAt);
-}
-
-/** An abort signal that fires when the client goes away; release() stops listening. */
-function abortOnClose(exchange: S3Exchange): { readonly signal: AbortSignal; release(): void } {
-  const controller = new AbortController();
-  const onClose = () => controller.abort();
-  exchange.res.once('close', onClose);
-  return { signal: controller.signal, release: () => exchange.res.off('close', onClose) };
 }
 
 /** Writes, waiting for the socket to drain when it is full (a slow reader holds the stream, not memory). */

@@ -1,4 +1,4 @@
-import { Inject, Module, type DynamicModule, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { Inject, Module, type BeforeApplicationShutdown, type DynamicModule, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { ChunkClient, JetStreamNodeHealthFeed, JetStreamUnderReplicationRecorder, NodeHealthView, ReadRepairReporter, StorageRingProvider, STANDARD_REPLICATION } from '@cairn/chunk-client';
 import { JetStreamEventStore, NatsConnectionManager, RpcClient, StreamTail } from '@cairn/messaging';
 import { ChunkHealthSchemaVersions, bucketOfToken, subjectsFor } from '@cairn/protocol';
@@ -29,9 +29,11 @@ interface GatewayParts {
   readonly nodeHealth: JetStreamNodeHealthFeed;
   /** Followers of bucket and access-key events, which drop cached views of what changed. */
   readonly tails: readonly StreamTail[];
+  /** GET /_cairn/changes/<bucket>: its long polls and SSE streams end before the server closes. */
+  readonly changeFeed: ChangeFeedHandler;
 }
 
-class S3GatewayLifecycle implements OnModuleInit, OnApplicationShutdown {
+class S3GatewayLifecycle implements OnModuleInit, BeforeApplicationShutdown, OnApplicationShutdown {
   constructor(@Inject(GATEWAY_PARTS) private readonly parts: GatewayParts) {}
 
   onModuleInit(): void {
@@ -40,6 +42,11 @@ class S3GatewayLifecycle implements OnModuleInit, OnApplicationShutdown {
     });
     for (const tail of this.parts.tails) tail.start();
     this.parts.nodeHealth.start();
+  }
+
+  /** Before the HTTP server closes, which waits for open requests. */
+  beforeApplicationShutdown(): void {
+    this.parts.changeFeed.close();
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -136,6 +143,7 @@ export class S3GatewayModule {
               s3Region: config.CAIRN_S3_REGION,
               nowMs: Date.now,
             };
+            const changeFeed = new ChangeFeedHandler({ reader: new ChangeFeedReader(nats, identity.namespace), logger });
             const gateway = new S3Gateway({
               verifier: new SigV4Verifier(keys, { region: config.CAIRN_S3_REGION }),
               routing: { baseDomains: config.CAIRN_S3_BASE_DOMAINS.split(',') },
@@ -145,9 +153,9 @@ export class S3GatewayModule {
               instance: identity.instance,
               issueOperatorToken: (request) => credentials.mintOperatorToken(request),
               metrics: metrics.registry,
-              changeFeed: new ChangeFeedHandler({ reader: new ChangeFeedReader(nats, identity.namespace), logger }),
+              changeFeed,
             });
-            return { gateway, ring, chunkClient, nodeHealth, tails: cacheInvalidationTails(nats, identity.namespace, metadata, keys, logger) };
+            return { gateway, ring, chunkClient, nodeHealth, tails: cacheInvalidationTails(nats, identity.namespace, metadata, keys, logger), changeFeed };
           },
         },
         S3GatewayLifecycle,
