@@ -1,4 +1,5 @@
 import { ServiceKitModule, type ServiceDefinition } from '@cairn/service-kit';
+import { AntiEntropyModule } from './anti-entropy/anti-entropy.module';
 import { ChangeFeedModule } from './change-feed/change-feed.module';
 import { ReplicationModule } from './replication/replication.module';
 import { SyncConfig } from './sync.config';
@@ -12,6 +13,6 @@ export const SyncService: ServiceDefinition<SyncConfig> = {
   defaultPort: SYNC_DEFAULT_PORT,
   module: (config, identity) => ({
     module: class SyncAppModule {},
-    imports: [ServiceKitModule.forRoot({ identity, config }), ReplicationModule, ChangeFeedModule],
+    imports: [ServiceKitModule.forRoot({ identity, config }), ReplicationModule, ChangeFeedModule, AntiEntropyModule],
   }),
 };

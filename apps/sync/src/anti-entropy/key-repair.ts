@@ -18,6 +18,19 @@ export interface KeyRepairOutcome {
 
 /** Event types that put a version whose chunks must be here before it is applied. */
 const VERSION_PUTS: ReadonlySet<string> = new Set(['ObjectVersionPut', 'ObjectVersionCopied']);
+/**
+ * The key events that are changes replication carries (as replication/peer-changes.ts applies
+ * them); ConflictResolved and ReplicatedChangeSkipped are the peer's own record of applying
+ * changes, which each region makes for itself.
+ */
+export const REPAIRABLE_EVENT_TYPES: ReadonlySet<string> = new Set([
+  'ObjectVersionPut',
+  'ObjectVersionCopied',
+  'DeleteMarkerPut',
+  'ObjectVersionDeleted',
+  'ObjectTagsSet',
+  'ObjectTagsDeleted',
+]);
 
 /**
  * Repairs one key from a peer: reads the key's events from the peer's META (all but this region's
@@ -53,7 +66,7 @@ export async function repairKey(options: {
     for (const { sequence, envelope } of page.events) {
       signal.throwIfAborted();
       const sourceRegion = envelope.origin ?? envelope.region;
-      if (sourceRegion === self) continue;
+      if (sourceRegion === self || !REPAIRABLE_EVENT_TYPES.has(envelope.type)) continue;
       const stored = storedChunksOf(chunksOf(envelope));
       if (stored.length > 0) {
         local ??= await options.localVersionIds();
