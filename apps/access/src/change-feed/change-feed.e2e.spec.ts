@@ -212,12 +212,18 @@ describe('change feed (e2e: S3 writes → sync feeder → CHANGES → /_cairn/ch
     const before = (await readAll(stack.endpoint, alice, bucket)).length;
     const count = 40;
     const keys = Array.from({ length: count }, (_, i) => `kill/${String(i).padStart(3, '0')}.txt`);
+    let written = 0;
     const writing = (async () => {
-      for (const key of keys) await asAlice.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: key }));
+      for (const key of keys) {
+        await asAlice.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: key }));
+        written += 1;
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
     })();
     // Killed once some of the burst is on the feed and while the rest is still being written.
     await eventually(async () => (await readAll(stack.endpoint, alice, bucket)).length >= before + 5, FEED_TIMEOUT_MS, 20);
     feeder.child.kill('SIGKILL');
+    expect(written).toBeLessThan(count);
     await new Promise<void>((resolve) => (feeder.child.exitCode !== null || feeder.child.signalCode !== null ? resolve() : feeder.child.once('exit', () => resolve())));
     await writing;
     feeder = await startFeeder('sync-e2e-2');
