@@ -122,14 +122,20 @@ export class ObjectKeyProjection implements MetadataProjectionPart<ObjectKeyEven
   private async renameVersion(tx: EntityManager, bucket: string, keyId: string, renamed: { from: string; to: string; hlc: string }): Promise<void> {
     const versions = this.t('object_versions');
     const where = `bucket = $1 AND key_id = $2 AND version_id = $3 AND hlc = $4`;
-    const moved = await tx.query(
+    const rows = (await tx.query(`SELECT is_current AS was_current FROM ${versions} WHERE ${where}`, [bucket, keyId, renamed.from, renamed.hlc])) as { was_current: boolean }[];
+    if (rows.length === 0) return;
+    // Not current while both rows exist: a key has one current row at most (object_versions_current_idx).
+    if (rows[0].was_current) await tx.query(`UPDATE ${versions} SET is_current = false WHERE ${where}`, [bucket, keyId, renamed.from, renamed.hlc]);
+    await tx.query(
       `INSERT INTO ${versions} SELECT (jsonb_populate_record(NULL::${versions}, to_jsonb(v) || jsonb_build_object('version_id', $5::text))).*
-       FROM ${versions} AS v WHERE ${where} RETURNING version_id`,
+       FROM ${versions} AS v WHERE ${where}`,
       [bucket, keyId, renamed.from, renamed.hlc, renamed.to],
     );
-    if ((moved as unknown[]).length === 0) return;
     await tx.query(`UPDATE ${this.t('object_version_chunks')} SET version_id = $4 WHERE bucket = $1 AND key_id = $2 AND version_id = $3`, [bucket, keyId, renamed.from, renamed.to]);
     await tx.query(`DELETE FROM ${versions} WHERE ${where}`, [bucket, keyId, renamed.from, renamed.hlc]);
+    if (rows[0].was_current) {
+      await tx.query(`UPDATE ${versions} SET is_current = true WHERE bucket = $1 AND key_id = $2 AND version_id = $3`, [bucket, keyId, renamed.to]);
+    }
   }
 
   /** Writes that raced the bucket's seal go with it (their chunk rows by cascade). */

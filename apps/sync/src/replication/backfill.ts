@@ -1,7 +1,7 @@
 import type { NatsConnectionManager } from '@cairn/messaging';
 import { bucketToken, subjectsFor, type BackfillView } from '@cairn/protocol';
-import { DeliverPolicy, type KV } from 'nats';
-import { ensureInboundStream, jetStreamManager, type PeerChangeApplier } from './peer-changes';
+import type { JetStreamManager, KV } from 'nats';
+import { ensureInboundStream, jetStreamManager, messagesOf, type PeerChangeApplier } from './peer-changes';
 import type { ReplicatorLog } from './peer-replicator';
 
 const RETRY_DELAY_MS = 1_000;
@@ -76,36 +76,26 @@ export class BackfillCoordinator {
       const jsm = await jetStreamManager(this.nats);
       const stream = await ensureInboundStream(jsm, this.namespace, peer);
       const filter = subjectsFor(this.namespace).prefix(`meta.object.${bucketToken(bucket)}.>`);
-      const js = (await this.nats.connection()).jetstream();
-      const consumer = await js.consumers.get(stream, { filterSubjects: filter, deliver_policy: DeliverPolicy.All });
-      const info = await consumer.info(true);
-      view.eventsTotal = info.num_pending;
+      view.eventsTotal = (await jsm.streams.info(stream, { subjects_filter: filter })).state.num_subjects === 0 ? 0 : await countMessages(jsm, stream, filter);
       let seen = 0;
-      if (view.eventsTotal > 0) {
-        const messages = await consumer.consume();
-        for await (const m of messages) {
-          for (;;) {
-            if (this.stopped) {
-              await messages.close();
-              view.state = 'failed';
-              view.error = 'sync stopped';
-              return;
-            }
-            try {
-              const outcome = await this.applier().apply(peer, m.seq, m.data, this.abort.signal, { backfill: true });
-              if (outcome.kind === 'applied') view.eventsApplied += 1;
-              break;
-            } catch (error) {
-              view.error = String((error as Error)?.message ?? error);
-              await new Promise((resolve) => setTimeout(resolve, RETRY_DELAY_MS));
-            }
+      for await (const m of messagesOf(jsm, stream, filter)) {
+        for (;;) {
+          if (this.stopped) {
+            view.state = 'failed';
+            view.error = 'sync stopped';
+            return;
           }
-          seen += 1;
-          if (m.info.pending === 0 || seen >= view.eventsTotal) {
-            await messages.close();
+          try {
+            const outcome = await this.applier().apply(peer, m.seq, m.data, this.abort.signal, { backfill: true });
+            if (outcome.kind === 'applied') view.eventsApplied += 1;
             break;
+          } catch (error) {
+            view.error = String((error as Error)?.message ?? error);
+            await new Promise((resolve) => setTimeout(resolve, RETRY_DELAY_MS));
           }
         }
+        seen += 1;
+        view.eventsTotal = Math.max(view.eventsTotal, seen);
       }
       await kv.put(this.doneKey(bucket, peer), JSON.stringify({ at: new Date().toISOString(), events: seen }));
       view.state = 'done';
@@ -117,4 +107,10 @@ export class BackfillCoordinator {
       throw error;
     }
   }
+}
+
+/** How many messages of the stream are on subjects matching the filter (the stream's per-subject counts). */
+async function countMessages(jsm: JetStreamManager, stream: string, filter: string): Promise<number> {
+  const info = await jsm.streams.info(stream, { subjects_filter: filter });
+  return Object.values(info.state.subjects ?? {}).reduce((sum, n) => sum + n, 0);
 }

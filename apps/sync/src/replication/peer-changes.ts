@@ -12,12 +12,19 @@ import {
   type ReplicationConfig,
 } from '@cairn/protocol';
 import type { RpcClient } from '@cairn/messaging';
-import { AckPolicy, DeliverPolicy, type JetStreamManager } from 'nats';
+import { AckPolicy, DeliverPolicy, type JetStreamManager, type SeqMsgRequest } from 'nats';
 import type { ReplicaChunkPuller } from '../anti-entropy/replica-chunks.port';
 
 /** How long a bucket's replication mode, as metadata answers it, is taken as current here. */
 const BUCKET_MODE_TTL_MS = 2_000;
 const APPLY_TIMEOUT_MS = 30_000;
+/**
+ * How soon a change delivered to a sync that died is delivered again. Short, so a restarted sync
+ * (or another instance) resumes at once; a change that takes longer to apply (a big chunk pull)
+ * keeps its delivery by telling the server it is still working on it (PeerReplicator).
+ */
+export const APPLY_ACK_WAIT_MS = 10_000;
+const APPLY_ACK_WAIT_NS = APPLY_ACK_WAIT_MS * 1_000_000;
 
 /** The stream in this region that sources `peer`'s META from its JetStream domain. */
 export function inboundStreamName(namespace: string, peer: string): string {
@@ -43,17 +50,14 @@ export async function ensureInboundStream(jsm: JetStreamManager, namespace: stri
   } catch {
     await jsm.streams.add(config);
   }
+  const durable = applyConsumerName(namespace);
+  let existing;
   try {
-    await jsm.consumers.info(name, applyConsumerName(namespace));
+    existing = await jsm.consumers.info(name, durable);
   } catch {
-    await jsm.consumers.add(name, {
-      durable_name: applyConsumerName(namespace),
-      ack_policy: AckPolicy.Explicit,
-      deliver_policy: DeliverPolicy.All,
-      ack_wait: 60_000_000_000,
-      max_ack_pending: 4_096,
-    });
+    await jsm.consumers.add(name, { durable_name: durable, ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All, ack_wait: APPLY_ACK_WAIT_NS, max_ack_pending: 4_096 });
   }
+  if (existing && existing.config.ack_wait !== APPLY_ACK_WAIT_NS) await jsm.consumers.update(name, durable, { ack_wait: APPLY_ACK_WAIT_NS });
   return name;
 }
 
@@ -110,6 +114,8 @@ const isReplicated = (replication: ReplicationConfig | null | undefined) => repl
  */
 export class PeerChangeApplier {
   constructor(
+    private readonly nats: NatsConnectionManager,
+    private readonly namespace: string,
     private readonly rpc: RpcClient,
     private readonly buckets: BucketModes,
     private readonly chunks: ReplicaChunkPuller,
@@ -134,6 +140,11 @@ export class PeerChangeApplier {
     const setsReplication = envelope.type === 'BucketCreated' || envelope.type === 'BucketReplicationChanged';
     const wanted = isReplicated(here) || (setsReplication && isReplicated(d.replication));
     if (!wanted) return { kind: 'skipped', reason: `bucket ${bucket} is not replicated here` };
+    // A bucket that becomes replicated after it was made (its creation skipped here as local): its
+    // earlier changes come first, from this region's copy of the peer's stream, so it exists here.
+    if (setsReplication && !isReplicated(here) && (await this.buckets.replicationOf(bucket)) === null) {
+      await this.applyBucketHistory(peer, bucket, sequence, signal);
+    }
     if (Array.isArray(d.chunks) && d.chunks.length > 0) await this.chunks.ensureChunks(peer, d.chunks, signal);
     const reply = await this.rpc.request<ApplyReplicatedReply>(
       METADATA_SERVICE,
@@ -146,6 +157,43 @@ export class PeerChangeApplier {
       if (setsReplication && isReplicated(d.replication)) this.onBucketReplicated(bucket);
     }
     return reply.applied ? { kind: 'applied', ...(reply.conflictId ? { conflictId: reply.conflictId } : {}) } : { kind: 'skipped', reason: 'applied before' };
+  }
+
+  /** The peer's changes of a bucket before `beforeSequence`, applied in order (they apply once: metadata skips what it has). */
+  private async applyBucketHistory(peer: string, bucket: string, beforeSequence: number, signal: AbortSignal): Promise<void> {
+    const jsm = await jetStreamManager(this.nats);
+    try {
+      for await (const m of messagesOf(jsm, inboundStreamName(this.namespace, peer), subjectsFor(this.namespace).bucket(bucket), beforeSequence)) {
+        signal.throwIfAborted();
+        const envelope = JSON.parse(Buffer.from(m.data).toString('utf8')) as EventEnvelope;
+        if ((envelope.origin ?? envelope.region) === peer && BUCKET_TYPES.has(envelope.type)) {
+          await this.rpc.request<ApplyReplicatedReply>(METADATA_SERVICE, MetadataRpc.applyReplicated, { sourceRegion: peer, sourceSequence: m.seq, envelope }, { timeoutMs: APPLY_TIMEOUT_MS });
+        }
+      }
+    } finally {
+      this.buckets.forget(bucket);
+    }
+  }
+}
+
+/**
+ * A stream's messages on a subject (wildcards allowed), in order, before `beforeSequence`
+ * (exclusive; Infinity: to the end), read by direct gets — no consumer to create or clean up.
+ */
+export async function* messagesOf(jsm: JetStreamManager, stream: string, subject: string, beforeSequence = Number.POSITIVE_INFINITY): AsyncGenerator<{ readonly seq: number; readonly data: Uint8Array }> {
+  let seq = 1;
+  for (;;) {
+    let m: { seq: number; data: Uint8Array };
+    try {
+      // The server's message-get API takes next_by_subj (nats-server 2.9+); the client's type omits it.
+      m = await jsm.streams.getMessage(stream, { seq, next_by_subj: subject } as unknown as SeqMsgRequest);
+    } catch (error) {
+      if (/no message found|404/i.test(String((error as Error)?.message ?? error)) || (error as { code?: string }).code === '404') return;
+      throw error;
+    }
+    if (m.seq >= beforeSequence) return;
+    yield { seq: m.seq, data: m.data };
+    seq = m.seq + 1;
   }
 }
 

@@ -1,6 +1,6 @@
 import type { NatsConnectionManager } from '@cairn/messaging';
 import type { JsMsg } from 'nats';
-import { applyConsumerName, ensureInboundStream, jetStreamManager, type ChangeOutcome, type PeerChangeApplier } from './peer-changes';
+import { APPLY_ACK_WAIT_MS, applyConsumerName, ensureInboundStream, jetStreamManager, type ChangeOutcome, type PeerChangeApplier } from './peer-changes';
 
 /** Backoff of a change that could not be applied yet (its bucket or an earlier change has not arrived, the link is down). */
 const RETRY_DELAY_MS = 1_000;
@@ -98,6 +98,7 @@ export class PeerReplicator {
     for (let i = 0; i < queue.length; i++) {
       const m = queue[i];
       let outcome: ChangeOutcome;
+      const stillWorking = setInterval(() => m.working(), APPLY_ACK_WAIT_MS / 2);
       try {
         outcome = await this.applier.apply(this.peer, m.seq, m.data, this.abort.signal);
       } catch (error) {
@@ -110,6 +111,8 @@ export class PeerReplicator {
         // This one and the rest of its key wait: nothing of the key may overtake it.
         for (const rest of queue.slice(i)) rest.nak(RETRY_DELAY_MS);
         return;
+      } finally {
+        clearInterval(stillWorking);
       }
       if (outcome.kind === 'applied') {
         this.counters.applied += 1;

@@ -79,11 +79,15 @@ export class ReplicationService implements OnApplicationBootstrap, OnApplication
     });
     this.puller = new FederationChunkPuller(this.chunkClient, new FederationRequester(nats, identity.namespace, credentials));
     const buckets = new BucketModes(rpc);
+    const describe = (details: Record<string, unknown>) =>
+      Object.entries(details)
+        .map(([k, v]) => `${k}=${v instanceof Error ? v.message : typeof v === 'object' && v !== null ? String((v as Error).message ?? JSON.stringify(v)) : String(v)}`)
+        .join(' ');
     const log: ReplicatorLog = {
-      warn: (details, message) => this.logger.warn({ ...details, err: String((details['err'] as Error)?.message ?? details['err'] ?? '') }, message),
-      error: (details, message) => this.logger.error({ ...details, err: String((details['err'] as Error)?.message ?? details['err'] ?? '') }, message),
+      warn: (details, message) => this.logger.warn(`${message} (${describe(details)})`),
+      error: (details, message) => this.logger.error(`${message} (${describe(details)})`),
     };
-    const applier: PeerChangeApplier = new PeerChangeApplier(rpc, buckets, this.puller, (bucket) => this.backfills.ensure(bucket));
+    const applier: PeerChangeApplier = new PeerChangeApplier(nats, identity.namespace, rpc, buckets, this.puller, (bucket) => this.backfills.ensure(bucket));
     this.backfills = new BackfillCoordinator(nats, identity.namespace, this.peers, () => applier, log);
     this.replicators = this.peers.map(
       (peer) => new PeerReplicator(peer, nats, identity.namespace, applier, { batch: config.CAIRN_SYNC_BATCH, concurrency: config.CAIRN_SYNC_APPLY_CONCURRENCY }, log),

@@ -50,7 +50,12 @@ export const JS_API_DENIED: readonly string[] = [
  *   chunk-health events (repairs), acks its CLUSTER consumers, dead letters;
  * - monitoring: every heartbeat, instance-health events, its leader lease (lock-manager RPC),
  *   membership (metadata RPC) and jobs (scheduler RPC) for the dashboard;
- * - sync: nothing beyond what every service has yet.
+ * - sync: answers `rpc.sync.>` and the federation's `fed.>` requests (other regions' syncs ask for
+ *   chunk ranges, anti-entropy nodes, forwarded writes) and sends its own; metadata RPC (apply
+ *   other regions' changes, leaves, buckets) and lock-manager RPC (the anti-entropy lease);
+ *   chunk-health events (pulled chunks that missed a replica); the users' change feed
+ *   `changes.>`; acks of its durable consumers — on META and on each peer's sourced copy of META
+ *   (one stream per peer, so `$JS.ACK.>`); its back-fill marks in a key-value bucket; dead letters.
  */
 export function natsServicePermissions(namespace: string): Record<NatsServiceUser, NatsUserPermissions> {
   const s = subjectsFor(namespace);
@@ -76,7 +81,20 @@ export function natsServicePermissions(namespace: string): Record<NatsServiceUse
     'lock-manager': user('lock-manager', { publish: [lockRpc, s.prefix('raft.>')], subscribe: [lockRpc, s.prefix('raft.>')], responds: true }),
     scheduler: user('scheduler', { publish: [metadataRpc, lockRpc, chunkHealth, deadLetters, ack('CLUSTER')], subscribe: [schedulerRpc], responds: true }),
     monitoring: user('monitoring', { publish: [s.prefix('cluster.health.>'), lockRpc, metadataRpc, schedulerRpc], subscribe: [s.heartbeatWildcard()] }),
-    sync: user('sync', {}),
+    sync: user('sync', {
+      publish: [
+        metadataRpc,
+        lockRpc,
+        chunkHealth,
+        deadLetters,
+        s.prefix('changes.>'),
+        s.prefix('fed.>'),
+        '$JS.ACK.>',
+        `$KV.${s.durableName('sync-backfill')}.>`,
+      ],
+      subscribe: [s.rpc('sync', '>'), s.prefix('fed.>')],
+      responds: true,
+    }),
   };
 }
 

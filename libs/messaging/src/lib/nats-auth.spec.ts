@@ -75,7 +75,7 @@ describe('NATS service permissions', () => {
     for (const [service, p] of Object.entries(permissions)) {
       expect(p.publish.allow).toContain(`t1.hb.*.${service}.*`);
       expect(p.publish.deny).toEqual(expect.arrayContaining(['$JS.API.STREAM.DELETE.>', '$JS.API.STREAM.PURGE.>']));
-      for (const subject of [...p.publish.allow, ...p.subscribe.allow]) expect(subject).toMatch(/^(t1\.|\$JS\.|_INBOX\.)/);
+      for (const subject of [...p.publish.allow, ...p.subscribe.allow]) expect(subject).toMatch(/^(t1\.|\$JS\.|\$KV\.t1_|_INBOX\.)/);
     }
     expect(permissions.metadata.publish.allow).toEqual(expect.arrayContaining(['t1.meta.>', 't1.cluster.membership', '$JS.ACK.t1_META.>']));
     expect(permissions.access.publish.allow).not.toContain('t1.meta.>');

@@ -1,0 +1,198 @@
+import { createHash, randomBytes } from 'node:crypto';
+import {
+  CreateBucketCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  ListObjectVersionsCommand,
+  PutBucketVersioningCommand,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { METADATA_SERVICE, MetadataRpc, type ListConflictsReply, type ReplicationLagView } from '@cairn/protocol';
+import { eventually } from '@cairn/testing';
+import { TestFederation, type FederatedRegion } from './testing/federation.e2e-helper';
+
+/** Clear of a running start:regions and of the NATS-only regions test (31_000). */
+const PORT_SHIFT = 33_000;
+const CONVERGE_MS = 90_000;
+/** Above the gateway's inline limit and over several 256 KiB chunks: bytes that must be pulled. */
+const LARGE_BYTES = 700 * 1024;
+
+const md5 = (bytes: Buffer) => createHash('md5').update(bytes).digest('hex');
+
+interface VersionLine {
+  readonly key: string;
+  readonly versionId: string;
+  readonly isLatest: boolean;
+  readonly deleteMarker: boolean;
+  readonly etag: string | null;
+}
+
+async function versionsOf(s3: S3Client, bucket: string): Promise<VersionLine[]> {
+  const out: VersionLine[] = [];
+  let keyMarker: string | undefined;
+  let versionIdMarker: string | undefined;
+  for (;;) {
+    const page = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket, KeyMarker: keyMarker, VersionIdMarker: versionIdMarker }));
+    for (const v of page.Versions ?? []) out.push({ key: v.Key!, versionId: v.VersionId!, isLatest: v.IsLatest === true, deleteMarker: false, etag: v.ETag?.replaceAll('"', '') ?? null });
+    for (const m of page.DeleteMarkers ?? []) out.push({ key: m.Key!, versionId: m.VersionId!, isLatest: m.IsLatest === true, deleteMarker: true, etag: null });
+    if (!page.IsTruncated) break;
+    keyMarker = page.NextKeyMarker;
+    versionIdMarker = page.NextVersionIdMarker;
+  }
+  return out.sort((a, b) => `${a.key}\n${a.versionId}`.localeCompare(`${b.key}\n${b.versionId}`));
+}
+
+async function bodyOf(s3: S3Client, bucket: string, key: string): Promise<Buffer> {
+  const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  return Buffer.from(await res.Body!.transformToByteArray());
+}
+
+async function setReplication(region: FederatedRegion, bucket: string, mode: 'active-active' | 'active-passive', homeRegion?: string): Promise<void> {
+  await region.rpc.request(METADATA_SERVICE, MetadataRpc.setBucketReplication, { bucket, replication: mode === 'active-passive' ? { mode, homeRegion } : { mode } });
+}
+
+async function conflictsOf(region: FederatedRegion, bucket: string): Promise<ListConflictsReply['conflicts']> {
+  return (await region.rpc.request<ListConflictsReply>(METADATA_SERVICE, MetadataRpc.listConflicts, { bucket })).conflicts;
+}
+
+/**
+ * Regions that federate (docs/replication.md), as real processes: two — later three — whole
+ * regions, each with its own NATS JetStream, Postgres database, storage and sync, joined through
+ * the fault proxy. Writes replicate with their bytes; a partition with writes and deletes of the
+ * same keys on both sides converges to the same versions everywhere with nothing acknowledged
+ * lost; sync killed with -9 mid-stream leaves no gap and no duplicate; a region joining later
+ * back-fills.
+ */
+describe('replication between regions', () => {
+  const federation = new TestFederation(3, PORT_SHIFT);
+  const [one, two, three] = federation.regions;
+
+  beforeAll(async () => {
+    await federation.startNats();
+    await Promise.all([one.start(), two.start()]);
+  }, 240_000);
+
+  afterAll(async () => {
+    await federation.stop();
+  }, 60_000);
+
+  it('replicates an active-active bucket, its settings and its objects with their bytes, and reports lag', async () => {
+    await one.s3.send(new CreateBucketCommand({ Bucket: 'shared' }));
+    await one.s3.send(new PutBucketVersioningCommand({ Bucket: 'shared', VersioningConfiguration: { Status: 'Enabled' } }));
+    await setReplication(one, 'shared', 'active-active');
+    const small = Buffer.from('hello from region-1');
+    const large = randomBytes(LARGE_BYTES);
+    await one.s3.send(new PutObjectCommand({ Bucket: 'shared', Key: 'small.txt', Body: small }));
+    await one.s3.send(new PutObjectCommand({ Bucket: 'shared', Key: 'large.bin', Body: large }));
+
+    await eventually(() => two.s3.send(new HeadBucketCommand({ Bucket: 'shared' })).then(() => true, () => false), CONVERGE_MS, 200);
+    const copy = await eventually(() => bodyOf(two.s3, 'shared', 'large.bin').catch(() => undefined), CONVERGE_MS, 200);
+    expect(md5(copy)).toBe(md5(large));
+    expect((await bodyOf(two.s3, 'shared', 'small.txt')).toString()).toBe('hello from region-1');
+    expect(await versionsOf(two.s3, 'shared')).toEqual(await versionsOf(one.s3, 'shared'));
+
+    // A write in region-2 comes back to region-1.
+    await two.s3.send(new PutObjectCommand({ Bucket: 'shared', Key: 'from-two.txt', Body: 'hello from region-2' }));
+    const back = await eventually(() => bodyOf(one.s3, 'shared', 'from-two.txt').catch(() => undefined), CONVERGE_MS, 200);
+    expect(back.toString()).toBe('hello from region-2');
+
+    const lag = await eventually(async () => {
+      const views = await two.syncApi<ReplicationLagView[]>('/replication/lag');
+      return views.find((v) => v.source === 'region-1' && v.connected && v.pendingEvents === 0);
+    }, CONVERGE_MS, 500);
+    expect(lag).toMatchObject({ target: 'region-2', lagSeconds: 0 });
+    expect(lag.appliedEvents).toBeGreaterThan(0);
+  }, 180_000);
+
+  it('converges after a partition with writes and deletes of the same keys on both sides, losing nothing acknowledged', async () => {
+    for (const bucket of ['conflicts-versioned', 'conflicts-plain']) {
+      await one.s3.send(new CreateBucketCommand({ Bucket: bucket }));
+      if (bucket === 'conflicts-versioned') await one.s3.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }));
+      await setReplication(one, bucket, 'active-active');
+      for (const key of ['a', 'b', 'c', 'd']) await one.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: `seed ${key}` }));
+    }
+    for (const bucket of ['conflicts-versioned', 'conflicts-plain']) {
+      await eventually(async () => (await versionsOf(two.s3, bucket).catch(() => [])).length === 4, CONVERGE_MS, 200);
+    }
+
+    await federation.proxy.cut('region-2');
+    const acknowledged: { bucket: string; key: string; etag: string }[] = [];
+    const put = async (region: FederatedRegion, bucket: string, key: string, body: Buffer) => {
+      const res = await region.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+      acknowledged.push({ bucket, key, etag: res.ETag!.replaceAll('"', '') });
+    };
+    for (const bucket of ['conflicts-versioned', 'conflicts-plain']) {
+      await put(one, bucket, 'a', Buffer.from('a written in region-1'));
+      await put(two, bucket, 'a', Buffer.from('a written in region-2'));
+      await put(one, bucket, 'b', randomBytes(LARGE_BYTES));
+      await two.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'b' }));
+      await one.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'c' }));
+      await two.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'c' }));
+      await put(one, bucket, 'd', Buffer.from('the same bytes'));
+      await put(two, bucket, 'd', Buffer.from('the same bytes'));
+      await put(two, bucket, 'e', Buffer.from('only in region-2'));
+    }
+    await federation.proxy.heal('region-2');
+
+    for (const bucket of ['conflicts-versioned', 'conflicts-plain']) {
+      const [atOne, atTwo] = await eventually(async () => {
+        const [x, y] = await Promise.all([versionsOf(one.s3, bucket), versionsOf(two.s3, bucket)]);
+        return JSON.stringify(x) === JSON.stringify(y) ? [x, y] : undefined;
+      }, CONVERGE_MS, 500);
+      expect(atTwo).toEqual(atOne);
+      // Every acknowledged write is still there, current or kept as a noncurrent version.
+      for (const ack of acknowledged.filter((a) => a.bucket === bucket)) {
+        expect(atOne.some((v) => v.key === ack.key && v.etag === ack.etag)).toBe(true);
+      }
+      expect(atOne.filter((v) => v.key === 'e')).toHaveLength(1);
+      // Each region logs each conflict once.
+      for (const region of [one, two]) {
+        const conflicts = await eventually(async () => {
+          const found = await conflictsOf(region, bucket);
+          return found.some((c) => c.key === 'a') ? found : undefined;
+        }, CONVERGE_MS, 500);
+        expect(new Set(conflicts.map((c) => c.conflictId)).size).toBe(conflicts.length);
+      }
+    }
+  }, 240_000);
+
+  it('leaves no gap and no duplicate when sync is killed with -9 in the middle of replicating', async () => {
+    await one.s3.send(new CreateBucketCommand({ Bucket: 'killed' }));
+    await one.s3.send(new PutBucketVersioningCommand({ Bucket: 'killed', VersioningConfiguration: { Status: 'Enabled' } }));
+    await setReplication(one, 'killed', 'active-active');
+    await eventually(() => two.s3.send(new HeadBucketCommand({ Bucket: 'killed' })).then(() => true, () => false), CONVERGE_MS, 200);
+    const writes = Array.from({ length: 40 }, (_, i) => `k-${String(i).padStart(2, '0')}`);
+    let killed = false;
+    for (const [i, key] of writes.entries()) {
+      await one.s3.send(new PutObjectCommand({ Bucket: 'killed', Key: key, Body: i % 4 === 0 ? randomBytes(LARGE_BYTES) : Buffer.from(key) }));
+      if (i === 15) {
+        await two.kill('sync');
+        killed = true;
+      }
+    }
+    expect(killed).toBe(true);
+    await two.startSync();
+    const atTwo = await eventually(async () => {
+      const v = await versionsOf(two.s3, 'killed');
+      return v.length >= writes.length ? v : undefined;
+    }, CONVERGE_MS, 500);
+    expect(atTwo.map((v) => v.key)).toEqual(writes);
+    expect(atTwo).toEqual(await versionsOf(one.s3, 'killed'));
+  }, 180_000);
+
+  it('back-fills a third region that joins later to the same state', async () => {
+    await three.start();
+    for (const bucket of ['shared', 'conflicts-versioned', 'conflicts-plain', 'killed']) {
+      const expected = await versionsOf(one.s3, bucket);
+      const atThree = await eventually(async () => {
+        const v = await versionsOf(three.s3, bucket).catch(() => []);
+        return JSON.stringify(v) === JSON.stringify(expected) ? v : undefined;
+      }, CONVERGE_MS, 500);
+      expect(atThree).toEqual(expected);
+    }
+    const large = await bodyOf(three.s3, 'shared', 'large.bin');
+    expect(large.byteLength).toBe(LARGE_BYTES);
+  }, 240_000);
+});

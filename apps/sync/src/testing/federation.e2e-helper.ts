@@ -1,0 +1,201 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { S3Client } from '@aws-sdk/client-s3';
+import { FaultProxyClient } from '@cairn/fault-proxy';
+import { NatsConnectionManager, RpcClient } from '@cairn/messaging';
+import { METADATA_SERVICE, MetadataRpc } from '@cairn/protocol';
+import { eventually, signedFetch, startServiceProcess, testClusterCredentials, testNamespace, testOperatorToken, type ServiceProcess } from '@cairn/testing';
+import { Client } from 'pg';
+
+export const FEDERATION_ROOT_ACCESS_KEY = 'CAIRNFEDROOTACCESSKEY';
+export const FEDERATION_ROOT_SECRET_KEY = 'cairn-fed-root-secret-key-000000000000000';
+const READY_TIMEOUT_MS = 90_000;
+const REPO_ROOT = path.resolve(__dirname, '../../../..');
+
+interface RegionLayout {
+  readonly name: string;
+  readonly nats: { readonly url: string; readonly monitorPort: number };
+}
+interface Layout {
+  readonly regions: readonly RegionLayout[];
+  readonly proxy: { readonly controlUrl: string };
+}
+// Read as a file: apps do not depend on the tools project; the layout is start:regions' own.
+const regionsJs = require(path.join(REPO_ROOT, 'tools', 'dev-stack', 'regions.js')) as {
+  regionsLayout(o: { regions: number; root: string; portShift: number }): Layout;
+  startFederation(layout: Layout): Promise<{ stop(): Promise<void> }>;
+};
+
+/** One whole region of real processes: metadata, three storage nodes (STANDARD's replication factor), the S3 gateway and sync. */
+export class FederatedRegion {
+  readonly services = new Map<string, ServiceProcess>();
+  nats!: NatsConnectionManager;
+  rpc!: RpcClient;
+  s3!: S3Client;
+
+  constructor(
+    readonly layout: RegionLayout,
+    private readonly federation: TestFederation,
+  ) {}
+
+  get name(): string {
+    return this.layout.name;
+  }
+
+  get databaseUrl(): string {
+    return `postgres://postgres@127.0.0.1:5432/cairn_e2e_${this.name.replace(/-/g, '_')}`;
+  }
+
+  env(instance: string): Record<string, string> {
+    return {
+      CAIRN_NS: this.federation.namespace,
+      CAIRN_REGION: this.name,
+      CAIRN_INSTANCE: instance,
+      CAIRN_NATS_URL: this.layout.nats.url,
+      CAIRN_DATABASE_URL: this.databaseUrl,
+      CAIRN_SYNC_PEERS: this.federation.regionNames.join(','),
+    };
+  }
+
+  async start(): Promise<void> {
+    await ensureDatabase(this.name, this.databaseUrl);
+    this.nats = new NatsConnectionManager({ natsUrl: this.layout.nats.url, namespace: this.federation.namespace, region: this.name, serviceName: 'e2e', instance: `e2e-${this.name}` });
+    this.rpc = new RpcClient(this.nats, this.federation.namespace, testClusterCredentials());
+    const dataRoot = this.federation.dataDir(this.name);
+    this.services.set(
+      'metadata',
+      await startServiceProcess({
+        app: 'metadata',
+        env: { ...this.env('metadata-1'), CAIRN_ROOT_ACCESS_KEY: FEDERATION_ROOT_ACCESS_KEY, CAIRN_ROOT_SECRET_KEY: FEDERATION_ROOT_SECRET_KEY },
+      }),
+    );
+    const nodes = await Promise.all(
+      ['storage-1', 'storage-2', 'storage-3'].map((node) =>
+        startServiceProcess({
+          app: 'storage',
+          env: { ...this.env(node), CAIRN_DATA_DIR: path.join(dataRoot, node), CAIRN_STORAGE_ZONE: 'zone-1', CAIRN_STORAGE_HOST: node },
+        }),
+      ),
+    );
+    nodes.forEach((n, i) => this.services.set(`storage-${i + 1}`, n));
+    await eventually(async () => {
+      const reply = await this.rpc.request<{ nodes: unknown[] }>(METADATA_SERVICE, MetadataRpc.listNodes, {}).catch(() => undefined);
+      return reply && reply.nodes.length === 3;
+    }, READY_TIMEOUT_MS, 200);
+    const access = await startServiceProcess({ app: 'access', env: { ...this.env('access-1'), CAIRN_CHUNK_SIZE_BYTES: String(256 * 1024) } });
+    this.services.set('access', access);
+    await this.startSync();
+    this.s3 = new S3Client({
+      endpoint: access.url,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: { accessKeyId: FEDERATION_ROOT_ACCESS_KEY, secretAccessKey: FEDERATION_ROOT_SECRET_KEY },
+      maxAttempts: 1,
+    });
+    await eventually(() => this.rpc.request(METADATA_SERVICE, MetadataRpc.getAccessKey, { accessKeyId: FEDERATION_ROOT_ACCESS_KEY }).then(() => true, () => false), READY_TIMEOUT_MS, 200);
+  }
+
+  async startSync(): Promise<ServiceProcess> {
+    const sync = await startServiceProcess({ app: 'sync', env: this.env('sync-1') });
+    this.services.set('sync', sync);
+    return sync;
+  }
+
+  /** kill -9 of a service process. */
+  async kill(service: string): Promise<void> {
+    const child = this.services.get(service)?.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+    this.services.delete(service);
+  }
+
+  /** sync's HTTP API with an operator token. */
+  async syncApi<T>(pathAndQuery: string): Promise<T> {
+    const sync = this.services.get('sync');
+    if (!sync) throw new Error(`sync of ${this.name} is not running`);
+    const res = await signedFetch(`${sync.url}${pathAndQuery}`, { headers: { authorization: `Bearer ${testOperatorToken('admin')}` } });
+    if (!res.ok) throw new Error(`GET ${pathAndQuery}: ${res.status} ${await res.text()}`);
+    return (await res.json()) as T;
+  }
+
+  async stop(): Promise<void> {
+    // CAIRN_E2E_LOG_DIR=/some/dir keeps every process's last output, to see why a run failed.
+    const logDir = process.env['CAIRN_E2E_LOG_DIR'];
+    if (logDir) {
+      mkdirSync(logDir, { recursive: true });
+      for (const [name, service] of this.services) writeFileSync(path.join(logDir, `${this.name}-${name}.log`), service.output());
+    }
+    await Promise.allSettled([...this.services.values()].map((s) => s.stop()));
+    this.services.clear();
+    this.s3?.destroy();
+    await this.nats?.close();
+  }
+}
+
+/**
+ * Regions as `npm run start:regions` lays them out (tools/dev-stack/regions.js): each its own NATS
+ * server with JetStream in its own domain, joined through the hub by links through the fault
+ * proxy, its own Postgres database — on shifted ports, and services started per region on demand.
+ */
+export class TestFederation {
+  readonly namespace = testNamespace();
+  readonly root = mkdtempSync(path.join(tmpdir(), 'cairn-federation-'));
+  readonly layout: Layout;
+  readonly regions: FederatedRegion[];
+  proxy!: FaultProxyClient;
+  private nats: { stop(): Promise<void> } | null = null;
+
+  constructor(regionCount: number, portShift: number) {
+    this.layout = regionsJs.regionsLayout({ regions: regionCount, root: this.root, portShift });
+    this.regions = this.layout.regions.map((r) => new FederatedRegion(r, this));
+  }
+
+  get regionNames(): string[] {
+    return this.layout.regions.map((r) => r.name);
+  }
+
+  dataDir(region: string): string {
+    return path.join(this.root, region, 'data');
+  }
+
+  region(name: string): FederatedRegion {
+    const found = this.regions.find((r) => r.name === name);
+    if (!found) throw new Error(`no region ${name}`);
+    return found;
+  }
+
+  async startNats(): Promise<void> {
+    this.nats = await regionsJs.startFederation(this.layout);
+    this.proxy = new FaultProxyClient(this.layout.proxy.controlUrl);
+    for (const region of this.layout.regions) {
+      await eventually(async () => {
+        const res = await fetch(`http://127.0.0.1:${region.nats.monitorPort}/leafz`).catch(() => undefined);
+        return res ? ((await res.json()) as { leafnodes: number }).leafnodes === 1 : false;
+      }, 30_000, 100);
+    }
+  }
+
+  async stop(): Promise<void> {
+    await Promise.allSettled(this.regions.map((r) => r.stop()));
+    await this.nats?.stop();
+    rmSync(this.root, { recursive: true, force: true });
+  }
+}
+
+async function ensureDatabase(region: string, url: string): Promise<void> {
+  const name = new URL(url).pathname.slice(1);
+  const client = new Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/postgres' });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (!rowCount) await client.query(`CREATE DATABASE "${name}"`).catch((error: { code?: string }) => {
+      if (error.code !== '42P04') throw error;
+    });
+  } finally {
+    await client.end();
+  }
+  void region;
+}
