@@ -17,7 +17,7 @@ import { Counter, Gauge, Histogram } from 'prom-client';
 import { AntiEntropyPeer } from './anti-entropy.peer';
 import { FederationRequester } from './federation-rpc';
 import { applyThrough, repairKey, type ApplyReplicated, type KeyRepairOutcome } from './key-repair';
-import { compareMerkleTrees } from './merkle-compare';
+import { compareMerkleTrees, type MerkleSide } from './merkle-compare';
 import { REPLICA_CHUNK_PULLER, type ReplicaChunkPuller } from './replica-chunks.port';
 import { ReplicaTrees } from './replica-trees';
 import { treeSide } from './tree-side';
@@ -343,9 +343,14 @@ export class AntiEntropyService implements NamedWorker, OnApplicationBootstrap, 
     this.reports.set(label, report);
     this.running.add(label);
     try {
-      const local = await this.trees.tree(bucket, { fresh: true, signal });
+      // This region's tree is built while the peer builds its own (the first request asks for the peer's root).
+      const local = this.trees.tree(bucket, { fresh: true, signal });
+      const localSide: MerkleSide = {
+        nodes: async (prefixes) => treeSide((await local).tree, async () => []).nodes(prefixes),
+        keys: (prefix) => this.trees.allKeys(bucket, prefix, signal),
+      };
       const outcome = await compareMerkleTrees(
-        treeSide(local.tree, (prefix) => this.trees.allKeys(bucket, prefix, signal)),
+        localSide,
         peer.side(bucket),
         {
           depth: ANTI_ENTROPY_TREE_DEPTH,
