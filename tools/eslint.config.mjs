@@ -1,16 +1,21 @@
 import base from '../eslint.config.mjs';
 
 /**
- * Three benchmarks boot services and so import app internals, which the module boundaries forbid
+ * Four benchmarks boot services and so import app internals, which the module boundaries forbid
  * everywhere else: the metadata bench runs MetadataService in-process, the locks bench the
  * lock-manager's test cluster, the repair bench the scheduler's end-to-end region (every service
- * as a real process). Exactly these imports are allowed, here only; anything else tools imports
- * goes through the libraries' public entry points under the usual constraints.
+ * as a real process), the anti-entropy bench sync's anti-entropy between two regions. Exactly
+ * these imports are allowed, here only; anything else tools imports goes through the libraries'
+ * public entry points under the usual constraints.
  */
 const APP_INTERNALS_USED_BY_BENCHES = [
   '../../apps/metadata/src/service',
   '../../apps/lock-manager/src/testing/lock-manager-cluster.fixture',
   '../../apps/scheduler/src/testing/region.e2e-helper',
+  // The anti-entropy bench runs sync's anti-entropy in-process against two regions.
+  '../../apps/sync/src/anti-entropy/anti-entropy.service',
+  '../../apps/sync/src/anti-entropy/replica-chunks.port',
+  '../../apps/sync/src/anti-entropy/replica-trees',
 ];
 
 const RULE = '@nx/enforce-module-boundaries';
