@@ -2,12 +2,14 @@ import { createHash } from 'node:crypto';
 import { keyIdOf, PrefixMerkleTree } from '@cairn/hashing';
 import { NatsConnectionManager, RpcClient, rpcCodec } from '@cairn/messaging';
 import {
+  ANTI_ENTROPY_KEY_EVENTS_MAX_BYTES,
   ANTI_ENTROPY_TREE_DEPTH,
   federationSubject,
   FederationOps,
   METADATA_SERVICE,
   MetadataRpc,
   type AntiEntropyKeyDigest,
+  type AntiEntropyKeyEventsReply,
   type AntiEntropyNodeReply,
   type AntiEntropyStatusView,
   type ApplyReplicatedRequest,
@@ -171,6 +173,28 @@ describe('anti-entropy responder and comparison (real NATS, metadata, Postgres)'
       [REGION, 'DeleteMarkerPut'],
     ]);
     expect(outcome).toEqual({ eventsFetched: 2, eventsApplied: 1, eventsAlreadyApplied: 1, chunksPulled: 0 });
+  });
+
+  it('pages a long key history by size: each reply under ANTI_ENTROPY_KEY_EVENTS_MAX_BYTES, all of it in order', async () => {
+    const versions = 12;
+    for (let i = 0; i < versions; i++) {
+      const body = Buffer.alloc(60 * 1024, i);
+      await call(MetadataRpc.putObject, { bucket: BUCKET, key: 'big', sizeBytes: body.length, etag: md5(body.toString('latin1')), chunks: [{ hash: createHash('sha256').update(body).digest('hex'), offsetBytes: 0, sizeBytes: body.length, inline: body.toString('base64') }] });
+    }
+    const peer = new AntiEntropyPeer(federation, REGION, 'region-2', 30_000);
+    const pages: AntiEntropyKeyEventsReply[] = [];
+    let afterSequence = 0;
+    for (;;) {
+      const page = await peer.keyEvents({ bucket: BUCKET, keyId: keyIdOf('big'), afterSequence });
+      pages.push(page);
+      expect(Buffer.byteLength(JSON.stringify(page.events.map((e) => e.envelope)))).toBeLessThan(ANTI_ENTROPY_KEY_EVENTS_MAX_BYTES + 1024);
+      if (!page.isTruncated) break;
+      afterSequence = page.throughSequence;
+    }
+    expect(pages.length).toBeGreaterThan(1);
+    const sequences = pages.flatMap((p) => p.events.map((e) => e.sequence));
+    expect(sequences).toHaveLength(versions);
+    expect([...sequences].sort((a, b) => a - b)).toEqual(sequences);
   });
 
   it('shows its state at GET /replication/anti-entropy to operators; without peers it runs nothing and says so', async () => {

@@ -44,7 +44,7 @@ export async function repairKey(options: {
   readonly self: string;
   readonly bucket: string;
   readonly keyId: string;
-  readonly peer: AntiEntropyPeer;
+  readonly peer: Pick<AntiEntropyPeer, 'region' | 'keyEvents'>;
   readonly apply: ApplyReplicated;
   readonly chunks: ReplicaChunkPuller;
   /** The version ids this region holds of the key (read when needed). */

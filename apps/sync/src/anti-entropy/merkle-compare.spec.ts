@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { keyIdOf, PrefixMerkleTree } from '@cairn/hashing';
 import type { AntiEntropyKeyDigest, ReplicaLeaf } from '@cairn/protocol';
 import { compareMerkleTrees, type MerkleSide } from './merkle-compare';
@@ -100,6 +101,30 @@ describe('anti-entropy Merkle comparison (in-memory leaves)', () => {
     const outcome = await compareMerkleTrees(a.side, b.side, { ...OPTIONS, listMaxKeys: 16 });
     expect(outcome.differences).toHaveLength(3000);
     expect(outcome.differences.every((d) => d.left === null)).toBe(true);
+  });
+
+  it('for any two buckets: exactly the differing keys, only ranges above them opened, whatever the list threshold', async () => {
+    const bucket = fc.dictionary(fc.integer({ min: 0, max: 400 }).map((n) => `key-${n}`), fc.constantFrom('e1', 'e2'), { maxKeys: 300 });
+    const leaves = (m: Record<string, string>) =>
+      Object.entries(m)
+        .map(([key, etag]) => ({ keyId: keyIdOf(key), key, versionId: 'v1', etag, deleted: false }))
+        .sort((a, b) => (a.keyId < b.keyId ? -1 : 1));
+    await fc.assert(
+      fc.asyncProperty(bucket, bucket, fc.constantFrom(0, 1, 4, 64), async (a, b, listMaxKeys) => {
+        const here = region(leaves(a), 13);
+        const there = region(leaves(b), 29);
+        const outcome = await compareMerkleTrees(here.side, there.side, { ...OPTIONS, listMaxKeys });
+        const expected = [...new Set([...Object.keys(a), ...Object.keys(b)])]
+          .filter((k) => a[k] !== b[k])
+          .map(keyIdOf)
+          .sort();
+        expect(outcome.differences.map((d) => d.keyId)).toEqual(expected);
+        expect(outcome.inSync).toBe(expected.length === 0);
+        const above = (prefix: string) => expected.some((id) => id.startsWith(prefix));
+        expect([...outcome.descended, ...outcome.listed].every(above)).toBe(true);
+      }),
+      { numRuns: 60 },
+    );
   });
 
   it('the key digest depends on every version field and on the key', () => {
