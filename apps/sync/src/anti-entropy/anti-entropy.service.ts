@@ -49,6 +49,8 @@ const REPAIR_CONCURRENCY = 4;
 const REPORT_ERRORS_KEPT = 10;
 const APPLY_TIMEOUT_MS = 30_000;
 const BUCKETS_TIMEOUT_MS = 15_000;
+/** Longest shutdown waits for a comparison in flight to notice it should stop. */
+const SHUTDOWN_WAIT_MS = 5_000;
 const RUN_DURATION_BUCKETS_SECONDS = [0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
 
 interface RunRequest {
@@ -159,8 +161,11 @@ export class AntiEntropyService implements NamedWorker, OnApplicationBootstrap, 
   async onApplicationShutdown(): Promise<void> {
     this.stopping.abort(new Error('sync is stopping'));
     this.wake?.();
-    await this.singleton?.stop();
-    await this.leaderLoop?.catch(() => undefined);
+    // A request to a peer or to metadata in flight is not cut short: shutdown waits for it a while, not for its whole timeout.
+    const stopped = Promise.all([this.singleton?.stop(), this.leaderLoop?.catch(() => undefined)]);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([stopped, new Promise((resolve) => (timer = setTimeout(resolve, SHUTDOWN_WAIT_MS)))]);
+    clearTimeout(timer);
     this.workers.unregister(this.name);
   }
 
