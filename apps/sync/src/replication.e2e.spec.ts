@@ -182,9 +182,40 @@ describe('replication between regions', () => {
     expect(atTwo).toEqual(await versionsOf(one.s3, 'killed'));
   }, 180_000);
 
+  it('active-passive: the home takes the writes; another region serves reads and forwards its writes, acknowledged only once the home has them', async () => {
+    await one.s3.send(new CreateBucketCommand({ Bucket: 'homed' }));
+    await setReplication(one, 'homed', 'active-passive', 'region-1');
+    await one.s3.send(new PutObjectCommand({ Bucket: 'homed', Key: 'from-home.txt', Body: 'written at the home' }));
+    const replicated = await eventually(() => bodyOf(two.s3, 'homed', 'from-home.txt').catch(() => undefined), CONVERGE_MS, 200);
+    expect(replicated.toString()).toBe('written at the home');
+
+    // Written through region-2: at the home as soon as it is acknowledged, bytes and all, and readable where it was written.
+    const body = randomBytes(LARGE_BYTES);
+    const put = await two.s3.send(new PutObjectCommand({ Bucket: 'homed', Key: 'via-two.bin', Body: body }));
+    expect(put.ETag?.replaceAll('"', '')).toBe(md5(body));
+    const labelled = (where: string) => (error: unknown) => {
+      throw new Error(`${where}: ${String(error)}`);
+    };
+    expect(md5(await bodyOf(one.s3, 'homed', 'via-two.bin').catch(labelled('read at the home')))).toBe(md5(body));
+    expect(md5(await bodyOf(two.s3, 'homed', 'via-two.bin').catch(labelled('read where it was written')))).toBe(md5(body));
+    await two.s3.send(new DeleteObjectCommand({ Bucket: 'homed', Key: 'from-home.txt' }));
+    await expect(bodyOf(one.s3, 'homed', 'from-home.txt')).rejects.toMatchObject({ name: 'NoSuchKey' });
+
+    // Cut off from the home, region-2 still serves reads but acknowledges no write.
+    await federation.proxy.cut('region-2');
+    try {
+      await expect(two.s3.send(new PutObjectCommand({ Bucket: 'homed', Key: 'while-cut.txt', Body: 'never acknowledged' }))).rejects.toMatchObject({ $metadata: { httpStatusCode: 503 } });
+      expect(md5(await bodyOf(two.s3, 'homed', 'via-two.bin'))).toBe(md5(body));
+    } finally {
+      await federation.proxy.heal('region-2');
+    }
+    await eventually(async () => JSON.stringify(await versionsOf(two.s3, 'homed')) === JSON.stringify(await versionsOf(one.s3, 'homed')), CONVERGE_MS, 500);
+    expect((await versionsOf(one.s3, 'homed')).map((v) => v.key)).toEqual(['via-two.bin']);
+  }, 180_000);
+
   it('back-fills a third region that joins later to the same state', async () => {
     await three.start();
-    for (const bucket of ['shared', 'conflicts-versioned', 'conflicts-plain', 'killed']) {
+    for (const bucket of ['shared', 'conflicts-versioned', 'conflicts-plain', 'killed', 'homed']) {
       const expected = await versionsOf(one.s3, bucket);
       const atThree = await eventually(async () => {
         const v = await versionsOf(three.s3, bucket).catch(() => []);

@@ -21,6 +21,7 @@ import { keyReadFold, versionToServe, type KeyAsRead } from '../domain/object-ke
 import { validateObjectKey } from '../domain/shared/validation';
 import { MetadataError } from '../domain/shared/metadata.errors';
 import { BucketCommandsHandler } from '../bucket/bucket-commands.handler';
+import { HomeRegionForwarder } from '../replication/home-region-forwarder';
 import { decided, MetadataCommandContext } from '../shared/metadata-command-context';
 import type { ObjectKeyCommand } from '../domain/object-key/object-key.commands';
 
@@ -61,6 +62,7 @@ export class ObjectCommandsHandler {
   constructor(
     private readonly ctx: MetadataCommandContext,
     private readonly buckets: BucketCommandsHandler,
+    private readonly forwarder: HomeRegionForwarder,
   ) {
     this.keyStates = new FoldedStateCache(ctx.store, objectKeyStateFold, { entriesMax: KEY_STATES_MAX, bytesMax: KEY_STATE_BYTES_MAX });
     this.keyReads = new FoldedStateCache(ctx.store, keyReadFold, { entriesMax: KEY_STATES_MAX, bytesMax: KEY_READ_BYTES_MAX });
@@ -71,10 +73,18 @@ export class ObjectCommandsHandler {
    * bucket deleted and created again since then answers NoSuchUpload — the upload's life has ended,
    * and its version never lands in the new one (confirmWritable covers a recreation after this read).
    */
-  async put(request: PutObjectRequest, completed?: CompletedUploadVersion): Promise<PutObjectReply> {
-    const { uploadId, versionId: versionIdOverride, incarnation: uploadIncarnation } = completed ?? {};
+  async put(request: PutObjectRequest, completedHere?: CompletedUploadVersion): Promise<PutObjectReply> {
     requireKey(request.bucket, request.key);
     const writable = await this.buckets.requireWritable(request.bucket);
+    const home = this.forwarder.homeFor(writable.bucket.replication);
+    if (home !== null) {
+      const { forwardedCompletion: _ignored, ...asTaken } = request;
+      const completion = completedHere ? { uploadId: completedHere.uploadId, versionId: completedHere.versionId, partSizes: completedHere.partSizes } : undefined;
+      return this.forwarder.forward<PutObjectReply>(home, 'put', asTaken, completion);
+    }
+    // At the home: a completion another region took and forwarded here.
+    const completed = completedHere ?? (request.forwardedCompletion ? { ...request.forwardedCompletion, incarnation: writable.incarnation } : undefined);
+    const { uploadId, versionId: versionIdOverride, incarnation: uploadIncarnation } = completed ?? {};
     if (uploadIncarnation !== undefined && writable.incarnation !== uploadIncarnation) {
       throw new MetadataError(MetadataErrorCodes.NoSuchUpload, `upload ${uploadId} belongs to an earlier life of bucket ${request.bucket}`, { uploadId });
     }
@@ -128,8 +138,10 @@ export class ObjectCommandsHandler {
   async copy(request: CopyObjectRequest): Promise<CopyObjectReply> {
     requireKey(request.bucket, request.key);
     requireKey(request.sourceBucket, request.sourceKey);
-    const source = await this.head(request.sourceBucket, request.sourceKey, request.sourceVersionId);
     const writable = await this.buckets.requireWritable(request.bucket);
+    const home = this.forwarder.homeFor(writable.bucket.replication);
+    if (home !== null) return this.forwarder.forward<CopyObjectReply>(home, 'copy', request);
+    const source = await this.head(request.sourceBucket, request.sourceKey, request.sourceVersionId);
     const { bucket } = writable;
     const handled = await this.execute({
       type: 'CopyObject',
@@ -177,6 +189,8 @@ export class ObjectCommandsHandler {
     requireKey(request.bucket, request.key);
     const read = await this.buckets.read(request.bucket);
     if (read.state.status !== 'live') throw new MetadataError(MetadataErrorCodes.NoSuchBucket, `bucket ${request.bucket} does not exist`, { bucket: request.bucket });
+    const home = this.forwarder.homeFor(read.state.replication);
+    if (home !== null) return this.forwarder.forward<DeleteObjectReply>(home, 'delete', request);
     const ref = { bucket: request.bucket, key: request.key, keyId: keyIdOf(request.key), incarnation: read.incarnation };
     if (request.versionId !== undefined) {
       const handled = await this.execute({ type: 'DeleteObjectVersion', ...ref, versionId: request.versionId });
@@ -205,6 +219,8 @@ export class ObjectCommandsHandler {
 
   async putTags(request: PutObjectTagsRequest): Promise<ObjectTagsReply> {
     requireKey(request.bucket, request.key);
+    const home = await this.homeOf(request.bucket);
+    if (home !== null) return this.forwarder.forward<ObjectTagsReply>(home, 'put-tags', request);
     const incarnation = await this.requireBucket(request.bucket);
     const handled = await this.execute({
       type: 'PutObjectTags',
@@ -221,6 +237,8 @@ export class ObjectCommandsHandler {
 
   async deleteTags(request: DeleteObjectTagsRequest): Promise<ObjectTagsReply> {
     requireKey(request.bucket, request.key);
+    const home = await this.homeOf(request.bucket);
+    if (home !== null) return this.forwarder.forward<ObjectTagsReply>(home, 'delete-tags', request);
     const incarnation = await this.requireBucket(request.bucket);
     const handled = await this.execute({
       type: 'DeleteObjectTags',
@@ -232,6 +250,12 @@ export class ObjectCommandsHandler {
     });
     const removed = decided<ObjectKeyEvent, 'ObjectTagsDeleted'>(handled.events, 'ObjectTagsDeleted');
     return { sequence: handled.sequence, versionId: removed?.versionId ?? request.versionId ?? handled.state.versions[0]?.versionId ?? NULL_VERSION_ID };
+  }
+
+  /** The home region a write to the bucket goes to, or null when this region takes it (or the bucket is not here). */
+  private async homeOf(bucket: string): Promise<string | null> {
+    const read = await this.buckets.read(bucket);
+    return read.state.status === 'live' ? this.forwarder.homeFor(read.state.replication) : null;
   }
 
   /** The bucket's current life; NoSuchBucket when it does not exist. */

@@ -4,12 +4,13 @@ import { ProjectionsModule } from '../projections/projections.module';
 import { MetadataCoreModule } from '../shared/metadata-core.module';
 import { ObjectCommandsHandler } from './object-commands.handler';
 import { ObjectKeyRpcController } from './object-key-rpc.controller';
+import { HomeRegionForwarder } from '../replication/home-region-forwarder';
 
 /** Object keys: versions, delete markers, tags, copies, HEAD, listings. */
 @Module({
   imports: [MetadataCoreModule, ProjectionsModule, BucketModule],
   controllers: [ObjectKeyRpcController],
-  providers: [ObjectCommandsHandler],
+  providers: [ObjectCommandsHandler, HomeRegionForwarder],
   exports: [ObjectCommandsHandler],
 })
 export class ObjectKeyModule {}

@@ -71,10 +71,13 @@ export class FederationChunkPuller implements ReplicaChunkPuller {
   constructor(
     private readonly chunks: ChunkClient,
     private readonly federation: FederationRequester,
+    /** Resolves once this region's ring is loaded (the chunk client needs it). */
+    private readonly ringReady: () => Promise<void>,
   ) {}
 
   async ensureChunks(sourceRegion: string, refs: readonly ChunkRef[], signal: AbortSignal): Promise<number> {
     const wanted = uniqueByHash(storedChunksOf(refs));
+    if (wanted.length > 0) await this.ringReady();
     let pulled = 0;
     for (let i = 0; i < wanted.length; i += PULL_PARALLELISM) {
       signal.throwIfAborted();

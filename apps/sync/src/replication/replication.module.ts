@@ -1,4 +1,5 @@
 import { Controller, Get, Inject, Injectable, Logger, Module, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { MessagePattern, Payload } from '@nestjs/microservices';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ChunkClient, JetStreamNodeHealthFeed, JetStreamUnderReplicationRecorder, NodeHealthView, StorageRingProvider } from '@cairn/chunk-client';
 import { JetStreamEventStore, NatsConnectionManager, RpcClient, StreamTail } from '@cairn/messaging';
@@ -6,6 +7,9 @@ import {
   ChunkHealthSchemaVersions,
   FederationOps,
   METADATA_SERVICE,
+  syncPattern,
+  SyncRpc,
+  type FederationOp,
   MetadataRpc,
   subjectsFor,
   type BucketView,
@@ -23,6 +27,7 @@ import { ChunkRangeServer, FederationChunkPuller } from './chunk-transfer';
 import { BucketModes, PeerChangeApplier } from './peer-changes';
 import { PeerReplicator, type ReplicatorLog } from './peer-replicator';
 import { ReplicationLag } from './replication-lag';
+import { WriteForwarding } from './write-forwarding';
 
 const LAG_REFRESH_MS = 2_000;
 
@@ -41,6 +46,8 @@ export class ReplicationService implements OnApplicationBootstrap, OnApplication
   readonly replicators: PeerReplicator[];
   readonly backfills: BackfillCoordinator;
   readonly lag: ReplicationLag;
+  readonly forwarding: WriteForwarding;
+  private readonly shutdown = new AbortController();
   private readonly ring: StorageRingProvider;
   private readonly nodeHealth: JetStreamNodeHealthFeed;
   private readonly subscriptions: Subscription[] = [];
@@ -77,7 +84,9 @@ export class ReplicationService implements OnApplicationBootstrap, OnApplication
       underReplication: new JetStreamUnderReplicationRecorder(events, identity.namespace, (event, hash) => clock.envelope(event, hash, ChunkHealthSchemaVersions.ChunkUnderReplicated)),
       health: view,
     });
-    this.puller = new FederationChunkPuller(this.chunkClient, new FederationRequester(nats, identity.namespace, credentials));
+    const federation = new FederationRequester(nats, identity.namespace, credentials);
+    this.puller = new FederationChunkPuller(this.chunkClient, federation, () => this.ring.ready());
+    this.forwarding = new WriteForwarding(identity.region, rpc, federation, this.puller);
     const buckets = new BucketModes(rpc);
     const describe = (details: Record<string, unknown>) =>
       Object.entries(details)
@@ -100,7 +109,15 @@ export class ReplicationService implements OnApplicationBootstrap, OnApplication
     this.ring.start((error) => this.logger.warn(`ring refresh failed: ${String(error)}`));
     this.nodeHealth.start();
     // In the background: a sync whose NATS is not reachable yet still boots (and /health says so).
-    void this.serveChunkRanges();
+    const chunkServer = new ChunkRangeServer(this.chunkClient);
+    void this.serve(FederationOps.chunkRange, async (payload) => {
+      await this.ring.ready();
+      return chunkServer.serve(payload);
+    });
+    void this.serve(FederationOps.forwardWrite, async (payload) => {
+      await this.ring.ready();
+      return this.forwarding.commitAtHome(payload, this.shutdown.signal);
+    });
     this.health.registerInfo('replication', () => ({ peers: this.peers, lag: this.lag.views(), backfills: this.backfills.views() }));
     if (this.peers.length === 0) return;
     for (const r of this.replicators) r.start();
@@ -125,6 +142,7 @@ export class ReplicationService implements OnApplicationBootstrap, OnApplication
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.shutdown.abort();
     if (this.lagTimer) clearInterval(this.lagTimer);
     for (const s of this.subscriptions) s.unsubscribe();
     await this.bucketTail?.stop();
@@ -135,18 +153,14 @@ export class ReplicationService implements OnApplicationBootstrap, OnApplication
     await this.chunkClient.close();
   }
 
-  private async serveChunkRanges(): Promise<void> {
-    const chunkServer = new ChunkRangeServer(this.chunkClient);
+  /** Answers a federation op for this region, subscribing as soon as NATS lets it. */
+  private async serve(op: FederationOp, handler: (payload: unknown) => Promise<unknown>): Promise<void> {
     for (;;) {
       try {
-        const subscription = await serveFederationOp(this.nats, this.identity.namespace, this.identity.region, FederationOps.chunkRange, this.credentials, async (payload) => {
-          await this.ring.ready();
-          return chunkServer.serve(payload);
-        }, this.logger);
-        this.subscriptions.push(subscription);
+        this.subscriptions.push(await serveFederationOp(this.nats, this.identity.namespace, this.identity.region, op, this.credentials, handler, this.logger));
         return;
       } catch (error) {
-        this.logger.warn(`cannot serve chunk ranges yet: ${String(error)}`);
+        this.logger.warn(`cannot serve ${op} yet: ${String(error)}`);
         await new Promise((resolve) => setTimeout(resolve, 1_000));
       }
     }
@@ -229,8 +243,19 @@ export class ReplicationController {
   }
 }
 
+/** Metadata hands this region's sync the writes to active-passive buckets whose home is elsewhere. */
+@Controller()
+export class WriteForwardingRpcController {
+  constructor(private readonly replication: ReplicationService) {}
+
+  @MessagePattern(syncPattern(SyncRpc.forwardWrite))
+  forwardWrite(@Payload() payload: unknown) {
+    return this.replication.forwarding.take(payload);
+  }
+}
+
 @Module({
-  controllers: [ReplicationController],
+  controllers: [ReplicationController, WriteForwardingRpcController],
   providers: [ReplicationService],
   exports: [ReplicationService],
 })

@@ -228,6 +228,11 @@ export interface PutObjectRequest extends ConditionalWrite {
   /** Default: the bucket's default storage class. */
   readonly storageClass?: StorageClass;
   readonly tags?: readonly Tag[];
+  /**
+   * Only from sync, at an active-passive bucket's home: the put completes a multipart upload
+   * another region took (its upload id, version id and part sizes), so a retry is told apart.
+   */
+  readonly forwardedCompletion?: { readonly uploadId: string; readonly versionId: string; readonly partSizes: readonly number[] };
 }
 export interface PutObjectReply extends CommandReply {
   /** 'null' unless the bucket's versioning is Enabled. */

@@ -67,3 +67,42 @@ export interface BackfillView {
   readonly finishedAt: string | null;
   readonly error?: string;
 }
+
+/**
+ * sync's own RPC (over NATS, within a region): metadata hands it a write to an active-passive
+ * bucket whose home is another region (docs/replication.md).
+ */
+export const SyncRpc = {
+  forwardWrite: 'forward.write',
+} as const;
+
+/** The `@MessagePattern` of a sync handler: `syncPattern(SyncRpc.forwardWrite)` = 'sync.forward.write'. */
+export function syncPattern(pattern: (typeof SyncRpc)[keyof typeof SyncRpc]): string {
+  return `${SYNC_SERVICE}.${pattern}`;
+}
+
+/** The writes a non-home region forwards: metadata's object-key commands, by their RPC. */
+export const ForwardedWriteOps = ['put', 'copy', 'delete', 'put-tags', 'delete-tags'] as const;
+export type ForwardedWriteOp = (typeof ForwardedWriteOps)[number];
+
+/** A completed multipart upload's version, when the forwarded put completes one. */
+export interface ForwardedCompletion {
+  readonly uploadId: string;
+  readonly versionId: string;
+  readonly partSizes: readonly number[];
+}
+
+/**
+ * A write to an active-passive bucket taken by a region that is not its home. The chunks of a put
+ * are in the region that took it (`originRegion`); the home's sync pulls them before committing.
+ * Metadata → its sync: `homeRegion` set; sync → the home's sync (FederationOps.forwardWrite):
+ * `originRegion` set. The reply is the home metadata's reply to the same request.
+ */
+export interface ForwardWriteRequest {
+  readonly homeRegion?: string;
+  readonly originRegion?: string;
+  readonly op: ForwardedWriteOp;
+  /** The metadata request as the region that took the write received it (PutObjectRequest, …). */
+  readonly request: Record<string, unknown>;
+  readonly completion?: ForwardedCompletion;
+}
