@@ -120,7 +120,7 @@ function regionServiceEnv(region) {
 
 /** The processes of one region of the layout (stack.js's list, at the region's port offset). */
 function regionServiceProcesses(layout, region, options = {}) {
-  return regionProcesses({ ...options, region: region.name, portOffset: region.portOffset, dataRoot: layout.root });
+  return regionProcesses({ ...options, region: region.name, portOffset: region.portOffset, dataRoot: layout.root, syncPeers: layout.regions.map((r) => r.name) });
 }
 
 function localSubjectDenies() {

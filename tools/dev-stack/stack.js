@@ -7,9 +7,10 @@ const DEV_ROOT_SECRET_KEY = 'cairn-dev-secret-key-change-me-0000000000';
 
 /**
  * @param {{ region?: string, portOffset?: number, dataRoot: string, namespace?: string,
- *           tls?: { certFile: string, keyFile: string } }} options  tls: the S3 endpoint serves HTTPS with it
+ *           tls?: { certFile: string, keyFile: string }, syncPeers?: string[] }} options
+ *   tls: the S3 endpoint serves HTTPS with it; syncPeers: every region of the federation (sync replicates with the others)
  */
-function regionProcesses({ region = 'region-1', portOffset = 0, dataRoot, namespace = '', tls } = {}) {
+function regionProcesses({ region = 'region-1', portOffset = 0, dataRoot, namespace = '', tls, syncPeers } = {}) {
   const port = (p) => String(p + portOffset);
   const common = { CAIRN_REGION: region, CAIRN_NS: namespace };
   const one = (service, httpPort, extra = {}) => ({
@@ -34,7 +35,7 @@ function regionProcesses({ region = 'region-1', portOffset = 0, dataRoot, namesp
       CAIRN_RAFT_PEERS: 'lock-manager-1,lock-manager-2,lock-manager-3',
     })),
     one('access', 9000, tls ? { CAIRN_TLS_CERT_FILE: tls.certFile, CAIRN_TLS_KEY_FILE: tls.keyFile } : {}),
-    one('sync', 9300),
+    one('sync', 9300, syncPeers && syncPeers.length > 1 ? { CAIRN_SYNC_PEERS: syncPeers.join(',') } : {}),
     one('scheduler', 9500),
     one('monitoring', 9600),
   ];
