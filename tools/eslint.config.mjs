@@ -1,10 +1,11 @@
 import base from '../eslint.config.mjs';
 
 /**
- * Four benchmarks boot services and so import app internals, which the module boundaries forbid
+ * Five benchmarks boot services and so import app internals, which the module boundaries forbid
  * everywhere else: the metadata bench runs MetadataService in-process, the locks bench the
  * lock-manager's test cluster, the repair bench the scheduler's end-to-end region (every service
- * as a real process), the anti-entropy bench sync's anti-entropy between two regions. Exactly
+ * as a real process), the anti-entropy bench sync's anti-entropy between two regions, the regions bench two whole
+ * regions replicating. Exactly
  * these imports are allowed, here only; anything else tools imports goes through the libraries'
  * public entry points under the usual constraints.
  */
@@ -16,6 +17,8 @@ const APP_INTERNALS_USED_BY_BENCHES = [
   '../../apps/sync/src/anti-entropy/anti-entropy.service',
   '../../apps/sync/src/anti-entropy/replica-chunks.port',
   '../../apps/sync/src/anti-entropy/replica-trees',
+  // The regions bench runs two whole regions as the replication e2e test does.
+  '../../apps/sync/src/testing/federation.e2e-helper',
 ];
 
 const RULE = '@nx/enforce-module-boundaries';
