@@ -4,14 +4,13 @@ import {
   DeleteObjectCommand,
   GetObjectCommand,
   HeadBucketCommand,
-  ListObjectVersionsCommand,
   PutBucketVersioningCommand,
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { METADATA_SERVICE, MetadataRpc, type ListConflictsReply, type ReplicationLagView } from '@cairn/protocol';
 import { eventually } from '@cairn/testing';
-import { TestFederation, type FederatedRegion } from './testing/federation.e2e-helper';
+import { TestFederation, versionsOf, type FederatedRegion } from './testing/federation.e2e-helper';
 
 /** Clear of a running start:regions and of the NATS-only regions test (31_000). */
 const PORT_SHIFT = 33_000;
@@ -20,29 +19,6 @@ const CONVERGE_MS = 90_000;
 const LARGE_BYTES = 700 * 1024;
 
 const md5 = (bytes: Buffer) => createHash('md5').update(bytes).digest('hex');
-
-interface VersionLine {
-  readonly key: string;
-  readonly versionId: string;
-  readonly isLatest: boolean;
-  readonly deleteMarker: boolean;
-  readonly etag: string | null;
-}
-
-async function versionsOf(s3: S3Client, bucket: string): Promise<VersionLine[]> {
-  const out: VersionLine[] = [];
-  let keyMarker: string | undefined;
-  let versionIdMarker: string | undefined;
-  for (;;) {
-    const page = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket, KeyMarker: keyMarker, VersionIdMarker: versionIdMarker }));
-    for (const v of page.Versions ?? []) out.push({ key: v.Key!, versionId: v.VersionId!, isLatest: v.IsLatest === true, deleteMarker: false, etag: v.ETag?.replaceAll('"', '') ?? null });
-    for (const m of page.DeleteMarkers ?? []) out.push({ key: m.Key!, versionId: m.VersionId!, isLatest: m.IsLatest === true, deleteMarker: true, etag: null });
-    if (!page.IsTruncated) break;
-    keyMarker = page.NextKeyMarker;
-    versionIdMarker = page.NextVersionIdMarker;
-  }
-  return out.sort((a, b) => `${a.key}\n${a.versionId}`.localeCompare(`${b.key}\n${b.versionId}`));
-}
 
 async function bodyOf(s3: S3Client, bucket: string, key: string): Promise<Buffer> {
   const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
@@ -98,10 +74,13 @@ describe('replication between regions', () => {
     const back = await eventually(() => bodyOf(one.s3, 'shared', 'from-two.txt').catch(() => undefined), CONVERGE_MS, 200);
     expect(back.toString()).toBe('hello from region-2');
 
+    let lastSeen: ReplicationLagView[] = [];
     const lag = await eventually(async () => {
-      const views = await two.syncApi<ReplicationLagView[]>('/replication/lag');
-      return views.find((v) => v.source === 'region-1' && v.connected && v.pendingEvents === 0);
-    }, CONVERGE_MS, 500);
+      lastSeen = await two.syncApi<ReplicationLagView[]>('/replication/lag');
+      return lastSeen.find((v) => v.source === 'region-1' && v.connected && v.pendingEvents === 0);
+    }, CONVERGE_MS, 500).catch((error: unknown) => {
+      throw new Error(`${String(error)}; lag last seen: ${JSON.stringify(lastSeen)}`);
+    });
     expect(lag).toMatchObject({ target: 'region-2', lagSeconds: 0 });
     expect(lag.appliedEvents).toBeGreaterThan(0);
   }, 180_000);

@@ -12,7 +12,7 @@ export class SyncConfig extends BaseServiceConfig {
   @Matches(/^([a-z0-9][a-z0-9-]{0,62}(,[a-z0-9][a-z0-9-]{0,62})*)?$/, { message: 'must be comma-separated region names' })
   CAIRN_SYNC_PEERS = '';
 
-  /** How many of a peer's events one apply round takes (changes of different keys apply in parallel). */
+  /** How many of a peer's changes are pulled from its stream at a time (they apply as they arrive). */
   @Type(() => Number)
   @IsInt()
   @Min(1)

@@ -5,6 +5,8 @@ import {
   MetadataErrorCodes,
   metadataPattern,
   MetadataRpc,
+  REPLICATED_BUCKET_EVENT_TYPES,
+  REPLICATED_OBJECT_EVENT_TYPES,
   type ApplyReplicatedReply,
   type ApplyReplicatedRequest,
   type BucketEvent,
@@ -17,32 +19,6 @@ import { ObjectCommandsHandler } from '../object-key/object-commands.handler';
 import { body } from '../shared/rpc-request';
 import { bucketCommandFor } from './replicated-bucket-change';
 
-const BUCKET_EVENT_TYPES: ReadonlySet<string> = new Set<BucketEvent['type']>([
-  'BucketCreated',
-  'BucketDeletionStarted',
-  'BucketDeletionCancelled',
-  'BucketDeleted',
-  'BucketVersioningChanged',
-  'BucketReplicationChanged',
-  'BucketDefaultStorageClassChanged',
-  'BucketTagsSet',
-  'BucketTagsDeleted',
-  'BucketOwnerChanged',
-  'BucketPolicySet',
-  'BucketPolicyDeleted',
-  'BucketCorsSet',
-  'BucketCorsDeleted',
-]);
-const OBJECT_KEY_EVENT_TYPES: ReadonlySet<string> = new Set<ObjectKeyEvent['type']>([
-  'ObjectVersionPut',
-  'ObjectVersionCopied',
-  'DeleteMarkerPut',
-  'ObjectVersionDeleted',
-  'ObjectTagsSet',
-  'ObjectTagsDeleted',
-  'ConflictResolved',
-  'ReplicatedChangeSkipped',
-]);
 const REGION_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
 /** Sync applies other regions' changes of replicated buckets here (MetadataRpc.applyReplicated). */
@@ -62,7 +38,7 @@ export class ReplicationRpcController {
     if (!isEventEnvelope(envelope) || typeof envelope.data !== 'object' || envelope.data === null) {
       throw new MetadataError(MetadataErrorCodes.InvalidArgument, 'envelope must be an event envelope');
     }
-    if (BUCKET_EVENT_TYPES.has(envelope.type)) {
+    if (REPLICATED_BUCKET_EVENT_TYPES.has(envelope.type)) {
       const command = bucketCommandFor({ type: envelope.type, data: envelope.data } as BucketEvent);
       if (command === null) return { applied: false, sequence: 0 };
       try {
@@ -77,7 +53,7 @@ export class ReplicationRpcController {
         throw error;
       }
     }
-    if (OBJECT_KEY_EVENT_TYPES.has(envelope.type)) {
+    if (REPLICATED_OBJECT_EVENT_TYPES.has(envelope.type)) {
       const handled = await this.objects.applyReplicated(sourceRegion, envelope);
       const conflict = decided<ObjectKeyEvent, 'ConflictResolved'>(handled.events, 'ConflictResolved');
       return { applied: handled.events.length > 0, sequence: handled.sequence, ...(conflict ? { conflictId: conflict.conflictId } : {}) };

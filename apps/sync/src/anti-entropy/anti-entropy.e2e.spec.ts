@@ -1,12 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
-import { CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, ListObjectVersionsCommand, PutBucketVersioningCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, PutBucketVersioningCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { keyIdOf } from '@cairn/hashing';
 import { METADATA_SERVICE, MetadataRpc, subjectsFor, type AntiEntropyRunReport, type AntiEntropyStatusView } from '@cairn/protocol';
 import { eventually, signedFetch, startServiceProcess, testOperatorToken } from '@cairn/testing';
 import { Client } from 'pg';
-import { FEDERATION_ROOT_ACCESS_KEY, FEDERATION_ROOT_SECRET_KEY, TestFederation, type FederatedRegion } from '../testing/federation.e2e-helper';
+import { FEDERATION_ROOT_ACCESS_KEY, FEDERATION_ROOT_SECRET_KEY, TestFederation, versionsOf, type FederatedRegion, type VersionLine } from '../testing/federation.e2e-helper';
 
 /** Clear of a running start:regions (0), the NATS-only regions test (31_000), replication's e2e (33_000) and 35_000. */
 const PORT_SHIFT = 45_000;
@@ -17,28 +17,6 @@ const KEYS = 40;
 /** Two of the helper's 256 KiB chunks, each a file of its own on every storage node (not inline, not packed). */
 const CHUNK_BYTES = 256 * 1024;
 const LARGE_BYTES = 2 * CHUNK_BYTES;
-
-interface VersionLine {
-  readonly key: string;
-  readonly versionId: string;
-  readonly deleteMarker: boolean;
-  readonly etag: string | null;
-}
-
-async function versionsOf(s3: S3Client, bucket: string): Promise<VersionLine[]> {
-  const out: VersionLine[] = [];
-  let keyMarker: string | undefined;
-  let versionIdMarker: string | undefined;
-  for (;;) {
-    const page = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket, KeyMarker: keyMarker, VersionIdMarker: versionIdMarker }));
-    for (const v of page.Versions ?? []) out.push({ key: v.Key!, versionId: v.VersionId!, deleteMarker: false, etag: v.ETag?.replaceAll('"', '') ?? null });
-    for (const m of page.DeleteMarkers ?? []) out.push({ key: m.Key!, versionId: m.VersionId!, deleteMarker: true, etag: null });
-    if (!page.IsTruncated) break;
-    keyMarker = page.NextKeyMarker;
-    versionIdMarker = page.NextVersionIdMarker;
-  }
-  return out.sort((a, b) => `${a.key}\n${a.versionId}`.localeCompare(`${b.key}\n${b.versionId}`));
-}
 
 /**
  * Anti-entropy between two whole regions (docs/anti-entropy.md), as real processes joined through

@@ -1,4 +1,4 @@
-import { CairnError, METADATA_SERVICE, MetadataErrorCodes, MetadataRpc, type ApplyReplicatedReply, type ApplyReplicatedRequest, type ChunkRef, type EventEnvelope } from '@cairn/protocol';
+import { CairnError, METADATA_SERVICE, MetadataErrorCodes, MetadataRpc, REPLICATED_OBJECT_EVENT_TYPES, type ApplyReplicatedReply, type ApplyReplicatedRequest, type ChunkRef, type EventEnvelope } from '@cairn/protocol';
 import type { AntiEntropyPeer } from './anti-entropy.peer';
 import { storedChunksOf, type ReplicaChunkPuller } from './replica-chunks.port';
 
@@ -18,19 +18,6 @@ export interface KeyRepairOutcome {
 
 /** Event types that put a version whose chunks must be here before it is applied. */
 const VERSION_PUTS: ReadonlySet<string> = new Set(['ObjectVersionPut', 'ObjectVersionCopied']);
-/**
- * The key events that are changes replication carries (as replication/peer-changes.ts applies
- * them); ConflictResolved and ReplicatedChangeSkipped are the peer's own record of applying
- * changes, which each region makes for itself.
- */
-export const REPAIRABLE_EVENT_TYPES: ReadonlySet<string> = new Set([
-  'ObjectVersionPut',
-  'ObjectVersionCopied',
-  'DeleteMarkerPut',
-  'ObjectVersionDeleted',
-  'ObjectTagsSet',
-  'ObjectTagsDeleted',
-]);
 
 /**
  * Repairs one key from a peer: reads the key's events from the peer's META (all but this region's
@@ -66,7 +53,7 @@ export async function repairKey(options: {
     for (const { sequence, envelope } of page.events) {
       signal.throwIfAborted();
       const sourceRegion = envelope.origin ?? envelope.region;
-      if (sourceRegion === self || !REPAIRABLE_EVENT_TYPES.has(envelope.type)) continue;
+      if (sourceRegion === self || !REPLICATED_OBJECT_EVENT_TYPES.has(envelope.type)) continue;
       const stored = storedChunksOf(chunksOf(envelope));
       if (stored.length > 0) {
         local ??= await options.localVersionIds();

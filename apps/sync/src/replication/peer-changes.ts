@@ -4,6 +4,8 @@ import {
   METADATA_SERVICE,
   MetadataErrorCodes,
   MetadataRpc,
+  REPLICATED_BUCKET_EVENT_TYPES,
+  REPLICATED_OBJECT_EVENT_TYPES,
   subjectsFor,
   type ApplyReplicatedReply,
   type BucketView,
@@ -66,6 +68,8 @@ export type ChangeOutcome = { readonly kind: 'applied'; readonly conflictId?: st
 /** Whether a bucket takes other regions' changes here, from metadata (cached briefly). */
 export class BucketModes {
   private readonly known = new Map<string, { readonly replication: ReplicationConfig | null; readonly atMs: number }>();
+  /** Bumped by forget(): an answer asked for before a change of the bucket is not kept after it. */
+  private generation = 0;
 
   constructor(private readonly rpc: RpcClient) {}
 
@@ -73,6 +77,7 @@ export class BucketModes {
   async replicationOf(bucket: string): Promise<ReplicationConfig | null> {
     const cached = this.known.get(bucket);
     if (cached && Date.now() - cached.atMs < BUCKET_MODE_TTL_MS) return cached.replication;
+    const asked = this.generation;
     let replication: ReplicationConfig | null;
     try {
       replication = (await this.rpc.request<BucketView>(METADATA_SERVICE, MetadataRpc.getBucket, { bucket })).replication;
@@ -80,29 +85,15 @@ export class BucketModes {
       if ((error as { code?: string }).code !== MetadataErrorCodes.NoSuchBucket) throw error;
       replication = null;
     }
-    this.known.set(bucket, { replication, atMs: Date.now() });
+    if (asked === this.generation) this.known.set(bucket, { replication, atMs: Date.now() });
     return replication;
   }
 
   forget(bucket: string): void {
+    this.generation += 1;
     this.known.delete(bucket);
   }
 }
-
-const BUCKET_TYPES = new Set([
-  'BucketCreated',
-  'BucketVersioningChanged',
-  'BucketReplicationChanged',
-  'BucketDefaultStorageClassChanged',
-  'BucketTagsSet',
-  'BucketTagsDeleted',
-  'BucketOwnerChanged',
-  'BucketPolicySet',
-  'BucketPolicyDeleted',
-  'BucketCorsSet',
-  'BucketCorsDeleted',
-]);
-const OBJECT_TYPES = new Set(['ObjectVersionPut', 'ObjectVersionCopied', 'DeleteMarkerPut', 'ObjectVersionDeleted', 'ObjectTagsSet', 'ObjectTagsDeleted']);
 
 const isReplicated = (replication: ReplicationConfig | null | undefined) => replication !== null && replication !== undefined && replication.mode !== 'local';
 
@@ -131,8 +122,8 @@ export class PeerChangeApplier {
     }
     if (!isEventEnvelope(envelope)) return { kind: 'skipped', reason: 'not an event envelope' };
     if ((envelope.origin ?? envelope.region) !== peer) return { kind: 'skipped', reason: `a change of ${envelope.origin ?? envelope.region}, not of ${peer}` };
-    const isBucketEvent = BUCKET_TYPES.has(envelope.type);
-    if (!isBucketEvent && !OBJECT_TYPES.has(envelope.type)) return { kind: 'skipped', reason: `${envelope.type} does not replicate` };
+    const isBucketEvent = REPLICATED_BUCKET_EVENT_TYPES.has(envelope.type);
+    if (!isBucketEvent && !REPLICATED_OBJECT_EVENT_TYPES.has(envelope.type)) return { kind: 'skipped', reason: `${envelope.type} does not replicate` };
     const d = envelope.data as { bucket?: unknown; replication?: ReplicationConfig; chunks?: readonly ChunkRef[] };
     if (typeof d?.bucket !== 'string') return { kind: 'skipped', reason: 'no bucket' };
     const bucket = d.bucket;
@@ -166,7 +157,7 @@ export class PeerChangeApplier {
       for await (const m of messagesOf(jsm, inboundStreamName(this.namespace, peer), subjectsFor(this.namespace).bucket(bucket), beforeSequence)) {
         signal.throwIfAborted();
         const envelope = JSON.parse(Buffer.from(m.data).toString('utf8')) as EventEnvelope;
-        if ((envelope.origin ?? envelope.region) === peer && BUCKET_TYPES.has(envelope.type)) {
+        if ((envelope.origin ?? envelope.region) === peer && REPLICATED_BUCKET_EVENT_TYPES.has(envelope.type)) {
           await this.rpc.request<ApplyReplicatedReply>(METADATA_SERVICE, MetadataRpc.applyReplicated, { sourceRegion: peer, sourceSequence: m.seq, envelope }, { timeoutMs: APPLY_TIMEOUT_MS });
         }
       }

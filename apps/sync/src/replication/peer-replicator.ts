@@ -6,8 +6,8 @@ import { APPLY_ACK_WAIT_MS, applyConsumerName, ensureInboundStream, jetStreamMan
 const RETRY_DELAY_MS = 1_000;
 /** Past this many deliveries a change that still fails is logged loudly at every attempt: someone must look. */
 const LOUD_AFTER_DELIVERIES = 30;
-const FETCH_EXPIRES_MS = 1_000;
 const RESTART_DELAY_MS = 1_000;
+const FETCH_EXPIRES_MS = 1_000;
 
 export interface ReplicatorLog {
   warn(details: Record<string, unknown>, message: string): void;
@@ -55,6 +55,7 @@ export class PeerReplicator {
     this.stopped = true;
     this.abort.abort();
     await this.loop;
+    await Promise.all([...this.chains.values()].map((c) => c.tail));
   }
 
   private async run(): Promise<void> {
@@ -64,10 +65,11 @@ export class PeerReplicator {
         this.streamName = await ensureInboundStream(jsm, this.namespace, this.peer);
         const consumer = await (await this.nats.connection()).jetstream().consumers.get(this.streamName, applyConsumerName(this.namespace));
         while (!this.stopped) {
-          const batch: JsMsg[] = [];
+          // Each change is handed on as it arrives (a round does not wait to be full); the next
+          // round starts once this one's changes are applied or handed back.
           const messages = await consumer.fetch({ max_messages: this.options.batch, expires: FETCH_EXPIRES_MS });
-          for await (const m of messages) batch.push(m);
-          if (batch.length > 0) await this.applyBatch(batch);
+          for await (const m of messages) this.enqueue(m);
+          await Promise.all([...this.chains.values()].map((c) => c.tail));
         }
       } catch (error) {
         if (this.stopped) return;
@@ -78,25 +80,44 @@ export class PeerReplicator {
     }
   }
 
-  /** Per subject (key or bucket) in order; subjects side by side, a bounded number at a time. */
-  private async applyBatch(batch: readonly JsMsg[]): Promise<void> {
-    const bySubject = new Map<string, JsMsg[]>();
-    for (const m of batch) bySubject.set(m.subject, [...(bySubject.get(m.subject) ?? []), m]);
-    // Bucket changes first: a key's changes need their bucket here.
-    const queues = [...bySubject.entries()].sort(([a], [b]) => Number(!a.includes('meta.bucket.')) - Number(!b.includes('meta.bucket.'))).map(([, q]) => q);
-    const bucketQueues = queues.filter((q) => q[0].subject.includes('meta.bucket.'));
-    await Promise.all(bucketQueues.map((q) => this.applyInOrder(q)));
-    const keyQueues = queues.filter((q) => !q[0].subject.includes('meta.bucket.'));
-    let next = 0;
-    const workers = Array.from({ length: Math.min(this.options.concurrency, keyQueues.length) }, async () => {
-      while (next < keyQueues.length) await this.applyInOrder(keyQueues[next++]);
+  /**
+   * One chain per subject (a key, or a bucket's settings): its changes apply one after another, in
+   * stream order. After a failure, the rest of that subject's chain is handed back too (nothing of
+   * a key may overtake a change that waits); the chain is free again once it has drained.
+   */
+  private enqueue(m: JsMsg): void {
+    const chain = this.chains.get(m.subject) ?? { tail: Promise.resolve(), length: 0, blocked: false };
+    chain.length += 1;
+    chain.tail = chain.tail.then(async () => {
+      try {
+        if (chain.blocked || this.stopped) m.nak(RETRY_DELAY_MS);
+        else if (!(await this.withSlot(() => this.applyOne(m)))) chain.blocked = true;
+      } finally {
+        chain.length -= 1;
+        if (chain.length === 0) this.chains.delete(m.subject);
+      }
     });
-    await Promise.all(workers);
+    this.chains.set(m.subject, chain);
   }
 
-  private async applyInOrder(queue: readonly JsMsg[]): Promise<void> {
-    for (let i = 0; i < queue.length; i++) {
-      const m = queue[i];
+  private readonly chains = new Map<string, { tail: Promise<void>; length: number; blocked: boolean }>();
+  private inFlight = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  /** At most `concurrency` changes apply at once. */
+  private async withSlot<T>(work: () => Promise<T>): Promise<T> {
+    if (this.inFlight >= this.options.concurrency) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.inFlight += 1;
+    try {
+      return await work();
+    } finally {
+      this.inFlight -= 1;
+      this.waiting.shift()?.();
+    }
+  }
+
+  /** True when applied (or skipped); false when handed back to be delivered again. */
+  private async applyOne(m: JsMsg): Promise<boolean> {
       let outcome: ChangeOutcome;
       const stillWorking = setInterval(() => m.working(), APPLY_ACK_WAIT_MS / 2);
       try {
@@ -108,9 +129,8 @@ export class PeerReplicator {
         const details = { peer: this.peer, subject: m.subject, sequence: m.seq, deliveries, err: error };
         if (deliveries >= LOUD_AFTER_DELIVERIES) this.log.error(details, 'a change from the peer keeps failing to apply; retrying');
         else if (deliveries === 1) this.log.warn(details, 'a change from the peer could not be applied yet; retrying');
-        // This one and the rest of its key wait: nothing of the key may overtake it.
-        for (const rest of queue.slice(i)) rest.nak(RETRY_DELAY_MS);
-        return;
+        m.nak(RETRY_DELAY_MS);
+        return false;
       } finally {
         clearInterval(stillWorking);
       }
@@ -122,6 +142,6 @@ export class PeerReplicator {
         this.counters.skipped += 1;
       }
       m.ack();
-    }
+      return true;
   }
 }

@@ -47,6 +47,7 @@ export class ReplicationService implements OnApplicationBootstrap, OnApplication
   readonly backfills: BackfillCoordinator;
   readonly lag: ReplicationLag;
   readonly forwarding: WriteForwarding;
+  private readonly buckets: BucketModes;
   private readonly shutdown = new AbortController();
   private readonly ring: StorageRingProvider;
   private readonly nodeHealth: JetStreamNodeHealthFeed;
@@ -87,7 +88,7 @@ export class ReplicationService implements OnApplicationBootstrap, OnApplication
     const federation = new FederationRequester(nats, identity.namespace, credentials);
     this.puller = new FederationChunkPuller(this.chunkClient, federation, () => this.ring.ready());
     this.forwarding = new WriteForwarding(identity.region, rpc, federation, this.puller);
-    const buckets = new BucketModes(rpc);
+    const buckets = (this.buckets = new BucketModes(rpc));
     const describe = (details: Record<string, unknown>) =>
       Object.entries(details)
         .map(([k, v]) => `${k}=${v instanceof Error ? v.message : typeof v === 'object' && v !== null ? String((v as Error).message ?? JSON.stringify(v)) : String(v)}`)
@@ -131,6 +132,7 @@ export class ReplicationService implements OnApplicationBootstrap, OnApplication
         const event = parseEnvelope(m.data);
         const replication = (event?.data as { replication?: ReplicationConfig; bucket?: string } | undefined)?.replication;
         const bucket = (event?.data as { bucket?: string } | undefined)?.bucket;
+        if (bucket) this.buckets.forget(bucket);
         if (bucket && replication && replication.mode !== 'local') this.backfills.ensure(bucket);
       },
       onError: (error) => this.logger.warn(`cannot follow bucket changes: ${String(error)}`),

@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { S3Client } from '@aws-sdk/client-s3';
+import { ListObjectVersionsCommand, S3Client } from '@aws-sdk/client-s3';
 import { FaultProxyClient } from '@cairn/fault-proxy';
 import { NatsConnectionManager, RpcClient } from '@cairn/messaging';
 import { METADATA_SERVICE, MetadataRpc } from '@cairn/protocol';
@@ -198,4 +198,29 @@ async function ensureDatabase(region: string, url: string): Promise<void> {
     await client.end();
   }
   void region;
+}
+
+/** One version or delete marker of a bucket as ListObjectVersions shows it. */
+export interface VersionLine {
+  readonly key: string;
+  readonly versionId: string;
+  readonly isLatest: boolean;
+  readonly deleteMarker: boolean;
+  readonly etag: string | null;
+}
+
+/** Every version and delete marker of a bucket, all pages, sorted by key and version id (comparable across regions). */
+export async function versionsOf(s3: S3Client, bucket: string): Promise<VersionLine[]> {
+  const out: VersionLine[] = [];
+  let keyMarker: string | undefined;
+  let versionIdMarker: string | undefined;
+  for (;;) {
+    const page = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket, KeyMarker: keyMarker, VersionIdMarker: versionIdMarker }));
+    for (const v of page.Versions ?? []) out.push({ key: v.Key!, versionId: v.VersionId!, isLatest: v.IsLatest === true, deleteMarker: false, etag: v.ETag?.replaceAll('"', '') ?? null });
+    for (const m of page.DeleteMarkers ?? []) out.push({ key: m.Key!, versionId: m.VersionId!, isLatest: m.IsLatest === true, deleteMarker: true, etag: null });
+    if (!page.IsTruncated) break;
+    keyMarker = page.NextKeyMarker;
+    versionIdMarker = page.NextVersionIdMarker;
+  }
+  return out.sort((a, b) => `${a.key}\n${a.versionId}`.localeCompare(`${b.key}\n${b.versionId}`));
 }

@@ -106,3 +106,31 @@ export interface ForwardWriteRequest {
   readonly request: Record<string, unknown>;
   readonly completion?: ForwardedCompletion;
 }
+
+/**
+ * The bucket events that replicate: a bucket's settings. Its deletion does not (each region empties
+ * and deletes its own copy).
+ */
+export const REPLICATED_BUCKET_EVENT_TYPES: ReadonlySet<string> = new Set([
+  'BucketCreated',
+  'BucketVersioningChanged',
+  'BucketReplicationChanged',
+  'BucketDefaultStorageClassChanged',
+  'BucketTagsSet',
+  'BucketTagsDeleted',
+  'BucketOwnerChanged',
+  'BucketPolicySet',
+  'BucketPolicyDeleted',
+  'BucketCorsSet',
+  'BucketCorsDeleted',
+]);
+
+/** The object-key events that replicate; ConflictResolved and ReplicatedChangeSkipped are each region's own record. */
+export const REPLICATED_OBJECT_EVENT_TYPES: ReadonlySet<string> = new Set([
+  'ObjectVersionPut',
+  'ObjectVersionCopied',
+  'DeleteMarkerPut',
+  'ObjectVersionDeleted',
+  'ObjectTagsSet',
+  'ObjectTagsDeleted',
+]);
