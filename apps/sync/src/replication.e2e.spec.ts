@@ -20,6 +20,25 @@ const LARGE_BYTES = 700 * 1024;
 
 const md5 = (bytes: Buffer) => createHash('md5').update(bytes).digest('hex');
 
+async function streamCounts(region: FederatedRegion): Promise<unknown> {
+  const res = await fetch(`http://127.0.0.1:${region.layout.nats.monitorPort}/jsz?streams=true&consumers=true`).catch(() => null);
+  if (!res) return null;
+  const body = (await res.json()) as { account_details?: { stream_detail?: { name: string; state: { messages: number; first_seq: number; last_seq: number }; sources?: unknown; consumer_detail?: { name: string; num_pending: number; num_ack_pending: number; ack_floor: unknown }[] }[] }[] };
+  return (body.account_details ?? []).flatMap((a) => (a.stream_detail ?? []).filter((st) => st.name.includes('META')).map((st) => ({ name: st.name, state: st.state, consumers: st.consumer_detail?.map((c) => [c.name, c.num_pending, c.num_ack_pending, c.ack_floor]) })));
+}
+
+/** eventually(), and on a timeout what each region's sync says about lag and back-fills. */
+async function converge<T>(what: string, regions: readonly FederatedRegion[], probe: () => Promise<T | undefined | false>): Promise<T> {
+  try {
+    return await eventually(probe, CONVERGE_MS, 250);
+  } catch (error) {
+    const states = await Promise.all(
+      regions.map(async (r) => `${r.name}: streams ${JSON.stringify(await streamCounts(r))} lag ${JSON.stringify(await r.syncApi('/replication/lag').catch(String))} backfills ${JSON.stringify(await r.syncApi('/replication/backfills').catch(String))}`),
+    );
+    throw new Error(`${what}: ${String(error)}\n${states.join('\n')}`);
+  }
+}
+
 async function bodyOf(s3: S3Client, bucket: string, key: string): Promise<Buffer> {
   const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
   return Buffer.from(await res.Body!.transformToByteArray());
@@ -93,7 +112,7 @@ describe('replication between regions', () => {
       for (const key of ['a', 'b', 'c', 'd']) await one.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: `seed ${key}` }));
     }
     for (const bucket of ['conflicts-versioned', 'conflicts-plain']) {
-      await eventually(async () => (await versionsOf(two.s3, bucket).catch(() => [])).length === 4, CONVERGE_MS, 200);
+      await converge(`the seeds of ${bucket} in region-2`, [one, two], async () => (await versionsOf(two.s3, bucket).catch(() => [])).length === 4);
     }
 
     await federation.proxy.cut('region-2');
@@ -116,10 +135,14 @@ describe('replication between regions', () => {
     await federation.proxy.heal('region-2');
 
     for (const bucket of ['conflicts-versioned', 'conflicts-plain']) {
-      const [atOne, atTwo] = await eventually(async () => {
+      let last: unknown = null;
+      const [atOne, atTwo] = await converge(`${bucket} converging after the heal`, [one, two], async () => {
         const [x, y] = await Promise.all([versionsOf(one.s3, bucket), versionsOf(two.s3, bucket)]);
+        last = { 'region-1': x, 'region-2': y };
         return JSON.stringify(x) === JSON.stringify(y) ? [x, y] : undefined;
-      }, CONVERGE_MS, 500);
+      }).catch((error: unknown) => {
+        throw new Error(`${String(error)}\n${JSON.stringify(last)}`);
+      });
       expect(atTwo).toEqual(atOne);
       // Every acknowledged write is still there, current or kept as a noncurrent version.
       for (const ack of acknowledged.filter((a) => a.bucket === bucket)) {
@@ -196,10 +219,14 @@ describe('replication between regions', () => {
     await three.start();
     for (const bucket of ['shared', 'conflicts-versioned', 'conflicts-plain', 'killed', 'homed']) {
       const expected = await versionsOf(one.s3, bucket);
-      const atThree = await eventually(async () => {
+      let lastAtThree: unknown[] = [];
+      const atThree = await converge(`${bucket} in region-3`, [three], async () => {
         const v = await versionsOf(three.s3, bucket).catch(() => []);
+        lastAtThree = v;
         return JSON.stringify(v) === JSON.stringify(expected) ? v : undefined;
-      }, CONVERGE_MS, 500);
+      }).catch((error: unknown) => {
+        throw new Error(`${String(error)}\nexpected ${JSON.stringify(expected)}\nregion-3 has ${JSON.stringify(lastAtThree)}`);
+      });
       expect(atThree).toEqual(expected);
     }
     const large = await bodyOf(three.s3, 'shared', 'large.bin');

@@ -11,6 +11,7 @@ import {
   type ApplyReplicatedRequest,
   type BucketEvent,
   type ObjectKeyEvent,
+  type ReplicationConfig,
 } from '@cairn/protocol';
 import { decided } from '../shared/metadata-command-context';
 import { MetadataError } from '../domain/shared/metadata.errors';
@@ -28,6 +29,15 @@ export class ReplicationRpcController {
     private readonly buckets: BucketCommandsHandler,
     private readonly objects: ObjectCommandsHandler,
   ) {}
+
+  /** Read from the bucket's subject: the projection may not have the change that made it replicated yet. */
+  @MessagePattern(metadataPattern(MetadataRpc.bucketReplication))
+  async bucketReplication(@Payload() payload: { bucket?: unknown }): Promise<{ replication: ReplicationConfig | null }> {
+    const { bucket } = body(payload);
+    if (typeof bucket !== 'string') throw new MetadataError(MetadataErrorCodes.InvalidArgument, 'bucket must be a bucket name');
+    const read = await this.buckets.read(bucket);
+    return { replication: read.state.status === 'live' ? read.state.replication : null };
+  }
 
   @MessagePattern(metadataPattern(MetadataRpc.applyReplicated))
   async apply(@Payload() payload: ApplyReplicatedRequest): Promise<ApplyReplicatedReply> {

@@ -2,13 +2,11 @@ import type { NatsConnectionManager } from '@cairn/messaging';
 import {
   isEventEnvelope,
   METADATA_SERVICE,
-  MetadataErrorCodes,
   MetadataRpc,
   REPLICATED_BUCKET_EVENT_TYPES,
   REPLICATED_OBJECT_EVENT_TYPES,
   subjectsFor,
   type ApplyReplicatedReply,
-  type BucketView,
   type ChunkRef,
   type EventEnvelope,
   type ReplicationConfig,
@@ -78,14 +76,10 @@ export class BucketModes {
     const cached = this.known.get(bucket);
     if (cached && Date.now() - cached.atMs < BUCKET_MODE_TTL_MS) return cached.replication;
     const asked = this.generation;
-    let replication: ReplicationConfig | null;
-    try {
-      replication = (await this.rpc.request<BucketView>(METADATA_SERVICE, MetadataRpc.getBucket, { bucket })).replication;
-    } catch (error) {
-      if ((error as { code?: string }).code !== MetadataErrorCodes.NoSuchBucket) throw error;
-      replication = null;
-    }
-    if (asked === this.generation) this.known.set(bucket, { replication, atMs: Date.now() });
+    const { replication } = await this.rpc.request<{ replication: ReplicationConfig | null }>(METADATA_SERVICE, MetadataRpc.bucketReplication, { bucket });
+    // Only a replicated answer is kept: "not here" or "local" may change any moment, and a change
+    // skipped on a stale answer would wait for anti-entropy.
+    if (asked === this.generation && isReplicated(replication)) this.known.set(bucket, { replication, atMs: Date.now() });
     return replication;
   }
 

@@ -180,4 +180,18 @@ describe('replicated changes of one key between two regions', () => {
     expect(a.versions().find((v) => v.includes('*'))).toBe(b.versions().find((v) => v.includes('*')));
     expect(a.versions()).toHaveLength(6);
   });
+
+  it('waits for the changes another region had seen before applying its own (a third region hears the two in any order)', () => {
+    const a = new RegionKey('region-a', 1_000);
+    const b = new RegionKey('region-b', 1_000);
+    const c = new RegionKey('region-c', 1_000);
+    const first = a.put('Enabled', 'v-a1');
+    b.receive(a, first);
+    const marker = b.deleteKey('Enabled', 'm-b');
+    // c hears b's marker first: it follows a's first version, which c does not have yet.
+    expect(() => c.receive(b, marker)).toThrow(expect.objectContaining({ code: MetadataErrorCodes.OutOfOrder }) as MetadataError);
+    c.receive(a, first);
+    c.receive(b, marker);
+    expect(c.versions()).toEqual(b.versions());
+  });
 });

@@ -14,7 +14,8 @@ type VersionEvent = Extract<ObjectKeyEvent, { type: 'ObjectVersionPut' | 'Object
  *
  * - **Once, in order.** The change's version vector counts it as its region's n-th change of the
  *   key. Seen already (n at or below what the key has of that region): nothing to do. A gap (an
- *   earlier change of that region not applied yet): OutOfOrder, and sync retries after it.
+ *   earlier change of that region not applied yet), or a change of another region that it had
+ *   seen and this region has not: OutOfOrder, and sync retries after it.
  * - **Conflicts.** A new version whose vector is concurrent with the current version's (neither
  *   region had seen the other's write) is a conflict: the higher HLC, then region, wins in every
  *   region. The loser stays as a noncurrent version — renamed when both were the `null` version —
@@ -40,6 +41,17 @@ export function decideReplicatedChange(command: ApplyReplicatedChange, state: Ob
         `change ${nth} of ${ref.key} from ${sourceRegion} arrived before change ${applied + 1}`,
         { bucket: ref.bucket, key: ref.key, sourceRegion, expected: applied + 1, got: nth },
       );
+    }
+    // Causal order: the changes of other regions this one had seen must be here first (each comes
+    // from its own region's stream, so a third region may see them in any order).
+    for (const [region, count] of Object.entries(vector)) {
+      if (region !== sourceRegion && (state.vector[region] ?? 0) < count) {
+        throw new MetadataError(
+          MetadataErrorCodes.OutOfOrder,
+          `change ${nth} of ${ref.key} from ${sourceRegion} follows change ${count} from ${region}, not applied here yet`,
+          { bucket: ref.bucket, key: ref.key, sourceRegion, dependsOn: region, expected: count, have: state.vector[region] ?? 0 },
+        );
+      }
     }
   }
   const provenance = { region: event.data.region ?? sourceRegion, ...(vector === undefined ? {} : { vector }) };

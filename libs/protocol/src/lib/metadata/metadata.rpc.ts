@@ -93,6 +93,8 @@ export const MetadataRpc = {
   // replication between regions (sync)
   /** Applies another region's change (an event of a replicated bucket) here: see ApplyReplicatedRequest. */
   applyReplicated: 'replication.apply',
+  /** A bucket's replication as its own subject says now (not the projection): `{ replication }`, null when the bucket is not here. */
+  bucketReplication: 'replication.bucket',
   /** The conflicts resolved on a bucket's keys, oldest first: see ListConflictsRequest. */
   listConflicts: 'conflict.list',
   /** A page of a bucket's anti-entropy leaves (key, versionId, etag, deleted), in key order. */
