@@ -24,7 +24,7 @@ import { SyncService } from '../service';
 import type { SyncConfig } from '../sync.config';
 import { AntiEntropyPeer } from './anti-entropy.peer';
 import { AntiEntropyService } from './anti-entropy.service';
-import { FederationRequester } from './federation-rpc';
+import { FederationRequester } from '../federation/federation-rpc';
 import { repairKey } from './key-repair';
 import { compareMerkleTrees } from './merkle-compare';
 import { KeyDigestFolder } from './replica-digest';

@@ -8,7 +8,7 @@ import {
   type AntiEntropyNodeReply,
   type AntiEntropyNodeRequest,
 } from '@cairn/protocol';
-import type { FederationRequester } from './federation-rpc';
+import type { FederationRequester } from '../federation/federation-rpc';
 import type { MerkleSide } from './merkle-compare';
 
 /** A peer region's sync as anti-entropy talks to it over the link. */

@@ -18,7 +18,7 @@ import {
 } from '@cairn/protocol';
 import { ClusterCredentials, SERVICE_IDENTITY, type ServiceIdentity } from '@cairn/service-kit';
 import type { Subscription } from 'nats';
-import { serveFederationOp } from './federation-rpc';
+import { serveFederationOp } from '../federation/federation-rpc';
 import { REPLICA_LEAVES_PAGE, ReplicaTrees } from './replica-trees';
 import { nodeOf } from './tree-side';
 

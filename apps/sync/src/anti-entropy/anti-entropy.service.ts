@@ -15,7 +15,7 @@ import {
 import { ClusterCredentials, MetricsService, SERVICE_IDENTITY, WorkerRegistry, type NamedWorker, type ServiceIdentity, type WorkerStatus } from '@cairn/service-kit';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import { AntiEntropyPeer } from './anti-entropy.peer';
-import { FederationRequester } from './federation-rpc';
+import { FederationRequester } from '../federation/federation-rpc';
 import { applyThrough, repairKey, type ApplyReplicated, type KeyRepairOutcome } from './key-repair';
 import { compareMerkleTrees, type MerkleSide } from './merkle-compare';
 import { REPLICA_CHUNK_PULLER, type ReplicaChunkPuller } from './replica-chunks.port';

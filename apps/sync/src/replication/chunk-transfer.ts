@@ -1,7 +1,7 @@
 import { ChunkClient, ChunkUnavailableError } from '@cairn/chunk-client';
 import { parseContentHash } from '@cairn/hashing';
 import { CairnError, CHUNK_RANGE_MAX_BYTES, FederationOps, MetadataErrorCodes, type ChunkRangeRequest, type ChunkRef } from '@cairn/protocol';
-import type { FederationRequester } from '../anti-entropy/federation-rpc';
+import type { FederationRequester } from '../federation/federation-rpc';
 import { storedChunksOf, type ReplicaChunkPuller } from '../anti-entropy/replica-chunks.port';
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;

@@ -20,7 +20,7 @@ import {
 import { Access, ClusterCredentials, EventClock, HealthRegistry, internalTlsTrust, MetricsService, SERVICE_CONFIG, SERVICE_IDENTITY, type ServiceIdentity } from '@cairn/service-kit';
 import { Gauge } from 'prom-client';
 import type { Subscription } from 'nats';
-import { FederationRequester, serveFederationOp } from '../anti-entropy/federation-rpc';
+import { FederationRequester, serveFederationOp } from '../federation/federation-rpc';
 import { syncPeersOf, type SyncConfig } from '../sync.config';
 import { BackfillCoordinator } from './backfill';
 import { ChunkRangeServer, FederationChunkPuller } from './chunk-transfer';

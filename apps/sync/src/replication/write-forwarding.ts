@@ -10,7 +10,7 @@ import {
   type ForwardWriteRequest,
   type ObjectVersionView,
 } from '@cairn/protocol';
-import type { FederationRequester } from '../anti-entropy/federation-rpc';
+import type { FederationRequester } from '../federation/federation-rpc';
 import type { ReplicaChunkPuller } from '../anti-entropy/replica-chunks.port';
 
 const REGION_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
