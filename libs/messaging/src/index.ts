@@ -8,3 +8,4 @@ export * from './lib/jetstream.transport';
 export * from './lib/rpc-exception.filter';
 export * from './lib/stream-tail';
 export * from './lib/message-auth';
+export * from './lib/stream-reads';

@@ -1,7 +1,6 @@
 import type { StoredEvent } from '@cairn/eventing';
-import { decodeEvent, type NatsConnectionManager } from '@cairn/messaging';
+import { decodeEvent, messagesOnSubject, type NatsConnectionManager } from '@cairn/messaging';
 import { subjectsFor } from '@cairn/protocol';
-import type { SeqMsgRequest } from 'nats';
 import type { DataSource } from 'typeorm';
 import { schemaOf } from '../adapters/metadata-schema';
 import { tableIn } from '../adapters/metadata-schema';
@@ -104,17 +103,12 @@ export class ProjectionRebuild {
     const streamName = subjectsFor(this.namespace).streamName(stream);
     const filter = projectedSubject(stream, this.namespace);
     let batch: StoredEvent[] = [];
-    let from = 1;
-    while (from <= target) {
-      // The server's message-get takes next_by_subj (nats-server 2.9+, wildcards allowed); the client's type omits it.
-      const m = await jsm.streams.getMessage(streamName, { seq: from, next_by_subj: filter } as unknown as SeqMsgRequest);
-      if (m.seq > target) break;
+    for await (const m of messagesOnSubject(jsm, streamName, filter, { beforeSequence: target + 1 })) {
       batch.push({ envelope: decodeEvent(m.data, `${stream} message ${m.seq}`), sequence: m.seq });
       if (batch.length >= REBUILD_BATCH_EVENTS) {
         yield batch;
         batch = [];
       }
-      from = m.seq + 1;
     }
     if (batch.length > 0) yield batch;
   }

@@ -1,7 +1,7 @@
-import type { NatsConnectionManager } from '@cairn/messaging';
+import { messagesOnSubject, type NatsConnectionManager } from '@cairn/messaging';
 import { bucketToken, subjectsFor, type BackfillView } from '@cairn/protocol';
 import type { JetStreamManager, KV } from 'nats';
-import { ensureInboundStream, jetStreamManager, messagesOf, type PeerChangeApplier } from './peer-changes';
+import { ensureInboundStream, jetStreamManager, type PeerChangeApplier } from './peer-changes';
 import type { ReplicatorLog } from './peer-replicator';
 
 const RETRY_DELAY_MS = 1_000;
@@ -78,7 +78,7 @@ export class BackfillCoordinator {
       const filter = subjectsFor(this.namespace).prefix(`meta.object.${bucketToken(bucket)}.>`);
       view.eventsTotal = (await jsm.streams.info(stream, { subjects_filter: filter })).state.num_subjects === 0 ? 0 : await countMessages(jsm, stream, filter);
       let seen = 0;
-      for await (const m of messagesOf(jsm, stream, filter)) {
+      for await (const m of messagesOnSubject(jsm, stream, filter)) {
         for (;;) {
           if (this.stopped) {
             view.state = 'failed';

@@ -1,6 +1,5 @@
-import type { NatsConnectionManager } from '@cairn/messaging';
+import { decodeEvent, messagesOnSubject, type NatsConnectionManager } from '@cairn/messaging';
 import {
-  isEventEnvelope,
   METADATA_SERVICE,
   MetadataRpc,
   REPLICATED_BUCKET_EVENT_TYPES,
@@ -12,7 +11,7 @@ import {
   type ReplicationConfig,
 } from '@cairn/protocol';
 import type { RpcClient } from '@cairn/messaging';
-import { AckPolicy, DeliverPolicy, type JetStreamManager, type SeqMsgRequest } from 'nats';
+import { AckPolicy, DeliverPolicy, type JetStreamManager } from 'nats';
 import type { ReplicaChunkPuller } from '../anti-entropy/replica-chunks.port';
 
 /** How long a bucket's replication mode, as metadata answers it, is taken as current here. */
@@ -108,13 +107,8 @@ export class PeerChangeApplier {
   ) {}
 
   async apply(peer: string, sequence: number, data: Uint8Array, signal: AbortSignal, options: { readonly backfill?: boolean } = {}): Promise<ChangeOutcome> {
-    let envelope: EventEnvelope;
-    try {
-      envelope = JSON.parse(Buffer.from(data).toString('utf8')) as EventEnvelope;
-    } catch {
-      return { kind: 'skipped', reason: 'not an event envelope' };
-    }
-    if (!isEventEnvelope(envelope)) return { kind: 'skipped', reason: 'not an event envelope' };
+    const envelope = metaEventOf(data, peer, sequence);
+    if (envelope === null) return { kind: 'skipped', reason: 'not an event envelope' };
     if ((envelope.origin ?? envelope.region) !== peer) return { kind: 'skipped', reason: `a change of ${envelope.origin ?? envelope.region}, not of ${peer}` };
     const isBucketEvent = REPLICATED_BUCKET_EVENT_TYPES.has(envelope.type);
     if (!isBucketEvent && !REPLICATED_OBJECT_EVENT_TYPES.has(envelope.type)) return { kind: 'skipped', reason: `${envelope.type} does not replicate` };
@@ -148,10 +142,10 @@ export class PeerChangeApplier {
   private async applyBucketHistory(peer: string, bucket: string, beforeSequence: number, signal: AbortSignal): Promise<void> {
     const jsm = await jetStreamManager(this.nats);
     try {
-      for await (const m of messagesOf(jsm, inboundStreamName(this.namespace, peer), subjectsFor(this.namespace).bucket(bucket), beforeSequence)) {
+      for await (const m of messagesOnSubject(jsm, inboundStreamName(this.namespace, peer), subjectsFor(this.namespace).bucket(bucket), { beforeSequence })) {
         signal.throwIfAborted();
-        const envelope = JSON.parse(Buffer.from(m.data).toString('utf8')) as EventEnvelope;
-        if ((envelope.origin ?? envelope.region) === peer && REPLICATED_BUCKET_EVENT_TYPES.has(envelope.type)) {
+        const envelope = metaEventOf(m.data, peer, m.seq);
+        if (envelope && (envelope.origin ?? envelope.region) === peer && REPLICATED_BUCKET_EVENT_TYPES.has(envelope.type)) {
           await this.rpc.request<ApplyReplicatedReply>(METADATA_SERVICE, MetadataRpc.applyReplicated, { sourceRegion: peer, sourceSequence: m.seq, envelope }, { timeoutMs: APPLY_TIMEOUT_MS });
         }
       }
@@ -162,23 +156,14 @@ export class PeerChangeApplier {
 }
 
 /**
- * A stream's messages on a subject (wildcards allowed), in order, before `beforeSequence`
- * (exclusive; Infinity: to the end), read by direct gets — no consumer to create or clean up.
+ * A message of a region's META (its own, or a peer's copy) as an event, upcast to its type's current shape like any event read
+ * here (decodeEvent); null when it is not one.
  */
-export async function* messagesOf(jsm: JetStreamManager, stream: string, subject: string, beforeSequence = Number.POSITIVE_INFINITY): AsyncGenerator<{ readonly seq: number; readonly data: Uint8Array }> {
-  let seq = 1;
-  for (;;) {
-    let m: { seq: number; data: Uint8Array };
-    try {
-      // The server's message-get API takes next_by_subj (nats-server 2.9+); the client's type omits it.
-      m = await jsm.streams.getMessage(stream, { seq, next_by_subj: subject } as unknown as SeqMsgRequest);
-    } catch (error) {
-      if (/no message found|404/i.test(String((error as Error)?.message ?? error)) || (error as { code?: string }).code === '404') return;
-      throw error;
-    }
-    if (m.seq >= beforeSequence) return;
-    yield { seq: m.seq, data: m.data };
-    seq = m.seq + 1;
+export function metaEventOf(data: Uint8Array, region: string, sequence: number): EventEnvelope | null {
+  try {
+    return decodeEvent(data, `META of ${region} #${sequence}`);
+  } catch {
+    return null;
   }
 }
 

@@ -1,7 +1,7 @@
 import type { NatsConnectionManager } from '@cairn/messaging';
 import type { EventEnvelope, ReplicationLagView } from '@cairn/protocol';
 import type { JetStreamManager } from 'nats';
-import { applyConsumerName, inboundStreamName, jetStreamManager } from './peer-changes';
+import { applyConsumerName, inboundStreamName, jetStreamManager, metaEventOf } from './peer-changes';
 import type { PeerReplicator } from './peer-replicator';
 
 /** A source not heard from for this long counts as disconnected (NATS reports activity at least every few seconds on a live source). */
@@ -55,7 +55,7 @@ export class ReplicationLag {
       const buckets = new Map<string, { pendingEvents: number; oldestMs: number }>();
       let oldestMs: number | null = null;
       for (let seq = firstUnapplied; seq <= info.state.last_seq && seq < firstUnapplied + BUCKET_SCAN_MAX; seq++) {
-        const envelope = await this.envelopeAt(jsm, stream, seq);
+        const envelope = await this.envelopeAt(jsm, stream, replicator.peer, seq);
         if (!envelope) continue;
         const at = Date.parse(envelope.occurredAt);
         oldestMs ??= at;
@@ -81,12 +81,8 @@ export class ReplicationLag {
     }
   }
 
-  private async envelopeAt(jsm: JetStreamManager, stream: string, seq: number): Promise<EventEnvelope | null> {
-    try {
-      const m = await jsm.streams.getMessage(stream, { seq });
-      return JSON.parse(Buffer.from(m.data).toString('utf8')) as EventEnvelope;
-    } catch {
-      return null;
-    }
+  private async envelopeAt(jsm: JetStreamManager, stream: string, source: string, seq: number): Promise<EventEnvelope | null> {
+    const m = await jsm.streams.getMessage(stream, { seq }).catch(() => null);
+    return m ? metaEventOf(m.data, source, seq) : null;
   }
 }

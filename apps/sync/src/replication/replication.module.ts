@@ -24,7 +24,7 @@ import { FederationRequester, serveFederationOp } from '../federation/federation
 import { syncPeersOf, type SyncConfig } from '../sync.config';
 import { BackfillCoordinator } from './backfill';
 import { ChunkRangeServer, FederationChunkPuller } from './chunk-transfer';
-import { BucketModes, PeerChangeApplier } from './peer-changes';
+import { BucketModes, PeerChangeApplier, metaEventOf } from './peer-changes';
 import { PeerReplicator, type ReplicatorLog } from './peer-replicator';
 import { ReplicationLag } from './replication-lag';
 import { WriteForwarding } from './write-forwarding';
@@ -129,7 +129,7 @@ export class ReplicationService implements OnApplicationBootstrap, OnApplication
       subject: subjects.bucketWildcard(),
       withData: true,
       onMessage: (m) => {
-        const event = parseEnvelope(m.data);
+        const event = m.data ? metaEventOf(m.data, this.identity.region, m.sequence) : null;
         const replication = (event?.data as { replication?: ReplicationConfig; bucket?: string } | undefined)?.replication;
         const bucket = (event?.data as { bucket?: string } | undefined)?.bucket;
         if (bucket) this.buckets.forget(bucket);
@@ -213,15 +213,6 @@ export class ReplicationService implements OnApplicationBootstrap, OnApplication
         this.set(puller.pulledBytes);
       },
     });
-  }
-}
-
-function parseEnvelope(data: Uint8Array | undefined): { type: string; data: unknown } | null {
-  if (!data) return null;
-  try {
-    return JSON.parse(Buffer.from(data).toString('utf8')) as { type: string; data: unknown };
-  } catch {
-    return null;
   }
 }
 

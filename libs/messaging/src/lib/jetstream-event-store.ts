@@ -1,8 +1,9 @@
 import { ConcurrencyConflictError, type AppendResult, type EventStore, type StoredEvent, type StreamRead } from '@cairn/eventing';
 import { currentEnvelope, StreamKinds, subjectsFor, type EventEnvelope, type StreamKind } from '@cairn/protocol';
 import { SpanKind, trace, type Context, type Span } from '@opentelemetry/api';
-import { headers as natsHeaders, JSONCodec, type JetStreamManager, type SeqMsgRequest } from 'nats';
+import { headers as natsHeaders, JSONCodec, type JetStreamManager } from 'nats';
 import type { NatsConnectionManager } from './nats-connection';
+import { nextMessageOnSubject } from './stream-reads';
 import { endSpan, injectTraceHeaders, messagingTracer, tracedContext } from './trace-context';
 
 const codec = JSONCodec<EventEnvelope>();
@@ -198,8 +199,8 @@ async function directGets(
   const events: StoredEvent[] = [];
   let next = from;
   while (events.length < maxEvents) {
-    // The server's message-get API takes next_by_subj (nats-server 2.9+); the client's type omits it.
-    const m = await jsm.streams.getMessage(stream, { seq: next, next_by_subj: subject } as unknown as SeqMsgRequest);
+    const m = await nextMessageOnSubject(jsm, stream, subject, next);
+    if (m === null) return { events, complete: true, next };
     events.push(decode(m.data, m.seq));
     if (m.seq >= last) return { events, complete: true, next: m.seq + 1 };
     next = m.seq + 1;

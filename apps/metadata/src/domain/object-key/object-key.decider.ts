@@ -261,11 +261,9 @@ function withProvenance(events: ObjectKeyEvent[], state: ObjectKeyState, region:
     vector = nextLocalVector(vector, region);
     switch (event.type) {
       case 'ObjectVersionPut':
-        return { ...event, data: { ...event.data, hlc: hlcAfter(event.data.hlc, newest), region, vector } };
       case 'ObjectVersionCopied':
-        return { ...event, data: { ...event.data, hlc: hlcAfter(event.data.hlc, newest), region, vector } };
       case 'DeleteMarkerPut':
-        return { ...event, data: { ...event.data, hlc: hlcAfter(event.data.hlc, newest), region, vector } };
+        return { ...event, data: { ...event.data, hlc: hlcAfter(event.data.hlc, newest), region, vector } } as ObjectKeyEvent;
       case 'ObjectVersionDeleted': {
         const removed = state.versions.find((v) => v.versionId === event.data.versionId);
         return { ...event, data: { ...event.data, ...(removed ? { versionHlc: removed.hlc } : {}), region, vector } };
