@@ -12,8 +12,12 @@ import { METADATA_SERVICE, MetadataRpc, type ListConflictsReply, type Replicatio
 import { eventually } from '@cairn/testing';
 import { TestFederation, versionsOf, type FederatedRegion } from './testing/federation.e2e-helper';
 
-/** Clear of a running start:regions and of the NATS-only regions test (31_000). */
-const PORT_SHIFT = 33_000;
+/**
+ * Clear of a running start:regions, the NATS-only regions test (10_000) and anti-entropy's e2e
+ * (15_000), and below the kernel's ephemeral ports (32768+), where an outgoing connection's local
+ * port can hold a listener's port for a minute (TIME_WAIT).
+ */
+const PORT_SHIFT = 20_000;
 const CONVERGE_MS = 90_000;
 /** Above the gateway's inline limit and over several 256 KiB chunks: bytes that must be pulled. */
 const LARGE_BYTES = 700 * 1024;

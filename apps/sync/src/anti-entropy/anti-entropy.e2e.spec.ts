@@ -8,8 +8,12 @@ import { eventually, signedFetch, startServiceProcess, testOperatorToken } from 
 import { Client } from 'pg';
 import { FEDERATION_ROOT_ACCESS_KEY, FEDERATION_ROOT_SECRET_KEY, TestFederation, versionsOf, type FederatedRegion, type VersionLine } from '../testing/federation.e2e-helper';
 
-/** Clear of a running start:regions (0), the NATS-only regions test (31_000), replication's e2e (33_000) and 35_000. */
-const PORT_SHIFT = 45_000;
+/**
+ * Clear of a running start:regions (0), the NATS-only regions test (10_000) and replication's e2e
+ * (20_000), and below the kernel's ephemeral ports (32768+), where an outgoing connection's local
+ * port can hold a listener's port for a minute (TIME_WAIT).
+ */
+const PORT_SHIFT = 15_000;
 const CONVERGE_MS = 60_000;
 const BUCKET = 'ae-e2e';
 /** Small bodies: the gateway keeps them inline, so a repaired version needs no chunk pulled. */

@@ -29,8 +29,12 @@ const regions = require(path.join(REPO_ROOT, 'tools', 'dev-stack', 'regions.js')
   startFederation(layout: Layout): Promise<Federation>;
 };
 
-/** Clear of a running start:regions (and of the services' ports). */
-const TEST_PORT_SHIFT = 31_000;
+/**
+ * Clear of a running start:regions (and of the services' ports), of the sync e2e tests (15_000,
+ * 20_000), and below the kernel's ephemeral ports (32768+), where an outgoing connection's local
+ * port can hold a listener's port for a minute (TIME_WAIT).
+ */
+const TEST_PORT_SHIFT = 10_000;
 const sc = StringCodec();
 
 async function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 15_000): Promise<T> {
