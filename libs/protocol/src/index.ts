@@ -15,3 +15,4 @@ export * from './lib/bucket-policy';
 export * from './lib/bucket-cors';
 export * from './lib/sync';
 export * from './lib/changes';
+export * from './lib/bucket-lifecycle';
