@@ -40,7 +40,7 @@ export class RegionChunks {
         yield Buffer.from(chunk.inline, 'base64');
         continue;
       }
-      if (chunk.erasure) throw new Error(`chunk ${chunk.hash} is erasure-coded: reading it back here is not supported yet`);
+      if ((chunk as { erasure?: unknown }).erasure) throw new Error(`chunk ${chunk.hash} is erasure-coded: reading it back here is not supported yet`);
       const read = await this.client.readChunk(chunk.hash as ContentHash);
       for await (const piece of read.stream) yield piece as Buffer;
     }

@@ -104,5 +104,7 @@ export interface RestorePlanReply {
 /** The hashes storage nodes hold for a chunk: its own, or its erasure-coded shards'. Inline chunks hold none. */
 export function storedHashesOf(chunk: ChunkRef): readonly string[] {
   if (chunk.inline !== undefined) return [];
-  return chunk.erasure ? chunk.erasure.shards : [chunk.hash];
+  // Erasure-coded chunks (ChunkRef.erasure, being added with storage classes) are held as their shards.
+  const erasure = (chunk as { readonly erasure?: { readonly shards: readonly string[] } }).erasure;
+  return erasure ? erasure.shards : [chunk.hash];
 }
