@@ -102,14 +102,14 @@ describe('chunk references for GC and repair (metadata over real JetStream and P
       etag: md5('tiny body'),
       chunks: [{ hash: sha256('tiny body'), offsetBytes: 0, sizeBytes: tiny.length, inline: tiny.toString('base64') }],
     });
-    await call(MetadataRpc.putObject, put('gc-plain', 'r', ['r-1', 'shared-r'], 'REDUCED'));
+    await call(MetadataRpc.putObject, put('gc-plain', 'r', ['r-1', 'shared-r'], 'REDUCED_REDUNDANCY'));
     await call(MetadataRpc.putObject, put('gc-plain', 'r-standard', ['shared-r']));
     // Versions: both stay referenced under a delete marker.
     const v1 = await call<PutObjectReply>(MetadataRpc.putObject, put('gc-ver', 'doc', ['doc-v1']));
     await call(MetadataRpc.putObject, put('gc-ver', 'doc', ['doc-v2']));
     await call(MetadataRpc.deleteObject, { bucket: 'gc-ver', key: 'doc' });
     // Two open uploads: a REDUCED one whose second part names 'shared' too, and a STANDARD one.
-    const big = await call<InitiateUploadReply>(MetadataRpc.initiateUpload, { bucket: 'gc-plain', key: 'big', owner: 'alice', storageClass: 'REDUCED' });
+    const big = await call<InitiateUploadReply>(MetadataRpc.initiateUpload, { bucket: 'gc-plain', key: 'big', owner: 'alice', storageClass: 'REDUCED_REDUNDANCY' });
     const other = await call<InitiateUploadReply>(MetadataRpc.initiateUpload, { bucket: 'gc-plain', key: 'other', owner: 'alice' });
     // Part chunks are 5 MiB (as a part must be), except 'shared', which is the same chunk as a's.
     const part = (uploadId: string, partNumber: number, contents: string[]) => {

@@ -39,7 +39,7 @@ describe('chunk references query (Postgres, ~120k chunk rows)', () => {
     const hashOf = (n: string) => `encode(sha256(convert_to(${n}::text, 'UTF8')), 'hex')`;
     await db.dataSource.query(
       `INSERT INTO ${t('object_versions')} (bucket, key_id, version_id, key, sequence, is_current, is_delete_marker, size_bytes, etag, storage_class, hlc, last_modified)
-       SELECT 'b', ${hashOf('i')}, 'v', 'k' || i, i, true, false, 1, 'e', CASE WHEN i % 10 = 0 THEN 'REDUCED' ELSE 'STANDARD' END, 'h', now()
+       SELECT 'b', ${hashOf('i')}, 'v', 'k' || i, i, true, false, 1, 'e', CASE WHEN i % 10 = 0 THEN 'REDUCED_REDUNDANCY' ELSE 'STANDARD' END, 'h', now()
        FROM generate_series(1, $1) AS i`,
       [VERSIONS],
     );
@@ -52,7 +52,7 @@ describe('chunk references query (Postgres, ~120k chunk rows)', () => {
     );
     await db.dataSource.query(
       `INSERT INTO ${t('multipart_uploads')} (bucket, upload_id, key, key_id, owner, initiated_at, initiated_sequence, content_type, storage_class)
-       SELECT 'b', 'u' || u, 'k', ${hashOf('u')}, 'o', now(), u, 't', CASE WHEN u % 2 = 0 THEN 'REDUCED' ELSE 'COLD' END FROM generate_series(1, $1) AS u`,
+       SELECT 'b', 'u' || u, 'k', ${hashOf('u')}, 'o', now(), u, 't', CASE WHEN u % 2 = 0 THEN 'REDUCED_REDUNDANCY' ELSE 'STANDARD_IA' END FROM generate_series(1, $1) AS u`,
       [UPLOADS],
     );
     await db.dataSource.query(

@@ -3,6 +3,8 @@ import { keyIdOf } from '@cairn/hashing';
 import {
   MetadataErrorCodes,
   NULL_VERSION_ID,
+  type ChangeObjectStorageClassReply,
+  type ChangeObjectStorageClassRequest,
   type CopyObjectReply,
   type CopyObjectRequest,
   type DeleteObjectReply,
@@ -174,6 +176,7 @@ export class ObjectCommandsHandler {
       ...(request.userMetadata === undefined ? {} : { userMetadata: request.userMetadata }),
       ...(request.contentHeaders === undefined ? {} : { contentHeaders: request.contentHeaders }),
       ...(request.storageClass === undefined ? {} : { storageClass: request.storageClass }),
+      ...(request.chunks === undefined ? {} : { chunks: request.chunks }),
       ...(request.tags === undefined ? {} : { tags: request.tags }),
       ...(request.ifMatch === undefined ? {} : { ifMatch: request.ifMatch }),
       ...(request.ifNoneMatch === undefined ? {} : { ifNoneMatch: request.ifNoneMatch }),
@@ -250,6 +253,31 @@ export class ObjectCommandsHandler {
     });
     const removed = decided<ObjectKeyEvent, 'ObjectTagsDeleted'>(handled.events, 'ObjectTagsDeleted');
     return { sequence: handled.sequence, versionId: removed?.versionId ?? request.versionId ?? handled.state.versions[0]?.versionId ?? NULL_VERSION_ID };
+  }
+
+  /**
+   * Swaps a version's chunks for the same bytes stored in another class (lifecycle transitions): one
+   * event on the key's subject, so a reader sees the old list or the new one, never a mix. Not
+   * forwarded to an active-passive home: each region keeps its own layout.
+   */
+  async changeStorageClass(request: ChangeObjectStorageClassRequest): Promise<ChangeObjectStorageClassReply> {
+    requireKey(request.bucket, request.key);
+    const incarnation = await this.requireBucket(request.bucket);
+    const handled = await this.execute({
+      type: 'ChangeStorageClass',
+      bucket: request.bucket,
+      key: request.key,
+      keyId: keyIdOf(request.key),
+      incarnation,
+      versionId: request.versionId,
+      etag: request.etag,
+      fromStorageClass: request.fromStorageClass,
+      storageClass: request.storageClass,
+      chunks: request.chunks,
+      changedAt: this.ctx.nowIso(),
+    });
+    const changed = decided<ObjectKeyEvent, 'ObjectVersionStorageClassChanged'>(handled.events, 'ObjectVersionStorageClassChanged');
+    return { sequence: handled.sequence, versionId: request.versionId, storageClass: request.storageClass, changed: changed !== undefined };
   }
 
   /** The home region a write to the bucket goes to, or null when this region takes it (or the bucket is not here). */

@@ -3,6 +3,7 @@ import { MessagePattern, Payload } from '@nestjs/microservices';
 import {
   metadataPattern,
   MetadataRpc,
+  type ChangeObjectStorageClassRequest,
   type CopyObjectRequest,
   type DeleteObjectRequest,
   type DeleteObjectTagsRequest,
@@ -52,6 +53,11 @@ export class ObjectKeyRpcController {
   @MessagePattern(metadataPattern(MetadataRpc.deleteObjectTags))
   deleteObjectTags(@Payload() r: DeleteObjectTagsRequest) {
     return this.objects.deleteTags(body(r));
+  }
+
+  @MessagePattern(metadataPattern(MetadataRpc.changeObjectStorageClass))
+  changeObjectStorageClass(@Payload() r: ChangeObjectStorageClassRequest) {
+    return this.objects.changeStorageClass(body(r));
   }
 
   @MessagePattern(metadataPattern(MetadataRpc.headObject))

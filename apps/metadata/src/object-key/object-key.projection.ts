@@ -59,6 +59,7 @@ export class ObjectKeyProjection implements MetadataProjectionPart<ObjectKeyEven
     ObjectTagsDeleted: true,
     ConflictResolved: true,
     ReplicatedChangeSkipped: true,
+    ObjectVersionStorageClassChanged: true,
   });
 
   constructor(
@@ -110,6 +111,18 @@ export class ObjectKeyProjection implements MetadataProjectionPart<ObjectKeyEven
       }
       case 'ReplicatedChangeSkipped':
         return;
+      case 'ObjectVersionStorageClassChanged': {
+        const d = event.data;
+        if (!(await this.lives.isOfCurrentLife(tx, d.bucket, d.incarnation))) return;
+        const where = `bucket = $1 AND key_id = $2 AND version_id = $3`;
+        const found = (await tx.query(`SELECT 1 FROM ${t('object_versions')} WHERE ${where} AND NOT is_delete_marker`, [d.bucket, d.keyId, d.versionId])) as unknown[];
+        if (found.length === 0) return;
+        await tx.query(`UPDATE ${t('object_versions')} SET storage_class = $4 WHERE ${where}`, [d.bucket, d.keyId, d.versionId, d.storageClass]);
+        // The chunk list is swapped in the same transaction: the old chunks are unreferenced from here on (GC).
+        await tx.query(`DELETE FROM ${t('object_version_chunks')} WHERE bucket = $1 AND key_id = $2 AND version_id = $3`, [d.bucket, d.keyId, d.versionId]);
+        await insertChunkRows(tx, t, 'object_version_chunks', [{ owner: [d.bucket, d.keyId, d.versionId], chunks: d.chunks }]);
+        return;
+      }
       default:
         return assertNever(event, 'object key event');
     }

@@ -28,11 +28,11 @@ describe('bucket decider', () => {
     it('takes versioning, replication and storage class from the command', () =>
       spec
         .given([])
-        .when({ ...create, versioningEnabled: true, replication: { mode: 'active-passive', homeRegion: 'us-two' }, defaultStorageClass: 'REDUCED' })
+        .when({ ...create, versioningEnabled: true, replication: { mode: 'active-passive', homeRegion: 'us-two' }, defaultStorageClass: 'REDUCED_REDUNDANCY' })
         .then([
           {
             ...created,
-            data: { ...created.data, versioning: 'Enabled', replication: { mode: 'active-passive', homeRegion: 'us-two' }, defaultStorageClass: 'REDUCED' },
+            data: { ...created.data, versioning: 'Enabled', replication: { mode: 'active-passive', homeRegion: 'us-two' }, defaultStorageClass: 'REDUCED_REDUNDANCY' },
           },
         ]));
 
@@ -162,8 +162,8 @@ describe('bucket decider', () => {
     it('changes the default storage class and refuses unknown ones', () => {
       spec
         .given([created])
-        .when({ type: 'SetBucketDefaultStorageClass', bucket: 'photos', defaultStorageClass: 'COLD' })
-        .then([{ type: 'BucketDefaultStorageClassChanged', data: { bucket: 'photos', defaultStorageClass: 'COLD' } }]);
+        .when({ type: 'SetBucketDefaultStorageClass', bucket: 'photos', defaultStorageClass: 'GLACIER_IR' })
+        .then([{ type: 'BucketDefaultStorageClassChanged', data: { bucket: 'photos', defaultStorageClass: 'GLACIER_IR' } }]);
       spec
         .given([created])
         .when({ type: 'SetBucketDefaultStorageClass', bucket: 'photos', defaultStorageClass: 'DEEP' })

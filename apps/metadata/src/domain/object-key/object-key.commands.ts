@@ -101,6 +101,8 @@ export interface CopyObject extends ObjectKeyRef, InBucketLife, WriteConditions 
   readonly userMetadata?: UserMetadata;
   readonly contentHeaders?: ContentHeaders;
   readonly storageClass?: StorageClass;
+  /** The source's bytes re-stored for the copy's class (its layout differs from the source's); absent: the source's chunks. */
+  readonly chunks?: readonly ChunkRef[];
   readonly taggingDirective: 'COPY' | 'REPLACE';
   readonly tags?: readonly Tag[];
   readonly hlc: string;
@@ -123,4 +125,18 @@ export interface ApplyReplicatedChange extends ObjectKeyRef {
   readonly resolvedAt: string;
 }
 
-export type ObjectKeyCommand = ApplyReplicatedChange | PutObjectVersion | DeleteObject | DeleteObjectVersion | PutObjectTags | DeleteObjectTags | CopyObject;
+/**
+ * A version's chunk list swapped for its bytes re-stored in another class (lifecycle transitions):
+ * decided only while the version holds the bytes with `etag` in `fromStorageClass`.
+ */
+export interface ChangeStorageClass extends ObjectKeyRef, InBucketLife {
+  readonly type: 'ChangeStorageClass';
+  readonly versionId: string;
+  readonly etag: string;
+  readonly fromStorageClass: string;
+  readonly storageClass: string;
+  readonly chunks: readonly ChunkRef[];
+  readonly changedAt: string;
+}
+
+export type ObjectKeyCommand = ChangeStorageClass | ApplyReplicatedChange | PutObjectVersion | DeleteObject | DeleteObjectVersion | PutObjectTags | DeleteObjectTags | CopyObject;

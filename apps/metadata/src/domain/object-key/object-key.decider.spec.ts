@@ -401,8 +401,8 @@ describe('object key decider', () => {
     it('allows a copy onto itself that changes the storage class', () =>
       spec
         .given([])
-        .when(copy({ source: { ...source, bucket: ref.bucket, key: ref.key }, storageClass: 'REDUCED' }))
-        .then([copied({ storageClass: 'REDUCED', source: { bucket: ref.bucket, key: ref.key, versionId: 's1' } })]));
+        .when(copy({ source: { ...source, bucket: ref.bucket, key: ref.key }, storageClass: 'REDUCED_REDUNDANCY' }))
+        .then([copied({ storageClass: 'REDUCED_REDUNDANCY', source: { bucket: ref.bucket, key: ref.key, versionId: 's1' } })]));
 
     it('honours If-None-Match on the destination', () =>
       spec.given([putEvent('v1')]).when(copy({ ifNoneMatch: '*' })).thenThrows(MetadataError, hasCode('PreconditionFailed')));

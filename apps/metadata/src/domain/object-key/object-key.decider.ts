@@ -30,6 +30,10 @@ export interface KeyVersion extends OrderedChange {
   readonly tags: readonly Tag[];
   /** The key's version vector when the version was written; null for versions from before regions federated. */
   readonly vector: VersionVector | null;
+  /** Null for delete markers. */
+  readonly storageClass: string | null;
+  /** The version's size in bytes (0 for delete markers): a class change must keep it. */
+  readonly sizeBytes: number;
 }
 
 /**
@@ -134,6 +138,7 @@ function decideLocal(command: Exclude<ObjectKeyCommand, ApplyReplicatedChange>, 
         const { source } = command;
         validateEtag(source.etag);
         validateChunks(source.chunks, source.sizeBytes);
+        if (command.chunks !== undefined) validateChunks(command.chunks, source.sizeBytes);
         const replaceMetadata = command.metadataDirective === 'REPLACE';
         const storageClass = validateStorageClass(command.storageClass ?? source.storageClass);
         const userMetadata = replaceMetadata ? (command.userMetadata ?? {}) : source.userMetadata;
@@ -166,7 +171,7 @@ function decideLocal(command: Exclude<ObjectKeyCommand, ApplyReplicatedChange>, 
               contentType: replaceMetadata ? (command.contentType ?? source.contentType) : source.contentType,
               userMetadata,
               contentHeaders,
-              chunks: source.chunks,
+              chunks: command.chunks ?? source.chunks,
               storageClass,
               tags,
               hlc: command.hlc,
@@ -200,6 +205,31 @@ function decideLocal(command: Exclude<ObjectKeyCommand, ApplyReplicatedChange>, 
         if (target.tags.length === 0) return [];
         return [{ type: 'ObjectTagsDeleted', data: { ...ref, versionId: target.versionId } }];
       }
+      case 'ChangeStorageClass': {
+        const storageClass = validateStorageClass(command.storageClass);
+        const fromStorageClass = validateStorageClass(command.fromStorageClass);
+        const version = state.versions.find((v) => v.versionId === command.versionId);
+        if (!version) throw noSuchVersion(command.key, command.versionId);
+        if (version.isDeleteMarker) {
+          throw new MetadataError(MetadataErrorCodes.MethodNotAllowed, `version ${command.versionId} of ${command.key} is a delete marker`, { key: command.key, versionId: command.versionId });
+        }
+        // A retry of a change made already (rewrites are deterministic: the same chunks).
+        if (version.storageClass === storageClass && version.etag === command.etag) return [];
+        if (version.storageClass !== fromStorageClass || version.etag !== command.etag) {
+          throw new MetadataError(
+            MetadataErrorCodes.PreconditionFailed,
+            `version ${command.versionId} of ${command.key} is no longer ${fromStorageClass} with etag ${command.etag}`,
+            { condition: 'storage-class' },
+          );
+        }
+        validateChunks(command.chunks, version.sizeBytes);
+        return [
+          {
+            type: 'ObjectVersionStorageClassChanged',
+            data: { ...ref, versionId: version.versionId, previousStorageClass: fromStorageClass, storageClass, chunks: command.chunks, changedAt: command.changedAt },
+          },
+        ];
+      }
       default:
         return assertNever(command, 'object key command');
     }
@@ -228,6 +258,8 @@ function evolveKey(state: ObjectKeyState, event: ObjectKeyEvent): ObjectKeyState
       }
       case 'ReplicatedChangeSkipped':
         return state;
+      case 'ObjectVersionStorageClassChanged':
+        return { ...state, versions: state.versions.map((v) => (v.versionId === event.data.versionId ? { ...v, storageClass: event.data.storageClass } : v)) };
       default:
         return assertNever(event, 'object key event');
     }
@@ -246,6 +278,8 @@ function versionOf(event: VersionEvent): KeyVersion {
     hlc: d.hlc,
     region: d.region ?? '',
     vector: d.vector ?? null,
+    storageClass: marker ? null : event.data.storageClass,
+    sizeBytes: marker ? 0 : event.data.sizeBytes,
   };
 }
 
@@ -273,6 +307,8 @@ function withProvenance(events: ObjectKeyEvent[], state: ObjectKeyState, region:
         return { ...event, data: { ...event.data, region, vector } } as ObjectKeyEvent;
       case 'ConflictResolved':
       case 'ReplicatedChangeSkipped':
+      case 'ObjectVersionStorageClassChanged':
+        // Each region's own record: counting it in the vector would make the others wait for it.
         return event;
       default:
         return assertNever(event, 'object key event');

@@ -96,6 +96,10 @@ export const keyReadFold = {
       }
       case 'ReplicatedChangeSkipped':
         return state;
+      case 'ObjectVersionStorageClassChanged': {
+        const d = event.data;
+        return { ...state, versions: state.versions.map((v) => (v.versionId === d.versionId && !v.isDeleteMarker ? { ...v, storageClass: d.storageClass, chunks: d.chunks } : v)) };
+      }
       default:
         return assertNever(event, 'object key event');
     }

@@ -29,7 +29,7 @@ type VersionEvent = Extract<ObjectKeyEvent, { type: 'ObjectVersionPut' | 'Object
 export function decideReplicatedChange(command: ApplyReplicatedChange, state: ObjectKeyState, ref: ObjectKeyRef & BucketLife): ObjectKeyEvent[] {
   const { event, sourceRegion } = command;
   // Each region records and resolves its own conflicts, and skips are bookkeeping: never replayed.
-  if (event.type === 'ConflictResolved' || event.type === 'ReplicatedChangeSkipped') return [];
+  if (event.type === 'ConflictResolved' || event.type === 'ReplicatedChangeSkipped' || event.type === 'ObjectVersionStorageClassChanged') return [];
   const vector = event.data.vector;
   if (vector !== undefined) {
     const nth = vector[sourceRegion] ?? 0;

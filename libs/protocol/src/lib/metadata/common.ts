@@ -3,19 +3,47 @@
 /** S3's version id of the version written while versioning is off or suspended. */
 export const NULL_VERSION_ID = 'null';
 
-export const StorageClasses = ['STANDARD', 'REDUCED', 'COLD'] as const;
+/**
+ * S3's names (docs/storage-classes.md): STANDARD and REDUCED_REDUNDANCY keep whole copies of each
+ * chunk; STANDARD_IA and GLACIER_IR keep each chunk as a Reed-Solomon stripe of k data and m parity
+ * shards on k+m distinct nodes (ChunkRef.erasure).
+ */
+export const StorageClasses = ['STANDARD', 'REDUCED_REDUNDANCY', 'STANDARD_IA', 'GLACIER_IR'] as const;
 export type StorageClass = (typeof StorageClasses)[number];
 export const DEFAULT_STORAGE_CLASS: StorageClass = 'STANDARD';
 
+/** The classes whose chunks are erasure-coded rather than replicated. */
+export const ERASURE_CODED_STORAGE_CLASSES: readonly StorageClass[] = ['STANDARD_IA', 'GLACIER_IR'];
+
+export function isErasureCodedClass(storageClass: string | null | undefined): boolean {
+  return (ERASURE_CODED_STORAGE_CLASSES as readonly string[]).includes(storageClass ?? '');
+}
+
+export function isStorageClass(value: unknown): value is StorageClass {
+  return typeof value === 'string' && (StorageClasses as readonly string[]).includes(value);
+}
+
 /**
- * How many storage nodes keep each chunk of a version or upload of a storage class: what the
- * gateway writes and what the repair sweep restores. A chunk named under several classes needs the
- * highest of them.
+ * The names events carried before the classes took S3's (REDUCED; COLD, which was kept as three
+ * copies until erasure coding existed), lifted by the metadata upcasters.
+ */
+export function currentStorageClassName(value: string): string {
+  if (value === 'REDUCED') return 'REDUCED_REDUNDANCY';
+  if (value === 'COLD') return 'STANDARD';
+  return value;
+}
+
+/**
+ * How many storage nodes keep each replicated chunk of a version or upload of a storage class: what
+ * the gateway writes and what the repair sweep restores. A chunk named under several classes needs
+ * the highest of them. An erasure-coded class's stripes are not chunks the nodes hold (their shards
+ * are, once each); a whole chunk named under one is kept at the default.
  */
 export const STORAGE_CLASS_REPLICATION_FACTORS: Readonly<Record<StorageClass, number>> = {
   STANDARD: 3,
-  REDUCED: 2,
-  COLD: 3,
+  REDUCED_REDUNDANCY: 2,
+  STANDARD_IA: 3,
+  GLACIER_IR: 3,
 };
 /** For a storage class this code does not know (a newer writer's, or none): the safe side. */
 export const DEFAULT_REPLICATION_FACTOR = 3;
@@ -52,6 +80,26 @@ export interface ChunkRef {
    * metadata write and one read, and its durability is that of the metadata stream.
    */
   readonly inline?: string;
+  /**
+   * Set when the chunk is erasure-coded (STANDARD_IA, GLACIER_IR): no node holds `hash`; its bytes
+   * are split into `dataShards` shards of `shardSizeBytes` (the last zero-padded), `parityShards`
+   * Reed-Solomon parity shards are added, and each shard is a content-addressed chunk of its own,
+   * shard i placed on the i-th of the ring's k+m distinct nodes for `hash`.
+   */
+  readonly erasure?: ErasureLayout;
+}
+
+/** The stripe of one erasure-coded chunk (ChunkRef.erasure). */
+export interface ErasureLayout {
+  readonly dataShards: number;
+  readonly parityShards: number;
+  readonly shardSizeBytes: number;
+  /** SHA-256 hex of each shard, data shards first; dataShards + parityShards of them. */
+  readonly shards: readonly string[];
+}
+
+export function isErasureCodedChunk(chunk: ChunkRef): chunk is ChunkRef & { readonly erasure: ErasureLayout } {
+  return chunk.erasure !== undefined;
 }
 
 /** A chunk whose bytes travel in the chunk reference itself, never stored on a storage node. */

@@ -63,6 +63,11 @@ export const MetadataRpc = {
   deleteObject: 'object.delete',
   putObjectTags: 'object.tags.put',
   deleteObjectTags: 'object.tags.delete',
+  /**
+   * Swaps a version's chunk list for the same bytes stored in another storage class, in place (no
+   * new version): see ChangeObjectStorageClassRequest and docs/storage-classes.md "For lifecycle".
+   */
+  changeObjectStorageClass: 'object.storage-class.change',
   headObject: 'object.head',
   listObjects: 'object.list',
   listObjectsV2: 'object.list-v2',
@@ -99,13 +104,6 @@ export const MetadataRpc = {
   listConflicts: 'conflict.list',
   /** A page of a bucket's anti-entropy leaves (key, versionId, etag, deleted), in key order. */
   listReplicaLeaves: 'replication.leaves',
-  // the past (point-in-time.contract.ts)
-  /** Live objects of a bucket as of a moment, from the event log. */
-  historyList: 'history.list',
-  /** A key's version as of a moment, from its subject's events. */
-  historyHead: 'history.head',
-  /** What restoring a bucket (or prefix) to a moment takes, a page of keys at a time. */
-  restorePlan: 'history.restore-plan',
   // operations
   projectionStatus: 'projection.status',
 } as const;
@@ -264,6 +262,12 @@ export interface CopyObjectRequest extends ConditionalWrite {
   readonly userMetadata?: UserMetadata;
   readonly contentHeaders?: ContentHeaders;
   readonly storageClass?: StorageClass;
+  /**
+   * The source's bytes re-stored for the copy's storage class when its layout differs from the
+   * source's (a replicated class to an erasure-coded one, or RF 2 to 3): the gateway rewrote them.
+   * Absent: the copy shares the source's chunks.
+   */
+  readonly chunks?: readonly ChunkRef[];
   readonly taggingDirective?: 'COPY' | 'REPLACE';
   readonly tags?: readonly Tag[];
 }
@@ -295,6 +299,30 @@ export interface PutObjectTagsRequest {
 export interface ObjectTagsReply extends CommandReply {
   readonly versionId: string;
 }
+/**
+ * A version's bytes re-stored in another class (libs/chunk-client rewriteChunks), swapped in
+ * atomically: the key's subject takes the change only while the version is still there, holds the
+ * bytes with this etag and is still of `fromStorageClass` (else PreconditionFailed; NoSuchVersion
+ * when it is gone). A retry of a change already made answers with `changed: false`. The old chunks
+ * are left to garbage collection. Not replicated between regions: each region chooses its layout.
+ */
+export interface ChangeObjectStorageClassRequest {
+  readonly bucket: string;
+  readonly key: string;
+  readonly versionId: string;
+  readonly etag: string;
+  readonly fromStorageClass: StorageClass;
+  readonly storageClass: StorageClass;
+  /** The version's chunks in the new class: same offsets and sizes, same content hashes. */
+  readonly chunks: readonly ChunkRef[];
+}
+export interface ChangeObjectStorageClassReply extends CommandReply {
+  readonly versionId: string;
+  readonly storageClass: StorageClass;
+  /** False when the version already had the class (a retried change). */
+  readonly changed: boolean;
+}
+
 export interface DeleteObjectTagsRequest {
   readonly bucket: string;
   readonly key: string;

@@ -54,7 +54,7 @@ describe('metadata event upcasters', () => {
   it('lift a version 1 ObjectVersionPut without content headers to version 2 with none', () => {
     const read = currentEnvelope(stored('ObjectVersionPut', 1, versionV1), 'META #1');
     const expected: ObjectVersionPut['data'] = { ...versionV1, storageClass: 'STANDARD', contentHeaders: {} };
-    expect(read).toMatchObject({ type: 'ObjectVersionPut', schemaVersion: 2, id: 'e-ObjectVersionPut', aggregateId: 'photos/k' });
+    expect(read).toMatchObject({ type: 'ObjectVersionPut', schemaVersion: 3, id: 'e-ObjectVersionPut', aggregateId: 'photos/k' });
     expect(read.data).toEqual(expected);
   });
 
@@ -66,13 +66,13 @@ describe('metadata event upcasters', () => {
   it('lift a version 1 ObjectVersionCopied', () => {
     const copied = { ...versionV1, source: { bucket: 'other', key: 'src', versionId: 's1' } };
     const expected: ObjectVersionCopied['data'] = { ...copied, storageClass: 'STANDARD', contentHeaders: {} };
-    expect(currentEnvelope(stored('ObjectVersionCopied', 1, copied), 'META #2')).toMatchObject({ schemaVersion: 2, data: expected });
+    expect(currentEnvelope(stored('ObjectVersionCopied', 1, copied), 'META #2')).toMatchObject({ schemaVersion: 3, data: expected });
   });
 
   it('lift a version 1 MultipartUploadInitiated, leaving a missing bucket life missing (a rule of the deciders, not of the event)', () => {
     const read = currentEnvelope(stored('MultipartUploadInitiated', 1, initiatedV1), 'META #3');
     const expected: MultipartUploadInitiated['data'] = { ...initiatedV1, storageClass: 'STANDARD', contentHeaders: {} };
-    expect(read).toMatchObject({ schemaVersion: 2, data: expected });
+    expect(read).toMatchObject({ schemaVersion: 3, data: expected });
     expect(read.data).not.toHaveProperty('incarnation');
   });
 
@@ -80,19 +80,30 @@ describe('metadata event upcasters', () => {
     const withdrawn = { bucket: 'photos', uploadId: 'u1', versionId: 'v9', withdrawnAt: '2026-01-02T00:00:00.000Z', upload: initiatedV1, parts: [] };
     const read = currentEnvelope(stored('MultipartUploadCompletionWithdrawn', 1, withdrawn), 'META #4');
     const expected: MultipartUploadCompletionWithdrawn['data'] = { ...withdrawn, upload: { ...initiatedV1, storageClass: 'STANDARD', contentHeaders: {} } };
-    expect(read).toMatchObject({ schemaVersion: 2, data: expected });
+    expect(read).toMatchObject({ schemaVersion: 3, data: expected });
   });
 
   it('leave events already at their current version as they are', () => {
-    const current = stored('ObjectVersionPut', 2, { ...versionV1, contentHeaders: {} });
+    const current = stored('ObjectVersionPut', 3, { ...versionV1, contentHeaders: {} });
     expect(currentEnvelope(current, 'META #5')).toBe(current);
     const bucket = stored('BucketTagsDeleted', 1, { bucket: 'photos' });
     expect(currentEnvelope(bucket, 'META #6')).toBe(bucket);
   });
 
+  it('lift the storage class names of before S3 names (REDUCED, COLD) in versions, uploads and buckets', () => {
+    const reduced = currentEnvelope(stored('ObjectVersionPut', 2, { ...versionV1, contentHeaders: {}, storageClass: 'REDUCED' }), 'META #9');
+    expect(reduced).toMatchObject({ schemaVersion: 3, data: { storageClass: 'REDUCED_REDUNDANCY' } });
+    expect(currentEnvelope(stored('ObjectVersionCopied', 1, { ...versionV1, storageClass: 'COLD', source: { bucket: 'b', key: 'k', versionId: 'v' } }), 'M').data).toMatchObject({ storageClass: 'STANDARD' });
+    expect(currentEnvelope(stored('MultipartUploadInitiated', 2, { ...initiatedV1, contentHeaders: {}, storageClass: 'REDUCED' }), 'M').data).toMatchObject({ storageClass: 'REDUCED_REDUNDANCY' });
+    const withdrawn = { bucket: 'photos', uploadId: 'u1', versionId: 'v9', withdrawnAt: '2026-01-02T00:00:00.000Z', upload: { ...initiatedV1, storageClass: 'COLD' }, parts: [] };
+    expect(currentEnvelope(stored('MultipartUploadCompletionWithdrawn', 1, withdrawn), 'M').data).toMatchObject({ upload: { storageClass: 'STANDARD', contentHeaders: {} } });
+    expect(currentEnvelope(stored('BucketCreated', 1, { bucket: 'b', defaultStorageClass: 'REDUCED' }), 'M')).toMatchObject({ schemaVersion: 2, data: { defaultStorageClass: 'REDUCED_REDUNDANCY' } });
+    expect(currentEnvelope(stored('BucketDefaultStorageClassChanged', 1, { bucket: 'b', defaultStorageClass: 'STANDARD' }), 'M').data).toEqual({ bucket: 'b', defaultStorageClass: 'STANDARD' });
+  });
+
   it('refuse what is not an envelope, and an event newer than this code', () => {
     expect(() => currentEnvelope({ type: 'ObjectVersionPut' }, 'META #7')).toThrow('META #7 is not an event envelope');
-    expect(() => currentEnvelope(stored('ObjectVersionPut', 3, versionV1), 'META #8')).toThrow(/newer than this reader's 2/);
+    expect(() => currentEnvelope(stored('ObjectVersionPut', 4, versionV1), 'META #8')).toThrow(/newer than this reader's 3/);
   });
 
   it('reach every metadata event type from version 1', () => {

@@ -1,5 +1,5 @@
 import type { Upcaster } from '../upcasting';
-import type { ContentHeaders } from './common';
+import { currentStorageClassName, type ContentHeaders } from './common';
 
 /*
  * The metadata events' upcasters, one step each, in the order of the versions they lift from
@@ -16,6 +16,16 @@ function withContentHeaders<D extends Data>(data: D): D & { readonly contentHead
   return { ...data, contentHeaders: (data['contentHeaders'] as ContentHeaders | undefined) ?? {} };
 }
 
+/**
+ * Storage classes took S3's names (REDUCED became REDUCED_REDUNDANCY; COLD, kept as three copies
+ * while erasure coding did not exist, is STANDARD): the events of the version before carry the old
+ * names in `field`.
+ */
+function withS3StorageClass<D extends Data>(data: D, field: string): D {
+  const value = data[field];
+  return typeof value === 'string' ? { ...data, [field]: currentStorageClassName(value) } : data;
+}
+
 export const METADATA_UPCASTERS: readonly Upcaster[] = [
   { type: 'ObjectVersionPut', fromVersion: 1, upcast: (data) => withContentHeaders(data as Data) },
   { type: 'ObjectVersionCopied', fromVersion: 1, upcast: (data) => withContentHeaders(data as Data) },
@@ -26,4 +36,14 @@ export const METADATA_UPCASTERS: readonly Upcaster[] = [
     // It carries the upload as initiated, which a version 1 initiation may have written without them.
     upcast: (data) => ({ ...(data as Data), upload: withContentHeaders((data as Data)['upload'] as Data) }),
   },
+  { type: 'ObjectVersionPut', fromVersion: 2, upcast: (data) => withS3StorageClass(data as Data, 'storageClass') },
+  { type: 'ObjectVersionCopied', fromVersion: 2, upcast: (data) => withS3StorageClass(data as Data, 'storageClass') },
+  { type: 'MultipartUploadInitiated', fromVersion: 2, upcast: (data) => withS3StorageClass(data as Data, 'storageClass') },
+  {
+    type: 'MultipartUploadCompletionWithdrawn',
+    fromVersion: 2,
+    upcast: (data) => ({ ...(data as Data), upload: withS3StorageClass((data as Data)['upload'] as Data, 'storageClass') }),
+  },
+  { type: 'BucketCreated', fromVersion: 1, upcast: (data) => withS3StorageClass(data as Data, 'defaultStorageClass') },
+  { type: 'BucketDefaultStorageClassChanged', fromVersion: 1, upcast: (data) => withS3StorageClass(data as Data, 'defaultStorageClass') },
 ];

@@ -155,7 +155,25 @@ export interface ReplicatedChangeSkipped {
   readonly data: ObjectKeyRef & BucketLife & KeyChangeProvenance & { readonly changeType: string; readonly versionId: string; readonly reason: string };
 }
 
+/**
+ * A version's bytes now live in another storage class: its chunk list is swapped for the re-stored
+ * one (same bytes, same offsets; the old chunks go to garbage collection). Each region's own record
+ * of its layout, like ConflictResolved: it carries no provenance and does not replicate.
+ */
+export interface ObjectVersionStorageClassChanged {
+  readonly type: 'ObjectVersionStorageClassChanged';
+  readonly data: ObjectKeyRef &
+    BucketLife & {
+      readonly versionId: string;
+      readonly previousStorageClass: StorageClass;
+      readonly storageClass: StorageClass;
+      readonly chunks: readonly ChunkRef[];
+      readonly changedAt: string;
+    };
+}
+
 export type ObjectKeyEvent =
+  | ObjectVersionStorageClassChanged
   | ObjectVersionPut
   | ObjectVersionCopied
   | DeleteMarkerPut
