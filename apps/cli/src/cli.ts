@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { registerAuth } from './commands/auth.command';
+import { registerBackups } from './commands/backup.command';
 import { registerBucketsAndKeys } from './commands/buckets-keys.command';
 import { PartialResult, type CliIo } from './commands/context';
 import { registerJobs } from './commands/jobs.command';
@@ -47,6 +48,7 @@ export function buildProgram(io: CliIo): Command {
   registerAuth(program, io);
   registerLinks(program, io);
   registerReplication(program, io);
+  registerBackups(program, io);
   return program;
 }
 

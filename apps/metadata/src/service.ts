@@ -10,6 +10,7 @@ import { MembershipModule } from './membership/membership.module';
 import { databaseTlsOf, MetadataConfig } from './metadata.config';
 import { MultipartUploadModule } from './multipart-upload/multipart-upload.module';
 import { ObjectKeyModule } from './object-key/object-key.module';
+import { PointInTimeModule } from './point-in-time/point-in-time.module';
 import { ProjectionsModule } from './projections/projections.module';
 import { ReplicationModule } from './replication/replication.module';
 import { ReplicaLeavesModule } from './replica-leaves/replica-leaves.module';
@@ -44,6 +45,7 @@ export const MetadataService: ServiceDefinition<MetadataConfig> = {
       ConflictLogModule,
       ReplicationModule,
       ReplicaLeavesModule,
+      PointInTimeModule,
       ProjectionsModule,
       MetadataAdminModule,
     ],

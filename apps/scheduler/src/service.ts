@@ -1,6 +1,7 @@
 import { LockClient } from '@cairn/lock-client';
 import { RpcClient } from '@cairn/messaging';
 import { ServiceKitModule, type ServiceDefinition } from '@cairn/service-kit';
+import { RegionChunks } from './adapters/region-chunks';
 import { SchedulerQueues } from './adapters/scheduler-queues';
 import { SchedulerStateStore } from './adapters/scheduler-state.store';
 import { NodeAdminService } from './admin/node-admin.service';
@@ -10,6 +11,7 @@ import { ClusterView } from './cluster/cluster-view';
 import { ChunkCopier } from './repair/chunk-copier';
 import { ChunkHealthConsumer } from './repair/chunk-health.consumer';
 import { ChunkRepairQueue } from './repair/chunk-repair.queue';
+import { HistoryReadController } from './point-in-time/history-read.controller';
 import { NodeHealthFollower } from './repair/node-health.follower';
 import { SchedulerConfig } from './scheduler.config';
 import { ScrubQueue } from './scrub/scrub.queue';
@@ -26,7 +28,7 @@ export const SchedulerService: ServiceDefinition<SchedulerConfig> = {
   module: (config, identity) => ({
     module: class SchedulerAppModule {},
     imports: [ServiceKitModule.forRoot({ identity, config, redis: { url: config.CAIRN_REDIS_URL, tlsCaFile: config.CAIRN_REDIS_TLS_CA_FILE } })],
-    controllers: [SchedulerAdminController, SchedulerJobsRpcController, ChunkHealthConsumer],
+    controllers: [SchedulerAdminController, SchedulerJobsRpcController, ChunkHealthConsumer, HistoryReadController],
     providers: [
       { provide: LockClient, useFactory: (rpc: RpcClient) => new LockClient(rpc, { owner: identity.instance }), inject: [RpcClient] },
       SchedulerQueues,
@@ -39,6 +41,7 @@ export const SchedulerService: ServiceDefinition<SchedulerConfig> = {
       SweepQueue,
       ScrubQueue,
       NodeAdminService,
+      RegionChunks,
     ],
   }),
 };

@@ -71,6 +71,11 @@ export class TestRegion {
     return scheduler;
   }
 
+  /** The metadata process's HTTP address (its admin API). */
+  get metadataUrl(): string {
+    return this.services[0].url;
+  }
+
   scheduler(instance = 'scheduler-1'): ServiceProcess {
     const s = this.schedulers.get(instance);
     if (!s) throw new Error(`no scheduler ${instance}`);

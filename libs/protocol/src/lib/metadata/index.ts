@@ -11,3 +11,4 @@ export * from './metadata-events';
 export * from './metadata.upcasters';
 export * from './metadata.views';
 export * from './metadata.rpc';
+export * from './point-in-time.contract';

@@ -104,6 +104,13 @@ export const MetadataRpc = {
   listConflicts: 'conflict.list',
   /** A page of a bucket's anti-entropy leaves (key, versionId, etag, deleted), in key order. */
   listReplicaLeaves: 'replication.leaves',
+  // the past (point-in-time.contract.ts)
+  /** Live objects of a bucket as of a moment, from the event log. */
+  historyList: 'history.list',
+  /** A key's version as of a moment, from its subject's events. */
+  historyHead: 'history.head',
+  /** What restoring a bucket (or prefix) to a moment takes, a page of keys at a time. */
+  restorePlan: 'history.restore-plan',
   // operations
   projectionStatus: 'projection.status',
 } as const;

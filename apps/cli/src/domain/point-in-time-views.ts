@@ -1,0 +1,44 @@
+import { renderTable } from './format';
+import { parseDurationMs } from './duration';
+import { usageError } from './exit-codes';
+
+/**
+ * A moment given on the command line: an ISO-8601 date-time with its zone (2026-12-02T16:00:00Z),
+ * or how long ago ("10m", "2h", "1d", "90s", optionally followed by "ago"). Answers an ISO instant.
+ */
+export function momentArg(name: string, text: string, nowMs: number): string {
+  const trimmed = text.trim();
+  const relative = /^(.+?)\s*(ago)?$/.exec(trimmed);
+  if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/.test(trimmed)) {
+    const ms = Date.parse(trimmed);
+    if (!Number.isNaN(ms)) return new Date(ms).toISOString();
+  } else if (relative && /^(\d+(ms|[smhd]))+$/.test(relative[1]!)) {
+    return new Date(nowMs - parseDurationMs(relative[1]!)).toISOString();
+  }
+  throw usageError(`${name} must be an ISO-8601 date-time with its zone (2026-12-02T16:00:00Z) or a time ago (10m, 2h, 1d), not "${text}"`);
+}
+
+export interface HistoryObjectWire {
+  readonly key: string;
+  readonly versionId: string;
+  readonly sizeBytes: number;
+  readonly etag: string;
+  readonly lastModified: string;
+  readonly storageClass: string | null;
+}
+
+export interface HistoryListWire {
+  readonly bucket: string;
+  readonly at: string;
+  readonly objects: readonly HistoryObjectWire[];
+  readonly nextAfter: string | null;
+  readonly asOfSequence: number;
+}
+
+export function historyTable(reply: HistoryListWire): string {
+  return renderTable(
+    ['key', 'size', 'etag', 'last modified', 'version'],
+    reply.objects.map((o) => [o.key, String(o.sizeBytes), o.etag, o.lastModified, o.versionId]),
+    `(no objects in ${reply.bucket} at ${reply.at})`,
+  );
+}

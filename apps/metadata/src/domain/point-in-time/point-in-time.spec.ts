@@ -1,0 +1,88 @@
+import { createHash } from 'node:crypto';
+import type { StoredEvent } from '@cairn/eventing';
+import { keyIdOf } from '@cairn/hashing';
+import type { EventEnvelope } from '@cairn/protocol';
+import type { MetadataError } from '../shared/metadata.errors';
+import { advanceTimeline, bucketAsOf, emptyTimeline, keyAsOf, liveVersion, parseMoment, restoreActionFor } from './point-in-time';
+
+const key = 'docs/report.txt';
+const ref = { bucket: 'b', key, keyId: keyIdOf(key), incarnation: 1 };
+const md5 = (text: string) => createHash('md5').update(text).digest('hex');
+const T = (minute: number) => `2026-12-02T10:${String(minute).padStart(2, '0')}:00.000Z`;
+let seq = 1;
+
+function stored(type: string, data: unknown, minute: number): StoredEvent {
+  const envelope = { id: `e${seq}`, type, schemaVersion: 1, aggregateId: 'x', region: 'r', hlc: 'h', causationId: null, correlationId: null, occurredAt: T(minute), data } as unknown as EventEnvelope;
+  return { envelope, sequence: seq++ };
+}
+const created = (minute: number) => stored('BucketCreated', { bucket: 'b', owner: 'o', region: 'r', createdAt: T(minute), versioning: 'Unversioned', replication: { mode: 'local' }, defaultStorageClass: 'STANDARD' }, minute);
+const put = (body: string, minute: number, versionId = 'null') =>
+  stored(
+    'ObjectVersionPut',
+    {
+      ...ref,
+      versionId,
+      sizeBytes: body.length,
+      etag: md5(body),
+      checksums: {},
+      contentType: 'text/plain',
+      userMetadata: {},
+      contentHeaders: {},
+      chunks: [{ hash: createHash('sha256').update(body).digest('hex'), offsetBytes: 0, sizeBytes: body.length }],
+      storageClass: 'STANDARD',
+      tags: [],
+      hlc: `h${minute}`,
+      lastModified: T(minute),
+    },
+    minute,
+  );
+const deleted = (versionId: string, minute: number) => stored('ObjectVersionDeleted', { ...ref, versionId, wasDeleteMarker: false, wasCurrent: true, newCurrentVersionId: null }, minute);
+
+describe('the past from the event log', () => {
+  it('parses ISO instants with a zone and refuses anything else', () => {
+    expect(parseMoment('2026-12-02T10:05:00Z')).toBe(Date.parse('2026-12-02T10:05:00Z'));
+    expect(parseMoment('2026-12-02T10:05:00.123+01:00')).toBe(Date.parse('2026-12-02T09:05:00.123Z'));
+    for (const bad of ['yesterday', '2026-12-02', '2026-12-02T10:05:00', 42, undefined]) {
+      expect(() => parseMoment(bad)).toThrow(expect.objectContaining({ code: 'InvalidArgument' }) as unknown as MetadataError);
+    }
+  });
+
+  it('folds a bucket as of a moment: absent before its creation, live after', () => {
+    const history = [created(1)];
+    expect(bucketAsOf(history, Date.parse(T(0))).state.status).toBe('absent');
+    const after = bucketAsOf(history, Date.parse(T(2)));
+    expect(after.state.status).toBe('live');
+    expect(after.incarnation).toBe(history[0].sequence);
+  });
+
+  it('a key deleted later is still live as of a moment before the delete', () => {
+    const history = [put('v1', 1), put('v2', 3), deleted('null', 5)];
+    expect(liveVersion(keyAsOf(history, Date.parse(T(0))), 1)).toBeNull();
+    expect(liveVersion(keyAsOf(history, Date.parse(T(2))), 1)?.etag).toBe(md5('v1'));
+    expect(liveVersion(keyAsOf(history, Date.parse(T(4))), 1)?.etag).toBe(md5('v2'));
+    expect(liveVersion(keyAsOf(history, Date.parse(T(6))), 1)).toBeNull();
+  });
+
+  it('one pass folds a key then and now', () => {
+    const history = [put('v1', 1), put('v2', 3)];
+    const timeline = history.reduce((t, e) => advanceTimeline(t, e, Date.parse(T(2))), emptyTimeline(key));
+    expect(liveVersion(timeline.then, 1)?.etag).toBe(md5('v1'));
+    expect(liveVersion(timeline.now, 1)?.etag).toBe(md5('v2'));
+  });
+
+  it('plans a put of the old content, a delete, or nothing', () => {
+    const v1 = liveVersion(keyAsOf([put('v1', 1)], Date.parse(T(9))), 1)!;
+    const v2 = liveVersion(keyAsOf([put('v2', 2)], Date.parse(T(9))), 1)!;
+    expect(restoreActionFor(key, v1, null)).toEqual({ kind: 'put', key, version: expect.objectContaining({ etag: md5('v1'), chunks: v1.chunks, versionIdThen: 'null' }) });
+    expect(restoreActionFor(key, v1, v2)?.kind).toBe('put');
+    expect(restoreActionFor(key, v1, v1)).toBeNull();
+    expect(restoreActionFor(key, null, v2)).toEqual({ kind: 'delete', key, currentEtag: md5('v2') });
+    expect(restoreActionFor(key, null, null)).toBeNull();
+  });
+
+  it('a key of another life of the bucket is not live in this one', () => {
+    const key1 = keyAsOf([put('v1', 1)], Date.parse(T(9)));
+    expect(liveVersion(key1, 1)).not.toBeNull();
+    expect(liveVersion(key1, 2)).toBeNull();
+  });
+});

@@ -1,0 +1,125 @@
+import { foldEvents, type StoredEvent } from '@cairn/eventing';
+import { MetadataErrorCodes, type ObjectKeyEvent, type RestoreAction, type RestoredVersion } from '@cairn/protocol';
+import { bucketDecider, type BucketState } from '../bucket/bucket.decider';
+import type { BucketEvent } from '../bucket/bucket.events';
+import { NO_INCARNATION } from '../bucket/bucket-incarnation';
+import { LEGACY_INCARNATION } from '../object-key/object-key.decider';
+import { keyReadFold, type KeyAsRead } from '../object-key/object-key.reading';
+import { MetadataError } from '../shared/metadata.errors';
+
+/**
+ * The past as the event log tells it (docs/backups.md). An event belongs to the state as of a
+ * moment when its envelope's `occurredAt` (the writer's wall clock when it was decided) is at or
+ * before that moment. Pure: the moment comes in as milliseconds, the events as stored.
+ */
+
+/** The bucket as of a moment: its state then and its life (incarnation, NO_INCARNATION when it did not exist). */
+export interface BucketAsOf {
+  readonly state: BucketState;
+  readonly incarnation: number;
+}
+
+export function occurredAtMs(stored: StoredEvent): number {
+  return Date.parse(stored.envelope.occurredAt);
+}
+
+/** Parses an `at` argument: an ISO 8601 instant (with a zone). InvalidArgument otherwise. */
+export function parseMoment(at: unknown): number {
+  if (typeof at !== 'string' || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/.test(at)) {
+    throw new MetadataError(MetadataErrorCodes.InvalidArgument, `"${String(at)}" is not an ISO 8601 instant with a zone (e.g. 2026-12-02T16:00:00Z)`);
+  }
+  const ms = Date.parse(at);
+  if (!Number.isFinite(ms)) throw new MetadataError(MetadataErrorCodes.InvalidArgument, `"${at}" is not a valid instant`);
+  return ms;
+}
+
+export function bucketAsOf(history: readonly StoredEvent[], atMs: number): BucketAsOf {
+  const then = history.filter((e) => occurredAtMs(e) <= atMs);
+  const events = then.map((e) => ({ type: e.envelope.type, data: e.envelope.data }) as BucketEvent);
+  let incarnation = NO_INCARNATION;
+  for (const stored of then) {
+    if (stored.envelope.type === 'BucketCreated') incarnation = stored.sequence;
+    else if (stored.envelope.type === 'BucketDeleted') incarnation = NO_INCARNATION;
+  }
+  return { state: foldEvents(bucketDecider, events), incarnation };
+}
+
+/**
+ * A key folded twice from one pass over its events: as of the moment, and now. Events arrive in
+ * stream order; each is counted "then" by its own occurredAt.
+ */
+export interface KeyTimeline {
+  readonly key: string;
+  readonly then: KeyAsRead;
+  readonly now: KeyAsRead;
+}
+
+export function emptyTimeline(key: string): KeyTimeline {
+  return { key, then: keyReadFold.initial(), now: keyReadFold.initial() };
+}
+
+export function advanceTimeline(timeline: KeyTimeline, stored: StoredEvent, atMs: number): KeyTimeline {
+  const event = { type: stored.envelope.type, data: stored.envelope.data } as ObjectKeyEvent;
+  const now = keyReadFold.evolve(timeline.now, event);
+  const then = occurredAtMs(stored) <= atMs ? keyReadFold.evolve(timeline.then, event) : timeline.then;
+  return { key: timeline.key, then, now };
+}
+
+export function keyAsOf(history: readonly StoredEvent[], atMs: number): KeyAsRead {
+  return history.reduce((t, e) => advanceTimeline(t, e, atMs), emptyTimeline('')).then;
+}
+
+type ReadVersion = KeyAsRead['versions'][number];
+
+/** The key's live version in the bucket life given (null: absent, deleted, or of another life). */
+export function liveVersion(key: KeyAsRead, bucketIncarnation: number): ReadVersion | null {
+  const inLife = key.incarnation === LEGACY_INCARNATION || key.incarnation === bucketIncarnation;
+  if (!inLife || key.currentVersionId === null) return null;
+  const current = key.versions.find((v) => v.versionId === key.currentVersionId);
+  return current && !current.isDeleteMarker ? current : null;
+}
+
+/** Same bytes and the same metadata a GET would answer: no new version is needed. */
+export function sameContent(a: ReadVersion, b: ReadVersion): boolean {
+  return (
+    a.etag === b.etag &&
+    a.sizeBytes === b.sizeBytes &&
+    a.contentType === b.contentType &&
+    a.chunks.length === b.chunks.length &&
+    a.chunks.every((c, i) => c.hash === b.chunks[i].hash) &&
+    stableJson(a.userMetadata) === stableJson(b.userMetadata) &&
+    stableJson(a.contentHeaders) === stableJson(b.contentHeaders)
+  );
+}
+
+/**
+ * What bringing a key of the target back to `desired` (the source's live version at the moment,
+ * or null) takes, given the target's live version now. History is never rewritten: a restore only
+ * ever adds a version or a delete.
+ */
+export function restoreActionFor(key: string, desired: ReadVersion | null, actual: ReadVersion | null): RestoreAction | null {
+  if (desired === null) return actual === null ? null : { kind: 'delete', key, currentEtag: actual.etag };
+  if (actual !== null && sameContent(desired, actual)) return null;
+  return { kind: 'put', key, version: restoredVersionOf(desired) };
+}
+
+export function restoredVersionOf(v: ReadVersion): RestoredVersion {
+  return {
+    versionIdThen: v.versionId,
+    sizeBytes: v.sizeBytes,
+    etag: v.etag ?? '',
+    checksums: v.checksums,
+    contentType: v.contentType,
+    userMetadata: v.userMetadata,
+    contentHeaders: v.contentHeaders as Readonly<Record<string, string>>,
+    storageClass: v.storageClass,
+    tags: v.tags,
+    chunks: v.chunks,
+  };
+}
+
+function stableJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value ?? null);
+  const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return JSON.stringify(entries);
+}

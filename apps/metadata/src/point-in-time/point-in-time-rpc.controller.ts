@@ -1,0 +1,26 @@
+import { Controller } from '@nestjs/common';
+import { MessagePattern, Payload } from '@nestjs/microservices';
+import { metadataPattern, MetadataRpc, type HistoryHeadRequest, type HistoryListRequest, type RestorePlanRequest } from '@cairn/protocol';
+import { body } from '../shared/rpc-request';
+import { PointInTimeService } from './point-in-time.service';
+
+/** The past over NATS (point-in-time.contract.ts): listings and HEAD as of a moment, restore plans. */
+@Controller()
+export class PointInTimeRpcController {
+  constructor(private readonly pointInTime: PointInTimeService) {}
+
+  @MessagePattern(metadataPattern(MetadataRpc.historyList))
+  list(@Payload() r: HistoryListRequest) {
+    return this.pointInTime.list(body(r));
+  }
+
+  @MessagePattern(metadataPattern(MetadataRpc.historyHead))
+  head(@Payload() r: HistoryHeadRequest) {
+    return this.pointInTime.head(body(r));
+  }
+
+  @MessagePattern(metadataPattern(MetadataRpc.restorePlan))
+  restorePlan(@Payload() r: RestorePlanRequest) {
+    return this.pointInTime.restorePlan(body(r));
+  }
+}

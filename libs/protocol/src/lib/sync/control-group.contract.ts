@@ -1,0 +1,111 @@
+/**
+ * The control group (docs/failover.md): a Raft group with one voter per region, run by each
+ * region's sync, holding every active-passive bucket's home region and epoch. Only a majority of
+ * regions changes it; a home acknowledges writes only while it holds a lease granted by a majority.
+ */
+
+/** A bucket's place in the control group. */
+export interface BucketHomeView {
+  readonly bucket: string;
+  readonly home: string;
+  /** Bumped on every change of home: a write is acknowledged only by the home of the current epoch. */
+  readonly epoch: number;
+  /** `draining`: a planned switchover to `switchingTo` is waiting for it to catch up; writes pause. */
+  readonly state: 'serving' | 'draining';
+  readonly switchingTo: string | null;
+  /** ISO time the home last changed (the applying region's clock when the entry applied). */
+  readonly since: string;
+  /** How the current home got it: registered, failover, switchover. */
+  readonly reason: 'registered' | 'failover' | 'switchover';
+}
+
+/** metadata → its sync: may this region acknowledge writes to the bucket, and if not, who does. */
+export interface BucketAuthorityRequest {
+  readonly bucket: string;
+  /** The home the bucket's replication setting names: the home until the group has registered it. */
+  readonly configuredHome: string;
+}
+
+export interface BucketAuthority {
+  readonly bucket: string;
+  readonly home: string;
+  readonly epoch: number;
+  readonly state: 'serving' | 'draining';
+  /**
+   * When this region is the home: how long from now it may still acknowledge writes (its lease);
+   * 0 when the lease has lapsed (cut off from the majority). Null when another region is home.
+   */
+  readonly leaseRemainingMs: number | null;
+}
+
+/** One region's check of another; the reply carries the checked region's lease grant. */
+export interface ControlProbe {
+  readonly from: string;
+}
+
+export interface ControlProbeReply {
+  readonly region: string;
+  /**
+   * Whether the answering region grants the prober a lease (it has not reported the prober down);
+   * valid from the moment the probe was sent, for the prober's lease length.
+   */
+  readonly granted: boolean;
+  /** The control-group log index the answering region has applied: a grant counts only where the prober has applied as much. */
+  readonly appliedIndex: number;
+}
+
+/** How far a region has applied another region's changes (a failover promotes the furthest). */
+export interface ControlProgressRequest {
+  readonly source: string;
+}
+
+export interface ControlProgressReply {
+  readonly region: string;
+  readonly source: string;
+  /** The source's own META stream sequence up to which every change of it is applied here (0: none, or no link ever). */
+  readonly appliedThrough: number;
+  /** The control-group log index the answering region has applied. */
+  readonly appliedIndex: number;
+  /** The last sequence of the answering region's own META stream. */
+  readonly ownLastSequence: number;
+}
+
+/** A region as the control group sees it. */
+export interface ControlRegionView {
+  readonly region: string;
+  /** Regions (voters) whose latest committed report says this region is down. */
+  readonly reportedDownBy: readonly string[];
+  /** Down by a majority of the voters. */
+  readonly down: boolean;
+}
+
+/** GET /control on sync: the group, this region's view and its lease. */
+export interface ControlGroupView {
+  readonly region: string;
+  readonly voters: readonly string[];
+  readonly role: string;
+  readonly leader: string;
+  readonly term: number;
+  readonly appliedIndex: number;
+  readonly regions: readonly ControlRegionView[];
+  readonly buckets: readonly BucketHomeView[];
+  /** This region's checks of the others: consecutive failures and ms since the last contact. */
+  readonly checks: readonly { readonly region: string; readonly up: boolean; readonly failures: number; readonly sinceContactMs: number | null; readonly rttMs: number | null }[];
+  /** How long this region may still acknowledge writes as a home. */
+  readonly leaseRemainingMs: number;
+}
+
+/** POST /control/switchover on sync: a planned move of a bucket's home. */
+export interface SwitchoverRequest {
+  readonly bucket: string;
+  readonly to: string;
+}
+
+export interface SwitchoverReply {
+  readonly bucket: string;
+  readonly from: string;
+  readonly to: string;
+  readonly epoch: number;
+  /** How long writes to the bucket were paused (drain until the new home caught up). */
+  readonly pausedMs: number;
+}
