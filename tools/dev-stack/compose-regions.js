@@ -118,6 +118,12 @@ function composeDocument() {
         entry.volumes = [`${name}:/data`];
         volumes[name] = null;
       }
+      // The control group's Raft log must outlive the container, like a storage node's chunks.
+      if (env.CAIRN_CONTROL_DIR) {
+        env.CAIRN_CONTROL_DIR = '/data/control';
+        entry.volumes = [`${name}:/data`];
+        volumes[name] = null;
+      }
       if (proc.service === 'storage') {
         Object.assign(env, { CAIRN_STORAGE_PUBLIC_URL: `http://${name}:${proc.env.CAIRN_HTTP_PORT}`, CAIRN_STORAGE_HOST: name, CAIRN_STORAGE_ZONE: `zone-${proc.name.split('-').pop()}` });
       }

@@ -1,6 +1,7 @@
 import { ServiceKitModule, type ServiceDefinition } from '@cairn/service-kit';
 import { AntiEntropyModule } from './anti-entropy/anti-entropy.module';
 import { ChangeFeedModule } from './change-feed/change-feed.module';
+import { ControlModule } from './control/control.module';
 import { ReplicationModule } from './replication/replication.module';
 import { SyncConfig } from './sync.config';
 
@@ -8,11 +9,11 @@ export const SYNC_DEFAULT_PORT = 9300;
 
 export const SyncService: ServiceDefinition<SyncConfig> = {
   service: 'sync',
-  description: 'Replication between regions: events, chunks, conflict resolution, anti-entropy',
+  description: 'Replication between regions: events, chunks, conflict resolution, anti-entropy, the control group (bucket homes, failover)',
   configClass: SyncConfig,
   defaultPort: SYNC_DEFAULT_PORT,
   module: (config, identity) => ({
     module: class SyncAppModule {},
-    imports: [ServiceKitModule.forRoot({ identity, config }), ReplicationModule, ChangeFeedModule, AntiEntropyModule],
+    imports: [ServiceKitModule.forRoot({ identity, config }), ReplicationModule, ChangeFeedModule, AntiEntropyModule, ControlModule],
   }),
 };

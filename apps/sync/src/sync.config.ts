@@ -47,6 +47,42 @@ export class SyncConfig extends BaseServiceConfig {
   /** Anti-entropy: `lock` — only the holder of the lock-manager lease `sync-anti-entropy` compares; `none` — every instance does (run one sync). */
   @IsIn(['lock', 'none'])
   CAIRN_ANTI_ENTROPY_LEASE: 'lock' | 'none' = 'lock';
+
+  /**
+   * Control group (docs/failover.md): where this region's voter keeps its Raft log. One directory
+   * per region, on a disk that survives restarts; empty: `.cairn/control/<region>` under the
+   * working directory.
+   */
+  @IsString()
+  CAIRN_CONTROL_DIR = '';
+
+  /** Control group: between two checks of each other region. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  @Max(60_000)
+  CAIRN_FAILOVER_CHECK_MS = 1_000;
+
+  /** Control group: consecutive failed checks (seen by a majority of regions) before a home fails over. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(2)
+  @Max(100)
+  CAIRN_FAILOVER_CHECKS = 3;
+
+  /**
+   * Control group: how long a home may acknowledge writes after its last contact with a majority;
+   * 0: two thirds of the failover window (checks × check interval). Must be shorter than the window.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  CAIRN_HOME_LEASE_MS = 0;
+}
+
+/** The home lease in ms: configured, or two thirds of the failover window. */
+export function homeLeaseMsOf(config: Pick<SyncConfig, 'CAIRN_HOME_LEASE_MS' | 'CAIRN_FAILOVER_CHECK_MS' | 'CAIRN_FAILOVER_CHECKS'>): number {
+  return config.CAIRN_HOME_LEASE_MS > 0 ? config.CAIRN_HOME_LEASE_MS : Math.floor((config.CAIRN_FAILOVER_CHECK_MS * config.CAIRN_FAILOVER_CHECKS * 2) / 3);
 }
 
 /** The configured peers, without this region itself. */

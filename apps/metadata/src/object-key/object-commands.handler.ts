@@ -78,7 +78,7 @@ export class ObjectCommandsHandler {
   async put(request: PutObjectRequest, completedHere?: CompletedUploadVersion): Promise<PutObjectReply> {
     requireKey(request.bucket, request.key);
     const writable = await this.buckets.requireWritable(request.bucket);
-    const home = this.forwarder.homeFor(writable.bucket.replication);
+    const home = await this.forwarder.homeFor(request.bucket, writable.bucket.replication);
     if (home !== null) {
       const { forwardedCompletion: _ignored, ...asTaken } = request;
       const completion = completedHere ? { uploadId: completedHere.uploadId, versionId: completedHere.versionId, partSizes: completedHere.partSizes } : undefined;
@@ -141,7 +141,7 @@ export class ObjectCommandsHandler {
     requireKey(request.bucket, request.key);
     requireKey(request.sourceBucket, request.sourceKey);
     const writable = await this.buckets.requireWritable(request.bucket);
-    const home = this.forwarder.homeFor(writable.bucket.replication);
+    const home = await this.forwarder.homeFor(request.bucket, writable.bucket.replication);
     if (home !== null) return this.forwarder.forward<CopyObjectReply>(home, 'copy', request);
     const source = await this.head(request.sourceBucket, request.sourceKey, request.sourceVersionId);
     const { bucket } = writable;
@@ -192,7 +192,7 @@ export class ObjectCommandsHandler {
     requireKey(request.bucket, request.key);
     const read = await this.buckets.read(request.bucket);
     if (read.state.status !== 'live') throw new MetadataError(MetadataErrorCodes.NoSuchBucket, `bucket ${request.bucket} does not exist`, { bucket: request.bucket });
-    const home = this.forwarder.homeFor(read.state.replication);
+    const home = await this.forwarder.homeFor(request.bucket, read.state.replication);
     if (home !== null) return this.forwarder.forward<DeleteObjectReply>(home, 'delete', request);
     const ref = { bucket: request.bucket, key: request.key, keyId: keyIdOf(request.key), incarnation: read.incarnation };
     if (request.versionId !== undefined) {
@@ -283,7 +283,7 @@ export class ObjectCommandsHandler {
   /** The home region a write to the bucket goes to, or null when this region takes it (or the bucket is not here). */
   private async homeOf(bucket: string): Promise<string | null> {
     const read = await this.buckets.read(bucket);
-    return read.state.status === 'live' ? this.forwarder.homeFor(read.state.replication) : null;
+    return read.state.status === 'live' ? this.forwarder.homeFor(bucket, read.state.replication) : null;
   }
 
   /** The bucket's current life; NoSuchBucket when it does not exist. */
@@ -315,9 +315,12 @@ export class ObjectCommandsHandler {
     );
   }
 
-  private execute(command: ObjectKeyCommand) {
+  private async execute(command: ObjectKeyCommand) {
     const local = { ...command, region: this.ctx.identity.region };
-    return this.ctx.run(objectKeyDecider, this.ctx.subjects.object(command.bucket, command.keyId), `${command.bucket}/${command.keyId}`, local, this.keyStates);
+    const handled = await this.ctx.run(objectKeyDecider, this.ctx.subjects.object(command.bucket, command.keyId), `${command.bucket}/${command.keyId}`, local, this.keyStates);
+    // An active-passive home acknowledges only while its lease held through the append (docs/failover.md).
+    this.forwarder.assertStillHome(command.bucket);
+    return handled;
   }
 }
 

@@ -1,30 +1,94 @@
+import { performance } from 'node:perf_hooks';
 import { Injectable } from '@nestjs/common';
 import { RpcClient } from '@cairn/messaging';
-import { SYNC_SERVICE, SyncRpc, type ForwardedCompletion, type ForwardedWriteOp, type ReplicationConfig } from '@cairn/protocol';
+import { CairnError, SYNC_SERVICE, SyncRpc, type BucketAuthority, type ForwardedCompletion, type ForwardedWriteOp, type ReplicationConfig } from '@cairn/protocol';
 import { MetadataCommandContext } from '../shared/metadata-command-context';
 
 /** A forwarded write waits for the home region this long: the link may be slow, a put's chunks are pulled first. */
 const FORWARD_TIMEOUT_MS = 120_000;
+/** Who the home is, as sync said, is taken as current this long (a failover reaches writes within it). */
+const AUTHORITY_TTL_MS = 250;
+const AUTHORITY_TIMEOUT_MS = 2_000;
+/** A home does not start a write on less lease than this: the append itself must finish inside the lease. */
+const LEASE_MARGIN_MS = 250;
+
+interface KnownAuthority {
+  readonly home: string;
+  readonly state: BucketAuthority['state'];
+  /** performance.now() until which this region may acknowledge writes (0: it may not). */
+  readonly leaseUntilMs: number;
+  readonly fetchedAtMs: number;
+}
 
 /**
- * Writes to an active-passive bucket go to its home region (docs/replication.md): a region that is
- * not the home hands each object-key write to its sync, which has the home commit it (after
- * pulling a put's chunks from here) and answers only once the home has. The version then comes
- * back here by replication like any of the home's changes.
+ * Writes to an active-passive bucket go to its home region (docs/replication.md, docs/failover.md).
+ * Who the home is comes from this region's sync, which holds the control group's answer (the home
+ * and epoch a majority of regions agreed on) and this region's lease. A region that is not the
+ * home hands each object-key write to its sync, which has the home commit it; the home commits a
+ * write only while its lease holds, before and after the append — so a home cut off from the
+ * majority stops acknowledging before any other region can be promoted.
  */
 @Injectable()
 export class HomeRegionForwarder {
+  private readonly known = new Map<string, KnownAuthority>();
+
   constructor(
     private readonly rpc: RpcClient,
     private readonly ctx: MetadataCommandContext,
   ) {}
 
-  /** The region that must take a write to a bucket with this replication, or null when it is this one. */
-  homeFor(replication: ReplicationConfig): string | null {
-    return replication.mode === 'active-passive' && replication.homeRegion !== this.ctx.identity.region ? replication.homeRegion : null;
+  /**
+   * The region that must take a write to `bucket`, or null when this region takes it (and may:
+   * its lease holds). Refuses with SlowDown while a planned switchover drains the bucket, and with
+   * ServiceUnavailable while this region is the home but cut off from a majority of regions.
+   */
+  async homeFor(bucket: string, replication: ReplicationConfig): Promise<string | null> {
+    if (replication.mode !== 'active-passive') return null;
+    let authority = await this.authorityOf(bucket, replication.homeRegion, false);
+    if (authority.home !== this.ctx.identity.region) return authority.home;
+    if (authority.leaseUntilMs - performance.now() < LEASE_MARGIN_MS) authority = await this.authorityOf(bucket, replication.homeRegion, true);
+    if (authority.home !== this.ctx.identity.region) return authority.home;
+    if (authority.state === 'draining') throw new CairnError('SlowDown', `bucket ${bucket} is moving to another home region; retry in a moment`, { bucket });
+    if (authority.leaseUntilMs - performance.now() < LEASE_MARGIN_MS) throw this.leaseLapsed(bucket);
+    return null;
+  }
+
+  /**
+   * After a write to `bucket` committed here: it may be acknowledged only if this region still
+   * held its lease when the append finished (else the client hears 503 and retries; the version
+   * stays, and replication treats it like any concurrent change).
+   */
+  assertStillHome(bucket: string): void {
+    const authority = this.known.get(bucket);
+    if (authority && authority.home === this.ctx.identity.region && authority.leaseUntilMs <= performance.now()) throw this.leaseLapsed(bucket);
   }
 
   forward<T>(homeRegion: string, op: ForwardedWriteOp, request: object, completion?: ForwardedCompletion): Promise<T> {
     return this.rpc.request<T>(SYNC_SERVICE, SyncRpc.forwardWrite, { homeRegion, op, request, ...(completion ? { completion } : {}) }, { timeoutMs: FORWARD_TIMEOUT_MS });
+  }
+
+  private async authorityOf(bucket: string, configuredHome: string, fresh: boolean): Promise<KnownAuthority> {
+    const cached = this.known.get(bucket);
+    const now = performance.now();
+    if (!fresh && cached && now - cached.fetchedAtMs < AUTHORITY_TTL_MS) return cached;
+    const askedAtMs = performance.now();
+    const answer = await this.rpc.request<BucketAuthority>(SYNC_SERVICE, SyncRpc.bucketAuthority, { bucket, configuredHome }, { timeoutMs: AUTHORITY_TIMEOUT_MS });
+    // The lease counts from when we asked: sync measured it later, so this never overstates it.
+    const known: KnownAuthority = {
+      home: answer.home,
+      state: answer.state,
+      leaseUntilMs: answer.leaseRemainingMs === null ? 0 : askedAtMs + answer.leaseRemainingMs,
+      fetchedAtMs: askedAtMs,
+    };
+    this.known.set(bucket, known);
+    return known;
+  }
+
+  private leaseLapsed(bucket: string): CairnError {
+    return new CairnError(
+      'ServiceUnavailable',
+      `this region is the home of bucket ${bucket} but has lost contact with a majority of regions: it does not acknowledge writes until contact returns or another region takes over`,
+      { bucket },
+    );
   }
 }

@@ -97,7 +97,7 @@ export class FederatedRegion {
   }
 
   async startSync(): Promise<ServiceProcess> {
-    const sync = await startServiceProcess({ app: 'sync', env: this.env('sync-1') });
+    const sync = await startServiceProcess({ app: 'sync', env: { ...this.env('sync-1'), CAIRN_CONTROL_DIR: path.join(this.federation.dataDir(this.name), 'sync-control') } });
     this.services.set('sync', sync);
     return sync;
   }

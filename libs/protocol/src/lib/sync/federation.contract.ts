@@ -18,6 +18,14 @@ export const FederationOps = {
   merkleNode: 'ae.node',
   /** Anti-entropy: a key's events in the answering region, to repair a region that lacks them. */
   keyEvents: 'ae.key-events',
+  /** Control group (docs/failover.md): a Raft message between regions' voters (published, no reply). */
+  controlRaft: 'control.raft',
+  /** Control group: a region's check of another (ControlProbe → ControlProbeReply, with its lease grant). */
+  controlProbe: 'control.probe',
+  /** Control group: a proposal handed to the leader's region (ControlCommand → its result). */
+  controlPropose: 'control.propose',
+  /** Control group: how far this region has applied a region's changes (ControlProgressRequest → ControlProgressReply). */
+  controlProgress: 'control.progress',
 } as const;
 export type FederationOp = (typeof FederationOps)[keyof typeof FederationOps];
 
@@ -74,6 +82,8 @@ export interface BackfillView {
  */
 export const SyncRpc = {
   forwardWrite: 'forward.write',
+  /** Who may acknowledge writes to an active-passive bucket now (BucketAuthorityRequest → BucketAuthority). */
+  bucketAuthority: 'bucket.authority',
 } as const;
 
 /** The `@MessagePattern` of a sync handler: `syncPattern(SyncRpc.forwardWrite)` = 'sync.forward.write'. */

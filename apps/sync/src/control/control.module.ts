@@ -1,0 +1,65 @@
+import { Body, Controller, Get, HttpCode, Module, Post } from '@nestjs/common';
+import { MessagePattern, Payload } from '@nestjs/microservices';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { CairnError, MetadataErrorCodes, syncPattern, SyncRpc, type BucketAuthority, type ControlGroupView, type SwitchoverReply } from '@cairn/protocol';
+import { Access } from '@cairn/service-kit';
+import { IsString, Matches } from 'class-validator';
+import { ControlGroupService } from './control-group.service';
+
+const BUCKET_PATTERN = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+const REGION_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+/** POST /control/switchover. */
+export class SwitchoverRequestDto {
+  @IsString()
+  @Matches(BUCKET_PATTERN, { message: 'bucket must be a bucket name' })
+  bucket!: string;
+
+  @IsString()
+  @Matches(REGION_PATTERN, { message: 'to must be a region name' })
+  to!: string;
+}
+
+/** The operator's view of the control group, and planned switchovers. */
+@ApiTags('control')
+@ApiBearerAuth()
+@Access('operator')
+@Controller('control')
+export class ControlController {
+  constructor(private readonly control: ControlGroupService) {}
+
+  @Get()
+  @ApiOperation({ summary: 'The control group: voters, leader, regions down by majority, every active-passive bucket’s home and epoch, this region’s checks and lease' })
+  view(): ControlGroupView {
+    return this.control.view();
+  }
+
+  @Post('switchover')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Planned switchover of a bucket’s home: drain the old home, wait for the new one to catch up, switch (409 when refused, 504 when the target cannot catch up in 30 s)' })
+  switchover(@Body() dto: SwitchoverRequestDto): Promise<SwitchoverReply> {
+    return this.control.switchover(dto.bucket, dto.to);
+  }
+}
+
+/** Metadata asks whether this region may acknowledge a bucket's writes. */
+@Controller()
+export class ControlRpcController {
+  constructor(private readonly control: ControlGroupService) {}
+
+  @MessagePattern(syncPattern(SyncRpc.bucketAuthority))
+  authority(@Payload() payload: unknown): BucketAuthority {
+    const r = payload as { bucket?: unknown; configuredHome?: unknown } | null;
+    if (!r || typeof r.bucket !== 'string' || !BUCKET_PATTERN.test(r.bucket) || typeof r.configuredHome !== 'string' || !REGION_PATTERN.test(r.configuredHome)) {
+      throw new CairnError(MetadataErrorCodes.InvalidArgument, 'a bucket authority request names a bucket and its configured home');
+    }
+    return this.control.authority(r.bucket, r.configuredHome);
+  }
+}
+
+@Module({
+  controllers: [ControlController, ControlRpcController],
+  providers: [ControlGroupService],
+  exports: [ControlGroupService],
+})
+export class ControlModule {}

@@ -1,0 +1,221 @@
+import { CreateBucketCommand, GetObjectCommand, PutBucketVersioningCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { METADATA_SERVICE, MetadataRpc, type ControlGroupView, type SwitchoverReply } from '@cairn/protocol';
+import { eventually, signedFetch, testOperatorToken } from '@cairn/testing';
+import { TestFederation, type FederatedRegion } from './testing/federation.e2e-helper';
+
+/**
+ * Clear of start:regions, the NATS-only regions test (10_000), anti-entropy (15_000) and
+ * replication (20_000): a shift that is not a multiple of 100 never lands on their ports (all end
+ * in 22 or 90), and everything stays below the kernel's ephemeral range (32768+).
+ */
+const PORT_SHIFT = 20_050;
+const SETTLE_MS = 90_000;
+/** The failover window at the defaults: 3 failed checks 1 s apart. */
+const FAILOVER_WINDOW_MS = 3_000;
+
+interface WriteRecord {
+  readonly via: string;
+  readonly key: string;
+  readonly body: string;
+  readonly startedMs: number;
+  readonly endedMs: number;
+  readonly ok: boolean;
+  readonly error?: string;
+}
+
+/** A client writing one small object after another through one region's S3 endpoint, every outcome recorded. */
+class Writer {
+  readonly records: WriteRecord[] = [];
+  private stopped = false;
+  private loop: Promise<void> | null = null;
+
+  constructor(
+    private readonly region: FederatedRegion,
+    private readonly bucket: string,
+    private readonly prefix: string,
+  ) {}
+
+  start(): void {
+    this.loop = (async () => {
+      for (let i = 0; !this.stopped && i < 5_000; i++) {
+        const key = `${this.prefix}/${String(i).padStart(5, '0')}`;
+        const body = `${key} written through ${this.region.name} at ${Date.now()}`;
+        const startedMs = Date.now();
+        try {
+          await this.region.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body }), { abortSignal: AbortSignal.timeout(15_000) });
+          this.records.push({ via: this.region.name, key, body, startedMs, endedMs: Date.now(), ok: true });
+        } catch (error) {
+          this.records.push({ via: this.region.name, key, body, startedMs, endedMs: Date.now(), ok: false, error: (error as Error).name });
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        await new Promise((resolve) => setTimeout(resolve, 40));
+      }
+    })();
+  }
+
+  async stop(): Promise<WriteRecord[]> {
+    this.stopped = true;
+    await this.loop;
+    return this.records;
+  }
+
+  get acknowledged(): WriteRecord[] {
+    return this.records.filter((r) => r.ok);
+  }
+}
+
+async function control(region: FederatedRegion): Promise<ControlGroupView> {
+  return region.syncApi<ControlGroupView>('/control');
+}
+
+async function switchover(region: FederatedRegion, bucket: string, to: string): Promise<{ status: number; body: SwitchoverReply & { code?: string } }> {
+  const sync = region.services.get('sync')!;
+  const res = await signedFetch(`${sync.url}/control/switchover`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${testOperatorToken('admin')}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ bucket, to }),
+  });
+  return { status: res.status, body: (await res.json()) as SwitchoverReply & { code?: string } };
+}
+
+async function homeOf(region: FederatedRegion, bucket: string): Promise<{ home: string; epoch: number } | undefined> {
+  const view = await control(region).catch(() => undefined);
+  return view?.buckets.find((b) => b.bucket === bucket);
+}
+
+async function bodyOf(s3: S3Client, bucket: string, key: string): Promise<string | undefined> {
+  try {
+    const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    return await res.Body!.transformToString();
+  } catch {
+    return undefined;
+  }
+}
+
+/** Every acknowledged write readable with its bytes in `region` (each key written once). */
+async function missingIn(region: FederatedRegion, bucket: string, writes: readonly WriteRecord[]): Promise<WriteRecord[]> {
+  const missing: WriteRecord[] = [];
+  for (const w of writes) if ((await bodyOf(region.s3, bucket, w.key)) !== w.body) missing.push(w);
+  return missing;
+}
+
+/**
+ * Disaster recovery between three real regions (docs/failover.md): the control group (Raft, one
+ * voter per region, over the federation links through the fault proxy) holds each active-passive
+ * bucket's home. A home cut off from both others stops acknowledging before a new home is
+ * promoted; a minority partition promotes nothing; a planned switchover under load loses nothing.
+ */
+describe('failover between regions', () => {
+  const federation = new TestFederation(3, PORT_SHIFT);
+  const [one, two, three] = federation.regions;
+  const BUCKET = 'orders';
+
+  beforeAll(async () => {
+    await federation.startNats();
+    await Promise.all([one.start(), two.start(), three.start()]);
+    await one.s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
+    await one.s3.send(new PutBucketVersioningCommand({ Bucket: BUCKET, VersioningConfiguration: { Status: 'Enabled' } }));
+    await one.rpc.request(METADATA_SERVICE, MetadataRpc.setBucketReplication, { bucket: BUCKET, replication: { mode: 'active-passive', homeRegion: 'region-1' } });
+    // Every region knows the bucket and the group has registered its home.
+    for (const r of federation.regions) {
+      await eventually(async () => (await homeOf(r, BUCKET))?.home === 'region-1', SETTLE_MS, 250);
+    }
+    await eventually(async () => (await two.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'warm-up', Body: 'x' })).then(() => true, () => false)), SETTLE_MS, 250);
+  }, 300_000);
+
+  afterAll(async () => {
+    await federation.stop();
+  }, 60_000);
+
+  it('fails the home over to another region within 30 s when it is cut off, and never has two homes acknowledging', async () => {
+    const atHome = new Writer(one, BUCKET, 'at-home');
+    const elsewhere = new Writer(two, BUCKET, 'via-two');
+    atHome.start();
+    elsewhere.start();
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    const cutAtMs = Date.now();
+    await federation.proxy.cut('region-1');
+
+    const promoted = await eventually(async () => {
+      const home = await homeOf(two, BUCKET);
+      return home && home.home !== 'region-1' ? home : undefined;
+    }, 30_000, 100);
+    const promotedAtMs = Date.now();
+    expect(promotedAtMs - cutAtMs).toBeLessThan(30_000);
+    expect(promoted.epoch).toBe(2);
+    // Writers keep going until the new home has acknowledged for a while.
+    await eventually(async () => elsewhere.acknowledged.some((r) => r.startedMs > promotedAtMs), 30_000, 100);
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    const [oldHomeWrites, otherWrites] = await Promise.all([atHome.stop(), elsewhere.stop()]);
+
+    // Split brain, from the clients' records: every write the old home acknowledged after the cut
+    // was acknowledged before the first write any other region acknowledged after the cut.
+    const oldHomeAfterCut = oldHomeWrites.filter((r) => r.ok && r.endedMs > cutAtMs);
+    const newHomeAfterCut = otherWrites.filter((r) => r.ok && r.startedMs > cutAtMs);
+    expect(newHomeAfterCut.length).toBeGreaterThan(0);
+    const lastOld = Math.max(0, ...oldHomeAfterCut.map((r) => r.endedMs));
+    const firstNew = Math.min(...newHomeAfterCut.map((r) => r.endedMs));
+    expect(lastOld).toBeLessThan(firstNew);
+    // The old home stopped within its lease (2 s at the defaults) plus one write's time.
+    expect(lastOld === 0 || lastOld - cutAtMs < FAILOVER_WINDOW_MS).toBe(true);
+    const refusedAtOldHome = oldHomeWrites.filter((r) => !r.ok && r.startedMs > cutAtMs + FAILOVER_WINDOW_MS);
+    expect(refusedAtOldHome.length).toBeGreaterThan(0);
+
+    // What had replicated before the cut is in the new home; RTO is the first acknowledgement after the cut.
+    const newHome = federation.region(promoted.home);
+    const replicatedBefore = [...oldHomeWrites, ...otherWrites].filter((r) => r.ok && r.endedMs < cutAtMs - 2_000);
+    expect(await missingIn(newHome, BUCKET, replicatedBefore)).toEqual([]);
+
+    // The old home comes back: it catches up, stays a replica, and forwards writes to the new home.
+    await federation.proxy.heal('region-1');
+    await eventually(async () => (await homeOf(one, BUCKET))?.home === promoted.home, SETTLE_MS, 250);
+    await eventually(() => one.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'after-heal', Body: 'forwarded' })).then(() => true, () => false), SETTLE_MS, 500);
+    expect(await bodyOf(newHome.s3, BUCKET, 'after-heal')).toBe('forwarded');
+    // Nothing any client was told was written is lost — not even what the old home took alone during its lease.
+    const acknowledged = [...oldHomeWrites, ...otherWrites].filter((r) => r.ok);
+    for (const region of federation.regions) {
+      await eventually(async () => (await missingIn(region, BUCKET, acknowledged)).length === 0, SETTLE_MS, 1_000).catch(async () => {
+        throw new Error(`${region.name} lacks ${JSON.stringify((await missingIn(region, BUCKET, acknowledged)).map((w) => w.key))}`);
+      });
+    }
+  }, 300_000);
+
+  it('promotes nothing when a minority region is cut off, and returns to one home when it heals', async () => {
+    const before = (await homeOf(two, BUCKET))!;
+    const minority = federation.regions.find((r) => r.name !== before.home)!;
+    await federation.proxy.cut(minority.name);
+    await new Promise((resolve) => setTimeout(resolve, FAILOVER_WINDOW_MS * 3));
+    const majoritySide = federation.regions.find((r) => r.name !== minority.name && r.name !== before.home) ?? federation.region(before.home);
+    expect(await homeOf(majoritySide, BUCKET)).toMatchObject({ home: before.home, epoch: before.epoch });
+    // The majority side sees the minority down; the home keeps acknowledging.
+    const view = await control(federation.region(before.home));
+    expect(view.regions.find((r) => r.region === minority.name)?.down).toBe(true);
+    await federation.region(before.home).s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'during-minority-cut', Body: 'still home' }));
+    await federation.proxy.heal(minority.name);
+    await eventually(async () => {
+      const views = await Promise.all(federation.regions.map((r) => homeOf(r, BUCKET)));
+      return views.every((v) => v?.home === before.home && v.epoch === before.epoch);
+    }, SETTLE_MS, 250);
+    await eventually(async () => (await control(two)).regions.every((r) => !r.down), SETTLE_MS, 250);
+  }, 180_000);
+
+  it('switches the home over under load, losing nothing and pausing writes for a few seconds at most', async () => {
+    const before = (await homeOf(two, BUCKET))!;
+    const target = federation.regions.find((r) => r.name !== before.home)!;
+    const writers = federation.regions.map((r) => new Writer(r, BUCKET, `switchover-${r.name}`));
+    for (const w of writers) w.start();
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    const result = await switchover(two, BUCKET, target.name);
+    expect(result.status).toBe(200);
+    expect(result.body).toMatchObject({ from: before.home, to: target.name, epoch: before.epoch + 1 });
+    expect(result.body.pausedMs).toBeLessThan(10_000);
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    const records = (await Promise.all(writers.map((w) => w.stop()))).flat();
+    const acknowledged = records.filter((r) => r.ok);
+    expect(acknowledged.length).toBeGreaterThan(10);
+    expect(await missingIn(target, BUCKET, acknowledged)).toEqual([]);
+    for (const region of federation.regions) {
+      await eventually(async () => (await homeOf(region, BUCKET))?.home === target.name, SETTLE_MS, 250);
+    }
+  }, 180_000);
+});
