@@ -1,0 +1,3 @@
+import base, { pureCodeRules } from '../../eslint.config.mjs';
+
+export default [...base, pureCodeRules];

@@ -1,0 +1,5 @@
+module.exports = {
+  displayName: 'erasure',
+  preset: '../../jest.preset.js',
+  rootDir: __dirname,
+};
