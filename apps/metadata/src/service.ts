@@ -10,6 +10,7 @@ import { MembershipModule } from './membership/membership.module';
 import { databaseTlsOf, MetadataConfig } from './metadata.config';
 import { MultipartUploadModule } from './multipart-upload/multipart-upload.module';
 import { ObjectKeyModule } from './object-key/object-key.module';
+import { LifecycleModule } from './lifecycle/lifecycle.module';
 import { PointInTimeModule } from './point-in-time/point-in-time.module';
 import { ProjectionsModule } from './projections/projections.module';
 import { ReplicationModule } from './replication/replication.module';
@@ -45,6 +46,7 @@ export const MetadataService: ServiceDefinition<MetadataConfig> = {
       ConflictLogModule,
       ReplicationModule,
       ReplicaLeavesModule,
+      LifecycleModule,
       PointInTimeModule,
       ProjectionsModule,
       MetadataAdminModule,

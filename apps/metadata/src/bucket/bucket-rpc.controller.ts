@@ -10,12 +10,14 @@ import {
   type CreateBucketRequest,
   type DeleteBucketRequest,
   type DeleteBucketCorsRequest,
+  type DeleteBucketLifecycleRequest,
   type DeleteBucketPolicyRequest,
   type DeleteBucketTagsRequest,
   type GetBucketRequest,
   type ListBucketsReply,
   type ListBucketsRequest,
   type PutBucketCorsRequest,
+  type PutBucketLifecycleRequest,
   type PutBucketPolicyRequest,
   type PutBucketTagsRequest,
   type SetBucketDefaultStorageClassRequest,
@@ -100,6 +102,18 @@ export class BucketRpcController {
   @MessagePattern(metadataPattern(MetadataRpc.deleteBucketCors))
   async deleteBucketCors(@Payload() r: DeleteBucketCorsRequest): Promise<CommandReply> {
     const handled = await this.buckets.execute({ type: 'DeleteBucketCors', bucket: body(r).bucket });
+    return { sequence: handled.sequence };
+  }
+
+  @MessagePattern(metadataPattern(MetadataRpc.putBucketLifecycle))
+  async putBucketLifecycle(@Payload() r: PutBucketLifecycleRequest): Promise<CommandReply> {
+    const handled = await this.buckets.execute({ type: 'PutBucketLifecycle', bucket: body(r).bucket, lifecycle: r.lifecycle });
+    return { sequence: handled.sequence };
+  }
+
+  @MessagePattern(metadataPattern(MetadataRpc.deleteBucketLifecycle))
+  async deleteBucketLifecycle(@Payload() r: DeleteBucketLifecycleRequest): Promise<CommandReply> {
+    const handled = await this.buckets.execute({ type: 'DeleteBucketLifecycle', bucket: body(r).bucket });
     return { sequence: handled.sequence };
   }
 

@@ -75,6 +75,8 @@ export class BucketProjection implements MetadataProjectionPart<BucketEvent> {
     BucketPolicyDeleted: true,
     BucketCorsSet: true,
     BucketCorsDeleted: true,
+    BucketLifecycleSet: true,
+    BucketLifecycleDeleted: true,
   });
 
   constructor(
@@ -139,6 +141,10 @@ export class BucketProjection implements MetadataProjectionPart<BucketEvent> {
         return this.update(tx, event.data.bucket, sequence, 'cors = $3::jsonb', [JSON.stringify(event.data.cors)]);
       case 'BucketCorsDeleted':
         return this.update(tx, event.data.bucket, sequence, 'cors = NULL', []);
+      case 'BucketLifecycleSet':
+        return this.update(tx, event.data.bucket, sequence, 'lifecycle = $3::jsonb', [JSON.stringify(event.data.lifecycle)]);
+      case 'BucketLifecycleDeleted':
+        return this.update(tx, event.data.bucket, sequence, 'lifecycle = NULL', []);
       default:
         return assertNever(event, 'bucket event');
     }

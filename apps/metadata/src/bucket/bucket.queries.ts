@@ -26,7 +26,7 @@ export class BucketQueries {
         ? await this.dataSource.query(`SELECT * FROM ${this.t('buckets')} ORDER BY name LIMIT $1`, [LIST_BUCKETS_MAX])
         : await this.dataSource.query(`SELECT * FROM ${this.t('buckets')} WHERE owner = $1 ORDER BY name LIMIT $2`, [owner, LIST_BUCKETS_MAX]);
     // A listing carries no policies (up to 20 KB each) nor CORS configurations; getBucket does.
-    return rows.map((row) => toBucketView({ ...row, policy: null, cors: null }));
+    return rows.map((row) => toBucketView({ ...row, policy: null, cors: null, lifecycle: null }));
   }
 
   /** Versions and delete markers in a bucket, counted up to `cap` (DeleteBucket needs only zero or not). */
@@ -60,5 +60,6 @@ function toBucketView(r: Row): BucketView {
     deleting: r['deletion_id'] !== null,
     ...(typeof r['policy'] === 'string' ? { policy: r['policy'] } : {}),
     ...(r['cors'] !== null && r['cors'] !== undefined ? { cors: r['cors'] as CorsConfiguration } : {}),
+    ...(r['lifecycle'] !== null && r['lifecycle'] !== undefined ? { lifecycle: r['lifecycle'] as NonNullable<BucketView['lifecycle']> } : {}),
   };
 }

@@ -194,7 +194,7 @@ export class ObjectCommandsHandler {
     if (read.state.status !== 'live') throw new MetadataError(MetadataErrorCodes.NoSuchBucket, `bucket ${request.bucket} does not exist`, { bucket: request.bucket });
     const home = await this.forwarder.homeFor(request.bucket, read.state.replication);
     if (home !== null) return this.forwarder.forward<DeleteObjectReply>(home, 'delete', request);
-    const ref = { bucket: request.bucket, key: request.key, keyId: keyIdOf(request.key), incarnation: read.incarnation };
+    const ref = { bucket: request.bucket, key: request.key, keyId: keyIdOf(request.key), incarnation: read.incarnation, ...(request.expect ? { expect: request.expect } : {}) };
     if (request.versionId !== undefined) {
       const handled = await this.execute({ type: 'DeleteObjectVersion', ...ref, versionId: request.versionId });
       const deleted = decided<ObjectKeyEvent, 'ObjectVersionDeleted'>(handled.events, 'ObjectVersionDeleted');

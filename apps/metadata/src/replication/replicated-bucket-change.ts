@@ -43,6 +43,10 @@ export function bucketCommandFor(event: BucketEvent): BucketCommand | null {
       return { type: 'PutBucketCors', bucket, cors: event.data.cors };
     case 'BucketCorsDeleted':
       return { type: 'DeleteBucketCors', bucket };
+    case 'BucketLifecycleSet':
+      return { type: 'PutBucketLifecycle', bucket, lifecycle: event.data.lifecycle };
+    case 'BucketLifecycleDeleted':
+      return { type: 'DeleteBucketLifecycle', bucket };
     case 'BucketDeletionStarted':
     case 'BucketDeletionCancelled':
     case 'BucketDeleted':

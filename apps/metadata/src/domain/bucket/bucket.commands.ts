@@ -1,5 +1,6 @@
 import type { CorsConfiguration } from '@cairn/protocol';
 import type { ReplicationConfig, StorageClass, Tag } from '@cairn/protocol';
+import type { LifecycleConfiguration } from '@cairn/protocol';
 
 /* The bucket decider's commands: metadata's own (the shell builds them from RPC requests); they never cross a service boundary. */
 
@@ -102,6 +103,18 @@ export interface ChangeBucketOwner {
   readonly owner: string;
 }
 
+export interface PutBucketLifecycle {
+  readonly type: 'PutBucketLifecycle';
+  readonly bucket: string;
+  /** The configuration as parsed from the client's XML; validated again here. */
+  readonly lifecycle: LifecycleConfiguration;
+}
+
+export interface DeleteBucketLifecycle {
+  readonly type: 'DeleteBucketLifecycle';
+  readonly bucket: string;
+}
+
 export type BucketCommand =
   | CreateBucket
   | BeginBucketDeletion
@@ -116,4 +129,6 @@ export type BucketCommand =
   | PutBucketPolicy
   | DeleteBucketPolicy
   | PutBucketCors
-  | DeleteBucketCors;
+  | DeleteBucketCors
+  | PutBucketLifecycle
+  | DeleteBucketLifecycle;

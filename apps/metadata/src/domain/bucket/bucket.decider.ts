@@ -1,11 +1,14 @@
 import {
   bucketCorsProblem,
+  bucketLifecycleProblem,
   bucketPolicyProblem,
   DEFAULT_STORAGE_CLASS,
   MetadataErrorCodes,
   MetadataLimits,
   validateCorsConfiguration,
+  validateLifecycleConfiguration,
   type CorsConfiguration,
+  type LifecycleConfiguration,
   type ReplicationConfig,
   type StorageClass,
   type Tag,
@@ -36,6 +39,8 @@ export interface LiveBucket {
   readonly policy: string | null;
   /** The bucket's CORS configuration, or null when it has none. */
   readonly cors: CorsConfiguration | null;
+  /** The bucket's lifecycle configuration, or null when it has none. */
+  readonly lifecycle: LifecycleConfiguration | null;
 }
 
 /** Never created, or deleted (a deleted name can be created again on the same subject). */
@@ -149,6 +154,17 @@ export const bucketDecider: Decider<BucketCommand, BucketEvent, BucketState> = {
       case 'DeleteBucketCors':
         if (live.cors === null) return [];
         return [{ type: 'BucketCorsDeleted', data: { bucket: command.bucket } }];
+      case 'PutBucketLifecycle': {
+        // A configuration that does not validate is never stored: S3's code and message.
+        const problem = bucketLifecycleProblem(command.lifecycle);
+        if (problem !== null) throw new MetadataError(MetadataErrorCodes[problem.code], problem.message, { bucket: command.bucket });
+        const lifecycle = validateLifecycleConfiguration(command.lifecycle);
+        if (live.lifecycle !== null && JSON.stringify(live.lifecycle) === JSON.stringify(lifecycle)) return [];
+        return [{ type: 'BucketLifecycleSet', data: { bucket: command.bucket, lifecycle } }];
+      }
+      case 'DeleteBucketLifecycle':
+        if (live.lifecycle === null) return [];
+        return [{ type: 'BucketLifecycleDeleted', data: { bucket: command.bucket } }];
       case 'ChangeBucketOwner':
         requireText(command.owner, 'the owner');
         if (live.owner === command.owner) return [];
@@ -160,7 +176,7 @@ export const bucketDecider: Decider<BucketCommand, BucketEvent, BucketState> = {
 
   evolve(state, event) {
     if (event.type === 'BucketCreated') {
-      return { status: 'live', ...event.data, tags: [], deletionId: null, policy: null, cors: null };
+      return { status: 'live', ...event.data, tags: [], deletionId: null, policy: null, cors: null, lifecycle: null };
     }
     if (state.status !== 'live') throw new Error(`${event.type} on bucket ${event.data.bucket}, which does not exist`);
     switch (event.type) {
@@ -190,6 +206,10 @@ export const bucketDecider: Decider<BucketCommand, BucketEvent, BucketState> = {
         return { ...state, cors: event.data.cors };
       case 'BucketCorsDeleted':
         return { ...state, cors: null };
+      case 'BucketLifecycleSet':
+        return { ...state, lifecycle: event.data.lifecycle };
+      case 'BucketLifecycleDeleted':
+        return { ...state, lifecycle: null };
       default:
         return assertNever(event, 'bucket event');
     }

@@ -6,6 +6,8 @@ export type {
   BucketDeletionStarted,
   BucketCorsDeleted,
   BucketCorsSet,
+  BucketLifecycleDeleted,
+  BucketLifecycleSet,
   BucketEvent,
   BucketOwnerChanged,
   BucketPolicyDeleted,

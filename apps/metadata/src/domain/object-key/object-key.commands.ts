@@ -1,4 +1,5 @@
 import type { Checksums, ChunkRef, ContentHeaders, ObjectKeyEvent, ObjectKeyRef, StorageClass, Tag, UserMetadata, VersioningStatus } from '@cairn/protocol';
+import type { ExpectedVersion } from '@cairn/protocol';
 
 /* The object key decider's commands: metadata's own (the shell builds them from RPC requests); they never cross a service boundary. */
 
@@ -53,6 +54,8 @@ export interface PutObjectVersion extends ObjectKeyRef, InBucketLife, WriteCondi
 /** S3 DeleteObject without a version id: a delete marker, or removal of the null version when unversioned. */
 export interface DeleteObject extends ObjectKeyRef, InBucketLife {
   readonly type: 'DeleteObject';
+  /** Lifecycle's expiry: the current version must still be this one (PreconditionFailed otherwise). */
+  readonly expect?: ExpectedVersion;
   /** The id the marker gets when versioning is enabled. */
   readonly versionId: string;
   readonly versioning: VersioningStatus;
@@ -63,6 +66,8 @@ export interface DeleteObject extends ObjectKeyRef, InBucketLife {
 /** S3 DeleteObject with a version id: removes that version or delete marker permanently. */
 export interface DeleteObjectVersion extends ObjectKeyRef, InBucketLife {
   readonly type: 'DeleteObjectVersion';
+  /** Lifecycle's removal: the version must still be as read (PreconditionFailed otherwise). */
+  readonly expect?: ExpectedVersion;
   readonly versionId: string;
 }
 

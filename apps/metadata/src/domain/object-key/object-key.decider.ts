@@ -17,6 +17,7 @@ import {
 import type { ApplyReplicatedChange, ObjectKeyCommand, WriteConditions } from './object-key.commands';
 import { compareChanges, hlcAfter, nextLocalVector, type OrderedChange } from './key-change-order';
 import { decideReplicatedChange } from './object-key.replication';
+import { checkExpectedVersion } from './lifecycle-expectation';
 import type { BucketLife, ObjectKeyEvent, ObjectKeyRef } from './object-key.events';
 
 /** A plain MD5 hex etag, or S3's multipart form `<md5 of md5s>-<part count>`. */
@@ -183,6 +184,7 @@ function decideLocal(command: Exclude<ObjectKeyCommand, ApplyReplicatedChange>, 
         ];
       }
       case 'DeleteObject': {
+        checkExpectedVersion(state.versions, command.key, state.versions[0], command.expect);
         if (command.versioning === 'Unversioned') {
           const nullVersion = state.versions.find((v) => v.versionId === NULL_VERSION_ID);
           return nullVersion ? [versionDeleted(ref, state, nullVersion)] : [];
@@ -193,6 +195,7 @@ function decideLocal(command: Exclude<ObjectKeyCommand, ApplyReplicatedChange>, 
       case 'DeleteObjectVersion': {
         const version = state.versions.find((v) => v.versionId === command.versionId);
         if (!version) throw noSuchVersion(command.key, command.versionId);
+        checkExpectedVersion(state.versions, command.key, version, command.expect);
         return [versionDeleted(ref, state, version)];
       }
       case 'PutObjectTags': {

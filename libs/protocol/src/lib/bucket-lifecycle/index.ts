@@ -1,1 +1,2 @@
 export * from './bucket-lifecycle.config';
+export * from './lifecycle-versions.contract';

@@ -1,4 +1,5 @@
 import type { CorsConfiguration } from '../bucket-cors/bucket-cors.config';
+import type { LifecycleConfiguration } from '../bucket-lifecycle/bucket-lifecycle.config';
 import type { ReplicationConfig, StorageClass, Tag, VersioningStatus } from './common';
 
 /** What a bucket is created with, and what its view (BucketView) shows of it. */
@@ -85,6 +86,17 @@ export interface BucketCorsDeleted {
   readonly data: { readonly bucket: string };
 }
 
+/** The bucket's lifecycle configuration (validated by validateLifecycleConfiguration first); a put replaces it whole. */
+export interface BucketLifecycleSet {
+  readonly type: 'BucketLifecycleSet';
+  readonly data: { readonly bucket: string; readonly lifecycle: LifecycleConfiguration };
+}
+
+export interface BucketLifecycleDeleted {
+  readonly type: 'BucketLifecycleDeleted';
+  readonly data: { readonly bucket: string };
+}
+
 export type BucketEvent =
   | BucketCreated
   | BucketDeletionStarted
@@ -99,4 +111,6 @@ export type BucketEvent =
   | BucketPolicySet
   | BucketPolicyDeleted
   | BucketCorsSet
-  | BucketCorsDeleted;
+  | BucketCorsDeleted
+  | BucketLifecycleSet
+  | BucketLifecycleDeleted;

@@ -14,6 +14,7 @@ export const MetadataErrorCodes = {
   MalformedPolicy: 'MalformedPolicy',
   NoSuchBucketPolicy: 'NoSuchBucketPolicy',
   NoSuchCORSConfiguration: 'NoSuchCORSConfiguration',
+  NoSuchLifecycleConfiguration: 'NoSuchLifecycleConfiguration',
   OperationAborted: 'OperationAborted',
   NoSuchKey: 'NoSuchKey',
   NoSuchVersion: 'NoSuchVersion',

@@ -27,6 +27,8 @@ export const MetadataEventSchemaVersions: Readonly<Record<MetadataEventType, num
   BucketPolicyDeleted: 1,
   BucketCorsSet: 1,
   BucketCorsDeleted: 1,
+  BucketLifecycleSet: 1,
+  BucketLifecycleDeleted: 1,
   ObjectVersionPut: 3,
   ObjectVersionCopied: 3,
   DeleteMarkerPut: 1,

@@ -1,4 +1,6 @@
 import type { CorsConfiguration } from '../bucket-cors/bucket-cors.config';
+import type { ExpectedVersion } from '../bucket-lifecycle/lifecycle-versions.contract';
+import type { LifecycleConfiguration } from '../bucket-lifecycle/bucket-lifecycle.config';
 import type { Checksums, ChunkRef, ContentHeaders, ReplicationConfig, StorageClass, Tag, UploadChecksum, UserMetadata, VersioningStatus } from './common';
 import type {
   AccessKeyView,
@@ -54,6 +56,11 @@ export const MetadataRpc = {
   /** The CORS configuration is read back with getBucket (BucketView.cors). */
   putBucketCors: 'bucket.cors.put',
   deleteBucketCors: 'bucket.cors.delete',
+  /** The lifecycle configuration is read back with getBucket (BucketView.lifecycle). */
+  putBucketLifecycle: 'bucket.lifecycle.put',
+  deleteBucketLifecycle: 'bucket.lifecycle.delete',
+  /** A page of a bucket's keys with all their versions, for the scheduler's lifecycle pass: see ListLifecycleVersionsRequest. */
+  listLifecycleVersions: 'lifecycle.versions',
   getBucket: 'bucket.get',
   listBuckets: 'bucket.list',
   // objects
@@ -207,6 +214,14 @@ export interface PutBucketCorsRequest {
 export interface DeleteBucketCorsRequest {
   readonly bucket: string;
 }
+/** MalformedXML / InvalidArgument / InvalidRequest (S3's messages) unless the configuration validates. */
+export interface PutBucketLifecycleRequest {
+  readonly bucket: string;
+  readonly lifecycle: LifecycleConfiguration;
+}
+export interface DeleteBucketLifecycleRequest {
+  readonly bucket: string;
+}
 
 export interface GetBucketRequest extends ReadYourWrites {
   readonly bucket: string;
@@ -289,6 +304,8 @@ export interface DeleteObjectRequest {
   readonly bucket: string;
   readonly key: string;
   readonly versionId?: string;
+  /** Lifecycle's removals: only if the version (the current one without versionId) is still as read; else PreconditionFailed. */
+  readonly expect?: ExpectedVersion;
 }
 export interface DeleteObjectReply extends CommandReply {
   /** The delete marker's id (no versionId given, bucket versioned), or the version removed. Absent when nothing was versioned. */

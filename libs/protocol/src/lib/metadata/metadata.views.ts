@@ -1,4 +1,5 @@
 import type { CorsConfiguration } from '../bucket-cors/bucket-cors.config';
+import type { LifecycleConfiguration } from '../bucket-lifecycle/bucket-lifecycle.config';
 import type { BucketSettings } from './bucket.events';
 import type { Checksums, ChunkRef, ContentHeaders, StorageClass, Tag } from './common';
 import type { StorageNodeDescription } from './membership.events';
@@ -17,6 +18,8 @@ export interface BucketView extends BucketSettings {
   readonly policy?: string;
   /** The bucket's CORS configuration; absent when it has none (and in ListBuckets). */
   readonly cors?: CorsConfiguration;
+  /** The bucket's lifecycle configuration; absent when it has none (and in ListBuckets). */
+  readonly lifecycle?: LifecycleConfiguration;
 }
 
 export interface ObjectSummary {

@@ -133,6 +133,8 @@ export const REPLICATED_BUCKET_EVENT_TYPES: ReadonlySet<string> = new Set([
   'BucketPolicyDeleted',
   'BucketCorsSet',
   'BucketCorsDeleted',
+  'BucketLifecycleSet',
+  'BucketLifecycleDeleted',
 ]);
 
 /** The object-key events that replicate; ConflictResolved and ReplicatedChangeSkipped are each region's own record. */
