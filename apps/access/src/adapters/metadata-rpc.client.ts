@@ -14,9 +14,11 @@ import {
   type DeleteBucketReply,
   type DeleteBucketRequest,
   type DeleteBucketCorsRequest,
+  type DeleteBucketLifecycleRequest,
   type DeleteBucketPolicyRequest,
   type DeleteBucketTagsRequest,
   type PutBucketCorsRequest,
+  type PutBucketLifecycleRequest,
   type PutBucketPolicyRequest,
   type PutBucketTagsRequest,
   type DeleteObjectReply,
@@ -121,6 +123,8 @@ export class MetadataRpcClient {
   deleteBucketPolicy = (request: DeleteBucketPolicyRequest) => this.command<CommandReply>(MetadataRpc.deleteBucketPolicy, request, this.onBucket(request.bucket));
   putBucketCors = (request: PutBucketCorsRequest) => this.command<CommandReply>(MetadataRpc.putBucketCors, request, this.onBucket(request.bucket));
   deleteBucketCors = (request: DeleteBucketCorsRequest) => this.command<CommandReply>(MetadataRpc.deleteBucketCors, request, this.onBucket(request.bucket));
+  putBucketLifecycle = (request: PutBucketLifecycleRequest) => this.command<CommandReply>(MetadataRpc.putBucketLifecycle, request, this.onBucket(request.bucket));
+  deleteBucketLifecycle = (request: DeleteBucketLifecycleRequest) => this.command<CommandReply>(MetadataRpc.deleteBucketLifecycle, request, this.onBucket(request.bucket));
   /** The bucket as of the last change heard of (through this gateway or any other), cached until the next one. */
   getBucket = (request: { bucket: string }) => this.bucketViews.get(request.bucket);
   listBuckets = (request: { owner?: string }) => this.query<ListBucketsReply>(MetadataRpc.listBuckets, request, this.readYourWrites.forBucket());

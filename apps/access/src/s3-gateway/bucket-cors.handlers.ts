@@ -93,7 +93,8 @@ export function applyCorsHeaders(ex: S3Exchange, view: BucketView, res: ServerRe
   for (const [name, value] of Object.entries(corsActualHeaders(rule, request))) res.setHeader(name, value);
 }
 
-function hasDeclaredDigest(ex: S3Exchange): boolean {
+/** Content-MD5 or an x-amz-checksum-* (header or trailer): what S3 requires of configuration bodies. */
+export function hasDeclaredDigest(ex: S3Exchange): boolean {
   if (ex.header('content-md5') !== undefined) return true;
   if (/x-amz-checksum-/i.test(ex.header('x-amz-trailer') ?? '')) return true;
   return Object.keys(ex.headers).some((name) => name.startsWith('x-amz-checksum-') && name !== 'x-amz-checksum-type' && name !== 'x-amz-checksum-algorithm');

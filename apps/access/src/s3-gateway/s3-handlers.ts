@@ -1,5 +1,6 @@
 import type { S3Operation } from '../s3';
 import { BucketCorsHandlers } from './bucket-cors.handlers';
+import { BucketLifecycleHandlers } from './bucket-lifecycle.handlers';
 import { BucketPolicyHandlers } from './bucket-policy.handlers';
 import { BucketHandlers } from './bucket.handlers';
 import type { GatewayDeps } from './gateway-deps';
@@ -17,6 +18,7 @@ export function s3Handlers(deps: GatewayDeps): Readonly<Record<S3Operation, S3Ha
   const multipart = new MultipartHandlers(deps);
   const policies = new BucketPolicyHandlers(deps);
   const cors = new BucketCorsHandlers(deps);
+  const lifecycle = new BucketLifecycleHandlers(deps);
   const posts = new PostObjectHandlers(deps);
   return {
     ListBuckets: buckets.listBuckets,
@@ -39,6 +41,9 @@ export function s3Handlers(deps: GatewayDeps): Readonly<Record<S3Operation, S3Ha
     PutBucketCors: cors.putBucketCors,
     DeleteBucketCors: cors.deleteBucketCors,
     PreflightCors: cors.preflightCors,
+    GetBucketLifecycleConfiguration: lifecycle.getBucketLifecycle,
+    PutBucketLifecycleConfiguration: lifecycle.putBucketLifecycle,
+    DeleteBucketLifecycle: lifecycle.deleteBucketLifecycle,
     ListObjects: listings.listObjects,
     ListObjectsV2: listings.listObjectsV2,
     ListObjectVersions: listings.listObjectVersions,

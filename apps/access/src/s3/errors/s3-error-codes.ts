@@ -50,6 +50,7 @@ export const S3_ERROR_CODES = {
   MalformedPolicy: { httpStatus: 400, message: 'Policies must be valid JSON and the first byte must be \'{\'' },
   NoSuchBucketPolicy: { httpStatus: 404, message: 'The bucket policy does not exist' },
   NoSuchCORSConfiguration: { httpStatus: 404, message: 'The CORS configuration does not exist' },
+  NoSuchLifecycleConfiguration: { httpStatus: 404, message: 'The lifecycle configuration does not exist' },
   /** A preflight (OPTIONS) the bucket's CORS configuration does not allow, or a bucket without one. */
   CORSResponse: {
     httpStatus: 403,

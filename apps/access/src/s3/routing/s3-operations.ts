@@ -19,6 +19,9 @@ export const S3_OPERATIONS = [
   'GetBucketCors',
   'PutBucketCors',
   'DeleteBucketCors',
+  'GetBucketLifecycleConfiguration',
+  'PutBucketLifecycleConfiguration',
+  'DeleteBucketLifecycle',
   /** OPTIONS on a bucket or object: a browser's CORS preflight, answered without a signature. */
   'PreflightCors',
   'ListObjects',

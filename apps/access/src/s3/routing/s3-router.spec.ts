@@ -148,7 +148,7 @@ describe('routeS3Request', () => {
     });
 
     it('answers NotImplemented for subresources Cairn does not serve', () => {
-      for (const target of ['/bk1?lifecycle', '/bk1/k?retention', '/bk1/k?select&select-type=2']) {
+      for (const target of ['/bk1?logging', '/bk1/k?retention', '/bk1/k?select&select-type=2']) {
         expect(routeError(target.includes('?select') ? 'POST' : 'GET', target)).toBe('NotImplemented');
       }
       expect(routeError('POST', '/bk1')).toBe('NotImplemented');

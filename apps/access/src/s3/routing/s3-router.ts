@@ -167,6 +167,7 @@ export function routeS3Request(input: RouteInput, config: RoutingConfig): S3Rout
         if (has('policy')) return { ...base, operation: 'GetBucketPolicy' };
         if (has('policyStatus')) return { ...base, operation: 'GetBucketPolicyStatus' };
         if (has('cors')) return { ...base, operation: 'GetBucketCors' };
+        if (has('lifecycle')) return { ...base, operation: 'GetBucketLifecycleConfiguration' };
         if (has('list-type')) {
           if (queryValue(query, 'list-type') !== '2') throw new S3Error('InvalidArgument', 'Invalid List Type specified', { ArgumentName: 'list-type' });
           return { ...base, operation: 'ListObjectsV2' };
@@ -180,11 +181,13 @@ export function routeS3Request(input: RouteInput, config: RoutingConfig): S3Rout
         if (has('acl')) return { ...base, operation: 'PutBucketAcl' };
         if (has('policy')) return { ...base, operation: 'PutBucketPolicy' };
         if (has('cors')) return { ...base, operation: 'PutBucketCors' };
+        if (has('lifecycle')) return { ...base, operation: 'PutBucketLifecycleConfiguration' };
         return { ...base, operation: 'CreateBucket' };
       case 'DELETE':
         if (has('tagging')) return { ...base, operation: 'DeleteBucketTagging' };
         if (has('policy')) return { ...base, operation: 'DeleteBucketPolicy' };
         if (has('cors')) return { ...base, operation: 'DeleteBucketCors' };
+        if (has('lifecycle')) return { ...base, operation: 'DeleteBucketLifecycle' };
         return { ...base, operation: 'DeleteBucket' };
       case 'POST':
         if (has('delete')) return { ...base, operation: 'DeleteObjects' };

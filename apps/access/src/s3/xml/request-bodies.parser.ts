@@ -19,7 +19,7 @@ export const MAX_XML_BODY_BYTES = 2 * 1024 * 1024;
  */
 export const MAX_XML_NESTING_DEPTH = 32;
 
-const REPEATED_ELEMENTS = new Set(['Object', 'Part', 'Tag', 'Grant']);
+const REPEATED_ELEMENTS = new Set(['Object', 'Part', 'Tag', 'Grant', 'Rule', 'Transition', 'NoncurrentVersionTransition']);
 const ENTITY_PATTERN = /&(#x[0-9a-fA-F]{1,6}|#[0-9]{1,7}|amp|lt|gt|quot|apos)?;?/g;
 const NAMED_ENTITIES: Readonly<Record<string, string>> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
 const MAX_CODE_POINT = 0x10ffff;
@@ -55,13 +55,13 @@ export function decodeXmlEntities(text: string): string {
   });
 }
 
-type XmlNode = string | { readonly [name: string]: XmlNode | readonly XmlNode[] };
+export type XmlNode = string | { readonly [name: string]: XmlNode | readonly XmlNode[] };
 
 /**
  * Parses a whole body, checks well-formedness, size, nesting depth and the root element, and
  * returns the root's content. Whatever the parser throws on a body is the client's malformed XML.
  */
-function parseRoot(body: string | Buffer, rootName: string): XmlNode {
+export function parseRoot(body: string | Buffer, rootName: string): XmlNode {
   if (body.length > MAX_XML_BODY_BYTES) throw new S3Error('MalformedXML', 'The XML you provided was too large.');
   const text = typeof body === 'string' ? body : body.toString('utf8');
   if (/<!DOCTYPE|<!ENTITY/i.test(text)) throw malformed();
@@ -94,12 +94,12 @@ function nestingDepthExceeds(text: string, limit: number): boolean {
   return false;
 }
 
-function children(node: XmlNode): Readonly<Record<string, XmlNode | readonly XmlNode[]>> {
+export function children(node: XmlNode): Readonly<Record<string, XmlNode | readonly XmlNode[]>> {
   return typeof node === 'string' ? {} : node;
 }
 
 /** The text of a leaf element; elements with children are malformed where text is expected. */
-function leafText(node: XmlNode | readonly XmlNode[] | undefined): string | undefined {
+export function leafText(node: XmlNode | readonly XmlNode[] | undefined): string | undefined {
   if (node === undefined) return undefined;
   if (Array.isArray(node)) throw malformed();
   if (typeof node !== 'string') {
@@ -110,12 +110,12 @@ function leafText(node: XmlNode | readonly XmlNode[] | undefined): string | unde
   return decodeXmlEntities(node);
 }
 
-function list(node: XmlNode | readonly XmlNode[] | undefined): readonly XmlNode[] {
+export function list(node: XmlNode | readonly XmlNode[] | undefined): readonly XmlNode[] {
   if (node === undefined) return [];
   return Array.isArray(node) ? (node as readonly XmlNode[]) : [node as XmlNode];
 }
 
-function isBlank(body: string | Buffer | undefined): boolean {
+export function isBlank(body: string | Buffer | undefined): boolean {
   return body === undefined || body.length === 0 || (typeof body === 'string' ? body : body.toString('utf8')).trim() === '';
 }
 
