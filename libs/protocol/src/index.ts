@@ -13,6 +13,7 @@ export * from './lib/cluster-auth';
 export * from './lib/scheduler/scheduler-jobs.contract';
 export * from './lib/bucket-policy';
 export * from './lib/bucket-cors';
+export * from './lib/acl';
 export * from './lib/sync';
 export * from './lib/changes';
 export * from './lib/bucket-lifecycle';

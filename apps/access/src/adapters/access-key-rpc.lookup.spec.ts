@@ -1,9 +1,9 @@
-import { CairnError, ErrorCodes, MetadataErrorCodes, type GetAccessKeyReply } from '@cairn/protocol';
+import { CairnError, canonicalIdOf, ErrorCodes, MetadataErrorCodes, type GetAccessKeyReply } from '@cairn/protocol';
 import { ACCESS_KEY_NEGATIVE_CACHE_TTL_MS, AccessKeyRpcLookup } from './access-key-rpc.lookup';
 
 const ACCESS_KEY_CACHE_TTL_MS = 5_000;
 
-const KEY: GetAccessKeyReply = { accessKeyId: 'AKIAALICE', secretAccessKey: 's3cr3t', owner: 'alice', isRoot: false, createdAt: '2026-01-01T00:00:00Z', revokedAt: null };
+const KEY: GetAccessKeyReply = { accessKeyId: 'AKIAALICE', secretAccessKey: 's3cr3t', owner: 'alice', canonicalId: canonicalIdOf('alice'), displayName: 'alice', isRoot: false, createdAt: '2026-01-01T00:00:00Z', revokedAt: null };
 
 describe('AccessKeyRpcLookup', () => {
   let nowMs: number;

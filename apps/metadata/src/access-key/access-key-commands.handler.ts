@@ -3,6 +3,7 @@ import { Injectable } from '@nestjs/common';
 import {
   MetadataErrorCodes,
   ROOT_ACCESS_KEY_OWNER,
+  ownerNameProblem,
   type CreateAccessKeyReply,
   type RevokeAccessKeyReply,
 } from '@cairn/protocol';
@@ -10,6 +11,7 @@ import { accessKeyDecider } from '../domain/access-key/access-key.decider';
 import { MetadataError } from '../domain/shared/metadata.errors';
 import { MetadataCommandContext } from '../shared/metadata-command-context';
 import type { AccessKeyCommand } from '../domain/access-key/access-key.commands';
+import { UserCommandsHandler } from '../user/user-commands.handler';
 
 const ACCESS_KEY_ID_PREFIX = 'CK';
 const ACCESS_KEY_ID_RANDOM_CHARS = 18;
@@ -20,13 +22,18 @@ const ACCESS_KEY_ID_PATTERN = /^[A-Z0-9]{16,128}$/;
 
 @Injectable()
 export class AccessKeyCommandsHandler {
-  constructor(private readonly ctx: MetadataCommandContext) {}
+  constructor(
+    private readonly ctx: MetadataCommandContext,
+    private readonly users: UserCommandsHandler,
+  ) {}
 
   /** A new key with a generated id and secret; the secret is in this reply and nowhere else the caller sees. */
   async create(owner: string): Promise<CreateAccessKeyReply> {
     if (owner === ROOT_ACCESS_KEY_OWNER) {
       throw new MetadataError(MetadataErrorCodes.InvalidArgument, `"${ROOT_ACCESS_KEY_OWNER}" keys come only from CAIRN_ROOT_ACCESS_KEY`);
     }
+    // Every key acts for a user: one is created (its name as display name) if the owner is new.
+    if (ownerNameProblem(owner) === null) await this.users.ensure(owner);
     return this.createWith(generateAccessKeyId(), randomBytes(SECRET_RANDOM_BYTES).toString('base64url'), owner);
   }
 

@@ -4,12 +4,14 @@ import { MetadataCoreModule } from '../shared/metadata-core.module';
 import { AccessKeyCommandsHandler } from './access-key-commands.handler';
 import { AccessKeyRpcController } from './access-key-rpc.controller';
 import { RootKeyBootstrap } from './root-key.bootstrap';
+import { UserCommandsHandler } from '../user/user-commands.handler';
+import { UserRpcController } from '../user/user-rpc.controller';
 
-/** Access keys, and the root key created from the configuration on start. */
+/** Users, their access keys, and the root key created from the configuration on start. */
 @Module({
   imports: [MetadataCoreModule, ProjectionsModule],
-  controllers: [AccessKeyRpcController],
-  providers: [AccessKeyCommandsHandler, RootKeyBootstrap],
-  exports: [AccessKeyCommandsHandler],
+  controllers: [AccessKeyRpcController, UserRpcController],
+  providers: [AccessKeyCommandsHandler, RootKeyBootstrap, UserCommandsHandler],
+  exports: [AccessKeyCommandsHandler, UserCommandsHandler],
 })
 export class AccessKeyModule {}

@@ -1,4 +1,4 @@
-import { ROOT_ACCESS_KEY_OWNER, type AccessKeyView } from '@cairn/protocol';
+import { canonicalIdOf, ROOT_ACCESS_KEY_OWNER, type AccessKeyView } from '@cairn/protocol';
 import type { DataSource } from 'typeorm';
 import { schemaOf, tableIn } from '../adapters/metadata-schema';
 import { toIso, type Row } from '../adapters/read-model-rows';
@@ -15,7 +15,7 @@ export class AccessKeyQueries {
   }
 
   async getAccessKey(accessKeyId: string): Promise<AccessKeyView | null> {
-    const rows: Row[] = await this.dataSource.query(`SELECT * FROM ${this.t('access_keys')} WHERE access_key_id = $1`, [accessKeyId]);
+    const rows: Row[] = await this.dataSource.query(`SELECT k.*, u.display_name FROM ${this.t('access_keys')} k LEFT JOIN ${this.t('users')} u ON u.name = k.owner WHERE k.access_key_id = $1`, [accessKeyId]);
     return rows[0] ? toAccessKeyView(rows[0]) : null;
   }
 
@@ -23,8 +23,8 @@ export class AccessKeyQueries {
   async listAccessKeys(owner?: string): Promise<AccessKeyView[]> {
     const rows: Row[] =
       owner === undefined
-        ? await this.dataSource.query(`SELECT * FROM ${this.t('access_keys')} ORDER BY access_key_id LIMIT $1`, [ACCESS_KEYS_LIST_MAX])
-        : await this.dataSource.query(`SELECT * FROM ${this.t('access_keys')} WHERE owner = $1 ORDER BY access_key_id LIMIT $2`, [owner, ACCESS_KEYS_LIST_MAX]);
+        ? await this.dataSource.query(`SELECT k.*, u.display_name FROM ${this.t('access_keys')} k LEFT JOIN ${this.t('users')} u ON u.name = k.owner ORDER BY k.access_key_id LIMIT $1`, [ACCESS_KEYS_LIST_MAX])
+        : await this.dataSource.query(`SELECT k.*, u.display_name FROM ${this.t('access_keys')} k LEFT JOIN ${this.t('users')} u ON u.name = k.owner WHERE k.owner = $1 ORDER BY k.access_key_id LIMIT $2`, [owner, ACCESS_KEYS_LIST_MAX]);
     return rows.map((r) => ({ ...toAccessKeyView(r), secretAccessKey: '' }));
   }
 }
@@ -35,6 +35,8 @@ function toAccessKeyView(r: Row): AccessKeyView {
     accessKeyId: String(r['access_key_id']),
     secretAccessKey: String(r['secret_access_key']),
     owner,
+    canonicalId: canonicalIdOf(owner),
+    displayName: typeof r['display_name'] === 'string' ? r['display_name'] : owner,
     isRoot: owner === ROOT_ACCESS_KEY_OWNER,
     createdAt: toIso(r['created_at']),
     revokedAt: r['revoked_at'] === null ? null : toIso(r['revoked_at']),

@@ -12,6 +12,9 @@ import { ConflictLogQueries, conflictWindowOf } from '../conflict-log/conflict-l
 import { MetadataError } from '../domain/shared/metadata.errors';
 import { ProjectionTracker } from '../projections/projection-tracker';
 import { CreateAccessKeyRequestDto } from './create-access-key.request.dto';
+import { CreateUserRequestDto } from './create-user.request.dto';
+import { UserCommandsHandler } from '../user/user-commands.handler';
+import { UserQueries } from '../user/user.queries';
 import { CreateBucketRequestDto } from './create-bucket.request.dto';
 import { IssueOperatorTokenRequestDto } from './issue-operator-token.request.dto';
 import { ListConflictsQueryDto } from './list-conflicts.request.dto';
@@ -33,6 +36,7 @@ export class MetadataAdminController {
     private readonly credentials: ClusterCredentials,
     private readonly buckets: BucketCommandsHandler,
     private readonly accessKeys: AccessKeyCommandsHandler,
+    private readonly users: UserCommandsHandler,
     private readonly projection: ProjectionTracker,
     private readonly readModel: MetadataReadModel,
   ) {}
@@ -77,6 +81,18 @@ export class MetadataAdminController {
   async listConflicts(@Param('name') name: string, @Query() query: ListConflictsQueryDto) {
     const window = conflictWindowOf(query);
     return (await this.readModel.queries(ConflictLogQueries)).listConflicts(name, window);
+  }
+
+  @Post('users')
+  @ApiOperation({ summary: 'Create a user (an account: owner of buckets, acted for by access keys); its canonical id follows from its name' })
+  createUser(@Body() dto: CreateUserRequestDto) {
+    return this.users.create({ user: dto.user, ...(dto.displayName !== undefined ? { displayName: dto.displayName } : {}), ...(dto.email !== undefined ? { email: dto.email } : {}) });
+  }
+
+  @Get('users')
+  @ApiOperation({ summary: 'List users (owners of access keys made before users were recorded included)' })
+  async listUsers() {
+    return { users: await (await this.readModel.queries(UserQueries)).list() };
   }
 
   @Post('access-keys')

@@ -52,6 +52,8 @@ export class BucketCommandsHandler {
       ...(request.versioningEnabled === undefined ? {} : { versioningEnabled: request.versioningEnabled }),
       ...(request.replication === undefined ? {} : { replication: request.replication }),
       ...(request.defaultStorageClass === undefined ? {} : { defaultStorageClass: request.defaultStorageClass }),
+      ...(request.objectOwnership === undefined ? {} : { objectOwnership: request.objectOwnership }),
+      ...(request.acl === undefined ? {} : { acl: request.acl }),
     });
     return { sequence: handled.sequence, bucket: request.bucket, region: this.ctx.identity.region, createdAt };
   }

@@ -75,6 +75,11 @@ export class BucketProjection implements MetadataProjectionPart<BucketEvent> {
     BucketPolicyDeleted: true,
     BucketCorsSet: true,
     BucketCorsDeleted: true,
+    BucketAclSet: true,
+    BucketOwnershipControlsSet: true,
+    BucketOwnershipControlsDeleted: true,
+    BucketPublicAccessBlockSet: true,
+    BucketPublicAccessBlockDeleted: true,
     BucketLifecycleSet: true,
     BucketLifecycleDeleted: true,
   });
@@ -106,6 +111,7 @@ export class BucketProjection implements MetadataProjectionPart<BucketEvent> {
             sequence,
           ],
         );
+        if (d.objectOwnership !== undefined) await this.update(tx, d.bucket, sequence, 'object_ownership = $3', [d.objectOwnership]);
         this.lives.created(tx, d.bucket, sequence);
         return;
       }
@@ -145,6 +151,16 @@ export class BucketProjection implements MetadataProjectionPart<BucketEvent> {
         return this.update(tx, event.data.bucket, sequence, 'lifecycle = $3::jsonb', [JSON.stringify(event.data.lifecycle)]);
       case 'BucketLifecycleDeleted':
         return this.update(tx, event.data.bucket, sequence, 'lifecycle = NULL', []);
+      case 'BucketAclSet':
+        return this.update(tx, event.data.bucket, sequence, 'acl = $3::jsonb', [JSON.stringify(event.data.acl)]);
+      case 'BucketOwnershipControlsSet':
+        return this.update(tx, event.data.bucket, sequence, 'object_ownership = $3', [event.data.objectOwnership]);
+      case 'BucketOwnershipControlsDeleted':
+        return this.update(tx, event.data.bucket, sequence, 'object_ownership = NULL', []);
+      case 'BucketPublicAccessBlockSet':
+        return this.update(tx, event.data.bucket, sequence, 'public_access_block = $3::jsonb', [JSON.stringify(event.data.publicAccessBlock)]);
+      case 'BucketPublicAccessBlockDeleted':
+        return this.update(tx, event.data.bucket, sequence, 'public_access_block = NULL', []);
       default:
         return assertNever(event, 'bucket event');
     }

@@ -1,4 +1,4 @@
-import { MetadataErrorCodes, type BucketView, type CorsConfiguration, type ReplicationConfig, type StorageClass, type Tag, type VersioningStatus } from '@cairn/protocol';
+import { MetadataErrorCodes, type AccessControlList, type ObjectOwnership, type PublicAccessBlock, type BucketView, type CorsConfiguration, type ReplicationConfig, type StorageClass, type Tag, type VersioningStatus } from '@cairn/protocol';
 import type { DataSource } from 'typeorm';
 import { schemaOf, tableIn } from '../adapters/metadata-schema';
 import { toIso, type Row } from '../adapters/read-model-rows';
@@ -26,7 +26,7 @@ export class BucketQueries {
         ? await this.dataSource.query(`SELECT * FROM ${this.t('buckets')} ORDER BY name LIMIT $1`, [LIST_BUCKETS_MAX])
         : await this.dataSource.query(`SELECT * FROM ${this.t('buckets')} WHERE owner = $1 ORDER BY name LIMIT $2`, [owner, LIST_BUCKETS_MAX]);
     // A listing carries no policies (up to 20 KB each) nor CORS configurations; getBucket does.
-    return rows.map((row) => toBucketView({ ...row, policy: null, cors: null, lifecycle: null }));
+    return rows.map((row) => toBucketView({ ...row, policy: null, cors: null, acl: null, public_access_block: null, lifecycle: null }));
   }
 
   /** Versions and delete markers in a bucket, counted up to `cap` (DeleteBucket needs only zero or not). */
@@ -60,6 +60,9 @@ function toBucketView(r: Row): BucketView {
     deleting: r['deletion_id'] !== null,
     ...(typeof r['policy'] === 'string' ? { policy: r['policy'] } : {}),
     ...(r['cors'] !== null && r['cors'] !== undefined ? { cors: r['cors'] as CorsConfiguration } : {}),
+    ...(r['acl'] !== null && r['acl'] !== undefined ? { acl: r['acl'] as AccessControlList } : {}),
+    ...(typeof r['object_ownership'] === 'string' ? { objectOwnership: r['object_ownership'] as ObjectOwnership } : {}),
+    ...(r['public_access_block'] !== null && r['public_access_block'] !== undefined ? { publicAccessBlock: r['public_access_block'] as PublicAccessBlock } : {}),
     ...(r['lifecycle'] !== null && r['lifecycle'] !== undefined ? { lifecycle: r['lifecycle'] as NonNullable<BucketView['lifecycle']> } : {}),
   };
 }

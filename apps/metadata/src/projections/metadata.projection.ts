@@ -1,6 +1,7 @@
 import type { Projection } from '@cairn/eventing';
 import { isMetadataEventType, METADATA_EVENT_TYPES, type EventEnvelope, type MetadataEvent } from '@cairn/protocol';
 import type { EntityManager } from 'typeorm';
+import { UserProjection } from '../user/user.projection';
 import { AccessKeyProjection } from '../access-key/access-key.projection';
 import { tableIn } from '../adapters/metadata-schema';
 import { BucketLives, BucketProjection } from '../bucket/bucket.projection';
@@ -41,7 +42,7 @@ export class MetadataProjection implements Projection<EntityManager> {
     this.objects = new ObjectKeyProjection(t, lives, uploads);
     const conflicts = new ConflictLogProjection(t, lives);
     const buckets = new BucketProjection(t, lives, [uploads, this.objects, conflicts]);
-    this.partsOf = partsByEventType([buckets, this.objects, conflicts, uploads, new AccessKeyProjection(t), new MembershipProjection(t)]);
+    this.partsOf = partsByEventType([buckets, this.objects, conflicts, uploads, new AccessKeyProjection(t), new UserProjection(t), new MembershipProjection(t)]);
   }
 
   async apply(tx: EntityManager, envelope: EventEnvelope, sequence: number): Promise<void> {

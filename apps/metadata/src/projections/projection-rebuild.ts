@@ -19,6 +19,7 @@ export const PROJECTED_TABLES = [
   'multipart_parts',
   'multipart_part_chunks',
   'access_keys',
+  'users',
   'storage_nodes',
   'ring_epoch',
   'conflict_log',

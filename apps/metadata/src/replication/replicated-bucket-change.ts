@@ -21,6 +21,7 @@ export function bucketCommandFor(event: BucketEvent): BucketCommand | null {
         versioningEnabled: d.versioning === 'Enabled',
         replication: d.replication,
         defaultStorageClass: d.defaultStorageClass,
+        ...(d.objectOwnership !== undefined ? { objectOwnership: d.objectOwnership } : {}),
       };
     }
     case 'BucketVersioningChanged':
@@ -47,6 +48,16 @@ export function bucketCommandFor(event: BucketEvent): BucketCommand | null {
       return { type: 'PutBucketLifecycle', bucket, lifecycle: event.data.lifecycle };
     case 'BucketLifecycleDeleted':
       return { type: 'DeleteBucketLifecycle', bucket };
+    case 'BucketAclSet':
+      return { type: 'PutBucketAcl', bucket, acl: event.data.acl };
+    case 'BucketOwnershipControlsSet':
+      return { type: 'PutBucketOwnershipControls', bucket, objectOwnership: event.data.objectOwnership };
+    case 'BucketOwnershipControlsDeleted':
+      return { type: 'DeleteBucketOwnershipControls', bucket };
+    case 'BucketPublicAccessBlockSet':
+      return { type: 'PutBucketPublicAccessBlock', bucket, publicAccessBlock: event.data.publicAccessBlock };
+    case 'BucketPublicAccessBlockDeleted':
+      return { type: 'DeleteBucketPublicAccessBlock', bucket };
     case 'BucketDeletionStarted':
     case 'BucketDeletionCancelled':
     case 'BucketDeleted':

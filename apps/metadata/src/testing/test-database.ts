@@ -32,6 +32,7 @@ const SNAPSHOT_ORDER: Readonly<Record<string, string>> = {
   multipart_parts: 'bucket, upload_id, part_number',
   multipart_part_chunks: 'bucket, upload_id, part_number, ordinal',
   access_keys: 'access_key_id',
+  users: 'name',
   storage_nodes: 'node_id',
   ring_epoch: 'id',
   conflict_log: 'bucket, conflict_id',

@@ -45,6 +45,9 @@ export function subjectsFor(ns: string) {
     upload: (bucket: string, uploadId: string) => p(`meta.upload.${bucketToken(bucket)}.${uploadId}`),
     accessKey: (accessKeyId: string) => p(`meta.accesskey.${accessKeyId}`),
     accessKeyWildcard: () => p('meta.accesskey.>'),
+    /** A user's events (UserCreated), by user name. */
+    user: (user: string) => p(`meta.user.${user}`),
+    userWildcard: () => p('meta.user.>'),
     node: (nodeId: string) => p(`cluster.node.${nodeId}`),
     chunkHealth: (hash: string) => p(`cluster.chunk.${hash}`),
     instanceHealth: (region: string, service: string, instance: string) => p(`cluster.health.${region}.${service}.${instance}`),

@@ -5,6 +5,7 @@ import { KeepCompletedUploadChunks1764300000000 } from './1764300000000-keep-com
 import { AddBucketPolicy1764400000000 } from './1764400000000-add-bucket-policy.migration';
 import { AddBucketCors1764460000000 } from './1764460000000-add-bucket-cors.migration';
 import { CreateConflictLog1764500000000 } from './1764500000000-create-conflict-log.migration';
+import { AddUsersAndBucketAccess1764800000000 } from './1764800000000-add-users-and-bucket-access.migration';
 import { AddBucketLifecycle1764900000000 } from './1764900000000-add-bucket-lifecycle.migration';
 
 /** Every metadata migration, oldest first. */
@@ -16,5 +17,6 @@ export const METADATA_MIGRATIONS = [
   AddBucketPolicy1764400000000,
   AddBucketCors1764460000000,
   CreateConflictLog1764500000000,
+  AddUsersAndBucketAccess1764800000000,
   AddBucketLifecycle1764900000000,
 ] as const;

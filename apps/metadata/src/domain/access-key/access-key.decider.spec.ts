@@ -1,5 +1,5 @@
 import { deciderSpecification } from '@cairn/eventing';
-import type { AccessKeyCreated } from '@cairn/protocol';
+import { canonicalIdOf, type AccessKeyCreated } from '@cairn/protocol';
 import { hasCode, MetadataError } from '../shared/metadata.errors';
 import { accessKeyDecider } from './access-key.decider';
 import type { CreateAccessKey } from './access-key.commands';
@@ -15,7 +15,7 @@ const create: CreateAccessKey = {
 };
 const created: AccessKeyCreated = {
   type: 'AccessKeyCreated',
-  data: { accessKeyId: create.accessKeyId, secretAccessKey: create.secretAccessKey, owner: 'alice', createdAt: at },
+  data: { accessKeyId: create.accessKeyId, secretAccessKey: create.secretAccessKey, owner: 'alice', canonicalId: canonicalIdOf('alice'), createdAt: at },
 };
 const revoke = { type: 'RevokeAccessKey', accessKeyId: create.accessKeyId, revokedAt: at } as const;
 const revoked = { type: 'AccessKeyRevoked', data: { accessKeyId: create.accessKeyId, revokedAt: at } } as const;
@@ -42,7 +42,7 @@ describe('access key decider', () => {
   );
 
   it('takes the bootstrapped root owner itself (the shell lets only the bootstrap name it)', () =>
-    spec.given([]).when({ ...create, owner: 'root' }).then([{ ...created, data: { ...created.data, owner: 'root' } }]));
+    spec.given([]).when({ ...create, owner: 'root' }).then([{ ...created, data: { ...created.data, owner: 'root', canonicalId: canonicalIdOf('root') } }]));
 
   it('revokes a key, once', () => {
     spec.given([created]).when(revoke).then([revoked]);

@@ -1,4 +1,4 @@
-import { MetadataErrorCodes, ownerNameProblem } from '@cairn/protocol';
+import { canonicalIdOf, MetadataErrorCodes, ownerNameProblem } from '@cairn/protocol';
 import { assertNever, type Decider } from '@cairn/eventing';
 import { MetadataError } from '../shared/metadata.errors';
 import { requireText } from '../shared/validation';
@@ -38,7 +38,7 @@ export const accessKeyDecider: Decider<AccessKeyCommand, AccessKeyEvent, AccessK
         return [
           {
             type: 'AccessKeyCreated',
-            data: { accessKeyId: command.accessKeyId, secretAccessKey: secret, owner: command.owner, createdAt: command.createdAt },
+            data: { accessKeyId: command.accessKeyId, secretAccessKey: secret, owner: command.owner, canonicalId: canonicalIdOf(command.owner), createdAt: command.createdAt },
           },
         ];
       }

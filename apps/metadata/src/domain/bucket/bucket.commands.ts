@@ -1,5 +1,6 @@
 import type { CorsConfiguration } from '@cairn/protocol';
-import type { ReplicationConfig, StorageClass, Tag } from '@cairn/protocol';
+import type { AccessControlList, ObjectOwnership, ReplicationConfig, StorageClass, Tag } from '@cairn/protocol';
+import type { BucketAccessCommand } from './bucket-access';
 import type { LifecycleConfiguration } from '@cairn/protocol';
 
 /* The bucket decider's commands: metadata's own (the shell builds them from RPC requests); they never cross a service boundary. */
@@ -14,6 +15,10 @@ export interface CreateBucket {
   readonly versioningEnabled?: boolean;
   readonly replication?: ReplicationConfig;
   readonly defaultStorageClass?: StorageClass;
+  /** x-amz-object-ownership; absent: BucketOwnerEnforced. */
+  readonly objectOwnership?: ObjectOwnership;
+  /** From x-amz-acl / x-amz-grant-*; absent or owner-only: private. */
+  readonly acl?: AccessControlList;
 }
 
 /**
@@ -116,6 +121,7 @@ export interface DeleteBucketLifecycle {
 }
 
 export type BucketCommand =
+  | BucketAccessCommand
   | CreateBucket
   | BeginBucketDeletion
   | DeleteBucket

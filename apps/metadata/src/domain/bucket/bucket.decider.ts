@@ -18,6 +18,7 @@ import { assertNever, type Decider } from '@cairn/eventing';
 import { MetadataError } from '../shared/metadata.errors';
 import { requireText, validateStorageClass, validateTags } from '../shared/validation';
 import { validateBucketName } from './bucket-name';
+import { bucketAccessOnCreate, decideBucketAccess, evolveBucketAccess, isBucketAccessCommand, isBucketAccessEvent, NO_BUCKET_ACCESS_SETTINGS, refusePublicPolicy, type BucketAccess } from './bucket-access';
 import type { BucketCommand } from './bucket.commands';
 import type { BucketEvent } from './bucket.events';
 
@@ -39,6 +40,8 @@ export interface LiveBucket {
   readonly policy: string | null;
   /** The bucket's CORS configuration, or null when it has none. */
   readonly cors: CorsConfiguration | null;
+  /** ACL, Object Ownership, PublicAccessBlock (bucket-access.ts). */
+  readonly access: BucketAccess;
   /** The bucket's lifecycle configuration, or null when it has none. */
   readonly lifecycle: LifecycleConfiguration | null;
 }
@@ -74,6 +77,7 @@ export const bucketDecider: Decider<BucketCommand, BucketEvent, BucketState> = {
       validateRegion(command.region);
       const replication = command.replication ?? { mode: 'local' };
       validateReplication(replication);
+      const accessEvents = bucketAccessOnCreate(command.bucket, command.owner, command);
       return [
         {
           type: 'BucketCreated',
@@ -85,11 +89,14 @@ export const bucketDecider: Decider<BucketCommand, BucketEvent, BucketState> = {
             versioning: command.versioningEnabled ? 'Enabled' : 'Unversioned',
             replication,
             defaultStorageClass: validateStorageClass(command.defaultStorageClass ?? DEFAULT_STORAGE_CLASS),
+            ...(command.objectOwnership !== undefined ? { objectOwnership: command.objectOwnership } : {}),
           },
         },
+        ...accessEvents,
       ];
     }
     const live = requireLive(state, command.bucket);
+    if (isBucketAccessCommand(command)) return decideBucketAccess(command, live);
     switch (command.type) {
       case 'BeginBucketDeletion':
         requireText(command.deletionId, 'the deletion id');
@@ -137,6 +144,7 @@ export const bucketDecider: Decider<BucketCommand, BucketEvent, BucketState> = {
         // A policy that does not parse and validate is never stored: S3's MalformedPolicy, its message.
         const problem = typeof command.policy === 'string' ? bucketPolicyProblem(command.policy, command.bucket) : 'The policy must be a JSON text';
         if (problem !== null) throw new MetadataError(MetadataErrorCodes.MalformedPolicy, problem, { bucket: command.bucket });
+        refusePublicPolicy(live.access, command.policy, command.bucket);
         if (live.policy === command.policy) return [];
         return [{ type: 'BucketPolicySet', data: { bucket: command.bucket, policy: command.policy } }];
       }
@@ -176,9 +184,10 @@ export const bucketDecider: Decider<BucketCommand, BucketEvent, BucketState> = {
 
   evolve(state, event) {
     if (event.type === 'BucketCreated') {
-      return { status: 'live', ...event.data, tags: [], deletionId: null, policy: null, cors: null, lifecycle: null };
+      return { status: 'live', ...event.data, tags: [], deletionId: null, policy: null, cors: null, lifecycle: null, access: { ...NO_BUCKET_ACCESS_SETTINGS, objectOwnership: event.data.objectOwnership ?? null } };
     }
     if (state.status !== 'live') throw new Error(`${event.type} on bucket ${event.data.bucket}, which does not exist`);
+    if (isBucketAccessEvent(event)) return { ...state, access: evolveBucketAccess(state.access, event) };
     switch (event.type) {
       case 'BucketDeletionStarted':
         return { ...state, deletionId: event.data.deletionId };

@@ -1,6 +1,9 @@
 import type { BucketPolicy, PolicyCondition, PolicyStatement, PrincipalSet } from './bucket-policy.types';
 import { parseConditionDate, parseConditionNumber } from './bucket-policy.parser';
 import { cidrContains, parseCidr, parseIpAddress, wildcardMatch } from './policy-match';
+import { aclAllows, aclRequirementOf } from '../acl/acl';
+import type { AccessControlList, ObjectOwnership, PublicAccessBlock } from '../acl/acl.types';
+import { isBucketPolicyPublic } from './bucket-policy.public';
 
 /** Who is asking: nobody (an unsigned request) or a Cairn account (the owner name its key acts for). */
 export type PolicyPrincipal = { readonly kind: 'anonymous' } | { readonly kind: 'account'; readonly account: string; readonly canonicalId: string };
@@ -46,11 +49,23 @@ export interface AccessDecisionInput {
   readonly callerIsRoot: boolean;
   /** The caller's account owns the bucket. */
   readonly callerOwnsBucket: boolean;
+  /** The caller's canonical user id; absent for an anonymous request. */
+  readonly callerCanonicalId?: string;
+  /**
+   * The bucket's Object Ownership; BucketOwnerEnforced disables ACLs (they grant nothing and the
+   * bucket owner owns every object). Absent: a bucket from before ownership controls, ACLs on.
+   */
+  readonly objectOwnership?: ObjectOwnership;
+  /** The bucket's ACL (its ownerId is the bucket owner's canonical id). */
+  readonly bucketAcl?: AccessControlList;
+  /** For an action on an existing object: its ACL, whose ownerId is the object's owner. */
+  readonly objectAcl?: AccessControlList;
+  readonly publicAccessBlock?: PublicAccessBlock;
 }
 
 export interface AccessDecision {
   readonly allowed: boolean;
-  readonly reason: 'root' | 'explicit-deny' | 'owner' | 'policy-allow' | 'owner-policy-management' | 'implicit-deny';
+  readonly reason: 'root' | 'explicit-deny' | 'owner' | 'policy-allow' | 'acl-allow' | 'owner-policy-management' | 'implicit-deny';
   readonly sid?: string;
 }
 
@@ -58,12 +73,17 @@ export interface AccessDecision {
 const OWNER_POLICY_MANAGEMENT: ReadonlySet<string> = new Set(['s3:getbucketpolicy', 's3:putbucketpolicy', 's3:deletebucketpolicy']);
 
 /**
- * The one access decision of every request on a bucket (ACLs come later):
+ * The one access decision of every request on a bucket: ownership, the bucket policy and the ACLs
+ * together.
  * 1. Cairn's root key is allowed (it is the operator, not an AWS account).
  * 2. An explicit Deny in the bucket policy refuses, the owner included — except the owner's
  *    Get/Put/DeleteBucketPolicy, which a policy cannot take away.
- * 3. The owner is allowed.
- * 4. Anyone else, anonymous included, is allowed only by an explicit Allow.
+ * 3. The bucket owner is allowed — except reading another writer's object (or its ACL) in a
+ *    bucket whose ACLs are on, which needs that object's ACL or the policy, as in S3.
+ * 4. Anyone else, anonymous included, is allowed by an explicit Allow of the policy (not a public
+ *    policy's when PublicAccessBlock restricts public buckets), or by the ACL that S3 consults
+ *    for the action (the bucket's for listing and writing, the object's for reading; group grants
+ *    to AllUsers/AuthenticatedUsers dropped when PublicAccessBlock ignores public ACLs).
  */
 export function decideAccess(input: AccessDecisionInput): AccessDecision {
   if (input.callerIsRoot) return { allowed: true, reason: 'root' };
@@ -72,8 +92,23 @@ export function decideAccess(input: AccessDecisionInput): AccessDecision {
     if (input.callerOwnsBucket && OWNER_POLICY_MANAGEMENT.has(input.request.action.toLowerCase())) return { allowed: true, reason: 'owner-policy-management' };
     return { allowed: false, reason: 'explicit-deny', ...(verdict.sid ? { sid: verdict.sid } : {}) };
   }
-  if (input.callerOwnsBucket) return { allowed: true, reason: 'owner' };
-  if (verdict.effect === 'Allow') return { allowed: true, reason: 'policy-allow', ...(verdict.sid ? { sid: verdict.sid } : {}) };
+  const aclsOn = input.objectOwnership !== 'BucketOwnerEnforced';
+  const requirement = aclRequirementOf(input.request.action);
+  const objectAcl = aclsOn && requirement?.on === 'object' ? input.objectAcl : undefined;
+  if (input.callerOwnsBucket) {
+    const anotherWritersObject = objectAcl !== undefined && objectAcl.ownerId !== input.callerCanonicalId;
+    if (!anotherWritersObject) return { allowed: true, reason: 'owner' };
+  }
+  const pab = input.publicAccessBlock;
+  if (verdict.effect === 'Allow') {
+    const restricted = pab?.restrictPublicBuckets === true && input.policy !== undefined && isBucketPolicyPublic(input.policy);
+    if (!restricted) return { allowed: true, reason: 'policy-allow', ...(verdict.sid ? { sid: verdict.sid } : {}) };
+  }
+  if (aclsOn && requirement !== undefined) {
+    const acl = requirement.on === 'bucket' ? input.bucketAcl : objectAcl;
+    const caller = input.callerCanonicalId === undefined ? {} : { canonicalId: input.callerCanonicalId };
+    if (acl !== undefined && aclAllows(acl, caller, requirement.permission, pab?.ignorePublicAcls === true)) return { allowed: true, reason: 'acl-allow' };
+  }
   return { allowed: false, reason: 'implicit-deny' };
 }
 

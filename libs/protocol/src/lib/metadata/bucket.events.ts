@@ -1,6 +1,8 @@
 import type { CorsConfiguration } from '../bucket-cors/bucket-cors.config';
 import type { LifecycleConfiguration } from '../bucket-lifecycle/bucket-lifecycle.config';
 import type { ReplicationConfig, StorageClass, Tag, VersioningStatus } from './common';
+import type { BucketAccessEvent } from './bucket-access.events';
+import type { ObjectOwnership } from '../acl/acl.types';
 
 /** What a bucket is created with, and what its view (BucketView) shows of it. */
 export interface BucketSettings {
@@ -11,6 +13,12 @@ export interface BucketSettings {
   readonly versioning: VersioningStatus;
   readonly replication: ReplicationConfig;
   readonly defaultStorageClass: StorageClass;
+  /**
+   * The bucket's S3 Object Ownership as created (x-amz-object-ownership, BucketOwnerEnforced by
+   * default through S3) and as ownership controls changed it since; absent: none (a bucket from
+   * before ownership controls, or after DeleteBucketOwnershipControls), which behaves as ObjectWriter.
+   */
+  readonly objectOwnership?: ObjectOwnership;
 }
 
 export interface BucketCreated {
@@ -98,6 +106,7 @@ export interface BucketLifecycleDeleted {
 }
 
 export type BucketEvent =
+  | BucketAccessEvent
   | BucketCreated
   | BucketDeletionStarted
   | BucketDeletionCancelled

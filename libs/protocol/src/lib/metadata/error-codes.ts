@@ -33,6 +33,13 @@ export const MetadataErrorCodes = {
   BadDigest: 'BadDigest',
   InvalidAccessKeyId: 'InvalidAccessKeyId',
   AccessKeyAlreadyExists: 'ACCESS_KEY_ALREADY_EXISTS',
+  UserAlreadyExists: 'USER_ALREADY_EXISTS',
+  NoSuchUser: 'NO_SUCH_USER',
+  AccessDenied: 'AccessDenied',
+  AccessControlListNotSupported: 'AccessControlListNotSupported',
+  InvalidBucketAclWithObjectOwnership: 'InvalidBucketAclWithObjectOwnership',
+  OwnershipControlsNotFound: 'OwnershipControlsNotFoundError',
+  NoSuchPublicAccessBlockConfiguration: 'NoSuchPublicAccessBlockConfiguration',
   NodeAlreadyJoined: 'NODE_ALREADY_JOINED',
   NoSuchNode: 'NODE_NOT_FOUND',
   /** A replicated change arrived before an earlier change of the same key from the same region. */

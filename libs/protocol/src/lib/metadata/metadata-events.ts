@@ -1,11 +1,13 @@
 import { subjectsFor } from '../subjects';
 import type { AccessKeyEvent } from './access-key.events';
+import { BucketAccessEventSchemaVersions } from './bucket-access.events';
+import type { UserEvent } from './user.events';
 import type { BucketEvent } from './bucket.events';
 import type { MembershipEvent } from './membership.events';
 import type { ObjectKeyEvent } from './object.events';
 import type { MultipartUploadEvent } from './upload.events';
 
-export type MetadataEvent = BucketEvent | ObjectKeyEvent | MultipartUploadEvent | AccessKeyEvent | MembershipEvent;
+export type MetadataEvent = BucketEvent | ObjectKeyEvent | MultipartUploadEvent | AccessKeyEvent | MembershipEvent | UserEvent;
 export type MetadataEventType = MetadataEvent['type'];
 
 /**
@@ -27,6 +29,7 @@ export const MetadataEventSchemaVersions: Readonly<Record<MetadataEventType, num
   BucketPolicyDeleted: 1,
   BucketCorsSet: 1,
   BucketCorsDeleted: 1,
+  ...BucketAccessEventSchemaVersions,
   BucketLifecycleSet: 1,
   BucketLifecycleDeleted: 1,
   ObjectVersionPut: 3,
@@ -43,8 +46,9 @@ export const MetadataEventSchemaVersions: Readonly<Record<MetadataEventType, num
   MultipartUploadCompleted: 1,
   MultipartUploadCompletionWithdrawn: 3,
   MultipartUploadAborted: 1,
-  AccessKeyCreated: 1,
+  AccessKeyCreated: 2,
   AccessKeyRevoked: 1,
+  UserCreated: 1,
   StorageNodeJoined: 1,
   StorageNodeWeightChanged: 1,
   StorageNodeDrained: 1,

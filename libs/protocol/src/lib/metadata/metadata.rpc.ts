@@ -1,4 +1,5 @@
 import type { CorsConfiguration } from '../bucket-cors/bucket-cors.config';
+import type { AccessControlList, ObjectOwnership } from '../acl/acl.types';
 import type { ExpectedVersion } from '../bucket-lifecycle/lifecycle-versions.contract';
 import type { LifecycleConfiguration } from '../bucket-lifecycle/bucket-lifecycle.config';
 import type { Checksums, ChunkRef, ContentHeaders, ReplicationConfig, StorageClass, Tag, UploadChecksum, UserMetadata, VersioningStatus } from './common';
@@ -61,6 +62,12 @@ export const MetadataRpc = {
   deleteBucketLifecycle: 'bucket.lifecycle.delete',
   /** A page of a bucket's keys with all their versions, for the scheduler's lifecycle pass: see ListLifecycleVersionsRequest. */
   listLifecycleVersions: 'lifecycle.versions',
+  /** ACL, ownership controls and PublicAccessBlock are read back with getBucket (BucketView.acl, …). */
+  putBucketAcl: 'bucket.acl.put',
+  putBucketOwnershipControls: 'bucket.ownership.put',
+  deleteBucketOwnershipControls: 'bucket.ownership.delete',
+  putBucketPublicAccessBlock: 'bucket.public-access-block.put',
+  deleteBucketPublicAccessBlock: 'bucket.public-access-block.delete',
   getBucket: 'bucket.get',
   listBuckets: 'bucket.list',
   // objects
@@ -92,6 +99,11 @@ export const MetadataRpc = {
   revokeAccessKey: 'accesskey.revoke',
   getAccessKey: 'accesskey.get',
   listAccessKeys: 'accesskey.list',
+  // users (user-access.rpc.ts)
+  createUser: 'user.create',
+  /** By name, canonical id or email: see GetUserRequest. */
+  getUser: 'user.get',
+  listUsers: 'user.list',
   // storage-node membership (CLUSTER stream)
   joinNode: 'node.join',
   changeNodeWeight: 'node.weight',
@@ -160,6 +172,10 @@ export interface CreateBucketRequest {
   readonly versioningEnabled?: boolean;
   readonly replication?: ReplicationConfig;
   readonly defaultStorageClass?: StorageClass;
+  /** x-amz-object-ownership; absent: BucketOwnerEnforced (S3's default). */
+  readonly objectOwnership?: ObjectOwnership;
+  /** The ACL from x-amz-acl / x-amz-grant-*, grantees resolved; absent: private. */
+  readonly acl?: AccessControlList;
 }
 export interface CreateBucketReply extends CommandReply {
   readonly bucket: string;

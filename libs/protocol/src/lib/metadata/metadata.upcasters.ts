@@ -1,4 +1,5 @@
 import type { Upcaster } from '../upcasting';
+import { canonicalIdOf } from './user.events';
 import { currentStorageClassName, type ContentHeaders } from './common';
 
 /*
@@ -27,6 +28,8 @@ function withS3StorageClass<D extends Data>(data: D, field: string): D {
 }
 
 export const METADATA_UPCASTERS: readonly Upcaster[] = [
+  // Keys named their user only by name; every user's canonical id is derived from it.
+  { type: 'AccessKeyCreated', fromVersion: 1, upcast: (data) => ({ ...(data as Data), canonicalId: canonicalIdOf(String((data as Data)['owner'])) }) },
   { type: 'ObjectVersionPut', fromVersion: 1, upcast: (data) => withContentHeaders(data as Data) },
   { type: 'ObjectVersionCopied', fromVersion: 1, upcast: (data) => withContentHeaders(data as Data) },
   { type: 'MultipartUploadInitiated', fromVersion: 1, upcast: (data) => withContentHeaders(data as Data) },

@@ -1,6 +1,7 @@
 import type { CorsConfiguration } from '../bucket-cors/bucket-cors.config';
 import type { LifecycleConfiguration } from '../bucket-lifecycle/bucket-lifecycle.config';
 import type { BucketSettings } from './bucket.events';
+import type { AccessControlList, PublicAccessBlock } from '../acl/acl.types';
 import type { Checksums, ChunkRef, ContentHeaders, StorageClass, Tag } from './common';
 import type { StorageNodeDescription } from './membership.events';
 
@@ -18,6 +19,10 @@ export interface BucketView extends BucketSettings {
   readonly policy?: string;
   /** The bucket's CORS configuration; absent when it has none (and in ListBuckets). */
   readonly cors?: CorsConfiguration;
+  /** The bucket's ACL; absent when none was put (private: the owner has FULL_CONTROL), and in ListBuckets. */
+  readonly acl?: AccessControlList;
+  /** Absent when the bucket has no PublicAccessBlock configuration (and in ListBuckets). */
+  readonly publicAccessBlock?: PublicAccessBlock;
   /** The bucket's lifecycle configuration; absent when it has none (and in ListBuckets). */
   readonly lifecycle?: LifecycleConfiguration;
 }
@@ -134,9 +139,23 @@ export interface AccessKeyView {
   readonly accessKeyId: string;
   /** SigV4 recomputes signatures with it, so the read model holds it. */
   readonly secretAccessKey: string;
+  /** The name of the user the key acts for. */
   readonly owner: string;
+  /** That user's canonical id and display name (the name itself for a user never created as such). */
+  readonly canonicalId: string;
+  readonly displayName: string;
   /** owner === ROOT_ACCESS_KEY_OWNER: the key bootstrapped from CAIRN_ROOT_ACCESS_KEY. */
   readonly isRoot: boolean;
   readonly createdAt: string;
   readonly revokedAt: string | null;
+}
+
+/** A user (an account): the owner of buckets and objects that access keys act for. */
+export interface UserView {
+  readonly user: string;
+  readonly canonicalId: string;
+  readonly displayName: string;
+  readonly email: string | null;
+  /** Null for a user known only as the owner of access keys made before users were recorded. */
+  readonly createdAt: string | null;
 }

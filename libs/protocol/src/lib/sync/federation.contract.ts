@@ -133,6 +133,11 @@ export const REPLICATED_BUCKET_EVENT_TYPES: ReadonlySet<string> = new Set([
   'BucketPolicyDeleted',
   'BucketCorsSet',
   'BucketCorsDeleted',
+  'BucketAclSet',
+  'BucketOwnershipControlsSet',
+  'BucketOwnershipControlsDeleted',
+  'BucketPublicAccessBlockSet',
+  'BucketPublicAccessBlockDeleted',
   'BucketLifecycleSet',
   'BucketLifecycleDeleted',
 ]);

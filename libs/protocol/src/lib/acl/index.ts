@@ -1,0 +1,2 @@
+export * from './acl.types';
+export * from './acl';
