@@ -2,12 +2,14 @@ import { Command, CommanderError } from 'commander';
 import { registerAuth } from './commands/auth.command';
 import { registerBackups } from './commands/backup.command';
 import { registerBucketsAndKeys } from './commands/buckets-keys.command';
+import { registerDrills } from './commands/drill.command';
 import { PartialResult, type CliIo } from './commands/context';
 import { registerJobs } from './commands/jobs.command';
 import { registerLinks } from './commands/links.command';
 import { registerMaintenance } from './commands/maintenance.command';
 import { registerNodes } from './commands/nodes.command';
 import { registerPlan } from './commands/plan.command';
+import { registerRegions } from './commands/region.command';
 import { registerReplication } from './commands/replication.command';
 import { registerStatus } from './commands/status.command';
 import { CliError, ExitCodes } from './domain/exit-codes';
@@ -48,6 +50,8 @@ export function buildProgram(io: CliIo): Command {
   registerAuth(program, io);
   registerLinks(program, io);
   registerReplication(program, io);
+  registerRegions(program, io);
+  registerDrills(program, io);
   registerBackups(program, io);
   return program;
 }

@@ -7,6 +7,7 @@ export * from './lib/heartbeat';
 export * from './lib/metadata';
 export * from './lib/cluster/chunk-health.events';
 export * from './lib/cluster/instance-health.events';
+export * from './lib/cluster/drill.events';
 export * from './lib/locks/lock.contract';
 export * from './lib/storage';
 export * from './lib/cluster-auth';

@@ -27,7 +27,8 @@ export function faultProxyUrl(ctx: CommandContext): string {
   return url.replace(/\/$/, '');
 }
 
-async function call<T>(ctx: CommandContext, method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+/** One call to the fault proxy's control API, its errors as CLI errors. */
+export async function faultProxyCall<T>(ctx: CommandContext, method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
   const base = faultProxyUrl(ctx);
   let res: Response;
   try {
@@ -79,7 +80,7 @@ export function registerLinks(program: Command, io: CliIo): void {
     .description('every link with its faults, open connections and bytes carried')
     .action(
       action(io, async (ctx) => {
-        const reply = await call<{ links: LinkWire[] }>(ctx, 'GET', '/links');
+        const reply = await faultProxyCall<{ links: LinkWire[] }>(ctx, 'GET', '/links');
         ctx.print(() => linksTable(reply.links), reply.links);
       }),
     );
@@ -91,7 +92,7 @@ export function registerLinks(program: Command, io: CliIo): void {
       .description(description)
       .action(
         action(io, async (ctx, name: string, ...rest: unknown[]) => {
-          const link = await call<LinkWire>(ctx, 'POST', `/links/${encodeURIComponent(name)}/${verb}`, body?.(rest.filter((a): a is string => typeof a === 'string')));
+          const link = await faultProxyCall<LinkWire>(ctx, 'POST', `/links/${encodeURIComponent(name)}/${verb}`, body?.(rest.filter((a): a is string => typeof a === 'string')));
           ctx.print(() => describe(link), link);
         }),
       );
@@ -109,10 +110,10 @@ export function registerLinks(program: Command, io: CliIo): void {
     .action(
       action(io, async (ctx, name: string | undefined) => {
         if (name) {
-          const link = await call<LinkWire>(ctx, 'POST', `/links/${encodeURIComponent(name)}/reset`);
+          const link = await faultProxyCall<LinkWire>(ctx, 'POST', `/links/${encodeURIComponent(name)}/reset`);
           ctx.print(() => describe(link), link);
         } else {
-          const reply = await call<{ links: LinkWire[] }>(ctx, 'POST', '/reset');
+          const reply = await faultProxyCall<{ links: LinkWire[] }>(ctx, 'POST', '/reset');
           ctx.print(() => linksTable(reply.links), reply.links);
         }
       }),

@@ -1,4 +1,5 @@
 import { ChunkHealthSchemaVersions } from './cluster/chunk-health.events';
+import { DrillSchemaVersions } from './cluster/drill.events';
 import { InstanceHealthSchemaVersions } from './cluster/instance-health.events';
 import { isEventEnvelope, type EventEnvelope } from './envelope';
 import { MetadataEventSchemaVersions } from './metadata/metadata-events';
@@ -9,7 +10,7 @@ import { UpcasterRegistry } from './upcasting';
  * Every stored event family's current versions and upcasters: the one chain every reader of a
  * stream applies (upcasting.ts says how to extend it).
  */
-export const EVENT_SCHEMAS = new UpcasterRegistry(oneTable(MetadataEventSchemaVersions, ChunkHealthSchemaVersions, InstanceHealthSchemaVersions), [
+export const EVENT_SCHEMAS = new UpcasterRegistry(oneTable(MetadataEventSchemaVersions, ChunkHealthSchemaVersions, InstanceHealthSchemaVersions, DrillSchemaVersions), [
   ...METADATA_UPCASTERS,
 ]);
 

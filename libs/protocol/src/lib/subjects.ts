@@ -51,6 +51,8 @@ export function subjectsFor(ns: string) {
     node: (nodeId: string) => p(`cluster.node.${nodeId}`),
     chunkHealth: (hash: string) => p(`cluster.chunk.${hash}`),
     instanceHealth: (region: string, service: string, instance: string) => p(`cluster.health.${region}.${service}.${instance}`),
+    /** Disaster-recovery drill reports (DrillReported), oldest first. */
+    drills: () => p('cluster.drill'),
     /** Where a message that exhausted its deliveries is parked, with the error that stopped it. */
     deadLetter: (kind: StreamKind, consumer: string) => p(`dlq.${kind.toLowerCase()}.${consumer.replace(/[^A-Za-z0-9_-]/g, '_')}`),
     rpc: (service: string, pattern: string) => p(`rpc.${service}.${pattern}`),

@@ -52,6 +52,9 @@ export interface ControlProbeReply {
   readonly granted: boolean;
   /** The control-group log index the answering region has applied: a grant counts only where the prober has applied as much. */
   readonly appliedIndex: number;
+  /** For routing: the answering region's S3 endpoint and free storage, as its heartbeats say (null: not known). */
+  readonly s3Endpoint?: string | null;
+  readonly freeBytes?: number | null;
 }
 
 /** How far a region has applied another region's changes (a failover promotes the furthest). */
@@ -108,4 +111,30 @@ export interface SwitchoverReply {
   readonly epoch: number;
   /** How long writes to the bucket were paused (drain until the new home caught up). */
   readonly pausedMs: number;
+}
+
+/** A region as a client choosing an endpoint for a bucket sees it (GET /control/route/:bucket). */
+export interface RouteRegionView {
+  readonly region: string;
+  /** Reachable from the answering region now, and not down by the group's majority. */
+  readonly up: boolean;
+  /** Round trip of the answering region's last check of it (0 for itself). */
+  readonly rttMs: number | null;
+  readonly freeBytes: number | null;
+  readonly s3Endpoint: string | null;
+  /** Whether it holds a copy of the bucket (every region for a replicated bucket, only this one for a local bucket). */
+  readonly holdsBucket: boolean;
+}
+
+/** Where a client should send a bucket's reads and writes, from the answering region's view. */
+export interface BucketRoute {
+  readonly bucket: string;
+  readonly mode: 'local' | 'active-passive' | 'active-active';
+  readonly home: string | null;
+  readonly epoch: number | null;
+  /** Writes: the home for active-passive; the nearest healthy region for active-active; this region for a local bucket. */
+  readonly write: { readonly region: string; readonly s3Endpoint: string | null } | null;
+  /** Reads: the nearest healthy region holding the bucket, ties to the one with more free storage. */
+  readonly read: { readonly region: string; readonly s3Endpoint: string | null } | null;
+  readonly regions: readonly RouteRegionView[];
 }
