@@ -1,13 +1,15 @@
 /**
  * npm run bench:locks — the lock-manager's Raft group on this machine: acquire+release pairs per
- * second and their p50/p99 with 1, 8 and 64 clients, on distinct resources and on one contended
- * resource; then the time to elect a new leader after `kill -9` of the old one (median of 10);
- * then, with clients looping acquire+release (on distinct resources and on one contended lock),
- * the time from `kill -9` of the leader until every looping client has its next grant.
- * `--only pairs|election|failover` runs one part. It starts its own three lock-manager
- * processes in a private namespace.
+ * second, their p50/p99 and the CPU per pair of the three lock-manager processes, with 1, 8, 16
+ * and 64 clients, on distinct resources and on one contended resource; then the time to elect a
+ * new leader after `kill -9` of the old one (median of 10); then, with clients looping
+ * acquire+release (on distinct resources and on one contended lock), the time from `kill -9` of
+ * the leader until every looping client has its next grant. `--only pairs|election|failover`
+ * runs one part; `--clients 16 --workload distinct` one row of the pairs table. It starts its
+ * own three lock-manager processes in a private namespace.
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { LockClient } from '@cairn/lock-client';
 import { NatsConnectionManager, RpcClient, deleteNamespaceStreams } from '@cairn/messaging';
@@ -15,7 +17,7 @@ import { benchCredentials } from './bench-credentials';
 import { LockManagerCluster } from '../../apps/lock-manager/src/testing/lock-manager-cluster.fixture';
 const { ensureLocalServices } = require('../services/local-services') as { ensureLocalServices: () => Promise<unknown> };
 
-const CLIENT_COUNTS = [1, 8, 64];
+const CLIENT_COUNTS = [1, 8, 16, 64];
 const LEASE_TTL_MS = 10_000;
 const CONTENDED_WAIT_MS = 60_000;
 const ELECTION_ROUNDS = 10;
@@ -35,6 +37,10 @@ const { values: args } = parseArgs({
     rounds: { type: 'string', default: String(ELECTION_ROUNDS) },
     'failover-rounds': { type: 'string', default: String(FAILOVER_ROUNDS) },
     only: { type: 'string' },
+    /** Comma-separated client counts for the pairs table (default 1,8,16,64). */
+    clients: { type: 'string' },
+    /** distinct|contended: one half of the pairs table. */
+    workload: { type: 'string' },
   },
 });
 const DURATION_MS = Number(args['duration-ms']);
@@ -43,6 +49,8 @@ const FAILOVER_ROUNDS_RUN = Number(args['failover-rounds']);
 const ONLY = args.only;
 if (ONLY !== undefined && !['pairs', 'election', 'failover'].includes(ONLY)) throw new Error(`--only must be pairs, election or failover, not ${ONLY}`);
 const runs = (part: string) => ONLY === undefined || ONLY === part;
+const PAIR_CLIENTS = args.clients ? args.clients.split(',').map(Number) : CLIENT_COUNTS;
+const WORKLOADS = args.workload ? [args.workload === 'contended'] : [false, true];
 const NATS_URL = process.env['CAIRN_NATS_URL'] ?? 'nats://127.0.0.1:4222';
 
 function percentile(sorted: readonly number[], p: number): number {
@@ -52,7 +60,18 @@ function percentile(sorted: readonly number[], p: number): number {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function pairs(rpc: RpcClient, clients: number, contended: boolean, runId: string) {
+/** CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat. */
+function cpuSeconds(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S;
+  } catch {
+    return 0;
+  }
+}
+const CLOCK_TICKS_PER_S = 100;
+
+async function pairs(rpc: RpcClient, clients: number, contended: boolean, runId: string, pids: readonly number[] = []) {
   const latenciesMs: number[] = [];
   let errors = 0;
   const endAt = Date.now() + DURATION_MS;
@@ -71,10 +90,12 @@ async function pairs(rpc: RpcClient, clients: number, contended: boolean, runId:
     }
   };
   const started = performance.now();
+  const cpuBefore = pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
   await Promise.all(Array.from({ length: clients }, (_, i) => worker(i)));
   const elapsedS = (performance.now() - started) / 1000;
+  const cpuMsPerPair = ((pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0) - cpuBefore) * 1000) / Math.max(1, latenciesMs.length);
   latenciesMs.sort((a, b) => a - b);
-  return { pairsPerS: latenciesMs.length / elapsedS, p50: percentile(latenciesMs, 50), p99: percentile(latenciesMs, 99), count: latenciesMs.length, errors };
+  return { pairsPerS: latenciesMs.length / elapsedS, p50: percentile(latenciesMs, 50), p99: percentile(latenciesMs, 99), count: latenciesMs.length, errors, cpuMsPerPair };
 }
 
 async function main(): Promise<void> {
@@ -88,7 +109,7 @@ async function main(): Promise<void> {
     await cluster.start();
     const { leader } = await cluster.leader();
     process.stdout.write(`leader: ${leader}\n`);
-    if (runs('pairs')) await pairsTable(rpc);
+    if (runs('pairs')) await pairsTable(rpc, cluster.pids());
     if (runs('election')) await elections(cluster);
     if (runs('failover')) await failovers(cluster, rpc);
   } finally {
@@ -98,16 +119,16 @@ async function main(): Promise<void> {
   }
 }
 
-async function pairsTable(rpc: RpcClient): Promise<void> {
+async function pairsTable(rpc: RpcClient, pids: readonly number[]): Promise<void> {
   process.stdout.write(`\nacquire+release pairs (${DURATION_MS} ms per row, lease ${LEASE_TTL_MS} ms, any replica answers; followers forward)\n`);
-  process.stdout.write(`${'workload'.padEnd(12)}${'clients'.padStart(8)}${'pairs/s'.padStart(10)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'pairs'.padStart(8)}${'errors'.padStart(8)}\n`);
+  process.stdout.write(`${'workload'.padEnd(12)}${'clients'.padStart(8)}${'pairs/s'.padStart(10)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'pairs'.padStart(8)}${'errors'.padStart(8)}${'cpu ms/pair'.padStart(13)}\n`);
   // Warm-up: the first requests pay for connections and JIT.
   await pairs(rpc, 8, false, 'warmup');
-  for (const contended of [false, true]) {
-    for (const clients of CLIENT_COUNTS) {
-      const r = await pairs(rpc, clients, contended, `${contended ? 'c' : 'd'}${clients}`);
+  for (const contended of WORKLOADS) {
+    for (const clients of PAIR_CLIENTS) {
+      const r = await pairs(rpc, clients, contended, `${contended ? 'c' : 'd'}${clients}`, pids);
       process.stdout.write(
-        `${(contended ? 'contended' : 'distinct').padEnd(12)}${String(clients).padStart(8)}${r.pairsPerS.toFixed(0).padStart(10)}${r.p50.toFixed(1).padStart(9)}${r.p99.toFixed(1).padStart(9)}${String(r.count).padStart(8)}${String(r.errors).padStart(8)}\n`,
+        `${(contended ? 'contended' : 'distinct').padEnd(12)}${String(clients).padStart(8)}${r.pairsPerS.toFixed(0).padStart(10)}${r.p50.toFixed(1).padStart(9)}${r.p99.toFixed(1).padStart(9)}${String(r.count).padStart(8)}${String(r.errors).padStart(8)}${r.cpuMsPerPair.toFixed(2).padStart(13)}\n`,
       );
     }
   }

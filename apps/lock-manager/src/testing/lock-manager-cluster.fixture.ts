@@ -42,7 +42,10 @@ export class LockManagerCluster {
   async startNode(instance: string): Promise<string> {
     const node = this.node(instance);
     node.output = '';
-    const child = spawn(process.execPath, ['-r', '@swc-node/register', 'apps/lock-manager/src/main.ts'], {
+    // CAIRN_CPU_PROFILE_DIR=<dir>: each process writes a V8 CPU profile there when it exits (as `npm start` does).
+    const profileDir = process.env['CAIRN_CPU_PROFILE_DIR'];
+    const profiling = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(profileDir)}`] : [];
+    const child = spawn(process.execPath, [...profiling, '-r', '@swc-node/register', 'apps/lock-manager/src/main.ts'], {
       cwd: REPO_ROOT,
       env: {
         ...process.env,
@@ -91,6 +94,11 @@ export class LockManagerCluster {
     const url = this.node(instance).url;
     if (!url) throw new Error(`${instance} is not running`);
     return url;
+  }
+
+  /** The process ids of the running nodes (a benchmark reads their CPU time from /proc). */
+  pids(): number[] {
+    return this.instances.map((i) => this.node(i).child?.pid).filter((pid): pid is number => pid !== undefined);
   }
 
   output(instance: string): string {
