@@ -1,12 +1,13 @@
 import { LockClient } from '@cairn/lock-client';
 import { RpcClient } from '@cairn/messaging';
 import { ServiceKitModule, type ServiceDefinition } from '@cairn/service-kit';
+import { DrillReportsReader } from './adapters/drill-reports.reader';
 import { InstanceHealthLog } from './adapters/instance-health.log';
 import { AlertEvaluator } from './alerts/alert-evaluator.service';
 import { AlertsController } from './alerts/alerts.controller';
 import { ALERTS_CONFIG, loadAlertsConfig } from './alerts/alerts-config.loader';
 import { WebhookDeliveryService } from './alerts/webhook-delivery.service';
-import { DASHBOARD_ALERTS, DASHBOARD_FIGURES, type DashboardAlertsSource, type DashboardFiguresSource } from './dashboard/dashboard-sources.port';
+import { DASHBOARD_ALERTS, DASHBOARD_DRILLS, DASHBOARD_FIGURES, type DashboardAlertsSource, type DashboardFiguresSource } from './dashboard/dashboard-sources.port';
 import { DashboardController } from './dashboard/dashboard.controller';
 import { DashboardService } from './dashboard/dashboard.service';
 import { FiguresController } from './figures/figures.controller';
@@ -35,9 +36,11 @@ export const MonitoringService: ServiceDefinition<MonitoringConfig> = {
       WebhookDeliveryService,
       AlertEvaluator,
       DashboardService,
+      DrillReportsReader,
       // Aliases (useExisting), not factories: Nest runs the lifecycle hooks of a factory's value again, which would register the metrics and workers twice.
       { provide: DASHBOARD_FIGURES, useExisting: RegionFiguresService satisfies new (...args: never[]) => DashboardFiguresSource },
       { provide: DASHBOARD_ALERTS, useExisting: AlertEvaluator satisfies new (...args: never[]) => DashboardAlertsSource },
+      { provide: DASHBOARD_DRILLS, useExisting: DrillReportsReader },
     ],
   }),
 };

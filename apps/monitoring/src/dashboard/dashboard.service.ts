@@ -6,13 +6,16 @@ import { HeartbeatWatcher } from '../health-watch/heartbeat-watcher.service';
 import type { MonitoringConfig } from '../monitoring.config';
 import {
   DASHBOARD_ALERTS,
+  DASHBOARD_DRILLS,
   DASHBOARD_FIGURES,
   type DashboardAlerts,
   type DashboardAlertsSource,
+  type DashboardDrills,
+  type DashboardDrillsSource,
   type DashboardFigures,
   type DashboardFiguresSource,
 } from './dashboard-sources.port';
-import { DashboardHistory, historyPoint, instanceRows, nodeRows, regionSummaries, type DashboardView, type Unavailable } from './dashboard.view';
+import { controlPanel, DashboardHistory, drillRows, historyPoint, instanceRows, nodeRows, regionSummaries, type DashboardView, type Unavailable } from './dashboard.view';
 
 /** A source that has not answered by then is shown as unavailable for this sample. */
 export const DASHBOARD_SOURCE_TIMEOUT_MS = 1_500;
@@ -25,6 +28,7 @@ interface Sample {
   readonly jobs: Fetched<JobsSummaryReply>;
   readonly figures: Fetched<DashboardFigures>;
   readonly alerts: Fetched<DashboardAlerts>;
+  readonly drills: Fetched<DashboardDrills>;
 }
 
 function reasonOf(error: unknown): string {
@@ -71,6 +75,7 @@ export class DashboardService {
     @Inject(SERVICE_CONFIG) private readonly config: MonitoringConfig,
     @Optional() @Inject(DASHBOARD_FIGURES) private readonly figuresSource?: DashboardFiguresSource,
     @Optional() @Inject(DASHBOARD_ALERTS) private readonly alertsSource?: DashboardAlertsSource,
+    @Optional() @Inject(DASHBOARD_DRILLS) private readonly drillsSource?: DashboardDrillsSource,
   ) {}
 
   async view(sinceMs?: number): Promise<DashboardView> {
@@ -79,7 +84,7 @@ export class DashboardService {
     const nowMs = Date.now();
     const watched = this.watcher.instances(nowMs);
     const figures = sample.figures.ok ? sample.figures.value : null;
-    const { members, jobs, alerts } = sample;
+    const { members, jobs, alerts, drills } = sample;
     return {
       generatedAt: new Date(nowMs).toISOString(),
       region: this.identity.region,
@@ -89,7 +94,7 @@ export class DashboardService {
         suspectAfterMs: this.config.CAIRN_FAILURE_SUSPECT_AFTER_MS,
         downAfterMs: this.config.CAIRN_FAILURE_DOWN_AFTER_MS,
       },
-      regions: regionSummaries(this.identity.region, watched, figures?.replicationLag ?? null),
+      regions: regionSummaries(this.identity.region, watched, figures?.replicationLag ?? null, figures?.control ?? null),
       nodes: {
         ...(members.ok ? { available: true as const, at: members.at, ringEpoch: members.value.epoch } : unavailable(`membership from metadata: ${members.reason}`)),
         items: nodeRows(members.ok ? members.value.nodes : null, watched),
@@ -110,11 +115,18 @@ export class DashboardService {
           : figures?.projectionLag
             ? { available: true, at: sample.figures.at, streams: figures.projectionLag }
             : unavailable('no projection lag figures yet'),
-        replication:
-          figures?.replicationLag && figures.replicationLag.length > 0 && sample.figures.ok
+        replication: !sample.figures.ok
+          ? unavailable(sample.figures.reason)
+          : figures?.replicationLag && figures.replicationLag.length > 0
             ? { available: true, at: sample.figures.at, regions: figures.replicationLag }
-            : unavailable('no regions yet: this region is not federated with another'),
+            : unavailable('no regions yet: no sync in this region reports replication from another'),
       },
+      control: !sample.figures.ok
+        ? unavailable(sample.figures.reason)
+        : figures?.control
+          ? { available: true, at: sample.figures.at, ...controlPanel(figures.control) }
+          : unavailable('no sync in this region has been read yet (the control group runs in sync)'),
+      drills: drills.ok ? { available: true, at: drills.at, total: drills.value.total, items: drillRows(drills.value.reports) } : unavailable(`drill reports from CLUSTER: ${drills.reason}`),
       history: { intervalMs: this.history.intervalMs, points: this.history.since(sinceMs) },
     };
   }
@@ -133,15 +145,17 @@ export class DashboardService {
     const timeoutMs = DASHBOARD_SOURCE_TIMEOUT_MS;
     const figuresSource = this.figuresSource;
     const alertsSource = this.alertsSource;
-    const [members, jobs, figures, alerts] = await Promise.all([
+    const drillsSource = this.drillsSource;
+    const [members, jobs, figures, alerts, drills] = await Promise.all([
       fetched(() => this.rpc.request<ListNodesReply>(METADATA_SERVICE, MetadataRpc.listNodes, {}, { timeoutMs }), timeoutMs),
       fetched(() => this.rpc.request<JobsSummaryReply>(SCHEDULER_SERVICE, SchedulerRpc.jobsSummary, {}, { timeoutMs }), timeoutMs),
       figuresSource
         ? fetched(() => figuresSource.figures(), timeoutMs)
         : Promise.resolve<Fetched<DashboardFigures>>({ ok: false, reason: 'metrics scraping is not running in this monitoring instance' }),
       alertsSource ? fetched(() => alertsSource.alerts(), timeoutMs) : Promise.resolve<Fetched<DashboardAlerts>>({ ok: false, reason: 'alert rules are not evaluated by this monitoring instance' }),
+      drillsSource ? fetched(() => drillsSource.drills(), timeoutMs) : Promise.resolve<Fetched<DashboardDrills>>({ ok: false, reason: 'drill reports are not read by this monitoring instance' }),
     ]);
-    this.sample = { atMs: nowMs, members, jobs, figures, alerts };
+    this.sample = { atMs: nowMs, members, jobs, figures, alerts, drills };
     this.history.add(historyPoint(nowMs, figures.ok ? figures.value.traffic : null, jobs.ok ? jobs.value.jobs : null, this.watcher.instances(nowMs)));
   }
 }

@@ -1,5 +1,6 @@
-import type { Heartbeat, JobProgressView, StorageNodeView } from '@cairn/protocol';
-import { DashboardHistory, historyPoint, instanceRows, nodeRows, regionSummaries, type HistoryPoint, type WatchedInstance } from './dashboard.view';
+import type { DrillReport, Heartbeat, JobProgressView, StorageNodeView } from '@cairn/protocol';
+import type { ControlFigures } from './dashboard-sources.port';
+import { controlPanel, DashboardHistory, drillRow, drillRows, historyPoint, instanceRows, nodeRows, regionSummaries, type HistoryPoint, type WatchedInstance } from './dashboard.view';
 
 const GiB = 1024 ** 3;
 
@@ -69,16 +70,48 @@ describe('instanceRows and regionSummaries', () => {
     expect(silent).toMatchObject({ service: 'metadata', status: 'suspected', uptimeSeconds: null, rssBytes: null, eventLoopLagMs: null });
   });
 
+  const unseen = { monitored: false, replicationLagMs: null, pendingEvents: null, linkUp: null, down: null, reportedDownBy: null };
+
   it('lists the local region first, even with nothing heard, then others heard with their replication lag', () => {
-    expect(regionSummaries('region-1', [], null)).toEqual([{ region: 'region-1', local: true, instances: { up: 0, suspected: 0, down: 0 }, replicationLagMs: null }]);
+    expect(regionSummaries('region-1', [], null)).toEqual([{ region: 'region-1', local: true, instances: { up: 0, suspected: 0, down: 0 }, ...unseen }]);
     const summaries = regionSummaries(
       'region-1',
       [watched('storage', 'a', 'up'), watched('storage', 'b', 'down'), watched('access', 'c', 'up', heartbeat('access', 'c'), 'region-2')],
-      [{ region: 'region-2', lagMs: 1500 }],
+      [{ region: 'region-2', lagMs: 1500, pendingEvents: 3, linkUp: true }],
     );
     expect(summaries).toEqual([
-      { region: 'region-1', local: true, instances: { up: 1, suspected: 0, down: 1 }, replicationLagMs: null },
-      { region: 'region-2', local: false, instances: { up: 1, suspected: 0, down: 0 }, replicationLagMs: 1500 },
+      { region: 'region-1', local: true, instances: { up: 1, suspected: 0, down: 1 }, ...unseen, monitored: true },
+      { region: 'region-2', local: false, instances: { up: 1, suspected: 0, down: 0 }, ...unseen, monitored: true, replicationLagMs: 1500, pendingEvents: 3, linkUp: true },
+    ]);
+  });
+
+  it('lists every region this one replicates from or votes with, with its lag and whether a majority finds it down', () => {
+    const control: ControlFigures = {
+      instance: 'sync-1',
+      leader: true,
+      leaseSeconds: 1.5,
+      failovers: 1,
+      regions: [
+        { region: 'region-1', down: false, reportedDownBy: [] },
+        { region: 'region-2', down: true, reportedDownBy: ['region-1', 'region-3'] },
+        { region: 'region-3', down: false, reportedDownBy: null },
+      ],
+      group: null,
+      groupError: null,
+    };
+    const summaries = regionSummaries(
+      'region-1',
+      [watched('storage', 'a', 'up')],
+      [
+        { region: 'region-3', lagMs: 120, pendingEvents: 0, linkUp: true },
+        { region: 'region-2', lagMs: 9000, pendingEvents: 41, linkUp: false },
+      ],
+      control,
+    );
+    expect(summaries.map((r) => [r.region, r.local, r.monitored, r.replicationLagMs, r.linkUp, r.down, r.reportedDownBy])).toEqual([
+      ['region-1', true, true, null, null, false, []],
+      ['region-2', false, false, 9000, false, true, ['region-1', 'region-3']],
+      ['region-3', false, false, 120, true, false, null],
     ]);
   });
 });
@@ -130,5 +163,122 @@ describe('DashboardHistory', () => {
     expect(history.since().map((p) => p.atMs)).toEqual([3, 4, 5]);
     expect(history.since(4).map((p) => p.atMs)).toEqual([5]);
     expect(history.since(5)).toEqual([]);
+  });
+});
+
+function report(extra: Partial<DrillReport> = {}): DrillReport {
+  return {
+    id: 'drill-1',
+    region: 'region-1',
+    bucket: 'cairn-drill',
+    method: 'cut-links',
+    startedAt: '2026-12-02T10:00:00.000Z',
+    failedAt: '2026-12-02T10:00:05.000Z',
+    promotedAt: '2026-12-02T10:00:10.000Z',
+    healedAt: '2026-12-02T10:00:20.000Z',
+    finishedAt: '2026-12-02T10:00:30.000Z',
+    oldHome: 'region-1',
+    newHome: 'region-2',
+    epoch: 2,
+    rtoSeconds: 6.2,
+    failoverSeconds: 5.1,
+    rpoObjects: 1,
+    rpoSeconds: 0.4,
+    acknowledgedByOldHomeAfterFailure: 3,
+    writes: { attempted: 400, acknowledged: 380, refused: 20 },
+    splitBrain: false,
+    converged: true,
+    convergedSeconds: 2.5,
+    lostAcknowledged: 0,
+    ok: true,
+    problems: [],
+    ...extra,
+  };
+}
+
+describe('drill rows', () => {
+  it('shows a drill’s result, the region taken out, the new home, failover, RTO and RPO, split brain and losses', () => {
+    expect(drillRow(report())).toEqual({
+      id: 'drill-1',
+      result: 'PASS',
+      region: 'region-1',
+      bucket: 'cairn-drill',
+      oldHome: 'region-1',
+      newHome: 'region-2',
+      epoch: 2,
+      failoverSeconds: 5.1,
+      rtoSeconds: 6.2,
+      rpoObjects: 1,
+      rpoSeconds: 0.4,
+      acknowledgedByOldHomeAfterFailure: 3,
+      splitBrain: false,
+      converged: true,
+      convergedSeconds: 2.5,
+      lostAcknowledged: 0,
+      writesAcknowledged: 380,
+      startedAt: '2026-12-02T10:00:00.000Z',
+      finishedAt: '2026-12-02T10:00:30.000Z',
+      problems: [],
+    });
+  });
+
+  it('fails a drill the report fails, and one with a split brain or a lost write whatever its ok says', () => {
+    expect(drillRow(report({ ok: false, newHome: null, rtoSeconds: null, problems: ['no new home within 30 s'] }))).toMatchObject({ result: 'FAIL', newHome: null, rtoSeconds: null, problems: ['no new home within 30 s'] });
+    expect(drillRow(report({ splitBrain: true })).result).toBe('FAIL');
+    expect(drillRow(report({ lostAcknowledged: 2 })).result).toBe('FAIL');
+  });
+
+  it('reads a report with missing or odd fields without throwing (reports are stored as the CLI sent them)', () => {
+    const odd = { ...report(), rtoSeconds: 'soon', writes: undefined, problems: [42, 'late'], lostAcknowledged: undefined } as unknown as DrillReport;
+    expect(drillRow(odd)).toMatchObject({ result: 'FAIL', rtoSeconds: null, writesAcknowledged: null, problems: ['late'], lostAcknowledged: null });
+  });
+
+  it('keeps the newest first, at most as many as shown', () => {
+    const reports = [3, 2, 1].map((n) => report({ id: `drill-${n}` }));
+    expect(drillRows(reports, 2).map((r) => r.id)).toEqual(['drill-3', 'drill-2']);
+    expect(drillRows([])).toEqual([]);
+  });
+});
+
+describe('controlPanel', () => {
+  const base: ControlFigures = {
+    instance: 'sync-1',
+    leader: false,
+    leaseSeconds: 1.8,
+    failovers: 0,
+    regions: [
+      { region: 'region-1', down: false, reportedDownBy: null },
+      { region: 'region-2', down: true, reportedDownBy: null },
+      { region: 'region-3', down: false, reportedDownBy: null },
+    ],
+    group: null,
+    groupError: null,
+  };
+
+  it('shows regions down by majority and the lease from the metrics alone, and says why bucket homes are missing', () => {
+    const panel = controlPanel({ ...base, groupError: 'GET /control on sync-1 answered 401' });
+    expect(panel).toMatchObject({ federated: true, leading: false, leaseSeconds: 1.8, regionsDown: ['region-2'], buckets: null, groupLeader: null, term: null });
+    expect(panel.bucketsNote).toContain('answered 401');
+  });
+
+  it('lists every active-passive bucket’s home and epoch from GET /control', () => {
+    const panel = controlPanel({
+      ...base,
+      group: {
+        fetchedAt: '2026-12-02T10:00:00.000Z',
+        role: 'follower',
+        leader: 'region-3',
+        term: 4,
+        voters: ['region-1', 'region-2', 'region-3'],
+        buckets: [{ bucket: 'photos', home: 'region-3', epoch: 2, state: 'serving', switchingTo: null, since: '2026-12-02T09:59:00.000Z', reason: 'failover' }],
+      },
+    });
+    expect(panel).toMatchObject({ groupLeader: 'region-3', term: 4, role: 'follower', bucketsNote: null, bucketsAt: '2026-12-02T10:00:00.000Z' });
+    expect(panel.buckets).toEqual([{ bucket: 'photos', home: 'region-3', epoch: 2, state: 'serving', switchingTo: null, reason: 'failover', since: '2026-12-02T09:59:00.000Z' }]);
+  });
+
+  it('shows a region alone as needing no group and no lease', () => {
+    const panel = controlPanel({ ...base, regions: [{ region: 'region-1', down: false, reportedDownBy: null }], leaseSeconds: 1e6 });
+    expect(panel).toMatchObject({ federated: false, leaseSeconds: null, regionsDown: [] });
   });
 });

@@ -1,7 +1,7 @@
-import type { Heartbeat, JobProgressView, JobsSummaryReply, StorageNodeView } from '@cairn/protocol';
+import type { DrillReport, Heartbeat, JobProgressView, JobsSummaryReply, StorageNodeView } from '@cairn/protocol';
 import type { InstanceView } from '../domain/instance-view';
 import type { InstanceStatus } from '../domain/phi-accrual.detector';
-import type { DashboardAlerts, DashboardFigures, DashboardTraffic } from './dashboard-sources.port';
+import type { ControlFigures, DashboardAlerts, DashboardFigures, DashboardTraffic } from './dashboard-sources.port';
 
 /**
  * The dashboard's data (GET /api/dashboard): one JSON document per poll with everything the page
@@ -13,6 +13,10 @@ import type { DashboardAlerts, DashboardFigures, DashboardTraffic } from './dash
 export const DASHBOARD_HISTORY_POINTS_MAX = 600;
 /** The dashboard's sources are read at most this often, however many pages poll. */
 export const DASHBOARD_SAMPLE_INTERVAL_MS = 1_000;
+/** Drill reports shown, newest first. */
+export const DASHBOARD_DRILLS_SHOWN = 10;
+/** sync's lease when its region is alone (no group, no lease needed): at least this many seconds. */
+const UNBOUNDED_LEASE_SECONDS = 1e6;
 
 /** An instance as the failure detector sees it (HeartbeatWatcher.instances()). */
 export type WatchedInstance = InstanceView;
@@ -57,7 +61,69 @@ export interface RegionSummary {
   /** The region this monitoring instance belongs to. */
   readonly local: boolean;
   readonly instances: Readonly<Record<InstanceStatus, number>>;
+  /** Whether this monitoring hears the region's heartbeats (only its own region's, today). */
+  readonly monitored: boolean;
+  /** How far this region is behind it (null for the local region, or while its sync does not say). */
   readonly replicationLagMs: number | null;
+  readonly pendingEvents: number | null;
+  /** Whether it feeds this region now (its replication link), as this region's sync sees it. */
+  readonly linkUp: boolean | null;
+  /** Down by a majority of the control group; null while the control group is not seen. */
+  readonly down: boolean | null;
+  /** The voters whose latest report calls it down (from GET /control); null when not read. */
+  readonly reportedDownBy: readonly string[] | null;
+}
+
+/** A disaster-recovery drill, as the drills table shows it. */
+export interface DrillRow {
+  readonly id: string;
+  /** PASS only when the report says ok, with no split brain and no acknowledged write lost. */
+  readonly result: 'PASS' | 'FAIL';
+  /** The region taken out. */
+  readonly region: string;
+  readonly bucket: string;
+  readonly oldHome: string | null;
+  readonly newHome: string | null;
+  readonly epoch: number | null;
+  /** From the cut to the group naming the new home. */
+  readonly failoverSeconds: number | null;
+  /** From the cut to the first write the new home acknowledged. */
+  readonly rtoSeconds: number | null;
+  /** Writes acknowledged before the cut that the new home lacked, and how far before it the oldest was. */
+  readonly rpoObjects: number | null;
+  readonly rpoSeconds: number | null;
+  /** What the old home acknowledged within its lease after the cut. */
+  readonly acknowledgedByOldHomeAfterFailure: number | null;
+  readonly splitBrain: boolean;
+  readonly converged: boolean | null;
+  readonly convergedSeconds: number | null;
+  readonly lostAcknowledged: number | null;
+  readonly writesAcknowledged: number | null;
+  readonly startedAt: string | null;
+  readonly finishedAt: string | null;
+  readonly problems: readonly string[];
+}
+
+/** The control group panel: who leads, regions down by majority, every active-passive bucket's home. */
+export interface ControlPanel {
+  /** The sync instance read. */
+  readonly instance: string;
+  /** More than one voter: a group runs (a region alone needs none). */
+  readonly federated: boolean;
+  /** Whether this region leads the group. */
+  readonly leading: boolean | null;
+  /** The group's leader and term (from GET /control), null when not read. */
+  readonly groupLeader: string | null;
+  readonly term: number | null;
+  readonly role: string | null;
+  /** This region's lease as a home; null when unbounded (alone) or not known. */
+  readonly leaseSeconds: number | null;
+  readonly failovers: number | null;
+  readonly regionsDown: readonly string[];
+  readonly buckets: readonly { readonly bucket: string; readonly home: string; readonly epoch: number; readonly state: string; readonly switchingTo: string | null; readonly reason: string; readonly since: string }[] | null;
+  /** When the buckets were read, or why they are not shown. */
+  readonly bucketsAt: string | null;
+  readonly bucketsNote: string | null;
 }
 
 /** One sample for the rolling charts: each series keyed by service (or job kind). */
@@ -89,6 +155,8 @@ export interface DashboardView {
     readonly projection: Sourced<{ readonly streams: NonNullable<DashboardFigures['projectionLag']> }> | Unavailable;
     readonly replication: Sourced<{ readonly regions: NonNullable<DashboardFigures['replicationLag']> }> | Unavailable;
   };
+  readonly control: Sourced<ControlPanel> | Unavailable;
+  readonly drills: Sourced<{ readonly total: number; readonly items: readonly DrillRow[] }> | Unavailable;
   readonly history: { readonly intervalMs: number; readonly points: readonly HistoryPoint[] };
 }
 
@@ -148,19 +216,93 @@ export function instanceRows(instances: readonly WatchedInstance[]): InstanceRow
   }));
 }
 
-/** The local region first (always listed), then any other region whose instances were heard. */
-export function regionSummaries(localRegion: string, instances: readonly WatchedInstance[], replicationLag: DashboardFigures['replicationLag']): RegionSummary[] {
-  const names = [localRegion, ...new Set(instances.map((i) => i.region).filter((r) => r !== localRegion))];
+/**
+ * The local region first (always listed), then every other region known: whose instances were
+ * heard, that this region replicates from, or that votes in the control group — by name.
+ */
+export function regionSummaries(
+  localRegion: string,
+  instances: readonly WatchedInstance[],
+  replicationLag: DashboardFigures['replicationLag'],
+  control: ControlFigures | null = null,
+): RegionSummary[] {
+  const others = [...instances.map((i) => i.region), ...(replicationLag ?? []).map((l) => l.region), ...(control?.regions ?? []).map((r) => r.region)].filter((r) => r !== localRegion);
+  const names = [localRegion, ...[...new Set(others)].sort()];
   return names.map((region) => {
     const mine = instances.filter((i) => i.region === region);
     const count = (status: InstanceStatus) => mine.filter((i) => i.status === status).length;
+    const lag = region === localRegion ? undefined : replicationLag?.find((l) => l.region === region);
+    const group = control?.regions.find((r) => r.region === region);
     return {
       region,
       local: region === localRegion,
       instances: { up: count('up'), suspected: count('suspected'), down: count('down') },
-      replicationLagMs: region === localRegion ? null : (replicationLag?.find((l) => l.region === region)?.lagMs ?? null),
+      monitored: mine.length > 0,
+      replicationLagMs: lag ? lag.lagMs : null,
+      pendingEvents: lag?.pendingEvents ?? null,
+      linkUp: lag?.linkUp ?? null,
+      down: group ? group.down : null,
+      reportedDownBy: group?.reportedDownBy ?? null,
     };
   });
+}
+
+const numberOrNull = (n: unknown): number | null => (typeof n === 'number' && Number.isFinite(n) ? n : null);
+const stringOrNull = (s: unknown): string | null => (typeof s === 'string' ? s : null);
+
+/** A stored report as the table shows it (reports are kept as the CLI sent them: every field is read defensively). */
+export function drillRow(report: DrillReport): DrillRow {
+  const lostAcknowledged = numberOrNull(report.lostAcknowledged);
+  const splitBrain = report.splitBrain === true;
+  return {
+    id: String(report.id),
+    result: report.ok === true && !splitBrain && lostAcknowledged === 0 ? 'PASS' : 'FAIL',
+    region: String(report.region),
+    bucket: String(report.bucket),
+    oldHome: stringOrNull(report.oldHome),
+    newHome: stringOrNull(report.newHome),
+    epoch: numberOrNull(report.epoch),
+    failoverSeconds: numberOrNull(report.failoverSeconds),
+    rtoSeconds: numberOrNull(report.rtoSeconds),
+    rpoObjects: numberOrNull(report.rpoObjects),
+    rpoSeconds: numberOrNull(report.rpoSeconds),
+    acknowledgedByOldHomeAfterFailure: numberOrNull(report.acknowledgedByOldHomeAfterFailure),
+    splitBrain,
+    converged: typeof report.converged === 'boolean' ? report.converged : null,
+    convergedSeconds: numberOrNull(report.convergedSeconds),
+    lostAcknowledged,
+    writesAcknowledged: numberOrNull(report.writes?.acknowledged),
+    startedAt: stringOrNull(report.startedAt),
+    finishedAt: stringOrNull(report.finishedAt),
+    problems: Array.isArray(report.problems) ? report.problems.filter((p): p is string => typeof p === 'string') : [],
+  };
+}
+
+/** The latest reports (given newest first) as rows, at most `shown`. */
+export function drillRows(reports: readonly DrillReport[], shown = DASHBOARD_DRILLS_SHOWN): DrillRow[] {
+  return reports.slice(0, shown).map(drillRow);
+}
+
+export function controlPanel(control: ControlFigures): ControlPanel {
+  const group = control.group;
+  const voters = group?.voters.length ?? control.regions.length;
+  const lease = control.leaseSeconds;
+  return {
+    instance: control.instance,
+    federated: voters > 1,
+    leading: control.leader,
+    groupLeader: group ? group.leader || null : null,
+    term: group?.term ?? null,
+    role: group?.role ?? null,
+    leaseSeconds: lease === null || lease >= UNBOUNDED_LEASE_SECONDS ? null : lease,
+    failovers: control.failovers,
+    regionsDown: control.regions.filter((r) => r.down).map((r) => r.region),
+    buckets: group
+      ? group.buckets.map((b) => ({ bucket: b.bucket, home: b.home, epoch: b.epoch, state: b.state, switchingTo: b.switchingTo ?? null, reason: b.reason, since: b.since }))
+      : null,
+    bucketsAt: group?.fetchedAt ?? null,
+    bucketsNote: control.groupError ? (group ? `as of ${group.fetchedAt}; the last read failed: ${control.groupError}` : `bucket homes unavailable: ${control.groupError}`) : null,
+  };
 }
 
 export function historyPoint(atMs: number, traffic: readonly DashboardTraffic[] | null, jobs: readonly JobProgressView[] | null, instances: readonly WatchedInstance[]): HistoryPoint {

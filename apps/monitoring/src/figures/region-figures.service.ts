@@ -5,7 +5,20 @@ import { HeartbeatWatcher, type InstanceView } from '../health-watch/heartbeat-w
 import type { MonitoringConfig } from '../monitoring.config';
 import { httpSnapshotOf, serviceTraffic, type HttpSnapshot } from './http-traffic';
 import { parsePrometheusText, SCRAPE_MAX_BYTES } from './prometheus-text';
-import { diskOf, schedulerFiguresOf, type InstanceFigures, type RegionFigures, type SchedulerFigures, type ScrapeOutcome } from './region-figures';
+import type { ControlGroupView } from '@cairn/protocol';
+import type { ReplicationLagFigure } from '../dashboard/dashboard-sources.port';
+import {
+  controlFiguresOf,
+  controlGroupOf,
+  diskOf,
+  schedulerFiguresOf,
+  syncMetricsOf,
+  type InstanceFigures,
+  type RegionFigures,
+  type SchedulerFigures,
+  type ScrapeOutcome,
+  type SyncMetrics,
+} from './region-figures';
 
 /** Scrapes in flight at once. */
 export const SCRAPE_CONCURRENCY = 8;
@@ -14,6 +27,8 @@ export const SCRAPE_TIMEOUT_MS = 4_000;
 /** Snapshots kept per instance, whatever the window. */
 const SNAPSHOTS_MAX = 1_000;
 const JOBS_MAX_BYTES = 8 * 1024 * 1024;
+/** GET /control on sync: the group with every active-passive bucket's home. */
+const CONTROL_MAX_BYTES = 8 * 1024 * 1024;
 const PROJECTION_LAG_METRIC = 'cairn_metadata_projection_lag_events';
 
 interface Scraped {
@@ -21,6 +36,8 @@ interface Scraped {
   snapshots: HttpSnapshot[];
   outcome: ScrapeOutcome | null;
   projectionLag: { stream: string; events: number }[] | null;
+  /** A sync's replication and control-group metrics. */
+  sync: SyncMetrics | null;
 }
 
 async function readCapped(body: Dispatcher.ResponseData['body'], maxBytes: number): Promise<string> {
@@ -50,6 +67,9 @@ export class RegionFiguresService implements OnApplicationBootstrap, OnModuleDes
   private readonly agent: Agent;
   private readonly scraped = new Map<string, Scraped>();
   private scheduler: SchedulerFigures | null = null;
+  /** The last GET /control of a live sync, or why there is none. */
+  private controlGroup: { readonly instance: string; readonly fetchedAt: string; readonly view: ControlGroupView } | null = null;
+  private controlGroupError: string | null = null;
   private readonly worker: IntervalWorker;
 
   constructor(
@@ -89,6 +109,7 @@ export class RegionFiguresService implements OnApplicationBootstrap, OnModuleDes
     const history = [...this.scraped].filter(([key]) => live.has(key)).map(([, s]) => s);
     const withTwo = history.filter((s) => s.snapshots.length >= 2);
     const metadata = [...this.scraped].filter(([key, s]) => live.has(key) && s.projectionLag !== null);
+    const syncs = [...this.scraped].filter(([key, s]) => live.has(key) && s.sync !== null).sort(([a], [b]) => a.localeCompare(b));
     return {
       region: this.identity.region,
       at: new Date(nowMs).toISOString(),
@@ -96,8 +117,18 @@ export class RegionFiguresService implements OnApplicationBootstrap, OnModuleDes
       traffic: withTwo.length > 0 ? serviceTraffic(history) : null,
       projectionLag: metadata.length > 0 ? metadata.flatMap(([key, s]) => (s.projectionLag ?? []).map((l) => ({ instance: key.split('/')[2], ...l }))) : null,
       scheduler: this.scheduler,
-      replicationLag: null,
+      replicationLag: replicationLagOf(syncs.map(([, s]) => s.sync!)),
+      control: this.controlFigures(syncs),
     };
+  }
+
+  /** From the first live sync by name (one runs per region), with its GET /control when that is its own. */
+  private controlFigures(syncs: readonly (readonly [string, Scraped])[]) {
+    const first = syncs.find(([, s]) => s.sync?.control);
+    const instance = first ? first[0].split('/')[2] : (this.controlGroup?.instance ?? null);
+    if (instance === null) return null;
+    const group = this.controlGroup && this.controlGroup.instance === instance ? this.controlGroup : null;
+    return controlFiguresOf(instance, first?.[1].sync?.control ?? null, group, this.controlGroupError);
   }
 
   private instanceFigures(v: InstanceView): InstanceFigures {
@@ -130,13 +161,13 @@ export class RegionFiguresService implements OnApplicationBootstrap, OnModuleDes
       while (next < targets.length && !signal.aborted) await this.scrape(targets[next++], signal);
     };
     await Promise.all(Array.from({ length: Math.min(SCRAPE_CONCURRENCY, targets.length) }, worker));
-    await this.askScheduler(views, signal);
+    await Promise.all([this.askScheduler(views, signal), this.askSync(views, signal)]);
     return { doneItems: targets.filter((t) => this.scraped.get(keyOf(t))?.outcome?.ok).length, totalItems: targets.length, detail: 'instances scraped' };
   }
 
   private async scrape(view: InstanceView, signal: AbortSignal): Promise<void> {
     const key = keyOf(view);
-    const entry = this.scraped.get(key) ?? { service: view.service, snapshots: [], outcome: null, projectionLag: null };
+    const entry = this.scraped.get(key) ?? { service: view.service, snapshots: [], outcome: null, projectionLag: null, sync: null };
     this.scraped.set(key, entry);
     const startedMs = Date.now();
     try {
@@ -149,6 +180,7 @@ export class RegionFiguresService implements OnApplicationBootstrap, OnModuleDes
       while (entry.snapshots.length > 2 && (entry.snapshots[1].atMs <= cutoff || entry.snapshots.length > SNAPSHOTS_MAX)) entry.snapshots.shift();
       const lag = samples.filter((s) => s.name === PROJECTION_LAG_METRIC && Number.isFinite(s.value));
       entry.projectionLag = lag.length > 0 ? lag.map((s) => ({ stream: s.labels['stream'] ?? '', events: s.value })) : null;
+      entry.sync = view.service === 'sync' ? syncMetricsOf(samples, view.region) : null;
       entry.outcome = { at: new Date(atMs).toISOString(), ok: true, durationMs: atMs - startedMs };
     } catch (error) {
       entry.outcome = { at: new Date().toISOString(), ok: false, durationMs: Date.now() - startedMs, error: (error as Error).message };
@@ -171,6 +203,28 @@ export class RegionFiguresService implements OnApplicationBootstrap, OnModuleDes
     if (schedulers.length === 0) this.scheduler = null;
   }
 
+  /** GET /control of the first live sync (by instance name, as controlFigures picks it). */
+  private async askSync(views: readonly InstanceView[], signal: AbortSignal): Promise<void> {
+    const sync = views
+      .filter((v) => v.service === 'sync' && v.region === this.identity.region && v.status !== 'down' && v.heartbeat?.url)
+      .sort((a, b) => keyOf(a).localeCompare(keyOf(b)))[0];
+    if (!sync) {
+      this.controlGroup = null;
+      this.controlGroupError = 'no live sync in this region';
+      return;
+    }
+    try {
+      const view = controlGroupOf(JSON.parse(await this.get(`${sync.heartbeat?.url}/control`, CONTROL_MAX_BYTES, signal)) as unknown);
+      if (!view) throw new Error('GET /control answered something that is not the control group');
+      this.controlGroup = { instance: sync.instance, fetchedAt: new Date().toISOString(), view };
+      this.controlGroupError = null;
+    } catch (error) {
+      // What was known goes stale rather than wrong: the page shows when it was read.
+      this.controlGroupError = `GET /control on ${sync.instance}: ${(error as Error).message}`;
+      if (this.controlGroup?.instance !== sync.instance) this.controlGroup = null;
+    }
+  }
+
   private async get(url: string, maxBytes: number, signal: AbortSignal): Promise<string> {
     const timeout = AbortSignal.timeout(SCRAPE_TIMEOUT_MS);
     const res = await request(url, { dispatcher: this.dispatcher, signal: AbortSignal.any([signal, timeout]) });
@@ -180,6 +234,16 @@ export class RegionFiguresService implements OnApplicationBootstrap, OnModuleDes
     }
     return readCapped(res.body, maxBytes);
   }
+}
+
+/** Lag per source region over this region's syncs (normally one): the worst of them. */
+function replicationLagOf(syncs: readonly SyncMetrics[]): ReplicationLagFigure[] | null {
+  const bySource = new Map<string, ReplicationLagFigure>();
+  for (const l of syncs.flatMap((s) => s.replicationLag)) {
+    const seen = bySource.get(l.region);
+    if (!seen || l.lagMs > seen.lagMs) bySource.set(l.region, l);
+  }
+  return bySource.size > 0 ? [...bySource.values()].sort((a, b) => a.region.localeCompare(b.region)) : null;
 }
 
 function keyOf(v: { region: string; service: string; instance: string }): string {

@@ -64,6 +64,12 @@
     return duration(job.etaSeconds);
   }
 
+  /** Seconds with a decimal under a minute (drill and lag figures are often sub-second). */
+  function seconds(value) {
+    if (value === null || value === undefined) return '—';
+    return value < 60 ? `${value.toFixed(value < 10 ? 1 : 0)} s` : duration(value);
+  }
+
   function percent(fraction) {
     return `${(fraction * 100).toFixed(fraction > 0 && fraction < 0.1 ? 1 : 0)}%`;
   }
@@ -134,9 +140,103 @@
       const chip = el('span', `region${r.local ? ' local' : ''}`);
       chip.dataset.region = r.region;
       chip.appendChild(el('strong', '', r.region));
-      chip.appendChild(el('span', 'counts', `${r.instances.up} up · ${r.instances.suspected} suspected · ${r.instances.down} down`));
+      if (r.monitored || r.local) chip.appendChild(el('span', 'counts', `${r.instances.up} up · ${r.instances.suspected} suspected · ${r.instances.down} down`));
+      if (!r.local) chip.appendChild(el('span', 'counts', r.down ? 'down (majority)' : r.replicationLagMs === null ? 'lag —' : `lag ${seconds(r.replicationLagMs / 1000)}`));
       box.appendChild(chip);
     }
+  }
+
+  function renderFailover(view, nowMs) {
+    const control = view.control;
+    const rows = view.regions.map((r) => {
+      const tr = el('tr', r.down ? 'down' : '');
+      tr.dataset.region = r.region;
+      tr.dataset.lagMs = r.replicationLagMs === null ? '' : String(r.replicationLagMs);
+      const name = cell(tr, r.region);
+      if (r.local) name.append(' ', badge('this region', 'info'));
+      cell(tr, r.monitored ? `${r.instances.up} up · ${r.instances.suspected} suspected · ${r.instances.down} down` : r.local ? 'none yet' : 'not monitored here');
+      cell(tr, r.local ? '—' : seconds(r.replicationLagMs === null ? null : r.replicationLagMs / 1000), 'num');
+      cell(tr, r.local ? '—' : count(r.pendingEvents), 'num');
+      cell(tr, r.local || r.linkUp === null ? '—' : badge(r.linkUp ? 'up' : 'down'));
+      if (r.down === null) cell(tr, '—');
+      else {
+        const td = cell(tr, badge(r.down ? 'down' : 'up'));
+        if (r.down) td.append(' ', el('small', 'muted', 'by majority'));
+        if (r.reportedDownBy && r.reportedDownBy.length > 0) td.append(' ', el('small', 'muted', `reported by ${r.reportedDownBy.join(', ')}`));
+      }
+      return tr;
+    });
+    fillBody($('region-table'), rows, 6, 'no regions');
+    if (!control.available) {
+      $('control-note').textContent = `control group: ${control.reason}`;
+      $('homes-note').textContent = '';
+      fillBody($('homes'), [], 6, 'no data');
+      return;
+    }
+    const parts = [`from ${control.instance}`];
+    if (!control.federated) parts.push('this region is alone: no control group, no lease needed');
+    else {
+      if (control.leading !== null) parts.push(control.leading ? 'this region leads the group' : `leader ${control.groupLeader || 'unknown'}`);
+      if (control.term !== null) parts.push(`term ${control.term}`);
+      parts.push(`lease ${control.leaseSeconds === null ? '—' : seconds(control.leaseSeconds)}`);
+      parts.push(control.regionsDown.length ? `down by majority: ${control.regionsDown.join(', ')}` : 'no region down');
+      if (control.failovers) parts.push(`${control.failovers} failover(s) proposed here`);
+    }
+    $('control-note').textContent = parts.join(' · ');
+    $('homes-note').textContent = control.bucketsNote || '';
+    if (control.buckets === null) {
+      fillBody($('homes'), [], 6, control.bucketsNote || 'bucket homes not read yet');
+      return;
+    }
+    const homes = control.buckets.map((b) => {
+      const tr = el('tr');
+      tr.dataset.bucket = b.bucket;
+      tr.dataset.home = b.home;
+      tr.dataset.epoch = String(b.epoch);
+      cell(tr, b.bucket);
+      cell(tr, b.home);
+      cell(tr, b.epoch, 'num');
+      const state = cell(tr, badge(b.state, b.state === 'draining' ? 'draining' : 'serving'));
+      if (b.switchingTo) state.append(' ', el('small', 'muted', `→ ${b.switchingTo}`));
+      cell(tr, b.reason);
+      cell(tr, ago(b.since, nowMs), 'num');
+      return tr;
+    });
+    fillBody($('homes'), homes, 6, 'no active-passive bucket');
+  }
+
+  function renderDrills(view, nowMs) {
+    const drills = view.drills;
+    if (!drills.available) {
+      fillBody($('drills'), [], 10, `no data: ${drills.reason}`);
+      $('drills-note').textContent = '';
+      setCard('sum-drill', '—', 'no data');
+      return;
+    }
+    const rows = drills.items.map((d) => {
+      const tr = el('tr', d.result === 'FAIL' ? 'down' : '');
+      tr.dataset.drill = d.id;
+      tr.dataset.result = d.result;
+      const result = cell(tr, badge(d.result, d.result.toLowerCase()));
+      if (d.problems.length) result.appendChild(el('small', 'problems', d.problems.join('; ')));
+      cell(tr, d.region);
+      cell(tr, d.bucket);
+      cell(tr, d.newHome === null ? 'none' : `${d.newHome}${d.epoch === null ? '' : ` (epoch ${d.epoch})`}`);
+      cell(tr, seconds(d.failoverSeconds), 'num');
+      cell(tr, seconds(d.rtoSeconds), 'num');
+      const rpo = d.rpoObjects === null ? '—' : `${count(d.rpoObjects)} object${d.rpoObjects === 1 ? '' : 's'} / ${seconds(d.rpoSeconds)}`;
+      const rpoCell = cell(tr, rpo, 'num');
+      if (d.acknowledgedByOldHomeAfterFailure) rpoCell.appendChild(el('small', 'muted', ` + ${count(d.acknowledgedByOldHomeAfterFailure)} in the old home's lease`));
+      cell(tr, d.splitBrain ? badge('yes', 'fail') : badge('no', 'pass'));
+      cell(tr, count(d.lostAcknowledged), 'num');
+      cell(tr, ago(d.finishedAt, nowMs), 'num');
+      return tr;
+    });
+    fillBody($('drills'), rows, 10, 'no drill yet: run one with cairn drill run --region <region>');
+    $('drills-note').textContent = drills.total > drills.items.length ? `latest ${drills.items.length} of ${drills.total}` : drills.total ? `${drills.total} kept on CLUSTER` : '';
+    const last = drills.items[0];
+    if (!last) setCard('sum-drill', '—', 'no drill yet');
+    else setCard('sum-drill', last.result, `${last.region} out · RTO ${seconds(last.rtoSeconds)} · ${ago(last.finishedAt, nowMs)}`, last.result === 'PASS' ? 'good' : 'bad');
   }
 
   function renderNodes(view, nowMs) {
@@ -293,12 +393,12 @@
     if (replication.available) {
       const list = el('dl', 'kv');
       for (const r of replication.regions) {
-        list.appendChild(el('dt', '', r.region));
-        list.appendChild(el('dd', '', duration(r.lagMs / 1000)));
+        list.appendChild(el('dt', '', `from ${r.region}`));
+        list.appendChild(el('dd', '', `${seconds(r.lagMs / 1000)}${r.pendingEvents ? ` · ${count(r.pendingEvents)} changes pending` : ''}${r.linkUp === false ? ' · link down' : ''}`));
       }
       box.appendChild(list);
       const worst = replication.regions.reduce((a, r) => Math.max(a, r.lagMs), 0);
-      setCard('sum-replication', duration(worst / 1000), 'worst region');
+      setCard('sum-replication', seconds(worst / 1000), 'worst region', worst >= 60000 ? 'bad' : worst >= 5000 ? 'warn' : 'good');
     } else {
       box.appendChild(noData(replication.reason));
       setCard('sum-replication', '—', 'no regions yet');
@@ -340,6 +440,8 @@
     renderAlerts(view, nowMs);
     renderJobs(view);
     renderLag(view);
+    renderFailover(view, nowMs);
+    renderDrills(view, nowMs);
     renderCharts(view);
     $('updated').textContent = `updated ${new Date(nowMs).toLocaleTimeString('en-GB')}`;
     document.body.dataset.generatedAt = view.generatedAt;
