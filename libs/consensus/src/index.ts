@@ -10,3 +10,4 @@ export * from './lib/raw-node';
 export * from './driver/raft-loop.port';
 export * from './driver/raft-loop';
 export * from './driver/memory-disk';
+export * from './simulation/event-queue';

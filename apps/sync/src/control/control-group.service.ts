@@ -27,7 +27,7 @@ import { FederationRequester, serveFederationOp } from '../federation/federation
 import { homeLeaseMsOf, syncPeersOf, type SyncConfig } from '../sync.config';
 import { ControlReplica, encodeControlCommand, type AppliedControl } from './control.replica';
 import { ControlRaftTransport } from './control-raft.transport';
-import { bucketsNeedingFailover, chooseNewHome, isDown, reportersOf, type ControlCommand, type ControlResult } from './domain/control-state';
+import { bucketsNeedingFailover, chooseNewHome, committedReportOf, isDown, reportersOf, type ControlCommand, type ControlResult } from './domain/control-state';
 import { validControlCommand, validProbe, validProgressRequest } from './control-messages';
 import { RegionContacts } from './domain/region-contact';
 import { appliedThrough, ownLastSequence } from './replication-progress';
@@ -143,7 +143,7 @@ export class ControlGroupService implements OnApplicationBootstrap, OnApplicatio
 
   leaseRemainingMs(): number {
     if (!this.federated) return UNBOUNDED_LEASE_MS;
-    const until = this.contacts.leaseUntilMs();
+    const until = this.contacts.leaseUntilMs(committedReportOf(this.replica.state, this.region));
     if (until === Number.POSITIVE_INFINITY) return UNBOUNDED_LEASE_MS;
     return Math.max(0, Math.floor(until - performance.now()));
   }
@@ -277,8 +277,7 @@ export class ControlGroupService implements OnApplicationBootstrap, OnApplicatio
   private answerProbe(from: string): ControlProbeReply {
     const now = performance.now();
     this.contacts.probedBy(from, now);
-    const committedDown = this.replica.state.reports[this.region] ?? [];
-    return { region: this.region, granted: this.contacts.grants(from, committedDown, now, this.startedMs), appliedIndex: this.replica.applied };
+    return { region: this.region, granted: this.contacts.grants(from, committedReportOf(this.replica.state, this.region), now, this.startedMs), appliedIndex: this.replica.applied };
   }
 
   private async progressHere(source: string): Promise<ControlProgressReply> {
@@ -320,11 +319,13 @@ export class ControlGroupService implements OnApplicationBootstrap, OnApplicatio
   private async report(): Promise<void> {
     const down = this.contacts.downHere(performance.now(), this.startedMs);
     const key = down.join(',');
-    const committed = (this.replica.state.reports[this.region] ?? []).join(',');
-    if (key === committed || this.reporting === key) return;
+    if (this.reporting === key) return;
+    // Sequence numbers come from the wall clock, so they keep growing across restarts.
+    const proposal = this.contacts.reportDue(down, committedReportOf(this.replica.state, this.region), Date.now());
+    if (!proposal) return;
     this.reporting = key;
     try {
-      await this.propose({ type: 'ReportRegions', observer: this.region, down });
+      await this.propose({ type: 'ReportRegions', observer: this.region, down: proposal.down, seq: proposal.seq });
     } catch {
       // No majority reachable from here: the report waits for the next round.
     } finally {

@@ -53,7 +53,9 @@ export function validControlCommand(payload: unknown, voters: readonly string[])
     case 'ReportRegions': {
       const down = c['down'];
       if (!Array.isArray(down) || down.length > voters.length) throw invalid('down must be a list of regions');
-      return { type: 'ReportRegions', observer: region(c['observer'], voters, 'observer'), down: down.map((d) => region(d, voters, 'down')) };
+      const seq = c['seq'];
+      if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0) throw invalid('seq must be a non-negative integer');
+      return { type: 'ReportRegions', observer: region(c['observer'], voters, 'observer'), down: down.map((d) => region(d, voters, 'down')), seq };
     }
     case 'PromoteHome':
       return { type: 'PromoteHome', bucket: bucket(c['bucket']), from: region(c['from'], voters, 'from'), to: region(c['to'], voters, 'to'), epoch: epoch(c['epoch']), at: at(c['at']) };

@@ -12,6 +12,14 @@ export interface ControlState {
   readonly buckets: Readonly<Record<string, BucketHomeView>>;
   /** Observer region → the regions it currently finds down (sorted; never itself). */
   readonly reports: Readonly<Record<string, readonly string[]>>;
+  /** Observer region → the sequence number of the report in `reports` (absent in states from before sequence numbers). */
+  readonly reportSeqs?: Readonly<Record<string, number>>;
+}
+
+/** A region's report as the group holds it: what it finds down, and the report's sequence number. */
+export interface CommittedReport {
+  readonly down: readonly string[];
+  readonly seq: number;
 }
 
 export type ControlCommand =
@@ -19,8 +27,13 @@ export type ControlCommand =
   | { readonly type: 'RegisterBucket'; readonly bucket: string; readonly home: string; readonly at: string }
   /** A bucket stopped being active-passive (or was deleted): the group forgets it. */
   | { readonly type: 'UnregisterBucket'; readonly bucket: string }
-  /** An observer's whole current view: the regions it has failed to reach for the failover window. */
-  | { readonly type: 'ReportRegions'; readonly observer: string; readonly down: readonly string[] }
+  /**
+   * An observer's whole current view: the regions it has failed to reach for the failover window.
+   * `seq` grows with every report the observer makes (RegionContacts.reportDue): a report that
+   * arrives after a later one of the same observer is refused, so a region that has seen a peer
+   * come back knows no older "it is down" of its own can still count.
+   */
+  | { readonly type: 'ReportRegions'; readonly observer: string; readonly down: readonly string[]; readonly seq: number }
   /** Failover: `from`, down by a majority, loses the bucket to `to` (proposed by the leader; `epoch` is the one it saw). */
   | { readonly type: 'PromoteHome'; readonly bucket: string; readonly from: string; readonly to: string; readonly epoch: number; readonly at: string }
   /** Planned switchover, step 1: the home stops acknowledging writes while `to` catches up. */
@@ -33,7 +46,13 @@ export type ControlCommand =
 export type ControlResult = { readonly ok: true; readonly bucket?: BucketHomeView } | { readonly ok: false; readonly reason: string };
 
 export function initialControlState(voters: readonly string[]): ControlState {
-  return { voters: [...voters].sort(), buckets: {}, reports: {} };
+  return { voters: [...voters].sort(), buckets: {}, reports: {}, reportSeqs: {} };
+}
+
+/** The region's latest applied report, if it has made one. */
+export function committedReportOf(state: ControlState, region: string): CommittedReport | undefined {
+  const down = state.reports[region];
+  return down === undefined ? undefined : { down, seq: state.reportSeqs?.[region] ?? 0 };
 }
 
 export function majorityOf(voters: readonly string[]): number {
@@ -68,8 +87,15 @@ export function applyControlCommand(state: ControlState, command: ControlCommand
     }
     case 'ReportRegions': {
       if (!voter(command.observer)) return refuse(`${command.observer} is not a region of the control group`);
+      // Entries written before reports had sequence numbers carry none: they count as 0.
+      const seq = command.seq ?? 0;
+      const last = state.reportSeqs?.[command.observer];
+      if (last !== undefined && seq <= last) return refuse(`a later report of ${command.observer} (${last}) has applied; this one (${seq}) is stale`);
       const down = [...new Set(command.down.filter((r) => r !== command.observer && voter(r)))].sort();
-      return { state: { ...state, reports: { ...state.reports, [command.observer]: down } }, result: { ok: true } };
+      return {
+        state: { ...state, reports: { ...state.reports, [command.observer]: down }, reportSeqs: { ...state.reportSeqs, [command.observer]: seq } },
+        result: { ok: true },
+      };
     }
     case 'PromoteHome': {
       const b = state.buckets[command.bucket];
