@@ -111,4 +111,74 @@ describe('FileLogAdapter (real files)', () => {
     expect(reopened.snapshot().data).toBe('leader-state');
     expect([reopened.firstIndex(), reopened.lastIndex(), reopened.term(51)]).toEqual([51, 51, 4]);
   });
+
+  describe('as the Raft loop\'s disk (write: queued, fsync\'d off the event loop)', () => {
+    const durable = (log: FileLogAdapter, ready: Parameters<FileLogAdapter['write']>[0]) => new Promise<void>((resolve) => log.write(ready, resolve));
+
+    it('says durable only later, after the read side holds the entries, and they survive a reopen', async () => {
+      const log = FileLogAdapter.open({ dir, bootstrap: { voters } });
+      let done = false;
+      const written = durable(log, { entries: range(1, 3), hardState: { term: 1, vote: 'a', commit: 0 }, mustSync: true }).then(() => (done = true));
+      expect(done).toBe(false);
+      expect(log.lastIndex()).toBe(0); // not readable before it is durable
+      await written;
+      expect(log.lastIndex()).toBe(3);
+      log.close();
+      const reopened = FileLogAdapter.open({ dir });
+      expect(reopened.lastIndex()).toBe(3);
+      expect(reopened.initialState().hardState).toEqual({ term: 1, vote: 'a', commit: 0 });
+    });
+
+    it('groups records queued while a batch is on its way into the next batch, and says durable in order', async () => {
+      const log = FileLogAdapter.open({ dir, bootstrap: { voters } });
+      const order: number[] = [];
+      const first = durable(log, { entries: [entry(1)], hardState: { term: 1, vote: 'a', commit: 0 }, mustSync: true }).then(() => order.push(1));
+      // Queued behind the first batch's fsync: these three share one write and one fsync.
+      const rest = [2, 3, 4].map((i) => durable(log, { entries: [entry(i)], mustSync: true }).then(() => order.push(i)));
+      expect(log.pendingRecords).toBe(4);
+      await Promise.all([first, ...rest]);
+      expect(order).toEqual([1, 2, 3, 4]);
+      expect(log.pendingRecords).toBe(0);
+      log.close();
+      expect(FileLogAdapter.open({ dir }).lastIndex()).toBe(4);
+    });
+
+    it('acknowledges a commit-only record at once and writes it with the next batch', async () => {
+      const log = FileLogAdapter.open({ dir, bootstrap: { voters } });
+      await durable(log, { entries: range(1, 2), hardState: { term: 1, vote: 'a', commit: 0 }, mustSync: true });
+      let acknowledged = false;
+      log.write({ entries: [], hardState: { term: 1, vote: 'a', commit: 2 }, mustSync: false }, () => (acknowledged = true));
+      expect(acknowledged).toBe(true);
+      expect(log.initialState().hardState.commit).toBe(2);
+      await durable(log, { entries: [entry(3)], mustSync: true });
+      log.close();
+      const reopened = FileLogAdapter.open({ dir });
+      expect(reopened.initialState().hardState).toEqual({ term: 1, vote: 'a', commit: 2 });
+      expect(reopened.lastIndex()).toBe(3);
+    });
+
+    it('writes a queued commit-only record on close, and closes after a batch still in flight', async () => {
+      const log = FileLogAdapter.open({ dir, bootstrap: { voters } });
+      await durable(log, { entries: [entry(1)], hardState: { term: 1, vote: 'a', commit: 0 }, mustSync: true });
+      log.write({ entries: [], hardState: { term: 1, vote: 'a', commit: 1 }, mustSync: false }, () => undefined);
+      log.write({ entries: [entry(2)], mustSync: true }, () => undefined);
+      log.close(); // the batch with entry 2 is in flight: the file closes when it is written
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const reopened = FileLogAdapter.open({ dir });
+      expect(reopened.lastIndex()).toBe(2);
+      expect(reopened.initialState().hardState.commit).toBe(1);
+    });
+
+    it('takes a snapshot after records it has acknowledged, and keeps them', async () => {
+      const log = FileLogAdapter.open({ dir, bootstrap: { voters }, maxSegmentBytes: 300 });
+      for (let i = 1; i <= 10; i++) await durable(log, { entries: [entry(i)], hardState: { term: 1, vote: 'a', commit: i - 1 }, mustSync: true });
+      log.write({ entries: [], hardState: { term: 1, vote: 'a', commit: 10 }, mustSync: false }, () => undefined);
+      log.createSnapshot(8, { voters }, 'state@8');
+      await durable(log, { entries: [entry(11)], mustSync: true });
+      log.close();
+      const reopened = FileLogAdapter.open({ dir, maxSegmentBytes: 300 });
+      expect([reopened.snapshot().metadata.index, reopened.firstIndex(), reopened.lastIndex()]).toEqual([8, 9, 11]);
+      expect(reopened.initialState().hardState).toEqual({ term: 1, vote: 'a', commit: 10 });
+    });
+  });
 });

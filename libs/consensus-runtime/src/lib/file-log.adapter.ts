@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, truncateSync, writeSync } from 'node:fs';
+import { closeSync, fdatasync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, truncateSync, write as writeAsync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { MemoryStorage, type ConfState, type DurableReadyPart, type Entry, type HardState, type RaftDisk, type RaftStorage, type Snapshot } from '@cairn/consensus';
 import { decodeRecord, encodeRecord } from './record-codec';
@@ -36,11 +36,33 @@ export interface RecoveryReport {
   readonly snapshotIndex: number;
 }
 
+/** A Ready's record waiting for the disk, and who to tell once it is durable. */
+interface PendingRecord {
+  readonly bytes: Buffer;
+  readonly ready: DurableReadyPart;
+  /** Undefined for a record that needs no fsync (it was acknowledged when queued). */
+  readonly onDurable: (() => void) | undefined;
+}
+
+/** How a write or fsync failure is reported: the process must stop (the page cache's state is unknown after a failed fsync). */
+export class RaftLogWriteError extends Error {
+  constructor(dir: string, cause: unknown) {
+    super(`raft log ${dir}: write or fsync failed (${cause instanceof Error ? cause.message : String(cause)}); this node must stop`);
+    this.name = 'RaftLogWriteError';
+  }
+}
+
 /**
  * An fsync'd, append-only Raft log in numbered segment files with a CRC on every record, plus a
  * snapshot file. Reads are served from an in-memory copy (MemoryStorage) rebuilt on open.
  * Recovery truncates a torn tail (an incomplete or bad final record of the last segment) and
  * refuses a corrupt record that has valid data after it.
+ *
+ * As a `RaftDisk` it does not block: `write` queues the Ready's record and the log writes and
+ * fsyncs on libuv's thread pool, then says durable. Records queued while an fsync is running go
+ * to the disk together under the next one (group commit): one fsync for a batch of appends, and
+ * the event loop keeps receiving messages and proposals meanwhile. A record that needs no fsync
+ * (only the commit index moved) is acknowledged at once and written with the next batch.
  */
 export class FileLogAdapter implements RaftStorage, RaftDisk {
   private readonly cache: MemoryStorage;
@@ -49,6 +71,12 @@ export class FileLogAdapter implements RaftStorage, RaftDisk {
   private segmentNumber = 0;
   private segmentFd: number | undefined;
   private segmentBytes = 0;
+  /** Records handed to `write` and not yet on the disk, in order. */
+  private queue: PendingRecord[] = [];
+  /** A batch is being written and fsync'd on the thread pool. */
+  private flushing = false;
+  private closeRequested = false;
+  private failure: RaftLogWriteError | undefined;
   readonly recovery: RecoveryReport;
 
   private constructor(
@@ -87,21 +115,51 @@ export class FileLogAdapter implements RaftStorage, RaftDisk {
     return this.cache.snapshot();
   }
 
-  /** RaftDisk: a blocking disk, so the write is durable (and `onDurable` called) before this returns. */
+  /**
+   * RaftDisk: queues the Ready's record and calls `onDurable` once it is written and fsync'd
+   * (later, from the thread pool's completion), or at once when it needs no fsync. A snapshot
+   * from the leader is rare and large: it is installed synchronously, after anything queued.
+   */
   write(ready: DurableReadyPart, onDurable: () => void): void {
-    this.save(ready);
-    onDurable();
+    if (this.failure) throw this.failure;
+    if (ready.snapshot) {
+      this.drainSync();
+      this.save(ready);
+      onDurable();
+      return;
+    }
+    if (ready.entries.length === 0 && !ready.hardState) {
+      onDurable();
+      return;
+    }
+    const bytes = encodeRecord(toRecord(ready));
+    if (!ready.mustSync) {
+      // Only the commit index moved, which Raft never needs back from the disk: acknowledged now,
+      // written with the next batch. Nothing that must be durable can be in flight here, since the
+      // loop hands over its next Ready only after the previous one is durable.
+      if (ready.hardState) this.cache.setHardState(ready.hardState);
+      this.queue.push({ bytes, ready, onDurable: undefined });
+      onDurable();
+      return;
+    }
+    this.queue.push({ bytes, ready, onDurable });
+    this.flush();
+  }
+
+  /** Records queued (not yet written) or being written: for tests and metrics. */
+  get pendingRecords(): number {
+    return this.queue.length + (this.flushing ? 1 : 0);
   }
 
   /**
-   * Makes a Ready's snapshot, entries and hard state durable. Returns only after fsync when
-   * `ready.mustSync`, so the caller may then send votes and acknowledgements.
+   * Makes a Ready's snapshot, entries and hard state durable, blocking: returns only after fsync
+   * when `ready.mustSync`. For recovery paths and tests; the Raft loop uses `write`.
    */
   save(ready: DurableReadyPart): void {
     if (ready.snapshot) this.installSnapshot(ready.snapshot);
     if (ready.entries.length === 0 && !ready.hardState) return;
-    const record: LogRecord = { v: LOG_RECORD_VERSION, hardState: ready.hardState, entries: ready.entries.length > 0 ? ready.entries : undefined };
-    const bytes = encodeRecord(record);
+    this.drainSync();
+    const bytes = encodeRecord(toRecord(ready));
     if (this.segmentFd === undefined || this.segmentBytes + bytes.length > this.maxSegmentBytes) this.rollSegment();
     writeSync(this.segmentFd!, bytes);
     this.segmentBytes += bytes.length;
@@ -112,6 +170,7 @@ export class FileLogAdapter implements RaftStorage, RaftDisk {
 
   /** Records the application's state at `index` and drops the log segments it covers. */
   createSnapshot(index: number, confState: ConfState, data: string): Snapshot {
+    this.drainSync();
     const snapshot = this.cache.createSnapshot(index, confState, data);
     this.snapshots.save(snapshot);
     this.cache.compact(index);
@@ -119,12 +178,84 @@ export class FileLogAdapter implements RaftStorage, RaftDisk {
     return snapshot;
   }
 
+  /**
+   * Closes the segment. A batch still on its way to the disk finishes first (the file is closed
+   * when it does); records queued behind it that need no fsync are written now.
+   */
   close(): void {
+    this.closeRequested = true;
+    if (this.flushing) return;
+    if (!this.failure) this.writeQueuedSync();
     if (this.segmentFd !== undefined) closeSync(this.segmentFd);
     this.segmentFd = undefined;
   }
 
   // ---- internals
+
+  /**
+   * Writes every queued record in one write and, if any of them must be durable, one fsync, off
+   * the event loop; then updates the read side and says durable, in order. Records queued
+   * meanwhile wait for the next batch.
+   */
+  private flush(): void {
+    if (this.flushing || this.failure || !this.queue.some((r) => r.onDurable)) return;
+    this.flushing = true;
+    const batch = this.queue;
+    this.queue = [];
+    const bytes = batch.length === 1 ? batch[0].bytes : Buffer.concat(batch.map((r) => r.bytes));
+    if (this.segmentFd === undefined || this.segmentBytes + bytes.length > this.maxSegmentBytes) this.rollSegment();
+    const fd = this.segmentFd!;
+    this.segmentBytes += bytes.length;
+    writeFully(fd, bytes, (writeError) => {
+      if (writeError) return this.fail(writeError);
+      fdatasync(fd, (syncError) => {
+        if (syncError) return this.fail(syncError);
+        this.flushing = false;
+        for (const r of batch) {
+          if (!r.onDurable) continue;
+          this.cache.append(r.ready.entries);
+          if (r.ready.hardState) this.cache.setHardState(r.ready.hardState);
+        }
+        if (this.closeRequested) {
+          this.close();
+          return;
+        }
+        for (const r of batch) r.onDurable?.();
+        this.flush();
+      });
+    });
+  }
+
+  /** Writes what is queued now, blocking (before a snapshot or a synchronous save, which must come after it). */
+  private drainSync(): void {
+    if (this.failure) throw this.failure;
+    if (this.flushing) throw new RaftLogWriteError(this.dir, 'a synchronous write while a batch is still being written (the caller must wait for onDurable)');
+    if (this.queue.length === 0) return;
+    const waiting = this.queue.filter((r) => r.onDurable);
+    this.writeQueuedSync();
+    if (waiting.length > 0) fsyncSync(this.segmentFd!);
+    for (const r of waiting) {
+      this.cache.append(r.ready.entries);
+      if (r.ready.hardState) this.cache.setHardState(r.ready.hardState);
+    }
+    for (const r of waiting) r.onDurable!();
+  }
+
+  private writeQueuedSync(): void {
+    if (this.queue.length === 0) return;
+    const bytes = Buffer.concat(this.queue.map((r) => r.bytes));
+    if (this.segmentFd === undefined || this.segmentBytes + bytes.length > this.maxSegmentBytes) this.rollSegment();
+    writeSync(this.segmentFd!, bytes);
+    this.segmentBytes += bytes.length;
+    this.queue = [];
+  }
+
+  private fail(cause: unknown): void {
+    this.failure = new RaftLogWriteError(this.dir, cause);
+    // Never acknowledged, never retried: after a failed fsync the kernel may have dropped the
+    // dirty pages, so nothing in this batch can be called durable. The node stops.
+    throw this.failure;
+  }
 
   private installSnapshot(snapshot: Snapshot): void {
     this.snapshots.save(snapshot);
@@ -212,6 +343,19 @@ export class FileLogAdapter implements RaftStorage, RaftDisk {
     }
     if (record.hardState) this.cache.setHardState(record.hardState);
   }
+}
+
+function toRecord(ready: DurableReadyPart): LogRecord {
+  return { v: LOG_RECORD_VERSION, hardState: ready.hardState, entries: ready.entries.length > 0 ? ready.entries : undefined };
+}
+
+/** fs.write until every byte is written (a short write is possible in principle). */
+function writeFully(fd: number, bytes: Buffer, done: (error: Error | null) => void, offset = 0): void {
+  writeAsync(fd, bytes, offset, bytes.length - offset, null, (error, written) => {
+    if (error) return done(error);
+    if (offset + written < bytes.length) return writeFully(fd, bytes, done, offset + written);
+    done(null);
+  });
 }
 
 function maxEntryIndex(buffer: Buffer): number {

@@ -14,7 +14,7 @@ import {
 import { CairnError } from '@cairn/protocol';
 import type { RaftTransport } from './raft-transport.port';
 
-/** The log the driver reads and writes through: FileLogAdapter (a blocking, fsync'd disk), or MemoryDisk-backed fakes. */
+/** The log the driver reads and writes through: FileLogAdapter (fsync'd, group commit off the event loop), or MemoryDisk-backed fakes. */
 export type DurableRaftStorage = RaftStorage & RaftDisk;
 
 export const RaftErrorCodes = {
