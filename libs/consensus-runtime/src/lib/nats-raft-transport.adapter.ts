@@ -54,11 +54,21 @@ export class NatsRaftTransportAdapter implements RaftTransport {
     return new NatsRaftTransportAdapter(nc, sub, options);
   }
 
+  /**
+   * One NATS message per peer: a Ready's messages to the same node travel together (a JSON array),
+   * under one signature. A lone message goes as itself, as it always did.
+   */
   send(messages: readonly Message[]): void {
     if (this.nc.isClosed()) return;
+    const byPeer = new Map<NodeId, Message[]>();
     for (const m of messages) {
-      const subject = this.subjects.raft(this.options.group, m.to);
-      const data = this.encoder.encode(JSON.stringify(m));
+      const batch = byPeer.get(m.to);
+      if (batch) batch.push(m);
+      else byPeer.set(m.to, [m]);
+    }
+    for (const [to, batch] of byPeer) {
+      const subject = this.subjects.raft(this.options.group, to);
+      const data = this.encoder.encode(JSON.stringify(batch.length === 1 ? batch[0] : batch));
       const h = natsHeaders();
       h.set(MESSAGE_AUTH_HEADER, this.options.authenticator.sign(subject, data));
       this.nc.publish(subject, data, { headers: h });
@@ -80,17 +90,20 @@ export class NatsRaftTransportAdapter implements RaftTransport {
         this.options.onRefused?.(verdict.reason);
         continue;
       }
-      let message: Message;
+      let messages: Message[];
       try {
-        message = JSON.parse(this.decoder.decode(msg.data)) as Message;
+        const parsed = JSON.parse(this.decoder.decode(msg.data)) as Message | Message[];
+        messages = Array.isArray(parsed) ? parsed : [parsed];
       } catch {
         continue; // Not ours to crash on: a malformed message is dropped like a lost one.
       }
-      if (!verdict.caller.endsWith(`/${String(message.from)}`)) {
-        this.options.onRefused?.(`${verdict.caller} sent a message as ${String(message.from)}`);
-        continue;
+      for (const message of messages) {
+        if (!verdict.caller.endsWith(`/${String(message?.from)}`)) {
+          this.options.onRefused?.(`${verdict.caller} sent a message as ${String(message?.from)}`);
+          continue;
+        }
+        if (message.to === this.options.node) this.handler?.(message);
       }
-      if (message.to === this.options.node) this.handler?.(message);
     }
   }
 }

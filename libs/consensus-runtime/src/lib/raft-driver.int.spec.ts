@@ -119,13 +119,20 @@ describe('RaftDriver over real NATS and file logs', () => {
       const data = forged(leaderId);
       impostor.set('Cairn-Auth', authenticatorOf(stopped).sign(subject, data));
       nc.publish(subject, data, { headers: impostor });
+      // A batch (one NATS message per peer carries a Ready's messages to it) signed by the stopped
+      // node, with the leader's name inside: every message of it is checked against its signer.
+      const batch = new TextEncoder().encode(JSON.stringify([JSON.parse(new TextDecoder().decode(forged(leaderId)))]));
+      const batchImpostor = headers();
+      batchImpostor.set('Cairn-Auth', authenticatorOf(stopped).sign(subject, batch));
+      nc.publish(subject, batch, { headers: batchImpostor });
       await nc.flush();
       await new Promise((r) => setTimeout(r, 1_000));
       expect(nodes.get(leaderId)!.driver.status()).toMatchObject({ role: 'leader', term });
       expect(nodes.get(victim)!.driver.status().term).toBe(term);
       // The control: the same message signed in its sender's own name is taken, and the victim stands for election.
       const genuine = headers();
-      const message = new TextEncoder().encode(JSON.stringify({ type: 'timeout-now', from: leaderId, to: victim, term }));
+      // As a batch of one, as the transport sends several messages to one peer.
+      const message = new TextEncoder().encode(JSON.stringify([{ type: 'timeout-now', from: leaderId, to: victim, term }]));
       genuine.set('Cairn-Auth', authenticatorOf(leaderId).sign(subject, message));
       nc.publish(subject, message, { headers: genuine });
       await waitFor('the victim to stand', () => (nodes.get(victim)!.driver.status().term > term ? true : undefined));

@@ -14,9 +14,26 @@ function messageStringToSign(subject: string, caller: string, dateMs: string, no
   return ['Cairn-NATS-HMAC-SHA256', subject, caller, dateMs, nonce, sha256Hex(payload)].join('\n');
 }
 
+/** Random bytes drawn at a time for nonces: one call to the CSPRNG per 256 nonces (a call costs more than the HMAC). */
+const NONCE_BYTES = 16;
+const NONCE_POOL_BYTES = 256 * NONCE_BYTES;
+let noncePool = Buffer.alloc(0);
+let noncePoolOffset = 0;
+
+/** 16 fresh random bytes as hex; each pooled byte is handed out once. */
+function nextNonce(): string {
+  if (noncePoolOffset + NONCE_BYTES > noncePool.length) {
+    noncePool = randomBytes(NONCE_POOL_BYTES);
+    noncePoolOffset = 0;
+  }
+  const nonce = noncePool.toString('hex', noncePoolOffset, noncePoolOffset + NONCE_BYTES);
+  noncePoolOffset += NONCE_BYTES;
+  return nonce;
+}
+
 export function signMessage(key: Buffer, caller: string, subject: string, payload: Uint8Array, nowMs: number): string {
   const dateMs = String(nowMs);
-  const nonce = randomBytes(16).toString('hex');
+  const nonce = nextNonce();
   const mac = createHmac('sha256', key).update(messageStringToSign(subject, caller, dateMs, nonce, payload)).digest('hex');
   return `${VERSION} ${caller} ${dateMs} ${nonce} ${mac}`;
 }
