@@ -53,4 +53,20 @@ export class AccessConfig extends BaseServiceConfig {
   @Min(0)
   @Max(3_600_000)
   CAIRN_CACHE_TTL_MS = DEFAULT_CACHE_TTL_MS;
+
+  /**
+   * The erasure code of STANDARD_IA and GLACIER_IR where the ring has data + parity nodes (4+2);
+   * a smaller ring gets the widest code it can place (2+1 on three nodes; docs/storage-classes.md).
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(2)
+  @Max(16)
+  CAIRN_EC_DATA_SHARDS = 4;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(8)
+  CAIRN_EC_PARITY_SHARDS = 2;
 }

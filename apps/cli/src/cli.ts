@@ -12,6 +12,7 @@ import { registerPlan } from './commands/plan.command';
 import { registerRegions } from './commands/region.command';
 import { registerReplication } from './commands/replication.command';
 import { registerStatus } from './commands/status.command';
+import { registerStorage } from './commands/storage.command';
 import { CliError, ExitCodes } from './domain/exit-codes';
 
 const HELP_FOOTER = `
@@ -50,6 +51,7 @@ export function buildProgram(io: CliIo): Command {
   registerAuth(program, io);
   registerLinks(program, io);
   registerReplication(program, io);
+  registerStorage(program, io);
   registerRegions(program, io);
   registerDrills(program, io);
   registerBackups(program, io);

@@ -9,6 +9,7 @@ import { SchedulerAdminController } from './admin/scheduler-admin.controller';
 import { SchedulerJobsRpcController } from './admin/scheduler-jobs-rpc.controller';
 import { ClusterView } from './cluster/cluster-view';
 import { ChunkCopier } from './repair/chunk-copier';
+import { ShardRebuilder } from './repair/shard-rebuilder';
 import { ChunkHealthConsumer } from './repair/chunk-health.consumer';
 import { ChunkRepairQueue } from './repair/chunk-repair.queue';
 import { HistoryReadController } from './point-in-time/history-read.controller';
@@ -36,6 +37,7 @@ export const SchedulerService: ServiceDefinition<SchedulerConfig> = {
       ClusterView,
       NodeHealthFollower,
       ChunkCopier,
+      ShardRebuilder,
       ChunkRepairQueue,
       ChunkSweep,
       SweepQueue,

@@ -9,3 +9,4 @@ export * from './lib/storage-ring.provider';
 export * from './lib/read-repair.reporter';
 export * from './lib/node-health';
 export * from './lib/jetstream-node-health.feed';
+export * from './lib/storage-class-chunks';

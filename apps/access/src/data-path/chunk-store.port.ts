@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import type { ChunkRef, ErasureLayout, StorageClass } from '@cairn/protocol';
 
 /** Where object bytes live: content-addressed chunks, replicated and verified by the adapter. */
 export interface ChunkStore {
@@ -6,6 +7,15 @@ export interface ChunkStore {
   write(bytes: Uint8Array): Promise<string>;
   /** Streams a chunk (or `[start, end)` of it); whole chunks are verified against their hash. */
   read(hash: string, range?: { readonly start: number; readonly end: number }): Promise<Readable>;
+  /**
+   * Stores the bytes in a storage class's layout (docs/storage-classes.md): replicated at the class's
+   * RF, or as an erasure-coded stripe, returned. Absent: write() (STANDARD).
+   */
+  writeIn?(bytes: Uint8Array, storageClass: StorageClass): Promise<{ readonly hash: string; readonly erasure?: ErasureLayout }>;
+  /** Streams a chunk by its reference (an erasure-coded chunk is read through its stripe). Absent: read(hash). */
+  readChunk?(chunk: ChunkRef, range?: { readonly start: number; readonly end: number }): Promise<Readable>;
+  /** The chunks re-stored in another class (same bytes and names; lifecycle and class-changing copies). */
+  rewrite?(chunks: readonly ChunkRef[], storageClass: StorageClass): Promise<ChunkRef[]>;
 }
 
 export const CHUNK_STORE = Symbol('ChunkStore');

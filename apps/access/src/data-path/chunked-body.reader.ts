@@ -3,6 +3,7 @@ import { contentHashOf } from '@cairn/hashing';
 import { isInlineChunk, type ChunkRef } from '@cairn/protocol';
 import { S3Error } from '../s3';
 import type { ChunkStore } from './chunk-store.port';
+import { readChunkRef } from './storage-class.store';
 import type { MemoryBudget } from './memory-budget';
 
 /**
@@ -104,7 +105,7 @@ async function openSlice(store: ChunkStore, slice: ChunkSlice, release: () => vo
   try {
     if (isInlineChunk(chunk)) return { stream: null, inline: verifiedInlineBytes(chunk).subarray(from, to), release };
     const whole = from === 0 && to === chunk.sizeBytes;
-    const stream = await store.read(chunk.hash, whole ? undefined : { start: from, end: to });
+    const stream = await readChunkRef(store, chunk, whole ? undefined : { start: from, end: to });
     return { stream, inline: null, release };
   } catch (error) {
     release();

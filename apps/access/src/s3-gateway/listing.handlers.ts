@@ -213,7 +213,7 @@ export class ListingHandlers {
         })),
         initiator: owner,
         owner,
-        storageClass: 'STANDARD',
+        storageClass: result.storageClass ?? 'STANDARD',
       }),
     );
   };

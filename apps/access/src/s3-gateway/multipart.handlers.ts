@@ -17,6 +17,8 @@ import { checksumTypeOf, checksumValuesOf, claimedChecksumsFrom, contentHeadersF
 import { readXmlBody } from './request-body';
 import type { S3Exchange } from './s3-exchange';
 import { receiveUploadBody, storeUploadBytes } from './upload-body';
+import { storeInClass } from '../data-path/storage-class.store';
+import { storageClassOfWrite, uploadClasses } from './storage-class';
 
 const COPY_SOURCE_RANGE_PATTERN = /^bytes=(\d{1,15})-(\d{1,15})$/;
 
@@ -26,6 +28,7 @@ export class MultipartHandlers {
   readonly createMultipartUpload = async (ex: S3Exchange): Promise<void> => {
     const tags = tagsFromHeader(ex.header('x-amz-tagging'));
     const checksum = uploadChecksumFrom(ex.headers);
+    const storageClass = storageClassOfWrite(ex);
     const reply = await this.deps.metadata.initiateUpload({
       bucket: ex.bucket,
       key: ex.key,
@@ -33,14 +36,17 @@ export class MultipartHandlers {
       contentType: ex.header('content-type'),
       userMetadata: userMetadataFrom(ex.headers),
       contentHeaders: contentHeadersFrom(ex.headers),
+      storageClass,
       ...(tags ? { tags } : {}),
       ...(checksum ? { checksum } : {}),
     });
+    uploadClasses.remember(reply.uploadId, storageClass);
     ex.sendXml(renderInitiateMultipartUploadResult(ex.bucket, ex.key, reply.uploadId), uploadChecksumHeaders(checksum));
   };
 
   readonly uploadPart = async (ex: S3Exchange): Promise<void> => {
-    const { stored, digests } = await receiveUploadBody(ex, this.deps);
+    const storageClass = await uploadClasses.of(this.deps, ex, this.uploadId(ex));
+    const { stored, digests } = await storeInClass(this.deps.chunks, storageClass, (chunks) => receiveUploadBody(ex, { ...this.deps, chunks }));
     const reply = await this.deps.metadata.uploadPart({
       bucket: ex.bucket,
       uploadId: this.uploadId(ex),
@@ -83,7 +89,8 @@ export class MultipartHandlers {
     };
     // Byte mode, as in GetObject: objectMode would hold 16 pieces (chunks) ahead, outside the read budget.
     const bytes = Readable.from(hashed(readChunkedBody(this.deps.chunks, view.chunks, start, endExclusive, this.deps.readBudget)), { objectMode: false });
-    const stored = await storeUploadBytes(this.deps, bytes, endExclusive - start);
+    const storageClass = await uploadClasses.of(this.deps, ex, this.uploadId(ex));
+    const { stored } = await storeInClass(this.deps.chunks, storageClass, async (chunks) => ({ stored: await storeUploadBytes({ ...this.deps, chunks }, bytes, endExclusive - start) }));
     const reply = await this.deps.metadata.uploadPart({
       bucket: ex.bucket,
       uploadId: this.uploadId(ex),

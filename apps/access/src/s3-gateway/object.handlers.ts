@@ -36,6 +36,8 @@ import {
 import { readXmlBody } from './request-body';
 import type { S3Exchange } from './s3-exchange';
 import { receiveUploadBody } from './upload-body';
+import { storeInClass } from '../data-path/storage-class.store';
+import { classChangingCopy, storageClassFromHeaders, storageClassOfWrite } from './storage-class';
 
 /** DeleteObjects deletes this many keys at a time. */
 export const DELETE_OBJECTS_CONCURRENCY = 8;
@@ -48,7 +50,8 @@ export class ObjectHandlers {
     const userMetadata = userMetadataFrom(ex.headers);
     const contentHeaders = contentHeadersFrom(ex.headers);
     const tags = tagsFromHeader(ex.header('x-amz-tagging'));
-    const { stored, digests } = await receiveUploadBody(ex, this.deps);
+    const storageClass = storageClassOfWrite(ex);
+    const { stored, digests } = await storeInClass(this.deps.chunks, storageClass, (chunks) => receiveUploadBody(ex, { ...this.deps, chunks }));
     const reply = await this.deps.metadata.putObject({
       bucket: ex.bucket,
       key: ex.key,
@@ -59,6 +62,7 @@ export class ObjectHandlers {
       userMetadata,
       contentHeaders,
       chunks: stored.chunks,
+      storageClass,
       ...(tags ? { tags } : {}),
       ...conditions,
     });
@@ -131,14 +135,17 @@ export class ObjectHandlers {
     const taggingDirective = directive(ex.header('x-amz-tagging-directive'), 'x-amz-tagging-directive');
     const sourceView = await this.deps.metadata.headObject({ bucket: source.bucket, key: source.key, ...(source.versionId ? { versionId: source.versionId } : {}) });
     assertCopySourcePreconditions(ex.headers, { etag: sourceView.etag ?? '', lastModified: new Date(sourceView.lastModified) }, this.deps.nowMs());
-    if (source.bucket === ex.bucket && source.key === ex.key && metadataDirective === 'COPY' && taggingDirective === 'COPY' && !source.versionId) {
+    const changesClass = (storageClassFromHeaders(ex.headers) ?? sourceView.storageClass) !== sourceView.storageClass;
+    if (source.bucket === ex.bucket && source.key === ex.key && metadataDirective === 'COPY' && taggingDirective === 'COPY' && !source.versionId && !changesClass) {
       throw new S3Error(
         'InvalidRequest',
         "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
       );
     }
     const tags = taggingDirective === 'REPLACE' ? (tagsFromHeader(ex.header('x-amz-tagging')) ?? []) : undefined;
+    const classChange = await classChangingCopy(this.deps, sourceView, storageClassFromHeaders(ex.headers));
     const reply = await this.deps.metadata.copyObject({
+      ...classChange,
       bucket: ex.bucket,
       key: ex.key,
       sourceBucket: source.bucket,

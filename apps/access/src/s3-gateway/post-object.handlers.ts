@@ -19,6 +19,8 @@ import type { GatewayDeps } from './gateway-deps';
 import { contentHeadersFrom, toChecksums, userMetadataFrom, versionIdHeader } from './object-headers';
 import type { S3Exchange } from './s3-exchange';
 import { storeUploadBytes } from './upload-body';
+import { storeInClass } from '../data-path/storage-class.store';
+import { storageClassOfPostForm } from './storage-class';
 
 /** Form fields before the file: how many, and how large each (S3's whole form outside the file is 20 KB). */
 export const POST_MAX_FIELDS = 100;
@@ -190,7 +192,10 @@ export class PostObjectHandlers {
     head.file.once('error', (error: Error) => limit.destroy(error instanceof S3Error ? error : malformed(`The body of your POST request is not well-formed multipart/form-data: ${error.message}`)));
     limit.once('error', (error: Error) => hasher.destroy(error));
     head.file.pipe(limit).pipe(hasher);
-    const stored = await storeUploadBytes(this.deps, hasher, Math.min(maxBytes, this.deps.chunkSizeBytes));
+    const storageClass = storageClassOfPostForm(fields.get('x-amz-storage-class'), ex.bucketInfo.defaultStorageClass);
+    const { stored } = await storeInClass(this.deps.chunks, storageClass, async (chunks) => ({
+      stored: await storeUploadBytes({ ...this.deps, chunks }, hasher, Math.min(maxBytes, this.deps.chunkSizeBytes)),
+    }));
     if (limit.sizeBytes < minBytes) throw new S3Error('EntityTooSmall', undefined, { MinSizeAllowed: String(minBytes), ProposedSize: String(limit.sizeBytes) });
     const digests = hasher.result();
     verifyDigests(declared, digests);
@@ -206,6 +211,7 @@ export class PostObjectHandlers {
       userMetadata,
       contentHeaders,
       chunks: stored.chunks,
+      storageClass,
       ...(tags ? { tags } : {}),
     });
     const etag = `"${reply.etag}"`;

@@ -1,7 +1,7 @@
 import { Inject, Module, type BeforeApplicationShutdown, type DynamicModule, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { ChunkClient, JetStreamNodeHealthFeed, JetStreamUnderReplicationRecorder, NodeHealthView, ReadRepairReporter, StorageRingProvider, STANDARD_REPLICATION } from '@cairn/chunk-client';
+import { ChunkClient, JetStreamNodeHealthFeed, JetStreamUnderReplicationRecorder, NodeHealthView, NodePools, ReadRepairReporter, StorageClassChunks, StorageRingProvider, STANDARD_REPLICATION } from '@cairn/chunk-client';
 import { JetStreamEventStore, NatsConnectionManager, RpcClient, StreamTail } from '@cairn/messaging';
-import { ChunkHealthSchemaVersions, bucketOfToken, subjectsFor } from '@cairn/protocol';
+import { ChunkHealthSchemaVersions, bucketOfToken, subjectsFor, type ChunkRef, type StorageClass } from '@cairn/protocol';
 import type { Logger } from 'pino';
 import { ClusterCredentials, createLogger, internalTlsTrust, EventClock, MetricsService, resolveClusterSecret, secretConfigValues, type ServiceIdentity } from '@cairn/service-kit';
 import type { AccessConfig } from '../access.config';
@@ -112,18 +112,35 @@ export class S3GatewayModule {
               onError: (error) => logger.warn({ err: error }, 'cannot follow storage node health on CLUSTER; retrying'),
             });
             const readRepair = new ReadRepairReporter(underReplication, () => ring.ring().epoch, (error) => logger.warn({ err: error }, 'read repair not recorded'));
-            const chunkClient = new ChunkClient({
-              ring: () => ring.ring(),
-              addressOf: (nodeId) => ring.addressOf(nodeId),
-              signer: credentials.httpInterceptor(),
-              tls: internalTlsTrust(config),
-              underReplication,
-              health,
-              onReadFailover: readRepair.onReadFailover,
-              fallbackReadNodes: (hash) => ring.fallbackReadNodes(hash, STANDARD_REPLICATION.replicationFactor),
+            const pools = new NodePools((nodeId) => ring.addressOf(nodeId), credentials.httpInterceptor(), internalTlsTrust(config));
+            // Every storage class's chunks (docs/storage-classes.md): replicated ones through the ChunkClient, erasure-coded ones as stripes.
+            const classes = new StorageClassChunks({
+              client: {
+                ring: () => ring.ring(),
+                addressOf: (nodeId) => ring.addressOf(nodeId),
+                pools,
+                underReplication,
+                health,
+                onReadFailover: readRepair.onReadFailover,
+                fallbackReadNodes: (hash) => ring.fallbackReadNodes(hash, STANDARD_REPLICATION.replicationFactor),
+              },
+              erasureCode: { dataShards: config.CAIRN_EC_DATA_SHARDS, parityShards: config.CAIRN_EC_PARITY_SHARDS },
             });
+            const chunkClient = classes.client;
             const store = new ChunkClientStoreAdapter(chunkClient);
             const chunks = {
+              writeIn: async (bytes: Uint8Array, storageClass: StorageClass) => {
+                await ring.ready();
+                return classes.write(bytes, storageClass);
+              },
+              readChunk: async (chunk: ChunkRef, range?: { start: number; end: number }) => {
+                await ring.ready();
+                return classes.read(chunk, range);
+              },
+              rewrite: async (refs: readonly ChunkRef[], storageClass: StorageClass) => {
+                await ring.ready();
+                return classes.rewrite(refs, storageClass);
+              },
               write: async (bytes: Uint8Array) => {
                 await ring.ready();
                 return store.write(bytes);

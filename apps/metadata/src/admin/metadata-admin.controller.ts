@@ -19,6 +19,7 @@ import { CreateBucketRequestDto } from './create-bucket.request.dto';
 import { IssueOperatorTokenRequestDto } from './issue-operator-token.request.dto';
 import { ListConflictsQueryDto } from './list-conflicts.request.dto';
 import { replicationOf, SetBucketReplicationRequestDto } from './set-bucket-replication.request.dto';
+import { SetBucketStorageClassRequestDto } from './set-bucket-storage-class.request.dto';
 
 /**
  * The operator's HTTP API: buckets (and their replication and conflict log), access keys, operator
@@ -72,6 +73,14 @@ export class MetadataAdminController {
   @ApiOperation({ summary: "Set a bucket's replication between regions (local, active-passive with its home region, active-active); answers the bucket" })
   async setBucketReplication(@Param('name') name: string, @Body() dto: SetBucketReplicationRequestDto) {
     const handled = await this.buckets.execute({ type: 'SetBucketReplication', bucket: name, replication: replicationOf(dto) });
+    await this.projection.waitFor('META', handled.sequence);
+    return this.getBucket(name);
+  }
+
+  @Put('buckets/:name/storage-class')
+  @ApiOperation({ summary: "Set a bucket's default storage class (what a PUT, copy or multipart upload without x-amz-storage-class gets); answers the bucket" })
+  async setBucketStorageClass(@Param('name') name: string, @Body() dto: SetBucketStorageClassRequestDto) {
+    const handled = await this.buckets.execute({ type: 'SetBucketDefaultStorageClass', bucket: name, defaultStorageClass: dto.defaultStorageClass });
     await this.projection.waitFor('META', handled.sequence);
     return this.getBucket(name);
   }

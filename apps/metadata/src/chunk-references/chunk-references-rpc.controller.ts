@@ -1,6 +1,7 @@
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import { CairnError, ErrorCodes, metadataPattern, MetadataRpc, type ListChunkReferencesReply, type ListChunkReferencesRequest } from '@cairn/protocol';
+import { CairnError, ErrorCodes, metadataPattern, MetadataRpc, type ListChunkReferencesReply, type ListChunkReferencesRequest, type StorageCapacityReply } from '@cairn/protocol';
+import { StorageCapacityQueries } from '../capacity/storage-capacity.queries';
 import { MetadataReadModel } from '../adapters/metadata-read-model';
 import { CHECKPOINT_NAMES } from '../projections/projection-streams';
 import { ProjectionTracker } from '../projections/projection-tracker';
@@ -30,5 +31,11 @@ export class ChunkReferencesRpcController {
       throw new CairnError(ErrorCodes.Internal, `chunk references read as of META ${page.asOfSequence}, before ${arrivedAt} which the projection had reached`);
     }
     return page;
+  }
+
+  /** capacity.classes: bytes per storage class, logical and on the nodes (docs/storage-classes.md), as of the projection now. */
+  @MessagePattern(metadataPattern(MetadataRpc.storageCapacity))
+  async storageCapacity(): Promise<StorageCapacityReply> {
+    return (await this.readModel.queries(StorageCapacityQueries)).byClass(CHECKPOINT_NAMES.META);
   }
 }

@@ -84,7 +84,7 @@ export class MultipartUploadQueries {
 
   async listParts(bucket: string, uploadId: string, request: { readonly partNumberMarker?: number; readonly maxParts?: number } = {}): Promise<ListPartsResult> {
     await requireBucket(this.dataSource, this.t, bucket);
-    const uploads: Row[] = await this.dataSource.query(`SELECT 1 FROM ${this.t('multipart_uploads')} WHERE bucket = $1 AND upload_id = $2 AND ${UPLOAD_IN_PROGRESS}`, [
+    const uploads: Row[] = await this.dataSource.query(`SELECT storage_class FROM ${this.t('multipart_uploads')} WHERE bucket = $1 AND upload_id = $2 AND ${UPLOAD_IN_PROGRESS}`, [
       bucket,
       uploadId,
     ]);
@@ -104,6 +104,6 @@ export class MultipartUploadQueries {
     }));
     const last = parts.at(-1);
     const isTruncated = rows.length > maxParts && last !== undefined;
-    return { parts, isTruncated, ...(isTruncated ? { nextPartNumberMarker: last.partNumber } : {}) };
+    return { parts, isTruncated, ...(isTruncated ? { nextPartNumberMarker: last.partNumber } : {}), storageClass: uploads[0]['storage_class'] as StorageClass };
   }
 }

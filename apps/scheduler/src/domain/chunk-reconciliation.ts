@@ -1,4 +1,5 @@
 import type { ContentHash, HashRing } from '@cairn/hashing';
+import type { ShardPlacement } from '@cairn/protocol';
 
 /** What the sweep saw of one chunk: who holds it (among the nodes it could list) and who references it. */
 export interface ChunkObservation {
@@ -7,7 +8,7 @@ export interface ChunkObservation {
   /** Nodes whose listing named the chunk. */
   readonly holders: readonly string[];
   /** Null when no object version, part or open upload names the chunk. */
-  readonly reference: { readonly replicationFactor: number } | null;
+  readonly reference: { readonly replicationFactor: number; readonly stripes?: readonly ShardPlacement[] } | null;
 }
 
 export interface ReconcileContext {
@@ -28,20 +29,25 @@ export type ChunkAction =
   | { readonly kind: 'trim'; readonly from: readonly string[]; readonly expected: readonly string[] }
   | { readonly kind: 'unreferenced'; readonly holders: readonly string[] }
   | { readonly kind: 'lost' }
+  /** A shard of an erasure-coded chunk that no node holds: rebuilt from the stripe's other shards. */
+  | { readonly kind: 'rebuild'; readonly to: readonly string[]; readonly stripes: readonly ShardPlacement[] }
   | { readonly kind: 'unknown' };
 
 export function reconcileChunk(chunk: ChunkObservation, context: ReconcileContext): ChunkAction {
   if (!chunk.reference) return chunk.holders.length > 0 ? { kind: 'unreferenced', holders: chunk.holders } : { kind: 'healthy' };
   const { ring, listed } = context;
-  const replicationFactor = Math.min(chunk.reference.replicationFactor, ring.members.length);
-  const expected = ring.replicasFor(chunk.hash, replicationFactor).map((m) => m.nodeId);
+  const expected = expectedHolders(ring, chunk.hash, chunk.reference);
   const held = new Set(chunk.holders);
   const missing = expected.filter((n) => !held.has(n) && listed.has(n));
   const surplus = chunk.holders.filter((n) => !expected.includes(n));
   // Surplus copies go only once every replica the ring names is known to hold the chunk.
   const everyExpectedListed = expected.every((n) => listed.has(n));
   const trim = everyExpectedListed ? surplus : [];
-  if (chunk.holders.length === 0) return everyExpectedListed ? { kind: 'lost' } : { kind: 'unknown' };
+  if (chunk.holders.length === 0) {
+    if (!everyExpectedListed) return { kind: 'unknown' };
+    const stripes = chunk.reference.stripes ?? [];
+    return stripes.length > 0 ? { kind: 'rebuild', to: expected, stripes } : { kind: 'lost' };
+  }
   if (missing.length > 0) {
     // Copy from replicas the ring still names first: they are the ones reads already prefer.
     const sources = [...chunk.holders].sort((a, b) => Number(!expected.includes(a)) - Number(!expected.includes(b)));
@@ -49,6 +55,21 @@ export function reconcileChunk(chunk: ChunkObservation, context: ReconcileContex
   }
   if (trim.length > 0) return { kind: 'trim', from: trim, expected };
   return { kind: 'healthy' };
+}
+
+/**
+ * The nodes that should hold a chunk: the ring's first `replicationFactor` replicas of its hash when
+ * it is named as a whole chunk, and, for each stripe it is a shard of, the stripe's `index`-th node
+ * (the ring's k+m replicas of the stripe's hash, in order; a ring smaller than the stripe wraps).
+ */
+export function expectedHolders(ring: HashRing, hash: ContentHash, reference: { readonly replicationFactor: number; readonly stripes?: readonly ShardPlacement[] }): string[] {
+  const expected = new Set(ring.replicasFor(hash, Math.min(reference.replicationFactor, ring.members.length)).map((m) => m.nodeId));
+  for (const { stripe, index, layout } of reference.stripes ?? []) {
+    const width = layout.dataShards + layout.parityShards;
+    const placement = ring.replicasFor(stripe as ContentHash, Math.min(width, ring.members.length));
+    if (placement.length > 0) expected.add(placement[index % placement.length].nodeId);
+  }
+  return [...expected];
 }
 
 /**

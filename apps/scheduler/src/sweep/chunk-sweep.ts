@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { HashRing, type ContentHash } from '@cairn/hashing';
-import { CHUNK_REFERENCES_LIMIT_MAX, type ChunkReference } from '@cairn/protocol';
+import { CHUNK_REFERENCES_LIMIT_MAX, type ChunkReference, type ShardPlacement } from '@cairn/protocol';
 import { SERVICE_CONFIG } from '@cairn/service-kit';
 import { SchedulerStateStore } from '../adapters/scheduler-state.store';
 import { ClusterView } from '../cluster/cluster-view';
@@ -8,6 +8,7 @@ import { gcDecision, reconcileChunk } from '../domain/chunk-reconciliation';
 import { addCounts, emptyCounts, reportProgress, type ProgressCounts, type ProgressReport, type RateBaseline } from '../domain/job-progress';
 import { describeError, type HeldChunkEntry } from '@cairn/chunk-client';
 import { ChunkCopier } from '../repair/chunk-copier';
+import { ShardRebuilder } from '../repair/shard-rebuilder';
 import type { SchedulerConfig } from '../scheduler.config';
 
 /** The sweep looks at the hash space one shard (first hex digit) at a time: memory is bounded by a shard. */
@@ -63,7 +64,8 @@ export interface SweepReport {
 type WorkItem =
   | { readonly kind: 'copy'; readonly category: 'repair' | 'rebalance'; readonly hash: ContentHash; readonly sizeBytes: number; readonly to: readonly string[]; readonly sources: readonly string[]; readonly trim: readonly string[]; readonly expected: readonly string[] }
   | { readonly kind: 'trim'; readonly hash: ContentHash; readonly sizeBytes: number; readonly from: readonly string[]; readonly expected: readonly string[] }
-  | { readonly kind: 'gc'; readonly hash: ContentHash; readonly sizeBytes: number; readonly holders: readonly string[]; readonly unlessTouchedSinceMs: number };
+  | { readonly kind: 'gc'; readonly hash: ContentHash; readonly sizeBytes: number; readonly holders: readonly string[]; readonly unlessTouchedSinceMs: number }
+  | { readonly kind: 'rebuild'; readonly hash: ContentHash; readonly sizeBytes: number; readonly to: readonly string[]; readonly stripes: readonly ShardPlacement[]; readonly ring: HashRing };
 
 export interface SweepRun {
   readonly id: string;
@@ -95,6 +97,7 @@ export class ChunkSweep {
   constructor(
     private readonly cluster: ClusterView,
     private readonly copier: ChunkCopier,
+    private readonly rebuilder: ShardRebuilder,
     private readonly state: SchedulerStateStore,
     @Inject(SERVICE_CONFIG) private readonly config: SchedulerConfig,
   ) {}
@@ -195,7 +198,12 @@ export class ChunkSweep {
       const h = held.get(hash);
       const reference = references.get(hash);
       const action = reconcileChunk(
-        { hash, sizeBytes: h?.sizeBytes ?? reference?.sizeBytes ?? 0, holders: h?.holders ?? [], reference: reference ? { replicationFactor: reference.replicationFactor } : null },
+        {
+          hash,
+          sizeBytes: h?.sizeBytes ?? reference?.sizeBytes ?? 0,
+          holders: h?.holders ?? [],
+          reference: reference ? { replicationFactor: reference.replicationFactor, ...(reference.stripes ? { stripes: reference.stripes } : {}) } : null,
+        },
         { ring, listed },
       );
       builder.seen(reference !== undefined);
@@ -209,6 +217,11 @@ export class ChunkSweep {
           break;
         case 'unknown':
           builder.undecided();
+          break;
+        case 'rebuild':
+          // A shard of an erasure-coded chunk no node holds (lost with its node, or set aside as corrupt by a scrub).
+          if (work.length < SWEEP_MAX_WORK_ITEMS) work.push({ kind: 'rebuild', hash, sizeBytes, to: action.to, stripes: action.stripes, ring });
+          builder.plan('repair', { totalItems: 1, totalBytes: sizeBytes * action.to.length });
           break;
         case 'copy':
           if (work.length < SWEEP_MAX_WORK_ITEMS) work.push({ kind: 'copy', category: action.reason, hash, sizeBytes, to: action.to, sources: action.sources, trim: action.trim, expected: action.expected });
@@ -239,7 +252,14 @@ export class ChunkSweep {
 
   private async execute(work: readonly WorkItem[], builder: SweepReportBuilder, run: SweepRun, publish: () => Promise<void>): Promise<void> {
     const copies = work.filter((w) => w.kind === 'copy');
-    const deletes = work.filter((w) => w.kind !== 'copy');
+    const rebuilds = work.filter((w) => w.kind === 'rebuild');
+    const deletes = work.filter((w) => w.kind === 'trim' || w.kind === 'gc');
+    await runPool(rebuilds, SWEEP_COPY_CONCURRENCY, run.signal, async (item) => {
+      const outcome = await this.rebuilder.rebuild(item.hash, item.stripes, item.ring, item.to, run.signal);
+      builder.progress('repair', { doneItems: 1, doneBytes: Math.max(0, item.sizeBytes) * item.to.length });
+      if (outcome.rebuiltTo.length < item.to.length) builder.failure(`rebuild ${item.hash}: ${outcome.failed.map((f) => `${f.nodeId} ${f.reason}`).join('; ')}`);
+      await publish();
+    });
     await runPool(copies, SWEEP_COPY_CONCURRENCY, run.signal, async (item) => {
       const outcome = await this.copier.copy(item.hash, item.sources, item.to, item.category, run.signal);
       const placed = outcome.copiedTo.length + outcome.alreadyThere.length;

@@ -1,4 +1,5 @@
 import { CreateMetadataTables1763780000000 } from './1763780000000-create-metadata-tables.migration';
+import { AddErasureShards1765000000000 } from './1765000000000-add-erasure-shards.migration';
 import { AddInlineChunks1764100000000 } from './1764100000000-add-inline-chunks.migration';
 import { AddContentHeaders1764200000000 } from './1764200000000-add-content-headers.migration';
 import { KeepCompletedUploadChunks1764300000000 } from './1764300000000-keep-completed-upload-chunks.migration';
@@ -19,4 +20,5 @@ export const METADATA_MIGRATIONS = [
   CreateConflictLog1764500000000,
   AddUsersAndBucketAccess1764800000000,
   AddBucketLifecycle1764900000000,
+  AddErasureShards1765000000000,
 ] as const;

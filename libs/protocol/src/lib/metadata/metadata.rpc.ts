@@ -2,7 +2,7 @@ import type { CorsConfiguration } from '../bucket-cors/bucket-cors.config';
 import type { AccessControlList, ObjectOwnership } from '../acl/acl.types';
 import type { ExpectedVersion } from '../bucket-lifecycle/lifecycle-versions.contract';
 import type { LifecycleConfiguration } from '../bucket-lifecycle/bucket-lifecycle.config';
-import type { Checksums, ChunkRef, ContentHeaders, ReplicationConfig, StorageClass, Tag, UploadChecksum, UserMetadata, VersioningStatus } from './common';
+import type { Checksums, ChunkRef, ContentHeaders, ErasureLayout, ReplicationConfig, StorageClass, Tag, UploadChecksum, UserMetadata, VersioningStatus } from './common';
 import type {
   AccessKeyView,
   BucketView,
@@ -114,6 +114,8 @@ export const MetadataRpc = {
   // chunks (garbage collection and the repair sweep)
   /** The distinct chunk hashes metadata references, in hash order: see ListChunkReferencesRequest. */
   listChunkReferences: 'chunk.references',
+  /** Bytes stored per storage class (logical, and raw on the nodes): see StorageCapacityReply. */
+  storageCapacity: 'capacity.classes',
   // replication between regions (sync)
   /** Applies another region's change (an event of a replicated bucket) here: see ApplyReplicatedRequest. */
   applyReplicated: 'replication.apply',
@@ -582,8 +584,49 @@ export interface ChunkReference {
   /** SHA-256 hex of the chunk's bytes (lowercase). */
   readonly hash: string;
   readonly sizeBytes: number;
-  /** The highest replication factor of the storage classes of the versions and uploads naming it (replicationFactorOf). */
+  /**
+   * The highest replication factor of the storage classes of the versions and uploads naming it as a
+   * whole chunk (replicationFactorOf); 0 when it is named only as a shard of erasure-coded chunks.
+   */
   readonly replicationFactor: number;
+  /**
+   * Set when the hash is a shard of erasure-coded chunks (ChunkRef.erasure): each stripe it is in
+   * (at most CHUNK_REFERENCE_STRIPES_MAX), its place in it, and the stripe's layout, so the repair
+   * sweep can tell where the shard belongs (the `index`-th of the ring's k+m replicas of `stripe`)
+   * and rebuild it from the other shards when no node holds it.
+   */
+  readonly stripes?: readonly ShardPlacement[];
+}
+
+/** How many stripes a shard reference lists: one places and rebuilds it; equal shards of several stripes are rare. */
+export const CHUNK_REFERENCE_STRIPES_MAX = 4;
+
+/** One storage class's share of the region (versions of objects, noncurrent ones included; open uploads' parts not). */
+export interface StorageClassCapacity {
+  readonly storageClass: string;
+  readonly versions: number;
+  /** The versions' sizes added up: what clients stored. */
+  readonly logicalBytes: number;
+  /** Bytes kept inline in metadata (small objects), not on the nodes. */
+  readonly inlineBytes: number;
+  /** Bytes on the nodes for the class: each replicated chunk times its class's RF, each stripe's k+m shards. */
+  readonly storedBytes: number;
+  /** What the same chunks would take as three copies each (STANDARD). */
+  readonly threeCopyBytes: number;
+  /** Logical bytes held erasure-coded. */
+  readonly erasureCodedBytes: number;
+}
+export interface StorageCapacityReply {
+  readonly classes: readonly StorageClassCapacity[];
+  /** The META sequence the figures are as of. */
+  readonly asOfSequence: number;
+}
+
+export interface ShardPlacement {
+  /** The erasure-coded chunk's hash. */
+  readonly stripe: string;
+  readonly index: number;
+  readonly layout: ErasureLayout;
 }
 export interface ListChunkReferencesReply {
   /** Ascending by hash, each hash once, all in (after, before). */

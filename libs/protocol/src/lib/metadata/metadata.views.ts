@@ -124,6 +124,8 @@ export interface ListPartsResult {
   readonly parts: readonly PartSummary[];
   readonly isTruncated: boolean;
   readonly nextPartNumberMarker?: number;
+  /** The class the upload was initiated with: its parts are stored in its layout. */
+  readonly storageClass?: StorageClass;
 }
 
 export interface StorageNodeView extends StorageNodeDescription {
