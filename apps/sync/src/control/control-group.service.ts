@@ -11,6 +11,7 @@ import {
   MetadataErrorCodes,
   MetadataRpc,
   type BucketAuthority,
+  type BucketRoute,
   type BucketHomeView,
   type BucketView,
   type ControlGroupView,
@@ -31,6 +32,8 @@ import { bucketsNeedingFailover, chooseNewHome, committedReportOf, isDown, repor
 import { validControlCommand, validProbe, validProgressRequest } from './control-messages';
 import { RegionContacts } from './domain/region-contact';
 import { appliedThrough, ownLastSequence } from './replication-progress';
+import { RegionFacts } from './region-facts';
+import { routeBucket } from './domain/routing';
 
 const TICK_MS = 100;
 /** 10 ticks: a lost leader is replaced in about 1-2 s, well inside the failover window. */
@@ -77,6 +80,9 @@ export class ControlGroupService implements OnApplicationBootstrap, OnApplicatio
   private leaderBusy = false;
   private lastReconcileMs = 0;
   readonly counters = { failovers: 0, switchovers: 0 };
+  private readonly facts: RegionFacts;
+  /** What each peer said about itself in its last answer to our check (routing). */
+  private readonly peerFacts = new Map<string, { s3Endpoint: string | null; freeBytes: number | null }>();
 
   constructor(
     @Inject(SERVICE_CONFIG) config: SyncConfig,
@@ -98,6 +104,7 @@ export class ControlGroupService implements OnApplicationBootstrap, OnApplicatio
     });
     this.dataDir = config.CAIRN_CONTROL_DIR || path.resolve('.cairn', 'control', identity.region);
     this.federation = new FederationRequester(nats, identity.namespace, credentials);
+    this.facts = new RegionFacts(nats, identity.namespace, identity.region, credentials);
   }
 
   /** Whether there is a group at all: a region on its own is its buckets' only possible home. */
@@ -108,6 +115,7 @@ export class ControlGroupService implements OnApplicationBootstrap, OnApplicatio
   onApplicationBootstrap(): void {
     this.health.registerInfo('control', () => this.summary());
     this.registerMetrics();
+    void this.retry('region facts', () => this.facts.start());
     if (!this.federated) return;
     void this.start().catch((error) => {
       if (!this.stopping) this.logger.error(`control group failed to start: ${error instanceof Error ? error.stack : String(error)}`);
@@ -116,6 +124,7 @@ export class ControlGroupService implements OnApplicationBootstrap, OnApplicatio
 
   async onApplicationShutdown(): Promise<void> {
     this.stopping = true;
+    this.facts.stop();
     for (const t of this.timers) clearInterval(t);
     for (const s of this.subscriptions) s.unsubscribe();
     await this.driver?.stop();
@@ -146,6 +155,29 @@ export class ControlGroupService implements OnApplicationBootstrap, OnApplicatio
     const until = this.contacts.leaseUntilMs(committedReportOf(this.replica.state, this.region));
     if (until === Number.POSITIVE_INFINITY) return UNBOUNDED_LEASE_MS;
     return Math.max(0, Math.floor(until - performance.now()));
+  }
+
+  /** Where a client should send the bucket's reads and writes, as this region sees the federation now. */
+  async route(bucket: string): Promise<BucketRoute> {
+    const { replication } = await this.rpc.request<{ replication: { mode: BucketRoute['mode']; homeRegion?: string } | null }>(METADATA_SERVICE, MetadataRpc.bucketReplication, { bucket });
+    if (!replication) throw new CairnError(MetadataErrorCodes.NoSuchBucket, `bucket ${bucket} does not exist in ${this.region}`, { bucket });
+    const registered = this.replica.state.buckets[bucket];
+    const now = performance.now();
+    const checks = new Map(this.contacts.view(now, this.startedMs).map((c) => [c.region, c]));
+    const state = this.replica.state;
+    return routeBucket({
+      bucket,
+      self: this.region,
+      mode: replication.mode,
+      home: registered?.home ?? replication.homeRegion ?? null,
+      epoch: registered?.epoch ?? null,
+      regions: this.voters.map((region) => {
+        if (region === this.region) return { region, up: true, rttMs: 0, freeBytes: this.facts.freeBytes(), s3Endpoint: this.facts.s3Endpoint() };
+        const check = checks.get(region);
+        const facts = this.peerFacts.get(region);
+        return { region, up: (check?.up ?? false) && !isDown(state, region), rttMs: check?.rttMs ?? null, freeBytes: facts?.freeBytes ?? null, s3Endpoint: facts?.s3Endpoint ?? null };
+      }),
+    });
   }
 
   // ---- the operator's view and actions
@@ -277,7 +309,13 @@ export class ControlGroupService implements OnApplicationBootstrap, OnApplicatio
   private answerProbe(from: string): ControlProbeReply {
     const now = performance.now();
     this.contacts.probedBy(from, now);
-    return { region: this.region, granted: this.contacts.grants(from, committedReportOf(this.replica.state, this.region), now, this.startedMs), appliedIndex: this.replica.applied };
+    return {
+      region: this.region,
+      granted: this.contacts.grants(from, committedReportOf(this.replica.state, this.region), now, this.startedMs),
+      appliedIndex: this.replica.applied,
+      s3Endpoint: this.facts.s3Endpoint(),
+      freeBytes: this.facts.freeBytes(),
+    };
   }
 
   private async progressHere(source: string): Promise<ControlProgressReply> {
@@ -305,6 +343,7 @@ export class ControlGroupService implements OnApplicationBootstrap, OnApplicatio
           try {
             const reply = await this.federation.request<ControlProbeReply>(peer, FederationOps.controlProbe, { from: this.region }, timeoutMs);
             this.contacts.answered(peer, sentMs, performance.now(), reply, this.replica.applied);
+            this.peerFacts.set(peer, { s3Endpoint: typeof reply.s3Endpoint === 'string' ? reply.s3Endpoint : null, freeBytes: typeof reply.freeBytes === 'number' ? reply.freeBytes : null });
           } catch {
             this.contacts.failed(peer);
           }
@@ -428,13 +467,16 @@ export class ControlGroupService implements OnApplicationBootstrap, OnApplicatio
 
   private registerMetrics(): void {
     const registers = [this.metrics.registry];
-    const self = this;
+    const leading = () => this.isLeader();
+    const lease = () => this.leaseRemainingMs();
+    const state = () => this.replica.state;
+    const { voters, counters } = this;
     new Gauge({
       name: 'cairn_control_leader',
       help: '1 while this region leads the control group',
       registers,
       collect() {
-        this.set(self.isLeader() ? 1 : 0);
+        this.set(leading() ? 1 : 0);
       },
     });
     new Gauge({
@@ -442,7 +484,7 @@ export class ControlGroupService implements OnApplicationBootstrap, OnApplicatio
       help: 'How long this region may still acknowledge writes as a bucket home (its lease from a majority of regions)',
       registers,
       collect() {
-        this.set(Math.min(self.leaseRemainingMs(), 1e9) / 1000);
+        this.set(Math.min(lease(), 1e9) / 1000);
       },
     });
     new Gauge({
@@ -452,7 +494,7 @@ export class ControlGroupService implements OnApplicationBootstrap, OnApplicatio
       registers,
       collect() {
         this.reset();
-        for (const r of self.voters) this.set({ region: r }, isDown(self.replica.state, r) ? 1 : 0);
+        for (const r of voters) this.set({ region: r }, isDown(state(), r) ? 1 : 0);
       },
     });
     new Gauge({
@@ -460,7 +502,7 @@ export class ControlGroupService implements OnApplicationBootstrap, OnApplicatio
       help: 'Failovers this region proposed as the control-group leader, since start',
       registers,
       collect() {
-        this.set(self.counters.failovers);
+        this.set(counters.failovers);
       },
     });
   }

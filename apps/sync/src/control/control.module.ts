@@ -1,10 +1,11 @@
-import { Body, Controller, Get, HttpCode, Module, Post } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Module, Param, Post } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { CairnError, MetadataErrorCodes, syncPattern, SyncRpc, type BucketAuthority, type ControlGroupView, type SwitchoverReply } from '@cairn/protocol';
+import { CairnError, MetadataErrorCodes, syncPattern, SyncRpc, type BucketAuthority, type BucketRoute, type ControlGroupView, type DrillReport, type SwitchoverReply } from '@cairn/protocol';
 import { Access } from '@cairn/service-kit';
 import { IsString, Matches } from 'class-validator';
 import { ControlGroupService } from './control-group.service';
+import { DrillReports } from './drill-reports';
 
 const BUCKET_PATTERN = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const REGION_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
@@ -26,7 +27,10 @@ export class SwitchoverRequestDto {
 @Access('operator')
 @Controller('control')
 export class ControlController {
-  constructor(private readonly control: ControlGroupService) {}
+  constructor(
+    private readonly control: ControlGroupService,
+    private readonly drills: DrillReports,
+  ) {}
 
   @Get()
   @ApiOperation({ summary: 'The control group: voters, leader, regions down by majority, every active-passive bucket’s home and epoch, this region’s checks and lease' })
@@ -34,11 +38,31 @@ export class ControlController {
     return this.control.view();
   }
 
+  @Get('route/:bucket')
+  @ApiOperation({ summary: 'Where a client should send a bucket’s reads and writes: the home for writes (active-passive), the nearest healthy region holding it for reads, from measured round trips and free storage' })
+  route(@Param('bucket') bucket: string): Promise<BucketRoute> {
+    if (!BUCKET_PATTERN.test(bucket)) throw new CairnError(MetadataErrorCodes.InvalidArgument, 'bucket must be a bucket name');
+    return this.control.route(bucket);
+  }
+
   @Post('switchover')
   @HttpCode(200)
   @ApiOperation({ summary: 'Planned switchover of a bucket’s home: drain the old home, wait for the new one to catch up, switch (409 when refused, 504 when the target cannot catch up in 30 s)' })
   switchover(@Body() dto: SwitchoverRequestDto): Promise<SwitchoverReply> {
     return this.control.switchover(dto.bucket, dto.to);
+  }
+
+  @Get('drills')
+  @ApiOperation({ summary: 'Disaster-recovery drill reports kept in this region (cairn drill run), newest first' })
+  drillReports(): Promise<DrillReport[]> {
+    return this.drills.list();
+  }
+
+  @Post('drills')
+  @HttpCode(201)
+  @ApiOperation({ summary: 'Keep a drill report (as a DrillReported event on CLUSTER); cairn drill run sends it' })
+  recordDrill(@Body() report: Record<string, unknown>): Promise<{ id: string; sequence: number }> {
+    return this.drills.record(report);
   }
 }
 
@@ -59,7 +83,7 @@ export class ControlRpcController {
 
 @Module({
   controllers: [ControlController, ControlRpcController],
-  providers: [ControlGroupService],
+  providers: [ControlGroupService, DrillReports],
   exports: [ControlGroupService],
 })
 export class ControlModule {}
