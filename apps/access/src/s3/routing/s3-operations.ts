@@ -66,7 +66,6 @@ export const UNSUPPORTED_SUBRESOURCES: ReadonlySet<string> = new Set([
   'intelligent-tiering',
   'inventory',
   'legal-hold',
-  'lifecycle',
   'logging',
   'metadataConfiguration',
   'metadataTable',
