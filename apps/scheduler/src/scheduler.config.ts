@@ -16,6 +16,16 @@ export const DEFAULT_SCRUB_TICK_MS = 5_000;
 export const DEFAULT_SCRUB_COVERAGE_WINDOW_MS = 14 * DAY_MS;
 export const DEFAULT_REREPLICATE_AFTER_MS = 10 * 60_000;
 
+export const DEFAULT_RESTORE_WINDOW = '7d';
+const DURATION_UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1_000, m: 60_000, h: HOUR_MS, d: DAY_MS };
+
+/** "7d", "36h", "90m", "600000" (ms) → milliseconds. */
+export function durationMs(text: string): number {
+  const m = /^(\d+)(ms|s|m|h|d)?$/.exec(text.trim());
+  if (!m) throw new Error(`"${text}" is not a duration (e.g. 7d, 36h, 90m)`);
+  return Number(m[1]) * DURATION_UNIT_MS[m[2] ?? 'ms'];
+}
+
 export class SchedulerConfig extends BaseServiceConfig {
   @IsString()
   @Matches(/^rediss?:\/\/\S+$/, { message: 'must be a redis:// or rediss:// (TLS) URL' })
@@ -68,6 +78,15 @@ export class SchedulerConfig extends BaseServiceConfig {
   @Min(1_000)
   @Max(365 * DAY_MS)
   CAIRN_GC_GRACE_MS = DEFAULT_GC_GRACE_MS;
+
+  /**
+   * Point-in-time restore reaches back this far (docs/backups.md): garbage collection keeps every
+   * chunk that some moment within the window still referenced, i.e. a chunk is deleted only once
+   * it has been unreferenced for the longer of this and CAIRN_GC_GRACE_MS. "7d", "36h", "90m", or ms.
+   */
+  @IsString()
+  @Matches(/^\d+(ms|s|m|h|d)?$/, { message: 'must be a duration such as 7d, 36h, 90m or a number of milliseconds' })
+  CAIRN_RESTORE_WINDOW = DEFAULT_RESTORE_WINDOW;
 
   /** Every stored byte is re-hashed at least once per this period. */
   @Type(() => Number)

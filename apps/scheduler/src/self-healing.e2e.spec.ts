@@ -20,6 +20,8 @@ describe('scheduler: a region that heals itself', () => {
   const region = new TestRegion({
     CAIRN_SWEEP_INTERVAL_MS: String(SWEEP_INTERVAL_MS),
     CAIRN_GC_GRACE_MS: String(GC_GRACE_MS),
+    // No point-in-time restore window here: garbage is collected after the grace alone.
+    CAIRN_RESTORE_WINDOW: '0',
     CAIRN_SCRUB_TICK_MS: '500',
     CAIRN_SCRUB_PERIOD_MS: String(14 * 86_400_000),
   });

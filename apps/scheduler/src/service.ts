@@ -13,6 +13,8 @@ import { ShardRebuilder } from './repair/shard-rebuilder';
 import { ChunkHealthConsumer } from './repair/chunk-health.consumer';
 import { ChunkRepairQueue } from './repair/chunk-repair.queue';
 import { HistoryReadController } from './point-in-time/history-read.controller';
+import { RestoreAdminController } from './point-in-time/restore-admin.controller';
+import { RestoreQueue } from './point-in-time/restore.queue';
 import { NodeHealthFollower } from './repair/node-health.follower';
 import { SchedulerConfig } from './scheduler.config';
 import { ScrubQueue } from './scrub/scrub.queue';
@@ -29,7 +31,7 @@ export const SchedulerService: ServiceDefinition<SchedulerConfig> = {
   module: (config, identity) => ({
     module: class SchedulerAppModule {},
     imports: [ServiceKitModule.forRoot({ identity, config, redis: { url: config.CAIRN_REDIS_URL, tlsCaFile: config.CAIRN_REDIS_TLS_CA_FILE } })],
-    controllers: [SchedulerAdminController, SchedulerJobsRpcController, ChunkHealthConsumer, HistoryReadController],
+    controllers: [SchedulerAdminController, SchedulerJobsRpcController, ChunkHealthConsumer, HistoryReadController, RestoreAdminController],
     providers: [
       { provide: LockClient, useFactory: (rpc: RpcClient) => new LockClient(rpc, { owner: identity.instance }), inject: [RpcClient] },
       SchedulerQueues,
@@ -44,6 +46,7 @@ export const SchedulerService: ServiceDefinition<SchedulerConfig> = {
       ScrubQueue,
       NodeAdminService,
       RegionChunks,
+      RestoreQueue,
     ],
   }),
 };

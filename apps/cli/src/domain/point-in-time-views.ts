@@ -42,3 +42,30 @@ export function historyTable(reply: HistoryListWire): string {
     `(no objects in ${reply.bucket} at ${reply.at})`,
   );
 }
+
+export interface RestoreReportWire {
+  readonly id: string;
+  readonly bucket: string;
+  readonly at: string;
+  readonly prefix?: string;
+  readonly to?: string;
+  readonly state: 'queued' | 'running' | 'done' | 'failed';
+  readonly error?: string;
+  readonly progress: { readonly doneItems: number; readonly totalItems: number; readonly etaSeconds: number | null };
+  readonly puts: number;
+  readonly deletes: number;
+  readonly bytesRestored: number;
+  readonly bytesCopied: number;
+  readonly failures: number;
+  readonly failureSample: readonly string[];
+}
+
+/** One line of a restore job: where it is, what it did. */
+export function restoreLine(r: RestoreReportWire): string {
+  const target = r.to && r.to !== r.bucket ? ` → ${r.to}` : '';
+  const eta = r.state === 'running' && r.progress.etaSeconds !== null ? `, ETA ${Math.ceil(r.progress.etaSeconds)}s` : '';
+  return (
+    `restore ${r.id} ${r.state}: ${r.bucket}${r.prefix ? `/${r.prefix}*` : ''}${target} as of ${r.at} — ` +
+    `${r.progress.doneItems}/${r.progress.totalItems} keys${eta}, ${r.puts} put back (${r.bytesRestored} bytes, ${r.bytesCopied} copied), ${r.deletes} deleted, ${r.failures} failed`
+  );
+}

@@ -36,12 +36,14 @@ export class BucketHistoryReader {
     private readonly ctx: MetadataCommandContext,
   ) {}
 
-  /** A kept snapshot (by its sequence) when there is one, else a fresh read. */
-  async read(bucket: string, atMs: number, snapshot?: number): Promise<BucketHistorySnapshot> {
+  /**
+   * `continuing`: a later page of a listing or plan, which reads from the snapshot its first page
+   * made while it is kept; a first page always reads afresh.
+   */
+  async read(bucket: string, atMs: number, continuing: boolean): Promise<BucketHistorySnapshot> {
     const id = `${bucket}@${atMs}`;
     const kept = this.snapshots.get(id);
-    const fresh = kept && Date.now() - kept.readAtMs < SNAPSHOT_TTL_MS;
-    if (kept && fresh && (snapshot === undefined || snapshot === kept.sequence)) return kept;
+    if (continuing && kept && Date.now() - kept.readAtMs < SNAPSHOT_TTL_MS) return kept;
     const read = await this.readFresh(bucket, atMs);
     this.snapshots.delete(id);
     this.snapshots.set(id, read);

@@ -1,13 +1,17 @@
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import { metadataPattern, MetadataRpc, type HistoryHeadRequest, type HistoryListRequest, type RestorePlanRequest } from '@cairn/protocol';
+import { metadataPattern, MetadataRpc, type HistoryHeadRequest, type HistoryListRequest, type ImportEventsRequest, type RestorePlanRequest } from '@cairn/protocol';
 import { body } from '../shared/rpc-request';
+import { EventImportService } from './event-import.service';
 import { PointInTimeService } from './point-in-time.service';
 
 /** The past over NATS (point-in-time.contract.ts): listings and HEAD as of a moment, restore plans. */
 @Controller()
 export class PointInTimeRpcController {
-  constructor(private readonly pointInTime: PointInTimeService) {}
+  constructor(
+    private readonly pointInTime: PointInTimeService,
+    private readonly imports: EventImportService,
+  ) {}
 
   @MessagePattern(metadataPattern(MetadataRpc.historyList))
   list(@Payload() r: HistoryListRequest) {
@@ -22,5 +26,10 @@ export class PointInTimeRpcController {
   @MessagePattern(metadataPattern(MetadataRpc.restorePlan))
   restorePlan(@Payload() r: RestorePlanRequest) {
     return this.pointInTime.restorePlan(body(r));
+  }
+
+  @MessagePattern(metadataPattern(MetadataRpc.importEvents))
+  importEvents(@Payload() r: ImportEventsRequest) {
+    return this.imports.import(body(r));
   }
 }

@@ -41,7 +41,7 @@ export class PointInTimeService {
     const atMs = parseMoment(request.at);
     const limit = limitOf(request.limit, HISTORY_LIST_LIMIT_MAX);
     const bucket = await this.bucketAt(request.bucket, atMs);
-    const snapshot = await this.history.read(request.bucket, atMs);
+    const snapshot = await this.history.read(request.bucket, atMs, Boolean(request.after));
     const prefix = request.prefix ?? '';
     const after = request.after ?? '';
     const objects: HistoryListReply['objects'][number][] = [];
@@ -77,9 +77,10 @@ export class PointInTimeService {
     const source = await this.bucketAt(request.bucket, atMs);
     const target = request.to ?? request.bucket;
     const targetNow = await this.bucketAt(target, Number.MAX_SAFE_INTEGER);
-    const snapshot = await this.history.read(request.bucket, atMs, request.snapshot);
+    const continuing = request.snapshot !== undefined;
+    const snapshot = await this.history.read(request.bucket, atMs, continuing);
     const prefix = request.prefix ?? '';
-    const targetKeys = target === request.bucket ? null : new Map((await this.history.read(target, atMs)).keys.map((t) => [t.key, t]));
+    const targetKeys = target === request.bucket ? null : new Map((await this.history.read(target, atMs, continuing)).keys.map((t) => [t.key, t]));
     const actions: RestoreAction[] = [];
     let bytes = 0;
     let scannedKeys = 0;

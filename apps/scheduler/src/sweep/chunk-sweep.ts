@@ -9,7 +9,7 @@ import { addCounts, emptyCounts, reportProgress, type ProgressCounts, type Progr
 import { describeError, type HeldChunkEntry } from '@cairn/chunk-client';
 import { ChunkCopier } from '../repair/chunk-copier';
 import { ShardRebuilder } from '../repair/shard-rebuilder';
-import type { SchedulerConfig } from '../scheduler.config';
+import { durationMs, type SchedulerConfig } from '../scheduler.config';
 
 /** The sweep looks at the hash space one shard (first hex digit) at a time: memory is bounded by a shard. */
 export const SWEEP_SHARDS = [...'0123456789abcdef'];
@@ -59,6 +59,15 @@ export interface SweepReport {
   readonly work: Readonly<Record<SweepCategory, ProgressReport>>;
   readonly failures: number;
   readonly lastFailure?: string;
+  /** What the restore window costs: unreferenced chunks past the GC grace that are kept because a moment within the window still referenced them. */
+  readonly restoreWindow?: RestoreWindowCost;
+}
+
+export interface RestoreWindowCost {
+  readonly windowMs: number;
+  readonly retainedChunks: number;
+  /** Bytes on the nodes (every copy counted). */
+  readonly retainedBytes: number;
 }
 
 type WorkItem =
@@ -111,7 +120,7 @@ export class ChunkSweep {
     await this.cluster.ring.ready();
     const members = this.cluster.ring.nodes();
     const { ring, leftOut } = await this.placementRing(this.cluster.ring.ring(), members.map((n) => n.nodeId), run.signal, run.unreachableSince ?? {});
-    const builder = new SweepReportBuilder(run, ring.epoch, members.map((n) => ({ nodeId: n.nodeId, draining: n.draining })), leftOut);
+    const builder = new SweepReportBuilder(run, ring.epoch, members.map((n) => ({ nodeId: n.nodeId, draining: n.draining })), leftOut, durationMs(this.config.CAIRN_RESTORE_WINDOW));
     this.current = builder;
     const publish = throttle(REPORT_EVERY_MS, () => this.state.setJson('sweep:current', builder.report()));
     try {
@@ -193,6 +202,8 @@ export class ChunkSweep {
     const candidates = await this.state.hashNumbers(`gc:${shard}`);
     const nextCandidates = new Map<string, number>();
     const graceMs = this.config.CAIRN_GC_GRACE_MS;
+    // Point-in-time restore: a chunk a moment within the window referenced is kept that long after it was released.
+    const retentionMs = Math.max(graceMs, durationMs(this.config.CAIRN_RESTORE_WINDOW));
     const hashes = new Set<ContentHash>([...held.keys(), ...references.keys()]);
     for (const hash of hashes) {
       const h = held.get(hash);
@@ -233,11 +244,13 @@ export class ChunkSweep {
           builder.plan('rebalance', { totalItems: 1 });
           break;
         case 'unreferenced': {
-          const decision = gcDecision(candidates.get(hash), lookStartedAtMs, graceMs);
-          const writtenLately = (h?.touchedAtMs ?? 0) >= lookStartedAtMs - graceMs;
+          const decision = gcDecision(candidates.get(hash), lookStartedAtMs, retentionMs);
+          const writtenLately = (h?.touchedAtMs ?? 0) >= lookStartedAtMs - retentionMs;
           if (decision.collect && !writtenLately && work.length < SWEEP_MAX_WORK_ITEMS) {
-            work.push({ kind: 'gc', hash, sizeBytes, holders: action.holders, unlessTouchedSinceMs: lookStartedAtMs - graceMs });
+            work.push({ kind: 'gc', hash, sizeBytes, holders: action.holders, unlessTouchedSinceMs: lookStartedAtMs - retentionMs });
             builder.plan('gc', { totalItems: 1, totalBytes: sizeBytes * action.holders.length });
+          } else if (!decision.collect && gcDecision(candidates.get(hash), lookStartedAtMs, graceMs).collect && (h?.touchedAtMs ?? 0) < lookStartedAtMs - graceMs) {
+            builder.retained(sizeBytes * action.holders.length);
           }
           // Kept as a candidate until it is gone or referenced again.
           nextCandidates.set(hash, decision.firstSeenUnreferencedAtMs);
@@ -349,12 +362,15 @@ class SweepReportBuilder {
   private readonly baselines: Partial<Record<SweepCategory, RateBaseline>> = {};
   private failures = 0;
   private lastFailure?: string;
+  private retainedChunks = 0;
+  private retainedBytes = 0;
 
   constructor(
     private readonly run: SweepRun,
     private readonly ringEpoch: number,
     members: readonly { nodeId: string; draining: boolean }[],
     private readonly leftOut: readonly string[],
+    private readonly restoreWindowMs: number,
   ) {
     this.nodeIds = members.map((m) => m.nodeId);
     for (const m of members) this.nodes.set(m.nodeId, { listed: true, draining: m.draining, chunks: 0, bytes: 0 });
@@ -384,6 +400,12 @@ class SweepReportBuilder {
   lost(hash: string): void {
     this.lostChunks++;
     if (this.lostSample.length < LOST_SAMPLE_MAX) this.lostSample.push(hash);
+  }
+
+  /** An unreferenced chunk kept only for the restore window. */
+  retained(bytes: number): void {
+    this.retainedChunks++;
+    this.retainedBytes += bytes;
   }
 
   undecided(): void {
@@ -449,6 +471,7 @@ class SweepReportBuilder {
       work: { repair: work('repair'), rebalance: work('rebalance'), gc: work('gc') },
       failures: this.failures,
       ...(this.lastFailure ? { lastFailure: this.lastFailure } : {}),
+      restoreWindow: { windowMs: this.restoreWindowMs, retainedChunks: this.retainedChunks, retainedBytes: this.retainedBytes },
     };
   }
 }

@@ -71,6 +71,11 @@ export class TestRegion {
     return scheduler;
   }
 
+  /** The S3 gateway's address. */
+  get accessUrl(): string {
+    return this.access!.url;
+  }
+
   /** The metadata process's HTTP address (its admin API). */
   get metadataUrl(): string {
     return this.services[0].url;

@@ -132,6 +132,8 @@ export const MetadataRpc = {
   historyHead: 'history.head',
   /** What restoring a bucket (or prefix) to a moment takes, a page of keys at a time. */
   restorePlan: 'history.restore-plan',
+  /** Replays a backup's events into this region's META (a region restore): see ImportEventsRequest. */
+  importEvents: 'history.import',
   // operations
   projectionStatus: 'projection.status',
 } as const;

@@ -108,3 +108,31 @@ export function storedHashesOf(chunk: ChunkRef): readonly string[] {
   const erasure = (chunk as { readonly erasure?: { readonly shards: readonly string[] } }).erasure;
   return erasure ? erasure.shards : [chunk.hash];
 }
+
+/** Events one import request carries at most (and at most this many bytes of JSON). */
+export const IMPORT_EVENTS_MAX = 500;
+export const IMPORT_BYTES_MAX = 512 * 1024;
+
+/** One event of a backup, as the region restore replays it into an empty region's META. */
+export interface ImportedEvent {
+  /** The subject without the namespace, e.g. `meta.object.photos.<keyId>`. */
+  readonly subject: string;
+  /** The envelope exactly as it was stored. */
+  readonly event: { readonly id: string; readonly type: string; readonly schemaVersion: number } & Record<string, unknown>;
+  /** The id of the first event of the same subject in the backup: a subject that starts otherwise here is this region's own, and is left alone. */
+  readonly firstEventIdOfSubject: string;
+}
+
+export interface ImportEventsRequest {
+  readonly events: readonly ImportedEvent[];
+}
+
+export interface ImportEventsReply {
+  readonly imported: number;
+  /** Already appended by an earlier attempt (JetStream's duplicate window, keyed by event id). */
+  readonly duplicates: number;
+  /** Events of subjects this region had started on its own (e.g. its root access key): not imported. */
+  readonly skipped: number;
+  /** META's last sequence after the import. */
+  readonly sequence: number;
+}
