@@ -5,6 +5,11 @@ import { RegionChunks } from './adapters/region-chunks';
 import { SchedulerQueues } from './adapters/scheduler-queues';
 import { SchedulerStateStore } from './adapters/scheduler-state.store';
 import { NodeAdminService } from './admin/node-admin.service';
+import { BackupAdminController } from './backup/backup-admin.controller';
+import { BackupTargetsStore } from './backup/backup-targets.store';
+import { BackupQueue } from './backup/backup.queue';
+import { BackupRunner } from './backup/backup.runner';
+import { RegionRestoreRunner } from './backup/region-restore.runner';
 import { SchedulerAdminController } from './admin/scheduler-admin.controller';
 import { SchedulerJobsRpcController } from './admin/scheduler-jobs-rpc.controller';
 import { ClusterView } from './cluster/cluster-view';
@@ -31,7 +36,7 @@ export const SchedulerService: ServiceDefinition<SchedulerConfig> = {
   module: (config, identity) => ({
     module: class SchedulerAppModule {},
     imports: [ServiceKitModule.forRoot({ identity, config, redis: { url: config.CAIRN_REDIS_URL, tlsCaFile: config.CAIRN_REDIS_TLS_CA_FILE } })],
-    controllers: [SchedulerAdminController, SchedulerJobsRpcController, ChunkHealthConsumer, HistoryReadController, RestoreAdminController],
+    controllers: [SchedulerAdminController, SchedulerJobsRpcController, ChunkHealthConsumer, HistoryReadController, RestoreAdminController, BackupAdminController],
     providers: [
       { provide: LockClient, useFactory: (rpc: RpcClient) => new LockClient(rpc, { owner: identity.instance }), inject: [RpcClient] },
       SchedulerQueues,
@@ -47,6 +52,10 @@ export const SchedulerService: ServiceDefinition<SchedulerConfig> = {
       NodeAdminService,
       RegionChunks,
       RestoreQueue,
+      BackupTargetsStore,
+      BackupRunner,
+      BackupQueue,
+      RegionRestoreRunner,
     ],
   }),
 };
