@@ -55,6 +55,18 @@ export class AccessConfig extends BaseServiceConfig {
   CAIRN_CACHE_TTL_MS = DEFAULT_CACHE_TTL_MS;
 
   /**
+   * The region's keyring (master key versions and SSE-KMS keys), outside the event log, mode 0600
+   * (docs/encryption.md). Empty: SSE-S3 and SSE-KMS answer NotImplemented; SSE-C still works.
+   */
+  @IsString()
+  CAIRN_MASTER_KEY_FILE = '';
+
+  /** Create the keyring with a first master key when the file is missing (development only). */
+  @Transform(({ value }) => (value === 'true' || value === '1' ? true : value === 'false' || value === '0' ? false : value))
+  @IsBoolean({ message: 'must be true or false' })
+  CAIRN_MASTER_KEY_CREATE = false;
+
+  /**
    * The erasure code of STANDARD_IA and GLACIER_IR where the ring has data + parity nodes (4+2);
    * a smaller ring gets the widest code it can place (2+1 on three nodes; docs/storage-classes.md).
    */

@@ -10,6 +10,7 @@ import { MembershipModule } from './membership/membership.module';
 import { databaseTlsOf, MetadataConfig } from './metadata.config';
 import { MultipartUploadModule } from './multipart-upload/multipart-upload.module';
 import { ObjectKeyModule } from './object-key/object-key.module';
+import { DataProtectionModule } from './data-protection/data-protection.module';
 import { LifecycleModule } from './lifecycle/lifecycle.module';
 import { PointInTimeModule } from './point-in-time/point-in-time.module';
 import { ProjectionsModule } from './projections/projections.module';
@@ -39,6 +40,7 @@ export const MetadataService: ServiceDefinition<MetadataConfig> = {
       // One module per aggregate (its commands, RPCs, projection part and queries in its folder).
       BucketModule,
       ObjectKeyModule,
+      DataProtectionModule,
       MultipartUploadModule,
       AccessKeyModule,
       MembershipModule,

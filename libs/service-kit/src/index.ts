@@ -19,3 +19,4 @@ export * from './lib/security/cluster-credentials';
 export * from './lib/security/route-access';
 export * from './lib/security/cluster-auth.guard';
 export * from './lib/security/service-tls';
+export * from './lib/keys/key-service';

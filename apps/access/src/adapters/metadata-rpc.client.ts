@@ -1,4 +1,15 @@
 import type { RpcClient } from '@cairn/messaging';
+import type {
+  DeleteBucketEncryptionRequest,
+  GetUploadReply,
+  GetUploadRequest,
+  PutBucketEncryptionRequest,
+  PutObjectLockConfigurationRequest,
+  PutObjectLockReply,
+  PutObjectLockRequest,
+  RewrapObjectKeyReply,
+  RewrapObjectKeyRequest,
+} from '@cairn/protocol';
 import {
   METADATA_SERVICE,
   MetadataRpc,
@@ -125,6 +136,14 @@ export class MetadataRpcClient {
   deleteBucketCors = (request: DeleteBucketCorsRequest) => this.command<CommandReply>(MetadataRpc.deleteBucketCors, request, this.onBucket(request.bucket));
   putBucketLifecycle = (request: PutBucketLifecycleRequest) => this.command<CommandReply>(MetadataRpc.putBucketLifecycle, request, this.onBucket(request.bucket));
   deleteBucketLifecycle = (request: DeleteBucketLifecycleRequest) => this.command<CommandReply>(MetadataRpc.deleteBucketLifecycle, request, this.onBucket(request.bucket));
+  putBucketEncryption = (request: PutBucketEncryptionRequest) => this.command<CommandReply>(MetadataRpc.putBucketEncryption, request, this.onBucket(request.bucket));
+  deleteBucketEncryption = (request: DeleteBucketEncryptionRequest) => this.command<CommandReply>(MetadataRpc.deleteBucketEncryption, request, this.onBucket(request.bucket));
+  putObjectLockConfiguration = (request: PutObjectLockConfigurationRequest) =>
+    this.command<CommandReply>(MetadataRpc.putObjectLockConfiguration, request, this.onBucket(request.bucket));
+  putObjectLock = (request: PutObjectLockRequest) => this.command<PutObjectLockReply>(MetadataRpc.putObjectLock, request, this.onKey());
+  rewrapObjectKey = (request: RewrapObjectKeyRequest) => this.command<RewrapObjectKeyReply>(MetadataRpc.rewrapObjectKey, request, this.onKey());
+  /** Read from the upload's own subject: current, no sequence to wait for. */
+  getUpload = (request: GetUploadRequest) => this.query<GetUploadReply>(MetadataRpc.getUpload, request, 0);
   /** The bucket as of the last change heard of (through this gateway or any other), cached until the next one. */
   getBucket = (request: { bucket: string }) => this.bucketViews.get(request.bucket);
   listBuckets = (request: { owner?: string }) => this.query<ListBucketsReply>(MetadataRpc.listBuckets, request, this.readYourWrites.forBucket());

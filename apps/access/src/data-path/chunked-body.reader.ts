@@ -3,6 +3,7 @@ import { contentHashOf } from '@cairn/hashing';
 import { isInlineChunk, type ChunkRef } from '@cairn/protocol';
 import { S3Error } from '../s3';
 import type { ChunkStore } from './chunk-store.port';
+import { decryptChunkBytes, decryptingStream } from '../encryption/chunk-cipher';
 import { readChunkRef } from './storage-class.store';
 import type { MemoryBudget } from './memory-budget';
 
@@ -43,6 +44,8 @@ export async function* readChunkedBody(
   endExclusive: number,
   budget: MemoryBudget,
   readAheadChunks: number = READ_AHEAD_CHUNKS,
+  /** The version's data key when its chunks are encrypted (ChunkRef.iv): each slice is decrypted as it passes. */
+  dataKey?: Buffer,
 ): AsyncGenerator<Buffer> {
   const slices = slicesOf(chunks, start, endExclusive);
   const ahead: Promise<OpenedSlice>[] = [];
@@ -52,12 +55,12 @@ export async function* readChunkedBody(
       let current = ahead.shift();
       if (!current) {
         const slice = slices[next++];
-        current = openSlice(store, slice, await reserve(budget, slice));
+        current = openSlice(store, slice, await reserve(budget, slice), dataKey);
       }
       while (ahead.length < readAheadChunks && next < slices.length) {
         const release = sliceBytes(slices[next]) === 0 ? NOTHING_TO_RELEASE : budget.tryAcquire(sliceBytes(slices[next]));
         if (!release) break;
-        const opened = openSlice(store, slices[next++], release);
+        const opened = openSlice(store, slices[next++], release, dataKey);
         // Its failure is reported when it becomes current; until then it must not go unhandled.
         opened.catch(() => undefined);
         ahead.push(opened);
@@ -100,17 +103,31 @@ function reserve(budget: MemoryBudget, slice: ChunkSlice): Promise<() => void> |
 }
 
 /** Starts fetching a slice under `release`'s reservation; gives it back itself if the fetch fails. */
-async function openSlice(store: ChunkStore, slice: ChunkSlice, release: () => void): Promise<OpenedSlice> {
+async function openSlice(store: ChunkStore, slice: ChunkSlice, release: () => void, dataKey?: Buffer): Promise<OpenedSlice> {
   const { chunk, from, to } = slice;
   try {
-    if (isInlineChunk(chunk)) return { stream: null, inline: verifiedInlineBytes(chunk).subarray(from, to), release };
+    const iv = chunk.iv;
+    if (iv !== undefined && dataKey === undefined) throw new S3Error('InternalError', `chunk ${chunk.hash} is encrypted and no data key was given`);
+    if (isInlineChunk(chunk)) {
+      const stored = verifiedInlineBytes(chunk).subarray(from, to);
+      return { stream: null, inline: iv !== undefined && dataKey ? decryptChunkBytes(dataKey, iv, from, stored) : stored, release };
+    }
     const whole = from === 0 && to === chunk.sizeBytes;
-    const stream = await readChunkRef(store, chunk, whole ? undefined : { start: from, end: to });
-    return { stream, inline: null, release };
+    const stored = await readChunkRef(store, chunk, whole ? undefined : { start: from, end: to });
+    return { stream: decrypted(stored, iv, dataKey, from), inline: null, release };
   } catch (error) {
     release();
     throw error;
   }
+}
+
+/** An encrypted chunk's stored bytes decrypted as they pass (from byte `from` of the chunk); others as they are. */
+function decrypted(stored: Readable, iv: string | undefined, dataKey: Buffer | undefined, from: number): Readable {
+  if (iv === undefined || !dataKey) return stored;
+  const stream = decryptingStream(dataKey, iv, from);
+  stored.on('error', (error) => stream.destroy(error));
+  stream.on('close', () => stored.destroy());
+  return stored.pipe(stream);
 }
 
 function discard(opened: OpenedSlice): void {

@@ -18,6 +18,11 @@ export interface ChunkedBodyOptions {
    * instead of on storage nodes; 0 stores every body on storage nodes.
    */
   readonly inlineMaxBytes?: number;
+  /**
+   * Encrypts each chunk before it leaves the gateway (docs/encryption.md): the chunk is stored (and
+   * named) by its ciphertext, and its reference carries the chunk's IV.
+   */
+  readonly encrypt?: (plain: Buffer) => { readonly bytes: Buffer; readonly iv: string };
 }
 
 export interface StoredBody {
@@ -48,8 +53,10 @@ export async function storeChunkedBody(source: AsyncIterable<Buffer>, options: C
 
   const flush = async () => {
     if (!buffer || filledBytes === 0) return;
-    const hash = await store.write(buffer.subarray(0, filledBytes));
-    chunks.push({ hash, offsetBytes: totalBytes - filledBytes, sizeBytes: filledBytes });
+    const plain = buffer.subarray(0, filledBytes);
+    const sealed = options.encrypt?.(plain);
+    const hash = await store.write(sealed ? sealed.bytes : plain);
+    chunks.push({ hash, offsetBytes: totalBytes - filledBytes, sizeBytes: filledBytes, ...(sealed ? { iv: sealed.iv } : {}) });
     filledBytes = 0;
   };
 
@@ -68,8 +75,10 @@ export async function storeChunkedBody(source: AsyncIterable<Buffer>, options: C
       }
     }
     if (buffer && chunks.length === 0 && filledBytes > 0 && filledBytes <= inlineMaxBytes) {
-      const bytes = buffer.subarray(0, filledBytes);
-      chunks.push({ hash: contentHashOf(bytes), offsetBytes: 0, sizeBytes: filledBytes, inline: bytes.toString('base64') });
+      const plain = buffer.subarray(0, filledBytes);
+      const sealed = options.encrypt?.(plain);
+      const bytes = sealed ? sealed.bytes : plain;
+      chunks.push({ hash: contentHashOf(bytes), offsetBytes: 0, sizeBytes: filledBytes, inline: bytes.toString('base64'), ...(sealed ? { iv: sealed.iv } : {}) });
     } else {
       await flush();
     }

@@ -38,7 +38,7 @@ export class BucketHandlers {
       throw new S3Error('IllegalLocationConstraintException', `The ${constraint} location constraint is incompatible for the region specific endpoint this request was sent to.`);
     }
     try {
-      await this.deps.metadata.createBucket({ bucket: ex.bucket, owner: ex.caller.owner });
+      await this.deps.metadata.createBucket({ ...objectLockOfCreate(ex), bucket: ex.bucket, owner: ex.caller.owner });
     } catch (error) {
       // A bucket owned by someone else is "taken" whoever asks; S3 tells its owner it already has it.
       if (error instanceof CairnError && error.code === MetadataErrorCodes.BucketAlreadyExists && ex.caller.isRoot) {
@@ -100,4 +100,9 @@ export class BucketHandlers {
     await acceptOwnerOnlyAcl(ex, ex.bucketInfo.owner);
     ex.sendEmpty();
   };
+}
+
+/** x-amz-bucket-object-lock-enabled: true makes a bucket with Object Lock on (and versioning Enabled). */
+function objectLockOfCreate(ex: S3Exchange): { objectLockEnabled?: true } {
+  return ex.header('x-amz-bucket-object-lock-enabled')?.toLowerCase() === 'true' ? { objectLockEnabled: true } : {};
 }

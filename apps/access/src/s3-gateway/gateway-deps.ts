@@ -1,6 +1,7 @@
 import type { MetadataRpcClient } from '../adapters/metadata-rpc.client';
 import type { ChunkStore } from '../data-path/chunk-store.port';
 import type { MemoryBudget } from '../data-path/memory-budget';
+import type { ObjectKeys } from '../encryption/object-keys';
 
 /** What the operation handlers work with. */
 export interface GatewayDeps {
@@ -16,4 +17,6 @@ export interface GatewayDeps {
   /** The S3 region clients sign for (GetBucketLocation, x-amz-bucket-region). */
   readonly s3Region: string;
   readonly nowMs: () => number;
+  /** Data keys of encrypted versions (docs/encryption.md). */
+  readonly objectKeys: ObjectKeys;
 }

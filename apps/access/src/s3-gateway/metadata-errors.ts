@@ -24,6 +24,8 @@ const UNAVAILABLE_CODES: ReadonlySet<string> = new Set([
 export function mapError(error: unknown): MappedError {
   if (isS3Error(error)) return { error, headers: {}, internal: false };
   if (error instanceof CairnError) {
+    // Object Lock refusals are S3's AccessDenied, with the reason.
+    if (error.code === MetadataErrorCodes.ObjectLocked) return { error: new S3Error('AccessDenied', error.message), headers: {}, internal: false };
     if (isS3ErrorCode(error.code)) {
       const headers: Record<string, string> = {};
       const details = error.details ?? {};

@@ -17,6 +17,8 @@ import { checksumTypeOf, checksumValuesOf, claimedChecksumsFrom, contentHeadersF
 import { readXmlBody } from './request-body';
 import type { S3Exchange } from './s3-exchange';
 import { receiveUploadBody, storeUploadBytes } from './upload-body';
+import { COPY_SOURCE_SSE_C_PREFIX, customerKeyOf, encryptionResponseHeaders, sseOfWrite } from '../encryption/object-keys';
+import { writeLockFromHeaders } from './data-protection.handlers';
 import { storeInClass } from '../data-path/storage-class.store';
 import { storageClassOfWrite, uploadClasses } from './storage-class';
 
@@ -28,8 +30,14 @@ export class MultipartHandlers {
   readonly createMultipartUpload = async (ex: S3Exchange): Promise<void> => {
     const tags = tagsFromHeader(ex.header('x-amz-tagging'));
     const checksum = uploadChecksumFrom(ex.headers);
+    const lock = writeLockFromHeaders(ex, this.deps.nowMs());
+    const sse = sseOfWrite(ex.headers, ex.bucketInfo.encryption);
+    // Every part is encrypted under the upload's data key, kept wrapped on the upload.
+    const objectKey = sse ? this.deps.objectKeys.newDataKey(sse) : undefined;
     const storageClass = storageClassOfWrite(ex);
     const reply = await this.deps.metadata.initiateUpload({
+      ...lock,
+      ...(objectKey ? { encryption: objectKey.encryption } : {}),
       bucket: ex.bucket,
       key: ex.key,
       owner: ex.caller.owner,
@@ -41,12 +49,16 @@ export class MultipartHandlers {
       ...(checksum ? { checksum } : {}),
     });
     uploadClasses.remember(reply.uploadId, storageClass);
-    ex.sendXml(renderInitiateMultipartUploadResult(ex.bucket, ex.key, reply.uploadId), uploadChecksumHeaders(checksum));
+    ex.sendXml(renderInitiateMultipartUploadResult(ex.bucket, ex.key, reply.uploadId), {
+      ...uploadChecksumHeaders(checksum),
+      ...encryptionResponseHeaders(objectKey?.encryption, sse?.scheme === 'SSE-C' ? sse.customer : undefined),
+    });
   };
 
   readonly uploadPart = async (ex: S3Exchange): Promise<void> => {
+    const upload = await this.uploadKey(ex);
     const storageClass = await uploadClasses.of(this.deps, ex, this.uploadId(ex));
-    const { stored, digests } = await storeInClass(this.deps.chunks, storageClass, (chunks) => receiveUploadBody(ex, { ...this.deps, chunks }));
+    const { stored, digests } = await storeInClass(this.deps.chunks, storageClass, (chunks) => receiveUploadBody(ex, { ...this.deps, chunks }, upload.dataKey));
     const reply = await this.deps.metadata.uploadPart({
       bucket: ex.bucket,
       uploadId: this.uploadId(ex),
@@ -56,7 +68,7 @@ export class MultipartHandlers {
       checksums: toChecksums(digests.checksums),
       chunks: stored.chunks,
     });
-    ex.sendEmpty({ ETag: `"${reply.etag}"`, ...checksumResponseHeaders(digests.checksums) });
+    ex.sendEmpty({ ETag: `"${reply.etag}"`, ...checksumResponseHeaders(digests.checksums), ...upload.responseHeaders });
   };
 
   /** The source bytes are read and stored again as the part's own chunks (ranges rarely align with chunks). */
@@ -65,6 +77,8 @@ export class MultipartHandlers {
     if (!source) throw new S3Error('InvalidArgument', 'x-amz-copy-source is required');
     const view = await this.deps.metadata.headObject({ bucket: source.bucket, key: source.key, ...(source.versionId ? { versionId: source.versionId } : {}) });
     assertCopySourcePreconditions(ex.headers, { etag: view.etag ?? '', lastModified: new Date(view.lastModified) }, this.deps.nowMs());
+    const sourceKey = this.deps.objectKeys.dataKeyOf(view.encryption, customerKeyOf(ex.headers, COPY_SOURCE_SSE_C_PREFIX));
+    const upload = await this.uploadKey(ex);
     let start = 0;
     let endExclusive = view.sizeBytes;
     const rangeText = ex.header('x-amz-copy-source-range');
@@ -88,9 +102,9 @@ export class MultipartHandlers {
       }
     };
     // Byte mode, as in GetObject: objectMode would hold 16 pieces (chunks) ahead, outside the read budget.
-    const bytes = Readable.from(hashed(readChunkedBody(this.deps.chunks, view.chunks, start, endExclusive, this.deps.readBudget)), { objectMode: false });
+    const bytes = Readable.from(hashed(readChunkedBody(this.deps.chunks, view.chunks, start, endExclusive, this.deps.readBudget, undefined, sourceKey)), { objectMode: false });
     const storageClass = await uploadClasses.of(this.deps, ex, this.uploadId(ex));
-    const { stored } = await storeInClass(this.deps.chunks, storageClass, async (chunks) => ({ stored: await storeUploadBytes({ ...this.deps, chunks }, bytes, endExclusive - start) }));
+    const { stored } = await storeInClass(this.deps.chunks, storageClass, async (chunks) => ({ stored: await storeUploadBytes({ ...this.deps, chunks }, bytes, endExclusive - start, upload.dataKey) }));
     const reply = await this.deps.metadata.uploadPart({
       bucket: ex.bucket,
       uploadId: this.uploadId(ex),
@@ -99,10 +113,17 @@ export class MultipartHandlers {
       sizeBytes: stored.sizeBytes,
       chunks: stored.chunks,
     });
-    ex.sendXml(renderCopyPartResult({ lastModified: new Date(reply.lastModified), etag: reply.etag }), source.versionId ? { 'x-amz-copy-source-version-id': view.versionId } : {});
+    ex.sendXml(renderCopyPartResult({ lastModified: new Date(reply.lastModified), etag: reply.etag }), {
+      ...(source.versionId ? { 'x-amz-copy-source-version-id': view.versionId } : {}),
+      ...upload.responseHeaders,
+    });
   };
 
   readonly completeMultipartUpload = async (ex: S3Exchange): Promise<void> => {
+    // An SSE-C key sent with the completion must be the upload's (S3 does not require one here).
+    const customer = customerKeyOf(ex.headers);
+    const upload = await this.deps.metadata.getUpload({ bucket: ex.bucket, uploadId: this.uploadId(ex) }).catch(() => undefined);
+    if (customer && upload) this.deps.objectKeys.checkCustomerKey(upload.encryption, customer);
     const parts = parseCompleteMultipartUpload(await readXmlBody(ex.req, ex.caller));
     // If-None-Match / If-Match are decided by metadata when it puts the version on the key, so of
     // racing conditional completes exactly one wins; a loser's upload stays open (412, as S3).
@@ -122,7 +143,7 @@ export class MultipartHandlers {
         checksums: checksumValuesOf(reply.checksums),
         checksumType: checksumTypeOf(reply.checksums),
       }),
-      versionIdHeader(ex.bucketInfo.versioning, reply.versionId),
+      { ...versionIdHeader(ex.bucketInfo.versioning, reply.versionId), ...encryptionResponseHeaders(upload?.encryption, customer) },
     );
   };
 
@@ -130,6 +151,17 @@ export class MultipartHandlers {
     await this.deps.metadata.abortUpload({ bucket: ex.bucket, uploadId: this.uploadId(ex) });
     ex.sendEmpty({}, 204);
   };
+
+  /**
+   * The upload's data key, when it is encrypted: its parts are encrypted under it (an SSE-C upload
+   * needs the customer's key on every part, as S3 does).
+   */
+  private async uploadKey(ex: S3Exchange): Promise<{ dataKey?: Buffer; responseHeaders: Record<string, string> }> {
+    const upload = await this.deps.metadata.getUpload({ bucket: ex.bucket, uploadId: this.uploadId(ex) });
+    const customer = customerKeyOf(ex.headers);
+    const dataKey = this.deps.objectKeys.dataKeyOf(upload.encryption, customer);
+    return { ...(dataKey ? { dataKey } : {}), responseHeaders: encryptionResponseHeaders(upload.encryption, customer) };
+  }
 
   private uploadId(ex: S3Exchange): string {
     const uploadId = ex.route?.uploadId;

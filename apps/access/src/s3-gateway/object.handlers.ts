@@ -36,6 +36,9 @@ import {
 import { readXmlBody } from './request-body';
 import type { S3Exchange } from './s3-exchange';
 import { receiveUploadBody } from './upload-body';
+import { customerKeyOf, encryptionResponseHeaders, sseOfWrite } from '../encryption/object-keys';
+import { bypassOf, lockResponseHeaders, writeLockFromHeaders } from './data-protection.handlers';
+import { planEncryptedCopy } from './encrypted-copy';
 import { storeInClass } from '../data-path/storage-class.store';
 import { classChangingCopy, storageClassFromHeaders, storageClassOfWrite } from './storage-class';
 
@@ -50,9 +53,14 @@ export class ObjectHandlers {
     const userMetadata = userMetadataFrom(ex.headers);
     const contentHeaders = contentHeadersFrom(ex.headers);
     const tags = tagsFromHeader(ex.header('x-amz-tagging'));
+    const lock = writeLockFromHeaders(ex, this.deps.nowMs());
+    const sse = sseOfWrite(ex.headers, ex.bucketInfo.encryption);
+    const objectKey = sse ? this.deps.objectKeys.newDataKey(sse) : undefined;
     const storageClass = storageClassOfWrite(ex);
-    const { stored, digests } = await storeInClass(this.deps.chunks, storageClass, (chunks) => receiveUploadBody(ex, { ...this.deps, chunks }));
+    const { stored, digests } = await storeInClass(this.deps.chunks, storageClass, (chunks) => receiveUploadBody(ex, { ...this.deps, chunks }, objectKey?.dataKey));
     const reply = await this.deps.metadata.putObject({
+      ...(objectKey ? { encryption: objectKey.encryption } : {}),
+      ...lock,
       bucket: ex.bucket,
       key: ex.key,
       sizeBytes: stored.sizeBytes,
@@ -70,6 +78,7 @@ export class ObjectHandlers {
       ETag: `"${reply.etag}"`,
       ...versionIdHeader(ex.bucketInfo.versioning, reply.versionId),
       ...checksumResponseHeaders(digests.checksums),
+      ...encryptionResponseHeaders(objectKey?.encryption, sse?.scheme === 'SSE-C' ? sse.customer : undefined),
     });
   };
 
@@ -80,7 +89,12 @@ export class ObjectHandlers {
   readonly deleteObject = async (ex: S3Exchange): Promise<void> => {
     const versionId = ex.route?.versionId;
     try {
-      const reply = await this.deps.metadata.deleteObject({ bucket: ex.bucket, key: ex.key, ...(versionId ? { versionId } : {}) });
+      const reply = await this.deps.metadata.deleteObject({
+        bucket: ex.bucket,
+        key: ex.key,
+        ...(versionId ? { versionId } : {}),
+        ...(versionId && bypassOf(ex) ? { bypassGovernanceRetention: true } : {}),
+      });
       ex.sendEmpty(
         {
           ...(reply.deleteMarker ? { 'x-amz-delete-marker': 'true' } : {}),
@@ -107,7 +121,12 @@ export class ObjectHandlers {
           continue;
         }
         try {
-          const reply = await this.deps.metadata.deleteObject({ bucket: ex.bucket, key: object.key, ...(object.versionId ? { versionId: object.versionId } : {}) });
+          const reply = await this.deps.metadata.deleteObject({
+            bucket: ex.bucket,
+            key: object.key,
+            ...(object.versionId ? { versionId: object.versionId } : {}),
+            ...(object.versionId && bypassOf(ex, object.key) ? { bypassGovernanceRetention: true } : {}),
+          });
           deleted.push({
             key: object.key,
             versionId: object.versionId,
@@ -135,8 +154,10 @@ export class ObjectHandlers {
     const taggingDirective = directive(ex.header('x-amz-tagging-directive'), 'x-amz-tagging-directive');
     const sourceView = await this.deps.metadata.headObject({ bucket: source.bucket, key: source.key, ...(source.versionId ? { versionId: source.versionId } : {}) });
     assertCopySourcePreconditions(ex.headers, { etag: sourceView.etag ?? '', lastModified: new Date(sourceView.lastModified) }, this.deps.nowMs());
+    const plan = await planEncryptedCopy(ex, this.deps, sourceView, { metadataDirective, taggingDirective, conditions });
+    if (plan.kind === 'copied') return;
     const changesClass = (storageClassFromHeaders(ex.headers) ?? sourceView.storageClass) !== sourceView.storageClass;
-    if (source.bucket === ex.bucket && source.key === ex.key && metadataDirective === 'COPY' && taggingDirective === 'COPY' && !source.versionId && !changesClass) {
+    if (source.bucket === ex.bucket && source.key === ex.key && metadataDirective === 'COPY' && taggingDirective === 'COPY' && !source.versionId && !changesClass && !plan.changesEncryption) {
       throw new S3Error(
         'InvalidRequest',
         "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
@@ -158,8 +179,10 @@ export class ObjectHandlers {
         : {}),
       ...(tags ? { tags } : {}),
       ...conditions,
+      ...plan.extra,
     });
     ex.sendXml(renderCopyObjectResult({ lastModified: new Date(reply.lastModified), etag: reply.etag }), {
+      ...plan.responseHeaders,
       ...versionIdHeader(ex.bucketInfo.versioning, reply.versionId),
       ...(source.versionId ? { 'x-amz-copy-source-version-id': reply.sourceVersionId } : {}),
     });
@@ -197,7 +220,10 @@ export class ObjectHandlers {
   private async serveObject(ex: S3Exchange, withBody: boolean): Promise<void> {
     const overrides = responseOverridesFrom((name) => ex.query(name));
     const view = await this.deps.metadata.headObject({ bucket: ex.bucket, key: ex.key, ...versionOf(ex) });
-    const headers = objectHeaders(view, ex.bucketInfo.versioning);
+    const customer = customerKeyOf(ex.headers);
+    // Every read of an SSE-C version needs its key, HEAD and ranges included; a GET unwraps the data key.
+    const dataKey = withBody ? this.deps.objectKeys.dataKeyOf(view.encryption, customer) : (this.deps.objectKeys.checkCustomerKey(view.encryption, customer), undefined);
+    const headers = { ...objectHeaders(view, ex.bucketInfo.versioning), ...encryptionResponseHeaders(view.encryption, customer), ...lockResponseHeaders(view) };
     try {
       assertReadPreconditions(ex.headers, { etag: view.etag ?? '', lastModified: new Date(view.lastModified) }, this.deps.nowMs());
     } catch (error) {
@@ -221,14 +247,14 @@ export class ObjectHandlers {
       ex.res.end();
       return;
     }
-    const inline = inlineBytes(view.chunks, start, endExclusive);
+    const inline = dataKey ? undefined : inlineBytes(view.chunks, start, endExclusive);
     if (inline) {
       // A small object kept in metadata: its bytes are here already, one write answers.
       ex.writeHead(status, headers);
       ex.res.end(inline);
       return;
     }
-    const pieces = readChunkedBody(this.deps.chunks, view.chunks, start, endExclusive, this.deps.readBudget);
+    const pieces = readChunkedBody(this.deps.chunks, view.chunks, start, endExclusive, this.deps.readBudget, undefined, dataKey);
     // The first chunk is opened before the status line, so a read that fails at once is a clean error.
     const first = await pieces.next();
     try {

@@ -13,6 +13,8 @@ export class S3Exchange {
   bucketView?: BucketView;
   /** DeleteObjects: whether the caller may delete one of its keys (set by the gateway's authorization). */
   mayDeleteObject?: (key: string, versionId: string | undefined) => boolean;
+  /** x-amz-bypass-governance-retention: whether the caller may bypass GOVERNANCE retention on a key (s3:BypassGovernanceRetention). */
+  mayBypassGovernance?: (key: string) => boolean;
   /** PostObject: authorizes the form's caller to put `key` (s3:PutObject, as PutObject), once the form has named both. */
   authorizeUpload?: (key: string) => void;
   /** PostObject: checks the form's SigV4 signature over its policy and names the caller. */

@@ -6,11 +6,12 @@ import { Counter, Histogram, type Registry } from 'prom-client';
 import { isOperatorRole, OPERATOR_ROLES, type BucketView, type OperatorRole, type OperatorTokenClaims } from '@cairn/protocol';
 import { MAX_REQUEST_HEADERS } from '@cairn/service-kit';
 import { ANONYMOUS_CALLER, S3Error, isAnonymousRequest, parseRequestTarget, routeS3Request, type RequestTarget, type RoutingConfig, type S3Operation, type SigV4Verifier } from '../s3';
-import { bucketArn, copySourceTargetOf, policyTargetOf, type PolicyTarget } from '../domain/bucket-policy/s3-policy-request';
+import { bucketArn, copySourceTargetOf, objectArn, policyTargetOf, type PolicyTarget } from '../domain/bucket-policy/s3-policy-request';
 import type { ChangeFeedHandler } from '../change-feed/change-feed.handler';
 import { isChangeFeedPath } from '../change-feed/change-feed.request';
 import { applyCorsHeaders } from './bucket-cors.handlers';
 import { BucketPolicyAuthorizer } from './bucket-policy.authorizer';
+import { isKeyAdminPath, type KeyAdminHandler } from '../encryption/key-admin.handler';
 import { mapError } from './metadata-errors';
 import { S3Exchange, type S3Handler } from './s3-exchange';
 
@@ -38,6 +39,8 @@ export interface S3GatewayOptions {
   readonly metrics?: Registry;
   /** Serves GET /_cairn/changes/<bucket> (docs/change-feed.md), authorized as s3:ListBucket on the bucket. */
   readonly changeFeed?: ChangeFeedHandler;
+  /** Serves /_cairn/admin/keys (docs/encryption.md): master key rotation and SSE-KMS keys, root key only. */
+  readonly keyAdmin?: KeyAdminHandler;
 }
 
 /** Seconds from 1 ms to 5 min: small-object requests at the bottom, multi-GiB uploads and downloads at the top. */
@@ -169,6 +172,11 @@ export class S3Gateway {
         await this.serveChangeFeed(this.options.changeFeed, exchange);
         return;
       }
+      if (this.options.keyAdmin && isKeyAdminPath(target.rawPath)) {
+        operation = 'KeyAdmin';
+        await this.options.keyAdmin.serve(exchange, target);
+        return;
+      }
       const route = routeS3Request({ method: exchange.method, host: req.headers.host, target, headers: exchange.headers }, this.options.routing);
       exchange.route = route;
       operation = route.operation;
@@ -192,6 +200,10 @@ export class S3Gateway {
         const view = await this.authorize(exchange, route.bucket, policyTargetOf({ operation: route.operation, bucket: route.bucket, key: route.key, versionId: route.versionId }));
         exchange.bucketView = view;
         if (route.operation === 'DeleteObjects') exchange.mayDeleteObject = this.policies.objectDeleteCheck(exchange, view);
+        const bypasser = exchange;
+        if (bypasser.header('x-amz-bypass-governance-retention')?.toLowerCase() === 'true') {
+          bypasser.mayBypassGovernance = (key) => this.policies.allows(bypasser, view, { action: 's3:BypassGovernanceRetention', resource: objectArn(view.name, key) });
+        }
       } else if (exchange.caller.via === 'anonymous') {
         throw new S3Error('AccessDenied', 'Anonymous access is not allowed.');
       }

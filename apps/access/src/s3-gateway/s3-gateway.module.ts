@@ -3,7 +3,7 @@ import { ChunkClient, JetStreamNodeHealthFeed, JetStreamUnderReplicationRecorder
 import { JetStreamEventStore, NatsConnectionManager, RpcClient, StreamTail } from '@cairn/messaging';
 import { ChunkHealthSchemaVersions, bucketOfToken, subjectsFor, type ChunkRef, type StorageClass } from '@cairn/protocol';
 import type { Logger } from 'pino';
-import { ClusterCredentials, createLogger, internalTlsTrust, EventClock, MetricsService, resolveClusterSecret, secretConfigValues, type ServiceIdentity } from '@cairn/service-kit';
+import { KeyService, ClusterCredentials, createLogger, internalTlsTrust, EventClock, MetricsService, resolveClusterSecret, secretConfigValues, type ServiceIdentity } from '@cairn/service-kit';
 import type { AccessConfig } from '../access.config';
 import { AccessKeyRpcLookup } from '../adapters/access-key-rpc.lookup';
 import { MetadataRpcClient } from '../adapters/metadata-rpc.client';
@@ -13,6 +13,9 @@ import { ACCESS_KEY_LOOKUP, SigV4Verifier } from '../s3';
 import { ChangeFeedHandler } from '../change-feed/change-feed.handler';
 import { ChangeFeedReader } from '../change-feed/change-feed.reader';
 import { S3Gateway } from './s3-gateway.middleware';
+import { ObjectKeys } from '../encryption/object-keys';
+import { KeyAdminHandler } from '../encryption/key-admin.handler';
+import { MasterKeyRotation } from '../encryption/master-key-rotation';
 import { s3Handlers } from './s3-handlers';
 
 const GATEWAY_PARTS = Symbol('S3GatewayParts');
@@ -150,6 +153,7 @@ export class S3GatewayModule {
                 return store.read(hash, range);
               },
             };
+            const objectKeys = new ObjectKeys(config.CAIRN_MASTER_KEY_FILE === '' ? undefined : KeyService.open(config.CAIRN_MASTER_KEY_FILE, { create: config.CAIRN_MASTER_KEY_CREATE }));
             const deps = {
               metadata,
               chunks,
@@ -159,6 +163,7 @@ export class S3GatewayModule {
               readBudget: new MemoryBudget(READ_BUFFER_BUDGET_BYTES),
               s3Region: config.CAIRN_S3_REGION,
               nowMs: Date.now,
+              objectKeys,
             };
             const changeFeed = new ChangeFeedHandler({ reader: new ChangeFeedReader(nats, identity.namespace), logger });
             const gateway = new S3Gateway({
@@ -171,6 +176,7 @@ export class S3GatewayModule {
               issueOperatorToken: (request) => credentials.mintOperatorToken(request),
               metrics: metrics.registry,
               changeFeed,
+              keyAdmin: new KeyAdminHandler(objectKeys, new MasterKeyRotation(metadata, objectKeys)),
             });
             return { gateway, ring, chunkClient, nodeHealth, tails: cacheInvalidationTails(nats, identity.namespace, metadata, keys, logger), changeFeed };
           },

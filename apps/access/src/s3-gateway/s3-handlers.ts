@@ -1,5 +1,6 @@
 import type { S3Operation } from '../s3';
 import { BucketCorsHandlers } from './bucket-cors.handlers';
+import { DataProtectionHandlers } from './data-protection.handlers';
 import { BucketLifecycleHandlers } from './bucket-lifecycle.handlers';
 import { BucketPolicyHandlers } from './bucket-policy.handlers';
 import { BucketHandlers } from './bucket.handlers';
@@ -20,6 +21,7 @@ export function s3Handlers(deps: GatewayDeps): Readonly<Record<S3Operation, S3Ha
   const cors = new BucketCorsHandlers(deps);
   const lifecycle = new BucketLifecycleHandlers(deps);
   const posts = new PostObjectHandlers(deps);
+  const protection = new DataProtectionHandlers(deps);
   return {
     ListBuckets: buckets.listBuckets,
     CreateBucket: buckets.createBucket,
@@ -63,6 +65,15 @@ export function s3Handlers(deps: GatewayDeps): Readonly<Record<S3Operation, S3Ha
     ListParts: listings.listParts,
     GetObjectTagging: objects.getObjectTagging,
     PutObjectTagging: objects.putObjectTagging,
+    GetBucketEncryption: protection.getBucketEncryption,
+    PutBucketEncryption: protection.putBucketEncryption,
+    DeleteBucketEncryption: protection.deleteBucketEncryption,
+    GetObjectLockConfiguration: protection.getObjectLockConfiguration,
+    PutObjectLockConfiguration: protection.putObjectLockConfiguration,
+    GetObjectRetention: protection.getObjectRetention,
+    PutObjectRetention: protection.putObjectRetention,
+    GetObjectLegalHold: protection.getObjectLegalHold,
+    PutObjectLegalHold: protection.putObjectLegalHold,
     DeleteObjectTagging: objects.deleteObjectTagging,
     GetObjectAcl: objects.getObjectAcl,
     PutObjectAcl: objects.putObjectAcl,

@@ -32,6 +32,8 @@ export interface S3Stack {
   readonly endpoint: string;
   readonly root: Credentials;
   readonly processes: readonly ServiceProcess[];
+  /** The storage nodes' data directories are `<dataRoot>/storage-<n>`. */
+  readonly dataRoot: string;
   client(credentials?: Credentials, overrides?: Record<string, unknown>): S3Client;
   createAccessKey(owner: string): Promise<Credentials>;
   revokeAccessKey(accessKeyId: string): Promise<void>;
@@ -108,6 +110,7 @@ export async function startS3Stack(options: S3StackOptions = {}): Promise<S3Stac
     endpoint,
     root,
     processes,
+    dataRoot,
     client: (credentials = root, overrides = {}) => clientOf(endpoint, credentials, overrides),
     createAccessKey: async (owner) => {
       const reply = await running.app.get(RpcClient).request<CreateAccessKeyReply>(METADATA_SERVICE, MetadataRpc.createAccessKey, { owner });

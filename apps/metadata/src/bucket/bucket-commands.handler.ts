@@ -52,6 +52,7 @@ export class BucketCommandsHandler {
       ...(request.versioningEnabled === undefined ? {} : { versioningEnabled: request.versioningEnabled }),
       ...(request.replication === undefined ? {} : { replication: request.replication }),
       ...(request.defaultStorageClass === undefined ? {} : { defaultStorageClass: request.defaultStorageClass }),
+      ...(request.objectLockEnabled === true ? { objectLockEnabled: true } : {}),
       ...(request.objectOwnership === undefined ? {} : { objectOwnership: request.objectOwnership }),
       ...(request.acl === undefined ? {} : { acl: request.acl }),
     });

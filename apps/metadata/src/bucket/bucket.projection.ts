@@ -75,6 +75,9 @@ export class BucketProjection implements MetadataProjectionPart<BucketEvent> {
     BucketPolicyDeleted: true,
     BucketCorsSet: true,
     BucketCorsDeleted: true,
+    BucketEncryptionSet: true,
+    BucketEncryptionDeleted: true,
+    BucketObjectLockConfigured: true,
     BucketAclSet: true,
     BucketOwnershipControlsSet: true,
     BucketOwnershipControlsDeleted: true,
@@ -112,6 +115,7 @@ export class BucketProjection implements MetadataProjectionPart<BucketEvent> {
           ],
         );
         if (d.objectOwnership !== undefined) await this.update(tx, d.bucket, sequence, 'object_ownership = $3', [d.objectOwnership]);
+        if (d.objectLockEnabled) await this.update(tx, d.bucket, sequence, 'object_lock = $3::jsonb', [JSON.stringify({ enabled: true })]);
         this.lives.created(tx, d.bucket, sequence);
         return;
       }
@@ -147,6 +151,12 @@ export class BucketProjection implements MetadataProjectionPart<BucketEvent> {
         return this.update(tx, event.data.bucket, sequence, 'cors = $3::jsonb', [JSON.stringify(event.data.cors)]);
       case 'BucketCorsDeleted':
         return this.update(tx, event.data.bucket, sequence, 'cors = NULL', []);
+      case 'BucketEncryptionSet':
+        return this.update(tx, event.data.bucket, sequence, 'encryption = $3::jsonb', [JSON.stringify(event.data.encryption)]);
+      case 'BucketEncryptionDeleted':
+        return this.update(tx, event.data.bucket, sequence, 'encryption = NULL', []);
+      case 'BucketObjectLockConfigured':
+        return this.update(tx, event.data.bucket, sequence, 'object_lock = $3::jsonb', [JSON.stringify(event.data.objectLock)]);
       case 'BucketLifecycleSet':
         return this.update(tx, event.data.bucket, sequence, 'lifecycle = $3::jsonb', [JSON.stringify(event.data.lifecycle)]);
       case 'BucketLifecycleDeleted':

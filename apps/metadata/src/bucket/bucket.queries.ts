@@ -1,4 +1,4 @@
-import { MetadataErrorCodes, type AccessControlList, type ObjectOwnership, type PublicAccessBlock, type BucketView, type CorsConfiguration, type ReplicationConfig, type StorageClass, type Tag, type VersioningStatus } from '@cairn/protocol';
+import { MetadataErrorCodes, type BucketEncryption, type ObjectLockConfiguration, type AccessControlList, type ObjectOwnership, type PublicAccessBlock, type BucketView, type CorsConfiguration, type ReplicationConfig, type StorageClass, type Tag, type VersioningStatus } from '@cairn/protocol';
 import type { DataSource } from 'typeorm';
 import { schemaOf, tableIn } from '../adapters/metadata-schema';
 import { toIso, type Row } from '../adapters/read-model-rows';
@@ -60,6 +60,8 @@ function toBucketView(r: Row): BucketView {
     deleting: r['deletion_id'] !== null,
     ...(typeof r['policy'] === 'string' ? { policy: r['policy'] } : {}),
     ...(r['cors'] !== null && r['cors'] !== undefined ? { cors: r['cors'] as CorsConfiguration } : {}),
+    ...(r['encryption'] !== null && r['encryption'] !== undefined ? { encryption: r['encryption'] as BucketEncryption } : {}),
+    ...(r['object_lock'] !== null && r['object_lock'] !== undefined ? { objectLock: r['object_lock'] as ObjectLockConfiguration } : {}),
     ...(r['acl'] !== null && r['acl'] !== undefined ? { acl: r['acl'] as AccessControlList } : {}),
     ...(typeof r['object_ownership'] === 'string' ? { objectOwnership: r['object_ownership'] as ObjectOwnership } : {}),
     ...(r['public_access_block'] !== null && r['public_access_block'] !== undefined ? { publicAccessBlock: r['public_access_block'] as PublicAccessBlock } : {}),

@@ -54,6 +54,9 @@ export class UploadCommandsHandler {
       storageClass: request.storageClass ?? bucket.defaultStorageClass,
       ...(request.tags === undefined ? {} : { tags: request.tags }),
       ...(request.checksum === undefined ? {} : { checksum: request.checksum }),
+      ...(request.encryption === undefined ? {} : { encryption: request.encryption }),
+      ...(request.retention === undefined ? {} : { retention: request.retention }),
+      ...(request.legalHold === true ? { legalHold: true } : {}),
     });
     return { sequence: handled.sequence, uploadId };
   }
@@ -135,6 +138,9 @@ export class UploadCommandsHandler {
           contentHeaders: initiated.contentHeaders,
           storageClass: initiated.storageClass,
           tags: initiated.tags,
+          ...(initiated.encryption === undefined ? {} : { encryption: initiated.encryption }),
+          ...(initiated.retention === undefined ? {} : { retention: initiated.retention }),
+          ...(initiated.legalHold === true ? { legalHold: true } : {}),
           ...(request.ifMatch === undefined ? {} : { ifMatch: request.ifMatch }),
           ...(request.ifNoneMatch === undefined ? {} : { ifNoneMatch: request.ifNoneMatch }),
         },

@@ -25,6 +25,7 @@ import { MetadataError } from '../domain/shared/metadata.errors';
 import { BucketCommandsHandler } from '../bucket/bucket-commands.handler';
 import { HomeRegionForwarder } from '../replication/home-region-forwarder';
 import { decided, MetadataCommandContext } from '../shared/metadata-command-context';
+import { writeLockFor } from '../data-protection/write-lock';
 import type { ObjectKeyCommand } from '../domain/object-key/object-key.commands';
 
 const DEFAULT_CONTENT_TYPE = 'binary/octet-stream';
@@ -115,6 +116,8 @@ export class ObjectCommandsHandler {
       ...(request.ifMatch === undefined ? {} : { ifMatch: request.ifMatch }),
       ...(request.ifNoneMatch === undefined ? {} : { ifNoneMatch: request.ifNoneMatch }),
       ...(completed === undefined ? {} : { uploadId: completed.uploadId, partSizes: completed.partSizes }),
+      ...(request.encryption === undefined ? {} : { encryption: request.encryption }),
+      ...writeLockFor(bucket, request, Date.parse(lastModified)),
     });
     await this.buckets.confirmWritable(request.bucket, writable);
     const put = decided<ObjectKeyEvent, 'ObjectVersionPut'>(handled.events, 'ObjectVersionPut');
@@ -167,6 +170,7 @@ export class ObjectCommandsHandler {
         ...(source.partSizes === null ? {} : { partSizes: source.partSizes }),
         storageClass: source.storageClass ?? bucket.defaultStorageClass,
         tags: source.tags,
+        ...(source.encryption === undefined ? {} : { encryption: source.encryption }),
       },
       metadataDirective: request.metadataDirective ?? 'COPY',
       taggingDirective: request.taggingDirective ?? 'COPY',
@@ -180,6 +184,8 @@ export class ObjectCommandsHandler {
       ...(request.tags === undefined ? {} : { tags: request.tags }),
       ...(request.ifMatch === undefined ? {} : { ifMatch: request.ifMatch }),
       ...(request.ifNoneMatch === undefined ? {} : { ifNoneMatch: request.ifNoneMatch }),
+      ...(request.encryption === undefined ? {} : { encryption: request.encryption }),
+      ...writeLockFor(bucket, request, Date.parse(this.ctx.nowIso())),
     });
     await this.buckets.confirmWritable(request.bucket, writable);
     const copied = decided<ObjectKeyEvent, 'ObjectVersionCopied'>(handled.events, 'ObjectVersionCopied');
@@ -196,7 +202,13 @@ export class ObjectCommandsHandler {
     if (home !== null) return this.forwarder.forward<DeleteObjectReply>(home, 'delete', request);
     const ref = { bucket: request.bucket, key: request.key, keyId: keyIdOf(request.key), incarnation: read.incarnation, ...(request.expect ? { expect: request.expect } : {}) };
     if (request.versionId !== undefined) {
-      const handled = await this.execute({ type: 'DeleteObjectVersion', ...ref, versionId: request.versionId });
+      const handled = await this.execute({
+        type: 'DeleteObjectVersion',
+        ...ref,
+        versionId: request.versionId,
+        now: this.ctx.nowIso(),
+        ...(request.bypassGovernanceRetention === true ? { bypassGovernance: true } : {}),
+      });
       const deleted = decided<ObjectKeyEvent, 'ObjectVersionDeleted'>(handled.events, 'ObjectVersionDeleted');
       return { sequence: handled.sequence, versionId: request.versionId, deleteMarker: deleted?.wasDeleteMarker ?? false };
     }
@@ -313,6 +325,11 @@ export class ObjectCommandsHandler {
       this.keyStates,
       sourceRegion,
     );
+  }
+
+  /** Object Lock and data-key commands (data-protection/): decided on the key like every write. */
+  executeOnKey(command: ObjectKeyCommand) {
+    return this.execute(command);
   }
 
   private async execute(command: ObjectKeyCommand) {

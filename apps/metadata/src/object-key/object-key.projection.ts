@@ -59,6 +59,8 @@ export class ObjectKeyProjection implements MetadataProjectionPart<ObjectKeyEven
     ObjectTagsDeleted: true,
     ConflictResolved: true,
     ReplicatedChangeSkipped: true,
+    ObjectLockChanged: true,
+    ObjectDataKeyRewrapped: true,
     ObjectVersionStorageClassChanged: true,
   });
 
@@ -110,6 +112,9 @@ export class ObjectKeyProjection implements MetadataProjectionPart<ObjectKeyEven
         return;
       }
       case 'ReplicatedChangeSkipped':
+      // Object Lock and wrapped data keys are read from the key's own subject (HEAD), not from here.
+      case 'ObjectLockChanged':
+      case 'ObjectDataKeyRewrapped':
         return;
       case 'ObjectVersionStorageClassChanged': {
         const d = event.data;

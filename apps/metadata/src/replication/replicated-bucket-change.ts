@@ -21,6 +21,7 @@ export function bucketCommandFor(event: BucketEvent): BucketCommand | null {
         versioningEnabled: d.versioning === 'Enabled',
         replication: d.replication,
         defaultStorageClass: d.defaultStorageClass,
+        ...(d.objectLockEnabled ? { objectLockEnabled: true } : {}),
         ...(d.objectOwnership !== undefined ? { objectOwnership: d.objectOwnership } : {}),
       };
     }
@@ -44,6 +45,12 @@ export function bucketCommandFor(event: BucketEvent): BucketCommand | null {
       return { type: 'PutBucketCors', bucket, cors: event.data.cors };
     case 'BucketCorsDeleted':
       return { type: 'DeleteBucketCors', bucket };
+    case 'BucketEncryptionSet':
+      return { type: 'PutBucketEncryption', bucket, encryption: event.data.encryption };
+    case 'BucketEncryptionDeleted':
+      return { type: 'DeleteBucketEncryption', bucket };
+    case 'BucketObjectLockConfigured':
+      return { type: 'PutObjectLockConfiguration', bucket, objectLock: event.data.objectLock };
     case 'BucketLifecycleSet':
       return { type: 'PutBucketLifecycle', bucket, lifecycle: event.data.lifecycle };
     case 'BucketLifecycleDeleted':

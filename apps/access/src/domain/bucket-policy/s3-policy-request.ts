@@ -36,6 +36,10 @@ const OBJECT_ACTIONS: Partial<Record<S3Operation, { readonly action: string; rea
   DeleteObjectTagging: { action: 's3:DeleteObjectTagging', versioned: 's3:DeleteObjectVersionTagging' },
   GetObjectAcl: { action: 's3:GetObjectAcl', versioned: 's3:GetObjectVersionAcl' },
   PutObjectAcl: { action: 's3:PutObjectAcl', versioned: 's3:PutObjectVersionAcl' },
+  GetObjectRetention: { action: 's3:GetObjectRetention' },
+  PutObjectRetention: { action: 's3:PutObjectRetention' },
+  GetObjectLegalHold: { action: 's3:GetObjectLegalHold' },
+  PutObjectLegalHold: { action: 's3:PutObjectLegalHold' },
 };
 
 const BUCKET_ACTIONS: Partial<Record<S3Operation, string>> = {
@@ -60,6 +64,11 @@ const BUCKET_ACTIONS: Partial<Record<S3Operation, string>> = {
   GetBucketCors: 's3:GetBucketCORS',
   PutBucketCors: 's3:PutBucketCORS',
   DeleteBucketCors: 's3:PutBucketCORS',
+  GetBucketEncryption: 's3:GetEncryptionConfiguration',
+  PutBucketEncryption: 's3:PutEncryptionConfiguration',
+  DeleteBucketEncryption: 's3:PutEncryptionConfiguration',
+  GetObjectLockConfiguration: 's3:GetBucketObjectLockConfiguration',
+  PutObjectLockConfiguration: 's3:PutBucketObjectLockConfiguration',
   GetBucketLifecycleConfiguration: 's3:GetLifecycleConfiguration',
   PutBucketLifecycleConfiguration: 's3:PutLifecycleConfiguration',
   DeleteBucketLifecycle: 's3:PutLifecycleConfiguration',

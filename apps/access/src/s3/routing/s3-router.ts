@@ -167,6 +167,8 @@ export function routeS3Request(input: RouteInput, config: RoutingConfig): S3Rout
         if (has('policy')) return { ...base, operation: 'GetBucketPolicy' };
         if (has('policyStatus')) return { ...base, operation: 'GetBucketPolicyStatus' };
         if (has('cors')) return { ...base, operation: 'GetBucketCors' };
+        if (has('encryption')) return { ...base, operation: 'GetBucketEncryption' };
+        if (has('object-lock')) return { ...base, operation: 'GetObjectLockConfiguration' };
         if (has('lifecycle')) return { ...base, operation: 'GetBucketLifecycleConfiguration' };
         if (has('list-type')) {
           if (queryValue(query, 'list-type') !== '2') throw new S3Error('InvalidArgument', 'Invalid List Type specified', { ArgumentName: 'list-type' });
@@ -181,12 +183,15 @@ export function routeS3Request(input: RouteInput, config: RoutingConfig): S3Rout
         if (has('acl')) return { ...base, operation: 'PutBucketAcl' };
         if (has('policy')) return { ...base, operation: 'PutBucketPolicy' };
         if (has('cors')) return { ...base, operation: 'PutBucketCors' };
+        if (has('encryption')) return { ...base, operation: 'PutBucketEncryption' };
+        if (has('object-lock')) return { ...base, operation: 'PutObjectLockConfiguration' };
         if (has('lifecycle')) return { ...base, operation: 'PutBucketLifecycleConfiguration' };
         return { ...base, operation: 'CreateBucket' };
       case 'DELETE':
         if (has('tagging')) return { ...base, operation: 'DeleteBucketTagging' };
         if (has('policy')) return { ...base, operation: 'DeleteBucketPolicy' };
         if (has('cors')) return { ...base, operation: 'DeleteBucketCors' };
+        if (has('encryption')) return { ...base, operation: 'DeleteBucketEncryption' };
         if (has('lifecycle')) return { ...base, operation: 'DeleteBucketLifecycle' };
         return { ...base, operation: 'DeleteBucket' };
       case 'POST':
@@ -212,6 +217,8 @@ export function routeS3Request(input: RouteInput, config: RoutingConfig): S3Rout
       if (method === 'GET' && uploadId !== undefined) return { ...base, operation: 'ListParts', uploadId };
       if (method === 'GET' && has('tagging')) return { ...base, ...withVersion, operation: 'GetObjectTagging' };
       if (method === 'GET' && has('acl')) return { ...base, ...withVersion, operation: 'GetObjectAcl' };
+      if (method === 'GET' && has('retention')) return { ...base, ...withVersion, operation: 'GetObjectRetention' };
+      if (method === 'GET' && has('legal-hold')) return { ...base, ...withVersion, operation: 'GetObjectLegalHold' };
       const partNumber = partNumberText === undefined ? {} : { partNumber: parsePartNumber(partNumberText) };
       return { ...base, ...withVersion, ...partNumber, operation: method === 'GET' ? 'GetObject' : 'HeadObject' };
     }
@@ -228,6 +235,8 @@ export function routeS3Request(input: RouteInput, config: RoutingConfig): S3Rout
       }
       if (has('tagging')) return { ...base, ...withVersion, operation: 'PutObjectTagging' };
       if (has('acl')) return { ...base, ...withVersion, operation: 'PutObjectAcl' };
+      if (has('retention')) return { ...base, ...withVersion, operation: 'PutObjectRetention' };
+      if (has('legal-hold')) return { ...base, ...withVersion, operation: 'PutObjectLegalHold' };
       if (copySourceHeader !== undefined) return { ...base, operation: 'CopyObject', copySource: parseCopySource(copySourceHeader) };
       return { ...base, operation: 'PutObject' };
     }

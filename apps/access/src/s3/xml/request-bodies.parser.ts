@@ -312,3 +312,52 @@ export function parseCorsConfiguration(body: string | Buffer | undefined): { rea
 }
 
 const CORS_RULE_ELEMENTS: ReadonlySet<string> = new Set(['ID', 'AllowedMethod', 'AllowedOrigin', 'AllowedHeader', 'ExposeHeader', 'MaxAgeSeconds', '#text']);
+
+/** A ServerSideEncryptionConfiguration body (PutBucketEncryption): its one rule's default. */
+export function parseServerSideEncryptionConfiguration(body: string | Buffer | undefined): { algorithm: string; kmsKeyId?: string; bucketKeyEnabled?: boolean } {
+  if (isBlank(body)) throw malformed();
+  const root = children(parseRoot(body as string | Buffer, 'ServerSideEncryptionConfiguration'));
+  const rules = list(root['Rule']);
+  if (rules.length !== 1) throw malformed();
+  const rule = children(rules[0]);
+  const byDefault = rule['ApplyServerSideEncryptionByDefault'];
+  if (byDefault === undefined || Array.isArray(byDefault)) throw malformed();
+  const fields = children(byDefault as XmlNode);
+  const algorithm = leafText(fields['SSEAlgorithm'])?.trim();
+  if (algorithm === undefined) throw malformed();
+  const kmsKeyId = leafText(fields['KMSMasterKeyID'])?.trim();
+  const bucketKey = leafText(rule['BucketKeyEnabled'])?.trim();
+  return { algorithm, ...(kmsKeyId ? { kmsKeyId } : {}), ...(bucketKey === 'true' ? { bucketKeyEnabled: true } : {}) };
+}
+
+/** An ObjectLockConfiguration body: ObjectLockEnabled (Enabled) and an optional default retention. */
+export function parseObjectLockConfiguration(body: string | Buffer | undefined): { enabled: string | undefined; mode?: string; days?: string; years?: string } {
+  if (isBlank(body)) throw malformed();
+  const root = children(parseRoot(body as string | Buffer, 'ObjectLockConfiguration'));
+  const enabled = leafText(root['ObjectLockEnabled'])?.trim();
+  if (root['Rule'] === undefined) return { enabled };
+  const rule = children(root['Rule'] as XmlNode);
+  const retention = rule['DefaultRetention'];
+  if (retention === undefined || Array.isArray(retention)) throw malformed();
+  const fields = children(retention as XmlNode);
+  const mode = leafText(fields['Mode'])?.trim();
+  const days = leafText(fields['Days'])?.trim();
+  const years = leafText(fields['Years'])?.trim();
+  return { enabled, ...(mode !== undefined ? { mode } : {}), ...(days !== undefined ? { days } : {}), ...(years !== undefined ? { years } : {}) };
+}
+
+/** A Retention body (PutObjectRetention): Mode and RetainUntilDate, both absent to remove it. */
+export function parseObjectRetention(body: string | Buffer | undefined): { mode?: string; retainUntilDate?: string } {
+  if (isBlank(body)) throw malformed();
+  const root = children(parseRoot(body as string | Buffer, 'Retention'));
+  const mode = leafText(root['Mode'])?.trim();
+  const retainUntilDate = leafText(root['RetainUntilDate'])?.trim();
+  return { ...(mode !== undefined ? { mode } : {}), ...(retainUntilDate !== undefined ? { retainUntilDate } : {}) };
+}
+
+/** A LegalHold body (PutObjectLegalHold): Status ON or OFF. */
+export function parseObjectLegalHold(body: string | Buffer | undefined): { status: string | undefined } {
+  if (isBlank(body)) throw malformed();
+  const root = children(parseRoot(body as string | Buffer, 'LegalHold'));
+  return { status: leafText(root['Status'])?.trim() };
+}

@@ -6,6 +6,7 @@ import { KeepCompletedUploadChunks1764300000000 } from './1764300000000-keep-com
 import { AddBucketPolicy1764400000000 } from './1764400000000-add-bucket-policy.migration';
 import { AddBucketCors1764460000000 } from './1764460000000-add-bucket-cors.migration';
 import { CreateConflictLog1764500000000 } from './1764500000000-create-conflict-log.migration';
+import { AddBucketDataProtection1764700000000 } from './1764700000000-add-bucket-data-protection.migration';
 import { AddUsersAndBucketAccess1764800000000 } from './1764800000000-add-users-and-bucket-access.migration';
 import { AddBucketLifecycle1764900000000 } from './1764900000000-add-bucket-lifecycle.migration';
 
@@ -18,6 +19,7 @@ export const METADATA_MIGRATIONS = [
   AddBucketPolicy1764400000000,
   AddBucketCors1764460000000,
   CreateConflictLog1764500000000,
+  AddBucketDataProtection1764700000000,
   AddUsersAndBucketAccess1764800000000,
   AddBucketLifecycle1764900000000,
   AddErasureShards1765000000000,

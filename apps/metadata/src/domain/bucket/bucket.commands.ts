@@ -1,3 +1,4 @@
+import type { BucketEncryption, ObjectLockConfiguration } from '@cairn/protocol';
 import type { CorsConfiguration } from '@cairn/protocol';
 import type { AccessControlList, ObjectOwnership, ReplicationConfig, StorageClass, Tag } from '@cairn/protocol';
 import type { BucketAccessCommand } from './bucket-access';
@@ -7,6 +8,8 @@ import type { LifecycleConfiguration } from '@cairn/protocol';
 
 export interface CreateBucket {
   readonly type: 'CreateBucket';
+  /** x-amz-bucket-object-lock-enabled: Object Lock on from the start, versioning Enabled. */
+  readonly objectLockEnabled?: boolean;
   readonly bucket: string;
   readonly owner: string;
   readonly region: string;
@@ -120,7 +123,27 @@ export interface DeleteBucketLifecycle {
   readonly bucket: string;
 }
 
+export interface PutBucketEncryption {
+  readonly type: 'PutBucketEncryption';
+  readonly bucket: string;
+  readonly encryption: BucketEncryption;
+}
+
+export interface DeleteBucketEncryption {
+  readonly type: 'DeleteBucketEncryption';
+  readonly bucket: string;
+}
+
+export interface PutObjectLockConfiguration {
+  readonly type: 'PutObjectLockConfiguration';
+  readonly bucket: string;
+  readonly objectLock: ObjectLockConfiguration;
+}
+
 export type BucketCommand =
+  | PutBucketEncryption
+  | DeleteBucketEncryption
+  | PutObjectLockConfiguration
   | BucketAccessCommand
   | CreateBucket
   | BeginBucketDeletion

@@ -7,7 +7,9 @@ import {
   MetadataLimits,
   validateCorsConfiguration,
   validateLifecycleConfiguration,
+  type BucketEncryption,
   type CorsConfiguration,
+  type ObjectLockConfiguration,
   type LifecycleConfiguration,
   type ReplicationConfig,
   type StorageClass,
@@ -18,6 +20,7 @@ import { assertNever, type Decider } from '@cairn/eventing';
 import { MetadataError } from '../shared/metadata.errors';
 import { requireText, validateStorageClass, validateTags } from '../shared/validation';
 import { validateBucketName } from './bucket-name';
+import { validateBucketEncryption, validateObjectLockConfiguration, withoutObjectLockFlag } from './bucket-data-protection';
 import { bucketAccessOnCreate, decideBucketAccess, evolveBucketAccess, isBucketAccessCommand, isBucketAccessEvent, NO_BUCKET_ACCESS_SETTINGS, refusePublicPolicy, type BucketAccess } from './bucket-access';
 import type { BucketCommand } from './bucket.commands';
 import type { BucketEvent } from './bucket.events';
@@ -40,6 +43,10 @@ export interface LiveBucket {
   readonly policy: string | null;
   /** The bucket's CORS configuration, or null when it has none. */
   readonly cors: CorsConfiguration | null;
+  /** The bucket's default encryption, or null when it has none. */
+  readonly encryption: BucketEncryption | null;
+  /** The bucket's Object Lock configuration, or null while Object Lock is off (it is never turned off). */
+  readonly objectLock: ObjectLockConfiguration | null;
   /** ACL, Object Ownership, PublicAccessBlock (bucket-access.ts). */
   readonly access: BucketAccess;
   /** The bucket's lifecycle configuration, or null when it has none. */
@@ -86,9 +93,10 @@ export const bucketDecider: Decider<BucketCommand, BucketEvent, BucketState> = {
             owner: command.owner,
             region: command.region,
             createdAt: command.createdAt,
-            versioning: command.versioningEnabled ? 'Enabled' : 'Unversioned',
+            versioning: command.versioningEnabled || command.objectLockEnabled ? 'Enabled' : 'Unversioned',
             replication,
             defaultStorageClass: validateStorageClass(command.defaultStorageClass ?? DEFAULT_STORAGE_CLASS),
+            ...(command.objectLockEnabled ? { objectLockEnabled: true as const } : {}),
             ...(command.objectOwnership !== undefined ? { objectOwnership: command.objectOwnership } : {}),
           },
         },
@@ -123,6 +131,9 @@ export const bucketDecider: Decider<BucketCommand, BucketEvent, BucketState> = {
           throw new MetadataError(MetadataErrorCodes.IllegalVersioningConfiguration, `versioning can be set to Enabled or Suspended, not "${versioning}"`);
         }
         if (live.versioning === versioning) return [];
+        if (live.objectLock !== null) {
+          throw new MetadataError(MetadataErrorCodes.InvalidBucketState, 'An Object Lock configuration is present on this bucket, so the versioning state cannot be changed.', { bucket: command.bucket });
+        }
         return [{ type: 'BucketVersioningChanged', data: { bucket: command.bucket, versioning } }];
       }
       case 'SetBucketReplication':
@@ -173,6 +184,23 @@ export const bucketDecider: Decider<BucketCommand, BucketEvent, BucketState> = {
       case 'DeleteBucketLifecycle':
         if (live.lifecycle === null) return [];
         return [{ type: 'BucketLifecycleDeleted', data: { bucket: command.bucket } }];
+      case 'PutBucketEncryption': {
+        const encryption = validateBucketEncryption(command.encryption);
+        if (live.encryption !== null && JSON.stringify(live.encryption) === JSON.stringify(encryption)) return [];
+        return [{ type: 'BucketEncryptionSet', data: { bucket: command.bucket, encryption } }];
+      }
+      case 'DeleteBucketEncryption':
+        if (live.encryption === null) return [];
+        return [{ type: 'BucketEncryptionDeleted', data: { bucket: command.bucket } }];
+      case 'PutObjectLockConfiguration': {
+        const objectLock = validateObjectLockConfiguration(command.objectLock);
+        // S3: Object Lock can be turned on for a versioned bucket; it then keeps versioning on.
+        if (live.objectLock === null && live.versioning !== 'Enabled') {
+          throw new MetadataError(MetadataErrorCodes.InvalidBucketState, 'Versioning must be \'Enabled\' on the bucket to apply a Object Lock configuration', { bucket: command.bucket });
+        }
+        if (live.objectLock !== null && JSON.stringify(live.objectLock) === JSON.stringify(objectLock)) return [];
+        return [{ type: 'BucketObjectLockConfigured', data: { bucket: command.bucket, objectLock } }];
+      }
       case 'ChangeBucketOwner':
         requireText(command.owner, 'the owner');
         if (live.owner === command.owner) return [];
@@ -184,7 +212,7 @@ export const bucketDecider: Decider<BucketCommand, BucketEvent, BucketState> = {
 
   evolve(state, event) {
     if (event.type === 'BucketCreated') {
-      return { status: 'live', ...event.data, tags: [], deletionId: null, policy: null, cors: null, lifecycle: null, access: { ...NO_BUCKET_ACCESS_SETTINGS, objectOwnership: event.data.objectOwnership ?? null } };
+      return { status: 'live', ...withoutObjectLockFlag(event.data), encryption: null, objectLock: event.data.objectLockEnabled ? { enabled: true } : null, tags: [], deletionId: null, policy: null, cors: null, lifecycle: null, access: { ...NO_BUCKET_ACCESS_SETTINGS, objectOwnership: event.data.objectOwnership ?? null } };
     }
     if (state.status !== 'live') throw new Error(`${event.type} on bucket ${event.data.bucket}, which does not exist`);
     if (isBucketAccessEvent(event)) return { ...state, access: evolveBucketAccess(state.access, event) };
@@ -215,6 +243,12 @@ export const bucketDecider: Decider<BucketCommand, BucketEvent, BucketState> = {
         return { ...state, cors: event.data.cors };
       case 'BucketCorsDeleted':
         return { ...state, cors: null };
+      case 'BucketEncryptionSet':
+        return { ...state, encryption: event.data.encryption };
+      case 'BucketEncryptionDeleted':
+        return { ...state, encryption: null };
+      case 'BucketObjectLockConfigured':
+        return { ...state, objectLock: event.data.objectLock };
       case 'BucketLifecycleSet':
         return { ...state, lifecycle: event.data.lifecycle };
       case 'BucketLifecycleDeleted':

@@ -1,5 +1,6 @@
 import type { ContentHeaders, MultipartPartUploaded, RequestedPart, StorageClass, Tag, UploadChecksum, UserMetadata } from '@cairn/protocol';
 import type { InBucketLife } from '../object-key/object-key.commands';
+import type { ObjectEncryption, ObjectRetention } from '@cairn/protocol';
 
 /* The multipart upload decider's commands: metadata's own (the shell builds them from RPC requests); they never cross a service boundary. */
 
@@ -22,6 +23,9 @@ export interface InitiateMultipartUpload extends InBucketLife {
   readonly storageClass: StorageClass;
   readonly tags?: readonly Tag[];
   readonly checksum?: UploadChecksum;
+  readonly encryption?: ObjectEncryption;
+  readonly retention?: ObjectRetention;
+  readonly legalHold?: boolean;
 }
 
 /** Carries what MultipartPartUploaded records; its etag is the hex MD5 of the part's bytes, unquoted. */

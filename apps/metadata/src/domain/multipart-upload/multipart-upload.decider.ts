@@ -93,6 +93,9 @@ export const multipartUploadDecider: Decider<MultipartUploadCommand, MultipartUp
               incarnation: command.incarnation,
               contentHeaders,
               ...(command.checksum === undefined ? {} : { checksum: command.checksum }),
+              ...(command.encryption === undefined ? {} : { encryption: command.encryption }),
+              ...(command.retention === undefined ? {} : { retention: command.retention }),
+              ...(command.legalHold === true ? { legalHold: true } : {}),
             },
           },
         ];

@@ -1,3 +1,4 @@
+import type { ObjectEncryption, ObjectRetention } from '@cairn/protocol';
 import type { Checksums, ChunkRef, ContentHeaders, ObjectKeyEvent, ObjectKeyRef, StorageClass, Tag, UserMetadata, VersioningStatus } from '@cairn/protocol';
 import type { ExpectedVersion } from '@cairn/protocol';
 
@@ -32,13 +33,21 @@ export interface VersionContent {
   readonly userMetadata: UserMetadata;
   readonly contentHeaders?: ContentHeaders;
   readonly chunks: readonly ChunkRef[];
+  /** How the chunks are encrypted (a copy: the source's, or its data key wrapped for the copy). */
+  readonly encryption?: ObjectEncryption;
+}
+
+/** Object Lock given with a write (x-amz-object-lock-* or the bucket's default retention). */
+export interface WriteLock {
+  readonly retention?: ObjectRetention;
+  readonly legalHold?: boolean;
 }
 
 /**
  * Version ids, time and HLC come from the shell. `versioning` is the bucket's status as the shell
  * read it: it decides whether the write makes a new version or the `null` one.
  */
-export interface PutObjectVersion extends ObjectKeyRef, InBucketLife, WriteConditions, VersionContent {
+export interface PutObjectVersion extends ObjectKeyRef, InBucketLife, WriteConditions, VersionContent, WriteLock {
   readonly type: 'PutObjectVersion';
   readonly versionId: string;
   readonly versioning: VersioningStatus;
@@ -66,6 +75,10 @@ export interface DeleteObject extends ObjectKeyRef, InBucketLife {
 /** S3 DeleteObject with a version id: removes that version or delete marker permanently. */
 export interface DeleteObjectVersion extends ObjectKeyRef, InBucketLife {
   readonly type: 'DeleteObjectVersion';
+  /** The shell's clock: a version retained until after it is refused (Object Lock); absent: every retention counts as running. */
+  readonly now?: string;
+  /** x-amz-bypass-governance-retention from a caller allowed s3:BypassGovernanceRetention. */
+  readonly bypassGovernance?: boolean;
   /** Lifecycle's removal: the version must still be as read (PreconditionFailed otherwise). */
   readonly expect?: ExpectedVersion;
   readonly versionId: string;
@@ -95,7 +108,9 @@ export interface CopySource extends VersionContent {
 }
 
 /** Copy onto this key: a new version that references the source's chunks, no bytes moved. */
-export interface CopyObject extends ObjectKeyRef, InBucketLife, WriteConditions {
+export interface CopyObject extends ObjectKeyRef, InBucketLife, WriteConditions, WriteLock {
+  /** The source's data key wrapped for the copy; absent: the source's encryption as it is. */
+  readonly encryption?: ObjectEncryption;
   readonly type: 'CopyObject';
   readonly versionId: string;
   readonly versioning: VersioningStatus;
@@ -144,4 +159,27 @@ export interface ChangeStorageClass extends ObjectKeyRef, InBucketLife {
   readonly changedAt: string;
 }
 
-export type ObjectKeyCommand = ChangeStorageClass | ApplyReplicatedChange | PutObjectVersion | DeleteObject | DeleteObjectVersion | PutObjectTags | DeleteObjectTags | CopyObject;
+/**
+ * PutObjectRetention / PutObjectLegalHold. `objectLockEnabled` is the bucket's, as the shell read
+ * it; `now` the shell's clock (COMPLIANCE is never shortened before it ends).
+ */
+export interface SetObjectLock extends ObjectKeyRef, InBucketLife {
+  readonly type: 'SetObjectLock';
+  /** The current version when absent. */
+  readonly versionId?: string;
+  readonly retention?: ObjectRetention | null;
+  readonly legalHold?: boolean;
+  readonly bypassGovernance?: boolean;
+  readonly objectLockEnabled: boolean;
+  readonly now: string;
+}
+
+/** A version's data key wrapped again (master key rotation), only while it is still wrapped by `fromKeyId`. */
+export interface RewrapDataKey extends ObjectKeyRef, InBucketLife {
+  readonly type: 'RewrapDataKey';
+  readonly versionId: string;
+  readonly fromKeyId: string;
+  readonly encryption: ObjectEncryption;
+}
+
+export type ObjectKeyCommand = ChangeStorageClass | ApplyReplicatedChange | PutObjectVersion | DeleteObject | DeleteObjectVersion | PutObjectTags | DeleteObjectTags | CopyObject | SetObjectLock | RewrapDataKey;

@@ -17,13 +17,14 @@ import {
 import type { ApplyReplicatedChange, ObjectKeyCommand, WriteConditions } from './object-key.commands';
 import { compareChanges, hlcAfter, nextLocalVector, type OrderedChange } from './key-change-order';
 import { decideReplicatedChange } from './object-key.replication';
+import { assertRemovable, decideRewrapDataKey, decideSetObjectLock, lockOfWrite, protectionOf, type VersionProtection } from './object-key.protection';
 import { checkExpectedVersion } from './lifecycle-expectation';
 import type { BucketLife, ObjectKeyEvent, ObjectKeyRef } from './object-key.events';
 
 /** A plain MD5 hex etag, or S3's multipart form `<md5 of md5s>-<part count>`. */
 const ETAG_PATTERN = /^[0-9a-f]{32}(-[1-9][0-9]{0,4})?$/;
 
-export interface KeyVersion extends OrderedChange {
+export interface KeyVersion extends OrderedChange, VersionProtection {
   readonly versionId: string;
   readonly isDeleteMarker: boolean;
   /** Null for delete markers. */
@@ -112,6 +113,10 @@ function decideLocal(command: Exclude<ObjectKeyCommand, ApplyReplicatedChange>, 
         if (isRetriedWrite(state, versionId, command.etag)) return [];
         if (command.uploadId !== undefined && state.completedUploads.includes(command.uploadId)) return [];
         checkConditions(state, command);
+        if (versionId === NULL_VERSION_ID) {
+          const replaced = state.versions.find((v) => v.versionId === NULL_VERSION_ID);
+          if (replaced) assertRemovable(replaced, command.key, command.lastModified, false);
+        }
         return [
           {
             type: 'ObjectVersionPut',
@@ -131,6 +136,8 @@ function decideLocal(command: Exclude<ObjectKeyCommand, ApplyReplicatedChange>, 
               lastModified: command.lastModified,
               ...(command.uploadId === undefined ? {} : { uploadId: command.uploadId }),
               ...(command.partSizes === undefined ? {} : { partSizes: command.partSizes }),
+              ...(command.encryption === undefined ? {} : { encryption: command.encryption }),
+              ...lockOfWrite(command),
             },
           },
         ];
@@ -150,7 +157,7 @@ function decideLocal(command: Exclude<ObjectKeyCommand, ApplyReplicatedChange>, 
         const tags = command.taggingDirective === 'REPLACE' ? (command.tags ?? []) : source.tags;
         validateTags(tags, MetadataLimits.objectTagsMax);
         const copiesOntoItself =
-          source.bucket === command.bucket && source.key === command.key && !replaceMetadata && storageClass === source.storageClass;
+          source.bucket === command.bucket && source.key === command.key && !replaceMetadata && storageClass === source.storageClass && command.encryption === undefined;
         if (copiesOntoItself) {
           throw new MetadataError(
             MetadataErrorCodes.InvalidRequest,
@@ -160,6 +167,11 @@ function decideLocal(command: Exclude<ObjectKeyCommand, ApplyReplicatedChange>, 
         const versionId = newVersionId(command.versioning, command.versionId);
         if (isRetriedWrite(state, versionId, source.etag)) return [];
         checkConditions(state, command);
+        if (versionId === NULL_VERSION_ID) {
+          const replaced = state.versions.find((v) => v.versionId === NULL_VERSION_ID);
+          if (replaced) assertRemovable(replaced, command.key, command.lastModified, false);
+        }
+        const encryption = command.encryption ?? source.encryption;
         return [
           {
             type: 'ObjectVersionCopied',
@@ -179,6 +191,8 @@ function decideLocal(command: Exclude<ObjectKeyCommand, ApplyReplicatedChange>, 
               lastModified: command.lastModified,
               source: { bucket: source.bucket, key: source.key, versionId: source.versionId },
               ...(source.partSizes === undefined ? {} : { partSizes: source.partSizes }),
+              ...(encryption === undefined ? {} : { encryption }),
+              ...lockOfWrite(command),
             },
           },
         ];
@@ -187,6 +201,7 @@ function decideLocal(command: Exclude<ObjectKeyCommand, ApplyReplicatedChange>, 
         checkExpectedVersion(state.versions, command.key, state.versions[0], command.expect);
         if (command.versioning === 'Unversioned') {
           const nullVersion = state.versions.find((v) => v.versionId === NULL_VERSION_ID);
+          if (nullVersion) assertRemovable(nullVersion, command.key, command.lastModified, false);
           return nullVersion ? [versionDeleted(ref, state, nullVersion)] : [];
         }
         const versionId = newVersionId(command.versioning, command.versionId);
@@ -196,8 +211,13 @@ function decideLocal(command: Exclude<ObjectKeyCommand, ApplyReplicatedChange>, 
         const version = state.versions.find((v) => v.versionId === command.versionId);
         if (!version) throw noSuchVersion(command.key, command.versionId);
         checkExpectedVersion(state.versions, command.key, version, command.expect);
+        assertRemovable(version, command.key, command.now ?? '', command.bypassGovernance === true);
         return [versionDeleted(ref, state, version)];
       }
+      case 'SetObjectLock':
+        return decideSetObjectLock(command, state, ref);
+      case 'RewrapDataKey':
+        return decideRewrapDataKey(command, state, ref);
       case 'PutObjectTags': {
         validateTags(command.tags, MetadataLimits.objectTagsMax);
         const target = taggableVersion(state, command.key, command.versionId);
@@ -261,6 +281,17 @@ function evolveKey(state: ObjectKeyState, event: ObjectKeyEvent): ObjectKeyState
       }
       case 'ReplicatedChangeSkipped':
         return state;
+      case 'ObjectLockChanged': {
+        const { versionId, retention, legalHold } = event.data;
+        return {
+          ...state,
+          versions: state.versions.map((v) =>
+            v.versionId === versionId ? { ...v, ...(retention === undefined ? {} : { retention }), ...(legalHold === undefined ? {} : { legalHold }) } : v,
+          ),
+        };
+      }
+      case 'ObjectDataKeyRewrapped':
+        return { ...state, versions: state.versions.map((v) => (v.versionId === event.data.versionId ? { ...v, encryptionKeyId: event.data.encryption.keyId } : v)) };
       case 'ObjectVersionStorageClassChanged':
         return { ...state, versions: state.versions.map((v) => (v.versionId === event.data.versionId ? { ...v, storageClass: event.data.storageClass } : v)) };
       default:
@@ -281,6 +312,7 @@ function versionOf(event: VersionEvent): KeyVersion {
     hlc: d.hlc,
     region: d.region ?? '',
     vector: d.vector ?? null,
+    ...(marker ? {} : protectionOf(event.data)),
     storageClass: marker ? null : event.data.storageClass,
     sizeBytes: marker ? 0 : event.data.sizeBytes,
   };
@@ -307,7 +339,11 @@ function withProvenance(events: ObjectKeyEvent[], state: ObjectKeyState, region:
       }
       case 'ObjectTagsSet':
       case 'ObjectTagsDeleted':
+      case 'ObjectLockChanged':
         return { ...event, data: { ...event.data, region, vector } } as ObjectKeyEvent;
+      case 'ObjectDataKeyRewrapped':
+        // Each region's own record: its keys are its own (docs/encryption.md).
+        return event;
       case 'ConflictResolved':
       case 'ReplicatedChangeSkipped':
       case 'ObjectVersionStorageClassChanged':

@@ -69,6 +69,9 @@ export const keyReadFold = {
           uploadId: event.type === 'ObjectVersionPut' ? (event.data.uploadId ?? null) : null,
           partSizes: d.partSizes ?? null,
           chunks: d.chunks,
+          ...(d.encryption === undefined ? {} : { encryption: d.encryption }),
+          ...(d.retention === undefined ? {} : { retention: d.retention }),
+          ...(d.legalHold === undefined ? {} : { legalHold: d.legalHold }),
         };
         return placed(state, version, d.noncurrent === true);
       }
@@ -96,6 +99,18 @@ export const keyReadFold = {
       }
       case 'ReplicatedChangeSkipped':
         return state;
+      case 'ObjectLockChanged': {
+        const { versionId, retention, legalHold } = event.data;
+        const changed = (v: ReadVersion): ReadVersion => {
+          const { retention: _r, legalHold: _h, ...rest } = v;
+          const nextRetention = retention === undefined ? v.retention : (retention ?? undefined);
+          const nextHold = legalHold === undefined ? v.legalHold : legalHold;
+          return { ...rest, ...(nextRetention ? { retention: nextRetention } : {}), ...(nextHold === undefined ? {} : { legalHold: nextHold }) };
+        };
+        return { ...state, versions: state.versions.map((v) => (v.versionId === versionId && !v.isDeleteMarker ? changed(v) : v)) };
+      }
+      case 'ObjectDataKeyRewrapped':
+        return { ...state, versions: state.versions.map((v) => (v.versionId === event.data.versionId && !v.isDeleteMarker ? { ...v, encryption: event.data.encryption } : v)) };
       case 'ObjectVersionStorageClassChanged': {
         const d = event.data;
         return { ...state, versions: state.versions.map((v) => (v.versionId === d.versionId && !v.isDeleteMarker ? { ...v, storageClass: d.storageClass, chunks: d.chunks } : v)) };

@@ -1,4 +1,4 @@
-import { MetadataErrorCodes, NULL_VERSION_ID, type ConflictSide, type ObjectKeyEvent } from '@cairn/protocol';
+import { lockRefusal, MetadataErrorCodes, NULL_VERSION_ID, type ConflictSide, type ObjectKeyEvent } from '@cairn/protocol';
 import { assertNever } from '@cairn/eventing';
 import type { VersionVector } from '@cairn/hashing';
 import { MetadataError } from '../shared/metadata.errors';
@@ -29,7 +29,7 @@ type VersionEvent = Extract<ObjectKeyEvent, { type: 'ObjectVersionPut' | 'Object
 export function decideReplicatedChange(command: ApplyReplicatedChange, state: ObjectKeyState, ref: ObjectKeyRef & BucketLife): ObjectKeyEvent[] {
   const { event, sourceRegion } = command;
   // Each region records and resolves its own conflicts, and skips are bookkeeping: never replayed.
-  if (event.type === 'ConflictResolved' || event.type === 'ReplicatedChangeSkipped' || event.type === 'ObjectVersionStorageClassChanged') return [];
+  if (event.type === 'ConflictResolved' || event.type === 'ReplicatedChangeSkipped' || event.type === 'ObjectDataKeyRewrapped' || event.type === 'ObjectVersionStorageClassChanged') return [];
   const vector = event.data.vector;
   if (vector !== undefined) {
     const nth = vector[sourceRegion] ?? 0;
@@ -63,6 +63,10 @@ export function decideReplicatedChange(command: ApplyReplicatedChange, state: Ob
     case 'ObjectVersionDeleted': {
       const { versionId, versionHlc } = event.data;
       const target = state.versions.find((v) => (versionHlc === undefined ? v.versionId === versionId : v.versionId === versionId ? v.hlc === versionHlc : isNullVersionAt(v, versionHlc)));
+      // A version Object Lock protects here stays (its region's decider refused it too, unless the lock came later).
+      if (target && !target.isDeleteMarker && lockRefusal(target, command.resolvedAt, false) !== null) {
+        return vector === undefined ? [] : [skipped(ref, event.type, versionId, 'the version is protected by Object Lock', provenance)];
+      }
       if (target) {
         const deleted = versionDeleted(ref, state, target);
         return [{ ...deleted, data: { ...deleted.data, versionHlc: target.hlc, ...provenance } } as ObjectKeyEvent];
@@ -79,7 +83,8 @@ export function decideReplicatedChange(command: ApplyReplicatedChange, state: Ob
       return events;
     }
     case 'ObjectTagsSet':
-    case 'ObjectTagsDeleted': {
+    case 'ObjectTagsDeleted':
+    case 'ObjectLockChanged': {
       const target = state.versions.find((v) => v.versionId === event.data.versionId && !v.isDeleteMarker);
       if (target) return [{ ...event, data: { ...event.data, ...ref, ...provenance } } as ObjectKeyEvent];
       return vector === undefined ? [] : [skipped(ref, event.type, event.data.versionId, 'the version is not here', provenance)];

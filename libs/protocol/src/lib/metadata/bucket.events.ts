@@ -1,6 +1,7 @@
 import type { CorsConfiguration } from '../bucket-cors/bucket-cors.config';
 import type { LifecycleConfiguration } from '../bucket-lifecycle/bucket-lifecycle.config';
 import type { ReplicationConfig, StorageClass, Tag, VersioningStatus } from './common';
+import type { BucketEncryption, ObjectLockConfiguration } from './data-protection';
 import type { BucketAccessEvent } from './bucket-access.events';
 import type { ObjectOwnership } from '../acl/acl.types';
 
@@ -23,7 +24,8 @@ export interface BucketSettings {
 
 export interface BucketCreated {
   readonly type: 'BucketCreated';
-  readonly data: BucketSettings & { readonly bucket: string };
+  /** objectLockEnabled: created with x-amz-bucket-object-lock-enabled (versioning is then Enabled). */
+  readonly data: BucketSettings & { readonly bucket: string; readonly objectLockEnabled?: true };
 }
 
 /** Phase one of a delete: the bucket refuses new keys until the delete completes or is cancelled. */
@@ -105,6 +107,23 @@ export interface BucketLifecycleDeleted {
   readonly data: { readonly bucket: string };
 }
 
+/** The bucket's default encryption (PutBucketEncryption); a put replaces it whole. */
+export interface BucketEncryptionSet {
+  readonly type: 'BucketEncryptionSet';
+  readonly data: { readonly bucket: string; readonly encryption: BucketEncryption };
+}
+
+export interface BucketEncryptionDeleted {
+  readonly type: 'BucketEncryptionDeleted';
+  readonly data: { readonly bucket: string };
+}
+
+/** The bucket's Object Lock configuration (PutObjectLockConfiguration): enabled for good, with its default retention. */
+export interface BucketObjectLockConfigured {
+  readonly type: 'BucketObjectLockConfigured';
+  readonly data: { readonly bucket: string; readonly objectLock: ObjectLockConfiguration };
+}
+
 export type BucketEvent =
   | BucketAccessEvent
   | BucketCreated
@@ -121,5 +140,8 @@ export type BucketEvent =
   | BucketPolicyDeleted
   | BucketCorsSet
   | BucketCorsDeleted
+  | BucketEncryptionSet
+  | BucketEncryptionDeleted
+  | BucketObjectLockConfigured
   | BucketLifecycleSet
   | BucketLifecycleDeleted;

@@ -81,6 +81,11 @@ export interface ChunkRef {
    */
   readonly inline?: string;
   /**
+   * Set on chunks of an encrypted version (ObjectEncryption): base64 of the 16-byte AES-256-CTR
+   * initial counter the chunk was encrypted with. `hash` is then the SHA-256 of the ciphertext.
+   */
+  readonly iv?: string;
+  /**
    * Set when the chunk is erasure-coded (STANDARD_IA, GLACIER_IR): no node holds `hash`; its bytes
    * are split into `dataShards` shards of `shardSizeBytes` (the last zero-padded), `parityShards`
    * Reed-Solomon parity shards are added, and each shard is a content-addressed chunk of its own,

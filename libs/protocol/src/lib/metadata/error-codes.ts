@@ -16,6 +16,12 @@ export const MetadataErrorCodes = {
   NoSuchCORSConfiguration: 'NoSuchCORSConfiguration',
   NoSuchLifecycleConfiguration: 'NoSuchLifecycleConfiguration',
   OperationAborted: 'OperationAborted',
+  ServerSideEncryptionConfigurationNotFound: 'ServerSideEncryptionConfigurationNotFoundError',
+  ObjectLockConfigurationNotFound: 'ObjectLockConfigurationNotFoundError',
+  NoSuchObjectLockConfiguration: 'NoSuchObjectLockConfiguration',
+  /** A removal or change refused by a version's retention or legal hold (S3 answers AccessDenied). */
+  ObjectLocked: 'ObjectLocked',
+  InvalidBucketState: 'InvalidBucketState',
   NoSuchKey: 'NoSuchKey',
   NoSuchVersion: 'NoSuchVersion',
   KeyTooLong: 'KeyTooLongError',

@@ -1,4 +1,5 @@
 export * from './common';
+export * from './data-protection';
 export * from './bucket-name';
 export * from './owner-name';
 export * from './error-codes';
@@ -13,5 +14,6 @@ export * from './metadata-events';
 export * from './metadata.upcasters';
 export * from './metadata.views';
 export * from './metadata.rpc';
+export * from './data-protection.rpc';
 export * from './user-access.rpc';
 export * from './point-in-time.contract';

@@ -1,4 +1,5 @@
 import type { CorsConfiguration } from '../bucket-cors/bucket-cors.config';
+import type { ObjectEncryption, ObjectRetention } from './data-protection';
 import type { AccessControlList, ObjectOwnership } from '../acl/acl.types';
 import type { ExpectedVersion } from '../bucket-lifecycle/lifecycle-versions.contract';
 import type { LifecycleConfiguration } from '../bucket-lifecycle/bucket-lifecycle.config';
@@ -57,6 +58,10 @@ export const MetadataRpc = {
   /** The CORS configuration is read back with getBucket (BucketView.cors). */
   putBucketCors: 'bucket.cors.put',
   deleteBucketCors: 'bucket.cors.delete',
+  /** Default encryption and Object Lock configuration are read back with getBucket (BucketView.encryption, .objectLock). */
+  putBucketEncryption: 'bucket.encryption.put',
+  deleteBucketEncryption: 'bucket.encryption.delete',
+  putObjectLockConfiguration: 'bucket.object-lock.put',
   /** The lifecycle configuration is read back with getBucket (BucketView.lifecycle). */
   putBucketLifecycle: 'bucket.lifecycle.put',
   deleteBucketLifecycle: 'bucket.lifecycle.delete',
@@ -77,6 +82,10 @@ export const MetadataRpc = {
   deleteObject: 'object.delete',
   putObjectTags: 'object.tags.put',
   deleteObjectTags: 'object.tags.delete',
+  /** PutObjectRetention / PutObjectLegalHold: see PutObjectLockRequest (data-protection.rpc.ts). */
+  putObjectLock: 'object.lock.put',
+  /** A version's data key wrapped again (master key rotation): see RewrapObjectKeyRequest. */
+  rewrapObjectKey: 'object.key.rewrap',
   /**
    * Swaps a version's chunk list for the same bytes stored in another storage class, in place (no
    * new version): see ChangeObjectStorageClassRequest and docs/storage-classes.md "For lifecycle".
@@ -92,6 +101,8 @@ export const MetadataRpc = {
   /** Completes the upload, then puts the object version on the key (one request). */
   completeUpload: 'upload.complete',
   abortUpload: 'upload.abort',
+  /** An open upload's key and encryption (UploadPart encrypts under the upload's data key): see GetUploadRequest. */
+  getUpload: 'upload.get',
   listUploads: 'upload.list',
   listParts: 'upload.list-parts',
   // access keys
@@ -172,6 +183,8 @@ export interface ConditionalWrite {
 
 export interface CreateBucketRequest {
   readonly bucket: string;
+  /** x-amz-bucket-object-lock-enabled: Object Lock on from the start (versioning Enabled with it). */
+  readonly objectLockEnabled?: boolean;
   readonly owner: string;
   readonly versioningEnabled?: boolean;
   readonly replication?: ReplicationConfig;
@@ -282,6 +295,11 @@ export interface PutObjectRequest extends ConditionalWrite {
    * another region took (its upload id, version id and part sizes), so a retry is told apart.
    */
   readonly forwardedCompletion?: { readonly uploadId: string; readonly versionId: string; readonly partSizes: readonly number[] };
+  /** How the chunks are encrypted (the gateway encrypted them); absent: stored as sent. */
+  readonly encryption?: ObjectEncryption;
+  /** x-amz-object-lock-mode / -retain-until-date; absent: the bucket's default retention, if any. */
+  readonly retention?: ObjectRetention;
+  readonly legalHold?: boolean;
 }
 export interface PutObjectReply extends CommandReply {
   /** 'null' unless the bucket's versioning is Enabled. */
@@ -312,6 +330,13 @@ export interface CopyObjectRequest extends ConditionalWrite {
   readonly chunks?: readonly ChunkRef[];
   readonly taggingDirective?: 'COPY' | 'REPLACE';
   readonly tags?: readonly Tag[];
+  /**
+   * The copy's encryption: the source's data key wrapped for the destination (the chunks are the
+   * source's, so the data key is too). Absent: the source's encryption as it is.
+   */
+  readonly encryption?: ObjectEncryption;
+  readonly retention?: ObjectRetention;
+  readonly legalHold?: boolean;
 }
 export interface CopyObjectReply extends CommandReply {
   readonly versionId: string;
@@ -322,6 +347,8 @@ export interface CopyObjectReply extends CommandReply {
 
 export interface DeleteObjectRequest {
   readonly bucket: string;
+  /** x-amz-bypass-governance-retention from a caller allowed s3:BypassGovernanceRetention. */
+  readonly bypassGovernanceRetention?: boolean;
   readonly key: string;
   readonly versionId?: string;
   /** Lifecycle's removals: only if the version (the current one without versionId) is still as read; else PreconditionFailed. */
@@ -418,6 +445,10 @@ export interface InitiateUploadRequest {
   readonly tags?: readonly Tag[];
   /** The object's checksum; without one, it gets composite checksums of whatever every part has. */
   readonly checksum?: UploadChecksum;
+  /** The completed version's encryption; every part is encrypted under its data key. */
+  readonly encryption?: ObjectEncryption;
+  readonly retention?: ObjectRetention;
+  readonly legalHold?: boolean;
 }
 export interface InitiateUploadReply extends CommandReply {
   readonly uploadId: string;

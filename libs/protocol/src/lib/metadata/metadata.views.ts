@@ -1,4 +1,5 @@
 import type { CorsConfiguration } from '../bucket-cors/bucket-cors.config';
+import type { BucketEncryption, ObjectEncryption, ObjectLockConfiguration, ObjectRetention } from './data-protection';
 import type { LifecycleConfiguration } from '../bucket-lifecycle/bucket-lifecycle.config';
 import type { BucketSettings } from './bucket.events';
 import type { AccessControlList, PublicAccessBlock } from '../acl/acl.types';
@@ -19,6 +20,10 @@ export interface BucketView extends BucketSettings {
   readonly policy?: string;
   /** The bucket's CORS configuration; absent when it has none (and in ListBuckets). */
   readonly cors?: CorsConfiguration;
+  /** The bucket's default encryption; absent when it has none. */
+  readonly encryption?: BucketEncryption;
+  /** The bucket's Object Lock configuration; absent when Object Lock is off. */
+  readonly objectLock?: ObjectLockConfiguration;
   /** The bucket's ACL; absent when none was put (private: the owner has FULL_CONTROL), and in ListBuckets. */
   readonly acl?: AccessControlList;
   /** Absent when the bucket has no PublicAccessBlock configuration (and in ListBuckets). */
@@ -62,6 +67,11 @@ export interface ObjectVersionView extends VersionSummary {
   readonly partSizes: readonly number[] | null;
   /** In object order; offsets are byte offsets within the object. */
   readonly chunks: readonly ChunkRef[];
+  /** How the chunks are encrypted; absent when they are not. */
+  readonly encryption?: ObjectEncryption;
+  /** Object Lock: the version's retention and legal hold; absent when none. */
+  readonly retention?: ObjectRetention;
+  readonly legalHold?: boolean;
 }
 
 export interface ListObjectsOptions {

@@ -1,4 +1,5 @@
 import type { Checksums, ChunkRef, ContentHeaders, StorageClass, Tag, UserMetadata } from './common';
+import type { ObjectEncryption, ObjectRetention } from './data-protection';
 
 /** Where an object key's events go: keyId is the SHA-256 hex of the key's UTF-8 bytes. */
 export interface ObjectKeyRef {
@@ -61,6 +62,12 @@ export interface ObjectVersionData extends ObjectKeyRef, BucketLife, KeyChangePr
   /** HLC of the write (encodeHlc in @cairn/hashing); orders concurrent versions across regions. */
   readonly hlc: string;
   readonly lastModified: string;
+  /** How the version's chunks are encrypted (docs/encryption.md); absent: stored as sent. */
+  readonly encryption?: ObjectEncryption;
+  /** Object Lock retention given at write (header or the bucket's default); absent: none. */
+  readonly retention?: ObjectRetention;
+  /** Object Lock legal hold given at write. */
+  readonly legalHold?: boolean;
 }
 
 /** A new current version. A `null` versionId replaces the key's existing null version, if any. */
@@ -172,6 +179,28 @@ export interface ObjectVersionStorageClassChanged {
     };
 }
 
+/**
+ * A version's Object Lock changed (PutObjectRetention / PutObjectLegalHold): each field present
+ * is the new value (`retention: null` removes a GOVERNANCE retention, with bypass).
+ */
+export interface ObjectLockChanged {
+  readonly type: 'ObjectLockChanged';
+  readonly data: ObjectKeyRef & BucketLife & KeyChangeProvenance & {
+    readonly versionId: string;
+    readonly retention?: ObjectRetention | null;
+    readonly legalHold?: boolean;
+  };
+}
+
+/**
+ * A version's data key wrapped again under another key-encryption key (master key rotation): the
+ * chunks are untouched, only ObjectEncryption's wrappedKey and keyId change.
+ */
+export interface ObjectDataKeyRewrapped {
+  readonly type: 'ObjectDataKeyRewrapped';
+  readonly data: ObjectKeyRef & BucketLife & { readonly versionId: string; readonly encryption: ObjectEncryption };
+}
+
 export type ObjectKeyEvent =
   | ObjectVersionStorageClassChanged
   | ObjectVersionPut
@@ -181,4 +210,6 @@ export type ObjectKeyEvent =
   | ObjectTagsSet
   | ObjectTagsDeleted
   | ConflictResolved
-  | ReplicatedChangeSkipped;
+  | ReplicatedChangeSkipped
+  | ObjectLockChanged
+  | ObjectDataKeyRewrapped;

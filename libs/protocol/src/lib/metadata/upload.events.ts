@@ -1,5 +1,6 @@
 import type { Checksums, ChunkRef, ContentHeaders, StorageClass, Tag, UploadChecksum, UserMetadata } from './common';
 import type { BucketLife } from './object.events';
+import type { ObjectEncryption, ObjectRetention } from './data-protection';
 
 /** Records the bucket life it was initiated in (BucketLife; absent on uploads initiated before lives were recorded). */
 export interface MultipartUploadInitiated {
@@ -19,6 +20,11 @@ export interface MultipartUploadInitiated {
     readonly tags: readonly Tag[];
     /** Absent when the client named no checksum algorithm (and on uploads initiated before it was recorded). */
     readonly checksum?: UploadChecksum;
+    /** The completed version's encryption: its parts' chunks are encrypted under this data key. */
+    readonly encryption?: ObjectEncryption;
+    /** The completed version's Object Lock retention and legal hold (x-amz-object-lock-* at initiation). */
+    readonly retention?: ObjectRetention;
+    readonly legalHold?: boolean;
   };
 }
 

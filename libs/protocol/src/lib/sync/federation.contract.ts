@@ -133,6 +133,9 @@ export const REPLICATED_BUCKET_EVENT_TYPES: ReadonlySet<string> = new Set([
   'BucketPolicyDeleted',
   'BucketCorsSet',
   'BucketCorsDeleted',
+  'BucketEncryptionSet',
+  'BucketEncryptionDeleted',
+  'BucketObjectLockConfigured',
   'BucketAclSet',
   'BucketOwnershipControlsSet',
   'BucketOwnershipControlsDeleted',
@@ -150,4 +153,5 @@ export const REPLICATED_OBJECT_EVENT_TYPES: ReadonlySet<string> = new Set([
   'ObjectVersionDeleted',
   'ObjectTagsSet',
   'ObjectTagsDeleted',
+  'ObjectLockChanged',
 ]);
