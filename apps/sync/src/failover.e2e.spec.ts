@@ -1,7 +1,12 @@
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { CreateBucketCommand, GetObjectCommand, PutBucketVersioningCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { METADATA_SERVICE, MetadataRpc, type ControlGroupView, type SwitchoverReply } from '@cairn/protocol';
+import { METADATA_SERVICE, MetadataRpc, type BucketRoute, type ControlGroupView, type DrillReport, type SwitchoverReply } from '@cairn/protocol';
 import { eventually, signedFetch, testOperatorToken } from '@cairn/testing';
-import { TestFederation, type FederatedRegion } from './testing/federation.e2e-helper';
+import { FEDERATION_ROOT_ACCESS_KEY, FEDERATION_ROOT_SECRET_KEY, TestFederation, type FederatedRegion } from './testing/federation.e2e-helper';
+
+const CAIRN_LAUNCHER = path.resolve(__dirname, '..', '..', '..', 'tools', 'cli', 'cairn.js');
 
 /**
  * Clear of start:regions, the NATS-only regions test (10_000), anti-entropy (15_000) and
@@ -97,6 +102,34 @@ async function missingIn(region: FederatedRegion, bucket: string, writes: readon
   const missing: WriteRecord[] = [];
   for (const w of writes) if ((await bodyOf(region.s3, bucket, w.key)) !== w.body) missing.push(w);
   return missing;
+}
+
+/** A CLI profile listing every region of the federation, as start:regions writes .cairn/regions/profile.json. */
+function writeFederationProfile(federation: TestFederation): string {
+  const regions = Object.fromEntries(
+    federation.regions.map((r) => [
+      r.name,
+      {
+        region: r.name,
+        endpoints: { access: r.services.get('access')!.url, metadata: r.services.get('metadata')!.url, sync: r.services.get('sync')!.url },
+        operatorToken: testOperatorToken('admin'),
+        s3: { endpoint: r.services.get('access')!.url, accessKeyId: FEDERATION_ROOT_ACCESS_KEY, secretAccessKey: FEDERATION_ROOT_SECRET_KEY },
+      },
+    ]),
+  );
+  const file = path.join(federation.root, 'profile.json');
+  writeFileSync(file, JSON.stringify({ ...regions['region-2'], faultProxy: federation.layout.proxy.controlUrl, regions }), { mode: 0o600 });
+  return file;
+}
+
+/** `cairn …` as an operator runs it: a child process, with no CAIRN_ or AWS_ settings of the test runner's. */
+function cairn(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CAIRN_') && !k.startsWith('AWS_')));
+  return new Promise((resolve) => {
+    execFile(process.execPath, [CAIRN_LAUNCHER, ...args], { env, timeout: 240_000, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
+    });
+  });
 }
 
 /**
@@ -218,4 +251,29 @@ describe('failover between regions', () => {
       await eventually(async () => (await homeOf(region, BUCKET))?.home === target.name, SETTLE_MS, 250);
     }
   }, 180_000);
+
+  it('runs a drill from the CLI: takes the home out, reports RPO and RTO, restores it, checks convergence and keeps the report', async () => {
+    const profile = writeFederationProfile(federation);
+    const home = (await homeOf(two, BUCKET))!.home;
+    const run = await cairn(['--profile', profile, '--json', 'drill', 'run', '--region', home, '--bucket', BUCKET, '--write-seconds', '2']);
+    expect({ code: run.code, stderr: run.stderr.slice(-2_000) }).toEqual({ code: 0, stderr: expect.any(String) });
+    const report = JSON.parse(run.stdout) as DrillReport;
+    expect(report).toMatchObject({ region: home, oldHome: home, splitBrain: false, converged: true, lostAcknowledged: 0, ok: true, problems: [] });
+    expect(report.newHome).not.toBe(home);
+    expect(report.rtoSeconds).toBeLessThan(30);
+    expect(report.writes.acknowledged).toBeGreaterThan(0);
+    // Kept as an event by the new home's sync, and listed by `cairn drill list` there.
+    const listed = await cairn(['--profile', profile, '--endpoint', report.newHome!, '--json', 'drill', 'list']);
+    expect(listed.code).toBe(0);
+    expect((JSON.parse(listed.stdout) as DrillReport[]).map((r) => r.id)).toContain(report.id);
+    const human = await cairn(['--profile', profile, '--endpoint', report.newHome!, 'region', 'status']);
+    expect(human.stdout).toContain(`${BUCKET}`);
+    // Routing: writes to the home, reads to the nearest region (the one asked), every endpoint known.
+    const asked = federation.regions.find((r) => r.name !== report.newHome)!;
+    const route = await cairn(['--profile', profile, '--endpoint', asked.name, '--json', 'region', 'route', BUCKET]);
+    expect(route.code).toBe(0);
+    const routed = JSON.parse(route.stdout) as BucketRoute;
+    expect(routed).toMatchObject({ mode: 'active-passive', home: report.newHome, write: { region: report.newHome }, read: { region: asked.name, s3Endpoint: asked.services.get('access')!.url } });
+    expect(routed.regions.every((r) => r.up && r.s3Endpoint !== null && r.freeBytes !== null && r.freeBytes > 0)).toBe(true);
+  }, 300_000);
 });

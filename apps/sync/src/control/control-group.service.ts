@@ -47,6 +47,11 @@ const RECONCILE_MS = 5_000;
 const PROGRESS_TIMEOUT_MS = 2_000;
 /** A switchover gives the target this long to catch up before giving up (writes resume at the old home). */
 const SWITCHOVER_CATCH_UP_MS = 30_000;
+/**
+ * A bucket left draining this long (its switchover's coordinator died or lost its link) is given
+ * back to its home by the leader: longer than any live coordinator waits before cancelling itself.
+ */
+const ABANDONED_SWITCHOVER_MS = SWITCHOVER_CATCH_UP_MS + 15_000;
 const SWITCHOVER_POLL_MS = 100;
 /** A lease that never ends, in JSON (a region alone is its own majority). */
 const UNBOUNDED_LEASE_MS = Number.MAX_SAFE_INTEGER;
@@ -75,6 +80,8 @@ export class ControlGroupService implements OnApplicationBootstrap, OnApplicatio
   private stopping = false;
   private reporting: string | null = null;
   private readonly failingOver = new Set<string>();
+  /** Bucket@epoch → when this region, leading, first saw it draining. */
+  private readonly drainingSeen = new Map<string, number>();
   private readonly registering = new Set<string>();
   private probing = false;
   private leaderBusy = false;
@@ -349,7 +356,8 @@ export class ControlGroupService implements OnApplicationBootstrap, OnApplicatio
           }
         }),
       );
-      await this.report();
+      // Not awaited: a report waiting on a leader that just went away must not stop the checks.
+      void this.report();
     } finally {
       this.probing = false;
     }
@@ -379,12 +387,29 @@ export class ControlGroupService implements OnApplicationBootstrap, OnApplicatio
     try {
       const state = this.replica.state;
       await Promise.all(bucketsNeedingFailover(state).filter((b) => !this.failingOver.has(b.bucket)).map((b) => this.failOver(b)));
+      await this.cancelAbandonedSwitchovers();
       if (performance.now() - this.lastReconcileMs > RECONCILE_MS) {
         this.lastReconcileMs = performance.now();
         await this.reconcile().catch((error) => this.logger.warn(`cannot reconcile the control group with the buckets: ${String(error)}`));
       }
     } finally {
       this.leaderBusy = false;
+    }
+  }
+
+  /** A switchover whose coordinator went away would leave its bucket refusing writes for good: the leader cancels it. */
+  private async cancelAbandonedSwitchovers(): Promise<void> {
+    const now = performance.now();
+    const draining = Object.values(this.replica.state.buckets).filter((b) => b.state === 'draining');
+    const current = new Set(draining.map((b) => `${b.bucket}@${b.epoch}`));
+    for (const key of this.drainingSeen.keys()) if (!current.has(key)) this.drainingSeen.delete(key);
+    for (const b of draining) {
+      const key = `${b.bucket}@${b.epoch}`;
+      const seen = this.drainingSeen.get(key) ?? now;
+      this.drainingSeen.set(key, seen);
+      if (now - seen < ABANDONED_SWITCHOVER_MS) continue;
+      const cancelled = await this.propose({ type: 'CancelSwitchover', bucket: b.bucket, epoch: b.epoch }).catch(() => null);
+      if (cancelled?.result.ok) this.logger.warn(`switchover of ${b.bucket} to ${b.switchingTo} was abandoned: ${b.home} serves it again`);
     }
   }
 
