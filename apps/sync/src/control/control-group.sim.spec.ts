@@ -15,7 +15,7 @@ import { AS_WRITTEN_SEEDS, INJECTED_BUG_SEEDS, REGRESSION_SEEDS } from './simula
  */
 const SEEDS = Number(process.env['CONTROL_SIM_SEEDS'] ?? 300);
 const FIRST_SEED = Number(process.env['CONTROL_SIM_FIRST_SEED'] ?? 1);
-const MINORITY_SEEDS = Math.max(10, Math.round(SEEDS / 10));
+const MINORITY_SEEDS = Math.max(10, Math.round(SEEDS / 15));
 const CHUNK = 50;
 const CHUNK_TIMEOUT_MS = 180_000;
 

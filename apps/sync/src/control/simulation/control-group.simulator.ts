@@ -74,10 +74,19 @@ export interface ServiceBehaviour {
   readonly beginUnknownLeavesDrain: boolean;
   /** Nobody ends a drain whose coordinator went away (crashed, or lost its link): the bucket refuses writes for good. */
   readonly noStaleDrainRecovery: boolean;
+  /**
+   * metadata's assertStillHome after the append looks at the authority it cached (up to 250 ms old)
+   * and refuses only if that still names this region with a lapsed lease: an authority refreshed
+   * meanwhile to another home, or a drain, lets the write be acknowledged.
+   */
+  readonly postAppendCachedCheck: boolean;
 }
 
-export const PROPOSED: ServiceBehaviour = { reportBlocksProbing: false, beginUnknownLeavesDrain: false, noStaleDrainRecovery: false };
-export const AS_WRITTEN: ServiceBehaviour = { reportBlocksProbing: true, beginUnknownLeavesDrain: true, noStaleDrainRecovery: true };
+export const PROPOSED: ServiceBehaviour = { reportBlocksProbing: false, beginUnknownLeavesDrain: false, noStaleDrainRecovery: false, postAppendCachedCheck: false };
+export const AS_WRITTEN: ServiceBehaviour = { reportBlocksProbing: true, beginUnknownLeavesDrain: true, noStaleDrainRecovery: true, postAppendCachedCheck: true };
+
+/** metadata's HomeRegionForwarder (apps/metadata/src/replication/home-region-forwarder.ts). */
+export const METADATA = { authorityTtlMs: 250, leaseMarginMs: 250, minAppendMs: 2, maxAppendMs: 80 } as const;
 
 /** The leader cancels a drain older than this (the coordinator's own deadline plus a margin). */
 export const STALE_DRAIN_MS = SERVICE.switchoverCatchUpMs + 5_000;
@@ -86,10 +95,9 @@ export const STALE_DRAIN_MS = SERVICE.switchoverCatchUpMs + 5_000;
  * Bugs the simulator must catch, put back on purpose (a test proves it still does):
  *  - `grant-on-committed-report-only`: the rule RegionContacts had before the simulator found it
  *    wanting — grant whenever the peer is up here and the applied report does not call it down,
- *    though a report calling it down may still be on its way to commit;
- *  - `lease-before-own-report`: a home trusts its applied state right after a restart.
+ *    though a report calling it down may still be on its way to commit.
  */
-export type InjectedBug = 'grant-on-committed-report-only' | 'lease-before-own-report';
+export type InjectedBug = 'grant-on-committed-report-only';
 
 export interface ControlSimOptions {
   /** Only these faults, and never against a bucket's home (a minority partition: nothing may fail over). */
@@ -114,7 +122,7 @@ export function drawProfile(random: SeededRandom, options: ControlSimOptions): C
     meanFaultGapMs: random.pick([1_000, 2_500, 5_000]),
     kinds: kinds.length > 0 ? kinds : ['isolate'],
     snapshotEveryEntries: random.pick([8, 40, 1_000]),
-    chaosMs: 30_000,
+    chaosMs: 20_000,
   };
 }
 
@@ -204,6 +212,16 @@ interface Region {
   readonly lastAck: Map<string, number>;
   /** Its applied state or its grants changed, or it crashed or started: whether it may acknowledge must be looked at again. */
   dirty: boolean;
+  /** metadata's cached authority per bucket (its clock): lost with the region. */
+  readonly known: Map<string, KnownAuthority>;
+}
+
+interface KnownAuthority {
+  readonly home: string;
+  readonly state: string;
+  readonly epoch: number;
+  readonly leaseUntil: number;
+  readonly fetchedAt: number;
 }
 
 interface Scheduled {
@@ -246,6 +264,8 @@ class ControlGroupSimulation {
   // checks
   private readonly committed = new Map<number, string>();
   private readonly promotionsSeen = new Set<number>();
+  /** Per bucket and epoch: the first acknowledged write, by whom and when. */
+  private readonly firstAckOfEpoch = new Map<string, Map<number, { region: string; at: number }>>();
   /** Per bucket: the home a switchover started from. */
   private readonly previousHome = new Map<string, string>();
   private failovers = 0;
@@ -290,6 +310,7 @@ class ControlGroupSimulation {
         ableUntil: new Map(),
         lastAck: new Map(),
         dirty: true,
+        known: new Map(),
       };
       this.regions.set(id, region);
     }
@@ -470,11 +491,21 @@ class ControlGroupSimulation {
   }
 
   /** The service's authority(): the home as this region's applied state says (or the configured one), and whether it may acknowledge. */
-  private authority(r: Region, proc: Proc, bucket: string): { home: string; state: string; leaseUntil: number } {
+  private authority(r: Region, proc: Proc, bucket: string): { home: string; state: string; epoch: number; leaseUntil: number } {
     const registered = proc.replica.state.buckets[bucket];
     if (!registered) this.register(r, proc, bucket, this.configuredHome.get(bucket)!);
     const home = registered?.home ?? this.configuredHome.get(bucket)!;
-    return { home, state: registered?.state ?? 'serving', leaseUntil: home === r.id ? this.leaseUntil(r, proc) : 0 };
+    return { home, state: registered?.state ?? 'serving', epoch: registered?.epoch ?? 0, leaseUntil: home === r.id ? this.leaseUntil(r, proc) : 0 };
+  }
+
+  /** metadata asks its sync (bucket.authority): the lease counts from when it asked. */
+  private fetchAuthority(r: Region, proc: Proc, bucket: string): KnownAuthority {
+    const now = this.local(r);
+    const a = this.authority(r, proc, bucket);
+    const remaining = a.home !== r.id ? null : a.leaseUntil === Number.POSITIVE_INFINITY ? Number.MAX_SAFE_INTEGER : Math.max(0, Math.floor(a.leaseUntil - now));
+    const known = { home: a.home, state: a.state, epoch: a.epoch, leaseUntil: remaining === null ? 0 : now + remaining, fetchedAt: now };
+    r.known.set(bucket, known);
+    return known;
   }
 
   /** Until when (global ms) the region may acknowledge the bucket's writes, with its state as it is now; `leaseEnd` is its lease in global ms. */
@@ -602,7 +633,6 @@ class ControlGroupSimulation {
   }
 
   private leaseUntil(r: Region, proc: Proc): number {
-    if (this.injected === 'lease-before-own-report') return proc.contacts.leaseUntilMs({ down: [], seq: Number.MAX_SAFE_INTEGER });
     return proc.contacts.leaseUntilMs(committedReportOf(proc.replica.state, r.id));
   }
 
@@ -781,18 +811,59 @@ class ControlGroupSimulation {
 
   // ------------------------------------------------------------------ writes and replication
 
+  /** Every region's metadata tries a write to every bucket (HomeRegionForwarder.homeFor, the append, assertStillHome). */
   private writeRound(): void {
     if (this.phase === 'chaos') for (const b of this.bucketNames) if (this.ableRegions(b).length > 0) this.ableMs += WRITE_EVERY_MS;
     for (const r of this.regions.values()) {
       const proc = r.proc;
       if (!proc) continue;
-      for (const bucket of this.bucketNames) {
-        const a = this.authority(r, proc, bucket);
-        if (a.home !== r.id || a.state !== 'serving' || Math.floor(a.leaseUntil - this.local(r)) <= 0) continue;
-        r.ownSeq += 1;
-        r.lastAck.set(bucket, r.ownSeq);
-        this.acks += 1;
+      for (const bucket of this.bucketNames) this.write(r, proc, bucket);
+    }
+  }
+
+  private write(r: Region, proc: Proc, bucket: string): void {
+    const now = this.local(r);
+    let a = r.known.get(bucket);
+    if (!a || now - a.fetchedAt >= METADATA.authorityTtlMs) a = this.fetchAuthority(r, proc, bucket);
+    if (a.home !== r.id) return;
+    if (a.leaseUntil - now < METADATA.leaseMarginMs) a = this.fetchAuthority(r, proc, bucket);
+    if (a.home !== r.id || a.state === 'draining' || a.leaseUntil - now < METADATA.leaseMarginMs) return;
+    const epoch = a.epoch;
+    this.after(this.random.between(METADATA.minAppendMs, METADATA.maxAppendMs), r.id, () => {
+      // The region went down during the append: nobody hears back.
+      if (r.proc !== proc) return;
+      r.ownSeq += 1;
+      const at = this.local(r);
+      if (this.service.postAppendCachedCheck) {
+        const k = r.known.get(bucket);
+        if (k && k.home === r.id && k.leaseUntil <= at) return;
+      } else {
+        const k = this.fetchAuthority(r, proc, bucket);
+        if (k.home !== r.id || k.state !== 'serving' || k.leaseUntil <= at) return;
       }
+      r.lastAck.set(bucket, r.ownSeq);
+      this.acks += 1;
+      this.acknowledged(r, bucket, epoch);
+    });
+  }
+
+  /**
+   * The clients' records: a write acknowledged at an epoch after another region acknowledged one
+   * at a later epoch means two homes acknowledged at once.
+   */
+  private acknowledged(r: Region, bucket: string, epoch: number): void {
+    let firsts = this.firstAckOfEpoch.get(bucket);
+    if (!firsts) this.firstAckOfEpoch.set(bucket, (firsts = new Map()));
+    for (const [later, first] of firsts) {
+      if (later > epoch && first.region !== r.id) {
+        this.fail(
+          `SPLIT BRAIN (clients' records): ${r.id} acknowledged a write to ${bucket} as its home at epoch ${epoch}, ${Math.round(this.now - first.at)}ms after ${first.region} had acknowledged one at epoch ${later}`,
+        );
+      }
+    }
+    if (!firsts.has(epoch)) {
+      firsts.set(epoch, { region: r.id, at: this.now });
+      this.log(`${r.id} acknowledges its first write to ${bucket} at epoch ${epoch}`);
     }
   }
 
@@ -1049,6 +1120,7 @@ class ControlGroupSimulation {
     proc.loop.stop();
     r.proc = undefined;
     r.dirty = true;
+    r.known.clear();
     this.trackApart();
   }
 
