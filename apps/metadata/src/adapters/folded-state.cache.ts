@@ -15,7 +15,8 @@ export interface StateFold<E extends DomainEvent, S> {
  * a byte budget. A load asks the subject's last sequence (one round trip); a kept state that is
  * current is answered as is, one a few events behind is brought forward with just those events,
  * and otherwise the history is read and folded once. So a key overwritten thousands of times costs
- * one small read per request, not its whole history.
+ * one small read per request, not its whole history. A command's first attempt may skip even that
+ * read (`loadUnverified`): its append's expected sequence is the check.
  */
 export class FoldedStateCache<E extends DomainEvent, S> {
   private readonly states: LruByteCache<{ readonly state: S; readonly sequence: number }>;
@@ -32,12 +33,29 @@ export class FoldedStateCache<E extends DomainEvent, S> {
     const last = await this.store.lastSequence(subject);
     const kept = this.states.get(subject)?.value;
     if (kept && kept.sequence === last) return this.remember(subject, kept.state, last);
+    if (last === 0) return this.remember(subject, this.fold.initial(), 0);
     if (kept && kept.sequence < last) {
       const delta = await this.store.readAfter(subject, kept.sequence, last);
       if (delta) return this.remember(subject, this.foldEvents(kept.state, delta), last);
     }
     const full = await this.store.readUncached(subject);
     return this.remember(subject, this.foldEvents(this.fold.initial(), full.events), full.lastSequence);
+  }
+
+  /**
+   * For a command's first attempt: the kept state as is, or, for a subject this cache does not
+   * know, the initial state at sequence 0 (most keys written are new) — no round trip, marked
+   * unverified. The command's append expects that sequence, so a guess that is wrong costs one
+   * conflict and a `load`; an answer that appends nothing is checked with `isCurrent` first.
+   */
+  loadUnverified(subject: string): { state: S; sequence: number; verified: false } {
+    const kept = this.states.get(subject)?.value;
+    return kept ? { state: kept.state, sequence: kept.sequence, verified: false } : { state: this.fold.initial(), sequence: 0, verified: false };
+  }
+
+  /** Whether `sequence` is the subject's last (one round trip). */
+  async isCurrent(subject: string, sequence: number): Promise<boolean> {
+    return (await this.store.lastSequence(subject)) === sequence;
   }
 
   /** A state the caller appended itself, at the subject's new last sequence. */

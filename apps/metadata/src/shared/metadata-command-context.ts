@@ -86,7 +86,15 @@ export class MetadataCommandContext {
         maxRetries: CONFLICT_RETRIES_MAX,
         schemaVersionOf: (type) => MetadataEventSchemaVersions[type as keyof typeof MetadataEventSchemaVersions] ?? 1,
         onConflict: () => new Promise((resolve) => setTimeout(resolve, Math.floor(Math.random() * CONFLICT_BACKOFF_MAX_MS))),
-        ...(states ? { states: { load: () => states.load(subject), appended: (state: unknown, sequence: number) => states.remember(subject, state as S, sequence) } } : {}),
+        ...(states
+          ? {
+              states: {
+                load: async (trustKept: boolean) => (trustKept ? states.loadUnverified(subject) : states.load(subject)),
+                appended: (state: unknown, sequence: number) => states.remember(subject, state as S, sequence),
+                isCurrent: (sequence: number) => states.isCurrent(subject, sequence),
+              },
+            }
+          : {}),
       }),
     );
   }

@@ -84,6 +84,69 @@ describe('handleCommand', () => {
     );
   });
 
+  describe('with a state cache that may answer unverified on the first attempt', () => {
+    /** A cache over `store` that keeps `kept` (state, sequence) and counts its look-ups of the last sequence. */
+    const cacheOver = (store: InMemoryEventStore, kept: { state: number; sequence: number }) => {
+      const calls = { verified: 0, isCurrent: 0 };
+      const last = async () => (await store.read('s')).lastSequence;
+      const states = {
+        load: async (trustKept: boolean) => {
+          if (trustKept) return { ...kept, verified: false };
+          calls.verified++;
+          const read = await store.read('s');
+          return { state: read.events.reduce((sum, e) => sum + ((e.envelope.data as { by?: number }).by ?? 0), 0), sequence: read.lastSequence };
+        },
+        appended: (state: unknown, sequence: number) => Object.assign(kept, { state: state as number, sequence }),
+        isCurrent: async (sequence: number) => {
+          calls.isCurrent++;
+          return (await last()) === sequence;
+        },
+      };
+      return { states, calls };
+    };
+
+    it('appends on a current kept state without asking the subject first', async () => {
+      const store = new InMemoryEventStore();
+      await handleCommand(store, counter, 's', 'a', { type: 'Increment', by: 2, max: 10 }, ctx);
+      const { states, calls } = cacheOver(store, { state: 2, sequence: 1 });
+      const result = await handleCommand(store, counter, 's', 'a', { type: 'Increment', by: 3, max: 10 }, ctx, { states });
+      expect([result.state, result.sequence, result.attempts]).toEqual([5, 2, 1]);
+      expect(calls).toEqual({ verified: 0, isCurrent: 0 });
+    });
+
+    it('reloads at once (no backoff) when the kept state was stale, so the append still sees every event', async () => {
+      const store = new InMemoryEventStore();
+      await handleCommand(store, counter, 's', 'a', { type: 'Increment', by: 2, max: 10 }, ctx);
+      const { states, calls } = cacheOver(store, { state: 0, sequence: 0 }); // guessed new
+      const onConflict = jest.fn();
+      const result = await handleCommand(store, counter, 's', 'a', { type: 'Increment', by: 3, max: 10 }, ctx, { states, onConflict });
+      expect([result.state, result.sequence, result.attempts]).toEqual([5, 2, 2]);
+      expect(calls.verified).toBe(1);
+      expect(onConflict).not.toHaveBeenCalled();
+    });
+
+    it('checks an answer that appends nothing, and decides again when the kept state was stale', async () => {
+      const store = new InMemoryEventStore();
+      await handleCommand(store, counter, 's', 'a', { type: 'Increment', by: 2, max: 10 }, ctx);
+      const { states, calls } = cacheOver(store, { state: 0, sequence: 0 });
+      const result = await handleCommand(store, counter, 's', 'a', { type: 'Reset' }, ctx, { states });
+      // On the stale state (0) a reset decides nothing; on the real one (2) it resets.
+      expect(result.events.map((e) => e.type)).toEqual(['Reset']);
+      expect(calls).toEqual({ verified: 1, isCurrent: 1 });
+    });
+
+    it('checks a refusal too: one decided on a stale state is decided again', async () => {
+      const store = new InMemoryEventStore();
+      await handleCommand(store, counter, 's', 'a', { type: 'Increment', by: 2, max: 10 }, ctx);
+      const stale = cacheOver(store, { state: 9, sequence: 7 });
+      const result = await handleCommand(store, counter, 's', 'a', { type: 'Increment', by: 3, max: 10 }, ctx, { states: stale.states });
+      expect(result.state).toBe(5);
+      const current = cacheOver(store, { state: 5, sequence: 2 });
+      await expect(handleCommand(store, counter, 's', 'a', { type: 'Increment', by: 9, max: 10 }, ctx, { states: current.states })).rejects.toBeInstanceOf(OverLimit);
+      expect(current.calls).toEqual({ verified: 0, isCurrent: 1 });
+    });
+  });
+
   it('lets decider errors through untouched', async () => {
     await expect(
       handleCommand(new InMemoryEventStore(), counter, 's', 'a', { type: 'Increment', by: 9, max: 5 }, ctx),

@@ -35,8 +35,17 @@ export interface CommandHandlerOptions {
    * read and folded here; `onAppended` then hears of each state the handler appends.
    */
   readonly states?: {
-    load(): Promise<{ readonly state: unknown; readonly sequence: number }>;
+    /**
+     * With `trustKept` (the first attempt only) the cache may answer what it keeps without asking
+     * the subject's last sequence, marked `verified: false`: an append decided on it still carries
+     * that sequence as its expectation, so a stale state costs a conflict and a reload, never a
+     * lost update; and an answer that appends nothing is checked with `isCurrent` before it is
+     * given (else the command runs again on a verified state).
+     */
+    load(trustKept: boolean): Promise<{ readonly state: unknown; readonly sequence: number; readonly verified?: boolean }>;
     appended(state: unknown, sequence: number): void;
+    /** Whether `sequence` is still the subject's last: required when `load` may answer unverified. */
+    isCurrent?(sequence: number): Promise<boolean>;
   };
 }
 
@@ -56,11 +65,23 @@ export async function handleCommand<Command, Event extends DomainEvent, State>(
 ): Promise<HandledCommand<Event, State>> {
   const maxRetries = options.maxRetries ?? MAX_CONFLICT_RETRIES;
   const versionOf = options.schemaVersionOf ?? (() => 1);
+  const states = options.states;
   for (let attempt = 1; ; attempt++) {
-    const read = options.states ? await options.states.load() : undefined;
+    const read = states ? await states.load(attempt === 1 && states.isCurrent !== undefined) : undefined;
     const { state, sequence } = read ? { state: read.state as State, sequence: read.sequence } : await readAndFold(store, decider, subject);
-    const decided = decider.decide(command, state);
-    if (decided.length === 0) return { events: [], state, sequence, attempts: attempt };
+    // An answer that appends nothing is only as current as the state it was decided on.
+    const stale = read?.verified === false ? () => states!.isCurrent!(sequence).then((current) => !current) : () => Promise.resolve(false);
+    let decided: readonly Event[];
+    try {
+      decided = decider.decide(command, state);
+    } catch (error) {
+      if (await stale()) continue;
+      throw error;
+    }
+    if (decided.length === 0) {
+      if (await stale()) continue;
+      return { events: [], state, sequence, attempts: attempt };
+    }
     const now = ctx.now();
     const envelopes = decided.map((event) =>
       wrapEvent(event, versionOf(event.type), {
@@ -81,7 +102,8 @@ export async function handleCommand<Command, Event extends DomainEvent, State>(
       return { events: envelopes, state: next, sequence: appended.lastSequence, attempts: attempt };
     } catch (error) {
       if (!(error instanceof ConcurrencyConflictError) || attempt > maxRetries) throw error;
-      await options.onConflict?.(attempt, error);
+      // A kept state that turned out stale is no contention: reload at once.
+      if (read?.verified !== false) await options.onConflict?.(attempt, error);
     }
   }
 }
