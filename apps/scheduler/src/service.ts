@@ -15,6 +15,8 @@ import { SchedulerJobsRpcController } from './admin/scheduler-jobs-rpc.controlle
 import { ClusterView } from './cluster/cluster-view';
 import { ChunkCopier } from './repair/chunk-copier';
 import { ShardRebuilder } from './repair/shard-rebuilder';
+import { CapacityAdminController } from './capacity/capacity-admin.controller';
+import { StorageCapacityService } from './capacity/storage-capacity.service';
 import { ChunkHealthConsumer } from './repair/chunk-health.consumer';
 import { ChunkRepairQueue } from './repair/chunk-repair.queue';
 import { HistoryReadController } from './point-in-time/history-read.controller';
@@ -36,7 +38,7 @@ export const SchedulerService: ServiceDefinition<SchedulerConfig> = {
   module: (config, identity) => ({
     module: class SchedulerAppModule {},
     imports: [ServiceKitModule.forRoot({ identity, config, redis: { url: config.CAIRN_REDIS_URL, tlsCaFile: config.CAIRN_REDIS_TLS_CA_FILE } })],
-    controllers: [SchedulerAdminController, SchedulerJobsRpcController, ChunkHealthConsumer, HistoryReadController, RestoreAdminController, BackupAdminController],
+    controllers: [CapacityAdminController, SchedulerAdminController, SchedulerJobsRpcController, ChunkHealthConsumer, HistoryReadController, RestoreAdminController, BackupAdminController],
     providers: [
       { provide: LockClient, useFactory: (rpc: RpcClient) => new LockClient(rpc, { owner: identity.instance }), inject: [RpcClient] },
       SchedulerQueues,
@@ -45,6 +47,7 @@ export const SchedulerService: ServiceDefinition<SchedulerConfig> = {
       NodeHealthFollower,
       ChunkCopier,
       ShardRebuilder,
+      StorageCapacityService,
       ChunkRepairQueue,
       ChunkSweep,
       SweepQueue,

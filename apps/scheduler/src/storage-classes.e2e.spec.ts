@@ -219,4 +219,26 @@ describe('storage classes and the erasure-coded tier', () => {
     }, 60_000, 1_000);
     expect(await getSha(`cold-${MiB}`)).toBe(expectedSha256(MiB, MiB));
   }, 120_000);
+
+  it('capacity accounting: bytes per class (erasure-coded ones at (k+m)/k = 1.5 on the nodes, STANDARD at 3), chunk bytes per node, the saving', async () => {
+    const { status, body } = await region.admin<{
+      classes: { storageClass: string; logicalBytes: number; inlineBytes: number; storedBytes: number; threeCopyBytes: number }[];
+      totals: { savingBytes: number; rawBytesOnNodes: number };
+      nodes: { nodeId: string; reachable: boolean; chunkBytes: number | null }[];
+    }>('GET', '/admin/capacity');
+    expect(status).toBe(200);
+    const of = (c: string) => body.classes.find((x) => x.storageClass === c)!;
+    const glacier = of('GLACIER_IR');
+    // 1 MiB chunks in 2+1 stripes: 1.5 bytes per byte, give or take a stripe's padding.
+    expect(glacier.storedBytes / (glacier.logicalBytes - glacier.inlineBytes)).toBeGreaterThan(1.49);
+    expect(glacier.storedBytes / (glacier.logicalBytes - glacier.inlineBytes)).toBeLessThan(1.51);
+    const standard = of('STANDARD');
+    expect(standard.storedBytes).toBe(3 * (standard.logicalBytes - standard.inlineBytes));
+    expect(body.totals.savingBytes).toBeGreaterThan(glacier.logicalBytes);
+    expect(body.nodes.map((n) => n.nodeId).sort()).toEqual(NODES);
+    expect(body.nodes.every((n) => n.reachable && (n.chunkBytes ?? 0) > 0)).toBe(true);
+    const metrics = await (await fetch(`${region.scheduler().url}/metrics`, { headers: { authorization: `Bearer ${region.operatorToken}` } })).text();
+    expect(metrics).toMatch(/cairn_capacity_class_stored_bytes\{class="GLACIER_IR"\} \d+/);
+    expect(metrics).toMatch(/cairn_capacity_node_chunk_bytes\{node="storage-1"\} \d+/);
+  }, 60_000);
 });

@@ -9,6 +9,7 @@ import {
   type ListNodesReply,
   type MembershipReply,
   type RingEpochReply,
+  type StorageCapacityReply,
 } from '@cairn/protocol';
 import { abortable, ClusterCredentials, internalTlsTrust, IntervalWorker, SERVICE_CONFIG, type BaseServiceConfig, SERVICE_IDENTITY, WorkerRegistry, type ServiceIdentity } from '@cairn/service-kit';
 
@@ -67,6 +68,11 @@ export class ClusterView implements OnModuleInit, OnModuleDestroy {
 
   listChunkReferences(request: ListChunkReferencesRequest): Promise<ListChunkReferencesReply> {
     return this.metadata<ListChunkReferencesReply>(MetadataRpc.listChunkReferences, request);
+  }
+
+  /** Bytes per storage class, logical and on the nodes (capacity accounting). */
+  storageCapacity(): Promise<StorageCapacityReply> {
+    return this.metadata<StorageCapacityReply>(MetadataRpc.storageCapacity, {});
   }
 
   /** A membership command; later reads of membership and the ring see its effect. */
