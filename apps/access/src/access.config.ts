@@ -73,12 +73,12 @@ export class AccessConfig extends BaseServiceConfig {
   @Type(() => Number)
   @IsInt()
   @Min(2)
-  @Max(16)
+  @Max(12)
   CAIRN_EC_DATA_SHARDS = 4;
 
   @Type(() => Number)
   @IsInt()
   @Min(1)
-  @Max(8)
+  @Max(4)
   CAIRN_EC_PARITY_SHARDS = 2;
 }

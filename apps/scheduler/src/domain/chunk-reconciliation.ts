@@ -63,7 +63,8 @@ export function reconcileChunk(chunk: ChunkObservation, context: ReconcileContex
  * (the ring's k+m replicas of the stripe's hash, in order; a ring smaller than the stripe wraps).
  */
 export function expectedHolders(ring: HashRing, hash: ContentHash, reference: { readonly replicationFactor: number; readonly stripes?: readonly ShardPlacement[] }): string[] {
-  const expected = new Set(ring.replicasFor(hash, Math.min(reference.replicationFactor, ring.members.length)).map((m) => m.nodeId));
+  const replicationFactor = Math.min(reference.replicationFactor, ring.members.length);
+  const expected = new Set(replicationFactor > 0 ? ring.replicasFor(hash, replicationFactor).map((m) => m.nodeId) : []);
   for (const { stripe, index, layout } of reference.stripes ?? []) {
     const width = layout.dataShards + layout.parityShards;
     const placement = ring.replicasFor(stripe as ContentHash, Math.min(width, ring.members.length));
