@@ -166,6 +166,12 @@ describe('control state', () => {
       expect(applyControlCommand(after, { type: 'UnregisterBucket', bucket: 'photos' }).state).toBe(after);
     });
 
+    it('RegisterBucket after UnregisterBucket starts above the epoch the bucket had: epochs never go back', () => {
+      const state = build([...R1_DOWN, promote('r1', 'r2', 1), { type: 'UnregisterBucket', bucket: 'photos' }, register('photos', 'r1')]);
+      expect(state.buckets['photos']).toMatchObject({ home: 'r1', epoch: 3, reason: 'registered' });
+      expect(build([register('logs', 'r3')]).buckets['logs']?.epoch).toBe(1);
+    });
+
     it('ReportRegions keeps a sorted, de-duplicated list of voters other than the observer', () => {
       const state = build([report('r1', 'r3', 'r9', 'r2', 'r3', 'r1')]);
       expect(state.reports['r1']).toEqual(['r2', 'r3']);

@@ -14,6 +14,8 @@ export interface ControlState {
   readonly reports: Readonly<Record<string, readonly string[]>>;
   /** Observer region → the sequence number of the report in `reports` (absent in states from before sequence numbers). */
   readonly reportSeqs?: Readonly<Record<string, number>>;
+  /** Bucket → the epoch it had when it was unregistered: registered again, it starts above it (epochs only grow). */
+  readonly retiredEpochs?: Readonly<Record<string, number>>;
 }
 
 /** A region's report as the group holds it: what it finds down, and the report's sequence number. */
@@ -78,12 +80,14 @@ export function applyControlCommand(state: ControlState, command: ControlCommand
       const existing = state.buckets[command.bucket];
       if (existing) return { state, result: { ok: true, bucket: existing } };
       if (!voter(command.home)) return refuse(`home ${command.home} is not a region of the control group`);
-      return setBucket({ bucket: command.bucket, home: command.home, epoch: 1, state: 'serving', switchingTo: null, since: command.at, reason: 'registered' });
+      const epoch = (state.retiredEpochs?.[command.bucket] ?? 0) + 1;
+      return setBucket({ bucket: command.bucket, home: command.home, epoch, state: 'serving', switchingTo: null, since: command.at, reason: 'registered' });
     }
     case 'UnregisterBucket': {
-      if (!state.buckets[command.bucket]) return { state, result: { ok: true } };
+      const gone = state.buckets[command.bucket];
+      if (!gone) return { state, result: { ok: true } };
       const { [command.bucket]: _gone, ...rest } = state.buckets;
-      return { state: { ...state, buckets: rest }, result: { ok: true } };
+      return { state: { ...state, buckets: rest, retiredEpochs: { ...state.retiredEpochs, [command.bucket]: gone.epoch } }, result: { ok: true } };
     }
     case 'ReportRegions': {
       if (!voter(command.observer)) return refuse(`${command.observer} is not a region of the control group`);
