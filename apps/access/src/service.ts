@@ -1,6 +1,7 @@
 import { ServiceKitModule, type ServiceDefinition } from '@cairn/service-kit';
 import { AccessConfig } from './access.config';
 import { S3Gateway, S3GatewayModule } from './s3-gateway';
+import { answerContinueAfterAuthorization } from './s3-gateway/s3-gateway.middleware';
 
 export const ACCESS_DEFAULT_PORT = 9000;
 
@@ -22,5 +23,6 @@ export const AccessService: ServiceDefinition<AccessConfig> = {
   // Every S3 request enters here, before Nest's router: bodies stream untouched, errors are S3 XML.
   configure: (app) => {
     app.use(app.get(S3Gateway).middleware());
+    answerContinueAfterAuthorization(app.getHttpServer());
   },
 };

@@ -13,6 +13,7 @@ import { registerRegions } from './commands/region.command';
 import { registerReplication } from './commands/replication.command';
 import { registerStatus } from './commands/status.command';
 import { registerStorage } from './commands/storage.command';
+import { registerUsers } from './commands/users.command';
 import { CliError, ExitCodes } from './domain/exit-codes';
 
 const HELP_FOOTER = `
@@ -48,6 +49,7 @@ export function buildProgram(io: CliIo): Command {
   registerJobs(program, io);
   registerMaintenance(program, io);
   registerBucketsAndKeys(program, io);
+  registerUsers(program, io);
   registerAuth(program, io);
   registerLinks(program, io);
   registerReplication(program, io);

@@ -1,5 +1,14 @@
 import type { RpcClient } from '@cairn/messaging';
 import type {
+  DeleteBucketOwnershipControlsRequest,
+  DeleteBucketPublicAccessBlockRequest,
+  GetUserReply,
+  GetUserRequest,
+  PutBucketAclRequest,
+  PutBucketOwnershipControlsRequest,
+  PutBucketPublicAccessBlockRequest,
+} from '@cairn/protocol';
+import type {
   DeleteBucketEncryptionRequest,
   GetUploadReply,
   GetUploadRequest,
@@ -144,6 +153,17 @@ export class MetadataRpcClient {
   rewrapObjectKey = (request: RewrapObjectKeyRequest) => this.command<RewrapObjectKeyReply>(MetadataRpc.rewrapObjectKey, request, this.onKey());
   /** Read from the upload's own subject: current, no sequence to wait for. */
   getUpload = (request: GetUploadRequest) => this.query<GetUploadReply>(MetadataRpc.getUpload, request, 0);
+  putBucketAcl = (request: PutBucketAclRequest) => this.command<CommandReply>(MetadataRpc.putBucketAcl, request, this.onBucket(request.bucket));
+  putBucketOwnershipControls = (request: PutBucketOwnershipControlsRequest) =>
+    this.command<CommandReply>(MetadataRpc.putBucketOwnershipControls, request, this.onBucket(request.bucket));
+  deleteBucketOwnershipControls = (request: DeleteBucketOwnershipControlsRequest) =>
+    this.command<CommandReply>(MetadataRpc.deleteBucketOwnershipControls, request, this.onBucket(request.bucket));
+  putBucketPublicAccessBlock = (request: PutBucketPublicAccessBlockRequest) =>
+    this.command<CommandReply>(MetadataRpc.putBucketPublicAccessBlock, request, this.onBucket(request.bucket));
+  deleteBucketPublicAccessBlock = (request: DeleteBucketPublicAccessBlockRequest) =>
+    this.command<CommandReply>(MetadataRpc.deleteBucketPublicAccessBlock, request, this.onBucket(request.bucket));
+  /** A user by name, canonical id or email (NO_SUCH_USER when none); users only ever appear, so any answer stays true. */
+  getUser = (request: Query<GetUserRequest>) => this.query<GetUserReply>(MetadataRpc.getUser, request, 0);
   /** The bucket as of the last change heard of (through this gateway or any other), cached until the next one. */
   getBucket = (request: { bucket: string }) => this.bucketViews.get(request.bucket);
   listBuckets = (request: { owner?: string }) => this.query<ListBucketsReply>(MetadataRpc.listBuckets, request, this.readYourWrites.forBucket());

@@ -1,30 +1,141 @@
-import { S3Error, parseAccessControlPolicy } from '../s3';
+import {
+  ACL_PERMISSIONS,
+  AclProblem,
+  cannedAcl,
+  canonicalIdOf,
+  GRANT_HEADERS,
+  grantsOnlyOwnerFullControl,
+  isCannedAcl,
+  parseGrantHeader,
+  resolveGrants,
+  type AccessControlList,
+  type AclPermission,
+  type BucketView,
+  type CannedAclOwners,
+  type RequestedGrant,
+} from '@cairn/protocol';
+import type { UserDirectory } from '../adapters/user-directory';
+import { S3Error, isBlank, parseAccessControlPolicy, renderAccessControlPolicy, type RenderedGrant } from '../s3';
 import { readXmlBody } from './request-body';
 import type { S3Exchange } from './s3-exchange';
 
-/** Canned ACLs that say what Cairn already does: the bucket owner, and only the owner, has full control. */
-const OWNER_ONLY_CANNED_ACLS: ReadonlySet<string> = new Set(['private', 'bucket-owner-full-control']);
-const GRANT_HEADERS = ['x-amz-grant-read', 'x-amz-grant-write', 'x-amz-grant-read-acp', 'x-amz-grant-write-acp', 'x-amz-grant-full-control'];
+/*
+ * ACLs at the edge: what a request asks for (x-amz-acl, x-amz-grant-*, an AccessControlPolicy
+ * body), resolved to canonical ids through the user directory, and ACLs rendered back with
+ * display names. What is allowed is decided in @cairn/protocol (decideAccess) and metadata's
+ * bucket decider.
+ */
+
+/** The canonical id of a bucket's owner. */
+export function bucketOwnerId(view: BucketView): string {
+  return canonicalIdOf(view.owner);
+}
+
+/** Whether the bucket's ACLs take effect (every Object Ownership but BucketOwnerEnforced). */
+export function aclsEnabled(view: BucketView): boolean {
+  return view.objectOwnership !== 'BucketOwnerEnforced';
+}
 
 /**
- * PutBucketAcl / PutObjectAcl: Cairn's access control is ownership (a key reaches its owner's
- * buckets), so an ACL that grants exactly that is accepted and anything wider is refused rather
- * than silently ignored.
+ * The ACL a request's headers ask for: a canned ACL (x-amz-acl) or explicit grants
+ * (x-amz-grant-*), never both (InvalidRequest); undefined when it names none.
  */
-export async function acceptOwnerOnlyAcl(ex: S3Exchange, owner: string): Promise<void> {
+export async function aclFromHeaders(ex: S3Exchange, directory: UserDirectory, owners: CannedAclOwners): Promise<AccessControlList | undefined> {
+  const canned = ex.header('x-amz-acl')?.trim();
+  const requested: RequestedGrant[] = [];
+  for (const [header, permission] of GRANT_HEADERS) {
+    const value = ex.header(header);
+    if (value !== undefined) requested.push(...s3Problem(() => parseGrantHeader(value, permission)));
+  }
+  if (canned !== undefined && requested.length > 0) throw new S3Error('InvalidRequest', 'Specifying both Canned ACLs and Header Grants is not allowed');
+  if (canned !== undefined) {
+    if (!isCannedAcl(canned)) throw new S3Error('InvalidArgument', `${canned} is not a valid canned ACL.`);
+    return cannedAcl(canned, owners);
+  }
+  if (requested.length === 0) return undefined;
+  return { ownerId: owners.ownerId, grants: await resolve(requested, directory) };
+}
+
+/** PutBucketAcl / PutObjectAcl: the ACL from the headers or from the AccessControlPolicy body (one of them). */
+export async function aclFromRequest(ex: S3Exchange, directory: UserDirectory, owners: CannedAclOwners): Promise<AccessControlList> {
   const body = await readXmlBody(ex.req, ex.caller).catch((error: unknown) => {
     // S3 names every bad ACL document MalformedACLError, an oversized one included.
     throw error instanceof S3Error && error.code === 'MalformedXML' ? new S3Error('MalformedACLError') : error;
   });
-  const canned = ex.header('x-amz-acl');
-  const grants = GRANT_HEADERS.filter((name) => ex.header(name) !== undefined);
-  if (canned !== undefined && !OWNER_ONLY_CANNED_ACLS.has(canned.trim())) throw wider(`the ${canned} canned ACL`);
-  if (grants.length > 0) throw wider(grants.join(', '));
-  if (body.toString('utf8').trim() === '') return;
+  const fromHeaders = await aclFromHeaders(ex, directory, owners);
+  if (isBlank(body)) {
+    if (fromHeaders === undefined) throw new S3Error('MissingSecurityHeader', 'Your request was missing a required header: x-amz-acl, an x-amz-grant-* header or an AccessControlPolicy body.');
+    return fromHeaders;
+  }
+  if (fromHeaders !== undefined) throw new S3Error('UnexpectedContent', 'This request does not support content when ACL headers are given.');
   const policy = parseAccessControlPolicy(body);
-  if (policy.grants.some((grant) => grant.permission !== 'FULL_CONTROL' || grant.granteeId !== owner)) throw wider('grants to anyone but the owner');
+  const requested = policy.grants.map((grant): RequestedGrant => {
+    if (!(ACL_PERMISSIONS as readonly string[]).includes(grant.permission)) throw new S3Error('MalformedACLError');
+    const permission = grant.permission as AclPermission;
+    if (grant.granteeId !== undefined) return { grantee: { kind: 'id', value: grant.granteeId }, permission };
+    if (grant.granteeEmail !== undefined) return { grantee: { kind: 'emailAddress', value: grant.granteeEmail }, permission };
+    if (grant.granteeUri !== undefined) return { grantee: { kind: 'uri', value: grant.granteeUri }, permission };
+    throw new S3Error('MalformedACLError');
+  });
+  return { ownerId: owners.ownerId, grants: await resolve(requested, directory) };
 }
 
-function wider(what: string): S3Error {
-  return new S3Error('NotImplemented', `Cairn grants access by bucket ownership only; ${what} cannot be honoured.`);
+/**
+ * The ACL a write of an object asks for (PutObject, CopyObject, CreateMultipartUpload, POST
+ * uploads, PutObjectAcl), built with the bucket owner as the object's owner: objects are owned by
+ * their bucket's owner and object ACLs are not stored (docs/acls.md). One granting only the bucket
+ * owner full control (none, private, bucket-owner-full-control, or the same as grants) is taken;
+ * under BucketOwnerEnforced anything else is S3's AccessControlListNotSupported, elsewhere
+ * NotImplemented rather than silently ignored.
+ */
+export function refuseObjectAcl(view: BucketView, acl: AccessControlList | undefined): void {
+  if (acl === undefined || grantsOnlyOwnerFullControl(acl, bucketOwnerId(view))) return;
+  if (!aclsEnabled(view)) throw new S3Error('AccessControlListNotSupported');
+  throw new S3Error('NotImplemented', 'Cairn does not store object ACLs: an object ACL may grant only the bucket owner full control; use the bucket ACL or a bucket policy.');
+}
+
+/** For object writes: the ACL their headers ask for, refused unless it is the bucket owner's full control alone. */
+export async function checkObjectWriteAcl(ex: S3Exchange, directory: UserDirectory): Promise<void> {
+  const owner = bucketOwnerId(ex.bucketInfo);
+  refuseObjectAcl(ex.bucketInfo, await aclFromHeaders(ex, directory, { ownerId: owner, bucketOwnerId: owner }));
+}
+
+/** An ACL as S3 renders it, grantees' display names from the directory. */
+export async function renderAcl(directory: UserDirectory, acl: AccessControlList): Promise<string> {
+  const owner = { id: acl.ownerId, displayName: await directory.displayNameOf(acl.ownerId) };
+  const grants: RenderedGrant[] = [];
+  for (const grant of acl.grants) {
+    grants.push(grant.grantee.type === 'CanonicalUser' ? { grant, displayName: await directory.displayNameOf(grant.grantee.id) } : { grant });
+  }
+  return renderAccessControlPolicy(owner, grants);
+}
+
+/** A bucket's ACL as stored, or what it stands for: private, and always private when ACLs are disabled. */
+export function bucketAclOf(view: BucketView): AccessControlList {
+  const ownerId = bucketOwnerId(view);
+  if (!aclsEnabled(view) || view.acl === undefined) return cannedAcl('private', { ownerId });
+  return view.acl;
+}
+
+async function resolve(requested: readonly RequestedGrant[], directory: UserDirectory) {
+  const emails = new Map<string, string>();
+  const ids = new Set<string>();
+  for (const { grantee } of requested) {
+    if (grantee.kind === 'emailAddress') {
+      const user = await directory.byEmail(grantee.value);
+      if (user) emails.set(grantee.value.toLowerCase(), user.canonicalId);
+    } else if (grantee.kind === 'id' && /^[0-9a-f]{64}$/.test(grantee.value)) {
+      if (await directory.byCanonicalId(grantee.value)) ids.add(grantee.value);
+    }
+  }
+  return s3Problem(() => resolveGrants(requested, (email) => emails.get(email), (id) => ids.has(id)));
+}
+
+function s3Problem<T>(work: () => T): T {
+  try {
+    return work();
+  } catch (error) {
+    if (error instanceof AclProblem) throw new S3Error(error.code, error.message);
+    throw error;
+  }
 }

@@ -1,5 +1,5 @@
 import type { TLSSocket } from 'node:tls';
-import { decideAccess, parseBucketPolicy, type BucketPolicy, type BucketView, type PolicyPrincipal } from '@cairn/protocol';
+import { canonicalIdOf, decideAccess, parseBucketPolicy, type AccessControlList, type BucketPolicy, type BucketView, type PolicyPrincipal } from '@cairn/protocol';
 import type { Logger } from 'pino';
 import { objectArn, policyContextOf, type PolicyTarget } from '../domain/bucket-policy/s3-policy-request';
 import { S3Error } from '../s3';
@@ -9,7 +9,8 @@ import type { S3Exchange } from './s3-exchange';
  * Every request on a bucket is decided here, by the one engine in @cairn/protocol (decideAccess):
  * Cairn's root key always; an explicit Deny of the bucket policy refuses anyone else, the owner
  * included (except its own Get/Put/DeleteBucketPolicy); the owner otherwise; anyone else, an
- * anonymous request included, only where the policy allows. Refusals are S3's AccessDenied.
+ * anonymous request included, only where the policy or the bucket's ACL allows (PublicAccessBlock
+ * and Object Ownership applied). Refusals are S3's AccessDenied.
  */
 export class BucketPolicyAuthorizer {
   /** Parsed policies, per cached bucket view (views are cached and replaced on every bucket change). */
@@ -29,7 +30,7 @@ export class BucketPolicyAuthorizer {
     if (target === undefined) {
       const caller = exchange.caller;
       const ownerOrRoot = caller.via !== 'anonymous' && (caller.isRoot || caller.owner === view.owner);
-      if (!ownerOrRoot && this.policyOf(view) === undefined) throw new S3Error('AccessDenied');
+      if (!ownerOrRoot && this.policyOf(view) === undefined && effectiveBucketAcl(view) === undefined) throw new S3Error('AccessDenied');
       return;
     }
     if (!this.allows(exchange, view, target)) throw new S3Error('AccessDenied');
@@ -39,14 +40,20 @@ export class BucketPolicyAuthorizer {
     const caller = exchange.caller;
     const anonymous = caller.via === 'anonymous';
     const policy = this.policyOf(view);
-    // Without a policy the answer is ownership alone: no request context to build.
-    if (policy === undefined) return !anonymous && (caller.isRoot || caller.owner === view.owner);
-    const principal: PolicyPrincipal = anonymous ? { kind: 'anonymous' } : { kind: 'account', account: caller.owner, canonicalId: caller.owner };
+    const bucketAcl = effectiveBucketAcl(view);
+    // Without a policy or an ACL granting anyone, the answer is ownership alone: no request context to build.
+    if (policy === undefined && bucketAcl === undefined) return !anonymous && (caller.isRoot || caller.owner === view.owner);
+    const canonicalId = anonymous ? undefined : canonicalIdOf(caller.owner);
+    const principal: PolicyPrincipal = anonymous ? { kind: 'anonymous' } : { kind: 'account', account: caller.owner, canonicalId: canonicalId as string };
     const decision = decideAccess({
-      policy,
+      ...(policy !== undefined ? { policy } : {}),
       callerIsRoot: !anonymous && caller.isRoot,
       callerOwnsBucket: !anonymous && caller.owner === view.owner,
-      request: { principal, action: target.action, resource: target.resource, context: this.contextOf(exchange) },
+      ...(canonicalId !== undefined ? { callerCanonicalId: canonicalId } : {}),
+      ...(view.objectOwnership !== undefined ? { objectOwnership: view.objectOwnership } : {}),
+      ...(bucketAcl !== undefined ? { bucketAcl } : {}),
+      ...(view.publicAccessBlock !== undefined ? { publicAccessBlock: view.publicAccessBlock } : {}),
+      request: { principal, action: target.action, resource: target.resource, context: policy !== undefined ? this.contextOf(exchange) : {} },
     });
     return decision.allowed;
   }
@@ -100,4 +107,10 @@ export class BucketPolicyAuthorizer {
 function sourceIpOf(address: string | undefined): string | undefined {
   if (address === undefined) return undefined;
   return address.startsWith('::ffff:') && address.includes('.') ? address.slice('::ffff:'.length) : address;
+}
+
+/** The bucket's ACL where it can grant anyone anything: ACLs on (not BucketOwnerEnforced) and one was put. */
+function effectiveBucketAcl(view: BucketView): AccessControlList | undefined {
+  if (view.objectOwnership === 'BucketOwnerEnforced' || view.acl === undefined) return undefined;
+  return view.acl;
 }

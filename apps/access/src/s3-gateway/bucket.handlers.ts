@@ -1,17 +1,18 @@
-import { MetadataErrorCodes, CairnError } from '@cairn/protocol';
+import { MetadataErrorCodes, CairnError, canonicalIdOf, DEFAULT_OBJECT_OWNERSHIP, isObjectOwnership, type ObjectOwnership } from '@cairn/protocol';
 import {
   MAX_BUCKET_TAGS,
+  DEFAULT_S3_REGION,
   S3Error,
   parseCreateBucketConfiguration,
   parseTagging,
   parseVersioningConfiguration,
   renderListAllMyBucketsResult,
   renderLocationConstraint,
-  renderOwnerOnlyAcl,
   renderTagging,
   renderVersioningConfiguration,
 } from '../s3';
-import { acceptOwnerOnlyAcl } from './access-control';
+import { decodeBucketToken, MAX_BUCKETS_PER_PAGE, pageBuckets, type BucketPageRequest } from '../domain/bucket-page';
+import { aclFromHeaders } from './access-control';
 import type { GatewayDeps } from './gateway-deps';
 import { readXmlBody } from './request-body';
 import type { S3Exchange } from './s3-exchange';
@@ -22,11 +23,14 @@ export class BucketHandlers {
   readonly listBuckets = async (ex: S3Exchange): Promise<void> => {
     const caller = ex.caller;
     const reply = await this.deps.metadata.listBuckets(caller.isRoot ? {} : { owner: caller.owner });
-    const buckets = [...reply.buckets].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const sorted = [...reply.buckets].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const request = bucketPageRequest(ex);
+    const page = pageBuckets(sorted, request, request.continuationToken === undefined ? undefined : decodeBucketToken(request.continuationToken));
     ex.sendXml(
       renderListAllMyBucketsResult(
-        { id: caller.owner, displayName: caller.owner },
-        buckets.map((bucket) => ({ name: bucket.name, creationDate: new Date(bucket.createdAt), region: this.deps.s3Region })),
+        { id: canonicalIdOf(caller.owner), displayName: (await this.deps.users.byName(caller.owner)).displayName },
+        page.buckets.map((bucket) => ({ name: bucket.name, creationDate: new Date(bucket.createdAt), region: this.deps.s3Region })),
+        { ...(page.continuationToken !== undefined ? { continuationToken: page.continuationToken } : {}), ...(request.prefix !== undefined ? { prefix: request.prefix } : {}) },
       ),
     );
   };
@@ -37,13 +41,19 @@ export class BucketHandlers {
     if (constraint !== undefined && constraint !== this.deps.s3Region) {
       throw new S3Error('IllegalLocationConstraintException', `The ${constraint} location constraint is incompatible for the region specific endpoint this request was sent to.`);
     }
+    const objectOwnership = objectOwnershipOfCreate(ex);
+    const acl = await aclFromHeaders(ex, this.deps.users, { ownerId: canonicalIdOf(ex.caller.owner) });
     try {
-      await this.deps.metadata.createBucket({ ...objectLockOfCreate(ex), bucket: ex.bucket, owner: ex.caller.owner });
+      await this.deps.metadata.createBucket({ ...objectLockOfCreate(ex), bucket: ex.bucket, owner: ex.caller.owner, objectOwnership, ...(acl ? { acl } : {}) });
     } catch (error) {
-      // A bucket owned by someone else is "taken" whoever asks; S3 tells its owner it already has it.
-      if (error instanceof CairnError && error.code === MetadataErrorCodes.BucketAlreadyExists && ex.caller.isRoot) {
-        throw new S3Error('BucketAlreadyOwnedByYou', undefined, { BucketName: ex.bucket });
+      const ownedAlready = error instanceof CairnError && (error.code === MetadataErrorCodes.BucketAlreadyOwnedByYou || (error.code === MetadataErrorCodes.BucketAlreadyExists && ex.caller.isRoot));
+      // us-east-1 answers its owner's re-creation with 200 (its legacy behaviour); other regions with BucketAlreadyOwnedByYou.
+      if (ownedAlready && this.deps.s3Region === DEFAULT_S3_REGION) {
+        ex.sendEmpty({ Location: `/${ex.bucket}` });
+        return;
       }
+      // A bucket owned by someone else is "taken" whoever asks; S3 tells its owner it already has it.
+      if (ownedAlready) throw new S3Error('BucketAlreadyOwnedByYou', undefined, { BucketName: ex.bucket });
       throw error;
     }
     ex.sendEmpty({ Location: `/${ex.bucket}` });
@@ -90,19 +100,35 @@ export class BucketHandlers {
     await this.deps.metadata.deleteBucketTags({ bucket: ex.bucket });
     ex.sendEmpty({}, 204);
   };
-
-  readonly getBucketAcl = async (ex: S3Exchange): Promise<void> => {
-    const owner = ex.bucketInfo.owner;
-    ex.sendXml(renderOwnerOnlyAcl({ id: owner, displayName: owner }));
-  };
-
-  readonly putBucketAcl = async (ex: S3Exchange): Promise<void> => {
-    await acceptOwnerOnlyAcl(ex, ex.bucketInfo.owner);
-    ex.sendEmpty();
-  };
 }
 
 /** x-amz-bucket-object-lock-enabled: true makes a bucket with Object Lock on (and versioning Enabled). */
 function objectLockOfCreate(ex: S3Exchange): { objectLockEnabled?: true } {
   return ex.header('x-amz-bucket-object-lock-enabled')?.toLowerCase() === 'true' ? { objectLockEnabled: true } : {};
+}
+
+/** x-amz-object-ownership on CreateBucket; S3's default, BucketOwnerEnforced, when absent. */
+function objectOwnershipOfCreate(ex: S3Exchange): ObjectOwnership {
+  const header = ex.header('x-amz-object-ownership')?.trim();
+  if (header === undefined) return DEFAULT_OBJECT_OWNERSHIP;
+  if (!isObjectOwnership(header)) throw new S3Error('InvalidArgument', `Invalid x-amz-object-ownership header: ${header}`, { ArgumentName: 'x-amz-object-ownership' });
+  return header;
+}
+
+/** ListBuckets' max-buckets (1..10000), continuation-token (empty: none) and prefix. */
+function bucketPageRequest(ex: S3Exchange): BucketPageRequest {
+  const max = ex.query('max-buckets');
+  if (max !== undefined && !(/^\d{1,5}$/.test(max) && Number(max) >= 1 && Number(max) <= MAX_BUCKETS_PER_PAGE)) {
+    throw new S3Error('InvalidArgument', `max-buckets must be a whole number from 1 to ${MAX_BUCKETS_PER_PAGE}.`, { ArgumentName: 'max-buckets', ArgumentValue: max });
+  }
+  const token = ex.query('continuation-token');
+  if (token !== undefined && token !== '' && decodeBucketToken(token) === undefined) {
+    throw new S3Error('InvalidArgument', 'The continuation token provided is incorrect', { ArgumentName: 'continuation-token' });
+  }
+  const prefix = ex.query('prefix');
+  return {
+    ...(max !== undefined ? { maxBuckets: Number(max) } : {}),
+    ...(token !== undefined && token !== '' ? { continuationToken: token } : {}),
+    ...(prefix !== undefined && prefix !== '' ? { prefix } : {}),
+  };
 }

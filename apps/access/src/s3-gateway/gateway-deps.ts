@@ -1,4 +1,5 @@
 import type { MetadataRpcClient } from '../adapters/metadata-rpc.client';
+import type { UserDirectory } from '../adapters/user-directory';
 import type { ChunkStore } from '../data-path/chunk-store.port';
 import type { MemoryBudget } from '../data-path/memory-budget';
 import type { ObjectKeys } from '../encryption/object-keys';
@@ -6,6 +7,8 @@ import type { ObjectKeys } from '../encryption/object-keys';
 /** What the operation handlers work with. */
 export interface GatewayDeps {
   readonly metadata: MetadataRpcClient;
+  /** Users by canonical id and email: ACL grants and display names. */
+  readonly users: UserDirectory;
   readonly chunks: ChunkStore;
   readonly chunkSizeBytes: number;
   /** Bodies up to this size are kept inline in metadata rather than on storage nodes. */

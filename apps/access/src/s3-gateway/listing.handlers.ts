@@ -45,7 +45,7 @@ export class ListingHandlers {
     const prefix = ex.query('prefix') ?? '';
     const delimiter = optional(ex.query('delimiter'));
     const marker = ex.query('marker') ?? '';
-    const owner = this.owner(ex);
+    const owner = await this.owner(ex);
     const result =
       maxKeys === 0
         ? { contents: [], commonPrefixes: [], isTruncated: false, nextMarker: undefined }
@@ -71,9 +71,9 @@ export class ListingHandlers {
     const prefix = ex.query('prefix') ?? '';
     const delimiter = optional(ex.query('delimiter'));
     const startAfter = ex.query('start-after');
-    const continuationToken = ex.query('continuation-token');
-    if (continuationToken === '') throw new S3Error('InvalidArgument', 'The continuation token provided is incorrect', { ArgumentName: 'continuation-token' });
-    const owner = ex.query('fetch-owner') === 'true' ? this.owner(ex) : undefined;
+    // An empty token is no token (what S3 does with `continuation-token=`).
+    const continuationToken = optional(ex.query('continuation-token'));
+    const owner = ex.query('fetch-owner') === 'true' ? await this.owner(ex) : undefined;
     const result =
       maxKeys === 0
         ? { contents: [], commonPrefixes: [], isTruncated: false, nextContinuationToken: undefined }
@@ -101,7 +101,7 @@ export class ListingHandlers {
     const delimiter = optional(ex.query('delimiter'));
     const keyMarker = ex.query('key-marker') ?? '';
     const versionIdMarker = ex.query('version-id-marker') ?? '';
-    const owner = this.owner(ex);
+    const owner = await this.owner(ex);
     const result =
       maxKeys === 0
         ? { versions: [], commonPrefixes: [], isTruncated: false, nextKeyMarker: undefined, nextVersionIdMarker: undefined }
@@ -173,11 +173,11 @@ export class ListingHandlers {
         delimiter,
         maxUploads,
         isTruncated: result.isTruncated,
-        uploads: result.uploads.map((upload) => ({
+        uploads: (await Promise.all(result.uploads.map(async (upload) => ({ upload, owner: await this.userOwner(upload.owner) })))).map(({ upload, owner }) => ({
           key: upload.key,
           uploadId: upload.uploadId,
-          initiator: { id: upload.owner, displayName: upload.owner },
-          owner: { id: upload.owner, displayName: upload.owner },
+          initiator: owner,
+          owner,
           storageClass: upload.storageClass,
           initiated: new Date(upload.initiatedAt),
         })),
@@ -193,7 +193,7 @@ export class ListingHandlers {
     const markerText = ex.query('part-number-marker');
     const partNumberMarker = markerText !== undefined && /^\d{1,5}$/.test(markerText) ? Number(markerText) : 0;
     const result = await this.deps.metadata.listParts({ bucket: ex.bucket, uploadId, maxParts: Math.max(1, maxParts), ...(partNumberMarker > 0 ? { partNumberMarker } : {}) });
-    const owner = this.owner(ex);
+    const owner = await this.owner(ex);
     const last = result.parts[result.parts.length - 1];
     ex.sendXml(
       renderListPartsResult({
@@ -218,9 +218,15 @@ export class ListingHandlers {
     );
   };
 
-  private owner(ex: S3Exchange) {
-    const id = ex.bucketInfo.owner;
-    return { id, displayName: id };
+  /** The bucket's owner as S3 names owners: canonical id and display name. */
+  private async owner(ex: S3Exchange) {
+    const user = await this.deps.users.byName(ex.bucketInfo.owner);
+    return { id: user.canonicalId, displayName: user.displayName };
+  }
+
+  private async userOwner(name: string) {
+    const user = await this.deps.users.byName(name);
+    return { id: user.canonicalId, displayName: user.displayName };
   }
 }
 

@@ -10,7 +10,6 @@ import {
   parseTagging,
   renderCopyObjectResult,
   renderDeleteResult,
-  renderOwnerOnlyAcl,
   renderTagging,
   resolveRange,
   selectPart,
@@ -19,7 +18,7 @@ import {
   type DeletedView,
 } from '../s3';
 import { readChunkedBody, verifiedInlineBytes } from '../data-path/chunked-body.reader';
-import { acceptOwnerOnlyAcl } from './access-control';
+import { checkObjectWriteAcl } from './access-control';
 import type { GatewayDeps } from './gateway-deps';
 import { isAbsent, mapError } from './metadata-errors';
 import {
@@ -36,11 +35,11 @@ import {
 import { readXmlBody } from './request-body';
 import type { S3Exchange } from './s3-exchange';
 import { receiveUploadBody } from './upload-body';
+import { storeInClass } from '../data-path/storage-class.store';
+import { classChangingCopy, storageClassFromHeaders, storageClassOfWrite } from './storage-class';
 import { customerKeyOf, encryptionResponseHeaders, sseOfWrite } from '../encryption/object-keys';
 import { bypassOf, lockResponseHeaders, writeLockFromHeaders } from './data-protection.handlers';
 import { planEncryptedCopy } from './encrypted-copy';
-import { storeInClass } from '../data-path/storage-class.store';
-import { classChangingCopy, storageClassFromHeaders, storageClassOfWrite } from './storage-class';
 
 /** DeleteObjects deletes this many keys at a time. */
 export const DELETE_OBJECTS_CONCURRENCY = 8;
@@ -49,6 +48,7 @@ export class ObjectHandlers {
   constructor(private readonly deps: GatewayDeps) {}
 
   readonly putObject = async (ex: S3Exchange): Promise<void> => {
+    await checkObjectWriteAcl(ex, this.deps.users);
     const conditions = writeConditionsFrom(ex.headers);
     const userMetadata = userMetadataFrom(ex.headers);
     const contentHeaders = contentHeadersFrom(ex.headers);
@@ -95,10 +95,12 @@ export class ObjectHandlers {
         ...(versionId ? { versionId } : {}),
         ...(versionId && bypassOf(ex) ? { bypassGovernanceRetention: true } : {}),
       });
+      // S3 names delete markers and versions only in buckets that have had versioning on.
+      const versioned = ex.bucketInfo.versioning !== 'Unversioned';
       ex.sendEmpty(
         {
-          ...(reply.deleteMarker ? { 'x-amz-delete-marker': 'true' } : {}),
-          ...(reply.versionId !== undefined ? { 'x-amz-version-id': reply.versionId } : {}),
+          ...(reply.deleteMarker && versioned ? { 'x-amz-delete-marker': 'true' } : {}),
+          ...versionIdHeader(ex.bucketInfo.versioning, reply.versionId),
         },
         204,
       );
@@ -149,6 +151,7 @@ export class ObjectHandlers {
   readonly copyObject = async (ex: S3Exchange): Promise<void> => {
     const source = ex.route?.copySource;
     if (!source) throw new S3Error('InvalidArgument', 'x-amz-copy-source is required');
+    await checkObjectWriteAcl(ex, this.deps.users);
     const conditions = writeConditionsFrom(ex.headers);
     const metadataDirective = directive(ex.header('x-amz-metadata-directive'), 'x-amz-metadata-directive');
     const taggingDirective = directive(ex.header('x-amz-tagging-directive'), 'x-amz-tagging-directive');
@@ -186,19 +189,6 @@ export class ObjectHandlers {
       ...versionIdHeader(ex.bucketInfo.versioning, reply.versionId),
       ...(source.versionId ? { 'x-amz-copy-source-version-id': reply.sourceVersionId } : {}),
     });
-  };
-
-  /** The object's owner is its bucket's: the only ACL Cairn has (see access-control.ts). */
-  readonly getObjectAcl = async (ex: S3Exchange): Promise<void> => {
-    const view = await this.deps.metadata.headObject({ bucket: ex.bucket, key: ex.key, ...versionOf(ex) });
-    const owner = ex.bucketInfo.owner;
-    ex.sendXml(renderOwnerOnlyAcl({ id: owner, displayName: owner }), versionIdHeader(ex.bucketInfo.versioning, view.versionId));
-  };
-
-  readonly putObjectAcl = async (ex: S3Exchange): Promise<void> => {
-    const view = await this.deps.metadata.headObject({ bucket: ex.bucket, key: ex.key, ...versionOf(ex) });
-    await acceptOwnerOnlyAcl(ex, ex.bucketInfo.owner);
-    ex.sendEmpty(versionIdHeader(ex.bucketInfo.versioning, view.versionId));
   };
 
   readonly getObjectTagging = async (ex: S3Exchange): Promise<void> => {

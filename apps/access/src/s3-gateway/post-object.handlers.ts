@@ -15,6 +15,8 @@ import {
   type HeaderBag,
 } from '../s3';
 import { xmlDocument, xmlElement } from '../s3/xml/xml-text';
+import { cannedAcl, isCannedAcl } from '@cairn/protocol';
+import { bucketOwnerId, refuseObjectAcl } from './access-control';
 import type { GatewayDeps } from './gateway-deps';
 import { contentHeadersFrom, toChecksums, userMetadataFrom, versionIdHeader } from './object-headers';
 import type { S3Exchange } from './s3-exchange';
@@ -26,8 +28,6 @@ import { storageClassOfPostForm } from './storage-class';
 export const POST_MAX_FIELDS = 100;
 export const POST_MAX_FIELD_SIZE_BYTES = 20 * 1024;
 export const POST_MAX_FIELD_NAME_BYTES = 256;
-/** Canned ACLs that grant what Cairn does anyway (see access-control.ts). */
-const OWNER_ONLY_CANNED_ACLS: ReadonlySet<string> = new Set(['private', 'bucket-owner-full-control']);
 const SUCCESS_STATUSES: ReadonlySet<string> = new Set(['200', '201', '204']);
 
 interface FormHead {
@@ -169,8 +169,11 @@ export class PostObjectHandlers {
     const key = keyField.split('${filename}').join(head.filename);
     checkKey(key);
     const acl = fields.get('acl');
-    if (acl !== undefined && !OWNER_ONLY_CANNED_ACLS.has(acl.trim())) {
-      throw new S3Error('NotImplemented', `Cairn grants access by bucket ownership only; the ${acl} canned ACL cannot be honoured.`);
+    if (acl !== undefined) {
+      const canned = acl.trim();
+      if (!isCannedAcl(canned)) throw new S3Error('InvalidArgument', `${canned} is not a valid canned ACL.`);
+      const owner = bucketOwnerId(ex.bucketInfo);
+      refuseObjectAcl(ex.bucketInfo, cannedAcl(canned, { ownerId: owner, bucketOwnerId: owner }));
     }
     if (fields.has('x-amz-server-side-encryption') || fields.has('x-amz-server-side-encryption-customer-algorithm')) {
       throw new S3Error('NotImplemented', 'Server-side encryption is not implemented by Cairn.');

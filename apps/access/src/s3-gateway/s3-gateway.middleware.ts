@@ -208,6 +208,9 @@ export class S3Gateway {
         throw new S3Error('AccessDenied', 'Anonymous access is not allowed.');
       }
       if (route.copySource) await this.authorize(exchange, route.copySource.bucket, copySourceTargetOf(route.copySource));
+      // `Expect: 100-continue`: the client waits for this before sending its body, so a refused
+      // request (above) costs it no upload; the server no longer answers 100 by itself (checkContinue).
+      if (expectsContinue(req) && !res.headersSent) res.writeContinue();
       await this.options.handlers[route.operation](exchange);
     } catch (error) {
       if (clientWentAway(req, res, error)) {
@@ -307,4 +310,17 @@ function clientWentAway(req: IncomingMessage, res: ServerResponse, error: unknow
   if (error instanceof S3Error) return error.code === 'IncompleteBody' || error.code === 'RequestTimeout';
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' && CLIENT_GONE_ERROR_CODES.has(code);
+}
+
+function expectsContinue(req: IncomingMessage): boolean {
+  return (req.headers.expect ?? '').toLowerCase() === '100-continue';
+}
+
+/**
+ * Makes the HTTP server hand `Expect: 100-continue` requests to the gateway like any other, instead
+ * of answering 100 before anyone has looked at them: the gateway sends 100 once the request is
+ * authenticated and authorized (S3Gateway.serve), or its refusal without reading the body.
+ */
+export function answerContinueAfterAuthorization(server: { on(event: 'checkContinue', listener: (req: IncomingMessage, res: ServerResponse) => void): unknown; emit(event: 'request', req: IncomingMessage, res: ServerResponse): boolean }): void {
+  server.on('checkContinue', (req, res) => server.emit('request', req, res));
 }

@@ -7,6 +7,7 @@ import { KeyService, ClusterCredentials, createLogger, internalTlsTrust, EventCl
 import type { AccessConfig } from '../access.config';
 import { AccessKeyRpcLookup } from '../adapters/access-key-rpc.lookup';
 import { MetadataRpcClient } from '../adapters/metadata-rpc.client';
+import { UserDirectory } from '../adapters/user-directory';
 import { ChunkClientStoreAdapter } from '../data-path/chunk-client-store.adapter';
 import { MemoryBudget } from '../data-path/memory-budget';
 import { ACCESS_KEY_LOOKUP, SigV4Verifier } from '../s3';
@@ -156,6 +157,7 @@ export class S3GatewayModule {
             const objectKeys = new ObjectKeys(config.CAIRN_MASTER_KEY_FILE === '' ? undefined : KeyService.open(config.CAIRN_MASTER_KEY_FILE, { create: config.CAIRN_MASTER_KEY_CREATE }));
             const deps = {
               metadata,
+              users: new UserDirectory(metadata),
               chunks,
               chunkSizeBytes: config.CAIRN_CHUNK_SIZE_BYTES,
               inlineObjectMaxBytes: config.CAIRN_INLINE_OBJECT_MAX_BYTES,

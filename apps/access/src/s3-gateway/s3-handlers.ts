@@ -1,7 +1,9 @@
 import type { S3Operation } from '../s3';
+import { BucketAccessHandlers } from './bucket-access.handlers';
+import { ObjectAttributesHandlers } from './object-attributes.handlers';
 import { BucketCorsHandlers } from './bucket-cors.handlers';
-import { DataProtectionHandlers } from './data-protection.handlers';
 import { BucketLifecycleHandlers } from './bucket-lifecycle.handlers';
+import { DataProtectionHandlers } from './data-protection.handlers';
 import { BucketPolicyHandlers } from './bucket-policy.handlers';
 import { BucketHandlers } from './bucket.handlers';
 import type { GatewayDeps } from './gateway-deps';
@@ -19,6 +21,8 @@ export function s3Handlers(deps: GatewayDeps): Readonly<Record<S3Operation, S3Ha
   const multipart = new MultipartHandlers(deps);
   const policies = new BucketPolicyHandlers(deps);
   const cors = new BucketCorsHandlers(deps);
+  const access = new BucketAccessHandlers(deps);
+  const attributes = new ObjectAttributesHandlers(deps);
   const lifecycle = new BucketLifecycleHandlers(deps);
   const posts = new PostObjectHandlers(deps);
   const protection = new DataProtectionHandlers(deps);
@@ -33,8 +37,14 @@ export function s3Handlers(deps: GatewayDeps): Readonly<Record<S3Operation, S3Ha
     GetBucketTagging: buckets.getBucketTagging,
     PutBucketTagging: buckets.putBucketTagging,
     DeleteBucketTagging: buckets.deleteBucketTagging,
-    GetBucketAcl: buckets.getBucketAcl,
-    PutBucketAcl: buckets.putBucketAcl,
+    GetBucketAcl: access.getBucketAcl,
+    PutBucketAcl: access.putBucketAcl,
+    GetBucketOwnershipControls: access.getBucketOwnershipControls,
+    PutBucketOwnershipControls: access.putBucketOwnershipControls,
+    DeleteBucketOwnershipControls: access.deleteBucketOwnershipControls,
+    GetPublicAccessBlock: access.getPublicAccessBlock,
+    PutPublicAccessBlock: access.putPublicAccessBlock,
+    DeletePublicAccessBlock: access.deletePublicAccessBlock,
     GetBucketPolicy: policies.getBucketPolicy,
     PutBucketPolicy: policies.putBucketPolicy,
     DeleteBucketPolicy: policies.deleteBucketPolicy,
@@ -75,7 +85,8 @@ export function s3Handlers(deps: GatewayDeps): Readonly<Record<S3Operation, S3Ha
     GetObjectLegalHold: protection.getObjectLegalHold,
     PutObjectLegalHold: protection.putObjectLegalHold,
     DeleteObjectTagging: objects.deleteObjectTagging,
-    GetObjectAcl: objects.getObjectAcl,
-    PutObjectAcl: objects.putObjectAcl,
+    GetObjectAcl: access.getObjectAcl,
+    PutObjectAcl: access.putObjectAcl,
+    GetObjectAttributes: attributes.getObjectAttributes,
   };
 }

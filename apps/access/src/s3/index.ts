@@ -53,6 +53,7 @@ export * from './xml/bucket-results.xml';
 export * from './xml/list-results.xml';
 export * from './xml/object-results.xml';
 export * from './xml/request-bodies.parser';
+export * from './xml/access-control.xml';
 export { S3_XML_NAMESPACE, escapeXmlText, quoteEtag, s3Timestamp, s3UrlEncode, unquoteEtag } from './xml/xml-text';
 
 export { hasQueryParam, parseRequestTarget, percentDecode, queryValue, type QueryParam, type RequestTarget } from './routing/request-target';

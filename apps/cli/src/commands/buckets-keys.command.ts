@@ -11,6 +11,7 @@ import {
   replicationCell,
   type ReplicationModeArg,
 } from '../domain/replication-views';
+import { CliError, ExitCodes } from '../domain/exit-codes';
 import { action, integerArg, type CliIo } from './context';
 
 const bucketPath = (bucket: string) => `/admin/buckets/${encodeURIComponent(bucket)}`;
@@ -72,10 +73,14 @@ more: cairn bucket conflicts ${bucket} --after ${reply.nextAfter}` : ''}`, reply
 
   const keys = program.command('keys').description('S3 access keys');
   keys
-    .command('create <owner>')
-    .description('create an access key acting as <owner>; its secret is shown this once')
+    .command('create [owner]')
+    .description('create an access key acting for a user (--user, or <owner>; a new name becomes a user); its secret is shown this once')
+    .option('--user <user>', 'the user the key acts for')
     .action(
-      action(io, async (ctx, owner: string) => {
+      action(io, async (ctx, ownerArg: string | undefined, opts: { user?: string }) => {
+        const owner = opts.user ?? ownerArg;
+        if (owner === undefined) throw new CliError(ExitCodes.usage, 'name the user: cairn keys create --user <user>');
+        if (opts.user !== undefined && ownerArg !== undefined && ownerArg !== opts.user) throw new CliError(ExitCodes.usage, 'give the user once: --user or <owner>');
         const reply = await ctx.admin.post<AccessKeyWire>('metadata', '/admin/access-keys', { body: { owner } });
         ctx.print(
           () =>

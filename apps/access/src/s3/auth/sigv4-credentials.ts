@@ -9,6 +9,7 @@ import {
   AMZ_SIGNED_HEADERS_PARAM,
   MAX_AUTHORIZATION_HEADER_LENGTH_BYTES,
   MAX_PRESIGNED_EXPIRES_SECONDS,
+  MIN_PRESIGNED_EXPIRES_SECONDS,
   MAX_SIGNED_HEADERS,
   SIGV4_ALGORITHM,
 } from './sigv4.constants';
@@ -139,6 +140,9 @@ export function parsePresignedQuery(query: readonly QueryParam[]): PresignedSign
   const expiresSeconds = /^\d{1,7}$/.test(expiresText) ? Number(expiresText) : Number.NaN;
   if (!Number.isInteger(expiresSeconds)) {
     throw new S3Error('AuthorizationQueryParametersError', 'X-Amz-Expires should be a number');
+  }
+  if (expiresSeconds < MIN_PRESIGNED_EXPIRES_SECONDS) {
+    throw new S3Error('AuthorizationQueryParametersError', `X-Amz-Expires must be at least ${MIN_PRESIGNED_EXPIRES_SECONDS} second`);
   }
   if (expiresSeconds > MAX_PRESIGNED_EXPIRES_SECONDS) {
     throw new S3Error('AuthorizationQueryParametersError', `X-Amz-Expires must be less than a week (in seconds) that is ${MAX_PRESIGNED_EXPIRES_SECONDS}`);

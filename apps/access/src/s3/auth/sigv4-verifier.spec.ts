@@ -270,6 +270,7 @@ describe('SigV4Verifier with presigned URLs from the AWS SDK presigner', () => {
   it.each([
     ['X-Amz-Expires', '604801'],
     ['X-Amz-Expires', '-5'],
+    ['X-Amz-Expires', '0'],
     ['X-Amz-Expires', 'soon'],
     ['X-Amz-Algorithm', 'AWS4-HMAC-SHA1'],
     ['X-Amz-Date', '2026-03-14T15:09:26Z'],

@@ -8,6 +8,8 @@ export const DEFAULT_S3_REGION = 'us-east-1';
 export const MAX_REQUEST_TIME_SKEW_MS = 15 * 60 * 1000;
 /** The longest validity of a presigned URL: 7 days. */
 export const MAX_PRESIGNED_EXPIRES_SECONDS = 604_800;
+/** A presigned URL lives at least a second (X-Amz-Expires=0 is refused, as S3 refuses it). */
+export const MIN_PRESIGNED_EXPIRES_SECONDS = 1;
 /** Signing keys are cached per (date, region, service, access key); bounded to stay small. */
 export const MAX_SIGNING_KEY_CACHE_ENTRIES = 1_024;
 /** A guard against absurd Authorization headers before any parsing. */

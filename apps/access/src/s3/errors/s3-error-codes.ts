@@ -1,6 +1,12 @@
 /** Every S3 error code the gateway answers with, its HTTP status and S3's default message. */
 export const S3_ERROR_CODES = {
   AccessDenied: { httpStatus: 403, message: 'Access Denied' },
+  AccessControlListNotSupported: { httpStatus: 400, message: 'The bucket does not allow ACLs' },
+  InvalidBucketAclWithObjectOwnership: { httpStatus: 400, message: "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting" },
+  OwnershipControlsNotFoundError: { httpStatus: 404, message: 'The bucket ownership controls were not found' },
+  NoSuchPublicAccessBlockConfiguration: { httpStatus: 404, message: 'The public access block configuration was not found' },
+  UnexpectedContent: { httpStatus: 400, message: 'This request does not support content' },
+  UnresolvableGrantByEmailAddress: { httpStatus: 400, message: 'The email address you provided does not match any account on record.' },
   AuthorizationHeaderMalformed: { httpStatus: 400, message: 'The authorization header you provided is invalid.' },
   AuthorizationQueryParametersError: {
     httpStatus: 400,

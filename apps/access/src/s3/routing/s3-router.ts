@@ -167,9 +167,11 @@ export function routeS3Request(input: RouteInput, config: RoutingConfig): S3Rout
         if (has('policy')) return { ...base, operation: 'GetBucketPolicy' };
         if (has('policyStatus')) return { ...base, operation: 'GetBucketPolicyStatus' };
         if (has('cors')) return { ...base, operation: 'GetBucketCors' };
+        if (has('ownershipControls')) return { ...base, operation: 'GetBucketOwnershipControls' };
+        if (has('publicAccessBlock')) return { ...base, operation: 'GetPublicAccessBlock' };
+        if (has('lifecycle')) return { ...base, operation: 'GetBucketLifecycleConfiguration' };
         if (has('encryption')) return { ...base, operation: 'GetBucketEncryption' };
         if (has('object-lock')) return { ...base, operation: 'GetObjectLockConfiguration' };
-        if (has('lifecycle')) return { ...base, operation: 'GetBucketLifecycleConfiguration' };
         if (has('list-type')) {
           if (queryValue(query, 'list-type') !== '2') throw new S3Error('InvalidArgument', 'Invalid List Type specified', { ArgumentName: 'list-type' });
           return { ...base, operation: 'ListObjectsV2' };
@@ -183,16 +185,20 @@ export function routeS3Request(input: RouteInput, config: RoutingConfig): S3Rout
         if (has('acl')) return { ...base, operation: 'PutBucketAcl' };
         if (has('policy')) return { ...base, operation: 'PutBucketPolicy' };
         if (has('cors')) return { ...base, operation: 'PutBucketCors' };
+        if (has('ownershipControls')) return { ...base, operation: 'PutBucketOwnershipControls' };
+        if (has('publicAccessBlock')) return { ...base, operation: 'PutPublicAccessBlock' };
+        if (has('lifecycle')) return { ...base, operation: 'PutBucketLifecycleConfiguration' };
         if (has('encryption')) return { ...base, operation: 'PutBucketEncryption' };
         if (has('object-lock')) return { ...base, operation: 'PutObjectLockConfiguration' };
-        if (has('lifecycle')) return { ...base, operation: 'PutBucketLifecycleConfiguration' };
         return { ...base, operation: 'CreateBucket' };
       case 'DELETE':
         if (has('tagging')) return { ...base, operation: 'DeleteBucketTagging' };
         if (has('policy')) return { ...base, operation: 'DeleteBucketPolicy' };
         if (has('cors')) return { ...base, operation: 'DeleteBucketCors' };
-        if (has('encryption')) return { ...base, operation: 'DeleteBucketEncryption' };
+        if (has('ownershipControls')) return { ...base, operation: 'DeleteBucketOwnershipControls' };
+        if (has('publicAccessBlock')) return { ...base, operation: 'DeletePublicAccessBlock' };
         if (has('lifecycle')) return { ...base, operation: 'DeleteBucketLifecycle' };
+        if (has('encryption')) return { ...base, operation: 'DeleteBucketEncryption' };
         return { ...base, operation: 'DeleteBucket' };
       case 'POST':
         if (has('delete')) return { ...base, operation: 'DeleteObjects' };
@@ -217,6 +223,7 @@ export function routeS3Request(input: RouteInput, config: RoutingConfig): S3Rout
       if (method === 'GET' && uploadId !== undefined) return { ...base, operation: 'ListParts', uploadId };
       if (method === 'GET' && has('tagging')) return { ...base, ...withVersion, operation: 'GetObjectTagging' };
       if (method === 'GET' && has('acl')) return { ...base, ...withVersion, operation: 'GetObjectAcl' };
+      if (method === 'GET' && has('attributes')) return { ...base, ...withVersion, operation: 'GetObjectAttributes' };
       if (method === 'GET' && has('retention')) return { ...base, ...withVersion, operation: 'GetObjectRetention' };
       if (method === 'GET' && has('legal-hold')) return { ...base, ...withVersion, operation: 'GetObjectLegalHold' };
       const partNumber = partNumberText === undefined ? {} : { partNumber: parsePartNumber(partNumberText) };

@@ -16,7 +16,7 @@ export function renderOwner(elementName: 'Owner' | 'Initiator', owner: OwnerView
   return xmlNode(elementName, [xmlElement('ID', owner.id), xmlElement('DisplayName', owner.displayName)]);
 }
 
-export function renderListAllMyBucketsResult(owner: OwnerView, buckets: readonly BucketView[]): string {
+export function renderListAllMyBucketsResult(owner: OwnerView, buckets: readonly BucketView[], page: { readonly continuationToken?: string; readonly prefix?: string } = {}): string {
   return xmlDocument('ListAllMyBucketsResult', [
     renderOwner('Owner', owner),
     xmlNode(
@@ -25,6 +25,8 @@ export function renderListAllMyBucketsResult(owner: OwnerView, buckets: readonly
         xmlNode('Bucket', [xmlElement('Name', bucket.name), xmlElement('CreationDate', s3Timestamp(bucket.creationDate)), optionalElement('BucketRegion', bucket.region)]),
       ),
     ),
+    optionalElement('ContinuationToken', page.continuationToken),
+    optionalElement('Prefix', page.prefix),
   ]);
 }
 
@@ -50,18 +52,4 @@ export interface TagView {
 
 export function renderTagging(tags: readonly TagView[]): string {
   return xmlDocument('Tagging', [xmlNode('TagSet', tags.map((tag) => xmlNode('Tag', [xmlElement('Key', tag.key), xmlElement('Value', tag.value)])))]);
-}
-
-/**
- * The only access control Cairn has: the bucket's owner holds FULL_CONTROL of the bucket and its
- * objects (S3's default, "bucket owner enforced"), so every ACL reads the same.
- */
-export function renderOwnerOnlyAcl(owner: OwnerView): string {
-  const grantee =
-    `<Grantee xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="CanonicalUser">` +
-    `${xmlElement('ID', owner.id)}${xmlElement('DisplayName', owner.displayName)}</Grantee>`;
-  return xmlDocument('AccessControlPolicy', [
-    renderOwner('Owner', owner),
-    xmlNode('AccessControlList', [xmlNode('Grant', [grantee, xmlElement('Permission', 'FULL_CONTROL')])]),
-  ]);
 }

@@ -248,6 +248,8 @@ export interface AclGrant {
   readonly granteeId?: string;
   /** A Group grantee's URI (e.g. AllUsers). */
   readonly granteeUri?: string;
+  /** An AmazonCustomerByEmail grantee's address. */
+  readonly granteeEmail?: string;
   readonly permission: string;
 }
 
@@ -272,7 +274,8 @@ export function parseAccessControlPolicy(body: string | Buffer): AccessControlPo
       const grantee = children(leafOrNode(fields['Grantee']));
       const granteeId = leafText(grantee['ID'])?.trim();
       const granteeUri = leafText(grantee['URI'])?.trim();
-      return { ...(granteeId !== undefined ? { granteeId } : {}), ...(granteeUri !== undefined ? { granteeUri } : {}), permission };
+      const granteeEmail = leafText(grantee['EmailAddress'])?.trim();
+      return { ...(granteeId !== undefined ? { granteeId } : {}), ...(granteeUri !== undefined ? { granteeUri } : {}), ...(granteeEmail !== undefined ? { granteeEmail } : {}), permission };
     });
     return { ...(ownerId !== undefined ? { ownerId } : {}), grants };
   } catch (error) {

@@ -97,11 +97,11 @@ describe('S3 XML responses', () => {
     ]);
     const parsed = reader.parse(xml).ListBucketResult;
     expect(parsed.KeyCount).toBe('2');
-    expect(parsed.Prefix).toBe('a+b/');
-    expect(parsed.StartAfter).toBe('a+b/0');
-    expect(parsed.Contents[0].Key).toBe('a+b/ctrl%01%2B%C3%BC');
+    expect(parsed.Prefix).toBe('a%20b/');
+    expect(parsed.StartAfter).toBe('a%20b/0');
+    expect(parsed.Contents[0].Key).toBe('a%20b/ctrl%01%2B%C3%BC');
     expect(parsed.Contents[0].Owner).toBeUndefined();
-    expect(parsed.CommonPrefixes[0].Prefix).toBe('a+b/dir/');
+    expect(parsed.CommonPrefixes[0].Prefix).toBe('a%20b/dir/');
     expect(parsed.EncodingType).toBe('url');
   });
 
@@ -110,9 +110,9 @@ describe('S3 XML responses', () => {
     expect(xml).toContain('<Key>line&#13;&#10;break&#x2;</Key>');
   });
 
-  it('s3UrlEncode keeps unreserved characters and slashes, turns spaces into +', () => {
-    expect(s3UrlEncode("a b/c+d~e_f.g-h!*'()%&=?#")).toBe('a+b/c%2Bd~e_f.g-h%21%2A%27%28%29%25%26%3D%3F%23');
-    expect(decodeURIComponent(s3UrlEncode('x y+z/ü').replace(/\+/g, ' '))).toBe('x y+z/ü');
+  it('s3UrlEncode keeps unreserved characters and slashes, spaces as %20', () => {
+    expect(s3UrlEncode("a b/c+d~e_f.g-h!*'()%&=?#")).toBe('a%20b/c%2Bd~e_f.g-h%21%2A%27%28%29%25%26%3D%3F%23');
+    expect(decodeURIComponent(s3UrlEncode('x y+z/ü'))).toBe('x y+z/ü');
   });
 
   it('ListVersionsResult interleaves versions and delete markers', () => {

@@ -89,6 +89,5 @@ export function unquoteEtag(etag: string): string {
 export function s3UrlEncode(text: string): string {
   return encodeURIComponent(text)
     .replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
-    .replace(/%2F/g, '/')
-    .replace(/%20/g, '+');
+    .replace(/%2F/g, '/');
 }

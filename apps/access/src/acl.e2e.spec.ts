@@ -1,0 +1,313 @@
+import {
+  CreateBucketCommand,
+  DeleteBucketOwnershipControlsCommand,
+  DeleteObjectCommand,
+  GetObjectAttributesCommand,
+  DeletePublicAccessBlockCommand,
+  GetBucketAclCommand,
+  GetBucketOwnershipControlsCommand,
+  GetObjectAclCommand,
+  GetPublicAccessBlockCommand,
+  ListBucketsCommand,
+  ListObjectsV2Command,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  UploadPartCommand,
+  PutBucketAclCommand,
+  PutBucketOwnershipControlsCommand,
+  PutBucketPolicyCommand,
+  PutObjectCommand,
+  PutPublicAccessBlockCommand,
+  S3ServiceException,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { RpcClient } from '@cairn/messaging';
+import { ALL_USERS_GROUP, canonicalIdOf, METADATA_SERVICE, MetadataRpc, type CreateUserReply } from '@cairn/protocol';
+import { request as httpRequest } from 'node:http';
+import { presignUrl, startS3Stack, type Credentials, type S3Stack } from './testing/s3-stack.e2e-helper';
+
+async function s3Error(promise: Promise<unknown>): Promise<{ name: string; status?: number }> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof S3ServiceException) return { name: error.name, status: error.$metadata.httpStatusCode };
+    throw error;
+  }
+  throw new Error('expected the request to fail');
+}
+
+/** One region of real processes (metadata, storage nodes, NATS, Postgres) for the whole file. */
+let stack: S3Stack;
+beforeAll(async () => {
+  stack = await startS3Stack();
+}, 120_000);
+afterAll(async () => {
+  await stack?.stop();
+});
+
+/**
+ * ACLs, Object Ownership and PublicAccessBlock end to end: real AWS SDK calls as three users and
+ * unsigned fetches against a region of real processes (metadata, storage nodes, NATS, Postgres).
+ */
+describe('ACLs, ownership controls and PublicAccessBlock (e2e)', () => {
+  let alice: S3Client;
+  let bob: S3Client;
+  let carol: S3Client;
+  const ids = { alice: canonicalIdOf('acl-alice'), bob: canonicalIdOf('acl-bob'), carol: canonicalIdOf('acl-carol') };
+  const enforced = 'acl-enforced';
+  const shared = 'acl-shared';
+  const anonymous = (path: string, init: RequestInit = {}) => fetch(`${stack.endpoint}/${path}`, init);
+
+  beforeAll(async () => {
+    const rpc = stack.access.app.get(RpcClient);
+    const createUser = (user: string, displayName: string, email: string) => rpc.request<CreateUserReply>(METADATA_SERVICE, MetadataRpc.createUser, { user, displayName, email });
+    await createUser('acl-alice', 'Alice A.', 'alice@example.com');
+    await createUser('acl-bob', 'Bob B.', 'Bob@Example.com');
+    const keys: Credentials[] = [await stack.createAccessKey('acl-alice'), await stack.createAccessKey('acl-bob'), await stack.createAccessKey('acl-carol')];
+    [alice, bob, carol] = keys.map((k) => stack.client(k));
+    await alice.send(new CreateBucketCommand({ Bucket: enforced }));
+    await alice.send(new CreateBucketCommand({ Bucket: shared, ObjectOwnership: 'ObjectWriter', ACL: 'public-read' }));
+    await alice.send(new PutObjectCommand({ Bucket: shared, Key: 'a.txt', Body: 'alice wrote this' }));
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const client of [alice, bob, carol]) client?.destroy();
+  });
+
+  it('names owners by canonical id and display name (ListBuckets, GetBucketAcl)', async () => {
+    const listed = await alice.send(new ListBucketsCommand({}));
+    expect(listed.Owner).toEqual({ ID: ids.alice, DisplayName: 'Alice A.' });
+    expect(ids.alice).toMatch(/^[0-9a-f]{64}$/);
+    const acl = await alice.send(new GetBucketAclCommand({ Bucket: enforced }));
+    expect(acl.Owner).toEqual({ ID: ids.alice, DisplayName: 'Alice A.' });
+    expect(acl.Grants).toEqual([{ Grantee: { Type: 'CanonicalUser', ID: ids.alice, DisplayName: 'Alice A.' }, Permission: 'FULL_CONTROL' }]);
+    // A user made by its first key, never created as such, is shown by its name.
+    expect((await carol.send(new ListBucketsCommand({}))).Owner).toEqual({ ID: ids.carol, DisplayName: 'acl-carol' });
+  });
+
+  it('makes new buckets BucketOwnerEnforced: ACLs other than the owner\'s full control are AccessControlListNotSupported', async () => {
+    expect((await alice.send(new GetBucketOwnershipControlsCommand({ Bucket: enforced }))).OwnershipControls?.Rules).toEqual([{ ObjectOwnership: 'BucketOwnerEnforced' }]);
+    expect(await s3Error(alice.send(new PutBucketAclCommand({ Bucket: enforced, ACL: 'public-read' })))).toEqual({ name: 'AccessControlListNotSupported', status: 400 });
+    expect(await s3Error(alice.send(new PutObjectCommand({ Bucket: enforced, Key: 'p', Body: 'x', ACL: 'public-read' })))).toEqual({ name: 'AccessControlListNotSupported', status: 400 });
+    expect(await s3Error(alice.send(new PutObjectCommand({ Bucket: enforced, Key: 'p', Body: 'x', GrantRead: `id="${ids.bob}"` })))).toEqual({ name: 'AccessControlListNotSupported', status: 400 });
+    await alice.send(new PutObjectCommand({ Bucket: enforced, Key: 'p', Body: 'x', ACL: 'bucket-owner-full-control' }));
+    await alice.send(new PutBucketAclCommand({ Bucket: enforced, ACL: 'private' }));
+    // Bob is nobody here, and the bucket's (absent) ACL grants nobody.
+    expect(await s3Error(bob.send(new ListObjectsV2Command({ Bucket: enforced })))).toEqual({ name: 'AccessDenied', status: 403 });
+    expect((await anonymous(`${enforced}/p`)).status).toBe(403);
+  });
+
+  it('lets anonymous callers list a public-read bucket (ACLs on) but not read or write its objects', async () => {
+    const acl = await alice.send(new GetBucketAclCommand({ Bucket: shared }));
+    expect(acl.Grants).toEqual(
+      expect.arrayContaining([
+        { Grantee: { Type: 'CanonicalUser', ID: ids.alice, DisplayName: 'Alice A.' }, Permission: 'FULL_CONTROL' },
+        { Grantee: { Type: 'Group', URI: ALL_USERS_GROUP }, Permission: 'READ' },
+      ]),
+    );
+    const listing = await anonymous(shared);
+    expect(listing.status).toBe(200);
+    expect(await listing.text()).toContain('<Key>a.txt</Key>');
+    expect((await anonymous(`${shared}/a.txt`)).status).toBe(403);
+    expect((await anonymous(`${shared}/new.txt`, { method: 'PUT', body: 'x' })).status).toBe(403);
+    // Carol is signed in: AllUsers includes her; AuthenticatedUsers would too.
+    expect((await carol.send(new ListObjectsV2Command({ Bucket: shared }))).KeyCount).toBe(1);
+    // The object's ACL reads as its owner's full control (object ACLs are not stored).
+    expect((await alice.send(new GetObjectAclCommand({ Bucket: shared, Key: 'a.txt' }))).Grants).toEqual([
+      { Grantee: { Type: 'CanonicalUser', ID: ids.alice, DisplayName: 'Alice A.' }, Permission: 'FULL_CONTROL' },
+    ]);
+  });
+
+  it('grants other users by email and by canonical id (headers and the XML body); an unknown email is refused', async () => {
+    await alice.send(new PutBucketAclCommand({ Bucket: shared, GrantFullControl: `id="${ids.alice}"`, GrantWrite: 'emailAddress="bob@example.com"', GrantRead: `id="${ids.carol}"` }));
+    await bob.send(new PutObjectCommand({ Bucket: shared, Key: 'from-bob.txt', Body: 'bob', ACL: 'bucket-owner-full-control' }));
+    await bob.send(new DeleteObjectCommand({ Bucket: shared, Key: 'from-bob.txt' }));
+    expect(await s3Error(bob.send(new ListObjectsV2Command({ Bucket: shared })))).toEqual({ name: 'AccessDenied', status: 403 });
+    expect((await carol.send(new ListObjectsV2Command({ Bucket: shared }))).KeyCount).toBe(1);
+    expect(await s3Error(carol.send(new PutObjectCommand({ Bucket: shared, Key: 'from-carol.txt', Body: 'carol' })))).toEqual({ name: 'AccessDenied', status: 403 });
+    expect(await s3Error(bob.send(new GetBucketAclCommand({ Bucket: shared })))).toEqual({ name: 'AccessDenied', status: 403 });
+    // The public grant is gone: anonymous listing is refused now.
+    expect((await anonymous(shared)).status).toBe(403);
+
+    await alice.send(
+      new PutBucketAclCommand({
+        Bucket: shared,
+        AccessControlPolicy: {
+          Owner: { ID: ids.alice },
+          Grants: [
+            { Grantee: { Type: 'CanonicalUser', ID: ids.alice }, Permission: 'FULL_CONTROL' },
+            { Grantee: { Type: 'AmazonCustomerByEmail', EmailAddress: 'bob@example.com' }, Permission: 'READ_ACP' },
+            { Grantee: { Type: 'Group', URI: ALL_USERS_GROUP }, Permission: 'READ' },
+          ],
+        },
+      }),
+    );
+    const seenByBob = await bob.send(new GetBucketAclCommand({ Bucket: shared }));
+    expect(seenByBob.Grants).toContainEqual({ Grantee: { Type: 'CanonicalUser', ID: ids.bob, DisplayName: 'Bob B.' }, Permission: 'READ_ACP' });
+    expect((await anonymous(shared)).status).toBe(200);
+    expect(await s3Error(alice.send(new PutBucketAclCommand({ Bucket: shared, GrantRead: 'emailAddress="nobody@example.com"' })))).toEqual({ name: 'UnresolvableGrantByEmailAddress', status: 400 });
+    expect(await s3Error(alice.send(new PutBucketAclCommand({ Bucket: shared, GrantRead: `id="${'0'.repeat(64)}"` })))).toEqual({ name: 'InvalidArgument', status: 400 });
+  });
+
+  it('PublicAccessBlock: IgnorePublicAcls and RestrictPublicBuckets override public grants and policies; BlockPublic* refuse them', async () => {
+    const policy = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: `arn:aws:s3:::${shared}/*` }] });
+    await alice.send(new PutBucketPolicyCommand({ Bucket: shared, Policy: policy }));
+    expect((await anonymous(`${shared}/a.txt`)).status).toBe(200);
+    expect(await s3Error(alice.send(new GetPublicAccessBlockCommand({ Bucket: shared })))).toEqual({ name: 'NoSuchPublicAccessBlockConfiguration', status: 404 });
+
+    await alice.send(new PutPublicAccessBlockCommand({ Bucket: shared, PublicAccessBlockConfiguration: { IgnorePublicAcls: true, RestrictPublicBuckets: true } }));
+    expect((await alice.send(new GetPublicAccessBlockCommand({ Bucket: shared }))).PublicAccessBlockConfiguration).toEqual({
+      BlockPublicAcls: false,
+      IgnorePublicAcls: true,
+      BlockPublicPolicy: false,
+      RestrictPublicBuckets: true,
+    });
+    expect((await anonymous(shared)).status).toBe(403);
+    expect((await anonymous(`${shared}/a.txt`)).status).toBe(403);
+    // Named grants still count: Bob keeps READ_ACP.
+    await bob.send(new GetBucketAclCommand({ Bucket: shared }));
+
+    await alice.send(new PutPublicAccessBlockCommand({ Bucket: shared, PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true } }));
+    expect(await s3Error(alice.send(new PutBucketAclCommand({ Bucket: shared, ACL: 'public-read-write' })))).toEqual({ name: 'AccessDenied', status: 403 });
+    expect(await s3Error(alice.send(new PutBucketPolicyCommand({ Bucket: shared, Policy: policy })))).toEqual({ name: 'AccessDenied', status: 403 });
+    // Nothing ignored or restricted now: the public ACL and policy already there answer again.
+    expect((await anonymous(`${shared}/a.txt`)).status).toBe(200);
+
+    await alice.send(new DeletePublicAccessBlockCommand({ Bucket: shared }));
+    await alice.send(new PutBucketAclCommand({ Bucket: shared, ACL: 'public-read-write' }));
+    expect((await anonymous(`${shared}/anon.txt`, { method: 'PUT', body: 'anonymous' })).status).toBe(200);
+  });
+
+  it('ownership controls: BucketOwnerEnforced is refused while the ACL grants others, then disables ACLs', async () => {
+    expect(await s3Error(alice.send(new PutBucketOwnershipControlsCommand({ Bucket: shared, OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] } })))).toEqual({
+      name: 'InvalidBucketAclWithObjectOwnership',
+      status: 400,
+    });
+    await alice.send(new PutBucketAclCommand({ Bucket: shared, ACL: 'private' }));
+    await alice.send(new PutBucketOwnershipControlsCommand({ Bucket: shared, OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] } }));
+    expect((await alice.send(new GetBucketOwnershipControlsCommand({ Bucket: shared }))).OwnershipControls?.Rules).toEqual([{ ObjectOwnership: 'BucketOwnerEnforced' }]);
+    await alice.send(new DeleteBucketOwnershipControlsCommand({ Bucket: shared }));
+    expect(await s3Error(alice.send(new GetBucketOwnershipControlsCommand({ Bucket: shared })))).toEqual({ name: 'OwnershipControlsNotFoundError', status: 404 });
+    // Bob, no longer granted anything, and another user's bucket name: refused, not a 5xx.
+    expect(await s3Error(bob.send(new PutBucketAclCommand({ Bucket: shared, ACL: 'private' })))).toEqual({ name: 'AccessDenied', status: 403 });
+  });
+});
+
+/** A raw request over node:http: Expect: 100-continue and plain Transfer-Encoding: chunked, which fetch cannot send. */
+function rawRequest(url: string, method: string, headers: Record<string, string>, chunks: readonly string[]): Promise<{ status: number; body: string; continued: boolean }> {
+  return new Promise((resolve, reject) => {
+    let continued = false;
+    const req = httpRequest(url, { method, headers });
+    const send = () => {
+      for (const chunk of chunks) req.write(chunk);
+      req.end();
+    };
+    req.on('continue', () => {
+      continued = true;
+      send();
+    });
+    req.on('response', (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, continued }));
+      if (!continued) req.destroy();
+    });
+    req.on('error', (error) => (continued ? reject(error) : undefined));
+    if (headers['expect'] === undefined) send();
+    else req.flushHeaders();
+  });
+}
+
+describe('everyday S3 (e2e)', () => {
+  let dave: S3Client;
+  let daveKey: Credentials;
+
+  beforeAll(async () => {
+    daveKey = await stack.createAccessKey('ev-dave');
+    dave = stack.client(daveKey);
+    for (const bucket of ['ev-a1', 'ev-a2', 'ev-b1']) await dave.send(new CreateBucketCommand({ Bucket: bucket }));
+  }, 120_000);
+
+  afterAll(async () => {
+    dave?.destroy();
+  });
+
+  it('pages ListBuckets by max-buckets, continuation-token and prefix', async () => {
+    const first = await dave.send(new ListBucketsCommand({ MaxBuckets: 2 }));
+    expect(first.Buckets?.map((b) => b.Name)).toEqual(['ev-a1', 'ev-a2']);
+    expect(first.ContinuationToken).toBeTruthy();
+    const second = await dave.send(new ListBucketsCommand({ MaxBuckets: 2, ContinuationToken: first.ContinuationToken }));
+    expect(second.Buckets?.map((b) => b.Name)).toEqual(['ev-b1']);
+    expect(second.ContinuationToken).toBeUndefined();
+    const prefixed = await dave.send(new ListBucketsCommand({ Prefix: 'ev-a' }));
+    expect([prefixed.Buckets?.map((b) => b.Name), prefixed.Prefix]).toEqual([['ev-a1', 'ev-a2'], 'ev-a']);
+    expect(await s3Error(dave.send(new ListBucketsCommand({ MaxBuckets: 2, ContinuationToken: 'not-ours!' })))).toEqual({ name: 'InvalidArgument', status: 400 });
+  });
+
+  it('answers a re-creation of an owned bucket in us-east-1 with 200', async () => {
+    expect((await dave.send(new CreateBucketCommand({ Bucket: 'ev-a1' }))).$metadata.httpStatusCode).toBe(200);
+  });
+
+  it('url-encodes keys in listings with spaces as %20; an empty continuation token is none', async () => {
+    await dave.send(new PutObjectCommand({ Bucket: 'ev-a1', Key: 'a dir/b c+d.txt', Body: 'x' }));
+    const listing = await fetch(await presignUrl(stack.endpoint, daveKey, 'GET', '/ev-a1', { query: { 'list-type': '2', 'encoding-type': 'url', 'continuation-token': '', delimiter: '/' } }));
+    const xml = await listing.text();
+    expect(listing.status).toBe(200);
+    expect(xml).toContain('<Prefix>a%20dir/</Prefix>');
+    const v1 = await (await fetch(await presignUrl(stack.endpoint, daveKey, 'GET', '/ev-a1', { query: { 'encoding-type': 'url' } }))).text();
+    expect(v1).toContain('<Key>a%20dir/b%20c%2Bd.txt</Key>');
+    const versions = await (await fetch(await presignUrl(stack.endpoint, daveKey, 'GET', '/ev-a1', { query: { versions: '', 'encoding-type': 'url' } }))).text();
+    expect(versions).toContain('<Key>a%20dir/b%20c%2Bd.txt</Key>');
+  });
+
+  it('names no delete marker or version on a delete in an unversioned bucket', async () => {
+    const res = await fetch(await presignUrl(stack.endpoint, daveKey, 'DELETE', '/ev-a1/a%20dir/b%20c%2Bd.txt'), { method: 'DELETE' });
+    expect(res.status).toBe(204);
+    expect([res.headers.get('x-amz-delete-marker'), res.headers.get('x-amz-version-id')]).toEqual([null, null]);
+  });
+
+  it('refuses a presigned X-Amz-Expires of 0', async () => {
+    const url = await presignUrl(stack.endpoint, daveKey, 'GET', '/ev-a1', { expiresInSeconds: 1 });
+    const res = await fetch(url.replace('X-Amz-Expires=1', 'X-Amz-Expires=0'));
+    expect(res.status).toBe(400);
+    expect(await res.text()).toContain('<Code>AuthorizationQueryParametersError</Code>');
+  });
+
+  it('answers Expect: 100-continue with the auth decision before the body, and takes plain chunked uploads', async () => {
+    const refused = await rawRequest(`${stack.endpoint}/ev-a1/anon.txt`, 'PUT', { expect: '100-continue', 'content-length': '5' }, ['hello']);
+    expect([refused.status, refused.continued]).toEqual([403, false]);
+    expect(refused.body).toContain('<Code>AccessDenied</Code>');
+    const allowed = await rawRequest(await presignUrl(stack.endpoint, daveKey, 'PUT', '/ev-a1/continued.txt'), 'PUT', { expect: '100-continue', 'content-length': '5' }, ['hello']);
+    expect([allowed.status, allowed.continued]).toEqual([200, true]);
+    const chunked = await rawRequest(await presignUrl(stack.endpoint, daveKey, 'PUT', '/ev-a1/chunked.txt'), 'PUT', { 'transfer-encoding': 'chunked' }, ['one ', 'two ', 'three']);
+    expect(chunked.status).toBe(200);
+    expect(await (await fetch(await presignUrl(stack.endpoint, daveKey, 'GET', '/ev-a1/chunked.txt'))).text()).toBe('one two three');
+  });
+
+  it('GetObjectAttributes: ETag, size, storage class, checksums and parts', async () => {
+    await dave.send(new PutObjectCommand({ Bucket: 'ev-a1', Key: 'attrs.txt', Body: 'attributes', ChecksumAlgorithm: 'CRC32' }));
+    const single = await dave.send(new GetObjectAttributesCommand({ Bucket: 'ev-a1', Key: 'attrs.txt', ObjectAttributes: ['ETag', 'ObjectSize', 'StorageClass', 'Checksum', 'ObjectParts'] }));
+    expect(single).toMatchObject({ ObjectSize: 10, StorageClass: 'STANDARD', Checksum: { ChecksumCRC32: expect.any(String) } });
+    expect(single.ETag).toMatch(/^[0-9a-f]{32}$/);
+    expect(single.ObjectParts).toBeUndefined();
+    const upload = await dave.send(new CreateMultipartUploadCommand({ Bucket: 'ev-a1', Key: 'parts.bin' }));
+    const part = (n: number, size: number) => dave.send(new UploadPartCommand({ Bucket: 'ev-a1', Key: 'parts.bin', UploadId: upload.UploadId, PartNumber: n, Body: Buffer.alloc(size, n) }));
+    const parts = [await part(1, 5 * 1024 * 1024), await part(2, 1000)];
+    await dave.send(new CompleteMultipartUploadCommand({ Bucket: 'ev-a1', Key: 'parts.bin', UploadId: upload.UploadId, MultipartUpload: { Parts: parts.map((p, i) => ({ ETag: p.ETag, PartNumber: i + 1 })) } }));
+    const multi = await dave.send(new GetObjectAttributesCommand({ Bucket: 'ev-a1', Key: 'parts.bin', ObjectAttributes: ['ObjectParts', 'ObjectSize'], MaxParts: 1 }));
+    expect(multi.ObjectSize).toBe(5 * 1024 * 1024 + 1000);
+    expect(multi.ObjectParts).toMatchObject({ TotalPartsCount: 2, IsTruncated: true, NextPartNumberMarker: 1, Parts: [{ PartNumber: 1, Size: 5 * 1024 * 1024 }] });
+    expect(await s3Error(dave.send(new GetObjectAttributesCommand({ Bucket: 'ev-a1', Key: 'attrs.txt', ObjectAttributes: ['Nonsense' as never] })))).toEqual({ name: 'InvalidArgument', status: 400 });
+    expect(await s3Error(dave.send(new GetObjectAttributesCommand({ Bucket: 'ev-a1', Key: 'absent', ObjectAttributes: ['ETag'] })))).toEqual({ name: 'NoSuchKey', status: 404 });
+  });
+
+  it('answers partNumber errors with S3 codes', async () => {
+    const get = async (partNumber: string) => fetch(await presignUrl(stack.endpoint, daveKey, 'GET', '/ev-a1/parts.bin', { query: { partNumber } }));
+    const zero = await get('0');
+    expect([zero.status, (await zero.text()).match(/<Code>(\w+)<\/Code>/)?.[1]]).toEqual([400, 'InvalidArgument']);
+    const beyond = await get('3');
+    expect([beyond.status, (await beyond.text()).match(/<Code>(\w+)<\/Code>/)?.[1]]).toEqual([416, 'InvalidPartNumber']);
+    expect((await get('2')).status).toBe(206);
+  });
+});
