@@ -210,8 +210,11 @@ function rawRequest(url: string, method: string, headers: Record<string, string>
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (d: string) => (body += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, continued }));
-      if (!continued) req.destroy();
+      res.on('end', () => {
+        // Refused before its body was asked for: the body is never sent.
+        if (!continued) req.destroy();
+        resolve({ status: res.statusCode ?? 0, body, continued });
+      });
     });
     req.on('error', (error) => (continued ? reject(error) : undefined));
     if (headers['expect'] === undefined) send();
@@ -297,7 +300,7 @@ describe('everyday S3 (e2e)', () => {
     await dave.send(new CompleteMultipartUploadCommand({ Bucket: 'ev-a1', Key: 'parts.bin', UploadId: upload.UploadId, MultipartUpload: { Parts: parts.map((p, i) => ({ ETag: p.ETag, PartNumber: i + 1 })) } }));
     const multi = await dave.send(new GetObjectAttributesCommand({ Bucket: 'ev-a1', Key: 'parts.bin', ObjectAttributes: ['ObjectParts', 'ObjectSize'], MaxParts: 1 }));
     expect(multi.ObjectSize).toBe(5 * 1024 * 1024 + 1000);
-    expect(multi.ObjectParts).toMatchObject({ TotalPartsCount: 2, IsTruncated: true, NextPartNumberMarker: 1, Parts: [{ PartNumber: 1, Size: 5 * 1024 * 1024 }] });
+    expect(multi.ObjectParts).toMatchObject({ TotalPartsCount: 2, IsTruncated: true, NextPartNumberMarker: '1', Parts: [{ PartNumber: 1, Size: 5 * 1024 * 1024 }] });
     expect(await s3Error(dave.send(new GetObjectAttributesCommand({ Bucket: 'ev-a1', Key: 'attrs.txt', ObjectAttributes: ['Nonsense' as never] })))).toEqual({ name: 'InvalidArgument', status: 400 });
     expect(await s3Error(dave.send(new GetObjectAttributesCommand({ Bucket: 'ev-a1', Key: 'absent', ObjectAttributes: ['ETag'] })))).toEqual({ name: 'NoSuchKey', status: 404 });
   });

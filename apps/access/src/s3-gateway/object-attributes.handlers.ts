@@ -37,7 +37,8 @@ export class ObjectAttributesHandlers {
         has('Checksum') && checksumElements.length > 0 ? xmlNode('Checksum', [...checksumElements, optionalElement('ChecksumType', type)]) : undefined,
         has('ObjectParts') && parts.length > 0
           ? xmlNode('ObjectParts', [
-              xmlElement('TotalPartsCount', String(parts.length)),
+              // S3's element is PartsCount (the SDKs call it TotalPartsCount).
+              xmlElement('PartsCount', String(parts.length)),
               xmlElement('PartNumberMarker', String(marker)),
               optionalElement('NextPartNumberMarker', page.length > 0 ? page[page.length - 1].partNumber : undefined),
               xmlElement('MaxParts', String(maxParts)),
