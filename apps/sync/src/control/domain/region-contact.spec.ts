@@ -76,6 +76,14 @@ describe('RegionContacts', () => {
       expect(new RegionContacts('r1', THREE, OPTIONS).reportDue([], previousRun, WALL)).toEqual({ down: [], seq: WALL });
     });
 
+    it('a wall clock set back across a restart: the first report still goes above the one the group holds', () => {
+      const c = new RegionContacts('r1', THREE, OPTIONS);
+      const proposal = c.reportDue([], { down: ['r2'], seq: WALL + 60_000 }, WALL)!;
+      expect(proposal.seq).toBe(WALL + 60_001);
+      expect(c.grants('r2', { down: ['r2'], seq: WALL + 60_000 }, 0, 0)).toBe(false);
+      expect(c.grants('r2', proposal, 0, 0)).toBe(true);
+    });
+
     it('nothing is due while the group holds this run\'s latest report with the same view', () => {
       const { contacts, committed } = reported();
       expect(contacts.reportDue([], committed, WALL + 10)).toBeNull();

@@ -123,7 +123,8 @@ export class RegionContacts {
   reportDue(down: readonly string[], committed: CommittedReport | undefined, wallMs: number): ReportProposal | null {
     const view = [...new Set(down)].sort();
     if (this.isOwnCurrent(committed) && committed!.seq >= this.lastSeq && sameList(committed!.down, view)) return null;
-    const seq = Math.max(this.lastSeq + 1, Math.floor(wallMs));
+    // Above what the group holds of ours too: a wall clock set back across a restart still moves on.
+    const seq = Math.max(this.lastSeq + 1, Math.floor(wallMs), (committed?.seq ?? 0) + 1);
     this.lastSeq = seq;
     this.firstSeq ??= seq;
     for (const peer of view) this.downSeq.set(peer, seq);
