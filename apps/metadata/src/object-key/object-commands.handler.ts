@@ -336,7 +336,7 @@ export class ObjectCommandsHandler {
     const local = { ...command, region: this.ctx.identity.region };
     const handled = await this.ctx.run(objectKeyDecider, this.ctx.subjects.object(command.bucket, command.keyId), `${command.bucket}/${command.keyId}`, local, this.keyStates);
     // An active-passive home acknowledges only while its lease held through the append (docs/failover.md).
-    this.forwarder.assertStillHome(command.bucket);
+    await this.forwarder.assertStillHome(command.bucket);
     return handled;
   }
 }

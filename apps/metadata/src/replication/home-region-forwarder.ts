@@ -13,6 +13,7 @@ const AUTHORITY_TIMEOUT_MS = 2_000;
 const LEASE_MARGIN_MS = 250;
 
 interface KnownAuthority {
+  readonly configuredHome: string;
   readonly home: string;
   readonly state: BucketAuthority['state'];
   /** performance.now() until which this region may acknowledge writes (0: it may not). */
@@ -54,13 +55,19 @@ export class HomeRegionForwarder {
   }
 
   /**
-   * After a write to `bucket` committed here: it may be acknowledged only if this region still
-   * held its lease when the append finished (else the client hears 503 and retries; the version
-   * stays, and replication treats it like any concurrent change).
+   * After a write to `bucket` committed here: it may be acknowledged only if this region is still
+   * the home, serving (not draining for a switchover) and holding its lease now — asked afresh,
+   * not from the cache, since a drain or a failover may have applied during the append. Otherwise
+   * the client hears 503 and retries; the version stays, and replication treats it like any
+   * concurrent change. Only writes this region took as an active-passive home are checked.
    */
-  assertStillHome(bucket: string): void {
-    const authority = this.known.get(bucket);
-    if (authority && authority.home === this.ctx.identity.region && authority.leaseUntilMs <= performance.now()) throw this.leaseLapsed(bucket);
+  async assertStillHome(bucket: string): Promise<void> {
+    const taken = this.known.get(bucket);
+    if (!taken || taken.home !== this.ctx.identity.region) return;
+    const now = await this.authorityOf(bucket, taken.configuredHome, true);
+    if (now.home !== this.ctx.identity.region) throw this.leaseLapsed(bucket, `its home moved to ${now.home}`);
+    if (now.state === 'draining') throw new CairnError('SlowDown', `bucket ${bucket} is moving to another home region; retry in a moment`, { bucket });
+    if (now.leaseUntilMs <= performance.now()) throw this.leaseLapsed(bucket, 'it has lost contact with a majority of regions');
   }
 
   forward<T>(homeRegion: string, op: ForwardedWriteOp, request: object, completion?: ForwardedCompletion): Promise<T> {
@@ -75,6 +82,7 @@ export class HomeRegionForwarder {
     const answer = await this.rpc.request<BucketAuthority>(SYNC_SERVICE, SyncRpc.bucketAuthority, { bucket, configuredHome }, { timeoutMs: AUTHORITY_TIMEOUT_MS });
     // The lease counts from when we asked: sync measured it later, so this never overstates it.
     const known: KnownAuthority = {
+      configuredHome,
       home: answer.home,
       state: answer.state,
       leaseUntilMs: answer.leaseRemainingMs === null ? 0 : askedAtMs + answer.leaseRemainingMs,
@@ -84,10 +92,10 @@ export class HomeRegionForwarder {
     return known;
   }
 
-  private leaseLapsed(bucket: string): CairnError {
+  private leaseLapsed(bucket: string, why = 'it has lost contact with a majority of regions'): CairnError {
     return new CairnError(
       'ServiceUnavailable',
-      `this region is the home of bucket ${bucket} but has lost contact with a majority of regions: it does not acknowledge writes until contact returns or another region takes over`,
+      `this region took the write as the home of bucket ${bucket}, but ${why}: it does not acknowledge writes until contact returns or another region takes over`,
       { bucket },
     );
   }
