@@ -1,7 +1,7 @@
 import { validateHeaderValue } from 'node:http';
 import type { ObjectVersionView } from '@cairn/protocol';
 import { S3Error } from '../s3';
-import { contentHeadersFrom, objectHeaders, responseOverridesFrom, sendableHeaders } from './object-headers';
+import { contentHeadersFrom, decodeMetadataValue, encodeMetadataValue, objectHeaders, responseOverridesFrom, sendableHeaders } from './object-headers';
 
 const VIEW = {
   key: 'k',
@@ -125,10 +125,10 @@ describe('response-* overrides of GetObject and HeadObject', () => {
 });
 
 describe('stored values on the way out (every answer goes out through sendableHeaders)', () => {
-  it('pass unchanged when Node can send them (header values arrive as Latin-1, so UTF-8 bytes round-trip)', () => {
-    const utf8AsLatin1 = Buffer.from('caf\u00e9', 'utf8').toString('latin1');
-    const headers = sendableHeaders(objectHeaders({ ...VIEW, userMetadata: { name: utf8AsLatin1 }, contentHeaders: { 'content-disposition': 'inline' } }, 'Unversioned'));
-    expect(headers['x-amz-meta-name']).toBe(utf8AsLatin1);
+  it('pass ASCII unchanged and send non-ASCII metadata as one RFC 2047 UTF-8 word, as S3 does', () => {
+    const headers = sendableHeaders(objectHeaders({ ...VIEW, userMetadata: { name: 'caf\u00e9', plain: 'abc' }, contentHeaders: { 'content-disposition': 'inline' } }, 'Unversioned'));
+    expect(headers['x-amz-meta-name']).toBe(`=?UTF-8?B?${Buffer.from('caf\u00e9', 'utf8').toString('base64')}?=`);
+    expect(headers['x-amz-meta-plain']).toBe('abc');
     expect(headers['Content-Disposition']).toBe('inline');
   });
 
@@ -143,5 +143,22 @@ describe('stored values on the way out (every answer goes out through sendableHe
     expect(sendable(headers)).toBe(true);
     expect(headers['x-amz-meta-city']).toBe(`=?UTF-8?B?${Buffer.from('\u65e5\u672c', 'utf8').toString('base64')}?=`);
     expect(headers['Content-Type']).toBe(`=?UTF-8?B?${Buffer.from('text/plain\r\nx: y', 'utf8').toString('base64')}?=`);
+  });
+});
+
+describe('non-ASCII user metadata', () => {
+  it.each([
+    ['plain ASCII kept', 'hello world', 'hello world'],
+    ['an RFC 2047 B word decoded', '=?UTF-8?B?w6l0w6k=?=', 'été'],
+    ['an RFC 2047 Q word decoded', '=?utf-8?Q?caf=C3=A9_au_lait?=', 'café au lait'],
+    ['adjacent words joined', '=?UTF-8?B?w6k=?= =?UTF-8?B?w6k=?=', 'éé'],
+    ['raw UTF-8 bytes (read by Node as Latin-1) read as UTF-8', Buffer.from('naïve 日本', 'utf8').toString('latin1'), 'naïve 日本'],
+    ['another charset kept as sent', '=?ISO-8859-1?Q?caf=E9?=', '=?ISO-8859-1?Q?caf=E9?='],
+  ])('%s', (_, raw, expected) => expect(decodeMetadataValue(raw)).toBe(expected));
+
+  it('answers non-ASCII values as one UTF-8 encoded-word and round-trips them', () => {
+    expect(encodeMetadataValue('plain')).toBe('plain');
+    expect(encodeMetadataValue('été')).toBe('=?UTF-8?B?w6l0w6k=?=');
+    expect(decodeMetadataValue(encodeMetadataValue('naïve 日本'))).toBe('naïve 日本');
   });
 });

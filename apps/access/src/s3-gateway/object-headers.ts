@@ -83,7 +83,7 @@ export function userMetadataFrom(headers: HeaderBag): UserMetadata {
   for (const [name, value] of Object.entries(headers)) {
     if (!name.startsWith(USER_METADATA_PREFIX) || value === undefined) continue;
     const key = name.slice(USER_METADATA_PREFIX.length);
-    const text = typeof value === 'string' ? value : value.join(',');
+    const text = decodeMetadataValue(typeof value === 'string' ? value : value.join(','));
     metadata[key] = text;
     sizeBytes += Buffer.byteLength(key) + Buffer.byteLength(text);
   }
@@ -91,6 +91,38 @@ export function userMetadataFrom(headers: HeaderBag): UserMetadata {
     throw new S3Error('MetadataTooLarge', undefined, { MaxSizeAllowed: String(MetadataLimits.userMetadataMaxBytes), Size: String(sizeBytes) });
   }
   return metadata;
+}
+
+const ENCODED_WORD_PATTERN = /=\?([^?\s]+)\?([BbQq])\?([^?\s]*)\?=/g;
+const BETWEEN_ENCODED_WORDS_PATTERN = /(\?=)\s+(?==\?)/g;
+const PRINTABLE_ASCII_PATTERN = /^[\x20-\x7e]*$/;
+
+/**
+ * A user metadata value as the client meant it (S3 decodes non-ASCII values before storing them):
+ * RFC 2047 encoded-words in UTF-8 (`=?UTF-8?B?…?=`, `=?UTF-8?Q?…?=`) decoded, and raw UTF-8 bytes,
+ * which Node hands over as Latin-1 text, read as UTF-8. Anything else is kept as sent.
+ */
+export function decodeMetadataValue(raw: string): string {
+  if (raw.includes('=?')) {
+    return raw.replace(BETWEEN_ENCODED_WORDS_PATTERN, '$1').replace(ENCODED_WORD_PATTERN, (word, charset: string, encoding: string, text: string) => {
+      if (charset.toLowerCase() !== 'utf-8') return word;
+      const bytes =
+        encoding.toUpperCase() === 'B'
+          ? Buffer.from(text, 'base64')
+          : Buffer.from(text.replace(/_/g, ' ').replace(/=([0-9A-Fa-f]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))), 'latin1');
+      return bytes.toString('utf8');
+    });
+  }
+  if (!PRINTABLE_ASCII_PATTERN.test(raw) && /^[\x00-\xff]*$/.test(raw)) {
+    const text = Buffer.from(raw, 'latin1').toString('utf8');
+    if (!text.includes('\uFFFD')) return text;
+  }
+  return raw;
+}
+
+/** A stored metadata value as a header: non-ASCII values as one RFC 2047 UTF-8 encoded-word, as S3 returns them. */
+export function encodeMetadataValue(value: string): string {
+  return PRINTABLE_ASCII_PATTERN.test(value) ? value : `=?UTF-8?B?${Buffer.from(value, 'utf8').toString('base64')}?=`;
 }
 
 /**
@@ -230,7 +262,7 @@ export function objectHeaders(view: ObjectVersionView, versioning: VersioningSta
     const value = view.contentHeaders[name];
     if (value !== undefined) headers[CONTENT_HEADER_RESPONSE_NAMES[name]] = value;
   }
-  for (const [name, value] of Object.entries(view.userMetadata)) headers[`x-amz-meta-${name}`] = value;
+  for (const [name, value] of Object.entries(view.userMetadata)) headers[`x-amz-meta-${name}`] = encodeMetadataValue(value);
   return headers;
 }
 
