@@ -2,17 +2,20 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, promises as fsp } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { NatsConnectionManager, RpcClient } from '@cairn/messaging';
-import { METADATA_SERVICE, MetadataRpc, type ListNodesReply } from '@cairn/protocol';
+import { JetStreamEventStore, NatsConnectionManager, RpcClient } from '@cairn/messaging';
+import { DrillSchemaVersions, METADATA_SERVICE, MetadataRpc, subjectsFor, type DrillReport, type DrillReported, type ListNodesReply } from '@cairn/protocol';
+import { EventClock } from '@cairn/service-kit';
 import { dropNamespace, eventually, signedFetch, startServiceProcess, testClusterCredentials, testNamespace, testOperatorToken, TEST_NATS_URL, type ServiceProcess } from '@cairn/testing';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
 /**
  * The dashboard in a real browser (Debian's chromium, driven by playwright-core) against a real
- * region: metadata, a lock-manager, three storage nodes in three zones, the scheduler and
- * monitoring, all as processes. The page loads with no console error, shows a storage node killed
- * with SIGKILL as down within seconds, and a scrub's progress moving; it leaves a screenshot in
- * tmp/test-output/dashboard/ (and in docs/images/ with CAIRN_UPDATE_DOCS_SCREENSHOT=1).
+ * region: metadata, a lock-manager, three storage nodes in three zones, the scheduler, a sync
+ * federated with a region that is not there, and monitoring, all as processes. The page loads with
+ * no console error, shows the sync's replication lag and control group, a drill report published on
+ * CLUSTER, a storage node killed with SIGKILL as down within seconds, and a scrub's progress moving;
+ * it leaves a screenshot in tmp/test-output/dashboard/ (and in docs/images/ with
+ * CAIRN_UPDATE_DOCS_SCREENSHOT=1).
  */
 const CHROMIUM_PATH = process.env['CAIRN_CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 const chromiumMissing = !existsSync(CHROMIUM_PATH);
@@ -40,6 +43,10 @@ const DOWN_AFTER_MS = 3_000;
 /** Detection (at most DOWN_AFTER_MS), the page's next poll (1.5 s) and slack for a loaded machine. */
 const SHOWN_DOWN_WITHIN_MS = DOWN_AFTER_MS + 6_000;
 const READY_TIMEOUT_MS = 60_000;
+/** The sync's peer: named in CAIRN_SYNC_PEERS, never started (its link is down, its lag reported). */
+const ABSENT_PEER = 'region-9';
+/** monitoring scrapes every 5 s (CAIRN_FIGURES_SCRAPE_INTERVAL_MS): two rounds and slack. */
+const SCRAPED_WITHIN_MS = 20_000;
 
 describeInBrowser('the dashboard in headless Chromium, against a running region', () => {
   const namespace = testNamespace();
@@ -97,9 +104,18 @@ describeInBrowser('the dashboard in headless Chromium, against a running region'
       CAIRN_SCRUB_TICK_MS: '500',
       CAIRN_SCRUB_MAX_BYTES_PER_SECOND: String(SCRUB_BYTES_PER_SECOND),
     };
-    const [sched, mon] = await all<[ServiceProcess, ServiceProcess, ...void[]]>([
+    const syncEnv = {
+      ...base,
+      CAIRN_INSTANCE: 'sync-1',
+      CAIRN_SYNC_PEERS: ABSENT_PEER,
+      CAIRN_CONTROL_DIR: path.join(dataRoot, 'sync-control'),
+      CAIRN_ANTI_ENTROPY_LEASE: 'none',
+      CAIRN_ANTI_ENTROPY_INTERVAL_MS: '0',
+    };
+    const [sched, mon] = await all<[ServiceProcess, ServiceProcess, ...unknown[]]>([
       started(startServiceProcess({ app: 'scheduler', env: schedulerEnv })),
       started(startServiceProcess({ app: 'monitoring', env: { ...base, CAIRN_INSTANCE: 'monitoring-1' } })),
+      started(startServiceProcess({ app: 'sync', env: syncEnv })),
       ...NODES.map(startNode),
     ]);
     scheduler = sched;
@@ -196,14 +212,66 @@ describeInBrowser('the dashboard in headless Chromium, against a running region'
     // The last sweep's three kinds of work and a scrub line per node.
     await page.waitForSelector('#jobs tr[data-kind="repair"]');
     await expect(page.locator('#jobs tr[data-kind="scrub"]').count()).resolves.toBe(NODES.length);
-    // Replication lag has no source until regions federate, and says so.
-    await expect(page.locator('#lag').textContent()).resolves.toContain('no regions yet');
     // The rolling charts draw from the first polls: event-loop lag from every service's heartbeats.
     await page.waitForSelector('#chart-loop path[data-series="storage"]', { timeout: 10_000 });
     // A few polls later, still no error.
     await page.waitForTimeout(3_500);
     expect(consoleErrors).toEqual([]);
   });
+
+  it('shows the sync’s replication lag per region and its control group, read from its metrics and GET /control', async () => {
+    // The absent peer is listed with a lag figure (0: nothing of it to apply) and its link down.
+    const peer = page.locator(`#region-table tr[data-region="${ABSENT_PEER}"]`);
+    await page.waitForSelector(`#region-table tr[data-region="${ABSENT_PEER}"]:not([data-lag-ms=""])`, { timeout: SCRAPED_WITHIN_MS });
+    await expect(peer.locator('td').nth(4).textContent()).resolves.toBe('down');
+    await expect(page.locator(`#regions [data-region="${ABSENT_PEER}"]`).textContent()).resolves.toContain('lag');
+    await expect(page.locator('#lag').textContent()).resolves.toContain(`from ${ABSENT_PEER}`);
+    await expect(page.locator('#sum-replication-sub').textContent()).resolves.toContain(`link down from ${ABSENT_PEER}`);
+    // Two voters: neither is down by a majority (one of two is not one); the homes come from GET /control, signed as monitoring.
+    await expect(page.locator('#control-note').textContent()).resolves.toMatch(/^from sync-1 · .*no region down/);
+    await page.waitForSelector('#homes tr.empty:has-text("no active-passive bucket")', { timeout: SCRAPED_WITHIN_MS });
+    expect(consoleErrors).toEqual([]);
+  }, 30_000);
+
+  it('shows "no drill yet", then a drill report published on the region’s CLUSTER stream', async () => {
+    await expect(page.locator('#drills').textContent()).resolves.toContain('no drill yet');
+    const failedAt = new Date(Date.now() - 20_000);
+    const report: DrillReport = {
+      id: 'drill-e2e-1',
+      region: 'region-1',
+      bucket: 'cairn-drill',
+      method: 'cut-links',
+      startedAt: new Date(failedAt.getTime() - 5_000).toISOString(),
+      failedAt: failedAt.toISOString(),
+      promotedAt: new Date(failedAt.getTime() + 5_400).toISOString(),
+      healedAt: new Date(failedAt.getTime() + 12_000).toISOString(),
+      finishedAt: new Date(failedAt.getTime() + 15_000).toISOString(),
+      oldHome: 'region-1',
+      newHome: ABSENT_PEER,
+      epoch: 2,
+      rtoSeconds: 6.3,
+      failoverSeconds: 5.4,
+      rpoObjects: 2,
+      rpoSeconds: 0.4,
+      acknowledgedByOldHomeAfterFailure: 1,
+      writes: { attempted: 300, acknowledged: 290, refused: 10 },
+      splitBrain: false,
+      converged: true,
+      convergedSeconds: 1.2,
+      lostAcknowledged: 0,
+      ok: true,
+      problems: [],
+    };
+    const event: DrillReported = { type: 'DrillReported', data: report };
+    const clock = new EventClock({ service: 'e2e', instance: 'e2e-dashboard', region: 'region-1', namespace, version: '0.1.0' });
+    await new JetStreamEventStore(nats, namespace).publish(subjectsFor(namespace).drills(), clock.envelope(event, report.id, DrillSchemaVersions.DrillReported));
+    const row = page.locator('#drills tr[data-drill="drill-e2e-1"]');
+    await page.waitForSelector('#drills tr[data-drill="drill-e2e-1"][data-result="PASS"]', { timeout: 10_000 });
+    const cells = await row.locator('td').allTextContents();
+    expect(cells.slice(0, 9)).toEqual(['PASS', 'region-1', 'cairn-drill', `${ABSENT_PEER} (epoch 2)`, '5.4 s', '6.3 s', "2 objects / 0.4 s + 1 in the old home's lease", 'no', '0']);
+    await expect(page.locator('#sum-drill').textContent()).resolves.toBe('PASS');
+    expect(consoleErrors).toEqual([]);
+  }, 30_000);
 
   it('asks for a token when it has none, takes one from the sign-in form, and says when one is refused', async () => {
     const context = await browser.newContext();

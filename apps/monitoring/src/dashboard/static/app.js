@@ -161,8 +161,10 @@
       if (r.down === null) cell(tr, '—');
       else {
         const td = cell(tr, badge(r.down ? 'down' : 'up'));
-        if (r.down) td.append(' ', el('small', 'muted', 'by majority'));
-        if (r.reportedDownBy && r.reportedDownBy.length > 0) td.append(' ', el('small', 'muted', `reported by ${r.reportedDownBy.join(', ')}`));
+        const notes = [];
+        if (r.down) notes.push('by majority');
+        if (r.reportedDownBy && r.reportedDownBy.length > 0) notes.push(`reported by ${r.reportedDownBy.join(', ')}`);
+        if (notes.length) td.append(' ', el('small', 'muted', notes.join(' · ')));
       }
       return tr;
     });
@@ -398,7 +400,10 @@
       }
       box.appendChild(list);
       const worst = replication.regions.reduce((a, r) => Math.max(a, r.lagMs), 0);
-      setCard('sum-replication', seconds(worst / 1000), 'worst region', worst >= 60000 ? 'bad' : worst >= 5000 ? 'warn' : 'good');
+      // A link that is down holds the lag at what was last known: the card says so rather than look healthy.
+      const cut = replication.regions.filter((r) => r.linkUp === false).map((r) => r.region);
+      const sub = cut.length ? `worst region · link down from ${cut.join(', ')}` : 'worst region';
+      setCard('sum-replication', seconds(worst / 1000), sub, worst >= 60000 ? 'bad' : worst >= 5000 || cut.length ? 'warn' : 'good');
     } else {
       box.appendChild(noData(replication.reason));
       setCard('sum-replication', '—', 'no regions yet');
