@@ -218,7 +218,14 @@ export class ControlGroupService implements OnApplicationBootstrap, OnApplicatio
     if (!this.voters.includes(to)) throw new CairnError(MetadataErrorCodes.InvalidArgument, `${to} is not a region of the federation (${this.voters.join(', ')})`);
     const current = await this.registeredOrConfigured(bucket);
     if (current.home === to && current.state === 'serving') return { bucket, from: to, to, epoch: current.epoch, pausedMs: 0 };
-    const begin = await this.propose({ type: 'BeginSwitchover', bucket, to, epoch: current.epoch, at: new Date().toISOString() });
+    let begin: AppliedControl;
+    try {
+      begin = await this.propose({ type: 'BeginSwitchover', bucket, to, epoch: current.epoch, at: new Date().toISOString() });
+    } catch (error) {
+      // The drain may have committed all the same: give the bucket back rather than leave it refusing writes.
+      await this.propose({ type: 'CancelSwitchover', bucket, epoch: current.epoch }).catch(() => undefined);
+      throw error;
+    }
     if (!begin.result.ok) throw new CairnError(ErrorCodes.ConcurrencyConflict, `switchover refused: ${begin.result.reason}`);
     const pausedFrom = performance.now();
     const from = current.home;
