@@ -20,6 +20,7 @@ import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, type StorageCl
 import { ReedSolomon, splitIntoDataShards } from '@cairn/erasure';
 import { generatedBody, sha256OfStream } from '../../apps/scheduler/src/testing/generated-body.e2e-helper';
 import { TestRegion } from '../../apps/scheduler/src/testing/region.e2e-helper';
+import { benchCredentials } from './bench-credentials';
 const { ensureLocalServices } = require('../services/local-services') as { ensureLocalServices: () => Promise<unknown> };
 
 const MiB = 1024 * 1024;
@@ -93,6 +94,8 @@ async function pool<T>(items: readonly T[], concurrency: number, run: (item: T) 
 
 async function main(): Promise<void> {
   codeFigures();
+  // The cluster secret the region's services and this process share.
+  benchCredentials('bench/tiering');
   await ensureLocalServices();
   const region = new TestRegion({});
   const scratch = await fsp.mkdtemp(path.join(os.tmpdir(), 'cairn-tiering-'));
