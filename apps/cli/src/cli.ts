@@ -5,6 +5,7 @@ import { registerBucketsAndKeys } from './commands/buckets-keys.command';
 import { registerDrills } from './commands/drill.command';
 import { PartialResult, type CliIo } from './commands/context';
 import { registerJobs } from './commands/jobs.command';
+import { registerLifecycle } from './commands/lifecycle.command';
 import { registerLinks } from './commands/links.command';
 import { registerMaintenance } from './commands/maintenance.command';
 import { registerNodes } from './commands/nodes.command';
@@ -57,6 +58,7 @@ export function buildProgram(io: CliIo): Command {
   registerRegions(program, io);
   registerDrills(program, io);
   registerBackups(program, io);
+  registerLifecycle(program, io);
   return program;
 }
 

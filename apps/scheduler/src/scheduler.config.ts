@@ -15,6 +15,8 @@ export const DEFAULT_SCRUB_MAX_BYTES_PER_SECOND = 128 * MiB;
 export const DEFAULT_SCRUB_TICK_MS = 5_000;
 export const DEFAULT_SCRUB_COVERAGE_WINDOW_MS = 14 * DAY_MS;
 export const DEFAULT_REREPLICATE_AFTER_MS = 10 * 60_000;
+export const DEFAULT_LIFECYCLE_INTERVAL_MS = HOUR_MS;
+export const DEFAULT_LIFECYCLE_ACTIONS_PER_SECOND = 100;
 
 export const DEFAULT_RESTORE_WINDOW = '7d';
 const DURATION_UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1_000, m: 60_000, h: HOUR_MS, d: DAY_MS };
@@ -27,6 +29,24 @@ export function durationMs(text: string): number {
 }
 
 export class SchedulerConfig extends BaseServiceConfig {
+  /**
+   * How often a lifecycle pass runs (docs/lifecycle.md). Rules are judged at the pass's own time,
+   * rounded as S3 rounds (due at the first midnight UTC after the age is reached), so an hourly pass
+   * acts within an hour of midnight; S3 itself makes no promise tighter than a day.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1_000)
+  @Max(7 * DAY_MS)
+  CAIRN_LIFECYCLE_INTERVAL_MS = DEFAULT_LIFECYCLE_INTERVAL_MS;
+
+  /** Lifecycle actions (removals, aborts, transitions) at most this many a second, evenly spaced. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
+  CAIRN_LIFECYCLE_ACTIONS_PER_SECOND = DEFAULT_LIFECYCLE_ACTIONS_PER_SECOND;
+
   @IsString()
   @Matches(/^rediss?:\/\/\S+$/, { message: 'must be a redis:// or rediss:// (TLS) URL' })
   CAIRN_REDIS_URL = 'redis://127.0.0.1:6379';

@@ -23,6 +23,10 @@ import { HistoryReadController } from './point-in-time/history-read.controller';
 import { RestoreAdminController } from './point-in-time/restore-admin.controller';
 import { RestoreQueue } from './point-in-time/restore.queue';
 import { NodeHealthFollower } from './repair/node-health.follower';
+import { LifecycleAdminController } from './lifecycle/lifecycle-admin.controller';
+import { LifecycleMetadata } from './lifecycle/lifecycle-metadata';
+import { LifecycleTransitions } from './lifecycle/lifecycle-transitions';
+import { LifecycleQueue } from './lifecycle/lifecycle.queue';
 import { SchedulerConfig } from './scheduler.config';
 import { ScrubQueue } from './scrub/scrub.queue';
 import { ChunkSweep } from './sweep/chunk-sweep';
@@ -38,7 +42,7 @@ export const SchedulerService: ServiceDefinition<SchedulerConfig> = {
   module: (config, identity) => ({
     module: class SchedulerAppModule {},
     imports: [ServiceKitModule.forRoot({ identity, config, redis: { url: config.CAIRN_REDIS_URL, tlsCaFile: config.CAIRN_REDIS_TLS_CA_FILE } })],
-    controllers: [CapacityAdminController, SchedulerAdminController, SchedulerJobsRpcController, ChunkHealthConsumer, HistoryReadController, RestoreAdminController, BackupAdminController],
+    controllers: [CapacityAdminController, SchedulerAdminController, SchedulerJobsRpcController, LifecycleAdminController, ChunkHealthConsumer, HistoryReadController, RestoreAdminController, BackupAdminController],
     providers: [
       { provide: LockClient, useFactory: (rpc: RpcClient) => new LockClient(rpc, { owner: identity.instance }), inject: [RpcClient] },
       SchedulerQueues,
@@ -53,6 +57,9 @@ export const SchedulerService: ServiceDefinition<SchedulerConfig> = {
       SweepQueue,
       ScrubQueue,
       NodeAdminService,
+      LifecycleMetadata,
+      LifecycleTransitions,
+      LifecycleQueue,
       RegionChunks,
       RestoreQueue,
       BackupTargetsStore,

@@ -3,6 +3,8 @@ import { MessagePattern } from '@nestjs/microservices';
 import { schedulerPattern, SchedulerRpc, type JobProgressView, type JobsSummaryReply } from '@cairn/protocol';
 import { SERVICE_IDENTITY, type ServiceIdentity } from '@cairn/service-kit';
 import type { ProgressReport } from '../domain/job-progress';
+import { lifecycleJob } from '../lifecycle/lifecycle-job-view';
+import { LifecycleQueue } from '../lifecycle/lifecycle.queue';
 import { ChunkRepairQueue } from '../repair/chunk-repair.queue';
 import { ScrubQueue, type ScrubNodeReport } from '../scrub/scrub.queue';
 import type { SweepCategory, SweepReport } from '../sweep/chunk-sweep';
@@ -86,8 +88,16 @@ export class SchedulerJobsRpcController {
     private readonly sweep: SweepQueue,
     private readonly scrub: ScrubQueue,
     private readonly repairs: ChunkRepairQueue,
+    private readonly lifecycle: LifecycleQueue,
     @Inject(SERVICE_IDENTITY) private readonly identity: ServiceIdentity,
   ) {}
+
+  /** The pass running now, else the last one. */
+  private async lifecycleJobs(): Promise<JobProgressView[]> {
+    const { running, last } = await this.lifecycle.reports();
+    const shown = running ?? last;
+    return shown ? [lifecycleJob(shown)] : [];
+  }
 
   @MessagePattern(schedulerPattern(SchedulerRpc.jobsSummary))
   async jobsSummary(): Promise<JobsSummaryReply> {
@@ -96,7 +106,7 @@ export class SchedulerJobsRpcController {
     return {
       instance: this.identity.instance,
       at: new Date().toISOString(),
-      jobs: [...(shownSweep ? sweepJobs(shownSweep) : []), ...scrub.map(scrubJob)],
+      jobs: [...(shownSweep ? sweepJobs(shownSweep) : []), ...scrub.map(scrubJob), ...(await this.lifecycleJobs())],
       repairQueue: { waiting: counts['waiting'] ?? 0, active: counts['active'] ?? 0, delayed: counts['delayed'] ?? 0, failed: counts['failed'] ?? 0 },
     };
   }

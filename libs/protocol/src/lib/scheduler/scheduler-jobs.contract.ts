@@ -19,7 +19,7 @@ export function schedulerPattern(pattern: SchedulerRpcPattern): string {
 export type JobsSummaryRequest = Record<string, never>;
 
 /** The kinds of work the sweep and scrub do (docs/architecture.md §6). */
-export type JobKind = 'repair' | 'rebalance' | 'gc' | 'scrub';
+export type JobKind = 'repair' | 'rebalance' | 'gc' | 'scrub' | 'lifecycle';
 
 /**
  * - `surveying`: the sweep is listing nodes and references; its work has no total yet.
