@@ -25,6 +25,7 @@ import type { BackupReport } from '../../apps/scheduler/src/backup/backup.runner
 import { runCli } from '../../apps/cli/src/cli';
 import type { DrillReport } from '../../apps/cli/src/domain/backup-views';
 import { TestRegion } from '../../apps/scheduler/src/testing/region.e2e-helper';
+import { benchCredentials } from './bench-credentials';
 const { ensureLocalServices } = require('../services/local-services') as { ensureLocalServices: () => Promise<unknown> };
 
 const KiB = 1024;
@@ -83,6 +84,8 @@ async function runBackup(region: TestRegion, target: string): Promise<{ report: 
 
 async function main(): Promise<void> {
   await ensureLocalServices();
+  // The development cluster secret, in this process's environment so the services it starts share it.
+  benchCredentials('bench/backup');
   const scratch = await fsp.mkdtemp(path.join(os.tmpdir(), 'cairn-bench-backup-'));
   const source = new TestRegion({ CAIRN_GC_GRACE_MS: String(3_600_000) });
   const restored = new TestRegion({ CAIRN_GC_GRACE_MS: String(3_600_000) });

@@ -43,10 +43,14 @@ describe('backups: incremental, resumable, restored into an empty region', () =>
     const seen = new Set(before.body.recent.map((r) => r.id));
     const queued = await region.admin('POST', '/admin/backup/run', { target }, scheduler);
     expect(queued.status).toBe(202);
+    let failed: BackupReport | undefined;
     return eventually(async () => {
       const runs = await region.admin<{ recent: BackupReport[] }>('GET', '/admin/backup/runs', undefined, scheduler);
+      failed = runs.body.recent.find((r) => r.target === target && !seen.has(r.id) && r.state === 'failed') ?? failed;
       return runs.body.recent.find((r) => r.target === target && !seen.has(r.id) && r.state === 'done');
-    }, 120_000, 500);
+    }, 120_000, 500).catch((error: Error) => {
+      throw new Error(`${error.message}\nfailed run: ${JSON.stringify(failed)}\nscheduler log:\n${region.scheduler(scheduler).output().slice(-8000)}`);
+    });
   };
   const manifests = async (region: TestRegion, target: string) => (await region.admin<{ backups: BackupManifest[] }>('GET', `/admin/backup/list?target=${target}`)).body.backups;
   const verifyAll = async (region: TestRegion, target: string, scheduler = 'scheduler-1') => (await region.admin<VerifyReport>('POST', '/admin/backup/verify', { target, sample: 0 }, scheduler)).body;
@@ -79,7 +83,15 @@ describe('backups: incremental, resumable, restored into an empty region', () =>
   }, 240_000);
 
   afterAll(async () => {
-    await Promise.all([a.stop(), b.stop(), c.stop()]);
+    // What each scheduler said, for a failure's post-mortem (CAIRN_E2E_LOG_DIR).
+    const logDir = process.env['CAIRN_E2E_LOG_DIR'];
+    if (logDir) {
+      for (const [name, region] of [['a', a], ['c', c]] as const) {
+        for (const [instance, scheduler] of region.schedulers) await fsp.writeFile(path.join(logDir, `backup-e2e-${name}-${instance}.log`), scheduler.output()).catch(() => undefined);
+      }
+    }
+    // a is stopped by the last test already (stopping twice is harmless, but its errors are not the point here).
+    await Promise.all([a.stop().catch(() => undefined), b.stop(), c.stop()]);
     if (dir) await fsp.rm(dir, { recursive: true, force: true });
   }, 120_000);
 
