@@ -305,6 +305,15 @@ describe('everyday S3 (e2e)', () => {
     expect(await s3Error(dave.send(new GetObjectAttributesCommand({ Bucket: 'ev-a1', Key: 'absent', ObjectAttributes: ['ETag'] })))).toEqual({ name: 'NoSuchKey', status: 404 });
   });
 
+  it('keeps non-ASCII user metadata (RFC 2047 in, RFC 2047 out) and refuses a wrong checksum with BadDigest', async () => {
+    const word = `=?UTF-8?B?${Buffer.from('日本 été', 'utf8').toString('base64')}?=`;
+    await dave.send(new PutObjectCommand({ Bucket: 'ev-a1', Key: 'meta.txt', Body: 'x', Metadata: { city: word } }));
+    const head = await fetch(await presignUrl(stack.endpoint, daveKey, 'HEAD', '/ev-a1/meta.txt'), { method: 'HEAD' });
+    expect(head.headers.get('x-amz-meta-city')).toBe(word);
+    const wrong = await s3Error(dave.send(new PutObjectCommand({ Bucket: 'ev-a1', Key: 'bad.txt', Body: 'payload', ChecksumCRC32: 'AAAAAA==' })));
+    expect(wrong).toEqual({ name: 'BadDigest', status: 400 });
+  });
+
   it('answers partNumber errors with S3 codes', async () => {
     const get = async (partNumber: string) => fetch(await presignUrl(stack.endpoint, daveKey, 'GET', '/ev-a1/parts.bin', { query: { partNumber } }));
     const zero = await get('0');
