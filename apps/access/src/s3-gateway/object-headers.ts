@@ -96,6 +96,7 @@ export function userMetadataFrom(headers: HeaderBag): UserMetadata {
 const ENCODED_WORD_PATTERN = /=\?([^?\s]+)\?([BbQq])\?([^?\s]*)\?=/g;
 const BETWEEN_ENCODED_WORDS_PATTERN = /(\?=)\s+(?==\?)/g;
 const PRINTABLE_ASCII_PATTERN = /^[\x20-\x7e]*$/;
+const LATIN1_MAX_CODE = 0xff;
 
 /**
  * A user metadata value as the client meant it (S3 decodes non-ASCII values before storing them):
@@ -113,7 +114,7 @@ export function decodeMetadataValue(raw: string): string {
       return bytes.toString('utf8');
     });
   }
-  if (!PRINTABLE_ASCII_PATTERN.test(raw) && /^[\x00-\xff]*$/.test(raw)) {
+  if (!PRINTABLE_ASCII_PATTERN.test(raw) && [...raw].every((ch) => ch.charCodeAt(0) <= LATIN1_MAX_CODE)) {
     const text = Buffer.from(raw, 'latin1').toString('utf8');
     if (!text.includes('\uFFFD')) return text;
   }
