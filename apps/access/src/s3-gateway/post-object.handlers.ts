@@ -21,6 +21,7 @@ import type { GatewayDeps } from './gateway-deps';
 import { contentHeadersFrom, toChecksums, userMetadataFrom, versionIdHeader } from './object-headers';
 import type { S3Exchange } from './s3-exchange';
 import { storeUploadBytes } from './upload-body';
+import { encryptionResponseHeaders, sseOfWrite } from '../encryption/object-keys';
 import { storeInClass } from '../data-path/storage-class.store';
 import { storageClassOfPostForm } from './storage-class';
 
@@ -175,9 +176,9 @@ export class PostObjectHandlers {
       const owner = bucketOwnerId(ex.bucketInfo);
       refuseObjectAcl(ex.bucketInfo, cannedAcl(canned, { ownerId: owner, bucketOwnerId: owner }));
     }
-    if (fields.has('x-amz-server-side-encryption') || fields.has('x-amz-server-side-encryption-customer-algorithm')) {
-      throw new S3Error('NotImplemented', 'Server-side encryption is not implemented by Cairn.');
-    }
+    // The form's SSE fields (x-amz-server-side-encryption, -aws-kms-key-id, -customer-*), else the bucket's default.
+    const sse = sseOfWrite(headerBagOf(fields), ex.bucketInfo.encryption);
+    const objectKey = sse ? this.deps.objectKeys.newDataKey(sse) : undefined;
     const status = fields.get('success_action_status');
     const redirect = fields.get('success_action_redirect') ?? fields.get('redirect');
     if (ex.authorizeUpload) ex.authorizeUpload(key);
@@ -197,7 +198,7 @@ export class PostObjectHandlers {
     head.file.pipe(limit).pipe(hasher);
     const storageClass = storageClassOfPostForm(fields.get('x-amz-storage-class'), ex.bucketInfo.defaultStorageClass);
     const { stored } = await storeInClass(this.deps.chunks, storageClass, async (chunks) => ({
-      stored: await storeUploadBytes({ ...this.deps, chunks }, hasher, Math.min(maxBytes, this.deps.chunkSizeBytes)),
+      stored: await storeUploadBytes({ ...this.deps, chunks }, hasher, Math.min(maxBytes, this.deps.chunkSizeBytes), objectKey?.dataKey),
     }));
     if (limit.sizeBytes < minBytes) throw new S3Error('EntityTooSmall', undefined, { MinSizeAllowed: String(minBytes), ProposedSize: String(limit.sizeBytes) });
     const digests = hasher.result();
@@ -216,10 +217,11 @@ export class PostObjectHandlers {
       chunks: stored.chunks,
       storageClass,
       ...(tags ? { tags } : {}),
+      ...(objectKey ? { encryption: objectKey.encryption } : {}),
     });
     const etag = `"${reply.etag}"`;
     const location = `/${encodeURIComponent(ex.bucket)}/${key.split('/').map(encodeURIComponent).join('/')}`;
-    const headers = { ETag: etag, Location: location, ...versionIdHeader(ex.bucketInfo.versioning, reply.versionId), ...checksumResponseHeaders(digests.checksums) };
+    const headers = { ETag: etag, Location: location, ...versionIdHeader(ex.bucketInfo.versioning, reply.versionId), ...checksumResponseHeaders(digests.checksums), ...encryptionResponseHeaders(objectKey?.encryption, sse?.scheme === 'SSE-C' ? sse.customer : undefined) };
     if (redirect !== undefined && /^https?:\/\//i.test(redirect)) {
       const url = new URL(redirect);
       url.searchParams.set('bucket', ex.bucket);
