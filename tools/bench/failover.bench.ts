@@ -17,6 +17,7 @@ import { parseArgs } from 'node:util';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { METADATA_SERVICE, MetadataRpc, type ControlGroupView, type DrillReport, type SwitchoverReply } from '@cairn/protocol';
 import { eventually, signedFetch, testOperatorToken } from '@cairn/testing';
+import { benchCredentials } from './bench-credentials';
 import { FEDERATION_ROOT_ACCESS_KEY, FEDERATION_ROOT_SECRET_KEY, TestFederation, type FederatedRegion } from '../../apps/sync/src/testing/federation.e2e-helper';
 
 /** Not a multiple of 100 (never on another federation's ports) and clear of npm start's. */
@@ -85,6 +86,8 @@ async function putLatencies(region: FederatedRegion, prefix: string, count: numb
 }
 
 async function main(): Promise<void> {
+  // The services this bench starts and the operator tokens it mints share the development cluster secret.
+  benchCredentials('bench-failover');
   const federation = new TestFederation(3, PORT_SHIFT);
   const [one] = federation.regions;
   const rows: string[][] = [];
