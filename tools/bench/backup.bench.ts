@@ -69,16 +69,18 @@ async function inParallel<T>(items: readonly T[], limit: number, work: (item: T)
 }
 
 async function runBackup(region: TestRegion, target: string): Promise<{ report: BackupReport; manifest: BackupManifest; ms: number }> {
+  const before = await region.admin<{ recent: BackupReport[] }>('GET', '/admin/backup/runs');
+  const seen = new Set(before.body.recent.map((r) => r.id));
   const started = performance.now();
   await region.admin('POST', '/admin/backup/run', { target });
   const report = await eventually(async () => {
     const runs = await region.admin<{ recent: BackupReport[] }>('GET', '/admin/backup/runs');
-    const r = runs.body.recent.find((x) => x.target === target && x.finishedAt && Date.parse(x.finishedAt) > Date.now() - (performance.now() - started) - 1000);
+    const r = runs.body.recent.find((x) => x.target === target && !seen.has(x.id) && (x.state === 'done' || x.state === 'failed'));
     if (r?.state === 'failed') throw new Error(`backup failed: ${r.error}`);
-    return r?.state === 'done' ? r : undefined;
-  }, PHASE_TIMEOUT_MS, 250);
+    return r;
+  }, PHASE_TIMEOUT_MS, 100);
   const ms = performance.now() - started;
-  const manifest = (await region.admin<{ backups: BackupManifest[] }>('GET', `/admin/backup/list?target=${target}`)).body.backups.at(-1)!;
+  const manifest = (await region.admin<{ backups: BackupManifest[] }>('GET', `/admin/backup/list?target=${target}`)).body.backups.find((m) => m.id === report.id)!;
   return { report, manifest, ms };
 }
 
