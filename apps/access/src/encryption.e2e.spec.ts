@@ -1,5 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { execFile } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
+import { promisify } from 'node:util';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import {
@@ -232,6 +234,12 @@ describe('encryption at rest (e2e)', () => {
       expect(await filesContaining(stack.dataRoot, 'CAIRN-PLAINTEXT-MARKER')).toEqual(before);
       expect((await bytesOf((await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'sse-s3.bin' }))).Body)).equals(secret)).toBe(true);
       expect((await bytesOf((await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'mp-sse-s3.bin' }))).Body)).length).toBe(5 * 1024 * 1024 + 1000);
+      // The CLI lists the versions (signed with the root key from the environment, no profile).
+      const { stdout } = await promisify(execFile)(process.execPath, ['-r', '@swc-node/register', 'apps/cli/src/main.ts', 'encryption', 'keys', '--json'], {
+        cwd: path.resolve(__dirname, '../../..'),
+        env: { ...process.env, CAIRN_S3_URL: stack.endpoint, CAIRN_ACCESS_KEY_ID: stack.root.accessKeyId, CAIRN_SECRET_ACCESS_KEY: stack.root.secretAccessKey },
+      });
+      expect(JSON.parse(stdout)).toMatchObject({ currentMasterVersion: '2', masterVersions: ['1', '2'] });
       // Writes after the rotation use the new version.
       await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'after-rotation', Body: 'new key', ServerSideEncryption: 'AES256' }));
       expect(await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'after-rotation' }))).Body?.transformToString()).toBe('new key');

@@ -3,6 +3,7 @@ import { registerAuth } from './commands/auth.command';
 import { registerBackups } from './commands/backup.command';
 import { registerBucketsAndKeys } from './commands/buckets-keys.command';
 import { registerDrills } from './commands/drill.command';
+import { registerEncryption } from './commands/encryption.command';
 import { PartialResult, type CliIo } from './commands/context';
 import { registerJobs } from './commands/jobs.command';
 import { registerLifecycle } from './commands/lifecycle.command';
@@ -57,6 +58,7 @@ export function buildProgram(io: CliIo): Command {
   registerStorage(program, io);
   registerRegions(program, io);
   registerDrills(program, io);
+  registerEncryption(program, io);
   registerBackups(program, io);
   registerLifecycle(program, io);
   return program;

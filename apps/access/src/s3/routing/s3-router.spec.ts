@@ -148,12 +148,20 @@ describe('routeS3Request', () => {
     });
 
     it('answers NotImplemented for subresources Cairn does not serve', () => {
-      for (const target of ['/bk1?logging', '/bk1/k?retention', '/bk1/k?select&select-type=2']) {
+      for (const target of ['/bk1?logging', '/bk1?website', '/bk1/k?select&select-type=2']) {
         expect(routeError(target.includes('?select') ? 'POST' : 'GET', target)).toBe('NotImplemented');
       }
       expect(routeError('POST', '/bk1')).toBe('NotImplemented');
       const form = routeS3Request({ method: 'POST', host: 'localhost', target: parseRequestTarget('/bk1'), headers: { 'content-type': 'multipart/form-data; boundary=x' } }, { baseDomains: ['localhost'] });
       expect([form.operation, form.bucket, form.key]).toEqual(['PostObject', 'bk1', undefined]);
+    });
+
+    it('routes encryption and Object Lock subresources', () => {
+      const op = (method: string, target: string) => routeS3Request({ method, host: 'localhost', target: parseRequestTarget(target), headers: {} }, { baseDomains: ['localhost'] }).operation;
+      expect(['GET', 'PUT', 'DELETE'].map((m) => op(m, '/bk1?encryption'))).toEqual(['GetBucketEncryption', 'PutBucketEncryption', 'DeleteBucketEncryption']);
+      expect(['GET', 'PUT'].map((m) => op(m, '/bk1?object-lock'))).toEqual(['GetObjectLockConfiguration', 'PutObjectLockConfiguration']);
+      expect(['GET', 'PUT'].map((m) => op(m, '/bk1/k?retention'))).toEqual(['GetObjectRetention', 'PutObjectRetention']);
+      expect(['GET', 'PUT'].map((m) => op(m, '/bk1/k?legal-hold'))).toEqual(['GetObjectLegalHold', 'PutObjectLegalHold']);
     });
 
     it('answers MethodNotAllowed for methods that make no sense on the resource', () => {

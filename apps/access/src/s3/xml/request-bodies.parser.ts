@@ -338,8 +338,10 @@ export function parseObjectLockConfiguration(body: string | Buffer | undefined):
   if (isBlank(body)) throw malformed();
   const root = children(parseRoot(body as string | Buffer, 'ObjectLockConfiguration'));
   const enabled = leafText(root['ObjectLockEnabled'])?.trim();
-  if (root['Rule'] === undefined) return { enabled };
-  const rule = children(root['Rule'] as XmlNode);
+  const rules = list(root['Rule']);
+  if (rules.length === 0) return { enabled };
+  if (rules.length > 1) throw malformed();
+  const rule = children(rules[0]);
   const retention = rule['DefaultRetention'];
   if (retention === undefined || Array.isArray(retention)) throw malformed();
   const fields = children(retention as XmlNode);
