@@ -109,10 +109,12 @@ async function main(): Promise<void> {
     const rows: string[] = [];
     for (const [round, storageClass] of CLASSES.entries()) {
       const keys = Array.from({ length: count }, (_, i) => `${round}-${storageClass}-${i}`);
+      // Every object's bytes its own (chunks are content-addressed: equal bytes would be stored once).
+      const seedOf = (key: string) => 1 + round * 1_000 + keys.indexOf(key);
       const before = bytesUnder(nodeDirs);
       let t = performance.now();
       await pool(keys, IN_FLIGHT, async (key) => {
-        await region.s3.send(new PutObjectCommand({ Bucket: 'tiering', Key: key, Body: generatedBody(key.length + round, OBJECT_BYTES), ContentLength: OBJECT_BYTES, StorageClass: storageClass }));
+        await region.s3.send(new PutObjectCommand({ Bucket: 'tiering', Key: key, Body: generatedBody(seedOf(key), OBJECT_BYTES), ContentLength: OBJECT_BYTES, StorageClass: storageClass }));
       });
       const putMs = performance.now() - t;
       const grown = bytesUnder(nodeDirs) - before;
