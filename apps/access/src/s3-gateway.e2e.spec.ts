@@ -633,13 +633,10 @@ describe('the S3 gateway against a real region (metadata, three storage nodes, a
       });
     }
 
-    it('refuses a single PUT over 5 GiB with EntityTooLarge, and a body of unknown length with MissingContentLength', async () => {
+    it('refuses a single PUT over 5 GiB with EntityTooLarge (a plain chunked body of unknown length is taken: acl.e2e.spec.ts)', async () => {
       const tooLarge = await headersOnlyPut(await presign(stack, stack.root, 'PUT', bucket, 'huge'), { 'content-length': String(5 * 1024 ** 3 + 1) });
       expect(tooLarge.status).toBe(400);
       expect(tooLarge.body).toContain('<Code>EntityTooLarge</Code>');
-      const unknownLength = await headersOnlyPut(await presign(stack, stack.root, 'PUT', bucket, 'unknown-length'), { 'transfer-encoding': 'chunked' });
-      expect(unknownLength.status).toBe(411);
-      expect(unknownLength.body).toContain('<Code>MissingContentLength</Code>');
     });
 
     it('refuses keys over 1024 bytes, bad bucket names and malformed XML', async () => {

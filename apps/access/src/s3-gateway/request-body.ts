@@ -23,7 +23,8 @@ export interface RequestBody {
   readonly source: AsyncIterable<Buffer>;
   readonly declared: DeclaredDigests;
   /** The length the client announced for the payload. */
-  readonly expectedSizeBytes: number;
+  /** Undefined for a plain `Transfer-Encoding: chunked` body, whose length is known only at its end. */
+  readonly expectedSizeBytes: number | undefined;
   /**
    * After `source` has been consumed: checks the length and every digest the request declared
    * (Content-MD5, x-amz-checksum-*, trailers, the signed payload hash) and returns the digests.
@@ -52,15 +53,19 @@ export function openRequestBody(req: IncomingMessage, auth: AuthenticatedRequest
   const decoder = createAwsChunkedDecoder(auth.payload, headers);
   const tooLarge = () => new S3Error('EntityTooLarge', undefined, { MaxSizeAllowed: String(options.maxSizeBytes) });
 
-  let expectedSizeBytes: number;
+  let expectedSizeBytes: number | undefined;
   if (decoder) {
     expectedSizeBytes = Number(single(headers, 'x-amz-decoded-content-length'));
+  } else if (isPlainChunked(headers)) {
+    // HTTP/1.1 chunked framing without a length: Node's parser checks the framing and the size
+    // limit is enforced as the bytes are stored; a cut body is IncompleteBody (the 'close' below).
+    expectedSizeBytes = undefined;
   } else {
     const lengthText = single(headers, 'content-length');
     if (lengthText === undefined || !DECIMAL_LENGTH_PATTERN.test(lengthText.trim())) throw new S3Error('MissingContentLength');
     expectedSizeBytes = Number(lengthText);
   }
-  if (expectedSizeBytes > options.maxSizeBytes) throw tooLarge();
+  if (expectedSizeBytes !== undefined && expectedSizeBytes > options.maxSizeBytes) throw tooLarge();
 
   const algorithms = new Set([...checksumAlgorithmsFor(declared), ...(options.alsoCompute ?? [])]);
   const hasher = new IntegrityHasher({ checksumAlgorithms: [...algorithms], sha256: declared.contentSha256 !== undefined });
@@ -85,7 +90,7 @@ export function openRequestBody(req: IncomingMessage, auth: AuthenticatedRequest
     expectedSizeBytes,
     finish: () => {
       const digests = hasher.result();
-      if (digests.sizeBytes !== expectedSizeBytes) throw new S3Error('IncompleteBody');
+      if (expectedSizeBytes !== undefined && digests.sizeBytes !== expectedSizeBytes) throw new S3Error('IncompleteBody');
       const trailerAlgorithm = declared.trailerChecksumAlgorithm;
       const trailerValue = trailerAlgorithm && decoder ? decoder.trailers().get(checksumHeaderName(trailerAlgorithm)) : undefined;
       verifyDigests(declared, digests, trailerValue);
@@ -94,10 +99,15 @@ export function openRequestBody(req: IncomingMessage, auth: AuthenticatedRequest
   };
 }
 
+/** A body sent with `Transfer-Encoding: chunked` and no Content-Length (Node has already removed the framing). */
+function isPlainChunked(headers: HeaderBag): boolean {
+  return single(headers, 'content-length') === undefined && /(^|,)\s*chunked\s*$/i.test(single(headers, 'transfer-encoding') ?? '');
+}
+
 /** Reads a small body (an XML document) whole, verified, up to `maxSizeBytes`. */
 export async function readSmallBody(req: IncomingMessage, auth: AuthenticatedRequest, maxSizeBytes: number): Promise<Buffer> {
   const lengthText = single(req.headers as HeaderBag, 'content-length');
-  const chunked = auth.payload.kind === 'streaming-signed' || auth.payload.kind === 'streaming-unsigned-trailer';
+  const chunked = auth.payload.kind === 'streaming-signed' || auth.payload.kind === 'streaming-unsigned-trailer' || isPlainChunked(req.headers as HeaderBag);
   if (!chunked && (lengthText === undefined || lengthText.trim() === '0')) {
     req.resume();
     return Buffer.alloc(0);

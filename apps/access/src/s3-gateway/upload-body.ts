@@ -6,14 +6,14 @@ import type { S3Exchange } from './s3-exchange';
 import { encryptChunk } from '../encryption/chunk-cipher';
 
 /** Stores an upload's bytes as chunks, under the gateway's write budget and the single-PUT size limit. */
-export function storeUploadBytes(deps: GatewayDeps, source: AsyncIterable<Buffer>, sizeHintBytes: number, dataKey?: Buffer): Promise<StoredBody> {
+export function storeUploadBytes(deps: GatewayDeps, source: AsyncIterable<Buffer>, sizeHintBytes: number | undefined, dataKey?: Buffer): Promise<StoredBody> {
   return storeChunkedBody(source, {
     store: deps.chunks,
     chunkSizeBytes: deps.chunkSizeBytes,
     inlineMaxBytes: deps.inlineObjectMaxBytes,
     maxSizeBytes: MAX_SINGLE_PUT_SIZE_BYTES,
     budget: deps.writeBudget,
-    sizeHintBytes,
+    ...(sizeHintBytes !== undefined ? { sizeHintBytes } : {}),
     ...(dataKey ? { encrypt: (plain: Buffer) => encryptChunk(dataKey, plain) } : {}),
   });
 }
