@@ -34,7 +34,12 @@ function regionProcesses({ region = 'region-1', portOffset = 0, dataRoot, namesp
       CAIRN_DATA_DIR: `${dataRoot}/${region}/${instance}`,
       CAIRN_RAFT_PEERS: 'lock-manager-1,lock-manager-2,lock-manager-3',
     })),
-    one('access', 9000, tls ? { CAIRN_TLS_CERT_FILE: tls.certFile, CAIRN_TLS_KEY_FILE: tls.keyFile } : {}),
+    // The region's keyring (docs/encryption.md): created 0600 on first start, kept outside the event log.
+    one('access', 9000, {
+      CAIRN_MASTER_KEY_FILE: `${dataRoot}/${region}/keyring.json`,
+      CAIRN_MASTER_KEY_CREATE: 'true',
+      ...(tls ? { CAIRN_TLS_CERT_FILE: tls.certFile, CAIRN_TLS_KEY_FILE: tls.keyFile } : {}),
+    }),
     one('sync', 9300, syncPeers && syncPeers.length > 1 ? { CAIRN_SYNC_PEERS: syncPeers.join(','), CAIRN_CONTROL_DIR: `${dataRoot}/${region}/sync-control` } : {}),
     one('scheduler', 9500),
     one('monitoring', 9600),
