@@ -18,6 +18,7 @@ import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { METADATA_SERVICE, MetadataRpc, type ControlGroupView, type DrillReport, type SwitchoverReply } from '@cairn/protocol';
 import { eventually, signedFetch, testOperatorToken } from '@cairn/testing';
 import { benchCredentials } from './bench-credentials';
+import { drillSummary } from '../../apps/cli/src/domain/drill-report';
 import { FEDERATION_ROOT_ACCESS_KEY, FEDERATION_ROOT_SECRET_KEY, TestFederation, type FederatedRegion } from '../../apps/sync/src/testing/federation.e2e-helper';
 
 /** Not a multiple of 100 (never on another federation's ports) and clear of npm start's. */
@@ -150,6 +151,8 @@ async function main(): Promise<void> {
       reports.push(report);
       console.log(`drill ${i + 1}/${drillCount}: ${report.region} out → ${report.newHome ?? 'none'}; failover ${report.failoverSeconds} s, RTO ${report.rtoSeconds} s, RPO ${report.rpoObjects} obj / ${report.rpoSeconds} s, ${report.ok ? 'PASS' : `FAIL ${report.problems.join('; ')}`}`);
     }
+    const typical = [...reports].sort((a, b) => (a.rtoSeconds ?? Infinity) - (b.rtoSeconds ?? Infinity))[Math.floor((reports.length - 1) / 2)];
+    if (typical) console.log(`\nthe median drill as \`cairn drill run\` prints it:\n\n${drillSummary(typical)}\n`);
     const rto = stats(reports.map((r) => r.rtoSeconds ?? Number.POSITIVE_INFINITY));
     const failover = stats(reports.map((r) => r.failoverSeconds ?? Number.POSITIVE_INFINITY));
     const rpoSeconds = stats(reports.map((r) => r.rpoSeconds));

@@ -1,5 +1,4 @@
 import type { DrillReport } from '@cairn/protocol';
-import { renderTable } from './format';
 
 /** One write a drill's client attempted: through which region's endpoint, when, and whether it was acknowledged. */
 export interface DrillWrite {
@@ -95,25 +94,20 @@ export function drillReport(o: DrillObservations): DrillReport {
 /** The human summary of a report. */
 export function drillSummary(r: DrillReport): string {
   const s = (v: number | null) => (v === null ? '-' : `${v.toFixed(1)} s`);
-  const lines = [
-    `drill ${r.id}: ${r.region} taken out (${r.method}) at ${r.failedAt}, bucket ${r.bucket}`,
-    '',
-    renderTable(
-      ['', ''],
-      [
-        ['result', r.ok ? 'PASS' : 'FAIL'],
-        ['new home', r.newHome ? `${r.newHome} (epoch ${r.epoch})` : 'none'],
-        ['failover (group named a new home)', s(r.failoverSeconds)],
-        ['RTO (first write acknowledged by the new home)', s(r.rtoSeconds)],
-        ['RPO (acknowledged before the failure, not in the new home)', `${r.rpoObjects} objects, ${r.rpoSeconds.toFixed(1)} s`],
-        ['acknowledged by the old home within its lease', String(r.acknowledgedByOldHomeAfterFailure)],
-        ['writes (acknowledged / refused)', `${r.writes.acknowledged} / ${r.writes.refused}`],
-        ['two homes acknowledging at once', r.splitBrain ? 'YES' : 'no'],
-        ['converged after the heal', r.converged ? `yes, in ${s(r.convergedSeconds)}` : 'no'],
-        ['acknowledged writes lost', String(r.lostAcknowledged)],
-      ],
-    ),
+  const rows: [string, string][] = [
+    ['result', r.ok ? 'PASS' : 'FAIL'],
+    ['new home', r.newHome ? `${r.newHome} (epoch ${r.epoch})` : 'none'],
+    ['failover (group named a new home)', s(r.failoverSeconds)],
+    ['RTO (first write acknowledged by the new home)', s(r.rtoSeconds)],
+    ['RPO (acknowledged before the failure, not in the new home)', `${r.rpoObjects} objects, ${r.rpoSeconds.toFixed(1)} s`],
+    ['acknowledged by the old home within its lease', String(r.acknowledgedByOldHomeAfterFailure)],
+    ['writes (acknowledged / refused)', `${r.writes.acknowledged} / ${r.writes.refused}`],
+    ['two homes acknowledging at once', r.splitBrain ? 'YES' : 'no'],
+    ['converged after the heal', r.converged ? `yes, in ${s(r.convergedSeconds)}` : 'no'],
+    ['acknowledged writes lost', String(r.lostAcknowledged)],
   ];
+  const width = Math.max(...rows.map(([label]) => label.length));
+  const lines = [`drill ${r.id}: ${r.region} taken out (${r.method}) at ${r.failedAt}, bucket ${r.bucket}`, '', ...rows.map(([label, value]) => `  ${label.padEnd(width)}  ${value}`)];
   if (r.problems.length) lines.push('', ...r.problems.map((p) => `problem: ${p}`));
   return lines.join('\n');
 }
