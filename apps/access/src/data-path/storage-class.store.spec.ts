@@ -26,7 +26,7 @@ describe('storage classes in the gateway data path', () => {
     const result = await storeInClass(base, 'STANDARD_IA', async (store) => {
       const a = await store.write(new Uint8Array(3));
       const b = await store.write(new Uint8Array(4));
-      return { stored: { sizeBytes: 7, chunks: [{ hash: a, offsetBytes: 0, sizeBytes: 3 }, { hash: b, offsetBytes: 3, sizeBytes: 4 }] } };
+      return { stored: { sizeBytes: 7, chunks: [{ hash: a, offsetBytes: 0, sizeBytes: 3 }, { hash: b, offsetBytes: 3, sizeBytes: 4 }] as ChunkRef[] } };
     });
     expect(written).toEqual([{ bytes: 3, storageClass: 'STANDARD_IA' }, { bytes: 4, storageClass: 'STANDARD_IA' }]);
     expect(result.stored.chunks.map((c) => c.erasure)).toEqual([stripe, stripe]);
@@ -35,7 +35,7 @@ describe('storage classes in the gateway data path', () => {
   it('leaves replicated and inline chunks as the writer made them', async () => {
     const result = await storeInClass(classedStore([]), 'REDUCED_REDUNDANCY', async (store) => {
       const a = await store.write(new Uint8Array(3));
-      return { stored: { sizeBytes: 5, chunks: [{ hash: a, offsetBytes: 0, sizeBytes: 3 }, { hash: 'd'.repeat(64), offsetBytes: 3, sizeBytes: 2, inline: 'AAA=' }] } };
+      return { stored: { sizeBytes: 5, chunks: [{ hash: a, offsetBytes: 0, sizeBytes: 3 }, { hash: 'd'.repeat(64), offsetBytes: 3, sizeBytes: 2, inline: 'AAA=' }] as ChunkRef[] } };
     });
     expect(result.stored.chunks.every((c) => c.erasure === undefined)).toBe(true);
   });
