@@ -111,8 +111,9 @@ export class ObjectKeyProjection implements MetadataProjectionPart<ObjectKeyEven
         await this.renameVersion(tx, d.bucket, d.keyId, d.renamed);
         return;
       }
+      // Nothing to project: a skipped change is bookkeeping; Object Lock and wrapped data keys are
+      // read from the key's own subject (HEAD), not from here.
       case 'ReplicatedChangeSkipped':
-      // Object Lock and wrapped data keys are read from the key's own subject (HEAD), not from here.
       case 'ObjectLockChanged':
       case 'ObjectDataKeyRewrapped':
         return;
