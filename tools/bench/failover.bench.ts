@@ -10,21 +10,17 @@
  *
  * Bounded in count and time. The failover window is the default: 3 checks 1 s apart.
  */
-import { execFile } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { METADATA_SERVICE, MetadataRpc, type ControlGroupView, type DrillReport, type SwitchoverReply } from '@cairn/protocol';
 import { eventually, signedFetch, testOperatorToken } from '@cairn/testing';
 import { benchCredentials } from './bench-credentials';
 import { drillSummary } from '../../apps/cli/src/domain/drill-report';
-import { FEDERATION_ROOT_ACCESS_KEY, FEDERATION_ROOT_SECRET_KEY, TestFederation, type FederatedRegion } from '../../apps/sync/src/testing/federation.e2e-helper';
+import { runCairn as cairn, TestFederation, type FederatedRegion } from '../../apps/sync/src/testing/federation.e2e-helper';
 
 /** Not a multiple of 100 (never on another federation's ports) and clear of npm start's. */
 const PORT_SHIFT = 4_050;
 const BUCKET = 'bench-failover';
-const LAUNCHER = path.resolve(__dirname, '..', 'cli', 'cairn.js');
 
 const { values: args } = parseArgs({ options: { quick: { type: 'boolean', default: false }, drills: { type: 'string' } } });
 const quick = args.quick === true;
@@ -47,32 +43,6 @@ function percentile(values: readonly number[], p: number): number {
 async function homeOf(region: FederatedRegion): Promise<string | undefined> {
   const view = await region.syncApi<ControlGroupView>('/control').catch(() => undefined);
   return view?.buckets.find((b) => b.bucket === BUCKET)?.home;
-}
-
-function cairn(argv: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CAIRN_') && !k.startsWith('AWS_')));
-  return new Promise((resolve) => {
-    execFile(process.execPath, [LAUNCHER, ...argv], { env, timeout: 300_000, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
-    });
-  });
-}
-
-function profileOf(federation: TestFederation): string {
-  const regions = Object.fromEntries(
-    federation.regions.map((r) => [
-      r.name,
-      {
-        region: r.name,
-        endpoints: { access: r.services.get('access')!.url, metadata: r.services.get('metadata')!.url, sync: r.services.get('sync')!.url },
-        operatorToken: testOperatorToken('admin'),
-        s3: { endpoint: r.services.get('access')!.url, accessKeyId: FEDERATION_ROOT_ACCESS_KEY, secretAccessKey: FEDERATION_ROOT_SECRET_KEY },
-      },
-    ]),
-  );
-  const file = path.join(federation.root, 'profile.json');
-  writeFileSync(file, JSON.stringify({ ...regions['region-1'], faultProxy: federation.layout.proxy.controlUrl, regions }), { mode: 0o600 });
-  return file;
 }
 
 async function putLatencies(region: FederatedRegion, prefix: string, count: number): Promise<number[]> {
@@ -137,7 +107,7 @@ async function main(): Promise<void> {
     rows.push([`planned switchover: writes paused (${switchovers}), min / median / max`, `${pause.min.toFixed(2)} / ${pause.median.toFixed(2)} / ${pause.max.toFixed(2)} s`, '']);
 
     // Drills.
-    const profile = profileOf(federation);
+    const profile = federation.writeProfile();
     const reports: DrillReport[] = [];
     for (let i = 0; i < drillCount; i++) {
       const home = (await homeOf(one)) ?? 'region-1';

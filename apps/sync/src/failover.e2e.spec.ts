@@ -1,12 +1,7 @@
-import { execFile } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import * as path from 'node:path';
 import { CreateBucketCommand, GetObjectCommand, PutBucketVersioningCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { METADATA_SERVICE, MetadataRpc, type BucketRoute, type ControlGroupView, type DrillReport, type SwitchoverReply } from '@cairn/protocol';
 import { eventually, signedFetch, testOperatorToken } from '@cairn/testing';
-import { FEDERATION_ROOT_ACCESS_KEY, FEDERATION_ROOT_SECRET_KEY, TestFederation, type FederatedRegion } from './testing/federation.e2e-helper';
-
-const CAIRN_LAUNCHER = path.resolve(__dirname, '..', '..', '..', 'tools', 'cli', 'cairn.js');
+import { runCairn as cairn, TestFederation, type FederatedRegion } from './testing/federation.e2e-helper';
 
 /**
  * Clear of start:regions, the NATS-only regions test (10_000), anti-entropy (15_000) and
@@ -102,34 +97,6 @@ async function missingIn(region: FederatedRegion, bucket: string, writes: readon
   const missing: WriteRecord[] = [];
   for (const w of writes) if ((await bodyOf(region.s3, bucket, w.key)) !== w.body) missing.push(w);
   return missing;
-}
-
-/** A CLI profile listing every region of the federation, as start:regions writes .cairn/regions/profile.json. */
-function writeFederationProfile(federation: TestFederation): string {
-  const regions = Object.fromEntries(
-    federation.regions.map((r) => [
-      r.name,
-      {
-        region: r.name,
-        endpoints: { access: r.services.get('access')!.url, metadata: r.services.get('metadata')!.url, sync: r.services.get('sync')!.url },
-        operatorToken: testOperatorToken('admin'),
-        s3: { endpoint: r.services.get('access')!.url, accessKeyId: FEDERATION_ROOT_ACCESS_KEY, secretAccessKey: FEDERATION_ROOT_SECRET_KEY },
-      },
-    ]),
-  );
-  const file = path.join(federation.root, 'profile.json');
-  writeFileSync(file, JSON.stringify({ ...regions['region-2'], faultProxy: federation.layout.proxy.controlUrl, regions }), { mode: 0o600 });
-  return file;
-}
-
-/** `cairn …` as an operator runs it: a child process, with no CAIRN_ or AWS_ settings of the test runner's. */
-function cairn(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CAIRN_') && !k.startsWith('AWS_')));
-  return new Promise((resolve) => {
-    execFile(process.execPath, [CAIRN_LAUNCHER, ...args], { env, timeout: 240_000, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
-    });
-  });
 }
 
 /**
@@ -253,7 +220,7 @@ describe('failover between regions', () => {
   }, 180_000);
 
   it('runs a drill from the CLI: takes the home out, reports RPO and RTO, restores it, checks convergence and keeps the report', async () => {
-    const profile = writeFederationProfile(federation);
+    const profile = federation.writeProfile('region-2');
     const home = (await homeOf(two, BUCKET))!.home;
     const run = await cairn(['--profile', profile, '--json', 'drill', 'run', '--region', home, '--bucket', BUCKET, '--write-seconds', '2']);
     expect({ code: run.code, stderr: run.stderr.slice(-2_000) }).toEqual({ code: 0, stderr: expect.any(String) });

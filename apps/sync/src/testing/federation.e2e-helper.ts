@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -12,6 +13,7 @@ export const FEDERATION_ROOT_ACCESS_KEY = 'CAIRNFEDROOTACCESSKEY';
 export const FEDERATION_ROOT_SECRET_KEY = 'cairn-fed-root-secret-key-000000000000000';
 const READY_TIMEOUT_MS = 90_000;
 const REPO_ROOT = path.resolve(__dirname, '../../../..');
+const CAIRN_LAUNCHER = path.join(REPO_ROOT, 'tools', 'cli', 'cairn.js');
 
 interface RegionLayout {
   readonly name: string;
@@ -178,6 +180,27 @@ export class TestFederation {
     }
   }
 
+  /**
+   * A CLI profile listing every region (endpoints, an admin token, the root S3 keys) and the fault
+   * proxy, as start:regions writes .cairn/regions/profile.json; the top level is `region`'s.
+   */
+  writeProfile(region = this.regionNames[0]): string {
+    const regions = Object.fromEntries(
+      this.regions.map((r) => [
+        r.name,
+        {
+          region: r.name,
+          endpoints: { access: r.services.get('access')!.url, metadata: r.services.get('metadata')!.url, sync: r.services.get('sync')!.url },
+          operatorToken: testOperatorToken('admin'),
+          s3: { endpoint: r.services.get('access')!.url, accessKeyId: FEDERATION_ROOT_ACCESS_KEY, secretAccessKey: FEDERATION_ROOT_SECRET_KEY },
+        },
+      ]),
+    );
+    const file = path.join(this.root, 'profile.json');
+    writeFileSync(file, JSON.stringify({ ...regions[region], faultProxy: this.layout.proxy.controlUrl, regions }), { mode: 0o600 });
+    return file;
+  }
+
   async stop(): Promise<void> {
     await Promise.allSettled(this.regions.map((r) => r.stop()));
     await this.nats?.stop();
@@ -223,4 +246,14 @@ export async function versionsOf(s3: S3Client, bucket: string): Promise<VersionL
     versionIdMarker = page.NextVersionIdMarker;
   }
   return out.sort((a, b) => `${a.key}\n${a.versionId}`.localeCompare(`${b.key}\n${b.versionId}`));
+}
+
+/** `cairn …` as an operator runs it: a child process, with no CAIRN_ or AWS_ settings of the caller's. */
+export function runCairn(args: readonly string[], timeoutMs = 300_000): Promise<{ code: number; stdout: string; stderr: string }> {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CAIRN_') && !k.startsWith('AWS_')));
+  return new Promise((resolve) => {
+    execFile(process.execPath, [CAIRN_LAUNCHER, ...args], { env, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
+    });
+  });
 }
