@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { CairnError, ClusterKeys, membershipSubject, METADATA_SERVICE, MetadataRpc, subjectsFor } from '@cairn/protocol';
+import { CairnError, ClusterKeys, membershipSubject, METADATA_SERVICE, MetadataEventSchemaVersions, MetadataRpc, subjectsFor } from '@cairn/protocol';
 import type {
   BucketView,
   CreateBucketReply,
@@ -388,7 +388,7 @@ describe('metadata service over NATS (real JetStream and Postgres)', () => {
     const store = a.app.get(JetStreamEventStore);
     const subject = subjectsFor(ns).bucket('sealed');
     const read = await store.read(subject);
-    const seal = { ...read.events[0].envelope, id: `seal-${ns}`, type: 'BucketDeletionStarted', data: { bucket: 'sealed', deletionId: 'd1', startedAt: new Date().toISOString() } };
+    const seal = { ...read.events[0].envelope, id: `seal-${ns}`, type: 'BucketDeletionStarted', schemaVersion: MetadataEventSchemaVersions.BucketDeletionStarted, data: { bucket: 'sealed', deletionId: 'd1', startedAt: new Date().toISOString() } };
     await store.append(subject, [seal], read.lastSequence);
     expect(await codeOf(call(MetadataRpc.deleteObject, { bucket: 'sealed', key: 'k' }))).toBe('OperationAborted');
     expect(await codeOf(call(MetadataRpc.putObject, { bucket: 'sealed', ...body('k2', 'v') }))).toBe('OperationAborted');
@@ -411,7 +411,7 @@ describe('metadata service over NATS (real JetStream and Postgres)', () => {
     const subject = subjectsFor(ns).object('photos', sha256('poison'));
     const template = (await store.read(subjectsFor(ns).bucket('photos'))).events[0].envelope;
     // An ObjectVersionPut without its version data: decoded fine, but its rows cannot be written.
-    const poison = { ...template, id: `poison-${ns}`, type: 'ObjectVersionPut', aggregateId: 'photos/poison', data: { bucket: 'photos', key: 'poison' } };
+    const poison = { ...template, id: `poison-${ns}`, type: 'ObjectVersionPut', schemaVersion: MetadataEventSchemaVersions.ObjectVersionPut, aggregateId: 'photos/poison', data: { bucket: 'photos', key: 'poison' } };
     const poisonSequence = await store.publish(subject, poison);
     const after = await call<PutObjectReply>(MetadataRpc.putObject, { bucket: 'photos', ...body('after-poison', 'fine') });
     // The poison event is retried with backoff (about 3 s in all) before it is parked.
