@@ -202,5 +202,5 @@ describe('anti-entropy between regions', () => {
     const metrics = await (await signedFetch(`${two.services.get('sync')!.url}/metrics`, { headers: auth })).text();
     expect(metrics).toMatch(/cairn_anti_entropy_runs_total\{[^}]*trigger="operator"[^}]*\} 1/);
     expect(metrics).toMatch(/cairn_anti_entropy_events_applied_total\{[^}]*peer="region-1"[^}]*\} [1-9]/);
-  });
+  }, 120_000);
 });
