@@ -18,14 +18,13 @@ import {
 } from '@cairn/protocol';
 import { ClusterCredentials, SERVICE_IDENTITY, type ServiceIdentity } from '@cairn/service-kit';
 import type { Subscription } from 'nats';
-import { serveFederationOp } from '../federation/federation-rpc';
+import { serveFederationOpsWhenReady } from '../federation/federation-rpc';
 import { REPLICA_LEAVES_PAGE, ReplicaTrees } from './replica-trees';
 import { nodeOf } from './tree-side';
 
 const KEY_ID_PATTERN = /^[0-9a-f]{64}$/;
 const PREFIX_PATTERN = new RegExp(`^[0-9a-f]{0,${ANTI_ENTROPY_TREE_DEPTH}}$`);
 /** How soon the responders try again to subscribe when NATS was not there. */
-const SUBSCRIBE_RETRY_MS = 1_000;
 
 /**
  * This region's side of anti-entropy: answers other regions' syncs on `fed.<this region>.ae.node`
@@ -58,21 +57,20 @@ export class AntiEntropyResponder implements OnApplicationBootstrap, OnApplicati
   }
 
   private async subscribe(): Promise<void> {
-    // NATS may be away at start: the connection manager keeps trying, and so does this.
-    while (!this.stopped) {
-      try {
-        const serve = (op: typeof FederationOps.merkleNode | typeof FederationOps.keyEvents, handler: (payload: unknown) => Promise<unknown>) =>
-          serveFederationOp(this.nats, this.identity.namespace, this.identity.region, op, this.credentials, handler, this.logger);
-        this.subscriptions.push(await serve(FederationOps.merkleNode, (p) => this.node(p as AntiEntropyNodeRequest)));
-        this.subscriptions.push(await serve(FederationOps.keyEvents, (p) => this.keyEvents(p as AntiEntropyKeyEventsRequest)));
-        if (this.stopped) await this.onApplicationShutdown();
-        return;
-      } catch (error) {
-        for (const s of this.subscriptions.splice(0)) s.unsubscribe();
-        this.logger.warn(`cannot answer anti-entropy requests yet: ${String(error)}`);
-        await new Promise((resolve) => setTimeout(resolve, SUBSCRIBE_RETRY_MS));
-      }
-    }
+    const subscriptions = await serveFederationOpsWhenReady(
+      this.nats,
+      this.identity.namespace,
+      this.identity.region,
+      this.credentials,
+      [
+        { op: FederationOps.merkleNode, handler: (p) => this.node(p as AntiEntropyNodeRequest) },
+        { op: FederationOps.keyEvents, handler: (p) => this.keyEvents(p as AntiEntropyKeyEventsRequest) },
+      ],
+      this.logger,
+      () => this.stopped,
+    );
+    this.subscriptions.push(...subscriptions);
+    if (this.stopped) await this.onApplicationShutdown();
   }
 
   async node(request: AntiEntropyNodeRequest | null): Promise<AntiEntropyNodeReply> {

@@ -17,14 +17,13 @@ import {
   type ControlGroupView,
   type ControlProbeReply,
   type ControlProgressReply,
-  type FederationOp,
   type ListBucketsReply,
   type SwitchoverReply,
 } from '@cairn/protocol';
 import { ClusterCredentials, HealthRegistry, MetricsService, SERVICE_CONFIG, SERVICE_IDENTITY, type ServiceIdentity } from '@cairn/service-kit';
 import type { Subscription } from 'nats';
 import { Gauge } from 'prom-client';
-import { FederationRequester, serveFederationOp } from '../federation/federation-rpc';
+import { FederationRequester, serveFederationOpsWhenReady } from '../federation/federation-rpc';
 import { homeLeaseMsOf, syncPeersOf, type SyncConfig } from '../sync.config';
 import { ControlReplica, encodeControlCommand, type AppliedControl } from './control.replica';
 import { ControlRaftTransport } from './control-raft.transport';
@@ -269,11 +268,21 @@ export class ControlGroupService implements OnApplicationBootstrap, OnApplicatio
     });
     this.replica.onApplied((command, result) => this.logApplied(command, result));
     this.driver.start();
-    await Promise.all([
-      this.serve(FederationOps.controlProbe, async (payload) => this.answerProbe(validProbe(payload, this.voters).from)),
-      this.serve(FederationOps.controlPropose, async (payload) => this.proposeHere(validControlCommand(payload, this.voters))),
-      this.serve(FederationOps.controlProgress, async (payload) => this.progressHere(validProgressRequest(payload, this.voters).source)),
-    ]);
+    this.subscriptions.push(
+      ...(await serveFederationOpsWhenReady(
+        this.nats,
+        this.identity.namespace,
+        this.region,
+        this.credentials,
+        [
+          { op: FederationOps.controlProbe, handler: async (payload) => this.answerProbe(validProbe(payload, this.voters).from) },
+          { op: FederationOps.controlPropose, handler: async (payload) => this.proposeHere(validControlCommand(payload, this.voters)) },
+          { op: FederationOps.controlProgress, handler: async (payload) => this.progressHere(validProgressRequest(payload, this.voters).source) },
+        ],
+        this.logger,
+        () => this.stopping,
+      )),
+    );
     this.timers.push(setInterval(() => void this.checkPeers(), this.checkIntervalMs));
     this.timers.push(setInterval(() => void this.lead(), LEADER_LOOP_MS));
   }
@@ -537,11 +546,6 @@ export class ControlGroupService implements OnApplicationBootstrap, OnApplicatio
         this.set(counters.failovers);
       },
     });
-  }
-
-  private async serve(op: FederationOp, handler: (payload: unknown) => Promise<unknown>): Promise<void> {
-    const subscription = await this.retry(`serve ${op}`, () => serveFederationOp(this.nats, this.identity.namespace, this.region, op, this.credentials, handler, this.logger));
-    if (subscription) this.subscriptions.push(subscription);
   }
 
   private async retry<T>(what: string, attempt: () => Promise<T>): Promise<T | undefined> {

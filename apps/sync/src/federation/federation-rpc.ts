@@ -75,3 +75,39 @@ export async function serveFederationOp(
     },
   });
 }
+
+/** Pause between attempts to subscribe while NATS is away. */
+const SERVE_RETRY_MS = 1_000;
+
+export interface FederationOpHandler {
+  readonly op: FederationOp;
+  readonly handler: (payload: unknown) => Promise<unknown>;
+}
+
+/**
+ * Answers these ops for this region as soon as NATS lets it: a service whose NATS is not reachable
+ * yet still boots, and this keeps trying every second (all or none subscribed) until it succeeds or
+ * `stopped()` says to give up (then it resolves with no subscriptions).
+ */
+export async function serveFederationOpsWhenReady(
+  nats: NatsConnectionManager,
+  namespace: string,
+  region: string,
+  authenticator: MessageAuthenticator,
+  ops: readonly FederationOpHandler[],
+  logger: Pick<Logger, 'warn'>,
+  stopped: () => boolean,
+): Promise<Subscription[]> {
+  while (!stopped()) {
+    const subscriptions: Subscription[] = [];
+    try {
+      for (const { op, handler } of ops) subscriptions.push(await serveFederationOp(nats, namespace, region, op, authenticator, handler, logger));
+      return subscriptions;
+    } catch (error) {
+      for (const s of subscriptions) s.unsubscribe();
+      logger.warn(`cannot answer ${ops.map((o) => o.op).join(', ')} yet: ${String(error)}`);
+      await new Promise((resolve) => setTimeout(resolve, SERVE_RETRY_MS));
+    }
+  }
+  return [];
+}

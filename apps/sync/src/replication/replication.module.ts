@@ -9,7 +9,6 @@ import {
   METADATA_SERVICE,
   syncPattern,
   SyncRpc,
-  type FederationOp,
   MetadataRpc,
   subjectsFor,
   type BucketView,
@@ -20,7 +19,7 @@ import {
 import { Access, ClusterCredentials, EventClock, HealthRegistry, internalTlsTrust, MetricsService, SERVICE_CONFIG, SERVICE_IDENTITY, type ServiceIdentity } from '@cairn/service-kit';
 import { Gauge } from 'prom-client';
 import type { Subscription } from 'nats';
-import { FederationRequester, serveFederationOp } from '../federation/federation-rpc';
+import { FederationRequester, serveFederationOpsWhenReady } from '../federation/federation-rpc';
 import { syncPeersOf, type SyncConfig } from '../sync.config';
 import { BackfillCoordinator } from './backfill';
 import { ChunkRangeServer, FederationChunkPuller } from './chunk-transfer';
@@ -111,14 +110,30 @@ export class ReplicationService implements OnApplicationBootstrap, OnApplication
     this.nodeHealth.start();
     // In the background: a sync whose NATS is not reachable yet still boots (and /health says so).
     const chunkServer = new ChunkRangeServer(this.chunkClient);
-    void this.serve(FederationOps.chunkRange, async (payload) => {
-      await this.ring.ready();
-      return chunkServer.serve(payload);
-    });
-    void this.serve(FederationOps.forwardWrite, async (payload) => {
-      await this.ring.ready();
-      return this.forwarding.commitAtHome(payload, this.shutdown.signal);
-    });
+    void serveFederationOpsWhenReady(
+      this.nats,
+      this.identity.namespace,
+      this.identity.region,
+      this.credentials,
+      [
+        {
+          op: FederationOps.chunkRange,
+          handler: async (payload) => {
+            await this.ring.ready();
+            return chunkServer.serve(payload);
+          },
+        },
+        {
+          op: FederationOps.forwardWrite,
+          handler: async (payload) => {
+            await this.ring.ready();
+            return this.forwarding.commitAtHome(payload, this.shutdown.signal);
+          },
+        },
+      ],
+      this.logger,
+      () => this.shutdown.signal.aborted,
+    ).then((subscriptions) => this.subscriptions.push(...subscriptions));
     this.health.registerInfo('replication', () => ({ peers: this.peers, lag: this.lag.views(), backfills: this.backfills.views() }));
     if (this.peers.length === 0) return;
     for (const r of this.replicators) r.start();
@@ -153,19 +168,6 @@ export class ReplicationService implements OnApplicationBootstrap, OnApplication
     this.ring.stop();
     await this.nodeHealth.stop();
     await this.chunkClient.close();
-  }
-
-  /** Answers a federation op for this region, subscribing as soon as NATS lets it. */
-  private async serve(op: FederationOp, handler: (payload: unknown) => Promise<unknown>): Promise<void> {
-    for (;;) {
-      try {
-        this.subscriptions.push(await serveFederationOp(this.nats, this.identity.namespace, this.identity.region, op, this.credentials, handler, this.logger));
-        return;
-      } catch (error) {
-        this.logger.warn(`cannot serve ${op} yet: ${String(error)}`);
-        await new Promise((resolve) => setTimeout(resolve, 1_000));
-      }
-    }
   }
 
   /** At start: every bucket replicated here gets any back-fill it has not finished. */
