@@ -18,23 +18,13 @@ import {
   PutBucketPolicyCommand,
   PutObjectCommand,
   PutPublicAccessBlockCommand,
-  S3ServiceException,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { RpcClient } from '@cairn/messaging';
 import { ALL_USERS_GROUP, canonicalIdOf, METADATA_SERVICE, MetadataRpc, type CreateUserReply } from '@cairn/protocol';
 import { request as httpRequest } from 'node:http';
-import { presignUrl, startS3Stack, type Credentials, type S3Stack } from './testing/s3-stack.e2e-helper';
+import { presignUrl, startS3Stack, type Credentials, type S3Stack, s3Error } from './testing/s3-stack.e2e-helper';
 
-async function s3Error(promise: Promise<unknown>): Promise<{ name: string; status?: number }> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof S3ServiceException) return { name: error.name, status: error.$metadata.httpStatusCode };
-    throw error;
-  }
-  throw new Error('expected the request to fail');
-}
 
 /** One region of real processes (metadata, storage nodes, NATS, Postgres) for the whole file. */
 let stack: S3Stack;

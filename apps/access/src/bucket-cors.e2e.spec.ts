@@ -8,27 +8,17 @@ import {
   GetBucketCorsCommand,
   PutBucketCorsCommand,
   PutObjectCommand,
-  S3ServiceException,
   type CORSRule,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { chromium, type Browser } from 'playwright-core';
-import { presignUrl, startS3Stack, type Credentials, type S3Stack } from './testing/s3-stack.e2e-helper';
+import { presignUrl, startS3Stack, type Credentials, type S3Stack, s3Failure as s3Error } from './testing/s3-stack.e2e-helper';
 
 const CHROMIUM_PATH = process.env['CAIRN_CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 const chromiumMissing = !existsSync(CHROMIUM_PATH);
 if (chromiumMissing) console.warn(`bucket CORS browser check SKIPPED: no Chromium at ${CHROMIUM_PATH} (apt-get install chromium, or set CAIRN_CHROMIUM_PATH)`);
 const itInBrowser = chromiumMissing ? it.skip : it;
 
-async function s3Error(promise: Promise<unknown>): Promise<{ name: string; status?: number; message: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof S3ServiceException) return { name: error.name, status: error.$metadata.httpStatusCode, message: error.message };
-    throw error;
-  }
-  throw new Error('expected the request to fail');
-}
 
 const APP_ORIGIN = 'https://app.example.com';
 

@@ -11,24 +11,14 @@ import {
   GetObjectCommand,
   PutBucketPolicyCommand,
   PutObjectCommand,
-  S3ServiceException,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { eventually } from '@cairn/testing';
-import { startS3Stack, type Credentials, type S3Stack } from './testing/s3-stack.e2e-helper';
+import { startS3Stack, type Credentials, type S3Stack, s3Failure as s3Error } from './testing/s3-stack.e2e-helper';
 
 const { ensureDevCertificate } = require('../../../tools/dev-stack/dev-tls') as { ensureDevCertificate: (dir: string) => { caFile: string; certFile: string; keyFile: string } };
 
-async function s3Error(promise: Promise<unknown>): Promise<{ name: string; status?: number; message: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof S3ServiceException) return { name: error.name, status: error.$metadata.httpStatusCode, message: error.message };
-    throw error;
-  }
-  throw new Error('expected the request to fail');
-}
 
 /** Bucket policies end to end: real AWS SDK calls and unsigned fetches against a region of real processes. */
 describe('bucket policies (e2e)', () => {

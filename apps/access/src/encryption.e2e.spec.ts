@@ -15,22 +15,12 @@ import {
   HeadObjectCommand,
   PutBucketEncryptionCommand,
   PutObjectCommand,
-  S3ServiceException,
   UploadPartCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { KeyService } from '@cairn/service-kit';
-import { E2E_CHUNK_SIZE_BYTES, presignUrl, startS3Stack, type S3Stack } from './testing/s3-stack.e2e-helper';
+import { E2E_CHUNK_SIZE_BYTES, presignUrl, startS3Stack, type S3Stack, s3Error } from './testing/s3-stack.e2e-helper';
 
-async function s3Error(promise: Promise<unknown>): Promise<{ name: string; status?: number }> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof S3ServiceException) return { name: error.name, status: error.$metadata.httpStatusCode };
-    throw error;
-  }
-  throw new Error('expected the request to fail');
-}
 
 /** A body of `sizeBytes` with `marker` written every 4 KiB: easy to find in any file that holds it in the clear. */
 function markedBody(marker: string, sizeBytes: number): Buffer {

@@ -12,21 +12,11 @@ import {
   PutObjectLegalHoldCommand,
   PutObjectLockConfigurationCommand,
   PutObjectRetentionCommand,
-  S3ServiceException,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { eventually } from '@cairn/testing';
-import { startS3Stack, type S3Stack } from './testing/s3-stack.e2e-helper';
+import { startS3Stack, type S3Stack, s3Error } from './testing/s3-stack.e2e-helper';
 
-async function s3Error(promise: Promise<unknown>): Promise<{ name: string; status?: number }> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof S3ServiceException) return { name: error.name, status: error.$metadata.httpStatusCode };
-    throw error;
-  }
-  throw new Error('expected the request to fail');
-}
 
 /** A retention this many milliseconds from now (S3 allows a RetainUntilDate of any future instant on PutObjectRetention). */
 const inMs = (ms: number) => new Date(Date.now() + ms);

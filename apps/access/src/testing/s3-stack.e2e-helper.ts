@@ -1,7 +1,7 @@
 import { promises as fsp } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { S3Client } from '@aws-sdk/client-s3';
+import { S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
@@ -152,4 +152,21 @@ export async function presignUrl(endpoint: string, credentials: Credentials, met
     .map(([name, value]) => (value === null ? encodeURIComponent(name) : `${encodeURIComponent(name)}=${encodeURIComponent(String(value))}`))
     .join('&');
   return `${endpoint}${signed.path}?${search}`;
+}
+
+/** The S3 error a request failed with (its code, HTTP status and message); throws if it succeeded or failed otherwise. */
+export async function s3Failure(promise: Promise<unknown>): Promise<{ name: string; status?: number; message: string }> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof S3ServiceException) return { name: error.name, status: error.$metadata.httpStatusCode, message: error.message };
+    throw error;
+  }
+  throw new Error('expected the request to fail');
+}
+
+/** s3Failure without the message: the error's code and HTTP status. */
+export async function s3Error(promise: Promise<unknown>): Promise<{ name: string; status?: number }> {
+  const { name, status } = await s3Failure(promise);
+  return { name, status };
 }
