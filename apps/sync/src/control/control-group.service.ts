@@ -342,10 +342,9 @@ export class ControlGroupService implements OnApplicationBootstrap, OnApplicatio
   }
 
   private async progressHere(source: string): Promise<ControlProgressReply> {
-    const [through, last] = await Promise.all([
-      source === this.region ? ownLastSequence(this.nats, this.identity.namespace) : appliedThrough(this.nats, this.identity.namespace, source),
-      ownLastSequence(this.nats, this.identity.namespace),
-    ]);
+    const lastHere = ownLastSequence(this.nats, this.identity.namespace);
+    // This region has applied all of its own stream.
+    const [through, last] = await Promise.all([source === this.region ? lastHere : appliedThrough(this.nats, this.identity.namespace, source), lastHere]);
     return { region: this.region, source, appliedThrough: through, appliedIndex: this.replica.applied, ownLastSequence: last };
   }
 
