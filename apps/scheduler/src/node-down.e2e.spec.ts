@@ -60,6 +60,18 @@ describe('a storage node killed with the region running', () => {
     await region.stop();
   }, 60_000);
 
+  /**
+   * Each case starts from a whole region as monitoring sees it: on a loaded machine (the full suite
+   * runs two projects side by side) a node that stalled past the window in an earlier case may
+   * still be on record as down, and the next case would measure that instead of its own fault.
+   */
+  async function everyNodeUp(): Promise<void> {
+    await eventually(async () => {
+      const view = await monitoringView();
+      return NODES.every((n) => view.instances.some((i) => i.instance === n && i.status === 'up'));
+    }, 60_000, 200);
+  }
+
   async function monitoringView(): Promise<{ leader: boolean; instances: { instance: string; status: string }[] }> {
     return (await (await signedFetch(`${monitoring.url}/cluster/instances`)).json()) as { leader: boolean; instances: { instance: string; status: string }[] };
   }
@@ -85,10 +97,17 @@ describe('a storage node killed with the region running', () => {
     return performance.now() - started;
   }
 
-  /** The replicas the writes of these bodies missed, as recorded on CLUSTER. */
-  async function missedReplicas(bodies: readonly Buffer[]): Promise<ChunkUnderReplicated['data'][]> {
+  /**
+   * The replicas the writes of these bodies missed on this node, as recorded on CLUSTER. Only the
+   * node the case took out: another node that a loaded machine stalled for a moment may miss one
+   * too, which says nothing about how writes treat the node that is down.
+   */
+  async function missedReplicas(nodeId: string, bodies: readonly Buffer[]): Promise<ChunkUnderReplicated['data'][]> {
     const histories = await Promise.all(bodies.map((b) => store.read(subjectsFor(region.namespace).chunkHealth(sha256(b)))));
-    return histories.flatMap((h) => h.events.filter((e) => e.envelope.type === 'ChunkUnderReplicated').map((e) => e.envelope.data as ChunkUnderReplicated['data']));
+    const missed = histories.flatMap((h) => h.events.filter((e) => e.envelope.type === 'ChunkUnderReplicated').map((e) => e.envelope.data as ChunkUnderReplicated['data']));
+    const elsewhere = missed.filter((m) => m.nodeId !== nodeId);
+    if (elsewhere.length > 0) console.log(`also missed while ${nodeId} was down: ${elsewhere.map((m) => `${m.nodeId} (${m.reason})`).join(', ')}`);
+    return missed.filter((m) => m.nodeId === nodeId);
   }
 
   async function sweeps(): Promise<{ last: SweepReport | null; lastComplete: SweepReport | null; running: SweepReport | null }> {
@@ -126,9 +145,9 @@ describe('a storage node killed with the region running', () => {
     expect(max).toBeLessThan(HEADERS_TIMEOUT_MS / 5);
 
     // Each replica it would have held is on record as skipped, not as a request that failed.
-    const missed = await missedReplicas(bodies);
+    const missed = await missedReplicas('storage-2', bodies);
     expect(missed.length).toBeGreaterThan(0);
-    expect(missed.every((m) => m.nodeId === 'storage-2' && m.reason === NODE_DOWN_REASON)).toBe(true);
+    expect(missed.every((m) => m.reason === NODE_DOWN_REASON)).toBe(true);
 
     const restartedAt = Date.now();
     await region.startNode('storage-2');
@@ -150,6 +169,7 @@ describe('a storage node killed with the region running', () => {
   }, 180_000);
 
   it('a node that hangs (SIGSTOP) is declared down too: reads and writes go around it at once instead of waiting out its timeout', async () => {
+    await everyNodeUp();
     const bodies = Array.from({ length: 12 }, () => randomBytes(100 * KiB));
     for (let i = 0; i < bodies.length; i++) await region.put('failures', `hang/${i}`, bodies[i]);
     const child = region.nodes.get('storage-3')!.process!.child;
@@ -177,14 +197,15 @@ describe('a storage node killed with the region running', () => {
     expect(Math.max(...reads)).toBeLessThan(HEADERS_TIMEOUT_MS / 5);
     expect(Math.max(...writes)).toBeLessThan(HEADERS_TIMEOUT_MS / 5);
     // Not a request cut off after the quorum answered (what a hung node costs without monitoring): none was sent.
-    const missed = await missedReplicas(written);
+    const missed = await missedReplicas('storage-3', written);
     expect(missed.length).toBeGreaterThan(0);
-    expect(missed.every((m) => m.nodeId === 'storage-3' && m.reason === NODE_DOWN_REASON)).toBe(true);
+    expect(missed.every((m) => m.reason === NODE_DOWN_REASON)).toBe(true);
     await waitFor('storage-3', 'NodeRecovered', earlier, 15_000);
     await eventually(() => region.placementIsExact(NODES), 60_000, 500);
   }, 120_000);
 
   it('down for longer than CAIRN_REREPLICATE_AFTER_MS: its chunks get their copies on the other nodes; back, the stand-ins are trimmed', async () => {
+    await everyNodeUp();
     for (let i = 0; i < 10; i++) await region.put('failures', `long/${i}`, randomBytes(60 * KiB));
     const earlier = (await health('storage-4')).length;
     await region.stopNode('storage-4', 'SIGKILL');
