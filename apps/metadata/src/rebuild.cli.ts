@@ -31,7 +31,7 @@ async function main(): Promise<void> {
     const rebuild = new ProjectionRebuild(await postgres.ready(), nats, namespace);
     const result = await rebuild.run((stream, p) => {
       if (p.replayed === 0 || p.replayed === p.target || p.replayed % 5_000 === 0) {
-        process.stdout.write(`[rebuild] ${stream}: ${p.replayed} events replayed, ${p.applied} applied, checkpoint ${p.checkpoint}/${p.target}\n`);
+        process.stdout.write(`[rebuild] ${stream}: ${p.replayed} events replayed, ${p.applied} applied, ${p.parked} parked stepped over, checkpoint ${p.checkpoint}/${p.target}\n`);
       }
     });
     process.stdout.write(`[rebuild] done in ${Date.now() - started} ms: ${JSON.stringify(result)}\n`);

@@ -141,8 +141,10 @@ export class MetaProjectionWorker implements NamedWorker, OnApplicationBootstrap
     const bySequence = new Map<number, JsMsg[]>();
     for (const m of delivered) bySequence.set(m.seq, [...(bySequence.get(m.seq) ?? []), m]);
     const sequences = [...bySequence.keys()].sort((x, y) => x - y);
-    const events = sequences.map((seq) => toStored(bySequence.get(seq)![0]));
     try {
+      // Decoding is inside: an event its upcaster cannot read is a poison event like any other,
+      // retried then parked below, never a projector that restarts on it forever.
+      const events = sequences.map((seq) => toStored(bySequence.get(seq)![0]));
       const checkpoint = await this.tracker.projectBatch('META', events, { contiguous: true });
       this.settle(delivered, checkpoint);
       this.counters.batches += 1;
@@ -156,7 +158,7 @@ export class MetaProjectionWorker implements NamedWorker, OnApplicationBootstrap
       const copies = bySequence.get(seq)!;
       const rest = () => sequences.slice(i).flatMap((s) => bySequence.get(s)!);
       try {
-        const checkpoint = await this.tracker.projectBatch('META', [events[i]], { contiguous: true });
+        const checkpoint = await this.tracker.projectBatch('META', [toStored(copies[0])], { contiguous: true });
         if (checkpoint < seq) {
           this.settle(rest(), checkpoint);
           return;

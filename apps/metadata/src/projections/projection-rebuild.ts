@@ -1,11 +1,11 @@
 import type { StoredEvent } from '@cairn/eventing';
-import { decodeEvent, messagesOnSubject, type NatsConnectionManager } from '@cairn/messaging';
+import { DEAD_LETTER_SEQUENCE_HEADER, decodeEvent, messagesOnSubject, type NatsConnectionManager } from '@cairn/messaging';
 import { subjectsFor } from '@cairn/protocol';
 import type { DataSource } from 'typeorm';
 import { schemaOf } from '../adapters/metadata-schema';
 import { tableIn } from '../adapters/metadata-schema';
 import { MetadataProjector } from './metadata-projector';
-import { CHECKPOINT_NAMES, PROJECTED_STREAMS, projectedSubject, type ProjectedStream } from './projection-streams';
+import { CHECKPOINT_NAMES, META_PROJECTOR_DURABLE, PROJECTED_STREAMS, projectedSubject, type ProjectedStream } from './projection-streams';
 
 /** Events replayed per projector call inside the rebuild transaction. */
 export const REBUILD_BATCH_EVENTS = 500;
@@ -33,6 +33,8 @@ export interface RebuildStreamProgress {
   readonly replayed: number;
   readonly applied: number;
   readonly checkpoint: number;
+  /** Events the live projector parked on the dead-letter stream: stepped over here as well. */
+  readonly parked: number;
 }
 
 export interface RebuildProgress {
@@ -71,11 +73,25 @@ export class ProjectionRebuild {
       for (const stream of PROJECTED_STREAMS) {
         const projector = new MetadataProjector(this.dataSource, { checkpointName: CHECKPOINT_NAMES[stream] });
         const target = await this.lastSequence(stream);
-        let progress: RebuildStreamProgress = { target, replayed: 0, applied: 0, checkpoint: 0 };
+        const parked = await this.parkedSequences(stream);
+        let progress: RebuildStreamProgress = { target, replayed: 0, applied: 0, checkpoint: 0, parked: 0 };
         onProgress(stream, progress);
-        for await (const batch of this.replay(stream, target)) {
-          const projected = await projector.projectWithin(tx, batch);
-          progress = { target, replayed: progress.replayed + batch.length, applied: progress.applied + projected.applied, checkpoint: projected.checkpoint };
+        for await (const { batch, skipped } of this.replay(stream, target, parked)) {
+          const projected = batch.length > 0 ? await projector.projectWithin(tx, batch) : { applied: 0, checkpoint: progress.checkpoint };
+          progress = {
+            target,
+            replayed: progress.replayed + batch.length,
+            applied: progress.applied + projected.applied,
+            checkpoint: projected.checkpoint,
+            parked: progress.parked + skipped,
+          };
+          onProgress(stream, progress);
+        }
+        if (progress.checkpoint < target) {
+          // Everything up to the target was applied or stepped over as parked; a parked event last
+          // in line would otherwise leave the live projector waiting for a message it already gave up.
+          await tx.query(`UPDATE ${t('projection_checkpoints')} SET sequence = $2 WHERE projection = $1 AND sequence < $2`, [CHECKPOINT_NAMES[stream], target]);
+          progress = { ...progress, checkpoint: target };
           onProgress(stream, progress);
         }
         result[stream] = progress;
@@ -99,20 +115,39 @@ export class ProjectionRebuild {
     }
   }
 
-  /** Reads the stream's events up to `target` by message-get (next message on the filter from a sequence). */
-  private async *replay(stream: ProjectedStream, target: number): AsyncGenerator<StoredEvent[]> {
+  /**
+   * The sequences the stream's live projector parked: a rebuild that tried them again would fail
+   * the whole replay on the event the live projection already gave up on.
+   */
+  private async parkedSequences(stream: ProjectedStream): Promise<ReadonlySet<number>> {
+    const parked = new Set<number>();
+    if (stream !== 'META') return parked; // only META's projector parks; CLUSTER's is polled and retried.
+    const jsm = await this.nats.jetstreamManager();
+    const subjects = subjectsFor(this.namespace);
+    for await (const m of messagesOnSubject(jsm, subjects.streamName('DLQ'), subjects.deadLetter('META', META_PROJECTOR_DURABLE))) {
+      const sequence = Number(m.header?.get(DEAD_LETTER_SEQUENCE_HEADER));
+      if (Number.isSafeInteger(sequence) && sequence > 0) parked.add(sequence);
+    }
+    return parked;
+  }
+
+  /** Reads the stream's events up to `target` by message-get (next message on the filter from a sequence), stepping over parked ones. */
+  private async *replay(stream: ProjectedStream, target: number, parked: ReadonlySet<number>): AsyncGenerator<{ batch: StoredEvent[]; skipped: number }> {
     if (target === 0) return;
     const jsm = await this.nats.jetstreamManager();
     const streamName = subjectsFor(this.namespace).streamName(stream);
     const filter = projectedSubject(stream, this.namespace);
     let batch: StoredEvent[] = [];
+    let skipped = 0;
     for await (const m of messagesOnSubject(jsm, streamName, filter, { beforeSequence: target + 1 })) {
-      batch.push({ envelope: decodeEvent(m.data, `${stream} message ${m.seq}`), sequence: m.seq });
-      if (batch.length >= REBUILD_BATCH_EVENTS) {
-        yield batch;
+      if (parked.has(m.seq)) skipped += 1;
+      else batch.push({ envelope: decodeEvent(m.data, `${stream} message ${m.seq}`), sequence: m.seq });
+      if (batch.length + skipped >= REBUILD_BATCH_EVENTS) {
+        yield { batch, skipped };
         batch = [];
+        skipped = 0;
       }
     }
-    if (batch.length > 0) yield batch;
+    if (batch.length > 0 || skipped > 0) yield { batch, skipped };
   }
 }
