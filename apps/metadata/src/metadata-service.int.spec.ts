@@ -425,6 +425,32 @@ describe('metadata service over NATS (real JetStream and Postgres)', () => {
     expect(parked.header.get('Cairn-Original-Sequence')).toBe(String(poisonSequence));
     expect(parked.header.get('Cairn-Dead-Letter-Error')).not.toBe('');
   }, 30_000);
+
+  it('parks a message no upcaster can read (not an event envelope) the same way, instead of stalling the projection on it', async () => {
+    const js = await a.app.get(NatsConnectionManager).jetstream();
+    const unreadable = await js.publish(subjectsFor(ns).object('photos', sha256('unreadable')), new TextEncoder().encode('{"written":"by something that is not Cairn"}'));
+    const after = await call<PutObjectReply>(MetadataRpc.putObject, { bucket: 'photos', ...body('after-unreadable', 'fine') });
+    const listed = await eventually(
+      () => call<ListObjectsV2Reply>(MetadataRpc.listObjectsV2, { bucket: 'photos', prefix: 'after-unreadable', minSequence: after.sequence }).catch(() => undefined),
+      20_000,
+    );
+    expect(listed.contents.map((c) => c.versionId)).toEqual([after.versionId]);
+    const jsm = await a.app.get(NatsConnectionManager).jetstreamManager();
+    const parked = await jsm.streams.getMessage(subjectsFor(ns).streamName('DLQ'), { last_by_subj: subjectsFor(ns).deadLetter('META', 'metadata-projector') });
+    expect(parked.header.get('Cairn-Original-Sequence')).toBe(String(unreadable.seq));
+    expect(parked.header.get('Cairn-Dead-Letter-Error')).toMatch(/not an event envelope/);
+
+    // A rebuild steps over what the live projection parked (the two events of these cases) instead of failing on them.
+    const res = await asAdmin(`${b.url}/admin/rebuild`, { method: 'POST' });
+    expect(res.status).toBe(200);
+    const progress = (await res.json()) as { state: string; streams: Record<string, { target: number; checkpoint: number; parked: number }> };
+    expect(progress.state).toBe('done');
+    expect(progress.streams['META'].parked).toBe(2);
+    expect(progress.streams['META'].checkpoint).toBe(progress.streams['META'].target);
+    const put = await call<PutObjectReply>(MetadataRpc.putObject, { bucket: 'photos', ...body('after-rebuild-over-parked', 'x') });
+    const head = await call<ObjectVersionView>(MetadataRpc.headObject, { bucket: 'photos', key: 'after-rebuild-over-parked', minSequence: put.sequence });
+    expect(head.versionId).toBe(put.versionId);
+  }, 60_000);
 });
 
 /** Every projected table, rows sorted, as plain JSON: the comparable live state. */
