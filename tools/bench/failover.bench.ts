@@ -15,7 +15,7 @@ import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { METADATA_SERVICE, MetadataRpc, type ControlGroupView, type DrillReport, type SwitchoverReply } from '@cairn/protocol';
 import { eventually, signedFetch, testOperatorToken } from '@cairn/testing';
 import { benchCredentials } from './bench-credentials';
-import { drillSummary } from '../../apps/cli/src/domain/drill-report';
+import { drillSummary } from '@cairn/drill';
 import { runCairn as cairn, TestFederation, type FederatedRegion } from '../../apps/sync/src/testing/federation.e2e-helper';
 
 /** Not a multiple of 100 (never on another federation's ports) and clear of npm start's. */

@@ -1,6 +1,6 @@
 import { BaseServiceConfig } from '@cairn/service-kit';
 import { Type } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { IsInt, IsOptional, IsString, Matches, Max, Min, ValidateIf } from 'class-validator';
 
 const MiB = 1024 * 1024;
 const HOUR_MS = 3_600_000;
@@ -141,4 +141,38 @@ export class SchedulerConfig extends BaseServiceConfig {
   @Min(60_000)
   @Max(365 * DAY_MS)
   CAIRN_SCRUB_COVERAGE_WINDOW_MS = DEFAULT_SCRUB_COVERAGE_WINDOW_MS;
+
+  /**
+   * Disaster-recovery drills on a schedule (docs/failover.md): every this many ms a drill takes
+   * CAIRN_DRILL_REGION out through the fault proxy, the same drill `cairn drill run` runs. 0 (the
+   * default): no scheduled drills. Meant for test and staging federations: a drill cuts a region off.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(30 * DAY_MS)
+  @ValidateIf((c: SchedulerConfig) => c.CAIRN_DRILL_INTERVAL_MS !== 0)
+  @Min(10_000, { message: 'CAIRN_DRILL_INTERVAL_MS must be 0 (off) or at least 10000: a drill itself takes tens of seconds' })
+  CAIRN_DRILL_INTERVAL_MS = 0;
+
+  /** The region a scheduled drill takes out (required when drills are on). */
+  @ValidateIf((c: SchedulerConfig) => c.CAIRN_DRILL_INTERVAL_MS > 0)
+  @IsString()
+  @Matches(/^[a-z0-9][a-z0-9-]{0,62}$/, { message: 'must be a region name (required when CAIRN_DRILL_INTERVAL_MS is set)' })
+  CAIRN_DRILL_REGION?: string;
+
+  /**
+   * The federation profile a scheduled drill uses (required when drills are on): every region's
+   * endpoints, operator token and S3 keys, and the fault proxy — the file start:regions writes,
+   * .cairn/regions/profile.json.
+   */
+  @ValidateIf((c: SchedulerConfig) => c.CAIRN_DRILL_INTERVAL_MS > 0)
+  @IsString()
+  @Matches(/\S/, { message: 'must name a federation profile file (required when CAIRN_DRILL_INTERVAL_MS is set)' })
+  CAIRN_DRILL_PROFILE?: string;
+
+  /** The active-passive bucket a scheduled drill's clients write to (made if missing). */
+  @IsString()
+  @Matches(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { message: 'must be a bucket name' })
+  CAIRN_DRILL_BUCKET = 'cairn-drill';
 }

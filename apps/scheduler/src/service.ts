@@ -13,6 +13,7 @@ import { RegionRestoreRunner } from './backup/region-restore.runner';
 import { SchedulerAdminController } from './admin/scheduler-admin.controller';
 import { SchedulerJobsRpcController } from './admin/scheduler-jobs-rpc.controller';
 import { ClusterView } from './cluster/cluster-view';
+import { DrillQueue } from './drill/drill.queue';
 import { ChunkCopier } from './repair/chunk-copier';
 import { ShardRebuilder } from './repair/shard-rebuilder';
 import { CapacityAdminController } from './capacity/capacity-admin.controller';
@@ -66,6 +67,7 @@ export const SchedulerService: ServiceDefinition<SchedulerConfig> = {
       BackupRunner,
       BackupQueue,
       RegionRestoreRunner,
+      DrillQueue,
     ],
   }),
 };

@@ -17,6 +17,8 @@ import {
   type ControlGroupView,
   type ControlProbeReply,
   type ControlProgressReply,
+  type DrillClaim,
+  type DrillClaimRequest,
   type ListBucketsReply,
   type SwitchoverReply,
 } from '@cairn/protocol';
@@ -203,7 +205,23 @@ export class ControlGroupService implements OnApplicationBootstrap, OnApplicatio
       buckets: Object.values(state.buckets).sort((a, b) => a.bucket.localeCompare(b.bucket)),
       checks: this.contacts.view(now, this.startedMs),
       leaseRemainingMs: this.leaseRemainingMs(),
+      drill: state.drill ?? null,
     };
+  }
+
+  /** A drill may run only while it holds the federation's one drill claim (a majority of regions grants it). */
+  async claimDrill(request: DrillClaimRequest): Promise<DrillClaim> {
+    if (!this.federated) throw new CairnError(MetadataErrorCodes.InvalidArgument, 'a region on its own has no other region to fail over to: a drill needs a federation');
+    if (!this.voters.includes(request.region)) throw new CairnError(MetadataErrorCodes.InvalidArgument, `${request.region} is not a region of the federation (${this.voters.join(', ')})`);
+    const at = Date.now();
+    const claim = { id: request.id, region: request.region, by: request.by, until: new Date(at + request.ttlSeconds * 1000).toISOString() };
+    const applied = await this.propose({ type: 'ClaimDrill', ...claim, at: new Date(at).toISOString() });
+    if (!applied.result.ok) throw new CairnError(ErrorCodes.ConcurrencyConflict, `another drill is running: ${applied.result.reason}`);
+    return claim;
+  }
+
+  async releaseDrill(id: string): Promise<void> {
+    await this.propose({ type: 'ReleaseDrill', id });
   }
 
   /**

@@ -3,6 +3,8 @@ import type { ControlCommand } from './domain/control-state';
 
 const BUCKET_PATTERN = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const ISO_TIME_MAX = 40;
+const DRILL_ID_PATTERN = /^[A-Za-z0-9-]{1,64}$/;
+const TEXT_MAX = 120;
 
 function invalid(message: string): CairnError {
   return new CairnError(MetadataErrorCodes.InvalidArgument, message);
@@ -30,6 +32,16 @@ function epoch(value: unknown): number {
 
 function at(value: unknown): string {
   if (typeof value !== 'string' || value.length > ISO_TIME_MAX || Number.isNaN(Date.parse(value))) throw invalid('at must be an ISO time');
+  return value;
+}
+
+function drillId(value: unknown): string {
+  if (typeof value !== 'string' || !DRILL_ID_PATTERN.test(value)) throw invalid('id must be a drill id');
+  return value;
+}
+
+function text(value: unknown, field: string): string {
+  if (typeof value !== 'string' || value.length === 0 || value.length > TEXT_MAX) throw invalid(`${field} must be a short text`);
   return value;
 }
 
@@ -64,6 +76,10 @@ export function validControlCommand(payload: unknown, voters: readonly string[])
       return { type: c['type'], bucket: bucket(c['bucket']), to: region(c['to'], voters, 'to'), epoch: epoch(c['epoch']), at: at(c['at']) };
     case 'CancelSwitchover':
       return { type: 'CancelSwitchover', bucket: bucket(c['bucket']), epoch: epoch(c['epoch']) };
+    case 'ClaimDrill':
+      return { type: 'ClaimDrill', id: drillId(c['id']), region: region(c['region'], voters, 'region'), by: text(c['by'], 'by'), at: at(c['at']), until: at(c['until']) };
+    case 'ReleaseDrill':
+      return { type: 'ReleaseDrill', id: drillId(c['id']) };
     default:
       throw invalid(`unknown control command ${String(c['type'])}`);
   }

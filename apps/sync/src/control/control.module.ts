@@ -1,9 +1,10 @@
 import { Body, Controller, Get, HttpCode, Module, Param, Post } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { CairnError, MetadataErrorCodes, syncPattern, SyncRpc, type BucketAuthority, type BucketRoute, type ControlGroupView, type DrillReport, type SwitchoverReply } from '@cairn/protocol';
+import { CairnError, MetadataErrorCodes, syncPattern, SyncRpc, type BucketAuthority, type BucketRoute, type ControlGroupView, type DrillClaim, type DrillReport, type SwitchoverReply } from '@cairn/protocol';
 import { Access } from '@cairn/service-kit';
-import { IsString, Matches } from 'class-validator';
+import { Type } from 'class-transformer';
+import { IsInt, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
 import { ControlGroupService } from './control-group.service';
 import { DrillReports } from './drill-reports';
 
@@ -19,6 +20,37 @@ export class SwitchoverRequestDto {
   @IsString()
   @Matches(REGION_PATTERN, { message: 'to must be a region name' })
   to!: string;
+}
+
+const DRILL_ID_PATTERN = /^[A-Za-z0-9-]{1,64}$/;
+
+/** POST /control/drills/claim. */
+export class DrillClaimDto {
+  @IsString()
+  @Matches(DRILL_ID_PATTERN, { message: 'id must be letters, digits and dashes (at most 64)' })
+  id!: string;
+
+  @IsString()
+  @Matches(REGION_PATTERN, { message: 'region must be a region name' })
+  region!: string;
+
+  @IsString()
+  @MinLength(1)
+  @MaxLength(120)
+  by!: string;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(10)
+  @Max(24 * 3600)
+  ttlSeconds!: number;
+}
+
+/** POST /control/drills/release. */
+export class DrillReleaseDto {
+  @IsString()
+  @Matches(DRILL_ID_PATTERN, { message: 'id must be letters, digits and dashes (at most 64)' })
+  id!: string;
 }
 
 /** The operator's view of the control group, and planned switchovers. */
@@ -56,6 +88,21 @@ export class ControlController {
   @ApiOperation({ summary: 'Disaster-recovery drill reports kept in this region (cairn drill run), newest first' })
   drillReports(): Promise<DrillReport[]> {
     return this.drills.list();
+  }
+
+  @Post('drills/claim')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Claim the federation for one drill (409 while another drill holds an unexpired claim); the claim is kept by the control group' })
+  claimDrill(@Body() dto: DrillClaimDto): Promise<DrillClaim> {
+    return this.control.claimDrill(dto);
+  }
+
+  @Post('drills/release')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'End a drill’s claim (another drill’s claim is left alone)' })
+  async releaseDrill(@Body() dto: DrillReleaseDto): Promise<{ released: string }> {
+    await this.control.releaseDrill(dto.id);
+    return { released: dto.id };
   }
 
   @Post('drills')

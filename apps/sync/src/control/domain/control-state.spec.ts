@@ -254,4 +254,24 @@ describe('control state', () => {
       expect(chooseNewHome(progress)).toBe(chosen);
     });
   });
+  describe('one drill at a time', () => {
+    const T0 = '2026-01-01T00:00:00.000Z';
+    const T1 = '2026-01-01T00:01:00.000Z';
+    const T2 = '2026-01-01T00:03:00.000Z';
+    const claim = (id: string, at: string, until: string, region = 'r1'): ControlCommand => ({ type: 'ClaimDrill', id, region, by: 'scheduler in r2', at, until });
+    const release = (id: string): ControlCommand => ({ type: 'ReleaseDrill', id });
+
+    it.each<[string, ControlCommand[], ControlCommand, boolean]>([
+      ['no drill holds the federation', [], claim('b', T1, T2), true],
+      ['another drill holds it until later', [claim('a', T0, T2)], claim('b', T1, T2), false],
+      ["another drill's claim has lapsed", [claim('a', T0, T1)], claim('b', T2, T2), true],
+      ['the same drill renews', [claim('a', T0, T1)], claim('a', T1, T2), true],
+      ['the other drill released it', [claim('a', T0, T2), release('a')], claim('b', T1, T2), true],
+      ["releasing another drill's id leaves the claim", [claim('a', T0, T2), release('b')], claim('b', T1, T2), false],
+    ])('%s', (_name, before, command, granted) => {
+      const { state, result } = applyControlCommand(build(before), command);
+      expect(result.ok).toBe(granted);
+      if (granted) expect(state.drill).toMatchObject({ id: (command as { id: string }).id });
+    });
+  });
 });

@@ -16,6 +16,16 @@ export interface ControlState {
   readonly reportSeqs?: Readonly<Record<string, number>>;
   /** Bucket → the epoch it had when it was unregistered: registered again, it starts above it (epochs only grow). */
   readonly retiredEpochs?: Readonly<Record<string, number>>;
+  /** The drill running now, if any: one at a time across the federation (absent in states from before drills claimed). */
+  readonly drill?: DrillClaim | null;
+}
+
+/** Who runs a drill, against which region, until when (the claim lapses then, should its runner die). */
+export interface DrillClaim {
+  readonly id: string;
+  readonly region: string;
+  readonly by: string;
+  readonly until: string;
 }
 
 /** A region's report as the group holds it: what it finds down, and the report's sequence number. */
@@ -43,7 +53,11 @@ export type ControlCommand =
   /** Planned switchover, step 2: `to` has every change of the old home; it becomes the home. */
   | { readonly type: 'CompleteSwitchover'; readonly bucket: string; readonly to: string; readonly epoch: number; readonly at: string }
   /** A switchover that cannot finish (the target fell behind or went away): the home serves again. */
-  | { readonly type: 'CancelSwitchover'; readonly bucket: string; readonly epoch: number };
+  | { readonly type: 'CancelSwitchover'; readonly bucket: string; readonly epoch: number }
+  /** A drill asks to run: granted when no other drill holds an unexpired claim at `at` (the same id renews). */
+  | { readonly type: 'ClaimDrill'; readonly id: string; readonly region: string; readonly by: string; readonly at: string; readonly until: string }
+  /** A drill is over: its claim ends (another drill's claim is left alone). */
+  | { readonly type: 'ReleaseDrill'; readonly id: string };
 
 export type ControlResult = { readonly ok: true; readonly bucket?: BucketHomeView } | { readonly ok: false; readonly reason: string };
 
@@ -129,6 +143,15 @@ export function applyControlCommand(state: ControlState, command: ControlCommand
       const b = state.buckets[command.bucket];
       if (!b || b.epoch !== command.epoch || b.state !== 'draining') return refuse(`bucket ${command.bucket} has no switchover at epoch ${command.epoch}`);
       return setBucket({ ...b, state: 'serving', switchingTo: null });
+    }
+    case 'ClaimDrill': {
+      const held = state.drill;
+      if (held && held.id !== command.id && Date.parse(held.until) > Date.parse(command.at)) return refuse(`drill ${held.id} (${held.region} out, run by ${held.by}) holds the federation until ${held.until}`);
+      return { state: { ...state, drill: { id: command.id, region: command.region, by: command.by, until: command.until } }, result: { ok: true } };
+    }
+    case 'ReleaseDrill': {
+      if (state.drill?.id !== command.id) return { state, result: { ok: true } };
+      return { state: { ...state, drill: null }, result: { ok: true } };
     }
   }
 }

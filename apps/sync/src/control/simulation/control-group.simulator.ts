@@ -1303,5 +1303,9 @@ function describeCommand(c: ControlCommand): string {
       return `CompleteSwitchover ${c.bucket}→${c.to} (epoch ${c.epoch})`;
     case 'CancelSwitchover':
       return `CancelSwitchover ${c.bucket} (epoch ${c.epoch})`;
+    case 'ClaimDrill':
+      return `ClaimDrill ${c.id} (${c.region} out until ${c.until})`;
+    case 'ReleaseDrill':
+      return `ReleaseDrill ${c.id}`;
   }
 }

@@ -37,6 +37,26 @@ export interface DrillReport {
   readonly lostAcknowledged: number;
   readonly ok: boolean;
   readonly problems: readonly string[];
+  /** Who started it: an operator's `cairn drill run`, or the scheduler's periodic drill (absent in reports from before). */
+  readonly trigger?: 'cli' | 'schedule';
+}
+
+/** POST /control/drills/claim on sync: one drill at a time across the federation, held by the control group. */
+export interface DrillClaimRequest {
+  readonly id: string;
+  /** The region the drill takes out. */
+  readonly region: string;
+  /** Who runs it, for the operator who finds it holding the federation. */
+  readonly by: string;
+  /** The claim lapses after this long should its runner die without releasing it. */
+  readonly ttlSeconds: number;
+}
+
+export interface DrillClaim {
+  readonly id: string;
+  readonly region: string;
+  readonly by: string;
+  readonly until: string;
 }
 
 export type DrillReported = DomainEvent<'DrillReported', DrillReport>;

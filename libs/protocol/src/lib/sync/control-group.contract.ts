@@ -1,3 +1,4 @@
+import type { DrillClaim } from '../cluster/drill.events';
 /**
  * The control group (docs/failover.md): a Raft group with one voter per region, run by each
  * region's sync, holding every active-passive bucket's home region and epoch. Only a majority of
@@ -96,6 +97,8 @@ export interface ControlGroupView {
   readonly checks: readonly { readonly region: string; readonly up: boolean; readonly failures: number; readonly sinceContactMs: number | null; readonly rttMs: number | null }[];
   /** How long this region may still acknowledge writes as a home. */
   readonly leaseRemainingMs: number;
+  /** The drill holding the federation now, if any (one at a time). */
+  readonly drill?: DrillClaim | null;
 }
 
 /** POST /control/switchover on sync: a planned move of a bucket's home. */

@@ -1,0 +1,5 @@
+module.exports = {
+  displayName: 'drill',
+  preset: '../../jest.preset.js',
+  rootDir: __dirname,
+};

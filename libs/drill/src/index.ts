@@ -1,0 +1,3 @@
+export * from './lib/drill-report';
+export * from './lib/drill-run';
+export * from './lib/drill-federation';
