@@ -16,6 +16,9 @@ const REPO_ROOT = path.resolve(__dirname, '..', '..');
 const COMPOSE_FILE = path.join(REPO_ROOT, 'docker', 'compose.regions.yml');
 const NATS_CONFIG_DIR = path.join(REPO_ROOT, 'docker', 'nats', 'regions');
 const COMPOSE_REGIONS = 3;
+/** The federation's master keyring, shared by the gateways of every region. */
+const KEYRING_VOLUME = 'keyring';
+const KEYRING_MOUNT = '/keyring';
 /** Containers of regions after the second start only with `--profile three-regions`. */
 const THIRD_REGION_PROFILE = 'three-regions';
 /** Inside each NATS container (published on the host at the start:regions ports). */
@@ -123,6 +126,12 @@ function composeDocument() {
         env.CAIRN_CONTROL_DIR = '/data/control';
         entry.volumes = [`${name}:/data`];
         volumes[name] = null;
+      }
+      // One keyring for the federation (as start:regions): a volume every region's gateway mounts.
+      if (env.CAIRN_MASTER_KEY_FILE) {
+        env.CAIRN_MASTER_KEY_FILE = `${KEYRING_MOUNT}/keyring.json`;
+        entry.volumes = [...(entry.volumes ?? []), `${KEYRING_VOLUME}:${KEYRING_MOUNT}`];
+        volumes[KEYRING_VOLUME] = null;
       }
       if (proc.service === 'storage') {
         Object.assign(env, { CAIRN_STORAGE_PUBLIC_URL: `http://${name}:${proc.env.CAIRN_HTTP_PORT}`, CAIRN_STORAGE_HOST: name, CAIRN_STORAGE_ZONE: `zone-${proc.name.split('-').pop()}` });

@@ -120,7 +120,16 @@ function regionServiceEnv(region) {
 
 /** The processes of one region of the layout (stack.js's list, at the region's port offset). */
 function regionServiceProcesses(layout, region, options = {}) {
-  return regionProcesses({ ...options, region: region.name, portOffset: region.portOffset, dataRoot: layout.root, syncPeers: layout.regions.map((r) => r.name) });
+  // One keyring for the federation: a replicated encrypted object's data key is wrapped by the
+  // master key of the region that wrote it and travels in its event (docs/encryption.md).
+  return regionProcesses({
+    ...options,
+    region: region.name,
+    portOffset: region.portOffset,
+    dataRoot: layout.root,
+    syncPeers: layout.regions.map((r) => r.name),
+    keyringFile: `${layout.root}/keyring.json`,
+  });
 }
 
 function localSubjectDenies() {

@@ -7,10 +7,11 @@ const DEV_ROOT_SECRET_KEY = 'cairn-dev-secret-key-change-me-0000000000';
 
 /**
  * @param {{ region?: string, portOffset?: number, dataRoot: string, namespace?: string,
- *           tls?: { certFile: string, keyFile: string }, syncPeers?: string[] }} options
- *   tls: the S3 endpoint serves HTTPS with it; syncPeers: every region of the federation (sync replicates with the others)
+ *           tls?: { certFile: string, keyFile: string }, syncPeers?: string[], keyringFile?: string }} options
+ *   tls: the S3 endpoint serves HTTPS with it; syncPeers: every region of the federation (sync replicates with the others);
+ *   keyringFile: the master keyring (default the region's own; regions that replicate encrypted buckets share one)
  */
-function regionProcesses({ region = 'region-1', portOffset = 0, dataRoot, namespace = '', tls, syncPeers } = {}) {
+function regionProcesses({ region = 'region-1', portOffset = 0, dataRoot, namespace = '', tls, syncPeers, keyringFile = `${dataRoot}/${region}/keyring.json` } = {}) {
   const port = (p) => String(p + portOffset);
   const common = { CAIRN_REGION: region, CAIRN_NS: namespace };
   const one = (service, httpPort, extra = {}) => ({
@@ -34,9 +35,9 @@ function regionProcesses({ region = 'region-1', portOffset = 0, dataRoot, namesp
       CAIRN_DATA_DIR: `${dataRoot}/${region}/${instance}`,
       CAIRN_RAFT_PEERS: 'lock-manager-1,lock-manager-2,lock-manager-3',
     })),
-    // The region's keyring (docs/encryption.md): created 0600 on first start, kept outside the event log.
+    // The keyring (docs/encryption.md): created 0600 on first start, kept outside the event log.
     one('access', 9000, {
-      CAIRN_MASTER_KEY_FILE: `${dataRoot}/${region}/keyring.json`,
+      CAIRN_MASTER_KEY_FILE: keyringFile,
       CAIRN_MASTER_KEY_CREATE: 'true',
       ...(tls ? { CAIRN_TLS_CERT_FILE: tls.certFile, CAIRN_TLS_KEY_FILE: tls.keyFile } : {}),
     }),

@@ -4,6 +4,7 @@ import {
   DeleteObjectCommand,
   GetObjectCommand,
   HeadBucketCommand,
+  HeadObjectCommand,
   PutBucketVersioningCommand,
   PutObjectCommand,
   type S3Client,
@@ -107,6 +108,15 @@ describe('replication between regions', () => {
     expect(lag).toMatchObject({ target: 'region-2', lagSeconds: 0 });
     expect(lag.appliedEvents).toBeGreaterThan(0);
   }, 180_000);
+
+  it('replicates an SSE-S3 object that the other region decrypts byte-identical with the federation keyring', async () => {
+    const secret = randomBytes(LARGE_BYTES);
+    await one.s3.send(new PutObjectCommand({ Bucket: 'shared', Key: 'sealed.bin', Body: secret, ServerSideEncryption: 'AES256' }));
+    const copy = await eventually(() => bodyOf(two.s3, 'shared', 'sealed.bin').catch(() => undefined), CONVERGE_MS, 200);
+    expect(md5(copy)).toBe(md5(secret));
+    const head = await two.s3.send(new HeadObjectCommand({ Bucket: 'shared', Key: 'sealed.bin' }));
+    expect(head.ServerSideEncryption).toBe('AES256');
+  }, 120_000);
 
   it('converges after a partition with writes and deletes of the same keys on both sides, losing nothing acknowledged', async () => {
     for (const bucket of ['conflicts-versioned', 'conflicts-plain']) {

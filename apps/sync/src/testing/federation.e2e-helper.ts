@@ -85,7 +85,11 @@ export class FederatedRegion {
       const reply = await this.rpc.request<{ nodes: unknown[] }>(METADATA_SERVICE, MetadataRpc.listNodes, {}).catch(() => undefined);
       return reply && reply.nodes.length === 3;
     }, READY_TIMEOUT_MS, 200);
-    const access = await startServiceProcess({ app: 'access', env: { ...this.env('access-1'), CAIRN_CHUNK_SIZE_BYTES: String(256 * 1024) } });
+    const access = await startServiceProcess({
+      app: 'access',
+      // One keyring for the federation, as start:regions has: replicated encrypted objects decrypt anywhere.
+      env: { ...this.env('access-1'), CAIRN_CHUNK_SIZE_BYTES: String(256 * 1024), CAIRN_MASTER_KEY_FILE: this.federation.keyringFile, CAIRN_MASTER_KEY_CREATE: 'true' },
+    });
     this.services.set('access', access);
     await this.startSync();
     this.s3 = new S3Client({
@@ -161,6 +165,10 @@ export class TestFederation {
 
   dataDir(region: string): string {
     return path.join(this.root, region, 'data');
+  }
+
+  get keyringFile(): string {
+    return path.join(this.root, 'keyring.json');
   }
 
   region(name: string): FederatedRegion {

@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes, randomUUID } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 
 /** AES-256: 32-byte keys. */
@@ -55,7 +55,7 @@ export class KeyService {
     if (!existsSync(file)) {
       if (!options.create) throw new Error(`the master key file ${file} does not exist (set CAIRN_MASTER_KEY_CREATE=true to create one in development)`);
       mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-      writeKeyring(file, { format: KEYRING_FORMAT, current: 1, master: { '1': randomBytes(KEY_BYTES).toString('base64') }, kms: {} });
+      createKeyringOnce(file, { format: KEYRING_FORMAT, current: 1, master: { '1': randomBytes(KEY_BYTES).toString('base64') }, kms: {} });
     }
     const mode = statSync(file).mode & 0o777;
     if ((mode & 0o077) !== 0) throw new Error(`the master key file ${file} is readable by others (mode ${mode.toString(8)}): chmod 600 it`);
@@ -177,6 +177,24 @@ function readKeyring(file: string): KeyringFile {
     throw new Error(`${file} is not a Cairn keyring (format ${KEYRING_FORMAT})`);
   }
   return { ...parsed, kms: parsed.kms ?? {} };
+}
+
+/**
+ * Creates the keyring unless another process got there first: the gateways of several regions
+ * sharing one keyring start together, and two first master keys would leave one region's data
+ * keys unwrappable by the others. link() refuses to replace, so exactly one file wins.
+ */
+function createKeyringOnce(file: string, ring: KeyringFile): void {
+  const temporary = `${file}.${process.pid}.new`;
+  writeFileSync(temporary, JSON.stringify(ring, null, 2), { mode: 0o600, flush: true });
+  chmodSync(temporary, 0o600);
+  try {
+    linkSync(temporary, file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  } finally {
+    unlinkSync(temporary);
+  }
 }
 
 function writeKeyring(file: string, ring: KeyringFile): void {
