@@ -1,5 +1,5 @@
 import { MetadataLimits } from '@cairn/protocol';
-import { BaseServiceConfig } from '@cairn/service-kit';
+import { ErasureCodingServiceConfig } from '@cairn/chunk-client';
 import { Transform, Type } from 'class-transformer';
 import { IsBoolean, IsInt, IsString, Matches, Max, Min } from 'class-validator';
 
@@ -15,7 +15,8 @@ export const MAX_CHUNK_SIZE_BYTES = 16 * 1024 * 1024;
 export const DEFAULT_INLINE_OBJECT_MAX_BYTES = 16 * 1024;
 export const DEFAULT_CACHE_TTL_MS = 5_000;
 
-export class AccessConfig extends BaseServiceConfig {
+/** CAIRN_EC_DATA_SHARDS / CAIRN_EC_PARITY_SHARDS come from ErasureCodingServiceConfig (@cairn/chunk-client), shared with the scheduler. */
+export class AccessConfig extends ErasureCodingServiceConfig {
   /** Host names for virtual-hosted-style requests (`<bucket>.<domain>`), comma-separated. */
   @IsString()
   @Matches(/^[a-z0-9.-]+(,[a-z0-9.-]+)*$/, { message: 'must be comma-separated host names' })
@@ -65,20 +66,4 @@ export class AccessConfig extends BaseServiceConfig {
   @Transform(({ value }) => (value === 'true' || value === '1' ? true : value === 'false' || value === '0' ? false : value))
   @IsBoolean({ message: 'must be true or false' })
   CAIRN_MASTER_KEY_CREATE = false;
-
-  /**
-   * The erasure code of STANDARD_IA and GLACIER_IR where the ring has data + parity nodes (4+2);
-   * a smaller ring gets the widest code it can place (2+1 on three nodes; docs/storage-classes.md).
-   */
-  @Type(() => Number)
-  @IsInt()
-  @Min(2)
-  @Max(12)
-  CAIRN_EC_DATA_SHARDS = 4;
-
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(4)
-  CAIRN_EC_PARITY_SHARDS = 2;
 }

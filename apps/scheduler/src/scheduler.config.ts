@@ -1,4 +1,4 @@
-import { BaseServiceConfig } from '@cairn/service-kit';
+import { ErasureCodingServiceConfig } from '@cairn/chunk-client';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Matches, Max, Min, ValidateIf } from 'class-validator';
 
@@ -28,7 +28,12 @@ export function durationMs(text: string): number {
   return Number(m[1]) * DURATION_UNIT_MS[m[2] ?? 'ms'];
 }
 
-export class SchedulerConfig extends BaseServiceConfig {
+/**
+ * CAIRN_EC_DATA_SHARDS / CAIRN_EC_PARITY_SHARDS come from ErasureCodingServiceConfig
+ * (@cairn/chunk-client), the gateway's too: lifecycle transitions write stripes in the code the
+ * gateway writes them in. Give both services the same values.
+ */
+export class SchedulerConfig extends ErasureCodingServiceConfig {
   /**
    * How often a lifecycle pass runs (docs/lifecycle.md). Rules are judged at the pass's own time,
    * rounded as S3 rounds (due at the first midnight UTC after the age is reached), so an hourly pass

@@ -10,3 +10,4 @@ export * from './lib/read-repair.reporter';
 export * from './lib/node-health';
 export * from './lib/jetstream-node-health.feed';
 export * from './lib/storage-class-chunks';
+export * from './lib/erasure-code.config';

@@ -1,5 +1,5 @@
 import { Inject, Module, type BeforeApplicationShutdown, type DynamicModule, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { ChunkClient, JetStreamNodeHealthFeed, JetStreamUnderReplicationRecorder, NodeHealthView, NodePools, ReadRepairReporter, StorageClassChunks, StorageRingProvider, STANDARD_REPLICATION } from '@cairn/chunk-client';
+import { ChunkClient, erasureCodeOf, JetStreamNodeHealthFeed, JetStreamUnderReplicationRecorder, NodeHealthView, NodePools, ReadRepairReporter, StorageClassChunks, StorageRingProvider, STANDARD_REPLICATION } from '@cairn/chunk-client';
 import { JetStreamEventStore, NatsConnectionManager, RpcClient, StreamTail } from '@cairn/messaging';
 import { ChunkHealthSchemaVersions, bucketOfToken, subjectsFor, type ChunkRef, type StorageClass } from '@cairn/protocol';
 import type { Logger } from 'pino';
@@ -128,7 +128,7 @@ export class S3GatewayModule {
                 onReadFailover: readRepair.onReadFailover,
                 fallbackReadNodes: (hash) => ring.fallbackReadNodes(hash, STANDARD_REPLICATION.replicationFactor),
               },
-              erasureCode: { dataShards: config.CAIRN_EC_DATA_SHARDS, parityShards: config.CAIRN_EC_PARITY_SHARDS },
+              erasureCode: erasureCodeOf(config),
             });
             const chunkClient = classes.client;
             const store = new ChunkClientStoreAdapter(chunkClient);

@@ -283,7 +283,11 @@ export class LifecyclePass {
         const page = await this.metadata.versions(bucket, this.cursor.afterKeyId, LIFECYCLE_KEYS_PER_PAGE, this.cursor.lastSequence);
         for (const key of page.keys) {
           await this.runKey(bucket, config, key);
-          this.update({ afterKeyId: key.keyId, counts: { ...this.cursor.counts, keysScanned: this.cursor.counts.keysScanned + 1 } });
+          // Counted once the key is done: a pass resumed mid-key judges it again and must not count it twice.
+          this.update({
+            afterKeyId: key.keyId,
+            counts: { ...this.cursor.counts, keysScanned: this.cursor.counts.keysScanned + 1, versionsScanned: this.cursor.counts.versionsScanned + key.versions.length },
+          });
         }
         await this.save();
         if (page.nextAfterKeyId === null) break;
@@ -318,7 +322,6 @@ export class LifecyclePass {
       isDeleteMarker: v.isDeleteMarker,
     }));
     const facts = versionFactsOf(listed);
-    this.count('versionsScanned', facts.length);
     for (const [i, f] of facts.entries()) {
       const decision: LifecycleDecision = decideVersion(config, f, this.cursor.nowMs);
       if (decision.action === 'none') continue;

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { JetStreamUnderReplicationRecorder, StorageClassChunks } from '@cairn/chunk-client';
+import { erasureCodeOf, JetStreamUnderReplicationRecorder, StorageClassChunks } from '@cairn/chunk-client';
 import { JetStreamEventStore, RpcClient } from '@cairn/messaging';
 import {
   CairnError,
@@ -12,14 +12,16 @@ import {
   type HeadObjectReply,
   type StorageClass,
 } from '@cairn/protocol';
-import { EventClock, SERVICE_IDENTITY, type ServiceIdentity } from '@cairn/service-kit';
+import { EventClock, SERVICE_CONFIG, SERVICE_IDENTITY, type ServiceIdentity } from '@cairn/service-kit';
 import { ClusterView, METADATA_RPC_TIMEOUT_MS } from '../cluster/cluster-view';
+import type { SchedulerConfig } from '../scheduler.config';
 import type { LifecycleAction } from './lifecycle-pass';
 
 /**
  * Moves a version into another storage class (docs/storage-classes.md "For lifecycle"): each of its
  * stored chunks is read (verified, whatever its layout) and written again in the new class's layout
- * — replicas for STANDARD / REDUCED_REDUNDANCY, a Reed-Solomon stripe for STANDARD_IA / GLACIER_IR —
+ * — replicas for STANDARD / REDUCED_REDUNDANCY, a Reed-Solomon stripe for STANDARD_IA / GLACIER_IR in
+ * the region's CAIRN_EC_* code —
  * one chunk in memory at a time; then metadata's `changeObjectStorageClass` swaps the version's
  * chunk list in one event, conditioned on the version's etag and class as read, so a reader sees
  * the old list or the new one, never a mix. The old chunks are left to garbage collection; a rewrite
@@ -37,6 +39,7 @@ export class LifecycleTransitions {
     events: JetStreamEventStore,
     clock: EventClock,
     @Inject(SERVICE_IDENTITY) identity: ServiceIdentity,
+    @Inject(SERVICE_CONFIG) config: SchedulerConfig,
   ) {
     this.classes = new StorageClassChunks({
       client: {
@@ -45,6 +48,8 @@ export class LifecycleTransitions {
         pools: cluster.pools,
         underReplication: new JetStreamUnderReplicationRecorder(events, identity.namespace, (event, hash) => clock.envelope(event, hash, ChunkHealthSchemaVersions.ChunkUnderReplicated)),
       },
+      // The gateway's code (the same CAIRN_EC_* settings), narrowed to the ring as it is at each write.
+      erasureCode: erasureCodeOf(config),
     });
   }
 

@@ -20,6 +20,12 @@ export const LIFECYCLE_LEASE_TTL_MS = 15_000;
 export const LIFECYCLE_LEASE_WAIT_MS = 30_000;
 /** A pass whose worker died is taken over after this (BullMQ's stalled check). */
 export const LIFECYCLE_JOB_LOCK_MS = 10_000;
+/**
+ * How many times a pass may lose its worker and still be taken over. BullMQ's default (1) failed a
+ * pass for good at the second death, cursor and all, and left its report "running"; each take-over
+ * resumes after the last action done, so a pass moves on with every one.
+ */
+export const LIFECYCLE_MAX_STALLS = 10;
 const LIFECYCLE_SCHEDULER_ID = 'lifecycle-every';
 const RECENT_RUNS_MAX = 20;
 /** How long `run --wait` waits for a pass before answering with its report so far. */
@@ -69,7 +75,11 @@ export class LifecycleQueue implements OnApplicationBootstrap, NamedWorker {
 
   async onApplicationBootstrap(): Promise<void> {
     this.workers.register(this);
-    this.queues.worker<LifecycleJob>(LIFECYCLE_QUEUE, (job) => this.process(job), { concurrency: 1, lockDuration: LIFECYCLE_JOB_LOCK_MS, stalledInterval: LIFECYCLE_JOB_LOCK_MS });
+    this.queues
+      .worker<LifecycleJob>(LIFECYCLE_QUEUE, (job) => this.process(job), { concurrency: 1, lockDuration: LIFECYCLE_JOB_LOCK_MS, stalledInterval: LIFECYCLE_JOB_LOCK_MS, maxStalledCount: LIFECYCLE_MAX_STALLS })
+      .on('failed', (job, error) => {
+        if (job) void this.failedForGood(job, error).catch((e) => this.logger.warn(`could not record lifecycle job ${job.id} as failed: ${describeError(e)}`));
+      });
     await this.queues
       .queue(LIFECYCLE_QUEUE)
       .upsertJobScheduler(LIFECYCLE_SCHEDULER_ID, { every: this.config.CAIRN_LIFECYCLE_INTERVAL_MS }, { name: 'lifecycle', data: { id: '', trigger: 'interval' }, opts: { removeOnComplete: 100, removeOnFail: 100, attempts: 5, backoff: { type: 'exponential', delay: 5_000 } } })
@@ -170,9 +180,27 @@ export class LifecycleQueue implements OnApplicationBootstrap, NamedWorker {
     if (at > now) await sleep(at - now, undefined, { signal });
   }
 
+  /**
+   * A job BullMQ gives up on without running it again (attempts spent, or its worker died more than
+   * LIFECYCLE_MAX_STALLS times, which fails it before any worker runs it): its report says so, and
+   * nothing is left to resume.
+   */
+  private async failedForGood(job: Job<LifecycleJob>, error: Error): Promise<void> {
+    if (job.finishedOn === undefined) return; // retried later: it resumes from its cursor
+    const id = passIdOf(job);
+    const report = await this.state.getJson<LifecycleReport>(`lifecycle:run:${id}`);
+    if (report?.state === 'running') {
+      const failed: LifecycleReport = { ...report, state: 'failed', error: describeError(error), finishedAt: new Date().toISOString() };
+      await this.state.setJson(`lifecycle:run:${id}`, failed);
+      await this.state.setJson('lifecycle:last', failed);
+      if ((await this.state.getJson<LifecycleReport>('lifecycle:current'))?.id === id) await this.state.setJson('lifecycle:current', null);
+    }
+    await this.state.setJson(`lifecycle:cursor:${id}`, null);
+    this.logger.warn(`lifecycle ${id} failed for good: ${describeError(error)}`);
+  }
+
   private async process(job: Job<LifecycleJob>): Promise<LifecycleReport> {
-    // A scheduled pass has no id of its own: the BullMQ job's id names it (and its saved cursor).
-    const id = job.data.id !== '' ? job.data.id : `lifecycle-${job.id ?? randomUUID()}`;
+    const id = passIdOf(job);
     const held = await abortable(this.locks.hold(LIFECYCLE_LEASE, { ttlMs: LIFECYCLE_LEASE_TTL_MS, waitMs: LIFECYCLE_LEASE_WAIT_MS }), this.queues.shutdownSignal);
     const signal = AbortSignal.any([held.signal, this.queues.shutdownSignal]);
     const cursorKey = `lifecycle:cursor:${id}`;
@@ -220,4 +248,9 @@ export class LifecycleQueue implements OnApplicationBootstrap, NamedWorker {
     const recent = (await this.state.getJson<string[]>('lifecycle:recent')) ?? [];
     await this.state.setJson('lifecycle:recent', [id, ...recent.filter((r) => r !== id)].slice(0, RECENT_RUNS_MAX));
   }
+}
+
+/** A scheduled pass has no id of its own: the BullMQ job's id names it (and its saved cursor). */
+function passIdOf(job: Job<LifecycleJob>): string {
+  return job.data.id !== '' ? job.data.id : `lifecycle-${job.id ?? randomUUID()}`;
 }

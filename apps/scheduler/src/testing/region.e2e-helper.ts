@@ -39,7 +39,11 @@ export class TestRegion {
   rpc!: RpcClient;
   s3!: S3Client;
 
-  constructor(private readonly schedulerEnv: Record<string, string>) {}
+  /** accessEnv: settings the gateway shares with the schedulers (CAIRN_EC_*, say). */
+  constructor(
+    private readonly schedulerEnv: Record<string, string>,
+    private readonly options: { readonly accessEnv?: Record<string, string> } = {},
+  ) {}
 
   async start(storageNodes: number): Promise<void> {
     this.dataRoot = await fsp.mkdtemp(path.join(os.tmpdir(), 'cairn-scheduler-e2e-'));
@@ -53,7 +57,7 @@ export class TestRegion {
     this.services.push(metadata, locks);
     await Promise.all(Array.from({ length: storageNodes }, (_, i) => this.startNode(`storage-${i + 1}`)));
     await this.waitForMembers(storageNodes);
-    this.access = await startServiceProcess({ app: 'access', env: { ...base, CAIRN_INSTANCE: 'access-1', CAIRN_CHUNK_SIZE_BYTES: String(E2E_CHUNK_SIZE_BYTES) } });
+    this.access = await startServiceProcess({ app: 'access', env: { ...base, CAIRN_INSTANCE: 'access-1', CAIRN_CHUNK_SIZE_BYTES: String(E2E_CHUNK_SIZE_BYTES), ...this.options.accessEnv } });
     this.services.push(this.access);
     this.s3 = new S3Client({
       endpoint: this.access.url,
