@@ -10,8 +10,10 @@ import {
   ListObjectVersionsCommand,
   PutBucketTaggingCommand,
   PutBucketVersioningCommand,
-  type S3Client,
+  PutObjectCommand,
+  S3Client,
 } from '@aws-sdk/client-s3';
+import { METADATA_SERVICE, MetadataRpc, type CreateAccessKeyReply } from '@cairn/protocol';
 import { eventually } from '@cairn/testing';
 import type { BackupManifest } from './backup/backup-format';
 import type { VerifyReport } from './backup/backup-verify';
@@ -37,6 +39,10 @@ describe('backups: incremental, resumable, restored into an empty region', () =>
   /** key → versions oldest first (null: a delete marker). */
   const written = new Map<string, (Buffer | null)[]>();
   let firstBackup: BackupManifest;
+  /** A user's key made before the first backup, and the object it wrote. */
+  let aliceKey = { accessKeyId: '', secretAccessKey: '' };
+  const portrait = randomBytes(KiB);
+  const s3As = (endpoint: string, credentials: typeof aliceKey) => new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials, maxAttempts: 1 });
 
   const runBackup = async (region: TestRegion, target: string, scheduler = 'scheduler-1'): Promise<BackupReport> => {
     const before = await region.admin<{ recent: BackupReport[] }>('GET', '/admin/backup/runs', undefined, scheduler);
@@ -81,6 +87,13 @@ describe('backups: incremental, resumable, restored into an empty region', () =>
     await put(a, 'small/0', randomBytes(3 * KiB));
     await a.delete('data', 'small/1');
     written.set('small/1', [...written.get('small/1')!, null]);
+    // A user and their access key (events on META, like buckets and policies), and a bucket of theirs.
+    const created = await a.rpc.request<CreateAccessKeyReply>(METADATA_SERVICE, MetadataRpc.createAccessKey, { owner: 'alice' });
+    aliceKey = { accessKeyId: created.accessKeyId, secretAccessKey: created.secretAccessKey };
+    const alice = s3As(a.accessUrl, aliceKey);
+    await eventually(() => alice.send(new CreateBucketCommand({ Bucket: 'alice-photos' })).then(() => true, () => undefined), 30_000, 250);
+    await alice.send(new PutObjectCommand({ Bucket: 'alice-photos', Key: 'portrait', Body: portrait }));
+    alice.destroy();
   }, 240_000);
 
   afterAll(async () => {
@@ -189,6 +202,11 @@ describe('backups: incremental, resumable, restored into an empty region', () =>
     }
     expect((await c.s3.send(new GetBucketVersioningCommand({ Bucket: 'data' }))).Status).toBe('Enabled');
     expect((await c.s3.send(new GetBucketTaggingCommand({ Bucket: 'data' }))).TagSet).toEqual([{ Key: 'team', Value: 'storage' }]);
+    // The user's key made before the backup signs requests in the restored region, and owns its bucket there.
+    const alice = s3As(c.accessUrl, aliceKey);
+    const got = await alice.send(new GetObjectCommand({ Bucket: 'alice-photos', Key: 'portrait' }));
+    expect(Buffer.from(await got.Body!.transformToByteArray()).equals(portrait)).toBe(true);
+    alice.destroy();
     // A region that has buckets is refused.
     const again = await c.admin<{ id: string }>('POST', '/admin/backup/restore', { target: 'offsite' });
     const refused = await eventually(async () => {

@@ -22,6 +22,7 @@ import { ChunkHealthConsumer } from './repair/chunk-health.consumer';
 import { ChunkRepairQueue } from './repair/chunk-repair.queue';
 import { HistoryReadController } from './point-in-time/history-read.controller';
 import { RestoreAdminController } from './point-in-time/restore-admin.controller';
+import { BackupHistoryReader } from './point-in-time/backup-history.reader';
 import { RestoreQueue } from './point-in-time/restore.queue';
 import { NodeHealthFollower } from './repair/node-health.follower';
 import { LifecycleAdminController } from './lifecycle/lifecycle-admin.controller';
@@ -63,6 +64,7 @@ export const SchedulerService: ServiceDefinition<SchedulerConfig> = {
       LifecycleQueue,
       RegionChunks,
       RestoreQueue,
+      BackupHistoryReader,
       BackupTargetsStore,
       BackupRunner,
       BackupQueue,

@@ -81,7 +81,7 @@ export function registerBackups(program: Command, io: CliIo): void {
 
   program
     .command('restore <bucket>')
-    .description('restore a bucket (or a prefix) to a moment from the event log: keys that differ get a new version with their old content (chunks reused, nothing copied) or a delete; history is kept')
+    .description('restore a bucket (or a prefix) to a moment, from the live event log where it still reaches, else from the newest backup that does: keys that differ get a new version with their old content (chunks reused, or copied back from the backup) or a delete; history is kept')
     .requiredOption('--at <time>', 'ISO-8601 instant with zone or a time ago (10m, 2h, 1d)')
     .option('--prefix <prefix>', 'only keys starting with this')
     .option('--to <bucket>', 'write the restored state into this (existing) bucket instead')

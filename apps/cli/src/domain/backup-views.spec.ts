@@ -27,5 +27,7 @@ describe('backup and restore views', () => {
   it('one line per restore job', () => {
     const line = restoreLine({ id: 'r1', bucket: 'b', at: '2026-12-02T16:00:00.000Z', prefix: 'docs/', to: 'c', state: 'done', progress: { doneItems: 12, totalItems: 12, etaSeconds: 0 }, puts: 11, deletes: 1, bytesRestored: 2048, bytesCopied: 0, failures: 0, failureSample: [] });
     expect(line).toBe('restore r1 done: b/docs/* → c as of 2026-12-02T16:00:00.000Z — 12/12 keys, 11 put back (2048 bytes, 0 copied), 1 deleted, 0 failed');
+    const fromBackup = restoreLine({ id: 'r2', bucket: 'b', at: '2026-11-02T16:00:00.000Z', state: 'done', source: { kind: 'backup', target: 'local', backupId: 'b-1', liveFromSequence: null }, progress: { doneItems: 3, totalItems: 3, etaSeconds: 0 }, puts: 3, deletes: 0, bytesRestored: 4096, bytesCopied: 1024, failures: 0, failureSample: [] });
+    expect(fromBackup).toBe('restore r2 done: b as of 2026-11-02T16:00:00.000Z from backup b-1 of local — 3/3 keys, 3 put back (4096 bytes, 1024 copied), 0 deleted, 0 failed');
   });
 });

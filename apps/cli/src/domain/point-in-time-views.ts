@@ -58,14 +58,17 @@ export interface RestoreReportWire {
   readonly bytesCopied: number;
   readonly failures: number;
   readonly failureSample: readonly string[];
+  /** Where the history came from; absent from schedulers older than restores from backups. */
+  readonly source?: { readonly kind: 'live' } | { readonly kind: 'backup'; readonly target: string; readonly backupId: string; readonly liveFromSequence: number | null };
 }
 
 /** One line of a restore job: where it is, what it did. */
 export function restoreLine(r: RestoreReportWire): string {
   const target = r.to && r.to !== r.bucket ? ` → ${r.to}` : '';
   const eta = r.state === 'running' && r.progress.etaSeconds !== null ? `, ETA ${Math.ceil(r.progress.etaSeconds)}s` : '';
+  const from = r.source?.kind === 'backup' ? ` from backup ${r.source.backupId} of ${r.source.target}${r.source.liveFromSequence === null ? '' : ' and the live log after it'}` : '';
   return (
-    `restore ${r.id} ${r.state}: ${r.bucket}${r.prefix ? `/${r.prefix}*` : ''}${target} as of ${r.at} — ` +
+    `restore ${r.id} ${r.state}: ${r.bucket}${r.prefix ? `/${r.prefix}*` : ''}${target} as of ${r.at}${from} — ` +
     `${r.progress.doneItems}/${r.progress.totalItems} keys${eta}, ${r.puts} put back (${r.bytesRestored} bytes, ${r.bytesCopied} copied), ${r.deletes} deleted, ${r.failures} failed`
   );
 }

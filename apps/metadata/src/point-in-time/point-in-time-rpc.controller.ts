@@ -1,6 +1,6 @@
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import { metadataPattern, MetadataRpc, type HistoryHeadRequest, type HistoryListRequest, type ImportEventsRequest, type RestorePlanRequest } from '@cairn/protocol';
+import { metadataPattern, MetadataRpc, type HistoryHeadRequest, type HistoryListRequest, type ImportEventsRequest, type RestorePlanFromEventsRequest, type RestorePlanRequest } from '@cairn/protocol';
 import { body } from '../shared/rpc-request';
 import { EventImportService } from './event-import.service';
 import { PointInTimeService } from './point-in-time.service';
@@ -26,6 +26,11 @@ export class PointInTimeRpcController {
   @MessagePattern(metadataPattern(MetadataRpc.restorePlan))
   restorePlan(@Payload() r: RestorePlanRequest) {
     return this.pointInTime.restorePlan(body(r));
+  }
+
+  @MessagePattern(metadataPattern(MetadataRpc.restorePlanFromEvents))
+  restorePlanFromEvents(@Payload() r: RestorePlanFromEventsRequest) {
+    return this.pointInTime.restorePlanFromEvents(body(r));
   }
 
   @MessagePattern(metadataPattern(MetadataRpc.importEvents))

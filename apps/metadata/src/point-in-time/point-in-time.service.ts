@@ -11,10 +11,15 @@ import {
   type HistoryListReply,
   type HistoryListRequest,
   type RestoreAction,
+  type HistoryEvent,
+  type RestorePlanFromEventsReply,
+  type RestorePlanFromEventsRequest,
   type RestorePlanReply,
   type RestorePlanRequest,
+  currentEnvelope,
 } from '@cairn/protocol';
-import { bucketAsOf, keyAsOf, liveVersion, parseMoment, restoreActionFor, type BucketAsOf } from '../domain/point-in-time/point-in-time';
+import type { StoredEvent } from '@cairn/eventing';
+import { bucketAsOf, keyAsOf, liveVersion, parseMoment, restoreActionFor, restoreActionsForRange, type BucketAsOf } from '../domain/point-in-time/point-in-time';
 import { versionToServe } from '../domain/object-key/object-key.reading';
 import { validateObjectKey } from '../domain/shared/validation';
 import { MetadataError } from '../domain/shared/metadata.errors';
@@ -117,6 +122,35 @@ export class PointInTimeService {
     return { actions, scannedKeys, totalKeys, nextAfter, snapshot: snapshot.sequence };
   }
 
+  /**
+   * A page of a restore whose source history comes from a backup (the scheduler read it from the
+   * backup's segments): folded as of the moment here, compared with the target's state now.
+   */
+  async restorePlanFromEvents(request: RestorePlanFromEventsRequest): Promise<RestorePlanFromEventsReply> {
+    const atMs = parseMoment(request.at);
+    if (!Array.isArray(request.bucketEvents) || !Array.isArray(request.keys) || typeof request.after !== 'string' || (request.through !== null && typeof request.through !== 'string')) {
+      throw new MetadataError(MetadataErrorCodes.InvalidArgument, 'bucketEvents, keys, after and through are required');
+    }
+    const source = bucketAsOf(storedOf(request.bucketEvents), atMs);
+    if (source.state.status !== 'live') {
+      throw new MetadataError(MetadataErrorCodes.NoSuchBucket, `bucket ${request.bucket} did not exist at ${new Date(atMs).toISOString()} (as the backup tells it)`, { bucket: request.bucket });
+    }
+    const target = request.to ?? request.bucket;
+    const targetNow = await this.bucketAt(target, Number.MAX_SAFE_INTEGER);
+    const targetSnapshot = await this.history.read(target, atMs, request.after !== '');
+    const sourceKeys = request.keys.map((k) => ({ key: k.key, then: keyAsOf(storedOf(k.events), atMs) }));
+    const actions = restoreActionsForRange({
+      sourceKeys,
+      sourceIncarnation: source.incarnation,
+      targetKeys: targetSnapshot.keys,
+      targetIncarnation: targetNow.incarnation,
+      prefix: request.prefix ?? '',
+      after: request.after,
+      through: request.through,
+    });
+    return { actions, scannedKeys: sourceKeys.length };
+  }
+
   /** The bucket as of the moment; NoSuchBucket when it did not exist then. */
   private async bucketAt(bucket: string, atMs: number): Promise<BucketAsOf> {
     if (typeof bucket !== 'string' || bucket === '') throw new MetadataError(MetadataErrorCodes.InvalidArgument, 'a bucket is required');
@@ -139,4 +173,15 @@ function limitOf(limit: unknown, max: number): number {
   const n = Number(limit);
   if (!Number.isInteger(n) || n < 1 || n > max) throw new MetadataError(MetadataErrorCodes.InvalidArgument, `limit must be an integer 1..${max}`);
   return n;
+}
+
+/** A backup's events as stored events, upcast to the current schema as a read from the stream would be. */
+function storedOf(events: readonly HistoryEvent[]): StoredEvent[] {
+  return events.map((e) => {
+    try {
+      return { envelope: currentEnvelope(e.event, `backup event #${e.seq}`), sequence: e.seq };
+    } catch (error) {
+      throw new MetadataError(MetadataErrorCodes.InvalidArgument, (error as Error).message);
+    }
+  });
 }

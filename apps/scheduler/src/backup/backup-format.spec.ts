@@ -1,7 +1,7 @@
 import { promises as fsp } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { BackupKeys, backupsToPrune, ChunkTracker, hashOfChunkKey, newBackupId, parseSegment, segmentLine } from './backup-format';
+import { BackupKeys, backupsToPrune, chunksToKeep, ChunkTracker, hashOfChunkKey, newBackupId, parseSegment, segmentLine, type SegmentEvent } from './backup-format';
 import { DirectoryBackupTarget } from './directory-target.adapter';
 
 const h = (c: string) => c.repeat(64);
@@ -73,5 +73,39 @@ describe('directory backup target', () => {
     } finally {
       await fsp.rm(root, { recursive: true, force: true });
     }
+  });
+
+  describe('which chunks the target keeps for the backups retention leaves', () => {
+    // The log: seq 1-2 before the first cut (2), 3-4 before the second (4), 5-6 before the third (6).
+    let seq = 0;
+    const ev = (subject: string, type: string, data: Record<string, unknown>): SegmentEvent => ({ seq: ++seq, subject, event: { id: `e${seq}`, type, occurredAt: '2026-12-02T16:00:00Z', data } });
+    const log = [
+      ev('k1', 'ObjectVersionPut', { versionId: 'null', chunks: [chunk('a')] }), // 1: a, replaced at 3
+      ev('k2', 'ObjectVersionPut', { versionId: 'null', chunks: [chunk('b')] }), // 2: b, alive to the end
+      ev('k1', 'ObjectVersionPut', { versionId: 'null', chunks: [chunk('c')] }), // 3: c, deleted at 5
+      ev('k3', 'ObjectVersionPut', { versionId: 'null', chunks: [chunk('d')] }), // 4: d, replaced at 6
+      ev('k1', 'ObjectVersionDeleted', { versionId: 'null' }), // 5
+      ev('k3', 'ObjectVersionPut', { versionId: 'null', chunks: [chunk('e')] }), // 6: e
+    ];
+    const first = { previousCutSequence: 0, cutSequence: 2 };
+    const second = { previousCutSequence: 2, cutSequence: 4 };
+    const third = { previousCutSequence: 4, cutSequence: 6 };
+    const kept = (spans: { previousCutSequence: number; cutSequence: number }[]) => [...chunksToKeep(log, spans)].map((x) => x[0]).sort().join('');
+
+    it.each([
+      ['every backup kept: every chunk ever named', [first, second, third], 'abcde'],
+      ['the first pruned: a was still alive at its cut, where the second begins', [second, third], 'abcde'],
+      ['only the newest: what was alive at its previous cut and what its events name; a goes', [third], 'bcde'],
+      ['only the first: what its span named', [first], 'ab'],
+      ['only the middle one: alive at its previous cut (a, b) and named after it (c, d)', [second], 'abcd'],
+    ])('%s', (_name, spans, expected) => {
+      expect(kept(spans)).toBe(expected);
+    });
+
+    it('a chunk alive at a previous cut is kept though deleted before the cut', () => {
+      // c was alive at 4 (the third's previous cut) and deleted at 5: a moment between needs it.
+      expect(chunksToKeep(log, [third]).has(h('c'))).toBe(true);
+      expect(chunksToKeep(log, [{ previousCutSequence: 5, cutSequence: 6 }]).has(h('c'))).toBe(false);
+    });
   });
 });

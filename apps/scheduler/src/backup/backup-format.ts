@@ -48,6 +48,8 @@ export interface BackupManifest {
   readonly namespace: string;
   readonly previousId: string | null;
   readonly previousCutSequence: number;
+  /** The previous backup's cutAt (null for a first backup; absent in manifests written before it was recorded). */
+  readonly previousCutAt?: string | null;
   /** Every META event up to this sequence is in the segments. */
   readonly cutSequence: number;
   /** When the event at the cut occurred (the moment the backup restores to); startedAt for an empty log. */
@@ -155,4 +157,59 @@ function storedSizes(chunk: ChunkRef): [string, number][] {
 export function backupsToPrune(manifests: readonly Pick<BackupManifest, 'id' | 'cutSequence'>[], keep: number): string[] {
   const sorted = [...manifests].sort((a, b) => b.cutSequence - a.cutSequence || (a.id < b.id ? 1 : -1));
   return sorted.slice(Math.max(1, keep)).map((m) => m.id);
+}
+
+/** A backup's span of the log as retention sees it: the events after its previous cut, up to its own. */
+export interface BackupSpan {
+  readonly previousCutSequence: number;
+  readonly cutSequence: number;
+}
+
+/**
+ * The mark of the target's chunk sweep (docs/backups.md): the chunks the backups that survive
+ * retention need. A backup restores every moment from its previous cut to its own cut, so it needs
+ * every chunk a version alive in that span referenced: the chunks still referenced at its previous
+ * cut, and every chunk the events after it (up to its cut) name. The log is fed in sequence order
+ * (the newest backup's segments: they reach back to the start), one pass. Spans of unfinished
+ * backups belong in `spans` too: their chunks may already be in the target.
+ */
+export class ChunkMark {
+  private readonly keep = new Set<string>();
+  private readonly tracker = new ChunkTracker();
+  private readonly boundaries: number[];
+  private next = 0;
+
+  constructor(private readonly spans: readonly BackupSpan[]) {
+    this.boundaries = [...new Set(spans.map((s) => s.previousCutSequence))].sort((a, b) => a - b);
+  }
+
+  observe(e: Pick<SegmentEvent, 'seq' | 'subject' | 'event'>): void {
+    // The state at a previous cut is the fold of the events up to it: taken before the first event past it.
+    this.markReferencedAt(e.seq - 1);
+    const data = e.event.data ?? {};
+    if (this.spans.some((s) => e.seq > s.previousCutSequence && e.seq <= s.cutSequence)) {
+      const chunks = Array.isArray(data['chunks']) ? (data['chunks'] as ChunkRef[]) : [];
+      for (const chunk of chunks) for (const [hash] of storedSizes(chunk)) this.keep.add(hash);
+    }
+    this.tracker.observe(e.subject, e.event.type, data);
+  }
+
+  /** Every chunk to keep, once the whole log has been observed. */
+  marked(): Set<string> {
+    this.markReferencedAt(Number.MAX_SAFE_INTEGER);
+    return this.keep;
+  }
+
+  private markReferencedAt(sequence: number): void {
+    while (this.next < this.boundaries.length && this.boundaries[this.next] <= sequence) {
+      for (const hash of this.tracker.needed().keys()) this.keep.add(hash);
+      this.next++;
+    }
+  }
+}
+
+export function chunksToKeep(events: Iterable<Pick<SegmentEvent, 'seq' | 'subject' | 'event'>>, spans: readonly BackupSpan[]): Set<string> {
+  const mark = new ChunkMark(spans);
+  for (const e of events) mark.observe(e);
+  return mark.marked();
 }

@@ -13,6 +13,7 @@ import { BackupErrorCodes, BackupTargetsStore, type BackupSchedule } from './bac
 import { verifyBackup, type VerifyReport } from './backup-verify';
 import { BackupRunner, readManifests, type BackupReport } from './backup.runner';
 import { RegionRestoreRunner, type RegionRestoreReport } from './region-restore.runner';
+import { sweepTargetChunks } from './target-chunk-sweep';
 
 export const BACKUP_QUEUE = 'backup';
 export const REGION_RESTORE_QUEUE = 'region-restore';
@@ -37,7 +38,8 @@ interface BackupJob {
  * Backups as scheduler jobs: on demand and on each target's schedule (BullMQ job schedulers), one
  * at a time per target (a lock-manager lease), paced at the target's bytes per second. After a
  * scheduled backup, complete backups beyond the target's `keep` are pruned (their manifests and
- * configuration; segments and chunks are shared by later backups and stay).
+ * configuration; segments are shared by later backups and stay), then the target's chunks that no
+ * surviving backup needs are swept (target-chunk-sweep.ts).
  */
 @Injectable()
 export class BackupQueue implements OnApplicationBootstrap, NamedWorker {
@@ -210,14 +212,20 @@ export class BackupQueue implements OnApplicationBootstrap, NamedWorker {
     }
   }
 
+  /** Under the target's backup lease (process holds it): no backup of this region writes to the target meanwhile. */
   private async prune(targetName: string, keep: number): Promise<void> {
     const target = await this.targets.open(targetName);
     try {
-      for (const id of backupsToPrune(await readManifests(target), keep)) {
+      const pruned = backupsToPrune(await readManifests(target), keep);
+      for (const id of pruned) {
         await target.delete(BackupKeys.manifest(id));
         await target.delete(BackupKeys.configuration(id));
         await target.delete(BackupKeys.progress(id));
         this.logger.log(`pruned backup ${id} of ${targetName} (keeping ${keep})`);
+      }
+      if (pruned.length > 0) {
+        const swept = await sweepTargetChunks(target, this.queues.shutdownSignal);
+        this.logger.log(`swept the chunks of ${targetName}: ${swept.deleted} of ${swept.chunks} deleted (no backup left needs them), ${swept.kept} kept`);
       }
     } finally {
       await target.close();

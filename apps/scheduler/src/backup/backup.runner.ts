@@ -200,6 +200,7 @@ export class BackupRunner {
       namespace: this.identity.namespace,
       previousId: progress.previousId,
       previousCutSequence: progress.previousCutSequence,
+      previousCutAt: previous?.cutAt ?? null,
       cutSequence: progress.cutSequence,
       cutAt,
       startedAt: progress.startedAt,

@@ -19,9 +19,10 @@ import { RegionChunks } from '../adapters/region-chunks';
 import { SchedulerStateStore } from '../adapters/scheduler-state.store';
 import { METADATA_RPC_TIMEOUT_MS } from '../cluster/cluster-view';
 import { reportProgress, type ProgressReport, type RateBaseline } from '../domain/job-progress';
-import { BackupKeys, ChunkTracker, parseSegment, type BackupManifest } from './backup-format';
+import { ChunkTracker, parseSegment, type BackupManifest } from './backup-format';
 import type { BackupTarget } from './backup-target.port';
 import { BackupErrorCodes } from './backup-targets.store';
+import { copyChunkBack } from './chunk-copy-back';
 import { runPool, sha256 } from './backup.runner';
 
 const RESTORE_COPY_CONCURRENCY = 4;
@@ -96,16 +97,10 @@ export class RegionRestoreRunner {
       report.chunksPlanned(needed.length, needed.reduce((n, [, size]) => n + size, 0));
       await onProgress(report.report());
       await runPool(needed, RESTORE_COPY_CONCURRENCY, signal, async ([hash, size]) => {
-        if (await this.chunks.present({ hash, offsetBytes: 0, sizeBytes: size })) {
+        if ((await copyChunkBack(this.chunks, target, hash, size, pace, signal)) === 'here') {
           report.chunkHere(size);
           return;
         }
-        await pace.take(size, signal);
-        const bytes = await target.get(BackupKeys.chunk(hash));
-        if (!bytes) throw new Error(`chunk ${hash} is not in the backup target: verify the backup`);
-        if (sha256(bytes) !== hash) throw new Error(`chunk ${hash} in the backup target does not match its hash`);
-        const written = await this.chunks.client.writeChunk(bytes);
-        if (written.stored.length === 0) throw new Error(`chunk ${hash} could not be written to any storage node`);
         report.chunkDone(size);
         await onProgress(report.report());
       });

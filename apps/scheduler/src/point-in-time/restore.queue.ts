@@ -11,23 +11,34 @@ import {
   type DeleteObjectRequest,
   type PutObjectRequest,
   type RestoreAction,
+  type RestorePlanFromEventsReply,
+  type RestorePlanFromEventsRequest,
   type RestorePlanReply,
   type RestorePlanRequest,
   type StorageClass,
+  storedHashesOf,
 } from '@cairn/protocol';
 import { MetricsService, SERVICE_CONFIG, WorkerRegistry, type NamedWorker, type WorkerStatus } from '@cairn/service-kit';
+import { BytePacer } from '../adapters/byte-pacer';
 import { RegionChunks } from '../adapters/region-chunks';
+import { BackupTargetsStore } from '../backup/backup-targets.store';
+import type { BackupTarget } from '../backup/backup-target.port';
+import { copyChunkBack } from '../backup/chunk-copy-back';
 import { SchedulerQueues } from '../adapters/scheduler-queues';
 import { SchedulerStateStore } from '../adapters/scheduler-state.store';
 import { METADATA_RPC_TIMEOUT_MS } from '../cluster/cluster-view';
+import { chooseHistorySource, keyRangePages, type HistorySource } from '../domain/history-source';
 import { reportProgress, type ProgressReport } from '../domain/job-progress';
 import { durationMs, type SchedulerConfig } from '../scheduler.config';
 import { SweepQueue } from '../sweep/sweep.queue';
+import { BackupHistoryReader } from './backup-history.reader';
 
 export const RESTORE_QUEUE = 'restore';
 /** Restore actions applied at once (each a chunk check and a metadata write). */
 export const RESTORE_CONCURRENCY = 4;
 export const RESTORE_PLAN_PAGE = 100;
+/** Bytes of events one page of a restore from a backup sends to metadata at most (NATS' default max payload is 1 MiB). */
+export const RESTORE_FROM_BACKUP_PAGE_BYTES = 384 * 1024;
 /**
  * A moment restored must lie this far inside the restore window: a chunk it references was released
  * no earlier than the moment, so garbage collection keeps it until at least the moment plus the
@@ -50,11 +61,22 @@ export interface RestoreRequest {
 interface RestoreJob extends RestoreRequest {
   readonly id: string;
   readonly queuedAt: string;
+  /** Absent in jobs queued before restores could read from a backup: the live log. */
+  readonly source?: HistorySource;
+}
+
+/** Where the chunks a restore from a backup lacks in the region are copied back from. */
+interface CopyBack {
+  readonly target: BackupTarget;
+  readonly pace: BytePacer;
+  readonly signal: AbortSignal;
 }
 
 export interface RestoreReport extends RestoreRequest {
   readonly id: string;
   readonly state: 'queued' | 'running' | 'done' | 'failed';
+  /** Where the bucket's history was read from: the live event log, or a backup (chooseHistorySource). */
+  readonly source: HistorySource;
   readonly queuedAt: string;
   readonly startedAt?: string;
   readonly finishedAt?: string;
@@ -65,9 +87,11 @@ export interface RestoreReport extends RestoreRequest {
   readonly puts: number;
   /** Keys deleted (a delete marker in a versioned bucket) because they did not exist then. */
   readonly deletes: number;
-  /** Logical bytes of the versions put back; none of them copied: chunks are reused by hash. */
+  /** Logical bytes of the versions put back; chunks still in the region are reused by hash. */
   readonly bytesRestored: number;
   readonly chunksReused: number;
+  /** Chunks (and their bytes) copied back from the backup target because the region no longer held them. */
+  readonly chunksCopied: number;
   readonly bytesCopied: number;
   readonly failures: number;
   readonly failureSample: readonly string[];
@@ -103,6 +127,8 @@ export class RestoreQueue implements OnApplicationBootstrap, NamedWorker {
     private readonly workers: WorkerRegistry,
     private readonly sweep: SweepQueue,
     private readonly metrics: MetricsService,
+    private readonly history: BackupHistoryReader,
+    private readonly targets: BackupTargetsStore,
     @Inject(SERVICE_CONFIG) private readonly config: SchedulerConfig,
   ) {}
 
@@ -131,22 +157,27 @@ export class RestoreQueue implements OnApplicationBootstrap, NamedWorker {
   }
 
   async request(request: RestoreRequest): Promise<RestoreReport> {
-    const atMs = Date.parse(request.at);
-    const oldestMs = Date.now() - this.restoreWindowMs + RESTORE_WINDOW_MARGIN_MS;
-    if (atMs > Date.now()) throw new CairnError('InvalidArgument', `${request.at} is in the future`);
-    if (atMs < oldestMs) {
-      throw new CairnError(
-        'InvalidArgument',
-        `${request.at} is older than the restore window allows (CAIRN_RESTORE_WINDOW=${this.config.CAIRN_RESTORE_WINDOW}, less ${RESTORE_WINDOW_MARGIN_MS / 60_000} minutes): the oldest moment is ${new Date(oldestMs).toISOString()}`,
-      );
-    }
+    const source = await this.sourceFor(Date.parse(request.at));
     const id = `restore-${randomUUID()}`;
-    const report = initialReport(id, request);
+    const report = initialReport(id, request, source);
     await this.save(report);
     const recent = (await this.state.getJson<string[]>('restore:recent')) ?? [];
     await this.state.setJson('restore:recent', [id, ...recent].slice(0, RECENT_RESTORES_MAX));
-    await this.queues.queue(RESTORE_QUEUE).add('restore', { ...request, id, queuedAt: report.queuedAt }, { jobId: id, attempts: 5, backoff: { type: 'exponential', delay: 2_000 }, removeOnComplete: 100, removeOnFail: 100 });
+    await this.queues.queue(RESTORE_QUEUE).add('restore', { ...request, id, queuedAt: report.queuedAt, source } satisfies RestoreJob, { jobId: id, attempts: 5, backoff: { type: 'exponential', delay: 2_000 }, removeOnComplete: 100, removeOnFail: 100 });
     return report;
+  }
+
+  /**
+   * The live log when it reaches the moment (whole, and the moment inside the restore window), else
+   * the newest backup that does; InvalidArgument saying what can be restored when neither does.
+   * Backup targets are read only when the live log does not do.
+   */
+  async sourceFor(atMs: number): Promise<HistorySource> {
+    const question = { atMs, nowMs: Date.now(), restoreWindowMs: this.restoreWindowMs, windowMarginMs: RESTORE_WINDOW_MARGIN_MS, live: await this.history.liveReach(), backups: [] };
+    let decision = chooseHistorySource(question);
+    if (!decision.ok && atMs <= question.nowMs) decision = chooseHistorySource({ ...question, backups: await this.history.reaches() });
+    if (!decision.ok) throw new CairnError('InvalidArgument', `${decision.reason} (CAIRN_RESTORE_WINDOW=${this.config.CAIRN_RESTORE_WINDOW})`);
+    return decision.source;
   }
 
   async report(id: string): Promise<RestoreReport | null> {
@@ -174,9 +205,9 @@ export class RestoreQueue implements OnApplicationBootstrap, NamedWorker {
   }
 
   private async process(job: Job<RestoreJob>): Promise<RestoreReport> {
-    const { id, queuedAt, ...request } = job.data;
+    const { id, queuedAt, source = { kind: 'live' }, ...request } = job.data;
     const signal = this.queues.shutdownSignal;
-    const run = new RestoreRun(id, request, queuedAt);
+    const run = new RestoreRun(id, request, source, queuedAt);
     this.current = run.report();
     let lastSaved = 0;
     const publish = async (force = false) => {
@@ -186,27 +217,14 @@ export class RestoreQueue implements OnApplicationBootstrap, NamedWorker {
       await this.save(this.current);
     };
     try {
-      let after: string | undefined;
-      let snapshot: number | undefined;
-      for (;;) {
-        signal.throwIfAborted();
-        const planRequest: RestorePlanRequest = { ...request, limit: RESTORE_PLAN_PAGE, ...(after ? { after } : {}), ...(snapshot ? { snapshot } : {}) };
-        const page = await this.rpc.request<RestorePlanReply>(METADATA_SERVICE, MetadataRpc.restorePlan, planRequest, { timeoutMs: METADATA_RPC_TIMEOUT_MS });
-        snapshot = page.snapshot;
-        run.planned(page.totalKeys);
-        await runPool(page.actions, RESTORE_CONCURRENCY, signal, async (action) => {
-          await this.apply(action, request, run);
-          await publish();
-        });
-        run.scanned(page.scannedKeys);
-        await publish();
-        if (!page.nextAfter) break;
-        after = page.nextAfter;
-      }
+      if (source.kind === 'backup') await this.restoreFromBackup(request, source, run, publish, signal);
+      else await this.restoreFromLiveLog(request, run, publish, signal);
       run.finish();
       this.runs++;
-      this.logger.log(`restore ${id}: ${request.bucket} → ${request.to ?? request.bucket} as of ${request.at}: ${run.report().puts} put back, ${run.report().deletes} deleted, ${run.report().failures} failed`);
-      return run.report();
+      const done = run.report();
+      const from = source.kind === 'backup' ? `backup ${source.backupId} of ${source.target}` : 'the live log';
+      this.logger.log(`restore ${id}: ${request.bucket} → ${request.to ?? request.bucket} as of ${request.at} from ${from}: ${done.puts} put back, ${done.deletes} deleted, ${done.chunksCopied} chunks copied back, ${done.failures} failed`);
+      return done;
     } catch (error) {
       run.fail(describeError(error));
       this.lastError = { message: describeError(error), at: new Date().toISOString() };
@@ -217,7 +235,67 @@ export class RestoreQueue implements OnApplicationBootstrap, NamedWorker {
     }
   }
 
-  private async apply(action: RestoreAction, request: RestoreRequest, run: RestoreRun): Promise<void> {
+  private async restoreFromLiveLog(request: RestoreRequest, run: RestoreRun, publish: () => Promise<void>, signal: AbortSignal): Promise<void> {
+    let after: string | undefined;
+    let snapshot: number | undefined;
+    for (;;) {
+      signal.throwIfAborted();
+      const planRequest: RestorePlanRequest = { ...request, limit: RESTORE_PLAN_PAGE, ...(after ? { after } : {}), ...(snapshot ? { snapshot } : {}) };
+      const page = await this.rpc.request<RestorePlanReply>(METADATA_SERVICE, MetadataRpc.restorePlan, planRequest, { timeoutMs: METADATA_RPC_TIMEOUT_MS });
+      snapshot = page.snapshot;
+      run.planned(page.totalKeys);
+      await runPool(page.actions, RESTORE_CONCURRENCY, signal, async (action) => {
+        await this.apply(action, request, run);
+        await publish();
+      });
+      run.scanned(page.scannedKeys);
+      await publish();
+      if (!page.nextAfter) break;
+      after = page.nextAfter;
+    }
+  }
+
+  /**
+   * The bucket's history from a backup (and the live log after its cut, for a later moment): read
+   * by the scheduler, folded by metadata a key range at a time (restorePlanFromEvents); chunks the
+   * region no longer holds are copied back from the target before the version that needs them is
+   * written.
+   */
+  private async restoreFromBackup(request: RestoreRequest, source: Extract<HistorySource, { kind: 'backup' }>, run: RestoreRun, publish: () => Promise<void>, signal: AbortSignal): Promise<void> {
+    const target = await this.targets.open(source.target);
+    try {
+      const manifest = await this.history.manifest(target, source.backupId);
+      const history = await this.history.readBucket(target, manifest, source, request.bucket, request.prefix ?? '', Date.parse(request.at), signal);
+      const copyBack: CopyBack = { target, pace: new BytePacer((await this.targets.view(source.target)).bytesPerSecond), signal };
+      run.planned(history.keys.length);
+      const bucketBytes = JSON.stringify(history.bucketEvents).length;
+      const pages = keyRangePages(history.keys, (k) => JSON.stringify(k).length, RESTORE_PLAN_PAGE, Math.max(1, RESTORE_FROM_BACKUP_PAGE_BYTES - bucketBytes));
+      for (const page of pages) {
+        signal.throwIfAborted();
+        const planRequest: RestorePlanFromEventsRequest = {
+          bucket: request.bucket,
+          at: request.at,
+          ...(request.prefix ? { prefix: request.prefix } : {}),
+          ...(request.to ? { to: request.to } : {}),
+          bucketEvents: history.bucketEvents,
+          keys: page.keys,
+          after: page.after,
+          through: page.through,
+        };
+        const reply = await this.rpc.request<RestorePlanFromEventsReply>(METADATA_SERVICE, MetadataRpc.restorePlanFromEvents, planRequest, { timeoutMs: METADATA_RPC_TIMEOUT_MS });
+        await runPool(reply.actions, RESTORE_CONCURRENCY, signal, async (action) => {
+          await this.apply(action, request, run, copyBack);
+          await publish();
+        });
+        run.scanned(reply.scannedKeys);
+        await publish();
+      }
+    } finally {
+      await target.close();
+    }
+  }
+
+  private async apply(action: RestoreAction, request: RestoreRequest, run: RestoreRun, copyBack?: CopyBack): Promise<void> {
     const bucket = request.to ?? request.bucket;
     try {
       if (action.kind === 'delete') {
@@ -230,9 +308,18 @@ export class RestoreQueue implements OnApplicationBootstrap, NamedWorker {
       const stored = v.chunks.filter((c) => c.inline === undefined);
       const present = await Promise.all(stored.map((c) => this.chunks.present(c)));
       const missing = stored.filter((_, i) => !present[i]);
-      if (missing.length > 0) {
+      if (missing.length > 0 && !copyBack) {
         run.failed(`${action.key}: ${missing.length} of its chunks are gone (older than the restore window?), e.g. ${missing[0].hash}`);
         return;
+      }
+      if (copyBack) {
+        for (const chunk of missing) {
+          const shardSize = (chunk as { readonly erasure?: { readonly shardSizeBytes: number } }).erasure?.shardSizeBytes;
+          for (const hash of storedHashesOf(chunk)) {
+            const size = shardSize ?? chunk.sizeBytes;
+            if ((await copyChunkBack(this.chunks, copyBack.target, hash, size, copyBack.pace, copyBack.signal)) === 'copied') run.copied(size);
+          }
+        }
       }
       const put: PutObjectRequest = {
         bucket,
@@ -248,7 +335,7 @@ export class RestoreQueue implements OnApplicationBootstrap, NamedWorker {
         tags: v.tags,
       };
       await this.rpc.request(METADATA_SERVICE, MetadataRpc.putObject, put, { timeoutMs: METADATA_RPC_TIMEOUT_MS });
-      run.put(v.sizeBytes, stored.length);
+      run.put(v.sizeBytes, stored.length - missing.length);
     } catch (error) {
       run.failed(`${action.key}: ${describeError(error)}`);
     }
@@ -259,8 +346,8 @@ export class RestoreQueue implements OnApplicationBootstrap, NamedWorker {
   }
 }
 
-function initialReport(id: string, request: RestoreRequest): RestoreReport {
-  return new RestoreRun(id, request, new Date().toISOString(), 'queued').report();
+function initialReport(id: string, request: RestoreRequest, source: HistorySource): RestoreReport {
+  return new RestoreRun(id, request, source, new Date().toISOString(), 'queued').report();
 }
 
 /** One run's counts and its report. */
@@ -275,6 +362,8 @@ class RestoreRun {
   private deletes = 0;
   private bytesRestored = 0;
   private chunksReused = 0;
+  private chunksCopied = 0;
+  private bytesCopied = 0;
   private failures = 0;
   private readonly failureSample: string[] = [];
   private readonly queuedAt: string;
@@ -282,6 +371,7 @@ class RestoreRun {
   constructor(
     private readonly id: string,
     private readonly request: RestoreRequest,
+    private readonly source: HistorySource,
     queuedAt?: string,
     state: RestoreReport['state'] = 'running',
   ) {
@@ -301,6 +391,11 @@ class RestoreRun {
     this.puts++;
     this.bytesRestored += sizeBytes;
     this.chunksReused += chunks;
+  }
+
+  copied(bytes: number): void {
+    this.chunksCopied++;
+    this.bytesCopied += bytes;
   }
 
   deleted(): void {
@@ -330,6 +425,7 @@ class RestoreRun {
       id: this.id,
       ...this.request,
       state: this.state,
+      source: this.source,
       queuedAt: this.queuedAt,
       ...(this.state === 'queued' ? {} : { startedAt: new Date(this.startedAtMs).toISOString() }),
       ...(this.finishedAtMs ? { finishedAt: new Date(this.finishedAtMs).toISOString() } : {}),
@@ -339,7 +435,8 @@ class RestoreRun {
       deletes: this.deletes,
       bytesRestored: this.bytesRestored,
       chunksReused: this.chunksReused,
-      bytesCopied: 0,
+      chunksCopied: this.chunksCopied,
+      bytesCopied: this.bytesCopied,
       failures: this.failures,
       failureSample: [...this.failureSample],
     };

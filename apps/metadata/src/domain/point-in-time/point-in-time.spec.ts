@@ -3,7 +3,7 @@ import type { StoredEvent } from '@cairn/eventing';
 import { keyIdOf } from '@cairn/hashing';
 import type { EventEnvelope } from '@cairn/protocol';
 import type { MetadataError } from '../shared/metadata.errors';
-import { advanceTimeline, bucketAsOf, emptyTimeline, keyAsOf, liveVersion, parseMoment, restoreActionFor } from './point-in-time';
+import { advanceTimeline, bucketAsOf, emptyTimeline, keyAsOf, liveVersion, parseMoment, restoreActionFor, restoreActionsForRange, type KeyTimeline } from './point-in-time';
 
 const key = 'docs/report.txt';
 const ref = { bucket: 'b', key, keyId: keyIdOf(key), incarnation: 1 };
@@ -84,5 +84,31 @@ describe('the past from the event log', () => {
     const key1 = keyAsOf([put('v1', 1)], Date.parse(T(9)));
     expect(liveVersion(key1, 1)).not.toBeNull();
     expect(liveVersion(key1, 2)).toBeNull();
+  });
+
+  describe('a page of a restore from a backup: source keys then against the target now, over a key range', () => {
+    const at = Date.parse(T(5));
+    const then = (body: string | null) => ({ then: keyAsOf(body === null ? [] : [put(body, 1)], at) });
+    const targetKey = (name: string, body: string | null): KeyTimeline => {
+      const history = body === null ? [] : [put(body, 7)];
+      return { key: name, then: keyAsOf(history, at), now: keyAsOf(history, Number.MAX_SAFE_INTEGER) };
+    };
+    const page = (over: Partial<Parameters<typeof restoreActionsForRange>[0]>) =>
+      restoreActionsForRange({ sourceKeys: [], sourceIncarnation: 1, targetKeys: [], targetIncarnation: 1, prefix: '', after: '', through: null, ...over }).map((a) => `${a.kind} ${a.key}`);
+
+    it.each([
+      ['a key the target lacks is put', { sourceKeys: [{ key: 'a', ...then('v1') }] }, ['put a']],
+      ['a key already the same is left alone', { sourceKeys: [{ key: 'a', ...then('v1') }], targetKeys: [targetKey('a', 'v1')] }, []],
+      ['a key changed since is put back', { sourceKeys: [{ key: 'a', ...then('v1') }], targetKeys: [targetKey('a', 'v2')] }, ['put a']],
+      ['a target key in the range the page does not name is deleted', { sourceKeys: [{ key: 'b', ...then('v1') }], targetKeys: [targetKey('a', 'x'), targetKey('b', 'v1')], through: 'b' }, ['delete a']],
+      ['a target key past the range is left for a later page', { sourceKeys: [{ key: 'a', ...then('v1') }], targetKeys: [targetKey('c', 'x')], through: 'b' }, ['put a']],
+      ['a target key before the range was a former page\'s', { targetKeys: [targetKey('a', 'x')], after: 'a' }, []],
+      ['the last page reaches the end of the key space', { targetKeys: [targetKey('zz', 'x')], after: 'a', through: null }, ['delete zz']],
+      ['outside the prefix nothing is touched', { sourceKeys: [{ key: 'other/a', ...then('v1') }], targetKeys: [targetKey('other/b', 'x')], prefix: 'docs/' }, []],
+      ['a key absent then and now needs nothing', { sourceKeys: [{ key: 'a', ...then(null) }] }, []],
+      ['actions come in key order', { sourceKeys: [{ key: 'b', ...then('v1') }, { key: 'd', ...then('v1') }], targetKeys: [targetKey('c', 'x'), targetKey('a', 'x')] }, ['delete a', 'put b', 'delete c', 'put d']],
+    ])('%s', (_name, over, expected) => {
+      expect(page(over)).toEqual(expected);
+    });
   });
 });

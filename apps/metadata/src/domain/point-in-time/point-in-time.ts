@@ -103,6 +103,45 @@ export function restoreActionFor(key: string, desired: ReadVersion | null, actua
   return { kind: 'put', key, version: restoredVersionOf(desired) };
 }
 
+/**
+ * One page of a restore from a backup's events: the source keys of the page (folded as of the
+ * moment from the backup) against the target's keys now (from the live log). A source key gets a
+ * put or nothing, as restoreActionFor decides; a target key in the page's range (after, through]
+ * under the prefix that the page does not name did not exist then, and is deleted if live now.
+ * Actions come in key order.
+ */
+export interface RestoreRangePage {
+  readonly sourceKeys: readonly { readonly key: string; readonly then: KeyAsRead }[];
+  readonly sourceIncarnation: number;
+  readonly targetKeys: readonly KeyTimeline[];
+  readonly targetIncarnation: number;
+  readonly prefix: string;
+  /** Exclusive; '' from the start of the key space. */
+  readonly after: string;
+  /** Inclusive; null to the end of the key space. */
+  readonly through: string | null;
+}
+
+export function restoreActionsForRange(page: RestoreRangePage): RestoreAction[] {
+  const inRange = (key: string) => key.startsWith(page.prefix) && (page.after === '' || key > page.after) && (page.through === null || key <= page.through);
+  const target = new Map(page.targetKeys.filter((t) => inRange(t.key)).map((t) => [t.key, t]));
+  const actions: RestoreAction[] = [];
+  const named = new Set<string>();
+  for (const source of page.sourceKeys) {
+    if (!inRange(source.key)) continue;
+    named.add(source.key);
+    const now = target.get(source.key);
+    const action = restoreActionFor(source.key, liveVersion(source.then, page.sourceIncarnation), now ? liveVersion(now.now, page.targetIncarnation) : null);
+    if (action) actions.push(action);
+  }
+  for (const [key, t] of target) {
+    if (named.has(key)) continue;
+    const live = liveVersion(t.now, page.targetIncarnation);
+    if (live) actions.push({ kind: 'delete', key, currentEtag: live.etag });
+  }
+  return actions.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+}
+
 export function restoredVersionOf(v: ReadVersion): RestoredVersion {
   return {
     versionIdThen: v.versionId,

@@ -143,6 +143,8 @@ export const MetadataRpc = {
   historyHead: 'history.head',
   /** What restoring a bucket (or prefix) to a moment takes, a page of keys at a time. */
   restorePlan: 'history.restore-plan',
+  /** The same, from events a backup holds (RestorePlanFromEventsRequest): for moments the live log no longer reaches. */
+  restorePlanFromEvents: 'history.restore-plan-from-events',
   /** Replays a backup's events into this region's META (a region restore): see ImportEventsRequest. */
   importEvents: 'history.import',
   // operations

@@ -101,6 +101,38 @@ export interface RestorePlanReply {
   readonly snapshot: number;
 }
 
+/** One event of a bucket's history as a backup holds it: its META sequence and the envelope as stored. */
+export interface HistoryEvent {
+  readonly seq: number;
+  readonly event: { readonly id: string; readonly type: string; readonly occurredAt: string; readonly data: Record<string, unknown> } & Record<string, unknown>;
+}
+
+/**
+ * A page of a restore whose source is a backup (the live log no longer reaches the moment): the
+ * scheduler reads the source bucket's events from the backup's segments and sends them, a range of
+ * keys at a time; metadata folds them as of the moment with the fold that serves GET, compares each
+ * key with the target's state now (from the live log) and answers the actions, as restorePlan does.
+ */
+export interface RestorePlanFromEventsRequest {
+  readonly bucket: string;
+  readonly at: string;
+  readonly prefix?: string;
+  readonly to?: string;
+  /** The source bucket's own events (`meta.bucket.<b>`) that occurred at or before the moment. */
+  readonly bucketEvents: readonly HistoryEvent[];
+  /** Keys under the prefix in (after, through], in key order, each with its events that occurred at or before the moment. */
+  readonly keys: readonly { readonly key: string; readonly events: readonly HistoryEvent[] }[];
+  /** Exclusive lower bound of the key range this page covers; '' for the first page. */
+  readonly after: string;
+  /** Inclusive upper bound; null on the last page (to the end of the key space). */
+  readonly through: string | null;
+}
+
+export interface RestorePlanFromEventsReply {
+  readonly actions: readonly RestoreAction[];
+  readonly scannedKeys: number;
+}
+
 /** The hashes storage nodes hold for a chunk: its own, or its erasure-coded shards'. Inline chunks hold none. */
 export function storedHashesOf(chunk: ChunkRef): readonly string[] {
   if (chunk.inline !== undefined) return [];
