@@ -178,7 +178,7 @@ export class MetadataRpcClient {
   deleteObject = (request: DeleteObjectRequest) => this.command<DeleteObjectReply>(MetadataRpc.deleteObject, request, this.onKey());
   putObjectTags = (request: PutObjectTagsRequest) => this.command<ObjectTagsReply>(MetadataRpc.putObjectTags, request, this.onKey());
   deleteObjectTags = (request: DeleteObjectTagsRequest) => this.command<ObjectTagsReply>(MetadataRpc.deleteObjectTags, request, this.onKey());
-  headObject = (request: { bucket: string; key: string; versionId?: string }) =>
+  headObject = (request: { bucket: string; key: string; versionId?: string; requester?: string }) =>
     this.query<HeadObjectReply>(MetadataRpc.headObject, request, 0);
   listObjects = (request: Query<ListObjectsRequest>) => this.query<ListObjectsReply>(MetadataRpc.listObjects, request, this.readYourWrites.forEverything());
   listObjectsV2 = (request: Query<ListObjectsV2Request>) => this.query<ListObjectsV2Reply>(MetadataRpc.listObjectsV2, request, this.readYourWrites.forEverything());

@@ -13,6 +13,7 @@ import {
 import type { GatewayDeps } from './gateway-deps';
 import { checksumValuesOf } from './object-headers';
 import type { S3Exchange } from './s3-exchange';
+import { requesterOf } from './requester';
 
 const MAX_LIST_PARAM_DIGITS = 10;
 
@@ -49,7 +50,7 @@ export class ListingHandlers {
     const result =
       maxKeys === 0
         ? { contents: [], commonPrefixes: [], isTruncated: false, nextMarker: undefined }
-        : await this.deps.metadata.listObjects({ bucket: ex.bucket, prefix: optional(prefix), delimiter, maxKeys, marker: optional(marker) });
+        : await this.deps.metadata.listObjects({ bucket: ex.bucket, prefix: optional(prefix), delimiter, maxKeys, marker: optional(marker), ...requesterOf(ex) });
     ex.sendXml(
       renderListBucketResultV1({
         bucket: ex.bucket,
@@ -77,7 +78,7 @@ export class ListingHandlers {
     const result =
       maxKeys === 0
         ? { contents: [], commonPrefixes: [], isTruncated: false, nextContinuationToken: undefined }
-        : await this.deps.metadata.listObjectsV2({ bucket: ex.bucket, prefix: optional(prefix), delimiter, maxKeys, startAfter: optional(startAfter), continuationToken });
+        : await this.deps.metadata.listObjectsV2({ bucket: ex.bucket, prefix: optional(prefix), delimiter, maxKeys, startAfter: optional(startAfter), continuationToken, ...requesterOf(ex) });
     ex.sendXml(
       renderListBucketResultV2({
         bucket: ex.bucket,
@@ -112,6 +113,7 @@ export class ListingHandlers {
             maxKeys,
             keyMarker: optional(keyMarker),
             versionIdMarker: optional(versionIdMarker),
+            ...requesterOf(ex),
           });
     ex.sendXml(
       renderListVersionsResult({

@@ -40,6 +40,7 @@ import { classChangingCopy, storageClassFromHeaders, storageClassOfWrite } from 
 import { customerKeyOf, encryptionResponseHeaders, sseOfWrite } from '../encryption/object-keys';
 import { bypassOf, lockResponseHeaders, writeLockFromHeaders } from './data-protection.handlers';
 import { planEncryptedCopy } from './encrypted-copy';
+import { requesterOf } from './requester';
 
 /** DeleteObjects deletes this many keys at a time. */
 export const DELETE_OBJECTS_CONCURRENCY = 8;
@@ -59,6 +60,7 @@ export class ObjectHandlers {
     const storageClass = storageClassOfWrite(ex);
     const { stored, digests } = await storeInClass(this.deps.chunks, storageClass, (chunks) => receiveUploadBody(ex, { ...this.deps, chunks }, objectKey?.dataKey));
     const reply = await this.deps.metadata.putObject({
+      ...requesterOf(ex),
       ...(objectKey ? { encryption: objectKey.encryption } : {}),
       ...lock,
       bucket: ex.bucket,
@@ -90,6 +92,7 @@ export class ObjectHandlers {
     const versionId = ex.route?.versionId;
     try {
       const reply = await this.deps.metadata.deleteObject({
+        ...requesterOf(ex),
         bucket: ex.bucket,
         key: ex.key,
         ...(versionId ? { versionId } : {}),
@@ -124,6 +127,7 @@ export class ObjectHandlers {
         }
         try {
           const reply = await this.deps.metadata.deleteObject({
+            ...requesterOf(ex),
             bucket: ex.bucket,
             key: object.key,
             ...(object.versionId ? { versionId: object.versionId } : {}),
@@ -169,6 +173,7 @@ export class ObjectHandlers {
     const tags = taggingDirective === 'REPLACE' ? (tagsFromHeader(ex.header('x-amz-tagging')) ?? []) : undefined;
     const classChange = await classChangingCopy(this.deps, sourceView, storageClassFromHeaders(ex.headers));
     const reply = await this.deps.metadata.copyObject({
+      ...requesterOf(ex),
       ...classChange,
       bucket: ex.bucket,
       key: ex.key,
@@ -209,7 +214,7 @@ export class ObjectHandlers {
 
   private async serveObject(ex: S3Exchange, withBody: boolean): Promise<void> {
     const overrides = responseOverridesFrom((name) => ex.query(name));
-    const view = await this.deps.metadata.headObject({ bucket: ex.bucket, key: ex.key, ...versionOf(ex) });
+    const view = await this.deps.metadata.headObject({ bucket: ex.bucket, key: ex.key, ...versionOf(ex), ...requesterOf(ex) });
     const customer = customerKeyOf(ex.headers);
     // Every read of an SSE-C version needs its key, HEAD and ranges included; a GET unwraps the data key.
     const dataKey = withBody ? this.deps.objectKeys.dataKeyOf(view.encryption, customer) : (this.deps.objectKeys.checkCustomerKey(view.encryption, customer), undefined);

@@ -14,6 +14,15 @@ import {
 import { CliError, ExitCodes } from '../domain/exit-codes';
 import { action, integerArg, type CliIo } from './context';
 
+/** The widest bound metadata takes (READ_STALENESS_SECONDS_MAX of the protocol; the CLI loads no library at run time for a constant). */
+const READ_STALENESS_SECONDS_MAX = 86_400;
+
+/** GET/PUT /admin/buckets/:name/read-staleness. */
+interface ReadStalenessWire {
+  readonly bucket: string;
+  readonly readStaleness: 'read-your-writes' | number;
+}
+
 const bucketPath = (bucket: string) => `/admin/buckets/${encodeURIComponent(bucket)}`;
 
 export function registerBucketsAndKeys(program: Command, io: CliIo): void {
@@ -47,6 +56,23 @@ export function registerBucketsAndKeys(program: Command, io: CliIo): void {
         const body = replicationBody(opts.mode, opts.home);
         const reply = await ctx.admin.call<BucketWire>('metadata', 'PUT', `${bucketPath(bucket)}/replication`, { body });
         ctx.print(() => `bucket ${describeReplication(reply)}`, reply);
+      }),
+    );
+
+  buckets
+    .command('staleness <bucket> [bound]')
+    .description(
+      "how current another region's copy of an active-passive bucket must be to serve its reads: <seconds> behind the home at most, or read-your-writes (the default: each client sees its own writes through that region); a region further behind waits up to 1 s, then answers 503 SlowDown naming the home. Without a bound: the bucket's current one",
+    )
+    .action(
+      action(io, async (ctx, bucket: string, bound: string | undefined) => {
+        const path = `${bucketPath(bucket)}/read-staleness`;
+        const readStaleness = bound === undefined ? undefined : bound === 'read-your-writes' ? bound : integerArg('<bound>', bound, 1, READ_STALENESS_SECONDS_MAX);
+        const reply =
+          readStaleness === undefined
+            ? await ctx.admin.get<ReadStalenessWire>('metadata', path)
+            : await ctx.admin.call<ReadStalenessWire>('metadata', 'PUT', path, { body: { readStaleness } });
+        ctx.print(() => `bucket ${reply.bucket}: reads in other regions than its home ${typeof reply.readStaleness === 'number' ? `at most ${reply.readStaleness} s behind the home` : 'read-your-writes (each client sees its own writes)'}`, reply);
       }),
     );
 

@@ -20,6 +20,7 @@ import { IssueOperatorTokenRequestDto } from './issue-operator-token.request.dto
 import { ListConflictsQueryDto } from './list-conflicts.request.dto';
 import { replicationOf, SetBucketReplicationRequestDto } from './set-bucket-replication.request.dto';
 import { SetBucketStorageClassRequestDto } from './set-bucket-storage-class.request.dto';
+import { readStalenessOf, SetBucketReadStalenessRequestDto, withReadStaleness } from './set-bucket-read-staleness.request.dto';
 
 /**
  * The operator's HTTP API: buckets (and their replication and conflict log), access keys, operator
@@ -72,9 +73,43 @@ export class MetadataAdminController {
   @Put('buckets/:name/replication')
   @ApiOperation({ summary: "Set a bucket's replication between regions (local, active-passive with its home region, active-active); answers the bucket" })
   async setBucketReplication(@Param('name') name: string, @Body() dto: SetBucketReplicationRequestDto) {
-    const handled = await this.buckets.execute({ type: 'SetBucketReplication', bucket: name, replication: replicationOf(dto) });
+    const replication = replicationOf(dto);
+    // Setting the same home again keeps the bucket's read staleness bound (a drill does, before every run).
+    const current = await this.liveReplication(name).catch(() => null);
+    const kept = replication.mode === 'active-passive' && current?.mode === 'active-passive' && current.homeRegion === replication.homeRegion ? withReadStaleness(replication, readStalenessOf(current)) : replication;
+    const handled = await this.buckets.execute({ type: 'SetBucketReplication', bucket: name, replication: kept });
     await this.projection.waitFor('META', handled.sequence);
     return this.getBucket(name);
+  }
+
+  @Get('buckets/:name/read-staleness')
+  @ApiOperation({ summary: "How current another region's copy of an active-passive bucket must be to serve its reads: seconds behind the home, or read-your-writes (the default)" })
+  async getBucketReadStaleness(@Param('name') name: string) {
+    const replication = await this.liveReplication(name);
+    return { bucket: name, replication, readStaleness: readStalenessOf(replication) };
+  }
+
+  @Put('buckets/:name/read-staleness')
+  @ApiOperation({
+    summary:
+      "Set how far behind the home another region may be and still serve an active-passive bucket's reads (seconds), or read-your-writes (the default); a region further behind waits up to 1 s, then answers 503 SlowDown naming the home",
+  })
+  async setBucketReadStaleness(@Param('name') name: string, @Body() dto: SetBucketReadStalenessRequestDto) {
+    const current = await this.liveReplication(name);
+    if (current.mode !== 'active-passive') {
+      throw new MetadataError(MetadataErrorCodes.InvalidArgument, `bucket ${name} is ${current.mode}: a read staleness bound is for active-passive buckets (the home is what the other regions are behind)`, { bucket: name });
+    }
+    const replication = withReadStaleness(current, dto.readStaleness);
+    const handled = await this.buckets.execute({ type: 'SetBucketReplication', bucket: name, replication });
+    await this.projection.waitFor('META', handled.sequence);
+    return { bucket: name, replication, readStaleness: readStalenessOf(replication) };
+  }
+
+  /** The bucket's replication as its own events have it (the projection's view does not carry the staleness bound). */
+  private async liveReplication(name: string) {
+    const read = await this.buckets.read(name);
+    if (read.state.status !== 'live') throw new MetadataError(MetadataErrorCodes.NoSuchBucket, `bucket ${name} does not exist`, { bucket: name });
+    return read.state.replication;
   }
 
   @Put('buckets/:name/storage-class')

@@ -17,6 +17,7 @@ import {
 } from '@cairn/protocol';
 import { MetadataReadModel } from '../adapters/metadata-read-model';
 import { ProjectionTracker } from '../projections/projection-tracker';
+import { ReplicaReads } from '../replication/replica-reads';
 import { body } from '../shared/rpc-request';
 import { ObjectCommandsHandler } from './object-commands.handler';
 import { ObjectKeyQueries } from './object-key.queries';
@@ -28,6 +29,7 @@ export class ObjectKeyRpcController {
     private readonly objects: ObjectCommandsHandler,
     private readonly projection: ProjectionTracker,
     private readonly readModel: MetadataReadModel,
+    private readonly replicaReads: ReplicaReads,
   ) {}
 
   @MessagePattern(metadataPattern(MetadataRpc.putObject))
@@ -63,24 +65,33 @@ export class ObjectKeyRpcController {
   @MessagePattern(metadataPattern(MetadataRpc.headObject))
   /** Read from the key's own subject: current without waiting for the projection, so minSequence is not needed. */
   async headObject(@Payload() r: HeadObjectRequest): Promise<ObjectVersionView> {
-    return this.objects.head(body(r).bucket, r.key, r.versionId);
+    await this.replicaReads.admit(String(body(r).bucket), r.requester);
+    return this.objects.head(r.bucket, r.key, r.versionId);
   }
 
   @MessagePattern(metadataPattern(MetadataRpc.listObjects))
   async listObjects(@Payload() r: ListObjectsRequest) {
-    await this.projection.waitFor('META', body(r).minSequence);
+    await this.waitForListing(body(r));
     return (await this.readModel.queries(ObjectKeyQueries)).listObjects(String(r.bucket), r);
   }
 
   @MessagePattern(metadataPattern(MetadataRpc.listObjectsV2))
   async listObjectsV2(@Payload() r: ListObjectsV2Request) {
-    await this.projection.waitFor('META', body(r).minSequence);
+    await this.waitForListing(body(r));
     return (await this.readModel.queries(ObjectKeyQueries)).listObjectsV2(String(r.bucket), r);
   }
 
   @MessagePattern(metadataPattern(MetadataRpc.listObjectVersions))
   async listObjectVersions(@Payload() r: ListObjectVersionsRequest) {
-    await this.projection.waitFor('META', body(r).minSequence);
+    await this.waitForListing(body(r));
     return (await this.readModel.queries(ObjectKeyQueries)).listObjectVersions(String(r.bucket), r);
+  }
+
+  /** A listing waits for its read-your-writes point, and in a replica region for what its bucket's staleness needs applied here. */
+  private async waitForListing(r: { bucket: string; minSequence?: number; requester?: string }): Promise<void> {
+    const replicated = await this.replicaReads.admit(String(r.bucket), r.requester);
+    // What was applied for this read is in the local stream by now: the projection must show it too.
+    const minSequence = replicated ? Math.max(r.minSequence ?? 0, await this.projection.lastSequence('META')) : r.minSequence;
+    await this.projection.waitFor('META', minSequence);
   }
 }

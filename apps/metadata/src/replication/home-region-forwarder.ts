@@ -11,6 +11,14 @@ const AUTHORITY_TTL_MS = 250;
 const AUTHORITY_TIMEOUT_MS = 2_000;
 /** A home does not start a write on less lease than this: the append itself must finish inside the lease. */
 const LEASE_MARGIN_MS = 250;
+/** Requesters' last forwarded writes kept (access key × bucket), the least recently written out. */
+const OWN_WRITES_MAX = 100_000;
+
+/** A requester's last write to a bucket that this region forwarded: the home that took it, and that home's stream sequence. */
+export interface ForwardedWrite {
+  readonly home: string;
+  readonly sequence: number;
+}
 
 interface KnownAuthority {
   readonly configuredHome: string;
@@ -32,6 +40,8 @@ interface KnownAuthority {
 @Injectable()
 export class HomeRegionForwarder {
   private readonly known = new Map<string, KnownAuthority>();
+  /** `${requester}\n${bucket}` → the requester's last write this region forwarded (read-your-writes here). */
+  private readonly ownWrites = new Map<string, ForwardedWrite>();
 
   constructor(
     private readonly rpc: RpcClient,
@@ -70,8 +80,44 @@ export class HomeRegionForwarder {
     if (now.leaseUntilMs <= performance.now()) throw this.leaseLapsed(bucket, 'it has lost contact with a majority of regions');
   }
 
-  forward<T>(homeRegion: string, op: ForwardedWriteOp, request: object, completion?: ForwardedCompletion): Promise<T> {
-    return this.rpc.request<T>(SYNC_SERVICE, SyncRpc.forwardWrite, { homeRegion, op, request, ...(completion ? { completion } : {}) }, { timeoutMs: FORWARD_TIMEOUT_MS });
+  /**
+   * Has the home commit the write; the reply's homeSequence (the home's stream sequence of it) is
+   * remembered for the request's requester, whose reads here wait until this region has applied it.
+   */
+  async forward<T>(homeRegion: string, op: ForwardedWriteOp, request: object, completion?: ForwardedCompletion): Promise<T> {
+    const reply = await this.rpc.request<T & { homeSequence?: unknown }>(SYNC_SERVICE, SyncRpc.forwardWrite, { homeRegion, op, request, ...(completion ? { completion } : {}) }, { timeoutMs: FORWARD_TIMEOUT_MS });
+    const { requester, bucket } = request as { requester?: unknown; bucket?: unknown };
+    if (typeof requester === 'string' && typeof bucket === 'string' && typeof reply.homeSequence === 'number' && reply.homeSequence > 0) {
+      this.rememberOwnWrite(requester, bucket, { home: homeRegion, sequence: reply.homeSequence });
+    }
+    return reply;
+  }
+
+  /** The requester's last write to the bucket this region forwarded, if it remembers one. */
+  lastForwardedWrite(requester: string, bucket: string): ForwardedWrite | null {
+    return this.ownWrites.get(`${requester}\n${bucket}`) ?? null;
+  }
+
+  /**
+   * The bucket's home as the control group has it (cached briefly); its configured home when sync
+   * does not answer — a read must not fail because sync is away.
+   */
+  async currentHome(bucket: string, replication: ReplicationConfig & { mode: 'active-passive' }): Promise<string> {
+    try {
+      return (await this.authorityOf(bucket, replication.homeRegion, false)).home;
+    } catch {
+      return this.known.get(bucket)?.home ?? replication.homeRegion;
+    }
+  }
+
+  private rememberOwnWrite(requester: string, bucket: string, write: ForwardedWrite): void {
+    const key = `${requester}\n${bucket}`;
+    const before = this.ownWrites.get(key);
+    // A later write is acknowledged after an earlier one; a different home (after a failover) replaces the entry.
+    if (before && before.home === write.home && before.sequence >= write.sequence) return;
+    this.ownWrites.delete(key);
+    this.ownWrites.set(key, write);
+    if (this.ownWrites.size > OWN_WRITES_MAX) this.ownWrites.delete(this.ownWrites.keys().next().value!);
   }
 
   private async authorityOf(bucket: string, configuredHome: string, fresh: boolean): Promise<KnownAuthority> {

@@ -19,6 +19,7 @@ import {
   type ControlProgressReply,
   type DrillClaim,
   type DrillClaimRequest,
+  type ReplicaPosition,
   type ListBucketsReply,
   type SwitchoverReply,
 } from '@cairn/protocol';
@@ -32,7 +33,8 @@ import { ControlRaftTransport } from './control-raft.transport';
 import { bucketsNeedingFailover, chooseNewHome, committedReportOf, isDown, reportersOf, type ControlCommand, type ControlResult } from './domain/control-state';
 import { validControlCommand, validProbe, validProgressRequest } from './control-messages';
 import { RegionContacts } from './domain/region-contact';
-import { appliedThrough, ownLastSequence } from './replication-progress';
+import { appliedThrough, inboundProgress, ownLastSequence } from './replication-progress';
+import { replicaStalenessMs } from './domain/replica-staleness';
 import { RegionFacts } from './region-facts';
 import { routeBucket } from './domain/routing';
 
@@ -186,6 +188,20 @@ export class ControlGroupService implements OnApplicationBootstrap, OnApplicatio
         return { region, up: (check?.up ?? false) && !isDown(state, region), rttMs: check?.rttMs ?? null, freeBytes: facts?.freeBytes ?? null, s3Endpoint: facts?.s3Endpoint ?? null };
       }),
     });
+  }
+
+  /** How current this region's copy of `source`'s changes is: what a read of a bucket whose home is `source` is judged by. */
+  async replicaPosition(source: string): Promise<ReplicaPosition> {
+    if (source === this.region) return { source, appliedThrough: await ownLastSequence(this.nats, this.identity.namespace), pending: 0, stalenessMs: 0 };
+    const progress = await inboundProgress(this.nats, this.identity.namespace, source);
+    const nowMs = performance.now();
+    const sinceContactMs = this.contacts.view(nowMs, this.startedMs).find((c) => c.region === source)?.sinceContactMs ?? null;
+    return {
+      source,
+      appliedThrough: progress.appliedThrough,
+      pending: progress.pending,
+      stalenessMs: replicaStalenessMs({ pending: progress.pending, oldestPendingAtMs: progress.oldestPendingAtMs, sinceContactMs, nowMs: Date.now() }),
+    };
   }
 
   // ---- the operator's view and actions

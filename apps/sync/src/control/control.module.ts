@@ -1,7 +1,7 @@
 import { Body, Controller, Get, HttpCode, Module, Param, Post } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { CairnError, MetadataErrorCodes, syncPattern, SyncRpc, type BucketAuthority, type BucketRoute, type ControlGroupView, type DrillClaim, type DrillReport, type SwitchoverReply } from '@cairn/protocol';
+import { CairnError, MetadataErrorCodes, syncPattern, SyncRpc, type BucketAuthority, type BucketRoute, type ControlGroupView, type DrillClaim, type DrillReport, type ReplicaPosition, type SwitchoverReply } from '@cairn/protocol';
 import { Access } from '@cairn/service-kit';
 import { Type } from 'class-transformer';
 import { IsInt, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
@@ -125,6 +125,13 @@ export class ControlRpcController {
       throw new CairnError(MetadataErrorCodes.InvalidArgument, 'a bucket authority request names a bucket and its configured home');
     }
     return this.control.authority(r.bucket, r.configuredHome);
+  }
+
+  @MessagePattern(syncPattern(SyncRpc.replicaPosition))
+  replicaPosition(@Payload() payload: unknown): Promise<ReplicaPosition> {
+    const r = payload as { source?: unknown } | null;
+    if (!r || typeof r.source !== 'string' || !REGION_PATTERN.test(r.source)) throw new CairnError(MetadataErrorCodes.InvalidArgument, 'a replica position request names its source region');
+    return this.control.replicaPosition(r.source);
   }
 }
 

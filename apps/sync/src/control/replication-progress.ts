@@ -27,3 +27,31 @@ export async function ownLastSequence(nats: NatsConnectionManager, namespace: st
   const info = await jsm.streams.info(subjectsFor(namespace).streamName('META'));
   return info.state.last_seq;
 }
+
+/** This region's copy of `source`'s changes: applied through (in `source`'s numbering), how many wait, and when the oldest waiting one was made. */
+export interface InboundProgress {
+  readonly appliedThrough: number;
+  readonly pending: number;
+  /** The oldest change not applied yet, as `source`'s clock stamped it (ms); null when none waits. */
+  readonly oldestPendingAtMs: number | null;
+}
+
+export async function inboundProgress(nats: NatsConnectionManager, namespace: string, source: string): Promise<InboundProgress> {
+  const jsm = await jetStreamManager(nats);
+  const stream = inboundStreamName(namespace, source);
+  const consumer = await jsm.consumers.info(stream, applyConsumerName(namespace)).catch(() => null);
+  if (!consumer) return { appliedThrough: 0, pending: 0, oldestPendingAtMs: null };
+  const floor = consumer.ack_floor.stream_seq;
+  const pending = consumer.num_pending + consumer.num_ack_pending;
+  const [appliedThroughSeq, oldest] = await Promise.all([
+    appliedThrough(nats, namespace, source),
+    pending > 0 ? jsm.streams.getMessage(stream, { seq: floor + 1 }).catch(() => null) : Promise.resolve(null),
+  ]);
+  let oldestPendingAtMs: number | null = null;
+  if (pending > 0) {
+    const occurredAt = oldest ? Date.parse(String((oldest.json() as { occurredAt?: unknown }).occurredAt)) : Number.NaN;
+    // Unreadable: count it as made when it reached this region, which understates its age the least we can tell.
+    oldestPendingAtMs = Number.isFinite(occurredAt) ? occurredAt : (oldest?.time.getTime() ?? Date.now());
+  }
+  return { appliedThrough: appliedThroughSeq, pending, oldestPendingAtMs };
+}

@@ -64,10 +64,11 @@ export class WriteForwarding {
       FederationOps.forwardWrite,
       { originRegion: this.region, op: forward.op, request: forward.request, ...(forward.completion ? { completion: forward.completion } : {}) },
       HOME_TIMEOUT_MS,
-    )) as { versionId?: string; hlc?: string };
+    )) as { versionId?: string; hlc?: string; sequence?: number };
     if (forward.op === 'put' || forward.op === 'copy') await this.visibleHere(forward.request, reply);
-    // The home's stream sequence means nothing to this region's projection.
-    return { ...reply, sequence: 0 };
+    // The home's stream sequence means nothing to this region's projection; metadata keeps it as
+    // homeSequence, what this region must have applied for the writer's reads here (read-your-writes).
+    return { ...reply, sequence: 0, homeSequence: typeof reply.sequence === 'number' ? reply.sequence : 0 };
   }
 
   /** At the home: commits a write another region took. */

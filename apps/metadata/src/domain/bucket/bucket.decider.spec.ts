@@ -159,6 +159,19 @@ describe('bucket decider', () => {
         .then([{ type: 'BucketReplicationChanged', data: { bucket: 'photos', replication: { mode: 'active-passive', homeRegion: 'eu-one' } } }]);
     });
 
+    it('keeps a read staleness bound with the home region: setting it is a change, a bound outside 1 s..1 day is refused', () => {
+      const home = { type: 'BucketReplicationChanged', data: { bucket: 'photos', replication: { mode: 'active-passive', homeRegion: 'us-two' } } } as const;
+      const bounded = { mode: 'active-passive', homeRegion: 'us-two', readStalenessSeconds: 5 } as const;
+      spec.given([created, home]).when({ type: 'SetBucketReplication', bucket: 'photos', replication: bounded }).then([{ type: 'BucketReplicationChanged', data: { bucket: 'photos', replication: bounded } }]);
+      spec.given([created, home, { ...home, data: { bucket: 'photos', replication: bounded } }]).when({ type: 'SetBucketReplication', bucket: 'photos', replication: bounded }).then([]);
+      for (const readStalenessSeconds of [0, -1, 1.5, 86_401]) {
+        spec
+          .given([created, home])
+          .when({ type: 'SetBucketReplication', bucket: 'photos', replication: { mode: 'active-passive', homeRegion: 'us-two', readStalenessSeconds } })
+          .thenThrows(MetadataError, hasCode('InvalidArgument'));
+      }
+    });
+
     it('changes the default storage class and refuses unknown ones', () => {
       spec
         .given([created])

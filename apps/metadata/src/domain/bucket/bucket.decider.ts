@@ -5,6 +5,7 @@ import {
   DEFAULT_STORAGE_CLASS,
   MetadataErrorCodes,
   MetadataLimits,
+  READ_STALENESS_SECONDS_MAX,
   validateCorsConfiguration,
   validateLifecycleConfiguration,
   type BucketEncryption,
@@ -277,9 +278,14 @@ function validateReplication(replication: ReplicationConfig): void {
     case 'local':
     case 'active-active':
       return;
-    case 'active-passive':
+    case 'active-passive': {
       validateRegion(replication.homeRegion);
+      const bound = replication.readStalenessSeconds;
+      if (bound !== undefined && (!Number.isInteger(bound) || bound < 1 || bound > READ_STALENESS_SECONDS_MAX)) {
+        throw new MetadataError(MetadataErrorCodes.InvalidArgument, `a read staleness bound is whole seconds from 1 to ${READ_STALENESS_SECONDS_MAX}, not ${String(bound)}`);
+      }
       return;
+    }
     default: {
       const unknown: never = replication;
       throw new MetadataError(MetadataErrorCodes.InvalidArgument, `unknown replication mode ${JSON.stringify(unknown)}`);
@@ -288,6 +294,6 @@ function validateReplication(replication: ReplicationConfig): void {
 }
 
 function sameReplication(a: ReplicationConfig, b: ReplicationConfig): boolean {
-  if (a.mode === 'active-passive' && b.mode === 'active-passive') return a.homeRegion === b.homeRegion;
+  if (a.mode === 'active-passive' && b.mode === 'active-passive') return a.homeRegion === b.homeRegion && a.readStalenessSeconds === b.readStalenessSeconds;
   return a.mode === b.mode;
 }

@@ -59,9 +59,16 @@ export type VersioningStatus = (typeof VersioningStatuses)[number];
 
 export type ReplicationConfig =
   | { readonly mode: 'local' }
-  | { readonly mode: 'active-passive'; readonly homeRegion: string }
+  /**
+   * readStalenessSeconds: how far behind the home another region's copy may be for that region to
+   * serve reads itself (docs/failover.md); absent, the default: read-your-writes for each client's
+   * own writes through that region, and otherwise whatever the region holds.
+   */
+  | { readonly mode: 'active-passive'; readonly homeRegion: string; readonly readStalenessSeconds?: number }
   | { readonly mode: 'active-active' };
 export type ReplicationMode = ReplicationConfig['mode'];
+/** The widest per-bucket read staleness bound: a day. */
+export const READ_STALENESS_SECONDS_MAX = 86_400;
 
 export interface Tag {
   readonly key: string;

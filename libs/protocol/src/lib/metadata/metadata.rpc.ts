@@ -145,6 +145,9 @@ export const MetadataRpc = {
   restorePlan: 'history.restore-plan',
   /** The same, from events a backup holds (RestorePlanFromEventsRequest): for moments the live log no longer reaches. */
   restorePlanFromEvents: 'history.restore-plan-from-events',
+  /** historyList and historyHead over events a backup holds (HistoryListFromEventsRequest, HistoryHeadFromEventsRequest). */
+  historyListFromEvents: 'history.list-from-events',
+  historyHeadFromEvents: 'history.head-from-events',
   /** Replays a backup's events into this region's META (a region restore): see ImportEventsRequest. */
   importEvents: 'history.import',
   // operations
@@ -166,6 +169,16 @@ export const METADATA_READ_WAIT_MAX_MS = 5_000;
 export interface CommandReply {
   /** Stream sequence the command's events were appended at (META, or CLUSTER for membership). */
   readonly sequence: number;
+}
+
+/**
+ * The access key a request came with (absent for anonymous requests). A region that is not an
+ * active-passive bucket's home forwards writes to it and remembers, per access key, the home's
+ * sequence of the last one; that key's reads there wait until replication has brought it
+ * (read-your-writes across regions, docs/failover.md).
+ */
+export interface Requester {
+  readonly requester?: string;
 }
 
 export interface ReadYourWrites {
@@ -274,7 +287,7 @@ export interface ListBucketsReply {
 // ---------------------------------------------------------------------------------------------
 // Objects
 
-export interface PutObjectRequest extends ConditionalWrite {
+export interface PutObjectRequest extends ConditionalWrite, Requester {
   readonly bucket: string;
   /** Any UTF-8, 1..1024 bytes, stored exactly as given. */
   readonly key: string;
@@ -311,7 +324,7 @@ export interface PutObjectReply extends CommandReply {
   readonly hlc: string;
 }
 
-export interface CopyObjectRequest extends ConditionalWrite {
+export interface CopyObjectRequest extends ConditionalWrite, Requester {
   readonly bucket: string;
   readonly key: string;
   readonly sourceBucket: string;
@@ -347,7 +360,7 @@ export interface CopyObjectReply extends CommandReply {
   readonly lastModified: string;
 }
 
-export interface DeleteObjectRequest {
+export interface DeleteObjectRequest extends Requester {
   readonly bucket: string;
   /** x-amz-bypass-governance-retention from a caller allowed s3:BypassGovernanceRetention. */
   readonly bypassGovernanceRetention?: boolean;
@@ -403,7 +416,7 @@ export interface DeleteObjectTagsRequest {
 }
 
 /** Read from the key's own subject, so always current: there is no sequence to wait for. */
-export interface HeadObjectRequest {
+export interface HeadObjectRequest extends Requester {
   readonly bucket: string;
   readonly key: string;
   readonly versionId?: string;
@@ -411,21 +424,21 @@ export interface HeadObjectRequest {
 /** Errors: NoSuchBucket, NoSuchKey (details.deleteMarker when current is a marker), NoSuchVersion, MethodNotAllowed. */
 export type HeadObjectReply = ObjectVersionView;
 
-export interface ListObjectsRequest extends ListObjectsOptions, ReadYourWrites {
+export interface ListObjectsRequest extends ListObjectsOptions, ReadYourWrites, Requester {
   readonly bucket: string;
   /** Exclusive. */
   readonly marker?: string;
 }
 export type ListObjectsReply = ListObjectsV1Result;
 
-export interface ListObjectsV2Request extends ListObjectsOptions, ReadYourWrites {
+export interface ListObjectsV2Request extends ListObjectsOptions, ReadYourWrites, Requester {
   readonly bucket: string;
   readonly startAfter?: string;
   readonly continuationToken?: string;
 }
 export type ListObjectsV2Reply = ListObjectsV2Result;
 
-export interface ListObjectVersionsRequest extends ListObjectsOptions, ReadYourWrites {
+export interface ListObjectVersionsRequest extends ListObjectsOptions, ReadYourWrites, Requester {
   readonly bucket: string;
   readonly keyMarker?: string;
   readonly versionIdMarker?: string;
@@ -480,7 +493,7 @@ export interface RequestedPart {
   readonly checksums?: Checksums;
 }
 
-export interface CompleteUploadRequest {
+export interface CompleteUploadRequest extends Requester {
   readonly bucket: string;
   readonly uploadId: string;
   /** As the client sent them: ascending part numbers, etags quoted or not. */

@@ -141,3 +141,22 @@ export interface BucketRoute {
   readonly read: { readonly region: string; readonly s3Endpoint: string | null } | null;
   readonly regions: readonly RouteRegionView[];
 }
+
+/** Metadata asks its sync how current its copy of `source`'s changes is (a bucket's home, for a read). */
+export interface ReplicaPositionRequest {
+  readonly source: string;
+}
+
+export interface ReplicaPosition {
+  readonly source: string;
+  /** `source`'s own META sequence through which this region has applied its changes. */
+  readonly appliedThrough: number;
+  /** Changes of `source` that have arrived here and are not applied yet. */
+  readonly pending: number;
+  /**
+   * How far behind `source` this region's copy may be, in ms: with nothing pending, the time since
+   * `source` last answered this region's check (anything newer may be on its way); with changes
+   * pending, at least the age of the oldest (by `source`'s clock). null: never heard from it.
+   */
+  readonly stalenessMs: number | null;
+}

@@ -84,6 +84,8 @@ export const SyncRpc = {
   forwardWrite: 'forward.write',
   /** Who may acknowledge writes to an active-passive bucket now (BucketAuthorityRequest → BucketAuthority). */
   bucketAuthority: 'bucket.authority',
+  /** How far this region has applied a region's changes, and how stale that leaves it (ReplicaPositionRequest → ReplicaPosition). */
+  replicaPosition: 'replica.position',
 } as const;
 
 /** The `@MessagePattern` of a sync handler: `syncPattern(SyncRpc.forwardWrite)` = 'sync.forward.write'. */
