@@ -1,6 +1,6 @@
-import { CreateBucketCommand, GetObjectCommand, PutBucketVersioningCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutBucketVersioningCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { METADATA_SERVICE, MetadataRpc, type BucketRoute, type ControlGroupView, type DrillReport, type SwitchoverReply } from '@cairn/protocol';
-import { eventually, signedFetch, testOperatorToken } from '@cairn/testing';
+import { eventually, signedFetch, startServiceProcess, testOperatorToken } from '@cairn/testing';
 import { runCairn as cairn, TestFederation, type FederatedRegion } from './testing/federation.e2e-helper';
 
 /**
@@ -83,6 +83,16 @@ async function homeOf(region: FederatedRegion, bucket: string): Promise<{ home: 
   return view?.buckets.find((b) => b.bucket === bucket);
 }
 
+/** The error a GET answers with (its S3 code), or 'ok'. */
+async function getOutcome(s3: S3Client, bucket: string, key: string): Promise<string> {
+  try {
+    await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body!.transformToString();
+    return 'ok';
+  } catch (error) {
+    return (error as Error).name;
+  }
+}
+
 async function bodyOf(s3: S3Client, bucket: string, key: string): Promise<string | undefined> {
   try {
     const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
@@ -126,6 +136,50 @@ describe('failover between regions', () => {
   afterAll(async () => {
     await federation.stop();
   }, 60_000);
+
+  it("reads through a replica region see the client's own writes at once, and a bucket's staleness bound holds reads of a region cut off from the home", async () => {
+    // Read-your-writes (the default): every write through region-2 is forwarded to the home; a read
+    // through region-2 right after it waits (≤ 1 s) until region-2 has applied that write. The
+    // home's link is slowed by 300 ms, so the change comes back well after the acknowledgement.
+    await federation.proxy.latency('region-1', 300);
+    try {
+      for (let i = 0; i < 5; i++) {
+        const key = `ryw/${i}`;
+        await two.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: `v${i}` }));
+        expect(await bodyOf(two.s3, BUCKET, key)).toBe(`v${i}`);
+        const listed = await two.s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'ryw/' }));
+        expect(listed.Contents?.map((c) => c.Key)).toContain(key);
+        await two.s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: key }));
+        expect(await getOutcome(two.s3, BUCKET, key)).toBe('NoSuchKey');
+      }
+    } finally {
+      await federation.proxy.reset('region-1');
+    }
+
+    // A bound of 3 s (cairn bucket staleness): region-3, cut off from the home, serves reads until
+    // its copy may be over 3 s old, then refuses them with 503 SlowDown; healed, it serves again.
+    const profile = federation.writeProfile('region-1');
+    const set = await cairn(['--profile', profile, '--json', 'bucket', 'staleness', BUCKET, '3']);
+    expect({ code: set.code, stderr: set.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(JSON.parse(set.stdout)).toMatchObject({ bucket: BUCKET, readStaleness: 3 });
+    await two.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'bounded', Body: 'fresh' }));
+    await eventually(async () => (await bodyOf(three.s3, BUCKET, 'bounded')) === 'fresh', SETTLE_MS, 250);
+    const shown = await cairn(['--profile', profile, '--endpoint', 'region-3', '--json', 'bucket', 'staleness', BUCKET]);
+    expect(JSON.parse(shown.stdout)).toMatchObject({ readStaleness: 3 });
+    await federation.proxy.cut('region-3');
+    try {
+      await eventually(async () => (await getOutcome(three.s3, BUCKET, 'bounded')) === 'SlowDown', 30_000, 250);
+      // The home and the region still linked to it serve it all along.
+      expect(await bodyOf(one.s3, BUCKET, 'bounded')).toBe('fresh');
+      expect(await bodyOf(two.s3, BUCKET, 'bounded')).toBe('fresh');
+    } finally {
+      await federation.proxy.heal('region-3');
+    }
+    await eventually(async () => (await getOutcome(three.s3, BUCKET, 'bounded')) === 'ok', SETTLE_MS, 250);
+    const reset = await cairn(['--profile', profile, '--json', 'bucket', 'staleness', BUCKET, 'read-your-writes']);
+    expect(JSON.parse(reset.stdout)).toMatchObject({ readStaleness: 'read-your-writes' });
+    await eventually(async () => (await control(two)).regions.every((r) => !r.down), SETTLE_MS, 250);
+  }, 240_000);
 
   it('fails the home over to another region within 30 s when it is cut off, and never has two homes acknowledging', async () => {
     const atHome = new Writer(one, BUCKET, 'at-home');
@@ -246,4 +300,29 @@ describe('failover between regions', () => {
     expect(routed).toMatchObject({ mode: 'active-passive', home: report.newHome, write: { region: report.newHome }, read: { region: asked.name, s3Endpoint: asked.services.get('access')!.url } });
     expect(routed.regions.every((r) => r.up && r.s3Endpoint !== null && r.freeBytes !== null && r.freeBytes > 0)).toBe(true);
   }, 300_000);
+
+  it('runs drills on a schedule from a scheduler (opt-in), one at a time, and keeps their reports like the CLI’s', async () => {
+    const profile = federation.writeProfile('region-1');
+    const scheduler = await startServiceProcess({
+      app: 'scheduler',
+      // 90 s apart: the first drill is over (~30-50 s) well before a second would start.
+      env: { ...one.env('scheduler-1'), CAIRN_DRILL_INTERVAL_MS: '90000', CAIRN_DRILL_REGION: 'region-3', CAIRN_DRILL_PROFILE: profile, CAIRN_DRILL_BUCKET: 'scheduled-drill' },
+    });
+    let report: DrillReport | undefined;
+    try {
+      report = await eventually(async () => {
+        for (const r of federation.regions) {
+          const kept = await r.syncApi<DrillReport[]>('/control/drills').catch(() => []);
+          const scheduled = kept.find((d) => d.trigger === 'schedule');
+          if (scheduled) return scheduled;
+        }
+        return undefined;
+      }, 240_000, 1_000);
+      // The claim ends with the drill: the federation is free for the next one.
+      await eventually(async () => (await control(two)).drill === null, 30_000, 250);
+    } finally {
+      await scheduler.stop();
+    }
+    expect(report).toMatchObject({ region: 'region-3', bucket: 'scheduled-drill', trigger: 'schedule', splitBrain: false, converged: true, lostAcknowledged: 0, ok: true });
+  }, 330_000);
 });

@@ -91,9 +91,10 @@ export function registerDrills(program: Command, io: CliIo): void {
         ctx.print(
           () =>
             renderTable(
-              ['FINISHED', 'REGION OUT', 'RESULT', 'NEW HOME', 'FAILOVER', 'RTO', 'RPO', 'SPLIT BRAIN', 'LOST'],
+              ['FINISHED', 'STARTED BY', 'REGION OUT', 'RESULT', 'NEW HOME', 'FAILOVER', 'RTO', 'RPO', 'SPLIT BRAIN', 'LOST'],
               reports.map((r) => [
                 r.finishedAt,
+                r.trigger ?? 'cli',
                 r.region,
                 r.ok ? 'PASS' : 'FAIL',
                 r.newHome ?? '-',
