@@ -16,8 +16,12 @@ import {
   PutBucketAclCommand,
   PutBucketOwnershipControlsCommand,
   PutBucketPolicyCommand,
+  PutObjectAclCommand,
   PutObjectCommand,
   PutPublicAccessBlockCommand,
+  PutBucketVersioningCommand,
+  CopyObjectCommand,
+  GetObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { RpcClient } from '@cairn/messaging';
@@ -102,7 +106,7 @@ describe('ACLs, ownership controls and PublicAccessBlock (e2e)', () => {
     expect((await anonymous(`${shared}/new.txt`, { method: 'PUT', body: 'x' })).status).toBe(403);
     // Carol is signed in: AllUsers includes her; AuthenticatedUsers would too.
     expect((await carol.send(new ListObjectsV2Command({ Bucket: shared }))).KeyCount).toBe(1);
-    // The object's ACL reads as its owner's full control (object ACLs are not stored).
+    // Written without an ACL: private, its owner's full control.
     expect((await alice.send(new GetObjectAclCommand({ Bucket: shared, Key: 'a.txt' }))).Grants).toEqual([
       { Grantee: { Type: 'CanonicalUser', ID: ids.alice, DisplayName: 'Alice A.' }, Permission: 'FULL_CONTROL' },
     ]);
@@ -180,6 +184,149 @@ describe('ACLs, ownership controls and PublicAccessBlock (e2e)', () => {
     expect(await s3Error(alice.send(new GetBucketOwnershipControlsCommand({ Bucket: shared })))).toEqual({ name: 'OwnershipControlsNotFoundError', status: 404 });
     // Bob, no longer granted anything, and another user's bucket name: refused, not a 5xx.
     expect(await s3Error(bob.send(new PutBucketAclCommand({ Bucket: shared, ACL: 'private' })))).toEqual({ name: 'AccessDenied', status: 403 });
+  });
+});
+
+/**
+ * Object ACLs stored per version: canned ACLs and grants on PutObject, CopyObject, multipart
+ * uploads and PutObjectAcl (headers and XML body, by id and email), `?acl&versionId=`, who owns
+ * what each Object Ownership makes, PublicAccessBlock on object ACLs, and reads decided on them.
+ */
+describe('object ACLs (e2e)', () => {
+  let alice: S3Client;
+  let bob: S3Client;
+  let carol: S3Client;
+  const ids = { alice: canonicalIdOf('objacl-alice'), bob: canonicalIdOf('objacl-bob'), carol: canonicalIdOf('objacl-carol') };
+  const writer = 'objacl-writer';
+  const preferred = 'objacl-preferred';
+  const enforced = 'objacl-enforced';
+  const anonymous = (path: string, init: RequestInit = {}) => fetch(`${stack.endpoint}/${path}`, init);
+  const owner = (id: string, displayName: string) => ({ ID: id, DisplayName: displayName });
+  const full = (id: string, displayName: string) => ({ Grantee: { Type: 'CanonicalUser', ID: id, DisplayName: displayName }, Permission: 'FULL_CONTROL' });
+
+  beforeAll(async () => {
+    const rpc = stack.access.app.get(RpcClient);
+    await rpc.request<CreateUserReply>(METADATA_SERVICE, MetadataRpc.createUser, { user: 'objacl-alice', displayName: 'Alice O.' });
+    await rpc.request<CreateUserReply>(METADATA_SERVICE, MetadataRpc.createUser, { user: 'objacl-bob', displayName: 'Bob O.', email: 'bob.o@example.com' });
+    const keys: Credentials[] = [await stack.createAccessKey('objacl-alice'), await stack.createAccessKey('objacl-bob'), await stack.createAccessKey('objacl-carol')];
+    [alice, bob, carol] = keys.map((k) => stack.client(k));
+    for (const [bucket, ownership] of [[writer, 'ObjectWriter'], [preferred, 'BucketOwnerPreferred']] as const) {
+      await alice.send(new CreateBucketCommand({ Bucket: bucket, ObjectOwnership: ownership }));
+      // Bob may write into both (WRITE on the bucket); reading objects is up to their own ACLs.
+      await alice.send(new PutBucketAclCommand({ Bucket: bucket, GrantFullControl: `id="${ids.alice}"`, GrantWrite: `id="${ids.bob}"` }));
+    }
+    await alice.send(new CreateBucketCommand({ Bucket: enforced }));
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const client of [alice, bob, carol]) client?.destroy();
+  });
+
+  it('anonymous callers read a public-read object, not a private one; GetObjectAcl shows each', async () => {
+    await alice.send(new PutObjectCommand({ Bucket: writer, Key: 'public.txt', Body: 'for everyone', ACL: 'public-read' }));
+    await alice.send(new PutObjectCommand({ Bucket: writer, Key: 'private.txt', Body: 'for alice' }));
+    const read = await anonymous(`${writer}/public.txt`);
+    expect(read.status).toBe(200);
+    expect(await read.text()).toBe('for everyone');
+    expect((await anonymous(`${writer}/public.txt`, { method: 'HEAD' })).status).toBe(200);
+    expect((await anonymous(`${writer}/private.txt`)).status).toBe(403);
+    // READ is not READ_ACP: the ACL itself stays the owner's.
+    expect((await anonymous(`${writer}/public.txt?acl`)).status).toBe(403);
+    const acl = await alice.send(new GetObjectAclCommand({ Bucket: writer, Key: 'public.txt' }));
+    expect(acl.Owner).toEqual(owner(ids.alice, 'Alice O.'));
+    expect(acl.Grants).toEqual([full(ids.alice, 'Alice O.'), { Grantee: { Type: 'Group', URI: ALL_USERS_GROUP }, Permission: 'READ' }]);
+    expect((await alice.send(new GetObjectAclCommand({ Bucket: writer, Key: 'private.txt' }))).Grants).toEqual([full(ids.alice, 'Alice O.')]);
+  });
+
+  it('another user reads only with a grant (headers by id, XML body by email); READ does not give READ_ACP', async () => {
+    expect(await s3Error(carol.send(new GetObjectCommand({ Bucket: writer, Key: 'private.txt' })))).toEqual({ name: 'AccessDenied', status: 403 });
+    await alice.send(new PutObjectAclCommand({ Bucket: writer, Key: 'private.txt', GrantFullControl: `id="${ids.alice}"`, GrantRead: `id="${ids.carol}"` }));
+    const got = await carol.send(new GetObjectCommand({ Bucket: writer, Key: 'private.txt' }));
+    expect(await got.Body?.transformToString()).toBe('for alice');
+    expect(await s3Error(carol.send(new GetObjectAclCommand({ Bucket: writer, Key: 'private.txt' })))).toEqual({ name: 'AccessDenied', status: 403 });
+    expect(await s3Error(carol.send(new PutObjectAclCommand({ Bucket: writer, Key: 'private.txt', ACL: 'public-read' })))).toEqual({ name: 'AccessDenied', status: 403 });
+
+    await alice.send(
+      new PutObjectAclCommand({
+        Bucket: writer,
+        Key: 'private.txt',
+        AccessControlPolicy: {
+          Owner: { ID: ids.alice },
+          Grants: [
+            { Grantee: { Type: 'CanonicalUser', ID: ids.alice }, Permission: 'FULL_CONTROL' },
+            { Grantee: { Type: 'AmazonCustomerByEmail', EmailAddress: 'Bob.O@example.com' }, Permission: 'READ_ACP' },
+          ],
+        },
+      }),
+    );
+    const seenByBob = await bob.send(new GetObjectAclCommand({ Bucket: writer, Key: 'private.txt' }));
+    expect(seenByBob.Grants).toEqual([full(ids.alice, 'Alice O.'), { Grantee: { Type: 'CanonicalUser', ID: ids.bob, DisplayName: 'Bob O.' }, Permission: 'READ_ACP' }]);
+    // Carol's grant went with the ACL it was in.
+    expect(await s3Error(carol.send(new GetObjectCommand({ Bucket: writer, Key: 'private.txt' })))).toEqual({ name: 'AccessDenied', status: 403 });
+    expect(await s3Error(alice.send(new PutObjectAclCommand({ Bucket: writer, Key: 'private.txt', GrantRead: 'emailAddress="nobody@example.com"' })))).toEqual({
+      name: 'UnresolvableGrantByEmailAddress',
+      status: 400,
+    });
+    expect(await s3Error(alice.send(new PutObjectAclCommand({ Bucket: writer, Key: 'nothing-here.txt', ACL: 'private' })))).toEqual({ name: 'NoSuchKey', status: 404 });
+  });
+
+  it('ObjectWriter: the writer owns what it writes; the bucket owner reads it only when granted', async () => {
+    await bob.send(new PutObjectCommand({ Bucket: writer, Key: 'bob.txt', Body: 'bob wrote this' }));
+    expect((await bob.send(new GetObjectAclCommand({ Bucket: writer, Key: 'bob.txt' }))).Owner).toEqual(owner(ids.bob, 'Bob O.'));
+    expect(await s3Error(alice.send(new GetObjectCommand({ Bucket: writer, Key: 'bob.txt' })))).toEqual({ name: 'AccessDenied', status: 403 });
+    await bob.send(new PutObjectAclCommand({ Bucket: writer, Key: 'bob.txt', ACL: 'bucket-owner-read' }));
+    expect(await (await alice.send(new GetObjectCommand({ Bucket: writer, Key: 'bob.txt' }))).Body?.transformToString()).toBe('bob wrote this');
+    // Deleting stays a bucket permission, as in S3.
+    await alice.send(new DeleteObjectCommand({ Bucket: writer, Key: 'bob.txt' }));
+  });
+
+  it('BucketOwnerPreferred: bucket-owner-full-control makes the bucket owner the owner; without it the writer owns', async () => {
+    await bob.send(new PutObjectCommand({ Bucket: preferred, Key: 'handed-over.txt', Body: 'x', ACL: 'bucket-owner-full-control' }));
+    const handedOver = await alice.send(new GetObjectAclCommand({ Bucket: preferred, Key: 'handed-over.txt' }));
+    expect(handedOver.Owner).toEqual(owner(ids.alice, 'Alice O.'));
+    expect(handedOver.Grants).toEqual([full(ids.alice, 'Alice O.')]);
+    await bob.send(new PutObjectCommand({ Bucket: preferred, Key: 'kept.txt', Body: 'y' }));
+    expect((await bob.send(new GetObjectAclCommand({ Bucket: preferred, Key: 'kept.txt' }))).Owner).toEqual(owner(ids.bob, 'Bob O.'));
+    expect(await s3Error(alice.send(new GetObjectCommand({ Bucket: preferred, Key: 'kept.txt' })))).toEqual({ name: 'AccessDenied', status: 403 });
+  });
+
+  it('keeps an ACL per version (?acl&versionId=), and takes ACLs on CopyObject and multipart uploads', async () => {
+    await alice.send(new PutBucketVersioningCommand({ Bucket: writer, VersioningConfiguration: { Status: 'Enabled' } }));
+    const v1 = (await alice.send(new PutObjectCommand({ Bucket: writer, Key: 'versions.txt', Body: 'one', ACL: 'public-read' }))).VersionId as string;
+    const v2 = (await alice.send(new PutObjectCommand({ Bucket: writer, Key: 'versions.txt', Body: 'two' }))).VersionId as string;
+    expect((await anonymous(`${writer}/versions.txt`)).status).toBe(403);
+    expect(await (await anonymous(`${writer}/versions.txt?versionId=${v1}`)).text()).toBe('one');
+    expect((await alice.send(new GetObjectAclCommand({ Bucket: writer, Key: 'versions.txt', VersionId: v1 }))).Grants).toHaveLength(2);
+    expect((await alice.send(new GetObjectAclCommand({ Bucket: writer, Key: 'versions.txt', VersionId: v2 }))).Grants).toHaveLength(1);
+    const put = await alice.send(new PutObjectAclCommand({ Bucket: writer, Key: 'versions.txt', VersionId: v2, ACL: 'public-read' }));
+    expect(put.$metadata.httpStatusCode).toBe(200);
+    expect(await (await anonymous(`${writer}/versions.txt`)).text()).toBe('two');
+
+    await alice.send(new CopyObjectCommand({ Bucket: writer, Key: 'copied.txt', CopySource: `${writer}/private.txt`, ACL: 'public-read' }));
+    expect(await (await anonymous(`${writer}/copied.txt`)).text()).toBe('for alice');
+    const upload = await alice.send(new CreateMultipartUploadCommand({ Bucket: writer, Key: 'multipart.txt', ACL: 'public-read' }));
+    const part = await alice.send(new UploadPartCommand({ Bucket: writer, Key: 'multipart.txt', UploadId: upload.UploadId, PartNumber: 1, Body: 'in parts' }));
+    await alice.send(new CompleteMultipartUploadCommand({ Bucket: writer, Key: 'multipart.txt', UploadId: upload.UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag }] } }));
+    expect(await (await anonymous(`${writer}/multipart.txt`)).text()).toBe('in parts');
+  });
+
+  it('PublicAccessBlock applies to object ACLs: BlockPublicAcls refuses public ones, IgnorePublicAcls makes them grant nothing', async () => {
+    await alice.send(new PutPublicAccessBlockCommand({ Bucket: writer, PublicAccessBlockConfiguration: { BlockPublicAcls: true } }));
+    expect(await s3Error(alice.send(new PutObjectAclCommand({ Bucket: writer, Key: 'private.txt', ACL: 'public-read' })))).toEqual({ name: 'AccessDenied', status: 403 });
+    expect(await s3Error(alice.send(new PutObjectCommand({ Bucket: writer, Key: 'blocked.txt', Body: 'x', ACL: 'authenticated-read' })))).toEqual({ name: 'AccessDenied', status: 403 });
+    // Already stored public ACLs still count until they are ignored.
+    expect((await anonymous(`${writer}/public.txt`)).status).toBe(200);
+    await alice.send(new PutPublicAccessBlockCommand({ Bucket: writer, PublicAccessBlockConfiguration: { IgnorePublicAcls: true } }));
+    expect((await anonymous(`${writer}/public.txt`)).status).toBe(403);
+    await alice.send(new DeletePublicAccessBlockCommand({ Bucket: writer }));
+    expect((await anonymous(`${writer}/public.txt`)).status).toBe(200);
+  });
+
+  it('BucketOwnerEnforced: PutObjectAcl takes only the bucket owner\'s full control (AccessControlListNotSupported otherwise)', async () => {
+    await alice.send(new PutObjectCommand({ Bucket: enforced, Key: 'e.txt', Body: 'e' }));
+    expect(await s3Error(alice.send(new PutObjectAclCommand({ Bucket: enforced, Key: 'e.txt', ACL: 'public-read' })))).toEqual({ name: 'AccessControlListNotSupported', status: 400 });
+    await alice.send(new PutObjectAclCommand({ Bucket: enforced, Key: 'e.txt', ACL: 'bucket-owner-full-control' }));
+    expect((await alice.send(new GetObjectAclCommand({ Bucket: enforced, Key: 'e.txt' }))).Grants).toEqual([full(ids.alice, 'Alice O.')]);
   });
 });
 

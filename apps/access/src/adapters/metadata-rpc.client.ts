@@ -65,6 +65,7 @@ import {
   type ObjectTagsReply,
   type PutObjectReply,
   type PutObjectRequest,
+  type PutObjectAclRequest,
   type PutObjectTagsRequest,
   type RingEpochReply,
   type SetBucketVersioningReply,
@@ -177,6 +178,7 @@ export class MetadataRpcClient {
     );
   deleteObject = (request: DeleteObjectRequest) => this.command<DeleteObjectReply>(MetadataRpc.deleteObject, request, this.onKey());
   putObjectTags = (request: PutObjectTagsRequest) => this.command<ObjectTagsReply>(MetadataRpc.putObjectTags, request, this.onKey());
+  putObjectAcl = (request: PutObjectAclRequest) => this.command<ObjectTagsReply>(MetadataRpc.putObjectAcl, request, this.onKey());
   deleteObjectTags = (request: DeleteObjectTagsRequest) => this.command<ObjectTagsReply>(MetadataRpc.deleteObjectTags, request, this.onKey());
   headObject = (request: { bucket: string; key: string; versionId?: string; requester?: string }) =>
     this.query<HeadObjectReply>(MetadataRpc.headObject, request, 0);

@@ -1,18 +1,25 @@
 import {
   ACL_PERMISSIONS,
   AclProblem,
+  bucketOwnersPrivateAcl,
   cannedAcl,
   canonicalIdOf,
   GRANT_HEADERS,
-  grantsOnlyOwnerFullControl,
+  isBucketOwnersPrivate,
   isCannedAcl,
+  objectAclOfWrite,
+  objectAclRefusal,
+  objectOwnerOfWrite,
   parseGrantHeader,
   resolveGrants,
   type AccessControlList,
   type AclPermission,
   type BucketView,
+  type CannedAcl,
   type CannedAclOwners,
+  type ObjectAclRules,
   type RequestedGrant,
+  type RequestedObjectAcl,
 } from '@cairn/protocol';
 import type { UserDirectory } from '../adapters/user-directory';
 import { S3Error, isBlank, parseAccessControlPolicy, renderAccessControlPolicy, type RenderedGrant } from '../s3';
@@ -80,24 +87,63 @@ export async function aclFromRequest(ex: S3Exchange, directory: UserDirectory, o
   return { ownerId: owners.ownerId, grants: await resolve(requested, directory) };
 }
 
-/**
- * The ACL a write of an object asks for (PutObject, CopyObject, CreateMultipartUpload, POST
- * uploads, PutObjectAcl), built with the bucket owner as the object's owner: objects are owned by
- * their bucket's owner and object ACLs are not stored (docs/acls.md). One granting only the bucket
- * owner full control (none, private, bucket-owner-full-control, or the same as grants) is taken;
- * under BucketOwnerEnforced anything else is S3's AccessControlListNotSupported, elsewhere
- * NotImplemented rather than silently ignored.
- */
-export function refuseObjectAcl(view: BucketView, acl: AccessControlList | undefined): void {
-  if (acl === undefined || grantsOnlyOwnerFullControl(acl, bucketOwnerId(view))) return;
-  if (!aclsEnabled(view)) throw new S3Error('AccessControlListNotSupported');
-  throw new S3Error('NotImplemented', 'Cairn does not store object ACLs: an object ACL may grant only the bucket owner full control; use the bucket ACL or a bucket policy.');
+/** The bucket's rules an object ACL is held to (metadata's key decider holds them too). */
+export function objectAclRulesOf(view: BucketView): ObjectAclRules {
+  return { aclsEnabled: aclsEnabled(view), blockPublicAcls: view.publicAccessBlock?.blockPublicAcls === true, bucketOwnerId: bucketOwnerId(view) };
 }
 
-/** For object writes: the ACL their headers ask for, refused unless it is the bucket owner's full control alone. */
-export async function checkObjectWriteAcl(ex: S3Exchange, directory: UserDirectory): Promise<void> {
-  const owner = bucketOwnerId(ex.bucketInfo);
-  refuseObjectAcl(ex.bucketInfo, await aclFromHeaders(ex, directory, { ownerId: owner, bucketOwnerId: owner }));
+/** S3's refusal of an object ACL in the exchange's bucket, before any byte of a body is taken. */
+export function refuseObjectAcl(view: BucketView, acl: AccessControlList): void {
+  const refusal = objectAclRefusal(acl, objectAclRulesOf(view));
+  if (refusal === 'AccessControlListNotSupported') throw new S3Error('AccessControlListNotSupported');
+  if (refusal === 'AccessDenied') throw new S3Error('AccessDenied', 'PublicAccessBlock (BlockPublicAcls) refuses a public ACL.');
+}
+
+/**
+ * The ACL a write of an object stores (PutObject, CopyObject, CreateMultipartUpload, POST uploads):
+ * owned as the bucket's Object Ownership says (objectOwnerOfWrite), with the grants its x-amz-acl
+ * or x-amz-grant-* headers (or a POST's `acl` field) ask for, private when none. Refused at once
+ * as S3 refuses it (AccessControlListNotSupported, BlockPublicAcls); metadata's decider checks
+ * again. Undefined when it is the default every object without one has: private, owned by the
+ * bucket owner.
+ */
+export async function objectWriteAcl(ex: S3Exchange, directory: UserDirectory, cannedField?: string): Promise<AccessControlList | undefined> {
+  const view = ex.bucketInfo;
+  const requested = await requestedObjectAcl(ex, directory, cannedField);
+  const bucketOwner = bucketOwnerId(view);
+  const caller = ex.caller;
+  const writerId = caller.via === 'anonymous' || caller.isRoot ? undefined : canonicalIdOf(caller.owner);
+  const ownerId = objectOwnerOfWrite(view.objectOwnership, bucketOwner, writerId, requested);
+  const acl = objectAclOfWrite(ownerId, bucketOwner, requested);
+  refuseObjectAcl(view, acl);
+  return isBucketOwnersPrivate(acl, bucketOwner) ? undefined : acl;
+}
+
+/** `{ acl }` for a metadata write request, `{}` for the default ACL. */
+export async function objectWriteAclField(ex: S3Exchange, directory: UserDirectory, cannedField?: string): Promise<{ acl?: AccessControlList }> {
+  const acl = await objectWriteAcl(ex, directory, cannedField);
+  return acl === undefined ? {} : { acl };
+}
+
+/** An object's ACL as it reads: the stored one while ACLs are on, else (and when none is stored) the bucket owner's private. */
+export function objectAclOf(view: BucketView, stored: AccessControlList | undefined): AccessControlList {
+  return aclsEnabled(view) && stored !== undefined ? stored : bucketOwnersPrivateAcl(bucketOwnerId(view));
+}
+
+async function requestedObjectAcl(ex: S3Exchange, directory: UserDirectory, cannedField: string | undefined): Promise<RequestedObjectAcl> {
+  if (cannedField !== undefined) {
+    const canned = cannedField.trim();
+    if (!isCannedAcl(canned)) throw new S3Error('InvalidArgument', `${canned} is not a valid canned ACL.`);
+    return { kind: 'canned', canned };
+  }
+  const canned = ex.header('x-amz-acl')?.trim();
+  if (canned !== undefined) {
+    // aclFromHeaders refuses a canned ACL with grant headers, and an unknown one.
+    await aclFromHeaders(ex, directory, { ownerId: '' });
+    return { kind: 'canned', canned: canned as CannedAcl };
+  }
+  const fromGrants = await aclFromHeaders(ex, directory, { ownerId: '' });
+  return fromGrants === undefined ? { kind: 'none' } : { kind: 'grants', grants: fromGrants.grants };
 }
 
 /** An ACL as S3 renders it, grantees' display names from the directory. */

@@ -1,6 +1,6 @@
 import type { UserDirectory } from '../adapters/user-directory';
 import { S3Error, parseOwnershipControls, parsePublicAccessBlock, renderOwnershipControls, renderPublicAccessBlock } from '../s3';
-import { aclFromRequest, bucketAclOf, bucketOwnerId, refuseObjectAcl, renderAcl } from './access-control';
+import { aclFromRequest, bucketAclOf, bucketOwnerId, objectAclOf, refuseObjectAcl, renderAcl } from './access-control';
 import type { GatewayDeps } from './gateway-deps';
 import { versionIdHeader } from './object-headers';
 import { readXmlBody } from './request-body';
@@ -28,21 +28,23 @@ export class BucketAccessHandlers {
     ex.sendEmpty();
   };
 
-  /**
-   * An object's ACL: objects are owned by their bucket's owner and private (ACLs on objects are
-   * not stored yet, docs/acls.md), so every object ACL reads the same.
-   */
+  /** A version's ACL (`?acl&versionId=`): the stored one, or the bucket owner's private when none is stored or ACLs are disabled. */
   readonly getObjectAcl = async (ex: S3Exchange): Promise<void> => {
     const view = await this.deps.metadata.headObject({ bucket: ex.bucket, key: ex.key, ...versionOf(ex) });
-    ex.sendXml(await renderAcl(this.users, bucketAclOf({ ...ex.bucketInfo, acl: undefined })), versionIdHeader(ex.bucketInfo.versioning, view.versionId));
+    ex.sendXml(await renderAcl(this.users, objectAclOf(ex.bucketInfo, view.acl)), versionIdHeader(ex.bucketInfo.versioning, view.versionId));
   };
 
-  /** An ACL granting the bucket owner full control is taken (and changes nothing); wider ones are refused (objectAclCheck). */
+  /**
+   * Replaces a version's ACL (headers or an AccessControlPolicy body); its owner stays. S3's
+   * refusals (ACLs disabled, BlockPublicAcls) come before the write, and again from metadata's
+   * key decider.
+   */
   readonly putObjectAcl = async (ex: S3Exchange): Promise<void> => {
     const view = await this.deps.metadata.headObject({ bucket: ex.bucket, key: ex.key, ...versionOf(ex) });
     const bucket = ex.bucketInfo;
-    const owner = bucketOwnerId(bucket);
-    refuseObjectAcl(bucket, await aclFromRequest(ex, this.users, { ownerId: owner, bucketOwnerId: owner }));
+    const acl = await aclFromRequest(ex, this.users, { ownerId: objectAclOf(bucket, view.acl).ownerId, bucketOwnerId: bucketOwnerId(bucket) });
+    refuseObjectAcl(bucket, acl);
+    await this.deps.metadata.putObjectAcl({ bucket: ex.bucket, key: ex.key, versionId: view.versionId, acl });
     ex.sendEmpty(versionIdHeader(bucket.versioning, view.versionId));
   };
 

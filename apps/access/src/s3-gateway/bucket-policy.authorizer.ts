@@ -26,23 +26,24 @@ export class BucketPolicyAuthorizer {
    * target (DeleteObjects, decided key by key) only a bucket without a policy is closed outright to
    * everyone but the owner and root: there is nothing that could allow a key.
    */
-  check(exchange: S3Exchange, view: BucketView, target: PolicyTarget | undefined): void {
+  check(exchange: S3Exchange, view: BucketView, target: PolicyTarget | undefined, objectAcl?: AccessControlList): void {
     if (target === undefined) {
       const caller = exchange.caller;
       const ownerOrRoot = caller.via !== 'anonymous' && (caller.isRoot || caller.owner === view.owner);
       if (!ownerOrRoot && this.policyOf(view) === undefined && effectiveBucketAcl(view) === undefined) throw new S3Error('AccessDenied');
       return;
     }
-    if (!this.allows(exchange, view, target)) throw new S3Error('AccessDenied');
+    if (!this.allows(exchange, view, target, objectAcl)) throw new S3Error('AccessDenied');
   }
 
-  allows(exchange: S3Exchange, view: BucketView, target: PolicyTarget): boolean {
+  /** `objectAcl`: the named version's stored ACL, for actions decided on it (S3GatewayOptions.objectAclOf). */
+  allows(exchange: S3Exchange, view: BucketView, target: PolicyTarget, objectAcl?: AccessControlList): boolean {
     const caller = exchange.caller;
     const anonymous = caller.via === 'anonymous';
     const policy = this.policyOf(view);
     const bucketAcl = effectiveBucketAcl(view);
     // Without a policy or an ACL granting anyone, the answer is ownership alone: no request context to build.
-    if (policy === undefined && bucketAcl === undefined) return !anonymous && (caller.isRoot || caller.owner === view.owner);
+    if (policy === undefined && bucketAcl === undefined && objectAcl === undefined) return !anonymous && (caller.isRoot || caller.owner === view.owner);
     const canonicalId = anonymous ? undefined : canonicalIdOf(caller.owner);
     const principal: PolicyPrincipal = anonymous ? { kind: 'anonymous' } : { kind: 'account', account: caller.owner, canonicalId: canonicalId as string };
     const decision = decideAccess({
@@ -52,6 +53,7 @@ export class BucketPolicyAuthorizer {
       ...(canonicalId !== undefined ? { callerCanonicalId: canonicalId } : {}),
       ...(view.objectOwnership !== undefined ? { objectOwnership: view.objectOwnership } : {}),
       ...(bucketAcl !== undefined ? { bucketAcl } : {}),
+      ...(objectAcl !== undefined ? { objectAcl } : {}),
       ...(view.publicAccessBlock !== undefined ? { publicAccessBlock: view.publicAccessBlock } : {}),
       request: { principal, action: target.action, resource: target.resource, context: policy !== undefined ? this.contextOf(exchange) : {} },
     });

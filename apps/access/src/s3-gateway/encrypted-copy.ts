@@ -1,3 +1,4 @@
+import type { AccessControlList } from '@cairn/protocol';
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { ObjectEncryption, ObjectRetention, ObjectVersionView } from '@cairn/protocol';
@@ -28,6 +29,8 @@ interface CopyOptions {
   readonly metadataDirective: 'COPY' | 'REPLACE';
   readonly taggingDirective: 'COPY' | 'REPLACE';
   readonly conditions: { ifMatch?: string; ifNoneMatch?: '*' };
+  /** The copy's ACL (objectWriteAclField). */
+  readonly acl: { acl?: AccessControlList };
 }
 
 /**
@@ -84,6 +87,7 @@ export async function planEncryptedCopy(ex: S3Exchange, deps: GatewayDeps, sourc
     tags,
     ...options.conditions,
     ...lock,
+    ...options.acl,
     ...(destination ? { encryption: destination.encryption } : {}),
   });
   ex.sendXml(renderCopyObjectResult({ lastModified: new Date(reply.lastModified), etag: reply.etag }), {

@@ -12,7 +12,7 @@ import {
   singlePartEtag,
 } from '../s3';
 import { readChunkedBody } from '../data-path/chunked-body.reader';
-import { checkObjectWriteAcl } from './access-control';
+import { objectWriteAclField } from './access-control';
 import type { GatewayDeps } from './gateway-deps';
 import { checksumTypeOf, checksumValuesOf, claimedChecksumsFrom, contentHeadersFrom, uploadChecksumFrom, uploadChecksumHeaders, tagsFromHeader, toChecksums, userMetadataFrom, versionIdHeader, writeConditionsFrom } from './object-headers';
 import { readXmlBody } from './request-body';
@@ -29,7 +29,7 @@ export class MultipartHandlers {
   constructor(private readonly deps: GatewayDeps) {}
 
   readonly createMultipartUpload = async (ex: S3Exchange): Promise<void> => {
-    await checkObjectWriteAcl(ex, this.deps.users);
+    const acl = await objectWriteAclField(ex, this.deps.users);
     const tags = tagsFromHeader(ex.header('x-amz-tagging'));
     const checksum = uploadChecksumFrom(ex.headers);
     const lock = writeLockFromHeaders(ex, this.deps.nowMs());
@@ -39,6 +39,7 @@ export class MultipartHandlers {
     const storageClass = storageClassOfWrite(ex);
     const reply = await this.deps.metadata.initiateUpload({
       ...lock,
+      ...acl,
       ...(objectKey ? { encryption: objectKey.encryption } : {}),
       bucket: ex.bucket,
       key: ex.key,

@@ -18,7 +18,7 @@ import {
   type DeletedView,
 } from '../s3';
 import { readChunkedBody, verifiedInlineBytes } from '../data-path/chunked-body.reader';
-import { checkObjectWriteAcl } from './access-control';
+import { objectWriteAclField } from './access-control';
 import type { GatewayDeps } from './gateway-deps';
 import { isAbsent, mapError } from './metadata-errors';
 import {
@@ -49,7 +49,7 @@ export class ObjectHandlers {
   constructor(private readonly deps: GatewayDeps) {}
 
   readonly putObject = async (ex: S3Exchange): Promise<void> => {
-    await checkObjectWriteAcl(ex, this.deps.users);
+    const acl = await objectWriteAclField(ex, this.deps.users);
     const conditions = writeConditionsFrom(ex.headers);
     const userMetadata = userMetadataFrom(ex.headers);
     const contentHeaders = contentHeadersFrom(ex.headers);
@@ -63,6 +63,7 @@ export class ObjectHandlers {
       ...requesterOf(ex),
       ...(objectKey ? { encryption: objectKey.encryption } : {}),
       ...lock,
+      ...acl,
       bucket: ex.bucket,
       key: ex.key,
       sizeBytes: stored.sizeBytes,
@@ -155,13 +156,13 @@ export class ObjectHandlers {
   readonly copyObject = async (ex: S3Exchange): Promise<void> => {
     const source = ex.route?.copySource;
     if (!source) throw new S3Error('InvalidArgument', 'x-amz-copy-source is required');
-    await checkObjectWriteAcl(ex, this.deps.users);
+    const acl = await objectWriteAclField(ex, this.deps.users);
     const conditions = writeConditionsFrom(ex.headers);
     const metadataDirective = directive(ex.header('x-amz-metadata-directive'), 'x-amz-metadata-directive');
     const taggingDirective = directive(ex.header('x-amz-tagging-directive'), 'x-amz-tagging-directive');
     const sourceView = await this.deps.metadata.headObject({ bucket: source.bucket, key: source.key, ...(source.versionId ? { versionId: source.versionId } : {}) });
     assertCopySourcePreconditions(ex.headers, { etag: sourceView.etag ?? '', lastModified: new Date(sourceView.lastModified) }, this.deps.nowMs());
-    const plan = await planEncryptedCopy(ex, this.deps, sourceView, { metadataDirective, taggingDirective, conditions });
+    const plan = await planEncryptedCopy(ex, this.deps, sourceView, { metadataDirective, taggingDirective, conditions, acl });
     if (plan.kind === 'copied') return;
     const changesClass = (storageClassFromHeaders(ex.headers) ?? sourceView.storageClass) !== sourceView.storageClass;
     if (source.bucket === ex.bucket && source.key === ex.key && metadataDirective === 'COPY' && taggingDirective === 'COPY' && !source.versionId && !changesClass && !plan.changesEncryption) {
@@ -188,6 +189,7 @@ export class ObjectHandlers {
       ...(tags ? { tags } : {}),
       ...conditions,
       ...plan.extra,
+      ...acl,
     });
     ex.sendXml(renderCopyObjectResult({ lastModified: new Date(reply.lastModified), etag: reply.etag }), {
       ...plan.responseHeaders,

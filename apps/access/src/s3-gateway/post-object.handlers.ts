@@ -15,8 +15,7 @@ import {
   type HeaderBag,
 } from '../s3';
 import { xmlDocument, xmlElement } from '../s3/xml/xml-text';
-import { cannedAcl, isCannedAcl } from '@cairn/protocol';
-import { bucketOwnerId, refuseObjectAcl } from './access-control';
+import { objectWriteAclField } from './access-control';
 import type { GatewayDeps } from './gateway-deps';
 import { contentHeadersFrom, toChecksums, userMetadataFrom, versionIdHeader } from './object-headers';
 import type { S3Exchange } from './s3-exchange';
@@ -169,13 +168,6 @@ export class PostObjectHandlers {
     if (keyField === undefined || keyField === '') throw new S3Error('InvalidArgument', "Bucket POST must contain a field named 'key'.  If it is specified, please check the order of the fields.", { ArgumentName: 'key', ArgumentValue: '' });
     const key = keyField.split('${filename}').join(head.filename);
     checkKey(key);
-    const acl = fields.get('acl');
-    if (acl !== undefined) {
-      const canned = acl.trim();
-      if (!isCannedAcl(canned)) throw new S3Error('InvalidArgument', `${canned} is not a valid canned ACL.`);
-      const owner = bucketOwnerId(ex.bucketInfo);
-      refuseObjectAcl(ex.bucketInfo, cannedAcl(canned, { ownerId: owner, bucketOwnerId: owner }));
-    }
     // The form's SSE fields (x-amz-server-side-encryption, -aws-kms-key-id, -customer-*), else the bucket's default.
     const sse = sseOfWrite(headerBagOf(fields), ex.bucketInfo.encryption);
     const objectKey = sse ? this.deps.objectKeys.newDataKey(sse) : undefined;
@@ -183,6 +175,8 @@ export class PostObjectHandlers {
     const redirect = fields.get('success_action_redirect') ?? fields.get('redirect');
     if (ex.authorizeUpload) ex.authorizeUpload(key);
     else throw new S3Error('AccessDenied');
+    // The form's `acl` field: a canned ACL, the object owned as the bucket's Object Ownership says.
+    const acl = await objectWriteAclField(ex, this.deps.users, fields.get('acl') ?? 'private');
 
     const bag = headerBagOf(fields);
     const userMetadata = userMetadataFrom(bag);
@@ -218,6 +212,7 @@ export class PostObjectHandlers {
       storageClass,
       ...(tags ? { tags } : {}),
       ...(objectKey ? { encryption: objectKey.encryption } : {}),
+      ...acl,
     });
     const etag = `"${reply.etag}"`;
     const location = `/${encodeURIComponent(ex.bucket)}/${key.split('/').map(encodeURIComponent).join('/')}`;

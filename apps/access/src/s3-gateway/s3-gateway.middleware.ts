@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { trace } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import { Counter, Histogram, type Registry } from 'prom-client';
-import { isOperatorRole, OPERATOR_ROLES, type BucketView, type OperatorRole, type OperatorTokenClaims } from '@cairn/protocol';
+import { aclRequirementOf, CairnError, isOperatorRole, MetadataErrorCodes, OPERATOR_ROLES, type AccessControlList, type BucketView, type OperatorRole, type OperatorTokenClaims } from '@cairn/protocol';
 import { MAX_REQUEST_HEADERS } from '@cairn/service-kit';
 import { ANONYMOUS_CALLER, S3Error, isAnonymousRequest, parseRequestTarget, routeS3Request, type RequestTarget, type RoutingConfig, type S3Operation, type SigV4Verifier } from '../s3';
 import { bucketArn, copySourceTargetOf, objectArn, policyTargetOf, type PolicyTarget } from '../domain/bucket-policy/s3-policy-request';
@@ -12,8 +12,14 @@ import { isChangeFeedPath } from '../change-feed/change-feed.request';
 import { applyCorsHeaders } from './bucket-cors.handlers';
 import { BucketPolicyAuthorizer } from './bucket-policy.authorizer';
 import { isKeyAdminPath, type KeyAdminHandler } from '../encryption/key-admin.handler';
-import { mapError } from './metadata-errors';
+import { isAbsent, mapError } from './metadata-errors';
 import { S3Exchange, type S3Handler } from './s3-exchange';
+
+/** The object a request names (its key, and version when one is named). */
+interface ObjectNamed {
+  readonly key: string;
+  readonly versionId?: string;
+}
 
 /** What S3 puts in the Server header; clients ignore it, people read it. */
 export const S3_SERVER_HEADER = 'Cairn';
@@ -41,6 +47,12 @@ export interface S3GatewayOptions {
   readonly changeFeed?: ChangeFeedHandler;
   /** Serves /_cairn/admin/keys (docs/encryption.md): master key rotation and SSE-KMS keys, root key only. */
   readonly keyAdmin?: KeyAdminHandler;
+  /**
+   * A version's stored ACL (undefined: none stored), for decisions that S3 makes on the object's
+   * ACL (reading an object or its ACL, writing its ACL) in buckets whose ACLs are on. Without it,
+   * objects count as private to their bucket's owner.
+   */
+  readonly objectAclOf?: (bucket: string, key: string, versionId: string | undefined) => Promise<AccessControlList | undefined>;
 }
 
 /** Seconds from 1 ms to 5 min: small-object requests at the bottom, multi-GiB uploads and downloads at the top. */
@@ -197,7 +209,8 @@ export class S3Gateway {
         exchange.verifyPostSignature = (form) => this.options.verifier.verifyPostPolicy(form);
         exchange.authorizeUpload = (key) => this.policies.check(ex, view, policyTargetOf({ operation: 'PostObject', bucket: view.name, key }));
       } else if (!UNOWNED_OPERATIONS.has(route.operation) && route.bucket !== undefined) {
-        const view = await this.authorize(exchange, route.bucket, policyTargetOf({ operation: route.operation, bucket: route.bucket, key: route.key, versionId: route.versionId }));
+        const target = policyTargetOf({ operation: route.operation, bucket: route.bucket, key: route.key, versionId: route.versionId });
+        const view = await this.authorize(exchange, route.bucket, target, route.key === undefined ? undefined : { key: route.key, versionId: route.versionId });
         exchange.bucketView = view;
         if (route.operation === 'DeleteObjects') exchange.mayDeleteObject = this.policies.objectDeleteCheck(exchange, view);
         const bypasser = exchange;
@@ -207,7 +220,7 @@ export class S3Gateway {
       } else if (exchange.caller.via === 'anonymous') {
         throw new S3Error('AccessDenied', 'Anonymous access is not allowed.');
       }
-      if (route.copySource) await this.authorize(exchange, route.copySource.bucket, copySourceTargetOf(route.copySource));
+      if (route.copySource) await this.authorize(exchange, route.copySource.bucket, copySourceTargetOf(route.copySource), route.copySource);
       // `Expect: 100-continue`: the client waits for this before sending its body, so a refused
       // request (above) costs it no upload; the server no longer answers 100 by itself (checkContinue).
       if (expectsContinue(req) && !res.headersSent) res.writeContinue();
@@ -282,12 +295,31 @@ export class S3Gateway {
   }
 
   /** Root touches every bucket; the owner its own unless the policy denies it; others where the policy allows. */
-  private async authorize(exchange: S3Exchange, bucket: string, target: PolicyTarget | undefined): Promise<BucketView> {
+  private async authorize(exchange: S3Exchange, bucket: string, target: PolicyTarget | undefined, object?: ObjectNamed): Promise<BucketView> {
     const view = await this.options.bucketOf(bucket);
     // The request's own bucket (not a copy source) lends its CORS headers, refusals included.
     if (bucket === exchange.route?.bucket) applyCorsHeaders(exchange, view, exchange.res);
-    this.policies.check(exchange, view, target);
+    this.policies.check(exchange, view, target, await this.objectAclFor(exchange, view, target, object));
     return view;
+  }
+
+  /**
+   * The object's ACL when the decision depends on it: an action S3 decides on the object's ACL, in
+   * a bucket whose ACLs are on, for anyone but the root key. One metadata read (the key's own
+   * subject, cached there); buckets under BucketOwnerEnforced (the default) never pay it. An
+   * absent version has no ACL: the decision is then the bucket's, and the handler answers
+   * NoSuchKey to whoever may know.
+   */
+  private async objectAclFor(exchange: S3Exchange, view: BucketView, target: PolicyTarget | undefined, object: ObjectNamed | undefined): Promise<AccessControlList | undefined> {
+    if (!this.options.objectAclOf || object === undefined || target === undefined || view.objectOwnership === 'BucketOwnerEnforced') return undefined;
+    if (exchange.caller.via !== 'anonymous' && exchange.caller.isRoot) return undefined;
+    if (aclRequirementOf(target.action)?.on !== 'object') return undefined;
+    try {
+      return await this.options.objectAclOf(view.name, object.key, object.versionId);
+    } catch (error) {
+      if (isAbsent(error) || (error instanceof CairnError && error.code === MetadataErrorCodes.MethodNotAllowed)) return undefined;
+      throw error;
+    }
   }
 
   private sendBareError(req: IncomingMessage, res: ServerResponse, error: S3Error, requestId: string, hostId: string): void {

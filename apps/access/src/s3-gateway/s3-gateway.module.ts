@@ -173,6 +173,7 @@ export class S3GatewayModule {
               routing: { baseDomains: config.CAIRN_S3_BASE_DOMAINS.split(',') },
               handlers: s3Handlers(deps),
               bucketOf: (bucket) => metadata.getBucket({ bucket }),
+              objectAclOf: async (bucket, key, versionId) => (await metadata.headObject({ bucket, key, ...(versionId === undefined ? {} : { versionId }) })).acl,
               logger,
               instance: identity.instance,
               issueOperatorToken: (request) => credentials.mintOperatorToken(request),

@@ -15,6 +15,7 @@ import {
 } from '@cairn/protocol';
 import { multipartUploadDecider, type KnownUpload, type UploadedPart } from '../domain/multipart-upload/multipart-upload.decider';
 import { objectKeyDecider } from '../domain/object-key/object-key.decider';
+import { objectAclRulesOf } from '../domain/object-key/object-acl';
 import { MetadataError } from '../domain/shared/metadata.errors';
 import { normalizeEtag } from '../domain/shared/validation';
 import { BucketCommandsHandler } from '../bucket/bucket-commands.handler';
@@ -57,6 +58,7 @@ export class UploadCommandsHandler {
       ...(request.encryption === undefined ? {} : { encryption: request.encryption }),
       ...(request.retention === undefined ? {} : { retention: request.retention }),
       ...(request.legalHold === true ? { legalHold: true } : {}),
+      ...(request.acl === undefined ? {} : { acl: request.acl, aclRules: objectAclRulesOf(bucket) }),
     });
     return { sequence: handled.sequence, uploadId };
   }
@@ -141,6 +143,7 @@ export class UploadCommandsHandler {
           ...(initiated.encryption === undefined ? {} : { encryption: initiated.encryption }),
           ...(initiated.retention === undefined ? {} : { retention: initiated.retention }),
           ...(initiated.legalHold === true ? { legalHold: true } : {}),
+          ...(initiated.acl === undefined ? {} : { acl: initiated.acl }),
           ...(request.ifMatch === undefined ? {} : { ifMatch: request.ifMatch }),
           ...(request.ifNoneMatch === undefined ? {} : { ifNoneMatch: request.ifNoneMatch }),
         },

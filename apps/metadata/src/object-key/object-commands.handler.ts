@@ -15,6 +15,7 @@ import {
   type ObjectVersionView,
   type PutObjectReply,
   type PutObjectRequest,
+  type PutObjectAclRequest,
   type PutObjectTagsRequest,
 } from '@cairn/protocol';
 import { FoldedStateCache } from '../adapters/folded-state.cache';
@@ -26,6 +27,7 @@ import { BucketCommandsHandler } from '../bucket/bucket-commands.handler';
 import { HomeRegionForwarder } from '../replication/home-region-forwarder';
 import { decided, MetadataCommandContext } from '../shared/metadata-command-context';
 import { writeLockFor } from '../data-protection/write-lock';
+import { objectAclRulesOf } from '../domain/object-key/object-acl';
 import type { ObjectKeyCommand } from '../domain/object-key/object-key.commands';
 
 const DEFAULT_CONTENT_TYPE = 'binary/octet-stream';
@@ -118,6 +120,7 @@ export class ObjectCommandsHandler {
       ...(completed === undefined ? {} : { uploadId: completed.uploadId, partSizes: completed.partSizes }),
       ...(request.encryption === undefined ? {} : { encryption: request.encryption }),
       ...writeLockFor(bucket, request, Date.parse(lastModified)),
+      ...(request.acl === undefined ? {} : { acl: request.acl, aclRules: objectAclRulesOf(bucket) }),
     });
     await this.buckets.confirmWritable(request.bucket, writable);
     const put = decided<ObjectKeyEvent, 'ObjectVersionPut'>(handled.events, 'ObjectVersionPut');
@@ -186,6 +189,7 @@ export class ObjectCommandsHandler {
       ...(request.ifNoneMatch === undefined ? {} : { ifNoneMatch: request.ifNoneMatch }),
       ...(request.encryption === undefined ? {} : { encryption: request.encryption }),
       ...writeLockFor(bucket, request, Date.parse(this.ctx.nowIso())),
+      ...(request.acl === undefined ? {} : { acl: request.acl, aclRules: objectAclRulesOf(bucket) }),
     });
     await this.buckets.confirmWritable(request.bucket, writable);
     const copied = decided<ObjectKeyEvent, 'ObjectVersionCopied'>(handled.events, 'ObjectVersionCopied');
@@ -265,6 +269,27 @@ export class ObjectCommandsHandler {
     });
     const removed = decided<ObjectKeyEvent, 'ObjectTagsDeleted'>(handled.events, 'ObjectTagsDeleted');
     return { sequence: handled.sequence, versionId: removed?.versionId ?? request.versionId ?? handled.state.versions[0]?.versionId ?? NULL_VERSION_ID };
+  }
+
+  /** PutObjectAcl: decided on the key with the bucket's ACL rules as read now; forwarded to an active-passive home like tags. */
+  async putAcl(request: PutObjectAclRequest): Promise<ObjectTagsReply> {
+    requireKey(request.bucket, request.key);
+    const home = await this.homeOf(request.bucket);
+    if (home !== null) return this.forwarder.forward<ObjectTagsReply>(home, 'put-acl', request);
+    const read = await this.buckets.read(request.bucket);
+    if (read.state.status !== 'live') throw new MetadataError(MetadataErrorCodes.NoSuchBucket, `bucket ${request.bucket} does not exist`, { bucket: request.bucket });
+    const handled = await this.execute({
+      type: 'PutObjectAcl',
+      bucket: request.bucket,
+      key: request.key,
+      keyId: keyIdOf(request.key),
+      incarnation: read.incarnation,
+      acl: request.acl,
+      aclRules: objectAclRulesOf(read.state),
+      ...(request.versionId === undefined ? {} : { versionId: request.versionId }),
+    });
+    const set = decided<ObjectKeyEvent, 'ObjectAclSet'>(handled.events, 'ObjectAclSet');
+    return { sequence: handled.sequence, versionId: set?.versionId ?? request.versionId ?? handled.state.versions[0]?.versionId ?? NULL_VERSION_ID };
   }
 
   /**

@@ -12,6 +12,7 @@ import {
   type ListObjectsV2Request,
   type ListObjectVersionsRequest,
   type ObjectVersionView,
+  type PutObjectAclRequest,
   type PutObjectRequest,
   type PutObjectTagsRequest,
 } from '@cairn/protocol';
@@ -50,6 +51,11 @@ export class ObjectKeyRpcController {
   @MessagePattern(metadataPattern(MetadataRpc.putObjectTags))
   putObjectTags(@Payload() r: PutObjectTagsRequest) {
     return this.objects.putTags(body(r));
+  }
+
+  @MessagePattern(metadataPattern(MetadataRpc.putObjectAcl))
+  putObjectAcl(@Payload() r: PutObjectAclRequest) {
+    return this.objects.putAcl(body(r));
   }
 
   @MessagePattern(metadataPattern(MetadataRpc.deleteObjectTags))

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { foldEvents } from '@cairn/eventing';
-import type { ObjectKeyEvent, VersioningStatus } from '@cairn/protocol';
+import { cannedAcl, canonicalIdOf, type ObjectKeyEvent, type VersioningStatus } from '@cairn/protocol';
 import type { DataSource } from 'typeorm';
 import { objectKeyDecider } from '../domain/object-key/object-key.decider';
 import { keyIdOf } from '@cairn/hashing';
@@ -84,5 +84,32 @@ describe('object key projection agrees with the decider', () => {
       }),
       { numRuns: RUNS },
     );
+  });
+});
+
+/** object_versions.acl: null for the default, the ACL as put, replaced by ObjectAclSet (Postgres, real). */
+describe('object key projection: object ACLs', () => {
+  let db: { dataSource: DataSource; schema: string; drop: () => Promise<void> };
+  beforeAll(async () => {
+    db = await openTestSchema('keyacl');
+  });
+  afterAll(() => db.drop());
+
+  it('projects each version\'s ACL', async () => {
+    const world = new MetadataWorld();
+    const bucket = 'acl-projection';
+    await world.createBucket(bucket, 'Enabled');
+    await world.bucket({ type: 'PutBucketOwnershipControls', bucket, objectOwnership: 'ObjectWriter' });
+    const v1 = await world.put(bucket, 'k', 'one', 'Enabled');
+    const v2 = await world.put(bucket, 'k', 'two', 'Enabled');
+    const rules = { aclsEnabled: true, blockPublicAcls: false, bucketOwnerId: canonicalIdOf('alice') };
+    const alicesPublic = cannedAcl('public-read', { ownerId: canonicalIdOf('alice') });
+    await world.object({ type: 'PutObjectAcl', bucket, key: 'k', keyId: keyIdOf('k'), versionId: v2, acl: alicesPublic, aclRules: rules });
+    await new MetadataProjector(db.dataSource).project(world.store.all());
+    const rows: { version_id: string; acl: unknown }[] = await db.dataSource.query(`SELECT version_id, acl FROM "${db.schema}"."object_versions" WHERE bucket = $1 ORDER BY version_id`, [bucket]);
+    expect(rows).toEqual([
+      { version_id: v1, acl: null },
+      { version_id: v2, acl: alicesPublic },
+    ]);
   });
 });

@@ -39,6 +39,8 @@ export interface VersionRow {
   readonly copy_source: object | null;
   readonly content_headers: object;
   readonly part_sizes: readonly number[] | null;
+  /** The version's ACL (ObjectVersionData.acl); null: private, owned by the bucket's owner. */
+  readonly acl: object | null;
   readonly chunks: readonly ChunkRef[];
 }
 
@@ -57,6 +59,7 @@ export class ObjectKeyProjection implements MetadataProjectionPart<ObjectKeyEven
     ObjectVersionDeleted: true,
     ObjectTagsSet: true,
     ObjectTagsDeleted: true,
+    ObjectAclSet: true,
     ConflictResolved: true,
     ReplicatedChangeSkipped: true,
     ObjectLockChanged: true,
@@ -102,6 +105,17 @@ export class ObjectKeyProjection implements MetadataProjectionPart<ObjectKeyEven
           d.keyId,
           d.versionId,
           JSON.stringify(tags),
+        ]);
+        return;
+      }
+      case 'ObjectAclSet': {
+        const d = event.data;
+        if (!(await this.lives.isOfCurrentLife(tx, d.bucket, d.incarnation))) return;
+        await tx.query(`UPDATE ${t('object_versions')} SET acl = $4::jsonb WHERE bucket = $1 AND key_id = $2 AND version_id = $3 AND NOT is_delete_marker`, [
+          d.bucket,
+          d.keyId,
+          d.versionId,
+          JSON.stringify(d.acl),
         ]);
         return;
       }
@@ -193,12 +207,12 @@ export class ObjectKeyProjection implements MetadataProjectionPart<ObjectKeyEven
     );
     await tx.query(
       `INSERT INTO ${t('object_versions')} (bucket, key_id, version_id, key, sequence, is_current, is_delete_marker, size_bytes, etag, checksums,
-         content_type, user_metadata, storage_class, tags, hlc, last_modified, upload_id, copy_source, content_headers, part_sizes)
+         content_type, user_metadata, storage_class, tags, hlc, last_modified, upload_id, copy_source, content_headers, part_sizes, acl)
        SELECT bucket, key_id, version_id, key, sequence, is_current, is_delete_marker, size_bytes, etag, checksums,
-         content_type, user_metadata, storage_class, tags, hlc, last_modified, upload_id, copy_source, content_headers, part_sizes
+         content_type, user_metadata, storage_class, tags, hlc, last_modified, upload_id, copy_source, content_headers, part_sizes, acl
        FROM jsonb_to_recordset($1::jsonb) AS r(bucket text, key_id text, version_id text, key text, sequence bigint, is_current boolean, is_delete_marker boolean,
          size_bytes bigint, etag text, checksums jsonb, content_type text, user_metadata jsonb, storage_class text, tags jsonb, hlc text,
-         last_modified timestamptz, upload_id text, copy_source jsonb, content_headers jsonb, part_sizes bigint[])`,
+         last_modified timestamptz, upload_id text, copy_source jsonb, content_headers jsonb, part_sizes bigint[], acl jsonb)`,
       [JSON.stringify(rows.map(({ chunks: _chunks, ...row }) => row))],
     );
     await insertChunkRows(
@@ -234,6 +248,7 @@ function versionRowOf(event: VersionEvent, sequence: number): VersionRow {
       copy_source: null,
       content_headers: {},
       part_sizes: null,
+      acl: null,
       chunks: [],
     };
   }
@@ -252,6 +267,7 @@ function versionRowOf(event: VersionEvent, sequence: number): VersionRow {
     copy_source: event.type === 'ObjectVersionCopied' ? event.data.source : null,
     content_headers: d.contentHeaders,
     part_sizes: d.partSizes ?? null,
+    acl: d.acl ?? null,
     chunks: d.chunks,
   };
 }

@@ -27,6 +27,7 @@ const METADATA_RPC_OF = {
   delete: MetadataRpc.deleteObject,
   'put-tags': MetadataRpc.putObjectTags,
   'delete-tags': MetadataRpc.deleteObjectTags,
+  'put-acl': MetadataRpc.putObjectAcl,
 } as const;
 
 function validForward(payload: unknown, side: 'homeRegion' | 'originRegion'): ForwardWriteRequest & { readonly region: string } {

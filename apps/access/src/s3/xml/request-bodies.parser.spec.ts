@@ -162,6 +162,15 @@ describe('XML request bodies', () => {
     });
 
     it.each([
+      ['a canonical user by id', '<ID>0123</ID>', { granteeId: '0123' }],
+      ['a Cairn user by email (AmazonCustomerByEmail)', '<EmailAddress>Bob@Example.com</EmailAddress>', { granteeEmail: 'Bob@Example.com' }],
+      ['a group by URI', '<URI>http://acs.amazonaws.com/groups/global/AuthenticatedUsers</URI>', { granteeUri: 'http://acs.amazonaws.com/groups/global/AuthenticatedUsers' }],
+    ])('reads %s (PutBucketAcl and PutObjectAcl bodies)', (_name, grantee, parsed) => {
+      const body = `<AccessControlPolicy ${NS}><Owner><ID>o</ID></Owner><AccessControlList>${grant(grantee, 'READ_ACP')}</AccessControlList></AccessControlPolicy>`;
+      expect(parseAccessControlPolicy(body).grants).toEqual([{ ...parsed, permission: 'READ_ACP' }]);
+    });
+
+    it.each([
       ['not xml', '<AccessControlPolicy><Owner>'],
       ['wrong root', '<Policy/>'],
       ['a grant without a permission', `<AccessControlPolicy><AccessControlList><Grant><Grantee><ID>a</ID></Grantee></Grant></AccessControlList></AccessControlPolicy>`],

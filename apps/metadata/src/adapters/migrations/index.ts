@@ -9,6 +9,7 @@ import { CreateConflictLog1764500000000 } from './1764500000000-create-conflict-
 import { AddBucketDataProtection1764700000000 } from './1764700000000-add-bucket-data-protection.migration';
 import { AddUsersAndBucketAccess1764800000000 } from './1764800000000-add-users-and-bucket-access.migration';
 import { AddBucketLifecycle1764900000000 } from './1764900000000-add-bucket-lifecycle.migration';
+import { AddObjectAclsAndSealedSecrets1765100000000 } from './1765100000000-add-object-acls-and-sealed-secrets.migration';
 
 /** Every metadata migration, oldest first. */
 export const METADATA_MIGRATIONS = [
@@ -23,4 +24,5 @@ export const METADATA_MIGRATIONS = [
   AddUsersAndBucketAccess1764800000000,
   AddBucketLifecycle1764900000000,
   AddErasureShards1765000000000,
+  AddObjectAclsAndSealedSecrets1765100000000,
 ] as const;

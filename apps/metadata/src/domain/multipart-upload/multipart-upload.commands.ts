@@ -1,3 +1,5 @@
+import type { AccessControlList } from '@cairn/protocol';
+import type { ObjectAclRules } from '../object-key/object-acl';
 import type { ContentHeaders, MultipartPartUploaded, RequestedPart, StorageClass, Tag, UploadChecksum, UserMetadata } from '@cairn/protocol';
 import type { InBucketLife } from '../object-key/object-key.commands';
 import type { ObjectEncryption, ObjectRetention } from '@cairn/protocol';
@@ -26,6 +28,9 @@ export interface InitiateMultipartUpload extends InBucketLife {
   readonly encryption?: ObjectEncryption;
   readonly retention?: ObjectRetention;
   readonly legalHold?: boolean;
+  /** The completed version's ACL, checked against the bucket's rules as a put's is. */
+  readonly acl?: AccessControlList;
+  readonly aclRules?: ObjectAclRules;
 }
 
 /** Carries what MultipartPartUploaded records; its etag is the hex MD5 of the part's bytes, unquoted. */

@@ -27,6 +27,7 @@ import {
 import { multipartEtag } from './multipart-etag';
 import type { MultipartUploadCommand } from './multipart-upload.commands';
 import type { MultipartUploadEvent } from './multipart-upload.events';
+import { aclOfWrite } from '../object-key/object-acl';
 
 /** A part as MultipartPartUploaded records it. */
 export type UploadedPart = Omit<MultipartPartUploaded['data'], 'bucket' | 'uploadId'>;
@@ -96,6 +97,7 @@ export const multipartUploadDecider: Decider<MultipartUploadCommand, MultipartUp
               ...(command.encryption === undefined ? {} : { encryption: command.encryption }),
               ...(command.retention === undefined ? {} : { retention: command.retention }),
               ...(command.legalHold === true ? { legalHold: true } : {}),
+              ...aclOfWrite(command),
             },
           },
         ];

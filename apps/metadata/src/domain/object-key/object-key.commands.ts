@@ -1,4 +1,5 @@
-import type { ObjectEncryption, ObjectRetention } from '@cairn/protocol';
+import type { AccessControlList, ObjectEncryption, ObjectRetention } from '@cairn/protocol';
+import type { ObjectAclRules } from './object-acl';
 import type { Checksums, ChunkRef, ContentHeaders, ObjectKeyEvent, ObjectKeyRef, StorageClass, Tag, UserMetadata, VersioningStatus } from '@cairn/protocol';
 import type { ExpectedVersion } from '@cairn/protocol';
 
@@ -37,6 +38,13 @@ export interface VersionContent {
   readonly encryption?: ObjectEncryption;
 }
 
+/** The ACL given with a write (the gateway built its owner and grants) and the bucket's rules it must meet. */
+export interface WriteAcl {
+  readonly acl?: AccessControlList;
+  /** Required with `acl`. */
+  readonly aclRules?: ObjectAclRules;
+}
+
 /** Object Lock given with a write (x-amz-object-lock-* or the bucket's default retention). */
 export interface WriteLock {
   readonly retention?: ObjectRetention;
@@ -47,7 +55,7 @@ export interface WriteLock {
  * Version ids, time and HLC come from the shell. `versioning` is the bucket's status as the shell
  * read it: it decides whether the write makes a new version or the `null` one.
  */
-export interface PutObjectVersion extends ObjectKeyRef, InBucketLife, WriteConditions, VersionContent, WriteLock {
+export interface PutObjectVersion extends ObjectKeyRef, InBucketLife, WriteConditions, VersionContent, WriteLock, WriteAcl {
   readonly type: 'PutObjectVersion';
   readonly versionId: string;
   readonly versioning: VersioningStatus;
@@ -96,6 +104,15 @@ export interface DeleteObjectTags extends ObjectKeyRef, InBucketLife {
   readonly versionId?: string;
 }
 
+/** PutObjectAcl: a version's ACL replaced (its owner stays), held to the bucket's rules. */
+export interface PutObjectAcl extends ObjectKeyRef, InBucketLife {
+  readonly type: 'PutObjectAcl';
+  /** The current version when absent. */
+  readonly versionId?: string;
+  readonly acl: AccessControlList;
+  readonly aclRules: ObjectAclRules;
+}
+
 /** The source version as the shell read it (HEAD on the source key), including its chunks. */
 export interface CopySource extends VersionContent {
   readonly bucket: string;
@@ -108,7 +125,7 @@ export interface CopySource extends VersionContent {
 }
 
 /** Copy onto this key: a new version that references the source's chunks, no bytes moved. */
-export interface CopyObject extends ObjectKeyRef, InBucketLife, WriteConditions, WriteLock {
+export interface CopyObject extends ObjectKeyRef, InBucketLife, WriteConditions, WriteLock, WriteAcl {
   /** The source's data key wrapped for the copy; absent: the source's encryption as it is. */
   readonly encryption?: ObjectEncryption;
   readonly type: 'CopyObject';
@@ -182,4 +199,4 @@ export interface RewrapDataKey extends ObjectKeyRef, InBucketLife {
   readonly encryption: ObjectEncryption;
 }
 
-export type ObjectKeyCommand = ChangeStorageClass | ApplyReplicatedChange | PutObjectVersion | DeleteObject | DeleteObjectVersion | PutObjectTags | DeleteObjectTags | CopyObject | SetObjectLock | RewrapDataKey;
+export type ObjectKeyCommand = ChangeStorageClass | ApplyReplicatedChange | PutObjectVersion | DeleteObject | DeleteObjectVersion | PutObjectTags | DeleteObjectTags | PutObjectAcl | CopyObject | SetObjectLock | RewrapDataKey;

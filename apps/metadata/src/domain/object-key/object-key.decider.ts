@@ -1,4 +1,4 @@
-import { MetadataErrorCodes, MetadataLimits, NULL_VERSION_ID, type Tag, type VersioningStatus } from '@cairn/protocol';
+import { MetadataErrorCodes, MetadataLimits, NULL_VERSION_ID, type AccessControlList, type Tag, type VersioningStatus } from '@cairn/protocol';
 import { assertNever, type Decider } from '@cairn/eventing';
 import { EMPTY_VERSION_VECTOR, mergeVersionVectors, type VersionVector } from '@cairn/hashing';
 import { MetadataError } from '../shared/metadata.errors';
@@ -19,6 +19,7 @@ import { compareChanges, hlcAfter, nextLocalVector, type OrderedChange } from '.
 import { decideReplicatedChange } from './object-key.replication';
 import { assertRemovable, decideRewrapDataKey, decideSetObjectLock, lockOfWrite, protectionOf, type VersionProtection } from './object-key.protection';
 import { checkExpectedVersion } from './lifecycle-expectation';
+import { aclOfWrite, decidePutObjectAcl } from './object-acl';
 import type { BucketLife, ObjectKeyEvent, ObjectKeyRef } from './object-key.events';
 
 /** A plain MD5 hex etag, or S3's multipart form `<md5 of md5s>-<part count>`. */
@@ -36,6 +37,8 @@ export interface KeyVersion extends OrderedChange, VersionProtection {
   readonly storageClass: string | null;
   /** The version's size in bytes (0 for delete markers): a class change must keep it. */
   readonly sizeBytes: number;
+  /** The version's ACL; absent: private, owned by the bucket's owner. */
+  readonly acl?: AccessControlList;
 }
 
 /**
@@ -138,6 +141,7 @@ function decideLocal(command: Exclude<ObjectKeyCommand, ApplyReplicatedChange>, 
               ...(command.partSizes === undefined ? {} : { partSizes: command.partSizes }),
               ...(command.encryption === undefined ? {} : { encryption: command.encryption }),
               ...lockOfWrite(command),
+              ...aclOfWrite(command),
             },
           },
         ];
@@ -193,6 +197,7 @@ function decideLocal(command: Exclude<ObjectKeyCommand, ApplyReplicatedChange>, 
               ...(source.partSizes === undefined ? {} : { partSizes: source.partSizes }),
               ...(encryption === undefined ? {} : { encryption }),
               ...lockOfWrite(command),
+              ...aclOfWrite(command),
             },
           },
         ];
@@ -218,6 +223,8 @@ function decideLocal(command: Exclude<ObjectKeyCommand, ApplyReplicatedChange>, 
         return decideSetObjectLock(command, state, ref);
       case 'RewrapDataKey':
         return decideRewrapDataKey(command, state, ref);
+      case 'PutObjectAcl':
+        return decidePutObjectAcl(command, state, ref);
       case 'PutObjectTags': {
         validateTags(command.tags, MetadataLimits.objectTagsMax);
         const target = taggableVersion(state, command.key, command.versionId);
@@ -274,6 +281,8 @@ function evolveKey(state: ObjectKeyState, event: ObjectKeyEvent): ObjectKeyState
         return retag(state, event.data.versionId, event.data.tags);
       case 'ObjectTagsDeleted':
         return retag(state, event.data.versionId, []);
+      case 'ObjectAclSet':
+        return { ...state, versions: state.versions.map((v) => (v.versionId === event.data.versionId ? { ...v, acl: event.data.acl } : v)) };
       case 'ConflictResolved': {
         const { renamed } = event.data;
         if (!renamed) return state;
@@ -315,6 +324,7 @@ function versionOf(event: VersionEvent): KeyVersion {
     ...(marker ? {} : protectionOf(event.data)),
     storageClass: marker ? null : event.data.storageClass,
     sizeBytes: marker ? 0 : event.data.sizeBytes,
+    ...(marker || event.data.acl === undefined ? {} : { acl: event.data.acl }),
   };
 }
 
@@ -339,6 +349,7 @@ function withProvenance(events: ObjectKeyEvent[], state: ObjectKeyState, region:
       }
       case 'ObjectTagsSet':
       case 'ObjectTagsDeleted':
+      case 'ObjectAclSet':
       case 'ObjectLockChanged':
         return { ...event, data: { ...event.data, region, vector } } as ObjectKeyEvent;
       case 'ObjectDataKeyRewrapped':

@@ -2,6 +2,7 @@ export type {
   BucketLife,
   DeleteMarkerPut,
   ObjectKeyEvent,
+  ObjectAclSet,
   ObjectKeyRef,
   ObjectTagsDeleted,
   ObjectTagsSet,

@@ -72,6 +72,7 @@ export const keyReadFold = {
           ...(d.encryption === undefined ? {} : { encryption: d.encryption }),
           ...(d.retention === undefined ? {} : { retention: d.retention }),
           ...(d.legalHold === undefined ? {} : { legalHold: d.legalHold }),
+          ...(d.acl === undefined ? {} : { acl: d.acl }),
         };
         return placed(state, version, d.noncurrent === true);
       }
@@ -87,6 +88,8 @@ export const keyReadFold = {
         const tags = event.type === 'ObjectTagsSet' ? event.data.tags : [];
         return { ...state, versions: state.versions.map((v) => (v.versionId === event.data.versionId ? { ...v, tags } : v)) };
       }
+      case 'ObjectAclSet':
+        return { ...state, versions: state.versions.map((v) => (v.versionId === event.data.versionId && !v.isDeleteMarker ? { ...v, acl: event.data.acl } : v)) };
       case 'ConflictResolved': {
         const { renamed } = event.data;
         if (!renamed) return state;

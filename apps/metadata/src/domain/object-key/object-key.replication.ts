@@ -84,6 +84,7 @@ export function decideReplicatedChange(command: ApplyReplicatedChange, state: Ob
     }
     case 'ObjectTagsSet':
     case 'ObjectTagsDeleted':
+    case 'ObjectAclSet':
     case 'ObjectLockChanged': {
       const target = state.versions.find((v) => v.versionId === event.data.versionId && !v.isDeleteMarker);
       if (target) return [{ ...event, data: { ...event.data, ...ref, ...provenance } } as ObjectKeyEvent];

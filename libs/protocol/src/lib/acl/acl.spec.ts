@@ -1,7 +1,21 @@
 import { decideAccess, parseBucketPolicy, type AccessDecisionInput } from '../bucket-policy';
 import { canonicalIdOf } from '../metadata/user.events';
-import { AclProblem, aclAllows, cannedAcl, grantsOnlyOwnerFullControl, isPublicAcl, parseGrantHeader, resolveGrants } from './acl';
-import { ALL_USERS_GROUP, AUTHENTICATED_USERS_GROUP, type AccessControlList, type CannedAcl } from './acl.types';
+import {
+  AclProblem,
+  aclAllows,
+  bucketOwnersPrivateAcl,
+  cannedAcl,
+  grantsOnlyOwnerFullControl,
+  isBucketOwnersPrivate,
+  isPublicAcl,
+  objectAclOfWrite,
+  objectAclRefusal,
+  objectOwnerOfWrite,
+  parseGrantHeader,
+  resolveGrants,
+  type RequestedObjectAcl,
+} from './acl';
+import { ALL_USERS_GROUP, AUTHENTICATED_USERS_GROUP, type AccessControlList, type CannedAcl, type ObjectOwnership } from './acl.types';
 
 const alice = canonicalIdOf('alice');
 const bob = canonicalIdOf('bob');
@@ -146,5 +160,100 @@ describe('decideAccess: ownership, policy and ACLs together', () => {
     const decision = decide(who, action, resource, over);
     expect(decision.reason).toBe(reason);
     expect(decision.allowed).toBe(['root', 'owner', 'acl-allow', 'policy-allow', 'owner-policy-management'].includes(reason));
+  });
+});
+
+describe('object writes: who owns the object, and the ACL it stores', () => {
+  const none: RequestedObjectAcl = { kind: 'none' };
+  const fullControlToBucketOwner: RequestedObjectAcl = { kind: 'canned', canned: 'bucket-owner-full-control' };
+  const publicRead: RequestedObjectAcl = { kind: 'canned', canned: 'public-read' };
+  type Writer = 'alice' | 'bob' | 'nobody';
+  // alice owns the bucket; bob writes into it; nobody is an anonymous writer (or the root key).
+  it.each<[ObjectOwnership | undefined, Writer, RequestedObjectAcl, 'alice' | 'bob']>([
+    ['BucketOwnerEnforced', 'bob', none, 'alice'],
+    ['BucketOwnerEnforced', 'bob', publicRead, 'alice'],
+    ['BucketOwnerPreferred', 'bob', none, 'bob'],
+    ['BucketOwnerPreferred', 'bob', fullControlToBucketOwner, 'alice'],
+    ['BucketOwnerPreferred', 'bob', publicRead, 'bob'],
+    ['ObjectWriter', 'bob', fullControlToBucketOwner, 'bob'],
+    ['ObjectWriter', 'alice', none, 'alice'],
+    [undefined, 'bob', none, 'bob'],
+    ['ObjectWriter', 'nobody', publicRead, 'alice'],
+  ])('%s, %s writing with %j: owned by %s', (ownership, writer, requested, owner) => {
+    const writerId = writer === 'nobody' ? undefined : canonicalIdOf(writer);
+    expect(objectOwnerOfWrite(ownership, alice, writerId, requested)).toBe(canonicalIdOf(owner));
+  });
+
+  it('stores private (the owner\'s full control) when no ACL is named, the canned or explicit one otherwise', () => {
+    expect(objectAclOfWrite(bob, alice, none)).toEqual({ ownerId: bob, grants: [{ grantee: { type: 'CanonicalUser', id: bob }, permission: 'FULL_CONTROL' }] });
+    expect(objectAclOfWrite(bob, alice, fullControlToBucketOwner).grants).toHaveLength(2);
+    const grants = [{ grantee: { type: 'CanonicalUser', id: carol }, permission: 'READ' }] as const;
+    // Explicit grants are the whole ACL, as in S3: the owner keeps only READ_ACP and WRITE_ACP.
+    expect(objectAclOfWrite(bob, alice, { kind: 'grants', grants })).toEqual({ ownerId: bob, grants });
+  });
+
+  it('tells the default ACL (the bucket owner\'s private) from any other', () => {
+    expect(isBucketOwnersPrivate(bucketOwnersPrivateAcl(alice), alice)).toBe(true);
+    expect(isBucketOwnersPrivate(cannedAcl('private', { ownerId: bob }), alice)).toBe(false);
+    expect(isBucketOwnersPrivate(cannedAcl('public-read', { ownerId: alice }), alice)).toBe(false);
+  });
+
+  const rules = (aclsEnabled: boolean, blockPublicAcls: boolean) => ({ aclsEnabled, blockPublicAcls, bucketOwnerId: alice });
+  it.each<[string, AccessControlList, boolean, boolean, string | null]>([
+    ['private by the bucket owner, ACLs disabled', bucketOwnersPrivateAcl(alice), false, false, null],
+    ['bucket-owner-full-control by the bucket owner, ACLs disabled', cannedAcl('bucket-owner-full-control', { ownerId: alice, bucketOwnerId: alice }), false, false, null],
+    ['public-read, ACLs disabled', cannedAcl('public-read', { ownerId: alice }), false, false, 'AccessControlListNotSupported'],
+    ['a grant to another user, ACLs disabled', { ownerId: alice, grants: [{ grantee: { type: 'CanonicalUser', id: bob }, permission: 'READ' }] }, false, false, 'AccessControlListNotSupported'],
+    ['public-read, ACLs on', cannedAcl('public-read', { ownerId: bob }), true, false, null],
+    ['public-read under BlockPublicAcls', cannedAcl('public-read', { ownerId: bob }), true, true, 'AccessDenied'],
+    ['authenticated-read under BlockPublicAcls', cannedAcl('authenticated-read', { ownerId: bob }), true, true, 'AccessDenied'],
+    ['a named grant under BlockPublicAcls', cannedAcl('bucket-owner-read', { ownerId: bob, bucketOwnerId: alice }), true, true, null],
+  ])('%s', (_, acl, aclsEnabled, blockPublicAcls, refusal) => {
+    expect(objectAclRefusal(acl, rules(aclsEnabled, blockPublicAcls))).toBe(refusal);
+  });
+});
+
+describe('decideAccess on stored object ACLs (GetObject, HeadObject, GetObjectAcl, PutObjectAcl)', () => {
+  const objectArn = 'arn:aws:s3:::shared/report.pdf';
+  type Who = 'alice' | 'bob' | 'carol' | 'anonymous';
+  const decide = (who: Who, action: string, objectAcl: AccessControlList | undefined, over: Partial<AccessDecisionInput> = {}) =>
+    decideAccess({
+      callerIsRoot: false,
+      callerOwnsBucket: who === 'alice',
+      ...(who === 'anonymous' ? {} : { callerCanonicalId: canonicalIdOf(who) }),
+      objectOwnership: 'ObjectWriter',
+      bucketAcl: cannedAcl('private', { ownerId: alice }),
+      ...(objectAcl === undefined ? {} : { objectAcl }),
+      request: { principal: who === 'anonymous' ? { kind: 'anonymous' } : { kind: 'account', account: who, canonicalId: canonicalIdOf(who) }, action, resource: objectArn, context: {} },
+      ...over,
+    }).allowed;
+  const bobPrivate = cannedAcl('private', { ownerId: bob });
+  const bobPublic = cannedAcl('public-read', { ownerId: bob });
+  const carolReads: AccessControlList = { ownerId: bob, grants: [...bobPrivate.grants, { grantee: { type: 'CanonicalUser', id: carol }, permission: 'READ' }] };
+  const carolReadsAcp: AccessControlList = { ownerId: bob, grants: [...bobPrivate.grants, { grantee: { type: 'CanonicalUser', id: carol }, permission: 'READ_ACP' }] };
+  const carolFull: AccessControlList = { ownerId: bob, grants: [...bobPrivate.grants, { grantee: { type: 'CanonicalUser', id: carol }, permission: 'FULL_CONTROL' }] };
+  const ignorePublic = { publicAccessBlock: { blockPublicAcls: false, ignorePublicAcls: true, blockPublicPolicy: false, restrictPublicBuckets: false } };
+
+  it.each<[string, Who, string, AccessControlList | undefined, Partial<AccessDecisionInput>, boolean]>([
+    ['anonymous GET of a public-read object', 'anonymous', 's3:GetObject', bobPublic, {}, true],
+    ['anonymous GET of a public-read version', 'anonymous', 's3:GetObjectVersion', bobPublic, {}, true],
+    ['anonymous GET of a private object', 'anonymous', 's3:GetObject', bobPrivate, {}, false],
+    ['anonymous GET of a public-read object under IgnorePublicAcls', 'anonymous', 's3:GetObject', bobPublic, ignorePublic, false],
+    ['anonymous GET of a public-read object under BucketOwnerEnforced', 'anonymous', 's3:GetObject', bobPublic, { objectOwnership: 'BucketOwnerEnforced' }, false],
+    ['anonymous GetObjectAcl of a public-read object (READ is not READ_ACP)', 'anonymous', 's3:GetObjectAcl', bobPublic, {}, false],
+    ['carol without a grant', 'carol', 's3:GetObject', bobPrivate, {}, false],
+    ['carol with a READ grant', 'carol', 's3:GetObject', carolReads, {}, true],
+    ['carol with a READ grant, not its ACL', 'carol', 's3:GetObjectAcl', carolReads, {}, false],
+    ['carol with READ_ACP reads the ACL', 'carol', 's3:GetObjectAcl', carolReadsAcp, {}, true],
+    ['carol with READ_ACP does not write it', 'carol', 's3:PutObjectAcl', carolReadsAcp, {}, false],
+    ['carol with FULL_CONTROL writes the ACL', 'carol', 's3:PutObjectAcl', carolFull, {}, true],
+    ['bob, the object\'s owner, reads it', 'bob', 's3:GetObject', bobPrivate, {}, true],
+    ['bob writes its ACL (owner)', 'bob', 's3:PutObjectVersionAcl', { ownerId: bob, grants: [] }, {}, true],
+    ['alice, the bucket owner, without a grant on bob\'s object', 'alice', 's3:GetObject', bobPrivate, {}, false],
+    ['alice with bucket-owner-full-control on it', 'alice', 's3:GetObject', cannedAcl('bucket-owner-full-control', { ownerId: bob, bucketOwnerId: alice }), {}, true],
+    ['alice on an object stored without an ACL (hers)', 'alice', 's3:GetObject', undefined, {}, true],
+    ['carol on an object stored without an ACL', 'carol', 's3:GetObject', undefined, {}, false],
+  ])('%s', (_, who, action, objectAcl, over, allowed) => {
+    expect(decide(who, action, objectAcl, over)).toBe(allowed);
   });
 });

@@ -10,6 +10,7 @@ import {
   type AclGroup,
   type AclPermission,
   type CannedAcl,
+  type ObjectOwnership,
 } from './acl.types';
 
 /** Who holds an ACL's grants in a canned ACL: the resource's owner and, for objects, its bucket's owner. */
@@ -230,4 +231,67 @@ const ACL_REQUIREMENTS: Readonly<Record<string, AclRequirement>> = {
 /** Undefined for actions no ACL grants (policies, CORS, tagging, …: owner or policy only). */
 export function aclRequirementOf(action: string): AclRequirement | undefined {
   return ACL_REQUIREMENTS[action.toLowerCase()];
+}
+
+/** What of its bucket an object's ACL is held to. */
+export interface ObjectAclRules {
+  /** False under BucketOwnerEnforced: an ACL may then grant only the bucket owner full control. */
+  readonly aclsEnabled: boolean;
+  /** PublicAccessBlock's BlockPublicAcls: an ACL granting AllUsers or AuthenticatedUsers is refused. */
+  readonly blockPublicAcls: boolean;
+  /** The bucket owner's canonical id. */
+  readonly bucketOwnerId: string;
+}
+
+/**
+ * S3's refusal of an object ACL in its bucket, or null when it is taken: with ACLs disabled
+ * anything but the bucket owner's full control is AccessControlListNotSupported; with
+ * BlockPublicAcls a public grant is AccessDenied.
+ */
+export function objectAclRefusal(acl: AccessControlList, rules: ObjectAclRules): 'AccessControlListNotSupported' | 'AccessDenied' | null {
+  if (!rules.aclsEnabled) return grantsOnlyOwnerFullControl(acl, rules.bucketOwnerId) ? null : 'AccessControlListNotSupported';
+  if (rules.blockPublicAcls && isPublicAcl(acl)) return 'AccessDenied';
+  return null;
+}
+
+/** The ACL an object without a stored one has: private, owned by its bucket's owner. */
+export function bucketOwnersPrivateAcl(bucketOwnerId: string): AccessControlList {
+  return { ownerId: bucketOwnerId, grants: [fullControl(bucketOwnerId)] };
+}
+
+/** Whether an ACL is exactly what an absent object ACL stands for (bucketOwnersPrivateAcl). */
+export function isBucketOwnersPrivate(acl: AccessControlList, bucketOwnerId: string): boolean {
+  return acl.ownerId === bucketOwnerId && acl.grants.length === 1 && grantsOnlyOwnerFullControl(acl, bucketOwnerId);
+}
+
+/** How an object write names its ACL: a canned ACL, explicit grants, or nothing. */
+export type RequestedObjectAcl = { readonly kind: 'none' } | { readonly kind: 'canned'; readonly canned: CannedAcl } | { readonly kind: 'grants'; readonly grants: readonly AclGrant[] };
+
+/**
+ * Who owns an object a write makes, by the bucket's Object Ownership (S3's rules): the bucket
+ * owner under BucketOwnerEnforced, and under BucketOwnerPreferred when the write asks for
+ * bucket-owner-full-control; the writer otherwise (ObjectWriter, or no ownership controls). A
+ * write with no canonical id (anonymous, or Cairn's root key acting as operator) makes an object
+ * of the bucket owner's.
+ */
+export function objectOwnerOfWrite(objectOwnership: ObjectOwnership | undefined, bucketOwnerId: string, writerId: string | undefined, requested: RequestedObjectAcl): string {
+  if (writerId === undefined || objectOwnership === 'BucketOwnerEnforced') return bucketOwnerId;
+  if (objectOwnership === 'BucketOwnerPreferred' && requested.kind === 'canned' && requested.canned === 'bucket-owner-full-control') return bucketOwnerId;
+  return writerId;
+}
+
+/** The ACL an object write stores: the requested one with its owner, private (the owner's full control) when none was named. */
+export function objectAclOfWrite(ownerId: string, bucketOwnerId: string, requested: RequestedObjectAcl): AccessControlList {
+  switch (requested.kind) {
+    case 'none':
+      return cannedAcl('private', { ownerId, bucketOwnerId });
+    case 'canned':
+      return cannedAcl(requested.canned, { ownerId, bucketOwnerId });
+    case 'grants':
+      return { ownerId, grants: requested.grants };
+    default: {
+      const unknown: never = requested;
+      throw new Error(`unknown requested ACL ${JSON.stringify(unknown)}`);
+    }
+  }
 }

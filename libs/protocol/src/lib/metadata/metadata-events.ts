@@ -41,6 +41,7 @@ export const MetadataEventSchemaVersions: Readonly<Record<MetadataEventType, num
   ObjectVersionDeleted: 1,
   ObjectTagsSet: 1,
   ObjectTagsDeleted: 1,
+  ObjectAclSet: 1,
   ObjectVersionStorageClassChanged: 1,
   ConflictResolved: 1,
   ReplicatedChangeSkipped: 1,

@@ -81,6 +81,8 @@ export const MetadataRpc = {
   /** Without versionId: S3 DeleteObject (delete marker, or null-version removal); with it: that version. */
   deleteObject: 'object.delete',
   putObjectTags: 'object.tags.put',
+  /** PutObjectAcl: see PutObjectAclRequest; read back with headObject (ObjectVersionView.acl). */
+  putObjectAcl: 'object.acl.put',
   deleteObjectTags: 'object.tags.delete',
   /** PutObjectRetention / PutObjectLegalHold: see PutObjectLockRequest (data-protection.rpc.ts). */
   putObjectLock: 'object.lock.put',
@@ -315,6 +317,12 @@ export interface PutObjectRequest extends ConditionalWrite, Requester {
   /** x-amz-object-lock-mode / -retain-until-date; absent: the bucket's default retention, if any. */
   readonly retention?: ObjectRetention;
   readonly legalHold?: boolean;
+  /**
+   * The version's ACL as the gateway built it (owner and grants, docs/acls.md); absent: private,
+   * owned by the bucket's owner. Refused by the key's decider as S3 refuses it (ACLs disabled,
+   * BlockPublicAcls).
+   */
+  readonly acl?: AccessControlList;
 }
 export interface PutObjectReply extends CommandReply {
   /** 'null' unless the bucket's versioning is Enabled. */
@@ -352,6 +360,12 @@ export interface CopyObjectRequest extends ConditionalWrite, Requester {
   readonly encryption?: ObjectEncryption;
   readonly retention?: ObjectRetention;
   readonly legalHold?: boolean;
+  /**
+   * The version's ACL as the gateway built it (owner and grants, docs/acls.md); absent: private,
+   * owned by the bucket's owner. Refused by the key's decider as S3 refuses it (ACLs disabled,
+   * BlockPublicAcls).
+   */
+  readonly acl?: AccessControlList;
 }
 export interface CopyObjectReply extends CommandReply {
   readonly versionId: string;
@@ -382,6 +396,20 @@ export interface PutObjectTagsRequest {
   readonly versionId?: string;
   readonly tags: readonly Tag[];
 }
+/**
+ * object.acl.put: a version's ACL replaced (PutObjectAcl). Errors: NoSuchKey / NoSuchVersion,
+ * MethodNotAllowed (a delete marker), AccessControlListNotSupported (the bucket's ACLs are
+ * disabled and the ACL grants more than the bucket owner's full control), AccessDenied
+ * (BlockPublicAcls and a public ACL).
+ */
+export interface PutObjectAclRequest {
+  readonly bucket: string;
+  readonly key: string;
+  /** The current version when absent. */
+  readonly versionId?: string;
+  readonly acl: AccessControlList;
+}
+
 export interface ObjectTagsReply extends CommandReply {
   readonly versionId: string;
 }
@@ -464,6 +492,8 @@ export interface InitiateUploadRequest {
   readonly encryption?: ObjectEncryption;
   readonly retention?: ObjectRetention;
   readonly legalHold?: boolean;
+  /** The completed version's ACL (see PutObjectRequest.acl). */
+  readonly acl?: AccessControlList;
 }
 export interface InitiateUploadReply extends CommandReply {
   readonly uploadId: string;

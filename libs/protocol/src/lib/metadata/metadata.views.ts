@@ -72,6 +72,8 @@ export interface ObjectVersionView extends VersionSummary {
   /** Object Lock: the version's retention and legal hold; absent when none. */
   readonly retention?: ObjectRetention;
   readonly legalHold?: boolean;
+  /** The version's ACL; absent: private, owned by the bucket's owner (always so for delete markers). */
+  readonly acl?: AccessControlList;
 }
 
 export interface ListObjectsOptions {

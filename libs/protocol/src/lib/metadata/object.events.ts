@@ -1,5 +1,6 @@
 import type { Checksums, ChunkRef, ContentHeaders, StorageClass, Tag, UserMetadata } from './common';
 import type { ObjectEncryption, ObjectRetention } from './data-protection';
+import type { AccessControlList } from '../acl/acl.types';
 
 /** Where an object key's events go: keyId is the SHA-256 hex of the key's UTF-8 bytes. */
 export interface ObjectKeyRef {
@@ -68,6 +69,13 @@ export interface ObjectVersionData extends ObjectKeyRef, BucketLife, KeyChangePr
   readonly retention?: ObjectRetention;
   /** Object Lock legal hold given at write. */
   readonly legalHold?: boolean;
+  /**
+   * The version's ACL (its ownerId is the object's owner: the writer, or the bucket owner as Object
+   * Ownership says). Absent: private, owned by the bucket's owner — what every version written
+   * before object ACLs were stored is, and what a write without an ACL to a bucket whose owner
+   * owns its objects stores.
+   */
+  readonly acl?: AccessControlList;
 }
 
 /** A new current version. A `null` versionId replaces the key's existing null version, if any. */
@@ -201,6 +209,12 @@ export interface ObjectDataKeyRewrapped {
   readonly data: ObjectKeyRef & BucketLife & { readonly versionId: string; readonly encryption: ObjectEncryption };
 }
 
+/** A version's ACL replaced (PutObjectAcl); its owner stays who it was. */
+export interface ObjectAclSet {
+  readonly type: 'ObjectAclSet';
+  readonly data: ObjectKeyRef & BucketLife & KeyChangeProvenance & { readonly versionId: string; readonly acl: AccessControlList };
+}
+
 export type ObjectKeyEvent =
   | ObjectVersionStorageClassChanged
   | ObjectVersionPut
@@ -209,6 +223,7 @@ export type ObjectKeyEvent =
   | ObjectVersionDeleted
   | ObjectTagsSet
   | ObjectTagsDeleted
+  | ObjectAclSet
   | ConflictResolved
   | ReplicatedChangeSkipped
   | ObjectLockChanged

@@ -1,6 +1,7 @@
 import type { Checksums, ChunkRef, ContentHeaders, StorageClass, Tag, UploadChecksum, UserMetadata } from './common';
 import type { BucketLife } from './object.events';
 import type { ObjectEncryption, ObjectRetention } from './data-protection';
+import type { AccessControlList } from '../acl/acl.types';
 
 /** Records the bucket life it was initiated in (BucketLife; absent on uploads initiated before lives were recorded). */
 export interface MultipartUploadInitiated {
@@ -25,6 +26,8 @@ export interface MultipartUploadInitiated {
     /** The completed version's Object Lock retention and legal hold (x-amz-object-lock-* at initiation). */
     readonly retention?: ObjectRetention;
     readonly legalHold?: boolean;
+    /** The completed version's ACL (x-amz-acl / x-amz-grant-* at initiation); absent: the bucket owner's private. */
+    readonly acl?: AccessControlList;
   };
 }
 

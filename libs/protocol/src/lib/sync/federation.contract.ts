@@ -94,7 +94,7 @@ export function syncPattern(pattern: (typeof SyncRpc)[keyof typeof SyncRpc]): st
 }
 
 /** The writes a non-home region forwards: metadata's object-key commands, by their RPC. */
-export const ForwardedWriteOps = ['put', 'copy', 'delete', 'put-tags', 'delete-tags'] as const;
+export const ForwardedWriteOps = ['put', 'copy', 'delete', 'put-tags', 'delete-tags', 'put-acl'] as const;
 export type ForwardedWriteOp = (typeof ForwardedWriteOps)[number];
 
 /** A completed multipart upload's version, when the forwarded put completes one. */
@@ -155,5 +155,6 @@ export const REPLICATED_OBJECT_EVENT_TYPES: ReadonlySet<string> = new Set([
   'ObjectVersionDeleted',
   'ObjectTagsSet',
   'ObjectTagsDeleted',
+  'ObjectAclSet',
   'ObjectLockChanged',
 ]);
