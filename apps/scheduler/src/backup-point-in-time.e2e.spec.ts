@@ -104,6 +104,23 @@ describe('point in time from a backup, where the live log no longer reaches', ()
     if (dir) await fsp.rm(dir, { recursive: true, force: true });
   }, 60_000);
 
+  it('reads the past before the trim from the backup: the listing, and the bytes of objects whose chunks the region no longer holds', async () => {
+    const at = encodeURIComponent(moment);
+    const listing = await region.admin<{ objects: { key: string; sizeBytes: number }[]; source: { kind: string; backupId: string } }>('GET', `/admin/history/buckets/album/objects?at=${at}`);
+    expect(listing.status).toBe(200);
+    expect(listing.body.source).toMatchObject({ kind: 'backup', backupId: manifest.id });
+    expect(listing.body.objects.map((o) => [o.key, o.sizeBytes])).toEqual([...before].map(([key, body]) => [key, body.length]));
+    for (const key of ['b', 'd']) {
+      const res = await fetch(`${region.scheduler().url}/admin/history/buckets/album/object?key=${key}&at=${at}`, { headers: { authorization: `Bearer ${region.operatorToken}` } });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('x-cairn-history-source')).toBe(`backup ${manifest.id}`);
+      expect(Buffer.from(await res.arrayBuffer()).equals(before.get(key)!)).toBe(true);
+    }
+    // A key that did not exist then: 404, as S3 would have answered.
+    const missing = await fetch(`${region.scheduler().url}/admin/history/buckets/album/object?key=e&at=${at}`, { headers: { authorization: `Bearer ${region.operatorToken}` } });
+    expect(missing.status).toBe(404);
+  }, 60_000);
+
   it('restores a moment before the trim from the backup, copying back the chunks the region no longer holds', async () => {
     const report = await restore({ bucket: 'album', at: moment, to: 'album-then' });
     expect(report).toMatchObject({ state: 'done', puts: 4, deletes: 0, failures: 0, source: { kind: 'backup', target: 'local', backupId: manifest.id, liveFromSequence: null } });

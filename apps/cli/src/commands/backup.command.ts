@@ -10,10 +10,8 @@ import { resolveSettings } from '../domain/settings';
 import { drillLines, type DrillReport } from '../domain/backup-views';
 import { parseDurationMs } from '../domain/duration';
 import { backupLine, backupsTable, targetsTable, verifyLine, type BackupManifestWire, type BackupRunsWire, type BackupTargetWire, type VerifyReportWire } from '../domain/backup-views';
-import { historyTable, momentArg, restoreLine, type HistoryListWire, type RestoreReportWire } from '../domain/point-in-time-views';
+import { historyTable, momentArg, restoreLine, sourceNote, type HistoryListWire, type RestoreReportWire } from '../domain/point-in-time-views';
 import { action, integerArg, type CliIo } from './context';
-
-const bucketPath = (bucket: string) => `/admin/buckets/${encodeURIComponent(bucket)}`;
 
 /**
  * Reading the past, point-in-time restore and backups (docs/backups.md):
@@ -23,7 +21,7 @@ export function registerBackups(program: Command, io: CliIo): void {
   const buckets = program.commands.find((c) => c.name() === 'buckets') ?? program.command('buckets').alias('bucket');
   buckets
     .command('ls <bucket>')
-    .description('the objects of a bucket as of a moment (from the event log, so deleted objects show as they were)')
+    .description('the objects of a bucket as of a moment (from the event log, so deleted objects show as they were; from a backup where the live log no longer reaches)')
     .requiredOption('--at <time>', 'ISO-8601 instant with zone (2026-12-02T16:00:00Z) or a time ago (10m, 2h, 1d)')
     .option('--prefix <prefix>', 'only keys starting with this')
     .option('--limit <n>', 'at most this many keys (1-1000); the rest are pages away', '1000')
@@ -32,8 +30,9 @@ export function registerBackups(program: Command, io: CliIo): void {
       action(io, async (ctx, bucket: string, opts: { at: string; prefix?: string; limit: string; after?: string }) => {
         const at = momentArg('--at', opts.at, Date.now());
         const query = { at, prefix: opts.prefix, after: opts.after, limit: integerArg('--limit', opts.limit, 1, 1000) };
-        const reply = await ctx.admin.get<HistoryListWire>('metadata', `${bucketPath(bucket)}/objects`, { query });
-        ctx.print(() => `${historyTable(reply)}${reply.nextAfter ? `\nmore: cairn bucket ls ${bucket} --at ${at} --after '${reply.nextAfter}'` : ''}`, reply);
+        const reply = await ctx.admin.get<HistoryListWire>('scheduler', `/admin/history/buckets/${encodeURIComponent(bucket)}/objects`, { query });
+        const from = sourceNote(reply.source);
+        ctx.print(() => `${historyTable(reply)}${from ? `\n(as of ${reply.at}${from})` : ''}${reply.nextAfter ? `\nmore: cairn bucket ls ${bucket} --at ${at} --after '${reply.nextAfter}'` : ''}`, reply);
       }),
     );
 
@@ -74,8 +73,9 @@ export function registerBackups(program: Command, io: CliIo): void {
           await rm(partial, { force: true });
           throw new CliError(ExitCodes.failed, `the download of ${bucket}/${key} broke off: ${(error as Error).message}`);
         }
-        const summary = { bucket, key, at, versionId: String(res.headers['x-cairn-version-id'] ?? ''), etag: String(res.headers['etag'] ?? '').replace(/"/g, ''), sizeBytes: Number(res.headers['content-length']), file: opts.output };
-        ctx.print(() => `${bucket}/${key} as of ${at}: version ${summary.versionId}, ${summary.sizeBytes} bytes, etag ${summary.etag} → ${opts.output}`, summary);
+        const summary = { bucket, key, at, versionId: String(res.headers['x-cairn-version-id'] ?? ''), etag: String(res.headers['etag'] ?? '').replace(/"/g, ''), sizeBytes: Number(res.headers['content-length']), file: opts.output, source: String(res.headers['x-cairn-history-source'] ?? 'live') };
+        const from = summary.source === 'live' ? '' : ` (from ${summary.source})`;
+        ctx.print(() => `${bucket}/${key} as of ${at}${from}: version ${summary.versionId}, ${summary.sizeBytes} bytes, etag ${summary.etag} → ${opts.output}`, summary);
       }),
     );
 

@@ -33,6 +33,16 @@ export interface HistoryListWire {
   readonly objects: readonly HistoryObjectWire[];
   readonly nextAfter: string | null;
   readonly asOfSequence: number;
+  /** Where the history came from (the scheduler's listing says; metadata's own does not). */
+  readonly source?: HistorySourceWire;
+}
+
+export type HistorySourceWire = { readonly kind: 'live' } | { readonly kind: 'backup'; readonly target: string; readonly backupId: string; readonly liveFromSequence: number | null };
+
+/** " from backup <id> of <target>[ and the live log after it]", or nothing for the live log. */
+export function sourceNote(source: HistorySourceWire | undefined): string {
+  if (source?.kind !== 'backup') return '';
+  return ` from backup ${source.backupId} of ${source.target}${source.liveFromSequence === null ? '' : ' and the live log after it'}`;
 }
 
 export function historyTable(reply: HistoryListWire): string {
@@ -59,14 +69,14 @@ export interface RestoreReportWire {
   readonly failures: number;
   readonly failureSample: readonly string[];
   /** Where the history came from; absent from schedulers older than restores from backups. */
-  readonly source?: { readonly kind: 'live' } | { readonly kind: 'backup'; readonly target: string; readonly backupId: string; readonly liveFromSequence: number | null };
+  readonly source?: HistorySourceWire;
 }
 
 /** One line of a restore job: where it is, what it did. */
 export function restoreLine(r: RestoreReportWire): string {
   const target = r.to && r.to !== r.bucket ? ` → ${r.to}` : '';
   const eta = r.state === 'running' && r.progress.etaSeconds !== null ? `, ETA ${Math.ceil(r.progress.etaSeconds)}s` : '';
-  const from = r.source?.kind === 'backup' ? ` from backup ${r.source.backupId} of ${r.source.target}${r.source.liveFromSequence === null ? '' : ' and the live log after it'}` : '';
+  const from = sourceNote(r.source);
   return (
     `restore ${r.id} ${r.state}: ${r.bucket}${r.prefix ? `/${r.prefix}*` : ''}${target} as of ${r.at}${from} — ` +
     `${r.progress.doneItems}/${r.progress.totalItems} keys${eta}, ${r.puts} put back (${r.bytesRestored} bytes, ${r.bytesCopied} copied), ${r.deletes} deleted, ${r.failures} failed`

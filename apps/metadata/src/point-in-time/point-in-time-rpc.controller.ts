@@ -1,6 +1,6 @@
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import { metadataPattern, MetadataRpc, type HistoryHeadRequest, type HistoryListRequest, type ImportEventsRequest, type RestorePlanFromEventsRequest, type RestorePlanRequest } from '@cairn/protocol';
+import { metadataPattern, MetadataRpc, type HistoryHeadFromEventsRequest, type HistoryHeadRequest, type HistoryListFromEventsRequest, type HistoryListRequest, type ImportEventsRequest, type RestorePlanFromEventsRequest, type RestorePlanRequest } from '@cairn/protocol';
 import { body } from '../shared/rpc-request';
 import { EventImportService } from './event-import.service';
 import { PointInTimeService } from './point-in-time.service';
@@ -31,6 +31,16 @@ export class PointInTimeRpcController {
   @MessagePattern(metadataPattern(MetadataRpc.restorePlanFromEvents))
   restorePlanFromEvents(@Payload() r: RestorePlanFromEventsRequest) {
     return this.pointInTime.restorePlanFromEvents(body(r));
+  }
+
+  @MessagePattern(metadataPattern(MetadataRpc.historyListFromEvents))
+  listFromEvents(@Payload() r: HistoryListFromEventsRequest) {
+    return this.pointInTime.listFromEvents(body(r));
+  }
+
+  @MessagePattern(metadataPattern(MetadataRpc.historyHeadFromEvents))
+  headFromEvents(@Payload() r: HistoryHeadFromEventsRequest) {
+    return this.pointInTime.headFromEvents(body(r));
   }
 
   @MessagePattern(metadataPattern(MetadataRpc.importEvents))

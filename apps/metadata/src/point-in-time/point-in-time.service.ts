@@ -12,6 +12,10 @@ import {
   type HistoryListRequest,
   type RestoreAction,
   type HistoryEvent,
+  type HistoryHeadFromEventsRequest,
+  type HistoryListFromEventsReply,
+  type HistoryListFromEventsRequest,
+  type HistoryObjectSummary,
   type RestorePlanFromEventsReply,
   type RestorePlanFromEventsRequest,
   type RestorePlanReply,
@@ -58,7 +62,7 @@ export class PointInTimeService {
         nextAfter = objects[objects.length - 1].key;
         break;
       }
-      objects.push({ key: timeline.key, versionId: live.versionId, sizeBytes: live.sizeBytes, etag: live.etag ?? '', lastModified: live.lastModified, storageClass: live.storageClass });
+      objects.push(summaryOf(timeline.key, live));
     }
     return { bucket: request.bucket, at: new Date(atMs).toISOString(), objects, nextAfter, asOfSequence: snapshot.sequence };
   }
@@ -131,10 +135,7 @@ export class PointInTimeService {
     if (!Array.isArray(request.bucketEvents) || !Array.isArray(request.keys) || typeof request.after !== 'string' || (request.through !== null && typeof request.through !== 'string')) {
       throw new MetadataError(MetadataErrorCodes.InvalidArgument, 'bucketEvents, keys, after and through are required');
     }
-    const source = bucketAsOf(storedOf(request.bucketEvents), atMs);
-    if (source.state.status !== 'live') {
-      throw new MetadataError(MetadataErrorCodes.NoSuchBucket, `bucket ${request.bucket} did not exist at ${new Date(atMs).toISOString()} (as the backup tells it)`, { bucket: request.bucket });
-    }
+    const source = this.bucketFromEvents(request.bucket, request.bucketEvents, atMs);
     const target = request.to ?? request.bucket;
     const targetNow = await this.bucketAt(target, Number.MAX_SAFE_INTEGER);
     const targetSnapshot = await this.history.read(target, atMs, request.after !== '');
@@ -151,6 +152,35 @@ export class PointInTimeService {
     return { actions, scannedKeys: sourceKeys.length };
   }
 
+  /** The live objects among the keys given, folded as of the moment from a backup's events. */
+  listFromEvents(request: HistoryListFromEventsRequest): HistoryListFromEventsReply {
+    const atMs = parseMoment(request.at);
+    if (!Array.isArray(request.keys)) throw new MetadataError(MetadataErrorCodes.InvalidArgument, 'keys are required');
+    const bucket = this.bucketFromEvents(request.bucket, request.bucketEvents, atMs);
+    const objects: HistoryObjectSummary[] = [];
+    for (const k of request.keys) {
+      const live = liveVersion(keyAsOf(storedOf(k.events), atMs), bucket.incarnation);
+      if (live) objects.push(summaryOf(k.key, live));
+    }
+    return { objects };
+  }
+
+  /** One key's version as of the moment from a backup's events, answered as head() answers. */
+  headFromEvents(request: HistoryHeadFromEventsRequest): HistoryHeadReply {
+    const atMs = parseMoment(request.at);
+    if (typeof request.key !== 'string' || !Array.isArray(request.events)) throw new MetadataError(MetadataErrorCodes.InvalidArgument, 'a key and its events are required');
+    validateObjectKey(request.key);
+    const bucket = this.bucketFromEvents(request.bucket, request.bucketEvents, atMs);
+    return versionToServe(keyAsOf(storedOf(request.events), atMs), bucket.incarnation, request.bucket, request.key, request.versionId);
+  }
+
+  private bucketFromEvents(bucket: string, events: readonly HistoryEvent[], atMs: number): BucketAsOf {
+    if (!Array.isArray(events)) throw new MetadataError(MetadataErrorCodes.InvalidArgument, 'bucketEvents are required');
+    const asOf = bucketAsOf(storedOf(events), atMs);
+    if (asOf.state.status !== 'live') throw new MetadataError(MetadataErrorCodes.NoSuchBucket, `bucket ${bucket} did not exist at ${new Date(atMs).toISOString()} (as the backup tells it)`, { bucket });
+    return asOf;
+  }
+
   /** The bucket as of the moment; NoSuchBucket when it did not exist then. */
   private async bucketAt(bucket: string, atMs: number): Promise<BucketAsOf> {
     if (typeof bucket !== 'string' || bucket === '') throw new MetadataError(MetadataErrorCodes.InvalidArgument, 'a bucket is required');
@@ -162,6 +192,10 @@ export class PointInTimeService {
     }
     return asOf;
   }
+}
+
+function summaryOf(key: string, live: NonNullable<ReturnType<typeof liveVersion>>): HistoryObjectSummary {
+  return { key, versionId: live.versionId, sizeBytes: live.sizeBytes, etag: live.etag ?? '', lastModified: live.lastModified, storageClass: live.storageClass };
 }
 
 function keysFrom(snapshot: BucketHistorySnapshot, prefix: string, after: string) {

@@ -79,7 +79,7 @@ function fromBackup(b: BackupReach, liveFromSequence: number | null): HistorySou
 /** What can be restored, in words, for the refusal. */
 function reachOf(q: SourceQuestion, liveComplete: boolean, windowFromMs: number): string {
   const live = liveComplete
-    ? `the live event log reaches from ${iso(windowFromMs)} (the restore window less ${Math.round(q.windowMarginMs / 60_000)} minutes)`
+    ? `the live event log reaches from ${iso(Math.max(0, windowFromMs))} (the restore window less ${Math.round(q.windowMarginMs / 60_000)} minutes)`
     : `the live event log was trimmed (its oldest event is #${q.live.firstSequence}${q.live.firstOccurredAtMs === null ? '' : `, of ${iso(q.live.firstOccurredAtMs)}`}) and reaches no moment alone`;
   const reaching = q.backups.filter((b) => b.firstSequence <= 1);
   if (reaching.length === 0) return `${live}; no complete backup reaches back to the start of the log`;

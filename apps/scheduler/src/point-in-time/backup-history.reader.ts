@@ -2,13 +2,13 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DeliverPolicy } from 'nats';
 import { describeError } from '@cairn/chunk-client';
 import { NatsConnectionManager, nextMessageOnSubject } from '@cairn/messaging';
-import { bucketToken, subjectsFor, type HistoryEvent } from '@cairn/protocol';
+import { bucketToken, CairnError, subjectsFor, type HistoryEvent } from '@cairn/protocol';
 import { SERVICE_IDENTITY, type ServiceIdentity } from '@cairn/service-kit';
 import { parseSegment, type BackupManifest } from '../backup/backup-format';
 import { BackupTargetsStore } from '../backup/backup-targets.store';
 import type { BackupTarget } from '../backup/backup-target.port';
 import { readManifests, sha256 } from '../backup/backup.runner';
-import type { BackupReach, HistorySource, LiveLogReach } from '../domain/history-source';
+import { chooseHistorySource, type BackupReach, type HistorySource, type LiveLogReach } from '../domain/history-source';
 
 /** A bucket's history as of a moment, as a backup (and the live log after its cut) tells it. */
 export interface BucketHistoryAsOf {
@@ -37,6 +37,19 @@ export class BackupHistoryReader {
     private readonly targets: BackupTargetsStore,
     @Inject(SERVICE_IDENTITY) private readonly identity: ServiceIdentity,
   ) {}
+
+  /**
+   * Where to read the past of a moment from (chooseHistorySource): backup targets are read only when
+   * the live log does not do. `windowMs`/`marginMs`: how recent a moment the live log serves (a
+   * restore needs its chunks kept; a read of the past passes an unbounded window).
+   */
+  async sourceFor(atMs: number, windowMs: number, marginMs: number, windowSetting?: string): Promise<HistorySource> {
+    const question = { atMs, nowMs: Date.now(), restoreWindowMs: windowMs, windowMarginMs: marginMs, live: await this.liveReach(), backups: [] };
+    let decision = chooseHistorySource(question);
+    if (!decision.ok && atMs <= question.nowMs) decision = chooseHistorySource({ ...question, backups: await this.reaches() });
+    if (!decision.ok) throw new CairnError('InvalidArgument', windowSetting ? `${decision.reason} (${windowSetting})` : decision.reason);
+    return decision.source;
+  }
 
   async liveReach(): Promise<LiveLogReach> {
     const stream = subjectsFor(this.identity.namespace).streamName('META');

@@ -5,7 +5,6 @@ import { Gauge } from 'prom-client';
 import { describeError } from '@cairn/chunk-client';
 import { RpcClient } from '@cairn/messaging';
 import {
-  CairnError,
   METADATA_SERVICE,
   MetadataRpc,
   type DeleteObjectRequest,
@@ -27,7 +26,7 @@ import { copyChunkBack } from '../backup/chunk-copy-back';
 import { SchedulerQueues } from '../adapters/scheduler-queues';
 import { SchedulerStateStore } from '../adapters/scheduler-state.store';
 import { METADATA_RPC_TIMEOUT_MS } from '../cluster/cluster-view';
-import { chooseHistorySource, keyRangePages, type HistorySource } from '../domain/history-source';
+import { keyRangePages, type HistorySource } from '../domain/history-source';
 import { reportProgress, type ProgressReport } from '../domain/job-progress';
 import { durationMs, type SchedulerConfig } from '../scheduler.config';
 import { SweepQueue } from '../sweep/sweep.queue';
@@ -170,14 +169,9 @@ export class RestoreQueue implements OnApplicationBootstrap, NamedWorker {
   /**
    * The live log when it reaches the moment (whole, and the moment inside the restore window), else
    * the newest backup that does; InvalidArgument saying what can be restored when neither does.
-   * Backup targets are read only when the live log does not do.
    */
   async sourceFor(atMs: number): Promise<HistorySource> {
-    const question = { atMs, nowMs: Date.now(), restoreWindowMs: this.restoreWindowMs, windowMarginMs: RESTORE_WINDOW_MARGIN_MS, live: await this.history.liveReach(), backups: [] };
-    let decision = chooseHistorySource(question);
-    if (!decision.ok && atMs <= question.nowMs) decision = chooseHistorySource({ ...question, backups: await this.history.reaches() });
-    if (!decision.ok) throw new CairnError('InvalidArgument', `${decision.reason} (CAIRN_RESTORE_WINDOW=${this.config.CAIRN_RESTORE_WINDOW})`);
-    return decision.source;
+    return this.history.sourceFor(atMs, this.restoreWindowMs, RESTORE_WINDOW_MARGIN_MS, `CAIRN_RESTORE_WINDOW=${this.config.CAIRN_RESTORE_WINDOW}`);
   }
 
   async report(id: string): Promise<RestoreReport | null> {

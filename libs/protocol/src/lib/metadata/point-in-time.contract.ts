@@ -133,6 +133,30 @@ export interface RestorePlanFromEventsReply {
   readonly scannedKeys: number;
 }
 
+/** Reading the past from a backup's events: the live objects among the keys given, as of the moment (history.list-from-events). */
+export interface HistoryListFromEventsRequest {
+  readonly bucket: string;
+  readonly at: string;
+  readonly bucketEvents: readonly HistoryEvent[];
+  /** Keys in key order, each with its events that occurred at or before the moment. */
+  readonly keys: readonly { readonly key: string; readonly events: readonly HistoryEvent[] }[];
+}
+
+export interface HistoryListFromEventsReply {
+  /** The keys given that were live then, in the order given. */
+  readonly objects: readonly HistoryObjectSummary[];
+}
+
+/** One key's version as of the moment from a backup's events (history.head-from-events): answers as historyHead does. */
+export interface HistoryHeadFromEventsRequest {
+  readonly bucket: string;
+  readonly key: string;
+  readonly at: string;
+  readonly versionId?: string;
+  readonly bucketEvents: readonly HistoryEvent[];
+  readonly events: readonly HistoryEvent[];
+}
+
 /** The hashes storage nodes hold for a chunk: its own, or its erasure-coded shards'. Inline chunks hold none. */
 export function storedHashesOf(chunk: ChunkRef): readonly string[] {
   if (chunk.inline !== undefined) return [];
