@@ -5,7 +5,7 @@ import { IsBoolean, IsInt, IsString, Matches, Max, Min } from 'class-validator';
 
 /** 8 MiB: docs/architecture.md §3's default chunk size. */
 export const DEFAULT_CHUNK_SIZE_BYTES = 8 * 1024 * 1024;
-/** Bounds on the chunk size: one chunk buffer per request is held in memory. */
+/** Bounds on the chunk size: a request holds one or two chunk buffers in memory (two when the write budget has one spare). */
 export const MIN_CHUNK_SIZE_BYTES = 64 * 1024;
 export const MAX_CHUNK_SIZE_BYTES = 16 * 1024 * 1024;
 /**

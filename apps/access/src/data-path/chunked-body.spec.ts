@@ -43,11 +43,86 @@ describe('storeChunkedBody and readChunkedBody', () => {
     expect((await collect(readChunkedBody(store, stored.chunks, 0, sizeBytes, budget))).equals(body)).toBe(true);
   });
 
-  it('holds one chunk at a time: never two writes in flight', async () => {
+  it('writes one chunk at a time: never two writes in flight', async () => {
     const store = new InMemoryChunkStore();
     await storeChunkedBody(piecesOf(randomBytes(10 * CHUNK_SIZE_BYTES), [64]), { store, chunkSizeBytes: CHUNK_SIZE_BYTES, maxSizeBytes: 1e6, budget });
     expect(store.chunks.size).toBe(10);
     expect(store.maxWritesInFlight).toBe(1);
+  });
+
+  describe('receiving while a chunk is written', () => {
+    /** A store whose writes finish only when the test lets them, and a source that counts what was read. */
+    function held(): { store: InMemoryChunkStore; release: () => void; writesStarted: () => number } {
+      const store = new InMemoryChunkStore();
+      const write = store.write.bind(store);
+      let gate!: () => void;
+      let open = new Promise<void>((resolve) => (gate = resolve));
+      let started = 0;
+      store.write = async (bytes) => {
+        started += 1;
+        await open;
+        return write(bytes);
+      };
+      return {
+        store,
+        release: () => {
+          gate();
+          open = Promise.resolve();
+        },
+        writesStarted: () => started,
+      };
+    }
+    async function* counted(bytes: Buffer, pieceBytes: number, progress: { read: number }): AsyncGenerator<Buffer> {
+      for (let offset = 0; offset < bytes.length; offset += pieceBytes) {
+        progress.read = offset + pieceBytes;
+        yield bytes.subarray(offset, offset + pieceBytes);
+      }
+    }
+    const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
+
+    it('fills the next chunk from the client while the previous one is still being written', async () => {
+      const { store, release, writesStarted } = held();
+      const body = randomBytes(5 * CHUNK_SIZE_BYTES);
+      const progress = { read: 0 };
+      const storing = storeChunkedBody(counted(body, 100, progress), { store, chunkSizeBytes: CHUNK_SIZE_BYTES, maxSizeBytes: 1e6, budget });
+      await settle();
+      // The first chunk's write is held; the second chunk was received meanwhile, and not a byte more.
+      expect(writesStarted()).toBe(1);
+      expect(progress.read).toBe(2 * CHUNK_SIZE_BYTES + 100);
+      expect(budget.inUseBytes).toBe(2 * CHUNK_SIZE_BYTES);
+      release();
+      const stored = await storing;
+      expect(stored.chunks.map((c) => c.offsetBytes)).toEqual([0, 1000, 2000, 3000, 4000]);
+      expect((await collect(readChunkedBody(store, stored.chunks, 0, body.length, budget))).equals(body)).toBe(true);
+      expect(store.maxWritesInFlight).toBe(1);
+    });
+
+    it('pauses the client instead when the memory budget has no second buffer to spare', async () => {
+      const { store, release } = held();
+      const tight = new MemoryBudget(CHUNK_SIZE_BYTES);
+      const progress = { read: 0 };
+      const storing = storeChunkedBody(counted(randomBytes(3 * CHUNK_SIZE_BYTES), 100, progress), { store, chunkSizeBytes: CHUNK_SIZE_BYTES, maxSizeBytes: 1e6, budget: tight });
+      await settle();
+      expect(progress.read).toBe(CHUNK_SIZE_BYTES + 100);
+      expect(tight.inUseBytes).toBe(CHUNK_SIZE_BYTES);
+      release();
+      expect((await storing).chunks).toHaveLength(3);
+      expect(tight.inUseBytes).toBe(0);
+    });
+
+    it('fails with the error of a chunk whose write failed while the next was received, and gives both buffers back', async () => {
+      const store = new InMemoryChunkStore();
+      let writes = 0;
+      store.write = async () => {
+        writes += 1;
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        throw new Error(`replicas refused chunk ${writes}`);
+      };
+      await expect(storeChunkedBody(piecesOf(randomBytes(4 * CHUNK_SIZE_BYTES), [300]), { store, chunkSizeBytes: CHUNK_SIZE_BYTES, maxSizeBytes: 1e6, budget })).rejects.toThrow(
+        'replicas refused chunk 1',
+      );
+      expect(writes).toBe(1);
+    });
   });
 
   it('refuses a body past the limit with EntityTooLarge before storing its last piece', async () => {
