@@ -118,18 +118,25 @@ function regionServiceEnv(region) {
   return { CAIRN_NATS_URL: region.nats.url, CAIRN_DATABASE_URL: region.databaseUrl, CAIRN_REDIS_URL: region.redisUrl };
 }
 
-/** The processes of one region of the layout (stack.js's list, at the region's port offset). */
-function regionServiceProcesses(layout, region, options = {}) {
+/**
+ * What stack.js needs to lay out one region of the federation: its name and port offset, every
+ * region as its sync's peers (replication and the control group), and the federation's keyring.
+ */
+function regionProcessOptions(layout, region) {
   // One keyring for the federation: a replicated encrypted object's data key is wrapped by the
   // master key of the region that wrote it and travels in its event (docs/encryption.md).
-  return regionProcesses({
-    ...options,
+  return {
     region: region.name,
     portOffset: region.portOffset,
     dataRoot: layout.root,
     syncPeers: layout.regions.map((r) => r.name),
     keyringFile: `${layout.root}/keyring.json`,
-  });
+  };
+}
+
+/** The processes of one region of the layout (stack.js's list, at the region's port offset). */
+function regionServiceProcesses(layout, region, options = {}) {
+  return regionProcesses({ ...options, ...regionProcessOptions(layout, region) });
 }
 
 function localSubjectDenies() {
@@ -340,6 +347,7 @@ module.exports = {
   regionName,
   regionServiceEnv,
   regionServiceProcesses,
+  regionProcessOptions,
   natsRegionConfig,
   natsHubConfig,
   leafLinkUrl,

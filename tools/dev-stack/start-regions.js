@@ -14,7 +14,7 @@ const { spawnRegion, REPO_ROOT } = require('./region');
 const { useDevClusterSecret } = require('./cluster-secret');
 const { instancePrefix, formatLine } = require('./console-lines');
 const { writeDevProfile } = require('./dev-profile');
-const { regionsLayout, regionServiceEnv, regionServiceProcesses, startFederation, ensureRegionDatabases, DEFAULT_REGION_COUNT } = require('./regions');
+const { regionsLayout, regionServiceEnv, regionServiceProcesses, regionProcessOptions, startFederation, ensureRegionDatabases, DEFAULT_REGION_COUNT } = require('./regions');
 
 const REGIONS_ROOT = path.join(REPO_ROOT, '.cairn', 'regions');
 const READY_TIMEOUT_MS = 90_000;
@@ -70,10 +70,9 @@ async function main() {
   }
 
   layout.regions.forEach((region, r) => {
+    // The same processes as the compose file's (regionServiceProcesses): every sync knows its peers.
     const handle = spawnRegion({
-      region: region.name,
-      portOffset: region.portOffset,
-      dataRoot: layout.root,
+      ...regionProcessOptions(layout, region),
       namespace,
       env: regionServiceEnv(region),
       onLine: (name, line) => console.log(`${prefix(`${region.name} ${name}`, r + 1)} ${formatLine(line)}`),
