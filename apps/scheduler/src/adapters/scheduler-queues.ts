@@ -14,6 +14,13 @@ export const QueueNames = {
 } as const;
 
 /**
+ * How often a job may lose its worker (kill -9, a node restart) and still be taken over. BullMQ's
+ * default of 1 fails a job for good at the second death, before any worker runs it again; every
+ * job here resumes from its saved progress or starts over harmlessly, so a death is not its fault.
+ */
+export const DEFAULT_MAX_STALLS = 10;
+
+/**
  * BullMQ queues and workers on the service's Redis, under the namespace's key prefix. BullMQ
  * wants a connection of its own per queue and worker (workers block on theirs).
  */
@@ -47,7 +54,7 @@ export class SchedulerQueues implements OnModuleDestroy, OnApplicationShutdown {
   }
 
   worker<T>(name: string, processor: Processor<T>, options: Omit<WorkerOptions, 'connection' | 'prefix'> = {}): Worker<T> {
-    const worker = new Worker<T>(name, processor, { ...options, connection: this.connection(), prefix: this.prefix });
+    const worker = new Worker<T>(name, processor, { maxStalledCount: DEFAULT_MAX_STALLS, ...options, connection: this.connection(), prefix: this.prefix });
     worker.on('error', (error) => this.logger.warn(`worker ${name}: ${error.message}`));
     this.workers.push(worker as Worker);
     return worker;
