@@ -202,6 +202,7 @@ describe('drill rows', () => {
       id: 'drill-1',
       result: 'PASS',
       region: 'region-1',
+      trigger: 'cli',
       bucket: 'cairn-drill',
       oldHome: 'region-1',
       newHome: 'region-2',
@@ -220,6 +221,12 @@ describe('drill rows', () => {
       finishedAt: '2026-12-02T10:00:30.000Z',
       problems: [],
     });
+  });
+
+  it('says which drills the scheduler started (reports from before the field count as the CLI’s)', () => {
+    expect(drillRow(report({ trigger: 'schedule' })).trigger).toBe('schedule');
+    expect(drillRow(report({ trigger: 'cli' })).trigger).toBe('cli');
+    expect(drillRow(report()).trigger).toBe('cli');
   });
 
   it('fails a drill the report fails, and one with a split brain or a lost write whatever its ok says', () => {

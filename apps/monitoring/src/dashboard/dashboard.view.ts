@@ -81,6 +81,8 @@ export interface DrillRow {
   readonly result: 'PASS' | 'FAIL';
   /** The region taken out. */
   readonly region: string;
+  /** Who started it: an operator's `cairn drill run`, or the scheduler's periodic drill. */
+  readonly trigger: 'cli' | 'schedule';
   readonly bucket: string;
   readonly oldHome: string | null;
   readonly newHome: string | null;
@@ -258,6 +260,7 @@ export function drillRow(report: DrillReport): DrillRow {
     id: String(report.id),
     result: report.ok === true && !splitBrain && lostAcknowledged === 0 ? 'PASS' : 'FAIL',
     region: String(report.region),
+    trigger: report.trigger === 'schedule' ? 'schedule' : 'cli',
     bucket: String(report.bucket),
     oldHome: stringOrNull(report.oldHome),
     newHome: stringOrNull(report.newHome),

@@ -221,7 +221,8 @@
       tr.dataset.result = d.result;
       const result = cell(tr, badge(d.result, d.result.toLowerCase()));
       if (d.problems.length) result.appendChild(el('small', 'problems', d.problems.join('; ')));
-      cell(tr, d.region);
+      const region = cell(tr, d.region);
+      if (d.trigger === 'schedule') region.appendChild(el('small', 'muted', ' scheduled'));
       cell(tr, d.bucket);
       cell(tr, d.newHome === null ? 'none' : `${d.newHome}${d.epoch === null ? '' : ` (epoch ${d.epoch})`}`);
       cell(tr, seconds(d.failoverSeconds), 'num');
