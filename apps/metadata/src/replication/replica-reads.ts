@@ -35,18 +35,21 @@ export class ReplicaReads {
     const read = await this.buckets.read(bucket);
     const replication = read.state.status === 'live' ? read.state.replication : null;
     if (replication?.mode !== 'active-passive') return false;
-    const ownWrite = requester ? this.forwarder.lastForwardedWrite(requester, bucket) : null;
+    const forwarded = requester ? this.forwarder.lastForwardedWrite(requester, bucket) : null;
     const boundSeconds = replication.readStalenessSeconds ?? null;
-    if (!ownWrite && boundSeconds === null) return false;
+    if (!forwarded && boundSeconds === null) return false;
     const home = await this.forwarder.currentHome(bucket, replication);
     if (home === this.ctx.identity.region) return false;
+    // A write taken by an earlier home is not waited for: after a failover it may be among what the
+    // old home took but never sent (the RPO), which no wait here can bring before that home returns.
+    const ownWrite = forwarded?.home === home ? forwarded : null;
+    if (!ownWrite && boundSeconds === null) return false;
     const deadline = Date.now() + REPLICA_READ_WAIT_MS;
     for (;;) {
-      // The write's sequence is in the numbering of the home that took it, which a failover may have replaced since.
-      const [ownSource, current] = await Promise.all([ownWrite ? this.position(ownWrite.home) : null, boundSeconds !== null ? this.position(home) : null]);
+      const position = await this.position(home);
       const decision: ReplicaReadDecision = replicaReadDecision({
-        ownWrite: ownWrite ? { sequence: ownWrite.sequence, appliedThrough: ownSource?.appliedThrough ?? null } : null,
-        bound: boundSeconds !== null ? { seconds: boundSeconds, stalenessMs: current?.stalenessMs ?? null } : null,
+        ownWrite: ownWrite ? { sequence: ownWrite.sequence, appliedThrough: position?.appliedThrough ?? null } : null,
+        bound: boundSeconds !== null ? { seconds: boundSeconds, stalenessMs: position?.stalenessMs ?? null } : null,
       });
       if (decision.local) return true;
       if (Date.now() >= deadline) {
