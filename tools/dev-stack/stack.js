@@ -29,7 +29,8 @@ function regionProcesses({ region = 'region-1', portOffset = 0, dataRoot, namesp
       };
     });
   return [
-    one('metadata', 9100, { CAIRN_ROOT_ACCESS_KEY: DEV_ROOT_ACCESS_KEY, CAIRN_ROOT_SECRET_KEY: DEV_ROOT_SECRET_KEY }),
+    // Metadata seals access-key secrets under the same keyring's master key (docs/encryption.md).
+    one('metadata', 9100, { CAIRN_ROOT_ACCESS_KEY: DEV_ROOT_ACCESS_KEY, CAIRN_ROOT_SECRET_KEY: DEV_ROOT_SECRET_KEY, CAIRN_MASTER_KEY_FILE: keyringFile, CAIRN_MASTER_KEY_CREATE: 'true' }),
     ...many('storage', 9201, 3, (instance) => ({ CAIRN_DATA_DIR: `${dataRoot}/${region}/${instance}` })),
     ...many('lock-manager', 9401, 3, (instance) => ({
       CAIRN_DATA_DIR: `${dataRoot}/${region}/${instance}`,

@@ -59,7 +59,7 @@ describe('metadata service over NATS (real JetStream and Postgres)', () => {
     expect(await codeOf(call(MetadataRpc.createAccessKey, { owner: 'root' }))).toBe('InvalidArgument');
     const created = await call<CreateAccessKeyReply>(MetadataRpc.createAccessKey, { owner: 'alice' });
     const alice = await call<AccessKeyView>(MetadataRpc.getAccessKey, { accessKeyId: created.accessKeyId, minSequence: created.sequence });
-    expect(alice).toMatchObject({ owner: 'alice', isRoot: false, secretAccessKey: created.secretAccessKey });
+    expect(alice).toMatchObject({ owner: 'alice', isRoot: false, secret: { kind: 'plaintext', value: created.secretAccessKey } });
   });
 
   it('answers for a bucket or access key as soon as its creation is acknowledged, even to a caller that passes no sequence', async () => {
@@ -68,7 +68,7 @@ describe('metadata service over NATS (real JetStream and Postgres)', () => {
     const buckets = await Promise.all(made.map((_, i) => call<BucketView>(MetadataRpc.getBucket, { bucket: `fresh-${i}` })));
     expect(buckets.map((b) => b.owner)).toEqual(Array(10).fill('alice'));
     const views = await Promise.all(keys.map((k) => call<AccessKeyView>(MetadataRpc.getAccessKey, { accessKeyId: k.accessKeyId })));
-    expect(views.map((v) => v.secretAccessKey)).toEqual(keys.map((k) => k.secretAccessKey));
+    expect(views.map((v) => v.secret)).toEqual(keys.map((k) => ({ kind: 'plaintext', value: k.secretAccessKey })));
     expect(await codeOf(call(MetadataRpc.getBucket, { bucket: 'never-made' }))).toBe('NoSuchBucket');
     expect(await codeOf(call(MetadataRpc.getBucket, { bucket: 'Not A Bucket >' }))).toBe('NoSuchBucket');
   });
@@ -321,13 +321,14 @@ describe('metadata service over NATS (real JetStream and Postgres)', () => {
       const res = (await (await asAdmin(`${a.url}/admin/access-keys?owner=ops`)).json()) as { accessKeys: AccessKeyView[] };
       return res.accessKeys.length === 1 ? res.accessKeys : undefined;
     });
-    expect(listed[0]).toMatchObject({ accessKeyId: key.accessKeyId, secretAccessKey: '', revokedAt: null });
+    expect(listed[0]).toMatchObject({ accessKeyId: key.accessKeyId, revokedAt: null });
+    expect(listed[0]).not.toHaveProperty('secret');
     expect((await asAdmin(`${a.url}/admin/access-keys/${key.accessKeyId}`, { method: 'DELETE' })).status).toBe(200);
     const revoked = await eventually(async () => {
       const view = await call<AccessKeyView>(MetadataRpc.getAccessKey, { accessKeyId: key.accessKeyId });
       return view.revokedAt ? view : undefined;
     });
-    expect(revoked.secretAccessKey).toBe(key.secretAccessKey);
+    expect(revoked.secret).toEqual({ kind: 'plaintext', value: key.secretAccessKey });
 
     const nodes = (await (await asAdmin(`${a.url}/admin/nodes`)).json()) as ListNodesReply;
     expect(nodes.nodes.map((n) => n.nodeId)).toEqual(['n1']);

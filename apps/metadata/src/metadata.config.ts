@@ -1,5 +1,6 @@
 import { BaseServiceConfig, POSTGRES_TLS_MODES, type PostgresTls, type PostgresTlsMode } from '@cairn/service-kit';
-import { IsIn, IsOptional, IsString, Matches } from 'class-validator';
+import { Transform } from 'class-transformer';
+import { IsBoolean, IsIn, IsOptional, IsString, Matches } from 'class-validator';
 
 export class MetadataConfig extends BaseServiceConfig {
   @IsString()
@@ -28,6 +29,19 @@ export class MetadataConfig extends BaseServiceConfig {
   @IsString()
   @Matches(/^\S{20,128}$/, { message: 'must be 20-128 characters without spaces' })
   CAIRN_ROOT_SECRET_KEY?: string;
+
+  /**
+   * The region's keyring, the same file as the gateways' (docs/encryption.md): access-key secrets
+   * are sealed under its master key in events and in access_keys. Empty: they are stored as sent
+   * (a warning at start).
+   */
+  @IsString()
+  CAIRN_MASTER_KEY_FILE = '';
+
+  /** Create the keyring with a first master key when the file is missing (development only). */
+  @Transform(({ value }) => (value === 'true' || value === '1' ? true : value === 'false' || value === '0' ? false : value))
+  @IsBoolean({ message: 'must be true or false' })
+  CAIRN_MASTER_KEY_CREATE = false;
 }
 
 /** The Postgres TLS settings of a metadata config, as PostgresConnection takes them. */

@@ -11,6 +11,7 @@ import { metadataSchemaName } from './adapters/metadata-schema';
 import { METADATA_MIGRATIONS } from './adapters/migrations';
 import { databaseTlsOf, MetadataConfig } from './metadata.config';
 import { ProjectionRebuild } from './projections/projection-rebuild';
+import { AccessKeySecrets } from './access-key/access-key-secrets';
 import { METADATA_DEFAULT_PORT } from './service';
 
 async function main(): Promise<void> {
@@ -28,7 +29,7 @@ async function main(): Promise<void> {
   );
   const started = Date.now();
   try {
-    const rebuild = new ProjectionRebuild(await postgres.ready(), nats, namespace);
+    const rebuild = new ProjectionRebuild(await postgres.ready(), nats, namespace, AccessKeySecrets.fromConfig(config));
     const result = await rebuild.run((stream, p) => {
       if (p.replayed === 0 || p.replayed === p.target || p.replayed % 5_000 === 0) {
         process.stdout.write(`[rebuild] ${stream}: ${p.replayed} events replayed, ${p.applied} applied, ${p.parked} parked stepped over, checkpoint ${p.checkpoint}/${p.target}\n`);

@@ -20,3 +20,4 @@ export * from './lib/security/route-access';
 export * from './lib/security/cluster-auth.guard';
 export * from './lib/security/service-tls';
 export * from './lib/keys/key-service';
+export * from './lib/keys/access-key-secret';

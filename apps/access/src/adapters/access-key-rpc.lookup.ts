@@ -1,4 +1,5 @@
 import { CairnError, MetadataErrorCodes, type GetAccessKeyReply } from '@cairn/protocol';
+import { openAccessKeySecret, type KeyService } from '@cairn/service-kit';
 import type { AccessKeyLookup, AccessKeyRecord } from '../s3';
 import { ExpiringCache } from './expiring-cache';
 
@@ -13,13 +14,23 @@ export const ACCESS_KEY_CACHE_MAX_ENTRIES = 10_000;
 export class AccessKeyRpcLookup implements AccessKeyLookup {
   private readonly cache: ExpiringCache<AccessKeyRecord | undefined>;
 
-  /** A found key is trusted for `ttlMs` when no change to it is heard of: the backstop for a missed revocation. */
-  constructor(getAccessKey: (accessKeyId: string, minSequence: number) => Promise<GetAccessKeyReply>, ttlMs: number, nowMs: () => number = Date.now) {
+  /**
+   * A found key is trusted for `ttlMs` when no change to it is heard of: the backstop for a missed
+   * revocation. `masterKeys`: the region's keyring, which opens sealed secrets (in memory only).
+   */
+  constructor(
+    getAccessKey: (accessKeyId: string, minSequence: number) => Promise<GetAccessKeyReply>,
+    ttlMs: number,
+    nowMs: () => number = Date.now,
+    masterKeys?: KeyService,
+  ) {
     this.cache = new ExpiringCache({
       load: async (accessKeyId, minSequence) => {
         try {
           const view = await getAccessKey(accessKeyId, minSequence);
-          return view.revokedAt === null ? { accessKeyId: view.accessKeyId, secretAccessKey: view.secretAccessKey, owner: view.owner, isRoot: view.isRoot } : undefined;
+          if (view.revokedAt !== null) return undefined;
+          if (view.secret === undefined) throw new Error(`metadata answered access key ${view.accessKeyId} without its secret`);
+          return { accessKeyId: view.accessKeyId, secretAccessKey: openAccessKeySecret(masterKeys, view.accessKeyId, view.secret), owner: view.owner, isRoot: view.isRoot };
         } catch (error) {
           // Only "no such key" is an answer; a timeout or an absent metadata service must not be cached as one.
           if (error instanceof CairnError && error.code === MetadataErrorCodes.InvalidAccessKeyId) return undefined;

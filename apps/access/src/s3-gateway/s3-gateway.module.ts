@@ -88,11 +88,17 @@ export class S3GatewayModule {
       module: S3GatewayModule,
       providers: [
         { provide: MetadataRpcClient, useFactory: (rpc: RpcClient) => new MetadataRpcClient(rpc, config.CAIRN_CACHE_TTL_MS), inject: [RpcClient] },
-        { provide: AccessKeyRpcLookup, useFactory: (metadata: MetadataRpcClient) => new AccessKeyRpcLookup(metadata.getAccessKey, config.CAIRN_CACHE_TTL_MS), inject: [MetadataRpcClient] },
+        // The region keyring: SSE-S3/KMS data keys, and the sealed access-key secrets SigV4 opens in memory.
+        { provide: ObjectKeys, useFactory: () => new ObjectKeys(config.CAIRN_MASTER_KEY_FILE === '' ? undefined : KeyService.open(config.CAIRN_MASTER_KEY_FILE, { create: config.CAIRN_MASTER_KEY_CREATE })) },
+        {
+          provide: AccessKeyRpcLookup,
+          useFactory: (metadata: MetadataRpcClient, objectKeys: ObjectKeys) => new AccessKeyRpcLookup(metadata.getAccessKey, config.CAIRN_CACHE_TTL_MS, Date.now, objectKeys.keyService),
+          inject: [MetadataRpcClient, ObjectKeys],
+        },
         { provide: ACCESS_KEY_LOOKUP, useExisting: AccessKeyRpcLookup },
         {
           provide: GATEWAY_PARTS,
-          inject: [MetadataRpcClient, AccessKeyRpcLookup, JetStreamEventStore, EventClock, NatsConnectionManager, ClusterCredentials, MetricsService],
+          inject: [MetadataRpcClient, AccessKeyRpcLookup, JetStreamEventStore, EventClock, NatsConnectionManager, ClusterCredentials, MetricsService, ObjectKeys],
           useFactory: (
             metadata: MetadataRpcClient,
             keys: AccessKeyRpcLookup,
@@ -101,6 +107,7 @@ export class S3GatewayModule {
             nats: NatsConnectionManager,
             credentials: ClusterCredentials,
             metrics: MetricsService,
+            objectKeys: ObjectKeys,
           ): GatewayParts => {
             const logger = createLogger({ ...identity, level: config.CAIRN_LOG_LEVEL, secrets: [...secretConfigValues(config), resolveClusterSecret(config)] });
             const ring = new StorageRingProvider(metadata.listNodes, metadata.ringEpoch);
@@ -154,7 +161,6 @@ export class S3GatewayModule {
                 return store.read(hash, range);
               },
             };
-            const objectKeys = new ObjectKeys(config.CAIRN_MASTER_KEY_FILE === '' ? undefined : KeyService.open(config.CAIRN_MASTER_KEY_FILE, { create: config.CAIRN_MASTER_KEY_CREATE }));
             const deps = {
               metadata,
               users: new UserDirectory(metadata),

@@ -12,6 +12,7 @@ import { MetadataError } from '../domain/shared/metadata.errors';
 import { MetadataCommandContext } from '../shared/metadata-command-context';
 import type { AccessKeyCommand } from '../domain/access-key/access-key.commands';
 import { UserCommandsHandler } from '../user/user-commands.handler';
+import { AccessKeySecrets } from './access-key-secrets';
 
 const ACCESS_KEY_ID_PREFIX = 'CK';
 const ACCESS_KEY_ID_RANDOM_CHARS = 18;
@@ -25,6 +26,7 @@ export class AccessKeyCommandsHandler {
   constructor(
     private readonly ctx: MetadataCommandContext,
     private readonly users: UserCommandsHandler,
+    private readonly secrets: AccessKeySecrets,
   ) {}
 
   /** A new key with a generated id and secret; the secret is in this reply and nowhere else the caller sees. */
@@ -40,7 +42,7 @@ export class AccessKeyCommandsHandler {
   async createWith(accessKeyId: string, secretAccessKey: string, owner: string): Promise<CreateAccessKeyReply> {
     requireAccessKeyId(accessKeyId);
     const createdAt = this.ctx.nowIso();
-    const handled = await this.execute({ type: 'CreateAccessKey', accessKeyId, secretAccessKey, owner, createdAt });
+    const handled = await this.execute({ type: 'CreateAccessKey', accessKeyId, secretAccessKey, secret: this.secrets.seal(accessKeyId, secretAccessKey), owner, createdAt });
     return { sequence: handled.sequence, accessKeyId, secretAccessKey, owner, createdAt };
   }
 

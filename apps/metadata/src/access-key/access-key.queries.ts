@@ -19,13 +19,16 @@ export class AccessKeyQueries {
     return rows[0] ? toAccessKeyView(rows[0]) : null;
   }
 
-  /** Every key (of one owner, when given), ordered by id, secrets blanked: listings never carry them. */
+  /** Every key (of one owner, when given), ordered by id, without secrets: listings never carry them. */
   async listAccessKeys(owner?: string): Promise<AccessKeyView[]> {
     const rows: Row[] =
       owner === undefined
         ? await this.dataSource.query(`SELECT k.*, u.display_name FROM ${this.t('access_keys')} k LEFT JOIN ${this.t('users')} u ON u.name = k.owner ORDER BY k.access_key_id LIMIT $1`, [ACCESS_KEYS_LIST_MAX])
         : await this.dataSource.query(`SELECT k.*, u.display_name FROM ${this.t('access_keys')} k LEFT JOIN ${this.t('users')} u ON u.name = k.owner WHERE k.owner = $1 ORDER BY k.access_key_id LIMIT $2`, [owner, ACCESS_KEYS_LIST_MAX]);
-    return rows.map((r) => ({ ...toAccessKeyView(r), secretAccessKey: '' }));
+    return rows.map((r) => {
+      const { secret: _secret, ...view } = toAccessKeyView(r);
+      return view;
+    });
   }
 }
 
@@ -33,7 +36,7 @@ function toAccessKeyView(r: Row): AccessKeyView {
   const owner = String(r['owner']);
   return {
     accessKeyId: String(r['access_key_id']),
-    secretAccessKey: String(r['secret_access_key']),
+    secret: typeof r['sealed_secret'] === 'string' ? { kind: 'sealed', keyId: String(r['secret_key_id']), ciphertext: r['sealed_secret'] } : { kind: 'plaintext', value: String(r['secret_access_key']) },
     owner,
     canonicalId: canonicalIdOf(owner),
     displayName: typeof r['display_name'] === 'string' ? r['display_name'] : owner,

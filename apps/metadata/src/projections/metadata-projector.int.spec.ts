@@ -59,8 +59,8 @@ async function buildHistory(): Promise<MetadataWorld> {
     storageClass: 'STANDARD',
   });
 
-  await w.accessKey({ type: 'CreateAccessKey', accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG', owner: 'alice', createdAt: w.at() });
-  await w.accessKey({ type: 'CreateAccessKey', accessKeyId: 'AKIAOLDKEY000000OLD1', secretAccessKey: 'old-secret-1', owner: 'bob', createdAt: w.at() });
+  await w.accessKey({ type: 'CreateAccessKey', accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG', secret: { kind: 'plaintext', value: 'wJalrXUtnFEMI/K7MDENG' }, owner: 'alice', createdAt: w.at() });
+  await w.accessKey({ type: 'CreateAccessKey', accessKeyId: 'AKIAOLDKEY000000OLD1', secretAccessKey: 'old-secret-1', secret: { kind: 'plaintext', value: 'old-secret-1' }, owner: 'bob', createdAt: w.at() });
   await w.accessKey({ type: 'RevokeAccessKey', accessKeyId: 'AKIAOLDKEY000000OLD1', revokedAt: w.at() });
   for (const nodeId of ['n1', 'n2', 'n3']) {
     await w.membership({ type: 'JoinStorageNode', nodeId, zone: `z-${nodeId}`, host: `h-${nodeId}`, address: `http://${nodeId}:9201`, weight: 100, capacityBytes: 1000, joinedAt: w.at() });

@@ -3,6 +3,7 @@ import type { EventEnvelope } from '@cairn/protocol';
 import type { DataSource, EntityManager } from 'typeorm';
 import { schemaOf } from '../adapters/metadata-schema';
 import { tableIn } from '../adapters/metadata-schema';
+import type { AccessKeySecrets } from '../access-key/access-key-secrets';
 import { MetadataProjection } from './metadata.projection';
 
 export interface ProjectOptions {
@@ -29,6 +30,8 @@ export interface MetadataProjectorOptions {
    * has its own sequence space, so a projector per stream needs its own checkpoint row.
    */
   readonly checkpointName?: string;
+  /** Seals plaintext access-key secrets of older events as they are projected (the default projection only). */
+  readonly accessKeySecrets?: AccessKeySecrets;
 }
 
 /**
@@ -48,7 +51,7 @@ export class MetadataProjector {
     private readonly options: MetadataProjectorOptions = {},
   ) {
     const schema = schemaOf(dataSource);
-    this.projection = options.projection ?? new MetadataProjection(schema);
+    this.projection = options.projection ?? new MetadataProjection(schema, options.accessKeySecrets);
     this.checkpoints = tableIn(schema)('projection_checkpoints');
     this.checkpointName = options.checkpointName ?? this.projection.name;
   }

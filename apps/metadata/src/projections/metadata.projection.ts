@@ -3,6 +3,7 @@ import { isMetadataEventType, METADATA_EVENT_TYPES, type EventEnvelope, type Met
 import type { EntityManager } from 'typeorm';
 import { UserProjection } from '../user/user.projection';
 import { AccessKeyProjection } from '../access-key/access-key.projection';
+import type { AccessKeySecrets } from '../access-key/access-key-secrets';
 import { tableIn } from '../adapters/metadata-schema';
 import { BucketLives, BucketProjection } from '../bucket/bucket.projection';
 import { ConflictLogProjection } from '../conflict-log/conflict-log.projection';
@@ -35,14 +36,18 @@ export class MetadataProjection implements Projection<EntityManager> {
   private readonly objects: ObjectKeyProjection;
   private readonly partsOf: ReadonlyMap<string, readonly MetadataProjectionPart[]>;
 
-  constructor(readonly schema: string) {
+  /** `accessKeySecrets`: seals plaintext access-key secrets of older events as they are projected. */
+  constructor(
+    readonly schema: string,
+    accessKeySecrets?: AccessKeySecrets,
+  ) {
     const t = tableIn(schema);
     const lives = new BucketLives(t);
     const uploads = new MultipartUploadProjection(t, lives);
     this.objects = new ObjectKeyProjection(t, lives, uploads);
     const conflicts = new ConflictLogProjection(t, lives);
     const buckets = new BucketProjection(t, lives, [uploads, this.objects, conflicts]);
-    this.partsOf = partsByEventType([buckets, this.objects, conflicts, uploads, new AccessKeyProjection(t), new UserProjection(t), new MembershipProjection(t)]);
+    this.partsOf = partsByEventType([buckets, this.objects, conflicts, uploads, new AccessKeyProjection(t, accessKeySecrets), new UserProjection(t), new MembershipProjection(t)]);
   }
 
   async apply(tx: EntityManager, envelope: EventEnvelope, sequence: number): Promise<void> {

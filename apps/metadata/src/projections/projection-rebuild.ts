@@ -5,6 +5,7 @@ import type { DataSource } from 'typeorm';
 import { schemaOf } from '../adapters/metadata-schema';
 import { tableIn } from '../adapters/metadata-schema';
 import { MetadataProjector } from './metadata-projector';
+import type { AccessKeySecrets } from '../access-key/access-key-secrets';
 import { CHECKPOINT_NAMES, META_PROJECTOR_DURABLE, PROJECTED_STREAMS, projectedSubject, type ProjectedStream } from './projection-streams';
 
 /** Events replayed per projector call inside the rebuild transaction. */
@@ -57,6 +58,8 @@ export class ProjectionRebuild {
     private readonly dataSource: DataSource,
     private readonly nats: NatsConnectionManager,
     private readonly namespace: string,
+    /** Seals the plaintext secrets of older AccessKeyCreated events: a rebuild leaves only sealed rows where the region has a master key. */
+    private readonly accessKeySecrets?: AccessKeySecrets,
   ) {}
 
   async run(onProgress: (stream: ProjectedStream, progress: RebuildStreamProgress) => void = () => undefined): Promise<Record<ProjectedStream, RebuildStreamProgress>> {
@@ -71,7 +74,7 @@ export class ProjectionRebuild {
       await tx.query(`UPDATE ${t('projection_checkpoints')} SET sequence = 0 WHERE projection = ANY($1)`, [names]);
       const result = {} as Record<ProjectedStream, RebuildStreamProgress>;
       for (const stream of PROJECTED_STREAMS) {
-        const projector = new MetadataProjector(this.dataSource, { checkpointName: CHECKPOINT_NAMES[stream] });
+        const projector = new MetadataProjector(this.dataSource, { checkpointName: CHECKPOINT_NAMES[stream], ...(this.accessKeySecrets ? { accessKeySecrets: this.accessKeySecrets } : {}) });
         const target = await this.lastSequence(stream);
         const parked = await this.parkedSequences(stream);
         let progress: RebuildStreamProgress = { target, replayed: 0, applied: 0, checkpoint: 0, parked: 0 };

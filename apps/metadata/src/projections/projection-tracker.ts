@@ -7,6 +7,7 @@ import { Gauge } from 'prom-client';
 import { MetadataReadModel } from '../adapters/metadata-read-model';
 import { MetadataProjector, type ProjectOptions } from './metadata-projector';
 import { ProjectionRebuild, type RebuildProgress } from './projection-rebuild';
+import { AccessKeySecrets } from '../access-key/access-key-secrets';
 import { CHECKPOINT_NAMES, PROJECTED_STREAMS, type ProjectedStream } from './projection-streams';
 
 /** How often a query waiting for its minSequence re-reads the checkpoint row (another instance may project). */
@@ -37,8 +38,9 @@ export class ProjectionTracker implements OnModuleInit, OnModuleDestroy {
     private readonly metrics: MetricsService,
     private readonly workers: WorkerRegistry,
     @Inject(SERVICE_IDENTITY) private readonly identity: ServiceIdentity,
+    private readonly accessKeySecrets: AccessKeySecrets,
   ) {
-    this.rebuild = this.readModel.dataSource().then((ds) => new ProjectionRebuild(ds, this.nats, this.identity.namespace));
+    this.rebuild = this.readModel.dataSource().then((ds) => new ProjectionRebuild(ds, this.nats, this.identity.namespace, this.accessKeySecrets));
     this.rebuild.catch(() => undefined);
   }
 
@@ -200,8 +202,8 @@ export class ProjectionTracker implements OnModuleInit, OnModuleDestroy {
     if (!this.projectors) {
       const ds = await this.readModel.dataSource();
       this.projectors = {
-        META: new MetadataProjector(ds, { checkpointName: CHECKPOINT_NAMES.META }),
-        CLUSTER: new MetadataProjector(ds, { checkpointName: CHECKPOINT_NAMES.CLUSTER }),
+        META: new MetadataProjector(ds, { checkpointName: CHECKPOINT_NAMES.META, accessKeySecrets: this.accessKeySecrets }),
+        CLUSTER: new MetadataProjector(ds, { checkpointName: CHECKPOINT_NAMES.CLUSTER, accessKeySecrets: this.accessKeySecrets }),
       };
     }
     return this.projectors[stream];

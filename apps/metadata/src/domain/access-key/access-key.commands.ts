@@ -1,9 +1,14 @@
+import type { AccessKeySecret } from '@cairn/protocol';
+
 /* The access key decider's commands: metadata's own (the shell builds them from RPC requests); they never cross a service boundary. */
 
 export interface CreateAccessKey {
   readonly type: 'CreateAccessKey';
   readonly accessKeyId: string;
+  /** The plaintext, checked here and never recorded. */
   readonly secretAccessKey: string;
+  /** What the event records: the secret as the shell sealed it (AccessKeySecrets). */
+  readonly secret: AccessKeySecret;
   readonly owner: string;
   readonly createdAt: string;
 }

@@ -10,18 +10,25 @@ const create: CreateAccessKey = {
   type: 'CreateAccessKey',
   accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
   secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+  // What the shell sealed it to (AccessKeySecrets); the decider records only this.
+  secret: { kind: 'sealed', keyId: '1', ciphertext: 'c2VhbGVkIGJ5IHRoZSBzaGVsbA==' },
   owner: 'alice',
   createdAt: at,
 };
 const created: AccessKeyCreated = {
   type: 'AccessKeyCreated',
-  data: { accessKeyId: create.accessKeyId, secretAccessKey: create.secretAccessKey, owner: 'alice', canonicalId: canonicalIdOf('alice'), createdAt: at },
+  data: { accessKeyId: create.accessKeyId, secret: create.secret, owner: 'alice', canonicalId: canonicalIdOf('alice'), createdAt: at },
 };
 const revoke = { type: 'RevokeAccessKey', accessKeyId: create.accessKeyId, revokedAt: at } as const;
 const revoked = { type: 'AccessKeyRevoked', data: { accessKeyId: create.accessKeyId, revokedAt: at } } as const;
 
 describe('access key decider', () => {
   it('creates a key', () => spec.given([]).when(create).then([created]));
+
+  it('records the secret as sealed, never its plaintext', () => {
+    const events = accessKeyDecider.decide(create, accessKeyDecider.initialState());
+    expect(JSON.stringify(events)).not.toContain(create.secretAccessKey);
+  });
 
   it('refuses an id that exists, even revoked', () => {
     spec.given([created]).when(create).thenThrows(MetadataError, hasCode('ACCESS_KEY_ALREADY_EXISTS'));

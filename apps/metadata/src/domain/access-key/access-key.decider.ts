@@ -38,7 +38,7 @@ export const accessKeyDecider: Decider<AccessKeyCommand, AccessKeyEvent, AccessK
         return [
           {
             type: 'AccessKeyCreated',
-            data: { accessKeyId: command.accessKeyId, secretAccessKey: secret, owner: command.owner, canonicalId: canonicalIdOf(command.owner), createdAt: command.createdAt },
+            data: { accessKeyId: command.accessKeyId, secret: command.secret, owner: command.owner, canonicalId: canonicalIdOf(command.owner), createdAt: command.createdAt },
           },
         ];
       }

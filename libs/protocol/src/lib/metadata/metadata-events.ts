@@ -52,7 +52,7 @@ export const MetadataEventSchemaVersions: Readonly<Record<MetadataEventType, num
   MultipartUploadCompleted: 1,
   MultipartUploadCompletionWithdrawn: 3,
   MultipartUploadAborted: 1,
-  AccessKeyCreated: 2,
+  AccessKeyCreated: 3,
   AccessKeyRevoked: 1,
   UserCreated: 1,
   StorageNodeJoined: 1,

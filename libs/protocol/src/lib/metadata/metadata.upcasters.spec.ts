@@ -101,6 +101,15 @@ describe('metadata event upcasters', () => {
     expect(currentEnvelope(stored('BucketDefaultStorageClassChanged', 1, { bucket: 'b', defaultStorageClass: 'STANDARD' }), 'M').data).toEqual({ bucket: 'b', defaultStorageClass: 'STANDARD' });
   });
 
+  it('lift a plaintext access-key secret (versions 1 and 2) into the shape sealed secrets share', () => {
+    const v2 = { accessKeyId: 'CKEXAMPLEKEY0000000', secretAccessKey: 'plain-secret-value', owner: 'alice', canonicalId: 'c'.repeat(64), createdAt: '2026-01-01T00:00:00.000Z' };
+    const { secretAccessKey: _plain, ...rest } = v2;
+    expect(currentEnvelope(stored('AccessKeyCreated', 2, v2), 'META #10')).toMatchObject({ schemaVersion: 3, data: { ...rest, secret: { kind: 'plaintext', value: 'plain-secret-value' } } });
+    expect(currentEnvelope(stored('AccessKeyCreated', 2, v2), 'META #10').data).not.toHaveProperty('secretAccessKey');
+    const { canonicalId: _id, ...v1 } = v2;
+    expect(currentEnvelope(stored('AccessKeyCreated', 1, v1), 'META #11').data).toMatchObject({ owner: 'alice', secret: { kind: 'plaintext', value: 'plain-secret-value' } });
+  });
+
   it('refuse what is not an envelope, and an event newer than this code', () => {
     expect(() => currentEnvelope({ type: 'ObjectVersionPut' }, 'META #7')).toThrow('META #7 is not an event envelope');
     expect(() => currentEnvelope(stored('ObjectVersionPut', 4, versionV1), 'META #8')).toThrow(/newer than this reader's 3/);

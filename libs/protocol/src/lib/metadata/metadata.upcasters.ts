@@ -49,4 +49,13 @@ export const METADATA_UPCASTERS: readonly Upcaster[] = [
   },
   { type: 'BucketCreated', fromVersion: 1, upcast: (data) => withS3StorageClass(data as Data, 'defaultStorageClass') },
   { type: 'BucketDefaultStorageClassChanged', fromVersion: 1, upcast: (data) => withS3StorageClass(data as Data, 'defaultStorageClass') },
+  // Secrets were stored as plaintext; they are sealed from version 3 on (docs/encryption.md).
+  {
+    type: 'AccessKeyCreated',
+    fromVersion: 2,
+    upcast: (data) => {
+      const { secretAccessKey, ...rest } = data as Data;
+      return { ...rest, secret: { kind: 'plaintext', value: String(secretAccessKey) } };
+    },
+  },
 ];

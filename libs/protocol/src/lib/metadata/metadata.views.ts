@@ -3,6 +3,7 @@ import type { BucketEncryption, ObjectEncryption, ObjectLockConfiguration, Objec
 import type { LifecycleConfiguration } from '../bucket-lifecycle/bucket-lifecycle.config';
 import type { BucketSettings } from './bucket.events';
 import type { AccessControlList, PublicAccessBlock } from '../acl/acl.types';
+import type { AccessKeySecret } from './access-key.events';
 import type { Checksums, ChunkRef, ContentHeaders, StorageClass, Tag } from './common';
 import type { StorageNodeDescription } from './membership.events';
 
@@ -151,8 +152,11 @@ export const ROOT_ACCESS_KEY_OWNER = 'root';
 
 export interface AccessKeyView {
   readonly accessKeyId: string;
-  /** SigV4 recomputes signatures with it, so the read model holds it. */
-  readonly secretAccessKey: string;
+  /**
+   * SigV4 recomputes signatures with it, so the read model holds it — sealed under the region
+   * master key (the gateway opens it in memory). Absent in listings.
+   */
+  readonly secret?: AccessKeySecret;
   /** The name of the user the key acts for. */
   readonly owner: string;
   /** That user's canonical id and display name (the name itself for a user never created as such). */

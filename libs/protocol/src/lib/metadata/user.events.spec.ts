@@ -8,7 +8,8 @@ describe('AccessKeyCreated: keys name their user by canonical id', () => {
       { id: 'e1', type: 'AccessKeyCreated', schemaVersion: 1, aggregateId: v1.accessKeyId, region: 'eu-one', hlc: '0000000001-0000-eu-one', causationId: null, correlationId: null, occurredAt: v1.createdAt, data: v1 },
       'META #1',
     );
-    expect(read.schemaVersion).toBe(2);
-    expect(read.data).toEqual({ ...v1, canonicalId: canonicalIdOf('alice') });
+    expect(read.schemaVersion).toBe(3);
+    const { secretAccessKey, ...rest } = v1;
+    expect(read.data).toEqual({ ...rest, canonicalId: canonicalIdOf('alice'), secret: { kind: 'plaintext', value: secretAccessKey } });
   });
 });
