@@ -6,6 +6,7 @@ import {
   CreateBucketCommand,
   GetBucketTaggingCommand,
   GetBucketVersioningCommand,
+  DeleteObjectCommand,
   GetObjectCommand,
   ListObjectVersionsCommand,
   PutBucketTaggingCommand,
@@ -58,7 +59,7 @@ describe('backups: incremental, resumable, restored into an empty region', () =>
       throw new Error(`${error.message}\nfailed run: ${JSON.stringify(failed)}\nscheduler log:\n${region.scheduler(scheduler).output().slice(-8000)}`);
     });
   };
-  const manifests = async (region: TestRegion, target: string) => (await region.admin<{ backups: BackupManifest[] }>('GET', `/admin/backup/list?target=${target}`)).body.backups;
+  const manifests = async (region: TestRegion, target: string, scheduler = 'scheduler-1') => (await region.admin<{ backups: BackupManifest[] }>('GET', `/admin/backup/list?target=${target}`, undefined, scheduler)).body.backups;
   const verifyAll = async (region: TestRegion, target: string, scheduler = 'scheduler-1') => (await region.admin<VerifyReport>('POST', '/admin/backup/verify', { target, sample: 0 }, scheduler)).body;
   const put = async (region: TestRegion, key: string, body: Buffer) => {
     await region.put('data', key, body);
@@ -169,6 +170,35 @@ describe('backups: incremental, resumable, restored into an empty region', () =>
     const verified = await verifyAll(a, 'slow', 'scheduler-2');
     expect(verified).toMatchObject({ ok: true, chunksChecked: 44 });
   }, 300_000);
+
+  it('retention prunes old backups and sweeps from the target the chunks only they needed', async () => {
+    // big/5's only version deleted for good: its two chunks are referenced by no version any more.
+    const [version] = (await a.s3.send(new ListObjectVersionsCommand({ Bucket: 'data', Prefix: 'big/5' }))).Versions ?? [];
+    const referencedBefore = new Set((await a.references()).map((r) => r.hash));
+    await a.s3.send(new DeleteObjectCommand({ Bucket: 'data', Key: 'big/5', VersionId: version.VersionId }));
+    written.delete('big/5');
+    const referencedNow = new Set((await a.references()).map((r) => r.hash));
+    const released = [...referencedBefore].filter((h) => !referencedNow.has(h));
+    expect(released).toHaveLength(2);
+
+    // A target keeping one backup. Its first backup copies every chunk the log names (the released
+    // ones too: the nodes still hold them); the next one's span begins after the delete.
+    const rotating = path.join(dir, 'rotating');
+    expect((await a.admin('POST', '/admin/backup/targets', { name: 'rotating', kind: 'dir', path: rotating, everySeconds: 30 * 86_400, keep: 1 }, 'scheduler-2')).status).toBe(201);
+    await runBackup(a, 'rotating', 'scheduler-2');
+    await put(a, 'small/after-delete', randomBytes(KiB));
+    await runBackup(a, 'rotating', 'scheduler-2');
+    const chunkFiles = async () => new Set((await fsp.readdir(path.join(rotating, 'chunks'), { recursive: true })).map((f) => path.basename(String(f))));
+    const swept = await eventually(async () => {
+      const [kept, running] = [await manifests(a, 'rotating', 'scheduler-2'), (await a.admin<{ running: BackupReport | null }>('GET', '/admin/backup/runs', undefined, 'scheduler-2')).body.running];
+      const files = await chunkFiles();
+      return kept.length === 1 && running === null && released.every((h) => !files.has(h)) ? files : undefined;
+    }, 60_000, 500);
+    expect(a.scheduler('scheduler-2').output()).toMatch(/swept the chunks of rotating: [1-9]\d* of \d+ deleted/);
+    // What the surviving backup needs is all still there.
+    expect(await verifyAll(a, 'rotating', 'scheduler-2')).toMatchObject({ ok: true, chunksMissing: [] });
+    expect(swept.size).toBeGreaterThan(0);
+  }, 180_000);
 
   it('the region destroyed, an empty region restored from the S3 target serves every version byte-identical, with its settings', async () => {
     // One more backup to the S3 target so it holds the latest state (incremental: 2 new events).
