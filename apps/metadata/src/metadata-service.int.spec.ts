@@ -52,7 +52,7 @@ describe('metadata service over NATS (real JetStream and Postgres)', () => {
     const outcomes = await Promise.all([a.app.get(RootKeyBootstrap).done, b.app.get(RootKeyBootstrap).done]);
     expect(outcomes.sort()).toEqual(['created', 'existed']);
     const view = await eventually(() => call<AccessKeyView>(MetadataRpc.getAccessKey, { accessKeyId: ROOT_ACCESS_KEY }).catch(() => undefined));
-    expect(view).toMatchObject({ accessKeyId: ROOT_ACCESS_KEY, secretAccessKey: ROOT_SECRET_KEY, owner: 'root', isRoot: true, revokedAt: null });
+    expect(view).toMatchObject({ accessKeyId: ROOT_ACCESS_KEY, secret: { kind: 'plaintext', value: ROOT_SECRET_KEY }, owner: 'root', isRoot: true, revokedAt: null });
     const history = await a.app.get(JetStreamEventStore).read(subjectsFor(ns).accessKey(ROOT_ACCESS_KEY));
     expect(history.events.map((e) => e.envelope.type)).toEqual(['AccessKeyCreated']);
     // Nobody else may mint a root key.
