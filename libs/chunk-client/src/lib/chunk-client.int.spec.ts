@@ -154,10 +154,13 @@ describe('ChunkClient against three real storage nodes', () => {
     const fh = await fsp.open(file, 'r+');
     await fh.write(Buffer.from([data[MiB] ^ 0x10]), 0, 1, MiB);
     await fh.close();
-    // Make the corrupt replica look fastest so it is tried first.
-    client.latency.observe('n1', 50);
-    client.latency.observe('n2', 1);
-    client.latency.observe('n3', 50);
+    // Make the corrupt replica look fastest so it is tried first: enough observations that the
+    // moving average forgets what earlier cases measured (failures count 1 s, a loaded machine more).
+    for (let i = 0; i < 40; i++) {
+      client.latency.observe('n1', 50);
+      client.latency.observe('n2', 1);
+      client.latency.observe('n3', 50);
+    }
 
     const back = await readAll(hash);
     expect(back.bytes.equals(data)).toBe(true);
