@@ -28,6 +28,8 @@ const APP_INTERNALS_USED_BY_BENCHES = [
   '../../apps/cli/src/domain/backup-views',
   '../../apps/scheduler/src/backup/backup-format',
   '../../apps/scheduler/src/backup/backup.runner',
+  // and the report of its point-in-time restore from the backup.
+  '../../apps/scheduler/src/point-in-time/restore.queue',
 ];
 
 const RULE = '@nx/enforce-module-boundaries';
