@@ -90,7 +90,7 @@ describe('access-key secrets sealed at rest (e2e)', () => {
     expect(root).toMatchObject({ secret_access_key: null, secret_key_id: '1' });
   });
 
-  it('seals new keys under the new master version after a rotation; keys sealed before keep working', async () => {
+  it('seals new keys under the new master version after a rotation; keys sealed before keep working, and `rotate` reseals them', async () => {
     const before = await stack.createAccessKey('sealed-before');
     expect(KeyService.open(keyring, { create: false }).rotateMaster()).toBe('2');
     const after = await stack.createAccessKey('sealed-after');
@@ -99,5 +99,24 @@ describe('access-key secrets sealed at rest (e2e)', () => {
     await roundTrip(after, 'sealed-secrets-after');
     await roundTrip(before, 'sealed-secrets-before');
     expect(await rawStreamText()).not.toContain(after.secretAccessKey);
+
+    // The admin rotation (root-signed): version 3, and every access-key secret resealed under it.
+    const rotated = await fetch(await presignUrl(stack.endpoint, stack.root, 'POST', '/_cairn/admin/keys/rotate'), { method: 'POST' });
+    const report = (await rotated.json()) as { version: string; resealedAccessKeys: number };
+    expect(report.version).toBe('3');
+    expect(report.resealedAccessKeys).toBeGreaterThanOrEqual(4); // root, sealed-e2e, sealed-before, sealed-after
+    for (const accessKeyId of [before.accessKeyId, after.accessKeyId, stack.root.accessKeyId]) {
+      expect(await eventually(async () => ((await rowOf(accessKeyId))['secret_key_id'] === '3' ? true : undefined), 20_000)).toBe(true);
+    }
+    // A gateway that has cached nothing opens the resealed secrets (version 3) itself.
+    const gateway = await stack.startGateway();
+    const client = gateway.client(before);
+    try {
+      const got = await client.send(new GetObjectCommand({ Bucket: 'sealed-secrets-before', Key: 'hello.txt' }));
+      expect(await got.Body?.transformToString()).toBe(`signed by ${before.accessKeyId}`);
+    } finally {
+      client.destroy();
+    }
+    expect(await rawStreamText()).not.toContain(before.secretAccessKey);
   });
 });

@@ -66,6 +66,7 @@ import {
   type PutObjectReply,
   type PutObjectRequest,
   type PutObjectAclRequest,
+  type ResealAccessKeysReply,
   type PutObjectTagsRequest,
   type RingEpochReply,
   type SetBucketVersioningReply,
@@ -178,6 +179,8 @@ export class MetadataRpcClient {
     );
   deleteObject = (request: DeleteObjectRequest) => this.command<DeleteObjectReply>(MetadataRpc.deleteObject, request, this.onKey());
   putObjectTags = (request: PutObjectTagsRequest) => this.command<ObjectTagsReply>(MetadataRpc.putObjectTags, request, this.onKey());
+  /** Many keys may be resealed in one call: a minute, not the usual RPC timeout. */
+  resealAccessKeys = () => this.rpc.request<ResealAccessKeysReply>(METADATA_SERVICE, MetadataRpc.resealAccessKeys, {}, { timeoutMs: 60_000 });
   putObjectAcl = (request: PutObjectAclRequest) => this.command<ObjectTagsReply>(MetadataRpc.putObjectAcl, request, this.onKey());
   deleteObjectTags = (request: DeleteObjectTagsRequest) => this.command<ObjectTagsReply>(MetadataRpc.deleteObjectTags, request, this.onKey());
   headObject = (request: { bucket: string; key: string; versionId?: string; requester?: string }) =>

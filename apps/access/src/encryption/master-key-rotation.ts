@@ -1,3 +1,4 @@
+import { CairnError, MetadataErrorCodes } from '@cairn/protocol';
 import type { MetadataRpcClient } from '../adapters/metadata-rpc.client';
 import type { ObjectKeys } from './object-keys';
 
@@ -11,6 +12,8 @@ export interface RewrapReport {
   readonly scanned: number;
   /** SSE-S3 versions whose data key was wrapped again under `version`. */
   readonly rewrapped: number;
+  /** Access-key secrets sealed again under `version` by metadata. */
+  readonly resealedAccessKeys: number;
 }
 
 /**
@@ -68,6 +71,15 @@ export class MasterKeyRotation {
         versionIdMarker = page.nextVersionIdMarker;
       }
     }
-    return { version, scanned, rewrapped };
+    // Access-key secrets are metadata's to seal (it holds them); it reseals those under older versions.
+    // A metadata service without the keyring keeps secrets as sent: nothing of its to reseal.
+    const resealed = await this.metadata.resealAccessKeys().then(
+      (reply) => reply.resealed,
+      (error: unknown) => {
+        if (error instanceof CairnError && error.code === MetadataErrorCodes.InvalidRequest) return 0;
+        throw error;
+      },
+    );
+    return { version, scanned, rewrapped, resealedAccessKeys: resealed };
   }
 }

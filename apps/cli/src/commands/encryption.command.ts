@@ -18,6 +18,8 @@ interface RewrapWire {
   readonly version: string;
   readonly scanned: number;
   readonly rewrapped: number;
+  /** Absent from gateways older than access-key resealing. */
+  readonly resealedAccessKeys?: number;
 }
 
 /** `cairn encryption keys|rotate|rewrap|create-kms-key`: the region's master key and SSE-KMS keys. */
@@ -66,6 +68,7 @@ function printRewrap(ctx: CommandContext, reply: RewrapWire): void {
         ['master key version', reply.version],
         ['versions scanned', String(reply.scanned)],
         ['data keys re-wrapped', String(reply.rewrapped)],
+        ...(reply.resealedAccessKeys === undefined ? [] : [['access-key secrets resealed', String(reply.resealedAccessKeys)] as [string, string]]),
       ]),
     reply,
   );

@@ -5,6 +5,7 @@ import {
   ROOT_ACCESS_KEY_OWNER,
   ownerNameProblem,
   type CreateAccessKeyReply,
+  type ResealAccessKeysReply,
   type RevokeAccessKeyReply,
 } from '@cairn/protocol';
 import { accessKeyDecider } from '../domain/access-key/access-key.decider';
@@ -13,6 +14,7 @@ import { MetadataCommandContext } from '../shared/metadata-command-context';
 import type { AccessKeyCommand } from '../domain/access-key/access-key.commands';
 import { UserCommandsHandler } from '../user/user-commands.handler';
 import { AccessKeySecrets } from './access-key-secrets';
+import type { AccessKeyQueries } from './access-key.queries';
 
 const ACCESS_KEY_ID_PREFIX = 'CK';
 const ACCESS_KEY_ID_RANDOM_CHARS = 18;
@@ -50,6 +52,25 @@ export class AccessKeyCommandsHandler {
     requireAccessKeyId(accessKeyId);
     const handled = await this.execute({ type: 'RevokeAccessKey', accessKeyId, revokedAt: this.ctx.nowIso() });
     return { sequence: handled.sequence };
+  }
+
+  /**
+   * After a master key rotation: every key whose row is not sealed under the current master version
+   * is opened and sealed again under it (AccessKeySecretResealed, decided once per key and version).
+   * Runs of more than ACCESS_KEYS_LIST_MAX keys are finished by running it again.
+   */
+  async resealAll(queries: AccessKeyQueries): Promise<ResealAccessKeysReply> {
+    const version = this.secrets.currentVersion;
+    if (version === undefined) throw new MetadataError(MetadataErrorCodes.InvalidRequest, 'metadata has no keyring (CAIRN_MASTER_KEY_FILE): there is nothing to seal under');
+    const stale = await queries.secretsNotSealedUnder(version);
+    let resealed = 0;
+    for (const { accessKeyId, secret: stored } of stale) {
+      const secret = this.secrets.resealed(accessKeyId, stored);
+      if (secret === undefined) continue;
+      const handled = await this.execute({ type: 'ResealAccessKeySecret', accessKeyId, secret, resealedAt: this.ctx.nowIso() });
+      if (handled.events.length > 0) resealed++;
+    }
+    return { version, scanned: stale.length, resealed };
   }
 
   private execute(command: AccessKeyCommand) {

@@ -39,6 +39,11 @@ export class AccessKeyRpcController {
     return this.accessKeys.revoke(body(r).accessKeyId);
   }
 
+  @MessagePattern(metadataPattern(MetadataRpc.resealAccessKeys))
+  async resealAccessKeys() {
+    return this.accessKeys.resealAll(await this.readModel.queries(AccessKeyQueries));
+  }
+
   @MessagePattern(metadataPattern(MetadataRpc.getAccessKey))
   async getAccessKey(@Payload() r: GetAccessKeyRequest): Promise<AccessKeyView> {
     requireAccessKeyId(body(r).accessKeyId);

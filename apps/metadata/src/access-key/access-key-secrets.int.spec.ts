@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { NatsConnectionManager, RpcClient } from '@cairn/messaging';
-import { canonicalIdOf, METADATA_SERVICE, MetadataRpc, subjectsFor, type AccessKeyView, type CreateAccessKeyReply, type EventEnvelope } from '@cairn/protocol';
+import { canonicalIdOf, METADATA_SERVICE, MetadataRpc, subjectsFor, type AccessKeyView, type CreateAccessKeyReply, type EventEnvelope, type ResealAccessKeysReply } from '@cairn/protocol';
 import { KeyService, openAccessKeySecret, PostgresConnection, type RunningService } from '@cairn/service-kit';
 import { bootForTest, dropNamespace, eventually, testNamespace } from '@cairn/testing';
 import { JSONCodec } from 'nats';
@@ -125,5 +125,18 @@ describe('access-key secrets sealed under the master key (real JetStream and Pos
     expect(afterRebuild.map((r) => r['access_key_id'])).toEqual(projected.map((r) => r['access_key_id']));
     const legacy = await call<AccessKeyView>(MetadataRpc.getAccessKey, { accessKeyId: LEGACY_KEY_ID });
     expect(openAccessKeySecret(keys, LEGACY_KEY_ID, legacy.secret!)).toBe(LEGACY_SECRET);
+
+    // A master key rotation, then a reseal: every row under version 2, once; the secrets unchanged.
+    expect(keys.rotateMaster()).toBe('2');
+    expect(await call<ResealAccessKeysReply>(MetadataRpc.resealAccessKeys, {})).toEqual({ version: '2', scanned: 3, resealed: 3 });
+    const resealed = await eventually(async () => {
+      const rows = await accessKeyRows();
+      return rows.every((r) => r['secret_key_id'] === '2') ? rows : undefined;
+    }, 20_000);
+    expect(JSON.stringify(resealed)).not.toContain(created.secretAccessKey);
+    expect(await call<ResealAccessKeysReply>(MetadataRpc.resealAccessKeys, {})).toEqual({ version: '2', scanned: 0, resealed: 0 });
+    const after = await call<AccessKeyView>(MetadataRpc.getAccessKey, { accessKeyId: created.accessKeyId });
+    expect(after.secret).toMatchObject({ kind: 'sealed', keyId: '2' });
+    expect(openAccessKeySecret(keys, created.accessKeyId, after.secret!)).toBe(created.secretAccessKey);
   }, 60_000);
 });

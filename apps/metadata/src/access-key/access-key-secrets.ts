@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { AccessKeySecret } from '@cairn/protocol';
-import { KeyService, sealAccessKeySecret } from '@cairn/service-kit';
+import { KeyService, openAccessKeySecret, sealAccessKeySecret } from '@cairn/service-kit';
 import type { MetadataConfig } from '../metadata.config';
 
 /**
@@ -23,6 +23,18 @@ export class AccessKeySecrets {
   /** A new key's secret as it is stored. */
   seal(accessKeyId: string, secret: string): AccessKeySecret {
     return this.keys === undefined ? { kind: 'plaintext', value: secret } : sealAccessKeySecret(this.keys, accessKeyId, secret);
+  }
+
+  /** The master key version new secrets are sealed under; undefined without a keyring. */
+  get currentVersion(): string | undefined {
+    return this.keys?.currentMasterVersion;
+  }
+
+  /** A stored secret sealed again under the current master version; undefined when it is already (or there is no keyring). */
+  resealed(accessKeyId: string, stored: AccessKeySecret): AccessKeySecret | undefined {
+    if (this.keys === undefined) return undefined;
+    if (stored.kind === 'sealed' && stored.keyId === this.keys.currentMasterVersion) return undefined;
+    return sealAccessKeySecret(this.keys, accessKeyId, openAccessKeySecret(this.keys, accessKeyId, stored));
   }
 
   /** A stored secret as the read model keeps it: a plaintext one (an older event) sealed when the region has a master key. */

@@ -6,7 +6,7 @@ import type { AccessKeySecrets } from './access-key-secrets';
 
 /** access_keys: every key ever created; a revoked one keeps its row (its id stays taken). */
 export class AccessKeyProjection implements MetadataProjectionPart<AccessKeyEvent> {
-  readonly handles = eventTypes<AccessKeyEvent>({ AccessKeyCreated: true, AccessKeyRevoked: true });
+  readonly handles = eventTypes<AccessKeyEvent>({ AccessKeyCreated: true, AccessKeyRevoked: true, AccessKeySecretResealed: true });
 
   /** `secrets`: seals a plaintext secret (an event from before sealing) as it is projected; absent: rows as the events say. */
   constructor(
@@ -29,6 +29,16 @@ export class AccessKeyProjection implements MetadataProjectionPart<AccessKeyEven
       case 'AccessKeyRevoked':
         await tx.query(`UPDATE ${this.t('access_keys')} SET revoked_at = $2::timestamptz WHERE access_key_id = $1`, [event.data.accessKeyId, event.data.revokedAt]);
         return;
+      case 'AccessKeySecretResealed': {
+        const { secret } = event.data;
+        if (secret.kind !== 'sealed') return;
+        await tx.query(`UPDATE ${this.t('access_keys')} SET sealed_secret = $2, secret_key_id = $3, secret_access_key = NULL WHERE access_key_id = $1`, [
+          event.data.accessKeyId,
+          secret.ciphertext,
+          secret.keyId,
+        ]);
+        return;
+      }
       default:
         return assertNever(event, 'access key event');
     }

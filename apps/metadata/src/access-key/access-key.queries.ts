@@ -1,4 +1,4 @@
-import { canonicalIdOf, ROOT_ACCESS_KEY_OWNER, type AccessKeyView } from '@cairn/protocol';
+import { canonicalIdOf, ROOT_ACCESS_KEY_OWNER, type AccessKeySecret, type AccessKeyView } from '@cairn/protocol';
 import type { DataSource } from 'typeorm';
 import { schemaOf, tableIn } from '../adapters/metadata-schema';
 import { toIso, type Row } from '../adapters/read-model-rows';
@@ -17,6 +17,18 @@ export class AccessKeyQueries {
   async getAccessKey(accessKeyId: string): Promise<AccessKeyView | null> {
     const rows: Row[] = await this.dataSource.query(`SELECT k.*, u.display_name FROM ${this.t('access_keys')} k LEFT JOIN ${this.t('users')} u ON u.name = k.owner WHERE k.access_key_id = $1`, [accessKeyId]);
     return rows[0] ? toAccessKeyView(rows[0]) : null;
+  }
+
+  /** Every key whose row is not sealed under `version` (plaintext, or an older master version), with its stored secret. */
+  async secretsNotSealedUnder(version: string): Promise<{ readonly accessKeyId: string; readonly secret: AccessKeySecret }[]> {
+    const rows: Row[] = await this.dataSource.query(
+      `SELECT k.*, NULL AS display_name FROM ${this.t('access_keys')} k WHERE k.secret_key_id IS DISTINCT FROM $1 ORDER BY k.access_key_id LIMIT $2`,
+      [version, ACCESS_KEYS_LIST_MAX],
+    );
+    return rows.map((r) => {
+      const view = toAccessKeyView(r);
+      return { accessKeyId: view.accessKeyId, secret: view.secret as AccessKeySecret };
+    });
   }
 
   /** Every key (of one owner, when given), ordered by id, without secrets: listings never carry them. */

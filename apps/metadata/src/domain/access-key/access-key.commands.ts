@@ -19,4 +19,12 @@ export interface RevokeAccessKey {
   readonly revokedAt: string;
 }
 
-export type AccessKeyCommand = CreateAccessKey | RevokeAccessKey;
+/** The key's secret sealed again (the shell opened the stored one and sealed it under the current master version). */
+export interface ResealAccessKeySecret {
+  readonly type: 'ResealAccessKeySecret';
+  readonly accessKeyId: string;
+  readonly secret: AccessKeySecret;
+  readonly resealedAt: string;
+}
+
+export type AccessKeyCommand = CreateAccessKey | RevokeAccessKey | ResealAccessKeySecret;

@@ -56,5 +56,26 @@ describe('access key decider', () => {
     spec.given([created, revoked]).when(revoke).then([]);
   });
 
+  describe('resealing a secret under another master version', () => {
+    const resealedSecret = { kind: 'sealed', keyId: '2', ciphertext: 'cmVzZWFsZWQ=' } as const;
+    const reseal = { type: 'ResealAccessKeySecret', accessKeyId: create.accessKeyId, secret: resealedSecret, resealedAt: at } as const;
+    const resealed = { type: 'AccessKeySecretResealed', data: { accessKeyId: create.accessKeyId, secret: resealedSecret, resealedAt: at } } as const;
+
+    it('records the new sealed secret once per version', () => {
+      spec.given([created]).when(reseal).then([resealed]);
+      spec.given([created, resealed]).when(reseal).then([]);
+    });
+
+    it('reseals a plaintext secret of an older event, and a revoked key\'s (its id stays taken)', () => {
+      spec.given([{ ...created, data: { ...created.data, secret: { kind: 'plaintext', value: create.secretAccessKey } } }]).when(reseal).then([resealed]);
+      spec.given([created, revoked]).when(reseal).then([resealed]);
+    });
+
+    it('refuses an unknown key and a plaintext "reseal"', () => {
+      spec.given([]).when(reseal).thenThrows(MetadataError, hasCode('InvalidAccessKeyId'));
+      spec.given([created]).when({ ...reseal, secret: { kind: 'plaintext', value: 'x' } }).thenThrows(MetadataError, hasCode('InvalidArgument'));
+    });
+  });
+
   it('answers InvalidAccessKeyId when revoking an unknown key', () => spec.given([]).when(revoke).thenThrows(MetadataError, hasCode('InvalidAccessKeyId')));
 });

@@ -1,4 +1,4 @@
-import { canonicalIdOf, MetadataErrorCodes, ownerNameProblem } from '@cairn/protocol';
+import { canonicalIdOf, MetadataErrorCodes, ownerNameProblem, type AccessKeySecret } from '@cairn/protocol';
 import { assertNever, type Decider } from '@cairn/eventing';
 import { MetadataError } from '../shared/metadata.errors';
 import { requireText } from '../shared/validation';
@@ -13,7 +13,13 @@ const SECRET_PATTERN = /^\S+$/;
 
 export type AccessKeyState =
   | { readonly status: 'absent' }
-  | { readonly status: 'active' | 'revoked'; readonly accessKeyId: string; readonly owner: string };
+  | {
+      readonly status: 'active' | 'revoked';
+      readonly accessKeyId: string;
+      readonly owner: string;
+      /** The master key version the secret is sealed under; null while it is plaintext. */
+      readonly secretKeyId: string | null;
+    };
 
 export const accessKeyDecider: Decider<AccessKeyCommand, AccessKeyEvent, AccessKeyState> = {
   initialState: () => ({ status: 'absent' }),
@@ -48,6 +54,15 @@ export const accessKeyDecider: Decider<AccessKeyCommand, AccessKeyEvent, AccessK
         }
         if (state.status === 'revoked') return [];
         return [{ type: 'AccessKeyRevoked', data: { accessKeyId: command.accessKeyId, revokedAt: command.revokedAt } }];
+      case 'ResealAccessKeySecret': {
+        if (state.status === 'absent') {
+          throw new MetadataError(MetadataErrorCodes.InvalidAccessKeyId, `access key ${command.accessKeyId} does not exist`);
+        }
+        if (command.secret.kind !== 'sealed') throw new MetadataError(MetadataErrorCodes.InvalidArgument, 'a secret is resealed only into a sealed one');
+        // Sealed under that version already (a rerun, or a racing reseal): nothing to do.
+        if (state.secretKeyId === command.secret.keyId) return [];
+        return [{ type: 'AccessKeySecretResealed', data: { accessKeyId: command.accessKeyId, secret: command.secret, resealedAt: command.resealedAt } }];
+      }
       default:
         return assertNever(command, 'access key command');
     }
@@ -56,12 +71,19 @@ export const accessKeyDecider: Decider<AccessKeyCommand, AccessKeyEvent, AccessK
   evolve(state, event) {
     switch (event.type) {
       case 'AccessKeyCreated':
-        return { status: 'active', accessKeyId: event.data.accessKeyId, owner: event.data.owner };
+        return { status: 'active', accessKeyId: event.data.accessKeyId, owner: event.data.owner, secretKeyId: secretKeyIdOf(event.data.secret) };
       case 'AccessKeyRevoked':
         if (state.status === 'absent') throw new Error(`AccessKeyRevoked for ${event.data.accessKeyId}, which was never created`);
         return { ...state, status: 'revoked' };
+      case 'AccessKeySecretResealed':
+        if (state.status === 'absent') throw new Error(`AccessKeySecretResealed for ${event.data.accessKeyId}, which was never created`);
+        return { ...state, secretKeyId: secretKeyIdOf(event.data.secret) };
       default:
         return assertNever(event, 'access key event');
     }
   },
 };
+
+function secretKeyIdOf(secret: AccessKeySecret): string | null {
+  return secret.kind === 'sealed' ? secret.keyId : null;
+}

@@ -1,1 +1,1 @@
-export type { AccessKeyCreated, AccessKeyEvent, AccessKeyRevoked } from '@cairn/protocol';
+export type { AccessKeyCreated, AccessKeyEvent, AccessKeyRevoked, AccessKeySecretResealed } from '@cairn/protocol';

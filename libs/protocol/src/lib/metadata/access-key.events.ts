@@ -28,4 +28,13 @@ export interface AccessKeyRevoked {
   readonly data: { readonly accessKeyId: string; readonly revokedAt: string };
 }
 
-export type AccessKeyEvent = AccessKeyCreated | AccessKeyRevoked;
+/**
+ * A key's secret sealed again under another master key version (after a rotation): the same
+ * plaintext, a new ciphertext and key id. The key's id, owner and state do not change.
+ */
+export interface AccessKeySecretResealed {
+  readonly type: 'AccessKeySecretResealed';
+  readonly data: { readonly accessKeyId: string; readonly secret: AccessKeySecret; readonly resealedAt: string };
+}
+
+export type AccessKeyEvent = AccessKeyCreated | AccessKeyRevoked | AccessKeySecretResealed;

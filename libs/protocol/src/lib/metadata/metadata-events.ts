@@ -54,6 +54,7 @@ export const MetadataEventSchemaVersions: Readonly<Record<MetadataEventType, num
   MultipartUploadAborted: 1,
   AccessKeyCreated: 3,
   AccessKeyRevoked: 1,
+  AccessKeySecretResealed: 1,
   UserCreated: 1,
   StorageNodeJoined: 1,
   StorageNodeWeightChanged: 1,

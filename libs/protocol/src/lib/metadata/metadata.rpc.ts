@@ -112,6 +112,8 @@ export const MetadataRpc = {
   revokeAccessKey: 'accesskey.revoke',
   getAccessKey: 'accesskey.get',
   listAccessKeys: 'accesskey.list',
+  /** Seals every access-key secret not sealed under the current master key version again under it: see ResealAccessKeysReply. */
+  resealAccessKeys: 'accesskey.reseal',
   // users (user-access.rpc.ts)
   createUser: 'user.create',
   /** By name, canonical id or email: see GetUserRequest. */
@@ -832,4 +834,15 @@ export interface ListReplicaLeavesReply {
   readonly next: ReplicaLeafPosition | null;
   /** The META checkpoint the page was read at (every event up to it projected, none after). */
   readonly asOfSequence: number;
+}
+
+/**
+ * accesskey.reseal (no request fields): after a master key rotation, every key whose secret is not
+ * sealed under the current version (or is plaintext) gets AccessKeySecretResealed. Errors:
+ * InvalidRequest when metadata has no keyring. A rerun reseals nothing more.
+ */
+export interface ResealAccessKeysReply {
+  readonly version: string;
+  readonly scanned: number;
+  readonly resealed: number;
 }
