@@ -160,6 +160,11 @@ export class ControlGroupService implements OnApplicationBootstrap, OnApplicatio
     };
   }
 
+  /** Whether this region's own checks find `region` down now (what a forwarded write to it waits on). */
+  unreachableHere(region: string): boolean {
+    return this.federated && region !== this.region && this.contacts.isDownHere(region, performance.now(), this.startedMs);
+  }
+
   leaseRemainingMs(): number {
     if (!this.federated) return UNBOUNDED_LEASE_MS;
     const until = this.contacts.leaseUntilMs(committedReportOf(this.replica.state, this.region));

@@ -27,6 +27,8 @@ import { BucketModes, PeerChangeApplier, metaEventOf } from './peer-changes';
 import { PeerReplicator, type ReplicatorLog } from './peer-replicator';
 import { ReplicationLag } from './replication-lag';
 import { WriteForwarding } from './write-forwarding';
+import { ControlGroupService } from '../control/control-group.service';
+import { ControlModule } from '../control/control.module';
 
 const LAG_REFRESH_MS = 2_000;
 
@@ -241,15 +243,19 @@ export class ReplicationController {
 /** Metadata hands this region's sync the writes to active-passive buckets whose home is elsewhere. */
 @Controller()
 export class WriteForwardingRpcController {
-  constructor(private readonly replication: ReplicationService) {}
+  constructor(
+    private readonly replication: ReplicationService,
+    private readonly control: ControlGroupService,
+  ) {}
 
   @MessagePattern(syncPattern(SyncRpc.forwardWrite))
   forwardWrite(@Payload() payload: unknown) {
-    return this.replication.forwarding.take(payload);
+    return this.replication.forwarding.take(payload, (region) => this.control.unreachableHere(region));
   }
 }
 
 @Module({
+  imports: [ControlModule],
   controllers: [ReplicationController, WriteForwardingRpcController],
   providers: [ReplicationService],
   exports: [ReplicationService],

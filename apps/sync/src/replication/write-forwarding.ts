@@ -20,6 +20,8 @@ const COMMIT_TIMEOUT_MS = 30_000;
 /** How long the region that took a forwarded write waits to see it come back (read-your-writes), before answering anyway. */
 const VISIBLE_WAIT_MS = 10_000;
 const VISIBLE_POLL_MS = 50;
+/** How often a forwarded write in flight looks at whether its home has been found down. */
+const HOME_WATCH_MS = 250;
 
 const METADATA_RPC_OF = {
   put: MetadataRpc.putObject,
@@ -56,16 +58,23 @@ export class WriteForwarding {
     private readonly chunks: ReplicaChunkPuller,
   ) {}
 
-  /** In the region that took the write: the home's reply, once the home has it. */
-  async take(payload: unknown): Promise<unknown> {
+  /**
+   * In the region that took the write: the home's reply, once the home has it. `homeUnreachable`
+   * is this region's own verdict on a region (the control group's failed checks): once it finds the
+   * home down, the client is told at once (503, retry) instead of waiting out the home's timeout —
+   * after a failover its retry goes to the new home.
+   */
+  async take(payload: unknown, homeUnreachable: (region: string) => boolean = () => false): Promise<unknown> {
     const forward = validForward(payload, 'homeRegion');
     if (forward.region === this.region) throw new CairnError(MetadataErrorCodes.InvalidArgument, 'this region is the home: the write is not forwarded');
-    const reply = (await this.federation.request<Record<string, unknown>>(
+    if (homeUnreachable(forward.region)) throw homeDown(forward.region);
+    const request = this.federation.request<Record<string, unknown>>(
       forward.region,
       FederationOps.forwardWrite,
       { originRegion: this.region, op: forward.op, request: forward.request, ...(forward.completion ? { completion: forward.completion } : {}) },
       HOME_TIMEOUT_MS,
-    )) as { versionId?: string; hlc?: string; sequence?: number };
+    );
+    const reply = (await untilUnreachable(request, () => homeUnreachable(forward.region), forward.region)) as { versionId?: string; hlc?: string; sequence?: number };
     if (forward.op === 'put' || forward.op === 'copy') await this.visibleHere(forward.request, reply);
     // The home's stream sequence means nothing to this region's projection; metadata keeps it as
     // homeSequence, what this region must have applied for the writer's reads here (read-your-writes).
@@ -96,4 +105,30 @@ export class WriteForwarding {
       await new Promise((resolve) => setTimeout(resolve, VISIBLE_POLL_MS));
     }
   }
+}
+
+/**
+ * The request's outcome, or ServiceUnavailable as soon as `unreachable()` says the region it went
+ * to is down. The write's fate at the home is then unknown (it may have committed before the cut);
+ * like a timeout, the client learns it was not acknowledged, and its retry is a new write.
+ */
+async function untilUnreachable<T>(request: Promise<T>, unreachable: () => boolean, region: string): Promise<T> {
+  let watch: NodeJS.Timeout | undefined;
+  const givenUp = new Promise<never>((_, reject) => {
+    watch = setInterval(() => {
+      if (unreachable()) reject(homeDown(region));
+    }, HOME_WATCH_MS);
+  });
+  try {
+    return await Promise.race([request, givenUp]);
+  } finally {
+    clearInterval(watch);
+    request.catch(() => undefined);
+  }
+}
+
+function homeDown(region: string): CairnError {
+  return new CairnError('ServiceUnavailable', `the home region ${region} is not answering this region's checks: the write was not acknowledged; retry (after a failover it goes to the new home)`, {
+    homeRegion: region,
+  });
 }
