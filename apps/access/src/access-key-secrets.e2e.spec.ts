@@ -5,7 +5,7 @@ import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sd
 import { NatsConnectionManager } from '@cairn/messaging';
 import { subjectsFor } from '@cairn/protocol';
 import { KeyService } from '@cairn/service-kit';
-import { eventually } from '@cairn/testing';
+import { eventually, rawStreamsText } from '@cairn/testing';
 import { Client } from 'pg';
 import { E2E_ROOT_SECRET_KEY, presignUrl, startS3Stack, type Credentials, type S3Stack } from './testing/s3-stack.e2e-helper';
 
@@ -40,15 +40,7 @@ describe('access-key secrets sealed at rest (e2e)', () => {
   async function rawStreamText(): Promise<string> {
     const subjects = subjectsFor(stack.namespace);
     const jsm = await stack.access.app.get(NatsConnectionManager).jetstreamManager();
-    const texts: string[] = [];
-    for (const stream of [subjects.streamName('META'), subjects.streamName('CLUSTER')]) {
-      const info = await jsm.streams.info(stream);
-      for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
-        const message = await jsm.streams.getMessage(stream, { seq }).catch(() => undefined);
-        if (message) texts.push(Buffer.from(message.data).toString('latin1'));
-      }
-    }
-    return texts.join('\n');
+    return rawStreamsText(jsm, [subjects.streamName('META'), subjects.streamName('CLUSTER')]);
   }
 
   async function rowOf(accessKeyId: string): Promise<Record<string, unknown>> {

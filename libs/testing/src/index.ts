@@ -3,3 +3,4 @@ export * from './lib/service-boot.spec-helper';
 export * from './lib/compose.spec-helper';
 export * from './lib/service-process';
 export * from './lib/cluster-auth.spec-helper';
+export * from './lib/stream-contents.spec-helper';

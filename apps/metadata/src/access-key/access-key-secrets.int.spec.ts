@@ -5,7 +5,7 @@ import path from 'node:path';
 import { NatsConnectionManager, RpcClient } from '@cairn/messaging';
 import { canonicalIdOf, METADATA_SERVICE, MetadataRpc, subjectsFor, type AccessKeyView, type CreateAccessKeyReply, type EventEnvelope, type ResealAccessKeysReply } from '@cairn/protocol';
 import { KeyService, openAccessKeySecret, PostgresConnection, type RunningService } from '@cairn/service-kit';
-import { bootForTest, dropNamespace, eventually, testNamespace } from '@cairn/testing';
+import { bootForTest, dropNamespace, eventually, rawStreamsText, testNamespace } from '@cairn/testing';
 import { JSONCodec } from 'nats';
 import type { MetadataConfig } from '../metadata.config';
 import { ProjectionTracker } from '../projections/projection-tracker';
@@ -52,15 +52,7 @@ describe('access-key secrets sealed under the master key (real JetStream and Pos
   /** Every message of the META and CLUSTER streams as raw bytes. */
   async function rawStreamText(): Promise<string> {
     const jsm = await service.app.get(NatsConnectionManager).jetstreamManager();
-    const texts: string[] = [];
-    for (const stream of [subjects.streamName('META'), subjects.streamName('CLUSTER')]) {
-      const info = await jsm.streams.info(stream);
-      for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
-        const message = await jsm.streams.getMessage(stream, { seq }).catch(() => undefined);
-        if (message) texts.push(Buffer.from(message.data).toString('latin1'));
-      }
-    }
-    return texts.join('\n');
+    return rawStreamsText(jsm, [subjects.streamName('META'), subjects.streamName('CLUSTER')]);
   }
 
   async function accessKeyRows(): Promise<Record<string, unknown>[]> {
