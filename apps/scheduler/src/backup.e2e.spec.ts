@@ -4,10 +4,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import {
   CreateBucketCommand,
+  DeleteObjectCommand,
   GetBucketTaggingCommand,
   GetBucketVersioningCommand,
-  DeleteObjectCommand,
   GetObjectCommand,
+  HeadObjectCommand,
   ListObjectVersionsCommand,
   PutBucketTaggingCommand,
   PutBucketVersioningCommand,
@@ -85,6 +86,13 @@ describe('backups: incremental, resumable, restored into an empty region', () =>
     // 20 objects of about 1 MiB (two chunks each) and 10 small ones; a second version of some, and a delete.
     for (let i = 0; i < 20; i++) await put(a, `big/${i}`, randomBytes(MiB + 100 * KiB));
     for (let i = 0; i < 10; i++) await put(a, `small/${i}`, randomBytes(2 * KiB));
+    // Erasure-coded objects (2+1 on three nodes): their shards are what a backup copies and a restore puts back.
+    for (let i = 0; i < 2; i++) {
+      // Small beside the rest: the incremental case below measures 10% of the bytes.
+      const cold = randomBytes(400 * KiB);
+      await a.s3.send(new PutObjectCommand({ Bucket: 'data', Key: `cold/${i}`, Body: cold, StorageClass: 'STANDARD_IA' }));
+      written.set(`cold/${i}`, [cold]);
+    }
     await put(a, 'small/0', randomBytes(3 * KiB));
     await a.delete('data', 'small/1');
     written.set('small/1', [...written.get('small/1')!, null]);
@@ -123,10 +131,10 @@ describe('backups: incremental, resumable, restored into an empty region', () =>
       expect(report.events.done).toBe(report.events.total);
       const [manifest] = await manifests(a, target);
       expect(manifest.cutSequence).toBe(report.cutSequence);
-      // Every chunk of the 20 big objects: 40 chunks, no duplicates.
-      expect(manifest.chunks.copied).toBe(40);
+      // Every chunk of the 20 big objects (40) and the shards of the 2 cold ones (2 × 3), no duplicates.
+      expect(manifest.chunks.copied).toBe(46);
       const verified = await verifyAll(a, target);
-      expect(verified).toMatchObject({ ok: true, chunksChecked: 40, chunksMissing: [], chunksCorrupt: [], segmentsBad: [] });
+      expect(verified).toMatchObject({ ok: true, chunksChecked: 46, chunksMissing: [], chunksCorrupt: [], segmentsBad: [] });
       if (target === 'local') firstBackup = manifest;
     }
   }, 240_000);
@@ -165,10 +173,10 @@ describe('backups: incremental, resumable, restored into an empty region', () =>
       return runs.body.recent.find((r) => r.target === 'slow' && r.state === 'done');
     }, 180_000, 1_000);
     expect(resumed.resumed).toBe(true);
-    // It copied only what the killed run had not (44 chunks in all: 20 objects, 2 of them with a second version).
-    expect(resumed.chunks.totalItems).toBeLessThan(44);
+    // It copied only what the killed run had not (50 chunks in all: 20 objects, 2 of them with a second version, and 6 shards).
+    expect(resumed.chunks.totalItems).toBeLessThan(50);
     const verified = await verifyAll(a, 'slow', 'scheduler-2');
-    expect(verified).toMatchObject({ ok: true, chunksChecked: 44 });
+    expect(verified).toMatchObject({ ok: true, chunksChecked: 50 });
   }, 300_000);
 
   it('retention prunes old backups and sweeps from the target the chunks only they needed', async () => {
@@ -230,6 +238,8 @@ describe('backups: incremental, resumable, restored into an empty region', () =>
         expect(Buffer.from(await res.Body!.transformToByteArray()).equals(bodies[i])).toBe(true);
       }
     }
+    // The cold objects come back erasure-coded, as they were written.
+    expect((await c.s3.send(new HeadObjectCommand({ Bucket: 'data', Key: 'cold/0' }))).StorageClass).toBe('STANDARD_IA');
     expect((await c.s3.send(new GetBucketVersioningCommand({ Bucket: 'data' }))).Status).toBe('Enabled');
     expect((await c.s3.send(new GetBucketTaggingCommand({ Bucket: 'data' }))).TagSet).toEqual([{ Key: 'team', Value: 'storage' }]);
     // The user's key made before the backup signs requests in the restored region, and owns its bucket there.
