@@ -131,7 +131,9 @@ describe('anti-entropy between regions', () => {
     await one.s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
     await one.s3.send(new PutBucketVersioningCommand({ Bucket: BUCKET, VersioningConfiguration: { Status: 'Enabled' } }));
     await one.rpc.request(METADATA_SERVICE, MetadataRpc.setBucketReplication, { bucket: BUCKET, replication: { mode: 'active-active' } });
-    await eventually(() => two.rpc.request(METADATA_SERVICE, MetadataRpc.getBucket, { bucket: BUCKET }).then(() => true, () => false), CONVERGE_MS, 250);
+    // The first replication between two fresh regions: on a machine loaded by the whole suite it
+    // once took longer than a minute to start.
+    await eventually(() => two.rpc.request(METADATA_SERVICE, MetadataRpc.getBucket, { bucket: BUCKET }).then(() => true, () => false), 2 * CONVERGE_MS, 250);
     for (let i = 0; i < KEYS; i++) {
       const writer = i % 2 === 0 ? one : two;
       await writer.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: `k/${i}`, Body: `body of k/${i}` }));
