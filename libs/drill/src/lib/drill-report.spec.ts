@@ -56,7 +56,14 @@ describe('a drill report, from what the clients saw', () => {
     expect(report).toMatchObject({ rpoObjects: 2, rpoSeconds: 2.9, ok: true });
   });
 
-  it('calls it split brain when the old home acknowledged after a write elsewhere had started after the failure', () => {
+  it('does not call a write that waited on a forwarding region split brain: it counts from when the new home acknowledged it', () => {
+    // Sent through region-3 while the old home still held its lease, acknowledged once the new home had it.
+    const writes = [...observations().writes, write('region-1', 'in-lease', 1.4, 1.5), write('region-3', 'waited', 1, 4.4)];
+    const report = drillReport(observations({ writes }));
+    expect(report).toMatchObject({ splitBrain: false, rtoSeconds: 4.4, ok: true });
+  });
+
+  it('calls it split brain when the old home acknowledged after the first write acknowledged elsewhere after the failure', () => {
     const writes = [...observations().writes, write('region-1', 'late', 4.3, 4.6)];
     const report = drillReport(observations({ writes }));
     expect(report.splitBrain).toBe(true);

@@ -40,9 +40,11 @@ const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOStrin
  * The report from what the clients saw. RTO: from the failure to the first write the new home
  * acknowledged (through any other region's endpoint). RPO: writes acknowledged before the failure
  * that the new home lacked — how many, and how long before the failure the oldest was
- * acknowledged. Split brain: the old home acknowledged a write after the first write acknowledged
- * elsewhere after the failure (judged by the clients' clocks, conservatively: the old home's
- * acknowledgement as received, the other's as sent).
+ * acknowledged. Split brain: the old home's last acknowledgement after the failure reached its
+ * client after the first acknowledgement of a write elsewhere (both as received, the order the
+ * clients saw). Comparing with when that other write was *sent* flagged writes that had waited
+ * seconds on a forwarding region (sent while the old home still held its lease, committed by the
+ * new home long after): on a loaded machine that was a split brain reported where none was.
  */
 export function drillReport(o: DrillObservations): DrillReport {
   const problems: string[] = [];
@@ -51,9 +53,8 @@ export function drillReport(o: DrillObservations): DrillReport {
   const byOldHome = acknowledged.filter((w) => w.via === o.oldHome && afterFailure(w));
   const elsewhere = acknowledged.filter((w) => w.via !== o.oldHome && w.startedMs > o.failedMs);
   const firstElsewhere = elsewhere.length ? Math.min(...elsewhere.map((w) => w.endedMs)) : null;
-  const firstElsewhereStarted = elsewhere.length ? Math.min(...elsewhere.map((w) => w.startedMs)) : null;
   const lastByOldHome = byOldHome.length ? Math.max(...byOldHome.map((w) => w.endedMs)) : null;
-  const splitBrain = lastByOldHome !== null && firstElsewhereStarted !== null && lastByOldHome > firstElsewhereStarted;
+  const splitBrain = lastByOldHome !== null && firstElsewhere !== null && lastByOldHome > firstElsewhere;
   const lostBeforeFailure = acknowledged.filter((w) => w.endedMs <= o.failedMs && o.missingInNewHome.has(w.key));
   const rpoSeconds = lostBeforeFailure.length ? seconds(o.failedMs - Math.min(...lostBeforeFailure.map((w) => w.endedMs))) : 0;
   const rtoSeconds = firstElsewhere === null ? null : seconds(firstElsewhere - o.failedMs);
