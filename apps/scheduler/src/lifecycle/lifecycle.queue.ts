@@ -20,12 +20,6 @@ export const LIFECYCLE_LEASE_TTL_MS = 15_000;
 export const LIFECYCLE_LEASE_WAIT_MS = 30_000;
 /** A pass whose worker died is taken over after this (BullMQ's stalled check). */
 export const LIFECYCLE_JOB_LOCK_MS = 10_000;
-/**
- * How many times a pass may lose its worker and still be taken over. BullMQ's default (1) failed a
- * pass for good at the second death, cursor and all, and left its report "running"; each take-over
- * resumes after the last action done, so a pass moves on with every one.
- */
-export const LIFECYCLE_MAX_STALLS = 10;
 const LIFECYCLE_SCHEDULER_ID = 'lifecycle-every';
 const RECENT_RUNS_MAX = 20;
 /** How long `run --wait` waits for a pass before answering with its report so far. */
@@ -76,7 +70,7 @@ export class LifecycleQueue implements OnApplicationBootstrap, NamedWorker {
   async onApplicationBootstrap(): Promise<void> {
     this.workers.register(this);
     this.queues
-      .worker<LifecycleJob>(LIFECYCLE_QUEUE, (job) => this.process(job), { concurrency: 1, lockDuration: LIFECYCLE_JOB_LOCK_MS, stalledInterval: LIFECYCLE_JOB_LOCK_MS, maxStalledCount: LIFECYCLE_MAX_STALLS })
+      .worker<LifecycleJob>(LIFECYCLE_QUEUE, (job) => this.process(job), { concurrency: 1, lockDuration: LIFECYCLE_JOB_LOCK_MS, stalledInterval: LIFECYCLE_JOB_LOCK_MS })
       .on('failed', (job, error) => {
         if (job) void this.failedForGood(job, error).catch((e) => this.logger.warn(`could not record lifecycle job ${job.id} as failed: ${describeError(e)}`));
       });
@@ -182,7 +176,7 @@ export class LifecycleQueue implements OnApplicationBootstrap, NamedWorker {
 
   /**
    * A job BullMQ gives up on without running it again (attempts spent, or its worker died more than
-   * LIFECYCLE_MAX_STALLS times, which fails it before any worker runs it): its report says so, and
+   * DEFAULT_MAX_STALLS times (scheduler-queues), which fails it before any worker runs it): its report says so, and
    * nothing is left to resume.
    */
   private async failedForGood(job: Job<LifecycleJob>, error: Error): Promise<void> {
