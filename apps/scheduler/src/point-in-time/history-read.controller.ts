@@ -7,6 +7,7 @@ import { RpcClient } from '@cairn/messaging';
 import {
   CairnError,
   HISTORY_LIST_LIMIT_MAX,
+  HISTORY_MOMENT_PATTERN,
   METADATA_SERVICE,
   MetadataRpc,
   type ChunkRef,
@@ -30,7 +31,6 @@ import { keyRangePages, type HistorySource } from '../domain/history-source';
 import { BackupHistoryReader, type BucketHistoryAsOf } from './backup-history.reader';
 import { RESTORE_FROM_BACKUP_PAGE_BYTES, RESTORE_PLAN_PAGE } from './restore.queue';
 
-const MOMENT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;
 /** A read of the past has no restore window to respect: the live log serves any moment while it is whole. */
 const READ_WINDOW_MS = Number.MAX_SAFE_INTEGER;
 
@@ -147,7 +147,7 @@ export class HistoryReadController {
 }
 
 function momentOf(at: unknown): number {
-  if (typeof at !== 'string' || !MOMENT.test(at) || !Number.isFinite(Date.parse(at))) throw new CairnError('InvalidArgument', `"${String(at)}" is not an ISO 8601 instant with a zone (e.g. 2026-12-02T16:00:00Z)`);
+  if (typeof at !== 'string' || !HISTORY_MOMENT_PATTERN.test(at) || !Number.isFinite(Date.parse(at))) throw new CairnError('InvalidArgument', `"${String(at)}" is not an ISO 8601 instant with a zone (e.g. 2026-12-02T16:00:00Z)`);
   return Date.parse(at);
 }
 

@@ -1,3 +1,4 @@
+import { HISTORY_MOMENT_PATTERN } from '@cairn/protocol';
 import { IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 
 const BUCKET_PATTERN = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
@@ -10,7 +11,7 @@ export class RestoreRequestDto {
 
   /** ISO 8601 instant with its zone. */
   @IsString()
-  @Matches(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/, { message: 'at must be an ISO 8601 instant with its zone, e.g. 2026-12-02T16:00:00Z' })
+  @Matches(HISTORY_MOMENT_PATTERN, { message: 'at must be an ISO 8601 instant with its zone, e.g. 2026-12-02T16:00:00Z' })
   at!: string;
 
   @IsOptional()

@@ -1,5 +1,5 @@
 import { foldEvents, type StoredEvent } from '@cairn/eventing';
-import { MetadataErrorCodes, type ObjectKeyEvent, type RestoreAction, type RestoredVersion } from '@cairn/protocol';
+import { HISTORY_MOMENT_PATTERN, MetadataErrorCodes, type ObjectKeyEvent, type RestoreAction, type RestoredVersion } from '@cairn/protocol';
 import { bucketDecider, type BucketState } from '../bucket/bucket.decider';
 import type { BucketEvent } from '../bucket/bucket.events';
 import { NO_INCARNATION } from '../bucket/bucket-incarnation';
@@ -25,7 +25,7 @@ export function occurredAtMs(stored: StoredEvent): number {
 
 /** Parses an `at` argument: an ISO 8601 instant (with a zone). InvalidArgument otherwise. */
 export function parseMoment(at: unknown): number {
-  if (typeof at !== 'string' || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/.test(at)) {
+  if (typeof at !== 'string' || !HISTORY_MOMENT_PATTERN.test(at)) {
     throw new MetadataError(MetadataErrorCodes.InvalidArgument, `"${String(at)}" is not an ISO 8601 instant with a zone (e.g. 2026-12-02T16:00:00Z)`);
   }
   const ms = Date.parse(at);

@@ -8,6 +8,9 @@ import type { ObjectVersionView } from './metadata.views';
  * served on metadata's admin HTTP API with `?at=<iso>`.
  */
 
+/** A moment as every `at` takes it: an ISO 8601 instant with its zone (2026-12-02T16:00:00Z). */
+export const HISTORY_MOMENT_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;
+
 /** Keys a listing as of a moment answers at most per page. */
 export const HISTORY_LIST_LIMIT_MAX = 1_000;
 /** Restore actions one plan page carries at most (each names its version's chunk list). */
