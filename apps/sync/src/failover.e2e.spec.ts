@@ -280,7 +280,8 @@ describe('failover between regions', () => {
     const profile = federation.writeProfile('region-2');
     const home = (await homeOf(two, BUCKET))!.home;
     const run = await cairn(['--profile', profile, '--json', 'drill', 'run', '--region', home, '--bucket', BUCKET, '--write-seconds', '2']);
-    expect({ code: run.code, stderr: run.stderr.slice(-2_000) }).toEqual({ code: 0, stderr: expect.any(String) });
+    // On a failure the report (stdout, JSON) says which of its checks failed.
+    expect({ code: run.code, output: `${run.stderr.slice(-2_000)}\n${run.stdout.slice(-4_000)}` }).toEqual({ code: 0, output: expect.any(String) });
     const report = JSON.parse(run.stdout) as DrillReport;
     expect(report).toMatchObject({ region: home, oldHome: home, splitBrain: false, converged: true, lostAcknowledged: 0, ok: true, problems: [] });
     expect(report.newHome).not.toBe(home);
