@@ -2,10 +2,11 @@
  * npm run bench — S3 throughput and small-object latency of a whole Cairn region on this machine
  * (rf=3), beside the same workload against s3rver and the raw disk write rate, measured in the
  * same run. Pass --endpoint (with --access-key/--secret-key) to point it at any S3 server instead
- * of starting a private region; --quick runs fewer operations.
+ * of starting a private region; --quick runs fewer operations; --only small|large runs one half
+ * of the workload. For the private region it also prints the CPU each process spent per 4 KiB request.
  */
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, promises as fsp } from 'node:fs';
+import { createWriteStream, promises as fsp, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -14,6 +15,7 @@ import { LeanS3Client, type S3Target } from './lean-s3-client';
 interface RegionMember {
   readonly proc: { readonly name: string; readonly service: string };
   readonly url: string;
+  readonly child: { readonly pid?: number };
 }
 interface SpawnedRegion {
   readonly members: RegionMember[];
@@ -35,6 +37,8 @@ const BENCH_PORT_OFFSET = 3000;
 const REGION_READY_MS = 90_000;
 const MEASURED_ROUNDS = 2;
 const PROBE_OBJECT_BYTES = MiB;
+/** USER_HZ of /proc/<pid>/stat: 100 on Linux. */
+const CLOCK_TICKS_PER_SECOND = 100;
 
 const { values: args } = parseArgs({
   options: {
@@ -44,8 +48,12 @@ const { values: args } = parseArgs({
     region: { type: 'string', default: 'us-east-1' },
     quick: { type: 'boolean', default: false },
     'no-reference': { type: 'boolean', default: false },
+    only: { type: 'string' },
   },
 });
+if (args.only !== undefined && args.only !== 'small' && args.only !== 'large') throw new Error('--only takes small or large');
+const RUN_LARGE = args.only !== 'small';
+const RUN_SMALL = args.only !== 'large';
 const LARGE_OPS = { 1: args.quick ? 2 : 4, 4: args.quick ? 4 : 8 } as const;
 const SMALL_OPS = args.quick ? 500 : 2000;
 
@@ -68,31 +76,92 @@ function expectOk(what: string, res: { status: number; body: string }): void {
   if (res.status >= 300) throw new Error(`${what}: HTTP ${res.status} ${res.body.slice(0, 300)}`);
 }
 
-async function runWorkload(target: S3Target): Promise<Figures> {
+/** user + system CPU seconds of a process so far (0 once it is gone). */
+function cpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return 0;
+  }
+}
+
+/** Processes of this machine whose command name is one of `names` (nats-server, the Postgres backends). */
+function pidsNamed(names: readonly string[]): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (names.includes(readFileSync(`/proc/${entry}/comm`, 'utf8').trim())) pids.push(Number(entry));
+    } catch {
+      /* exited meanwhile */
+    }
+  }
+  return pids;
+}
+
+/** CPU seconds so far of each process measured (by pid): the region's services, nats-server, Postgres, this client. */
+type CpuSample = Map<number, { readonly group: string; readonly seconds: number }>;
+function sampleCpu(members: readonly RegionMember[] | undefined): CpuSample | undefined {
+  if (!members) return undefined;
+  const sample: CpuSample = new Map();
+  const add = (group: string, pid: number) => sample.set(pid, { group, seconds: cpuSeconds(pid) });
+  for (const m of members) if (m.child.pid) add(m.proc.service, m.child.pid);
+  for (const pid of pidsNamed(['nats-server'])) add('nats-server', pid);
+  for (const pid of pidsNamed(['postgres'])) add('postgres', pid);
+  add('bench client', process.pid);
+  return sample;
+}
+
+/** CPU per request by group, counting only processes alive at both samples (Postgres backends come and go). */
+function cpuPerOp(before: CpuSample | undefined, after: CpuSample | undefined, ops: number, label: string, figures: Figures): void {
+  if (!before || !after) return;
+  const byGroup = new Map<string, number>();
+  for (const [pid, { group, seconds }] of after) {
+    const earlier = before.get(pid);
+    if (earlier) byGroup.set(group, (byGroup.get(group) ?? 0) + Math.max(0, seconds - earlier.seconds));
+  }
+  let total = 0;
+  for (const [group, seconds] of byGroup) {
+    const ms = (seconds * 1000) / ops;
+    if (group !== 'bench client') total += ms;
+    figures[`${label} CPU ms/op ${group}`] = ms;
+  }
+  figures[`${label} CPU ms/op region total`] = total;
+}
+
+async function runWorkload(target: S3Target, members?: readonly RegionMember[]): Promise<Figures> {
   const s3 = new LeanS3Client(target);
   const bucket = `bench-${randomBytes(4).toString('hex')}`;
   const figures: Figures = {};
   try {
     expectOk('create bucket', await s3.request('PUT', bucket, ''));
-    const large = randomBytes(LARGE_OBJECT_BYTES);
-    for (const concurrency of [1, 4] as const) {
+    const large = RUN_LARGE ? randomBytes(LARGE_OBJECT_BYTES) : Buffer.alloc(0);
+    for (const concurrency of RUN_LARGE ? ([1, 4] as const) : []) {
       const ops = LARGE_OPS[concurrency];
       // Every object differs in every MiB, so no store can skip writing a chunk it already holds.
       const bodies = Array.from({ length: ops }, () => distinctCopy(large));
+      const mib = (ops * LARGE_OBJECT_BYTES) / MiB;
+      let cpuBefore = sampleCpu(members);
       let started = performance.now();
       await inParallel(ops, concurrency, async (i) => expectOk('PUT 64 MiB', await s3.request('PUT', bucket, `large-${concurrency}-${i}`, bodies[i])));
-      figures[`PUT 64 MiB c${concurrency} MB/s`] = (ops * LARGE_OBJECT_BYTES) / MiB / ((performance.now() - started) / 1000);
+      figures[`PUT 64 MiB c${concurrency} MB/s`] = mib / ((performance.now() - started) / 1000);
+      cpuPerOp(cpuBefore, sampleCpu(members), mib, `PUT 64 MiB c${concurrency} per MiB`, figures);
+      cpuBefore = sampleCpu(members);
       started = performance.now();
       await inParallel(ops, concurrency, async (i) => {
         const res = await s3.request('GET', bucket, `large-${concurrency}-${i}`);
         expectOk('GET 64 MiB', res);
         if (res.bytes !== LARGE_OBJECT_BYTES) throw new Error(`GET returned ${res.bytes} bytes`);
       });
-      figures[`GET 64 MiB c${concurrency} MB/s`] = (ops * LARGE_OBJECT_BYTES) / MiB / ((performance.now() - started) / 1000);
+      figures[`GET 64 MiB c${concurrency} MB/s`] = mib / ((performance.now() - started) / 1000);
+      cpuPerOp(cpuBefore, sampleCpu(members), mib, `GET 64 MiB c${concurrency} per MiB`, figures);
     }
     const small = randomBytes(SMALL_OBJECT_BYTES);
-    for (const method of ['PUT', 'GET'] as const) {
+    for (const method of RUN_SMALL ? (['PUT', 'GET'] as const) : []) {
       const latencies: number[] = [];
+      const cpuBefore = sampleCpu(members);
       const started = performance.now();
       await inParallel(SMALL_OPS, SMALL_CONCURRENCY, async (i) => {
         const t0 = performance.now();
@@ -101,6 +170,7 @@ async function runWorkload(target: S3Target): Promise<Figures> {
         expectOk(`${method} 4 KiB`, res);
       });
       const seconds = (performance.now() - started) / 1000;
+      cpuPerOp(cpuBefore, sampleCpu(members), SMALL_OPS, `${method} 4 KiB`, figures);
       latencies.sort((a, b) => a - b);
       figures[`${method} 4 KiB c${SMALL_CONCURRENCY} ops/s`] = SMALL_OPS / seconds;
       figures[`${method} 4 KiB p50 ms`] = percentile(latencies, 50);
@@ -148,7 +218,7 @@ async function startPrivateRegion(dataRoot: string) {
     await region.stop(15_000);
     throw error;
   }
-  return { target, stop: () => region.stop(15_000).finally(() => log.end()) };
+  return { target, members: region.members, stop: () => region.stop(15_000).finally(() => log.end()) };
 }
 
 async function waitUntilWritable(region: SpawnedRegion, target: S3Target): Promise<void> {
@@ -188,7 +258,7 @@ function bestOf(runs: readonly Figures[]): Figures {
   const best: Figures = {};
   for (const metric of Object.keys(runs[0])) {
     const values = runs.map((run) => run[metric]);
-    best[metric] = metric.endsWith(' ms') ? Math.min(...values) : Math.max(...values);
+    best[metric] = metric.endsWith(' ms') || metric.includes('CPU ms/op') ? Math.min(...values) : Math.max(...values);
   }
   return best;
 }
@@ -205,6 +275,7 @@ async function main(): Promise<void> {
     const cairn = args.endpoint
       ? {
           target: { name: 'target', endpoint: args.endpoint, accessKey: args['access-key'] ?? DEV_ROOT_ACCESS_KEY, secretKey: args['secret-key'] ?? DEV_ROOT_SECRET_KEY, region: args.region! },
+          members: undefined,
           stop: async () => undefined,
         }
       : await startPrivateRegion(path.join(work, 'region'));
@@ -215,15 +286,15 @@ async function main(): Promise<void> {
     // Warm both up, then measure them in turn, twice, and keep each one's better run: on a shared
     // machine the order of the runs would otherwise move the ratios more than the servers do.
     console.log(`warming up ${cairn.target.name} at ${cairn.target.endpoint}${reference ? ' and s3rver' : ''}…`);
-    await runWorkload(cairn.target);
+    await runWorkload(cairn.target, cairn.members);
     if (reference) await runWorkload(reference.target);
     const mineRuns: Figures[] = [];
     const theirRuns: Figures[] = [];
     const raws: number[] = [];
     for (let round = 1; round <= MEASURED_ROUNDS; round++) {
       console.log(`round ${round} of ${MEASURED_ROUNDS}: ${cairn.target.name}${reference ? ', then s3rver' : ''}…`);
-      raws.push(await rawDiskWriteMBps(work));
-      mineRuns.push(await runWorkload(cairn.target));
+      if (RUN_LARGE) raws.push(await rawDiskWriteMBps(work));
+      mineRuns.push(await runWorkload(cairn.target, cairn.members));
       if (reference) theirRuns.push(await runWorkload(reference.target));
     }
     const raw = Math.max(...raws);
@@ -233,7 +304,11 @@ async function main(): Promise<void> {
     const rows = [['metric', cairn.target.name, ...(theirs ? ['s3rver', `${cairn.target.name}/s3rver`] : []), 'vs raw disk write']];
     for (const [metric, value] of Object.entries(mine)) {
       const ref = theirs?.[metric];
-      const lowerIsBetter = metric.endsWith(' ms');
+      const lowerIsBetter = metric.endsWith(' ms') || metric.includes('CPU ms/op');
+      if (ref === undefined && theirs) {
+        rows.push([metric, value.toFixed(2), '', '', '']);
+        continue;
+      }
       rows.push([
         metric,
         value.toFixed(lowerIsBetter ? 2 : 1),
@@ -241,7 +316,7 @@ async function main(): Promise<void> {
         metric.includes('MB/s') ? `${((value / raw) * 100).toFixed(0)}%` : '',
       ]);
     }
-    rows.push(['raw disk write, 4 MiB blocks + fsync, MB/s', raw.toFixed(1), ...(theirs ? ['', ''] : []), '100%']);
+    if (RUN_LARGE) rows.push(['raw disk write, 4 MiB blocks + fsync, MB/s', raw.toFixed(1), ...(theirs ? ['', ''] : []), '100%']);
     console.log(
       `\n${table(rows)}\n\n(best of ${MEASURED_ROUNDS} alternating runs each; rf=3 for Cairn: each PUT byte is written three times; every 64 MiB object is distinct. Ratios >1x mean Cairn is better.)`,
     );
