@@ -11,3 +11,4 @@ export * from './lib/node-health';
 export * from './lib/jetstream-node-health.feed';
 export * from './lib/storage-class-chunks';
 export * from './lib/erasure-code.config';
+export * from './lib/shard-check';

@@ -1,19 +1,21 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { ChunkClient, JetStreamUnderReplicationRecorder } from '@cairn/chunk-client';
+import { ChunkClient, JetStreamUnderReplicationRecorder, StorageClassChunks, type ShardSource } from '@cairn/chunk-client';
 import type { ContentHash } from '@cairn/hashing';
 import { JetStreamEventStore } from '@cairn/messaging';
-import { ChunkHealthSchemaVersions, storedHashesOf, type ChunkRef } from '@cairn/protocol';
+import { ChunkHealthSchemaVersions, isErasureCodedChunk, storedHashesOf, type ChunkRef } from '@cairn/protocol';
 import { EventClock, SERVICE_IDENTITY, type ServiceIdentity } from '@cairn/service-kit';
 import { ClusterView } from '../cluster/cluster-view';
 
 /**
  * The region's chunks through the replicated chunk path (quorum writes, verified reads with
  * failover), over ClusterView's signed connection pools: what reading the past, backups and
- * restores read and write.
+ * restores read and write. Erasure-coded chunks are read the way the S3 gateway reads them
+ * (StorageClassChunks: the data shards, else decoded from any k intact shards).
  */
 @Injectable()
 export class RegionChunks {
   readonly client: ChunkClient;
+  private readonly classes: StorageClassChunks;
 
   constructor(
     private readonly cluster: ClusterView,
@@ -21,18 +23,27 @@ export class RegionChunks {
     clock: EventClock,
     @Inject(SERVICE_IDENTITY) identity: ServiceIdentity,
   ) {
-    this.client = new ChunkClient({
-      ring: () => cluster.ring.ring(),
-      addressOf: (nodeId) => cluster.ring.addressOf(nodeId),
-      pools: cluster.pools,
-      underReplication: new JetStreamUnderReplicationRecorder(events, identity.namespace, (event, hash) =>
-        clock.envelope(event, hash, ChunkHealthSchemaVersions.ChunkUnderReplicated),
-      ),
+    // Only reads go through the classes here: the code an erasure-coded chunk was written with is in its reference.
+    this.classes = new StorageClassChunks({
+      client: {
+        ring: () => cluster.ring.ring(),
+        addressOf: (nodeId) => cluster.ring.addressOf(nodeId),
+        pools: cluster.pools,
+        underReplication: new JetStreamUnderReplicationRecorder(events, identity.namespace, (event, hash) =>
+          clock.envelope(event, hash, ChunkHealthSchemaVersions.ChunkUnderReplicated),
+        ),
+      },
     });
+    this.client = this.classes.client;
   }
 
-  /** An object's bytes in order, chunk by chunk (inline chunks from the version itself). Erasure-coded chunks are not read here. */
-  async *objectBytes(chunks: readonly ChunkRef[], signal?: AbortSignal): AsyncGenerator<Buffer> {
+  /**
+   * An object's bytes in order, chunk by chunk (inline chunks from the version itself). An
+   * erasure-coded chunk is read whole and verified against its hash, one chunk in memory at a time;
+   * a shard no node holds intact is looked for in `shardsElsewhere` (a backup target) before the
+   * stripe is decoded from the other shards.
+   */
+  async *objectBytes(chunks: readonly ChunkRef[], signal?: AbortSignal, shardsElsewhere?: ShardSource): AsyncGenerator<Buffer> {
     await this.cluster.ring.ready();
     for (const chunk of chunks) {
       signal?.throwIfAborted();
@@ -40,7 +51,10 @@ export class RegionChunks {
         yield Buffer.from(chunk.inline, 'base64');
         continue;
       }
-      if ((chunk as { erasure?: unknown }).erasure) throw new Error(`chunk ${chunk.hash} is erasure-coded: reading it back here is not supported yet`);
+      if (isErasureCodedChunk(chunk)) {
+        yield await this.classes.readWhole(chunk, shardsElsewhere);
+        continue;
+      }
       const read = await this.client.readChunk(chunk.hash as ContentHash);
       for await (const piece of read.stream) yield piece as Buffer;
     }

@@ -8,6 +8,7 @@ import {
   CairnError,
   HISTORY_LIST_LIMIT_MAX,
   HISTORY_MOMENT_PATTERN,
+  isErasureCodedChunk,
   METADATA_SERVICE,
   MetadataRpc,
   type ChunkRef,
@@ -39,7 +40,7 @@ const READ_WINDOW_MS = Number.MAX_SAFE_INTEGER;
  * event log while it is whole (metadata folds it), else from the newest backup that reaches the
  * moment (chooseHistorySource), whose events metadata folds the same way. An object's bytes come
  * from the storage nodes, verified; a chunk the region no longer holds is read from the backup
- * target, checked against its hash.
+ * target, checked against its hash (an erasure-coded chunk shard by shard, decoded as the gateway does).
  */
 @ApiTags('admin')
 @ApiBearerAuth()
@@ -131,10 +132,19 @@ export class HistoryReadController {
     }
   }
 
-  /** An object's bytes chunk by chunk: from the storage nodes where they still hold it, else from the backup target. */
+  /**
+   * An object's bytes chunk by chunk: from the storage nodes where they still hold it, else from the
+   * backup target. An erasure-coded chunk's shards are each taken from a node, else from the target
+   * (both checked against the shard's hash), and the chunk decoded from any k of them.
+   */
   private async *bytesWithBackup(chunks: readonly ChunkRef[], target: BackupTarget, signal: AbortSignal): AsyncGenerator<Buffer> {
+    const shardsInTarget = (hash: string) => target.get(BackupKeys.chunk(hash));
     for (const chunk of chunks) {
       signal.throwIfAborted();
+      if (isErasureCodedChunk(chunk)) {
+        yield* this.chunks.objectBytes([chunk], signal, shardsInTarget);
+        continue;
+      }
       if (chunk.inline !== undefined || (await this.chunks.present(chunk))) {
         yield* this.chunks.objectBytes([chunk], signal);
         continue;

@@ -6,6 +6,7 @@ import { ChunkClient, type ChunkClientOptions, type ReadFailover } from './chunk
 import { ChunkUnavailableError, ClientHashMismatchError, describeError, TooFewStorageNodesError, WriteQuorumNotReachedError, type ReplicaFailure } from './chunk-client.errors';
 import { ALL_NODES_UP, type NodeHealth } from './node-health';
 import { ringReplication, STANDARD_REPLICATION, type ReplicationStrategy } from './replication-strategy';
+import { shardProblem, type ShardSource } from './shard-check';
 import type { NodePools } from './storage-node.client';
 
 /** RF=2 for REDUCED_REDUNDANCY; both copies are required (the class already gave up the third). */
@@ -75,20 +76,24 @@ export class StorageClassChunks {
     return { hash: result.hash, sizeBytes: bytes.byteLength };
   }
 
-  /** Streams a chunk, or `[start, end)` of it, whatever its layout. */
-  async read(chunk: ChunkRef, range?: { readonly start: number; readonly end: number }): Promise<Readable> {
+  /**
+   * Streams a chunk, or `[start, end)` of it, whatever its layout. `shardsElsewhere`: where a
+   * stripe's shard no storage node holds intact is looked for next (a backup target, for a read of
+   * the past); what it gives is checked against the shard's hash like a node's answer.
+   */
+  async read(chunk: ChunkRef, range?: { readonly start: number; readonly end: number }, shardsElsewhere?: ShardSource): Promise<Readable> {
     if (isInlineChunk(chunk)) throw new Error(`chunk ${chunk.hash} is inline: its bytes are in its reference`);
     if (!isErasureCodedChunk(chunk)) return (await this.replicated.readChunk(parseContentHash(chunk.hash), range)).stream;
     const start = range?.start ?? 0;
     const end = range?.end ?? chunk.sizeBytes;
-    return Readable.from(this.readStripe(chunk, start, end), { objectMode: false });
+    return Readable.from(this.readStripe(chunk, start, end, shardsElsewhere), { objectMode: false });
   }
 
-  /** A whole chunk's bytes, verified against its hash. */
-  async readWhole(chunk: ChunkRef): Promise<Buffer> {
+  /** A whole chunk's bytes, verified against its hash (shards missing from the nodes looked for in `shardsElsewhere`, as `read`). */
+  async readWhole(chunk: ChunkRef, shardsElsewhere?: ShardSource): Promise<Buffer> {
     if (isInlineChunk(chunk)) return Buffer.from(chunk.inline, 'base64');
     const pieces: Buffer[] = [];
-    for await (const piece of await this.read(chunk)) pieces.push(piece as Buffer);
+    for await (const piece of await this.read(chunk, undefined, shardsElsewhere)) pieces.push(piece as Buffer);
     const bytes = Buffer.concat(pieces);
     const actual = contentHashOf(bytes);
     if (actual !== chunk.hash) throw new ClientHashMismatchError(chunk.hash as ContentHash, actual);
@@ -187,19 +192,19 @@ export class StorageClassChunks {
    * shard's node (a whole shard is checked against its hash). If any of them cannot be had intact,
    * the stripe is decoded from any k intact shards instead.
    */
-  private async *readStripe(chunk: ChunkRef & { readonly erasure: ErasureLayout }, start: number, end: number): AsyncGenerator<Buffer> {
+  private async *readStripe(chunk: ChunkRef & { readonly erasure: ErasureLayout }, start: number, end: number, elsewhere?: ShardSource): AsyncGenerator<Buffer> {
     const slices = dataShardSlices(start, end, chunk.erasure.shardSizeBytes);
     const ring = this.options.client.ring();
     for (let next = 0; next < slices.length; next++) {
       const { shard, from, to } = slices[next];
       // Data shards are the chunk itself: what is fetched goes out as it is.
-      const piece = await this.fetchShard(ring, chunk, shard, from, to).catch(() => null);
+      const piece = await this.fetchShard(ring, chunk, shard, from, to, elsewhere).catch(() => null);
       if (piece) {
         yield piece;
         continue;
       }
       // This shard cannot be had intact: decode the stripe and serve the rest of the range from it.
-      const data = await this.decodeData(ring, chunk);
+      const data = await this.decodeData(ring, chunk, elsewhere);
       for (const rest of slices.slice(next)) {
         const bytes = data[rest.shard];
         yield Buffer.from(bytes.buffer, bytes.byteOffset + rest.from, rest.to - rest.from);
@@ -210,12 +215,14 @@ export class StorageClassChunks {
 
   /**
    * `[from, to)` of shard `index`, from the node the placement names first, then from any other ring
-   * member (a node the ring moved it from). A whole shard is verified against its hash.
+   * member (a node the ring moved it from), then from `elsewhere` (whole, sliced here). A whole
+   * shard is verified against its hash.
    */
-  private async fetchShard(ring: HashRing, chunk: ChunkRef & { readonly erasure: ErasureLayout }, index: number, from: number, to: number): Promise<Buffer> {
+  private async fetchShard(ring: HashRing, chunk: ChunkRef & { readonly erasure: ErasureLayout }, index: number, from: number, to: number, elsewhere?: ShardSource): Promise<Buffer> {
     const { erasure } = chunk;
     const hash = erasure.shards[index];
     const whole = from === 0 && to === erasure.shardSizeBytes;
+    const expected = { hash, shardSizeBytes: erasure.shardSizeBytes };
     const failures: ReplicaFailure[] = [];
     for (const nodeId of this.shardCandidates(ring, chunk.hash, erasure, index)) {
       try {
@@ -232,8 +239,8 @@ export class StorageClassChunks {
           continue;
         }
         const bytes = Buffer.from(await res.body.arrayBuffer());
-        if (bytes.length !== to - from || (whole && contentHashOf(bytes) !== hash)) {
-          const reason = bytes.length !== to - from ? `got ${bytes.length} of ${to - from} bytes` : 'hash mismatch';
+        const reason = shardProblem(bytes, expected, from, to);
+        if (reason) {
           failures.push({ nodeId, address: this.pools.address(nodeId), reason });
           this.options.onShardFailover?.({ hash: hash as ContentHash, nodeId, reason, stripe: chunk.hash });
           continue;
@@ -241,6 +248,18 @@ export class StorageClassChunks {
         return bytes;
       } catch (error) {
         failures.push({ nodeId, address: this.pools.address(nodeId), reason: describeError(error) });
+      }
+    }
+    if (elsewhere) {
+      const problem = (reason: string) => failures.push({ nodeId: 'elsewhere', address: '', reason });
+      try {
+        const bytes = await elsewhere(hash);
+        const shard = bytes ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) : null;
+        const reason = shard ? shardProblem(shard, expected, 0, erasure.shardSizeBytes) : 'not there';
+        if (shard && reason === null) return shard.subarray(from, to);
+        problem(reason ?? 'not there');
+      } catch (error) {
+        problem(describeError(error));
       }
     }
     throw new ChunkUnavailableError(hash as ContentHash, failures);
@@ -256,14 +275,14 @@ export class StorageClassChunks {
   }
 
   /** The k data shards of a stripe, from any k intact shards (whole, verified), decoded when some are missing. */
-  private async decodeData(ring: HashRing, chunk: ChunkRef & { readonly erasure: ErasureLayout }): Promise<Uint8Array[]> {
+  private async decodeData(ring: HashRing, chunk: ChunkRef & { readonly erasure: ErasureLayout }, elsewhere?: ShardSource): Promise<Uint8Array[]> {
     const { erasure } = chunk;
     const width = erasure.dataShards + erasure.parityShards;
     const shards: (Uint8Array | null)[] = new Array<Uint8Array | null>(width).fill(null);
     let intact = 0;
     // Data shards first (no decoding needed when they are all there), then parity until k are in hand.
     for (let i = 0; i < width && intact < erasure.dataShards; i++) {
-      const shard = await this.fetchShard(ring, chunk, i, 0, erasure.shardSizeBytes).catch(() => null);
+      const shard = await this.fetchShard(ring, chunk, i, 0, erasure.shardSizeBytes, elsewhere).catch(() => null);
       if (shard) {
         shards[i] = shard;
         intact++;
