@@ -78,7 +78,9 @@ interface PackedChunkRead {
  * threshold is a file `chunks/ab/cd/<hash>`, written under a temporary name, fsync'd, renamed and
  * its directory fsync'd; a smaller one goes into a pack (PackStore). Every write is hashed as it
  * arrives and refused unless it matches its name; every read is hashed as it streams and a chunk
- * that does not match is moved to `corrupt/` and reported, never served as good.
+ * that does not match is moved to `corrupt/` and reported, never served as good — except a whole
+ * read for a reader that hashes the bytes itself (`readerVerifies`), which asks again without it
+ * when they are wrong.
  *
  * Every write or repeated PUT of a chunk records it as touched (a file's mtime; for packed
  * chunks a map in memory), and a conditional delete (garbage collection) refuses a chunk touched
@@ -183,11 +185,12 @@ export class FileChunkStore implements ChunkStore {
     }
   }
 
-  read(hash: ContentHash, range: ByteRange | null): Promise<ChunkReadHandle | null> {
-    return this.openVerified(hash, range, 'read');
+  read(hash: ContentHash, range: ByteRange | null, options?: { readonly readerVerifies?: boolean }): Promise<ChunkReadHandle | null> {
+    return this.openVerified(hash, range, 'read', options?.readerVerifies === true && range === null);
   }
 
-  private async openVerified(hash: ContentHash, range: ByteRange | null, foundAt: CorruptChunkFoundAt): Promise<ChunkReadHandle | null> {
+  /** `readerVerifies`: a whole chunk file is sent unhashed (packed chunks, small, are checked anyway). */
+  private async openVerified(hash: ContentHash, range: ByteRange | null, foundAt: CorruptChunkFoundAt, readerVerifies = false): Promise<ChunkReadHandle | null> {
     if (this.packs.has(hash)) return this.readPacked(hash, range, foundAt);
     let handle: FileHandle;
     try {
@@ -207,8 +210,9 @@ export class FileChunkStore implements ChunkStore {
     const { sizeBytes } = opened;
     const wanted = range ?? { start: 0, end: sizeBytes };
     const lease = sizeBytes <= WHOLE_READ_MAX_BYTES ? this.readBuffers.tryLease(sizeBytes) : null;
-    if (lease) return this.readWhole(opened, handle, wanted, lease);
+    if (lease) return this.readWhole(opened, handle, wanted, lease, readerVerifies);
     const file = createReadStream('', { fd: handle, highWaterMark: READ_BUFFER_BYTES });
+    if (readerVerifies) return { sizeBytes, range: wanted, stream: file };
     return { sizeBytes, range: wanted, stream: Readable.from(this.verifiedSlices(opened, file, wanted), { objectMode: false }) };
   }
 
@@ -460,7 +464,7 @@ export class FileChunkStore implements ChunkStore {
    * it before a byte is handed out. A corrupt chunk is quarantined and its stream errors, as a
    * streamed read's does. The buffer goes back to the pool on `done(true)` only.
    */
-  private async readWhole(opened: OpenedChunkFile, handle: FileHandle, wanted: ByteRange, lease: ReadBufferLease): Promise<ChunkReadHandle> {
+  private async readWhole(opened: OpenedChunkFile, handle: FileHandle, wanted: ByteRange, lease: ReadBufferLease, readerVerifies: boolean): Promise<ChunkReadHandle> {
     const { hash, sizeBytes } = opened;
     let filled = 0;
     try {
@@ -476,7 +480,8 @@ export class FileChunkStore implements ChunkStore {
       await handle.close();
     }
     const data = lease.bytes.subarray(0, filled);
-    const actual = contentHashOf(data);
+    // A short read is checked here whoever verifies: the file is not what its size said.
+    const actual = readerVerifies && filled === sizeBytes ? hash : contentHashOf(data);
     if (filled !== sizeBytes || actual !== hash) {
       lease.drop();
       const corrupt = this.quarantineFile(opened, `read ${filled} bytes hashing to ${actual}`);

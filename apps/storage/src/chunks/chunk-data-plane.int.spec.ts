@@ -208,6 +208,26 @@ describe('storage data plane over real HTTP and disk', () => {
     await expectQuarantined(hash);
   });
 
+  it('leaves the hash of a whole read to a reader that verifies, and checks it again when asked without', async () => {
+    const data = randomBytes(3 * MiB);
+    const hash = contentHashOf(data);
+    await (await put(hash, data)).body.dump();
+    const file = path.join(dataDir, chunkRelativePath(hash));
+    const fh = await fsp.open(file, 'r+');
+    await fh.write(Buffer.from([data[MiB] ^ 0x01]), 0, 1, MiB);
+    await fh.close();
+    const readerVerifies = { [StorageHeaders.ReaderVerifies]: 'true' };
+
+    // The bytes as they are on disk: the reader's own check is what finds them wrong.
+    const sent = await drainHashing((await get(hash, readerVerifies)).body);
+    expect(sent.sizeBytes).toBe(data.length);
+    expect(sent.hash).not.toBe(hash);
+    expect(await fsp.readdir(path.join(dataDir, CORRUPT_DIR))).toEqual([]);
+    // A range is checked by the node whatever the reader says.
+    await expect(get(hash, { ...readerVerifies, range: 'bytes=0-99' }).then((res) => drainHashing(res.body))).rejects.toThrow();
+    await expectQuarantined(hash);
+  });
+
   it('detects a byte flipped on disk in a packed chunk', async () => {
     const data = randomBytes(4096);
     const hash = contentHashOf(data);

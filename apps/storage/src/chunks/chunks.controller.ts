@@ -119,7 +119,8 @@ export class ChunksController {
       res.end();
       return;
     }
-    const handle = await this.store.read(hash, wanted.kind === 'range' ? wanted.range : null);
+    const readerVerifies = req.headers[StorageHeaders.ReaderVerifies] === 'true';
+    const handle = await this.store.read(hash, wanted.kind === 'range' ? wanted.range : null, { readerVerifies });
     if (!handle) return replyError(res, new CairnError(StorageErrorCodes.NoSuchChunk, `no chunk ${hash} here`));
     setChunkHeaders(res, hash, handle.range.end - handle.range.start);
     if (wanted.kind === 'range') {

@@ -96,7 +96,11 @@ export interface ChunkStore {
   put(hash: ContentHash, body: AsyncIterable<Uint8Array>, declaredSizeBytes: number | null): Promise<PutChunkResult>;
   /** Null when absent. */
   sizeOf(hash: ContentHash): Promise<number | null>;
-  read(hash: ContentHash, range: ByteRange | null): Promise<ChunkReadHandle | null>;
+  /**
+   * With `readerVerifies` (a whole chunk only) the bytes are not hashed here: the reader checks
+   * them against the hash itself and asks again without it when they are wrong.
+   */
+  read(hash: ContentHash, range: ByteRange | null, options?: { readonly readerVerifies?: boolean }): Promise<ChunkReadHandle | null>;
   list(query: ListChunksQuery): Promise<ChunkListing>;
   /**
    * Atomic with respect to PUTs of the same hash: a PUT that lands (writes or touches) before it

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { PassThrough, Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
-import { CHUNK_MEDIA_TYPE, StoragePaths, type PutChunkReply } from '@cairn/protocol';
+import { CHUNK_MEDIA_TYPE, StorageHeaders, StoragePaths, type PutChunkReply } from '@cairn/protocol';
 import { ContentHasher, contentHashOf, type ContentHash, type HashRing, type RingMember } from '@cairn/hashing';
 import { ChunkTooLargeToBufferError, describeError, ChunkUnavailableError, ClientHashMismatchError, TooFewStorageNodesError, WriteQuorumNotReachedError, type ReplicaFailure } from './chunk-client.errors';
 import { LatencyTracker } from './latency-tracker';
@@ -152,7 +152,7 @@ export class ChunkClient {
       const startedMs = this.nowMs();
       let response: Dispatcher.ResponseData;
       try {
-        response = await this.poolFor(node.nodeId).request({ path: StoragePaths.chunk(hash), method: 'GET', headers: rangeHeader(range) });
+        response = await this.poolFor(node.nodeId).request({ path: StoragePaths.chunk(hash), method: 'GET', headers: readHeaders(range) });
       } catch (error) {
         fail(node, describeError(error));
         continue;
@@ -169,6 +169,7 @@ export class ChunkClient {
           // One Buffer per read: a byte-mode stream read by an async iterator would concatenate them again.
           return { hash, stream: Readable.from(pieces), servedBy: node.nodeId, fellOverFrom };
         } catch (error) {
+          if (error instanceof ClientHashMismatchError) await this.confirmCorrupt(node, hash);
           fail(node, describeError(error));
           continue;
         }
@@ -251,9 +252,26 @@ export class ChunkClient {
     }
     if (hasher) {
       const actual = hasher.digest();
-      if (actual !== hash) throw new ClientHashMismatchError(hash, actual);
+      if (actual !== hash) {
+        await this.confirmCorrupt(node, hash);
+        throw new ClientHashMismatchError(hash, actual);
+      }
     }
     if (held) yield held;
+  }
+
+  /**
+   * A whole read is sent unhashed by the node (this client verifies it); when it does not match,
+   * the node is asked once more without that, so that its own check moves the bad chunk aside and
+   * reports it, as it would have on the first read. The bytes of that read are dropped.
+   */
+  private async confirmCorrupt(node: RingMember, hash: ContentHash): Promise<void> {
+    try {
+      const res = await this.poolFor(node.nodeId).request({ path: StoragePaths.chunk(hash), method: 'GET' });
+      await res.body.dump({ limit: Number.MAX_SAFE_INTEGER });
+    } catch {
+      // The node cut the response short (its check failed) or is gone: either way it was asked.
+    }
   }
 
   private async writeStreamed(source: Readable | AsyncIterable<Uint8Array>, hash: ContentHash, sizeBytes: number | null): Promise<WriteChunkResult> {
@@ -351,8 +369,12 @@ export class ChunkClient {
     const startedMs = this.nowMs();
     const headers: Record<string, string> = { 'content-type': CHUNK_MEDIA_TYPE };
     if (sizeBytes !== null) headers['content-length'] = String(sizeBytes);
+    // Bytes given whole would be hashed again by the request signer, once per replica; as a stream
+    // the body goes UNSIGNED-PAYLOAD, which is as strong here: the signed path names the chunk's
+    // SHA-256 and the node refuses a body that does not hash to it.
+    const sent = body instanceof Uint8Array ? Readable.from([body]) : body;
     try {
-      const res = await this.poolFor(node.nodeId).request({ path: StoragePaths.chunk(hash), method: 'PUT', headers, body, signal });
+      const res = await this.poolFor(node.nodeId).request({ path: StoragePaths.chunk(hash), method: 'PUT', headers, body: sent, signal });
       if (res.statusCode === 200 || res.statusCode === 201) {
         const reply = (await res.body.json()) as PutChunkReply;
         this.latency.observe(node.nodeId, this.nowMs() - startedMs);
@@ -360,7 +382,7 @@ export class ChunkClient {
       }
       return { nodeId: node.nodeId, ok: false, reason: await describeResponse(res) };
     } catch (error) {
-      if (body instanceof Readable) body.destroy();
+      sent.destroy();
       this.latency.observeFailure(node.nodeId);
       return { nodeId: node.nodeId, ok: false, reason: signal.aborted ? describeError(signal.reason) : describeError(error) };
     }
@@ -371,8 +393,9 @@ export class ChunkClient {
   }
 }
 
-function rangeHeader(range: ByteRangeRequest | undefined): Record<string, string> {
-  return range ? { range: `bytes=${range.start}-${range.end - 1}` } : {};
+/** A whole chunk is hashed by this client, so the node need not hash it too; a range it checks itself. */
+function readHeaders(range: ByteRangeRequest | undefined): Record<string, string> {
+  return range ? { range: `bytes=${range.start}-${range.end - 1}` } : { [StorageHeaders.ReaderVerifies]: 'true' };
 }
 
 /**

@@ -41,6 +41,13 @@ export const StorageHeaders = {
    * again) strictly before it; otherwise 409 CHUNK_RECENTLY_WRITTEN and the chunk stays.
    */
   UnlessTouchedSince: 'x-cairn-unless-touched-since',
+  /**
+   * GET of a whole chunk: `true` when the reader hashes what it receives against the chunk's name
+   * itself (the replicated chunk client does), so the node sends the bytes without hashing them
+   * first: one hash per read instead of two. A reader that finds them wrong reads once more without
+   * it, and the node's own check then moves the chunk aside. Ignored for a range.
+   */
+  ReaderVerifies: 'x-cairn-reader-verifies',
 } as const;
 
 /** The longest FencingResource a node accepts (the lock-manager's own limit on a resource name). */
