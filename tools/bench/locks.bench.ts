@@ -120,7 +120,7 @@ async function main(): Promise<void> {
 }
 
 async function pairsTable(rpc: RpcClient, pids: readonly number[]): Promise<void> {
-  process.stdout.write(`\nacquire+release pairs (${DURATION_MS} ms per row, lease ${LEASE_TTL_MS} ms, any replica answers; followers forward)\n`);
+  process.stdout.write(`\nacquire+release pairs (${DURATION_MS} ms per row, lease ${LEASE_TTL_MS} ms, clients reach the leader, the only replica in the NATS queue group)\n`);
   process.stdout.write(`${'workload'.padEnd(12)}${'clients'.padStart(8)}${'pairs/s'.padStart(10)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'pairs'.padStart(8)}${'errors'.padStart(8)}${'cpu ms/pair'.padStart(13)}\n`);
   // Warm-up: the first requests pay for connections and JIT.
   await pairs(rpc, 8, false, 'warmup');

@@ -69,6 +69,7 @@ export class LockRaftNode implements OnApplicationBootstrap, OnModuleDestroy {
   private clock: NodeJS.Timeout | undefined;
   private advancing = false;
   private recoveredLastIndex = 0;
+  private readonly leadershipListeners = new Set<(leading: boolean) => void>();
   private stopping = false;
   private markStopping: () => void = () => undefined;
   /** Resolves on shutdown, so a start still waiting for NATS gives up instead of holding it. */
@@ -148,6 +149,13 @@ export class LockRaftNode implements OnApplicationBootstrap, OnModuleDestroy {
 
   isLeader(): boolean {
     return this.view().role === 'leader';
+  }
+
+  /** Calls `listener` with whether this replica leads now and whenever that changes; returns its removal. */
+  onLeadershipChange(listener: (leading: boolean) => void): () => void {
+    this.leadershipListeners.add(listener);
+    listener(this.isLeader());
+    return () => this.leadershipListeners.delete(listener);
   }
 
   /** The current leader's node id, waiting up to LEADER_WAIT_MS for one to be known. */
@@ -248,6 +256,9 @@ export class LockRaftNode implements OnApplicationBootstrap, OnModuleDestroy {
       electionTimeoutTicks: RAFT_ELECTION_TIMEOUT_TICKS,
       heartbeatIntervalTicks: RAFT_HEARTBEAT_INTERVAL_TICKS,
       snapshotEveryEntries: this.options.snapshotEveryEntries,
+      onLeadershipChange: ({ role }) => {
+        for (const listener of this.leadershipListeners) listener(role === 'leader');
+      },
     });
     this.driver.start();
     this.clock = setInterval(() => this.advanceTime(), ADVANCE_TIME_INTERVAL_MS);

@@ -47,6 +47,7 @@ describe('RaftDriver over real NATS and file logs', () => {
   const namespace = `t${randomBytes(4).toString('hex')}`;
   let dir: string;
   const nodes = new Map<string, { driver: RaftDriver<number>; sm: ListStateMachine; log: FileLogAdapter }>();
+  const reported = new Map<string, { role: string; lead: string }[]>();
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'cairn-raft-int-'));
@@ -54,7 +55,16 @@ describe('RaftDriver over real NATS and file logs', () => {
       const log = FileLogAdapter.open({ dir: join(dir, id), bootstrap: { voters: ids } });
       const transport = await NatsRaftTransportAdapter.connect({ servers: NATS_URL, namespace, group: 'locks', node: id, authenticator: authenticatorOf(id) });
       const sm = new ListStateMachine();
-      const driver = new RaftDriver<number>({ id, storage: log, transport, stateMachine: sm, tickMs: TICK_MS, snapshotEveryEntries: 8 });
+      reported.set(id, []);
+      const driver = new RaftDriver<number>({
+        id,
+        storage: log,
+        transport,
+        stateMachine: sm,
+        tickMs: TICK_MS,
+        snapshotEveryEntries: 8,
+        onLeadershipChange: (status) => reported.get(id)!.push(status),
+      });
       nodes.set(id, { driver, sm, log });
     }
     for (const n of nodes.values()) n.driver.start();
@@ -74,6 +84,12 @@ describe('RaftDriver over real NATS and file logs', () => {
   it('elects, replicates, loses a node and keeps committing', async () => {
     const first = await waitFor('a leader', () => leaderAmong(ids));
     const leader = nodes.get(first)!;
+    // Each node has reported its role and the leader it knows, once per change.
+    for (const id of ids) {
+      const changes = reported.get(id)!;
+      expect(changes.at(-1)).toEqual({ role: id === first ? 'leader' : 'follower', lead: first });
+      changes.forEach((c, i) => i === 0 || expect(c).not.toEqual(changes[i - 1]));
+    }
     const results = await Promise.all(['a', 'b', 'c', 'd', 'e'].map((x) => leader.driver.propose(x)));
     expect(results).toEqual([1, 2, 3, 4, 5]);
     await leader.driver.linearizableRead();

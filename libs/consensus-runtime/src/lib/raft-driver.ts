@@ -33,6 +33,8 @@ export interface RaftDriverOptions<Result> {
   readonly heartbeatIntervalTicks?: number;
   /** Take a snapshot (and compact the log) after this many applied entries. */
   readonly snapshotEveryEntries?: number;
+  /** Told, right after the input that caused it, when this node's role or known leader changes. */
+  readonly onLeadershipChange?: (status: { readonly role: string; readonly lead: NodeId }) => void;
 }
 
 /**
@@ -46,6 +48,8 @@ export class RaftDriver<Result = unknown> {
   private timer: NodeJS.Timeout | undefined;
   private scheduled = false;
   private stopped = false;
+  private lastRole = '';
+  private lastLead: NodeId = '';
 
   constructor(private readonly options: RaftDriverOptions<Result>) {
     this.loop = new RaftLoop({
@@ -142,7 +146,19 @@ export class RaftDriver<Result = unknown> {
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
-      if (!this.stopped) this.loop.process();
+      if (this.stopped) return;
+      this.loop.process();
+      this.reportLeadership();
     });
+  }
+
+  private reportLeadership(): void {
+    const listener = this.options.onLeadershipChange;
+    if (!listener) return;
+    const { role, lead } = this.loop.raw.basicStatus();
+    if (role === this.lastRole && lead === this.lastLead) return;
+    this.lastRole = role;
+    this.lastLead = lead;
+    listener({ role, lead });
   }
 }

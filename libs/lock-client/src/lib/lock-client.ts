@@ -38,6 +38,8 @@ export const DEFAULT_RETRY_BUDGET_MS = 10_000;
 export const ACQUIRE_ATTEMPT_MAX_MS = 1_000;
 export const RETRY_BACKOFF_FIRST_MS = 50;
 export const RETRY_BACKOFF_MAX_MS = 500;
+/** Between attempts that found no replica answering (no leader yet): an election takes about 0.5-1 s. */
+export const LEADERLESS_RETRY_MS = 50;
 /** Renew when a third of the lease has gone, so two renewals can fail before it runs out. */
 export const RENEW_FRACTION_OF_TTL = 3;
 /** A lease is given up locally this long (at most a tenth of its ttl) before the client's conservative estimate of its end. */
@@ -94,7 +96,8 @@ function isRetryable(error: unknown): boolean {
 }
 
 /**
- * Locks from the lock-manager group, whichever replica answers: requests that hit a replica
+ * Locks from the lock-manager group, answered by its leader (only the leader takes lock RPCs;
+ * a request finds no responder while none is elected): requests that hit a replica
  * that is down, leaderless or deposed are re-sent with the same request id until they succeed
  * or their budget runs out, so a failover costs latency, never a second grant.
  */
@@ -284,7 +287,9 @@ export class LockClient {
         return await this.rpc.request<T>(this.service, pattern, payload, { timeoutMs: Math.max(MIN_ATTEMPT_TIMEOUT_MS, Math.min(timeoutMs, remainingMs)) });
       } catch (error) {
         const pollRanOut = resendAtOnceOnTimeout === true && error instanceof CairnError && error.code === ErrorCodes.Timeout;
-        const backoffMs = pollRanOut ? 0 : Math.min(RETRY_BACKOFF_FIRST_MS * 2 ** failures++, RETRY_BACKOFF_MAX_MS);
+        // Only the leader answers: no responder means an election is on, and the next leader answers as soon as it is elected.
+        const leaderless = error instanceof CairnError && error.code === ErrorCodes.NoHandler;
+        const backoffMs = pollRanOut ? 0 : leaderless ? LEADERLESS_RETRY_MS : Math.min(RETRY_BACKOFF_FIRST_MS * 2 ** failures++, RETRY_BACKOFF_MAX_MS);
         if (!isRetryable(error) || Date.now() + backoffMs >= deadlineMs) throw error;
         if (backoffMs > 0) await sleep(backoffMs);
       }
