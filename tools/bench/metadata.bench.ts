@@ -8,6 +8,7 @@
  *    sequential and 32 concurrent, in the same run, and the ratio of each put figure to it.
  */
 import { createHash, randomUUID } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import { RpcClient, NatsConnectionManager } from '@cairn/messaging';
 import { METADATA_SERVICE, MetadataRpc, subjectsFor, wrapEvent, type ProjectionStatusReply, type PutObjectReply, type PutObjectRequest } from '@cairn/protocol';
 import { PostgresConnection } from '@cairn/service-kit';
@@ -50,11 +51,33 @@ interface Run {
   readonly opsPerSecond: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
+  /** CPU per operation of this process (service, projection and driver share it) and of nats-server. */
+  readonly cpuMsPerOp: number;
+  readonly natsCpuMsPerOp: number;
+}
+
+/** user + system CPU seconds so far of every nats-server process (from /proc; 0 where there is none). */
+function natsServerCpuSeconds(): number {
+  let seconds = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() !== 'nats-server') continue;
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      seconds += (Number(fields[11]) + Number(fields[12])) / 100;
+    } catch {
+      /* exited meanwhile */
+    }
+  }
+  return seconds;
 }
 
 async function runPool(total: number, concurrency: number, op: (i: number) => Promise<unknown>): Promise<Run> {
   const latencies: number[] = [];
   let next = 0;
+  const cpuBefore = process.cpuUsage();
+  const natsBefore = natsServerCpuSeconds();
   const started = process.hrtime.bigint();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
@@ -68,11 +91,14 @@ async function runPool(total: number, concurrency: number, op: (i: number) => Pr
     }),
   );
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const cpu = process.cpuUsage(cpuBefore);
+  const natsCpuMsPerOp = ((natsServerCpuSeconds() - natsBefore) * 1000) / total;
   latencies.sort((a, b) => a - b);
-  return { opsPerSecond: total / seconds, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99) };
+  return { opsPerSecond: total / seconds, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99), cpuMsPerOp: (cpu.user + cpu.system) / 1000 / total, natsCpuMsPerOp };
 }
 
-const fmt = (r: Run) => `${r.opsPerSecond.toFixed(0).padStart(6)} ops/s   p50 ${r.p50Ms.toFixed(2).padStart(7)} ms   p99 ${r.p99Ms.toFixed(2).padStart(7)} ms`;
+const fmt = (r: Run) =>
+  `${r.opsPerSecond.toFixed(0).padStart(6)} ops/s   p50 ${r.p50Ms.toFixed(2).padStart(7)} ms   p99 ${r.p99Ms.toFixed(2).padStart(7)} ms   CPU/op ${r.cpuMsPerOp.toFixed(2)} ms here + ${r.natsCpuMsPerOp.toFixed(2)} ms nats-server`;
 
 async function main(): Promise<void> {
   const ns = testNamespace();
