@@ -8,6 +8,7 @@ import { METADATA_SERVICE, MetadataRpc, subjectsFor, type ListBucketsReply, type
 import { SERVICE_IDENTITY, type ServiceIdentity } from '@cairn/service-kit';
 import { BytePacer } from '../adapters/byte-pacer';
 import { RegionChunks } from '../adapters/region-chunks';
+import { waitForMetaProjection } from '../adapters/meta-projection-wait';
 import { METADATA_RPC_TIMEOUT_MS } from '../cluster/cluster-view';
 import { reportProgress, type ProgressReport, type RateBaseline } from '../domain/job-progress';
 import {
@@ -190,6 +191,9 @@ export class BackupRunner {
 
     // 3. The configuration as it is, then the manifest: the backup is complete.
     report.phase('finishing');
+    await onProgress(report.report());
+    // A burst of writes just before the cut can keep the projection behind it for minutes.
+    await waitForMetaProjection(this.rpc, progress.cutSequence, signal, this.logger);
     const configuration = json(await this.configuration(progress.cutSequence));
     await target.put(BackupKeys.configuration(progress.id), configuration);
     bytesWritten += configuration.length;

@@ -1,5 +1,4 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { describeError } from '@cairn/chunk-client';
 import { NatsConnectionManager, nextMessageOnSubject, RpcClient } from '@cairn/messaging';
 import {
   CairnError,
@@ -10,13 +9,13 @@ import {
   subjectsFor,
   type ImportedEvent,
   type ImportEventsReply,
-  type ProjectionStatusReply,
 } from '@cairn/protocol';
 import { Inject } from '@nestjs/common';
 import { SERVICE_IDENTITY, type ServiceIdentity } from '@cairn/service-kit';
 import { BytePacer } from '../adapters/byte-pacer';
 import { RegionChunks } from '../adapters/region-chunks';
 import { SchedulerStateStore } from '../adapters/scheduler-state.store';
+import { waitForMetaProjection } from '../adapters/meta-projection-wait';
 import { METADATA_RPC_TIMEOUT_MS } from '../cluster/cluster-view';
 import { reportProgress, type ProgressReport, type RateBaseline } from '../domain/job-progress';
 import { ChunkTracker, parseSegment, type BackupManifest } from './backup-format';
@@ -26,7 +25,6 @@ import { copyChunkBack } from './chunk-copy-back';
 import { runPool, sha256 } from './backup.runner';
 
 const RESTORE_COPY_CONCURRENCY = 4;
-const PROJECTION_WAIT_MS = 600_000;
 
 export interface RegionRestoreReport {
   readonly id: string;
@@ -140,7 +138,7 @@ export class RegionRestoreRunner {
 
     report.phase('projecting');
     await onProgress(report.report());
-    await this.waitForProjection(signal);
+    await waitForMetaProjection(this.rpc, 'end', signal, this.logger);
     report.finish();
     await this.state.setJson(`region-restore:state:${id}`, null);
     const done = report.report();
@@ -156,20 +154,6 @@ export class RegionRestoreRunner {
     if (bucketEvent) throw new CairnError(BackupErrorCodes.RegionNotEmpty, 'this region already has buckets: a backup is restored into an empty region (restore single buckets with cairn restore)');
   }
 
-  private async waitForProjection(signal: AbortSignal): Promise<void> {
-    const deadline = Date.now() + PROJECTION_WAIT_MS;
-    for (;;) {
-      signal.throwIfAborted();
-      const status = await this.rpc.request<ProjectionStatusReply>(METADATA_SERVICE, MetadataRpc.projectionStatus, {}, { timeoutMs: METADATA_RPC_TIMEOUT_MS }).catch((error) => {
-        this.logger.warn(`projection status: ${describeError(error)}`);
-        return null;
-      });
-      const meta = status?.streams.find((s) => s.stream === 'META');
-      if (meta && meta.lag === 0) return;
-      if (Date.now() > deadline) throw new Error('the projection did not catch up with the restored events in time');
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-  }
 }
 
 class Builder {
