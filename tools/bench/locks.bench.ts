@@ -9,12 +9,12 @@
  * own three lock-manager processes in a private namespace.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { LockClient } from '@cairn/lock-client';
 import { NatsConnectionManager, RpcClient, deleteNamespaceStreams } from '@cairn/messaging';
 import { benchCredentials } from './bench-credentials';
 import { LockManagerCluster } from '../../apps/lock-manager/src/testing/lock-manager-cluster.fixture';
+import { cpuSecondsOf } from './process-cpu';
 const { ensureLocalServices } = require('../services/local-services') as { ensureLocalServices: () => Promise<unknown> };
 
 const CLIENT_COUNTS = [1, 8, 16, 64];
@@ -60,16 +60,6 @@ function percentile(sorted: readonly number[], p: number): number {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat. */
-function cpuSeconds(pid: number): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S;
-  } catch {
-    return 0;
-  }
-}
-const CLOCK_TICKS_PER_S = 100;
 
 async function pairs(rpc: RpcClient, clients: number, contended: boolean, runId: string, pids: readonly number[] = []) {
   const latenciesMs: number[] = [];
@@ -90,10 +80,10 @@ async function pairs(rpc: RpcClient, clients: number, contended: boolean, runId:
     }
   };
   const started = performance.now();
-  const cpuBefore = pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+  const cpuBefore = pids.reduce((sum, pid) => sum + cpuSecondsOf(pid), 0);
   await Promise.all(Array.from({ length: clients }, (_, i) => worker(i)));
   const elapsedS = (performance.now() - started) / 1000;
-  const cpuMsPerPair = ((pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0) - cpuBefore) * 1000) / Math.max(1, latenciesMs.length);
+  const cpuMsPerPair = ((pids.reduce((sum, pid) => sum + cpuSecondsOf(pid), 0) - cpuBefore) * 1000) / Math.max(1, latenciesMs.length);
   latenciesMs.sort((a, b) => a - b);
   return { pairsPerS: latenciesMs.length / elapsedS, p50: percentile(latenciesMs, 50), p99: percentile(latenciesMs, 99), count: latenciesMs.length, errors, cpuMsPerPair };
 }

@@ -8,7 +8,6 @@
  *    sequential and 32 concurrent, in the same run, and the ratio of each put figure to it.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
 import { RpcClient, NatsConnectionManager } from '@cairn/messaging';
 import { METADATA_SERVICE, MetadataRpc, subjectsFor, wrapEvent, type ProjectionStatusReply, type PutObjectReply, type PutObjectRequest } from '@cairn/protocol';
 import { PostgresConnection } from '@cairn/service-kit';
@@ -19,6 +18,7 @@ import { benchCredentials } from './bench-credentials';
 benchCredentials('bench/metadata');
 import { DiscardPolicy, headers as natsHeaders, JSONCodec, RetentionPolicy, StorageType } from 'nats';
 import { MetadataService } from '../../apps/metadata/src/service';
+import { cpuSecondsOf, pidsNamed } from './process-cpu';
 
 const SEQUENTIAL_PUTS = Number(process.env['BENCH_SEQUENTIAL_PUTS'] ?? 400);
 const CONCURRENT_PUTS = Number(process.env['BENCH_CONCURRENT_PUTS'] ?? 2000);
@@ -56,21 +56,9 @@ interface Run {
   readonly natsCpuMsPerOp: number;
 }
 
-/** user + system CPU seconds so far of every nats-server process (from /proc; 0 where there is none). */
+/** user + system CPU seconds so far of every nats-server process (0 where there is none). */
 function natsServerCpuSeconds(): number {
-  let seconds = 0;
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() !== 'nats-server') continue;
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      seconds += (Number(fields[11]) + Number(fields[12])) / 100;
-    } catch {
-      /* exited meanwhile */
-    }
-  }
-  return seconds;
+  return pidsNamed(['nats-server']).reduce((sum, pid) => sum + cpuSecondsOf(pid), 0);
 }
 
 async function runPool(total: number, concurrency: number, op: (i: number) => Promise<unknown>): Promise<Run> {

@@ -19,7 +19,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, promises as fsp, readFileSync } from 'node:fs';
+import { createReadStream, promises as fsp } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -30,6 +30,7 @@ import type { ContentHash } from '@cairn/hashing';
 import { eventually } from '@cairn/testing';
 import { benchCredentials } from './bench-credentials';
 import { chunkFileOf, sha256, TestRegion } from '../../apps/scheduler/src/testing/region.e2e-helper';
+import { cpuSecondsOf } from './process-cpu';
 const { ensureLocalServices } = require('../services/local-services') as { ensureLocalServices: () => Promise<unknown> };
 
 const KiB = 1024;
@@ -61,7 +62,6 @@ const JOBS_POLL_MS = 250;
 const PHASE_TIMEOUT_MS = 10 * 60_000;
 const REGION_START_TIMEOUT_MS = 180_000;
 const ETA_FRACTIONS = [0.25, 0.5, 0.75];
-const CLOCK_TICKS_PER_SECOND = 100;
 /** The sweep copies this many chunks at once (SWEEP_COPY_CONCURRENCY); the copy path is timed at it and at more. */
 const COPY_PATH_LANES = [2, 8];
 const COPY_PATH_CHUNKS_MAX = 64;
@@ -128,19 +128,6 @@ async function inParallel<T>(items: readonly T[], limit: number, work: (item: T)
       while (next < items.length) await work(items[next++]);
     }),
   );
-}
-
-/** Seconds of CPU (user + system) a process has used so far; 0 once it is gone. */
-function cpuSecondsOf(pid: number | undefined): number {
-  if (!pid) return 0;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // utime and stime are fields 14 and 15 of stat(5), 12 and 13 after the command name.
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
-  } catch {
-    return 0;
-  }
 }
 
 /** Drops a directory's files from the page cache (posix_fadvise DONTNEED, file by file): only these files, nobody else's. */

@@ -6,11 +6,12 @@
  * of the workload. For the private region it also prints the CPU each process spent per 4 KiB request.
  */
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, promises as fsp, readdirSync, readFileSync } from 'node:fs';
+import { createWriteStream, promises as fsp } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { LeanS3Client, type S3Target } from './lean-s3-client';
+import { cpuSecondsOf, pidsNamed } from './process-cpu';
 
 interface RegionMember {
   readonly proc: { readonly name: string; readonly service: string };
@@ -37,8 +38,6 @@ const BENCH_PORT_OFFSET = 3000;
 const REGION_READY_MS = 90_000;
 const MEASURED_ROUNDS = 2;
 const PROBE_OBJECT_BYTES = MiB;
-/** USER_HZ of /proc/<pid>/stat: 100 on Linux. */
-const CLOCK_TICKS_PER_SECOND = 100;
 
 const { values: args } = parseArgs({
   options: {
@@ -76,37 +75,12 @@ function expectOk(what: string, res: { status: number; body: string }): void {
   if (res.status >= 300) throw new Error(`${what}: HTTP ${res.status} ${res.body.slice(0, 300)}`);
 }
 
-/** user + system CPU seconds of a process so far (0 once it is gone). */
-function cpuSeconds(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
-  } catch {
-    return 0;
-  }
-}
-
-/** Processes of this machine whose command name is one of `names` (nats-server, the Postgres backends). */
-function pidsNamed(names: readonly string[]): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (names.includes(readFileSync(`/proc/${entry}/comm`, 'utf8').trim())) pids.push(Number(entry));
-    } catch {
-      /* exited meanwhile */
-    }
-  }
-  return pids;
-}
-
 /** CPU seconds so far of each process measured (by pid): the region's services, nats-server, Postgres, this client. */
 type CpuSample = Map<number, { readonly group: string; readonly seconds: number }>;
 function sampleCpu(members: readonly RegionMember[] | undefined): CpuSample | undefined {
   if (!members) return undefined;
   const sample: CpuSample = new Map();
-  const add = (group: string, pid: number) => sample.set(pid, { group, seconds: cpuSeconds(pid) });
+  const add = (group: string, pid: number) => sample.set(pid, { group, seconds: cpuSecondsOf(pid) });
   for (const m of members) if (m.child.pid) add(m.proc.service, m.child.pid);
   for (const pid of pidsNamed(['nats-server'])) add('nats-server', pid);
   for (const pid of pidsNamed(['postgres'])) add('postgres', pid);
