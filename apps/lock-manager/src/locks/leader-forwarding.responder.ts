@@ -10,12 +10,14 @@ import {
   type ReleaseLockRequest,
   type RenewLockRequest,
 } from '@cairn/protocol';
-import { SERVICE_IDENTITY, type ServiceIdentity } from '@cairn/service-kit';
+import { ClusterCredentials, SERVICE_IDENTITY, type ServiceIdentity } from '@cairn/service-kit';
+import { unsignedRefusal } from './leader-rpc.responder';
 import { instancePattern, LocksService } from './locks.service';
 
 /**
  * Answers what other replicas forward to this one on `rpc.lock-manager.<instance>.<op>`: a
  * subject of its own, outside the queue group, so a follower reaches exactly the leader it names.
+ * A forward is signed by the replica that sends it; an unsigned one is refused like any request.
  */
 @Injectable()
 export class LeaderForwardingResponder implements OnApplicationBootstrap, OnModuleDestroy {
@@ -29,6 +31,7 @@ export class LeaderForwardingResponder implements OnApplicationBootstrap, OnModu
   constructor(
     private readonly nats: NatsConnectionManager,
     private readonly locks: LocksService,
+    private readonly credentials: ClusterCredentials,
     @Inject(SERVICE_IDENTITY) private readonly identity: ServiceIdentity,
   ) {}
 
@@ -55,6 +58,11 @@ export class LeaderForwardingResponder implements OnApplicationBootstrap, OnModu
         nc.subscribe(subject, {
           callback: (err, msg) => {
             if (err) return this.logger.error(`${subject}: ${err.message}`);
+            const refused = unsignedRefusal(this.credentials, msg, this.logger);
+            if (refused) {
+              if (msg.reply) msg.respond(rpcCodec.encode(refused));
+              return;
+            }
             void this.answer(op, msg.data.length ? rpcCodec.decode(msg.data) : null).then((reply) => {
               if (msg.reply) msg.respond(rpcCodec.encode(reply));
             });

@@ -103,11 +103,8 @@ export class LeaderRpcResponder implements OnApplicationBootstrap, OnModuleDestr
   }
 
   private async answer(op: LockPattern, msg: Msg): Promise<unknown> {
-    const verdict = this.credentials.verify(msg.headers?.get(MESSAGE_AUTH_HEADER) || undefined, msg.subject, msg.data);
-    if (!verdict.ok) {
-      this.logger.warn(`refused ${msg.subject}: ${verdict.reason}`);
-      return { ok: false, error: { code: ErrorCodes.Unauthenticated, message: `request refused: ${verdict.reason}` } };
-    }
+    const refused = unsignedRefusal(this.credentials, msg, this.logger);
+    if (refused) return refused;
     try {
       const request = await validRequest(REQUEST_DTOS[op], msg.data.length ? rpcCodec.decode(msg.data) : null);
       return { ok: true, value: (await this.dispatch(op, request)) ?? null };
@@ -132,6 +129,14 @@ export class LeaderRpcResponder implements OnApplicationBootstrap, OnModuleDestr
       }
     }
   }
+}
+
+/** The reply to a request without the cluster's valid signature, or null for a signed one. */
+export function unsignedRefusal(credentials: ClusterCredentials, msg: Msg, logger: Logger): { ok: false; error: { code: string; message: string } } | null {
+  const verdict = credentials.verify(msg.headers?.get(MESSAGE_AUTH_HEADER) || undefined, msg.subject, msg.data);
+  if (verdict.ok) return null;
+  logger.warn(`refused ${msg.subject}: ${verdict.reason}`);
+  return { ok: false, error: { code: ErrorCodes.Unauthenticated, message: `request refused: ${verdict.reason}` } };
 }
 
 /** The payload as its DTO (defaults applied), or INVALID_COMMAND with each broken rule, as the ValidationPipe words them. */

@@ -9,6 +9,7 @@ import { bootForTest, dropNamespace, eventually, signedFetch, TEST_NATS_URL, tes
 import { isLeaseSecret, LEASE_SECRET_BYTES, type LockInspection } from '@cairn/protocol';
 import type { LockManagerConfig } from '../lock-manager.config';
 import { LockManagerService } from '../service';
+import { instancePattern } from './locks.service';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -73,6 +74,10 @@ describe('the lock API of a single lock-manager', () => {
     expect(anonymous.status).toBe(401);
     expect((await fetch(`${running.url}/locks/victim-http`)).status).toBe(401);
     await expect(new RpcClient(nats, namespace).request('lock-manager', 'release', { resource: 'victim-http', owner: 'victim', fencingToken })).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+    // Nor on the subject replicas forward to the leader on.
+    for (const [op, payload] of [['acquire', { resource: 'victim-http', owner: 'thief', ttlMs: 10_000 }], ['release', { resource: 'victim-http', owner: 'victim', fencingToken }]] as const) {
+      await expect(new RpcClient(nats, namespace).request('lock-manager', instancePattern('lock-manager-test', op), payload)).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+    }
     // Owner and token are public to services (inspect shows them); without the secret they are not enough.
     expect(await post('/locks/victim-http/release', { owner: 'victim', fencingToken })).toMatchObject({ status: 400, body: { code: 'INVALID_COMMAND' } });
     const guessed = 'A'.repeat(43);
