@@ -11,9 +11,17 @@ const POLL_MS = 250;
 
 /**
  * Resolves once metadata's META projection has committed `sequence` ('end': everything in the
- * stream when it is read); throws only when the projection has not moved for `stallMs`.
+ * stream when it is read); throws only when the projection has not moved for `stallMs`. `onWait`
+ * hears each look that found it behind (a job's progress report).
  */
-export async function waitForMetaProjection(rpc: RpcClient, sequence: number | 'end', signal: AbortSignal, logger: Logger, stallMs = PROJECTION_STALL_MS): Promise<void> {
+export async function waitForMetaProjection(
+  rpc: RpcClient,
+  sequence: number | 'end',
+  signal: AbortSignal,
+  logger: Logger,
+  onWait: (checkpoint: number | null, target: number) => Promise<void> = async () => undefined,
+  stallMs = PROJECTION_STALL_MS,
+): Promise<void> {
   let lastMoved: ProjectionSample | null = null;
   for (;;) {
     signal.throwIfAborted();
@@ -30,6 +38,7 @@ export async function waitForMetaProjection(rpc: RpcClient, sequence: number | '
       throw new Error(`the META projection has not moved for ${Math.round((now - decision.sinceMs) / 1000)} s (at ${meta?.checkpoint ?? 'unknown'}, waiting for ${target})`);
     }
     lastMoved = decision.lastMoved;
+    await onWait(meta?.checkpoint ?? null, target);
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
 }

@@ -193,7 +193,7 @@ export class BackupRunner {
     report.phase('finishing');
     await onProgress(report.report());
     // A burst of writes just before the cut can keep the projection behind it for minutes.
-    await waitForMetaProjection(this.rpc, progress.cutSequence, signal, this.logger);
+    await waitForMetaProjection(this.rpc, progress.cutSequence, signal, this.logger, () => onProgress(report.report()));
     const configuration = json(await this.configuration(progress.cutSequence));
     await target.put(BackupKeys.configuration(progress.id), configuration);
     bytesWritten += configuration.length;
