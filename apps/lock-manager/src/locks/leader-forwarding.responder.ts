@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Subscription } from 'nats';
 import { NatsConnectionManager, rpcCodec, toErrorReply } from '@cairn/messaging';
 import {
@@ -13,6 +13,7 @@ import {
 import { ClusterCredentials, SERVICE_IDENTITY, type ServiceIdentity } from '@cairn/service-kit';
 import { unsignedRefusal } from './leader-rpc.responder';
 import { instancePattern, LocksService } from './locks.service';
+import { NatsResponderLifecycle } from './nats-responder.lifecycle';
 
 /**
  * Answers what other replicas forward to this one on `rpc.lock-manager.<instance>.<op>`: a
@@ -20,35 +21,24 @@ import { instancePattern, LocksService } from './locks.service';
  * A forward is signed by the replica that sends it; an unsigned one is refused like any request.
  */
 @Injectable()
-export class LeaderForwardingResponder implements OnApplicationBootstrap, OnModuleDestroy {
-  private readonly logger = new Logger('LeaderForwardingResponder');
+export class LeaderForwardingResponder extends NatsResponderLifecycle {
+  protected readonly logger = new Logger('LeaderForwardingResponder');
   private readonly subscriptions: Subscription[] = [];
-  private starting: Promise<void> | undefined;
-  private stopping = false;
-  private markStopping: () => void = () => undefined;
-  private readonly stopSignal = new Promise<undefined>((resolve) => (this.markStopping = () => resolve(undefined)));
 
   constructor(
     private readonly nats: NatsConnectionManager,
     private readonly locks: LocksService,
     private readonly credentials: ClusterCredentials,
     @Inject(SERVICE_IDENTITY) private readonly identity: ServiceIdentity,
-  ) {}
-
-  onApplicationBootstrap(): void {
-    this.starting = this.start().catch((error) => {
-      if (!this.stopping) this.logger.error(`forwarding responder failed to start: ${String(error)}`);
-    });
+  ) {
+    super();
   }
 
-  async onModuleDestroy(): Promise<void> {
-    this.stopping = true;
-    this.markStopping();
-    await this.starting;
+  protected stop(): void {
     for (const sub of this.subscriptions) sub.unsubscribe();
   }
 
-  private async start(): Promise<void> {
+  protected async start(): Promise<void> {
     const nc = await Promise.race([this.nats.connection(), this.stopSignal]);
     if (!nc || this.stopping) return;
     const subjects = subjectsFor(this.identity.namespace);

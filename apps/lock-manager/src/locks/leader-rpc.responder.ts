@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { plainToInstance, type ClassConstructor } from 'class-transformer';
 import { validate, type ValidationError } from 'class-validator';
 import type { Msg, NatsConnection, Subscription } from 'nats';
@@ -8,6 +8,7 @@ import { ClusterCredentials, SERVICE_IDENTITY, type ServiceIdentity } from '@cai
 import { AcquireLockRpcRequestDto } from './acquire-lock.request.dto';
 import { InspectLockRpcRequestDto } from './inspect-lock.request.dto';
 import { LockRaftNode } from './lock-raft-node.service';
+import { NatsResponderLifecycle } from './nats-responder.lifecycle';
 import { LocksService } from './locks.service';
 import { ReleaseLockRpcRequestDto } from './release-lock.request.dto';
 import { RenewLockRpcRequestDto } from './renew-lock.request.dto';
@@ -31,16 +32,12 @@ const VALIDATION = { whitelist: true, forbidNonWhitelisted: true, forbidUnknownV
  * Requests are checked as the service's other responders check them: the signature, then the DTO.
  */
 @Injectable()
-export class LeaderRpcResponder implements OnApplicationBootstrap, OnModuleDestroy {
-  private readonly logger = new Logger('LeaderRpcResponder');
+export class LeaderRpcResponder extends NatsResponderLifecycle {
+  protected readonly logger = new Logger('LeaderRpcResponder');
   private subscriptions: Subscription[] = [];
   private nc: NatsConnection | undefined;
   private leading = false;
   private stopListening: () => void = () => undefined;
-  private starting: Promise<void> | undefined;
-  private stopping = false;
-  private markStopping: () => void = () => undefined;
-  private readonly stopSignal = new Promise<undefined>((resolve) => (this.markStopping = () => resolve(undefined)));
 
   constructor(
     private readonly nats: NatsConnectionManager,
@@ -48,23 +45,16 @@ export class LeaderRpcResponder implements OnApplicationBootstrap, OnModuleDestr
     private readonly locks: LocksService,
     private readonly credentials: ClusterCredentials,
     @Inject(SERVICE_IDENTITY) private readonly identity: ServiceIdentity,
-  ) {}
-
-  onApplicationBootstrap(): void {
-    this.starting = this.start().catch((error) => {
-      if (!this.stopping) this.logger.error(`lock RPC responder failed to start: ${String(error)}`);
-    });
+  ) {
+    super();
   }
 
-  async onModuleDestroy(): Promise<void> {
-    this.stopping = true;
-    this.markStopping();
-    await this.starting;
+  protected stop(): void {
     this.stopListening();
     this.leave();
   }
 
-  private async start(): Promise<void> {
+  protected async start(): Promise<void> {
     const nc = await Promise.race([this.nats.connection(), this.stopSignal]);
     if (!nc || this.stopping) return;
     this.nc = nc;
