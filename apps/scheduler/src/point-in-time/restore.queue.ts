@@ -7,7 +7,9 @@ import { RpcClient } from '@cairn/messaging';
 import {
   METADATA_SERVICE,
   MetadataRpc,
+  type DeleteObjectReply,
   type DeleteObjectRequest,
+  type PutObjectReply,
   type PutObjectRequest,
   type RestoreAction,
   type RestorePlanFromEventsReply,
@@ -25,6 +27,7 @@ import type { BackupTarget } from '../backup/backup-target.port';
 import { copyChunkBack } from '../backup/chunk-copy-back';
 import { SchedulerQueues } from '../adapters/scheduler-queues';
 import { SchedulerStateStore } from '../adapters/scheduler-state.store';
+import { waitForMetaProjection } from '../adapters/meta-projection-wait';
 import { METADATA_RPC_TIMEOUT_MS } from '../cluster/cluster-view';
 import { keyRangePages, type HistorySource } from '../domain/history-source';
 import { reportProgress, type ProgressReport } from '../domain/job-progress';
@@ -213,6 +216,8 @@ export class RestoreQueue implements OnApplicationBootstrap, NamedWorker {
     try {
       if (source.kind === 'backup') await this.restoreFromBackup(request, source, run, publish, signal);
       else await this.restoreFromLiveLog(request, run, publish, signal);
+      // Done means a listing shows it: metadata's projection has applied every write made here.
+      if (run.lastWrittenSequence > 0) await waitForMetaProjection(this.rpc, run.lastWrittenSequence, signal, this.logger);
       run.finish();
       this.runs++;
       const done = run.report();
@@ -294,8 +299,8 @@ export class RestoreQueue implements OnApplicationBootstrap, NamedWorker {
     try {
       if (action.kind === 'delete') {
         const del: DeleteObjectRequest = { bucket, key: action.key };
-        await this.rpc.request(METADATA_SERVICE, MetadataRpc.deleteObject, del, { timeoutMs: METADATA_RPC_TIMEOUT_MS });
-        run.deleted();
+        const deleted = await this.rpc.request<DeleteObjectReply>(METADATA_SERVICE, MetadataRpc.deleteObject, del, { timeoutMs: METADATA_RPC_TIMEOUT_MS });
+        run.deleted(deleted.sequence);
         return;
       }
       const v = action.version;
@@ -328,8 +333,8 @@ export class RestoreQueue implements OnApplicationBootstrap, NamedWorker {
         ...(v.storageClass === null ? {} : { storageClass: v.storageClass as StorageClass }),
         tags: v.tags,
       };
-      await this.rpc.request(METADATA_SERVICE, MetadataRpc.putObject, put, { timeoutMs: METADATA_RPC_TIMEOUT_MS });
-      run.put(v.sizeBytes, stored.length - missing.length);
+      const written = await this.rpc.request<PutObjectReply>(METADATA_SERVICE, MetadataRpc.putObject, put, { timeoutMs: METADATA_RPC_TIMEOUT_MS });
+      run.put(v.sizeBytes, stored.length - missing.length, written.sequence);
     } catch (error) {
       run.failed(`${action.key}: ${describeError(error)}`);
     }
@@ -361,6 +366,7 @@ class RestoreRun {
   private failures = 0;
   private readonly failureSample: string[] = [];
   private readonly queuedAt: string;
+  private lastSequence = 0;
 
   constructor(
     private readonly id: string,
@@ -381,7 +387,13 @@ class RestoreRun {
     this.scannedKeys = Math.min(this.totalKeys, this.scannedKeys + keys);
   }
 
-  put(sizeBytes: number, chunks: number): void {
+  /** The last META sequence this restore wrote at: it is done once listings show it. */
+  get lastWrittenSequence(): number {
+    return this.lastSequence;
+  }
+
+  put(sizeBytes: number, chunks: number, sequence: number): void {
+    this.lastSequence = Math.max(this.lastSequence, sequence);
     this.puts++;
     this.bytesRestored += sizeBytes;
     this.chunksReused += chunks;
@@ -392,7 +404,8 @@ class RestoreRun {
     this.bytesCopied += bytes;
   }
 
-  deleted(): void {
+  deleted(sequence: number): void {
+    this.lastSequence = Math.max(this.lastSequence, sequence);
     this.deletes++;
   }
 
