@@ -18,7 +18,7 @@
  * `--mib 0 --objects 100000 --small-kib 10` (restore RTO for 1 GiB in 100,000 objects).
  */
 import { randomBytes } from 'node:crypto';
-import { promises as fsp } from 'node:fs';
+import { promises as fsp, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -59,6 +59,25 @@ const SKIPPED = new Set(args.skip.split(',').map((s) => s.trim()).filter(Boolean
 for (const phase of SKIPPED) if (phase !== 'drill' && phase !== 'pitr') throw new Error(`--skip takes drill and/or pitr, not "${phase}"`);
 /** Enough bytes for a steady disk rate, few enough not to fill the disk beside a 10 GiB region. */
 const DISK_PROBE_BYTES = Math.min(Math.max(LOGICAL_BYTES + SMALL_OBJECTS * SMALL_BYTES, 256 * MiB), 1024 * MiB);
+
+/** How often a long phase prints how far it got and what the services hold in memory. */
+const PROGRESS_EVERY_MS = 60_000;
+
+/** Resident and peak resident MiB of a region's service processes, read from /proc. */
+function memoryOf(region: TestRegion, instances: readonly string[]): string {
+  return instances
+    .map((instance) => {
+      const pid = region.pidOf(instance);
+      try {
+        const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+        const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? NaN);
+        return `${instance} rss ${(kib('VmRSS') / KiB).toFixed(0)} MiB (peak ${(kib('VmHWM') / KiB).toFixed(0)})`;
+      } catch {
+        return `${instance} gone`;
+      }
+    })
+    .join(', ');
+}
 
 const mbps = (bytes: number, ms: number) => bytes / MB / (ms / 1000);
 
@@ -199,9 +218,14 @@ async function main(): Promise<void> {
       const pitrStarted = performance.now();
       const queued = await source.admin<RestoreReport>('POST', '/admin/restore', { bucket: 'bench', at: incremental.manifest.cutAt, to: 'bench-then' });
       if (queued.status !== 202) throw new Error(`restore refused: ${JSON.stringify(queued.body)}`);
+      let nextProgressAt = performance.now() + PROGRESS_EVERY_MS;
       const pitr = await eventually(async () => {
         const r = (await source.admin<RestoreReport>('GET', `/admin/restore/${queued.body.id}`)).body;
         if (r.state === 'failed') throw new Error(`restore failed: ${r.error}`);
+        if (performance.now() >= nextProgressAt) {
+          nextProgressAt += PROGRESS_EVERY_MS;
+          print(`  restore ${r.state} after ${((performance.now() - pitrStarted) / 1000).toFixed(0)} s: ${r.puts} puts, ${r.failures} failures; ${memoryOf(source, ['metadata-1', 'scheduler-1', 'access-1'])}`);
+        }
         return r.state === 'done' ? r : undefined;
       }, PHASE_TIMEOUT_MS, 100);
       const pitrSeconds = (performance.now() - pitrStarted) / 1000;

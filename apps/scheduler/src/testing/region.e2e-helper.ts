@@ -85,6 +85,12 @@ export class TestRegion {
     return this.services[0].url;
   }
 
+  /** The pid of a running service of this region by its instance name (metadata-1, storage-2…). */
+  pidOf(instance: string): number | undefined {
+    const all = [...this.services, ...this.schedulers.values(), ...[...this.nodes.values()].map((n) => n.process)];
+    return all.find((s) => s?.instance === instance)?.child.pid;
+  }
+
   scheduler(instance = 'scheduler-1'): ServiceProcess {
     const s = this.schedulers.get(instance);
     if (!s) throw new Error(`no scheduler ${instance}`);

@@ -42,6 +42,8 @@ export interface ServiceExit {
 
 export interface ServiceProcess {
   readonly app: string;
+  /** Its CAIRN_INSTANCE, when the env names one. */
+  readonly instance: string | undefined;
   readonly url: string;
   readonly child: ChildProcess;
   /** The last lines the process wrote on stdout and stderr. */
@@ -59,6 +61,7 @@ export interface ServiceProcess {
  * long as it runs, and reports at once if it ends on its own.
  */
 export async function startServiceProcess(options: ServiceProcessOptions): Promise<ServiceProcess> {
+  const instance = options.env['CAIRN_INSTANCE'];
   const entry = options.entry ?? path.join('apps', options.app, 'src/main.ts');
   const child = spawn(process.execPath, ['-r', '@swc-node/register', entry], {
     cwd: WORKSPACE_ROOT,
@@ -98,7 +101,7 @@ export async function startServiceProcess(options: ServiceProcessOptions): Promi
   // 'close' comes after the exit and after both pipes are drained, so the tail holds the last words.
   child.once('close', (code: number | null, signal: NodeJS.Signals | null) => {
     if (stopRequested || endedBy.size > 0) return;
-    unexpectedExit = { app: options.app, instance: options.env['CAIRN_INSTANCE'], pid: child.pid, code, signal, outputTail: tail.text() };
+    unexpectedExit = { app: options.app, instance, pid: child.pid, code, signal, outputTail: tail.text() };
     (options.onUnexpectedExit ?? writeUnexpectedExit)(unexpectedExit);
   });
 
@@ -110,7 +113,7 @@ export async function startServiceProcess(options: ServiceProcessOptions): Promi
     await exited;
     clearTimeout(killer);
   };
-  return { app: options.app, url, child, output: () => tail.text(), unexpectedExit: () => unexpectedExit, stop };
+  return { app: options.app, instance, url, child, output: () => tail.text(), unexpectedExit: () => unexpectedExit, stop };
 }
 
 /** The exit as one block on stderr, for benches and tests that run for long. */
