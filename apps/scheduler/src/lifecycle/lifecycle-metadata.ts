@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { RpcClient } from '@cairn/messaging';
 import {
   CairnError,
@@ -13,13 +13,29 @@ import {
   type ListLifecycleVersionsRequest,
   type ListUploadsReply,
   type ListUploadsRequest,
+  type ProjectionStatusReply,
 } from '@cairn/protocol';
 import { METADATA_RPC_TIMEOUT_MS } from '../cluster/cluster-view';
+import { waitForMetaProjection } from '../adapters/meta-projection-wait';
 
 /** What the lifecycle pass reads from and asks of metadata: its ordinary queries and commands over NATS. */
 @Injectable()
 export class LifecycleMetadata {
+  private readonly logger = new Logger(LifecycleMetadata.name);
+
   constructor(private readonly rpc: RpcClient) {}
+
+  /**
+   * The META sequence of everything written before this call, once metadata's listings show it:
+   * a pass that starts right after a burst of writes judges those writes too, however far the
+   * projection is behind (it waits while the projection moves).
+   */
+  async caughtUpCut(signal: AbortSignal): Promise<number> {
+    const status = await this.request<ProjectionStatusReply>(MetadataRpc.projectionStatus, {});
+    const cut = status.streams.find((s) => s.stream === 'META')?.lastSequence ?? 0;
+    await waitForMetaProjection(this.rpc, cut, signal, this.logger);
+    return cut;
+  }
 
   private request<T>(pattern: string, payload: unknown): Promise<T> {
     return this.rpc.request<T>(METADATA_SERVICE, pattern, payload, { timeoutMs: METADATA_RPC_TIMEOUT_MS });

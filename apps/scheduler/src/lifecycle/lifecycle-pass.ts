@@ -62,7 +62,7 @@ export interface LifecycleCursor {
   readonly afterKeyId: string | null;
   readonly uploadMarker: { readonly keyMarker: string; readonly uploadIdMarker: string } | null;
   readonly counts: LifecycleCounts;
-  /** The highest META sequence an action of this pass was appended at. */
+  /** What listings must show: the META sequence the pass started at, then the highest one an action of this pass was appended at. */
   readonly lastSequence: number;
   /** The action sent and not yet answered. */
   readonly pending: LifecycleAction | null;
@@ -214,8 +214,9 @@ export class LifecyclePass {
     try {
       if (this.cursor.pending !== null) await this.settlePending(this.cursor.pending);
       if (this.options.resumeFrom === null) {
+        const cut = await this.metadata.caughtUpCut(this.options.signal);
         const buckets = await this.bucketsToRun();
-        this.update({ buckets, counts: { ...this.cursor.counts, bucketsTotal: buckets.length } });
+        this.update({ buckets, lastSequence: Math.max(this.cursor.lastSequence, cut), counts: { ...this.cursor.counts, bucketsTotal: buckets.length } });
         await this.save();
       }
       while (this.cursor.bucketIndex < this.cursor.buckets.length) {
