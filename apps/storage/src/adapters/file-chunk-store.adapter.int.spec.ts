@@ -2,8 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { contentHashOf } from '@cairn/hashing';
-import { chunkRelativePath } from '../domain/chunk-layout';
+import { contentHashOf, type ContentHash } from '@cairn/hashing';
+import { DIRECT_WRITE_BLOCK_BYTES, chunkRelativePath } from '../domain/chunk-layout';
+import { processDirectWriteBlocks } from './chunk-file-writer';
 import { FileChunkStore } from './file-chunk-store.adapter';
 
 const KiB = 1024;
@@ -26,6 +27,14 @@ function pausedBody(data: Buffer): { body: AsyncIterable<Uint8Array>; halfSent: 
 
 async function* once(data: Buffer): AsyncGenerator<Uint8Array> {
   yield data;
+}
+
+/** The body in pieces of `pieceBytes` (as an HTTP server hands them over), then, optionally, a failure. */
+async function* inPieces(data: Buffer, pieceBytes: number, failAfterBytes?: number): AsyncGenerator<Uint8Array> {
+  for (let at = 0; at < data.length; at += pieceBytes) {
+    if (failAfterBytes !== undefined && at >= failAfterBytes) throw new Error('client went away');
+    yield data.subarray(at, Math.min(at + pieceBytes, data.length));
+  }
 }
 
 /** Resolves to 'pending' if `promise` has not settled within a few turns of the event loop and some I/O. */
@@ -138,5 +147,79 @@ describe('FileChunkStore touches and conditional deletes (real disk)', () => {
     expect(usage.chunkCount).toBe(2);
     expect(usage.packRecordsCommitted).toBe(1);
     expect(await fsp.readdir(path.join(dataDir, 'tmp'))).toEqual([]);
+  });
+});
+
+describe('FileChunkStore large chunk files, with O_DIRECT and through the page cache (real disk)', () => {
+  let dataDir: string;
+  const stores: FileChunkStore[] = [];
+  const storeDirs = new Map<FileChunkStore, string>();
+  const openStore = async (directWrites: boolean) => {
+    const dir = await fsp.mkdtemp(path.join(dataDir, directWrites ? 'direct-' : 'cached-'));
+    const store = await FileChunkStore.open({ dataDir: dir, directWrites });
+    stores.push(store);
+    storeDirs.set(store, dir);
+    return store;
+  };
+  const fileOf = (store: FileChunkStore, hash: ContentHash) => path.join(storeDirs.get(store)!, chunkRelativePath(hash));
+
+  beforeAll(async () => {
+    dataDir = await fsp.mkdtemp(path.join(os.tmpdir(), 'cairn-chunk-files-'));
+  });
+  afterAll(async () => {
+    for (const store of stores) await store.close();
+    await fsp.rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('writes through O_DIRECT on this data directory unless told not to', async () => {
+    // The development machines and CI keep os.tmpdir() on ext4, which takes O_DIRECT.
+    expect((await openStore(true)).writesDirect).toBe(true);
+    expect((await openStore(false)).writesDirect).toBe(false);
+  });
+
+  it.each([true, false])('stores every byte of chunks whose sizes fall on and off the alignment and block boundaries (direct: %s)', async (directWrites) => {
+    const store = await openStore(directWrites);
+    const sizes = [64 * KiB, 64 * KiB + 1, DIRECT_WRITE_BLOCK_BYTES - 1, DIRECT_WRITE_BLOCK_BYTES, DIRECT_WRITE_BLOCK_BYTES + 4096, 2 * DIRECT_WRITE_BLOCK_BYTES + 12_345, 8 * 1024 * KiB];
+    for (const sizeBytes of sizes) {
+      const data = randomBytes(sizeBytes);
+      const hash = contentHashOf(data);
+      // Pieces that straddle block boundaries, as 64 KiB socket reads of a body do not always.
+      expect(await store.put(hash, inPieces(data, 65_000), sizeBytes)).toMatchObject({ existed: false, sizeBytes });
+      // Buffer.equals: jest's toEqual walks megabytes element by element.
+      expect((await fsp.readFile(fileOf(store, hash))).equals(data)).toBe(true);
+      const handle = (await store.read(hash, { start: sizeBytes - 10, end: sizeBytes }))!;
+      const read: Buffer[] = [];
+      for await (const piece of handle.stream) read.push(piece as Buffer);
+      handle.done?.(true);
+      expect(Buffer.concat(read).equals(data.subarray(sizeBytes - 10))).toBe(true);
+    }
+  });
+
+  it('a wrong body or one cut short leaves no file behind and gives every aligned block back', async () => {
+    const store = await openStore(true);
+    const blocks = processDirectWriteBlocks()!;
+    const freeBefore = blocks.freeCount;
+    const data = randomBytes(3 * DIRECT_WRITE_BLOCK_BYTES + 100);
+    const wrongHash = contentHashOf(randomBytes(16));
+    await expect(store.put(wrongHash, inPieces(data, 64 * KiB), data.length)).rejects.toThrow(/hashes to/);
+    await expect(store.put(contentHashOf(data), inPieces(data, 64 * KiB, 2 * DIRECT_WRITE_BLOCK_BYTES + 64 * KiB), data.length)).rejects.toMatchObject({ code: 'BODY_ABORTED' });
+    expect(blocks.freeCount).toBe(freeBefore);
+    expect(await fsp.readdir(path.join(storeDirs.get(store)!, 'tmp'))).toEqual([]);
+    expect(await store.sizeOf(contentHashOf(data))).toBeNull();
+  });
+
+  it('writes through the page cache when every aligned block is taken, and goes back to O_DIRECT after', async () => {
+    const store = await openStore(true);
+    const blocks = processDirectWriteBlocks()!;
+    const taken = blocks.tryTake(blocks.freeCount)!;
+    try {
+      const data = randomBytes(DIRECT_WRITE_BLOCK_BYTES + 7);
+      expect(await store.put(contentHashOf(data), inPieces(data, 64 * KiB), data.length)).toMatchObject({ existed: false });
+      expect((await fsp.readFile(fileOf(store, contentHashOf(data)))).equals(data)).toBe(true);
+    } finally {
+      blocks.giveBack(taken);
+    }
+    const data = randomBytes(DIRECT_WRITE_BLOCK_BYTES + 9);
+    expect(await store.put(contentHashOf(data), inPieces(data, 64 * KiB), data.length)).toMatchObject({ existed: false });
   });
 });

@@ -18,7 +18,6 @@ import {
   TEMP_DIR,
   WHOLE_READ_MAX_BYTES,
   WHOLE_READS_IN_FLIGHT_MAX,
-  WRITE_COALESCE_BYTES,
   chunkRelativePath,
   type ByteRange,
 } from '../domain/chunk-layout';
@@ -40,6 +39,15 @@ import type {
   VerifyChunksReport,
 } from '../domain/chunk-store.port';
 import type { PackIndexEntry } from '../domain/pack-record';
+import {
+  BufferedChunkFileWriter,
+  DirectChunkFileWriter,
+  directCreateFlags,
+  directWritesWork,
+  processDirectWriteBlocks,
+  type AlignedBlockPool,
+  type ChunkFileWriter,
+} from './chunk-file-writer';
 import { ensureDirectoryDurably, fsyncDirectory } from './durable-fs';
 import { KeyedLock } from './keyed-lock';
 import { PackStore, type PackRecoveryReport } from './pack-store.adapter';
@@ -52,6 +60,11 @@ export interface FileChunkStoreOptions {
   readonly groupCommitWindowMs?: number;
   readonly groupCommitMaxBytes?: number;
   readonly corruptChunkReporter?: CorruptChunkReporter;
+  /**
+   * Large chunks are written with O_DIRECT when the data directory's filesystem takes it
+   * (default true); false writes them through the page cache.
+   */
+  readonly directWrites?: boolean;
   /** Wall clock for touch times, epoch ms. */
   readonly nowMs?: () => number;
 }
@@ -75,8 +88,8 @@ interface PackedChunkRead {
 
 /**
  * Chunks on local disk (docs/architecture.md §3, Storage node). A chunk at or above the small-chunk
- * threshold is a file `chunks/ab/cd/<hash>`, written under a temporary name, fsync'd, renamed and
- * its directory fsync'd; a smaller one goes into a pack (PackStore). Every write is hashed as it
+ * threshold is a file `chunks/ab/cd/<hash>`, written under a temporary name (with O_DIRECT where the
+ * filesystem takes it), fsync'd, renamed and its directory fsync'd; a smaller one goes into a pack (PackStore). Every write is hashed as it
  * arrives and refused unless it matches its name; every read is hashed as it streams and a chunk
  * that does not match is moved to `corrupt/` and reported, never served as good — except a whole
  * read for a reader that hashes the bytes itself (`readerVerifies`), which asks again without it
@@ -107,6 +120,8 @@ export class FileChunkStore implements ChunkStore {
     private readonly options: FileChunkStoreOptions,
     private readonly packs: PackStore,
     readonly recovery: PackRecoveryReport,
+    /** Aligned blocks for O_DIRECT chunk-file writes; null when this store writes through the page cache. */
+    private readonly directBlocks: AlignedBlockPool | null,
   ) {
     this.threshold = options.smallChunkThresholdBytes ?? SMALL_CHUNK_THRESHOLD_BYTES_DEFAULT;
     this.maxChunkBytes = options.maxChunkSizeBytes ?? MAX_CHUNK_SIZE_BYTES;
@@ -125,7 +140,9 @@ export class FileChunkStore implements ChunkStore {
       groupCommitWindowMs: options.groupCommitWindowMs ?? GROUP_COMMIT_WINDOW_MS_DEFAULT,
       groupCommitMaxBytes: options.groupCommitMaxBytes ?? GROUP_COMMIT_MAX_BYTES_DEFAULT,
     });
-    const store = new FileChunkStore(options, packs, recovery);
+    const blocks = options.directWrites === false ? null : processDirectWriteBlocks();
+    const directBlocks = blocks && (await directWritesWork(path.join(dir, TEMP_DIR), blocks)) ? blocks : null;
+    const store = new FileChunkStore(options, packs, recovery, directBlocks);
     await store.scanChunkFiles();
     return store;
   }
@@ -303,6 +320,11 @@ export class FileChunkStore implements ChunkStore {
     await this.packs.close();
   }
 
+  /** Whether large chunks go to disk with O_DIRECT (when aligned blocks are free). */
+  get writesDirect(): boolean {
+    return this.directBlocks !== null;
+  }
+
   /**
    * The node holds this chunk already, verified when it was written: nothing is written and no
    * fsync is paid. The body is still read to its end (an HTTP client expects its request body to
@@ -403,17 +425,26 @@ export class FileChunkStore implements ChunkStore {
     rest: AsyncIterator<Uint8Array> | null,
   ): Promise<PutChunkResult> {
     const temp = path.join(this.options.dataDir, TEMP_DIR, `${hash}.${randomBytes(TEMP_NAME_RANDOM_BYTES).toString('hex')}.part`);
-    const fh = await fsp.open(temp, 'wx');
+    const blocks = this.directBlocks?.tryTake(DirectChunkFileWriter.blockCount) ?? null;
+    let fh: FileHandle;
+    try {
+      fh = await fsp.open(temp, blocks ? directCreateFlags() : 'wx');
+    } catch (error) {
+      if (blocks) this.directBlocks?.giveBack(blocks);
+      throw error;
+    }
+    const writer: ChunkFileWriter = blocks ? new DirectChunkFileWriter(fh, blocks) : new BufferedChunkFileWriter(fh);
+    let blocksHeld = blocks;
+    // Blocks go back once no write reads them, before the fsync: they are the bound on direct writers.
+    const releaseBlocks = async () => {
+      await writer.settle();
+      if (blocksHeld) this.directBlocks?.giveBack(blocksHeld);
+      blocksHeld = null;
+    };
     let sizeBytes = headBytes;
     let renamed = false;
     try {
-      let pending: Uint8Array[] = head;
-      let pendingBytes = headBytes;
-      const flush = async () => {
-        if (pendingBytes > 0) await writeAll(fh, pending);
-        pending = [];
-        pendingBytes = 0;
-      };
+      for (const piece of head) await writer.append(piece);
       if (rest) {
         for (;;) {
           let next: IteratorResult<Uint8Array>;
@@ -426,12 +457,11 @@ export class FileChunkStore implements ChunkStore {
           hasher.update(next.value);
           sizeBytes += next.value.byteLength;
           if (sizeBytes > this.maxChunkBytes) throw new ChunkTooLargeError(this.maxChunkBytes);
-          pending.push(next.value);
-          pendingBytes += next.value.byteLength;
-          if (pendingBytes >= WRITE_COALESCE_BYTES) await flush();
+          await writer.append(next.value);
         }
       }
-      await flush();
+      await writer.finish();
+      await releaseBlocks();
       const actual = hasher.digest();
       if (actual !== hash) throw new ChunkHashMismatchError(hash, actual, sizeBytes);
       // The touch time goes in before the fsync so that it is as durable as the bytes.
@@ -452,6 +482,7 @@ export class FileChunkStore implements ChunkStore {
         return { hash, sizeBytes, existed: false, packed: false };
       });
     } finally {
+      await releaseBlocks();
       if (!renamed) {
         await fh.close().catch(() => undefined);
         await fsp.rm(temp, { force: true });
@@ -614,18 +645,6 @@ async function sortedDirs(dir: string): Promise<string[]> {
   } catch (error) {
     if (isNotFound(error)) return [];
     throw error;
-  }
-}
-
-async function writeAll(fh: FileHandle, buffers: Uint8Array[]): Promise<void> {
-  const total = buffers.reduce((n, b) => n + b.byteLength, 0);
-  let { bytesWritten } = await fh.writev(buffers);
-  if (bytesWritten === total) return;
-  const remainder = Buffer.concat(buffers, total).subarray(bytesWritten);
-  let done = 0;
-  while (done < remainder.length) {
-    ({ bytesWritten } = await fh.write(remainder, done, remainder.length - done));
-    done += bytesWritten;
   }
 }
 

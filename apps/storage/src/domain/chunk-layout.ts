@@ -12,6 +12,12 @@ export const GROUP_COMMIT_MAX_BYTES_DEFAULT = 1024 * 1024;
 export const PACK_MAX_SIZE_BYTES = 64 * 1024 * 1024;
 /** Body bytes gathered before one write syscall on the large-chunk path. */
 export const WRITE_COALESCE_BYTES = 1024 * 1024;
+/** O_DIRECT wants memory, file offsets and lengths on this boundary (a page; a multiple of any disk's sector). */
+export const DIRECT_IO_ALIGNMENT_BYTES = 4096;
+/** One O_DIRECT write of the large-chunk path; a multiple of DIRECT_IO_ALIGNMENT_BYTES and of 64 KiB. */
+export const DIRECT_WRITE_BLOCK_BYTES = 1024 * 1024;
+/** Aligned blocks per process (two per chunk being written); PUTs past them write through the page cache. */
+export const DIRECT_WRITE_BLOCK_COUNT = 32;
 export const READ_BUFFER_BYTES = 1024 * 1024;
 /**
  * A chunk up to this size is read whole with one read into one buffer and hashed at once before a
