@@ -8,7 +8,7 @@ import {
   type VersionSummary,
 } from '@cairn/protocol';
 import type { DataSource } from 'typeorm';
-import { entryKey, fetchKeyRange, fetchWithinKeyThenKeyRange, listingWindow, nextMarkersOf, prefixesOf, rowsOf, type KeyRangeTable, type ListObjectsRequest } from '../adapters/listing/listing-query';
+import { canSkipPrefixesInSql, entryKey, fetchKeyRange, fetchKeyRangeSkippingPrefixes, fetchWithinKeyThenKeyRange, listingWindow, nextMarkersOf, prefixesOf, rowsOf, type KeyRangeTable, type ListObjectsRequest } from '../adapters/listing/listing-query';
 import { paginate, startAfterMarker, type KeyBound, type ListingEntry, type ListingSource } from '../adapters/listing/paginate';
 import { schemaOf, tableIn } from '../adapters/metadata-schema';
 import { toIso, type Row } from '../adapters/read-model-rows';
@@ -117,6 +117,10 @@ export class ObjectKeyQueries {
       keyOf: (row) => String(row['key']),
       after: (row) => ({ kind: 'key', key: String(row['key']), inclusive: false }),
       fetch: (from, upperKey, limit) => fetchKeyRange(this.dataSource, this.t, CURRENT_VERSIONS, bucket, from, upperKey, limit),
+      ...(canSkipPrefixesInSql(window.delimiter) && {
+        fetchSkippingPrefixes: (from: KeyBound, upperKey: string | null, limit: number) =>
+          fetchKeyRangeSkippingPrefixes(this.dataSource, this.t, CURRENT_VERSIONS, bucket, from, upperKey, limit, window),
+      }),
     };
     return paginate(source, window, start);
   }

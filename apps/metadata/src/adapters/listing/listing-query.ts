@@ -59,6 +59,61 @@ export function fetchKeyRange(
   );
 }
 
+const MAX_CODE_POINT = 0x10ffff;
+const LAST_BEFORE_SURROGATES = 0xd7ff;
+
+/**
+ * Whether Postgres can compute the place after a common prefix the way prefixUpperBound does: the
+ * prefix ends with the delimiter, so that place is the delimiter's last code point plus one, which
+ * chr() can make unless it is a surrogate or past U+10FFFF.
+ */
+export function canSkipPrefixesInSql(delimiter: string): boolean {
+  const last = Array.from(delimiter).at(-1)?.codePointAt(0);
+  return last !== undefined && last !== MAX_CODE_POINT && last !== LAST_BEFORE_SURROGATES;
+}
+
+/**
+ * Rows of a bucket with keys in [from, upperKey), one per key, where after a key that falls under
+ * a common prefix comes the first key past that prefix: a loose index scan, one index probe per
+ * listed entry, in one statement (the rows beneath a prefix are never read, and a page of 1,000
+ * common prefixes is one round trip, not 1,000). The place after a common prefix is the prefix
+ * with its last code point, the delimiter's, plus one (prefixUpperBound); after a plain key it is
+ * the key followed by U+0001, the least string above it (text holds no U+0000).
+ */
+export function fetchKeyRangeSkippingPrefixes(
+  dataSource: DataSource,
+  t: (table: string) => string,
+  source: KeyRangeTable,
+  bucket: string,
+  from: KeyBound,
+  upperKey: string | null,
+  limit: number,
+  window: { readonly prefix: string; readonly delimiter: string },
+): Promise<Row[]> {
+  if (!canSkipPrefixesInSql(window.delimiter)) throw new Error(`a delimiter ending in U+${Array.from(window.delimiter).at(-1)?.codePointAt(0)?.toString(16)} cannot be skipped in SQL`);
+  const params: unknown[] = [bucket, from.key, limit, window.prefix, window.delimiter];
+  const upper = upperKey === null ? '' : `AND v.key < $${params.push(upperKey)} COLLATE "C"`;
+  const delimiterAt = `strpos(substr(w.key, char_length($4) + 1), $5)`;
+  const nextKey = `(CASE WHEN ${delimiterAt} > 0
+      THEN left(w.key, char_length($4) + ${delimiterAt} + char_length($5) - 2) || chr(ascii(right($5, 1)) + 1)
+      ELSE w.key || chr(1) END) COLLATE "C"`;
+  return dataSource.query(
+    `WITH RECURSIVE w AS (
+       (SELECT ${source.columns} FROM ${t(source.table)} v
+        WHERE v.bucket = $1 ${source.filter} AND v.key ${from.inclusive ? '>=' : '>'} $2 COLLATE "C" ${upper}
+        ORDER BY v.key LIMIT 1)
+       UNION ALL
+       -- Unqualified columns inside resolve to v, the innermost table; w is the previous entry.
+       (SELECT n.* FROM w CROSS JOIN LATERAL (
+          SELECT ${source.columns} FROM ${t(source.table)} v
+          WHERE v.bucket = $1 ${source.filter} AND v.key >= ${nextKey} ${upper}
+          ORDER BY v.key LIMIT 1) n)
+     )
+     SELECT * FROM w LIMIT $3`,
+    params,
+  );
+}
+
 /** A position inside a key's run of rows (after a version, after an upload of that key). */
 export interface WithinKey {
   readonly kind: string;
