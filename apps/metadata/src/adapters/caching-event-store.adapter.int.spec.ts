@@ -52,6 +52,29 @@ describe('CachingEventStore on real JetStream', () => {
     expect((await cache.read(a)).events).toHaveLength(3);
   });
 
+  it("extends a kept history, or starts one, with the last message alone when it follows what is kept", async () => {
+    const subject = subjects.object('photos', 'i'.repeat(64));
+    await write(subject, 1, 100);
+    const cache = new CachingEventStore(store);
+    const histories = jest.spyOn(store, 'read');
+    const deltas = jest.spyOn(store, 'readAfter');
+    try {
+      const first = await cache.read(subject);
+      expect(first.events).toHaveLength(1);
+      const appended = await store.append(subject, [envelope(100)], first.lastSequence);
+      const second = await cache.read(subject);
+      expect(second.events.map((e) => e.sequence)).toEqual([first.lastSequence, appended.lastSequence]);
+      expect(second.lastSequence).toBe(appended.lastSequence);
+      expect(histories).not.toHaveBeenCalled();
+      expect(deltas).not.toHaveBeenCalled();
+      expect(await cache.read(subjects.object('photos', 'j'.repeat(64)))).toEqual({ events: [], lastSequence: 0 });
+    } finally {
+      histories.mockRestore();
+      deltas.mockRestore();
+    }
+    expect((await store.read(subject)).events.map((e) => e.sequence)).toEqual((await cache.read(subject)).events.map((e) => e.sequence));
+  });
+
   it('does not keep a history larger than the per-history budget', async () => {
     const big = subjects.object('photos', 'c'.repeat(64));
     await write(big, 2, 50_000);
@@ -85,6 +108,33 @@ describe('CachingEventStore on real JetStream', () => {
       // A state the caller appended is kept as the subject's current one.
       states.remember(subject, { events: 99, payloadChars: 0 }, sequence);
       expect((await states.load(subject)).state.events).toBe(99);
+    });
+
+    it("takes a subject's first event, or the one event another writer appended, from the last-message look-up alone", async () => {
+      const subject = subjects.object('photos', 'h'.repeat(64));
+      await write(subject, 1, 100);
+      const histories = jest.spyOn(store, 'read');
+      const deltas = jest.spyOn(store, 'readAfter');
+      try {
+        const states = new FoldedStateCache(new CachingEventStore(store), countFold, { entriesMax: 10, bytesMax: 1_000_000 });
+        expect((await states.load(subject)).state).toEqual({ events: 1, payloadChars: 136 });
+        await store.append(subject, [envelope(100)], (await store.lastEvent(subject)).sequence);
+        expect((await states.load(subject)).state).toEqual({ events: 2, payloadChars: 272 });
+        expect(histories).not.toHaveBeenCalled();
+        expect(deltas).not.toHaveBeenCalled();
+        // Two events behind: the second-last is fetched as before.
+        for (let i = 0; i < 2; i++) await store.append(subject, [envelope(100)], (await store.lastEvent(subject)).sequence);
+        expect((await states.load(subject)).state.events).toBe(4);
+        expect(deltas).toHaveBeenCalledTimes(1);
+        // A last message published with no expected sequence names no predecessor: the history is read.
+        await store.publish(subject, envelope(100));
+        const cold = new FoldedStateCache(new CachingEventStore(store), countFold, { entriesMax: 10, bytesMax: 1_000_000 });
+        expect((await cold.load(subject)).state.events).toBe(5);
+        expect(histories).toHaveBeenCalledTimes(1);
+      } finally {
+        histories.mockRestore();
+        deltas.mockRestore();
+      }
     });
 
     it('keeps states within its count and byte budget', async () => {

@@ -1,5 +1,5 @@
 import type { AppendResult, EventStore, StoredEvent, StreamRead } from '@cairn/eventing';
-import type { JetStreamEventStore } from '@cairn/messaging';
+import type { JetStreamEventStore, LastEvent } from '@cairn/messaging';
 import type { EventEnvelope } from '@cairn/protocol';
 import { LruByteCache } from './lru-byte-cache';
 
@@ -19,9 +19,10 @@ const DELTA_READ_MAX = 64;
 
 /**
  * The JetStream event store with each subject's history remembered: a read first asks the subject's
- * last sequence (one round trip); when it is the one remembered, the history is not read again, and
- * when other writers appended, only their events are fetched. The cache is never trusted for a
- * decision on its own — the append still carries the expected subject sequence — so a stale entry
+ * last message (one round trip); when its sequence is the one remembered, the history is not read
+ * again; when that message is the only one missing (it names the sequence it followed), it is the
+ * whole delta; and when other writers appended more, only their events are fetched. The cache is
+ * never trusted for a decision on its own — the append still carries the expected subject sequence — so a stale entry
  * costs a conflict and a re-read, never a lost update. Without it, every command on a hot key reads
  * the key's whole history (quadratic in its versions).
  */
@@ -39,10 +40,23 @@ export class CachingEventStore implements EventStore {
     return this.store.lastSequence(subject);
   }
 
+  /** The subject's last sequence and event (see JetStreamEventStore.lastEvent); nothing kept. */
+  lastEvent(subject: string): Promise<LastEvent> {
+    return this.store.lastEvent(subject);
+  }
+
   async read(subject: string): Promise<StreamRead> {
-    const last = await this.store.lastSequence(subject);
+    const lastEvent = await this.store.lastEvent(subject);
+    const last = lastEvent.sequence;
     const cached = this.histories.get(subject);
     if (cached && cached.value.lastSequence === last) return this.remember(subject, cached.value, cached.bytes);
+    if (last === 0) return this.remember(subject, { events: [], lastSequence: 0 }, 0);
+    // The last event follows what is kept (or starts the subject): the look-up itself brought it.
+    const kept = cached && cached.value.lastSequence < last ? cached : undefined;
+    if (lastEvent.event && lastEvent.previousSequence === (kept?.value.lastSequence ?? 0)) {
+      const appended = [lastEvent.event()];
+      return this.remember(subject, { events: [...(kept?.value.events ?? []), ...appended], lastSequence: last }, (kept?.bytes ?? 0) + bytesOf(appended));
+    }
     if (cached && cached.value.lastSequence < last && cached.value.events.length + DELTA_READ_MAX <= CACHED_EVENTS_PER_SUBJECT_MAX) {
       const delta = await this.readAfter(subject, cached.value.lastSequence, last);
       if (delta) return this.remember(subject, { events: [...cached.value.events, ...delta], lastSequence: last }, cached.bytes + bytesOf(delta));

@@ -12,9 +12,11 @@ export interface StateFold<E extends DomainEvent, S> {
 
 /**
  * Aggregate states folded from their subjects and kept, least recently used out, within a count and
- * a byte budget. A load asks the subject's last sequence (one round trip); a kept state that is
- * current is answered as is, one a few events behind is brought forward with just those events,
- * and otherwise the history is read and folded once. So a key overwritten thousands of times costs
+ * a byte budget. A load asks the subject's last message (one round trip); a kept state that is
+ * current is answered as is; one that message follows (it names the sequence it was appended
+ * after), or a subject whose first message it is, takes just that message with no further read;
+ * one a few events behind is brought forward with just those events, and otherwise the history is
+ * read and folded once. So a key overwritten thousands of times costs
  * one small read per request, not its whole history. A command's first attempt may skip even that
  * read (`loadUnverified`): its append's expected sequence is the check.
  */
@@ -30,10 +32,16 @@ export class FoldedStateCache<E extends DomainEvent, S> {
   }
 
   async load(subject: string): Promise<{ state: S; sequence: number }> {
-    const last = await this.store.lastSequence(subject);
+    const lastEvent = await this.store.lastEvent(subject);
+    const last = lastEvent.sequence;
     const kept = this.states.get(subject)?.value;
     if (kept && kept.sequence === last) return this.remember(subject, kept.state, last);
     if (last === 0) return this.remember(subject, this.fold.initial(), 0);
+    // The last event follows the kept state (or starts the subject): the look-up itself brought it.
+    const behind = kept && kept.sequence < last ? kept : { state: this.fold.initial(), sequence: 0 };
+    if (lastEvent.event && lastEvent.previousSequence === behind.sequence) {
+      return this.remember(subject, this.foldEvents(behind.state, [lastEvent.event()]), last);
+    }
     if (kept && kept.sequence < last) {
       const delta = await this.store.readAfter(subject, kept.sequence, last);
       if (delta) return this.remember(subject, this.foldEvents(kept.state, delta), last);

@@ -22,8 +22,9 @@ import { FoldedStateCache } from '../adapters/folded-state.cache';
 import { objectKeyDecider, type ObjectKeyState } from '../domain/object-key/object-key.decider';
 import { keyReadFold, versionToServe, type KeyAsRead } from '../domain/object-key/object-key.reading';
 import { validateObjectKey } from '../domain/shared/validation';
+import { validateBucketName } from '../domain/bucket/bucket-name';
 import { MetadataError } from '../domain/shared/metadata.errors';
-import { BucketCommandsHandler } from '../bucket/bucket-commands.handler';
+import { BucketCommandsHandler, type BucketRead } from '../bucket/bucket-commands.handler';
 import { HomeRegionForwarder } from '../replication/home-region-forwarder';
 import { decided, MetadataCommandContext } from '../shared/metadata-command-context';
 import { writeLockFor } from '../data-protection/write-lock';
@@ -133,14 +134,22 @@ export class ObjectCommandsHandler {
   /**
    * HEAD/GET of a key, read from the bucket's and the key's own subjects rather than the projection:
    * current through any gateway whatever the projection's lag (each key is linearizable, docs/architecture.md §4).
+   * The two reads go out together, so either may be answered first; the reply still holds at one
+   * moment between them: only versions of the bucket life read are served, a life's versions are
+   * written only while it lives, and it ends only once they are gone (bucket-commands.handler.ts).
+   * `admit`, given the bucket as read, holds the read until this region may answer it
+   * (ReplicaReads); when it had to wait for replication, both are read again after.
    */
-  async head(bucket: string, key: string, versionId?: string): Promise<ObjectVersionView> {
+  async head(bucket: string, key: string, versionId?: string, admit?: (bucket: BucketRead) => Promise<boolean>): Promise<ObjectVersionView> {
     requireKey(bucket, key);
     validateObjectKey(key);
-    const read = await this.buckets.read(bucket);
+    // Before the name becomes a subject token of the key read too.
+    validateBucketName(bucket);
+    const subject = this.ctx.subjects.object(bucket, keyIdOf(key));
+    const [read, keyRead] = await Promise.all([this.buckets.read(bucket), this.keyReads.load(subject)]);
+    if (admit && (await admit(read))) return this.head(bucket, key, versionId);
     if (read.state.status !== 'live') throw new MetadataError(MetadataErrorCodes.NoSuchBucket, `bucket ${bucket} does not exist`, { bucket });
-    const { state } = await this.keyReads.load(this.ctx.subjects.object(bucket, keyIdOf(key)));
-    return versionToServe(state, read.incarnation, bucket, key, versionId);
+    return versionToServe(keyRead.state, read.incarnation, bucket, key, versionId);
   }
 
   async copy(request: CopyObjectRequest): Promise<CopyObjectReply> {

@@ -71,8 +71,8 @@ export class ObjectKeyRpcController {
   @MessagePattern(metadataPattern(MetadataRpc.headObject))
   /** Read from the key's own subject: current without waiting for the projection, so minSequence is not needed. */
   async headObject(@Payload() r: HeadObjectRequest): Promise<ObjectVersionView> {
-    await this.replicaReads.admit(String(body(r).bucket), r.requester);
-    return this.objects.head(r.bucket, r.key, r.versionId);
+    const request = body(r);
+    return this.objects.head(request.bucket, request.key, request.versionId, (read) => this.replicaReads.admit(String(request.bucket), request.requester, read));
   }
 
   @MessagePattern(metadataPattern(MetadataRpc.listObjects))

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { RpcClient } from '@cairn/messaging';
 import { CairnError, SYNC_SERVICE, SyncRpc, type ReplicaPosition } from '@cairn/protocol';
-import { BucketCommandsHandler } from '../bucket/bucket-commands.handler';
+import { BucketCommandsHandler, type BucketRead } from '../bucket/bucket-commands.handler';
 import { replicaReadDecision, type ReplicaReadDecision } from '../domain/replication/replica-read';
 import { MetadataCommandContext } from '../shared/metadata-command-context';
 import { HomeRegionForwarder } from './home-region-forwarder';
@@ -29,10 +29,11 @@ export class ReplicaReads {
   /**
    * Resolves once this region may answer `requester`'s read of `bucket` from its own copy: true
    * when that needed replication to have reached a point (a listing then waits for the local
-   * projection to catch up with what was applied), false when nothing held it back.
+   * projection to catch up with what was applied), false when nothing held it back. `bucketRead`:
+   * the bucket as the caller just read it, so it is not read twice.
    */
-  async admit(bucket: string, requester: string | undefined): Promise<boolean> {
-    const read = await this.buckets.read(bucket);
+  async admit(bucket: string, requester: string | undefined, bucketRead?: BucketRead): Promise<boolean> {
+    const read = bucketRead ?? (await this.buckets.read(bucket));
     const replication = read.state.status === 'live' ? read.state.replication : null;
     if (replication?.mode !== 'active-passive') return false;
     const forwarded = requester ? this.forwarder.lastForwardedWrite(requester, bucket) : null;

@@ -84,6 +84,25 @@ describe('JetStreamEventStore on real NATS', () => {
     await expect(store.append(subject, [envelope('D', 4)], read.events[1].sequence)).rejects.toBeInstanceOf(ConcurrencyConflictError);
   });
 
+  it("gives a subject's last event with the sequence it was appended after, in one look-up", async () => {
+    expect(await store.lastEvent(subject)).toEqual({ sequence: 0 });
+    const first = await store.append(subject, [envelope('Put', { n: 0 })], 0);
+    const firstLast = await store.lastEvent(subject);
+    expect(firstLast).toMatchObject({ sequence: first.lastSequence, previousSequence: 0 });
+    expect(firstLast.event?.()).toMatchObject({ sequence: first.lastSequence, envelope: { type: 'Put', data: { n: 0 } } });
+    // Another subject's message in between: the predecessor is the subject's own, not the stream's.
+    await store.append(`${subject}x`, [envelope('Put', { other: true })], 0);
+    const second = await store.append(subject, [envelope('Put', { n: 1 })], first.lastSequence);
+    const secondLast = await store.lastEvent(subject);
+    expect(secondLast).toMatchObject({ sequence: second.lastSequence, previousSequence: first.lastSequence });
+    expect(secondLast.event?.().envelope.data).toEqual({ n: 1 });
+    // Published with no expected sequence: what came before is not known.
+    const unguarded = await store.publish(subject, envelope('Put', { n: 2 }));
+    const unguardedLast = await store.lastEvent(subject);
+    expect(unguardedLast.sequence).toBe(unguarded);
+    expect(unguardedLast.previousSequence).toBeUndefined();
+  });
+
   it('reads an empty history as sequence 0', async () => {
     expect(await store.read(subject)).toEqual({ events: [], lastSequence: 0 });
   });

@@ -1,7 +1,7 @@
 import { ConcurrencyConflictError, type AppendResult, type EventStore, type StoredEvent, type StreamRead } from '@cairn/eventing';
 import { currentEnvelope, StreamKinds, subjectsFor, type EventEnvelope, type StreamKind } from '@cairn/protocol';
 import { SpanKind, trace, type Context, type Span } from '@opentelemetry/api';
-import { headers as natsHeaders, JSONCodec, type JetStreamManager } from 'nats';
+import { headers as natsHeaders, JSONCodec, type JetStreamManager, type StoredMsg } from 'nats';
 import type { NatsConnectionManager } from './nats-connection';
 import { nextMessageOnSubject } from './stream-reads';
 import { endSpan, injectTraceHeaders, messagingTracer, tracedContext } from './trace-context';
@@ -14,6 +14,21 @@ const WRONG_LAST_SEQUENCE_ERR_CODE = 10071;
 
 export const EVENT_TYPE_HEADER = 'Cairn-Event-Type';
 export const SCHEMA_VERSION_HEADER = 'Cairn-Schema-Version';
+/** Stored with each appended message as published; JetStream refused the message unless it held. */
+const EXPECTED_LAST_SUBJECT_SEQUENCE_HEADER = 'Nats-Expected-Last-Subject-Sequence';
+
+/** A subject's last message as one message-get returns it, its event decoded only on demand. */
+export interface LastEvent {
+  /** The subject's last sequence; 0 when the subject has no message. */
+  readonly sequence: number;
+  /**
+   * The subject's last sequence just before this message was stored (0: it was the subject's first),
+   * when it was appended with an expected one; undefined when that is not known.
+   */
+  readonly previousSequence?: number;
+  /** The message as an event, upcast; undefined when the subject has none. */
+  readonly event?: () => StoredEvent;
+}
 
 function isNotFound(error: unknown): boolean {
   const e = error as { code?: string; api_error?: { err_code?: number } };
@@ -73,6 +88,28 @@ export class JetStreamEventStore implements EventStore {
       if (isNotFound(error)) return 0;
       throw error;
     }
+  }
+
+  /**
+   * The subject's last sequence, with that message and the sequence it followed: the same one
+   * message-get as `lastSequence`, so a reader one event behind catches up without another.
+   */
+  async lastEvent(subject: string): Promise<LastEvent> {
+    const jsm = await this.connection.jetstreamManager();
+    let m: StoredMsg;
+    try {
+      m = await jsm.streams.getMessage(this.streamFor(subject), { last_by_subj: subject });
+    } catch (error) {
+      if (isNotFound(error)) return { sequence: 0 };
+      throw error;
+    }
+    const previous = m.header?.get(EXPECTED_LAST_SUBJECT_SEQUENCE_HEADER);
+    const previousSequence = previous ? Number(previous) : Number.NaN;
+    return {
+      sequence: m.seq,
+      ...(Number.isSafeInteger(previousSequence) && previousSequence >= 0 && previousSequence < m.seq ? { previousSequence } : {}),
+      event: () => decode(m.data, m.seq),
+    };
   }
 
   /** The subject's whole history, every event upcast to its current shape. */
