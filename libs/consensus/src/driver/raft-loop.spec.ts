@@ -106,7 +106,7 @@ describe('RaftLoop', () => {
     expect(t.storage.initialState().hardState).toMatchObject({ term: 1, vote: 'n1' });
   });
 
-  it('persists, then sends, then applies, and settles a proposal with the state machine result', () => {
+  it('persists, then sends, then applies, and settles a proposal with the state machine result (a leader\'s appends go first)', () => {
     const t = setup(['n1', 'n2', 'n3']);
     electN1(t);
     const outcomes: ProposalOutcome<number>[] = [];
@@ -121,10 +121,55 @@ describe('RaftLoop', () => {
     expect(outcomes).toEqual([]);
     expect(t.machine.items).toEqual([]);
     t.disk.flush();
-    // (n3, which never answered, is still being probed: only n2 hears the new commit index.)
-    expect(t.trace).toEqual(['write entries= term=1', 'durable', 'send append->n2', 'apply 1', 'apply 2']);
+    // (n3, which never answered, is still being probed: only n2 hears the new commit index.) The
+    // append carrying it needs nothing on disk, so it leaves before the commit index is written.
+    expect(t.trace).toEqual(['send append->n2', 'write entries= term=1', 'durable', 'apply 1', 'apply 2']);
     expect(outcomes).toEqual([{ status: 'applied', result: 1 }]);
     expect(t.loop.applied).toBe(2);
+  });
+
+  it('a leader sends its appends while its own write is in flight, and counts itself only once it is durable', () => {
+    const t = setup(['n1', 'n2', 'n3']);
+    electN1(t);
+    t.loop.step({ type: 'append-response', from: 'n2', to: 'n1', term: 1, reject: false, index: 1, rejectHint: 0 });
+    t.loop.step({ type: 'append-response', from: 'n3', to: 'n1', term: 1, reject: false, index: 1, rejectHint: 0 });
+    t.loop.process();
+    t.disk.flush();
+    expect(t.loop.raw.basicStatus().commit).toBe(1);
+    const outcomes: ProposalOutcome<number>[] = [];
+    t.loop.propose('a', (o) => outcomes.push(o));
+    t.trace.length = 0;
+    t.loop.process();
+    expect(t.trace).toEqual(['send append->n2 append->n3', 'write entries=2']);
+    // n2 has entry 2 durable, n1 not yet: one of three, no commit.
+    t.loop.step({ type: 'append-response', from: 'n2', to: 'n1', term: 1, reject: false, index: 2, rejectHint: 0 });
+    t.loop.process();
+    expect(t.loop.raw.basicStatus().commit).toBe(1);
+    t.disk.flush();
+    // n1's own copy is durable now: with n2's, a majority.
+    expect(t.loop.raw.basicStatus().commit).toBe(2);
+    t.disk.flush();
+    expect(outcomes).toEqual([{ status: 'applied', result: 1 }]);
+  });
+
+  it('a majority of followers commits an entry before the leader\'s write lands, which it applies only after', () => {
+    const t = setup(['n1', 'n2', 'n3']);
+    electN1(t);
+    for (const from of ['n2', 'n3']) t.loop.step({ type: 'append-response', from, to: 'n1', term: 1, reject: false, index: 1, rejectHint: 0 });
+    t.loop.process();
+    t.disk.flush();
+    const outcomes: ProposalOutcome<number>[] = [];
+    t.loop.propose('a', (o) => outcomes.push(o));
+    t.loop.process();
+    for (const from of ['n2', 'n3']) t.loop.step({ type: 'append-response', from, to: 'n1', term: 1, reject: false, index: 2, rejectHint: 0 });
+    t.loop.process();
+    expect(t.loop.raw.basicStatus().commit).toBe(2);
+    expect(t.machine.items).toEqual([]);
+    expect(outcomes).toEqual([]);
+    t.disk.flush();
+    t.disk.flush();
+    expect(t.machine.items).toEqual(['a']);
+    expect(outcomes).toEqual([{ status: 'applied', result: 1 }]);
   });
 
   it('settles a proposal superseded when a later leader commits another entry at its index', () => {

@@ -41,8 +41,9 @@ interface ReadWaiter {
 /**
  * One Raft node's Ready loop, with no clock and no I/O of its own (the loop of etcd-io/raft's
  * `raftexample`): inputs go to the RawNode, and `process()` handles each Ready in order —
- * persist (wait for the disk to say durable) → send → apply → advance — so nothing is sent that a
- * crash could unsay, and nothing applies that is not durable. Proposals settle when their index
+ * send a leader's appends → persist (wait for the disk to say durable) → send the rest → apply →
+ * advance — so nothing is sent that a crash could unsay (a leader's appends promise nothing: it
+ * counts its own copy only from `advance` on), and nothing applies that is not durable. Proposals settle when their index
  * applies; reads once the state machine has caught up with their ReadIndex. The production
  * driver wraps it with timers, a transport and a file log; the simulator with simulated ones.
  * Outcomes are reported through synchronous callbacks, so a simulation stays deterministic.
@@ -121,7 +122,9 @@ export class RaftLoop<Result = unknown> {
         if (!this.raw.hasReady()) return;
         const next = this.raw.ready();
         this.writing = next;
-        // 1. persist: the disk may say durable before returning (a blocking fsync) or later.
+        // 1. a leader's appends leave now, so the followers write while we do.
+        if (next.messagesBeforePersist.length > 0) this.options.sender.send(next.messagesBeforePersist);
+        // 2. persist: the disk may say durable before returning (a blocking fsync) or later.
         this.options.disk.write(next, () => this.onDurable(next));
       }
     } finally {
@@ -146,11 +149,11 @@ export class RaftLoop<Result = unknown> {
     this.process();
   }
 
-  /** Steps 2-4 of a Ready whose durable part is on the disk. */
+  /** Steps 3-5 of a Ready whose durable part is on the disk. */
   private finish(rd: Ready): void {
-    // 2. send
+    // 3. send what had to wait for the disk
     if (rd.messages.length > 0) this.options.sender.send(rd.messages);
-    // 3. apply
+    // 4. apply
     if (rd.snapshot) {
       this.options.stateMachine.restore(rd.snapshot);
       this.appliedIndex = rd.snapshot.metadata.index;
@@ -161,7 +164,7 @@ export class RaftLoop<Result = unknown> {
       const read = this.reads.get(rs.context);
       if (read) read.index = rs.index;
     }
-    // 4. advance
+    // 5. advance (a leader now counts its own entries toward a commit)
     this.raw.advance();
     this.serveReads();
     this.maybeSnapshot();

@@ -1,7 +1,7 @@
 import { MemoryStorage } from './memory-storage';
 import { SeededRandom } from './random-source';
 import type { RaftConfig } from './raft';
-import type { Entry, Message, NodeId, ReadState } from './raft.types';
+import type { Entry, Message, NodeId, ReadState, Ready } from './raft.types';
 import { RawNode } from './raw-node';
 
 /** A synchronous in-process cluster for transcript tests: messages move only when told to. */
@@ -48,6 +48,8 @@ export class RaftClusterFixture {
   private queue: Message[] = [];
   private readonly cut = new Set<NodeId>();
   private readonly dropped = new Set<string>();
+  /** Readies whose disk write a test holds back: their early messages are out, the rest waits. */
+  private readonly writing = new Map<NodeId, Ready>();
   /** Messages matching this are lost in transit until `heal()`. */
   dropIf: ((m: Message) => boolean) | undefined;
 
@@ -80,6 +82,7 @@ export class RaftClusterFixture {
   /** Restarts a node from what its storage holds, as after a crash. */
   restart(id: NodeId, seed = 7): void {
     const old = this.node(id);
+    this.writing.delete(id);
     this.queue = this.queue.filter((m) => m.to !== id);
     this.nodes.set(id, {
       raw: new RawNode({ id, storage: old.storage, random: new SeededRandom(seed), ...this.options }),
@@ -122,16 +125,44 @@ export class RaftClusterFixture {
       while (node.raw.hasReady()) {
         any = true;
         const rd = node.raw.ready();
-        if (rd.snapshot) node.storage.applySnapshot(rd.snapshot);
-        node.storage.append(rd.entries);
-        if (rd.hardState) node.storage.setHardState(rd.hardState);
-        this.queue.push(...rd.messages);
-        node.applied.push(...rd.committedEntries);
-        node.readStates.push(...rd.readStates);
-        node.raw.advance();
+        this.queue.push(...rd.messagesBeforePersist);
+        this.finishReady(node, rd);
       }
     }
     return any;
+  }
+
+  /**
+   * Takes `id`'s next Ready and sends what may leave before the disk write, but holds the write
+   * (and so everything after it) until `finishPersist(id)`; a `restart(id)` meanwhile loses it, as
+   * a crash before the fsync would. Other nodes keep running; `id` keeps receiving.
+   */
+  startPersist(id: NodeId): Ready {
+    const node = this.node(id);
+    if (this.writing.has(id)) throw new Error(`${id} is already writing a Ready`);
+    if (!node.raw.hasReady()) throw new Error(`${id} has no Ready`);
+    const rd = node.raw.ready();
+    this.writing.set(id, rd);
+    this.queue.push(...rd.messagesBeforePersist);
+    return rd;
+  }
+
+  /** The held write of `id` reaches the disk: the rest of its Ready happens. */
+  finishPersist(id: NodeId): void {
+    const rd = this.writing.get(id);
+    if (!rd) throw new Error(`${id} has no Ready being written`);
+    this.writing.delete(id);
+    this.finishReady(this.node(id), rd);
+  }
+
+  private finishReady(node: FixtureNode, rd: Ready): void {
+    if (rd.snapshot) node.storage.applySnapshot(rd.snapshot);
+    node.storage.append(rd.entries);
+    if (rd.hardState) node.storage.setHardState(rd.hardState);
+    this.queue.push(...rd.messages);
+    node.applied.push(...rd.committedEntries);
+    node.readStates.push(...rd.readStates);
+    node.raw.advance();
   }
 
   /** Delivers queued messages (and the ones they cause) until the cluster is quiet. */

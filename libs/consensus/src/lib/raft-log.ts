@@ -88,6 +88,14 @@ export class RaftLog {
     return this.unstable.maybeLastIndex() ?? this.storage.lastIndex();
   }
 
+  /**
+   * The last index handed out in a Ready and persisted (`stableTo`): every index up to it is on
+   * disk with the term this log has there. 0 while a snapshot is on its way to the disk.
+   */
+  durableLastIndex(): number {
+    return this.unstable.snapshot ? 0 : this.unstable.offset - 1;
+  }
+
   lastTerm(): number {
     const term = this.term(this.lastIndex());
     invariant(term !== undefined, 'the last entry always has a term');

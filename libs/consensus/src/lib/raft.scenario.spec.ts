@@ -314,6 +314,109 @@ describe('raft scenarios', () => {
     expect(c.appliedData('n2')).toHaveLength(20);
   });
 
+  describe('a leader sends its appends before its own write is durable (Raft thesis §10.2.1)', () => {
+    /** n1 leads term 1 with index 1 committed everywhere. */
+    function cluster(checkQuorum = true): RaftClusterFixture {
+      const c = new RaftClusterFixture(['n1', 'n2', 'n3'], { electionTimeoutTicks: ELECTION_TICKS, checkQuorum });
+      c.elect('n1');
+      return c;
+    }
+
+    it('only a leader\'s appends and heartbeats go before the write; votes and acknowledgements wait for it', () => {
+      const c = new RaftClusterFixture(['n1', 'n2', 'n3'], { preVote: false });
+      c.node('n1').raw.campaign();
+      // A new term and vote must be on disk before anyone hears of them.
+      const campaign = c.startPersist('n1');
+      expect(campaign.messagesBeforePersist).toEqual([]);
+      expect(campaign.messages.map(describeMessage)).toEqual(['n1->n2 vote t1 last=0/0', 'n1->n3 vote t1 last=0/0']);
+      c.finishPersist('n1');
+      c.stabilize();
+      expect(c.leader()).toBe('n1');
+      c.node('n1').raw.propose('a');
+      const append = c.startPersist('n1');
+      expect(append.messagesBeforePersist.map(describeMessage)).toEqual(['n1->n2 append t1 prev=1/1 n=1 commit=1', 'n1->n3 append t1 prev=1/1 n=1 commit=1']);
+      expect(append.messages).toEqual([]);
+      c.flushReady();
+      c.deliver(c.takeQueue()[0]);
+      const ack = c.startPersist('n2');
+      expect(ack.messagesBeforePersist).toEqual([]);
+      expect(ack.messages.map(describeMessage)).toEqual(['n2->n1 append-response t1 index=2']);
+    });
+
+    it('counts the leader toward a commit only once its own copy is durable', () => {
+      const c = cluster();
+      c.drop('n1', 'n3');
+      c.node('n1').raw.propose('a');
+      c.startPersist('n1');
+      c.stabilize();
+      // n2 holds index 2 durable and said so; n1's copy is still on its way to the disk: 1 of 3.
+      expect(c.node('n2').storage.lastIndex()).toBe(2);
+      expect(c.node('n1').raw.status()).toMatchObject({ commit: 1, lastIndex: 2 });
+      expect(c.node('n1').raw.status().progress['n1'].match).toBe(1);
+      c.finishPersist('n1');
+      expect(c.node('n1').raw.status().progress['n1'].match).toBe(2);
+      expect(c.node('n1').raw.status().commit).toBe(2);
+      c.stabilize();
+      expect(c.appliedData('n1')).toEqual(['a']);
+      expect(c.appliedData('n2')).toEqual(['a']);
+    });
+
+    it('commits on the followers\' majority while the leader still writes, and applies only after its write', () => {
+      const c = cluster();
+      c.node('n1').raw.propose('a');
+      c.startPersist('n1');
+      c.stabilize();
+      // Both followers have index 2 durable: a majority without the leader.
+      expect(c.node('n1').raw.status().commit).toBe(2);
+      expect(c.appliedData('n1')).toEqual([]);
+      c.finishPersist('n1');
+      c.stabilize();
+      for (const id of c.ids) expect(c.appliedData(id)).toEqual(['a']);
+    });
+
+    it('a leader that crashes after sending, before its fsync, loses an entry that only one follower holds: never reported committed', () => {
+      const c = cluster();
+      c.drop('n1', 'n3');
+      c.node('n1').raw.propose('lost');
+      c.startPersist('n1');
+      c.stabilize();
+      expect(c.node('n1').raw.status().commit).toBe(1);
+      c.restart('n1');
+      expect(c.node('n1').storage.lastIndex()).toBe(1);
+      c.heal();
+      // n2 holds the entry and may win; electing it commits it. That is Raft's ordinary fate of an
+      // uncommitted entry; what matters is that n1 never said "committed" for an entry only n2 had
+      // durable.
+      c.elect('n2');
+      expect(c.leader()).toBe('n2');
+      c.stabilize();
+      for (const id of c.ids) {
+        expect(c.appliedData(id)).toEqual(['lost']);
+        expect(c.node(id).raw.status()).toMatchObject({ term: 2, lead: 'n2', commit: 3 });
+      }
+    });
+
+    it('a leader that crashes after sending, before its fsync, cannot come back and overwrite what its followers committed', () => {
+      // Without check-quorum leases the followers answer n1's pre-vote at once.
+      const c = cluster(false);
+      c.node('n1').raw.propose('kept');
+      c.startPersist('n1');
+      c.stabilize();
+      expect(c.node('n1').raw.status().commit).toBe(2);
+      c.restart('n1');
+      // n1 lost index 2; both followers hold it durable, so neither gives n1 its vote.
+      expect(c.node('n1').storage.lastIndex()).toBe(1);
+      const trace = c.elect('n1');
+      expect(trace).toContain('n2->n1 pre-vote-response t1 reject');
+      expect(trace).toContain('n3->n1 pre-vote-response t1 reject');
+      const lead = c.tickUntilLeader(['n2', 'n3'], 5 * ELECTION_TICKS);
+      c.tick(lead);
+      c.stabilize();
+      for (const id of c.ids) expect(c.appliedData(id)).toEqual(['kept']);
+      expect(c.node('n1').storage.term(2)).toBe(1);
+    });
+  });
+
   it('restarts from storage with term, vote and log intact', () => {
     const c = new RaftClusterFixture(['n1', 'n2', 'n3']);
     c.elect('n1');

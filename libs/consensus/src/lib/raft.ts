@@ -87,7 +87,10 @@ export class Raft {
   lead: NodeId = NO_NODE;
   role: Role = 'follower';
   readonly log: RaftLog;
+  /** Messages that must wait until the current Ready's durable part is on disk. */
   msgs: Message[] = [];
+  /** A leader's appends and heartbeats: they depend on nothing unpersisted (see `send`). */
+  msgsBeforePersist: Message[] = [];
   readStates: ReadState[] = [];
 
   private voters: NodeId[] = [];
@@ -232,6 +235,17 @@ export class Raft {
     this.hup(false);
   }
 
+  /**
+   * The caller has made the log durable up to `index` (of `term`). Only now does a leader count
+   * its own copy toward a commit: it sent those entries before writing them (§10.2.1), so until
+   * here a commit needs a majority of followers that have them durable.
+   */
+  persisted(index: number, term: number): void {
+    if (this.role !== 'leader' || this.log.term(index) !== term) return;
+    if (!this.mustProgress(this.id).maybeUpdate(index)) return;
+    if (this.maybeCommit()) this.bcastAppend();
+  }
+
   // ---------------------------------------------------------------- queries
 
   confState(): ConfState {
@@ -301,7 +315,7 @@ export class Raft {
     for (const voter of this.voters) {
       const pr = new Progress(last + 1, this.maxInflightAppends);
       if (voter === this.id) {
-        pr.match = last;
+        pr.match = this.log.durableLastIndex();
         pr.becomeReplicate();
         pr.recentActive = true;
       }
@@ -606,11 +620,9 @@ export class Raft {
     return undefined;
   }
 
+  /** The leader's own progress moves when the entries are durable (`persisted`), not here. */
   private appendEntries(entries: Entry[]): number {
-    const last = this.log.append(entries);
-    this.mustProgress(this.id).maybeUpdate(last);
-    this.maybeCommit();
-    return last;
+    return this.log.append(entries);
   }
 
   private mustProgress(id: NodeId): Progress {
@@ -784,6 +796,11 @@ export class Raft {
   private send(m: Outgoing): void {
     const full = { ...m, from: this.id } as Message;
     invariant(full.to !== this.id, 'a node never sends to itself');
-    this.msgs.push(full);
+    // A leader's term and vote were durable before any vote for it was granted, and its own
+    // entries count toward a commit only once persisted: its appends and heartbeats promise
+    // nothing that a crash before the fsync could take back. Every answer a node gives (votes,
+    // acknowledgements) still waits for the disk.
+    if (this.role === 'leader' && (full.type === 'append' || full.type === 'heartbeat')) this.msgsBeforePersist.push(full);
+    else this.msgs.push(full);
   }
 }

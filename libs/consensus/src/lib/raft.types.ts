@@ -93,9 +93,10 @@ export type Message =
 export type MessageType = Message['type'];
 
 /**
- * The work the caller must do, in this order: persist `snapshot`, `entries` and `hardState`
- * (fsync when `mustSync`), then send `messages`, then apply `snapshot` and `committedEntries`
- * to the state machine, then call `advance()`.
+ * The work the caller must do, in this order: send `messagesBeforePersist` (or send them while
+ * persisting), persist `snapshot`, `entries` and `hardState` (fsync when `mustSync`), then send
+ * `messages`, then apply `snapshot` and `committedEntries` to the state machine, then call
+ * `advance()`.
  */
 export interface Ready {
   readonly softState?: SoftState;
@@ -104,6 +105,13 @@ export interface Ready {
   readonly entries: readonly Entry[];
   readonly snapshot?: Snapshot;
   readonly committedEntries: readonly Entry[];
+  /**
+   * A leader's appends and heartbeats, which need nothing of this Ready on disk (Raft thesis
+   * §10.2.1): the leader counts its own log toward a commit only from `advance()` on, once the
+   * entries are durable, so followers may write them while the leader does.
+   */
+  readonly messagesBeforePersist: readonly Message[];
+  /** Messages that may leave only once this Ready's durable part is on disk (votes, acknowledgements). */
   readonly messages: readonly Message[];
   readonly mustSync: boolean;
 }

@@ -5,8 +5,9 @@ import { hardStateEquals, type ConfChange, type ConfState, type HardState, type 
 /**
  * The caller's handle on the core (etcd-io/raft `rawnode.go`). Inputs: `tick`, `step`, `propose`,
  * `proposeConfChange`, `readIndex`, `transferLeader`. Output: `ready()`, whose work the caller
- * does in order (persist, send, apply) before calling `advance()`. Inputs may keep arriving
- * between `ready()` and `advance()`; a second `ready()` may not.
+ * does in order (send what may go before the disk write, persist, send the rest, apply) before
+ * calling `advance()`, which is also how the core learns that the Ready's entries are durable.
+ * Inputs may keep arriving between `ready()` and `advance()`; a second `ready()` may not.
  */
 export class RawNode {
   private readonly raft: Raft;
@@ -82,6 +83,7 @@ export class RawNode {
     const r = this.raft;
     return (
       r.msgs.length > 0 ||
+      r.msgsBeforePersist.length > 0 ||
       r.readStates.length > 0 ||
       r.log.unstable.entries.length > 0 ||
       r.log.unstable.snapshot !== undefined ||
@@ -99,6 +101,12 @@ export class RawNode {
     const entries = r.log.unstableEntries();
     const snapshot = r.log.unstable.snapshot;
     const hardStateChanged = !hardStateEquals(hardState, this.prevHardState);
+    const termOrVoteChanged = hardState.term !== this.prevHardState.term || hardState.vote !== this.prevHardState.vote;
+    // A message from a term or vote not yet on disk could be unsaid by a crash (a node that forgot
+    // its vote could vote twice): then everything waits for the disk. A leader elected by others
+    // never gets here (its vote was persisted before the vote requests left); a lone voter may.
+    const messagesBeforePersist = termOrVoteChanged ? [] : r.msgsBeforePersist;
+    const messages = termOrVoteChanged ? [...r.msgsBeforePersist, ...r.msgs] : r.msgs;
     const ready: Ready = {
       softState: softStateEquals(softState, this.prevSoftState) ? undefined : softState,
       hardState: hardStateChanged ? hardState : undefined,
@@ -106,17 +114,15 @@ export class RawNode {
       entries,
       snapshot,
       committedEntries: r.log.hasNextCommittedEntries() ? r.log.nextCommittedEntries(r.maxCommittedEntriesPerReady) : [],
-      messages: r.msgs,
-      mustSync:
-        entries.length > 0 ||
-        snapshot !== undefined ||
-        hardState.term !== this.prevHardState.term ||
-        hardState.vote !== this.prevHardState.vote,
+      messagesBeforePersist,
+      messages,
+      mustSync: entries.length > 0 || snapshot !== undefined || termOrVoteChanged,
     };
     for (const e of ready.committedEntries) {
       invariant(e.index <= hardState.commit, () => `handing out entry ${e.index} beyond commit ${hardState.commit}`);
     }
     r.msgs = [];
+    r.msgsBeforePersist = [];
     r.readStates = [];
     this.outstanding = ready;
     return ready;
@@ -141,6 +147,8 @@ export class RawNode {
       log.appliedTo(ready.committedEntries[ready.committedEntries.length - 1].index);
     }
     this.outstanding = undefined;
+    const persisted = ready.entries.length > 0 ? ready.entries[ready.entries.length - 1] : ready.snapshot?.metadata;
+    if (persisted) this.raft.persisted(persisted.index, persisted.term);
   }
 
   private hardState(): HardState {

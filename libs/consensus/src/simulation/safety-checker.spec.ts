@@ -81,6 +81,19 @@ describe('SafetyChecker', () => {
     expect(() => c.logMatching([decreasing])).toThrow("terms decrease along d's log at 2");
   });
 
+  it('refuses an entry applied before a majority holds it on disk (or has compacted past it)', () => {
+    const c = checker();
+    const e2 = entry(2, 1);
+    const leaderWithout = { id: 'a', storage: logOf([entry(1, 1)]) };
+    const follower = { id: 'b', storage: logOf([entry(1, 1), e2]) };
+    const otherTerm = { id: 'c', storage: logOf([entry(1, 1), entry(2, 2)]) };
+    expect(() => c.durableOnQuorum('a', e2, [leaderWithout, follower, otherTerm])).toThrow('a applied entry 2 (term 1) held durably by only 1 of 3 nodes');
+    const compacted = logOf([entry(1, 1), e2, entry(3, 1)]);
+    compacted.createSnapshot(3, { voters: ['a', 'b', 'c'] }, '');
+    compacted.compact(3);
+    c.durableOnQuorum('a', e2, [leaderWithout, follower, { id: 'c', storage: compacted }]);
+  });
+
   it('after healing, refuses replicas that differ', () => {
     const c = checker();
     c.replicasAgree([

@@ -88,6 +88,23 @@ export class SafetyChecker {
     if (known.hash !== hash) this.fail(`state after applying ${index} differs on ${node}`);
   }
 
+  /**
+   * Commitment is durable: an entry applies (anywhere) only once a majority of the voters hold it
+   * on disk, or have compacted past it into a snapshot. A leader that counted its own copy before
+   * its fsync, and then crashed, would break this. `nodes` are all the voters.
+   */
+  durableOnQuorum(node: NodeId, entry: Entry, nodes: readonly { readonly id: NodeId; readonly storage: RaftStorage }[]): void {
+    let holders = 0;
+    for (const n of nodes) {
+      const s = n.storage;
+      if (entry.index < s.firstIndex()) holders++;
+      else if (entry.index <= s.lastIndex() && s.term(entry.index) === entry.term) holders++;
+    }
+    if (holders <= nodes.length / 2) {
+      this.fail(`${node} applied entry ${entry.index} (term ${entry.term}) held durably by only ${holders} of ${nodes.length} nodes`);
+    }
+  }
+
   /** Log matching (§5.3) over what each node has made durable: terms never decrease along a log, and two logs that agree on an entry's term agree on everything up to it. */
   logMatching(nodes: readonly { readonly id: NodeId; readonly storage: RaftStorage }[]): void {
     for (const n of nodes) {

@@ -190,8 +190,10 @@ class Simulation {
   /** The production Ready loop over this node's simulated disk and network; a checker taps what it applies and sends. */
   private newLoop(id: NodeId, storage: MemoryStorage, disk: SimulatedDisk, kv: KvStateMachine): RaftLoop<KvCommand | undefined> {
     const checker = this.checker;
+    const nodes = this.nodes;
     const stateMachine: ReplicatedStateMachine<KvCommand | undefined> = {
       apply(entry) {
+        checker.durableOnQuorum(id, entry, [...nodes.values()]);
         const command = kv.apply(entry);
         checker.applied(id, entry.index, kv.hash, entry);
         return command;
