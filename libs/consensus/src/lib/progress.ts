@@ -16,6 +16,8 @@ export class Progress {
   /** Ticks spent in `snapshot` state; a lost snapshot is retried after a bound. */
   snapshotTicks = 0;
   recentActive = false;
+  /** The commit index carried by the last append sent (a heartbeat's, capped at `match`, does not count). */
+  commitSent = 0;
   /** Last index of each append in flight, oldest first. */
   private inflights: number[] = [];
 

@@ -28,8 +28,10 @@ describe('raft scenarios', () => {
       'n1->n3 append t1 prev=0/0 n=1 commit=0',
       'n2->n1 append-response t1 index=1',
       'n3->n1 append-response t1 index=1',
-      'n1->n2 append t1 prev=1/1 n=0 commit=1',
+      // n3's answer unpauses it (it was probing) and its append goes at once; n2 hears of the
+      // commit in the Ready that collects what the answers left to send.
       'n1->n3 append t1 prev=1/1 n=0 commit=1',
+      'n1->n2 append t1 prev=1/1 n=0 commit=1',
       'n2->n1 append-response t1 index=1',
       'n3->n1 append-response t1 index=1',
     ]);
@@ -299,6 +301,21 @@ describe('raft scenarios', () => {
     expect(c.appliedData('n2')).toHaveLength(20);
   });
 
+  it('sends a turn\'s proposals beyond one append\'s worth as several appends in the same Ready', () => {
+    const c = new RaftClusterFixture(['n1', 'n2', 'n3'], { maxEntriesPerAppend: 2 });
+    c.elect('n1');
+    for (let i = 0; i < 5; i++) c.node('n1').raw.propose(`p${i}`);
+    const rd = c.startPersist('n1');
+    expect(rd.messagesBeforePersist.filter((m) => m.to === 'n2').map(describeMessage)).toEqual([
+      'n1->n2 append t1 prev=1/1 n=2 commit=1',
+      'n1->n2 append t1 prev=3/1 n=2 commit=1',
+      'n1->n2 append t1 prev=5/1 n=1 commit=1',
+    ]);
+    c.finishPersist('n1');
+    c.stabilize();
+    expect(c.appliedData('n2')).toEqual(['p0', 'p1', 'p2', 'p3', 'p4']);
+  });
+
   it('batches entries into one append when the follower is probing', () => {
     const c = new RaftClusterFixture(['n1', 'n2', 'n3'], { maxEntriesPerAppend: 8 });
     c.elect('n1');
@@ -341,6 +358,27 @@ describe('raft scenarios', () => {
       const ack = c.startPersist('n2');
       expect(ack.messagesBeforePersist).toEqual([]);
       expect(ack.messages.map(describeMessage)).toEqual(['n2->n1 append-response t1 index=2']);
+    });
+
+    it('proposals of one turn leave as one append per follower, and a commit as one message', () => {
+      const c = cluster();
+      for (const d of ['a', 'b', 'c']) c.node('n1').raw.propose(d);
+      const rd = c.startPersist('n1');
+      expect(rd.messagesBeforePersist.map(describeMessage)).toEqual(['n1->n2 append t1 prev=1/1 n=3 commit=1', 'n1->n3 append t1 prev=1/1 n=3 commit=1']);
+      c.finishPersist('n1');
+      const mark = c.trace.length;
+      c.stabilize();
+      expect(c.trace.slice(mark)).toEqual([
+        'n1->n2 append t1 prev=1/1 n=3 commit=1',
+        'n1->n3 append t1 prev=1/1 n=3 commit=1',
+        'n2->n1 append-response t1 index=4',
+        'n3->n1 append-response t1 index=4',
+        'n1->n2 append t1 prev=4/1 n=0 commit=4',
+        'n1->n3 append t1 prev=4/1 n=0 commit=4',
+        'n2->n1 append-response t1 index=4',
+        'n3->n1 append-response t1 index=4',
+      ]);
+      for (const id of c.ids) expect(c.appliedData(id)).toEqual(['a', 'b', 'c']);
     });
 
     it('counts the leader toward a commit only once its own copy is durable', () => {

@@ -104,6 +104,12 @@ export class Raft {
   private randomizedElectionTimeout = 0;
   private leadTransferee: NodeId = NO_NODE;
   private pendingConfIndex = 0;
+  /**
+   * A leader's appends wait for the next Ready (`flushAppends`): proposals made in one turn leave
+   * as one append per follower, and a commit index that moved several times as one message.
+   */
+  private entriesToSend = false;
+  private commitToSend = false;
   private stepRole: StepFn;
 
   private readonly random: RandomSource;
@@ -189,7 +195,7 @@ export class Raft {
     const refusal = this.refuseProposal();
     if (refusal) return refusal;
     const index = this.appendEntries([{ kind: 'normal', term: this.term, index: this.log.lastIndex() + 1, data }]);
-    this.bcastAppend();
+    this.entriesToSend = true;
     return { ok: true, index, term: this.term };
   }
 
@@ -243,7 +249,32 @@ export class Raft {
   persisted(index: number, term: number): void {
     if (this.role !== 'leader' || this.log.term(index) !== term) return;
     if (!this.mustProgress(this.id).maybeUpdate(index)) return;
-    if (this.maybeCommit()) this.bcastAppend();
+    if (this.maybeCommit()) this.commitToSend = true;
+  }
+
+  /** Whether `flushAppends` has anything to send. */
+  hasAppendsToFlush(): boolean {
+    return this.role === 'leader' && (this.entriesToSend || this.commitToSend);
+  }
+
+  /**
+   * Sends what proposals and commits since the last Ready left to send: new entries to every
+   * follower whose window is open, and the commit index, on an empty append if need be. The
+   * caller runs it just before it collects a Ready's messages.
+   */
+  flushAppends(): void {
+    if (!this.hasAppendsToFlush()) return;
+    const sendIfEmpty = this.commitToSend;
+    this.entriesToSend = false;
+    this.commitToSend = false;
+    for (const voter of this.voters) {
+      if (voter === this.id) continue;
+      // A follower that already heard of this commit index (on an append sent since) needs no empty append.
+      if (!this.sendAppend(voter, sendIfEmpty && this.mustProgress(voter).commitSent < this.log.committed)) continue;
+      while (this.sendAppend(voter, false)) {
+        // More than one append's worth of entries: fill the window, as an answer would.
+      }
+    }
   }
 
   // ---------------------------------------------------------------- queries
@@ -340,6 +371,8 @@ export class Raft {
     this.progress.clear();
     this.readOnly.reset();
     this.pendingConfIndex = 0;
+    this.entriesToSend = false;
+    this.commitToSend = false;
   }
 
   private promotable(): boolean {
@@ -665,6 +698,7 @@ export class Raft {
     if (entries.length === 0 && !sendIfEmpty) return false;
     this.send({ type: 'append', to, term: this.term, prevLogIndex, prevLogTerm, entries, commit: this.log.committed });
     pr.sentEntries(prevLogIndex + entries.length, entries.length);
+    pr.commitSent = this.log.committed;
     return true;
   }
 
@@ -706,7 +740,7 @@ export class Raft {
     else if (pr.state === 'snapshot' && pr.match >= pr.pendingSnapshot) pr.becomeReplicate();
     else if (pr.state === 'replicate') pr.freeInflightsUpTo(m.index);
 
-    if (this.maybeCommit()) this.bcastAppend();
+    if (this.maybeCommit()) this.commitToSend = true;
     else if (wasPaused) this.sendAppend(m.from);
     if (this.role !== 'leader') return;
     while (this.sendAppend(m.from, false)) {

@@ -82,6 +82,7 @@ export class RawNode {
     if (this.outstanding) return false;
     const r = this.raft;
     return (
+      r.hasAppendsToFlush() ||
       r.msgs.length > 0 ||
       r.msgsBeforePersist.length > 0 ||
       r.readStates.length > 0 ||
@@ -96,6 +97,7 @@ export class RawNode {
   ready(): Ready {
     invariant(this.outstanding === undefined, 'ready() called again before advance()');
     const r = this.raft;
+    r.flushAppends();
     const hardState = this.hardState();
     const softState = this.softState();
     const entries = r.log.unstableEntries();
