@@ -39,10 +39,10 @@ export interface RaftDriverOptions<Result> {
 
 /**
  * Runs a Raft node for real: the shell around the pure `RaftLoop` (which handles every Ready in
- * order — a leader's appends → persist (fsync) → send the rest → apply → advance — and is what
- * the simulator runs too). Here a timer ticks it, the transport feeds it, the loop runs on the
- * next turn of the event loop after any input, and proposals and reads become promises that
- * settle with `CairnError`s.
+ * order — persist (fsync) → send → apply → advance — and is what the simulator runs too; a
+ * leader's appends wait for its fsync, see `sendAppendsBeforePersist`). Here a timer ticks it,
+ * the transport feeds it, the loop runs on the next turn of the event loop after any input, and
+ * proposals and reads become promises that settle with `CairnError`s.
  */
 export class RaftDriver<Result = unknown> {
   private readonly loop: RaftLoop<Result>;

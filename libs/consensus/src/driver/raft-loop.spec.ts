@@ -57,7 +57,7 @@ class ListMachine implements ReplicatedStateMachine<number> {
   }
 }
 
-function setup(voters: string[], options: { blocking?: boolean; snapshotEveryEntries?: number } = {}) {
+function setup(voters: string[], options: { blocking?: boolean; snapshotEveryEntries?: number; sendAppendsBeforePersist?: boolean } = {}) {
   const trace: string[] = [];
   const storage = new MemoryStorage({ voters });
   const deferred = new DeferredDisk(storage, trace);
@@ -74,6 +74,7 @@ function setup(voters: string[], options: { blocking?: boolean; snapshotEveryEnt
     },
     stateMachine: machine,
     snapshotEveryEntries: options.snapshotEveryEntries,
+    sendAppendsBeforePersist: options.sendAppendsBeforePersist,
   });
   return { trace, storage, disk: deferred, sent, machine, loop };
 }
@@ -106,7 +107,7 @@ describe('RaftLoop', () => {
     expect(t.storage.initialState().hardState).toMatchObject({ term: 1, vote: 'n1' });
   });
 
-  it('persists, then sends, then applies, and settles a proposal with the state machine result (a leader\'s appends go first)', () => {
+  it('persists, then sends, then applies, and settles a proposal with the state machine result', () => {
     const t = setup(['n1', 'n2', 'n3']);
     electN1(t);
     const outcomes: ProposalOutcome<number>[] = [];
@@ -121,15 +122,14 @@ describe('RaftLoop', () => {
     expect(outcomes).toEqual([]);
     expect(t.machine.items).toEqual([]);
     t.disk.flush();
-    // (n3, which never answered, is still being probed: only n2 hears the new commit index.) The
-    // append carrying it needs nothing on disk, so it leaves before the commit index is written.
-    expect(t.trace).toEqual(['send append->n2', 'write entries= term=1', 'durable', 'apply 1', 'apply 2']);
+    // (n3, which never answered, is still being probed: only n2 hears the new commit index.)
+    expect(t.trace).toEqual(['write entries= term=1', 'durable', 'send append->n2', 'apply 1', 'apply 2']);
     expect(outcomes).toEqual([{ status: 'applied', result: 1 }]);
     expect(t.loop.applied).toBe(2);
   });
 
-  it('a leader sends its appends while its own write is in flight, and counts itself only once it is durable', () => {
-    const t = setup(['n1', 'n2', 'n3']);
+  it('with sendAppendsBeforePersist, a leader sends its appends while its own write is in flight, and counts itself only once it is durable', () => {
+    const t = setup(['n1', 'n2', 'n3'], { sendAppendsBeforePersist: true });
     electN1(t);
     t.loop.step({ type: 'append-response', from: 'n2', to: 'n1', term: 1, reject: false, index: 1, rejectHint: 0 });
     t.loop.step({ type: 'append-response', from: 'n3', to: 'n1', term: 1, reject: false, index: 1, rejectHint: 0 });
@@ -152,8 +152,8 @@ describe('RaftLoop', () => {
     expect(outcomes).toEqual([{ status: 'applied', result: 1 }]);
   });
 
-  it('a majority of followers commits an entry before the leader\'s write lands, which it applies only after', () => {
-    const t = setup(['n1', 'n2', 'n3']);
+  it('with sendAppendsBeforePersist, a majority of followers commits an entry before the leader\'s write lands, which it applies only after', () => {
+    const t = setup(['n1', 'n2', 'n3'], { sendAppendsBeforePersist: true });
     electN1(t);
     for (const from of ['n2', 'n3']) t.loop.step({ type: 'append-response', from, to: 'n1', term: 1, reject: false, index: 1, rejectHint: 0 });
     t.loop.process();

@@ -14,6 +14,13 @@ export interface RaftLoopOptions<Result> {
   readonly stateMachine: ReplicatedStateMachine<Result>;
   /** Take a snapshot (and let the disk compact the log) once this many entries have applied since the last one. */
   readonly snapshotEveryEntries?: number;
+  /**
+   * Send a leader's appends before its own disk write (Raft thesis §10.2.1), so followers write
+   * while it does. Off by default: with the three replicas on one 2-core machine and an fsync of
+   * ~0.2 ms it cost CPU per operation (shorter rounds, smaller batches) and gained nothing
+   * (docs/benchmarks.md); it pays where each replica has its own disk and an fsync is slow.
+   */
+  readonly sendAppendsBeforePersist?: boolean;
 }
 
 /** How a proposal ended, as this node can tell. */
@@ -41,9 +48,10 @@ interface ReadWaiter {
 /**
  * One Raft node's Ready loop, with no clock and no I/O of its own (the loop of etcd-io/raft's
  * `raftexample`): inputs go to the RawNode, and `process()` handles each Ready in order —
- * send a leader's appends → persist (wait for the disk to say durable) → send the rest → apply →
- * advance — so nothing is sent that a crash could unsay (a leader's appends promise nothing: it
- * counts its own copy only from `advance` on), and nothing applies that is not durable. Proposals settle when their index
+ * persist (wait for the disk to say durable) → send → apply → advance — so nothing is sent that a
+ * crash could unsay, and nothing applies that is not durable. With `sendAppendsBeforePersist` a
+ * leader's appends leave before the write (they promise nothing: it counts its own copy only
+ * from `advance` on). Proposals settle when their index
  * applies; reads once the state machine has caught up with their ReadIndex. The production
  * driver wraps it with timers, a transport and a file log; the simulator with simulated ones.
  * Outcomes are reported through synchronous callbacks, so a simulation stays deterministic.
@@ -53,6 +61,7 @@ export class RaftLoop<Result = unknown> {
   private readonly writes = new Map<number, WriteWaiter<Result>>();
   private readonly reads = new Map<string, ReadWaiter>();
   private readonly snapshotEveryEntries: number;
+  private readonly sendAppendsBeforePersist: boolean;
   private appliedIndex: number;
   private nextReadId = 0;
   /** The Ready handed to the disk and not yet finished; `durable` once the disk says so. */
@@ -65,6 +74,7 @@ export class RaftLoop<Result = unknown> {
     this.raw = new RawNode(options.node);
     this.snapshotEveryEntries = options.snapshotEveryEntries ?? DEFAULT_SNAPSHOT_EVERY_ENTRIES;
     invariant(this.snapshotEveryEntries > 0, 'snapshotEveryEntries must be positive');
+    this.sendAppendsBeforePersist = options.sendAppendsBeforePersist ?? false;
     const snapshot = options.node.storage.snapshot();
     if (snapshot.metadata.index > 0) options.stateMachine.restore(snapshot);
     this.appliedIndex = snapshot.metadata.index;
@@ -122,8 +132,8 @@ export class RaftLoop<Result = unknown> {
         if (!this.raw.hasReady()) return;
         const next = this.raw.ready();
         this.writing = next;
-        // 1. a leader's appends leave now, so the followers write while we do.
-        if (next.messagesBeforePersist.length > 0) this.options.sender.send(next.messagesBeforePersist);
+        // 1. a leader's appends may leave now, so the followers write while we do.
+        if (this.sendAppendsBeforePersist && next.messagesBeforePersist.length > 0) this.options.sender.send(next.messagesBeforePersist);
         // 2. persist: the disk may say durable before returning (a blocking fsync) or later.
         this.options.disk.write(next, () => this.onDurable(next));
       }
@@ -151,8 +161,9 @@ export class RaftLoop<Result = unknown> {
 
   /** Steps 3-5 of a Ready whose durable part is on the disk. */
   private finish(rd: Ready): void {
-    // 3. send what had to wait for the disk
-    if (rd.messages.length > 0) this.options.sender.send(rd.messages);
+    // 3. send what had to wait for the disk (and a leader's appends, unless they went in step 1)
+    const messages = this.sendAppendsBeforePersist ? rd.messages : [...rd.messagesBeforePersist, ...rd.messages];
+    if (messages.length > 0) this.options.sender.send(messages);
     // 4. apply
     if (rd.snapshot) {
       this.options.stateMachine.restore(rd.snapshot);

@@ -218,6 +218,9 @@ class Simulation {
       sender: { send: (messages) => this.sendFrom(id, messages) },
       stateMachine,
       snapshotEveryEntries: this.profile.snapshotThresholdEntries,
+      // The production driver sends after the write; the simulator takes the path whose safety
+      // rests on the core (a leader counting itself only once durable), under crashes.
+      sendAppendsBeforePersist: true,
     });
   }
 
