@@ -16,6 +16,8 @@ export const EVENT_TYPE_HEADER = 'Cairn-Event-Type';
 export const SCHEMA_VERSION_HEADER = 'Cairn-Schema-Version';
 /** Stored with each appended message as published; JetStream refused the message unless it held. */
 const EXPECTED_LAST_SUBJECT_SEQUENCE_HEADER = 'Nats-Expected-Last-Subject-Sequence';
+/** Newer servers let a publish check another subject's sequence instead: such a header says nothing of this subject's. */
+const EXPECTED_LAST_SUBJECT_SEQUENCE_SUBJECT_HEADER = 'Nats-Expected-Last-Subject-Sequence-Subject';
 
 /** A subject's last message as one message-get returns it, its event decoded only on demand. */
 export interface LastEvent {
@@ -103,7 +105,8 @@ export class JetStreamEventStore implements EventStore {
       if (isNotFound(error)) return { sequence: 0 };
       throw error;
     }
-    const previous = m.header?.get(EXPECTED_LAST_SUBJECT_SEQUENCE_HEADER);
+    const checkedSubject = m.header?.get(EXPECTED_LAST_SUBJECT_SEQUENCE_SUBJECT_HEADER);
+    const previous = checkedSubject && checkedSubject !== subject ? undefined : m.header?.get(EXPECTED_LAST_SUBJECT_SEQUENCE_HEADER);
     const previousSequence = previous ? Number(previous) : Number.NaN;
     return {
       sequence: m.seq,
