@@ -1,6 +1,6 @@
 import { MetadataErrorCodes, type Checksums, type ListPartsResult, type ListUploadsResult, type StorageClass } from '@cairn/protocol';
 import type { DataSource } from 'typeorm';
-import { clampMaxKeys, fetchWithinKeyThenKeyRange, listingWindow, nextMarkersOf, prefixesOf, rowsOf, type KeyRangeTable, type ListObjectsRequest } from '../adapters/listing/listing-query';
+import { canSkipPrefixesInSql, clampMaxKeys, fetchKeyRangeSkippingPrefixes, fetchWithinKeyThenKeyRange, listingWindow, nextMarkersOf, prefixesOf, rowsOf, type KeyRangeTable, type ListObjectsRequest } from '../adapters/listing/listing-query';
 import { paginate, startAfterMarker, type KeyBound, type ListingSource } from '../adapters/listing/paginate';
 import { schemaOf, tableIn } from '../adapters/metadata-schema';
 import { toIso, type Row } from '../adapters/read-model-rows';
@@ -21,6 +21,7 @@ const UPLOADS_IN_PROGRESS: KeyRangeTable = {
   columns: UPLOAD_COLUMNS,
   filter: `AND ${UPLOAD_IN_PROGRESS}`,
   orderBy: 'key, initiated_sequence, upload_id',
+  withinKey: { after: '(initiated_sequence, upload_id) > (w.initiated_sequence, w.upload_id)', orderBy: 'initiated_sequence, upload_id' },
 };
 
 type UploadPosition = { readonly kind: 'upload'; readonly key: string; readonly sequence: string; readonly uploadId: string };
@@ -65,6 +66,10 @@ export class MultipartUploadQueries {
             [bucket, within.key, within.sequence, within.uploadId, rest],
           ),
         ),
+      ...(canSkipPrefixesInSql(window.delimiter) && {
+        fetchSkippingPrefixes: (from: KeyBound, upperKey: string | null, limit: number) =>
+          fetchKeyRangeSkippingPrefixes(this.dataSource, this.t, UPLOADS_IN_PROGRESS, bucket, from, upperKey, limit, window),
+      }),
     };
     const page = await paginate(source, window, start);
     const next = nextMarkersOf(page, (row) => ({ nextUploadIdMarker: String(row['upload_id']) }));

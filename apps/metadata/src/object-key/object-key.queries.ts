@@ -26,7 +26,13 @@ const CURRENT_VERSIONS: KeyRangeTable = {
   orderBy: 'key',
 };
 /** ListObjectVersions: keys in order, each key's versions newest first (object_versions_listing_idx). */
-const ALL_VERSIONS: KeyRangeTable = { table: 'object_versions', columns: VERSION_SUMMARY_COLUMNS, filter: '', orderBy: 'key, sequence DESC' };
+const ALL_VERSIONS: KeyRangeTable = {
+  table: 'object_versions',
+  columns: VERSION_SUMMARY_COLUMNS,
+  filter: '',
+  orderBy: 'key, sequence DESC',
+  withinKey: { after: 'sequence < w.sequence', orderBy: 'sequence DESC' },
+};
 
 type VersionPosition = { readonly kind: 'version'; readonly key: string; readonly sequence: string };
 
@@ -97,6 +103,10 @@ export class ObjectKeyQueries {
             [bucket, within.key, within.sequence, rest],
           ),
         ),
+      ...(canSkipPrefixesInSql(window.delimiter) && {
+        fetchSkippingPrefixes: (from: KeyBound, upperKey: string | null, limit: number) =>
+          fetchKeyRangeSkippingPrefixes(this.dataSource, this.t, ALL_VERSIONS, bucket, from, upperKey, limit, window),
+      }),
     };
     const page = await paginate(source, window, start);
     const next = nextMarkersOf(page, (row) => ({ nextVersionIdMarker: String(row['version_id']) }));

@@ -37,6 +37,11 @@ export interface KeyRangeTable {
   /** Appended to the WHERE clause (starts with AND), '' for none. */
   readonly filter: string;
   readonly orderBy: string;
+  /**
+   * For a table with several rows per key: which rows of the key follow the previous row `w` (a
+   * condition on the table's columns), and in what order (orderBy without the key).
+   */
+  readonly withinKey?: { readonly after: string; readonly orderBy: string };
 }
 
 /** Rows of a bucket with keys in [from, upperKey), in index order. */
@@ -73,12 +78,13 @@ export function canSkipPrefixesInSql(delimiter: string): boolean {
 }
 
 /**
- * Rows of a bucket with keys in [from, upperKey), one per key, where after a key that falls under
- * a common prefix comes the first key past that prefix: a loose index scan, one index probe per
- * listed entry, in one statement (the rows beneath a prefix are never read, and a page of 1,000
- * common prefixes is one round trip, not 1,000). The place after a common prefix is the prefix
- * with its last code point, the delimiter's, plus one (prefixUpperBound); after a plain key it is
- * the key followed by U+0001, the least string above it (text holds no U+0000).
+ * Rows of a bucket with keys in [from, upperKey), in listing order, where after a key that falls
+ * under a common prefix comes the first row past that prefix: a loose index scan, one index probe
+ * per row, in one statement (the rows beneath a prefix are never read, and a page of 1,000 common
+ * prefixes is one round trip, not 1,000). A plain key's rows all follow, in `withinKey` order for a
+ * table with several per key. The place after a common prefix is the prefix with its last code
+ * point, the delimiter's, plus one (prefixUpperBound); after a plain key it is the key followed by
+ * U+0001, the least string above it (text holds no U+0000).
  */
 export function fetchKeyRangeSkippingPrefixes(
   dataSource: DataSource,
@@ -97,17 +103,26 @@ export function fetchKeyRangeSkippingPrefixes(
   const nextKey = `(CASE WHEN ${delimiterAt} > 0
       THEN left(w.key, char_length($4) + ${delimiterAt} + char_length($5) - 2) || chr(ascii(right($5, 1)) + 1)
       ELSE w.key || chr(1) END) COLLATE "C"`;
+  const nextKeyRow = `SELECT ${source.columns} FROM ${t(source.table)} v
+          WHERE v.bucket = $1 ${source.filter} AND v.key >= ${nextKey} ${upper}
+          ORDER BY ${source.orderBy} LIMIT 1`;
+  // Append stops at its first row: the key's next row when there is one, else the next key's first.
+  const nextRow =
+    source.withinKey === undefined
+      ? nextKeyRow
+      : `(SELECT ${source.columns} FROM ${t(source.table)} v
+          WHERE v.bucket = $1 ${source.filter} AND v.key = w.key AND ${delimiterAt} = 0 AND ${source.withinKey.after}
+          ORDER BY ${source.withinKey.orderBy} LIMIT 1)
+         UNION ALL (${nextKeyRow})
+         LIMIT 1`;
   return dataSource.query(
     `WITH RECURSIVE w AS (
        (SELECT ${source.columns} FROM ${t(source.table)} v
         WHERE v.bucket = $1 ${source.filter} AND v.key ${from.inclusive ? '>=' : '>'} $2 COLLATE "C" ${upper}
-        ORDER BY v.key LIMIT 1)
+        ORDER BY ${source.orderBy} LIMIT 1)
        UNION ALL
        -- Unqualified columns inside resolve to v, the innermost table; w is the previous entry.
-       (SELECT n.* FROM w CROSS JOIN LATERAL (
-          SELECT ${source.columns} FROM ${t(source.table)} v
-          WHERE v.bucket = $1 ${source.filter} AND v.key >= ${nextKey} ${upper}
-          ORDER BY v.key LIMIT 1) n)
+       (SELECT n.* FROM w CROSS JOIN LATERAL (${nextRow}) n)
      )
      SELECT * FROM w LIMIT $3`,
     params,

@@ -52,6 +52,51 @@ function walkingMemorySource(keys: readonly string[]) {
   return { source: walking, stats, walkStats };
 }
 
+/** A row of a source with several rows per key (versions, uploads): its key and its place within the key. */
+type KeyedRow = { readonly key: string; readonly n: number };
+type WithinKeyPosition = { readonly kind: 'row'; readonly key: string; readonly n: number };
+
+/**
+ * An in-memory source with several rows per key, ordered by key then n; with `walks`, it also walks
+ * past common prefixes as the SQL one does in a statement: the next row of a plain key, else the
+ * first row past the previous row's prefix or key.
+ */
+function multiRowMemorySource(rows: readonly KeyedRow[], walks: boolean) {
+  const sorted = [...rows].sort((x, y) => compareKeys(x.key, y.key) || x.n - y.n);
+  const stats = { queries: 0 };
+  const isBefore = (row: KeyedRow, from: WithinKeyPosition | KeyBound) => {
+    const c = compareKeys(row.key, from.key);
+    if (from.kind === 'key') return c < 0 || (c === 0 && !from.inclusive);
+    return c < 0 || (c === 0 && row.n <= from.n);
+  };
+  const read = (from: WithinKeyPosition | KeyBound, upperKey: string | null, limit: number) =>
+    sorted.filter((row) => !isBefore(row, from) && (upperKey === null || compareKeys(row.key, upperKey) < 0)).slice(0, limit);
+  const source: ListingSource<KeyedRow, WithinKeyPosition> = {
+    keyOf: (row) => row.key,
+    after: (row) => ({ kind: 'row', key: row.key, n: row.n }),
+    fetch: async (from, upperKey, limit) => {
+      stats.queries += 1;
+      return read(from, upperKey, limit);
+    },
+    ...(walks && {
+      fetchSkippingPrefixes: async (from: KeyBound, upperKey: string | null, limit: number, window: Pick<ListingWindow, 'prefix' | 'delimiter'>) => {
+        stats.queries += 1;
+        const walked: KeyedRow[] = [];
+        let at: WithinKeyPosition | KeyBound = from;
+        while (walked.length < limit) {
+          const [row] = read(at, upperKey, 1);
+          if (row === undefined) break;
+          walked.push(row);
+          const delimiterAt = row.key.indexOf(window.delimiter, window.prefix.length);
+          at = delimiterAt < 0 ? source.after(row) : { kind: 'key', key: prefixUpperBound(row.key.slice(0, delimiterAt + window.delimiter.length))!, inclusive: true };
+        }
+        return walked;
+      },
+    }),
+  };
+  return { source, stats };
+}
+
 const windowOf = (over: Partial<ListingWindow>): ListingWindow => ({ prefix: '', delimiter: '', maxKeys: 1000, markerKey: null, ...over });
 
 describe('paginate', () => {
@@ -111,6 +156,41 @@ describe('paginate', () => {
           }
         }
       }
+    });
+
+    it('lists the same pages as seeking when keys have several rows, from every marker and row inside a key', async () => {
+      const keys = [...folders(40, 3), 'a', 'd/00010', 'd/00020x', 'd/x', 'd/y/', 'd/y/z', 'd/zz', 'e/1', 'e/2/3', 'f'];
+      const rows = keys.flatMap((key, i) => Array.from({ length: 1 + (i % 3) }, (_, n) => ({ key, n })));
+      const starts: { markerKey: string | null; within?: WithinKeyPosition }[] = [
+        { markerKey: null },
+        { markerKey: 'd/00005/' },
+        { markerKey: 'd/00005/f1' },
+        { markerKey: 'd/00005/f1', within: { kind: 'row', key: 'd/00005/f1', n: 0 } },
+        { markerKey: 'd/00010' },
+        { markerKey: 'd/00010', within: { kind: 'row', key: 'd/00010', n: 0 } },
+        { markerKey: 'd/00020x', within: { kind: 'row', key: 'd/00020x', n: 1 } },
+        { markerKey: 'd/y' },
+      ];
+      let walkedQueries = 0;
+      let seekingQueries = 0;
+      for (const prefix of ['', 'd/', 'd/000', 'd/y']) {
+        for (const maxKeys of [1, 2, 3, 7, 50, 1000]) {
+          for (const { markerKey, within } of starts) {
+            const window = windowOf({ prefix, delimiter: '/', maxKeys, markerKey });
+            const afterMarker = startAfterMarker(prefix, markerKey);
+            if (afterMarker === 'empty') continue;
+            const start = within !== undefined && within.key.startsWith(prefix) ? within : afterMarker;
+            const seekingSource = multiRowMemorySource(rows, false);
+            const walkingSource = multiRowMemorySource(rows, true);
+            const seeking = await paginate(seekingSource.source, window, start);
+            const walking = await paginate(walkingSource.source, window, start);
+            expect({ prefix, maxKeys, markerKey, within, page: walking }).toEqual({ prefix, maxKeys, markerKey, within, page: seeking });
+            seekingQueries += seekingSource.stats.queries;
+            walkedQueries += walkingSource.stats.queries;
+          }
+        }
+      }
+      expect(walkedQueries).toBeLessThan(seekingQueries / 2);
     });
   });
 

@@ -23,9 +23,9 @@ export interface ListingSource<Row, Position> {
   /** Up to `limit` rows from `from` on, in listing order, with keys below `upperKey` when it is set. */
   fetch(from: Position | KeyBound, upperKey: string | null, limit: number): Promise<readonly Row[]>;
   /**
-   * For a source with one row per key: up to `limit` rows from `from` on, where the row after one
-   * that falls under a common prefix (of `window`'s prefix and delimiter) is the first row past that
-   * prefix. A delimiter listing then costs one statement a page, not one per common prefix.
+   * Up to `limit` rows from `from` on, in listing order, where the row after one that falls under a
+   * common prefix (of `window`'s prefix and delimiter) is the first row past that prefix. A
+   * delimiter listing then costs one statement a page, not one per common prefix.
    */
   fetchSkippingPrefixes?(from: KeyBound, upperKey: string | null, limit: number, window: Pick<ListingWindow, 'prefix' | 'delimiter'>): Promise<readonly Row[]>;
   keyOf(row: Row): string;
