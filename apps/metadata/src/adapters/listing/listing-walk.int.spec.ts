@@ -4,6 +4,7 @@ import { ObjectKeyQueries } from '../../object-key/object-key.queries';
 import { tableIn } from '../metadata-schema';
 import { openTestSchema } from '../../testing/test-database';
 import { compareKeys } from './key-order';
+import { expectBoundedWalks } from './listing-walk.spec-helper';
 
 /** A row of a listing with several rows per key: its key, its own id, its place within the key. */
 interface KeyedRow {
@@ -201,23 +202,6 @@ describe('delimiter listings of versions and uploads walk past common prefixes (
     }
   });
 
-  /** Each walk goes through the index, sorts nothing, and reads no row beneath a listed prefix. */
-  async function expectBoundedWalks(statements: readonly { sql: string; params: unknown[] }[], table: string): Promise<void> {
-    const listing = statements.filter((s) => s.sql.includes(table));
-    // A round trip per common prefix made a page of 1,000 folders cost over a second.
-    expect(listing.length).toBeLessThanOrEqual(8);
-    const walks = listing.filter((s) => s.sql.includes('WITH RECURSIVE'));
-    expect(walks.length).toBeGreaterThan(0);
-    for (const walk of walks) {
-      const [row] = await db.dataSource.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${walk.sql}`, walk.params);
-      const plan = JSON.stringify(row['QUERY PLAN']);
-      expect(plan).not.toContain('Seq Scan');
-      expect(plan).not.toContain('Sort');
-      const rowsRead = [...plan.matchAll(new RegExp(`"Relation Name":"${table}".*?"Actual Rows":(\\d+).*?"Actual Loops":(\\d+)`, 'g'))].reduce((sum, m) => sum + Number(m[1]) * Number(m[2]), 0);
-      expect(rowsRead).toBeLessThanOrEqual(Number(walk.params[2]) + 1);
-    }
-  }
-
   it('lists 1,000 common prefixes of versions inside a few statements, through the index', async () => {
     const { recorder, statements } = recording(db.dataSource);
     const started = performance.now();
@@ -226,7 +210,7 @@ describe('delimiter listings of versions and uploads walk past common prefixes (
     expect(result.commonPrefixes).toEqual(Array.from({ length: 1000 }, (_, d) => `dir${pad(d)}/`));
     expect(result).toMatchObject({ versions: [], isTruncated: true, nextKeyMarker: `dir${pad(999)}/` });
     process.stdout.write(`ListObjectVersions, 1,000 common prefixes: ${statements.length} statements, ${elapsedMs.toFixed(1)} ms\n`);
-    await expectBoundedWalks(statements, 'object_versions');
+    await expectBoundedWalks(db.dataSource, statements, 'object_versions');
   });
 
   it('lists 1,000 common prefixes of uploads inside a few statements, through the index', async () => {
@@ -237,6 +221,6 @@ describe('delimiter listings of versions and uploads walk past common prefixes (
     expect(result.commonPrefixes).toEqual(Array.from({ length: 1000 }, (_, d) => `dir${pad(d + 100)}/`));
     expect(result).toMatchObject({ uploads: [], isTruncated: true, nextKeyMarker: `dir${pad(1099)}/` });
     process.stdout.write(`ListMultipartUploads, 1,000 common prefixes: ${statements.length} statements, ${elapsedMs.toFixed(1)} ms\n`);
-    await expectBoundedWalks(statements, 'multipart_uploads');
+    await expectBoundedWalks(db.dataSource, statements, 'multipart_uploads');
   });
 });
