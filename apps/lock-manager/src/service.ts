@@ -24,6 +24,7 @@ export const LockManagerService: ServiceDefinition<LockManagerConfig> = {
         natsConnectOptions: natsConnectOptions(messagingConfigOf(identity, config)),
         namespace: identity.namespace,
         snapshotEveryEntries: config.CAIRN_RAFT_SNAPSHOT_EVERY_ENTRIES,
+        sendAppendsBeforePersist: config.CAIRN_RAFT_SEND_APPENDS_BEFORE_PERSIST,
       }),
     ],
   }),

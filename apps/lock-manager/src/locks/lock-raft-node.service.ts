@@ -37,6 +37,8 @@ export interface LockRaftOptions {
   readonly natsConnectOptions?: ConnectionOptions;
   readonly namespace: string;
   readonly snapshotEveryEntries: number;
+  /** See LockManagerConfig.CAIRN_RAFT_SEND_APPENDS_BEFORE_PERSIST. */
+  readonly sendAppendsBeforePersist?: boolean;
 }
 export const LOCK_RAFT_OPTIONS = Symbol('LOCK_RAFT_OPTIONS');
 
@@ -256,6 +258,7 @@ export class LockRaftNode implements OnApplicationBootstrap, OnModuleDestroy {
       electionTimeoutTicks: RAFT_ELECTION_TIMEOUT_TICKS,
       heartbeatIntervalTicks: RAFT_HEARTBEAT_INTERVAL_TICKS,
       snapshotEveryEntries: this.options.snapshotEveryEntries,
+      sendAppendsBeforePersist: this.options.sendAppendsBeforePersist ?? false,
       onLeadershipChange: ({ role }) => {
         for (const listener of this.leadershipListeners) listener(role === 'leader');
       },

@@ -33,6 +33,12 @@ export interface RaftDriverOptions<Result> {
   readonly heartbeatIntervalTicks?: number;
   /** Take a snapshot (and compact the log) after this many applied entries. */
   readonly snapshotEveryEntries?: number;
+  /**
+   * A leader sends its appends while its own fsync runs instead of after it (Raft thesis §10.2.1;
+   * it counts its own copy toward a commit only once durable). Off by default: it pays where each
+   * replica has a disk of its own and fsyncs take milliseconds, not on a shared CPU-bound host.
+   */
+  readonly sendAppendsBeforePersist?: boolean;
   /** Told, right after the input that caused it, when this node's role or known leader changes. */
   readonly onLeadershipChange?: (status: { readonly role: string; readonly lead: NodeId }) => void;
 }
@@ -65,6 +71,7 @@ export class RaftDriver<Result = unknown> {
       sender: options.transport,
       stateMachine: options.stateMachine,
       snapshotEveryEntries: options.snapshotEveryEntries,
+      sendAppendsBeforePersist: options.sendAppendsBeforePersist,
     });
   }
 
