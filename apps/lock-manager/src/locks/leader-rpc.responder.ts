@@ -6,6 +6,7 @@ import { NatsConnectionManager, rpcCodec, toErrorReply } from '@cairn/messaging'
 import { CairnError, ErrorCodes, LOCK_MANAGER_SERVICE, LockPatterns, MESSAGE_AUTH_HEADER, subjectsFor, type LockPattern } from '@cairn/protocol';
 import { ClusterCredentials, SERVICE_IDENTITY, type ServiceIdentity } from '@cairn/service-kit';
 import { AcquireLockRpcRequestDto } from './acquire-lock.request.dto';
+import { compiledDtoCheck } from './compiled-dto-check';
 import { InspectLockRpcRequestDto } from './inspect-lock.request.dto';
 import { LockRaftNode } from './lock-raft-node.service';
 import { NatsResponderLifecycle } from './nats-responder.lifecycle';
@@ -129,9 +130,15 @@ export function unsignedRefusal(credentials: ClusterCredentials, msg: Msg, logge
   return { ok: false, error: { code: ErrorCodes.Unauthenticated, message: `request refused: ${verdict.reason}` } };
 }
 
-/** The payload as its DTO (defaults applied), or INVALID_COMMAND with each broken rule, as the ValidationPipe words them. */
+/**
+ * The payload as its DTO (defaults applied), or INVALID_COMMAND with each broken rule, as the
+ * ValidationPipe words them. A payload the DTO's compiled check accepts skips class-transformer
+ * and class-validator; anything else goes through them.
+ */
 export async function validRequest<T extends object>(dto: ClassConstructor<T>, payload: unknown): Promise<T> {
   if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) throw new CairnError(ErrorCodes.InvalidCommand, 'the request must be a JSON object');
+  const accepted = compiledDtoCheck(dto)?.(payload as Record<string, unknown>);
+  if (accepted) return accepted;
   const request = plainToInstance(dto, payload);
   const errors = await validate(request, VALIDATION);
   if (errors.length > 0) throw new CairnError(ErrorCodes.InvalidCommand, errors.flatMap((e) => messagesOf(e)).join('; '));
