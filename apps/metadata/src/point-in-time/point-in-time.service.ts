@@ -28,7 +28,9 @@ import { versionToServe } from '../domain/object-key/object-key.reading';
 import { validateObjectKey } from '../domain/shared/validation';
 import { MetadataError } from '../domain/shared/metadata.errors';
 import { MetadataCommandContext } from '../shared/metadata-command-context';
+import { MetadataReadModel } from '../adapters/metadata-read-model';
 import { BucketHistoryReader, type BucketHistorySnapshot } from './bucket-history.reader';
+import { RestoreTargetReader } from './restore-target.reader';
 
 /**
  * Reads of the namespace as of a moment, and restore plans (docs/backups.md). All of it comes from
@@ -38,12 +40,15 @@ import { BucketHistoryReader, type BucketHistorySnapshot } from './bucket-histor
 @Injectable()
 export class PointInTimeService {
   private readonly history: BucketHistoryReader;
+  private readonly target: RestoreTargetReader;
 
   constructor(
     private readonly ctx: MetadataCommandContext,
     nats: NatsConnectionManager,
+    readModel: MetadataReadModel,
   ) {
     this.history = new BucketHistoryReader(nats, ctx);
+    this.target = new RestoreTargetReader(ctx, readModel);
   }
 
   async list(request: HistoryListRequest): Promise<HistoryListReply> {
@@ -138,17 +143,10 @@ export class PointInTimeService {
     const source = this.bucketFromEvents(request.bucket, request.bucketEvents, atMs);
     const target = request.to ?? request.bucket;
     const targetNow = await this.bucketAt(target, Number.MAX_SAFE_INTEGER);
-    const targetSnapshot = await this.history.read(target, atMs, request.after !== '');
     const sourceKeys = request.keys.map((k) => ({ key: k.key, then: keyAsOf(storedOf(k.events), atMs) }));
-    const actions = restoreActionsForRange({
-      sourceKeys,
-      sourceIncarnation: source.incarnation,
-      targetKeys: targetSnapshot.keys,
-      targetIncarnation: targetNow.incarnation,
-      prefix: request.prefix ?? '',
-      after: request.after,
-      through: request.through,
-    });
+    const range = { prefix: request.prefix ?? '', after: request.after, through: request.through };
+    const targetKeys = await this.target.keysNow(target, range, sourceKeys.map((k) => k.key));
+    const actions = restoreActionsForRange({ sourceKeys, sourceIncarnation: source.incarnation, targetKeys, targetIncarnation: targetNow.incarnation, ...range });
     return { actions, scannedKeys: sourceKeys.length };
   }
 

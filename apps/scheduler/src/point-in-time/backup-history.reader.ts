@@ -2,25 +2,14 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DeliverPolicy } from 'nats';
 import { describeError } from '@cairn/chunk-client';
 import { NatsConnectionManager, nextMessageOnSubject } from '@cairn/messaging';
-import { bucketToken, CairnError, subjectsFor, type HistoryEvent } from '@cairn/protocol';
+import { bucketToken, CairnError, subjectsFor } from '@cairn/protocol';
 import { SERVICE_IDENTITY, type ServiceIdentity } from '@cairn/service-kit';
-import { parseSegment, type BackupManifest } from '../backup/backup-format';
+import { segmentLine, type BackupManifest } from '../backup/backup-format';
 import { BackupTargetsStore } from '../backup/backup-targets.store';
 import type { BackupTarget } from '../backup/backup-target.port';
 import { readManifests, sha256 } from '../backup/backup.runner';
+import { BucketHistorySpill } from './bucket-history-spill';
 import { chooseHistorySource, type BackupReach, type HistorySource, type LiveLogReach } from '../domain/history-source';
-
-/** A bucket's history as of a moment, as a backup (and the live log after its cut) tells it. */
-export interface BucketHistoryAsOf {
-  /** The bucket's own events that occurred at or before the moment. */
-  readonly bucketEvents: HistoryEvent[];
-  /** Keys under the prefix with at least one event at or before the moment, in key order, each with those events. */
-  readonly keys: { readonly key: string; readonly events: HistoryEvent[] }[];
-  readonly eventsRead: number;
-}
-
-/** A bucket's keys folded from a backup at most (memory: every event of each, until the plan is made). */
-export const BACKUP_HISTORY_KEYS_MAX = 1_000_000;
 
 /**
  * How far the live log and the backups reach back (for chooseHistorySource), and a bucket's history
@@ -61,6 +50,12 @@ export class BackupHistoryReader {
     return { firstSequence: state.first_seq, firstOccurredAtMs: occurredAt ? Date.parse(occurredAt) : null };
   }
 
+  /** META's last sequence now. */
+  async liveLastSequence(): Promise<number> {
+    const jsm = await this.nats.jetstreamManager();
+    return (await jsm.streams.info(subjectsFor(this.identity.namespace).streamName('META'))).state.last_seq;
+  }
+
   /** Every complete backup of every target, with how far back each reaches; a target that cannot be read is left out (and logged). */
   async reaches(): Promise<BackupReach[]> {
     const out: BackupReach[] = [];
@@ -83,20 +78,24 @@ export class BackupHistoryReader {
     return manifest;
   }
 
-  async readBucket(target: BackupTarget, manifest: BackupManifest, source: Extract<HistorySource, { kind: 'backup' }>, bucket: string, prefix: string, atMs: number, signal: AbortSignal): Promise<BucketHistoryAsOf> {
-    const history = new BucketHistoryFold(bucket, prefix, atMs);
-    for (const segment of manifest.segments) {
-      signal.throwIfAborted();
-      const body = await target.get(segment.key);
-      if (!body || sha256(body) !== segment.sha256) throw new Error(`segment ${segment.key} is missing or does not match its hash: verify the backup`);
-      for (const e of parseSegment(body.toString('utf8'))) if (e.seq <= manifest.cutSequence) history.add(e.subject, { seq: e.seq, event: e.event as HistoryEvent['event'] });
+  /**
+   * The bucket's history as of the moment, its keys' events spilled to a temporary file (memory:
+   * an index of the keys, and one segment at a time while reading): close() it when done.
+   */
+  async readBucket(target: BackupTarget, manifest: BackupManifest, source: Extract<HistorySource, { kind: 'backup' }>, bucket: string, prefix: string, atMs: number, signal: AbortSignal): Promise<BucketHistorySpill> {
+    const history = await BucketHistorySpill.open(bucket, prefix, atMs);
+    try {
+      await spillBackupSegments(target, manifest, history, signal);
+      if (source.liveFromSequence !== null) await this.readLiveTail(history, source.liveFromSequence, signal);
+      return history;
+    } catch (error) {
+      await history.close();
+      throw error;
     }
-    if (source.liveFromSequence !== null) await this.readLiveTail(history, source.liveFromSequence, signal);
-    return history.result();
   }
 
-  /** The bucket's events on the live log from `fromSequence` to its last one now (its own subject's and its keys', merged in stream order). */
-  private async readLiveTail(history: BucketHistoryFold, fromSequence: number, signal: AbortSignal): Promise<void> {
+  /** The bucket's events on the live log from `fromSequence` to its last one now (its own subject's, then its keys', each in stream order). */
+  private async readLiveTail(history: BucketHistorySpill, fromSequence: number, signal: AbortSignal): Promise<void> {
     const s = subjectsFor(this.identity.namespace);
     const stream = s.streamName('META');
     const jsm = await this.nats.jetstreamManager();
@@ -104,7 +103,7 @@ export class BackupHistoryReader {
     if (state.first_seq > fromSequence) throw new Error(`the live log no longer holds event #${fromSequence} (its oldest is #${state.first_seq}): the backup and the live log do not meet`);
     const token = bucketToken(history.bucket);
     const prefixLength = this.identity.namespace ? this.identity.namespace.length + 1 : 0;
-    const events: { subject: string; event: HistoryEvent }[] = [];
+    const decoder = new TextDecoder();
     for (const filter of [s.prefix(`meta.bucket.${token}`), s.prefix(`meta.object.${token}.>`)]) {
       // An ordered consumer waits for ever when nothing matches: start it at the first match, if any.
       const first = await nextMessageOnSubject(jsm, stream, filter, fromSequence);
@@ -116,14 +115,23 @@ export class BackupHistoryReader {
         for await (const m of messages) {
           signal.throwIfAborted();
           if (m.seq > state.last_seq) break;
-          events.push({ subject: m.subject.slice(prefixLength), event: { seq: m.seq, event: JSON.parse(new TextDecoder().decode(m.data)) as HistoryEvent['event'] } });
+          await history.add(segmentLine(m.seq, m.subject.slice(prefixLength), decoder.decode(m.data)).trimEnd());
           if (m.seq >= state.last_seq || m.info.pending === 0) break;
         }
       } finally {
         await messages.close().catch(() => undefined);
       }
     }
-    for (const e of events.sort((a, b) => a.event.seq - b.event.seq)) history.add(e.subject, e.event);
+  }
+}
+
+/** Every event of a backup's segments up to its cut into the history (one segment in memory at a time, each checked against its hash). */
+export async function spillBackupSegments(target: BackupTarget, manifest: Pick<BackupManifest, 'segments' | 'cutSequence'>, history: BucketHistorySpill, signal: AbortSignal): Promise<void> {
+  for (const segment of manifest.segments) {
+    signal.throwIfAborted();
+    const body = await target.get(segment.key);
+    if (!body || sha256(body) !== segment.sha256) throw new Error(`segment ${segment.key} is missing or does not match its hash: verify the backup`);
+    for (const line of body.toString('utf8').split('\n')) if (line.length > 0) await history.add(line, manifest.cutSequence);
   }
 }
 
@@ -141,48 +149,4 @@ export function backupReachesOf(target: string, manifests: readonly BackupManife
     firstSequence: m.segments[0]?.fromSequence ?? 1,
     chunksFromMs,
   }));
-}
-
-/** Keeps a bucket's events (relative subjects) that occurred at or before the moment, grouped by key. */
-class BucketHistoryFold {
-  private readonly bucketSubject: string;
-  private readonly objectPrefix: string;
-  private readonly bucketEvents: HistoryEvent[] = [];
-  private readonly byKeyId = new Map<string, { key: string; events: HistoryEvent[] }>();
-  private read = 0;
-
-  constructor(
-    readonly bucket: string,
-    private readonly prefix: string,
-    private readonly atMs: number,
-  ) {
-    this.bucketSubject = `meta.bucket.${bucketToken(bucket)}`;
-    this.objectPrefix = `meta.object.${bucketToken(bucket)}.`;
-  }
-
-  add(subject: string, event: HistoryEvent): void {
-    const isBucket = subject === this.bucketSubject;
-    if (!isBucket && !subject.startsWith(this.objectPrefix)) return;
-    this.read++;
-    if (Date.parse(event.event.occurredAt) > this.atMs) return;
-    if (isBucket) {
-      this.bucketEvents.push(event);
-      return;
-    }
-    const keyId = subject.slice(this.objectPrefix.length);
-    let entry = this.byKeyId.get(keyId);
-    if (!entry) {
-      const key = String(event.event.data?.['key'] ?? '');
-      if (!key.startsWith(this.prefix)) return;
-      if (this.byKeyId.size >= BACKUP_HISTORY_KEYS_MAX) throw new Error(`bucket ${this.bucket} has more than ${BACKUP_HISTORY_KEYS_MAX} keys in its history: restore it by prefix`);
-      entry = { key, events: [] };
-      this.byKeyId.set(keyId, entry);
-    }
-    entry.events.push(event);
-  }
-
-  result(): BucketHistoryAsOf {
-    const keys = [...this.byKeyId.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-    return { bucketEvents: this.bucketEvents, keys, eventsRead: this.read };
-  }
 }

@@ -29,7 +29,8 @@ import { BackupTargetsStore } from '../backup/backup-targets.store';
 import { sha256 } from '../backup/backup.runner';
 import { METADATA_RPC_TIMEOUT_MS } from '../cluster/cluster-view';
 import { keyRangePages, type HistorySource } from '../domain/history-source';
-import { BackupHistoryReader, type BucketHistoryAsOf } from './backup-history.reader';
+import { BackupHistoryReader } from './backup-history.reader';
+import { compareKeys, type BucketHistorySpill } from './bucket-history-spill';
 import { RESTORE_FROM_BACKUP_PAGE_BYTES, RESTORE_PLAN_PAGE } from './restore.queue';
 
 /** A read of the past has no restore window to respect: the live log serves any moment while it is whole. */
@@ -66,12 +67,12 @@ export class HistoryReadController {
       return { ...(await this.rpc.request<HistoryListReply>(METADATA_SERVICE, MetadataRpc.historyList, request, { timeoutMs: METADATA_RPC_TIMEOUT_MS })), source };
     }
     return this.fromBackup(source, bucket, prefix ?? '', atMs, async (history) => {
-      const keys = history.keys.filter((k) => !after || k.key > after);
+      const keys = (await history.keys()).filter((k) => !after || compareKeys(k.key, after) > 0);
       const objects: HistoryObjectSummary[] = [];
       let nextAfter: string | null = null;
       const bucketBytes = JSON.stringify(history.bucketEvents).length;
-      pages: for (const page of keyRangePages(keys, (k) => JSON.stringify(k).length, RESTORE_PLAN_PAGE, Math.max(1, RESTORE_FROM_BACKUP_PAGE_BYTES - bucketBytes))) {
-        const request: HistoryListFromEventsRequest = { bucket, at, bucketEvents: history.bucketEvents, keys: page.keys };
+      pages: for (const page of keyRangePages(keys, (k) => k.bytes, RESTORE_PLAN_PAGE, Math.max(1, RESTORE_FROM_BACKUP_PAGE_BYTES - bucketBytes))) {
+        const request: HistoryListFromEventsRequest = { bucket, at, bucketEvents: history.bucketEvents, keys: await history.eventsOf(page.keys) };
         const reply = await this.rpc.request<HistoryListFromEventsReply>(METADATA_SERVICE, MetadataRpc.historyListFromEvents, request, { timeoutMs: METADATA_RPC_TIMEOUT_MS });
         for (const o of reply.objects) {
           if (objects.length === max) {
@@ -103,7 +104,9 @@ export class HistoryReadController {
     }
     if (typeof key !== 'string' || key === '') throw new CairnError('InvalidArgument', 'a key is required');
     await this.fromBackup(source, bucket, key, atMs, async (history, target) => {
-      const request: HistoryHeadFromEventsRequest = { bucket, key, at, ...(versionId ? { versionId } : {}), bucketEvents: history.bucketEvents, events: history.keys.find((k) => k.key === key)?.events ?? [] };
+      const ref = (await history.keys()).find((k) => k.key === key);
+      const events = ref ? (await history.eventsOf([ref]))[0].events : [];
+      const request: HistoryHeadFromEventsRequest = { bucket, key, at, ...(versionId ? { versionId } : {}), bucketEvents: history.bucketEvents, events };
       const version = await this.rpc.request<HistoryHeadReply>(METADATA_SERVICE, MetadataRpc.historyHeadFromEvents, request, { timeoutMs: METADATA_RPC_TIMEOUT_MS });
       await this.send(res, version, `backup ${source.backupId}`, this.bytesWithBackup(version.chunks, target, abort.signal));
     });
@@ -121,12 +124,16 @@ export class HistoryReadController {
   }
 
   /** The bucket's history from the backup the source names, with its target open for `use`. */
-  private async fromBackup<T>(source: Extract<HistorySource, { kind: 'backup' }>, bucket: string, prefix: string, atMs: number, use: (history: BucketHistoryAsOf, target: BackupTarget) => Promise<T>): Promise<T> {
+  private async fromBackup<T>(source: Extract<HistorySource, { kind: 'backup' }>, bucket: string, prefix: string, atMs: number, use: (history: BucketHistorySpill, target: BackupTarget) => Promise<T>): Promise<T> {
     const target = await this.targets.open(source.target);
     try {
       const manifest = await this.history.manifest(target, source.backupId);
       const history = await this.history.readBucket(target, manifest, source, bucket, prefix, atMs, new AbortController().signal);
-      return await use(history, target);
+      try {
+        return await use(history, target);
+      } finally {
+        await history.close();
+      }
     } finally {
       await target.close();
     }

@@ -29,11 +29,12 @@ import { SchedulerQueues } from '../adapters/scheduler-queues';
 import { SchedulerStateStore } from '../adapters/scheduler-state.store';
 import { waitForMetaProjection } from '../adapters/meta-projection-wait';
 import { METADATA_RPC_TIMEOUT_MS } from '../cluster/cluster-view';
-import { keyRangePages, type HistorySource } from '../domain/history-source';
+import type { HistorySource } from '../domain/history-source';
 import { reportProgress, type ProgressReport } from '../domain/job-progress';
 import { durationMs, type SchedulerConfig } from '../scheduler.config';
 import { SweepQueue } from '../sweep/sweep.queue';
 import { BackupHistoryReader } from './backup-history.reader';
+import { planAndApplyPages, type PageLimits } from './restore-pages';
 
 export const RESTORE_QUEUE = 'restore';
 /** Restore actions applied at once (each a chunk check and a metadata write). */
@@ -120,6 +121,7 @@ export class RestoreQueue implements OnApplicationBootstrap, NamedWorker {
   private current: RestoreReport | null = null;
   private runs = 0;
   private lastError?: { message: string; at: string };
+  private readonly pageLimits: PageLimits = { maxKeys: RESTORE_PLAN_PAGE, maxBytes: RESTORE_FROM_BACKUP_PAGE_BYTES };
 
   constructor(
     private readonly queues: SchedulerQueues,
@@ -264,30 +266,34 @@ export class RestoreQueue implements OnApplicationBootstrap, NamedWorker {
     const target = await this.targets.open(source.target);
     try {
       const manifest = await this.history.manifest(target, source.backupId);
-      const history = await this.history.readBucket(target, manifest, source, request.bucket, request.prefix ?? '', Date.parse(request.at), signal);
       const copyBack: CopyBack = { target, pace: new BytePacer((await this.targets.view(source.target)).bytesPerSecond), signal };
-      run.planned(history.keys.length);
-      const bucketBytes = JSON.stringify(history.bucketEvents).length;
-      const pages = keyRangePages(history.keys, (k) => JSON.stringify(k).length, RESTORE_PLAN_PAGE, Math.max(1, RESTORE_FROM_BACKUP_PAGE_BYTES - bucketBytes));
-      for (const page of pages) {
-        signal.throwIfAborted();
-        const planRequest: RestorePlanFromEventsRequest = {
-          bucket: request.bucket,
-          at: request.at,
-          ...(request.prefix ? { prefix: request.prefix } : {}),
-          ...(request.to ? { to: request.to } : {}),
-          bucketEvents: history.bucketEvents,
-          keys: page.keys,
-          after: page.after,
-          through: page.through,
-        };
-        const reply = await this.rpc.request<RestorePlanFromEventsReply>(METADATA_SERVICE, MetadataRpc.restorePlanFromEvents, planRequest, { timeoutMs: METADATA_RPC_TIMEOUT_MS });
-        await runPool(reply.actions, RESTORE_CONCURRENCY, signal, async (action) => {
-          await this.apply(action, request, run, copyBack);
+      // Metadata finds the target's keys of each page in its read model: it must hold every write made before the restore began.
+      await waitForMetaProjection(this.rpc, await this.history.liveLastSequence(), signal, this.logger);
+      const history = await this.history.readBucket(target, manifest, source, request.bucket, request.prefix ?? '', Date.parse(request.at), signal);
+      try {
+        await planAndApplyPages(history, this.pageLimits, signal, async (page) => {
+          const planRequest: RestorePlanFromEventsRequest = {
+            bucket: request.bucket,
+            at: request.at,
+            ...(request.prefix ? { prefix: request.prefix } : {}),
+            ...(request.to ? { to: request.to } : {}),
+            bucketEvents: history.bucketEvents,
+            keys: page.keys,
+            after: page.after,
+            through: page.through,
+          };
+          const reply = await this.rpc.request<RestorePlanFromEventsReply>(METADATA_SERVICE, MetadataRpc.restorePlanFromEvents, planRequest, { timeoutMs: METADATA_RPC_TIMEOUT_MS });
+          await runPool(reply.actions, RESTORE_CONCURRENCY, signal, async (action) => {
+            await this.apply(action, request, run, copyBack);
+            await publish();
+          });
+          run.scanned(reply.scannedKeys);
           await publish();
-        });
-        run.scanned(reply.scannedKeys);
-        await publish();
+        }, (totalKeys) => run.planned(totalKeys));
+        const held = history.held();
+        this.logger.log(`restore of ${request.bucket} from backup ${source.backupId}: ${history.eventsRead} events read, ${(history.spilledBytes / 1048576).toFixed(1)} MiB of key events spilled, at most ${held.peakKeys} keys and ${(held.peakEventBytes / 1024).toFixed(0)} KiB of their events held at once`);
+      } finally {
+        await history.close();
       }
     } finally {
       await target.close();

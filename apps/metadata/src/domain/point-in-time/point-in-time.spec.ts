@@ -3,7 +3,7 @@ import type { StoredEvent } from '@cairn/eventing';
 import { keyIdOf } from '@cairn/hashing';
 import type { EventEnvelope } from '@cairn/protocol';
 import type { MetadataError } from '../shared/metadata.errors';
-import { advanceTimeline, bucketAsOf, emptyTimeline, keyAsOf, liveVersion, parseMoment, restoreActionFor, restoreActionsForRange, type KeyTimeline } from './point-in-time';
+import { advanceTimeline, bucketAsOf, emptyTimeline, keyAsOf, liveVersion, parseMoment, restoreActionFor, restoreActionsForRange, withoutInlineBodies, type KeyTimeline } from './point-in-time';
 
 const key = 'docs/report.txt';
 const ref = { bucket: 'b', key, keyId: keyIdOf(key), incarnation: 1 };
@@ -107,8 +107,29 @@ describe('the past from the event log', () => {
       ['outside the prefix nothing is touched', { sourceKeys: [{ key: 'other/a', ...then('v1') }], targetKeys: [targetKey('other/b', 'x')], prefix: 'docs/' }, []],
       ['a key absent then and now needs nothing', { sourceKeys: [{ key: 'a', ...then(null) }] }, []],
       ['actions come in key order', { sourceKeys: [{ key: 'b', ...then('v1') }, { key: 'd', ...then('v1') }], targetKeys: [targetKey('c', 'x'), targetKey('a', 'x')] }, ['delete a', 'put b', 'delete c', 'put d']],
+      // S3's order (UTF-8 bytes): an emoji (U+1F600) sorts after U+FFFD, where UTF-16 code units put it before.
+      ['ranges are in UTF-8 byte order', { targetKeys: [targetKey('a\u{1F600}', 'x'), targetKey('a\uFFFD', 'x')], after: 'a\uFFFD', through: null }, ['delete a\u{1F600}']],
+      ['actions come in UTF-8 byte order', { targetKeys: [targetKey('a\u{1F600}', 'x'), targetKey('a\uFFFD', 'x')] }, ['delete a\uFFFD', 'delete a\u{1F600}']],
     ])('%s', (_name, over, expected) => {
       expect(page(over)).toEqual(expected);
+    });
+
+    it('compares the target without its inline bodies: same chunk hashes are the same content', () => {
+      const inline = (body: string, minute = 7) => {
+        const e = put(body, minute);
+        const data = e.envelope.data as { chunks: { inline?: string }[] };
+        data.chunks = data.chunks.map((c) => ({ ...c, inline: Buffer.from(body).toString('base64') }));
+        return e;
+      };
+      const now = withoutInlineBodies(keyAsOf([inline('v1')], Number.MAX_SAFE_INTEGER));
+      expect(now.versions[0].chunks.every((c) => c.inline === undefined)).toBe(true);
+      expect(now.versions[0].chunks[0].hash).toBe(createHash('sha256').update('v1').digest('hex'));
+      const source = { key: 'a', then: keyAsOf([inline('v1', 1)], at) };
+      expect(page({ sourceKeys: [source], targetKeys: [{ key: 'a', now }] })).toEqual([]);
+      const changed = withoutInlineBodies(keyAsOf([inline('v2')], Number.MAX_SAFE_INTEGER));
+      const actions = restoreActionsForRange({ sourceKeys: [source], sourceIncarnation: 1, targetKeys: [{ key: 'a', now: changed }], targetIncarnation: 1, prefix: '', after: '', through: null });
+      // The version put back carries the source's chunks, inline bodies included.
+      expect(actions).toMatchObject([{ kind: 'put', key: 'a', version: { chunks: [{ inline: Buffer.from('v1').toString('base64') }] } }]);
     });
   });
 });

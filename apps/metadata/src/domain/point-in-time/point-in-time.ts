@@ -113,7 +113,7 @@ export function restoreActionFor(key: string, desired: ReadVersion | null, actua
 export interface RestoreRangePage {
   readonly sourceKeys: readonly { readonly key: string; readonly then: KeyAsRead }[];
   readonly sourceIncarnation: number;
-  readonly targetKeys: readonly KeyTimeline[];
+  readonly targetKeys: readonly TargetKeyNow[];
   readonly targetIncarnation: number;
   readonly prefix: string;
   /** Exclusive; '' from the start of the key space. */
@@ -122,8 +122,15 @@ export interface RestoreRangePage {
   readonly through: string | null;
 }
 
+/** A key of the restore target as it is now. */
+export interface TargetKeyNow {
+  readonly key: string;
+  readonly now: KeyAsRead;
+}
+
 export function restoreActionsForRange(page: RestoreRangePage): RestoreAction[] {
-  const inRange = (key: string) => key.startsWith(page.prefix) && (page.after === '' || key > page.after) && (page.through === null || key <= page.through);
+  // The scheduler cuts the ranges in S3's key order (UTF-8 bytes), as the read model compares keys.
+  const inRange = (key: string) => key.startsWith(page.prefix) && (page.after === '' || compareUtf8(key, page.after) > 0) && (page.through === null || compareUtf8(key, page.through) <= 0);
   const target = new Map(page.targetKeys.filter((t) => inRange(t.key)).map((t) => [t.key, t]));
   const actions: RestoreAction[] = [];
   const named = new Set<string>();
@@ -139,7 +146,22 @@ export function restoreActionsForRange(page: RestoreRangePage): RestoreAction[] 
     const live = liveVersion(t.now, page.targetIncarnation);
     if (live) actions.push({ kind: 'delete', key, currentEtag: live.etag });
   }
-  return actions.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return actions.sort((a, b) => compareUtf8(a.key, b.key));
+}
+
+function compareUtf8(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
+
+/**
+ * The key's state with inline bodies left out of its versions' chunks (their hashes stay): what a
+ * restore compares the target with, without holding the target's small objects' bytes.
+ */
+export function withoutInlineBodies(key: KeyAsRead): KeyAsRead {
+  return {
+    ...key,
+    versions: key.versions.map((v) => (v.chunks.some((c) => c.inline !== undefined) ? { ...v, chunks: v.chunks.map(({ inline: _inline, ...chunk }) => chunk) } : v)),
+  };
 }
 
 export function restoredVersionOf(v: ReadVersion): RestoredVersion {
