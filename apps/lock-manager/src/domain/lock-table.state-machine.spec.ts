@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { LeaseSecretHash, LockCommand, LockMode } from './lock.commands';
 import type { LockEvent } from './lock.events';
-import { applyLockCommand, initialLockTableState, inspectLock, type LockTableState } from './lock-table.state-machine';
+import { applyLockCommand, applyToLockTable, initialLockTableState, inspectLock, lockTableOf, lockTableStateOf, nextDeadlineMs, type LockTableState } from './lock-table.state-machine';
 
 /** given([commands already applied]).when(command).then([events it produces]) */
 function given(history: LockCommand[]) {
@@ -199,5 +199,82 @@ describe('lock table', () => {
     const commands = [acquire('r', 'a', 'shared', 0), acquire('r', 'b', 'exclusive', 1, 1_000, 2_000), tick(1_500), acquire('s', 'c', 'exclusive', 1_600)];
     const fold = () => commands.reduce<LockTableState>((s, c) => applyLockCommand(s, c).state, initialLockTableState());
     expect(JSON.stringify(fold())).toBe(JSON.stringify(fold()));
+  });
+
+  it('a table applied to in place gives the events and state of applying each command to a fresh copy (indexes rebuilt every time)', () => {
+    let seed = 42;
+    const next = (n: number) => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      return Math.floor((seed / 2 ** 31) * n);
+    };
+    const owners = ['a', 'b', 'c', 'd'];
+    const resources = ['r0', 'r1', 'r2'];
+    const tokens = new Map<string, number[]>();
+    const live = lockTableOf(initialLockTableState());
+    let copied = initialLockTableState();
+    let nowMs = 0;
+    const counts = new Map<string, number>();
+    for (let i = 0; i < 3_000; i++) {
+      nowMs += next(10) === 0 ? next(2_000) : next(20);
+      const resource = resources[next(resources.length)];
+      const owner = owners[next(owners.length)];
+      const held = tokens.get(`${resource}/${owner}`) ?? [];
+      const token = held.length > 0 && next(4) > 0 ? held[held.length - 1] : 1 + next(5);
+      const choice = next(10);
+      const command =
+        choice < 4
+          ? acquire(resource, owner, next(3) === 0 ? 'shared' : 'exclusive', nowMs, 1 + next(2_000), next(2) === 0 ? 0 : next(2_500))
+          : choice < 6
+            ? release(resource, owner, token, nowMs)
+            : choice < 8
+              ? renew(resource, owner, token, nowMs, 1 + next(2_000))
+              : tick(nowMs);
+      const expected = applyLockCommand(copied, command);
+      const events = applyToLockTable(live, command);
+      expect(events).toEqual(expected.events);
+      copied = expected.state;
+      for (const e of events) {
+        counts.set(e.type === 'LockRefused' ? e.code : e.type, (counts.get(e.type === 'LockRefused' ? e.code : e.type) ?? 0) + 1);
+        if (e.type === 'LockGranted') tokens.set(`${e.resource}/${e.owner}`, [...(tokens.get(`${e.resource}/${e.owner}`) ?? []), e.fencingToken]);
+      }
+    }
+    expect(JSON.stringify(lockTableStateOf(live))).toBe(JSON.stringify(copied));
+    // The sequence went through every path that changes deadlines or waiters.
+    for (const kind of ['LockGranted', 'LockQueued', 'LockReleased', 'LockRenewed', 'LockExpired', 'LOCK_WAIT_TIMEOUT', 'LOCK_DEADLOCK', 'LOCK_CONFLICT']) {
+      if (!counts.get(kind)) throw new Error(`no ${kind} in ${JSON.stringify([...counts])}`);
+    }
+  });
+
+  it('applies a command without walking the whole table (it keeps every resource ever locked)', () => {
+    const table = lockTableOf(initialLockTableState());
+    for (let i = 0; i < 1_000; i++) {
+      applyToLockTable(table, acquire(`old-${i}`, 'a', 'exclusive', i, 1_000_000 - i));
+      applyToLockTable(table, release(`old-${i}`, 'a', 1, i));
+    }
+    applyToLockTable(table, acquire('held', 'b', 'exclusive', 1_000, 500_000));
+    const walked = new Proxy(table.resources, {
+      ownKeys: () => {
+        throw new Error('walked every resource');
+      },
+    });
+    const watched = { ...table, resources: walked, deadlines: table.deadlines, waiting: table.waiting };
+    expect(applyToLockTable(watched, acquire('new', 'c', 'exclusive', 2_000, 1_000, 1_000))).toEqual([expect.objectContaining({ type: 'LockGranted' })]);
+    expect(applyToLockTable(watched, acquire('held', 'c', 'exclusive', 2_001, 1_000, 1_000))).toEqual([expect.objectContaining({ type: 'LockQueued' })]);
+    expect(applyToLockTable(watched, renew('new', 'c', 1, 2_002, 5_000))).toEqual([expect.objectContaining({ type: 'LockRenewed' })]);
+    expect(applyToLockTable(watched, tick(400_000))).toEqual([expect.objectContaining({ type: 'LockRefused', code: 'LOCK_WAIT_TIMEOUT' }), expect.objectContaining({ type: 'LockExpired', resource: 'new' })]);
+    expect(applyToLockTable(watched, release('held', 'b', 1, 400_001))).toEqual([expect.objectContaining({ type: 'LockReleased' })]);
+  });
+
+  it('names the next deadline that is still due: one a renewal or release made stale is skipped', () => {
+    const table = lockTableOf(initialLockTableState());
+    applyToLockTable(table, acquire('r', 'a', 'exclusive', 0, 1_000));
+    applyToLockTable(table, acquire('s', 'b', 'exclusive', 0, 5_000));
+    expect(nextDeadlineMs(table)).toBe(1_000);
+    applyToLockTable(table, renew('r', 'a', 1, 10, 3_000));
+    expect(nextDeadlineMs(table)).toBe(3_010);
+    applyToLockTable(table, release('r', 'a', 1, 20));
+    expect(nextDeadlineMs(table)).toBe(5_000);
+    applyToLockTable(table, release('s', 'b', 1, 30));
+    expect(nextDeadlineMs(table)).toBeUndefined();
   });
 });

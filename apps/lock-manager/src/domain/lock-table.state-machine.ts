@@ -52,27 +52,54 @@ function compatible(a: LockMode, b: LockMode): boolean {
   return a === 'shared' && b === 'shared';
 }
 
-/** Mutable working copy for one command; the input state is never modified. */
-interface Draft {
+type MutableResource = { lastFencingToken: number; holders: LockHolder[]; waiters: LockWaiter[] };
+
+/**
+ * The table a replica applies commands to, in place: a command visits the resources it names and
+ * those with a lease or wait due, never the whole table (which keeps every resource ever locked,
+ * for its last fencing token). `deadlines` and `waiting` are indexes derived from the resources;
+ * they are not replicated state (a snapshot is the LockTableState alone) and are rebuilt on restore.
+ */
+export interface LockTable extends LockTableState {
   nowMs: number;
   nextSeq: number;
-  resources: Record<string, { lastFencingToken: number; holders: LockHolder[]; waiters: LockWaiter[] }>;
+  readonly resources: Record<string, MutableResource>;
+  /** Every current lease end and wait deadline (and stale ones, left by renewals and releases until their time comes). */
+  readonly deadlines: DeadlineQueue;
+  /** Resources that may have waiters: the only ones the wait-for graph needs. */
+  readonly waiting: Set<string>;
 }
 
-function draftOf(state: LockTableState): Draft {
-  const resources: Draft['resources'] = {};
+/** A working table holding a copy of `state` (O(resources): for restores and the pure applyLockCommand). */
+export function lockTableOf(state: LockTableState): LockTable {
+  const table: LockTable = { nowMs: state.nowMs, nextSeq: state.nextSeq, resources: {}, deadlines: new DeadlineQueue(), waiting: new Set() };
   for (const [name, r] of Object.entries(state.resources)) {
-    resources[name] = { lastFencingToken: r.lastFencingToken, holders: r.holders.slice(), waiters: r.waiters.slice() };
+    table.resources[name] = { lastFencingToken: r.lastFencingToken, holders: r.holders.slice(), waiters: r.waiters.slice() };
+    for (const h of r.holders) table.deadlines.push(h.expiresAtMs, name);
+    for (const w of r.waiters) table.deadlines.push(w.deadlineMs, name);
+    if (r.waiters.length > 0) table.waiting.add(name);
   }
-  return { nowMs: state.nowMs, nextSeq: state.nextSeq, resources };
+  return table;
+}
+
+/** The replicated part of a table, as a snapshot stores it. */
+export function lockTableStateOf(table: LockTable): LockTableState {
+  return { nowMs: table.nowMs, nextSeq: table.nextSeq, resources: table.resources };
 }
 
 /**
  * The replicated lock table: `apply(state, command) -> { state, events }`, pure and
- * deterministic, so every replica that applies the same committed commands agrees exactly.
+ * deterministic, so every replica that applies the same committed commands agrees exactly. It
+ * copies the whole table; a replica applies to its own LockTable in place (applyToLockTable).
  */
 export function applyLockCommand(state: LockTableState, command: LockCommand): { state: LockTableState; events: LockEvent[] } {
-  const d = draftOf(state);
+  const table = lockTableOf(state);
+  const events = applyToLockTable(table, command);
+  return { state: lockTableStateOf(table), events };
+}
+
+/** Applies a command to `d` in place and returns its events: the same events, in the same order, as applyLockCommand. */
+export function applyToLockTable(d: LockTable, command: LockCommand): LockEvent[] {
   const events: LockEvent[] = [];
   // Committed time never runs backwards, even if a new leader's clock is behind the old one's.
   d.nowMs = Math.max(d.nowMs, command.nowMs);
@@ -92,6 +119,7 @@ export function applyLockCommand(state: LockTableState, command: LockCommand): {
       }
       const ttlMs = Math.min(Math.max(1, command.ttlMs), MAX_LOCK_TTL_MS);
       found.r.holders[found.i] = { ...found.r.holders[found.i], expiresAtMs: d.nowMs + ttlMs };
+      d.deadlines.push(d.nowMs + ttlMs, command.resource);
       events.push({ type: 'LockRenewed', resource: command.resource, owner: command.owner, fencingToken: command.fencingToken, expiresAtMs: d.nowMs + ttlMs });
       break;
     }
@@ -111,7 +139,19 @@ export function applyLockCommand(state: LockTableState, command: LockCommand): {
       throw new Error(`unknown lock command ${JSON.stringify(never)}`);
     }
   }
-  return { state: freeze(d), events };
+  return events;
+}
+
+/** The earliest lease end or wait deadline in `table`, in committed time: committing time before it changes nothing. */
+export function nextDeadlineMs(table: LockTable): number | undefined {
+  for (;;) {
+    const next = table.deadlines.peek();
+    if (next === undefined) return undefined;
+    const r = table.resources[next.resource];
+    if (r && (r.holders.some((h) => h.expiresAtMs === next.atMs) || r.waiters.some((w) => w.deadlineMs === next.atMs))) return next.atMs;
+    // A renewal, release or grant made this one stale: it marks nothing that is still due.
+    table.deadlines.pop();
+  }
 }
 
 /** Who holds and who waits for `resource`, as of the last applied command. */
@@ -126,9 +166,9 @@ export function inspectLock(state: LockTableState, resource: string): ResourceSt
  * it did in v1; a grant made without one is matched by no v2 command, so it can only expire.
  */
 function heldLease(
-  d: Draft,
+  d: LockTable,
   c: Extract<LockCommand, { type: 'RenewLock' | 'ReleaseLock' }>,
-): { refusal: LockEvent; r?: undefined; i?: undefined } | { refusal?: undefined; r: Draft['resources'][string]; i: number } {
+): { refusal: LockEvent; r?: undefined; i?: undefined } | { refusal?: undefined; r: MutableResource; i: number } {
   const r = d.resources[c.resource];
   const i = r ? r.holders.findIndex((h) => h.owner === c.owner && h.fencingToken === c.fencingToken) : -1;
   if (!r || i < 0) return { refusal: refusal('', c.resource, c.owner, LockErrorCodes.NotHeld, 'no such lease (expired or released)') };
@@ -152,7 +192,7 @@ function validSecretHash(hash: LeaseSecretHash): boolean {
   return hash === null || (typeof hash === 'string' && SECRET_HASH_PATTERN.test(hash));
 }
 
-function acquire(d: Draft, c: Extract<LockCommand, { type: 'AcquireLock' }>, events: LockEvent[]): void {
+function acquire(d: LockTable, c: Extract<LockCommand, { type: 'AcquireLock' }>, events: LockEvent[]): void {
   if (
     !validName(c.resource) ||
     !validName(c.owner) ||
@@ -207,21 +247,24 @@ function acquire(d: Draft, c: Extract<LockCommand, { type: 'AcquireLock' }>, eve
     return;
   }
   r.waiters.push({ requestId: c.requestId, owner: c.owner, mode: c.mode, ttlMs: c.ttlMs, secretHash: c.secretHash, deadlineMs: d.nowMs + c.waitMs, seq: d.nextSeq++ });
+  d.deadlines.push(d.nowMs + c.waitMs, c.resource);
+  d.waiting.add(c.resource);
   events.push({ type: 'LockQueued', requestId: c.requestId, resource: c.resource, owner: c.owner, position: r.waiters.length });
   breakDeadlocks(d, events);
 }
 
-function grant(d: Draft, resource: string, requestId: string, owner: string, mode: LockMode, ttlMs: number, secretHash: LeaseSecretHash): LockEvent {
+function grant(d: LockTable, resource: string, requestId: string, owner: string, mode: LockMode, ttlMs: number, secretHash: LeaseSecretHash): LockEvent {
   const r = d.resources[resource];
   const fencingToken = r.lastFencingToken + 1;
   r.lastFencingToken = fencingToken;
   const expiresAtMs = d.nowMs + ttlMs;
   r.holders.push({ requestId, owner, mode, fencingToken, expiresAtMs, secretHash });
+  d.deadlines.push(expiresAtMs, resource);
   return { type: 'LockGranted', requestId, resource, owner, mode, fencingToken, expiresAtMs };
 }
 
 /** Grants queued requests in order for as long as the head of the queue is compatible. */
-function grantWaiters(d: Draft, resource: string, events: LockEvent[]): void {
+function grantWaiters(d: LockTable, resource: string, events: LockEvent[]): void {
   const r = d.resources[resource];
   while (r.waiters.length > 0) {
     const head = r.waiters[0];
@@ -231,9 +274,16 @@ function grantWaiters(d: Draft, resource: string, events: LockEvent[]): void {
   }
 }
 
-function expire(d: Draft, events: LockEvent[]): void {
-  for (const name of Object.keys(d.resources).sort()) {
+/** Expires what is due, resource by resource in name order: only resources with a deadline now or before are visited. */
+function expire(d: LockTable, events: LockEvent[]): void {
+  const due = new Set<string>();
+  for (let next = d.deadlines.peek(); next !== undefined && next.atMs <= d.nowMs; next = d.deadlines.peek()) {
+    due.add(next.resource);
+    d.deadlines.pop();
+  }
+  for (const name of [...due].sort()) {
     const r = d.resources[name];
+    if (!r) continue;
     const expired = r.holders.filter((h) => h.expiresAtMs <= d.nowMs);
     const timedOut = r.waiters.filter((w) => w.deadlineMs <= d.nowMs);
     if (expired.length === 0 && timedOut.length === 0) continue;
@@ -249,7 +299,7 @@ function expire(d: Draft, events: LockEvent[]): void {
  * The wait-for graph: a waiter waits for every incompatible holder and every incompatible waiter
  * queued ahead of it. While it has a cycle, the youngest waiter in the cycle is refused.
  */
-function breakDeadlocks(d: Draft, events: LockEvent[]): void {
+function breakDeadlocks(d: LockTable, events: LockEvent[]): void {
   for (;;) {
     const edges = new Map<string, Set<string>>();
     const addEdge = (from: string, to: string) => {
@@ -258,7 +308,12 @@ function breakDeadlocks(d: Draft, events: LockEvent[]): void {
       if (!set) edges.set(from, (set = new Set()));
       set.add(to);
     };
-    for (const r of Object.values(d.resources)) {
+    for (const name of d.waiting) {
+      const r = d.resources[name];
+      if (!r || r.waiters.length === 0) {
+        d.waiting.delete(name);
+        continue;
+      }
       r.waiters.forEach((w, i) => {
         for (const h of r.holders) if (!compatible(h.mode, w.mode)) addEdge(w.owner, h.owner);
         for (const ahead of r.waiters.slice(0, i)) if (!compatible(ahead.mode, w.mode)) addEdge(w.owner, ahead.owner);
@@ -267,8 +322,8 @@ function breakDeadlocks(d: Draft, events: LockEvent[]): void {
     const cycle = findCycle(edges);
     if (!cycle) return;
     let youngest: { resource: string; waiter: LockWaiter } | undefined;
-    for (const [name, r] of Object.entries(d.resources)) {
-      for (const w of r.waiters) {
+    for (const name of d.waiting) {
+      for (const w of d.resources[name].waiters) {
         if (cycle.has(w.owner) && (!youngest || w.seq > youngest.waiter.seq)) youngest = { resource: name, waiter: w };
       }
     }
@@ -310,6 +365,48 @@ function findCycle(edges: Map<string, Set<string>>): Set<string> | undefined {
   return undefined;
 }
 
-function freeze(d: Draft): LockTableState {
-  return d;
+/**
+ * A min-heap of (time, resource): what may fall due when. An entry is only a hint to look at the
+ * resource then; the resource's own holders and waiters decide what expires.
+ */
+export class DeadlineQueue {
+  private readonly heap: Array<{ readonly atMs: number; readonly resource: string }> = [];
+
+  get size(): number {
+    return this.heap.length;
+  }
+
+  push(atMs: number, resource: string): void {
+    const heap = this.heap;
+    heap.push({ atMs, resource });
+    let i = heap.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (heap[parent].atMs <= heap[i].atMs) break;
+      [heap[parent], heap[i]] = [heap[i], heap[parent]];
+      i = parent;
+    }
+  }
+
+  peek(): { readonly atMs: number; readonly resource: string } | undefined {
+    return this.heap[0];
+  }
+
+  pop(): void {
+    const heap = this.heap;
+    const last = heap.pop();
+    if (last === undefined || heap.length === 0) return;
+    heap[0] = last;
+    let i = 0;
+    for (;;) {
+      const left = 2 * i + 1;
+      const right = left + 1;
+      let smallest = i;
+      if (left < heap.length && heap[left].atMs < heap[smallest].atMs) smallest = left;
+      if (right < heap.length && heap[right].atMs < heap[smallest].atMs) smallest = right;
+      if (smallest === i) return;
+      [heap[smallest], heap[i]] = [heap[i], heap[smallest]];
+      i = smallest;
+    }
+  }
 }

@@ -2,9 +2,13 @@ import type { Entry, ReplicatedStateMachine, Snapshot } from '@cairn/consensus';
 import type { LockCommand } from '../domain/lock.commands';
 import type { LockEvent } from '../domain/lock.events';
 import {
-  applyLockCommand,
+  applyToLockTable,
   initialLockTableState,
+  lockTableOf,
+  lockTableStateOf,
+  nextDeadlineMs,
   type LockHolder,
+  type LockTable,
   type LockTableState,
   type LockWaiter,
   type ResourceState,
@@ -75,9 +79,10 @@ type TerminalEvent = Extract<LockEvent, { type: 'LockGranted' | 'LockRefused' }>
  * learns, on whichever replica it waits, that it was granted or refused later.
  */
 export class LockTableReplica implements ReplicatedStateMachine<LockEvent[]> {
-  private current: LockTableState = initialLockTableState();
+  private current: LockTable = lockTableOf(initialLockTableState());
   private readonly watchers = new Map<string, Set<(event: TerminalEvent) => void>>();
 
+  /** The table as of the last applied entry (live: read it in the same turn). */
   get state(): LockTableState {
     return this.current;
   }
@@ -90,8 +95,7 @@ export class LockTableReplica implements ReplicatedStateMachine<LockEvent[]> {
     if (record.v === LOCK_ENTRY_VERSION) command = record.command;
     else if (record.v === 1) command = upcastLockCommandV1(record.command as LockCommandV1);
     else throw new Error(`lock log entry ${entry.index} has unknown version ${record.v}`);
-    const { state, events } = applyLockCommand(this.current, command);
-    this.current = state;
+    const events = applyToLockTable(this.current, command);
     for (const event of events) {
       if ((event.type === 'LockGranted' || event.type === 'LockRefused') && event.requestId !== '') this.notify(event);
     }
@@ -100,23 +104,18 @@ export class LockTableReplica implements ReplicatedStateMachine<LockEvent[]> {
 
   restore(snapshot: Snapshot): void {
     const record = JSON.parse(snapshot.data) as { v: number; state: unknown };
-    if (record.v === LOCK_SNAPSHOT_VERSION) this.current = record.state as LockTableState;
-    else if (record.v === 1) this.current = upcastLockTableStateV1(record.state as LockTableStateV1);
+    if (record.v === LOCK_SNAPSHOT_VERSION) this.current = lockTableOf(record.state as LockTableState);
+    else if (record.v === 1) this.current = lockTableOf(upcastLockTableStateV1(record.state as LockTableStateV1));
     else throw new Error(`lock snapshot has unknown version ${record.v}`);
   }
 
   snapshotData(): string {
-    return JSON.stringify({ v: LOCK_SNAPSHOT_VERSION, state: this.current });
+    return JSON.stringify({ v: LOCK_SNAPSHOT_VERSION, state: lockTableStateOf(this.current) });
   }
 
   /** The earliest lease end or wait deadline, in committed time: committing time before it changes nothing. */
   nextDeadlineMs(): number | undefined {
-    let next: number | undefined;
-    for (const r of Object.values(this.current.resources)) {
-      for (const h of r.holders) if (next === undefined || h.expiresAtMs < next) next = h.expiresAtMs;
-      for (const w of r.waiters) if (next === undefined || w.deadlineMs < next) next = w.deadlineMs;
-    }
-    return next;
+    return nextDeadlineMs(this.current);
   }
 
   /**
