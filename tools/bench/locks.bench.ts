@@ -14,7 +14,7 @@ import { LockClient } from '@cairn/lock-client';
 import { NatsConnectionManager, RpcClient, deleteNamespaceStreams } from '@cairn/messaging';
 import { benchCredentials } from './bench-credentials';
 import { LockManagerCluster } from '../../apps/lock-manager/src/testing/lock-manager-cluster.fixture';
-import { cpuSecondsOf } from './process-cpu';
+import { cpuSecondsOf, writeCallsOf } from './process-cpu';
 const { ensureLocalServices } = require('../services/local-services') as { ensureLocalServices: () => Promise<unknown> };
 
 const CLIENT_COUNTS = [1, 8, 16, 64];
@@ -81,11 +81,13 @@ async function pairs(rpc: RpcClient, clients: number, contended: boolean, runId:
   };
   const started = performance.now();
   const cpuBefore = pids.reduce((sum, pid) => sum + cpuSecondsOf(pid), 0);
+  const writesBefore = pids.map((pid) => writeCallsOf(pid));
   await Promise.all(Array.from({ length: clients }, (_, i) => worker(i)));
   const elapsedS = (performance.now() - started) / 1000;
   const cpuMsPerPair = ((pids.reduce((sum, pid) => sum + cpuSecondsOf(pid), 0) - cpuBefore) * 1000) / Math.max(1, latenciesMs.length);
+  const writesPerPair = pids.map((pid, i) => (writeCallsOf(pid) - writesBefore[i]) / Math.max(1, latenciesMs.length));
   latenciesMs.sort((a, b) => a - b);
-  return { pairsPerS: latenciesMs.length / elapsedS, p50: percentile(latenciesMs, 50), p99: percentile(latenciesMs, 99), count: latenciesMs.length, errors, cpuMsPerPair };
+  return { pairsPerS: latenciesMs.length / elapsedS, p50: percentile(latenciesMs, 50), p99: percentile(latenciesMs, 99), count: latenciesMs.length, errors, cpuMsPerPair, writesPerPair };
 }
 
 async function main(): Promise<void> {
@@ -111,14 +113,14 @@ async function main(): Promise<void> {
 
 async function pairsTable(rpc: RpcClient, pids: readonly number[]): Promise<void> {
   process.stdout.write(`\nacquire+release pairs (${DURATION_MS} ms per row, lease ${LEASE_TTL_MS} ms, clients reach the leader, the only replica in the NATS queue group)\n`);
-  process.stdout.write(`${'workload'.padEnd(12)}${'clients'.padStart(8)}${'pairs/s'.padStart(10)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'pairs'.padStart(8)}${'errors'.padStart(8)}${'cpu ms/pair'.padStart(13)}\n`);
+  process.stdout.write(`${'workload'.padEnd(12)}${'clients'.padStart(8)}${'pairs/s'.padStart(10)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'pairs'.padStart(8)}${'errors'.padStart(8)}${'cpu ms/pair'.padStart(13)}  writes/pair (each replica)\n`);
   // Warm-up: the first requests pay for connections and JIT.
   await pairs(rpc, 8, false, 'warmup');
   for (const contended of WORKLOADS) {
     for (const clients of PAIR_CLIENTS) {
       const r = await pairs(rpc, clients, contended, `${contended ? 'c' : 'd'}${clients}`, pids);
       process.stdout.write(
-        `${(contended ? 'contended' : 'distinct').padEnd(12)}${String(clients).padStart(8)}${r.pairsPerS.toFixed(0).padStart(10)}${r.p50.toFixed(1).padStart(9)}${r.p99.toFixed(1).padStart(9)}${String(r.count).padStart(8)}${String(r.errors).padStart(8)}${r.cpuMsPerPair.toFixed(2).padStart(13)}\n`,
+        `${(contended ? 'contended' : 'distinct').padEnd(12)}${String(clients).padStart(8)}${r.pairsPerS.toFixed(0).padStart(10)}${r.p50.toFixed(1).padStart(9)}${r.p99.toFixed(1).padStart(9)}${String(r.count).padStart(8)}${String(r.errors).padStart(8)}${r.cpuMsPerPair.toFixed(2).padStart(13)}  ${r.writesPerPair.map((w) => w.toFixed(1)).join(' / ')}\n`,
       );
     }
   }

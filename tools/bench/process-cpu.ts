@@ -16,6 +16,16 @@ export function cpuSecondsOf(pid: number | undefined): number {
   }
 }
 
+/** write(2)-family system calls a process has made so far (syscw of /proc/<pid>/io: sockets and files alike); 0 once it is gone. */
+export function writeCallsOf(pid: number | undefined): number {
+  if (!pid) return 0;
+  try {
+    return Number(/^syscw: (\d+)$/m.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
+}
+
 /** Processes of this machine whose command name is one of `names` (nats-server, the Postgres backends). */
 export function pidsNamed(names: readonly string[]): number[] {
   const pids: number[] = [];
