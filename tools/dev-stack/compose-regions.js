@@ -107,7 +107,7 @@ function composeDocument() {
     volumes[redis] = null;
     for (const proc of regionServiceProcesses(l, r)) {
       const name = container(proc.name, r);
-      const env = { ...proc.env, CAIRN_NATS_URL: `nats://${nats}:${CONTAINER_NATS.client}`, CAIRN_LOG_LEVEL: 'info', CAIRN_STREAM_REPLICAS: '1', CAIRN_CLUSTER_SECRET: CLUSTER_SECRET };
+      const env = { ...proc.env, CAIRN_NATS_URL: `nats://${nats}:${CONTAINER_NATS.client}`, CAIRN_LOG_LEVEL: 'info', CAIRN_STREAM_REPLICAS: '1', CAIRN_REPLICATION_FACTOR: '3', CAIRN_CLUSTER_SECRET: CLUSTER_SECRET };
       const entry = {
         ...inProfile(r),
         build: { context: '..', dockerfile: 'docker/Dockerfile', args: { APP: proc.service } },

@@ -1,5 +1,5 @@
 import { Inject, Module, type BeforeApplicationShutdown, type DynamicModule, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { ChunkClient, erasureCodeOf, JetStreamNodeHealthFeed, JetStreamUnderReplicationRecorder, NodeHealthView, NodePools, ReadRepairReporter, StorageClassChunks, StorageRingProvider, STANDARD_REPLICATION } from '@cairn/chunk-client';
+import { ChunkClient, erasureCodeOf, JetStreamNodeHealthFeed, JetStreamUnderReplicationRecorder, NodeHealthView, NodePools, ReadRepairReporter, StorageClassChunks, StorageRingProvider, regionReplication } from '@cairn/chunk-client';
 import { JetStreamEventStore, NatsConnectionManager, RpcClient, StreamTail } from '@cairn/messaging';
 import { ChunkHealthSchemaVersions, bucketOfToken, subjectsFor, type ChunkRef, type StorageClass } from '@cairn/protocol';
 import type { Logger } from 'pino';
@@ -125,7 +125,9 @@ export class S3GatewayModule {
             const readRepair = new ReadRepairReporter(underReplication, () => ring.ring().epoch, (error) => logger.warn({ err: error }, 'read repair not recorded'));
             const pools = new NodePools((nodeId) => ring.addressOf(nodeId), credentials.httpInterceptor(), internalTlsTrust(config));
             // Every storage class's chunks (docs/storage-classes.md): replicated ones through the ChunkClient, erasure-coded ones as stripes.
+            const replication = regionReplication(config.CAIRN_REPLICATION_FACTOR);
             const classes = new StorageClassChunks({
+              replication,
               client: {
                 ring: () => ring.ring(),
                 addressOf: (nodeId) => ring.addressOf(nodeId),
@@ -133,7 +135,7 @@ export class S3GatewayModule {
                 underReplication,
                 health,
                 onReadFailover: readRepair.onReadFailover,
-                fallbackReadNodes: (hash) => ring.fallbackReadNodes(hash, STANDARD_REPLICATION.replicationFactor),
+                fallbackReadNodes: (hash) => ring.fallbackReadNodes(hash, replication.standard.replicationFactor),
               },
               erasureCode: erasureCodeOf(config),
             });

@@ -8,9 +8,10 @@ export const REFERENCE_COPIES = 3;
 
 /**
  * capacity.classes: per storage class, the versions' logical bytes and what their chunks take on the
- * nodes (replicated chunks times their class's RF, erasure-coded stripes their k+m shards), read in
- * one snapshot with the checkpoint it is as of. A scan of the version and chunk tables: for the
- * admin API and metrics, which ask it at most every few seconds.
+ * nodes (replicated chunks times their class's copies at the region's replication factor,
+ * erasure-coded stripes their k+m shards), read in one snapshot with the checkpoint it is as of. A
+ * scan of the version and chunk tables: for the admin API and metrics, which ask it at most every
+ * few seconds.
  */
 export class StorageCapacityQueries {
   private readonly t: (table: string) => string;
@@ -19,7 +20,7 @@ export class StorageCapacityQueries {
     this.t = tableIn(schemaOf(dataSource));
   }
 
-  async byClass(checkpointName: string): Promise<StorageCapacityReply> {
+  async byClass(checkpointName: string, regionReplicationFactor: number): Promise<StorageCapacityReply> {
     return this.dataSource.transaction('REPEATABLE READ', async (tx) => {
       const [checkpoint]: Row[] = await tx.query(`SELECT sequence FROM ${this.t('projection_checkpoints')} WHERE projection = $1`, [checkpointName]);
       const versions: Row[] = await tx.query(
@@ -47,7 +48,7 @@ export class StorageCapacityQueries {
           versions: Number(v['versions']),
           logicalBytes: Number(v['logical_bytes']),
           inlineBytes: Number(c?.['inline_bytes'] ?? 0),
-          storedBytes: replicated * replicationFactorOf(storageClass) + Number(c?.['coded_raw_bytes'] ?? 0),
+          storedBytes: replicated * replicationFactorOf(storageClass, regionReplicationFactor) + Number(c?.['coded_raw_bytes'] ?? 0),
           threeCopyBytes: (replicated + coded) * REFERENCE_COPIES,
           erasureCodedBytes: coded,
         };

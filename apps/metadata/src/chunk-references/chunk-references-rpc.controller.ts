@@ -1,7 +1,9 @@
-import { Controller } from '@nestjs/common';
+import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { CairnError, ErrorCodes, metadataPattern, MetadataRpc, type ListChunkReferencesReply, type ListChunkReferencesRequest, type StorageCapacityReply } from '@cairn/protocol';
+import { SERVICE_CONFIG } from '@cairn/service-kit';
 import { StorageCapacityQueries } from '../capacity/storage-capacity.queries';
+import type { MetadataConfig } from '../metadata.config';
 import { MetadataReadModel } from '../adapters/metadata-read-model';
 import { CHECKPOINT_NAMES } from '../projections/projection-streams';
 import { ProjectionTracker } from '../projections/projection-tracker';
@@ -14,6 +16,7 @@ export class ChunkReferencesRpcController {
   constructor(
     private readonly projection: ProjectionTracker,
     private readonly readModel: MetadataReadModel,
+    @Inject(SERVICE_CONFIG) private readonly config: MetadataConfig,
   ) {}
 
   /**
@@ -25,7 +28,7 @@ export class ChunkReferencesRpcController {
     const range = chunkReferenceRange(r);
     const arrivedAt = await this.projection.lastSequence('META');
     await this.projection.waitFor('META', arrivedAt);
-    const page = await (await this.readModel.queries(ChunkReferenceQueries)).listChunkReferences(range, CHECKPOINT_NAMES.META);
+    const page = await (await this.readModel.queries(ChunkReferenceQueries)).listChunkReferences(range, CHECKPOINT_NAMES.META, this.config.CAIRN_REPLICATION_FACTOR);
     // Checkpoints only grow, and waitFor saw one at or past arrivedAt committed before the snapshot.
     if (page.asOfSequence < arrivedAt) {
       throw new CairnError(ErrorCodes.Internal, `chunk references read as of META ${page.asOfSequence}, before ${arrivedAt} which the projection had reached`);
@@ -36,6 +39,6 @@ export class ChunkReferencesRpcController {
   /** capacity.classes: bytes per storage class, logical and on the nodes (docs/storage-classes.md), as of the projection now. */
   @MessagePattern(metadataPattern(MetadataRpc.storageCapacity))
   async storageCapacity(): Promise<StorageCapacityReply> {
-    return (await this.readModel.queries(StorageCapacityQueries)).byClass(CHECKPOINT_NAMES.META);
+    return (await this.readModel.queries(StorageCapacityQueries)).byClass(CHECKPOINT_NAMES.META, this.config.CAIRN_REPLICATION_FACTOR);
   }
 }

@@ -1,4 +1,4 @@
-import { replicationFactorOf, type ChunkReference } from '@cairn/protocol';
+import { DEFAULT_REPLICATION_FACTOR, replicationFactorOf, type ChunkReference } from '@cairn/protocol';
 import type { DataSource } from 'typeorm';
 import { openTestSchema } from '../testing/test-database';
 import { chunkReferencePageQuery, ChunkReferenceQueries, type ChunkReferenceRange } from './chunk-references.queries';
@@ -77,7 +77,7 @@ describe('chunk references query (Postgres, ~120k chunk rows)', () => {
   });
 
   /** The answer the slow obvious way: every reference, grouped in JavaScript. */
-  async function everyReference(): Promise<ChunkReference[]> {
+  async function everyReference(regionReplicationFactor = DEFAULT_REPLICATION_FACTOR): Promise<ChunkReference[]> {
     const rows: { hash: string; size: string; storage_class: string | null }[] = await db.dataSource.query(
       `SELECT c.chunk_hash AS hash, c.size_bytes AS size, v.storage_class FROM ${t('object_version_chunks')} c
          JOIN ${t('object_versions')} v USING (bucket, key_id, version_id) WHERE c.inline_data IS NULL
@@ -88,7 +88,7 @@ describe('chunk references query (Postgres, ~120k chunk rows)', () => {
     const byHash = new Map<string, ChunkReference>();
     for (const r of rows) {
       const seen = byHash.get(r.hash);
-      const rf = Math.max(seen?.replicationFactor ?? 0, replicationFactorOf(r.storage_class));
+      const rf = Math.max(seen?.replicationFactor ?? 0, replicationFactorOf(r.storage_class, regionReplicationFactor));
       byHash.set(r.hash, { hash: r.hash, sizeBytes: Number(r.size), replicationFactor: rf });
     }
     return [...byHash.values()].sort((x, y) => (x.hash < y.hash ? -1 : 1));
@@ -98,7 +98,7 @@ describe('chunk references query (Postgres, ~120k chunk rows)', () => {
     const got: ChunkReference[] = [];
     let after = '';
     for (;;) {
-      const page = await queries.listChunkReferences({ after, before: null, limit: 5_000 }, CHECKPOINT_NAME);
+      const page = await queries.listChunkReferences({ after, before: null, limit: 5_000 }, CHECKPOINT_NAME, DEFAULT_REPLICATION_FACTOR);
       expect(page.asOfSequence).toBe(42);
       got.push(...page.chunks);
       if (page.nextAfter === null) break;
@@ -111,12 +111,21 @@ describe('chunk references query (Postgres, ~120k chunk rows)', () => {
     expect(new Set(got.map((c) => c.replicationFactor))).toEqual(new Set([2, 3]));
   });
 
+  it("gives each chunk its classes' copies at the region's replication factor: one each at rf 1, STANDARD's five at rf 5", async () => {
+    const range: ChunkReferenceRange = { after: '', before: '1', limit: 10_000 };
+    for (const rf of [1, 5]) {
+      const page = await queries.listChunkReferences(range, CHECKPOINT_NAME, rf);
+      expect(page.chunks).toEqual((await everyReference(rf)).filter((c) => c.hash < '1'));
+      expect(new Set(page.chunks.map((c) => c.replicationFactor))).toEqual(rf === 1 ? new Set([1]) : new Set([2, 5]));
+    }
+  });
+
   it('keeps to the range below `before`, a hash prefix bounding its whole range', async () => {
     const inRange = expected.filter((c) => c.hash > '4'.repeat(64) && c.hash < '5');
-    const page = await queries.listChunkReferences({ after: '4'.repeat(64), before: '5', limit: 10_000 }, CHECKPOINT_NAME);
+    const page = await queries.listChunkReferences({ after: '4'.repeat(64), before: '5', limit: 10_000 }, CHECKPOINT_NAME, DEFAULT_REPLICATION_FACTOR);
     expect(page.chunks).toEqual(inRange);
     expect(page.nextAfter).toBeNull();
-    const empty = await queries.listChunkReferences({ after: 'f'.repeat(64), before: null, limit: 10 }, CHECKPOINT_NAME);
+    const empty = await queries.listChunkReferences({ after: 'f'.repeat(64), before: null, limit: 10 }, CHECKPOINT_NAME, DEFAULT_REPLICATION_FACTOR);
     expect(empty).toEqual({ chunks: [], nextAfter: null, asOfSequence: 42 });
   });
 

@@ -41,8 +41,10 @@ export class ChunkReferenceQueries {
    * entries per table (plus a hash's duplicates) wherever it starts. The index has the column's
    * (the database's) collation, not "C": C, libc and ICU locales alike put digits before letters,
    * so they order lowercase hex as bytes do, and the bounds and the order agree with the callers'.
+   * Each chunk's replication factor is the highest its classes keep in a region of
+   * `regionReplicationFactor` (CAIRN_REPLICATION_FACTOR): what the repair sweep restores.
    */
-  async listChunkReferences(range: ChunkReferenceRange, checkpointName: string): Promise<ChunkReferencePage> {
+  async listChunkReferences(range: ChunkReferenceRange, checkpointName: string, regionReplicationFactor: number): Promise<ChunkReferencePage> {
     const page = chunkReferencePageQuery(this.t, range);
     return this.dataSource.transaction('REPEATABLE READ', async (tx) => {
       const [checkpoint]: Row[] = await tx.query(`SELECT sequence FROM ${this.t('projection_checkpoints')} WHERE projection = $1`, [checkpointName]);
@@ -53,7 +55,7 @@ export class ChunkReferenceQueries {
         return {
           hash: String(r['chunk_hash']),
           sizeBytes: Number(r['size_bytes']),
-          replicationFactor: classes.length === 0 ? 0 : Math.max(...classes.map(replicationFactorOf)),
+          replicationFactor: classes.length === 0 ? 0 : Math.max(...classes.map((c) => replicationFactorOf(c, regionReplicationFactor))),
           ...(stripes.length > 0 ? { stripes } : {}),
         };
       });

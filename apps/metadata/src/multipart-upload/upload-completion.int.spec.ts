@@ -108,7 +108,7 @@ describe('a completed upload until its version is projected (Postgres)', () => {
     for (const table of ['buckets', 'object_versions', 'multipart_uploads', 'projection_checkpoints']) await db.dataSource.query(`DELETE FROM ${t(table)}`);
   });
 
-  const referencedHashes = async () => (await references.listChunkReferences(EVERY_REFERENCE, 'metadata')).chunks;
+  const referencedHashes = async () => (await references.listChunkReferences(EVERY_REFERENCE, 'metadata', STANDARD_REPLICATION_FACTOR)).chunks;
   const count = async (table: string, where = 'true', params: unknown[] = []) =>
     Number((await db.dataSource.query(`SELECT count(*)::int AS n FROM ${t(table)} WHERE ${where}`, params))[0].n);
   const project = (world: MetadataWorld) => new MetadataProjector(db.dataSource).project(world.store.all());

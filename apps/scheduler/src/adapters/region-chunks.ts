@@ -1,9 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { ChunkClient, JetStreamUnderReplicationRecorder, StorageClassChunks, type ShardSource } from '@cairn/chunk-client';
+import { ChunkClient, JetStreamUnderReplicationRecorder, regionReplication, StorageClassChunks, type ShardSource } from '@cairn/chunk-client';
 import type { ContentHash } from '@cairn/hashing';
 import { JetStreamEventStore } from '@cairn/messaging';
 import { ChunkHealthSchemaVersions, isErasureCodedChunk, storedHashesOf, type ChunkRef } from '@cairn/protocol';
-import { EventClock, SERVICE_IDENTITY, type ServiceIdentity } from '@cairn/service-kit';
+import { EventClock, SERVICE_CONFIG, SERVICE_IDENTITY, type ServiceIdentity } from '@cairn/service-kit';
+import type { SchedulerConfig } from '../scheduler.config';
 import { ClusterView } from '../cluster/cluster-view';
 
 /**
@@ -16,15 +17,19 @@ import { ClusterView } from '../cluster/cluster-view';
 export class RegionChunks {
   readonly client: ChunkClient;
   private readonly classes: StorageClassChunks;
+  private readonly replicationFactor: number;
 
   constructor(
     private readonly cluster: ClusterView,
     events: JetStreamEventStore,
     clock: EventClock,
     @Inject(SERVICE_IDENTITY) identity: ServiceIdentity,
+    @Inject(SERVICE_CONFIG) config: SchedulerConfig,
   ) {
+    this.replicationFactor = config.CAIRN_REPLICATION_FACTOR;
     // Only reads go through the classes here: the code an erasure-coded chunk was written with is in its reference.
     this.classes = new StorageClassChunks({
+      replication: regionReplication(config.CAIRN_REPLICATION_FACTOR),
       client: {
         ring: () => cluster.ring.ring(),
         addressOf: (nodeId) => cluster.ring.addressOf(nodeId),
@@ -65,7 +70,7 @@ export class RegionChunks {
     await this.cluster.ring.ready();
     const ring = this.cluster.ring.ring();
     for (const hash of storedHashesOf(chunk)) {
-      const preferred = ring.replicasFor(hash as ContentHash, Math.min(3, ring.members.length)).map((m) => m.nodeId);
+      const preferred = ring.replicasFor(hash as ContentHash, Math.min(this.replicationFactor, ring.members.length)).map((m) => m.nodeId);
       const order = [...preferred, ...ring.members.map((m) => m.nodeId).filter((id) => !preferred.includes(id))];
       let found = false;
       for (const nodeId of order) {

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ringMembers } from '@cairn/chunk-client';
 import { HashRing } from '@cairn/hashing';
-import { CairnError, CHUNK_REFERENCES_LIMIT_MAX, DEFAULT_REPLICATION_FACTOR, MetadataErrorCodes, MetadataRpc, type MembershipReply, type StorageNodeView } from '@cairn/protocol';
+import { CairnError, CHUNK_REFERENCES_LIMIT_MAX, MetadataErrorCodes, MetadataRpc, type MembershipReply, type StorageNodeView } from '@cairn/protocol';
 import { SERVICE_CONFIG } from '@cairn/service-kit';
 import { SchedulerStateStore } from '../adapters/scheduler-state.store';
 import { ClusterView } from '../cluster/cluster-view';
@@ -70,10 +70,11 @@ export class NodeAdminService {
     const node = nodes.find((n) => n.nodeId === nodeId);
     if (!node) throw new CairnError(MetadataErrorCodes.NoSuchNode, `node ${nodeId} is not a member`, { nodeId });
     const remaining = nodes.filter((n) => !n.draining && n.nodeId !== nodeId).length;
-    if (!force && !node.draining && remaining < DEFAULT_REPLICATION_FACTOR) {
+    const replicationFactor = this.config.CAIRN_REPLICATION_FACTOR;
+    if (!force && !node.draining && remaining < replicationFactor) {
       throw new CairnError(
         NodeAdminErrorCodes.TooFewNodes,
-        `draining ${nodeId} would leave ${remaining} active nodes, fewer than the ${DEFAULT_REPLICATION_FACTOR} copies chunks keep: add a node first (or force=true to keep fewer copies)`,
+        `draining ${nodeId} would leave ${remaining} active nodes, fewer than the ${replicationFactor} copies chunks keep: add a node first (or force=true to keep fewer copies)`,
         { nodeId, remaining },
       );
     }

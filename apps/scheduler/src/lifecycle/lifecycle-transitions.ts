@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { erasureCodeOf, JetStreamUnderReplicationRecorder, StorageClassChunks } from '@cairn/chunk-client';
+import { erasureCodeOf, JetStreamUnderReplicationRecorder, regionReplication, StorageClassChunks } from '@cairn/chunk-client';
 import { JetStreamEventStore, RpcClient } from '@cairn/messaging';
 import {
   CairnError,
@@ -42,6 +42,7 @@ export class LifecycleTransitions {
     @Inject(SERVICE_CONFIG) config: SchedulerConfig,
   ) {
     this.classes = new StorageClassChunks({
+      replication: regionReplication(config.CAIRN_REPLICATION_FACTOR),
       client: {
         ring: () => cluster.ring.ring(),
         addressOf: (nodeId) => cluster.ring.addressOf(nodeId),

@@ -22,8 +22,6 @@ export type ChunkRepairResult =
 
 export const REPAIR_JOB_ATTEMPTS = 6;
 export const REPAIR_JOB_BACKOFF_FIRST_MS = 1_000;
-/** The rf an event-driven repair checks placement with; the sweep applies each chunk's own. */
-const EVENT_REPAIR_REPLICATION_FACTOR = 3;
 
 /**
  * Per-replica repairs from events (a write that missed a replica, a corrupt chunk quarantined, a
@@ -100,7 +98,9 @@ export class ChunkRepairQueue implements OnApplicationBootstrap, NamedWorker {
   async repair({ hash, nodeId, reason }: ChunkRepairJob): Promise<ChunkRepairResult> {
     await this.cluster.ring.ready();
     const ring = this.cluster.ring.ring();
-    const replicas = ring.replicasFor(hash, Math.min(EVENT_REPAIR_REPLICATION_FACTOR, ring.members.length)).map((m) => m.nodeId);
+    // Placement at STANDARD's copies (the most a replicated chunk keeps); the sweep applies each chunk's own.
+    const replicationFactor = this.config.CAIRN_REPLICATION_FACTOR;
+    const replicas = ring.replicasFor(hash, Math.min(replicationFactor, ring.members.length)).map((m) => m.nodeId);
     // A node the ring no longer names for this chunk gets nothing; the sweep trims what it holds.
     if (!replicas.includes(nodeId)) return { outcome: 'not-a-replica' };
     // A node declared down gets what it missed from the sweep its NodeRecovered starts.
@@ -114,7 +114,7 @@ export class ChunkRepairQueue implements OnApplicationBootstrap, NamedWorker {
       return { outcome: 'target-unreachable' };
     }
     if (held !== null) return { outcome: 'already-there' };
-    const sources = this.health.upFirst([...replicas.filter((n) => n !== nodeId), ...this.cluster.ring.fallbackReadNodes(hash, EVENT_REPAIR_REPLICATION_FACTOR)].filter(
+    const sources = this.health.upFirst([...replicas.filter((n) => n !== nodeId), ...this.cluster.ring.fallbackReadNodes(hash, replicationFactor)].filter(
       (n, i, all) => n !== nodeId && all.indexOf(n) === i,
     ));
     const copied = await this.copier.copy(hash, sources, [nodeId], 'repair');

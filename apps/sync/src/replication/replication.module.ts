@@ -1,7 +1,7 @@
 import { Controller, Get, Inject, Injectable, Logger, Module, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ChunkClient, JetStreamNodeHealthFeed, JetStreamUnderReplicationRecorder, NodeHealthView, StorageRingProvider } from '@cairn/chunk-client';
+import { ChunkClient, JetStreamNodeHealthFeed, JetStreamUnderReplicationRecorder, NodeHealthView, regionReplication, StorageRingProvider } from '@cairn/chunk-client';
 import { JetStreamEventStore, NatsConnectionManager, RpcClient, StreamTail } from '@cairn/messaging';
 import {
   ChunkHealthSchemaVersions,
@@ -85,6 +85,8 @@ export class ReplicationService implements OnApplicationBootstrap, OnApplication
       tls: internalTlsTrust(config),
       underReplication: new JetStreamUnderReplicationRecorder(events, identity.namespace, (event, hash) => clock.envelope(event, hash, ChunkHealthSchemaVersions.ChunkUnderReplicated)),
       health: view,
+      // Chunks pulled from a peer region are written as STANDARD's, at this region's own factor.
+      strategy: regionReplication(config.CAIRN_REPLICATION_FACTOR).standard,
     });
     const federation = new FederationRequester(nats, identity.namespace, credentials);
     this.puller = new FederationChunkPuller(this.chunkClient, federation, () => this.ring.ready());

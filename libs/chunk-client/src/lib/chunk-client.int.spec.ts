@@ -11,6 +11,7 @@ import { ClusterCredentials } from '@cairn/service-kit';
 import { ChunkClient, STRAGGLER_GRACE_CAP_MS } from './chunk-client';
 import { WriteQuorumNotReachedError } from './chunk-client.errors';
 import { InMemoryUnderReplicationRecorder } from './under-replication-recorder.port';
+import { regionReplication } from './replication-strategy';
 import { NodePools, StorageNodeClient } from './storage-node.client';
 
 // Storage nodes take only requests signed with the cluster secret (the test environment's).
@@ -85,7 +86,7 @@ describe('ChunkClient against three real storage nodes', () => {
     for (const n of nodes) urls.set(n.nodeId, n.url);
     const ring = HashRing.build({ epoch: 1, members: nodes.map((n, i) => ({ nodeId: n.nodeId, zone: `z${i}`, host: `h${i}`, weight: 1 })) });
     recorder = new InMemoryUnderReplicationRecorder();
-    client = new ChunkClient({ ring: () => ring, addressOf: (id) => urls.get(id) ?? 'http://127.0.0.1:1', signer, underReplication: recorder });
+    client = new ChunkClient({ ring: () => ring, addressOf: (id) => urls.get(id) ?? 'http://127.0.0.1:1', signer, underReplication: recorder, strategy: regionReplication(3).standard });
   }, 60_000);
 
   afterEach(async () => {
@@ -243,6 +244,7 @@ describe('ChunkClient against three real storage nodes', () => {
         addressOf: (id) => urls.get(id) ?? 'http://127.0.0.1:1',
         signer,
         underReplication: recorder,
+        strategy: regionReplication(3).standard,
         fallbackReadNodes: () => ['n1', 'n2', 'n3'],
         onReadFailover: (e) => failovers.push(e.nodeId),
       });

@@ -6,7 +6,7 @@ import { ContentHasher, contentHashOf, type ContentHash, type HashRing, type Rin
 import { ChunkTooLargeToBufferError, describeError, ChunkUnavailableError, ClientHashMismatchError, TooFewStorageNodesError, WriteQuorumNotReachedError, type ReplicaFailure } from './chunk-client.errors';
 import { LatencyTracker } from './latency-tracker';
 import { ALL_NODES_UP, type NodeHealth } from './node-health';
-import { STANDARD_REPLICATION, type ReplicationStrategy } from './replication-strategy';
+import type { ReplicationStrategy } from './replication-strategy';
 import { NodePools, type RequestSigner } from './storage-node.client';
 import type { UnderReplicationRecorder } from './under-replication-recorder.port';
 
@@ -37,7 +37,8 @@ export interface ChunkClientOptions {
   /** Base URL of a node's data plane, e.g. http://10.0.0.5:9201. */
   readonly addressOf: (nodeId: string) => string;
   readonly underReplication: UnderReplicationRecorder;
-  readonly strategy?: ReplicationStrategy;
+  /** Copies and write quorum: the region's (regionReplication(CAIRN_REPLICATION_FACTOR).standard for STANDARD chunks). */
+  readonly strategy: ReplicationStrategy;
   readonly latency?: LatencyTracker;
   readonly nowMs?: () => number;
   /** Told of each replica a read fell over from (a repair candidate). */
@@ -114,7 +115,7 @@ export class ChunkClient {
   private readonly health: NodeHealth;
 
   constructor(private readonly options: ChunkClientOptions) {
-    this.strategy = options.strategy ?? STANDARD_REPLICATION;
+    this.strategy = options.strategy;
     this.latency = options.latency ?? new LatencyTracker();
     this.nowMs = options.nowMs ?? (() => performance.now());
     this.health = options.health ?? ALL_NODES_UP;

@@ -5,6 +5,7 @@ import type { InstanceHealthEvent } from '@cairn/protocol';
 import { ChunkClient, NODE_DOWN_REASON } from './chunk-client';
 import { NodeHealthView } from './node-health';
 import { InMemoryUnderReplicationRecorder } from './under-replication-recorder.port';
+import { regionReplication } from './replication-strategy';
 
 const health = (type: InstanceHealthEvent['type'], instance: string, service = 'storage'): InstanceHealthEvent =>
   ({ type, data: { region: 'region-1', service, instance, phi: 9, lastHeartbeatAt: '2026-01-01T00:00:00.000Z', decidedBy: 'monitoring-1' } }) as InstanceHealthEvent;
@@ -92,7 +93,7 @@ describe('ChunkClient with node health', () => {
     view = new NodeHealthView();
     recorder = new InMemoryUnderReplicationRecorder();
     for (const n of nodes.values()) n.requests = 0;
-    client = new ChunkClient({ ring: () => ring, addressOf: (id) => nodes.get(id)!.url, signer: (dispatch) => dispatch, underReplication: recorder, health: view });
+    client = new ChunkClient({ ring: () => ring, addressOf: (id) => nodes.get(id)!.url, signer: (dispatch) => dispatch, underReplication: recorder, health: view, strategy: regionReplication(3).standard });
   });
   afterEach(() => client.close());
 

@@ -5,12 +5,9 @@ import { CHUNK_MEDIA_TYPE, isErasureCodedChunk, isErasureCodedClass, isInlineChu
 import { ChunkClient, type ChunkClientOptions, type ReadFailover } from './chunk-client';
 import { ChunkUnavailableError, ClientHashMismatchError, describeError, TooFewStorageNodesError, WriteQuorumNotReachedError, type ReplicaFailure } from './chunk-client.errors';
 import { ALL_NODES_UP, type NodeHealth } from './node-health';
-import { ringReplication, STANDARD_REPLICATION, type ReplicationStrategy } from './replication-strategy';
+import type { RegionReplication } from './replication-strategy';
 import { shardProblem, type ShardSource } from './shard-check';
 import type { NodePools } from './storage-node.client';
-
-/** RF=2 for REDUCED_REDUNDANCY; both copies are required (the class already gave up the third). */
-export const REDUCED_REDUNDANCY_REPLICATION = ringReplication('REDUCED_REDUNDANCY', 2, 2);
 
 /** The erasure code wanted where the ring has enough nodes (CAIRN_EC_DATA_SHARDS / CAIRN_EC_PARITY_SHARDS). */
 export const DEFAULT_ERASURE_CODE = { dataShards: 4, parityShards: 2 } as const;
@@ -25,6 +22,8 @@ export interface StoredClassChunk {
 export interface StorageClassChunksOptions {
   /** The replicated client's options; its pools are shared by every class. */
   readonly client: Omit<ChunkClientOptions, 'strategy' | 'pools' | 'signer' | 'tls'> & { readonly pools: NodePools };
+  /** The region's replicated classes (regionReplication of CAIRN_REPLICATION_FACTOR): STANDARD's and REDUCED_REDUNDANCY's copies and quorums. */
+  readonly replication: RegionReplication;
   /** The code erasure-coded classes use when the ring has k+m nodes; fewer nodes get a narrower one (chooseErasureCode). */
   readonly erasureCode?: { readonly dataShards: number; readonly parityShards: number };
   /** Told of each shard a read could not use as it was (a repair candidate, rebuilt by the sweep). */
@@ -33,7 +32,7 @@ export interface StorageClassChunksOptions {
 
 /**
  * Chunks stored by storage class (docs/storage-classes.md): STANDARD and REDUCED_REDUNDANCY as whole
- * replicas (RF 3 and 2, ChunkClient), STANDARD_IA and GLACIER_IR as Reed-Solomon stripes: the
+ * replicas (the region's replication factor and min(2, it); ChunkClient), STANDARD_IA and GLACIER_IR as Reed-Solomon stripes: the
  * chunk's bytes split into k data shards plus m parity shards, shard i a content-addressed chunk of
  * its own on the i-th of the ring's k+m distinct nodes for the chunk's hash. Reads of a stripe
  * fetch only the data shards a range touches, and fall back to decoding from any k intact shards.
@@ -51,8 +50,8 @@ export class StorageClassChunks {
     this.pools = options.client.pools;
     this.health = options.client.health ?? ALL_NODES_UP;
     this.erasureCode = options.erasureCode ?? DEFAULT_ERASURE_CODE;
-    this.replicated = new ChunkClient({ ...options.client, strategy: STANDARD_REPLICATION });
-    this.reduced = new ChunkClient({ ...options.client, strategy: REDUCED_REDUNDANCY_REPLICATION, latency: this.replicated.latency });
+    this.replicated = new ChunkClient({ ...options.client, strategy: options.replication.standard });
+    this.reduced = new ChunkClient({ ...options.client, strategy: options.replication.reducedRedundancy, latency: this.replicated.latency });
   }
 
   /** The replicated client (STANDARD): what reads of whole chunks go through. */
@@ -293,7 +292,3 @@ export class StorageClassChunks {
   }
 }
 
-/** The replication strategy the repair sweep keeps a replicated chunk of a class at. */
-export function replicationStrategyOf(storageClass: string): ReplicationStrategy {
-  return storageClass === 'REDUCED_REDUNDANCY' ? REDUCED_REDUNDANCY_REPLICATION : STANDARD_REPLICATION;
-}

@@ -67,4 +67,9 @@ describe('deployment files stay in step with the apps', () => {
     }
     expect(generated.has('CAIRN_CLUSTER_SECRET')).toBe(true);
   });
+
+  it('gives every service of the region the one replication factor (the gateway writes it, metadata and the scheduler repair to it)', () => {
+    const factors = new Set(readCompose().filter((s) => s.build).map((s) => s.environment?.['CAIRN_REPLICATION_FACTOR']));
+    expect([...factors]).toEqual(['3']);
+  });
 });

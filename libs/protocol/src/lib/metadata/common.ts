@@ -34,24 +34,30 @@ export function currentStorageClassName(value: string): string {
 }
 
 /**
- * How many storage nodes keep each replicated chunk of a version or upload of a storage class: what
- * the gateway writes and what the repair sweep restores. A chunk named under several classes needs
- * the highest of them. An erasure-coded class's stripes are not chunks the nodes hold (their shards
- * are, once each); a whole chunk named under one is kept at the default.
+ * The region's replication factor where the operator sets none (CAIRN_REPLICATION_FACTOR): the
+ * whole copies of a STANDARD chunk, and of a chunk named under a class this code does not know.
  */
-export const STORAGE_CLASS_REPLICATION_FACTORS: Readonly<Record<StorageClass, number>> = {
-  STANDARD: 3,
-  REDUCED_REDUNDANCY: 2,
-  STANDARD_IA: 3,
-  GLACIER_IR: 3,
-};
-/** For a storage class this code does not know (a newer writer's, or none): the safe side. */
 export const DEFAULT_REPLICATION_FACTOR = 3;
+/** The ring places at most this many distinct replicas of a hash (RING_MAX_REPLICAS in @cairn/hashing). */
+export const MAX_REPLICATION_FACTOR = 16;
+/** REDUCED_REDUNDANCY keeps at most this many copies, fewer only when the region keeps fewer of STANDARD. */
+export const REDUCED_REDUNDANCY_MAX_COPIES = 2;
 
-export function replicationFactorOf(storageClass: string | null | undefined): number {
-  return Object.hasOwn(STORAGE_CLASS_REPLICATION_FACTORS, storageClass ?? '')
-    ? STORAGE_CLASS_REPLICATION_FACTORS[storageClass as StorageClass]
-    : DEFAULT_REPLICATION_FACTOR;
+export function isReplicationFactor(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= MAX_REPLICATION_FACTOR;
+}
+
+/**
+ * How many storage nodes keep each replicated chunk of a version or upload of a storage class, in a
+ * region whose replication factor (STANDARD's copies) is `regionReplicationFactor`: what the
+ * gateway writes and what the repair sweep restores. A chunk named under several classes needs the
+ * highest of them. An erasure-coded class's stripes are not chunks the nodes hold (their shards
+ * are, once each); a whole chunk named under one (written while the ring was too small to stripe)
+ * is kept like STANDARD, and so is a chunk of a class this code does not know: the safe side.
+ */
+export function replicationFactorOf(storageClass: string | null | undefined, regionReplicationFactor: number): number {
+  if (!isReplicationFactor(regionReplicationFactor)) throw new RangeError(`replication factor ${regionReplicationFactor} must be an integer in 1..${MAX_REPLICATION_FACTOR}`);
+  return storageClass === 'REDUCED_REDUNDANCY' ? Math.min(REDUCED_REDUNDANCY_MAX_COPIES, regionReplicationFactor) : regionReplicationFactor;
 }
 
 export const VersioningStatuses = ['Unversioned', 'Enabled', 'Suspended'] as const;

@@ -39,4 +39,15 @@ describe('loadConfig', () => {
     expect(loadConfig(BaseServiceConfig, { CAIRN_HTTP_PORT: '1', CAIRN_NS: '' }).CAIRN_NS).toBe('');
     expect(() => loadConfig(BaseServiceConfig, { CAIRN_HTTP_PORT: '1', CAIRN_NS: 'a.b' })).toThrow(/CAIRN_NS/);
   });
+
+  it('reads the region replication factor: 3 unless set, a whole number of copies the ring can place', () => {
+    expect(loadConfig(BaseServiceConfig, { CAIRN_HTTP_PORT: '1' }).CAIRN_REPLICATION_FACTOR).toBe(3);
+    expect(loadConfig(BaseServiceConfig, { CAIRN_HTTP_PORT: '1', CAIRN_REPLICATION_FACTOR: '1' }).CAIRN_REPLICATION_FACTOR).toBe(1);
+    expect(loadConfig(BaseServiceConfig, { CAIRN_HTTP_PORT: '1', CAIRN_REPLICATION_FACTOR: '5' }).CAIRN_REPLICATION_FACTOR).toBe(5);
+    for (const nonsense of ['0', '-1', '2.5', 'three', '17', '3 copies']) {
+      expect(() => loadConfig(BaseServiceConfig, { CAIRN_HTTP_PORT: '1', CAIRN_REPLICATION_FACTOR: nonsense })).toThrow(
+        `CAIRN_REPLICATION_FACTOR is "${nonsense}": must be a whole number of copies from 1 to 16 (3 unless set)`,
+      );
+    }
+  });
 });

@@ -1,9 +1,11 @@
 import 'reflect-metadata';
 import { plainToInstance, Type } from 'class-transformer';
+import { DEFAULT_REPLICATION_FACTOR, MAX_REPLICATION_FACTOR } from '@cairn/protocol';
 import { isSecretName } from '../logging/redaction';
 import { IsIn, IsInt, IsNumber, IsOptional, IsString, Matches, Max, Min, MinLength, validateSync, type ValidationError } from 'class-validator';
 
 const NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
+const REPLICATION_FACTOR_MESSAGE = `must be a whole number of copies from 1 to ${MAX_REPLICATION_FACTOR} (3 unless set)`;
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
 
 /**
@@ -45,6 +47,17 @@ export class BaseServiceConfig {
   @Min(1)
   @Max(5)
   CAIRN_STREAM_REPLICAS = 1;
+
+  /**
+   * The region's replication factor (docs/storage-classes.md): the whole copies of each STANDARD
+   * chunk, written at a majority; REDUCED_REDUNDANCY keeps min(2, it). Every service of a region
+   * must be given the same value: the gateway writes it, metadata and the scheduler repair to it.
+   */
+  @Type(() => Number)
+  @IsInt({ message: REPLICATION_FACTOR_MESSAGE })
+  @Min(1, { message: REPLICATION_FACTOR_MESSAGE })
+  @Max(MAX_REPLICATION_FACTOR, { message: REPLICATION_FACTOR_MESSAGE })
+  CAIRN_REPLICATION_FACTOR = DEFAULT_REPLICATION_FACTOR;
 
   /**
    * The secret every service of the cluster shares: internal HTTP requests, NATS requests and
