@@ -1,15 +1,18 @@
 /**
  * npm run bench — S3 throughput and small-object latency of a whole Cairn region on this machine
  * (rf=3), beside the same workload against s3rver and the raw disk write rate, measured in the
- * same run. Pass --endpoint (with --access-key/--secret-key) to point it at any S3 server instead
- * of starting a private region; --quick runs fewer operations; --only small|large runs one half
- * of the workload. For the private region it also prints the CPU each process spent per 4 KiB request.
+ * same run. --rf 1 runs the private region at that replication factor (CAIRN_REPLICATION_FACTOR);
+ * --rf 1,3 runs one region after the other, each against the same s3rver, one column each.
+ * Pass --endpoint (with --access-key/--secret-key) to point it at any S3 server instead of starting
+ * a private region; --quick runs fewer operations; --only small|large runs one half of the
+ * workload. For the private region it also prints the CPU each process spent per 4 KiB request.
  */
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, promises as fsp } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { DEFAULT_REPLICATION_FACTOR, isReplicationFactor, MAX_REPLICATION_FACTOR } from '@cairn/protocol';
 import { LeanS3Client, type S3Target } from './lean-s3-client';
 import { cpuSecondsOf, pidsNamed } from './process-cpu';
 
@@ -48,9 +51,13 @@ const { values: args } = parseArgs({
     quick: { type: 'boolean', default: false },
     'no-reference': { type: 'boolean', default: false },
     only: { type: 'string' },
+    rf: { type: 'string' },
   },
 });
 if (args.only !== undefined && args.only !== 'small' && args.only !== 'large') throw new Error('--only takes small or large');
+if (args.rf !== undefined && args.endpoint !== undefined) throw new Error('--rf sets the private region\'s replication factor; an --endpoint keeps its own');
+/** The private regions' replication factors, one region (and one column) each, in the order given. */
+const REPLICATION_FACTORS = replicationFactorsOf(args.rf);
 const RUN_LARGE = args.only !== 'small';
 const RUN_SMALL = args.only !== 'large';
 const LARGE_OPS = { 1: args.quick ? 2 : 4, 4: args.quick ? 4 : 8 } as const;
@@ -58,6 +65,15 @@ const SMALL_OPS = args.quick ? 500 : 2000;
 
 interface Figures {
   [metric: string]: number;
+}
+
+function replicationFactorsOf(text: string | undefined): number[] {
+  if (text === undefined) return [DEFAULT_REPLICATION_FACTOR];
+  const factors = text.split(',').map((part) => Number(part.trim()));
+  if (factors.length === 0 || !factors.every(isReplicationFactor) || new Set(factors).size !== factors.length) {
+    throw new Error(`--rf takes distinct whole numbers of copies from 1 to ${MAX_REPLICATION_FACTOR}, comma-separated (e.g. 1 or 1,3), not "${text}"`);
+  }
+  return factors;
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -176,16 +192,17 @@ async function rawDiskWriteMBps(dir: string): Promise<number> {
   return mbps;
 }
 
-async function startPrivateRegion(dataRoot: string) {
+async function startPrivateRegion(dataRoot: string, replicationFactor: number) {
   await ensureLocalServices();
   const namespace = `bench${randomBytes(3).toString('hex')}`;
   // Warnings and errors of the region's processes, for when a figure looks wrong.
   const logFile = path.join(os.tmpdir(), `cairn-bench-${namespace}.log`);
   const log = createWriteStream(logFile);
-  const region = spawnRegion({ namespace, portOffset: BENCH_PORT_OFFSET, dataRoot, env: { CAIRN_LOG_LEVEL: 'warn' }, onLine: (name: string, line: string) => log.write(`${name}: ${line}\n`) });
-  console.log(`the private region's warnings and errors go to ${logFile}`);
+  const env = { CAIRN_LOG_LEVEL: 'warn', CAIRN_REPLICATION_FACTOR: String(replicationFactor) };
+  const region = spawnRegion({ namespace, portOffset: BENCH_PORT_OFFSET, dataRoot, env, onLine: (name: string, line: string) => log.write(`${name}: ${line}\n`) });
+  console.log(`the private region (rf=${replicationFactor})'s warnings and errors go to ${logFile}`);
   const access = region.members.find((m) => m.proc.service === 'access')!;
-  const target: S3Target = { name: 'cairn', endpoint: access.url, accessKey: DEV_ROOT_ACCESS_KEY, secretKey: DEV_ROOT_SECRET_KEY, region: 'us-east-1' };
+  const target: S3Target = { name: `cairn rf=${replicationFactor}`, endpoint: access.url, accessKey: DEV_ROOT_ACCESS_KEY, secretKey: DEV_ROOT_SECRET_KEY, region: 'us-east-1' };
   try {
     await waitUntilWritable(region, target);
   } catch (error) {
@@ -242,58 +259,77 @@ function table(rows: string[][]): string {
   return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ')).join('\n');
 }
 
+interface Contender {
+  readonly target: S3Target;
+  readonly members?: readonly RegionMember[];
+  stop(): Promise<unknown>;
+}
+
+/** The servers measured against s3rver, one after the other: the --endpoint, or a private region per --rf. */
+function contenders(work: string): (() => Promise<Contender>)[] {
+  if (args.endpoint) {
+    const target = { name: 'target', endpoint: args.endpoint, accessKey: args['access-key'] ?? DEV_ROOT_ACCESS_KEY, secretKey: args['secret-key'] ?? DEV_ROOT_SECRET_KEY, region: args.region! };
+    return [async () => ({ target, stop: async () => undefined })];
+  }
+  return REPLICATION_FACTORS.map((rf) => async () => {
+    const dataRoot = path.join(work, `region-rf${rf}`);
+    const region = await startPrivateRegion(dataRoot, rf);
+    return { ...region, stop: () => region.stop().finally(() => fsp.rm(dataRoot, { recursive: true, force: true })) };
+  });
+}
+
 async function main(): Promise<void> {
   const work = await fsp.mkdtemp(path.join(os.tmpdir(), 'cairn-bench-'));
   const stops: (() => Promise<unknown>)[] = [];
   try {
-    const cairn = args.endpoint
-      ? {
-          target: { name: 'target', endpoint: args.endpoint, accessKey: args['access-key'] ?? DEV_ROOT_ACCESS_KEY, secretKey: args['secret-key'] ?? DEV_ROOT_SECRET_KEY, region: args.region! },
-          members: undefined,
-          stop: async () => undefined,
-        }
-      : await startPrivateRegion(path.join(work, 'region'));
-    stops.push(cairn.stop);
     const reference = args['no-reference'] ? undefined : await startS3rver(path.join(work, 's3rver'));
     if (reference) stops.push(reference.stop);
-
-    // Warm both up, then measure them in turn, twice, and keep each one's better run: on a shared
-    // machine the order of the runs would otherwise move the ratios more than the servers do.
-    console.log(`warming up ${cairn.target.name} at ${cairn.target.endpoint}${reference ? ' and s3rver' : ''}…`);
-    await runWorkload(cairn.target, cairn.members);
     if (reference) await runWorkload(reference.target);
-    const mineRuns: Figures[] = [];
+
+    // Each contender is warmed up, then it and s3rver are measured in turn, twice, keeping each
+    // one's better run: on a shared machine the order of the runs would otherwise move the ratios
+    // more than the servers do. A region is stopped before the next starts (they share the ports).
+    const columns: { readonly name: string; readonly best: Figures }[] = [];
     const theirRuns: Figures[] = [];
     const raws: number[] = [];
-    for (let round = 1; round <= MEASURED_ROUNDS; round++) {
-      console.log(`round ${round} of ${MEASURED_ROUNDS}: ${cairn.target.name}${reference ? ', then s3rver' : ''}…`);
-      if (RUN_LARGE) raws.push(await rawDiskWriteMBps(work));
-      mineRuns.push(await runWorkload(cairn.target, cairn.members));
-      if (reference) theirRuns.push(await runWorkload(reference.target));
+    for (const start of contenders(work)) {
+      const cairn = await start();
+      try {
+        console.log(`warming up ${cairn.target.name} at ${cairn.target.endpoint}…`);
+        await runWorkload(cairn.target, cairn.members);
+        const mineRuns: Figures[] = [];
+        for (let round = 1; round <= MEASURED_ROUNDS; round++) {
+          console.log(`round ${round} of ${MEASURED_ROUNDS}: ${cairn.target.name}${reference ? ', then s3rver' : ''}…`);
+          if (RUN_LARGE) raws.push(await rawDiskWriteMBps(work));
+          mineRuns.push(await runWorkload(cairn.target, cairn.members));
+          if (reference) theirRuns.push(await runWorkload(reference.target));
+        }
+        columns.push({ name: cairn.target.name, best: bestOf(mineRuns) });
+      } finally {
+        await cairn.stop().catch(() => undefined);
+      }
     }
     const raw = Math.max(...raws);
-    const mine = bestOf(mineRuns);
     const theirs = reference ? bestOf(theirRuns) : undefined;
 
-    const rows = [['metric', cairn.target.name, ...(theirs ? ['s3rver', `${cairn.target.name}/s3rver`] : []), 'vs raw disk write']];
-    for (const [metric, value] of Object.entries(mine)) {
-      const ref = theirs?.[metric];
+    const names = columns.map((c) => c.name);
+    const rows = [['metric', ...names, ...(theirs ? ['s3rver', ...names.map((n) => `${n}/s3rver`)] : []), ...names.map((n) => (names.length === 1 ? 'vs raw disk write' : `${n} vs raw disk`))]];
+    for (const metric of Object.keys(columns[0].best)) {
       const lowerIsBetter = metric.endsWith(' ms') || metric.includes('CPU ms/op');
-      if (ref === undefined && theirs) {
-        rows.push([metric, value.toFixed(2), '', '', '']);
-        continue;
-      }
+      const digits = lowerIsBetter ? 2 : 1;
+      const values = columns.map((c) => c.best[metric]);
+      const ref = theirs?.[metric];
+      const ratio = (value: number) => (ref === undefined ? '' : `${(lowerIsBetter ? ref / value : value / ref).toFixed(2)}x`);
       rows.push([
         metric,
-        value.toFixed(lowerIsBetter ? 2 : 1),
-        ...(theirs ? [ref!.toFixed(lowerIsBetter ? 2 : 1), `${(lowerIsBetter ? ref! / value : value / ref!).toFixed(2)}x`] : []),
-        metric.includes('MB/s') ? `${((value / raw) * 100).toFixed(0)}%` : '',
+        ...values.map((v) => (v === undefined ? '' : v.toFixed(digits))),
+        ...(theirs ? [ref === undefined ? '' : ref.toFixed(digits), ...values.map((v) => (v === undefined ? '' : ratio(v)))] : []),
+        ...values.map((v) => (metric.includes('MB/s') && v !== undefined ? `${((v / raw) * 100).toFixed(0)}%` : '')),
       ]);
     }
-    if (RUN_LARGE) rows.push(['raw disk write, 4 MiB blocks + fsync, MB/s', raw.toFixed(1), ...(theirs ? ['', ''] : []), '100%']);
-    console.log(
-      `\n${table(rows)}\n\n(best of ${MEASURED_ROUNDS} alternating runs each; rf=3 for Cairn: each PUT byte is written three times; every 64 MiB object is distinct. Ratios >1x mean Cairn is better.)`,
-    );
+    if (RUN_LARGE) rows.push(['raw disk write, 4 MiB blocks + fsync, MB/s', raw.toFixed(1), ...names.slice(1).map(() => ''), ...(theirs ? ['', ...names.map(() => '')] : []), '100%', ...names.slice(1).map(() => '')]);
+    const copies = args.endpoint ? '' : ` ${REPLICATION_FACTORS.map((rf) => `rf=${rf}: each PUT byte is written ${rf === 1 ? 'once' : `${rf} times`}`).join('; ')};`;
+    console.log(`\n${table(rows)}\n\n(best of ${MEASURED_ROUNDS} alternating runs each;${copies} every 64 MiB object is distinct. Ratios >1x mean Cairn is better.)`);
   } finally {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
     await fsp.rm(work, { recursive: true, force: true });
