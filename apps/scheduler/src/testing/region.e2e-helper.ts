@@ -39,17 +39,20 @@ export class TestRegion {
   rpc!: RpcClient;
   s3!: S3Client;
 
-  /** accessEnv: settings the gateway shares with the schedulers (CAIRN_EC_*, say). */
+  /**
+   * accessEnv: settings the gateway shares with the schedulers (CAIRN_EC_*, say); regionEnv:
+   * settings every process of the region is given (CAIRN_REPLICATION_FACTOR).
+   */
   constructor(
     private readonly schedulerEnv: Record<string, string>,
-    private readonly options: { readonly accessEnv?: Record<string, string> } = {},
+    private readonly options: { readonly accessEnv?: Record<string, string>; readonly regionEnv?: Record<string, string> } = {},
   ) {}
 
   async start(storageNodes: number): Promise<void> {
     this.dataRoot = await fsp.mkdtemp(path.join(os.tmpdir(), 'cairn-scheduler-e2e-'));
     this.nats = new NatsConnectionManager({ natsUrl: TEST_NATS_URL, namespace: this.namespace, region: 'region-1', serviceName: 'e2e', instance: 'e2e' });
     this.rpc = new RpcClient(this.nats, this.namespace, testClusterCredentials());
-    const base = { CAIRN_NS: this.namespace };
+    const base = { ...this.options.regionEnv, CAIRN_NS: this.namespace };
     const [metadata, locks] = await Promise.all([
       startServiceProcess({ app: 'metadata', env: { ...base, CAIRN_INSTANCE: 'metadata-1', CAIRN_ROOT_ACCESS_KEY: E2E_ROOT_ACCESS_KEY, CAIRN_ROOT_SECRET_KEY: E2E_ROOT_SECRET_KEY } }),
       startServiceProcess({ app: 'lock-manager', env: { ...base, CAIRN_INSTANCE: 'lock-manager-1', CAIRN_DATA_DIR: path.join(this.dataRoot, 'lock-manager-1') } }),
@@ -70,7 +73,7 @@ export class TestRegion {
   }
 
   async startScheduler(instance: string, env: Record<string, string> = {}): Promise<ServiceProcess> {
-    const scheduler = await startServiceProcess({ app: 'scheduler', env: { CAIRN_NS: this.namespace, CAIRN_INSTANCE: instance, ...this.schedulerEnv, ...env } });
+    const scheduler = await startServiceProcess({ app: 'scheduler', env: { ...this.options.regionEnv, CAIRN_NS: this.namespace, CAIRN_INSTANCE: instance, ...this.schedulerEnv, ...env } });
     this.schedulers.set(instance, scheduler);
     return scheduler;
   }
@@ -106,7 +109,7 @@ export class TestRegion {
     }
     node.process = await startServiceProcess({
       app: 'storage',
-      env: { CAIRN_NS: this.namespace, CAIRN_INSTANCE: nodeId, CAIRN_DATA_DIR: node.dataDir, CAIRN_HTTP_PORT: String(node.port), CAIRN_STORAGE_ZONE: 'zone-1', CAIRN_STORAGE_HOST: nodeId },
+      env: { ...this.options.regionEnv, CAIRN_NS: this.namespace, CAIRN_INSTANCE: nodeId, CAIRN_DATA_DIR: node.dataDir, CAIRN_HTTP_PORT: String(node.port), CAIRN_STORAGE_ZONE: 'zone-1', CAIRN_STORAGE_HOST: nodeId },
     });
     return node;
   }
