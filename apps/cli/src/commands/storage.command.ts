@@ -14,7 +14,7 @@ export function registerStorage(program: Command, io: CliIo): void {
     .command('class')
     .description('set the storage class a bucket\'s objects get when their PUT, copy or multipart upload names none (x-amz-storage-class)')
     .argument('<bucket>')
-    .addArgument(new Argument('<class>', 'STANDARD (3 copies), REDUCED_REDUNDANCY (2), STANDARD_IA or GLACIER_IR (erasure-coded)').choices(STORAGE_CLASSES))
+    .addArgument(new Argument('<class>', 'STANDARD (rf copies: the region\'s replication factor, 3 by default), REDUCED_REDUNDANCY (min(2, rf)), STANDARD_IA or GLACIER_IR (erasure-coded)').choices(STORAGE_CLASSES))
     .action(
       action(io, async (ctx, bucket: string, storageClass: string) => {
         const reply = await ctx.admin.call<BucketWire>('metadata', 'PUT', `/admin/buckets/${encodeURIComponent(bucket)}/storage-class`, { body: { defaultStorageClass: storageClass } });
