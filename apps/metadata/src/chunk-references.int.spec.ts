@@ -1,4 +1,4 @@
-import { METADATA_SERVICE, MetadataRpc } from '@cairn/protocol';
+import { DEFAULT_REPLICATION_FACTOR, METADATA_SERVICE, MetadataRpc } from '@cairn/protocol';
 import type {
   ChunkRef,
   ChunkReference,
@@ -66,6 +66,8 @@ describe('chunk references for GC and repair (metadata over real JetStream and P
     for (;;) {
       const page = await references({ after, limit });
       expect(page.asOfSequence).toBeGreaterThanOrEqual(minSequence);
+      // The services here run without CAIRN_REPLICATION_FACTOR: the default, which the sweep compares its own with.
+      expect(page.regionReplicationFactor).toBe(DEFAULT_REPLICATION_FACTOR);
       expect(page.chunks.length).toBeLessThanOrEqual(limit);
       all.push(...page.chunks);
       if (page.nextAfter === null) break;

@@ -33,7 +33,7 @@ export class ChunkReferencesRpcController {
     if (page.asOfSequence < arrivedAt) {
       throw new CairnError(ErrorCodes.Internal, `chunk references read as of META ${page.asOfSequence}, before ${arrivedAt} which the projection had reached`);
     }
-    return page;
+    return { ...page, regionReplicationFactor: this.config.CAIRN_REPLICATION_FACTOR };
   }
 
   /** capacity.classes: bytes per storage class, logical and on the nodes (docs/storage-classes.md), as of the projection now. */

@@ -5,6 +5,7 @@ import { SERVICE_CONFIG } from '@cairn/service-kit';
 import { SchedulerStateStore } from '../adapters/scheduler-state.store';
 import { ClusterView } from '../cluster/cluster-view';
 import { gcDecision, reconcileChunk } from '../domain/chunk-reconciliation';
+import { replicationFactorDisagreement } from '../domain/replication-factor-agreement';
 import { addCounts, emptyCounts, reportProgress, type ProgressCounts, type ProgressReport, type RateBaseline } from '../domain/job-progress';
 import { describeError, type HeldChunkEntry } from '@cairn/chunk-client';
 import { ChunkCopier } from '../repair/chunk-copier';
@@ -337,6 +338,8 @@ export class ChunkSweep {
     for (;;) {
       signal.throwIfAborted();
       const page = await this.cluster.listChunkReferences({ after, ...(before ? { before } : {}), limit: CHUNK_REFERENCES_LIMIT_MAX });
+      const disagreement = replicationFactorDisagreement(page.regionReplicationFactor, this.config.CAIRN_REPLICATION_FACTOR);
+      if (disagreement) throw new Error(disagreement);
       yield* page.chunks;
       if (!page.nextAfter) return;
       after = page.nextAfter;

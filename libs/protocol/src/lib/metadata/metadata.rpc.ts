@@ -720,6 +720,11 @@ export interface ListChunkReferencesReply {
    * by nothing at that moment. Each page has its own.
    */
   readonly asOfSequence: number;
+  /**
+   * The region replication factor (CAIRN_REPLICATION_FACTOR) the chunks' factors were reckoned at;
+   * absent from a metadata older than the setting. The sweep does nothing on a disagreement.
+   */
+  readonly regionReplicationFactor?: number;
 }
 
 // ---------------------------------------------------------------------------------------------
