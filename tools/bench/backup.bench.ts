@@ -63,6 +63,16 @@ const DISK_PROBE_BYTES = Math.min(Math.max(LOGICAL_BYTES + SMALL_OBJECTS * SMALL
 /** How often a long phase prints how far it got and what the services hold in memory. */
 const PROGRESS_EVERY_MS = 60_000;
 
+/** CPU seconds (user + system) a process has used, from /proc/<pid>/stat; NaN once it is gone. */
+function cpuSecondsOf(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 /** Resident and peak resident MiB of a region's service processes, read from /proc. */
 function memoryOf(region: TestRegion, instances: readonly string[]): string {
   return instances
@@ -215,6 +225,13 @@ async function main(): Promise<void> {
         await nats.close();
       }
       await source.s3.send(new CreateBucketCommand({ Bucket: 'bench-then' }));
+      // Peak RSS from here on is the restore's, not the backups' before it: the scheduler that ran them is replaced.
+      await source.scheduler('scheduler-1').stop();
+      await source.startScheduler('scheduler-1');
+      const restoreServices = ['metadata-1', 'scheduler-1', 'access-1'];
+      for (const instance of restoreServices) await fsp.writeFile(`/proc/${source.pidOf(instance)}/clear_refs`, '5').catch(() => undefined);
+      print(`  before the restore: ${memoryOf(source, restoreServices)}`);
+      const cpuBefore = restoreServices.map((instance) => cpuSecondsOf(source.pidOf(instance)));
       const pitrStarted = performance.now();
       const queued = await source.admin<RestoreReport>('POST', '/admin/restore', { bucket: 'bench', at: incremental.manifest.cutAt, to: 'bench-then' });
       if (queued.status !== 202) throw new Error(`restore refused: ${JSON.stringify(queued.body)}`);
@@ -233,6 +250,9 @@ async function main(): Promise<void> {
         `point-in-time restore from the backup (META purged up to its cut; source ${pitr.source.kind}): ${pitr.puts} objects (${(pitr.bytesRestored / MiB).toFixed(0)} MiB) in ${pitrSeconds.toFixed(1)} s = ` +
           `${(pitr.puts / pitrSeconds).toFixed(0)} objects/s, ${pitr.chunksReused} chunks reused, ${pitr.chunksCopied} copied back, ${pitr.failures} failures`,
       );
+      print(`  after the restore (peak since it was queued): ${memoryOf(source, restoreServices)}`);
+      const cpu = restoreServices.map((instance, i) => cpuSecondsOf(source.pidOf(instance)) - cpuBefore[i]);
+      print(`  restore CPU: ${restoreServices.map((instance, i) => `${instance} ${cpu[i].toFixed(1)} s (${((cpu[i] / Math.max(1, pitr.progress.totalItems)) * 1e3).toFixed(2)} ms a key)`).join(', ')}`);
     }
     print(`machine: ${os.cpus().length} cores, load ${os.loadavg()[0].toFixed(2)} at the end`);
   } finally {
