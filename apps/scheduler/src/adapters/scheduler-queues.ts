@@ -20,6 +20,10 @@ export const QueueNames = {
  */
 export const DEFAULT_MAX_STALLS = 10;
 
+/** How long shutdown waits for force-closed workers' loops to end before cutting connections. */
+const WORKER_LOOP_END_WAIT_MS = 10_000;
+const WORKER_LOOP_POLL_MS = 20;
+
 /**
  * BullMQ queues and workers on the service's Redis, under the namespace's key prefix. BullMQ
  * wants a connection of its own per queue and worker (workers block on theirs).
@@ -29,7 +33,7 @@ export class SchedulerQueues implements OnModuleDestroy, OnApplicationShutdown {
   private readonly logger = new Logger('SchedulerQueues');
   readonly prefix: string;
   private readonly queues = new Map<string, Queue>();
-  private readonly workers: Worker[] = [];
+  private readonly workers: { readonly worker: Worker; readonly connection: Redis }[] = [];
   private readonly connections: Redis[] = [];
   private readonly stopping = new AbortController();
   /** TLS for the queues' own connections (rediss://, CAIRN_REDIS_TLS_CA_FILE), read once. */
@@ -54,9 +58,10 @@ export class SchedulerQueues implements OnModuleDestroy, OnApplicationShutdown {
   }
 
   worker<T>(name: string, processor: Processor<T>, options: Omit<WorkerOptions, 'connection' | 'prefix'> = {}): Worker<T> {
-    const worker = new Worker<T>(name, processor, { maxStalledCount: DEFAULT_MAX_STALLS, ...options, connection: this.connection(), prefix: this.prefix });
+    const connection = this.connection();
+    const worker = new Worker<T>(name, processor, { maxStalledCount: DEFAULT_MAX_STALLS, ...options, connection, prefix: this.prefix });
     worker.on('error', (error) => this.logger.warn(`worker ${name}: ${error.message}`));
-    this.workers.push(worker as Worker);
+    this.workers.push({ worker: worker as Worker, connection });
     return worker;
   }
 
@@ -68,12 +73,24 @@ export class SchedulerQueues implements OnModuleDestroy, OnApplicationShutdown {
   /** Stops taking jobs and abandons the ones in flight (BullMQ hands a stalled job to the next worker). */
   async onModuleDestroy(): Promise<void> {
     this.stopping.abort(new Error('the scheduler is shutting down'));
-    await Promise.all(this.workers.map((w) => w.close(true).catch(() => undefined)));
+    await Promise.all(this.workers.map(({ worker }) => worker.close(true).catch(() => undefined)));
   }
 
+  /**
+   * A force-closed worker's loop may still be finishing a fetch — e.g. scheduling a repeatable
+   * job's next run. BullMQ retries that on "Connection is closed" without pause once closing, so
+   * its connection is cut only after its loop ended; one still running at the bound keeps its
+   * connection (the process is about to end, and a spinning loop would pin a core until it does).
+   */
   async onApplicationShutdown(): Promise<void> {
+    const deadline = Date.now() + WORKER_LOOP_END_WAIT_MS;
+    while (this.workers.some(({ worker }) => worker.isRunning()) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, WORKER_LOOP_POLL_MS));
+    }
     await Promise.all([...this.queues.values()].map((q) => q.close().catch(() => undefined)));
-    for (const c of this.connections) c.disconnect();
+    const stillRunning = new Set(this.workers.filter(({ worker }) => worker.isRunning()).map(({ connection }) => connection));
+    if (stillRunning.size > 0) this.logger.warn(`${stillRunning.size} worker loop(s) still running after ${WORKER_LOOP_END_WAIT_MS} ms; leaving their Redis connections to the process's end`);
+    for (const c of this.connections) if (!stillRunning.has(c)) c.disconnect();
   }
 
   private connection(): Redis {
