@@ -288,9 +288,10 @@ async function main(): Promise<void> {
 
     // Each contender is warmed up, then it and s3rver are measured in turn, twice, keeping each
     // one's better run: on a shared machine the order of the runs would otherwise move the ratios
-    // more than the servers do. A region is stopped before the next starts (they share the ports).
-    const columns: { readonly name: string; readonly best: Figures }[] = [];
-    const theirRuns: Figures[] = [];
+    // more than the servers do. Each contender is compared with s3rver's runs beside its own, not
+    // with s3rver's best over every contender's rounds. A region is stopped before the next starts
+    // (they share the ports).
+    const columns: { readonly name: string; readonly mine: Figures; readonly theirs?: Figures }[] = [];
     const raws: number[] = [];
     for (const start of contenders(work)) {
       const cairn = await start();
@@ -298,36 +299,38 @@ async function main(): Promise<void> {
         console.log(`warming up ${cairn.target.name} at ${cairn.target.endpoint}…`);
         await runWorkload(cairn.target, cairn.members);
         const mineRuns: Figures[] = [];
+        const theirRuns: Figures[] = [];
         for (let round = 1; round <= MEASURED_ROUNDS; round++) {
           console.log(`round ${round} of ${MEASURED_ROUNDS}: ${cairn.target.name}${reference ? ', then s3rver' : ''}…`);
           if (RUN_LARGE) raws.push(await rawDiskWriteMBps(work));
           mineRuns.push(await runWorkload(cairn.target, cairn.members));
           if (reference) theirRuns.push(await runWorkload(reference.target));
         }
-        columns.push({ name: cairn.target.name, best: bestOf(mineRuns) });
+        columns.push({ name: cairn.target.name, mine: bestOf(mineRuns), ...(reference ? { theirs: bestOf(theirRuns) } : {}) });
       } finally {
         await cairn.stop().catch(() => undefined);
       }
     }
     const raw = Math.max(...raws);
-    const theirs = reference ? bestOf(theirRuns) : undefined;
 
-    const names = columns.map((c) => c.name);
-    const rows = [['metric', ...names, ...(theirs ? ['s3rver', ...names.map((n) => `${n}/s3rver`)] : []), ...names.map((n) => (names.length === 1 ? 'vs raw disk write' : `${n} vs raw disk`))]];
-    for (const metric of Object.keys(columns[0].best)) {
+    // One group of columns per contender: its figure, s3rver's beside it, the ratio, and the share of the raw disk rate.
+    const header = ['metric'];
+    for (const { name } of columns) header.push(name, ...(reference ? ['s3rver', `${name}/s3rver`] : []), columns.length === 1 ? 'vs raw disk write' : `${name} vs raw disk`);
+    const rows = [header];
+    for (const metric of Object.keys(columns[0].mine)) {
       const lowerIsBetter = metric.endsWith(' ms') || metric.includes('CPU ms/op');
       const digits = lowerIsBetter ? 2 : 1;
-      const values = columns.map((c) => c.best[metric]);
-      const ref = theirs?.[metric];
-      const ratio = (value: number) => (ref === undefined ? '' : `${(lowerIsBetter ? ref / value : value / ref).toFixed(2)}x`);
-      rows.push([
-        metric,
-        ...values.map((v) => (v === undefined ? '' : v.toFixed(digits))),
-        ...(theirs ? [ref === undefined ? '' : ref.toFixed(digits), ...values.map((v) => (v === undefined ? '' : ratio(v)))] : []),
-        ...values.map((v) => (metric.includes('MB/s') && v !== undefined ? `${((v / raw) * 100).toFixed(0)}%` : '')),
-      ]);
+      const row = [metric];
+      for (const { mine, theirs } of columns) {
+        const value = mine[metric];
+        const ref = theirs?.[metric];
+        row.push(value === undefined ? '' : value.toFixed(digits));
+        if (reference) row.push(ref === undefined ? '' : ref.toFixed(digits), ref === undefined || value === undefined ? '' : `${(lowerIsBetter ? ref / value : value / ref).toFixed(2)}x`);
+        row.push(metric.includes('MB/s') && value !== undefined ? `${((value / raw) * 100).toFixed(0)}%` : '');
+      }
+      rows.push(row);
     }
-    if (RUN_LARGE) rows.push(['raw disk write, 4 MiB blocks + fsync, MB/s', raw.toFixed(1), ...names.slice(1).map(() => ''), ...(theirs ? ['', ...names.map(() => '')] : []), '100%', ...names.slice(1).map(() => '')]);
+    if (RUN_LARGE) rows.push(['raw disk write, 4 MiB blocks + fsync, MB/s', raw.toFixed(1), ...header.slice(2, -1).map(() => ''), '100%']);
     const copies = args.endpoint ? '' : ` ${REPLICATION_FACTORS.map((rf) => `rf=${rf}: each PUT byte is written ${rf === 1 ? 'once' : `${rf} times`}`).join('; ')};`;
     console.log(`\n${table(rows)}\n\n(best of ${MEASURED_ROUNDS} alternating runs each;${copies} every 64 MiB object is distinct. Ratios >1x mean Cairn is better.)`);
   } finally {
