@@ -12,8 +12,8 @@ export class ChunkClientStoreAdapter implements ChunkStore {
     return result.hash;
   }
 
-  async read(hash: string, range?: { readonly start: number; readonly end: number }): Promise<Readable> {
-    const result = await this.client.readChunk(parseContentHash(hash), range);
+  async read(hash: string, range?: { readonly start: number; readonly end: number }, into?: Buffer): Promise<Readable> {
+    const result = await this.client.readChunk(parseContentHash(hash), range, into);
     return result.stream;
   }
 }

@@ -5,15 +5,19 @@ import type { ChunkRef, ErasureLayout, StorageClass } from '@cairn/protocol';
 export interface ChunkStore {
   /** Stores the bytes at the write quorum and returns their SHA-256 hex name. */
   write(bytes: Uint8Array): Promise<string>;
-  /** Streams a chunk (or `[start, end)` of it); whole chunks are verified against their hash. */
-  read(hash: string, range?: { readonly start: number; readonly end: number }): Promise<Readable>;
+  /**
+   * Streams a chunk (or `[start, end)` of it); whole chunks are verified against their hash. `into`:
+   * a buffer the bytes may be received into (the stream then yields a view of it); the caller
+   * reuses it only once done with what the stream gave.
+   */
+  read(hash: string, range?: { readonly start: number; readonly end: number }, into?: Buffer): Promise<Readable>;
   /**
    * Stores the bytes in a storage class's layout (docs/storage-classes.md): replicated at the class's
    * RF, or as an erasure-coded stripe, returned. Absent: write() (STANDARD).
    */
   writeIn?(bytes: Uint8Array, storageClass: StorageClass): Promise<{ readonly hash: string; readonly erasure?: ErasureLayout }>;
-  /** Streams a chunk by its reference (an erasure-coded chunk is read through its stripe). Absent: read(hash). */
-  readChunk?(chunk: ChunkRef, range?: { readonly start: number; readonly end: number }): Promise<Readable>;
+  /** Streams a chunk by its reference (an erasure-coded chunk is read through its stripe), `into` as read's. Absent: read(hash). */
+  readChunk?(chunk: ChunkRef, range?: { readonly start: number; readonly end: number }, into?: Buffer): Promise<Readable>;
   /** The chunks re-stored in another class (same bytes and names; lifecycle and class-changing copies). */
   rewrite?(chunks: readonly ChunkRef[], storageClass: StorageClass): Promise<ChunkRef[]>;
 }

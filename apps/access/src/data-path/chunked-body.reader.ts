@@ -6,6 +6,7 @@ import type { ChunkStore } from './chunk-store.port';
 import { decryptChunkBytes, decryptingStream } from '../encryption/chunk-cipher';
 import { readChunkRef } from './storage-class.store';
 import type { MemoryBudget } from './memory-budget';
+import type { ReadSlabs } from './read-slabs';
 
 /**
  * Chunks fetched ahead of the one being passed on. One is enough to keep the storage node busy
@@ -25,6 +26,8 @@ interface OpenedSlice {
   readonly stream: Readable | null;
   readonly inline: Buffer | null;
   readonly release: () => void;
+  /** The reused buffer the chunk was received into, if any: `stream` yields a view of it. */
+  readonly slab: Buffer | null;
 }
 
 /**
@@ -36,6 +39,11 @@ interface OpenedSlice {
  * queue, so it never delays another request's first chunk); a read-ahead that is not consumed
  * (the caller stopped, or a chunk before it failed) is dropped and gives its budget back.
  * Inline chunks come from the reference itself, verified the same way.
+ *
+ * With `slabs`, whole unencrypted chunks of the slabs' size are received into reused buffers, so
+ * the caller must be done with each piece it is given (written out, not just queued) before it
+ * asks for the next one. A slab goes back for reuse only then; one whose bytes were handed over
+ * when the caller stopped, or whose read failed, is left to the collector.
  */
 export async function* readChunkedBody(
   store: ChunkStore,
@@ -46,6 +54,7 @@ export async function* readChunkedBody(
   readAheadChunks: number = READ_AHEAD_CHUNKS,
   /** The version's data key when its chunks are encrypted (ChunkRef.iv): each slice is decrypted as it passes. */
   dataKey?: Buffer,
+  slabs?: ReadSlabs,
 ): AsyncGenerator<Buffer> {
   const slices = slicesOf(chunks, start, endExclusive);
   const ahead: Promise<OpenedSlice>[] = [];
@@ -55,20 +64,22 @@ export async function* readChunkedBody(
       let current = ahead.shift();
       if (!current) {
         const slice = slices[next++];
-        current = openSlice(store, slice, await reserve(budget, slice), dataKey);
+        current = openSlice(store, slice, await reserve(budget, slice), dataKey, slabs);
       }
       while (ahead.length < readAheadChunks && next < slices.length) {
         const release = sliceBytes(slices[next]) === 0 ? NOTHING_TO_RELEASE : budget.tryAcquire(sliceBytes(slices[next]));
         if (!release) break;
-        const opened = openSlice(store, slices[next++], release, dataKey);
+        const opened = openSlice(store, slices[next++], release, dataKey, slabs);
         // Its failure is reported when it becomes current; until then it must not go unhandled.
         opened.catch(() => undefined);
         ahead.push(opened);
       }
-      const { stream, inline, release } = await current;
+      const { stream, inline, release, slab } = await current;
       try {
         if (inline) yield inline;
         else if (stream) for await (const piece of stream) yield piece as Buffer;
+        // Reached only when the caller asked past the slab's last piece: it is done with it.
+        if (slab) slabs?.giveBack(slab);
       } finally {
         release();
       }
@@ -103,18 +114,20 @@ function reserve(budget: MemoryBudget, slice: ChunkSlice): Promise<() => void> |
 }
 
 /** Starts fetching a slice under `release`'s reservation; gives it back itself if the fetch fails. */
-async function openSlice(store: ChunkStore, slice: ChunkSlice, release: () => void, dataKey?: Buffer): Promise<OpenedSlice> {
+async function openSlice(store: ChunkStore, slice: ChunkSlice, release: () => void, dataKey?: Buffer, slabs?: ReadSlabs): Promise<OpenedSlice> {
   const { chunk, from, to } = slice;
+  let slab: Buffer | null = null;
   try {
     const iv = chunk.iv;
     if (iv !== undefined && dataKey === undefined) throw new S3Error('InternalError', `chunk ${chunk.hash} is encrypted and no data key was given`);
     if (isInlineChunk(chunk)) {
       const stored = verifiedInlineBytes(chunk).subarray(from, to);
-      return { stream: null, inline: iv !== undefined && dataKey ? decryptChunkBytes(dataKey, iv, from, stored) : stored, release };
+      return { stream: null, inline: iv !== undefined && dataKey ? decryptChunkBytes(dataKey, iv, from, stored) : stored, release, slab: null };
     }
     const whole = from === 0 && to === chunk.sizeBytes;
-    const stored = await readChunkRef(store, chunk, whole ? undefined : { start: from, end: to });
-    return { stream: decrypted(stored, iv, dataKey, from), inline: null, release };
+    if (whole && iv === undefined) slab = slabs?.take(chunk.sizeBytes) ?? null;
+    const stored = await readChunkRef(store, chunk, whole ? undefined : { start: from, end: to }, slab ?? undefined);
+    return { stream: decrypted(stored, iv, dataKey, from), inline: null, release, slab };
   } catch (error) {
     release();
     throw error;

@@ -4,6 +4,7 @@ import { readChunkedBody } from './chunked-body.reader';
 import { storeChunkedBody } from './chunked-body.writer';
 import { InMemoryChunkStore } from './in-memory-chunk.store';
 import { MemoryBudget } from './memory-budget';
+import { ReadSlabs } from './read-slabs';
 
 const CHUNK_SIZE_BYTES = 1000;
 
@@ -246,6 +247,68 @@ describe('storeChunkedBody and readChunkedBody', () => {
       store.openAll();
       await tick();
       expect(budget.inUseBytes).toBe(0);
+    });
+  });
+
+  describe('reused slabs', () => {
+    async function storedIn(store: InMemoryChunkStore, sizeBytes: number) {
+      const body = randomBytes(sizeBytes);
+      const stored = await storeChunkedBody(piecesOf(body, [CHUNK_SIZE_BYTES]), { store, chunkSizeBytes: CHUNK_SIZE_BYTES, maxSizeBytes: 1e6, budget });
+      return { body, stored };
+    }
+    /** Copies each piece before asking for the next, as a caller of slabs must be done with it by then. */
+    async function copied(source: AsyncIterable<Buffer>): Promise<Buffer> {
+      const parts: Buffer[] = [];
+      for await (const piece of source) parts.push(Buffer.from(piece));
+      return Buffer.concat(parts);
+    }
+
+    it('receives whole chunks into slabs reused across reads, the last partial chunk as before', async () => {
+      const store = new InMemoryChunkStore();
+      const slabs = new ReadSlabs(CHUNK_SIZE_BYTES);
+      const { body, stored } = await storedIn(store, 3 * CHUNK_SIZE_BYTES + 10);
+      for (let round = 0; round < 3; round++) {
+        expect((await copied(readChunkedBody(store, stored.chunks, 0, body.length, budget, 1, undefined, slabs))).equals(body)).toBe(true);
+        // This one and the one ahead of it.
+        expect(slabs.keptCount).toBe(2);
+      }
+    });
+
+    it('does not refill a slab whose bytes the caller holds; it is reused once the caller asks for more', async () => {
+      const store = new InMemoryChunkStore();
+      const slabs = new ReadSlabs(CHUNK_SIZE_BYTES);
+      const { body, stored } = await storedIn(store, 3 * CHUNK_SIZE_BYTES);
+      const pieces = readChunkedBody(store, stored.chunks, 0, body.length, budget, 1, undefined, slabs);
+      const first = (await pieces.next()).value as Buffer;
+      await new Promise((resolve) => setImmediate(resolve)); // the read-ahead has landed meanwhile
+      expect(first.equals(body.subarray(0, CHUNK_SIZE_BYTES))).toBe(true);
+      const second = (await pieces.next()).value as Buffer;
+      expect(second.buffer).not.toBe(first.buffer);
+      expect(second.equals(body.subarray(CHUNK_SIZE_BYTES, 2 * CHUNK_SIZE_BYTES))).toBe(true);
+      // The third chunk, fetched ahead when the second was asked for, went into the first's slab.
+      const third = (await pieces.next()).value as Buffer;
+      expect(third.buffer).toBe(first.buffer);
+      expect(third.equals(body.subarray(2 * CHUNK_SIZE_BYTES))).toBe(true);
+      expect((await pieces.next()).done).toBe(true);
+    });
+
+    it('leaves a slab handed over to the collector when the caller stops', async () => {
+      const store = new InMemoryChunkStore();
+      const slabs = new ReadSlabs(CHUNK_SIZE_BYTES);
+      const { body, stored } = await storedIn(store, 3 * CHUNK_SIZE_BYTES);
+      const pieces = readChunkedBody(store, stored.chunks, 0, body.length, budget, 1, undefined, slabs);
+      const held = (await pieces.next()).value as Buffer;
+      await pieces.return(undefined);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(slabs.take(CHUNK_SIZE_BYTES)?.buffer).not.toBe(held.buffer);
+    });
+
+    it('takes no slab for a range within a chunk', async () => {
+      const store = new InMemoryChunkStore();
+      const slabs = new ReadSlabs(CHUNK_SIZE_BYTES);
+      const { body, stored } = await storedIn(store, 2 * CHUNK_SIZE_BYTES);
+      expect((await collect(readChunkedBody(store, stored.chunks, 10, 1500, budget, 1, undefined, slabs))).equals(body.subarray(10, 1500))).toBe(true);
+      expect(slabs.keptCount).toBe(0);
     });
   });
 

@@ -24,10 +24,15 @@ export class InMemoryChunkStore implements ChunkStore {
     }
   }
 
-  async read(hash: string, range?: { readonly start: number; readonly end: number }): Promise<Readable> {
+  async read(hash: string, range?: { readonly start: number; readonly end: number }, into?: Buffer): Promise<Readable> {
     const bytes = this.chunks.get(hash);
     if (!bytes) throw new Error(`no chunk ${hash}`);
     this.reads.push(range ? { hash, range: { ...range } } : { hash });
-    return Readable.from([range ? bytes.subarray(range.start, range.end) : bytes]);
+    const asked = range ? bytes.subarray(range.start, range.end) : bytes;
+    if (into && asked.length <= into.length) {
+      asked.copy(into);
+      return Readable.from([into.subarray(0, asked.length)]);
+    }
+    return Readable.from([asked]);
   }
 }

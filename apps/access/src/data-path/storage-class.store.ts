@@ -22,7 +22,7 @@ export async function storeInClass<T extends { readonly stored: StoredBody }>(
       if (stored.erasure) stripes.set(stored.hash, stored.erasure);
       return stored.hash;
     },
-    read: (hash, range) => base.read(hash, range),
+    read: (hash, range, into) => base.read(hash, range, into),
     ...(base.readChunk ? { readChunk: base.readChunk.bind(base) } : {}),
   };
   const result = await run(store);
@@ -34,11 +34,11 @@ export async function storeInClass<T extends { readonly stored: StoredBody }>(
   return { ...result, stored: { ...result.stored, chunks } };
 }
 
-/** Streams one chunk by its reference: an erasure-coded chunk is read through its stripe. */
-export function readChunkRef(store: ChunkStore, chunk: ChunkRef, range?: { readonly start: number; readonly end: number }): Promise<Readable> {
-  if (store.readChunk) return store.readChunk(chunk, range);
+/** Streams one chunk by its reference: an erasure-coded chunk is read through its stripe. `into` as ChunkStore.read's. */
+export function readChunkRef(store: ChunkStore, chunk: ChunkRef, range?: { readonly start: number; readonly end: number }, into?: Buffer): Promise<Readable> {
+  if (store.readChunk) return store.readChunk(chunk, range, into);
   if (isErasureCodedChunk(chunk)) throw new Error(`chunk ${chunk.hash} is erasure-coded and this store cannot read stripes`);
-  return store.read(chunk.hash, range);
+  return store.read(chunk.hash, range, into);
 }
 
 /**

@@ -2,6 +2,7 @@ import type { MetadataRpcClient } from '../adapters/metadata-rpc.client';
 import type { UserDirectory } from '../adapters/user-directory';
 import type { ChunkStore } from '../data-path/chunk-store.port';
 import type { MemoryBudget } from '../data-path/memory-budget';
+import type { ReadSlabs } from '../data-path/read-slabs';
 import type { ObjectKeys } from '../encryption/object-keys';
 
 /** What the operation handlers work with. */
@@ -17,6 +18,8 @@ export interface GatewayDeps {
   readonly writeBudget: MemoryBudget;
   /** Chunks held while being verified and served (GetObject, the read side of UploadPartCopy). */
   readonly readBudget: MemoryBudget;
+  /** Reused buffers whole chunks of a GetObject are received into; absent: a chunk is received fresh. */
+  readonly readSlabs?: ReadSlabs;
   /** The S3 region clients sign for (GetBucketLocation, x-amz-bucket-region). */
   readonly s3Region: string;
   readonly nowMs: () => number;

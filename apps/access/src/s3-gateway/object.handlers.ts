@@ -1,5 +1,5 @@
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import type { ServerResponse } from 'node:http';
+import { finished } from 'node:stream/promises';
 import { isInlineChunk, type ChunkRef, type ObjectVersionView } from '@cairn/protocol';
 import {
   S3Error,
@@ -251,7 +251,7 @@ export class ObjectHandlers {
       ex.res.end(inline);
       return;
     }
-    const pieces = readChunkedBody(this.deps.chunks, view.chunks, start, endExclusive, this.deps.readBudget, undefined, dataKey);
+    const pieces = readChunkedBody(this.deps.chunks, view.chunks, start, endExclusive, this.deps.readBudget, undefined, dataKey, this.deps.readSlabs);
     // The first chunk is opened before the status line, so a read that fails at once is a clean error.
     const first = await pieces.next();
     try {
@@ -260,9 +260,7 @@ export class ObjectHandlers {
       await pieces.return(undefined); // gives the chunk's read budget back
       throw error;
     }
-    // Byte mode: the stream holds about one piece ahead of the socket, not 16 (objectMode's
-    // default), so bytes handed over are bytes on their way out and the read budget stays honest.
-    await pipeline(Readable.from(prepend(first, pieces), { objectMode: false }), ex.res);
+    await sendPieces(ex.res, first, pieces);
   }
 }
 
@@ -314,10 +312,35 @@ function inlineBytes(chunks: readonly ChunkRef[], start: number, endExclusive: n
   return verifiedInlineBytes(chunk).subarray(start - chunk.offsetBytes, endExclusive - chunk.offsetBytes);
 }
 
-async function* prepend(first: IteratorResult<Buffer>, rest: AsyncGenerator<Buffer>): AsyncGenerator<Buffer> {
-  if (first.done) return;
-  yield first.value;
-  yield* rest;
+/**
+ * Writes the body piece by piece, asking for the next piece only once the socket has taken the
+ * last one: a piece may be a view of a reused slab (readChunkedBody with slabs) that must not be
+ * refilled while a write still holds it, and the read budget is given back for bytes sent, not
+ * queued. The next chunk is read ahead meanwhile. A failed read cuts the response short.
+ */
+async function sendPieces(res: ServerResponse, first: IteratorResult<Buffer>, rest: AsyncGenerator<Buffer>): Promise<void> {
+  try {
+    for (let step = first; !step.done; step = await rest.next()) await written(res, step.value);
+    res.end();
+    await finished(res);
+  } catch (error) {
+    res.destroy(error as Error);
+    throw error;
+  } finally {
+    await rest.return(undefined);
+  }
+}
+
+function written(res: ServerResponse, bytes: Buffer): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const onClose = () => reject(new Error('the response closed before its body was sent'));
+    res.once('close', onClose);
+    res.write(bytes, (error) => {
+      res.off('close', onClose);
+      if (error) reject(error);
+      else resolve();
+    });
+  });
 }
 
 function versionOf(ex: S3Exchange): { versionId?: string } {

@@ -10,6 +10,7 @@ import { MetadataRpcClient } from '../adapters/metadata-rpc.client';
 import { UserDirectory } from '../adapters/user-directory';
 import { ChunkClientStoreAdapter } from '../data-path/chunk-client-store.adapter';
 import { MemoryBudget } from '../data-path/memory-budget';
+import { ReadSlabs } from '../data-path/read-slabs';
 import { ACCESS_KEY_LOOKUP, SigV4Verifier } from '../s3';
 import { ChangeFeedHandler } from '../change-feed/change-feed.handler';
 import { ChangeFeedReader } from '../change-feed/change-feed.reader';
@@ -146,9 +147,9 @@ export class S3GatewayModule {
                 await ring.ready();
                 return classes.write(bytes, storageClass);
               },
-              readChunk: async (chunk: ChunkRef, range?: { start: number; end: number }) => {
+              readChunk: async (chunk: ChunkRef, range?: { start: number; end: number }, into?: Buffer) => {
                 await ring.ready();
-                return classes.read(chunk, range);
+                return classes.read(chunk, range, undefined, into);
               },
               rewrite: async (refs: readonly ChunkRef[], storageClass: StorageClass) => {
                 await ring.ready();
@@ -158,9 +159,9 @@ export class S3GatewayModule {
                 await ring.ready();
                 return store.write(bytes);
               },
-              read: async (hash: string, range?: { start: number; end: number }) => {
+              read: async (hash: string, range?: { start: number; end: number }, into?: Buffer) => {
                 await ring.ready();
-                return store.read(hash, range);
+                return store.read(hash, range, into);
               },
             };
             const deps = {
@@ -171,6 +172,7 @@ export class S3GatewayModule {
               inlineObjectMaxBytes: config.CAIRN_INLINE_OBJECT_MAX_BYTES,
               writeBudget: new MemoryBudget(WRITE_BUFFER_BUDGET_BYTES),
               readBudget: new MemoryBudget(READ_BUFFER_BUDGET_BYTES),
+              readSlabs: ReadSlabs.forChunksOf(config.CAIRN_CHUNK_SIZE_BYTES),
               s3Region: config.CAIRN_S3_REGION,
               nowMs: Date.now,
               objectKeys,

@@ -93,8 +93,8 @@ describe('ChunkClient against three real storage nodes', () => {
     await client.close();
   });
 
-  const readAll = async (hash: ContentHash, range?: { start: number; end: number }) => {
-    const result = await client.readChunk(hash, range);
+  const readAll = async (hash: ContentHash, range?: { start: number; end: number }, into?: Buffer) => {
+    const result = await client.readChunk(hash, range, into);
     const parts: Buffer[] = [];
     for await (const p of result.stream) parts.push(p as Buffer);
     return { ...result, bytes: Buffer.concat(parts) };
@@ -168,6 +168,32 @@ describe('ChunkClient against three real storage nodes', () => {
     expect(back.fellOverFrom.map((f) => f.nodeId)).toEqual(['n2']);
     expect(back.servedBy).not.toBe('n2');
     expect(await fsp.readdir(path.join(victim.dataDir, 'corrupt'))).toEqual([expect.stringMatching(new RegExp(`^${hash}`))]);
+  }, 60_000);
+
+  it('receives a whole chunk into the buffer it is given, and still refuses a flipped byte there', async () => {
+    const data = randomBytes(2 * MiB);
+    const { hash } = await client.writeChunk(data);
+    const into = Buffer.alloc(3 * MiB);
+    const back = await readAll(hash, undefined, into);
+    expect(back.bytes.equals(data)).toBe(true);
+    const [piece] = await (await client.readChunk(hash, undefined, into)).stream.toArray();
+    expect((piece as Buffer).buffer).toBe(into.buffer);
+    expect((piece as Buffer).length).toBe(data.length);
+
+    const file = path.join(nodes[0].dataDir, 'chunks', hash.slice(0, 2), hash.slice(2, 4), hash);
+    const fh = await fsp.open(file, 'r+');
+    await fh.write(Buffer.from([data[7] ^ 0x01]), 0, 1, 7);
+    await fh.close();
+    for (let i = 0; i < 40; i++) {
+      client.latency.observe('n1', 1);
+      client.latency.observe('n2', 50);
+      client.latency.observe('n3', 50);
+    }
+    into.fill(0);
+    const fellOver = await readAll(hash, undefined, into);
+    expect(fellOver.fellOverFrom.map((f) => f.nodeId)).toEqual(['n1']);
+    expect(fellOver.bytes.equals(data)).toBe(true);
+    expect(into.subarray(0, data.length).equals(data)).toBe(true);
   }, 60_000);
 
   it('a streamed read resumes on another replica when its node dies mid-body', async () => {

@@ -136,7 +136,12 @@ export class ChunkClient {
     return this.writeStreamed(source, known.hash, known.sizeBytes ?? null);
   }
 
-  async readChunk(hash: ContentHash, range?: ByteRangeRequest): Promise<ReadChunkResult> {
+  /**
+   * `into`: a buffer a held-back read is received into when it fits (no buffer per socket read is
+   * kept, none is allocated for the chunk); the result's stream then yields a view of it, and the
+   * caller must not reuse it before it is done with those bytes.
+   */
+  async readChunk(hash: ContentHash, range?: ByteRangeRequest, into?: Buffer): Promise<ReadChunkResult> {
     const candidates = this.readCandidates(hash);
     const fellOverFrom: ReadFailover[] = [];
     const failures: ReplicaFailure[] = [];
@@ -165,7 +170,7 @@ export class ChunkClient {
       const lengthBytes = Number(response.headers['content-length']);
       if (Number.isFinite(lengthBytes) && lengthBytes <= READ_HOLDBACK_BYTES) {
         try {
-          const pieces = await receiveVerified(response.body, lengthBytes, range ? null : hash);
+          const pieces = await receiveVerified(response.body, lengthBytes, range ? null : hash, into && lengthBytes <= into.length ? into.subarray(0, lengthBytes) : null);
           this.latency.observe(node.nodeId, this.nowMs() - startedMs);
           // One Buffer per read: a byte-mode stream read by an async iterator would concatenate them again.
           return { hash, stream: Readable.from(pieces), servedBy: node.nodeId, fellOverFrom };
@@ -404,8 +409,12 @@ function readHeaders(range: ByteRangeRequest | undefined): Record<string, string
  * hash overlaps the transfer and the bytes are never concatenated into one more copy. It listens
  * for 'data' rather than iterating: the async iterator reads with read(), which concatenates
  * whatever is buffered into a fresh buffer on every step.
+ *
+ * With a `target` of the body's length the pieces are copied into it as they land and dropped: kept
+ * until the chunk has been passed on, they outlive young-generation collections and are freed only
+ * by full ones, which their steady flow keeps triggering (a reused target allocates nothing).
  */
-function receiveVerified(body: Readable, lengthBytes: number, hash: ContentHash | null): Promise<Buffer[]> {
+function receiveVerified(body: Readable, lengthBytes: number, hash: ContentHash | null, target: Buffer | null): Promise<Buffer[]> {
   const hasher = hash ? new ContentHasher() : null;
   const pieces: Buffer[] = [];
   let receivedBytes = 0;
@@ -419,7 +428,8 @@ function receiveVerified(body: Readable, lengthBytes: number, hash: ContentHash 
       receivedBytes += piece.length;
       if (receivedBytes > lengthBytes) return fail(new Error(`got more than the ${lengthBytes} bytes announced`));
       hasher?.update(piece);
-      pieces.push(piece);
+      if (target) piece.copy(target, receivedBytes - piece.length);
+      else pieces.push(piece);
     };
     body.on('data', onData);
     body.once('error', fail);
@@ -427,7 +437,7 @@ function receiveVerified(body: Readable, lengthBytes: number, hash: ContentHash 
       if (receivedBytes !== lengthBytes) return reject(new Error(`got ${receivedBytes} of ${lengthBytes} bytes`));
       const actual = hasher?.digest();
       if (hash && actual !== hash) return reject(new ClientHashMismatchError(hash, actual as ContentHash));
-      resolve(pieces);
+      resolve(target ? [target] : pieces);
     });
     body.once('close', () => {
       if (receivedBytes !== lengthBytes) reject(new Error(`the body closed after ${receivedBytes} of ${lengthBytes} bytes`));

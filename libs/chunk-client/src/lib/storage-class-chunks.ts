@@ -78,11 +78,12 @@ export class StorageClassChunks {
   /**
    * Streams a chunk, or `[start, end)` of it, whatever its layout. `shardsElsewhere`: where a
    * stripe's shard no storage node holds intact is looked for next (a backup target, for a read of
-   * the past); what it gives is checked against the shard's hash like a node's answer.
+   * the past); what it gives is checked against the shard's hash like a node's answer. `into`: a
+   * buffer a replicated chunk may be received into (ChunkClient.readChunk).
    */
-  async read(chunk: ChunkRef, range?: { readonly start: number; readonly end: number }, shardsElsewhere?: ShardSource): Promise<Readable> {
+  async read(chunk: ChunkRef, range?: { readonly start: number; readonly end: number }, shardsElsewhere?: ShardSource, into?: Buffer): Promise<Readable> {
     if (isInlineChunk(chunk)) throw new Error(`chunk ${chunk.hash} is inline: its bytes are in its reference`);
-    if (!isErasureCodedChunk(chunk)) return (await this.replicated.readChunk(parseContentHash(chunk.hash), range)).stream;
+    if (!isErasureCodedChunk(chunk)) return (await this.replicated.readChunk(parseContentHash(chunk.hash), range, into)).stream;
     const start = range?.start ?? 0;
     const end = range?.end ?? chunk.sizeBytes;
     return Readable.from(this.readStripe(chunk, start, end, shardsElsewhere), { objectMode: false });
