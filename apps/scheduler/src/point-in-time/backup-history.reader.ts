@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { DeliverPolicy } from 'nats';
 import { describeError } from '@cairn/chunk-client';
 import { NatsConnectionManager, nextMessageOnSubject } from '@cairn/messaging';
@@ -8,7 +8,7 @@ import { segmentLine, type BackupManifest } from '../backup/backup-format';
 import { BackupTargetsStore } from '../backup/backup-targets.store';
 import type { BackupTarget } from '../backup/backup-target.port';
 import { readManifests, sha256 } from '../backup/backup.runner';
-import { BucketHistorySpill } from './bucket-history-spill';
+import { BucketHistorySpill, removeLeftoverSpills, type SpillPlace } from './bucket-history-spill';
 import { chooseHistorySource, type BackupReach, type HistorySource, type LiveLogReach } from '../domain/history-source';
 
 /**
@@ -18,7 +18,7 @@ import { chooseHistorySource, type BackupReach, type HistorySource, type LiveLog
  * of the bucket from the cut on are added.
  */
 @Injectable()
-export class BackupHistoryReader {
+export class BackupHistoryReader implements OnModuleInit {
   private readonly logger = new Logger('BackupHistory');
 
   constructor(
@@ -26,6 +26,16 @@ export class BackupHistoryReader {
     private readonly targets: BackupTargetsStore,
     @Inject(SERVICE_IDENTITY) private readonly identity: ServiceIdentity,
   ) {}
+
+  /** A restore killed mid-way leaves its spill (as large as the bucket's events): cleared at start. */
+  async onModuleInit(): Promise<void> {
+    const removed = await removeLeftoverSpills(this.spillPlace());
+    if (removed > 0) this.logger.warn(`removed ${removed} history spill(s) left by an earlier run of this instance`);
+  }
+
+  private spillPlace(): SpillPlace {
+    return { owner: `${this.identity.namespace}.${this.identity.instance}` };
+  }
 
   /**
    * Where to read the past of a moment from (chooseHistorySource): backup targets are read only when
@@ -83,7 +93,7 @@ export class BackupHistoryReader {
    * an index of the keys, and one segment at a time while reading): close() it when done.
    */
   async readBucket(target: BackupTarget, manifest: BackupManifest, source: Extract<HistorySource, { kind: 'backup' }>, bucket: string, prefix: string, atMs: number, signal: AbortSignal): Promise<BucketHistorySpill> {
-    const history = await BucketHistorySpill.open(bucket, prefix, atMs);
+    const history = await BucketHistorySpill.open(bucket, prefix, atMs, this.spillPlace());
     try {
       await spillBackupSegments(target, manifest, history, signal);
       if (source.liveFromSequence !== null) await this.readLiveTail(history, source.liveFromSequence, signal);

@@ -7,7 +7,7 @@ import { BackupKeys, segmentLine, type SegmentRef } from '../backup/backup-forma
 import { sha256 } from '../backup/backup.runner';
 import { DirectoryBackupTarget } from '../backup/directory-target.adapter';
 import { spillBackupSegments } from './backup-history.reader';
-import { BucketHistorySpill, compareKeys } from './bucket-history-spill';
+import { BucketHistorySpill, compareKeys, removeLeftoverSpills } from './bucket-history-spill';
 import { planAndApplyPages, type HistoryPage } from './restore-pages';
 
 const KEYS = 2_000;
@@ -58,7 +58,7 @@ describe('a bucket history from a backup, read back a page at a time', () => {
       await target.put(key, body);
       segments.push({ key, fromSequence: from + 1, toSequence: Math.min(lines.length, from + EVENTS_PER_SEGMENT), events: body.length, bytes: body.length, sha256: sha256(body) });
     }
-    history = await BucketHistorySpill.open('photos', 'photos/', AT_MS, dir);
+    history = await BucketHistorySpill.open('photos', 'photos/', AT_MS, { owner: 'spec', tmpDir: dir });
     await spillBackupSegments(target, { segments, cutSequence }, history, new AbortController().signal);
   });
 
@@ -111,12 +111,29 @@ describe('a bucket history from a backup, read back a page at a time', () => {
   });
 
   it('refuses a segment that does not match its hash', async () => {
-    const damaged = await BucketHistorySpill.open('photos', '', AT_MS, dir);
+    const damaged = await BucketHistorySpill.open('photos', '', AT_MS, { owner: 'spec', tmpDir: dir });
     try {
       await target.put(segments[1].key, Buffer.from('{}\n'));
       await expect(spillBackupSegments(target, { segments, cutSequence }, damaged, new AbortController().signal)).rejects.toThrow(/does not match its hash/);
     } finally {
       await damaged.close();
     }
+  });
+
+  it("removes the spills its owner left behind, and only its owner's", async () => {
+    const place = (owner: string) => ({ owner, tmpDir: path.join(dir, 'leftovers') });
+    await fsp.mkdir(place('x').tmpDir, { recursive: true });
+    // Two spills of a killed ns.scheduler-1 (never closed), one of ns.scheduler-10 still in use.
+    const killed = [await BucketHistorySpill.open('photos', '', AT_MS, place('ns.scheduler-1')), await BucketHistorySpill.open('photos', '', AT_MS, place('ns.scheduler-1'))];
+    const other = await BucketHistorySpill.open('photos', '', AT_MS, place('ns.scheduler-10'));
+    try {
+      expect(await removeLeftoverSpills(place('ns.scheduler-1'))).toBe(2);
+      expect(await fsp.readdir(place('x').tmpDir)).toHaveLength(1);
+      expect(await removeLeftoverSpills(place('ns.scheduler-1'))).toBe(0);
+    } finally {
+      await other.close();
+      for (const spill of killed) await spill.close(); // their files' handles; the directories are gone
+    }
+    expect(await fsp.readdir(place('x').tmpDir)).toHaveLength(0);
   });
 });

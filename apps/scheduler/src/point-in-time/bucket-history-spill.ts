@@ -65,8 +65,12 @@ export class BucketHistorySpill {
     this.objectPrefix = `meta.object.${bucketToken(bucket)}.`;
   }
 
-  static async open(bucket: string, prefix: string, atMs: number, tmpDir = os.tmpdir()): Promise<BucketHistorySpill> {
-    const dir = await fsp.mkdtemp(path.join(tmpDir, 'cairn-restore-history-'));
+  /**
+   * `owner` names the process (namespace and instance) in the directory's name, so that process
+   * can remove what a crash of its own left behind (removeLeftovers) without touching another's.
+   */
+  static async open(bucket: string, prefix: string, atMs: number, where: SpillPlace): Promise<BucketHistorySpill> {
+    const dir = await fsp.mkdtemp(path.join(where.tmpDir ?? os.tmpdir(), spillDirPrefix(where.owner)));
     try {
       return new BucketHistorySpill(bucket, prefix, atMs, dir, await fsp.open(path.join(dir, 'events.ndjson'), 'w+'));
     } catch (error) {
@@ -177,4 +181,28 @@ export class BucketHistorySpill {
 /** S3's key order: UTF-8 bytes, i.e. code points (JavaScript's `<` compares UTF-16 code units, which disagrees above U+FFFF). */
 export function compareKeys(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
+
+/** Where a spill goes: the OS temp directory (TMPDIR) unless told, named for its owner. */
+export interface SpillPlace {
+  readonly owner: string;
+  readonly tmpDir?: string;
+}
+
+const SPILL_DIR_PREFIX = 'cairn-restore-history-';
+
+function spillDirPrefix(owner: string): string {
+  return `${SPILL_DIR_PREFIX}${owner.replace(/[^A-Za-z0-9_.]/g, '_')}-`;
+}
+
+/**
+ * Removes the spill directories `owner` left behind when it was killed mid-restore (one is as
+ * large as a bucket's events). Call it before `owner` opens any spill; returns how many it removed.
+ */
+export async function removeLeftoverSpills(where: SpillPlace): Promise<number> {
+  const tmpDir = where.tmpDir ?? os.tmpdir();
+  const prefix = spillDirPrefix(where.owner);
+  const leftovers = (await fsp.readdir(tmpDir, { withFileTypes: true }).catch(() => [])).filter((entry) => entry.isDirectory() && entry.name.startsWith(prefix));
+  for (const entry of leftovers) await fsp.rm(path.join(tmpDir, entry.name), { recursive: true, force: true });
+  return leftovers.length;
 }
