@@ -1,3 +1,4 @@
+import { EventQueue } from '@cairn/consensus';
 import type { LeaseSecretHash, LockCommand, LockMode } from './lock.commands';
 import { LockErrorCodes, type LockErrorCode, type LockEvent } from './lock.events';
 
@@ -64,15 +65,15 @@ export interface LockTable extends LockTableState {
   nowMs: number;
   nextSeq: number;
   readonly resources: Record<string, MutableResource>;
-  /** Every current lease end and wait deadline (and stale ones, left by renewals and releases until their time comes). */
-  readonly deadlines: DeadlineQueue;
+  /** Every current lease end and wait deadline, each naming its resource (and stale ones, left by renewals and releases until their time comes): a hint to look at the resource then. */
+  readonly deadlines: EventQueue<string>;
   /** Resources that may have waiters: the only ones the wait-for graph needs. */
   readonly waiting: Set<string>;
 }
 
 /** A working table holding a copy of `state` (O(resources): for restores and the pure applyLockCommand). */
 export function lockTableOf(state: LockTableState): LockTable {
-  const table: LockTable = { nowMs: state.nowMs, nextSeq: state.nextSeq, resources: {}, deadlines: new DeadlineQueue(), waiting: new Set() };
+  const table: LockTable = { nowMs: state.nowMs, nextSeq: state.nextSeq, resources: {}, deadlines: new EventQueue<string>(), waiting: new Set() };
   for (const [name, r] of Object.entries(state.resources)) {
     table.resources[name] = { lastFencingToken: r.lastFencingToken, holders: r.holders.slice(), waiters: r.waiters.slice() };
     for (const h of r.holders) table.deadlines.push(h.expiresAtMs, name);
@@ -147,8 +148,8 @@ export function nextDeadlineMs(table: LockTable): number | undefined {
   for (;;) {
     const next = table.deadlines.peek();
     if (next === undefined) return undefined;
-    const r = table.resources[next.resource];
-    if (r && (r.holders.some((h) => h.expiresAtMs === next.atMs) || r.waiters.some((w) => w.deadlineMs === next.atMs))) return next.atMs;
+    const r = table.resources[next.item];
+    if (r && (r.holders.some((h) => h.expiresAtMs === next.at) || r.waiters.some((w) => w.deadlineMs === next.at))) return next.at;
     // A renewal, release or grant made this one stale: it marks nothing that is still due.
     table.deadlines.pop();
   }
@@ -277,8 +278,8 @@ function grantWaiters(d: LockTable, resource: string, events: LockEvent[]): void
 /** Expires what is due, resource by resource in name order: only resources with a deadline now or before are visited. */
 function expire(d: LockTable, events: LockEvent[]): void {
   const due = new Set<string>();
-  for (let next = d.deadlines.peek(); next !== undefined && next.atMs <= d.nowMs; next = d.deadlines.peek()) {
-    due.add(next.resource);
+  for (let next = d.deadlines.peek(); next !== undefined && next.at <= d.nowMs; next = d.deadlines.peek()) {
+    due.add(next.item);
     d.deadlines.pop();
   }
   for (const name of [...due].sort()) {
@@ -363,50 +364,4 @@ function findCycle(edges: Map<string, Set<string>>): Set<string> | undefined {
     }
   }
   return undefined;
-}
-
-/**
- * A min-heap of (time, resource): what may fall due when. An entry is only a hint to look at the
- * resource then; the resource's own holders and waiters decide what expires.
- */
-export class DeadlineQueue {
-  private readonly heap: Array<{ readonly atMs: number; readonly resource: string }> = [];
-
-  get size(): number {
-    return this.heap.length;
-  }
-
-  push(atMs: number, resource: string): void {
-    const heap = this.heap;
-    heap.push({ atMs, resource });
-    let i = heap.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (heap[parent].atMs <= heap[i].atMs) break;
-      [heap[parent], heap[i]] = [heap[i], heap[parent]];
-      i = parent;
-    }
-  }
-
-  peek(): { readonly atMs: number; readonly resource: string } | undefined {
-    return this.heap[0];
-  }
-
-  pop(): void {
-    const heap = this.heap;
-    const last = heap.pop();
-    if (last === undefined || heap.length === 0) return;
-    heap[0] = last;
-    let i = 0;
-    for (;;) {
-      const left = 2 * i + 1;
-      const right = left + 1;
-      let smallest = i;
-      if (left < heap.length && heap[left].atMs < heap[smallest].atMs) smallest = left;
-      if (right < heap.length && heap[right].atMs < heap[smallest].atMs) smallest = right;
-      if (smallest === i) return;
-      [heap[smallest], heap[i]] = [heap[i], heap[smallest]];
-      i = smallest;
-    }
-  }
 }

@@ -37,6 +37,12 @@ export class EventQueue<T> {
     return { at: top.at, item: top.item };
   }
 
+  /** The earliest event, left in the queue. */
+  peek(): { at: number; item: T } | undefined {
+    const top = this.heap[0];
+    return top && { at: top.at, item: top.item };
+  }
+
   get size(): number {
     return this.heap.length;
   }
