@@ -5,6 +5,7 @@ import {
   mintOperatorToken,
   ReplayWindow,
   sha256Hex,
+  MessageSignatureVersions,
   signMessage,
   signRequest,
   UNSIGNED_PAYLOAD,
@@ -80,6 +81,56 @@ describe('signed NATS messages', () => {
     expect(verifyMessage(httpKey, header, 'rpc.metadata.putObject', payload, NOW)).toMatchObject({ ok: false });
     expect(verifyMessage(natsKey, undefined, 'rpc.metadata.putObject', payload, NOW)).toMatchObject({ ok: false });
     expect(verifyMessage(natsKey, 'v1 a b c d', 'rpc.metadata.putObject', payload, NOW)).toMatchObject({ ok: false });
+  });
+
+  it('signs v2 by default and verifies v1 and v2 alike (a rolling upgrade)', () => {
+    expect(signMessage(natsKey, 'access/access-1', 'rpc.x', payload, NOW)).toMatch(/^v2 access\/access-1 1800000000000 [0-9a-f]{32} [0-9a-f]{64}$/);
+    for (const version of [MessageSignatureVersions.V1, MessageSignatureVersions.V2]) {
+      const header = signMessage(natsKey, 'access/access-1', 'rpc.x', payload, NOW, version);
+      expect(header.startsWith(`${version} `)).toBe(true);
+      expect(verifyMessage(natsKey, header, 'rpc.x', payload, NOW)).toMatchObject({ ok: true, caller: 'access/access-1', version });
+      expect(verifyMessage(natsKey, header, 'rpc.x', payload, NOW + 30_001, 30_000)).toMatchObject({ ok: false, reason: expect.stringContaining('clock') });
+    }
+    const empty = new Uint8Array(0);
+    expect(verifyMessage(natsKey, signMessage(natsKey, 'access/access-1', 'rpc.x', empty, NOW), 'rpc.x', empty, NOW)).toMatchObject({ ok: true });
+  });
+
+  describe.each([MessageSignatureVersions.V1, MessageSignatureVersions.V2])('a %s signature', (version) => {
+    const subject = 'rpc.metadata.putObject';
+    const header = signMessage(natsKey, 'access/access-1', subject, payload, NOW, version);
+    const [, caller, dateMs, nonce, mac] = header.split(' ');
+    const flipped = (hex: string) => hex.slice(0, -1) + (hex.endsWith('0') ? '1' : '0');
+    const tamperedPayload = Uint8Array.from(payload);
+    tamperedPayload[3] ^= 1;
+
+    it.each([
+      ['the caller', `${version} storage/storage-1 ${dateMs} ${nonce} ${mac}`, subject, payload],
+      ['the time', `${version} ${caller} ${Number(dateMs) + 1} ${nonce} ${mac}`, subject, payload],
+      ['the nonce', `${version} ${caller} ${dateMs} ${flipped(nonce)} ${mac}`, subject, payload],
+      ['the mac', `${version} ${caller} ${dateMs} ${nonce} ${flipped(mac)}`, subject, payload],
+      ['the version', `${version === 'v1' ? 'v2' : 'v1'} ${caller} ${dateMs} ${nonce} ${mac}`, subject, payload],
+      ['the subject', header, 'rpc.metadata.putObjecT', payload],
+      ['a payload byte', header, subject, tamperedPayload],
+      ['the payload length', header, subject, new Uint8Array([...payload, 0])],
+    ])('fails when %s changed', (_what, alteredHeader, alteredSubject, alteredPayload) => {
+      expect(verifyMessage(natsKey, alteredHeader, alteredSubject, alteredPayload, NOW)).toMatchObject({ ok: false });
+    });
+  });
+
+  it('v2: moving bytes between the subject and the payload does not keep the signature', () => {
+    const encoder = new TextEncoder();
+    const header = signMessage(natsKey, 'access/access-1', 'rpc.a', encoder.encode('b{}'), NOW, MessageSignatureVersions.V2);
+    expect(verifyMessage(natsKey, header, 'rpc.a', encoder.encode('b{}'), NOW)).toMatchObject({ ok: true });
+    expect(verifyMessage(natsKey, header, 'rpc.ab', encoder.encode('{}'), NOW)).toMatchObject({ ok: false });
+    expect(verifyMessage(natsKey, header, 'rpc.', encoder.encode('ab{}'), NOW)).toMatchObject({ ok: false });
+    // A subject that carries what would follow it in the string to sign.
+    const [, , dateMs, nonce] = header.split(' ');
+    const smuggled = `rpc.a\naccess/access-1\n${dateMs}\n${nonce}\n3\nb{}`;
+    expect(verifyMessage(natsKey, header, smuggled, new Uint8Array(0), NOW)).toMatchObject({ ok: false });
+  });
+
+  it('refuses to sign for a caller that is not <service>/<instance>', () => {
+    expect(() => signMessage(natsKey, 'access/a\nb', 'rpc.x', payload, NOW)).toThrow(/caller/);
   });
 });
 

@@ -50,4 +50,10 @@ describe('loadConfig', () => {
       );
     }
   });
+
+  it('signs NATS messages as v2 unless told v1 (a rolling upgrade from services that verify v1 only)', () => {
+    expect(loadConfig(BaseServiceConfig, { CAIRN_HTTP_PORT: '1' }).CAIRN_MESSAGE_SIGNATURE_VERSION).toBe('v2');
+    expect(loadConfig(BaseServiceConfig, { CAIRN_HTTP_PORT: '1', CAIRN_MESSAGE_SIGNATURE_VERSION: 'v1' }).CAIRN_MESSAGE_SIGNATURE_VERSION).toBe('v1');
+    expect(() => loadConfig(BaseServiceConfig, { CAIRN_HTTP_PORT: '1', CAIRN_MESSAGE_SIGNATURE_VERSION: 'v3' })).toThrow(/CAIRN_MESSAGE_SIGNATURE_VERSION/);
+  });
 });

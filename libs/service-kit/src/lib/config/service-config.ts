@@ -81,6 +81,13 @@ export class BaseServiceConfig {
   @Max(600_000)
   CAIRN_AUTH_MAX_SKEW_MS = 30_000;
 
+  /**
+   * The format this service signs NATS messages in; both are always accepted. v1 only while
+   * services older than v2 still run (a rolling upgrade), then v2: one HMAC pass over the payload.
+   */
+  @IsIn(['v1', 'v2'])
+  CAIRN_MESSAGE_SIGNATURE_VERSION: 'v1' | 'v2' = 'v2';
+
   /** `token`: /metrics needs an operator token (or a cluster signature); `public`: anyone may scrape it. */
   @IsIn(['token', 'public'])
   CAIRN_METRICS_AUTH: 'token' | 'public' = 'token';

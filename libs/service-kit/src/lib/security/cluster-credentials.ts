@@ -5,6 +5,7 @@ import {
   ClusterKeys,
   isClusterAuthorization,
   mintOperatorToken,
+  DEFAULT_MESSAGE_SIGNATURE_VERSION,
   ReplayWindow,
   signMessage,
   signRequest,
@@ -12,6 +13,7 @@ import {
   verifyOperatorToken,
   verifyRequestSignature,
   type HeaderValues,
+  type MessageSignatureVersion,
   type MessageVerdict,
   type OperatorRole,
   type OperatorTokenVerdict,
@@ -53,6 +55,8 @@ export class ClusterCredentials implements MessageAuthenticator {
     readonly caller: string,
     readonly maxSkewMs: number,
     private readonly now: () => number = Date.now,
+    /** The format of the NATS signatures this service makes; it verifies every format. */
+    private readonly messageSignatureVersion: MessageSignatureVersion = DEFAULT_MESSAGE_SIGNATURE_VERSION,
   ) {
     // A nonce must be remembered for as long as its timestamp is acceptable: 2 × the skew.
     this.httpReplays = new ReplayWindow(2 * maxSkewMs, now);
@@ -60,7 +64,13 @@ export class ClusterCredentials implements MessageAuthenticator {
   }
 
   static fromConfig(config: BaseServiceConfig, caller: string): ClusterCredentials {
-    return new ClusterCredentials(new ClusterKeys(resolveClusterSecret(config)), caller, config.CAIRN_AUTH_MAX_SKEW_MS);
+    return new ClusterCredentials(
+      new ClusterKeys(resolveClusterSecret(config)),
+      caller,
+      config.CAIRN_AUTH_MAX_SKEW_MS,
+      Date.now,
+      config.CAIRN_MESSAGE_SIGNATURE_VERSION ?? DEFAULT_MESSAGE_SIGNATURE_VERSION,
+    );
   }
 
   /** Headers that make an HTTP request acceptable to another Cairn service. */
@@ -76,7 +86,7 @@ export class ClusterCredentials implements MessageAuthenticator {
   }
 
   sign(subject: string, payload: Uint8Array): string {
-    return signMessage(this.keys.key('internal-nats'), this.caller, subject, payload, this.now());
+    return signMessage(this.keys.key('internal-nats'), this.caller, subject, payload, this.now(), this.messageSignatureVersion);
   }
 
   verify(header: string | undefined, subject: string, payload: Uint8Array): MessageVerdict {
