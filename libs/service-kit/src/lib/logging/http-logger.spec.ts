@@ -9,10 +9,13 @@ interface LogLine {
   readonly level: number;
   readonly msg: string;
   readonly err?: unknown;
+  readonly req?: unknown;
+  readonly res?: unknown;
+  readonly responseTime?: unknown;
 }
 
 /** A server logging through httpLogger into memory; every handler reads the body whole, then answers. */
-async function loggedServer(successLevel: 'info' | 'debug'): Promise<{ server: Server; lines: LogLine[]; port: number }> {
+async function loggedServer(successLevel: 'info' | 'debug', loggerLevel = 'trace', statusCode = 200): Promise<{ server: Server; lines: LogLine[]; port: number }> {
   const lines: LogLine[] = [];
   const sink = new Writable({
     write(chunk, _encoding, done) {
@@ -20,11 +23,14 @@ async function loggedServer(successLevel: 'info' | 'debug'): Promise<{ server: S
       done();
     },
   });
-  const log = httpLogger(pino({ level: 'trace' }, sink), { successLevel });
+  const log = httpLogger(pino({ level: loggerLevel }, sink), { successLevel });
   const server = createServer((req, res) => {
     log(req, res);
     req.on('data', () => undefined);
-    req.on('end', () => res.end('done'));
+    req.on('end', () => {
+      res.statusCode = statusCode;
+      res.end('done');
+    });
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
@@ -48,6 +54,51 @@ describe('httpLogger', () => {
       expect(aborted[0].level).toBe(DEBUG);
     } finally {
       server.close();
+    }
+  });
+
+  async function get(port: number, path: string, headers: Record<string, string> = {}): Promise<string | undefined> {
+    const req = request({ port, host: '127.0.0.1', method: 'GET', path, headers });
+    req.end();
+    const [res] = (await once(req, 'response')) as [import('node:http').IncomingMessage];
+    res.resume();
+    await once(res, 'end');
+    await new Promise((resolve) => setImmediate(resolve));
+    return res.headers['x-request-id'] as string | undefined;
+  }
+
+  it('logs a finished request as one line: its id, method, masked URL, status and time, never its headers', async () => {
+    const { server, lines, port } = await loggedServer('info');
+    try {
+      const id = await get(port, '/b/k?X-Amz-Signature=secret&x=1', { authorization: 'AWS4-HMAC-SHA256 Credential=a', 'x-request-id': 'given-1' });
+      expect(id).toBe('given-1');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatchObject({ level: pino.levels.values['info'], msg: 'request completed', req: { id: 'given-1', method: 'GET' }, res: { statusCode: 200 } });
+      expect(typeof lines[0].responseTime).toBe('number');
+      expect(JSON.stringify(lines[0])).not.toContain('secret');
+      expect(JSON.stringify(lines[0])).not.toContain('Credential');
+      expect(await get(port, '/health')).toMatch(/^[0-9a-f-]{36}$/);
+      expect(lines).toHaveLength(1);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('writes nothing for a request below the logger level, and a 5xx as an error', async () => {
+    const quiet = await loggedServer('debug', 'info');
+    try {
+      await get(quiet.port, '/b/k');
+      expect(quiet.lines).toHaveLength(0);
+    } finally {
+      quiet.server.close();
+    }
+    const failing = await loggedServer('debug', 'info', 503);
+    try {
+      await get(failing.port, '/b/k');
+      expect(failing.lines).toHaveLength(1);
+      expect(failing.lines[0]).toMatchObject({ level: pino.levels.values['error'], msg: 'request errored', res: { statusCode: 503 } });
+    } finally {
+      failing.server.close();
     }
   });
 });
