@@ -7,6 +7,7 @@ export * from './lib/heartbeat/heartbeat.service';
 export * from './lib/workers/worker';
 export * from './lib/workers/worker-registry';
 export * from './lib/workers/interval.worker';
+export * from './lib/workers/run-pool';
 export * from './lib/errors/error-status';
 export * from './lib/errors/service-exception.filter';
 export * from './lib/postgres/postgres-connection';

@@ -1,4 +1,5 @@
 import { keyIdOf } from '@cairn/hashing';
+import { runPool } from '@cairn/service-kit';
 import type { DataSource } from 'typeorm';
 import { prefixUpperBound } from '../adapters/listing/key-order';
 import { schemaOf, tableIn } from '../adapters/metadata-schema';
@@ -62,15 +63,10 @@ export class RestoreTargetReader {
     const live = await (await this.readModel.queries(RestoreTargetQueries)).liveKeysInRange(bucket, range.prefix, range.after, range.through);
     const keys = [...new Set([...sourceKeys, ...live])];
     const out: TargetKeyNow[] = new Array(keys.length);
-    let next = 0;
-    const lane = async () => {
-      while (next < keys.length) {
-        const i = next++;
-        const read = await this.ctx.store.readUncached(this.ctx.subjects.object(bucket, keyIdOf(keys[i])));
-        out[i] = { key: keys[i], now: withoutInlineBodies(keyAsOf(read.events, Number.MAX_SAFE_INTEGER)) };
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(TARGET_READS_IN_FLIGHT, keys.length) }, lane));
+    await runPool(keys, TARGET_READS_IN_FLIGHT, undefined, async (key, i) => {
+      const read = await this.ctx.store.readUncached(this.ctx.subjects.object(bucket, keyIdOf(key)));
+      out[i] = { key, now: withoutInlineBodies(keyAsOf(read.events, Number.MAX_SAFE_INTEGER)) };
+    });
     return out;
   }
 }

@@ -1,7 +1,8 @@
 import { randomInt } from 'node:crypto';
+import { runPool } from '@cairn/service-kit';
 import { BackupKeys, ChunkTracker, parseSegment, type BackupManifest } from './backup-format';
 import type { BackupTarget } from './backup-target.port';
-import { runPool, sha256 } from './backup.runner';
+import { sha256 } from './backup.runner';
 
 export interface VerifyReport {
   readonly backupId: string;

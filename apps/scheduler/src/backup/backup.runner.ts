@@ -5,7 +5,7 @@ import { describeError } from '@cairn/chunk-client';
 import type { ContentHash } from '@cairn/hashing';
 import { NatsConnectionManager, RpcClient } from '@cairn/messaging';
 import { METADATA_SERVICE, MetadataRpc, subjectsFor, type ListBucketsReply, type ListNodesReply } from '@cairn/protocol';
-import { SERVICE_IDENTITY, type ServiceIdentity } from '@cairn/service-kit';
+import { runPool, SERVICE_IDENTITY, type ServiceIdentity } from '@cairn/service-kit';
 import { BytePacer } from '../adapters/byte-pacer';
 import { RegionChunks } from '../adapters/region-chunks';
 import { waitForMetaProjection } from '../adapters/meta-projection-wait';
@@ -354,13 +354,3 @@ class BackupReportBuilder {
   }
 }
 
-export async function runPool<T>(items: readonly T[], concurrency: number, signal: AbortSignal, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const lane = async () => {
-    while (next < items.length) {
-      signal.throwIfAborted();
-      await fn(items[next++]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, lane));
-}

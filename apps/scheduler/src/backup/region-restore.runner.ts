@@ -11,7 +11,7 @@ import {
   type ImportEventsReply,
 } from '@cairn/protocol';
 import { Inject } from '@nestjs/common';
-import { SERVICE_IDENTITY, type ServiceIdentity } from '@cairn/service-kit';
+import { runPool, SERVICE_IDENTITY, type ServiceIdentity } from '@cairn/service-kit';
 import { BytePacer } from '../adapters/byte-pacer';
 import { RegionChunks } from '../adapters/region-chunks';
 import { SchedulerStateStore } from '../adapters/scheduler-state.store';
@@ -22,7 +22,7 @@ import { ChunkTracker, parseSegment, type BackupManifest } from './backup-format
 import type { BackupTarget } from './backup-target.port';
 import { BackupErrorCodes } from './backup-targets.store';
 import { copyChunkBack } from './chunk-copy-back';
-import { runPool, sha256 } from './backup.runner';
+import { sha256 } from './backup.runner';
 
 const RESTORE_COPY_CONCURRENCY = 4;
 

@@ -19,7 +19,7 @@ import {
   type StorageClass,
   storedHashesOf,
 } from '@cairn/protocol';
-import { MetricsService, SERVICE_CONFIG, WorkerRegistry, type NamedWorker, type WorkerStatus } from '@cairn/service-kit';
+import { MetricsService, runPool, SERVICE_CONFIG, WorkerRegistry, type NamedWorker, type WorkerStatus } from '@cairn/service-kit';
 import { BytePacer } from '../adapters/byte-pacer';
 import { RegionChunks } from '../adapters/region-chunks';
 import { BackupTargetsStore } from '../backup/backup-targets.store';
@@ -456,13 +456,3 @@ class RestoreRun {
   }
 }
 
-async function runPool<T>(items: readonly T[], concurrency: number, signal: AbortSignal, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const lane = async () => {
-    while (next < items.length) {
-      signal.throwIfAborted();
-      await fn(items[next++]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, lane));
-}

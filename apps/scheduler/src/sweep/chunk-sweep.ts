@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { HashRing, type ContentHash } from '@cairn/hashing';
 import { CHUNK_REFERENCES_LIMIT_MAX, type ChunkReference, type ShardPlacement } from '@cairn/protocol';
-import { SERVICE_CONFIG } from '@cairn/service-kit';
+import { runPool, SERVICE_CONFIG } from '@cairn/service-kit';
 import { SchedulerStateStore } from '../adapters/scheduler-state.store';
 import { ClusterView } from '../cluster/cluster-view';
 import { gcDecision, reconcileChunk } from '../domain/chunk-reconciliation';
@@ -488,16 +488,6 @@ function describeSweep(r: SweepReport): string {
   );
 }
 
-async function runPool<T>(items: readonly T[], concurrency: number, signal: AbortSignal, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const lane = async () => {
-    while (next < items.length) {
-      signal.throwIfAborted();
-      await fn(items[next++]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, lane));
-}
 
 function throttle(everyMs: number, fn: () => Promise<void>): () => Promise<void> {
   let lastMs = 0;
