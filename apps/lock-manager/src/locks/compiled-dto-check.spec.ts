@@ -1,5 +1,5 @@
-import { plainToInstance, type ClassConstructor } from 'class-transformer';
-import { IsEmail, IsString, validate } from 'class-validator';
+import { Exclude, Expose, plainToInstance, Transform, Type, type ClassConstructor } from 'class-transformer';
+import { IsEmail, IsInt, IsString, validate } from 'class-validator';
 import { AcquireLockRpcRequestDto } from './acquire-lock.request.dto';
 import { compiledDtoCheck } from './compiled-dto-check';
 import { InspectLockRpcRequestDto } from './inspect-lock.request.dto';
@@ -180,5 +180,33 @@ describe('compiledDtoCheck: the lock RPC DTOs checked without class-transformer 
       address!: string;
     }
     expect(compiledDtoCheck(WithEmail)).toBeUndefined();
+  });
+
+  it('compiles no check for a DTO class-transformer would change (@Transform, @Type, @Expose, @Exclude)', () => {
+    class Trimmed {
+      @IsString()
+      @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value))
+      resource!: string;
+    }
+    class Typed {
+      @IsInt()
+      @Type(() => Number)
+      ttlMs!: number;
+    }
+    class Renamed {
+      @IsString()
+      @Expose({ name: 'lock' })
+      resource!: string;
+    }
+    @Exclude()
+    class ExcludedByDefault {
+      @IsString()
+      @Expose()
+      resource!: string;
+    }
+    for (const dto of [Trimmed, Typed, Renamed, ExcludedByDefault] as ClassConstructor<object>[]) expect(compiledDtoCheck(dto)).toBeUndefined();
+    // What the fast check would have accepted as-is, class-transformer turns into something else.
+    expect(plainToInstance(Trimmed, { resource: ' r ' }).resource).toBe('r');
+    expect(plainToInstance(Renamed, { lock: 'r' }).resource).toBe('r');
   });
 });

@@ -1,5 +1,10 @@
-import type { ClassConstructor } from 'class-transformer';
+import { TransformationType, type ClassConstructor } from 'class-transformer';
+import type { MetadataStorage as TransformerMetadataStorage } from 'class-transformer/types/MetadataStorage';
 import { getMetadataStorage, isIn, isInt, isString, length, matches, max, min } from 'class-validator';
+
+// class-transformer keeps its decorators' metadata in a storage its index does not export.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const transformerMetadata = (require('class-transformer/cjs/storage') as { defaultMetadataStorage: TransformerMetadataStorage }).defaultMetadataStorage;
 
 /**
  * A fast accept-only check of a request DTO, compiled once from the DTO's own class-validator
@@ -50,6 +55,7 @@ function compile<T extends object>(dto: ClassConstructor<T>): DtoCheck<T> | null
     else if (m.type === 'customValidation' && m.name !== undefined && m.name in CONSTRAINTS) field.rules.push(CONSTRAINTS[m.name](m.constraints ?? []));
     else return null;
   }
+  if (transformsPlainValues(dto, [...fields.keys()])) return null;
   const checks: FieldCheck[] = [...fields].map(([property, f]) => ({ property, optional: f.optional, rules: f.rules }));
   const whitelisted = new Set(fields.keys());
   return (payload) => {
@@ -67,4 +73,13 @@ function compile<T extends object>(dto: ClassConstructor<T>): DtoCheck<T> | null
     }
     return instance as T;
   };
+}
+
+/** Whether plainToInstance would do more with the DTO than copy its plain fields (@Transform, @Type, @Expose, @Exclude). */
+function transformsPlainValues(dto: ClassConstructor<object>, properties: readonly string[]): boolean {
+  if (transformerMetadata.getStrategy(dto) !== 'none') return true;
+  if (transformerMetadata.getExposedMetadatas(dto).length > 0 || transformerMetadata.getExcludedMetadatas(dto).length > 0) return true;
+  return properties.some(
+    (p) => transformerMetadata.findTransformMetadatas(dto, p, TransformationType.PLAIN_TO_CLASS).length > 0 || transformerMetadata.findTypeMetadata(dto, p) !== undefined,
+  );
 }
