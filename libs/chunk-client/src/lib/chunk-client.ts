@@ -139,7 +139,11 @@ export class ChunkClient {
   /**
    * `into`: a buffer a held-back read is received into when it fits (no buffer per socket read is
    * kept, none is allocated for the chunk); the result's stream then yields a view of it, and the
-   * caller must not reuse it before it is done with those bytes.
+   * caller must not reuse it before it is done with those bytes. A whole chunk read with `into`
+   * from a node served over plain HTTP goes on a connection of its own (DirectChunkReads): the
+   * socket's reads land in one reused buffer and are hashed and copied into `into` from there. A
+   * replica that announces more bytes than `into` holds is then failed over from, so `into` must
+   * hold at least the chunk's size.
    */
   async readChunk(hash: ContentHash, range?: ByteRangeRequest, into?: Buffer): Promise<ReadChunkResult> {
     const candidates = this.readCandidates(hash);
@@ -156,6 +160,23 @@ export class ChunkClient {
     for (let i = 0; i < candidates.length; i++) {
       const node = candidates[i];
       const startedMs = this.nowMs();
+      const direct = !range && into ? this.pools.directReads(node.nodeId) : null;
+      if (direct && into) {
+        try {
+          const path = StoragePaths.chunk(hash);
+          const outcome = await direct.read(path, this.pools.prepareGet(node.nodeId, path, readHeaders(undefined)), hash, into);
+          if (outcome.kind === 'refused') {
+            fail(node, outcome.reason);
+            continue;
+          }
+          this.latency.observe(node.nodeId, this.nowMs() - startedMs);
+          return { hash, stream: Readable.from([outcome.bytes]), servedBy: node.nodeId, fellOverFrom };
+        } catch (error) {
+          if (error instanceof ClientHashMismatchError) await this.confirmCorrupt(node, hash);
+          fail(node, describeError(error));
+          continue;
+        }
+      }
       let response: Dispatcher.ResponseData;
       try {
         response = await this.poolFor(node.nodeId).request({ path: StoragePaths.chunk(hash), method: 'GET', headers: readHeaders(range) });

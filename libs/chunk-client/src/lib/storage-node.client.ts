@@ -12,6 +12,8 @@ import {
   type VerifyChunksReply,
 } from '@cairn/protocol';
 import { ClientHashMismatchError } from './chunk-client.errors';
+import { DIRECT_READ_BUFFER_BYTES, DirectChunkReads, type PreparedRequest } from './direct-chunk-reads';
+import { normaliseDispatchHeaders } from '@cairn/service-kit';
 import { traceStorageRequests } from './request-tracing';
 
 export const POOL_CONNECTIONS_PER_NODE = 16;
@@ -27,7 +29,9 @@ export type RequestSigner = Dispatcher.DispatcherComposeInterceptor;
 
 /** One keep-alive connection pool per storage node origin, shared by every client of a process. */
 export class NodePools {
-  private readonly pools = new Map<string, { readonly pool: Pool; readonly signed: Dispatcher }>();
+  private readonly pools = new Map<string, { readonly pool: Pool; readonly signed: Dispatcher; readonly interceptors: Dispatcher.DispatcherComposeInterceptor[] }>();
+  private readonly direct = new Map<string, DirectChunkReads | null>();
+  private directReadBuffer: Buffer | null = null;
 
   constructor(
     private readonly addressOf: (nodeId: string) => string,
@@ -37,6 +41,37 @@ export class NodePools {
   ) {}
 
   for(nodeId: string): Dispatcher {
+    return this.entryFor(nodeId).signed;
+  }
+
+  /** Whole chunk reads straight into a caller's buffer, for a node served over plain HTTP; null for one served over TLS. */
+  directReads(nodeId: string): DirectChunkReads | null {
+    const origin = this.addressOf(nodeId);
+    if (!this.direct.has(origin)) {
+      this.directReadBuffer ??= Buffer.allocUnsafeSlow(DIRECT_READ_BUFFER_BYTES);
+      this.direct.set(origin, DirectChunkReads.forOrigin(origin, this.directReadBuffer, { headersMs: HEADERS_TIMEOUT_MS, bodyMs: BODY_TIMEOUT_MS, idleMs: KEEP_ALIVE_TIMEOUT_MS }));
+    }
+    return this.direct.get(origin) ?? null;
+  }
+
+  /**
+   * The headers a GET of `path` leaves with once this pool's interceptors (the signer, tracing)
+   * have seen it, and the handler they wrapped, to be told how the request went: for requests
+   * sent on a connection of its own (DirectChunkReads) with the same signature and trace.
+   */
+  prepareGet(nodeId: string, path: string, headers: Record<string, string>): PreparedRequest {
+    let prepared: PreparedRequest | null = null;
+    const capture: Dispatcher['dispatch'] = (options, handler) => {
+      prepared = { headers: normaliseDispatchHeaders(options.headers), handler };
+      return true;
+    };
+    const dispatch = this.entryFor(nodeId).interceptors.reduce<Dispatcher['dispatch']>((inner, interceptor) => interceptor(inner), capture);
+    dispatch({ path, method: 'GET', headers, origin: this.addressOf(nodeId) }, {});
+    if (!prepared) throw new Error(`the interceptors of ${nodeId}'s pool did not pass the request on`);
+    return prepared;
+  }
+
+  private entryFor(nodeId: string) {
     const origin = this.addressOf(nodeId);
     let entry = this.pools.get(origin);
     if (!entry) {
@@ -48,10 +83,11 @@ export class NodePools {
         ...(this.tls ? { connect: { ca: this.tls.ca } } : {}),
       });
       // The tracing interceptor runs first (the last composed is the outermost), the signer after it.
-      entry = { pool, signed: pool.compose(this.signer, traceStorageRequests(nodeId, origin)) };
+      const interceptors = [this.signer, traceStorageRequests(nodeId, origin)];
+      entry = { pool, signed: pool.compose(...interceptors), interceptors };
       this.pools.set(origin, entry);
     }
-    return entry.signed;
+    return entry;
   }
 
   address(nodeId: string): string {
@@ -59,6 +95,8 @@ export class NodePools {
   }
 
   async close(): Promise<void> {
+    for (const reads of this.direct.values()) reads?.close();
+    this.direct.clear();
     await Promise.all([...this.pools.values()].map(({ pool }) => pool.close()));
     this.pools.clear();
   }
