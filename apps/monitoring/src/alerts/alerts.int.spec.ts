@@ -189,6 +189,8 @@ webhooks:
     const self = figures.instances.find((i) => i.service === 'monitoring');
     // Its heartbeat names its URL; the scrape there is signed as monitoring and succeeds.
     expect(self).toMatchObject({ url: monitoring.url, scrape: { ok: true } });
+    // Every service's heartbeat carries its replication factor (the replication-factor-mismatch rule reads it).
+    expect(self?.extra).toMatchObject({ replicationFactor: 3 });
     const traffic = figures.traffic?.find((t) => t.service === 'monitoring');
     expect(traffic?.errorRatio).toBe(0);
     expect(traffic?.p99Seconds).toBeGreaterThan(0);

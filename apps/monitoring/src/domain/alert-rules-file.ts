@@ -37,6 +37,7 @@ const THRESHOLD_FIELD: Readonly<Record<AlertRuleKind, { readonly field: string; 
   'p99-latency-above': { field: 'latency', type: 'duration' },
   'projection-lag-above': { field: 'events', type: 'count' },
   'replication-lag-above': { field: 'lag', type: 'duration' },
+  'replication-factor-mismatch': null,
 };
 
 const RULE_FIELDS = ['name', 'kind', 'for', 'severity', 'services', 'labels', 'summary', 'minRequestsPerSecond'];
@@ -60,6 +61,7 @@ export const DEFAULT_ALERT_RULES: readonly AlertRule[] = [
   rule('p99-latency-high', 'p99-latency-above', 2_000, 10 * MINUTE_MS, 'warning'),
   rule('projection-lag-high', 'projection-lag-above', 10_000, 5 * MINUTE_MS, 'warning'),
   rule('replication-lag-high', 'replication-lag-above', 5 * MINUTE_MS, 5 * MINUTE_MS, 'warning'),
+  rule('replication-factor-mismatch', 'replication-factor-mismatch', 0, 2 * MINUTE_MS, 'critical'),
 ];
 
 const DURATION_UNITS_MS: Readonly<Record<string, number>> = { ms: 1, s: 1_000, m: MINUTE_MS, h: 60 * MINUTE_MS, d: 24 * 60 * MINUTE_MS };

@@ -21,6 +21,8 @@ const storage = (instance: string, usedPercent: number, status: 'up' | 'suspecte
   disk: { capacityBytes: 1_000, freeBytes: 1_000 - usedPercent * 10 },
 });
 
+const withFactor = (service: string, instance: string, replicationFactor: number, status: 'up' | 'suspected' | 'down' = 'up') => ({ service, instance, status, replicationFactor });
+
 describe('samplesOf: what each kind of rule reads', () => {
   it.each<[string, AlertRule, AlertInputs, ReturnType<typeof samplesOf>]>([
     ['node-down: one sample per instance, breached when down', rule('node-down', 0), inputs({ instances: [storage('s1', 1), storage('s2', 1, 'down')] }), [
@@ -58,6 +60,25 @@ describe('samplesOf: what each kind of rule reads', () => {
       { labels: { node: 'n3' }, value: 90, breached: false },
     ]],
     ['replication lag: no source yet', rule('replication-lag-above', 60_000), noData, 'no-data'],
+    ['replication factor: the instances that disagree with most of the region', rule('replication-factor-mismatch', 0), inputs({ instances: [
+      withFactor('access', 'a1', 3),
+      withFactor('metadata', 'm1', 3),
+      withFactor('access', 'a2', 1),
+      withFactor('scheduler', 'sc1', 2, 'down'),
+      { service: 'storage', instance: 's1', status: 'up', replicationFactor: null },
+    ] }), [
+      { labels: { service: 'access', instance: 'a1', expected: '3' }, value: 3, breached: false },
+      { labels: { service: 'metadata', instance: 'm1', expected: '3' }, value: 3, breached: false },
+      { labels: { service: 'access', instance: 'a2', expected: '3' }, value: 1, breached: true },
+    ]],
+    ['replication factor: on a tie the instances with fewer copies are flagged', rule('replication-factor-mismatch', 0), inputs({ instances: [withFactor('access', 'a1', 1), withFactor('metadata', 'm1', 3)] }), [
+      { labels: { service: 'access', instance: 'a1', expected: '3' }, value: 1, breached: true },
+      { labels: { service: 'metadata', instance: 'm1', expected: '3' }, value: 3, breached: false },
+    ]],
+    ['replication factor: a region in agreement, or with no instance reporting it, has nothing breached', rule('replication-factor-mismatch', 0), inputs({ instances: [withFactor('access', 'a1', 2), withFactor('metadata', 'm1', 2), storage('s1', 10)] }), [
+      { labels: { service: 'access', instance: 'a1', expected: '2' }, value: 2, breached: false },
+      { labels: { service: 'metadata', instance: 'm1', expected: '2' }, value: 2, breached: false },
+    ]],
   ])('%s', (_name, r, given, expected) => {
     expect(samplesOf(r, given)).toEqual(expected);
   });
@@ -153,5 +174,11 @@ describe('evaluateAlerts: pending → firing → resolved', () => {
     const templated = rule('disk-usage-above', 90, { name: 'disk', summary: '{{instance}} at {{value}}% (limit {{ threshold }}%)' });
     const { state } = run([[0, full]], [templated]);
     expect([...state.active.values()][0].summary).toBe('s1 at 95% (limit 90%)');
+  });
+
+  it('names the disagreeing instance and the region’s replication factor', () => {
+    const mismatch = rule('replication-factor-mismatch', 0);
+    const { state } = run([[0, inputs({ instances: [withFactor('access', 'a1', 3), withFactor('metadata', 'm1', 3), withFactor('access', 'a2', 1)] })]], [mismatch]);
+    expect([...state.active.values()].map((a) => a.summary)).toEqual(['service=access instance=a2 expected=3: runs with replication factor 1 where the region’s other instances run with 3']);
   });
 });

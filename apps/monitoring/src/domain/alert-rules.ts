@@ -15,6 +15,7 @@ export const ALERT_RULE_KINDS = [
   'p99-latency-above',
   'projection-lag-above',
   'replication-lag-above',
+  'replication-factor-mismatch',
 ] as const;
 export type AlertRuleKind = (typeof ALERT_RULE_KINDS)[number];
 
@@ -33,6 +34,7 @@ export const UNIT_OF_KIND: Readonly<Record<AlertRuleKind, AlertUnit>> = {
   'p99-latency-above': 'ms',
   'projection-lag-above': 'events',
   'replication-lag-above': 'ms',
+  'replication-factor-mismatch': 'state',
 };
 
 export interface AlertRule {
@@ -62,6 +64,8 @@ export interface AlertInputs {
     readonly instance: string;
     readonly status: InstanceStatus;
     readonly disk?: { readonly capacityBytes: number; readonly freeBytes: number } | null;
+    /** CAIRN_REPLICATION_FACTOR as the instance reports it in its heartbeat; absent from older instances. */
+    readonly replicationFactor?: number | null;
   }[];
   /** Per service, over the figures' rate window; null until two scrapes have been made. */
   readonly traffic: readonly { readonly service: string; readonly requestsPerSecond: number; readonly errorRatio: number | null; readonly p99Seconds: number | null }[] | null;
@@ -190,9 +194,35 @@ export function samplesOf(rule: AlertRule, inputs: AlertInputs): readonly AlertS
     case 'replication-lag-above':
       if (!inputs.replicationLag) return 'no-data';
       return inputs.replicationLag.map((r) => ({ labels: { region: r.region }, value: r.lagMs, breached: over(r.lagMs) }));
+    case 'replication-factor-mismatch':
+      return replicationFactorSamples(rule, inputs);
     default:
       return assertNever(rule.kind);
   }
+}
+
+/**
+ * Every live instance that reports a replication factor is judged against the region's: the value
+ * most of them report (on a tie, the larger, so the instances that would keep fewer copies are the
+ * ones flagged). Gateways writing fewer copies than the sweep keeps, or a scheduler refusing to
+ * sweep because metadata disagrees with it, both start from such a disagreement.
+ */
+function replicationFactorSamples(rule: AlertRule, inputs: AlertInputs): readonly AlertSample[] {
+  const reporting = inputs.instances.filter(
+    (i): i is typeof i & { replicationFactor: number } => i.status !== 'down' && typeof i.replicationFactor === 'number' && servesRule(rule, i.service),
+  );
+  const votes = new Map<number, number>();
+  for (const i of reporting) votes.set(i.replicationFactor, (votes.get(i.replicationFactor) ?? 0) + 1);
+  let regionFactor = 0;
+  for (const [factor, count] of votes) {
+    const best = votes.get(regionFactor) ?? 0;
+    if (count > best || (count === best && factor > regionFactor)) regionFactor = factor;
+  }
+  return reporting.map((i) => ({
+    labels: { service: i.service, instance: i.instance, expected: String(regionFactor) },
+    value: i.replicationFactor,
+    breached: i.replicationFactor !== regionFactor,
+  }));
 }
 
 function assertNever(value: never): never {
@@ -231,6 +261,7 @@ export function describeAlert(rule: AlertRule, labels: Readonly<Record<string, s
     'p99-latency-above': `p99 latency ${value}${unit} (over ${rule.threshold}${unit})`,
     'projection-lag-above': `projection ${value}${unit} behind (over ${rule.threshold}${unit})`,
     'replication-lag-above': `replication ${value}${unit} behind (over ${rule.threshold}${unit})`,
+    'replication-factor-mismatch': `runs with replication factor ${value} where the region’s other instances run with ${labels['expected'] ?? '?'}`,
   };
   return `${where ? `${where}: ` : ''}${what[rule.kind]}`;
 }

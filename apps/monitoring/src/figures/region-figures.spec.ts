@@ -1,6 +1,6 @@
 import type { ControlGroupView } from '@cairn/protocol';
 import { parsePrometheusText } from './prometheus-text';
-import { controlFiguresOf, controlGroupOf, syncMetricsOf } from './region-figures';
+import { controlFiguresOf, controlGroupOf, replicationFactorOf, syncMetricsOf } from './region-figures';
 
 /** What region-1's sync serves at /metrics with two peers (prom-client's text, trimmed). */
 const SYNC_METRICS = [
@@ -96,5 +96,17 @@ describe('controlFiguresOf', () => {
     expect(controlGroupOf({ ...GROUP, buckets: [{ bucket: 'x' }] })).toBeNull();
     expect(controlGroupOf('<html>')).toBeNull();
     expect(controlGroupOf(null)).toBeNull();
+  });
+});
+
+describe('replicationFactorOf', () => {
+  it('reads a whole positive number of copies from the heartbeat figures, and nothing else', () => {
+    expect(replicationFactorOf({ replicationFactor: 3, capacityBytes: 10 })).toBe(3);
+    expect(replicationFactorOf({ replicationFactor: 1 })).toBe(1);
+    expect(replicationFactorOf({ replicationFactor: '3' })).toBeNull();
+    expect(replicationFactorOf({ replicationFactor: 0 })).toBeNull();
+    expect(replicationFactorOf({ replicationFactor: 2.5 })).toBeNull();
+    expect(replicationFactorOf({})).toBeNull();
+    expect(replicationFactorOf(null)).toBeNull();
   });
 });

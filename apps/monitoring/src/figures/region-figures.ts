@@ -1,4 +1,4 @@
-import type { BucketHomeView, ControlGroupView, Heartbeat } from '@cairn/protocol';
+import { REPLICATION_FACTOR_FIGURE, type BucketHomeView, type ControlGroupView, type Heartbeat } from '@cairn/protocol';
 import type { ControlFigures, ReplicationLagFigure } from '../dashboard/dashboard-sources.port';
 import type { AlertInputs, InstanceStatus } from '../domain/alert-rules';
 import type { InstanceView } from '../domain/instance-view';
@@ -58,6 +58,12 @@ export interface SchedulerFigures {
   readonly jobs: unknown;
 }
 
+/** CAIRN_REPLICATION_FACTOR from a heartbeat's figures (every service reports it); null from older instances. */
+export function replicationFactorOf(extra: Heartbeat['extra'] | null): number | null {
+  const factor = extra?.[REPLICATION_FACTOR_FIGURE];
+  return typeof factor === 'number' && Number.isInteger(factor) && factor > 0 ? factor : null;
+}
+
 export function diskOf(heartbeat: Heartbeat | null): InstanceFigures['disk'] {
   const extra = heartbeat?.extra;
   const capacityBytes = extra?.['capacityBytes'];
@@ -68,7 +74,7 @@ export function diskOf(heartbeat: Heartbeat | null): InstanceFigures['disk'] {
 
 export function alertInputsOf(figures: RegionFigures): AlertInputs {
   return {
-    instances: figures.instances.map((i) => ({ service: i.service, instance: i.instance, status: i.status, disk: i.disk })),
+    instances: figures.instances.map((i) => ({ service: i.service, instance: i.instance, status: i.status, disk: i.disk, replicationFactor: replicationFactorOf(i.extra) })),
     traffic: figures.traffic,
     projectionLag: figures.projectionLag,
     underReplicatedBytes: figures.scheduler?.underReplicatedBytes ?? null,

@@ -21,3 +21,6 @@ export interface Heartbeat {
   /** Service-specific figures: a storage node's capacity, a consumer's lag, and so on. */
   readonly extra?: Readonly<Record<string, number | string | boolean>>;
 }
+
+/** The heartbeat figure every service reports: its CAIRN_REPLICATION_FACTOR (monitoring alerts when a region's instances disagree). */
+export const REPLICATION_FACTOR_FIGURE = 'replicationFactor';

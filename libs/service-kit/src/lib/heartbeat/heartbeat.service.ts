@@ -1,12 +1,13 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { NatsConnectionManager } from '@cairn/messaging';
-import { MESSAGE_AUTH_HEADER, subjectsFor, type Heartbeat } from '@cairn/protocol';
+import { MESSAGE_AUTH_HEADER, REPLICATION_FACTOR_FIGURE, subjectsFor, type Heartbeat } from '@cairn/protocol';
 import type { NextFunction, Request, Response } from 'express';
 import { headers as natsHeaders, JSONCodec } from 'nats';
 import { loadavg } from 'node:os';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { ClusterCredentials } from '../security/cluster-credentials';
-import { SERVICE_IDENTITY, type ServiceIdentity } from '../service-identity';
+import type { BaseServiceConfig } from '../config/service-config';
+import { SERVICE_CONFIG, SERVICE_IDENTITY, type ServiceIdentity } from '../service-identity';
 import { IntervalWorker } from '../workers/interval.worker';
 import { WorkerRegistry } from '../workers/worker-registry';
 
@@ -38,7 +39,10 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
     @Inject(SERVICE_IDENTITY) private readonly identity: ServiceIdentity,
     private readonly workers: WorkerRegistry,
     private readonly credentials: ClusterCredentials,
-  ) {}
+    @Inject(SERVICE_CONFIG) config: BaseServiceConfig,
+  ) {
+    this.addFigure(REPLICATION_FACTOR_FIGURE, () => config.CAIRN_REPLICATION_FACTOR);
+  }
 
   addFigure(name: string, read: () => ExtraFigure): void {
     this.extras.set(name, read);
