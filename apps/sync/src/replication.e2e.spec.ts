@@ -72,7 +72,9 @@ describe('replication between regions', () => {
   beforeAll(async () => {
     await federation.startNats();
     await Promise.all([one.start(), two.start()]);
-  }, 240_000);
+    // As an operator would: both links up before the first write (region-3 starts later).
+    await Promise.all([one.linksConnected(['region-2']), two.linksConnected(['region-1'])]);
+  }, 330_000);
 
   afterAll(async () => {
     await federation.stop();
@@ -231,6 +233,7 @@ describe('replication between regions', () => {
 
   it('back-fills a third region that joins later to the same state', async () => {
     await three.start();
+    await three.linksConnected(['region-1', 'region-2']);
     for (const bucket of ['shared', 'conflicts-versioned', 'conflicts-plain', 'killed', 'homed']) {
       const expected = await versionsOf(one.s3, bucket);
       let lastAtThree: unknown[] = [];

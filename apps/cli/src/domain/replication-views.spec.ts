@@ -21,10 +21,11 @@ describe('replication lag table', () => {
     appliedEvents: 1520,
     lastAppliedAt: '2026-12-02T13:00:00.000Z',
     buckets: [],
+    link: { state: 'connected', lastError: null, lastErrorAt: null, lastConnectedAt: '2026-12-02T13:00:00.000Z', redials: 0 },
     ...over,
   });
 
-  it('shows each link with its state, backlog, lag and what it applied, then the buckets behind', () => {
+  it('shows each link with its state, backlog, lag and what it applied, why the links down are down, then the buckets behind', () => {
     const text = lagTables([
       link({}),
       link({
@@ -34,6 +35,7 @@ describe('replication lag table', () => {
         lagSeconds: 754,
         appliedEvents: 7,
         lastAppliedAt: null,
+        link: { state: 'peer-unreachable', lastError: "region-3's JetStream does not answer across the link: TIMEOUT", lastErrorAt: '2026-12-02T13:00:00.000Z', lastConnectedAt: null, redials: 0 },
         buckets: [
           { bucket: 'photos', pendingEvents: 40, lagSeconds: 754 },
           { bucket: 'quiet', pendingEvents: 0, lagSeconds: 0 },
@@ -45,6 +47,10 @@ describe('replication lag table', () => {
       'SOURCE    TARGET    LINK  PENDING  LAG      APPLIED  LAST APPLIED',
       'region-2  region-1  up          0  0s          1520  2026-12-02T13:00:00.000Z',
       'region-3  region-1  DOWN       42  12m 34s        7  never',
+      '',
+      'Links down',
+      'SOURCE    TARGET    STATE             LAST ERROR',
+      "region-3  region-1  peer-unreachable  region-3's JetStream does not answer across the link: TIMEOUT",
       '',
       'Buckets behind',
       'SOURCE    TARGET    BUCKET  PENDING  LAG',

@@ -61,7 +61,11 @@ export function lagTables(links: readonly ReplicationLagView[]): string {
     links.map((l) => [l.source, l.target, l.connected ? 'up' : 'DOWN', l.pendingEvents, formatDuration(l.lagSeconds), l.appliedEvents, l.lastAppliedAt ?? 'never']),
     '(no replication links: no bucket replicates to or from this region)',
   );
+  const sections = [main];
+  // Why a link is down, as the target's sync tells it (a sync older than the link status sends none).
+  const down = links.filter((l) => !l.connected && l.link !== undefined).map((l) => [l.source, l.target, l.link.state, l.link.lastError ?? '-'] as const);
+  if (down.length > 0) sections.push(`Links down\n${renderTable(['source', 'target', 'state', 'last error'], down)}`);
   const behind = links.flatMap((l) => l.buckets.filter((b) => b.pendingEvents > 0).map((b) => [l.source, l.target, b.bucket, b.pendingEvents, formatDuration(b.lagSeconds)] as const));
-  if (behind.length === 0) return main;
-  return `${main}\n\nBuckets behind\n${renderTable(['source', 'target', 'bucket', 'pending', 'lag'], behind)}`;
+  if (behind.length > 0) sections.push(`Buckets behind\n${renderTable(['source', 'target', 'bucket', 'pending', 'lag'], behind)}`);
+  return sections.join('\n\n');
 }

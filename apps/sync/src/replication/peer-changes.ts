@@ -11,7 +11,7 @@ import {
   type ReplicationConfig,
 } from '@cairn/protocol';
 import type { RpcClient } from '@cairn/messaging';
-import { AckPolicy, DeliverPolicy, type JetStreamManager } from 'nats';
+import { AckPolicy, DeliverPolicy, type JetStreamManager, type StreamInfo, type StreamSource } from 'nats';
 import type { ReplicaChunkPuller } from '../anti-entropy/replica-chunks.port';
 
 /** How long a bucket's replication mode, as metadata answers it, is taken as current here. */
@@ -35,20 +35,28 @@ export function applyConsumerName(namespace: string): string {
   return subjectsFor(namespace).durableName('sync-apply');
 }
 
+/** The source of a peer's inbound stream: the peer's META in the peer's JetStream domain, its `meta.` subjects only. */
+export function inboundSourceOf(namespace: string, peer: string): StreamSource {
+  const subjects = subjectsFor(namespace);
+  return { name: subjects.streamName('META'), domain: peer, filter_subject: subjects.prefix('meta.>') };
+}
+
 /**
  * This region's copy of a peer's META, kept by JetStream stream sourcing across the link (the
  * peer's domain): it fills while the link is up, stops at a cut and resumes from where it stopped
  * after the heal — NATS's own machinery, nothing hand-written. Only `meta.` subjects come over.
  */
 export async function ensureInboundStream(jsm: JetStreamManager, namespace: string, peer: string): Promise<string> {
-  const subjects = subjectsFor(namespace);
   const name = inboundStreamName(namespace, peer);
-  const config = { name, sources: [{ name: subjects.streamName('META'), domain: peer, filter_subject: subjects.prefix('meta.>') }] };
+  const source = inboundSourceOf(namespace, peer);
+  let stream: StreamInfo | null = null;
   try {
-    await jsm.streams.info(name);
+    stream = await jsm.streams.info(name);
   } catch {
-    await jsm.streams.add(config);
+    await jsm.streams.add({ name, sources: [source] });
   }
+  // A redial cut short between taking the source away and giving it back (InboundLinkWorker) left none.
+  if (stream && !stream.config.sources?.some((s) => s.name === source.name)) await jsm.streams.update(name, { subjects: [], sources: [source] });
   const durable = applyConsumerName(namespace);
   let existing;
   try {

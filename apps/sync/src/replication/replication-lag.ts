@@ -2,10 +2,9 @@ import type { NatsConnectionManager } from '@cairn/messaging';
 import type { EventEnvelope, ReplicationLagView } from '@cairn/protocol';
 import type { JetStreamManager } from 'nats';
 import { applyConsumerName, inboundStreamName, jetStreamManager, metaEventOf } from './peer-changes';
+import type { InboundLinkWorker } from './inbound-link.worker';
 import type { PeerReplicator } from './peer-replicator';
 
-/** A source not heard from for this long counts as disconnected (NATS reports activity at least every few seconds on a live source). */
-const SOURCE_SILENT_MS = 10_000;
 /** Pending events looked at to tell lag per bucket. */
 const BUCKET_SCAN_MAX = 500;
 const NANOS_PER_MS = 1_000_000;
@@ -22,7 +21,7 @@ export class ReplicationLag {
     private readonly nats: NatsConnectionManager,
     private readonly namespace: string,
     private readonly region: string,
-    private readonly replicators: readonly PeerReplicator[],
+    private readonly inbound: readonly { readonly replicator: PeerReplicator; readonly link: InboundLinkWorker }[],
   ) {}
 
   /** The last measurement (refresh() takes a new one). */
@@ -31,24 +30,29 @@ export class ReplicationLag {
   }
 
   async refresh(): Promise<ReplicationLagView[]> {
-    const jsm = await jetStreamManager(this.nats);
-    this.latest = await Promise.all(this.replicators.map((r) => this.measure(jsm, r)));
+    // Asked once for every peer; when this region's NATS is away each view still tells its link's state.
+    const jsm = jetStreamManager(this.nats);
+    jsm.catch(() => undefined);
+    this.latest = await Promise.all(this.inbound.map(({ replicator, link }) => this.measure(jsm, replicator, link)));
     return this.latest;
   }
 
-  private async measure(jsm: JetStreamManager, replicator: PeerReplicator): Promise<ReplicationLagView> {
+  private async measure(jsmReady: Promise<JetStreamManager>, replicator: PeerReplicator, link: InboundLinkWorker): Promise<ReplicationLagView> {
     const stream = inboundStreamName(this.namespace, replicator.peer);
     const base = {
       source: replicator.peer,
       target: this.region,
       appliedEvents: replicator.counters.applied,
       lastAppliedAt: replicator.counters.lastAppliedAtMs === null ? null : new Date(replicator.counters.lastAppliedAtMs).toISOString(),
+      link: link.view(),
     };
+    // One answer to "is the link up": the link worker's, which also tells why not.
+    const connected = link.connected;
     try {
+      const jsm = await jsmReady;
       const [info, consumer] = await Promise.all([jsm.streams.info(stream), jsm.consumers.info(stream, applyConsumerName(this.namespace))]);
       const source = info.sources?.[0];
       const silentMs = source && source.active >= 0 ? source.active / NANOS_PER_MS : Number.POSITIVE_INFINITY;
-      const connected = silentMs < SOURCE_SILENT_MS;
       const unsourced = source?.lag ?? 0;
       const pendingEvents = consumer.num_pending + consumer.num_ack_pending + unsourced;
       const firstUnapplied = consumer.ack_floor.stream_seq + 1;
@@ -77,7 +81,7 @@ export class ReplicationLag {
         buckets: [...buckets.entries()].map(([bucket, b]) => ({ bucket, pendingEvents: b.pendingEvents, lagSeconds: ageOf(b.oldestMs) })),
       };
     } catch {
-      return { ...base, connected: false, pendingEvents: 0, lagSeconds: 0, buckets: [] };
+      return { ...base, connected, pendingEvents: 0, lagSeconds: 0, buckets: [] };
     }
   }
 

@@ -16,7 +16,7 @@ import {
   type ListNodesReply,
   type ReplicationConfig,
 } from '@cairn/protocol';
-import { Access, ClusterCredentials, EventClock, HealthRegistry, internalTlsTrust, MetricsService, SERVICE_CONFIG, SERVICE_IDENTITY, type ServiceIdentity } from '@cairn/service-kit';
+import { Access, ClusterCredentials, EventClock, HealthRegistry, internalTlsTrust, MetricsService, SERVICE_CONFIG, SERVICE_IDENTITY, WorkerRegistry, type ServiceIdentity } from '@cairn/service-kit';
 import { Gauge } from 'prom-client';
 import type { Subscription } from 'nats';
 import { FederationRequester, serveFederationOpsWhenReady } from '../federation/federation-rpc';
@@ -24,6 +24,7 @@ import { syncPeersOf, type SyncConfig } from '../sync.config';
 import { BackfillCoordinator } from './backfill';
 import { ChunkRangeServer, FederationChunkPuller } from './chunk-transfer';
 import { BucketModes, PeerChangeApplier, metaEventOf } from './peer-changes';
+import { InboundLinkWorker } from './inbound-link.worker';
 import { PeerReplicator, type ReplicatorLog } from './peer-replicator';
 import { ReplicationLag } from './replication-lag';
 import { WriteForwarding } from './write-forwarding';
@@ -45,6 +46,8 @@ export class ReplicationService implements OnApplicationBootstrap, OnApplication
   readonly chunkClient: ChunkClient;
   readonly puller: FederationChunkPuller;
   readonly replicators: PeerReplicator[];
+  /** One per peer, beside its replicator: the link's true state, and redials of a source left silent. */
+  readonly links: InboundLinkWorker[];
   readonly backfills: BackfillCoordinator;
   readonly lag: ReplicationLag;
   readonly forwarding: WriteForwarding;
@@ -66,6 +69,7 @@ export class ReplicationService implements OnApplicationBootstrap, OnApplication
     clock: EventClock,
     private readonly health: HealthRegistry,
     metrics: MetricsService,
+    private readonly workers: WorkerRegistry,
   ) {
     this.peers = syncPeersOf(config, identity.region);
     this.ring = new StorageRingProvider(
@@ -105,7 +109,14 @@ export class ReplicationService implements OnApplicationBootstrap, OnApplication
     this.replicators = this.peers.map(
       (peer) => new PeerReplicator(peer, nats, identity.namespace, applier, { batch: config.CAIRN_SYNC_BATCH, concurrency: config.CAIRN_SYNC_APPLY_CONCURRENCY }, log),
     );
-    this.lag = new ReplicationLag(nats, identity.namespace, identity.region, this.replicators);
+    const linkLog = new Logger('replication-link');
+    this.links = this.peers.map((peer) => new InboundLinkWorker(peer, nats, identity.namespace, { log: (m) => linkLog.log(m), warn: (m) => linkLog.warn(m) }));
+    this.lag = new ReplicationLag(
+      nats,
+      identity.namespace,
+      identity.region,
+      this.replicators.map((replicator, i) => ({ replicator, link: this.links[i] })),
+    );
     this.registerMetrics(metrics);
   }
 
@@ -141,6 +152,10 @@ export class ReplicationService implements OnApplicationBootstrap, OnApplication
     this.health.registerInfo('replication', () => ({ peers: this.peers, lag: this.lag.views(), backfills: this.backfills.views() }));
     if (this.peers.length === 0) return;
     for (const r of this.replicators) r.start();
+    for (const link of this.links) {
+      this.workers.register(link);
+      link.start();
+    }
     // A bucket that becomes replicated (here, or by a peer's change applied here) is back-filled.
     const subjects = subjectsFor(this.identity.namespace);
     this.bucketTail = new StreamTail(this.nats, {
@@ -167,6 +182,7 @@ export class ReplicationService implements OnApplicationBootstrap, OnApplication
     if (this.lagTimer) clearInterval(this.lagTimer);
     for (const s of this.subscriptions) s.unsubscribe();
     await this.bucketTail?.stop();
+    await Promise.all(this.links.map((link) => link.stop()));
     await Promise.all(this.replicators.map((r) => r.stop()));
     await this.backfills.stop();
     this.ring.stop();
@@ -206,7 +222,9 @@ export class ReplicationService implements OnApplicationBootstrap, OnApplication
     const lagOf = (r: PeerReplicator) => this.lag.views().find((v) => v.source === r.peer);
     perPeer('cairn_replication_lag_seconds', 'Age of the oldest change of the source region not yet applied here (the measured RPO)', (r) => lagOf(r)?.lagSeconds ?? 0);
     perPeer('cairn_replication_pending_events', 'Changes of the source region not yet applied here', (r) => lagOf(r)?.pendingEvents ?? 0);
-    perPeer('cairn_replication_link_up', '1 while the source region feeds this region, 0 while the link is down', (r) => (lagOf(r)?.connected ? 1 : 0));
+    const links = this.links;
+    perPeer('cairn_replication_link_up', '1 while the source region feeds this region, 0 while the link is down', (r) => (links.find((l) => l.peer === r.peer)?.connected ? 1 : 0));
+    perPeer('cairn_replication_link_redials', 'Times this region set the source up again because it stayed silent while the source region answered, since start', (r) => links.find((l) => l.peer === r.peer)?.view().redials ?? 0);
     perPeer('cairn_replication_applied_events', 'Changes of the source region applied here since this sync started', (r) => r.counters.applied);
     perPeer('cairn_replication_conflicts_resolved', 'Conflicts resolved here while applying the source region’s changes, since start', (r) => r.counters.conflicts);
     perPeer('cairn_replication_apply_failures', 'Attempts to apply a change that failed and will be retried, since start', (r) => r.counters.failures);

@@ -5,13 +5,15 @@ import * as path from 'node:path';
 import { ListObjectVersionsCommand, S3Client } from '@aws-sdk/client-s3';
 import { FaultProxyClient } from '@cairn/fault-proxy';
 import { NatsConnectionManager, RpcClient } from '@cairn/messaging';
-import { METADATA_SERVICE, MetadataRpc } from '@cairn/protocol';
+import { METADATA_SERVICE, MetadataRpc, type ReplicationLagView } from '@cairn/protocol';
 import { eventually, signedFetch, startServiceProcess, testClusterCredentials, testNamespace, testOperatorToken, type ServiceProcess } from '@cairn/testing';
 import { Client } from 'pg';
 
 export const FEDERATION_ROOT_ACCESS_KEY = 'CAIRNFEDROOTACCESSKEY';
 export const FEDERATION_ROOT_SECRET_KEY = 'cairn-fed-root-secret-key-000000000000000';
 const READY_TIMEOUT_MS = 90_000;
+/** A link redials a silent source with back-off (10 s first): long enough for two redials and the set-up after them. */
+const LINKS_TIMEOUT_MS = 90_000;
 const REPO_ROOT = path.resolve(__dirname, '../../../..');
 const CAIRN_LAUNCHER = path.join(REPO_ROOT, 'tools', 'cli', 'cairn.js');
 
@@ -26,7 +28,7 @@ interface Layout {
 // Read as a file: apps do not depend on the tools project; the layout is start:regions' own.
 const regionsJs = require(path.join(REPO_ROOT, 'tools', 'dev-stack', 'regions.js')) as {
   regionsLayout(o: { regions: number; root: string; portShift: number }): Layout;
-  startFederation(layout: Layout): Promise<{ stop(): Promise<void> }>;
+  startFederation(layout: Layout): Promise<{ readonly processes: readonly { readonly name: string; readonly output: string }[]; stop(): Promise<void> }>;
 };
 
 /** One whole region of real processes: metadata, three storage nodes (STANDARD's replication factor), the S3 gateway and sync. */
@@ -108,6 +110,21 @@ export class FederatedRegion {
     return sync;
   }
 
+  /**
+   * Until this region's sync says its links from `sources` are connected (what an operator waits on
+   * with `cairn replication lag`); on a timeout, what each link said: its state and last error.
+   */
+  async linksConnected(sources: readonly string[], timeoutMs = LINKS_TIMEOUT_MS): Promise<void> {
+    let lastSeen: unknown = null;
+    await eventually(async () => {
+      const views = await this.syncApi<ReplicationLagView[]>('/replication/lag').catch((error: unknown) => String(error));
+      lastSeen = views;
+      return typeof views !== 'string' && sources.every((source) => views.some((v) => v.source === source && v.connected));
+    }, timeoutMs, 250).catch((error: unknown) => {
+      throw new Error(`links from ${sources.join(', ')} into ${this.name} not connected: ${String(error)}; sync says ${JSON.stringify(lastSeen)}`);
+    });
+  }
+
   /** kill -9 of a service process. */
   async kill(service: string): Promise<void> {
     const child = this.services.get(service)?.child;
@@ -152,7 +169,7 @@ export class TestFederation {
   readonly layout: Layout;
   readonly regions: FederatedRegion[];
   proxy!: FaultProxyClient;
-  private nats: { stop(): Promise<void> } | null = null;
+  private nats: { readonly processes: readonly { readonly name: string; readonly output: string }[]; stop(): Promise<void> } | null = null;
 
   constructor(regionCount: number, portShift: number) {
     this.layout = regionsJs.regionsLayout({ regions: regionCount, root: this.root, portShift });
@@ -211,6 +228,12 @@ export class TestFederation {
 
   async stop(): Promise<void> {
     await Promise.allSettled(this.regions.map((r) => r.stop()));
+    // The NATS servers' and the fault proxy's last output too (CAIRN_E2E_LOG_DIR, as each region's services).
+    const logDir = process.env['CAIRN_E2E_LOG_DIR'];
+    if (logDir && this.nats) {
+      mkdirSync(logDir, { recursive: true });
+      for (const p of this.nats.processes) writeFileSync(path.join(logDir, `${p.name}.log`), p.output);
+    }
     await this.nats?.stop();
     rmSync(this.root, { recursive: true, force: true });
   }

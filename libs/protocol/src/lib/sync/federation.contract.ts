@@ -62,6 +62,26 @@ export interface ReplicationLagView {
   readonly lastAppliedAt: string | null;
   /** Per replicated bucket with changes pending. */
   readonly buckets: readonly { readonly bucket: string; readonly pendingEvents: number; readonly lagSeconds: number }[];
+  /** Why the link is up or not, as the target's sync sees it, and the last error it met. */
+  readonly link: ReplicationLinkStatus;
+}
+
+/**
+ * connected: the source's stream feeds the target; connecting: the source region answers across
+ * the link but nothing is fed yet (the target's sync redials with back-off); peer-unreachable:
+ * nothing answers for the source region (the link or its NATS is down); peer-not-ready: the source
+ * region's JetStream answers but its services have not made its stream yet; local-unavailable: the
+ * target's own copy cannot be read (its NATS is away, or sync has not made it yet).
+ */
+export type ReplicationLinkState = 'connected' | 'connecting' | 'peer-unreachable' | 'peer-not-ready' | 'local-unavailable';
+
+export interface ReplicationLinkStatus {
+  readonly state: ReplicationLinkState;
+  readonly lastError: string | null;
+  readonly lastErrorAt: string | null;
+  readonly lastConnectedAt: string | null;
+  /** Times the target's sync set the source up again because it stayed silent while the source region answered. */
+  readonly redials: number;
 }
 
 /** Back-fill of a bucket that became replicated after it had data: progress per source region. */
