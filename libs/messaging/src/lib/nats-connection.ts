@@ -1,7 +1,7 @@
 import { connect, type ConnectionOptions, type JetStreamClient, type JetStreamManager, type NatsConnection } from 'nats';
 import { RECONNECT_WAIT_MS, type MessagingConfig } from './messaging.config';
 import { natsSecurityOptions } from './nats-auth';
-import { cheapenCancelledRequestErrors } from './nats-client-tuning';
+import { cheapenCancelledRequestErrors, coalesceSocketWrites } from './nats-client-tuning';
 
 // Re-exported here so the package index need not change: config validation uses them.
 export { NATS_SECURITY_VARIABLES, natsSecurityProblems } from './nats-auth';
@@ -41,6 +41,7 @@ export class NatsConnectionManager {
     // Built once: inconsistent credentials throw here, not in the retry loop.
     this.options = natsConnectOptions(config);
     cheapenCancelledRequestErrors();
+    coalesceSocketWrites();
     this.ready = this.connectWithRetry();
     // The first connect retries until the server answers; callers that need it await `connection()`.
     this.ready.catch(() => undefined);
