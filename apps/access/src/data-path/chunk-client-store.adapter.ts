@@ -7,8 +7,8 @@ import type { ChunkStore } from './chunk-store.port';
 export class ChunkClientStoreAdapter implements ChunkStore {
   constructor(private readonly client: ChunkClient) {}
 
-  async write(bytes: Uint8Array): Promise<string> {
-    const result = await this.client.writeChunk(bytes);
+  async write(bytes: Uint8Array, name?: string): Promise<string> {
+    const result = await this.client.writeChunk(bytes, name === undefined ? undefined : { hash: parseContentHash(name) });
     return result.hash;
   }
 

@@ -3,8 +3,11 @@ import type { ChunkRef, ErasureLayout, StorageClass } from '@cairn/protocol';
 
 /** Where object bytes live: content-addressed chunks, replicated and verified by the adapter. */
 export interface ChunkStore {
-  /** Stores the bytes at the write quorum and returns their SHA-256 hex name. */
-  write(bytes: Uint8Array): Promise<string>;
+  /**
+   * Stores the bytes at the write quorum and returns their SHA-256 hex name. `name`: that name when
+   * the caller hashed them already (a wrong one fails the write: every storage node checks it).
+   */
+  write(bytes: Uint8Array, name?: string): Promise<string>;
   /**
    * Streams a chunk (or `[start, end)` of it); whole chunks are verified against their hash. `into`:
    * a buffer the bytes may be received into (the stream then yields a view of it); the caller
@@ -15,7 +18,7 @@ export interface ChunkStore {
    * Stores the bytes in a storage class's layout (docs/storage-classes.md): replicated at the class's
    * RF, or as an erasure-coded stripe, returned. Absent: write() (STANDARD).
    */
-  writeIn?(bytes: Uint8Array, storageClass: StorageClass): Promise<{ readonly hash: string; readonly erasure?: ErasureLayout }>;
+  writeIn?(bytes: Uint8Array, storageClass: StorageClass, name?: string): Promise<{ readonly hash: string; readonly erasure?: ErasureLayout }>;
   /** Streams a chunk by its reference (an erasure-coded chunk is read through its stripe), `into` as read's. Absent: read(hash). */
   readChunk?(chunk: ChunkRef, range?: { readonly start: number; readonly end: number }, into?: Buffer): Promise<Readable>;
   /** The chunks re-stored in another class (same bytes and names; lifecycle and class-changing copies). */

@@ -1,10 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { S3Error } from '../s3';
 import { readChunkedBody } from './chunked-body.reader';
-import { storeChunkedBody } from './chunked-body.writer';
+import { HASH_SEGMENT_BYTES, storeChunkedBody } from './chunked-body.writer';
 import { InMemoryChunkStore } from './in-memory-chunk.store';
 import { MemoryBudget } from './memory-budget';
 import { ReadSlabs } from './read-slabs';
+import { HashWorkerPool } from './upload-hashes';
 
 const CHUNK_SIZE_BYTES = 1000;
 
@@ -123,6 +124,111 @@ describe('storeChunkedBody and readChunkedBody', () => {
         'replicas refused chunk 1',
       );
       expect(writes).toBe(1);
+    });
+  });
+
+  describe('hashes on a worker thread', () => {
+    let pool: HashWorkerPool;
+    beforeAll(() => {
+      pool = new HashWorkerPool(1);
+    });
+    afterAll(async () => {
+      await pool.close();
+    });
+    const md5Of = (bytes: Buffer) => createHash('md5').update(bytes).digest();
+
+    it.each([1, 1000, 4321])('hashes a %i-byte body in order from the shared chunk buffers it refills, and names its chunks', async (sizeBytes) => {
+      const store = new InMemoryChunkStore();
+      const names: (string | undefined)[] = [];
+      const write = store.write.bind(store);
+      store.write = (bytes, name) => {
+        names.push(name);
+        return write(bytes, name);
+      };
+      const body = randomBytes(sizeBytes);
+      const hashes = pool.open();
+      const stored = await storeChunkedBody(piecesOf(body, [7, 333, 1500]), { store, chunkSizeBytes: CHUNK_SIZE_BYTES, maxSizeBytes: 1e6, budget, hashes, inlineMaxBytes: 100 });
+      expect((await hashes.digest()).equals(md5Of(body))).toBe(true);
+      expect(names).toEqual(stored.chunks.filter((c) => c.inline === undefined).map((c) => c.hash));
+      expect((await collect(readChunkedBody(store, stored.chunks, 0, sizeBytes, budget))).equals(body)).toBe(true);
+    });
+
+    it('hands segments to the hashes while a chunk buffer fills, not only once it is full', async () => {
+      const store = new InMemoryChunkStore();
+      const big = 3 * HASH_SEGMENT_BYTES + 5;
+      const body = randomBytes(big);
+      const hashes = pool.open();
+      const sizes: number[] = [];
+      const counting = { ...hashes, allocate: (n: number) => hashes.allocate(n), update: (bytes: Buffer, inChunk: boolean) => (sizes.push(bytes.length), hashes.update(bytes, inChunk)), endChunk: () => hashes.endChunk() };
+      const stored = await storeChunkedBody(piecesOf(body, [65536]), { store, chunkSizeBytes: big, maxSizeBytes: 1e8, budget: new MemoryBudget(2 * big), hashes: counting });
+      expect(sizes.length).toBeGreaterThanOrEqual(4);
+      expect(sizes.reduce((a, b) => a + b, 0)).toBe(big);
+      expect(stored.chunks.map((c) => c.hash)).toEqual([createHash('sha256').update(body).digest('hex')]);
+      expect((await hashes.digest()).equals(md5Of(body))).toBe(true);
+    });
+
+    it('hashes the plain bytes of an encrypted body, and leaves the naming of its chunks (by ciphertext) to the store', async () => {
+      const store = new InMemoryChunkStore();
+      const names: (string | undefined)[] = [];
+      const write = store.write.bind(store);
+      store.write = (bytes, name) => {
+        names.push(name);
+        return write(bytes, name);
+      };
+      const body = randomBytes(2500);
+      const hashes = pool.open();
+      const encrypt = (plain: Buffer) => ({ bytes: Buffer.from(plain.map((b) => b ^ 0xff)), iv: 'iv' });
+      await storeChunkedBody(piecesOf(body, [700]), { store, chunkSizeBytes: CHUNK_SIZE_BYTES, maxSizeBytes: 1e6, budget, hashes, encrypt });
+      expect((await hashes.digest()).equals(md5Of(body))).toBe(true);
+      expect(names).toEqual([undefined, undefined, undefined]);
+    });
+
+    it('does not refill a buffer its hashes still read, and gives the budget back only once they are done', async () => {
+      const store = new InMemoryChunkStore();
+      const body = randomBytes(5 * CHUNK_SIZE_BYTES);
+      const inner = pool.open();
+      const seen: Buffer[] = [];
+      let hashesInFlight = 0;
+      // Each step after the previous one, as a worker takes them.
+      let queue: Promise<unknown> = Promise.resolve();
+      const inOrder = <T>(step: () => Promise<T>): Promise<T> => {
+        const next = queue.then(step);
+        queue = next.catch(() => undefined);
+        return next;
+      };
+      const slow = {
+        allocate: (n: number) => inner.allocate(n),
+        update: (bytes: Buffer, inChunk: boolean) => {
+          hashesInFlight++;
+          const before = Buffer.from(bytes);
+          return inOrder(async () => {
+            // A slow hash: the bytes it was given must not change under it.
+            await new Promise((resolve) => setTimeout(resolve, 5));
+            expect(bytes.equals(before)).toBe(true);
+            seen.push(before);
+            await inner.update(bytes, inChunk);
+            hashesInFlight--;
+          });
+        },
+        endChunk: () => inOrder(() => inner.endChunk()),
+        digest: () => inOrder(() => inner.digest()),
+        drop: () => inner.drop(),
+      };
+      await storeChunkedBody(piecesOf(body, [64]), { store, chunkSizeBytes: CHUNK_SIZE_BYTES, maxSizeBytes: 1e6, budget, hashes: slow });
+      expect(hashesInFlight).toBe(0);
+      expect(Buffer.concat(seen).equals(body)).toBe(true);
+      expect((await slow.digest()).equals(md5Of(body))).toBe(true);
+    });
+
+    it('fails the body when a hash fails, after the write that read the buffer has settled', async () => {
+      const store = new InMemoryChunkStore();
+      const inner = pool.open();
+      const failing = { ...inner, allocate: (n: number) => inner.allocate(n), update: async () => Promise.reject(new Error('worker gone')), endChunk: async () => Promise.reject(new Error('worker gone')) };
+      await expect(storeChunkedBody(piecesOf(randomBytes(3 * CHUNK_SIZE_BYTES), [300]), { store, chunkSizeBytes: CHUNK_SIZE_BYTES, maxSizeBytes: 1e6, budget, hashes: failing })).rejects.toThrow(
+        'worker gone',
+      );
+      expect(store.writesInFlight).toBe(0);
+      inner.drop();
     });
   });
 

@@ -9,7 +9,7 @@ export class InMemoryChunkStore implements ChunkStore {
   writesInFlight = 0;
   maxWritesInFlight = 0;
 
-  async write(bytes: Uint8Array): Promise<string> {
+  async write(bytes: Uint8Array, name?: string): Promise<string> {
     this.writesInFlight++;
     this.maxWritesInFlight = Math.max(this.maxWritesInFlight, this.writesInFlight);
     try {
@@ -17,6 +17,8 @@ export class InMemoryChunkStore implements ChunkStore {
       const copy = Buffer.from(bytes);
       await new Promise((resolve) => setImmediate(resolve));
       const hash = createHash('sha256').update(copy).digest('hex');
+      // As a storage node does: a body that does not hash to the name it was sent under is refused.
+      if (name !== undefined && name !== hash) throw new Error(`chunk named ${name} hashes to ${hash}`);
       this.chunks.set(hash, copy);
       return hash;
     } finally {

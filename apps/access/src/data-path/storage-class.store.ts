@@ -17,8 +17,8 @@ export async function storeInClass<T extends { readonly stored: StoredBody }>(
   if (!writeIn) return run(base);
   const stripes = new Map<string, ErasureLayout>();
   const store: ChunkStore = {
-    write: async (bytes) => {
-      const stored = await writeIn(bytes, storageClass);
+    write: async (bytes, name) => {
+      const stored = await writeIn(bytes, storageClass, name);
       if (stored.erasure) stripes.set(stored.hash, stored.erasure);
       return stored.hash;
     },

@@ -3,6 +3,7 @@ import type { UserDirectory } from '../adapters/user-directory';
 import type { ChunkStore } from '../data-path/chunk-store.port';
 import type { MemoryBudget } from '../data-path/memory-budget';
 import type { ReadSlabs } from '../data-path/read-slabs';
+import type { UploadHashes } from '../data-path/upload-hashes';
 import type { ObjectKeys } from '../encryption/object-keys';
 
 /** What the operation handlers work with. */
@@ -20,6 +21,8 @@ export interface GatewayDeps {
   readonly readBudget: MemoryBudget;
   /** Reused buffers whole chunks of a GetObject are received into; absent: a chunk is received fresh. */
   readonly readSlabs?: ReadSlabs;
+  /** The hashes of a large upload body (its MD5, its chunks' names) on a worker thread; absent: on the main thread. */
+  readonly uploadHashes?: () => UploadHashes;
   /** The S3 region clients sign for (GetBucketLocation, x-amz-bucket-region). */
   readonly s3Region: string;
   readonly nowMs: () => number;

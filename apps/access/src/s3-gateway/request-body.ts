@@ -28,14 +28,17 @@ export interface RequestBody {
   /**
    * After `source` has been consumed: checks the length and every digest the request declared
    * (Content-MD5, x-amz-checksum-*, trailers, the signed payload hash) and returns the digests.
+   * `md5`: the body's MD5 when it was hashed elsewhere (option md5Elsewhere).
    */
-  finish(): ComputedDigests;
+  finish(md5?: Buffer): ComputedDigests;
 }
 
 export interface OpenBodyOptions {
   readonly maxSizeBytes: number;
   /** Extra S3 checksums to compute (e.g. the upload's checksum algorithm). */
   readonly alsoCompute?: readonly ('CRC32' | 'CRC32C' | 'CRC64NVME' | 'SHA1' | 'SHA256')[];
+  /** The caller hashes the body's MD5 itself and hands it to `finish`. */
+  readonly md5Elsewhere?: boolean;
 }
 
 function single(headers: HeaderBag, name: string): string | undefined {
@@ -68,7 +71,7 @@ export function openRequestBody(req: IncomingMessage, auth: AuthenticatedRequest
   if (expectedSizeBytes !== undefined && expectedSizeBytes > options.maxSizeBytes) throw tooLarge();
 
   const algorithms = new Set([...checksumAlgorithmsFor(declared), ...(options.alsoCompute ?? [])]);
-  const hasher = new IntegrityHasher({ checksumAlgorithms: [...algorithms], sha256: declared.contentSha256 !== undefined });
+  const hasher = new IntegrityHasher({ checksumAlgorithms: [...algorithms], sha256: declared.contentSha256 !== undefined, md5: options.md5Elsewhere !== true });
 
   let upstream: Readable = req;
   if (decoder) {
@@ -88,8 +91,8 @@ export function openRequestBody(req: IncomingMessage, auth: AuthenticatedRequest
     source: hasher,
     declared,
     expectedSizeBytes,
-    finish: () => {
-      const digests = hasher.result();
+    finish: (md5?: Buffer) => {
+      const digests = hasher.result(md5);
       if (expectedSizeBytes !== undefined && digests.sizeBytes !== expectedSizeBytes) throw new S3Error('IncompleteBody');
       const trailerAlgorithm = declared.trailerChecksumAlgorithm;
       const trailerValue = trailerAlgorithm && decoder ? decoder.trailers().get(checksumHeaderName(trailerAlgorithm)) : undefined;

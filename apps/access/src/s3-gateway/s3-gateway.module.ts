@@ -2,6 +2,7 @@ import { Inject, Module, type BeforeApplicationShutdown, type DynamicModule, typ
 import { ChunkClient, erasureCodeOf, JetStreamNodeHealthFeed, JetStreamUnderReplicationRecorder, NodeHealthView, NodePools, ReadRepairReporter, StorageClassChunks, StorageRingProvider, regionReplication } from '@cairn/chunk-client';
 import { JetStreamEventStore, NatsConnectionManager, RpcClient, StreamTail } from '@cairn/messaging';
 import { ChunkHealthSchemaVersions, bucketOfToken, subjectsFor, type ChunkRef, type StorageClass } from '@cairn/protocol';
+import { parseContentHash } from '@cairn/hashing';
 import type { Logger } from 'pino';
 import { KeyService, ClusterCredentials, createLogger, internalTlsTrust, EventClock, MetricsService, resolveClusterSecret, secretConfigValues, type ServiceIdentity } from '@cairn/service-kit';
 import type { AccessConfig } from '../access.config';
@@ -11,6 +12,7 @@ import { UserDirectory } from '../adapters/user-directory';
 import { ChunkClientStoreAdapter } from '../data-path/chunk-client-store.adapter';
 import { MemoryBudget } from '../data-path/memory-budget';
 import { ReadSlabs } from '../data-path/read-slabs';
+import { processHashWorkers } from '../data-path/upload-hashes';
 import { ACCESS_KEY_LOOKUP, SigV4Verifier } from '../s3';
 import { ChangeFeedHandler } from '../change-feed/change-feed.handler';
 import { ChangeFeedReader } from '../change-feed/change-feed.reader';
@@ -143,9 +145,9 @@ export class S3GatewayModule {
             const chunkClient = classes.client;
             const store = new ChunkClientStoreAdapter(chunkClient);
             const chunks = {
-              writeIn: async (bytes: Uint8Array, storageClass: StorageClass) => {
+              writeIn: async (bytes: Uint8Array, storageClass: StorageClass, name?: string) => {
                 await ring.ready();
-                return classes.write(bytes, storageClass);
+                return classes.write(bytes, storageClass, name === undefined ? undefined : parseContentHash(name));
               },
               readChunk: async (chunk: ChunkRef, range?: { start: number; end: number }, into?: Buffer) => {
                 await ring.ready();
@@ -155,9 +157,9 @@ export class S3GatewayModule {
                 await ring.ready();
                 return classes.rewrite(refs, storageClass);
               },
-              write: async (bytes: Uint8Array) => {
+              write: async (bytes: Uint8Array, name?: string) => {
                 await ring.ready();
-                return store.write(bytes);
+                return store.write(bytes, name);
               },
               read: async (hash: string, range?: { start: number; end: number }, into?: Buffer) => {
                 await ring.ready();
@@ -173,6 +175,7 @@ export class S3GatewayModule {
               writeBudget: new MemoryBudget(WRITE_BUFFER_BUDGET_BYTES),
               readBudget: new MemoryBudget(READ_BUFFER_BUDGET_BYTES),
               readSlabs: ReadSlabs.forChunksOf(config.CAIRN_CHUNK_SIZE_BYTES),
+              uploadHashes: () => processHashWorkers().open(),
               s3Region: config.CAIRN_S3_REGION,
               nowMs: Date.now,
               objectKeys,

@@ -4,9 +4,13 @@ import type { GatewayDeps } from './gateway-deps';
 import { openRequestBody } from './request-body';
 import type { S3Exchange } from './s3-exchange';
 import { encryptChunk } from '../encryption/chunk-cipher';
+import type { UploadHashes } from '../data-path/upload-hashes';
+
+/** A body at least this long (or of unknown length) is hashed on a worker thread, when the gateway has them. */
+export const WORKER_HASHES_MIN_BYTES = 1024 * 1024;
 
 /** Stores an upload's bytes as chunks, under the gateway's write budget and the single-PUT size limit. */
-export function storeUploadBytes(deps: GatewayDeps, source: AsyncIterable<Buffer>, sizeHintBytes: number | undefined, dataKey?: Buffer): Promise<StoredBody> {
+export function storeUploadBytes(deps: GatewayDeps, source: AsyncIterable<Buffer>, sizeHintBytes: number | undefined, dataKey?: Buffer, hashes?: UploadHashes): Promise<StoredBody> {
   return storeChunkedBody(source, {
     store: deps.chunks,
     chunkSizeBytes: deps.chunkSizeBytes,
@@ -15,6 +19,7 @@ export function storeUploadBytes(deps: GatewayDeps, source: AsyncIterable<Buffer
     budget: deps.writeBudget,
     ...(sizeHintBytes !== undefined ? { sizeHintBytes } : {}),
     ...(dataKey ? { encrypt: (plain: Buffer) => encryptChunk(dataKey, plain) } : {}),
+    ...(hashes ? { hashes } : {}),
   });
 }
 
@@ -23,7 +28,25 @@ export function storeUploadBytes(deps: GatewayDeps, source: AsyncIterable<Buffer
  * every digest the request declared. Nothing is committed to metadata before this returns.
  */
 export async function receiveUploadBody(ex: S3Exchange, deps: GatewayDeps, dataKey?: Buffer): Promise<{ stored: StoredBody; digests: ComputedDigests }> {
-  const body = openRequestBody(ex.req, ex.caller, { maxSizeBytes: MAX_SINGLE_PUT_SIZE_BYTES });
-  const stored = await storeUploadBytes(deps, body.source, body.expectedSizeBytes, dataKey);
-  return { stored, digests: body.finish() };
+  const expected = declaredSizeOf(ex);
+  const hashes = deps.uploadHashes && (expected === undefined || expected >= WORKER_HASHES_MIN_BYTES) ? deps.uploadHashes() : undefined;
+  const body = openRequestBody(ex.req, ex.caller, { maxSizeBytes: MAX_SINGLE_PUT_SIZE_BYTES, md5Elsewhere: hashes !== undefined });
+  let stored: StoredBody;
+  let bodyMd5: Buffer | undefined;
+  try {
+    stored = await storeUploadBytes(deps, body.source, body.expectedSizeBytes, dataKey, hashes);
+    bodyMd5 = await hashes?.digest();
+  } catch (error) {
+    hashes?.drop();
+    throw error;
+  }
+  return { stored, digests: body.finish(bodyMd5) };
+}
+
+/** The body length the request announces, read only to choose where its MD5 runs (openRequestBody checks it). */
+function declaredSizeOf(ex: S3Exchange): number | undefined {
+  const headers = ex.req.headers;
+  const text = headers['x-amz-decoded-content-length'] ?? headers['content-length'];
+  const value = Number(Array.isArray(text) ? text[0] : text);
+  return text === undefined || !Number.isFinite(value) ? undefined : value;
 }

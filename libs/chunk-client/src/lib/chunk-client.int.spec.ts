@@ -120,6 +120,21 @@ describe('ChunkClient against three real storage nodes', () => {
     expect(recorder.entries).toEqual([]);
   }, 60_000);
 
+  it('takes the hash of bytes given with it, and a wrong one fails the write: every replica refuses the body', async () => {
+    const data = randomBytes(200 * 1024);
+    const named = await client.writeChunk(data, { hash: contentHashOf(data) });
+    expect(named.stored).toHaveLength(3);
+    expect((await readAll(named.hash)).bytes.equals(data)).toBe(true);
+
+    const other = randomBytes(200 * 1024);
+    const failure = await client.writeChunk(other, { hash: contentHashOf(data.subarray(1)) }).catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(WriteQuorumNotReachedError);
+    const error = failure as WriteQuorumNotReachedError;
+    expect(error.stored).toEqual([]);
+    expect(error.failures.every((f) => /HTTP 400 CHUNK_HASH_MISMATCH/.test(f.reason))).toBe(true);
+    expect(recorder.entries).toEqual([]);
+  }, 60_000);
+
   it('with one node stopped, writes succeed at w=2 and record the missing replica', async () => {
     await stopNode(nodes[2]);
     const data = randomBytes(64 * 1024 + 1);

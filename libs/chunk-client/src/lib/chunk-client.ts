@@ -124,11 +124,13 @@ export class ChunkClient {
   }
 
   /**
-   * Writes a chunk. Bytes are hashed here; a stream is buffered to hash it unless its hash is
-   * given, in which case it streams straight to every replica and is verified as it passes.
+   * Writes a chunk. Bytes are hashed here unless their hash is given (a wrong one fails the write:
+   * every replica refuses a body that does not hash to the name it is sent under); a stream is
+   * buffered to hash it unless its hash is given, in which case it streams straight to every
+   * replica and is verified as it passes.
    */
   async writeChunk(source: ChunkSource, known?: { hash: ContentHash; sizeBytes?: number }): Promise<WriteChunkResult> {
-    if (source instanceof Uint8Array) return this.writeReplicas(contentHashOf(source), source.byteLength, () => source);
+    if (source instanceof Uint8Array) return this.writeReplicas(known?.hash ?? contentHashOf(source), source.byteLength, () => source);
     if (!known) {
       const bytes = await bufferUpTo(source, MAX_BUFFERED_WRITE_BYTES);
       return this.writeReplicas(contentHashOf(bytes), bytes.byteLength, () => bytes);

@@ -64,14 +64,14 @@ export class StorageClassChunks {
     return chooseErasureCode(ring.members.length, this.erasureCode);
   }
 
-  /** Stores one chunk in the class's layout. */
-  async write(bytes: Uint8Array, storageClass: StorageClass | string): Promise<StoredClassChunk> {
+  /** Stores one chunk in the class's layout. `hash`: the bytes' hash when the caller has it (as ChunkClient.writeChunk's). */
+  async write(bytes: Uint8Array, storageClass: StorageClass | string, hash?: ContentHash): Promise<StoredClassChunk> {
     if (isErasureCodedClass(storageClass)) {
       const code = this.codeForRing(this.options.client.ring());
       if (code) return this.writeStripe(bytes, code.dataShards, code.parityShards);
     }
     const client = storageClass === 'REDUCED_REDUNDANCY' ? this.reduced : this.replicated;
-    const result = await client.writeChunk(bytes);
+    const result = await client.writeChunk(bytes, hash === undefined ? undefined : { hash });
     return { hash: result.hash, sizeBytes: bytes.byteLength };
   }
 
