@@ -136,8 +136,8 @@ describe('storeChunkedBody and readChunkedBody', () => {
       await pool.close();
     });
     const md5Of = (bytes: Buffer) => createHash('md5').update(bytes).digest();
-
-    it.each([1, 1000, 4321])('hashes a %i-byte body in order from the shared chunk buffers it refills, and names its chunks', async (sizeBytes) => {
+    /** A store that keeps the name each write was handed (undefined: the store names the chunk). */
+    const storeRecordingNames = () => {
       const store = new InMemoryChunkStore();
       const names: (string | undefined)[] = [];
       const write = store.write.bind(store);
@@ -145,6 +145,11 @@ describe('storeChunkedBody and readChunkedBody', () => {
         names.push(name);
         return write(bytes, name);
       };
+      return { store, names };
+    };
+
+    it.each([1, 1000, 4321])('hashes a %i-byte body in order from the shared chunk buffers it refills, and names its chunks', async (sizeBytes) => {
+      const { store, names } = storeRecordingNames();
       const body = randomBytes(sizeBytes);
       const hashes = pool.open();
       const stored = await storeChunkedBody(piecesOf(body, [7, 333, 1500]), { store, chunkSizeBytes: CHUNK_SIZE_BYTES, maxSizeBytes: 1e6, budget, hashes, inlineMaxBytes: 100 });
@@ -168,13 +173,7 @@ describe('storeChunkedBody and readChunkedBody', () => {
     });
 
     it('hashes the plain bytes of an encrypted body, and leaves the naming of its chunks (by ciphertext) to the store', async () => {
-      const store = new InMemoryChunkStore();
-      const names: (string | undefined)[] = [];
-      const write = store.write.bind(store);
-      store.write = (bytes, name) => {
-        names.push(name);
-        return write(bytes, name);
-      };
+      const { store, names } = storeRecordingNames();
       const body = randomBytes(2500);
       const hashes = pool.open();
       const encrypt = (plain: Buffer) => ({ bytes: Buffer.from(plain.map((b) => b ^ 0xff)), iv: 'iv' });
