@@ -5,6 +5,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { headers as natsHeaders, JSONCodec } from 'nats';
 import { loadavg } from 'node:os';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import { EVENT_LOOP_MONITORING_RESOLUTION_MS } from '../metrics/metrics.service';
 import { ClusterCredentials } from '../security/cluster-credentials';
 import type { BaseServiceConfig } from '../config/service-config';
 import { SERVICE_CONFIG, SERVICE_IDENTITY, type ServiceIdentity } from '../service-identity';
@@ -12,7 +13,6 @@ import { IntervalWorker } from '../workers/interval.worker';
 import { WorkerRegistry } from '../workers/worker-registry';
 
 export const HEARTBEAT_INTERVAL_MS = 1_000;
-const EVENT_LOOP_RESOLUTION_MS = 20;
 const codec = JSONCodec<Heartbeat>();
 
 type ExtraFigure = number | string | boolean;
@@ -75,7 +75,7 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
   }
 
   onApplicationBootstrap(): void {
-    this.loopDelay = monitorEventLoopDelay({ resolution: EVENT_LOOP_RESOLUTION_MS });
+    this.loopDelay = monitorEventLoopDelay({ resolution: EVENT_LOOP_MONITORING_RESOLUTION_MS });
     this.loopDelay.enable();
     this.workers.register(this.worker);
     this.worker.start();
