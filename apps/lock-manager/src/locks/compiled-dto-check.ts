@@ -3,7 +3,6 @@ import type { MetadataStorage as TransformerMetadataStorage } from 'class-transf
 import { getMetadataStorage, isIn, isInt, isString, length, matches, max, min } from 'class-validator';
 
 // class-transformer keeps its decorators' metadata in a storage its index does not export.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const transformerMetadata = (require('class-transformer/cjs/storage') as { defaultMetadataStorage: TransformerMetadataStorage }).defaultMetadataStorage;
 
 /**
