@@ -9,7 +9,7 @@ import { SERVICE_IDENTITY, WorkerRegistry, type NamedWorker, type ServiceIdentit
 export const CHANGE_SOURCE_SEQUENCE_HEADER = 'Cairn-Source-Sequence';
 /** On every change record: its type, so a consumer can filter on headers alone. */
 export const CHANGE_TYPE_HEADER = 'Cairn-Change-Type';
-/** The name the feed's dead letters are filed under (`dlq.META.sync-change-feed`). */
+/** The name the feed's dead letters are filed under (`dlq.meta.sync-change-feed`). */
 export const CHANGE_FEED_NAME = 'sync-change-feed';
 /**
  * Attempts at one event before it is parked on the dead-letter stream and passed. A record
