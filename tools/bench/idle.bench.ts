@@ -11,29 +11,13 @@ import { createWriteStream, promises as fsp } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { LeanS3Client, type S3Target } from './lean-s3-client';
 import { cpuSecondsOf, pidsNamed } from './process-cpu';
+import { DEV_ROOT_ACCESS_KEY, DEV_ROOT_SECRET_KEY, ensureLocalServices, spawnRegion, waitUntilWritable, type RegionMember } from './private-region';
 
-interface RegionMember {
-  readonly proc: { readonly name: string; readonly service: string };
-  readonly url: string;
-  readonly child: { readonly pid?: number };
-}
-interface SpawnedRegion {
-  readonly members: RegionMember[];
-  waitLive(timeoutMs: number): Promise<boolean[]>;
-  stop(timeoutMs: number): Promise<void>;
-}
-const { spawnRegion } = require('../dev-stack/region') as { spawnRegion: (o: Record<string, unknown>) => SpawnedRegion };
-const { DEV_ROOT_ACCESS_KEY, DEV_ROOT_SECRET_KEY } = require('../dev-stack/stack') as { DEV_ROOT_ACCESS_KEY: string; DEV_ROOT_SECRET_KEY: string };
-const { ensureLocalServices } = require('../services/local-services') as { ensureLocalServices: () => Promise<unknown> };
 
 /** Region one's ports plus this: clear of `npm start` and of `npm run bench`'s private region. */
 const IDLE_BENCH_PORT_OFFSET = 3500;
-const REGION_READY_MS = 90_000;
 const REGION_STOP_MS = 15_000;
-const PROBE_OBJECT_BYTES = 1024 * 1024;
-const PROBE_RETRY_MS = 1_000;
 const SHARED_SERVERS = ['nats-server', 'postgres', 'redis-server'] as const;
 
 const { values: args } = parseArgs({
@@ -66,32 +50,6 @@ function msPerSecond(before: Map<number, number>, after: Map<number, number>, el
     if (earlier !== undefined) seconds += Math.max(0, cpu - earlier);
   }
   return (seconds * 1000) / elapsedS;
-}
-
-async function waitUntilWritable(region: SpawnedRegion, target: S3Target): Promise<void> {
-  const live = await region.waitLive(REGION_READY_MS);
-  if (live.some((up) => !up)) throw new Error('the private region did not come up');
-  // Ready when an object larger than any inline threshold is stored: metadata, the ring and the nodes all answer.
-  const client = new LeanS3Client(target);
-  const bucket = `idle-${randomBytes(4).toString('hex')}`;
-  const deadline = Date.now() + REGION_READY_MS;
-  try {
-    for (;;) {
-      const made = await client.request('PUT', bucket, '').catch(() => ({ status: 0, body: 'no answer' }));
-      if (made.status < 300 && made.status > 0) break;
-      if (Date.now() > deadline) throw new Error(`the private region does not create buckets: ${made.status} ${made.body.slice(0, 200)}`);
-      await sleep(PROBE_RETRY_MS);
-    }
-    const body = randomBytes(PROBE_OBJECT_BYTES);
-    for (;;) {
-      const put = await client.request('PUT', bucket, 'probe', body).catch(() => ({ status: 0, body: 'no answer' }));
-      if (put.status < 300 && put.status > 0) break;
-      if (Date.now() > deadline) throw new Error(`the private region does not take writes: ${put.status} ${put.body.slice(0, 200)}`);
-      await sleep(PROBE_RETRY_MS);
-    }
-  } finally {
-    client.close();
-  }
 }
 
 async function main(): Promise<void> {

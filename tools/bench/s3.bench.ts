@@ -15,20 +15,8 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_REPLICATION_FACTOR, isReplicationFactor, MAX_REPLICATION_FACTOR } from '@cairn/protocol';
 import { LeanS3Client, type S3Target } from './lean-s3-client';
 import { cpuSecondsOf, pidsNamed } from './process-cpu';
+import { DEV_ROOT_ACCESS_KEY, DEV_ROOT_SECRET_KEY, ensureLocalServices, spawnRegion, waitUntilWritable, type RegionMember } from './private-region';
 
-interface RegionMember {
-  readonly proc: { readonly name: string; readonly service: string };
-  readonly url: string;
-  readonly child: { readonly pid?: number };
-}
-interface SpawnedRegion {
-  readonly members: RegionMember[];
-  waitLive(timeoutMs: number): Promise<boolean[]>;
-  stop(timeoutMs: number): Promise<void>;
-}
-const { spawnRegion } = require('../dev-stack/region') as { spawnRegion: (o: Record<string, unknown>) => SpawnedRegion };
-const { DEV_ROOT_ACCESS_KEY, DEV_ROOT_SECRET_KEY } = require('../dev-stack/stack') as { DEV_ROOT_ACCESS_KEY: string; DEV_ROOT_SECRET_KEY: string };
-const { ensureLocalServices } = require('../services/local-services') as { ensureLocalServices: () => Promise<unknown> };
 
 const MiB = 1024 * 1024;
 const LARGE_OBJECT_BYTES = 64 * MiB;
@@ -38,9 +26,7 @@ const RAW_DISK_BYTES = 256 * MiB;
 const RAW_DISK_BLOCK_BYTES = 4 * MiB;
 /** The private region's ports: region one's plus this, clear of a running `npm start`. */
 const BENCH_PORT_OFFSET = 3000;
-const REGION_READY_MS = 90_000;
 const MEASURED_ROUNDS = 2;
-const PROBE_OBJECT_BYTES = MiB;
 
 const { values: args } = parseArgs({
   options: {
@@ -210,30 +196,6 @@ async function startPrivateRegion(dataRoot: string, replicationFactor: number) {
     throw error;
   }
   return { target, members: region.members, stop: () => region.stop(15_000).finally(() => log.end()) };
-}
-
-async function waitUntilWritable(region: SpawnedRegion, target: S3Target): Promise<void> {
-  const live = await region.waitLive(REGION_READY_MS);
-  if (live.some((up) => !up)) throw new Error('the private region did not come up');
-  // Ready when an object can be written: metadata has the root key and the nodes have joined the ring.
-  // The probe is larger than any inline threshold, so it proves the storage nodes take chunks too.
-  const probeBody = randomBytes(PROBE_OBJECT_BYTES);
-  const probe = new LeanS3Client(target);
-  const deadline = Date.now() + REGION_READY_MS;
-  const bucket = `probe-${randomBytes(4).toString('hex')}`;
-  const failed = { status: 0, body: 'no answer', bytes: 0 };
-  for (let made = failed; made.status >= 300 || made.status === 0; ) {
-    made = await probe.request('PUT', bucket, '').catch(() => failed);
-    if (made.status === 409) break;
-    if (Date.now() > deadline) throw new Error(`the private region does not create buckets: ${made.status} ${made.body.slice(0, 200)}`);
-    if (made.status >= 300 || made.status === 0) await new Promise((r) => setTimeout(r, 1_000));
-  }
-  for (let put = failed; put.status >= 300 || put.status === 0; ) {
-    put = await probe.request('PUT', bucket, 'probe', probeBody).catch(() => failed);
-    if (Date.now() > deadline) throw new Error(`the private region does not take writes: ${put.status} ${put.body.slice(0, 200)}`);
-    if (put.status >= 300 || put.status === 0) await new Promise((r) => setTimeout(r, 1_000));
-  }
-  probe.close();
 }
 
 async function startS3rver(directory: string) {
