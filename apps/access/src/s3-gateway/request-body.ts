@@ -25,10 +25,12 @@ export interface RequestBody {
   /** The length the client announced for the payload. */
   /** Undefined for a plain `Transfer-Encoding: chunked` body, whose length is known only at its end. */
   readonly expectedSizeBytes: number | undefined;
+  /** Whether the caller hashes the body's MD5 itself (option md5Elsewhere) and hands it to `finish`. */
+  readonly md5Elsewhere: boolean;
   /**
    * After `source` has been consumed: checks the length and every digest the request declared
    * (Content-MD5, x-amz-checksum-*, trailers, the signed payload hash) and returns the digests.
-   * `md5`: the body's MD5 when it was hashed elsewhere (option md5Elsewhere).
+   * `md5`: the body's MD5 when it was hashed elsewhere.
    */
   finish(md5?: Buffer): ComputedDigests;
 }
@@ -37,8 +39,8 @@ export interface OpenBodyOptions {
   readonly maxSizeBytes: number;
   /** Extra S3 checksums to compute (e.g. the upload's checksum algorithm). */
   readonly alsoCompute?: readonly ('CRC32' | 'CRC32C' | 'CRC64NVME' | 'SHA1' | 'SHA256')[];
-  /** The caller hashes the body's MD5 itself and hands it to `finish`. */
-  readonly md5Elsewhere?: boolean;
+  /** Asked with the announced length: true when the caller will hash the body's MD5 itself and hand it to `finish`. */
+  readonly md5Elsewhere?: (expectedSizeBytes: number | undefined) => boolean;
 }
 
 function single(headers: HeaderBag, name: string): string | undefined {
@@ -71,7 +73,8 @@ export function openRequestBody(req: IncomingMessage, auth: AuthenticatedRequest
   if (expectedSizeBytes !== undefined && expectedSizeBytes > options.maxSizeBytes) throw tooLarge();
 
   const algorithms = new Set([...checksumAlgorithmsFor(declared), ...(options.alsoCompute ?? [])]);
-  const hasher = new IntegrityHasher({ checksumAlgorithms: [...algorithms], sha256: declared.contentSha256 !== undefined, md5: options.md5Elsewhere !== true });
+  const md5Elsewhere = options.md5Elsewhere?.(expectedSizeBytes) === true;
+  const hasher = new IntegrityHasher({ checksumAlgorithms: [...algorithms], sha256: declared.contentSha256 !== undefined, md5: !md5Elsewhere });
 
   let upstream: Readable = req;
   if (decoder) {
@@ -91,6 +94,7 @@ export function openRequestBody(req: IncomingMessage, auth: AuthenticatedRequest
     source: hasher,
     declared,
     expectedSizeBytes,
+    md5Elsewhere,
     finish: (md5?: Buffer) => {
       const digests = hasher.result(md5);
       if (expectedSizeBytes !== undefined && digests.sizeBytes !== expectedSizeBytes) throw new S3Error('IncompleteBody');

@@ -28,9 +28,12 @@ export function storeUploadBytes(deps: GatewayDeps, source: AsyncIterable<Buffer
  * every digest the request declared. Nothing is committed to metadata before this returns.
  */
 export async function receiveUploadBody(ex: S3Exchange, deps: GatewayDeps, dataKey?: Buffer): Promise<{ stored: StoredBody; digests: ComputedDigests }> {
-  const expected = declaredSizeOf(ex);
-  const hashes = deps.uploadHashes && (expected === undefined || expected >= WORKER_HASHES_MIN_BYTES) ? deps.uploadHashes() : undefined;
-  const body = openRequestBody(ex.req, ex.caller, { maxSizeBytes: MAX_SINGLE_PUT_SIZE_BYTES, md5Elsewhere: hashes !== undefined });
+  const openHashes = deps.uploadHashes;
+  const body = openRequestBody(ex.req, ex.caller, {
+    maxSizeBytes: MAX_SINGLE_PUT_SIZE_BYTES,
+    md5Elsewhere: (expectedSizeBytes) => openHashes !== undefined && (expectedSizeBytes === undefined || expectedSizeBytes >= WORKER_HASHES_MIN_BYTES),
+  });
+  const hashes = body.md5Elsewhere ? openHashes?.() : undefined;
   let stored: StoredBody;
   let bodyMd5: Buffer | undefined;
   try {
@@ -43,10 +46,3 @@ export async function receiveUploadBody(ex: S3Exchange, deps: GatewayDeps, dataK
   return { stored, digests: body.finish(bodyMd5) };
 }
 
-/** The body length the request announces, read only to choose where its MD5 runs (openRequestBody checks it). */
-function declaredSizeOf(ex: S3Exchange): number | undefined {
-  const headers = ex.req.headers;
-  const text = headers['x-amz-decoded-content-length'] ?? headers['content-length'];
-  const value = Number(Array.isArray(text) ? text[0] : text);
-  return text === undefined || !Number.isFinite(value) ? undefined : value;
-}
