@@ -6,22 +6,25 @@
  * Pass --endpoint (with --access-key/--secret-key) to point it at any S3 server instead of starting
  * a private region; --quick runs fewer operations; --only small|large runs one half of the
  * workload. For the private region it also prints the CPU each process spent per 4 KiB request.
+ * --warmup N runs the workload N times (default 1) against a fresh region before the measured rounds:
+ * the services' CPU per 4 KiB request keeps falling for the first few thousand requests while V8
+ * optimises their code, so one pass measures a region still warming up.
+ * CAIRN_PAUSE_LOG_DIR=<dir> makes each process of the private region log its event-loop stalls and
+ * GC pauses there with wall-clock times (tools/dev-stack/pause-log.js), to line them up with slow requests.
  */
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, promises as fsp } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_REPLICATION_FACTOR, isReplicationFactor, MAX_REPLICATION_FACTOR } from '@cairn/protocol';
-import { LeanS3Client, type S3Target } from './lean-s3-client';
-import { cpuSecondsOf, pidsNamed } from './process-cpu';
+import type { S3Target } from './lean-s3-client';
 import { DEV_ROOT_ACCESS_KEY, DEV_ROOT_SECRET_KEY, ensureLocalServices, spawnRegion, waitUntilWritable, type RegionMember } from './private-region';
+import { runWorkloadInChild, type Figures } from './s3-workload';
 
 
 const MiB = 1024 * 1024;
-const LARGE_OBJECT_BYTES = 64 * MiB;
-const SMALL_OBJECT_BYTES = 4 * 1024;
-const SMALL_CONCURRENCY = 16;
 const RAW_DISK_BYTES = 256 * MiB;
 const RAW_DISK_BLOCK_BYTES = 4 * MiB;
 /** The private region's ports: region one's plus this, clear of a running `npm start`. */
@@ -38,6 +41,7 @@ const { values: args } = parseArgs({
     'no-reference': { type: 'boolean', default: false },
     only: { type: 'string' },
     rf: { type: 'string' },
+    warmup: { type: 'string', default: '1' },
   },
 });
 if (args.only !== undefined && args.only !== 'small' && args.only !== 'large') throw new Error('--only takes small or large');
@@ -48,10 +52,9 @@ const RUN_LARGE = args.only !== 'small';
 const RUN_SMALL = args.only !== 'large';
 const LARGE_OPS = { 1: args.quick ? 2 : 4, 4: args.quick ? 4 : 8 } as const;
 const SMALL_OPS = args.quick ? 500 : 2000;
-
-interface Figures {
-  [metric: string]: number;
-}
+/** How many times the workload runs against a fresh region before the measured rounds. */
+const WARMUP_PASSES = Number(args.warmup);
+if (!Number.isInteger(WARMUP_PASSES) || WARMUP_PASSES < 1) throw new Error(`--warmup takes a whole number of passes, 1 or more, not "${args.warmup}"`);
 
 function replicationFactorsOf(text: string | undefined): number[] {
   if (text === undefined) return [DEFAULT_REPLICATION_FACTOR];
@@ -60,109 +63,6 @@ function replicationFactorsOf(text: string | undefined): number[] {
     throw new Error(`--rf takes distinct whole numbers of copies from 1 to ${MAX_REPLICATION_FACTOR}, comma-separated (e.g. 1 or 1,3), not "${text}"`);
   }
   return factors;
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
-
-async function inParallel(count: number, concurrency: number, work: (i: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, async () => {
-    while (next < count) await work(next++);
-  }));
-}
-
-function expectOk(what: string, res: { status: number; body: string }): void {
-  if (res.status >= 300) throw new Error(`${what}: HTTP ${res.status} ${res.body.slice(0, 300)}`);
-}
-
-/** CPU seconds so far of each process measured (by pid): the region's services, nats-server, Postgres, this client. */
-type CpuSample = Map<number, { readonly group: string; readonly seconds: number }>;
-function sampleCpu(members: readonly RegionMember[] | undefined): CpuSample | undefined {
-  if (!members) return undefined;
-  const sample: CpuSample = new Map();
-  const add = (group: string, pid: number) => sample.set(pid, { group, seconds: cpuSecondsOf(pid) });
-  for (const m of members) if (m.child.pid) add(m.proc.service, m.child.pid);
-  for (const pid of pidsNamed(['nats-server'])) add('nats-server', pid);
-  for (const pid of pidsNamed(['postgres'])) add('postgres', pid);
-  add('bench client', process.pid);
-  return sample;
-}
-
-/** CPU per request by group, counting only processes alive at both samples (Postgres backends come and go). */
-function cpuPerOp(before: CpuSample | undefined, after: CpuSample | undefined, ops: number, label: string, figures: Figures): void {
-  if (!before || !after) return;
-  const byGroup = new Map<string, number>();
-  for (const [pid, { group, seconds }] of after) {
-    const earlier = before.get(pid);
-    if (earlier) byGroup.set(group, (byGroup.get(group) ?? 0) + Math.max(0, seconds - earlier.seconds));
-  }
-  let total = 0;
-  for (const [group, seconds] of byGroup) {
-    const ms = (seconds * 1000) / ops;
-    if (group !== 'bench client') total += ms;
-    figures[`${label} CPU ms/op ${group}`] = ms;
-  }
-  figures[`${label} CPU ms/op region total`] = total;
-}
-
-async function runWorkload(target: S3Target, members?: readonly RegionMember[]): Promise<Figures> {
-  const s3 = new LeanS3Client(target);
-  const bucket = `bench-${randomBytes(4).toString('hex')}`;
-  const figures: Figures = {};
-  try {
-    expectOk('create bucket', await s3.request('PUT', bucket, ''));
-    const large = RUN_LARGE ? randomBytes(LARGE_OBJECT_BYTES) : Buffer.alloc(0);
-    for (const concurrency of RUN_LARGE ? ([1, 4] as const) : []) {
-      const ops = LARGE_OPS[concurrency];
-      // Every object differs in every MiB, so no store can skip writing a chunk it already holds.
-      const bodies = Array.from({ length: ops }, () => distinctCopy(large));
-      const mib = (ops * LARGE_OBJECT_BYTES) / MiB;
-      let cpuBefore = sampleCpu(members);
-      let started = performance.now();
-      await inParallel(ops, concurrency, async (i) => expectOk('PUT 64 MiB', await s3.request('PUT', bucket, `large-${concurrency}-${i}`, bodies[i])));
-      figures[`PUT 64 MiB c${concurrency} MB/s`] = mib / ((performance.now() - started) / 1000);
-      cpuPerOp(cpuBefore, sampleCpu(members), mib, `PUT 64 MiB c${concurrency} per MiB`, figures);
-      cpuBefore = sampleCpu(members);
-      started = performance.now();
-      await inParallel(ops, concurrency, async (i) => {
-        const res = await s3.request('GET', bucket, `large-${concurrency}-${i}`);
-        expectOk('GET 64 MiB', res);
-        if (res.bytes !== LARGE_OBJECT_BYTES) throw new Error(`GET returned ${res.bytes} bytes`);
-      });
-      figures[`GET 64 MiB c${concurrency} MB/s`] = mib / ((performance.now() - started) / 1000);
-      cpuPerOp(cpuBefore, sampleCpu(members), mib, `GET 64 MiB c${concurrency} per MiB`, figures);
-    }
-    const small = randomBytes(SMALL_OBJECT_BYTES);
-    for (const method of RUN_SMALL ? (['PUT', 'GET'] as const) : []) {
-      const latencies: number[] = [];
-      const cpuBefore = sampleCpu(members);
-      const started = performance.now();
-      await inParallel(SMALL_OPS, SMALL_CONCURRENCY, async (i) => {
-        const t0 = performance.now();
-        const res = await s3.request(method, bucket, `small/${i}`, method === 'PUT' ? small : undefined);
-        latencies.push(performance.now() - t0);
-        expectOk(`${method} 4 KiB`, res);
-      });
-      const seconds = (performance.now() - started) / 1000;
-      cpuPerOp(cpuBefore, sampleCpu(members), SMALL_OPS, `${method} 4 KiB`, figures);
-      latencies.sort((a, b) => a - b);
-      figures[`${method} 4 KiB c${SMALL_CONCURRENCY} ops/s`] = SMALL_OPS / seconds;
-      figures[`${method} 4 KiB p50 ms`] = percentile(latencies, 50);
-      figures[`${method} 4 KiB p99 ms`] = percentile(latencies, 99);
-    }
-  } finally {
-    s3.close();
-  }
-  return figures;
-}
-
-/** A copy of `base` with a fresh random stamp at the start of every MiB. */
-function distinctCopy(base: Buffer): Buffer {
-  const copy = Buffer.from(base);
-  for (let offset = 0; offset < copy.length; offset += MiB) randomBytes(16).copy(copy, offset);
-  return copy;
 }
 
 async function rawDiskWriteMBps(dir: string): Promise<number> {
@@ -198,12 +98,36 @@ async function startPrivateRegion(dataRoot: string, replicationFactor: number) {
   return { target, members: region.members, stop: () => region.stop(15_000).finally(() => log.end()) };
 }
 
+/** s3rver in a process of its own (s3rver-process.ts). */
 async function startS3rver(directory: string) {
-  const S3rver = require('s3rver');
-  const server = new S3rver({ port: 0, address: '127.0.0.1', directory, silent: true, configureBuckets: [] });
-  const { port } = (await server.run()) as { port: number };
+  const child = spawn(process.execPath, ['-r', '@swc-node/register', path.join(__dirname, 's3rver-process.ts'), directory], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('\n')) resolve((JSON.parse(out.split('\n')[0]) as { port: number }).port);
+    });
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`s3rver exited with ${code} before it listened`)));
+  });
   const target: S3Target = { name: 's3rver', endpoint: `http://127.0.0.1:${port}`, accessKey: 'S3RVER', secretKey: 'S3RVER', region: 'us-east-1' };
-  return { target, stop: () => server.close() as Promise<void> };
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      if (child.exitCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+    });
+  return { target, stop, processes: [{ group: 's3rver', pid: child.pid! }] };
+}
+
+/** The workload against one server, in a process of its own (s3-workload.ts). */
+function runWorkload(target: S3Target, members?: readonly RegionMember[]): Promise<Figures> {
+  return runWorkloadInChild({
+    target,
+    large: RUN_LARGE ? { c1Ops: LARGE_OPS[1], c4Ops: LARGE_OPS[4] } : null,
+    smallOps: RUN_SMALL ? SMALL_OPS : 0,
+    ...(members ? { processes: members.flatMap((m) => (m.child.pid ? [{ group: m.proc.service, pid: m.child.pid }] : [])) } : {}),
+  });
 }
 
 /** Each metric's best value over the runs (highest rate, lowest latency). */
@@ -258,8 +182,13 @@ async function main(): Promise<void> {
     for (const start of contenders(work)) {
       const cairn = await start();
       try {
-        console.log(`warming up ${cairn.target.name} at ${cairn.target.endpoint}…`);
-        await runWorkload(cairn.target, cairn.members);
+        for (let pass = 1; pass <= WARMUP_PASSES; pass++) {
+          console.log(`warming up ${cairn.target.name} at ${cairn.target.endpoint}${WARMUP_PASSES > 1 ? ` (pass ${pass} of ${WARMUP_PASSES})` : ''}…`);
+          const warm = await runWorkload(cairn.target, cairn.members);
+          // The Node processes' CPU per request falls while V8 optimises their code; this shows when it stops falling.
+          const cpu = warm['PUT 4 KiB CPU ms/op region total'];
+          if (WARMUP_PASSES > 1 && RUN_SMALL) console.log(`  4 KiB PUT p99 ${warm['PUT 4 KiB p99 ms'].toFixed(1)} ms${cpu === undefined ? '' : `, region CPU per PUT ${cpu.toFixed(2)} ms`}`);
+        }
         const mineRuns: Figures[] = [];
         const theirRuns: Figures[] = [];
         for (let round = 1; round <= MEASURED_ROUNDS; round++) {
@@ -296,7 +225,7 @@ async function main(): Promise<void> {
     const blanks = (n: number) => Array.from({ length: n }, () => '');
     if (RUN_LARGE) rows.push(['raw disk write, 4 MiB blocks + fsync, MB/s', raw.toFixed(1), ...blanks(groupWidth - 2), '100%', ...blanks(groupWidth * (columns.length - 1))]);
     const copies = args.endpoint ? '' : ` ${REPLICATION_FACTORS.map((rf) => `rf=${rf}: each PUT byte is written ${rf === 1 ? 'once' : `${rf} times`}`).join('; ')};`;
-    console.log(`\n${table(rows)}\n\n(best of ${MEASURED_ROUNDS} alternating runs each;${copies} every 64 MiB object is distinct. Ratios >1x mean Cairn is better.)`);
+    console.log(`\n${table(rows)}\n\n(best of ${MEASURED_ROUNDS} alternating runs each, after ${WARMUP_PASSES} warm-up pass${WARMUP_PASSES > 1 ? 'es' : ''};${copies} every 64 MiB object is distinct. Ratios >1x mean Cairn is better.)`);
   } finally {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
     await fsp.rm(work, { recursive: true, force: true });

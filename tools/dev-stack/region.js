@@ -21,9 +21,12 @@ function spawnRegion(options) {
   const members = processes.map((proc) => {
     // CAIRN_CPU_PROFILE_DIR=<dir>: each process writes a V8 CPU profile there when it exits.
     const profiling = process.env.CAIRN_CPU_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(process.env.CAIRN_CPU_PROFILE_DIR)}`] : [];
-    const child = spawn(process.execPath, [...profiling, '-r', '@swc-node/register', path.join('apps', proc.service, 'src', 'main.ts')], {
+    // CAIRN_PAUSE_LOG_DIR=<dir>: each process logs its event-loop stalls and GC pauses there, with wall-clock times (pause-log.js).
+    const pauseLogDir = process.env.CAIRN_PAUSE_LOG_DIR ? path.resolve(process.env.CAIRN_PAUSE_LOG_DIR) : undefined;
+    const pauseLog = pauseLogDir ? ['-r', path.join(__dirname, 'pause-log.js')] : [];
+    const child = spawn(process.execPath, [...profiling, ...pauseLog, '-r', '@swc-node/register', path.join('apps', proc.service, 'src', 'main.ts')], {
       cwd: REPO_ROOT,
-      env: { ...process.env, CAIRN_CLUSTER_SECRET: devClusterSecret(), ...(options.env ?? {}), ...proc.env },
+      env: { ...process.env, CAIRN_CLUSTER_SECRET: devClusterSecret(), ...(options.env ?? {}), ...proc.env, ...(pauseLogDir ? { CAIRN_PAUSE_LOG_DIR: pauseLogDir } : {}) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     for (const stream of [child.stdout, child.stderr]) {

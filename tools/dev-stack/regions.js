@@ -53,7 +53,8 @@ const LEAF_LINK_USER = 'federation-hub';
 const LEAF_LINK_DEV_PASSWORD = 'cairn-dev-leaf-link-change-me';
 /** Clients that log in as nobody (every service, in development) are this user, allowed everything. */
 const LOCAL_USER = 'region-local';
-const PORT_WAIT_MS = 20_000;
+/** How long a federation process may take to listen: the fault proxy compiles its TypeScript first, slow on a loaded machine. */
+const PORT_WAIT_MS = 60_000;
 const STOP_WAIT_MS = 5_000;
 
 function regionName(index) {
@@ -148,6 +149,9 @@ function leafLinkUrl(hostPort, password = LEAF_LINK_DEV_PASSWORD) {
   return `nats-leaf://${LEAF_LINK_USER}:${password}@${hostPort}`;
 }
 
+/** As NATS_MAX_PAYLOAD_SETTING in libs/messaging/src/lib/nats-auth-permissions.ts (a spec checks they agree). */
+const MAX_PAYLOAD_SETTING = 'max_payload: 8MB';
+
 const quote = (list) => `[${list.map((s) => JSON.stringify(s)).join(', ')}]`;
 
 /**
@@ -164,6 +168,8 @@ function natsRegionConfig(o) {
     `listen: ${JSON.stringify(o.listen)}`,
     `http: ${JSON.stringify(o.http)}`,
     `jetstream { store_dir: ${JSON.stringify(o.storeDir)}, domain: ${JSON.stringify(o.domain)} }`,
+    '# The events of a very large object carry every chunk of it (NATS_MAX_PAYLOAD_SETTING in libs/messaging).',
+    MAX_PAYLOAD_SETTING,
     '# The hub logs in as its own user, which carries only what may cross a link: a region\'s own',
     '# subjects (REGION_LOCAL_SUBJECT_FAMILIES) stay in the region, so its subscriptions to them are',
     '# never even offered to the hub. Every other client (no credentials) is the local user.',
@@ -193,6 +199,8 @@ function natsHubConfig(o) {
     'server_name: "cairn-hub"',
     `listen: ${JSON.stringify(o.listen)}`,
     `http: ${JSON.stringify(o.http)}`,
+    '# As the regions: a message one region takes crosses the hub to another.',
+    MAX_PAYLOAD_SETTING,
     'leafnodes {',
     '  reconnect: 1',
     '  remotes: [',
@@ -343,6 +351,7 @@ async function ensureRegionDatabases(layout, adminUrl = 'postgres://postgres@127
 }
 
 module.exports = {
+  MAX_PAYLOAD_SETTING,
   regionsLayout,
   regionName,
   regionServiceEnv,

@@ -9,6 +9,8 @@ const { execFileSync, spawn } = require('node:child_process');
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
 const PORT_WAIT_MS = 30_000;
+/** As NATS_MAX_PAYLOAD_SETTING in libs/messaging/src/lib/nats-auth-permissions.ts (a spec checks they agree). */
+const NATS_MAX_PAYLOAD_SETTING = 'max_payload: 8MB';
 
 const SERVICES = [
   {
@@ -16,8 +18,12 @@ const SERVICES = [
     port: Number(process.env.CAIRN_NATS_PORT ?? 4222),
     binaries: ['nats-server', '/usr/sbin/nats-server'],
     install: 'apt-get install nats-server (Debian) or download nats-server 2.9+',
-    start: (bin, dataDir, port) =>
-      spawnDetached(bin, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dataDir], dataDir),
+    start: (bin, dataDir, port) => {
+      // The one setting the command line has no flag for (NATS_MAX_PAYLOAD_SETTING in libs/messaging).
+      const config = path.join(dataDir, 'nats.conf');
+      fs.writeFileSync(config, `${NATS_MAX_PAYLOAD_SETTING}\n`);
+      spawnDetached(bin, ['-c', config, '-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dataDir], dataDir);
+    },
   },
   {
     name: 'redis',
@@ -149,7 +155,7 @@ async function ensureLocalServices({ dataRoot = path.join(REPO_ROOT, '.cairn'), 
   return report;
 }
 
-module.exports = { ensureLocalServices, isAnswering };
+module.exports = { ensureLocalServices, isAnswering, NATS_MAX_PAYLOAD_SETTING };
 
 if (require.main === module) {
   ensureLocalServices({ log: (line) => console.log(line) })

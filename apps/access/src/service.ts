@@ -20,9 +20,13 @@ export const AccessService: ServiceDefinition<AccessConfig> = {
     module: class AccessAppModule {},
     imports: [ServiceKitModule.forRoot({ identity, config }), S3GatewayModule.forRoot(config, identity)],
   }),
-  // Every S3 request enters here, before Nest's router: bodies stream untouched, errors are S3 XML.
+  // Every S3 request enters here, past service-kit's middleware and without Express or Nest's
+  // router: bodies stream untouched, errors are S3 XML. /health, /metrics and /docs go to Nest.
   configure: (app) => {
-    app.use(app.get(S3Gateway).middleware());
     answerContinueAfterAuthorization(app.getHttpServer());
+  },
+  directRequests: (app) => {
+    const gateway = app.get(S3Gateway);
+    return { claims: (req) => gateway.claims(req), serve: (req, res) => gateway.answer(req, res) };
   },
 };

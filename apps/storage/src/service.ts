@@ -22,7 +22,7 @@ export const StorageService: ServiceDefinition<StorageConfig> = {
     module: class StorageAppModule {},
     imports: [
       ServiceKitModule.forRoot({ identity, config }),
-      ChunksModule.forRoot({ dataDir: dataDirOf(config, identity.instance), smallChunkThresholdBytes: config.CAIRN_SMALL_CHUNK_BYTES }),
+      ChunksModule.forRoot({ dataDir: dataDirOf(config, identity.instance), smallChunkThresholdBytes: config.CAIRN_SMALL_CHUNK_BYTES, reserveBytes: config.CAIRN_STORAGE_RESERVE_BYTES }),
     ],
     providers: [StorageNodeTelemetry, NodeRegistration],
   }),

@@ -31,6 +31,15 @@ export class StorageConfig extends BaseServiceConfig {
   @Max(8 * 1024 * 1024)
   CAIRN_SMALL_CHUNK_BYTES = 64 * 1024;
 
+  /**
+   * Free bytes the node keeps on its disk: below them it refuses new chunks (507 STORAGE_FULL) so
+   * that the Raft log, NATS and Postgres sharing the disk never meet a full filesystem. 0: no reserve.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  CAIRN_STORAGE_RESERVE_BYTES = 1024 * 1024 * 1024;
+
   /** The node's share of placement: virtual nodes on the ring are proportional to it. */
   @Type(() => Number)
   @IsInt()

@@ -9,3 +9,4 @@ export * from './lib/rpc-exception.filter';
 export * from './lib/stream-tail';
 export * from './lib/message-auth';
 export * from './lib/stream-reads';
+export * from './lib/large-replies';

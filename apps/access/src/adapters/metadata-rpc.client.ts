@@ -1,4 +1,5 @@
 import type { RpcClient } from '@cairn/messaging';
+import type { DirectObjectReads } from './direct-object-reads';
 import type {
   DeleteBucketOwnershipControlsRequest,
   DeleteBucketPublicAccessBlockRequest,
@@ -127,6 +128,8 @@ export class MetadataRpcClient {
     private readonly rpc: RpcClient,
     cacheTtlMs: number,
     nowMs: () => number = Date.now,
+    /** Answers HEAD/GET of most keys from their subjects, without this RPC (absent: every read asks metadata). */
+    private readonly directReads?: DirectObjectReads,
   ) {
     this.bucketViews = new ExpiringCache({
       load: (bucket, changedAt) => this.query<GetBucketReply>(MetadataRpc.getBucket, { bucket }, Math.max(this.readYourWrites.forBucket(), changedAt)),
@@ -183,8 +186,9 @@ export class MetadataRpcClient {
   resealAccessKeys = () => this.rpc.request<ResealAccessKeysReply>(METADATA_SERVICE, MetadataRpc.resealAccessKeys, {}, { timeoutMs: 60_000 });
   putObjectAcl = (request: PutObjectAclRequest) => this.command<ObjectTagsReply>(MetadataRpc.putObjectAcl, request, this.onKey());
   deleteObjectTags = (request: DeleteObjectTagsRequest) => this.command<ObjectTagsReply>(MetadataRpc.deleteObjectTags, request, this.onKey());
-  headObject = (request: { bucket: string; key: string; versionId?: string; requester?: string }) =>
-    this.query<HeadObjectReply>(MetadataRpc.headObject, request, 0);
+  /** Read from the key's own subject: by this gateway itself where it can (DirectObjectReads), else by metadata. */
+  headObject = async (request: { bucket: string; key: string; versionId?: string; requester?: string }): Promise<HeadObjectReply> =>
+    (await this.directReads?.head(request.bucket, request.key, request.versionId)) ?? this.query<HeadObjectReply>(MetadataRpc.headObject, request, 0);
   listObjects = (request: Query<ListObjectsRequest>) => this.query<ListObjectsReply>(MetadataRpc.listObjects, request, this.readYourWrites.forEverything());
   listObjectsV2 = (request: Query<ListObjectsV2Request>) => this.query<ListObjectsV2Reply>(MetadataRpc.listObjectsV2, request, this.readYourWrites.forEverything());
   listObjectVersions = (request: Query<ListObjectVersionsRequest>) =>

@@ -1,4 +1,4 @@
-import { CairnError, ErrorCodes, MetadataErrorCodes } from '@cairn/protocol';
+import { CairnError, ErrorCodes, MetadataErrorCodes, StorageErrorCodes } from '@cairn/protocol';
 import { ChunkClientErrorCodes } from '@cairn/chunk-client';
 import { S3Error, isS3Error, isS3ErrorCode } from '../s3';
 import { NO_STORAGE_NODES } from '@cairn/chunk-client';
@@ -37,7 +37,15 @@ export function mapError(error: unknown): MappedError {
       for (const name of ['bucket', 'key'] as const) {
         if (typeof details[name] === 'string') s3Details[name === 'bucket' ? 'BucketName' : 'Key'] = details[name] as string;
       }
+      // S3 names the size asked for and the most it takes.
+      if (error.code === 'EntityTooLarge' && typeof details['sizeBytes'] === 'number' && typeof details['maxSizeBytes'] === 'number') {
+        s3Details['ProposedSize'] = String(details['sizeBytes']);
+        s3Details['MaxSizeAllowed'] = String(details['maxSizeBytes']);
+      }
       return { error: new S3Error(error.code, error.message, s3Details), headers, internal: false };
+    }
+    if (error.code === ChunkClientErrorCodes.WriteQuorumNotReached && error.message.includes(StorageErrorCodes.StorageFull)) {
+      return { error: new S3Error('ServiceUnavailable', 'Too few storage nodes have free space for this object: space must be freed or nodes added.'), headers: {}, internal: true };
     }
     if (UNAVAILABLE_CODES.has(error.code)) return { error: new S3Error('ServiceUnavailable'), headers: {}, internal: true };
     if (error.code === ErrorCodes.ConcurrencyConflict) return { error: new S3Error('OperationAborted'), headers: {}, internal: false };

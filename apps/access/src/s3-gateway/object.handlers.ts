@@ -333,7 +333,8 @@ async function sendPieces(res: ServerResponse, first: IteratorResult<Buffer>, re
 
 function written(res: ServerResponse, bytes: Buffer): Promise<void> {
   return new Promise<void>((resolve, reject) => {
-    const onClose = () => reject(new Error('the response closed before its body was sent'));
+    // Coded as Node codes a stream cut short, so the gateway logs it as a client that went away.
+    const onClose = () => reject(Object.assign(new Error('the response closed before its body was sent'), { code: 'ERR_STREAM_PREMATURE_CLOSE' }));
     res.once('close', onClose);
     res.write(bytes, (error) => {
       res.off('close', onClose);

@@ -14,6 +14,7 @@ import { BucketPolicyAuthorizer } from './bucket-policy.authorizer';
 import { isKeyAdminPath, type KeyAdminHandler } from '../encryption/key-admin.handler';
 import { isAbsent, mapError } from './metadata-errors';
 import { S3Exchange, type S3Handler } from './s3-exchange';
+import { expectsContinue, settleUnreadBody } from './refused-body';
 
 /** The object a request names (its key, and version when one is named). */
 interface ObjectNamed {
@@ -121,18 +122,21 @@ export class S3Gateway {
     if (options.metrics) this.metrics = new S3RequestMetrics(options.metrics);
   }
 
-  middleware(): (req: IncomingMessage, res: ServerResponse, next: () => void) => void {
-    return (req, res, next) => {
-      const url = req.url ?? '/';
-      // An operator token or a cluster signature is for the service's own endpoints, never S3's.
-      const authorization = req.headers.authorization;
-      const signedForS3 = (authorization !== undefined && !SERVICE_AUTHORIZATION_PATTERN.test(authorization)) || PRESIGNED_QUERY_PATTERN.test(url);
-      if (!signedForS3 && SERVICE_PATH_PATTERN.test(url)) {
-        next();
-        return;
-      }
-      void this.serve(req, res);
-    };
+  /**
+   * Whether a request is S3's: anything but an unsigned request (or one carrying an operator token or
+   * a cluster signature) for the service's own endpoints, which Nest answers.
+   */
+  claims(req: IncomingMessage): boolean {
+    const url = req.url ?? '/';
+    // An operator token or a cluster signature is for the service's own endpoints, never S3's.
+    const authorization = req.headers.authorization;
+    const signedForS3 = (authorization !== undefined && !SERVICE_AUTHORIZATION_PATTERN.test(authorization)) || PRESIGNED_QUERY_PATTERN.test(url);
+    return signedForS3 || !SERVICE_PATH_PATTERN.test(url);
+  }
+
+  /** Answers an S3 request (one it claims), errors included. */
+  answer(req: IncomingMessage, res: ServerResponse): void {
+    void this.serve(req, res);
   }
 
   /**
@@ -235,7 +239,7 @@ export class S3Gateway {
       const mapped = mapError(error);
       if (mapped.internal) this.options.logger.error({ err: error, requestId }, 'S3 request failed');
       span?.setAttribute('cairn.s3.error_code', mapped.error.code);
-      if (!req.complete) res.setHeader('Connection', 'close');
+      settleUnreadBody(req, res);
       if (exchange) exchange.sendError(mapped.error, mapped.headers);
       else this.sendBareError(req, res, mapped.error, requestId, hostId);
     } finally {
@@ -342,10 +346,6 @@ function clientWentAway(req: IncomingMessage, res: ServerResponse, error: unknow
   if (error instanceof S3Error) return error.code === 'IncompleteBody' || error.code === 'RequestTimeout';
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' && CLIENT_GONE_ERROR_CODES.has(code);
-}
-
-function expectsContinue(req: IncomingMessage): boolean {
-  return (req.headers.expect ?? '').toLowerCase() === '100-continue';
 }
 
 /**

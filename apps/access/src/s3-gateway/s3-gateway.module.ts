@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { KeyService, ClusterCredentials, createLogger, internalTlsTrust, EventClock, MetricsService, resolveClusterSecret, secretConfigValues, type ServiceIdentity } from '@cairn/service-kit';
 import type { AccessConfig } from '../access.config';
 import { AccessKeyRpcLookup } from '../adapters/access-key-rpc.lookup';
+import { DirectObjectReads } from '../adapters/direct-object-reads';
 import { MetadataRpcClient } from '../adapters/metadata-rpc.client';
 import { UserDirectory } from '../adapters/user-directory';
 import { ChunkClientStoreAdapter } from '../data-path/chunk-client-store.adapter';
@@ -90,7 +91,12 @@ export class S3GatewayModule {
     return {
       module: S3GatewayModule,
       providers: [
-        { provide: MetadataRpcClient, useFactory: (rpc: RpcClient) => new MetadataRpcClient(rpc, config.CAIRN_CACHE_TTL_MS), inject: [RpcClient] },
+        {
+          provide: MetadataRpcClient,
+          useFactory: (rpc: RpcClient, events: JetStreamEventStore) =>
+            new MetadataRpcClient(rpc, config.CAIRN_CACHE_TTL_MS, Date.now, new DirectObjectReads(events, identity.namespace)),
+          inject: [RpcClient, JetStreamEventStore],
+        },
         // The region keyring: SSE-S3/KMS data keys, and the sealed access-key secrets SigV4 opens in memory.
         { provide: ObjectKeys, useFactory: () => new ObjectKeys(config.CAIRN_MASTER_KEY_FILE === '' ? undefined : KeyService.open(config.CAIRN_MASTER_KEY_FILE, { create: config.CAIRN_MASTER_KEY_CREATE })) },
         {
@@ -139,6 +145,7 @@ export class S3GatewayModule {
                 health,
                 onReadFailover: readRepair.onReadFailover,
                 fallbackReadNodes: (hash) => ring.fallbackReadNodes(hash, replication.standard.replicationFactor),
+                ringMoved: () => ring.ringMoved(),
               },
               erasureCode: erasureCodeOf(config),
             });

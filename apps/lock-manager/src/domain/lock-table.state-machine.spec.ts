@@ -1,7 +1,17 @@
 import { createHash } from 'node:crypto';
 import type { LeaseSecretHash, LockCommand, LockMode } from './lock.commands';
 import type { LockEvent } from './lock.events';
-import { applyLockCommand, applyToLockTable, initialLockTableState, inspectLock, lockTableOf, lockTableStateOf, nextDeadlineMs, type LockTableState } from './lock-table.state-machine';
+import {
+  applyLockCommand,
+  applyToLockTable,
+  DEADLINES_COMPACT_MIN_ENTRIES,
+  initialLockTableState,
+  inspectLock,
+  lockTableOf,
+  lockTableStateOf,
+  nextDeadlineMs,
+  type LockTableState,
+} from './lock-table.state-machine';
 
 /** given([commands already applied]).when(command).then([events it produces]) */
 function given(history: LockCommand[]) {
@@ -214,6 +224,7 @@ describe('lock table', () => {
     let copied = initialLockTableState();
     let nowMs = 0;
     const counts = new Map<string, number>();
+    let lastGranted = 0;
     for (let i = 0; i < 3_000; i++) {
       nowMs += next(10) === 0 ? next(2_000) : next(20);
       const resource = resources[next(resources.length)];
@@ -236,7 +247,11 @@ describe('lock table', () => {
       for (const e of events) {
         counts.set(e.type === 'LockRefused' ? e.code : e.type, (counts.get(e.type === 'LockRefused' ? e.code : e.type) ?? 0) + 1);
         if (e.type === 'LockGranted') tokens.set(`${e.resource}/${e.owner}`, [...(tokens.get(`${e.resource}/${e.owner}`) ?? []), e.fencingToken]);
+        if (e.type === 'LockGranted' && !(e.fencingToken > lastGranted)) throw new Error(`token ${e.fencingToken} after ${lastGranted}`);
+        if (e.type === 'LockGranted') lastGranted = e.fencingToken;
       }
+      // Only resources in use are kept: each has a holder or a waiter.
+      for (const [name, r] of Object.entries(live.resources)) if (r.holders.length + r.waiters.length === 0) throw new Error(`${name} kept free`);
     }
     expect(JSON.stringify(lockTableStateOf(live))).toBe(JSON.stringify(copied));
     // The sequence went through every path that changes deadlines or waiters.
@@ -245,24 +260,25 @@ describe('lock table', () => {
     }
   });
 
-  it('applies a command without walking the whole table (it keeps every resource ever locked)', () => {
+  it('applies a command without walking the whole table (a per-resource table keeps every resource ever locked)', () => {
     const table = lockTableOf(initialLockTableState());
     for (let i = 0; i < 1_000; i++) {
-      applyToLockTable(table, acquire(`old-${i}`, 'a', 'exclusive', i, 1_000_000 - i));
-      applyToLockTable(table, release(`old-${i}`, 'a', 1, i));
+      applyToLockTable(table, acquire(`old-${i}`, 'a', 'exclusive', i, 500_000 - i), true);
+      applyToLockTable(table, release(`old-${i}`, 'a', 1, i), true);
     }
-    applyToLockTable(table, acquire('held', 'b', 'exclusive', 1_000, 500_000));
+    expect(Object.keys(table.resources)).toHaveLength(1_000);
+    applyToLockTable(table, acquire('held', 'b', 'exclusive', 1_000, 500_000), true);
     const walked = new Proxy(table.resources, {
       ownKeys: () => {
         throw new Error('walked every resource');
       },
     });
     const watched = { ...table, resources: walked, deadlines: table.deadlines, waiting: table.waiting };
-    expect(applyToLockTable(watched, acquire('new', 'c', 'exclusive', 2_000, 1_000, 1_000))).toEqual([expect.objectContaining({ type: 'LockGranted' })]);
-    expect(applyToLockTable(watched, acquire('held', 'c', 'exclusive', 2_001, 1_000, 1_000))).toEqual([expect.objectContaining({ type: 'LockQueued' })]);
-    expect(applyToLockTable(watched, renew('new', 'c', 1, 2_002, 5_000))).toEqual([expect.objectContaining({ type: 'LockRenewed' })]);
-    expect(applyToLockTable(watched, tick(400_000))).toEqual([expect.objectContaining({ type: 'LockRefused', code: 'LOCK_WAIT_TIMEOUT' }), expect.objectContaining({ type: 'LockExpired', resource: 'new' })]);
-    expect(applyToLockTable(watched, release('held', 'b', 1, 400_001))).toEqual([expect.objectContaining({ type: 'LockReleased' })]);
+    expect(applyToLockTable(watched, acquire('new', 'c', 'exclusive', 2_000, 1_000, 1_000), true)).toEqual([expect.objectContaining({ type: 'LockGranted' })]);
+    expect(applyToLockTable(watched, acquire('held', 'c', 'exclusive', 2_001, 1_000, 1_000), true)).toEqual([expect.objectContaining({ type: 'LockQueued' })]);
+    expect(applyToLockTable(watched, renew('new', 'c', 1, 2_002, 5_000), true)).toEqual([expect.objectContaining({ type: 'LockRenewed' })]);
+    expect(applyToLockTable(watched, tick(400_000), true)).toEqual([expect.objectContaining({ type: 'LockRefused', code: 'LOCK_WAIT_TIMEOUT' }), expect.objectContaining({ type: 'LockExpired', resource: 'new' })]);
+    expect(applyToLockTable(watched, release('held', 'b', 1, 400_001), true)).toEqual([expect.objectContaining({ type: 'LockReleased' })]);
   });
 
   it('names the next deadline that is still due: one a renewal or release made stale is skipped', () => {
@@ -274,7 +290,101 @@ describe('lock table', () => {
     expect(nextDeadlineMs(table)).toBe(3_010);
     applyToLockTable(table, release('r', 'a', 1, 20));
     expect(nextDeadlineMs(table)).toBe(5_000);
-    applyToLockTable(table, release('s', 'b', 1, 30));
+    // Table-wide tokens: s's grant came after r's.
+    applyToLockTable(table, release('s', 'b', 2, 30));
     expect(nextDeadlineMs(table)).toBeUndefined();
+  });
+});
+
+describe('lock table: free resources are forgotten, fencing tokens come from one table-wide counter', () => {
+  /** Applies `commands` in place to a fresh table (as current commands unless `fromV2Entry`), returning the table and every event. */
+  const run = (commands: LockCommand[], fromV2Entry = false) => {
+    const table = lockTableOf(initialLockTableState());
+    const events = commands.flatMap((c) => applyToLockTable(table, c, fromV2Entry));
+    return { table, events };
+  };
+  const tokensOf = (events: LockEvent[]) => events.flatMap((e) => (e.type === 'LockGranted' ? [e.fencingToken] : []));
+
+  it('forgets a resource once it has no holders and no waiters: after a release, an expiry, a wait timeout or a deadlock refusal', () => {
+    const released = run([acquire('r', 'a', 'exclusive', 0), release('r', 'a', 1, 1)]);
+    expect(released.table.resources).toEqual({});
+    const expired = run([acquire('r', 'a', 'exclusive', 0, 1_000), tick(1_000)]);
+    expect(expired.events.map((e) => e.type)).toEqual(['LockGranted', 'LockExpired']);
+    expect(expired.table.resources).toEqual({});
+    // The waiter on s times out while s's holder stays; when the holder goes too, s goes.
+    const timedOut = run([acquire('s', 'a', 'exclusive', 0, 10_000), acquire('s', 'b', 'exclusive', 0, 1_000, 300), tick(300)]);
+    expect(timedOut.table.resources['s']).toMatchObject({ holders: [expect.objectContaining({ owner: 'a' })], waiters: [] });
+    applyToLockTable(timedOut.table, release('s', 'a', 1, 400));
+    expect(timedOut.table.resources).toEqual({});
+    expect(timedOut.table.waiting.size).toBe(0);
+    // A deadlock: b's wait for r1 is refused. r2's queue (a waits there) stays until it is served.
+    const deadlock = run([
+      acquire('r1', 'a', 'exclusive', 0, 10_000),
+      acquire('r2', 'b', 'exclusive', 0, 10_000),
+      acquire('r2', 'a', 'exclusive', 1, 10_000, 5_000),
+      acquire('r1', 'b', 'exclusive', 2, 10_000, 5_000),
+    ]);
+    expect(deadlock.events[deadlock.events.length - 1]).toMatchObject({ type: 'LockRefused', code: 'LOCK_DEADLOCK' });
+    expect(Object.keys(deadlock.table.resources).sort()).toEqual(['r1', 'r2']);
+    expect([...deadlock.table.waiting]).toEqual(['r2']);
+    applyToLockTable(deadlock.table, release('r1', 'a', 1, 3));
+    applyToLockTable(deadlock.table, release('r2', 'b', 2, 4));
+    expect(Object.keys(deadlock.table.resources)).toEqual(['r2']);
+    applyToLockTable(deadlock.table, release('r2', 'a', 3, 5));
+    expect(deadlock.table.resources).toEqual({});
+    expect(deadlock.table.waiting.size).toBe(0);
+    expect(nextDeadlineMs(deadlock.table)).toBeUndefined();
+  });
+
+  it('a forgotten resource locked again gets a larger token than it ever had; tokens grow across resources', () => {
+    const { table, events } = run([
+      acquire('r', 'a', 'exclusive', 0),
+      acquire('s', 'b', 'exclusive', 0),
+      release('r', 'a', 1, 1),
+      acquire('t', 'c', 'shared', 2),
+      acquire('t', 'd', 'shared', 2),
+      acquire('r', 'e', 'exclusive', 3),
+    ]);
+    expect(tokensOf(events)).toEqual([1, 2, 3, 4, 5]);
+    expect(inspectLock(table, 'r')).toMatchObject({ lastFencingToken: 5, holders: [expect.objectContaining({ owner: 'e', fencingToken: 5 })] });
+    applyToLockTable(table, release('r', 'e', 5, 4));
+    // Not in the table: it shows the table's last token, which no grant of it exceeded and every later grant will.
+    expect(inspectLock(table, 'r')).toMatchObject({ lastFencingToken: 5, holders: [], waiters: [] });
+    expect(applyToLockTable(table, acquire('r', 'f', 'exclusive', 5))).toEqual([expect.objectContaining({ type: 'LockGranted', fencingToken: 6 })]);
+  });
+
+  it('locking and releasing many distinct resources leaves the table and its indexes small', () => {
+    const table = lockTableOf(initialLockTableState());
+    let lastToken = 0;
+    for (let i = 0; i < 20_000; i++) {
+      const [granted] = applyToLockTable(table, acquire(`objects/key-${i}`, `owner-${i % 7}`, 'exclusive', i, 60_000));
+      if (granted.type !== 'LockGranted') throw new Error(`not granted: ${JSON.stringify(granted)}`);
+      expect(granted.fencingToken).toBeGreaterThan(lastToken);
+      lastToken = granted.fencingToken;
+      applyToLockTable(table, release(`objects/key-${i}`, `owner-${i % 7}`, granted.fencingToken, i));
+    }
+    expect(table.resources).toEqual({});
+    expect(table.waiting.size).toBe(0);
+    // Each grant left a stale lease end behind; the index is rebuilt before they pile up.
+    expect(table.deadlines.size).toBeLessThanOrEqual(DEADLINES_COMPACT_MIN_ENTRIES);
+    expect(nextDeadlineMs(table)).toBeUndefined();
+    expect(JSON.stringify(lockTableStateOf(table))).toBe(JSON.stringify({ nowMs: 19_999, nextSeq: 1, lastFencingToken: 20_000, fencingTokens: 'table-wide', resources: {} }));
+  });
+
+  it('replays v2 commands as v2 did (a token per resource, every resource kept); the first current command switches to the table-wide counter for good', () => {
+    const v2 = [acquire('r', 'a', 'exclusive', 0), acquire('s', 'b', 'exclusive', 0), release('r', 'a', 1, 1), acquire('r', 'c', 'exclusive', 2), release('r', 'c', 2, 3)];
+    const { table, events } = run(v2, true);
+    expect(tokensOf(events)).toEqual([1, 1, 2]);
+    expect(table.fencingTokens).toBe('per-resource');
+    expect(inspectLock(table, 'r')).toMatchObject({ lastFencingToken: 2, holders: [] });
+    expect(table.lastFencingToken).toBe(2);
+    // The first current command: r (free) is dropped, s (held) stays; tokens go on from the largest.
+    expect(applyToLockTable(table, acquire('t', 'd', 'exclusive', 4))).toEqual([expect.objectContaining({ type: 'LockGranted', fencingToken: 3 })]);
+    expect(table.fencingTokens).toBe('table-wide');
+    expect(Object.keys(table.resources).sort()).toEqual(['s', 't']);
+    // A v2 command after the switch (an old leader's) is granted from the counter too: never an old token again.
+    expect(applyToLockTable(table, acquire('r', 'e', 'exclusive', 5), true)).toEqual([expect.objectContaining({ type: 'LockGranted', fencingToken: 4 })]);
+    expect(applyToLockTable(table, release('s', 'b', 1, 6), true)).toEqual([expect.objectContaining({ type: 'LockReleased' })]);
+    expect(Object.keys(table.resources).sort()).toEqual(['r', 't']);
   });
 });

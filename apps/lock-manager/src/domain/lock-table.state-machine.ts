@@ -6,6 +6,8 @@ export const MAX_LOCK_TTL_MS = 10 * 60_000;
 export const MAX_LOCK_WAIT_MS = 10 * 60_000;
 export const MAX_WAITERS_PER_RESOURCE = 1_024;
 export const MAX_NAME_LENGTH = 256;
+/** The deadline index is rebuilt from the live leases and waits once it holds more than this many entries and twice what the last rebuild left. */
+export const DEADLINES_COMPACT_MIN_ENTRIES = 1_024;
 /** A lease secret's hash as the shell makes it: SHA-256, lowercase hex. */
 export const SECRET_HASH_PATTERN = /^[0-9a-f]{64}$/;
 
@@ -33,20 +35,36 @@ export interface LockWaiter {
 }
 
 export interface ResourceState {
-  /** The last token issued for this resource; kept after release so tokens never repeat. */
+  /** The last token issued for this resource while it has been in the table. */
   readonly lastFencingToken: number;
   readonly holders: readonly LockHolder[];
   readonly waiters: readonly LockWaiter[];
 }
 
+/**
+ * How grants draw fencing tokens.
+ * - `table-wide`: from the table's own counter (`LockTableState.lastFencingToken + 1`), so a later
+ *   grant of a resource has a larger token than every earlier grant of any resource, and a resource
+ *   with no holders and no waiters is forgotten: the table holds only resources in use.
+ * - `per-resource`: as lock entries up to v2 applied them: each resource's last token + 1, every
+ *   resource ever locked kept for it. A table replays v2 entries this way, so a replica that
+ *   restarts on the new code reaches the state the old code reached from the same log; the first
+ *   current command switches the table to `table-wide`, for good (see applyToLockTable).
+ */
+export type FencingTokenSource = 'table-wide' | 'per-resource';
+
 export interface LockTableState {
   readonly nowMs: number;
   readonly nextSeq: number;
+  /** The largest fencing token the table has granted, for any resource (table-wide: the next grant gets one more). */
+  readonly lastFencingToken: number;
+  readonly fencingTokens: FencingTokenSource;
   readonly resources: Readonly<Record<string, ResourceState>>;
 }
 
+/** An empty table. It starts `per-resource` so a log written by v2 replays as v2 applied it; the first current command makes it `table-wide`. */
 export function initialLockTableState(): LockTableState {
-  return { nowMs: 0, nextSeq: 1, resources: {} };
+  return { nowMs: 0, nextSeq: 1, lastFencingToken: 0, fencingTokens: 'per-resource', resources: {} };
 }
 
 function compatible(a: LockMode, b: LockMode): boolean {
@@ -57,35 +75,59 @@ type MutableResource = { lastFencingToken: number; holders: LockHolder[]; waiter
 
 /**
  * The table a replica applies commands to, in place: a command visits the resources it names and
- * those with a lease or wait due, never the whole table (which keeps every resource ever locked,
- * for its last fencing token). `deadlines` and `waiting` are indexes derived from the resources;
- * they are not replicated state (a snapshot is the LockTableState alone) and are rebuilt on restore.
+ * those with a lease or wait due, never the whole table (once, when it switches to table-wide
+ * tokens, it drops every free resource). `deadlines` and `waiting` are indexes derived from the
+ * resources; they are not replicated state (a snapshot is the LockTableState alone) and are
+ * rebuilt on restore.
  */
 export interface LockTable extends LockTableState {
   nowMs: number;
   nextSeq: number;
+  lastFencingToken: number;
+  fencingTokens: FencingTokenSource;
   readonly resources: Record<string, MutableResource>;
-  /** Every current lease end and wait deadline, each naming its resource (and stale ones, left by renewals and releases until their time comes): a hint to look at the resource then. */
-  readonly deadlines: EventQueue<string>;
+  /** Every current lease end and wait deadline, each naming its resource (and stale ones, left by renewals, releases and forgotten resources until their time comes or the index is rebuilt): a hint to look at the resource then. */
+  deadlines: EventQueue<string>;
+  /** The size of `deadlines` when it was last rebuilt: it is rebuilt again at twice that (and at least DEADLINES_COMPACT_MIN_ENTRIES). */
+  deadlinesRebuiltAt: number;
   /** Resources that may have waiters: the only ones the wait-for graph needs. */
   readonly waiting: Set<string>;
 }
 
 /** A working table holding a copy of `state` (O(resources): for restores and the pure applyLockCommand). */
 export function lockTableOf(state: LockTableState): LockTable {
-  const table: LockTable = { nowMs: state.nowMs, nextSeq: state.nextSeq, resources: {}, deadlines: new EventQueue<string>(), waiting: new Set() };
+  const table: LockTable = {
+    nowMs: state.nowMs,
+    nextSeq: state.nextSeq,
+    lastFencingToken: state.lastFencingToken,
+    fencingTokens: state.fencingTokens,
+    resources: {},
+    deadlines: new EventQueue<string>(),
+    deadlinesRebuiltAt: 0,
+    waiting: new Set(),
+  };
   for (const [name, r] of Object.entries(state.resources)) {
     table.resources[name] = { lastFencingToken: r.lastFencingToken, holders: r.holders.slice(), waiters: r.waiters.slice() };
-    for (const h of r.holders) table.deadlines.push(h.expiresAtMs, name);
-    for (const w of r.waiters) table.deadlines.push(w.deadlineMs, name);
     if (r.waiters.length > 0) table.waiting.add(name);
   }
+  table.deadlines = deadlinesOf(table);
+  table.deadlinesRebuiltAt = table.deadlines.size;
   return table;
+}
+
+/** The deadline index of `table`'s resources: one entry per lease end and wait deadline, none stale. */
+function deadlinesOf(table: LockTable): EventQueue<string> {
+  const deadlines = new EventQueue<string>();
+  for (const [name, r] of Object.entries(table.resources)) {
+    for (const h of r.holders) deadlines.push(h.expiresAtMs, name);
+    for (const w of r.waiters) deadlines.push(w.deadlineMs, name);
+  }
+  return deadlines;
 }
 
 /** The replicated part of a table, as a snapshot stores it. */
 export function lockTableStateOf(table: LockTable): LockTableState {
-  return { nowMs: table.nowMs, nextSeq: table.nextSeq, resources: table.resources };
+  return { nowMs: table.nowMs, nextSeq: table.nextSeq, lastFencingToken: table.lastFencingToken, fencingTokens: table.fencingTokens, resources: table.resources };
 }
 
 /**
@@ -99,9 +141,16 @@ export function applyLockCommand(state: LockTableState, command: LockCommand): {
   return { state: lockTableStateOf(table), events };
 }
 
-/** Applies a command to `d` in place and returns its events: the same events, in the same order, as applyLockCommand. */
-export function applyToLockTable(d: LockTable, command: LockCommand): LockEvent[] {
+/**
+ * Applies a command to `d` in place and returns its events: the same events, in the same order, as
+ * applyLockCommand. `fromV2Entry`: the command comes from a lock log entry written before
+ * table-wide tokens (v2 or v1); while the table is still `per-resource` it applies as v2 did. A
+ * current command switches the table to `table-wide` first (see FencingTokenSource); a v2 command
+ * after that applies table-wide too, so tokens never go back.
+ */
+export function applyToLockTable(d: LockTable, command: LockCommand, fromV2Entry = false): LockEvent[] {
   const events: LockEvent[] = [];
+  if (!fromV2Entry && d.fencingTokens === 'per-resource') switchToTableWideTokens(d);
   // Committed time never runs backwards, even if a new leader's clock is behind the old one's.
   d.nowMs = Math.max(d.nowMs, command.nowMs);
   expire(d, events);
@@ -140,7 +189,36 @@ export function applyToLockTable(d: LockTable, command: LockCommand): LockEvent[
       throw new Error(`unknown lock command ${JSON.stringify(never)}`);
     }
   }
+  if (command.type !== 'AdvanceTime') forgetIfFree(d, command.resource);
+  // Rebuilding walks the resources: only a table-wide table, which holds only those in use, does it.
+  if (d.fencingTokens === 'table-wide' && d.deadlines.size > Math.max(DEADLINES_COMPACT_MIN_ENTRIES, 2 * d.deadlinesRebuiltAt)) {
+    d.deadlines = deadlinesOf(d);
+    d.deadlinesRebuiltAt = d.deadlines.size;
+  }
   return events;
+}
+
+/**
+ * From now on tokens come from the table's counter, which is already the largest token granted
+ * (per-resource grants raise it too), and free resources are forgotten: the ones the table kept
+ * only for their last token go now. Walks the table once, when the first current command applies.
+ */
+function switchToTableWideTokens(d: LockTable): void {
+  d.fencingTokens = 'table-wide';
+  for (const name of Object.keys(d.resources)) {
+    const r = d.resources[name];
+    if (r.lastFencingToken > d.lastFencingToken) throw new Error(`resource ${name} has token ${r.lastFencingToken} above the table's ${d.lastFencingToken}`);
+    forgetIfFree(d, name);
+  }
+}
+
+/** Table-wide tokens: a resource with no holders and no waiters leaves the table (and the wait index; its deadlines go stale). */
+function forgetIfFree(d: LockTable, name: string): void {
+  if (d.fencingTokens !== 'table-wide') return;
+  const r = d.resources[name];
+  if (!r || r.holders.length > 0 || r.waiters.length > 0) return;
+  delete d.resources[name];
+  d.waiting.delete(name);
 }
 
 /** The earliest lease end or wait deadline in `table`, in committed time: committing time before it changes nothing. */
@@ -155,9 +233,13 @@ export function nextDeadlineMs(table: LockTable): number | undefined {
   }
 }
 
-/** Who holds and who waits for `resource`, as of the last applied command. */
+/**
+ * Who holds and who waits for `resource`, as of the last applied command. A resource not in the
+ * table shows the table's last token as its own: no grant of it had a larger one, every later
+ * grant will (0 for a `per-resource` table, which keeps every resource ever locked).
+ */
 export function inspectLock(state: LockTableState, resource: string): ResourceState & { readonly resource: string; readonly nowMs: number } {
-  const r = state.resources[resource] ?? { lastFencingToken: 0, holders: [], waiters: [] };
+  const r = state.resources[resource] ?? { lastFencingToken: state.fencingTokens === 'table-wide' ? state.lastFencingToken : 0, holders: [], waiters: [] };
   return { resource, nowMs: state.nowMs, ...r };
 }
 
@@ -256,8 +338,10 @@ function acquire(d: LockTable, c: Extract<LockCommand, { type: 'AcquireLock' }>,
 
 function grant(d: LockTable, resource: string, requestId: string, owner: string, mode: LockMode, ttlMs: number, secretHash: LeaseSecretHash): LockEvent {
   const r = d.resources[resource];
-  const fencingToken = r.lastFencingToken + 1;
+  const fencingToken = (d.fencingTokens === 'table-wide' ? d.lastFencingToken : r.lastFencingToken) + 1;
+  if (!(fencingToken > r.lastFencingToken)) throw new Error(`fencing token ${fencingToken} for ${resource} is not above its last, ${r.lastFencingToken}`);
   r.lastFencingToken = fencingToken;
+  d.lastFencingToken = Math.max(d.lastFencingToken, fencingToken);
   const expiresAtMs = d.nowMs + ttlMs;
   r.holders.push({ requestId, owner, mode, fencingToken, expiresAtMs, secretHash });
   d.deadlines.push(expiresAtMs, resource);
@@ -293,6 +377,7 @@ function expire(d: LockTable, events: LockEvent[]): void {
     for (const h of expired) events.push({ type: 'LockExpired', resource: name, owner: h.owner, fencingToken: h.fencingToken });
     for (const w of timedOut) events.push(refusal(w.requestId, name, w.owner, LockErrorCodes.WaitTimeout, 'waited too long'));
     grantWaiters(d, name, events);
+    forgetIfFree(d, name);
   }
 }
 
@@ -336,6 +421,7 @@ function breakDeadlocks(d: LockTable, events: LockEvent[]): void {
     );
     // Removing a waiter can unblock the queue behind it.
     grantWaiters(d, youngest.resource, events);
+    forgetIfFree(d, youngest.resource);
   }
 }
 

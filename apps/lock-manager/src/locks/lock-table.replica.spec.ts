@@ -1,5 +1,6 @@
 import type { Entry } from '@cairn/consensus';
 import type { LockCommand } from '../domain/lock.commands';
+import { lockTableStateOf, type LockTable } from '../domain/lock-table.state-machine';
 import { leaseSecretHash, newLeaseSecret } from './lease-secret';
 import { encodeLockCommand, LockTableReplica } from './lock-table.replica';
 
@@ -54,7 +55,8 @@ describe('LockTableReplica', () => {
     replica.apply(entry(acquire('q2', 'b', 1, 5_000)));
     const copy = new LockTableReplica();
     copy.restore({ metadata: meta, data: replica.snapshotData() });
-    expect(copy.state).toEqual(replica.state);
+    expect(lockTableStateOf(copy.state as LockTable)).toEqual(lockTableStateOf(replica.state as LockTable));
+    expect(copy.nextDeadlineMs()).toBe(replica.nextDeadlineMs());
     expect(() => copy.restore({ metadata: meta, data: JSON.stringify({ v: 99, state: {} }) })).toThrow(/unknown version 99/);
   });
 
@@ -107,6 +109,74 @@ describe('LockTableReplica', () => {
       expect.objectContaining({ type: 'LockGranted', owner: 'b', fencingToken: 2 }),
     ]);
     // Written back in the current version.
-    expect(JSON.parse(replica.snapshotData())).toMatchObject({ v: 2 });
+    expect(JSON.parse(replica.snapshotData())).toMatchObject({ v: 3 });
+  });
+
+  /** A log entry as a v2 lock-manager wrote it: the current command shape, tokens per resource. */
+  const v2Entry = (command: LockCommand): Entry => ({ kind: 'normal', term: 1, index: ++index, data: JSON.stringify({ v: 2, command }) });
+  const on = (resource: string, command: LockCommand): LockCommand => ({ ...command, resource }) as LockCommand;
+  const releaseOf = (resource: string, owner: string, fencingToken: number, nowMs: number): LockCommand => ({
+    type: 'ReleaseLock',
+    resource,
+    owner,
+    fencingToken,
+    secretHash: leaseSecretHash(secrets[owner]),
+    nowMs,
+  });
+
+  it('snapshots the table-wide counter and only resources in use; a restored table grants above every token it issued', () => {
+    const replica = new LockTableReplica();
+    for (let i = 0; i < 50; i++) {
+      replica.apply(entry(on(`k${i}`, acquire(`q${i}`, 'a', i))));
+      replica.apply(entry(releaseOf(`k${i}`, 'a', i + 1, i)));
+    }
+    replica.apply(entry(on('held', acquire('qh', 'b', 60))));
+    const snapshot = JSON.parse(replica.snapshotData());
+    expect(snapshot).toEqual({ v: 3, state: expect.objectContaining({ lastFencingToken: 51, fencingTokens: 'table-wide', resources: { held: expect.anything() } }) });
+    const copy = new LockTableReplica();
+    copy.restore({ metadata: meta, data: replica.snapshotData() });
+    expect(copy.snapshotData()).toBe(replica.snapshotData());
+    expect(copy.apply(entry(on('k7', acquire('q-again', 'c', 70))))).toEqual([expect.objectContaining({ type: 'LockGranted', fencingToken: 52 })]);
+  });
+
+  it('loads a v2 snapshot (tokens per resource, no counter): the counter starts at their largest, and the first v3 entry forgets the free ones', () => {
+    const hash = (owner: string) => leaseSecretHash(secrets[owner]);
+    const v2State = {
+      nowMs: 10,
+      nextSeq: 1,
+      resources: {
+        busy: { lastFencingToken: 4, holders: [{ requestId: 'q1', owner: 'a', mode: 'exclusive', fencingToken: 4, expiresAtMs: 1_000, secretHash: hash('a') }], waiters: [] },
+        'long-free': { lastFencingToken: 9, holders: [], waiters: [] },
+        'short-free': { lastFencingToken: 1, holders: [], waiters: [] },
+      },
+    };
+    const replica = new LockTableReplica();
+    replica.restore({ metadata: meta, data: JSON.stringify({ v: 2, state: v2State }) });
+    expect(replica.state).toMatchObject({ lastFencingToken: 9, fencingTokens: 'per-resource' });
+    expect(Object.keys(replica.state.resources)).toHaveLength(3);
+    // Written back as v3, still per-resource until a v3 entry applies.
+    expect(JSON.parse(replica.snapshotData())).toMatchObject({ v: 3, state: { lastFencingToken: 9, fencingTokens: 'per-resource' } });
+    expect(replica.apply(entry(on('short-free', acquire('q2', 'b', 20))))).toEqual([expect.objectContaining({ type: 'LockGranted', fencingToken: 10 })]);
+    expect(Object.keys(replica.state.resources).sort()).toEqual(['busy', 'short-free']);
+    expect(replica.apply(entry(releaseOf('busy', 'a', 4, 21)))).toEqual([expect.objectContaining({ type: 'LockReleased' })]);
+    expect(replica.apply(entry(on('long-free', acquire('q3', 'c', 22))))).toEqual([expect.objectContaining({ type: 'LockGranted', fencingToken: 11 })]);
+    expect(replica.apply(entry(on('busy', acquire('q4', 'a', 23))))).toEqual([expect.objectContaining({ type: 'LockGranted', fencingToken: 12 })]);
+  });
+
+  it('replays a v2 log with the tokens v2 gave (per resource), then a v3 entry goes on from the largest', () => {
+    const replica = new LockTableReplica();
+    expect(replica.apply(v2Entry(on('r', acquire('q1', 'a', 0))))).toEqual([expect.objectContaining({ type: 'LockGranted', fencingToken: 1 })]);
+    expect(replica.apply(v2Entry(on('s', acquire('q2', 'b', 0))))).toEqual([expect.objectContaining({ type: 'LockGranted', fencingToken: 1 })]);
+    replica.apply(v2Entry(releaseOf('r', 'a', 1, 1)));
+    expect(replica.apply(v2Entry(on('r', acquire('q3', 'c', 2))))).toEqual([expect.objectContaining({ type: 'LockGranted', fencingToken: 2 })]);
+    // A holder that got token 2 from a v2 leader still releases with it after the upgrade.
+    expect(replica.apply(entry(releaseOf('r', 'c', 2, 3)))).toEqual([expect.objectContaining({ type: 'LockReleased', fencingToken: 2 })]);
+    expect(replica.apply(entry(on('r', acquire('q4', 'a', 4))))).toEqual([expect.objectContaining({ type: 'LockGranted', fencingToken: 3 })]);
+    expect(Object.keys(replica.state.resources).sort()).toEqual(['r', 's']);
+  });
+
+  it('refuses a log entry of an unknown version', () => {
+    const replica = new LockTableReplica();
+    expect(() => replica.apply({ kind: 'normal', term: 1, index: ++index, data: JSON.stringify({ v: 4, command: acquire('q', 'a', 0) }) })).toThrow(/unknown version 4/);
   });
 });

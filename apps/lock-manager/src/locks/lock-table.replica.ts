@@ -18,9 +18,14 @@ import {
  * Log entries and snapshots carry a schema version so the format can evolve (upcast on read).
  * v1: no lease secrets. v2: acquire, renew and release carry `secretHash`; holders and waiters
  * keep it. A v1 entry or snapshot is upcast with `secretHash: null` (see LeaseSecretHash).
+ * v3: fencing tokens come from one table-wide counter and free resources are forgotten. A v3
+ * entry's command is a v2 command; the version tells the table how to apply it: a v1 or v2 entry
+ * applies as v2 did until the first v3 entry (see FencingTokenSource), and a v2 replica refuses a
+ * v3 entry rather than apply it differently. A v3 snapshot adds `lastFencingToken` and
+ * `fencingTokens`; a v2 one is upcast as `per-resource` with the largest of its tokens.
  */
-export const LOCK_ENTRY_VERSION = 2;
-export const LOCK_SNAPSHOT_VERSION = 2;
+export const LOCK_ENTRY_VERSION = 3;
+export const LOCK_SNAPSHOT_VERSION = 3;
 
 interface LockEntryRecord {
   readonly v: number;
@@ -58,8 +63,10 @@ interface LockTableStateV1 {
   >;
 }
 
+type LockTableStateV2 = Omit<LockTableState, 'lastFencingToken' | 'fencingTokens'>;
+
 /** A v1 snapshot's table as v2: its grants and waiters have no secret, so they can only expire. */
-export function upcastLockTableStateV1(state: LockTableStateV1): LockTableState {
+export function upcastLockTableStateV1(state: LockTableStateV1): LockTableStateV2 {
   const resources: Record<string, ResourceState> = {};
   for (const [name, r] of Object.entries(state.resources)) {
     resources[name] = {
@@ -69,6 +76,13 @@ export function upcastLockTableStateV1(state: LockTableStateV1): LockTableState 
     };
   }
   return { nowMs: state.nowMs, nextSeq: state.nextSeq, resources };
+}
+
+/** A v2 snapshot's table as v3: still `per-resource` (it has every resource ever locked), its counter the largest of their tokens. */
+export function upcastLockTableStateV2(state: LockTableStateV2): LockTableState {
+  let lastFencingToken = 0;
+  for (const r of Object.values(state.resources)) lastFencingToken = Math.max(lastFencingToken, r.lastFencingToken);
+  return { nowMs: state.nowMs, nextSeq: state.nextSeq, lastFencingToken, fencingTokens: 'per-resource', resources: state.resources };
 }
 
 type TerminalEvent = Extract<LockEvent, { type: 'LockGranted' | 'LockRefused' }>;
@@ -92,10 +106,10 @@ export class LockTableReplica implements ReplicatedStateMachine<LockEvent[]> {
     if (entry.kind !== 'normal' || entry.data === '') return [];
     const record = JSON.parse(entry.data) as LockEntryRecord;
     let command: LockCommand;
-    if (record.v === LOCK_ENTRY_VERSION) command = record.command;
+    if (record.v === LOCK_ENTRY_VERSION || record.v === 2) command = record.command;
     else if (record.v === 1) command = upcastLockCommandV1(record.command as LockCommandV1);
     else throw new Error(`lock log entry ${entry.index} has unknown version ${record.v}`);
-    const events = applyToLockTable(this.current, command);
+    const events = applyToLockTable(this.current, command, record.v < LOCK_ENTRY_VERSION);
     for (const event of events) {
       if ((event.type === 'LockGranted' || event.type === 'LockRefused') && event.requestId !== '') this.notify(event);
     }
@@ -105,7 +119,8 @@ export class LockTableReplica implements ReplicatedStateMachine<LockEvent[]> {
   restore(snapshot: Snapshot): void {
     const record = JSON.parse(snapshot.data) as { v: number; state: unknown };
     if (record.v === LOCK_SNAPSHOT_VERSION) this.current = lockTableOf(record.state as LockTableState);
-    else if (record.v === 1) this.current = lockTableOf(upcastLockTableStateV1(record.state as LockTableStateV1));
+    else if (record.v === 2) this.current = lockTableOf(upcastLockTableStateV2(record.state as LockTableStateV2));
+    else if (record.v === 1) this.current = lockTableOf(upcastLockTableStateV2(upcastLockTableStateV1(record.state as LockTableStateV1)));
     else throw new Error(`lock snapshot has unknown version ${record.v}`);
   }
 

@@ -2,8 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { ensureStreams, JetStreamEventStore, NatsConnectionManager } from '@cairn/messaging';
 import { subjectsFor, type EventEnvelope } from '@cairn/protocol';
 import { dropNamespace, TEST_NATS_URL, testNamespace } from '@cairn/testing';
-import { CachingEventStore } from './caching-event-store.adapter';
-import { FoldedStateCache } from './folded-state.cache';
+import { CachingEventStore, FoldedStateCache } from '@cairn/key-reads';
 
 function envelope(payloadBytes: number): EventEnvelope {
   const data = { inline: randomBytes(payloadBytes).toString('base64') };

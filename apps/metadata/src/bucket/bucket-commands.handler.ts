@@ -9,7 +9,7 @@ import {
 } from '@cairn/protocol';
 import { bucketDecider, type BucketState, type LiveBucket } from '../domain/bucket/bucket.decider';
 import { validateBucketName } from '../domain/bucket/bucket-name';
-import { bucketIncarnation } from '../domain/bucket/bucket-incarnation';
+import { bucketIncarnation } from '@cairn/key-reads';
 import { MetadataError } from '../domain/shared/metadata.errors';
 import { MetadataReadModel } from '../adapters/metadata-read-model';
 import { ProjectionTracker } from '../projections/projection-tracker';

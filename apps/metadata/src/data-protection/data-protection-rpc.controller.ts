@@ -7,8 +7,6 @@ import {
   MetadataRpc,
   type CommandReply,
   type DeleteBucketEncryptionRequest,
-  type GetUploadReply,
-  type GetUploadRequest,
   type ObjectKeyEvent,
   type PutBucketEncryptionRequest,
   type PutObjectLockConfigurationRequest,
@@ -18,7 +16,6 @@ import {
   type RewrapObjectKeyRequest,
 } from '@cairn/protocol';
 import { BucketCommandsHandler } from '../bucket/bucket-commands.handler';
-import { multipartUploadDecider } from '../domain/multipart-upload/multipart-upload.decider';
 import { MetadataError } from '../domain/shared/metadata.errors';
 import { ObjectCommandsHandler } from '../object-key/object-commands.handler';
 import { decided, MetadataCommandContext } from '../shared/metadata-command-context';
@@ -90,15 +87,5 @@ export class DataProtectionRpcController {
       encryption: r.encryption,
     });
     return { sequence: handled.sequence, rewrapped: handled.events.length > 0 };
-  }
-
-  @MessagePattern(metadataPattern(MetadataRpc.getUpload))
-  async getUpload(@Payload() r: GetUploadRequest): Promise<GetUploadReply> {
-    const { bucket, uploadId } = body(r);
-    if (typeof uploadId !== 'string' || uploadId.length === 0) throw new MetadataError(MetadataErrorCodes.NoSuchUpload, 'no such upload', { uploadId });
-    const read = await this.ctx.load(multipartUploadDecider, this.ctx.subjects.upload(bucket, uploadId));
-    const state = read.state;
-    if (state.status !== 'open' || state.bucket !== bucket) throw new MetadataError(MetadataErrorCodes.NoSuchUpload, `upload ${uploadId} does not exist`, { uploadId });
-    return { key: state.key, ...(state.initiated.encryption === undefined ? {} : { encryption: state.initiated.encryption }) };
   }
 }

@@ -5,6 +5,7 @@ import {
   MetadataRpc,
   type AbortUploadRequest,
   type CompleteUploadRequest,
+  type GetUploadRequest,
   type InitiateUploadRequest,
   type ListPartsRequest,
   type ListUploadsRequest,
@@ -43,6 +44,13 @@ export class MultipartUploadRpcController {
   @MessagePattern(metadataPattern(MetadataRpc.abortUpload))
   abortUpload(@Payload() r: AbortUploadRequest) {
     return this.uploads.abort(body(r).bucket, r.uploadId);
+  }
+
+  /** An open upload's key and encryption, asked by access for every UploadPart: from the kept state, no history read. */
+  @MessagePattern(metadataPattern(MetadataRpc.getUpload))
+  getUpload(@Payload() r: GetUploadRequest) {
+    const { bucket, uploadId } = body(r);
+    return this.uploads.get(bucket, uploadId);
   }
 
   @MessagePattern(metadataPattern(MetadataRpc.listUploads))

@@ -7,13 +7,23 @@ import {
   type AbortUploadReply,
   type CompleteUploadReply,
   type CompleteUploadRequest,
+  type GetUploadReply,
   type InitiateUploadReply,
   type InitiateUploadRequest,
   type MultipartUploadCompleted,
   type UploadPartReply,
   type UploadPartRequest,
 } from '@cairn/protocol';
-import { multipartUploadDecider, type KnownUpload, type UploadedPart } from '../domain/multipart-upload/multipart-upload.decider';
+import { maxBodyBytes, NatsConnectionManager } from '@cairn/messaging';
+import {
+  multipartUploadDecider,
+  type KnownUpload,
+  type MultipartUploadState,
+  type UploadedPart,
+} from '../domain/multipart-upload/multipart-upload.decider';
+import type { MultipartUploadEvent } from '../domain/multipart-upload/multipart-upload.events';
+import { FoldedStateCache } from '@cairn/key-reads';
+import { requireCompletionFits } from './completion-size';
 import { objectKeyDecider } from '../domain/object-key/object-key.decider';
 import { objectAclRulesOf } from '../domain/object-key/object-acl';
 import { MetadataError } from '../domain/shared/metadata.errors';
@@ -27,15 +37,44 @@ import type { MultipartUploadCommand } from '../domain/multipart-upload/multipar
 /** Upload ids become a subject token: only these characters ever reach NATS. */
 const UPLOAD_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
 const DEFAULT_CONTENT_TYPE = 'binary/octet-stream';
+/** Uploads whose folded states are kept, least recently used out. */
+const UPLOAD_STATES_MAX = 10_000;
+const UPLOAD_STATE_BYTES_MAX = 128 * 1024 * 1024;
+/** Bytes a kept upload state costs per part uploaded (etag, size, checksums) and per chunk named. */
+const UPLOAD_STATE_PART_BYTES = 256;
+const UPLOAD_STATE_CHUNK_BYTES = 160;
+/** The initiation (metadata, tags) and a completion's own fields. */
+const UPLOAD_STATE_BASE_BYTES = 2048;
 
-/** Multipart uploads; completion freezes the parts on the upload, then puts the version on the key. */
+const uploadStateFold = {
+  initial: multipartUploadDecider.initialState,
+  evolve: multipartUploadDecider.evolve,
+  sizeOf: (state: MultipartUploadState) =>
+    state.status === 'absent'
+      ? 0
+      : UPLOAD_STATE_BASE_BYTES +
+        state.parts.uploads * UPLOAD_STATE_PART_BYTES +
+        // A completion holds its chunks re-based, once more.
+        state.parts.chunks * UPLOAD_STATE_CHUNK_BYTES * (state.completion === null ? 1 : 2),
+};
+
+/**
+ * Multipart uploads; completion freezes the parts on the upload, then puts the version on the key.
+ * Each upload's state is folded once and kept (FoldedStateCache), so a part costs the same whether
+ * it is the first or the 10,000th: no command reads or folds the upload's history again.
+ */
 @Injectable()
 export class UploadCommandsHandler {
+  private readonly uploads: FoldedStateCache<MultipartUploadEvent, MultipartUploadState>;
+
   constructor(
     private readonly ctx: MetadataCommandContext,
     private readonly buckets: BucketCommandsHandler,
     private readonly objects: ObjectCommandsHandler,
-  ) {}
+    private readonly nats: NatsConnectionManager,
+  ) {
+    this.uploads = new FoldedStateCache(ctx.store, uploadStateFold, { entriesMax: UPLOAD_STATES_MAX, bytesMax: UPLOAD_STATE_BYTES_MAX });
+  }
 
   async initiate(request: InitiateUploadRequest): Promise<InitiateUploadReply> {
     const { bucket, incarnation } = await this.buckets.requireWritable(request.bucket);
@@ -99,15 +138,14 @@ export class UploadCommandsHandler {
     requireUploadId(request.uploadId);
     const { incarnation } = await this.buckets.requireWritable(request.bucket);
     const subject = this.ctx.subjects.upload(request.bucket, request.uploadId);
-    const before = await this.ctx.load(multipartUploadDecider, subject);
+    const before = await this.uploads.load(subject);
     const previous = before.state.status === 'completed' ? before.state.completion : null;
     const sameParts =
       previous !== null &&
       previous.parts.length === request.parts.length &&
       previous.parts.every((p, i) => p.partNumber === request.parts[i]?.partNumber && p.etag === normalizeEtag(String(request.parts[i]?.etag)));
     const versionId = sameParts ? previous.versionId : this.ctx.newVersionId();
-    if (before.state.status === 'open') requireClaimedChecksums(before.state, request);
-    await this.execute({
+    const command: MultipartUploadCommand = {
       type: 'CompleteMultipartUpload',
       bucket: request.bucket,
       incarnation,
@@ -115,16 +153,19 @@ export class UploadCommandsHandler {
       parts: request.parts,
       versionId,
       completedAt: this.ctx.nowIso(),
-    });
-    const after = await this.ctx.load(multipartUploadDecider, subject);
-    const completed = lastCompletionOf(after.events);
-    if (!completed || after.state.status !== 'completed') throw new Error(`upload ${request.uploadId} completed without a completion event`);
-    const initiated = after.state.initiated;
-    const d = completed.data;
-    const uploadedParts = after.state.parts;
+    };
+    if (before.state.status === 'open') {
+      requireClaimedChecksums(before.state, request);
+      await this.requireFits(command, before.state);
+    }
+    const after = (await this.execute(command)).state;
+    if (after.status !== 'completed' || after.completion === null) throw new Error(`upload ${request.uploadId} completed without a completion event`);
+    const initiated = after.initiated;
+    const d = after.completion.completed;
+    const uploadedParts = after.parts;
     const checksums = multipartChecksums(
       initiated.checksum,
-      d.parts.map((p) => ({ sizeBytes: p.sizeBytes, checksums: uploadedParts[p.partNumber]?.checksums ?? {} })),
+      d.parts.map((p) => ({ sizeBytes: p.sizeBytes, checksums: uploadedParts.get(p.partNumber)?.checksums ?? {} })),
     );
     const put = await this.objects
       .put(
@@ -172,6 +213,14 @@ export class UploadCommandsHandler {
     return handled.sequence;
   }
 
+  /** An open upload's key and encryption (UploadPart encrypts under the upload's data key). */
+  async get(bucket: string, uploadId: unknown): Promise<GetUploadReply> {
+    if (typeof uploadId !== 'string' || uploadId.length === 0) throw new MetadataError(MetadataErrorCodes.NoSuchUpload, 'no such upload', { uploadId });
+    const { state } = await this.uploads.load(this.ctx.subjects.upload(bucket, uploadId));
+    if (state.status !== 'open' || state.bucket !== bucket) throw new MetadataError(MetadataErrorCodes.NoSuchUpload, `upload ${uploadId} does not exist`, { uploadId });
+    return { key: state.key, ...(state.initiated.encryption === undefined ? {} : { encryption: state.initiated.encryption }) };
+  }
+
   async abort(bucket: string, uploadId: string): Promise<AbortUploadReply> {
     requireUploadId(uploadId);
     await this.buckets.read(bucket);
@@ -179,18 +228,25 @@ export class UploadCommandsHandler {
     return { sequence: handled.sequence };
   }
 
-  private execute(command: MultipartUploadCommand) {
-    return this.ctx.run(multipartUploadDecider, this.ctx.subjects.upload(command.bucket, command.uploadId), command.uploadId, command);
+  /**
+   * The completion and the version it puts must each fit in one NATS message: refused with
+   * EntityTooLarge before anything is appended (a command the decider refuses is left to it).
+   */
+  private async requireFits(command: MultipartUploadCommand, state: KnownUpload): Promise<void> {
+    let decided: readonly MultipartUploadEvent[];
+    try {
+      decided = multipartUploadDecider.decide(command, state);
+    } catch {
+      return;
+    }
+    const completion = decided.find((event): event is MultipartUploadCompleted => event.type === 'MultipartUploadCompleted');
+    if (completion === undefined) return;
+    requireCompletionFits(completion.data, state.initiated, maxBodyBytes(await this.nats.connection()));
   }
-}
 
-/** The completion in force: a withdrawn one may precede it. */
-function lastCompletionOf(events: readonly { type: string }[]): MultipartUploadCompleted | undefined {
-  for (let i = events.length - 1; i >= 0; i--) {
-    const event = events[i];
-    if (event.type === 'MultipartUploadCompleted') return event as MultipartUploadCompleted;
+  private execute(command: MultipartUploadCommand) {
+    return this.ctx.run(multipartUploadDecider, this.ctx.subjects.upload(command.bucket, command.uploadId), command.uploadId, command, this.uploads);
   }
-  return undefined;
 }
 
 /** What the key's decider answers a failed If-None-Match / If-Match (NoSuchKey: If-Match on no live version). */
@@ -201,7 +257,7 @@ function lastCompletionOf(events: readonly { type: string }[]): MultipartUploadC
 function requireClaimedChecksums(upload: KnownUpload, request: CompleteUploadRequest): void {
   const claimed = Object.entries(request.checksums ?? {}).filter(([, value]) => value !== undefined);
   if (claimed.length === 0) return;
-  const parts = request.parts.map((r) => upload.parts[r.partNumber]);
+  const parts = request.parts.map((r) => upload.parts.get(r.partNumber));
   if (parts.some((part, i) => part === undefined || part.etag !== normalizeEtag(String(request.parts[i].etag)))) return;
   const actual = multipartChecksums(upload.initiated.checksum, parts as UploadedPart[]) as Record<string, string | undefined>;
   for (const [algorithm, value] of claimed) {

@@ -18,11 +18,8 @@ import {
   type PutObjectAclRequest,
   type PutObjectTagsRequest,
 } from '@cairn/protocol';
-import { FoldedStateCache } from '../adapters/folded-state.cache';
 import { objectKeyDecider, type ObjectKeyState } from '../domain/object-key/object-key.decider';
-import { keyReadFold, versionToServe, type KeyAsRead } from '../domain/object-key/object-key.reading';
-import { validateObjectKey } from '../domain/shared/validation';
-import { validateBucketName } from '../domain/bucket/bucket-name';
+import { checkObjectRead, FoldedStateCache, keyReadFold, NO_INCARNATION, requireKey, versionToServeInBucket, type KeyAsRead } from '@cairn/key-reads';
 import { MetadataError } from '../domain/shared/metadata.errors';
 import { BucketCommandsHandler, type BucketRead } from '../bucket/bucket-commands.handler';
 import { HomeRegionForwarder } from '../replication/home-region-forwarder';
@@ -141,15 +138,12 @@ export class ObjectCommandsHandler {
    * (ReplicaReads); when it had to wait for replication, both are read again after.
    */
   async head(bucket: string, key: string, versionId?: string, admit?: (bucket: BucketRead) => Promise<boolean>): Promise<ObjectVersionView> {
-    requireKey(bucket, key);
-    validateObjectKey(key);
-    // Before the name becomes a subject token of the key read too.
-    validateBucketName(bucket);
+    checkObjectRead(bucket, key);
     const subject = this.ctx.subjects.object(bucket, keyIdOf(key));
     const [read, keyRead] = await Promise.all([this.buckets.read(bucket), this.keyReads.load(subject)]);
     if (admit && (await admit(read))) return this.head(bucket, key, versionId);
-    if (read.state.status !== 'live') throw new MetadataError(MetadataErrorCodes.NoSuchBucket, `bucket ${bucket} does not exist`, { bucket });
-    return versionToServe(keyRead.state, read.incarnation, bucket, key, versionId);
+    // The gateway answers most reads the same way itself (apps/access direct-object-reads.ts).
+    return versionToServeInBucket(keyRead.state, read.state.status === 'live' ? read.incarnation : NO_INCARNATION, bucket, key, versionId);
   }
 
   async copy(request: CopyObjectRequest): Promise<CopyObjectReply> {
@@ -373,10 +367,4 @@ export class ObjectCommandsHandler {
     await this.forwarder.assertStillHome(command.bucket);
     return handled;
   }
-}
-
-/** The key must be a string before it can be hashed; the decider validates the rest (length, UTF-8). */
-function requireKey(bucket: unknown, key: unknown): void {
-  if (typeof bucket !== 'string' || bucket.length === 0) throw new MetadataError(MetadataErrorCodes.InvalidArgument, 'a bucket name is required');
-  if (typeof key !== 'string' || key.length === 0) throw new MetadataError(MetadataErrorCodes.InvalidArgument, 'an object key is required');
 }

@@ -24,7 +24,7 @@ import {
 } from '@cairn/protocol';
 import type { StoredEvent } from '@cairn/eventing';
 import { bucketAsOf, keyAsOf, liveVersion, parseMoment, restoreActionFor, restoreActionsForRange, type BucketAsOf } from '../domain/point-in-time/point-in-time';
-import { versionToServe } from '../domain/object-key/object-key.reading';
+import { versionToServe } from '@cairn/key-reads';
 import { validateObjectKey } from '../domain/shared/validation';
 import { MetadataError } from '../domain/shared/metadata.errors';
 import { MetadataCommandContext } from '../shared/metadata-command-context';

@@ -15,7 +15,20 @@ const ACK_WAIT_MS = 30_000;
 /** A batch that fails is retried event by event; an event whose projection failed this often is parked. */
 const MAX_FAILURES = 5;
 const RETRY_BACKOFF_MS = [50, 200, 1_000, 2_000, 5_000] as const;
-/** After a gap (another instance's earlier batch not yet committed), wait this long and retry. */
+/**
+ * A batch past a gap (another instance holds the earlier events) waits up to this long for that
+ * instance to commit them, then is handed back (its holder may be dead: its events only come back
+ * after the ack wait).
+ */
+const GAP_WAIT_MS = 2_000;
+/**
+ * The wait wakes on the other instance's commit (its checkpoint notification) and polls the
+ * checkpoint row as well: every GAP_POLL_MS while notifications are not heard, every
+ * GAP_FALLBACK_POLL_MS (a lost notification's cost) while they are.
+ */
+const GAP_POLL_MS = 1;
+export const GAP_FALLBACK_POLL_MS = 100;
+/** A batch handed back after a gap is redelivered after this long. */
 const GAP_RETRY_MS = 20;
 const RESTART_DELAY_MS = 1_000;
 
@@ -45,6 +58,10 @@ export class MetaProjectionWorker implements NamedWorker, OnApplicationBootstrap
   private readonly failuresBySequence = new Map<number, number>();
   private lastError: { readonly message: string; readonly at: string } | undefined;
   private stream: { close(): Promise<void | Error> } | undefined;
+  /** Wakes a gap wait: a delivery came in (it may fill the gap) or shutdown began. */
+  private wakeGapWait: (() => void) | undefined;
+  /** The gap wait's poll while notifications are heard (tests raise it to prove it wakes on them). */
+  gapFallbackPollMs = GAP_FALLBACK_POLL_MS;
 
   constructor(
     private readonly tracker: ProjectionTracker,
@@ -74,6 +91,7 @@ export class MetaProjectionWorker implements NamedWorker, OnApplicationBootstrap
   /** Lets a fetch in flight finish (its batch commits or is redelivered); never waits on an absent NATS. */
   async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
+    this.wakeGapWait?.();
     await this.stream?.close().catch(() => undefined);
     await Promise.race([this.loop, sleep(2 * FETCH_EXPIRES_MS)]);
     this.state = 'stopped';
@@ -115,6 +133,7 @@ export class MetaProjectionWorker implements NamedWorker, OnApplicationBootstrap
         for await (const m of messages) {
           buffer.push(m);
           wake?.();
+          this.wakeGapWait?.();
         }
       } finally {
         ended = true;
@@ -128,7 +147,12 @@ export class MetaProjectionWorker implements NamedWorker, OnApplicationBootstrap
           wake = undefined;
           continue;
         }
-        await this.handle(buffer.splice(0, META_PROJECTION_BATCH));
+        const kept = await this.handle(buffer.splice(0, META_PROJECTION_BATCH), (from, to) => buffer.some((m) => m.seq > from && m.seq < to));
+        if (kept.length > 0) {
+          // The events before them are in this buffer (a redelivery): project those first.
+          buffer.push(...kept);
+          buffer.sort((x, y) => x.seq - y.seq);
+        }
       }
     } finally {
       await messages.close().catch(() => undefined);
@@ -136,24 +160,48 @@ export class MetaProjectionWorker implements NamedWorker, OnApplicationBootstrap
     }
   }
 
-  private async handle(delivered: JsMsg[]): Promise<void> {
+  /**
+   * Projects a batch; the part past a gap (an earlier batch another instance holds) waits for that
+   * instance's commit rather than going back to the server at once, where it would again be split
+   * between the instances. `holdsEarlier(from, to)` says whether this instance's own buffer holds
+   * an event between two sequences (a redelivery): then the gap is its own, and the events past it
+   * are answered unsettled, to go back into the buffer behind those (never handed back to the
+   * server: that reshuffles the stream between the instances again).
+   */
+  private async handle(delivered: JsMsg[], holdsEarlier: (from: number, to: number) => boolean = () => false): Promise<JsMsg[]> {
     // A redelivery (ack wait passed while Postgres was away) can sit beside its first delivery.
     const bySequence = new Map<number, JsMsg[]>();
     for (const m of delivered) bySequence.set(m.seq, [...(bySequence.get(m.seq) ?? []), m]);
-    const sequences = [...bySequence.keys()].sort((x, y) => x - y);
+    let sequences = [...bySequence.keys()].sort((x, y) => x - y);
     try {
       // Decoding is inside: an event its upcaster cannot read is a poison event like any other,
       // retried then parked below, never a projector that restarts on it forever.
       const events = sequences.map((seq) => toStored(bySequence.get(seq)![0]));
-      const checkpoint = await this.tracker.projectBatch('META', events, { contiguous: true });
-      this.settle(delivered, checkpoint);
+      let pending = delivered;
+      const deadline = Date.now() + GAP_WAIT_MS;
+      let checkpoint = await this.tracker.projectBatch('META', events, { contiguous: true });
       this.counters.batches += 1;
-      return;
+      for (;;) {
+        const rest = this.ackCovered(pending, checkpoint);
+        if (rest.length === 0) return [];
+        const next = Math.min(...rest.map((m) => m.seq));
+        const waited = await this.awaitCheckpoint(checkpoint, next - 1, deadline, holdsEarlier);
+        if (waited === 'own') return rest;
+        if (waited !== 'reached') {
+          this.settle(rest, checkpoint);
+          return [];
+        }
+        pending = rest;
+        sequences = sequences.filter((seq) => seq > checkpoint);
+        checkpoint = await this.tracker.projectBatch('META', sequences.map((seq) => toStored(bySequence.get(seq)![0])), { contiguous: true });
+        this.counters.batches += 1;
+      }
     } catch (error) {
       this.counters.failures += 1;
       this.recordError(error);
     }
-    // The batch failed: go event by event, so one poison event cannot hold the others back.
+    // The batch (or its part past a gap) failed: go event by event over what is not acked yet, so
+    // one poison event cannot hold the others back.
     for (const [i, seq] of sequences.entries()) {
       const copies = bySequence.get(seq)!;
       const rest = () => sequences.slice(i).flatMap((s) => bySequence.get(s)!);
@@ -161,7 +209,7 @@ export class MetaProjectionWorker implements NamedWorker, OnApplicationBootstrap
         const checkpoint = await this.tracker.projectBatch('META', [toStored(copies[0])], { contiguous: true });
         if (checkpoint < seq) {
           this.settle(rest(), checkpoint);
-          return;
+          return [];
         }
         for (const m of copies) m.ack();
         this.failuresBySequence.delete(seq);
@@ -177,29 +225,79 @@ export class MetaProjectionWorker implements NamedWorker, OnApplicationBootstrap
         }
         this.logger.warn(`META #${seq} failed (${failures}/${MAX_FAILURES}): ${String(error)}`);
         for (const m of rest()) m.nak(backoffFor(failures, RETRY_BACKOFF_MS));
-        return;
+        return [];
       }
     }
+    return [];
   }
 
   private recordError(error: unknown): void {
     this.lastError = { message: String(error), at: new Date().toISOString() };
   }
 
-  /** Acks what the checkpoint covers; hands back the events past a hole (an earlier batch of another instance). */
-  private settle(messages: readonly JsMsg[], checkpoint: number): void {
-    let handedBack = 0;
+  /** Acks what the checkpoint covers; answers the rest. */
+  private ackCovered(messages: readonly JsMsg[], checkpoint: number): JsMsg[] {
+    const rest: JsMsg[] = [];
     for (const m of messages) {
       if (m.seq <= checkpoint) {
         m.ack();
         this.counters.events += 1;
         this.failuresBySequence.delete(m.seq);
       } else {
-        m.nak(GAP_RETRY_MS);
-        handedBack += 1;
+        rest.push(m);
       }
     }
-    if (handedBack > 0) this.counters.gaps += 1;
+    return rest;
+  }
+
+  /**
+   * Waits until the checkpoint reaches `sequence` (another instance committed the events before
+   * this batch): 'reached' then; 'own' when this instance's own buffer holds an event in the gap;
+   * 'timeout' past the batch's deadline (GAP_WAIT_MS in all) or on shutdown. It wakes on the
+   * commit's notification, on a delivery, and on its poll of the checkpoint row. The wait stays far
+   * within the ack wait, so the waiting batch is not redelivered meanwhile.
+   */
+  private async awaitCheckpoint(
+    checkpoint: number,
+    sequence: number,
+    deadline: number,
+    holdsEarlier: (from: number, to: number) => boolean,
+  ): Promise<'reached' | 'own' | 'timeout'> {
+    while (!this.stopped) {
+      if (holdsEarlier(checkpoint, sequence + 1)) return 'own';
+      if (this.tracker.committed('META') >= sequence) return 'reached';
+      const left = deadline - Date.now();
+      if (left <= 0) break;
+      if ((await this.nextWake(Math.min(left, this.tracker.pollIntervalMs(GAP_POLL_MS)))) === 'timeout') {
+        checkpoint = await this.tracker.checkpoint('META');
+        if (checkpoint >= sequence) return 'reached';
+      }
+    }
+    return 'timeout';
+  }
+
+  /** Resolves at the next advance of the known META checkpoint, delivery or shutdown ('woken'), or after `timeoutMs`. */
+  private nextWake(timeoutMs: number): Promise<'woken' | 'timeout'> {
+    return new Promise((resolve) => {
+      const done = (why: 'woken' | 'timeout') => {
+        clearTimeout(timer);
+        unsubscribe();
+        if (this.wakeGapWait === woken) this.wakeGapWait = undefined;
+        resolve(why);
+      };
+      const woken = () => done('woken');
+      const timer = setTimeout(() => done('timeout'), timeoutMs);
+      timer.unref();
+      const unsubscribe = this.tracker.onAdvance('META', woken);
+      this.wakeGapWait = woken;
+    });
+  }
+
+  /** Acks what the checkpoint covers; hands back the events past a hole (an earlier batch of another instance). */
+  private settle(messages: readonly JsMsg[], checkpoint: number): void {
+    const handedBack = this.ackCovered(messages, checkpoint);
+    for (const m of handedBack) m.nak(GAP_RETRY_MS);
+    if (handedBack.length > 0) this.counters.gaps += 1;
   }
 
   /** Parks a poison event on the dead-letter subject with its error, then steps the checkpoint over it. */

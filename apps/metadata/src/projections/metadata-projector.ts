@@ -5,6 +5,7 @@ import { schemaOf } from '../adapters/metadata-schema';
 import { tableIn } from '../adapters/metadata-schema';
 import type { AccessKeySecrets } from '../access-key/access-key-secrets';
 import { MetadataProjection } from './metadata.projection';
+import { checkpointChannel } from './checkpoint-notifications';
 
 export interface ProjectOptions {
   /**
@@ -45,6 +46,8 @@ export class MetadataProjector {
   private readonly projection: Projection<EntityManager>;
   private readonly checkpoints: string;
   private readonly checkpointName: string;
+  /** Where a moved checkpoint is announced (NOTIFY in the same transaction: heard only on commit). */
+  private readonly channel: string;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -54,6 +57,7 @@ export class MetadataProjector {
     this.projection = options.projection ?? new MetadataProjection(schema, options.accessKeySecrets);
     this.checkpoints = tableIn(schema)('projection_checkpoints');
     this.checkpointName = options.checkpointName ?? this.projection.name;
+    this.channel = checkpointChannel(schema);
   }
 
   get name(): string {
@@ -79,12 +83,11 @@ export class MetadataProjector {
    * by the caller), only if it is the very next one: nothing else is ever skipped.
    */
   async skip(sequence: number): Promise<boolean> {
-    const result: unknown[] = await this.dataSource.query(
-      `UPDATE ${this.checkpoints} SET sequence = $2 WHERE projection = $1 AND sequence = $3 RETURNING sequence`,
-      [this.checkpointName, sequence, sequence - 1],
+    const rows: unknown[] = await this.dataSource.query(
+      `WITH moved AS (UPDATE ${this.checkpoints} SET sequence = $2 WHERE projection = $1 AND sequence = $3 RETURNING sequence)
+       SELECT pg_notify($4, $1 || ' ' || sequence) FROM moved`,
+      [this.checkpointName, sequence, sequence - 1, this.channel],
     );
-    // TypeORM's Postgres driver answers an UPDATE with [rows, affected].
-    const rows = Array.isArray(result[0]) ? (result[0] as unknown[]) : result;
     return rows.length > 0;
   }
 
@@ -109,7 +112,12 @@ export class MetadataProjector {
     else for (const { envelope, sequence } of toApply) await this.projection.apply(tx, envelope, sequence);
     const applied = toApply.length;
     if (checkpoint !== from) {
-      await tx.query(`UPDATE ${this.checkpoints} SET sequence = $2 WHERE projection = $1`, [this.checkpointName, checkpoint]);
+      // Waiters on other instances wake on the notification, delivered only when this commits.
+      await tx.query(
+        `WITH moved AS (UPDATE ${this.checkpoints} SET sequence = $2 WHERE projection = $1 RETURNING sequence)
+         SELECT pg_notify($3, $1 || ' ' || sequence) FROM moved`,
+        [this.checkpointName, checkpoint, this.channel],
+      );
     }
     return { applied, skipped: events.length - applied, checkpoint };
   }

@@ -9,9 +9,15 @@ import { MetadataProjector, type ProjectOptions } from './metadata-projector';
 import { ProjectionRebuild, type RebuildProgress } from './projection-rebuild';
 import { AccessKeySecrets } from '../access-key/access-key-secrets';
 import { CHECKPOINT_NAMES, PROJECTED_STREAMS, type ProjectedStream } from './projection-streams';
+import { CheckpointListener } from './checkpoint-notifications';
 
-/** How often a query waiting for its minSequence re-reads the checkpoint row (another instance may project). */
+/**
+ * How often a query waiting for its minSequence re-reads the checkpoint row (another instance may
+ * project) while checkpoint notifications are not heard (the listening connection is away).
+ */
 const CHECKPOINT_POLL_MS = 20;
+/** The same while they are heard: only a fallback, in case one is lost. */
+export const CHECKPOINT_FALLBACK_POLL_MS = 500;
 /** How often the lag shown on /health is refreshed. */
 const LAG_REFRESH_MS = 2_000;
 
@@ -30,6 +36,11 @@ export class ProjectionTracker implements OnModuleInit, OnModuleDestroy {
   private readonly lagRefresh = new IntervalWorker('metadata-projection-lag', LAG_REFRESH_MS, (signal) => this.refreshLag(signal), { logger: this.logger });
   private rebuildProgress: RebuildProgress = { state: 'idle', startedAt: null, finishedAt: null, durationMs: null, streams: {}, error: null };
   private readonly rebuild: Promise<ProjectionRebuild>;
+  /** Hears every instance's checkpoint commits (LISTEN/NOTIFY), so waiters wake on them. */
+  private listener: CheckpointListener | undefined;
+  private destroyed = false;
+  /** The poll interval of waiters while notifications are heard (tests raise it to prove they wake on them). */
+  checkpointFallbackPollMs = CHECKPOINT_FALLBACK_POLL_MS;
 
   constructor(
     private readonly readModel: MetadataReadModel,
@@ -68,11 +79,55 @@ export class ProjectionTracker implements OnModuleInit, OnModuleDestroy {
     this.health.registerInfo('projection', () => ({ streams: this.lastStatus, rebuild: this.rebuildProgress.state }));
     this.workers.register(this.lagRefresh);
     this.lagRefresh.start();
+    this.readModel
+      .dataSource()
+      .then((ds) => {
+        if (this.destroyed) return;
+        this.listener = new CheckpointListener(ds, {
+          committed: (projection, sequence) => {
+            const stream = PROJECTED_STREAMS.find((s) => CHECKPOINT_NAMES[s] === projection);
+            if (stream) this.advance(stream, sequence);
+          },
+          // Notifications sent while it was away are lost: read the rows once.
+          listening: () => {
+            for (const stream of PROJECTED_STREAMS) this.checkpoint(stream).catch(() => undefined);
+          },
+        });
+        this.listener.start();
+      })
+      .catch(() => undefined);
   }
 
   async onModuleDestroy(): Promise<void> {
+    this.destroyed = true;
+    await this.listener?.close();
     await this.lagRefresh.stop();
     this.workers.unregister(this.lagRefresh.name);
+  }
+
+  /** The highest checkpoint of `stream` this instance knows committed (its own commits, notifications, reads). */
+  committed(stream: ProjectedStream): number {
+    return this.known[stream];
+  }
+
+  /** Other instances' checkpoint commits are heard now (the listening connection is up). */
+  get hearsCommits(): boolean {
+    return this.listener?.live ?? false;
+  }
+
+  /** How long a waiter may sleep before re-reading the checkpoint row itself. */
+  pollIntervalMs(notListeningMs: number): number {
+    return this.hearsCommits ? this.checkpointFallbackPollMs : notListeningMs;
+  }
+
+  /**
+   * Calls `listener` at the next advance of this instance's known checkpoint of `stream` (its own
+   * commit, another instance's heard, or a read); answers the unsubscribe.
+   */
+  onAdvance(stream: ProjectedStream, listener: () => void): () => void {
+    const waiters = this.advanceWaiters[stream];
+    waiters.add(listener);
+    return () => waiters.delete(listener);
   }
 
   /** Progress is events projected of events in the streams, both streams together. */
@@ -118,32 +173,37 @@ export class ProjectionTracker implements OnModuleInit, OnModuleDestroy {
     if (!Number.isSafeInteger(sequence) || sequence < 0) throw new CairnError(ErrorCodes.InvalidCommand, `minSequence ${sequence} is not a stream sequence`);
     if (this.known[stream] >= sequence) return;
     const deadline = Date.now() + timeoutMs;
-    // Woken at once when this instance's projector commits; the checkpoint row is polled for what
-    // another instance projects.
+    // Woken at once when this instance's projector commits or another instance's commit is heard;
+    // the checkpoint row is polled as well (slowly while notifications are heard).
     while ((await this.checkpoint(stream)) < sequence) {
-      const left = deadline - Date.now();
-      if (left <= 0) {
-        throw new CairnError(ErrorCodes.Timeout, `the ${stream} projection did not reach sequence ${sequence} within ${timeoutMs} ms (at ${this.known[stream]})`);
+      for (;;) {
+        const left = deadline - Date.now();
+        if (left <= 0) {
+          throw new CairnError(ErrorCodes.Timeout, `the ${stream} projection did not reach sequence ${sequence} within ${timeoutMs} ms (at ${this.known[stream]})`);
+        }
+        const advanced = await this.nextAdvance(stream, Math.min(left, this.pollIntervalMs(CHECKPOINT_POLL_MS)));
+        if (this.known[stream] >= sequence) return;
+        // Advanced, not far enough: wait for the next one; timed out: read the row.
+        if (!advanced) break;
       }
-      await this.nextAdvance(stream, Math.min(left, CHECKPOINT_POLL_MS));
-      if (this.known[stream] >= sequence) return;
     }
   }
 
   private readonly advanceWaiters: Record<ProjectedStream, Set<() => void>> = { META: new Set(), CLUSTER: new Set() };
 
-  /** Resolves when this instance's checkpoint of `stream` advances, or after `timeoutMs`. */
-  private nextAdvance(stream: ProjectedStream, timeoutMs: number): Promise<void> {
+  /** Resolves true when this instance's known checkpoint of `stream` advances, false after `timeoutMs`. */
+  private nextAdvance(stream: ProjectedStream, timeoutMs: number): Promise<boolean> {
     return new Promise((resolve) => {
       const waiters = this.advanceWaiters[stream];
-      const done = () => {
+      const done = (advanced: boolean) => {
         clearTimeout(timer);
-        waiters.delete(done);
-        resolve();
+        waiters.delete(wake);
+        resolve(advanced);
       };
-      const timer = setTimeout(done, timeoutMs);
+      const wake = () => done(true);
+      const timer = setTimeout(() => done(false), timeoutMs);
       timer.unref();
-      waiters.add(done);
+      waiters.add(wake);
     });
   }
 

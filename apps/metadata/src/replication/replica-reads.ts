@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { RpcClient } from '@cairn/messaging';
+import { readsMayWaitForReplication } from '@cairn/key-reads';
 import { CairnError, SYNC_SERVICE, SyncRpc, type ReplicaPosition } from '@cairn/protocol';
 import { BucketCommandsHandler, type BucketRead } from '../bucket/bucket-commands.handler';
 import { replicaReadDecision, type ReplicaReadDecision } from '../domain/replication/replica-read';
@@ -35,7 +36,8 @@ export class ReplicaReads {
   async admit(bucket: string, requester: string | undefined, bucketRead?: BucketRead): Promise<boolean> {
     const read = bucketRead ?? (await this.buckets.read(bucket));
     const replication = read.state.status === 'live' ? read.state.replication : null;
-    if (replication?.mode !== 'active-passive') return false;
+    // The gateway reads other buckets' keys itself (apps/access direct-object-reads.ts) on this same test.
+    if (!readsMayWaitForReplication(replication)) return false;
     const forwarded = requester ? this.forwarder.lastForwardedWrite(requester, bucket) : null;
     const boundSeconds = replication.readStalenessSeconds ?? null;
     if (!forwarded && boundSeconds === null) return false;

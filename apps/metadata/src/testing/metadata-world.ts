@@ -10,7 +10,7 @@ import {
 } from '@cairn/protocol';
 import { accessKeyDecider } from '../domain/access-key/access-key.decider';
 import { bucketDecider } from '../domain/bucket/bucket.decider';
-import { bucketIncarnation } from '../domain/bucket/bucket-incarnation';
+import { bucketIncarnation } from '@cairn/key-reads';
 import { membershipDecider } from '../domain/membership/membership.decider';
 import { multipartUploadDecider } from '../domain/multipart-upload/multipart-upload.decider';
 import { objectKeyDecider } from '../domain/object-key/object-key.decider';

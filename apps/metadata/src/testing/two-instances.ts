@@ -1,7 +1,10 @@
-import { PostgresConnection, type RunningService } from '@cairn/service-kit';
+import { METADATA_SERVICE, MetadataRpc } from '@cairn/protocol';
+import { RpcClient } from '@cairn/messaging';
+import { PostgresConnection, runPool, type RunningService } from '@cairn/service-kit';
 import { bootForTest, dropNamespace } from '@cairn/testing';
 import type { MetadataConfig } from '../metadata.config';
 import { MetadataService } from '../service';
+import { md5, RPC_TIMEOUT_MS, sha256 } from './rpc-test-helpers';
 
 type Instance = RunningService<MetadataConfig>;
 
@@ -27,4 +30,49 @@ export async function closeTwoInstances(ns: string, a: Instance | undefined, b: 
   await b?.close();
   await a?.close();
   await dropNamespace(ns);
+}
+
+export interface TwoInstances {
+  readonly a: Instance;
+  readonly b: Instance;
+  /** A metadata RPC, sent through instance a's client. */
+  call<T>(pattern: string, payload: unknown): Promise<T>;
+}
+
+/**
+ * A spec file's two instances (Jest hooks): booted before its tests, `prepare` run on them, then
+ * `bucket` created (owner alice); closed after its tests, the namespace dropped.
+ */
+export function twoInstancesWithBucket(ns: string, bucket: string, prepare?: (a: Instance, b: Instance) => Promise<void>): TwoInstances {
+  let booted: readonly [Instance, Instance] | undefined;
+  const two: TwoInstances = {
+    get a() {
+      return booted![0];
+    },
+    get b() {
+      return booted![1];
+    },
+    call: <T>(pattern: string, payload: unknown) => two.a.app.get(RpcClient).request<T>(METADATA_SERVICE, pattern, payload, { timeoutMs: RPC_TIMEOUT_MS }),
+  };
+  beforeAll(async () => {
+    booted = await bootTwoInstances(ns, {});
+    await prepare?.(...booted);
+    await two.call(MetadataRpc.createBucket, { bucket, owner: 'alice' });
+  }, 60_000);
+  afterAll(() => closeTwoInstances(ns, booted?.[0], booted?.[1]), 60_000);
+  return two;
+}
+
+/** Parts 1..`parts` of one chunk of 1 KiB each, registered `inFlight` at a time: a burst of UploadPart events. */
+export async function uploadSmallParts(two: TwoInstances, bucket: string, uploadId: string, parts: number, inFlight: number): Promise<void> {
+  await runPool(Array.from({ length: parts }, (_, i) => i + 1), inFlight, undefined, async (partNumber) => {
+    await two.call(MetadataRpc.uploadPart, {
+      bucket,
+      uploadId,
+      partNumber,
+      etag: md5(`p${partNumber}`),
+      sizeBytes: 1024,
+      chunks: [{ hash: sha256(`p${partNumber}`), offsetBytes: 0, sizeBytes: 1024 }],
+    });
+  });
 }

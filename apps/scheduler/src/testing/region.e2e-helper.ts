@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
-import { createServer } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -8,7 +7,7 @@ import { ringMembers } from '@cairn/chunk-client';
 import { HashRing, type ContentHash } from '@cairn/hashing';
 import { NatsConnectionManager, RpcClient } from '@cairn/messaging';
 import { METADATA_SERVICE, MetadataRpc, type ListChunkReferencesReply, type ListNodesReply } from '@cairn/protocol';
-import { dropNamespace, eventually, signedFetch, startServiceProcess, testClusterCredentials, testOperatorToken, testNamespace, TEST_NATS_URL, type ServiceProcess } from '@cairn/testing';
+import { dropNamespace, eventually, keptPort, signedFetch, startServiceProcess, testClusterCredentials, testOperatorToken, testNamespace, TEST_NATS_URL, type ServiceProcess } from '@cairn/testing';
 
 export const E2E_ROOT_ACCESS_KEY = 'CAIRNE2EROOTACCESSKEY';
 export const E2E_ROOT_SECRET_KEY = 'cairn-e2e-root-secret-key-0000000000000';
@@ -103,7 +102,8 @@ export class TestRegion {
   async startNode(nodeId: string): Promise<StorageNodeHandle> {
     let node = this.nodes.get(nodeId);
     if (!node) {
-      const port = await freePort();
+      // Restarted on the same port: drawn where outgoing connections never take a port.
+      const port = await keptPort();
       node = { nodeId, dataDir: path.join(this.dataRoot, nodeId), port, url: `http://127.0.0.1:${port}`, process: null };
       this.nodes.set(nodeId, node);
     }
@@ -229,11 +229,3 @@ export function chunkFileOf(dataDir: string, hash: string): string {
   return path.join(dataDir, 'chunks', hash.slice(0, 2), hash.slice(2, 4), hash);
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (!address || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}

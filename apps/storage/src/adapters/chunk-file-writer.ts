@@ -1,5 +1,7 @@
 import { constants as fsConstants, promises as fsp } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
+import type { ContentHasher } from '@cairn/hashing';
+import type { BodyWindows } from '../domain/chunk-store.port';
 import { DIRECT_IO_ALIGNMENT_BYTES, DIRECT_WRITE_BLOCK_BYTES, DIRECT_WRITE_BLOCK_COUNT, WRITE_COALESCE_BYTES } from '../domain/chunk-layout';
 
 /** Where a chunk file's bytes go, in order, while its body arrives. */
@@ -195,6 +197,112 @@ export class DirectChunkFileWriter implements ChunkFileWriter {
     this.filling = this.spare;
     this.spare = block;
     this.filled = 0;
+  }
+}
+
+/**
+ * Lends its two aligned blocks to a body received straight into them (BodyWindows, a socket read
+ * by the node itself): the bytes are hashed as they land, each full block is written with
+ * O_DIRECT while the other fills, and while both are being written no window is lent (the body
+ * stops reading; `onBlockFree` tells it when one is free again). One write at a time, in order;
+ * the last block is padded to the alignment and the file cut back to its length in `finish`.
+ * Give the blocks back only after the body has settled and `settle()` has resolved.
+ */
+export class ReceivingChunkFileWriter implements BodyWindows {
+  private current = 0;
+  private filled = 0;
+  private fileOffset = 0;
+  private received = 0;
+  private readonly busy = [false, false];
+  private lent: Buffer | null = null;
+  private waitingForBlock = false;
+  private writing: Promise<void> = Promise.resolve();
+  private failed: Error | null = null;
+
+  constructor(
+    private readonly fh: FileHandle,
+    private readonly blocks: readonly Buffer[],
+    readonly lengthBytes: number,
+    private readonly hasher: ContentHasher,
+    private readonly events: { readonly onBlockFree: () => void; readonly onWriteFailed: (error: Error) => void },
+  ) {
+    if (blocks.length !== BLOCKS_PER_DIRECT_WRITER) throw new RangeError(`a receiving writer takes ${BLOCKS_PER_DIRECT_WRITER} blocks, not ${blocks.length}`);
+  }
+
+  static readonly blockCount = BLOCKS_PER_DIRECT_WRITER;
+
+  /** The write that failed, if one did. */
+  get failure(): Error | null {
+    return this.failed;
+  }
+
+  get bytesReceived(): number {
+    return this.received;
+  }
+
+  next(): Uint8Array | null {
+    if (this.failed || this.received >= this.lengthBytes) return null;
+    if (this.busy[this.current]) {
+      this.waitingForBlock = true;
+      return null;
+    }
+    const block = this.blocks[this.current];
+    this.lent = block.subarray(this.filled, Math.min(block.length, this.filled + (this.lengthBytes - this.received)));
+    return this.lent;
+  }
+
+  landed(count: number): void {
+    const lent = this.lent;
+    if (!lent || count <= 0 || count > lent.length) throw new RangeError(`${count} bytes landed in a window of ${lent?.length ?? 0}`);
+    this.hasher.update(lent.subarray(0, count));
+    this.lent = null;
+    this.filled += count;
+    this.received += count;
+    if (this.filled === this.blocks[this.current].length || this.received === this.lengthBytes) this.writeCurrent();
+  }
+
+  /** Every byte is in the file (not yet fsync'd) and the file is exactly `lengthBytes` long; throws the failed write's error. */
+  async finish(): Promise<void> {
+    await this.writing;
+    if (this.failed) throw this.failed;
+    if (this.received !== this.lengthBytes) throw new Error(`${this.received} of ${this.lengthBytes} bytes received`);
+    if (this.fileOffset !== this.received) await this.fh.truncate(this.received);
+  }
+
+  /** Waits for the writes still in flight. */
+  settle(): Promise<void> {
+    return this.writing;
+  }
+
+  private writeCurrent(): void {
+    const index = this.current;
+    const block = this.blocks[index];
+    let length = this.filled;
+    if (this.received === this.lengthBytes) {
+      const padded = Math.ceil(length / DIRECT_IO_ALIGNMENT_BYTES) * DIRECT_IO_ALIGNMENT_BYTES;
+      block.fill(0, length, padded);
+      length = padded;
+    }
+    const position = this.fileOffset;
+    this.fileOffset += length;
+    this.busy[index] = true;
+    this.current = index ^ 1;
+    this.filled = 0;
+    this.writing = this.writing.then(async () => {
+      if (this.failed) return;
+      try {
+        await writeFully(this.fh, block, length, position);
+      } catch (error) {
+        this.failed = error instanceof Error ? error : new Error(String(error));
+        this.events.onWriteFailed(this.failed);
+        return;
+      }
+      this.busy[index] = false;
+      if (this.waitingForBlock) {
+        this.waitingForBlock = false;
+        this.events.onBlockFree();
+      }
+    });
   }
 }
 

@@ -33,7 +33,9 @@ import type {
   CorruptChunkReporter,
   DeleteChunkCondition,
   DeleteChunkOutcome,
+  DirectBody,
   ListChunksQuery,
+  PutChunkOptions,
   PutChunkResult,
   VerifyChunksQuery,
   VerifyChunksReport,
@@ -45,6 +47,7 @@ import {
   directCreateFlags,
   directWritesWork,
   processDirectWriteBlocks,
+  ReceivingChunkFileWriter,
   type AlignedBlockPool,
   type ChunkFileWriter,
 } from './chunk-file-writer';
@@ -147,12 +150,19 @@ export class FileChunkStore implements ChunkStore {
     return store;
   }
 
-  async put(hash: ContentHash, body: AsyncIterable<Uint8Array>, declaredSizeBytes: number | null): Promise<PutChunkResult> {
+  async put(hash: ContentHash, body: AsyncIterable<Uint8Array>, declaredSizeBytes: number | null, options: PutChunkOptions = {}): Promise<PutChunkResult> {
     if (declaredSizeBytes !== null && declaredSizeBytes > this.maxChunkBytes) throw new ChunkTooLargeError(this.maxChunkBytes);
     const existing = await this.locks.shared(hash, async () => ((await this.sizeOf(hash)) === null ? null : this.discardExisting(hash, body)));
     if (existing) return existing;
 
     const hasher = new ContentHasher();
+    // A body that may be taken, declared at or past the threshold, makes a chunk file (its
+    // framing refuses a body that ends short): no head is read, and it may be received straight
+    // into the blocks.
+    const takeDirect = options.takeDirect;
+    if (takeDirect && declaredSizeBytes !== null && declaredSizeBytes >= this.threshold && declaredSizeBytes > 0) {
+      return this.writeChunkFile(hash, hasher, [], 0, body[Symbol.asyncIterator](), () => takeDirect(declaredSizeBytes));
+    }
     const iterator = body[Symbol.asyncIterator]();
     const head: Uint8Array[] = [];
     let headBytes = 0;
@@ -423,6 +433,7 @@ export class FileChunkStore implements ChunkStore {
     head: Uint8Array[],
     headBytes: number,
     rest: AsyncIterator<Uint8Array> | null,
+    takeDirect?: () => DirectBody | null,
   ): Promise<PutChunkResult> {
     const temp = path.join(this.options.dataDir, TEMP_DIR, `${hash}.${randomBytes(TEMP_NAME_RANDOM_BYTES).toString('hex')}.part`);
     const blocks = this.directBlocks?.tryTake(DirectChunkFileWriter.blockCount) ?? null;
@@ -433,7 +444,18 @@ export class FileChunkStore implements ChunkStore {
       if (blocks) this.directBlocks?.giveBack(blocks);
       throw error;
     }
-    const writer: ChunkFileWriter = blocks ? new DirectChunkFileWriter(fh, blocks) : new BufferedChunkFileWriter(fh);
+    // Taken only once the blocks and the file are there: a body taken must be received.
+    let direct: DirectBody | null = null;
+    try {
+      direct = blocks && takeDirect ? takeDirect() : null;
+    } catch (error) {
+      await fh.close().catch(() => undefined);
+      await fsp.rm(temp, { force: true });
+      if (blocks) this.directBlocks?.giveBack(blocks);
+      throw error;
+    }
+    const receiving = direct && blocks ? this.receivingWriter(fh, blocks, direct, hasher) : null;
+    const writer: { settle(): Promise<void> } = receiving ?? (blocks ? new DirectChunkFileWriter(fh, blocks) : new BufferedChunkFileWriter(fh));
     let blocksHeld = blocks;
     // Blocks go back once no write reads them, before the fsync: they are the bound on direct writers.
     const releaseBlocks = async () => {
@@ -444,23 +466,19 @@ export class FileChunkStore implements ChunkStore {
     let sizeBytes = headBytes;
     let renamed = false;
     try {
-      for (const piece of head) await writer.append(piece);
-      if (rest) {
-        for (;;) {
-          let next: IteratorResult<Uint8Array>;
-          try {
-            next = await rest.next();
-          } catch (error) {
-            throw wrapBodyError(error);
-          }
-          if (next.done) break;
-          hasher.update(next.value);
-          sizeBytes += next.value.byteLength;
-          if (sizeBytes > this.maxChunkBytes) throw new ChunkTooLargeError(this.maxChunkBytes);
-          await writer.append(next.value);
+      if (receiving && direct) {
+        try {
+          await direct.receive(receiving);
+        } catch (error) {
+          await receiving.settle();
+          throw receiving.failure ?? new BodyAbortedError(error);
         }
+        await receiving.finish();
+        sizeBytes = receiving.bytesReceived;
+      } else {
+        await this.appendBody(writer as ChunkFileWriter, hasher, head, rest, headBytes);
+        sizeBytes = hasher.bytesHashed;
       }
-      await writer.finish();
       await releaseBlocks();
       const actual = hasher.digest();
       if (actual !== hash) throw new ChunkHashMismatchError(hash, actual, sizeBytes);
@@ -488,6 +506,36 @@ export class FileChunkStore implements ChunkStore {
         await fsp.rm(temp, { force: true });
       }
     }
+  }
+
+  /** Writes the head (hashed already) and the rest of the body, hashing it, through `writer`. */
+  private async appendBody(writer: ChunkFileWriter, hasher: ContentHasher, head: readonly Uint8Array[], rest: AsyncIterator<Uint8Array> | null, headBytes: number): Promise<void> {
+    let sizeBytes = headBytes;
+    for (const piece of head) await writer.append(piece);
+    if (rest) {
+      for (;;) {
+        let next: IteratorResult<Uint8Array>;
+        try {
+          next = await rest.next();
+        } catch (error) {
+          throw wrapBodyError(error);
+        }
+        if (next.done) break;
+        hasher.update(next.value);
+        sizeBytes += next.value.byteLength;
+        if (sizeBytes > this.maxChunkBytes) throw new ChunkTooLargeError(this.maxChunkBytes);
+        await writer.append(next.value);
+      }
+    }
+    await writer.finish();
+  }
+
+  /** A writer the body is received straight into; a failed write stops the body. */
+  private receivingWriter(fh: FileHandle, blocks: readonly Buffer[], body: DirectBody, hasher: ContentHasher): ReceivingChunkFileWriter {
+    return new ReceivingChunkFileWriter(fh, blocks, body.lengthBytes, hasher, {
+      onBlockFree: () => body.more(),
+      onWriteFailed: (error) => body.abort(error),
+    });
   }
 
   /**

@@ -16,12 +16,14 @@ import {
   type VerifyChunksReply,
 } from '@cairn/protocol';
 import { isContentHash, type ContentHash } from '@cairn/hashing';
-import { VerifiesOwnPayload } from '@cairn/service-kit';
+import { closeLingeringOnceAnswered, VerifiesOwnPayload } from '@cairn/service-kit';
 import { parseEpochMs } from '../domain/chunk-maintenance';
 import { parseFencingToken, resolveRange } from '../domain/chunk-layout';
+import { storageFullIfOutOfSpace } from '../domain/chunk-store.errors';
 import { CHUNK_STORE, type ChunkStore } from '../domain/chunk-store.port';
 import type { FileFencingTokenStore } from '../adapters/file-fencing-token.adapter';
 import { InvalidStorageRequestFilter } from './invalid-storage-request.filter';
+import { takeSocketBody } from './socket-body';
 import { ListChunksRequestDto } from './list-chunks.request.dto';
 import { FENCING_TOKEN_STORE } from './storage-config';
 import { VerifyChunksRequestDto } from './verify-chunks.request.dto';
@@ -51,8 +53,16 @@ export class ChunksController {
       return replyError(res, new CairnError(StorageErrorCodes.UnsupportedMediaType, `chunk bodies are ${CHUNK_MEDIA_TYPE}, not ${mediaType}`));
     }
     const declared = req.headers['content-length'] === undefined ? null : Number(req.headers['content-length']);
+    let taken = false;
+    const takeDirect = (lengthBytes: number) => {
+      const body = takeSocketBody(req, lengthBytes);
+      taken = body !== null;
+      return body;
+    };
     try {
-      const result = await this.store.put(hash, req, declared);
+      const result = await this.store.put(hash, req, declared, { takeDirect });
+      // The HTTP parser never saw the body the node read itself: this connection carries no other request.
+      if (taken) res.setHeader('connection', 'close');
       res.status(result.existed ? 200 : 201).setHeader(StorageHeaders.ChunkExisted, String(result.existed));
       const reply: PutChunkReply = { hash: result.hash, sizeBytes: result.sizeBytes, existed: result.existed };
       res.json(reply);
@@ -61,8 +71,10 @@ export class ChunksController {
         res.destroy();
         return;
       }
-      // The rest of an unread body is not worth reading: answer, then close the connection.
-      if (!req.complete) res.setHeader('connection', 'close');
+      // The rest of an unread body is not worth reading: answer, then close the connection
+      // (lingeringly while the server still reads it, or the client's reset overtakes the answer).
+      if (!req.complete && !taken) closeLingeringOnceAnswered(req, res);
+      else if (taken) res.setHeader('connection', 'close');
       replyError(res, error);
     }
   }
@@ -202,7 +214,8 @@ function setChunkHeaders(res: Response, hash: ContentHash, contentLength: number
   res.setHeader('etag', `"${hash}"`);
 }
 
-function replyError(res: Response, error: unknown): void {
+function replyError(res: Response, failure: unknown): void {
+  const error = storageFullIfOutOfSpace(failure);
   const cairn = error instanceof CairnError ? error : new CairnError('INTERNAL', error instanceof Error ? error.message : String(error));
   if (res.headersSent) {
     res.destroy();

@@ -1,10 +1,12 @@
 import { Module, type DynamicModule, type ModuleMetadata } from '@nestjs/common';
+import { APP_INTERCEPTOR } from '@nestjs/core';
 import { FileChunkStore } from '../adapters/file-chunk-store.adapter';
 import { FileFencingTokenStore } from '../adapters/file-fencing-token.adapter';
 import { CHUNK_STORE } from '../domain/chunk-store.port';
 import { ChunksController } from './chunks.controller';
 import { RecentCorruptChunksReporter } from './recent-corrupt-chunks.reporter';
 import { StorageCapacityService } from './storage-capacity.service';
+import { StorageReserve, StorageReserveInterceptor } from './storage-reserve';
 import { CORRUPT_CHUNK_REPORTER, FENCING_TOKEN_STORE, STORAGE_CONFIG, type StorageChunksConfig } from './storage-config';
 
 export interface ChunksModuleAsyncOptions {
@@ -40,6 +42,8 @@ export class ChunksModule {
         },
         { provide: FENCING_TOKEN_STORE, inject: [STORAGE_CONFIG], useFactory: (config: StorageChunksConfig) => FileFencingTokenStore.open(config.dataDir) },
         StorageCapacityService,
+        { provide: StorageReserve, inject: [STORAGE_CONFIG], useFactory: (config: StorageChunksConfig) => new StorageReserve(config) },
+        { provide: APP_INTERCEPTOR, useClass: StorageReserveInterceptor },
       ],
       exports: [STORAGE_CONFIG, CHUNK_STORE, CORRUPT_CHUNK_REPORTER, RecentCorruptChunksReporter, StorageCapacityService],
     };

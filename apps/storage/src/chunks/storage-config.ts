@@ -5,6 +5,8 @@ export interface StorageChunksConfig {
   readonly maxChunkSizeBytes?: number;
   readonly groupCommitWindowMs?: number;
   readonly groupCommitMaxBytes?: number;
+  /** Free bytes the node keeps: below them it refuses new chunks (storage-reserve.ts); 0 turns this off. */
+  readonly reserveBytes?: number;
 }
 
 export const STORAGE_CONFIG = Symbol('STORAGE_CONFIG');

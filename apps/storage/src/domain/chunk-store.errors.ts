@@ -43,3 +43,28 @@ export class FencingResourcesExhaustedError extends CairnError {
     super(StorageErrorCodes.FencingResourcesExhausted, `this node keeps fencing tokens for ${limit} resources already and takes no new one (${resource})`, { resource, limit });
   }
 }
+
+export class StorageFullError extends CairnError {
+  private constructor(message: string, details: Record<string, unknown>) {
+    super(StorageErrorCodes.StorageFull, `${message}: it takes no new chunk until space is freed`, details);
+  }
+
+  static belowReserve(freeBytes: number, reserveBytes: number, incomingBytes: number | null): StorageFullError {
+    const asked = incomingBytes === null ? '' : ` (asked to store ${incomingBytes})`;
+    return new StorageFullError(`this node's disk has ${freeBytes} bytes free and keeps ${reserveBytes} in reserve${asked}`, {
+      freeBytes,
+      reserveBytes,
+      ...(incomingBytes === null ? {} : { incomingBytes }),
+    });
+  }
+
+  static outOfSpace(cause: string): StorageFullError {
+    return new StorageFullError(`this node's disk is out of space (${cause})`, {});
+  }
+}
+
+/** A write the filesystem refused for want of space (ENOSPC, EDQUOT) reads as STORAGE_FULL, not as an internal error. */
+export function storageFullIfOutOfSpace(error: unknown): unknown {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT' ? StorageFullError.outOfSpace(String(code)) : error;
+}

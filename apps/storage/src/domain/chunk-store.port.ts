@@ -88,12 +88,47 @@ export interface ChunkStoreUsage {
   readonly freeBytes: number;
 }
 
+/**
+ * Memory a store lends to a body received straight into it (see DirectBody): each read lands in
+ * the view `next()` returned, then `landed` says how many bytes did.
+ */
+export interface BodyWindows {
+  /** Where the next bytes go (not empty), or null while the store has no memory free: the body waits for `DirectBody.more()`. Asking twice without a landing gives the same view. */
+  next(): Uint8Array | null;
+  /** `count` bytes (at least one) landed at the start of the view `next()` last returned. */
+  landed(count: number): void;
+}
+
+/** The rest of a body, received into memory the store lends rather than handed over piece by piece. */
+export interface DirectBody {
+  readonly lengthBytes: number;
+  /**
+   * Receives exactly `lengthBytes` bytes into the windows. Resolves once they have all landed;
+   * rejects when the body ends short or its connection fails. Either way nothing lands in a
+   * window once it has settled.
+   */
+  receive(windows: BodyWindows): Promise<void>;
+  /** The windows have memory again after `next()` returned null. */
+  more(): void;
+  /** Gives up on the body: receiving stops and its connection is cut; `receive` rejects. */
+  abort(error: Error): void;
+}
+
+export interface PutChunkOptions {
+  /**
+   * Offered for a body whose length was declared: takes the body over for direct receiving.
+   * Called at most once, with the declared length; null when it cannot be taken (the body is
+   * iterated then).
+   */
+  readonly takeDirect?: (lengthBytes: number) => DirectBody | null;
+}
+
 export interface ChunkStore {
   /**
    * Hashes the body as it arrives and commits it under `hash` only if they match. A chunk held
    * already is not written again but recorded as touched now.
    */
-  put(hash: ContentHash, body: AsyncIterable<Uint8Array>, declaredSizeBytes: number | null): Promise<PutChunkResult>;
+  put(hash: ContentHash, body: AsyncIterable<Uint8Array>, declaredSizeBytes: number | null, options?: PutChunkOptions): Promise<PutChunkResult>;
   /** Null when absent. */
   sizeOf(hash: ContentHash): Promise<number | null>;
   /**

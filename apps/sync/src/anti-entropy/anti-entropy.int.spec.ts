@@ -60,7 +60,7 @@ describe('anti-entropy responder and comparison (real NATS, metadata, Postgres)'
     rpc = sync.app.get(RpcClient);
     nc = await connect({ servers: TEST_NATS_URL });
     nats = new NatsConnectionManager({ natsUrl: TEST_NATS_URL, namespace: ns, region: 'region-2', serviceName: 'sync', instance: 'sync-peer' });
-    federation = new FederationRequester(nats, ns, testClusterCredentials('sync/sync-peer'));
+    federation = new FederationRequester(nats, ns, testClusterCredentials('sync/sync-peer'), 'region-2');
     await call(MetadataRpc.createBucket, { bucket: BUCKET, owner: 'alice', versioningEnabled: true, replication: { mode: 'active-active' } });
     let last = 0;
     for (let i = 0; i < KEYS; i++) {

@@ -106,7 +106,7 @@ export class AntiEntropyService implements NamedWorker, OnApplicationBootstrap, 
     @Inject(ANTI_ENTROPY_SETTINGS) readonly settings: AntiEntropySettings,
     @Inject(REPLICA_CHUNK_PULLER) private readonly chunks: ReplicaChunkPuller,
   ) {
-    this.federation = new FederationRequester(nats, identity.namespace, credentials);
+    this.federation = new FederationRequester(nats, identity.namespace, credentials, identity.region);
     const peers = settings.peers.filter((p) => p !== identity.region);
     this.peers = new Map(peers.map((p) => [p, new AntiEntropyPeer(this.federation, p, identity.region, settings.requestTimeoutMs)]));
     for (const p of peers) this.reachability.set(p, { reachable: null, lastChangeAt: null });

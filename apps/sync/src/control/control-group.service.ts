@@ -113,7 +113,7 @@ export class ControlGroupService implements OnApplicationBootstrap, OnApplicatio
       leaseMs: homeLeaseMsOf(config),
     });
     this.dataDir = config.CAIRN_CONTROL_DIR || path.resolve('.cairn', 'control', identity.region);
-    this.federation = new FederationRequester(nats, identity.namespace, credentials);
+    this.federation = new FederationRequester(nats, identity.namespace, credentials, identity.region);
     this.facts = new RegionFacts(nats, identity.namespace, identity.region, credentials);
   }
 

@@ -1,31 +1,37 @@
 import type { Logger } from '@nestjs/common';
-import { rpcCodec, toErrorReply, type MessageAuthenticator, type NatsConnectionManager } from '@cairn/messaging';
-import { CairnError, ErrorCodes, federationSubject, MESSAGE_AUTH_HEADER, type FederationOp, type Reply } from '@cairn/protocol';
-import { headers as natsHeaders, type Subscription } from 'nats';
+import { randomBytes } from 'node:crypto';
+import { LargeMessageHolder, REQUEST_PIECE_TIMEOUT_MS, requestBodyOf, requestLarge, rpcCodec, toErrorReply, type MessageAuthenticator, type NatsConnectionManager } from '@cairn/messaging';
+import { CairnError, ErrorCodes, federationSubject, MESSAGE_AUTH_HEADER, subjectsFor, type FederationOp, type Reply } from '@cairn/protocol';
+import { headers as natsHeaders, type NatsConnection, type Subscription } from 'nats';
 
 /**
  * Request/reply between regions' sync services on `fed.<region>.<op>` (federation.contract.ts),
  * the subject family that crosses the links: signed like RpcClient signs (MESSAGE_AUTH_HEADER, the
  * cluster credentials), answered with the RPC reply shape, and refused unsigned or badly signed
- * by the responder before its handler sees the request.
+ * by the responder before its handler sees the request. A request or reply too large for one NATS
+ * message is held by its sender and fetched in pieces (large-replies.ts): a request's pieces are
+ * served under `fed.<this region>.request-pieces.`, which the link carries to the other region.
  */
 export class FederationRequester {
+  private largeRequests: { readonly nc: NatsConnection; readonly holder: LargeMessageHolder } | undefined;
+
   constructor(
     private readonly nats: NatsConnectionManager,
     private readonly namespace: string,
     private readonly authenticator: MessageAuthenticator,
+    /** This region: where the pieces of its large requests are served. */
+    private readonly region: string,
   ) {}
 
   async request<T>(region: string, op: FederationOp, payload: unknown, timeoutMs: number): Promise<T> {
     const nc = await this.nats.connection();
     const subject = federationSubject(this.namespace, region, op);
     const data = rpcCodec.encode(payload ?? null);
-    const h = natsHeaders();
-    h.set(MESSAGE_AUTH_HEADER, this.authenticator.sign(subject, data));
     let reply: Reply<T>;
     try {
-      const m = await nc.request(subject, data, { timeout: timeoutMs, headers: h });
-      reply = rpcCodec.decode(m.data) as Reply<T>;
+      // A reply too large for one NATS message (a key's long history) is fetched in pieces; a request too large is held for the responder to fetch.
+      const body = await requestLarge(nc, subject, data, { timeoutMs, headers: natsHeaders(), authenticator: this.authenticator, holder: () => this.largeRequestHolder(nc) });
+      reply = rpcCodec.decode(body) as Reply<T>;
     } catch (error) {
       const code = (error as { code?: string }).code;
       if (code === '503') throw new CairnError(ErrorCodes.NoHandler, `no sync of ${region} answers ${op} (link down or sync not running)`);
@@ -35,6 +41,19 @@ export class FederationRequester {
     if (reply.ok) return reply.value;
     throw CairnError.fromReply(reply.error);
   }
+
+  private largeRequestHolder(nc: NatsConnection): LargeMessageHolder {
+    if (this.largeRequests?.nc === nc) return this.largeRequests.holder;
+    this.largeRequests?.holder.close();
+    const holder = new LargeMessageHolder(nc, `${federationRequestPiecesPrefix(this.namespace, this.region)}${randomBytes(8).toString('hex')}`, this.authenticator);
+    this.largeRequests = { nc, holder };
+    return holder;
+  }
+}
+
+/** Where a region's syncs serve the pieces of their large federation requests. */
+export function federationRequestPiecesPrefix(namespace: string, region: string): string {
+  return subjectsFor(namespace).prefix(`fed.${region}.request-pieces.`);
 }
 
 /**
@@ -52,6 +71,10 @@ export async function serveFederationOp(
 ): Promise<Subscription> {
   const nc = await nats.connection();
   const subject = federationSubject(namespace, region, op);
+  // Pieces are served under this region's `fed.` subjects, the family that crosses the links.
+  const largeReplies = new LargeMessageHolder(nc, subjectsFor(namespace).prefix(`fed.${region}.reply-pieces.${randomBytes(8).toString('hex')}`), authenticator);
+  // A large request's pieces are fetched from the requester's region, under its `fed.` subjects.
+  const largeRequests = { timeoutMs: REQUEST_PIECE_TIMEOUT_MS, authenticator, subjectPrefix: subjectsFor(namespace).prefix('fed.') };
   return nc.subscribe(subject, {
     queue: subject,
     callback: (err, msg) => {
@@ -65,12 +88,13 @@ export async function serveFederationOp(
         }
         let reply: unknown;
         try {
-          const payload = msg.data.length ? rpcCodec.decode(msg.data) : null;
+          const data = await requestBodyOf(nc, msg, largeRequests);
+          const payload = data.length ? rpcCodec.decode(data) : null;
           reply = { ok: true, value: (await handler(payload)) ?? null };
         } catch (error) {
           reply = { ok: false, error: toErrorReply(error) };
         }
-        if (msg.reply) msg.respond(rpcCodec.encode(reply));
+        if (msg.reply) largeReplies.respond(msg, rpcCodec.encode(reply));
       })();
     },
   });

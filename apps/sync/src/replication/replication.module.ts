@@ -91,8 +91,12 @@ export class ReplicationService implements OnApplicationBootstrap, OnApplication
       health: view,
       // Chunks pulled from a peer region are written as STANDARD's, at this region's own factor.
       strategy: regionReplication(config.CAIRN_REPLICATION_FACTOR).standard,
+      // As the gateway's reads: a chunk is found wherever a recent ring put it, and a read that
+      // misses everywhere asks for the ring epoch at once (served to peers by chunk.range).
+      fallbackReadNodes: (hash) => this.ring.fallbackReadNodes(hash, config.CAIRN_REPLICATION_FACTOR),
+      ringMoved: () => this.ring.ringMoved(),
     });
-    const federation = new FederationRequester(nats, identity.namespace, credentials);
+    const federation = new FederationRequester(nats, identity.namespace, credentials, identity.region);
     this.puller = new FederationChunkPuller(this.chunkClient, federation, () => this.ring.ready());
     this.forwarding = new WriteForwarding(identity.region, rpc, federation, this.puller);
     const buckets = (this.buckets = new BucketModes(rpc));

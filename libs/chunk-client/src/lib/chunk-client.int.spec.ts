@@ -6,13 +6,14 @@ import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { createInterface } from 'node:readline';
 import { HashRing, contentHashOf, type ContentHash } from '@cairn/hashing';
-import { ClusterKeys } from '@cairn/protocol';
+import { ClusterKeys, type StorageNodeView } from '@cairn/protocol';
 import { ClusterCredentials } from '@cairn/service-kit';
 import { ChunkClient, STRAGGLER_GRACE_CAP_MS } from './chunk-client';
-import { WriteQuorumNotReachedError } from './chunk-client.errors';
+import { ChunkUnavailableError, WriteQuorumNotReachedError } from './chunk-client.errors';
 import { InMemoryUnderReplicationRecorder } from './under-replication-recorder.port';
 import { regionReplication } from './replication-strategy';
 import { NodePools, StorageNodeClient } from './storage-node.client';
+import { ringMembers, StorageRingProvider } from './storage-ring.provider';
 
 // Storage nodes take only requests signed with the cluster secret (the test environment's).
 const signer = new ClusterCredentials(new ClusterKeys(process.env['CAIRN_CLUSTER_SECRET']!), 'test/chunk-client', 30_000).httpInterceptor();
@@ -295,6 +296,109 @@ describe('ChunkClient against three real storage nodes', () => {
       expect(['n1', 'n2', 'n3']).toContain(back.servedBy);
     } finally {
       await stopNode(spare);
+    }
+  }, 60_000);
+
+  it('reads a chunk written when one node was alone after two more joined in turn (the ring moved twice since its write)', async () => {
+    // A region starting at rf=1: n2 joins first and takes the first writes; n1 and then n3 join
+    // more than a poll apart, so the gateway's ring goes epoch 1 {n2} -> 2 {n1, n2} -> 3 {n1, n2, n3}.
+    const view = (nodeId: string, epoch: number): StorageNodeView => ({
+      nodeId, zone: `z-${nodeId}`, host: `h-${nodeId}`, address: urls.get(nodeId)!, weight: 1, capacityBytes: 1e12, draining: false, joinedAt: '2026-01-01T00:00:00Z', epoch,
+    });
+    const memberships = [['n2'], ['n2', 'n1'], ['n2', 'n1', 'n3']].map((ids, i) => ({ epoch: i + 1, nodes: ids.map((id, j) => view(id, j + 1)) }));
+    const ringAt = (epoch: number) => HashRing.build({ epoch, members: ringMembers(memberships[epoch - 1].nodes) });
+    const replicaAt = (epoch: number, hash: ContentHash) => ringAt(epoch).replicasFor(hash, 1)[0].nodeId;
+    // Chunks no replica of epoch 2 or 3 names: only n2, where epoch 1 put them, holds them.
+    const strandedChunk = (size: number) => {
+      const bytes = randomBytes(size);
+      for (let i = 0; ; i++) {
+        bytes.writeUInt32BE(i, 0);
+        const hash = contentHashOf(bytes);
+        if (replicaAt(2, hash) !== 'n2' && replicaAt(3, hash) !== 'n2') return { bytes, hash };
+      }
+    };
+    let membership = memberships[0];
+    const ring = new StorageRingProvider(async () => membership, async () => ({ epoch: membership.epoch }));
+    await ring.ready();
+    const failovers: string[] = [];
+    const joined = new ChunkClient({
+      ring: () => ring.ring(),
+      addressOf: (id) => ring.addressOf(id),
+      signer,
+      underReplication: recorder,
+      strategy: regionReplication(1).standard,
+      fallbackReadNodes: (hash) => ring.fallbackReadNodes(hash, 1),
+      onReadFailover: (e) => failovers.push(e.nodeId),
+    });
+    try {
+      const chunks = [strandedChunk(300 * 1024), strandedChunk(9 * MiB)];
+      for (const chunk of chunks) expect((await joined.writeChunk(chunk.bytes)).stored).toEqual(['n2']);
+      for (const next of memberships.slice(1)) {
+        membership = next;
+        await ring.followEpoch();
+      }
+      expect(ring.epoch).toBe(3);
+      for (const chunk of chunks) {
+        failovers.length = 0;
+        const result = await joined.readChunk(chunk.hash);
+        const parts: Buffer[] = [];
+        for await (const p of result.stream) parts.push(p as Buffer);
+        expect(Buffer.concat(parts).equals(chunk.bytes)).toBe(true);
+        expect(result.servedBy).toBe('n2');
+        // The replicas of epochs 3 and 2 first (a replica the read fell over from is a repair candidate).
+        expect(failovers).toEqual([...new Set([replicaAt(3, chunk.hash), replicaAt(2, chunk.hash)])]);
+      }
+      // A chunk no node holds is still unavailable, after every member was asked once.
+      const missing = contentHashOf(randomBytes(64));
+      failovers.length = 0;
+      await expect(joined.readChunk(missing)).rejects.toBeInstanceOf(ChunkUnavailableError);
+      expect([...failovers].sort()).toEqual(['n1', 'n2', 'n3']);
+    } finally {
+      await joined.close();
+    }
+  }, 60_000);
+
+  it('a read that misses everywhere asks for the epoch at once, and finds a chunk a rebalance moved to a node its ring did not know yet', async () => {
+    // The sweep copies a chunk to the new ring's replica and trims the old holders as soon as it is
+    // copied; a gateway learns the epoch only at its next poll (up to RING_EPOCH_POLL_INTERVAL_MS).
+    const view = (nodeId: string): StorageNodeView => ({
+      nodeId, zone: `z-${nodeId}`, host: `h-${nodeId}`, address: urls.get(nodeId)!, weight: 1, capacityBytes: 1e12, draining: false, joinedAt: '2026-01-01T00:00:00Z', epoch: 1,
+    });
+    let membership = { epoch: 2, nodes: [view('n1'), view('n2')] };
+    const ring = new StorageRingProvider(async () => membership, async () => ({ epoch: membership.epoch }));
+    await ring.ready();
+    const onlyN3 = HashRing.build({ epoch: 3, members: [{ nodeId: 'n3', zone: 'z3', host: 'h3', weight: 1 }] });
+    const mover = new ChunkClient({ ring: () => onlyN3, addressOf: (id) => urls.get(id)!, signer, underReplication: recorder, strategy: regionReplication(1).standard });
+    const failovers: string[] = [];
+    const stale = new ChunkClient({
+      ring: () => ring.ring(),
+      addressOf: (id) => ring.addressOf(id),
+      signer,
+      underReplication: recorder,
+      strategy: regionReplication(1).standard,
+      fallbackReadNodes: (hash) => ring.fallbackReadNodes(hash, 1),
+      ringMoved: () => ring.ringMoved(),
+      onReadFailover: (e) => failovers.push(e.nodeId),
+    });
+    try {
+      const data = randomBytes(200 * 1024);
+      const { hash, stored } = await mover.writeChunk(data);
+      expect(stored).toEqual(['n3']);
+      // The ring has not moved: n1 and n2 miss, and the chunk is unavailable.
+      await expect(stale.readChunk(hash)).rejects.toBeInstanceOf(ChunkUnavailableError);
+      expect([...failovers].sort()).toEqual(['n1', 'n2']);
+      // Epoch 3 names n3; this process has not polled it yet.
+      membership = { epoch: 3, nodes: [view('n1'), view('n2'), view('n3')] };
+      failovers.length = 0;
+      const result = await stale.readChunk(hash);
+      const parts: Buffer[] = [];
+      for await (const p of result.stream) parts.push(p as Buffer);
+      expect(Buffer.concat(parts).equals(data)).toBe(true);
+      expect(result.servedBy).toBe('n3');
+      expect([...failovers].sort()).toEqual(['n1', 'n2']);
+      expect(ring.epoch).toBe(3);
+    } finally {
+      await Promise.all([mover.close(), stale.close()]);
     }
   }, 60_000);
 });

@@ -45,9 +45,15 @@ export interface ChunkClientOptions {
   readonly onReadFailover?: (event: ReadFailover) => void;
   /**
    * Nodes to try after the ring's replicas, in order (the previous epoch's replicas and draining
-   * nodes while a rebalance moves chunks away from them).
+   * nodes while a rebalance moves chunks away from them, then any other member).
    */
   readonly fallbackReadNodes?: (hash: ContentHash) => readonly string[];
+  /**
+   * Asked once when a read missed on every candidate: true when the ring has moved on since (a
+   * rebalance may have moved the chunk to a node this ring does not name); the read then tries the
+   * new candidates it has not tried yet (StorageRingProvider.ringMoved).
+   */
+  readonly ringMoved?: () => Promise<boolean>;
   /** Signs each request to a storage node; required unless `pools` (which sign) are given. */
   readonly signer?: RequestSigner;
   /** Extra CAs for nodes served over HTTPS (service-kit's internalTlsTrust). */
@@ -148,7 +154,8 @@ export class ChunkClient {
    * hold at least the chunk's size.
    */
   async readChunk(hash: ContentHash, range?: ByteRangeRequest, into?: Buffer): Promise<ReadChunkResult> {
-    const candidates = this.readCandidates(hash);
+    let candidates = this.readCandidates(hash);
+    const tried = new Set<string>();
     const fellOverFrom: ReadFailover[] = [];
     const failures: ReplicaFailure[] = [];
     const fail = (node: RingMember, reason: string) => {
@@ -159,54 +166,60 @@ export class ChunkClient {
       this.options.onReadFailover?.(event);
     };
 
-    for (let i = 0; i < candidates.length; i++) {
-      const node = candidates[i];
-      const startedMs = this.nowMs();
-      const direct = !range && into ? this.pools.directReads(node.nodeId) : null;
-      if (direct && into) {
-        try {
-          const path = StoragePaths.chunk(hash);
-          const outcome = await direct.read(path, this.pools.prepareGet(node.nodeId, path, readHeaders(undefined)), hash, into);
-          if (outcome.kind === 'refused') {
-            fail(node, outcome.reason);
+    for (let round = 0; ; round++) {
+      for (let i = 0; i < candidates.length; i++) {
+        const node = candidates[i];
+        tried.add(node.nodeId);
+        const startedMs = this.nowMs();
+        const direct = !range && into ? this.pools.directReads(node.nodeId) : null;
+        if (direct && into) {
+          try {
+            const path = StoragePaths.chunk(hash);
+            const outcome = await direct.read(path, this.pools.prepareGet(node.nodeId, path, readHeaders(undefined)), hash, into);
+            if (outcome.kind === 'refused') {
+              fail(node, outcome.reason);
+              continue;
+            }
+            this.latency.observe(node.nodeId, this.nowMs() - startedMs);
+            return { hash, stream: Readable.from([outcome.bytes]), servedBy: node.nodeId, fellOverFrom };
+          } catch (error) {
+            if (error instanceof ClientHashMismatchError) await this.confirmCorrupt(node, hash);
+            fail(node, describeError(error));
             continue;
           }
-          this.latency.observe(node.nodeId, this.nowMs() - startedMs);
-          return { hash, stream: Readable.from([outcome.bytes]), servedBy: node.nodeId, fellOverFrom };
-        } catch (error) {
-          if (error instanceof ClientHashMismatchError) await this.confirmCorrupt(node, hash);
-          fail(node, describeError(error));
-          continue;
         }
-      }
-      let response: Dispatcher.ResponseData;
-      try {
-        response = await this.poolFor(node.nodeId).request({ path: StoragePaths.chunk(hash), method: 'GET', headers: readHeaders(range) });
-      } catch (error) {
-        fail(node, describeError(error));
-        continue;
-      }
-      if (response.statusCode !== 200 && response.statusCode !== 206) {
-        fail(node, await describeResponse(response));
-        continue;
-      }
-      const lengthBytes = Number(response.headers['content-length']);
-      if (Number.isFinite(lengthBytes) && lengthBytes <= READ_HOLDBACK_BYTES) {
+        let response: Dispatcher.ResponseData;
         try {
-          const pieces = await receiveVerified(response.body, lengthBytes, range ? null : hash, into && lengthBytes <= into.length ? into.subarray(0, lengthBytes) : null);
-          this.latency.observe(node.nodeId, this.nowMs() - startedMs);
-          // One Buffer per read: a byte-mode stream read by an async iterator would concatenate them again.
-          return { hash, stream: Readable.from(pieces), servedBy: node.nodeId, fellOverFrom };
+          response = await this.poolFor(node.nodeId).request({ path: StoragePaths.chunk(hash), method: 'GET', headers: readHeaders(range) });
         } catch (error) {
-          if (error instanceof ClientHashMismatchError) await this.confirmCorrupt(node, hash);
           fail(node, describeError(error));
           continue;
         }
+        if (response.statusCode !== 200 && response.statusCode !== 206) {
+          fail(node, await describeResponse(response));
+          continue;
+        }
+        const lengthBytes = Number(response.headers['content-length']);
+        if (Number.isFinite(lengthBytes) && lengthBytes <= READ_HOLDBACK_BYTES) {
+          try {
+            const pieces = await receiveVerified(response.body, lengthBytes, range ? null : hash, into && lengthBytes <= into.length ? into.subarray(0, lengthBytes) : null);
+            this.latency.observe(node.nodeId, this.nowMs() - startedMs);
+            // One Buffer per read: a byte-mode stream read by an async iterator would concatenate them again.
+            return { hash, stream: Readable.from(pieces), servedBy: node.nodeId, fellOverFrom };
+          } catch (error) {
+            if (error instanceof ClientHashMismatchError) await this.confirmCorrupt(node, hash);
+            fail(node, describeError(error));
+            continue;
+          }
+        }
+        this.latency.observe(node.nodeId, this.nowMs() - startedMs);
+        const rest = candidates.slice(i + 1);
+        const stream = Readable.from(this.resumingBody(hash, range, node, response.body, rest, fail, failures), { objectMode: false });
+        return { hash, stream, servedBy: node.nodeId, fellOverFrom };
       }
-      this.latency.observe(node.nodeId, this.nowMs() - startedMs);
-      const rest = candidates.slice(i + 1);
-      const stream = Readable.from(this.resumingBody(hash, range, node, response.body, rest, fail, failures), { objectMode: false });
-      return { hash, stream, servedBy: node.nodeId, fellOverFrom };
+      // Every candidate missed: the ring may have moved on since this process last polled it.
+      if (round > 0 || !this.options.ringMoved || !(await this.options.ringMoved().catch(() => false))) break;
+      candidates = this.readCandidates(hash).filter((m) => !tried.has(m.nodeId));
     }
     throw new ChunkUnavailableError(hash, failures);
   }

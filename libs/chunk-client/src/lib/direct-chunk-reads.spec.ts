@@ -62,11 +62,14 @@ describe('DirectChunkReads', () => {
     return { ...served, direct };
   }
 
-  const sendChunk = (body: Buffer) => (_req: IncomingMessage, res: ServerResponse) => {
-    res.writeHead(200, { 'content-length': body.length });
-    // In pieces, as a socket delivers them.
+  /** In pieces, as a socket delivers them. */
+  const sendBody = (res: ServerResponse, body: Buffer) => {
     for (let i = 0; i < body.length; i += 100_000) res.write(body.subarray(i, i + 100_000));
     res.end();
+  };
+  const sendChunk = (body: Buffer) => (_req: IncomingMessage, res: ServerResponse) => {
+    res.writeHead(200, { 'content-length': body.length });
+    sendBody(res, body);
   };
 
   it('receives a whole chunk into the target, verified, and keeps the connection for the next read', async () => {
@@ -94,6 +97,23 @@ describe('DirectChunkReads', () => {
       ['GET', `/chunks/${hash}`, 'signed'],
       ['GET', `/chunks/${hash}`, undefined],
     ]);
+  });
+
+  it('lands the body straight in the target: the shared read buffer takes only the head', async () => {
+    const { direct } = await node((_req, res) => {
+      res.writeHead(200, { 'content-length': chunk.length });
+      res.flushHeaders();
+      // The body after the head has been read on its own.
+      setTimeout(() => sendBody(res, chunk), 50);
+    });
+    readBuffer.fill(0xa5);
+    const target = Buffer.alloc(chunk.length + 10, 0x5a);
+
+    const outcome = await direct.read(`/chunks/${hash}`, prepared(), hash, target);
+    expect(outcome.kind === 'chunk' && outcome.bytes.equals(chunk)).toBe(true);
+    // Past the head's few hundred bytes the shared buffer was never written; past the body, the target neither.
+    expect(readBuffer.subarray(1024).every((b) => b === 0xa5)).toBe(true);
+    expect(target.subarray(chunk.length).every((b) => b === 0x5a)).toBe(true);
   });
 
   it('refuses a body that does not hash to the chunk, and does not reuse its connection', async () => {

@@ -4,11 +4,18 @@ import { ContentHasher, type ContentHash } from '@cairn/hashing';
 import { ClientHashMismatchError } from './chunk-client.errors';
 
 /**
- * One read buffer for every connection of a DirectChunkReads: the kernel copies each socket read
- * into it and the bytes are hashed and copied out before the next read (Node calls `onread` once
- * per read, on the one JS thread), so nothing is allocated per read, whatever the traffic.
+ * One read buffer for every connection of a DirectChunkReads, for what is not a chunk's body: a
+ * response's head (and whatever body came with it), an error's body. The kernel copies each such
+ * read into it and the bytes are parsed (and copied out) before the next read (Node calls `onread`
+ * once per read, on the one JS thread), so nothing is allocated per read, whatever the traffic.
  */
 export const DIRECT_READ_BUFFER_BYTES = 1024 * 1024;
+/**
+ * Once a chunk's head is in, each socket read lands straight in the target at the offset reached,
+ * at most this many bytes at a time: small enough that the bytes are still in the core's cache
+ * when they are hashed right after.
+ */
+export const DIRECT_BODY_READ_MAX_BYTES = 1024 * 1024;
 /** Kept-alive connections per node between reads (four 64 MiB GETs each reading one chunk ahead). */
 export const DIRECT_IDLE_CONNECTIONS_PER_NODE = 8;
 /** A response's status line and headers; a node's are a few hundred bytes. */
@@ -38,10 +45,12 @@ export type DirectReadOutcome = { readonly kind: 'chunk'; readonly bytes: Buffer
  * Whole chunk reads from one storage node over plain HTTP/1.1 connections of their own, received
  * straight into the caller's buffer. undici hands a body over as a fresh view per socket read
  * after copying every byte into its parser's memory; at 8 MiB chunks that allocation and copy
- * were a large share of the gateway's CPU per MiB read. Here each read lands in one reused
- * buffer, is hashed and copied into the target, and the response is verified against the
- * chunk's hash before the caller sees a byte, as receiveVerified does. Only GETs without a
- * range and with a known length use this; everything else goes through the undici pool.
+ * were a large share of the gateway's CPU per MiB read. Here, once the response's head is in,
+ * each read of the body lands straight in the target at the offset reached and is hashed there
+ * (only the head's read, and whatever body came with it, goes through one reused buffer and is
+ * copied), and the response is verified against the chunk's hash before the caller sees a byte,
+ * as receiveVerified does. Only GETs without a range and with a known length use this;
+ * everything else goes through the undici pool.
  */
 export class DirectChunkReads {
   private readonly idle: NodeConnection[] = [];
@@ -125,6 +134,8 @@ class StaleConnectionError extends Error {}
 interface Exchange {
   onBytes(bytes: Buffer): void;
   onFailure(error: Error): void;
+  /** Where the next read should land, when it is the chunk's body; null for the shared read buffer. */
+  landing(): Buffer | null;
 }
 
 class NodeConnection {
@@ -144,7 +155,8 @@ class NodeConnection {
       port,
       noDelay: true,
       onread: {
-        buffer: readBuffer,
+        // Asked again after each read: a chunk's body goes straight into its target, the rest into the shared buffer.
+        buffer: () => this.exchangeInFlight?.landing() ?? readBuffer,
         callback: (bytesRead: number, buffer: Uint8Array) => {
           const bytes = Buffer.from(buffer.buffer, buffer.byteOffset, bytesRead);
           if (this.exchangeInFlight) this.exchangeInFlight.onBytes(bytes);
@@ -199,6 +211,7 @@ class NodeConnection {
           if (outcome) settle(outcome);
         },
         onFailure: (error) => settle({ error }),
+        landing: () => response.landing(),
       };
       this.socket.ref();
       this.socket.setTimeout(timeouts.headersMs);
@@ -254,11 +267,23 @@ class ResponseReceiver {
       return this.receivedBytes === this.lengthBytes ? { value: this.refusal(), keepAlive: this.keepAlive } : null;
     }
     this.hasher.update(body);
-    body.copy(this.target, this.receivedBytes - body.length);
+    // A read that landed in place (see landing) is there already.
+    const at = this.receivedBytes - body.length;
+    if (body.buffer !== this.target.buffer || body.byteOffset !== this.target.byteOffset + at) body.copy(this.target, at);
     if (this.receivedBytes < this.lengthBytes) return null;
     const actual = this.hasher.digest();
     if (actual !== this.hash) throw new ClientHashMismatchError(this.hash, actual);
     return { value: { kind: 'chunk', bytes: this.target.subarray(0, this.lengthBytes) }, keepAlive: this.keepAlive };
+  }
+
+  /**
+   * The part of the target the next socket read may fill: from the offset reached, up to the end
+   * of the announced body (so a read never takes bytes past it) and DIRECT_BODY_READ_MAX_BYTES.
+   * Null until the head is in, for a refusal's body, and once the body is complete.
+   */
+  landing(): Buffer | null {
+    if (!this.headComplete || this.errorBody || this.receivedBytes >= this.lengthBytes) return null;
+    return this.target.subarray(this.receivedBytes, Math.min(this.lengthBytes, this.receivedBytes + DIRECT_BODY_READ_MAX_BYTES));
   }
 
   /** False for a refusal whose body is not framed by a content-length of at most ERROR_BODY_MAX_BYTES. */

@@ -1,4 +1,4 @@
-import { RING_MAX_WEIGHT } from '@cairn/hashing';
+import { contentHashOf, RING_MAX_WEIGHT } from '@cairn/hashing';
 import type { ListNodesReply, StorageNodeView } from '@cairn/protocol';
 import { NO_STORAGE_NODES, StorageRingProvider, ringMembers } from './storage-ring.provider';
 
@@ -48,5 +48,37 @@ describe('StorageRingProvider', () => {
     const provider = new StorageRingProvider(async () => ({ epoch: 0, nodes: [] }), async () => ({ epoch: 0 }));
     await provider.ready();
     expect(() => provider.ring()).toThrow(expect.objectContaining({ code: NO_STORAGE_NODES }));
+  });
+
+  it('falls back on the previous epoch\'s replicas, then draining nodes, then every other member', async () => {
+    let reply: ListNodesReply = { epoch: 1, nodes: [node('b', 1)] };
+    const provider = new StorageRingProvider(async () => reply, async () => ({ epoch: reply.epoch }));
+    await provider.ready();
+    reply = { epoch: 2, nodes: [node('a', 1), node('b', 1), node('c', 1), node('d', 1, true)] };
+    await provider.followEpoch();
+    const hash = contentHashOf(Buffer.from('x'));
+    const fallbacks = provider.fallbackReadNodes(hash, 1);
+    expect(fallbacks.slice(0, 2)).toEqual(['b', 'd']);
+    expect([...fallbacks].sort()).toEqual(['a', 'b', 'c', 'd']);
+  });
+
+  it('says whether the ring moved when asked at once, one look-up for concurrent callers', async () => {
+    let reply: ListNodesReply = { epoch: 1, nodes: [node('a', 1)] };
+    let epochCalls = 0;
+    const provider = new StorageRingProvider(
+      async () => reply,
+      async () => {
+        epochCalls++;
+        return { epoch: reply.epoch };
+      },
+    );
+    await provider.ready();
+    expect(await provider.ringMoved()).toBe(false);
+    reply = { epoch: 2, nodes: [node('a', 1), node('b', 1)] };
+    epochCalls = 0;
+    expect(await Promise.all([provider.ringMoved(), provider.ringMoved()])).toEqual([true, true]);
+    expect(epochCalls).toBe(1);
+    expect(provider.ring().members).toHaveLength(2);
+    expect(await provider.ringMoved()).toBe(false);
   });
 });

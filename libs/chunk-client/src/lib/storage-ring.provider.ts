@@ -23,6 +23,7 @@ export class StorageRingProvider {
   private previous?: RingSnapshot;
   private timer?: NodeJS.Timeout;
   private refreshing?: Promise<void>;
+  private checking?: Promise<boolean>;
 
   constructor(
     private readonly listNodes: () => Promise<ListNodesReply>,
@@ -69,7 +70,12 @@ export class StorageRingProvider {
 
   /**
    * Where a chunk may still be when the ring's replicas do not have it: its replicas in the
-   * previous epoch's ring, then the draining nodes (a rebalance moves chunks off them).
+   * previous epoch's ring, then the draining nodes (a rebalance moves chunks off them), then every
+   * other member. A chunk stays where the ring of its write put it until the sweep moves it, and
+   * that ring may be older than the previous one this process saw (two nodes joined in turn while
+   * a region started: a chunk written when the first was alone is on no replica of the next two
+   * rings), or one it never saw (it skipped epochs between polls, or started after them). Storage
+   * nodes are few, and the members past the likely ones are asked only after those all missed.
    */
   fallbackReadNodes(hash: ContentHash, replicationFactor: number): string[] {
     const out: string[] = [];
@@ -79,8 +85,24 @@ export class StorageRingProvider {
         if (this.current?.addresses.has(m.nodeId)) out.push(m.nodeId);
       }
     }
-    for (const n of this.current?.nodes ?? []) if (n.draining) out.push(n.nodeId);
+    const nodes = this.current?.nodes ?? [];
+    for (const n of nodes) if (n.draining && !out.includes(n.nodeId)) out.push(n.nodeId);
+    for (const n of nodes) if (!out.includes(n.nodeId)) out.push(n.nodeId);
     return out;
+  }
+
+  /**
+   * Asks for the epoch now rather than at the next poll (a read that every candidate missed: a
+   * rebalance copies chunks to the new ring's replicas and trims the old ones without waiting for
+   * readers to poll). True when the ring changed. Concurrent callers share one look-up.
+   */
+  ringMoved(): Promise<boolean> {
+    this.checking ??= (async () => {
+      const before = this.current?.epoch;
+      await this.followEpoch();
+      return this.current?.epoch !== before;
+    })().finally(() => (this.checking = undefined));
+    return this.checking;
   }
 
   /** Rebuilds the ring if metadata reports a new epoch (the poll calls it; tests may too). */

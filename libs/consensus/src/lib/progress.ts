@@ -15,6 +15,7 @@ export class Progress {
   pendingSnapshot = 0;
   /** Ticks spent in `snapshot` state; a lost snapshot is retried after a bound. */
   snapshotTicks = 0;
+  snapshotPatienceTicks = 0;
   recentActive = false;
   /** The commit index carried by the last append sent (a heartbeat's, capped at `match`, does not count). */
   commitSent = 0;
@@ -40,9 +41,11 @@ export class Progress {
     this.reset('replicate');
   }
 
-  becomeSnapshot(snapshotIndex: number): void {
+  /** `patienceTicks`: how long to wait for the snapshot's answer before sending it again. */
+  becomeSnapshot(snapshotIndex: number, patienceTicks: number): void {
     this.reset('snapshot');
     this.pendingSnapshot = snapshotIndex;
+    this.snapshotPatienceTicks = patienceTicks;
   }
 
   private reset(state: ProgressState): void {

@@ -1,6 +1,7 @@
 import { MemoryStorage } from './memory-storage';
 import { RaftClusterFixture, describeMessage } from './raft-cluster.fixture';
 import { SeededRandom } from './random-source';
+import { SNAPSHOT_CHARS_PER_ELECTION_TIMEOUT } from './raft';
 
 const ELECTION_TICKS = 10;
 
@@ -142,6 +143,35 @@ describe('raft scenarios', () => {
     }
     expect(c.node('n3').raw.status().commit).toBe(applied);
     expect(c.trace.filter((l) => l === `n1->n3 snapshot t1 index=${applied}`)).toHaveLength(1);
+  });
+
+  it('waits longer before resending a big snapshot, one election timeout more per 4 Mi characters', () => {
+    const c = new RaftClusterFixture(['n1', 'n2', 'n3'], { electionTimeoutTicks: ELECTION_TICKS });
+    c.elect('n1');
+    c.isolate('n3');
+    proposeAll(c, 'n1', ['a', 'b']);
+    const leader = c.node('n1');
+    const applied = leader.raw.status().applied;
+    leader.storage.createSnapshot(applied, leader.raw.confStateAt(applied), 'x'.repeat(SNAPSHOT_CHARS_PER_ELECTION_TIMEOUT * 2));
+    leader.storage.compact(applied);
+    c.heal();
+    c.dropIf = (m) => m.type === 'snapshot';
+    c.tick('n1', 1);
+    c.stabilize();
+    c.dropIf = undefined;
+    const sent = () => c.trace.filter((l) => l === `n1->n3 snapshot t1 index=${applied}`).length;
+    expect(sent()).toBe(0);
+    // Three election timeouts: not yet sent again after one or two.
+    for (let i = 0; i < 3 * ELECTION_TICKS; i++) {
+      c.tick('n1');
+      c.stabilize();
+    }
+    expect(sent()).toBe(0);
+    expect(leader.raw.status().progress['n3'].state).toBe('snapshot');
+    c.tick('n1');
+    c.stabilize();
+    expect(sent()).toBe(1);
+    expect(c.node('n3').raw.status().commit).toBe(applied);
   });
 
   it('adds a voter that catches up from the log, then removes the leader', () => {

@@ -19,6 +19,8 @@ import { LogCompactedError, type RaftStorage } from './storage.port';
 export const DEFAULT_ELECTION_TIMEOUT_TICKS = 10;
 export const DEFAULT_HEARTBEAT_INTERVAL_TICKS = 1;
 export const DEFAULT_MAX_ENTRIES_PER_APPEND = 64;
+/** Snapshot size (characters of its data) given one more election timeout to arrive before it is sent again. */
+export const SNAPSHOT_CHARS_PER_ELECTION_TIMEOUT = 4 * 1024 * 1024;
 export const DEFAULT_MAX_INFLIGHT_APPENDS = 16;
 export const DEFAULT_MAX_UNCOMMITTED_ENTRIES = 4096;
 export const DEFAULT_MAX_COMMITTED_ENTRIES_PER_READY = 1024;
@@ -397,7 +399,7 @@ export class Raft {
     this.heartbeatElapsed++;
     this.electionElapsed++;
     for (const [id, pr] of this.progress) {
-      if (pr.state === 'snapshot' && ++pr.snapshotTicks > this.electionTimeoutTicks) {
+      if (pr.state === 'snapshot' && ++pr.snapshotTicks > pr.snapshotPatienceTicks) {
         // The snapshot (or its answer) was lost: probe again, which resends it if still needed.
         pr.becomeProbe();
         this.sendAppend(id);
@@ -692,7 +694,9 @@ export class Raft {
       const snapshot = this.log.snapshot();
       invariant(snapshot.metadata.index > 0, 'a compacted log always has a snapshot');
       this.send({ type: 'snapshot', to, term: this.term, snapshot });
-      pr.becomeSnapshot(snapshot.metadata.index);
+      // A big snapshot takes longer to send and restore than an election timeout: sending it again
+      // before the first copy could have landed would only repeat the work.
+      pr.becomeSnapshot(snapshot.metadata.index, this.electionTimeoutTicks * (1 + Math.floor(snapshot.data.length / SNAPSHOT_CHARS_PER_ELECTION_TIMEOUT)));
       return true;
     }
     if (entries.length === 0 && !sendIfEmpty) return false;

@@ -4,6 +4,7 @@ import { MetadataEventSchemaVersions, subjectsFor, type EventEnvelope } from '@c
 import { JSONCodec } from 'nats';
 import { JetStreamEventStore } from './jetstream-event-store';
 import { natsFixture } from '../test/nats-fixture';
+import { ensureStreams } from './stream-provisioning';
 
 function envelope(type: string, data: unknown, id = randomUUID()): EventEnvelope {
   return {
@@ -101,6 +102,81 @@ describe('JetStreamEventStore on real NATS', () => {
     const unguardedLast = await store.lastEvent(subject);
     expect(unguardedLast.sequence).toBe(unguarded);
     expect(unguardedLast.previousSequence).toBeUndefined();
+  });
+
+  describe('last-message look-ups by direct get', () => {
+    const streamOf = () => store.streamFor(subject);
+    const requestsTo = async (prefix: string, work: () => Promise<unknown>): Promise<string[]> => {
+      const nc = await fixture.connection.connection();
+      const seen: string[] = [];
+      // The server is shared: other test files' look-ups pass here too. Only this namespace's streams count.
+      const ours = `.${streamOf().slice(0, streamOf().lastIndexOf('_') + 1)}`;
+      const sub = nc.subscribe(`${prefix}>`, { callback: (_err, m) => m.subject.includes(ours) && seen.push(m.subject) });
+      await nc.flush();
+      try {
+        await work();
+        await nc.flush();
+        return seen;
+      } finally {
+        sub.unsubscribe();
+      }
+    };
+
+    it('are what a one-replica stream is made with and read by: the stored message as is', async () => {
+      const info = await (await fixture.connection.jetstreamManager()).streams.info(streamOf());
+      expect(info.config).toMatchObject({ num_replicas: 1, allow_direct: true });
+      const appended = await store.append(subject, [envelope('Put', { n: 0 })], 0);
+      await store.lastSequence(subject); // the stream's config read (once per 10 s)
+      const seen = await requestsTo('$JS.API.', async () => {
+        const last = await store.lastEvent(subject);
+        expect(last).toMatchObject({ sequence: appended.lastSequence, previousSequence: 0 });
+        expect(last.event?.().envelope.data).toEqual({ n: 0 });
+      });
+      expect(seen).toEqual([`$JS.API.DIRECT.GET.${streamOf()}.${subject}`]);
+      expect(await store.lastSequence(`${subject}.none`)).toBe(0);
+      expect(await store.lastEvent(`${subject}.none`)).toEqual({ sequence: 0 });
+    });
+
+    it('see every append acknowledged before them, from another connection too, while appends go on', async () => {
+      const other = new JetStreamEventStore(fixture.connection, fixture.namespace);
+      let expected = 0;
+      for (let n = 0; n < 200; n++) {
+        const writer = n % 2 === 0 ? store : other;
+        const reader = n % 2 === 0 ? other : store;
+        expected = (await writer.append(subject, [envelope('Put', { n })], expected)).lastSequence;
+        const [last, sequence] = await Promise.all([reader.lastEvent(subject), reader.lastSequence(subject)]);
+        expect(last.sequence).toBe(expected);
+        expect(sequence).toBe(expected);
+        expect(last.event?.().envelope.data).toEqual({ n });
+      }
+    });
+
+    it('give way to the message-get when the stream does not allow them', async () => {
+      const jsm = await fixture.connection.jetstreamManager();
+      const appended = await store.append(subject, [envelope('Put', { n: 0 })], 0);
+      await store.lastSequence(subject);
+      const { config } = await jsm.streams.info(streamOf());
+      await jsm.streams.update(streamOf(), { ...config, allow_direct: false });
+      try {
+        // This store still believes direct gets are allowed: its look-up goes unanswered (nats-server
+        // 2.9 keeps a silent responder), then it reads the config and takes the message-get.
+        const seen = await requestsTo('$JS.API.STREAM.MSG.GET.', async () => {
+          expect(await store.lastEvent(subject)).toMatchObject({ sequence: appended.lastSequence, previousSequence: 0 });
+        });
+        expect(seen).toEqual([`$JS.API.STREAM.MSG.GET.${streamOf()}`]);
+        // A store that reads the config first never tries.
+        const fresh = new JetStreamEventStore(fixture.connection, fixture.namespace);
+        const freshSeen = await requestsTo('$JS.API.DIRECT.', async () => {
+          expect(await fresh.lastSequence(subject)).toBe(appended.lastSequence);
+          expect(await fresh.lastSequence(`${subject}.none`)).toBe(0);
+        });
+        expect(freshSeen).toEqual([]);
+      } finally {
+        // ensureStreams turns it back on for a one-replica stream.
+        await ensureStreams(jsm, fixture.namespace);
+        expect((await jsm.streams.info(streamOf())).config.allow_direct).toBe(true);
+      }
+    }, 30_000);
   });
 
   it('reads an empty history as sequence 0', async () => {

@@ -1,7 +1,7 @@
 import { ConcurrencyConflictError, type AppendResult, type EventStore, type StoredEvent, type StreamRead } from '@cairn/eventing';
 import { currentEnvelope, StreamKinds, subjectsFor, type EventEnvelope, type StreamKind } from '@cairn/protocol';
 import { SpanKind, trace, type Context, type Span } from '@opentelemetry/api';
-import { headers as natsHeaders, JSONCodec, type JetStreamManager, type StoredMsg } from 'nats';
+import { Empty, ErrorCode, headers as natsHeaders, JSONCodec, type JetStreamManager, type MsgHdrs, type NatsError } from 'nats';
 import type { NatsConnectionManager } from './nats-connection';
 import { nextMessageOnSubject } from './stream-reads';
 import { endSpan, injectTraceHeaders, messagingTracer, tracedContext } from './trace-context';
@@ -11,6 +11,11 @@ const codec = JSONCodec<EventEnvelope>();
 /** Reads of histories up to this many events use direct gets; longer ones an ordered consumer. */
 const DIRECT_GET_MAX_EVENTS = 8;
 const WRONG_LAST_SEQUENCE_ERR_CODE = 10071;
+/** A stream's config (direct get allowed, replicas) is read again after this long. */
+const STREAM_MODE_TTL_MS = 10_000;
+/** As nats.js's JetStream API calls. */
+const DIRECT_GET_TIMEOUT_MS = 5_000;
+const SEQUENCE_HEADER = 'Nats-Sequence';
 
 export const EVENT_TYPE_HEADER = 'Cairn-Event-Type';
 export const SCHEMA_VERSION_HEADER = 'Cairn-Schema-Version';
@@ -30,6 +35,14 @@ export interface LastEvent {
   readonly previousSequence?: number;
   /** The message as an event, upcast; undefined when the subject has none. */
   readonly event?: () => StoredEvent;
+}
+
+/** A subject's last message as read: its stream sequence, headers and payload. */
+interface LastMessage {
+  readonly seq: number;
+  readonly header: MsgHdrs | undefined;
+  /** The payload, decoded (message-get: from base64) only when asked. */
+  readonly data: () => Uint8Array;
 }
 
 function isNotFound(error: unknown): boolean {
@@ -83,36 +96,93 @@ export class JetStreamEventStore implements EventStore {
   }
 
   async lastSequence(subject: string): Promise<number> {
-    const jsm = await this.connection.jetstreamManager();
-    try {
-      return (await jsm.streams.getMessage(this.streamFor(subject), { last_by_subj: subject })).seq;
-    } catch (error) {
-      if (isNotFound(error)) return 0;
-      throw error;
-    }
+    return (await this.lastMessage(subject))?.seq ?? 0;
   }
 
   /**
    * The subject's last sequence, with that message and the sequence it followed: the same one
-   * message-get as `lastSequence`, so a reader one event behind catches up without another.
+   * look-up as `lastSequence`, so a reader one event behind catches up without another.
    */
   async lastEvent(subject: string): Promise<LastEvent> {
-    const jsm = await this.connection.jetstreamManager();
-    let m: StoredMsg;
-    try {
-      m = await jsm.streams.getMessage(this.streamFor(subject), { last_by_subj: subject });
-    } catch (error) {
-      if (isNotFound(error)) return { sequence: 0 };
-      throw error;
-    }
+    const m = await this.lastMessage(subject);
+    if (m === null) return { sequence: 0 };
     const checkedSubject = m.header?.get(EXPECTED_LAST_SUBJECT_SEQUENCE_SUBJECT_HEADER);
     const previous = checkedSubject && checkedSubject !== subject ? undefined : m.header?.get(EXPECTED_LAST_SUBJECT_SEQUENCE_HEADER);
     const previousSequence = previous ? Number(previous) : Number.NaN;
     return {
       sequence: m.seq,
       ...(Number.isSafeInteger(previousSequence) && previousSequence >= 0 && previousSequence < m.seq ? { previousSequence } : {}),
-      event: () => decode(m.data, m.seq),
+      event: () => decode(m.data(), m.seq),
     };
+  }
+
+  /**
+   * The subject's last message, or null when it has none. A stream with one replica that allows it
+   * is asked by direct get (`$JS.API.DIRECT.GET.<stream>.<subject>`): the stored message as it is,
+   * where the message-get API answers JSON with the message in base64 (encoded by the server,
+   * parsed and decoded here). Both are read-after-write for one replica: the only server holding
+   * the stream answers from its store, and a publish is acknowledged only once stored there. With
+   * more replicas a direct get may be answered by a follower that has not applied the latest
+   * appends (ADR-31), so such streams are read through the leader's message-get, as they always
+   * were. The config is read again every STREAM_MODE_TTL_MS, and at once when a direct get goes
+   * unanswered (turned off: nats-server 2.9 then keeps a responder that never answers, so such a
+   * look-up costs its timeout once before the message-get).
+   */
+  private async lastMessage(subject: string): Promise<LastMessage | null> {
+    const stream = this.streamFor(subject);
+    const direct = this.readsDirect(stream);
+    if (direct === true || (direct !== false && (await direct))) {
+      try {
+        return await this.directLast(stream, subject);
+      } catch (error) {
+        // Direct gets turned off: nobody answers, or (nats-server 2.9) a responder that stays silent.
+        const code = (error as NatsError)?.code;
+        if (code !== ErrorCode.NoResponders && code !== ErrorCode.Timeout) throw error;
+        if (await this.checkStreamMode(stream)) throw error;
+      }
+    }
+    const jsm = await this.connection.jetstreamManager();
+    try {
+      const m = await jsm.streams.getMessage(stream, { last_by_subj: subject });
+      return { seq: m.seq, header: m.header, data: () => m.data };
+    } catch (error) {
+      if (isNotFound(error)) return null;
+      throw error;
+    }
+  }
+
+  private async directLast(stream: string, subject: string): Promise<LastMessage | null> {
+    const nc = await this.connection.connection();
+    const m = await nc.request(`$JS.API.DIRECT.GET.${stream}.${subject}`, Empty, { timeout: DIRECT_GET_TIMEOUT_MS });
+    const h = m.headers;
+    if (!h) throw new Error(`direct get of ${subject} on ${stream} answered without headers`);
+    if (h.hasError) {
+      if (h.code === 404) return null;
+      throw new Error(`direct get of ${subject} on ${stream} failed: ${h.code} ${h.description}`);
+    }
+    const seq = Number(h.get(SEQUENCE_HEADER));
+    if (!Number.isSafeInteger(seq) || seq <= 0) throw new Error(`direct get of ${subject} on ${stream} answered no sequence`);
+    return { seq, header: h, data: () => m.data };
+  }
+
+  private readonly streamModes = new Map<string, { readonly direct: boolean; readonly checkedAt: number }>();
+
+  /** Whether the stream's last messages are read by direct get: it allows it and has exactly one replica. */
+  private readsDirect(stream: string): boolean | Promise<boolean> {
+    const known = this.streamModes.get(stream);
+    return known && Date.now() - known.checkedAt < STREAM_MODE_TTL_MS ? known.direct : this.checkStreamMode(stream);
+  }
+
+  private async checkStreamMode(stream: string): Promise<boolean> {
+    let direct = false;
+    try {
+      const { config } = await (await this.connection.jetstreamManager()).streams.info(stream);
+      direct = config.allow_direct === true && config.num_replicas === 1;
+    } catch {
+      // Unknown (the stream not made yet, NATS away): the message-get, until the next check.
+    }
+    this.streamModes.set(stream, { direct, checkedAt: Date.now() });
+    return direct;
   }
 
   /** The subject's whole history, every event upcast to its current shape. */

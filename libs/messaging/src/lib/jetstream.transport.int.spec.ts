@@ -2,12 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { Controller, Module, type INestMicroservice } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Ctx, EventPattern, MessagePattern, Payload } from '@nestjs/microservices';
-import { CairnError, ClusterKeys, ErrorCodes, signMessage, subjectsFor, verifyMessage, type EventEnvelope } from '@cairn/protocol';
+import { CairnError, ClusterKeys, ErrorCodes, MESSAGE_AUTH_HEADER, signMessage, subjectsFor, verifyMessage, type EventEnvelope } from '@cairn/protocol';
+import { headers as natsHeaders } from 'nats';
 import type { MessageAuthenticator } from './message-auth';
 import { JetStreamEventStore } from './jetstream-event-store';
 import { DEAD_LETTER_ERROR_HEADER, DEAD_LETTER_SEQUENCE_HEADER } from './dead-letter';
 import { JetStreamContext, JetStreamTransport } from './jetstream.transport';
-import { RpcClient } from './rpc';
+import { fetchLargeMessage, LARGE_REPLY_HEADER, type LargeMessageDescriptor } from './large-replies';
+import { RpcClient, rpcCodec } from './rpc';
 import { PassThroughRpcExceptionFilter } from './rpc-exception.filter';
 import { eventually, natsFixture } from '../test/nats-fixture';
 
@@ -28,6 +30,11 @@ class ProbeController {
   echo(@Payload() payload: { text: string }) {
     if (payload.text === 'fail') throw new CairnError('NoSuchKey', 'no such key: fail');
     return { echoed: payload.text };
+  }
+
+  @MessagePattern('probe.big')
+  big(@Payload() payload: { chars: number }) {
+    return { text: 'large reply '.repeat(Math.ceil(payload.chars / 12)).slice(0, payload.chars) };
   }
 }
 
@@ -142,5 +149,41 @@ describe('JetStreamTransport on real NATS', () => {
     await expect(unsigned.request('probe', 'echo', { text: 'hi' })).rejects.toMatchObject({ code: ErrorCodes.Unauthenticated });
     const stranger = new RpcClient(fixture.connection, fixture.namespace, authenticatorFor('another-cluster-entirely-00000000000000000', 'test/stranger'));
     await expect(stranger.request('probe', 'echo', { text: 'fail' })).rejects.toMatchObject({ code: ErrorCodes.Unauthenticated });
+  });
+
+  it('answers with a reply larger than a NATS message: held by the responder, fetched in pieces, checked, then let go', async () => {
+    const rpc = new RpcClient(fixture.connection, fixture.namespace, clusterAuth);
+    const chars = 3 * 1024 * 1024 + 7;
+    const reply = await rpc.request<{ text: string }>('probe', 'big', { chars });
+    expect(reply.text).toHaveLength(chars);
+    expect(reply.text.startsWith('large reply large reply')).toBe(true);
+    // Small replies are unchanged.
+    await expect(rpc.request('probe', 'big', { chars: 10 })).resolves.toEqual({ text: 'large repl' });
+  });
+
+  it('serves a held reply once, and only to a signed fetch', async () => {
+    const nc = await fixture.connection.connection();
+    const subject = subjectsFor(fixture.namespace).rpc('probe', 'big');
+    const data = rpcCodec.encode({ chars: 2 * 1024 * 1024 });
+    const signed = () => {
+      const h = natsHeaders();
+      h.set(MESSAGE_AUTH_HEADER, clusterAuth.sign(subject, data));
+      return h;
+    };
+    const first = await nc.request(subject, data, { headers: signed(), timeout: 5_000 });
+    expect(first.headers?.get(LARGE_REPLY_HEADER)).toBe('1');
+    const descriptor = JSON.parse(new TextDecoder().decode(first.data)) as LargeMessageDescriptor;
+    expect(descriptor.pieces).toBeGreaterThan(1);
+
+    // Unsigned: no answer at all.
+    await expect(fetchLargeMessage(nc, descriptor, { timeoutMs: 300 })).rejects.toMatchObject({ code: 'TIMEOUT' });
+    const body = await fetchLargeMessage(nc, descriptor, { timeoutMs: 5_000, authenticator: clusterAuth });
+    expect(rpcCodec.decode(body)).toMatchObject({ ok: true, value: { text: expect.stringMatching(/^large reply/) } });
+    // Fetched to its end, it is gone.
+    await expect(fetchLargeMessage(nc, descriptor, { timeoutMs: 5_000, authenticator: clusterAuth })).rejects.toMatchObject({ code: ErrorCodes.Timeout });
+    // A descriptor whose hash does not match what is served is refused.
+    const again = await nc.request(subject, data, { headers: signed(), timeout: 5_000 });
+    const forged = { ...(JSON.parse(new TextDecoder().decode(again.data)) as LargeMessageDescriptor), sha256: '0'.repeat(64) };
+    await expect(fetchLargeMessage(nc, forged, { timeoutMs: 5_000, authenticator: clusterAuth })).rejects.toMatchObject({ code: ErrorCodes.Internal });
   });
 });

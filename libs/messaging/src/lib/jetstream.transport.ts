@@ -5,6 +5,7 @@ import { context, SpanKind, trace, type Context } from '@opentelemetry/api';
 import { JSONCodec, type ConsumerMessages, type JsMsg, type Subscription } from 'nats';
 import { lastValueFrom, isObservable, type Observable } from 'rxjs';
 import { publishDeadLetter } from './dead-letter';
+import { LargeMessageHolder, replyPiecesSubject, REQUEST_PIECE_TIMEOUT_MS, requestBodyOf, requestPiecesPrefix } from './large-replies';
 import { REQUEST_ID_HEADER, rpcCodec, toErrorReply } from './rpc';
 import type { MessageAuthenticator } from './message-auth';
 import type { MessagingConfig } from './messaging.config';
@@ -63,6 +64,8 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
   private readonly subjects;
   private readonly consumers: ConsumerMessages[] = [];
   private readonly subscriptions: Subscription[] = [];
+  /** Per service answered: replies too large for one NATS message, until fetched (large-replies.ts; large requests are fetched from their callers). */
+  private readonly largeReplies = new Map<string, LargeMessageHolder>();
   private readonly inFlight = new Set<Promise<unknown>>();
   private closing = false;
   private markStarted: () => void = () => undefined;
@@ -113,6 +116,12 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
   private async startResponder(pattern: string, handler: MessageHandler): Promise<void> {
     const nc = await this.connection.connection();
     const subject = this.subjects.prefix(`rpc.${pattern}`);
+    const service = pattern.slice(0, pattern.indexOf('.'));
+    let replies = this.largeReplies.get(service);
+    if (!replies) this.largeReplies.set(service, (replies = new LargeMessageHolder(nc, replyPiecesSubject(this.config.namespace, service), this.authenticator)));
+    const largeReplies = replies;
+    // A request too large for one message is fetched from its caller, who serves it only here.
+    const largeRequests = { timeoutMs: REQUEST_PIECE_TIMEOUT_MS, authenticator: this.authenticator, subjectPrefix: requestPiecesPrefix(this.config.namespace, service) };
     const sub = nc.subscribe(subject, {
       queue: subject,
       callback: (err, msg) => {
@@ -136,7 +145,8 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
             : undefined;
           let failure: unknown;
           try {
-            const payload = msg.data.length ? rpcCodec.decode(msg.data) : null;
+            const data = await requestBodyOf(nc, msg, largeRequests);
+            const payload = data.length ? rpcCodec.decode(data) : null;
             const ctx = new RpcRequestContext(msg.subject, msg.headers?.get(REQUEST_ID_HEADER) || undefined);
             const value = await this.underSpan(traced && span ? trace.setSpan(traced, span) : undefined, () => this.resolve(handler(payload, ctx)));
             reply = { ok: true, value: value ?? null };
@@ -144,7 +154,7 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
             failure = error;
             reply = { ok: false, error: toErrorReply(error) };
           }
-          if (msg.reply) msg.respond(rpcCodec.encode(reply));
+          if (msg.reply) largeReplies.respond(msg, rpcCodec.encode(reply));
           if (span) endSpan(span, failure);
         })();
         this.track(work);
@@ -261,5 +271,6 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
     for (const sub of this.subscriptions) sub.drain().catch(() => undefined);
     for (const messages of this.consumers) await messages.close().catch(() => undefined);
     await Promise.allSettled([...this.inFlight]);
+    for (const holder of this.largeReplies.values()) holder.close();
   }
 }

@@ -56,44 +56,52 @@ export const JS_API_DENIED: readonly string[] = [
  *   chunk-health events (pulled chunks that missed a replica); the users' change feed
  *   `changes.>`; acks of its durable consumers — on META and on each peer's sourced copy of META
  *   (one stream per peer, so `$JS.ACK.>`); its back-fill marks in a key-value bucket; dead letters.
+ *
+ * Every caller of a service's RPC may also subscribe to `rpc.<service>.request-pieces.>` and
+ * answer what comes there (allow_responses), and the service may publish there: the pieces of a
+ * request too large for one message, which the responder fetches from its caller. Federation
+ * requests do the same under `fed.>`, which sync has both ways.
  */
 export function natsServicePermissions(namespace: string): Record<NatsServiceUser, NatsUserPermissions> {
   const s = subjectsFor(namespace);
   const ack = (stream: 'META' | 'CLUSTER') => `$JS.ACK.${s.streamName(stream)}.>`;
-  const user = (service: NatsServiceUser, parts: { publish?: string[]; subscribe?: string[]; responds?: boolean }): NatsUserPermissions => ({
-    publish: { allow: [s.heartbeat('*', service, '*'), JS_API, ...(parts.publish ?? [])], deny: JS_API_DENIED },
-    subscribe: { allow: [INBOX, ...(parts.subscribe ?? [])] },
-    allowResponses: parts.responds ?? false,
-  });
-  const metadataRpc = s.rpc('metadata', '>');
-  const lockRpc = s.rpc('lock-manager', '>');
-  const schedulerRpc = s.rpc('scheduler', '>');
+  type Rpc = 'metadata' | 'lock-manager' | 'scheduler' | 'sync';
+  /**
+   * A request too large for one NATS message is held by its caller and fetched by the responder
+   * from `rpc.<service>.request-pieces.<id>` (large-replies.ts): the caller subscribes there and
+   * answers the fetches (allow_responses), the responder publishes there.
+   */
+  const requestPieces = (service: Rpc) => s.rpc(service, 'request-pieces.>');
+  const user = (service: NatsServiceUser, parts: { publish?: string[]; subscribe?: string[]; responds?: boolean; calls?: Rpc[]; answers?: Rpc }): NatsUserPermissions => {
+    const calls = parts.calls ?? [];
+    const answers = parts.answers ? [parts.answers] : [];
+    return {
+      publish: {
+        allow: [s.heartbeat('*', service, '*'), JS_API, ...calls.map((rpc) => s.rpc(rpc, '>')), ...answers.filter((rpc) => !calls.includes(rpc)).map(requestPieces), ...(parts.publish ?? [])],
+        deny: JS_API_DENIED,
+      },
+      subscribe: { allow: [INBOX, ...answers.map((rpc) => s.rpc(rpc, '>')), ...calls.filter((rpc) => !answers.includes(rpc)).map(requestPieces), ...(parts.subscribe ?? [])] },
+      allowResponses: (parts.responds ?? false) || calls.length > 0 || answers.length > 0,
+    };
+  };
   const chunkHealth = s.chunkHealth('*');
   const deadLetters = s.prefix('dlq.>');
   return {
-    access: user('access', { publish: [metadataRpc, chunkHealth] }),
+    access: user('access', { calls: ['metadata'], publish: [chunkHealth] }),
     metadata: user('metadata', {
+      answers: 'metadata',
       publish: [s.prefix('meta.>'), membershipSubject(namespace), deadLetters, ack('META'), ack('CLUSTER')],
-      subscribe: [metadataRpc],
-      responds: true,
     }),
-    storage: user('storage', { publish: [metadataRpc, chunkHealth] }),
-    'lock-manager': user('lock-manager', { publish: [lockRpc, s.prefix('raft.>')], subscribe: [lockRpc, s.prefix('raft.>')], responds: true }),
-    scheduler: user('scheduler', { publish: [metadataRpc, lockRpc, chunkHealth, deadLetters, ack('CLUSTER')], subscribe: [schedulerRpc], responds: true }),
-    monitoring: user('monitoring', { publish: [s.prefix('cluster.health.>'), lockRpc, metadataRpc, schedulerRpc], subscribe: [s.heartbeatWildcard()] }),
+    storage: user('storage', { calls: ['metadata'], publish: [chunkHealth] }),
+    // Forwards to the leader's per-instance subject, under its own RPC subjects.
+    'lock-manager': user('lock-manager', { answers: 'lock-manager', calls: ['lock-manager'], publish: [s.prefix('raft.>')], subscribe: [s.prefix('raft.>')] }),
+    scheduler: user('scheduler', { answers: 'scheduler', calls: ['metadata', 'lock-manager'], publish: [chunkHealth, deadLetters, ack('CLUSTER')] }),
+    monitoring: user('monitoring', { calls: ['lock-manager', 'metadata', 'scheduler'], publish: [s.prefix('cluster.health.>')], subscribe: [s.heartbeatWildcard()] }),
     sync: user('sync', {
-      publish: [
-        metadataRpc,
-        lockRpc,
-        chunkHealth,
-        deadLetters,
-        s.prefix('changes.>'),
-        s.prefix('fed.>'),
-        '$JS.ACK.>',
-        `$KV.${s.durableName('sync-backfill')}.>`,
-      ],
-      subscribe: [s.rpc('sync', '>'), s.prefix('fed.>')],
-      responds: true,
+      answers: 'sync',
+      calls: ['metadata', 'lock-manager'],
+      publish: [chunkHealth, deadLetters, s.prefix('changes.>'), s.prefix('fed.>'), '$JS.ACK.>', `$KV.${s.durableName('sync-backfill')}.>`],
+      subscribe: [s.prefix('fed.>')],
     }),
   };
 }
@@ -134,6 +142,16 @@ export function natsServerAuthorization(namespace: string): string {
   return [`JS_API_DENIED: ${list(JS_API_DENIED)}`, '', 'authorization {', '  users: [', users.join('\n'), '  ]', '}', ''].join('\n');
 }
 
+/**
+ * nats-server's largest message (its default is 1 MB). A completed multipart upload's events carry
+ * every chunk of the object (~110 bytes each, and ~80 per part): 1 MB holds ~5,000 parts of one
+ * 8 MiB chunk (~39 GiB) or ~7,800 chunks in larger parts (~61 GiB), short of S3's 10,000 parts;
+ * 8 MB holds 10,000 parts of 8 MiB (78 GiB) or ~64,000 chunks (~500 GiB). Past it a completion is
+ * refused with EntityTooLarge. Every nats-server configuration Cairn writes sets it; nats-server
+ * warns against more than 8 MB.
+ */
+export const NATS_MAX_PAYLOAD_SETTING = 'max_payload: 8MB';
+
 /** The whole of docker/nats/nats-server.conf (docker/nats/generate-config.ts prints it; a spec checks the two agree). */
 export function natsServerConfigFile(namespace = ''): string {
   const variables = ['admin', ...NATS_SERVICE_USERS].map((user) => natsPasswordVariable(user as NatsServiceUser)).join(', ');
@@ -150,6 +168,9 @@ export function natsServerConfigFile(namespace = ''): string {
     '# CAIRN_NATS_USER=<its name> and CAIRN_NATS_PASSWORD=<that password>.',
     '# Run with: nats-server -c nats-server.conf -js -sd /data  (add TLS with a tls { } block).',
     ...(namespace ? [`# Subjects are those of CAIRN_NS=${namespace}.`] : []),
+    '',
+    '# The events of a very large object carry every chunk of it (NATS_MAX_PAYLOAD_SETTING).',
+    NATS_MAX_PAYLOAD_SETTING,
     '',
     natsServerAuthorization(namespace),
   ].join('\n');

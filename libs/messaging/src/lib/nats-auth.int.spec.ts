@@ -1,18 +1,18 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect as connectTcp, createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { subjectsFor } from '@cairn/protocol';
+import { ClusterKeys, signMessage, subjectsFor, verifyMessage } from '@cairn/protocol';
 import { nkeys, type NatsConnection } from 'nats';
+import { fetchLargeMessage, LARGE_REPLY_HEADER, LargeMessageHolder, replyPiecesSubject, requestBodyOf, requestPiecesPrefix, type LargeMessageDescriptor } from './large-replies';
+import type { MessageAuthenticator } from './message-auth';
 import type { MessagingConfig } from './messaging.config';
 import { natsPasswordVariable, natsServerAuthorization, type NatsServiceUser } from './nats-auth-permissions';
 import { NatsConnectionManager } from './nats-connection';
+import { RpcClient, rpcCodec } from './rpc';
 import { ensureStreams } from './stream-provisioning';
 import { StreamTail } from './stream-tail';
 import { eventually } from '../test/nats-fixture';
+import { startNatsServer, within, type NatsServerProcess } from '../test/nats-server-process';
 
 /**
  * A real nats-server of its own (the nats-server binary on PATH), configured the way a deployment
@@ -20,40 +20,8 @@ import { eventually } from '../test/nats-fixture';
  * the server's environment, JetStream in a temporary directory.
  */
 
-const STARTUP_TIMEOUT_MS = 5_000;
 /** How long a connection that must be refused is given to (not) come up: a few of the manager's 1 s retries. */
 const REFUSED_WITHIN_MS = 1_500;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-async function untilListening(port: number, server: ChildProcess, output: () => string): Promise<void> {
-  const deadline = Date.now() + STARTUP_TIMEOUT_MS;
-  for (;;) {
-    if (server.exitCode !== null) throw new Error(`nats-server exited: ${output()}`);
-    const up = await new Promise<boolean>((resolve) => {
-      const socket = connectTcp(port, '127.0.0.1', () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.on('error', () => resolve(false));
-    });
-    if (up) return;
-    if (Date.now() > deadline) throw new Error(`nats-server did not listen on ${port}: ${output()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-/** Resolves to 'timeout' if `promise` has not settled within `ms`. */
-function within<T>(promise: Promise<T>, ms: number): Promise<T | 'timeout'> {
-  return Promise.race([promise, new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), ms).unref())]);
-}
 
 /** Collects the errors the server reports on a connection (permission violations come this way). */
 function serverErrors(nc: NatsConnection): string[] {
@@ -69,11 +37,9 @@ describe('NATS authentication and least-privilege permissions (own nats-server)'
   const subjects = subjectsFor(namespace);
   const passwords = new Map<string, string>();
   const nkey = nkeys.createUser();
-  let dir: string;
   let seedFile: string;
   let url: string;
-  let server: ChildProcess;
-  let output = '';
+  let server: NatsServerProcess;
   const managers: NatsConnectionManager[] = [];
 
   function manager(extra: Partial<MessagingConfig>): NatsConnectionManager {
@@ -84,38 +50,24 @@ describe('NATS authentication and least-privilege permissions (own nats-server)'
   const as = (user: NatsServiceUser) => manager({ natsUser: user, natsPassword: passwords.get(user) });
 
   beforeAll(async () => {
-    dir = mkdtempSync(path.join(tmpdir(), 'cairn-nats-auth-'));
-    const port = await freePort();
-    url = `nats://127.0.0.1:${port}`;
     const env: Record<string, string> = {};
     for (const user of ['access', 'metadata', 'sync', 'admin'] as const) {
       passwords.set(user, randomBytes(12).toString('hex'));
       // nats-server parses a variable's value as a config value: quoted, any password reads as a string.
       env[natsPasswordVariable(user)] = JSON.stringify(passwords.get(user)!);
     }
-    seedFile = path.join(dir, 'user.nk');
-    writeFileSync(seedFile, `${new TextDecoder().decode(nkey.getSeed())}\n`, { mode: 0o600 });
+    for (const user of ['storage', 'lock-manager', 'scheduler', 'monitoring'] as const) env[natsPasswordVariable(user)] = JSON.stringify(randomBytes(12).toString('hex'));
     // The generated users (those without a password in the environment cannot log in), and one nkey user with every right.
     const authorization = natsServerAuthorization(namespace).replace('  users: [', `  users: [\n    { nkey: "${nkey.getPublicKey()}" }`);
-    const config = path.join(dir, 'nats-server.conf');
-    writeFileSync(config, [`listen: "127.0.0.1:${port}"`, `jetstream { store_dir: ${JSON.stringify(path.join(dir, 'js'))} }`, authorization].join('\n'));
-    for (const user of ['storage', 'lock-manager', 'scheduler', 'monitoring'] as const) env[natsPasswordVariable(user)] = JSON.stringify(randomBytes(12).toString('hex'));
-    // Where the test services' own nats-server is looked for too (tools/services/local-services.js).
-    const PATH = [process.env['PATH'] ?? '', '/usr/sbin', '/usr/local/bin'].join(':');
-    server = spawn('nats-server', ['-c', config], { env: { PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    server.stdout?.on('data', (d) => (output += d));
-    server.stderr?.on('data', (d) => (output += d));
-    server.on('error', (error) => (output += String(error)));
-    await untilListening(port, server, () => output);
+    server = await startNatsServer({ config: authorization, env });
+    url = server.url;
+    seedFile = path.join(server.dir, 'user.nk');
+    writeFileSync(seedFile, `${new TextDecoder().decode(nkey.getSeed())}\n`, { mode: 0o600 });
   }, 10_000);
 
   afterAll(async () => {
     await Promise.all(managers.map((m) => m.close().catch(() => undefined)));
-    if (server && server.exitCode === null) {
-      server.kill('SIGTERM');
-      await within(once(server, 'exit'), 3_000);
-    }
-    rmSync(dir, { recursive: true, force: true });
+    await server?.stop();
   });
 
   it('connects with a service user and password, provisions the streams and appends to its own subjects', async () => {
@@ -199,6 +151,54 @@ describe('NATS authentication and least-privilege permissions (own nats-server)'
     } finally {
       await tail.stop();
     }
+  });
+
+  it('lets access fetch a reply larger than one message from metadata, piece by piece, within their permissions', async () => {
+    const key = new ClusterKeys('nats-auth-test-cluster-secret-000000000000').key('internal-nats');
+    const auth: MessageAuthenticator = {
+      sign: (subject, payload) => signMessage(key, 'test/caller', subject, payload, Date.now()),
+      verify: (header, subject, payload) => verifyMessage(key, header, subject, payload, Date.now()),
+    };
+    const metadata = await as('metadata').connection();
+    const holder = new LargeMessageHolder(metadata, replyPiecesSubject(namespace, 'metadata'), auth);
+    const big = new Uint8Array(3 * 1024 * 1024).fill(7);
+    const responder = metadata.subscribe(subjects.rpc('metadata', 'object.list-v2'), { callback: (_err, msg) => holder.respond(msg, big) });
+    await metadata.flush();
+    const access = await as('access').connection();
+    const first = await access.request(subjects.rpc('metadata', 'object.list-v2'), new TextEncoder().encode('{}'), { timeout: 2_000 });
+    expect(first.headers?.get(LARGE_REPLY_HEADER)).toBe('1');
+    const whole = await fetchLargeMessage(access, JSON.parse(new TextDecoder().decode(first.data)) as LargeMessageDescriptor, { timeoutMs: 2_000, authenticator: auth });
+    expect(Buffer.from(whole).equals(big)).toBe(true);
+    expect(holder.holding()).toEqual({ messages: 0, bytes: 0 });
+    responder.unsubscribe();
+    holder.close();
+  });
+
+  it('lets access send metadata a request larger than one message: access serves the pieces, metadata fetches them, within their permissions', async () => {
+    const key = new ClusterKeys('nats-auth-test-cluster-secret-000000000000').key('internal-nats');
+    const auth: MessageAuthenticator = {
+      sign: (subject, payload) => signMessage(key, 'test/caller', subject, payload, Date.now()),
+      verify: (header, subject, payload) => verifyMessage(key, header, subject, payload, Date.now()),
+    };
+    const metadata = await as('metadata').connection();
+    const metadataErrors = serverErrors(metadata);
+    const subject = subjects.rpc('metadata', 'upload.complete');
+    const responder = metadata.subscribe(subject, {
+      callback: (_err, msg) =>
+        void (async () => {
+          const body = await requestBodyOf(metadata, msg, { timeoutMs: 2_000, authenticator: auth, subjectPrefix: requestPiecesPrefix(namespace, 'metadata') });
+          msg.respond(rpcCodec.encode({ ok: true, value: { bytes: body.length, first: body[1], last: body[body.length - 2] } }));
+        })().catch((error: Error) => msg.respond(rpcCodec.encode({ ok: false, error: { code: 'INTERNAL', message: error.message } }))),
+    });
+    await metadata.flush();
+    const accessManager = as('access');
+    const accessErrors = serverErrors(await accessManager.connection());
+    const payload = 'p'.repeat(3 * 1024 * 1024);
+    const reply = await new RpcClient(accessManager, namespace, auth).request<{ bytes: number }>('metadata', 'upload.complete', payload, { timeoutMs: 5_000 });
+    expect(reply).toEqual({ bytes: payload.length + 2, first: 'p'.charCodeAt(0), last: 'p'.charCodeAt(0) });
+    expect(accessErrors).toEqual([]);
+    expect(metadataErrors).toEqual([]);
+    responder.unsubscribe();
   });
 
   it('lets no service delete a stream (the JetStream API minus its destructive calls)', async () => {

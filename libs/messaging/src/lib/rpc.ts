@@ -1,7 +1,8 @@
-import { CairnError, ErrorCodes, MESSAGE_AUTH_HEADER, subjectsFor, type ErrorReply, type Reply } from '@cairn/protocol';
+import { CairnError, ErrorCodes, subjectsFor, type ErrorReply, type Reply } from '@cairn/protocol';
 import { SpanKind, trace, type Span } from '@opentelemetry/api';
-import { headers as natsHeaders, JSONCodec } from 'nats';
+import { headers as natsHeaders, JSONCodec, type NatsConnection } from 'nats';
 import { DEFAULT_RPC_TIMEOUT_MS } from './messaging.config';
+import { LargeMessageHolder, requestLarge, requestPiecesSubject } from './large-replies';
 import type { MessageAuthenticator } from './message-auth';
 import type { NatsConnectionManager } from './nats-connection';
 import { endSpan, injectTraceHeaders, messagingTracer, tracedContext } from './trace-context';
@@ -29,14 +30,17 @@ export interface RpcRequestOptions {
 /**
  * Sends commands and queries to other services over NATS request/reply. The reply is typed: a
  * value, or a CairnError with the remote's stable code. A missing responder or a timeout is a
- * CairnError too (NO_HANDLER, TIMEOUT), never a hang.
+ * CairnError too (NO_HANDLER, TIMEOUT), never a hang. A request or reply too large for one NATS
+ * message is held by its sender and fetched in pieces (large-replies.ts).
  */
 export class RpcClient {
   private readonly subjects;
+  /** Per service called: this client's requests too large for one message, until the responder has fetched them. */
+  private readonly largeRequests = new Map<string, { readonly nc: NatsConnection; readonly holder: LargeMessageHolder }>();
 
   constructor(
     private readonly connection: NatsConnectionManager,
-    namespace: string,
+    private readonly namespace: string,
     /** Signs each request; responders refuse unsigned ones. */
     private readonly authenticator?: MessageAuthenticator,
   ) {
@@ -50,7 +54,6 @@ export class RpcClient {
     if (options.requestId) h.set(REQUEST_ID_HEADER, options.requestId);
     const subject = this.subjects.rpc(service, pattern);
     const data = rpcCodec.encode(payload ?? null);
-    if (this.authenticator) h.set(MESSAGE_AUTH_HEADER, this.authenticator.sign(subject, data));
     // Only under a traced request: a client span, its context in the headers for the responder.
     const traced = tracedContext();
     let span: Span | undefined;
@@ -64,8 +67,9 @@ export class RpcClient {
     }
     let reply: Reply<T>;
     try {
-      const m = await nc.request(subject, data, { timeout, headers: h });
-      reply = rpcCodec.decode(m.data) as Reply<T>;
+      // Signed as sent (requestLarge): the body, or the descriptor of a request held for the responder to fetch.
+      const body = await requestLarge(nc, subject, data, { timeoutMs: timeout, headers: h, authenticator: this.authenticator, holder: () => this.largeRequestHolder(nc, service) });
+      reply = rpcCodec.decode(body) as Reply<T>;
     } catch (error) {
       const code = (error as { code?: string }).code;
       const failure =
@@ -84,5 +88,16 @@ export class RpcClient {
     const failure = CairnError.fromReply(reply.error);
     if (span) endSpan(span, failure);
     throw failure;
+  }
+
+  /** The holder of this client's large requests to `service` on this connection (a new one if the connection was replaced). */
+  private largeRequestHolder(nc: NatsConnection, service: string): LargeMessageHolder {
+    const current = this.largeRequests.get(service);
+    if (current?.nc === nc) return current.holder;
+    current?.holder.close();
+    if (!this.authenticator) throw new CairnError(ErrorCodes.Internal, `a request to ${service} is too large for one NATS message, and this client has no credentials to serve its pieces`);
+    const holder = new LargeMessageHolder(nc, requestPiecesSubject(this.namespace, service), this.authenticator);
+    this.largeRequests.set(service, { nc, holder });
+    return holder;
   }
 }

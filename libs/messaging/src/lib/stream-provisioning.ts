@@ -18,6 +18,8 @@ export function streamDeclarations(namespace: string, replicas = 1): Record<Stre
     max_bytes: -1,
     max_age: 0,
     num_replicas: replicas,
+    // Last-message look-ups by direct get (JetStreamEventStore): read-after-write with one replica only.
+    allow_direct: replicas === 1,
     duplicate_window: nanos(DUPLICATE_WINDOW_MS),
   });
   return Object.fromEntries(StreamKinds.map((kind) => [kind, declare(kind)])) as Record<StreamKind, Partial<StreamConfig>>;
@@ -34,7 +36,11 @@ export async function ensureStreams(jsm: JetStreamManager, namespace: string, re
     try {
       const info = await jsm.streams.info(config.name!);
       const same = JSON.stringify([...info.config.subjects].sort()) === JSON.stringify([...config.subjects!].sort());
-      if (!same) await jsm.streams.update(config.name!, { ...info.config, subjects: config.subjects });
+      // Direct gets follow the stream's replicas as they are (an operator may have changed them).
+      const allowDirect = info.config.num_replicas === 1;
+      if (!same || (info.config.allow_direct ?? false) !== allowDirect) {
+        await jsm.streams.update(config.name!, { ...info.config, subjects: config.subjects, allow_direct: allowDirect });
+      }
     } catch (error) {
       if (!isNotFound(error)) throw error;
       try {

@@ -45,6 +45,16 @@ describe('deployment files stay in step with the apps', () => {
     }
   });
 
+  it('lets every nats-server Cairn configures take messages of max_payload 8MB (the events of a very large object)', () => {
+    const { NATS_MAX_PAYLOAD_SETTING } = require(path.join(REPO_ROOT, 'libs', 'messaging', 'src', 'lib', 'nats-auth-permissions.ts')) as { NATS_MAX_PAYLOAD_SETTING: string };
+    expect(NATS_MAX_PAYLOAD_SETTING).toBe('max_payload: 8MB');
+    const configs = ['docker/nats/nats-server.conf', ...readdirSync(path.join(REPO_ROOT, 'docker/nats/regions')).map((f) => `docker/nats/regions/${f}`)];
+    for (const config of configs) expect(`${config}: ${readFileSync(path.join(REPO_ROOT, config), 'utf8')}`).toContain(`\n${NATS_MAX_PAYLOAD_SETTING}\n`);
+    // npm start / the test setup (local-services.js) and npm run start:regions (regions.js).
+    expect((require(path.join(REPO_ROOT, 'tools', 'services', 'local-services.js')) as { NATS_MAX_PAYLOAD_SETTING: string }).NATS_MAX_PAYLOAD_SETTING).toBe(NATS_MAX_PAYLOAD_SETTING);
+    expect((require(path.join(REPO_ROOT, 'tools', 'dev-stack', 'regions.js')) as { MAX_PAYLOAD_SETTING: string }).MAX_PAYLOAD_SETTING).toBe(NATS_MAX_PAYLOAD_SETTING);
+  });
+
   it('runs NATS with one user per service and logs each service in as its own user', () => {
     const composed = readCompose();
     const nats = composed.find((s) => s.name === 'nats') as { command?: string[]; volumes?: string[]; environment?: Record<string, string> };

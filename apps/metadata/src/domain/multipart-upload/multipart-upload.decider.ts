@@ -6,6 +6,7 @@ import {
   type ChunkRef,
   type CompletedPart,
   type MultipartPartUploaded,
+  type MultipartUploadCompleted,
   type MultipartUploadInitiated,
   type RequestedPart,
   type UploadChecksum,
@@ -28,6 +29,7 @@ import { multipartEtag } from './multipart-etag';
 import type { MultipartUploadCommand } from './multipart-upload.commands';
 import type { MultipartUploadEvent } from './multipart-upload.events';
 import { aclOfWrite } from '../object-key/object-acl';
+import { UploadedParts } from './uploaded-parts';
 
 /** A part as MultipartPartUploaded records it. */
 export type UploadedPart = Omit<MultipartPartUploaded['data'], 'bucket' | 'uploadId'>;
@@ -35,6 +37,8 @@ export type UploadedPart = Omit<MultipartPartUploaded['data'], 'bucket' | 'uploa
 interface Completion {
   readonly versionId: string;
   readonly parts: readonly RequestedPart[];
+  /** The completion event as appended: a retried completion puts the same version. */
+  readonly completed: MultipartUploadCompleted['data'];
 }
 
 export interface KnownUpload {
@@ -45,8 +49,8 @@ export interface KnownUpload {
   readonly uploadId: string;
   /** As initiated: a withdrawn completion carries it so projections can restore the upload. */
   readonly initiated: MultipartUploadInitiated['data'];
-  /** By part number; a re-uploaded part replaces the earlier one. */
-  readonly parts: Readonly<Record<number, UploadedPart>>;
+  /** By part number; a re-uploaded part replaces the earlier one. Folding a part is O(1). */
+  readonly parts: UploadedParts<UploadedPart>;
   readonly completion: Completion | null;
 }
 
@@ -169,8 +173,8 @@ export const multipartUploadDecider: Decider<MultipartUploadCommand, MultipartUp
             uploadId: command.uploadId,
           });
         }
-        const parts = Object.values(state.parts)
-          .sort((a, b) => a.partNumber - b.partNumber)
+        const parts = state.parts
+          .inOrder()
           .map(({ partNumber, etag, sizeBytes, checksums, chunks, lastModified }) => ({ partNumber, etag, sizeBytes, checksums, chunks, lastModified }));
         return [
           {
@@ -190,19 +194,23 @@ export const multipartUploadDecider: Decider<MultipartUploadCommand, MultipartUp
   evolve(state, event) {
     if (event.type === 'MultipartUploadInitiated') {
       const { bucket, key, keyId, uploadId } = event.data;
-      return { status: 'open', bucket, key, keyId, uploadId, initiated: event.data, parts: {}, completion: null };
+      return { status: 'open', bucket, key, keyId, uploadId, initiated: event.data, parts: UploadedParts.empty(), completion: null };
     }
     if (state.status === 'absent') throw new Error(`${event.type} for upload ${event.data.uploadId}, which was never initiated`);
     switch (event.type) {
       case 'MultipartPartUploaded': {
         const { partNumber, etag, sizeBytes, checksums, chunks, lastModified } = event.data;
-        return { ...state, parts: { ...state.parts, [partNumber]: { partNumber, etag, sizeBytes, checksums, chunks, lastModified } } };
+        return { ...state, parts: state.parts.with({ partNumber, etag, sizeBytes, checksums, chunks, lastModified }) };
       }
       case 'MultipartUploadCompleted':
         return {
           ...state,
           status: 'completed',
-          completion: { versionId: event.data.versionId, parts: event.data.parts.map((p) => ({ partNumber: p.partNumber, etag: p.etag })) },
+          completion: {
+            versionId: event.data.versionId,
+            parts: event.data.parts.map((p) => ({ partNumber: p.partNumber, etag: p.etag })),
+            completed: event.data,
+          },
         };
       case 'MultipartUploadCompletionWithdrawn':
         return { ...state, status: 'open', completion: null };
@@ -254,7 +262,7 @@ function validateUploadChecksum(checksum: UploadChecksum): void {
   }
 }
 
-function validateCompletion(uploaded: Readonly<Record<number, UploadedPart>>, requested: readonly RequestedPart[]): UploadedPart[] {
+function validateCompletion(uploaded: UploadedParts<UploadedPart>, requested: readonly RequestedPart[]): UploadedPart[] {
   if (requested.length === 0) throw new MetadataError(MetadataErrorCodes.MalformedXML, 'the part list is empty');
   for (let i = 1; i < requested.length; i++) {
     if (requested[i].partNumber <= requested[i - 1].partNumber) {
@@ -264,7 +272,7 @@ function validateCompletion(uploaded: Readonly<Record<number, UploadedPart>>, re
     }
   }
   const parts = requested.map((r) => {
-    const part = uploaded[r.partNumber];
+    const part = uploaded.get(r.partNumber);
     if (!part || part.etag !== normalizeEtag(r.etag)) {
       throw new MetadataError(MetadataErrorCodes.InvalidPart, `part ${r.partNumber} was not uploaded or its etag does not match`, {
         partNumber: r.partNumber,

@@ -4,7 +4,7 @@ import { keyIdOf } from '@cairn/hashing';
 import { cannedAcl, canonicalIdOf, type AccessControlList, type MetadataErrorCode, type ObjectAclRules, type ObjectKeyEvent, type ObjectVersionPut } from '@cairn/protocol';
 import { hasCode, MetadataError } from '../shared/metadata.errors';
 import { objectKeyDecider } from './object-key.decider';
-import { keyAsRead } from './object-key.reading';
+import { keyAsRead } from '@cairn/key-reads';
 import type { PutObjectAcl, PutObjectVersion } from './object-key.commands';
 
 const spec = deciderSpecification(objectKeyDecider);

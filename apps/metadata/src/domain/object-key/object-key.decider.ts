@@ -1,6 +1,7 @@
 import { MetadataErrorCodes, MetadataLimits, NULL_VERSION_ID, type AccessControlList, type Tag, type VersioningStatus } from '@cairn/protocol';
 import { assertNever, type Decider } from '@cairn/eventing';
 import { EMPTY_VERSION_VECTOR, mergeVersionVectors, type VersionVector } from '@cairn/hashing';
+import { LEGACY_INCARNATION } from '@cairn/key-reads';
 import { MetadataError } from '../shared/metadata.errors';
 import {
   isSha256Hex,
@@ -41,11 +42,8 @@ export interface KeyVersion extends OrderedChange, VersionProtection {
   readonly acl?: AccessControlList;
 }
 
-/**
- * Incarnation of a key whose history was written before incarnations were recorded (events
- * without one): such history is taken to belong to the life the next write comes in.
- */
-export const LEGACY_INCARNATION = 0;
+/** Shared with the key's read fold (@cairn/key-reads). */
+export { LEGACY_INCARNATION };
 
 /** The key's versions, newest first: the first one is current (S3 orders versions by write). */
 export interface ObjectKeyState {

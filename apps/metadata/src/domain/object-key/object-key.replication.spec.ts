@@ -2,7 +2,7 @@ import { keyIdOf } from '@cairn/hashing';
 import { MetadataErrorCodes, type ObjectKeyEvent, type VersioningStatus } from '@cairn/protocol';
 import { MetadataError } from '../shared/metadata.errors';
 import { objectKeyDecider, type ObjectKeyState } from './object-key.decider';
-import { keyAsRead } from './object-key.reading';
+import { keyAsRead } from '@cairn/key-reads';
 
 const BUCKET = 'shared';
 const KEY = 'doc.txt';

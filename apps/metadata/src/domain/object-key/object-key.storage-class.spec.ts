@@ -5,7 +5,7 @@ import type { ChunkRef, ObjectKeyEvent, ObjectVersionPut } from '@cairn/protocol
 import { hasCode, MetadataError } from '../shared/metadata.errors';
 import type { ChangeStorageClass } from './object-key.commands';
 import { objectKeyDecider } from './object-key.decider';
-import { keyAsRead, versionToServe } from './object-key.reading';
+import { keyAsRead, versionToServe } from '@cairn/key-reads';
 
 const spec = deciderSpecification(objectKeyDecider);
 const ref = { bucket: 'photos', key: 'cold.bin', keyId: keyIdOf('cold.bin'), incarnation: 1 };

@@ -2,9 +2,9 @@ import { foldEvents, type StoredEvent } from '@cairn/eventing';
 import { HISTORY_MOMENT_PATTERN, MetadataErrorCodes, type ObjectKeyEvent, type RestoreAction, type RestoredVersion } from '@cairn/protocol';
 import { bucketDecider, type BucketState } from '../bucket/bucket.decider';
 import type { BucketEvent } from '../bucket/bucket.events';
-import { NO_INCARNATION } from '../bucket/bucket-incarnation';
+import { NO_INCARNATION } from '@cairn/key-reads';
 import { LEGACY_INCARNATION } from '../object-key/object-key.decider';
-import { keyReadFold, type KeyAsRead } from '../object-key/object-key.reading';
+import { keyReadFold, type KeyAsRead } from '@cairn/key-reads';
 import { MetadataError } from '../shared/metadata.errors';
 
 /**

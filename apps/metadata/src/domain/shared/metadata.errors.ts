@@ -1,16 +1,8 @@
-import { CairnError, type MetadataErrorCode } from '@cairn/protocol';
+import type { MetadataErrorCode } from '@cairn/protocol';
+import type { MetadataError } from '@cairn/key-reads';
 
-/** A refused metadata command: its code is stable (the S3 code where S3 has one). */
-export class MetadataError extends CairnError {
-  constructor(
-    override readonly code: MetadataErrorCode,
-    message: string,
-    details?: Readonly<Record<string, unknown>>,
-  ) {
-    super(code, message, details);
-    this.name = 'MetadataError';
-  }
-}
+/** Shared with the gateway's direct reads (@cairn/key-reads). */
+export { MetadataError } from '@cairn/key-reads';
 
 /** For `thenThrows(MetadataError, hasCode('NoSuchKey'))` in decider specs. */
 export function hasCode(code: MetadataErrorCode): (error: MetadataError) => boolean {

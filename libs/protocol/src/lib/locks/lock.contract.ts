@@ -96,6 +96,7 @@ export interface LockInspection {
   readonly resource: string;
   /** Committed time of the state shown. */
   readonly nowMs: number;
+  /** No grant of this resource had a larger token, and the next will have a larger one (a free resource shows the table's last token). */
   readonly lastFencingToken: number;
   readonly holders: readonly { readonly owner: string; readonly mode: LockMode; readonly fencingToken: number; readonly expiresAtMs: number }[];
   readonly waiters: readonly { readonly owner: string; readonly mode: LockMode; readonly deadlineMs: number }[];

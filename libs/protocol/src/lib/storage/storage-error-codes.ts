@@ -20,6 +20,8 @@ export const StorageErrorCodes = {
   ChunkRecentlyWritten: 'CHUNK_RECENTLY_WRITTEN',
   /** A query parameter or header that does not parse or is out of bounds. */
   InvalidRequest: 'INVALID_STORAGE_REQUEST',
+  /** The node's disk is down to its reserve (or out of space): it takes no new chunk until space is freed. */
+  StorageFull: 'STORAGE_FULL',
 } as const;
 export type StorageErrorCode = (typeof StorageErrorCodes)[keyof typeof StorageErrorCodes];
 
@@ -38,4 +40,5 @@ export const StorageStatusByErrorCode: Readonly<Record<StorageErrorCode, number>
   [StorageErrorCodes.UnsupportedMediaType]: 415,
   [StorageErrorCodes.ChunkCorrupt]: 500,
   [StorageErrorCodes.FencingResourcesExhausted]: 507,
+  [StorageErrorCodes.StorageFull]: 507,
 };

@@ -30,6 +30,7 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   NODE_NOT_EMPTY: 409,
   NODE_DRAIN_UNDER_REPLICATES: 409,
   NO_STORAGE_NODES: 503,
+  STORAGE_FULL: 507,
 };
 
 export function statusForCode(code: string): number {

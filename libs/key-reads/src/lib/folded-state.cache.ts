@@ -1,6 +1,6 @@
 import type { StoredEvent } from '@cairn/eventing';
 import type { DomainEvent } from '@cairn/protocol';
-import type { CachingEventStore } from './caching-event-store.adapter';
+import type { CachingEventStore } from './caching-event-store';
 import { LruByteCache, type LruByteCacheLimits } from './lru-byte-cache';
 
 /** How a subject's events fold into a state, and roughly how many bytes a state holds. */

@@ -1,8 +1,12 @@
-import { NULL_VERSION_ID, MetadataErrorCodes, type ObjectVersionView } from '@cairn/protocol';
+import { NULL_VERSION_ID, MetadataErrorCodes, type ObjectKeyEvent, type ObjectVersionView } from '@cairn/protocol';
 import { assertNever } from '@cairn/eventing';
-import { MetadataError } from '../shared/metadata.errors';
-import { LEGACY_INCARNATION } from './object-key.decider';
-import type { ObjectKeyEvent } from './object-key.events';
+import { MetadataError } from './metadata-error';
+
+/**
+ * Incarnation of a key whose history was written before incarnations were recorded (events
+ * without one): such history is taken to belong to the life the next write comes in.
+ */
+export const LEGACY_INCARNATION = 0;
 
 /** A version as a read sees it: everything but whether it is the latest, which the key decides. */
 type ReadVersion = Omit<ObjectVersionView, 'isLatest'>;

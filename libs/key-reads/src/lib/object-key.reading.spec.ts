@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { keyIdOf } from '@cairn/hashing';
 import type { DeleteMarkerPut, ObjectKeyEvent, ObjectVersionDeleted, ObjectVersionPut } from '@cairn/protocol';
-import type { MetadataError } from '../shared/metadata.errors';
+import type { MetadataError } from './metadata-error';
 import { keyAsRead, keyReadFold, versionToServe } from './object-key.reading';
 
 const key = 'a/b.txt';

@@ -1,0 +1,5 @@
+module.exports = {
+  displayName: 'key-reads',
+  preset: '../../jest.preset.js',
+  rootDir: __dirname,
+};
