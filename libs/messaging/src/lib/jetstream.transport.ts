@@ -110,6 +110,9 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
       if (handler.isEventHandler) await this.startConsumer(pattern, handler);
       else await this.startResponder(pattern, handler);
     }
+    // Started means the server holds every responder's interest: a caller on another connection
+    // must not be told "no responders" by a subscription the server has not yet read.
+    if (this.subscriptions.length) await (await this.connection.connection()).flush();
     this.markStarted();
   }
 
