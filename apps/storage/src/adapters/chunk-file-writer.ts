@@ -1,5 +1,6 @@
 import { constants as fsConstants, promises as fsp } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
+import { types } from 'node:util';
 import type { ContentHasher } from '@cairn/hashing';
 import type { BodyWindows } from '../domain/chunk-store.port';
 import { DIRECT_IO_ALIGNMENT_BYTES, DIRECT_WRITE_BLOCK_BYTES, DIRECT_WRITE_BLOCK_COUNT, WRITE_COALESCE_BYTES } from '../domain/chunk-layout';
@@ -293,7 +294,8 @@ export class ReceivingChunkFileWriter implements BodyWindows {
       try {
         await writeFully(this.fh, block, length, position);
       } catch (error) {
-        this.failed = error instanceof Error ? error : new Error(String(error));
+        // isNativeError, not instanceof: an fs error from another realm (jest's sandbox) keeps its code (ENOSPC: 507).
+        this.failed = types.isNativeError(error) ? error : new Error(String(error));
         this.events.onWriteFailed(this.failed);
         return;
       }
