@@ -23,7 +23,7 @@ import { storageFullIfOutOfSpace } from '../domain/chunk-store.errors';
 import { CHUNK_STORE, type ChunkStore } from '../domain/chunk-store.port';
 import type { FileFencingTokenStore } from '../adapters/file-fencing-token.adapter';
 import { InvalidStorageRequestFilter } from './invalid-storage-request.filter';
-import { takeSocketBody } from './socket-body';
+import { takeSocketBody, type SocketBody } from './socket-body';
 import { ListChunksRequestDto } from './list-chunks.request.dto';
 import { FENCING_TOKEN_STORE } from './storage-config';
 import { VerifyChunksRequestDto } from './verify-chunks.request.dto';
@@ -53,16 +53,12 @@ export class ChunksController {
       return replyError(res, new CairnError(StorageErrorCodes.UnsupportedMediaType, `chunk bodies are ${CHUNK_MEDIA_TYPE}, not ${mediaType}`));
     }
     const declared = req.headers['content-length'] === undefined ? null : Number(req.headers['content-length']);
-    let taken = false;
-    const takeDirect = (lengthBytes: number) => {
-      const body = takeSocketBody(req, lengthBytes);
-      taken = body !== null;
-      return body;
-    };
+    const taken: { body: SocketBody | null } = { body: null };
+    const takeDirect = (lengthBytes: number) => (taken.body = takeSocketBody(req, lengthBytes));
     try {
       const result = await this.store.put(hash, req, declared, { takeDirect });
       // The HTTP parser never saw the body the node read itself: this connection carries no other request.
-      if (taken) res.setHeader('connection', 'close');
+      taken.body?.closeOnceAnswered(res);
       res.status(result.existed ? 200 : 201).setHeader(StorageHeaders.ChunkExisted, String(result.existed));
       const reply: PutChunkReply = { hash: result.hash, sizeBytes: result.sizeBytes, existed: result.existed };
       res.json(reply);
@@ -72,9 +68,10 @@ export class ChunksController {
         return;
       }
       // The rest of an unread body is not worth reading: answer, then close the connection
-      // (lingeringly while the server still reads it, or the client's reset overtakes the answer).
-      if (!req.complete && !taken) closeLingeringOnceAnswered(req, res);
-      else if (taken) res.setHeader('connection', 'close');
+      // lingeringly while the client may still send (or the reset overtakes the answer), whether
+      // the server reads the body or the node took it from the socket and gave up part-way.
+      if (taken.body) taken.body.closeOnceAnswered(res);
+      else if (!req.complete) closeLingeringOnceAnswered(req, res);
       replyError(res, error);
     }
   }

@@ -1,5 +1,6 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
+import { LINGERING_CLOSE_MAX_BYTES, LINGERING_CLOSE_MS } from '@cairn/service-kit';
 import type { BodyWindows, DirectBody } from '../domain/chunk-store.port';
 
 /**
@@ -110,6 +111,8 @@ export class SocketBody implements DirectBody {
   private lent: Uint8Array | null = null;
   private settle: { resolve: () => void; reject: (error: Error) => void } | null = null;
   private done = false;
+  /** Once the answer to a body given up is out: what the client still sends is counted and dropped. */
+  private draining: { dropped: number; readonly maxBytes: number; readonly close: () => void } | null = null;
   private readonly onClose = () => this.fail(new Error(`the connection closed after ${this.received} of ${this.lengthBytes} body bytes`));
   private readonly onEnd = () => this.fail(new Error(`the body ended after ${this.received} of ${this.lengthBytes} bytes`));
   private readonly onError = (error: Error) => this.fail(error);
@@ -172,6 +175,49 @@ export class SocketBody implements DirectBody {
     return this.received;
   }
 
+  /**
+   * Readies `res`, the answer to this request, to close the connection (the HTTP parser saw none
+   * of the body, so it can carry no other request). When the body was given up before all of it
+   * arrived (abort: a write failed, the disk filled), the close is lingering, as service-kit's
+   * closeLingering is for a body the HTTP server reads: destroying the socket under a client still
+   * sending makes this side's kernel reset the connection, and the client reports EPIPE or
+   * ECONNRESET in place of the answer. Once the answer is out, what the client still sends is
+   * read into the scratch and dropped until it ends, `maxBytes` or `maxMs`, whichever comes first.
+   */
+  closeOnceAnswered(res: ServerResponse, maxMs = LINGERING_CLOSE_MS, maxBytes = LINGERING_CLOSE_MAX_BYTES): void {
+    res.setHeader('connection', 'close');
+    if (this.received < this.lengthBytes) res.once('finish', () => this.closeLingering(maxMs, maxBytes));
+  }
+
+  private closeLingering(maxMs: number, maxBytes: number): void {
+    const socket = this.socket;
+    if (socket.destroyed) return;
+    this.abort(new Error('answered before the body was received'));
+    // Node's destroySoon (its close after `Connection: close`) waits for this 'finish' to destroy.
+    socket.removeListener('finish', socket.destroy);
+    const close = () => socket.destroy();
+    const deadline = setTimeout(close, maxMs);
+    deadline.unref();
+    socket.once('close', () => clearTimeout(deadline));
+    socket.once('end', close);
+    this.draining = { dropped: 0, maxBytes, close };
+    // Reads land in the scratch and reach onRead, which drops them; a body given up before its
+    // reads were taken over still reaches the socket's listeners.
+    socket.on('data', (piece: Buffer) => this.drop(piece.length));
+    socket.resume();
+    this.startReading();
+  }
+
+  /** Counts a read dropped while the connection closes lingeringly; false once it is over (or not lingering). */
+  private drop(bytesRead: number): boolean {
+    const draining = this.draining;
+    if (!draining) return false;
+    draining.dropped += bytesRead;
+    if (draining.dropped <= draining.maxBytes) return true;
+    draining.close();
+    return false;
+  }
+
   /** Where the next read lands: the store's window, or the scratch while it lends none. */
   private nextBuffer(): Uint8Array {
     const window = this.done || this.backlogBytes > 0 ? null : (this.windows?.next() ?? null);
@@ -181,7 +227,7 @@ export class SocketBody implements DirectBody {
 
   /** One socket read of `bytesRead` bytes into `buffer`; false stops reading. */
   private onRead(bytesRead: number, buffer: Uint8Array): boolean {
-    if (this.done) return false;
+    if (this.done) return this.drop(bytesRead);
     try {
       if (buffer === this.scratch || buffer !== this.lent) {
         // Copied: the scratch is overwritten by the next read into it. Bytes past the declared
