@@ -16,7 +16,7 @@ import {
   type VerifyChunksReply,
 } from '@cairn/protocol';
 import { isContentHash, type ContentHash } from '@cairn/hashing';
-import { closeLingeringOnceAnswered, VerifiesOwnPayload } from '@cairn/service-kit';
+import { closeLingeringOnceAnswered, markRefusal, VerifiesOwnPayload } from '@cairn/service-kit';
 import { parseEpochMs } from '../domain/chunk-maintenance';
 import { parseFencingToken, resolveRange } from '../domain/chunk-layout';
 import { storageFullIfOutOfSpace } from '../domain/chunk-store.errors';
@@ -218,5 +218,7 @@ function replyError(res: Response, failure: unknown): void {
     res.destroy();
     return;
   }
+  // A full disk is expected and the caller is told (it stores the chunk elsewhere): one warn line, no stack.
+  if (cairn.code === StorageErrorCodes.StorageFull) markRefusal(res, cairn.message);
   res.status(STATUS_BY_CODE[cairn.code] ?? 500).json(cairn.toReply());
 }

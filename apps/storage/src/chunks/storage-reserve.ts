@@ -2,7 +2,7 @@ import { statfs } from 'node:fs/promises';
 import { Inject, Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import type { Observable } from 'rxjs';
-import { closeLingeringOnceAnswered } from '@cairn/service-kit';
+import { closeLingeringOnceAnswered, markRefusal } from '@cairn/service-kit';
 import { StorageFullError } from '../domain/chunk-store.errors';
 import { ChunksController } from './chunks.controller';
 import { STORAGE_CONFIG, type StorageChunksConfig } from './storage-config';
@@ -73,9 +73,12 @@ export class StorageReserveInterceptor implements NestInterceptor {
         await this.reserve.admit(Number.isSafeInteger(length) ? length : null);
       } catch (error) {
         if (error instanceof StorageFullError) {
+          const res = context.switchToHttp().getResponse<Response>();
           // The body is not read: the connection cannot carry another request. It closes
           // lingeringly, or the reset of what the caller is still sending would overtake the 507.
-          closeLingeringOnceAnswered(req, context.switchToHttp().getResponse<Response>());
+          closeLingeringOnceAnswered(req, res);
+          // Expected while the disk is full, and the caller is told: one warn line, no stack.
+          markRefusal(res, error.message);
         }
         throw error;
       }

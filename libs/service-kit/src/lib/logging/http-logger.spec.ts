@@ -3,7 +3,7 @@ import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import pino from 'pino';
-import { httpLogger } from './request-id';
+import { httpLogger, markRefusal } from './request-id';
 
 interface LogLine {
   readonly level: number;
@@ -12,10 +12,16 @@ interface LogLine {
   readonly req?: unknown;
   readonly res?: unknown;
   readonly responseTime?: unknown;
+  readonly refusal?: unknown;
 }
 
 /** A server logging through httpLogger into memory; every handler reads the body whole, then answers. */
-async function loggedServer(successLevel: 'info' | 'debug', loggerLevel = 'trace', statusCode = 200): Promise<{ server: Server; lines: LogLine[]; port: number }> {
+async function loggedServer(
+  successLevel: 'info' | 'debug',
+  loggerLevel = 'trace',
+  statusCode = 200,
+  refusal?: string,
+): Promise<{ server: Server; lines: LogLine[]; port: number }> {
   const lines: LogLine[] = [];
   const sink = new Writable({
     write(chunk, _encoding, done) {
@@ -29,6 +35,7 @@ async function loggedServer(successLevel: 'info' | 'debug', loggerLevel = 'trace
     req.on('data', () => undefined);
     req.on('end', () => {
       res.statusCode = statusCode;
+      if (refusal !== undefined) markRefusal(res, refusal);
       res.end('done');
     });
   });
@@ -99,6 +106,24 @@ describe('httpLogger', () => {
       expect(failing.lines[0]).toMatchObject({ level: pino.levels.values['error'], msg: 'request errored', res: { statusCode: 503 } });
     } finally {
       failing.server.close();
+    }
+  });
+
+  it.each([503, 507])('logs a request refused for an expected condition (markRefusal, %s) as one warn line with the reason and no stack', async (statusCode) => {
+    const refusing = await loggedServer('debug', 'info', statusCode, 'too few storage nodes have free space');
+    try {
+      await get(refusing.port, '/b/k');
+      expect(refusing.lines).toHaveLength(1);
+      expect(refusing.lines[0]).toMatchObject({
+        level: pino.levels.values['warn'],
+        msg: 'request refused',
+        refusal: 'too few storage nodes have free space',
+        res: { statusCode },
+      });
+      expect(refusing.lines[0].err).toBeUndefined();
+      expect(JSON.stringify(refusing.lines[0])).not.toContain('stack');
+    } finally {
+      refusing.server.close();
     }
   });
 });

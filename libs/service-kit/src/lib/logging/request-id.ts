@@ -22,13 +22,34 @@ export interface HttpLoggerOptions {
   readonly successLevel?: 'info' | 'debug';
 }
 
+/** Where markRefusal keeps its reason on a response. */
+const REFUSAL = Symbol('cairn.refusal');
+type RefusingResponse = ServerResponse & { [REFUSAL]?: string };
+
+/**
+ * Marks `res` as the answer to a request refused for a condition expected in operation and told to
+ * the client (a region or a disk without room: 503, 507), not a fault of the service: its request
+ * line is then the one line logged for it, at warn, with `reason` and no stack, whatever the status.
+ * Errors of the service itself keep their error line with a stack.
+ */
+export function markRefusal(res: ServerResponse, reason: string): void {
+  (res as RefusingResponse)[REFUSAL] = reason;
+}
+
+/** The reason markRefusal gave `res`, if it was marked. */
+export function refusalOf(res: ServerResponse): string | undefined {
+  return (res as RefusingResponse)[REFUSAL];
+}
+
 /**
  * The level of a request's log line. A client that went away before its answer was complete
- * (the response closed unfinished, with no error of ours) is routine, not a failure: debug.
+ * (the response closed unfinished, with no error of ours) is routine, not a failure: debug. A
+ * refusal (markRefusal) is warn.
  */
 export function requestLogLevel(res: ServerResponse, err: Error | undefined, successLevel: 'info' | 'debug'): 'error' | 'warn' | 'info' | 'debug' {
   if (err) return 'error';
   if (!res.writableFinished) return 'debug';
+  if (refusalOf(res) !== undefined) return 'warn';
   return res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : successLevel;
 }
 
@@ -66,8 +87,11 @@ export function httpLogger(logger: Logger, options: HttpLoggerOptions = {}) {
         // Only these fields of a request are logged: never its headers (authorization, cookies,
         // security tokens), and its URL with presigned signatures and tokens masked.
         const line = { req: { id, method: req.method, url: redactUrl(req.url ?? '') }, res: { statusCode: res.statusCode }, responseTime: Date.now() - startedAtMs };
-        const error = err ?? res.err ?? (res.statusCode >= 500 ? new Error(`failed with status code ${res.statusCode}`) : undefined);
+        // A refusal (markRefusal) is expected and told to the client: its line names why, with no stack.
+        const refusal = level === 'warn' ? refusalOf(res) : undefined;
+        const error = refusal === undefined ? (err ?? res.err ?? (res.statusCode >= 500 ? new Error(`failed with status code ${res.statusCode}`) : undefined)) : undefined;
         if (error) logger[level]({ ...line, err: error }, 'request errored');
+        else if (refusal !== undefined) logger[level]({ ...line, refusal }, 'request refused');
         else logger[level](line, !req.readableAborted && res.writableEnded ? 'request completed' : 'request aborted');
       };
       res.on('close', onDone);
