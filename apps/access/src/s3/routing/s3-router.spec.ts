@@ -18,6 +18,16 @@ function routeError(method: string, target: string, headers: Record<string, stri
   throw new Error(`expected ${method} ${target} to be refused`);
 }
 
+function refusal(method: string, target: string, headers: Record<string, string> = {}): S3Error {
+  try {
+    route(method, target, headers);
+  } catch (error) {
+    if (error instanceof S3Error) return error;
+    throw error;
+  }
+  throw new Error(`expected ${method} ${target} to be refused`);
+}
+
 describe('routeS3Request', () => {
   it.each([
     ['GET', '/', 'ListBuckets', undefined, undefined],
@@ -151,9 +161,26 @@ describe('routeS3Request', () => {
       for (const target of ['/bk1?logging', '/bk1?website', '/bk1/k?select&select-type=2']) {
         expect(routeError(target.includes('?select') ? 'POST' : 'GET', target)).toBe('NotImplemented');
       }
-      expect(routeError('POST', '/bk1')).toBe('NotImplemented');
       const form = routeS3Request({ method: 'POST', host: 'localhost', target: parseRequestTarget('/bk1'), headers: { 'content-type': 'multipart/form-data; boundary=x' } }, { baseDomains: ['localhost'] });
       expect([form.operation, form.bucket, form.key]).toEqual(['PostObject', 'bk1', undefined]);
+    });
+
+    it('answers a POST on a bucket that is not a form (nor ?delete) with 412 naming the condition, as S3 does: a client error, not 501', () => {
+      for (const contentType of [undefined, 'text/plain', 'application/x-www-form-urlencoded', 'multipart/mixed; boundary=x']) {
+        const refused = refusal('POST', '/bk1', contentType === undefined ? {} : { 'content-type': contentType });
+        expect([refused.code, refused.httpStatus, refused.details]).toEqual(['PreconditionFailed', 412, { Condition: 'Bucket POST must be of the enclosure-type multipart/form-data' }]);
+      }
+    });
+
+    it.each([
+      ['GET', '/bk1/k?versionId='],
+      ['HEAD', '/bk1/k?versionId='],
+      ['DELETE', '/bk1/k?versionId='],
+      ['GET', '/bk1/k?tagging&versionId='],
+      ['PUT', '/bk1/k?retention&versionId='],
+    ])('refuses an empty version id (%s %s) with InvalidArgument, as S3 does, rather than acting on the current version', (method, target) => {
+      const refused = refusal(method, target);
+      expect([refused.code, refused.httpStatus, refused.message]).toEqual(['InvalidArgument', 400, 'Version id cannot be the empty string']);
     });
 
     it('routes encryption and Object Lock subresources', () => {

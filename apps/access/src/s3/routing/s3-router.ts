@@ -152,7 +152,12 @@ export function routeS3Request(input: RouteInput, config: RoutingConfig): S3Rout
 
   const has = (name: string) => hasQueryParam(query, name);
   const versionId = queryValue(query, 'versionId');
-  const withVersion = versionId === undefined || versionId === '' ? {} : { versionId };
+  // The version an object operation names. `?versionId=` names none: S3 refuses it rather than
+  // acting on the current version (a DeleteObject would add a delete marker, not remove a version).
+  const version = (): { readonly versionId?: string } => {
+    if (versionId === '') throw new S3Error('InvalidArgument', 'Version id cannot be the empty string', { ArgumentName: 'versionId', ArgumentValue: '' });
+    return versionId === undefined ? {} : { versionId };
+  };
 
   if (key === undefined) {
     const base = { style, bucket } as const;
@@ -204,7 +209,8 @@ export function routeS3Request(input: RouteInput, config: RoutingConfig): S3Rout
         if (has('delete')) return { ...base, operation: 'DeleteObjects' };
         // A browser-based upload: the form (policy, signature, fields, file) is the request.
         if (/^multipart\/form-data\s*(;|$)/i.test(singleHeader(input.headers, 'content-type') ?? '')) return { ...base, operation: 'PostObject' };
-        throw notImplemented('POST on a bucket without multipart/form-data');
+        // A client's mistake, answered as S3 answers it (412 naming the condition), not 501.
+        throw new S3Error('PreconditionFailed', undefined, { Condition: 'Bucket POST must be of the enclosure-type multipart/form-data' });
       case 'OPTIONS':
         return { ...base, operation: 'PreflightCors' };
       default:
@@ -221,13 +227,13 @@ export function routeS3Request(input: RouteInput, config: RoutingConfig): S3Rout
     case 'GET':
     case 'HEAD': {
       if (method === 'GET' && uploadId !== undefined) return { ...base, operation: 'ListParts', uploadId };
-      if (method === 'GET' && has('tagging')) return { ...base, ...withVersion, operation: 'GetObjectTagging' };
-      if (method === 'GET' && has('acl')) return { ...base, ...withVersion, operation: 'GetObjectAcl' };
-      if (method === 'GET' && has('attributes')) return { ...base, ...withVersion, operation: 'GetObjectAttributes' };
-      if (method === 'GET' && has('retention')) return { ...base, ...withVersion, operation: 'GetObjectRetention' };
-      if (method === 'GET' && has('legal-hold')) return { ...base, ...withVersion, operation: 'GetObjectLegalHold' };
+      if (method === 'GET' && has('tagging')) return { ...base, ...version(), operation: 'GetObjectTagging' };
+      if (method === 'GET' && has('acl')) return { ...base, ...version(), operation: 'GetObjectAcl' };
+      if (method === 'GET' && has('attributes')) return { ...base, ...version(), operation: 'GetObjectAttributes' };
+      if (method === 'GET' && has('retention')) return { ...base, ...version(), operation: 'GetObjectRetention' };
+      if (method === 'GET' && has('legal-hold')) return { ...base, ...version(), operation: 'GetObjectLegalHold' };
       const partNumber = partNumberText === undefined ? {} : { partNumber: parsePartNumber(partNumberText) };
-      return { ...base, ...withVersion, ...partNumber, operation: method === 'GET' ? 'GetObject' : 'HeadObject' };
+      return { ...base, ...version(), ...partNumber, operation: method === 'GET' ? 'GetObject' : 'HeadObject' };
     }
     case 'PUT': {
       if (partNumberText !== undefined || uploadId !== undefined) {
@@ -240,17 +246,17 @@ export function routeS3Request(input: RouteInput, config: RoutingConfig): S3Rout
         }
         return { ...base, operation: 'UploadPart', uploadId, partNumber };
       }
-      if (has('tagging')) return { ...base, ...withVersion, operation: 'PutObjectTagging' };
-      if (has('acl')) return { ...base, ...withVersion, operation: 'PutObjectAcl' };
-      if (has('retention')) return { ...base, ...withVersion, operation: 'PutObjectRetention' };
-      if (has('legal-hold')) return { ...base, ...withVersion, operation: 'PutObjectLegalHold' };
+      if (has('tagging')) return { ...base, ...version(), operation: 'PutObjectTagging' };
+      if (has('acl')) return { ...base, ...version(), operation: 'PutObjectAcl' };
+      if (has('retention')) return { ...base, ...version(), operation: 'PutObjectRetention' };
+      if (has('legal-hold')) return { ...base, ...version(), operation: 'PutObjectLegalHold' };
       if (copySourceHeader !== undefined) return { ...base, operation: 'CopyObject', copySource: parseCopySource(copySourceHeader) };
       return { ...base, operation: 'PutObject' };
     }
     case 'DELETE':
       if (uploadId !== undefined) return { ...base, operation: 'AbortMultipartUpload', uploadId };
-      if (has('tagging')) return { ...base, ...withVersion, operation: 'DeleteObjectTagging' };
-      return { ...base, ...withVersion, operation: 'DeleteObject' };
+      if (has('tagging')) return { ...base, ...version(), operation: 'DeleteObjectTagging' };
+      return { ...base, ...version(), operation: 'DeleteObject' };
     case 'POST':
       if (has('uploads')) return { ...base, operation: 'CreateMultipartUpload' };
       if (uploadId !== undefined) return { ...base, operation: 'CompleteMultipartUpload', uploadId };
