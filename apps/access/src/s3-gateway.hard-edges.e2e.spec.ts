@@ -366,6 +366,56 @@ describe('the S3 gateway at its hard edges (issue 12, findings 3-7)', () => {
     });
   });
 
+  describe('hostile requests on the wire', () => {
+    /** Writes `bytes` on a fresh connection; all that came back once the server closed it. */
+    function exchangeRaw(url: string, bytes: string): Promise<string> {
+      const { hostname, port } = new URL(url);
+      return new Promise((resolve, reject) => {
+        const socket = connect(Number(port), hostname);
+        let received = '';
+        socket.on('data', (piece) => (received += piece.toString('latin1')));
+        socket.on('error', reject);
+        socket.on('close', () => resolve(received));
+        socket.write(bytes);
+      });
+    }
+    const pathOf = (url: string) => url.slice(new URL(url).origin.length);
+    const statuses = (answer: string) => [...answer.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((match) => Number(match[1]));
+
+    it('serves requests pipelined on one connection in order: a DELETE sent right behind a PUT of the same key removes what the PUT wrote', async () => {
+      const host = new URL(stack.endpoint).host;
+      const put = await presign('PUT', `/${bucket}/pipelined`);
+      const del = await presign('DELETE', `/${bucket}/pipelined`);
+      const answer = await exchangeRaw(
+        stack.endpoint,
+        `PUT ${pathOf(put)} HTTP/1.1\r\nHost: ${host}\r\nContent-Length: 5\r\n\r\nhelloDELETE ${pathOf(del)} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`,
+      );
+      expect(statuses(answer)).toEqual([200, 204]);
+      // Both acknowledged, in order: the key is gone (the DELETE used to start first and lose).
+      expect(await s3Failure(s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'pipelined' })))).toEqual({ code: 'NoSuchKey', status: 404 });
+    });
+
+    it.each([
+      ['a header section over 16 KiB', `GET /b/k HTTP/1.1\r\nHost: h\r\nX-Big: ${'x'.repeat(20_000)}\r\n\r\n`, 400, 'RequestHeaderSectionTooLarge'],
+      ['a header line without a colon', 'GET /b/k HTTP/1.1\r\nHost: h\r\ngarbage\r\n\r\n', 400, 'InvalidRequest'],
+      ['a non-numeric Content-Length', 'PUT /b/k HTTP/1.1\r\nHost: h\r\nContent-Length: abc\r\n\r\n', 400, 'InvalidRequest'],
+      ['both Content-Length and Transfer-Encoding', 'PUT /b/k HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n', 400, 'InvalidRequest'],
+      ['CONNECT', 'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n', 405, 'MethodNotAllowed'],
+    ])("answers %s, which Node's parser refuses, as S3 XML with a request id (not a bare status line)", async (_what, request, status, code) => {
+      const answer = await exchangeRaw(stack.endpoint, request);
+      expect({ status: statuses(answer)[0], code: xmlCode(answer) }).toEqual({ status, code });
+      expect(answer).toMatch(/\r\nContent-Type: application\/xml\r\n/);
+      expect(answer).toMatch(/\r\nx-amz-request-id: [0-9a-f-]{36}\r\n/);
+    });
+
+    it("answers them on the internal routes in the service's error JSON (a storage node)", async () => {
+      const storage = stack.processes.find((p) => p.app === 'storage')!;
+      const answer = await exchangeRaw(storage.url, `GET /health HTTP/1.1\r\nHost: h\r\nX-Big: ${'x'.repeat(20_000)}\r\n\r\n`);
+      expect(statuses(answer)).toEqual([431]);
+      expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toMatchObject({ code: 'HEADERS_TOO_LARGE' });
+    });
+  });
+
   describe('client aborts (finding 7)', () => {
     let gateway: ServiceProcess;
     beforeAll(async () => {

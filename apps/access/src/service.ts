@@ -16,6 +16,10 @@ export const AccessService: ServiceDefinition<AccessConfig> = {
     const gateway = app.get(S3Gateway);
     return (req, res) => gateway.refuseTooManyHeaders(req, res);
   },
+  answerUnparsableRequest: (app) => {
+    const gateway = app.get(S3Gateway);
+    return (refusal) => gateway.unparsableRequestAnswer(refusal);
+  },
   module: (config, identity) => ({
     module: class AccessAppModule {},
     imports: [ServiceKitModule.forRoot({ identity, config }), S3GatewayModule.forRoot(config, identity)],

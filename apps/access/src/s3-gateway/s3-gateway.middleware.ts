@@ -4,8 +4,8 @@ import { trace } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import { aclRequirementOf, CairnError, isOperatorRole, MetadataErrorCodes, OPERATOR_ROLES, type AccessControlList, type BucketView, type OperatorRole, type OperatorTokenClaims } from '@cairn/protocol';
-import { MAX_REQUEST_HEADERS } from '@cairn/service-kit';
-import { ANONYMOUS_CALLER, S3Error, isAnonymousRequest, parseRequestTarget, routeS3Request, type RequestTarget, type RoutingConfig, type S3Operation, type SigV4Verifier } from '../s3';
+import { MAX_REQUEST_HEADERS, type UnparsableRequest, type UnparsableRequestAnswer } from '@cairn/service-kit';
+import { ANONYMOUS_CALLER, S3Error, isAnonymousRequest, parseRequestTarget, renderS3ErrorXml, routeS3Request, type RequestTarget, type RoutingConfig, type S3Operation, type SigV4Verifier } from '../s3';
 import { bucketArn, copySourceTargetOf, objectArn, policyTargetOf, type PolicyTarget } from '../domain/bucket-policy/s3-policy-request';
 import type { ChangeFeedHandler } from '../change-feed/change-feed.handler';
 import { isChangeFeedPath } from '../change-feed/change-feed.request';
@@ -147,6 +147,24 @@ export class S3Gateway {
     const { requestId, hostId } = this.identify(req, res);
     res.setHeader('Connection', 'close');
     this.sendBareError(req, res, new S3Error('RequestHeaderSectionTooLarge', `A request may carry at most ${MAX_REQUEST_HEADERS} headers.`), requestId, hostId);
+  }
+
+  /**
+   * A request Node's HTTP parser refused before the gateway could see it (service-kit's
+   * answerUnparsableRequests), as S3 XML with S3's codes: a header section over the server's limit
+   * as RequestHeaderSectionTooLarge (as with too many headers), headers that did not arrive in time
+   * as RequestTimeout, CONNECT as MethodNotAllowed, anything else malformed as InvalidRequest.
+   */
+  unparsableRequestAnswer(refusal: UnparsableRequest): UnparsableRequestAnswer {
+    const error = s3ErrorForUnparsable(refusal);
+    const requestId = randomUUID();
+    const hostId = createHash('sha256').update(`${this.options.instance}/${requestId}`).digest('base64');
+    return {
+      status: error.httpStatus,
+      contentType: 'application/xml',
+      body: renderS3ErrorXml(error, { requestId, hostId }),
+      headers: { 'x-amz-request-id': requestId, 'x-amz-id-2': hostId, Server: S3_SERVER_HEADER },
+    };
   }
 
   /** Gives the answer S3's request ids and Server header; the id is the one the request is logged with. */
@@ -329,6 +347,19 @@ export class S3Gateway {
   private sendBareError(req: IncomingMessage, res: ServerResponse, error: S3Error, requestId: string, hostId: string): void {
     const exchange = new S3Exchange(req, res, requestId, hostId, { rawPath: (req.url ?? '/').split('?')[0], path: '/', query: [] });
     exchange.sendError(error);
+  }
+}
+
+function s3ErrorForUnparsable(refusal: UnparsableRequest): S3Error {
+  switch (refusal.status) {
+    case 431:
+      return new S3Error('RequestHeaderSectionTooLarge');
+    case 408:
+      return new S3Error('RequestTimeout');
+    case 405:
+      return new S3Error('MethodNotAllowed', undefined, { Method: refusal.reason });
+    default:
+      return new S3Error('InvalidRequest', `The request could not be read as HTTP/1.1 (${refusal.reason}).`);
   }
 }
 

@@ -1,5 +1,5 @@
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import pino from 'pino';
 import { answerDirectly } from './bootstrap';
 
@@ -57,9 +57,14 @@ describe('answerDirectly', () => {
       front,
       {
         claims: (req) => req.url !== '/health',
-        serve: (_req, res) => {
-          seen.push('direct');
-          res.end('direct answer');
+        serve: (req, res) => {
+          const slow = req.url?.startsWith('/slow/');
+          seen.push(slow ? `direct ${req.url}` : 'direct');
+          if (!slow) return void res.end('direct answer');
+          setTimeout(() => {
+            seen.push(`answered ${req.url}`);
+            res.end(`answer to ${req.url}`);
+          }, 50);
         },
       },
       { poweredBy: 'Express', logger: pino({ level: 'silent' }) },
@@ -95,5 +100,18 @@ describe('answerDirectly', () => {
   it('answers 500 when a front middleware throws, and the server keeps serving', async () => {
     expect((await get(server, '/throws')).status).toBe(500);
     expect((await get(server, '/bucket/key')).body).toBe('direct answer');
+  });
+
+  it('serves requests pipelined on one connection one after another: the next starts once the previous is answered', async () => {
+    const { port } = server.address() as AddressInfo;
+    const socket = connect(port, '127.0.0.1');
+    let received = '';
+    socket.on('data', (piece) => (received += String(piece)));
+    const closed = new Promise((resolve) => socket.on('close', resolve));
+    // As a client pipelines a PUT and then a DELETE of the same key: the second must not overtake the first.
+    socket.write('GET /slow/first HTTP/1.1\r\nHost: x\r\n\r\nGET /slow/second HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    await closed;
+    expect(seen.filter((step) => step.includes('/slow/'))).toEqual(['direct /slow/first', 'answered /slow/first', 'direct /slow/second', 'answered /slow/second']);
+    expect(received.indexOf('answer to /slow/first')).toBeLessThan(received.indexOf('answer to /slow/second'));
   });
 });

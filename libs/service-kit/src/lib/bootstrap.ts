@@ -17,6 +17,7 @@ import { CAIRN_VERSION, type ServiceIdentity } from './service-identity';
 import { applyClusterAuth } from './security/cluster-auth.guard';
 import { ClusterCredentials, resolveClusterSecret } from './security/cluster-credentials';
 import { httpsServerOptions } from './security/service-tls';
+import { answerUnparsableRequests, type AnswerUnparsableRequest } from './http/unparsable-requests';
 import { messagingConfigOf } from './service-kit.module';
 import { httpTracingMiddleware } from './tracing/http-tracing.middleware';
 import { startTracing } from './tracing/tracing';
@@ -75,6 +76,12 @@ export interface ServiceDefinition<C extends BaseServiceConfig> {
    * (the S3 gateway's is S3 XML); by default 431 with the service error JSON.
    */
   readonly refuseTooManyHeaders?: (app: INestApplication) => RequestRefusal;
+  /**
+   * Answers a request Node's HTTP parser refuses before any middleware sees it (malformed request
+   * line or headers, a header section over 16 KiB, headers not in within HEADERS_TIMEOUT_MS) and
+   * CONNECT, in the service's own error format; by default the service error JSON.
+   */
+  readonly answerUnparsableRequest?: (app: INestApplication) => AnswerUnparsableRequest;
   /** Runs once the HTTP server listens, with the URL it is reachable at. */
   readonly afterListen?: (app: INestApplication, url: string) => void | Promise<void>;
   /**
@@ -117,6 +124,15 @@ export function answerDirectly(
       for (const listener of framework) listener.call(this, req, res);
       return;
     }
+    // A request pipelined behind another on the same connection waits until that one is answered
+    // (Node hands its response the socket then): HTTP allows working on pipelined requests at once
+    // only when all are safe (RFC 9112 §9.3.2), and a PUT then a DELETE of one key must land in
+    // that order. Node queues the answers in order but would start every request as it is parsed.
+    if (res.socket === null) res.once('socket', () => serveClaimed(req, res));
+    else serveClaimed(req, res);
+  });
+
+  function serveClaimed(req: IncomingMessage, res: ServerResponse): void {
     if (options.poweredBy !== undefined) res.setHeader('X-Powered-By', options.poweredBy);
     let index = 0;
     const next = (): void => {
@@ -136,7 +152,7 @@ export function answerDirectly(
         res.end();
       }
     }
-  });
+  }
 }
 
 export interface RunningService<C extends BaseServiceConfig> {
@@ -215,6 +231,7 @@ export async function startService<C extends BaseServiceConfig>(
   app.connectMicroservice({ strategy: transport }, { inheritAppConfig: true });
   await app.startAllMicroservices();
   const server = app.getHttpServer();
+  answerUnparsableRequests(server, definition.answerUnparsableRequest?.(app));
   server.headersTimeout = HEADERS_TIMEOUT_MS;
   server.requestTimeout = 0; // large uploads stream for long; idle sockets are cut by the timeouts above
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
