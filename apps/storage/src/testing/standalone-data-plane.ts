@@ -23,13 +23,15 @@ export async function startStandaloneDataPlane(config: StorageChunksConfig, port
 }
 
 /**
- * Run as a script: serves CAIRN_DATA_DIR on CAIRN_PORT (0 = any) and prints one JSON line with
- * its URL once it listens, so a parent process can start real nodes and kill them.
+ * Run as a script: serves CAIRN_DATA_DIR on CAIRN_PORT (0 = any), keeping CAIRN_STORAGE_RESERVE_BYTES
+ * free if given, and prints one JSON line with its URL once it listens, so a parent process can
+ * start real nodes and kill them.
  */
 if (require.main === module) {
   const dataDir = process.env['CAIRN_DATA_DIR'];
   if (!dataDir) throw new Error('CAIRN_DATA_DIR is required');
-  startStandaloneDataPlane({ dataDir }, Number(process.env['CAIRN_PORT'] ?? 0)).then(
+  const reserve = process.env['CAIRN_STORAGE_RESERVE_BYTES'];
+  startStandaloneDataPlane({ dataDir, ...(reserve === undefined ? {} : { reserveBytes: Number(reserve) }) }, Number(process.env['CAIRN_PORT'] ?? 0)).then(
     ({ app, url }) => {
       process.stdout.write(`${JSON.stringify({ url, pid: process.pid })}\n`);
       const stop = () => void app.close().then(() => process.exit(0));

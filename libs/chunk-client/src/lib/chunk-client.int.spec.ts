@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import * as os from 'node:os';
@@ -37,10 +37,10 @@ afterAll(() => {
 });
 
 /** A storage node as a real process, serving its data plane on an ephemeral port. */
-async function startNode(nodeId: string, dataDir: string): Promise<RunningNode> {
+async function startNode(nodeId: string, dataDir: string, env: Record<string, string> = {}): Promise<RunningNode> {
   const child = spawn(process.execPath, ['-r', '@swc-node/register', DATA_PLANE_SCRIPT], {
     cwd: WORKSPACE,
-    env: { ...process.env, CAIRN_DATA_DIR: dataDir, CAIRN_PORT: '0' },
+    env: { ...process.env, CAIRN_DATA_DIR: dataDir, CAIRN_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   spawned.add(child);
@@ -399,6 +399,64 @@ describe('ChunkClient against three real storage nodes', () => {
       expect(ring.epoch).toBe(3);
     } finally {
       await Promise.all([mover.close(), stale.close()]);
+    }
+  }, 60_000);
+});
+
+/** A small filesystem needs mount (and root); where it cannot be had, this specification is skipped. */
+const canMount = process.getuid?.() === 0 && ['mount', 'umount', 'mkfs.ext4'].every((tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0);
+
+const CHUNKS = 12;
+const CHUNK_BYTES = 24 * MiB;
+
+(canMount ? describe : describe.skip)('ChunkClient when one replica runs out of disk space part-way through a chunk (a real 16 MiB ext4 on a loop device)', () => {
+  let root: string;
+  let full: string;
+  let nodes: RunningNode[] = [];
+
+  beforeAll(async () => {
+    root = await fsp.mkdtemp(path.join(os.tmpdir(), 'cairn-chunk-client-full-'));
+    full = path.join(root, 'n3');
+    await fsp.mkdir(full);
+    const image = path.join(root, 'n3.img');
+    execFileSync('truncate', ['-s', String(16 * MiB), image]);
+    execFileSync('mkfs.ext4', ['-q', '-F', '-b', '4096', image]);
+    execFileSync('mount', ['-o', 'loop', image, full]);
+    // No reserve on n3: its disk is not refused up front, it fills while a body is written.
+    nodes = await Promise.all([startNode('n1', path.join(root, 'n1')), startNode('n2', path.join(root, 'n2')), startNode('n3', full, { CAIRN_STORAGE_RESERVE_BYTES: '0' })]);
+  }, 60_000);
+  afterAll(async () => {
+    await Promise.all(nodes.map(stopNode));
+    if (full) execFileSync('umount', [full]);
+    await fsp.rm(root, { recursive: true, force: true });
+  });
+
+  it("stores each chunk on the other two, and records the full node's copy as missed with its 507 STORAGE_FULL, never a reset", async () => {
+    const ring = HashRing.build({ epoch: 1, members: nodes.map((n, i) => ({ nodeId: n.nodeId, zone: `z${i}`, host: `h${i}`, weight: 1 })) });
+    const recorder = new InMemoryUnderReplicationRecorder();
+    const urls = new Map(nodes.map((n) => [n.nodeId, n.url]));
+    const client = new ChunkClient({ ring: () => ring, addressOf: (id) => urls.get(id)!, signer, underReplication: recorder, strategy: regionReplication(3).standard });
+    try {
+      // Each larger than n3's disk: it reads part of the body, then its write fails with ENOSPC. Some
+      // given whole, most streamed as they come (sync's transfers), several at once: a streamed
+      // sender is still writing when the answer comes.
+      const chunks = Array.from({ length: CHUNKS }, () => randomBytes(CHUNK_BYTES));
+      const pieces = function* (data: Buffer) {
+        for (let at = 0; at < data.length; at += 256 * 1024) yield data.subarray(at, at + 256 * 1024);
+      };
+      const results = await Promise.all(chunks.map((data, i) => (i % 4 === 0 ? client.writeChunk(data) : client.writeChunk(Readable.from(pieces(data)), { hash: contentHashOf(data) }))));
+      for (const [i, written] of results.entries()) {
+        expect([...written.stored].sort()).toEqual(['n1', 'n2']);
+        expect(written.missed).toEqual([expect.objectContaining({ nodeId: 'n3', reason: expect.stringMatching(/^HTTP 507 STORAGE_FULL: /) })]);
+        const read = await client.readChunk(written.hash);
+        const parts: Buffer[] = [];
+        for await (const p of read.stream) parts.push(p as Buffer);
+        expect(Buffer.concat(parts).equals(chunks[i])).toBe(true);
+      }
+      expect([...recorder.entries].map((e) => e.hash).sort()).toEqual(results.map((r) => r.hash).sort());
+      for (const entry of recorder.entries) expect(entry).toMatchObject({ nodeId: 'n3', reason: expect.stringContaining('HTTP 507 STORAGE_FULL') });
+    } finally {
+      await client.close();
     }
   }, 60_000);
 });
