@@ -416,7 +416,7 @@ describe('the S3 gateway at its hard edges (issue 12, findings 3-7)', () => {
     });
   });
 
-  describe('client aborts (finding 7)', () => {
+  describe('what is not a fault is not logged as an error: client aborts (finding 7), features Cairn lacks', () => {
     let gateway: ServiceProcess;
     beforeAll(async () => {
       gateway = await startServiceProcess({
@@ -467,6 +467,17 @@ describe('the S3 gateway at its hard edges (issue 12, findings 3-7)', () => {
       expect(output).toMatch(/"level":"debug"[^\n]*"msg":"request aborted"/);
       expect(stack.processes.map((p) => errorLines(p.output()).length)).toEqual(storageErrorsBefore);
       expect(await s3Failure(s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'aborted-upload' })))).toMatchObject({ code: 'NoSuchKey' });
+    });
+
+    it('logs an unsigned request for a feature Cairn lacks (501 NotImplemented) as one warn line with the reason, not an error with a stack', async () => {
+      const before = gateway.output().length;
+      const answer = await send(`${gateway.url}/${bucket}?website`, 'GET');
+      expect({ status: answer.status, code: xmlCode(answer.body) }).toEqual({ status: 501, code: 'NotImplemented' });
+      await sleep(LOG_SETTLE_MS);
+      const lines = gateway.output().slice(before).split('\n').filter((line) => line.includes(answer.headers['x-amz-request-id'] as string));
+      expect(lines).toHaveLength(1);
+      expect(JSON.parse(lines[0])).toMatchObject({ level: 'warn', msg: 'request refused', res: { statusCode: 501 }, refusal: expect.stringContaining('website') });
+      expect(errorLines(gateway.output().slice(before))).toEqual([]);
     });
   });
 });

@@ -4,7 +4,7 @@ import { trace } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import { aclRequirementOf, CairnError, isOperatorRole, MetadataErrorCodes, OPERATOR_ROLES, type AccessControlList, type BucketView, type OperatorRole, type OperatorTokenClaims } from '@cairn/protocol';
-import { MAX_REQUEST_HEADERS, type UnparsableRequest, type UnparsableRequestAnswer } from '@cairn/service-kit';
+import { MAX_REQUEST_HEADERS, markRefusal, type UnparsableRequest, type UnparsableRequestAnswer } from '@cairn/service-kit';
 import { ANONYMOUS_CALLER, S3Error, isAnonymousRequest, parseRequestTarget, renderS3ErrorXml, routeS3Request, type RequestTarget, type RoutingConfig, type S3Operation, type SigV4Verifier } from '../s3';
 import { bucketArn, copySourceTargetOf, objectArn, policyTargetOf, type PolicyTarget } from '../domain/bucket-policy/s3-policy-request';
 import type { ChangeFeedHandler } from '../change-feed/change-feed.handler';
@@ -256,6 +256,9 @@ export class S3Gateway {
       }
       const mapped = mapError(error);
       if (mapped.internal) this.options.logger.error({ err: error, requestId }, 'S3 request failed');
+      // S3's answer to a feature Cairn lacks (501) is no fault of ours, and anyone may ask for one
+      // unsigned: one warn line with the reason, never an error line with a stack.
+      else if (mapped.error.code === 'NotImplemented') markRefusal(res, `NotImplemented: ${mapped.error.message}`);
       span?.setAttribute('cairn.s3.error_code', mapped.error.code);
       settleUnreadBody(req, res);
       if (exchange) exchange.sendError(mapped.error, mapped.headers);
