@@ -1,10 +1,18 @@
-import { Controller, Get, Req } from '@nestjs/common';
+import { Body, Controller, Get, Post, Req } from '@nestjs/common';
+import { IsOptional, IsString } from 'class-validator';
 import { connect } from 'node:net';
 import type { IncomingMessage } from 'node:http';
 import { MAX_REQUEST_HEADERS, type RunningService } from './bootstrap';
+import { MAX_BODY_DEPTH } from './http/body-depth.pipe';
 import { Access } from './security/route-access';
 import type { BaseServiceConfig } from './config/service-config';
 import { startTestService, stopTestService, testServiceNamespace } from './testing/test-service.spec-helper';
+
+class ProbeBody {
+  @IsOptional()
+  @IsString()
+  readonly name?: string;
+}
 
 @Access('public')
 @Controller('probe')
@@ -12,6 +20,17 @@ class ProbeController {
   @Get()
   probe(@Req() req: IncomingMessage) {
     return { probe: req.headers['x-probe'] ?? null, headers: Object.keys(req.headers).length };
+  }
+
+  @Post()
+  echo(@Body() body: ProbeBody) {
+    return { name: body.name ?? null };
+  }
+
+  @Access('cluster')
+  @Post('signed')
+  signed(@Body() body: ProbeBody) {
+    return { name: body.name ?? null };
   }
 }
 
@@ -32,6 +51,12 @@ async function rawGet(url: string, path: string, headerLines: readonly string[])
   });
 }
 
+/** One POST with a JSON body; the status and the parsed error or reply. */
+async function postJson(url: string, body: string): Promise<{ status: number; reply: { code?: string; message?: string } }> {
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+  return { status: response.status, reply: (await response.json()) as { code?: string; message?: string } };
+}
+
 /** `count` header lines: Host and Connection first, fillers, and `last` as the final line. */
 function headerLines(count: number, last: string): string[] {
   const lines = ['Host: localhost', 'Connection: close'];
@@ -40,7 +65,7 @@ function headerLines(count: number, last: string): string[] {
   return lines;
 }
 
-describe('request header count', () => {
+describe('requests at the edges: header count, body size and nesting', () => {
   const namespace = testServiceNamespace();
   let running: RunningService<BaseServiceConfig>;
 
@@ -64,5 +89,22 @@ describe('request header count', () => {
 
   it('refuses far more headers too, on every route (health included)', async () => {
     expect((await rawGet(running.url, '/health/live', headerLines(1_000, 'x-probe: seen'))).status).toBe(431);
+  });
+
+  it('answers a JSON body past the parser\'s limit (100 KB) with 413 PAYLOAD_TOO_LARGE, not 500, also unsigned to a route that needs a signature', async () => {
+    const big = JSON.stringify({ name: 'x'.repeat(150_000) });
+    expect(await postJson(`${running.url}/probe`, big)).toMatchObject({ status: 413, reply: { code: 'PAYLOAD_TOO_LARGE' } });
+    expect(await postJson(`${running.url}/probe/signed`, big)).toMatchObject({ status: 413, reply: { code: 'PAYLOAD_TOO_LARGE' } });
+    // The parser reads the body before the guard: refused for its size, never served.
+    expect(await postJson(`${running.url}/probe/signed`, '{"name":"small"}')).toMatchObject({ status: 401, reply: { code: 'UNAUTHENTICATED' } });
+  });
+
+  it(`refuses a body nested past ${MAX_BODY_DEPTH} levels with 400, where the validation pipe used to overflow the stack (500)`, async () => {
+    const deepArrays = '['.repeat(10_000) + ']'.repeat(10_000);
+    const deepObjects = '{"name":'.repeat(3_000) + '"x"' + '}'.repeat(3_000);
+    for (const body of [deepArrays, deepObjects]) {
+      expect(await postJson(`${running.url}/probe`, body)).toMatchObject({ status: 400, reply: { code: 'INVALID_COMMAND', message: expect.stringContaining(String(MAX_BODY_DEPTH)) } });
+    }
+    expect(await postJson(`${running.url}/probe`, '{"name":"shallow"}')).toEqual({ status: 201, reply: { name: 'shallow' } });
   });
 });
