@@ -41,14 +41,38 @@ interface Node {
   process: ServiceProcess | null;
 }
 
-async function failure(call: Promise<unknown>): Promise<{ name: string; status?: number; message: string; attempts?: number }> {
+async function failure(call: Promise<unknown>): Promise<{ name: string; status?: number; message: string; attempts?: number; requestId?: string }> {
   try {
     await call;
   } catch (error) {
-    if (error instanceof S3ServiceException) return { name: error.name, status: error.$metadata.httpStatusCode, message: error.message, attempts: error.$metadata.attempts };
+    if (error instanceof S3ServiceException) {
+      return { name: error.name, status: error.$metadata.httpStatusCode, message: error.message, attempts: error.$metadata.attempts, requestId: error.$metadata.requestId };
+    }
     throw error;
   }
   throw new Error('expected the request to fail');
+}
+
+interface LogLine {
+  readonly level: string;
+  readonly msg: string;
+  readonly req?: { readonly id?: string; readonly method?: string; readonly url?: string };
+  readonly res?: { readonly statusCode?: number };
+  readonly requestId?: string;
+  readonly refusal?: string;
+  readonly err?: unknown;
+}
+
+/** The JSON log lines in a stretch of output. */
+function logLines(output: string): LogLine[] {
+  return output.split('\n').flatMap((line) => {
+    try {
+      const parsed = JSON.parse(line) as unknown;
+      return parsed && typeof parsed === 'object' && 'msg' in parsed ? [parsed as LogLine] : [];
+    } catch {
+      return [];
+    }
+  });
 }
 
 describe('what an S3 client sees when storage disks fill (metadata and three storage nodes as processes, the gateway)', () => {
@@ -60,6 +84,8 @@ describe('what an S3 client sees when storage disks fill (metadata and three sto
   let access: RunningService<AccessConfig> | undefined;
   let s3: S3Client;
   const stored = new Map<string, Buffer>();
+  /** What this process (the gateway's logger) wrote on stdout. */
+  let gatewayOutput = '';
 
   const startNode = async (node: Node, reserveBytes: string) => {
     node.process = await startServiceProcess({
@@ -89,6 +115,12 @@ describe('what an S3 client sees when storage disks fill (metadata and three sto
   };
 
   beforeAll(async () => {
+    // The gateway's log lines, read by one specification; before it boots, so that its logger writes through here.
+    const write = process.stdout.write.bind(process.stdout) as (chunk: string | Uint8Array, ...rest: unknown[]) => boolean;
+    jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array, ...rest: unknown[]) => {
+      gatewayOutput += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+      return write(chunk, ...rest);
+    });
     dataRoot = await fsp.mkdtemp(path.join(os.tmpdir(), 'cairn-full-disk-e2e-'));
     metadata = await startServiceProcess({
       app: 'metadata',
@@ -110,6 +142,7 @@ describe('what an S3 client sees when storage disks fill (metadata and three sto
   }, 120_000);
 
   afterAll(async () => {
+    jest.restoreAllMocks();
     s3?.destroy();
     await access?.close();
     await Promise.all([...nodes.map((n) => n.process?.stop()), metadata?.stop()]);
@@ -173,6 +206,29 @@ describe('what an S3 client sees when storage disks fill (metadata and three sto
       expect(xml).toContain('free space');
 
       for (const key of ['large-3', 'large-4']) expect(await failure(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key })))).toMatchObject({ status: 404 });
+    });
+
+    it('logs each refused PUT once, at warn with the reason and no stack, in the gateway and on the nodes: a full region is expected, not a fault', async () => {
+      const from = gatewayOutput.length;
+      const refused = await failure(put('large-7', randomBytes(LARGE_BYTES)));
+      expect(refused).toMatchObject({ name: 'ServiceUnavailable', status: 503, requestId: expect.any(String) });
+      await eventually(async () => logLines(gatewayOutput.slice(from)).some((line) => line.req?.id === refused.requestId), 5_000, 20);
+      const gateway = logLines(gatewayOutput.slice(from));
+      const aboutThePut = gateway.filter((line) => line.req?.id === refused.requestId || line.requestId === refused.requestId);
+      expect(aboutThePut).toHaveLength(1);
+      expect(aboutThePut[0]).toMatchObject({ level: 'warn', msg: 'request refused', res: { statusCode: 503 }, refusal: expect.stringContaining('HTTP 507 STORAGE_FULL') });
+      expect(aboutThePut[0].err).toBeUndefined();
+      expect(gateway.filter((line) => line.level === 'error')).toEqual([]);
+
+      // Each node logged its chunk PUTs (all refused: every node is full here) as warn lines with the reason.
+      for (const node of nodes) {
+        const puts = logLines(node.process!.output()).filter((line) => line.req?.method === 'PUT' && line.req.url?.startsWith('/chunks/'));
+        expect(puts.length).toBeGreaterThan(0);
+        for (const line of puts) {
+          expect(line).toMatchObject({ level: 'warn', msg: 'request refused', res: { statusCode: 507 }, refusal: expect.stringContaining('in reserve') });
+          expect(line.err).toBeUndefined();
+        }
+      }
     });
 
     it('leaves an object that a refused PUT would have replaced as it was, and keeps serving what is stored', async () => {

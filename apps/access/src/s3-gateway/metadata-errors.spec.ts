@@ -14,12 +14,16 @@ describe('mapError for chunk writes', () => {
     const mapped = mapError(full);
     expect(mapped.error.code).toBe('ServiceUnavailable');
     expect(mapped.error.message).toMatch(/free space/);
+    // Expected while the region is full, and the client is told: a refusal with the nodes' reasons, not an internal error.
+    expect(mapped).toMatchObject({ internal: false, refusal: expect.stringContaining('STORAGE_FULL') });
   });
 
-  it('keeps the plain 503 for nodes that are away', () => {
+  it('keeps the plain 503 for nodes that are away, as an internal error', () => {
     const away = new WriteQuorumNotReachedError(HASH, 2, [], [{ nodeId: 'storage-2', address: 'http://127.0.0.1:1', reason: 'connect ECONNREFUSED' }]);
     expect(mapError(away).error.code).toBe('ServiceUnavailable');
     expect(mapError(away).error.message).not.toMatch(/free space/);
+    expect(mapError(away)).toMatchObject({ internal: true });
+    expect(mapError(away).refusal).toBeUndefined();
   });
 });
 

@@ -9,6 +9,11 @@ export interface MappedError {
   readonly headers: Record<string, string>;
   /** A failure of ours rather than the client's: worth an error log. */
   readonly internal: boolean;
+  /**
+   * Why the request was refused, for a refusal expected in operation and told to the client (a
+   * region without free space): not a fault, logged once at warn with this reason (markRefusal).
+   */
+  readonly refusal?: string;
 }
 
 const UNAVAILABLE_CODES: ReadonlySet<string> = new Set([
@@ -45,7 +50,12 @@ export function mapError(error: unknown): MappedError {
       return { error: new S3Error(error.code, error.message, s3Details), headers, internal: false };
     }
     if (error.code === ChunkClientErrorCodes.WriteQuorumNotReached && error.message.includes(StorageErrorCodes.StorageFull)) {
-      return { error: new S3Error('ServiceUnavailable', 'Too few storage nodes have free space for this object: space must be freed or nodes added.'), headers: {}, internal: true };
+      return {
+        error: new S3Error('ServiceUnavailable', 'Too few storage nodes have free space for this object: space must be freed or nodes added.'),
+        headers: {},
+        internal: false,
+        refusal: error.message,
+      };
     }
     if (UNAVAILABLE_CODES.has(error.code)) return { error: new S3Error('ServiceUnavailable'), headers: {}, internal: true };
     if (error.code === ErrorCodes.ConcurrencyConflict) return { error: new S3Error('OperationAborted'), headers: {}, internal: false };

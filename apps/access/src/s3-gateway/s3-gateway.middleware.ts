@@ -256,6 +256,9 @@ export class S3Gateway {
       }
       const mapped = mapError(error);
       if (mapped.internal) this.options.logger.error({ err: error, requestId }, 'S3 request failed');
+      // A refusal expected in operation (a region without free space), told to the client: its
+      // request line is the one line logged, at warn with the reason.
+      else if (mapped.refusal !== undefined) markRefusal(res, mapped.refusal);
       // S3's answer to a feature Cairn lacks (501) is no fault of ours, and anyone may ask for one
       // unsigned: one warn line with the reason, never an error line with a stack.
       else if (mapped.error.code === 'NotImplemented') markRefusal(res, `NotImplemented: ${mapped.error.message}`);
