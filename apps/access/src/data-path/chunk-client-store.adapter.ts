@@ -3,7 +3,7 @@ import { parseContentHash } from '@cairn/hashing';
 import type { ChunkClient } from '@cairn/chunk-client';
 import type { ChunkStore } from './chunk-store.port';
 
-/** The ChunkStore over the replication client: quorum writes, latency-ordered verified reads. */
+/** The ChunkStore over the replication client: quorum writes, verified reads spread over the replicas (LatencyTracker.readOrder). */
 export class ChunkClientStoreAdapter implements ChunkStore {
   constructor(private readonly client: ChunkClient) {}
 

@@ -69,6 +69,7 @@ describe('ChunkClient against three real storage nodes', () => {
   let nodes: RunningNode[];
   let client: ChunkClient;
   let recorder: InMemoryUnderReplicationRecorder;
+  let ring: HashRing;
 
   const urls = new Map<string, string>();
 
@@ -85,7 +86,7 @@ describe('ChunkClient against three real storage nodes', () => {
   beforeEach(async () => {
     nodes = await Promise.all(nodes.map((n) => (n.process.exitCode === null && n.process.signalCode === null ? n : startNode(n.nodeId, n.dataDir))));
     for (const n of nodes) urls.set(n.nodeId, n.url);
-    const ring = HashRing.build({ epoch: 1, members: nodes.map((n, i) => ({ nodeId: n.nodeId, zone: `z${i}`, host: `h${i}`, weight: 1 })) });
+    ring = HashRing.build({ epoch: 1, members: nodes.map((n, i) => ({ nodeId: n.nodeId, zone: `z${i}`, host: `h${i}`, weight: 1 })) });
     recorder = new InMemoryUnderReplicationRecorder();
     client = new ChunkClient({ ring: () => ring, addressOf: (id) => urls.get(id) ?? 'http://127.0.0.1:1', signer, underReplication: recorder, strategy: regionReplication(3).standard });
   }, 60_000);
@@ -210,6 +211,29 @@ describe('ChunkClient against three real storage nodes', () => {
     expect(fellOver.fellOverFrom.map((f) => f.nodeId)).toEqual(['n1']);
     expect(fellOver.bytes.equals(data)).toBe(true);
     expect(into.subarray(0, data.length).equals(data)).toBe(true);
+  }, 60_000);
+
+  it('spreads whole reads in flight at once over the replicas instead of sending them all to the fastest', async () => {
+    const datas = [randomBytes(2 * MiB), randomBytes(2 * MiB), randomBytes(2 * MiB)];
+    const hashes = await Promise.all(datas.map(async (d) => (await client.writeChunk(d)).hash));
+    for (let i = 0; i < 40; i++) {
+      client.latency.observe('n1', 50);
+      client.latency.observe('n2', 1);
+      client.latency.observe('n3', 50);
+    }
+    const reads = await Promise.all(hashes.map((hash) => readAll(hash, undefined, Buffer.alloc(2 * MiB))));
+    reads.forEach((read, i) => expect(read.bytes.equals(datas[i])).toBe(true));
+    expect(reads[0].servedBy).toBe('n2');
+    expect(reads.map((r) => r.servedBy).sort()).toEqual(['n1', 'n2', 'n3']);
+    expect(['n1', 'n2', 'n3'].map((id) => client.readsInFlightTo(id))).toEqual([0, 0, 0]);
+  }, 60_000);
+
+  it('reads a chunk from its first replica each time, while none is slow, busy or failing', async () => {
+    const data = randomBytes(2 * MiB);
+    const { hash } = await client.writeChunk(data);
+    for (let i = 0; i < 40; i++) for (const id of ['n1', 'n2', 'n3']) client.latency.observe(id, 20);
+    const first = regionReplication(3).standard.readNodes(ring, hash)[0].nodeId;
+    for (let i = 0; i < 5; i++) expect((await readAll(hash, undefined, Buffer.alloc(2 * MiB))).servedBy).toBe(first);
   }, 60_000);
 
   it('a streamed read resumes on another replica when its node dies mid-body', async () => {

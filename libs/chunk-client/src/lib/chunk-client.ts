@@ -109,9 +109,10 @@ export type ChunkSource = Uint8Array | Readable | AsyncIterable<Uint8Array>;
 
 /**
  * The replicated chunk path (docs/architecture.md §3): writes go to every replica the ring names, in
- * parallel, and succeed at the write quorum; reads go to the replica with the lowest recent
- * latency first and fall over on errors and corruption. Bodies stream; memory per call is
- * bounded by the constants above, whatever the chunk size.
+ * parallel, and succeed at the write quorum; reads go first to the replica with the fewest of this
+ * client's reads in flight, not slow and not failing (LatencyTracker.readOrder), and fall over on
+ * errors and corruption. Bodies stream; memory per call is bounded by the constants above,
+ * whatever the chunk size.
  */
 export class ChunkClient {
   private readonly pools: NodePools;
@@ -119,6 +120,8 @@ export class ChunkClient {
   readonly latency: LatencyTracker;
   private readonly nowMs: () => number;
   private readonly health: NodeHealth;
+  /** Per node, this client's reads sent and not yet answered (a streamed read counts until its response's head). */
+  private readonly readsInFlight = new Map<string, number>();
 
   constructor(private readonly options: ChunkClientOptions) {
     this.strategy = options.strategy;
@@ -173,9 +176,11 @@ export class ChunkClient {
         const startedMs = this.nowMs();
         const direct = !range && into ? this.pools.directReads(node.nodeId) : null;
         if (direct && into) {
+          const done = this.startRead(node.nodeId);
           try {
             const path = StoragePaths.chunk(hash);
             const outcome = await direct.read(path, this.pools.prepareGet(node.nodeId, path, readHeaders(undefined)), hash, into);
+            done();
             if (outcome.kind === 'refused') {
               fail(node, outcome.reason);
               continue;
@@ -183,19 +188,23 @@ export class ChunkClient {
             this.latency.observe(node.nodeId, this.nowMs() - startedMs);
             return { hash, stream: Readable.from([outcome.bytes]), servedBy: node.nodeId, fellOverFrom };
           } catch (error) {
+            done();
             if (error instanceof ClientHashMismatchError) await this.confirmCorrupt(node, hash);
             fail(node, describeError(error));
             continue;
           }
         }
         let response: Dispatcher.ResponseData;
+        const done = this.startRead(node.nodeId);
         try {
           response = await this.poolFor(node.nodeId).request({ path: StoragePaths.chunk(hash), method: 'GET', headers: readHeaders(range) });
         } catch (error) {
+          done();
           fail(node, describeError(error));
           continue;
         }
         if (response.statusCode !== 200 && response.statusCode !== 206) {
+          done();
           fail(node, await describeResponse(response));
           continue;
         }
@@ -203,15 +212,18 @@ export class ChunkClient {
         if (Number.isFinite(lengthBytes) && lengthBytes <= READ_HOLDBACK_BYTES) {
           try {
             const pieces = await receiveVerified(response.body, lengthBytes, range ? null : hash, into && lengthBytes <= into.length ? into.subarray(0, lengthBytes) : null);
+            done();
             this.latency.observe(node.nodeId, this.nowMs() - startedMs);
             // One Buffer per read: a byte-mode stream read by an async iterator would concatenate them again.
             return { hash, stream: Readable.from(pieces), servedBy: node.nodeId, fellOverFrom };
           } catch (error) {
+            done();
             if (error instanceof ClientHashMismatchError) await this.confirmCorrupt(node, hash);
             fail(node, describeError(error));
             continue;
           }
         }
+        done();
         this.latency.observe(node.nodeId, this.nowMs() - startedMs);
         const rest = candidates.slice(i + 1);
         const stream = Readable.from(this.resumingBody(hash, range, node, response.body, rest, fail, failures), { objectMode: false });
@@ -228,16 +240,38 @@ export class ChunkClient {
     await this.pools.close();
   }
 
-  /** The ring's replicas, fastest first, then any fallbacks the ring no longer names; nodes declared down after all of them. */
+  /** Counts a read to `nodeId` as in flight until the function it answers is called (once). */
+  private startRead(nodeId: string): () => void {
+    this.readsInFlight.set(nodeId, (this.readsInFlight.get(nodeId) ?? 0) + 1);
+    let ended = false;
+    return () => {
+      if (ended) return;
+      ended = true;
+      const left = (this.readsInFlight.get(nodeId) ?? 1) - 1;
+      if (left > 0) this.readsInFlight.set(nodeId, left);
+      else this.readsInFlight.delete(nodeId);
+    };
+  }
+
+  /** This client's reads to `nodeId` sent and not yet answered. */
+  readsInFlightTo(nodeId: string): number {
+    return this.readsInFlight.get(nodeId) ?? 0;
+  }
+
+  /** The ring's replicas in read order (LatencyTracker.readOrder), then any fallbacks the ring no longer names; nodes declared down after all of them. */
   private readCandidates(hash: ContentHash): RingMember[] {
-    const candidates = this.readCandidatesByLatency(hash);
+    const candidates = this.readCandidatesInOrder(hash);
     const down = candidates.filter((m) => this.health.isDown(m.nodeId));
     if (down.length === 0) return candidates;
     return [...candidates.filter((m) => !this.health.isDown(m.nodeId)), ...down];
   }
 
-  private readCandidatesByLatency(hash: ContentHash): RingMember[] {
-    const replicas = this.latency.order(this.strategy.readNodes(this.options.ring(), hash));
+  private readCandidatesInOrder(hash: ContentHash): RingMember[] {
+    const ringReplicas = this.strategy.readNodes(this.options.ring(), hash);
+    const inFlight = (nodeId: string) => this.readsInFlightTo(nodeId);
+    // Ordered apart, so that a node declared down sets no pace for the others (what is slow is judged among those up).
+    const up = ringReplicas.filter((m) => !this.health.isDown(m.nodeId));
+    const replicas = up.length === ringReplicas.length ? this.latency.readOrder(ringReplicas, inFlight) : [...this.latency.readOrder(up, inFlight), ...this.latency.readOrder(ringReplicas.filter((m) => this.health.isDown(m.nodeId)), inFlight)];
     const fallbacks = this.options.fallbackReadNodes?.(hash) ?? [];
     if (fallbacks.length === 0) return replicas;
     const tried = new Set(replicas.map((m) => m.nodeId));
