@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { Readable } from 'node:stream';
 import { crc32 } from 'node:zlib';
@@ -672,6 +672,23 @@ describe('the S3 gateway against a real region (metadata, three storage nodes, a
       expect(text).toContain('<Code>AccessDenied</Code>');
       expect(text).toContain('Request has expired');
       expect(text).toContain(`<RequestId>${expired.headers.get('x-amz-request-id')}</RequestId>`);
+    });
+
+    it('refuses a Signature Version 2 URL (what `aws s3 presign` of the aws CLI v1 and `s3cmd signurl` make) with InvalidRequest asking for SigV4, as S3 does, not as an anonymous AccessDenied', async () => {
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'presigned/v2', Body: 'kept' }));
+      const expires = Math.floor(Date.now() / 1000) + 300;
+      const sigV2Url = (method: string, key: string): string => {
+        const signature = createHmac('sha1', stack.root.secretAccessKey).update(`${method}\n\n\n${expires}\n/${bucket}/${key}`).digest('base64');
+        return `${stack.endpoint}/${bucket}/${key}?AWSAccessKeyId=${stack.root.accessKeyId}&Signature=${encodeURIComponent(signature)}&Expires=${expires}`;
+      };
+      for (const [method, body] of [['GET', undefined], ['PUT', 'by a v2 url']] as const) {
+        const answer = await fetch(sigV2Url(method, 'presigned/v2'), { method, body });
+        expect({ method, status: answer.status }).toEqual({ method, status: 400 });
+        const text = await answer.text();
+        expect(text).toContain('<Code>InvalidRequest</Code>');
+        expect(text).toContain('Please use AWS4-HMAC-SHA256.');
+      }
+      expect((await bodyOf(await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'presigned/v2' })))).toString()).toBe('kept');
     });
   });
 

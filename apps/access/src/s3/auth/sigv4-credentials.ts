@@ -11,6 +11,7 @@ import {
   MAX_PRESIGNED_EXPIRES_SECONDS,
   MIN_PRESIGNED_EXPIRES_SECONDS,
   MAX_SIGNED_HEADERS,
+  SIGV2_ACCESS_KEY_PARAM,
   SIGV4_ALGORITHM,
 } from './sigv4.constants';
 
@@ -49,6 +50,11 @@ const CREDENTIAL_SCOPE_PARTS = 5;
 
 type AuthErrorCode = 'AuthorizationHeaderMalformed' | 'AuthorizationQueryParametersError';
 
+/** What S3 answers (400 InvalidRequest) to a Signature Version 2 header or query in a region that takes only SigV4. */
+function unsupportedAuthMechanism(): S3Error {
+  return new S3Error('InvalidRequest', 'The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.');
+}
+
 export function parseCredential(value: string, errorCode: AuthErrorCode): CredentialScope {
   const parts = value.split('/');
   if (parts.length < CREDENTIAL_SCOPE_PARTS) {
@@ -84,9 +90,7 @@ export function parseAuthorizationHeader(header: string): HeaderSignatureParts {
   const trimmed = header.trim();
   const space = trimmed.indexOf(' ');
   const algorithm = space === -1 ? trimmed : trimmed.slice(0, space);
-  if (algorithm !== SIGV4_ALGORITHM) {
-    throw new S3Error('InvalidRequest', 'The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.');
-  }
+  if (algorithm !== SIGV4_ALGORITHM) throw unsupportedAuthMechanism();
   const fields = new Map<string, string>();
   for (const component of trimmed.slice(space + 1).split(',')) {
     const part = component.trim();
@@ -113,12 +117,24 @@ export function parseAuthorizationHeader(header: string): HeaderSignatureParts {
   };
 }
 
+/**
+ * Whether the query signs the request: SigV4's X-Amz-* parameters, or a Signature Version 2 URL
+ * (`?AWSAccessKeyId=…&Signature=…&Expires=…`, what the aws CLI v1's `s3 presign` and `s3cmd signurl`
+ * make by default). The latter is a signed request too, never an anonymous one: it is refused as
+ * S3 refuses it, not evaluated against the bucket policy as principal `*`.
+ */
 export function isPresignedQuery(query: readonly QueryParam[]): boolean {
-  return hasQueryParam(query, AMZ_ALGORITHM_PARAM) || hasQueryParam(query, AMZ_SIGNATURE_PARAM) || hasQueryParam(query, AMZ_CREDENTIAL_PARAM);
+  return (
+    hasQueryParam(query, AMZ_ALGORITHM_PARAM) ||
+    hasQueryParam(query, AMZ_SIGNATURE_PARAM) ||
+    hasQueryParam(query, AMZ_CREDENTIAL_PARAM) ||
+    hasQueryParam(query, SIGV2_ACCESS_KEY_PARAM)
+  );
 }
 
-/** Parses the X-Amz-* parameters of a presigned URL. */
+/** Parses the X-Amz-* parameters of a presigned URL; a Signature Version 2 one is InvalidRequest, as S3 answers it. */
 export function parsePresignedQuery(query: readonly QueryParam[]): PresignedSignatureParts {
+  if (!hasQueryParam(query, AMZ_ALGORITHM_PARAM) && hasQueryParam(query, SIGV2_ACCESS_KEY_PARAM)) throw unsupportedAuthMechanism();
   const required = [AMZ_ALGORITHM_PARAM, AMZ_CREDENTIAL_PARAM, AMZ_DATE_PARAM, AMZ_EXPIRES_PARAM, AMZ_SIGNED_HEADERS_PARAM, AMZ_SIGNATURE_PARAM];
   for (const name of required) {
     if (query.filter((param) => param.name === name).length !== 1) {

@@ -3,7 +3,7 @@ import { parseRequestTarget } from '../routing/request-target';
 import { InMemoryAccessKeyLookup } from './access-key-lookup.port';
 import { SigningKeyCache } from './signing-key';
 import { presignWithSdk, signWithSdk, type TestCredentials } from './sigv4-test-signer';
-import { SigV4Verifier, type SignableRequest } from './sigv4-verifier';
+import { SigV4Verifier, isAnonymousRequest, type SignableRequest } from './sigv4-verifier';
 
 const SIGNED_AT = new Date('2026-03-14T15:09:26Z');
 const NOW_MS = SIGNED_AT.getTime() + 1_000;
@@ -161,6 +161,14 @@ describe('SigV4Verifier with header signatures from the AWS SDK signer', () => {
   it('refuses anonymous requests with AccessDenied', async () => {
     const error = await rejection(verifier.verify({ method: 'GET', target: parseRequestTarget('/b/k'), headers: { host: 'x' } }, NOW_MS));
     expect(error.code).toBe('AccessDenied');
+  });
+
+  it('takes a Signature Version 2 query (the aws CLI v1 presign) as signed, not anonymous, and refuses it with InvalidRequest as S3 does', async () => {
+    const request: SignableRequest = { method: 'GET', target: parseRequestTarget('/b/k?AWSAccessKeyId=AKIAALICE&Signature=c2ln&Expires=1773500000'), headers: { host: 'x' } };
+    expect(isAnonymousRequest(request)).toBe(false);
+    const error = await rejection(verifier.verify(request, NOW_MS));
+    expect(error).toMatchObject({ code: 'InvalidRequest', httpStatus: 400 });
+    expect(error.message).toBe('The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.');
   });
 
   it('answers MissingSecurityHeader when x-amz-content-sha256 is absent and InvalidArgument when it is nonsense', async () => {

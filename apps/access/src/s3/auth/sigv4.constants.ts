@@ -29,3 +29,5 @@ export const AMZ_EXPIRES_PARAM = 'X-Amz-Expires';
 export const AMZ_SIGNED_HEADERS_PARAM = 'X-Amz-SignedHeaders';
 export const AMZ_SIGNATURE_PARAM = 'X-Amz-Signature';
 export const AMZ_SECURITY_TOKEN_PARAM = 'X-Amz-Security-Token';
+/** The access key of a Signature Version 2 query (`AWSAccessKeyId`, `Signature`, `Expires`), which Cairn refuses as S3's SigV4-only regions do. */
+export const SIGV2_ACCESS_KEY_PARAM = 'AWSAccessKeyId';
