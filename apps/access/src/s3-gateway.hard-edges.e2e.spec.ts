@@ -408,6 +408,18 @@ describe('the S3 gateway at its hard edges (issue 12, findings 3-7)', () => {
       expect(answer).toMatch(/\r\nx-amz-request-id: [0-9a-f-]{36}\r\n/);
     });
 
+    it.each([
+      ['ListObjects prefix', { prefix: 'a\u0000' }],
+      ['ListObjects marker', { marker: '\u0000' }],
+      ['ListObjectsV2 start-after', { 'list-type': '2', 'start-after': '\u0000' }],
+      ['ListObjectsV2 continuation token', { 'list-type': '2', 'continuation-token': Buffer.from(JSON.stringify({ v: 1, after: '\u0000' })).toString('base64url') }],
+      ['ListObjectVersions key-marker', { versions: '', 'key-marker': '\u0000' }],
+      ['ListMultipartUploads prefix', { uploads: '', prefix: '\u0000' }],
+    ])('refuses a %s holding NUL with 400 InvalidArgument (Postgres failed on it: 500)', async (_what, query) => {
+      const answer = await send(await presign('GET', `/${bucket}`, query), 'GET');
+      expect({ status: answer.status, code: xmlCode(answer.body) }).toEqual({ status: 400, code: 'InvalidArgument' });
+    });
+
     it("answers them on the internal routes in the service's error JSON (a storage node)", async () => {
       const storage = stack.processes.find((p) => p.app === 'storage')!;
       const answer = await exchangeRaw(storage.url, `GET /health HTTP/1.1\r\nHost: h\r\nX-Big: ${'x'.repeat(20_000)}\r\n\r\n`);

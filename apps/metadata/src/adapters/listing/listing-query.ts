@@ -9,7 +9,18 @@ export type ListObjectsRequest = ListObjectsOptions;
 
 /** What a listing request asks for, max-keys clamped to S3's bound. */
 export function listingWindow(request: ListObjectsRequest, markerKey: string | null): ListingWindow {
-  return { prefix: request.prefix ?? '', delimiter: request.delimiter ?? '', maxKeys: clampMaxKeys(request.maxKeys), markerKey };
+  const prefix = request.prefix ?? '';
+  checkListingBound('prefix', prefix);
+  if (markerKey !== null) checkListingBound('marker', markerKey);
+  return { prefix, delimiter: request.delimiter ?? '', maxKeys: clampMaxKeys(request.maxKeys), markerKey };
+}
+
+/**
+ * A prefix or marker goes into a Postgres query as text, which cannot hold NUL (the query failed,
+ * answered 500); no key holds one either (validateObjectKey), so it is refused as a key with one is.
+ */
+function checkListingBound(name: 'prefix' | 'marker', value: string): void {
+  if (value.includes('\u0000')) throw new MetadataError(MetadataErrorCodes.InvalidArgument, `a listing's ${name} cannot contain NUL (U+0000): no key does`);
 }
 
 export function clampMaxKeys(maxKeys: number | undefined): number {
