@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
 import { LeanS3Client, type S3Target } from './lean-s3-client';
 
 /** The dev stack's region spawner (tools/dev-stack, plain JavaScript) as the benches use it. */
@@ -13,7 +14,11 @@ export interface SpawnedRegion {
   stop(timeoutMs: number): Promise<void>;
 }
 export const { spawnRegion } = require('../dev-stack/region') as { spawnRegion: (o: Record<string, unknown>) => SpawnedRegion };
-export const { DEV_ROOT_ACCESS_KEY, DEV_ROOT_SECRET_KEY } = require('../dev-stack/stack') as { DEV_ROOT_ACCESS_KEY: string; DEV_ROOT_SECRET_KEY: string };
+export const { DEV_ROOT_ACCESS_KEY, DEV_ROOT_SECRET_KEY, regionProcesses } = require('../dev-stack/stack') as {
+  DEV_ROOT_ACCESS_KEY: string;
+  DEV_ROOT_SECRET_KEY: string;
+  regionProcesses: (o: { portOffset: number; dataRoot: string }) => { name: string; env: Record<string, string> }[];
+};
 export const { ensureLocalServices } = require('../services/local-services') as { ensureLocalServices: () => Promise<unknown> };
 
 /** How long a private region gets to come up and take its first write. */
@@ -49,5 +54,22 @@ export async function waitUntilWritable(region: SpawnedRegion, target: S3Target)
     }
   } finally {
     probe.close();
+  }
+}
+
+/**
+ * Refuses to go on when a port of the region at `portOffset` is taken. A process of the region
+ * that cannot listen exits, but the bench's readiness probe and workload would then be answered
+ * by whatever holds the port (another region left running at the same offset), and measure it.
+ */
+export async function assertRegionPortsFree(portOffset: number): Promise<void> {
+  for (const proc of regionProcesses({ portOffset, dataRoot: '' })) {
+    const port = Number(proc.env.CAIRN_HTTP_PORT);
+    const taken = await new Promise<boolean>((resolve) => {
+      const probe = createServer();
+      probe.once('error', () => resolve(true));
+      probe.listen(port, () => probe.close(() => resolve(false)));
+    });
+    if (taken) throw new Error(`port ${port} (${proc.name} at port offset ${portOffset}) is taken: another region or server is running there; stop it or pass --port-offset`);
   }
 }

@@ -6,6 +6,8 @@
  * Pass --endpoint (with --access-key/--secret-key) to point it at any S3 server instead of starting
  * a private region; --quick runs fewer operations; --only small|large runs one half of the
  * workload. For the private region it also prints the CPU each process spent per 4 KiB request.
+ * --port-offset N moves the private region's ports (default 3000 above region one's); the bench
+ * refuses to start when one of them is taken, rather than measure whatever answers there.
  * --warmup N runs the workload N times (default 1) against a fresh region before the measured rounds:
  * the services' CPU per 4 KiB request keeps falling for the first few thousand requests while V8
  * optimises their code, so one pass measures a region still warming up.
@@ -20,14 +22,14 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_REPLICATION_FACTOR, isReplicationFactor, MAX_REPLICATION_FACTOR } from '@cairn/protocol';
 import type { S3Target } from './lean-s3-client';
-import { DEV_ROOT_ACCESS_KEY, DEV_ROOT_SECRET_KEY, ensureLocalServices, spawnRegion, waitUntilWritable, type RegionMember } from './private-region';
+import { assertRegionPortsFree, DEV_ROOT_ACCESS_KEY, DEV_ROOT_SECRET_KEY, ensureLocalServices, spawnRegion, waitUntilWritable, type RegionMember } from './private-region';
 import { runWorkloadInChild, type Figures } from './s3-workload';
 
 
 const MiB = 1024 * 1024;
 const RAW_DISK_BYTES = 256 * MiB;
 const RAW_DISK_BLOCK_BYTES = 4 * MiB;
-/** The private region's ports: region one's plus this, clear of a running `npm start`. */
+/** The private region's ports: region one's plus this (--port-offset), clear of a running `npm start`. */
 const BENCH_PORT_OFFSET = 3000;
 const MEASURED_ROUNDS = 2;
 
@@ -42,6 +44,7 @@ const { values: args } = parseArgs({
     only: { type: 'string' },
     rf: { type: 'string' },
     warmup: { type: 'string', default: '1' },
+    'port-offset': { type: 'string', default: String(BENCH_PORT_OFFSET) },
   },
 });
 if (args.only !== undefined && args.only !== 'small' && args.only !== 'large') throw new Error('--only takes small or large');
@@ -55,6 +58,10 @@ const SMALL_OPS = args.quick ? 500 : 2000;
 /** How many times the workload runs against a fresh region before the measured rounds. */
 const WARMUP_PASSES = Number(args.warmup);
 if (!Number.isInteger(WARMUP_PASSES) || WARMUP_PASSES < 1) throw new Error(`--warmup takes a whole number of passes, 1 or more, not "${args.warmup}"`);
+
+/** Added to region one's ports for the private region; the bench stops at once if one of them is taken. */
+const PORT_OFFSET = Number(args['port-offset']);
+if (!Number.isInteger(PORT_OFFSET) || PORT_OFFSET < 0) throw new Error(`--port-offset takes a whole number, not "${args['port-offset']}"`);
 
 function replicationFactorsOf(text: string | undefined): number[] {
   if (text === undefined) return [DEFAULT_REPLICATION_FACTOR];
@@ -85,7 +92,7 @@ async function startPrivateRegion(dataRoot: string, replicationFactor: number) {
   const logFile = path.join(os.tmpdir(), `cairn-bench-${namespace}.log`);
   const log = createWriteStream(logFile);
   const env = { CAIRN_LOG_LEVEL: 'warn', CAIRN_REPLICATION_FACTOR: String(replicationFactor) };
-  const region = spawnRegion({ namespace, portOffset: BENCH_PORT_OFFSET, dataRoot, env, onLine: (name: string, line: string) => log.write(`${name}: ${line}\n`) });
+  const region = spawnRegion({ namespace, portOffset: PORT_OFFSET, dataRoot, env, onLine: (name: string, line: string) => log.write(`${name}: ${line}\n`) });
   console.log(`the private region (rf=${replicationFactor})'s warnings and errors go to ${logFile}`);
   const access = region.members.find((m) => m.proc.service === 'access')!;
   const target: S3Target = { name: `cairn rf=${replicationFactor}`, endpoint: access.url, accessKey: DEV_ROOT_ACCESS_KEY, secretKey: DEV_ROOT_SECRET_KEY, region: 'us-east-1' };
@@ -159,12 +166,15 @@ function contenders(work: string): (() => Promise<Contender>)[] {
   }
   return REPLICATION_FACTORS.map((rf) => async () => {
     const dataRoot = path.join(work, `region-rf${rf}`);
+    await assertRegionPortsFree(PORT_OFFSET);
     const region = await startPrivateRegion(dataRoot, rf);
     return { ...region, stop: () => region.stop().finally(() => fsp.rm(dataRoot, { recursive: true, force: true })) };
   });
 }
 
 async function main(): Promise<void> {
+  // Checked again before each region starts: a region stopped late, or another started meanwhile, holds them too.
+  if (!args.endpoint) await assertRegionPortsFree(PORT_OFFSET);
   const work = await fsp.mkdtemp(path.join(os.tmpdir(), 'cairn-bench-'));
   const stops: (() => Promise<unknown>)[] = [];
   try {
