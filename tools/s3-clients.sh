@@ -1,22 +1,25 @@
 #!/usr/bin/env bash
 # Drives the aws CLI, rclone and s3cmd, with their default settings, against a running Cairn S3
 # endpoint (by default the one `npm start` prints): make a bucket, upload 1 KiB / 20 MiB / 100 MiB,
-# list, download and compare sha256, copy, delete, remove the bucket. One PASS/FAIL line per step;
+# list, download and compare sha256, copy, delete, remove the bucket; the aws CLI also a presigned
+# GET. Then restic (init, backup, check --read-data, restore, forget --prune) and an s3fs mount
+# (copy, append, rename, mkdir/rmdir, truncate, a write in place, rsync, all read back after a
+# remount). One PASS/FAIL line per step (SKIP where the machine cannot, e.g. no /dev/fuse for s3fs);
 # exits non-zero when any step failed.
 #
 #   npm start                      # in another terminal
-#   npm run test:clients           # or: tools/s3-clients.sh [--endpoint URL] [--clients "aws rclone s3cmd"]
+#   npm run test:clients           # or: tools/s3-clients.sh [--endpoint URL] [--clients "aws rclone s3cmd restic s3fs"]
 set -uo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 ENDPOINT="${CAIRN_S3_ENDPOINT:-http://127.0.0.1:9000}"
-CLIENTS="aws rclone s3cmd"
+CLIENTS="aws rclone s3cmd restic s3fs"
 REGION="${CAIRN_S3_REGION:-us-east-1}"
 while [ $# -gt 0 ]; do
   case "$1" in
     --endpoint) ENDPOINT="$2"; shift 2 ;;
     --clients) CLIENTS="$2"; shift 2 ;;
-    *) echo "usage: $0 [--endpoint URL] [--clients \"aws rclone s3cmd\"]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--endpoint URL] [--clients \"aws rclone s3cmd restic s3fs\"]" >&2; exit 2 ;;
   esac
 done
 # The development credentials `npm start` prints, unless given.
@@ -27,7 +30,9 @@ HOST_PORT="${ENDPOINT#*://}"
 FAILURES=0
 STEPS=0
 WORK="$(mktemp -d -t cairn-s3-clients-XXXXXX)"
-trap 'rm -rf "$WORK"' EXIT
+MOUNT="$WORK/s3fs-mount"
+# An s3fs mount left behind would keep a FUSE process and pin $WORK.
+trap 'if mountpoint -q "$MOUNT" 2>/dev/null; then fusermount -u "$MOUNT" 2>/dev/null || umount -l "$MOUNT"; fi; rm -rf "$WORK"' EXIT
 
 step() {
   local name="$1"; shift
@@ -46,7 +51,7 @@ same_sha256() { [ "$(sha256sum < "$1" | cut -d' ' -f1)" = "$(sha256sum < "$2" | 
 lists_all() { for name in small.bin medium.bin large.bin; do grep -q "$name" "$1" || { echo "$name missing from the listing:"; cat "$1"; return 1; }; done; }
 
 # --- tools --------------------------------------------------------------------------------------
-declare -A PACKAGE=([aws]=awscli [rclone]=rclone [s3cmd]=s3cmd)
+declare -A PACKAGE=([aws]=awscli [rclone]=rclone [s3cmd]=s3cmd [restic]=restic [s3fs]=s3fs)
 missing=()
 for client in $CLIENTS; do command -v "$client" >/dev/null 2>&1 || missing+=("${PACKAGE[$client]}"); done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -64,13 +69,19 @@ head -c 1024 /dev/urandom > "$WORK/small.bin"
 head -c $((20 * 1024 * 1024)) /dev/urandom > "$WORK/medium.bin"
 head -c $((100 * 1024 * 1024)) /dev/urandom > "$WORK/large.bin"
 FILES="small.bin medium.bin large.bin"
+# A tree for restic and rsync: a few hundred small files in nested directories, names with spaces, and the 20 MiB file.
+mkdir -p "$WORK/tree/a/b/c" "$WORK/tree/d"
+for i in $(seq 1 300); do head -c $((i * 97)) /dev/urandom > "$WORK/tree/a/f$i.bin"; done
+for i in $(seq 1 40); do echo "note $i" > "$WORK/tree/a/b/c/note $i.txt"; done
+cp "$WORK/medium.bin" "$WORK/tree/d/medium.bin"
 RUN_ID="$(date +%s)-$$"
 
 # --- aws CLI ------------------------------------------------------------------------------------
 run_aws() {
   export AWS_ACCESS_KEY_ID="$ACCESS_KEY" AWS_SECRET_ACCESS_KEY="$SECRET_KEY" AWS_DEFAULT_REGION="$REGION"
   export AWS_CONFIG_FILE="$WORK/aws-config" AWS_SHARED_CREDENTIALS_FILE="$WORK/aws-credentials"
-  : > "$AWS_CONFIG_FILE"; : > "$AWS_SHARED_CREDENTIALS_FILE"
+  # The aws CLI v1 presigns with Signature Version 2 unless told otherwise, which Cairn (like S3's newer regions) refuses.
+  printf '[default]\ns3 =\n    signature_version = s3v4\n' > "$AWS_CONFIG_FILE"; : > "$AWS_SHARED_CREDENTIALS_FILE"
   local a=(aws --endpoint-url "$ENDPOINT") b="aws-$RUN_ID" d="$WORK/aws-down"
   mkdir -p "$d"
   echo "== aws CLI ($(aws --version 2>&1 | cut -d' ' -f1))"
@@ -80,6 +91,7 @@ run_aws() {
   for f in $FILES; do step "aws: download $f, same sha256" bash -c "$(declare -f same_sha256); $(printf '%q ' "${a[@]}") s3 cp s3://$b/$f $d/$f && same_sha256 $WORK/$f $d/$f"; done
   step "aws: copy medium.bin (server side)" "${a[@]}" s3 cp "s3://$b/medium.bin" "s3://$b/medium-copy.bin"
   step "aws: download the copy, same sha256" bash -c "$(declare -f same_sha256); $(printf '%q ' "${a[@]}") s3 cp s3://$b/medium-copy.bin $d/medium-copy.bin && same_sha256 $WORK/medium.bin $d/medium-copy.bin"
+  step "aws: presigned GET with curl, same sha256" bash -c "$(declare -f same_sha256); url=\$($(printf '%q ' "${a[@]}") s3 presign s3://$b/medium.bin --expires-in 300) && curl -fsS ${AWS_CA_BUNDLE:+--cacert $AWS_CA_BUNDLE} -o $d/medium-presigned.bin \"\$url\" && same_sha256 $WORK/medium.bin $d/medium-presigned.bin"
   for f in $FILES medium-copy.bin; do step "aws: delete $f" "${a[@]}" s3 rm "s3://$b/$f"; done
   step "aws: remove bucket" "${a[@]}" s3 rb "s3://$b"
 }
@@ -138,12 +150,78 @@ CONF
   step "s3cmd: remove bucket" "${s[@]}" rb "s3://$b"
 }
 
+# --- restic -------------------------------------------------------------------------------------
+run_restic() {
+  local b="restic-$RUN_ID" d="$WORK/restic-restore"
+  export AWS_ACCESS_KEY_ID="$ACCESS_KEY" AWS_SECRET_ACCESS_KEY="$SECRET_KEY" AWS_DEFAULT_REGION="$REGION"
+  export RESTIC_REPOSITORY="s3:$ENDPOINT/$b" RESTIC_PASSWORD="cairn-s3-clients" RESTIC_CACHE_DIR="$WORK/restic-cache"
+  local r=(restic ${AWS_CA_BUNDLE:+--cacert "$AWS_CA_BUNDLE"})
+  echo "== restic ($(restic version 2>/dev/null | cut -d' ' -f1-2))"
+  step "restic: init (makes the bucket)" "${r[@]}" init
+  step "restic: backup a tree of 341 files" "${r[@]}" backup "$WORK/tree"
+  step "restic: check --read-data" "${r[@]}" check --read-data
+  step "restic: second backup after a change" bash -c "echo changed >> $WORK/tree/a/f1.bin && rm $WORK/tree/a/f2.bin && $(printf '%q ' "${r[@]}") backup $WORK/tree"
+  step "restic: restore latest, same tree" bash -c "$(printf '%q ' "${r[@]}") restore latest --target $d && diff -r $WORK/tree $d$WORK/tree"
+  step "restic: forget --keep-last 1 --prune" "${r[@]}" forget --keep-last 1 --prune
+  step "restic: check --read-data after the prune" "${r[@]}" check --read-data
+  step "restic: remove the repository and bucket" purge_bucket "$b"
+  unset RESTIC_REPOSITORY RESTIC_PASSWORD RESTIC_CACHE_DIR
+}
+
+# --- s3fs ---------------------------------------------------------------------------------------
+run_s3fs() {
+  local b="s3fs-$RUN_ID" m="$MOUNT"
+  echo "== s3fs ($(s3fs --version 2>/dev/null | head -1 | sed 's/.*System V/V/; s/ (.*//'))"
+  if [ ! -e /dev/fuse ] || ! command -v fusermount >/dev/null 2>&1; then echo "SKIP  s3fs: no /dev/fuse or fusermount here"; return; fi
+  printf '%s:%s\n' "$ACCESS_KEY" "$SECRET_KEY" > "$WORK/s3fs-passwd"; chmod 600 "$WORK/s3fs-passwd"
+  mkdir -p "$m"
+  # s3fs reads its CA bundle from CURL_CA_BUNDLE (for `npm start -- --tls`).
+  local mount=(env ${AWS_CA_BUNDLE:+CURL_CA_BUNDLE="$AWS_CA_BUNDLE"} s3fs "$b" "$m" -o "passwd_file=$WORK/s3fs-passwd" -o "url=$ENDPOINT" -o use_path_request_style -o "endpoint=$REGION" -o dbglevel=warn -o "logfile=$WORK/s3fs.log")
+  step "s3fs: make bucket (aws CLI or rclone)" make_bucket "$b"
+  step "s3fs: mount" bash -c "$(printf '%q ' "${mount[@]}") && for _ in \$(seq 50); do mountpoint -q $m && exit 0; sleep 0.1; done; cat $WORK/s3fs.log; exit 1"
+  mountpoint -q "$m" || return
+  step "s3fs: cp medium.bin in, cmp" bash -c "cp $WORK/medium.bin $m/medium.bin && cmp $WORK/medium.bin $m/medium.bin"
+  step "s3fs: write, append (>>), cat" bash -c "echo hello > $m/note.txt && echo world >> $m/note.txt && [ \"\$(cat $m/note.txt)\" = \"\$(printf 'hello\\nworld')\" ]"
+  step "s3fs: rename" bash -c "mv $m/note.txt $m/renamed.txt && [ ! -e $m/note.txt ] && grep -q world $m/renamed.txt"
+  step "s3fs: mkdir, nested file, ls -la, rmdir" bash -c "mkdir -p $m/dir/sub && echo x > $m/dir/sub/f && ls -la $m/dir/sub | grep -q ' f\$' && rm $m/dir/sub/f && rmdir $m/dir/sub $m/dir && [ ! -e $m/dir ]"
+  step "s3fs: truncate shorter and longer" bash -c "truncate -s 5 $m/renamed.txt && [ \"\$(cat $m/renamed.txt)\" = hello ] && truncate -s 100 $m/renamed.txt && [ \"\$(stat -c %s $m/renamed.txt)\" = 100 ]"
+  cp "$WORK/medium.bin" "$WORK/medium-patched.bin"
+  printf 'CAIRN' | dd of="$WORK/medium-patched.bin" bs=1 seek=$((7 * 1024 * 1024 + 3)) conv=notrunc status=none
+  step "s3fs: write in place (dd conv=notrunc)" bash -c "printf CAIRN | dd of=$m/medium.bin bs=1 seek=$((7 * 1024 * 1024 + 3)) conv=notrunc status=none && cmp $WORK/medium-patched.bin $m/medium.bin"
+  step "s3fs: rsync -a a tree in, and again (nothing to do)" bash -c "rsync -a $WORK/tree/ $m/tree/ && [ -z \"\$(rsync -a -i $WORK/tree/ $m/tree/)\" ]"
+  step "s3fs: remount, everything reads back" bash -c "fusermount -u $m && $(printf '%q ' "${mount[@]}") && for _ in \$(seq 50); do mountpoint -q $m && break; sleep 0.1; done && cmp $WORK/medium-patched.bin $m/medium.bin && [ \"\$(stat -c %s $m/renamed.txt)\" = 100 ] && diff -r $WORK/tree $m/tree"
+  step "s3fs: rm -rf, unmount" bash -c "rm -rf $m/tree $m/medium.bin $m/renamed.txt && [ -z \"\$(ls -A $m)\" ] && fusermount -u $m"
+  mountpoint -q "$m" && fusermount -u "$m"
+  step "s3fs: remove bucket" purge_bucket "$b"
+}
+
+# Bucket chores for restic and s3fs, with whichever of the other clients is installed.
+make_bucket() {
+  if command -v aws >/dev/null 2>&1; then aws_plain s3 mb "s3://$1"
+  elif command -v rclone >/dev/null 2>&1; then rclone_plain mkdir ":s3:$1"
+  else echo "needs the aws CLI or rclone to make a bucket"; return 1; fi
+}
+purge_bucket() {
+  if command -v aws >/dev/null 2>&1; then aws_plain s3 rb --force "s3://$1"
+  elif command -v rclone >/dev/null 2>&1; then rclone_plain purge ":s3:$1"
+  else echo "needs the aws CLI or rclone to remove a bucket"; return 1; fi
+}
+aws_plain() {
+  AWS_ACCESS_KEY_ID="$ACCESS_KEY" AWS_SECRET_ACCESS_KEY="$SECRET_KEY" AWS_DEFAULT_REGION="$REGION" \
+    AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null aws --endpoint-url "$ENDPOINT" "$@"
+}
+rclone_plain() {
+  env -u AWS_CA_BUNDLE rclone --s3-provider Other --s3-access-key-id "$ACCESS_KEY" --s3-secret-access-key "$SECRET_KEY" --s3-endpoint "$ENDPOINT" --s3-region "$REGION" "$@"
+}
+
 echo "Cairn S3 endpoint $ENDPOINT, key $ACCESS_KEY"
 for client in $CLIENTS; do
   case "$client" in
     aws) run_aws ;;
     rclone) run_rclone ;;
     s3cmd) run_s3cmd ;;
+    restic) run_restic ;;
+    s3fs) run_s3fs ;;
     *) echo "unknown client $client"; FAILURES=$((FAILURES + 1)) ;;
   esac
 done
