@@ -3,7 +3,7 @@ import { promises as fsp } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { contentHashOf, type ContentHash } from '@cairn/hashing';
-import { DIRECT_WRITE_BLOCK_BYTES, chunkRelativePath } from '../domain/chunk-layout';
+import { DIRECT_WRITE_BLOCK_BYTES, WHOLE_READ_PIECE_BYTES, chunkRelativePath } from '../domain/chunk-layout';
 import { processDirectWriteBlocks } from './chunk-file-writer';
 import { FileChunkStore } from './file-chunk-store.adapter';
 
@@ -193,6 +193,26 @@ describe('FileChunkStore large chunk files, with O_DIRECT and through the page c
       handle.done?.(true);
       expect(Buffer.concat(read).equals(data.subarray(sizeBytes - 10))).toBe(true);
     }
+  });
+
+  it('hands a whole chunk to a reader that verifies it a piece at a time as the disk reads it, in one reused buffer', async () => {
+    const store = await openStore(true);
+    const data = randomBytes(8 * 1024 * KiB);
+    const hash = contentHashOf(data);
+    await store.put(hash, inPieces(data, 64 * KiB), data.length);
+    const readWhole = async () => {
+      const handle = (await store.read(hash, null, { readerVerifies: true }))!;
+      const pieces: Buffer[] = [];
+      for await (const piece of handle.stream) pieces.push(piece as Buffer);
+      handle.done?.(true);
+      return pieces;
+    };
+    const pieces = await readWhole();
+    expect(pieces.map((p) => p.length)).toEqual(Array.from({ length: data.length / WHOLE_READ_PIECE_BYTES }, () => WHOLE_READ_PIECE_BYTES));
+    expect(Buffer.concat(pieces).equals(data)).toBe(true);
+    expect(new Set(pieces.map((p) => p.buffer)).size).toBe(1);
+    // Given back with done(true): the next whole read lands in the same buffer.
+    expect((await readWhole())[0].buffer).toBe(pieces[0].buffer);
   });
 
   it('a wrong body or one cut short leaves no file behind and gives every aligned block back', async () => {

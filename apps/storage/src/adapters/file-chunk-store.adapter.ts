@@ -17,6 +17,7 @@ import {
   SMALL_CHUNK_THRESHOLD_BYTES_DEFAULT,
   TEMP_DIR,
   WHOLE_READ_MAX_BYTES,
+  WHOLE_READ_PIECE_BYTES,
   WHOLE_READS_IN_FLIGHT_MAX,
   chunkRelativePath,
   type ByteRange,
@@ -237,7 +238,8 @@ export class FileChunkStore implements ChunkStore {
     const { sizeBytes } = opened;
     const wanted = range ?? { start: 0, end: sizeBytes };
     const lease = sizeBytes <= WHOLE_READ_MAX_BYTES ? this.readBuffers.tryLease(sizeBytes) : null;
-    if (lease) return this.readWhole(opened, handle, wanted, lease, readerVerifies);
+    if (lease && readerVerifies) return this.readWholeAsItLands(opened, handle, lease);
+    if (lease) return this.readWhole(opened, handle, wanted, lease);
     const file = createReadStream('', { fd: handle, highWaterMark: READ_BUFFER_BYTES });
     if (readerVerifies) return { sizeBytes, range: wanted, stream: file };
     return { sizeBytes, range: wanted, stream: Readable.from(this.verifiedSlices(opened, file, wanted), { objectMode: false }) };
@@ -543,7 +545,7 @@ export class FileChunkStore implements ChunkStore {
    * it before a byte is handed out. A corrupt chunk is quarantined and its stream errors, as a
    * streamed read's does. The buffer goes back to the pool on `done(true)` only.
    */
-  private async readWhole(opened: OpenedChunkFile, handle: FileHandle, wanted: ByteRange, lease: ReadBufferLease, readerVerifies: boolean): Promise<ChunkReadHandle> {
+  private async readWhole(opened: OpenedChunkFile, handle: FileHandle, wanted: ByteRange, lease: ReadBufferLease): Promise<ChunkReadHandle> {
     const { hash, sizeBytes } = opened;
     let filled = 0;
     try {
@@ -559,8 +561,7 @@ export class FileChunkStore implements ChunkStore {
       await handle.close();
     }
     const data = lease.bytes.subarray(0, filled);
-    // A short read is checked here whoever verifies: the file is not what its size said.
-    const actual = readerVerifies && filled === sizeBytes ? hash : contentHashOf(data);
+    const actual = contentHashOf(data);
     if (filled !== sizeBytes || actual !== hash) {
       lease.drop();
       const corrupt = this.quarantineFile(opened, `read ${filled} bytes hashing to ${actual}`);
@@ -572,6 +573,38 @@ export class FileChunkStore implements ChunkStore {
       sizeBytes,
       range: wanted,
       stream: Readable.from(slice.length > 0 ? [slice] : []),
+      done: (sent) => (sent ? lease.giveBack() : lease.drop()),
+    };
+  }
+
+  /**
+   * A whole chunk for a reader that hashes it itself: read into a pooled buffer WHOLE_READ_PIECE_BYTES
+   * at a time, each piece handed on as soon as it is in, so the disk reads the next piece while the
+   * last one is sent (one read of the whole chunk sent nothing until the disk had read all of it).
+   * A file shorter than it was when opened is quarantined and its stream errors, so the response
+   * is cut short. The buffer goes back to the pool on `done(true)` only.
+   */
+  private readWholeAsItLands(opened: OpenedChunkFile, handle: FileHandle, lease: ReadBufferLease): ChunkReadHandle {
+    const { sizeBytes } = opened;
+    const quarantine = (detail: string) => this.quarantineFile(opened, detail);
+    async function* pieces(): AsyncGenerator<Buffer> {
+      let filled = 0;
+      try {
+        while (filled < sizeBytes) {
+          const { bytesRead } = await handle.read(lease.bytes, filled, Math.min(WHOLE_READ_PIECE_BYTES, sizeBytes - filled), filled);
+          if (bytesRead === 0) break;
+          filled += bytesRead;
+          yield lease.bytes.subarray(filled - bytesRead, filled);
+        }
+      } finally {
+        await handle.close();
+      }
+      if (filled !== sizeBytes) throw await quarantine(`read ${filled} of its ${sizeBytes} bytes`);
+    }
+    return {
+      sizeBytes,
+      range: { start: 0, end: sizeBytes },
+      stream: Readable.from(pieces(), { objectMode: false }),
       done: (sent) => (sent ? lease.giveBack() : lease.drop()),
     };
   }

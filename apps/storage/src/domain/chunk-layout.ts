@@ -25,6 +25,11 @@ export const READ_BUFFER_BYTES = 1024 * 1024;
  * READ_BUFFER_BYTES pieces.
  */
 export const WHOLE_READ_MAX_BYTES = 16 * 1024 * 1024;
+/**
+ * A whole read for a reader that verifies the chunk itself is read this much at a time, each piece
+ * sent as soon as it is in, while the disk reads the next.
+ */
+export const WHOLE_READ_PIECE_BYTES = 2 * 1024 * 1024;
 /** Whole reads in flight at most (each holds up to WHOLE_READ_MAX_BYTES); past it reads stream. */
 export const WHOLE_READS_IN_FLIGHT_MAX = 4;
 /** Whole-read buffers of this size are kept for reuse (the default chunk size), at most the count above. */
