@@ -7,7 +7,7 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { request as httpRequest, type OutgoingHttpHeaders } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { Readable } from 'node:stream';
-import { CreateBucketCommand, CreateMultipartUploadCommand, GetObjectCommand, ListBucketsCommand, PutObjectCommand, S3ServiceException, type S3Client, type StorageClass } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, CreateMultipartUploadCommand, GetObjectCommand, ListBucketsCommand, PutBucketTaggingCommand, PutObjectCommand, S3ServiceException, type S3Client, type StorageClass } from '@aws-sdk/client-s3';
 import { MAX_REQUEST_HEADERS } from '@cairn/service-kit';
 import { startServiceProcess, type ServiceProcess } from '@cairn/testing';
 import { MAX_XML_BODY_BYTES } from './s3/xml/request-bodies.parser';
@@ -418,6 +418,18 @@ describe('the S3 gateway at its hard edges (issue 12, findings 3-7)', () => {
     ])('refuses a %s holding NUL with 400 InvalidArgument (Postgres failed on it: 500)', async (_what, query) => {
       const answer = await send(await presign('GET', `/${bucket}`, query), 'GET');
       expect({ status: answer.status, code: xmlCode(answer.body) }).toEqual({ status: 400, code: 'InvalidArgument' });
+    });
+
+    it('refuses NUL in a tag value (&#0; in the XML) with 400, and the writes after it are served at once: the projection used to stop on it for good (every later write 503)', async () => {
+      const tagging = '<Tagging><TagSet><Tag><Key>k</Key><Value>a&#0;b</Value></Tag></TagSet></Tagging>';
+      for (const path of [`/${bucket}`, `/${bucket}/k`]) {
+        const answer = await send(await presign('PUT', path, { tagging: '' }), 'PUT', {}, tagging);
+        expect({ path, status: answer.status, code: xmlCode(answer.body) }).toEqual({ path, status: 400, code: 'InvalidArgument' });
+      }
+      const startedAt = Date.now();
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'after-nul', Body: 'still served' }));
+      await s3.send(new PutBucketTaggingCommand({ Bucket: bucket, Tagging: { TagSet: [{ Key: 'k', Value: 'fine' }] } }));
+      expect(Date.now() - startedAt).toBeLessThan(3_000);
     });
 
     it("answers them on the internal routes in the service's error JSON (a storage node)", async () => {

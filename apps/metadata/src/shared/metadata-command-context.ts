@@ -5,6 +5,7 @@ import { JetStreamEventStore } from '@cairn/messaging';
 import { CachingEventStore, type FoldedStateCache } from '@cairn/key-reads';
 import { MetadataEventSchemaVersions, subjectsFor, type DomainEvent, type Subjects } from '@cairn/protocol';
 import { EventClock, SERVICE_IDENTITY, type ServiceIdentity } from '@cairn/service-kit';
+import { refuseNul } from '../domain/shared/validation';
 
 /** Random bytes after the HLC in a version id: two writers at one HLC tick still differ. */
 const VERSION_ID_RANDOM_BYTES = 6;
@@ -94,6 +95,12 @@ export class MetadataCommandContext {
     /** Set when the command applies another region's change: its events carry that origin. */
     origin?: string,
   ): Promise<HandledCommand<E, S>> {
+    // No event may hold NUL: the projections could never store it (validation.ts, refuseNul).
+    try {
+      refuseNul(command);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const context = origin === undefined ? this.clock.commandContext() : { ...this.clock.commandContext(), origin };
     return this.serialised(subject, () =>
       handleCommand(this.store, decider, subject, aggregateId, command, context, {

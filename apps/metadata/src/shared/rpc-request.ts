@@ -1,13 +1,18 @@
 import { MetadataErrorCodes } from '@cairn/protocol';
 import { MetadataError } from '../domain/shared/metadata.errors';
+import { refuseNul } from '../domain/shared/validation';
 import type { ProjectionTracker } from '../projections/projection-tracker';
 import type { MetadataCommandContext } from './metadata-command-context';
 
-/** A request must be a JSON object; the handlers and deciders validate its fields. */
+/**
+ * A request must be a JSON object without NUL in its text (Postgres, which listings query and
+ * projections write, takes none: refuseNul); the handlers and deciders validate its fields.
+ */
 export function body<T>(payload: T): NonNullable<T> {
   if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) {
     throw new MetadataError(MetadataErrorCodes.InvalidRequest, 'the request must be a JSON object');
   }
+  refuseNul(payload);
   return payload as NonNullable<T>;
 }
 

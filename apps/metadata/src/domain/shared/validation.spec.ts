@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { isPaddedBase64, validateChunks } from './validation';
+import { MetadataErrorCodes } from '@cairn/protocol';
+import { isPaddedBase64, refuseNul, validateChunks } from './validation';
 
 /** The rule before the native round trip: length a multiple of 4, the standard alphabet, at most two '=' at the end. */
 const byPattern = (text: string) => text.length % 4 === 0 && /^[A-Za-z0-9+/]*={0,2}$/.test(text);
@@ -49,5 +50,26 @@ describe('validateChunks with inline bytes', () => {
     ['unpadded', 'aGVsbG8'],
   ])('refuses inline bytes that are %s, with the same error', (_what, inline) => {
     expect(() => validateChunks(inlineChunk(Buffer.from('hello'), inline), 5)).toThrow('inline chunk bytes are not base64 of 5 bytes');
+  });
+});
+
+describe('refuseNul', () => {
+  it('passes a command without NUL, whatever else its text holds', () => {
+    expect(() => refuseNul({ bucket: 'b', tags: [{ key: 'k', value: '\u0001 é 😀' }], size: 5, nested: [[{ on: true, none: null }]] })).not.toThrow();
+  });
+
+  it.each([
+    ['a tag value', { bucket: 'b', tags: [{ key: 'k', value: 'a\u0000' }] }],
+    ['a name', { bucket: 'b', metadata: { 'x\u0000': 'v' } }],
+    ['a policy statement deep inside', { bucket: 'b', policy: { Statement: [{ Condition: { StringEquals: { 'aws:x': ['\u0000'] } } }] } }],
+    ['the command itself', '\u0000'],
+  ])('refuses NUL in %s with InvalidArgument (Postgres stores it in neither text nor jsonb)', (_where, command) => {
+    expect(() => refuseNul(command)).toThrow(expect.objectContaining({ code: MetadataErrorCodes.InvalidArgument }));
+  });
+
+  it('walks a command nested far deeper than the stack', () => {
+    let deep: unknown = '\u0000';
+    for (let i = 0; i < 100_000; i++) deep = [deep];
+    expect(() => refuseNul(deep)).toThrow(expect.objectContaining({ code: MetadataErrorCodes.InvalidArgument }));
   });
 });

@@ -167,6 +167,24 @@ function validateInlineChunk(inline: string, sizeBytes: number): void {
   }
 }
 
+/**
+ * Refuses a command holding NUL (U+0000) in any string, names included, before it becomes an event:
+ * Postgres can store NUL in neither text nor jsonb, so one such event stopped its stream's
+ * projection for good (a tag value written as `&#0;` in XML made every later write 503), and S3's
+ * XML cannot carry it back either. Iterative: a command nests as deep as a client made it.
+ */
+export function refuseNul(command: unknown): void {
+  const pending: unknown[] = [command];
+  while (pending.length > 0) {
+    const value = pending.pop();
+    if (typeof value === 'string') {
+      if (value.includes('\u0000')) throw new MetadataError(MetadataErrorCodes.InvalidArgument, 'text in a request cannot contain NUL (U+0000)');
+    } else if (value !== null && typeof value === 'object') {
+      for (const [name, child] of Object.entries(value)) pending.push(name, child);
+    }
+  }
+}
+
 export function requireText(value: string, what: string): void {
   if (typeof value !== 'string' || value.trim().length === 0) {
     throw new MetadataError(MetadataErrorCodes.InvalidArgument, `${what} is empty`);
