@@ -60,7 +60,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   "${APT[@]}" update -qq && DEBIAN_FRONTEND=noninteractive "${APT[@]}" install -y -qq "${missing[@]}" >/dev/null || { echo "could not install ${missing[*]}"; exit 1; }
 fi
 
-if ! curl -fsS -o /dev/null "$ENDPOINT/health/live"; then
+# `npm start -- --tls`: pass --endpoint https://127.0.0.1:9000 with AWS_CA_BUNDLE=.cairn/tls/ca.pem; every client is given that CA.
+CA_BUNDLE="${AWS_CA_BUNDLE-}"
+if ! curl -fsS ${CA_BUNDLE:+--cacert "$CA_BUNDLE"} -o /dev/null "$ENDPOINT/health/live"; then
   echo "no Cairn endpoint answers at $ENDPOINT (run \`npm start\` first, or pass --endpoint)"; exit 1
 fi
 
@@ -91,7 +93,7 @@ run_aws() {
   for f in $FILES; do step "aws: download $f, same sha256" bash -c "$(declare -f same_sha256); $(printf '%q ' "${a[@]}") s3 cp s3://$b/$f $d/$f && same_sha256 $WORK/$f $d/$f"; done
   step "aws: copy medium.bin (server side)" "${a[@]}" s3 cp "s3://$b/medium.bin" "s3://$b/medium-copy.bin"
   step "aws: download the copy, same sha256" bash -c "$(declare -f same_sha256); $(printf '%q ' "${a[@]}") s3 cp s3://$b/medium-copy.bin $d/medium-copy.bin && same_sha256 $WORK/medium.bin $d/medium-copy.bin"
-  step "aws: presigned GET with curl, same sha256" bash -c "$(declare -f same_sha256); url=\$($(printf '%q ' "${a[@]}") s3 presign s3://$b/medium.bin --expires-in 300) && curl -fsS ${AWS_CA_BUNDLE:+--cacert $AWS_CA_BUNDLE} -o $d/medium-presigned.bin \"\$url\" && same_sha256 $WORK/medium.bin $d/medium-presigned.bin"
+  step "aws: presigned GET with curl, same sha256" bash -c "$(declare -f same_sha256); url=\$($(printf '%q ' "${a[@]}") s3 presign s3://$b/medium.bin --expires-in 300) && curl -fsS ${CA_BUNDLE:+--cacert $(printf %q "$CA_BUNDLE")} -o $d/medium-presigned.bin \"\$url\" && same_sha256 $WORK/medium.bin $d/medium-presigned.bin"
   for f in $FILES medium-copy.bin; do step "aws: delete $f" "${a[@]}" s3 rm "s3://$b/$f"; done
   step "aws: remove bucket" "${a[@]}" s3 rb "s3://$b"
 }
@@ -99,9 +101,9 @@ run_aws() {
 # --- rclone -------------------------------------------------------------------------------------
 run_rclone() {
   export RCLONE_CONFIG="$WORK/rclone.conf"
-  # Debian's rclone 1.60 fails on any AWS_CA_BUNDLE ("unsupported transport"); the endpoint is plain HTTP.
-  local ca_bundle="${AWS_CA_BUNDLE-}"
+  # Debian's rclone 1.60 fails on any AWS_CA_BUNDLE ("unsupported transport"); it takes the CA as --ca-cert instead.
   unset AWS_CA_BUNDLE
+  if [ -n "$CA_BUNDLE" ]; then export RCLONE_CA_CERT="$CA_BUNDLE"; fi
   cat > "$RCLONE_CONFIG" <<CONF
 [cairn]
 type = s3
@@ -122,7 +124,8 @@ CONF
   step "rclone: download the copy, same sha256" bash -c "$(declare -f same_sha256); rclone copyto cairn:$b/large-copy.bin $d/large-copy.bin && same_sha256 $WORK/large.bin $d/large-copy.bin"
   for f in $FILES large-copy.bin; do step "rclone: delete $f" rclone deletefile "cairn:$b/$f"; done
   step "rclone: remove bucket" rclone rmdir "cairn:$b"
-  if [ -n "$ca_bundle" ]; then export AWS_CA_BUNDLE="$ca_bundle"; fi
+  unset RCLONE_CA_CERT
+  if [ -n "$CA_BUNDLE" ]; then export AWS_CA_BUNDLE="$CA_BUNDLE"; fi
 }
 
 # --- s3cmd --------------------------------------------------------------------------------------
@@ -134,7 +137,8 @@ secret_key = $SECRET_KEY
 host_base = $HOST_PORT
 host_bucket = $HOST_PORT
 bucket_location = $REGION
-use_https = False
+use_https = $([ "${ENDPOINT%%://*}" = https ] && echo True || echo False)
+ca_certs_file = $CA_BUNDLE
 signature_v2 = False
 CONF
   local s=(s3cmd -c "$WORK/s3cmd.cfg") b="s3cmd-$RUN_ID" d="$WORK/s3cmd-down"
@@ -155,7 +159,7 @@ run_restic() {
   local b="restic-$RUN_ID" d="$WORK/restic-restore"
   export AWS_ACCESS_KEY_ID="$ACCESS_KEY" AWS_SECRET_ACCESS_KEY="$SECRET_KEY" AWS_DEFAULT_REGION="$REGION"
   export RESTIC_REPOSITORY="s3:$ENDPOINT/$b" RESTIC_PASSWORD="cairn-s3-clients" RESTIC_CACHE_DIR="$WORK/restic-cache"
-  local r=(restic ${AWS_CA_BUNDLE:+--cacert "$AWS_CA_BUNDLE"})
+  local r=(restic ${CA_BUNDLE:+--cacert "$CA_BUNDLE"})
   echo "== restic ($(restic version 2>/dev/null | cut -d' ' -f1-2))"
   step "restic: init (makes the bucket)" "${r[@]}" init
   step "restic: backup a tree of 341 files" "${r[@]}" backup "$WORK/tree"
@@ -176,7 +180,7 @@ run_s3fs() {
   printf '%s:%s\n' "$ACCESS_KEY" "$SECRET_KEY" > "$WORK/s3fs-passwd"; chmod 600 "$WORK/s3fs-passwd"
   mkdir -p "$m"
   # s3fs reads its CA bundle from CURL_CA_BUNDLE (for `npm start -- --tls`).
-  local mount=(env ${AWS_CA_BUNDLE:+CURL_CA_BUNDLE="$AWS_CA_BUNDLE"} s3fs "$b" "$m" -o "passwd_file=$WORK/s3fs-passwd" -o "url=$ENDPOINT" -o use_path_request_style -o "endpoint=$REGION" -o dbglevel=warn -o "logfile=$WORK/s3fs.log")
+  local mount=(env ${CA_BUNDLE:+CURL_CA_BUNDLE="$CA_BUNDLE"} s3fs "$b" "$m" -o "passwd_file=$WORK/s3fs-passwd" -o "url=$ENDPOINT" -o use_path_request_style -o "endpoint=$REGION" -o dbglevel=warn -o "logfile=$WORK/s3fs.log")
   step "s3fs: make bucket (aws CLI or rclone)" make_bucket "$b"
   step "s3fs: mount" bash -c "$(printf '%q ' "${mount[@]}") && for _ in \$(seq 50); do mountpoint -q $m && exit 0; sleep 0.1; done; cat $WORK/s3fs.log; exit 1"
   mountpoint -q "$m" || return
@@ -211,7 +215,7 @@ aws_plain() {
     AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null aws --endpoint-url "$ENDPOINT" "$@"
 }
 rclone_plain() {
-  env -u AWS_CA_BUNDLE rclone --s3-provider Other --s3-access-key-id "$ACCESS_KEY" --s3-secret-access-key "$SECRET_KEY" --s3-endpoint "$ENDPOINT" --s3-region "$REGION" "$@"
+  env -u AWS_CA_BUNDLE rclone ${CA_BUNDLE:+--ca-cert "$CA_BUNDLE"} --s3-provider Other --s3-access-key-id "$ACCESS_KEY" --s3-secret-access-key "$SECRET_KEY" --s3-endpoint "$ENDPOINT" --s3-region "$REGION" "$@"
 }
 
 echo "Cairn S3 endpoint $ENDPOINT, key $ACCESS_KEY"
