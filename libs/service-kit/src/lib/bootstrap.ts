@@ -18,7 +18,7 @@ import { applyClusterAuth } from './security/cluster-auth.guard';
 import { ClusterCredentials, resolveClusterSecret } from './security/cluster-credentials';
 import { httpsServerOptions } from './security/service-tls';
 import { answerUnparsableRequests, type AnswerUnparsableRequest } from './http/unparsable-requests';
-import { BodyDepthPipe } from './http/body-depth.pipe';
+import { UntrustedInputPipe } from './http/untrusted-input.pipe';
 import { messagingConfigOf } from './service-kit.module';
 import { httpTracingMiddleware } from './tracing/http-tracing.middleware';
 import { startTracing } from './tracing/tracing';
@@ -212,8 +212,9 @@ export async function startService<C extends BaseServiceConfig>(
   ];
   for (const middleware of front) app.use(middleware);
   app.useGlobalPipes(
-    // Before ValidationPipe, which walks a body recursively: a deeply nested body is refused, not a stack overflow.
-    new BodyDepthPipe(),
+    // Before ValidationPipe, which walks a body recursively: a deeply nested body is refused, not a
+    // stack overflow; so is NUL in any text, which no route takes and Postgres cannot hold.
+    new UntrustedInputPipe(),
     new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: true, transform: true }),
   );
   app.useGlobalFilters(new ServiceExceptionFilter());

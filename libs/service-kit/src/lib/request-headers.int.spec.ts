@@ -1,9 +1,9 @@
-import { Body, Controller, Get, Post, Req } from '@nestjs/common';
+import { Body, Controller, Get, Param, Post, Query, Req } from '@nestjs/common';
 import { IsOptional, IsString } from 'class-validator';
 import { connect } from 'node:net';
 import type { IncomingMessage } from 'node:http';
 import { MAX_REQUEST_HEADERS, type RunningService } from './bootstrap';
-import { MAX_BODY_DEPTH } from './http/body-depth.pipe';
+import { MAX_BODY_DEPTH } from './http/untrusted-input.pipe';
 import { Access } from './security/route-access';
 import type { BaseServiceConfig } from './config/service-config';
 import { startTestService, stopTestService, testServiceNamespace } from './testing/test-service.spec-helper';
@@ -25,6 +25,11 @@ class ProbeController {
   @Post()
   echo(@Body() body: ProbeBody) {
     return { name: body.name ?? null };
+  }
+
+  @Get('names/:name')
+  named(@Param('name') name: string, @Query('q') q?: string) {
+    return { name, q: q ?? null };
   }
 
   @Access('cluster')
@@ -106,5 +111,14 @@ describe('requests at the edges: header count, body size and nesting', () => {
       expect(await postJson(`${running.url}/probe`, body)).toMatchObject({ status: 400, reply: { code: 'INVALID_COMMAND', message: expect.stringContaining(String(MAX_BODY_DEPTH)) } });
     }
     expect(await postJson(`${running.url}/probe`, '{"name":"shallow"}')).toEqual({ status: 201, reply: { name: 'shallow' } });
+  });
+
+  it('refuses NUL in a path parameter, the query or a body with 400 (a Postgres query with one failed: 500)', async () => {
+    for (const path of ['/probe/names/a%00b', '/probe/names/a?q=%00']) {
+      const response = await fetch(`${running.url}${path}`);
+      expect({ path, status: response.status, code: ((await response.json()) as { code: string }).code }).toEqual({ path, status: 400, code: 'INVALID_COMMAND' });
+    }
+    expect(await postJson(`${running.url}/probe`, '{"name":"a\\u0000b"}')).toMatchObject({ status: 400, reply: { code: 'INVALID_COMMAND', message: expect.stringContaining('NUL') } });
+    expect(await (await fetch(`${running.url}/probe/names/a%01b?q=%C3%A9`)).json()).toEqual({ name: 'a\u0001b', q: 'é' });
   });
 });
