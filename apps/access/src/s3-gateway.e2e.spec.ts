@@ -613,6 +613,28 @@ describe('the S3 gateway against a real region (metadata, three storage nodes, a
       await s3.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: second.UploadId, MultipartUpload: second.parts, IfMatch: created.ETag }));
       expect((await bodyOf(await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key })))).toString()).toBe(`body of ${String(second.UploadId)}`);
     });
+
+    it('deletes with If-Match (DeleteObject) or an ETag (DeleteObjects) only while the current version has that ETag, as S3 does: else 412 and the object stays', async () => {
+      const stale = '"00000000000000000000000000000000"';
+      const put = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'cond-delete', Body: 'kept' }));
+      expect(await s3Failure(s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'cond-delete', IfMatch: stale })))).toMatchObject({ code: 'PreconditionFailed', status: 412 });
+      expect((await bodyOf(await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'cond-delete' })))).toString()).toBe('kept');
+      await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'cond-delete', IfMatch: put.ETag }));
+      expect(await s3Failure(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'cond-delete' })))).toMatchObject({ status: 404 });
+      // A conditional delete of an absent key is NoSuchKey, not the unconditional delete's 204; '*' matches any ETag.
+      expect(await s3Failure(s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'cond-delete', IfMatch: '*' })))).toMatchObject({ code: 'NoSuchKey', status: 404 });
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'cond-delete', Body: 'again' }));
+      await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'cond-delete', IfMatch: '*' }));
+
+      const kept = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'cond-delete/kept', Body: 'k' }));
+      const gone = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'cond-delete/gone', Body: 'g' }));
+      const batch = await s3.send(
+        new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: [{ Key: 'cond-delete/kept', ETag: stale }, { Key: 'cond-delete/gone', ETag: gone.ETag }] } }),
+      );
+      expect(batch.Deleted?.map((d) => d.Key)).toEqual(['cond-delete/gone']);
+      expect(batch.Errors?.map((e) => [e.Key, e.Code])).toEqual([['cond-delete/kept', 'PreconditionFailed']]);
+      expect((await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'cond-delete/kept' }))).ETag).toBe(kept.ETag);
+    });
   });
 
   describe('bad input', () => {

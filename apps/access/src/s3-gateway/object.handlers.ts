@@ -91,6 +91,8 @@ export class ObjectHandlers {
 
   readonly deleteObject = async (ex: S3Exchange): Promise<void> => {
     const versionId = ex.route?.versionId;
+    // S3's conditional delete: decided by metadata with the delete, against the current version.
+    const ifMatch = ex.header('if-match');
     try {
       const reply = await this.deps.metadata.deleteObject({
         ...requesterOf(ex),
@@ -98,6 +100,7 @@ export class ObjectHandlers {
         key: ex.key,
         ...(versionId ? { versionId } : {}),
         ...(versionId && bypassOf(ex) ? { bypassGovernanceRetention: true } : {}),
+        ...(ifMatch === undefined ? {} : { ifMatch }),
       });
       // S3 names delete markers and versions only in buckets that have had versioning on.
       const versioned = ex.bucketInfo.versioning !== 'Unversioned';
@@ -109,8 +112,8 @@ export class ObjectHandlers {
         204,
       );
     } catch (error) {
-      // S3 answers a delete of something absent as a success.
-      if (isAbsent(error)) ex.sendEmpty({}, 204);
+      // S3 answers a delete of something absent as a success, unless it was conditional (404 NoSuchKey).
+      if (isAbsent(error) && ifMatch === undefined) ex.sendEmpty({}, 204);
       else throw error;
     }
   };
@@ -133,6 +136,7 @@ export class ObjectHandlers {
             key: object.key,
             ...(object.versionId ? { versionId: object.versionId } : {}),
             ...(object.versionId && bypassOf(ex, object.key) ? { bypassGovernanceRetention: true } : {}),
+            ...(object.etag === undefined ? {} : { ifMatch: object.etag }),
           });
           deleted.push({
             key: object.key,
@@ -141,7 +145,7 @@ export class ObjectHandlers {
             ...(reply.deleteMarker && !object.versionId ? { deleteMarkerVersionId: reply.versionId } : {}),
           });
         } catch (error) {
-          if (isAbsent(error)) deleted.push({ key: object.key, versionId: object.versionId });
+          if (isAbsent(error) && object.etag === undefined) deleted.push({ key: object.key, versionId: object.versionId });
           else {
             const mapped = mapError(error).error;
             errors.push({ key: object.key, versionId: object.versionId, code: mapped.code, message: mapped.message });

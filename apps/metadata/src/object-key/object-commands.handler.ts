@@ -207,7 +207,14 @@ export class ObjectCommandsHandler {
     if (read.state.status !== 'live') throw new MetadataError(MetadataErrorCodes.NoSuchBucket, `bucket ${request.bucket} does not exist`, { bucket: request.bucket });
     const home = await this.forwarder.homeFor(request.bucket, read.state.replication);
     if (home !== null) return this.forwarder.forward<DeleteObjectReply>(home, 'delete', request);
-    const ref = { bucket: request.bucket, key: request.key, keyId: keyIdOf(request.key), incarnation: read.incarnation, ...(request.expect ? { expect: request.expect } : {}) };
+    const ref = {
+      bucket: request.bucket,
+      key: request.key,
+      keyId: keyIdOf(request.key),
+      incarnation: read.incarnation,
+      ...(request.expect ? { expect: request.expect } : {}),
+      ...(request.ifMatch === undefined ? {} : { ifMatch: request.ifMatch }),
+    };
     if (request.versionId !== undefined) {
       const handled = await this.execute({
         type: 'DeleteObjectVersion',

@@ -170,6 +170,8 @@ export function parseCompleteMultipartUpload(body: string | Buffer | undefined):
 export interface ObjectIdentifier {
   readonly key: string;
   readonly versionId?: string;
+  /** A conditional delete of this entry: the ETag its current version must have (S3's If-Match for DeleteObjects). */
+  readonly etag?: string;
 }
 
 export interface DeleteObjectsRequest {
@@ -187,7 +189,8 @@ export function parseDeleteObjects(body: string | Buffer | undefined): DeleteObj
     const key = leafText(fields['Key']);
     if (key === undefined) throw malformed();
     const versionId = leafText(fields['VersionId']);
-    return versionId === undefined || versionId === '' ? { key } : { key, versionId };
+    const etag = leafText(fields['ETag']);
+    return { key, ...(versionId === undefined || versionId === '' ? {} : { versionId }), ...(etag === undefined || etag === '' ? {} : { etag }) };
   });
   if (objects.length === 0 || objects.length > MAX_DELETE_OBJECTS) throw malformed();
   return { quiet: quietText === 'true', objects };

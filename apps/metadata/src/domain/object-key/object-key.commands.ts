@@ -73,6 +73,8 @@ export interface DeleteObject extends ObjectKeyRef, InBucketLife {
   readonly type: 'DeleteObject';
   /** Lifecycle's expiry: the current version must still be this one (PreconditionFailed otherwise). */
   readonly expect?: ExpectedVersion;
+  /** S3 If-Match: the current version's ETag, or '*' (see checkDeleteCondition). */
+  readonly ifMatch?: string;
   /** The id the marker gets when versioning is enabled. */
   readonly versionId: string;
   readonly versioning: VersioningStatus;
@@ -83,6 +85,8 @@ export interface DeleteObject extends ObjectKeyRef, InBucketLife {
 /** S3 DeleteObject with a version id: removes that version or delete marker permanently. */
 export interface DeleteObjectVersion extends ObjectKeyRef, InBucketLife {
   readonly type: 'DeleteObjectVersion';
+  /** S3 If-Match, evaluated against the current version as S3 evaluates it (see checkDeleteCondition). */
+  readonly ifMatch?: string;
   /** The shell's clock: a version retained until after it is refused (Object Lock); absent: every retention counts as running. */
   readonly now?: string;
   /** x-amz-bypass-governance-retention from a caller allowed s3:BypassGovernanceRetention. */

@@ -283,6 +283,23 @@ describe('object key decider', () => {
     });
   });
 
+  describe('a conditional delete (S3 If-Match)', () => {
+    const ifMatch = (etag: string) => ({ type: 'DeleteObject', ...ref, versionId: 'm1', versioning: 'Enabled', hlc, lastModified: at, ifMatch: etag }) as const;
+
+    it("deletes only while the current version has that ETag ('*' matches any); another is PreconditionFailed, no current version NoSuchKey", () => {
+      spec.given([putEvent('v1', 'one')]).when(ifMatch(`"${md5('one')}"`)).then([marker('m1')]);
+      spec.given([putEvent('v1', 'one')]).when(ifMatch('*')).then([marker('m1')]);
+      spec.given([putEvent('v1', 'one'), putEvent('v2', 'two')]).when(ifMatch(md5('one'))).thenThrows(MetadataError, hasCode('PreconditionFailed'));
+      spec.given([putEvent('v1', 'one'), marker('m0')]).when(ifMatch('*')).thenThrows(MetadataError, hasCode('NoSuchKey'));
+      spec.given([]).when(ifMatch('*')).thenThrows(MetadataError, hasCode('NoSuchKey'));
+    });
+
+    it('is evaluated against the current version when a version id is given too', () => {
+      spec.given([putEvent('v1', 'one'), putEvent('v2', 'two')]).when({ ...deleteVersion('v1'), ifMatch: md5('two') }).then([deleted('v1', false, false, 'v2')]);
+      spec.given([putEvent('v1', 'one'), putEvent('v2', 'two')]).when({ ...deleteVersion('v1'), ifMatch: md5('one') }).thenThrows(MetadataError, hasCode('PreconditionFailed'));
+    });
+  });
+
   describe('DeleteObjectVersion', () => {
     it('removes a noncurrent version and leaves the current one', () =>
       spec.given([putEvent('v1', 'one'), putEvent('v2', 'two')]).when(deleteVersion('v1')).then([deleted('v1', false, false, 'v2')]));

@@ -202,6 +202,7 @@ function decideLocal(command: Exclude<ObjectKeyCommand, ApplyReplicatedChange>, 
       }
       case 'DeleteObject': {
         checkExpectedVersion(state.versions, command.key, state.versions[0], command.expect);
+        if (command.ifMatch !== undefined) checkDeleteCondition(state, command.key, command.ifMatch);
         if (command.versioning === 'Unversioned') {
           const nullVersion = state.versions.find((v) => v.versionId === NULL_VERSION_ID);
           if (nullVersion) assertRemovable(nullVersion, command.key, command.lastModified, false);
@@ -214,6 +215,7 @@ function decideLocal(command: Exclude<ObjectKeyCommand, ApplyReplicatedChange>, 
         const version = state.versions.find((v) => v.versionId === command.versionId);
         if (!version) throw noSuchVersion(command.key, command.versionId);
         checkExpectedVersion(state.versions, command.key, version, command.expect);
+        if (command.ifMatch !== undefined) checkDeleteCondition(state, command.key, command.ifMatch);
         assertRemovable(version, command.key, command.now ?? '', command.bypassGovernance === true);
         return [versionDeleted(ref, state, version)];
       }
@@ -480,6 +482,18 @@ function checkConditions(state: ObjectKeyState, conditions: WriteConditions & { 
         condition: 'If-Match',
       });
     }
+  }
+}
+
+/**
+ * S3's conditional delete: If-Match is evaluated against the current version only ('*' matches any
+ * ETag); no current version (none, or a delete marker) is NoSuchKey, another ETag PreconditionFailed.
+ */
+function checkDeleteCondition(state: ObjectKeyState, key: string, ifMatch: string): void {
+  const current = state.versions[0];
+  if (!current || current.isDeleteMarker) throw new MetadataError(MetadataErrorCodes.NoSuchKey, `${key} does not exist`, { key });
+  if (ifMatch.trim() !== '*' && normalizeEtag(ifMatch) !== current.etag) {
+    throw new MetadataError(MetadataErrorCodes.PreconditionFailed, `the etag of ${key} is not ${ifMatch}`, { condition: 'If-Match' });
   }
 }
 

@@ -384,6 +384,12 @@ export interface DeleteObjectRequest extends Requester {
   readonly versionId?: string;
   /** Lifecycle's removals: only if the version (the current one without versionId) is still as read; else PreconditionFailed. */
   readonly expect?: ExpectedVersion;
+  /**
+   * S3's conditional delete (If-Match, or a DeleteObjects entry's ETag): the current version's ETag,
+   * or '*' for any. Decided with the delete: PreconditionFailed when the current version has another
+   * ETag, NoSuchKey when there is no current version (absent, or a delete marker).
+   */
+  readonly ifMatch?: string;
 }
 export interface DeleteObjectReply extends CommandReply {
   /** The delete marker's id (no versionId given, bucket versioned), or the version removed. Absent when nothing was versioned. */
