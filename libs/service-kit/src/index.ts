@@ -17,7 +17,7 @@ export * from './lib/service-kit.module';
 export * from './lib/bootstrap';
 export * from './lib/http/lingering-close';
 export * from './lib/http/unparsable-requests';
-export * from './lib/http/untrusted-input.pipe';
+export * from './lib/http/untrusted-input.interceptor';
 export * from './lib/event-clock';
 export * from './lib/security/cluster-credentials';
 export * from './lib/security/route-access';

@@ -18,7 +18,7 @@ import { applyClusterAuth } from './security/cluster-auth.guard';
 import { ClusterCredentials, resolveClusterSecret } from './security/cluster-credentials';
 import { httpsServerOptions } from './security/service-tls';
 import { answerUnparsableRequests, type AnswerUnparsableRequest } from './http/unparsable-requests';
-import { UntrustedInputPipe } from './http/untrusted-input.pipe';
+import { UntrustedInputInterceptor } from './http/untrusted-input.interceptor';
 import { messagingConfigOf } from './service-kit.module';
 import { httpTracingMiddleware } from './tracing/http-tracing.middleware';
 import { startTracing } from './tracing/tracing';
@@ -211,12 +211,10 @@ export async function startService<C extends BaseServiceConfig>(
     app.get(HeartbeatService).middleware() as unknown as HttpMiddleware,
   ];
   for (const middleware of front) app.use(middleware);
-  app.useGlobalPipes(
-    // Before ValidationPipe, which walks a body recursively: a deeply nested body is refused, not a
-    // stack overflow; so is NUL in any text, which no route takes and Postgres cannot hold.
-    new UntrustedInputPipe(),
-    new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: true, transform: true }),
-  );
+  // Before any pipe (ValidationPipe walks a body recursively): a deeply nested body is refused,
+  // not a stack overflow; so is NUL in any text, which no route takes and Postgres cannot hold.
+  app.useGlobalInterceptors(new UntrustedInputInterceptor());
+  app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: true, transform: true }));
   app.useGlobalFilters(new ServiceExceptionFilter());
   applyClusterAuth(app, app.get(ClusterCredentials), config);
   const docs = new DocumentBuilder()

@@ -3,7 +3,7 @@ import { IsOptional, IsString } from 'class-validator';
 import { connect } from 'node:net';
 import type { IncomingMessage } from 'node:http';
 import { MAX_REQUEST_HEADERS, type RunningService } from './bootstrap';
-import { MAX_BODY_DEPTH } from './http/untrusted-input.pipe';
+import { MAX_BODY_DEPTH } from './http/untrusted-input.interceptor';
 import { Access } from './security/route-access';
 import type { BaseServiceConfig } from './config/service-config';
 import { startTestService, stopTestService, testServiceNamespace } from './testing/test-service.spec-helper';
