@@ -558,6 +558,30 @@ describe('the S3 gateway against a real region (metadata, three storage nodes, a
       await s3.send(new DeleteObjectCommand({ Bucket: name, Key: 'k', VersionId: marker.VersionId }));
       expect((await bodyOf(await s3.send(new GetObjectCommand({ Bucket: name, Key: 'k' })))).toString()).toBe('two');
     });
+
+    it("empties a bucket page by page as boto3's object_versions.delete() does: each page is deleted before the next is asked for with its markers, which name versions gone by then", async () => {
+      const name = `v-${randomBytes(4).toString('hex')}`;
+      await s3.send(new CreateBucketCommand({ Bucket: name }));
+      await s3.send(new PutObjectCommand({ Bucket: name, Key: 'a', Body: 'null version' }));
+      await s3.send(new PutBucketVersioningCommand({ Bucket: name, VersioningConfiguration: { Status: 'Enabled' } }));
+      for (const [key, count] of [['a', 1], ['b', 3], ['c', 2]] as const) {
+        for (let i = 0; i < count; i++) await s3.send(new PutObjectCommand({ Bucket: name, Key: key, Body: `${key}${i}` }));
+      }
+      await s3.send(new DeleteObjectCommand({ Bucket: name, Key: 'b' }));
+      const removed: string[] = [];
+      let markers: { KeyMarker?: string; VersionIdMarker?: string } = {};
+      for (let page = 0; page < 10; page++) {
+        const listed = await s3.send(new ListObjectVersionsCommand({ Bucket: name, MaxKeys: 2, ...markers }));
+        const entries = [...(listed.Versions ?? []), ...(listed.DeleteMarkers ?? [])].map((v) => ({ Key: v.Key, VersionId: v.VersionId }));
+        if (entries.length > 0) await s3.send(new DeleteObjectsCommand({ Bucket: name, Delete: { Objects: entries } }));
+        removed.push(...entries.map((e) => `${e.Key}`));
+        if (!listed.IsTruncated) break;
+        markers = { KeyMarker: listed.NextKeyMarker, VersionIdMarker: listed.NextVersionIdMarker };
+      }
+      expect(removed.sort()).toEqual(['a', 'a', 'b', 'b', 'b', 'b', 'c', 'c']);
+      expect((await s3.send(new ListObjectVersionsCommand({ Bucket: name }))).Versions).toBeUndefined();
+      await s3.send(new DeleteBucketCommand({ Bucket: name }));
+    });
   });
 
   describe('conditional requests', () => {

@@ -16,6 +16,8 @@ import { requireBucket } from '../bucket/bucket.queries';
 import { MetadataError } from '../domain/shared/metadata.errors';
 
 const CONTINUATION_TOKEN_VERSION = 1;
+/** What a version id can look like: 'null', or the hex of an HLC and random bytes (MetadataCommandContext.newVersionId). */
+const WELL_FORMED_VERSION_ID = /^(null|[0-9a-f]{24,64})$/;
 const VERSION_SUMMARY_COLUMNS = 'key, version_id, is_current, is_delete_marker, size_bytes, etag, last_modified, storage_class, sequence';
 
 /** ListObjects: current, live versions in key order (the object_versions_current_idx index). */
@@ -88,8 +90,14 @@ export class ObjectKeyQueries {
         `SELECT sequence FROM ${this.t('object_versions')} WHERE bucket = $1 AND key = $2 AND version_id = $3`,
         [bucket, request.keyMarker, request.versionIdMarker],
       );
-      if (rows.length === 0) throw new MetadataError(MetadataErrorCodes.InvalidArgument, `version-id-marker ${request.versionIdMarker} is not a version of ${request.keyMarker}`);
-      start = { kind: 'version', key: request.keyMarker, sequence: String(rows[0]['sequence']) };
+      if (rows.length > 0) start = { kind: 'version', key: request.keyMarker, sequence: String(rows[0]['sequence']) };
+      else if (WELL_FORMED_VERSION_ID.test(request.versionIdMarker)) {
+        // The marker's version was deleted since the page that named it: emptying a bucket page by
+        // page (boto3's object_versions.delete(), DeleteObjects of each page) deletes every version
+        // of a page before asking for the next. S3 goes on from where the marker was; the key's
+        // remaining versions are then the ones no page listed yet, so the listing resumes with them.
+        start = { kind: 'key', key: request.keyMarker, inclusive: true };
+      } else throw new MetadataError(MetadataErrorCodes.InvalidArgument, `version-id-marker ${request.versionIdMarker} is not a version id`);
     }
     if (start === 'empty') return { versions: [], commonPrefixes: [], isTruncated: false };
     const source: ListingSource<Row, VersionPosition> = {
