@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
-import { LINGERING_CLOSE_MAX_BYTES, LINGERING_CLOSE_MS } from '@cairn/service-kit';
+import { holdBackDestroy, LINGERING_CLOSE_MAX_BYTES, LINGERING_CLOSE_MS } from '@cairn/service-kit';
 import type { BodyWindows, DirectBody } from '../domain/chunk-store.port';
 
 /**
@@ -193,13 +193,7 @@ export class SocketBody implements DirectBody {
     const socket = this.socket;
     if (socket.destroyed) return;
     this.abort(new Error('answered before the body was received'));
-    // Node's destroySoon (its close after `Connection: close`) waits for this 'finish' to destroy.
-    socket.removeListener('finish', socket.destroy);
-    const close = () => socket.destroy();
-    const deadline = setTimeout(close, maxMs);
-    deadline.unref();
-    socket.once('close', () => clearTimeout(deadline));
-    socket.once('end', close);
+    const close = holdBackDestroy(socket, maxMs);
     this.draining = { dropped: 0, maxBytes, close };
     // Reads land in the scratch and reach onRead, which drops them; a body given up before its
     // reads were taken over still reaches the socket's listeners.

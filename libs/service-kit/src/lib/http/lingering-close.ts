@@ -28,13 +28,7 @@ export function closeLingeringOnceAnswered(req: IncomingMessage, res: ServerResp
 export function closeLingering(req: IncomingMessage, maxMs = LINGERING_CLOSE_MS, maxBytes = LINGERING_CLOSE_MAX_BYTES): void {
   const socket: Socket | null = req.socket;
   if (!socket || socket.destroyed) return;
-  // Node's destroySoon (its close after `Connection: close`) waits for this 'finish' to destroy.
-  socket.removeListener('finish', socket.destroy);
-  const close = () => socket.destroy();
-  const deadline = setTimeout(close, maxMs);
-  deadline.unref();
-  socket.once('close', () => clearTimeout(deadline));
-  socket.once('end', close);
+  const close = holdBackDestroy(socket, maxMs);
   let dropped = 0;
   socket.on('data', (piece: Buffer) => {
     dropped += piece.length;
@@ -43,6 +37,22 @@ export function closeLingering(req: IncomingMessage, maxMs = LINGERING_CLOSE_MS,
   if (!req.destroyed) req.resume();
   socket.resume();
   restartReading(socket);
+}
+
+/**
+ * Keeps Node from destroying a socket answered with `Connection: close` as soon as its answer is
+ * flushed; it is destroyed instead when the client ends its side or after `maxMs`. Answers the
+ * close, for whoever reads and drops what the client still sends to call past its own limit.
+ */
+export function holdBackDestroy(socket: Socket, maxMs: number): () => void {
+  // Node's destroySoon (its close after `Connection: close`) waits for this 'finish' to destroy.
+  socket.removeListener('finish', socket.destroy);
+  const close = () => socket.destroy();
+  const deadline = setTimeout(close, maxMs);
+  deadline.unref();
+  socket.once('close', () => clearTimeout(deadline));
+  socket.once('end', close);
+  return close;
 }
 
 /**
