@@ -109,6 +109,24 @@ describe('httpLogger', () => {
     }
   });
 
+  it('logs a 404 at the level of a success (a client asking whether a key exists), other client errors as warnings', async () => {
+    const missing = await loggedServer('debug', 'info', 404);
+    try {
+      await get(missing.port, '/b/absent');
+      expect(missing.lines).toHaveLength(0);
+    } finally {
+      missing.server.close();
+    }
+    const forbidden = await loggedServer('debug', 'info', 403);
+    try {
+      await get(forbidden.port, '/b/k');
+      expect(forbidden.lines).toHaveLength(1);
+      expect(forbidden.lines[0]).toMatchObject({ level: pino.levels.values['warn'], msg: 'request completed', res: { statusCode: 403 } });
+    } finally {
+      forbidden.server.close();
+    }
+  });
+
   it.each([503, 507])('logs a request refused for an expected condition (markRefusal, %s) as one warn line with the reason and no stack', async (statusCode) => {
     const refusing = await loggedServer('debug', 'info', statusCode, 'too few storage nodes have free space');
     try {

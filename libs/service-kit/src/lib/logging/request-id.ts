@@ -44,12 +44,14 @@ export function refusalOf(res: ServerResponse): string | undefined {
 /**
  * The level of a request's log line. A client that went away before its answer was complete
  * (the response closed unfinished, with no error of ours) is routine, not a failure: debug. A
- * refusal (markRefusal) is warn.
+ * refusal (markRefusal) is warn. A 404 is a client asking whether something exists (s3fs, rclone
+ * and restic do so thousands of times in one sync): the level of a success, not a warning.
  */
 export function requestLogLevel(res: ServerResponse, err: Error | undefined, successLevel: 'info' | 'debug'): 'error' | 'warn' | 'info' | 'debug' {
   if (err) return 'error';
   if (!res.writableFinished) return 'debug';
   if (refusalOf(res) !== undefined) return 'warn';
+  if (res.statusCode === 404) return successLevel;
   return res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : successLevel;
 }
 
