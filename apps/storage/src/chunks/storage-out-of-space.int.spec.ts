@@ -1,15 +1,15 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
-import { connect } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import type { INestApplication } from '@nestjs/common';
 import { contentHashOf } from '@cairn/hashing';
-import { signedRequest as request, testClusterCredentials } from '@cairn/testing';
+import { signedRequest as request } from '@cairn/testing';
 import { processDirectWriteBlocks } from '../adapters/chunk-file-writer';
 import { DIRECT_WRITE_BLOCK_COUNT, TEMP_DIR } from '../domain/chunk-layout';
+import { sendChunkPastTheAnswer } from '../testing/raw-chunk-put.spec-helper';
 import { startStandaloneDataPlane } from '../testing/standalone-data-plane';
 
 const MiB = 1024 * 1024;
@@ -70,7 +70,7 @@ describeWithMount('a storage node whose disk runs out of space while it reads a 
     });
 
     it('ends the connection in order while the caller is still sending, and takes a chunk that fits afterwards', async () => {
-      const outcome = await sendPastTheAnswer(url, contentHashOf(randomBytes(32)), CHUNK_BYTES, chunked);
+      const outcome = await sendChunkPastTheAnswer(url, contentHashOf(randomBytes(32)), { declaredBytes: CHUNK_BYTES, sendBeforeAnswer: CHUNK_BYTES, chunked });
       expect(outcome.failure).toBeUndefined();
       expect(outcome.received).toMatch(/^HTTP\/1\.1 507 /);
       expect(outcome.received.toLowerCase()).toContain('connection: close');
@@ -111,41 +111,5 @@ async function waitFor(check: () => Promise<boolean>, timeoutMs = 10_000): Promi
   }
 }
 
-/**
- * A signed chunk PUT of `bodyBytes` over a raw connection (framed by its length or chunked), sent
- * as fast as the node reads it; once the answer has come, 40 more pieces of 64 KiB 5 ms apart, as a piped stream goes
- * on writing. Half open, as an HTTP client is: the node's end does not stop it writing.
- */
-async function sendPastTheAnswer(url: string, hash: string, bodyBytes: number, chunked: boolean): Promise<{ received: string; failure?: Error; ended: boolean }> {
-  const target = new URL(url);
-  const chunkPath = `/chunks/${hash}`;
-  const headers = { host: target.host, 'content-type': 'application/octet-stream', ...(chunked ? { 'transfer-encoding': 'chunked' } : { 'content-length': String(bodyBytes) }) };
-  const signed = testClusterCredentials().signHttp({ method: 'PUT', pathAndQuery: chunkPath, headers, body: 'unsigned' });
-  const head = [`PUT ${chunkPath} HTTP/1.1`, ...Object.entries({ ...headers, ...signed }).map(([name, value]) => `${name}: ${value}`), '', ''].join('\r\n');
-  const socket = connect({ port: Number(target.port), host: target.hostname, allowHalfOpen: true });
-  let received = '';
-  let failure: Error | undefined;
-  let ended = false;
-  socket.on('data', (piece: Buffer) => (received += piece.toString('latin1')));
-  socket.on('error', (error) => (failure = error));
-  socket.on('end', () => (ended = true));
-  const answered = () => /\r\n\r\n[\s\S]*\}$/.test(received);
-  const bytes = Buffer.alloc(64 * 1024);
-  const piece = chunked ? Buffer.concat([Buffer.from(`${bytes.length.toString(16)}\r\n`), bytes, Buffer.from('\r\n')]) : bytes;
-  socket.write(head);
-  for (let sent = 0; sent < bodyBytes && !answered() && !failure && !socket.destroyed; sent += bytes.length) {
-    if (!socket.write(piece)) await Promise.race([new Promise((resolve) => socket.once('drain', resolve)), sleep(50)]);
-  }
-  const sentAt = Date.now();
-  while (!answered() && !failure && Date.now() - sentAt < 5_000) await sleep(5);
-  for (let i = 0; i < 40 && !failure && !socket.destroyed; i++) {
-    socket.write(piece);
-    await sleep(5);
-  }
-  socket.end();
-  await sleep(50);
-  socket.destroy();
-  return { received, failure, ended };
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

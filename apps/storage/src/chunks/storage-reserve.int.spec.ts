@@ -1,12 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
-import { connect } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import type { INestApplication } from '@nestjs/common';
 import { request as unsignedRequest } from 'undici';
-import { signedRequest as request, testClusterCredentials } from '@cairn/testing';
+import { signedRequest as request } from '@cairn/testing';
+import { sendChunkPastTheAnswer } from '../testing/raw-chunk-put.spec-helper';
 import { startStandaloneDataPlane } from '../testing/standalone-data-plane';
 
 const OCTETS = { 'content-type': 'application/octet-stream' };
@@ -58,7 +58,7 @@ describe('a storage node at its disk reserve (real HTTP and disk)', () => {
     // the connection then made its kernel reset, and the chunk client reported 'write EPIPE'
     // instead of STORAGE_FULL (9 of 60 streamed 1 MiB PUTs, 12 at a time).
     const full = await node(Number.MAX_SAFE_INTEGER);
-    const outcome = await sendOnAfterTheAnswer(full, createHash('sha256').update('still sending').digest('hex'), 8 * MiB);
+    const outcome = await sendChunkPastTheAnswer(full, createHash('sha256').update('still sending').digest('hex'), { declaredBytes: 8 * MiB, sendBeforeAnswer: 64 * 1024 });
     expect(outcome.failure).toBeUndefined();
     expect(outcome.received).toMatch(/^HTTP\/1\.1 507 /);
     expect(outcome.received.toLowerCase()).toContain('connection: close');
@@ -68,7 +68,7 @@ describe('a storage node at its disk reserve (real HTTP and disk)', () => {
 
   it('closes as gently after any other refusal of an unread body (a chunk declared too large)', async () => {
     const roomy = await node(0);
-    const outcome = await sendOnAfterTheAnswer(roomy, createHash('sha256').update('too large').digest('hex'), 1024 * MiB);
+    const outcome = await sendChunkPastTheAnswer(roomy, createHash('sha256').update('too large').digest('hex'), { declaredBytes: 1024 * MiB, sendBeforeAnswer: 64 * 1024 });
     expect(outcome.failure).toBeUndefined();
     expect(outcome.received).toMatch(/^HTTP\/1\.1 413 /);
     expect(outcome.received).toContain('CHUNK_TOO_LARGE');
@@ -84,37 +84,3 @@ describe('a storage node at its disk reserve (real HTTP and disk)', () => {
     await res.body.dump();
   });
 });
-
-/**
- * A signed chunk PUT over a raw connection declaring `declaredBytes`: its head and 64 KiB, then,
- * once the answer has come, 40 more pieces of 64 KiB 5 ms apart, as a piped stream goes on
- * writing. Half open, as an HTTP client is: the server's end does not stop it writing.
- */
-async function sendOnAfterTheAnswer(url: string, hash: string, declaredBytes: number): Promise<{ received: string; failure?: Error; ended: boolean }> {
-  const target = new URL(url);
-  const path = `/chunks/${hash}`;
-  const headers = { host: target.host, 'content-type': 'application/octet-stream', 'content-length': String(declaredBytes) };
-  const signed = testClusterCredentials().signHttp({ method: 'PUT', pathAndQuery: path, headers, body: 'unsigned' });
-  const head = [`PUT ${path} HTTP/1.1`, ...Object.entries({ ...headers, ...signed }).map(([name, value]) => `${name}: ${value}`), '', ''].join('\r\n');
-  const socket = connect({ port: Number(target.port), host: target.hostname, allowHalfOpen: true });
-  let received = '';
-  let failure: Error | undefined;
-  let ended = false;
-  socket.on('data', (piece: Buffer) => (received += piece.toString('latin1')));
-  socket.on('error', (error) => (failure = error));
-  socket.on('end', () => (ended = true));
-  socket.write(head);
-  socket.write(Buffer.alloc(64 * 1024));
-  const sentAt = Date.now();
-  while (!/\r\n\r\n[\s\S]*\}$/.test(received) && !failure && Date.now() - sentAt < 5_000) await sleep(5);
-  for (let i = 0; i < 40 && !failure && !socket.destroyed; i++) {
-    socket.write(Buffer.alloc(64 * 1024));
-    await sleep(5);
-  }
-  socket.end();
-  await sleep(50);
-  socket.destroy();
-  return { received, failure, ended };
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
