@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { S3Error } from '../s3';
-import { readChunkedBody } from './chunked-body.reader';
+import { READ_AHEAD_CHUNKS, readChunkedBody } from './chunked-body.reader';
 import { HASH_SEGMENT_BYTES, storeChunkedBody } from './chunked-body.writer';
 import { InMemoryChunkStore } from './in-memory-chunk.store';
 import { MemoryBudget } from './memory-budget';
@@ -291,14 +291,15 @@ describe('storeChunkedBody and readChunkedBody', () => {
       return { body, stored };
     }
 
-    it('fetches the next chunk while the current one is passed on, under the read budget', async () => {
+    it('fetches the next READ_AHEAD_CHUNKS chunks while the current one is passed on, under the read budget', async () => {
+      const held = 1 + READ_AHEAD_CHUNKS;
       const store = new GatedStore();
-      const { body, stored } = await storedIn(store, 3);
+      const { body, stored } = await storedIn(store, held + 1);
       const pieces = readChunkedBody(store, stored.chunks, 0, body.length, budget);
       const first = pieces.next();
       await tick();
-      expect(store.gates.length).toBe(2); // chunk 0 and, ahead of it, chunk 1
-      expect(budget.inUseBytes).toBe(2 * CHUNK_SIZE_BYTES);
+      expect(store.gates.length).toBe(held); // chunk 0 and, ahead of it, the next READ_AHEAD_CHUNKS
+      expect(budget.inUseBytes).toBe(held * CHUNK_SIZE_BYTES);
       store.openAll();
       expect((await first).value.equals(body.subarray(0, CHUNK_SIZE_BYTES))).toBe(true);
       const rest: Buffer[] = [];
@@ -307,9 +308,40 @@ describe('storeChunkedBody and readChunkedBody', () => {
         const next = await pieces.next();
         if (next.done) break;
         rest.push(next.value);
-        expect(budget.inUseBytes).toBeLessThanOrEqual(2 * CHUNK_SIZE_BYTES);
+        expect(budget.inUseBytes).toBeLessThanOrEqual(held * CHUNK_SIZE_BYTES);
       }
       expect(Buffer.concat(rest).equals(body.subarray(CHUNK_SIZE_BYTES))).toBe(true);
+    });
+
+    it('holds at most 1 + READ_AHEAD_CHUNKS chunks per read, and never more than the budget whatever the number of reads', async () => {
+      const store = new GatedStore();
+      const { body, stored } = await storedIn(store, 6);
+      const heldPerRead = (1 + READ_AHEAD_CHUNKS) * CHUNK_SIZE_BYTES;
+      const alone = new MemoryBudget(100 * CHUNK_SIZE_BYTES);
+      const solo = readChunkedBody(store, stored.chunks, 0, body.length, alone);
+      const soloParts: Buffer[] = [];
+      for (let next = solo.next(); ; next = solo.next()) {
+        await tick();
+        expect(alone.inUseBytes).toBeLessThanOrEqual(heldPerRead);
+        store.openAll();
+        const step = await next;
+        if (step.done) break;
+        soloParts.push(step.value);
+      }
+      expect(Buffer.concat(soloParts).equals(body)).toBe(true);
+      expect(alone.inUseBytes).toBe(0);
+
+      // Ten reads at once against a budget of four chunks: each gets its first chunk in turn, none deadlocks.
+      const reads = Array.from({ length: 10 }, () => collect(readChunkedBody(store, stored.chunks, 0, body.length, budget)));
+      const done = Promise.all(reads);
+      let finished = false;
+      void done.then(() => (finished = true));
+      while (!finished) {
+        await tick();
+        expect(budget.inUseBytes).toBeLessThanOrEqual(budget.totalBytes);
+        store.openAll();
+      }
+      for (const read of await done) expect(read.equals(body)).toBe(true);
     });
 
     it('does not fetch ahead when the budget has no room to spare, and never waits in its queue for it', async () => {
